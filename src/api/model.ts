@@ -1,0 +1,60 @@
+/**
+ * The data model shared by every role: label sets, log entries and pushed streams.
+ * Timestamps are nanoseconds since the Unix epoch as `bigint`, because Loki's wire formats carry
+ * nanoseconds and an exact duplicate (same stream, timestamp and line) must be recognisable.
+ */
+
+/** A label set as a plain object. Keys are label names. */
+export type Labels = Record<string, string>;
+
+/** One log entry. `metadata` is Loki's structured metadata (name → value), absent when empty. */
+export interface Entry {
+  ts: bigint;
+  line: string;
+  metadata?: Labels;
+}
+
+/** One stream of a push request: its labels and entries in the order they were sent. */
+export interface StreamPush {
+  labels: Labels;
+  entries: Entry[];
+}
+
+/** A decoded push request (any wire format). */
+export interface PushRequest {
+  streams: StreamPush[];
+}
+
+/** Sorts a label set by name into a new object (insertion order = sorted order). */
+export function sortLabels(labels: Labels): Labels {
+  const out: Labels = {};
+  for (const k of Object.keys(labels).sort()) out[k] = labels[k]!;
+  return out;
+}
+
+/** Loki's canonical label-set string: `{a="1", b="2"}`, names sorted, values Go-quoted. */
+export function labelsToString(labels: Labels): string {
+  const keys = Object.keys(labels).sort();
+  let s = '{';
+  for (let i = 0; i < keys.length; i++) {
+    if (i > 0) s += ', ';
+    s += keys[i] + '=' + quoteGoString(labels[keys[i]!]!);
+  }
+  return s + '}';
+}
+
+/** Quotes a string the way Go's strconv.Quote does for the characters that matter in labels. */
+export function quoteGoString(s: string): string {
+  return JSON.stringify(s);
+}
+
+export const NS_PER_MS = 1_000_000n;
+export const NS_PER_S = 1_000_000_000n;
+
+export function nsToMs(ns: bigint): number {
+  return Number(ns / NS_PER_MS);
+}
+
+export function msToNs(ms: number): bigint {
+  return BigInt(Math.trunc(ms)) * NS_PER_MS;
+}

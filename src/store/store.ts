@@ -1,0 +1,88 @@
+/**
+ * The storage engine's contract. Every implementation runs the shared suite in
+ * test/unit/store/store.case.ts. Timestamps are nanoseconds (`bigint`), ranges are inclusive of
+ * `from` and exclusive of `to`, as in Loki.
+ */
+import type { Entry, Labels, StreamPush } from '../api/model.js';
+import type { Matcher } from '../logql/syntax/ast.js';
+
+export interface AppendResult {
+  /** Entries written. */
+  accepted: number;
+  /** Exact duplicates (same stream, timestamp and line) dropped silently, as Loki does. */
+  duplicates: number;
+}
+
+/** A stream known to the store. `id` is stable for the life of the data directory. */
+export interface StreamInfo {
+  id: number;
+  /** Sorted label set. */
+  labels: Labels;
+  /** Canonical label string, `{a="1", b="2"}`. */
+  key: string;
+}
+
+/**
+ * A reference to a unit of stored entries of one stream: a sealed compressed block on disk, or the
+ * in-memory head. Plain data, so it can be posted to a worker thread that reads it with
+ * `readBlock` from ./block-reader.ts.
+ */
+export interface BlockRef {
+  streamId: number;
+  /** Inclusive time bounds of the entries inside. */
+  minTs: bigint;
+  maxTs: bigint;
+  entries: number;
+  /** Uncompressed bytes of lines inside. */
+  rawBytes: number;
+  /** Where the block lives: a file path with offset and length, or 'head' for in-memory data. */
+  location: { kind: 'file'; path: string; offset: number; length: number } | { kind: 'head'; entries: Entry[] };
+}
+
+export interface StoreStats {
+  streams: number;
+  chunks: number;
+  entries: number;
+  bytes: number;
+}
+
+/** One entry of the live-tail feed. */
+export interface TailEvent {
+  stream: StreamInfo;
+  entries: Entry[];
+}
+
+export interface Store {
+  start(): Promise<void>;
+  /** Flushes everything durable and releases files. */
+  close(): Promise<void>;
+
+  /**
+   * Appends entries. Resolves only when they are durable (they survive kill -9 from then on).
+   * Rejects with a StoreError (code 'store_unavailable' etc.) on disk trouble, writing nothing partial.
+   */
+  append(tenant: string, streams: StreamPush[]): Promise<AppendResult>;
+
+  /** Streams matching all matchers that have data overlapping [from, to). */
+  streams(tenant: string, matchers: Matcher[], from: bigint, to: bigint): StreamInfo[];
+
+  /** Label names of streams with data in [from, to), optionally restricted by matchers. */
+  labelNames(tenant: string, from: bigint, to: bigint, matchers?: Matcher[]): string[];
+  /** Values of one label, same restrictions. */
+  labelValues(tenant: string, name: string, from: bigint, to: bigint, matchers?: Matcher[]): string[];
+
+  /**
+   * Block references for the given streams overlapping [from, to), in no particular order.
+   * When hints are given, blocks whose token bloom proves they cannot contain a required string are
+   * left out.
+   */
+  blocks(tenant: string, streamIds: number[], from: bigint, to: bigint, hints?: { required: string[][] }): BlockRef[];
+
+  /** Reads a block's entries in time order (ties in append order). */
+  readBlock(ref: BlockRef): Promise<Entry[]>;
+
+  stats(tenant: string, matchers: Matcher[], from: bigint, to: bigint): StoreStats;
+
+  /** Subscribes to newly appended entries of a tenant; returns the unsubscribe function. */
+  subscribe(tenant: string, listener: (ev: TailEvent) => void): () => void;
+}
