@@ -1,0 +1,89 @@
+/**
+ * Renders the configuration reference from the schema itself, so docs/configuration.md cannot drift
+ * (architecture guide, rule 10). `npm run docs:config` writes it; a test fails when it is stale.
+ */
+import { z } from 'zod';
+import { DURATION_PATTERN, serverConfigSchema } from './server.js';
+
+interface Row {
+  key: string;
+  type: string;
+  def: string;
+  desc: string;
+}
+
+function unwrap(s: z.ZodType): { inner: z.ZodType; def?: unknown; optional: boolean } {
+  let cur: z.ZodType = s;
+  let def: unknown;
+  let optional = false;
+  for (;;) {
+    if (cur instanceof z.ZodDefault) {
+      def = (cur as z.ZodDefault<z.ZodType>).def.defaultValue;
+      cur = (cur as z.ZodDefault<z.ZodType>).def.innerType as z.ZodType;
+    } else if (cur instanceof z.ZodPrefault) {
+      cur = (cur as z.ZodPrefault<z.ZodType>).def.innerType as z.ZodType;
+    } else if (cur instanceof z.ZodOptional) {
+      optional = true;
+      cur = (cur as z.ZodOptional<z.ZodType>).def.innerType as z.ZodType;
+    } else break;
+  }
+  return { inner: cur, def, optional };
+}
+
+function typeName(s: z.ZodType): string {
+  if (s instanceof z.ZodString) return hasDurationCheck(s) ? 'duration' : 'string';
+  if (s instanceof z.ZodNumber) return s.format === 'safeint' ? 'integer' : 'number';
+  if (s instanceof z.ZodBoolean) return 'boolean';
+  if (s instanceof z.ZodEnum) return (s.options as string[]).join(' \\| ');
+  if (s instanceof z.ZodArray) return `list of ${typeName(unwrap(s.element as z.ZodType).inner)}`;
+  if (s instanceof z.ZodObject) return 'mapping';
+  return 'value';
+}
+
+/** Durations are strings validated by DURATION_PATTERN (src/config/server.ts). */
+function hasDurationCheck(s: z.ZodString): boolean {
+  return (s.def.checks ?? []).some((c) => (c as unknown as { _zod: { def: { pattern?: RegExp } } })._zod.def.pattern === DURATION_PATTERN);
+}
+
+function walk(schema: z.ZodObject, prefix: string, rows: Row[]): void {
+  for (const [name, field] of Object.entries(schema.shape)) {
+    const f = field as z.ZodType;
+    const { inner, def, optional } = unwrap(f);
+    const key = prefix + name;
+    const desc = f.description ?? inner.description ?? '';
+    if (inner instanceof z.ZodObject) {
+      rows.push({ key, type: 'mapping', def: '', desc });
+      walk(inner, key + '.', rows);
+      continue;
+    }
+    if (inner instanceof z.ZodArray && unwrap(inner.element as z.ZodType).inner instanceof z.ZodObject) {
+      rows.push({ key, type: 'list', def: def === undefined ? '' : JSON.stringify(def), desc });
+      walk(unwrap(inner.element as z.ZodType).inner as z.ZodObject, key + '[].', rows);
+      continue;
+    }
+    rows.push({ key, type: typeName(inner), def: def === undefined ? (optional ? '(unset)' : '(required)') : JSON.stringify(def), desc });
+  }
+}
+
+export function renderConfigDocs(): string {
+  const rows: Row[] = [];
+  walk(serverConfigSchema, '', rows);
+  const lines = [
+    '# Configuration reference',
+    '',
+    '<!-- Generated from src/config/server.ts by `npm run docs:config`. Do not edit by hand. -->',
+    '',
+    'The server reads a YAML file (`--config FILE` or `LOGHARBOR_CONFIG`), then the environment',
+    '(`LOGHARBOR_LISTEN`, `LOGHARBOR_DATA`, `LOGHARBOR_LOG_LEVEL`), then flags (`--listen`, `--data`,',
+    '`--log-level`, `--auth-enabled`); later sources win. Unknown keys are an error that names the key.',
+    'Durations use LogQL\'s syntax: `30s`, `15m`, `1h30m`, `7d`, `1w`.',
+    '',
+    '## Server',
+    '',
+    '| key | type | default | meaning |',
+    '| --- | --- | --- | --- |',
+    ...rows.map((r) => `| \`${r.key}\` | ${r.type} | ${r.def ? '`' + r.def + '`' : ''} | ${r.desc.replace(/\|/g, '\\|')} |`),
+    '',
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,144 @@
+/**
+ * The server role's configuration: one strict schema (unknown keys are rejected), defaults here,
+ * merged file → environment → flags. Keys are snake_case like Loki's YAML so a Loki user recognises
+ * them. docs/configuration.md is generated from this schema (scripts/gen-config-docs.ts).
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { LogharborError } from '../api/errors.js';
+import { env } from './env.js';
+
+export const DURATION_PATTERN = /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h|d|w|y))+$/;
+const duration = z.string().regex(DURATION_PATTERN, 'a duration such as 30s, 15m, 7d');
+
+const retentionRule = z
+  .object({
+    selector: z.string().describe('A stream selector, e.g. {service="postgres"}'),
+    period: duration.describe('How long matching streams are kept, e.g. 90d'),
+    priority: z.number().int().default(0).describe('Higher wins when several rules match'),
+  })
+  .strict();
+
+export const serverConfigSchema = z
+  .object({
+    listen: z.string().default('127.0.0.1:3100').describe('host:port to listen on (port 0 picks a free port)'),
+    data: z.string().default('./data').describe('Data directory of the embedded store'),
+    auth_enabled: z
+      .boolean()
+      .default(false)
+      .describe('Require X-Scope-OrgID on every request; when false every request is tenant "fake", as in Loki'),
+    log_level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info').describe('Level of our own JSON logs'),
+    max_body_bytes: z
+      .number()
+      .int()
+      .positive()
+      .default(64 * 1024 * 1024)
+      .describe('Largest request body accepted, after decompression'),
+    limits: z
+      .object({
+        max_line_size: z.number().int().nonnegative().optional().describe('Bytes; 0 = unlimited (Loki default 256KB)'),
+        max_line_size_truncate: z.boolean().optional().describe('Truncate long lines instead of rejecting them'),
+        max_label_names_per_series: z.number().int().positive().optional().describe('Loki default 15'),
+        max_label_name_length: z.number().int().positive().optional().describe('Loki default 1024'),
+        max_label_value_length: z.number().int().positive().optional().describe('Loki default 2048'),
+        ingestion_rate_mb: z.number().positive().optional().describe('Per-tenant ingestion rate, MB/s (Loki default 4)'),
+        ingestion_burst_size_mb: z.number().positive().optional().describe('Per-tenant burst, MB (Loki default 6)'),
+        per_stream_rate_limit_mb: z.number().positive().optional().describe('Per-stream rate, MB/s (Loki default 3)'),
+        per_stream_rate_limit_burst_mb: z.number().positive().optional().describe('Per-stream burst, MB (Loki default 15)'),
+        max_global_streams_per_user: z.number().int().nonnegative().optional().describe('Active streams per tenant (Loki default 5000; 0 = unlimited)'),
+        reject_old_samples: z.boolean().optional().describe('Reject entries older than reject_old_samples_max_age (Loki default true)'),
+        reject_old_samples_max_age: duration.optional().describe('Loki default 1w (168h)'),
+        creation_grace_period: duration.optional().describe('How far in the future entries may be (Loki default 10m)'),
+        out_of_order_window: duration.optional().describe('How far behind a stream\'s newest entry an entry may be (Loki: max_chunk_age/2 = 1h)'),
+        max_entries_limit_per_query: z.number().int().positive().default(5000).describe('Largest `limit` a log query may ask for'),
+        max_query_series: z.number().int().positive().default(500).describe('Largest number of series a metric query may return'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Ingestion and query limits, with Loki\'s defaults'),
+    storage: z
+      .object({
+        block_target_bytes: z.number().int().positive().default(256 * 1024).describe('Raw bytes per compressed block'),
+        max_block_age: duration.default('1h').describe('A stream\'s open block is sealed after this long'),
+        compaction_interval: duration.default('10m').describe('How often retention and compaction run'),
+      })
+      .strict()
+      .prefault({}),
+    retention: z
+      .object({
+        period: duration.default('7d').describe('Global retention period'),
+        streams: z.array(retentionRule).default([]).describe('Per-stream rules in the style of Loki\'s retention_stream'),
+      })
+      .strict()
+      .prefault({}),
+    query: z
+      .object({
+        workers: z.number().int().nonnegative().default(2).describe('Worker threads for large queries (0 = query on the main thread)'),
+        timeout: duration.default('60s').describe('Longest a query may run'),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type ServerConfig = z.infer<typeof serverConfigSchema>;
+
+/** Flags the CLI passes; they override the file and the environment. */
+export interface ServerFlags {
+  listen?: string;
+  data?: string;
+  config?: string;
+  logLevel?: string;
+  authEnabled?: boolean;
+}
+
+/** Loads and validates the configuration: YAML file → LOGHARBOR_* environment → flags. */
+export function loadServerConfig(flags: ServerFlags = {}): ServerConfig {
+  let raw: Record<string, unknown> = {};
+  const file = flags.config ?? env('LOGHARBOR_CONFIG');
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new LogharborError('bad_request', `cannot read config file ${file}: ${(e as Error).message}`);
+    }
+    let parsed: unknown;
+    try {
+      parsed = parseYaml(text);
+    } catch (e) {
+      throw new LogharborError('bad_request', `config file ${file} is not valid YAML: ${(e as Error).message}`);
+    }
+    if (parsed !== null && parsed !== undefined && (typeof parsed !== 'object' || Array.isArray(parsed))) {
+      throw new LogharborError('bad_request', `config file ${file} must be a YAML mapping at the top level`);
+    }
+    raw = (parsed as Record<string, unknown>) ?? {};
+  }
+  const overrides: Record<string, unknown> = {};
+  const envListen = env('LOGHARBOR_LISTEN');
+  const envData = env('LOGHARBOR_DATA');
+  const envLevel = env('LOGHARBOR_LOG_LEVEL');
+  if (envListen) overrides.listen = envListen;
+  if (envData) overrides.data = envData;
+  if (envLevel) overrides.log_level = envLevel;
+  if (flags.listen !== undefined) overrides.listen = flags.listen;
+  if (flags.data !== undefined) overrides.data = flags.data;
+  if (flags.logLevel !== undefined) overrides.log_level = flags.logLevel;
+  if (flags.authEnabled !== undefined) overrides.auth_enabled = flags.authEnabled;
+  const result = serverConfigSchema.safeParse({ ...raw, ...overrides });
+  if (!result.success) {
+    const where = file ? ` in ${file}` : '';
+    const msgs = result.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`);
+    throw new LogharborError('bad_request', `invalid configuration${where}: ${msgs.join('; ')}`);
+  }
+  return result.data;
+}
+
+/** Splits `host:port` (IPv6 in brackets) into its parts, with a clear error. */
+export function parseListen(listen: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(listen);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) throw new LogharborError('bad_request', `invalid listen address "${listen}": expected host:port, e.g. 127.0.0.1:3100`);
+  return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
+}

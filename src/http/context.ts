@@ -1,0 +1,30 @@
+/** What every handler receives: the request, its id, tenant, logger and helpers to answer. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '../util/logger.js';
+
+export interface RequestContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  /** Request id: the caller's X-Request-Id when given, otherwise generated. Echoed back. */
+  id: string;
+  /** Tenant from X-Scope-OrgID, or "fake" when auth is disabled (as in Loki). */
+  tenant: string;
+  params: Record<string, string>;
+  log: Logger;
+  /** Reads the body (decompressed only by the caller), bounded by max_body_bytes. */
+  body(): Promise<Buffer>;
+  /** Query parameters, merged with an x-www-form-urlencoded POST body, as Loki accepts both. */
+  query(): Promise<URLSearchParams>;
+}
+
+export function sendJson(ctx: RequestContext, status: number, body: unknown): void {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  ctx.res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+  ctx.res.end(text);
+}
+
+export function sendText(ctx: RequestContext, status: number, text: string, contentType = 'text/plain; charset=utf-8'): void {
+  ctx.res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text) });
+  ctx.res.end(text);
+}

@@ -1,0 +1,31 @@
+/**
+ * The one HTTP error mapper. Loki answers errors as a plain-text body with the status code, and
+ * clients (Promtail, Alloy, Grafana) read that text, so we do the same; the request id goes in a header
+ * and in our JSON log line.
+ */
+import type { ServerResponse } from 'node:http';
+import { LogharborError, isLogharborError } from '../api/errors.js';
+import type { Logger } from '../util/logger.js';
+
+export function toLogharborError(e: unknown): LogharborError {
+  if (isLogharborError(e)) return e;
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (code === 'ENOSPC' || code === 'EIO' || code === 'EROFS' || code === 'EDQUOT') {
+    return new LogharborError('store_unavailable', `storage unavailable: ${(e as Error).message}`, undefined, { cause: e });
+  }
+  return new LogharborError('internal', 'internal error', undefined, { cause: e });
+}
+
+export function sendError(res: ServerResponse, log: Logger, e: unknown, requestId: string): void {
+  const err = toLogharborError(e);
+  const fields = { code: err.code, status: err.status, err: err.message, ...(err.details ?? {}) };
+  if (err.status >= 500) log.error({ ...fields, cause: err.cause instanceof Error ? err.cause.stack : undefined }, 'request failed');
+  else log.info(fields, 'request rejected');
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = err.status >= 500 && err.code === 'internal' ? `internal error (request id ${requestId})\n` : err.message + '\n';
+  res.writeHead(err.status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'X-Request-Id': requestId });
+  res.end(body);
+}

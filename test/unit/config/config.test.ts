@@ -1,0 +1,66 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadServerConfig, parseListen } from '../../../src/config/server.js';
+import { renderConfigDocs } from '../../../src/config/docs.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'logharbor-config-'));
+function file(name: string, text: string): string {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+test('defaults are Loki-like and the embedded default address', () => {
+  const c = loadServerConfig({});
+  assert.equal(c.listen, '127.0.0.1:3100');
+  assert.equal(c.auth_enabled, false);
+  assert.equal(c.retention.period, '7d');
+  assert.equal(c.storage.block_target_bytes, 256 * 1024);
+});
+
+test('flags override the file', () => {
+  const p = file('a.yaml', 'listen: 0.0.0.0:9999\ndata: /tmp/x\nretention:\n  period: 30d\n');
+  const c = loadServerConfig({ config: p, listen: '127.0.0.1:0' });
+  assert.equal(c.listen, '127.0.0.1:0');
+  assert.equal(c.data, '/tmp/x');
+  assert.equal(c.retention.period, '30d');
+});
+
+test('unknown keys are rejected with their path', () => {
+  const p = file('b.yaml', 'retention:\n  perod: 30d\n');
+  assert.throws(() => loadServerConfig({ config: p }), /retention: Unrecognized key.*perod/s);
+});
+
+test('wrong types and bad durations name the key', () => {
+  assert.throws(() => loadServerConfig({ config: file('c.yaml', 'auth_enabled: "yes"\n') }), /auth_enabled/);
+  assert.throws(() => loadServerConfig({ config: file('d.yaml', 'retention:\n  period: forever\n') }), /retention\.period: a duration/);
+  assert.throws(
+    () => loadServerConfig({ config: file('e.yaml', 'retention:\n  streams:\n    - { selector: "{a=\\"b\\"}" }\n') }),
+    /retention\.streams\.0\.period/,
+  );
+});
+
+test('malformed YAML, non-mapping and missing files get clear errors', () => {
+  assert.throws(() => loadServerConfig({ config: file('f.yaml', 'listen: [unclosed\n') }), /not valid YAML/);
+  assert.throws(() => loadServerConfig({ config: file('g.yaml', '- a\n- b\n') }), /must be a YAML mapping/);
+  assert.throws(() => loadServerConfig({ config: join(dir, 'missing.yaml') }), /cannot read config file/);
+  // An empty file is an empty mapping: all defaults.
+  assert.equal(loadServerConfig({ config: file('h.yaml', '') }).listen, '127.0.0.1:3100');
+});
+
+test('listen addresses', () => {
+  assert.deepEqual(parseListen('127.0.0.1:3100'), { host: '127.0.0.1', port: 3100 });
+  assert.deepEqual(parseListen('[::1]:0'), { host: '::1', port: 0 });
+  assert.deepEqual(parseListen(':3100'), { host: '0.0.0.0', port: 3100 });
+  assert.throws(() => parseListen('localhost'), /invalid listen address/);
+  assert.throws(() => parseListen('a:99999'), /invalid listen address/);
+});
+
+test('docs/configuration.md is generated from the schema and up to date', () => {
+  const onDisk = readFileSync(new URL('../../../docs/configuration.md', import.meta.url), 'utf8');
+  assert.equal(onDisk, renderConfigDocs(), 'run `npm run docs:config` and commit the result');
+  assert.match(onDisk, /\| `retention\.period` \| duration \| `"7d"` \|/);
+});
