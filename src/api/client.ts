@@ -1,0 +1,315 @@
+/**
+ * An HTTP client that speaks only Loki's HTTP API, so the CLI (and anything else) works against
+ * logharbor and against Loki alike. Times are nanoseconds (bigint) and go on the wire as integer
+ * strings, which every Loki version reads.
+ */
+import WebSocket from 'ws';
+import type { Labels, PushRequest } from './model.js';
+import type { IndexStats, WireQueryResponse, WireTailFrame, BuildInfo } from './envelope.js';
+import type { Direction } from './params.js';
+
+export interface ClientOptions {
+  /** Base URL, e.g. `http://127.0.0.1:3100` (a path prefix is kept: `https://gw/loki`). */
+  addr: string;
+  /** Sent as `X-Scope-OrgID`. */
+  tenant?: string;
+  /** HTTP basic auth. */
+  username?: string;
+  password?: string;
+  /** `Authorization: Bearer <token>`; wins over basic auth. */
+  bearerToken?: string;
+  /** Extra request headers. */
+  headers?: Record<string, string>;
+  /** Per-request timeout; default 5 minutes (a long query is legitimate). */
+  timeoutMs?: number;
+}
+
+/** A failed request: `status` is the HTTP status, absent when the server could not be reached. */
+export class LokiClientError extends Error {
+  readonly status: number | undefined;
+  readonly body: string | undefined;
+  constructor(message: string, status?: number, body?: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'LokiClientError';
+    this.status = status;
+    this.body = body;
+  }
+}
+
+export interface RangeOptions {
+  start?: bigint;
+  end?: bigint;
+}
+
+export interface QueryRangeOptions extends RangeOptions {
+  limit?: number;
+  direction?: Direction;
+  /** Step in nanoseconds; sent as float seconds. */
+  step?: bigint;
+  interval?: bigint;
+}
+
+export interface InstantQueryOptions {
+  time?: bigint;
+  limit?: number;
+  direction?: Direction;
+}
+
+export interface TailOptions {
+  delayFor?: number;
+  limit?: number;
+  start?: bigint;
+}
+
+/** A push body encoder: JSON by default; the protobuf+snappy one from src/api/push fits too. */
+export type PushEncoder = (req: PushRequest) => { contentType: string; body: Buffer | string };
+
+/** Encodes Loki's JSON push body; structured metadata becomes the optional third value. */
+export function encodePushJsonBody(req: PushRequest): { contentType: string; body: string } {
+  const streams = req.streams.map((s) => ({
+    stream: s.labels,
+    values: s.entries.map((e) => (e.metadata && Object.keys(e.metadata).length > 0 ? [e.ts.toString(), e.line, e.metadata] : [e.ts.toString(), e.line])),
+  }));
+  return { contentType: 'application/json', body: JSON.stringify({ streams }) };
+}
+
+/** A running tail: `done` settles when the socket closes (rejects if it closed in error). */
+export interface TailHandle {
+  close(): void;
+  done: Promise<void>;
+}
+
+const DEFAULT_TIMEOUT_MS = 5 * 60_000;
+// Beyond this URL length a GET may be refused by proxies; Loki's read endpoints accept the same
+// parameters as a form-urlencoded POST.
+const MAX_GET_URL = 8000;
+
+function nsToSeconds(ns: bigint): string {
+  const neg = ns < 0n;
+  const abs = neg ? -ns : ns;
+  const frac = (abs % 1_000_000_000n).toString().padStart(9, '0').replace(/0+$/, '');
+  return (neg ? '-' : '') + (abs / 1_000_000_000n).toString() + (frac ? '.' + frac : '');
+}
+
+function setRange(p: URLSearchParams, o: RangeOptions): void {
+  if (o.start !== undefined) p.set('start', o.start.toString());
+  if (o.end !== undefined) p.set('end', o.end.toString());
+}
+
+/** Pulls the human message out of an error body: Loki sends plain text, Prometheus-style servers JSON. */
+export function errorMessageOf(body: string): string {
+  const text = body.trim();
+  if (text.startsWith('{')) {
+    try {
+      const j = JSON.parse(text) as { error?: unknown; message?: unknown };
+      if (typeof j.error === 'string') return j.error;
+      if (typeof j.message === 'string') return j.message;
+    } catch {
+      // not JSON after all; show it as text
+    }
+  }
+  return text.length > 2000 ? text.slice(0, 2000) + '…' : text;
+}
+
+export class LokiClient {
+  private readonly base: URL;
+  private readonly opts: ClientOptions;
+
+  constructor(opts: ClientOptions) {
+    let base: URL;
+    try {
+      base = new URL(opts.addr);
+    } catch {
+      throw new LokiClientError(`invalid address "${opts.addr}": want a URL such as http://127.0.0.1:3100`);
+    }
+    if (base.protocol !== 'http:' && base.protocol !== 'https:') {
+      throw new LokiClientError(`invalid address "${opts.addr}": the scheme must be http or https`);
+    }
+    if (!base.pathname.endsWith('/')) base.pathname += '/';
+    this.base = base;
+    this.opts = opts;
+  }
+
+  /** The headers every request carries: tenant and authorization. */
+  headers(): Record<string, string> {
+    const h: Record<string, string> = { ...(this.opts.headers ?? {}) };
+    if (this.opts.tenant) h['X-Scope-OrgID'] = this.opts.tenant;
+    if (this.opts.bearerToken) h['Authorization'] = `Bearer ${this.opts.bearerToken}`;
+    else if (this.opts.username !== undefined) {
+      h['Authorization'] = 'Basic ' + Buffer.from(`${this.opts.username}:${this.opts.password ?? ''}`).toString('base64');
+    }
+    return h;
+  }
+
+  url(path: string, params?: URLSearchParams): URL {
+    const u = new URL(path.replace(/^\//, ''), this.base);
+    if (params) u.search = params.toString();
+    return u;
+  }
+
+  private async request(method: 'GET' | 'POST', path: string, params: URLSearchParams | undefined, body?: { contentType: string; body: Buffer | string }): Promise<Response> {
+    let url = this.url(path, params);
+    const headers = this.headers();
+    let payload: Buffer | string | undefined = body?.body;
+    if (body) headers['Content-Type'] = body.contentType;
+    else if (params && url.href.length > MAX_GET_URL) {
+      method = 'POST';
+      url = this.url(path);
+      headers['Content-Type'] = 'application/x-www-form-urlencoded';
+      payload = params.toString();
+    }
+    let res: Response;
+    try {
+      res = await fetch(url, { method, headers, body: payload, signal: AbortSignal.timeout(this.opts.timeoutMs ?? DEFAULT_TIMEOUT_MS) });
+    } catch (e) {
+      const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+      const why = cause?.code ?? cause?.message ?? (e as Error).message;
+      const what = (e as Error).name === 'TimeoutError' ? 'timed out' : `failed (${why})`;
+      throw new LokiClientError(`${method} ${url.origin}${url.pathname} ${what}`, undefined, undefined, { cause: e });
+    }
+    if (!res.ok) {
+      const text = await res.text().catch(() => '');
+      const msg = errorMessageOf(text);
+      throw new LokiClientError(`${method} ${url.pathname}: ${res.status} ${res.statusText}${msg ? ': ' + msg : ''}`, res.status, text);
+    }
+    return res;
+  }
+
+  private async getJson<T>(path: string, params?: URLSearchParams): Promise<T> {
+    const res = await this.request('GET', path, params);
+    const text = await res.text();
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new LokiClientError(`GET ${path}: the server answered ${res.status} with a body that is not JSON: ${errorMessageOf(text).slice(0, 200)}`, res.status, text);
+    }
+  }
+
+  /** `/loki/api/v1/query_range`. */
+  queryRange(query: string, o: QueryRangeOptions = {}): Promise<WireQueryResponse> {
+    const p = new URLSearchParams({ query });
+    setRange(p, o);
+    if (o.limit !== undefined) p.set('limit', String(o.limit));
+    if (o.direction) p.set('direction', o.direction);
+    if (o.step !== undefined) p.set('step', nsToSeconds(o.step));
+    if (o.interval !== undefined) p.set('interval', nsToSeconds(o.interval));
+    return this.getJson('loki/api/v1/query_range', p);
+  }
+
+  /** `/loki/api/v1/query` (instant). */
+  query(query: string, o: InstantQueryOptions = {}): Promise<WireQueryResponse> {
+    const p = new URLSearchParams({ query });
+    if (o.time !== undefined) p.set('time', o.time.toString());
+    if (o.limit !== undefined) p.set('limit', String(o.limit));
+    if (o.direction) p.set('direction', o.direction);
+    return this.getJson('loki/api/v1/query', p);
+  }
+
+  /** `/loki/api/v1/labels`. Loki omits `data` when there are none; that is an empty list. */
+  async labels(o: RangeOptions & { query?: string } = {}): Promise<string[]> {
+    const p = new URLSearchParams();
+    setRange(p, o);
+    if (o.query) p.set('query', o.query);
+    const res = await this.getJson<{ data?: string[] }>('loki/api/v1/labels', p);
+    return res.data ?? [];
+  }
+
+  /** `/loki/api/v1/label/<name>/values`. */
+  async labelValues(name: string, o: RangeOptions & { query?: string } = {}): Promise<string[]> {
+    const p = new URLSearchParams();
+    setRange(p, o);
+    if (o.query) p.set('query', o.query);
+    const res = await this.getJson<{ data?: string[] }>(`loki/api/v1/label/${encodeURIComponent(name)}/values`, p);
+    return res.data ?? [];
+  }
+
+  /** `/loki/api/v1/series` with one `match[]` per selector. */
+  async series(match: string[], o: RangeOptions = {}): Promise<Labels[]> {
+    const p = new URLSearchParams();
+    for (const m of match) p.append('match[]', m);
+    setRange(p, o);
+    const res = await this.getJson<{ data?: Labels[] }>('loki/api/v1/series', p);
+    return res.data ?? [];
+  }
+
+  /** `/loki/api/v1/index/stats`. */
+  indexStats(query: string, o: RangeOptions = {}): Promise<IndexStats> {
+    const p = new URLSearchParams({ query });
+    setRange(p, o);
+    return this.getJson('loki/api/v1/index/stats', p);
+  }
+
+  /** `/loki/api/v1/status/buildinfo`. */
+  buildInfo(): Promise<BuildInfo> {
+    return this.getJson('loki/api/v1/status/buildinfo');
+  }
+
+  /** `POST /loki/api/v1/push`; resolves on 2xx (Loki answers 204). */
+  async push(req: PushRequest, encode: PushEncoder = encodePushJsonBody): Promise<void> {
+    const res = await this.request('POST', 'loki/api/v1/push', undefined, encode(req));
+    await res.arrayBuffer();
+  }
+
+  /**
+   * Opens `/loki/api/v1/tail` over WebSocket and calls `onFrame` for every message. The handle's
+   * `done` resolves when the socket closes normally (or by `close()`), and rejects with the
+   * server's reason otherwise.
+   */
+  tail(query: string, o: TailOptions, onFrame: (frame: WireTailFrame) => void): TailHandle {
+    const p = new URLSearchParams({ query });
+    if (o.delayFor !== undefined) p.set('delay_for', String(o.delayFor));
+    if (o.limit !== undefined) p.set('limit', String(o.limit));
+    if (o.start !== undefined) p.set('start', o.start.toString());
+    const url = this.url('loki/api/v1/tail', p);
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    const ws = new WebSocket(url, { headers: this.headers() });
+    let closedByUs = false;
+    const done = new Promise<void>((resolve, reject) => {
+      let failed: Error | undefined;
+      ws.on('unexpected-response', (_req, res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => {
+          const msg = errorMessageOf(text);
+          reject(new LokiClientError(`GET ${url.pathname}: ${res.statusCode} ${res.statusMessage ?? ''}${msg ? ': ' + msg : ''}`.replace(/ :/, ':'), res.statusCode, text));
+          ws.terminate();
+        });
+      });
+      ws.on('message', (data) => {
+        let frame: WireTailFrame;
+        try {
+          frame = JSON.parse(data.toString()) as WireTailFrame;
+        } catch {
+          failed = new LokiClientError(`tail: the server sent a message that is not JSON: ${data.toString().slice(0, 200)}`);
+          ws.close();
+          return;
+        }
+        try {
+          onFrame(frame);
+        } catch (e) {
+          failed = e as Error;
+          ws.close();
+        }
+      });
+      ws.on('error', (e) => {
+        const code = (e as NodeJS.ErrnoException).code;
+        failed ??= new LokiClientError(`tail: cannot connect to ${url.origin} (${code ?? e.message})`, undefined, undefined, { cause: e });
+      });
+      ws.on('close', (code, reason) => {
+        if (failed) return reject(failed);
+        // 1000 normal, 1005 no status: an orderly end. Anything else carries the server's reason.
+        if (closedByUs || code === 1000 || code === 1005) return resolve();
+        reject(new LokiClientError(`tail closed by the server (code ${code})${reason.length ? ': ' + reason.toString() : ''}`));
+      });
+    });
+    return {
+      done,
+      close() {
+        closedByUs = true;
+        if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
+        else ws.close(1000);
+      },
+    };
+  }
+}
