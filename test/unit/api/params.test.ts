@@ -18,7 +18,7 @@ const S = 1_000_000_000n;
 const NOW = 1_700_000_000n * S + 123_456_789n;
 const HOUR = 3600n * S;
 
-function q(init: Record<string, string> | string[][]): URLSearchParams {
+function q(init: Record<string, string> | [string, string][]): URLSearchParams {
   return new URLSearchParams(init);
 }
 
