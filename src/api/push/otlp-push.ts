@@ -1,0 +1,68 @@
+/**
+ * OTLP/HTTP logs requests and responses (https://opentelemetry.io/docs/specs/otlp/#otlphttp):
+ * Content-Type application/x-protobuf or application/json, optional gzip; success is 200 with an
+ * empty ExportLogsServiceResponse in the request's encoding; failures carry a google.rpc.Status
+ * { int32 code = 1; string message = 2; } in the request's encoding.
+ */
+import { LogharborError, type ErrorCode } from '../errors.js';
+import { DEFAULT_MAX_DECOMPRESSED_BYTES, decodeContentEncoding, mediaType } from './body.js';
+import type { PushBody } from './loki-push.js';
+import type { OtlpLogsRequest } from './otlp-model.js';
+import { decodeOtlpLogsJson } from './otlp-json.js';
+import { decodeOtlpLogsProto } from './otlp-proto.js';
+import { ProtoWriter, WIRE_LEN, WIRE_VARINT } from './protobuf.js';
+
+export const OTLP_PROTOBUF = 'application/x-protobuf';
+export const OTLP_JSON = 'application/json';
+
+export type OtlpEncoding = 'protobuf' | 'json';
+
+/** Which OTLP encoding a Content-Type names, or undefined when it is not one of the two. */
+export function otlpEncodingOf(contentType: string | undefined): OtlpEncoding | undefined {
+  const t = mediaType(contentType);
+  return t === OTLP_PROTOBUF ? 'protobuf' : t === OTLP_JSON ? 'json' : undefined;
+}
+
+/** Decodes an OTLP/HTTP logs body. 415 for other content types, 400 malformed, 413 oversize. */
+export async function decodeOtlpLogs(req: PushBody, opts: { maxDecompressedBytes?: number } = {}): Promise<{ request: OtlpLogsRequest; encoding: OtlpEncoding }> {
+  const encoding = otlpEncodingOf(req.contentType);
+  if (!encoding) {
+    throw new LogharborError('unsupported_media_type', `content type: ${req.contentType ?? '(none)'} is not supported; use application/x-protobuf or application/json`);
+  }
+  const body = await decodeContentEncoding(req.body, req.contentEncoding, opts.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES);
+  const request = encoding === 'json' ? decodeOtlpLogsJson(body) : decodeOtlpLogsProto(body);
+  return { request, encoding };
+}
+
+/** The empty ExportLogsServiceResponse in the given encoding. */
+export function otlpSuccessResponse(encoding: OtlpEncoding): { contentType: string; body: Buffer } {
+  return encoding === 'json' ? { contentType: OTLP_JSON, body: Buffer.from('{}') } : { contentType: OTLP_PROTOBUF, body: Buffer.alloc(0) };
+}
+
+/** gRPC status codes used in google.rpc.Status bodies. */
+const GRPC_CODE: Partial<Record<ErrorCode, number>> = {
+  rate_limited: 8, // RESOURCE_EXHAUSTED
+  stream_limit: 8,
+  payload_too_large: 8,
+  unauthorized: 16, // UNAUTHENTICATED
+  store_unavailable: 14, // UNAVAILABLE
+  timeout: 4, // DEADLINE_EXCEEDED
+  internal: 13, // INTERNAL
+};
+
+/**
+ * The body of an OTLP error response for `err`, encoded like the request (protobuf when the request's
+ * type was not understood). The HTTP status stays `err.status`.
+ */
+export function otlpErrorResponse(err: LogharborError, requestContentType: string | undefined): { status: number; contentType: string; body: Buffer } {
+  const code = GRPC_CODE[err.code] ?? (err.status >= 500 ? 13 : 3); // 3 = INVALID_ARGUMENT
+  if (otlpEncodingOf(requestContentType) === 'json') {
+    return { status: err.status, contentType: OTLP_JSON, body: Buffer.from(JSON.stringify({ code, message: err.message })) };
+  }
+  const w = new ProtoWriter(64 + err.message.length * 3);
+  w.tag(1, WIRE_VARINT);
+  w.uint32(code);
+  w.tag(2, WIRE_LEN);
+  w.string(err.message);
+  return { status: err.status, contentType: OTLP_PROTOBUF, body: Buffer.from(w.finish()) };
+}
