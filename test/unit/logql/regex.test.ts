@@ -1,0 +1,123 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { compileRe2, literalAlternatives } from '../../../src/logql/regex.js';
+import { LogharborError } from '../../../src/api/errors.js';
+
+const m = (p: string, s: string, anchored = false) => compileRe2(p, { anchored }).test(s);
+
+test('leading flag groups become RegExp flags', () => {
+  assert.equal(m('(?i)error', 'An ERROR here'), true);
+  assert.equal(m('error', 'An ERROR here'), false);
+  assert.equal(m('(?s)a.b', 'a\nb'), true);
+  assert.equal(m('a.b', 'a\nb'), false);
+  assert.equal(m('(?is)A.B', 'a\nb'), true);
+  assert.equal(m('(?i)(?s)A.B', 'a\nb'), true);
+  assert.equal(m('(?m)^b$', 'a\nb\nc'), true);
+  assert.equal(m('^b$', 'a\nb\nc'), false);
+  assert.equal(compileRe2('(?i)x').flags, 'iu');
+});
+
+test('mid-pattern flag groups are rejected unless they change nothing', () => {
+  assert.throws(() => compileRe2('foo(?i)bar'), (e: unknown) => e instanceof LogharborError && e.code === 'parse_error' && /start of the pattern/.test(e.message));
+  assert.throws(() => compileRe2('a(?i:b)c'), LogharborError);
+  assert.equal(m('(?i)a(?i:b)c', 'ABC'), true);
+});
+
+test('named groups, \\A, \\z, \\Q..\\E', () => {
+  const re = compileRe2('(?P<status>\\d{3}) (?<size>\\d+)');
+  assert.deepEqual({ ...re.exec('GET 200 512')!.groups }, { status: '200', size: '512' });
+  assert.equal(m('\\Afoo', 'foobar'), true);
+  assert.equal(m('\\Afoo', 'xfoo'), false);
+  assert.equal(m('bar\\z', 'foobar'), true);
+  assert.equal(m('bar\\z', 'foobar\n'), false);
+  assert.equal(m('(?m)bar\\z', 'bar\nx'), false);
+  assert.equal(m('\\Qa.b*c\\E', 'xa.b*cx'), true);
+  assert.equal(m('\\Qa.b*c\\E', 'aabbc'), false);
+});
+
+test('POSIX classes inside brackets', () => {
+  assert.equal(m('^[[:alpha:]]+$', 'abcXYZ'), true);
+  assert.equal(m('^[[:alpha:]]+$', 'abc1'), false);
+  assert.equal(m('^[[:digit:][:space:]]+$', '12 3\t4'), true);
+  assert.equal(m('^[[:^digit:]]+$', 'abc'), true);
+  assert.equal(m('^[[:^digit:]]+$', 'ab1'), false);
+  assert.equal(m('^[^[:upper:]]+$', 'abc'), true);
+  assert.equal(m('^[^[:upper:]]+$', 'aBc'), false);
+  assert.equal(m('[[:xdigit:]]{4}', 'zz0aF9zz'), true);
+  assert.throws(() => compileRe2('[[:nope:]]'), /unknown POSIX class/);
+});
+
+test('unicode classes', () => {
+  assert.equal(m('^\\pL+$', 'héllo'), true);
+  assert.equal(m('^\\p{Greek}+$', 'αβγ'), true);
+  assert.equal(m('^\\p{Greek}+$', 'abc'), false);
+  assert.equal(m('^\\PL+$', '123'), true);
+  assert.equal(m('^\\p{^Greek}+$', 'abc'), true);
+  assert.equal(m('^[\\p{Lu}]+$', 'ABC'), true);
+  assert.equal(m('^.$', '😀'), true, 'dot matches one code point');
+  assert.throws(() => compileRe2('\\p{Klingon}'), /unknown Unicode class/);
+});
+
+test('RE2 literals that a u-mode RegExp would reject', () => {
+  assert.equal(m('a{', 'a{'), true);
+  assert.equal(m('a{,3}', 'a{,3}'), true);
+  assert.equal(m('x}', 'x}'), true);
+  assert.equal(m('a]', 'a]'), true);
+  assert.equal(m('\\-\\"\\#\\<', '-"#<'), true);
+  assert.equal(m('[]a]+', ']a]'), true);
+  assert.equal(m('[a-]+', 'a-a'), true);
+  assert.equal(m('\\x41\\x{1F600}', 'A😀'), true);
+  assert.equal(m('\\101', 'A'), true, 'octal');
+  assert.equal(m('a/b', 'a/b'), true);
+  assert.equal(m('^a{2,3}$', 'aaa'), true);
+  assert.equal(m('^a{2,3}$', 'aaaa'), false);
+});
+
+test('unsupported or invalid syntax throws parse_error naming the pattern', () => {
+  for (const p of ['(a', 'a)', '[a', '\\1', '(?=a)', '(?!a)', '(?<=a)b', '(?<!a)b', 'a**', '\\', '\\C', '\\k', 'a{1001}', 'x{3,2}', '(?P<1a>x)', '(?U)a']) {
+    assert.throws(
+      () => compileRe2(p),
+      (e: unknown) => e instanceof LogharborError && e.code === 'parse_error' && e.message.startsWith('invalid regex'),
+      p,
+    );
+  }
+});
+
+test('anchored matching requires the whole value', () => {
+  assert.equal(m('foo', 'foobar', true), false);
+  assert.equal(m('foo.*', 'foobar', true), true);
+  assert.equal(m('a|b', 'a', true), true);
+  assert.equal(m('a|b', 'ab', true), false);
+  assert.equal(m('(?m)a|b', 'a\nb', true), false);
+  assert.equal(compileRe2('.*', { anchored: true, dotAll: true }).test('a\nb'), true);
+});
+
+test('cache returns the same RegExp and separates options', () => {
+  assert.equal(compileRe2('abc+'), compileRe2('abc+'));
+  assert.notEqual(compileRe2('abc+'), compileRe2('abc+', { anchored: true }));
+  assert.equal(compileRe2('abc+', { global: true }).global, true);
+  for (let i = 0; i < 2000; i++) compileRe2('x' + i);
+  assert.equal(m('x5', 'x5'), true);
+});
+
+test('literalAlternatives recognises plain literals only', () => {
+  assert.deepEqual(literalAlternatives('foo'), { values: ['foo'], insensitive: false });
+  assert.deepEqual(literalAlternatives('(?i)Foo'), { values: ['Foo'], insensitive: true });
+  assert.deepEqual(literalAlternatives('a|b\\.c'), { values: ['a', 'b.c'], insensitive: false });
+  assert.deepEqual(literalAlternatives('(a|b)'), { values: ['a', 'b'], insensitive: false });
+  assert.equal(literalAlternatives('a.b'), null);
+  assert.equal(literalAlternatives('a\\d'), null);
+  assert.equal(literalAlternatives('(a)|(b)'), null);
+});
+
+test('hostile patterns do not crash the process', () => {
+  // Catastrophic backtracking is the user's problem, but compiling must work and deep nesting must not overflow.
+  assert.ok(compileRe2('(a+)+b'));
+  const deep = '('.repeat(5000) + 'a' + ')'.repeat(5000);
+  try {
+    assert.equal(m(deep, 'a'), true);
+  } catch (e) {
+    assert.ok(e instanceof LogharborError);
+  }
+  assert.equal(m('\u0000', 'a\u0000b'), true);
+});
