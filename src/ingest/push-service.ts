@@ -1,0 +1,353 @@
+/**
+ * The push service: decode (any wire format) → validate → limits → store, with Loki's semantics
+ * (pkg/distributor, pkg/ingester): invalid entries are dropped and named in a 400, the valid rest
+ * is stored; a tenant over its rate gets 429 and nothing is stored; streams over the active-stream
+ * limit or their own rate get 429 for those entries. A 429 wins over a 400 in a mixed outcome
+ * because clients retry 429s, and the entries already stored come back as exact duplicates, which
+ * the store drops silently.
+ */
+import { Registry } from 'prom-client';
+import { LogharborError, type ErrorCode } from '../api/errors.js';
+import type { Entry, Labels, StreamPush } from '../api/model.js';
+import { labelsToString, sortLabels } from '../api/model.js';
+import { decodeLokiPush, type PushBody } from '../api/push/loki-push.js';
+import { decodeOtlpLogs, otlpSuccessResponse } from '../api/push/otlp-push.js';
+import { otlpToPush } from '../api/push/otlp-mapping.js';
+import type { InvalidStream } from '../api/push/decoded-push.js';
+import { DEFAULT_MAX_DECOMPRESSED_BYTES } from '../api/push/body.js';
+import type { Store } from '../store/store.js';
+import { TenantLimits, type Limits, type LimitsConfig } from './limits.js';
+import { createIngestMetrics, type IngestMetrics } from './ingest-metrics.js';
+import { StreamTracker } from './stream-tracker.js';
+import { TokenBucket } from './token-bucket.js';
+import { RETRYABLE_REASONS, formatNs, normalizeStreamLabels, streamText, validateStreamLabels, type DiscardReason, type Rejection } from './validate.js';
+
+/** How many distinct rejection messages a 400/429 body lists; the rest are counted. */
+export const MAX_LISTED_REJECTIONS = 10;
+
+export interface PushServiceDeps {
+  store: Store;
+  /** Limits for every tenant (Loki's limits_config names); Loki's defaults where absent. */
+  limits?: LimitsConfig;
+  /** Per-tenant overrides, applied on top of `limits`. */
+  overrides?: Record<string, LimitsConfig>;
+  /** Registry for the ingest counters; a private one when absent. */
+  registry?: Registry;
+  /** Clock in milliseconds (tests). */
+  now?: () => number;
+  /** Bound on a decompressed request body (413 above it). */
+  maxDecompressedBytes?: number;
+}
+
+/** What a fully successful push did. */
+export interface PushOutcome {
+  streams: number;
+  /** Entries written. */
+  accepted: number;
+  /** Exact duplicates the store dropped silently. */
+  duplicates: number;
+}
+
+export interface PushService {
+  /** A Loki push (`/loki/api/v1/push`, `/api/prom/push`). Resolves when durable; throws LogharborError otherwise. */
+  push(tenant: string, req: PushBody): Promise<PushOutcome>;
+  /** An OTLP/HTTP logs export. Resolves to the response body; throws LogharborError (see otlpErrorResponse). */
+  pushOtlp(tenant: string, req: PushBody): Promise<{ contentType: string; body: Buffer }>;
+  /** Validates, limits and stores already decoded streams (used by both of the above, and by in-process callers). */
+  pushStreams(tenant: string, streams: StreamPush[], invalid?: InvalidStream[]): Promise<PushOutcome>;
+}
+
+interface Pending {
+  labels: Labels;
+  key: string;
+  entries: Entry[];
+  sizes: number[];
+}
+
+class RejectionLog {
+  readonly counts = new Map<DiscardReason, number>();
+  private readonly listed = new Map<string, { reason: DiscardReason; n: number }>();
+  total = 0;
+
+  add(r: Rejection, entries = 1): void {
+    if (entries <= 0) return;
+    this.total += entries;
+    this.counts.set(r.reason, (this.counts.get(r.reason) ?? 0) + entries);
+    const l = this.listed.get(r.message);
+    if (l) l.n += entries;
+    else if (this.listed.size < MAX_LISTED_REJECTIONS) this.listed.set(r.message, { reason: r.reason, n: entries });
+  }
+
+  toError(accepted: number): LogharborError {
+    const retryable = [...this.counts.keys()].some((r) => RETRYABLE_REASONS.has(r));
+    const reasons = [...this.counts.keys()].filter((r) => RETRYABLE_REASONS.has(r) === retryable);
+    const lines: string[] = [];
+    let listedCount = 0;
+    for (const [msg, { reason, n }] of this.listed) {
+      if (RETRYABLE_REASONS.has(reason) !== retryable && retryable) continue;
+      lines.push(n > 1 ? `${msg} (${n} entries)` : msg);
+      listedCount += n;
+    }
+    if (this.total > listedCount) lines.push(`... and ${this.total - listedCount} more rejected entries`);
+    lines.push(`${this.total} entries rejected, ${accepted} accepted`);
+    const code = codeFor(reasons, retryable);
+    return new LogharborError(code, lines.join('\n'), { rejected: this.total, accepted, reasons: Object.fromEntries(this.counts) });
+  }
+}
+
+function codeFor(reasons: DiscardReason[], retryable: boolean): ErrorCode {
+  if (retryable) return reasons.length === 1 && reasons[0] === 'stream_limit' ? 'stream_limit' : 'rate_limited';
+  if (reasons.length !== 1) return 'invalid_push';
+  switch (reasons[0]) {
+    case 'line_too_long':
+      return 'line_too_long';
+    case 'greater_than_max_sample_age':
+      return 'too_old';
+    case 'too_far_in_future':
+      return 'too_new';
+    case 'too_far_behind':
+      return 'out_of_order';
+    case 'structured_metadata_too_large':
+    case 'structured_metadata_too_many':
+      return 'invalid_push';
+    default:
+      return 'invalid_labels';
+  }
+}
+
+/** Cuts a string to at most `maxBytes` UTF-8 bytes without splitting a character. */
+function truncateUtf8(s: string, maxBytes: number): string {
+  const b = Buffer.from(s, 'utf8');
+  if (b.length <= maxBytes) return s;
+  let end = maxBytes;
+  while (end > 0 && (b[end]! & 0xc0) === 0x80) end--;
+  return b.toString('utf8', 0, end);
+}
+
+function metadataSize(md: Labels): { bytes: number; count: number } {
+  let bytes = 0;
+  let count = 0;
+  for (const k in md) {
+    bytes += Buffer.byteLength(k) + Buffer.byteLength(md[k]!);
+    count++;
+  }
+  return { bytes, count };
+}
+
+export function createPushService(deps: PushServiceDeps): PushService {
+  const { store } = deps;
+  const now = deps.now ?? Date.now;
+  const tenantLimits = new TenantLimits(deps.limits, deps.overrides);
+  const metrics: IngestMetrics = createIngestMetrics(deps.registry ?? new Registry());
+  const tracker = new StreamTracker(store);
+  const tenantBuckets = new Map<string, TokenBucket>();
+  const maxDecompressedBytes = deps.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES;
+
+  function discard(tenant: string, reason: DiscardReason, entries: number, bytes: number): void {
+    if (entries > 0) metrics.discardedEntries.inc({ tenant, reason }, entries);
+    if (bytes > 0) metrics.discardedBytes.inc({ tenant, reason }, bytes);
+  }
+
+  function tenantBucket(tenant: string, l: Limits, nowMs: number): TokenBucket {
+    let b = tenantBuckets.get(tenant);
+    if (!b) {
+      b = new TokenBucket(l.ingestionRateBytes, l.ingestionBurstBytes, nowMs);
+      tenantBuckets.set(tenant, b);
+    }
+    return b;
+  }
+
+  async function pushStreams(tenant: string, streams: StreamPush[], invalid: InvalidStream[] = []): Promise<PushOutcome> {
+    const limits = tenantLimits.for(tenant);
+    const nowMs = now();
+    const nowNs = BigInt(Math.floor(nowMs)) * 1_000_000n;
+    const rejections = new RejectionLog();
+
+    let received = 0;
+    let receivedBytes = 0;
+    for (const inv of invalid) {
+      received += inv.entries;
+      receivedBytes += inv.bytes;
+      rejections.add({ reason: inv.reason, message: `stream ${inv.index}: ${inv.reason === 'invalid_labels' ? `Error parsing labels '${inv.labels}' with error: ${inv.message}` : `${inv.message} in '${inv.labels}'`}` }, inv.entries);
+      discard(tenant, inv.reason, inv.entries, inv.bytes);
+    }
+
+    const oldest = limits.rejectOldSamples ? nowNs - BigInt(Math.floor(limits.rejectOldSamplesMaxAgeMs)) * 1_000_000n : undefined;
+    const newestAllowed = nowNs + BigInt(Math.floor(limits.creationGracePeriodMs)) * 1_000_000n;
+    const maxLine = limits.maxLineSize;
+    const maxMdBytes = limits.maxStructuredMetadataSize;
+    const maxMdCount = limits.maxStructuredMetadataEntries;
+
+    // Distributor stage: labels and per-entry validation.
+    const pending = new Map<string, Pending>();
+    let validBytes = 0;
+    let validCount = 0;
+    for (const s of streams) {
+      let streamBytes = 0;
+      const n = s.entries.length;
+      received += n;
+      const norm = normalizeStreamLabels(s.labels, limits);
+      const bad = 'reason' in norm ? (norm as Rejection) : validateStreamLabels(norm as Labels, limits);
+      if (bad) {
+        for (const e of s.entries) streamBytes += e.line.length;
+        receivedBytes += streamBytes;
+        rejections.add(bad, n);
+        discard(tenant, bad.reason, n, streamBytes);
+        continue;
+      }
+      const labels = sortLabels(norm as Labels);
+      const key = labelsToString(labels);
+      let p = pending.get(key);
+      if (!p) {
+        p = { labels, key, entries: [], sizes: [] };
+        pending.set(key, p);
+      }
+      let text: string | undefined;
+      for (let i = 0; i < n; i++) {
+        let e = s.entries[i]!;
+        let size = Buffer.byteLength(e.line);
+        let mdBytes = 0;
+        if (e.metadata) {
+          const m = metadataSize(e.metadata);
+          mdBytes = m.bytes;
+          if (maxMdCount > 0 && m.count > maxMdCount) {
+            receivedBytes += size + mdBytes;
+            rejectEntry('structured_metadata_too_many', `stream '${(text ??= streamText(labels))}' has too many structured metadata labels: '${m.count}', limit: '${maxMdCount}'`, size + mdBytes);
+            continue;
+          }
+          if (maxMdBytes > 0 && mdBytes > maxMdBytes) {
+            receivedBytes += size + mdBytes;
+            rejectEntry('structured_metadata_too_large', `stream '${(text ??= streamText(labels))}' has structured metadata too large: '${mdBytes}' bytes, limit: '${maxMdBytes}' bytes`, size + mdBytes);
+            continue;
+          }
+        }
+        receivedBytes += size + mdBytes;
+        if (maxLine > 0 && size > maxLine) {
+          if (limits.maxLineSizeTruncate) {
+            const line = truncateUtf8(e.line, maxLine);
+            e = e.metadata ? { ts: e.ts, line, metadata: e.metadata } : { ts: e.ts, line };
+            size = Buffer.byteLength(line);
+          } else {
+            rejectEntry('line_too_long', `Max entry size '${maxLine}' bytes exceeded for stream '${(text ??= streamText(labels))}' while adding an entry with length '${size}' bytes`, size + mdBytes);
+            continue;
+          }
+        }
+        if (oldest !== undefined && e.ts < oldest) {
+          rejectEntry('greater_than_max_sample_age', `entry for stream '${(text ??= streamText(labels))}' has timestamp too old: ${formatNs(e.ts)}, oldest acceptable timestamp is: ${formatNs(oldest)}`, size + mdBytes);
+          continue;
+        }
+        if (e.ts > newestAllowed) {
+          rejectEntry('too_far_in_future', `entry for stream '${(text ??= streamText(labels))}' has timestamp too new: ${formatNs(e.ts)}`, size + mdBytes);
+          continue;
+        }
+        p.entries.push(e);
+        p.sizes.push(size + mdBytes);
+        validBytes += size + mdBytes;
+        validCount++;
+      }
+    }
+    metrics.linesReceived.inc({ tenant }, received);
+    metrics.bytesReceived.inc({ tenant }, receivedBytes);
+
+    function rejectEntry(reason: DiscardReason, message: string, bytes: number): void {
+      rejections.add({ reason, message });
+      discard(tenant, reason, 1, bytes);
+    }
+
+    // Tenant rate: all or nothing for the request, as Loki's distributor.
+    if (validCount > 0) {
+      const bucket = tenantBucket(tenant, limits, nowMs);
+      bucket.setLimits(limits.ingestionRateBytes, limits.ingestionBurstBytes);
+      if (!bucket.allow(validBytes, nowMs)) {
+        discard(tenant, 'rate_limited', validCount, validBytes);
+        throw new LogharborError(
+          'rate_limited',
+          `Ingestion rate limit exceeded for user ${tenant} (limit: ${Math.floor(limits.ingestionRateBytes)} bytes/sec) while attempting to ingest '${validCount}' lines totaling '${validBytes}' bytes, reduce log volume or contact your Loki administrator to see if the limit can be increased`,
+          { lines: validCount, bytes: validBytes },
+        );
+      }
+    }
+
+    // Ingester stage: active streams, out-of-order window, per-stream rate.
+    const tenantStreams = tracker.streamsOf(tenant);
+    const windowNs = BigInt(Math.floor(limits.outOfOrderWindowMs)) * 1_000_000n;
+    const toStore: StreamPush[] = [];
+    const newest: { state: { newestTs: bigint }; ts: bigint }[] = [];
+    let acceptedCount = 0;
+    for (const p of pending.values()) {
+      if (p.entries.length === 0) continue;
+      let state = tenantStreams.get(p.key);
+      if (!state) {
+        if (limits.maxGlobalStreamsPerUser > 0 && tracker.activeCount(tenant, nowMs, limits.streamIdlePeriodMs) >= limits.maxGlobalStreamsPerUser) {
+          let bytes = 0;
+          for (const s of p.sizes) bytes += s;
+          rejections.add(
+            {
+              reason: 'stream_limit',
+              message: `Maximum active stream limit exceeded when trying to create stream ${streamText(p.labels)}, reduce the number of active streams (reduce labels or reduce label values), or contact your Loki administrator to see if the limit can be increased, user: '${tenant}'`,
+            },
+            p.entries.length,
+          );
+          discard(tenant, 'stream_limit', p.entries.length, bytes);
+          continue;
+        }
+        const from = oldest ?? nowNs - windowNs * 2n;
+        state = { lastSeenMs: nowMs, newestTs: tracker.newestFromStore(tenant, p.labels, p.key, from, newestAllowed + 1n), limiter: new TokenBucket(limits.perStreamRateBytes, limits.perStreamBurstBytes, nowMs) };
+        tenantStreams.set(p.key, state);
+      }
+      state.lastSeenMs = nowMs;
+      state.limiter.setLimits(limits.perStreamRateBytes, limits.perStreamBurstBytes);
+      let high = state.newestTs;
+      const kept: Entry[] = [];
+      let text: string | undefined;
+      for (let i = 0; i < p.entries.length; i++) {
+        const e = p.entries[i]!;
+        const size = p.sizes[i]!;
+        if (high >= 0n && e.ts < high - windowNs) {
+          rejections.add({ reason: 'too_far_behind', message: `entry too far behind, entry timestamp is: ${formatNs(e.ts)}, oldest acceptable timestamp is: ${formatNs(high - windowNs)}, stream: ${(text ??= streamText(p.labels))}` });
+          discard(tenant, 'too_far_behind', 1, size);
+          continue;
+        }
+        if (!state.limiter.allow(size, nowMs)) {
+          rejections.add({
+            reason: 'per_stream_rate_limit',
+            message: `Per stream rate limit exceeded (limit: ${Math.floor(limits.perStreamRateBytes)} bytes/sec) while attempting to ingest for stream '${(text ??= streamText(p.labels))}', consider splitting a stream via additional labels or contact your Loki administrator to see if the limit can be increased`,
+          });
+          discard(tenant, 'per_stream_rate_limit', 1, size);
+          continue;
+        }
+        if (e.ts > high) high = e.ts;
+        kept.push(e);
+      }
+      if (kept.length > 0) {
+        toStore.push({ labels: p.labels, entries: kept });
+        newest.push({ state, ts: high });
+        acceptedCount += kept.length;
+      }
+    }
+
+    let duplicates = 0;
+    if (toStore.length > 0) {
+      const r = await store.append(tenant, toStore);
+      duplicates = r.duplicates;
+      // Only once durable does the stream's newest entry move (a failed append must not shift the window).
+      for (const { state, ts } of newest) if (ts > state.newestTs) state.newestTs = ts;
+    }
+    if (rejections.total > 0) throw rejections.toError(acceptedCount);
+    return { streams: toStore.length, accepted: acceptedCount - duplicates, duplicates };
+  }
+
+  return {
+    pushStreams,
+    async push(tenant, req) {
+      const decoded = await decodeLokiPush(req, { maxDecompressedBytes });
+      return pushStreams(tenant, decoded.streams, decoded.invalid);
+    },
+    async pushOtlp(tenant, req) {
+      const { request, encoding } = await decodeOtlpLogs(req, { maxDecompressedBytes });
+      const push = otlpToPush(request, { now: BigInt(Math.floor(now())) * 1_000_000n });
+      await pushStreams(tenant, push.streams);
+      return otlpSuccessResponse(encoding);
+    },
+  };
+}

@@ -1,0 +1,105 @@
+/**
+ * Stream-level checks of a pushed label set, with Loki's reasons and messages
+ * (pkg/validation/validate.go), and Loki 3's service_name discovery.
+ */
+import type { Labels } from '../api/model.js';
+import { labelsToString } from '../api/model.js';
+import { UNKNOWN_SERVICE, type Limits } from './limits.js';
+
+export type DiscardReason =
+  | 'invalid_labels'
+  | 'missing_labels'
+  | 'duplicate_label_names'
+  | 'max_label_names_per_series'
+  | 'label_name_too_long'
+  | 'label_value_too_long'
+  | 'line_too_long'
+  | 'greater_than_max_sample_age'
+  | 'too_far_in_future'
+  | 'structured_metadata_too_large'
+  | 'structured_metadata_too_many'
+  | 'too_far_behind'
+  | 'rate_limited'
+  | 'per_stream_rate_limit'
+  | 'stream_limit';
+
+/** Reasons a client should retry (429): the same entries may pass later. */
+export const RETRYABLE_REASONS: ReadonlySet<DiscardReason> = new Set(['rate_limited', 'per_stream_rate_limit', 'stream_limit']);
+
+export interface Rejection {
+  reason: DiscardReason;
+  message: string;
+}
+
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+/** Shortens a stream's label text for messages. */
+export function streamText(labels: Labels): string {
+  const s = labelsToString(labels);
+  return s.length <= 512 ? s : s.slice(0, 512) + '…';
+}
+
+function byteLen(s: string, atLeast: number): number {
+  // A UTF-16 unit is at most 3 UTF-8 bytes: skip the exact count when the string is clearly short.
+  return s.length * 3 <= atLeast ? s.length : Buffer.byteLength(s);
+}
+
+/**
+ * Normalises a pushed label set: labels with empty values are dropped (an empty value means an
+ * absent label in the Prometheus data model) and service_name is discovered when configured.
+ * Returns the new set, or a rejection.
+ */
+export function normalizeStreamLabels(labels: Labels, limits: Limits): Labels | Rejection {
+  let out: Labels = labels;
+  for (const k in labels) {
+    if (labels[k] === '') {
+      out = {};
+      for (const n in labels) if (labels[n] !== '') out[n] = labels[n]!;
+      break;
+    }
+  }
+  if (limits.discoverServiceName.length > 0 && out.service_name === undefined) {
+    let service = UNKNOWN_SERVICE;
+    for (const n of limits.discoverServiceName) {
+      const v = out[n];
+      if (v !== undefined && v !== '') {
+        service = v;
+        break;
+      }
+    }
+    if (out === labels) out = { ...labels };
+    out.service_name = service;
+  }
+  return out;
+}
+
+/** Checks a normalised label set against the limits. */
+export function validateStreamLabels(labels: Labels, limits: Limits): Rejection | undefined {
+  const names = Object.keys(labels);
+  if (names.length === 0) return { reason: 'missing_labels', message: 'error at least one label pair is required per stream' };
+  if (limits.maxLabelNamesPerSeries > 0 && names.length > limits.maxLabelNamesPerSeries) {
+    return { reason: 'max_label_names_per_series', message: `entry for stream '${streamText(labels)}' has ${names.length} label names; limit ${limits.maxLabelNamesPerSeries}` };
+  }
+  for (const n of names) {
+    if (!LABEL_NAME.test(n)) {
+      return { reason: 'invalid_labels', message: `Error parsing labels '${streamText(labels)}' with error: invalid label name ${JSON.stringify(n.length > 64 ? n.slice(0, 64) + '…' : n)}` };
+    }
+    if (limits.maxLabelNameLength > 0 && byteLen(n, limits.maxLabelNameLength) > limits.maxLabelNameLength) {
+      return { reason: 'label_name_too_long', message: `stream '${streamText(labels)}' has label name too long: '${n.slice(0, 64)}…'` };
+    }
+    const v = labels[n]!;
+    if (limits.maxLabelValueLength > 0 && byteLen(v, limits.maxLabelValueLength) > limits.maxLabelValueLength) {
+      return { reason: 'label_value_too_long', message: `stream '${streamText(labels)}' has label value too long: '${v.slice(0, 64)}…'` };
+    }
+  }
+  return undefined;
+}
+
+/** Formats nanoseconds as RFC3339 with nanoseconds, for messages. */
+export function formatNs(ts: bigint): string {
+  const ms = ts / 1_000_000n;
+  const d = new Date(Number(ms));
+  if (Number.isNaN(d.getTime())) return `${ts}ns`;
+  const frac = ((ts % 1_000_000_000n) + 1_000_000_000n) % 1_000_000_000n;
+  return d.toISOString().replace(/\.\d{3}Z$/, '.' + frac.toString().padStart(9, '0') + 'Z');
+}
