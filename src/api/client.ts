@@ -7,6 +7,7 @@ import WebSocket from 'ws';
 import type { Labels, PushRequest } from './model.js';
 import type { IndexStats, WireQueryResponse, WireTailFrame, BuildInfo } from './envelope.js';
 import type { Direction } from './params.js';
+import { encodeLokiPushJson, encodeLokiPushProtobuf } from './push/loki-push.js';
 
 export interface ClientOptions {
   /** Base URL, e.g. `http://127.0.0.1:3100` (a path prefix is kept: `https://gw/loki`). */
@@ -61,17 +62,14 @@ export interface TailOptions {
   start?: bigint;
 }
 
-/** A push body encoder: JSON by default; the protobuf+snappy one from src/api/push fits too. */
+/** A push body encoder: given a request, the Content-Type and body to send. */
 export type PushEncoder = (req: PushRequest) => { contentType: string; body: Buffer | string };
 
-/** Encodes Loki's JSON push body; structured metadata becomes the optional third value. */
-export function encodePushJsonBody(req: PushRequest): { contentType: string; body: string } {
-  const streams = req.streams.map((s) => ({
-    stream: s.labels,
-    values: s.entries.map((e) => (e.metadata && Object.keys(e.metadata).length > 0 ? [e.ts.toString(), e.line, e.metadata] : [e.ts.toString(), e.line])),
-  }));
-  return { contentType: 'application/json', body: JSON.stringify({ streams }) };
-}
+/** Loki's two push encodings. Protobuf+snappy is what Promtail and Alloy send, and the default. */
+export const PUSH_ENCODERS: Record<'protobuf' | 'json', PushEncoder> = {
+  protobuf: encodeLokiPushProtobuf,
+  json: encodeLokiPushJson,
+};
 
 /** A running tail: `done` settles when the socket closes (rejects if it closed in error). */
 export interface TailHandle {
@@ -181,7 +179,7 @@ export class LokiClient {
     try {
       return JSON.parse(text) as T;
     } catch {
-      throw new LokiClientError(`GET ${path}: the server answered ${res.status} with a body that is not JSON: ${errorMessageOf(text).slice(0, 200)}`, res.status, text);
+      throw new LokiClientError(`GET ${new URL(res.url).pathname}: the server answered ${res.status} with a body that is not JSON: ${errorMessageOf(text).slice(0, 200)}`, res.status, text);
     }
   }
 
@@ -245,7 +243,7 @@ export class LokiClient {
   }
 
   /** `POST /loki/api/v1/push`; resolves on 2xx (Loki answers 204). */
-  async push(req: PushRequest, encode: PushEncoder = encodePushJsonBody): Promise<void> {
+  async push(req: PushRequest, encode: PushEncoder = PUSH_ENCODERS.protobuf): Promise<void> {
     const res = await this.request('POST', 'loki/api/v1/push', undefined, encode(req));
     await res.arrayBuffer();
   }

@@ -1,0 +1,117 @@
+/**
+ * Flags and value parsing shared by the client commands. Every client command takes
+ * `--addr` (default: $LOKI_ADDR, as logcli reads it, else http://127.0.0.1:3100), `--tenant`
+ * (X-Scope-OrgID, default $LOKI_ORG_ID) and optional auth (`--username`/`--password` or
+ * `--bearer-token`, defaults from $LOKI_USERNAME, $LOKI_PASSWORD, $LOKI_BEARER_TOKEN).
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { env } from '../config/env.js';
+import { LokiClient } from '../api/client.js';
+import { parseGoDuration, parsePromDuration } from '../api/duration.js';
+import { parseLokiTimestamp } from '../api/timestamp.js';
+import { UsageError } from './io.js';
+
+export const DEFAULT_ADDR = 'http://127.0.0.1:3100';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+export const CLIENT_OPTIONS = {
+  addr: { type: 'string' },
+  tenant: { type: 'string' },
+  username: { type: 'string' },
+  password: { type: 'string' },
+  'bearer-token': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies Options;
+
+export const CLIENT_HELP = `Connection (every client command):
+  --addr URL            server address (default $LOKI_ADDR, else ${DEFAULT_ADDR})
+  --tenant ID           tenant, sent as X-Scope-OrgID (default $LOKI_ORG_ID)
+  --username, --password   HTTP basic auth (default $LOKI_USERNAME, $LOKI_PASSWORD)
+  --bearer-token TOKEN  bearer auth (default $LOKI_BEARER_TOKEN)
+  -h, --help            show this help
+`;
+
+/** util.parseArgs with its errors turned into usage errors that name the command. */
+export function parseCommand<O extends Options>(command: string, argv: string[], options: O) {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    // Node's messages ("Unknown option '--x'. To specify a positional argument starting with a '-',
+    // place it at the end of the command after '--', as in '-- \"--x\"") are clear; keep their first sentence.
+    const msg = (e as Error).message.split('. To specify')[0]!;
+    throw new UsageError(`${command}: ${msg}`);
+  }
+}
+
+export interface ClientFlags {
+  addr?: string | undefined;
+  tenant?: string | undefined;
+  username?: string | undefined;
+  password?: string | undefined;
+  'bearer-token'?: string | undefined;
+}
+
+/** Builds the client from flags, falling back to logcli's environment variables. */
+export function clientFrom(v: ClientFlags): LokiClient {
+  const addr = v.addr ?? env('LOKI_ADDR') ?? DEFAULT_ADDR;
+  const tenant = v.tenant ?? env('LOKI_ORG_ID');
+  const username = v.username ?? env('LOKI_USERNAME');
+  const password = v.password ?? env('LOKI_PASSWORD');
+  const bearerToken = v['bearer-token'] ?? env('LOKI_BEARER_TOKEN');
+  try {
+    return new LokiClient({
+      addr,
+      ...(tenant !== undefined ? { tenant } : {}),
+      ...(username !== undefined ? { username } : {}),
+      ...(password !== undefined ? { password } : {}),
+      ...(bearerToken !== undefined ? { bearerToken } : {}),
+    });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+/** A duration flag: Prometheus form (`7d`, `1h30m`) or Go form (`1.5h`, `250ms`). Must be > 0. */
+export function durationFlag(name: string, text: string): bigint {
+  const ns = parsePromDuration(text) ?? parseGoDuration(text);
+  if (ns === undefined || ns <= 0n) throw new UsageError(`--${name}: "${text}" is not a positive duration (e.g. 30s, 15m, 1h, 7d)`);
+  return ns;
+}
+
+/** A time flag: `now`, RFC3339 (`2024-05-01T10:00:00Z`), Unix seconds, Unix nanoseconds or float seconds. */
+export function timeFlag(name: string, text: string, now: bigint): bigint {
+  if (text === 'now') return now;
+  const ns = parseLokiTimestamp(text);
+  if (ns === undefined) throw new UsageError(`--${name}: "${text}" is not a time (want RFC3339 such as 2024-05-01T10:00:00Z, Unix seconds or nanoseconds, or "now")`);
+  return ns;
+}
+
+/** A positive integer flag. */
+export function intFlag(name: string, text: string, min = 1): number {
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text)) || Number(text) < min) {
+    throw new UsageError(`--${name}: "${text}" is not an integer >= ${min}`);
+  }
+  return Number(text);
+}
+
+/** Resolves `--since` / `--from` / `--to` into a range; `--since` and `--from` exclude each other. */
+export function rangeFlags(v: { since?: string | undefined; from?: string | undefined; to?: string | undefined }, now: bigint, defaultSince: bigint): { start: bigint; end: bigint } {
+  if (v.since !== undefined && v.from !== undefined) throw new UsageError('--since and --from exclude each other: give a window back from now, or absolute times');
+  const end = v.to !== undefined ? timeFlag('to', v.to, now) : now;
+  const start = v.from !== undefined ? timeFlag('from', v.from, now) : end - (v.since !== undefined ? durationFlag('since', v.since) : defaultSince);
+  if (end < start) throw new UsageError('--to must not be before --from');
+  return { start, end };
+}
+
+export function nowNs(): bigint {
+  return BigInt(Date.now()) * 1_000_000n;
+}
+
+export type OutputMode = 'raw' | 'jsonl' | 'table';
+
+export function outputFlag(text: string | undefined, def: OutputMode = 'table'): OutputMode {
+  if (text === undefined) return def;
+  if (text === 'raw' || text === 'jsonl' || text === 'table') return text;
+  throw new UsageError(`--output: "${text}" is not one of raw, jsonl, table`);
+}
