@@ -33,10 +33,14 @@ export interface Rejection {
 
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
-/** Shortens a stream's label text for messages. */
+/** Shortens user-supplied text quoted in messages, so one huge label cannot blow up a response. */
+function clipText(s: string, max = 128): string {
+  return s.length <= max ? s : s.slice(0, max) + '…';
+}
+
+/** A stream's canonical label text for messages, shortened. */
 export function streamText(labels: Labels): string {
-  const s = labelsToString(labels);
-  return s.length <= 512 ? s : s.slice(0, 512) + '…';
+  return clipText(labelsToString(labels), 512);
 }
 
 function byteLen(s: string, atLeast: number): number {
@@ -82,14 +86,14 @@ export function validateStreamLabels(labels: Labels, limits: Limits): Rejection 
   }
   for (const n of names) {
     if (!LABEL_NAME.test(n)) {
-      return { reason: 'invalid_labels', message: `Error parsing labels '${streamText(labels)}' with error: invalid label name ${JSON.stringify(n.length > 64 ? n.slice(0, 64) + '…' : n)}` };
+      return { reason: 'invalid_labels', message: `Error parsing labels '${streamText(labels)}' with error: invalid label name ${JSON.stringify(clipText(n))}` };
     }
     if (limits.maxLabelNameLength > 0 && byteLen(n, limits.maxLabelNameLength) > limits.maxLabelNameLength) {
-      return { reason: 'label_name_too_long', message: `stream '${streamText(labels)}' has label name too long: '${n.slice(0, 64)}…'` };
+      return { reason: 'label_name_too_long', message: `stream '${streamText(labels)}' has label name too long: '${clipText(n)}'` };
     }
     const v = labels[n]!;
     if (limits.maxLabelValueLength > 0 && byteLen(v, limits.maxLabelValueLength) > limits.maxLabelValueLength) {
-      return { reason: 'label_value_too_long', message: `stream '${streamText(labels)}' has label value too long: '${v.slice(0, 64)}…'` };
+      return { reason: 'label_value_too_long', message: `stream '${streamText(labels)}' has label value too long: '${clipText(v)}'` };
     }
   }
   return undefined;

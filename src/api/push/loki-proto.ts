@@ -16,6 +16,10 @@ import { clip, type DecodedPush } from './decoded-push.js';
 
 const NS = 1_000_000_000n;
 
+// Entries of a batch mostly share their second: reuse its bigint product.
+let lastSec: number | bigint = 0;
+let lastSecNs = 0n;
+
 /** Decodes an uncompressed PushRequest. Throws LogharborError('invalid_push') on malformed bytes. */
 export function decodePushProto(buf: Buffer): DecodedPush {
   const r = new ProtoReader(buf);
@@ -126,7 +130,11 @@ function decodeTimestamp(r: ProtoReader, end: number): bigint {
     } else r.skip(tag & 7);
   }
   if (nanos < 0 || nanos > 999_999_999) throw protoError(`Timestamp.nanos ${nanos} out of range`, r.pos);
-  return BigInt(sec) * NS + BigInt(nanos);
+  if (sec !== lastSec) {
+    lastSec = sec;
+    lastSecNs = BigInt(sec) * NS;
+  }
+  return nanos === 0 ? lastSecNs : lastSecNs + BigInt(nanos);
 }
 
 /** Encodes a PushRequest (uncompressed). Labels are written in Loki's canonical form. */
