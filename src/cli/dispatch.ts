@@ -28,7 +28,10 @@ async function loadServerModule(): Promise<ServerModule> {
   try {
     return (await import(spec)) as ServerModule;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes('server')) {
+    // Only a missing server.js itself means "not in this build"; a module missing further down is a
+    // broken build, and Node's message (which names both files) says more than we could.
+    const missing = /Cannot find module '([^']+)'/.exec(String((e as Error).message))?.[1] ?? '';
+    if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && /[/\\]cli[/\\]server\.[jt]s$/.test(missing)) {
       throw new Error('the server role is not part of this build (cli/server.js is missing)', { cause: e });
     }
     throw e;

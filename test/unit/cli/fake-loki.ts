@@ -44,6 +44,39 @@ export const STREAMS: LogStream[] = [
   { stream: { job: 'web' }, entries: [{ ts: T0 + 2n, line: 'web second "quoted"' }] },
 ];
 
+/**
+ * 25 entries in two streams for paging tests; timestamps T0+0..T0+19 with T0+10 shared by six
+ * entries (three in each stream), so a page boundary can fall inside a run of equal timestamps.
+ */
+export const MANY: Array<{ ts: bigint; labels: Labels; line: string }> = (() => {
+  const out: Array<{ ts: bigint; labels: Labels; line: string }> = [];
+  for (let i = 0; i < 20; i++) {
+    const n = i === 10 ? 3 : i % 2 === 0 ? 1 : 0;
+    for (let k = 0; k < n; k++) out.push({ ts: T0 + BigInt(i), labels: { job: 'many', s: 'a' }, line: `a${i}.${k}` });
+    if (i % 2 === 1 || i === 10) for (let k = 0; k < (i === 10 ? 3 : 1); k++) out.push({ ts: T0 + BigInt(i), labels: { job: 'many', s: 'b' }, line: `b${i}.${k}` });
+  }
+  return out;
+})();
+
+/** The MANY entries a Loki would return for these parameters: [start, end) (or [start, end]), limit, direction. */
+function window(search: URLSearchParams, endExclusive: boolean): LogStream[] {
+  const start = BigInt(search.get('start')!);
+  const end = BigInt(search.get('end')!);
+  const limit = Number(search.get('limit') ?? '100');
+  const forward = search.get('direction') === 'forward';
+  const picked = MANY.filter((e) => e.ts >= start && (endExclusive ? e.ts < end : e.ts <= end));
+  // Stable order within a timestamp (stream a before b, then by line), reversed for backward.
+  if (!forward) picked.reverse();
+  const chosen = picked.slice(0, limit);
+  const streams = new Map<string, LogStream>();
+  for (const e of chosen) {
+    const k = e.labels.s!;
+    if (!streams.has(k)) streams.set(k, { stream: e.labels, entries: [] });
+    streams.get(k)!.entries.push({ ts: e.ts, line: e.line });
+  }
+  return [...streams.values()];
+}
+
 /** An address where nothing listens: a port we bound and released. */
 export async function closedPortUrl(): Promise<string> {
   const s = createServer();
@@ -95,6 +128,7 @@ export async function startFakeLoki(): Promise<FakeLoki> {
         case url.pathname === '/loki/api/v1/query_range' || url.pathname === '/loki/api/v1/query': {
           if (query.includes('syntax')) return text(400, 'parse error at line 1, col 8: syntax error: unexpected IDENTIFIER');
           if (query.includes('boom')) return text(500, 'internal error (request id 42)');
+          if (query.startsWith('{job="many')) return json(encodeQueryResponse({ resultType: 'streams', result: window(search, !query.includes('incl')) }));
           if (query.startsWith('rate(')) {
             return json(encodeQueryResponse({ resultType: 'matrix', result: [{ metric: { job: 'api' }, values: [[1700000000000, 0.5], [1700000015000, NaN]] }] }));
           }
