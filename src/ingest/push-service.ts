@@ -20,7 +20,7 @@ import { TenantLimits, type Limits, type LimitsConfig } from './limits.js';
 import { createIngestMetrics, type IngestMetrics } from './ingest-metrics.js';
 import { StreamTracker } from './stream-tracker.js';
 import { TokenBucket } from './token-bucket.js';
-import { RETRYABLE_REASONS, formatNs, normalizeStreamLabels, streamText, validateStreamLabels, type DiscardReason, type Rejection } from './validate.js';
+import { RETRYABLE_REASONS, dropEmptyLabels, formatNs, streamText, validateStreamLabels, withServiceName, type DiscardReason, type Rejection } from './validate.js';
 
 /** How many distinct rejection messages a 400/429 body lists; the rest are counted. */
 export const MAX_LISTED_REJECTIONS = 10;
@@ -186,8 +186,8 @@ export function createPushService(deps: PushServiceDeps): PushService {
       let streamBytes = 0;
       const n = s.entries.length;
       received += n;
-      const norm = normalizeStreamLabels(s.labels, limits);
-      const bad = 'reason' in norm ? (norm as Rejection) : validateStreamLabels(norm as Labels, limits);
+      const given = dropEmptyLabels(s.labels);
+      const bad = validateStreamLabels(given, limits);
       if (bad) {
         for (const e of s.entries) streamBytes += e.line.length;
         receivedBytes += streamBytes;
@@ -195,7 +195,7 @@ export function createPushService(deps: PushServiceDeps): PushService {
         discard(tenant, bad.reason, n, streamBytes);
         continue;
       }
-      const labels = sortLabels(norm as Labels);
+      const labels = sortLabels(withServiceName(given, limits));
       const key = labelsToString(labels);
       let p = pending.get(key);
       if (!p) {
@@ -345,7 +345,9 @@ export function createPushService(deps: PushServiceDeps): PushService {
     },
     async pushOtlp(tenant, req) {
       const { request, encoding } = await decodeOtlpLogs(req, { maxDecompressedBytes });
-      const push = otlpToPush(request, { now: BigInt(Math.floor(now())) * 1_000_000n });
+      // Loki discovers service_name for OTLP while mapping, before validation, so a resource
+      // without index attributes still yields a valid stream.
+      const push = otlpToPush(request, { now: BigInt(Math.floor(now())) * 1_000_000n, discoverServiceName: tenantLimits.for(tenant).discoverServiceName });
       await pushStreams(tenant, push.streams);
       return otlpSuccessResponse(encoding);
     },

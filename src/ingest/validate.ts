@@ -48,33 +48,35 @@ function byteLen(s: string, atLeast: number): number {
   return s.length * 3 <= atLeast ? s.length : Buffer.byteLength(s);
 }
 
-/**
- * Normalises a pushed label set: labels with empty values are dropped (an empty value means an
- * absent label in the Prometheus data model) and service_name is discovered when configured.
- * Returns the new set, or a rejection.
- */
-export function normalizeStreamLabels(labels: Labels, limits: Limits): Labels | Rejection {
-  let out: Labels = labels;
+/** Drops labels with empty values: an empty value means an absent label in the Prometheus data model. */
+export function dropEmptyLabels(labels: Labels): Labels {
   for (const k in labels) {
     if (labels[k] === '') {
-      out = {};
+      const out: Labels = {};
       for (const n in labels) if (labels[n] !== '') out[n] = labels[n]!;
+      return out;
+    }
+  }
+  return labels;
+}
+
+/**
+ * Loki 3's service_name discovery: a stream without service_name gets the value of the first label
+ * of `limits.discoverServiceName` it has, else "unknown_service". Applied after validation, as in
+ * Loki's distributor, so it neither rescues a stream without labels nor counts against
+ * max_label_names_per_series.
+ */
+export function withServiceName(labels: Labels, limits: Limits): Labels {
+  if (limits.discoverServiceName.length === 0 || labels.service_name !== undefined) return labels;
+  let service = UNKNOWN_SERVICE;
+  for (const n of limits.discoverServiceName) {
+    const v = labels[n];
+    if (v !== undefined && v !== '') {
+      service = v;
       break;
     }
   }
-  if (limits.discoverServiceName.length > 0 && out.service_name === undefined) {
-    let service = UNKNOWN_SERVICE;
-    for (const n of limits.discoverServiceName) {
-      const v = out[n];
-      if (v !== undefined && v !== '') {
-        service = v;
-        break;
-      }
-    }
-    if (out === labels) out = { ...labels };
-    out.service_name = service;
-  }
-  return out;
+  return { ...labels, service_name: service };
 }
 
 /** Checks a normalised label set against the limits. */

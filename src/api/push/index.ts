@@ -8,5 +8,5 @@ export type { DecodedPush, InvalidStream, InvalidStreamReason } from './decoded-
 export { decodeOtlpLogs, otlpEncodingOf, otlpErrorResponse, otlpSuccessResponse, OTLP_JSON, OTLP_PROTOBUF, type OtlpEncoding } from './otlp-push.js';
 export { decodeOtlpLogsProto, encodeOtlpLogsProto } from './otlp-proto.js';
 export { decodeOtlpLogsJson, encodeOtlpLogsJson } from './otlp-json.js';
-export { otlpToPush, otlpValueAsString, normalizeLabelName, OTLP_DEFAULT_INDEX_ATTRIBUTES, type OtlpMappingOptions } from './otlp-mapping.js';
+export { otlpToPush, otlpValueAsString, normalizeLabelName, OTLP_DEFAULT_INDEX_ATTRIBUTES, OTLP_UNKNOWN_SERVICE, type OtlpMappingOptions } from './otlp-mapping.js';
 export * from './otlp-model.js';

@@ -9,8 +9,8 @@
  * - the timestamp is TimeUnixNano, else ObservedTimeUnixNano, else the arrival time;
  * - severity_number, severity_text, observed_timestamp (when both times are set),
  *   dropped_attributes_count, flags, trace_id and span_id (hex) are kept as structured metadata.
- * service_name discovery (unknown_service) is applied later by ingest, for every push format, as
- * Loki's distributor does.
+ * - when the resource has no service.name, service_name is discovered from the index labels
+ *   (`discoverServiceName`, Loki's discover_service_name), else set to "unknown_service".
  */
 import type { Entry, Labels, PushRequest, StreamPush } from '../model.js';
 import { labelsToString, sortLabels } from '../model.js';
@@ -42,7 +42,11 @@ export interface OtlpMappingOptions {
   indexAttributes?: readonly string[];
   /** Arrival time in ns, used when a record has neither timestamp. */
   now: bigint;
+  /** Label names whose value names the service when service.name is absent; empty disables service_name. */
+  discoverServiceName?: readonly string[];
 }
+
+export const OTLP_UNKNOWN_SERVICE = 'unknown_service';
 
 /**
  * Normalises an attribute name into a label name as Prometheus' OTLP translator does:
@@ -125,6 +129,17 @@ export function otlpToPush(req: OtlpLogsRequest, opts: OtlpMappingOptions): Push
           if (!(n in resourceMeta)) resourceMeta[n] = val;
         });
       }
+    }
+    const discover = opts.discoverServiceName;
+    if (discover && discover.length > 0 && !labels.service_name) {
+      let service = OTLP_UNKNOWN_SERVICE;
+      for (const n of discover) {
+        if (labels[n]) {
+          service = labels[n]!;
+          break;
+        }
+      }
+      labels.service_name = service;
     }
     labels = sortLabels(labels);
     const key = labelsToString(labels);

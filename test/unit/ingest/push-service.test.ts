@@ -105,15 +105,20 @@ test('old-sample rejection can be disabled; the grace period is configurable', a
 test('stream label limits: count, name and value length, invalid names, missing labels', async () => {
   const { store, push } = setup();
   const many: Labels = {};
-  for (let i = 0; i < 15; i++) many[`l${i}`] = 'v';
+  for (let i = 0; i < 16; i++) many[`l${i}`] = 'v';
   await assert.rejects(push([s(many, [T0, 'x'])]), fails(400, /has 16 label names; limit 15/));
+  // The discovered service_name does not count: 15 labels pushed, 16 stored.
+  delete many.l15;
+  await push([s(many, [T0, 'x'])]);
+  assert.equal(Object.keys(store.appends[0]!.streams[0]!.labels).length, 16);
+  store.appends.length = 0;
   await assert.rejects(push([s({ ['n'.repeat(1025)]: 'v' }, [T0, 'x'])]), fails(400, /has label name too long/));
   await assert.rejects(push([s({ job: 'v'.repeat(2049) }, [T0, 'x'])]), fails(400, /has label value too long/));
   await assert.rejects(push([s({ 'bad-name': 'v' }, [T0, 'x'])]), fails(400, /Error parsing labels .* invalid label name "bad-name"/));
-  const off = setup({ discover_service_name: [] });
-  await assert.rejects(off.push([s({}, [T0, 'x'])]), fails(400, /at least one label pair is required per stream/));
-  await assert.rejects(off.push([s({ a: '' }, [T0, 'x'])]), fails(400, /at least one label pair/));
-  assert.deepEqual(store.dump('fake'), {});
+  // service_name discovery does not rescue a stream without labels (Loki validates first).
+  await assert.rejects(push([s({}, [T0, 'x'])]), fails(400, /at least one label pair is required per stream/));
+  await assert.rejects(push([s({ a: '' }, [T0, 'x'])]), fails(400, /at least one label pair/));
+  assert.equal(store.appends.length, 0);
 });
 
 test('protobuf streams with unparsable or duplicate label names are rejected, the rest stored', async () => {

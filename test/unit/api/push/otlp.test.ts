@@ -128,7 +128,7 @@ test('Loki mapping: default resource attributes become labels, the rest structur
   assert.equal(c!.line, '');
 });
 
-test('resources with the same index labels share a stream; without any, the stream has no labels (ingest adds service_name)', () => {
+test('resources with the same index labels share a stream; service_name is discovered or unknown_service', () => {
   const rl = (attrs: [string, string][], line: string) => ({
     attributes: attrs.map(([key, value]) => ({ key, value })),
     droppedAttributesCount: 0,
@@ -141,18 +141,22 @@ test('resources with the same index labels share a stream; without any, the stre
         rl([['service.name', 'a'], ['host.name', 'h2']], 'two'),
         rl([['deployment.environment', 'prod'], ['k8s.pod.name', 'p-1'], ['cloud.region', 'eu']], 'three'),
         rl([['telemetry.sdk.name', 'x']], 'four'),
+        rl([['k8s.container.name', 'web'], ['k8s.pod.name', 'web-1']], 'five'),
       ],
     },
-    { now: NOW },
+    { now: NOW, discoverServiceName: ['service', 'k8s_container_name'] },
   );
   assert.deepEqual(
     push.streams.map((s) => [s.labels, s.entries.map((e) => e.line)]),
     [
       [{ service_name: 'a' }, ['one', 'two']],
-      [{ cloud_region: 'eu', deployment_environment: 'prod', k8s_pod_name: 'p-1' }, ['three']],
-      [{}, ['four']],
+      [{ cloud_region: 'eu', deployment_environment: 'prod', k8s_pod_name: 'p-1', service_name: 'unknown_service' }, ['three']],
+      [{ service_name: 'unknown_service' }, ['four']],
+      [{ k8s_container_name: 'web', k8s_pod_name: 'web-1', service_name: 'web' }, ['five']],
     ],
   );
+  // Without discovery a resource without index attributes maps to an empty label set (rejected later).
+  assert.deepEqual(otlpToPush({ resourceLogs: [rl([['telemetry.sdk.name', 'x']], 'six')] }, { now: NOW }).streams[0]!.labels, {});
   assert.equal(push.streams[0]!.entries[1]!.metadata!.host_name, 'h2');
 });
 
