@@ -33,6 +33,8 @@ export interface PushServiceDeps {
   overrides?: Record<string, LimitsConfig>;
   /** Registry for the ingest counters; a private one when absent. */
   registry?: Registry;
+  /** Same as `registry` (prom-client's option name). */
+  register?: Registry;
   /** Clock in milliseconds (tests). */
   now?: () => number;
   /** Bound on a decompressed request body (413 above it). */
@@ -138,7 +140,7 @@ export function createPushService(deps: PushServiceDeps): PushService {
   const { store } = deps;
   const now = deps.now ?? Date.now;
   const tenantLimits = new TenantLimits(deps.limits, deps.overrides);
-  const metrics: IngestMetrics = createIngestMetrics(deps.registry ?? new Registry());
+  const metrics: IngestMetrics = createIngestMetrics(deps.registry ?? deps.register ?? new Registry());
   const tracker = new StreamTracker(store);
   const tenantBuckets = new Map<string, TokenBucket>();
   const maxDecompressedBytes = deps.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES;

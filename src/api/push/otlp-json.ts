@@ -66,7 +66,8 @@ function u64(v: unknown, where: string): bigint {
     const b = BigInt(v);
     if (b < 1n << 64n) return b;
   }
-  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return BigInt(v);
+  // protobuf's JSON parser accepts numbers for 64-bit fields; beyond 2^53 they arrive already rounded.
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 2 ** 64) return BigInt(v);
   throw bad(`${where} must be an unsigned 64-bit integer as a decimal string, got ${JSON.stringify(v)}`);
 }
 
