@@ -64,3 +64,19 @@ test('a huge label string parses in linear time', () => {
   assert.equal(Object.keys(out).length, 20_000);
   assert.ok(performance.now() - t0 < 2000);
 });
+
+test('random input only ever fails with a LabelStringError', () => {
+  let seed = 7;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const alphabet = '{}=",\'`\\ab_1 \n~xu';
+  for (let i = 0; i < 5000; i++) {
+    let s = '';
+    const n = Math.floor(rnd() * 24);
+    for (let j = 0; j < n; j++) s += alphabet[Math.floor(rnd() * alphabet.length)];
+    try {
+      parseLabelString(s);
+    } catch (e) {
+      assert.ok(e instanceof LabelStringError, `${JSON.stringify(s)}: ${String(e)}`);
+    }
+  }
+});

@@ -251,3 +251,10 @@ test('JSON: the legacy /api/prom/push stream form with RFC3339 timestamps', asyn
   const bad = { streams: [{ labels: '{job="legacy"}', entries: [{ ts: 'yesterday', line: 'x' }] }] };
   await assert.rejects(decodeLokiPush({ contentType: 'application/json', body: Buffer.from(JSON.stringify(bad)) }), rejects400(/entries\[0\]\.ts "yesterday" is not an RFC3339/));
 });
+
+test('JSON: invalid UTF-8 bytes in the body become U+FFFD instead of failing', async () => {
+  const head = Buffer.from('{"streams":[{"stream":{"a":"b"},"values":[["1","x');
+  const tail = Buffer.from('y"]]}]}');
+  const d = await decodeLokiPush({ contentType: 'application/json', body: Buffer.concat([head, Buffer.from([0xc3, 0x28, 0xff]), tail]) });
+  assert.equal(d.streams[0]!.entries[0]!.line, 'x\ufffd(\ufffdy');
+});
