@@ -43,8 +43,10 @@ export const DEFAULT_MAX_STRUCTURED_METADATA_ENTRIES = 128;
 /** A stream counts as active until it has received nothing for this long (Loki: chunk_idle_period 30m). */
 export const DEFAULT_STREAM_IDLE_PERIOD_MS = 30 * MINUTE;
 /**
- * Loki 3's discover_service_name: when a stream has no service_name, the first of these labels that it
- * has names the service, else "unknown_service". An empty list disables it.
+ * Loki 3's discover_service_name list: when a stream has no service_name, the first of these labels
+ * that it has names the service, else "unknown_service". OTLP pushes always use it (a resource
+ * without service.name must still make a stream). For Loki pushes it is off unless configured
+ * (`discover_service_name`), unlike Loki 3, so pushed label sets come back exactly as sent.
  */
 export const DEFAULT_DISCOVER_SERVICE_NAME: readonly string[] = [
   'service',
@@ -81,6 +83,7 @@ export interface Limits {
   maxStructuredMetadataSize: number;
   maxStructuredMetadataEntries: number;
   streamIdlePeriodMs: number;
+  /** service_name discovery for Loki pushes; empty = off. OTLP falls back to DEFAULT_DISCOVER_SERVICE_NAME. */
   discoverServiceName: readonly string[];
 }
 
@@ -102,7 +105,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxStructuredMetadataSize: DEFAULT_MAX_STRUCTURED_METADATA_SIZE,
   maxStructuredMetadataEntries: DEFAULT_MAX_STRUCTURED_METADATA_ENTRIES,
   streamIdlePeriodMs: DEFAULT_STREAM_IDLE_PERIOD_MS,
-  discoverServiceName: DEFAULT_DISCOVER_SERVICE_NAME,
+  discoverServiceName: [],
 });
 
 /** Duration in configuration: a number of milliseconds or text such as `30s`, `1h30m`, `7d`, `1w`. */

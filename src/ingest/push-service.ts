@@ -2,7 +2,8 @@
  * The push service: decode (any wire format) → validate → limits → store, with Loki's semantics
  * (pkg/distributor, pkg/ingester): invalid entries are dropped and named in a 400, the valid rest
  * is stored; a tenant over its rate gets 429 and nothing is stored; streams over the active-stream
- * limit or their own rate get 429 for those entries. A 429 wins over a 400 in a mixed outcome
+ * limit or their own rate get 429 for those entries. Loki 3's service_name discovery is applied to
+ * OTLP always and to Loki pushes when `discover_service_name` is configured (see limits.ts). A 429 wins over a 400 in a mixed outcome
  * because clients retry 429s, and the entries already stored come back as exact duplicates, which
  * the store drops silently.
  */
@@ -16,7 +17,7 @@ import { otlpToPush } from '../api/push/otlp-mapping.js';
 import type { InvalidStream } from '../api/push/decoded-push.js';
 import { DEFAULT_MAX_DECOMPRESSED_BYTES } from '../api/push/body.js';
 import type { Store } from '../store/store.js';
-import { TenantLimits, type Limits, type LimitsConfig } from './limits.js';
+import { DEFAULT_DISCOVER_SERVICE_NAME, TenantLimits, type Limits, type LimitsConfig } from './limits.js';
 import { createIngestMetrics, type IngestMetrics } from './ingest-metrics.js';
 import { StreamTracker } from './stream-tracker.js';
 import { TokenBucket } from './token-bucket.js';
@@ -349,7 +350,8 @@ export function createPushService(deps: PushServiceDeps): PushService {
       const { request, encoding } = await decodeOtlpLogs(req, { maxDecompressedBytes });
       // Loki discovers service_name for OTLP while mapping, before validation, so a resource
       // without index attributes still yields a valid stream.
-      const push = otlpToPush(request, { now: BigInt(Math.floor(now())) * 1_000_000n, discoverServiceName: tenantLimits.for(tenant).discoverServiceName });
+      const configured = tenantLimits.for(tenant).discoverServiceName;
+      const push = otlpToPush(request, { now: BigInt(Math.floor(now())) * 1_000_000n, discoverServiceName: configured.length > 0 ? configured : DEFAULT_DISCOVER_SERVICE_NAME });
       await pushStreams(tenant, push.streams);
       return otlpSuccessResponse(encoding);
     },

@@ -91,7 +91,7 @@ test('pino-loki (JSON push with structured metadata)', async () => {
   await waitFor(() => find('pino', (l) => l.app === 'pino-app').reduce((n, s) => n + s.entries.length, 0) >= 2, 'pino lines');
   const streams = find('pino', (l) => l.app === 'pino-app');
   const info = streams.find((s) => s.labels.level === 'info')!;
-  assert.equal(info.labels.service_name, 'pino-app');
+  assert.equal(info.labels.service_name, undefined);
   const line = JSON.parse(info.entries[0]!.line) as { msg: string; order: number };
   assert.equal(line.msg, 'order placed ✓');
   assert.equal(line.order, 42);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_LIMITS, TenantLimits, durationMs, resolveLimits } from '../../../src/ingest/limits.js';
+import { DEFAULT_DISCOVER_SERVICE_NAME, DEFAULT_LIMITS, TenantLimits, durationMs, resolveLimits } from '../../../src/ingest/limits.js';
 import { TokenBucket } from '../../../src/ingest/token-bucket.js';
 
 test("defaults are Loki's limits_config defaults", () => {
@@ -21,7 +21,9 @@ test("defaults are Loki's limits_config defaults", () => {
   assert.equal(l.outOfOrderWindowMs, 3600_000);
   assert.equal(l.maxStructuredMetadataSize, 65_536);
   assert.equal(l.maxStructuredMetadataEntries, 128);
-  assert.deepEqual(l.discoverServiceName.slice(0, 3), ['service', 'app', 'application']);
+  // Loki 3 discovers service_name on every push; we do only for OTLP unless configured.
+  assert.deepEqual(l.discoverServiceName, []);
+  assert.deepEqual(DEFAULT_DISCOVER_SERVICE_NAME.slice(0, 3), ['service', 'app', 'application']);
 });
 
 test('configuration in Loki units overrides the defaults; tenants override on top', () => {

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
 import { createPushService } from '../../../src/ingest/push-service.js';
-import type { LimitsConfig } from '../../../src/ingest/limits.js';
+import { DEFAULT_DISCOVER_SERVICE_NAME, type LimitsConfig } from '../../../src/ingest/limits.js';
 import { encodeLokiPushJson, encodeLokiPushProtobuf, encodeOtlpLogsJson, encodeOtlpLogsProto, emptyLogRecord, snappyCompress } from '../../../src/api/push/index.js';
 import { ProtoWriter } from '../../../src/api/push/protobuf.js';
 import { LogharborError } from '../../../src/api/errors.js';
@@ -47,25 +47,30 @@ async function metric(registry: Registry, name: string, labels: Record<string, s
   return v ? Number(v.value) : 0;
 }
 
-test('a valid push is stored with sorted labels and Loki 3 service_name discovery', async () => {
+test('a valid push is stored with its labels sorted and otherwise as sent', async () => {
   const { store, push } = setup();
-  const out = await push([s({ job: 'api', env: 'prod' }, [T0 - 1000, 'a'], [T0 - 999, 'b']), s({ service_name: 'given', job: 'x' }, [T0, 'c']), s({ host: 'h' }, [T0, 'd'])]);
-  assert.deepEqual(out, { streams: 3, accepted: 4, duplicates: 0 });
-  assert.deepEqual(store.dump('fake'), {
-    '{env="prod", job="api", service_name="api"}': ['a', 'b'],
-    '{job="x", service_name="given"}': ['c'],
-    '{host="h", service_name="unknown_service"}': ['d'],
-  });
-  assert.deepEqual(Object.keys(store.appends[0]!.streams[0]!.labels), ['env', 'job', 'service_name']);
+  const out = await push([s({ job: 'api', env: 'prod' }, [T0 - 1000, 'a'], [T0 - 999, 'b']), s({ host: 'h' }, [T0, 'd'])]);
+  assert.deepEqual(out, { streams: 2, accepted: 3, duplicates: 0 });
+  assert.deepEqual(store.dump('fake'), { '{env="prod", job="api"}': ['a', 'b'], '{host="h"}': ['d'] });
+  assert.deepEqual(Object.keys(store.appends[0]!.streams[0]!.labels), ['env', 'job']);
 });
 
-test('service_name discovery follows the configured order and can be turned off', async () => {
-  const a = setup();
-  await a.push([s({ container: 'web', app: 'shop' }, [T0, 'x'])]);
-  assert.deepEqual(Object.keys(a.store.dump('fake')), ['{app="shop", container="web", service_name="shop"}']);
-  const b = setup({ discover_service_name: [] });
-  await b.push([s({ job: 'j' }, [T0, 'x'])]);
-  assert.deepEqual(Object.keys(b.store.dump('fake')), ['{job="j"}']);
+test("Loki 3's service_name discovery when configured: first listed label, else unknown_service", async () => {
+  const { store, push } = setup({ discover_service_name: DEFAULT_DISCOVER_SERVICE_NAME });
+  await push([s({ job: 'api', env: 'prod' }, [T0, 'a']), s({ service_name: 'given', job: 'x' }, [T0, 'c']), s({ host: 'h' }, [T0, 'd']), s({ container: 'web', app: 'shop' }, [T0, 'e'])]);
+  assert.deepEqual(store.dump('fake'), {
+    '{env="prod", job="api", service_name="api"}': ['a'],
+    '{job="x", service_name="given"}': ['c'],
+    '{host="h", service_name="unknown_service"}': ['d'],
+    '{app="shop", container="web", service_name="shop"}': ['e'],
+  });
+  // It does not count against max_label_names_per_series (Loki validates first) ...
+  const many: Labels = {};
+  for (let i = 0; i < 15; i++) many[`l${i}`] = 'v';
+  await push([s(many, [T0, 'x'])]);
+  assert.equal(Object.keys(store.appends.at(-1)!.streams[0]!.labels).length, 16);
+  // ... and does not rescue a stream without labels.
+  await assert.rejects(push([s({}, [T0, 'x'])]), fails(400, /at least one label pair is required per stream/));
 });
 
 test('bad entries are rejected with a 400 naming each reason; the good ones are stored', async () => {
@@ -73,9 +78,9 @@ test('bad entries are rejected with a 400 naming each reason; the good ones are 
   const long = 'x'.repeat(256 * 1024 + 1);
   await assert.rejects(
     push([s({ job: 'api' }, [T0, 'ok 1'], [T0, long], [T0 - 8 * 24 * HOUR, 'ancient'], [T0 + 11 * MIN, 'future'], [T0 + 1, 'ok 2'])]),
-    fails(400, /Max entry size '262144' bytes exceeded for stream '\{job="api", service_name="api"\}' while adding an entry with length '262145' bytes/, /has timestamp too old: 2026-11-15T10:00:00\.000000000Z, oldest acceptable timestamp is: 2026-11-16T10:00:00\.000000000Z/, /has timestamp too new: 2026-11-23T10:11:00\.000000000Z/, /3 entries rejected, 2 accepted/),
+    fails(400, /Max entry size '262144' bytes exceeded for stream '\{job="api"\}' while adding an entry with length '262145' bytes/, /has timestamp too old: 2026-11-15T10:00:00\.000000000Z, oldest acceptable timestamp is: 2026-11-16T10:00:00\.000000000Z/, /has timestamp too new: 2026-11-23T10:11:00\.000000000Z/, /3 entries rejected, 2 accepted/),
   );
-  assert.deepEqual(store.dump('fake'), { '{job="api", service_name="api"}': ['ok 1', 'ok 2'] });
+  assert.deepEqual(store.dump('fake'), { '{job="api"}': ['ok 1', 'ok 2'] });
   assert.equal(await metric(registry, 'logharbor_discarded_entries_total', { tenant: 'fake', reason: 'line_too_long' }), 1);
   assert.equal(await metric(registry, 'logharbor_discarded_entries_total', { tenant: 'fake', reason: 'greater_than_max_sample_age' }), 1);
   assert.equal(await metric(registry, 'logharbor_discarded_entries_total', { tenant: 'fake', reason: 'too_far_in_future' }), 1);
@@ -93,13 +98,13 @@ test('a single kind of rejection gets its own error code', async () => {
 test('long lines are truncated instead when max_line_size_truncate is set, without splitting a character', async () => {
   const { store, push } = setup({ max_line_size: 10, max_line_size_truncate: true });
   await push([s({ job: 'a' }, [T0, '0123456789abc'], [T0 + 1, '012345678é'])]);
-  assert.deepEqual(store.dump('fake')['{job="a", service_name="a"}'], ['0123456789', '012345678']);
+  assert.deepEqual(store.dump('fake')['{job="a"}'], ['0123456789', '012345678']);
 });
 
 test('old-sample rejection can be disabled; the grace period is configurable', async () => {
   const { store, push } = setup({ reject_old_samples: false, creation_grace_period: '2h' });
   await push([s({ job: 'a' }, [T0 - 365 * 24 * HOUR, 'old'], [T0 + HOUR, 'soon'])]);
-  assert.deepEqual(store.dump('fake')['{job="a", service_name="a"}'], ['old', 'soon']);
+  assert.deepEqual(store.dump('fake')['{job="a"}'], ['old', 'soon']);
 });
 
 test('stream label limits: count, name and value length, invalid names, missing labels', async () => {
@@ -107,15 +112,9 @@ test('stream label limits: count, name and value length, invalid names, missing 
   const many: Labels = {};
   for (let i = 0; i < 16; i++) many[`l${i}`] = 'v';
   await assert.rejects(push([s(many, [T0, 'x'])]), fails(400, /has 16 label names; limit 15/));
-  // The discovered service_name does not count: 15 labels pushed, 16 stored.
-  delete many.l15;
-  await push([s(many, [T0, 'x'])]);
-  assert.equal(Object.keys(store.appends[0]!.streams[0]!.labels).length, 16);
-  store.appends.length = 0;
   await assert.rejects(push([s({ ['n'.repeat(1025)]: 'v' }, [T0, 'x'])]), fails(400, /has label name too long/));
   await assert.rejects(push([s({ job: 'v'.repeat(2049) }, [T0, 'x'])]), fails(400, /has label value too long/));
   await assert.rejects(push([s({ 'bad-name': 'v' }, [T0, 'x'])]), fails(400, /Error parsing labels .* invalid label name "bad-name"/));
-  // service_name discovery does not rescue a stream without labels (Loki validates first).
   await assert.rejects(push([s({}, [T0, 'x'])]), fails(400, /at least one label pair is required per stream/));
   await assert.rejects(push([s({ a: '' }, [T0, 'x'])]), fails(400, /at least one label pair/));
   assert.equal(store.appends.length, 0);
@@ -145,7 +144,7 @@ test('protobuf streams with unparsable or duplicate label names are rejected, th
     svc.push('fake', { contentType: 'application/x-protobuf', body: snappyCompress(w.finish()) }),
     fails(400, /stream 1: Error parsing labels '\{job="unterminated}' with error: parse error at position \d+: unterminated quoted string/, /stream 2: duplicate label name: "a"/),
   );
-  assert.deepEqual(store.dump('fake'), { '{job="ok", service_name="ok"}': ['line'] });
+  assert.deepEqual(store.dump('fake'), { '{job="ok"}': ['line'] });
 });
 
 test('structured metadata limits: entry count and size', async () => {
@@ -154,7 +153,7 @@ test('structured metadata limits: entry count and size', async () => {
     push([s({ job: 'a' }, { ts: ns(T0), line: 'many', metadata: { a: '1', b: '2', c: '3' } }, { ts: ns(T0), line: 'big', metadata: { k: 'v'.repeat(30) } }, { ts: ns(T0), line: 'fine', metadata: { k: 'v' } })]),
     fails(400, /too many structured metadata labels: '3', limit: '2'/, /structured metadata too large: '31' bytes, limit: '20' bytes/),
   );
-  assert.deepEqual(store.entries('fake', { job: 'a', service_name: 'a' }), [{ ts: ns(T0), line: 'fine', metadata: { k: 'v' } }]);
+  assert.deepEqual(store.entries('fake', { job: 'a' }), [{ ts: ns(T0), line: 'fine', metadata: { k: 'v' } }]);
 });
 
 test('tenant ingestion rate: over the burst is 429 and nothing is stored; tokens refill over time', async () => {
@@ -167,7 +166,7 @@ test('tenant ingestion rate: over the burst is 429 and nothing is stored; tokens
     assert.match(e.message, /Ingestion rate limit exceeded for user fake \(limit: 1024 bytes\/sec\) while attempting to ingest '2' lines totaling '1001' bytes/);
     return true;
   });
-  assert.equal(store.dump('fake')['{job="a", service_name="a"}']!.length, 2);
+  assert.equal(store.dump('fake')['{job="a"}']!.length, 2);
   clock.ms += 1000;
   await push([s({ job: 'a' }, [T0 + 2, line])]);
   // Tenants have separate buckets.
@@ -177,19 +176,19 @@ test('tenant ingestion rate: over the burst is 429 and nothing is stored; tokens
 test('per-stream rate limit: the stream over its rate gets 429 for its excess, other streams are stored', async () => {
   const { store, push } = setup({ per_stream_rate_limit_mb: 1 / 1024, per_stream_rate_limit_burst_mb: 1 / 1024 });
   const line = 'x'.repeat(600);
-  await assert.rejects(push([s({ job: 'hot' }, [T0, line], [T0 + 1, line]), s({ job: 'cold' }, [T0, line])]), fails(429, /Per stream rate limit exceeded \(limit: 1024 bytes\/sec\) while attempting to ingest for stream '\{job="hot", service_name="hot"\}'/));
-  assert.deepEqual(store.dump('fake'), { '{job="hot", service_name="hot"}': [line], '{job="cold", service_name="cold"}': [line] });
+  await assert.rejects(push([s({ job: 'hot' }, [T0, line], [T0 + 1, line]), s({ job: 'cold' }, [T0, line])]), fails(429, /Per stream rate limit exceeded \(limit: 1024 bytes\/sec\) while attempting to ingest for stream '\{job="hot"\}'/));
+  assert.deepEqual(store.dump('fake'), { '{job="hot"}': [line], '{job="cold"}': [line] });
 });
 
 test('active stream limit: a new stream beyond the limit is refused with 429 until others go idle', async () => {
   const { store, clock, push } = setup({ max_global_streams_per_user: 2, stream_idle_period: '30m' });
   await push([s({ job: 'a' }, [T0, '1']), s({ job: 'b' }, [T0, '2'])]);
   await push([s({ job: 'a' }, [T0 + 1, '3'])]); // existing streams are fine
-  await assert.rejects(push([s({ job: 'c' }, [T0, '4'])]), (e: unknown) => e instanceof LogharborError && e.code === 'stream_limit' && e.status === 429 && /Maximum active stream limit exceeded when trying to create stream \{job="c", service_name="c"\}.*user: 'fake'/.test(e.message));
+  await assert.rejects(push([s({ job: 'c' }, [T0, '4'])]), (e: unknown) => e instanceof LogharborError && e.code === 'stream_limit' && e.status === 429 && /Maximum active stream limit exceeded when trying to create stream \{job="c"\}.*user: 'fake'/.test(e.message));
   await push([s({ job: 'c' }, [T0, '4'])], 'other-tenant');
   clock.ms += 31 * MIN;
   await push([s({ job: 'c' }, [T0 + 31 * MIN, '5'])]);
-  assert.deepEqual(store.dump('fake')['{job="c", service_name="c"}'], ['5']);
+  assert.deepEqual(store.dump('fake')['{job="c"}'], ['5']);
 });
 
 test('out-of-order window: within an hour behind the newest entry is accepted, further behind is 400', async () => {
@@ -200,7 +199,7 @@ test('out-of-order window: within an hour behind the newest entry is accepted, f
     push([s({ job: 'a' }, [T0 + 1 * HOUR, 'too late'], [T0 + 2 * HOUR + 1, 'just in time'])]),
     (e: unknown) => e instanceof LogharborError && e.code === 'out_of_order' && e.status === 400 && /entry too far behind, entry timestamp is: 2026-11-23T11:00:00\.000000000Z, oldest acceptable timestamp is: 2026-11-23T12:00:00\.000000000Z/.test(e.message),
   );
-  assert.deepEqual(store.dump('fake')['{job="a", service_name="a"}'], ['newest', 'slightly late', 'just in time']);
+  assert.deepEqual(store.dump('fake')['{job="a"}'], ['newest', 'slightly late', 'just in time']);
   // Other streams have their own window.
   await push([s({ job: 'b' }, [T0 + HOUR, 'b is fine'])]);
 });
@@ -230,7 +229,7 @@ test('per-tenant overrides apply on top of the defaults', async () => {
   const { store, push } = setup({ max_line_size: 10 }, { big: { max_line_size: 100 } });
   await assert.rejects(push([s({ job: 'a' }, [T0, 'x'.repeat(50)])]), fails(400, /Max entry size '10'/));
   await push([s({ job: 'a' }, [T0, 'x'.repeat(50)])], 'big');
-  assert.equal(store.dump('big')['{job="a", service_name="a"}']!.length, 1);
+  assert.equal(store.dump('big')['{job="a"}']!.length, 1);
 });
 
 test('a store failure propagates and does not move the out-of-order window', async () => {
