@@ -59,11 +59,18 @@ export function snappyDeclaredLength(b: Buffer): number {
   return -1;
 }
 
+const SNAPPY_MAX_EXPANSION = 22;
+
 /** Decompresses a raw snappy block (not the framed stream format), bounded by `maxBytes`. */
 export function unsnappy(body: Buffer, maxBytes: number): Buffer {
   if (body.length === 0) throw new LogharborError('invalid_push', 'empty request body: expected a snappy-compressed protobuf PushRequest');
   const declared = snappyDeclaredLength(body);
   if (declared < 0) throw new LogharborError('invalid_push', 'invalid snappy body: corrupt length header');
+  // A snappy element expands at most ~21x (a 3-byte copy yields 64 bytes): a longer claim is corrupt
+  // input, not a large body.
+  if (declared > body.length * SNAPPY_MAX_EXPANSION + 64) {
+    throw new LogharborError('invalid_push', `invalid snappy body: declared length ${declared} cannot come from ${body.length} bytes`);
+  }
   // Checked before decompressing: the declared length is what the decoder allocates.
   if (declared > maxBytes) throw tooLarge(declared, maxBytes);
   try {

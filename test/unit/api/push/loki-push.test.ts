@@ -77,8 +77,11 @@ test('zip bombs: gzip, deflate and snappy bodies that inflate past the limit get
   await assert.rejects(decodeLokiPush({ contentType: 'application/json', contentEncoding: 'gzip', body: gzipSync(huge) }, opts), tooLarge);
   await assert.rejects(decodeLokiPush({ contentType: 'application/json', contentEncoding: 'deflate', body: deflateSync(huge) }, opts), tooLarge);
   await assert.rejects(decodeLokiPush({ body: snappyCompress(huge) }, opts), tooLarge);
-  // A snappy header that merely claims 4 GB is refused before any allocation.
-  await assert.rejects(decodeLokiPush({ body: Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f, 0x00]) }, opts), tooLarge);
+  // A header claiming more than its bytes can expand to is corrupt (400), refused before any allocation.
+  await assert.rejects(decodeLokiPush({ body: Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f, 0x00]) }, opts), rejects400(/declared length 4294967295 cannot come from 6 bytes/));
+  // The most compressible valid body (zeros, ~21x) is not mistaken for a corrupt one.
+  const zeros = await decodeLokiPush({ contentType: 'application/x-protobuf', body: snappyCompress(Buffer.alloc(4096, 0)) }, opts).catch((e: unknown) => e);
+  assert.ok(zeros instanceof LogharborError && /malformed protobuf/.test(zeros.message), String(zeros));
   // Uncompressed bodies are bounded too.
   await assert.rejects(decodeLokiPush({ contentType: 'application/json', body: huge }, opts), tooLarge);
 });
