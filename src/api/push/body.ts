@@ -5,11 +5,19 @@
  */
 import { gunzip, inflate } from 'node:zlib';
 import { promisify } from 'node:util';
+import { createRequire } from 'node:module';
 import snappy from 'snappy';
 import { LogharborError } from '../errors.js';
 
 const gunzipAsync = promisify(gunzip);
 const inflateAsync = promisify(inflate);
+
+interface ZstdDCtx {
+  decompressStream(dst: Uint8Array, src: Uint8Array): [number, number, number];
+}
+// zstd-napi's streaming classes decode a whole chunk before anyone can count its output; its
+// binding's DCtx lets us stop as soon as the bound is passed.
+const zstdBinding = createRequire(import.meta.url)('zstd-napi/binding.js') as { DCtx: new () => ZstdDCtx };
 
 /** Default bound on a decompressed push body. Loki's gRPC limit is 100 MB; we keep memory lower. */
 export const DEFAULT_MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024;
@@ -26,8 +34,9 @@ export function mediaType(contentType: string | undefined): string {
 }
 
 /**
- * Undoes Content-Encoding. `snappy` and identity pass through (snappy framing of protobuf bodies is
- * handled by `unsnappy`, as Loki does). Unknown encodings are rejected with Loki's message.
+ * Undoes Content-Encoding: gzip, deflate and zstd (as Loki 3 reads them). `snappy` and identity pass
+ * through (snappy framing of Loki protobuf bodies is handled by `unsnappy`; Promtail sometimes
+ * labels it as a Content-Encoding). Unknown encodings are rejected with Loki's message.
  */
 export async function decodeContentEncoding(body: Buffer, encoding: string | undefined, maxBytes: number): Promise<Buffer> {
   const enc = (encoding ?? '').trim().toLowerCase();
@@ -35,6 +44,7 @@ export async function decodeContentEncoding(body: Buffer, encoding: string | und
     if (body.length > maxBytes) throw tooLarge(body.length, maxBytes);
     return body;
   }
+  if (enc === 'zstd') return unzstd(body, maxBytes);
   const fn = enc === 'gzip' || enc === 'x-gzip' ? gunzipAsync : enc === 'deflate' ? inflateAsync : undefined;
   if (!fn) throw new LogharborError('invalid_push', `Content-Encoding ${JSON.stringify(encoding)} not supported`);
   try {
@@ -44,6 +54,33 @@ export async function decodeContentEncoding(body: Buffer, encoding: string | und
     if (code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError) throw tooLarge(`more than ${maxBytes}`, maxBytes);
     throw new LogharborError('invalid_push', `invalid ${enc} body: ${(e as Error).message}`);
   }
+}
+
+/** Decompresses zstd frames, failing with 413 as soon as the output passes `maxBytes`. */
+export function unzstd(body: Buffer, maxBytes: number): Buffer {
+  const ctx = new zstdBinding.DCtx();
+  const chunks: Buffer[] = [];
+  let total = 0;
+  let src: Buffer = body;
+  let inFrame = false;
+  try {
+    for (;;) {
+      const dst = Buffer.allocUnsafe(128 * 1024);
+      const [ret, produced, consumed] = ctx.decompressStream(dst, src);
+      total += produced;
+      if (total > maxBytes) throw tooLarge(`more than ${maxBytes}`, maxBytes);
+      if (produced > 0) chunks.push(dst.subarray(0, produced));
+      src = src.subarray(consumed);
+      inFrame = ret !== 0;
+      if (src.length === 0 && (produced < dst.length || ret === 0)) break;
+      if (consumed === 0 && produced === 0) throw new Error('no progress');
+    }
+  } catch (e) {
+    if (e instanceof LogharborError) throw e;
+    throw new LogharborError('invalid_push', `invalid zstd body: ${(e as Error).message}`);
+  }
+  if (inFrame) throw new LogharborError('invalid_push', 'invalid zstd body: truncated frame');
+  return Buffer.concat(chunks, total);
 }
 
 /** Reads the uncompressed length a raw snappy block declares (its varint prefix), or -1 if unreadable. */

@@ -1,11 +1,12 @@
 /**
  * OTLP/HTTP logs requests and responses (https://opentelemetry.io/docs/specs/otlp/#otlphttp):
- * Content-Type application/x-protobuf or application/json, optional gzip; success is 200 with an
+ * Content-Type application/x-protobuf or application/json, optional gzip, deflate, zstd or snappy
+ * Content-Encoding; success is 200 with an
  * empty ExportLogsServiceResponse in the request's encoding; failures carry a google.rpc.Status
  * { int32 code = 1; string message = 2; } in the request's encoding.
  */
 import { LogharborError, type ErrorCode } from '../errors.js';
-import { DEFAULT_MAX_DECOMPRESSED_BYTES, decodeContentEncoding, mediaType } from './body.js';
+import { DEFAULT_MAX_DECOMPRESSED_BYTES, decodeContentEncoding, mediaType, unsnappy } from './body.js';
 import type { PushBody } from './loki-push.js';
 import type { OtlpLogsRequest } from './otlp-model.js';
 import { decodeOtlpLogsJson } from './otlp-json.js';
@@ -29,7 +30,10 @@ export async function decodeOtlpLogs(req: PushBody, opts: { maxDecompressedBytes
   if (!encoding) {
     throw new LogharborError('unsupported_media_type', `content type: ${req.contentType ?? '(none)'} is not supported; use application/x-protobuf or application/json`);
   }
-  const body = await decodeContentEncoding(req.body, req.contentEncoding, opts.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES);
+  const max = opts.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES;
+  let body = await decodeContentEncoding(req.body, req.contentEncoding, max);
+  // The OTel Collector can send snappy as a Content-Encoding of its own (block format).
+  if ((req.contentEncoding ?? '').trim().toLowerCase() === 'snappy') body = unsnappy(body, max);
   const request = encoding === 'json' ? decodeOtlpLogsJson(body) : decodeOtlpLogsProto(body);
   return { request, encoding };
 }

@@ -261,3 +261,14 @@ test('JSON: invalid UTF-8 bytes in the body become U+FFFD instead of failing', a
   const d = await decodeLokiPush({ contentType: 'application/json', body: Buffer.concat([head, Buffer.from([0xc3, 0x28, 0xff]), tail]) });
   assert.equal(d.streams[0]!.entries[0]!.line, 'x\ufffd(\ufffdy');
 });
+
+test('zstd Content-Encoding (Loki 3 reads it), bounded like the others', async () => {
+  const { compress } = await import('zstd-napi');
+  const json = encodeLokiPushJson(sample);
+  assert.deepEqual((await decodeLokiPush({ contentType: 'application/json', contentEncoding: 'zstd', body: compress(json.body) })).streams, sample.streams);
+  const bomb = compress(Buffer.alloc(16 * 1024 * 1024, 0x61));
+  await assert.rejects(decodeLokiPush({ contentType: 'application/json', contentEncoding: 'zstd', body: bomb }, { maxDecompressedBytes: 1024 * 1024 }), (e: unknown) => e instanceof LogharborError && e.status === 413);
+  await assert.rejects(decodeLokiPush({ contentType: 'application/json', contentEncoding: 'zstd', body: Buffer.from('nope nope') }), rejects400(/invalid zstd body/));
+  const whole = compress(json.body);
+  await assert.rejects(decodeLokiPush({ contentType: 'application/json', contentEncoding: 'zstd', body: whole.subarray(0, whole.length - 3) }), rejects400(/invalid zstd body/));
+});

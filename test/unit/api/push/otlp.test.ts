@@ -254,3 +254,9 @@ test('OTLP responses: empty ExportLogsServiceResponse and google.rpc.Status erro
   assert.equal(r.tag(), 18);
   assert.equal(r.string(), 'bad');
 });
+
+test('OTLP/HTTP: snappy Content-Encoding as the OTel Collector may send it', async () => {
+  const { snappyCompress } = await import('../../../../src/api/push/index.js');
+  const proto = encodeOtlpLogsProto(sample);
+  assert.deepEqual((await decodeOtlpLogs({ contentType: 'application/x-protobuf', contentEncoding: 'snappy', body: snappyCompress(proto) })).request, sample);
+});
