@@ -69,7 +69,7 @@ interface Pending {
 
 class RejectionLog {
   readonly counts = new Map<DiscardReason, number>();
-  private readonly listed = new Map<string, { reason: DiscardReason; n: number }>();
+  private readonly listed = new Map<string, { n: number }>();
   total = 0;
 
   add(r: Rejection, entries = 1): void {
@@ -78,7 +78,7 @@ class RejectionLog {
     this.counts.set(r.reason, (this.counts.get(r.reason) ?? 0) + entries);
     const l = this.listed.get(r.message);
     if (l) l.n += entries;
-    else if (this.listed.size < MAX_LISTED_REJECTIONS) this.listed.set(r.message, { reason: r.reason, n: entries });
+    else if (this.listed.size < MAX_LISTED_REJECTIONS) this.listed.set(r.message, { n: entries });
   }
 
   toError(accepted: number): LogharborError {
@@ -86,8 +86,7 @@ class RejectionLog {
     const reasons = [...this.counts.keys()].filter((r) => RETRYABLE_REASONS.has(r) === retryable);
     const lines: string[] = [];
     let listedCount = 0;
-    for (const [msg, { reason, n }] of this.listed) {
-      if (RETRYABLE_REASONS.has(reason) !== retryable && retryable) continue;
+    for (const [msg, { n }] of this.listed) {
       lines.push(n > 1 ? `${msg} (${n} entries)` : msg);
       listedCount += n;
     }

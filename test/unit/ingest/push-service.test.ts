@@ -222,7 +222,7 @@ test('exact duplicates are dropped silently and reported in the outcome', async 
 test('a mixed outcome with retryable and permanent rejections answers 429 so the client retries', async () => {
   const { push } = setup({ per_stream_rate_limit_mb: 1 / 1024, per_stream_rate_limit_burst_mb: 1 / 1024 });
   const line = 'x'.repeat(600);
-  await assert.rejects(push([s({ job: 'a' }, [T0, line], [T0 + 1, line], [T0 + HOUR, 'future'])]), fails(429));
+  await assert.rejects(push([s({ job: 'a' }, [T0, line], [T0 + 1, line], [T0 + HOUR, 'future'])]), fails(429, /Per stream rate limit exceeded/, /has timestamp too new/, /2 entries rejected, 1 accepted/));
 });
 
 test('per-tenant overrides apply on top of the defaults', async () => {
