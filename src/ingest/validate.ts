@@ -4,6 +4,7 @@
  */
 import type { Labels } from '../api/model.js';
 import { labelsToString } from '../api/model.js';
+import { setLabel } from '../api/push/decoded-push.js';
 import { UNKNOWN_SERVICE, type Limits } from './limits.js';
 
 export type DiscardReason =
@@ -53,7 +54,7 @@ export function dropEmptyLabels(labels: Labels): Labels {
   for (const k in labels) {
     if (labels[k] === '') {
       const out: Labels = {};
-      for (const n in labels) if (labels[n] !== '') out[n] = labels[n]!;
+      for (const n in labels) if (labels[n] !== '') setLabel(out, n, labels[n]!);
       return out;
     }
   }
@@ -70,7 +71,7 @@ export function withServiceName(labels: Labels, limits: Limits): Labels {
   if (limits.discoverServiceName.length === 0 || labels.service_name !== undefined) return labels;
   let service = UNKNOWN_SERVICE;
   for (const n of limits.discoverServiceName) {
-    const v = labels[n];
+    const v = Object.hasOwn(labels, n) ? labels[n] : undefined;
     if (v !== undefined && v !== '') {
       service = v;
       break;

@@ -28,3 +28,12 @@ export interface DecodedPush {
 export function clip(s: string, max = 256): string {
   return s.length <= max ? s : s.slice(0, max) + '…';
 }
+
+/**
+ * Sets a label on a plain object. A name of `__proto__` would otherwise change the prototype
+ * (and the label would vanish); it is defined as an ordinary own property instead.
+ */
+export function setLabel(target: Record<string, string>, name: string, value: string): void {
+  if (name === '__proto__') Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true });
+  else target[name] = value;
+}

@@ -4,6 +4,7 @@
  * single quotes with Go escapes, or backticks without escapes; a trailing comma is allowed.
  */
 import type { Labels } from '../model.js';
+import { setLabel } from './decoded-push.js';
 
 /** A label string problem. `reason` is the discard reason Loki reports for it. */
 export class LabelStringError extends Error {
@@ -104,7 +105,7 @@ export function parseLabelString(s: string): Labels {
     if (Object.prototype.hasOwnProperty.call(out, name)) {
       throw new LabelStringError('duplicate_label_names', `duplicate label name: ${JSON.stringify(name)}`);
     }
-    out[name] = value;
+    setLabel(out, name, value);
   }
   while (i < n && isSpace(s.charCodeAt(i))) i++;
   if (i < n) fail(`unexpected ${JSON.stringify(s[i])} after }`);

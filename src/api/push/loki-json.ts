@@ -8,7 +8,7 @@
 import { LogharborError } from '../errors.js';
 import type { Entry, Labels, PushRequest } from '../model.js';
 import { LabelStringError, parseLabelString } from './label-string.js';
-import { clip, type DecodedPush } from './decoded-push.js';
+import { clip, setLabel, type DecodedPush } from './decoded-push.js';
 
 const INT64_MAX = 9223372036854775807n;
 const INT64_MIN = -9223372036854775808n;
@@ -79,7 +79,7 @@ function decodeLabelObject(v: unknown, where: string): Labels {
   for (const k of Object.keys(v)) {
     const val = (v as Record<string, unknown>)[k];
     if (typeof val !== 'string') throw bad(`${where}[${JSON.stringify(clip(k, 64))}] must be a string, got ${typeName(val)}`);
-    labels[k] = val;
+    setLabel(labels, k, val);
   }
   return labels;
 }

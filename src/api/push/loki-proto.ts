@@ -12,7 +12,7 @@ import type { Entry, Labels, PushRequest, StreamPush } from '../model.js';
 import { labelsToString } from '../model.js';
 import { ProtoReader, ProtoWriter, WIRE_LEN, WIRE_VARINT, protoError } from './protobuf.js';
 import { LabelStringError, parseLabelString } from './label-string.js';
-import { clip, type DecodedPush } from './decoded-push.js';
+import { clip, setLabel, type DecodedPush } from './decoded-push.js';
 
 const NS = 1_000_000_000n;
 
@@ -108,7 +108,7 @@ function decodeEntry(r: ProtoReader, end: number): Entry {
         } else r.skip(t & 7);
       }
       r.end = end;
-      (metadata ??= {})[name] = value;
+      setLabel((metadata ??= {}), name, value);
     } else r.skip(tag & 7);
   }
   return metadata ? { ts, line, metadata } : { ts, line };

@@ -14,6 +14,7 @@
  */
 import type { Entry, Labels, PushRequest, StreamPush } from '../model.js';
 import { labelsToString, sortLabels } from '../model.js';
+import { setLabel } from './decoded-push.js';
 import { OtlpInt, OtlpKvList, type OtlpKeyValue, type OtlpLogsRequest, type OtlpValue } from './otlp-model.js';
 
 /** Loki's default `default_resource_attributes_as_index_labels`. */
@@ -54,6 +55,20 @@ export const OTLP_UNKNOWN_SERVICE = 'unknown_service';
  * underscore gets `key`.
  */
 export function normalizeLabelName(name: string): string {
+  let out = nameCache.get(name);
+  if (out === undefined) {
+    out = normalizeUncached(name);
+    // Attribute names repeat on every record; a bounded cache saves the regex for them.
+    if (nameCache.size >= NAME_CACHE_MAX) nameCache.clear();
+    nameCache.set(name, out);
+  }
+  return out;
+}
+
+const NAME_CACHE_MAX = 4096;
+const nameCache = new Map<string, string>();
+
+function normalizeUncached(name: string): string {
   if (name.length === 0) return name;
   let out = name.replace(/[^a-zA-Z0-9_]/g, '_');
   const c = out.charCodeAt(0);
@@ -100,16 +115,36 @@ export function otlpValueAsString(v: OtlpValue): string {
   return toGoJson(v);
 }
 
-/** Flattens one attribute into name → value pairs, nested maps joined with `_`. */
-function flatten(key: string, v: OtlpValue, prefix: string, into: (name: string, value: string) => void): void {
+/**
+ * Flattens one attribute into `target`, nested maps joined with `_`. An existing name is kept unless
+ * `overwrite` (structured metadata keeps the most specific value, which is added first).
+ */
+function flattenInto(target: Labels, key: string, v: OtlpValue, prefix: string, overwrite: boolean): void {
   const name = normalizeLabelName(prefix ? prefix + '_' + key : key);
   if (v instanceof OtlpKvList) {
-    for (const kv of v.values) flatten(kv.key, kv.value, name, into);
-  } else into(name, otlpValueAsString(v));
+    for (const kv of v.values) flattenInto(target, kv.key, kv.value, name, overwrite);
+  } else if (overwrite || !Object.hasOwn(target, name)) setLabel(target, name, otlpValueAsString(v));
 }
 
-function addAttributes(attrs: OtlpKeyValue[], into: (name: string, value: string) => void): void {
-  for (const kv of attrs) flatten(kv.key, kv.value, '', into);
+function addAttributes(target: Labels, attrs: OtlpKeyValue[]): void {
+  for (let i = 0; i < attrs.length; i++) flattenInto(target, attrs[i]!.key, attrs[i]!.value, '', false);
+}
+
+function setIfAbsent(target: Labels, name: string, value: string): void {
+  if (!Object.hasOwn(target, name)) setLabel(target, name, value);
+}
+
+const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** Lower-case hex of an id, or '' when it is empty or all zeros (an invalid id in OTLP). */
+function idHex(b: Uint8Array): string {
+  let s = '';
+  let nonZero = false;
+  for (let i = 0; i < b.length; i++) {
+    if (b[i] !== 0) nonZero = true;
+    s += HEX[b[i]!];
+  }
+  return nonZero ? s : '';
 }
 
 /** Maps an OTLP logs request onto Loki streams, grouped by index label set. */
@@ -119,22 +154,12 @@ export function otlpToPush(req: OtlpLogsRequest, opts: OtlpMappingOptions): Push
   for (const rl of req.resourceLogs) {
     let labels: Labels = {};
     const resourceMeta: Labels = {};
-    for (const kv of rl.attributes) {
-      if (indexSet.has(kv.key)) {
-        flatten(kv.key, kv.value, '', (n, val) => {
-          labels[n] = val;
-        });
-      } else {
-        flatten(kv.key, kv.value, '', (n, val) => {
-          if (!(n in resourceMeta)) resourceMeta[n] = val;
-        });
-      }
-    }
+    for (const kv of rl.attributes) flattenInto(indexSet.has(kv.key) ? labels : resourceMeta, kv.key, kv.value, '', indexSet.has(kv.key));
     const discover = opts.discoverServiceName;
     if (discover && discover.length > 0 && !labels.service_name) {
       let service = OTLP_UNKNOWN_SERVICE;
       for (const n of discover) {
-        if (labels[n]) {
+        if (Object.hasOwn(labels, n) && labels[n]) {
           service = labels[n]!;
           break;
         }
@@ -148,30 +173,32 @@ export function otlpToPush(req: OtlpLogsRequest, opts: OtlpMappingOptions): Push
       stream = { labels, entries: [] };
       byKey.set(key, stream);
     }
+    const resourceNames = Object.keys(resourceMeta);
     for (const sl of rl.scopeLogs) {
       const scopeMeta: Labels = {};
-      const setScope = (n: string, val: string): void => {
-        if (!(n in scopeMeta)) scopeMeta[n] = val;
-      };
-      addAttributes(sl.scope.attributes, setScope);
-      if (sl.scope.name) setScope('scope_name', sl.scope.name);
-      if (sl.scope.version) setScope('scope_version', sl.scope.version);
-      if (sl.scope.droppedAttributesCount) setScope('scope_dropped_attributes_count', String(sl.scope.droppedAttributesCount));
+      addAttributes(scopeMeta, sl.scope.attributes);
+      if (sl.scope.name) setIfAbsent(scopeMeta, 'scope_name', sl.scope.name);
+      if (sl.scope.version) setIfAbsent(scopeMeta, 'scope_version', sl.scope.version);
+      if (sl.scope.droppedAttributesCount) setIfAbsent(scopeMeta, 'scope_dropped_attributes_count', String(sl.scope.droppedAttributesCount));
+      const scopeNames = Object.keys(scopeMeta);
       for (const lr of sl.logRecords) {
         const md: Labels = {};
-        const set = (n: string, val: string): void => {
-          if (!(n in md)) md[n] = val;
-        };
-        addAttributes(lr.attributes, set);
-        if (lr.timeUnixNano !== 0n && lr.observedTimeUnixNano !== 0n) set('observed_timestamp', lr.observedTimeUnixNano.toString());
-        if (lr.severityNumber !== 0) set('severity_number', String(lr.severityNumber));
-        if (lr.severityText) set('severity_text', lr.severityText);
-        if (lr.droppedAttributesCount) set('dropped_attributes_count', String(lr.droppedAttributesCount));
-        if (lr.flags) set('flags', String(lr.flags));
-        if (lr.traceId.length && lr.traceId.some((b) => b !== 0)) set('trace_id', Buffer.from(lr.traceId).toString('hex'));
-        if (lr.spanId.length && lr.spanId.some((b) => b !== 0)) set('span_id', Buffer.from(lr.spanId).toString('hex'));
-        for (const n in resourceMeta) set(n, resourceMeta[n]!);
-        for (const n in scopeMeta) set(n, scopeMeta[n]!);
+        addAttributes(md, lr.attributes);
+        if (lr.timeUnixNano !== 0n && lr.observedTimeUnixNano !== 0n) setIfAbsent(md, 'observed_timestamp', lr.observedTimeUnixNano.toString());
+        if (lr.severityNumber !== 0) setIfAbsent(md, 'severity_number', String(lr.severityNumber));
+        if (lr.severityText) setIfAbsent(md, 'severity_text', lr.severityText);
+        if (lr.droppedAttributesCount) setIfAbsent(md, 'dropped_attributes_count', String(lr.droppedAttributesCount));
+        if (lr.flags) setIfAbsent(md, 'flags', String(lr.flags));
+        if (lr.traceId.length) {
+          const h = idHex(lr.traceId);
+          if (h) setIfAbsent(md, 'trace_id', h);
+        }
+        if (lr.spanId.length) {
+          const h = idHex(lr.spanId);
+          if (h) setIfAbsent(md, 'span_id', h);
+        }
+        for (let i = 0; i < resourceNames.length; i++) setIfAbsent(md, resourceNames[i]!, resourceMeta[resourceNames[i]!]!);
+        for (let i = 0; i < scopeNames.length; i++) setIfAbsent(md, scopeNames[i]!, scopeMeta[scopeNames[i]!]!);
         const ts = lr.timeUnixNano !== 0n ? lr.timeUnixNano : lr.observedTimeUnixNano !== 0n ? lr.observedTimeUnixNano : opts.now;
         const entry: Entry = { ts, line: otlpValueAsString(lr.body) };
         for (const _ in md) {

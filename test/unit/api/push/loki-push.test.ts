@@ -272,3 +272,17 @@ test('zstd Content-Encoding (Loki 3 reads it), bounded like the others', async (
   const whole = compress(json.body);
   await assert.rejects(decodeLokiPush({ contentType: 'application/json', contentEncoding: 'zstd', body: whole.subarray(0, whole.length - 3) }), rejects400(/invalid zstd body/));
 });
+
+test('label and metadata names that collide with Object.prototype are ordinary names', async () => {
+  const doc = { streams: [{ stream: { constructor: 'c', toString: 't' }, values: [['1', 'x', { __proto__: 'p', hasOwnProperty: 'h' }]] }] };
+  // JSON.stringify drops a literal __proto__ key from an object literal; write it by hand.
+  const text = JSON.stringify(doc).replace('{"hasOwnProperty"', '{"__proto__":"p","hasOwnProperty"');
+  const d = await decodeLokiPush({ contentType: 'application/json', body: Buffer.from(text) });
+  assert.deepEqual(Object.keys(d.streams[0]!.labels), ['constructor', 'toString']);
+  const md = d.streams[0]!.entries[0]!.metadata!;
+  assert.deepEqual(Object.keys(md).sort(), ['__proto__', 'hasOwnProperty']);
+  assert.equal(md['__proto__'], 'p');
+  assert.equal(Object.getPrototypeOf(md), Object.prototype);
+  const viaProto = await decodeLokiPush(encodeLokiPushProtobuf({ streams: [{ labels: { __proto__x: 'a' }, entries: [{ ts: 1n, line: 'l', metadata: d.streams[0]!.entries[0]!.metadata! }] }] }));
+  assert.deepEqual(Object.keys(viaProto.streams[0]!.entries[0]!.metadata!).sort(), ['__proto__', 'hasOwnProperty']);
+});

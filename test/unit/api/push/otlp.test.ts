@@ -260,3 +260,23 @@ test('OTLP/HTTP: snappy Content-Encoding as the OTel Collector may send it', asy
   const proto = encodeOtlpLogsProto(sample);
   assert.deepEqual((await decodeOtlpLogs({ contentType: 'application/x-protobuf', contentEncoding: 'snappy', body: snappyCompress(proto) })).request, sample);
 });
+
+test('OTLP attributes named like Object.prototype members are kept', () => {
+  const push = otlpToPush(
+    {
+      resourceLogs: [
+        {
+          attributes: [{ key: 'constructor', value: 'r' }],
+          droppedAttributesCount: 0,
+          scopeLogs: [{ scope: { name: '', version: '', attributes: [], droppedAttributesCount: 0 }, logRecords: [record({ timeUnixNano: 1n, body: 'x', attributes: [{ key: 'toString', value: 't' }, { key: '__proto__', value: 'p' }] })] }],
+        },
+      ],
+    },
+    { now: NOW, discoverServiceName: ['constructor'] },
+  );
+  const md = push.streams[0]!.entries[0]!.metadata!;
+  assert.equal(md.toString, 't');
+  assert.equal(md['__proto__'], 'p');
+  assert.equal(md.constructor, 'r');
+  assert.equal(push.streams[0]!.labels.service_name, 'unknown_service');
+});
