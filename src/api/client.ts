@@ -109,6 +109,60 @@ export function errorMessageOf(body: string): string {
   return text.length > 2000 ? text.slice(0, 2000) + '…' : text;
 }
 
+function isLabels(v: unknown): v is Labels {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string');
+}
+
+/** `data` of a label response as a list; Loki omits it when empty. */
+function stringList(res: unknown, path: string): string[] {
+  const data = (res as { data?: unknown } | null)?.data ?? [];
+  if (!Array.isArray(data) || !data.every((x) => typeof x === 'string')) throw new LokiClientError(`GET /${path}: unexpected response: data is not a list of strings`);
+  return data;
+}
+
+const NS_STRING = /^-?\d{1,19}$/;
+
+/**
+ * Checks a query response's shape before anyone walks it, so a proxy's or another product's odd
+ * answer is reported as such instead of failing somewhere inside the printing.
+ */
+export function queryResponseProblem(res: unknown): string | undefined {
+  const r = res as { status?: unknown; data?: { resultType?: unknown; result?: unknown } } | null;
+  if (typeof r !== 'object' || r === null) return 'not a JSON object';
+  if (r.status !== 'success') return `status is ${JSON.stringify(r.status)}, not "success"`;
+  const data = r.data;
+  if (typeof data !== 'object' || data === null) return 'no data';
+  const result = data.result;
+  switch (data.resultType) {
+    case 'streams':
+      if (!Array.isArray(result)) return 'result is not a list';
+      for (const s of result as Array<{ stream?: unknown; values?: unknown }>) {
+        if (!isLabels(s?.stream) || !Array.isArray(s.values)) return 'a stream lacks its labels or values';
+        for (const v of s.values as unknown[]) {
+          if (!Array.isArray(v) || typeof v[0] !== 'string' || !NS_STRING.test(v[0]) || typeof v[1] !== 'string') return `an entry is not ["<ns>", "<line>"]: ${JSON.stringify(v).slice(0, 100)}`;
+        }
+      }
+      return undefined;
+    case 'vector':
+    case 'matrix':
+      if (!Array.isArray(result)) return 'result is not a list';
+      for (const s of result as Array<{ metric?: unknown; value?: unknown; values?: unknown }>) {
+        if (!isLabels(s?.metric)) return 'a series lacks its metric';
+        const points = data.resultType === 'vector' ? [s.value] : s.values;
+        if (!Array.isArray(points) || !points.every(isPoint)) return 'a sample is not [<seconds>, "<value>"]';
+      }
+      return undefined;
+    case 'scalar':
+      return isPoint(result) ? undefined : 'the scalar is not [<seconds>, "<value>"]';
+    default:
+      return `unknown resultType ${JSON.stringify(data.resultType)}`;
+  }
+}
+
+function isPoint(p: unknown): boolean {
+  return Array.isArray(p) && typeof p[0] === 'number' && typeof p[1] === 'string';
+}
+
 export class LokiClient {
   private readonly base: URL;
   private readonly opts: ClientOptions;
@@ -183,6 +237,13 @@ export class LokiClient {
     }
   }
 
+  private async getQuery(path: string, p: URLSearchParams): Promise<WireQueryResponse> {
+    const res = await this.getJson<unknown>(path, p);
+    const why = queryResponseProblem(res);
+    if (why) throw new LokiClientError(`GET /${path}: unexpected response: ${why}`);
+    return res as WireQueryResponse;
+  }
+
   /** `/loki/api/v1/query_range`. */
   queryRange(query: string, o: QueryRangeOptions = {}): Promise<WireQueryResponse> {
     const p = new URLSearchParams({ query });
@@ -191,7 +252,7 @@ export class LokiClient {
     if (o.direction) p.set('direction', o.direction);
     if (o.step !== undefined) p.set('step', nsToSeconds(o.step));
     if (o.interval !== undefined) p.set('interval', nsToSeconds(o.interval));
-    return this.getJson('loki/api/v1/query_range', p);
+    return this.getQuery('loki/api/v1/query_range', p);
   }
 
   /** `/loki/api/v1/query` (instant). */
@@ -200,7 +261,7 @@ export class LokiClient {
     if (o.time !== undefined) p.set('time', o.time.toString());
     if (o.limit !== undefined) p.set('limit', String(o.limit));
     if (o.direction) p.set('direction', o.direction);
-    return this.getJson('loki/api/v1/query', p);
+    return this.getQuery('loki/api/v1/query', p);
   }
 
   /** `/loki/api/v1/labels`. Loki omits `data` when there are none; that is an empty list. */
@@ -208,8 +269,7 @@ export class LokiClient {
     const p = new URLSearchParams();
     setRange(p, o);
     if (o.query) p.set('query', o.query);
-    const res = await this.getJson<{ data?: string[] }>('loki/api/v1/labels', p);
-    return res.data ?? [];
+    return stringList(await this.getJson('loki/api/v1/labels', p), 'loki/api/v1/labels');
   }
 
   /** `/loki/api/v1/label/<name>/values`. */
@@ -217,8 +277,8 @@ export class LokiClient {
     const p = new URLSearchParams();
     setRange(p, o);
     if (o.query) p.set('query', o.query);
-    const res = await this.getJson<{ data?: string[] }>(`loki/api/v1/label/${encodeURIComponent(name)}/values`, p);
-    return res.data ?? [];
+    const path = `loki/api/v1/label/${encodeURIComponent(name)}/values`;
+    return stringList(await this.getJson(path, p), path);
   }
 
   /** `/loki/api/v1/series` with one `match[]` per selector. */
@@ -226,8 +286,10 @@ export class LokiClient {
     const p = new URLSearchParams();
     for (const m of match) p.append('match[]', m);
     setRange(p, o);
-    const res = await this.getJson<{ data?: Labels[] }>('loki/api/v1/series', p);
-    return res.data ?? [];
+    const res = await this.getJson<{ data?: unknown }>('loki/api/v1/series', p);
+    const data = res?.data ?? [];
+    if (!Array.isArray(data) || !data.every(isLabels)) throw new LokiClientError('GET /loki/api/v1/series: unexpected response: data is not a list of label sets');
+    return data;
   }
 
   /** `/loki/api/v1/index/stats`. */

@@ -34,7 +34,7 @@ export interface RangeQueryParams {
   query: string;
   /** Nanoseconds since the epoch. */
   start: bigint;
-  /** Nanoseconds since the epoch; Loki includes entries at exactly `end` for log queries. */
+  /** Nanoseconds since the epoch. Loki treats it as exclusive for log queries (logcli pages on that). */
   end: bigint;
   limit: number;
   direction: Direction;

@@ -15,7 +15,7 @@ export const QUERY_USAGE = `Usage: logharbor query [flags] '<logql>'
 Runs a log or metric query over a time range (Loki's /loki/api/v1/query_range) and prints the result.
   --since D       window back from --to or now, e.g. 15m, 6h, 7d (default 1h)
   --from T        start time: RFC3339 (2024-05-01T10:00:00Z), Unix seconds or nanoseconds
-  --to T          end time (default now); entries at exactly --to are included
+  --to T          end time (default now), exclusive as in Loki
   --limit N       most entries to return (default: the server's, 100 on Loki); above --batch,
                   the range is read in several requests
   --batch N       entries per request when --limit is larger (default ${DEFAULT_BATCH})

@@ -144,3 +144,15 @@ test('error bodies: plain text, Prometheus JSON, long text', () => {
 test('a success answer that is not JSON is reported, not crashed on', async () => {
   await assert.rejects(new LokiClient({ addr: loki.url, tenant: 'not-json' }).labels(), /GET \/loki\/api\/v1\/labels: the server answered 200 with a body that is not JSON: hello/);
 });
+
+test('malformed query responses are reported with what is wrong', async () => {
+  const c = new LokiClient({ addr: loki.url, tenant: 'malformed' });
+  await assert.rejects(c.queryRange('numts'), { message: 'GET /loki/api/v1/query_range: unexpected response: an entry is not ["<ns>", "<line>"]: [1,"x"]' });
+  await assert.rejects(c.queryRange('nodata'), /unexpected response: no data/);
+  await assert.rejects(c.query('error'), /unexpected response: status is "error", not "success"/);
+  await assert.rejects(c.queryRange('weird'), /unknown resultType "histogram"/);
+  await assert.rejects(c.query('badvec'), /a sample is not \[<seconds>, "<value>"\]/);
+  assert.deepEqual(await c.labels(), [], 'an empty object is an empty list');
+  await assert.rejects(c.labels({ query: 'labels' }), /GET \/loki\/api\/v1\/labels: unexpected response: data is not a list of strings/);
+  await assert.rejects(c.series(['labels']), /data is not a list of label sets/);
+});

@@ -159,6 +159,9 @@ test('server errors exit 1 with the server message; unreachable address too', as
   assert.equal(r.code, 1);
   assert.equal(r.stderr, 'error: GET /loki/api/v1/query_range: 400 Bad Request: parse error at line 1, col 8: syntax error: unexpected IDENTIFIER\n');
   assert.equal(r.stdout, '');
+  r = await cli(['query', 'numts', '--tenant', 'malformed']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^error: GET \/loki\/api\/v1\/query_range: unexpected response: an entry is not/);
   const dead = await closedPortUrl();
   r = await cli(['labels', '--addr', dead], { addr: false });
   assert.equal(r.code, 1);

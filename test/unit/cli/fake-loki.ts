@@ -77,6 +77,16 @@ function window(search: URLSearchParams, endExclusive: boolean): LogStream[] {
   return [...streams.values()];
 }
 
+/** Answers for tenant "malformed", by query: shapes a broken proxy or another product might send. */
+const MALFORMED: Record<string, string> = {
+  numts: '{"status":"success","data":{"resultType":"streams","result":[{"stream":{},"values":[[1,"x"]]}]}}',
+  nodata: '{"status":"success"}',
+  error: '{"status":"error","error":"nope"}',
+  weird: '{"status":"success","data":{"resultType":"histogram","result":[]}}',
+  badvec: '{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":["1","2"]}]}}',
+  labels: '{"status":"success","data":[1,2]}',
+};
+
 /** An address where nothing listens: a port we bound and released. */
 export async function closedPortUrl(): Promise<string> {
   const s = createServer();
@@ -112,6 +122,7 @@ export async function startFakeLoki(): Promise<FakeLoki> {
       if (req.headers['x-scope-orgid'] === 'forbidden') return text(401, 'no org id');
       if (req.headers['x-scope-orgid'] === 'not-json') return text(200, 'hello');
       const query = search.get('query') ?? '';
+      if (req.headers['x-scope-orgid'] === 'malformed') return json(MALFORMED[query || (search.get('match[]') ?? '')] ?? '{}');
       switch (true) {
         case url.pathname === '/loki/api/v1/push': {
           const decoded = await decodeLokiPush({ contentType: req.headers['content-type'], contentEncoding: req.headers['content-encoding'], body: raw });
