@@ -1,5 +1,5 @@
 /**
- * Request-body handling shared by the push formats: Content-Encoding (gzip, deflate), raw snappy
+ * Request-body handling shared by the push formats: Content-Encoding (gzip, deflate, zstd), raw snappy
  * blocks for protobuf, Content-Type dispatch, and a bound on decompressed size so a small
  * compressed bomb cannot exhaust memory.
  */
