@@ -1,0 +1,765 @@
+/**
+ * The embedded storage engine (issue 2 §3): a group-committed WAL in front of per-stream in-memory
+ * heads, sealed into zstd blocks with token blooms in per-tenant segment files.
+ *
+ * Exactly-once across crashes: every WAL record has an LSN; a sealed block's index record carries
+ * the LSN of the last WAL record whose entries for that stream it (with earlier blocks) contains.
+ * A seal always takes a stream's whole head, and the blocks of one seal batch are indexed in one
+ * framed (all-or-nothing) index write, so on replay a record is applied to a stream exactly when
+ * its LSN is above that stream's sealed LSN — whether or not the WAL was checkpointed after the
+ * seal. WAL segments are deleted only once no head holds entries from them.
+ */
+import { mkdir, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Counter, Registry } from 'prom-client';
+import client from 'prom-client';
+import { LogharborError } from '../api/errors.js';
+import type { Entry, Labels, StreamPush } from '../api/model.js';
+import { labelsToString, sortLabels } from '../api/model.js';
+import type { Matcher } from '../logql/syntax/ast.js';
+import type { AppendResult, BlockRef, Store, StoreStats, StreamInfo, TailEvent } from './store.js';
+import { ByteReader, ByteWriter } from './bytes.js';
+import { decodeBlockPayload, encodeBlockPayload } from './block-codec.js';
+import { BLOCK_HEADER, blockHeader, type BlockMeta } from './block-meta.js';
+import { bloomMayContain, bloomProbe, buildBloom, type BloomProbe } from './bloom.js';
+import { Head, compareEntries, sortedContains } from './head.js';
+import { storeIoError } from './io-error.js';
+import { retentionPolicy, type RetentionConfig, type RetentionPolicy } from './retention.js';
+import { SegmentReader } from './segment-reader.js';
+import { tenantDirName } from './tenant-dir.js';
+import { Tenant, type BuiltBlock, type StreamState } from './tenant.js';
+import { WAL_RECORD_HEADER, Wal } from './wal.js';
+
+/** The subset of a pino logger the store uses. */
+export interface StoreLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface StoreConfig {
+  /** Data directory; created if missing. */
+  dir: string;
+  /** A stream's head is sealed into a block at this many raw bytes. Default 256 KiB. */
+  blockTargetBytes?: number;
+  /** A head is sealed once its oldest entry arrived this long ago. Default 1 h. */
+  maxBlockAgeMs?: number;
+  /** A head is sealed after this long without appends. Default 15 min. */
+  maxBlockIdleMs?: number;
+  /** How often retention and compaction run; 0 disables the timer. Default 10 min. */
+  compactionIntervalMs?: number;
+  retention?: RetentionConfig;
+  /** zstd level for blocks. Default 1 (measured best speed/ratio trade-off). */
+  compressionLevel?: number;
+  /** Block segment files roll over at this size. Default 64 MiB. */
+  segmentBytes?: number;
+  /** WAL segment files roll over at this size. Default 32 MiB. */
+  walSegmentBytes?: number;
+  /** Deleted segment files are unlinked this long after they left the index (running queries may still read them). Default 60 s. */
+  unlinkGraceMs?: number;
+  /** Wall clock in ms (tests). */
+  now?: () => number;
+  registry?: Registry;
+  log?: StoreLogger;
+}
+
+export interface CompactionResult {
+  /** Blocks deleted by retention. */
+  expiredBlocks: number;
+  /** Small blocks merged away, and blocks written by merging. */
+  mergedBlocks: number;
+  newBlocks: number;
+  /** Segment files rewritten (live blocks copied out) or scheduled for deletion. */
+  droppedSegments: number;
+}
+
+/** The embedded store, with its maintenance entry points. */
+export interface EmbeddedStore extends Store {
+  /** Seals every head into blocks now (tests, shutdown). */
+  flush(): Promise<void>;
+  /** Runs retention and compaction once (also run by a timer started in start()). */
+  compact(opts?: { unlinkGraceMs?: number }): Promise<CompactionResult>;
+}
+
+const REC_APPEND = 1;
+const SEAL_RETRY_MS = 1000;
+
+interface Work {
+  s: StreamState;
+  entries: Entry[];
+}
+
+export class Engine implements EmbeddedStore {
+  private readonly tenants = new Map<string, Tenant>();
+  private readonly wal: Wal;
+  private readonly target: number;
+  private readonly maxAge: number;
+  private readonly maxIdle: number;
+  private readonly level: number;
+  private readonly policy: RetentionPolicy;
+  private readonly now: () => number;
+  private readonly reader = new SegmentReader();
+  private readonly listeners = new Map<string, Set<(ev: TailEvent) => void>>();
+  private state: 'new' | 'starting' | 'running' | 'closing' | 'closed' = 'new';
+  private lock: Promise<unknown> = Promise.resolve();
+  private sealQueue = new Map<StreamState, Tenant>();
+  private sealerRunning = false;
+  private sealRetryAt = 0;
+  private timers: NodeJS.Timeout[] = [];
+  private pendingUnlink: Array<{ tenant: Tenant; segment: number; at: number }> = [];
+  private readonly metrics: { appended?: Counter; duplicates?: Counter; sealed?: Counter; errors?: Counter } = {};
+
+  constructor(private readonly cfg: StoreConfig) {
+    this.wal = new Wal(join(cfg.dir, 'wal'), cfg.walSegmentBytes);
+    this.target = cfg.blockTargetBytes ?? 256 * 1024;
+    this.maxAge = cfg.maxBlockAgeMs ?? 3600_000;
+    this.maxIdle = cfg.maxBlockIdleMs ?? Math.min(15 * 60_000, this.maxAge);
+    this.level = cfg.compressionLevel ?? 1;
+    this.policy = retentionPolicy(cfg.retention);
+    this.now = cfg.now ?? Date.now;
+    if (cfg.registry) {
+      const registers = [cfg.registry];
+      this.metrics.appended = new client.Counter({ name: 'logharbor_store_entries_appended_total', help: 'Entries written to the store', registers });
+      this.metrics.duplicates = new client.Counter({ name: 'logharbor_store_duplicates_total', help: 'Exact duplicate entries dropped', registers });
+      this.metrics.sealed = new client.Counter({ name: 'logharbor_store_blocks_sealed_total', help: 'Blocks sealed from heads', registers });
+      this.metrics.errors = new client.Counter({ name: 'logharbor_store_write_errors_total', help: 'Failed appends and seals', registers });
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Life cycle
+
+  async start(): Promise<void> {
+    if (this.state !== 'new') throw new Error('store already started');
+    this.state = 'starting';
+    const tenantsDir = join(this.cfg.dir, 'tenants');
+    try {
+      await mkdir(tenantsDir, { recursive: true });
+    } catch (e) {
+      throw storeIoError('write', e, tenantsDir);
+    }
+    for (const name of await readdir(tenantsDir)) {
+      const dir = join(tenantsDir, name);
+      try {
+        if (!(await stat(join(dir, 'tenant'))).isFile()) continue;
+      } catch {
+        continue;
+      }
+      const t = await Tenant.load(dir, this.cfg.segmentBytes ?? 64 * 1024 * 1024);
+      this.tenants.set(t.name, t);
+    }
+    const now = this.now();
+    const lastWal = await this.wal.replay((lsn, body) => this.replayRecord(lsn, body, now));
+    let maxLsn = lastWal;
+    for (const t of this.tenants.values()) maxLsn = Math.max(maxLsn, t.maxSealedLsn());
+    await this.wal.begin(maxLsn);
+    this.state = 'running';
+    if (this.sealQueue.size > 0) this.kickSealer();
+    const tick = Math.max(20, Math.min(5000, Math.floor(Math.min(this.maxAge, this.maxIdle) / 4)));
+    this.timers.push(setInterval(() => this.tick(), tick));
+    const every = this.cfg.compactionIntervalMs ?? 600_000;
+    if (every > 0) {
+      this.timers.push(
+        setInterval(() => {
+          this.compact().catch((e: unknown) => this.cfg.log?.error({ err: e }, 'compaction failed'));
+        }, every),
+      );
+    }
+    for (const t of this.timers) t.unref();
+  }
+
+  async close(): Promise<void> {
+    if (this.state === 'closed' || this.state === 'closing') return;
+    const wasRunning = this.state === 'running';
+    this.state = 'closing';
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    if (wasRunning) {
+      await this.wal.drain();
+      for (const t of this.tenants.values()) for (const s of t.byId.values()) this.cut(t, s);
+      try {
+        await this.exclusive(() => this.sealPending());
+        await this.wal.checkpoint(this.minLiveLsn());
+      } catch (e) {
+        // The WAL still holds whatever could not be sealed; it is replayed at the next start.
+        this.cfg.log?.warn({ err: e }, 'could not seal heads at shutdown; they stay in the WAL');
+      }
+      for (const t of this.tenants.values()) await t.persistStreams().catch(() => {});
+      await this.unlinkPending(0);
+    }
+    await this.wal.close();
+    await this.reader.close();
+    for (const t of this.tenants.values()) await t.close();
+    this.state = 'closed';
+  }
+
+  private assertRunning(): void {
+    if (this.state !== 'running') throw new LogharborError('store_unavailable', `store is ${this.state === 'new' ? 'not started' : 'closed'}`);
+  }
+
+  /** Runs `fn` after every earlier exclusive section (sealing and compaction never interleave). */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(fn, fn);
+    this.lock = run.catch(() => {});
+    return run;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Write path
+
+  async append(tenant: string, streams: StreamPush[]): Promise<AppendResult> {
+    this.assertRunning();
+    const t = this.tenant(tenant);
+    let duplicates = 0;
+    const work: Work[] = [];
+    for (const p of streams) {
+      if (p.entries.length === 0) continue;
+      const labels = sortLabels(p.labels);
+      const s = t.stream(labels, labelsToString(labels));
+      let entries = p.entries;
+      // Duplicates of sealed data never reach the WAL (retries of an acknowledged push).
+      if (s.sealedMaxTs >= 0n && entries.some((e) => e.ts <= s.sealedMaxTs)) {
+        if (!s.lastSealed) await this.loadLastSealed(t, s);
+        const kept = entries.filter((e) => !this.isSealedDuplicate(s, e));
+        duplicates += entries.length - kept.length;
+        entries = kept;
+      }
+      if (entries.length > 0) work.push({ s, entries });
+    }
+    if (work.length === 0) {
+      this.metrics.duplicates?.inc(duplicates);
+      return { accepted: 0, duplicates };
+    }
+    const lsn = await this.wal.append(encodeAppend(tenant, work)).catch((e: unknown) => {
+      this.metrics.errors?.inc();
+      throw e;
+    });
+    const r = this.apply(t, work, lsn, this.now(), true);
+    duplicates += r.duplicates;
+    this.metrics.appended?.inc(r.accepted);
+    this.metrics.duplicates?.inc(duplicates);
+    return { accepted: r.accepted, duplicates };
+  }
+
+  private tenant(name: string): Tenant {
+    let t = this.tenants.get(name);
+    if (!t) {
+      t = Tenant.create(name, join(this.cfg.dir, 'tenants', tenantDirName(name)), this.cfg.segmentBytes ?? 64 * 1024 * 1024);
+      this.tenants.set(name, t);
+    }
+    return t;
+  }
+
+  private isSealedDuplicate(s: StreamState, e: Entry): boolean {
+    for (const h of s.sealing) if (h.contains(e)) return true;
+    return s.lastSealed !== undefined && e.ts <= s.sealedMaxTs && sortedContains(s.lastSealed, e);
+  }
+
+  private async loadLastSealed(t: Tenant, s: StreamState): Promise<void> {
+    let newest: BlockMeta | undefined;
+    for (const b of s.blocks) if (!newest || b.maxTs > newest.maxTs) newest = b;
+    if (!newest) {
+      s.lastSealed = [];
+      return;
+    }
+    const entries = decodeBlockPayload(await this.reader.read(t.segmentPath(newest.segment), newest.offset, newest.length));
+    // A seal may have replaced it meanwhile; then the newer, in-memory one is kept.
+    s.lastSealed ??= entries;
+  }
+
+  /** Applies an acknowledged (or replayed) WAL record to the heads. */
+  private apply(t: Tenant, work: Work[], lsn: number, now: number, notify: boolean): AppendResult {
+    let accepted = 0;
+    let duplicates = 0;
+    for (const { s, entries } of work) {
+      const added: Entry[] = [];
+      const h = s.head;
+      for (const e of entries) {
+        if ((s.sealing.length > 0 || e.ts <= s.sealedMaxTs) && this.isSealedDuplicate(s, e)) {
+          duplicates++;
+        } else if (h.add(e, lsn, now)) {
+          added.push(e);
+        } else {
+          duplicates++;
+        }
+      }
+      accepted += added.length;
+      if (h.rawBytes >= this.target) this.cut(t, s);
+      if (notify && added.length > 0) this.emit(t.name, s.info, added);
+    }
+    return { accepted, duplicates };
+  }
+
+  private replayRecord(lsn: number, body: Buffer, now: number): void {
+    const r = new ByteReader(body);
+    if (r.u8() !== REC_APPEND) return;
+    const t = this.tenant(r.str());
+    const n = r.varint();
+    const work: Work[] = [];
+    for (let i = 0; i < n; i++) {
+      const labels = JSON.parse(r.str()) as Labels;
+      const s = t.stream(labels, labelsToString(labels));
+      const count = r.varint();
+      const entries: Entry[] = new Array(count);
+      for (let j = 0; j < count; j++) {
+        const ts = r.i64();
+        const line = r.str();
+        const pairs = r.varint();
+        const e: Entry = { ts, line };
+        if (pairs > 0) {
+          const m: Labels = {};
+          for (let k = 0; k < pairs; k++) {
+            const name = r.str();
+            m[name] = r.str();
+          }
+          e.metadata = m;
+        }
+        entries[j] = e;
+      }
+      // Already sealed into blocks before the crash: applying it again would duplicate it.
+      if (lsn > s.sealedLsn) work.push({ s, entries });
+    }
+    this.apply(t, work, lsn, now, false);
+  }
+
+  private emit(tenant: string, stream: StreamInfo, entries: Entry[]): void {
+    const ls = this.listeners.get(tenant);
+    if (!ls) return;
+    for (const l of ls) {
+      try {
+        l({ stream, entries });
+      } catch (e) {
+        this.cfg.log?.warn({ err: e }, 'tail listener failed');
+      }
+    }
+  }
+
+  subscribe(tenant: string, listener: (ev: TailEvent) => void): () => void {
+    let ls = this.listeners.get(tenant);
+    if (!ls) this.listeners.set(tenant, (ls = new Set()));
+    ls.add(listener);
+    return () => {
+      ls.delete(listener);
+      if (ls.size === 0 && this.listeners.get(tenant) === ls) this.listeners.delete(tenant);
+    };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Sealing heads into blocks
+
+  private cut(t: Tenant, s: StreamState): void {
+    if (s.head.size === 0) return;
+    s.sealing.push(s.head);
+    s.head = new Head();
+    this.sealQueue.set(s, t);
+    this.kickSealer();
+  }
+
+  private kickSealer(): void {
+    if (this.sealerRunning || this.state !== 'running' || this.now() < this.sealRetryAt) return;
+    this.sealerRunning = true;
+    setImmediate(() => {
+      this.exclusive(() => this.sealPending())
+        .catch(() => {})
+        .finally(() => {
+          this.sealerRunning = false;
+          if (this.sealQueue.size > 0) this.kickSealer();
+        });
+    });
+  }
+
+  private tick(): void {
+    const now = this.now();
+    for (const t of this.tenants.values()) {
+      for (const s of t.byId.values()) {
+        const h = s.head;
+        if (h.size > 0 && (now - h.createdAt >= this.maxAge || now - h.updatedAt >= this.maxIdle)) this.cut(t, s);
+      }
+    }
+    if (this.sealQueue.size > 0) this.kickSealer();
+  }
+
+  async flush(): Promise<void> {
+    this.assertRunning();
+    await this.wal.drain();
+    for (const t of this.tenants.values()) for (const s of t.byId.values()) this.cut(t, s);
+    this.sealRetryAt = 0;
+    await this.exclusive(() => this.sealPending(true));
+  }
+
+  /** Writes every cut head as blocks. Failures leave the heads queued (the WAL still has them). */
+  private async sealPending(throwOnError = false): Promise<void> {
+    if (this.sealQueue.size === 0) return;
+    const byTenant = new Map<Tenant, StreamState[]>();
+    for (const [s, t] of this.sealQueue) {
+      let l = byTenant.get(t);
+      if (!l) byTenant.set(t, (l = []));
+      l.push(s);
+    }
+    this.sealQueue.clear();
+    let failure: unknown;
+    for (const [t, streams] of byTenant) {
+      try {
+        await this.sealTenant(t, streams);
+      } catch (e) {
+        failure ??= e;
+        for (const s of streams) if (s.sealing.length > 0) this.sealQueue.set(s, t);
+        this.sealRetryAt = this.now() + SEAL_RETRY_MS;
+        this.metrics.errors?.inc();
+        this.cfg.log?.error({ err: e, tenant: t.name }, 'sealing blocks failed; data stays in the WAL and will be retried');
+      }
+    }
+    await this.wal.checkpoint(this.minLiveLsn());
+    if (failure !== undefined && throwOnError) throw failure;
+  }
+
+  private async sealTenant(t: Tenant, streams: StreamState[]): Promise<void> {
+    await t.persistStreams();
+    const built: BuiltBlock[] = [];
+    const plan: Array<{ s: StreamState; parts: number; blocks: number; last: Entry[]; lsn: number }> = [];
+    for (const s of streams) {
+      const parts = s.sealing.length;
+      if (parts === 0) continue;
+      let blocks = 0;
+      let last: Entry[] = [];
+      let lsn = s.sealedLsn;
+      for (let i = 0; i < parts; i++) {
+        const part = s.sealing[i]!;
+        const sorted = part.sortedEntries();
+        lsn = Math.max(lsn, part.lastLsn);
+        for (const chunk of splitByBytes(sorted, this.target)) {
+          built.push(this.buildBlock(s.info.id, chunk, part.lastLsn));
+          blocks++;
+        }
+        last = sorted;
+      }
+      plan.push({ s, parts, blocks, last, lsn });
+    }
+    const metas = await t.writeBlocks(built);
+    await t.appendIndex(metas);
+    let i = 0;
+    for (const p of plan) {
+      const mine = metas.slice(i, i + p.blocks);
+      i += p.blocks;
+      p.s.blocks.push(...mine);
+      p.s.sealing.splice(0, p.parts);
+      p.s.sealedLsn = p.lsn;
+      for (const m of mine) if (m.maxTs > p.s.sealedMaxTs) p.s.sealedMaxTs = m.maxTs;
+      p.s.lastSealed = p.last;
+    }
+    this.metrics.sealed?.inc(metas.length);
+  }
+
+  private buildBlock(streamId: number, entries: Entry[], lsn: number): BuiltBlock {
+    const { payload, rawBytes } = encodeBlockPayload(entries, this.level);
+    const meta = {
+      streamId,
+      minTs: entries[0]!.ts,
+      maxTs: entries[entries.length - 1]!.ts,
+      entries: entries.length,
+      rawBytes,
+      lsn,
+      bloom: buildBloom(lineIter(entries)),
+    };
+    return { meta, header: blockHeader(meta, payload), payload };
+  }
+
+  /** Oldest LSN whose entries are only in a head (WAL segments before it may be deleted). */
+  private minLiveLsn(): number {
+    let min = this.wal.next;
+    for (const t of this.tenants.values()) {
+      for (const s of t.byId.values()) {
+        if (s.head.size > 0 && s.head.firstLsn < min) min = s.head.firstLsn;
+        for (const h of s.sealing) if (h.firstLsn < min) min = h.firstLsn;
+      }
+    }
+    return min;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Read path
+
+  streams(tenant: string, matchers: Matcher[], from: bigint, to: bigint): StreamInfo[] {
+    const t = this.tenants.get(tenant);
+    if (!t) return [];
+    return t.match(matchers, from, to).map((s) => s.info);
+  }
+
+  labelNames(tenant: string, from: bigint, to: bigint, matchers: Matcher[] = []): string[] {
+    const names = new Set<string>();
+    for (const s of this.streams(tenant, matchers, from, to)) for (const n of Object.keys(s.labels)) names.add(n);
+    return [...names].sort();
+  }
+
+  labelValues(tenant: string, name: string, from: bigint, to: bigint, matchers: Matcher[] = []): string[] {
+    const values = new Set<string>();
+    for (const s of this.streams(tenant, matchers, from, to)) {
+      const v = s.labels[name];
+      if (v !== undefined) values.add(v);
+    }
+    return [...values].sort();
+  }
+
+  blocks(tenant: string, streamIds: number[], from: bigint, to: bigint, hints?: { required: string[][] }): BlockRef[] {
+    const t = this.tenants.get(tenant);
+    if (!t) return [];
+    // `required` is a conjunction of groups; a group holds alternatives (an `or` chain), one of
+    // which must occur in a matching line.
+    const probes: BloomProbe[][] = (hints?.required ?? []).filter((g) => g.length > 0).map((g) => g.map(bloomProbe));
+    const out: BlockRef[] = [];
+    for (const id of streamIds) {
+      const s = t.byId.get(id);
+      if (!s) continue;
+      for (const b of s.blocks) {
+        if (b.minTs >= to || b.maxTs < from) continue;
+        if (!mayMatch(b.bloom, probes)) continue;
+        out.push({
+          streamId: id,
+          minTs: b.minTs,
+          maxTs: b.maxTs,
+          entries: b.entries,
+          rawBytes: b.rawBytes,
+          location: { kind: 'file', path: t.segmentPath(b.segment), offset: b.offset, length: b.length },
+        });
+      }
+      for (const h of [...s.sealing, s.head]) {
+        if (h.size === 0 || h.minTs >= to || h.maxTs < from) continue;
+        const entries = h.sortedEntries();
+        out.push({ streamId: id, minTs: h.minTs, maxTs: h.maxTs, entries: entries.length, rawBytes: h.rawBytes, location: { kind: 'head', entries } });
+      }
+    }
+    return out;
+  }
+
+  async readBlock(ref: BlockRef): Promise<Entry[]> {
+    if (ref.location.kind === 'head') return ref.location.entries;
+    const { path, offset, length } = ref.location;
+    const buf = await this.reader.read(path, offset, length);
+    try {
+      return decodeBlockPayload(buf);
+    } catch (e) {
+      throw new LogharborError('internal', `corrupt block in ${path} at ${offset}: ${(e as Error).message}`, { path, offset }, { cause: e });
+    }
+  }
+
+  stats(tenant: string, matchers: Matcher[], from: bigint, to: bigint): StoreStats {
+    const out: StoreStats = { streams: 0, chunks: 0, entries: 0, bytes: 0 };
+    const t = this.tenants.get(tenant);
+    if (!t) return out;
+    for (const s of t.match(matchers, from, to)) {
+      let any = false;
+      for (const b of s.blocks) {
+        if (b.minTs >= to || b.maxTs < from) continue;
+        any = true;
+        out.chunks++;
+        out.entries += b.entries;
+        out.bytes += b.rawBytes;
+      }
+      for (const h of [...s.sealing, s.head]) {
+        if (h.size === 0 || h.minTs >= to || h.maxTs < from) continue;
+        any = true;
+        out.chunks++;
+        out.entries += h.size;
+        out.bytes += h.rawBytes;
+      }
+      if (any) out.streams++;
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Retention and compaction
+
+  compact(opts: { unlinkGraceMs?: number } = {}): Promise<CompactionResult> {
+    this.assertRunning();
+    return this.exclusive(() => this.compactNow(opts.unlinkGraceMs ?? this.cfg.unlinkGraceMs ?? 60_000));
+  }
+
+  private async compactNow(graceMs: number): Promise<CompactionResult> {
+    const res: CompactionResult = { expiredBlocks: 0, mergedBlocks: 0, newBlocks: 0, droppedSegments: 0 };
+    const now = this.now();
+    for (const t of this.tenants.values()) {
+      let changed = false;
+      // 1. Retention: whole blocks whose newest entry is older than the stream's period.
+      for (const s of t.byId.values()) {
+        const period = this.policy(s.info.labels);
+        if (period <= 0) continue;
+        const cutoff = BigInt(Math.floor(now - period)) * 1_000_000n;
+        const keep = s.blocks.filter((b) => b.maxTs >= cutoff);
+        if (keep.length === s.blocks.length) continue;
+        res.expiredBlocks += s.blocks.length - keep.length;
+        s.blocks = keep;
+        s.lastSealed = undefined;
+        changed = true;
+      }
+      // 2. Merge runs of small, time-adjacent blocks of a stream (left by idle or age cuts and restarts).
+      const built: BuiltBlock[] = [];
+      const replaced: Array<{ s: StreamState; old: BlockMeta[] }> = [];
+      for (const s of t.byId.values()) {
+        const small = s.blocks.filter((b) => b.rawBytes < this.target / 2).sort((a, b) => (a.minTs < b.minTs ? -1 : a.minTs > b.minTs ? 1 : 0));
+        let run: BlockMeta[] = [];
+        let bytes = 0;
+        const flushRun = async () => {
+          if (run.length >= 2) {
+            const all: Entry[] = [];
+            for (const b of run) all.push(...decodeBlockPayload(await this.reader.read(t.segmentPath(b.segment), b.offset, b.length)));
+            all.sort(compareEntries);
+            built.push(this.buildBlock(s.info.id, all, Math.max(...run.map((b) => b.lsn))));
+            replaced.push({ s, old: run });
+          }
+          run = [];
+          bytes = 0;
+        };
+        for (const b of small) {
+          if (bytes + b.rawBytes > this.target) await flushRun();
+          run.push(b);
+          bytes += b.rawBytes;
+        }
+        await flushRun();
+      }
+      if (built.length > 0) {
+        const metas = await t.writeBlocks(built);
+        replaced.forEach(({ s, old }, i) => {
+          const gone = new Set(old);
+          s.blocks = s.blocks.filter((b) => !gone.has(b));
+          s.blocks.push(metas[i]!);
+          res.mergedBlocks += old.length;
+        });
+        res.newBlocks += metas.length;
+        changed = true;
+      }
+      // 3. Segments: drop those with no live block; copy the live blocks out of mostly-dead ones.
+      const live = new Map<number, { bytes: number; blocks: Array<{ s: StreamState; b: BlockMeta }> }>();
+      for (const s of t.byId.values()) {
+        for (const b of s.blocks) {
+          let l = live.get(b.segment);
+          if (!l) live.set(b.segment, (l = { bytes: 0, blocks: [] }));
+          l.bytes += BLOCK_HEADER + b.length;
+          l.blocks.push({ s, b });
+        }
+      }
+      const drop: number[] = [];
+      const moves: Array<{ s: StreamState; b: BlockMeta }> = [];
+      for (const no of [...t.segments.keys()]) {
+        if (no === t.activeSegment) continue;
+        const l = live.get(no);
+        if (!l) {
+          drop.push(no);
+          continue;
+        }
+        const size = await t.segmentSize(no);
+        if (size > 0 && l.bytes < size / 2) {
+          moves.push(...l.blocks);
+          drop.push(no);
+        }
+      }
+      if (moves.length > 0) {
+        const copies: BuiltBlock[] = [];
+        for (const { b } of moves) {
+          const region = await this.reader.read(t.segmentPath(b.segment), b.offset - BLOCK_HEADER, BLOCK_HEADER + b.length);
+          copies.push({ meta: b, header: region.subarray(0, BLOCK_HEADER), payload: region.subarray(BLOCK_HEADER) });
+        }
+        const metas = await t.writeBlocks(copies);
+        moves.forEach(({ s, b }, i) => {
+          s.blocks[s.blocks.indexOf(b)] = metas[i]!;
+        });
+        changed = true;
+      }
+      if (changed || drop.length > 0) await t.rewriteIndex();
+      for (const no of drop) {
+        if (this.pendingUnlink.some((p) => p.tenant === t && p.segment === no)) continue;
+        this.pendingUnlink.push({ tenant: t, segment: no, at: now });
+        res.droppedSegments++;
+      }
+      for (const s of t.byId.values()) {
+        let max = -1n;
+        for (const b of s.blocks) if (b.maxTs > max) max = b.maxTs;
+        s.sealedMaxTs = max;
+      }
+    }
+    await this.unlinkPending(graceMs);
+    return res;
+  }
+
+  private async unlinkPending(graceMs: number): Promise<void> {
+    const now = this.now();
+    const due = this.pendingUnlink.filter((p) => now - p.at >= graceMs);
+    this.pendingUnlink = this.pendingUnlink.filter((p) => now - p.at < graceMs);
+    for (const p of due) {
+      await this.reader.forget(p.tenant.segmentPath(p.segment));
+      await p.tenant.dropSegment(p.segment);
+    }
+  }
+}
+
+function mayMatch(bloom: Uint8Array, probes: BloomProbe[][]): boolean {
+  for (const group of probes) {
+    let any = false;
+    for (const p of group) {
+      if (bloomMayContain(bloom, p)) {
+        any = true;
+        break;
+      }
+    }
+    if (!any) return false;
+  }
+  return true;
+}
+
+function* lineIter(entries: readonly Entry[]): Iterable<string> {
+  for (const e of entries) yield e.line;
+}
+
+/** Splits sorted entries into chunks of about `target` raw bytes (a huge head becomes several blocks). */
+function splitByBytes(entries: Entry[], target: number): Entry[][] {
+  let total = 0;
+  for (const e of entries) total += e.line.length;
+  if (total <= target * 1.5) return [entries];
+  const out: Entry[][] = [];
+  let start = 0;
+  let bytes = 0;
+  for (let i = 0; i < entries.length; i++) {
+    bytes += entries[i]!.line.length;
+    if (bytes >= target) {
+      out.push(entries.slice(start, i + 1));
+      start = i + 1;
+      bytes = 0;
+    }
+  }
+  if (start < entries.length) out.push(entries.slice(start));
+  return out;
+}
+
+/** WAL record of one append: type · tenant · streams × (labels JSON · entries × (ts · line · metadata)). */
+function encodeAppend(tenant: string, work: Work[]): Buffer {
+  let est = WAL_RECORD_HEADER + 16 + tenant.length * 3;
+  for (const { s, entries } of work) {
+    est += 16 + s.info.key.length * 3;
+    for (const e of entries) est += 16 + e.line.length * 3;
+  }
+  const w = new ByteWriter(est);
+  w.pos = WAL_RECORD_HEADER;
+  w.u8(REC_APPEND);
+  w.str(tenant);
+  w.varint(work.length);
+  for (const { s, entries } of work) {
+    w.str(JSON.stringify(s.info.labels));
+    w.varint(entries.length);
+    for (const e of entries) {
+      w.i64(e.ts);
+      w.str(e.line);
+      const m = e.metadata;
+      if (!m) {
+        w.u8(0);
+        continue;
+      }
+      const keys = Object.keys(m);
+      w.varint(keys.length);
+      for (const k of keys) {
+        w.str(k);
+        w.str(m[k]!);
+      }
+    }
+  }
+  return w.finish();
+}

@@ -1,0 +1,381 @@
+/**
+ * One tenant's data directory and its in-memory state:
+ *
+ *   <data>/tenants/<sanitised name>/
+ *     tenant          the real tenant name
+ *     streams.log     streams table: framed records `varint id · str labels-JSON`, append-only
+ *     index.log       block index: framed batches of block records (meta + bloom + sealed LSN);
+ *                     one frame per seal batch so a batch is indexed all-or-nothing
+ *     blocks/NNNNNNNN.seg  append-only segment files of blocks (header + zstd payload)
+ *
+ * The label index (name → value → stream ids) is memory only, rebuilt from streams.log at start.
+ */
+import { mkdir, open, readdir, readFile, rename, truncate, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Entry, Labels } from '../api/model.js';
+import { labelsToString, sortLabels } from '../api/model.js';
+import type { Matcher } from '../logql/syntax/ast.js';
+import { compileMatcher } from '../logql/matchers.js';
+import type { StreamInfo } from './store.js';
+import { ByteReader, ByteWriter } from './bytes.js';
+import { frame, scanFrames } from './frame.js';
+import { fsyncDir } from './fsync-dir.js';
+import { Head } from './head.js';
+import { BLOCK_HEADER, decodeIndexRecord, encodeBlockRecord, encodeStreamLsnRecord, type BlockMeta } from './block-meta.js';
+import { storeIoError } from './io-error.js';
+
+export interface StreamState {
+  info: StreamInfo;
+  persisted: boolean;
+  blocks: BlockMeta[];
+  head: Head;
+  /** Heads cut and waiting to be written as blocks, oldest first. */
+  sealing: Head[];
+  /** Every WAL record with LSN ≤ sealedLsn for this stream is in sealed blocks. */
+  sealedLsn: number;
+  /** Entries (sorted) of the newest sealed data, for duplicate detection; loaded lazily after a restart. */
+  lastSealed: Entry[] | undefined;
+  /** Newest timestamp in sealed blocks (-1n when none). */
+  sealedMaxTs: bigint;
+}
+
+interface SegmentInfo {
+  no: number;
+  path: string;
+  size: number;
+}
+
+/** A block ready to be written: meta without its location yet. */
+export interface BuiltBlock {
+  meta: Omit<BlockMeta, 'segment' | 'offset' | 'length'>;
+  header: Buffer;
+  payload: Buffer;
+}
+
+export class Tenant {
+  readonly byId = new Map<number, StreamState>();
+  readonly byKey = new Map<string, StreamState>();
+  /** name → value → stream ids. */
+  readonly labelIndex = new Map<string, Map<string, number[]>>();
+  readonly segments = new Map<number, SegmentInfo>();
+  private nextId = 1;
+  private nextSegment = 1;
+  private active: { no: number; fh: FileHandle; size: number } | undefined;
+  private dirReady = false;
+
+  private constructor(
+    readonly name: string,
+    readonly dir: string,
+    private readonly segmentBytes: number,
+  ) {}
+
+  get blocksDir(): string {
+    return join(this.dir, 'blocks');
+  }
+
+  segmentPath(no: number): string {
+    return join(this.blocksDir, String(no).padStart(8, '0') + '.seg');
+  }
+
+  static create(name: string, dir: string, segmentBytes: number): Tenant {
+    return new Tenant(name, dir, segmentBytes);
+  }
+
+  /** Loads a tenant directory: streams table, block index; removes segment files no index entry references. */
+  static async load(dir: string, segmentBytes: number): Promise<Tenant> {
+    const name = await readFile(join(dir, 'tenant'), 'utf8');
+    const t = new Tenant(name, dir, segmentBytes);
+    t.dirReady = true;
+    for (const rec of await readFramed(join(dir, 'streams.log'))) {
+      const r = new ByteReader(rec);
+      const id = r.varint();
+      const labels = JSON.parse(r.str()) as Labels;
+      const s = t.addStream(id, labels);
+      s.persisted = true;
+    }
+    for (const rec of await readFramed(join(dir, 'index.log'))) {
+      for (const item of splitBatch(rec)) {
+        const ir = decodeIndexRecord(item);
+        const s = t.byId.get(ir.kind === 'block' ? ir.meta.streamId : ir.streamId);
+        if (!s) continue;
+        if (ir.kind === 'lsn') {
+          if (ir.lsn > s.sealedLsn) s.sealedLsn = ir.lsn;
+          continue;
+        }
+        s.blocks.push(ir.meta);
+        if (ir.meta.lsn > s.sealedLsn) s.sealedLsn = ir.meta.lsn;
+        if (ir.meta.maxTs > s.sealedMaxTs) s.sealedMaxTs = ir.meta.maxTs;
+      }
+    }
+    const referenced = new Set<number>();
+    for (const s of t.byId.values()) for (const b of s.blocks) referenced.add(b.segment);
+    let names: string[] = [];
+    try {
+      names = await readdir(t.blocksDir);
+    } catch {
+      // No blocks yet.
+    }
+    for (const n of names) {
+      const m = /^(\d+)\.seg$/.exec(n);
+      if (!m) continue;
+      const no = Number(m[1]);
+      t.nextSegment = Math.max(t.nextSegment, no + 1);
+      const path = join(t.blocksDir, n);
+      // Left by a seal or compaction that crashed before its index record: the WAL or the old
+      // segments still hold that data.
+      if (!referenced.has(no)) await unlink(path).catch(() => {});
+      else t.segments.set(no, { no, path, size: 0 });
+    }
+    for (const s of t.byId.values()) s.blocks = s.blocks.filter((b) => t.segments.has(b.segment));
+    return t;
+  }
+
+  /** Highest sealed LSN of any stream (LSNs must continue after it even if the WAL is gone). */
+  maxSealedLsn(): number {
+    let m = 0;
+    for (const s of this.byId.values()) if (s.sealedLsn > m) m = s.sealedLsn;
+    return m;
+  }
+
+  private addStream(id: number, labels: Labels): StreamState {
+    const sorted = sortLabels(labels);
+    const info: StreamInfo = { id, labels: sorted, key: labelsToString(sorted) };
+    const s: StreamState = { info, persisted: false, blocks: [], head: new Head(), sealing: [], sealedLsn: 0, lastSealed: undefined, sealedMaxTs: -1n };
+    this.byId.set(id, s);
+    this.byKey.set(info.key, s);
+    if (id >= this.nextId) this.nextId = id + 1;
+    for (const [n, v] of Object.entries(sorted)) {
+      let values = this.labelIndex.get(n);
+      if (!values) this.labelIndex.set(n, (values = new Map()));
+      const ids = values.get(v);
+      if (ids) ids.push(id);
+      else values.set(v, [id]);
+    }
+    return s;
+  }
+
+  /** The stream of a label set, created (in memory) if new. `key` must be labelsToString(labels). */
+  stream(labels: Labels, key: string): StreamState {
+    return this.byKey.get(key) ?? this.addStream(this.nextId, labels);
+  }
+
+  /** Streams matching all matchers with data overlapping [from, to). */
+  match(matchers: readonly Matcher[], from: bigint, to: bigint): StreamState[] {
+    let candidates: Iterable<StreamState> = this.byId.values();
+    let best: number[] | undefined;
+    for (const m of matchers) {
+      if (m.op !== '=' || m.value === '') continue;
+      const ids = this.labelIndex.get(m.name)?.get(m.value) ?? [];
+      if (!best || ids.length < best.length) best = ids;
+    }
+    if (best) candidates = best.map((id) => this.byId.get(id)!);
+    const compiled = matchers.map((m) => ({ name: m.name, f: compileMatcher(m) }));
+    const out: StreamState[] = [];
+    outer: for (const s of candidates) {
+      for (const c of compiled) if (!c.f(s.info.labels[c.name])) continue outer;
+      if (overlaps(s, from, to)) out.push(s);
+    }
+    return out;
+  }
+
+  async ensureDir(): Promise<void> {
+    if (this.dirReady) return;
+    const parent = join(this.dir, '..');
+    await mkdir(join(this.dir, 'blocks'), { recursive: true });
+    await writeFile(join(this.dir, 'tenant'), this.name, { flush: true });
+    await fsyncDir(this.dir);
+    await fsyncDir(parent);
+    this.dirReady = true;
+  }
+
+  /** Appends streams not yet in streams.log and fsyncs it. */
+  async persistStreams(): Promise<void> {
+    const fresh = [...this.byId.values()].filter((s) => !s.persisted);
+    if (fresh.length === 0) return;
+    await this.ensureDir();
+    const frames = fresh.map((s) => {
+      const w = new ByteWriter(64);
+      w.varint(s.info.id);
+      w.str(JSON.stringify(s.info.labels));
+      return frame(w.finish());
+    });
+    await appendDurable(join(this.dir, 'streams.log'), Buffer.concat(frames));
+    for (const s of fresh) s.persisted = true;
+  }
+
+  /** Writes blocks to the active segment and fsyncs it; returns their metas with locations. */
+  async writeBlocks(built: BuiltBlock[]): Promise<BlockMeta[]> {
+    if (built.length === 0) return [];
+    await this.ensureDir();
+    if (!this.active || this.active.size >= this.segmentBytes) await this.rotate();
+    const seg = this.active!;
+    const path = this.segmentPath(seg.no);
+    const bufs: Buffer[] = [];
+    const metas: BlockMeta[] = [];
+    let pos = seg.size;
+    for (const b of built) {
+      bufs.push(b.header, b.payload);
+      metas.push({ ...b.meta, segment: seg.no, offset: pos + BLOCK_HEADER, length: b.payload.length });
+      pos += BLOCK_HEADER + b.payload.length;
+    }
+    try {
+      await writeAll(seg.fh, bufs, seg.size);
+      await seg.fh.datasync();
+    } catch (e) {
+      // Nothing references the bytes past `size`; the next write overwrites them.
+      throw storeIoError('write', e, path);
+    }
+    seg.size = pos;
+    this.segments.get(seg.no)!.size = pos;
+    return metas;
+  }
+
+  private async rotate(): Promise<void> {
+    const no = this.nextSegment++;
+    const path = this.segmentPath(no);
+    let fh: FileHandle;
+    try {
+      fh = await open(path, 'w');
+      await fsyncDir(this.blocksDir);
+    } catch (e) {
+      throw storeIoError('write', e, path);
+    }
+    await this.active?.fh.close().catch(() => {});
+    this.active = { no, fh, size: 0 };
+    this.segments.set(no, { no, path, size: 0 });
+  }
+
+  get activeSegment(): number | undefined {
+    return this.active?.no;
+  }
+
+  /** Appends one all-or-nothing batch of block records to index.log. */
+  async appendIndex(metas: BlockMeta[]): Promise<void> {
+    const path = join(this.dir, 'index.log');
+    try {
+      await appendDurable(path, frame(batch(metas.map(encodeBlockRecord))));
+    } catch (e) {
+      throw storeIoError('write', e, path);
+    }
+  }
+
+  /** Rewrites index.log from memory (after compaction or retention), atomically via rename. */
+  async rewriteIndex(): Promise<void> {
+    const recs: Buffer[] = [];
+    for (const s of this.byId.values()) {
+      for (const b of s.blocks) recs.push(encodeBlockRecord(b));
+      if (s.sealedLsn > 0) recs.push(encodeStreamLsnRecord(s.info.id, s.sealedLsn));
+    }
+    const path = join(this.dir, 'index.log');
+    const tmp = path + '.tmp';
+    try {
+      await writeFile(tmp, recs.length ? frame(batch(recs)) : Buffer.alloc(0), { flush: true });
+      await rename(tmp, path);
+      await fsyncDir(this.dir);
+    } catch (e) {
+      await unlink(tmp).catch(() => {});
+      throw storeIoError('write', e, path);
+    }
+  }
+
+  /** Forgets a segment (its blocks are already dropped from memory) and deletes the file. */
+  async dropSegment(no: number): Promise<void> {
+    const seg = this.segments.get(no);
+    if (!seg) return;
+    this.segments.delete(no);
+    if (this.active?.no === no) {
+      await this.active.fh.close().catch(() => {});
+      this.active = undefined;
+    }
+    await unlink(seg.path).catch(() => {});
+  }
+
+  /** Sizes of segments on disk (read lazily for segments loaded at start). */
+  async segmentSize(no: number): Promise<number> {
+    const seg = this.segments.get(no);
+    if (!seg) return 0;
+    if (seg.size === 0) {
+      try {
+        const fh = await open(seg.path, 'r');
+        seg.size = (await fh.stat()).size;
+        await fh.close();
+      } catch {
+        return 0;
+      }
+    }
+    return seg.size;
+  }
+
+  async close(): Promise<void> {
+    await this.active?.fh.close().catch(() => {});
+    this.active = undefined;
+  }
+}
+
+export function overlaps(s: StreamState, from: bigint, to: bigint): boolean {
+  for (const b of s.blocks) if (b.minTs < to && b.maxTs >= from) return true;
+  for (const h of s.sealing) if (h.minTs < to && h.maxTs >= from) return true;
+  const h = s.head;
+  return h.size > 0 && h.minTs < to && h.maxTs >= from;
+}
+
+function batch(records: Buffer[]): Buffer {
+  const w = new ByteWriter(16 + records.reduce((n, r) => n + r.length + 5, 0));
+  w.varint(records.length);
+  for (const r of records) {
+    w.varint(r.length);
+    w.bytes(r);
+  }
+  return w.finish();
+}
+
+function splitBatch(buf: Buffer): Buffer[] {
+  const r = new ByteReader(buf);
+  const n = r.varint();
+  const out: Buffer[] = [];
+  for (let i = 0; i < n; i++) out.push(r.bytes(r.varint()));
+  return out;
+}
+
+/** Reads the intact records of a framed file, truncating a torn tail. */
+async function readFramed(path: string): Promise<Buffer[]> {
+  let buf: Buffer;
+  try {
+    buf = await readFile(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+  const { records, validEnd } = scanFrames(buf);
+  if (validEnd < buf.length) await truncate(path, validEnd);
+  return records;
+}
+
+/** Appends to a file and fsyncs it; on failure truncates back so no torn record stays behind. */
+async function appendDurable(path: string, data: Buffer): Promise<void> {
+  const fh = await open(path, 'a');
+  let size = 0;
+  try {
+    size = (await fh.stat()).size;
+    await writeAll(fh, [data], size);
+    await fh.datasync();
+  } catch (e) {
+    await fh.truncate(size).catch(() => {});
+    throw e;
+  } finally {
+    await fh.close();
+  }
+}
+
+async function writeAll(fh: FileHandle, bufs: Buffer[], position: number): Promise<void> {
+  let pos = position;
+  let rest = bufs.slice();
+  while (rest.length > 0) {
+    const { bytesWritten } = await fh.writev(rest, pos);
+    if (bytesWritten === 0) throw Object.assign(new Error('short write'), { code: 'EIO' });
+    pos += bytesWritten;
+    let skip = bytesWritten;
+    while (rest.length > 0 && skip >= rest[0]!.length) skip -= rest.shift()!.length;
+    if (skip > 0) rest[0] = rest[0]!.subarray(skip);
+  }
+}

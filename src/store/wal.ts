@@ -1,0 +1,214 @@
+/**
+ * The write-ahead log: every append is framed (length + CRC32), written and fdatasync'ed before it
+ * is acknowledged. Group commit: appends queued while a write+fsync is in flight (or in the same
+ * event-loop turn) share the next one, so throughput does not pay one fsync per push.
+ *
+ * Each record carries a log sequence number (LSN). Segment files are named after the first LSN they
+ * may hold (`<lsn>.wal`, zero-padded); a segment can be deleted once every record in it is sealed
+ * into blocks, i.e. when the next segment's first LSN ≤ the oldest LSN still only in a head
+ * (see ./engine.ts `checkpoint`). On a write error the segment is truncated back to its last good
+ * size so the log stays a clean sequence of records; if even that fails, the next batch goes to a
+ * fresh segment and replay truncates the torn tail of the old one.
+ */
+import { mkdir, open, readdir, readFile, truncate, unlink, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { FRAME_HEADER, sealFrame, scanFrames } from './frame.js';
+import { storeIoError } from './io-error.js';
+import { fsyncDir } from './fsync-dir.js';
+
+/** Bytes reserved at the start of a WAL record buffer: frame header + LSN. */
+export const WAL_RECORD_HEADER = FRAME_HEADER + 8;
+
+interface Pending {
+  buf: Buffer;
+  lsn: number;
+  resolve: (lsn: number) => void;
+  reject: (err: Error) => void;
+}
+
+interface Segment {
+  start: number;
+  path: string;
+}
+
+const NAME_RE = /^(\d{16})\.wal$/;
+
+function segmentName(lsn: number): string {
+  return String(lsn).padStart(16, '0') + '.wal';
+}
+
+export class Wal {
+  private segments: Segment[] = [];
+  private fh: FileHandle | undefined;
+  private size = 0;
+  private nextLsn = 1;
+  private queue: Pending[] = [];
+  private flushing = false;
+  private scheduled = false;
+  private rotateNext = false;
+  private closed = false;
+  private idle: Array<() => void> = [];
+
+  constructor(
+    private readonly dir: string,
+    private readonly segmentBytes = 32 * 1024 * 1024,
+  ) {}
+
+  /**
+   * Reads every segment in LSN order, truncating torn tails, and calls `fn` for each intact record.
+   * Returns the highest LSN seen (0 when empty).
+   */
+  async replay(fn: (lsn: number, body: Buffer) => void): Promise<number> {
+    await mkdir(this.dir, { recursive: true });
+    const names = (await readdir(this.dir)).filter((n) => NAME_RE.test(n)).sort();
+    let last = 0;
+    for (const name of names) {
+      const path = join(this.dir, name);
+      this.segments.push({ start: Number(NAME_RE.exec(name)![1]), path });
+      const buf = await readFile(path);
+      const { records, validEnd } = scanFrames(buf);
+      if (validEnd < buf.length) await truncate(path, validEnd);
+      for (const rec of records) {
+        if (rec.length < 8) continue;
+        const lsn = Number(rec.readBigInt64LE(0));
+        // LSNs only grow; a record that does not is left-over garbage, not data.
+        if (lsn <= last) continue;
+        last = lsn;
+        fn(lsn, rec.subarray(8));
+      }
+    }
+    return last;
+  }
+
+  /** Opens a fresh segment for appending; LSNs continue after `afterLsn`. */
+  async begin(afterLsn: number): Promise<void> {
+    this.nextLsn = afterLsn + 1;
+    await this.openSegment(this.nextLsn);
+  }
+
+  private async openSegment(start: number): Promise<void> {
+    const path = join(this.dir, segmentName(start));
+    const fh = await open(path, 'a');
+    try {
+      await fsyncDir(this.dir);
+    } catch (e) {
+      await fh.close().catch(() => {});
+      throw e;
+    }
+    const old = this.fh;
+    this.fh = fh;
+    this.size = (await fh.stat()).size;
+    if (!this.segments.some((s) => s.path === path)) this.segments.push({ start, path });
+    if (old) await old.close().catch(() => {});
+  }
+
+  /**
+   * Appends one record. `buf` must have WAL_RECORD_HEADER bytes reserved in front of the body.
+   * Resolves with the record's LSN once it is on stable storage.
+   */
+  append(buf: Buffer): Promise<number> {
+    if (this.closed || !this.fh) return Promise.reject(storeIoError('write', new Error('write-ahead log is closed'), this.dir));
+    const lsn = this.nextLsn++;
+    buf.writeBigInt64LE(BigInt(lsn), FRAME_HEADER);
+    sealFrame(buf);
+    return new Promise<number>((resolve, reject) => {
+      this.queue.push({ buf, lsn, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.flushing || this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.flushing || this.queue.length === 0) return;
+    this.flushing = true;
+    const batch = this.queue;
+    this.queue = [];
+    const path = () => this.segments[this.segments.length - 1]?.path ?? this.dir;
+    try {
+      if (this.rotateNext || this.size >= this.segmentBytes) {
+        await this.openSegment(batch[0]!.lsn);
+        this.rotateNext = false;
+      }
+      const fh = this.fh!;
+      const before = this.size;
+      try {
+        let bufs = batch.map((p) => p.buf);
+        let pos = before;
+        while (bufs.length > 0) {
+          const { bytesWritten } = await fh.writev(bufs, pos);
+          pos += bytesWritten;
+          let skip = bytesWritten;
+          while (bufs.length > 0 && skip >= bufs[0]!.length) skip -= bufs.shift()!.length;
+          if (skip > 0) bufs[0] = bufs[0]!.subarray(skip);
+          if (bytesWritten === 0 && bufs.length > 0) throw Object.assign(new Error('short write'), { code: 'EIO' });
+        }
+        await fh.datasync();
+        this.size = pos;
+      } catch (e) {
+        // Leave the log as it was before this batch: nothing of it is acknowledged.
+        try {
+          await fh.truncate(before);
+          await fh.datasync();
+        } catch {
+          this.rotateNext = true;
+        }
+        throw e;
+      }
+      for (const p of batch) p.resolve(p.lsn);
+    } catch (e) {
+      const err = storeIoError('write', e, path());
+      for (const p of batch) p.reject(err);
+    } finally {
+      this.flushing = false;
+      if (this.queue.length > 0) this.schedule();
+      else for (const f of this.idle.splice(0)) f();
+    }
+  }
+
+  /** Resolves when nothing is queued or in flight. */
+  drain(): Promise<void> {
+    if (!this.flushing && !this.scheduled && this.queue.length === 0) return Promise.resolve();
+    return new Promise((r) => this.idle.push(r));
+  }
+
+  /** The LSN the next record will get. */
+  get next(): number {
+    return this.nextLsn;
+  }
+
+  /** Deletes closed segments whose records all have LSN < `minLiveLsn`. */
+  async checkpoint(minLiveLsn: number): Promise<void> {
+    const segs = [...this.segments].sort((a, b) => a.start - b.start);
+    const current = this.segments[this.segments.length - 1];
+    const keep: Segment[] = [];
+    for (let i = 0; i < segs.length; i++) {
+      const s = segs[i]!;
+      const nextStart = segs[i + 1]?.start;
+      if (s !== current && nextStart !== undefined && nextStart <= minLiveLsn) {
+        try {
+          await unlink(s.path);
+          continue;
+        } catch {
+          // Retried at the next checkpoint.
+        }
+      }
+      keep.push(s);
+    }
+    this.segments = keep;
+  }
+
+  async close(): Promise<void> {
+    await this.drain();
+    this.closed = true;
+    await this.fh?.close().catch(() => {});
+    this.fh = undefined;
+  }
+}
