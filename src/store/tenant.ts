@@ -181,10 +181,14 @@ export class Tenant {
   async ensureDir(): Promise<void> {
     if (this.dirReady) return;
     const parent = join(this.dir, '..');
-    await mkdir(join(this.dir, 'blocks'), { recursive: true });
-    await writeFile(join(this.dir, 'tenant'), this.name, { flush: true });
-    await fsyncDir(this.dir);
-    await fsyncDir(parent);
+    try {
+      await mkdir(join(this.dir, 'blocks'), { recursive: true });
+      await writeFile(join(this.dir, 'tenant'), this.name, { flush: true });
+      await fsyncDir(this.dir);
+      await fsyncDir(parent);
+    } catch (e) {
+      throw storeIoError('write', e, this.dir);
+    }
     this.dirReady = true;
   }
 
@@ -199,7 +203,12 @@ export class Tenant {
       w.str(JSON.stringify(s.info.labels));
       return frame(w.finish());
     });
-    await appendDurable(join(this.dir, 'streams.log'), Buffer.concat(frames));
+    const path = join(this.dir, 'streams.log');
+    try {
+      await appendDurable(path, Buffer.concat(frames));
+    } catch (e) {
+      throw storeIoError('write', e, path);
+    }
     for (const s of fresh) s.persisted = true;
   }
 

@@ -1,0 +1,25 @@
+/**
+ * Child process for crash.test.ts: appends numbered batches to a store as fast as it can, several
+ * in flight at once, and prints `ack <batch>` after each append resolved. The parent kills it with
+ * SIGKILL at an arbitrary moment. Small blocks make seals (and WAL checkpoints) happen throughout.
+ */
+import { createStore } from '../../../src/store/index.js';
+
+const [dir, prefix] = process.argv.slice(2) as [string, string];
+const store = createStore({ dir, blockTargetBytes: 2048, maxBlockAgeMs: 50, compactionIntervalMs: 30, unlinkGraceMs: 0, now: () => 1_714_521_600_000 });
+await store.start();
+process.stdout.write('ready\n');
+const T0 = 1_714_521_600_000_000_000n;
+let batch = 0;
+async function worker(): Promise<void> {
+  for (;;) {
+    const b = batch++;
+    const streams = [0, 1, 2].map((s) => ({
+      labels: { job: 'crash', stream: String(s) },
+      entries: Array.from({ length: 5 }, (_, i) => ({ ts: T0 + BigInt(b * 100 + s * 10 + i), line: `${prefix}-${b}-${s}-${i} ` + 'x'.repeat(40) })),
+    }));
+    await store.append('t', streams);
+    process.stdout.write(`ack ${b}\n`);
+  }
+}
+await Promise.all([worker(), worker(), worker(), worker()]);
