@@ -40,6 +40,8 @@ export interface PushServiceDeps {
   now?: () => number;
   /** Bound on a decompressed request body (413 above it). */
   maxDecompressedBytes?: number;
+  /** Bound on streams plus entries in one request (413 above it); DEFAULT_MAX_PUSH_ITEMS when absent. */
+  maxPushItems?: number;
 }
 
 /** What a fully successful push did. */
@@ -342,11 +344,11 @@ export function createPushService(deps: PushServiceDeps): PushService {
   return {
     pushStreams,
     async push(tenant, req) {
-      const decoded = await decodeLokiPush(req, { maxDecompressedBytes });
+      const decoded = await decodeLokiPush(req, { maxDecompressedBytes, maxItems: deps.maxPushItems });
       return pushStreams(tenant, decoded.streams, decoded.invalid);
     },
     async pushOtlp(tenant, req) {
-      const { request, encoding } = await decodeOtlpLogs(req, { maxDecompressedBytes });
+      const { request, encoding } = await decodeOtlpLogs(req, { maxDecompressedBytes, maxItems: deps.maxPushItems === undefined ? undefined : deps.maxPushItems * 4 });
       // Loki discovers service_name for OTLP while mapping, before validation, so a resource
       // without index attributes still yields a valid stream.
       const configured = tenantLimits.for(tenant).discoverServiceName;

@@ -8,7 +8,7 @@
 import { LogharborError } from '../errors.js';
 import type { Entry, Labels, PushRequest } from '../model.js';
 import { LabelStringError, parseLabelString } from './label-string.js';
-import { clip, setLabel, type DecodedPush } from './decoded-push.js';
+import { DEFAULT_MAX_PUSH_ITEMS, checkJsonItems, clip, setLabel, tooManyItems, type DecodedPush } from './decoded-push.js';
 
 const INT64_MAX = 9223372036854775807n;
 const INT64_MIN = -9223372036854775808n;
@@ -37,9 +37,14 @@ export function parseNsString(s: string): bigint | undefined {
   return v > INT64_MAX || v < INT64_MIN ? undefined : v;
 }
 
-/** Decodes a JSON push body (already decompressed). Throws LogharborError('invalid_push') naming the bad element. */
-export function decodePushJson(body: Buffer | string): DecodedPush {
-  const text = typeof body === 'string' ? body : body.toString('utf8');
+/**
+ * Decodes a JSON push body (already decompressed). Throws LogharborError('invalid_push') naming the
+ * bad element, 413 beyond `maxItems` streams plus entries.
+ */
+export function decodePushJson(body: Buffer | string, maxItems = DEFAULT_MAX_PUSH_ITEMS): DecodedPush {
+  const buf = typeof body === 'string' ? Buffer.from(body) : body;
+  checkJsonItems(buf, maxItems);
+  const text = buf.toString('utf8');
   if (text.length === 0) throw bad('empty body');
   let doc: unknown;
   try {
@@ -52,6 +57,9 @@ export function decodePushJson(body: Buffer | string): DecodedPush {
   const out: DecodedPush = { streams: [], invalid: [] };
   if (streams === undefined || streams === null) return out;
   if (!Array.isArray(streams)) throw bad(`"streams" must be an array, got ${typeName(streams)}`);
+  let items = streams.length;
+  for (const s of streams) if (s && typeof s === 'object') items += ((s as { values?: unknown[] }).values?.length ?? 0) + ((s as { entries?: unknown[] }).entries?.length ?? 0);
+  if (items > maxItems) throw tooManyItems(maxItems);
   for (let si = 0; si < streams.length; si++) {
     const s = streams[si] as Record<string, unknown>;
     const where = `streams[${si}]`;
@@ -67,7 +75,8 @@ export function decodePushJson(body: Buffer | string): DecodedPush {
       if (!Array.isArray(values)) throw bad(`${where}.values must be an array, got ${typeName(values)}`);
       for (let vi = 0; vi < values.length; vi++) entries.push(decodeValue(values[vi], `${where}.values[${vi}]`));
     }
-    out.streams.push({ labels, entries });
+    // As in the protobuf decoder: a stream without entries adds nothing.
+    if (entries.length > 0) out.streams.push({ labels, entries });
   }
   return out;
 }
@@ -117,6 +126,7 @@ function decodeLegacyStream(s: Record<string, unknown>, si: number, where: strin
     bytes += e.line.length;
     entries.push({ ts, line: e.line });
   }
+  if (entries.length === 0) return;
   try {
     out.streams.push({ labels: parseLabelString(s.labels), entries });
   } catch (err) {

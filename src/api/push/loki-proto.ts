@@ -12,7 +12,7 @@ import type { Entry, Labels, PushRequest, StreamPush } from '../model.js';
 import { labelsToString } from '../model.js';
 import { ProtoReader, ProtoWriter, WIRE_LEN, WIRE_VARINT, protoError } from './protobuf.js';
 import { LabelStringError, parseLabelString } from './label-string.js';
-import { clip, setLabel, type DecodedPush } from './decoded-push.js';
+import { DEFAULT_MAX_PUSH_ITEMS, clip, setLabel, tooManyItems, type DecodedPush, type InvalidStream } from './decoded-push.js';
 
 const NS = 1_000_000_000n;
 
@@ -20,24 +20,37 @@ const NS = 1_000_000_000n;
 let lastSec: number | bigint = 0;
 let lastSecNs = 0n;
 
-/** Decodes an uncompressed PushRequest. Throws LogharborError('invalid_push') on malformed bytes. */
-export function decodePushProto(buf: Buffer): DecodedPush {
+interface DecodeState {
+  out: DecodedPush;
+  /** Streams by label text: repeated label strings share one stream (ingest would merge them anyway). */
+  byText: Map<string, StreamPush>;
+  invalidByText: Map<string, InvalidStream>;
+  items: number;
+  maxItems: number;
+}
+
+/**
+ * Decodes an uncompressed PushRequest. Throws LogharborError('invalid_push') on malformed bytes and
+ * 413 beyond `maxItems` streams plus entries.
+ */
+export function decodePushProto(buf: Buffer, maxItems = DEFAULT_MAX_PUSH_ITEMS): DecodedPush {
   const r = new ProtoReader(buf);
-  const out: DecodedPush = { streams: [], invalid: [] };
+  const st: DecodeState = { out: { streams: [], invalid: [] }, byText: new Map(), invalidByText: new Map(), items: 0, maxItems };
   let index = 0;
   while (r.pos < r.end) {
     const tag = r.tag();
     if (tag >>> 3 === 1) {
       r.expect(tag, WIRE_LEN, 'PushRequest.streams');
       const end = r.lenEnd();
-      decodeStream(r, end, index++, out);
+      decodeStream(r, end, index++, st);
       r.pos = end;
     } else r.skip(tag & 7);
   }
-  return out;
+  return st.out;
 }
 
-function decodeStream(r: ProtoReader, end: number, index: number, out: DecodedPush): void {
+function decodeStream(r: ProtoReader, end: number, index: number, st: DecodeState): void {
+  const out = st.out;
   let labelText = '';
   const entries: Entry[] = [];
   let bytes = 0;
@@ -51,6 +64,7 @@ function decodeStream(r: ProtoReader, end: number, index: number, out: DecodedPu
       if (f === 2) {
         r.expect(tag, WIRE_LEN, 'StreamAdapter.entries');
         const e = r.lenEnd();
+        if (++st.items > st.maxItems) throw tooManyItems(st.maxItems);
         const entry = decodeEntry(r, e);
         bytes += entry.line.length;
         entries.push(entry);
@@ -64,15 +78,33 @@ function decodeStream(r: ProtoReader, end: number, index: number, out: DecodedPu
   } finally {
     r.end = outerEnd;
   }
+  // A stream without entries adds nothing; skipping it keeps empty streams from costing memory.
+  if (entries.length === 0) return;
+  const known = st.byText.get(labelText);
+  if (known) {
+    for (const e of entries) known.entries.push(e);
+    return;
+  }
+  if (++st.items > st.maxItems) throw tooManyItems(st.maxItems);
+  const bad = st.invalidByText.get(labelText);
+  if (bad) {
+    bad.entries += entries.length;
+    bad.bytes += bytes;
+    return;
+  }
   let labels: Labels;
   try {
     labels = parseLabelString(labelText);
   } catch (e) {
     if (!(e instanceof LabelStringError)) throw e;
-    out.invalid.push({ index, labels: clip(labelText), reason: e.reason, message: e.message, entries: entries.length, bytes });
+    const inv = { index, labels: clip(labelText), reason: e.reason, message: e.message, entries: entries.length, bytes };
+    st.invalidByText.set(labelText, inv);
+    out.invalid.push(inv);
     return;
   }
-  out.streams.push({ labels, entries });
+  const stream = { labels, entries };
+  st.byText.set(labelText, stream);
+  out.streams.push(stream);
 }
 
 function decodeEntry(r: ProtoReader, end: number): Entry {

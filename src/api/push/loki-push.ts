@@ -18,6 +18,8 @@ export interface PushBody {
 export interface DecodeOptions {
   /** Bound on the decompressed body; larger bodies fail with 413. */
   maxDecompressedBytes?: number;
+  /** Bound on streams plus entries in one request (413 above it); DEFAULT_MAX_PUSH_ITEMS when absent. */
+  maxItems?: number;
 }
 
 export type PushFormat = 'json' | 'protobuf';
@@ -31,8 +33,8 @@ export async function decodeLokiPush(req: PushBody, opts: DecodeOptions = {}): P
   const max = opts.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES;
   const body = await decodeContentEncoding(req.body, req.contentEncoding, max);
   const format = pushFormatOf(req.contentType);
-  if (format === 'json') return { ...decodePushJson(body), format };
-  return { ...decodePushProto(unsnappy(body, max)), format };
+  if (format === 'json') return { ...decodePushJson(body, opts.maxItems), format };
+  return { ...decodePushProto(unsnappy(body, max), opts.maxItems), format };
 }
 
 /** Encodes a push request the way Promtail sends it: snappy-compressed protobuf. */

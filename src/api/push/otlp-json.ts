@@ -18,6 +18,7 @@ import {
   type OtlpValue,
 } from './otlp-model.js';
 import { MAX_ANYVALUE_DEPTH } from './otlp-proto.js';
+import { DEFAULT_MAX_PUSH_ITEMS, checkJsonItems } from './decoded-push.js';
 
 type Obj = Record<string, unknown>;
 
@@ -91,9 +92,12 @@ function severity(v: unknown, where: string): number {
   return v;
 }
 
-/** Decodes an OTLP/JSON ExportLogsServiceRequest body. */
-export function decodeOtlpLogsJson(body: Buffer | string): OtlpLogsRequest {
-  const text = typeof body === 'string' ? body : body.toString('utf8');
+/** Decodes an OTLP/JSON ExportLogsServiceRequest body; 413 when it would build more than `maxItems` objects. */
+export function decodeOtlpLogsJson(body: Buffer | string, maxItems = DEFAULT_MAX_PUSH_ITEMS * 4): OtlpLogsRequest {
+  const buf = typeof body === 'string' ? Buffer.from(body) : body;
+  // OTLP/JSON needs several objects per item, so the pre-parse bound is generous and sufficient.
+  checkJsonItems(buf, maxItems);
+  const text = buf.toString('utf8');
   let doc: unknown;
   try {
     doc = JSON.parse(text);

@@ -18,6 +18,7 @@
  *   ArrayValue { repeated AnyValue values = 1; }  KeyValueList { repeated KeyValue values = 1; }
  */
 import { ProtoReader, ProtoWriter, WIRE_FIXED32, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, protoError } from './protobuf.js';
+import { DEFAULT_MAX_PUSH_ITEMS, tooManyItems } from './decoded-push.js';
 import {
   OtlpInt,
   OtlpKvList,
@@ -33,6 +34,14 @@ import {
 
 /** Nesting bound for AnyValue arrays and maps; deeper input is hostile, not telemetry. */
 export const MAX_ANYVALUE_DEPTH = 64;
+
+// Items (resources, scopes, records, key-values, array elements) left in the current decode; the
+// decoders are synchronous, so one module-level budget is enough.
+let budget = 0;
+let budgetLimit = 0;
+function spend(): void {
+  if (--budget < 0) throw tooManyItems(budgetLimit);
+}
 
 /** Runs `fn` with the reader narrowed to [pos, end), restoring the outer bound afterwards. */
 function sub<T>(r: ProtoReader, end: number, fn: () => T): T {
@@ -51,7 +60,12 @@ function msgEnd(r: ProtoReader, tag: number, field: string): number {
   return r.lenEnd();
 }
 
-export function decodeOtlpLogsProto(buf: Buffer): OtlpLogsRequest {
+/**
+ * Decodes an ExportLogsServiceRequest. 400 on malformed bytes; 413 beyond `maxItems` resources,
+ * scopes, records, attributes and array elements together.
+ */
+export function decodeOtlpLogsProto(buf: Buffer, maxItems = DEFAULT_MAX_PUSH_ITEMS * 4): OtlpLogsRequest {
+  budget = budgetLimit = maxItems;
   const r = new ProtoReader(buf);
   const out: OtlpLogsRequest = { resourceLogs: [] };
   while (r.pos < r.end) {
@@ -65,6 +79,7 @@ export function decodeOtlpLogsProto(buf: Buffer): OtlpLogsRequest {
 }
 
 function readResourceLogs(r: ProtoReader): OtlpResourceLogs {
+  spend();
   const rl: OtlpResourceLogs = { attributes: [], droppedAttributesCount: 0, scopeLogs: [] };
   while (r.pos < r.end) {
     const tag = r.tag();
@@ -92,6 +107,7 @@ function readResourceLogs(r: ProtoReader): OtlpResourceLogs {
 }
 
 function readScopeLogs(r: ProtoReader): OtlpScopeLogs {
+  spend();
   const sl: OtlpScopeLogs = { scope: emptyScope(), logRecords: [] };
   while (r.pos < r.end) {
     const tag = r.tag();
@@ -134,6 +150,7 @@ function readScopeLogs(r: ProtoReader): OtlpScopeLogs {
 }
 
 function readLogRecord(r: ProtoReader): OtlpLogRecord {
+  spend();
   const lr = emptyLogRecord();
   while (r.pos < r.end) {
     const tag = r.tag();
@@ -192,6 +209,7 @@ function readLogRecord(r: ProtoReader): OtlpLogRecord {
 }
 
 function readKeyValue(r: ProtoReader, depth: number): OtlpKeyValue {
+  spend();
   let key = '';
   let value: OtlpValue = null;
   while (r.pos < r.end) {
@@ -236,6 +254,7 @@ function readAnyValue(r: ProtoReader, depth: number): OtlpValue {
           while (r.pos < r.end) {
             const t = r.tag();
             if (t >>> 3 === 1) {
+              spend();
               const ve = msgEnd(r, t, 'ArrayValue.values');
               arr.push(sub(r, ve, () => readAnyValue(r, depth + 1)));
             } else r.skip(t & 7);

@@ -25,7 +25,7 @@ export function otlpEncodingOf(contentType: string | undefined): OtlpEncoding | 
 }
 
 /** Decodes an OTLP/HTTP logs body. 415 for other content types, 400 malformed, 413 oversize. */
-export async function decodeOtlpLogs(req: PushBody, opts: { maxDecompressedBytes?: number } = {}): Promise<{ request: OtlpLogsRequest; encoding: OtlpEncoding }> {
+export async function decodeOtlpLogs(req: PushBody, opts: { maxDecompressedBytes?: number; maxItems?: number } = {}): Promise<{ request: OtlpLogsRequest; encoding: OtlpEncoding }> {
   const encoding = otlpEncodingOf(req.contentType);
   if (!encoding) {
     throw new LogharborError('unsupported_media_type', `content type: ${req.contentType ?? '(none)'} is not supported; use application/x-protobuf or application/json`);
@@ -34,7 +34,7 @@ export async function decodeOtlpLogs(req: PushBody, opts: { maxDecompressedBytes
   let body = await decodeContentEncoding(req.body, req.contentEncoding, max);
   // The OTel Collector can send snappy as a Content-Encoding of its own (block format).
   if ((req.contentEncoding ?? '').trim().toLowerCase() === 'snappy') body = unsnappy(body, max);
-  const request = encoding === 'json' ? decodeOtlpLogsJson(body) : decodeOtlpLogsProto(body);
+  const request = encoding === 'json' ? decodeOtlpLogsJson(body, opts.maxItems) : decodeOtlpLogsProto(body, opts.maxItems);
   return { request, encoding };
 }
 

@@ -33,18 +33,21 @@ function rejects400(re: RegExp) {
   return (e: unknown) => e instanceof LogharborError && e.status === 400 && re.test(e.message);
 }
 
+// Streams without entries are dropped by the decoders: they add nothing.
+const withEntries = sample.streams.filter((s) => s.entries.length > 0);
+
 test('protobuf+snappy round-trips streams, nanosecond timestamps, UTF-8 and structured metadata', async () => {
   const d = await decodeLokiPush(encodeLokiPushProtobuf(sample));
   assert.equal(d.format, 'protobuf');
   assert.deepEqual(d.invalid, []);
-  assert.deepEqual(d.streams, sample.streams);
+  assert.deepEqual(d.streams, withEntries);
 });
 
 test('JSON round-trips the same request; charset parameters still mean JSON', async () => {
   const enc = encodeLokiPushJson(sample);
   const d = await decodeLokiPush({ ...enc, contentType: 'Application/JSON; charset=utf-8' });
   assert.equal(d.format, 'json');
-  assert.deepEqual(d.streams, sample.streams);
+  assert.deepEqual(d.streams, withEntries);
 });
 
 test('Content-Type dispatch follows Loki: only application/json is JSON, anything else (or none) is protobuf', () => {
@@ -61,11 +64,11 @@ test('gzip and deflate Content-Encoding around both formats; snappy encoding hea
     ['gzip', gzipSync(json.body)],
     ['deflate', deflateSync(json.body)],
   ] as const) {
-    assert.deepEqual((await decodeLokiPush({ contentType: 'application/json', contentEncoding: enc, body })).streams, sample.streams);
+    assert.deepEqual((await decodeLokiPush({ contentType: 'application/json', contentEncoding: enc, body })).streams, withEntries);
   }
   const proto = encodePushRequest(sample);
-  assert.deepEqual((await decodeLokiPush({ contentEncoding: 'gzip', body: gzipSync(proto) })).streams, sample.streams);
-  assert.deepEqual((await decodeLokiPush({ contentEncoding: 'snappy', body: proto })).streams, sample.streams);
+  assert.deepEqual((await decodeLokiPush({ contentEncoding: 'gzip', body: gzipSync(proto) })).streams, withEntries);
+  assert.deepEqual((await decodeLokiPush({ contentEncoding: 'snappy', body: proto })).streams, withEntries);
   await assert.rejects(decodeLokiPush({ contentEncoding: 'br', body: proto }), rejects400(/Content-Encoding "br" not supported/));
   await assert.rejects(decodeLokiPush({ contentEncoding: 'gzip', body: Buffer.from('not gzip') }), rejects400(/invalid gzip body/));
 });
@@ -234,7 +237,7 @@ test('JSON: deep nesting and huge documents are handled without crashing', async
 test('JSON: missing streams, null values and null metadata are accepted as empty', async () => {
   const j = (doc: unknown) => decodeLokiPush({ contentType: 'application/json', body: Buffer.from(JSON.stringify(doc)) });
   assert.deepEqual((await j({})).streams, []);
-  assert.deepEqual((await j({ streams: [{ stream: { a: 'b' }, values: null }] })).streams, [{ labels: { a: 'b' }, entries: [] }]);
+  assert.deepEqual((await j({ streams: [{ stream: { a: 'b' }, values: null }] })).streams, []);
   assert.deepEqual((await j({ streams: [{ stream: { a: 'b' }, values: [['-5', 'x', null]] }] })).streams[0]!.entries, [{ ts: -5n, line: 'x' }]);
   assert.deepEqual((await j({ streams: [{ stream: { a: 'b' }, values: [['5', 'x', {}]] }] })).streams[0]!.entries, [{ ts: 5n, line: 'x' }]);
 });
@@ -265,7 +268,7 @@ test('JSON: invalid UTF-8 bytes in the body become U+FFFD instead of failing', a
 test('zstd Content-Encoding (Loki 3 reads it), bounded like the others', async () => {
   const { compress } = await import('zstd-napi');
   const json = encodeLokiPushJson(sample);
-  assert.deepEqual((await decodeLokiPush({ contentType: 'application/json', contentEncoding: 'zstd', body: compress(json.body) })).streams, sample.streams);
+  assert.deepEqual((await decodeLokiPush({ contentType: 'application/json', contentEncoding: 'zstd', body: compress(json.body) })).streams, withEntries);
   const bomb = compress(Buffer.alloc(16 * 1024 * 1024, 0x61));
   await assert.rejects(decodeLokiPush({ contentType: 'application/json', contentEncoding: 'zstd', body: bomb }, { maxDecompressedBytes: 1024 * 1024 }), (e: unknown) => e instanceof LogharborError && e.status === 413);
   await assert.rejects(decodeLokiPush({ contentType: 'application/json', contentEncoding: 'zstd', body: Buffer.from('nope nope') }), rejects400(/invalid zstd body/));
@@ -285,4 +288,51 @@ test('label and metadata names that collide with Object.prototype are ordinary n
   assert.equal(Object.getPrototypeOf(md), Object.prototype);
   const viaProto = await decodeLokiPush(encodeLokiPushProtobuf({ streams: [{ labels: { __proto__x: 'a' }, entries: [{ ts: 1n, line: 'l', metadata: d.streams[0]!.entries[0]!.metadata! }] }] }));
   assert.deepEqual(Object.keys(viaProto.streams[0]!.entries[0]!.metadata!).sort(), ['__proto__', 'hasOwnProperty']);
+});
+
+test('item bombs: bodies of tiny empty entries or streams are refused with 413 before they become objects', async () => {
+  const too = (e: unknown) => e instanceof LogharborError && e.status === 413 && /more than 1000 streams and entries/.test(e.message);
+  const opts = { maxItems: 1000 };
+  // Protobuf: one stream with 2000 empty entries (2 bytes each), and 2000 distinct one-entry streams.
+  const w = new ProtoWriter();
+  w.tag(1, 2);
+  const m = w.begin();
+  w.tag(1, 2);
+  w.string('{a="b"}');
+  for (let i = 0; i < 2000; i++) {
+    w.tag(2, 2);
+    w.uint32(0);
+  }
+  w.end(m);
+  await assert.rejects(decodeLokiPush({ body: snappyCompress(w.finish()) }, opts), too);
+  const w2 = new ProtoWriter();
+  for (let i = 0; i < 2000; i++) {
+    w2.tag(1, 2);
+    const sm = w2.begin();
+    w2.tag(1, 2);
+    w2.string(`{a="${i}"}`);
+    w2.tag(2, 2);
+    w2.uint32(0);
+    w2.end(sm);
+  }
+  await assert.rejects(decodeLokiPush({ body: snappyCompress(w2.finish()) }, opts), too);
+  // Repeated identical streams merge into one and stay within the bound.
+  const w3 = new ProtoWriter();
+  for (let i = 0; i < 500; i++) {
+    w3.tag(1, 2);
+    const sm = w3.begin();
+    w3.tag(1, 2);
+    w3.string('{a="same"}');
+    w3.tag(2, 2);
+    w3.uint32(0);
+    w3.end(sm);
+  }
+  const merged = await decodeLokiPush({ body: snappyCompress(w3.finish()) }, opts);
+  assert.equal(merged.streams.length, 1);
+  assert.equal(merged.streams[0]!.entries.length, 500);
+  // JSON: refused from a byte count before JSON.parse builds anything.
+  const json = '{"streams":[{"stream":{"a":"b"},"values":[' + Array(5000).fill('[]').join(',') + ']}]}';
+  await assert.rejects(decodeLokiPush({ contentType: 'application/json', body: Buffer.from(json) }, opts), too);
+  const json2 = '{"streams":[{"stream":{"a":"b"},"values":[' + Array(1500).fill('["1","x"]').join(',') + ']}]}';
+  await assert.rejects(decodeLokiPush({ contentType: 'application/json', body: Buffer.from(json2) }, opts), too);
 });

@@ -280,3 +280,12 @@ test('OTLP attributes named like Object.prototype members are kept', () => {
   assert.equal(md.constructor, 'r');
   assert.equal(push.streams[0]!.labels.service_name, 'unknown_service');
 });
+
+test('OTLP item bombs are refused with 413', async () => {
+  const lr = { ...emptyLogRecord(), attributes: Array.from({ length: 50 }, (_, i) => ({ key: `k${i}`, value: null })) };
+  const req: OtlpLogsRequest = { resourceLogs: [{ attributes: [], droppedAttributesCount: 0, scopeLogs: [{ scope: { name: '', version: '', attributes: [], droppedAttributesCount: 0 }, logRecords: Array(100).fill(lr) }] }] };
+  const too = (e: unknown) => e instanceof LogharborError && e.status === 413;
+  await assert.rejects(decodeOtlpLogs({ contentType: 'application/x-protobuf', body: encodeOtlpLogsProto(req) }, { maxItems: 1000 }), too);
+  await assert.rejects(decodeOtlpLogs({ contentType: 'application/json', body: Buffer.from(encodeOtlpLogsJson(req)) }, { maxItems: 1000 }), too);
+  assert.equal((await decodeOtlpLogs({ contentType: 'application/x-protobuf', body: encodeOtlpLogsProto(req) }, { maxItems: 10_000 })).request.resourceLogs[0]!.scopeLogs[0]!.logRecords.length, 100);
+});
