@@ -1,0 +1,124 @@
+/**
+ * The per-entry state that pipeline stages read and change. One instance is reused for every
+ * entry of a stream (processing is synchronous), so stages must not keep references to it.
+ *
+ * Labels are materialised lazily: a pipeline that only filters never copies the stream labels.
+ * Label names come from user data (JSON keys, logfmt keys), so names like `__proto__` or
+ * `constructor` must work: reads check `typeof === 'string'` (inherited members are never
+ * strings) and `__proto__` is written with defineProperty.
+ */
+import type { Labels } from '../../api/model.js';
+
+export const ERROR_LABEL = '__error__';
+export const ERROR_DETAILS_LABEL = '__error_details__';
+export const EXTRACTED_SUFFIX = '_extracted';
+
+/** Loki's error values for `__error__`. */
+export const ERR_JSON = 'JSONParserErr';
+export const ERR_LOGFMT = 'LogfmtParserErr';
+export const ERR_LABEL_FILTER = 'LabelFilterErr';
+export const ERR_TEMPLATE = 'TemplateFormatErr';
+
+export function getLabel(l: Labels, name: string): string | undefined {
+  const v = l[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+export function setLabel(l: Labels, name: string, value: string): void {
+  if (name === '__proto__') Object.defineProperty(l, name, { value, enumerable: true, writable: true, configurable: true });
+  else l[name] = value;
+}
+
+function copyLabels(base: Labels, meta: Labels | undefined): Labels {
+  const out: Labels = {};
+  for (const k in base) if (Object.hasOwn(base, k)) setLabel(out, k, base[k]!);
+  if (meta) for (const k in meta) if (Object.hasOwn(meta, k)) setLabel(out, k, meta[k]!);
+  return out;
+}
+
+function isEmpty(o: Labels): boolean {
+  for (const k in o) if (Object.hasOwn(o, k)) return false;
+  return true;
+}
+
+export class EntryState {
+  ts = 0n;
+  line = '';
+  /** The stream labels (never modified). */
+  base: Labels;
+  meta: Labels | undefined = undefined;
+  /** The entry's own label set once a stage changed it; null while it equals base + meta. */
+  labels: Labels | null = null;
+
+  constructor(base: Labels) {
+    this.base = base;
+  }
+
+  reset(ts: bigint, line: string, meta: Labels | undefined): void {
+    this.ts = ts;
+    this.line = line;
+    this.meta = meta !== undefined && isEmpty(meta) ? undefined : meta;
+    this.labels = null;
+  }
+
+  get(name: string): string | undefined {
+    if (this.labels !== null) return getLabel(this.labels, name);
+    if (this.meta !== undefined) {
+      const v = getLabel(this.meta, name);
+      if (v !== undefined) return v;
+    }
+    return getLabel(this.base, name);
+  }
+
+  /** True when the stream labels have `name` (extracted labels then get the `_extracted` suffix). */
+  baseHas(name: string): boolean {
+    return typeof this.base[name] === 'string';
+  }
+
+  mut(): Labels {
+    if (this.labels === null) this.labels = copyLabels(this.base, this.meta);
+    return this.labels;
+  }
+
+  set(name: string, value: string): void {
+    setLabel(this.mut(), name, value);
+  }
+
+  del(name: string): void {
+    if (this.get(name) === undefined) return;
+    delete this.mut()[name];
+  }
+
+  /**
+   * Sets a label found by a parser: a name the stream already has gets `_extracted`, and the
+   * first value found wins (Loki keeps the first when a key repeats, and a later parser does not
+   * overwrite an earlier one).
+   */
+  setExtracted(name: string, value: string): void {
+    if (this.baseHas(name)) name += EXTRACTED_SUFFIX;
+    if (this.get(name) !== undefined) return;
+    this.set(name, value);
+  }
+
+  hasError(): boolean {
+    return this.get(ERROR_LABEL) !== undefined;
+  }
+
+  /** Records a pipeline error; a later error replaces an earlier one, as in Loki. */
+  setError(error: string, details?: string): void {
+    const l = this.mut();
+    l[ERROR_LABEL] = error;
+    if (details !== undefined) l[ERROR_DETAILS_LABEL] = details;
+    else delete l[ERROR_DETAILS_LABEL];
+  }
+
+  /** The labels to return: the entry's own set, or the stream labels (merged with metadata). */
+  result(): Labels {
+    if (this.labels !== null) return this.labels;
+    if (this.meta === undefined) return this.base;
+    return copyLabels(this.base, this.meta);
+  }
+}
+
+/** A compiled stage: returns false to drop the entry. */
+export type Stage = (s: EntryState) => boolean;

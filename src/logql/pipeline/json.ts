@@ -1,0 +1,376 @@
+/**
+ * A small JSON scanner for the `json` and `unpack` parsers. It does not build objects: it walks the
+ * text once, emitting flattened labels, and keeps numbers and booleans as written (Loki returns
+ * `1.50` as "1.50" and 64-bit ids without rounding, which JSON.parse cannot).
+ */
+import { LogharborError } from '../../api/errors.js';
+
+export class JsonSyntaxError extends Error {}
+
+const MAX_DEPTH = 1000;
+
+export class JsonScanner {
+  s = '';
+  i = 0;
+
+  reset(s: string): void {
+    this.s = s;
+    this.i = 0;
+  }
+
+  fail(what: string): never {
+    throw new JsonSyntaxError(`${what} at offset ${this.i}`);
+  }
+
+  ws(): void {
+    const s = this.s;
+    let i = this.i;
+    for (;;) {
+      const c = s.charCodeAt(i);
+      if (c === 32 || c === 10 || c === 13 || c === 9) i++;
+      else break;
+    }
+    this.i = i;
+  }
+
+  peek(): number {
+    this.ws();
+    return this.s.charCodeAt(this.i);
+  }
+
+  expect(c: number, what: string): void {
+    if (this.peek() !== c) this.fail(`expected ${what}`);
+    this.i++;
+  }
+
+  /** Reads a string starting at the opening quote; returns its unescaped value. */
+  str(): string {
+    const s = this.s;
+    const start = this.i + 1;
+    const end = s.indexOf('"', start);
+    if (end < 0) this.fail('unterminated string');
+    const bs = s.indexOf('\\', start);
+    if (bs < 0 || bs > end) {
+      this.i = end + 1;
+      return s.slice(start, end);
+    }
+    return this.strEscaped(start);
+  }
+
+  private strEscaped(start: number): string {
+    const s = this.s;
+    let out = '';
+    let i = start;
+    let run = start;
+    for (;;) {
+      const c = s.charCodeAt(i);
+      if (Number.isNaN(c)) this.fail('unterminated string');
+      if (c === 34) {
+        out += s.slice(run, i);
+        this.i = i + 1;
+        return out;
+      }
+      if (c !== 92) {
+        i++;
+        continue;
+      }
+      out += s.slice(run, i);
+      const e = s[i + 1];
+      i += 2;
+      switch (e) {
+        case '"':
+        case '\\':
+        case '/':
+          out += e;
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 't':
+          out += '\t';
+          break;
+        case 'u': {
+          const code = this.hex4(i);
+          i += 4;
+          if (code >= 0xd800 && code <= 0xdbff && s[i] === '\\' && s[i + 1] === 'u') {
+            const lo = this.hex4(i + 2);
+            if (lo >= 0xdc00 && lo <= 0xdfff) {
+              out += String.fromCharCode(code, lo);
+              i += 6;
+              break;
+            }
+          }
+          // A lone surrogate cannot be encoded as UTF-8; it becomes U+FFFD as Go would.
+          out += code >= 0xd800 && code <= 0xdfff ? '\uFFFD' : String.fromCharCode(code);
+          break;
+        }
+        default:
+          this.i = i - 2;
+          this.fail('invalid escape');
+      }
+      run = i;
+    }
+  }
+
+  private hex4(at: number): number {
+    const h = this.s.slice(at, at + 4);
+    if (!/^[0-9A-Fa-f]{4}$/.test(h)) {
+      this.i = at;
+      this.fail('invalid \\u escape');
+    }
+    return parseInt(h, 16);
+  }
+
+  /** Reads a number, true, false or null as written. */
+  scalar(): string {
+    const s = this.s;
+    const start = this.i;
+    let i = start;
+    for (;;) {
+      const c = s.charCodeAt(i);
+      // Stop at structural characters and whitespace.
+      if (Number.isNaN(c) || c === 44 || c === 125 || c === 93 || c === 32 || c === 10 || c === 13 || c === 9 || c === 58) break;
+      i++;
+    }
+    const tok = s.slice(start, i);
+    if (tok !== 'true' && tok !== 'false' && tok !== 'null' && !/^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/.test(tok)) {
+      this.fail(`invalid value ${JSON.stringify(tok.slice(0, 20))}`);
+    }
+    this.i = i;
+    return tok;
+  }
+
+  // Container kinds while skipping (1 object, 0 array); reused so skipping does not allocate.
+  private stack: number[] = [];
+
+  /** Skips a string starting at its opening quote without unescaping it. */
+  skipStr(): void {
+    const s = this.s;
+    let j = this.i + 1;
+    for (;;) {
+      const q = s.indexOf('"', j);
+      if (q < 0) this.fail('unterminated string');
+      let b = 0;
+      while (s.charCodeAt(q - 1 - b) === 92) b++;
+      if (b % 2 === 0) {
+        this.i = q + 1;
+        return;
+      }
+      j = q + 1;
+    }
+  }
+
+  private key(): void {
+    if (this.peek() !== 34) this.fail('expected key');
+    this.skipStr();
+    this.expect(58, "':'");
+  }
+
+  /** Skips one value of any kind (iteratively, so deep nesting cannot overflow the stack). */
+  skip(): void {
+    const stack = this.stack;
+    let sp = 0;
+    for (;;) {
+      const c = this.peek();
+      if (c === 123) {
+        this.i++;
+        if (this.peek() === 125) this.i++;
+        else {
+          stack[sp++] = 1;
+          this.key();
+          continue;
+        }
+      } else if (c === 91) {
+        this.i++;
+        if (this.peek() === 93) this.i++;
+        else {
+          stack[sp++] = 0;
+          continue;
+        }
+      } else if (c === 34) {
+        this.skipStr();
+      } else if (c === 125 || c === 93 || c === 44 || c === 58 || Number.isNaN(c)) {
+        this.fail('expected a value');
+      } else {
+        this.scalar();
+      }
+      for (;;) {
+        if (sp === 0) return;
+        const d = this.peek();
+        const obj = stack[sp - 1] === 1;
+        if (d === 44) {
+          this.i++;
+          if (obj) this.key();
+          break;
+        }
+        if (d === (obj ? 125 : 93)) {
+          this.i++;
+          sp--;
+          continue;
+        }
+        this.fail("expected ',' or a closing bracket");
+      }
+    }
+  }
+
+  /** Skips a value and returns its raw text. */
+  raw(): string {
+    this.ws();
+    const start = this.i;
+    this.skip();
+    return this.s.slice(start, this.i);
+  }
+
+  end(): void {
+    this.ws();
+    if (this.i < this.s.length) this.fail('unexpected data after the document');
+  }
+}
+
+/**
+ * Walks a JSON object, calling `emit(path, value)` for every string, number and boolean leaf;
+ * nested object keys are joined with `_` after `name(key, isFirst)` maps each key. Arrays and
+ * nulls are skipped. Throws JsonSyntaxError on malformed input or a non-object document.
+ */
+export function walkJsonObject(
+  sc: JsonScanner,
+  name: (key: string, first: boolean) => string,
+  emit: (label: string, value: string) => void,
+): void {
+  if (sc.peek() !== 123) sc.fail('expected a JSON object');
+  walkObject(sc, '', name, emit, 0);
+  sc.end();
+}
+
+function walkObject(
+  sc: JsonScanner,
+  prefix: string,
+  name: (key: string, first: boolean) => string,
+  emit: (label: string, value: string) => void,
+  depth: number,
+): void {
+  if (depth > MAX_DEPTH) sc.fail('nesting too deep');
+  sc.i++; // '{'
+  if (sc.peek() === 125) {
+    sc.i++;
+    return;
+  }
+  for (;;) {
+    if (sc.peek() !== 34) sc.fail('expected key');
+    const key = sc.str();
+    sc.expect(58, "':'");
+    const c = sc.peek();
+    const part = name(key, prefix === '');
+    const full = prefix === '' ? part : part === '' ? prefix : prefix + '_' + part;
+    if (c === 34) {
+      const v = sc.str();
+      if (full !== '') emit(full, v);
+    } else if (c === 123) {
+      walkObject(sc, full, name, emit, depth + 1);
+    } else if (c === 91) {
+      sc.skip();
+    } else {
+      const v = sc.scalar();
+      if (v !== 'null' && full !== '') emit(full, v);
+    }
+    const d = sc.peek();
+    if (d === 44) {
+      sc.i++;
+      continue;
+    }
+    if (d === 125) {
+      sc.i++;
+      return;
+    }
+    sc.fail("expected ',' or '}'");
+  }
+}
+
+/** One step of a `json` parser expression: a key or an array index. */
+export type JsonPathStep = string | number;
+
+/** Parses a `json` parameter expression: `a.b[0]["c d"]`. */
+export function parseJsonPath(expr: string): JsonPathStep[] {
+  const bad = () => new LogharborError('parse_error', `invalid json path ${JSON.stringify(expr)}`);
+  const steps: JsonPathStep[] = [];
+  let i = 0;
+  const ident = () => {
+    const m = /^[^.[\]"\s]+/.exec(expr.slice(i));
+    if (!m) throw bad();
+    i += m[0].length;
+    return m[0];
+  };
+  if (expr[0] !== '[') steps.push(ident());
+  while (i < expr.length) {
+    if (expr[i] === '.') {
+      i++;
+      steps.push(ident());
+    } else if (expr[i] === '[') {
+      const rest = expr.slice(i);
+      const num = /^\[\s*(\d+)\s*\]/.exec(rest);
+      const quoted = /^\[\s*"((?:[^"\\]|\\.)*)"\s*\]/.exec(rest);
+      if (num) {
+        steps.push(Number(num[1]));
+        i += num[0].length;
+      } else if (quoted) {
+        steps.push(JSON.parse(`"${quoted[1]}"`) as string);
+        i += quoted[0].length;
+      } else throw bad();
+    } else throw bad();
+  }
+  if (steps.length === 0) throw bad();
+  return steps;
+}
+
+/**
+ * Finds the value at `path` in a validated document; strings are unescaped, other scalars kept as
+ * written, objects and arrays returned as their JSON text, null as "". undefined when absent.
+ */
+export function jsonPathValue(sc: JsonScanner, path: JsonPathStep[]): string | undefined {
+  sc.i = 0;
+  for (const step of path) {
+    const c = sc.peek();
+    if (typeof step === 'string') {
+      if (c !== 123) return undefined;
+      sc.i++;
+      if (sc.peek() === 125) return undefined;
+      let found = false;
+      for (;;) {
+        const key = sc.str();
+        sc.expect(58, "':'");
+        if (key === step) {
+          found = true;
+          break;
+        }
+        sc.skip();
+        if (sc.peek() !== 44) return undefined;
+        sc.i++;
+        sc.peek();
+      }
+      if (!found) return undefined;
+    } else {
+      if (c !== 91) return undefined;
+      sc.i++;
+      if (sc.peek() === 93) return undefined;
+      for (let k = 0; k < step; k++) {
+        sc.skip();
+        if (sc.peek() !== 44) return undefined;
+        sc.i++;
+      }
+    }
+  }
+  const c = sc.peek();
+  if (c === 34) return sc.str();
+  if (c === 123 || c === 91) return sc.raw();
+  const v = sc.scalar();
+  return v === 'null' ? '' : v;
+}

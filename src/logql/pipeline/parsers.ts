@@ -1,0 +1,184 @@
+/**
+ * Parser stages: json, logfmt, regexp, pattern, unpack, and decolorize. Parsers add labels through
+ * EntryState.setExtracted (sanitised names, `_extracted` on collision with a stream label, first
+ * value wins) and never drop an entry: a malformed line gets `__error__` and flows on.
+ */
+import { LogharborError } from '../../api/errors.js';
+import type {
+  JsonParserStage,
+  LogfmtParserStage,
+  PatternParserStage,
+  RegexpParserStage,
+} from '../syntax/ast.js';
+import { compileRe2 } from '../regex.js';
+import type { EntryState, Stage } from './entry.js';
+import { ERR_JSON, ERR_LOGFMT } from './entry.js';
+import { JsonScanner, JsonSyntaxError, jsonPathValue, parseJsonPath, walkJsonObject } from './json.js';
+import { LogfmtError, scanLogfmt } from './logfmt.js';
+import { extractPattern, parsePattern } from './pattern.js';
+import { isUsableValue, sanitizeLabelName } from './sanitize.js';
+
+function jsonErrorDetails(e: unknown): string {
+  return e instanceof JsonSyntaxError ? e.message : String(e);
+}
+
+export function compileJson(stage: JsonParserStage): Stage {
+  const sc = new JsonScanner();
+  if (stage.params.length === 0) {
+    let cur: EntryState;
+    const emit = (label: string, value: string) => {
+      if (isUsableValue(value)) cur.setExtracted(label, value);
+    };
+    return (s) => {
+      cur = s;
+      sc.reset(s.line);
+      try {
+        walkJsonObject(sc, sanitizeLabelName, emit);
+      } catch (e) {
+        if (!(e instanceof JsonSyntaxError) && !(e instanceof RangeError)) throw e;
+        s.setError(ERR_JSON, jsonErrorDetails(e));
+      }
+      return true;
+    };
+  }
+  const params = stage.params.map((p) => ({
+    label: sanitizeLabelName(p.label),
+    path: parseJsonPath(p.expr ?? p.label),
+  }));
+  return (s) => {
+    sc.reset(s.line);
+    try {
+      sc.skip();
+      sc.end();
+    } catch (e) {
+      if (!(e instanceof JsonSyntaxError)) throw e;
+      s.setError(ERR_JSON, jsonErrorDetails(e));
+      return true;
+    }
+    for (const p of params) {
+      const v = jsonPathValue(sc, p.path) ?? '';
+      s.setExtracted(p.label, isUsableValue(v) ? v : '');
+    }
+    return true;
+  };
+}
+
+export function compileUnpack(): Stage {
+  const sc = new JsonScanner();
+  return (s) => {
+    sc.reset(s.line);
+    let entry: string | undefined;
+    const pairs: Array<[string, string]> = [];
+    try {
+      if (sc.peek() !== 123) sc.fail('expected a JSON object');
+      sc.i++;
+      if (sc.peek() === 125) sc.i++;
+      else {
+        for (;;) {
+          if (sc.peek() !== 34) sc.fail('expected key');
+          const key = sc.str();
+          sc.expect(58, "':'");
+          if (sc.peek() === 34) {
+            const v = sc.str();
+            if (key === '_entry') entry = v;
+            else pairs.push([key, v]);
+          } else sc.skip();
+          const d = sc.peek();
+          if (d === 44) {
+            sc.i++;
+            continue;
+          }
+          if (d === 125) {
+            sc.i++;
+            break;
+          }
+          sc.fail("expected ',' or '}'");
+        }
+      }
+      sc.end();
+    } catch (e) {
+      if (!(e instanceof JsonSyntaxError)) throw e;
+      s.setError(ERR_JSON, jsonErrorDetails(e));
+      return true;
+    }
+    for (const [k, v] of pairs) {
+      const name = sanitizeLabelName(k);
+      if (name !== '' && isUsableValue(v)) s.setExtracted(name, v);
+    }
+    if (entry !== undefined) s.line = entry;
+    return true;
+  };
+}
+
+export function compileLogfmt(stage: LogfmtParserStage): Stage {
+  const wanted = stage.params.length > 0 ? new Map<string, string>() : null;
+  for (const p of stage.params) wanted!.set(p.expr ?? p.label, sanitizeLabelName(p.label));
+  let cur: EntryState;
+  const visitor = {
+    pair(key: string, value: string | null) {
+      if (wanted !== null) {
+        const label = wanted.get(key);
+        if (label === undefined) return;
+        cur.setExtracted(label, value !== null && isUsableValue(value) ? value : '');
+        return;
+      }
+      if (value === null) {
+        if (!stage.keepEmpty) return;
+        value = '';
+      }
+      const name = sanitizeLabelName(key);
+      if (name !== '' && isUsableValue(value)) cur.setExtracted(name, value);
+    },
+  };
+  return (s) => {
+    cur = s;
+    try {
+      scanLogfmt(s.line, stage.strict, visitor);
+    } catch (e) {
+      if (!(e instanceof LogfmtError)) throw e;
+      s.setError(ERR_LOGFMT, e.message);
+    }
+    return true;
+  };
+}
+
+export function compileRegexpParser(stage: RegexpParserStage): Stage {
+  const re = compileRe2(stage.pattern);
+  const names = [...new Set([...re.source.matchAll(/\(\?<([A-Za-z_][A-Za-z0-9_]*)>/g)].map((m) => m[1]!))];
+  if (names.length === 0) {
+    throw new LogharborError('parse_error', `regexp parser ${JSON.stringify(stage.pattern)} needs at least one named capture`);
+  }
+  return (s) => {
+    const m = re.exec(s.line);
+    if (m === null || m.groups === undefined) return true;
+    for (const name of names) {
+      const v = m.groups[name] ?? '';
+      if (isUsableValue(v)) s.setExtracted(name, v);
+    }
+    return true;
+  };
+}
+
+export function compilePatternParser(stage: PatternParserStage): Stage {
+  const parts = parsePattern(stage.pattern, { requireNamed: true });
+  let cur: EntryState;
+  const emit = (name: string, value: string) => {
+    if (isUsableValue(value)) cur.setExtracted(name, value);
+  };
+  return (s) => {
+    cur = s;
+    extractPattern(parts, s.line, emit);
+    return true;
+  };
+}
+
+// CSI sequences (colours, cursor movement) and OSC sequences (titles, hyperlinks).
+// eslint-disable-next-line no-control-regex
+const ANSI = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]/g;
+
+export function compileDecolorize(): Stage {
+  return (s) => {
+    if (s.line.indexOf('\x1b') >= 0) s.line = s.line.replace(ANSI, '');
+    return true;
+  };
+}
