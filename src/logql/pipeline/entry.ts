@@ -52,6 +52,7 @@ export class EntryState {
 
   constructor(base: Labels) {
     this.base = base;
+    this.baseKeys = new Set(Object.keys(base));
   }
 
   reset(ts: bigint, line: string, meta: Labels | undefined): void {
@@ -70,9 +71,13 @@ export class EntryState {
     return getLabel(this.base, name);
   }
 
+  // Keyed lookups of absent names on the stream-labels object walk its prototype chain; a Set is
+  // faster for the per-key collision check parsers make.
+  private readonly baseKeys: Set<string>;
+
   /** True when the stream labels have `name` (extracted labels then get the `_extracted` suffix). */
   baseHas(name: string): boolean {
-    return typeof this.base[name] === 'string';
+    return this.baseKeys.has(name);
   }
 
   mut(): Labels {

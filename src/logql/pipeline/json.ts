@@ -47,14 +47,16 @@ export class JsonScanner {
   str(): string {
     const s = this.s;
     const start = this.i + 1;
-    const end = s.indexOf('"', start);
-    if (end < 0) this.fail('unterminated string');
-    const bs = s.indexOf('\\', start);
-    if (bs < 0 || bs > end) {
-      this.i = end + 1;
-      return s.slice(start, end);
+    // One pass to the closing quote; escapes take the slow path.
+    for (let j = start; ; j++) {
+      const c = s.charCodeAt(j);
+      if (c === 34) {
+        this.i = j + 1;
+        return s.slice(start, j);
+      }
+      if (c === 92) return this.strEscaped(start);
+      if (c !== c) this.fail('unterminated string');
     }
-    return this.strEscaped(start);
   }
 
   private strEscaped(start: number): string {

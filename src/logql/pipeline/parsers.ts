@@ -32,6 +32,11 @@ export function compileJson(stage: JsonParserStage): Stage {
     return (s) => {
       cur = s;
       sc.reset(s.line);
+      // Most non-JSON lines are rejected here, without the cost of an exception.
+      if (sc.peek() !== 123) {
+        s.setError(ERR_JSON, `expected a JSON object at offset ${sc.i}`);
+        return true;
+      }
       try {
         walkJsonObject(sc, sanitizeLabelName, emit);
       } catch (e) {

@@ -21,14 +21,28 @@ function sanitizeUncached(key: string, isPrefix: boolean): string {
   return out;
 }
 
+const prefixCache = new Map<string, string>();
+
+/** True when `key` needs no change: non-empty ASCII letters, digits and `_`, no leading digit. */
+function alreadyValid(key: string, isPrefix: boolean): boolean {
+  const n = key.length;
+  if (n === 0) return false;
+  for (let i = 0; i < n; i++) {
+    const c = key.charCodeAt(i);
+    if (!((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || (c >= 48 && c <= 57 && (i > 0 || !isPrefix)))) return false;
+  }
+  return true;
+}
+
 /** Sanitises one key; `isPrefix` is true for the first segment of a (flattened) name. */
 export function sanitizeLabelName(key: string, isPrefix = true): string {
-  const ck = (isPrefix ? '1' : '0') + key;
-  let v = cache.get(ck);
+  if (alreadyValid(key, isPrefix)) return key;
+  const c = isPrefix ? prefixCache : cache;
+  let v = c.get(key);
   if (v === undefined) {
     v = sanitizeUncached(key, isPrefix);
-    if (cache.size >= CACHE_MAX) cache.clear();
-    cache.set(ck, v);
+    if (c.size >= CACHE_MAX) c.clear();
+    c.set(key, v);
   }
   return v;
 }
