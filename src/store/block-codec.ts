@@ -7,7 +7,8 @@
  *   u8 version (1) · varint count · u8 tsMode
  *   tsMode 0: count × i64 timestamps
  *   tsMode 1: i64 first timestamp · u8 scale exponent e · (count-1) × varint delta/10^e
- *   count × varint line byte length · all line bytes
+ *   u8 linesMode · 1: str of all lines joined by '\n' (when no line contains one)
+ *                  0: count × varint line byte length · all line bytes
  *   u8 hasMetadata · if 1: count × (varint pairs · pairs × (str name, str value))
  * The whole is one zstd frame (level 1 by default: measured best speed/ratio trade-off here).
  */
@@ -16,6 +17,8 @@ import type { Entry, Labels } from '../api/model.js';
 import { ByteReader, ByteWriter } from './bytes.js';
 
 const VERSION = 1;
+const LINES_LENGTHS = 0;
+const LINES_JOINED = 1;
 const MAX_SAFE_DELTA = BigInt(Number.MAX_SAFE_INTEGER);
 
 let compressors: Map<number, Compressor> | undefined;
@@ -66,17 +69,39 @@ export function serializeEntries(entries: readonly Entry[]): { buf: Buffer; rawB
     w.u8(e);
     for (let i = 0; i < n - 1; i++) w.varint(deltas[i]! / div);
   }
-  // Line lengths are only known after encoding, so write the lines to a second buffer first.
-  const lines = new ByteWriter(est);
-  for (let i = 0; i < n; i++) {
-    const line = entries[i]!.line;
-    lines.ensure(line.length * 3);
-    const len = lines.buf.write(line, lines.pos, 'utf8');
-    lines.pos += len;
-    w.varint(len);
+  // Lines: joined by '\n' when none contains one (compresses better than a length column and
+  // decodes with indexOf), else a column of byte lengths followed by the bytes.
+  let newline = false;
+  for (let i = 0; i < n && !newline; i++) if (entries[i]!.line.indexOf('\n') >= 0) newline = true;
+  let rawBytes: number;
+  if (!newline) {
+    w.u8(LINES_JOINED);
+    const joined = n === 0 ? '' : entries.length === 1 ? entries[0]!.line : entries.map((e) => e.line).join('\n');
+    w.ensure(joined.length * 3 + 10);
+    const at = w.pos + 5;
+    const len = w.buf.write(joined, at, 'utf8');
+    // Fixed 5-byte (padded) varint so the text could be written in place before its length was known.
+    let v = len;
+    for (let i = 0; i < 4; i++) {
+      w.buf[w.pos + i] = (v % 0x80) | 0x80;
+      v = Math.floor(v / 0x80);
+    }
+    w.buf[w.pos + 4] = v;
+    w.pos = at + len;
+    rawBytes = Math.max(0, len - (n - 1));
+  } else {
+    w.u8(LINES_LENGTHS);
+    const lines = new ByteWriter(est);
+    for (let i = 0; i < n; i++) {
+      const line = entries[i]!.line;
+      lines.ensure(line.length * 3);
+      const len = lines.buf.write(line, lines.pos, 'utf8');
+      lines.pos += len;
+      w.varint(len);
+    }
+    rawBytes = lines.pos;
+    w.bytes(lines.finish());
   }
-  const rawBytes = lines.pos;
-  w.bytes(lines.finish());
   let hasMeta = false;
   for (let i = 0; i < n && !hasMeta; i++) {
     const m = entries[i]!.metadata;
@@ -118,16 +143,30 @@ export function deserializeEntries(buf: Buffer): Entry[] {
   } else {
     throw new RangeError(`unknown timestamp mode ${mode}`);
   }
-  const lens: number[] = new Array(n);
-  let total = 0;
-  for (let i = 0; i < n; i++) total += lens[i] = r.varint();
-  const blob = r.bytes(total);
   const out: Entry[] = new Array(n);
-  let p = 0;
-  for (let i = 0; i < n; i++) {
-    const e = p + lens[i]!;
-    out[i] = { ts: ts[i]!, line: blob.toString('utf8', p, e) };
-    p = e;
+  const linesMode = r.u8();
+  if (linesMode === LINES_JOINED) {
+    const text = r.str();
+    let p = 0;
+    for (let i = 0; i < n; i++) {
+      let e = i === n - 1 ? text.length : text.indexOf('\n', p);
+      if (e < 0) e = text.length;
+      out[i] = { ts: ts[i]!, line: text.slice(p, e) };
+      p = e + 1;
+    }
+  } else if (linesMode === LINES_LENGTHS) {
+    const lens: number[] = new Array(n);
+    let total = 0;
+    for (let i = 0; i < n; i++) total += lens[i] = r.varint();
+    const blob = r.bytes(total);
+    let p = 0;
+    for (let i = 0; i < n; i++) {
+      const e = p + lens[i]!;
+      out[i] = { ts: ts[i]!, line: blob.toString('utf8', p, e) };
+      p = e;
+    }
+  } else {
+    throw new RangeError(`unknown lines mode ${linesMode}`);
   }
   if (r.u8() === 1) {
     for (let i = 0; i < n; i++) {

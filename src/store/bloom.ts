@@ -13,57 +13,60 @@
  * rare id or uuid has long whole tokens (`|= "f3b1c2d4-9a7e-4c1b-8e2f-5d6a7b8c9d0e"` checks
  * 9a7e, 4c1b and 8e2f).
  *
- * Encoding: byte 0 = number of hash functions k, then the bit array. Double hashing from two
- * 32-bit hashes computed in one pass over the characters (no substring allocation).
+ * Encoding: byte 0 = number of hash functions k, then the bit array. Double hashing from one
+ * 32-bit FNV-1a hash per token computed while scanning (no substring allocation).
  */
 
 const MIN_TOKEN = 3;
 const BITS_PER_TOKEN = 10;
 const K = 7;
 
+// Word code units: ASCII letters and digits (table), and everything from 0x80 up.
+const WORD = new Uint8Array(128);
+for (let c = 48; c <= 57; c++) WORD[c] = 1;
+for (let c = 65; c <= 90; c++) WORD[c] = 1;
+for (let c = 97; c <= 122; c++) WORD[c] = 1;
+
 function isWord(c: number): boolean {
-  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c >= 0x80;
+  return c >= 0x80 || WORD[c] === 1;
 }
 
 // Reused open-addressing set of distinct token hashes for one block build; `stamp` marks slots
 // used by the current build so the table never needs clearing.
 let capacity = 1 << 14;
-let keys1 = new Uint32Array(capacity);
-let keys2 = new Uint32Array(capacity);
+let keys = new Int32Array(capacity);
 let stamp = new Uint32Array(capacity);
 let gen = 0;
 let count = 0;
 
 function grow(): void {
-  const o1 = keys1;
-  const o2 = keys2;
+  const ok = keys;
   const os = stamp;
   const og = gen;
   capacity *= 2;
-  keys1 = new Uint32Array(capacity);
-  keys2 = new Uint32Array(capacity);
+  keys = new Int32Array(capacity);
   stamp = new Uint32Array(capacity);
   gen = 1;
   count = 0;
-  for (let i = 0; i < o1.length; i++) if (os[i] === og) insert(o1[i]!, o2[i]!);
+  for (let i = 0; i < ok.length; i++) if (os[i] === og) insert(ok[i]!);
 }
 
-function insert(h1: number, h2: number): void {
+function insert(h: number): void {
   const mask = capacity - 1;
-  let i = h1 & mask;
+  let i = fin1(h) & mask;
   for (;;) {
     if (stamp[i] !== gen) {
       stamp[i] = gen;
-      keys1[i] = h1;
-      keys2[i] = h2;
+      keys[i] = h;
       if (++count * 2 > capacity) grow();
       return;
     }
-    if (keys1[i] === h1 && keys2[i] === h2) return;
+    if (keys[i] === h) return;
     i = (i + 1) & mask;
   }
 }
 
+/** The two hashes for double hashing, both derived from a token's 32-bit FNV-1a hash. */
 function fin1(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
@@ -73,51 +76,50 @@ function fin1(h: number): number {
 }
 
 function fin2(h: number): number {
+  h = Math.imul(h ^ 0x9e3779b9, 0x2c1b3c6d);
   h ^= h >>> 15;
-  h = Math.imul(h, 0x2c1b3c6d);
+  h = Math.imul(h, 0x297a2d39);
   h ^= h >>> 12;
   return (h | 1) >>> 0;
 }
 
-/** Calls `fn` with the two hashes of every token of `s` (tokens of MIN_TOKEN or more units). */
-function forEachToken(s: string, fn: (h1: number, h2: number) => void): void {
+/** Inserts the hash of every token of `s` (tokens of MIN_TOKEN or more units). */
+function addTokens(s: string): void {
   const n = s.length;
   let i = 0;
   while (i < n) {
     let c = s.charCodeAt(i);
-    if (!isWord(c)) {
+    if (c < 0x80 && WORD[c] !== 1) {
       i++;
       continue;
     }
     const start = i;
-    let h1 = 0x811c9dc5;
-    let h2 = 0x27d4eb2f;
-    while (i < n && isWord((c = s.charCodeAt(i)))) {
-      h1 = Math.imul(h1 ^ c, 0x01000193);
-      h2 = Math.imul(h2 + c, 0x5bd1e995);
-      h2 ^= h2 >>> 15;
-      i++;
-    }
-    if (i - start >= MIN_TOKEN) fn(fin1(h1), fin2(h2));
+    let h = 0x811c9dc5;
+    do {
+      h = Math.imul(h ^ c, 0x01000193);
+      if (++i >= n) break;
+      c = s.charCodeAt(i);
+    } while (c >= 0x80 || WORD[c] === 1);
+    if (i - start >= MIN_TOKEN) insert(h);
   }
 }
 
-/** Builds the bloom filter of all tokens of the given lines. */
-export function buildBloom(lines: Iterable<string>): Uint8Array {
+/** Builds the bloom filter of all tokens of the lines of `entries`. */
+export function buildBloom(entries: ReadonlyArray<{ line: string }>): Uint8Array {
   gen++;
   if (gen === 0xffffffff) {
     stamp.fill(0);
     gen = 1;
   }
   count = 0;
-  for (const line of lines) forEachToken(line, insert);
+  for (let i = 0; i < entries.length; i++) addTokens(entries[i]!.line);
   const bits = Math.max(64, Math.ceil((count * BITS_PER_TOKEN) / 8) * 8);
   const out = new Uint8Array(1 + bits / 8);
   out[0] = K;
-  const mask = capacity;
-  for (let i = 0; i < mask; i++) {
+  for (let i = 0; i < capacity; i++) {
     if (stamp[i] !== gen) continue;
-    setBits(out, bits, keys1[i]!, keys2[i]!);
+    const h = keys[i]!;
+    setBits(out, bits, fin1(h), fin2(h));
   }
   return out;
 }
@@ -153,16 +155,13 @@ export function bloomProbe(substring: string): BloomProbe {
       continue;
     }
     const start = i;
-    let h1 = 0x811c9dc5;
-    let h2 = 0x27d4eb2f;
+    let h = 0x811c9dc5;
     let c: number;
     while (i < n && isWord((c = substring.charCodeAt(i)))) {
-      h1 = Math.imul(h1 ^ c, 0x01000193);
-      h2 = Math.imul(h2 + c, 0x5bd1e995);
-      h2 ^= h2 >>> 15;
+      h = Math.imul(h ^ c, 0x01000193);
       i++;
     }
-    if (start > 0 && i < n && i - start >= MIN_TOKEN) out.push([fin1(h1), fin2(h2)]);
+    if (start > 0 && i < n && i - start >= MIN_TOKEN) out.push([fin1(h), fin2(h)]);
   }
   return out;
 }

@@ -50,20 +50,24 @@ export class ByteWriter {
     this.pos = p;
   }
 
-  /** Length-prefixed UTF-8 string. Reserves the worst case (3 bytes per UTF-16 unit) to encode in one pass. */
+  /**
+   * Length-prefixed UTF-8 string, encoded in one pass: the length prefix is sized for the worst
+   * case (3 bytes per UTF-16 unit) and written afterwards as a padded varint (LEB128 allows
+   * redundant 0x80 groups), so no separate Buffer.byteLength pass is needed.
+   */
   str(s: string): void {
     const max = s.length * 3;
-    this.ensure(max + 5);
-    if (max < 0x80) {
-      // One-byte length: write the string after it and fill the length in afterwards.
-      const n = this.buf.write(s, this.pos + 1, 'utf8');
-      this.buf[this.pos] = n;
-      this.pos += 1 + n;
-      return;
+    const k = max < 0x80 ? 1 : max < 0x4000 ? 2 : max < 0x200000 ? 3 : max < 0x10000000 ? 4 : 5;
+    this.ensure(max + k);
+    const start = this.pos;
+    let n = this.buf.write(s, start + k, 'utf8');
+    this.pos = start + k + n;
+    const b = this.buf;
+    for (let i = 0; i < k - 1; i++) {
+      b[start + i] = (n % 0x80) | 0x80;
+      n = Math.floor(n / 0x80);
     }
-    const n = Buffer.byteLength(s, 'utf8');
-    this.varint(n);
-    this.pos += this.buf.write(s, this.pos, 'utf8');
+    b[start + k - 1] = n;
   }
 
   bytes(b: Uint8Array): void {

@@ -187,7 +187,7 @@ export class Engine implements EmbeddedStore {
       for (const t of this.tenants.values()) await t.persistStreams().catch(() => {});
       await this.unlinkPending(0);
     }
-    await this.wal.close();
+    await this.wal.close(wasRunning && this.minLiveLsn() === this.wal.next && this.sealQueue.size === 0);
     await this.reader.close();
     for (const t of this.tenants.values()) await t.close();
     this.state = 'closed';
@@ -459,7 +459,7 @@ export class Engine implements EmbeddedStore {
       entries: entries.length,
       rawBytes,
       lsn,
-      bloom: buildBloom(lineIter(entries)),
+      bloom: buildBloom(entries),
     };
     return { meta, header: blockHeader(meta, payload), payload };
   }
@@ -706,10 +706,6 @@ function mayMatch(bloom: Uint8Array, probes: BloomProbe[][]): boolean {
   return true;
 }
 
-function* lineIter(entries: readonly Entry[]): Iterable<string> {
-  for (const e of entries) yield e.line;
-}
-
 /** Splits sorted entries into chunks of about `target` raw bytes (a huge head becomes several blocks). */
 function splitByBytes(entries: Entry[], target: number): Entry[][] {
   let total = 0;
@@ -732,11 +728,14 @@ function splitByBytes(entries: Entry[], target: number): Entry[][] {
 
 /** WAL record of one append: type · tenant · streams × (labels JSON · entries × (ts · line · metadata)). */
 function encodeAppend(tenant: string, work: Work[]): Buffer {
-  let est = WAL_RECORD_HEADER + 16 + tenant.length * 3;
+  // Sized for ASCII plus slack; ByteWriter grows for wider text. Reserving 3 bytes per UTF-16
+  // unit up front would triple the memory held by queued records.
+  let est = WAL_RECORD_HEADER + 64 + tenant.length * 3;
   for (const { s, entries } of work) {
     est += 16 + s.info.key.length * 3;
-    for (const e of entries) est += 16 + e.line.length * 3;
+    for (const e of entries) est += 16 + e.line.length;
   }
+  est += est >>> 4;
   const w = new ByteWriter(est);
   w.pos = WAL_RECORD_HEADER;
   w.u8(REC_APPEND);

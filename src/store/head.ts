@@ -37,6 +37,11 @@ export class Head {
       this.minTs = this.maxTs = e.ts;
       this.firstLsn = lsn;
       this.createdAt = now;
+    } else if (e.ts === this.maxTs && !this.byTs) {
+      // Same timestamp as the newest entry (common with millisecond clocks): scan back over the
+      // entries with that timestamp instead of building the index. Without an index the head is
+      // still sorted (going out of order builds it), so they are all at the end.
+      for (let i = n - 1; i >= 0 && this.entries[i]!.ts === e.ts; i--) if (this.entries[i]!.line === e.line) return false;
     } else if (e.ts <= this.maxTs) {
       if (this.contains(e)) return false;
       if (e.ts < this.maxTs) this.sorted = false;

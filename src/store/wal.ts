@@ -205,10 +205,19 @@ export class Wal {
     this.segments = keep;
   }
 
-  async close(): Promise<void> {
+  /**
+   * Closes the log. With `allSealed` (no head holds entries) every segment is deleted: the block
+   * index carries the LSNs replay would need, so a clean shutdown leaves no log to replay.
+   */
+  async close(allSealed = false): Promise<void> {
     await this.drain();
     this.closed = true;
     await this.fh?.close().catch(() => {});
     this.fh = undefined;
+    if (allSealed) {
+      for (const s of this.segments) await unlink(s.path).catch(() => {});
+      this.segments = [];
+      await fsyncDir(this.dir).catch(() => {});
+    }
   }
 }

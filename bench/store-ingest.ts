@@ -1,0 +1,182 @@
+/**
+ * Store ingest and needle benchmark on the shared corpus (issue 2 §5): appends the corpus in
+ * push-sized batches (BATCH lines, grouped by stream like a push, CONCURRENCY appends in flight),
+ * then reports store CPU per line (corpus parsing measured separately and subtracted), bytes on
+ * disk per raw line byte, peak RSS, and the 24-hour needle query time (blocks() with the needle
+ * as a required string + readBlock + indexOf), warm, after a restart.
+ * Usage: LINES=2000000 BATCH=1000 CONCURRENCY=8 npx tsx bench/store-ingest.ts
+ * RSS without tsx's loader (~40 MB of it): bundle with esbuild (zstd-napi, prom-client external)
+ * and run the bundle with LOGHARBOR_ROOT set to the repository.
+ * The corpus is streamed from disk so its size does not count in the RSS figure.
+ */
+import { execFileSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { StreamPush } from '../src/api/model.js';
+import { createStore } from '../src/store/index.js';
+
+// The repository root; overridable so a bundled copy (plain node, no tsx, for a clean RSS figure) finds its files.
+const root = process.env.LOGHARBOR_ROOT ?? join(dirname(fileURLToPath(import.meta.url)), '..');
+const here = join(root, 'bench');
+const LINES = Number(process.env.LINES || 2_000_000);
+const BATCH = Number(process.env.BATCH || 1000);
+const CONCURRENCY = Number(process.env.CONCURRENCY || 8);
+const NEEDLE_UUID = 'f3b1c2d4-9a7e-4c1b-8e2f-5d6a7b8c9d0e';
+
+function corpusFile(): { file: string; lineBytes: number } {
+  const dir = join(here, 'out');
+  mkdirSync(dir, { recursive: true });
+  // Reuse the default-size corpus other benchmarks generate; otherwise make one of LINES lines.
+  const shared = join(dir, 'corpus.tsv');
+  const file = existsSync(shared + '.meta.json') && JSON.parse(readFileSync(shared + '.meta.json', 'utf8')).lines === LINES ? shared : join(dir, `corpus-${LINES}.tsv`);
+  if (!existsSync(file + '.meta.json')) {
+    execFileSync(process.execPath, [join(here, '../../shared/bench/corpus.mjs')], { env: { ...process.env, LINES: String(LINES), OUT: file }, stdio: 'inherit' });
+  }
+  const meta = JSON.parse(readFileSync(file + '.meta.json', 'utf8')) as { lineBytes: number };
+  return { file, lineBytes: meta.lineBytes };
+}
+
+/**
+ * Streams the corpus as batches of BATCH lines grouped by container. Lines are decoded from the
+ * file buffer one by one (fresh strings, as a protobuf push decoder makes them), so heads do not
+ * pin whole read chunks in memory.
+ */
+function* batches(file: string): Generator<StreamPush[]> {
+  const fd = openSync(file, 'r');
+  let buf = Buffer.allocUnsafe(4 << 20);
+  let len = 0;
+  let cur = new Map<string, StreamPush>();
+  let n = 0;
+  try {
+    for (;;) {
+      const got = readSync(fd, buf, len, buf.length - len, null);
+      if (got === 0) break;
+      len += got;
+      let p = 0;
+      for (;;) {
+        const nl = buf.indexOf(10, p);
+        if (nl < 0 || nl >= len) break;
+        const a = buf.indexOf(9, p);
+        const b = buf.indexOf(9, a + 1);
+        const ts = BigInt(buf.toString('latin1', p, a)) * 1_000_000n;
+        const container = buf.toString('latin1', a + 1, b);
+        let s = cur.get(container);
+        if (!s) cur.set(container, (s = { labels: { job: 'docker', container }, entries: [] }));
+        s.entries.push({ ts, line: buf.toString('utf8', b + 1, nl) });
+        p = nl + 1;
+        if (++n === BATCH) {
+          yield [...cur.values()];
+          cur = new Map();
+          n = 0;
+        }
+      }
+      // Keep the unfinished line; a fresh buffer, because yielded strings do not reference it anyway.
+      const next = Buffer.allocUnsafe(buf.length);
+      buf.copy(next, 0, p, len);
+      len -= p;
+      buf = next;
+    }
+    if (n > 0) yield [...cur.values()];
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function dirBytes(dir: string): number {
+  let total = 0;
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    const st = statSync(p);
+    total += st.isDirectory() ? dirBytes(p) : st.size;
+  }
+  return total;
+}
+
+function cpuSeconds(from: NodeJS.CpuUsage): number {
+  const u = process.cpuUsage(from);
+  return (u.user + u.system) / 1e6;
+}
+
+async function main(): Promise<void> {
+  const { file, lineBytes } = corpusFile();
+  const dir = join(here, 'out', 'store-data');
+  rmSync(dir, { recursive: true, force: true });
+  // The corpus is from 2024: retention off, so nothing expires during the run.
+  const store = createStore({ dir, compactionIntervalMs: 0, retention: { periodMs: 0 } });
+  await store.start();
+  let peakRss = process.memoryUsage().rss;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
+  let cpu = process.cpuUsage();
+  const t0 = performance.now();
+  const inflight = new Set<Promise<unknown>>();
+  let lines = 0;
+  for (const b of batches(file)) {
+    for (const s of b) lines += s.entries.length;
+    const p = store.append('fake', b).finally(() => inflight.delete(p));
+    inflight.add(p);
+    if (inflight.size >= CONCURRENCY) await Promise.race(inflight);
+  }
+  await Promise.all(inflight);
+  const totalCpu = cpuSeconds(cpu);
+  if (process.env.MEM) console.error(process.memoryUsage());
+  const wall = (performance.now() - t0) / 1000;
+  await store.close();
+  clearInterval(sampler);
+  const maxRss = process.resourceUsage().maxRSS * 1024;
+  const disk = dirBytes(dir);
+
+  // Reading and parsing the corpus file is the benchmark's cost, not the store's: measured alone
+  // (after the ingest, so its garbage does not count in the ingest's RSS) and subtracted.
+  cpu = process.cpuUsage();
+  let parsed = 0;
+  for (const b of batches(file)) for (const s of b) parsed += s.entries.length;
+  const parseCpu = cpuSeconds(cpu);
+  const ingestCpu = totalCpu - parseCpu;
+
+  // Needle query, warm, after a restart (as a server would answer it).
+  const reopened = createStore({ dir, compactionIntervalMs: 0, retention: { periodMs: 0 } });
+  await reopened.start();
+  const ALL: [bigint, bigint] = [0n, 2n ** 62n];
+  const times: number[] = [];
+  let found = 0;
+  let blocksRead = 0;
+  let blocksTotal = 0;
+  for (let i = 0; i < 7; i++) {
+    const q0 = performance.now();
+    const ids = reopened.streams('fake', [{ name: 'job', op: '=', value: 'docker' }], ...ALL).map((s) => s.id);
+    const refs = reopened.blocks('fake', ids, ...ALL, { required: [[NEEDLE_UUID]] });
+    found = 0;
+    for (const r of refs) for (const e of await reopened.readBlock(r)) if (e.line.indexOf(NEEDLE_UUID) >= 0) found++;
+    times.push(performance.now() - q0);
+    blocksRead = refs.length;
+    blocksTotal = reopened.blocks('fake', ids, ...ALL).length;
+  }
+  await reopened.close();
+  times.sort((a, b) => a - b);
+  const median = times[Math.floor(times.length / 2)]!;
+
+  console.log(
+    JSON.stringify(
+      {
+        lines,
+        parsedLines: parsed,
+        rawLineBytes: lineBytes,
+        storeCpuSeconds: +ingestCpu.toFixed(2),
+        linesPerCpuSecond: Math.round(lines / ingestCpu),
+        microsPerLine: +((ingestCpu * 1e6) / lines).toFixed(2),
+        wallSeconds: +wall.toFixed(2),
+        corpusParseCpuSeconds: +parseCpu.toFixed(2),
+        diskBytes: disk,
+        diskPerRawByte: +(disk / lineBytes).toFixed(4),
+        peakRssMB: Math.round(peakRss / 2 ** 20),
+        processMaxRssMB: Math.round(maxRss / 2 ** 20),
+        needle: { found, blocksRead, blocksTotal, medianMs: +median.toFixed(2), allMs: times.map((t) => +t.toFixed(2)) },
+      },
+      null,
+      2,
+    ),
+  );
+}
+
+await main();
