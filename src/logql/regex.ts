@@ -20,6 +20,8 @@ export interface Re2Options {
 }
 
 const CACHE_MAX = 512;
+// RE2's limit on nested groups.
+const MAX_NESTING = 1000;
 const cache = new Map<string, RegExp>();
 
 /**
@@ -173,6 +175,7 @@ export function translateRe2(pattern: string, dotAll = false): Re2Translation {
         i++;
         depth++;
       }
+      if (depth > MAX_NESTING) throw invalid(pattern, 'expression nests too deeply');
     } else if (c === ')') {
       if (depth === 0) throw invalid(pattern, 'unexpected )');
       depth--;

@@ -6,7 +6,7 @@
 import type { Labels } from '../../api/model.js';
 import type { PipelineStage } from '../syntax/ast.js';
 import { compileDrop, compileKeep } from './drop-keep.js';
-import { EntryState, type Stage } from './entry.js';
+import { EntryState, withMetadata, type Stage } from './entry.js';
 import { compileLabelFormat, compileLineFormat } from './format.js';
 import { compileLabelFilter } from './label-filter.js';
 import { compileLineFilter, type LinePredicate } from './line-filter.js';
@@ -71,21 +71,6 @@ function stageFactory(st: PipelineStage): StageFactory {
   }
 }
 
-function mergeMeta(base: Labels, meta: Labels | undefined): Labels {
-  if (meta === undefined) return base;
-  let empty = true;
-  for (const k in meta) {
-    if (Object.hasOwn(meta, k)) {
-      empty = false;
-      break;
-    }
-  }
-  if (empty) return base;
-  const st = new EntryState(base);
-  st.reset(0n, '', meta);
-  return st.result();
-}
-
 /** A pipeline of line filters only: no per-entry state, stream labels returned as they are. */
 class FilterOnlyStream implements StreamPipeline {
   constructor(
@@ -96,7 +81,7 @@ class FilterOnlyStream implements StreamPipeline {
   process(_ts: bigint, line: string, metadata?: Labels): ProcessedEntry | null {
     const preds = this.preds;
     for (let i = 0; i < preds.length; i++) if (!preds[i]!(line)) return null;
-    return { line, labels: mergeMeta(this.labels, metadata) };
+    return { line, labels: withMetadata(this.labels, metadata) };
   }
 }
 

@@ -38,6 +38,7 @@ export function compileKeep(stage: KeepStage): Stage {
       const ms = matchers.get(k);
       if (ms !== undefined && ms.some((m) => m(l[k]))) continue;
       delete l[k];
+      s.removedAny = true;
     }
     return true;
   };

@@ -30,10 +30,17 @@ export function setLabel(l: Labels, name: string, value: string): void {
 }
 
 function copyLabels(base: Labels, meta: Labels | undefined): Labels {
+  // Not `{...base}`: measured 5x slower here, as entries then share the stream object's shape
+  // and every parser key added afterwards walks a new map transition.
   const out: Labels = {};
   for (const k in base) if (Object.hasOwn(base, k)) setLabel(out, k, base[k]!);
   if (meta) for (const k in meta) if (Object.hasOwn(meta, k)) setLabel(out, k, meta[k]!);
   return out;
+}
+
+/** Stream labels with structured metadata added; the stream object itself when there is none. */
+export function withMetadata(base: Labels, meta: Labels | undefined): Labels {
+  return meta === undefined || isEmpty(meta) ? base : copyLabels(base, meta);
 }
 
 function isEmpty(o: Labels): boolean {
@@ -60,6 +67,7 @@ export class EntryState {
     this.line = line;
     this.meta = meta !== undefined && isEmpty(meta) ? undefined : meta;
     this.labels = null;
+    this.removedAny = false;
   }
 
   get(name: string): string | undefined {
@@ -91,8 +99,12 @@ export class EntryState {
 
   del(name: string): void {
     if (this.get(name) === undefined) return;
+    this.removedAny = true;
     delete this.mut()[name];
   }
+
+  /** Set when a stage removed a label from this entry (see setExtracted). */
+  removedAny = false;
 
   /**
    * Sets a label found by a parser: a name the stream already has gets `_extracted`, and the
@@ -100,9 +112,15 @@ export class EntryState {
    * overwrite an earlier one).
    */
   setExtracted(name: string, value: string): void {
-    if (this.baseHas(name)) name += EXTRACTED_SUFFIX;
-    if (this.get(name) !== undefined) return;
-    this.set(name, value);
+    const l = this.mut();
+    // Fast path, one lookup: the name is free and cannot be a (since removed) stream label.
+    if (typeof l[name] !== 'string' && (!this.removedAny || !this.baseKeys.has(name))) {
+      setLabel(l, name, value);
+      return;
+    }
+    if (!this.baseKeys.has(name)) return; // an earlier extracted or metadata value wins
+    name += EXTRACTED_SUFFIX;
+    if (typeof l[name] !== 'string') setLabel(l, name, value);
   }
 
   hasError(): boolean {

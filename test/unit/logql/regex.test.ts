@@ -113,11 +113,7 @@ test('literalAlternatives recognises plain literals only', () => {
 test('hostile patterns do not crash the process', () => {
   // Catastrophic backtracking is the user's problem, but compiling must work and deep nesting must not overflow.
   assert.ok(compileRe2('(a+)+b'));
-  const deep = '('.repeat(5000) + 'a' + ')'.repeat(5000);
-  try {
-    assert.equal(m(deep, 'a'), true);
-  } catch (e) {
-    assert.ok(e instanceof LogharborError);
-  }
+  assert.throws(() => compileRe2('('.repeat(5000) + 'a' + ')'.repeat(5000)), /nests too deeply/);
+  assert.equal(m('('.repeat(100) + 'a' + ')'.repeat(100), 'a'), true);
   assert.equal(m('\u0000', 'a\u0000b'), true);
 });

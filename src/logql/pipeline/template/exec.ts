@@ -199,7 +199,8 @@ export class Template {
     try {
       this.nodes = parseTemplate(source, (name) => Object.hasOwn(FUNCS, name) || name === 'and' || name === 'or');
     } catch (e) {
-      if (e instanceof LogharborError) throw new LogharborError('parse_error', `${e.message} in ${JSON.stringify(source)}`);
+      if (e instanceof LogharborError) throw new LogharborError('parse_error', `${e.message} in ${JSON.stringify(source.slice(0, 200))}`);
+      if (e instanceof RangeError) throw new LogharborError('parse_error', 'invalid template: nested too deeply');
       throw e;
     }
     this.usesLine = source.includes('__line__');

@@ -37,6 +37,11 @@ test('json: collisions with stream labels get _extracted; the first value of a r
   assert.deepEqual(labelsOf([json()], '{"job":"j","level":"a","level":"b"}', { job: 'x' }), { job: 'x', job_extracted: 'j', level: 'a' });
 });
 
+test('a stream label removed earlier still makes an extracted label _extracted', () => {
+  assert.deepEqual(labelsOf([{ kind: 'drop', items: [{ name: 'job' }] }, json()], '{"job":"j"}', { job: 'x' }), { job_extracted: 'j' });
+  assert.deepEqual(labelsOf([json()], '{"a":"1"}', { ['__proto__']: 'p' } as Record<string, string>)?.a, '1');
+});
+
 test('json: invalid input sets JSONParserErr and keeps the line', () => {
   for (const bad of ['not json', '{"a":', '{"a":1,}', '[1,2]', '"str"', '{"a":tru}', '{"a":1} x', '']) {
     const r = run([json()], bad, { job: 'x' });

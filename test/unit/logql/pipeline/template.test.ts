@@ -175,6 +175,8 @@ test('compile-time errors: unknown functions and bad syntax', () => {
     assert.throws(() => compilePipeline([lineFormat(bad)]), LogharborError, bad);
   }
   assert.throws(() => compilePipeline([{ kind: 'label_format', items: [{ dst: 'a', template: '{{ zz }}' }] }]), /function "zz" not defined/);
+  assert.throws(() => new Template('{{ ' + '('.repeat(100_000) + '1' + ')'.repeat(100_000) + ' }}'), LogharborError);
+  assert.throws(() => new Template('{{ if 1 }}'.repeat(100_000)), LogharborError);
 });
 
 test('execution errors set TemplateFormatErr and keep the line', () => {
