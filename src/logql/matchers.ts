@@ -53,10 +53,16 @@ function regexTest(pattern: string): (s: string) => boolean {
   return (s) => re.test(s);
 }
 
+// Compiled matchers by AST node, so repeated matchesAll calls (tail, per stream) compile once.
+const compiledByNode = new WeakMap<Matcher, ValueMatcher>();
+
 /** True when every matcher accepts its label in `labels`. */
 export function matchesAll(matchers: readonly Matcher[], labels: Labels): boolean {
   for (const m of matchers) {
-    if (!compileMatcher(m)(labels[m.name])) return false;
+    let f = compiledByNode.get(m);
+    if (f === undefined) compiledByNode.set(m, (f = compileMatcher(m)));
+    const v = labels[m.name];
+    if (!f(typeof v === 'string' ? v : undefined)) return false;
   }
   return true;
 }
@@ -65,7 +71,10 @@ export function matchesAll(matchers: readonly Matcher[], labels: Labels): boolea
 export function compileMatchers(matchers: readonly Matcher[]): (labels: Labels) => boolean {
   const compiled = matchers.map((m) => ({ name: m.name, f: compileMatcher(m) }));
   return (labels) => {
-    for (const c of compiled) if (!c.f(labels[c.name])) return false;
+    for (const c of compiled) {
+      const v = labels[c.name];
+      if (!c.f(typeof v === 'string' ? v : undefined)) return false;
+    }
     return true;
   };
 }

@@ -49,6 +49,9 @@ test('matchesAll and compileMatchers', () => {
   assert.equal(matchesAll(ms, { job: 'api', env: 'prod', tmp: 'x' }), false);
   assert.equal(compileMatchers(ms)({ job: 'api', env: 'staging' }), true);
   assert.equal(compileMatchers([])({}), true);
+  // Names of Object.prototype members are ordinary (absent) labels.
+  assert.equal(matchesAll([mm('constructor', '=', '')], {}), true);
+  assert.equal(compileMatchers([mm('toString', '!=', '')])({}), false);
 });
 
 test('literalPrefixOrSet', () => {

@@ -207,6 +207,7 @@ test('label_format: rename, template, override of a stream label; templates see 
   );
   assert.deepEqual({ ...run([lf({ dst: 'dst', template: '{{ .src }}' })], 'l', { src: 'v' })!.labels }, { src: 'v', dst: 'v' });
   assert.deepEqual({ ...run([lf({ dst: 'x', rename: 'absent' })], 'l', { a: '1' })!.labels }, { a: '1' });
+  assert.throws(() => compilePipeline([lf({ dst: 'a', rename: 'b' }, { dst: 'a', template: 'x' })]), /more than once/);
   const stream = { job: 'api' };
   run([lf({ dst: 'job', template: 'changed' })], 'l', stream);
   assert.deepEqual(stream, { job: 'api' });
