@@ -16,14 +16,15 @@ import { Compressor, decompress } from 'zstd-napi';
 import type { Entry, Labels } from '../api/model.js';
 import { ByteReader, ByteWriter } from './bytes.js';
 
-const VERSION = 1;
-const LINES_LENGTHS = 0;
-const LINES_JOINED = 1;
+export const PAYLOAD_VERSION = 1;
+export const LINES_LENGTHS = 0;
+export const LINES_JOINED = 1;
 const MAX_SAFE_DELTA = BigInt(Number.MAX_SAFE_INTEGER);
 
 let compressors: Map<number, Compressor> | undefined;
 
-function compressor(level: number): Compressor {
+/** zstd-compresses a serialised payload. */
+export function compressPayload(buf: Buffer, level = 1): Buffer {
   compressors ??= new Map();
   let c = compressors.get(level);
   if (!c) {
@@ -31,24 +32,24 @@ function compressor(level: number): Compressor {
     c.setParameters({ compressionLevel: level });
     compressors.set(level, c);
   }
-  return c;
+  return c.compress(buf);
 }
 
-/** Serialises entries (already in time order) into an uncompressed payload; `rawBytes` = UTF-8 bytes of the lines. */
-export function serializeEntries(entries: readonly Entry[]): { buf: Buffer; rawBytes: number } {
-  const n = entries.length;
-  let est = 32 + n * 12;
-  for (let i = 0; i < n; i++) est += entries[i]!.line.length * 3;
-  const w = new ByteWriter(est);
-  w.u8(VERSION);
+/** Version, count and the timestamp column (`ts` in block order). */
+export function writeTimestamps(w: ByteWriter, ts: ArrayLike<bigint>): void {
+  const n = ts.length;
+  w.u8(PAYLOAD_VERSION);
   w.varint(n);
   // Deltas must be non-negative and fit a double exactly; otherwise store raw timestamps.
-  let deltaOk = true;
+  let deltaOk = n > 0;
   let scaleOk6 = true;
   let scaleOk3 = true;
   const deltas: number[] = new Array(n > 0 ? n - 1 : 0);
+  let prev = n > 0 ? ts[0]! : 0n;
   for (let i = 1; i < n; i++) {
-    const d = entries[i]!.ts - entries[i - 1]!.ts;
+    const cur = ts[i]!;
+    const d = cur - prev;
+    prev = cur;
     if (d < 0n || d > MAX_SAFE_DELTA) {
       deltaOk = false;
       break;
@@ -58,67 +59,79 @@ export function serializeEntries(entries: readonly Entry[]): { buf: Buffer; rawB
     if (dn % 1_000_000 !== 0) scaleOk6 = false;
     if (dn % 1000 !== 0) scaleOk3 = false;
   }
-  if (!deltaOk || n === 0) {
+  if (!deltaOk) {
     w.u8(0);
-    for (let i = 0; i < n; i++) w.i64(entries[i]!.ts);
-  } else {
-    w.u8(1);
-    w.i64(entries[0]!.ts);
-    const e = scaleOk6 ? 6 : scaleOk3 ? 3 : 0;
-    const div = 10 ** e;
-    w.u8(e);
-    for (let i = 0; i < n - 1; i++) w.varint(deltas[i]! / div);
+    for (let i = 0; i < n; i++) w.i64(ts[i]!);
+    return;
   }
-  // Lines: joined by '\n' when none contains one (compresses better than a length column and
-  // decodes with indexOf), else a column of byte lengths followed by the bytes.
+  w.u8(1);
+  w.i64(ts[0]!);
+  const e = scaleOk6 ? 6 : scaleOk3 ? 3 : 0;
+  const div = 10 ** e;
+  w.u8(e);
+  for (let i = 0; i < n - 1; i++) w.varint(deltas[i]! / div);
+}
+
+/** Joined-lines column: `bytes` holds the lines separated by '\n' (none may contain one). */
+export function writeJoinedLines(w: ByteWriter, bytes: Uint8Array): void {
+  w.u8(LINES_JOINED);
+  w.varint(bytes.length);
+  w.bytes(bytes);
+}
+
+/** Length-prefixed lines column, for blocks where some line contains '\n'. */
+export function writeLengthLines(w: ByteWriter, lines: Uint8Array[]): void {
+  w.u8(LINES_LENGTHS);
+  for (const l of lines) w.varint(l.length);
+  for (const l of lines) w.bytes(l);
+}
+
+/** Metadata column (`metas[i]` for entry i in block order; absent or empty = none). */
+export function writeMetadata(w: ByteWriter, n: number, metas: ArrayLike<Labels | undefined> | undefined): void {
+  let hasMeta = false;
+  if (metas) {
+    for (let i = 0; i < n && !hasMeta; i++) {
+      const m = metas[i];
+      if (m && Object.keys(m).length > 0) hasMeta = true;
+    }
+  }
+  w.u8(hasMeta ? 1 : 0);
+  if (!hasMeta) return;
+  for (let i = 0; i < n; i++) {
+    const m = metas![i];
+    const keys = m ? Object.keys(m) : [];
+    w.varint(keys.length);
+    for (const k of keys) {
+      w.str(k);
+      w.str(m![k]!);
+    }
+  }
+}
+
+/** Serialises entries (already in time order) into an uncompressed payload; `rawBytes` = UTF-8 bytes of the lines. */
+export function serializeEntries(entries: readonly Entry[]): { buf: Buffer; rawBytes: number } {
+  const n = entries.length;
+  let est = 64 + n * 12;
+  for (let i = 0; i < n; i++) est += entries[i]!.line.length * 3;
+  const w = new ByteWriter(est);
+  writeTimestamps(w, entries.map((e) => e.ts));
   let newline = false;
   for (let i = 0; i < n && !newline; i++) if (entries[i]!.line.indexOf('\n') >= 0) newline = true;
   let rawBytes: number;
   if (!newline) {
-    w.u8(LINES_JOINED);
-    const joined = n === 0 ? '' : entries.length === 1 ? entries[0]!.line : entries.map((e) => e.line).join('\n');
-    w.ensure(joined.length * 3 + 10);
-    const at = w.pos + 5;
-    const len = w.buf.write(joined, at, 'utf8');
-    // Fixed 5-byte (padded) varint so the text could be written in place before its length was known.
-    let v = len;
-    for (let i = 0; i < 4; i++) {
-      w.buf[w.pos + i] = (v % 0x80) | 0x80;
-      v = Math.floor(v / 0x80);
-    }
-    w.buf[w.pos + 4] = v;
-    w.pos = at + len;
-    rawBytes = Math.max(0, len - (n - 1));
+    const joined = Buffer.from(entries.map((e) => e.line).join('\n'), 'utf8');
+    rawBytes = Math.max(0, joined.length - (n - 1));
+    writeJoinedLines(w, joined);
   } else {
-    w.u8(LINES_LENGTHS);
-    const lines = new ByteWriter(est);
-    for (let i = 0; i < n; i++) {
-      const line = entries[i]!.line;
-      lines.ensure(line.length * 3);
-      const len = lines.buf.write(line, lines.pos, 'utf8');
-      lines.pos += len;
-      w.varint(len);
-    }
-    rawBytes = lines.pos;
-    w.bytes(lines.finish());
+    const lines = entries.map((e) => Buffer.from(e.line, 'utf8'));
+    rawBytes = lines.reduce((a, l) => a + l.length, 0);
+    writeLengthLines(w, lines);
   }
-  let hasMeta = false;
-  for (let i = 0; i < n && !hasMeta; i++) {
-    const m = entries[i]!.metadata;
-    if (m && Object.keys(m).length > 0) hasMeta = true;
-  }
-  w.u8(hasMeta ? 1 : 0);
-  if (hasMeta) {
-    for (let i = 0; i < n; i++) {
-      const m = entries[i]!.metadata;
-      const keys = m ? Object.keys(m) : [];
-      w.varint(keys.length);
-      for (const k of keys) {
-        w.str(k);
-        w.str(m![k]!);
-      }
-    }
-  }
+  writeMetadata(
+    w,
+    n,
+    entries.map((e) => e.metadata),
+  );
   return { buf: w.finish(), rawBytes };
 }
 
@@ -126,7 +139,7 @@ export function serializeEntries(entries: readonly Entry[]): { buf: Buffer; rawB
 export function deserializeEntries(buf: Buffer): Entry[] {
   const r = new ByteReader(buf);
   const version = r.u8();
-  if (version !== VERSION) throw new RangeError(`unknown block payload version ${version}`);
+  if (version !== PAYLOAD_VERSION) throw new RangeError(`unknown block payload version ${version}`);
   const n = r.varint();
   const ts: bigint[] = new Array(n);
   const mode = r.u8();
@@ -181,12 +194,6 @@ export function deserializeEntries(buf: Buffer): Entry[] {
     }
   }
   return out;
-}
-
-/** Serialises and compresses entries (in time order) into a block payload. */
-export function encodeBlockPayload(entries: readonly Entry[], level = 1): { payload: Buffer; rawBytes: number } {
-  const { buf, rawBytes } = serializeEntries(entries);
-  return { payload: compressor(level).compress(buf), rawBytes };
 }
 
 /** Decompresses and decodes a block payload (the exact file region a 'file' BlockRef points at). */

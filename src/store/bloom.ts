@@ -2,11 +2,11 @@
  * Per-block token bloom filters, so a line filter (`|= "needle"`) skips blocks that cannot contain
  * the needle without decompressing them (issue 2 §3).
  *
- * Tokenisation: a token is a maximal run of "word" code units — ASCII letters and digits, and every
- * UTF-16 unit ≥ 0x80 — case-sensitive (as `|=` is), at least MIN_TOKEN units long. Every token of
- * every line of a block goes into its bloom. A query substring is checked by its *whole inner*
- * tokens only: tokens that have a separator (or nothing) of the query on both sides *inside the
- * query*. A token touching either edge of the substring may be a fragment of a longer token in the
+ * Tokenisation, over the UTF-8 bytes: a token is a maximal run of "word" bytes — ASCII letters and
+ * digits, and every byte ≥ 0x80 (so any non-ASCII character is part of a word) — case-sensitive
+ * (as `|=` is), at least MIN_TOKEN bytes long. Every token of every line of a block goes into its
+ * bloom. A query substring is checked by its *whole inner* tokens only: tokens with a separator
+ * byte on both sides *inside the query*. A token touching either edge of the substring may be a fragment of a longer token in the
  * line (`"bc-de"` occurs in `"abc-def"`), so it proves nothing and is not checked. Substrings with
  * no whole inner token (e.g. a single word) never skip a block: false positives, never negatives.
  * We chose tokens over n-grams because they cost ~1.8% of raw size at 1% false positives and a
@@ -14,14 +14,14 @@
  * 9a7e, 4c1b and 8e2f).
  *
  * Encoding: byte 0 = number of hash functions k, then the bit array. Double hashing from one
- * 32-bit FNV-1a hash per token computed while scanning (no substring allocation).
+ * 32-bit FNV-1a hash per token computed while scanning the bytes (no substring allocation).
  */
 
 const MIN_TOKEN = 3;
 const BITS_PER_TOKEN = 10;
 const K = 7;
 
-// Word code units: ASCII letters and digits (table), and everything from 0x80 up.
+// Word bytes: ASCII letters and digits (table), and everything from 0x80 up.
 const WORD = new Uint8Array(128);
 for (let c = 48; c <= 57; c++) WORD[c] = 1;
 for (let c = 65; c <= 90; c++) WORD[c] = 1;
@@ -83,36 +83,35 @@ function fin2(h: number): number {
   return (h | 1) >>> 0;
 }
 
-/** Inserts the hash of every token of `s` (tokens of MIN_TOKEN or more units). */
-function addTokens(s: string): void {
-  const n = s.length;
-  let i = 0;
-  while (i < n) {
-    let c = s.charCodeAt(i);
+/** Inserts the hash of every token in bytes [start, end) of `b` (tokens of MIN_TOKEN or more bytes). */
+function addTokens(b: Uint8Array, start: number, end: number): void {
+  let i = start;
+  while (i < end) {
+    let c = b[i]!;
     if (c < 0x80 && WORD[c] !== 1) {
       i++;
       continue;
     }
-    const start = i;
+    const from = i;
     let h = 0x811c9dc5;
     do {
       h = Math.imul(h ^ c, 0x01000193);
-      if (++i >= n) break;
-      c = s.charCodeAt(i);
+      if (++i >= end) break;
+      c = b[i]!;
     } while (c >= 0x80 || WORD[c] === 1);
-    if (i - start >= MIN_TOKEN) insert(h);
+    if (i - from >= MIN_TOKEN) insert(h);
   }
 }
 
-/** Builds the bloom filter of all tokens of the lines of `entries`. */
-export function buildBloom(entries: ReadonlyArray<{ line: string }>): Uint8Array {
+/** Builds the bloom filter of all tokens in UTF-8 text (lines separated by any non-word byte). */
+export function buildBloom(text: Uint8Array, start = 0, end = text.length): Uint8Array {
   gen++;
   if (gen === 0xffffffff) {
     stamp.fill(0);
     gen = 1;
   }
   count = 0;
-  for (let i = 0; i < entries.length; i++) addTokens(entries[i]!.line);
+  addTokens(text, start, end);
   const bits = Math.max(64, Math.ceil((count * BITS_PER_TOKEN) / 8) * 8);
   const out = new Uint8Array(1 + bits / 8);
   out[0] = K;
@@ -147,17 +146,18 @@ export type BloomProbe = Array<[number, number]>;
 /** Whole inner tokens of a query substring (see the file comment for why only those). */
 export function bloomProbe(substring: string): BloomProbe {
   const out: BloomProbe = [];
-  const n = substring.length;
+  const b = Buffer.from(substring, 'utf8');
+  const n = b.length;
   let i = 0;
   while (i < n) {
-    if (!isWord(substring.charCodeAt(i))) {
+    if (!isWord(b[i]!)) {
       i++;
       continue;
     }
     const start = i;
     let h = 0x811c9dc5;
     let c: number;
-    while (i < n && isWord((c = substring.charCodeAt(i)))) {
+    while (i < n && isWord((c = b[i]!))) {
       h = Math.imul(h ^ c, 0x01000193);
       i++;
     }

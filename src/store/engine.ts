@@ -19,7 +19,7 @@ import { labelsToString, sortLabels } from '../api/model.js';
 import type { Matcher } from '../logql/syntax/ast.js';
 import type { AppendResult, BlockRef, Store, StoreStats, StreamInfo, TailEvent } from './store.js';
 import { ByteReader, ByteWriter } from './bytes.js';
-import { decodeBlockPayload, encodeBlockPayload } from './block-codec.js';
+import { compressPayload, decodeBlockPayload, serializeEntries } from './block-codec.js';
 import { BLOCK_HEADER, blockHeader, type BlockMeta } from './block-meta.js';
 import { bloomMayContain, bloomProbe, buildBloom, type BloomProbe } from './bloom.js';
 import { Head, compareEntries, sortedContains } from './head.js';
@@ -252,19 +252,19 @@ export class Engine implements EmbeddedStore {
 
   private isSealedDuplicate(s: StreamState, e: Entry): boolean {
     for (const h of s.sealing) if (h.contains(e)) return true;
-    return s.lastSealed !== undefined && e.ts <= s.sealedMaxTs && sortedContains(s.lastSealed, e);
+    return s.lastSealed !== undefined && e.ts <= s.sealedMaxTs && s.lastSealed.contains(e);
   }
 
   private async loadLastSealed(t: Tenant, s: StreamState): Promise<void> {
     let newest: BlockMeta | undefined;
     for (const b of s.blocks) if (!newest || b.maxTs > newest.maxTs) newest = b;
     if (!newest) {
-      s.lastSealed = [];
+      s.lastSealed = { contains: () => false };
       return;
     }
     const entries = decodeBlockPayload(await this.reader.read(t.segmentPath(newest.segment), newest.offset, newest.length));
     // A seal may have replaced it meanwhile; then the newer, in-memory one is kept.
-    s.lastSealed ??= entries;
+    s.lastSealed ??= { contains: (e) => sortedContains(entries, e) };
   }
 
   /** Applies an acknowledged (or replayed) WAL record to the heads. */
@@ -416,24 +416,27 @@ export class Engine implements EmbeddedStore {
   private async sealTenant(t: Tenant, streams: StreamState[]): Promise<void> {
     await t.persistStreams();
     const built: BuiltBlock[] = [];
-    const plan: Array<{ s: StreamState; parts: number; blocks: number; last: Entry[]; lsn: number }> = [];
+    const plan: Array<{ s: StreamState; parts: number; blocks: number; last: Head; lsn: number }> = [];
     for (const s of streams) {
       const parts = s.sealing.length;
       if (parts === 0) continue;
       let blocks = 0;
-      let last: Entry[] = [];
       let lsn = s.sealedLsn;
       for (let i = 0; i < parts; i++) {
         const part = s.sealing[i]!;
-        const sorted = part.sortedEntries();
         lsn = Math.max(lsn, part.lastLsn);
-        for (const chunk of splitByBytes(sorted, this.target)) {
-          built.push(this.buildBlock(s.info.id, chunk, part.lastLsn));
+        if (part.rawBytes <= this.target * 1.5) {
+          built.push(this.buildBlockFromHead(s.info.id, part));
           blocks++;
+        } else {
+          // One huge push: several blocks of about the target size.
+          for (const chunk of splitByBytes(part.sortedEntries(), this.target)) {
+            built.push(this.buildBlock(s.info.id, chunk, part.lastLsn));
+            blocks++;
+          }
         }
-        last = sorted;
       }
-      plan.push({ s, parts, blocks, last, lsn });
+      plan.push({ s, parts, blocks, last: s.sealing[parts - 1]!, lsn });
     }
     const metas = await t.writeBlocks(built);
     await t.appendIndex(metas);
@@ -445,13 +448,23 @@ export class Engine implements EmbeddedStore {
       p.s.sealing.splice(0, p.parts);
       p.s.sealedLsn = p.lsn;
       for (const m of mine) if (m.maxTs > p.s.sealedMaxTs) p.s.sealedMaxTs = m.maxTs;
+      // The newest sealed head stays for duplicate checks of retried pushes (as raw bytes).
+      p.last.trim();
       p.s.lastSealed = p.last;
     }
     this.metrics.sealed?.inc(metas.length);
   }
 
+  private buildBlockFromHead(streamId: number, head: Head): BuiltBlock {
+    const payload = compressPayload(head.serialize(), this.level);
+    const meta = { streamId, minTs: head.minTs, maxTs: head.maxTs, entries: head.size, rawBytes: head.rawBytes, lsn: head.lastLsn, bloom: head.bloom() };
+    return { meta, header: blockHeader(meta, payload), payload };
+  }
+
+  /** Builds a block from sorted entries (merges, and huge heads split in several blocks). */
   private buildBlock(streamId: number, entries: Entry[], lsn: number): BuiltBlock {
-    const { payload, rawBytes } = encodeBlockPayload(entries, this.level);
+    const { buf, rawBytes } = serializeEntries(entries);
+    const payload = compressPayload(buf, this.level);
     const meta = {
       streamId,
       minTs: entries[0]!.ts,
@@ -459,7 +472,7 @@ export class Engine implements EmbeddedStore {
       entries: entries.length,
       rawBytes,
       lsn,
-      bloom: buildBloom(entries),
+      bloom: buildBloom(Buffer.from(entries.map((e) => e.line).join('\n'), 'utf8')),
     };
     return { meta, header: blockHeader(meta, payload), payload };
   }

@@ -1,18 +1,40 @@
 /**
  * A stream's in-memory head: entries acknowledged (in the WAL) but not yet sealed into a block.
- * Entries may arrive out of order (the ingest layer enforces Loki's window); they are sorted when
- * a snapshot is taken or the head is sealed. Exact duplicates (same timestamp and line) are found
- * through a timestamp index built only once an entry arrives at or before the newest one, so the
- * common in-order append costs one comparison.
+ *
+ * Stored in columns, not as Entry objects: timestamps in a BigInt64Array and the lines' UTF-8
+ * bytes, each followed by '\n', in one growable Buffer. Memory is then the raw bytes plus 12 bytes
+ * an entry, outside the JS heap, and the pushed strings die young instead of being promoted and
+ * collected later (measured: the object form cost ~100 MB more peak RSS on the shared corpus).
+ * Sealing a sorted head without newlines inside lines copies the buffer as the block's line column.
+ *
+ * Entries may arrive out of order (the ingest layer enforces Loki's window); they are ordered
+ * (stably) when a snapshot is taken or the head is sealed. Exact duplicates (same timestamp and
+ * line) are found by scanning back over equal timestamps at the end, or, once an entry arrived
+ * before the newest one, through a timestamp index built then.
  */
-import type { Entry } from '../api/model.js';
+import type { Entry, Labels } from '../api/model.js';
+import { ByteWriter } from './bytes.js';
+import { writeJoinedLines, writeLengthLines, writeMetadata, writeTimestamps } from './block-codec.js';
+import { buildBloom } from './bloom.js';
+
+/** Something that can tell whether it holds an exact duplicate of an entry. */
+export interface DupSet {
+  contains(e: Entry): boolean;
+}
 
 export function compareEntries(a: Entry, b: Entry): number {
   return a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0;
 }
 
-export class Head {
-  entries: Entry[] = [];
+export class Head implements DupSet {
+  private ts = new BigInt64Array(16);
+  private starts = new Uint32Array(16);
+  private data = Buffer.allocUnsafe(1024);
+  private dataLen = 0;
+  private n = 0;
+  private meta: Array<Labels | undefined> | undefined;
+  private newline = false;
+  /** UTF-8 bytes of the lines. */
   rawBytes = 0;
   minTs = 0n;
   maxTs = 0n;
@@ -27,70 +49,197 @@ export class Head {
   private snapshot: Entry[] | undefined;
 
   get size(): number {
-    return this.entries.length;
+    return this.n;
   }
 
   /** Adds an entry unless it is an exact duplicate of one already here; returns whether added. */
   add(e: Entry, lsn: number, now: number): boolean {
-    const n = this.entries.length;
+    const line = e.line;
+    if (this.dataLen + line.length * 3 + 1 > this.data.length) this.growData(line.length * 3 + 1);
+    const start = this.dataLen;
+    // Written tentatively; only counted once it is known not to be a duplicate.
+    const len = line.length === 0 ? 0 : this.data.write(line, start, 'utf8');
+    const n = this.n;
+    const ts = e.ts;
     if (n === 0) {
-      this.minTs = this.maxTs = e.ts;
+      this.minTs = this.maxTs = ts;
       this.firstLsn = lsn;
       this.createdAt = now;
-    } else if (e.ts === this.maxTs && !this.byTs) {
-      // Same timestamp as the newest entry (common with millisecond clocks): scan back over the
-      // entries with that timestamp instead of building the index. Without an index the head is
-      // still sorted (going out of order builds it), so they are all at the end.
-      for (let i = n - 1; i >= 0 && this.entries[i]!.ts === e.ts; i--) if (this.entries[i]!.line === e.line) return false;
-    } else if (e.ts <= this.maxTs) {
-      if (this.contains(e)) return false;
-      if (e.ts < this.maxTs) this.sorted = false;
-      if (e.ts < this.minTs) this.minTs = e.ts;
+    } else if (ts === this.maxTs && !this.byTs) {
+      // Same timestamp as the newest entry (common with millisecond clocks). Without an index the
+      // head is still sorted (going out of order builds it), so equal timestamps are at the end.
+      for (let i = n - 1; i >= 0 && this.ts[i] === ts; i--) if (this.sameBytes(i, start, len)) return false;
+    } else if (ts <= this.maxTs) {
+      if (this.findBytes(ts, start, len)) return false;
+      if (ts < this.maxTs) this.sorted = false;
+      if (ts < this.minTs) this.minTs = ts;
     } else {
-      this.maxTs = e.ts;
+      this.maxTs = ts;
     }
-    this.entries.push(e);
-    if (this.byTs) this.index(e.ts, n);
-    this.rawBytes += e.line.length;
+    if (n === this.ts.length) this.growIndex();
+    this.ts[n] = ts;
+    this.starts[n] = start;
+    this.data[start + len] = 10;
+    this.dataLen = start + len + 1;
+    const m = e.metadata;
+    if (m !== undefined) {
+      for (const _ in m) {
+        (this.meta ??= [])[n] = m;
+        break;
+      }
+    }
+    if (!this.newline && line.indexOf('\n') >= 0) this.newline = true;
+    this.n = n + 1;
+    if (this.byTs) this.index(ts, n);
+    this.rawBytes += len;
     this.lastLsn = lsn;
     this.updatedAt = now;
     this.snapshot = undefined;
     return true;
   }
 
-  contains(e: Entry): boolean {
-    if (this.entries.length === 0 || e.ts < this.minTs || e.ts > this.maxTs) return false;
+  private growData(need: number): void {
+    const next = Buffer.allocUnsafe(Math.max(this.data.length * 2, this.dataLen + need));
+    this.data.copy(next, 0, 0, this.dataLen);
+    this.data = next;
+  }
+
+  private growIndex(): void {
+    const ts = new BigInt64Array(this.ts.length * 2);
+    ts.set(this.ts);
+    this.ts = ts;
+    const starts = new Uint32Array(this.starts.length * 2);
+    starts.set(this.starts);
+    this.starts = starts;
+  }
+
+  /** Shrinks the buffers to what is used (for heads kept after sealing, for duplicate checks). */
+  trim(): void {
+    if (this.data.length > this.dataLen + 64) {
+      const d = Buffer.allocUnsafe(this.dataLen);
+      this.data.copy(d, 0, 0, this.dataLen);
+      this.data = d;
+    }
+    if (this.ts.length > this.n) {
+      this.ts = this.ts.slice(0, this.n);
+      this.starts = this.starts.slice(0, this.n);
+    }
+  }
+
+  private lineEnd(i: number): number {
+    return (i + 1 < this.n ? this.starts[i + 1]! : this.dataLen) - 1;
+  }
+
+  private lineAt(i: number): string {
+    return this.data.toString('utf8', this.starts[i]!, this.lineEnd(i));
+  }
+
+  private sameBytes(i: number, start: number, len: number): boolean {
+    const s = this.starts[i]!;
+    const e = this.lineEnd(i);
+    return e - s === len && this.data.compare(this.data, start, start + len, s, e) === 0;
+  }
+
+  private ensureIndex(): Map<number, number | number[]> {
     if (!this.byTs) {
       this.byTs = new Map();
-      for (let i = 0; i < this.entries.length; i++) this.index(this.entries[i]!.ts, i);
+      for (let i = 0; i < this.n; i++) this.index(this.ts[i]!, i);
     }
+    return this.byTs;
+  }
+
+  private findBytes(ts: bigint, start: number, len: number): boolean {
     // Number(ts) loses precision past 2^53 ns; it is only a bucket key, equality is checked exactly.
-    const hit = this.byTs.get(Number(e.ts));
+    const hit = this.ensureIndex().get(Number(ts));
     if (hit === undefined) return false;
-    if (typeof hit === 'number') return this.same(hit, e);
-    for (const i of hit) if (this.same(i, e)) return true;
+    if (typeof hit === 'number') return this.ts[hit] === ts && this.sameBytes(hit, start, len);
+    for (const i of hit) if (this.ts[i] === ts && this.sameBytes(i, start, len)) return true;
     return false;
   }
 
-  private same(i: number, e: Entry): boolean {
-    const x = this.entries[i]!;
-    return x.ts === e.ts && x.line === e.line;
+  contains(e: Entry): boolean {
+    if (this.n === 0 || e.ts < this.minTs || e.ts > this.maxTs) return false;
+    const hit = this.ensureIndex().get(Number(e.ts));
+    if (hit === undefined) return false;
+    for (const i of typeof hit === 'number' ? [hit] : hit) if (this.ts[i] === e.ts && this.lineAt(i) === e.line) return true;
+    return false;
   }
 
   private index(ts: bigint, i: number): void {
     const k = Number(ts);
-    const hit = this.byTs!.get(k);
-    if (hit === undefined) this.byTs!.set(k, i);
-    else if (typeof hit === 'number') this.byTs!.set(k, [hit, i]);
+    const map = this.byTs!;
+    const hit = map.get(k);
+    if (hit === undefined) map.set(k, i);
+    else if (typeof hit === 'number') map.set(k, [hit, i]);
     else hit.push(i);
+  }
+
+  /** Entry indexes in time order, ties in append order; null when already in order. */
+  private order(): number[] | null {
+    if (this.sorted) return null;
+    const ts = this.ts;
+    const idx = Array.from({ length: this.n }, (_, i) => i);
+    return idx.sort((a, b) => {
+      const x = ts[a]!;
+      const y = ts[b]!;
+      return x < y ? -1 : x > y ? 1 : a - b;
+    });
   }
 
   /** Entries in time order (ties in append order). Cached until the next add; do not mutate. */
   sortedEntries(): Entry[] {
     if (!this.snapshot) {
-      this.snapshot = this.sorted ? this.entries.slice() : this.entries.slice().sort(compareEntries);
+      const ord = this.order();
+      const out: Entry[] = new Array(this.n);
+      for (let k = 0; k < this.n; k++) {
+        const i = ord ? ord[k]! : k;
+        const e: Entry = { ts: this.ts[i]!, line: this.lineAt(i) };
+        const m = this.meta?.[i];
+        if (m) e.metadata = m;
+        out[k] = e;
+      }
+      this.snapshot = out;
     }
     return this.snapshot;
+  }
+
+  /** The uncompressed block payload of this head (see ./block-codec.ts for the layout). */
+  serialize(): Buffer {
+    const n = this.n;
+    const ord = this.order();
+    const w = new ByteWriter(this.dataLen + n * 4 + 64);
+    if (!ord) {
+      writeTimestamps(w, this.ts.subarray(0, n));
+    } else {
+      const ts: bigint[] = new Array(n);
+      for (let k = 0; k < n; k++) ts[k] = this.ts[ord[k]!]!;
+      writeTimestamps(w, ts);
+    }
+    if (!this.newline) {
+      if (!ord) {
+        writeJoinedLines(w, this.data.subarray(0, Math.max(0, this.dataLen - 1)));
+      } else {
+        const buf = Buffer.allocUnsafe(this.dataLen);
+        let p = 0;
+        for (const i of ord) p += this.data.copy(buf, p, this.starts[i]!, this.lineEnd(i) + 1);
+        writeJoinedLines(w, buf.subarray(0, Math.max(0, p - 1)));
+      }
+    } else {
+      const lines: Uint8Array[] = new Array(n);
+      for (let k = 0; k < n; k++) {
+        const i = ord ? ord[k]! : k;
+        lines[k] = this.data.subarray(this.starts[i]!, this.lineEnd(i));
+      }
+      writeLengthLines(w, lines);
+    }
+    const meta = this.meta;
+    writeMetadata(w, n, meta && (ord ? ord.map((i) => meta[i]) : meta));
+    return w.finish();
+  }
+
+  /** Token bloom of all lines (order does not matter for a set). */
+  bloom(): Uint8Array {
+    return buildBloom(this.data, 0, this.dataLen);
   }
 }
 

@@ -12,7 +12,7 @@
  */
 import { mkdir, open, readdir, readFile, rename, truncate, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Entry, Labels } from '../api/model.js';
+import type { Labels } from '../api/model.js';
 import { labelsToString, sortLabels } from '../api/model.js';
 import type { Matcher } from '../logql/syntax/ast.js';
 import { compileMatcher } from '../logql/matchers.js';
@@ -20,7 +20,7 @@ import type { StreamInfo } from './store.js';
 import { ByteReader, ByteWriter } from './bytes.js';
 import { frame, scanFrames } from './frame.js';
 import { fsyncDir } from './fsync-dir.js';
-import { Head } from './head.js';
+import { Head, type DupSet } from './head.js';
 import { BLOCK_HEADER, decodeIndexRecord, encodeBlockRecord, encodeStreamLsnRecord, type BlockMeta } from './block-meta.js';
 import { storeIoError } from './io-error.js';
 
@@ -33,8 +33,8 @@ export interface StreamState {
   sealing: Head[];
   /** Every WAL record with LSN ≤ sealedLsn for this stream is in sealed blocks. */
   sealedLsn: number;
-  /** Entries (sorted) of the newest sealed data, for duplicate detection; loaded lazily after a restart. */
-  lastSealed: Entry[] | undefined;
+  /** The newest sealed data, for duplicate detection; loaded lazily after a restart. */
+  lastSealed: DupSet | undefined;
   /** Newest timestamp in sealed blocks (-1n when none). */
   sealedMaxTs: bigint;
 }
