@@ -125,19 +125,44 @@ export function translateRe2(pattern: string, dotAll = false): Re2Translation {
     i += m[0].length;
   }
 
+  // Flags inside groups: `(?i:...)`, or `(?s)` in the middle of a group until its end. JS has no
+  // inline modifiers (Node 20), so where a local flag differs from the RegExp's we rewrite the
+  // atoms it affects: `.` for s, `^`/`$` for m, letters and classes for i. Turning i off locally
+  // under a global i cannot be expressed and is rejected.
+  const g = { i: flags.has('i'), m: flags.has('m'), s: flags.has('s') };
+  let local = { ...g };
+  const stack: Array<typeof local> = [];
+  const setLocal = (on: string, off: string, group: string) => {
+    if (on.includes('U') || off.includes('U')) throw midFlag(pattern, group);
+    const next = { ...local };
+    for (const f of on) next[f as 'i' | 'm' | 's'] = true;
+    for (const f of off) next[f as 'i' | 'm' | 's'] = false;
+    if (g.i && !next.i) throw invalid(pattern, `turning off case-insensitivity with (?${group} is not supported when (?i) starts the pattern`);
+    local = next;
+  };
+
   let out = '';
   let depth = 0;
   while (i < n) {
     const c = pattern[i]!;
     if (c === '\\') {
+      const fold = local.i && !g.i;
+      if (fold && pattern[i + 1] === 'Q') {
+        const e = pattern.indexOf('\\E', i + 2);
+        const lit = e < 0 ? pattern.slice(i + 2) : pattern.slice(i + 2, e);
+        for (const ch of lit) out += foldChar(ch) ?? escapeLiteralChar(ch);
+        i = e < 0 ? n : e + 2;
+        continue;
+      }
       const r = translateEscape(pattern, i, false);
       out += r.text;
       i = r.end;
     } else if (c === '[') {
-      const r = translateClass(pattern, i);
+      const r = translateClass(pattern, i, local.i && !g.i);
       out += r.text;
       i = r.end;
     } else if (c === '(') {
+      stack.push(local);
       if (pattern[i + 1] === '?') {
         const rest = pattern.slice(i + 2);
         if (rest.startsWith('P<') || rest.startsWith('<')) {
@@ -158,27 +183,26 @@ export function translateRe2(pattern: string, dotAll = false): Re2Translation {
         } else {
           const m = /^([imsU]*)(?:-([imsU]*))?([:)])/.exec(rest);
           if (!m || (m[1] === '' && (m[2] ?? '') === '')) throw invalid(pattern, `unknown group syntax at offset ${i}`);
-          // A flag group mid-pattern is only accepted when it changes nothing.
-          for (const f of m[1]!) if (f !== 'U' && !flags.has(f)) throw midFlag(pattern, m[0]);
-          for (const f of m[2] ?? '') if (f !== 'U' && flags.has(f)) throw midFlag(pattern, m[0]);
-          if (m[1]!.includes('U') || (m[2] ?? '').includes('U')) throw midFlag(pattern, m[0]);
-          if (m[3] === ':') {
-            out += '(?:';
-          }
           i += 2 + m[0].length;
-          if (m[3] === ':') depth++;
-          continue;
+          if (m[3] === ')') {
+            // `(?i)` mid-pattern: applies until the end of the enclosing group.
+            stack.pop();
+            setLocal(m[1]!, m[2] ?? '', m[0]);
+            continue;
+          }
+          setLocal(m[1]!, m[2] ?? '', m[0]);
+          out += '(?:';
         }
-        depth++;
       } else {
         out += '(';
         i++;
-        depth++;
       }
+      depth++;
       if (depth > MAX_NESTING) throw invalid(pattern, 'expression nests too deeply');
     } else if (c === ')') {
       if (depth === 0) throw invalid(pattern, 'unexpected )');
       depth--;
+      local = stack.pop()!;
       out += ')';
       i++;
     } else if (c === '{') {
@@ -202,8 +226,17 @@ export function translateRe2(pattern: string, dotAll = false): Re2Translation {
     } else if (c === '/') {
       out += '\\/';
       i++;
+    } else if (c === '.') {
+      out += local.s === g.s ? '.' : local.s ? '[\\s\\S]' : '[^\\n]';
+      i++;
+    } else if (c === '^') {
+      out += local.m === g.m ? '^' : local.m ? '(?:^|(?<=\\n))' : '(?<![\\s\\S])';
+      i++;
+    } else if (c === '$') {
+      out += local.m === g.m ? '$' : local.m ? '(?:$|(?=\\n))' : '(?![\\s\\S])';
+      i++;
     } else {
-      out += c;
+      out += (local.i && !g.i ? foldChar(c) : undefined) ?? c;
       i++;
     }
   }
@@ -214,10 +247,15 @@ export function translateRe2(pattern: string, dotAll = false): Re2Translation {
 }
 
 function midFlag(pattern: string, group: string): LogharborError {
-  return invalid(
-    pattern,
-    `flag group (?${group} is only supported at the start of the pattern; move it to the beginning`,
-  );
+  return invalid(pattern, `flag group (?${group} is not supported`);
+}
+
+/** `[aA]` for a letter with a distinct single-character other case, else undefined. */
+function foldChar(ch: string): string | undefined {
+  const lo = ch.toLowerCase();
+  const up = ch.toUpperCase();
+  if (lo === up || lo.length !== 1 || up.length !== 1) return undefined;
+  return `[${lo}${up}]`;
 }
 
 function applyFlag(flags: Set<string>, f: string, on: boolean, pattern: string): void {
@@ -337,8 +375,8 @@ function escapeClassChar(ch: string): string {
   return ch === '\\' || ch === ']' || ch === '[' || ch === '-' || ch === '^' ? '\\' + ch : ch;
 }
 
-/** Translates a bracket expression starting at `[`. */
-function translateClass(p: string, start: number): Piece {
+/** Translates a bracket expression starting at `[`; `fold` adds the other case of letters. */
+function translateClass(p: string, start: number, fold = false): Piece {
   let i = start + 1;
   let neg = false;
   if (p[i] === '^') {
@@ -370,6 +408,7 @@ function translateClass(p: string, start: number): Piece {
       continue;
     }
     let atom: string;
+    let atomChar: string | undefined;
     if (c === '\\') {
       const r = translateEscape(p, i, true);
       atom = r.text;
@@ -378,12 +417,14 @@ function translateClass(p: string, start: number): Piece {
       // Take a whole code point so astral characters stay one class member.
       const ch = String.fromCodePoint(p.codePointAt(i)!);
       atom = escapeClassChar(ch);
+      atomChar = ch;
       i += ch.length;
     }
     // A range `a-b` (a `-` before `]` is literal).
     if (p[i] === '-' && p[i + 1] !== undefined && p[i + 1] !== ']') {
       i++;
       let hi: string;
+      let hiChar: string | undefined;
       if (p[i] === '\\') {
         const r = translateEscape(p, i, true);
         hi = r.text;
@@ -391,11 +432,19 @@ function translateClass(p: string, start: number): Piece {
       } else {
         const ch = String.fromCodePoint(p.codePointAt(i)!);
         hi = escapeClassChar(ch);
+        hiChar = ch;
         i += ch.length;
       }
       body += `${atom}-${hi}`;
+      // ASCII letter ranges get their other case (a-f → A-F); other ranges are left as written.
+      if (fold && atomChar && hiChar && /^[a-z]$/.test(atomChar) && /^[a-z]$/.test(hiChar)) body += `${atomChar.toUpperCase()}-${hiChar.toUpperCase()}`;
+      else if (fold && atomChar && hiChar && /^[A-Z]$/.test(atomChar) && /^[A-Z]$/.test(hiChar)) body += `${atomChar.toLowerCase()}-${hiChar.toLowerCase()}`;
     } else {
       body += atom;
+      if (fold && atomChar) {
+        const f = foldChar(atomChar);
+        if (f) body += f.slice(1, -1);
+      }
     }
   }
   throw invalid(p, 'missing closing ]');

@@ -17,10 +17,25 @@ test('leading flag groups become RegExp flags', () => {
   assert.equal(compileRe2('(?i)x').flags, 'iu');
 });
 
-test('mid-pattern flag groups are rejected unless they change nothing', () => {
-  assert.throws(() => compileRe2('foo(?i)bar'), (e: unknown) => e instanceof LogharborError && e.code === 'parse_error' && /start of the pattern/.test(e.message));
-  assert.throws(() => compileRe2('a(?i:b)c'), LogharborError);
+test('flags inside the pattern are rewritten into the atoms they affect', () => {
+  assert.equal(m('foo(?i)bar', 'fooBAR'), true);
+  assert.equal(m('foo(?i)bar', 'FOObar'), false);
+  assert.equal(m('^a(?i:b)c$', 'aBc'), true);
+  assert.equal(m('^a(?i:b)c$', 'aBC'), false);
+  assert.equal(m('^(x(?i)y)z$', 'xYz'), true, 'a mid-group flag ends with its group');
+  assert.equal(m('^(x(?i)y)z$', 'xYZ'), false);
+  assert.equal(m('^(?i:[a-c]+[X])$', 'AbCx'), true);
+  assert.equal(m('^(?i:\\Qa.b\\E)$', 'A.B'), true);
+  assert.equal(m('^(?i:é)$', 'É'), true);
+  assert.equal(m('a(?s:.)b', 'a\nb'), true);
+  assert.equal(m('a(?s:.)b.', 'a\nb\n'), false);
+  assert.equal(m('(?s)a(?-s:.)b', 'a\nb'), false);
+  assert.equal(m('(?s)a(?-s:.)b', 'axb'), true);
+  assert.equal(m('x\n(?m:^y$)\n', 'x\ny\n'), true);
+  assert.equal(m('(?m)x$(?-m:$)', 'x\n'), false);
   assert.equal(m('(?i)a(?i:b)c', 'ABC'), true);
+  assert.throws(() => compileRe2('(?i)a(?-i:b)'), (e: unknown) => e instanceof LogharborError && e.code === 'parse_error');
+  assert.throws(() => compileRe2('a(?U)b'), LogharborError);
 });
 
 test('named groups, \\A, \\z, \\Q..\\E', () => {
