@@ -15,7 +15,8 @@ import type { Counter, Registry } from 'prom-client';
 import client from 'prom-client';
 import { LogharborError } from '../api/errors.js';
 import type { Entry, Labels, StreamPush } from '../api/model.js';
-import { labelsToString, sortLabels } from '../api/model.js';
+import { labelsToString } from '../api/model.js';
+import { canonicalLabels, labelValue } from './labels.js';
 import type { Matcher } from '../logql/syntax/ast.js';
 import type { AppendResult, BlockRef, Store, StoreStats, StreamInfo, TailEvent } from './store.js';
 import { ByteReader, ByteWriter } from './bytes.js';
@@ -214,7 +215,7 @@ export class Engine implements EmbeddedStore {
     const work: Work[] = [];
     for (const p of streams) {
       if (p.entries.length === 0) continue;
-      const labels = sortLabels(p.labels);
+      const labels = canonicalLabels(p.labels);
       const s = t.stream(labels, labelsToString(labels));
       let entries = p.entries;
       // Duplicates of sealed data never reach the WAL (retries of an acknowledged push).
@@ -297,7 +298,7 @@ export class Engine implements EmbeddedStore {
     const n = r.varint();
     const work: Work[] = [];
     for (let i = 0; i < n; i++) {
-      const labels = JSON.parse(r.str()) as Labels;
+      const labels = canonicalLabels(JSON.parse(r.str()) as Labels);
       const s = t.stream(labels, labelsToString(labels));
       const count = r.varint();
       const entries: Entry[] = new Array(count);
@@ -507,7 +508,7 @@ export class Engine implements EmbeddedStore {
   labelValues(tenant: string, name: string, from: bigint, to: bigint, matchers: Matcher[] = []): string[] {
     const values = new Set<string>();
     for (const s of this.streams(tenant, matchers, from, to)) {
-      const v = s.labels[name];
+      const v = labelValue(s.labels, name);
       if (v !== undefined) values.add(v);
     }
     return [...values].sort();

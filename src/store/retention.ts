@@ -5,7 +5,8 @@
  */
 import type { Labels } from '../api/model.js';
 import type { Matcher } from '../logql/syntax/ast.js';
-import { compileMatchers } from '../logql/matchers.js';
+import { compileMatcher } from '../logql/matchers.js';
+import { labelValue } from './labels.js';
 
 export const DEFAULT_RETENTION_MS = 7 * 24 * 3600 * 1000;
 
@@ -26,7 +27,10 @@ export type RetentionPolicy = (labels: Labels) => number;
 
 export function retentionPolicy(cfg: RetentionConfig = {}): RetentionPolicy {
   const global = cfg.periodMs ?? DEFAULT_RETENTION_MS;
-  const rules = (cfg.streams ?? []).map((r) => ({ test: compileMatchers(r.matchers), periodMs: r.periodMs, priority: r.priority ?? 0 }));
+  const rules = (cfg.streams ?? []).map((r) => {
+    const ms = r.matchers.map((m) => ({ name: m.name, f: compileMatcher(m) }));
+    return { test: (l: Labels) => ms.every((m) => m.f(labelValue(l, m.name))), periodMs: r.periodMs, priority: r.priority ?? 0 };
+  });
   return (labels) => {
     let best: (typeof rules)[number] | undefined;
     for (const r of rules) {

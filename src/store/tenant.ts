@@ -13,7 +13,8 @@
 import { mkdir, open, readdir, readFile, rename, truncate, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Labels } from '../api/model.js';
-import { labelsToString, sortLabels } from '../api/model.js';
+import { labelsToString } from '../api/model.js';
+import { canonicalLabels, labelValue } from './labels.js';
 import type { Matcher } from '../logql/syntax/ast.js';
 import { compileMatcher } from '../logql/matchers.js';
 import type { StreamInfo } from './store.js';
@@ -138,7 +139,7 @@ export class Tenant {
   }
 
   private addStream(id: number, labels: Labels): StreamState {
-    const sorted = sortLabels(labels);
+    const sorted = canonicalLabels(labels);
     const info: StreamInfo = { id, labels: sorted, key: labelsToString(sorted) };
     const s: StreamState = { info, persisted: false, blocks: [], head: new Head(), sealing: [], sealedLsn: 0, lastSealed: undefined, sealedMaxTs: -1n };
     this.byId.set(id, s);
@@ -172,7 +173,7 @@ export class Tenant {
     const compiled = matchers.map((m) => ({ name: m.name, f: compileMatcher(m) }));
     const out: StreamState[] = [];
     outer: for (const s of candidates) {
-      for (const c of compiled) if (!c.f(s.info.labels[c.name])) continue outer;
+      for (const c of compiled) if (!c.f(labelValue(s.info.labels, c.name))) continue outer;
       if (overlaps(s, from, to)) out.push(s);
     }
     return out;

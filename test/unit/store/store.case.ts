@@ -336,7 +336,7 @@ export function storeSuite(name: string, factory: StoreFactory): void {
       let store = await open({ dir, blockTargetBytes: 1024 });
       const huge = 'h'.repeat(5 * 1024 * 1024) + '€';
       const odd: Labels = { job: 'quote"back\\slash', nl: 'line\nbreak', uni: '日本語 🚀', empty: '' };
-      const special = ['', huge, 'nul\0inside\0', '🚀 emoji ünïcödé 日本語', '\r\n\t', ' '];
+      const special = ['', huge, 'nul\0inside\0', '🚀 emoji ünïcödé 日本語', '\r\n\t', ' ', 'multi\nline\n', '\n'];
       await store.append('t', [push(odd, special.map((l, i) => [T0 + BigInt(i), l]))]);
       const check = async () => {
         const [s] = store.streams('t', [m('nl', '=', 'line\nbreak')], ...ALL);
@@ -350,6 +350,24 @@ export function storeSuite(name: string, factory: StoreFactory): void {
       await store.close();
       store = await open({ dir, blockTargetBytes: 1024 });
       await check();
+      await store.close();
+    });
+
+    it('treats __proto__ and constructor as ordinary label names', async () => {
+      const dir = freshDir();
+      let store = await open({ dir });
+      const labels = JSON.parse('{"__proto__":"p","job":"j"}') as Labels;
+      await store.append('t', [push(labels, [[T0, 'proto']]), push({ job: 'plain' }, [[T0, 'plain']])]);
+      const check = () => {
+        assert.deepEqual(store.streams('t', [m('__proto__', '=', 'p')], ...ALL).map((s) => s.key), ['{__proto__="p", job="j"}']);
+        assert.deepEqual(store.streams('t', [m('constructor', '=', '')], ...ALL).length, 2, 'a missing constructor label is ""');
+        assert.deepEqual(store.labelNames('t', ...ALL), ['__proto__', 'job']);
+        assert.deepEqual(store.labelValues('t', 'constructor', ...ALL), []);
+      };
+      check();
+      await store.close();
+      store = await open({ dir });
+      check();
       await store.close();
     });
 
