@@ -127,12 +127,12 @@ export class EntryState {
     return this.get(ERROR_LABEL) !== undefined;
   }
 
-  /** Records a pipeline error; a later error replaces an earlier one, as in Loki. */
+  /** Records a pipeline error; the first one is kept (Loki: "don't overwrite what might be a more useful error"). */
   setError(error: string, details?: string): void {
+    if (this.hasError()) return;
     const l = this.mut();
     l[ERROR_LABEL] = error;
     if (details !== undefined) l[ERROR_DETAILS_LABEL] = details;
-    else delete l[ERROR_DETAILS_LABEL];
   }
 
   /** The labels to return: the entry's own set, or the stream labels (merged with metadata). */

@@ -1,9 +1,8 @@
 /**
  * Label filters: string matchers, number / duration / bytes comparisons and `ip()`, combined with
  * `and` / `or` (short-circuit, left to right). As in Loki: a comparison whose label cannot be
- * converted keeps the entry and sets `__error__=LabelFilterErr`; an entry that already carries an
- * error passes comparisons untouched (only string matchers can filter it out); a compared label
- * that is absent drops the entry.
+ * converted keeps the entry and sets `__error__=LabelFilterErr` (unless an earlier error is set);
+ * a compared label that is absent drops the entry.
  */
 import type { CompareOp, LabelFilterExpr } from '../syntax/ast.js';
 import { compileMatcher } from '../matchers.js';
@@ -39,7 +38,6 @@ function comparison(
   kind: 'number' | 'duration' | 'bytes',
 ): LabelPredicate {
   return (s) => {
-    if (s.hasError()) return true;
     const v = s.get(name);
     if (v === undefined) return false;
     const n = convert(v);

@@ -36,11 +36,14 @@ test('number comparisons', () => {
   assert.equal(keeps('a=1', num('status', '>', 1)), false, 'missing label drops');
 });
 
-test('conversion failure keeps the entry with LabelFilterErr; later comparisons pass it; string filter can drop it', () => {
+test('conversion failure keeps the entry with LabelFilterErr; the first error is kept; a string filter can drop it', () => {
   const r = run([logfmt(), labelFilter(num('status', '>', 1))], 'status=abc', {})!;
   assert.equal(r.labels.__error__, 'LabelFilterErr');
   assert.equal(r.labels.__error_details__, 'strconv.ParseFloat: parsing "abc": invalid syntax');
-  assert.ok(run([logfmt(), labelFilter(num('status', '>', 1)), labelFilter(num('other', '>', 1))], 'status=abc', {}), 'errored entries pass comparisons');
+  const twice = run([logfmt(), labelFilter(num('status', '>', 1)), labelFilter(dur('other', '>', 1))], 'status=abc other=zz', {})!;
+  assert.equal(twice.labels.__error_details__, 'strconv.ParseFloat: parsing "abc": invalid syntax', 'the first error is kept');
+  assert.equal(run([logfmt(), labelFilter(num('status', '>', 1)), labelFilter(num('n', '>', 5))], 'status=abc n=2', {}), null, 'later comparisons still filter');
+  assert.equal(run([json(), logfmt({ strict: true })], 'a="x', {})!.labels.__error__, 'JSONParserErr');
   assert.equal(run([logfmt(), labelFilter(num('status', '>', 1)), labelFilter(str('__error__', '=', ''))], 'status=abc', {}), null);
   assert.equal(run([json(), labelFilter(str('__error__', '=', ''))], 'not json', {}), null);
   assert.ok(run([json(), labelFilter(str('__error__', '=', 'JSONParserErr'))], 'not json', {}));
