@@ -519,7 +519,8 @@ export class Engine implements EmbeddedStore {
     if (!t) return [];
     // `required` is a conjunction of groups; a group holds alternatives (an `or` chain), one of
     // which must occur in a matching line.
-    const probes: BloomProbe[][] = (hints?.required ?? []).filter((g) => g.length > 0).map((g) => g.map(bloomProbe));
+    const required = (hints?.required ?? []).filter((g) => g.length > 0);
+    const probes: BloomProbe[][] = required.map((g) => g.map(bloomProbe));
     const out: BlockRef[] = [];
     for (const id of streamIds) {
       const s = t.byId.get(id);
@@ -538,6 +539,7 @@ export class Engine implements EmbeddedStore {
       }
       for (const h of [...s.sealing, s.head]) {
         if (h.size === 0 || h.minTs >= to || h.maxTs < from) continue;
+        if (required.some((g) => !g.some((needle) => h.mayContain(needle)))) continue;
         const entries = h.sortedEntries();
         out.push({ streamId: id, minTs: h.minTs, maxTs: h.maxTs, entries: entries.length, rawBytes: h.rawBytes, location: { kind: 'head', entries } });
       }

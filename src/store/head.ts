@@ -237,6 +237,14 @@ export class Head implements DupSet {
     return w.finish();
   }
 
+  /**
+   * False only when `needle` occurs in no line: a search of the raw bytes (a match spanning two
+   * lines can only make this a false positive).
+   */
+  mayContain(needle: string): boolean {
+    return this.data.subarray(0, this.dataLen).indexOf(needle, 0, 'utf8') >= 0;
+  }
+
   /** Token bloom of all lines (order does not matter for a set). */
   bloom(): Uint8Array {
     return buildBloom(this.data, 0, this.dataLen);

@@ -203,6 +203,10 @@ export function storeSuite(name: string, factory: StoreFactory): void {
       // Alternatives (an `or` chain): a block survives when any alternative may be present.
       assert.ok(store.blocks('t', [id], ...ALL, { required: [['zzz-absent-token-qq', needle]] }).length >= 1);
       assert.equal(store.blocks('t', [id], ...ALL, { required: [['x-zzzabsentqq-y']] }).length, 0);
+      // The head is searched for required strings too.
+      await store.append('t', [push({ job: 'p' }, [[(ts += 1000n), 'fresh head line with needle-in-head inside']])]);
+      assert.equal(store.blocks('t', [id], ...ALL, { required: [['with needle-in-head inside']] }).length, 1);
+      assert.equal(store.blocks('t', [id], ...ALL, { required: [['with needle-in-head inside'], ['absent-from-head']] }).length, 0);
       await store.close();
     });
 
