@@ -30,6 +30,7 @@ import { SegmentReader } from './segment-reader.js';
 import { tenantDirName } from './tenant-dir.js';
 import { Tenant, type BuiltBlock, type StreamState } from './tenant.js';
 import { WAL_RECORD_HEADER, Wal } from './wal.js';
+import { lockDir } from './dir-lock.js';
 
 /** The subset of a pino logger the store uses. */
 export interface StoreLogger {
@@ -107,6 +108,7 @@ export class Engine implements EmbeddedStore {
   private sealerRunning = false;
   private sealRetryAt = 0;
   private timers: NodeJS.Timeout[] = [];
+  private unlock: (() => Promise<void>) | undefined;
   private pendingUnlink: Array<{ tenant: Tenant; segment: number; at: number }> = [];
   private readonly metrics: { appended?: Counter; duplicates?: Counter; sealed?: Counter; errors?: Counter } = {};
 
@@ -133,11 +135,14 @@ export class Engine implements EmbeddedStore {
   async start(): Promise<void> {
     if (this.state !== 'new') throw new Error('store already started');
     this.state = 'starting';
+    const started = performance.now();
     const tenantsDir = join(this.cfg.dir, 'tenants');
     try {
       await mkdir(tenantsDir, { recursive: true });
+      this.unlock = await lockDir(this.cfg.dir);
     } catch (e) {
-      throw storeIoError('write', e, tenantsDir);
+      this.state = 'new';
+      throw storeIoError('write', e, this.cfg.dir);
     }
     for (const name of await readdir(tenantsDir)) {
       const dir = join(tenantsDir, name);
@@ -150,12 +155,23 @@ export class Engine implements EmbeddedStore {
       this.tenants.set(t.name, t);
     }
     const now = this.now();
-    const lastWal = await this.wal.replay((lsn, body) => this.replayRecord(lsn, body, now));
+    let replayed = 0;
+    const lastWal = await this.wal.replay((lsn, body) => {
+      replayed++;
+      this.replayRecord(lsn, body, now);
+    });
     let maxLsn = lastWal;
     for (const t of this.tenants.values()) maxLsn = Math.max(maxLsn, t.maxSealedLsn());
     await this.wal.begin(maxLsn);
     this.state = 'running';
     if (this.sealQueue.size > 0) this.kickSealer();
+    let streams = 0;
+    let blocks = 0;
+    for (const t of this.tenants.values()) {
+      streams += t.byId.size;
+      for (const s of t.byId.values()) blocks += s.blocks.length;
+    }
+    this.cfg.log?.info({ dir: this.cfg.dir, tenants: this.tenants.size, streams, blocks, walRecordsReplayed: replayed, ms: Math.round(performance.now() - started) }, 'store opened');
     const tick = Math.max(20, Math.min(5000, Math.floor(Math.min(this.maxAge, this.maxIdle) / 4)));
     this.timers.push(setInterval(() => this.tick(), tick));
     const every = this.cfg.compactionIntervalMs ?? 600_000;
@@ -191,6 +207,7 @@ export class Engine implements EmbeddedStore {
     await this.wal.close(wasRunning && this.minLiveLsn() === this.wal.next && this.sealQueue.size === 0);
     await this.reader.close();
     for (const t of this.tenants.values()) await t.close();
+    await this.unlock?.();
     this.state = 'closed';
   }
 
@@ -586,7 +603,7 @@ export class Engine implements EmbeddedStore {
   // ---------------------------------------------------------------------------------------------
   // Retention and compaction
 
-  compact(opts: { unlinkGraceMs?: number } = {}): Promise<CompactionResult> {
+  async compact(opts: { unlinkGraceMs?: number } = {}): Promise<CompactionResult> {
     this.assertRunning();
     return this.exclusive(() => this.compactNow(opts.unlinkGraceMs ?? this.cfg.unlinkGraceMs ?? 60_000));
   }

@@ -98,3 +98,25 @@ test('a clean shutdown leaves no WAL to replay; a crash leaves only what heads s
   assert.deepEqual(readdirSync(join(dir, 'wal')), []);
   assert.deepEqual(await lines(dir), ['x']);
 });
+
+test('a data directory in use by another live process is refused; a stale lock is taken over', async () => {
+  const dir = join(root, `c${++n}`);
+  const { spawn } = await import('node:child_process');
+  const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { stdio: 'ignore' });
+  try {
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'LOCK'), String(other.pid));
+    await assert.rejects(open(dir).start(), (e: Error & { code?: string }) => e.code === 'store_unavailable' && e.message.includes(`in use by process ${other.pid}`));
+  } finally {
+    other.kill('SIGKILL');
+    await new Promise((r) => other.once('exit', r));
+  }
+  // The owner is gone (as after kill -9): the lock is stale.
+  const s = open(dir);
+  await s.start();
+  await s.append('t', push('after stale lock', 1));
+  await s.close();
+  assert.ok(!existsSync(join(dir, 'LOCK')), 'released on close');
+  assert.deepEqual(await lines(dir), ['after stale lock']);
+});
