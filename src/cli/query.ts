@@ -84,7 +84,9 @@ async function paginate(
   const printed = new Map<string, bigint>();
   let warnedAt: bigint | undefined;
   while (remaining > 0) {
-    const n = Math.min(o.batch, remaining);
+    // Always a full batch: the page also carries the boundary entries already printed, and a
+    // smaller page could be filled by those alone.
+    const n = o.batch;
     const asked = [start, end];
     const res = await ask(start, end, n);
     for (const w of res.warnings ?? []) await write(io.stderr, `warning: ${w}\n`);

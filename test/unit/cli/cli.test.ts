@@ -113,8 +113,14 @@ test('query --limit above --batch pages through the range without gaps or repeat
   // The limit is exact even when it ends mid-page.
   const r = await cli(['query', '{job="many"}', '--limit', '9', '--batch', '4', ...range]);
   assert.equal(r.stdout.trimEnd().split('\n').length, 9);
-  const last = lastRequest('/loki/api/v1/query_range');
-  assert.equal(last.search.get('limit'), '1');
+  assert.equal(r.stderr, '');
+  assert.equal(lastRequest('/loki/api/v1/query_range').search.get('limit'), '4');
+  // A limit that runs out near a page boundary is no reason for a warning.
+  for (const job of ['many', 'many-incl']) {
+    const exact = await cli(['query', `{job="${job}"}`, '--limit', '25', '--batch', '10', ...range]);
+    assert.equal(exact.stderr, '');
+    assert.equal(new Set(exact.stdout.trimEnd().split('\n')).size, 25);
+  }
   // No more requests than needed when the range runs out first.
   const before = loki.requests.length;
   await cli(['query', '{job="many"}', '--limit', '1000', '--batch', '30', ...range]);
