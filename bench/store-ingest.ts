@@ -4,7 +4,7 @@
  * then reports store CPU per line (corpus parsing measured separately and subtracted), bytes on
  * disk per raw line byte, peak RSS, and the 24-hour needle query time (blocks() with the needle
  * as a required string + readBlock + indexOf), warm, after a restart.
- * Usage: LINES=2000000 BATCH=1000 CONCURRENCY=8 npx tsx bench/store-ingest.ts
+ * Usage: LINES=2000000 BATCH=1000 CONCURRENCY=8 [LEVEL=1] npx tsx bench/store-ingest.ts
  * RSS without tsx's loader (~40 MB of it): bundle with esbuild (zstd-napi, prom-client external)
  * and run the bundle with LOGHARBOR_ROOT set to the repository.
  * The corpus is streamed from disk so its size does not count in the RSS figure.
@@ -22,6 +22,8 @@ const here = join(root, 'bench');
 const LINES = Number(process.env.LINES || 2_000_000);
 const BATCH = Number(process.env.BATCH || 1000);
 const CONCURRENCY = Number(process.env.CONCURRENCY || 8);
+/** zstd level of sealed blocks (the store's default is 1). */
+const LEVEL = process.env.LEVEL ? Number(process.env.LEVEL) : undefined;
 const NEEDLE_UUID = 'f3b1c2d4-9a7e-4c1b-8e2f-5d6a7b8c9d0e';
 
 function corpusFile(): { file: string; lineBytes: number } {
@@ -103,7 +105,7 @@ async function main(): Promise<void> {
   const dir = join(here, 'out', 'store-data');
   rmSync(dir, { recursive: true, force: true });
   // The corpus is from 2024: retention off, so nothing expires during the run.
-  const store = createStore({ dir, compactionIntervalMs: 0, retention: { periodMs: 0 } });
+  const store = createStore({ dir, compactionIntervalMs: 0, retention: { periodMs: 0 }, ...(LEVEL !== undefined ? { compressionLevel: LEVEL } : {}) });
   await store.start();
   let peakRss = process.memoryUsage().rss;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
