@@ -16,6 +16,7 @@ export class JsonScanner {
   reset(s: string): void {
     this.s = s;
     this.i = 0;
+    this.bs = -1;
   }
 
   fail(what: string): never {
@@ -43,20 +44,25 @@ export class JsonScanner {
     this.i++;
   }
 
+  // Position of the next backslash at or after the last string start (-1: unknown, MAX: none), so
+  // strings are found with native indexOf instead of a character loop.
+  private bs = -1;
+
   /** Reads a string starting at the opening quote; returns its unescaped value. */
   str(): string {
     const s = this.s;
     const start = this.i + 1;
-    // One pass to the closing quote; escapes take the slow path.
-    for (let j = start; ; j++) {
-      const c = s.charCodeAt(j);
-      if (c === 34) {
-        this.i = j + 1;
-        return s.slice(start, j);
-      }
-      if (c === 92) return this.strEscaped(start);
-      if (c !== c) this.fail('unterminated string');
+    const end = s.indexOf('"', start);
+    if (end < 0) this.fail('unterminated string');
+    if (this.bs < start) {
+      const b = s.indexOf('\\', start);
+      this.bs = b < 0 ? Number.MAX_SAFE_INTEGER : b;
     }
+    if (this.bs > end) {
+      this.i = end + 1;
+      return s.slice(start, end);
+    }
+    return this.strEscaped(start);
   }
 
   private strEscaped(start: number): string {
@@ -239,23 +245,37 @@ export class JsonScanner {
 }
 
 /**
+ * The keys met at each position of the previous document, with their label names. Lines of one
+ * stream usually repeat the same keys in the same order, so a key that matches the prediction is
+ * neither sliced, unescaped, sanitised nor concatenated, and the label name reused is an interned
+ * string, which keeps property access on the label objects fast.
+ */
+export class KeyNode {
+  keys: string[] = [];
+  names: string[] = [];
+  children: Array<KeyNode | undefined> = [];
+}
+
+/**
  * Walks a JSON object, calling `emit(path, value)` for every string, number and boolean leaf;
  * nested object keys are joined with `_` after `name(key, isFirst)` maps each key. Arrays and
  * nulls are skipped. Throws JsonSyntaxError on malformed input or a non-object document.
  */
 export function walkJsonObject(
   sc: JsonScanner,
+  root: KeyNode,
   name: (key: string, first: boolean) => string,
   emit: (label: string, value: string) => void,
 ): void {
   if (sc.peek() !== 123) sc.fail('expected a JSON object');
-  walkObject(sc, '', name, emit, 0);
+  walkObject(sc, '', root, name, emit, 0);
   sc.end();
 }
 
 function walkObject(
   sc: JsonScanner,
   prefix: string,
+  node: KeyNode,
   name: (key: string, first: boolean) => string,
   emit: (label: string, value: string) => void,
   depth: number,
@@ -266,18 +286,39 @@ function walkObject(
     sc.i++;
     return;
   }
-  for (;;) {
+  const s = sc.s;
+  for (let k = 0; ; k++) {
     if (sc.peek() !== 34) sc.fail('expected key');
-    const key = sc.str();
+    const predicted = node.keys[k];
+    let full: string;
+    if (predicted !== undefined && s.startsWith(predicted, sc.i + 1) && s.charCodeAt(sc.i + 1 + predicted.length) === 34) {
+      sc.i += predicted.length + 2;
+      full = node.names[k]!;
+    } else {
+      const key = sc.str();
+      const part = name(key, prefix === '');
+      full = prefix === '' ? part : part === '' ? prefix : prefix + '_' + part;
+      // Keys with quotes or backslashes are not predicted: their raw text differs from the key.
+      if (key.indexOf('"') < 0 && key.indexOf('\\') < 0) {
+        node.keys[k] = key;
+        node.names[k] = full;
+        node.children[k] = undefined;
+      } else {
+        node.keys.length = Math.min(node.keys.length, k);
+      }
+    }
     sc.expect(58, "':'");
     const c = sc.peek();
-    const part = name(key, prefix === '');
-    const full = prefix === '' ? part : part === '' ? prefix : prefix + '_' + part;
     if (c === 34) {
       const v = sc.str();
       if (full !== '') emit(full, v);
     } else if (c === 123) {
-      walkObject(sc, full, name, emit, depth + 1);
+      let child = node.children[k];
+      if (child === undefined || node.keys[k] === undefined) {
+        child = new KeyNode();
+        if (node.keys[k] !== undefined) node.children[k] = child;
+      }
+      walkObject(sc, full, child, name, emit, depth + 1);
     } else if (c === 91) {
       sc.skip();
     } else {
@@ -338,7 +379,7 @@ export function parseJsonPath(expr: string): JsonPathStep[] {
  * written, objects and arrays returned as their JSON text, null as "". undefined when absent.
  */
 export function jsonPathValue(sc: JsonScanner, path: JsonPathStep[]): string | undefined {
-  sc.i = 0;
+  sc.reset(sc.s);
   for (const step of path) {
     const c = sc.peek();
     if (typeof step === 'string') {

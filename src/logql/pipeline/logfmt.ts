@@ -60,6 +60,10 @@ function unquote(s: string, start: number, end: number): string {
   return out + s.slice(run, end);
 }
 
+function err(pos: number, what: string): never {
+  throw new LogfmtError(`logfmt syntax error at pos ${pos + 1} : ${what}`);
+}
+
 /**
  * Scans a logfmt line. In strict mode throws LogfmtError at the first malformed pair; otherwise
  * skips it and goes on.
@@ -67,9 +71,6 @@ function unquote(s: string, start: number, end: number): string {
 export function scanLogfmt(line: string, strict: boolean, v: LogfmtVisitor): void {
   const n = line.length;
   let i = 0;
-  const err = (pos: number, what: string): never => {
-    throw new LogfmtError(`logfmt syntax error at pos ${pos + 1} : ${what}`);
-  };
   outer: while (i < n) {
     while (i < n && isSpace(line.charCodeAt(i))) i++;
     if (i >= n) break;

@@ -13,7 +13,7 @@ import type {
 import { compileRe2 } from '../regex.js';
 import type { EntryState, Stage } from './entry.js';
 import { ERR_JSON, ERR_LOGFMT } from './entry.js';
-import { JsonScanner, JsonSyntaxError, jsonPathValue, parseJsonPath, walkJsonObject } from './json.js';
+import { JsonScanner, JsonSyntaxError, KeyNode, jsonPathValue, parseJsonPath, walkJsonObject } from './json.js';
 import { LogfmtError, scanLogfmt } from './logfmt.js';
 import { extractPattern, parsePattern } from './pattern.js';
 import { isUsableValue, sanitizeLabelName } from './sanitize.js';
@@ -25,6 +25,7 @@ function jsonErrorDetails(e: unknown): string {
 export function compileJson(stage: JsonParserStage): Stage {
   const sc = new JsonScanner();
   if (stage.params.length === 0) {
+    const keys = new KeyNode();
     let cur: EntryState;
     const emit = (label: string, value: string) => {
       if (isUsableValue(value)) cur.setExtracted(label, value);
@@ -38,7 +39,7 @@ export function compileJson(stage: JsonParserStage): Stage {
         return true;
       }
       try {
-        walkJsonObject(sc, sanitizeLabelName, emit);
+        walkJsonObject(sc, keys, sanitizeLabelName, emit);
       } catch (e) {
         if (!(e instanceof JsonSyntaxError) && !(e instanceof RangeError)) throw e;
         s.setError(ERR_JSON, jsonErrorDetails(e));

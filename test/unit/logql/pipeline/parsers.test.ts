@@ -33,6 +33,28 @@ test('json: big integers keep every digit; escapes are decoded; keys sanitised',
   assert.deepEqual(l, { id: '12345678901234567890', msg: 'a"bé\n', a_b_c: 'd', _1st: 'x', sp_ace: 'y', _n_: 'z', _k: 'e' });
 });
 
+test('json: escapes anywhere in the line; keys repeated across lines with changing shapes', () => {
+  const stages = [json()];
+  const p = compilePipeline(stages).forStream({});
+  const lines = [
+    '{"a":"plain","b":"q\\"uote","c":"tail","d":{"e":"1"}}',
+    '{"a":"x\\\\","b":"plain","c":"t\\u0041","d":{"f":"2"}}',
+    '{"a\\"k":"esc-key","b":"p","d":"scalar now"}',
+    '{"d":{"e":{"g":"deep"}},"a":"reordered"}',
+    '{"a":"plain","b":"q\\"uote","c":"tail","d":{"e":"1"}}',
+  ];
+  const got = lines.map((l) => ({ ...p.process(0n, l)!.labels }));
+  assert.deepEqual(got, [
+    { a: 'plain', b: 'q"uote', c: 'tail', d_e: '1' },
+    { a: 'x\\', b: 'plain', c: 'tA', d_f: '2' },
+    { a_k: 'esc-key', b: 'p', d: 'scalar now' },
+    { d_e_g: 'deep', a: 'reordered' },
+    { a: 'plain', b: 'q"uote', c: 'tail', d_e: '1' },
+  ]);
+  const withParams = compilePipeline([json(['x', 'a'], ['y', 'c'])]).forStream({});
+  assert.deepEqual({ ...withParams.process(0n, '{"a":"1\\"","b":"\\\\","c":"3"}')!.labels }, { x: '1"', y: '3' });
+});
+
 test('json: collisions with stream labels get _extracted; the first value of a repeated key wins', () => {
   assert.deepEqual(labelsOf([json()], '{"job":"j","level":"a","level":"b"}', { job: 'x' }), { job: 'x', job_extracted: 'j', level: 'a' });
 });
