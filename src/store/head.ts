@@ -26,10 +26,15 @@ export function compareEntries(a: Entry, b: Entry): number {
   return a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0;
 }
 
+const EMPTY_TS = new BigInt64Array(0);
+const EMPTY_STARTS = new Uint32Array(0);
+const EMPTY_DATA = Buffer.alloc(0);
+
 export class Head implements DupSet {
-  private ts = new BigInt64Array(16);
-  private starts = new Uint32Array(16);
-  private data = Buffer.allocUnsafe(1024);
+  // Allocated on the first entry: an idle stream's empty head costs no buffers.
+  private ts = EMPTY_TS;
+  private starts = EMPTY_STARTS;
+  private data = EMPTY_DATA;
   private dataLen = 0;
   private n = 0;
   private meta: Array<Labels | undefined> | undefined;
@@ -99,16 +104,17 @@ export class Head implements DupSet {
   }
 
   private growData(need: number): void {
-    const next = Buffer.allocUnsafe(Math.max(this.data.length * 2, this.dataLen + need));
+    const next = Buffer.allocUnsafe(Math.max(1024, this.data.length * 2, this.dataLen + need));
     this.data.copy(next, 0, 0, this.dataLen);
     this.data = next;
   }
 
   private growIndex(): void {
-    const ts = new BigInt64Array(this.ts.length * 2);
+    const size = Math.max(16, this.ts.length * 2);
+    const ts = new BigInt64Array(size);
     ts.set(this.ts);
     this.ts = ts;
-    const starts = new Uint32Array(this.starts.length * 2);
+    const starts = new Uint32Array(size);
     starts.set(this.starts);
     this.starts = starts;
   }
