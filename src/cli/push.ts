@@ -57,6 +57,7 @@ export async function runPush(argv: string[], io: CliIO): Promise<number> {
     batch = [];
     batchBytes = 0;
   };
+  if ((io.stdin as { isTTY?: boolean }).isTTY) await write(io.stderr, 'reading lines from the terminal; end with Ctrl-D (or pipe a file in)\n');
   const readAll = async () => {
     const rl = createInterface({ input: io.stdin, crlfDelay: Infinity });
     for await (const raw of rl) {
