@@ -1,4 +1,7 @@
 // Queries written as users write them: parsed by the LogQL parser, run through the pipeline.
+// Go's Local zone is the process zone; pin it so expected times do not depend on the machine.
+process.env.TZ = 'UTC';
+
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseLogExpr } from '../../../../src/logql/syntax/index.js';

@@ -1,3 +1,6 @@
+// Go's Local zone is the process zone; pin it so expected times do not depend on the machine.
+process.env.TZ = 'UTC';
+
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compilePipeline } from '../../../../src/logql/pipeline/compile.js';
