@@ -23,13 +23,14 @@ import { ByteReader, ByteWriter } from './bytes.js';
 import { compressPayload, decodeBlockPayload, serializeEntries } from './block-codec.js';
 import { BLOCK_HEADER, blockHeader, type BlockMeta } from './block-meta.js';
 import { bloomMayContain, bloomProbe, buildBloom, type BloomProbe } from './bloom.js';
-import { Head, compareEntries, sortedContains } from './head.js';
+import { Head, sortedContains } from './head.js';
 import { storeIoError } from './io-error.js';
 import { retentionPolicy, type RetentionConfig, type RetentionPolicy } from './retention.js';
 import { SegmentReader } from './segment-reader.js';
 import { tenantDirName } from './tenant-dir.js';
 import { Tenant, type BuiltBlock, type StreamState } from './tenant.js';
 import { WAL_RECORD_HEADER, Wal } from './wal.js';
+import { compactTenant } from './compaction.js';
 import { lockDir } from './dir-lock.js';
 
 /** The subset of a pino logger the store uses. */
@@ -612,102 +613,20 @@ export class Engine implements EmbeddedStore {
     const res: CompactionResult = { expiredBlocks: 0, mergedBlocks: 0, newBlocks: 0, droppedSegments: 0 };
     const now = this.now();
     for (const t of this.tenants.values()) {
-      let changed = false;
-      // 1. Retention: whole blocks whose newest entry is older than the stream's period.
-      for (const s of t.byId.values()) {
-        const period = this.policy(s.info.labels);
-        if (period <= 0) continue;
-        const cutoff = BigInt(Math.floor(now - period)) * 1_000_000n;
-        const keep = s.blocks.filter((b) => b.maxTs >= cutoff);
-        if (keep.length === s.blocks.length) continue;
-        res.expiredBlocks += s.blocks.length - keep.length;
-        s.blocks = keep;
-        s.lastSealed = undefined;
-        changed = true;
-      }
-      // 2. Merge runs of small, time-adjacent blocks of a stream (left by idle or age cuts and restarts).
-      const built: BuiltBlock[] = [];
-      const replaced: Array<{ s: StreamState; old: BlockMeta[] }> = [];
-      for (const s of t.byId.values()) {
-        const small = s.blocks.filter((b) => b.rawBytes < this.target / 2).sort((a, b) => (a.minTs < b.minTs ? -1 : a.minTs > b.minTs ? 1 : 0));
-        let run: BlockMeta[] = [];
-        let bytes = 0;
-        const flushRun = async () => {
-          if (run.length >= 2) {
-            const all: Entry[] = [];
-            for (const b of run) all.push(...decodeBlockPayload(await this.reader.read(t.segmentPath(b.segment), b.offset, b.length)));
-            all.sort(compareEntries);
-            built.push(this.buildBlock(s.info.id, all, Math.max(...run.map((b) => b.lsn))));
-            replaced.push({ s, old: run });
-          }
-          run = [];
-          bytes = 0;
-        };
-        for (const b of small) {
-          if (bytes + b.rawBytes > this.target) await flushRun();
-          run.push(b);
-          bytes += b.rawBytes;
-        }
-        await flushRun();
-      }
-      if (built.length > 0) {
-        const metas = await t.writeBlocks(built);
-        replaced.forEach(({ s, old }, i) => {
-          const gone = new Set(old);
-          s.blocks = s.blocks.filter((b) => !gone.has(b));
-          s.blocks.push(metas[i]!);
-          res.mergedBlocks += old.length;
-        });
-        res.newBlocks += metas.length;
-        changed = true;
-      }
-      // 3. Segments: drop those with no live block; copy the live blocks out of mostly-dead ones.
-      const live = new Map<number, { bytes: number; blocks: Array<{ s: StreamState; b: BlockMeta }> }>();
-      for (const s of t.byId.values()) {
-        for (const b of s.blocks) {
-          let l = live.get(b.segment);
-          if (!l) live.set(b.segment, (l = { bytes: 0, blocks: [] }));
-          l.bytes += BLOCK_HEADER + b.length;
-          l.blocks.push({ s, b });
-        }
-      }
-      const drop: number[] = [];
-      const moves: Array<{ s: StreamState; b: BlockMeta }> = [];
-      for (const no of [...t.segments.keys()]) {
-        if (no === t.activeSegment) continue;
-        const l = live.get(no);
-        if (!l) {
-          drop.push(no);
-          continue;
-        }
-        const size = await t.segmentSize(no);
-        if (size > 0 && l.bytes < size / 2) {
-          moves.push(...l.blocks);
-          drop.push(no);
-        }
-      }
-      if (moves.length > 0) {
-        const copies: BuiltBlock[] = [];
-        for (const { b } of moves) {
-          const region = await this.reader.read(t.segmentPath(b.segment), b.offset - BLOCK_HEADER, BLOCK_HEADER + b.length);
-          copies.push({ meta: b, header: region.subarray(0, BLOCK_HEADER), payload: region.subarray(BLOCK_HEADER) });
-        }
-        const metas = await t.writeBlocks(copies);
-        moves.forEach(({ s, b }, i) => {
-          s.blocks[s.blocks.indexOf(b)] = metas[i]!;
-        });
-        changed = true;
-      }
-      if (changed || drop.length > 0) await t.rewriteIndex();
-      for (const no of drop) {
-        if (this.pendingUnlink.some((p) => p.tenant === t && p.segment === no)) continue;
+      const r = await compactTenant(t, {
+        now,
+        target: this.target,
+        policy: this.policy,
+        read: (b, withHeader) => this.reader.read(t.segmentPath(b.segment), b.offset - (withHeader ? BLOCK_HEADER : 0), b.length + (withHeader ? BLOCK_HEADER : 0)),
+        buildBlock: (streamId, entries, lsn) => this.buildBlock(streamId, entries, lsn),
+        pendingDrop: (no) => this.pendingUnlink.some((p) => p.tenant === t && p.segment === no),
+      });
+      res.expiredBlocks += r.expiredBlocks;
+      res.mergedBlocks += r.mergedBlocks;
+      res.newBlocks += r.newBlocks;
+      for (const no of r.drop) {
         this.pendingUnlink.push({ tenant: t, segment: no, at: now });
         res.droppedSegments++;
-      }
-      for (const s of t.byId.values()) {
-        let max = -1n;
-        for (const b of s.blocks) if (b.maxTs > max) max = b.maxTs;
-        s.sealedMaxTs = max;
       }
     }
     await this.unlinkPending(graceMs);
