@@ -15,6 +15,7 @@
 import { Compressor, decompress } from 'zstd-napi';
 import type { Entry, Labels } from '../api/model.js';
 import { ByteReader, ByteWriter } from './bytes.js';
+import { setOwn } from './labels.js';
 
 export const PAYLOAD_VERSION = 1;
 export const LINES_LENGTHS = 0;
@@ -188,7 +189,7 @@ export function deserializeEntries(buf: Buffer): Entry[] {
       const m: Labels = {};
       for (let j = 0; j < pairs; j++) {
         const k = r.str();
-        m[k] = r.str();
+        setOwn(m, k, r.str());
       }
       out[i]!.metadata = m;
     }

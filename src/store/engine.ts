@@ -14,12 +14,11 @@ import { join } from 'node:path';
 import type { Counter, Registry } from 'prom-client';
 import client from 'prom-client';
 import { LogharborError } from '../api/errors.js';
-import type { Entry, Labels, StreamPush } from '../api/model.js';
+import type { Entry, StreamPush } from '../api/model.js';
 import { labelsToString } from '../api/model.js';
 import { canonicalLabels, labelValue } from './labels.js';
 import type { Matcher } from '../logql/syntax/ast.js';
 import type { AppendResult, BlockRef, Store, StoreStats, StreamInfo, TailEvent } from './store.js';
-import { ByteReader, ByteWriter } from './bytes.js';
 import { compressPayload, decodeBlockPayload, serializeEntries } from './block-codec.js';
 import { BLOCK_HEADER, blockHeader, type BlockMeta } from './block-meta.js';
 import { bloomMayContain, bloomProbe, buildBloom, type BloomProbe } from './bloom.js';
@@ -29,7 +28,8 @@ import { retentionPolicy, type RetentionConfig, type RetentionPolicy } from './r
 import { SegmentReader } from './segment-reader.js';
 import { tenantDirName } from './tenant-dir.js';
 import { Tenant, type BuiltBlock, type StreamState } from './tenant.js';
-import { WAL_RECORD_HEADER, Wal } from './wal.js';
+import { Wal } from './wal.js';
+import { decodeAppendRecord, encodeAppendRecord } from './wal-record.js';
 import { compactTenant } from './compaction.js';
 import { lockDir } from './dir-lock.js';
 
@@ -84,7 +84,6 @@ export interface EmbeddedStore extends Store {
   compact(opts?: { unlinkGraceMs?: number }): Promise<CompactionResult>;
 }
 
-const REC_APPEND = 1;
 const SEAL_RETRY_MS = 1000;
 
 interface Work {
@@ -249,7 +248,7 @@ export class Engine implements EmbeddedStore {
       this.metrics.duplicates?.inc(duplicates);
       return { accepted: 0, duplicates };
     }
-    const lsn = await this.wal.append(encodeAppend(tenant, work)).catch((e: unknown) => {
+    const lsn = await this.wal.append(encodeAppendRecord(tenant, work.map(({ s, entries }) => ({ labels: s.info.labels, key: s.info.key, entries })))).catch((e: unknown) => {
       this.metrics.errors?.inc();
       throw e;
     });
@@ -310,31 +309,13 @@ export class Engine implements EmbeddedStore {
   }
 
   private replayRecord(lsn: number, body: Buffer, now: number): void {
-    const r = new ByteReader(body);
-    if (r.u8() !== REC_APPEND) return;
-    const t = this.tenant(r.str());
-    const n = r.varint();
+    const rec = decodeAppendRecord(body);
+    if (!rec) return;
+    const t = this.tenant(rec.tenant);
     const work: Work[] = [];
-    for (let i = 0; i < n; i++) {
-      const labels = canonicalLabels(JSON.parse(r.str()) as Labels);
-      const s = t.stream(labels, labelsToString(labels));
-      const count = r.varint();
-      const entries: Entry[] = new Array(count);
-      for (let j = 0; j < count; j++) {
-        const ts = r.i64();
-        const line = r.str();
-        const pairs = r.varint();
-        const e: Entry = { ts, line };
-        if (pairs > 0) {
-          const m: Labels = {};
-          for (let k = 0; k < pairs; k++) {
-            const name = r.str();
-            m[name] = r.str();
-          }
-          e.metadata = m;
-        }
-        entries[j] = e;
-      }
+    for (const { labels, entries } of rec.streams) {
+      const canonical = canonicalLabels(labels);
+      const s = t.stream(canonical, labelsToString(canonical));
       // Already sealed into blocks before the crash: applying it again would duplicate it.
       if (lsn > s.sealedLsn) work.push({ s, entries });
     }
@@ -678,39 +659,3 @@ function splitByBytes(entries: Entry[], target: number): Entry[][] {
   return out;
 }
 
-/** WAL record of one append: type · tenant · streams × (labels JSON · entries × (ts · line · metadata)). */
-function encodeAppend(tenant: string, work: Work[]): Buffer {
-  // Sized for ASCII plus slack; ByteWriter grows for wider text. Reserving 3 bytes per UTF-16
-  // unit up front would triple the memory held by queued records.
-  let est = WAL_RECORD_HEADER + 64 + tenant.length * 3;
-  for (const { s, entries } of work) {
-    est += 16 + s.info.key.length * 3;
-    for (const e of entries) est += 16 + e.line.length;
-  }
-  est += est >>> 4;
-  const w = new ByteWriter(est);
-  w.pos = WAL_RECORD_HEADER;
-  w.u8(REC_APPEND);
-  w.str(tenant);
-  w.varint(work.length);
-  for (const { s, entries } of work) {
-    w.str(JSON.stringify(s.info.labels));
-    w.varint(entries.length);
-    for (const e of entries) {
-      w.i64(e.ts);
-      w.str(e.line);
-      const m = e.metadata;
-      if (!m) {
-        w.u8(0);
-        continue;
-      }
-      const keys = Object.keys(m);
-      w.varint(keys.length);
-      for (const k of keys) {
-        w.str(k);
-        w.str(m[k]!);
-      }
-    }
-  }
-  return w.finish();
-}

@@ -8,13 +8,16 @@ import type { Labels } from '../api/model.js';
 /** A copy sorted by name, every label an own enumerable property (also `__proto__`). */
 export function canonicalLabels(labels: Labels): Labels {
   const out: Labels = {};
-  for (const k of Object.keys(labels).sort()) {
-    Object.defineProperty(out, k, { value: labels[k], enumerable: true, writable: true, configurable: true });
-  }
+  for (const k of Object.keys(labels).sort()) setOwn(out, k, labels[k]!);
   return out;
 }
 
 /** The value of a label, undefined when the set does not have it (never an inherited member). */
 export function labelValue(labels: Labels, name: string): string | undefined {
   return Object.hasOwn(labels, name) ? labels[name] : undefined;
+}
+
+/** Sets an own enumerable property, also for names like `__proto__`. */
+export function setOwn(obj: Labels, name: string, value: string): void {
+  Object.defineProperty(obj, name, { value, enumerable: true, writable: true, configurable: true });
 }

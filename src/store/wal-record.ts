@@ -1,0 +1,84 @@
+/**
+ * The WAL record of one append: `u8 type (1) · str tenant · varint streams · streams ×
+ * (str labels-JSON · varint entries · entries × (i64 ts · str line · varint pairs · pairs ×
+ * (str name · str value)))`, after the frame header and LSN that ./wal.ts fills in. Labels travel
+ * as JSON rather than stream ids, so replay can recreate streams that never reached streams.log.
+ */
+import type { Entry, Labels } from '../api/model.js';
+import { ByteReader, ByteWriter } from './bytes.js';
+import { setOwn } from './labels.js';
+import { WAL_RECORD_HEADER } from './wal.js';
+
+const REC_APPEND = 1;
+
+export interface AppendRecordStream {
+  labels: Labels;
+  entries: Entry[];
+}
+
+export function encodeAppendRecord(tenant: string, streams: ReadonlyArray<{ labels: Labels; key: string; entries: readonly Entry[] }>): Buffer {
+  // Sized for ASCII plus slack; ByteWriter grows for wider text. Reserving 3 bytes per UTF-16
+  // unit up front would triple the memory held by queued records.
+  let est = WAL_RECORD_HEADER + 64 + tenant.length * 3;
+  for (const { key, entries } of streams) {
+    est += 16 + key.length * 3;
+    for (const e of entries) est += 16 + e.line.length;
+  }
+  est += est >>> 4;
+  const w = new ByteWriter(est);
+  w.pos = WAL_RECORD_HEADER;
+  w.u8(REC_APPEND);
+  w.str(tenant);
+  w.varint(streams.length);
+  for (const { labels, entries } of streams) {
+    w.str(JSON.stringify(labels));
+    w.varint(entries.length);
+    for (const e of entries) {
+      w.i64(e.ts);
+      w.str(e.line);
+      const m = e.metadata;
+      if (!m) {
+        w.u8(0);
+        continue;
+      }
+      const keys = Object.keys(m);
+      w.varint(keys.length);
+      for (const k of keys) {
+        w.str(k);
+        w.str(m[k]!);
+      }
+    }
+  }
+  return w.finish();
+}
+
+/** Decodes a record body (after the LSN); undefined for record types this version does not know. */
+export function decodeAppendRecord(body: Buffer): { tenant: string; streams: AppendRecordStream[] } | undefined {
+  const r = new ByteReader(body);
+  if (r.u8() !== REC_APPEND) return undefined;
+  const tenant = r.str();
+  const n = r.varint();
+  const streams: AppendRecordStream[] = [];
+  for (let i = 0; i < n; i++) {
+    const labels = JSON.parse(r.str()) as Labels;
+    const count = r.varint();
+    const entries: Entry[] = new Array(count);
+    for (let j = 0; j < count; j++) {
+      const ts = r.i64();
+      const line = r.str();
+      const pairs = r.varint();
+      const e: Entry = { ts, line };
+      if (pairs > 0) {
+        const m: Labels = {};
+        for (let k = 0; k < pairs; k++) {
+          const name = r.str();
+          setOwn(m, name, r.str());
+        }
+        e.metadata = m;
+      }
+      entries[j] = e;
+    }
+    streams.push({ labels, entries });
+  }
+  return { tenant, streams };
+}
