@@ -188,11 +188,10 @@ function run(nodes: Node[], dot: GoValue, sc: Scope): void {
   }
 }
 
+/** A compiled template: parse once per query, `render` per entry. */
 export class Template {
   readonly source: string;
   private readonly nodes: Node[];
-  /** Labels referenced as `.name` at the top level (for callers that want to know). */
-  readonly usesLine: boolean;
 
   constructor(source: string) {
     this.source = source;
@@ -203,7 +202,6 @@ export class Template {
       if (e instanceof RangeError) throw new LogharborError('parse_error', 'invalid template: nested too deeply');
       throw e;
     }
-    this.usesLine = source.includes('__line__');
   }
 
   /** A template made of one text node needs no evaluation. */
