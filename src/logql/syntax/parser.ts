@@ -41,6 +41,8 @@ import { Scanner, describeKind, goQuote, type Token, type TokenKind } from './sc
 
 /** Loki refuses queries this long before parsing. */
 const MAX_INPUT_SIZE = 131072;
+/** Deepest metric expression tree we accept (Loki has no such limit; no real query comes near it). */
+const MAX_DEPTH = 1000;
 
 export const ERR_NO_EQUALITY_MATCHER =
   'queries require at least one regexp or equality matcher that does not have an empty-compatible value. For instance, app=~".*" does not meet this requirement, but app=~".+" will';
@@ -819,15 +821,17 @@ class Parser {
   // -------------------------------------------------------------------------------------------
   // Validation after a successful parse (Loki's validateExpr).
 
-  private validate(e: AnyExpr): void {
+  private validate(e: AnyExpr, depth = 0): void {
+    // Bounded so that every tree we hand out can be printed and evaluated recursively.
+    if (depth > MAX_DEPTH) throw new LogharborError('parse_error', 'parse error : expression nested too deeply', { line: 0, col: 0 });
     const own = this.deferred.get(e);
     switch (e.kind) {
       case 'log':
         return validateSelector(e);
       case 'binary':
         if (own) throw parseError(own.msg, own.at);
-        this.validate(e.left);
-        return this.validate(e.right);
+        this.validate(e.left, depth + 1);
+        return this.validate(e.right, depth + 1);
       case 'literal':
       case 'vector':
         if (own) throw parseError(own.msg, own.at);
@@ -837,12 +841,12 @@ class Parser {
         if ((e.op === 'sort' || e.op === 'sort_desc') && e.grouping && e.grouping.labels.length > 0) {
           throw parseError('sort and sort_desc doesn\'t allow grouping by ', e.pos ?? { line: 1, col: 1 });
         }
-        return this.validate(e.inner);
+        return this.validate(e.inner, depth + 1);
       case 'label_replace':
         if (own) throw parseError(own.msg, own.at);
-        return this.validate(e.inner);
+        return this.validate(e.inner, depth + 1);
       case 'paren':
-        return this.validate(e.inner);
+        return this.validate(e.inner, depth + 1);
       case 'range_agg':
         if (own) throw parseError(own.msg, own.at);
         return validateSelector(e.range.log);
@@ -936,5 +940,12 @@ function checkSize(text: string): void {
 /** Parses and validates a LogQL query. */
 export function parse(text: string): Expr {
   checkSize(text);
-  return new Parser(text).parseQuery();
+  try {
+    return new Parser(text).parseQuery();
+  } catch (e) {
+    // Thousands of nested parentheses or comma-joined filters exhaust the stack; that is the
+    // query's fault, not the server's (Loki's yacc parser has its own stack and a size limit).
+    if (e instanceof RangeError) throw new LogharborError('parse_error', 'parse error : expression nested too deeply', { line: 0, col: 0 });
+    throw e;
+  }
 }

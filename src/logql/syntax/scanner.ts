@@ -144,11 +144,6 @@ export class Scanner {
     const start = this.pos;
     const line = this.line;
     const col = start - this.lineStart + 1;
-    const tok = (kind: TokenKind, end: number, extra?: Partial<Token>): Token => {
-      this.pos = end;
-      return { kind, text: s.slice(start, end), offset: start, line, col, ...extra };
-    };
-    const err = (msg: string): Token => ({ kind: 'ERROR', text: s.slice(start, this.pos), offset: start, line, col, str: msg });
     if (start >= s.length) return { kind: 'EOF', text: '', offset: start, line, col };
     const c = s.charCodeAt(start);
 
@@ -159,7 +154,7 @@ export class Scanner {
         if (!isIdentPart(d, s, i)) break;
         i += s.codePointAt(i)! > 0xffff ? 2 : 1;
       }
-      return tok('IDENT', i);
+      return this.make('IDENT', start, i, line, col);
     }
     if (isDigit(c) || (c === 46 && isDigit(s.charCodeAt(start + 1)))) return this.scanNumber(start, line, col);
     if (c === 34) return this.scanString(start, line, col);
@@ -167,23 +162,27 @@ export class Scanner {
       const end = s.indexOf('`', start + 1);
       if (end < 0) {
         this.pos = s.length;
-        return err('literal not terminated');
+        return this.fail('literal not terminated', start, line, col);
       }
       this.countLines(start, end + 1);
-      return tok('STRING', end + 1, { str: s.slice(start + 1, end) });
+      const t = this.make('STRING', start, end + 1, line, col);
+      t.str = s.slice(start + 1, end);
+      return t;
     }
     if (c === 91) {
       // '[' ... ']' is one token: Loki reads everything up to ']' as a Prometheus duration.
       const end = s.indexOf(']', start + 1);
       if (end < 0) {
         this.pos = s.length;
-        return err("missing closing ']' in duration");
+        return this.fail("missing closing ']' in duration", start, line, col);
       }
       const text = s.slice(start + 1, end);
       this.countLines(start, end + 1);
       const d = parsePromDuration(text);
-      if (typeof d === 'string') return err(d);
-      return tok('RANGE', end + 1, { value: d });
+      if (typeof d === 'string') return this.fail(d, start, line, col);
+      const t = this.make('RANGE', start, end + 1, line, col);
+      t.value = d;
+      return t;
     }
     if (c === 45) {
       const n = s.charCodeAt(start + 1);
@@ -191,18 +190,32 @@ export class Scanner {
         let i = start + 2;
         while (i < s.length && (isAsciiLetter(s.charCodeAt(i)) || s.charCodeAt(i) === 45)) i++;
         const flag = s.slice(start, i);
-        if (flag === '--strict' || flag === '--keep-empty') return tok('FLAG', i);
+        if (flag === '--strict' || flag === '--keep-empty') return this.make('FLAG', start, i, line, col);
       }
       // A negative duration is one token (`offset -5m`); `-5` stays SUB NUMBER.
       const d = this.tryUnit(start + 1, '-', isDurationRune, tryParseDuration);
-      if (d) return tok('DURATION', d.end, { value: d.value });
-      return tok('-', start + 1);
+      if (d) {
+        const t = this.make('DURATION', start, d.end, line, col);
+        t.value = d.value;
+        return t;
+      }
+      return this.make('-', start, start + 1, line, col);
     }
     const two = TWO_CHAR[s.slice(start, start + 2)];
-    if (two) return tok(two, start + 2);
+    if (two) return this.make(two, start, start + 2, line, col);
     const one = ONE_CHAR[s[start]!];
-    if (one) return tok(one, start + 1);
-    return tok('ILLEGAL', start + (c >= 0xd800 && c <= 0xdbff ? 2 : 1));
+    if (one) return this.make(one, start, start + 1, line, col);
+    return this.make('ILLEGAL', start, start + (c >= 0xd800 && c <= 0xdbff ? 2 : 1), line, col);
+  }
+
+  private make(kind: TokenKind, start: number, end: number, line: number, col: number): Token {
+    this.pos = end;
+    return { kind, text: this.src.slice(start, end), offset: start, line, col, str: undefined, value: undefined };
+  }
+
+  /** A lexical error; the scan position has already moved past the bad text. */
+  private fail(msg: string, start: number, line: number, col: number): Token {
+    return { kind: 'ERROR', text: this.src.slice(start, this.pos), offset: start, line, col, str: msg, value: undefined };
   }
 
   private skipSpaceAndComments(): void {
@@ -306,6 +319,17 @@ export class Scanner {
   private scanString(start: number, line: number, col: number): Token {
     const s = this.src;
     let i = start + 1;
+    // Fast path: no escapes.
+    for (; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c === 34) {
+        const t = this.make('STRING', start, i + 1, line, col);
+        t.str = s.slice(start + 1, i);
+        return t;
+      }
+      if (c === 92 || c === C_LF) break;
+    }
+    i = start + 1;
     let out = '';
     let bytes: number[] | undefined;
     const flush = (): void => {
