@@ -97,9 +97,17 @@ test('label filter precedence follows Loki: and over or, comma groups to the rig
     return (s as { expr: LabelFilterExpr }).expr;
   };
   const shape = (x: LabelFilterExpr): string => {
-    if (x.type === 'and' || x.type === 'or') return `${x.type}(${shape(x.left)},${shape(x.right)})`;
-    if (x.type === 'paren') return `(${shape(x.expr)})`;
-    return x.type === 'string' ? x.matcher.name : x.name;
+    switch (x.type) {
+      case 'and':
+      case 'or':
+        return `${x.type}(${shape(x.left)},${shape(x.right)})`;
+      case 'paren':
+        return `(${shape(x.expr)})`;
+      case 'string':
+        return x.matcher.name;
+      default:
+        return x.name;
+    }
   };
   assert.equal(shape(lf('a="1" or b="2" and c="3"')), 'or(a,and(b,c))');
   assert.equal(shape(lf('a="1" and b="2" or c="3"')), 'or(and(a,b),c)');
