@@ -88,6 +88,13 @@ const POSIX: Record<string, Array<[number, number]>> = {
   xdigit: [[48, 57], [65, 70], [97, 102]],
 };
 
+const RE2_SPACE = '\\t\\n\\f\\r ';
+const RE2_SPACE_RANGES: Array<[number, number]> = [
+  [9, 10],
+  [12, 13],
+  [32, 32],
+];
+
 function cp(c: number): string {
   return `\\u{${c.toString(16)}}`;
 }
@@ -227,7 +234,8 @@ export function translateRe2(pattern: string, dotAll = false): Re2Translation {
       out += '\\/';
       i++;
     } else if (c === '.') {
-      out += local.s === g.s ? '.' : local.s ? '[\\s\\S]' : '[^\\n]';
+      // Without s, RE2's dot excludes only \n; JS's also excludes \r, U+2028 and U+2029.
+      out += local.s ? (g.s ? '.' : '[\\s\\S]') : '[^\\n]';
       i++;
     } else if (c === '^') {
       out += local.m === g.m ? '^' : local.m ? '(?:^|(?<=\\n))' : '(?<![\\s\\S])';
@@ -276,6 +284,11 @@ function translateEscape(p: string, i: number, inClass: boolean): Piece {
   switch (c) {
     case 'a':
       return { text: cp(7), end: i + 2 };
+    case 's':
+      // RE2's \s is ASCII [\t\n\f\r ]; JS's also has \v and Unicode spaces.
+      return { text: inClass ? RE2_SPACE : `[${RE2_SPACE}]`, end: i + 2 };
+    case 'S':
+      return { text: inClass ? rangesToClassBody(complement(RE2_SPACE_RANGES)) : `[^${RE2_SPACE}]`, end: i + 2 };
     case 'f':
     case 't':
     case 'n':
@@ -283,8 +296,6 @@ function translateEscape(p: string, i: number, inClass: boolean): Piece {
     case 'v':
     case 'd':
     case 'D':
-    case 's':
-    case 'S':
     case 'w':
     case 'W':
       return { text: '\\' + c, end: i + 2 };

@@ -38,6 +38,20 @@ test('flags inside the pattern are rewritten into the atoms they affect', () => 
   assert.throws(() => compileRe2('a(?U)b'), LogharborError);
 });
 
+test('dot and \\s have RE2 meanings, not JavaScript ones', () => {
+  assert.equal(m('a.b', 'a\rb'), true, 'RE2 dot excludes only newline');
+  assert.equal(m('a.b', 'a\u2028b'), true);
+  assert.equal(m('a.b', 'a\nb'), false);
+  assert.equal(m('^\\s$', '\v'), false);
+  assert.equal(m('^\\s$', '\u00a0'), false);
+  assert.equal(m('^\\s+$', ' \t\r\n\f'), true);
+  assert.equal(m('^\\S$', '\u00a0'), true);
+  assert.equal(m('^[\\S]+$', 'ab\u00a0'), true);
+  assert.equal(m('^[\\S]+$', 'a b'), false);
+  assert.equal(m('^[^\\s]+$', 'ab'), true);
+  assert.equal(m('^[\\s\\S]+$', 'a\nb'), true);
+});
+
 test('named groups, \\A, \\z, \\Q..\\E', () => {
   const re = compileRe2('(?P<status>\\d{3}) (?<size>\\d+)');
   assert.deepEqual({ ...re.exec('GET 200 512')!.groups }, { status: '200', size: '512' });
