@@ -5,6 +5,7 @@
  */
 import { compileRe2 } from '../../regex.js';
 import { parseBytes, parseGoDuration } from '../units.js';
+import { decimalOp } from './decimal.js';
 import { ZERO_TIME_NS, formatGoTime, parseGoTime, validZone } from './gotime.js';
 import { goSprintf } from './printf.js';
 import type { GoValue } from './values.js';
@@ -550,16 +551,16 @@ export const FUNCS: Record<string, Fn> = {
   },
   max: { min: 1, fn: (a) => a.slice(1).reduce<bigint>((m, x) => (castInt(x) > m ? castInt(x) : m), castInt(a[0])) },
   min: { min: 1, fn: (a) => a.slice(1).reduce<bigint>((m, x) => (castInt(x) < m ? castInt(x) : m), castInt(a[0])) },
-  addf: { min: 0, fn: (a) => a.reduce<number>((acc, x) => acc + castFloat(x), 0) },
-  subf: { min: 1, fn: (a) => a.slice(1).reduce<number>((acc, x) => acc - castFloat(x), castFloat(a[0])) },
-  mulf: { min: 1, fn: (a) => a.slice(1).reduce<number>((acc, x) => acc * castFloat(x), castFloat(a[0])) },
+  addf: { min: 0, fn: (a) => a.reduce<number>((acc, x) => decimalOp(acc, castFloat(x), '+'), 0) },
+  subf: { min: 1, fn: (a) => a.slice(1).reduce<number>((acc, x) => decimalOp(acc, castFloat(x), '-'), castFloat(a[0])) },
+  mulf: { min: 1, fn: (a) => a.slice(1).reduce<number>((acc, x) => decimalOp(acc, castFloat(x), '*'), castFloat(a[0])) },
   divf: {
     min: 1,
     fn: (a) =>
       a.slice(1).reduce<number>((acc, x) => {
         const d = castFloat(x);
-        if (d === 0) throw new TemplateError('division by zero');
-        return acc / d;
+        if (d === 0) throw new TemplateError('decimal division by 0');
+        return decimalOp(acc, d, '/');
       }, castFloat(a[0])),
   },
   maxf: { min: 1, fn: (a) => Math.max(...a.map(castFloat)) },
