@@ -12,6 +12,20 @@ const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 
 const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 
 const dtfCache = new Map<string, Intl.DateTimeFormat>();
+const shortCache = new Map<string, Intl.DateTimeFormat>();
+
+/** The zone's abbreviation as Intl knows it ("EST", "PDT"), when it has a letter one. */
+function shortName(zone: string | undefined, ms: number): string | undefined {
+  const key = zone ?? '';
+  let f = shortCache.get(key);
+  if (f === undefined) {
+    f = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'short' });
+    if (shortCache.size > 64) shortCache.clear();
+    shortCache.set(key, f);
+  }
+  const v = f.formatToParts(new Date(ms)).find((p) => p.type === 'timeZoneName')?.value;
+  return v !== undefined && /^[A-Z]{2,5}$/.test(v) && v !== 'GMT' ? v : undefined;
+}
 
 function dtf(zone: string): Intl.DateTimeFormat {
   let f = dtfCache.get(zone);
@@ -41,14 +55,14 @@ export function zoneAt(loc: string, ms: number): { offset: number; abbr: string 
     const off = -new Date(ms).getTimezoneOffset() * 60;
     const tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
     if (off === 0 && (tz === 'UTC' || tz === 'Etc/UTC')) return { offset: 0, abbr: 'UTC' };
-    return { offset: off, abbr: abbrFromOffset(off) };
+    return { offset: off, abbr: shortName(undefined, ms) ?? abbrFromOffset(off) };
   }
   const part = dtf(loc)
     .formatToParts(new Date(ms))
     .find((p) => p.type === 'timeZoneName')?.value;
   const m = /GMT([+-])(\d{1,2})(?::(\d{2}))?/.exec(part ?? '');
   const off = m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 3600 + Number(m[3] ?? 0) * 60) : 0;
-  return { offset: off, abbr: off === 0 && !m ? (loc === 'UTC' ? 'UTC' : 'GMT') : abbrFromOffset(off) };
+  return { offset: off, abbr: shortName(loc, ms) ?? (off === 0 && !m ? 'GMT' : abbrFromOffset(off)) };
 }
 
 function abbrFromOffset(off: number): string {

@@ -169,6 +169,11 @@ test('time functions', () => {
   assert.equal(render('{{ date "2006-01-02" (unixToTime .from) }}', { from: '1679577215' }), '2023-03-23');
   assert.equal(render('{{ unixToTime "1679577215000" | unixEpoch }}'), '1679577215');
   assert.equal(render('{{ date "2006" 0 }}'), '1970');
+  assert.equal(
+    render('{{ toDateInZone "2006-01-02 15:04" "America/New_York" "2021-01-15 12:00" | date "15:04 MST -07:00" }}'),
+    '17:00 UTC +00:00',
+    'date formats in the Local zone',
+  );
   const now = Number(render('{{ unixEpoch now }}'));
   assert.ok(Math.abs(now - Date.now() / 1000) < 5);
   assert.throws(() => render('{{ unixToTime "12" }}'), /unable to parse time/);
