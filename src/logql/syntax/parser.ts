@@ -555,7 +555,8 @@ class Parser {
   private parseOffset(): number {
     if (!this.isKeyword('offset')) return 0;
     this.advance();
-    return this.expect('DURATION').value!;
+    // `offset -0` scans as a duration of -0; it means no offset.
+    return this.expect('DURATION').value! + 0;
   }
 
   private parseUnwrap(): Unwrap {
