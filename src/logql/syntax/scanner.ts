@@ -3,7 +3,8 @@
  * expressions on the hot path) and decides token kinds the way Loki's lexer does: a number
  * directly followed by duration units is a DURATION (`5m`, `1h30m`, `-5m`), by byte units a BYTES
  * (`10KB`, `1MiB`), `[...]` is one RANGE token holding a Prometheus duration, `--strict` and
- * `--keep-empty` are flags, and `#` starts a comment running to the end of the line.
+ * `--keep-empty` are flags, and `#` starts a comment running to the end of the line (so does `//`,
+ * and slash-star block comments are skipped too: Loki's Go scanner does both).
  * Keywords are IDENT tokens; the parser decides what they mean from where they stand.
  */
 import { goQuote, parsePromDuration, tryParseBytes, tryParseDuration } from './duration.js';
@@ -139,11 +140,15 @@ export class Scanner {
 
   /** Scans the next token. Lexical errors come back as an ERROR token (the parser reports them). */
   next(): Token {
-    this.skipSpaceAndComments();
+    const closed = this.skipSpaceAndComments();
     const s = this.src;
     const start = this.pos;
     const line = this.line;
     const col = start - this.lineStart + 1;
+    if (!closed) {
+      this.pos = s.length;
+      return this.fail('comment not terminated', start, line, col);
+    }
     if (start >= s.length) return { kind: 'EOF', text: '', offset: start, line, col };
     const c = s.charCodeAt(start);
 
@@ -218,7 +223,8 @@ export class Scanner {
     return { kind: 'ERROR', text: this.src.slice(start, this.pos), offset: start, line, col, str: msg, value: undefined };
   }
 
-  private skipSpaceAndComments(): void {
+  /** Skips white space and comments; false when a block comment is not terminated. */
+  private skipSpaceAndComments(): boolean {
     const s = this.src;
     let i = this.pos;
     for (;;) {
@@ -229,11 +235,21 @@ export class Scanner {
         this.lineStart = i;
       } else if (isSpace(c)) {
         i++;
-      } else if (c === 35) {
+      } else if (c === 35 || (c === 47 && s.charCodeAt(i + 1) === 47)) {
         while (i < s.length && s.charCodeAt(i) !== C_LF) i++;
+      } else if (c === 47 && s.charCodeAt(i + 1) === 42) {
+        // Loki's scanner runs in Go's GoTokens mode, which also skips // and /* */ comments.
+        const end = s.indexOf('*/', i + 2);
+        if (end < 0) {
+          this.pos = i;
+          return false;
+        }
+        this.countLines(i, end + 2);
+        i = end + 2;
       } else break;
     }
     this.pos = i;
+    return true;
   }
 
   private countLines(from: number, to: number): void {
