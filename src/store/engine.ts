@@ -348,9 +348,11 @@ export class Engine implements EmbeddedStore {
   // Sealing heads into blocks
 
   private cut(t: Tenant, s: StreamState): void {
-    if (s.head.size === 0) return;
-    s.sealing.push(s.head);
-    s.head = new Head();
+    const h = s.head;
+    if (h.size === 0) return;
+    s.sealing.push(h);
+    const cap = this.target * 1.5;
+    s.head = new Head(Math.min(Math.ceil(h.dataBytes * 1.1), cap), Math.min(Math.ceil(h.size * 1.1), Math.ceil(cap / 64)));
     this.sealQueue.set(s, t);
     this.kickSealer();
   }

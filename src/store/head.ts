@@ -53,8 +53,22 @@ export class Head implements DupSet {
   private byTs: Map<number, number | number[]> | undefined;
   private snapshot: Entry[] | undefined;
 
+  /**
+   * `hintBytes` / `hintEntries`: expected size (a stream's previous head), so a busy stream's head
+   * is allocated once per block instead of doubling its way up from 1 KiB each time.
+   */
+  constructor(
+    private readonly hintBytes = 0,
+    private readonly hintEntries = 0,
+  ) {}
+
   get size(): number {
     return this.n;
+  }
+
+  /** Bytes of line data held, separators included (the size hint for the next head). */
+  get dataBytes(): number {
+    return this.dataLen;
   }
 
   /** Adds an entry unless it is an exact duplicate of one already here; returns whether added. */
@@ -104,13 +118,14 @@ export class Head implements DupSet {
   }
 
   private growData(need: number): void {
-    const next = Buffer.allocUnsafe(Math.max(1024, this.data.length * 2, this.dataLen + need));
+    const first = this.data.length === 0 ? this.hintBytes : 0;
+    const next = Buffer.allocUnsafe(Math.max(1024, first, this.data.length * 2, this.dataLen + need));
     this.data.copy(next, 0, 0, this.dataLen);
     this.data = next;
   }
 
   private growIndex(): void {
-    const size = Math.max(16, this.ts.length * 2);
+    const size = Math.max(16, this.ts.length === 0 ? this.hintEntries : 0, this.ts.length * 2);
     const ts = new BigInt64Array(size);
     ts.set(this.ts);
     this.ts = ts;
@@ -121,12 +136,13 @@ export class Head implements DupSet {
 
   /** Shrinks the buffers to what is used (for heads kept after sealing, for duplicate checks). */
   trim(): void {
-    if (this.data.length > this.dataLen + 64) {
+    // A little slack is cheaper to keep than to copy away.
+    if (this.data.length > this.dataLen * 1.25 + 1024) {
       const d = Buffer.allocUnsafe(this.dataLen);
       this.data.copy(d, 0, 0, this.dataLen);
       this.data = d;
     }
-    if (this.ts.length > this.n) {
+    if (this.ts.length > this.n * 1.25 + 16) {
       this.ts = this.ts.slice(0, this.n);
       this.starts = this.starts.slice(0, this.n);
     }
