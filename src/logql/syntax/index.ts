@@ -9,7 +9,7 @@ export type * from './ast.js';
 export { isLogExpr } from './ast.js';
 export { printExpr, printSelector, printLabelFilter } from './printer.js';
 export { parseDuration, parseBytes, formatDuration } from './duration.js';
-export { ERR_NO_EQUALITY_MATCHER } from './parser.js';
+export { ERR_NO_EQUALITY_MATCHER } from './checks.js';
 
 /**
  * Parses any LogQL query (log or metric) and runs Loki's parse-time checks.

@@ -7,7 +7,6 @@
  * Loki runs them, so the first error reported is the one Loki reports.
  */
 import { LogharborError } from '../../api/errors.js';
-import { compileMatcher } from '../matchers.js';
 import { compileRe2 } from '../regex.js';
 import type {
   BinaryExpr,
@@ -37,15 +36,16 @@ import type {
   VectorMatching,
   VectorOp,
 } from './ast.js';
-import { Scanner, describeKind, goQuote, type Token, type TokenKind } from './scanner.js';
+import { literalValue, rangeAggregationError, validateSelector } from './checks.js';
+import { goFloat, parseNumber } from './number.js';
+import { parseError } from './parse-error.js';
+import { Scanner, describeKind, type Token, type TokenKind } from './scanner.js';
+
 
 /** Loki refuses queries this long before parsing. */
 const MAX_INPUT_SIZE = 131072;
 /** Deepest metric expression tree we accept (Loki has no such limit; no real query comes near it). */
 const MAX_DEPTH = 1000;
-
-export const ERR_NO_EQUALITY_MATCHER =
-  'queries require at least one regexp or equality matcher that does not have an empty-compatible value. For instance, app=~".*" does not meet this requirement, but app=~".+" will';
 
 // Words Loki's lexer always turns into keywords, whatever follows them.
 const RESERVED = new Set([
@@ -95,23 +95,6 @@ const CONVERSIONS = new Set<string>(['bytes', 'duration', 'duration_seconds']);
 // Words that are function tokens only when a '(' (or `by (`/`without (`) follows, as in Loki's lexer.
 const FUNCTIONS = new Set<string>([...RANGE_OPS, ...VECTOR_OPS, ...CONVERSIONS, 'vector', 'label_replace', 'ip', 'approx_topk']);
 
-const GROUPING_OK = new Set<string>(['avg_over_time', 'stddev_over_time', 'stdvar_over_time', 'quantile_over_time', 'max_over_time', 'min_over_time', 'first_over_time', 'last_over_time']);
-const UNWRAP_OK = new Set<string>([
-  'avg_over_time',
-  'sum_over_time',
-  'max_over_time',
-  'min_over_time',
-  'stddev_over_time',
-  'stdvar_over_time',
-  'quantile_over_time',
-  'rate',
-  'rate_counter',
-  'absent_over_time',
-  'first_over_time',
-  'last_over_time',
-]);
-const NO_UNWRAP_OK = new Set<string>(['bytes_over_time', 'bytes_rate', 'count_over_time', 'rate', 'absent_over_time']);
-
 const BINARY_PREC: Record<string, number> = {
   or: 1,
   and: 2,
@@ -131,26 +114,6 @@ const BINARY_PREC: Record<string, number> = {
 };
 const LINE_FILTER_OPS = new Set<TokenKind>(['|=', '!=', '|~', '!~', '|>', '!>']);
 const COMPARE_OPS = new Set<TokenKind>(['==', '>', '>=', '<', '<=']);
-
-export function parseError(msg: string, at: { line: number; col: number }): LogharborError {
-  return new LogharborError('parse_error', `parse error at line ${at.line}, col ${at.col}: ${msg}`, { line: at.line, col: at.col });
-}
-
-/** Loki's strconv.ParseFloat rules for a NUMBER token; a string is the error. */
-export function parseNumber(text: string): number | string {
-  let v: number;
-  if (/^0[xX]/.test(text)) {
-    const m = /^0[xX]([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?[pP]([+-]?\d+)$/.exec(text);
-    if (!m || (m[1] === '' && (m[2] ?? '') === '')) return `strconv.ParseFloat: parsing ${goQuote(text)}: invalid syntax`;
-    const frac = m[2] ?? '';
-    v = parseInt((m[1] || '0') + frac, 16) * Math.pow(2, Number(m[3]) - 4 * frac.length);
-  } else {
-    if (!/^(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/.test(text)) return `strconv.ParseFloat: parsing ${goQuote(text)}: invalid syntax`;
-    v = Number(text);
-  }
-  if (!Number.isFinite(v)) return `strconv.ParseFloat: parsing ${goQuote(text)}: value out of range`;
-  return v;
-}
 
 type AnyExpr = Expr;
 
@@ -853,83 +816,6 @@ class Parser {
         return validateSelector(e.range.log);
     }
   }
-}
-
-function rangeAggregationError(node: RangeAggregationExpr, paramText: string | undefined, paramErr: string | undefined): string | undefined {
-  const op = node.op;
-  if (paramText !== undefined) {
-    if (op !== 'quantile_over_time') return `parameter ${paramText} not supported for operation ${op}`;
-    if (paramErr) return `invalid parameter for operation ${op}: ${paramErr}`;
-  } else if (op === 'quantile_over_time') {
-    return `parameter required for operation ${op}`;
-  }
-  if (node.grouping && !GROUPING_OK.has(op)) return `grouping not allowed for ${op} aggregation`;
-  if (node.range.unwrap) return UNWRAP_OK.has(op) ? undefined : `invalid aggregation ${op} with unwrap`;
-  return NO_UNWRAP_OK.has(op) ? undefined : `invalid aggregation ${op} without unwrap`;
-}
-
-function validateSelector(e: LogExpr): void {
-  // A matcher that accepts the empty string selects every stream; at least one must not.
-  for (const m of e.matchers) if (!compileMatcher(m)(undefined)) return;
-  const at = e.pos ?? { line: 1, col: 1 };
-  throw parseError(ERR_NO_EQUALITY_MATCHER, at);
-}
-
-/** The value of a literal leg as Loki sees it (it folds `1 + 1` into `2` while parsing). */
-function literalValue(e: AnyExpr): number | undefined {
-  switch (e.kind) {
-    case 'literal':
-      return e.value;
-    case 'paren':
-      return literalValue(e.inner);
-    case 'binary': {
-      const l = literalValue(e.left);
-      const r = l === undefined ? undefined : literalValue(e.right);
-      if (l === undefined || r === undefined) return undefined;
-      return foldBinary(e.op, l, r, e.returnBool);
-    }
-    default:
-      return undefined;
-  }
-}
-
-function foldBinary(op: BinaryOp, l: number, r: number, returnBool: boolean): number {
-  const b = (x: boolean): number => (returnBool ? (x ? 1 : 0) : x ? l : NaN);
-  switch (op) {
-    case '+':
-      return l + r;
-    case '-':
-      return l - r;
-    case '*':
-      return l * r;
-    case '/':
-      return l / r;
-    case '%':
-      return l % r;
-    case '^':
-      return Math.pow(l, r);
-    case '==':
-      return b(l === r);
-    case '!=':
-      return b(l !== r);
-    case '>':
-      return b(l > r);
-    case '>=':
-      return b(l >= r);
-    case '<':
-      return b(l < r);
-    case '<=':
-      return b(l <= r);
-    default:
-      return NaN;
-  }
-}
-
-/** Go's %f. */
-function goFloat(v: number): string {
-  if (Number.isNaN(v)) return 'NaN';
-  if (!Number.isFinite(v)) return v > 0 ? '+Inf' : '-Inf';
-  return v.toFixed(6);
 }
 
 function checkSize(text: string): void {
