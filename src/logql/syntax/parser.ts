@@ -574,7 +574,16 @@ class Parser {
     const k = this.tok.kind;
     if (k !== '=' && k !== '!=' && k !== '=~' && k !== '!~') this.unexpected(['=', '=~', '!~', '!=']);
     this.advance();
-    const value = this.expect('STRING').str!;
+    const valueTok = this.expect('STRING');
+    const value = valueTok.str!;
+    if (k === '=~' || k === '!~') {
+      // Loki builds (and so compiles) every matcher while parsing; a bad regex stops the parse there.
+      try {
+        compileRe2(value, { anchored: true, dotAll: true });
+      } catch (e) {
+        throw parseError((e as Error).message, valueTok);
+      }
+    }
     return { name, op: k as MatchOp, value };
   }
 
@@ -744,7 +753,13 @@ class Parser {
     const k = opTok.kind;
     if (k === '=~' || k === '!~') {
       this.advance();
-      return { type: 'string', matcher: { name, op: k, value: this.expect('STRING').str! } };
+      const valueTok = this.expect('STRING');
+      try {
+        compileRe2(valueTok.str!, { anchored: true, dotAll: true });
+      } catch (e) {
+        throw parseError((e as Error).message, valueTok);
+      }
+      return { type: 'string', matcher: { name, op: k, value: valueTok.str! } };
     }
     if (k === '=' || k === '!=') {
       this.advance();
