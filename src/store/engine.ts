@@ -126,6 +126,38 @@ export class Engine implements EmbeddedStore {
       this.metrics.duplicates = new client.Counter({ name: 'logharbor_store_duplicates_total', help: 'Exact duplicate entries dropped', registers });
       this.metrics.sealed = new client.Counter({ name: 'logharbor_store_blocks_sealed_total', help: 'Blocks sealed from heads', registers });
       this.metrics.errors = new client.Counter({ name: 'logharbor_store_write_errors_total', help: 'Failed appends and seals', registers });
+      // Gauges computed when scraped: no bookkeeping on the write path.
+      const engine = this;
+      new client.Gauge({
+        name: 'logharbor_store_head_bytes',
+        help: 'Raw bytes held in memory heads, not yet sealed into blocks',
+        registers,
+        collect() {
+          let bytes = 0;
+          for (const t of engine.tenants.values()) for (const st of t.byId.values()) for (const h of [st.head, ...st.sealing]) bytes += h.rawBytes;
+          this.set(bytes);
+        },
+      });
+      new client.Gauge({
+        name: 'logharbor_store_blocks',
+        help: 'Sealed blocks on disk',
+        registers,
+        collect() {
+          let n = 0;
+          for (const t of engine.tenants.values()) for (const st of t.byId.values()) n += st.blocks.length;
+          this.set(n);
+        },
+      });
+      new client.Gauge({
+        name: 'logharbor_store_streams',
+        help: 'Streams known to the store',
+        registers,
+        collect() {
+          let n = 0;
+          for (const t of engine.tenants.values()) n += t.byId.size;
+          this.set(n);
+        },
+      });
     }
   }
 

@@ -1,0 +1,33 @@
+/** The store's Prometheus metrics, as /metrics would show them. */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import client from 'prom-client';
+import { createStore } from '../../../src/store/index.js';
+
+test('appends, duplicates, sealed blocks, head bytes and streams are exported', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'logharbor-metrics-'));
+  const registry = new client.Registry();
+  const store = createStore({ dir, registry, compactionIntervalMs: 0, now: () => 1_714_521_600_000 });
+  try {
+    await store.start();
+    const p = [{ labels: { job: 'm' }, entries: [{ ts: 1_714_521_600_000_000_000n, line: 'hello' }, { ts: 1_714_521_600_000_000_001n, line: 'world' }] }];
+    await store.append('t', p);
+    await store.append('t', p);
+    let text = await registry.metrics();
+    assert.match(text, /^logharbor_store_entries_appended_total 2$/m);
+    assert.match(text, /^logharbor_store_duplicates_total 2$/m);
+    assert.match(text, /^logharbor_store_head_bytes 10$/m);
+    assert.match(text, /^logharbor_store_streams 1$/m);
+    await store.flush();
+    text = await registry.metrics();
+    assert.match(text, /^logharbor_store_blocks_sealed_total 1$/m);
+    assert.match(text, /^logharbor_store_blocks 1$/m);
+    assert.match(text, /^logharbor_store_head_bytes 0$/m);
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
