@@ -94,6 +94,9 @@ export class Tenant {
       const s = t.addStream(id, labels);
       s.persisted = true;
     }
+    // A batch appended twice (its first write landed but could not be confirmed, then was
+    // retried) would list the same blocks twice: keep the first copy of each.
+    const seen = new Set<string>();
     for (const rec of await readFramed(join(dir, 'index.log'))) {
       for (const item of splitBatch(rec)) {
         const ir = decodeIndexRecord(item);
@@ -103,7 +106,11 @@ export class Tenant {
           if (ir.lsn > s.sealedLsn) s.sealedLsn = ir.lsn;
           continue;
         }
-        s.blocks.push(ir.meta);
+        const m = ir.meta;
+        const key = `${m.streamId}:${m.lsn}:${m.minTs}:${m.maxTs}:${m.entries}:${m.rawBytes}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        s.blocks.push(m);
         if (ir.meta.lsn > s.sealedLsn) s.sealedLsn = ir.meta.lsn;
         if (ir.meta.maxTs > s.sealedMaxTs) s.sealedMaxTs = ir.meta.maxTs;
       }

@@ -120,3 +120,15 @@ test('a data directory in use by another live process is refused; a stale lock i
   assert.ok(!existsSync(join(dir, 'LOCK')), 'released on close');
   assert.deepEqual(await lines(dir), ['after stale lock']);
 });
+
+test('a block index batch written twice (a retried append whose first write did land) lists its blocks once', async () => {
+  const dir = join(root, `c${++n}`);
+  const a = open(dir);
+  await a.start();
+  await a.append('t', push('once', 1));
+  await a.close();
+  const index = join(dir, 'tenants', 't-t', 'index.log');
+  const { readFileSync } = await import('node:fs');
+  appendFileSync(index, readFileSync(index));
+  assert.deepEqual(await lines(dir), ['once']);
+});
