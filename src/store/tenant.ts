@@ -91,6 +91,8 @@ export class Tenant {
       const r = new ByteReader(rec);
       const id = r.varint();
       const labels = JSON.parse(r.str()) as Labels;
+      // Same reason as for index batches below: a record may have been written twice.
+      if (t.byId.has(id)) continue;
       const s = t.addStream(id, labels);
       s.persisted = true;
     }
