@@ -1,0 +1,244 @@
+/**
+ * End-to-end server benchmark on the shared corpus (../shared/bench/corpus.mjs).
+ *
+ *   node --import tsx bench/server.bench.ts            # 2M lines (generates bench/out/corpus.tsv once)
+ *   LINES=200000 node --import tsx bench/server.bench.ts
+ *   FORMAT=json node --import tsx bench/server.bench.ts # JSON push instead of protobuf+snappy
+ *
+ * Starts `logharbor server` (dist/, so run `npm run build` first) as a child process with a fresh
+ * data dir, pushes the corpus over HTTP in Promtail-sized batches from this process, then reads:
+ *   - server CPU seconds (from /proc/<pid>/stat) → lines per CPU-second of ingest;
+ *   - peak RSS of the server (VmHWM);
+ *   - bytes on disk (data dir, after a clean shutdown and restart) per raw line byte;
+ *   - warm query latencies (median of RUNS) for the 24-hour needle and a case-insensitive regex.
+ * Prints one JSON object; docs/benchmarks.md records the figures with this command.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, mkdtempSync, rmSync, readdirSync, statSync, createReadStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { encodePushRequest } from '../src/api/push/index.js';
+import type { StreamPush } from '../src/api/model.js';
+
+const LINES = Number(process.env.LINES ?? 2_000_000);
+const FORMAT = process.env.FORMAT ?? 'protobuf';
+const RUNS = Number(process.env.RUNS ?? 7);
+const BATCH_LINES = Number(process.env.BATCH_LINES ?? 2000);
+const CONCURRENCY = Number(process.env.CONCURRENCY ?? 4);
+const REPO = new URL('../', import.meta.url).pathname;
+const OUT = join(REPO, 'bench/out');
+const corpus = join(OUT, LINES === 2_000_000 ? 'corpus.tsv' : `corpus-${LINES}.tsv`);
+
+async function run(cmd: string, args: string[], env: Record<string, string> = {}): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const p = spawn(cmd, args, { stdio: 'inherit', env: { ...process.env, ...env } });
+    p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited ${code}`))));
+  });
+}
+
+function du(dir: string): number {
+  let total = 0;
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    const st = statSync(p);
+    total += st.isDirectory() ? du(p) : st.blocks * 512;
+  }
+  return total;
+}
+
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime
+  return ticks / 100;
+}
+
+function peakRssMb(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+async function startServer(dataDir: string, configPath: string) {
+  const proc = spawn(process.execPath, [join(REPO, 'dist/cli/main.js'), 'server', '--listen', '127.0.0.1:0', '--data', dataDir, '--config', configPath, '--log-level', 'warn'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    const rl = createInterface({ input: proc.stdout! });
+    rl.on('line', (l) => {
+      try {
+        const j = JSON.parse(l) as { address?: string };
+        if (j.address) resolve(j.address);
+      } catch {
+        /* ignore */
+      }
+    });
+    proc.on('exit', (c) => reject(new Error(`server exited ${c}`)));
+  });
+  return { proc, url };
+}
+
+async function stop(proc: ReturnType<typeof spawn>): Promise<void> {
+  await new Promise<void>((resolve) => {
+    proc.on('exit', () => resolve());
+    proc.kill('SIGTERM');
+  });
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+async function main() {
+  if (!existsSync(corpus)) {
+    await run(process.execPath, [join(REPO, '../shared/bench/corpus.mjs')], { LINES: String(LINES), OUT: corpus, SEED: '12648430', START: '2024-05-01T00:00:00Z' });
+  }
+  const meta = JSON.parse(readFileSync(corpus + '.meta.json', 'utf8')) as {
+    lines: number;
+    lineBytes: number;
+    tsFirst: number;
+    tsLast: number;
+    needles: Record<string, unknown>;
+  };
+  const dataDir = mkdtempSync(join(tmpdir(), 'logharbor-bench-'));
+  const configPath = join(dataDir, '..', `logharbor-bench-${process.pid}.yaml`);
+  // The corpus is from 2024: no age limits, no retention, no rate limits for the benchmark.
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(
+    configPath,
+    [
+      'limits:',
+      '  reject_old_samples: false',
+      '  ingestion_rate_mb: 100000',
+      '  ingestion_burst_size_mb: 100000',
+      '  per_stream_rate_limit_mb: 100000',
+      '  per_stream_rate_limit_burst_mb: 100000',
+      '  out_of_order_window: 1000w',
+      'retention:',
+      '  period: 0s',
+      'storage:',
+      '  compaction_interval: 1000w',
+      '',
+    ].join('\n'),
+  );
+  let { proc, url } = await startServer(dataDir, configPath);
+  const cpu0 = cpuSeconds(proc.pid!);
+
+  // Read the corpus and push it in batches grouped by stream, like Promtail does.
+  const t0 = performance.now();
+  let batch: Map<string, StreamPush> = new Map();
+  let batchLines = 0;
+  let pushed = 0;
+  let lastMs = -1;
+  let seq = 0;
+  const inflight = new Set<Promise<void>>();
+  const send = async (streams: StreamPush[]) => {
+    const body = FORMAT === 'json' ? Buffer.from(toJson(streams)) : encodePushRequest({ streams });
+    const res = await fetch(url + '/loki/api/v1/push', {
+      method: 'POST',
+      headers: { 'Content-Type': FORMAT === 'json' ? 'application/json' : 'application/x-protobuf' },
+      body,
+    });
+    if (res.status !== 204) throw new Error(`push failed: ${res.status} ${await res.text()}`);
+  };
+  const flush = async () => {
+    if (batchLines === 0) return;
+    const streams = [...batch.values()];
+    batch = new Map();
+    batchLines = 0;
+    const p = send(streams).finally(() => inflight.delete(p));
+    inflight.add(p);
+    if (inflight.size >= CONCURRENCY) await Promise.race(inflight);
+  };
+  const rl = createInterface({ input: createReadStream(corpus), crlfDelay: Infinity });
+  for await (const row of rl) {
+    const t1 = row.indexOf('\t');
+    const t2 = row.indexOf('\t', t1 + 1);
+    const ms = Number(row.slice(0, t1));
+    const container = row.slice(t1 + 1, t2);
+    const line = row.slice(t2 + 1);
+    // Corpus timestamps are milliseconds; spread entries within a millisecond so every entry is distinct.
+    seq = ms === lastMs ? seq + 1 : 0;
+    lastMs = ms;
+    const ts = BigInt(ms) * 1_000_000n + BigInt(seq);
+    let s = batch.get(container);
+    if (!s) batch.set(container, (s = { labels: { job: 'docker', container, host: 'bench' }, entries: [] }));
+    s.entries.push({ ts, line });
+    batchLines++;
+    pushed++;
+    if (batchLines >= BATCH_LINES) await flush();
+  }
+  await flush();
+  await Promise.all(inflight);
+  const wall = (performance.now() - t0) / 1000;
+  const cpu = cpuSeconds(proc.pid!) - cpu0;
+  const rss = peakRssMb(proc.pid!);
+  await stop(proc);
+  const diskBytes = du(dataDir);
+
+  // Restart (proves recovery) and measure warm queries.
+  ({ proc, url } = await startServer(dataDir, configPath));
+  const startNs = BigInt(meta.tsFirst) * 1_000_000n;
+  const endNs = BigInt(meta.tsLast + 1000) * 1_000_000n;
+  const needle = Object.keys(meta.needles)[0]!;
+  const q = async (query: string, limit = 100) => {
+    const u = new URL(url + '/loki/api/v1/query_range');
+    u.searchParams.set('query', query);
+    u.searchParams.set('start', startNs.toString());
+    u.searchParams.set('end', endNs.toString());
+    u.searchParams.set('limit', String(limit));
+    const t = performance.now();
+    const res = await fetch(u);
+    const body = (await res.json()) as { data: { result: { values: unknown[] }[] } };
+    const ms = performance.now() - t;
+    if (res.status !== 200) throw new Error(`query failed: ${JSON.stringify(body)}`);
+    const n = body.data.result.reduce((a, s) => a + s.values.length, 0);
+    return { ms, n };
+  };
+  const timeQuery = async (query: string, limit?: number) => {
+    await q(query, limit); // warm-up
+    const times: number[] = [];
+    let n = 0;
+    for (let i = 0; i < RUNS; i++) {
+      const r = await q(query, limit);
+      times.push(r.ms);
+      n = r.n;
+    }
+    return { medianMs: Math.round(median(times) * 10) / 10, minMs: Math.round(Math.min(...times) * 10) / 10, results: n };
+  };
+  const needleQ = await timeQuery(`{job="docker"} |= "${needle}"`);
+  const regexQ = await timeQuery(`{job="docker"} |~ "(?i)${needle.slice(0, 8).toUpperCase()}"`);
+  const recentQ = await timeQuery(`{job="docker"}`, 1000);
+  const errorQ = await timeQuery(`{job="docker"} |~ "(?i)deadlock detected"`, 1000);
+  await stop(proc);
+  rmSync(dataDir, { recursive: true, force: true });
+  rmSync(configPath, { force: true });
+
+  const out = {
+    lines: pushed,
+    rawBytes: meta.lineBytes,
+    format: FORMAT,
+    ingest: {
+      wallSeconds: Math.round(wall * 100) / 100,
+      serverCpuSeconds: Math.round(cpu * 100) / 100,
+      linesPerCpuSecond: Math.round(pushed / cpu),
+      linesPerWallSecond: Math.round(pushed / wall),
+      peakRssMb: Math.round(rss),
+    },
+    disk: { bytes: diskBytes, bytesPerRawByte: Math.round((diskBytes / meta.lineBytes) * 1000) / 1000 },
+    queries: {
+      needle24h: needleQ,
+      regexCaseInsensitive24h: regexQ,
+      newest1000: recentQ,
+      rareRegex24hLimit1000: errorQ,
+    },
+  };
+  console.log(JSON.stringify(out, null, 1));
+}
+
+function toJson(streams: StreamPush[]): string {
+  return JSON.stringify({ streams: streams.map((s) => ({ stream: s.labels, values: s.entries.map((e) => [e.ts.toString(), e.line]) })) });
+}
+
+await main();

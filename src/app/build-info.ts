@@ -1,0 +1,16 @@
+/** What /loki/api/v1/status/buildinfo answers. Grafana reads `version` to pick features. */
+import { readFileSync } from 'node:fs';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+// `version` is the Loki API level we answer like, because clients (Grafana, Alloy) branch on it;
+// our own version is in `logharbor`.
+export const BUILD_INFO = {
+  version: '3.4.0',
+  logharbor: pkg.version,
+  revision: '',
+  branch: '',
+  buildUser: '',
+  buildDate: '',
+  goVersion: '',
+};

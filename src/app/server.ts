@@ -1,0 +1,112 @@
+/**
+ * The server role: store + ingest + query + tail behind Loki's HTTP API, in one process.
+ * createServer(config, deps) → { start, close }, as every role (architecture guide, rule 2).
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ServerConfig } from '../config/server.js';
+import { parseListen } from '../config/server.js';
+import { createHttpServer } from '../http/server.js';
+import { createMetrics } from '../http/metrics.js';
+import { Router } from '../http/router.js';
+import { createLogger, type Logger } from '../util/logger.js';
+import { createStore } from '../store/index.js';
+import type { Store } from '../store/store.js';
+import { createPushService } from '../ingest/push-service.js';
+import { registerIngestRoutes } from '../ingest/routes.js';
+import { registerQueryRoutes } from '../query/routes.js';
+import { createTailServer } from '../query/tail.js';
+import { createScanner } from '../query/engine/scanner-factory.js';
+import { parseDurationMs } from '../config/duration.js';
+import { parseMatchers } from '../logql/syntax/index.js';
+import { BUILD_INFO } from './build-info.js';
+
+export interface ServerDeps {
+  log?: Logger;
+  /** Clock in ms, for tests. */
+  now?: () => number;
+}
+
+export interface ServerRole {
+  start(): Promise<{ url: string; host: string; port: number }>;
+  close(): Promise<void>;
+  readonly store: Store;
+}
+
+export function createServer(config: ServerConfig, deps: ServerDeps = {}): ServerRole {
+  const log = deps.log ?? createLogger({ level: config.log_level, component: 'server' });
+  const metrics = createMetrics();
+  const store = createStore({
+    dir: config.data,
+    blockTargetBytes: config.storage.block_target_bytes,
+    maxBlockAgeMs: parseDurationMs(config.storage.max_block_age),
+    compactionIntervalMs: parseDurationMs(config.storage.compaction_interval),
+    retention: {
+      periodMs: parseDurationMs(config.retention.period),
+      streams: config.retention.streams.map((r) => ({ matchers: parseMatchers(r.selector), periodMs: parseDurationMs(r.period), priority: r.priority })),
+    },
+    registry: metrics.registry,
+    log: log.child({ component: 'store' }),
+  });
+  const scanner = createScanner(store, config.query.workers);
+  const push = createPushService({ store, limits: config.limits, registry: metrics.registry, now: deps.now });
+  const router = new Router();
+  let ready = false;
+  router.add('GET', '/ready', (ctx) => {
+    const body = ready ? 'ready\n' : 'starting\n';
+    ctx.res.writeHead(ready ? 200 : 503, { 'Content-Type': 'text/plain' });
+    ctx.res.end(body);
+  });
+  router.add('GET', '/metrics', async (ctx) => {
+    const text = await metrics.registry.metrics();
+    ctx.res.writeHead(200, { 'Content-Type': metrics.registry.contentType });
+    ctx.res.end(text);
+  });
+  router.add('GET', '/loki/api/v1/status/buildinfo', (ctx) => {
+    const body = JSON.stringify(BUILD_INFO);
+    ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
+    ctx.res.end(body);
+  });
+  registerIngestRoutes(router, push);
+  const queryCtx = { store, scanner, limits: config.limits, timeoutMs: parseDurationMs(config.query.timeout), now: deps.now ?? Date.now };
+  registerQueryRoutes(router, queryCtx);
+  const tail = createTailServer({ store, log, now: queryCtx.now, scanner });
+  const http: Server = createHttpServer({
+    router,
+    log,
+    metrics,
+    authEnabled: config.auth_enabled,
+    maxBodyBytes: config.max_body_bytes,
+    onUpgrade: (req, socket, head, c) => tail.handleUpgrade(req, socket, head, c),
+  });
+
+  return {
+    store,
+    async start() {
+      await store.start();
+      const { host, port } = parseListen(config.listen);
+      await new Promise<void>((resolve, reject) => {
+        http.once('error', reject);
+        http.listen(port, host, () => {
+          http.off('error', reject);
+          resolve();
+        });
+      });
+      ready = true;
+      const addr = http.address() as AddressInfo;
+      const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+      return { url: `http://${shownHost}:${addr.port}`, host: addr.address, port: addr.port };
+    },
+    async close() {
+      ready = false;
+      tail.close();
+      await new Promise<void>((resolve) => {
+        http.close(() => resolve());
+        http.closeIdleConnections();
+        setTimeout(() => http.closeAllConnections(), 2000).unref();
+      });
+      await scanner.close();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * `logharbor server`: parses flags and runs the server role until SIGTERM/SIGINT, which flush the
+ * store and exit 0. One JSON line with the address is logged when the server is ready.
+ */
+import { parseArgs } from 'node:util';
+import { loadServerConfig } from '../config/server.js';
+import { createServer } from '../app/server.js';
+import { createLogger } from '../util/logger.js';
+
+export const SERVER_USAGE = `Usage: logharbor server [--listen HOST:PORT] [--data DIR] [--config FILE] [--log-level LEVEL] [--auth-enabled]
+
+Starts the Loki-compatible server with its embedded store.
+  --listen        address to listen on (default 127.0.0.1:3100; port 0 picks a free port)
+  --data          data directory (default ./data)
+  --config        YAML configuration file (flags override it; see docs/configuration.md)
+  --log-level     debug | info | warn | error | silent (default info)
+  --auth-enabled  require X-Scope-OrgID (default off: every request is tenant "fake")
+`;
+
+export async function runServer(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      listen: { type: 'string' },
+      data: { type: 'string' },
+      config: { type: 'string' },
+      'log-level': { type: 'string' },
+      'auth-enabled': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) {
+    process.stdout.write(SERVER_USAGE);
+    return 0;
+  }
+  const config = loadServerConfig({
+    listen: values.listen,
+    data: values.data,
+    config: values.config,
+    logLevel: values['log-level'],
+    authEnabled: values['auth-enabled'],
+  });
+  const log = createLogger({ level: config.log_level, component: 'server' });
+  const server = createServer(config, { log });
+  const { url } = await server.start();
+  // The ready line is part of the CLI contract (scripts wait for it), so it is written whatever the log level.
+  createLogger({ level: 'info', component: 'server' }).info({ address: url, data: config.data }, 'logharbor server ready');
+  return new Promise<number>((resolve) => {
+    let closing = false;
+    const stop = (signal: string) => {
+      if (closing) return;
+      closing = true;
+      log.info({ signal }, 'shutting down');
+      server.close().then(
+        () => {
+          log.info('stopped');
+          resolve(0);
+        },
+        (e) => {
+          log.error({ err: (e as Error).message }, 'shutdown failed');
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}

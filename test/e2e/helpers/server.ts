@@ -1,0 +1,82 @@
+/**
+ * Starting the real server for end-to-end tests: in-process on port 0 with a temporary data dir, or
+ * as a child process (for signal and crash tests) through the real CLI.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { createServer, type ServerRole } from '../../../src/app/server.js';
+import { serverConfigSchema, type ServerConfig } from '../../../src/config/server.js';
+
+export interface RunningServer {
+  url: string;
+  dir: string;
+  role: ServerRole;
+  close(): Promise<void>;
+}
+
+export function tempDir(prefix = 'logharbor-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Starts the server in this process. `overrides` are config keys as in the YAML file. */
+export async function startServer(overrides: Record<string, unknown> = {}, deps: { now?: () => number } = {}): Promise<RunningServer> {
+  const dir = (overrides.data as string | undefined) ?? tempDir();
+  const config: ServerConfig = serverConfigSchema.parse({ listen: '127.0.0.1:0', data: dir, log_level: 'silent', ...overrides });
+  const role = createServer(config, deps);
+  const { url } = await role.start();
+  return {
+    url,
+    dir,
+    role,
+    async close() {
+      await role.close();
+    },
+  };
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+const REPO = new URL('../../../', import.meta.url).pathname;
+
+export interface ChildServer {
+  url: string;
+  proc: ChildProcess;
+  /** Resolves with the exit code (or signal name). */
+  exited: Promise<number | string>;
+  stderr: () => string;
+}
+
+/** Starts `logharbor server` from dist/ (built by `npm test`) as a child process; resolves when it logs ready. */
+export async function startChildServer(dataDir: string, extraArgs: string[] = []): Promise<ChildServer> {
+  const proc = spawn(process.execPath, [join(REPO, 'dist/cli/main.js'), 'server', '--listen', '127.0.0.1:0', '--data', dataDir, ...extraArgs], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  proc.stderr!.on('data', (c) => (err += c));
+  const exited = new Promise<number | string>((resolve) => proc.on('exit', (code, sig) => resolve(code ?? sig ?? -1)));
+  const url = await new Promise<string>((resolve, reject) => {
+    const rl = createInterface({ input: proc.stdout! });
+    const timer = setTimeout(() => reject(new Error(`server did not become ready in 20s; stderr: ${err}`)), 20_000);
+    rl.on('line', (line) => {
+      try {
+        const j = JSON.parse(line) as { msg?: string; address?: string };
+        if (j.msg === 'logharbor server ready' && j.address) {
+          clearTimeout(timer);
+          resolve(j.address);
+        }
+      } catch {
+        // not JSON: ignore
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited (${code}) before ready; stderr: ${err}`));
+    });
+  });
+  return { url, proc, exited, stderr: () => err };
+}

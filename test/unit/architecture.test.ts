@@ -1,0 +1,60 @@
+/**
+ * Keeps the folder rules of ../shared/design/architecture.md true: which folder of src/ may import
+ * which. A failure names the file and the import that crosses a boundary.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, dirname, resolve } from 'node:path';
+
+const SRC = new URL('../../src/', import.meta.url).pathname;
+
+/** folder → folders it may import (besides itself). `util` is shared small utilities. */
+const ALLOWED: Record<string, string[]> = {
+  util: [],
+  api: ['util'],
+  config: ['api', 'util', 'logql'],
+  logql: ['api', 'util'],
+  store: ['api', 'logql', 'util'],
+  ingest: ['api', 'store', 'logql', 'util', 'http', 'config'],
+  query: ['api', 'store', 'logql', 'util', 'http', 'config'],
+  http: ['api', 'util'],
+  agent: ['api', 'config', 'util'],
+  app: ['*'],
+  cli: ['api', 'config', 'util', 'app'],
+};
+
+function files(dir: string, out: string[] = []): string[] {
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) files(p, out);
+    else if (p.endsWith('.ts')) out.push(p);
+  }
+  return out;
+}
+
+test('imports respect the folder rules of the architecture guide', () => {
+  const violations: string[] = [];
+  for (const file of files(SRC)) {
+    const from = relative(SRC, file).split('/')[0]!;
+    const allowed = ALLOWED[from];
+    assert.ok(allowed, `src/${from} is not in the architecture guide's folder list; add it there and here`);
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/(?:^|\n)\s*(?:import|export)[^'"]*?from\s+['"](\.[^'"]+)['"]|import\(\s*['"](\.[^'"]+)['"]\s*\)/g)) {
+      const spec = m[1] ?? m[2]!;
+      const target = relative(SRC, resolve(dirname(file), spec)).split('/')[0]!;
+      if (target === from || target.startsWith('..')) continue;
+      if (allowed.includes('*') || allowed.includes(target)) continue;
+      violations.push(`src/${relative(SRC, file)} imports ${spec} (${from} → ${target})`);
+    }
+  }
+  assert.deepEqual(violations, []);
+});
+
+test('only src/config reads process.env', () => {
+  const offenders = files(SRC)
+    .filter((f) => !relative(SRC, f).startsWith('config/'))
+    .filter((f) => /process\.env/.test(readFileSync(f, 'utf8')))
+    .map((f) => relative(SRC, f));
+  assert.deepEqual(offenders, []);
+});
