@@ -22,7 +22,7 @@ import type { AppendResult, BlockRef, Store, StoreStats, StreamInfo, TailEvent }
 import { compressPayload, decodeBlockPayload, serializeEntries } from './block-codec.js';
 import { BLOCK_HEADER, blockHeader, type BlockMeta } from './block-meta.js';
 import { bloomMayContain, bloomProbe, buildBloom, type BloomProbe } from './bloom.js';
-import { Head, sortedContains } from './head.js';
+import { Head, compareEntries, sortedContains } from './head.js';
 import { storeIoError } from './io-error.js';
 import { retentionPolicy, type RetentionConfig, type RetentionPolicy } from './retention.js';
 import { SegmentReader } from './segment-reader.js';
@@ -188,13 +188,14 @@ export class Engine implements EmbeddedStore {
     }
     const now = this.now();
     let replayed = 0;
-    const lastWal = await this.wal.replay((lsn, body) => {
+    const lastWal = await this.wal.replay(async (lsn, body) => {
       replayed++;
-      this.replayRecord(lsn, body, now);
+      await this.replayRecord(lsn, body, now);
     });
     let maxLsn = lastWal;
     for (const t of this.tenants.values()) maxLsn = Math.max(maxLsn, t.maxSealedLsn());
     await this.wal.begin(maxLsn);
+    for (const t of this.tenants.values()) for (const s of t.byId.values()) delete s.replayCheckedFrom;
     this.state = 'running';
     if (this.sealQueue.size > 0) this.kickSealer();
     let streams = 0;
@@ -340,7 +341,7 @@ export class Engine implements EmbeddedStore {
     return { accepted, duplicates };
   }
 
-  private replayRecord(lsn: number, body: Buffer, now: number): void {
+  private async replayRecord(lsn: number, body: Buffer, now: number): Promise<void> {
     const rec = decodeAppendRecord(body);
     if (!rec) return;
     const t = this.tenant(rec.tenant);
@@ -349,9 +350,27 @@ export class Engine implements EmbeddedStore {
       const canonical = canonicalLabels(labels);
       const s = t.stream(canonical, labelsToString(canonical));
       // Already sealed into blocks before the crash: applying it again would duplicate it.
-      if (lsn > s.sealedLsn) work.push({ s, entries });
+      if (lsn <= s.sealedLsn) continue;
+      // A record after the sealed LSN may still hold entries that were duplicates of data sealed
+      // meanwhile (a retried push that raced a seal): check those against the sealed blocks.
+      let oldest: bigint | undefined;
+      for (const e of entries) if (e.ts <= s.sealedMaxTs && (oldest === undefined || e.ts < oldest)) oldest = e.ts;
+      if (oldest !== undefined && (s.replayCheckedFrom === undefined || oldest < s.replayCheckedFrom)) await this.loadSealedSince(t, s, oldest);
+      work.push({ s, entries });
     }
     this.apply(t, work, lsn, now, false);
+  }
+
+  /** Loads every sealed block of a stream that may hold entries at or after `from`, for duplicate checks during replay. */
+  private async loadSealedSince(t: Tenant, s: StreamState, from: bigint): Promise<void> {
+    const entries: Entry[] = [];
+    for (const b of s.blocks) {
+      if (b.maxTs < from) continue;
+      entries.push(...decodeBlockPayload(await this.reader.read(t.segmentPath(b.segment), b.offset, b.length)));
+    }
+    entries.sort(compareEntries);
+    s.lastSealed = { contains: (e) => sortedContains(entries, e) };
+    s.replayCheckedFrom = from;
   }
 
   private emit(tenant: string, stream: StreamInfo, entries: Entry[]): void {

@@ -38,6 +38,8 @@ export interface StreamState {
   lastSealed: DupSet | undefined;
   /** Newest timestamp in sealed blocks (-1n when none). */
   sealedMaxTs: bigint;
+  /** During replay: sealed entries from this timestamp on are loaded into lastSealed. */
+  replayCheckedFrom?: bigint;
 }
 
 interface SegmentInfo {

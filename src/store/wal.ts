@@ -58,7 +58,7 @@ export class Wal {
    * Reads every segment in LSN order, truncating torn tails, and calls `fn` for each intact record.
    * Returns the highest LSN seen (0 when empty).
    */
-  async replay(fn: (lsn: number, body: Buffer) => void): Promise<number> {
+  async replay(fn: (lsn: number, body: Buffer) => void | Promise<void>): Promise<number> {
     await mkdir(this.dir, { recursive: true });
     const names = (await readdir(this.dir)).filter((n) => NAME_RE.test(n)).sort();
     let last = 0;
@@ -74,7 +74,7 @@ export class Wal {
         // LSNs only grow; a record that does not is left-over garbage, not data.
         if (lsn <= last) continue;
         last = lsn;
-        fn(lsn, rec.subarray(8));
+        await fn(lsn, rec.subarray(8));
       }
     }
     return last;

@@ -134,3 +134,21 @@ test('a block index batch written twice (a retried append whose first write did 
   }
   assert.deepEqual(await lines(dir), ['once']);
 });
+
+test('a retried push that raced a seal is not duplicated by replay after a crash', async () => {
+  const dir = join(root, `c${++n}`);
+  // Tiny blocks: the first append cuts its head at once, and the retry is applied while that
+  // head is still being written as a block (a duplicate of data that is sealed right after).
+  const a = createStore({ dir, blockTargetBytes: 1, compactionIntervalMs: 0, now });
+  await a.start();
+  const entry = push('retried line', 1);
+  assert.deepEqual(await a.append('t', entry), { accepted: 1, duplicates: 0 });
+  assert.deepEqual(await a.append('t', entry), { accepted: 0, duplicates: 1 });
+  // Wait until the block is sealed, then "crash" (abandon a without close).
+  for (let i = 0; i < 200; i++) {
+    const ids = a.streams('t', [], 0n, 2n ** 62n).map((s) => s.id);
+    if (a.blocks('t', ids, 0n, 2n ** 62n).every((b) => b.location.kind === 'file')) break;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  assert.deepEqual(await lines(dir), ['retried line']);
+});
