@@ -47,6 +47,20 @@ function du(dir: string): number {
   return total;
 }
 
+/** Bytes on disk by file kind (extension, or the name without digits), to see where space goes. */
+function duByKind(dir: string, out: Record<string, number>): Record<string, number> {
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    const st = statSync(p);
+    if (st.isDirectory()) duByKind(p, out);
+    else {
+      const kind = name.includes('.') ? name.slice(name.lastIndexOf('.')) : name.replace(/\d+/g, '#');
+      out[kind] = (out[kind] ?? 0) + st.blocks * 512;
+    }
+  }
+  return out;
+}
+
 function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -176,6 +190,7 @@ async function main() {
   const rss = peakRssMb(proc.pid!);
   await stop(proc);
   const diskBytes = du(dataDir);
+  const diskByKind = duByKind(dataDir, {});
 
   // Restart (proves recovery) and measure warm queries.
   ({ proc, url } = await startServer(dataDir, configPath));
@@ -226,7 +241,7 @@ async function main() {
       linesPerWallSecond: Math.round(pushed / wall),
       peakRssMb: Math.round(rss),
     },
-    disk: { bytes: diskBytes, bytesPerRawByte: Math.round((diskBytes / meta.lineBytes) * 1000) / 1000 },
+    disk: { bytes: diskBytes, bytesPerRawByte: Math.round((diskBytes / meta.lineBytes) * 1000) / 1000, byKind: diskByKind },
     queries: {
       needle24h: needleQ,
       regexCaseInsensitive24h: regexQ,

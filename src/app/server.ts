@@ -21,6 +21,8 @@ import { parseDurationMs } from '../config/duration.js';
 import { parseMatchers } from '../logql/syntax/index.js';
 import { BUILD_INFO } from './build-info.js';
 
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export interface ServerDeps {
   log?: Logger;
   /** Clock in ms, for tests. */
@@ -40,7 +42,8 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
     dir: config.data,
     blockTargetBytes: config.storage.block_target_bytes,
     maxBlockAgeMs: parseDurationMs(config.storage.max_block_age),
-    compactionIntervalMs: parseDurationMs(config.storage.compaction_interval),
+    // Node timers cannot wait longer than 2^31-1 ms (about 24.8 days); longer means "effectively never".
+    compactionIntervalMs: Math.min(parseDurationMs(config.storage.compaction_interval), MAX_TIMER_MS),
     retention: {
       periodMs: parseDurationMs(config.retention.period),
       streams: config.retention.streams.map((r) => ({ matchers: parseMatchers(r.selector), periodMs: parseDurationMs(r.period), priority: r.priority })),

@@ -51,6 +51,13 @@ export const serverConfigSchema = z
         reject_old_samples_max_age: duration.optional().describe('Loki default 1w (168h)'),
         creation_grace_period: duration.optional().describe('How far in the future entries may be (Loki default 10m)'),
         out_of_order_window: duration.optional().describe('How far behind a stream\'s newest entry an entry may be (Loki: max_chunk_age/2 = 1h)'),
+        max_structured_metadata_size: z.number().int().nonnegative().optional().describe('Bytes of structured metadata per entry (Loki default 64KB)'),
+        max_structured_metadata_entries_count: z.number().int().nonnegative().optional().describe('Structured metadata pairs per entry (Loki default 128)'),
+        stream_idle_period: duration.optional().describe('A stream stops counting as active after this long without entries (default 30m)'),
+        discover_service_name: z
+          .array(z.string())
+          .optional()
+          .describe('Labels from which Loki pushes get a service_name label when they have none (off unless set; OTLP always discovers it)'),
         max_entries_limit_per_query: z.number().int().positive().default(5000).describe('Largest `limit` a log query may ask for'),
         max_query_series: z.number().int().positive().default(500).describe('Largest number of series a metric query may return'),
       })
