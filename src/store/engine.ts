@@ -32,6 +32,7 @@ import { Wal } from './wal.js';
 import { decodeAppendRecord, encodeAppendRecord } from './wal-record.js';
 import { compactTenant } from './compaction.js';
 import { lockDir } from './dir-lock.js';
+import { fsyncDir } from './fsync-dir.js';
 
 /** The subset of a pino logger the store uses. */
 export interface StoreLogger {
@@ -171,6 +172,9 @@ export class Engine implements EmbeddedStore {
     const tenantsDir = join(this.cfg.dir, 'tenants');
     try {
       await mkdir(tenantsDir, { recursive: true });
+      await mkdir(join(this.cfg.dir, 'wal'), { recursive: true });
+      // Make the new directory entries themselves durable before anything in them is.
+      await fsyncDir(this.cfg.dir);
       this.unlock = await lockDir(this.cfg.dir);
     } catch (e) {
       this.state = 'new';
