@@ -2,6 +2,8 @@
 import type { RequestContext } from '../http/context.js';
 import type { Router } from '../http/router.js';
 import type { PushService } from './push-service.js';
+import { toLogharborError } from '../http/error-mapper.js';
+import { otlpErrorResponse } from '../api/push/otlp-push.js';
 
 export function registerIngestRoutes(router: Router, push: PushService): void {
   const lokiPush = async (ctx: RequestContext) => {
@@ -17,13 +19,21 @@ export function registerIngestRoutes(router: Router, push: PushService): void {
   router.add('POST', '/loki/api/v1/push', lokiPush);
   router.add('POST', '/api/prom/push', lokiPush);
   router.add('POST', '/otlp/v1/logs', async (ctx) => {
-    const body = await ctx.body();
-    const out = await push.pushOtlp(ctx.tenant, {
-      contentType: ctx.req.headers['content-type'],
-      contentEncoding: ctx.req.headers['content-encoding'],
-      body,
-    });
-    ctx.res.writeHead(200, { 'Content-Type': out.contentType, 'Content-Length': out.body.length });
-    ctx.res.end(out.body);
+    const contentType = ctx.req.headers['content-type'];
+    try {
+      const body = await ctx.body();
+      const out = await push.pushOtlp(ctx.tenant, { contentType, contentEncoding: ctx.req.headers['content-encoding'], body });
+      ctx.res.writeHead(200, { 'Content-Type': out.contentType, 'Content-Length': out.body.length });
+      ctx.res.end(out.body);
+    } catch (e) {
+      // OTLP/HTTP clients expect a google.rpc.Status body in the request's encoding for 4xx; server
+      // trouble goes through the common mapper, which logs it with the request id.
+      const err = toLogharborError(e);
+      if (err.status >= 500) throw e;
+      ctx.log.info({ code: err.code, status: err.status, err: err.message }, 'request rejected');
+      const r = otlpErrorResponse(err, contentType);
+      ctx.res.writeHead(r.status, { 'Content-Type': r.contentType, 'Content-Length': r.body.length });
+      ctx.res.end(r.body);
+    }
   });
 }

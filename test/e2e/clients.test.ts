@@ -103,3 +103,21 @@ for (const kind of ['http', 'proto'] as const) {
     assert.equal(extra?.structuredMetadata?.scope_name, 'checkout-lib');
   });
 }
+
+test('OTLP/HTTP errors carry a google.rpc.Status in the request encoding', async () => {
+  const url = srv.url + '/otlp/v1/logs';
+  const bad = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"resourceLogs": 5}' });
+  assert.equal(bad.status, 400);
+  assert.match(bad.headers.get('content-type') ?? '', /application\/json/);
+  const status = (await bad.json()) as { code: number; message: string };
+  assert.equal(status.code, 3);
+  assert.match(status.message, /resourceLogs must be an array/);
+  const proto = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/x-protobuf' }, body: new Uint8Array([0x0a, 0xff]) });
+  assert.equal(proto.status, 400);
+  assert.equal(proto.headers.get('content-type'), 'application/x-protobuf');
+  const body = Buffer.from(await proto.arrayBuffer());
+  assert.equal(body[0], 0x08); // field 1 (code), varint
+  assert.equal(body[1], 3);
+  const unsupported = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: 'x' });
+  assert.equal(unsupported.status, 415);
+});
