@@ -1,0 +1,47 @@
+/**
+ * Metric evaluation's data model (issue #3). Evaluation is step-wise, as in Prometheus: a query is
+ * evaluated at the timestamps `start, start+step, ..., ≤ end` (one timestamp for instant queries).
+ * Every series carries one value per step; NaN marks "no sample at this step" (absent), so series
+ * of one query line up by index and binary operators work step by step.
+ */
+import type { Labels } from '../../api/model.js';
+import type { RangeAggregationExpr } from '../syntax/ast.js';
+
+/** The evaluation timestamps, in nanoseconds. */
+export interface Steps {
+  /** First timestamp (ns). */
+  start: bigint;
+  /** Last timestamp (ns), inclusive; equal to start for instant queries. */
+  end: bigint;
+  /** Step (ns), > 0. */
+  step: bigint;
+  /** Number of steps: (end - start) / step + 1. */
+  count: number;
+}
+
+/** One series: labels plus one value per step (NaN = absent at that step). */
+export interface StepSeries {
+  labels: Labels;
+  values: Float64Array;
+}
+
+/** A metric expression's result: a set of series, or a scalar (one value per step). */
+export type MetricValue = { kind: 'vector'; series: StepSeries[] } | { kind: 'scalar'; values: Float64Array };
+
+/**
+ * Evaluates a range aggregation (`count_over_time({..} | ... [5m])`, with unwrap, offset and
+ * grouping) over the store for every step. Provided by src/query/engine/range-agg.ts; metric
+ * evaluation calls it for each range aggregation leaf of the expression tree.
+ */
+export type RangeAggregator = (expr: RangeAggregationExpr, steps: Steps) => Promise<StepSeries[]>;
+
+export function makeSteps(start: bigint, end: bigint, step: bigint): Steps {
+  if (step <= 0n) throw new RangeError('step must be positive');
+  const count = end < start ? 0 : Number((end - start) / step) + 1;
+  return { start, end, step, count };
+}
+
+/** The timestamp (ns) of step i. */
+export function stepTime(steps: Steps, i: number): bigint {
+  return steps.start + BigInt(i) * steps.step;
+}
