@@ -1,0 +1,110 @@
+/**
+ * Turns log entries that passed the pipeline into samples of a range aggregation (issue #3): the
+ * value (1 per line, the line's UTF-8 size, or the unwrapped label converted) and the output label
+ * set (grouping applied, the unwrapped label removed).
+ *
+ * Follows Loki's sample extractors: an empty or missing unwrapped label skips the entry (Loki
+ * issue 6713); a value that does not convert sets `__error__=SampleExtractionErr` (with
+ * `__error_details__`) before the post-unwrap label filters run; and an entry that still carries
+ * `__error__` keeps all its labels, ungrouped, so the error surfaces instead of vanishing in a group.
+ */
+import type { Labels } from '../../api/model.js';
+import type { RangeAggregationExpr, UnwrapConversion } from '../../logql/syntax/ast.js';
+import type { ProcessedEntry } from '../../logql/pipeline/types.js';
+import { EntryState, ERROR_LABEL, getLabel, setLabel } from '../../logql/pipeline/entry.js';
+import { compileLabelFilter, type LabelPredicate } from '../../logql/pipeline/label-filter.js';
+import { parseBytes, parseGoDuration, parseGoFloat } from '../../logql/pipeline/units.js';
+
+export const ERR_SAMPLE_EXTRACTION = 'SampleExtractionErr';
+
+export interface Sample {
+  value: number;
+  labels: Labels;
+}
+
+export interface SampleExtractor {
+  /** True when the values are needed (bytes or unwrap); count-like operations only need times. */
+  readonly needsValues: boolean;
+  /**
+   * The sample for one processed entry, or null when the entry yields none. `labels` is the
+   * entry's own label object when nothing changes it, so callers can cache series by identity.
+   */
+  extract(ts: bigint, e: ProcessedEntry): Sample | null;
+}
+
+export function createSampleExtractor(expr: RangeAggregationExpr): SampleExtractor {
+  const unwrap = expr.range.unwrap;
+  const grouping = expr.grouping;
+  const byLabels = grouping && !grouping.without ? grouping.labels : undefined;
+  const withoutLabels = new Set(grouping?.without ? grouping.labels : []);
+  if (unwrap) withoutLabels.add(unwrap.label);
+
+  const group = (labels: Labels): Labels => {
+    if (getLabel(labels, ERROR_LABEL) !== undefined) return labels;
+    if (byLabels) {
+      const out: Labels = {};
+      for (const name of byLabels) {
+        const v = getLabel(labels, name);
+        if (v !== undefined) setLabel(out, name, v);
+      }
+      return out;
+    }
+    if (withoutLabels.size === 0) return labels;
+    let drop = false;
+    for (const name of withoutLabels) if (getLabel(labels, name) !== undefined) drop = true;
+    if (!drop) return labels;
+    const out: Labels = {};
+    for (const k in labels) if (Object.hasOwn(labels, k) && !withoutLabels.has(k)) setLabel(out, k, labels[k]!);
+    return out;
+  };
+
+  if (!unwrap) {
+    const bytes = expr.op === 'bytes_over_time' || expr.op === 'bytes_rate';
+    return {
+      needsValues: bytes,
+      extract(_ts, e) {
+        return { value: bytes ? Buffer.byteLength(e.line, 'utf8') : 1, labels: group(e.labels) };
+      },
+    };
+  }
+
+  const convert = converter(unwrap.conversion);
+  const post: LabelPredicate[] = unwrap.postFilters.map((f) => compileLabelFilter(f));
+  // One reusable state for the post-unwrap filters: they only read labels and set errors.
+  const state = new EntryState({});
+  return {
+    needsValues: true,
+    extract(ts, e) {
+      const raw = getLabel(e.labels, unwrap.label);
+      if (raw === undefined || raw === '') return null;
+      const r = convert(raw);
+      if (typeof r === 'number' && post.length === 0) return { value: r, labels: group(e.labels) };
+      state.base = e.labels;
+      state.reset(ts, e.line, undefined);
+      if (typeof r !== 'number') state.setError(ERR_SAMPLE_EXTRACTION, r.error);
+      for (const p of post) if (!p(state)) return null;
+      return { value: typeof r === 'number' ? r : 0, labels: group(state.result()) };
+    },
+  };
+}
+
+type Converter = (s: string) => number | { error: string };
+
+/** Loki's conversions: strconv.ParseFloat, humanize.ParseBytes, time.ParseDuration → seconds. */
+function converter(c: UnwrapConversion | undefined): Converter {
+  switch (c) {
+    case undefined:
+      return (s) => parseGoFloat(s) ?? { error: `strconv.ParseFloat: parsing ${JSON.stringify(s)}: invalid syntax` };
+    case 'bytes':
+      return (s) => parseBytes(s) ?? { error: `strconv.ParseFloat: parsing ${JSON.stringify(s)}: invalid syntax` };
+    case 'duration':
+    case 'duration_seconds':
+      return (s) => {
+        const ns = parseGoDuration(s);
+        if (ns === undefined) return { error: `time: invalid duration ${JSON.stringify(s)}` };
+        // Go's Duration.Seconds(): whole seconds plus the nanosecond remainder, each exact.
+        const whole = Math.trunc(ns / 1e9);
+        return whole + (ns - whole * 1e9) / 1e9;
+      };
+  }
+}
