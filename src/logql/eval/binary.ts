@@ -1,0 +1,254 @@
+/**
+ * Binary operators between metric values, step by step, with Prometheus' semantics
+ * (https://prometheus.io/docs/prometheus/latest/querying/operators/): arithmetic, comparisons
+ * (filters, or 0/1 with `bool`), the set operators `and` / `or` / `unless`, and vector matching
+ * with `on` / `ignoring` and `group_left` / `group_right`.
+ *
+ * Where LogQL differs from PromQL we follow Loki: comparisons between two scalars answer 0 or 1
+ * (Loki folds literal expressions that way; PromQL would require `bool`).
+ */
+import type { BinaryExpr, BinaryOp } from '../syntax/ast.js';
+import type { Labels } from '../../api/model.js';
+import { labelsToString } from '../../api/model.js';
+import { LogharborError } from '../../api/errors.js';
+import type { MetricValue, StepSeries } from './types.js';
+import { labelsKey, selectLabels, SeriesCollector } from './labels.js';
+
+type ArithOp = '+' | '-' | '*' | '/' | '%' | '^';
+type CompareOp = '==' | '!=' | '>' | '>=' | '<' | '<=';
+
+export function isSetOp(op: BinaryOp): op is 'and' | 'or' | 'unless' {
+  return op === 'and' || op === 'or' || op === 'unless';
+}
+
+export function isComparison(op: BinaryOp): op is CompareOp {
+  return op === '==' || op === '!=' || op === '>' || op === '>=' || op === '<' || op === '<=';
+}
+
+/**
+ * IEEE arithmetic as Go's float64 operators and math.Mod / math.Pow compute it: `1/0` is +Inf,
+ * `0/0` NaN, `x % 0` NaN. (Loki itself answers NaN for any division or modulo by zero.)
+ */
+export function arith(op: ArithOp, a: number, b: number): number {
+  switch (op) {
+    case '+':
+      return a + b;
+    case '-':
+      return a - b;
+    case '*':
+      return a * b;
+    case '/':
+      return a / b;
+    case '%':
+      // JS `%` is fmod, like Go's math.Mod (sign of the dividend; NaN for x % 0 and ±Inf % y).
+      return a % b;
+    case '^':
+      return pow(a, b);
+  }
+}
+
+// Go's math.Pow differs from JS `**` in two special cases: Pow(1, y) = 1 for any y (NaN too) and
+// Pow(-1, ±Inf) = 1; JS answers NaN for both.
+function pow(a: number, b: number): number {
+  if (a === 1) return 1;
+  if (a === -1 && (b === Infinity || b === -Infinity)) return 1;
+  return a ** b;
+}
+
+export function compare(op: CompareOp, a: number, b: number): boolean {
+  switch (op) {
+    case '==':
+      return a === b;
+    case '!=':
+      return a !== b;
+    case '>':
+      return a > b;
+    case '>=':
+      return a >= b;
+    case '<':
+      return a < b;
+    case '<=':
+      return a <= b;
+  }
+}
+
+/** Evaluates `left op right` for every step (`count` of them). */
+export function binary(expr: BinaryExpr, left: MetricValue, right: MetricValue, count: number): MetricValue {
+  const { op } = expr;
+  if (left.kind === 'scalar' && right.kind === 'scalar') {
+    if (isSetOp(op)) throw new LogharborError('bad_request', `set operator "${op}" not allowed in binary scalar expression`);
+    const values = new Float64Array(count);
+    for (let i = 0; i < count; i++) {
+      const a = left.values[i]!;
+      const b = right.values[i]!;
+      values[i] = isComparison(op) ? (compare(op, a, b) ? 1 : 0) : arith(op, a, b);
+    }
+    return { kind: 'scalar', values };
+  }
+  if (left.kind === 'vector' && right.kind === 'vector') {
+    if (isSetOp(op)) return { kind: 'vector', series: setOp(expr, left.series, right.series, count) };
+    return { kind: 'vector', series: vectorBinop(expr, left.series, right.series, count) };
+  }
+  if (isSetOp(op)) throw new LogharborError('bad_request', `set operator "${op}" not allowed in binary scalar expression`);
+  const swap = left.kind === 'scalar';
+  const vector = (swap ? right : left) as Extract<MetricValue, { kind: 'vector' }>;
+  const scalar = (swap ? left : right) as Extract<MetricValue, { kind: 'scalar' }>;
+  return { kind: 'vector', series: vectorScalar(expr, vector.series, scalar.values, swap, count) };
+}
+
+// The operator applied to every sample of the vector; labels are unchanged. A comparison without
+// `bool` keeps the samples for which it holds, with the vector's value even when the scalar is on
+// the left (Prometheus' rule).
+function vectorScalar(expr: BinaryExpr, series: StepSeries[], scalar: Float64Array, swap: boolean, count: number): StepSeries[] {
+  const { op, returnBool } = expr;
+  const out: StepSeries[] = [];
+  for (const s of series) {
+    const values = new Float64Array(count).fill(NaN);
+    for (let i = 0; i < count; i++) {
+      const v = s.values[i]!;
+      if (Number.isNaN(v)) continue;
+      const a = swap ? scalar[i]! : v;
+      const b = swap ? v : scalar[i]!;
+      if (isComparison(op)) {
+        const keep = compare(op, a, b);
+        if (returnBool) values[i] = keep ? 1 : 0;
+        else if (keep) values[i] = v;
+      } else {
+        values[i] = arith(op as ArithOp, a, b);
+      }
+    }
+    out.push({ labels: s.labels, values });
+  }
+  return out;
+}
+
+/** The matching signature function of a vector-vector operation: `on` keeps, `ignoring` drops the listed labels. */
+function signatureOf(expr: BinaryExpr): (labels: Labels) => Labels {
+  const on = expr.matching?.on ?? false;
+  const names = expr.matching?.labels ?? [];
+  return (labels) => selectLabels(labels, names, on);
+}
+
+// and / or / unless: series keep their labels and values; only which samples survive changes.
+function setOp(expr: BinaryExpr, left: StepSeries[], right: StepSeries[], count: number): StepSeries[] {
+  const sig = signatureOf(expr);
+  const lsig = left.map((s) => labelsKey(sig(s.labels)));
+  const rsig = right.map((s) => labelsKey(sig(s.labels)));
+  const out = new SeriesCollector(count);
+  const present = new Set<string>();
+  for (let i = 0; i < count; i++) {
+    present.clear();
+    if (expr.op === 'or') {
+      for (let j = 0; j < left.length; j++) {
+        const v = left[j]!.values[i]!;
+        if (Number.isNaN(v)) continue;
+        present.add(lsig[j]!);
+        out.set(left[j]!.labels, i, v);
+      }
+      for (let j = 0; j < right.length; j++) {
+        const v = right[j]!.values[i]!;
+        if (!Number.isNaN(v) && !present.has(rsig[j]!)) out.set(right[j]!.labels, i, v);
+      }
+      continue;
+    }
+    for (let j = 0; j < right.length; j++) if (!Number.isNaN(right[j]!.values[i]!)) present.add(rsig[j]!);
+    const wantMatch = expr.op === 'and';
+    for (let j = 0; j < left.length; j++) {
+      const v = left[j]!.values[i]!;
+      if (!Number.isNaN(v) && present.has(lsig[j]!) === wantMatch) out.set(left[j]!.labels, i, v);
+    }
+  }
+  return out.list();
+}
+
+// Arithmetic and comparisons between two vectors: each sample of the "many" side (the left one
+// unless group_right) is paired with the sample of the other side whose signature is the same.
+function vectorBinop(expr: BinaryExpr, left: StepSeries[], right: StepSeries[], count: number): StepSeries[] {
+  const { op, returnBool } = expr;
+  const matching = expr.matching;
+  const oneToMany = matching?.group?.side === 'right';
+  const oneToOne = !matching?.group;
+  const include = matching?.group?.include ?? [];
+  const sig = signatureOf(expr);
+  // For one-to-many the sides swap, so that `lhs` is always the "many" side; values swap back below.
+  const lhs = oneToMany ? right : left;
+  const rhs = oneToMany ? left : right;
+  const lsig = lhs.map((s) => labelsKey(sig(s.labels)));
+  const rsig = rhs.map((s) => labelsKey(sig(s.labels)));
+  const resultCache = new Map<string, { labels: Labels; key: string }>();
+  const resultLabels = (li: number, ri: number): { labels: Labels; key: string } => {
+    const cacheKey = li + ',' + ri;
+    let r = resultCache.get(cacheKey);
+    if (!r) {
+      const ls = lhs[li]!.labels;
+      const rs = rhs[ri]!.labels;
+      let labels: Labels;
+      if (oneToOne) labels = selectLabels(ls, matching?.labels ?? [], matching?.on ?? false);
+      else labels = { ...ls };
+      // group_x(include): copied from the "one" side, or removed when that side lacks them.
+      for (const name of include) {
+        const v = rs[name];
+        if (v !== undefined && v !== '') labels[name] = v;
+        else delete labels[name];
+      }
+      r = { labels, key: labelsKey(labels) };
+      resultCache.set(cacheKey, r);
+    }
+    return r;
+  };
+
+  const out = new SeriesCollector(count);
+  const rightSigs = new Map<string, number>();
+  const matched = new Map<string, Set<string> | null>();
+  for (let i = 0; i < count; i++) {
+    rightSigs.clear();
+    matched.clear();
+    for (let j = 0; j < rhs.length; j++) {
+      if (Number.isNaN(rhs[j]!.values[i]!)) continue;
+      const s = rsig[j]!;
+      const dup = rightSigs.get(s);
+      if (dup !== undefined) {
+        const side = oneToMany ? 'left' : 'right';
+        throw new LogharborError(
+          'bad_request',
+          `found duplicate series for the match group ${labelsToString(sig(rhs[j]!.labels))} on the ${side} hand-side of the operation: ` +
+            `[${labelsToString(rhs[j]!.labels)}, ${labelsToString(rhs[dup]!.labels)}];many-to-many matching not allowed: matching labels must be unique on one side`,
+        );
+      }
+      rightSigs.set(s, j);
+    }
+    if (rightSigs.size === 0) continue;
+    for (let j = 0; j < lhs.length; j++) {
+      const lv = lhs[j]!.values[i]!;
+      if (Number.isNaN(lv)) continue;
+      const s = lsig[j]!;
+      const r = rightSigs.get(s);
+      if (r === undefined) continue;
+      const rv = rhs[r]!.values[i]!;
+      const [a, b] = oneToMany ? [rv, lv] : [lv, rv];
+      let value: number;
+      if (isComparison(op)) {
+        const keep = compare(op, a, b);
+        if (returnBool) value = keep ? 1 : 0;
+        else if (keep) value = a;
+        else continue;
+      } else {
+        value = arith(op as ArithOp, a, b);
+      }
+      const res = resultLabels(j, r);
+      const seen = matched.get(s);
+      if (oneToOne) {
+        if (seen !== undefined) {
+          throw new LogharborError('bad_request', 'multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)');
+        }
+        matched.set(s, null);
+      } else {
+        if (seen === undefined || seen === null) matched.set(s, new Set([res.key]));
+        else if (seen.has(res.key)) throw new LogharborError('bad_request', 'multiple matches for labels: grouping labels must ensure unique matches');
+        else seen.add(res.key);
+      }
+      out.set(res.labels, i, value, res.key);
+    }
+  }
+  return out.list();
+}
