@@ -39,7 +39,16 @@ export function createSampleExtractor(expr: RangeAggregationExpr): SampleExtract
   const withoutLabels = new Set(grouping?.without ? grouping.labels : []);
   if (unwrap) withoutLabels.add(unwrap.label);
 
+  // Most entries of a stream share one label object (no parser, no metadata): group it once.
+  let lastIn: Labels | undefined;
+  let lastOut: Labels = {};
   const group = (labels: Labels): Labels => {
+    if (labels === lastIn) return lastOut;
+    lastOut = groupLabels(labels);
+    lastIn = labels;
+    return lastOut;
+  };
+  const groupLabels = (labels: Labels): Labels => {
     if (getLabel(labels, ERROR_LABEL) !== undefined) return labels;
     if (byLabels) {
       const out: Labels = {};
