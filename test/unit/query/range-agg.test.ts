@@ -75,6 +75,14 @@ before(async () => {
       [20, 'level=error latency=2'],
     ]),
     stream({ job: 'g', pod: 'p2' }, [[15, 'level=info latency=3']]),
+    // Structured metadata on one of two entries.
+    {
+      labels: { job: 'meta' },
+      entries: [
+        { ts: at(10), line: 'm1', metadata: { trace_id: 't1' } },
+        { ts: at(20), line: 'm2' },
+      ],
+    },
     // JSON and not.
     stream({ job: 'json' }, [
       [10, '{"level":"info"}'],
@@ -427,6 +435,21 @@ describe('range aggregations: streams and grouping', () => {
     // by (nope): one series {} holding all three samples: avg (1 + 2 + 3)/3 = 2.
     const r = await run('avg_over_time({job="g"} | logfmt | unwrap latency [1m]) by (nope)', 60, 60, 1);
     assert.deepEqual(r, [{ labels: {}, values: Float64Array.of(2) }]);
+  });
+
+  it('structured metadata labels are part of the series, as in Loki', async () => {
+    // (0, 60] holds both entries; the one with trace_id=t1 is its own series.
+    const r = await run('count_over_time({job="meta"}[1m])', 60, 60, 1);
+    assert.deepEqual(
+      r.map((s) => [s.labels, vals(s)]),
+      [
+        [{ job: 'meta', trace_id: 't1' }, [1]],
+        [{ job: 'meta' }, [1]],
+      ],
+    );
+    // Dropping it merges them: 2.
+    const d = await run('count_over_time({job="meta"} | drop trace_id [1m])', 60, 60, 1);
+    assert.deepEqual(d, [{ labels: { job: 'meta' }, values: Float64Array.of(2) }]);
   });
 
   it('merged streams are ordered by time within the series', async () => {
