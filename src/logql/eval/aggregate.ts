@@ -100,6 +100,8 @@ function variance(vals: number[]): number {
   return sq / vals.length;
 }
 
+const SMALL_K = 32;
+
 // topk / bottomk: per step and group, the k series with the largest (smallest) values keep their
 // value and labels; the others are absent at that step. Ties go to the series whose labels sort
 // first, so results do not depend on input order (Prometheus leaves ties to its heap order).
@@ -108,17 +110,34 @@ function selectK(expr: VectorAggregationExpr, input: StepSeries[], count: number
   if (!(k >= 1)) return [];
   const desc = expr.op === 'topk';
   const outputs = new Map<StepSeries, StepSeries>();
-  const candidates: StepSeries[] = [];
+  const present: StepSeries[] = [];
+  let best: StepSeries[] = [];
+  // `a` beats `b` at step i: strictly larger (topk) or smaller (bottomk). Members are visited in
+  // label order and a later member must beat strictly, so ties keep the earlier labels.
+  const beats = (a: number, b: number): boolean => (desc ? a > b : a < b);
   for (const g of groupSeries(expr, input)) {
     const members = [...g.members].sort((a, b) => compareLabels(a.labels, b.labels));
     for (let i = 0; i < count; i++) {
-      candidates.length = 0;
-      for (const m of members) if (!Number.isNaN(m.values[i]!)) candidates.push(m);
-      if (candidates.length === 0) continue;
-      // Array.prototype.sort is stable, so equal values keep label order.
-      candidates.sort((a, b) => (desc ? b.values[i]! - a.values[i]! : a.values[i]! - b.values[i]!) || 0);
-      for (let j = 0; j < Math.min(k, candidates.length); j++) {
-        const m = candidates[j]!;
+      present.length = 0;
+      for (const m of members) if (!Number.isNaN(m.values[i]!)) present.push(m);
+      if (present.length <= k) {
+        best = present;
+      } else if (k > SMALL_K) {
+        // Array.prototype.sort is stable, so equal values keep label order.
+        best = [...present].sort((a, b) => (beats(a.values[i]!, b.values[i]!) ? -1 : beats(b.values[i]!, a.values[i]!) ? 1 : 0)).slice(0, k);
+      } else {
+        // Small k: one pass keeping a sorted list of the best k.
+        best = [];
+        for (const m of present) {
+          const v = m.values[i]!;
+          if (best.length === k && !beats(v, best[k - 1]!.values[i]!)) continue;
+          let at = best.length;
+          while (at > 0 && beats(v, best[at - 1]!.values[i]!)) at--;
+          best.splice(at, 0, m);
+          if (best.length > k) best.pop();
+        }
+      }
+      for (const m of best) {
         let o = outputs.get(m);
         if (!o) {
           o = { labels: m.labels, values: new Float64Array(count).fill(NaN) };

@@ -163,6 +163,7 @@ function setOp(expr: BinaryExpr, left: StepSeries[], right: StepSeries[], count:
 
 // Arithmetic and comparisons between two vectors: each sample of the "many" side (the left one
 // unless group_right) is paired with the sample of the other side whose signature is the same.
+// Signatures become small integers up front, so the per-step work is array lookups.
 function vectorBinop(expr: BinaryExpr, left: StepSeries[], right: StepSeries[], count: number): StepSeries[] {
   const { op, returnBool } = expr;
   const matching = expr.matching;
@@ -173,59 +174,79 @@ function vectorBinop(expr: BinaryExpr, left: StepSeries[], right: StepSeries[], 
   // For one-to-many the sides swap, so that `lhs` is always the "many" side; values swap back below.
   const lhs = oneToMany ? right : left;
   const rhs = oneToMany ? left : right;
-  const lsig = lhs.map((s) => labelsKey(sig(s.labels)));
-  const rsig = rhs.map((s) => labelsKey(sig(s.labels)));
-  const resultCache = new Map<string, { labels: Labels; key: string }>();
-  const resultLabels = (li: number, ri: number): { labels: Labels; key: string } => {
-    const cacheKey = li + ',' + ri;
+  const sigIds = new Map<string, number>();
+  const sigId = (s: StepSeries): number => {
+    const key = labelsKey(sig(s.labels));
+    let id = sigIds.get(key);
+    if (id === undefined) sigIds.set(key, (id = sigIds.size));
+    return id;
+  };
+  const lsig = Int32Array.from(lhs, sigId);
+  const rsig = Int32Array.from(rhs, sigId);
+
+  const out = new SeriesCollector(count);
+  // Result series per (lhs, rhs) pair, with a small id for the many-to-one uniqueness check.
+  const resultIds = new Map<string, number>();
+  const resultCache = new Map<number, { series: StepSeries; id: number }>();
+  const result = (li: number, ri: number): { series: StepSeries; id: number } => {
+    const cacheKey = li * rhs.length + ri;
     let r = resultCache.get(cacheKey);
     if (!r) {
       const ls = lhs[li]!.labels;
       const rs = rhs[ri]!.labels;
-      let labels: Labels;
-      if (oneToOne) labels = selectLabels(ls, matching?.labels ?? [], matching?.on ?? false);
-      else labels = { ...ls };
+      const labels = oneToOne ? selectLabels(ls, matching?.labels ?? [], matching?.on ?? false) : { ...ls };
       // group_x(include): copied from the "one" side, or removed when that side lacks them.
       for (const name of include) {
         const v = rs[name];
         if (v !== undefined && v !== '') labels[name] = v;
         else delete labels[name];
       }
-      r = { labels, key: labelsKey(labels) };
+      const key = labelsKey(labels);
+      let id = resultIds.get(key);
+      if (id === undefined) resultIds.set(key, (id = resultIds.size));
+      r = { series: out.series(labels, key), id };
       resultCache.set(cacheKey, r);
     }
     return r;
   };
 
-  const out = new SeriesCollector(count);
-  const rightSigs = new Map<string, number>();
-  const matched = new Map<string, Set<string> | null>();
+  // Per signature: the rhs series index at this step (valid when rightStep[sig] === i), and
+  // whether a lhs sample already matched it (one-to-one) or which results it produced (many-to-one).
+  const rightStep = new Int32Array(sigIds.size).fill(-1);
+  const rightIdx = new Int32Array(sigIds.size);
+  const matchedStep = new Int32Array(sigIds.size).fill(-1);
+  const lastR = new Int32Array(lhs.length).fill(-1);
+  const lastRes: Array<{ series: StepSeries; id: number } | undefined> = new Array(lhs.length);
+  // Per result id: the signature that wrote it at the current step.
+  const writerSig: number[] = [];
   for (let i = 0; i < count; i++) {
-    rightSigs.clear();
-    matched.clear();
+    let any = false;
     for (let j = 0; j < rhs.length; j++) {
       if (Number.isNaN(rhs[j]!.values[i]!)) continue;
       const s = rsig[j]!;
-      const dup = rightSigs.get(s);
-      if (dup !== undefined) {
+      if (rightStep[s] === i) {
+        const dup = rhs[rightIdx[s]!]!;
         const side = oneToMany ? 'left' : 'right';
         throw new LogharborError(
           'bad_request',
           `found duplicate series for the match group ${labelsToString(sig(rhs[j]!.labels))} on the ${side} hand-side of the operation: ` +
-            `[${labelsToString(rhs[j]!.labels)}, ${labelsToString(rhs[dup]!.labels)}];many-to-many matching not allowed: matching labels must be unique on one side`,
+            `[${labelsToString(rhs[j]!.labels)}, ${labelsToString(dup.labels)}];many-to-many matching not allowed: matching labels must be unique on one side`,
         );
       }
-      rightSigs.set(s, j);
+      rightStep[s] = i;
+      rightIdx[s] = j;
+      any = true;
     }
-    if (rightSigs.size === 0) continue;
+    if (!any) continue;
     for (let j = 0; j < lhs.length; j++) {
       const lv = lhs[j]!.values[i]!;
       if (Number.isNaN(lv)) continue;
       const s = lsig[j]!;
-      const r = rightSigs.get(s);
-      if (r === undefined) continue;
+      if (rightStep[s] !== i) continue;
+      const r = rightIdx[s]!;
       const rv = rhs[r]!.values[i]!;
-      const [a, b] = oneToMany ? [rv, lv] : [lv, rv];
+      const a = oneToMany ? rv : lv;
+      const b = oneToMany ? lv : rv;
       let value: number;
       if (isComparison(op)) {
         const keep = compare(op, a, b);
@@ -235,19 +256,29 @@ function vectorBinop(expr: BinaryExpr, left: StepSeries[], right: StepSeries[], 
       } else {
         value = arith(op as ArithOp, a, b);
       }
-      const res = resultLabels(j, r);
-      const seen = matched.get(s);
       if (oneToOne) {
-        if (seen !== undefined) {
+        if (matchedStep[s] === i) {
           throw new LogharborError('bad_request', 'multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)');
         }
-        matched.set(s, null);
-      } else {
-        if (seen === undefined || seen === null) matched.set(s, new Set([res.key]));
-        else if (seen.has(res.key)) throw new LogharborError('bad_request', 'multiple matches for labels: grouping labels must ensure unique matches');
-        else seen.add(res.key);
+        matchedStep[s] = i;
       }
-      out.set(res.labels, i, value, res.key);
+      // Matches rarely change from step to step: remember each lhs series' last pairing.
+      let res = lastRes[j];
+      if (lastR[j] !== r || res === undefined) {
+        res = result(j, r);
+        lastR[j] = r;
+        lastRes[j] = res;
+      }
+      // A result label set written twice at one step: within one match group that is Prometheus'
+      // many-to-one error; across groups, a vector with a duplicate label set.
+      if (!Number.isNaN(res.series.values[i]!)) {
+        if (!oneToOne && writerSig[res.id] === s) {
+          throw new LogharborError('bad_request', 'multiple matches for labels: grouping labels must ensure unique matches');
+        }
+        throw new LogharborError('bad_request', 'vector cannot contain metrics with the same labelset');
+      }
+      writerSig[res.id] = s;
+      res.series.values[i] = value;
     }
   }
   return out.list();

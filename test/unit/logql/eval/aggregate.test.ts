@@ -155,3 +155,18 @@ test('aggregating an empty vector gives an empty vector', async () => {
 test('an aggregation of a scalar is refused', async () => {
   await assert.rejects(q('sum(1)'), /expected a vector expression/);
 });
+
+test('topk with a large and a small k over many tied series', async () => {
+  // 50 series p00..p49 with value i % 5 at every step: ten series each of 4, 3, 2, 1, 0.
+  const W = 'count_over_time({job="wide"}[1m])';
+  const name = (i: number) => 'p' + String(i).padStart(2, '0');
+  const data = { [W]: Array.from({ length: 50 }, (_, i) => [{ pod: name(i) }, [i % 5, i % 5, i % 5]] as [Record<string, string>, number[]]) };
+  const picked = async (k: number) => ((await evalRows(`topk(${k}, ${W})`, data)) as Array<[Record<string, string>, unknown]>).map(([l]) => l['pod']);
+  const withValue = (v: number) => Array.from({ length: 50 }, (_, i) => i).filter((i) => i % 5 === v);
+  // k = 33 (sorting path): all 30 series with values 4, 3, 2, then the first three with value 1
+  // in label order: p01, p06, p11.
+  const big = [...withValue(4), ...withValue(3), ...withValue(2), 1, 6, 11].sort((a, b) => a - b).map(name);
+  assert.deepEqual(await picked(33), big);
+  // k = 12 (one-pass path): the ten 4s, then p03 and p08 of the 3s.
+  assert.deepEqual(await picked(12), [...withValue(4), 3, 8].sort((a, b) => a - b).map(name));
+});
