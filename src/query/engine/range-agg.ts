@@ -27,7 +27,7 @@ import type { StreamPipeline } from '../../logql/pipeline/types.js';
 import type { RangeAggregator, StepSeries, Steps } from '../../logql/eval/types.js';
 import type { Matcher, RangeAggregationExpr } from '../../logql/syntax/ast.js';
 import type { BlockRef, Store, StreamInfo } from '../../store/store.js';
-import { evaluateWindows, type SortedSamples } from './range-functions.js';
+import { evaluateLineWindows, evaluateWindows, isLineOp, type SortedSamples, type WindowParams } from './range-functions.js';
 import { createSampleExtractor } from './sample-extractor.js';
 
 export interface RangeAggregatorOptions {
@@ -122,7 +122,7 @@ export async function evaluateRangeAggregation(
     stats.series = series.size;
   }
 
-  const params = {
+  const params: WindowParams = {
     op: expr.op,
     unwrap: expr.range.unwrap !== undefined,
     range,
@@ -130,9 +130,11 @@ export async function evaluateRangeAggregation(
     count: steps.count,
     ...(expr.param !== undefined ? { param: expr.param } : {}),
   };
+  // Count-like operations need no order; the others see each series sorted by time once.
+  const unordered = !params.unwrap && isLineOp(params.op);
   const out: StepSeries[] = [];
   for (const acc of series.all()) {
-    const values = evaluateWindows(acc.sorted(), params);
+    const values = unordered ? acc.evaluateUnordered(params) : evaluateWindows(acc.sorted(), params);
     let any = false;
     for (let i = 0; i < values.length && !any; i++) if (!Number.isNaN(values[i]!)) any = true;
     if (!any) continue;
@@ -172,6 +174,14 @@ class SeriesSamples {
     if (n > 0 && t < this.t[n - 1]!) this.inOrder = false;
     this.t.push(t);
     if (this.keepValues) this.v.push(v);
+  }
+
+  /** Count-like operations straight from the samples in arrival order (see evaluateLineWindows). */
+  evaluateUnordered(p: WindowParams): Float64Array {
+    const r = evaluateLineWindows(this.t, this.v, this.t.length, p);
+    this.t = [];
+    this.v = [];
+    return r;
   }
 
   /** The samples sorted by time; equal times keep arrival order (block order, then append order). */

@@ -83,7 +83,71 @@ export function evaluateWindows(s: SortedSamples, p: WindowParams): Float64Array
   return out;
 }
 
-function isLineOp(op: RangeOp): boolean {
+/**
+ * Count-like operations (count_over_time, rate, bytes_over_time, bytes_rate, absent_over_time
+ * without unwrap) over samples in any order: each sample adds itself to the range of steps whose
+ * windows hold it, through difference arrays, so no sort is needed: O(samples + steps). Exact,
+ * as counts and byte sums are integers. `v` (line sizes) is only read for the bytes operations.
+ */
+export function evaluateLineWindows(t: ArrayLike<number>, v: ArrayLike<number>, n: number, p: WindowParams): Float64Array {
+  const { count, step, range } = p;
+  const bytes = p.op === 'bytes_over_time' || p.op === 'bytes_rate';
+  const hits = new Float64Array(count + 1);
+  const sums = bytes ? new Float64Array(count + 1) : hits;
+  for (let k = 0; k < n; k++) {
+    const x = t[k]!;
+    // Steps i whose window (i·step, i·step + range] holds x: i·step < x and i·step ≥ x − range.
+    // The divisions give the answer up to rounding; the loops settle it with exact products.
+    let hi = Math.ceil(x / step) - 1;
+    while (hi >= 0 && hi * step >= x) hi--;
+    while ((hi + 1) * step < x) hi++;
+    const from = x - range;
+    let lo = Math.ceil(from / step);
+    while (lo * step < from) lo++;
+    while ((lo - 1) * step >= from) lo--;
+    if (lo < 0) lo = 0;
+    if (hi > count - 1) hi = count - 1;
+    if (lo > hi) continue;
+    hits[lo]! += 1;
+    hits[hi + 1]! -= 1;
+    if (bytes) {
+      sums[lo]! += v[k]!;
+      sums[hi + 1]! -= v[k]!;
+    }
+  }
+  const out = new Float64Array(count);
+  const seconds = range / 1e9;
+  let c = 0;
+  let sum = 0;
+  for (let i = 0; i < count; i++) {
+    c += hits[i]!;
+    if (bytes) sum += sums[i]!;
+    if (c === 0) {
+      out[i] = NaN;
+      continue;
+    }
+    switch (p.op) {
+      case 'rate':
+        out[i] = c / seconds;
+        break;
+      case 'bytes_over_time':
+        out[i] = sum;
+        break;
+      case 'bytes_rate':
+        out[i] = sum / seconds;
+        break;
+      case 'absent_over_time':
+        out[i] = 1;
+        break;
+      default:
+        out[i] = c;
+    }
+  }
+  return out;
+}
+
+/** The operations evaluateLineWindows computes (without unwrap). */
+export function isLineOp(op: RangeOp): boolean {
   return op === 'count_over_time' || op === 'rate' || op === 'bytes_over_time' || op === 'bytes_rate' || op === 'absent_over_time';
 }
 

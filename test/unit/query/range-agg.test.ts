@@ -14,7 +14,7 @@ import { parseExpr } from '../../../src/logql/syntax/index.js';
 import type { RangeAggregationExpr } from '../../../src/logql/syntax/ast.js';
 import { createStore, type EmbeddedStore, type Store } from '../../../src/store/index.js';
 import { createRangeAggregator, type RangeAggregatorOptions } from '../../../src/query/engine/range-agg.js';
-import { quantile } from '../../../src/query/engine/range-functions.js';
+import { evaluateLineWindows, evaluateWindows, quantile, type WindowParams } from '../../../src/query/engine/range-functions.js';
 
 const T0 = 1_714_521_600_000_000_000n; // 2024-05-01T00:00:00Z in ns
 const S = 1_000_000_000n;
@@ -506,6 +506,35 @@ describe('range aggregations: reading the store', () => {
     } finally {
       await s.close();
       await rm(d, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('range aggregations: the two window algorithms agree', () => {
+  // Count-like operations use difference arrays over unsorted samples; the rest slide two pointers
+  // over sorted samples. Both must give the same counts and byte sums, including samples exactly
+  // on window edges (times that are multiples of the step, and of the step plus the range).
+  it('on random samples with edge-aligned times', () => {
+    let seed = 42;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let round = 0; round < 200; round++) {
+      const step = 1 + Math.floor(rnd() * 50);
+      const range = 1 + Math.floor(rnd() * 120);
+      const count = 1 + Math.floor(rnd() * 40);
+      const n = Math.floor(rnd() * 100);
+      const t: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const k = Math.floor(rnd() * (count + 3));
+        const r = rnd();
+        t.push(Math.max(1, r < 0.3 ? k * step : r < 0.5 ? k * step + range : Math.floor(rnd() * (count * step + range)) + 1));
+      }
+      const v = t.map(() => Math.floor(rnd() * 100));
+      const order = t.map((_, i) => i).sort((a, b) => t[a]! - t[b]! || a - b);
+      const sorted = { t: Float64Array.from(order, (i) => t[i]!), v: Float64Array.from(order, (i) => v[i]!) };
+      for (const op of ['count_over_time', 'rate', 'bytes_over_time', 'bytes_rate', 'absent_over_time'] as const) {
+        const p: WindowParams = { op, unwrap: false, range, step, count };
+        assert.deepEqual([...evaluateLineWindows(t, v, n, p)], [...evaluateWindows(sorted, p)], `${op} step ${step} range ${range} t ${t.join(',')}`);
+      }
     }
   });
 });
