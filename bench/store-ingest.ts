@@ -4,7 +4,11 @@
  * then reports store CPU per line (corpus parsing measured separately and subtracted), bytes on
  * disk per raw line byte, peak RSS, and the 24-hour needle query time (blocks() with the needle
  * as a required string + readBlock + indexOf), warm, after a restart.
- * Usage: LINES=2000000 BATCH=1000 CONCURRENCY=8 [LEVEL=1] npx tsx bench/store-ingest.ts
+ * Then the steady state once compaction has run over the day: a full `compact()` with coldAfterMs 0
+ * (every block goes to the cold tier), its CPU time, bytes on disk per raw byte after it, and the
+ * needle query again.
+ * Usage: LINES=2000000 BATCH=1000 CONCURRENCY=8 [LEVEL=1] [COLD_LEVEL=17] [COLD_BYTES=1048576] npx tsx bench/store-ingest.ts
+ * COMPACT_ONLY=<copy of a store-data dir> runs only the compaction part on it (it is modified).
  * RSS without tsx's loader (~40 MB of it): bundle with esbuild (zstd-napi, prom-client external)
  * and run the bundle with LOGHARBOR_ROOT set to the repository.
  * The corpus is streamed from disk so its size does not count in the RSS figure.
@@ -24,6 +28,9 @@ const BATCH = Number(process.env.BATCH || 1000);
 const CONCURRENCY = Number(process.env.CONCURRENCY || 8);
 /** zstd level of sealed blocks (the store's default is 1). */
 const LEVEL = process.env.LEVEL ? Number(process.env.LEVEL) : undefined;
+/** zstd level and raw size of cold blocks (the store's defaults otherwise). */
+const COLD_LEVEL = process.env.COLD_LEVEL ? Number(process.env.COLD_LEVEL) : undefined;
+const COLD_BYTES = process.env.COLD_BYTES ? Number(process.env.COLD_BYTES) : undefined;
 const NEEDLE_UUID = 'f3b1c2d4-9a7e-4c1b-8e2f-5d6a7b8c9d0e';
 
 function corpusFile(): { file: string; lineBytes: number } {
@@ -95,6 +102,67 @@ function dirBytes(dir: string): number {
   return total;
 }
 
+/** Bytes on disk by kind: block segments, index files (index.log, streams.log), WAL. */
+function diskByKind(dir: string): { blocks: number; index: number; wal: number; total: number } {
+  const out = { blocks: 0, index: 0, wal: 0, total: 0 };
+  const walk = (d: string, kind: 'blocks' | 'index' | 'wal' | undefined) => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      const st = statSync(p);
+      if (st.isDirectory()) walk(p, name === 'wal' ? 'wal' : name === 'blocks' ? 'blocks' : kind);
+      else {
+        const k = kind ?? 'index';
+        out[k] += st.size;
+        out.total += st.size;
+      }
+    }
+  };
+  walk(dir, undefined);
+  return out;
+}
+
+/** A full compaction with every block old enough for the cold tier; CPU and wall time, disk after. */
+async function compactAll(dir: string, lineBytes: number): Promise<object> {
+  const store = createStore({
+    dir,
+    compactionIntervalMs: 0,
+    retention: { periodMs: 0 },
+    coldAfterMs: 0,
+    ...(COLD_LEVEL !== undefined ? { coldCompressionLevel: COLD_LEVEL } : {}),
+    ...(COLD_BYTES !== undefined ? { coldBlockBytes: COLD_BYTES } : {}),
+  });
+  await store.start();
+  const before = diskByKind(dir);
+  const cpu = process.cpuUsage();
+  const t0 = performance.now();
+  const r = await store.compact({ unlinkGraceMs: 0 });
+  const cpuS = cpuSeconds(cpu);
+  const wall = (performance.now() - t0) / 1000;
+  await store.close();
+  const after = diskByKind(dir);
+  const per = (d: { blocks: number; index: number; total: number }) => ({
+    perRawByte: +((d.blocks + d.index) / lineBytes).toFixed(4),
+    blocks: +(d.blocks / lineBytes).toFixed(4),
+    index: +(d.index / lineBytes).toFixed(4),
+  });
+  return {
+    coldLevel: COLD_LEVEL ?? 'default',
+    coldBytes: COLD_BYTES ?? 'default',
+    result: r,
+    cpuSeconds: +cpuS.toFixed(2),
+    wallSeconds: +wall.toFixed(2),
+    rawMBPerCpuSecond: +(r.coldRawBytes / 1e6 / cpuS).toFixed(2),
+    before: per(before),
+    after: per(after),
+  };
+}
+
+function needleChild(dir: string): unknown {
+  const child = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { env: { ...process.env, NEEDLE_ONLY: dir, COMPACT_ONLY: '' }, encoding: 'utf8' });
+  if (child.status !== 0) throw new Error(`needle run failed: ${child.stderr}`);
+  return JSON.parse(child.stdout) as unknown;
+}
+
 function cpuSeconds(from: NodeJS.CpuUsage): number {
   const u = process.cpuUsage(from);
   return (u.user + u.system) / 1e6;
@@ -130,6 +198,11 @@ async function main(): Promise<void> {
     return;
   }
   const { file, lineBytes } = corpusFile();
+  if (process.env.COMPACT_ONLY) {
+    const compaction = await compactAll(process.env.COMPACT_ONLY, lineBytes);
+    console.log(JSON.stringify({ compaction, needleAfterCompaction: needleChild(process.env.COMPACT_ONLY) }, null, 2));
+    return;
+  }
   const dir = join(here, 'out', 'store-data');
   rmSync(dir, { recursive: true, force: true });
   // The corpus is from 2024: retention off, so nothing expires during the run.
@@ -166,9 +239,9 @@ async function main(): Promise<void> {
 
   // The needle query runs in a fresh process (as a restarted server would answer it), so the
   // ingest's garbage does not land in its timings.
-  const child = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { env: { ...process.env, NEEDLE_ONLY: dir }, encoding: 'utf8' });
-  if (child.status !== 0) throw new Error(`needle run failed: ${child.stderr}`);
-  const needle = JSON.parse(child.stdout) as unknown;
+  const needle = needleChild(dir);
+  const compaction = process.env.NO_COMPACT ? undefined : await compactAll(dir, lineBytes);
+  const needleAfterCompaction = compaction ? needleChild(dir) : undefined;
 
   console.log(
     JSON.stringify(
@@ -186,6 +259,8 @@ async function main(): Promise<void> {
         peakRssMB: Math.round(peakRss / 2 ** 20),
         processMaxRssMB: Math.round(maxRss / 2 ** 20),
         needle,
+        compaction,
+        needleAfterCompaction,
       },
       null,
       2,

@@ -5,7 +5,9 @@
  *   self-describing for recovery tools): magic `LHB1` · u32 stream id · i64 minTs · i64 maxTs ·
  *   u32 entries · u32 raw bytes · u32 payload length · u32 crc32(payload) — 40 bytes;
  * - the record in the tenant's `index.log` (framed, see ./frame.ts), which also holds the token
- *   bloom and the WAL LSN up to which the stream is sealed, and is what start() loads.
+ *   bloom and the WAL LSN up to which the stream is sealed, and is what start() loads. A block
+ *   of the cold tier (recompressed by compaction, see ./compaction.ts) is recorded with type 3
+ *   instead of 1, so compaction does not recompress it again; readers before it do not know it.
  */
 import { crc32 } from 'node:zlib';
 import { ByteReader, ByteWriter } from './bytes.js';
@@ -26,6 +28,8 @@ export interface BlockMeta {
   /** Every WAL record with LSN ≤ this one for this stream is in sealed blocks. */
   lsn: number;
   bloom: Uint8Array;
+  /** Written by the cold tier of compaction (merged and recompressed at the cold level). */
+  cold?: boolean;
 }
 
 export function blockHeader(m: Pick<BlockMeta, 'streamId' | 'minTs' | 'maxTs' | 'entries' | 'rawBytes'>, payload: Buffer): Buffer {
@@ -43,10 +47,11 @@ export function blockHeader(m: Pick<BlockMeta, 'streamId' | 'minTs' | 'maxTs' | 
 
 const REC_BLOCK = 1;
 const REC_STREAM_LSN = 2;
+const REC_COLD_BLOCK = 3;
 
 export function encodeBlockRecord(m: BlockMeta): Buffer {
   const w = new ByteWriter(64 + m.bloom.length);
-  w.u8(REC_BLOCK);
+  w.u8(m.cold ? REC_COLD_BLOCK : REC_BLOCK);
   w.varint(m.streamId);
   w.i64(m.minTs);
   w.i64(m.maxTs);
@@ -76,7 +81,7 @@ export function decodeIndexRecord(buf: Buffer): IndexRecord {
   const r = new ByteReader(buf);
   const type = r.u8();
   if (type === REC_STREAM_LSN) return { kind: 'lsn', streamId: r.varint(), lsn: r.varint() };
-  if (type !== REC_BLOCK) throw new RangeError(`unknown index record type ${type}`);
+  if (type !== REC_BLOCK && type !== REC_COLD_BLOCK) throw new RangeError(`unknown index record type ${type}`);
   const streamId = r.varint();
   const minTs = r.i64();
   const maxTs = r.i64();
@@ -88,5 +93,7 @@ export function decodeIndexRecord(buf: Buffer): IndexRecord {
   const lsn = r.varint();
   // Copy the bloom out of the file buffer so the buffer can be freed.
   const bloom = new Uint8Array(r.bytes(r.varint()));
-  return { kind: 'block', meta: { streamId, minTs, maxTs, entries, rawBytes, segment, offset, length, lsn, bloom } };
+  const meta: BlockMeta = { streamId, minTs, maxTs, entries, rawBytes, segment, offset, length, lsn, bloom };
+  if (type === REC_COLD_BLOCK) meta.cold = true;
+  return { kind: 'block', meta };
 }

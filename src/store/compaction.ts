@@ -4,11 +4,22 @@
  * 1. retention deletes whole blocks whose newest entry is older than the stream's period;
  * 2. runs of small, time-adjacent blocks of a stream (left by idle or age cuts and restarts) are
  *    merged into blocks of about the target size;
- * 3. segment files without live blocks are dropped, and the live blocks of mostly-dead segments are
- *    copied (as they are, no recompression) into the active segment so the file can be dropped.
+ * 3. segment files without live blocks are dropped, and the live blocks of mostly-dead segments
+ *    (the active one included: writes then move on to a new one) are copied (as they are, no
+ *    recompression) into the active segment so the file can be dropped.
  * New blocks are written and fsynced before the index is rewritten (atomically, by rename), and
  * dropped segments are unlinked only later, so a crash at any point leaves a consistent index and
  * running queries can still read what they were given.
+ *
+ * The cold tier (`compactCold`, run before the above, in slices each under its own exclusive
+ * section so seals can run in between): blocks whose newest entry is older than the cold cutoff
+ * are merged per stream, in time order, into blocks of about `coldTarget` raw bytes and
+ * recompressed at the cold zstd level, their bloom rebuilt from the merged lines (a token set of
+ * the union, so smaller than the sum). Ingest-time blocks are zstd level 1 on ~256 KiB because
+ * sealing must keep up with ingest; once data is a few hours old it is read rarely and written
+ * never, so it is worth a slower, denser encoding (docs/benchmarks.md has the measurements). The
+ * same crash rules hold: new blocks are written and fsynced, then the index is rewritten; the old
+ * blocks' bytes become dead space that the segment pass above reclaims.
  */
 import type { Entry } from '../api/model.js';
 import { decodeBlockPayload } from './block-codec.js';
@@ -27,6 +38,109 @@ export interface CompactionDeps {
   buildBlock(streamId: number, entries: Entry[], lsn: number): BuiltBlock;
   /** True when a segment is already waiting to be unlinked. */
   pendingDrop(segment: number): boolean;
+  /** Blocks whose newest entry is older than this (ns) belong to the cold tier (-2^63: none). */
+  coldCutoff: bigint;
+}
+
+export interface ColdDeps {
+  now: number;
+  policy: RetentionPolicy;
+  /** Blocks whose newest entry is older than this (ns) belong to the cold tier. */
+  coldCutoff: bigint;
+  /** Raw bytes of a cold block: a run is closed once it reaches this. */
+  coldTarget: number;
+  /** Stop starting new runs after this many raw bytes (the slice's budget). */
+  budget: number;
+  read(b: BlockMeta): Promise<Buffer>;
+  /** Builds a cold block (cold compression level, flagged cold) from sorted entries. */
+  buildColdBlock(streamId: number, entries: Entry[], lsn: number): BuiltBlock;
+}
+
+export interface ColdCompaction {
+  /** Blocks merged away into cold blocks, and cold blocks written. */
+  mergedBlocks: number;
+  newBlocks: number;
+  /** Raw bytes recompressed. */
+  rawBytes: number;
+  /** True when the budget ran out with work left. */
+  more: boolean;
+}
+
+/** Needs recompression: cold by age, and either still hot or a small cold block that can merge with neighbours. */
+function coldCandidate(b: BlockMeta, cutoff: bigint, retentionCutoff: bigint, target: number): boolean {
+  return b.maxTs < cutoff && b.maxTs >= retentionCutoff && (!b.cold || b.rawBytes < target / 2);
+}
+
+/**
+ * One slice of the cold tier for a tenant (see the file comment): at most about `budget` raw bytes
+ * are rewritten; the index is rewritten once at the end if anything changed.
+ */
+export async function compactCold(t: Tenant, deps: ColdDeps): Promise<ColdCompaction> {
+  const res: ColdCompaction = { mergedBlocks: 0, newBlocks: 0, rawBytes: 0, more: false };
+  // Runs are written in batches so a slice never holds much compressed output in memory.
+  let built: BuiltBlock[] = [];
+  let replaced: Array<{ s: StreamState; old: BlockMeta[] }> = [];
+  let pendingBytes = 0;
+  const write = async () => {
+    if (built.length === 0) return;
+    const metas = await t.writeBlocks(built);
+    replaced.forEach(({ s, old }, i) => {
+      const gone = new Set(old);
+      s.blocks = s.blocks.filter((b) => !gone.has(b));
+      s.blocks.push(metas[i]!);
+      res.mergedBlocks += old.length;
+    });
+    res.newBlocks += metas.length;
+    built = [];
+    replaced = [];
+    pendingBytes = 0;
+  };
+  outer: for (const s of t.byId.values()) {
+    const period = deps.policy(s.info.labels);
+    const retentionCutoff = period > 0 ? BigInt(Math.floor(deps.now - period)) * 1_000_000n : -(2n ** 63n);
+    const sorted = s.blocks.slice().sort((a, b) => (a.minTs < b.minTs ? -1 : a.minTs > b.minTs ? 1 : a.maxTs < b.maxTs ? -1 : a.maxTs > b.maxTs ? 1 : 0));
+    let run: BlockMeta[] = [];
+    let bytes = 0;
+    const flushRun = async () => {
+      // A lone block that is already cold stays as it is.
+      if (run.length >= 2 || (run.length === 1 && !run[0]!.cold)) {
+        const all: Entry[] = [];
+        for (const b of run) all.push(...decodeBlockPayload(await deps.read(b)));
+        all.sort(compareEntries);
+        const b = deps.buildColdBlock(s.info.id, all, Math.max(...run.map((x) => x.lsn)));
+        built.push(b);
+        replaced.push({ s, old: run });
+        res.rawBytes += bytes;
+        pendingBytes += b.payload.length;
+        if (pendingBytes >= 8 << 20) await write();
+      }
+      run = [];
+      bytes = 0;
+    };
+    // Only time-adjacent candidates merge: a block that stays (hot, or a full cold block) ends a run.
+    for (const b of sorted) {
+      if (!coldCandidate(b, deps.coldCutoff, retentionCutoff, deps.coldTarget)) {
+        await flushRun();
+      } else {
+        run.push(b);
+        bytes += b.rawBytes;
+        if (bytes >= deps.coldTarget) await flushRun();
+      }
+      if (res.rawBytes >= deps.budget) {
+        // The unfinished run is left for the next slice.
+        res.more = true;
+        break outer;
+      }
+    }
+    await flushRun();
+    if (res.rawBytes >= deps.budget) {
+      res.more = true;
+      break;
+    }
+  }
+  await write();
+  if (res.newBlocks > 0) await t.rewriteIndex();
+  return res;
 }
 
 export interface TenantCompaction {
@@ -56,7 +170,8 @@ export async function compactTenant(t: Tenant, deps: CompactionDeps): Promise<Te
   const built: BuiltBlock[] = [];
   const replaced: Array<{ s: StreamState; old: BlockMeta[] }> = [];
   for (const s of t.byId.values()) {
-    const small = s.blocks.filter((b) => b.rawBytes < deps.target / 2).sort((a, b) => (a.minTs < b.minTs ? -1 : a.minTs > b.minTs ? 1 : 0));
+    // Cold blocks, and blocks old enough for the cold tier, are left to compactCold.
+    const small = s.blocks.filter((b) => b.rawBytes < deps.target / 2 && !b.cold && !(b.maxTs < deps.coldCutoff)).sort((a, b) => (a.minTs < b.minTs ? -1 : a.minTs > b.minTs ? 1 : 0));
     let run: BlockMeta[] = [];
     let bytes = 0;
     const flushRun = async () => {
@@ -100,8 +215,15 @@ export async function compactTenant(t: Tenant, deps: CompactionDeps): Promise<Te
   }
   const moves: Array<{ s: StreamState; b: BlockMeta }> = [];
   for (const no of [...t.segments.keys()]) {
-    if (no === t.activeSegment || deps.pendingDrop(no)) continue;
+    if (deps.pendingDrop(no)) continue;
     const l = live.get(no);
+    if (no === t.activeSegment) {
+      // Merges append to the active segment and leave the blocks they replaced there: once it is
+      // mostly dead, writes move on to a new segment and it is treated like the others.
+      const size = await t.segmentSize(no);
+      if (!(size > 0 && (l?.bytes ?? 0) < size / 2)) continue;
+      await t.retireActive();
+    }
     if (!l) {
       res.drop.push(no);
       continue;

@@ -270,6 +270,12 @@ export class Tenant {
     return this.active?.no;
   }
 
+  /** Stops appending to the active segment (the next write starts a new one), so compaction may drop it. */
+  async retireActive(): Promise<void> {
+    await this.active?.fh.close().catch(() => {});
+    this.active = undefined;
+  }
+
   /** Appends one all-or-nothing batch of block records to index.log. */
   async appendIndex(metas: BlockMeta[]): Promise<void> {
     const path = join(this.dir, 'index.log');

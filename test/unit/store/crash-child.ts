@@ -2,11 +2,15 @@
  * Child process for crash.test.ts: appends numbered batches to a store as fast as it can, several
  * in flight at once, and prints `ack <batch>` after each append resolved. The parent kills it with
  * SIGKILL at an arbitrary moment. Small blocks make seals (and WAL checkpoints) happen throughout.
+ * With a third argument `cold`, the clock is a second after the data and every block is old enough
+ * for the cold tier, so cold compaction (merges, index rewrites, segment moves) runs throughout too.
  */
 import { createStore } from '../../../src/store/index.js';
 
-const [dir, prefix] = process.argv.slice(2) as [string, string];
-const store = createStore({ dir, blockTargetBytes: 2048, maxBlockAgeMs: 50, compactionIntervalMs: 30, unlinkGraceMs: 0, now: () => 1_714_521_600_000 });
+const [dir, prefix, mode] = process.argv.slice(2) as [string, string, string | undefined];
+const cold = mode === 'cold' ? { coldAfterMs: 0, coldBlockBytes: 8192, segmentBytes: 64 * 1024 } : {};
+const now = 1_714_521_600_000 + (mode === 'cold' ? 1000 : 0);
+const store = createStore({ dir, blockTargetBytes: 2048, maxBlockAgeMs: 50, compactionIntervalMs: 30, unlinkGraceMs: 0, now: () => now, ...cold });
 await store.start();
 process.stdout.write('ready\n');
 const T0 = 1_714_521_600_000_000_000n;
