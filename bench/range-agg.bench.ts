@@ -4,7 +4,7 @@
  * times `count_over_time({job="docker"}[5m])` and friends over the corpus' 24 hours at Loki's default
  * step for that range and at 60 s. The outer `sum by (container)` is applied here by pushing the
  * grouping into the range aggregation, as the evaluator can (the sum is cheap beside the scan).
- * Usage: [LINES=2000000] [RUNS=3] npx tsx bench/range-agg.bench.ts
+ * Usage: [LINES=2000000] [RUNS=3] [WORKERS=2] npx tsx bench/range-agg.bench.ts (WORKERS=0: calling thread only)
  */
 import { existsSync, mkdirSync, openSync, readFileSync, readSync, closeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -14,11 +14,13 @@ import { makeSteps } from '../src/logql/eval/types.js';
 import type { RangeAggregationExpr } from '../src/logql/syntax/ast.js';
 import { parseExpr } from '../src/logql/syntax/index.js';
 import { evaluateRangeAggregation, type RangeAggregationStats } from '../src/query/engine/range-agg.js';
+import { createRangeAggPool } from '../src/query/engine/range-agg-pool.js';
 import { createStore } from '../src/store/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const LINES = Number(process.env.LINES || 2_000_000);
 const RUNS = Number(process.env.RUNS || 3);
+const WORKERS = Number(process.env.WORKERS ?? 0);
 const corpus = join(here, 'out', LINES === 2_000_000 ? 'corpus.tsv' : `corpus-${LINES}.tsv`);
 const storeDir = join(here, 'out', `range-agg-store-${LINES}`);
 const TENANT = 'bench';
@@ -84,7 +86,8 @@ async function main() {
     ['count_over_time({job="docker"} | json | drop __error__, __error_details__ [5m])', ['level']],
     ['bytes_over_time({job="docker"}[5m])', undefined],
   ];
-  console.log(`node ${process.version}; ${LINES} lines; 24 h; steps ${defaultStep / S} s and 60 s`);
+  const pool = WORKERS > 0 ? createRangeAggPool(WORKERS) : undefined;
+  console.log(`node ${process.version}; ${LINES} lines; 24 h; steps ${defaultStep / S} s and 60 s; ${WORKERS} workers`);
   for (const [q, by] of queries) {
     const expr = parseExpr(q) as RangeAggregationExpr;
     if (by) expr.grouping = { without: false, labels: by };
@@ -95,7 +98,7 @@ async function main() {
       let series = 0;
       for (let i = 0; i < RUNS; i++) {
         const t = performance.now();
-        const out = await evaluateRangeAggregation(store, TENANT, expr, steps, {}, stats);
+        const out = await evaluateRangeAggregation(store, TENANT, expr, steps, pool ? { pool } : {}, stats);
         times.push(performance.now() - t);
         series = out.length;
       }
@@ -106,6 +109,7 @@ async function main() {
       );
     }
   }
+  await pool?.close();
   await store.close();
 }
 

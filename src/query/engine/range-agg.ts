@@ -23,11 +23,12 @@ import { labelsToString, sortLabels, type Labels } from '../../api/model.js';
 import { ERROR_LABEL, getLabel } from '../../logql/pipeline/entry.js';
 import { compilePipeline } from '../../logql/pipeline/compile.js';
 import { extractFilterHints } from '../../logql/pipeline/hints.js';
-import type { StreamPipeline } from '../../logql/pipeline/types.js';
 import type { RangeAggregator, StepSeries, Steps } from '../../logql/eval/types.js';
 import type { Matcher, RangeAggregationExpr } from '../../logql/syntax/ast.js';
-import type { BlockRef, Store, StreamInfo } from '../../store/store.js';
-import { evaluateLineWindows, evaluateWindows, isLineOp, type SortedSamples, type WindowParams } from './range-functions.js';
+import type { BlockRef, Store } from '../../store/store.js';
+import { evaluateWindows, isLineOp, type WindowParams } from './range-functions.js';
+import { accumulateEntries, SeriesSet, type StreamState } from './range-accumulate.js';
+import type { RangeAggPool } from './range-agg-pool.js';
 import { createSampleExtractor } from './sample-extractor.js';
 
 export interface RangeAggregatorOptions {
@@ -36,6 +37,11 @@ export interface RangeAggregatorOptions {
   signal?: AbortSignal;
   /** Blocks decoded concurrently. Default 8. */
   readConcurrency?: number;
+  /**
+   * Worker threads that decode sealed blocks and run the pipeline (./range-agg-pool.ts); without
+   * one, everything runs on the calling thread. Long-lived: create once per process.
+   */
+  pool?: RangeAggPool;
 }
 
 /** Statistics of the last evaluation, for query stats and benchmarks. */
@@ -76,45 +82,35 @@ export async function evaluateRangeAggregation(
 
   const streams = store.streams(tenant, log.matchers, base + 1n, last + 1n);
   const byId = new Map<number, StreamState>();
-  for (const s of streams) byId.set(s.id, { info: s, pipeline: pipeline.forStream(s.labels), lastLabels: undefined, lastSeries: undefined });
+  for (const s of streams) byId.set(s.id, { labels: s.labels, pipeline: pipeline.forStream(s.labels), lastLabels: undefined, lastSeries: undefined });
   const hints = extractFilterHints(log.pipeline);
   const refs = byId.size === 0 ? [] : store.blocks(tenant, [...byId.keys()], base + 1n, last + 1n, { required: hints.required });
   // Time order keeps most series' samples already sorted, so the sort below is mostly a check.
   refs.sort((a, b) => (a.minTs < b.minTs ? -1 : a.minTs > b.minTs ? 1 : a.streamId - b.streamId));
 
   const concurrency = Math.max(1, opts.readConcurrency ?? 8);
-  let lines = 0;
-  let bytes = 0;
-  for (let i = 0; i < refs.length; i += concurrency) {
+  const counts = { lines: 0, bytes: 0 };
+  const pool = opts.pool;
+  let local = refs;
+  let remote: Promise<void> | undefined;
+  if (pool && pool.size > 0 && refs.length >= 2) {
+    // Sealed blocks go to the workers in contiguous runs of time (so series stay mostly in order
+    // when the parts are appended back in order); heads, already in memory, stay here.
+    const files = refs.filter((r) => r.location.kind === 'file');
+    local = refs.filter((r) => r.location.kind !== 'file');
+    remote = runOnPool(pool, files, byId, expr, base, last, opts, series, counts);
+  }
+  for (let i = 0; i < local.length; i += concurrency) {
     if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('query aborted');
-    const batch = refs.slice(i, i + concurrency);
+    const batch = local.slice(i, i + concurrency);
     const decoded = await Promise.all(batch.map((r) => store.readBlock(r)));
     for (let k = 0; k < batch.length; k++) {
-      const ref: BlockRef = batch[k]!;
-      const st = byId.get(ref.streamId);
-      if (!st) continue;
-      const entries = decoded[k]!;
-      for (let j = 0; j < entries.length; j++) {
-        const e = entries[j]!;
-        const ts = e.ts;
-        if (ts <= base || ts > last) continue;
-        lines++;
-        bytes += e.line.length;
-        const r = st.pipeline.process(ts, e.line, e.metadata);
-        if (r === null) continue;
-        const sample = extractor.extract(ts, r);
-        if (sample === null) continue;
-        let acc: SeriesSamples;
-        if (sample.labels === st.lastLabels) acc = st.lastSeries!;
-        else {
-          acc = series.get(sample.labels);
-          st.lastLabels = sample.labels;
-          st.lastSeries = acc;
-        }
-        acc.push(Number(ts - base), sample.value);
-      }
+      const st = byId.get(batch[k]!.streamId);
+      if (st) accumulateEntries(decoded[k]!, st, extractor, series, base, last, counts);
     }
   }
+  if (remote) await remote;
+  const { lines, bytes } = counts;
   if (stats) {
     stats.blocks = refs.length;
     stats.lines = lines;
@@ -151,99 +147,6 @@ export async function evaluateRangeAggregation(
   return any ? [{ labels: absentLabels(log.matchers), values }] : [];
 }
 
-interface StreamState {
-  info: StreamInfo;
-  pipeline: StreamPipeline;
-  /** The label object of this stream's last sample and its series: most entries repeat them. */
-  lastLabels: Labels | undefined;
-  lastSeries: SeriesSamples | undefined;
-}
-
-/** One output series' samples in arrival order. */
-class SeriesSamples {
-  private t: number[] = [];
-  private v: number[] = [];
-  private inOrder = true;
-  constructor(
-    readonly labels: Labels,
-    private readonly keepValues: boolean,
-  ) {}
-
-  push(t: number, v: number): void {
-    const n = this.t.length;
-    if (n > 0 && t < this.t[n - 1]!) this.inOrder = false;
-    this.t.push(t);
-    if (this.keepValues) this.v.push(v);
-  }
-
-  /** Count-like operations straight from the samples in arrival order (see evaluateLineWindows). */
-  evaluateUnordered(p: WindowParams): Float64Array {
-    const r = evaluateLineWindows(this.t, this.v, this.t.length, p);
-    this.t = [];
-    this.v = [];
-    return r;
-  }
-
-  /** The samples sorted by time; equal times keep arrival order (block order, then append order). */
-  sorted(): SortedSamples {
-    const n = this.t.length;
-    const t = new Float64Array(n);
-    const v = new Float64Array(this.keepValues ? n : 0);
-    if (this.inOrder) {
-      t.set(this.t);
-      if (this.keepValues) v.set(this.v);
-    } else {
-      const idx = Array.from({ length: n }, (_, i) => i);
-      const ts = this.t;
-      idx.sort((a, b) => ts[a]! - ts[b]! || a - b);
-      for (let i = 0; i < n; i++) {
-        t[i] = ts[idx[i]!]!;
-        if (this.keepValues) v[i] = this.v[idx[i]!]!;
-      }
-    }
-    this.t = [];
-    this.v = [];
-    return { t, v };
-  }
-}
-
-class SeriesSet {
-  private readonly map = new Map<string, SeriesSamples>();
-  constructor(
-    private readonly maxSeries: number | undefined,
-    private readonly keepValues: boolean,
-  ) {}
-
-  get size(): number {
-    return this.map.size;
-  }
-
-  get(labels: Labels): SeriesSamples {
-    const key = seriesKey(labels);
-    let s = this.map.get(key);
-    if (s === undefined) {
-      if (this.maxSeries !== undefined && this.maxSeries > 0 && this.map.size >= this.maxSeries) {
-        // Loki's wording for its max_query_series limit.
-        throw new LogharborError('query_limit', `maximum of series (${this.maxSeries}) reached for a single query`);
-      }
-      s = new SeriesSamples(labels, this.keepValues);
-      this.map.set(key, s);
-    }
-    return s;
-  }
-
-  all(): IterableIterator<SeriesSamples> {
-    return this.map.values();
-  }
-}
-
-function seriesKey(labels: Labels): string {
-  const keys = Object.keys(labels).sort();
-  let s = '';
-  for (const k of keys) s += k + '\u0000' + labels[k] + '\u0001';
-  return s;
-}
-
 /**
  * absent_over_time's labels, as Loki derives them: the selector's equality matchers, a name that
  * appears again (or with another operator) removed.
@@ -260,6 +163,48 @@ export function absentLabels(matchers: Matcher[]): Labels {
     }
   }
   return sortLabels(out);
+}
+
+/** Splits the sealed blocks into one contiguous (time-ordered) part per worker, by entries. */
+async function runOnPool(
+  pool: RangeAggPool,
+  files: BlockRef[],
+  byId: Map<number, StreamState>,
+  expr: RangeAggregationExpr,
+  base: bigint,
+  last: bigint,
+  opts: RangeAggregatorOptions,
+  series: SeriesSet,
+  counts: { lines: number; bytes: number },
+): Promise<void> {
+  let total = 0;
+  for (const r of files) total += r.entries;
+  const parts: BlockRef[][] = [];
+  let cur: BlockRef[] = [];
+  let acc = 0;
+  for (const r of files) {
+    cur.push(r);
+    acc += r.entries;
+    if (acc >= (total * (parts.length + 1)) / pool.size && parts.length < pool.size - 1) {
+      parts.push(cur);
+      cur = [];
+    }
+  }
+  if (cur.length) parts.push(cur);
+  if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('query aborted');
+  const replies = await Promise.all(
+    parts.map((refs) => {
+      const streams: Record<number, Labels> = {};
+      for (const r of refs) streams[r.streamId] = byId.get(r.streamId)!.labels;
+      return pool.run({ refs, streams, expr, base, last, ...(opts.maxSeries !== undefined ? { maxSeries: opts.maxSeries } : {}) });
+    }),
+  );
+  if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('query aborted');
+  for (const r of replies) {
+    counts.lines += r.lines;
+    counts.bytes += r.bytes;
+    for (const w of r.series) series.merge(w);
+  }
 }
 
 /** Loki's message for a metric series that still carries a pipeline error. */

@@ -14,6 +14,7 @@ import { parseExpr } from '../../../src/logql/syntax/index.js';
 import type { RangeAggregationExpr } from '../../../src/logql/syntax/ast.js';
 import { createStore, type EmbeddedStore, type Store } from '../../../src/store/index.js';
 import { createRangeAggregator, type RangeAggregatorOptions } from '../../../src/query/engine/range-agg.js';
+import { createRangeAggPool } from '../../../src/query/engine/range-agg-pool.js';
 import { evaluateLineWindows, evaluateWindows, quantile, type WindowParams } from '../../../src/query/engine/range-functions.js';
 
 const T0 = 1_714_521_600_000_000_000n; // 2024-05-01T00:00:00Z in ns
@@ -535,6 +536,44 @@ describe('range aggregations: the two window algorithms agree', () => {
         const p: WindowParams = { op, unwrap: false, range, step, count };
         assert.deepEqual([...evaluateLineWindows(t, v, n, p)], [...evaluateWindows(sorted, p)], `${op} step ${step} range ${range} t ${t.join(',')}`);
       }
+    }
+  });
+});
+
+describe('range aggregations: worker pool', () => {
+  // The same queries with and without worker threads, over many small sealed blocks plus heads.
+  it('gives the same series as the calling thread, and carries errors back', async () => {
+    const d = await mkdtemp(join(tmpdir(), 'range-agg-pool-'));
+    const s = createStore({ dir: d, compactionIntervalMs: 0, blockTargetBytes: 256 });
+    await s.start();
+    const pool = createRangeAggPool(2);
+    try {
+      const lines = (pod: string, from: number) =>
+        Array.from({ length: 120 }, (_, i): [number, string] => [from + i, `level=${i % 3 === 0 ? 'error' : 'info'} latency=${(i * 7) % 13} pod=${pod}`]);
+      await s.append(TENANT, [stream({ job: 'w', pod: 'a' }, lines('a', 1)), stream({ job: 'w', pod: 'b' }, lines('b', 30))]);
+      await s.flush();
+      await s.append(TENANT, [stream({ job: 'w', pod: 'a' }, [[200, 'level=info latency=5']])]);
+      const queries: Array<string | RangeAggregationExpr> = [
+        'count_over_time({job="w"}[30s])',
+        'bytes_rate({job="w"} |= "error" [45s])',
+        grouped('count_over_time({job="w"} | logfmt [30s])', ['level']),
+        'quantile_over_time(0.9, {job="w"} | logfmt | unwrap latency [30s]) by (level)',
+        'last_over_time({job="w"} | logfmt | unwrap latency [20s]) by (level)',
+        'rate_counter({job="w"} | logfmt | unwrap latency [60s])',
+        'absent_over_time({job="w"}[5s])',
+      ];
+      for (const q of queries) {
+        const plain = await run(q, 10, 260, 7, {}, s);
+        const pooled = await run(q, 10, 260, 7, { pool }, s);
+        assert.ok(plain.length > 0, String(q));
+        assert.deepEqual(pooled, plain, typeof q === 'string' ? q : 'grouped');
+      }
+      await assert.rejects(run('count_over_time({job="w"} | logfmt [1m])', 60, 60, 1, { pool, maxSeries: 3 }, s), (e: Error & { code?: string }) => e.code === 'query_limit');
+      await assert.rejects(run('count_over_time({job="w"} | json [1m])', 60, 60, 1, { pool }, s), /pipeline error: 'JSONParserErr'/);
+    } finally {
+      await pool.close();
+      await s.close();
+      await rm(d, { recursive: true, force: true });
     }
   });
 });

@@ -1,0 +1,171 @@
+/**
+ * Turning decoded entries into per-series samples for range aggregations (./range-agg.ts), shared
+ * by the calling thread and the worker threads (./range-agg-worker.ts), whose series come back as
+ * plain arrays (`WireSeries`) and are merged here.
+ */
+import { LogharborError } from '../../api/errors.js';
+import type { Entry, Labels } from '../../api/model.js';
+import type { StreamPipeline } from '../../logql/pipeline/types.js';
+import { evaluateLineWindows, type SortedSamples, type WindowParams } from './range-functions.js';
+import type { SampleExtractor } from './sample-extractor.js';
+
+export interface StreamState {
+  labels: Labels;
+  pipeline: StreamPipeline;
+  /** The label object of this stream's last sample and its series: most entries repeat them. */
+  lastLabels: Labels | undefined;
+  lastSeries: SeriesSamples | undefined;
+}
+
+/** A series' samples as posted between threads: times relative to the query base (ns), values. */
+export interface WireSeries {
+  labels: Labels;
+  t: Float64Array;
+  /** Empty when the operation needs no values. */
+  v: Float64Array;
+}
+
+/**
+ * Runs one block's entries in (base, last] through the stream's pipeline and the extractor, and
+ * appends the samples to their series. Adds to `counts` the entries examined and their line lengths.
+ */
+export function accumulateEntries(
+  entries: Entry[],
+  st: StreamState,
+  extractor: SampleExtractor,
+  series: SeriesSet,
+  base: bigint,
+  last: bigint,
+  counts: { lines: number; bytes: number },
+): void {
+  let lines = 0;
+  let bytes = 0;
+  for (let j = 0; j < entries.length; j++) {
+    const e = entries[j]!;
+    const ts = e.ts;
+    if (ts <= base || ts > last) continue;
+    lines++;
+    bytes += e.line.length;
+    const r = st.pipeline.process(ts, e.line, e.metadata);
+    if (r === null) continue;
+    const sample = extractor.extract(ts, r);
+    if (sample === null) continue;
+    let acc: SeriesSamples;
+    if (sample.labels === st.lastLabels) acc = st.lastSeries!;
+    else {
+      acc = series.get(sample.labels);
+      st.lastLabels = sample.labels;
+      st.lastSeries = acc;
+    }
+    acc.push(Number(ts - base), sample.value);
+  }
+  counts.lines += lines;
+  counts.bytes += bytes;
+}
+
+/** One output series' samples in arrival order. */
+export class SeriesSamples {
+  private t: number[] = [];
+  private v: number[] = [];
+  private inOrder = true;
+  constructor(
+    readonly labels: Labels,
+    private readonly keepValues: boolean,
+  ) {}
+
+  push(t: number, v: number): void {
+    const n = this.t.length;
+    if (n > 0 && t < this.t[n - 1]!) this.inOrder = false;
+    this.t.push(t);
+    if (this.keepValues) this.v.push(v);
+  }
+
+  /** Appends samples from a worker. */
+  append(w: WireSeries): void {
+    const n = w.t.length;
+    for (let i = 0; i < n; i++) this.push(w.t[i]!, this.keepValues ? w.v[i]! : 0);
+  }
+
+  /** The samples as arrays to post to another thread (in arrival order); empties this series. */
+  toWire(): WireSeries {
+    const w: WireSeries = { labels: this.labels, t: Float64Array.from(this.t), v: Float64Array.from(this.v) };
+    this.t = [];
+    this.v = [];
+    return w;
+  }
+
+  /** Count-like operations straight from the samples in arrival order (see evaluateLineWindows). */
+  evaluateUnordered(p: WindowParams): Float64Array {
+    const r = evaluateLineWindows(this.t, this.v, this.t.length, p);
+    this.t = [];
+    this.v = [];
+    return r;
+  }
+
+  /** The samples sorted by time; equal times keep arrival order (block order, then append order). */
+  sorted(): SortedSamples {
+    const n = this.t.length;
+    const t = new Float64Array(n);
+    const v = new Float64Array(this.keepValues ? n : 0);
+    if (this.inOrder) {
+      t.set(this.t);
+      if (this.keepValues) v.set(this.v);
+    } else {
+      const idx = Array.from({ length: n }, (_, i) => i);
+      const ts = this.t;
+      idx.sort((a, b) => ts[a]! - ts[b]! || a - b);
+      for (let i = 0; i < n; i++) {
+        t[i] = ts[idx[i]!]!;
+        if (this.keepValues) v[i] = this.v[idx[i]!]!;
+      }
+    }
+    this.t = [];
+    this.v = [];
+    return { t, v };
+  }
+}
+
+export class SeriesSet {
+  private readonly map = new Map<string, SeriesSamples>();
+  constructor(
+    private readonly maxSeries: number | undefined,
+    private readonly keepValues: boolean,
+  ) {}
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  get(labels: Labels): SeriesSamples {
+    const key = seriesKey(labels);
+    let s = this.map.get(key);
+    if (s === undefined) {
+      if (this.maxSeries !== undefined && this.maxSeries > 0 && this.map.size >= this.maxSeries) {
+        // Loki's wording for its max_query_series limit.
+        throw new LogharborError('query_limit', `maximum of series (${this.maxSeries}) reached for a single query`);
+      }
+      s = new SeriesSamples(labels, this.keepValues);
+      this.map.set(key, s);
+    }
+    return s;
+  }
+
+  merge(w: WireSeries): void {
+    this.get(w.labels).append(w);
+  }
+
+  all(): IterableIterator<SeriesSamples> {
+    return this.map.values();
+  }
+
+  toWire(): WireSeries[] {
+    return [...this.map.values()].map((s) => s.toWire());
+  }
+}
+
+function seriesKey(labels: Labels): string {
+  const keys = Object.keys(labels).sort();
+  let s = '';
+  for (const k of keys) s += k + '\u0000' + labels[k] + '\u0001';
+  return s;
+}

@@ -1,0 +1,83 @@
+/**
+ * Worker-thread side of ./range-agg-pool.ts: reads sealed block regions from their files, decodes
+ * them, runs the pipeline and the sample extractor, and answers each series' samples as typed
+ * arrays (transferred, not copied).
+ */
+import { closeSync, openSync, readSync } from 'node:fs';
+import { parentPort } from 'node:worker_threads';
+import type { Labels } from '../../api/model.js';
+import { isLogharborError } from '../../api/errors.js';
+import { compilePipeline } from '../../logql/pipeline/compile.js';
+import type { RangeAggregationExpr } from '../../logql/syntax/ast.js';
+import { decodeBlockPayload } from '../../store/block-codec.js';
+import type { BlockRef } from '../../store/store.js';
+import { accumulateEntries, SeriesSet, type StreamState, type WireSeries } from './range-accumulate.js';
+import { createSampleExtractor } from './sample-extractor.js';
+
+export interface RangeAggJob {
+  id: number;
+  /** Sealed ('file') blocks only. */
+  refs: BlockRef[];
+  streams: Record<number, Labels>;
+  expr: RangeAggregationExpr;
+  /** Entries in (base, last] count; sample times are relative to base. */
+  base: bigint;
+  last: bigint;
+  maxSeries?: number;
+}
+
+export interface RangeAggReply {
+  id: number;
+  series: WireSeries[];
+  lines: number;
+  bytes: number;
+  error?: { message: string; code?: string };
+}
+
+function readRegion(path: string, offset: number, length: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(length);
+    let got = 0;
+    while (got < length) {
+      const n = readSync(fd, buf, got, length - got, offset + got);
+      if (n === 0) throw new Error(`short read of block in ${path} at ${offset}`);
+      got += n;
+    }
+    return buf;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function run(job: RangeAggJob): RangeAggReply {
+  const pipeline = compilePipeline(job.expr.range.log.pipeline);
+  const extractor = createSampleExtractor(job.expr);
+  const series = new SeriesSet(job.maxSeries, extractor.needsValues);
+  const states = new Map<number, StreamState>();
+  const counts = { lines: 0, bytes: 0 };
+  for (const ref of job.refs) {
+    if (ref.location.kind !== 'file') continue;
+    let st = states.get(ref.streamId);
+    if (!st) {
+      const labels = job.streams[ref.streamId] ?? {};
+      states.set(ref.streamId, (st = { labels, pipeline: pipeline.forStream(labels), lastLabels: undefined, lastSeries: undefined }));
+    }
+    const entries = decodeBlockPayload(readRegion(ref.location.path, ref.location.offset, ref.location.length));
+    accumulateEntries(entries, st, extractor, series, job.base, job.last, counts);
+  }
+  return { id: job.id, series: series.toWire(), lines: counts.lines, bytes: counts.bytes };
+}
+
+parentPort?.on('message', (job: RangeAggJob) => {
+  let reply: RangeAggReply;
+  try {
+    reply = run(job);
+  } catch (e) {
+    const error = isLogharborError(e) ? { message: e.message, code: e.code } : { message: (e as Error).message };
+    reply = { id: job.id, series: [], lines: 0, bytes: 0, error };
+  }
+  const transfer: ArrayBuffer[] = [];
+  for (const s of reply.series) transfer.push(s.t.buffer as ArrayBuffer, s.v.buffer as ArrayBuffer);
+  parentPort!.postMessage(reply, transfer);
+});
