@@ -4,7 +4,7 @@
  * thread can read a file region and decode it itself.
  *
  * Layout before compression (columns compress better than interleaved rows):
- *   u8 version (1) · varint count · u8 tsMode
+ *   u8 version (1, or 2: lines transformed by ./line-transform.ts) · varint count · u8 tsMode
  *   tsMode 0: count × i64 timestamps
  *   tsMode 1: i64 first timestamp · u8 scale exponent e · (count-1) × varint delta/10^e
  *   u8 linesMode · 1: str of all lines joined by '\n' (when no line contains one)
@@ -17,8 +17,11 @@ import { Compressor, decompress } from 'zstd-napi';
 import type { Entry, Labels } from '../api/model.js';
 import { ByteReader, ByteWriter } from './bytes.js';
 import { setOwn } from './labels.js';
+import { restoreTimestamp, stripTimestamps } from './line-transform.js';
 
 export const PAYLOAD_VERSION = 1;
+/** Same layout; each line's own timestamp, where it appears as text, is an escape (cold blocks). */
+export const PAYLOAD_VERSION_TS = 2;
 export const LINES_LENGTHS = 0;
 export const LINES_JOINED = 1;
 const MAX_SAFE_DELTA = BigInt(Number.MAX_SAFE_INTEGER);
@@ -39,9 +42,9 @@ export function compressPayload(buf: Buffer, level = 1): Buffer {
 }
 
 /** Version, count and the timestamp column (`ts` in block order). */
-export function writeTimestamps(w: ByteWriter, ts: ArrayLike<bigint>): void {
+export function writeTimestamps(w: ByteWriter, ts: ArrayLike<bigint>, version = PAYLOAD_VERSION): void {
   const n = ts.length;
-  w.u8(PAYLOAD_VERSION);
+  w.u8(version);
   w.varint(n);
   // Deltas must be non-negative and fit a double exactly; otherwise store raw timestamps.
   let deltaOk = n > 0;
@@ -111,23 +114,34 @@ export function writeMetadata(w: ByteWriter, n: number, metas: ArrayLike<Labels 
   }
 }
 
-/** Serialises entries (already in time order) into an uncompressed payload; `rawBytes` = UTF-8 bytes of the lines. */
-export function serializeEntries(entries: readonly Entry[]): { buf: Buffer; rawBytes: number } {
+/**
+ * Serialises entries (already in time order) into an uncompressed payload; `rawBytes` = UTF-8 bytes
+ * of the lines. With `stripTimestamps`, lines holding their own timestamp as text are stored
+ * without it (version 2; version 1 when no line does).
+ */
+export function serializeEntries(entries: readonly Entry[], opts: { stripTimestamps?: boolean } = {}): { buf: Buffer; rawBytes: number } {
   const n = entries.length;
   let est = 64 + n * 12;
   for (let i = 0; i < n; i++) est += entries[i]!.line.length * 3;
   const w = new ByteWriter(est);
-  writeTimestamps(w, entries.map((e) => e.ts));
+  const stripped = opts.stripTimestamps ? stripTimestamps(entries) : undefined;
+  const lineText = stripped ?? entries.map((e) => e.line);
+  writeTimestamps(
+    w,
+    entries.map((e) => e.ts),
+    stripped ? PAYLOAD_VERSION_TS : PAYLOAD_VERSION,
+  );
   let newline = false;
   for (let i = 0; i < n && !newline; i++) if (entries[i]!.line.indexOf('\n') >= 0) newline = true;
-  let rawBytes: number;
+  let rawBytes = 0;
+  if (stripped) for (let i = 0; i < n; i++) rawBytes += Buffer.byteLength(entries[i]!.line, 'utf8');
   if (!newline) {
-    const joined = Buffer.from(entries.map((e) => e.line).join('\n'), 'utf8');
-    rawBytes = Math.max(0, joined.length - (n - 1));
+    const joined = Buffer.from(lineText.join('\n'), 'utf8');
+    if (!stripped) rawBytes = Math.max(0, joined.length - (n - 1));
     writeJoinedLines(w, joined);
   } else {
-    const lines = entries.map((e) => Buffer.from(e.line, 'utf8'));
-    rawBytes = lines.reduce((a, l) => a + l.length, 0);
+    const lines = lineText.map((l) => Buffer.from(l, 'utf8'));
+    if (!stripped) rawBytes = lines.reduce((a, l) => a + l.length, 0);
     writeLengthLines(w, lines);
   }
   writeMetadata(
@@ -142,7 +156,7 @@ export function serializeEntries(entries: readonly Entry[]): { buf: Buffer; rawB
 export function deserializeEntries(buf: Buffer): Entry[] {
   const r = new ByteReader(buf);
   const version = r.u8();
-  if (version !== PAYLOAD_VERSION) throw new RangeError(`unknown block payload version ${version}`);
+  if (version !== PAYLOAD_VERSION && version !== PAYLOAD_VERSION_TS) throw new RangeError(`unknown block payload version ${version}`);
   const n = r.varint();
   const ts: bigint[] = new Array(n);
   const mode = r.u8();
@@ -184,6 +198,7 @@ export function deserializeEntries(buf: Buffer): Entry[] {
   } else {
     throw new RangeError(`unknown lines mode ${linesMode}`);
   }
+  if (version === PAYLOAD_VERSION_TS) for (let i = 0; i < n; i++) out[i]!.line = restoreTimestamp(out[i]!.line, ts[i]!);
   if (r.u8() === 1) {
     for (let i = 0; i < n; i++) {
       const pairs = r.varint();

@@ -549,7 +549,8 @@ export class Engine implements EmbeddedStore {
 
   /** Builds a block from sorted entries (merges, and huge heads split in several blocks; cold blocks). */
   private buildBlock(streamId: number, entries: Entry[], lsn: number, cold = false): BuiltBlock {
-    const { buf, rawBytes } = serializeEntries(entries);
+    // Cold blocks also drop each line's copy of its own timestamp (./line-transform.ts).
+    const { buf, rawBytes } = serializeEntries(entries, { stripTimestamps: cold });
     const payload = compressPayload(buf, cold ? this.coldLevel : this.level);
     const meta: BuiltBlock['meta'] = {
       streamId,
