@@ -92,13 +92,12 @@ export async function evaluateRangeAggregation(
   const counts = { lines: 0, bytes: 0 };
   const pool = opts.pool;
   let local = refs;
-  let remote: Promise<void> | undefined;
   if (pool && pool.size > 0 && refs.length >= 2) {
-    // Sealed blocks go to the workers in contiguous runs of time (so series stay mostly in order
-    // when the parts are appended back in order); heads, already in memory, stay here.
+    // Sealed blocks go to the workers in contiguous runs of time, appended back in that order, so
+    // series stay in time order; heads (in memory, newest) follow on this thread.
     const files = refs.filter((r) => r.location.kind === 'file');
     local = refs.filter((r) => r.location.kind !== 'file');
-    remote = runOnPool(pool, files, byId, expr, base, last, opts, series, counts);
+    await runOnPool(pool, files, byId, expr, base, last, opts, series, counts);
   }
   for (let i = 0; i < local.length; i += concurrency) {
     if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('query aborted');
@@ -109,7 +108,6 @@ export async function evaluateRangeAggregation(
       if (st) accumulateEntries(decoded[k]!, st, extractor, series, base, last, counts);
     }
   }
-  if (remote) await remote;
   const { lines, bytes } = counts;
   if (stats) {
     stats.blocks = refs.length;
