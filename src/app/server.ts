@@ -17,6 +17,7 @@ import { registerIngestRoutes } from '../ingest/routes.js';
 import { registerQueryRoutes } from '../query/routes.js';
 import { createTailServer } from '../query/tail.js';
 import { createScanner } from '../query/engine/scanner-factory.js';
+import { createRangeAggPool } from '../query/engine/range-agg-pool.js';
 import { parseDurationMs } from '../config/duration.js';
 import { parseMatchers } from '../logql/syntax/index.js';
 import { BUILD_INFO } from './build-info.js';
@@ -71,7 +72,8 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
     ctx.res.end(body);
   });
   registerIngestRoutes(router, push);
-  const queryCtx = { store, scanner, limits: config.limits, timeoutMs: parseDurationMs(config.query.timeout), now: deps.now ?? Date.now };
+  const rangePool = config.query.workers > 0 ? createRangeAggPool(config.query.workers) : undefined;
+  const queryCtx = { store, scanner, rangePool, limits: config.limits, timeoutMs: parseDurationMs(config.query.timeout), now: deps.now ?? Date.now };
   registerQueryRoutes(router, queryCtx);
   const tail = createTailServer({ store, log, now: queryCtx.now, scanner });
   const http: Server = createHttpServer({
@@ -109,6 +111,7 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
         setTimeout(() => http.closeAllConnections(), 2000).unref();
       });
       await scanner.close();
+      await rangePool?.close();
       await store.close();
     },
   };

@@ -24,6 +24,8 @@ import {
 import { encodeIndexStatsResponse, encodeLabelsResponse, encodeSeriesResponse, encodeVolumeResponse, wantsCategorizedLabels } from '../api/envelope.js';
 import { encodeStreamsResponse } from './encode-streams.js';
 import { volume, volumeRange } from './volume.js';
+import { runMetricQuery } from './metric-query.js';
+import type { RangeAggPool } from './engine/range-agg-pool.js';
 
 export interface QueryContext {
   store: Store;
@@ -31,9 +33,9 @@ export interface QueryContext {
   limits: ServerConfig['limits'];
   timeoutMs: number;
   now: () => number;
+  /** Worker threads for metric queries (absent: the calling thread). */
+  rangePool?: RangeAggPool;
 }
-
-const NOT_YET_METRIC = 'metric queries are not supported yet by this logharbor version (log queries are); see docs/api.md';
 
 export function registerQueryRoutes(router: Router, q: QueryContext): void {
   const both = ['GET', 'POST'];
@@ -83,7 +85,11 @@ function parseQuery(text: string): Expr {
 async function queryRange(ctx: RequestContext, q: QueryContext): Promise<void> {
   const p = parseRangeQueryParams(await ctx.query(), nowNs(q));
   const expr = parseQuery(p.query);
-  if (expr.kind !== 'log') throw new LogharborError('bad_request', NOT_YET_METRIC);
+  if (expr.kind !== 'log') {
+    const body = await runMetricQuery(q.store, { tenant: ctx.tenant, expr, start: p.start, end: p.end, step: p.step, instant: false, maxSeries: q.limits.max_query_series, pool: q.rangePool, signal: AbortSignal.timeout(q.timeoutMs) });
+    sendJson(ctx, 200, body);
+    return;
+  }
   // Loki treats `end` as exclusive for log queries (logcli pages on that).
   await runLog(ctx, q, expr, p.start, p.end, p.limit, p.direction);
 }
@@ -95,7 +101,8 @@ async function queryInstant(ctx: RequestContext, q: QueryContext): Promise<void>
     // As Loki 3 does: an instant query of a log selector is rejected with this advice.
     throw new LogharborError('bad_request', 'log queries are not supported as an instant query type, please change your query to a range query type');
   }
-  throw new LogharborError('bad_request', NOT_YET_METRIC);
+  const body = await runMetricQuery(q.store, { tenant: ctx.tenant, expr, start: p.time, end: p.time, step: 1n, instant: true, maxSeries: q.limits.max_query_series, pool: q.rangePool, signal: AbortSignal.timeout(q.timeoutMs) });
+  sendJson(ctx, 200, body);
 }
 
 function matchersOrEmpty(text: string | undefined): Matcher[] | undefined {

@@ -3,7 +3,8 @@
  * pipeline of a large metric query then use every core. Create one per process and pass it to
  * createRangeAggregator as `pool`; close it on shutdown.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { spawnModuleWorker } from '../../util/spawn-worker.js';
 import { LogharborError, type ErrorCode } from '../../api/errors.js';
 import type { RangeAggJob, RangeAggReply } from './range-agg-worker.js';
 
@@ -24,16 +25,7 @@ class PoolWorker {
   load = 0;
 
   constructor(onExit: (w: PoolWorker) => void) {
-    if (import.meta.url.endsWith('.ts')) {
-      // Running from source (tests, tsx): tsx's --import hooks do not reach worker threads, so the
-      // worker registers them itself before loading the TypeScript module.
-      const url = new URL('./range-agg-worker.ts', import.meta.url).href;
-      const tsx = import.meta.resolve('tsx/esm/api');
-      const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(url)}); })`;
-      this.worker = new Worker(code, { eval: true });
-    } else {
-      this.worker = new Worker(new URL('./range-agg-worker.js', import.meta.url));
-    }
+    this.worker = spawnModuleWorker(import.meta.url, 'range-agg-worker');
     this.worker.unref();
     this.worker.on('message', (m: RangeAggReply) => {
       const p = this.pending.get(m.id);

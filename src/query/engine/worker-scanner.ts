@@ -4,7 +4,8 @@
  * (they are small and already decoded); sealed blocks go to the workers as plain BlockRefs, and each
  * worker reads and decodes its file regions itself (./scan-worker.ts).
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { spawnModuleWorker } from '../../util/spawn-worker.js';
 import type { BlockRef, Store } from '../../store/store.js';
 import type { BlockScanner, ScanRequest, ScanResult, ScannedEntry } from './block-scanner.js';
 import { createLocalScanner } from './block-scanner.js';
@@ -22,8 +23,7 @@ class ScanWorker {
   load = 0;
 
   constructor(onFatal: (w: ScanWorker, e: Error) => void) {
-    const url = new URL(import.meta.url.endsWith('.ts') ? './scan-worker.ts' : './scan-worker.js', import.meta.url);
-    this.worker = new Worker(url);
+    this.worker = spawnModuleWorker(import.meta.url, 'scan-worker');
     this.worker.unref();
     this.worker.on('message', (m: WorkerReply) => {
       const p = this.pending.get(m.id);

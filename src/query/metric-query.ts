@@ -1,0 +1,72 @@
+/**
+ * Metric queries (issue #3): step-wise evaluation of the expression tree (src/logql/eval) with range
+ * aggregations read from the store (./engine/range-agg.ts), shaped as Loki's vector, matrix or
+ * scalar result.
+ */
+import type { MetricExpr, RangeAggregationExpr } from '../logql/syntax/ast.js';
+import { evaluateMetric, toLokiResult } from '../logql/eval/evaluate.js';
+import { makeSteps, type Steps } from '../logql/eval/types.js';
+import { encodeQueryResponse } from '../api/envelope.js';
+import { lokiStats } from '../api/stats.js';
+import type { Store } from '../store/store.js';
+import { createRangeAggregator } from './engine/range-agg.js';
+import type { RangeAggPool } from './engine/range-agg-pool.js';
+
+export interface MetricQueryRequest {
+  tenant: string;
+  expr: MetricExpr;
+  /** First and last evaluation time (ns); equal for an instant query. */
+  start: bigint;
+  end: bigint;
+  step: bigint;
+  instant: boolean;
+  /** Loki's max_query_series: a limit on the final result's series. */
+  maxSeries: number;
+  pool?: RangeAggPool;
+  signal?: AbortSignal;
+}
+
+/**
+ * Range aggregations may hold many more series than the final result (`sum by (a)` over thousands
+ * of streams); this bounds their memory while the real limit applies to the result, as in Loki.
+ */
+const RANGE_SERIES_PER_RESULT_SERIES = 100;
+
+/** Ops whose per-group sum equals the sum of per-stream values, so `sum by (g)` can group early. */
+const SUMMABLE: ReadonlySet<string> = new Set(['count_over_time', 'rate', 'bytes_over_time', 'bytes_rate', 'sum_over_time']);
+
+/**
+ * `sum by (g) (count_over_time(...))` → group inside the range aggregation, as Loki does: the
+ * aggregator then keeps one series per group instead of one per stream.
+ */
+export function pushDownSumGrouping(expr: MetricExpr): MetricExpr {
+  if (expr.kind === 'vector_agg' && expr.op === 'sum' && expr.grouping && expr.inner.kind === 'range_agg') {
+    const inner: RangeAggregationExpr = expr.inner;
+    if (SUMMABLE.has(inner.op) && !inner.grouping) return { ...expr, inner: { ...inner, grouping: expr.grouping } };
+  }
+  switch (expr.kind) {
+    case 'vector_agg':
+      return { ...expr, inner: pushDownSumGrouping(expr.inner) };
+    case 'binary':
+      return { ...expr, left: pushDownSumGrouping(expr.left), right: pushDownSumGrouping(expr.right) };
+    case 'label_replace':
+    case 'paren':
+      return { ...expr, inner: pushDownSumGrouping(expr.inner) };
+    default:
+      return expr;
+  }
+}
+
+export async function runMetricQuery(store: Store, q: MetricQueryRequest): Promise<string> {
+  const started = performance.now();
+  const steps: Steps = makeSteps(q.start, q.end, q.step);
+  const rangeAgg = createRangeAggregator(store, q.tenant, {
+    maxSeries: q.maxSeries * RANGE_SERIES_PER_RESULT_SERIES,
+    signal: q.signal,
+    pool: q.pool,
+  });
+  const value = await evaluateMetric(pushDownSumGrouping(q.expr), steps, rangeAgg, { maxSeries: q.maxSeries });
+  const data = toLokiResult(value, steps, q.instant);
+  const stats = lokiStats({ execTimeSeconds: (performance.now() - started) / 1000 });
+  return encodeQueryResponse(data, { stats });
+}
