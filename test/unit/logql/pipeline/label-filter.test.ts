@@ -59,7 +59,8 @@ test('duration comparisons with Go durations', () => {
   assert.equal(keeps('d=300µs', dur('d', '<', 1e6)), true);
   assert.equal(keeps('d=-1s', dur('d', '<', 0)), true);
   assert.equal(keeps('d=0', dur('d', '==', 0)), true);
-  for (const bad of ['1', '1x', 's', '.s', '1.5', '']) {
+  assert.equal(keeps('d=1.5ns', dur('d', '==', 2)), true, 'whole nanoseconds, rounded');
+  for (const bad of ['1', '1x', 's', '.s', '1.5', '', '10000000000h']) {
     const r = run([logfmt(), labelFilter(dur('d', '>', 1))], `d="${bad}"`, {})!;
     assert.equal(r.labels.__error__, 'LabelFilterErr', bad);
   }
@@ -73,6 +74,9 @@ test('bytes comparisons', () => {
   assert.equal(keeps('s=2MiB', bytes('s', '==', 2 * 1024 * 1024)), true);
   assert.equal(keeps('s=1024', bytes('s', '==', 1024)), true);
   assert.equal(run([logfmt(), labelFilter(bytes('s', '>', 1))], 's=12XB', {})!.labels.__error__, 'LabelFilterErr');
+  // As go-humanize: no leading space, and no more than a uint64.
+  assert.equal(run([logfmt(), labelFilter(bytes('s', '>', 1))], 's=" 42"', {})!.labels.__error__, 'LabelFilterErr');
+  assert.equal(run([logfmt(), labelFilter(bytes('s', '>', 1))], 's=20000EB', {})!.labels.__error__, 'LabelFilterErr');
 });
 
 test('ip label filter', () => {
