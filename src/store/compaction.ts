@@ -52,8 +52,8 @@ export interface ColdDeps {
   /** Stop starting new runs after this many raw bytes (the slice's budget). */
   budget: number;
   read(b: BlockMeta): Promise<Buffer>;
-  /** Builds a cold block (cold compression level, flagged cold) from sorted entries. */
-  buildColdBlock(streamId: number, entries: Entry[], lsn: number): BuiltBlock;
+  /** Builds a cold block (merged, cold compression level, flagged cold) from the payloads of the blocks it replaces. */
+  buildColdBlock(streamId: number, payloads: Buffer[], lsn: number): Promise<BuiltBlock>;
 }
 
 export interface ColdCompaction {
@@ -104,10 +104,9 @@ export async function compactCold(t: Tenant, deps: ColdDeps): Promise<ColdCompac
     const flushRun = async () => {
       // A lone block that is already cold stays as it is.
       if (run.length >= 2 || (run.length === 1 && !run[0]!.cold)) {
-        const all: Entry[] = [];
-        for (const b of run) all.push(...decodeBlockPayload(await deps.read(b)));
-        all.sort(compareEntries);
-        const b = deps.buildColdBlock(s.info.id, all, Math.max(...run.map((x) => x.lsn)));
+        const payloads: Buffer[] = [];
+        for (const b of run) payloads.push(await deps.read(b));
+        const b = await deps.buildColdBlock(s.info.id, payloads, Math.max(...run.map((x) => x.lsn)));
         built.push(b);
         replaced.push({ s, old: run });
         res.rawBytes += bytes;

@@ -31,6 +31,7 @@ import { Tenant, type BuiltBlock, type StreamState } from './tenant.js';
 import { Wal } from './wal.js';
 import { decodeAppendRecord, encodeAppendRecord } from './wal-record.js';
 import { compactCold, compactTenant } from './compaction.js';
+import { ColdWorker } from './cold-pool.js';
 import { lockDir } from './dir-lock.js';
 import { fsyncDir } from './fsync-dir.js';
 
@@ -547,11 +548,10 @@ export class Engine implements EmbeddedStore {
     return { meta, header: blockHeader(meta, payload), payload };
   }
 
-  /** Builds a block from sorted entries (merges, and huge heads split in several blocks; cold blocks). */
-  private buildBlock(streamId: number, entries: Entry[], lsn: number, cold = false): BuiltBlock {
-    // Cold blocks also drop each line's copy of its own timestamp (./line-transform.ts).
-    const { buf, rawBytes } = serializeEntries(entries, { stripTimestamps: cold });
-    const payload = compressPayload(buf, cold ? this.coldLevel : this.level);
+  /** Builds a block from sorted entries (merges, and huge heads split in several blocks). */
+  private buildBlock(streamId: number, entries: Entry[], lsn: number): BuiltBlock {
+    const { buf, rawBytes } = serializeEntries(entries);
+    const payload = compressPayload(buf, this.level);
     const meta: BuiltBlock['meta'] = {
       streamId,
       minTs: entries[0]!.ts,
@@ -561,7 +561,6 @@ export class Engine implements EmbeddedStore {
       lsn,
       bloom: buildBloom(Buffer.from(entries.map((e) => e.line).join('\n'), 'utf8')),
     };
-    if (cold) meta.cold = true;
     return { meta, header: blockHeader(meta, payload), payload };
   }
 
@@ -680,8 +679,25 @@ export class Engine implements EmbeddedStore {
     // The cold tier first, in slices (each its own exclusive section, so seals run in between);
     // then retention, hot merges and segment files in one section, which also reclaims the
     // space the cold blocks replaced.
-    if (this.coldAfter >= 0 && Number.isFinite(this.coldAfter)) {
-      const coldCutoff = BigInt(Math.floor(now - this.coldAfter)) * 1_000_000n;
+    if (this.coldAfter >= 0 && Number.isFinite(this.coldAfter)) await this.compactColdAll(now, res);
+    // Closed meanwhile: the cold slices stopped; the rest waits for the next start.
+    if (this.state !== 'running') return res;
+    const r = await this.exclusive(() => this.compactNow(opts.unlinkGraceMs ?? this.cfg.unlinkGraceMs ?? 60_000));
+    return { ...res, expiredBlocks: r.expiredBlocks, mergedBlocks: r.mergedBlocks, newBlocks: r.newBlocks, droppedSegments: r.droppedSegments };
+  }
+
+  private async compactColdAll(now: number, res: CompactionResult): Promise<void> {
+    const coldCutoff = BigInt(Math.floor(now - this.coldAfter)) * 1_000_000n;
+    const level = this.coldLevel;
+    // Started on first use and stopped after the run (see ./cold-build.ts).
+    const worker = new ColdWorker();
+    const buildColdBlock = async (streamId: number, payloads: Buffer[], lsn: number): Promise<BuiltBlock> => {
+      const r = await worker.build(level, payloads);
+      const payload = Buffer.from(r.payload.buffer, r.payload.byteOffset, r.payload.byteLength);
+      const meta: BuiltBlock['meta'] = { streamId, minTs: r.minTs, maxTs: r.maxTs, entries: r.entries, rawBytes: r.rawBytes, lsn, bloom: r.bloom, cold: true };
+      return { meta, header: blockHeader(meta, payload), payload };
+    };
+    try {
       for (const t of [...this.tenants.values()]) {
         for (let more = true; more; ) {
           more = false;
@@ -694,7 +710,7 @@ export class Engine implements EmbeddedStore {
               coldTarget: this.coldTarget,
               budget: COLD_SLICE_BYTES,
               read: (b) => this.reader.read(t.segmentPath(b.segment), b.offset, b.length),
-              buildColdBlock: (streamId, entries, lsn) => this.buildBlock(streamId, entries, lsn, true),
+              buildColdBlock,
             });
             res.coldMergedBlocks += r.mergedBlocks;
             res.coldNewBlocks += r.newBlocks;
@@ -703,10 +719,9 @@ export class Engine implements EmbeddedStore {
           });
         }
       }
+    } finally {
+      await worker.close();
     }
-    this.assertRunning();
-    const r = await this.exclusive(() => this.compactNow(opts.unlinkGraceMs ?? this.cfg.unlinkGraceMs ?? 60_000));
-    return { ...res, expiredBlocks: r.expiredBlocks, mergedBlocks: r.mergedBlocks, newBlocks: r.newBlocks, droppedSegments: r.droppedSegments };
   }
 
   private async compactNow(graceMs: number): Promise<Pick<CompactionResult, 'expiredBlocks' | 'mergedBlocks' | 'newBlocks' | 'droppedSegments'>> {
