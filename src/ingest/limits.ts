@@ -4,6 +4,8 @@
  * it into bytes and milliseconds for the code that enforces it.
  */
 
+import { tryParseDuration } from '../logql/syntax/duration.js';
+
 const MB = 1024 * 1024;
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -136,26 +138,16 @@ export interface LimitsConfig {
   discover_service_name?: readonly string[];
 }
 
-const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: MINUTE, h: HOUR, d: 24 * HOUR, w: 7 * 24 * HOUR, y: 365 * 24 * HOUR };
-
-/** Parses `1h30m`-style durations (Prometheus/LogQL units) into milliseconds. */
+/** A duration from configuration (LogQL's syntax: `30s`, `1h30m`, `7d`, `1.5h`) in milliseconds. */
 export function durationMs(v: DurationInput, name: string): number {
   if (typeof v === 'number') {
     if (!Number.isFinite(v) || v < 0) throw new Error(`${name}: invalid duration ${v}`);
     return v;
   }
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h|d|w|y)/y;
-  let total = 0;
-  let pos = 0;
-  while (pos < v.length) {
-    re.lastIndex = pos;
-    const m = re.exec(v);
-    if (!m) throw new Error(`${name}: invalid duration ${JSON.stringify(v)}`);
-    total += Number(m[1]) * UNIT_MS[m[2]!]!;
-    pos = re.lastIndex;
-  }
   if (v.length === 0) throw new Error(`${name}: empty duration`);
-  return total;
+  const ns = tryParseDuration(v);
+  if (typeof ns === 'string' || ns < 0) throw new Error(`${name}: invalid duration ${JSON.stringify(v)}`);
+  return ns / 1e6;
 }
 
 /** Applies a configuration on top of `base` (Loki's defaults unless given). */
