@@ -66,6 +66,8 @@ export interface StoreConfig {
   coldBlockBytes?: number;
   /** zstd level of cold blocks. Default COLD_LEVEL (see docs/benchmarks.md for the choice). */
   coldCompressionLevel?: number;
+  /** Raw bytes the cold tier recompresses per exclusive section (seals wait at most that long). Default 16 MiB. */
+  coldSliceBytes?: number;
   /** Block segment files roll over at this size. Default 64 MiB. */
   segmentBytes?: number;
   /** WAL segment files roll over at this size. Default 32 MiB. */
@@ -108,8 +110,6 @@ const SEAL_RETRY_MS = 1000;
  * halves again (docs/benchmarks.md).
  */
 export const COLD_LEVEL = 17;
-/** Raw bytes recompressed per exclusive section, so seals are never held up for long. */
-const COLD_SLICE_BYTES = 16 << 20;
 
 interface Work {
   s: StreamState;
@@ -126,6 +126,7 @@ export class Engine implements EmbeddedStore {
   private readonly coldAfter: number;
   private readonly coldTarget: number;
   private readonly coldLevel: number;
+  private readonly coldSlice: number;
   private readonly policy: RetentionPolicy;
   private readonly now: () => number;
   private readonly reader = new SegmentReader();
@@ -149,6 +150,8 @@ export class Engine implements EmbeddedStore {
     this.coldAfter = cfg.coldAfterMs ?? 2 * 3600_000;
     this.coldTarget = cfg.coldBlockBytes ?? 1 << 20;
     this.coldLevel = cfg.coldCompressionLevel ?? COLD_LEVEL;
+    // Each slice must be able to make progress, or compaction would loop.
+    this.coldSlice = Math.max(1, cfg.coldSliceBytes ?? 16 << 20);
     this.policy = retentionPolicy(cfg.retention);
     this.now = cfg.now ?? Date.now;
     if (cfg.registry) {
@@ -708,7 +711,7 @@ export class Engine implements EmbeddedStore {
               policy: this.policy,
               coldCutoff,
               coldTarget: this.coldTarget,
-              budget: COLD_SLICE_BYTES,
+              budget: this.coldSlice,
               read: (b) => this.reader.read(t.segmentPath(b.segment), b.offset, b.length),
               buildColdBlock,
             });

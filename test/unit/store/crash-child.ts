@@ -8,7 +8,7 @@
 import { createStore } from '../../../src/store/index.js';
 
 const [dir, prefix, mode] = process.argv.slice(2) as [string, string, string | undefined];
-const cold = mode === 'cold' ? { coldAfterMs: 0, coldBlockBytes: 8192, segmentBytes: 64 * 1024 } : {};
+const cold = mode === 'cold' ? { coldAfterMs: 0, coldBlockBytes: 8192, coldSliceBytes: 4096, segmentBytes: 64 * 1024 } : {};
 const now = 1_714_521_600_000 + (mode === 'cold' ? 1000 : 0);
 const store = createStore({ dir, blockTargetBytes: 2048, maxBlockAgeMs: 50, compactionIntervalMs: 30, unlinkGraceMs: 0, now: () => now, ...cold });
 await store.start();
