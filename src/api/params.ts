@@ -279,3 +279,71 @@ export function parseVolumeParams(search: URLSearchParams, now: bigint, range: b
   return out;
 }
 
+/** Sampled lines of `/detected_fields` and `/detected_field/<name>/values` when `line_limit` is absent (Loki: the query limit default). */
+export const DEFAULT_DETECTED_LINE_LIMIT = DEFAULT_QUERY_LIMIT;
+/** Fields (or values) returned by the detected-fields endpoints when `limit` / `field_limit` is absent. */
+export const DEFAULT_DETECTED_FIELD_LIMIT = 1000;
+
+/** Parameters of `/detected_fields` and `/detected_field/<name>/values`. */
+export interface DetectedFieldsParams {
+  query: string;
+  start: bigint;
+  end: bigint;
+  /** Newest lines sampled. */
+  lineLimit: number;
+  /** Fields returned (values, for the values endpoint). */
+  limit: number;
+  step: bigint;
+}
+
+/** Parameters of `/detected_labels`. */
+export interface DetectedLabelsParams {
+  /** Stream selector; empty means every stream. */
+  query: string;
+  start: bigint;
+  end: bigint;
+}
+
+/** Parameters of `/patterns`. */
+export interface PatternsParams {
+  query: string;
+  start: bigint;
+  end: bigint;
+  step: bigint;
+}
+
+function positiveParam(search: URLSearchParams, name: string, def: number): number {
+  const n = parseIntParam(search, name, def);
+  if (n <= 0) throw invalid(name, 'limit must be a positive value');
+  if (n > UINT32_MAX) throw invalid(name, `limit value ${n} is out of range [0, ${UINT32_MAX}]`);
+  return n;
+}
+
+/**
+ * Parses `/detected_fields` parameters as Loki does: query, start/end/since, `line_limit` (default
+ * 100), `limit` or, for older clients, `field_limit` (default 1000), and `step`.
+ */
+export function parseDetectedFieldsParams(search: URLSearchParams, now: bigint): DetectedFieldsParams {
+  const query = get(search, 'query');
+  const { start, end } = parseBounds(search, now);
+  checkOrder(start, end);
+  const lineLimit = positiveParam(search, 'line_limit', DEFAULT_DETECTED_LINE_LIMIT);
+  const limit = positiveParam(search, get(search, 'limit') !== '' ? 'limit' : 'field_limit', DEFAULT_DETECTED_FIELD_LIMIT);
+  const step = parseStep(search, start, end);
+  return { query, start, end, lineLimit, limit, step };
+}
+
+/** Parses `/detected_labels` parameters: query (a stream selector, may be empty), start/end/since. */
+export function parseDetectedLabelsParams(search: URLSearchParams, now: bigint): DetectedLabelsParams {
+  const { start, end } = parseBounds(search, now);
+  checkOrder(start, end);
+  return { query: get(search, 'query'), start, end };
+}
+
+/** Parses `/patterns` parameters: query, start/end/since, step (Loki's default step when absent). */
+export function parsePatternsParams(search: URLSearchParams, now: bigint): PatternsParams {
+  const query = get(search, 'query');
+  const { start, end } = parseBounds(search, now);
+  checkOrder(start, end);
+  return { query, start, end, step: parseStep(search, start, end) };
+}

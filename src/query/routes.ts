@@ -26,6 +26,7 @@ import { encodeStreamsResponse } from './encode-streams.js';
 import { volume, volumeRange } from './volume.js';
 import { runMetricQuery } from './metric-query.js';
 import type { RangeAggPool } from './engine/range-agg-pool.js';
+import { registerDrilldownRoutes } from './drilldown/routes.js';
 
 export interface QueryContext {
   store: Store;
@@ -57,6 +58,7 @@ export function registerQueryRoutes(router: Router, q: QueryContext): void {
   router.add('GET', '/api/prom/label', (ctx) => labels(ctx, q));
   router.add('GET', '/api/prom/label/:name/values', (ctx) => labelValues(ctx, q));
   router.add('GET', '/api/prom/series', (ctx) => series(ctx, q));
+  registerDrilldownRoutes(router, q);
 }
 
 function nowNs(q: QueryContext): bigint {

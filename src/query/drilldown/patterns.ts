@@ -1,0 +1,127 @@
+/**
+ * Log patterns over time, as Loki's pattern ingester answers `/loki/api/v1/patterns`:
+ * `{"status":"success","data":[{"pattern":"...","level":"info","samples":[[<unix s>, <count>]]}]}`.
+ *
+ * Loki mines patterns as lines arrive; we mine them at query time from the lines of the range
+ * (./drain.ts), at most MAX_PATTERN_LINES of them. The range is cut into PATTERN_SLICES equal
+ * slices, each read newest-first up to its share, so a busy range is sampled across its whole
+ * length rather than only at its end; below the bound every line is counted. Counts are per `step`
+ * bucket (bucket start, whole seconds), zero buckets left out, as Loki does. Lines are mined per
+ * `detected_level` (Loki 3.5 answers a pattern once per level), for at most MAX_LEVELS levels.
+ */
+import type { Store } from '../../store/store.js';
+import type { LogExpr } from '../../logql/syntax/ast.js';
+import type { BlockScanner } from '../engine/block-scanner.js';
+import { evaluateLogQuery, type ResultEntry } from '../engine/log-query.js';
+import { Drain, PARAM, printPattern, type DrainOptions } from './drain.js';
+
+/** Lines read per patterns request, at most. */
+export const MAX_PATTERN_LINES = 100_000;
+export const PATTERN_SLICES = 10;
+/** Distinct levels mined separately; later levels share one unlabelled miner. */
+export const MAX_LEVELS = 8;
+
+const NS_PER_S = 1_000_000_000n;
+
+export interface PatternsRequest {
+  tenant: string;
+  expr: LogExpr;
+  start: bigint;
+  end: bigint;
+  step: bigint;
+  signal?: AbortSignal;
+  /** Overrides for tests. */
+  maxLines?: number;
+  drain?: Partial<DrainOptions>;
+}
+
+export interface PatternSeries {
+  pattern: string;
+  level?: string;
+  samples: Array<[number, number]>;
+}
+
+export interface PatternsResponse {
+  status: 'success';
+  data: PatternSeries[];
+}
+
+/** Reads the sampled lines of [start, end], newest first within each slice. */
+async function sampleLines(store: Store, scanner: BlockScanner, r: PatternsRequest): Promise<ResultEntry[]> {
+  const max = r.maxLines ?? MAX_PATTERN_LINES;
+  // Loki's range is inclusive of `end` here; our log queries take [from, to).
+  const to = r.end + 1n;
+  const span = to - r.start;
+  const slices = span >= BigInt(PATTERN_SLICES) ? PATTERN_SLICES : 1;
+  const per = Math.max(1, Math.ceil(max / slices));
+  const out: ResultEntry[] = [];
+  for (let i = 0; i < slices; i++) {
+    const from = r.start + (span * BigInt(i)) / BigInt(slices);
+    const until = i === slices - 1 ? to : r.start + (span * BigInt(i + 1)) / BigInt(slices);
+    if (until <= from) continue;
+    const res = await evaluateLogQuery(store, scanner, { tenant: r.tenant, expr: r.expr, from, to: until, direction: 'backward', limit: per, signal: r.signal });
+    for (const e of res.entries) out.push(e);
+  }
+  return out;
+}
+
+function levelOf(e: ResultEntry): string {
+  return e.metadata?.detected_level ?? e.labels.detected_level ?? '';
+}
+
+/** Mines patterns from entries and counts them per step bucket. */
+export function minePatterns(entries: Iterable<{ ts: bigint; line: string; level?: string }>, step: bigint, drain: Partial<DrainOptions> = {}): PatternSeries[] {
+  const stepNs = step < NS_PER_S ? NS_PER_S : step;
+  const miners = new Map<string, Drain>();
+  const minerFor = (level: string): Drain => {
+    let d = miners.get(level);
+    if (!d) {
+      if (miners.size >= MAX_LEVELS && level !== '') return minerFor('');
+      miners.set(level, (d = new Drain(drain)));
+    }
+    return d;
+  };
+  for (const e of entries) {
+    const c = minerFor(e.level ?? '').train(e.line);
+    const bucket = Number(((e.ts - (((e.ts % stepNs) + stepNs) % stepNs)) / NS_PER_S));
+    let counts = c.data as Map<number, number> | undefined;
+    if (!counts) c.data = counts = new Map();
+    counts.set(bucket, (counts.get(bucket) ?? 0) + 1);
+  }
+  // Clusters whose templates converged print the same pattern: merge their counts.
+  const merged = new Map<string, { pattern: string; level: string; counts: Map<number, number>; total: number }>();
+  for (const [level, d] of miners) {
+    for (const c of d.list()) {
+      const pattern = printPattern(c.tokens);
+      if (isAllParams(c.tokens)) continue;
+      const key = level + '\u0000' + pattern;
+      let m = merged.get(key);
+      if (!m) merged.set(key, (m = { pattern, level, counts: new Map(), total: 0 }));
+      for (const [b, n] of c.data as Map<number, number>) {
+        m.counts.set(b, (m.counts.get(b) ?? 0) + n);
+        m.total += n;
+      }
+    }
+  }
+  return [...merged.values()]
+    .sort((a, b) => b.total - a.total || (a.pattern < b.pattern ? -1 : 1))
+    .map((m) => {
+      const s: PatternSeries = { pattern: m.pattern, samples: [...m.counts].sort((a, b) => a[0] - b[0]) };
+      if (m.level !== '') s.level = m.level;
+      return s;
+    });
+}
+
+function isAllParams(tokens: string[]): boolean {
+  return tokens.every((t) => t.startsWith(PARAM));
+}
+
+export async function queryPatterns(store: Store, scanner: BlockScanner, r: PatternsRequest): Promise<PatternsResponse> {
+  const entries = await sampleLines(store, scanner, r);
+  const data = minePatterns(
+    entries.map((e) => ({ ts: e.ts, line: e.line, level: levelOf(e) })),
+    r.step,
+    r.drain,
+  );
+  return { status: 'success', data };
+}

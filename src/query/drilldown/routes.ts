@@ -1,0 +1,130 @@
+/**
+ * The endpoints Grafana's Logs Drilldown app calls besides the query API (issue #3 §2), in Loki
+ * 3.x's shapes: detected_labels, detected_fields, detected_field/<name>/values, patterns and
+ * drilldown-limits. Parameters are parsed in src/api/params.ts; the work is in the files beside
+ * this one.
+ */
+import type { RequestContext } from '../../http/context.js';
+import { sendJson } from '../../http/context.js';
+import type { Router } from '../../http/router.js';
+import { LogharborError } from '../../api/errors.js';
+import { parseDetectedFieldsParams, parseDetectedLabelsParams, parsePatternsParams } from '../../api/params.js';
+import { parseLogExpr, parseMatchers } from '../../logql/syntax/index.js';
+import type { LogExpr } from '../../logql/syntax/ast.js';
+import { evaluateLogQuery } from '../engine/log-query.js';
+import type { QueryContext } from '../routes.js';
+import { detectLabels } from './detected-labels.js';
+import { detectFields, encodeDetectedFields, fieldValues } from './detected-fields.js';
+import { queryPatterns } from './patterns.js';
+
+/**
+ * The Loki version drilldown-limits reports. It matches /loki/api/v1/status/buildinfo
+ * (src/app/build-info.ts), which query/ may not import.
+ */
+export const DRILLDOWN_LOKI_VERSION = '3.4.0';
+
+export function registerDrilldownRoutes(router: Router, q: QueryContext): void {
+  const both = ['GET', 'POST'];
+  router.add(both, '/loki/api/v1/detected_labels', (ctx) => detectedLabelsHandler(ctx, q));
+  router.add(both, '/loki/api/v1/detected_fields', (ctx) => detectedFieldsHandler(ctx, q));
+  router.add(both, '/loki/api/v1/detected_field/:name/values', (ctx) => detectedFieldValuesHandler(ctx, q));
+  router.add(both, '/loki/api/v1/patterns', (ctx) => patternsHandler(ctx, q));
+  router.add('GET', '/loki/api/v1/drilldown-limits', (ctx) => sendJson(ctx, 200, drilldownLimits(q)));
+}
+
+function nowNs(q: QueryContext): bigint {
+  return BigInt(q.now()) * 1_000_000n;
+}
+
+function logQuery(text: string): LogExpr {
+  if (text.trim() === '') throw new LogharborError('invalid_param', 'invalid parameter "query": a log query is required, e.g. {service_name="api"}', { param: 'query' });
+  return parseLogExpr(text);
+}
+
+async function detectedLabelsHandler(ctx: RequestContext, q: QueryContext): Promise<void> {
+  const p = parseDetectedLabelsParams(await ctx.query(), nowNs(q));
+  // Logs Drilldown sends an empty query for "every stream" (`{}` is not a valid selector).
+  const text = p.query.replace(/\s+/g, '');
+  const matchers = text === '' || text === '{}' ? [] : parseMatchers(p.query);
+  sendJson(ctx, 200, { detectedLabels: detectLabels(q.store, ctx.tenant, matchers, p.start, p.end + 1n) });
+}
+
+/** The newest `line_limit` entries of the query, as Loki samples them for field detection. */
+async function sample(ctx: RequestContext, q: QueryContext) {
+  const p = parseDetectedFieldsParams(await ctx.query(), nowNs(q));
+  const expr = logQuery(p.query);
+  const max = q.limits.max_entries_limit_per_query;
+  if (p.lineLimit > max) throw new LogharborError('query_limit', `max entries limit per query exceeded, limit > max_entries_limit_per_query (${p.lineLimit} > ${max})`);
+  const res = await evaluateLogQuery(q.store, q.scanner, {
+    tenant: ctx.tenant,
+    expr,
+    from: p.start,
+    to: p.end,
+    direction: 'backward',
+    limit: p.lineLimit,
+    signal: AbortSignal.timeout(q.timeoutMs),
+  });
+  return { p, entries: res.entries };
+}
+
+async function detectedFieldsHandler(ctx: RequestContext, q: QueryContext): Promise<void> {
+  const { p, entries } = await sample(ctx, q);
+  sendJson(ctx, 200, encodeDetectedFields(detectFields(entries, p.limit), p.limit));
+}
+
+async function detectedFieldValuesHandler(ctx: RequestContext, q: QueryContext): Promise<void> {
+  const { p, entries } = await sample(ctx, q);
+  sendJson(ctx, 200, { values: fieldValues(entries, ctx.params.name!, p.limit), limit: p.limit });
+}
+
+async function patternsHandler(ctx: RequestContext, q: QueryContext): Promise<void> {
+  const p = parsePatternsParams(await ctx.query(), nowNs(q));
+  const expr = logQuery(p.query);
+  const body = await queryPatterns(q.store, q.scanner, {
+    tenant: ctx.tenant,
+    expr,
+    start: p.start,
+    end: p.end,
+    step: p.step,
+    signal: AbortSignal.timeout(q.timeoutMs),
+  });
+  sendJson(ctx, 200, body);
+}
+
+function durationText(ms: number): string {
+  if (ms <= 0) return '0s';
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
+}
+
+/**
+ * Loki's `/loki/api/v1/drilldown-limits` (added in Loki 3.5): the tenant limits Logs Drilldown
+ * reads, whether patterns are available, and the version. Limits we do not enforce answer Loki's
+ * "no limit" values (`0s`, `0B`).
+ */
+export function drilldownLimits(q: QueryContext): { limits: Record<string, unknown>; pattern_ingester_enabled: boolean; version: string } {
+  return {
+    limits: {
+      discover_log_levels: true,
+      discover_service_name: q.limits.discover_service_name ?? [],
+      log_level_fields: ['level', 'LEVEL', 'Level', 'severity', 'SEVERITY', 'Severity', 'lvl', 'LVL', 'Lvl'],
+      max_entries_limit_per_query: q.limits.max_entries_limit_per_query,
+      max_line_size_truncate: q.limits.max_line_size_truncate ?? false,
+      max_query_bytes_read: '0B',
+      max_query_length: '0s',
+      max_query_lookback: '0s',
+      max_query_range: '0s',
+      max_query_series: q.limits.max_query_series,
+      metric_aggregation_enabled: false,
+      pattern_persistence_enabled: false,
+      query_timeout: durationText(q.timeoutMs),
+      retention_period: '0s',
+      volume_enabled: true,
+      volume_max_series: 1000,
+    },
+    pattern_ingester_enabled: true,
+    version: DRILLDOWN_LOKI_VERSION,
+  };
+}
