@@ -3,7 +3,7 @@
  * (never at the same time as a seal):
  * 1. retention deletes whole blocks whose newest entry is older than the stream's period;
  * 2. runs of small, time-adjacent blocks of a stream (left by idle or age cuts and restarts) are
- *    merged into blocks of about the target size;
+ *    merged into blocks of about the target size (blocks not yet old enough for the cold tier);
  * 3. segment files without live blocks are dropped, and the live blocks of mostly-dead segments
  *    (the active one included: writes then move on to a new one) are copied (as they are, no
  *    recompression) into the active segment so the file can be dropped.
@@ -14,8 +14,10 @@
  * The cold tier (`compactCold`, run before the above, in slices each under its own exclusive
  * section so seals can run in between): blocks whose newest entry is older than the cold cutoff
  * are merged per stream, in time order, into blocks of about `coldTarget` raw bytes and
- * recompressed at the cold zstd level, their bloom rebuilt from the merged lines (a token set of
- * the union, so smaller than the sum). Ingest-time blocks are zstd level 1 on ~256 KiB because
+ * recompressed at the cold zstd level with each line's copy of its own timestamp stored as an
+ * escape (./line-transform.ts), their bloom rebuilt from the merged lines (a token set of the
+ * union, so smaller than the sum, and sized for ~3.5% false positives); the CPU work runs in a
+ * worker thread (./cold-build.ts). Ingest-time blocks are zstd level 1 on ~256 KiB because
  * sealing must keep up with ingest; once data is a few hours old it is read rarely and written
  * never, so it is worth a slower, denser encoding (docs/benchmarks.md has the measurements). The
  * same crash rules hold: new blocks are written and fsynced, then the index is rewritten; the old
