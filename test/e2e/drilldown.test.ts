@@ -78,6 +78,10 @@ test('detected_fields: logfmt fields with types and cardinality', async () => {
   assert.equal(f.path.cardinality, 4);
   assert.equal(f.took.type, 'duration');
   assert.equal(f.msg.cardinality, 1);
+  // The query Logs Drilldown sends once a parser is known: the same fields, not doubled.
+  const parsed = await get('/loki/api/v1/detected_fields', { ...range, query: '{service_name="api"} | json | logfmt | drop __error__, __error_details__' });
+  assert.equal(parsed.status, 200, parsed.text);
+  assert.deepEqual(parsed.json.fields, r.json.fields);
 });
 
 test('detected_fields: JSON fields with jsonPath, structured metadata with parsers null, line_limit', async () => {
@@ -121,6 +125,14 @@ test('patterns: Drain patterns with counts per step bucket', async () => {
     { pattern: 'level=info method=GET path=<_> status=<_> duration=<_>', samples: [[t0s, 3], [t0s + 60, 1]] },
     { pattern: 'level=warn msg="db slow" table=<_> took=<_>', samples: [[t0s + 60, 2]] },
   ]);
+  // Logs Drilldown filters with a pattern as `|> "<pattern>"`: each must match exactly its lines.
+  for (const p of r.json.data) {
+    const total = p.samples.reduce((n: number, s: [number, number]) => n + s[1], 0);
+    const lines = await get('/loki/api/v1/query_range', { ...range, query: `{service_name="api"} |> \`${p.pattern}\``, limit: '100' });
+    assert.equal(lines.status, 200, lines.text);
+    const n = lines.json.data.result.reduce((k: number, st: any) => k + st.values.length, 0);
+    assert.equal(n, total, p.pattern);
+  }
   const empty = await get('/loki/api/v1/patterns', { ...range, query: '{service_name="nope"}' });
   assert.deepEqual(empty.json, { status: 'success', data: [] });
 });

@@ -87,23 +87,30 @@ function isSpace(c: number): boolean {
   return c === 32 || c === 9 || c === 10 || c === 13;
 }
 
+/** Keys whose values always vary (as Loki's logfmt tokenizer treats them): their value is `<_>` at once. */
+const VARIABLE_KEY = /^(?:ts|time|timestamp|traceid|trace_id)=$/i;
+
 /**
  * Splits a line on whitespace; a `key=value` token becomes the key (`key=`, glued) and the value,
  * and a double-quoted value stays one token even with spaces inside, so `msg="a b"` varies as one
- * position. At most `maxTokens` tokens: the rest of the line becomes one `<_>`.
+ * position. At most `maxTokens` tokens: the rest of the line becomes one `<_>`. A token longer than
+ * `maxTokenLength`, and the last token of a line cut at `maxLineLength`, become `<_>`, so a printed
+ * pattern still matches its lines as a LogQL pattern filter (`|> "..."`), which is how Logs
+ * Drilldown uses it. Runs of whitespace print as one space.
  */
 export function tokenize(line: string, opts: Pick<DrainOptions, 'maxTokens' | 'maxTokenLength' | 'maxLineLength'> = DEFAULT_DRAIN_OPTIONS): string[] {
-  const s = line.length > opts.maxLineLength ? line.slice(0, opts.maxLineLength) : line;
+  const cut = line.length > opts.maxLineLength;
+  const s = cut ? line.slice(0, opts.maxLineLength) : line;
   const out: string[] = [];
   const n = s.length;
   let i = 0;
   const push = (t: string) => {
-    out.push(t.length > opts.maxTokenLength ? t.slice(0, opts.maxTokenLength) : t);
+    out.push(t.length > opts.maxTokenLength ? PARAM : t);
   };
   while (i < n) {
     while (i < n && isSpace(s.charCodeAt(i))) i++;
     if (i >= n) break;
-    if (out.length >= opts.maxTokens - 1) {
+    if (out.length >= opts.maxTokens - 2) {
       out.push(PARAM);
       break;
     }
@@ -121,10 +128,12 @@ export function tokenize(line: string, opts: Pick<DrainOptions, 'maxTokens' | 'm
       i++;
     }
     if (eq > 0 && eq + 1 < i) {
-      push(s.slice(start, eq + 1) + GLUE);
-      push(s.slice(eq + 1, i));
+      const key = s.slice(start, eq + 1);
+      push(key + GLUE);
+      push(VARIABLE_KEY.test(key) || key === 't=' ? PARAM : s.slice(eq + 1, i));
     } else push(s.slice(start, i));
   }
+  if (cut && out.length > 0) out[out.length - 1] = PARAM;
   return out;
 }
 

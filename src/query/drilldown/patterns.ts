@@ -8,6 +8,7 @@
  * length rather than only at its end; below the bound every line is counted. Counts are per `step`
  * bucket (bucket start, whole seconds), zero buckets left out, as Loki does. Lines are mined per
  * `detected_level` (Loki 3.5 answers a pattern once per level), for at most MAX_LEVELS levels.
+ * JSON lines are mined on their message field, as Loki does (see `mineable`).
  */
 import type { Store } from '../../store/store.js';
 import type { LogExpr } from '../../logql/syntax/ast.js';
@@ -69,20 +70,50 @@ function levelOf(e: ResultEntry): string {
   return e.metadata?.detected_level ?? e.labels.detected_level ?? '';
 }
 
+/** JSON keys holding the message, in the order Loki's pattern tokenizer looks for them. */
+const JSON_MESSAGE_KEYS = ['log', 'message', 'msg', 'msg_', '_msg', 'content'];
+
+/**
+ * What of a line is mined: a JSON object's message field (printed `<_>message pattern<_>`, as Loki
+ * does, so the pattern still matches the whole line), or the line itself. Undefined: a JSON object
+ * without a message, which Loki leaves out of patterns too.
+ */
+export function mineable(line: string): { text: string; json: boolean } | undefined {
+  if (line.charCodeAt(0) !== 123 && !line.trimStart().startsWith('{')) return { text: line, json: false };
+  let doc: unknown;
+  try {
+    doc = JSON.parse(line);
+  } catch {
+    return { text: line, json: false };
+  }
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) return { text: line, json: false };
+  for (const k of JSON_MESSAGE_KEYS) {
+    const v = (doc as Record<string, unknown>)[k];
+    if (typeof v === 'string') return { text: v, json: true };
+  }
+  return undefined;
+}
+
 /** Mines patterns from entries and counts them per step bucket. */
 export function minePatterns(entries: Iterable<{ ts: bigint; line: string; level?: string }>, step: bigint, drain: Partial<DrainOptions> = {}): PatternSeries[] {
   const stepNs = step < NS_PER_S ? NS_PER_S : step;
-  const miners = new Map<string, Drain>();
-  const minerFor = (level: string): Drain => {
-    let d = miners.get(level);
-    if (!d) {
-      if (miners.size >= MAX_LEVELS && level !== '') return minerFor('');
-      miners.set(level, (d = new Drain(drain)));
+  // One miner per (level, JSON or not); levels past MAX_LEVELS share the unlabelled miners.
+  const miners = new Map<string, { level: string; json: boolean; drain: Drain }>();
+  const levels = new Set<string>();
+  const minerFor = (level: string, json: boolean): Drain => {
+    if (!levels.has(level)) {
+      if (levels.size >= MAX_LEVELS && level !== '') level = '';
+      levels.add(level);
     }
-    return d;
+    const key = level + (json ? '\u0000j' : '\u0000t');
+    let m = miners.get(key);
+    if (!m) miners.set(key, (m = { level, json, drain: new Drain(drain) }));
+    return m.drain;
   };
   for (const e of entries) {
-    const c = minerFor(e.level ?? '').train(e.line);
+    const what = mineable(e.line);
+    if (!what) continue;
+    const c = minerFor(e.level ?? '', what.json).train(what.text);
     const bucket = Number(((e.ts - (((e.ts % stepNs) + stepNs) % stepNs)) / NS_PER_S));
     let counts = c.data as Map<number, number> | undefined;
     if (!counts) c.data = counts = new Map();
@@ -90,10 +121,10 @@ export function minePatterns(entries: Iterable<{ ts: bigint; line: string; level
   }
   // Clusters whose templates converged print the same pattern: merge their counts.
   const merged = new Map<string, { pattern: string; level: string; counts: Map<number, number>; total: number }>();
-  for (const [level, d] of miners) {
+  for (const { level, json, drain: d } of miners.values()) {
     for (const c of d.list()) {
-      const pattern = printPattern(c.tokens);
       if (isAllParams(c.tokens)) continue;
+      const pattern = json ? PARAM + printPattern(c.tokens) + PARAM : printPattern(c.tokens);
       const key = level + '\u0000' + pattern;
       let m = merged.get(key);
       if (!m) merged.set(key, (m = { pattern, level, counts: new Map(), total: 0 }));

@@ -9,9 +9,9 @@ function patterns(d: Drain): string[] {
 }
 
 test('tokenize: whitespace, key=value split, quoted values kept whole', () => {
-  const t = tokenize('ts=1 level=info msg="user logged in" done');
+  const t = tokenize('id=1 level=info msg="user logged in" done');
   assert.equal(t.length, 7);
-  assert.equal(printPattern(t), 'ts=1 level=info msg="user logged in" done');
+  assert.equal(printPattern(t), 'id=1 level=info msg="user logged in" done');
   assert.equal(printPattern(tokenize('  a   b\tc ')), 'a b c');
   assert.equal(printPattern(tokenize('x= y =z')), 'x= y =z');
 });
@@ -106,4 +106,25 @@ test('minePatterns keeps levels apart and reports them', () => {
     { pattern: 'request failed id=<_>', level: 'error', samples: [[0, 2]] },
     { pattern: 'request failed id=3', level: 'info', samples: [[0, 1]] },
   ]);
+});
+
+test('tokenize keeps patterns usable as filters: long tokens and cut lines end in <_>; ts= values vary at once', () => {
+  const long = tokenize('a ' + 'b'.repeat(300) + ' c');
+  assert.deepEqual(long, ['a', '<_>', 'c']);
+  const cut = tokenize('x y ' + 'z '.repeat(5000));
+  assert.equal(cut[cut.length - 1], '<_>');
+  assert.equal(printPattern(tokenize('ts=2024-01-01T00:00:00Z level=info')), 'ts=<_> level=info');
+});
+
+test('minePatterns mines JSON lines on their message, printed <_>...<_>; JSON without one is left out', () => {
+  const s = 1_000_000_000n;
+  const got = minePatterns(
+    [
+      { ts: 1n * s, line: JSON.stringify({ level: 'info', msg: 'user alice logged in', id: 1 }) },
+      { ts: 2n * s, line: JSON.stringify({ level: 'info', msg: 'user bob logged in', id: 2 }) },
+      { ts: 3n * s, line: JSON.stringify({ level: 'info', nomsg: true }) },
+    ],
+    60n * s,
+  );
+  assert.deepEqual(got, [{ pattern: '<_>user <_> logged in<_>', samples: [[0, 2]] }]);
 });
