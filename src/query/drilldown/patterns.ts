@@ -3,10 +3,12 @@
  * `{"status":"success","data":[{"pattern":"...","level":"info","samples":[[<unix s>, <count>]]}]}`.
  *
  * Loki mines patterns as lines arrive; we mine them at query time from the lines of the range
- * (./drain.ts), at most MAX_PATTERN_LINES of them. The range is cut into PATTERN_SLICES equal
- * slices, each read newest-first up to its share, so a busy range is sampled across its whole
- * length rather than only at its end; below the bound every line is counted. Counts are per `step`
- * bucket (bucket start, whole seconds), zero buckets left out, as Loki does. Lines are mined per
+ * (./drain.ts), at most MAX_PATTERN_LINES of them. The range is cut into slices along `step`
+ * buckets (at most MAX_PATTERN_SLICES), each read newest-first up to its share of the bound, so a
+ * busy range is sampled across its whole length rather than only at its end. Below the bound every
+ * line is counted exactly; a slice that holds more lines than its share counts each sampled line
+ * as (slice length / time its sample covers) lines, an estimate from the sample's rate. Counts are
+ * per `step` bucket (bucket start, whole seconds), zero buckets left out, as Loki does. Lines are mined per
  * `detected_level` (Loki 3.5 answers a pattern once per level), for at most MAX_LEVELS levels.
  * JSON lines are mined on their message field, as Loki does (see `mineable`).
  */
@@ -18,7 +20,8 @@ import { Drain, PARAM, printPattern, type DrainOptions } from './drain.js';
 
 /** Lines read per patterns request, at most. */
 export const MAX_PATTERN_LINES = 100_000;
-export const PATTERN_SLICES = 10;
+/** Slices the range is read in; each covers whole step buckets. */
+export const MAX_PATTERN_SLICES = 250;
 /** Distinct levels mined separately; later levels share one unlabelled miner. */
 export const MAX_LEVELS = 8;
 
@@ -47,23 +50,50 @@ export interface PatternsResponse {
   data: PatternSeries[];
 }
 
-/** Reads the sampled lines of [start, end], newest first within each slice. */
-async function sampleLines(store: Store, scanner: BlockScanner, r: PatternsRequest): Promise<ResultEntry[]> {
+/** A sampled entry and how many lines it stands for (1 when its slice was read whole). */
+export interface SampledEntry {
+  entry: ResultEntry;
+  weight: number;
+}
+
+/** Reads the sampled lines of [start, end], newest first within each slice, with their weights. */
+async function sampleLines(store: Store, scanner: BlockScanner, r: PatternsRequest): Promise<SampledEntry[]> {
   const max = r.maxLines ?? MAX_PATTERN_LINES;
+  const stepNs = bucketStep(r.step);
   // Loki's range is inclusive of `end` here; our log queries take [from, to).
   const to = r.end + 1n;
-  const span = to - r.start;
-  const slices = span >= BigInt(PATTERN_SLICES) ? PATTERN_SLICES : 1;
+  const first = r.start - mod(r.start, stepNs);
+  const buckets = (to - 1n - first) / stepNs + 1n;
+  const perSlice = (buckets + BigInt(MAX_PATTERN_SLICES) - 1n) / BigInt(MAX_PATTERN_SLICES);
+  const slices = Number((buckets + perSlice - 1n) / perSlice);
   const per = Math.max(1, Math.ceil(max / slices));
-  const out: ResultEntry[] = [];
+  const out: SampledEntry[] = [];
   for (let i = 0; i < slices; i++) {
-    const from = r.start + (span * BigInt(i)) / BigInt(slices);
-    const until = i === slices - 1 ? to : r.start + (span * BigInt(i + 1)) / BigInt(slices);
+    const lo = first + BigInt(i) * perSlice * stepNs;
+    const from = lo > r.start ? lo : r.start;
+    const hi = lo + perSlice * stepNs;
+    const until = hi < to ? hi : to;
     if (until <= from) continue;
-    const res = await evaluateLogQuery(store, scanner, { tenant: r.tenant, expr: r.expr, from, to: until, direction: 'backward', limit: per, signal: r.signal });
-    for (const e of res.entries) out.push(e);
+    // One more than the share tells a slice read whole from one cut short.
+    const res = await evaluateLogQuery(store, scanner, { tenant: r.tenant, expr: r.expr, from, to: until, direction: 'backward', limit: per + 1, signal: r.signal });
+    let weight = 1;
+    if (res.entries.length > per) {
+      let oldest = until;
+      for (const e of res.entries) if (e.ts < oldest) oldest = e.ts;
+      const covered = until - oldest;
+      weight = Number(until - from) / Number(covered > 0n ? covered : 1n);
+    }
+    for (const entry of res.entries) out.push({ entry, weight });
   }
   return out;
+}
+
+function bucketStep(step: bigint): bigint {
+  return step < NS_PER_S ? NS_PER_S : step;
+}
+
+function mod(a: bigint, m: bigint): bigint {
+  return ((a % m) + m) % m;
 }
 
 function levelOf(e: ResultEntry): string {
@@ -95,8 +125,8 @@ export function mineable(line: string): { text: string; json: boolean } | undefi
 }
 
 /** Mines patterns from entries and counts them per step bucket. */
-export function minePatterns(entries: Iterable<{ ts: bigint; line: string; level?: string }>, step: bigint, drain: Partial<DrainOptions> = {}): PatternSeries[] {
-  const stepNs = step < NS_PER_S ? NS_PER_S : step;
+export function minePatterns(entries: Iterable<{ ts: bigint; line: string; level?: string; weight?: number }>, step: bigint, drain: Partial<DrainOptions> = {}): PatternSeries[] {
+  const stepNs = bucketStep(step);
   // One miner per (level, JSON or not); levels past MAX_LEVELS share the unlabelled miners.
   const miners = new Map<string, { level: string; json: boolean; drain: Drain }>();
   const levels = new Set<string>();
@@ -114,10 +144,10 @@ export function minePatterns(entries: Iterable<{ ts: bigint; line: string; level
     const what = mineable(e.line);
     if (!what) continue;
     const c = minerFor(e.level ?? '', what.json).train(what.text);
-    const bucket = Number(((e.ts - (((e.ts % stepNs) + stepNs) % stepNs)) / NS_PER_S));
+    const bucket = Number((e.ts - mod(e.ts, stepNs)) / NS_PER_S);
     let counts = c.data as Map<number, number> | undefined;
     if (!counts) c.data = counts = new Map();
-    counts.set(bucket, (counts.get(bucket) ?? 0) + 1);
+    counts.set(bucket, (counts.get(bucket) ?? 0) + (e.weight ?? 1));
   }
   // Clusters whose templates converged print the same pattern: merge their counts.
   const merged = new Map<string, { pattern: string; level: string; counts: Map<number, number>; total: number }>();
@@ -135,9 +165,12 @@ export function minePatterns(entries: Iterable<{ ts: bigint; line: string; level
     }
   }
   return [...merged.values()]
+    .filter((m) => Math.round(m.total) > 0)
     .sort((a, b) => b.total - a.total || (a.pattern < b.pattern ? -1 : 1))
     .map((m) => {
-      const s: PatternSeries = { pattern: m.pattern, samples: [...m.counts].sort((a, b) => a[0] - b[0]) };
+      const samples: Array<[number, number]> = [];
+      for (const [b, n] of [...m.counts].sort((a, b) => a[0] - b[0])) if (Math.round(n) > 0) samples.push([b, Math.round(n)]);
+      const s: PatternSeries = { pattern: m.pattern, samples };
       if (m.level !== '') s.level = m.level;
       return s;
     });
@@ -148,9 +181,9 @@ function isAllParams(tokens: string[]): boolean {
 }
 
 export async function queryPatterns(store: Store, scanner: BlockScanner, r: PatternsRequest): Promise<PatternsResponse> {
-  const entries = await sampleLines(store, scanner, r);
+  const sampled = await sampleLines(store, scanner, r);
   const data = minePatterns(
-    entries.map((e) => ({ ts: e.ts, line: e.line, level: levelOf(e) })),
+    sampled.map(({ entry: e, weight }) => ({ ts: e.ts, line: e.line, level: levelOf(e), weight })),
     r.step,
     r.drain,
   );
