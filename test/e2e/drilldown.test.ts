@@ -30,6 +30,16 @@ before(async () => {
         { stream: { service_name: 'api', cluster: 'c1', pod: 'api-1' }, values: api },
         { stream: { service_name: 'web', cluster: 'c1', pod: 'web-1', pid: '4242' }, values: web },
         { stream: { service_name: 'web', cluster: 'c1', pod: 'web-2', pid: '4343' }, values: [[ns(40), 'plain words only']] },
+        // worker: JSON lines with a message, and aligned spacing.
+        {
+          stream: { service_name: 'worker' },
+          values: [
+            [ns(1), JSON.stringify({ level: 'info', msg: 'job alpha done', n: 1 })],
+            [ns(2), JSON.stringify({ level: 'info', msg: 'job beta done', n: 2 })],
+            [ns(3), 'INFO  [main] started  worker 1'],
+            [ns(4), 'INFO  [main] started  worker 2'],
+          ],
+        },
       ],
     }),
   });
@@ -53,13 +63,13 @@ const range = { start: iso(-60), end: iso(600) };
 test('detected_labels: cardinality per stream label; id-like pid dropped; empty query means every stream', async () => {
   const r = await get('/loki/api/v1/detected_labels', { ...range, query: '' });
   assert.equal(r.status, 200, r.text);
-  // cluster {c1} (kept: a static label), pod {api-1, web-1, web-2}, service_name {api, web};
+  // cluster {c1} (kept: a static label), pod {api-1, web-1, web-2}, service_name {api, web, worker};
   // pid {4242, 4343} is all numbers → dropped as Loki does.
   assert.deepEqual(r.json, {
     detectedLabels: [
       { label: 'cluster', cardinality: 1 },
       { label: 'pod', cardinality: 3 },
-      { label: 'service_name', cardinality: 2 },
+      { label: 'service_name', cardinality: 3 },
     ],
   });
   const web = await get('/loki/api/v1/detected_labels', { ...range, query: '{service_name="web"}' });
@@ -132,6 +142,13 @@ test('patterns: Drain patterns with counts per step bucket', async () => {
     assert.equal(lines.status, 200, lines.text);
     const n = lines.json.data.result.reduce((k: number, st: any) => k + st.values.length, 0);
     assert.equal(n, total, p.pattern);
+  }
+  // JSON lines are mined on their message; spacing is kept. Both still filter their own lines.
+  const w = await get('/loki/api/v1/patterns', { ...range, query: '{service_name="worker"}', step: '60s' });
+  assert.deepEqual(w.json.data.map((p: any) => p.pattern).sort(), ['<_>job <_> done<_>', 'INFO  [main] started  worker <_>'].sort());
+  for (const p of w.json.data) {
+    const lines = await get('/loki/api/v1/query_range', { ...range, query: `{service_name="worker"} |> \`${p.pattern}\``, limit: '100' });
+    assert.equal(lines.json.data.result.reduce((k: number, st: any) => k + st.values.length, 0), 2, p.pattern);
   }
   const empty = await get('/loki/api/v1/patterns', { ...range, query: '{service_name="nope"}' });
   assert.deepEqual(empty.json, { status: 'success', data: [] });

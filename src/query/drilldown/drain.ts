@@ -83,20 +83,17 @@ function hasDigit(s: string): boolean {
   return false;
 }
 
-function isSpace(c: number): boolean {
-  return c === 32 || c === 9 || c === 10 || c === 13;
-}
-
 /** Keys whose values always vary (as Loki's logfmt tokenizer treats them): their value is `<_>` at once. */
 const VARIABLE_KEY = /^(?:ts|time|timestamp|traceid|trace_id)=$/i;
 
 /**
- * Splits a line on whitespace; a `key=value` token becomes the key (`key=`, glued) and the value,
+ * Splits a line on spaces; a `key=value` token becomes the key (`key=`, glued) and the value,
  * and a double-quoted value stays one token even with spaces inside, so `msg="a b"` varies as one
  * position. At most `maxTokens` tokens: the rest of the line becomes one `<_>`. A token longer than
  * `maxTokenLength`, and the last token of a line cut at `maxLineLength`, become `<_>`, so a printed
  * pattern still matches its lines as a LogQL pattern filter (`|> "..."`), which is how Logs
- * Drilldown uses it. Runs of whitespace print as one space.
+ * Drilldown uses it. Tokens are split on single spaces, as Loki's tokenizer does (two spaces make
+ * an empty token), so the pattern keeps the line's spacing.
  */
 export function tokenize(line: string, opts: Pick<DrainOptions, 'maxTokens' | 'maxTokenLength' | 'maxLineLength'> = DEFAULT_DRAIN_OPTIONS): string[] {
   const cut = line.length > opts.maxLineLength;
@@ -107,16 +104,14 @@ export function tokenize(line: string, opts: Pick<DrainOptions, 'maxTokens' | 'm
   const push = (t: string) => {
     out.push(t.length > opts.maxTokenLength ? PARAM : t);
   };
-  while (i < n) {
-    while (i < n && isSpace(s.charCodeAt(i))) i++;
-    if (i >= n) break;
-    if (out.length >= opts.maxTokens - 2) {
+  for (;;) {
+    if (out.length >= opts.maxTokens - 2 && i < n) {
       out.push(PARAM);
       break;
     }
     const start = i;
     let eq = -1;
-    while (i < n && !isSpace(s.charCodeAt(i))) {
+    while (i < n && s.charCodeAt(i) !== 32) {
       if (eq < 0 && s.charCodeAt(i) === 61 && i > start) eq = i;
       if (eq >= 0 && i === eq + 1 && s.charCodeAt(i) === 34) {
         // key="quoted value": up to the closing unescaped quote.
@@ -132,6 +127,8 @@ export function tokenize(line: string, opts: Pick<DrainOptions, 'maxTokens' | 'm
       push(key + GLUE);
       push(VARIABLE_KEY.test(key) || key === 't=' ? PARAM : s.slice(eq + 1, i));
     } else push(s.slice(start, i));
+    if (i >= n) break;
+    i++; // the one space between tokens
   }
   if (cut && out.length > 0) out[out.length - 1] = PARAM;
   return out;

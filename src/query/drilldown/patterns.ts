@@ -154,7 +154,7 @@ export function minePatterns(entries: Iterable<{ ts: bigint; line: string; level
   for (const { level, json, drain: d } of miners.values()) {
     for (const c of d.list()) {
       if (isAllParams(c.tokens)) continue;
-      const pattern = json ? PARAM + printPattern(c.tokens) + PARAM : printPattern(c.tokens);
+      const pattern = json ? wrapJson(printPattern(c.tokens)) : printPattern(c.tokens);
       const key = level + '\u0000' + pattern;
       let m = merged.get(key);
       if (!m) merged.set(key, (m = { pattern, level, counts: new Map(), total: 0 }));
@@ -174,6 +174,11 @@ export function minePatterns(entries: Iterable<{ ts: bigint; line: string; level
       if (m.level !== '') s.level = m.level;
       return s;
     });
+}
+
+/** `<_>message<_>`, without doubling a `<_>` the message pattern already starts or ends with (a pattern filter rejects two captures in a row). */
+function wrapJson(p: string): string {
+  return (p.startsWith(PARAM) ? '' : PARAM) + p + (p.endsWith(PARAM) ? '' : PARAM);
 }
 
 function isAllParams(tokens: string[]): boolean {
