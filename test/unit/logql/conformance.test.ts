@@ -52,7 +52,7 @@ const T0 = (BigInt(Date.now()) / 60_000n - 60n) * 60_000n * 1_000_000n;
 
 interface LoadedStream {
   labels: Labels;
-  entries: Array<{ ts: bigint; line: string }>;
+  entries: Array<{ ts: bigint; line: string; metadata?: Labels }>;
 }
 
 type Eval =
@@ -181,10 +181,16 @@ function parseFile(file: string, text: string): { streams: LoadedStream[]; cases
         const key = labelKey(labels);
         let s = streams.get(key);
         if (!s) streams.set(key, (s = { labels, entries: [] }));
+        // Pairs of time and quoted line, each optionally followed by `{...}` structured metadata.
         for (let i = 1; i < toks.length; i += 2) {
           const str = toks[i + 1];
           assert.ok(str?.startsWith('"'), `${file}:${n + 1}: expected a quoted line after ${toks[i]}`);
-          s.entries.push({ ts: parseTime(toks[i]!), line: JSON.parse(str) as string });
+          const entry: { ts: bigint; line: string; metadata?: Labels } = { ts: parseTime(toks[i]!), line: JSON.parse(str) as string };
+          if (toks[i + 2]?.startsWith('{')) {
+            entry.metadata = parseLabels(toks[i + 2]!);
+            i++;
+          }
+          s.entries.push(entry);
         }
       } else if (mode === 'eval' && current) {
         current.expected.push(line.trim());
