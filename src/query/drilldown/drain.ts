@@ -5,14 +5,15 @@
  * A line is split into tokens; lines with the same token count descend a tree whose first levels
  * are keyed by the leading tokens (a token holding a digit, or one past a node's child limit, goes
  * to the wildcard child). At the leaf, the line joins the most similar cluster (share of equal
- * tokens at the same positions) when that share reaches the threshold, turning differing positions
- * into `<_>`; otherwise it starts a new cluster.
+ * tokens at the same positions, counting only positions that can tell messages apart: see
+ * `similarity`) when that share reaches the threshold, turning differing positions into `<_>`;
+ * otherwise it starts a new cluster.
  *
  * Memory is bounded whatever the input: lines are cut at `maxLineLength` characters and
  * `maxTokens` tokens, tokens at `maxTokenLength`, each node has at most `maxChildren` + 1 children,
  * the tree has `depth` levels, a leaf holds at most `maxLeafClusters` clusters (its oldest is
- * evicted) and at most `maxClusters` clusters live at once (the least recently matched is evicted).
- * So a line costs at most maxLeafClusters × maxTokens comparisons.
+ * evicted) and at most `maxClusters` clusters live at once (the least recently matched is evicted),
+ * and empty branches are pruned. So a line costs at most maxLeafClusters × maxTokens comparisons.
  */
 
 /** The placeholder for a variable token, as Loki prints it. */
@@ -25,7 +26,7 @@ export interface DrainOptions {
    * one level (plus the digit rule) merges them at once; maxLeafClusters bounds the cost per line.
    */
   depth: number;
-  /** Share of equal tokens (0–1) a line needs to join a cluster. */
+  /** Score (see `similarity`) a line needs to join a cluster. */
   similarity: number;
   maxChildren: number;
   maxClusters: number;
@@ -38,7 +39,7 @@ export interface DrainOptions {
 
 export const DEFAULT_DRAIN_OPTIONS: DrainOptions = {
   depth: 1,
-  similarity: 0.4,
+  similarity: 0.6,
   maxChildren: 64,
   maxClusters: 500,
   maxLeafClusters: 48,
@@ -263,14 +264,38 @@ function generalise(a: string, b: string): string {
   return a.endsWith(GLUE) && b.endsWith(GLUE) ? PARAM_KEY : PARAM;
 }
 
-/** Share of equal tokens (template `<_>` positions do not count as equal) and the number of params. */
+/**
+ * How alike a line is to a template, 0–1, and the template's number of params (the tie-break).
+ *
+ * Only positions that can tell lines apart count: template params, and values that look variable
+ * on either side (holding a digit — ids, numbers, times, as Drain's tree treats them — or a path or
+ * URL) are skipped, and
+ * a `key=` counts only when it differs. The score is the share of counted positions that are equal
+ * (1 when none count). Counting every token, as classic Drain does, lets the shared keys of logfmt
+ * lines outvote their messages, so `level=info msg="a"` and `level=info msg="b"` would merge.
+ */
+function looksVariable(t: string): boolean {
+  return hasDigit(t) || t.charCodeAt(0) === 47 || t.includes('://');
+}
+
 function similarity(template: string[], tokens: string[]): [number, number] {
   let equal = 0;
+  let counted = 0;
   let params = 0;
   for (let i = 0; i < template.length; i++) {
     const t = template[i]!;
-    if (isParam(t)) params++;
-    else if (t === tokens[i]) equal++;
+    const u = tokens[i]!;
+    if (isParam(t)) {
+      params++;
+      continue;
+    }
+    if (t.endsWith(GLUE)) {
+      if (t !== u) counted++;
+      continue;
+    }
+    if (looksVariable(t) || looksVariable(u)) continue;
+    counted++;
+    if (t === u) equal++;
   }
-  return [template.length === 0 ? 1 : equal / template.length, params];
+  return [counted === 0 ? 1 : equal / counted, params];
 }

@@ -21,7 +21,7 @@ import { Drain, PARAM, printPattern, type DrainOptions } from './drain.js';
 /** Lines read per patterns request, at most. */
 export const MAX_PATTERN_LINES = 100_000;
 /** Slices the range is read in; each covers whole step buckets. */
-export const MAX_PATTERN_SLICES = 250;
+export const MAX_PATTERN_SLICES = 1000;
 /** Distinct levels mined separately; later levels share one unlabelled miner. */
 export const MAX_LEVELS = 8;
 

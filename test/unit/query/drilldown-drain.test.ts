@@ -130,3 +130,18 @@ test('minePatterns mines JSON lines on their message, printed <_>...<_>; JSON wi
   );
   assert.deepEqual(got, [{ pattern: '<_>user <_> logged in<_>', samples: [[0, 2]] }]);
 });
+
+test('logfmt lines with the same keys split on their messages and levels, not on ids and numbers', () => {
+  const d = new Drain();
+  const msgs = ['user logged in', 'cache miss'];
+  for (let i = 0; i < 40; i++) {
+    const level = i % 4 < 2 ? 'info' : 'warn';
+    d.train(`ts=2024-01-01T00:00:${i}Z level=${level} caller=svc${i % 3}.go:${i} msg="${msgs[i % 2]}" user=u${i} took=${i}ms`);
+  }
+  assert.deepEqual(patterns(d).sort(), [
+    'ts=<_> level=info caller=<_> msg="cache miss" user=<_> took=<_>',
+    'ts=<_> level=info caller=<_> msg="user logged in" user=<_> took=<_>',
+    'ts=<_> level=warn caller=<_> msg="cache miss" user=<_> took=<_>',
+    'ts=<_> level=warn caller=<_> msg="user logged in" user=<_> took=<_>',
+  ]);
+});
