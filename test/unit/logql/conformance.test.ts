@@ -20,7 +20,7 @@ import type { QueryData } from '../../../src/api/envelope.js';
 import { evaluateMetric, toLokiResult } from '../../../src/logql/eval/evaluate.js';
 import { makeSteps } from '../../../src/logql/eval/types.js';
 import { parseExpr } from '../../../src/logql/syntax/index.js';
-import { parseDuration } from '../../../src/logql/syntax/index.js';
+import { parseDuration, parseMatchers } from '../../../src/logql/syntax/index.js';
 import { createStore, type EmbeddedStore } from '../../../src/store/index.js';
 import { createRangeAggregator } from '../../../src/query/engine/range-agg.js';
 import { evaluateLogQuery } from '../../../src/query/engine/log-query.js';
@@ -410,17 +410,43 @@ const files = readdirSync(dir)
   .sort();
 const parsed = files.map((f) => ({ file: f, ...parseFile(f, readFileSync(join(dir, f), 'utf8')) }));
 
+/**
+ * Every case runs against three layouts of the same data, so both read paths of the store are
+ * covered: `head` (everything in the in-memory heads), `sealed` (flushed into compressed blocks),
+ * and `split` (entries before T0+25s flushed into blocks, the rest in heads, so streams and
+ * windows span both).
+ */
+const LAYOUTS = ['head', 'sealed', 'split'] as const;
+type Layout = (typeof LAYOUTS)[number];
+const SPLIT_AT = T0 + 25n * S;
+
 let tmp: string;
 let store: EmbeddedStore;
+
+function tenantOf(layout: Layout, file: string): string {
+  return `${layout}-${file.replace(/\.txt$/, '').replace(/[^A-Za-z0-9_-]/g, '_')}`;
+}
+
+async function load(layout: Layout, file: string, streams: LoadedStream[], keep: (ts: bigint) => boolean): Promise<void> {
+  const byTime = (a: { ts: bigint }, b: { ts: bigint }) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0);
+  const push: StreamPush[] = [];
+  for (const s of streams) {
+    const entries = s.entries.filter((e) => keep(e.ts)).sort(byTime);
+    if (entries.length > 0) push.push({ labels: s.labels, entries });
+  }
+  if (push.length > 0) await store.append(tenantOf(layout, file), push);
+}
 
 before(async () => {
   tmp = await mkdtemp(join(tmpdir(), 'logql-conformance-'));
   store = createStore({ dir: tmp, compactionIntervalMs: 0 });
   await store.start();
-  for (const p of parsed) {
-    const push: StreamPush[] = p.streams.map((s) => ({ labels: s.labels, entries: [...s.entries].sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0)) }));
-    if (push.length > 0) await store.append(tenantOf(p.file), push);
-  }
+  // Blocks first: flush() seals every head of every tenant.
+  for (const p of parsed) await load('sealed', p.file, p.streams, () => true);
+  for (const p of parsed) await load('split', p.file, p.streams, (ts) => ts < SPLIT_AT);
+  await store.flush();
+  for (const p of parsed) await load('split', p.file, p.streams, (ts) => ts >= SPLIT_AT);
+  for (const p of parsed) await load('head', p.file, p.streams, () => true);
 });
 
 after(async () => {
@@ -428,31 +454,42 @@ after(async () => {
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
 
-function tenantOf(file: string): string {
-  return file.replace(/\.txt$/, '').replace(/[^A-Za-z0-9_-]/g, '_');
+let total = 0;
+for (const p of parsed) total += p.cases.length;
+for (const layout of LAYOUTS) {
+  for (const p of parsed) {
+    describe(`golden eval ${p.file} [${layout}]`, () => {
+      for (const c of p.cases) {
+        const id = `${c.file}: ${c.name}`;
+        const known = KNOWN_FAILURES[id];
+        const tenant = tenantOf(layout, p.file);
+        it(`${c.name} (line ${c.line})`, async () => {
+          if (known === undefined) return run(store, tenant, c);
+          // A known engine bug: the case must still fail; when it passes, the entry is stale.
+          let failed = false;
+          try {
+            await run(store, tenant, c);
+          } catch {
+            failed = true;
+          }
+          assert.ok(failed, `known failure now passes, remove it from KNOWN_FAILURES: ${id}`);
+        });
+      }
+    });
+  }
 }
 
-let total = 0;
-for (const p of parsed) {
-  describe(`golden eval ${p.file}`, () => {
-    for (const c of p.cases) {
-      total++;
-      const id = `${c.file}: ${c.name}`;
-      const known = KNOWN_FAILURES[id];
-      it(`${c.name} (line ${c.line})`, async () => {
-        if (known === undefined) return run(store, tenantOf(p.file), c);
-        // A known engine bug: the case must still fail; when it passes, the entry is stale.
-        let failed = false;
-        try {
-          await run(store, tenantOf(p.file), c);
-        } catch {
-          failed = true;
-        }
-        assert.ok(failed, `known failure now passes, remove it from KNOWN_FAILURES: ${id}`);
-      });
-    }
-  });
-}
+it('the layouts hold their data where they say: sealed in block files, head in memory, split in both', () => {
+  const where = (layout: Layout) => {
+    const tenant = tenantOf(layout, 'range.txt');
+    const streams = store.streams(tenant, parseMatchers('{job=~".+"}'), T0 - 3600n * S, T0 + 3600n * S);
+    const refs = store.blocks(tenant, streams.map((s) => s.id), T0 - 3600n * S, T0 + 3600n * S);
+    return new Set(refs.map((r) => r.location.kind));
+  };
+  assert.deepEqual([...where('sealed')], ['file']);
+  assert.deepEqual([...where('head')], ['head']);
+  assert.deepEqual([...where('split')].sort(), ['file', 'head']);
+});
 
 it('has at least 200 cases with unique names, and every known failure names a case', () => {
   assert.ok(total >= 200, `only ${total} cases`);
