@@ -46,6 +46,10 @@ const KNOWN_FAILURES: Record<string, string> = {
   'nan.txt: NaN compared with bool': 'the NaN sample is dropped; Loki answers NaN > bool 1 = 0',
   'nan.txt: NaN in a per-series division': 'NaN samples dropped; Loki keeps both series with value NaN',
   'nan.txt: NaN in a range query': 'NaN points dropped from the matrix; Loki returns a NaN point at every step',
+  // Loki's pattern Matcher.Matches: when the literal after a capture is not found, that capture
+  // takes the rest of the line ("if a capture is missed we return up to the end as the
+  // capture") and matching stops. The engine leaves that capture unset.
+  'parsers.txt: pattern parser on a shorter line': 'pattern "<method> <path> <status>" on "weird line" sets only method; Loki also sets path="line"',
 };
 
 const dir = fileURLToPath(new URL('../../golden/eval/', import.meta.url));
