@@ -45,6 +45,10 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
     maxBlockAgeMs: parseDurationMs(config.storage.max_block_age),
     // Node timers cannot wait longer than 2^31-1 ms (about 24.8 days); longer means "effectively never".
     compactionIntervalMs: Math.min(parseDurationMs(config.storage.compaction_interval), MAX_TIMER_MS),
+    // 0 turns the cold tier off (the store takes a negative value for that).
+    coldAfterMs: parseDurationMs(config.storage.cold_after) || -1,
+    coldCompressionLevel: config.storage.cold_compression_level,
+    coldBlockBytes: config.storage.cold_block_bytes,
     retention: {
       periodMs: parseDurationMs(config.retention.period),
       streams: config.retention.streams.map((r) => ({ matchers: parseMatchers(r.selector), periodMs: parseDurationMs(r.period), priority: r.priority })),

@@ -69,6 +69,11 @@ export const serverConfigSchema = z
         block_target_bytes: z.number().int().positive().default(256 * 1024).describe('Raw bytes per compressed block'),
         max_block_age: duration.default('1h').describe('A stream\'s open block is sealed after this long'),
         compaction_interval: duration.default('10m').describe('How often retention and compaction run'),
+        cold_after: duration
+          .default('2h')
+          .describe('Blocks whose newest entry is older than this are merged per stream and recompressed (the cold tier); 0s keeps every block hot'),
+        cold_compression_level: z.number().int().min(1).max(22).default(17).describe('zstd level of cold blocks (17 measured best size per CPU here)'),
+        cold_block_bytes: z.number().int().positive().default(1024 * 1024).describe('Raw bytes per cold block'),
       })
       .strict()
       .prefault({}),

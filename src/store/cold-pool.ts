@@ -3,7 +3,8 @@
  * so the memory of its high-level zstd context goes back to the system (./cold-build.ts says why
  * the work is off the main thread).
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { spawnModuleWorker } from '../util/spawn-worker.js';
 import type { ColdBuildJob, ColdBuildReply, ColdBuildResult } from './cold-build.js';
 
 export class ColdWorker {
@@ -12,16 +13,7 @@ export class ColdWorker {
   private nextId = 1;
 
   private start(): Worker {
-    let w: Worker;
-    if (import.meta.url.endsWith('.ts')) {
-      // Running from source (tests, tsx): tsx's hooks do not reach worker threads, so the worker
-      // registers them itself before loading the TypeScript module.
-      const url = new URL('./cold-worker.ts', import.meta.url).href;
-      const tsx = import.meta.resolve('tsx/esm/api');
-      w = new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(url)}); })`, { eval: true });
-    } else {
-      w = new Worker(new URL('./cold-worker.js', import.meta.url));
-    }
+    const w = spawnModuleWorker(import.meta.url, 'cold-worker');
     w.unref();
     w.on('message', (m: ColdBuildReply) => {
       const p = this.pending.get(m.id);
