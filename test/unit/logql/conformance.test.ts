@@ -298,6 +298,14 @@ function fmtValue(v: number): string {
   return Number.isNaN(v) ? 'NaN' : v === Infinity ? '+Inf' : v === -Infinity ? '-Inf' : String(v);
 }
 
+/** A timestamp in the golden format: exact seconds after T0 when near it, else `@<ns>`. */
+function fmtTime(ts: bigint): string {
+  const d = ts - T0;
+  const abs = d < 0n ? -d : d;
+  if (d % 1_000_000n === 0n && abs < 86_400n * S) return `${Number(d / 1_000_000n) / 1000}s`;
+  return `@${ts}`;
+}
+
 /** Seconds after T0 of a millisecond timestamp, for messages and comparisons. */
 function secOf(ms: number): number {
   return (ms - Number(T0 / 1_000_000n)) / 1000;
@@ -336,7 +344,7 @@ async function evaluate(store: EmbeddedStore, tenant: string, ev: Exclude<Eval, 
     const scanner = createLocalScanner(store);
     const r = await evaluateLogQuery(store, scanner, { tenant, expr, from: ev.from, to: ev.to, direction: ev.direction, limit: ev.limit });
     await scanner.close();
-    return r.entries.map((e) => `{${labelKey(e.labels)}} ${Number(e.ts - T0) / 1e9}s ${JSON.stringify(e.line)}`);
+    return r.entries.map((e) => `{${labelKey(e.labels)}} ${fmtTime(e.ts)} ${JSON.stringify(e.line)}`);
   }
   assert.notEqual(expr.kind, 'log', 'eval instant/range needs a metric query');
   if (expr.kind === 'log') return [];
