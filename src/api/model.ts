@@ -54,7 +54,3 @@ export const NS_PER_S = 1_000_000_000n;
 export function nsToMs(ns: bigint): number {
   return Number(ns / NS_PER_MS);
 }
-
-export function msToNs(ms: number): bigint {
-  return BigInt(Math.trunc(ms)) * NS_PER_MS;
-}

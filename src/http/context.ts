@@ -23,8 +23,3 @@ export function sendJson(ctx: RequestContext, status: number, body: unknown): vo
   ctx.res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
   ctx.res.end(text);
 }
-
-export function sendText(ctx: RequestContext, status: number, text: string, contentType = 'text/plain; charset=utf-8'): void {
-  ctx.res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text) });
-  ctx.res.end(text);
-}
