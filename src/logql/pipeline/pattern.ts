@@ -29,8 +29,9 @@ export function parsePattern(pattern: string, opts: { requireNamed: boolean }): 
 
 /**
  * Extracts captures the way the pattern parser does: anchored at the start; each capture runs to
- * the next literal (or to the end); matching stops at the first literal not found, keeping the
- * captures made so far. Calls `emit` for each named capture.
+ * the next literal (or to the end); when the literal after a capture is not found, that capture
+ * takes the rest of the line and matching stops (as Loki's pattern matcher does). Calls `emit` for
+ * each named capture.
  */
 export function extractPattern(parts: PatternPart[], line: string, emit: (name: string, value: string) => void): void {
   let pos = 0;
@@ -47,7 +48,10 @@ export function extractPattern(parts: PatternPart[], line: string, emit: (name: 
       return;
     }
     const at = line.indexOf(next.lit, pos);
-    if (at < 0) return;
+    if (at < 0) {
+      if (p.name !== '_') emit(p.name, line.slice(pos));
+      return;
+    }
     if (p.name !== '_') emit(p.name, line.slice(pos, at));
     pos = at;
   }

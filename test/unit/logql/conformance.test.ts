@@ -31,12 +31,6 @@ import { createLocalScanner } from '../../../src/query/engine/block-scanner.js';
  * wrong. Each listed case is run and must still fail; remove the entry once the engine is fixed.
  */
 const KNOWN_FAILURES: Record<string, string> = {
-  // Loki builds both templates with Option("missingkey=zero") and executes them over the labels
-  // as a map[string]string (LabelsBuilder.Map), so a missing label is the zero string "", not
-  // Go's "<no value>" (which only the default missingkey=invalid prints). The engine prints
-  // "<no value>" (src/logql/pipeline/template/values.ts, goPrint of undefined).
-  'logs.txt: line_format with a missing label': 'line_format renders a missing label as "<no value>"; Loki (missingkey=zero over map[string]string) renders ""',
-  'logs.txt: label_format template': 'label_format renders a missing label as "<no value>"; Loki (missingkey=zero over map[string]string) renders ""',
   // Metric evaluation uses NaN to mark "no sample at this step" (src/logql/eval/types.ts), so a
   // real NaN value (0/0) is taken for absence and the sample dropped. Loki's MergeBinOp keeps the
   // sample (value NaN, "NaN" on the wire), as Prometheus does; count() counts it and
@@ -46,10 +40,6 @@ const KNOWN_FAILURES: Record<string, string> = {
   'nan.txt: NaN compared with bool': 'the NaN sample is dropped; Loki answers NaN > bool 1 = 0',
   'nan.txt: NaN in a per-series division': 'NaN samples dropped; Loki keeps both series with value NaN',
   'nan.txt: NaN in a range query': 'NaN points dropped from the matrix; Loki returns a NaN point at every step',
-  // Loki's pattern Matcher.Matches: when the literal after a capture is not found, that capture
-  // takes the rest of the line ("if a capture is missed we return up to the end as the
-  // capture") and matching stops. The engine leaves that capture unset.
-  'parsers.txt: pattern parser on a shorter line': 'pattern "<method> <path> <status>" on "weird line" sets only method; Loki also sets path="line"',
 };
 
 const dir = fileURLToPath(new URL('../../golden/eval/', import.meta.url));

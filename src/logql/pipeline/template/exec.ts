@@ -20,15 +20,23 @@ interface Scope {
   ctx: Ctx;
   vars: Array<[string, GoValue]>;
   out: string;
+  /** The labels the template runs over (Go's map[string]string). */
+  root: GoValue;
 }
 
-function lookupField(recv: GoValue | Labels, name: string): GoValue {
+/**
+ * `.name` on a value. Loki executes line_format/label_format with Option("missingkey=zero") over the
+ * labels as a map[string]string, so a label that is not there is "" (not Go's "<no value>"); other
+ * maps (fromJson's map[string]interface{}) keep the interface zero, nil.
+ */
+function lookupField(recv: GoValue | Labels, name: string, root: GoValue): GoValue {
   if (recv === undefined || recv === null) return undefined;
   if (typeof recv !== 'object' || recv instanceof GoTime || Array.isArray(recv)) {
     throw new TemplateError(`can't evaluate field ${name} in type ${typeof recv === 'object' && recv instanceof GoTime ? 'time.Time' : typeof recv}`);
   }
   const v = (recv as Record<string, GoValue>)[name];
-  return Object.hasOwn(recv, name) ? v : undefined;
+  if (Object.hasOwn(recv, name)) return v;
+  return recv === root ? '' : undefined;
 }
 
 function evalArg(a: Arg, dot: GoValue, sc: Scope): GoValue {
@@ -37,12 +45,12 @@ function evalArg(a: Arg, dot: GoValue, sc: Scope): GoValue {
       return dot;
     case 'field': {
       let v: GoValue = a.recv ? evalArg(a.recv, dot, sc) : dot;
-      for (const p of a.path) v = lookupField(v, p);
+      for (const p of a.path) v = lookupField(v, p, sc.root);
       return v;
     }
     case 'var': {
       let v = getVar(sc, a.name);
-      for (const p of a.path) v = lookupField(v, p);
+      for (const p of a.path) v = lookupField(v, p, sc.root);
       return v;
     }
     case 'str':
@@ -213,7 +221,7 @@ export class Template {
 
   /** Renders against `labels`; throws TemplateError on an execution error. */
   render(labels: Labels, line: string, ts: bigint): string {
-    const sc: Scope = { ctx: { line, ts }, vars: [['$', labels as GoValue]], out: '' };
+    const sc: Scope = { ctx: { line, ts }, vars: [['$', labels as GoValue]], out: '', root: labels as GoValue };
     try {
       run(this.nodes, labels as GoValue, sc);
     } catch (e) {

@@ -179,9 +179,11 @@ test('pattern parser', () => {
     status: '204',
     latency: '16.6ms',
   });
-  // Anchored at the start; stops at the first literal not found, keeping earlier captures.
+  // Anchored at the start; when the literal after a capture is missing, that capture takes the rest
+  // of the line and matching stops (Loki's pattern matcher).
   assert.deepEqual(labelsOf([pattern('GET <a> x <b>')], 'POST 1 x 2', {}), {});
-  assert.deepEqual(labelsOf([pattern('<a> x <b> y')], '1 x 2', {}), { a: '1' });
+  assert.deepEqual(labelsOf([pattern('<a> x <b> y')], '1 x 2', {}), { a: '1', b: '2' });
+  assert.deepEqual(labelsOf([pattern('<method> <path> <status>')], 'weird line', {}), { method: 'weird', path: 'line' });
   assert.throws(() => compilePipeline([pattern('<_> foo')]), /named capture/);
   assert.throws(() => compilePipeline([pattern('<a><b>')]), /consecutive/);
   assert.throws(() => compilePipeline([pattern('<a> <a>')]), /duplicate/);

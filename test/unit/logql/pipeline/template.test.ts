@@ -16,7 +16,8 @@ const render = (tpl: string, labels: Labels = {}, line = 'the line') => new Temp
 test('field access, missing fields, text and trimming', () => {
   assert.equal(render('{{.path}}', { path: '/x' }), '/x');
   assert.equal(render('a {{ .path }} b', { path: '/x' }), 'a /x b');
-  assert.equal(render('{{.missing}}'), '<no value>');
+  // Loki runs templates with missingkey=zero over a map[string]string: a missing label is "".
+  assert.equal(render('{{.missing}}'), '');
   assert.equal(render('a  {{- .x -}}  b', { x: '1' }), 'a1b');
   assert.equal(render('{{/* comment */}}x{{- /* c */ -}} y'), 'xy');
   assert.equal(render('{{ . }}', { b: '2', a: '1' }), 'map[a:1 b:2]');
@@ -190,7 +191,7 @@ test('compile-time errors: unknown functions and bad syntax', () => {
 });
 
 test('execution errors set TemplateFormatErr and keep the line', () => {
-  const r = run([lineFormat('{{ ToUpper .missing }}')], 'orig', {})!;
+  const r = run([lineFormat('{{ ToUpper 5 }}')], 'orig', {})!;
   assert.equal(r.line, 'orig');
   assert.equal(r.labels.__error__, 'TemplateFormatErr');
   assert.match(r.labels.__error_details__!, /ToUpper/);
@@ -198,6 +199,10 @@ test('execution errors set TemplateFormatErr and keep the line', () => {
   assert.equal(r2.labels.__error__, 'TemplateFormatErr');
   const r3 = run([lineFormat('{{ .a.b }}')], 'orig', { a: 'str' })!;
   assert.equal(r3.labels.__error__, 'TemplateFormatErr');
+  // A missing label is "" (missingkey=zero), not an error.
+  const r4 = run([lineFormat('[{{ ToUpper .missing }}]')], 'orig', {})!;
+  assert.equal(r4.line, '[]');
+  assert.equal(r4.labels.__error__, undefined);
 });
 
 test('line_format rewrites the line from labels', () => {
