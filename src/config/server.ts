@@ -57,7 +57,11 @@ export const serverConfigSchema = z
         discover_service_name: z
           .array(z.string())
           .optional()
-          .describe('Labels from which Loki pushes get a service_name label when they have none (off unless set; OTLP always discovers it)'),
+          .describe('Labels from which a stream without service_name gets one, first present wins, else "unknown_service" (Loki 3 default: service, app, application, app_name, name, app_kubernetes_io_name, container, container_name, k8s_container_name, component, workload, job, k8s_job_name); [] turns it off for Loki pushes (OTLP always discovers it)'),
+        discover_log_levels: z
+          .boolean()
+          .optional()
+          .describe('Add detected_level structured metadata to every entry at ingest, from a level label or metadata, OTLP severity, a JSON or logfmt level field, or keywords in the line (Loki 3 default true)'),
         max_entries_limit_per_query: z.number().int().positive().default(5000).describe('Largest `limit` a log query may ask for'),
         max_query_series: z.number().int().positive().default(500).describe('Largest number of series a metric query may return'),
       })

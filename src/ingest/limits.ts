@@ -38,6 +38,8 @@ export const DEFAULT_REJECT_OLD_SAMPLES_MAX_AGE_MS = 7 * 24 * HOUR;
 export const DEFAULT_CREATION_GRACE_PERIOD_MS = 10 * MINUTE;
 /** Loki accepts out-of-order entries within max_chunk_age / 2 = 2h / 2 behind a stream's newest entry. */
 export const DEFAULT_OUT_OF_ORDER_WINDOW_MS = 1 * HOUR;
+/** Loki 3: discover_log_levels true (detected_level structured metadata at ingest, see detect-level.ts). */
+export const DEFAULT_DISCOVER_LOG_LEVELS = true;
 /** Loki: max_structured_metadata_size 64KB per entry. */
 export const DEFAULT_MAX_STRUCTURED_METADATA_SIZE = 64 * 1024;
 /** Loki: max_structured_metadata_entries_count 128 per entry. */
@@ -45,15 +47,16 @@ export const DEFAULT_MAX_STRUCTURED_METADATA_ENTRIES = 128;
 /** A stream counts as active until it has received nothing for this long (Loki: chunk_idle_period 30m). */
 export const DEFAULT_STREAM_IDLE_PERIOD_MS = 30 * MINUTE;
 /**
- * Loki 3's discover_service_name list: when a stream has no service_name, the first of these labels
- * that it has names the service, else "unknown_service". OTLP pushes always use it (a resource
- * without service.name must still make a stream). For Loki pushes it is off unless configured
- * (`discover_service_name`), unlike Loki 3, so pushed label sets come back exactly as sent.
+ * Loki 3's discover_service_name default: when a stream has no service_name, the first of these
+ * labels that it has names the service, else "unknown_service". The default of the
+ * `discover_service_name` limit, as in Loki 3; an empty list turns discovery off for Loki pushes,
+ * while OTLP pushes fall back to this list (a resource without service.name must still make a stream).
  */
 export const DEFAULT_DISCOVER_SERVICE_NAME: readonly string[] = [
   'service',
   'app',
   'application',
+  'app_name',
   'name',
   'app_kubernetes_io_name',
   'container',
@@ -87,6 +90,8 @@ export interface Limits {
   streamIdlePeriodMs: number;
   /** service_name discovery for Loki pushes; empty = off. OTLP falls back to DEFAULT_DISCOVER_SERVICE_NAME. */
   discoverServiceName: readonly string[];
+  /** Adds detected_level structured metadata to every entry. */
+  discoverLogLevels: boolean;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -107,7 +112,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxStructuredMetadataSize: DEFAULT_MAX_STRUCTURED_METADATA_SIZE,
   maxStructuredMetadataEntries: DEFAULT_MAX_STRUCTURED_METADATA_ENTRIES,
   streamIdlePeriodMs: DEFAULT_STREAM_IDLE_PERIOD_MS,
-  discoverServiceName: [],
+  discoverServiceName: DEFAULT_DISCOVER_SERVICE_NAME,
+  discoverLogLevels: DEFAULT_DISCOVER_LOG_LEVELS,
 });
 
 /** Duration in configuration: a number of milliseconds or text such as `30s`, `1h30m`, `7d`, `1w`. */
@@ -136,6 +142,7 @@ export interface LimitsConfig {
   max_structured_metadata_entries_count?: number;
   stream_idle_period?: DurationInput;
   discover_service_name?: readonly string[];
+  discover_log_levels?: boolean;
 }
 
 /** A duration from configuration (LogQL's syntax: `30s`, `1h30m`, `7d`, `1.5h`) in milliseconds. */
@@ -172,6 +179,7 @@ export function resolveLimits(cfg: LimitsConfig | undefined, base: Readonly<Limi
   if (cfg.max_structured_metadata_entries_count !== undefined) l.maxStructuredMetadataEntries = cfg.max_structured_metadata_entries_count;
   if (cfg.stream_idle_period !== undefined) l.streamIdlePeriodMs = durationMs(cfg.stream_idle_period, 'stream_idle_period');
   if (cfg.discover_service_name !== undefined) l.discoverServiceName = [...cfg.discover_service_name];
+  if (cfg.discover_log_levels !== undefined) l.discoverLogLevels = cfg.discover_log_levels;
   return l;
 }
 

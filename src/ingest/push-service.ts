@@ -2,8 +2,9 @@
  * The push service: decode (any wire format) → validate → limits → store, with Loki's semantics
  * (pkg/distributor, pkg/ingester): invalid entries are dropped and named in a 400, the valid rest
  * is stored; a tenant over its rate gets 429 and nothing is stored; streams over the active-stream
- * limit or their own rate get 429 for those entries. Loki 3's service_name discovery is applied to
- * OTLP always and to Loki pushes when `discover_service_name` is configured (see limits.ts). A 429 wins over a 400 in a mixed outcome
+ * limit or their own rate get 429 for those entries. Loki 3's ingest-time enrichment is on by
+ * default: service_name discovery (`discover_service_name`; OTLP always) and detected_level
+ * structured metadata (`discover_log_levels`, see detect-level.ts). A 429 wins over a 400 in a mixed outcome
  * because clients retry 429s, and the entries already stored come back as exact duplicates, which
  * the store drops silently.
  */
@@ -19,6 +20,7 @@ import { DEFAULT_MAX_DECOMPRESSED_BYTES } from '../api/push/body.js';
 import type { Store } from '../store/store.js';
 import { DEFAULT_DISCOVER_SERVICE_NAME, TenantLimits, type Limits, type LimitsConfig } from './limits.js';
 import { createIngestMetrics, type IngestMetrics } from './ingest-metrics.js';
+import { DETECTED_LEVEL, detectLevel, levelFromStreamLabels, normalizeLevel } from './detect-level.js';
 import { StreamTracker } from './stream-tracker.js';
 import { TokenBucket } from './token-bucket.js';
 import { RETRYABLE_REASONS, dropEmptyLabels, formatNs, streamText, validateStreamLabels, withServiceName, type DiscardReason, type Rejection } from './validate.js';
@@ -128,6 +130,23 @@ function truncateUtf8(s: string, maxBytes: number): string {
   return b.toString('utf8', 0, end);
 }
 
+/**
+ * The entry with detected_level structured metadata (Loki 3's discover_log_levels): one already
+ * sent is kept, a known level in it normalised; otherwise detected (detect-level.ts). The pushed
+ * objects are not modified. The added pair is not counted against the metadata limits, which apply
+ * to what the client sent.
+ */
+function withDetectedLevel(e: Entry, streamLevel: string | undefined): Entry {
+  const md = e.metadata;
+  if (md !== undefined && Object.hasOwn(md, DETECTED_LEVEL)) {
+    const v = md[DETECTED_LEVEL]!;
+    const n = normalizeLevel(v);
+    return n === v ? e : { ts: e.ts, line: e.line, metadata: { ...md, [DETECTED_LEVEL]: n } };
+  }
+  const level = detectLevel(streamLevel, md, e.line);
+  return { ts: e.ts, line: e.line, metadata: md !== undefined ? { ...md, [DETECTED_LEVEL]: level } : { [DETECTED_LEVEL]: level } };
+}
+
 function metadataSize(md: Labels): { bytes: number; count: number } {
   let bytes = 0;
   let count = 0;
@@ -207,6 +226,8 @@ export function createPushService(deps: PushServiceDeps): PushService {
         pending.set(key, p);
       }
       let text: string | undefined;
+      const discoverLevels = limits.discoverLogLevels;
+      const streamLevel = discoverLevels ? levelFromStreamLabels(labels) : undefined;
       for (let i = 0; i < n; i++) {
         let e = s.entries[i]!;
         let size = Buffer.byteLength(e.line);
@@ -244,7 +265,7 @@ export function createPushService(deps: PushServiceDeps): PushService {
           rejectEntry('too_far_in_future', `entry for stream '${(text ??= streamText(labels))}' has timestamp too new: ${formatNs(e.ts)}`, size + mdBytes);
           continue;
         }
-        p.entries.push(e);
+        p.entries.push(discoverLevels ? withDetectedLevel(e, streamLevel) : e);
         p.sizes.push(size + mdBytes);
         validBytes += size + mdBytes;
         validCount++;

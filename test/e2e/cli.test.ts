@@ -52,6 +52,9 @@ test('push reads stdin one entry per line, query prints them back in each output
   assert.equal(rows.length, 1);
   assert.equal(rows[0].line, 'second line');
   assert.equal(rows[0].labels.env, 'test');
+  // Loki 3's ingest enrichment: service_name from job, detected_level (no level in the line) as metadata.
+  assert.equal(rows[0].labels.service_name, 'cli');
+  assert.equal(rows[0].labels.detected_level, 'unknown');
 
   const table = await cli(['query', '--addr', srv.url, '{job="cli"}', '--since', '1h', '--limit', '2', '--output', 'table']);
   assert.equal(table.code, 0, table.stderr);
@@ -63,6 +66,7 @@ test('labels, label values and series', async () => {
   const names = await cli(['labels', '--addr', srv.url, '--since', '1h']);
   assert.equal(names.code, 0, names.stderr);
   assert.ok(names.stdout.split('\n').includes('job'));
+  assert.ok(names.stdout.split('\n').includes('service_name'));
   const values = await cli(['labels', '--addr', srv.url, 'job', '--since', '1h']);
   assert.ok(values.stdout.split('\n').includes('cli2'));
   const series = await cli(['series', '--addr', srv.url, '{job="cli2"}', '--since', '1h']);

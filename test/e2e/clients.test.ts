@@ -64,7 +64,11 @@ test('pino-loki: JSON push with structured metadata', async () => {
   const info = r.find((s) => s.stream.level === 'info')!;
   assert.equal(JSON.parse(info.values[0]![1]).msg, 'order placed ✓');
   assert.equal(info.values[0]![2]?.structuredMetadata?.trace_id, 'abc123');
-  assert.ok(r.some((s) => s.stream.level === 'warning'));
+  // Loki 3's enrichment: service_name from app; detected_level from the level label, normalised.
+  assert.equal(info.stream.service_name, 'pino-app');
+  assert.equal(info.values[0]![2]?.structuredMetadata?.detected_level, 'info');
+  const warning = r.find((s) => s.stream.level === 'warning')!;
+  assert.equal(warning.values[0]![2]?.structuredMetadata?.detected_level, 'warn');
   transport.end();
 });
 
@@ -98,6 +102,7 @@ for (const kind of ['http', 'proto'] as const) {
     const [, line, extra] = r[0]!.values[0]!;
     assert.equal(line, 'payment retried');
     assert.equal(extra?.structuredMetadata?.severity_text, 'WARN');
+    assert.equal(extra?.structuredMetadata?.detected_level, 'warn');
     assert.equal(extra?.structuredMetadata?.user_id, 'u-1');
     assert.equal(extra?.structuredMetadata?.host_name, 'node-7');
     assert.equal(extra?.structuredMetadata?.scope_name, 'checkout-lib');

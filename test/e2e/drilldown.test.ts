@@ -100,10 +100,14 @@ test('detected_fields: JSON fields with jsonPath, structured metadata with parse
   const f = Object.fromEntries(r.json.fields.map((x: any) => [x.label, x]));
   assert.deepEqual(f.req_bytes, { label: 'req_bytes', type: 'bytes', cardinality: 3, parsers: ['json'], jsonPath: ['req', 'bytes'] });
   assert.deepEqual(f.trace_id, { label: 'trace_id', type: 'string', cardinality: 3, parsers: null });
+  // detected_level, added at ingest: "error" from the JSON lines' level, "unknown" for the plain line.
+  assert.deepEqual(f.detected_level, { label: 'detected_level', type: 'string', cardinality: 2, parsers: null });
   assert.equal(f.ok.type, 'boolean');
-  // The newest line only ("plain words only", at +40 s): no fields from it.
+  // The newest line only ("plain words only", at +40 s): no fields parsed from it, only its detected_level.
   const one = await get('/loki/api/v1/detected_fields', { ...range, query: '{service_name="web"}', line_limit: '1' });
-  assert.deepEqual(one.json.fields, []);
+  assert.deepEqual(one.json.fields, [{ label: 'detected_level', type: 'string', cardinality: 1, parsers: null }]);
+  const level = await get('/loki/api/v1/detected_field/detected_level/values', { ...range, query: '{service_name="web"}', line_limit: '1' });
+  assert.deepEqual(level.json.values, ['unknown']);
   const limited = await get('/loki/api/v1/detected_fields', { ...range, query: '{service_name="web"}', limit: '2' });
   assert.equal(limited.json.fields.length, 2);
   assert.equal(limited.json.limit, 2);
@@ -131,9 +135,10 @@ test('patterns: Drain patterns with counts per step bucket', async () => {
   assert.equal(r.status, 200, r.text);
   assert.equal(r.json.status, 'success');
   // GET lines at +0, +20, +40, +60 s: buckets t0 (3) and t0+60 (1). db slow at +90, +95: bucket t0+60 (2).
+  // Each pattern carries its lines' detected_level (from the logfmt level), as Loki 3.5 answers.
   assert.deepEqual(r.json.data, [
-    { pattern: 'level=info method=GET path=<_> status=<_> duration=<_>', samples: [[t0s, 3], [t0s + 60, 1]] },
-    { pattern: 'level=warn msg="db slow" table=<_> took=<_>', samples: [[t0s + 60, 2]] },
+    { level: 'info', pattern: 'level=info method=GET path=<_> status=<_> duration=<_>', samples: [[t0s, 3], [t0s + 60, 1]] },
+    { level: 'warn', pattern: 'level=warn msg="db slow" table=<_> took=<_>', samples: [[t0s + 60, 2]] },
   ]);
   // Logs Drilldown filters with a pattern as `|> "<pattern>"`: each must match exactly its lines.
   for (const p of r.json.data) {

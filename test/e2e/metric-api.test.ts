@@ -99,6 +99,11 @@ test('log volume as Grafana asks for it', async () => {
   // error: (0,10] → 1 (at 10); (10,20] → 1 (at 20). info: (0,10] → 1 (at 5); (10,20] → 1 (at 15).
   assert.deepEqual(series.error, [[t0s + 10, '1'], [t0s + 20, '1']]);
   assert.deepEqual(series.info, [[t0s + 10, '1'], [t0s + 20, '1']]);
+  // detected_level, added at ingest from each stream's level label, groups the same way.
+  assert.deepEqual(r.json.data.result.map((s: any) => s.metric).sort((a: any, b: any) => a.level.localeCompare(b.level)), [
+    { level: 'error', detected_level: 'error' },
+    { level: 'info', detected_level: 'info' },
+  ]);
 });
 
 test('sealed blocks give the same answers through the worker threads', async () => {

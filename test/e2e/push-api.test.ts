@@ -131,4 +131,6 @@ test('OTLP/HTTP JSON logs land as Loki streams with Loki\'s mapping', async () =
   assert.equal(extra.structuredMetadata.order_id, '42');
   assert.equal(extra.structuredMetadata.host_name, 'node-1');
   assert.equal(extra.structuredMetadata.severity_text, 'ERROR');
+  // Loki 3 maps the OTLP severity onto detected_level.
+  assert.equal(extra.structuredMetadata.detected_level, 'error');
 });

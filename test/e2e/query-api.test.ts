@@ -74,18 +74,19 @@ test('query_range returns entries newest first with exact nanosecond timestamps'
 test('structured metadata joins the stream labels by default and is categorised on request', async () => {
   const plain = await get('/loki/api/v1/query_range', { query: '{job="api"} |= "declined"', ...range() });
   assert.equal(plain.json.data.result.length, 1);
-  assert.deepEqual(plain.json.data.result[0].stream, { job: 'api', env: 'prod', trace_id: 'abc123' });
+  // Loki 3 adds service_name at ingest and detected_level (here from the logfmt level) as structured metadata.
+  assert.deepEqual(plain.json.data.result[0].stream, { job: 'api', env: 'prod', service_name: 'api', trace_id: 'abc123', detected_level: 'error' });
   assert.deepEqual(plain.json.data.result[0].values, [[ns(2), 'level=error msg="payment declined" user=bob status=502']]);
 
   const cat = await get('/loki/api/v1/query_range', { query: '{job="api"} |= "declined" | logfmt', ...range() }, { 'X-Loki-Response-Encoding-Flags': 'categorize-labels' });
   assert.equal(cat.status, 200, cat.text);
   assert.deepEqual(cat.json.data.encodingFlags, ['categorize-labels']);
   const s = cat.json.data.result[0];
-  assert.deepEqual(s.stream, { job: 'api', env: 'prod' });
+  assert.deepEqual(s.stream, { job: 'api', env: 'prod', service_name: 'api' });
   const [ts, line, extra] = s.values[0];
   assert.equal(ts, ns(2));
   assert.match(line, /payment declined/);
-  assert.deepEqual(extra.structuredMetadata, { trace_id: 'abc123' });
+  assert.deepEqual(extra.structuredMetadata, { trace_id: 'abc123', detected_level: 'error' });
   assert.equal(extra.parsed.level, 'error');
   assert.equal(extra.parsed.user, 'bob');
 });
@@ -133,7 +134,7 @@ test('errors: parse errors carry line and column, bad parameters name the parame
 
 test('labels, label values (with query), series and index stats', async () => {
   const labels = await get('/loki/api/v1/labels', range());
-  assert.deepEqual(labels.json, { status: 'success', data: ['env', 'job'] });
+  assert.deepEqual(labels.json, { status: 'success', data: ['env', 'job', 'service_name'] });
 
   const values = await get('/loki/api/v1/label/job/values', range());
   assert.deepEqual(values.json.data, ['api', 'web']);
@@ -147,9 +148,9 @@ test('labels, label values (with query), series and index stats', async () => {
   assert.equal(series.json.status, 'success');
   const sets = series.json.data.map((s: any) => JSON.stringify(s)).sort();
   assert.deepEqual(sets, [
-    JSON.stringify({ env: 'dev', job: 'web' }),
-    JSON.stringify({ env: 'prod', job: 'api' }),
-    JSON.stringify({ env: 'prod', job: 'web' }),
+    JSON.stringify({ env: 'dev', job: 'web', service_name: 'web' }),
+    JSON.stringify({ env: 'prod', job: 'api', service_name: 'api' }),
+    JSON.stringify({ env: 'prod', job: 'web', service_name: 'web' }),
   ]);
 
   const stats = await get('/loki/api/v1/index/stats', { query: '{env="prod"}', ...range() });

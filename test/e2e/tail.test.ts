@@ -71,7 +71,9 @@ test('tail sends recent history, then new matching entries in order, filtered by
     ['E: old error one', 'E: new error two', 'E: new error three'],
   );
   assert.equal(got[1]![0], n.toString());
-  assert.deepEqual(got[1]![2], { job: 'tail' });
+  // Loki 3's enrichment: service_name from job; detected_level "unknown" because Loki's keyword scan
+  // wants forms such as "err:" or "[error]", not a bare "error".
+  assert.deepEqual(got[1]![2], { job: 'tail', service_name: 'tail', detected_level: 'unknown' });
 });
 
 test('tail with a bad query is refused before the upgrade', async () => {

@@ -107,9 +107,10 @@ function durationText(ms: number): string {
 export function drilldownLimits(q: QueryContext): { limits: Record<string, unknown>; pattern_ingester_enabled: boolean; version: string } {
   return {
     limits: {
-      discover_log_levels: true,
-      discover_service_name: q.limits.discover_service_name ?? [],
-      log_level_fields: ['level', 'LEVEL', 'Level', 'severity', 'SEVERITY', 'Severity', 'lvl', 'LVL', 'Lvl'],
+      // Defaults as src/ingest/limits.ts and detect-level.ts (query may not import ingest).
+      discover_log_levels: q.limits.discover_log_levels ?? true,
+      discover_service_name: q.limits.discover_service_name ?? ['service', 'app', 'application', 'app_name', 'name', 'app_kubernetes_io_name', 'container', 'container_name', 'k8s_container_name', 'component', 'workload', 'job', 'k8s_job_name'],
+      log_level_fields: ['level', 'LEVEL', 'Level', 'log.level', 'severity', 'SEVERITY', 'Severity', 'SeverityText', 'lvl', 'LVL', 'Lvl', 'severity_text', 'Severity_Text', 'SEVERITY_TEXT'],
       max_entries_limit_per_query: q.limits.max_entries_limit_per_query,
       max_line_size_truncate: q.limits.max_line_size_truncate ?? false,
       max_query_bytes_read: '0B',

@@ -91,12 +91,14 @@ test('pino-loki (JSON push with structured metadata)', async () => {
   await waitFor(() => find('pino', (l) => l.app === 'pino-app').reduce((n, s) => n + s.entries.length, 0) >= 2, 'pino lines');
   const streams = find('pino', (l) => l.app === 'pino-app');
   const info = streams.find((s) => s.labels.level === 'info')!;
-  assert.equal(info.labels.service_name, undefined);
+  assert.equal(info.labels.service_name, 'pino-app');
   const line = JSON.parse(info.entries[0]!.line) as { msg: string; order: number };
   assert.equal(line.msg, 'order placed ✓');
   assert.equal(line.order, 42);
-  assert.deepEqual(info.entries[0]!.metadata, { trace_id: 'abc123', attempt: '2' });
-  assert.ok(streams.some((s) => s.labels.level === 'warning'));
+  // detected_level comes from the stream's level label, normalised ("warning" → "warn").
+  assert.deepEqual(info.entries[0]!.metadata, { trace_id: 'abc123', attempt: '2', detected_level: 'info' });
+  const warning = streams.find((s) => s.labels.level === 'warning')!;
+  assert.deepEqual(warning.entries[0]!.metadata, { detected_level: 'warn' });
   transport.end();
 });
 

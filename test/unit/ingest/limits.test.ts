@@ -21,9 +21,12 @@ test("defaults are Loki's limits_config defaults", () => {
   assert.equal(l.outOfOrderWindowMs, 3600_000);
   assert.equal(l.maxStructuredMetadataSize, 65_536);
   assert.equal(l.maxStructuredMetadataEntries, 128);
-  // Loki 3 discovers service_name on every push; we do only for OTLP unless configured.
-  assert.deepEqual(l.discoverServiceName, []);
-  assert.deepEqual(DEFAULT_DISCOVER_SERVICE_NAME.slice(0, 3), ['service', 'app', 'application']);
+  // Loki 3 discovers service_name and log levels on every push.
+  assert.deepEqual(l.discoverServiceName, DEFAULT_DISCOVER_SERVICE_NAME);
+  assert.equal(l.discoverLogLevels, true);
+  assert.deepEqual(DEFAULT_DISCOVER_SERVICE_NAME, ['service', 'app', 'application', 'app_name', 'name', 'app_kubernetes_io_name', 'container', 'container_name', 'k8s_container_name', 'component', 'workload', 'job', 'k8s_job_name']);
+  assert.equal(resolveLimits({ discover_log_levels: false }).discoverLogLevels, false);
+  assert.deepEqual(resolveLimits({ discover_service_name: [] }).discoverServiceName, []);
 });
 
 test('configuration in Loki units overrides the defaults; tenants override on top', () => {

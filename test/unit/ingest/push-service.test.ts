@@ -47,16 +47,20 @@ async function metric(registry: Registry, name: string, labels: Record<string, s
   return v ? Number(v.value) : 0;
 }
 
-test('a valid push is stored with its labels sorted and otherwise as sent', async () => {
+test('a valid push is stored with its labels sorted, service_name and detected_level added as in Loki 3', async () => {
   const { store, push } = setup();
   const out = await push([s({ job: 'api', env: 'prod' }, [T0 - 1000, 'a'], [T0 - 999, 'b']), s({ host: 'h' }, [T0, 'd'])]);
   assert.deepEqual(out, { streams: 2, accepted: 3, duplicates: 0 });
-  assert.deepEqual(store.dump('fake'), { '{env="prod", job="api"}': ['a', 'b'], '{host="h"}': ['d'] });
-  assert.deepEqual(Object.keys(store.appends[0]!.streams[0]!.labels), ['env', 'job']);
+  assert.deepEqual(store.dump('fake'), { '{env="prod", job="api", service_name="api"}': ['a', 'b'], '{host="h", service_name="unknown_service"}': ['d'] });
+  assert.deepEqual(Object.keys(store.appends[0]!.streams[0]!.labels), ['env', 'job', 'service_name']);
+  assert.deepEqual(store.entries('fake', { env: 'prod', job: 'api', service_name: 'api' }), [
+    { ts: ns(T0 - 1000), line: 'a', metadata: { detected_level: 'unknown' } },
+    { ts: ns(T0 - 999), line: 'b', metadata: { detected_level: 'unknown' } },
+  ]);
 });
 
-test("Loki 3's service_name discovery when configured: first listed label, else unknown_service", async () => {
-  const { store, push } = setup({ discover_service_name: DEFAULT_DISCOVER_SERVICE_NAME });
+test("Loki 3's service_name discovery by default: first listed label, else unknown_service", async () => {
+  const { store, push } = setup();
   await push([s({ job: 'api', env: 'prod' }, [T0, 'a']), s({ service_name: 'given', job: 'x' }, [T0, 'c']), s({ host: 'h' }, [T0, 'd']), s({ container: 'web', app: 'shop' }, [T0, 'e'])]);
   assert.deepEqual(store.dump('fake'), {
     '{env="prod", job="api", service_name="api"}': ['a'],
@@ -73,14 +77,32 @@ test("Loki 3's service_name discovery when configured: first listed label, else 
   await assert.rejects(push([s({}, [T0, 'x'])]), fails(400, /at least one label pair is required per stream/));
 });
 
+test('service_name discovery follows the configured list; an empty list turns it off for Loki pushes only', async () => {
+  const custom = setup({ discover_service_name: ['team', 'job'] });
+  await custom.push([s({ job: 'api', team: 'core' }, [T0, 'a']), s({ app: 'shop' }, [T0, 'b']), s({ job: 'x', team: '' }, [T0, 'c'])]);
+  assert.deepEqual(Object.keys(custom.store.dump('fake')).sort(), ['{app="shop", service_name="unknown_service"}', '{job="api", service_name="core", team="core"}', '{job="x", service_name="x"}']);
+  assert.deepEqual(DEFAULT_DISCOVER_SERVICE_NAME.slice(0, 5), ['service', 'app', 'application', 'app_name', 'name']);
+
+  const off = setup({ discover_service_name: [] });
+  await off.push([s({ job: 'api', env: 'prod' }, [T0, 'a'])]);
+  assert.deepEqual(off.store.dump('fake'), { '{env="prod", job="api"}': ['a'] });
+  // OTLP keeps discovering it (Loki's default list) so a resource without service.name still makes a stream.
+  const rec = { ...emptyLogRecord(), timeUnixNano: ns(T0), body: 'otlp' };
+  await off.svc.pushOtlp('fake', {
+    contentType: 'application/json',
+    body: Buffer.from(encodeOtlpLogsJson({ resourceLogs: [{ attributes: [{ key: 'k8s.container.name', value: 'web' }], droppedAttributesCount: 0, scopeLogs: [{ scope: { name: '', version: '', attributes: [], droppedAttributesCount: 0 }, logRecords: [rec] }] }] })),
+  });
+  assert.deepEqual(off.store.entries('fake', { k8s_container_name: 'web', service_name: 'web' }), [{ ts: ns(T0), line: 'otlp', metadata: { detected_level: 'unknown' } }]);
+});
+
 test('bad entries are rejected with a 400 naming each reason; the good ones are stored', async () => {
   const { store, push, registry } = setup();
   const long = 'x'.repeat(256 * 1024 + 1);
   await assert.rejects(
     push([s({ job: 'api' }, [T0, 'ok 1'], [T0, long], [T0 - 8 * 24 * HOUR, 'ancient'], [T0 + 11 * MIN, 'future'], [T0 + 1, 'ok 2'])]),
-    fails(400, /Max entry size '262144' bytes exceeded for stream '\{job="api"\}' while adding an entry with length '262145' bytes/, /has timestamp too old: 2026-11-15T10:00:00\.000000000Z, oldest acceptable timestamp is: 2026-11-16T10:00:00\.000000000Z/, /has timestamp too new: 2026-11-23T10:11:00\.000000000Z/, /3 entries rejected, 2 accepted/),
+    fails(400, /Max entry size '262144' bytes exceeded for stream '\{job="api", service_name="api"\}' while adding an entry with length '262145' bytes/, /has timestamp too old: 2026-11-15T10:00:00\.000000000Z, oldest acceptable timestamp is: 2026-11-16T10:00:00\.000000000Z/, /has timestamp too new: 2026-11-23T10:11:00\.000000000Z/, /3 entries rejected, 2 accepted/),
   );
-  assert.deepEqual(store.dump('fake'), { '{job="api"}': ['ok 1', 'ok 2'] });
+  assert.deepEqual(store.dump('fake'), { '{job="api", service_name="api"}': ['ok 1', 'ok 2'] });
   assert.equal(await metric(registry, 'logharbor_discarded_entries_total', { tenant: 'fake', reason: 'line_too_long' }), 1);
   assert.equal(await metric(registry, 'logharbor_discarded_entries_total', { tenant: 'fake', reason: 'greater_than_max_sample_age' }), 1);
   assert.equal(await metric(registry, 'logharbor_discarded_entries_total', { tenant: 'fake', reason: 'too_far_in_future' }), 1);
@@ -98,13 +120,13 @@ test('a single kind of rejection gets its own error code', async () => {
 test('long lines are truncated instead when max_line_size_truncate is set, without splitting a character', async () => {
   const { store, push } = setup({ max_line_size: 10, max_line_size_truncate: true });
   await push([s({ job: 'a' }, [T0, '0123456789abc'], [T0 + 1, '012345678é'])]);
-  assert.deepEqual(store.dump('fake')['{job="a"}'], ['0123456789', '012345678']);
+  assert.deepEqual(store.dump('fake')['{job="a", service_name="a"}'], ['0123456789', '012345678']);
 });
 
 test('old-sample rejection can be disabled; the grace period is configurable', async () => {
   const { store, push } = setup({ reject_old_samples: false, creation_grace_period: '2h' });
   await push([s({ job: 'a' }, [T0 - 365 * 24 * HOUR, 'old'], [T0 + HOUR, 'soon'])]);
-  assert.deepEqual(store.dump('fake')['{job="a"}'], ['old', 'soon']);
+  assert.deepEqual(store.dump('fake')['{job="a", service_name="a"}'], ['old', 'soon']);
 });
 
 test('stream label limits: count, name and value length, invalid names, missing labels', async () => {
@@ -144,7 +166,7 @@ test('protobuf streams with unparsable or duplicate label names are rejected, th
     svc.push('fake', { contentType: 'application/x-protobuf', body: snappyCompress(w.finish()) }),
     fails(400, /stream 1: Error parsing labels '\{job="unterminated}' with error: parse error at position \d+: unterminated quoted string/, /stream 2: duplicate label name: "a"/),
   );
-  assert.deepEqual(store.dump('fake'), { '{job="ok"}': ['line'] });
+  assert.deepEqual(store.dump('fake'), { '{job="ok", service_name="ok"}': ['line'] });
 });
 
 test('structured metadata limits: entry count and size', async () => {
@@ -153,7 +175,8 @@ test('structured metadata limits: entry count and size', async () => {
     push([s({ job: 'a' }, { ts: ns(T0), line: 'many', metadata: { a: '1', b: '2', c: '3' } }, { ts: ns(T0), line: 'big', metadata: { k: 'v'.repeat(30) } }, { ts: ns(T0), line: 'fine', metadata: { k: 'v' } })]),
     fails(400, /too many structured metadata labels: '3', limit: '2'/, /structured metadata too large: '31' bytes, limit: '20' bytes/),
   );
-  assert.deepEqual(store.entries('fake', { job: 'a' }), [{ ts: ns(T0), line: 'fine', metadata: { k: 'v' } }]);
+  // detected_level is added after the limits, which apply to what the client sent.
+  assert.deepEqual(store.entries('fake', { job: 'a', service_name: 'a' }), [{ ts: ns(T0), line: 'fine', metadata: { k: 'v', detected_level: 'unknown' } }]);
 });
 
 test('tenant ingestion rate: over the burst is 429 and nothing is stored; tokens refill over time', async () => {
@@ -166,7 +189,7 @@ test('tenant ingestion rate: over the burst is 429 and nothing is stored; tokens
     assert.match(e.message, /Ingestion rate limit exceeded for user fake \(limit: 1024 bytes\/sec\) while attempting to ingest '2' lines totaling '1001' bytes/);
     return true;
   });
-  assert.equal(store.dump('fake')['{job="a"}']!.length, 2);
+  assert.equal(store.dump('fake')['{job="a", service_name="a"}']!.length, 2);
   clock.ms += 1000;
   await push([s({ job: 'a' }, [T0 + 2, line])]);
   // Tenants have separate buckets.
@@ -176,19 +199,19 @@ test('tenant ingestion rate: over the burst is 429 and nothing is stored; tokens
 test('per-stream rate limit: the stream over its rate gets 429 for its excess, other streams are stored', async () => {
   const { store, push } = setup({ per_stream_rate_limit_mb: 1 / 1024, per_stream_rate_limit_burst_mb: 1 / 1024 });
   const line = 'x'.repeat(600);
-  await assert.rejects(push([s({ job: 'hot' }, [T0, line], [T0 + 1, line]), s({ job: 'cold' }, [T0, line])]), fails(429, /Per stream rate limit exceeded \(limit: 1024 bytes\/sec\) while attempting to ingest for stream '\{job="hot"\}'/));
-  assert.deepEqual(store.dump('fake'), { '{job="hot"}': [line], '{job="cold"}': [line] });
+  await assert.rejects(push([s({ job: 'hot' }, [T0, line], [T0 + 1, line]), s({ job: 'cold' }, [T0, line])]), fails(429, /Per stream rate limit exceeded \(limit: 1024 bytes\/sec\) while attempting to ingest for stream '\{job="hot", service_name="hot"\}'/));
+  assert.deepEqual(store.dump('fake'), { '{job="hot", service_name="hot"}': [line], '{job="cold", service_name="cold"}': [line] });
 });
 
 test('active stream limit: a new stream beyond the limit is refused with 429 until others go idle', async () => {
   const { store, clock, push } = setup({ max_global_streams_per_user: 2, stream_idle_period: '30m' });
   await push([s({ job: 'a' }, [T0, '1']), s({ job: 'b' }, [T0, '2'])]);
   await push([s({ job: 'a' }, [T0 + 1, '3'])]); // existing streams are fine
-  await assert.rejects(push([s({ job: 'c' }, [T0, '4'])]), (e: unknown) => e instanceof LogharborError && e.code === 'stream_limit' && e.status === 429 && /Maximum active stream limit exceeded when trying to create stream \{job="c"\}.*user: 'fake'/.test(e.message));
+  await assert.rejects(push([s({ job: 'c' }, [T0, '4'])]), (e: unknown) => e instanceof LogharborError && e.code === 'stream_limit' && e.status === 429 && /Maximum active stream limit exceeded when trying to create stream \{job="c", service_name="c"\}.*user: 'fake'/.test(e.message));
   await push([s({ job: 'c' }, [T0, '4'])], 'other-tenant');
   clock.ms += 31 * MIN;
   await push([s({ job: 'c' }, [T0 + 31 * MIN, '5'])]);
-  assert.deepEqual(store.dump('fake')['{job="c"}'], ['5']);
+  assert.deepEqual(store.dump('fake')['{job="c", service_name="c"}'], ['5']);
 });
 
 test('out-of-order window: within an hour behind the newest entry is accepted, further behind is 400', async () => {
@@ -199,7 +222,7 @@ test('out-of-order window: within an hour behind the newest entry is accepted, f
     push([s({ job: 'a' }, [T0 + 1 * HOUR, 'too late'], [T0 + 2 * HOUR + 1, 'just in time'])]),
     (e: unknown) => e instanceof LogharborError && e.code === 'out_of_order' && e.status === 400 && /entry too far behind, entry timestamp is: 2026-11-23T11:00:00\.000000000Z, oldest acceptable timestamp is: 2026-11-23T12:00:00\.000000000Z/.test(e.message),
   );
-  assert.deepEqual(store.dump('fake')['{job="a"}'], ['newest', 'slightly late', 'just in time']);
+  assert.deepEqual(store.dump('fake')['{job="a", service_name="a"}'], ['newest', 'slightly late', 'just in time']);
   // Other streams have their own window.
   await push([s({ job: 'b' }, [T0 + HOUR, 'b is fine'])]);
 });
@@ -229,7 +252,7 @@ test('per-tenant overrides apply on top of the defaults', async () => {
   const { store, push } = setup({ max_line_size: 10 }, { big: { max_line_size: 100 } });
   await assert.rejects(push([s({ job: 'a' }, [T0, 'x'.repeat(50)])]), fails(400, /Max entry size '10'/));
   await push([s({ job: 'a' }, [T0, 'x'.repeat(50)])], 'big');
-  assert.equal(store.dump('big')['{job="a"}']!.length, 1);
+  assert.equal(store.dump('big')['{job="a", service_name="a"}']!.length, 1);
 });
 
 test('a store failure propagates and does not move the out-of-order window', async () => {
@@ -277,8 +300,8 @@ test('OTLP: records land in streams keyed by resource labels, response matches t
   };
   const json = await svc.pushOtlp('fake', { contentType: 'application/json', body: Buffer.from(encodeOtlpLogsJson(req)) });
   assert.deepEqual(json, { contentType: 'application/json', body: Buffer.from('{}') });
-  assert.deepEqual(store.entries('fake', { service_name: 'checkout' }), [{ ts: ns(T0), line: 'hello otlp', metadata: { severity_text: 'WARN', host_name: 'n1', scope_name: 's' } }]);
-  assert.deepEqual(store.entries('fake', { service_name: 'unknown_service' }), [{ ts: ns(T0), line: 'arrival time' }]);
+  assert.deepEqual(store.entries('fake', { service_name: 'checkout' }), [{ ts: ns(T0), line: 'hello otlp', metadata: { severity_text: 'WARN', host_name: 'n1', scope_name: 's', detected_level: 'warn' } }]);
+  assert.deepEqual(store.entries('fake', { service_name: 'unknown_service' }), [{ ts: ns(T0), line: 'arrival time', metadata: { detected_level: 'unknown' } }]);
   const proto = await svc.pushOtlp('t2', { contentType: 'application/x-protobuf', body: encodeOtlpLogsProto(req) });
   assert.equal(proto.contentType, 'application/x-protobuf');
   assert.equal(proto.body.length, 0);
