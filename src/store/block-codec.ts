@@ -10,8 +10,19 @@
  *   u8 linesMode · 1: str of all lines joined by '\n' (when no line contains one)
  *                  0: count × varint line byte length · all line bytes
  *   u8 hasMetadata · if 1: count × (varint pairs · pairs × (str name, str value))
- * The whole is one zstd frame with its content checksum (level 1 by default: measured best
- * speed/ratio trade-off here).
+ * Versions 1 and 2 store the whole as one zstd frame with its content checksum (level 1 by
+ * default: measured best speed/ratio trade-off here).
+ *
+ * Split regions (what blocks are written as now; both older forms stay decodable): the file region
+ * is `u8 SPLIT_MARKER · u32le S · S bytes: stats frame · body frame`, each a zstd frame of the
+ * block's level with its checksum. The stats frame holds the layout above up to the end of the
+ * timestamp column (the version byte still says whether lines are transformed), then count ×
+ * varint UTF-8 byte length of each (original) line, then the metadata column (u8 hasMetadata ·
+ * ...). The body frame holds the lines column. Reading the first `SPLIT_HEADER + S` bytes of a
+ * region gives timestamps, sizes and metadata without decompressing any line
+ * (`decodeBlockStats`): count_over_time, rate and bytes_over_time without a pipeline need nothing
+ * more (metadata joins the series labels). A legacy region starts with the
+ * zstd magic (0x28 first), never with SPLIT_MARKER.
  */
 import { Compressor, decompress } from 'zstd-napi';
 import type { Entry, Labels } from '../api/model.js';
@@ -22,6 +33,12 @@ import { restoreTimestamp, stripTimestamps } from './line-transform.js';
 export const PAYLOAD_VERSION = 1;
 /** Same layout; each line's own timestamp, where it appears as text, is an escape (cold blocks). */
 export const PAYLOAD_VERSION_TS = 2;
+/** First byte of a split region (see the layout above); a zstd frame starts with 0x28. */
+export const SPLIT_MARKER = 0x53;
+/** Marker and stats frame length. */
+export const SPLIT_HEADER = 5;
+/** Bytes a reader fetches first to find the stats frame; most blocks' whole stats prefix fits. */
+export const STATS_PROBE_BYTES = 16 * 1024;
 export const LINES_LENGTHS = 0;
 export const LINES_JOINED = 1;
 const MAX_SAFE_DELTA = BigInt(Number.MAX_SAFE_INTEGER);
@@ -119,7 +136,7 @@ export function writeMetadata(w: ByteWriter, n: number, metas: ArrayLike<Labels 
  * of the lines. With `stripTimestamps`, lines holding their own timestamp as text are stored
  * without it (version 2; version 1 when no line does).
  */
-export function serializeEntries(entries: readonly Entry[], opts: { stripTimestamps?: boolean } = {}): { buf: Buffer; rawBytes: number } {
+export function serializeEntries(entries: readonly Entry[], opts: { stripTimestamps?: boolean } = {}): { buf: Buffer; rawBytes: number; sizes?: Uint32Array } {
   const n = entries.length;
   let est = 64 + n * 12;
   for (let i = 0; i < n; i++) est += entries[i]!.line.length * 3;
@@ -134,7 +151,9 @@ export function serializeEntries(entries: readonly Entry[], opts: { stripTimesta
   let newline = false;
   for (let i = 0; i < n && !newline; i++) if (entries[i]!.line.indexOf('\n') >= 0) newline = true;
   let rawBytes = 0;
-  if (stripped) for (let i = 0; i < n; i++) rawBytes += Buffer.byteLength(entries[i]!.line, 'utf8');
+  // Transformed lines: each original line's size, for compressBlock's stats frame.
+  const sizes = stripped ? new Uint32Array(n) : undefined;
+  if (sizes) for (let i = 0; i < n; i++) rawBytes += sizes[i] = Buffer.byteLength(entries[i]!.line, 'utf8');
   if (!newline) {
     const joined = Buffer.from(lineText.join('\n'), 'utf8');
     if (!stripped) rawBytes = Math.max(0, joined.length - (n - 1));
@@ -149,12 +168,18 @@ export function serializeEntries(entries: readonly Entry[], opts: { stripTimesta
     n,
     entries.map((e) => e.metadata),
   );
-  return { buf: w.finish(), rawBytes };
+  return sizes ? { buf: w.finish(), rawBytes, sizes } : { buf: w.finish(), rawBytes };
 }
 
 /** Parses an uncompressed payload. Throws RangeError on a malformed one. */
 export function deserializeEntries(buf: Buffer): Entry[] {
   const r = new ByteReader(buf);
+  const { version, ts } = readTimestampColumn(r);
+  return readBody(r, version, ts);
+}
+
+/** Version, count and timestamp column (the start of every payload form). */
+function readTimestampColumn(r: ByteReader): { version: number; ts: bigint[] } {
   const version = r.u8();
   if (version !== PAYLOAD_VERSION && version !== PAYLOAD_VERSION_TS) throw new RangeError(`unknown block payload version ${version}`);
   const n = r.varint();
@@ -173,6 +198,16 @@ export function deserializeEntries(buf: Buffer): Entry[] {
   } else {
     throw new RangeError(`unknown timestamp mode ${mode}`);
   }
+  return { version, ts };
+}
+
+/** Counts payload bodies decoded (lines decompressed and parsed): tests check the stats path avoids them. */
+export const codecCounters = { bodies: 0 };
+
+/** Lines and metadata columns, after the timestamp column. */
+function readBody(r: ByteReader, version: number, ts: bigint[], metaReader: ByteReader = r): Entry[] {
+  codecCounters.bodies++;
+  const n = ts.length;
   const out: Entry[] = new Array(n);
   const linesMode = r.u8();
   if (linesMode === LINES_JOINED) {
@@ -199,22 +234,187 @@ export function deserializeEntries(buf: Buffer): Entry[] {
     throw new RangeError(`unknown lines mode ${linesMode}`);
   }
   if (version === PAYLOAD_VERSION_TS) for (let i = 0; i < n; i++) out[i]!.line = restoreTimestamp(out[i]!.line, ts[i]!);
-  if (r.u8() === 1) {
-    for (let i = 0; i < n; i++) {
-      const pairs = r.varint();
-      if (pairs === 0) continue;
-      const m: Labels = {};
-      for (let j = 0; j < pairs; j++) {
-        const k = r.str();
-        setOwn(m, k, r.str());
-      }
-      out[i]!.metadata = m;
+  const metas = readMetadataColumn(metaReader, n);
+  if (metas) for (let i = 0; i < n; i++) if (metas[i]) out[i]!.metadata = metas[i]!;
+  return out;
+}
+
+/**
+ * The metadata column: each entry's metadata (undefined = none), or undefined when no entry has
+ * any. With `intern`, entries with equal metadata share one (frozen) object, so readers can
+ * cache by identity (the stats path).
+ */
+function readMetadataColumn(r: ByteReader, n: number, intern = false): Array<Labels | undefined> | undefined {
+  if (r.u8() !== 1) return undefined;
+  const out: Array<Labels | undefined> = new Array<Labels | undefined>(n).fill(undefined);
+  const seen = intern ? new Map<string, Labels>() : undefined;
+  for (let i = 0; i < n; i++) {
+    const pairs = r.varint();
+    if (pairs === 0) continue;
+    const m: Labels = {};
+    let key = '';
+    for (let j = 0; j < pairs; j++) {
+      const k = r.str();
+      const v = r.str();
+      setOwn(m, k, v);
+      if (seen) key += k + '\u0000' + v + '\u0001';
     }
+    if (seen) {
+      const prev = seen.get(key);
+      if (prev) {
+        out[i] = prev;
+        continue;
+      }
+      seen.set(key, Object.freeze(m));
+    }
+    out[i] = m;
   }
   return out;
 }
 
 /** Decompresses and decodes a block payload (the exact file region a 'file' BlockRef points at). */
 export function decodeBlockPayload(buf: Buffer): Entry[] {
+  if (buf.length > 0 && buf[0] === SPLIT_MARKER) {
+    const s = splitStatsLength(buf);
+    if (buf.length < SPLIT_HEADER + s) throw new RangeError('truncated split block');
+    const stats = new ByteReader(decompress(buf.subarray(SPLIT_HEADER, SPLIT_HEADER + s)));
+    const { version, ts } = readTimestampColumn(stats);
+    for (let i = 0; i < ts.length; i++) stats.varint(); // sizes
+    return readBody(new ByteReader(decompress(buf.subarray(SPLIT_HEADER + s))), version, ts, stats);
+  }
   return deserializeEntries(decompress(buf));
+}
+
+/**
+ * Timestamps (block order), each line's UTF-8 byte length, whether any entry has structured
+ * metadata, and then each entry's metadata (undefined = none).
+ */
+export interface BlockStats {
+  ts: BigInt64Array | bigint[];
+  sizes: Uint32Array;
+  hasMetadata: boolean;
+  metadata?: Array<Labels | undefined>;
+}
+
+/** Length of the stats frame of a split region (`buf` holds at least its first SPLIT_HEADER bytes). */
+export function splitStatsLength(buf: Uint8Array): number {
+  if (buf.length < SPLIT_HEADER || buf[0] !== SPLIT_MARKER) throw new RangeError('not a split block');
+  return (buf[1]! | (buf[2]! << 8) | (buf[3]! << 16)) + buf[4]! * 0x1000000;
+}
+
+/** True when `prefix` (the start of a region) is a split region, whose stats decodeBlockStats reads. */
+export function isSplitRegion(prefix: Uint8Array): boolean {
+  return prefix.length > 0 && prefix[0] === SPLIT_MARKER;
+}
+
+/**
+ * The stats of a split region from a prefix holding at least its first SPLIT_HEADER + S bytes
+ * (`splitStatsLength`); lines are not decompressed.
+ */
+export function decodeBlockStats(prefix: Buffer): BlockStats {
+  const s = splitStatsLength(prefix);
+  if (prefix.length < SPLIT_HEADER + s) throw new RangeError('truncated split block');
+  const r = new ByteReader(decompress(prefix.subarray(SPLIT_HEADER, SPLIT_HEADER + s)));
+  const { ts } = readTimestampColumn(r);
+  const n = ts.length;
+  const sizes = new Uint32Array(n);
+  for (let i = 0; i < n; i++) sizes[i] = r.varint();
+  const metadata = readMetadataColumn(r, n, true);
+  return metadata ? { ts, sizes, hasMetadata: true, metadata } : { ts, sizes, hasMetadata: false };
+}
+
+/**
+ * decodeBlockStats without a bigint per entry, for hot loops (the range aggregation workers):
+ * `offsets[i]` = ts[i] - first in ns, exact (every offset is a safe integer). Falls back to
+ * `ts` when the column cannot be represented so (raw timestamps, or a span beyond 2^53 ns).
+ */
+export function decodeBlockStatsPacked(
+  prefix: Buffer,
+): { first: bigint; offsets: Float64Array; sizes: Uint32Array; hasMetadata: boolean; metadata?: Array<Labels | undefined> } | BlockStats {
+  const s = splitStatsLength(prefix);
+  if (prefix.length < SPLIT_HEADER + s) throw new RangeError('truncated split block');
+  const buf = decompress(prefix.subarray(SPLIT_HEADER, SPLIT_HEADER + s));
+  const r = new ByteReader(buf);
+  const version = r.u8();
+  if (version !== PAYLOAD_VERSION && version !== PAYLOAD_VERSION_TS) throw new RangeError(`unknown block payload version ${version}`);
+  const n = r.varint();
+  if (r.u8() !== 1 || n === 0) return decodeBlockStats(prefix);
+  const first = r.i64();
+  const div = 10 ** r.u8();
+  const offsets = new Float64Array(n);
+  let off = 0;
+  for (let i = 1; i < n; i++) {
+    off += r.varint() * div;
+    if (off > Number.MAX_SAFE_INTEGER) return decodeBlockStats(prefix);
+    offsets[i] = off;
+  }
+  const sizes = new Uint32Array(n);
+  for (let i = 0; i < n; i++) sizes[i] = r.varint();
+  const metadata = readMetadataColumn(r, n, true);
+  return metadata ? { first, offsets, sizes, hasMetadata: true, metadata } : { first, offsets, sizes, hasMetadata: false };
+}
+
+/** Stats of decoded entries (heads, legacy blocks). */
+export function entriesStats(entries: readonly Entry[]): BlockStats {
+  const n = entries.length;
+  const ts: bigint[] = new Array(n);
+  const sizes = new Uint32Array(n);
+  let hasMetadata = false;
+  for (let i = 0; i < n; i++) {
+    const e = entries[i]!;
+    ts[i] = e.ts;
+    sizes[i] = Buffer.byteLength(e.line, 'utf8');
+    if (!hasMetadata && e.metadata && Object.keys(e.metadata).length > 0) hasMetadata = true;
+  }
+  if (!hasMetadata) return { ts, sizes, hasMetadata };
+  return { ts, sizes, hasMetadata, metadata: entries.map((e) => (e.metadata && Object.keys(e.metadata).length > 0 ? e.metadata : undefined)) };
+}
+
+/**
+ * Compresses a serialised payload (versions 1/2 layout, as serializeEntries and Head.serialize
+ * write it) into a split region (see the layout above). `sizes`: each original line's UTF-8 byte
+ * length, required for version 2 payloads (their lines are transformed); computed from the lines
+ * column otherwise.
+ */
+export function compressBlock(buf: Buffer, level = 1, sizes?: ArrayLike<number>): Buffer {
+  const r = new ByteReader(buf);
+  const { version, ts } = readTimestampColumn(r);
+  const tsEnd = r.pos;
+  const n = ts.length;
+  // Skip the lines column, collecting sizes when they are the stored lines' own.
+  const own = new Uint32Array(n);
+  const linesMode = r.u8();
+  if (linesMode === LINES_JOINED) {
+    const len = r.varint();
+    const blob = r.bytes(len);
+    let p = 0;
+    for (let i = 0; i < n; i++) {
+      let e = i === n - 1 ? len : blob.indexOf(10, p);
+      if (e < 0) e = len;
+      own[i] = e - p;
+      p = e + 1;
+    }
+  } else if (linesMode === LINES_LENGTHS) {
+    let total = 0;
+    for (let i = 0; i < n; i++) total += own[i] = r.varint();
+    r.bytes(total);
+  } else {
+    throw new RangeError(`unknown lines mode ${linesMode}`);
+  }
+  const linesEnd = r.pos;
+  if (version === PAYLOAD_VERSION_TS && !sizes) throw new RangeError('sizes are required for transformed lines');
+  const meta = buf.subarray(linesEnd);
+  const w = new ByteWriter(tsEnd + n * 3 + meta.length + 8);
+  w.bytes(buf.subarray(0, tsEnd));
+  const sz = sizes ?? own;
+  for (let i = 0; i < n; i++) w.varint(sz[i]!);
+  w.bytes(meta);
+  const stats = compressPayload(w.finish(), level);
+  const body = compressPayload(buf.subarray(tsEnd, linesEnd), level);
+  const out = Buffer.allocUnsafe(SPLIT_HEADER + stats.length + body.length);
+  out[0] = SPLIT_MARKER;
+  out.writeUInt32LE(stats.length, 1);
+  stats.copy(out, SPLIT_HEADER);
+  body.copy(out, SPLIT_HEADER + stats.length);
+  return out;
 }

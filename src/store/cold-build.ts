@@ -6,7 +6,7 @@
  * (~36 MB at level 17) in the server's memory between compactions.
  */
 import type { Entry } from '../api/model.js';
-import { compressPayload, decodeBlockPayload, serializeEntries } from './block-codec.js';
+import { compressBlock, decodeBlockPayload, serializeEntries } from './block-codec.js';
 import { buildBloom, COLD_BLOOM } from './bloom.js';
 import { compareEntries } from './head.js';
 
@@ -37,9 +37,10 @@ export function buildColdPayload(level: number, payloads: readonly Uint8Array[])
   for (const p of payloads) all.push(...decodeBlockPayload(Buffer.from(p.buffer, p.byteOffset, p.byteLength)));
   if (all.length === 0) throw new RangeError('cold block without entries');
   all.sort(compareEntries);
-  const { buf, rawBytes } = serializeEntries(all, { stripTimestamps: true });
+  const { buf, rawBytes, sizes } = serializeEntries(all, { stripTimestamps: true });
   return {
-    payload: compressPayload(buf, level),
+    // Split region: timestamps and sizes in their own frame first (./block-codec.ts).
+    payload: compressBlock(buf, level, sizes),
     minTs: all[0]!.ts,
     maxTs: all[all.length - 1]!.ts,
     entries: all.length,

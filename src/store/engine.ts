@@ -19,7 +19,7 @@ import { labelsToString } from '../api/model.js';
 import { canonicalLabels, labelValue } from './labels.js';
 import type { Matcher } from '../logql/syntax/ast.js';
 import type { AppendResult, BlockRef, Store, StoreStats, StreamInfo, TailEvent } from './store.js';
-import { compressPayload, decodeBlockPayload, serializeEntries } from './block-codec.js';
+import { compressBlock, decodeBlockPayload, decodeBlockStats, entriesStats, isSplitRegion, serializeEntries, splitStatsLength, SPLIT_HEADER, STATS_PROBE_BYTES, type BlockStats } from './block-codec.js';
 import { BLOCK_HEADER, blockHeader, type BlockMeta } from './block-meta.js';
 import { bloomMayContain, bloomProbe, buildBloom, type BloomProbe } from './bloom.js';
 import { Head, compareEntries, sortedContains } from './head.js';
@@ -96,6 +96,8 @@ export interface CompactionResult {
 
 /** The embedded store, with its maintenance entry points. */
 export interface EmbeddedStore extends Store {
+  /** Always present here (see Store.readBlockStats). */
+  readBlockStats(ref: BlockRef): Promise<BlockStats>;
   /** Seals every head into blocks now (tests, shutdown). */
   flush(): Promise<void>;
   /** Runs retention and compaction once (also run by a timer started in start()). */
@@ -546,7 +548,7 @@ export class Engine implements EmbeddedStore {
   }
 
   private buildBlockFromHead(streamId: number, head: Head): BuiltBlock {
-    const payload = compressPayload(head.serialize(), this.level);
+    const payload = compressBlock(head.serialize(), this.level);
     const meta = { streamId, minTs: head.minTs, maxTs: head.maxTs, entries: head.size, rawBytes: head.rawBytes, lsn: head.lastLsn, bloom: head.bloom() };
     return { meta, header: blockHeader(meta, payload), payload };
   }
@@ -554,7 +556,7 @@ export class Engine implements EmbeddedStore {
   /** Builds a block from sorted entries (merges, and huge heads split in several blocks). */
   private buildBlock(streamId: number, entries: Entry[], lsn: number): BuiltBlock {
     const { buf, rawBytes } = serializeEntries(entries);
-    const payload = compressPayload(buf, this.level);
+    const payload = compressBlock(buf, this.level);
     const meta: BuiltBlock['meta'] = {
       streamId,
       minTs: entries[0]!.ts,
@@ -643,6 +645,23 @@ export class Engine implements EmbeddedStore {
     try {
       return decodeBlockPayload(buf);
     } catch (e) {
+      throw new LogharborError('internal', `corrupt block in ${path} at ${offset}: ${(e as Error).message}`, { path, offset }, { cause: e });
+    }
+  }
+
+  async readBlockStats(ref: BlockRef): Promise<BlockStats> {
+    if (ref.location.kind === 'head') return entriesStats(ref.location.entries);
+    const { path, offset, length } = ref.location;
+    try {
+      let buf = await this.reader.read(path, offset, Math.min(length, STATS_PROBE_BYTES));
+      // Blocks written before split regions: decode them whole.
+      if (!isSplitRegion(buf)) return entriesStats(await this.readBlock(ref));
+      const need = SPLIT_HEADER + splitStatsLength(buf);
+      if (need > length) throw new RangeError('stats frame beyond the block');
+      if (need > buf.length) buf = await this.reader.read(path, offset, need);
+      return decodeBlockStats(buf);
+    } catch (e) {
+      if (e instanceof LogharborError) throw e;
       throw new LogharborError('internal', `corrupt block in ${path} at ${offset}: ${(e as Error).message}`, { path, offset }, { cause: e });
     }
   }

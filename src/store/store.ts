@@ -81,6 +81,18 @@ export interface Store {
   /** Reads a block's entries in time order (ties in append order). */
   readBlock(ref: BlockRef): Promise<Entry[]>;
 
+  /**
+   * Optional: a block's timestamps (the order of readBlock), each line's UTF-8 byte length,
+   * whether any entry has structured metadata and, when the store has it at hand, each entry's
+   * metadata (undefined = none) — without decompressing lines where the block format allows
+   * (split regions read only their stats prefix; older blocks are decoded whole; heads answer from
+   * memory). Used by range aggregations that need no line (count_over_time, rate,
+   * bytes_over_time, bytes_rate, absent_over_time without pipeline or unwrap); metadata becomes
+   * part of the series labels there, so a block with metadata but without `metadata` takes
+   * readBlock.
+   */
+  readBlockStats?(ref: BlockRef): Promise<{ ts: BigInt64Array | bigint[]; sizes: Uint32Array; hasMetadata: boolean; metadata?: Array<Labels | undefined> }>;
+
   stats(tenant: string, matchers: Matcher[], from: bigint, to: bigint): StoreStats;
 
   /** Subscribes to newly appended entries of a tenant; returns the unsubscribe function. */

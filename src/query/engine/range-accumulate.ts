@@ -63,6 +63,153 @@ export function accumulateEntries(
   counts.bytes += bytes;
 }
 
+/** What accumulateStats needs of a block (the Store's optional readBlockStats). */
+export interface BlockStatsLike {
+  ts: BigInt64Array | bigint[];
+  sizes: Uint32Array;
+  /** Each entry's structured metadata (undefined = none); absent when no entry has any. */
+  metadata?: Array<Labels | undefined> | undefined;
+}
+
+/**
+ * One sample of the stats path with structured metadata, whose labels join the series labels as
+ * in accumulateEntries. Without pipeline stages the series depends on the metadata alone, so it is
+ * cached per metadata object (`bySeries`, one block's; the stats decoders share equal ones).
+ */
+function pushWithMetadata(
+  st: StreamState,
+  extractor: SampleExtractor,
+  series: SeriesSet,
+  bySeries: Map<Labels | undefined, SeriesSamples | null>,
+  t: bigint,
+  rel: number,
+  size: number,
+  metadata: Labels | undefined,
+): void {
+  let acc = bySeries.get(metadata);
+  if (acc === undefined) {
+    acc = null;
+    const r = st.pipeline.process(t, '', metadata);
+    const sample = r === null ? null : extractor.extract(t, r);
+    if (sample !== null) acc = series.get(sample.labels);
+    bySeries.set(metadata, acc);
+  }
+  if (acc !== null) acc.push(rel, size);
+}
+
+/**
+ * The stats path of count-like operations without pipeline or unwrap (see statsPathApplies): the
+ * same samples accumulateEntries makes, from a block's timestamps, line sizes and metadata alone. `bytes`: the value is
+ * the line's UTF-8 size (bytes_over_time, bytes_rate), else 1. `counts.bytes` adds UTF-8 sizes
+ * here (the entry path adds UTF-16 lengths; equal for ASCII lines).
+ */
+export function accumulateStats(
+  block: BlockStatsLike,
+  st: StreamState,
+  extractor: SampleExtractor,
+  series: SeriesSet,
+  base: bigint,
+  last: bigint,
+  counts: { lines: number; bytes: number },
+): void {
+  const { ts, sizes, metadata } = block;
+  const n = ts.length;
+  const bySeries = new Map<Labels | undefined, SeriesSamples | null>();
+  let acc: SeriesSamples | undefined;
+  let lines = 0;
+  let bytes = 0;
+  for (let j = 0; j < n; j++) {
+    const t = ts[j]!;
+    if (t <= base || t > last) continue;
+    if (metadata) {
+      lines++;
+      bytes += sizes[j]!;
+      pushWithMetadata(st, extractor, series, bySeries, t, Number(t - base), sizes[j]!, metadata[j]);
+      continue;
+    }
+    if (acc === undefined) {
+      // An empty pipeline keeps every line and yields the stream's labels; the extractor groups them.
+      const r = st.pipeline.process(t, '', undefined);
+      if (r === null) return;
+      const sample = extractor.extract(t, r);
+      if (sample === null) return;
+      if (sample.labels === st.lastLabels) acc = st.lastSeries!;
+      else {
+        acc = series.get(sample.labels);
+        st.lastLabels = sample.labels;
+        st.lastSeries = acc;
+      }
+    }
+    lines++;
+    const size = sizes[j]!;
+    bytes += size;
+    acc.push(Number(t - base), size);
+  }
+  counts.lines += lines;
+  counts.bytes += bytes;
+}
+
+/**
+ * accumulateStats for packed timestamps (`first` + exact ns `offsets`, decodeBlockStatsPacked):
+ * the same samples, with number arithmetic when every relative time is a safe integer.
+ */
+export function accumulatePackedStats(
+  block: { first: bigint; offsets: Float64Array; sizes: Uint32Array; metadata?: Array<Labels | undefined> | undefined },
+  st: StreamState,
+  extractor: SampleExtractor,
+  series: SeriesSet,
+  base: bigint,
+  last: bigint,
+  counts: { lines: number; bytes: number },
+): void {
+  const { first, offsets, sizes, metadata } = block;
+  const n = offsets.length;
+  const f = first - base;
+  const span = last - base;
+  const limit = BigInt(Number.MAX_SAFE_INTEGER);
+  if (n === 0 || f > limit || -f > limit || span > limit || -span > limit || f + BigInt(offsets[n - 1]!) > limit) {
+    const ts: bigint[] = new Array(n);
+    for (let i = 0; i < n; i++) ts[i] = first + BigInt(offsets[i]!);
+    accumulateStats({ ts, sizes, metadata }, st, extractor, series, base, last, counts);
+    return;
+  }
+  const fn = Number(f);
+  const spanN = Number(span);
+  const bySeries = new Map<Labels | undefined, SeriesSamples | null>();
+  let acc: SeriesSamples | undefined;
+  let lines = 0;
+  let bytes = 0;
+  for (let j = 0; j < n; j++) {
+    const rel = fn + offsets[j]!;
+    if (rel <= 0 || rel > spanN) continue;
+    if (metadata) {
+      lines++;
+      bytes += sizes[j]!;
+      pushWithMetadata(st, extractor, series, bySeries, base + BigInt(rel), rel, sizes[j]!, metadata[j]);
+      continue;
+    }
+    if (acc === undefined) {
+      const t = base + BigInt(rel);
+      const r = st.pipeline.process(t, '', undefined);
+      if (r === null) return;
+      const sample = extractor.extract(t, r);
+      if (sample === null) return;
+      if (sample.labels === st.lastLabels) acc = st.lastSeries!;
+      else {
+        acc = series.get(sample.labels);
+        st.lastLabels = sample.labels;
+        st.lastSeries = acc;
+      }
+    }
+    lines++;
+    const size = sizes[j]!;
+    bytes += size;
+    acc.push(rel, size);
+  }
+  counts.lines += lines;
+  counts.bytes += bytes;
+}
+
 /** One output series' samples in arrival order. */
 export class SeriesSamples {
   private t: number[] = [];

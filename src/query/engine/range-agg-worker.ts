@@ -9,9 +9,9 @@ import type { Labels } from '../../api/model.js';
 import { isLogharborError } from '../../api/errors.js';
 import { compilePipeline } from '../../logql/pipeline/compile.js';
 import type { RangeAggregationExpr } from '../../logql/syntax/ast.js';
-import { decodeBlockPayload } from '../../store/block-codec.js';
+import { decodeBlockPayload, decodeBlockStatsPacked, isSplitRegion, splitStatsLength, SPLIT_HEADER, STATS_PROBE_BYTES } from '../../store/block-codec.js';
 import type { BlockRef } from '../../store/store.js';
-import { accumulateEntries, SeriesSet, type StreamState, type WireSeries } from './range-accumulate.js';
+import { accumulateEntries, accumulatePackedStats, accumulateStats, SeriesSet, type StreamState, type WireSeries } from './range-accumulate.js';
 import { createSampleExtractor } from './sample-extractor.js';
 
 export interface RangeAggJob {
@@ -24,6 +24,11 @@ export interface RangeAggJob {
   base: bigint;
   last: bigint;
   maxSeries?: number;
+  /**
+   * The stats path (statsPathApplies in ./range-agg.ts): read only the timestamps, sizes and
+   * metadata of split regions; older blocks are decoded whole.
+   */
+  stats?: boolean;
 }
 
 export interface RangeAggReply {
@@ -63,7 +68,22 @@ function run(job: RangeAggJob): RangeAggReply {
       const labels = job.streams[ref.streamId] ?? {};
       states.set(ref.streamId, (st = { labels, pipeline: pipeline.forStream(labels), lastLabels: undefined, lastSeries: undefined }));
     }
-    const entries = decodeBlockPayload(readRegion(ref.location.path, ref.location.offset, ref.location.length));
+    const { path, offset, length } = ref.location;
+    if (job.stats) {
+      let prefix = readRegion(path, offset, Math.min(length, STATS_PROBE_BYTES));
+      if (isSplitRegion(prefix)) {
+        const need = SPLIT_HEADER + splitStatsLength(prefix);
+        if (need > length) throw new Error(`corrupt block in ${path} at ${offset}: stats frame beyond the block`);
+        if (need > prefix.length) prefix = readRegion(path, offset, need);
+        const stats = decodeBlockStatsPacked(prefix);
+        if (!stats.hasMetadata || stats.metadata) {
+          if ('offsets' in stats) accumulatePackedStats(stats, st, extractor, series, job.base, job.last, counts);
+          else accumulateStats(stats, st, extractor, series, job.base, job.last, counts);
+          continue;
+        }
+      }
+    }
+    const entries = decodeBlockPayload(readRegion(path, offset, length));
     accumulateEntries(entries, st, extractor, series, job.base, job.last, counts);
   }
   return { id: job.id, series: series.toWire(), lines: counts.lines, bytes: counts.bytes };

@@ -13,10 +13,13 @@
  * (`| __error__=""`, `| drop __error__`).
  *
  * Cost: decoding the blocks dominates (2M corpus lines, 24 h: ~650–730 ms of readBlock, of which
- * zstd is ~300–700 ms on one core; the aggregation adds ~80 ms), so `count_over_time` without
- * filters cannot meet issue #3's 300 ms by reading blocks. That needs per-block precomputation in
- * the store: a timestamp (and line-size) column stored outside the zstd frame, which serves count,
- * rate and bytes exactly without decompressing lines. See bench/range-agg.bench.ts.
+ * zstd is ~300–700 ms on one core; the aggregation adds ~80 ms). Count-like operations without a
+ * pipeline or unwrap (count_over_time, rate, bytes_over_time, bytes_rate, absent_over_time) need
+ * no line: they take the stats path (`statsPathApplies`), reading each block's timestamps and
+ * line sizes only (the store's optional readBlockStats; the workers read the stats prefix of a
+ * split region themselves, ../../store/block-codec.ts, whose stats frame also holds the structured
+ * metadata that joins the series labels).
+ * See bench/range-agg.bench.ts.
  */
 import { LogharborError } from '../../api/errors.js';
 import { labelsToString, sortLabels, type Labels } from '../../api/model.js';
@@ -27,7 +30,7 @@ import type { RangeAggregator, StepSeries, Steps } from '../../logql/eval/types.
 import type { Matcher, RangeAggregationExpr } from '../../logql/syntax/ast.js';
 import type { BlockRef, Store } from '../../store/store.js';
 import { evaluateWindows, isLineOp, type WindowParams } from './range-functions.js';
-import { accumulateEntries, SeriesSet, type StreamState } from './range-accumulate.js';
+import { accumulateEntries, accumulateStats, SeriesSet, type StreamState } from './range-accumulate.js';
 import type { RangeAggPool } from './range-agg-pool.js';
 import { createSampleExtractor } from './sample-extractor.js';
 
@@ -88,6 +91,7 @@ export async function evaluateRangeAggregation(
   // Time order keeps most series' samples already sorted, so the sort below is mostly a check.
   refs.sort((a, b) => (a.minTs < b.minTs ? -1 : a.minTs > b.minTs ? 1 : a.streamId - b.streamId));
 
+  const useStats = statsPathApplies(expr);
   const concurrency = Math.max(1, opts.readConcurrency ?? 8);
   const counts = { lines: 0, bytes: 0 };
   const pool = opts.pool;
@@ -97,11 +101,24 @@ export async function evaluateRangeAggregation(
     // series stay in time order; heads (in memory, newest) follow on this thread.
     const files = refs.filter((r) => r.location.kind === 'file');
     local = refs.filter((r) => r.location.kind !== 'file');
-    await runOnPool(pool, files, byId, expr, base, last, opts, series, counts);
+    await runOnPool(pool, files, byId, expr, base, last, opts, series, counts, useStats);
   }
+  const readStats = useStats && store.readBlockStats ? store.readBlockStats.bind(store) : undefined;
   for (let i = 0; i < local.length; i += concurrency) {
     if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('query aborted');
-    const batch = local.slice(i, i + concurrency);
+    let batch = local.slice(i, i + concurrency);
+    if (readStats) {
+      const got = await Promise.all(batch.map((r) => readStats(r)));
+      const rest: BlockRef[] = [];
+      for (let k = 0; k < batch.length; k++) {
+        const st = byId.get(batch[k]!.streamId);
+        if (!st) continue;
+        // Metadata joins the series labels: without it at hand, the block is read whole.
+        if (got[k]!.hasMetadata && !got[k]!.metadata) rest.push(batch[k]!);
+        else accumulateStats(got[k]!, st, extractor, series, base, last, counts);
+      }
+      batch = rest;
+    }
     const decoded = await Promise.all(batch.map((r) => store.readBlock(r)));
     for (let k = 0; k < batch.length; k++) {
       const st = byId.get(batch[k]!.streamId);
@@ -146,6 +163,24 @@ export async function evaluateRangeAggregation(
 }
 
 /**
+ * True when a range aggregation needs only entries' times and line sizes: no pipeline stage, no
+ * unwrap, and an operation counting lines or bytes (the stats path, see the header).
+ */
+export function statsPathApplies(expr: RangeAggregationExpr): boolean {
+  if (expr.range.unwrap !== undefined || expr.range.log.pipeline.length > 0) return false;
+  switch (expr.op) {
+    case 'count_over_time':
+    case 'rate':
+    case 'bytes_over_time':
+    case 'bytes_rate':
+    case 'absent_over_time':
+      return true;
+    default:
+      return false;
+  }
+}
+
+/**
  * absent_over_time's labels, as Loki derives them: the selector's equality matchers, a name that
  * appears again (or with another operator) removed.
  */
@@ -174,6 +209,7 @@ async function runOnPool(
   opts: RangeAggregatorOptions,
   series: SeriesSet,
   counts: { lines: number; bytes: number },
+  stats: boolean,
 ): Promise<void> {
   let total = 0;
   for (const r of files) total += r.entries;
@@ -194,7 +230,7 @@ async function runOnPool(
     parts.map((refs) => {
       const streams: Record<number, Labels> = {};
       for (const r of refs) streams[r.streamId] = byId.get(r.streamId)!.labels;
-      return pool.run({ refs, streams, expr, base, last, ...(opts.maxSeries !== undefined ? { maxSeries: opts.maxSeries } : {}) });
+      return pool.run({ refs, streams, expr, base, last, stats, ...(opts.maxSeries !== undefined ? { maxSeries: opts.maxSeries } : {}) });
     }),
   );
   if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('query aborted');

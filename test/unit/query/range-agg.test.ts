@@ -495,6 +495,8 @@ describe('range aggregations: reading the store', () => {
       let reads = 0;
       const counting: Store = Object.create(s, {
         readBlock: { value: (ref: Parameters<Store['readBlock']>[0]) => (reads++, s.readBlock(ref)) },
+        // count_over_time without a pipeline takes the stats path: a stats read is a block read.
+        readBlockStats: { value: (ref: Parameters<Store['readBlock']>[0]) => (reads++, s.readBlockStats(ref)) },
       });
       // [10s] at 10, 11, ..., 30 (21 steps): 5 in (0,10], (1,11], ..., (4,14] → 5 steps of 1;
       // 15 in steps 15..24 → 10 steps; 25 in steps 25..30 (and up to 34) → 6 steps.
