@@ -248,26 +248,45 @@ function readMetadataColumn(r: ByteReader, n: number, intern = false): Array<Lab
   if (r.u8() !== 1) return undefined;
   const out: Array<Labels | undefined> = new Array<Labels | undefined>(n).fill(undefined);
   const seen = intern ? new Map<string, Labels>() : undefined;
+  const buf = r.buf;
+  // The previous entry's encoded bytes and labels: runs of equal sets are compared, not decoded.
+  let lastStart = 0;
+  let lastEnd = 0;
+  let lastLabels: Labels | undefined;
   for (let i = 0; i < n; i++) {
+    const start = r.pos;
+    if (seen) {
+      // Interned by the entry's encoded bytes: only a new set is decoded into strings.
+      const pairs = r.varint();
+      if (pairs === 0) continue;
+      for (let j = 0; j < 2 * pairs; j++) {
+        const len = r.varint();
+        if (r.pos + len > buf.length) throw new RangeError('truncated metadata');
+        r.pos += len;
+      }
+      const end = r.pos;
+      if (lastLabels && end - start === lastEnd - lastStart && buf.compare(buf, lastStart, lastEnd, start, end) === 0) {
+        out[i] = lastLabels;
+        continue;
+      }
+      const prev = seen.get(buf.toString('latin1', start, end));
+      if (prev) {
+        out[i] = lastLabels = prev;
+        lastStart = start;
+        lastEnd = end;
+        continue;
+      }
+      r.pos = start;
+    }
     const pairs = r.varint();
     if (pairs === 0) continue;
     const m: Labels = {};
-    let key = '';
     for (let j = 0; j < pairs; j++) {
       const k = r.str();
-      const v = r.str();
-      setOwn(m, k, v);
-      if (seen) key += k + '\u0000' + v + '\u0001';
-    }
-    if (seen) {
-      const prev = seen.get(key);
-      if (prev) {
-        out[i] = prev;
-        continue;
-      }
-      seen.set(key, Object.freeze(m));
+      setOwn(m, k, r.str());
     }
     out[i] = m;
+    if (seen) seen.set(buf.toString('latin1', start, r.pos), Object.freeze(m));
   }
   return out;
 }

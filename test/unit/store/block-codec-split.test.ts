@@ -40,7 +40,8 @@ function randomEntries(rnd: () => number, n: number, opts: { newlines: boolean; 
     // Some lines carry their own timestamp as text, which version 2 stores as an escape.
     if (rnd() < 0.3) line = new Date(Number(ts / 1_000_000n)).toISOString().replace('T', ' ').slice(0, 23) + ' ' + line;
     const e: Entry = { ts, line };
-    if (opts.meta && rnd() < 0.3) e.metadata = { trace_id: String(i) };
+    // Repeated and distinct sets, in runs and interleaved (the stats decoders intern equal sets).
+    if (opts.meta && rnd() < 0.5) e.metadata = rnd() < 0.3 ? { trace_id: String(i) } : rnd() < 0.5 ? { detected_level: ['info', 'warn'][i % 2]! } : { detected_level: 'info', 'k é': 'v' };
     out.push(e);
   }
   return out.sort(compareEntries);
