@@ -4,6 +4,7 @@
  *   node --import tsx bench/server.bench.ts            # 2M lines (generates bench/out/corpus.tsv once)
  *   LINES=200000 node --import tsx bench/server.bench.ts
  *   FORMAT=json node --import tsx bench/server.bench.ts # JSON push instead of protobuf+snappy
+ *   DETECT_LEVELS=0 ...                                 # without Loki 3's detected_level enrichment
  *
  * Starts `logharbor server` (dist/, so run `npm run build` first) as a child process with a fresh
  * data dir, pushes the corpus over HTTP in Promtail-sized batches from this process, then reads:
@@ -126,6 +127,7 @@ async function main() {
     configPath,
     [
       'limits:',
+      `  discover_log_levels: ${process.env.DETECT_LEVELS !== '0'}`,
       '  reject_old_samples: false',
       '  ingestion_rate_mb: 100000',
       '  ingestion_burst_size_mb: 100000',

@@ -131,6 +131,22 @@ function truncateUtf8(s: string, maxBytes: number): string {
 }
 
 /**
+ * Entries whose only metadata is detected_level share one frozen object per level: nearly every
+ * entry has one, and an object each made ingest's peak memory grow by tens of MB.
+ */
+const LEVEL_ONLY = new Map<string, Labels>();
+function levelOnly(level: string): Labels {
+  let o = LEVEL_ONLY.get(level);
+  if (o === undefined) {
+    o = Object.freeze({ [DETECTED_LEVEL]: level }) as Labels;
+    // Levels from lines are normalised (a handful of values); unknown values from labels are kept
+    // as sent, so the cache is bounded.
+    if (LEVEL_ONLY.size < 256) LEVEL_ONLY.set(level, o);
+  }
+  return o;
+}
+
+/**
  * The entry with detected_level structured metadata (Loki 3's discover_log_levels): one already
  * sent is kept, a known level in it normalised; otherwise detected (detect-level.ts). The pushed
  * objects are not modified. The added pair is not counted against the metadata limits, which apply
@@ -144,7 +160,7 @@ function withDetectedLevel(e: Entry, streamLevel: string | undefined): Entry {
     return n === v ? e : { ts: e.ts, line: e.line, metadata: { ...md, [DETECTED_LEVEL]: n } };
   }
   const level = detectLevel(streamLevel, md, e.line);
-  return { ts: e.ts, line: e.line, metadata: md !== undefined ? { ...md, [DETECTED_LEVEL]: level } : { [DETECTED_LEVEL]: level } };
+  return { ts: e.ts, line: e.line, metadata: md !== undefined ? { ...md, [DETECTED_LEVEL]: level } : levelOnly(level) };
 }
 
 function metadataSize(md: Labels): { bytes: number; count: number } {
