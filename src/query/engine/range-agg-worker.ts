@@ -3,7 +3,7 @@
  * them, runs the pipeline and the sample extractor, and answers each series' samples as typed
  * arrays (transferred, not copied).
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { readRegion } from '../../util/read-region.js';
 import { parentPort } from 'node:worker_threads';
 import type { Labels } from '../../api/model.js';
 import { isLogharborError } from '../../api/errors.js';
@@ -37,22 +37,6 @@ export interface RangeAggReply {
   lines: number;
   bytes: number;
   error?: { message: string; code?: string };
-}
-
-function readRegion(path: string, offset: number, length: number): Buffer {
-  const fd = openSync(path, 'r');
-  try {
-    const buf = Buffer.allocUnsafe(length);
-    let got = 0;
-    while (got < length) {
-      const n = readSync(fd, buf, got, length - got, offset + got);
-      if (n === 0) throw new Error(`short read of block in ${path} at ${offset}`);
-      got += n;
-    }
-    return buf;
-  } finally {
-    closeSync(fd);
-  }
 }
 
 function run(job: RangeAggJob): RangeAggReply {

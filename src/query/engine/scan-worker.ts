@@ -3,7 +3,7 @@
  * runs the pipeline, answering the matching entries. Pipelines are compiled once per distinct
  * stage list and cached for the worker's life (queries repeat).
  */
-import { openSync, readSync, closeSync } from 'node:fs';
+import { readRegion } from '../../util/read-region.js';
 import { parentPort } from 'node:worker_threads';
 import type { Labels } from '../../api/model.js';
 import type { BlockRef } from '../../store/store.js';
@@ -43,22 +43,6 @@ function streamPipeline(stages: PipelineStage[], labels: Labels): StreamPipeline
   let sp = c.perStream.get(lk);
   if (!sp) c.perStream.set(lk, (sp = c.pipeline.forStream(labels)));
   return sp;
-}
-
-function readRegion(path: string, offset: number, length: number): Buffer {
-  const fd = openSync(path, 'r');
-  try {
-    const buf = Buffer.allocUnsafe(length);
-    let got = 0;
-    while (got < length) {
-      const n = readSync(fd, buf, got, length - got, offset + got);
-      if (n === 0) throw new Error(`short read of block in ${path} at ${offset}`);
-      got += n;
-    }
-    return buf;
-  } finally {
-    closeSync(fd);
-  }
 }
 
 parentPort?.on('message', (job: WorkerJob) => {
