@@ -7,6 +7,7 @@
  * Where LogQL differs from PromQL we follow Loki: comparisons between two scalars answer 0 or 1
  * (Loki folds literal expressions that way; PromQL would require `bool`).
  */
+import { compare } from '../compare.js';
 import type { BinaryExpr, BinaryOp } from '../syntax/ast.js';
 import type { Labels } from '../../api/model.js';
 import { labelsToString } from '../../api/model.js';
@@ -53,23 +54,6 @@ function pow(a: number, b: number): number {
   if (a === 1) return 1;
   if (a === -1 && (b === Infinity || b === -Infinity)) return 1;
   return a ** b;
-}
-
-export function compare(op: CompareOp, a: number, b: number): boolean {
-  switch (op) {
-    case '==':
-      return a === b;
-    case '!=':
-      return a !== b;
-    case '>':
-      return a > b;
-    case '>=':
-      return a >= b;
-    case '<':
-      return a < b;
-    case '<=':
-      return a <= b;
-  }
 }
 
 /** Evaluates `left op right` for every step (`count` of them). */

@@ -4,6 +4,7 @@
  * converted keeps the entry and sets `__error__=LabelFilterErr` (unless an earlier error is set);
  * a compared label that is absent drops the entry.
  */
+import { compare } from '../compare.js';
 import type { CompareOp, LabelFilterExpr } from '../syntax/ast.js';
 import { compileMatcher } from '../matchers.js';
 import type { EntryState } from './entry.js';
@@ -12,23 +13,6 @@ import { inRange, parseIpRange } from './ip.js';
 import { parseBytes, parseGoDuration, parseGoFloat } from './units.js';
 
 export type LabelPredicate = (s: EntryState) => boolean;
-
-function compare(op: CompareOp, a: number, b: number): boolean {
-  switch (op) {
-    case '==':
-      return a === b;
-    case '!=':
-      return a !== b;
-    case '>':
-      return a > b;
-    case '>=':
-      return a >= b;
-    case '<':
-      return a < b;
-    case '<=':
-      return a <= b;
-  }
-}
 
 function comparison(
   name: string,

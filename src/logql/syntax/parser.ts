@@ -40,6 +40,7 @@ import { literalValue, rangeAggregationError, validateSelector } from './checks.
 import { goFloat, parseNumber } from './number.js';
 import { parseError } from './parse-error.js';
 import { Scanner, describeKind, type Token, type TokenKind } from './scanner.js';
+import { BINARY_PREC } from './precedence.js';
 
 
 /** Loki refuses queries this long before parsing. */
@@ -95,23 +96,6 @@ const CONVERSIONS = new Set<string>(['bytes', 'duration', 'duration_seconds']);
 // Words that are function tokens only when a '(' (or `by (`/`without (`) follows, as in Loki's lexer.
 const FUNCTIONS = new Set<string>([...RANGE_OPS, ...VECTOR_OPS, ...CONVERSIONS, 'vector', 'label_replace', 'ip', 'approx_topk']);
 
-const BINARY_PREC: Record<string, number> = {
-  or: 1,
-  and: 2,
-  unless: 2,
-  '==': 3,
-  '!=': 3,
-  '>': 3,
-  '>=': 3,
-  '<': 3,
-  '<=': 3,
-  '+': 4,
-  '-': 4,
-  '*': 5,
-  '/': 5,
-  '%': 5,
-  '^': 6,
-};
 const LINE_FILTER_OPS = new Set<TokenKind>(['|=', '!=', '|~', '!~', '|>', '!>']);
 const COMPARE_OPS = new Set<TokenKind>(['==', '>', '>=', '<', '<=']);
 

@@ -20,6 +20,7 @@ import type {
   Unwrap,
 } from './ast.js';
 import { formatDuration } from './duration.js';
+import { BINARY_PREC } from './precedence.js';
 
 /** Prints a query in canonical form. */
 export function printExpr(e: Expr): string {
@@ -51,30 +52,13 @@ export function printExpr(e: Expr): string {
   }
 }
 
-const PREC: Record<string, number> = {
-  or: 1,
-  and: 2,
-  unless: 2,
-  '==': 3,
-  '!=': 3,
-  '>': 3,
-  '>=': 3,
-  '<': 3,
-  '<=': 3,
-  '+': 4,
-  '-': 4,
-  '*': 5,
-  '/': 5,
-  '%': 5,
-  '^': 6,
-};
 
 function printBinary(e: BinaryExpr): string {
-  const p = PREC[e.op]!;
+  const p = BINARY_PREC[e.op]!;
   const side = (child: MetricExpr, right: boolean): string => {
     const s = printExpr(child);
     if (child.kind !== 'binary') return s;
-    const cp = PREC[child.op]!;
+    const cp = BINARY_PREC[child.op]!;
     const rightAssoc = e.op === '^';
     const needs = cp < p || (cp === p && (right ? !rightAssoc : rightAssoc));
     return needs ? `(${s})` : s;

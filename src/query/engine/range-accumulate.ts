@@ -128,17 +128,8 @@ export function accumulateStats(
       continue;
     }
     if (acc === undefined) {
-      // An empty pipeline keeps every line and yields the stream's labels; the extractor groups them.
-      const r = st.pipeline.process(t, '', undefined);
-      if (r === null) return;
-      const sample = extractor.extract(t, r);
-      if (sample === null) return;
-      if (sample.labels === st.lastLabels) acc = st.lastSeries!;
-      else {
-        acc = series.get(sample.labels);
-        st.lastLabels = sample.labels;
-        st.lastSeries = acc;
-      }
+      acc = streamSeries(st, extractor, series, t);
+      if (acc === undefined) return;
     }
     lines++;
     const size = sizes[j]!;
@@ -189,17 +180,8 @@ export function accumulatePackedStats(
       continue;
     }
     if (acc === undefined) {
-      const t = base + BigInt(rel);
-      const r = st.pipeline.process(t, '', undefined);
-      if (r === null) return;
-      const sample = extractor.extract(t, r);
-      if (sample === null) return;
-      if (sample.labels === st.lastLabels) acc = st.lastSeries!;
-      else {
-        acc = series.get(sample.labels);
-        st.lastLabels = sample.labels;
-        st.lastSeries = acc;
-      }
+      acc = streamSeries(st, extractor, series, base + BigInt(rel));
+      if (acc === undefined) return;
     }
     lines++;
     const size = sizes[j]!;
@@ -315,4 +297,20 @@ function seriesKey(labels: Labels): string {
   let s = '';
   for (const k of keys) s += k + '\u0000' + labels[k] + '\u0001';
   return s;
+}
+
+/**
+ * The series every metadata-free entry of a stream falls into: an empty pipeline keeps every line
+ * and yields the stream's labels, which the extractor groups. Undefined when the stream yields none.
+ */
+function streamSeries(st: StreamState, extractor: SampleExtractor, series: SeriesSet, t: bigint): SeriesSamples | undefined {
+  const r = st.pipeline.process(t, '', undefined);
+  if (r === null) return undefined;
+  const sample = extractor.extract(t, r);
+  if (sample === null) return undefined;
+  if (sample.labels !== st.lastLabels) {
+    st.lastLabels = sample.labels;
+    st.lastSeries = series.get(sample.labels);
+  }
+  return st.lastSeries!;
 }
