@@ -3,11 +3,10 @@
  * merged file → environment → flags. Keys are snake_case like Loki's YAML so a Loki user recognises
  * them. docs/configuration.md is generated from this schema (scripts/gen-config-docs.ts).
  */
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { LogharborError } from '../api/errors.js';
 import { env } from './env.js';
+import { readYamlMapping, validateConfig } from './file.js';
 
 export const DURATION_PATTERN = /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h|d|w|y))+$/;
 const duration = z.string().regex(DURATION_PATTERN, 'a duration such as 30s, 15m, 7d');
@@ -111,26 +110,8 @@ export interface ServerFlags {
 
 /** Loads and validates the configuration: YAML file → LOGHARBOR_* environment → flags. */
 export function loadServerConfig(flags: ServerFlags = {}): ServerConfig {
-  let raw: Record<string, unknown> = {};
   const file = flags.config ?? env('LOGHARBOR_CONFIG');
-  if (file) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (e) {
-      throw new LogharborError('bad_request', `cannot read config file ${file}: ${(e as Error).message}`);
-    }
-    let parsed: unknown;
-    try {
-      parsed = parseYaml(text);
-    } catch (e) {
-      throw new LogharborError('bad_request', `config file ${file} is not valid YAML: ${(e as Error).message}`);
-    }
-    if (parsed !== null && parsed !== undefined && (typeof parsed !== 'object' || Array.isArray(parsed))) {
-      throw new LogharborError('bad_request', `config file ${file} must be a YAML mapping at the top level`);
-    }
-    raw = (parsed as Record<string, unknown>) ?? {};
-  }
+  const raw = file ? readYamlMapping(file) : {};
   const overrides: Record<string, unknown> = {};
   const envListen = env('LOGHARBOR_LISTEN');
   const envData = env('LOGHARBOR_DATA');
@@ -142,13 +123,7 @@ export function loadServerConfig(flags: ServerFlags = {}): ServerConfig {
   if (flags.data !== undefined) overrides.data = flags.data;
   if (flags.logLevel !== undefined) overrides.log_level = flags.logLevel;
   if (flags.authEnabled !== undefined) overrides.auth_enabled = flags.authEnabled;
-  const result = serverConfigSchema.safeParse({ ...raw, ...overrides });
-  if (!result.success) {
-    const where = file ? ` in ${file}` : '';
-    const msgs = result.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`);
-    throw new LogharborError('bad_request', `invalid configuration${where}: ${msgs.join('; ')}`);
-  }
-  return result.data;
+  return validateConfig(serverConfigSchema, { ...raw, ...overrides }, file);
 }
 
 /** Splits `host:port` (IPv6 in brackets) into its parts, with a clear error. */

@@ -20,7 +20,7 @@ import { DEFAULT_MAX_DECOMPRESSED_BYTES } from '../api/push/body.js';
 import type { Store } from '../store/store.js';
 import { DEFAULT_DISCOVER_SERVICE_NAME, TenantLimits, type Limits, type LimitsConfig } from './limits.js';
 import { createIngestMetrics, type IngestMetrics } from './ingest-metrics.js';
-import { DETECTED_LEVEL, detectLevel, levelFromStreamLabels, normalizeLevel } from './detect-level.js';
+import { DETECTED_LEVEL, detectLevel, levelFromStreamLabels, normalizeLevel } from '../api/detect-level.js';
 import { StreamTracker } from './stream-tracker.js';
 import { TokenBucket } from './token-bucket.js';
 import { RETRYABLE_REASONS, dropEmptyLabels, formatNs, streamText, validateStreamLabels, withServiceName, type DiscardReason, type Rejection } from './validate.js';

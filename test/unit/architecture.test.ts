@@ -19,7 +19,8 @@ const ALLOWED: Record<string, string[]> = {
   ingest: ['api', 'store', 'logql', 'util', 'http', 'config'],
   query: ['api', 'store', 'logql', 'util', 'http', 'config'],
   http: ['api', 'util'],
-  agent: ['api', 'config', 'util'],
+  agent: ['api', 'config', 'util', 'logql'],
+  registry: ['api', 'util', 'http'],
   app: ['*'],
   cli: ['api', 'config', 'util', 'app'],
 };

@@ -1,11 +1,11 @@
 /**
- * Loki 3's detected_level discovery (src/ingest/detect-level.ts). Expectations follow Loki's
+ * Loki 3's detected_level discovery (src/api/detect-level.ts). Expectations follow Loki's
  * pkg/distributor/field_detection.go rules, worked out by hand per case; the push-service cases check
  * the wiring (precedence over what the client sent, the off switch, OTLP severities).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { detectLevel, jsonLevel, levelFromKeywords, levelFromLine, levelFromSeverityNumber, levelFromStreamLabels, logfmtLevel, normalizeLevel } from '../../../src/ingest/detect-level.js';
+import { detectLevel, jsonLevel, levelFromKeywords, levelFromLine, levelFromSeverityNumber, levelFromStreamLabels, logfmtLevel, normalizeLevel } from '../../../src/api/detect-level.js';
 import { createPushService } from '../../../src/ingest/push-service.js';
 import type { LimitsConfig } from '../../../src/ingest/limits.js';
 import { encodeLokiPushJson, encodeOtlpLogsJson, emptyLogRecord } from '../../../src/api/push/index.js';

@@ -16,7 +16,7 @@
  * lower-casing of the line, and nested JSON beyond JSON_MAX_DEPTH is skipped iteratively, so deeply
  * nested or huge lines cost one linear pass.
  */
-import type { Labels } from '../api/model.js';
+import type { Labels } from './model.js';
 
 export const DETECTED_LEVEL = 'detected_level';
 

@@ -1,0 +1,214 @@
+/**
+ * The agent role's configuration (issue #4): one strict schema, defaults here, merged file →
+ * environment → flags like the server's. Names follow Promtail/Alloy where a Loki user would look
+ * for them (batch_wait, batch_size, tenant_id, relabel_configs-style rules).
+ * docs/configuration.md is generated from this schema too.
+ */
+import { hostname } from 'node:os';
+import { z } from 'zod';
+import { DURATION_PATTERN } from './server.js';
+import { env } from './env.js';
+import { readYamlMapping, validateConfig } from './file.js';
+
+const duration = z.string().regex(DURATION_PATTERN, 'a duration such as 30s, 15m, 7d');
+const labelName = z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'a label name ([a-zA-Z_][a-zA-Z0-9_]*)');
+
+const clientSchema = z
+  .object({
+    url: z
+      .string()
+      .url()
+      .default('http://127.0.0.1:3100')
+      .describe('Base URL of a Loki-compatible server (logharbor or Loki); a full push URL ending in /loki/api/v1/push (or /otlp/v1/logs) is used as it is'),
+    tenant_id: z.string().optional().describe('Sent as X-Scope-OrgID'),
+    basic_auth: z
+      .object({
+        username: z.string(),
+        password: z.string().optional(),
+        password_file: z.string().optional().describe('Read the password from this file'),
+      })
+      .strict()
+      .optional()
+      .describe('HTTP basic authentication'),
+    bearer_token: z.string().optional().describe('Sent as Authorization: Bearer'),
+    bearer_token_file: z.string().optional().describe('Read the bearer token from this file'),
+    tls: z
+      .object({
+        ca_file: z.string().optional().describe('PEM file of the CA that signed the server certificate'),
+        insecure_skip_verify: z.boolean().default(false).describe('Do not verify the server certificate (testing only)'),
+      })
+      .strict()
+      .prefault({}),
+    output: z.enum(['loki', 'otlp']).default('loki').describe('loki: Loki push API; otlp: OTLP/HTTP logs (protobuf)'),
+    encoding: z.enum(['protobuf', 'json']).default('protobuf').describe('Loki push body: protobuf+snappy (as Promtail) or JSON'),
+    compression: z.enum(['none', 'gzip']).default('none').describe('Content-Encoding on top of the body (protobuf is always snappy inside)'),
+    batch_size: z.number().int().positive().default(1024 * 1024).describe('Bytes of log lines per push request, at most'),
+    batch_wait: duration.default('500ms').describe('Longest a line waits for its batch to fill'),
+    timeout: duration.default('10s').describe('Timeout of one push request'),
+    min_backoff: duration.default('500ms').describe('First retry delay after a 429, 5xx or network error'),
+    max_backoff: duration.default('30s').describe('Longest retry delay; retries go on until the server accepts (nothing is dropped)'),
+    external_labels: z.record(labelName, z.string()).default({}).describe('Labels added to every stream'),
+  })
+  .strict();
+
+const dropRule = z
+  .object({
+    selector: z.string().optional().describe('LogQL stream selector the entry\'s labels must match, e.g. {container="nginx"}'),
+    line: z.string().optional().describe('RE2 regular expression the line must match (unanchored)'),
+    reason: z.string().regex(/^[a-z0-9_]+$/).default('drop_rule').describe('Reason label of logharbor_agent_lines_dropped_total'),
+  })
+  .strict();
+
+const relabelRule = z
+  .object({
+    action: z
+      .enum(['replace', 'keep', 'drop', 'labelmap', 'labeldrop', 'labelkeep'])
+      .default('replace')
+      .describe('As in Prometheus relabel_configs'),
+    source_labels: z.array(z.string()).default([]).describe('Labels whose values are joined with `separator` and matched against `regex`'),
+    separator: z.string().default(';'),
+    regex: z.string().default('(.*)').describe('RE2, anchored at both ends'),
+    target_label: z.string().optional().describe('Label written by replace'),
+    replacement: z.string().default('$1').describe('Value written by replace; $1, ${name} refer to regex groups'),
+  })
+  .strict();
+
+const multilineRule = z
+  .object({
+    selector: z.string().default('{}').describe('Streams this applies to (LogQL selector; {} = all)'),
+    first_line: z.string().describe('RE2 matched against a line that starts a new entry; other lines join the previous entry'),
+    max_wait: duration.default('3s').describe('A pending entry is shipped after this long without a continuation line'),
+    max_lines: z.number().int().positive().default(500).describe('Lines joined into one entry at most'),
+  })
+  .strict();
+
+const fileTarget = z
+  .object({
+    paths: z.array(z.string()).min(1).describe('Glob patterns of files to tail, e.g. /var/log/*.log'),
+    exclude: z.array(z.string()).default([]).describe('Glob patterns to leave out'),
+    labels: z.record(labelName, z.string()).default({}).describe('Labels of these files\' streams (a filename label is always added)'),
+  })
+  .strict();
+
+export const agentConfigSchema = z
+  .object({
+    client: clientSchema.prefault({}).describe('Where and how to ship'),
+    data: z.string().default('./agent-data').describe('Directory of the positions file and the optional disk buffer'),
+    host: z.string().default(hostname()).describe('Value of the `host` label (and the node name when kubernetes.node_name is unset)'),
+    log_level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info').describe('Level of the agent\'s own JSON logs'),
+    metrics_listen: z
+      .string()
+      .default('127.0.0.1:3101')
+      .describe('host:port of the agent\'s /metrics and /ready ("" turns it off; `logharbor up` serves them on the server port)'),
+    max_line_bytes: z
+      .number()
+      .int()
+      .positive()
+      .default(256 * 1024)
+      .describe('Partial lines (Docker 16 KiB splits, CRI P records) are joined up to this size; longer lines are split, the pieces marked with `truncated` metadata'),
+    max_inflight_bytes: z
+      .number()
+      .int()
+      .positive()
+      .default(8 * 1024 * 1024)
+      .describe('Read ahead of the server\'s acknowledgements at most this much; beyond it reading pauses and the log files are the buffer'),
+    positions_sync: duration.default('1s').describe('How often acknowledged positions are written (atomically) to disk'),
+    deleted_file_grace: duration.default('5s').describe('A deleted or rotated-away file is closed this long after its last line was read'),
+    poll_interval: duration.default('250ms').describe('How often an idle file is checked for new lines, renames and truncation'),
+    buffer: z
+      .object({
+        enabled: z.boolean().default(false).describe('Keep reading while the server is down, into a disk buffer under `data`'),
+        max_bytes: z.number().int().positive().default(256 * 1024 * 1024).describe('Disk buffer cap; when full, reading pauses again'),
+      })
+      .strict()
+      .prefault({}),
+    docker: z
+      .object({
+        enabled: z.enum(['auto', 'true', 'false']).default('auto').describe('auto: collect Docker containers when the socket exists'),
+        socket: z.string().default('/var/run/docker.sock').describe('Docker Engine API unix socket'),
+        container_labels: z
+          .array(z.string())
+          .default([])
+          .describe('Container labels to copy into stream labels (names sanitised: com.example.team → com_example_team); all are available to relabel rules as __meta_docker_container_label_<name>'),
+      })
+      .strict()
+      .prefault({}),
+    kubernetes: z
+      .object({
+        enabled: z.enum(['auto', 'true', 'false']).default('auto').describe('auto: collect pods when pods_dir exists'),
+        pods_dir: z.string().default('/var/log/pods').describe('The kubelet\'s pod log directory'),
+        node_name: z.string().optional().describe('This node (default: NODE_NAME from the downward API, else `host`)'),
+        api_url: z
+          .string()
+          .optional()
+          .describe('Kubernetes API base URL (default: in-cluster, https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT); "" turns pod metadata off'),
+        token_file: z.string().default('/var/run/secrets/kubernetes.io/serviceaccount/token'),
+        ca_file: z.string().default('/var/run/secrets/kubernetes.io/serviceaccount/ca.crt'),
+        pod_labels: z
+          .array(z.string())
+          .default([])
+          .describe('Pod labels to copy into stream labels (sanitised); all are available to relabel rules as __meta_kubernetes_pod_label_<name>'),
+      })
+      .strict()
+      .prefault({}),
+    files: z.array(fileTarget).default([]).describe('Plain log files by glob, for hosts without containers'),
+    pipeline: z
+      .object({
+        detect_level: z.boolean().default(true).describe('Add detected_level structured metadata, as Loki 3 names it'),
+        drop_healthchecks: z
+          .boolean()
+          .default(false)
+          .describe('Drop health-check noise: kube-probe and other probe user agents, GET /health, /healthz, /ready, /readyz, /livez and /ping access lines'),
+        drop: z.array(dropRule).default([]).describe('Entries to drop, by selector and/or line regex'),
+        relabel: z.array(relabelRule).default([]).describe('Prometheus-style relabel rules over the target labels (and __meta_* labels), applied in order'),
+        multiline: z.array(multilineRule).default([]).describe('Join stack traces: the first rule whose selector matches a stream applies'),
+      })
+      .strict()
+      .prefault({}),
+    report: z
+      .object({
+        enabled: z.boolean().default(true).describe('Report sources to the server\'s registry (POST /api/v1/sources); turned off by itself against a server without it, e.g. Loki'),
+        interval: duration.default('10s'),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type AgentConfig = z.infer<typeof agentConfigSchema>;
+
+/** Flags the CLI passes; they override the file and the environment. */
+export interface AgentFlags {
+  server?: string;
+  config?: string;
+  data?: string;
+  logLevel?: string;
+  metricsListen?: string;
+}
+
+/**
+ * Loads and validates the agent configuration: YAML file (`--config` or LOGHARBOR_AGENT_CONFIG) →
+ * environment (LOGHARBOR_SERVER, LOGHARBOR_AGENT_DATA, LOGHARBOR_LOG_LEVEL, NODE_NAME) → flags.
+ */
+export function loadAgentConfig(flags: AgentFlags = {}): AgentConfig {
+  const file = flags.config ?? env('LOGHARBOR_AGENT_CONFIG');
+  const raw = file ? readYamlMapping(file) : {};
+  const merged: Record<string, unknown> = { ...raw };
+  const client = { ...((raw.client as Record<string, unknown> | undefined) ?? {}) };
+  const server = flags.server ?? env('LOGHARBOR_SERVER');
+  if (server !== undefined) client.url = server;
+  merged.client = client;
+  const data = flags.data ?? env('LOGHARBOR_AGENT_DATA');
+  if (data !== undefined) merged.data = data;
+  const level = flags.logLevel ?? env('LOGHARBOR_LOG_LEVEL');
+  if (level !== undefined) merged.log_level = level;
+  if (flags.metricsListen !== undefined) merged.metrics_listen = flags.metricsListen;
+  const cfg = validateConfig(agentConfigSchema, merged, file);
+  cfg.kubernetes.node_name ??= env('NODE_NAME') ?? cfg.host;
+  if (cfg.kubernetes.api_url === undefined) {
+    const host = env('KUBERNETES_SERVICE_HOST');
+    const port = env('KUBERNETES_SERVICE_PORT') ?? '443';
+    cfg.kubernetes.api_url = host ? `https://${host.includes(':') ? `[${host}]` : host}:${port}` : '';
+  }
+  return cfg;
+}
