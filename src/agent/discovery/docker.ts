@@ -1,0 +1,212 @@
+/**
+ * Docker discovery (issue #4 §1): every container on the engine becomes a target from its first line
+ * to its last. Subscribes to container events first and lists second, so nothing starts unseen in
+ * between; when the event stream breaks (daemon restart, socket cut) it reconnects with backoff,
+ * asks the engine to replay the events it missed, and re-lists to reconcile what replay cannot cover.
+ */
+import type { AgentConfig } from '../../config/agent.js';
+import type { Labels } from '../../api/model.js';
+import type { Logger } from '../../util/logger.js';
+import type { Discovery, DiscoverySink, Target } from '../model.js';
+import { createDockerApi, DockerApiError, type ContainerInspect, type DockerApi, type DockerEvent } from './docker-api.js';
+
+export type DockerDiscoveryConfig = AgentConfig['docker'] & { host: string };
+
+export interface DockerDiscoveryDeps {
+  log: Logger;
+  /** The API client; one on cfg.socket is created when absent. */
+  api?: DockerApi;
+  /** First and longest reconnect delay (ms); tests shorten them. */
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+const SOURCE = 'docker';
+const EVENT_FILTERS = { type: ['container'], event: ['start', 'die', 'destroy', 'rename'] };
+
+/** Creates the Docker discovery; start() resolves after the first listing (or its failure, reported to the sink). */
+export function createDockerDiscovery(cfg: DockerDiscoveryConfig, sink: DiscoverySink, deps: DockerDiscoveryDeps): Discovery {
+  const api = deps.api ?? createDockerApi(cfg.socket);
+  const log = deps.log;
+  const minBackoff = deps.minBackoffMs ?? 500;
+  const maxBackoff = deps.maxBackoffMs ?? 30_000;
+  /** Full ids of containers upserted and not finished since. */
+  const live = new Set<string>();
+  const abort = new AbortController();
+  /** Events are handled one at a time so a die never overtakes the inspect of its start. */
+  let queue: Promise<void> = Promise.resolve();
+  /** The newest event time seen (ns): after a reconnect the engine replays from there. */
+  let lastEventNs: bigint | undefined;
+  let loop: Promise<void> | undefined;
+
+  const enqueue = (work: () => Promise<void>): Promise<void> => {
+    queue = queue.then(work).catch((e: unknown) => {
+      if (!abort.signal.aborted) sink.error(SOURCE, e as Error);
+    });
+    return queue;
+  };
+
+  async function collect(id: string): Promise<void> {
+    let c: ContainerInspect;
+    try {
+      c = await api.inspect(id);
+    } catch (e) {
+      // Removed before we could look: its logs are gone with it.
+      if (e instanceof DockerApiError && e.status === 404) return;
+      throw e;
+    }
+    const driver = c.HostConfig.LogConfig?.Type ?? 'json-file';
+    if (driver === 'none') {
+      sink.error(SOURCE, new Error(`container ${containerName(c)} (${c.Id.slice(0, 12)}) uses the "none" log driver: Docker keeps no logs of it to collect`));
+      return;
+    }
+    if (abort.signal.aborted) return;
+    live.add(c.Id);
+    sink.upsert(toTarget(c, cfg));
+  }
+
+  function finish(id: string): void {
+    if (!live.delete(id)) return;
+    sink.finished(`docker:${id}`);
+  }
+
+  function onEvent(e: DockerEvent): void {
+    if (e.timeNano !== undefined) {
+      const t = BigInt(e.timeNano);
+      if (lastEventNs === undefined || t > lastEventNs) lastEventNs = t;
+    }
+    const id = e.Actor.ID;
+    switch (e.Action) {
+      case 'start':
+      case 'rename':
+        void enqueue(() => collect(id));
+        break;
+      case 'die':
+      case 'destroy':
+        void enqueue(async () => finish(id));
+        break;
+    }
+  }
+
+  /** Upserts every running container, finishes the ones we follow that no longer run. */
+  async function relist(): Promise<void> {
+    const running = await api.listContainers();
+    const ids = new Set(running.map((c) => c.Id));
+    for (const id of [...live]) if (!ids.has(id)) finish(id);
+    for (const id of ids) await collect(id);
+  }
+
+  async function run(firstListed: () => void): Promise<void> {
+    let backoff = minBackoff;
+    let disconnected = false;
+    while (!abort.signal.aborted) {
+      const connected = new AbortController();
+      const stop = () => connected.abort();
+      abort.signal.addEventListener('abort', stop);
+      let listed = false;
+      try {
+        // Events first, listing second: a container started in between shows up in both, harmlessly.
+        const stream = api.events(EVENT_FILTERS, onEvent, connected.signal, lastEventNs);
+        // Without any event yet, a reconnect replays from the first subscription on.
+        lastEventNs ??= BigInt(Date.now()) * 1_000_000n;
+        const failed = stream.then(
+          () => undefined,
+          (e: unknown) => e as Error,
+        );
+        // Give the subscription a moment to be registered by the engine before listing.
+        const early = await Promise.race([failed, delay(50).then(() => 'listing' as const)]);
+        if (early instanceof Error) throw early;
+        const listing = queue.then(relist);
+        queue = listing.catch(() => {});
+        await listing;
+        listed = true;
+        firstListed();
+        if (disconnected) log.info({ socket: api.socketPath }, 'Docker events reconnected; containers re-listed');
+        disconnected = false;
+        backoff = minBackoff;
+        const err = await failed;
+        if (err) throw err;
+      } catch (e) {
+        if (abort.signal.aborted) break;
+        if (!listed) firstListed();
+        disconnected = true;
+        sink.error(SOURCE, e as Error);
+        log.warn({ socket: api.socketPath, err: (e as Error).message, retry_ms: backoff }, 'Docker discovery disconnected');
+        await delay(backoff, abort.signal);
+        backoff = Math.min(maxBackoff, backoff * 2);
+      } finally {
+        abort.signal.removeEventListener('abort', stop);
+        connected.abort();
+      }
+    }
+  }
+
+  return {
+    start() {
+      return new Promise<void>((resolve) => {
+        loop = run(resolve);
+      });
+    },
+    async close() {
+      abort.abort();
+      await loop;
+      await queue;
+    },
+  };
+}
+
+/** The target of one container: its json-file when Docker writes one, else the logs endpoint. */
+export function toTarget(c: ContainerInspect, cfg: DockerDiscoveryConfig): Target {
+  const name = containerName(c);
+  const image = c.Config.Image ?? c.Image;
+  const containerLabels = c.Config.Labels ?? {};
+  const labels: Labels = {
+    container: name,
+    container_id: c.Id.slice(0, 12),
+    image,
+    host: cfg.host,
+  };
+  const project = containerLabels['com.docker.compose.project'];
+  const service = containerLabels['com.docker.compose.service'];
+  if (project) labels.compose_project = project;
+  if (service) labels.compose_service = service;
+  for (const wanted of cfg.container_labels) {
+    const value = containerLabels[wanted];
+    if (value !== undefined) labels[sanitizeLabelName(wanted)] = value;
+  }
+  for (const [k, v] of Object.entries(containerLabels)) labels[`__meta_docker_container_label_${sanitizeLabelName(k)}`] = v;
+  const driver = c.HostConfig.LogConfig?.Type ?? 'json-file';
+  return {
+    id: `docker:${c.Id}`,
+    kind: 'docker',
+    labels,
+    reader:
+      driver === 'json-file' && c.LogPath
+        ? { type: 'file', path: c.LogPath, format: 'docker-json' }
+        : { type: 'docker-logs', containerId: c.Id },
+    info: { container: name, containerId: c.Id, image, node: cfg.host },
+  };
+}
+
+/** Prometheus label names: anything outside [a-zA-Z0-9_] becomes _, and no leading digit. */
+export function sanitizeLabelName(name: string): string {
+  const s = name.replace(/[^a-zA-Z0-9_]/g, '_');
+  return /^[0-9]/.test(s) ? `_${s}` : s;
+}
+
+function containerName(c: ContainerInspect): string {
+  return c.Name.replace(/^\//, '');
+}
+
+function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done);
+  });
+}

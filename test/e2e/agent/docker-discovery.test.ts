@@ -1,0 +1,238 @@
+/**
+ * Docker discovery against the real engine (issue #4 §1): labels and log paths of running containers,
+ * containers started later collected from their first line, exits finished, reconnect + re-list after
+ * the event stream breaks, and clear errors from sockets that are missing or not Docker.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLogger } from '../../../src/util/logger.js';
+import { createDockerDiscovery, type DockerDiscoveryConfig } from '../../../src/agent/discovery/docker.js';
+import type { DiscoverySink, Target } from '../../../src/agent/model.js';
+import { dockerOrSkip, docker, removeContainer, runContainer, DOCKER_SOCKET, BUSYBOX_IMAGE } from '../../helpers/docker.js';
+
+const log = createLogger({ level: 'silent' });
+
+class Recorder implements DiscoverySink {
+  upserts: Target[] = [];
+  finishedIds: string[] = [];
+  errors: Error[] = [];
+  upsert(t: Target) {
+    this.upserts.push(t);
+  }
+  finished(id: string) {
+    this.finishedIds.push(id);
+  }
+  error(_source: string, err: Error) {
+    this.errors.push(err);
+  }
+  target(id: string): Target | undefined {
+    return this.upserts.findLast((t) => t.id === `docker:${id}`);
+  }
+}
+
+function cfg(over: Partial<DockerDiscoveryConfig> = {}): DockerDiscoveryConfig {
+  return { enabled: 'true', socket: DOCKER_SOCKET, container_labels: [], host: 'test-host', ...over };
+}
+
+async function waitFor<T>(what: string, fn: () => T | undefined | false, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+function uniqueName(prefix: string): string {
+  return `${prefix}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+test('a running container is discovered with its labels, compose labels, a selected custom label and its json-file path', async (t) => {
+  if (!(await dockerOrSkip(t))) return;
+  const name = uniqueName('lh-disc');
+  const id = await runContainer([
+    '--name', name,
+    '--label', 'com.docker.compose.project=shop',
+    '--label', 'com.docker.compose.service=web',
+    '--label', 'com.example.team=payments',
+    '--label', 'other.label=x',
+    BUSYBOX_IMAGE, 'sh', '-c', 'echo hello-discovery; sleep 60',
+  ]);
+  t.after(() => removeContainer(id));
+  const sink = new Recorder();
+  const d = createDockerDiscovery(cfg({ container_labels: ['com.example.team', 'not.present'] }), sink, { log });
+  t.after(() => d.close());
+  await d.start();
+  // start() resolves after the first listing: the running container is already there.
+  const target = sink.target(id);
+  assert.ok(target, 'running container upserted by the first listing');
+  assert.equal(target.kind, 'docker');
+  assert.deepEqual(
+    Object.fromEntries(Object.entries(target.labels).filter(([k]) => !k.startsWith('__'))),
+    {
+      container: name,
+      container_id: id.slice(0, 12),
+      image: BUSYBOX_IMAGE,
+      host: 'test-host',
+      compose_project: 'shop',
+      compose_service: 'web',
+      com_example_team: 'payments',
+    },
+  );
+  assert.equal(target.labels.__meta_docker_container_label_other_label, 'x');
+  assert.equal(target.labels.__meta_docker_container_label_com_docker_compose_project, 'shop');
+  const logPath = await docker('inspect', '--format', '{{.LogPath}}', id);
+  assert.deepEqual(target.reader, { type: 'file', path: logPath, format: 'docker-json' });
+  assert.deepEqual(target.info, { container: name, containerId: id, image: BUSYBOX_IMAGE, node: 'test-host' });
+  // The path is the real json-file log holding the container's output.
+  await waitFor('the first line in the json-file log', () => readFileSync(logPath, 'utf8').includes('hello-discovery'));
+  assert.equal(sink.errors.length, 0, sink.errors.map((e) => e.message).join('; '));
+});
+
+test('a container started later is upserted within 2 s, and its exit produces finished()', async (t) => {
+  if (!(await dockerOrSkip(t))) return;
+  const sink = new Recorder();
+  const d = createDockerDiscovery(cfg(), sink, { log });
+  t.after(() => d.close());
+  await d.start();
+  const began = Date.now();
+  const id = await runContainer([BUSYBOX_IMAGE, 'sh', '-c', 'echo short-lived; sleep 1']);
+  t.after(() => removeContainer(id));
+  await waitFor('the upsert of the new container', () => sink.target(id), 2000);
+  assert.ok(Date.now() - began < 2000 + 1000, 'upserted within ~2 s of docker run returning');
+  assert.ok(!sink.finishedIds.includes(`docker:${id}`));
+  await waitFor('finished() after the container exits', () => sink.finishedIds.includes(`docker:${id}`), 8000);
+  // Exactly once, though die and destroy may both arrive.
+  await docker('rm', id);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(sink.finishedIds.filter((x) => x === `docker:${id}`).length, 1);
+});
+
+test('containers with the local driver are read through the logs endpoint; the none driver is reported, not collected', async (t) => {
+  if (!(await dockerOrSkip(t))) return;
+  const local = await runContainer(['--log-driver', 'local', BUSYBOX_IMAGE, 'sh', '-c', 'sleep 60']);
+  t.after(() => removeContainer(local));
+  const none = await runContainer(['--log-driver', 'none', '--name', uniqueName('lh-none'), BUSYBOX_IMAGE, 'sh', '-c', 'sleep 60']);
+  t.after(() => removeContainer(none));
+  const sink = new Recorder();
+  const d = createDockerDiscovery(cfg(), sink, { log });
+  t.after(() => d.close());
+  await d.start();
+  assert.deepEqual(sink.target(local)?.reader, { type: 'docker-logs', containerId: local });
+  assert.equal(sink.target(none), undefined);
+  const err = sink.errors.find((e) => e.message.includes(none.slice(0, 12)));
+  assert.ok(err, 'an error names the container with the none driver');
+  assert.match(err.message, /"none" log driver/);
+});
+
+/** A unix-socket proxy to the Docker socket that can be cut (connections dropped, new ones refused). */
+class CuttableProxy {
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  constructor(readonly path: string) {}
+  async open(): Promise<void> {
+    this.server = createServer((client) => {
+      const upstream = connect(DOCKER_SOCKET);
+      for (const s of [client, upstream]) {
+        this.sockets.add(s);
+        s.on('close', () => this.sockets.delete(s));
+        s.on('error', () => {});
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => this.server!.listen(this.path, resolve));
+  }
+  async cut(): Promise<void> {
+    const s = this.server;
+    this.server = undefined;
+    const closed = new Promise<void>((resolve) => (s ? s.close(() => resolve()) : resolve()));
+    for (const sock of this.sockets) sock.destroy();
+    await closed;
+  }
+}
+
+test('after the event stream breaks: errors while cut, then reconnect, replay and re-list', async (t) => {
+  if (!(await dockerOrSkip(t))) return;
+  const dir = mkdtempSync(join(tmpdir(), 'lh-docker-proxy-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const proxy = new CuttableProxy(join(dir, 'docker.sock'));
+  await proxy.open();
+  t.after(() => proxy.cut());
+
+  const before = await runContainer([BUSYBOX_IMAGE, 'sh', '-c', 'sleep 60']);
+  t.after(() => removeContainer(before));
+  const sink = new Recorder();
+  const d = createDockerDiscovery(cfg({ socket: proxy.path }), sink, { log, minBackoffMs: 100, maxBackoffMs: 400 });
+  t.after(() => d.close());
+  await d.start();
+  assert.ok(sink.target(before));
+
+  await proxy.cut();
+  await waitFor('an error while disconnected', () => sink.errors.length > 0, 3000);
+  // While cut: one container starts and keeps running, one starts and exits, one we followed stops.
+  const during = await runContainer([BUSYBOX_IMAGE, 'sh', '-c', 'sleep 60']);
+  t.after(() => removeContainer(during));
+  const quick = await runContainer([BUSYBOX_IMAGE, 'sh', '-c', 'echo quick']);
+  t.after(() => removeContainer(quick));
+  await docker('stop', '-t', '0', before);
+  await docker('wait', quick);
+  assert.equal(sink.target(during), undefined);
+  assert.ok(sink.errors.some((e) => /does not exist|ECONNRESET|ended|closed|socket/i.test(e.message)), sink.errors.map((e) => e.message).join('; '));
+
+  await proxy.open();
+  await waitFor('the container started while cut to be upserted', () => sink.target(during), 5000);
+  await waitFor('the followed container that stopped while cut to be finished', () => sink.finishedIds.includes(`docker:${before}`), 5000);
+  // The engine replays the events we missed: the short-lived container is collected and finished too.
+  await waitFor('the short-lived container to be upserted and finished', () => sink.target(quick) && sink.finishedIds.includes(`docker:${quick}`), 5000);
+  assert.ok(!sink.finishedIds.includes(`docker:${during}`));
+});
+
+test('a missing socket, a socket that answers garbage and one that answers non-JSON give clear errors, no crash', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'lh-docker-bad-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+
+  const missing = new Recorder();
+  const d1 = createDockerDiscovery(cfg({ socket: join(dir, 'nope.sock') }), missing, { log, minBackoffMs: 50, maxBackoffMs: 100 });
+  await d1.start();
+  await d1.close();
+  assert.ok(missing.errors.length > 0);
+  assert.match(missing.errors[0]!.message, /nope\.sock does not exist: is the Docker daemon running/);
+
+  const servers: Server[] = [];
+  t.after(() => servers.forEach((s) => s.close()));
+  async function serve(name: string, answer: string): Promise<string> {
+    const path = join(dir, name);
+    const s = createServer((c) => {
+      c.on('error', () => {});
+      c.once('data', () => c.end(answer));
+    });
+    servers.push(s);
+    await new Promise<void>((resolve) => s.listen(path, resolve));
+    return path;
+  }
+
+  const garbage = new Recorder();
+  const d2 = createDockerDiscovery(cfg({ socket: await serve('garbage.sock', '\x00\x01 not http at all\r\n\r\n') }), garbage, { log, minBackoffMs: 50, maxBackoffMs: 100 });
+  await d2.start();
+  await d2.close();
+  assert.ok(garbage.errors.length > 0);
+  assert.match(garbage.errors[0]!.message, /garbage\.sock (did not answer in HTTP|sent a malformed HTTP answer)/);
+
+  const notJson = new Recorder();
+  const body = '<html>hello</html>';
+  const d3 = createDockerDiscovery(
+    cfg({ socket: await serve('html.sock', `HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`) }),
+    notJson,
+    { log, minBackoffMs: 50, maxBackoffMs: 100 },
+  );
+  await d3.start();
+  await d3.close();
+  assert.ok(notJson.errors.length > 0);
+  assert.match(notJson.errors[0]!.message, /html\.sock answered \/version with something that is not JSON: <html>/);
+  for (const r of [missing, garbage, notJson]) assert.equal(r.upserts.length, 0);
+});

@@ -1,0 +1,196 @@
+/**
+ * A real Docker engine for tests (../shared/design/test-environment.md): use the daemon on
+ * /var/run/docker.sock, or start dockerd when the binary exists; make sure the tiny image
+ * local/busybox:1 exists (imported from the static busybox binary). Safe for several test files at
+ * once: starting the daemon and importing the image happen under a lock directory.
+ *
+ * Without Docker, tests skip saying why — except under CI, where a missing component is a failure.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, symlinkSync, copyFileSync, closeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+
+export const DOCKER_SOCKET = '/var/run/docker.sock';
+export const BUSYBOX_IMAGE = 'local/busybox:1';
+const BUSYBOX_COMMANDS = ['sh', 'echo', 'sleep', 'seq', 'cat', 'date', 'printf', 'yes', 'head'];
+const LOCK_DIR = join(tmpdir(), 'logharbor-docker-test.lock');
+const DOCKERD_LOG = join(tmpdir(), 'logharbor-dockerd.log');
+/** Every container a test runs carries this label, so leftovers can be found. */
+export const TEST_LABEL = 'logharbor.test=1';
+
+export interface DockerEnv {
+  socket: string;
+  image: string;
+  /** True when this process started dockerd. */
+  startedDaemon: boolean;
+  /** Stops the daemon if this process started it; a daemon that was already running is left alone. */
+  stop(): Promise<void>;
+}
+
+let cached: Promise<DockerEnv | undefined> | undefined;
+let reason = '';
+let daemon: ReturnType<typeof spawn> | undefined;
+
+/** Runs the docker CLI; resolves with its trimmed stdout, rejects with its stderr. */
+export function docker(...args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('docker', args, { timeout: 60_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`docker ${args.join(' ')} failed: ${String(stderr).trim() || err.message}`));
+      else resolve(String(stdout).trim());
+    });
+  });
+}
+
+/** `docker run -d` with no network (there is none here) and the test label; resolves with the full id. */
+export async function runContainer(args: string[]): Promise<string> {
+  const net = args.some((a) => a === '--network' || a.startsWith('--network=')) ? [] : ['--network', 'none'];
+  return docker('run', '-d', ...net, '--label', TEST_LABEL, ...args);
+}
+
+/** Removes a container and its logs, ignoring one that is already gone. */
+export async function removeContainer(id: string): Promise<void> {
+  await docker('rm', '-f', '-v', id).catch(() => {});
+}
+
+/** Why the last ensureDocker() found no Docker. */
+export function dockerUnavailableReason(): string {
+  return reason;
+}
+
+/**
+ * The Docker environment, started and prepared once per process. Resolves undefined (see
+ * dockerUnavailableReason) when Docker cannot be had; throws instead when process.env.CI is set.
+ */
+export function ensureDocker(): Promise<DockerEnv | undefined> {
+  cached ??= prepare().then(
+    (env) => env,
+    (e: unknown) => {
+      reason = (e as Error).message;
+      if (process.env.CI) throw new Error(`Docker is required in CI but is not usable: ${reason}`);
+      return undefined;
+    },
+  );
+  return cached;
+}
+
+/** ensureDocker() for a test: skips it (outside CI) with the reason when Docker is missing. */
+export async function dockerOrSkip(t: TestContext): Promise<DockerEnv | undefined> {
+  const env = await ensureDocker();
+  if (!env) t.skip(`no Docker engine: ${reason}`);
+  return env;
+}
+
+async function answers(): Promise<boolean> {
+  return docker('version', '--format', '{{.Server.APIVersion}}').then(
+    () => true,
+    () => false,
+  );
+}
+
+async function prepare(): Promise<DockerEnv> {
+  if (!(await commandExists('docker'))) throw new Error('the docker CLI is not installed (apt-get install docker.io)');
+  let startedDaemon = false;
+  if (!(await answers())) {
+    await withLock(async () => {
+      if (await answers()) return;
+      if (!(await commandExists('dockerd'))) throw new Error(`no Docker daemon answers on ${DOCKER_SOCKET} and dockerd is not installed`);
+      const log = openSync(DOCKERD_LOG, 'a');
+      daemon = spawn('dockerd', ['--storage-driver=vfs', '--iptables=false', '--ip6tables=false', '--bridge=none'], {
+        detached: true,
+        stdio: ['ignore', log, log],
+      });
+      closeSync(log);
+      daemon.unref();
+      startedDaemon = true;
+      const deadline = Date.now() + 60_000;
+      while (!(await answers())) {
+        if (daemon.exitCode !== null) throw new Error(`dockerd exited with code ${daemon.exitCode}; see ${DOCKERD_LOG}`);
+        if (Date.now() > deadline) throw new Error(`dockerd did not answer within 60 s; see ${DOCKERD_LOG}`);
+        await sleep(250);
+      }
+    });
+  }
+  await ensureImage();
+  return {
+    socket: DOCKER_SOCKET,
+    image: BUSYBOX_IMAGE,
+    startedDaemon,
+    async stop() {
+      if (!daemon || daemon.exitCode !== null) return;
+      const d = daemon;
+      await new Promise<void>((resolve) => {
+        d.once('exit', () => resolve());
+        d.kill('SIGTERM');
+      });
+    },
+  };
+}
+
+async function ensureImage(): Promise<void> {
+  const has = () =>
+    docker('image', 'inspect', '--format', '{{.Id}}', BUSYBOX_IMAGE).then(
+      () => true,
+      () => false,
+    );
+  if (await has()) return;
+  await withLock(async () => {
+    if (await has()) return; // another test file imported it while we waited
+    const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
+    if (!busybox) throw new Error(`image ${BUSYBOX_IMAGE} is missing and there is no static busybox to build it from (apt-get install busybox-static)`);
+    const dir = mkdtempSync(join(tmpdir(), 'lh-busybox-'));
+    try {
+      const bin = join(dir, 'rootfs', 'bin');
+      mkdirSync(bin, { recursive: true });
+      copyFileSync(busybox, join(bin, 'busybox'));
+      for (const c of BUSYBOX_COMMANDS) symlinkSync('busybox', join(bin, c));
+      const tar = join(dir, 'rootfs.tar');
+      await run('tar', ['-C', join(dir, 'rootfs'), '-cf', tar, '.']);
+      await docker('import', tar, BUSYBOX_IMAGE);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+/** A lock between processes: mkdir is atomic. A lock older than two minutes is from a dead process. */
+async function withLock<T>(fn: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    try {
+      mkdirSync(LOCK_DIR);
+      break;
+    } catch {
+      try {
+        if (Date.now() - statSync(LOCK_DIR).mtimeMs > 120_000) rmSync(LOCK_DIR, { recursive: true, force: true });
+      } catch {
+        // gone meanwhile
+      }
+      if (Date.now() > deadline) throw new Error(`timed out waiting for the lock ${LOCK_DIR}`);
+      await sleep(200);
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(LOCK_DIR, { recursive: true, force: true });
+  }
+}
+
+function commandExists(cmd: string): Promise<boolean> {
+  return run('sh', ['-c', `command -v ${cmd}`]).then(
+    () => true,
+    () => false,
+  );
+}
+
+function run(cmd: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { timeout: 60_000 }, (err, _out, stderr) => (err ? reject(new Error(`${cmd} failed: ${String(stderr).trim() || err.message}`)) : resolve()));
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
