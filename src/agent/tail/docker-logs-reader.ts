@@ -9,8 +9,8 @@
  * duplicates. Within one reader a reconnect skips precisely what was already produced.
  *
  * With timestamps=1 every message starts with `<RFC3339Nano> `. A message longer than 16 KiB reaches
- * us as several messages, each with its own timestamp, the last ending in a newline; they are joined
- * here (up to maxLineBytes) and the line keeps the first one's timestamp.
+ * us as several 16 KiB pieces with the same timestamp and no newline, then a shorter last piece —
+ * also without a newline (the endpoint drops it for pieces); they are joined here up to maxLineBytes.
  */
 import { isUtf8 } from 'node:buffer';
 import { parseRfc3339Nano } from '../../api/timestamp.js';
@@ -31,6 +31,8 @@ const BATCH_LINES = 2000;
 /** …and this many bytes; the HTTP stream is paused while this much waits for next(). */
 const BATCH_BYTES = 512 * 1024;
 const MAX_BACKOFF_MS = 5000;
+/** Docker's log copier cuts longer messages into pieces of this size (daemon/logger/copier.go). */
+const DOCKER_PIECE_BYTES = 16 * 1024;
 /** After drain(), a stream silent this long while its container is stopped is complete. */
 const DRAIN_IDLE_MS = 2000;
 
@@ -75,6 +77,8 @@ export function createDockerLogsReader(api: DockerApi, containerId: string, opts
   let draining = false;
   let closed = false;
   let finished = false;
+  /** The container stopped: reading what is left without follow, then finishing. */
+  let finalPass = false;
   let lastDataAt = Date.now();
   let wake: (() => void) | undefined;
   let retryTimer: NodeJS.Timeout | undefined;
@@ -161,13 +165,20 @@ export function createDockerLogsReader(api: DockerApi, containerId: string, opts
         return;
       }
       text = seg.subarray(sp + 1);
+      // Pieces of one long message share its timestamp: another timestamp starts another line.
+      if (p && p.ts !== ts) {
+        end(p);
+        p = undefined;
+      }
       p ??= begin(stream, ts);
     } else if (!p) {
       onEvent('malformed_record', 1);
       return;
     }
     append(p, text);
-    if (complete) end(p);
+    // The endpoint drops the newline of a long message's last piece (and of output the container
+    // ended without one), so only a full-size piece without a newline is continued by the next one.
+    if (complete || (!tty && text.length < DOCKER_PIECE_BYTES)) end(p);
   }
 
   function onChunk(c: LogChunk): void {
@@ -218,7 +229,7 @@ export function createDockerLogsReader(api: DockerApi, containerId: string, opts
         tty = c.Config.Tty === true;
       }
       const since = skipBefore > 0n ? Number(skipBefore / 1_000_000_000n) : 0;
-      stream = await api.logs(containerId, { sinceSeconds: since, follow: true, timestamps: true, tty });
+      stream = await api.logs(containerId, { sinceSeconds: since, follow: !finalPass, timestamps: true, tty });
     } catch (e) {
       if (e instanceof DockerApiError && e.status === 404) return finish();
       return retry();
@@ -250,22 +261,26 @@ export function createDockerLogsReader(api: DockerApi, containerId: string, opts
   /** The stream ended: a stopped or removed container is complete; a running one lost its connection. */
   async function streamEnded(): Promise<void> {
     if (closed || finished) return;
-    if (!draining) {
-      try {
-        const c = await api.inspect(containerId);
-        if (c.State.Running) {
-          // Anything pending is read again in full after reconnecting; what was produced is skipped.
-          reposition();
-          return retry();
-        }
-      } catch (e) {
-        if (!(e instanceof DockerApiError && e.status === 404)) {
-          reposition();
-          return retry();
-        }
+    if (finalPass) return finish();
+    try {
+      const c = await api.inspect(containerId);
+      if (c.State.Running && !draining) {
+        // Anything pending is read again in full after reconnecting; what was produced is skipped.
+        reposition();
+        return retry();
+      }
+    } catch (e) {
+      if (e instanceof DockerApiError && e.status === 404) return finish(); // removed: its logs are gone
+      if (!draining) {
+        reposition();
+        return retry();
       }
     }
-    finish();
+    // A follow stream can end before the engine has written the container's last message (output
+    // without a final newline is logged at exit): one more read, without follow, gets the rest.
+    finalPass = true;
+    reposition();
+    void connect();
   }
 
   /** Before reconnecting: skip exactly what was produced, drop partial state. */

@@ -1,0 +1,203 @@
+/**
+ * The logs-endpoint reader against the real engine (issue #4 §1, §2): containers with the `local`
+ * driver read exactly once, in order, 16 KiB pieces joined, TTY output, resume from a committed
+ * position without repeats, reconnect after the connection breaks, and the end of an exited container.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createDockerApi } from '../../../src/agent/discovery/docker-api.js';
+import { createDockerLogsReader } from '../../../src/agent/tail/docker-logs-reader.js';
+import type { LineReader, LogLine, ReaderEvent, SincePosition } from '../../../src/agent/model.js';
+import { dockerOrSkip, docker, removeContainer, runContainer, DOCKER_SOCKET, BUSYBOX_IMAGE } from '../../helpers/docker.js';
+
+const api = createDockerApi(DOCKER_SOCKET);
+
+interface Read {
+  lines: LogLine[];
+  batches: number;
+  maxBatch: number;
+  position?: SincePosition;
+}
+
+/** Reads batches until `until` holds (or the reader ends); fails after the timeout. */
+async function readUntil(reader: LineReader, until: (lines: LogLine[]) => boolean, timeoutMs = 8000, into: Read = { lines: [], batches: 0, maxBatch: 0 }): Promise<Read & { ended: boolean }> {
+  const deadline = Date.now() + timeoutMs;
+  while (!until(into.lines)) {
+    const left = deadline - Date.now();
+    if (left <= 0) throw new Error(`timed out with ${into.lines.length} lines, last: ${JSON.stringify(into.lines.at(-1)?.line)}`);
+    let timer: NodeJS.Timeout | undefined;
+    const b = await Promise.race([reader.next(), new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), left)))]);
+    clearTimeout(timer);
+    if (b === 'timeout') continue;
+    if (b === undefined) return { ...into, ended: true };
+    into.lines.push(...b.lines);
+    into.batches++;
+    into.maxBatch = Math.max(into.maxBatch, b.lines.length);
+    assert.equal(b.position.kind, 'since');
+    into.position = b.position as SincePosition;
+  }
+  return { ...into, ended: false };
+}
+
+const seqOf = (lines: LogLine[]) => lines.filter((l) => /^\d{1,6}$/.test(l.line)).map((l) => Number(l.line));
+const range = (a: number, b: number) => Array.from({ length: b - a + 1 }, (_, i) => a + i);
+
+test('a local-driver container is read exactly once and in order, 16 KiB pieces joined, to its last line', async (t) => {
+  if (!(await dockerOrSkip(t))) return;
+  const id = await runContainer([
+    '--log-driver', 'local',
+    BUSYBOX_IMAGE, 'sh', '-c',
+    'sleep 0.3; seq 1 5000; echo to-stderr >&2; printf "%040000d\\n" 7; echo "ünïcödé"; printf tail-without-newline',
+  ]);
+  t.after(() => removeContainer(id));
+  const events: ReaderEvent[] = [];
+  const reader = createDockerLogsReader(api, id, { maxLineBytes: 64 * 1024, onEvent: (e) => events.push(e) });
+  t.after(() => reader.close());
+  await docker('wait', id);
+  // The container has exited: the reader drains to the end and finishes by itself.
+  reader.drain();
+  const r = await readUntil(reader, () => false, 10_000);
+  assert.ok(r.ended, 'next() resolves undefined after the last line');
+  assert.equal(reader.openFiles, 0);
+  assert.deepEqual(seqOf(r.lines), range(1, 5000));
+  assert.ok(r.maxBatch <= 2000, `batches hold at most 2000 lines (got ${r.maxBatch})`);
+  const rest = r.lines.filter((l) => !/^\d{1,6}$/.test(l.line));
+  assert.deepEqual(
+    rest.map((l) => [l.stream, l.line.length > 100 ? `${l.line.length} chars` : l.line]),
+    [
+      ['stderr', 'to-stderr'],
+      ['stdout', '40000 chars'],
+      ['stdout', 'ünïcödé'],
+      ['stdout', 'tail-without-newline'],
+    ],
+  );
+  assert.equal(rest[1]!.line, '0'.repeat(39999) + '7');
+  assert.equal(rest[1]!.truncated, undefined);
+  assert.deepEqual(events, []);
+  // Runtime timestamps, never decreasing within a stream.
+  const out = r.lines.filter((l) => l.stream === 'stdout');
+  for (let i = 1; i < out.length; i++) assert.ok(out[i]!.ts >= out[i - 1]!.ts);
+  const started = BigInt(Date.parse(await docker('inspect', '--format', '{{.State.StartedAt}}', id))) * 1_000_000n;
+  assert.ok(r.lines[0]!.ts >= started - 1_000_000_000n && r.lines[0]!.ts <= started + 60_000_000_000n);
+  assert.equal(r.position?.ts, r.lines.reduce((m, l) => (l.ts > m ? l.ts : m), 0n).toString());
+});
+
+test('lines longer than maxLineBytes are split into marked pieces and counted', async (t) => {
+  if (!(await dockerOrSkip(t))) return;
+  const id = await runContainer(['--log-driver', 'local', BUSYBOX_IMAGE, 'sh', '-c', 'printf "%040000d\\n" 7; echo after']);
+  t.after(() => removeContainer(id));
+  const events: ReaderEvent[] = [];
+  const reader = createDockerLogsReader(api, id, { maxLineBytes: 10_000, onEvent: (e) => events.push(e) });
+  t.after(() => reader.close());
+  await docker('wait', id);
+  reader.drain();
+  const r = await readUntil(reader, () => false);
+  const pieces = r.lines.slice(0, -1);
+  assert.equal(pieces.map((l) => l.line).join(''), '0'.repeat(39999) + '7');
+  assert.ok(pieces.length >= 4 && pieces.every((l) => l.truncated === true && Buffer.byteLength(l.line) <= 10_000));
+  assert.deepEqual(r.lines.at(-1), { ts: r.lines.at(-1)!.ts, line: 'after', stream: 'stdout' });
+  assert.ok(events.filter((e) => e === 'split_line').length >= 3);
+});
+
+test('a TTY container is one raw stream: lines without their carriage returns, all stdout', async (t) => {
+  if (!(await dockerOrSkip(t))) return;
+  const id = await runContainer(['-t', '--log-driver', 'local', BUSYBOX_IMAGE, 'sh', '-c', 'echo tty-one; echo tty-two >&2; sleep 30']);
+  t.after(() => removeContainer(id));
+  const reader = createDockerLogsReader(api, id, { maxLineBytes: 1024 });
+  t.after(() => reader.close());
+  const r = await readUntil(reader, (ls) => ls.length >= 2);
+  assert.deepEqual(
+    r.lines.map((l) => [l.stream, l.line]),
+    [
+      ['stdout', 'tty-one'],
+      ['stdout', 'tty-two'],
+    ],
+  );
+});
+
+test('resuming from a committed position repeats nothing but lines with that very timestamp', async (t) => {
+  if (!(await dockerOrSkip(t))) return;
+  const id = await runContainer(['--log-driver', 'local', BUSYBOX_IMAGE, 'sh', '-c', 'seq 1 1500; sleep 1.2; seq 1501 3000; sleep 30']);
+  t.after(() => removeContainer(id));
+  const first = createDockerLogsReader(api, id, { maxLineBytes: 1024 });
+  const r1 = await readUntil(first, (ls) => ls.length >= 1500);
+  await first.close();
+  const pos = r1.position!;
+  const second = createDockerLogsReader(api, id, { maxLineBytes: 1024, start: pos });
+  t.after(() => second.close());
+  const r2 = await readUntil(second, (ls) => ls.some((l) => l.line === '3000'));
+  const posTs = BigInt(pos.ts);
+  const repeated = r2.lines.filter((l) => r1.lines.some((o) => o.line === l.line));
+  assert.ok(repeated.every((l) => l.ts === posTs), `only same-timestamp lines repeat (repeated ${repeated.length})`);
+  assert.ok(repeated.length <= 1);
+  const fresh = r2.lines.filter((l) => l.ts !== posTs || !r1.lines.some((o) => o.line === l.line));
+  assert.deepEqual([...seqOf(r1.lines), ...seqOf(fresh)], range(1, 3000));
+  assert.ok(r2.lines.every((l) => l.ts >= posTs));
+});
+
+/** A unix-socket proxy to the Docker socket whose connections can be cut. */
+class CuttableProxy {
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  constructor(readonly path: string) {}
+  async open(): Promise<void> {
+    this.server = createServer((client) => {
+      const upstream = connect(DOCKER_SOCKET);
+      for (const s of [client, upstream]) {
+        this.sockets.add(s);
+        s.on('close', () => this.sockets.delete(s));
+        s.on('error', () => {});
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => this.server!.listen(this.path, resolve));
+  }
+  async cut(): Promise<void> {
+    const s = this.server;
+    this.server = undefined;
+    const closed = new Promise<void>((resolve) => (s ? s.close(() => resolve()) : resolve()));
+    for (const sock of this.sockets) sock.destroy();
+    await closed;
+  }
+}
+
+test('a connection that breaks while the container runs is reopened, with no line lost or repeated', async (t) => {
+  if (!(await dockerOrSkip(t))) return;
+  const dir = mkdtempSync(join(tmpdir(), 'lh-logs-proxy-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const proxy = new CuttableProxy(join(dir, 'docker.sock'));
+  await proxy.open();
+  t.after(() => proxy.cut());
+  const id = await runContainer([
+    '--log-driver', 'local',
+    BUSYBOX_IMAGE, 'sh', '-c', 'i=1; while [ $i -le 60 ]; do echo $i; i=$((i+1)); sleep 0.03; done; sleep 30',
+  ]);
+  t.after(() => removeContainer(id));
+  const reader = createDockerLogsReader(createDockerApi(proxy.path), id, { maxLineBytes: 1024, minBackoffMs: 50 });
+  t.after(() => reader.close());
+  const r = await readUntil(reader, (ls) => ls.length >= 10);
+  await proxy.cut();
+  await new Promise((res) => setTimeout(res, 400));
+  await proxy.open();
+  const all = await readUntil(reader, (ls) => ls.some((l) => l.line === '60'), 8000, r);
+  assert.deepEqual(seqOf(all.lines), range(1, 60));
+});
+
+test('a removed container ends the reader; a missing one ends it at once', async (t) => {
+  if (!(await dockerOrSkip(t))) return;
+  const gone = createDockerLogsReader(api, 'f'.repeat(64), { maxLineBytes: 1024 });
+  assert.equal(await gone.next(), undefined);
+  const id = await runContainer(['--log-driver', 'local', BUSYBOX_IMAGE, 'sh', '-c', 'echo one; sleep 60']);
+  t.after(() => removeContainer(id));
+  const reader = createDockerLogsReader(api, id, { maxLineBytes: 1024 });
+  t.after(() => reader.close());
+  await readUntil(reader, (ls) => ls.length >= 1);
+  await docker('rm', '-f', id);
+  reader.drain();
+  const r = await readUntil(reader, () => false, 8000);
+  assert.ok(r.ended);
+});
