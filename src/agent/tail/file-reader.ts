@@ -1,0 +1,585 @@
+/**
+ * Tails one log file (Docker json-file, CRI, or plain text) through rotation, truncation and
+ * deletion, producing every line exactly once (issue #4 §2).
+ *
+ * A file is known by device and inode, never by path: paths move on rotation. At the end of the
+ * data the reader stats the path: another inode there means the file was rotated (renamed, or
+ * deleted and recreated), so the old descriptor is read to its end, then any rotated siblings that
+ * were written after it (several rotations can happen while the reader is behind), then the new
+ * file from 0. A size below what was read means copytruncate: start again at 0. A path that is gone
+ * means the file was deleted: its descriptor is kept for late writes and closed `deletedGraceMs`
+ * after the last data, so no deleted file keeps disk space held.
+ *
+ * Memory stays bounded: one 64 KiB read buffer (from a small shared pool, returned while idle), at
+ * most one unfinished record per file, and joined lines of at most max_line_bytes.
+ */
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import { watch, type FSWatcher, type Stats } from 'node:fs';
+import { isUtf8 } from 'node:buffer';
+import { basename, dirname } from 'node:path';
+import type { FilePosition, LineFormat, LineReader, LogLine, ReadBatch, ReaderEvent } from '../model.js';
+import { emptyDockerJsonRecord, parseDockerJsonLine } from './docker-json.js';
+import { emptyCriRecord, parseCriLine } from './cri.js';
+import { rawLineText } from './raw.js';
+import { LineJoiner, emptyEventCounts, type EventCounts } from './line-joiner.js';
+import { listRotated, rotatedAfter, type RotatedFile } from './rotated-files.js';
+import { createTimestampParser } from './timestamp.js';
+
+export interface FileReaderOptions {
+  path: string;
+  format: LineFormat;
+  /** Where a previous run stopped; undefined for a new source, read from its first line. */
+  start?: FilePosition;
+  maxLineBytes: number;
+  /** How often a file at its end is checked for new data, rotation and truncation (default 250). */
+  pollIntervalMs?: number;
+  /** A deleted file is closed this long after its last data (default 5000). */
+  deletedGraceMs?: number;
+  maxBatchLines?: number;
+  maxBatchBytes?: number;
+  /** Unusual input and file events, with how many times they happened since the last report. */
+  onEvent?: (e: ReaderEvent, n: number) => void;
+  /** Clock for raw files' timestamps, in ns (default: wall clock, strictly increasing). */
+  now?: () => bigint;
+}
+
+const BUFFER_SIZE = 64 * 1024;
+/** A json-file or CRI record longer than this without a newline is not a record: it is skipped. */
+const MIN_RECORD_CAP = 1024 * 1024;
+
+/** Read buffers of readers that are idle, so 500 quiet files do not hold 500 buffers. */
+const pool: Buffer[] = [];
+function takeBuffer(): Buffer {
+  return pool.pop() ?? Buffer.allocUnsafeSlow(BUFFER_SIZE);
+}
+function releaseBuffer(b: Buffer): void {
+  if (b.length === BUFFER_SIZE && pool.length < 16) pool.push(b);
+}
+
+interface OpenFile {
+  fh: FileHandle;
+  dev: number;
+  ino: number;
+  /** File offset of the next read. */
+  readOff: number;
+  /** Opened through the live path (false: a rotated file being finished). */
+  live: boolean;
+  lastDataAt: number;
+}
+
+interface FileId {
+  dev: number;
+  ino: number;
+}
+
+export function createFileReader(opts: FileReaderOptions): LineReader {
+  return new FileReader(opts);
+}
+
+class FileReader implements LineReader {
+  private readonly path: string;
+  private readonly format: LineFormat;
+  private readonly maxLines: number;
+  private readonly maxBytes: number;
+  private readonly pollMs: number;
+  private readonly graceMs: number;
+  private readonly recordCap: number;
+  private readonly now: () => bigint;
+  private readonly events: EventCounts = emptyEventCounts();
+  private readonly joiner: LineJoiner<FileId>;
+  private readonly parseTs = createTimestampParser();
+  private readonly docker = emptyDockerJsonRecord();
+  private readonly cri = emptyCriRecord();
+
+  private cur: OpenFile | undefined;
+  /** Rotated files still to read, oldest first, before the live file. */
+  private queue: RotatedFile[] = [];
+  private buf: Buffer | undefined;
+  /** An unfinished record kept while idle, when the read buffer went back to the pool. */
+  private parked: Buffer | undefined;
+  private bstart = 0;
+  private bend = 0;
+  /** Discarding an overlong json-file/CRI record up to its newline; the offset it started at. */
+  private skipFrom: number | undefined;
+  /** The last position reported or known (kept when no file is open). */
+  private last: FilePosition;
+  private lastRawTs = 0n;
+  private started = false;
+  private draining = false;
+  private finished = false;
+  private closed = false;
+  private wake: (() => void) | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private watcher: FSWatcher | undefined;
+
+  constructor(private readonly opts: FileReaderOptions) {
+    this.path = opts.path;
+    this.format = opts.format;
+    this.maxLines = opts.maxBatchLines ?? 2000;
+    this.maxBytes = opts.maxBatchBytes ?? 512 * 1024;
+    this.pollMs = opts.pollIntervalMs ?? 250;
+    this.graceMs = opts.deletedGraceMs ?? 5000;
+    this.recordCap = Math.max(MIN_RECORD_CAP, 2 * opts.maxLineBytes + 4096);
+    this.now = opts.now ?? (() => this.wallClock());
+    this.joiner = new LineJoiner<FileId>(opts.maxLineBytes, this.events);
+    this.last = opts.start ? { ...opts.start, path: opts.path } : { kind: 'file', path: opts.path, dev: 0, ino: 0, offset: 0 };
+  }
+
+  get openFiles(): number {
+    return this.cur ? 1 : 0;
+  }
+
+  drain(): void {
+    this.draining = true;
+    this.wake?.();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.wake?.();
+    await this.release();
+  }
+
+  /** Releases the descriptor, the watcher and the buffer. */
+  private async release(): Promise<void> {
+    this.watcher?.close();
+    this.watcher = undefined;
+    const f = this.cur;
+    this.cur = undefined;
+    if (f) await f.fh.close().catch(() => {});
+    if (this.buf) releaseBuffer(this.buf);
+    this.buf = undefined;
+  }
+
+  async next(): Promise<ReadBatch | undefined> {
+    if (this.closed || this.finished) return undefined;
+    if (!this.started) {
+      this.started = true;
+      await this.init();
+    }
+    const out: LogLine[] = [];
+    let bytes = 0;
+    for (;;) {
+      if (this.closed) return undefined;
+      if (this.cur && this.buf && this.bend > this.bstart) {
+        bytes += this.process(out, bytes);
+        if (out.length >= this.maxLines || bytes >= this.maxBytes) return this.batch(out, bytes);
+      }
+      if (this.cur && (await this.readMore()) > 0) continue;
+      if (this.closed) return undefined;
+      // At the end of the current file: deliver what there is before looking further or waiting.
+      if (out.length > 0 || bytes > 0) return this.batch(out, bytes);
+      if (await this.atEnd(out)) {
+        if (out.length > 0) return this.batch(out, 0);
+        continue;
+      }
+      if (this.draining) {
+        if (this.cur) await this.finishCurrent(out);
+        this.joiner.flush(out);
+        this.finished = true;
+        await this.release();
+        if (out.length > 0) return this.batch(out, 0);
+        this.report();
+        return undefined;
+      }
+      await this.idle();
+    }
+  }
+
+  private batch(lines: LogLine[], bytes: number): ReadBatch {
+    this.report();
+    return { lines, position: this.position(), bytes };
+  }
+
+  private report(): void {
+    const cb = this.opts.onEvent;
+    for (const k of Object.keys(this.events) as ReaderEvent[]) {
+      const n = this.events[k];
+      if (n === 0) continue;
+      this.events[k] = 0;
+      cb?.(k, n);
+    }
+  }
+
+  /** The position after everything produced: never inside a joined line or a skipped record. */
+  private position(): FilePosition {
+    const open = this.joiner.earliestStart();
+    if (open) {
+      this.last = { kind: 'file', path: this.path, dev: open.file.dev, ino: open.file.ino, offset: open.offset };
+    } else if (this.cur) {
+      const offset = this.skipFrom ?? this.offsetAt(this.bstart);
+      this.last = { kind: 'file', path: this.path, dev: this.cur.dev, ino: this.cur.ino, offset };
+    }
+    return this.last;
+  }
+
+  private offsetAt(i: number): number {
+    const parked = this.parked ? this.parked.length : 0;
+    return this.cur!.readOff - (this.bend - i) - parked;
+  }
+
+  private wallClock(): bigint {
+    const t = BigInt(Date.now()) * 1_000_000n;
+    this.lastRawTs = t > this.lastRawTs ? t : this.lastRawTs + 1n;
+    return this.lastRawTs;
+  }
+
+  // ---- opening files -------------------------------------------------------------------------
+
+  private async init(): Promise<void> {
+    const start = this.opts.start;
+    if (!start) {
+      await this.openLive(0);
+      return;
+    }
+    const st = await statOrUndefined(this.path);
+    if (st && st.dev === start.dev && st.ino === start.ino) {
+      if (st.size < start.offset) {
+        this.events.truncated_file++;
+        await this.openLive(0);
+      } else {
+        await this.openLive(start.offset);
+      }
+      return;
+    }
+    // Rotated while we were stopped: finish the file we were in, then what was written after it.
+    const files = await listRotated(this.path);
+    const i = files.findIndex((f) => f.dev === start.dev && f.ino === start.ino);
+    if (i < 0) {
+      this.events.lost_rotated++;
+      await this.openLive(0);
+      return;
+    }
+    this.queue = files.slice(i + 1).filter((f) => !st || f.ino !== st.ino || f.dev !== st.dev);
+    if (!(await this.openRotated(files[i]!, Math.min(start.offset, files[i]!.size)))) {
+      this.events.lost_rotated++;
+      await this.openNext();
+    }
+  }
+
+  /** Opens the file at the live path; false if there is none. */
+  private async openLive(offset: number): Promise<boolean> {
+    const f = await this.openFile(this.path, offset, true);
+    return f !== undefined;
+  }
+
+  /** Opens a rotated file, checking it is still the one listed (names shift during rotation). */
+  private async openRotated(file: RotatedFile, offset: number): Promise<boolean> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const f = await this.openFile(file.path, offset, false, file);
+      if (f) return true;
+      if (this.closed) return false;
+      const again = (await listRotated(this.path)).find((r) => r.dev === file.dev && r.ino === file.ino);
+      if (!again) return false;
+      file = again;
+    }
+    return false;
+  }
+
+  private async openFile(path: string, offset: number, live: boolean, expect?: FileId): Promise<OpenFile | undefined> {
+    let fh: FileHandle;
+    try {
+      fh = await open(path, 'r');
+    } catch (e) {
+      if (isGone(e)) return undefined;
+      throw e;
+    }
+    const st = await fh.stat();
+    if (this.closed || (expect && (st.dev !== expect.dev || st.ino !== expect.ino))) {
+      await fh.close();
+      return undefined;
+    }
+    this.cur = { fh, dev: st.dev, ino: st.ino, readOff: offset, live, lastDataAt: Date.now() };
+    this.bstart = this.bend = 0;
+    this.parked = undefined;
+    this.skipFrom = undefined;
+    this.last = { kind: 'file', path: this.path, dev: st.dev, ino: st.ino, offset };
+    return this.cur;
+  }
+
+  /** After finishing a file: the next queued rotated file, else the live file from 0. */
+  private async openNext(): Promise<void> {
+    while (this.queue.length > 0) {
+      const f = this.queue.shift()!;
+      if (await this.openRotated(f, 0)) return;
+      this.events.lost_rotated++;
+    }
+    await this.openLive(0);
+  }
+
+  // ---- reading -------------------------------------------------------------------------------
+
+  /** Reads more of the current file into the buffer; returns the bytes read. */
+  private async readMore(): Promise<number> {
+    const f = this.cur!;
+    let buf = this.buf;
+    if (!buf) {
+      buf = this.buf = takeBuffer();
+      this.bstart = this.bend = 0;
+    }
+    if (this.parked) {
+      const p = this.parked;
+      this.parked = undefined;
+      if (p.length > buf.length) buf = this.buf = Buffer.allocUnsafe(p.length * 2);
+      p.copy(buf, 0);
+      this.bstart = 0;
+      this.bend = p.length;
+    }
+    if (this.bstart > 0) {
+      if (this.bend > this.bstart) buf.copy(buf, 0, this.bstart, this.bend);
+      this.bend -= this.bstart;
+      this.bstart = 0;
+    }
+    if (this.bend === buf.length) {
+      // A record longer than the buffer (only json-file and CRI get here; raw lines are cut).
+      const bigger = Buffer.allocUnsafe(Math.min(this.recordCap, buf.length * 2));
+      buf.copy(bigger, 0, 0, this.bend);
+      releaseBuffer(buf);
+      buf = this.buf = bigger;
+    }
+    const { bytesRead } = await f.fh.read(buf, this.bend, buf.length - this.bend, f.readOff);
+    if (this.cur !== f) return 0; // closed meanwhile
+    if (bytesRead > 0) {
+      f.readOff += bytesRead;
+      this.bend += bytesRead;
+      f.lastDataAt = Date.now();
+    }
+    return bytesRead;
+  }
+
+  /** Turns the complete records in the buffer into lines, up to the batch limits; returns bytes consumed. */
+  private process(out: LogLine[], bytesSoFar: number): number {
+    const buf = this.buf!;
+    const view = buf.subarray(0, this.bend);
+    const f = this.cur!;
+    const fileId: FileId = f;
+    let s = this.bstart;
+    let consumed = 0;
+    const lastNl = view.lastIndexOf(10);
+    if (lastNl >= s) {
+      // Cheap checks over the whole region first; per line only when they find something.
+      const badUtf8 = !isUtf8(view.subarray(s, lastNl));
+      let nextNul = view.indexOf(0, s);
+      let nextEscNul = this.format === 'docker-json' ? view.indexOf('\\u0000', s) : -1;
+      while (s <= lastNl) {
+        if (out.length >= this.maxLines || bytesSoFar + consumed >= this.maxBytes) break;
+        const nl = view.indexOf(10, s);
+        const start = s;
+        consumed += nl + 1 - s;
+        s = nl + 1;
+        if (this.skipFrom !== undefined) {
+          this.skipFrom = undefined;
+          continue;
+        }
+        if (badUtf8 && !isUtf8(view.subarray(start, nl))) this.events.invalid_utf8++;
+        let nul = false;
+        if (nextNul >= 0 && nextNul < nl) {
+          nul = true;
+          nextNul = view.indexOf(0, nl);
+        }
+        const text = view.toString('utf8', start, nl);
+        const recordStart = f.readOff - (this.bend - start);
+        switch (this.format) {
+          case 'docker-json': {
+            if (nextEscNul >= 0 && nextEscNul < nl) {
+              nul = true;
+              nextEscNul = view.indexOf('\\u0000', nl);
+            }
+            const r = this.docker;
+            if (!parseDockerJsonLine(text, this.parseTs, r)) {
+              this.events.malformed_record++;
+              continue;
+            }
+            this.joiner.add(out, r.ts, r.stream, r.text, r.partial, fileId, recordStart);
+            break;
+          }
+          case 'cri': {
+            const r = this.cri;
+            if (!parseCriLine(text, this.parseTs, r)) {
+              this.events.malformed_record++;
+              continue;
+            }
+            this.joiner.add(out, r.ts, r.stream, r.text, r.partial, fileId, recordStart);
+            break;
+          }
+          default:
+            this.joiner.add(out, this.now(), undefined, rawLineText(text), false, fileId, recordStart);
+        }
+        if (nul) this.events.nul_bytes++;
+      }
+    }
+    this.bstart = s;
+    if (s > lastNl && this.bend - s === buf.length) consumed += this.overlong(out);
+    return consumed;
+  }
+
+  /** The buffer is full and holds no newline. */
+  private overlong(out: LogLine[]): number {
+    const buf = this.buf!;
+    const start = this.bstart;
+    if (this.format === 'raw') {
+      // Hand the line to the joiner in pieces: it emits max_line_bytes pieces marked truncated.
+      let cut = this.bend;
+      let k = cut - 1;
+      while (k > start && cut - k < 4 && (buf[k]! & 0xc0) === 0x80) k--;
+      const lead = buf[k]!;
+      if (lead >= 0xc0) {
+        const len = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+        if (k + len > cut) cut = k;
+      }
+      if (cut === start) cut = this.bend;
+      if (!isUtf8(buf.subarray(start, cut))) this.events.invalid_utf8++;
+      if (buf.indexOf(0, start) >= 0 && buf.indexOf(0, start) < cut) this.events.nul_bytes++;
+      const recordStart = this.offsetAt(start);
+      this.joiner.add(out, this.now(), undefined, buf.toString('utf8', start, cut), true, this.cur!, recordStart);
+      this.bstart = cut;
+      return cut - start;
+    }
+    if (buf.length < this.recordCap) return 0; // readMore grows the buffer
+    if (this.skipFrom === undefined) {
+      this.skipFrom = this.offsetAt(start);
+      this.events.malformed_record++;
+    }
+    const n = this.bend - start;
+    this.bstart = this.bend;
+    return n;
+  }
+
+  // ---- the end of the data -------------------------------------------------------------------
+
+  /**
+   * At the end of the current file: finds out whether there is more somewhere (the file grew, was
+   * rotated, truncated, or (re)appeared). True when reading can go on at once.
+   */
+  private async atEnd(out: LogLine[]): Promise<boolean> {
+    const f = this.cur;
+    if (f && !f.live) {
+      // A rotated file nobody writes to any more: done with it.
+      await this.finishCurrent(out);
+      this.events.rotation++;
+      await this.openNext();
+      return true;
+    }
+    const st = await statOrUndefined(this.path);
+    if (this.closed) return false;
+    if (!f) {
+      if (!st) return false;
+      if (this.last.ino !== 0) this.events.rotation++;
+      return this.openLive(0);
+    }
+    if (!st) {
+      // Deleted, not (yet) replaced: late writes still go to the descriptor, read them until the grace ends.
+      if (this.draining || Date.now() - f.lastDataAt >= this.graceMs) await this.finishCurrent(out);
+      return false;
+    }
+    if (st.dev !== f.dev || st.ino !== f.ino) {
+      // Rotated. Lines written just before the switch are still in the old file.
+      if ((await this.readMore()) > 0) return true;
+      const mtime = (await f.fh.stat({ bigint: true })).mtimeNs;
+      const newer = rotatedAfter(await listRotated(this.path), f.dev, f.ino, mtime);
+      this.queue = newer.filter((r) => r.dev !== st.dev || r.ino !== st.ino);
+      await this.finishCurrent(out);
+      this.events.rotation++;
+      await this.openNext();
+      return true;
+    }
+    if (st.size < f.readOff) {
+      // copytruncate: the content we had is gone; open lines end here.
+      this.events.truncated_file++;
+      this.joiner.flush(out);
+      f.readOff = 0;
+      this.bstart = this.bend = 0;
+      this.parked = undefined;
+      this.skipFrom = undefined;
+      this.last = { kind: 'file', path: this.path, dev: f.dev, ino: f.ino, offset: 0 };
+      return true;
+    }
+    return st.size > f.readOff;
+  }
+
+  /** Closes the current file; what is left without a newline is its last line (raw) or a broken record. */
+  private async finishCurrent(out: LogLine[]): Promise<void> {
+    const f = this.cur!;
+    if (this.parked || this.bend > this.bstart) {
+      const rest = this.parked ?? this.buf!.subarray(this.bstart, this.bend);
+      if (this.skipFrom === undefined) {
+        if (this.format === 'raw') {
+          const text = rest.toString('utf8');
+          if (!isUtf8(rest)) this.events.invalid_utf8++;
+          if (rest.includes(0)) this.events.nul_bytes++;
+          this.joiner.add(out, this.now(), undefined, rawLineText(text), false, f, f.readOff - rest.length);
+        } else {
+          this.events.malformed_record++;
+        }
+      }
+    }
+    if (!this.joiner.pending) this.last = { kind: 'file', path: this.path, dev: f.dev, ino: f.ino, offset: f.readOff };
+    this.parked = undefined;
+    this.bstart = this.bend = 0;
+    this.skipFrom = undefined;
+    this.cur = undefined;
+    if (this.buf) releaseBuffer(this.buf);
+    this.buf = undefined;
+    await f.fh.close();
+  }
+
+  // ---- waiting -------------------------------------------------------------------------------
+
+  /** Waits for the poll interval, a change in the directory, drain() or close(). */
+  private async idle(): Promise<void> {
+    this.report();
+    this.park();
+    this.ensureWatcher();
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(this.timer);
+        this.timer = undefined;
+        this.wake = undefined;
+        resolve();
+      };
+      this.wake = done;
+      this.timer = setTimeout(done, this.pollMs);
+    });
+  }
+
+  /** Gives the read buffer back to the pool while idle, keeping only an unfinished record. */
+  private park(): void {
+    const buf = this.buf;
+    if (!buf || buf.length !== BUFFER_SIZE) return;
+    if (this.bend > this.bstart) this.parked = Buffer.from(buf.subarray(this.bstart, this.bend));
+    this.bstart = this.bend = 0;
+    this.buf = undefined;
+    releaseBuffer(buf);
+  }
+
+  /** fs.watch is only a hint to read sooner; the poll timer alone is enough. */
+  private ensureWatcher(): void {
+    if (this.watcher || this.closed) return;
+    const base = basename(this.path);
+    try {
+      this.watcher = watch(dirname(this.path), { persistent: false }, (_event, name) => {
+        if (!name || String(name).startsWith(base)) this.wake?.();
+      });
+      this.watcher.on('error', () => {
+        this.watcher?.close();
+      });
+    } catch {
+      // unsupported file system or directory missing: polling only
+    }
+  }
+}
+
+async function statOrUndefined(path: string): Promise<Stats | undefined> {
+  try {
+    return await stat(path);
+  } catch (e) {
+    if (isGone(e)) return undefined;
+    throw e;
+  }
+}
+
+function isGone(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}

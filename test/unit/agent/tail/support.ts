@@ -1,0 +1,79 @@
+/** Shared pieces of the tail tests: temp dirs, json-file records, and reading a reader until a condition. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { LineReader, LogLine, ReadBatch, ReaderEvent } from '../../../../src/agent/model.js';
+import { formatNs } from '../../../helpers/cri-writer.js';
+
+export function tempDir(t: { after(fn: () => void): void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'logharbor-tail-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** One json-file record as Docker writes it. */
+export function dockerRecord(log: string, stream: 'stdout' | 'stderr' = 'stdout', ns: bigint = BigInt(Date.now()) * 1_000_000n): string {
+  return JSON.stringify({ log, stream, time: formatNs(ns) }) + '\n';
+}
+
+export interface Collected {
+  lines: LogLine[];
+  batches: ReadBatch[];
+  ended: boolean;
+}
+
+/** Reads batches until `done(lines)` holds, the reader ends, or the timeout passes (then it throws). */
+export async function readUntil(reader: LineReader, done: (lines: LogLine[]) => boolean, timeoutMs = 8000): Promise<Collected> {
+  const c: Collected = { lines: [], batches: [], ended: false };
+  const deadline = Date.now() + timeoutMs;
+  while (!done(c.lines)) {
+    const left = deadline - Date.now();
+    if (left <= 0) throw new Error(`timed out with ${c.lines.length} lines; last: ${JSON.stringify(c.lines.at(-1)?.line?.slice(0, 80))}`);
+    let timer: NodeJS.Timeout | undefined;
+    const b = await Promise.race([
+      reader.next(),
+      new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), left))),
+    ]);
+    clearTimeout(timer);
+    if (b === 'timeout') continue;
+    if (!b) {
+      c.ended = true;
+      break;
+    }
+    c.batches.push(b);
+    c.lines.push(...b.lines);
+  }
+  return c;
+}
+
+/** Reads until the reader ends (after drain()). */
+export async function readToEnd(reader: LineReader, timeoutMs = 8000): Promise<Collected> {
+  const c = await readUntil(reader, () => false, timeoutMs).catch((e: Error) => {
+    throw e;
+  });
+  return c;
+}
+
+export function eventCounter(): { onEvent: (e: ReaderEvent, n: number) => void; counts: Partial<Record<ReaderEvent, number>> } {
+  const counts: Partial<Record<ReaderEvent, number>> = {};
+  return { counts, onEvent: (e, n) => void (counts[e] = (counts[e] ?? 0) + n) };
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function numbered(i: number): string {
+  return `line ${String(i).padStart(6, '0')}`;
+}
+
+/** Asserts lines are exactly numbered(0..n-1) in order; returns a description of the first problem. */
+export function checkExactlyOnce(lines: string[], n: number): string | undefined {
+  const seen = new Set<string>();
+  for (let i = 0; i < lines.length; i++) {
+    if (seen.has(lines[i]!)) return `duplicate ${lines[i]} at ${i}`;
+    seen.add(lines[i]!);
+  }
+  for (let i = 0; i < n; i++) if (!seen.has(numbered(i))) return `missing ${numbered(i)}`;
+  for (let i = 0; i < lines.length; i++) if (lines[i] !== numbered(i)) return `out of order at ${i}: ${lines[i]}`;
+  if (lines.length !== n) return `${lines.length} lines, expected ${n}`;
+  return undefined;
+}
