@@ -1,0 +1,331 @@
+/**
+ * Kubernetes discovery (issue #4 §1): the kubelet's pod log files under pods_dir are the targets,
+ * their paths carry namespace, pod, container and restart count, and the Kubernetes API adds the
+ * pod's labels when it can be reached. The files come first on purpose: with the API down (or
+ * api_url "") every container's logs are still collected, only with fewer labels.
+ *
+ * pods_dir is scanned every interval (an fs.watch on it only brings a scan forward when a pod
+ * directory appears). Each `<n>.log` is a target `k8s:<uid>/<container>/<n>`; when `<n+1>.log`
+ * appears the container restarted and `<n>.log` is finished, so it is drained to its end. A file
+ * missing from one scan is not finished yet (the kubelet's rotation renames it away for a moment);
+ * missing from two, or its pod directory gone, it is.
+ *
+ * Labels decide a line's stream, so a target is not published with path labels a moment before its
+ * pod's labels arrive: while the API is up (or not yet answered), a file of a pod the API has not
+ * described yet waits up to metaWaitMs. A pod's labels changing later upserts its targets again.
+ */
+import { watch, type FSWatcher } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { AgentConfig } from '../../config/agent.js';
+import type { Labels } from '../../api/model.js';
+import type { Logger } from '../../util/logger.js';
+import type { Discovery, DiscoverySink, Target } from '../model.js';
+import { sanitizeLabelName } from './docker.js';
+import { createK8sApi, runPodReflector, type K8sApi, type PodMeta } from './k8s-api.js';
+import { isContainerName, parseLogFileName, parsePodDirName, type PodLogPath } from './pod-path.js';
+
+export type KubernetesDiscoveryConfig = AgentConfig['kubernetes'] & { host: string };
+
+export interface KubernetesDiscoveryDeps {
+  log: Logger;
+  /** The API client; one from cfg (api_url, token_file, ca_file) when absent. */
+  api?: K8sApi;
+  /** Scan interval of pods_dir (ms, default 1000). */
+  intervalMs?: number;
+  /** Longest a new pod's file waits for the pod's labels while the API is up (ms, default 2000). */
+  metaWaitMs?: number;
+  /** API reconnect backoff (ms); tests shorten it. */
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+const SOURCE = 'kubernetes';
+
+/**
+ * Pod labels that name the application, most specific first: the recommended
+ * app.kubernetes.io/name, then the older conventions `app` (Deployments written by hand, Helm
+ * charts of old), `k8s-app` (kube-system add-ons) and `name`.
+ */
+export const APP_LABELS = ['app.kubernetes.io/name', 'app', 'k8s-app', 'name'] as const;
+
+interface FileEntry {
+  path: string;
+  parsed: PodLogPath;
+  firstSeen: number;
+  /** The newest restart file of its container (only the newest is live). */
+  newest: boolean;
+  /** Labels last upserted (stable JSON); undefined until published. */
+  published?: string;
+  finished: boolean;
+  /** Consecutive scans the file was absent from. */
+  missing: number;
+}
+
+/** Creates the Kubernetes discovery; start() resolves after the first scan of pods_dir. */
+export function createKubernetesDiscovery(cfg: KubernetesDiscoveryConfig, sink: DiscoverySink, deps: KubernetesDiscoveryDeps): Discovery {
+  const log = deps.log;
+  const node = cfg.node_name ?? cfg.host;
+  const intervalMs = deps.intervalMs ?? 1000;
+  const metaWaitMs = deps.metaWaitMs ?? 2000;
+  const apiUrl = cfg.api_url ?? '';
+  const api = deps.api ?? (apiUrl ? createK8sApi({ apiUrl, nodeName: node, tokenFile: cfg.token_file, caFile: cfg.ca_file }) : undefined);
+  const abort = new AbortController();
+  const files = new Map<string, FileEntry>();
+  /** Pods the API described; `gone` ones are kept while their files remain, so labels stay put while draining. */
+  const pods = new Map<string, { meta: PodMeta; gone: boolean }>();
+  let apiState: 'off' | 'unknown' | 'up' | 'down' = api ? 'unknown' : 'off';
+  let dirError: string | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let watcher: FSWatcher | undefined;
+  let scanning: Promise<void> | undefined;
+  let rescan = false;
+  let reflector: Promise<void> | undefined;
+
+  function labelsOf(e: FileEntry): Labels {
+    return podTargetLabels(e.parsed, node, pods.get(e.parsed.uid)?.meta, cfg.pod_labels);
+  }
+
+  function upsert(id: string, e: FileEntry): void {
+    const labels = labelsOf(e);
+    const key = stableKey(labels);
+    if (key === e.published) return;
+    e.published = key;
+    const { namespace, pod, container } = e.parsed;
+    const target: Target = {
+      id,
+      kind: 'kubernetes',
+      labels,
+      reader: { type: 'file', path: e.path, format: 'cri' },
+      info: { pod, namespace, container, node, file: e.path },
+    };
+    sink.upsert(target);
+  }
+
+  function finish(id: string, e: FileEntry): void {
+    if (e.finished) return;
+    e.finished = true;
+    if (e.published !== undefined) sink.finished(id);
+  }
+
+  /** Upserts what is due: new live files (unless waiting for their pod's labels) and changed labels. */
+  function publish(): void {
+    const now = Date.now();
+    for (const [id, e] of files) {
+      if (e.finished) continue;
+      const waiting =
+        (apiState === 'unknown' || apiState === 'up') && !pods.has(e.parsed.uid) && now - e.firstSeen < metaWaitMs && e.newest;
+      if (!waiting) upsert(id, e);
+      if (!e.newest) finish(id, e);
+    }
+    // Pods the API deleted are forgotten once the kubelet removed their logs too.
+    const uids = new Set([...files.values()].map((e) => e.parsed.uid));
+    for (const [uid, p] of pods) if (p.gone && !uids.has(uid)) pods.delete(uid);
+  }
+
+  async function scan(): Promise<void> {
+    const found = await readPodsDir(cfg.pods_dir);
+    if (found instanceof Error) {
+      // Not knowing what is there is not the same as nothing being there: change nothing.
+      if (dirError !== found.message) sink.error(SOURCE, found);
+      dirError = found.message;
+      return;
+    }
+    if (dirError !== undefined) log.info({ pods_dir: cfg.pods_dir }, 'pods_dir readable again');
+    dirError = undefined;
+    const now = Date.now();
+    const newest = new Map<string, number>();
+    for (const p of found.files.values()) {
+      const key = `${p.uid}/${p.container}`;
+      newest.set(key, Math.max(newest.get(key) ?? -1, p.restart));
+    }
+    for (const [path, p] of found.files) {
+      const id = `k8s:${p.uid}/${p.container}/${p.restart}`;
+      let e = files.get(id);
+      if (!e) {
+        e = { path, parsed: p, firstSeen: now, newest: true, finished: false, missing: 0 };
+        files.set(id, e);
+      }
+      e.missing = 0;
+      e.newest = newest.get(`${p.uid}/${p.container}`) === p.restart;
+    }
+    for (const [id, e] of files) {
+      if (found.files.has(e.path)) continue;
+      // A pod directory gone is final; a single file missing may be mid-rotation.
+      if (!found.podUids.has(e.parsed.uid) || ++e.missing >= 2) {
+        finish(id, e);
+        files.delete(id);
+      }
+    }
+    publish();
+  }
+
+  function runScan(): Promise<void> {
+    if (scanning) {
+      rescan = true;
+      return scanning;
+    }
+    scanning = (async () => {
+      do {
+        rescan = false;
+        try {
+          await scan();
+        } catch (e) {
+          sink.error(SOURCE, e as Error);
+        }
+      } while (rescan && !abort.signal.aborted);
+    })().finally(() => {
+      scanning = undefined;
+    });
+    return scanning;
+  }
+
+  /** (Re)arms the one scan timer; overlapping ticks share a scan and leave one timer behind. */
+  function kick(ms: number): void {
+    if (timer) clearTimeout(timer);
+    if (abort.signal.aborted) return;
+    timer = setTimeout(() => void runScan().then(() => kick(intervalMs)), ms);
+  }
+
+  function startApi(): void {
+    if (!api) {
+      log.info({ pods_dir: cfg.pods_dir }, 'Kubernetes API off (api_url ""): pods are labelled from their log paths only');
+      return;
+    }
+    reflector = runPodReflector(
+      api,
+      {
+        onList(list) {
+          const current = new Set(list.map((p) => p.uid));
+          for (const [uid, p] of pods) if (!current.has(uid)) p.gone = true;
+          for (const meta of list) pods.set(meta.uid, { meta, gone: false });
+          publish();
+        },
+        onEvent(type, meta) {
+          if (type === 'DELETED') {
+            const p = pods.get(meta.uid);
+            if (p) p.gone = true;
+          } else {
+            pods.set(meta.uid, { meta, gone: false });
+          }
+          publish();
+        },
+        onHealthy() {
+          if (apiState === 'down') log.info({ api_url: apiUrl }, 'Kubernetes API reachable again; pod labels resume');
+          apiState = 'up';
+        },
+        onError(err) {
+          log.warn({ api_url: apiUrl, err: err.message }, 'Kubernetes API call failed');
+          if (apiState !== 'down') {
+            sink.error(
+              SOURCE,
+              new Error(`${err.message}; pods are collected with labels from their log paths only (namespace, pod, container, node) until the API answers`),
+            );
+          }
+          apiState = 'down';
+          // Nothing waits for labels that are not coming.
+          publish();
+        },
+      },
+      { signal: abort.signal, minBackoffMs: deps.minBackoffMs, maxBackoffMs: deps.maxBackoffMs },
+    );
+  }
+
+  return {
+    async start() {
+      startApi();
+      try {
+        // A new pod directory brings the next scan forward; polling alone would also find it.
+        watcher = watch(cfg.pods_dir, { persistent: false }, () => kick(50));
+        watcher.on('error', () => watcher?.close());
+      } catch {
+        // pods_dir missing or not watchable: the scans report and cover it.
+      }
+      await runScan();
+      kick(intervalMs);
+    },
+    async close() {
+      abort.abort();
+      if (timer) clearTimeout(timer);
+      watcher?.close();
+      await scanning;
+      await reflector;
+    },
+  };
+}
+
+/**
+ * A pod container's stream labels: namespace, pod, container, node from the path; with the pod's
+ * metadata also `app` (see APP_LABELS), the selected pod labels (sanitised names) and every pod label
+ * as `__meta_kubernetes_pod_label_<sanitised>` for relabel rules. The path's own labels win over a
+ * selected pod label of the same name.
+ */
+export function podTargetLabels(p: PodLogPath, node: string, meta: PodMeta | undefined, selected: readonly string[]): Labels {
+  const labels: Labels = {};
+  if (meta) {
+    for (const [k, v] of Object.entries(meta.labels)) labels[`__meta_kubernetes_pod_label_${sanitizeLabelName(k)}`] = v;
+    for (const wanted of selected) {
+      const v = meta.labels[wanted];
+      if (v !== undefined) labels[sanitizeLabelName(wanted)] = v;
+    }
+    for (const name of APP_LABELS) {
+      const v = meta.labels[name];
+      if (v) {
+        labels.app = v;
+        break;
+      }
+    }
+  }
+  labels.namespace = p.namespace;
+  labels.pod = p.pod;
+  labels.container = p.container;
+  labels.node = node;
+  return labels;
+}
+
+interface PodsDirListing {
+  /** path → parsed, live `<n>.log` files only. */
+  files: Map<string, PodLogPath>;
+  /** uids of the pod directories present. */
+  podUids: Set<string>;
+}
+
+async function readPodsDir(dir: string): Promise<PodsDirListing | Error> {
+  let entries: string[];
+  try {
+    entries = await readdir(dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    return new Error(`cannot read pods_dir ${dir}: ${code}`);
+  }
+  const out: PodsDirListing = { files: new Map(), podUids: new Set() };
+  for (const name of entries) {
+    const pod = parsePodDirName(name);
+    if (!pod) continue;
+    out.podUids.add(pod.uid);
+    const podDir = join(dir, name);
+    // A directory removed mid-scan, or not a directory at all, has no logs to offer.
+    for (const container of await readdirOrEmpty(podDir)) {
+      if (!isContainerName(container)) continue;
+      const containerDir = join(podDir, container);
+      for (const file of await readdirOrEmpty(containerDir)) {
+        const restart = parseLogFileName(file);
+        if (restart === undefined) continue;
+        out.files.set(join(containerDir, file), { ...pod, container, restart });
+      }
+    }
+  }
+  return out;
+}
+
+async function readdirOrEmpty(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch {
+    return [];
+  }
+}
+
+function stableKey(labels: Labels): string {
+  return JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
