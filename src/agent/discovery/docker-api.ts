@@ -94,6 +94,11 @@ export interface DockerApi {
   logs(id: string, opts?: LogsOptions): Promise<LogStream>;
 }
 
+/** The logs stream broke its framing (header or length): what follows cannot be trusted. */
+export class DockerStreamFormatError extends Error {
+  override name = 'DockerStreamFormatError';
+}
+
 /** Creates a client for the Docker Engine API on a unix socket. */
 export function createDockerApi(socketPath: string): DockerApi {
   let prefix: Promise<string> | undefined;
@@ -113,11 +118,22 @@ export function createDockerApi(socketPath: string): DockerApi {
     socketPath,
     async listContainers(opts = {}) {
       const p = await versionPrefix();
-      return getJson<ContainerSummary[]>(socketPath, `${p}/containers/json${opts.all ? '?all=1' : ''}`);
+      const list = await getJson<ContainerSummary[]>(socketPath, `${p}/containers/json${opts.all ? '?all=1' : ''}`);
+      if (!Array.isArray(list) || list.some((c) => typeof c?.Id !== 'string')) {
+        throw new Error(`Docker socket ${socketPath} answered the container list with something else than a list of containers`);
+      }
+      return list;
     },
     async inspect(id) {
       const p = await versionPrefix();
-      return getJson<ContainerInspect>(socketPath, `${p}/containers/${encodeURIComponent(id)}/json`);
+      const c = await getJson<ContainerInspect>(socketPath, `${p}/containers/${encodeURIComponent(id)}/json`);
+      if (typeof c?.Id !== 'string' || typeof c.Config !== 'object' || typeof c.State !== 'object' || c.Config === null || c.State === null) {
+        throw new Error(`Docker socket ${socketPath} answered the inspection of ${id.slice(0, 12)} without Id, Config and State`);
+      }
+      c.HostConfig ??= {};
+      c.Name ??= c.Id.slice(0, 12);
+      c.LogPath ??= '';
+      return c;
     },
     async events(filters, onEvent, signal, since) {
       const p = await versionPrefix();
@@ -215,7 +231,7 @@ class Demultiplexer extends Transform {
     while (this.buf.length >= 8) {
       const type = this.buf[0]!;
       if (type > 2 || this.buf[1] !== 0 || this.buf[2] !== 0 || this.buf[3] !== 0) {
-        return done(new Error(`Docker logs stream is not multiplexed as expected (header ${this.buf.subarray(0, 8).toString('hex')})`));
+        return done(new DockerStreamFormatError(`Docker logs stream is not multiplexed as expected (header ${this.buf.subarray(0, 8).toString('hex')})`));
       }
       const size = this.buf.readUInt32BE(4);
       if (this.buf.length < 8 + size) break;
@@ -228,7 +244,7 @@ class Demultiplexer extends Transform {
   }
 
   override _flush(done: TransformCallback): void {
-    if (this.buf.length > 0) return done(new Error(`Docker logs stream ended inside a frame (${this.buf.length} bytes left)`));
+    if (this.buf.length > 0) return done(new DockerStreamFormatError(`Docker logs stream ended inside a frame (${this.buf.length} bytes left)`));
     done();
   }
 }

@@ -16,6 +16,11 @@ export interface DockerDiscoveryDeps {
   log: Logger;
   /** The API client; one on cfg.socket is created when absent. */
   api?: DockerApi;
+  /**
+   * Target ids the agent holds positions for (from its positions file). A container among them that
+   * stopped while the agent was down is collected once more, to its end, so its last lines are not lost.
+   */
+  knownTargets?: () => Iterable<string>;
   /** First and longest reconnect delay (ms); tests shorten them. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
@@ -32,6 +37,8 @@ export function createDockerDiscovery(cfg: DockerDiscoveryConfig, sink: Discover
   const maxBackoff = deps.maxBackoffMs ?? 30_000;
   /** Full ids of containers upserted and not finished since. */
   const live = new Set<string>();
+  const reportedNone = new Set<string>();
+  let firstListing = true;
   const abort = new AbortController();
   /** Events are handled one at a time so a die never overtakes the inspect of its start. */
   let queue: Promise<void> = Promise.resolve();
@@ -57,7 +64,11 @@ export function createDockerDiscovery(cfg: DockerDiscoveryConfig, sink: Discover
     }
     const driver = c.HostConfig.LogConfig?.Type ?? 'json-file';
     if (driver === 'none') {
-      sink.error(SOURCE, new Error(`container ${containerName(c)} (${c.Id.slice(0, 12)}) uses the "none" log driver: Docker keeps no logs of it to collect`));
+      // Said once per container, not at every re-list.
+      if (!reportedNone.has(c.Id)) {
+        reportedNone.add(c.Id);
+        sink.error(SOURCE, new Error(`container ${containerName(c)} (${c.Id.slice(0, 12)}) uses the "none" log driver: Docker keeps no logs of it to collect`));
+      }
       return;
     }
     if (abort.signal.aborted) return;
@@ -90,10 +101,21 @@ export function createDockerDiscovery(cfg: DockerDiscoveryConfig, sink: Discover
 
   /** Upserts every running container, finishes the ones we follow that no longer run. */
   async function relist(): Promise<void> {
-    const running = await api.listContainers();
+    const known = firstListing && deps.knownTargets ? new Set(deps.knownTargets()) : undefined;
+    const all = await api.listContainers({ all: known !== undefined && known.size > 0 });
+    // Paused and restarting containers still have their logs growing: only stopped ones are done.
+    const running = all.filter((c) => !(c.State === 'exited' || c.State === 'created' || c.State === 'dead'));
     const ids = new Set(running.map((c) => c.Id));
     for (const id of [...live]) if (!ids.has(id)) finish(id);
     for (const id of ids) await collect(id);
+    if (known) {
+      for (const c of all) {
+        if (ids.has(c.Id) || !known.has(`docker:${c.Id}`)) continue;
+        await collect(c.Id);
+        finish(c.Id);
+      }
+    }
+    firstListing = false;
   }
 
   async function run(firstListed: () => void): Promise<void> {
@@ -158,7 +180,7 @@ export function createDockerDiscovery(cfg: DockerDiscoveryConfig, sink: Discover
 /** The target of one container: its json-file when Docker writes one, else the logs endpoint. */
 export function toTarget(c: ContainerInspect, cfg: DockerDiscoveryConfig): Target {
   const name = containerName(c);
-  const image = c.Config.Image ?? c.Image;
+  const image = c.Config.Image ?? c.Image ?? '';
   const containerLabels = c.Config.Labels ?? {};
   const labels: Labels = {
     container: name,

@@ -14,7 +14,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { parseRfc3339Nano } from '../../api/timestamp.js';
-import { DockerApiError, type DockerApi, type LogChunk, type LogStream } from '../discovery/docker-api.js';
+import { DockerApiError, DockerStreamFormatError, type DockerApi, type LogChunk, type LogStream } from '../discovery/docker-api.js';
 import type { LineReader, LogLine, ReadBatch, ReaderEvent, SincePosition, StreamName } from '../model.js';
 
 export interface DockerLogsReaderOptions {
@@ -253,7 +253,11 @@ export function createDockerLogsReader(api: DockerApi, containerId: string, opts
       notify();
     });
     r.on('end', onEnd);
-    r.on('error', onEnd);
+    r.on('error', (e) => {
+      // A corrupt stream is counted; reconnecting resumes after the last good line.
+      if (e instanceof DockerStreamFormatError) onEvent('malformed_record', 1);
+      onEnd();
+    });
     r.on('close', onEnd);
     if (paused) r.pause();
   }

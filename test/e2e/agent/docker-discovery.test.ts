@@ -94,18 +94,21 @@ test('a running container is discovered with its labels, compose labels, a selec
   assert.equal(sink.errors.length, 0, sink.errors.map((e) => e.message).join('; '));
 });
 
-test('a container started later is upserted within 2 s, and its exit produces finished()', async (t) => {
+test('a container started later is upserted within 2 s, a rename re-labels it, and its exit produces finished()', async (t) => {
   if (!(await dockerOrSkip(t))) return;
   const sink = new Recorder();
   const d = createDockerDiscovery(cfg(), sink, { log });
   t.after(() => d.close());
   await d.start();
   const began = Date.now();
-  const id = await runContainer([BUSYBOX_IMAGE, 'sh', '-c', 'echo short-lived; sleep 1']);
+  const id = await runContainer([BUSYBOX_IMAGE, 'sh', '-c', 'echo short-lived; sleep 2']);
   t.after(() => removeContainer(id));
   await waitFor('the upsert of the new container', () => sink.target(id), 2000);
   assert.ok(Date.now() - began < 2000 + 1000, 'upserted within ~2 s of docker run returning');
   assert.ok(!sink.finishedIds.includes(`docker:${id}`));
+  const renamed = uniqueName('lh-renamed');
+  await docker('rename', id, renamed);
+  await waitFor('an upsert with the new name', () => sink.target(id)?.labels.container === renamed, 2000);
   await waitFor('finished() after the container exits', () => sink.finishedIds.includes(`docker:${id}`), 8000);
   // Exactly once, though die and destroy may both arrive.
   await docker('rm', id);
@@ -128,6 +131,24 @@ test('containers with the local driver are read through the logs endpoint; the n
   const err = sink.errors.find((e) => e.message.includes(none.slice(0, 12)));
   assert.ok(err, 'an error names the container with the none driver');
   assert.match(err.message, /"none" log driver/);
+});
+
+test('a container that stopped while the agent was down is collected to its end if the agent knew it; others are left alone', async (t) => {
+  if (!(await dockerOrSkip(t))) return;
+  const known = await runContainer([BUSYBOX_IMAGE, 'sh', '-c', 'echo last words']);
+  t.after(() => removeContainer(known));
+  const unknown = await runContainer([BUSYBOX_IMAGE, 'sh', '-c', 'echo old news']);
+  t.after(() => removeContainer(unknown));
+  await docker('wait', known);
+  await docker('wait', unknown);
+  const sink = new Recorder();
+  const d = createDockerDiscovery(cfg(), sink, { log, knownTargets: () => [`docker:${known}`, 'docker:' + 'e'.repeat(64)] });
+  t.after(() => d.close());
+  await d.start();
+  assert.ok(sink.target(known), 'the known stopped container is upserted');
+  assert.ok(sink.finishedIds.includes(`docker:${known}`), '…and finished at once, to be read to its end');
+  assert.equal(sink.target(unknown), undefined);
+  assert.ok(!sink.finishedIds.includes(`docker:${unknown}`));
 });
 
 /** A unix-socket proxy to the Docker socket that can be cut (connections dropped, new ones refused). */

@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -200,4 +201,98 @@ test('a removed container ends the reader; a missing one ends it at once', async
   reader.drain();
   const r = await readUntil(reader, () => false, 8000);
   assert.ok(r.ended);
+});
+
+test('a hostile engine: bad timestamps, invalid UTF-8, NUL bytes and a corrupt frame header are counted, the reader reconnects and goes on', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'lh-fake-engine-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'docker.sock');
+  const frame = (stream: number, text: string | Buffer) => {
+    const data = typeof text === 'string' ? Buffer.from(text) : text;
+    const h = Buffer.alloc(8);
+    h[0] = stream;
+    h.writeUInt32BE(data.length, 4);
+    return Buffer.concat([h, data]);
+  };
+  const T = (s: number) => `2026-01-02T03:04:0${s}.000000001Z`;
+  const good = [
+    frame(1, `${T(1)} hello\n`),
+    frame(1, Buffer.concat([Buffer.from(`${T(2)} inv`), Buffer.from([0xff, 0xfe]), Buffer.from('utf\n')])),
+    frame(2, `${T(3)} nul\u0000byte\n`),
+  ];
+  const logRequests: string[] = [];
+  let running = true;
+  const server = createHttpServer((req, res) => {
+    const url = req.url ?? '';
+    if (url === '/version') return res.end(JSON.stringify({ ApiVersion: '1.41', MinAPIVersion: '1.12' }));
+    if (url.startsWith('/v1.41/containers/abc/json')) {
+      return res.end(JSON.stringify({ Id: 'abc', Name: '/fake', Image: 'x', LogPath: '', Config: { Tty: false }, State: { Running: running }, HostConfig: {} }));
+    }
+    if (url.startsWith('/v1.41/containers/abc/logs')) {
+      logRequests.push(url);
+      if (logRequests.length === 1) {
+        // Good lines, one with a bad timestamp, then a header that is not Docker's framing.
+        return res.end(Buffer.concat([good[0]!, frame(1, 'not-a-time line\n'), good[1]!, good[2]!, Buffer.from([9, 9, 9, 9, 0, 0, 0, 1, 65])]));
+      }
+      running = false;
+      return res.end(Buffer.concat([...good, frame(1, `${T(4)} world\n`)]));
+    }
+    res.statusCode = 404;
+    res.end(JSON.stringify({ message: 'no such thing' }));
+  });
+  await new Promise<void>((resolve) => server.listen(path, resolve));
+  t.after(() => server.close());
+  const events: ReaderEvent[] = [];
+  const reader = createDockerLogsReader(createDockerApi(path), 'abc', { maxLineBytes: 1024, minBackoffMs: 20, onEvent: (e) => events.push(e) });
+  t.after(() => reader.close());
+  const r = await readUntil(reader, () => false, 5000);
+  assert.ok(r.ended, 'the reader finishes once the container is not running');
+  assert.deepEqual(
+    r.lines.map((l) => [l.stream, l.line]),
+    [
+      ['stdout', 'hello'],
+      ['stdout', 'inv\uFFFD\uFFFDutf'],
+      ['stderr', 'nul\u0000byte'],
+      ['stdout', 'world'],
+    ],
+  );
+  assert.deepEqual(events.sort(), ['invalid_utf8', 'malformed_record', 'malformed_record', 'nul_bytes']);
+  // Reconnected from the second of the newest line produced (the skipping is the reader's).
+  assert.match(logRequests[1]!, new RegExp(`since=${Math.floor(Date.parse(T(3)) / 1000)}`));
+  assert.match(logRequests.at(-1)!, /follow=0/, 'a last read without follow once the container stopped');
+});
+
+test('while next() is not called the HTTP stream is paused: memory stays bounded, then every line arrives once', async (t) => {
+  if (!(await dockerOrSkip(t))) return;
+  const dir = mkdtempSync(join(tmpdir(), 'lh-logs-bp-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'docker.sock');
+  let bytes = 0;
+  const sockets = new Set<Socket>();
+  const proxy = createServer((client) => {
+    const upstream = connect(DOCKER_SOCKET);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => {});
+    }
+    upstream.on('data', (b: Buffer) => (bytes += b.length));
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => proxy.listen(path, resolve));
+  t.after(() => {
+    for (const s of sockets) s.destroy();
+    proxy.close();
+  });
+  const N = 200_000;
+  const id = await runContainer(['--log-driver', 'local', BUSYBOX_IMAGE, 'sh', '-c', `seq 1 ${N}; sleep 60`]);
+  t.after(() => removeContainer(id));
+  const reader = createDockerLogsReader(createDockerApi(path), id, { maxLineBytes: 1024 });
+  t.after(() => reader.close());
+  // The whole output is about 8 MB through the API; wait until the container has written it.
+  await new Promise((res) => setTimeout(res, 1500));
+  const held = bytes;
+  assert.ok(held < 4 * 1024 * 1024, `at most a few MB were read ahead of next() (read ${held} bytes)`);
+  const r = await readUntil(reader, (ls) => ls.length >= N, 15_000);
+  assert.ok(bytes > held * 1.5, 'reading resumed');
+  assert.deepEqual(seqOf(r.lines), range(1, N));
 });
