@@ -1,0 +1,41 @@
+/**
+ * `POST /api/v1/sources` (agents report) and `GET /api/v1/sources` (operators read). Both ignore the
+ * tenant: the registry is per server (see registry.ts); with auth enabled the tenant header is still
+ * required, as on every route.
+ */
+import { SOURCES_PATH } from '../api/sources.js';
+import { LogharborError } from '../api/errors.js';
+import { decodeContentEncoding } from '../api/push/body.js';
+import { sendJson } from '../http/context.js';
+import type { Router } from '../http/router.js';
+import type { SourcesRegistry } from './registry.js';
+import { MAX_REPORT_BYTES, parseSourceReport, parseSourcesFilter } from './report-schema.js';
+
+/** `registry` throws when the registry is not open (before start, after close). */
+export function registerSourcesRoutes(router: Router, registry: () => SourcesRegistry): void {
+  router.add('POST', SOURCES_PATH, async (ctx) => {
+    const declared = Number(ctx.req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > MAX_REPORT_BYTES) {
+      // Not read: drain it so the connection stays usable for the error response.
+      ctx.req.resume();
+      throw tooLarge(`${declared} bytes`);
+    }
+    const raw = await ctx.body();
+    if (raw.length > MAX_REPORT_BYTES) throw tooLarge(`${raw.length} bytes`);
+    const body = await decodeContentEncoding(raw, ctx.req.headers['content-encoding'], MAX_REPORT_BYTES).catch((e: unknown) => {
+      if (e instanceof LogharborError && e.code === 'payload_too_large') throw tooLarge('more than that after decompression');
+      throw e;
+    });
+    registry().report(parseSourceReport(body));
+    ctx.res.writeHead(204);
+    ctx.res.end();
+  });
+  router.add('GET', SOURCES_PATH, (ctx) => {
+    const filter = parseSourcesFilter(ctx.url.searchParams);
+    sendJson(ctx, 200, { status: 'success', data: registry().list(filter) });
+  });
+}
+
+function tooLarge(size: string): LogharborError {
+  return new LogharborError('payload_too_large', `source report too large: ${size}, limit ${MAX_REPORT_BYTES} bytes`);
+}
