@@ -26,6 +26,7 @@ export interface FakePod {
   name: string;
   nodeName: string;
   labels?: Record<string, string>;
+  annotations?: Record<string, string>;
 }
 
 interface Change {
@@ -83,7 +84,7 @@ export async function startK8sApiServer(): Promise<K8sApiServer> {
     return {
       kind: 'Pod',
       apiVersion: 'v1',
-      metadata: { uid: p.uid, name: p.name, namespace: p.namespace, labels: p.labels ?? {}, resourceVersion: String(version) },
+      metadata: { uid: p.uid, name: p.name, namespace: p.namespace, labels: p.labels ?? {}, annotations: p.annotations ?? {}, resourceVersion: String(version) },
       spec: { nodeName: p.nodeName, containers: [{ name: 'c' }] },
       status: { phase: 'Running' },
     };

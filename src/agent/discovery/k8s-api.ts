@@ -19,6 +19,11 @@ export interface PodMeta {
   namespace: string;
   name: string;
   labels: Record<string, string>;
+  /**
+   * For the API's mirror of a static pod: the static pod's own uid (the kubelet's hash of its
+   * manifest, annotation kubernetes.io/config.mirror), which is the uid in its log directory's name.
+   */
+  mirrorOf?: string;
 }
 
 export type PodEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -92,7 +97,7 @@ export function createK8sApi(opts: K8sApiOptions): K8sApi {
     return new Promise((resolve, reject) => {
       const req = (https ? httpsRequest : httpRequest)(url, { method: 'GET', headers, signal, ...(ca ? { ca } : {}) }, resolve);
       req.setTimeout(idleMs, () => req.destroy(new K8sApiError(`Kubernetes API ${url.host}: no answer within ${idleMs} ms`)));
-      req.on('error', (e) => reject(describe(e, url)));
+      req.on('error', (e) => reject(describe(e, url, opts.caFile)));
       req.end();
     });
   }
@@ -235,7 +240,10 @@ function toPodMeta(item: unknown): PodMeta | undefined {
   if (meta.labels && typeof meta.labels === 'object') {
     for (const [k, v] of Object.entries(meta.labels as Record<string, unknown>)) if (typeof v === 'string') labels[k] = v;
   }
-  return { uid: meta.uid, namespace: meta.namespace, name: meta.name, labels };
+  const pod: PodMeta = { uid: meta.uid, namespace: meta.namespace, name: meta.name, labels };
+  const mirror = (meta.annotations as Record<string, unknown> | undefined)?.['kubernetes.io/config.mirror'];
+  if (typeof mirror === 'string' && mirror) pod.mirrorOf = mirror;
+  return pod;
 }
 
 export interface PodReflectorHandlers {
@@ -325,9 +333,12 @@ function readBody(res: IncomingMessage, max: number): Promise<string> {
   });
 }
 
-function describe(e: Error, url: URL): Error {
+function describe(e: Error, url: URL, caFile: string | undefined): Error {
   if (e instanceof K8sApiError || e.name === 'AbortError') return e;
   const code = (e as NodeJS.ErrnoException).code;
+  if (code && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL/.test(code)) {
+    return new K8sApiError(`Kubernetes API ${url.host}: its TLS certificate is not trusted (${code}); ca_file ${caFile ?? '(none)'} should hold the cluster CA`);
+  }
   return new K8sApiError(`Kubernetes API ${url.host} unreachable: ${code ?? e.message}`);
 }
 

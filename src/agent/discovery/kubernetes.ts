@@ -72,7 +72,10 @@ export function createKubernetesDiscovery(cfg: KubernetesDiscoveryConfig, sink: 
   const api = deps.api ?? (apiUrl ? createK8sApi({ apiUrl, nodeName: node, tokenFile: cfg.token_file, caFile: cfg.ca_file }) : undefined);
   const abort = new AbortController();
   const files = new Map<string, FileEntry>();
-  /** Pods the API described; `gone` ones are kept while their files remain, so labels stay put while draining. */
+  /**
+   * Pods the API described, by the uid in their log directories' names; `gone` ones are kept while
+   * their files remain, so labels stay put while draining.
+   */
   const pods = new Map<string, { meta: PodMeta; gone: boolean }>();
   let apiState: 'off' | 'unknown' | 'up' | 'down' = api ? 'unknown' : 'off';
   let dirError: string | undefined;
@@ -196,17 +199,15 @@ export function createKubernetesDiscovery(cfg: KubernetesDiscoveryConfig, sink: 
       api,
       {
         onList(list) {
-          const current = new Set(list.map((p) => p.uid));
+          const current = new Set(list.flatMap(logUids));
           for (const [uid, p] of pods) if (!current.has(uid)) p.gone = true;
-          for (const meta of list) pods.set(meta.uid, { meta, gone: false });
+          for (const meta of list) for (const uid of logUids(meta)) pods.set(uid, { meta, gone: false });
           publish();
         },
         onEvent(type, meta) {
-          if (type === 'DELETED') {
-            const p = pods.get(meta.uid);
-            if (p) p.gone = true;
-          } else {
-            pods.set(meta.uid, { meta, gone: false });
+          for (const uid of logUids(meta)) {
+            if (type !== 'DELETED') pods.set(uid, { meta, gone: false });
+            else if (pods.has(uid)) pods.get(uid)!.gone = true;
           }
           publish();
         },
@@ -324,6 +325,11 @@ async function readdirOrEmpty(dir: string): Promise<string[]> {
   } catch {
     return [];
   }
+}
+
+/** The uids a pod's log directories can carry: its own, and for a static pod's mirror the static pod's. */
+function logUids(meta: PodMeta): string[] {
+  return meta.mirrorOf ? [meta.uid, meta.mirrorOf] : [meta.uid];
 }
 
 function stableKey(labels: Labels): string {

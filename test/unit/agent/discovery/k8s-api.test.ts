@@ -225,3 +225,30 @@ test('a 403 names the RBAC rules the service account needs', async () => {
     srv.close();
   }
 });
+
+test('https: the server certificate is checked against ca_file', async (t) => {
+  const { spawnSync } = await import('node:child_process');
+  const { createServer } = await import('node:https');
+  const { readFileSync } = await import('node:fs');
+  const dir = mkdtempSync(join(tmpdir(), 'k8s-tls-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const key = join(dir, 'key.pem');
+  const cert = join(dir, 'ca.crt');
+  const made = spawnSync('openssl', [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1',
+    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert,
+  ]);
+  if (made.status !== 0) return t.skip('openssl could not make a certificate');
+  const srv = createServer({ key: readFileSync(key), cert: readFileSync(cert) }, (_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ kind: 'PodList', metadata: { resourceVersion: '7' }, items: [] }));
+  });
+  await new Promise<void>((res) => srv.listen(0, '127.0.0.1', res));
+  t.after(() => srv.close());
+  const url = `https://127.0.0.1:${(srv.address() as { port: number }).port}`;
+  const signal = new AbortController().signal;
+  const trusted = createK8sApi({ apiUrl: url, nodeName: NODE, caFile: cert });
+  assert.deepEqual(await trusted.listPods(signal), { pods: [], resourceVersion: '7' });
+  const untrusted = createK8sApi({ apiUrl: url, nodeName: NODE, caFile: join(dir, 'missing.crt') });
+  await assert.rejects(untrusted.listPods(signal), /certificate is not trusted \((SELF_SIGNED|DEPTH_ZERO_SELF_SIGNED)\w*\); ca_file .*missing\.crt/);
+});

@@ -175,6 +175,34 @@ test('pod labels from the API: app, selected labels, __meta labels; changes upse
   }
 });
 
+test('a static pod\'s logs get the labels of its mirror pod (matched by kubernetes.io/config.mirror)', async () => {
+  const server = await startK8sApiServer();
+  const hash = '4a1b2c3d4e5f60718293a4b5c6d7e8f9';
+  const t = setup({ api_url: server.url });
+  server.addPod({
+    uid: uid(7),
+    namespace: 'kube-system',
+    name: 'etcd-node-a',
+    nodeName: NODE,
+    labels: { component: 'etcd', 'k8s-app': 'etcd' },
+    annotations: { 'kubernetes.io/config.mirror': hash },
+  });
+  t.writeLog('kube-system', 'etcd-node-a', hash, 'etcd', 0);
+  const sink = recordingSink();
+  const d = createKubernetesDiscovery(t.cfg, sink, { log, intervalMs: 100, metaWaitMs: 2000, minBackoffMs: 20 });
+  try {
+    await d.start();
+    await waitFor('the target', () => sink.upserts.length === 1);
+    assert.equal(sink.upserts[0]!.id, `k8s:${hash}/etcd/0`);
+    assert.equal(sink.upserts[0]!.labels.app, 'etcd');
+    assert.equal(sink.upserts[0]!.labels.__meta_kubernetes_pod_label_component, 'etcd');
+  } finally {
+    await d.close();
+    await server.close();
+    t.cleanup();
+  }
+});
+
 test('API unreachable: targets from paths alone, one error per outage, retries go on', async () => {
   const server = await startK8sApiServer();
   const url = server.url;
