@@ -93,13 +93,14 @@ test('a live file missing for less than a scan interval (kubelet rotation) is no
   const t = setup();
   const path = t.writeLog('default', 'web', uid(1), 'nginx', 0);
   const sink = recordingSink();
-  const d = createKubernetesDiscovery(t.cfg, sink, { log, intervalMs: 300 });
+  // Scans are at least intervalMs apart, so a gap shorter than that is seen by one scan at most.
+  const d = createKubernetesDiscovery(t.cfg, sink, { log, intervalMs: 500 });
   try {
     await d.start();
     renameSync(path, `${path}.20240101-120000`);
-    await sleep(270);
+    await sleep(250);
     writeFileSync(path, '');
-    await sleep(700);
+    await sleep(1100);
     assert.deepEqual(sink.finishedIds, []);
     assert.equal(sink.upserts.length, 1);
     // Gone for good (two scans and more): finished.
@@ -125,7 +126,7 @@ test('pod labels from the API: app, selected labels, __meta labels; changes upse
   // Files of a pod the API does not know (yet): published with path labels after metaWaitMs.
   t.writeLog('shop', 'late', uid(2), 'app', 0);
   const sink = recordingSink();
-  const d = createKubernetesDiscovery(t.cfg, sink, { log, intervalMs: 100, metaWaitMs: 400, minBackoffMs: 20 });
+  const d = createKubernetesDiscovery(t.cfg, sink, { log, intervalMs: 100, metaWaitMs: 1000, minBackoffMs: 20 });
   try {
     await d.start();
     const id = `k8s:${uid(1)}/app/0`;
@@ -146,7 +147,7 @@ test('pod labels from the API: app, selected labels, __meta labels; changes upse
     }, 'the first upsert already carries the pod labels: the stream never starts with path labels only');
 
     const lateId = `k8s:${uid(2)}/app/0`;
-    await waitFor('the target without metadata', () => sink.latest(lateId) !== undefined, 2000);
+    await waitFor('the target without metadata', () => sink.latest(lateId) !== undefined, 3000);
     assert.deepEqual(sink.latest(lateId)!.labels, { namespace: 'shop', pod: 'late', container: 'app', node: NODE });
 
     // Metadata arriving later, and labels changing: upserted again with the new labels.
