@@ -33,6 +33,9 @@ const BATCH_BYTES = 512 * 1024;
 const MAX_BACKOFF_MS = 5000;
 /** Docker's log copier cuts longer messages into pieces of this size (daemon/logger/copier.go). */
 const DOCKER_PIECE_BYTES = 16 * 1024;
+/** A TTY message boundary is recognised by the start of the next timestamp: `2006-01-02T15:04:05`. */
+const TS_START = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/;
+const TS_PROBE_BYTES = 19;
 /** After drain(), a stream silent this long while its container is stopped is complete. */
 const DRAIN_IDLE_MS = 2000;
 
@@ -69,7 +72,9 @@ export function createDockerLogsReader(api: DockerApi, containerId: string, opts
   let newestCount = 0;
   const pending: Partial<Record<StreamName, Pending>> = {};
   let ttyCarry: Buffer = Buffer.alloc(0);
-  let ttyMidLine = false;
+  /** Where a TTY stream is: before a message's timestamp, inside its text, or skipping a malformed line. */
+  let ttyMode: 'ts' | 'text' | 'skip' = 'ts';
+  let ttyPieceBytes = 0;
 
   let tty: boolean | undefined;
   let current: LogStream | undefined;
@@ -152,33 +157,27 @@ export function createDockerLogsReader(api: DockerApi, containerId: string, opts
     delete pending[p.stream];
   }
 
-  /** One message (or one TTY line) that starts with its timestamp. */
-  function message(stream: StreamName, seg: Buffer, complete: boolean, startsWithTs: boolean): void {
+  /** One message of a multiplexed stream (or one line of it): `<timestamp> <text>`. */
+  function message(stream: StreamName, seg: Buffer, complete: boolean): void {
     let p = pending[stream];
-    let text = seg;
-    if (startsWithTs) {
-      const sp = seg.indexOf(0x20);
-      const ts = sp > 0 && sp <= 40 ? parseRfc3339Nano(seg.toString('latin1', 0, sp)) : undefined;
-      if (ts === undefined) {
-        onEvent('malformed_record', 1);
-        if (complete && p) end(p);
-        return;
-      }
-      text = seg.subarray(sp + 1);
-      // Pieces of one long message share its timestamp: another timestamp starts another line.
-      if (p && p.ts !== ts) {
-        end(p);
-        p = undefined;
-      }
-      p ??= begin(stream, ts);
-    } else if (!p) {
+    const sp = seg.indexOf(0x20);
+    const ts = sp > 0 && sp <= 40 ? parseRfc3339Nano(seg.toString('latin1', 0, sp)) : undefined;
+    if (ts === undefined) {
       onEvent('malformed_record', 1);
+      if (complete && p) end(p);
       return;
     }
+    const text = seg.subarray(sp + 1);
+    // Pieces of one long message share its timestamp: another timestamp starts another line.
+    if (p && p.ts !== ts) {
+      end(p);
+      p = undefined;
+    }
+    p ??= begin(stream, ts);
     append(p, text);
     // The endpoint drops the newline of a long message's last piece (and of output the container
     // ended without one), so only a full-size piece without a newline is continued by the next one.
-    if (complete || (!tty && text.length < DOCKER_PIECE_BYTES)) end(p);
+    if (complete || text.length < DOCKER_PIECE_BYTES) end(p);
   }
 
   function onChunk(c: LogChunk): void {
@@ -191,28 +190,90 @@ export function createDockerLogsReader(api: DockerApi, containerId: string, opts
     while (off < data.length) {
       const nl = data.indexOf(0x0a, off);
       const stop = nl < 0 ? data.length : nl;
-      message(c.stream, data.subarray(off, stop), nl >= 0, true);
+      message(c.stream, data.subarray(off, stop), nl >= 0);
       off = stop + 1;
     }
   }
 
-  /** A TTY stream has no frames: chunks cut anywhere, so lines are found by their newlines. */
+  /**
+   * A TTY stream has no frames: chunks are cut anywhere. Each message is `<timestamp> <text>` up to
+   * its newline; a 16 KiB piece has none and is followed by the next piece's timestamp; the last
+   * piece of a long message lost its newline, so the `\r` a terminal puts before it, followed by a
+   * timestamp, ends the message.
+   */
   function onTtyChunk(data: Buffer): void {
-    let buf = ttyCarry.length ? Buffer.concat([ttyCarry, data]) : data;
+    const buf = ttyCarry.length ? Buffer.concat([ttyCarry, data]) : data;
     let off = 0;
-    let nl: number;
-    while ((nl = buf.indexOf(0x0a, off)) >= 0) {
-      message('stdout', buf.subarray(off, nl), true, !ttyMidLine);
-      ttyMidLine = false;
-      off = nl + 1;
+    while (off < buf.length) {
+      if (ttyMode === 'skip') {
+        const nl = buf.indexOf(0x0a, off);
+        if (nl < 0) {
+          off = buf.length;
+          break;
+        }
+        off = nl + 1;
+        ttyMode = 'ts';
+        continue;
+      }
+      if (ttyMode === 'ts') {
+        const sp = buf.indexOf(0x20, off);
+        if (sp < 0 && buf.length - off <= 40) break; // the timestamp has not fully arrived
+        const ts = sp >= 0 && sp - off <= 40 ? parseRfc3339Nano(buf.toString('latin1', off, sp)) : undefined;
+        if (ts === undefined) {
+          onEvent('malformed_record', 1);
+          ttyMode = 'skip';
+          continue;
+        }
+        let p = pending.stdout;
+        if (p && p.ts !== ts) {
+          end(p);
+          p = undefined;
+        }
+        if (!p) begin('stdout', ts);
+        ttyMode = 'text';
+        ttyPieceBytes = 0;
+        off = sp + 1;
+        continue;
+      }
+      const p = pending.stdout!;
+      const limit = Math.min(buf.length, off + DOCKER_PIECE_BYTES - ttyPieceBytes);
+      let nl = buf.indexOf(0x0a, off);
+      if (nl >= limit) nl = -1;
+      const stop = nl >= 0 ? nl : limit;
+      let cr = -1;
+      let wait = false;
+      for (let i = buf.indexOf(0x0d, off); i >= 0 && i < stop; i = buf.indexOf(0x0d, i + 1)) {
+        if (buf[i + 1] === 0x0a) continue;
+        if (buf.length - (i + 1) < TS_PROBE_BYTES) {
+          wait = true; // cannot tell yet whether a timestamp follows
+          cr = i;
+          break;
+        }
+        if (TS_START.test(buf.toString('latin1', i + 1, i + 1 + TS_PROBE_BYTES))) {
+          cr = i;
+          break;
+        }
+      }
+      if (wait) {
+        append(p, buf.subarray(off, cr));
+        ttyPieceBytes += cr - off;
+        off = cr;
+        break;
+      }
+      if (cr >= 0 || nl >= 0) {
+        append(p, buf.subarray(off, cr >= 0 ? cr : nl));
+        end(p);
+        ttyMode = 'ts';
+        off = (cr >= 0 ? cr : nl) + 1;
+        continue;
+      }
+      append(p, buf.subarray(off, limit));
+      ttyPieceBytes += limit - off;
+      off = limit;
+      // A full piece: the next message continues it (same timestamp).
+      if (ttyPieceBytes >= DOCKER_PIECE_BYTES) ttyMode = 'ts';
     }
-    buf = buf.subarray(off);
-    if (buf.length > maxLine) {
-      message('stdout', buf, false, !ttyMidLine);
-      ttyMidLine = true;
-      buf = Buffer.alloc(0);
-    }
-    ttyCarry = Buffer.from(buf);
+    ttyCarry = off < buf.length ? Buffer.from(buf.subarray(off)) : Buffer.alloc(0);
   }
 
   function full(): boolean {
@@ -293,7 +354,7 @@ export function createDockerLogsReader(api: DockerApi, containerId: string, opts
     equalLeft = newestCount;
     for (const s of ['stdout', 'stderr'] as const) delete pending[s];
     ttyCarry = Buffer.alloc(0);
-    ttyMidLine = false;
+    ttyMode = 'ts';
   }
 
   function retry(): void {
@@ -306,7 +367,8 @@ export function createDockerLogsReader(api: DockerApi, containerId: string, opts
     if (finished) return;
     // The container's last output may lack a newline: it is still a line.
     if (ttyCarry.length > 0) {
-      message('stdout', ttyCarry, true, !ttyMidLine);
+      if (ttyMode === 'text') append(pending.stdout!, ttyCarry);
+      else if (ttyMode === 'ts') onEvent('malformed_record', 1);
       ttyCarry = Buffer.alloc(0);
     }
     for (const s of ['stdout', 'stderr'] as const) {

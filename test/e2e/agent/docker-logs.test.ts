@@ -106,18 +106,25 @@ test('lines longer than maxLineBytes are split into marked pieces and counted', 
 
 test('a TTY container is one raw stream: lines without their carriage returns, all stdout', async (t) => {
   if (!(await dockerOrSkip(t))) return;
-  const id = await runContainer(['-t', '--log-driver', 'local', BUSYBOX_IMAGE, 'sh', '-c', 'echo tty-one; echo tty-two >&2; sleep 30']);
+  const id = await runContainer([
+    '-t', '--log-driver', 'local',
+    BUSYBOX_IMAGE, 'sh', '-c', 'echo tty-one; echo tty-two >&2; printf "%040000d\\n" 7; printf "a\\rb\\n"; echo after; sleep 30',
+  ]);
   t.after(() => removeContainer(id));
-  const reader = createDockerLogsReader(api, id, { maxLineBytes: 1024 });
+  const reader = createDockerLogsReader(api, id, { maxLineBytes: 64 * 1024 });
   t.after(() => reader.close());
-  const r = await readUntil(reader, (ls) => ls.length >= 2);
+  const r = await readUntil(reader, (ls) => ls.some((l) => l.line === 'after'));
   assert.deepEqual(
-    r.lines.map((l) => [l.stream, l.line]),
+    r.lines.map((l) => [l.stream, l.line.length > 100 ? `${l.line.length} chars` : l.line]),
     [
       ['stdout', 'tty-one'],
       ['stdout', 'tty-two'],
+      ['stdout', '40000 chars'],
+      ['stdout', 'a\rb'],
+      ['stdout', 'after'],
     ],
   );
+  assert.equal(r.lines[2]!.line, '0'.repeat(39999) + '7');
 });
 
 test('resuming from a committed position repeats nothing but lines with that very timestamp', async (t) => {
@@ -295,4 +302,42 @@ test('while next() is not called the HTTP stream is paused: memory stays bounded
   const r = await readUntil(reader, (ls) => ls.length >= N, 15_000);
   assert.ok(bytes > held * 1.5, 'reading resumed');
   assert.deepEqual(seqOf(r.lines), range(1, N));
+});
+
+test('a TTY stream cut anywhere: 16 KiB pieces, a last piece without newline and a malformed line parse the same for every chunking', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'lh-fake-tty-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'docker.sock');
+  const T = (s: number) => `2026-01-02T03:04:0${s}.000000001Z `;
+  const body = Buffer.from(`${T(1)}hello\r\n${T(2)}${'a'.repeat(16 * 1024)}${T(2)}bbb\r${T(3)}after\r\ngarbage line\r\n${T(4)}end\r\n`);
+  let chunk = 1;
+  const server = createHttpServer(async (req, res) => {
+    const url = req.url ?? '';
+    if (url === '/version') return res.end(JSON.stringify({ ApiVersion: '1.41' }));
+    if (/\/containers\/\w+\/json/.test(url)) {
+      return res.end(JSON.stringify({ Id: 'tty', Name: '/tty', Image: 'x', Config: { Tty: true }, State: { Running: false }, HostConfig: {} }));
+    }
+    // The last read (without follow, after the container stopped) finds nothing new here.
+    if (url.includes('follow=0')) return res.end();
+    for (let i = 0; i < body.length; i += chunk) {
+      res.write(body.subarray(i, i + chunk));
+      if (chunk < 100) await new Promise((r) => setImmediate(r));
+    }
+    res.end();
+  });
+  await new Promise<void>((resolve) => server.listen(path, resolve));
+  t.after(() => server.close());
+  for (const size of [1, 7, 30, 997, body.length]) {
+    chunk = size;
+    const events: ReaderEvent[] = [];
+    const reader = createDockerLogsReader(createDockerApi(path), 'tty', { maxLineBytes: 64 * 1024, onEvent: (e) => events.push(e) });
+    const r = await readUntil(reader, () => false, 10_000);
+    await reader.close();
+    assert.deepEqual(
+      r.lines.map((l) => l.line),
+      ['hello', 'a'.repeat(16 * 1024) + 'bbb', 'after', 'end'],
+      `chunks of ${size} bytes`,
+    );
+    assert.deepEqual(events, ['malformed_record'], `chunks of ${size} bytes`);
+  }
 });
