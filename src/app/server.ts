@@ -21,6 +21,11 @@ import { createRangeAggPool } from '../query/engine/range-agg-pool.js';
 import { parseDurationMs } from '../config/duration.js';
 import { parseMatchers } from '../logql/syntax/index.js';
 import { BUILD_INFO } from './build-info.js';
+import { join } from 'node:path';
+import { LogharborError } from '../api/errors.js';
+import { createRegistry, type SourcesRegistry } from '../registry/registry.js';
+import { registerSourcesRoutes } from '../registry/routes.js';
+import { registerRegistryMetrics } from '../registry/metrics.js';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -76,6 +81,13 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
     ctx.res.end(body);
   });
   registerIngestRoutes(router, push);
+  // Opened in start(), after the store has created (and locked) the data directory.
+  let sources: SourcesRegistry | undefined;
+  registerSourcesRoutes(router, () => {
+    if (!sources) throw new LogharborError('store_unavailable', 'the sources registry is not open');
+    return sources;
+  });
+  registerRegistryMetrics(metrics.registry, () => sources);
   const rangePool = config.query.workers > 0 ? createRangeAggPool(config.query.workers) : undefined;
   const queryCtx = { store, scanner, rangePool, limits: config.limits, timeoutMs: parseDurationMs(config.query.timeout), now: deps.now ?? Date.now };
   registerQueryRoutes(router, queryCtx);
@@ -93,6 +105,12 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
     store,
     async start() {
       await store.start();
+      sources = createRegistry({
+        path: join(config.data, 'registry.db'),
+        staleAfterMs: parseDurationMs(config.registry.stale_after),
+        now: deps.now,
+        log: log.child({ component: 'registry' }),
+      });
       const { host, port } = parseListen(config.listen);
       await new Promise<void>((resolve, reject) => {
         http.once('error', reject);
@@ -116,6 +134,8 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
       });
       await scanner.close();
       await rangePool?.close();
+      sources?.close();
+      sources = undefined;
       await store.close();
     },
   };

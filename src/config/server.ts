@@ -87,6 +87,15 @@ export const serverConfigSchema = z
       })
       .strict()
       .prefault({}),
+    registry: z
+      .object({
+        stale_after: duration
+          .default('30s')
+          .describe('An agent that has not reported sources for this long is marked stale in GET /api/v1/sources (three of the agent\'s report intervals)'),
+      })
+      .strict()
+      .prefault({})
+      .describe('The sources registry (registry.db in the data directory): what each agent collects, and coverage'),
     query: z
       .object({
         workers: z.number().int().nonnegative().default(2).describe('Worker threads for large queries (0 = query on the main thread)'),

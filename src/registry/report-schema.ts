@@ -21,7 +21,8 @@ const MAX_LABELS = 128;
 const text = (max: number) => z.string().max(max, `at most ${max} characters`);
 const name = z.string().min(1, 'must not be empty').max(1024, 'at most 1024 characters');
 const count = z.number().int().nonnegative();
-const time = z.iso.datetime({ offset: true, message: 'an RFC 3339 time such as 2026-01-02T03:04:05Z' });
+// A missing or non-string value keeps zod's "expected string" message; only a bad format gets ours.
+const time = z.iso.datetime({ offset: true, error: (i) => (typeof i.input === 'string' ? 'expected an RFC 3339 time such as 2026-01-02T03:04:05Z' : undefined) });
 
 const sourceSchema = z.object({
   id: name,
