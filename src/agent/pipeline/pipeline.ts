@@ -38,7 +38,7 @@ export interface PipelineOutput {
 
 /** The pipeline of one source; not shared between sources. */
 export interface SourcePipeline {
-  /** One reader batch → entries grouped by final label set. */
+  /** One reader batch → entries grouped by final label set. Multiline entries whose max_wait has passed are emitted first, so `process([])` emits just those. */
   process(lines: LogLine[]): PipelineOutput;
   /** Multiline holds lines not yet emitted (or a label change left entries to emit). */
   readonly pending: boolean;
