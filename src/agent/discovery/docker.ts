@@ -4,6 +4,8 @@
  * between; when the event stream breaks (daemon restart, socket cut) it reconnects with backoff,
  * asks the engine to replay the events it missed, and re-lists to reconcile what replay cannot cover.
  */
+import { constants } from 'node:fs';
+import { access } from 'node:fs/promises';
 import type { AgentConfig } from '../../config/agent.js';
 import type { Labels } from '../../api/model.js';
 import type { Logger } from '../../util/logger.js';
@@ -39,6 +41,7 @@ export function createDockerDiscovery(cfg: DockerDiscoveryConfig, sink: Discover
   const live = new Set<string>();
   const reportedNone = new Set<string>();
   let firstListing = true;
+  let unreadableLogged = false;
   const abort = new AbortController();
   /** Events are handled one at a time so a die never overtakes the inspect of its start. */
   let queue: Promise<void> = Promise.resolve();
@@ -72,8 +75,21 @@ export function createDockerDiscovery(cfg: DockerDiscoveryConfig, sink: Discover
       return;
     }
     if (abort.signal.aborted) return;
+    // An agent in a container without /var/lib/docker/containers mounted cannot read the json-file:
+    // the logs endpoint then serves the same lines.
+    let fileReadable = false;
+    if (driver === 'json-file' && c.LogPath) {
+      fileReadable = await access(c.LogPath, constants.R_OK).then(
+        () => true,
+        () => false,
+      );
+      if (!fileReadable && !unreadableLogged) {
+        unreadableLogged = true;
+        log.warn({ path: c.LogPath }, 'cannot read Docker json-file logs (is /var/lib/docker/containers mounted?); reading through the Docker API instead');
+      }
+    }
     live.add(c.Id);
-    sink.upsert(toTarget(c, cfg));
+    sink.upsert(toTarget(c, cfg, fileReadable));
   }
 
   function finish(id: string): void {
@@ -177,8 +193,8 @@ export function createDockerDiscovery(cfg: DockerDiscoveryConfig, sink: Discover
   };
 }
 
-/** The target of one container: its json-file when Docker writes one, else the logs endpoint. */
-export function toTarget(c: ContainerInspect, cfg: DockerDiscoveryConfig): Target {
+/** The target of one container: its json-file when Docker writes one we can read, else the logs endpoint. */
+export function toTarget(c: ContainerInspect, cfg: DockerDiscoveryConfig, logFileReadable = true): Target {
   const name = containerName(c);
   const image = c.Config.Image ?? c.Image ?? '';
   const containerLabels = c.Config.Labels ?? {};
@@ -203,7 +219,7 @@ export function toTarget(c: ContainerInspect, cfg: DockerDiscoveryConfig): Targe
     kind: 'docker',
     labels,
     reader:
-      driver === 'json-file' && c.LogPath
+      driver === 'json-file' && c.LogPath && logFileReadable
         ? { type: 'file', path: c.LogPath, format: 'docker-json' }
         : { type: 'docker-logs', containerId: c.Id },
     info: { container: name, containerId: c.Id, image, node: cfg.host },

@@ -10,7 +10,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '../../../src/util/logger.js';
-import { createDockerDiscovery, type DockerDiscoveryConfig } from '../../../src/agent/discovery/docker.js';
+import { createDockerDiscovery, sanitizeLabelName, toTarget, type DockerDiscoveryConfig } from '../../../src/agent/discovery/docker.js';
+import { chooseApiVersion, type ContainerInspect } from '../../../src/agent/discovery/docker-api.js';
 import type { DiscoverySink, Target } from '../../../src/agent/model.js';
 import { dockerOrSkip, docker, removeContainer, runContainer, DOCKER_SOCKET, BUSYBOX_IMAGE } from '../../helpers/docker.js';
 
@@ -256,4 +257,36 @@ test('a missing socket, a socket that answers garbage and one that answers non-J
   assert.ok(notJson.errors.length > 0);
   assert.match(notJson.errors[0]!.message, /html\.sock answered \/version with something that is not JSON: <html>/);
   for (const r of [missing, garbage, notJson]) assert.equal(r.upserts.length, 0);
+});
+
+test('API version: 1.41 where the engine speaks it, the engine\'s minimum where it no longer does, its maximum on an older one', () => {
+  assert.equal(chooseApiVersion('1.41', '1.12'), '1.41');
+  assert.equal(chooseApiVersion('1.47', '1.24'), '1.41');
+  assert.equal(chooseApiVersion('1.52', '1.44'), '1.44'); // Docker 29 refuses anything older
+  assert.equal(chooseApiVersion('1.40', '1.12'), '1.40');
+  assert.equal(chooseApiVersion(undefined, undefined), '1.41');
+  assert.equal(chooseApiVersion('garbage', '1.x'), '1.41');
+});
+
+test('targets: label names sanitised, json-file only when readable, other drivers through the logs endpoint', () => {
+  const c: ContainerInspect = {
+    Id: 'a'.repeat(64),
+    Name: '/web-1',
+    Image: 'sha256:abc',
+    LogPath: '/var/lib/docker/containers/x/x-json.log',
+    State: { Running: true },
+    Config: { Image: 'nginx:1', Labels: { '9lives': 'cat', 'com.example/team-name': 'core' } },
+    HostConfig: { LogConfig: { Type: 'json-file' } },
+  };
+  const config = cfg({ container_labels: ['com.example/team-name', '9lives'] });
+  const t1 = toTarget(c, config);
+  assert.equal(t1.labels.com_example_team_name, 'core');
+  assert.equal(t1.labels._9lives, 'cat');
+  assert.equal(t1.labels.__meta_docker_container_label_com_example_team_name, 'core');
+  assert.equal(t1.labels.compose_project, undefined);
+  assert.deepEqual(t1.reader, { type: 'file', path: c.LogPath, format: 'docker-json' });
+  assert.deepEqual(toTarget(c, config, false).reader, { type: 'docker-logs', containerId: c.Id });
+  assert.deepEqual(toTarget({ ...c, HostConfig: { LogConfig: { Type: 'journald' } } }, config).reader, { type: 'docker-logs', containerId: c.Id });
+  assert.equal(sanitizeLabelName('a.b-c/d e'), 'a_b_c_d_e');
+  for (const name of Object.keys(t1.labels)) assert.match(name, /^[a-zA-Z_][a-zA-Z0-9_]*$/);
 });
