@@ -105,8 +105,11 @@ export function createDockerDiscovery(cfg: DockerDiscoveryConfig, sink: Discover
     const id = e.Actor.ID;
     switch (e.Action) {
       case 'start':
-      case 'rename':
         void enqueue(() => collect(id));
+        break;
+      case 'rename':
+        // New labels for a container we follow; a stopped one renamed is no target.
+        void enqueue(() => (live.has(id) ? collect(id) : Promise.resolve()));
         break;
       case 'die':
       case 'destroy':
@@ -143,15 +146,15 @@ export function createDockerDiscovery(cfg: DockerDiscoveryConfig, sink: Discover
       abort.signal.addEventListener('abort', stop);
       let listed = false;
       try {
-        // Events first, listing second: a container started in between shows up in both, harmlessly.
+        // Events first, listing second, and the first subscription replays from a second before it:
+        // a container started around the listing shows up in both, harmlessly, never in neither.
+        lastEventNs ??= BigInt(Date.now() - 1000) * 1_000_000n;
         const stream = api.events(EVENT_FILTERS, onEvent, connected.signal, lastEventNs);
-        // Without any event yet, a reconnect replays from the first subscription on.
-        lastEventNs ??= BigInt(Date.now()) * 1_000_000n;
         const failed = stream.then(
           () => undefined,
           (e: unknown) => e as Error,
         );
-        // Give the subscription a moment to be registered by the engine before listing.
+        // A socket that fails at once fails here, before listing.
         const early = await Promise.race([failed, delay(50).then(() => 'listing' as const)]);
         if (early instanceof Error) throw early;
         const listing = queue.then(relist);

@@ -142,6 +142,8 @@ test('a container that stopped while the agent was down is collected to its end 
   t.after(() => removeContainer(unknown));
   await docker('wait', known);
   await docker('wait', unknown);
+  // Outside the second of events replayed at the first subscription (which would collect both).
+  await new Promise((r) => setTimeout(r, 1200));
   const sink = new Recorder();
   const d = createDockerDiscovery(cfg(), sink, { log, knownTargets: () => [`docker:${known}`, 'docker:' + 'e'.repeat(64)] });
   t.after(() => d.close());
