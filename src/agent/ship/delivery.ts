@@ -1,0 +1,66 @@
+/**
+ * Delivering one encoded batch: retried until the server answers 2xx or rejects it for good.
+ * 429, 5xx, network errors and timeouts are retried forever (nothing is dropped for an outage),
+ * with exponential backoff and jitter; a Retry-After header is honoured, up to max_backoff.
+ * Any other 4xx is final: the batch is dropped. Loki answers 400 for the whole request even when
+ * only some entries were bad (e.g. too old) and accepts the others, so a 400 reports every line of
+ * the batch as rejected — an over-count, never a silent loss.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '../../util/logger.js';
+import type { AgentMetrics } from '../metrics.js';
+import { createBackoff, parseRetryAfter } from './backoff.js';
+import type { HttpClient } from './http-client.js';
+import type { EncodedBody } from './push-body.js';
+
+export type DeliveryOutcome = { ok: true } | { ok: false; status: number; reason: string };
+
+export interface DeliveryOptions {
+  client: HttpClient;
+  minBackoffMs: number;
+  maxBackoffMs: number;
+  metrics: AgentMetrics;
+  log: Logger;
+  now: () => number;
+  /** Aborting stops retrying: deliver() then rejects. */
+  signal: AbortSignal;
+}
+
+const WARN_EVERY_MS = 30_000;
+
+export async function deliver(body: EncodedBody, lines: number, opts: DeliveryOptions): Promise<DeliveryOutcome> {
+  const { client, metrics, log, signal } = opts;
+  const backoff = createBackoff(opts.minBackoffMs, opts.maxBackoffMs);
+  let lastWarn = -Infinity;
+  for (;;) {
+    signal.throwIfAborted();
+    let failure: string;
+    let retryAfterMs: number | undefined;
+    try {
+      const res = await client.request(client.pushUrl, body, signal);
+      if (res.status >= 200 && res.status < 300) {
+        metrics.requests.inc({ status: 'success' });
+        return { ok: true };
+      }
+      if (res.status !== 429 && res.status >= 400 && res.status < 500) {
+        metrics.requests.inc({ status: 'rejected' });
+        const reason = res.body.trim() || `HTTP ${res.status}`;
+        log.warn({ status: res.status, lines, reason }, 'server rejected a batch; its lines are dropped');
+        return { ok: false, status: res.status, reason };
+      }
+      failure = `HTTP ${res.status}: ${res.body.trim().slice(0, 200)}`;
+      retryAfterMs = parseRetryAfter(res.retryAfter, opts.now());
+    } catch (e) {
+      signal.throwIfAborted();
+      failure = (e as Error).message;
+    }
+    metrics.requests.inc({ status: 'retry' });
+    metrics.retries.inc();
+    const wait = retryAfterMs !== undefined ? Math.min(retryAfterMs, opts.maxBackoffMs) : backoff.next();
+    if (opts.now() - lastWarn >= WARN_EVERY_MS) {
+      lastWarn = opts.now();
+      log.warn({ err: failure, retry_in_ms: wait, url: client.pushUrl.href }, 'push failed; retrying (nothing is dropped)');
+    }
+    await sleep(wait, undefined, { signal });
+  }
+}

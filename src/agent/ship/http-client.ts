@@ -1,0 +1,128 @@
+/**
+ * The HTTP side of shipping: one keep-alive connection pool to the server, with the configured
+ * tenant, authentication and TLS on every request, and a hard timeout per request (a server that
+ * accepts the connection and then hangs must not stall shipping forever).
+ */
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { AgentConfig } from '../../config/agent.js';
+import type { EncodedBody } from './push-body.js';
+
+type ClientConfig = AgentConfig['client'];
+
+export interface HttpResponse {
+  status: number;
+  /** The body as text, at most MAX_ERROR_BODY characters (it is only read for error messages). */
+  body: string;
+  retryAfter?: string;
+}
+
+export interface HttpClient {
+  /** The URL push requests go to. */
+  readonly pushUrl: URL;
+  /** Sends a request; rejects on network errors and timeouts (retryable), resolves on any HTTP status. */
+  request(url: URL, body: EncodedBody, signal?: AbortSignal): Promise<HttpResponse>;
+  /** POSTs a JSON body to a path under the server's base URL. */
+  post(path: string, body: Buffer): Promise<{ status: number; body: string }>;
+  close(): void;
+}
+
+const LOKI_PUSH_PATH = '/loki/api/v1/push';
+const OTLP_LOGS_PATH = '/otlp/v1/logs';
+const MAX_ERROR_BODY = 4096;
+
+/** Splits the configured URL into the server's base URL and the push URL for the output. */
+export function resolveUrls(url: string, output: 'loki' | 'otlp'): { base: URL; push: URL } {
+  const u = new URL(url);
+  let path = u.pathname.replace(/\/+$/, '');
+  const full = [LOKI_PUSH_PATH, OTLP_LOGS_PATH].find((p) => path.endsWith(p));
+  if (full) {
+    const push = new URL(u.href);
+    path = path.slice(0, -full.length);
+    const base = new URL(u.href);
+    base.pathname = path + '/';
+    return { base, push };
+  }
+  const base = new URL(u.href);
+  base.pathname = path + '/';
+  const push = new URL(u.href);
+  push.pathname = path + (output === 'otlp' ? OTLP_LOGS_PATH : LOKI_PUSH_PATH);
+  return { base, push };
+}
+
+export function createHttpClient(cfg: ClientConfig, opts: { timeoutMs: number; version?: string | undefined }): HttpClient {
+  const { base, push } = resolveUrls(cfg.url, cfg.output);
+  const secure = base.protocol === 'https:';
+  const agent = secure
+    ? new https.Agent({
+        keepAlive: true,
+        maxSockets: 4,
+        ...(cfg.tls.ca_file !== undefined && { ca: readFileSync(cfg.tls.ca_file) }),
+        rejectUnauthorized: !cfg.tls.insecure_skip_verify,
+      })
+    : new http.Agent({ keepAlive: true, maxSockets: 4 });
+  const userAgent = `logharbor-agent/${opts.version ?? 'dev'}`;
+
+  // Secrets from files are read per request: Kubernetes rotates mounted tokens.
+  function authHeader(): string | undefined {
+    if (cfg.basic_auth) {
+      const { username, password, password_file } = cfg.basic_auth;
+      const pass = password_file !== undefined ? readFileSync(password_file, 'utf8').trim() : (password ?? '');
+      return 'Basic ' + Buffer.from(`${username}:${pass}`).toString('base64');
+    }
+    if (cfg.bearer_token_file !== undefined) return 'Bearer ' + readFileSync(cfg.bearer_token_file, 'utf8').trim();
+    if (cfg.bearer_token !== undefined) return 'Bearer ' + cfg.bearer_token;
+    return undefined;
+  }
+
+  function request(url: URL, req: EncodedBody, signal?: AbortSignal): Promise<HttpResponse> {
+    const headers: http.OutgoingHttpHeaders = {
+      'content-type': req.contentType,
+      'content-length': req.body.length,
+      'user-agent': userAgent,
+    };
+    if (req.contentEncoding) headers['content-encoding'] = req.contentEncoding;
+    if (cfg.tenant_id !== undefined) headers['x-scope-orgid'] = cfg.tenant_id;
+    const auth = authHeader();
+    if (auth) headers.authorization = auth;
+    return new Promise((resolve, reject) => {
+      const send = secure ? https.request : http.request;
+      const r = send(url, { method: 'POST', agent, headers, ...(signal && { signal }) }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          if (body.length < MAX_ERROR_BODY) body += c;
+        });
+        res.on('end', () => {
+          clearTimeout(timer);
+          const retryAfter = res.headers['retry-after'];
+          resolve({ status: res.statusCode ?? 0, body: body.slice(0, MAX_ERROR_BODY), ...(retryAfter !== undefined && { retryAfter }) });
+        });
+        res.on('error', (e) => {
+          clearTimeout(timer);
+          reject(e);
+        });
+      });
+      const timer = setTimeout(() => r.destroy(new Error(`push request timed out after ${opts.timeoutMs} ms`)), opts.timeoutMs);
+      r.on('error', (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
+      r.end(req.body);
+    });
+  }
+
+  return {
+    pushUrl: push,
+    request,
+    async post(path, body) {
+      const url = new URL(path.replace(/^\/+/, ''), base);
+      const res = await request(url, { contentType: 'application/json', body });
+      return { status: res.status, body: res.body };
+    },
+    close() {
+      agent.destroy();
+    },
+  };
+}

@@ -1,0 +1,363 @@
+/**
+ * The shipper (issue #4 §4): takes the batches of every source, merges them into push requests by
+ * size and time, and delivers them to the server, retrying outages forever. Sources learn through
+ * send()'s promise when their lines are safe — acknowledged by the server, or durably in the disk
+ * buffer when it is enabled — and only then commit their positions. ready() is the backpressure:
+ * it waits while too many bytes are held in memory unacknowledged, so a down server pauses the
+ * readers and the log files themselves are the buffer.
+ *
+ * Without the disk buffer, batches go out one at a time in the order they were cut, which keeps
+ * each stream's entries in order. With it, every item is appended to the buffer (group commit: one
+ * fsync for all items that arrived meanwhile) and a background loop ships the buffer in order.
+ */
+import type { StreamPush } from '../../api/model.js';
+import type { AgentConfig } from '../../config/agent.js';
+import { parseDurationMs } from '../../config/duration.js';
+import type { Logger } from '../../util/logger.js';
+import type { AgentMetrics } from '../metrics.js';
+import { decodeBufferedItem, encodeBufferedItem } from './buffer-record.js';
+import { deliver, type DeliveryOutcome } from './delivery.js';
+import { DiskBuffer } from './disk-buffer.js';
+import { createHttpClient } from './http-client.js';
+import { mergeStreams } from './merge.js';
+import { encodePushBody } from './push-body.js';
+
+/** The client section of the agent config, plus what the agent derives for the shipper. */
+export type ShipperConfig = AgentConfig['client'] & {
+  /** Bytes held in memory unacknowledged before ready() waits (AgentConfig max_inflight_bytes). */
+  maxInflightBytes: number;
+  buffer: { enabled: boolean; maxBytes: number; dir: string };
+};
+
+export interface ShipperDeps {
+  log: Logger;
+  metrics: AgentMetrics;
+  now?: () => number;
+  /** Sent in User-Agent as logharbor-agent/<version>. */
+  version?: string | undefined;
+}
+
+/** One source's batch: its streams, its line count and the bytes of its lines. */
+export interface ShipItem {
+  streams: StreamPush[];
+  lines: number;
+  bytes: number;
+}
+
+/** accepted: lines the server (or the disk buffer) took; dropped: lines the server rejected with a 4xx other than 429. */
+export interface ShipResult {
+  accepted: number;
+  dropped: number;
+  reason?: string;
+}
+
+export interface Shipper {
+  /**
+   * Resolves once the item is safe: the server answered 2xx, the disk buffer holds it durably, or
+   * the server rejected it for good (4xx other than 429: dropped = lines, reason = its message).
+   * Never rejects while the shipper is open; items still pending when close() gives up reject.
+   */
+  send(item: ShipItem): Promise<ShipResult>;
+  /** Resolves when fewer than maxInflightBytes are held in memory unacknowledged. */
+  ready(): Promise<void>;
+  readonly inflightBytes: number;
+  readonly bufferBytes: number;
+  /** POSTs a JSON body to a path on the server with the push requests' auth, tenant and TLS. */
+  post(path: string, body: Buffer): Promise<{ status: number; body: string }>;
+  /** Sends what is queued (and, with the disk buffer, what it holds) for up to flushTimeoutMs, then stops. */
+  close(opts?: { flushTimeoutMs?: number }): Promise<void>;
+}
+
+interface Pending {
+  item: ShipItem;
+  resolve: (r: ShipResult) => void;
+  reject: (e: Error) => void;
+}
+
+interface Batch {
+  items: Pending[];
+  bytes: number;
+}
+
+const DEFAULT_FLUSH_TIMEOUT_MS = 5_000;
+/** Most payload bytes written to the disk buffer in one group commit. */
+const MAX_GROUP_BYTES = 4 * 1024 * 1024;
+
+class ShipperClosedError extends Error {
+  constructor() {
+    super('shipper closed before the server acknowledged these lines; they will be read again at the next start');
+  }
+}
+
+export function createShipper(cfg: ShipperConfig, deps: ShipperDeps): Shipper {
+  const { log, metrics } = deps;
+  const now = deps.now ?? Date.now;
+  const batchWaitMs = parseDurationMs(cfg.batch_wait);
+  const client = createHttpClient(cfg, { timeoutMs: parseDurationMs(cfg.timeout), version: deps.version });
+  const abort = new AbortController();
+  const deliveryOpts = {
+    client,
+    minBackoffMs: parseDurationMs(cfg.min_backoff),
+    maxBackoffMs: parseDurationMs(cfg.max_backoff),
+    metrics,
+    log,
+    now,
+    signal: abort.signal,
+  };
+
+  let closing = false;
+  let inflight = 0;
+  let readyWaiters: (() => void)[] = [];
+  let progressWaiters: (() => void)[] = [];
+
+  function progress(): void {
+    metrics.inflightBytes.set(inflight);
+    if (buffer) metrics.bufferBytes.set(buffer.bytes);
+    if (inflight < cfg.maxInflightBytes && readyWaiters.length > 0) {
+      const w = readyWaiters;
+      readyWaiters = [];
+      for (const f of w) f();
+    }
+    const p = progressWaiters;
+    progressWaiters = [];
+    for (const f of p) f();
+  }
+
+  function nextProgress(): Promise<void> {
+    return new Promise((resolve) => progressWaiters.push(resolve));
+  }
+
+  function settle(items: Pending[], outcome: DeliveryOutcome): void {
+    let lines = 0;
+    for (const p of items) {
+      inflight -= p.item.bytes;
+      lines += p.item.lines;
+      if (outcome.ok) p.resolve({ accepted: p.item.lines, dropped: 0 });
+      else p.resolve({ accepted: 0, dropped: p.item.lines, reason: outcome.reason });
+    }
+    if (!outcome.ok) metrics.linesDropped.inc({ reason: 'rejected' }, lines);
+    progress();
+  }
+
+  async function deliverStreams(groups: StreamPush[][], lines: number): Promise<DeliveryOutcome> {
+    let body;
+    try {
+      body = encodePushBody(mergeStreams(groups), cfg);
+    } catch (e) {
+      // Only a bug can get here (the pipeline makes valid entries); dropping beats a retry loop.
+      log.error({ err: (e as Error).message, lines }, 'cannot encode a batch; its lines are dropped');
+      return { ok: false, status: 0, reason: `cannot encode: ${(e as Error).message}` };
+    }
+    return deliver(body, lines, deliveryOpts);
+  }
+
+  // ---- memory mode: batches cut by size or time, sent one at a time ----
+
+  let open: Batch | undefined;
+  let openTimer: NodeJS.Timeout | undefined;
+  const sealed: Batch[] = [];
+  let sending: Promise<void> | undefined;
+
+  function seal(): void {
+    if (openTimer) clearTimeout(openTimer);
+    openTimer = undefined;
+    if (open && open.items.length > 0) sealed.push(open);
+    open = undefined;
+    sending ??= sendLoop().finally(() => {
+      sending = undefined;
+      progress();
+    });
+  }
+
+  function enqueueMemory(p: Pending): void {
+    if (open && open.bytes + p.item.bytes > cfg.batch_size) seal();
+    open ??= { items: [], bytes: 0 };
+    open.items.push(p);
+    open.bytes += p.item.bytes;
+    if (open.bytes >= cfg.batch_size) seal();
+    else if (!openTimer) {
+      openTimer = setTimeout(seal, batchWaitMs);
+    }
+  }
+
+  async function sendLoop(): Promise<void> {
+    while (sealed.length > 0) {
+      const batch = sealed[0]!;
+      let outcome: DeliveryOutcome;
+      try {
+        outcome = await deliverStreams(
+          batch.items.map((p) => p.item.streams),
+          batch.items.reduce((n, p) => n + p.item.lines, 0),
+        );
+      } catch {
+        return; // aborted by close(): the items are rejected there
+      }
+      sealed.shift();
+      settle(batch.items, outcome);
+    }
+  }
+
+  // ---- disk-buffer mode: items appended durably, a background loop ships the buffer ----
+
+  let buffer: DiskBuffer | undefined;
+  const writeQueue: Pending[] = [];
+  let writing: Promise<void> | undefined;
+  let shipping: Promise<void> | undefined;
+  let bufferOpen: Promise<void> | undefined;
+  let bufferFailed = false;
+
+  if (cfg.buffer.enabled) {
+    bufferOpen = DiskBuffer.open(cfg.buffer.dir, { maxBytes: cfg.buffer.maxBytes, log })
+      .then((b) => {
+        buffer = b;
+        progress();
+        shipping = shipLoop();
+      })
+      .catch((e: unknown) => {
+        bufferFailed = true;
+        log.error({ err: (e as Error).message, dir: cfg.buffer.dir }, 'cannot open the disk buffer; shipping from memory only');
+      });
+  }
+
+  function kickWriter(): void {
+    writing ??= writeLoop().finally(() => {
+      writing = undefined;
+      if (writeQueue.length > 0 && !abort.signal.aborted) kickWriter();
+    });
+  }
+
+  async function writeLoop(): Promise<void> {
+    await bufferOpen;
+    if (!buffer) {
+      // The buffer could not be opened: what was queued for it goes the memory way.
+      for (const p of writeQueue.splice(0)) enqueueMemory(p);
+      return;
+    }
+    while (writeQueue.length > 0 && !abort.signal.aborted) {
+      const group: Pending[] = [];
+      const payloads: Buffer[] = [];
+      let size = 0;
+      for (const p of writeQueue) {
+        const payload = encodeBufferedItem(p.item);
+        if (group.length > 0 && (size + payload.length > MAX_GROUP_BYTES || !buffer.hasRoom(size + payload.length))) break;
+        if (group.length === 0 && !buffer.hasRoom(payload.length)) break;
+        group.push(p);
+        payloads.push(payload);
+        size += payload.length;
+      }
+      if (group.length === 0) {
+        // Full: wait for the ship loop to free room (reading pauses through ready()).
+        await Promise.race([nextProgress(), aborted()]);
+        continue;
+      }
+      try {
+        await buffer.append(payloads);
+      } catch (e) {
+        log.error({ err: (e as Error).message, dir: cfg.buffer.dir }, 'cannot write to the disk buffer; retrying');
+        await Promise.race([delay(1000), aborted()]);
+        continue;
+      }
+      writeQueue.splice(0, group.length);
+      for (const p of group) {
+        inflight -= p.item.bytes;
+        p.resolve({ accepted: p.item.lines, dropped: 0 });
+      }
+      progress();
+    }
+  }
+
+  async function shipLoop(): Promise<void> {
+    const b = buffer!;
+    while (!abort.signal.aborted) {
+      try {
+        if (!b.hasData) {
+          await Promise.race([nextProgress(), aborted()]);
+          continue;
+        }
+        if (b.bytes < cfg.batch_size && !closing) await Promise.race([delay(batchWaitMs), aborted()]);
+        if (abort.signal.aborted) return;
+        const read = await b.read(cfg.batch_size);
+        if (!read) {
+          await Promise.race([nextProgress(), aborted()]);
+          continue;
+        }
+        const items = read.payloads.map(decodeBufferedItem);
+        const lines = items.reduce((n, i) => n + i.lines, 0);
+        const outcome = await deliverStreams(
+          items.map((i) => i.streams),
+          lines,
+        );
+        if (!outcome.ok) metrics.linesDropped.inc({ reason: 'rejected' }, lines);
+        await b.ack(read.end);
+        progress();
+      } catch (e) {
+        if (abort.signal.aborted) return;
+        log.error({ err: (e as Error).message, dir: cfg.buffer.dir }, 'disk buffer: cannot ship; retrying');
+        await Promise.race([delay(1000), aborted()]);
+      }
+    }
+  }
+
+  function aborted(): Promise<void> {
+    return new Promise((resolve) => {
+      if (abort.signal.aborted) resolve();
+      else abort.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+  }
+
+  function idle(): boolean {
+    if (open || sealed.length > 0 || writeQueue.length > 0) return false;
+    return !buffer || !buffer.hasData;
+  }
+
+  return {
+    send(item) {
+      if (closing) return Promise.reject(new ShipperClosedError());
+      return new Promise<ShipResult>((resolve, reject) => {
+        const p: Pending = { item, resolve, reject };
+        inflight += item.bytes;
+        metrics.inflightBytes.set(inflight);
+        if (cfg.buffer.enabled && !bufferFailed) {
+          writeQueue.push(p);
+          kickWriter();
+        } else enqueueMemory(p);
+      });
+    },
+    ready() {
+      if (inflight < cfg.maxInflightBytes) return Promise.resolve();
+      return new Promise((resolve) => readyWaiters.push(resolve));
+    },
+    get inflightBytes() {
+      return inflight;
+    },
+    get bufferBytes() {
+      return buffer?.bytes ?? 0;
+    },
+    post: (path, body) => client.post(path, body),
+    async close(opts = {}) {
+      if (closing) return;
+      closing = true;
+      const deadline = now() + (opts.flushTimeoutMs ?? DEFAULT_FLUSH_TIMEOUT_MS);
+      await bufferOpen;
+      if (open) seal();
+      while (!idle() && now() < deadline) await Promise.race([nextProgress(), delay(Math.max(1, deadline - now()))]);
+      abort.abort();
+      if (openTimer) clearTimeout(openTimer);
+      const err = new ShipperClosedError();
+      const left = [...(open?.items ?? []), ...sealed.flatMap((b) => b.items), ...writeQueue.splice(0)];
+      open = undefined;
+      sealed.length = 0;
+      for (const p of left) p.reject(err);
+      inflight = 0;
+      await Promise.allSettled([sending, writing, shipping]);
+      progress();
+      if (readyWaiters.length > 0) for (const f of readyWaiters.splice(0)) f();
+      await buffer?.close();
+      client.close();
+    },
+  };
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
