@@ -128,9 +128,10 @@ async function prepare(): Promise<DockerEnv> {
   };
 }
 
-async function ensureImage(): Promise<void> {
+/** Makes sure a busybox image exists under `tag`, importing it from the static busybox binary if not. */
+export async function ensureImage(tag = BUSYBOX_IMAGE): Promise<void> {
   const has = () =>
-    docker('image', 'inspect', '--format', '{{.Id}}', BUSYBOX_IMAGE).then(
+    docker('image', 'inspect', '--format', '{{.Id}}', tag).then(
       () => true,
       () => false,
     );
@@ -138,7 +139,7 @@ async function ensureImage(): Promise<void> {
   await withLock(async () => {
     if (await has()) return; // another test file imported it while we waited
     const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
-    if (!busybox) throw new Error(`image ${BUSYBOX_IMAGE} is missing and there is no static busybox to build it from (apt-get install busybox-static)`);
+    if (!busybox) throw new Error(`image ${tag} is missing and there is no static busybox to build it from (apt-get install busybox-static)`);
     const dir = mkdtempSync(join(tmpdir(), 'lh-busybox-'));
     try {
       const bin = join(dir, 'rootfs', 'bin');
@@ -147,7 +148,7 @@ async function ensureImage(): Promise<void> {
       for (const c of BUSYBOX_COMMANDS) symlinkSync('busybox', join(bin, c));
       const tar = join(dir, 'rootfs.tar');
       await run('tar', ['-C', join(dir, 'rootfs'), '-cf', tar, '.']);
-      await docker('import', tar, BUSYBOX_IMAGE);
+      await docker('import', tar, tag);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
