@@ -163,7 +163,11 @@ export function createDockerApi(socketPath: string): DockerApi {
             if (typeof e !== 'object' || e === null || typeof e.Action !== 'string' || typeof e.Actor?.ID !== 'string') {
               return fail(new Error(`Docker socket ${socketPath} sent an event without Action/Actor.ID: ${clip(line)}`));
             }
-            onEvent(e);
+            try {
+              onEvent(e);
+            } catch (err) {
+              return fail(err as Error);
+            }
           }
           if (pending.length > 1024 * 1024) fail(new Error(`Docker socket ${socketPath} sent an event line over 1 MiB`));
         });

@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -216,7 +217,7 @@ test('after the event stream breaks: errors while cut, then reconnect, replay an
   assert.ok(!sink.finishedIds.includes(`docker:${during}`));
 });
 
-test('a missing socket, a socket that answers garbage and one that answers non-JSON give clear errors, no crash', async (t) => {
+test('a missing socket, a socket that answers garbage or non-JSON, and garbage events give clear errors, no crash', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'lh-docker-bad-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -259,6 +260,35 @@ test('a missing socket, a socket that answers garbage and one that answers non-J
   assert.ok(notJson.errors.length > 0);
   assert.match(notJson.errors[0]!.message, /html\.sock answered \/version with something that is not JSON: <html>/);
   for (const r of [missing, garbage, notJson]) assert.equal(r.upserts.length, 0);
+
+  // An engine whose event stream turns to garbage: the error is reported, discovery reconnects and re-lists.
+  let eventsServed = 0;
+  const engine = createHttpServer((req, res) => {
+    const url = req.url ?? '';
+    if (url === '/version') return res.end(JSON.stringify({ ApiVersion: '1.41', MinAPIVersion: '1.12' }));
+    if (url.startsWith('/v1.41/events')) {
+      eventsServed++;
+      res.write(JSON.stringify({ Type: 'container', Action: 'start', Actor: { ID: 'abc' }, timeNano: 1.5 }) + '\n');
+      return res.end('{"Type": garbage\n');
+    }
+    if (url.startsWith('/v1.41/containers/json')) return res.end(JSON.stringify([{ Id: 'abc', State: 'running' }]));
+    if (url.startsWith('/v1.41/containers/abc/json')) {
+      return res.end(JSON.stringify({ Id: 'abc', Name: '/abc', Image: 'sha256:1', LogPath: '', Config: { Image: 'img' }, State: { Running: true }, HostConfig: { LogConfig: { Type: 'local' } } }));
+    }
+    res.statusCode = 404;
+    res.end('{"message":"not found"}');
+  });
+  const enginePath = join(dir, 'engine.sock');
+  await new Promise<void>((resolve) => engine.listen(enginePath, resolve));
+  servers.push(engine as unknown as Server);
+  const hostile = new Recorder();
+  const d4 = createDockerDiscovery(cfg({ socket: enginePath }), hostile, { log, minBackoffMs: 20, maxBackoffMs: 40 });
+  await d4.start();
+  await waitFor('a reconnect after the garbage event', () => eventsServed >= 2, 3000);
+  await d4.close();
+  assert.ok(hostile.errors.some((e) => /sent an event that is not JSON: \{"Type": garbage/.test(e.message)), hostile.errors.map((e) => e.message).join('; '));
+  assert.deepEqual(hostile.target('abc')?.reader, { type: 'docker-logs', containerId: 'abc' });
+  assert.deepEqual(hostile.finishedIds, []);
 });
 
 test('API version: 1.41 where the engine speaks it, the engine\'s minimum where it no longer does, its maximum on an older one', () => {
