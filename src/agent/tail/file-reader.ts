@@ -92,8 +92,6 @@ class FileReader implements LineReader {
   private readonly cri = emptyCriRecord();
 
   private cur: OpenFile | undefined;
-  /** Rotated files still to read, oldest first, before the live file. */
-  private queue: RotatedFile[] = [];
   private buf: Buffer | undefined;
   /** An unfinished record kept while idle, when the read buffer went back to the pool. */
   private parked: Buffer | undefined;
@@ -245,36 +243,32 @@ class FileReader implements LineReader {
     }
     // Rotated while we were stopped: finish the file we were in, then what was written after it.
     const files = await listRotated(this.path);
-    const i = files.findIndex((f) => f.dev === start.dev && f.ino === start.ino);
-    if (i < 0) {
-      this.events.lost_rotated++;
-      await this.openLive(0);
-      return;
-    }
-    this.queue = files.slice(i + 1).filter((f) => !st || f.ino !== st.ino || f.dev !== st.dev);
-    if (!(await this.openRotated(files[i]!, Math.min(start.offset, files[i]!.size)))) {
-      this.events.lost_rotated++;
-      await this.openNext();
-    }
+    const found = files.find((f) => f.dev === start.dev && f.ino === start.ino);
+    const opened = found && (await this.openRotated(found, Math.min(start.offset, found.size)));
+    if (opened) return this.install(opened);
+    this.events.lost_rotated++;
+    const next = found ? await this.findNext(found) : undefined;
+    if (next) this.install(next);
+    else await this.openLive(0);
   }
 
   /** Opens the file at the live path; false if there is none. */
   private async openLive(offset: number): Promise<boolean> {
     const f = await this.openFile(this.path, offset, true);
+    if (f) this.install(f);
     return f !== undefined;
   }
 
   /** Opens a rotated file, checking it is still the one listed (names shift during rotation). */
-  private async openRotated(file: RotatedFile, offset: number): Promise<boolean> {
-    for (let attempt = 0; attempt < 3; attempt++) {
+  private async openRotated(file: RotatedFile, offset: number): Promise<OpenFile | undefined> {
+    for (let attempt = 0; attempt < 3 && !this.closed; attempt++) {
       const f = await this.openFile(file.path, offset, false, file);
-      if (f) return true;
-      if (this.closed) return false;
+      if (f) return f;
       const again = (await listRotated(this.path)).find((r) => r.dev === file.dev && r.ino === file.ino);
-      if (!again) return false;
+      if (!again) return undefined;
       file = again;
     }
-    return false;
+    return undefined;
   }
 
   private async openFile(path: string, offset: number, live: boolean, expect?: FileId): Promise<OpenFile | undefined> {
@@ -290,22 +284,56 @@ class FileReader implements LineReader {
       await fh.close();
       return undefined;
     }
-    this.cur = { fh, dev: st.dev, ino: st.ino, readOff: offset, live, lastDataAt: Date.now() };
+    return { fh, dev: st.dev, ino: st.ino, readOff: offset, live, lastDataAt: Date.now() };
+  }
+
+  private install(f: OpenFile): void {
+    if (this.closed) {
+      void f.fh.close();
+      return;
+    }
+    this.cur = f;
     this.bstart = this.bend = 0;
     this.parked = undefined;
     this.skipFrom = undefined;
-    this.last = { kind: 'file', path: this.path, dev: st.dev, ino: st.ino, offset };
-    return this.cur;
+    this.last = { kind: 'file', path: this.path, dev: f.dev, ino: f.ino, offset: f.readOff };
   }
 
-  /** After finishing a file: the next queued rotated file, else the live file from 0. */
-  private async openNext(): Promise<void> {
-    while (this.queue.length > 0) {
-      const f = this.queue.shift()!;
-      if (await this.openRotated(f, 0)) return;
-      this.events.lost_rotated++;
+  /**
+   * Opens the oldest file written after `after`: a rotated one (several rotations may have happened
+   * while the reader was behind) or the live file, from 0. Called while `after` is still open when it
+   * can be, so its inode cannot be reused by a new file meanwhile.
+   */
+  private async findNext(after: FileId & { mtimeNs: bigint | undefined }): Promise<OpenFile | undefined> {
+    for (let attempt = 0; attempt < 5 && !this.closed; attempt++) {
+      // The live file first: if it is rotated between the two looks it is among the rotated files
+      // (and read from there), and opening the path finds another inode than expected: look again.
+      const live = await statOrUndefined(this.path);
+      const newer = rotatedAfter(await listRotated(this.path), after.dev, after.ino, after.mtimeNs);
+      if (newer.length > 0) {
+        const f = await this.openFile(newer[0]!.path, 0, false, newer[0]);
+        if (f) return f;
+        continue; // renamed again meanwhile
+      }
+      if (!live || (live.dev === after.dev && live.ino === after.ino)) return undefined;
+      const f = await this.openFile(this.path, 0, true, live);
+      if (f) return f;
     }
-    await this.openLive(0);
+    return undefined;
+  }
+
+  /** The current file is complete: move on to the next one (holding both for a moment). */
+  private async advance(out: LogLine[]): Promise<void> {
+    const f = this.cur!;
+    const mtimeNs = (await f.fh.stat({ bigint: true })).mtimeNs;
+    const next = await this.findNext({ dev: f.dev, ino: f.ino, mtimeNs });
+    if (this.cur !== f) {
+      if (next) await next.fh.close();
+      return;
+    }
+    await this.finishCurrent(out);
+    this.events.rotation++;
+    if (next) this.install(next);
   }
 
   // ---- reading -------------------------------------------------------------------------------
@@ -455,10 +483,8 @@ class FileReader implements LineReader {
   private async atEnd(out: LogLine[]): Promise<boolean> {
     const f = this.cur;
     if (f && !f.live) {
-      // A rotated file nobody writes to any more: done with it.
-      await this.finishCurrent(out);
-      this.events.rotation++;
-      await this.openNext();
+      // A rotated file nobody writes to any more (a newer file exists): done with it.
+      await this.advance(out);
       return true;
     }
     const st = await statOrUndefined(this.path);
@@ -476,12 +502,7 @@ class FileReader implements LineReader {
     if (st.dev !== f.dev || st.ino !== f.ino) {
       // Rotated. Lines written just before the switch are still in the old file.
       if ((await this.readMore()) > 0) return true;
-      const mtime = (await f.fh.stat({ bigint: true })).mtimeNs;
-      const newer = rotatedAfter(await listRotated(this.path), f.dev, f.ino, mtime);
-      this.queue = newer.filter((r) => r.dev !== st.dev || r.ino !== st.ino);
-      await this.finishCurrent(out);
-      this.events.rotation++;
-      await this.openNext();
+      await this.advance(out);
       return true;
     }
     if (st.size < f.readOff) {

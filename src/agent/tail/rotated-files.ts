@@ -17,8 +17,32 @@ export interface RotatedFile {
 
 const COMPRESSED = /\.(gz|zst|bz2|xz|zip|lz4)$/;
 
-/** The live file's rotated siblings, oldest first. */
+/**
+ * The live file's rotated siblings, oldest first. A listing taken while a writer renames its chain
+ * (`.1` → `.2` …) can see one file twice and another not at all, so the directory is listed until two
+ * listings in a row agree.
+ */
 export async function listRotated(livePath: string): Promise<RotatedFile[]> {
+  let prev = await listOnce(livePath);
+  for (let i = 0; i < 10; i++) {
+    const again = await listOnce(livePath);
+    if (sameListing(prev, again)) return again;
+    prev = again;
+  }
+  return prev;
+}
+
+function sameListing(a: RotatedFile[], b: RotatedFile[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.path !== y.path || x.ino !== y.ino || x.dev !== y.dev || x.mtimeNs !== y.mtimeNs) return false;
+  }
+  return true;
+}
+
+async function listOnce(livePath: string): Promise<RotatedFile[]> {
   const dir = dirname(livePath);
   const base = basename(livePath) + '.';
   let names: string[];
@@ -39,7 +63,8 @@ export async function listRotated(livePath: string): Promise<RotatedFile[]> {
       // rotated away or deleted between readdir and stat
     }
   }
-  return found.sort(rotationOrder);
+  found.sort(rotationOrder);
+  return found;
 }
 
 /**
@@ -61,11 +86,14 @@ function numericSuffix(path: string): number | undefined {
 
 /**
  * The rotated files written after the file `{dev, ino}` (whose last modification was `mtimeNs`):
- * those after it in rotation order when it is still among them, else those modified later.
+ * those after it in rotation order when it is still among them, else those modified since. The
+ * caller keeps `{dev, ino}` open meanwhile where it can, so the inode is not reused by a new file.
  */
 export function rotatedAfter(files: RotatedFile[], dev: number, ino: number, mtimeNs: bigint | undefined): RotatedFile[] {
   const i = files.findIndex((f) => f.dev === dev && f.ino === ino);
   if (i >= 0) return files.slice(i + 1);
   if (mtimeNs === undefined) return [];
-  return files.filter((f) => f.mtimeNs > mtimeNs);
+  // Timestamps are as coarse as the kernel's clock tick: an equal time may be a newer file. Reading
+  // an older one again (duplicates, which the server drops) is better than skipping a newer one.
+  return files.filter((f) => f.mtimeNs >= mtimeNs && (f.dev !== dev || f.ino !== ino));
 }

@@ -1,5 +1,5 @@
 /** Shared pieces of the tail tests: temp dirs, json-file records, and reading a reader until a condition. */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdtempSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LineReader, LogLine, ReadBatch, ReaderEvent } from '../../../../src/agent/model.js';
@@ -22,6 +22,9 @@ export interface Collected {
   ended: boolean;
 }
 
+/** A next() that lost a race against readUntil's timeout, kept for the next call (one next() at a time). */
+const inFlight = new WeakMap<LineReader, Promise<ReadBatch | undefined>>();
+
 /** Reads batches until `done(lines)` holds, the reader ends, or the timeout passes (then it throws). */
 export async function readUntil(reader: LineReader, done: (lines: LogLine[]) => boolean, timeoutMs = 8000): Promise<Collected> {
   const c: Collected = { lines: [], batches: [], ended: false };
@@ -30,12 +33,12 @@ export async function readUntil(reader: LineReader, done: (lines: LogLine[]) => 
     const left = deadline - Date.now();
     if (left <= 0) throw new Error(`timed out with ${c.lines.length} lines; last: ${JSON.stringify(c.lines.at(-1)?.line?.slice(0, 80))}`);
     let timer: NodeJS.Timeout | undefined;
-    const b = await Promise.race([
-      reader.next(),
-      new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), left))),
-    ]);
+    const next = inFlight.get(reader) ?? reader.next();
+    inFlight.set(reader, next);
+    const b = await Promise.race([next, new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), left)))]);
     clearTimeout(timer);
     if (b === 'timeout') continue;
+    inFlight.delete(reader);
     if (!b) {
       c.ended = true;
       break;
@@ -76,4 +79,40 @@ export function checkExactlyOnce(lines: string[], n: number): string | undefined
   for (let i = 0; i < lines.length; i++) if (lines[i] !== numbered(i)) return `out of order at ${i}: ${lines[i]}`;
   if (lines.length !== n) return `${lines.length} lines, expected ${n}`;
   return undefined;
+}
+
+/** Writes json-file records like Docker's json-file driver, rotating by rename (`x.log` → `x.log.1`, `.1` → `.2`, …). */
+export class DockerJsonWriter {
+  private fd: number;
+  constructor(
+    readonly path: string,
+    private readonly maxFiles = 5,
+  ) {
+    this.fd = openSync(path, 'a');
+  }
+  write(log: string, stream: 'stdout' | 'stderr' = 'stdout'): void {
+    writeSync(this.fd, dockerRecord(log, stream));
+  }
+  writeRaw(text: string | Buffer): void {
+    writeSync(this.fd, text);
+  }
+  rotate(): void {
+    closeSync(this.fd);
+    for (let i = this.maxFiles - 1; i >= 1; i--) {
+      const from = i === 1 ? this.path : `${this.path}.${i - 1}`;
+      if (existsSync(from)) renameSync(from, `${this.path}.${i}`);
+    }
+    this.fd = openSync(this.path, 'a');
+  }
+  /** Reopens after someone else removed or replaced the file. */
+  reopen(): void {
+    closeSync(this.fd);
+    this.fd = openSync(this.path, 'a');
+  }
+  get size(): number {
+    return fstatSync(this.fd).size;
+  }
+  close(): void {
+    closeSync(this.fd);
+  }
 }
