@@ -90,7 +90,9 @@ export class DiskBuffer {
   /** Appends the records and makes them durable (fdatasync) before resolving. */
   async append(payloads: Buffer[]): Promise<void> {
     if (payloads.length === 0) return;
-    if (!this.writer || (this.segments.get(this.writeSeq) ?? 0) >= this.opts.segmentBytes) await this.startSegment();
+    const full = (this.segments.get(this.writeSeq) ?? 0) >= this.opts.segmentBytes;
+    // Behind the cursor when a corrupt segment was skipped: new records must not go there.
+    if (!this.writer || full || this.writeSeq < this.cursor.segment) await this.startSegment();
     const parts: Buffer[] = [];
     let size = 0;
     for (const p of payloads) {
@@ -111,6 +113,7 @@ export class DiskBuffer {
   /**
    * Reads records from the cursor on, until their payloads reach `maxBytes` (at least one record);
    * undefined when there is nothing to read. Does not move the cursor: call ack() after shipping.
+   * `payloads` may be empty when a damaged segment is skipped: ack `end` all the same.
    */
   async read(maxBytes: number): Promise<ReadRecords | undefined> {
     const payloads: Buffer[] = [];
@@ -136,13 +139,22 @@ export class DiskBuffer {
           while (p + HEADER <= bytesRead && total < maxBytes) {
             const len = chunk.readUInt32LE(p);
             let payload: Buffer;
+            if (len > MAX_RECORD) {
+              this.opts.log.error({ file: this.segmentPath(segment), offset: offset + p }, 'disk buffer: corrupt record length; skipping the rest of its segment');
+              return { payloads, end: { segment: segment + 1, offset: 0 } };
+            }
             if (p + HEADER + len <= bytesRead) payload = Buffer.from(chunk.subarray(p + HEADER, p + HEADER + len));
             else if (p === 0) {
               // A record larger than the chunk: read it whole.
               payload = Buffer.allocUnsafe(len);
               await fh.read(payload, 0, len, offset + HEADER);
             } else break;
-            if (crc32(payload) !== chunk.readUInt32LE(p + 4)) throw new Error(`disk buffer record at ${this.segmentPath(segment)}:${offset + p} fails its checksum`);
+            if (crc32(payload) !== chunk.readUInt32LE(p + 4)) {
+              // Damaged after it was written (the open-time scan passed it): the rest of this
+              // segment cannot be framed any more, so shipping resumes at the next one.
+              this.opts.log.error({ file: this.segmentPath(segment), offset: offset + p }, 'disk buffer: corrupt record; skipping the rest of its segment');
+              return { payloads, end: { segment: segment + 1, offset: 0 } };
+            }
             payloads.push(payload);
             total += len;
             p += HEADER + len;
@@ -186,7 +198,7 @@ export class DiskBuffer {
 
   private async startSegment(): Promise<void> {
     await this.writer?.close();
-    this.writeSeq++;
+    this.writeSeq = Math.max(this.writeSeq + 1, this.cursor.segment);
     this.writer = await open(this.segmentPath(this.writeSeq), 'a');
     this.segments.set(this.writeSeq, 0);
     syncDir(this.dir);

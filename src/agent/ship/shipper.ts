@@ -10,6 +10,7 @@
  * each stream's entries in order. With it, every item is appended to the buffer (group commit: one
  * fsync for all items that arrived meanwhile) and a background loop ships the buffer in order.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { StreamPush } from '../../api/model.js';
 import type { AgentConfig } from '../../config/agent.js';
 import { parseDurationMs } from '../../config/duration.js';
@@ -123,6 +124,7 @@ export function createShipper(cfg: ShipperConfig, deps: ShipperDeps): Shipper {
     for (const f of p) f();
   }
 
+  /** Resolves at the next acknowledgement, buffer write, or close (never a race with a long-lived promise, which would leak). */
   function nextProgress(): Promise<void> {
     return new Promise((resolve) => progressWaiters.push(resolve));
   }
@@ -247,14 +249,14 @@ export function createShipper(cfg: ShipperConfig, deps: ShipperDeps): Shipper {
       }
       if (group.length === 0) {
         // Full: wait for the ship loop to free room (reading pauses through ready()).
-        await Promise.race([nextProgress(), aborted()]);
+        await nextProgress();
         continue;
       }
       try {
         await buffer.append(payloads);
       } catch (e) {
         log.error({ err: (e as Error).message, dir: cfg.buffer.dir }, 'cannot write to the disk buffer; retrying');
-        await Promise.race([delay(1000), aborted()]);
+        await pause(1000);
         continue;
       }
       writeQueue.splice(0, group.length);
@@ -271,39 +273,40 @@ export function createShipper(cfg: ShipperConfig, deps: ShipperDeps): Shipper {
     while (!abort.signal.aborted) {
       try {
         if (!b.hasData) {
-          await Promise.race([nextProgress(), aborted()]);
+          await nextProgress();
           continue;
         }
-        if (b.bytes < cfg.batch_size && !closing) await Promise.race([delay(batchWaitMs), aborted()]);
+        if (b.bytes < cfg.batch_size && !closing) await pause(batchWaitMs);
         if (abort.signal.aborted) return;
         const read = await b.read(cfg.batch_size);
         if (!read) {
-          await Promise.race([nextProgress(), aborted()]);
+          await nextProgress();
           continue;
         }
         const items = read.payloads.map(decodeBufferedItem);
         const lines = items.reduce((n, i) => n + i.lines, 0);
-        const outcome = await deliverStreams(
-          items.map((i) => i.streams),
-          lines,
-        );
-        if (!outcome.ok) metrics.linesDropped.inc({ reason: 'rejected' }, lines);
+        if (items.length > 0) {
+          const outcome = await deliverStreams(
+            items.map((i) => i.streams),
+            lines,
+          );
+          if (!outcome.ok) metrics.linesDropped.inc({ reason: 'rejected' }, lines);
+        }
         await b.ack(read.end);
         progress();
       } catch (e) {
         if (abort.signal.aborted) return;
         log.error({ err: (e as Error).message, dir: cfg.buffer.dir }, 'disk buffer: cannot ship; retrying');
-        await Promise.race([delay(1000), aborted()]);
+        await pause(1000);
       }
     }
   }
 
-  function aborted(): Promise<void> {
-    return new Promise((resolve) => {
-      if (abort.signal.aborted) resolve();
-      else abort.signal.addEventListener('abort', () => resolve(), { once: true });
-    });
+  /** Waits `ms`, or less when close() aborts. */
+  function pause(ms: number): Promise<void> {
+    return sleep(ms, undefined, { signal: abort.signal }).catch(() => {});
   }
+
 
   function idle(): boolean {
     if (open || sealed.length > 0 || writeQueue.length > 0) return false;
@@ -340,8 +343,13 @@ export function createShipper(cfg: ShipperConfig, deps: ShipperDeps): Shipper {
       const deadline = now() + (opts.flushTimeoutMs ?? DEFAULT_FLUSH_TIMEOUT_MS);
       await bufferOpen;
       if (open) seal();
-      while (!idle() && now() < deadline) await Promise.race([nextProgress(), delay(Math.max(1, deadline - now()))]);
+      while (!idle() && now() < deadline) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([nextProgress(), new Promise((r) => (timer = setTimeout(r, Math.max(1, deadline - now()))))]);
+        clearTimeout(timer);
+      }
       abort.abort();
+      progress(); // wakes the loops waiting for progress: they see the abort and end
       if (openTimer) clearTimeout(openTimer);
       const err = new ShipperClosedError();
       const left = [...(open?.items ?? []), ...sealed.flatMap((b) => b.items), ...writeQueue.splice(0)];
@@ -356,8 +364,4 @@ export function createShipper(cfg: ShipperConfig, deps: ShipperDeps): Shipper {
       client.close();
     },
   };
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

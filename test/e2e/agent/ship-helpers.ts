@@ -128,7 +128,7 @@ export async function startFront(target: string, tls?: { key: Buffer; cert: Buff
       }
       const headers = { ...req.headers };
       delete headers.host;
-      const up = http.request(new URL(req.url ?? '/', target), { method: req.method, headers }, (r) => {
+      const up = http.request(new URL(req.url ?? '/', target), { method: req.method, headers, agent: false }, (r) => {
         res.writeHead(r.statusCode ?? 502, r.headers);
         r.pipe(res);
       });
