@@ -46,9 +46,14 @@ export class CriWriter {
     if (bytes.length <= max) {
       out = `${ts} ${stream} F ${line}\n`;
     } else {
-      for (let i = 0; i < bytes.length; i += max) {
-        const last = i + max >= bytes.length;
-        out += `${ts} ${stream} ${last ? 'F' : 'P'} ${bytes.toString('utf8', i, Math.min(i + max, bytes.length))}\n`;
+      // Cut at character boundaries (a runtime cuts bytes; see the reader's notes on that case).
+      let i = 0;
+      while (i < bytes.length) {
+        let end = Math.min(i + max, bytes.length);
+        while (end < bytes.length && end > i + 1 && (bytes[end]! & 0xc0) === 0x80) end--;
+        const last = end >= bytes.length;
+        out += `${ts} ${stream} ${last ? 'F' : 'P'} ${bytes.toString('utf8', i, end)}\n`;
+        i = end;
       }
     }
     const buf = Buffer.from(out);
