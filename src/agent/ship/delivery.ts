@@ -52,7 +52,7 @@ export async function deliver(body: EncodedBody, lines: number, opts: DeliveryOp
       retryAfterMs = parseRetryAfter(res.retryAfter, opts.now());
     } catch (e) {
       signal.throwIfAborted();
-      failure = (e as Error).message;
+      failure = describeError(e as NodeJS.ErrnoException);
     }
     metrics.requests.inc({ status: 'retry' });
     metrics.retries.inc();
@@ -63,4 +63,13 @@ export async function deliver(body: EncodedBody, lines: number, opts: DeliveryOp
     }
     await sleep(wait, undefined, { signal });
   }
+}
+
+const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_|DEPTH_ZERO|ERR_TLS|ERR_SSL|HOSTNAME/;
+
+/** A network error as one line; certificate problems name the settings that fix them. */
+function describeError(e: NodeJS.ErrnoException): string {
+  const code = e.code ? ` (${e.code})` : '';
+  const hint = e.code && TLS_CODES.test(e.code) ? '; TLS: set client.tls.ca_file to the CA that signed the server certificate' : '';
+  return e.message + code + hint;
 }
