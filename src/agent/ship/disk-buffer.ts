@@ -20,6 +20,8 @@ import { crc32 } from 'node:zlib';
 import type { Logger } from '../../util/logger.js';
 
 const HEADER = 8;
+/** Bytes a record takes on disk besides its payload. */
+export const RECORD_OVERHEAD = HEADER;
 const SEGMENT_RE = /^(\d{16})\.seg$/;
 const CURSOR_FILE = 'cursor.json';
 const READ_CHUNK = 1024 * 1024;
@@ -76,10 +78,10 @@ export class DiskBuffer {
     return total - (this.segments.has(this.cursor.segment) ? this.cursor.offset : 0);
   }
 
-  /** Whether `n` more payload bytes fit under the cap (an empty buffer takes any one record). */
+  /** Whether `n` more bytes on disk (payloads + RECORD_OVERHEAD each) fit under the cap (an empty buffer takes anything). */
   hasRoom(n: number): boolean {
     const b = this.bytes;
-    return b === 0 || b + n + HEADER <= this.opts.maxBytes;
+    return b === 0 || b + n <= this.opts.maxBytes;
   }
 
   /** Whether records are waiting past the cursor. */

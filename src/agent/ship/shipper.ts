@@ -18,7 +18,7 @@ import type { Logger } from '../../util/logger.js';
 import type { AgentMetrics } from '../metrics.js';
 import { decodeBufferedItem, encodeBufferedItem } from './buffer-record.js';
 import { deliver, type DeliveryOutcome } from './delivery.js';
-import { DiskBuffer } from './disk-buffer.js';
+import { DiskBuffer, RECORD_OVERHEAD } from './disk-buffer.js';
 import { createHttpClient } from './http-client.js';
 import { mergeStreams } from './merge.js';
 import { encodePushBody } from './push-body.js';
@@ -241,11 +241,11 @@ export function createShipper(cfg: ShipperConfig, deps: ShipperDeps): Shipper {
       let size = 0;
       for (const p of writeQueue) {
         const payload = encodeBufferedItem(p.item);
-        if (group.length > 0 && (size + payload.length > MAX_GROUP_BYTES || !buffer.hasRoom(size + payload.length))) break;
-        if (group.length === 0 && !buffer.hasRoom(payload.length)) break;
+        const next = size + payload.length + RECORD_OVERHEAD;
+        if (!buffer.hasRoom(next) || (group.length > 0 && next > MAX_GROUP_BYTES)) break;
         group.push(p);
         payloads.push(payload);
-        size += payload.length;
+        size = next;
       }
       if (group.length === 0) {
         // Full: wait for the ship loop to free room (reading pauses through ready()).
