@@ -38,7 +38,7 @@ test('429 (Retry-After), 503, dropped connections and hung requests are retried;
       else retryAfterAt = Date.now();
       return { status: 429, headers: { 'retry-after': '1' }, body: 'slow down' };
     }
-    if (retryAfterAt && !retriedAt && step !== '429') retriedAt = Date.now();
+    if (retryAfterAt && !retriedAt) retriedAt = Date.now();
     if (step === '503') return { status: 503, body: 'unavailable' };
     return step;
   };

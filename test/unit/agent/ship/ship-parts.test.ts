@@ -11,6 +11,7 @@ import { toOtlpRequest } from '../../../../src/agent/ship/otlp-request.js';
 import { encodePushBody } from '../../../../src/agent/ship/push-body.js';
 import { decodeLokiPush, decodeOtlpLogsProto, otlpToPush } from '../../../../src/api/push/index.js';
 import { gunzipSync } from 'node:zlib';
+import type { StreamPush } from '../../../../src/api/model.js';
 
 test('push URLs: base URL gets the path of the output; a full push URL is kept; base for other posts', () => {
   assert.equal(resolveUrls('http://h:3100', 'loki').push.href, 'http://h:3100/loki/api/v1/push');
@@ -43,7 +44,7 @@ test('Retry-After: seconds or an HTTP date; garbage ignored', () => {
 
 test('merging keeps per-stream order and does not touch the callers\' items', () => {
   const a = [{ labels: { x: '1', y: '2' }, entries: [{ ts: 1n, line: 'a1' }] }];
-  const b = [
+  const b: StreamPush[] = [
     { labels: { y: '2', x: '1' }, entries: [{ ts: 2n, line: 'b1' }] },
     { labels: { x: '3' }, entries: [{ ts: 3n, line: 'b2' }] },
   ];
@@ -54,7 +55,7 @@ test('merging keeps per-stream order and does not touch the callers\' items', ()
 });
 
 test('OTLP request: labels as resource attributes with semantic names, metadata as attributes, the server maps them back', () => {
-  const streams = [
+  const streams: StreamPush[] = [
     { labels: { container: 'web', host: 'h', compose_service: 'svc' }, entries: [{ ts: 1_700_000_000_000_000_001n, line: 'hello', metadata: { detected_level: 'info' } }] },
     { labels: { namespace: 'ns', pod: 'p', container: 'c', node: 'n1', app: 'shop' }, entries: [{ ts: 1_700_000_000_000_000_002n, line: 'k' }] },
   ];
