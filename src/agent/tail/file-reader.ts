@@ -14,9 +14,8 @@
  * most one unfinished record per file, and joined lines of at most max_line_bytes.
  */
 import { open, stat, type FileHandle } from 'node:fs/promises';
-import { watch, type FSWatcher, type Stats } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
-import { basename, dirname } from 'node:path';
 import type { FilePosition, LineFormat, LineReader, LogLine, ReadBatch, ReaderEvent } from '../model.js';
 import { emptyDockerJsonRecord, parseDockerJsonLine } from './docker-json.js';
 import { emptyCriRecord, parseCriLine } from './cri.js';
@@ -24,6 +23,7 @@ import { rawLineText } from './raw.js';
 import { LineJoiner, emptyEventCounts, type EventCounts } from './line-joiner.js';
 import { listRotated, rotatedAfter, type RotatedFile } from './rotated-files.js';
 import { createTimestampParser } from './timestamp.js';
+import { watchFile } from './dir-watch.js';
 
 export interface FileReaderOptions {
   path: string;
@@ -108,7 +108,7 @@ class FileReader implements LineReader {
   private closed = false;
   private wake: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private watcher: FSWatcher | undefined;
+  private unwatch: (() => void) | undefined;
 
   constructor(private readonly opts: FileReaderOptions) {
     this.path = opts.path;
@@ -141,8 +141,8 @@ class FileReader implements LineReader {
 
   /** Releases the descriptor, the watcher and the buffer. */
   private async release(): Promise<void> {
-    this.watcher?.close();
-    this.watcher = undefined;
+    this.unwatch?.();
+    this.unwatch = undefined;
     const f = this.cur;
     this.cur = undefined;
     if (f) await f.fh.close().catch(() => {});
@@ -576,18 +576,8 @@ class FileReader implements LineReader {
 
   /** fs.watch is only a hint to read sooner; the poll timer alone is enough. */
   private ensureWatcher(): void {
-    if (this.watcher || this.closed) return;
-    const base = basename(this.path);
-    try {
-      this.watcher = watch(dirname(this.path), { persistent: false }, (_event, name) => {
-        if (!name || String(name).startsWith(base)) this.wake?.();
-      });
-      this.watcher.on('error', () => {
-        this.watcher?.close();
-      });
-    } catch {
-      // unsupported file system or directory missing: polling only
-    }
+    if (this.unwatch || this.closed || this.finished) return;
+    this.unwatch = watchFile(this.path, () => this.wake?.());
   }
 }
 
