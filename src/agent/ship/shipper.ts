@@ -78,9 +78,12 @@ interface Pending {
 interface Batch {
   items: Pending[];
   bytes: number;
+  lines: number;
 }
 
 const DEFAULT_FLUSH_TIMEOUT_MS = 5_000;
+/** Entries per request at most, whatever their bytes: empty lines must not make a request without bound. */
+const MAX_BATCH_LINES = 100_000;
 /** Most payload bytes written to the disk buffer in one group commit. */
 const MAX_GROUP_BYTES = 4 * 1024 * 1024;
 
@@ -172,11 +175,12 @@ export function createShipper(cfg: ShipperConfig, deps: ShipperDeps): Shipper {
   }
 
   function enqueueMemory(p: Pending): void {
-    if (open && open.bytes + p.item.bytes > cfg.batch_size) seal();
-    open ??= { items: [], bytes: 0 };
+    if (open && (open.bytes + p.item.bytes > cfg.batch_size || open.lines + p.item.lines > MAX_BATCH_LINES)) seal();
+    open ??= { items: [], bytes: 0, lines: 0 };
     open.items.push(p);
     open.bytes += p.item.bytes;
-    if (open.bytes >= cfg.batch_size) seal();
+    open.lines += p.item.lines;
+    if (open.bytes >= cfg.batch_size || open.lines >= MAX_BATCH_LINES) seal();
     else if (!openTimer) {
       openTimer = setTimeout(seal, batchWaitMs);
     }
@@ -189,7 +193,7 @@ export function createShipper(cfg: ShipperConfig, deps: ShipperDeps): Shipper {
       try {
         outcome = await deliverStreams(
           batch.items.map((p) => p.item.streams),
-          batch.items.reduce((n, p) => n + p.item.lines, 0),
+          batch.lines,
         );
       } catch {
         return; // aborted by close(): the items are rejected there
