@@ -355,13 +355,14 @@ export function createShipper(cfg: ShipperConfig, deps: ShipperDeps): Shipper {
       abort.abort();
       progress(); // wakes the loops waiting for progress: they see the abort and end
       if (openTimer) clearTimeout(openTimer);
+      // A buffer write under way finishes first: what it made durable is acknowledged, not rejected.
+      await Promise.allSettled([sending, writing, shipping]);
       const err = new ShipperClosedError();
       const left = [...(open?.items ?? []), ...sealed.flatMap((b) => b.items), ...writeQueue.splice(0)];
       open = undefined;
       sealed.length = 0;
       for (const p of left) p.reject(err);
       inflight = 0;
-      await Promise.allSettled([sending, writing, shipping]);
       progress();
       if (readyWaiters.length > 0) for (const f of readyWaiters.splice(0)) f();
       await buffer?.close();
