@@ -18,7 +18,7 @@ import type { Stats } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import type { FilePosition, LineFormat, LineReader, LogLine, ReadBatch, ReaderEvent } from '../model.js';
 import { emptyDockerJsonRecord, parseDockerJsonLine } from './docker-json.js';
-import { emptyCriRecord, parseCriLine } from './cri.js';
+import { emptyCriRecord, parseCriLine, type CriRecord } from './cri.js';
 import { rawLineText } from './raw.js';
 import { LineJoiner, emptyEventCounts, type EventCounts } from './line-joiner.js';
 import { listRotated, rotatedAfter, type RotatedFile } from './rotated-files.js';
@@ -90,6 +90,8 @@ class FileReader implements LineReader {
   private readonly parseTs = createTimestampParser();
   private readonly docker = emptyDockerJsonRecord();
   private readonly cri = emptyCriRecord();
+  /** Bytes of a character cut at the end of a CRI P record, by stream (stdout, stderr). */
+  private readonly carry: (Buffer | undefined)[] = [undefined, undefined];
 
   private cur: OpenFile | undefined;
   private buf: Buffer | undefined;
@@ -400,7 +402,8 @@ class FileReader implements LineReader {
           this.skipFrom = undefined;
           continue;
         }
-        if (badUtf8 && !isUtf8(view.subarray(start, nl))) this.events.invalid_utf8++;
+        const criCarry = this.format === 'cri' && (this.carry[0] !== undefined || this.carry[1] !== undefined);
+        if (badUtf8 && !criCarry && !isUtf8(view.subarray(start, nl)) && !(this.format === 'cri' && incompleteTail(view, start, nl) > 0)) this.events.invalid_utf8++;
         let nul = false;
         if (nextNul >= 0 && nextNul < nl) {
           nul = true;
@@ -428,6 +431,7 @@ class FileReader implements LineReader {
               this.events.malformed_record++;
               continue;
             }
+            if (criCarry || (r.partial && view[nl - 1]! >= 0x80)) this.rejoinBytes(view, start + Buffer.byteLength(text.slice(0, text.length - r.text.length)), nl, r, criCarry);
             this.joiner.add(out, r.ts, r.stream, r.text, r.partial, fileId, recordStart);
             break;
           }
@@ -440,6 +444,25 @@ class FileReader implements LineReader {
     this.bstart = s;
     if (s > lastNl && this.bend - s === buf.length) consumed += this.overlong(out);
     return consumed;
+  }
+
+  /**
+   * The runtime cuts long lines by bytes, so a P record can end inside a character that the next
+   * record of the same stream completes: carry those bytes over instead of decoding them alone.
+   */
+  private rejoinBytes(view: Buffer, textStart: number, end: number, r: CriRecord, unchecked: boolean): void {
+    const slot = r.stream === 'stdout' ? 0 : 1;
+    const carried = this.carry[slot];
+    this.carry[slot] = undefined;
+    const keep = r.partial ? incompleteTail(view, textStart, end) : 0;
+    if (keep > 0) this.carry[slot] = Buffer.from(view.subarray(end - keep, end));
+    if (!carried && keep === 0) {
+      if (unchecked && !isUtf8(view.subarray(textStart, end))) this.events.invalid_utf8++;
+      return;
+    }
+    const bytes = carried ? Buffer.concat([carried, view.subarray(textStart, end - keep)]) : view.subarray(textStart, end - keep);
+    if (!isUtf8(bytes)) this.events.invalid_utf8++;
+    r.text = bytes.toString('utf8');
   }
 
   /** The buffer is full and holds no newline. */
@@ -509,6 +532,7 @@ class FileReader implements LineReader {
       // copytruncate: the content we had is gone; open lines end here.
       this.events.truncated_file++;
       this.joiner.flush(out);
+      this.carry[0] = this.carry[1] = undefined;
       f.readOff = 0;
       this.bstart = this.bend = 0;
       this.parked = undefined;
@@ -579,6 +603,18 @@ class FileReader implements LineReader {
     if (this.unwatch || this.closed || this.finished) return;
     this.unwatch = watchFile(this.path, () => this.wake?.());
   }
+}
+
+/** How many bytes at the end of [start, end) are the beginning of a character that does not end there (0–3). */
+export function incompleteTail(buf: Buffer, start: number, end: number): number {
+  for (let back = 1; back <= 3 && end - back >= start; back++) {
+    const b = buf[end - back]!;
+    if ((b & 0xc0) === 0x80) continue; // continuation byte: look further back for the lead
+    if (b < 0xc0) return 0; // ASCII
+    const len = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2;
+    return len > back ? back : 0;
+  }
+  return 0;
 }
 
 async function statOrUndefined(path: string): Promise<Stats | undefined> {

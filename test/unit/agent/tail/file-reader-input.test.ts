@@ -87,6 +87,23 @@ test('CRI P/F records joined, per stream, with the first record\'s timestamp', a
   assert.deepEqual(ev.counts, {});
 });
 
+test('CRI records cut inside a character (runtimes cut by bytes) rejoin into the original text, not U+FFFD', async (t) => {
+  const dir = tempDir(t);
+  const w = new CriWriter({ dir });
+  t.after(() => w.close());
+  const text = Buffer.from('日本語のログ行'.repeat(300)); // 3 bytes a character
+  const parts = [text.subarray(0, 1000), text.subarray(1000, 2001), text.subarray(2001)]; // cuts at 1000 and 2001 fall inside characters
+  const rec = (stream: string, tag: string, body: Buffer) => Buffer.concat([Buffer.from(`${formatNs(T0)} ${stream} ${tag} `), body, Buffer.from('\n')]);
+  w.writeRaw(Buffer.concat([rec('stdout', 'P', parts[0]!), rec('stderr', 'F', Buffer.from('between')), rec('stdout', 'P', parts[1]!), rec('stdout', 'F', parts[2]!)]));
+  w.writeRaw(rec('stdout', 'F', Buffer.from([0x61, 0xff, 0x62]))); // really invalid: counted
+  const ev = eventCounter();
+  const r = createFileReader({ path: w.path, format: 'cri', maxLineBytes: 100_000, ...FAST, onEvent: ev.onEvent });
+  t.after(() => r.close());
+  const got = await readUntil(r, (l) => l.length >= 3);
+  assert.deepEqual(got.lines.map((l) => l.line), ['between', text.toString(), 'a\ufffdb']);
+  assert.deepEqual(ev.counts, { invalid_utf8: 1 });
+});
+
 test('lines over max_line_bytes are split into pieces of at most that size, marked truncated, counted once per line', async (t) => {
   const dir = tempDir(t);
   const path = join(dir, 'c-json.log');
