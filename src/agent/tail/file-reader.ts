@@ -591,7 +591,8 @@ class FileReader implements LineReader {
   /** Gives the read buffer back to the pool while idle, keeping only an unfinished record. */
   private park(): void {
     const buf = this.buf;
-    if (!buf || buf.length !== BUFFER_SIZE) return;
+    // A buffer grown for a long record goes too, unless it still holds more than a standard one.
+    if (!buf || this.bend - this.bstart > BUFFER_SIZE) return;
     if (this.bend > this.bstart) this.parked = Buffer.from(buf.subarray(this.bstart, this.bend));
     this.bstart = this.bend = 0;
     this.buf = undefined;
