@@ -266,3 +266,19 @@ test('batches respect maxBatchLines and maxBatchBytes; throughput of docker json
   t.diagnostic(`docker json-file: ${rate} lines/s, ${(size / secs / 1e6).toFixed(1)} MB/s`);
   assert.ok(rate > 20_000, `${rate} lines/s`);
 });
+
+test('a new line is read at once, long before the poll interval (the directory watch wakes the reader)', async (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'c-json.log');
+  writeFileSync(path, dockerRecord('first\n', 'stdout', T0));
+  const r = createFileReader({ path, format: 'docker-json', maxLineBytes: 1024, pollIntervalMs: 10_000 });
+  t.after(() => r.close());
+  await readUntil(r, (l) => l.length >= 1);
+  const waiting = readUntil(r, (l) => l.length >= 1, 5000);
+  await sleep(100); // the reader is idle now
+  const t0 = Date.now();
+  appendFileSync(path, dockerRecord('second\n', 'stdout', T0 + 1n));
+  const got = await waiting;
+  assert.equal(got.lines[0]!.line, 'second');
+  assert.ok(Date.now() - t0 < 1000, `read after ${Date.now() - t0} ms`);
+});
