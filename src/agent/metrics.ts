@@ -25,10 +25,17 @@ export interface AgentMetrics {
   targets: Gauge<'kind' | 'state'>;
 }
 
-export function createAgentMetrics(registry: Registry): AgentMetrics {
+/** `onScrape` runs before each scrape, to set the gauges that are cheaper computed then than kept up to date. */
+export function createAgentMetrics(registry: Registry, onScrape?: () => void): AgentMetrics {
   const registers = [registry];
   return {
-    linesRead: new Counter({ name: 'logharbor_agent_lines_read_total', help: 'Log lines read from sources.', labelNames: ['kind'] as const, registers }),
+    linesRead: new Counter({
+      name: 'logharbor_agent_lines_read_total',
+      help: 'Log lines read from sources.',
+      labelNames: ['kind'] as const,
+      registers,
+      collect: onScrape,
+    }),
     bytesRead: new Counter({ name: 'logharbor_agent_bytes_read_total', help: 'Raw bytes read from sources.', labelNames: ['kind'] as const, registers }),
     linesShipped: new Counter({ name: 'logharbor_agent_lines_shipped_total', help: 'Log lines acknowledged by the server (or the disk buffer).', labelNames: ['kind'] as const, registers }),
     bytesShipped: new Counter({ name: 'logharbor_agent_bytes_shipped_total', help: 'Bytes of log lines acknowledged.', labelNames: ['kind'] as const, registers }),

@@ -3,6 +3,7 @@
  * createServer(config, deps) → { start, close }, as every role (architecture guide, rule 2).
  */
 import type { Server } from 'node:http';
+import type { Registry } from 'prom-client';
 import type { AddressInfo } from 'node:net';
 import type { ServerConfig } from '../config/server.js';
 import { parseListen } from '../config/server.js';
@@ -39,6 +40,8 @@ export interface ServerRole {
   start(): Promise<{ url: string; host: string; port: number }>;
   close(): Promise<void>;
   readonly store: Store;
+  /** The Prometheus registry behind /metrics (the agent joins it under `logharbor up`). */
+  readonly registry: Registry;
 }
 
 export function createServer(config: ServerConfig, deps: ServerDeps = {}): ServerRole {
@@ -103,6 +106,7 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
 
   return {
     store,
+    registry: metrics.registry,
     async start() {
       await store.start();
       sources = createRegistry({

@@ -15,24 +15,32 @@ import { runPush } from './push.js';
 
 type Command = (argv: string[], io: CliIO) => Promise<number>;
 
-/** What ./server.js provides. `runUp` joins when the all-in-one role lands. */
+/** What ./server.js provides. */
 interface ServerModule {
   runServer(argv: string[]): Promise<number>;
-  runUp?(argv: string[]): Promise<number>;
+  runUp(argv: string[]): Promise<number>;
+}
+
+/** What ./agent.js provides; loaded alone so the agent never loads the store (its footprint stays small). */
+interface AgentModule {
+  runAgent(argv: string[]): Promise<number>;
 }
 
 async function loadServerModule(): Promise<ServerModule> {
+  return loadRole<ServerModule>('./server.js', 'server');
+}
+
+async function loadRole<T>(spec: string, role: string): Promise<T> {
   // A computed specifier keeps the type checker from requiring the file; it resolves relative to
   // this module at run time either way (src/cli under tsx, dist/cli when built).
-  const spec = './server.js';
   try {
-    return (await import(spec)) as ServerModule;
+    return (await import(spec)) as T;
   } catch (e) {
-    // Only a missing server.js itself means "not in this build"; a module missing further down is a
+    // Only the role's own file missing means "not in this build"; a module missing further down is a
     // broken build, and Node's message (which names both files) says more than we could.
     const missing = /Cannot find module '([^']+)'/.exec(String((e as Error).message))?.[1] ?? '';
-    if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && /[/\\]cli[/\\]server\.[jt]s$/.test(missing)) {
-      throw new Error('the server role is not part of this build (cli/server.js is missing)', { cause: e });
+    if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && missing.replace(/\.[jt]s$/, '').replace(/\\/g, '/').endsWith('/cli' + spec.slice(1).replace(/\.js$/, ''))) {
+      throw new Error(`the ${role} role is not part of this build (cli${spec.slice(1)} is missing)`, { cause: e });
     }
     throw e;
   }
@@ -45,11 +53,8 @@ const COMMANDS: Record<string, Command> = {
   series: runSeries,
   push: runPush,
   server: async (argv) => (await loadServerModule()).runServer(argv),
-  up: async (argv) => {
-    const mod = await loadServerModule();
-    if (!mod.runUp) throw new Error('`logharbor up` is not available in this build yet; use `logharbor server`');
-    return mod.runUp(argv);
-  },
+  up: async (argv) => (await loadServerModule()).runUp(argv),
+  agent: async (argv) => (await loadRole<AgentModule>('./agent.js', 'agent')).runAgent(argv),
 };
 
 export const USAGE = `Usage: logharbor <command> [flags]
@@ -57,6 +62,7 @@ export const USAGE = `Usage: logharbor <command> [flags]
 Roles:
   server     run the Loki-compatible server with its embedded store
   up         run server and agent in one process (one Docker host)
+  agent      collect this host's container and file logs and ship them to a server
 
 Client commands (work against logharbor and Loki alike):
   query      run a LogQL query over a time range

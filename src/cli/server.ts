@@ -4,8 +4,12 @@
  */
 import { parseArgs } from 'node:util';
 import { loadServerConfig } from '../config/server.js';
+import { loadAgentConfig } from '../config/agent.js';
 import { createServer } from '../app/server.js';
+import { createUp, upAgentDefaults } from '../app/up.js';
 import { createLogger } from '../util/logger.js';
+import { waitForSignal } from './agent.js';
+import { UsageError } from './io.js';
 
 export const SERVER_USAGE = `Usage: logharbor server [--listen HOST:PORT] [--data DIR] [--config FILE] [--log-level LEVEL] [--auth-enabled]
 
@@ -67,4 +71,61 @@ export async function runServer(argv: string[]): Promise<number> {
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
+}
+
+export const UP_USAGE = `Usage: logharbor up [--listen HOST:PORT] [--data DIR] [--config FILE] [--agent-config FILE] [--log-level LEVEL] [--auth-enabled]
+
+Runs the server and the agent in one process: every container on this Docker host (and any
+Kubernetes pod logs or files the agent configuration names) becomes searchable at --listen.
+  --listen        address to listen on (default 127.0.0.1:3100)
+  --data          data directory (default ./data; the agent keeps its positions in DIR/agent)
+  --config        server YAML configuration file
+  --agent-config  agent YAML configuration file (its client section is ignored: the agent ships here)
+  --log-level     debug | info | warn | error | silent (default info)
+  --auth-enabled  require X-Scope-OrgID (the agent then needs client.tenant_id in --agent-config)
+`;
+
+export async function runUp(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        listen: { type: 'string' },
+        data: { type: 'string' },
+        config: { type: 'string' },
+        'agent-config': { type: 'string' },
+        'log-level': { type: 'string' },
+        'auth-enabled': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  if (values.help) {
+    process.stdout.write(UP_USAGE);
+    return 0;
+  }
+  const serverConfig = loadServerConfig({
+    listen: values.listen,
+    data: values.data,
+    config: values.config,
+    logLevel: values['log-level'],
+    authEnabled: values['auth-enabled'],
+  });
+  const defaults = upAgentDefaults(serverConfig);
+  const agentConfig = loadAgentConfig({
+    config: values['agent-config'],
+    data: defaults.data,
+    logLevel: values['log-level'] ?? serverConfig.log_level,
+    metricsListen: defaults.metricsListen,
+  });
+  const log = createLogger({ level: serverConfig.log_level, component: 'up' });
+  const up = createUp(serverConfig, agentConfig, { log });
+  const { url } = await up.start();
+  createLogger({ level: 'info', component: 'up' }).info({ address: url, data: serverConfig.data }, 'logharbor server ready');
+  return waitForSignal(() => up.close(), log);
 }

@@ -94,7 +94,7 @@ export const agentConfigSchema = z
   .object({
     client: clientSchema.prefault({}).describe('Where and how to ship'),
     data: z.string().default('./agent-data').describe('Directory of the positions file and the optional disk buffer'),
-    host: z.string().default(hostname()).describe('Value of the `host` label (and the node name when kubernetes.node_name is unset)'),
+    host: z.string().default('').describe('Value of the `host` label (and the node name when kubernetes.node_name is unset); "" means this machine\'s host name'),
     log_level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info').describe('Level of the agent\'s own JSON logs'),
     metrics_listen: z
       .string()
@@ -204,6 +204,7 @@ export function loadAgentConfig(flags: AgentFlags = {}): AgentConfig {
   if (level !== undefined) merged.log_level = level;
   if (flags.metricsListen !== undefined) merged.metrics_listen = flags.metricsListen;
   const cfg = validateConfig(agentConfigSchema, merged, file);
+  cfg.host ||= hostname();
   cfg.kubernetes.node_name ??= env('NODE_NAME') ?? cfg.host;
   if (cfg.kubernetes.api_url === undefined) {
     const host = env('KUBERNETES_SERVICE_HOST');

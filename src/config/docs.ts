@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { DURATION_PATTERN, serverConfigSchema } from './server.js';
+import { agentConfigSchema } from './agent.js';
 
 interface Row {
   key: string;
@@ -68,6 +69,8 @@ function walk(schema: z.ZodObject, prefix: string, rows: Row[]): void {
 export function renderConfigDocs(): string {
   const rows: Row[] = [];
   walk(serverConfigSchema, '', rows);
+  const agentRows: Row[] = [];
+  walk(agentConfigSchema, '', agentRows);
   const lines = [
     '# Configuration reference',
     '',
@@ -80,10 +83,27 @@ export function renderConfigDocs(): string {
     '',
     '## Server',
     '',
-    '| key | type | default | meaning |',
-    '| --- | --- | --- | --- |',
-    ...rows.map((r) => `| \`${r.key}\` | ${r.type} | ${r.def ? '`' + r.def + '`' : ''} | ${r.desc.replace(/\|/g, '\\|')} |`),
+    ...table(rows),
+    '',
+    '## Agent',
+    '',
+    'The agent (`logharbor agent`, and the agent inside `logharbor up`) reads its own YAML file',
+    '(`--config FILE` or `LOGHARBOR_AGENT_CONFIG`), then the environment (`LOGHARBOR_SERVER`,',
+    '`LOGHARBOR_AGENT_DATA`, `LOGHARBOR_LOG_LEVEL`, and `NODE_NAME` from the Kubernetes downward API),',
+    'then flags (`--server`, `--data`, `--metrics-listen`, `--log-level`). Under `logharbor up` the',
+    'file is `--agent-config`, `client.url` is the server itself and `data` is `<server data>/agent`.',
+    'The pipeline stages are described in docs/agent-pipeline.md.',
+    '',
+    ...table(agentRows),
     '',
   ];
   return lines.join('\n');
+}
+
+function table(rows: Row[]): string[] {
+  return [
+    '| key | type | default | meaning |',
+    '| --- | --- | --- | --- |',
+    ...rows.map((r) => `| \`${r.key}\` | ${r.type} | ${r.def ? '`' + r.def + '`' : ''} | ${r.desc.replace(/\|/g, '\\|')} |`),
+  ];
 }

@@ -1,0 +1,65 @@
+/**
+ * The agent role as the CLI runs it: the agent plus, when `metrics_listen` is set, a small HTTP
+ * endpoint with /metrics (Prometheus), /ready and /sources (this agent's view of its sources, the
+ * same objects it reports to the registry). `logharbor up` uses createAgent directly instead and
+ * serves the agent's metrics on the server's port.
+ */
+import { createServer as createHttp, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { createAgent, type AgentRole } from '../agent/agent.js';
+import type { AgentConfig } from '../config/agent.js';
+import { parseListen } from '../config/server.js';
+import type { Logger } from '../util/logger.js';
+import { BUILD_INFO } from './build-info.js';
+
+export interface AgentProcess {
+  start(): Promise<{ metricsUrl?: string }>;
+  close(): Promise<void>;
+  readonly agent: AgentRole;
+}
+
+export function createAgentProcess(config: AgentConfig, deps: { log: Logger }): AgentProcess {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'logharbor_agent_process_' });
+  const agent = createAgent(config, { log: deps.log, registry, version: BUILD_INFO.logharbor });
+  let http: Server | undefined;
+  let ready = false;
+  return {
+    agent,
+    async start() {
+      await agent.start();
+      ready = true;
+      if (!config.metrics_listen) return {};
+      const { host, port } = parseListen(config.metrics_listen);
+      http = createHttp((req, res) => {
+        const path = (req.url ?? '/').split('?')[0];
+        if (req.method !== 'GET') {
+          res.writeHead(405, { 'Content-Type': 'text/plain' }).end('method not allowed\n');
+        } else if (path === '/metrics') {
+          registry.metrics().then(
+            (text) => res.writeHead(200, { 'Content-Type': registry.contentType }).end(text),
+            (e: unknown) => res.writeHead(500, { 'Content-Type': 'text/plain' }).end(`${(e as Error).message}\n`),
+          );
+        } else if (path === '/ready') {
+          res.writeHead(ready ? 200 : 503, { 'Content-Type': 'text/plain' }).end(ready ? 'ready\n' : 'starting\n');
+        } else if (path === '/sources') {
+          res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ sources: agent.sources() }));
+        } else {
+          res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
+        }
+      });
+      await new Promise<void>((resolve, reject) => {
+        http!.once('error', reject);
+        http!.listen(port, host, () => resolve());
+      });
+      const a = http.address() as AddressInfo;
+      return { metricsUrl: `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}` };
+    },
+    async close() {
+      ready = false;
+      if (http) await new Promise<void>((resolve) => http!.close(() => resolve()));
+      await agent.close();
+    },
+  };
+}

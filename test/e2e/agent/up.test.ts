@@ -1,0 +1,77 @@
+/**
+ * `logharbor up` (what `npm start` runs) on a Docker host, through the real CLI: a container that
+ * was running before it started is searchable from its first line, a new container's lines are
+ * searchable within two seconds of being written (issue #4, "Done when"), the agent's metrics are on
+ * the server's /metrics, and SIGTERM stops both cleanly.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { tempDir, removeDir } from '../helpers/server.js';
+import { dockerOrSkip, runContainer, removeContainer, BUSYBOX_IMAGE } from '../../helpers/docker.js';
+import { queryAll, startCli, waitFor } from './helpers.js';
+
+test('logharbor up: running and new containers are searchable within two seconds, SIGTERM exits 0', async (t) => {
+  if (!(await dockerOrSkip(t))) return;
+  const data = tempDir();
+  const before = `lh-up-before-${randomUUID().slice(0, 8)}`;
+  const after = `lh-up-after-${randomUUID().slice(0, 8)}`;
+  const ids: string[] = [];
+  ids.push(await runContainer(['--name', before, BUSYBOX_IMAGE, 'sh', '-c', 'seq 1 50; sleep 60']));
+  const up = await startCli(['up', '--listen', '127.0.0.1:0', '--data', data, '--log-level', 'warn'], 'logharbor server ready');
+  const url = up.ready.address as string;
+  try {
+    const old = await waitFor('the earlier container', 10_000, async () => {
+      const l = await queryAll(url, `{container="${before}"}`, 5000);
+      return l.length >= 50 ? l : undefined;
+    });
+    assert.deepEqual(
+      old.map((l) => l.line),
+      Array.from({ length: 50 }, (_, i) => String(i + 1)),
+    );
+
+    // One line every 200 ms; each must be found within 2 s of Docker's own timestamp.
+    ids.push(await runContainer(['--name', after, BUSYBOX_IMAGE, 'sh', '-c', 'i=0; while [ $i -lt 15 ]; do echo "tick $i"; i=$((i+1)); sleep 0.2; done; sleep 60']));
+    const delays: number[] = [];
+    const seen = new Set<string>();
+    const deadline = Date.now() + 15_000;
+    while (seen.size < 15 && Date.now() < deadline) {
+      const now = Date.now();
+      for (const l of await queryAll(url, `{container="${after}"}`, 5000)) {
+        if (seen.has(l.line)) continue;
+        seen.add(l.line);
+        delays.push(now - Number(BigInt(l.ts) / 1_000_000n));
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(seen.size, 15, 'every line of the new container arrived');
+    const worst = Math.max(...delays);
+    assert.ok(worst <= 2000, `every line searchable within 2 s of being written (worst ${worst} ms, all: ${delays.join(', ')})`);
+
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    assert.match(metrics, /^logharbor_agent_lines_shipped_total\{kind="docker"\} \d+/m);
+  } finally {
+    up.proc.kill('SIGTERM');
+    assert.equal(await up.exited, 0);
+    for (const id of ids) await removeContainer(id);
+    removeDir(data);
+  }
+});
+
+test('logharbor up rejects bad flags and a bad agent configuration with a clear message', async () => {
+  const data = tempDir();
+  try {
+    const { spawnSync } = await import('node:child_process');
+    const main = new URL('../../../dist/cli/main.js', import.meta.url).pathname;
+    const bad = spawnSync(process.execPath, [main, 'up', '--no-such-flag'], { encoding: 'utf8' });
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /no-such-flag/);
+    const cfg = `${data}/agent.yaml`;
+    (await import('node:fs')).writeFileSync(cfg, 'pipeline:\n  drop:\n    - line: "("\n');
+    const badCfg = spawnSync(process.execPath, [main, 'up', '--listen', '127.0.0.1:0', '--data', data, '--agent-config', cfg], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(badCfg.status, 1);
+    assert.match(badCfg.stderr, /drop/);
+  } finally {
+    removeDir(data);
+  }
+});
