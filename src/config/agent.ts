@@ -17,7 +17,7 @@ const clientSchema = z
   .object({
     url: z
       .string()
-      .url()
+      .regex(/^https?:\/\/[^\s/]+/i, 'an http:// or https:// URL')
       .default('http://127.0.0.1:3100')
       .describe('Base URL of a Loki-compatible server (logharbor or Loki); a full push URL ending in /loki/api/v1/push (or /otlp/v1/logs) is used as it is'),
     tenant_id: z.string().optional().describe('Sent as X-Scope-OrgID'),
