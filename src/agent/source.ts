@@ -47,8 +47,8 @@ export class Source {
   private acks: Promise<void> = Promise.resolve();
   private flushTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** Ends the current wait for the shipper's room (halt). */
   private wake: () => void = () => {};
-  private readonly stopSignal = new Promise<void>((resolve) => (this.wake = resolve));
   /** Resolves when the loop has ended and every send has settled. */
   readonly done: Promise<void>;
 
@@ -125,7 +125,12 @@ export class Source {
     const { reader, pipeline, shipper, metrics } = this.deps;
     try {
       for (;;) {
-        await Promise.race([shipper.ready(), this.stopSignal]);
+        // Not Promise.race with a long-lived "stopped" promise: every race would leave a reaction on it
+        // for good (a leak of two promises per batch, found by a heap snapshot at 500 files).
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+          void shipper.ready().then(resolve);
+        });
         if (this.stopped) break;
         const batch = await reader.next();
         if (!batch || this.stopped) break;

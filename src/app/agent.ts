@@ -28,10 +28,12 @@ export function createAgentProcess(config: AgentConfig, deps: { log: Logger }): 
   return {
     agent,
     async start() {
+      // A bad address is a configuration error: found before anything starts.
+      const listen = config.metrics_listen ? parseListen(config.metrics_listen) : undefined;
       await agent.start();
       ready = true;
-      if (!config.metrics_listen) return {};
-      const { host, port } = parseListen(config.metrics_listen);
+      if (!listen) return {};
+      const { host, port } = listen;
       http = createHttp((req, res) => {
         const path = (req.url ?? '/').split('?')[0];
         if (req.method !== 'GET') {
@@ -49,10 +51,17 @@ export function createAgentProcess(config: AgentConfig, deps: { log: Logger }): 
           res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
         }
       });
-      await new Promise<void>((resolve, reject) => {
-        http!.once('error', reject);
-        http!.listen(port, host, () => resolve());
-      });
+      try {
+        await new Promise<void>((resolve, reject) => {
+          http!.once('error', reject);
+          http!.listen(port, host, () => resolve());
+        });
+      } catch (e) {
+        // The port is taken: stop what started, so the process can exit with the error.
+        http = undefined;
+        await agent.close();
+        throw e;
+      }
       const a = http.address() as AddressInfo;
       return { metricsUrl: `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}` };
     },

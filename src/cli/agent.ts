@@ -3,11 +3,10 @@
  * Loki-compatible URL. Runs until SIGTERM/SIGINT, which send what is queued (a few seconds at most),
  * write positions and exit 0. One JSON line says when it is ready.
  */
-import { parseArgs } from 'node:util';
 import { loadAgentConfig } from '../config/agent.js';
 import { createAgentProcess } from '../app/agent.js';
 import { createLogger } from '../util/logger.js';
-import { UsageError } from './io.js';
+import { parseRoleFlags, waitForSignal } from './role.js';
 
 export const AGENT_USAGE = `Usage: logharbor agent --server URL [--config FILE] [--data DIR] [--metrics-listen HOST:PORT] [--log-level LEVEL]
 
@@ -21,24 +20,14 @@ on this host and ships them to a Loki-compatible server (logharbor or Loki).
 `;
 
 export async function runAgent(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        server: { type: 'string' },
-        config: { type: 'string' },
-        data: { type: 'string' },
-        'metrics-listen': { type: 'string' },
-        'log-level': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const values = parseRoleFlags('agent', argv, {
+    server: { type: 'string' },
+    config: { type: 'string' },
+    data: { type: 'string' },
+    'metrics-listen': { type: 'string' },
+    'log-level': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
   if (values.help) {
     process.stdout.write(AGENT_USAGE);
     return 0;
@@ -55,28 +44,4 @@ export async function runAgent(argv: string[]): Promise<number> {
   const { metricsUrl } = await proc.start();
   createLogger({ level: 'info', component: 'agent' }).info({ server: config.client.url, metrics: metricsUrl, data: config.data }, 'logharbor agent ready');
   return waitForSignal(() => proc.close(), log);
-}
-
-/** Resolves with the exit code once a SIGTERM/SIGINT has been handled by `close`. */
-export function waitForSignal(close: () => Promise<void>, log: ReturnType<typeof createLogger>): Promise<number> {
-  return new Promise<number>((resolve) => {
-    let closing = false;
-    const stop = (signal: string) => {
-      if (closing) return;
-      closing = true;
-      log.info({ signal }, 'shutting down');
-      close().then(
-        () => {
-          log.info('stopped');
-          resolve(0);
-        },
-        (e) => {
-          log.error({ err: (e as Error).message }, 'shutdown failed');
-          resolve(1);
-        },
-      );
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-  });
 }

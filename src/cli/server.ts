@@ -1,15 +1,14 @@
 /**
- * `logharbor server`: parses flags and runs the server role until SIGTERM/SIGINT, which flush the
- * store and exit 0. One JSON line with the address is logged when the server is ready.
+ * `logharbor server` and `logharbor up` (server and agent in one process): parse flags and run until
+ * SIGTERM/SIGINT, which flush the store and exit 0. One JSON line with the address is logged when the
+ * server is ready.
  */
-import { parseArgs } from 'node:util';
 import { loadServerConfig } from '../config/server.js';
 import { loadAgentConfig } from '../config/agent.js';
 import { createServer } from '../app/server.js';
 import { createUp, upAgentDefaults } from '../app/up.js';
 import { createLogger } from '../util/logger.js';
-import { waitForSignal } from './agent.js';
-import { UsageError } from './io.js';
+import { parseRoleFlags, waitForSignal } from './role.js';
 
 export const SERVER_USAGE = `Usage: logharbor server [--listen HOST:PORT] [--data DIR] [--config FILE] [--log-level LEVEL] [--auth-enabled]
 
@@ -22,18 +21,13 @@ Starts the Loki-compatible server with its embedded store.
 `;
 
 export async function runServer(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      listen: { type: 'string' },
-      data: { type: 'string' },
-      config: { type: 'string' },
-      'log-level': { type: 'string' },
-      'auth-enabled': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-    allowPositionals: false,
+  const values = parseRoleFlags('server', argv, {
+    listen: { type: 'string' },
+    data: { type: 'string' },
+    config: { type: 'string' },
+    'log-level': { type: 'string' },
+    'auth-enabled': { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
     process.stdout.write(SERVER_USAGE);
@@ -51,26 +45,7 @@ export async function runServer(argv: string[]): Promise<number> {
   const { url } = await server.start();
   // The ready line is part of the CLI contract (scripts wait for it), so it is written whatever the log level.
   createLogger({ level: 'info', component: 'server' }).info({ address: url, data: config.data }, 'logharbor server ready');
-  return new Promise<number>((resolve) => {
-    let closing = false;
-    const stop = (signal: string) => {
-      if (closing) return;
-      closing = true;
-      log.info({ signal }, 'shutting down');
-      server.close().then(
-        () => {
-          log.info('stopped');
-          resolve(0);
-        },
-        (e) => {
-          log.error({ err: (e as Error).message }, 'shutdown failed');
-          resolve(1);
-        },
-      );
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-  });
+  return waitForSignal(() => server.close(), log);
 }
 
 export const UP_USAGE = `Usage: logharbor up [--listen HOST:PORT] [--data DIR] [--config FILE] [--agent-config FILE] [--log-level LEVEL] [--auth-enabled]
@@ -86,25 +61,15 @@ Kubernetes pod logs or files the agent configuration names) becomes searchable a
 `;
 
 export async function runUp(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        listen: { type: 'string' },
-        data: { type: 'string' },
-        config: { type: 'string' },
-        'agent-config': { type: 'string' },
-        'log-level': { type: 'string' },
-        'auth-enabled': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const values = parseRoleFlags('up', argv, {
+    listen: { type: 'string' },
+    data: { type: 'string' },
+    config: { type: 'string' },
+    'agent-config': { type: 'string' },
+    'log-level': { type: 'string' },
+    'auth-enabled': { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
   if (values.help) {
     process.stdout.write(UP_USAGE);
     return 0;

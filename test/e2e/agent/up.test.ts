@@ -58,7 +58,7 @@ test('logharbor up: running and new containers are searchable within two seconds
   }
 });
 
-test('logharbor up rejects bad flags and a bad agent configuration with a clear message', async () => {
+test('logharbor up and logharbor agent reject bad flags and bad configuration with a clear message', async () => {
   const data = tempDir();
   try {
     const { spawnSync } = await import('node:child_process');
@@ -71,6 +71,21 @@ test('logharbor up rejects bad flags and a bad agent configuration with a clear 
     const badCfg = spawnSync(process.execPath, [main, 'up', '--listen', '127.0.0.1:0', '--data', data, '--agent-config', cfg], { encoding: 'utf8', timeout: 20_000 });
     assert.equal(badCfg.status, 1);
     assert.match(badCfg.stderr, /drop/);
+    const cases: Array<[string[], number, RegExp]> = [
+      [['agent', '--bogus'], 2, /bogus/],
+      [['agent', 'extra-argument'], 2, /unexpected argument "extra-argument"/],
+      [['agent', '--server', 'ftp://example'], 1, /client\.url/],
+      [['agent', '--server', 'http://127.0.0.1:1', '--config', `${data}/missing.yaml`], 1, /cannot read config file/],
+      [['agent', '--server', 'http://127.0.0.1:1', '--metrics-listen', 'nonsense', '--data', data], 1, /listen address/],
+    ];
+    for (const [args, code, re] of cases) {
+      const r = spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', timeout: 20_000 });
+      assert.equal(r.status, code, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, re, args.join(' '));
+    }
+    const help = spawnSync(process.execPath, [main, 'agent', '--help'], { encoding: 'utf8' });
+    assert.equal(help.status, 0);
+    assert.match(help.stdout, /--server/);
   } finally {
     removeDir(data);
   }
