@@ -16,8 +16,12 @@ interface ZstdDCtx {
   decompressStream(dst: Uint8Array, src: Uint8Array): [number, number, number];
 }
 // zstd-napi's streaming classes decode a whole chunk before anyone can count its output; its
-// binding's DCtx lets us stop as soon as the bound is passed.
-const zstdBinding = createRequire(import.meta.url)('zstd-napi/binding.js') as { DCtx: new () => ZstdDCtx };
+// binding's DCtx lets us stop as soon as the bound is passed. Loaded on first use: the agent, which
+// only encodes, never needs it (a native module is several MB of its memory).
+let zstdBinding: { DCtx: new () => ZstdDCtx } | undefined;
+function zstd(): { DCtx: new () => ZstdDCtx } {
+  return (zstdBinding ??= createRequire(import.meta.url)('zstd-napi/binding.js') as { DCtx: new () => ZstdDCtx });
+}
 
 /** Default bound on a decompressed push body. Loki's gRPC limit is 100 MB; we keep memory lower. */
 export const DEFAULT_MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024;
@@ -58,7 +62,7 @@ export async function decodeContentEncoding(body: Buffer, encoding: string | und
 
 /** Decompresses zstd frames, failing with 413 as soon as the output passes `maxBytes`. */
 export function unzstd(body: Buffer, maxBytes: number): Buffer {
-  const ctx = new zstdBinding.DCtx();
+  const ctx = new (zstd().DCtx)();
   const chunks: Buffer[] = [];
   let total = 0;
   let src: Buffer = body;
