@@ -90,3 +90,37 @@ test('logharbor up and logharbor agent reject bad flags and bad configuration wi
     removeDir(data);
   }
 });
+
+test('logharbor agent serves /metrics, /ready and /sources on --metrics-listen, and reports to the server', async (t) => {
+  if (!(await dockerOrSkip(t))) return;
+  const { startServer } = await import('../helpers/server.js');
+  const server = await startServer();
+  const data = tempDir();
+  const cname = `lh-agent-cli-${randomUUID().slice(0, 8)}`;
+  const id = await runContainer(['--name', cname, BUSYBOX_IMAGE, 'sh', '-c', 'echo hello; sleep 60']);
+  const agent = await startCli(['agent', '--server', server.url, '--data', data, '--metrics-listen', '127.0.0.1:0', '--log-level', 'warn'], 'logharbor agent ready');
+  try {
+    const metricsUrl = agent.ready.metrics as string;
+    assert.match(metricsUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.equal((await fetch(`${metricsUrl}/ready`)).status, 200);
+    await waitFor('the line', 10_000, async () => ((await queryAll(server.url, `{container="${cname}"}`, 10)).length > 0 ? true : undefined));
+    const local = (await (await fetch(`${metricsUrl}/sources`)).json()) as { sources: Array<{ container?: string; lines_read: number }> };
+    assert.ok(local.sources.some((s) => s.container === cname && s.lines_read >= 1));
+    const text = await (await fetch(`${metricsUrl}/metrics`)).text();
+    assert.match(text, /^logharbor_agent_lines_read_total\{kind="docker"\} [1-9]/m);
+    assert.match(text, /^logharbor_agent_open_files \d+/m);
+    assert.equal((await fetch(`${metricsUrl}/nope`)).status, 404);
+    // The server's registry hears from the agent (first report right after start).
+    await waitFor('the registry', 10_000, async () => {
+      const r = (await (await fetch(`${server.url}/api/v1/sources?container=${cname}`)).json()) as { data: { sources: unknown[] } };
+      return r.data.sources.length === 1 ? true : undefined;
+    });
+  } finally {
+    agent.proc.kill('SIGTERM');
+    assert.equal(await agent.exited, 0);
+    await removeContainer(id);
+    await server.close();
+    removeDir(server.dir);
+    removeDir(data);
+  }
+});
