@@ -6,6 +6,7 @@
  *   node --import tsx bench/agent.bench.ts cri docker files500 latency # some of them
  *   LINES=500000 RUNS=3 ...                                            # corpus lines per throughput run
  *   AGENT_NODE_FLAGS="--cpu-prof --cpu-prof-dir=bench/out/prof" ...    # profile the agent
+ *   AGENT_NODE_FLAGS="--max-old-space-size=4096" ...                   # the agent with Node's default heap
  *
  * - cri:      LINES corpus lines pre-written as kubelet CRI files (10 pods); agent CPU-seconds to ship them all.
  * - docker:   the same lines written by 4 real containers (`cat` of a mounted corpus slice) into json-file logs.
@@ -69,9 +70,13 @@ interface Proc {
 }
 
 async function startCli(args: string[], readyMsg: string): Promise<Proc> {
-  // AGENT_NODE_FLAGS (e.g. "--cpu-prof --cpu-prof-dir=bench/out/prof") go to the agent's node only.
-  const flags = args[0] === 'agent' ? (process.env.AGENT_NODE_FLAGS ?? '').split(' ').filter(Boolean) : [];
-  const proc = spawn(process.execPath, [...flags, join(REPO, 'dist/cli/main.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // The agent runs through bin/logharbor, as users start it (with its small-heap flags);
+  // AGENT_NODE_FLAGS go to the agent's node through NODE_OPTIONS (heap sizes there replace the bin's).
+  const agentFlags = process.env.AGENT_NODE_FLAGS;
+  const proc =
+    args[0] === 'agent'
+      ? spawn(join(REPO, 'bin/logharbor'), args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...(agentFlags && { NODE_OPTIONS: agentFlags }) } })
+      : spawn(process.execPath, [join(REPO, 'dist/cli/main.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
     const rl = createInterface({ input: proc.stdout! });
     rl.on('line', (line) => {

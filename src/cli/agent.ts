@@ -3,6 +3,7 @@
  * Loki-compatible URL. Runs until SIGTERM/SIGINT, which send what is queued (a few seconds at most),
  * write positions and exit 0. One JSON line says when it is ready.
  */
+import { getHeapStatistics } from 'node:v8';
 import { loadAgentConfig } from '../config/agent.js';
 import { createAgentProcess } from '../app/agent.js';
 import { createLogger } from '../util/logger.js';
@@ -42,6 +43,11 @@ export async function runAgent(argv: string[]): Promise<number> {
   const log = createLogger({ level: config.log_level, component: 'agent' });
   const proc = createAgentProcess(config, { log });
   const { metricsUrl } = await proc.start();
-  createLogger({ level: 'info', component: 'agent' }).info({ server: config.client.url, metrics: metricsUrl, data: config.data }, 'logharbor agent ready');
+  // The heap limit shows whether bin/logharbor's small-heap flags (or NODE_OPTIONS) are in effect.
+  const heapLimitMb = Math.round(getHeapStatistics().heap_size_limit / 1048576);
+  createLogger({ level: 'info', component: 'agent' }).info(
+    { server: config.client.url, metrics: metricsUrl, data: config.data, heap_limit_mb: heapLimitMb },
+    'logharbor agent ready',
+  );
   return waitForSignal(() => proc.close(), log);
 }

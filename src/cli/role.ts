@@ -17,9 +17,13 @@ export function parseRoleFlags<O extends Options>(command: string, argv: string[
 export function waitForSignal(close: () => Promise<void>, log: Logger): Promise<number> {
   return new Promise<number>((resolve) => {
     let closing = false;
+    // A role runs until it is told to stop, even when nothing else keeps the event loop busy (an
+    // agent with nothing to collect yet): signal handlers alone do not.
+    const keepAlive = setInterval(() => {}, 1 << 30);
     const stop = (signal: string) => {
       if (closing) return;
       closing = true;
+      clearInterval(keepAlive);
       log.info({ signal }, 'shutting down');
       close().then(
         () => {

@@ -86,9 +86,12 @@ export interface ChildProc {
   stderr: () => string;
 }
 
-/** Starts `logharbor <args>` from dist/ and resolves once it logs `readyMsg`, with the ready line's fields. */
-export async function startCli(args: string[], readyMsg: string): Promise<ChildProc & { ready: Record<string, unknown> }> {
-  const proc = spawn(process.execPath, [join(REPO, 'dist/cli/main.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts `logharbor <args>` (dist/ or bin/) and resolves once it logs `readyMsg`, with the ready line's fields. */
+export async function startCli(args: string[], readyMsg: string, opts: { viaBin?: boolean } = {}): Promise<ChildProc & { ready: Record<string, unknown> }> {
+  // viaBin: through bin/logharbor, the command users run (it sets the agent's heap flags).
+  const proc = opts.viaBin
+    ? spawn(join(REPO, 'bin/logharbor'), args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } })
+    : spawn(process.execPath, [join(REPO, 'dist/cli/main.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   proc.stderr!.on('data', (c) => (err += c));
   const exited = new Promise<number | string>((resolve) => proc.on('exit', (code, sig) => resolve(code ?? sig ?? -1)));

@@ -124,3 +124,23 @@ test('logharbor agent serves /metrics, /ready and /sources on --metrics-listen, 
     removeDir(data);
   }
 });
+
+test('bin/logharbor starts the agent with a small heap (its memory budget), other commands with Node\'s default', async () => {
+  const data = tempDir();
+  const args = ['agent', '--server', 'http://127.0.0.1:1', '--data', data, '--metrics-listen', '', '--log-level', 'error', '--config', `${data}/a.yaml`];
+  (await import('node:fs')).writeFileSync(`${data}/a.yaml`, 'docker:\n  enabled: "false"\nkubernetes:\n  enabled: "false"\nreport:\n  enabled: false\n');
+  try {
+    const viaBin = await startCli(args, 'logharbor agent ready', { viaBin: true });
+    const direct = await startCli(args, 'logharbor agent ready');
+    for (const p of [viaBin, direct]) {
+      p.proc.kill('SIGTERM');
+      assert.equal(await p.exited, 0);
+    }
+    const small = viaBin.ready.heap_limit_mb as number;
+    const large = direct.ready.heap_limit_mb as number;
+    assert.ok(small >= 128 && small < 256, `agent heap limit through the bin: ${small} MB`);
+    assert.ok(large > 512, `Node's default heap limit: ${large} MB`);
+  } finally {
+    removeDir(data);
+  }
+});
