@@ -59,13 +59,13 @@ export interface Stored {
 }
 
 /** Every entry of `selector` in the last hour, oldest first. */
-export async function queryAll(url: string, selector: string, tenant?: string): Promise<Stored[]> {
+export async function queryAll(url: string, selector: string, tenant?: string, limit = 5000): Promise<Stored[]> {
   const now = BigInt(Date.now()) * 1_000_000n;
   const params = new URLSearchParams({
     query: selector,
     start: String(now - 3_600_000_000_000n),
     end: String(now + 60_000_000_000n),
-    limit: '5000',
+    limit: String(limit),
     direction: 'forward',
   });
   // categorize-labels: structured metadata apart from the stream labels, as Grafana asks for it.
