@@ -44,6 +44,11 @@ export interface AgentRole {
   readonly registry: Registry;
 }
 
+/** A source whose reader failed is started again after this long. */
+const ERROR_RETRY_MS = 5000;
+/** A finished source is reported (as finished) for this long, then forgotten by the agent. */
+const FINISHED_KEEP_MS = 10 * 60_000;
+
 /** How long close() waits for queued lines to be acknowledged before giving up (they are re-read next start). */
 const CLOSE_FLUSH_MS = 5000;
 
@@ -111,8 +116,22 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): AgentRole {
       const again = restartAfterDrain.get(t.id);
       if (again) {
         restartAfterDrain.delete(t.id);
-        startSource(again);
+        return startSource(again);
       }
+      if (source.state === 'error') {
+        // A reader that failed (a file it may not read, say) is tried again from its committed
+        // position; the error stays visible in the registry meanwhile.
+        const retry = setTimeout(() => {
+          if (!closing && sources.get(t.id) === source) startSource(source.target);
+        }, ERROR_RETRY_MS);
+        retry.unref();
+        return;
+      }
+      // Finished sources stay listed for a while, so the registry sees their final counts, then go.
+      const forget = setTimeout(() => {
+        if (sources.get(t.id) === source) sources.delete(t.id);
+      }, FINISHED_KEEP_MS);
+      forget.unref();
     });
   }
 
