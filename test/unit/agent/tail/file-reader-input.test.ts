@@ -245,7 +245,7 @@ test('a file truncated under the reader in the middle of a record: counted, read
   assert.ok((ev.counts.truncated_file ?? 0) >= 1);
 });
 
-test('batches respect maxBatchLines and maxBatchBytes; throughput of docker json-file reading', async (t) => {
+test('batches respect maxBatchLines and maxBatchBytes, and account for every byte', async (t) => {
   const dir = tempDir(t);
   const path = join(dir, 'c-json.log');
   const N = 100_000;
@@ -255,16 +255,12 @@ test('batches respect maxBatchLines and maxBatchBytes; throughput of docker json
   const size = statSync(path).size;
   const r = createFileReader({ path, format: 'docker-json', maxLineBytes: 256 * 1024, ...FAST, maxBatchLines: 2000, maxBatchBytes: 128 * 1024 });
   t.after(() => r.close());
-  const t0 = process.hrtime.bigint();
   const got = await readUntil(r, (l) => l.length >= N, 30_000);
-  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
   assert.equal(got.lines.length, N);
   assert.ok(got.batches.every((b) => b.lines.length <= 2000 && b.bytes <= 128 * 1024 + 512));
   assert.equal(got.batches.reduce((s, b) => s + b.bytes, 0), size);
   assert.equal((got.batches.at(-1)!.position as FilePosition).offset, size);
-  const rate = Math.round(N / secs);
-  t.diagnostic(`docker json-file: ${rate} lines/s, ${(size / secs / 1e6).toFixed(1)} MB/s`);
-  assert.ok(rate > 20_000, `${rate} lines/s`);
+  // Reading speed is measured in bench/agent.bench.ts (benchmarks stay out of npm test).
 });
 
 test('a new line is read at once, long before the poll interval (the directory watch wakes the reader)', async (t) => {

@@ -1,15 +1,16 @@
 /**
+ * Run: node --import tsx bench/agent-ship.bench.ts (prints the figures as test diagnostics).
  * Throughput figure: 200k lines of ~150 bytes from 20 sources through the shipper into the real
  * server (in this process, so the wall time includes the server's ingest), and the shipper's own
  * cost: merge + encode (protobuf + snappy) of the same batches on one core. Printed as a diagnostic.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createShipper, type ShipItem } from '../../../src/agent/ship/shipper.js';
-import { encodePushBody } from '../../../src/agent/ship/push-body.js';
-import { mergeStreams } from '../../../src/agent/ship/merge.js';
-import { startServer, removeDir } from '../helpers/server.js';
-import { nextTs, shipperConfig, shipperDeps } from './ship-helpers.js';
+import { createShipper, type ShipItem } from '../src/agent/ship/shipper.js';
+import { encodePushBody } from '../src/agent/ship/push-body.js';
+import { mergeStreams } from '../src/agent/ship/merge.js';
+import { startServer, removeDir } from '../test/e2e/helpers/server.js';
+import { nextTs, shipperConfig, shipperDeps } from '../test/e2e/agent/ship-helpers.js';
 
 const LINES = 200_000;
 const PER_ITEM = 500;
