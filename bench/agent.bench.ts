@@ -5,8 +5,8 @@
  *   npm run build && node --import tsx bench/agent.bench.ts            # every scenario
  *   node --import tsx bench/agent.bench.ts cri docker files500 latency # some of them
  *   LINES=500000 RUNS=3 ...                                            # corpus lines per throughput run
- *   AGENT_NODE_FLAGS="--cpu-prof --cpu-prof-dir=bench/out/prof" ...    # profile the agent
- *   AGENT_NODE_FLAGS="--max-old-space-size=4096" ...                   # the agent with Node's default heap
+ *   AGENT_NODE_FLAGS="--cpu-prof --cpu-prof-dir=bench/out/prof" ...    # the agent on node with these flags
+ *   AGENT_NODE_FLAGS="--max-old-space-size=4096" ...                   # (instead of bin/logharbor's): Node's default heap
  *
  * - cri:      LINES corpus lines pre-written as kubelet CRI files (10 pods); agent CPU-seconds to ship them all.
  * - docker:   the same lines written by 4 real containers (`cat` of a mounted corpus slice) into json-file logs.
@@ -70,13 +70,18 @@ interface Proc {
 }
 
 async function startCli(args: string[], readyMsg: string): Promise<Proc> {
-  // The agent runs through bin/logharbor, as users start it (with its small-heap flags);
-  // AGENT_NODE_FLAGS go to the agent's node through NODE_OPTIONS (heap sizes there replace the bin's).
-  const agentFlags = process.env.AGENT_NODE_FLAGS;
+  // The agent runs through bin/logharbor, as users start it (with its small-heap flags). With
+  // AGENT_NODE_FLAGS it runs on node with exactly those flags instead (profiling flags are not allowed
+  // in NODE_OPTIONS, so they cannot go through the bin).
+  const agentFlags = (process.env.AGENT_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const main = join(REPO, 'dist/cli/main.js');
+  const stdio: ['ignore', 'pipe', 'inherit'] = ['ignore', 'pipe', 'inherit'];
   const proc =
-    args[0] === 'agent'
-      ? spawn(join(REPO, 'bin/logharbor'), args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...(agentFlags && { NODE_OPTIONS: agentFlags }) } })
-      : spawn(process.execPath, [join(REPO, 'dist/cli/main.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    args[0] !== 'agent'
+      ? spawn(process.execPath, [main, ...args], { stdio })
+      : agentFlags.length > 0
+        ? spawn(process.execPath, [...agentFlags, main, ...args], { stdio })
+        : spawn(join(REPO, 'bin/logharbor'), args, { stdio, env: { ...process.env, NODE_OPTIONS: '' } });
   const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
     const rl = createInterface({ input: proc.stdout! });
     rl.on('line', (line) => {

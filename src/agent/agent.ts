@@ -12,17 +12,14 @@ import type { SourceStatus } from '../api/sources.js';
 import type { AgentConfig } from '../config/agent.js';
 import { parseDurationMs } from '../config/duration.js';
 import type { Logger } from '../util/logger.js';
-import { createDockerApi, type DockerApi } from './discovery/docker-api.js';
-import { createDockerDiscovery } from './discovery/docker.js';
-import { createFileDiscovery } from './discovery/files.js';
-import { createKubernetesDiscovery } from './discovery/kubernetes.js';
+import type { DockerApi } from './discovery/docker-api.js';
 import { createAgentMetrics, type AgentMetrics } from './metrics.js';
 import type { Discovery, DiscoverySink, LineReader, Position, ReaderEvent, Target } from './model.js';
 import { compilePipeline } from './pipeline/pipeline.js';
 import { createReporter, type Reporter } from './reporter.js';
 import { createShipper, type Shipper } from './ship/shipper.js';
 import { Source } from './source.js';
-import { createDockerLogsReader } from './tail/docker-logs-reader.js';
+import type { createDockerLogsReader as CreateDockerLogsReader } from './tail/docker-logs-reader.js';
 import { createFileReader } from './tail/file-reader.js';
 import { PositionsFile } from './tail/positions.js';
 
@@ -65,6 +62,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): AgentRole {
   let positions: PositionsFile | undefined;
   let shipper: Shipper | undefined;
   let dockerApi: DockerApi | undefined;
+  let createDockerLogsReader: typeof CreateDockerLogsReader | undefined;
   let reporter: Reporter | undefined;
   let positionsTimer: NodeJS.Timeout | undefined;
   let closing = false;
@@ -89,7 +87,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): AgentRole {
         onEvent,
       });
     }
-    if (!dockerApi) throw new Error(`target ${t.id} needs the Docker API, which is not configured`);
+    if (!dockerApi || !createDockerLogsReader) throw new Error(`target ${t.id} needs the Docker API, which is not configured`);
     return createDockerLogsReader(dockerApi, t.reader.containerId, {
       start: start?.kind === 'since' ? start : undefined,
       maxLineBytes: config.max_line_bytes,
@@ -217,9 +215,17 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): AgentRole {
       }, syncMs);
       positionsTimer.unref();
 
+      // Each discovery is loaded only when it is used: an agent's memory is its budget (issue #4 §6).
       if (enabled(config.docker.enabled, config.docker.socket)) {
+        const [{ createDockerApi }, { createDockerDiscovery }, logsReader] = await Promise.all([
+          import('./discovery/docker-api.js'),
+          import('./discovery/docker.js'),
+          import('./tail/docker-logs-reader.js'),
+        ]);
+        createDockerLogsReader = logsReader.createDockerLogsReader;
         dockerApi = createDockerApi(config.docker.socket);
-        discoveries.push(createDockerDiscovery({ ...config.docker, host: config.host }, sink, {
+        discoveries.push(
+          createDockerDiscovery({ ...config.docker, host: config.host }, sink, {
             log,
             api: dockerApi,
             // Containers that exited while the agent was down still have lines to finish.
@@ -228,9 +234,13 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): AgentRole {
         );
       }
       if (enabled(config.kubernetes.enabled, config.kubernetes.pods_dir)) {
+        const { createKubernetesDiscovery } = await import('./discovery/kubernetes.js');
         discoveries.push(createKubernetesDiscovery({ ...config.kubernetes, host: config.host }, sink, { log }));
       }
-      if (config.files.length > 0) discoveries.push(createFileDiscovery(config.files, sink, { log, host: config.host }));
+      if (config.files.length > 0) {
+        const { createFileDiscovery } = await import('./discovery/files.js');
+        discoveries.push(createFileDiscovery(config.files, sink, { log, host: config.host }));
+      }
       if (discoveries.length === 0) {
         log.warn(
           { docker_socket: config.docker.socket, pods_dir: config.kubernetes.pods_dir },

@@ -10,6 +10,9 @@ import type { AgentConfig } from '../../config/agent.js';
 import type { Labels } from '../../api/model.js';
 import type { Logger } from '../../util/logger.js';
 import type { Discovery, DiscoverySink, Target } from '../model.js';
+import { sanitizeLabelName } from './label-name.js';
+
+export { sanitizeLabelName };
 import { createDockerApi, DockerApiError, type ContainerInspect, type DockerApi, type DockerEvent } from './docker-api.js';
 
 export type DockerDiscoveryConfig = AgentConfig['docker'] & { host: string };
@@ -228,12 +231,6 @@ export function toTarget(c: ContainerInspect, cfg: DockerDiscoveryConfig, logFil
         : { type: 'docker-logs', containerId: c.Id },
     info: { container: name, containerId: c.Id, image, node: cfg.host },
   };
-}
-
-/** Prometheus label names: anything outside [a-zA-Z0-9_] becomes _, and no leading digit. */
-export function sanitizeLabelName(name: string): string {
-  const s = name.replace(/[^a-zA-Z0-9_]/g, '_');
-  return /^[0-9]/.test(s) ? `_${s}` : s;
 }
 
 function containerName(c: ContainerInspect): string {

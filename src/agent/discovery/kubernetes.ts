@@ -21,7 +21,7 @@ import type { AgentConfig } from '../../config/agent.js';
 import type { Labels } from '../../api/model.js';
 import type { Logger } from '../../util/logger.js';
 import type { Discovery, DiscoverySink, Target } from '../model.js';
-import { sanitizeLabelName } from './docker.js';
+import { sanitizeLabelName } from './label-name.js';
 import { createK8sApi, runPodReflector, type K8sApi, type PodMeta } from './k8s-api.js';
 import { isContainerName, parseLogFileName, parsePodDirName, type PodLogPath } from './pod-path.js';
 
