@@ -18,7 +18,7 @@ import type { Discovery, DiscoverySink, LineReader, Position, ReaderEvent, Targe
 import { compilePipeline } from './pipeline/pipeline.js';
 import { createReporter, type Reporter } from './reporter.js';
 import { createShipper, type Shipper } from './ship/shipper.js';
-import { Source } from './source.js';
+import { Source, visibleLabels } from './source.js';
 import type { createDockerLogsReader as CreateDockerLogsReader } from './tail/docker-logs-reader.js';
 import { createFileReader } from './tail/file-reader.js';
 import { PositionsFile } from './tail/positions.js';
@@ -45,6 +45,9 @@ export interface AgentRole {
 const ERROR_RETRY_MS = 5000;
 /** A finished source is reported (as finished) for this long, then forgotten by the agent. */
 const FINISHED_KEEP_MS = 10 * 60_000;
+
+/** How often positions of files that are gone are looked for. */
+const PRUNE_POSITIONS_MS = 60_000;
 
 /** How long close() waits for queued lines to be acknowledged before giving up (they are re-read next start). */
 const CLOSE_FLUSH_MS = 5000;
@@ -107,7 +110,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): AgentRole {
       commit: (id, pos) => positions!.set(id, pos),
     });
     sources.set(t.id, source);
-    log.info({ source: t.id, labels: visibleLabels(t), reader: t.reader }, 'collecting');
+    log.info({ source: t.id, labels: visibleLabels(t.labels), reader: t.reader }, 'collecting');
     void source.done.then(() => {
       if (closing) return;
       log.info({ source: t.id, state: source.state }, 'source ended');
@@ -180,23 +183,29 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): AgentRole {
     }
   }
 
+  let lastPrune = 0;
   async function flushPositions(): Promise<void> {
     if (!positions) return;
-    // Positions of files that no longer exist and are not being read are of no use any more.
+    // Positions of files that no longer exist and are not being read are of no use any more. The
+    // check costs a stat per such position, so it runs once a minute (and at close), not every flush.
+    if (closing || now() - lastPrune >= PRUNE_POSITIONS_MS) {
+      lastPrune = now();
+      prunePositions(positions);
+    }
+    await positions.flush();
+  }
+
+  function prunePositions(positions: PositionsFile): void {
     for (const [id, pos] of positions.entries()) {
       if (sources.has(id) || pos.kind !== 'file') continue;
       if (!existsSync(pos.path)) positions.delete(id);
     }
-    await positions.flush();
   }
 
   return {
     metrics,
     registry,
-    sources: () => {
-      collectGauges();
-      return [...sources.values()].map((s) => s.status());
-    },
+    sources: () => [...sources.values()].map((s) => s.status()),
     async start() {
       await mkdir(config.data, { recursive: true });
       positions = await PositionsFile.open(join(config.data, 'positions.json'));
@@ -274,12 +283,6 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): AgentRole {
       await flushPositions();
     },
   };
-}
-
-function visibleLabels(t: Target): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(t.labels)) if (!k.startsWith('__')) out[k] = v;
-  return out;
 }
 
 /** A stable id for this agent: the host name plus a random suffix kept in the data directory. */

@@ -95,8 +95,7 @@ export class Source {
 
   status(): SourceStatus {
     const i = this.target.info;
-    const labels: Labels = {};
-    for (const [k, v] of Object.entries(this.target.labels)) if (!k.startsWith('__')) labels[k] = v;
+    const labels = visibleLabels(this.target.labels);
     return {
       id: this.target.id,
       kind: this.target.kind,
@@ -224,4 +223,11 @@ export class Source {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
   }
+}
+
+/** A target's labels without the `__`-prefixed ones, which only relabel rules see. */
+export function visibleLabels(labels: Labels): Labels {
+  const out: Labels = {};
+  for (const [k, v] of Object.entries(labels)) if (!k.startsWith('__')) out[k] = v;
+  return out;
 }

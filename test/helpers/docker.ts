@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, symlink
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
+import { connect, createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 
 export const DOCKER_SOCKET = '/var/run/docker.sock';
 export const BUSYBOX_IMAGE = 'local/busybox:1';
@@ -194,4 +195,30 @@ function run(cmd: string, args: string[]): Promise<void> {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/** A unix-socket proxy to the Docker socket that can be cut (connections dropped, new ones refused): a daemon restart, as the agent sees it. */
+export class CuttableProxy {
+  private server: NetServer | undefined;
+  private readonly sockets = new Set<Socket>();
+  constructor(readonly path: string) {}
+  async open(): Promise<void> {
+    this.server = createNetServer((client) => {
+      const upstream = connect(DOCKER_SOCKET);
+      for (const s of [client, upstream]) {
+        this.sockets.add(s);
+        s.on('close', () => this.sockets.delete(s));
+        s.on('error', () => {});
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => this.server!.listen(this.path, resolve));
+  }
+  async cut(): Promise<void> {
+    const s = this.server;
+    this.server = undefined;
+    const closed = new Promise<void>((resolve) => (s ? s.close(() => resolve()) : resolve()));
+    for (const sock of this.sockets) sock.destroy();
+    await closed;
+  }
 }

@@ -47,7 +47,7 @@ test('a running container is collected from its first line, with Docker and Comp
   try {
     await agent.start();
     const lines = await waitFor('301 lines', 15_000, async () => {
-      const l = await queryAll(server.url, `{container="${cname}"}`);
+      const l = await queryAll(server.url, `{container="${cname}"}`, { limit: 200_000 });
       return l.length >= 301 ? l : undefined;
     });
     const stdout = lines.filter((l) => l.labels.stream === 'stdout');
@@ -100,7 +100,7 @@ test('a container started later is collected from its first line; one that exits
     // 20,000 lines written as fast as busybox can, then the container is gone before most are read.
     id = await runContainer(['--name', cname, BUSYBOX_IMAGE, 'seq', '1', '20000']);
     const lines = await waitFor('20000 lines', 30_000, async () => {
-      const l = await queryAll(server.url, `{container="${cname}"}`);
+      const l = await queryAll(server.url, `{container="${cname}"}`, { limit: 200_000 });
       return l.length >= 20_000 ? l : undefined;
     });
     assertExactlyOnce(lines, 20_000);
@@ -126,12 +126,12 @@ test('the server down for seconds: reading pauses, then every line arrives exact
   const id = await runContainer(['--name', cname, BUSYBOX_IMAGE, 'sh', '-c', 'i=0; while [ $i -lt 40 ]; do seq $((i*200+1)) $((i*200+200)); i=$((i+1)); sleep 0.1; done; sleep 60']);
   try {
     await agent.start();
-    await waitFor('some lines', 10_000, async () => ((await queryAll(server.url, `{container="${cname}"}`)).length > 0 ? true : undefined));
+    await waitFor('some lines', 10_000, async () => ((await queryAll(server.url, `{container="${cname}"}`, { limit: 200_000 })).length > 0 ? true : undefined));
     await server.close();
     await new Promise((r) => setTimeout(r, 3000));
     server = await startServer({ ...SERVER_LIMITS, listen: `127.0.0.1:${port}`, data: serverDir });
     const lines = await waitFor('8000 lines', 30_000, async () => {
-      const l = await queryAll(server.url, `{container="${cname}"}`);
+      const l = await queryAll(server.url, `{container="${cname}"}`, { limit: 200_000 });
       return l.length >= 8000 ? l : undefined;
     });
     assertExactlyOnce(lines, 8000);
@@ -168,12 +168,12 @@ test('kill -9 of the agent at random moments, through Docker rotation: nothing l
     }
     const last = await startCli(args, 'logharbor agent ready');
     try {
-      await waitFor(`${n} lines`, 40_000, async () => ((await queryAll(server.url, `{container="${cname}"}`)).length >= n ? true : undefined)).catch(() => {
+      await waitFor(`${n} lines`, 40_000, async () => ((await queryAll(server.url, `{container="${cname}"}`, { limit: 200_000 })).length >= n ? true : undefined)).catch(() => {
         // Reported below with the lines that are missing.
       });
       // Let a late duplicate show up if there were one.
       await new Promise((r) => setTimeout(r, 1000));
-      assertExactlyOnce(await queryAll(server.url, `{container="${cname}"}`), n);
+      assertExactlyOnce(await queryAll(server.url, `{container="${cname}"}`, { limit: 200_000 }), n);
     } finally {
       last.proc.kill('SIGTERM');
       assert.equal(await last.exited, 0, 'SIGTERM stops the agent cleanly');

@@ -33,17 +33,17 @@ test('files by glob: labels, appended lines, rotation by rename, each line once'
   const agent = createAgent(fileConfig(server.url, data, logs), { log: silent });
   try {
     await agent.start();
-    await waitFor('2 lines', 10_000, async () => ((await queryAll(server.url, '{job="app"}', 5000)).length >= 2 ? true : undefined));
+    await waitFor('2 lines', 10_000, async () => ((await queryAll(server.url, '{job="app"}')).length >= 2 ? true : undefined));
     appendFileSync(path, 'three\n');
     renameSync(path, path + '.1');
     appendFileSync(path + '.1', 'four (written to the rotated file)\n');
     writeFileSync(path, 'five\n');
     const lines = await waitFor('5 lines', 10_000, async () => {
-      const l = await queryAll(server.url, '{job="app"}', 5000);
+      const l = await queryAll(server.url, '{job="app"}');
       return l.length >= 5 ? l : undefined;
     });
     await new Promise((r) => setTimeout(r, 500));
-    const all = await queryAll(server.url, '{job="app"}', 5000);
+    const all = await queryAll(server.url, '{job="app"}');
     assert.deepEqual(all.map((l) => l.line).sort(), ['five', 'four (written to the rotated file)', 'one', 'three', 'two']);
     assert.equal(lines[0]!.labels.filename, path);
     assert.equal(lines[0]!.labels.host, 'test-host');
@@ -79,7 +79,7 @@ test('a stack trace in a pod log is one entry, and a restart in its middle neith
     await agent.start();
     // The first entry is complete (a new first line followed it); the error entry is still open.
     const first = await waitFor('the first entry', 10_000, async () => {
-      const l = await queryAll(server.url, '{namespace="shop"}', 5000);
+      const l = await queryAll(server.url, '{namespace="shop"}');
       return l.length >= 1 ? l : undefined;
     });
     assert.deepEqual(first[0]!.labels, { namespace: 'shop', pod: 'api-7d9f', container: 'api', node: 'node-1', stream: 'stdout', service_name: 'api' });
@@ -93,9 +93,9 @@ test('a stack trace in a pod log is one entry, and a restart in its middle neith
     writer.write('2026-11-23 10:00:02 INFO recovered');
     agent = createAgent(config('200ms'), { log: silent });
     await agent.start();
-    await waitFor('3 entries', 10_000, async () => ((await queryAll(server.url, '{namespace="shop"}', 5000)).length >= 3 ? true : undefined));
+    await waitFor('3 entries', 10_000, async () => ((await queryAll(server.url, '{namespace="shop"}')).length >= 3 ? true : undefined));
     await new Promise((r) => setTimeout(r, 500));
-    const all = await queryAll(server.url, '{namespace="shop"}', 5000);
+    const all = await queryAll(server.url, '{namespace="shop"}');
     assert.equal(all.length, 3, `exactly three entries: ${JSON.stringify(all.map((l) => l.line))}`);
     const error = all.find((l) => l.line.includes('[ERROR]'))!;
     assert.equal(error.line, '2026-11-23 10:00:01 [ERROR] request failed\njava.lang.IllegalStateException: boom\n\tat com.acme.A.run(A.java:10)\n\tat com.acme.B.call(B.java:20)');

@@ -44,11 +44,11 @@ test('pod logs through kubelet rotation (rename, then gzip) arrive once each, wi
       if (i % 500 === 0) await new Promise((r) => setTimeout(r, 50));
     }
     const lines = await waitFor(`${n} lines`, 30_000, async () => {
-      const l = await queryAll(server.url, '{namespace="shop"}');
+      const l = await queryAll(server.url, '{namespace="shop"}', { limit: 200_000 });
       return l.length >= n ? l : undefined;
     });
     await new Promise((r) => setTimeout(r, 500));
-    const all = await queryAll(server.url, '{namespace="shop"}');
+    const all = await queryAll(server.url, '{namespace="shop"}', { limit: 200_000 });
     const counts = countLines(all);
     assert.deepEqual([...counts].filter(([, c]) => c > 1).slice(0, 3), [], 'no duplicates');
     assert.equal(all.length, n);
@@ -85,7 +85,7 @@ test('with the Kubernetes API unreachable, pod logs still flow with the labels f
   try {
     await agent.start();
     const lines = await waitFor('the line', 10_000, async () => {
-      const l = await queryAll(server.url, '{namespace="shop"}', 100);
+      const l = await queryAll(server.url, '{namespace="shop"}', { limit: 100 });
       return l.length >= 1 ? l : undefined;
     });
     assert.equal(lines[0]!.line, 'hello from cart');

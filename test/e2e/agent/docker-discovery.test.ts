@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, connect, type Server, type Socket } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { createServer as createHttpServer } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +14,7 @@ import { createLogger } from '../../../src/util/logger.js';
 import { createDockerDiscovery, sanitizeLabelName, toTarget, type DockerDiscoveryConfig } from '../../../src/agent/discovery/docker.js';
 import { chooseApiVersion, type ContainerInspect } from '../../../src/agent/discovery/docker-api.js';
 import type { DiscoverySink, Target } from '../../../src/agent/model.js';
-import { dockerOrSkip, docker, removeContainer, runContainer, DOCKER_SOCKET, BUSYBOX_IMAGE } from '../../helpers/docker.js';
+import { dockerOrSkip, docker, removeContainer, runContainer, CuttableProxy, DOCKER_SOCKET, BUSYBOX_IMAGE } from '../../helpers/docker.js';
 
 const log = createLogger({ level: 'silent' });
 
@@ -154,32 +154,6 @@ test('a container that stopped while the agent was down is collected to its end 
   assert.equal(sink.target(unknown), undefined);
   assert.ok(!sink.finishedIds.includes(`docker:${unknown}`));
 });
-
-/** A unix-socket proxy to the Docker socket that can be cut (connections dropped, new ones refused). */
-class CuttableProxy {
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
-  constructor(readonly path: string) {}
-  async open(): Promise<void> {
-    this.server = createServer((client) => {
-      const upstream = connect(DOCKER_SOCKET);
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('close', () => this.sockets.delete(s));
-        s.on('error', () => {});
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve) => this.server!.listen(this.path, resolve));
-  }
-  async cut(): Promise<void> {
-    const s = this.server;
-    this.server = undefined;
-    const closed = new Promise<void>((resolve) => (s ? s.close(() => resolve()) : resolve()));
-    for (const sock of this.sockets) sock.destroy();
-    await closed;
-  }
-}
 
 test('after the event stream breaks: errors while cut, then reconnect, replay and re-list', async (t) => {
   if (!(await dockerOrSkip(t))) return;

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, connect, type Server, type Socket } from 'node:net';
+import { createServer, connect, type Socket } from 'node:net';
 import { createServer as createHttpServer } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { createDockerApi } from '../../../src/agent/discovery/docker-api.js';
 import { createDockerLogsReader } from '../../../src/agent/tail/docker-logs-reader.js';
 import type { LineReader, LogLine, ReaderEvent, SincePosition } from '../../../src/agent/model.js';
-import { dockerOrSkip, docker, removeContainer, runContainer, DOCKER_SOCKET, BUSYBOX_IMAGE } from '../../helpers/docker.js';
+import { dockerOrSkip, docker, removeContainer, runContainer, CuttableProxy, DOCKER_SOCKET, BUSYBOX_IMAGE } from '../../helpers/docker.js';
 
 const api = createDockerApi(DOCKER_SOCKET);
 
@@ -146,32 +146,6 @@ test('resuming from a committed position repeats nothing but lines with that ver
   assert.deepEqual([...seqOf(r1.lines), ...seqOf(fresh)], range(1, 3000));
   assert.ok(r2.lines.every((l) => l.ts >= posTs));
 });
-
-/** A unix-socket proxy to the Docker socket whose connections can be cut. */
-class CuttableProxy {
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
-  constructor(readonly path: string) {}
-  async open(): Promise<void> {
-    this.server = createServer((client) => {
-      const upstream = connect(DOCKER_SOCKET);
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('close', () => this.sockets.delete(s));
-        s.on('error', () => {});
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve) => this.server!.listen(this.path, resolve));
-  }
-  async cut(): Promise<void> {
-    const s = this.server;
-    this.server = undefined;
-    const closed = new Promise<void>((resolve) => (s ? s.close(() => resolve()) : resolve()));
-    for (const sock of this.sockets) sock.destroy();
-    await closed;
-  }
-}
 
 test('a connection that breaks while the container runs is reopened, with no line lost or repeated', async (t) => {
   if (!(await dockerOrSkip(t))) return;

@@ -4,25 +4,22 @@
  * (or a new shipper opens the same directory after a crash, with a torn record at the end) every
  * acknowledged entry arrives exactly once.
  */
-import { test, after, before } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createShipper, type ShipResult } from '../../../src/agent/ship/shipper.js';
-import { startServer, removeDir, tempDir, type RunningServer } from '../helpers/server.js';
-import { counts, item, metricValue, queryAll, shipperConfig, shipperDeps, startFront, type Front } from './ship-helpers.js';
+import { removeDir, tempDir, type RunningServer } from '../helpers/server.js';
+import { counts, item, metricValue, queryAll, shipperConfig, shipperDeps, serverWithFront, type Front } from './ship-helpers.js';
 
 let server: RunningServer;
 let front: Front;
 const dirs: string[] = [];
-before(async () => {
-  server = await startServer();
-  front = await startFront(server.url);
+serverWithFront((s, f) => {
+  server = s;
+  front = f;
 });
-after(async () => {
-  await front.close();
-  await server.close();
-  removeDir(server.dir);
+after(() => {
   for (const d of dirs) removeDir(d);
 });
 

@@ -73,7 +73,7 @@ test('kill -9 while buffering: every acknowledged item arrives after restart, no
 
 /** All `{job="kill9"}` entries: one query, the server started with a limit well above what a run buffers. */
 async function queryAllPaged(url: string): Promise<Awaited<ReturnType<typeof queryAll>>> {
-  const all = await queryAll(url, '{job="kill9"}', undefined, QUERY_LIMIT);
+  const all = await queryAll(url, '{job="kill9"}', { limit: QUERY_LIMIT });
   assert.ok(all.length < QUERY_LIMIT, 'every entry fits in one answer');
   return all;
 }

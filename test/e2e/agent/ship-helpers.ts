@@ -6,7 +6,9 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { after, before } from 'node:test';
 import { Registry } from 'prom-client';
+import { startServer, removeDir, type RunningServer } from '../helpers/server.js';
 import { agentConfigSchema } from '../../../src/config/agent.js';
 import { createAgentMetrics, type AgentMetrics } from '../../../src/agent/metrics.js';
 import { createLogger } from '../../../src/util/logger.js';
@@ -51,44 +53,8 @@ export function item(labels: Labels, prefix: string, n: number, pad = 0, metadat
   return { streams: [{ labels, entries }], lines: n, bytes };
 }
 
-export interface Stored {
-  labels: Record<string, string>;
-  ts: string;
-  line: string;
-  metadata?: Record<string, string>;
-}
-
-/** Every entry of `selector` in the last hour, oldest first. */
-export async function queryAll(url: string, selector: string, tenant?: string, limit = 5000): Promise<Stored[]> {
-  const now = BigInt(Date.now()) * 1_000_000n;
-  const params = new URLSearchParams({
-    query: selector,
-    start: String(now - 3_600_000_000_000n),
-    end: String(now + 60_000_000_000n),
-    limit: String(limit),
-    direction: 'forward',
-  });
-  // categorize-labels: structured metadata apart from the stream labels, as Grafana asks for it.
-  const headers: Record<string, string> = { 'X-Loki-Response-Encoding-Flags': 'categorize-labels' };
-  if (tenant) headers['X-Scope-OrgID'] = tenant;
-  const res = await fetch(`${url}/loki/api/v1/query_range?${params}`, { headers });
-  if (!res.ok) throw new Error(`query failed: ${res.status} ${await res.text()}`);
-  type Categorized = { structuredMetadata?: Record<string, string> };
-  const body = (await res.json()) as { data: { result: Array<{ stream: Record<string, string>; values: Array<[string, string, Categorized?]> }> } };
-  const out: Stored[] = [];
-  for (const s of body.data.result) {
-    for (const [ts, line, cat] of s.values) out.push({ labels: s.stream, ts, line, ...(cat?.structuredMetadata && { metadata: cat.structuredMetadata }) });
-  }
-  out.sort((a, b) => (BigInt(a.ts) < BigInt(b.ts) ? -1 : BigInt(a.ts) > BigInt(b.ts) ? 1 : 0));
-  return out;
-}
-
-/** Asserts-friendly: line text → times stored. */
-export function counts(lines: Stored[]): Map<string, number> {
-  const m = new Map<string, number>();
-  for (const l of lines) m.set(l.line, (m.get(l.line) ?? 0) + 1);
-  return m;
-}
+// One way of reading entries back for every agent test.
+export { queryAll, countLines as counts, type QueriedLine as Stored } from './helpers.js';
 
 /** What the front does with one request: pass it to the real server, answer itself, drop the connection, or never answer. */
 export type FrontAction = 'pass' | 'drop' | 'hang' | { status: number; headers?: Record<string, string>; body?: string };
@@ -109,6 +75,25 @@ export interface Front {
 }
 
 /** An HTTP (or HTTPS, given key and cert) front that forwards to `target` unless its policy says otherwise. */
+/**
+ * The real server (port 0, temporary data dir) with a front before it, for every test of a file:
+ * started in a `before` hook, closed and removed in an `after` hook.
+ */
+export function serverWithFront(use: (server: RunningServer, front: Front) => void): void {
+  let server: RunningServer | undefined;
+  let front: Front | undefined;
+  before(async () => {
+    server = await startServer();
+    front = await startFront(server.url);
+    use(server, front);
+  });
+  after(async () => {
+    await front?.close();
+    await server?.close();
+    if (server) removeDir(server.dir);
+  });
+}
+
 export async function startFront(target: string, tls?: { key: Buffer; cert: Buffer }): Promise<Front> {
   const hung: http.ServerResponse[] = [];
   const front: Front = { url: '', seen: [], policy: () => 'pass', close: async () => {} };

@@ -3,22 +3,17 @@
  * exactly once with its labels, metadata and nanosecond timestamp; tenants; batching by size and
  * by wait, measured as requests through a pass-through front.
  */
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createShipper } from '../../../src/agent/ship/shipper.js';
 import { startServer, removeDir, type RunningServer } from '../helpers/server.js';
-import { counts, item, metricValue, pushRequests, queryAll, shipperConfig, shipperDeps, startFront, type Front } from './ship-helpers.js';
+import { counts, item, metricValue, pushRequests, queryAll, shipperConfig, shipperDeps, serverWithFront, type Front } from './ship-helpers.js';
 
 let server: RunningServer;
 let front: Front;
-before(async () => {
-  server = await startServer();
-  front = await startFront(server.url);
-});
-after(async () => {
-  await front.close();
-  await server.close();
-  removeDir(server.dir);
+serverWithFront((s, f) => {
+  server = s;
+  front = f;
 });
 
 async function roundTrip(name: string, client: Record<string, unknown>): Promise<void> {
@@ -81,8 +76,8 @@ test('tenant_id goes out as X-Scope-OrgID and the entries land in that tenant on
     const shipper = createShipper(shipperConfig(authed.url, { tenant_id: 'team-a' }), shipperDeps());
     assert.deepEqual(await shipper.send(item({ job: 'tenant' }, 'tenant line', 10)), { accepted: 10, dropped: 0 });
     await shipper.close();
-    assert.equal((await queryAll(authed.url, '{job="tenant"}', 'team-a')).length, 10);
-    assert.equal((await queryAll(authed.url, '{job="tenant"}', 'team-b')).length, 0);
+    assert.equal((await queryAll(authed.url, '{job="tenant"}', { tenant: 'team-a' })).length, 10);
+    assert.equal((await queryAll(authed.url, '{job="tenant"}', { tenant: 'team-b' })).length, 0);
 
     // Without a tenant the server refuses (401): a final rejection, counted, not retried forever.
     const deps = shipperDeps();

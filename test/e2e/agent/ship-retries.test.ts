@@ -4,24 +4,19 @@
  * stored exactly once; a 400 drops its batch (counted) and later batches still flow; auth headers
  * reach the server side; a down server stops ready() once max inflight bytes are held.
  */
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createShipper } from '../../../src/agent/ship/shipper.js';
-import { startServer, removeDir, tempDir, type RunningServer } from '../helpers/server.js';
-import { counts, item, metricValue, pushRequests, queryAll, shipperConfig, shipperDeps, startFront, type Front } from './ship-helpers.js';
+import { removeDir, tempDir, type RunningServer } from '../helpers/server.js';
+import { counts, item, metricValue, pushRequests, queryAll, shipperConfig, shipperDeps, serverWithFront, type Front } from './ship-helpers.js';
 
 let server: RunningServer;
 let front: Front;
-before(async () => {
-  server = await startServer();
-  front = await startFront(server.url);
-});
-after(async () => {
-  await front.close();
-  await server.close();
-  removeDir(server.dir);
+serverWithFront((s, f) => {
+  server = s;
+  front = f;
 });
 
 test('429 (Retry-After), 503, dropped connections and hung requests are retried; every entry arrives once', async () => {

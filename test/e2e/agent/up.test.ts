@@ -22,7 +22,7 @@ test('logharbor up: running and new containers are searchable within two seconds
   const url = up.ready.address as string;
   try {
     const old = await waitFor('the earlier container', 10_000, async () => {
-      const l = await queryAll(url, `{container="${before}"}`, 5000);
+      const l = await queryAll(url, `{container="${before}"}`);
       return l.length >= 50 ? l : undefined;
     });
     assert.deepEqual(
@@ -37,7 +37,7 @@ test('logharbor up: running and new containers are searchable within two seconds
     const deadline = Date.now() + 15_000;
     while (seen.size < 15 && Date.now() < deadline) {
       const now = Date.now();
-      for (const l of await queryAll(url, `{container="${after}"}`, 5000)) {
+      for (const l of await queryAll(url, `{container="${after}"}`)) {
         if (seen.has(l.line)) continue;
         seen.add(l.line);
         delays.push(now - Number(BigInt(l.ts) / 1_000_000n));
@@ -103,7 +103,7 @@ test('logharbor agent serves /metrics, /ready and /sources on --metrics-listen, 
     const metricsUrl = agent.ready.metrics as string;
     assert.match(metricsUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
     assert.equal((await fetch(`${metricsUrl}/ready`)).status, 200);
-    await waitFor('the line', 10_000, async () => ((await queryAll(server.url, `{container="${cname}"}`, 10)).length > 0 ? true : undefined));
+    await waitFor('the line', 10_000, async () => ((await queryAll(server.url, `{container="${cname}"}`, { limit: 10 })).length > 0 ? true : undefined));
     const local = (await (await fetch(`${metricsUrl}/sources`)).json()) as { sources: Array<{ container?: string; lines_read: number }> };
     assert.ok(local.sources.some((s) => s.container === cname && s.lines_read >= 1));
     const text = await (await fetch(`${metricsUrl}/metrics`)).text();

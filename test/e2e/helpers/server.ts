@@ -53,30 +53,45 @@ export interface ChildServer {
 
 /** Starts `logharbor server` from dist/ (built by `npm test`) as a child process; resolves when it logs ready. */
 export async function startChildServer(dataDir: string, extraArgs: string[] = []): Promise<ChildServer> {
-  const proc = spawn(process.execPath, [join(REPO, 'dist/cli/main.js'), 'server', '--listen', '127.0.0.1:0', '--data', dataDir, ...extraArgs], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = await startCli(['server', '--listen', '127.0.0.1:0', '--data', dataDir, ...extraArgs], 'logharbor server ready');
+  return { url: child.ready.address as string, proc: child.proc, exited: child.exited, stderr: child.stderr };
+}
+
+export interface ChildProc {
+  proc: ChildProcess;
+  exited: Promise<number | string>;
+  stderr: () => string;
+}
+
+/** Starts `logharbor <args>` (dist/ or bin/) and resolves once it logs `readyMsg`, with the ready line's fields. */
+export async function startCli(args: string[], readyMsg: string, opts: { viaBin?: boolean } = {}): Promise<ChildProc & { ready: Record<string, unknown> }> {
+  // viaBin: through bin/logharbor, the command users run (it sets the agent's heap flags).
+  const proc = opts.viaBin
+    ? spawn(join(REPO, 'bin/logharbor'), args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } })
+    : spawn(process.execPath, [join(REPO, 'dist/cli/main.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   proc.stderr!.on('data', (c) => (err += c));
   const exited = new Promise<number | string>((resolve) => proc.on('exit', (code, sig) => resolve(code ?? sig ?? -1)));
-  const url = await new Promise<string>((resolve, reject) => {
+  const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
     const rl = createInterface({ input: proc.stdout! });
-    const timer = setTimeout(() => reject(new Error(`server did not become ready in 20s; stderr: ${err}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`${args[0]} did not become ready in 20s; stderr: ${err}`)), 20_000);
     rl.on('line', (line) => {
       try {
-        const j = JSON.parse(line) as { msg?: string; address?: string };
-        if (j.msg === 'logharbor server ready' && j.address) {
+        const j = JSON.parse(line) as Record<string, unknown>;
+        if (j.msg === readyMsg) {
           clearTimeout(timer);
-          resolve(j.address);
+          resolve(j);
         }
       } catch {
-        // not JSON: ignore
+        // not JSON
       }
     });
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`server exited (${code}) before ready; stderr: ${err}`));
+      reject(new Error(`${args[0]} exited (${code}) before ready; stderr: ${err}`));
     });
   });
-  return { url, proc, exited, stderr: () => err };
+  // Keep draining stdout so the child never blocks on a full pipe.
+  proc.stdout!.resume();
+  return { proc, exited, stderr: () => err, ready };
 }
