@@ -68,6 +68,22 @@ export interface ColdCompaction {
   more: boolean;
 }
 
+/**
+ * Writes merged blocks and swaps each in for the blocks it replaces (`replaced[i]` → `built[i]`), for
+ * both kinds of compaction. Returns how many old blocks went and how many new ones were written.
+ */
+async function writeMerged(t: Tenant, built: BuiltBlock[], replaced: Array<{ s: StreamState; old: BlockMeta[] }>): Promise<{ merged: number; written: number }> {
+  const metas = await t.writeBlocks(built);
+  let merged = 0;
+  replaced.forEach(({ s, old }, i) => {
+    const gone = new Set(old);
+    s.blocks = s.blocks.filter((b) => !gone.has(b));
+    s.blocks.push(metas[i]!);
+    merged += old.length;
+  });
+  return { merged, written: metas.length };
+}
+
 /** Needs recompression: cold by age, and either still hot or a small cold block that can merge with neighbours. */
 function coldCandidate(b: BlockMeta, cutoff: bigint, retentionCutoff: bigint, target: number): boolean {
   return b.maxTs < cutoff && b.maxTs >= retentionCutoff && (!b.cold || b.rawBytes < target / 2);
@@ -85,14 +101,9 @@ export async function compactCold(t: Tenant, deps: ColdDeps): Promise<ColdCompac
   let pendingBytes = 0;
   const write = async () => {
     if (built.length === 0) return;
-    const metas = await t.writeBlocks(built);
-    replaced.forEach(({ s, old }, i) => {
-      const gone = new Set(old);
-      s.blocks = s.blocks.filter((b) => !gone.has(b));
-      s.blocks.push(metas[i]!);
-      res.mergedBlocks += old.length;
-    });
-    res.newBlocks += metas.length;
+    const w = await writeMerged(t, built, replaced);
+    res.mergedBlocks += w.merged;
+    res.newBlocks += w.written;
     built = [];
     replaced = [];
     pendingBytes = 0;
@@ -194,14 +205,9 @@ export async function compactTenant(t: Tenant, deps: CompactionDeps): Promise<Te
     await flushRun();
   }
   if (built.length > 0) {
-    const metas = await t.writeBlocks(built);
-    replaced.forEach(({ s, old }, i) => {
-      const gone = new Set(old);
-      s.blocks = s.blocks.filter((b) => !gone.has(b));
-      s.blocks.push(metas[i]!);
-      res.mergedBlocks += old.length;
-    });
-    res.newBlocks += metas.length;
+    const w = await writeMerged(t, built, replaced);
+    res.mergedBlocks += w.merged;
+    res.newBlocks += w.written;
     changed = true;
   }
 
