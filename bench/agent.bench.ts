@@ -6,7 +6,7 @@
  *   node --import tsx bench/agent.bench.ts cri docker files500 latency # some of them
  *   LINES=500000 RUNS=3 ...                                            # corpus lines per throughput run
  *   AGENT_NODE_FLAGS="--cpu-prof --cpu-prof-dir=bench/out/prof" ...    # the agent on node with these flags
- *   AGENT_NODE_FLAGS="--max-old-space-size=4096" ...                   # (instead of bin/logharbor's): Node's default heap
+ *   AGENT_NODE_FLAGS="--max-old-space-size=4096" ...                   # (instead of bin/logwharf's): Node's default heap
  *
  * - cri:      LINES corpus lines pre-written as kubelet CRI files (10 pods); agent CPU-seconds to ship them all.
  * - docker:   the same lines written by 4 real containers (`cat` of a mounted corpus slice) into json-file logs.
@@ -70,7 +70,7 @@ interface Proc {
 }
 
 async function startCli(args: string[], readyMsg: string): Promise<Proc> {
-  // The agent runs through bin/logharbor, as users start it (with its small-heap flags). With
+  // The agent runs through bin/logwharf, as users start it (with its small-heap flags). With
   // AGENT_NODE_FLAGS it runs on node with exactly those flags instead (profiling flags are not allowed
   // in NODE_OPTIONS, so they cannot go through the bin).
   const agentFlags = (process.env.AGENT_NODE_FLAGS ?? '').split(' ').filter(Boolean);
@@ -81,7 +81,7 @@ async function startCli(args: string[], readyMsg: string): Promise<Proc> {
       ? spawn(process.execPath, [main, ...args], { stdio })
       : agentFlags.length > 0
         ? spawn(process.execPath, [...agentFlags, main, ...args], { stdio })
-        : spawn(join(REPO, 'bin/logharbor'), args, { stdio, env: { ...process.env, NODE_OPTIONS: '' } });
+        : spawn(join(REPO, 'bin/logwharf'), args, { stdio, env: { ...process.env, NODE_OPTIONS: '' } });
   const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
     const rl = createInterface({ input: proc.stdout! });
     rl.on('line', (line) => {
@@ -113,14 +113,14 @@ async function startServer(dir: string): Promise<Proc & { url: string }> {
     cfg,
     'limits:\n  ingestion_rate_mb: 10000\n  ingestion_burst_size_mb: 10000\n  per_stream_rate_limit_mb: 10000\n  per_stream_rate_limit_burst_mb: 10000\n  max_global_streams_per_user: 0\n',
   );
-  const p = await startCli(['server', '--listen', '127.0.0.1:0', '--data', join(dir, 'server'), '--config', cfg, '--log-level', 'warn'], 'logharbor server ready');
+  const p = await startCli(['server', '--listen', '127.0.0.1:0', '--data', join(dir, 'server'), '--config', cfg, '--log-level', 'warn'], 'logwharf server ready');
   return { ...p, url: p.ready.address as string };
 }
 
 async function startAgent(dir: string, url: string, yaml: string): Promise<Proc & { metrics: string }> {
   const cfg = join(dir, 'agent.yaml');
   writeFileSync(cfg, yaml);
-  const p = await startCli(['agent', '--server', url, '--data', join(dir, 'agent'), '--config', cfg, '--metrics-listen', '127.0.0.1:0', '--log-level', 'warn'], 'logharbor agent ready');
+  const p = await startCli(['agent', '--server', url, '--data', join(dir, 'agent'), '--config', cfg, '--metrics-listen', '127.0.0.1:0', '--log-level', 'warn'], 'logwharf agent ready');
   return { ...p, metrics: p.ready.metrics as string };
 }
 
@@ -145,7 +145,7 @@ async function measureShip(dir: string, url: string, yaml: string, total: number
   const cpu0 = cpuSeconds(pid);
   const t0 = Date.now();
   for (;;) {
-    const shipped = await metric(agent.metrics, 'logharbor_agent_lines_shipped_total');
+    const shipped = await metric(agent.metrics, 'logwharf_agent_lines_shipped_total');
     if (shipped >= total) break;
     if (Date.now() - t0 > 600_000) throw new Error(`only ${shipped}/${total} lines shipped after 10 minutes`);
     await sleep(100);
@@ -190,7 +190,7 @@ async function benchDocker(lines: string[]): Promise<string> {
       for (let c = 0; c < 4; c++) {
         const f = join(dir, `slice-${c}.txt`);
         writeFileSync(f, lines.filter((_, i) => i % 4 === c).join('\n') + '\n');
-        ids.push(execFileSync('docker', ['run', '-d', '--network', 'none', '-v', `${f}:/c.txt:ro`, '--label', 'logharbor.bench=1', IMAGE, 'sh', '-c', 'cat /c.txt; sleep 3600']).toString().trim());
+        ids.push(execFileSync('docker', ['run', '-d', '--network', 'none', '-v', `${f}:/c.txt:ro`, '--label', 'logwharf.bench=1', IMAGE, 'sh', '-c', 'cat /c.txt; sleep 3600']).toString().trim());
       }
       // Wait until every container has written its slice (json-file sizes stop growing).
       let last = -1;
@@ -251,15 +251,15 @@ async function benchFiles500(lines: string[]): Promise<string> {
       }
       rss.push(rssMb(pid));
     }
-    const shipped = await metric(agent.metrics, 'logharbor_agent_lines_shipped_total');
-    const open = await metric(agent.metrics, 'logharbor_agent_open_files');
+    const shipped = await metric(agent.metrics, 'logwharf_agent_lines_shipped_total');
+    const open = await metric(agent.metrics, 'logwharf_agent_open_files');
     const cpu = cpuSeconds(pid) - cpu0;
     if (process.env.AGENT_NODE_FLAGS?.includes('--heapsnapshot-signal=SIGUSR2')) {
       agent.proc.kill('SIGUSR2');
       await sleep(5000);
     }
     const mb = async (m: string) => ((await metric(agent.metrics, m)) / 1048576).toFixed(0);
-    const heap = `heap used ${await mb('logharbor_agent_process_nodejs_heap_size_used_bytes')} MB of ${await mb('logharbor_agent_process_nodejs_heap_size_total_bytes')} MB, external ${await mb('logharbor_agent_process_nodejs_external_memory_bytes')} MB`;
+    const heap = `heap used ${await mb('logwharf_agent_process_nodejs_heap_size_used_bytes')} MB of ${await mb('logwharf_agent_process_nodejs_heap_size_total_bytes')} MB, external ${await mb('logwharf_agent_process_nodejs_external_memory_bytes')} MB`;
     return [
       `500 CRI files, 2,500 lines/s for ${DURATION} s: ${shipped} lines shipped, ${open} files open`,
       `  agent RSS: steady (median of the last half) ${median(rss.slice(rss.length >> 1)).toFixed(0)} MB, peak ${rssMb(pid, 'VmHWM').toFixed(0)} MB (target ≤100 MB); ${heap}; CPU ${(cpu / DURATION * 100).toFixed(1)}% of a core`,

@@ -6,7 +6,7 @@
  *   FORMAT=json node --import tsx bench/server.bench.ts # JSON push instead of protobuf+snappy
  *   DETECT_LEVELS=0 ...                                 # without Loki 3's detected_level enrichment
  *
- * Starts `logharbor server` (dist/, so run `npm run build` first) as a child process with a fresh
+ * Starts `logwharf server` (dist/, so run `npm run build` first) as a child process with a fresh
  * data dir, pushes the corpus over HTTP in Promtail-sized batches from this process, then reads:
  *   - server CPU seconds (from /proc/<pid>/stat) → lines per CPU-second of ingest;
  *   - peak RSS of the server (VmHWM);
@@ -119,8 +119,8 @@ async function main() {
     tsLast: number;
     needles: Record<string, unknown>;
   };
-  const dataDir = mkdtempSync(join(tmpdir(), 'logharbor-bench-'));
-  const configPath = join(dataDir, '..', `logharbor-bench-${process.pid}.yaml`);
+  const dataDir = mkdtempSync(join(tmpdir(), 'logwharf-bench-'));
+  const configPath = join(dataDir, '..', `logwharf-bench-${process.pid}.yaml`);
   // The corpus is from 2024: no age limits, no retention, no rate limits for the benchmark.
   const { writeFileSync } = await import('node:fs');
   writeFileSync(

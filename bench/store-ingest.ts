@@ -11,7 +11,7 @@
  * Usage: LINES=2000000 BATCH=1000 CONCURRENCY=8 [LEVEL=1] [COLD_LEVEL=17] [COLD_BYTES=1048576] npx tsx bench/store-ingest.ts
  * COMPACT_ONLY=<copy of a store-data dir> runs only the compaction part on it (it is modified).
  * RSS without tsx's loader (~40 MB of it): bundle with esbuild (zstd-napi, prom-client external)
- * and run the bundle with LOGHARBOR_ROOT set to the repository.
+ * and run the bundle with LOGWHARF_ROOT set to the repository.
  * The corpus is streamed from disk so its size does not count in the RSS figure.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -22,7 +22,7 @@ import type { StreamPush } from '../src/api/model.js';
 import { createStore } from '../src/store/index.js';
 
 // The repository root; overridable so a bundled copy (plain node, no tsx, for a clean RSS figure) finds its files.
-const root = process.env.LOGHARBOR_ROOT ?? join(dirname(fileURLToPath(import.meta.url)), '..');
+const root = process.env.LOGWHARF_ROOT ?? join(dirname(fileURLToPath(import.meta.url)), '..');
 const here = join(root, 'bench');
 const LINES = Number(process.env.LINES || 2_000_000);
 const BATCH = Number(process.env.BATCH || 1000);

@@ -30,24 +30,24 @@ export function createAgentMetrics(registry: Registry, onScrape?: () => void): A
   const registers = [registry];
   return {
     linesRead: new Counter({
-      name: 'logharbor_agent_lines_read_total',
+      name: 'logwharf_agent_lines_read_total',
       help: 'Log lines read from sources.',
       labelNames: ['kind'] as const,
       registers,
       collect: onScrape,
     }),
-    bytesRead: new Counter({ name: 'logharbor_agent_bytes_read_total', help: 'Raw bytes read from sources.', labelNames: ['kind'] as const, registers }),
-    linesShipped: new Counter({ name: 'logharbor_agent_lines_shipped_total', help: 'Log lines acknowledged by the server (or the disk buffer).', labelNames: ['kind'] as const, registers }),
-    bytesShipped: new Counter({ name: 'logharbor_agent_bytes_shipped_total', help: 'Bytes of log lines acknowledged.', labelNames: ['kind'] as const, registers }),
-    linesDropped: new Counter({ name: 'logharbor_agent_lines_dropped_total', help: 'Log lines not shipped, by reason.', labelNames: ['reason'] as const, registers }),
-    readerEvents: new Counter({ name: 'logharbor_agent_reader_events_total', help: 'Unusual input handled by readers: invalid_utf8, nul_bytes, malformed_record, split_line, truncated_file, rotation, lost_rotated.', labelNames: ['event'] as const, registers }),
-    requests: new Counter({ name: 'logharbor_agent_requests_total', help: 'Push requests by outcome (success, retry, rejected).', labelNames: ['status'] as const, registers }),
-    retries: new Counter({ name: 'logharbor_agent_retries_total', help: 'Push attempts retried after 429, 5xx or a network error.', registers }),
-    lagSeconds: new Gauge({ name: 'logharbor_agent_lag_seconds', help: 'Age of the oldest line read but not yet acknowledged (0 when caught up).', registers }),
-    openFiles: new Gauge({ name: 'logharbor_agent_open_files', help: 'Log files held open by readers.', registers }),
-    inflightBytes: new Gauge({ name: 'logharbor_agent_inflight_bytes', help: 'Bytes read and not yet acknowledged, held in memory.', registers }),
-    bufferBytes: new Gauge({ name: 'logharbor_agent_buffer_bytes', help: 'Bytes in the disk buffer waiting to be shipped.', registers }),
-    targets: new Gauge({ name: 'logharbor_agent_targets', help: 'Targets by kind and state.', labelNames: ['kind', 'state'] as const, registers }),
+    bytesRead: new Counter({ name: 'logwharf_agent_bytes_read_total', help: 'Raw bytes read from sources.', labelNames: ['kind'] as const, registers }),
+    linesShipped: new Counter({ name: 'logwharf_agent_lines_shipped_total', help: 'Log lines acknowledged by the server (or the disk buffer).', labelNames: ['kind'] as const, registers }),
+    bytesShipped: new Counter({ name: 'logwharf_agent_bytes_shipped_total', help: 'Bytes of log lines acknowledged.', labelNames: ['kind'] as const, registers }),
+    linesDropped: new Counter({ name: 'logwharf_agent_lines_dropped_total', help: 'Log lines not shipped, by reason.', labelNames: ['reason'] as const, registers }),
+    readerEvents: new Counter({ name: 'logwharf_agent_reader_events_total', help: 'Unusual input handled by readers: invalid_utf8, nul_bytes, malformed_record, split_line, truncated_file, rotation, lost_rotated.', labelNames: ['event'] as const, registers }),
+    requests: new Counter({ name: 'logwharf_agent_requests_total', help: 'Push requests by outcome (success, retry, rejected).', labelNames: ['status'] as const, registers }),
+    retries: new Counter({ name: 'logwharf_agent_retries_total', help: 'Push attempts retried after 429, 5xx or a network error.', registers }),
+    lagSeconds: new Gauge({ name: 'logwharf_agent_lag_seconds', help: 'Age of the oldest line read but not yet acknowledged (0 when caught up).', registers }),
+    openFiles: new Gauge({ name: 'logwharf_agent_open_files', help: 'Log files held open by readers.', registers }),
+    inflightBytes: new Gauge({ name: 'logwharf_agent_inflight_bytes', help: 'Bytes read and not yet acknowledged, held in memory.', registers }),
+    bufferBytes: new Gauge({ name: 'logwharf_agent_buffer_bytes', help: 'Bytes in the disk buffer waiting to be shipped.', registers }),
+    targets: new Gauge({ name: 'logwharf_agent_targets', help: 'Targets by kind and state.', labelNames: ['kind', 'state'] as const, registers }),
   };
 }
 

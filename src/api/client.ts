@@ -1,6 +1,6 @@
 /**
  * An HTTP client that speaks only Loki's HTTP API, so the CLI (and anything else) works against
- * logharbor and against Loki alike. Times are nanoseconds (bigint) and go on the wire as integer
+ * logwharf and against Loki alike. Times are nanoseconds (bigint) and go on the wire as integer
  * strings, which every Loki version reads.
  */
 import WebSocket from 'ws';

@@ -30,7 +30,7 @@ export const ERRORS = {
 export type ErrorCode = keyof typeof ERRORS;
 
 /** An error with a catalogue code. `message` is what the user reads; keep it specific. */
-export class LogharborError extends Error {
+export class LogwharfError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
   /** Optional structured details (for logs and JSON bodies). */
@@ -38,13 +38,13 @@ export class LogharborError extends Error {
 
   constructor(code: ErrorCode, message?: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
     super(message ?? ERRORS[code].message, options);
-    this.name = 'LogharborError';
+    this.name = 'LogwharfError';
     this.code = code;
     this.status = ERRORS[code].status;
     if (details) this.details = details;
   }
 }
 
-export function isLogharborError(e: unknown): e is LogharborError {
-  return e instanceof LogharborError;
+export function isLogwharfError(e: unknown): e is LogwharfError {
+  return e instanceof LogwharfError;
 }

@@ -1,10 +1,10 @@
 /**
  * Loki's query-API request parameters: parsing, validation and defaults, once, for every read
  * endpoint (pkg/loghttp/params.go and query.go describe the behaviour we match). Callers turn a
- * form-urlencoded POST body into URLSearchParams first. Every error is LogharborError('invalid_param')
+ * form-urlencoded POST body into URLSearchParams first. Every error is LogwharfError('invalid_param')
  * whose message names the parameter, so the HTTP layer can answer 400 with it as Loki does.
  */
-import { LogharborError } from './errors.js';
+import { LogwharfError } from './errors.js';
 import { parsePromDuration } from './duration.js';
 import { parseLokiTimestamp } from './timestamp.js';
 
@@ -99,8 +99,8 @@ export interface VolumeParams {
   aggregateBy: VolumeAggregateBy;
 }
 
-function invalid(name: string, message: string): LogharborError {
-  return new LogharborError('invalid_param', `invalid parameter "${name}": ${message}`, { param: name });
+function invalid(name: string, message: string): LogwharfError {
+  return new LogwharfError('invalid_param', `invalid parameter "${name}": ${message}`, { param: name });
 }
 
 function get(search: URLSearchParams, name: string): string {
@@ -164,7 +164,7 @@ function parseBounds(search: URLSearchParams, now: bigint): { start: bigint; end
 function checkOrder(start: bigint, end: bigint): void {
   // Loki's message says "or equal", but it rejects only end < start; start == end is a valid range.
   if (end < start) {
-    throw new LogharborError('invalid_param', 'end timestamp must not be before or equal to start time', { param: 'end' });
+    throw new LogwharfError('invalid_param', 'end timestamp must not be before or equal to start time', { param: 'end' });
   }
 }
 

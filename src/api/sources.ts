@@ -1,7 +1,7 @@
 /**
  * The sources registry's wire format (issue #4 §5), shared by the agent (which reports) and the
  * server (which stores and serves). `POST /api/v1/sources` takes a SourceReport; `GET
- * /api/v1/sources` answers a SourcesResponse. These are logharbor's own endpoints: Loki has none, so
+ * /api/v1/sources` answers a SourcesResponse. These are logwharf's own endpoints: Loki has none, so
  * an agent shipping to Loki turns reporting off when the POST answers 404.
  */
 import type { Labels } from './model.js';

@@ -1,7 +1,7 @@
 /**
  * The agent role as the CLI runs it: the agent plus, when `metrics_listen` is set, a small HTTP
  * endpoint with /metrics (Prometheus), /ready and /sources (this agent's view of its sources, the
- * same objects it reports to the registry). `logharbor up` uses createAgent directly instead and
+ * same objects it reports to the registry). `logwharf up` uses createAgent directly instead and
  * serves the agent's metrics on the server's port.
  */
 import { createServer as createHttp, type Server } from 'node:http';
@@ -21,8 +21,8 @@ export interface AgentProcess {
 
 export function createAgentProcess(config: AgentConfig, deps: { log: Logger }): AgentProcess {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'logharbor_agent_process_' });
-  const agent = createAgent(config, { log: deps.log, registry, version: BUILD_INFO.logharbor });
+  collectDefaultMetrics({ register: registry, prefix: 'logwharf_agent_process_' });
+  const agent = createAgent(config, { log: deps.log, registry, version: BUILD_INFO.logwharf });
   let http: Server | undefined;
   let ready = false;
   return {

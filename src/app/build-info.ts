@@ -4,10 +4,10 @@ import { readFileSync } from 'node:fs';
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 // `version` is the Loki API level we answer like, because clients (Grafana, Alloy) branch on it;
-// our own version is in `logharbor`.
+// our own version is in `logwharf`.
 export const BUILD_INFO = {
   version: '3.4.0',
-  logharbor: pkg.version,
+  logwharf: pkg.version,
   revision: '',
   branch: '',
   buildUser: '',

@@ -23,7 +23,7 @@ import { parseDurationMs } from '../config/duration.js';
 import { parseMatchers } from '../logql/syntax/index.js';
 import { BUILD_INFO } from './build-info.js';
 import { join } from 'node:path';
-import { LogharborError } from '../api/errors.js';
+import { LogwharfError } from '../api/errors.js';
 import { createRegistry, type SourcesRegistry } from '../registry/registry.js';
 import { registerSourcesRoutes } from '../registry/routes.js';
 import { registerRegistryMetrics } from '../registry/metrics.js';
@@ -40,7 +40,7 @@ export interface ServerRole {
   start(): Promise<{ url: string; host: string; port: number }>;
   close(): Promise<void>;
   readonly store: Store;
-  /** The Prometheus registry behind /metrics (the agent joins it under `logharbor up`). */
+  /** The Prometheus registry behind /metrics (the agent joins it under `logwharf up`). */
   readonly registry: Registry;
 }
 
@@ -87,7 +87,7 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
   // Opened in start(), after the store has created (and locked) the data directory.
   let sources: SourcesRegistry | undefined;
   registerSourcesRoutes(router, () => {
-    if (!sources) throw new LogharborError('store_unavailable', 'the sources registry is not open');
+    if (!sources) throw new LogwharfError('store_unavailable', 'the sources registry is not open');
     return sources;
   });
   registerRegistryMetrics(metrics.registry, () => sources);

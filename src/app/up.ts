@@ -1,5 +1,5 @@
 /**
- * `logharbor up`: the server and the agent in one process, for one Docker host (issue #4 §1). The
+ * `logwharf up`: the server and the agent in one process, for one Docker host (issue #4 §1). The
  * agent ships to the server over loopback HTTP — the same path an agent on another host takes, so
  * there is one code path to trust — and its metrics join the server's /metrics.
  */
@@ -36,7 +36,7 @@ export function createUp(serverConfig: ServerConfig, agentConfig: AgentConfig, d
       try {
         agent = createAgent(
           { ...agentConfig, client: { ...agentConfig.client, url } },
-          { log: deps.log.child({ component: 'agent' }), registry: server.registry, version: BUILD_INFO.logharbor },
+          { log: deps.log.child({ component: 'agent' }), registry: server.registry, version: BUILD_INFO.logwharf },
         );
         await agent.start();
       } catch (e) {

@@ -1,5 +1,5 @@
 /**
- * `logharbor agent`: collects container and file logs on this host and ships them to any
+ * `logwharf agent`: collects container and file logs on this host and ships them to any
  * Loki-compatible URL. Runs until SIGTERM/SIGINT, which send what is queued (a few seconds at most),
  * write positions and exit 0. One JSON line says when it is ready.
  */
@@ -9,11 +9,11 @@ import { createAgentProcess } from '../app/agent.js';
 import { createLogger } from '../util/logger.js';
 import { parseRoleFlags, waitForSignal } from './role.js';
 
-export const AGENT_USAGE = `Usage: logharbor agent --server URL [--config FILE] [--data DIR] [--metrics-listen HOST:PORT] [--log-level LEVEL]
+export const AGENT_USAGE = `Usage: logwharf agent --server URL [--config FILE] [--data DIR] [--metrics-listen HOST:PORT] [--log-level LEVEL]
 
 Collects the logs of every Docker container, Kubernetes pod (from /var/log/pods) and configured file
-on this host and ships them to a Loki-compatible server (logharbor or Loki).
-  --server          base URL of the server, e.g. http://127.0.0.1:3100 (or LOGHARBOR_SERVER)
+on this host and ships them to a Loki-compatible server (logwharf or Loki).
+  --server          base URL of the server, e.g. http://127.0.0.1:3100 (or LOGWHARF_SERVER)
   --config          YAML configuration file (see docs/configuration.md, "Agent")
   --data            directory for positions and the disk buffer (default ./agent-data)
   --metrics-listen  address of /metrics, /ready and /sources (default 127.0.0.1:3101; "" turns it off)
@@ -43,11 +43,11 @@ export async function runAgent(argv: string[]): Promise<number> {
   const log = createLogger({ level: config.log_level, component: 'agent' });
   const proc = createAgentProcess(config, { log });
   const { metricsUrl } = await proc.start();
-  // The heap limit shows whether bin/logharbor's small-heap flags (or NODE_OPTIONS) are in effect.
+  // The heap limit shows whether bin/logwharf's small-heap flags (or NODE_OPTIONS) are in effect.
   const heapLimitMb = Math.round(getHeapStatistics().heap_size_limit / 1048576);
   createLogger({ level: 'info', component: 'agent' }).info(
     { server: config.client.url, metrics: metricsUrl, data: config.data, heap_limit_mb: heapLimitMb },
-    'logharbor agent ready',
+    'logwharf agent ready',
   );
   return waitForSignal(() => proc.close(), log);
 }

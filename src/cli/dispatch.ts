@@ -57,21 +57,21 @@ const COMMANDS: Record<string, Command> = {
   agent: async (argv) => (await loadRole<AgentModule>('./agent.js', 'agent')).runAgent(argv),
 };
 
-export const USAGE = `Usage: logharbor <command> [flags]
+export const USAGE = `Usage: logwharf <command> [flags]
 
 Roles:
   server     run the Loki-compatible server with its embedded store
   up         run server and agent in one process (one Docker host)
   agent      collect this host's container and file logs and ship them to a server
 
-Client commands (work against logharbor and Loki alike):
+Client commands (work against logwharf and Loki alike):
   query      run a LogQL query over a time range
   tail       follow a LogQL query live
   labels     list label names, or one label's values
   series     list streams matching selectors
   push       push standard input, one entry per line
 
-Run 'logharbor <command> --help' for a command's flags; 'logharbor --version' for the version.
+Run 'logwharf <command> --help' for a command's flags; 'logwharf --version' for the version.
 `;
 
 function version(): string {
@@ -109,7 +109,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     return await command(rest, io);
   } catch (e) {
     if (e instanceof UsageError) {
-      const hint = name && Object.hasOwn(COMMANDS, name) ? `logharbor ${name} --help` : 'logharbor --help';
+      const hint = name && Object.hasOwn(COMMANDS, name) ? `logwharf ${name} --help` : 'logwharf --help';
       await write(io.stderr, `error: ${e.message}\nRun '${hint}' for usage.\n`);
       return 2;
     }

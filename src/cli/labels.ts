@@ -1,10 +1,10 @@
-/** `logharbor labels`: lists label names, or the values of one label. */
+/** `logwharf labels`: lists label names, or the values of one label. */
 import { CLIENT_HELP, CLIENT_OPTIONS, clientFrom, nowNs, parseCommand, rangeFlags } from './common.js';
 import { UsageError, write, type CliIO } from './io.js';
 
 const DEFAULT_SINCE = 3_600_000_000_000n;
 
-export const LABELS_USAGE = `Usage: logharbor labels [flags] [name]
+export const LABELS_USAGE = `Usage: logwharf labels [flags] [name]
 
 Without a name, lists label names; with one, lists that label's values. One per line.
   --since D       window back from --to or now (default 1h)

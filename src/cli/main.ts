@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `logharbor` binary. Only `tail` is stopped by SIGINT/SIGTERM through the abort signal (it
+ * The `logwharf` binary. Only `tail` is stopped by SIGINT/SIGTERM through the abort signal (it
  * closes its WebSocket and exits 0); other commands keep Node's default (the server role installs
  * its own handlers), so Ctrl-C still ends a slow query at once.
  */
@@ -17,7 +17,7 @@ if (argv[0] === 'tail') {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 }
-// `logharbor query ... | head` closes the pipe early; that is a normal end, not an error.
+// `logwharf query ... | head` closes the pipe early; that is a normal end, not an error.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   if (e.code === 'EPIPE') process.exit(0);
   throw e;

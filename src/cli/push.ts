@@ -1,5 +1,5 @@
 /**
- * `logharbor push`: sends standard input to /loki/api/v1/push, one entry per line, under one label
+ * `logwharf push`: sends standard input to /loki/api/v1/push, one entry per line, under one label
  * set. Entries get the current time in nanoseconds, strictly increasing, so their order survives.
  * Empty lines are skipped (a file's final newline would otherwise become an empty entry, and Loki
  * rejects empty lines from some clients); a trailing CR of CRLF files is removed.
@@ -14,7 +14,7 @@ import { parseLabelsFlag } from './labels-flag.js';
 export const DEFAULT_BATCH_LINES = 5000;
 export const DEFAULT_BATCH_BYTES = 1024 * 1024;
 
-export const PUSH_USAGE = `Usage: logharbor push [flags] --labels '{job="x"}' < file
+export const PUSH_USAGE = `Usage: logwharf push [flags] --labels '{job="x"}' < file
 
 Pushes standard input, one log entry per line, timestamped now (in order). Empty lines are skipped.
 Prints the number of entries pushed on stderr.

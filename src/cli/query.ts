@@ -1,4 +1,4 @@
-/** `logharbor query`: runs a LogQL query through /loki/api/v1/query_range and prints the result. */
+/** `logwharf query`: runs a LogQL query through /loki/api/v1/query_range and prints the result. */
 import { CLIENT_HELP, CLIENT_OPTIONS, clientFrom, durationFlag, intFlag, nowNs, outputFlag, parseCommand, rangeFlags } from './common.js';
 import { entriesOf, formatEntries, formatMetric, type PrintedEntry } from './output.js';
 import { labelsToString } from '../api/model.js';
@@ -10,7 +10,7 @@ const DEFAULT_SINCE = 3_600_000_000_000n;
 /** Entries per request when --limit asks for more (Loki caps one request at 5000 by default). */
 export const DEFAULT_BATCH = 1000;
 
-export const QUERY_USAGE = `Usage: logharbor query [flags] '<logql>'
+export const QUERY_USAGE = `Usage: logwharf query [flags] '<logql>'
 
 Runs a log or metric query over a time range (Loki's /loki/api/v1/query_range) and prints the result.
   --since D       window back from --to or now, e.g. 15m, 6h, 7d (default 1h)

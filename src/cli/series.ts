@@ -1,11 +1,11 @@
-/** `logharbor series`: lists the streams (label sets) matching selectors. */
+/** `logwharf series`: lists the streams (label sets) matching selectors. */
 import { labelsToString } from '../api/model.js';
 import { CLIENT_HELP, CLIENT_OPTIONS, clientFrom, nowNs, outputFlag, parseCommand, rangeFlags } from './common.js';
 import { UsageError, write, type CliIO } from './io.js';
 
 const DEFAULT_SINCE = 3_600_000_000_000n;
 
-export const SERIES_USAGE = `Usage: logharbor series [flags] '<selector>' ['<selector>' ...]
+export const SERIES_USAGE = `Usage: logwharf series [flags] '<selector>' ['<selector>' ...]
 
 Lists the label sets of streams matching any of the selectors (Loki's /loki/api/v1/series).
   --since D       window back from --to or now (default 1h)

@@ -1,5 +1,5 @@
 /**
- * `logharbor server` and `logharbor up` (server and agent in one process): parse flags and run until
+ * `logwharf server` and `logwharf up` (server and agent in one process): parse flags and run until
  * SIGTERM/SIGINT, which flush the store and exit 0. One JSON line with the address is logged when the
  * server is ready.
  */
@@ -10,7 +10,7 @@ import { createUp, upAgentDefaults } from '../app/up.js';
 import { createLogger } from '../util/logger.js';
 import { parseRoleFlags, waitForSignal } from './role.js';
 
-export const SERVER_USAGE = `Usage: logharbor server [--listen HOST:PORT] [--data DIR] [--config FILE] [--log-level LEVEL] [--auth-enabled]
+export const SERVER_USAGE = `Usage: logwharf server [--listen HOST:PORT] [--data DIR] [--config FILE] [--log-level LEVEL] [--auth-enabled]
 
 Starts the Loki-compatible server with its embedded store.
   --listen        address to listen on (default 127.0.0.1:3100; port 0 picks a free port)
@@ -44,11 +44,11 @@ export async function runServer(argv: string[]): Promise<number> {
   const server = createServer(config, { log });
   const { url } = await server.start();
   // The ready line is part of the CLI contract (scripts wait for it), so it is written whatever the log level.
-  createLogger({ level: 'info', component: 'server' }).info({ address: url, data: config.data }, 'logharbor server ready');
+  createLogger({ level: 'info', component: 'server' }).info({ address: url, data: config.data }, 'logwharf server ready');
   return waitForSignal(() => server.close(), log);
 }
 
-export const UP_USAGE = `Usage: logharbor up [--listen HOST:PORT] [--data DIR] [--config FILE] [--agent-config FILE] [--log-level LEVEL] [--auth-enabled]
+export const UP_USAGE = `Usage: logwharf up [--listen HOST:PORT] [--data DIR] [--config FILE] [--agent-config FILE] [--log-level LEVEL] [--auth-enabled]
 
 Runs the server and the agent in one process: every container on this Docker host (and any
 Kubernetes pod logs or files the agent configuration names) becomes searchable at --listen.
@@ -91,6 +91,6 @@ export async function runUp(argv: string[]): Promise<number> {
   const log = createLogger({ level: serverConfig.log_level, component: 'up' });
   const up = createUp(serverConfig, agentConfig, { log });
   const { url } = await up.start();
-  createLogger({ level: 'info', component: 'up' }).info({ address: url, data: serverConfig.data }, 'logharbor server ready');
+  createLogger({ level: 'info', component: 'up' }).info({ address: url, data: serverConfig.data }, 'logwharf server ready');
   return waitForSignal(() => up.close(), log);
 }

@@ -1,11 +1,11 @@
-/** `logharbor tail`: follows a log query over Loki's /loki/api/v1/tail WebSocket until interrupted. */
+/** `logwharf tail`: follows a log query over Loki's /loki/api/v1/tail WebSocket until interrupted. */
 import type { WireTailFrame } from '../api/envelope.js';
 import { MAX_TAIL_DELAY_FOR_S } from '../api/params.js';
 import { CLIENT_HELP, CLIENT_OPTIONS, clientFrom, durationFlag, intFlag, nowNs, outputFlag, parseCommand } from './common.js';
 import { entriesOf, formatEntries } from './output.js';
 import { UsageError, write, type CliIO } from './io.js';
 
-export const TAIL_USAGE = `Usage: logharbor tail [flags] '<logql>'
+export const TAIL_USAGE = `Usage: logwharf tail [flags] '<logql>'
 
 Prints entries matching a log query as they arrive, until Ctrl-C.
   --since D       also print entries from this far back first (default: the server's, 1h on Loki)

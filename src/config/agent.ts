@@ -19,7 +19,7 @@ const clientSchema = z
       .string()
       .regex(/^https?:\/\/[^\s/]+/i, 'an http:// or https:// URL')
       .default('http://127.0.0.1:3100')
-      .describe('Base URL of a Loki-compatible server (logharbor or Loki); a full push URL ending in /loki/api/v1/push (or /otlp/v1/logs) is used as it is'),
+      .describe('Base URL of a Loki-compatible server (logwharf or Loki); a full push URL ending in /loki/api/v1/push (or /otlp/v1/logs) is used as it is'),
     tenant_id: z.string().optional().describe('Sent as X-Scope-OrgID'),
     basic_auth: z
       .object({
@@ -55,7 +55,7 @@ const dropRule = z
   .object({
     selector: z.string().optional().describe('LogQL stream selector the entry\'s labels must match, e.g. {container="nginx"}'),
     line: z.string().optional().describe('RE2 regular expression the line must match (unanchored)'),
-    reason: z.string().regex(/^[a-z0-9_]+$/).default('drop_rule').describe('Reason label of logharbor_agent_lines_dropped_total'),
+    reason: z.string().regex(/^[a-z0-9_]+$/).default('drop_rule').describe('Reason label of logwharf_agent_lines_dropped_total'),
   })
   .strict();
 
@@ -99,7 +99,7 @@ export const agentConfigSchema = z
     metrics_listen: z
       .string()
       .default('127.0.0.1:3101')
-      .describe('host:port of the agent\'s /metrics and /ready ("" turns it off; `logharbor up` serves them on the server port)'),
+      .describe('host:port of the agent\'s /metrics and /ready ("" turns it off; `logwharf up` serves them on the server port)'),
     max_line_bytes: z
       .number()
       .int()
@@ -187,20 +187,20 @@ export interface AgentFlags {
 }
 
 /**
- * Loads and validates the agent configuration: YAML file (`--config` or LOGHARBOR_AGENT_CONFIG) →
- * environment (LOGHARBOR_SERVER, LOGHARBOR_AGENT_DATA, LOGHARBOR_LOG_LEVEL, NODE_NAME) → flags.
+ * Loads and validates the agent configuration: YAML file (`--config` or LOGWHARF_AGENT_CONFIG) →
+ * environment (LOGWHARF_SERVER, LOGWHARF_AGENT_DATA, LOGWHARF_LOG_LEVEL, NODE_NAME) → flags.
  */
 export function loadAgentConfig(flags: AgentFlags = {}): AgentConfig {
-  const file = flags.config ?? env('LOGHARBOR_AGENT_CONFIG');
+  const file = flags.config ?? env('LOGWHARF_AGENT_CONFIG');
   const raw = file ? readYamlMapping(file) : {};
   const merged: Record<string, unknown> = { ...raw };
   const client = { ...((raw.client as Record<string, unknown> | undefined) ?? {}) };
-  const server = flags.server ?? env('LOGHARBOR_SERVER');
+  const server = flags.server ?? env('LOGWHARF_SERVER');
   if (server !== undefined) client.url = server;
   merged.client = client;
-  const data = flags.data ?? env('LOGHARBOR_AGENT_DATA');
+  const data = flags.data ?? env('LOGWHARF_AGENT_DATA');
   if (data !== undefined) merged.data = data;
-  const level = flags.logLevel ?? env('LOGHARBOR_LOG_LEVEL');
+  const level = flags.logLevel ?? env('LOGWHARF_LOG_LEVEL');
   if (level !== undefined) merged.log_level = level;
   if (flags.metricsListen !== undefined) merged.metrics_listen = flags.metricsListen;
   const cfg = validateConfig(agentConfigSchema, merged, file);

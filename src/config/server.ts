@@ -4,7 +4,7 @@
  * them. docs/configuration.md is generated from this schema (scripts/gen-config-docs.ts).
  */
 import { z } from 'zod';
-import { LogharborError } from '../api/errors.js';
+import { LogwharfError } from '../api/errors.js';
 import { env } from './env.js';
 import { readYamlMapping, validateConfig } from './file.js';
 
@@ -117,14 +117,14 @@ export interface ServerFlags {
   authEnabled?: boolean;
 }
 
-/** Loads and validates the configuration: YAML file → LOGHARBOR_* environment → flags. */
+/** Loads and validates the configuration: YAML file → LOGWHARF_* environment → flags. */
 export function loadServerConfig(flags: ServerFlags = {}): ServerConfig {
-  const file = flags.config ?? env('LOGHARBOR_CONFIG');
+  const file = flags.config ?? env('LOGWHARF_CONFIG');
   const raw = file ? readYamlMapping(file) : {};
   const overrides: Record<string, unknown> = {};
-  const envListen = env('LOGHARBOR_LISTEN');
-  const envData = env('LOGHARBOR_DATA');
-  const envLevel = env('LOGHARBOR_LOG_LEVEL');
+  const envListen = env('LOGWHARF_LISTEN');
+  const envData = env('LOGWHARF_DATA');
+  const envLevel = env('LOGWHARF_LOG_LEVEL');
   if (envListen) overrides.listen = envListen;
   if (envData) overrides.data = envData;
   if (envLevel) overrides.log_level = envLevel;
@@ -139,6 +139,6 @@ export function loadServerConfig(flags: ServerFlags = {}): ServerConfig {
 export function parseListen(listen: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(listen);
   const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) throw new LogharborError('bad_request', `invalid listen address "${listen}": expected host:port, e.g. 127.0.0.1:3100`);
+  if (!m || port > 65535) throw new LogwharfError('bad_request', `invalid listen address "${listen}": expected host:port, e.g. 127.0.0.1:3100`);
   return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
 }

@@ -4,20 +4,20 @@
  * and in our JSON log line.
  */
 import type { ServerResponse } from 'node:http';
-import { LogharborError, isLogharborError } from '../api/errors.js';
+import { LogwharfError, isLogwharfError } from '../api/errors.js';
 import type { Logger } from '../util/logger.js';
 
-export function toLogharborError(e: unknown): LogharborError {
-  if (isLogharborError(e)) return e;
+export function toLogwharfError(e: unknown): LogwharfError {
+  if (isLogwharfError(e)) return e;
   const code = (e as NodeJS.ErrnoException)?.code;
   if (code === 'ENOSPC' || code === 'EIO' || code === 'EROFS' || code === 'EDQUOT') {
-    return new LogharborError('store_unavailable', `storage unavailable: ${(e as Error).message}`, undefined, { cause: e });
+    return new LogwharfError('store_unavailable', `storage unavailable: ${(e as Error).message}`, undefined, { cause: e });
   }
-  return new LogharborError('internal', 'internal error', undefined, { cause: e });
+  return new LogwharfError('internal', 'internal error', undefined, { cause: e });
 }
 
 export function sendError(res: ServerResponse, log: Logger, e: unknown, requestId: string): void {
-  const err = toLogharborError(e);
+  const err = toLogwharfError(e);
   const fields = { code: err.code, status: err.status, err: err.message, ...(err.details ?? {}) };
   if (err.status >= 500) log.error({ ...fields, cause: err.cause instanceof Error ? err.cause.stack : undefined }, 'request failed');
   else log.info(fields, 'request rejected');

@@ -8,9 +8,9 @@ export interface HttpMetrics {
 
 export function createMetrics(): HttpMetrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'logharbor_' });
+  collectDefaultMetrics({ register: registry, prefix: 'logwharf_' });
   const requestDuration = new Histogram({
-    name: 'logharbor_request_duration_seconds',
+    name: 'logwharf_request_duration_seconds',
     help: 'HTTP request latency by route and status code.',
     labelNames: ['method', 'route', 'status'] as const,
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],

@@ -5,7 +5,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
-import { LogharborError } from '../api/errors.js';
+import { LogwharfError } from '../api/errors.js';
 import type { Logger } from '../util/logger.js';
 import type { RequestContext } from './context.js';
 import { sendError } from './error-mapper.js';
@@ -29,10 +29,10 @@ const TENANT_RE = /^[A-Za-z0-9!\-_.*'()]{1,150}$/;
 export function resolveTenant(header: string | string[] | undefined, authEnabled: boolean): string {
   const value = Array.isArray(header) ? header[0] : header;
   if (!authEnabled) return DEFAULT_TENANT;
-  if (!value) throw new LogharborError('unauthorized', 'no org id');
+  if (!value) throw new LogwharfError('unauthorized', 'no org id');
   // Loki allows a `|`-separated list for multi-tenant queries; we keep one tenant per request for now.
   if (!TENANT_RE.test(value) || value === '.' || value === '..') {
-    throw new LogharborError('unauthorized', `invalid tenant id "${value.slice(0, 160)}": use 1-150 characters of [A-Za-z0-9!-_.*'()]`);
+    throw new LogwharfError('unauthorized', `invalid tenant id "${value.slice(0, 160)}": use 1-150 characters of [A-Za-z0-9!-_.*'()]`);
   }
   return value;
 }
@@ -56,8 +56,8 @@ export function createHttpServer(opts: HttpServerOptions): Server {
       try {
         const found = opts.router.match(method === 'HEAD' ? 'GET' : method, url.pathname);
         if (!found.route) {
-          if (found.methodMismatch) throw new LogharborError('method_not_allowed', `method ${method} not allowed on ${url.pathname}`);
-          throw new LogharborError('not_found', `404 page not found: ${url.pathname}`);
+          if (found.methodMismatch) throw new LogwharfError('method_not_allowed', `method ${method} not allowed on ${url.pathname}`);
+          throw new LogwharfError('not_found', `404 page not found: ${url.pathname}`);
         }
         routeName = found.route.name;
         let bodyPromise: Promise<Buffer> | undefined;
@@ -91,7 +91,7 @@ export function createHttpServer(opts: HttpServerOptions): Server {
         onUpgrade(req, socket, head, { id, tenant, url });
       } catch (e) {
         const msg = e instanceof Error ? e.message : String(e);
-        const status = e instanceof LogharborError ? e.status : 500;
+        const status = e instanceof LogwharfError ? e.status : 500;
         socket.end(`HTTP/1.1 ${status} Error\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n${msg}\n`);
       }
     });
@@ -104,7 +104,7 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
     const len = Number(req.headers['content-length']);
     if (Number.isFinite(len) && len > max) {
       req.resume();
-      reject(new LogharborError('payload_too_large', `request body of ${len} bytes exceeds the limit of ${max} bytes`));
+      reject(new LogwharfError('payload_too_large', `request body of ${len} bytes exceeds the limit of ${max} bytes`));
       return;
     }
     const chunks: Buffer[] = [];
@@ -114,7 +114,7 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
       if (size > max) {
         req.removeAllListeners('data');
         req.resume();
-        reject(new LogharborError('payload_too_large', `request body exceeds the limit of ${max} bytes`));
+        reject(new LogwharfError('payload_too_large', `request body exceeds the limit of ${max} bytes`));
         return;
       }
       chunks.push(c);

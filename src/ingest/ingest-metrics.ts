@@ -20,9 +20,9 @@ function counter<L extends string>(registry: Registry, name: string, help: strin
 
 export function createIngestMetrics(registry: Registry): IngestMetrics {
   return {
-    linesReceived: counter(registry, 'logharbor_distributor_lines_received_total', 'Log entries received by push, per tenant, before validation.', ['tenant']),
-    bytesReceived: counter(registry, 'logharbor_distributor_bytes_received_total', 'Uncompressed bytes of lines and structured metadata received by push, per tenant.', ['tenant']),
-    discardedEntries: counter(registry, 'logharbor_discarded_entries_total', 'Log entries rejected, by tenant and reason (Loki: loki_discarded_samples_total).', ['tenant', 'reason']),
-    discardedBytes: counter(registry, 'logharbor_discarded_bytes_total', 'Bytes of log entries rejected, by tenant and reason (Loki: loki_discarded_bytes_total).', ['tenant', 'reason']),
+    linesReceived: counter(registry, 'logwharf_distributor_lines_received_total', 'Log entries received by push, per tenant, before validation.', ['tenant']),
+    bytesReceived: counter(registry, 'logwharf_distributor_bytes_received_total', 'Uncompressed bytes of lines and structured metadata received by push, per tenant.', ['tenant']),
+    discardedEntries: counter(registry, 'logwharf_discarded_entries_total', 'Log entries rejected, by tenant and reason (Loki: loki_discarded_samples_total).', ['tenant', 'reason']),
+    discardedBytes: counter(registry, 'logwharf_discarded_bytes_total', 'Bytes of log entries rejected, by tenant and reason (Loki: loki_discarded_bytes_total).', ['tenant', 'reason']),
   };
 }

@@ -9,7 +9,7 @@
  * the store drops silently.
  */
 import { Registry } from 'prom-client';
-import { LogharborError, type ErrorCode } from '../api/errors.js';
+import { LogwharfError, type ErrorCode } from '../api/errors.js';
 import type { Entry, Labels, StreamPush } from '../api/model.js';
 import { labelsToString, sortLabels } from '../api/model.js';
 import { decodeLokiPush, type PushBody } from '../api/push/loki-push.js';
@@ -56,9 +56,9 @@ export interface PushOutcome {
 }
 
 export interface PushService {
-  /** A Loki push (`/loki/api/v1/push`, `/api/prom/push`). Resolves when durable; throws LogharborError otherwise. */
+  /** A Loki push (`/loki/api/v1/push`, `/api/prom/push`). Resolves when durable; throws LogwharfError otherwise. */
   push(tenant: string, req: PushBody): Promise<PushOutcome>;
-  /** An OTLP/HTTP logs export. Resolves to the response body; throws LogharborError (see otlpErrorResponse). */
+  /** An OTLP/HTTP logs export. Resolves to the response body; throws LogwharfError (see otlpErrorResponse). */
   pushOtlp(tenant: string, req: PushBody): Promise<{ contentType: string; body: Buffer }>;
   /** Validates, limits and stores already decoded streams (used by both of the above, and by in-process callers). */
   pushStreams(tenant: string, streams: StreamPush[], invalid?: InvalidStream[]): Promise<PushOutcome>;
@@ -85,7 +85,7 @@ class RejectionLog {
     else if (this.listed.size < MAX_LISTED_REJECTIONS) this.listed.set(r.message, { n: entries });
   }
 
-  toError(accepted: number): LogharborError {
+  toError(accepted: number): LogwharfError {
     const retryable = [...this.counts.keys()].some((r) => RETRYABLE_REASONS.has(r));
     const reasons = [...this.counts.keys()].filter((r) => RETRYABLE_REASONS.has(r) === retryable);
     const lines: string[] = [];
@@ -97,7 +97,7 @@ class RejectionLog {
     if (this.total > listedCount) lines.push(`... and ${this.total - listedCount} more rejected entries`);
     lines.push(`${this.total} entries rejected, ${accepted} accepted`);
     const code = codeFor(reasons, retryable);
-    return new LogharborError(code, lines.join('\n'), { rejected: this.total, accepted, reasons: Object.fromEntries(this.counts) });
+    return new LogwharfError(code, lines.join('\n'), { rejected: this.total, accepted, reasons: Object.fromEntries(this.counts) });
   }
 }
 
@@ -301,7 +301,7 @@ export function createPushService(deps: PushServiceDeps): PushService {
       bucket.setLimits(limits.ingestionRateBytes, limits.ingestionBurstBytes);
       if (!bucket.allow(validBytes, nowMs)) {
         discard(tenant, 'rate_limited', validCount, validBytes);
-        throw new LogharborError(
+        throw new LogwharfError(
           'rate_limited',
           `Ingestion rate limit exceeded for user ${tenant} (limit: ${Math.floor(limits.ingestionRateBytes)} bytes/sec) while attempting to ingest '${validCount}' lines totaling '${validBytes}' bytes, reduce log volume or contact your Loki administrator to see if the limit can be increased`,
           { lines: validCount, bytes: validBytes },

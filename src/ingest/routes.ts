@@ -2,7 +2,7 @@
 import type { RequestContext } from '../http/context.js';
 import type { Router } from '../http/router.js';
 import type { PushService } from './push-service.js';
-import { toLogharborError } from '../http/error-mapper.js';
+import { toLogwharfError } from '../http/error-mapper.js';
 import { otlpErrorResponse } from '../api/push/otlp-push.js';
 
 export function registerIngestRoutes(router: Router, push: PushService): void {
@@ -28,7 +28,7 @@ export function registerIngestRoutes(router: Router, push: PushService): void {
     } catch (e) {
       // OTLP/HTTP clients expect a google.rpc.Status body in the request's encoding for 4xx; server
       // trouble goes through the common mapper, which logs it with the request id.
-      const err = toLogharborError(e);
+      const err = toLogwharfError(e);
       if (err.status >= 500) throw e;
       ctx.log.info({ code: err.code, status: err.status, err: err.message }, 'request rejected');
       const r = otlpErrorResponse(err, contentType);

@@ -12,7 +12,7 @@ export type ValueMatcher = (value: string | undefined) => boolean;
 
 /**
  * Compiles one matcher. Common regex shapes take fast paths (`.*`, `.+`, literals and literal
- * alternations, `prefix.*`). Throws LogharborError('parse_error') for an invalid regex.
+ * alternations, `prefix.*`). Throws LogwharfError('parse_error') for an invalid regex.
  */
 export function compileMatcher(m: Matcher): ValueMatcher {
   const v = m.value;

@@ -8,7 +8,7 @@
  * Node 20 has no inline modifiers, so flag groups are only accepted at the very start of the
  * pattern (where they become RegExp flags) or where they change nothing.
  */
-import { LogharborError } from '../api/errors.js';
+import { LogwharfError } from '../api/errors.js';
 
 export interface Re2Options {
   /** The whole input must match (label matchers, Prometheus/Loki style). */
@@ -27,7 +27,7 @@ const cache = new Map<string, RegExp>();
 /**
  * Compiles a Go RE2 pattern into a RegExp. Results are cached (the same pattern is compiled for
  * every query); the returned RegExp has no `g`/`y` flag unless asked, so it is stateless and shared.
- * Throws LogharborError('parse_error') on an invalid or unsupported pattern.
+ * Throws LogwharfError('parse_error') on an invalid or unsupported pattern.
  */
 export function compileRe2(pattern: string, opts: Re2Options = {}): RegExp {
   const key = (opts.anchored ? 'a' : '-') + (opts.dotAll ? 's' : '-') + (opts.global ? 'g' : '-') + pattern;
@@ -60,8 +60,8 @@ export interface Re2Translation {
   flags: string;
 }
 
-function invalid(pattern: string, why: string): LogharborError {
-  return new LogharborError('parse_error', `invalid regex ${JSON.stringify(pattern)}: ${why}`);
+function invalid(pattern: string, why: string): LogwharfError {
+  return new LogwharfError('parse_error', `invalid regex ${JSON.stringify(pattern)}: ${why}`);
 }
 
 // Characters that must be escaped to be literal in a `u` RegExp outside a class.
@@ -254,7 +254,7 @@ export function translateRe2(pattern: string, dotAll = false): Re2Translation {
   return { source: out, flags: f };
 }
 
-function midFlag(pattern: string, group: string): LogharborError {
+function midFlag(pattern: string, group: string): LogwharfError {
   return invalid(pattern, `flag group (?${group} is not supported`);
 }
 

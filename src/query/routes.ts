@@ -9,7 +9,7 @@ import type { Router } from '../http/router.js';
 import type { Store } from '../store/store.js';
 import type { BlockScanner } from './engine/block-scanner.js';
 import type { ServerConfig } from '../config/server.js';
-import { LogharborError } from '../api/errors.js';
+import { LogwharfError } from '../api/errors.js';
 import { parseExpr, parseMatchers, printExpr } from '../logql/syntax/index.js';
 import type { Expr, LogExpr, Matcher } from '../logql/syntax/ast.js';
 import { evaluateLogQuery } from './engine/log-query.js';
@@ -68,7 +68,7 @@ function nowNs(q: QueryContext): bigint {
 
 function checkLimit(limit: number, q: QueryContext): void {
   const max = q.limits.max_entries_limit_per_query;
-  if (limit > max) throw new LogharborError('query_limit', `max entries limit per query exceeded, limit > max_entries_limit_per_query (${limit} > ${max})`);
+  if (limit > max) throw new LogwharfError('query_limit', `max entries limit per query exceeded, limit > max_entries_limit_per_query (${limit} > ${max})`);
 }
 
 async function runLog(ctx: RequestContext, q: QueryContext, expr: LogExpr, from: bigint, to: bigint, limit: number, direction: 'forward' | 'backward') {
@@ -101,7 +101,7 @@ async function queryInstant(ctx: RequestContext, q: QueryContext): Promise<void>
   const expr = parseQuery(p.query);
   if (expr.kind === 'log') {
     // As Loki 3 does: an instant query of a log selector is rejected with this advice.
-    throw new LogharborError('bad_request', 'log queries are not supported as an instant query type, please change your query to a range query type');
+    throw new LogwharfError('bad_request', 'log queries are not supported as an instant query type, please change your query to a range query type');
   }
   const body = await runMetricQuery(q.store, { tenant: ctx.tenant, expr, start: p.time, end: p.time, step: 1n, instant: true, maxSeries: q.limits.max_query_series, pool: q.rangePool, signal: AbortSignal.timeout(q.timeoutMs) });
   sendJson(ctx, 200, body);

@@ -18,7 +18,7 @@ import { evaluateLogQuery } from './engine/log-query.js';
 import type { BlockScanner } from './engine/block-scanner.js';
 import type { StreamPipeline } from '../logql/pipeline/types.js';
 import { parseTailParams } from '../api/params.js';
-import { LogharborError } from '../api/errors.js';
+import { LogwharfError } from '../api/errors.js';
 import { encodeLabelSet, encodeTailFrame, type DroppedEntry, type LogStream } from '../api/envelope.js';
 
 /** Flush interval of live frames. */
@@ -57,7 +57,7 @@ export function createTailServer(deps: { store: Store; log: Logger; now: () => n
         params = parseTailParams(ctx.url.searchParams, nowNs);
         expr = parseLogExpr(params.query);
       } catch (e) {
-        const status = e instanceof LogharborError ? e.status : 400;
+        const status = e instanceof LogwharfError ? e.status : 400;
         const msg = (e as Error).message;
         socket.end(`HTTP/1.1 ${status} Bad Request\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(msg) + 1}\r\nConnection: close\r\n\r\n${msg}\n`);
         return;

@@ -7,12 +7,12 @@ export function registerRegistryMetrics(prom: Registry, get: () => SourcesRegist
   // Set by the sources gauge's collect, which a scrape runs just before (registration order): one
   // read of the registry per scrape.
   const ratio = new Gauge({
-    name: 'logharbor_registry_coverage_ratio',
+    name: 'logwharf_registry_coverage_ratio',
     help: 'Containers whose logs arrived / containers seen that have written logs (1 when there is nothing to collect).',
     registers: [],
   });
   new Gauge({
-    name: 'logharbor_registry_sources',
+    name: 'logwharf_registry_sources',
     help: 'Sources in the registry by state (tailing, draining, finished, error), over all agents.',
     labelNames: ['state'] as const,
     registers: [prom],

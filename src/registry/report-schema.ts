@@ -5,7 +5,7 @@
  * server.
  */
 import { z } from 'zod';
-import { LogharborError } from '../api/errors.js';
+import { LogwharfError } from '../api/errors.js';
 import type { SourceKind, SourceReport, SourceState } from '../api/sources.js';
 import type { SourcesFilter } from './registry.js';
 
@@ -53,19 +53,19 @@ const reportSchema = z.object({
   sources: z.array(sourceSchema).max(MAX_SOURCES_PER_REPORT, `at most ${MAX_SOURCES_PER_REPORT} sources per report`),
 });
 
-/** Parses and validates a report body; a LogharborError (400) says which field is wrong and why. */
+/** Parses and validates a report body; a LogwharfError (400) says which field is wrong and why. */
 export function parseSourceReport(body: Buffer): SourceReport {
   let json: unknown;
   try {
     json = JSON.parse(body.toString('utf8'));
   } catch (e) {
-    throw new LogharborError('bad_request', `invalid source report: the body is not JSON (${(e as Error).message})`);
+    throw new LogwharfError('bad_request', `invalid source report: the body is not JSON (${(e as Error).message})`);
   }
   const r = reportSchema.safeParse(json);
-  if (!r.success) throw new LogharborError('bad_request', `invalid source report: ${describeIssues(r.error.issues)}`);
+  if (!r.success) throw new LogwharfError('bad_request', `invalid source report: ${describeIssues(r.error.issues)}`);
   const seen = new Set<string>();
   for (const s of r.data.sources) {
-    if (seen.has(s.id)) throw new LogharborError('bad_request', `invalid source report: source id ${JSON.stringify(s.id.slice(0, 200))} appears twice`);
+    if (seen.has(s.id)) throw new LogwharfError('bad_request', `invalid source report: source id ${JSON.stringify(s.id.slice(0, 200))} appears twice`);
     seen.add(s.id);
   }
   return r.data;
@@ -91,8 +91,8 @@ export function parseSourcesFilter(params: URLSearchParams): SourcesFilter {
   return filter;
 }
 
-function invalidParam(key: string, value: string, allowed: readonly string[]): LogharborError {
-  return new LogharborError('invalid_param', `invalid ${key} ${JSON.stringify(value.slice(0, 100))}: expected one of ${allowed.join(', ')}`);
+function invalidParam(key: string, value: string, allowed: readonly string[]): LogwharfError {
+  return new LogwharfError('invalid_param', `invalid ${key} ${JSON.stringify(value.slice(0, 100))}: expected one of ${allowed.join(', ')}`);
 }
 
 /** `sources[3].lines_read: Invalid input: expected number, received string`, for the first few issues. */

@@ -4,7 +4,7 @@
  * required, as on every route.
  */
 import { SOURCES_PATH } from '../api/sources.js';
-import { LogharborError } from '../api/errors.js';
+import { LogwharfError } from '../api/errors.js';
 import { decodeContentEncoding } from '../api/push/body.js';
 import { sendJson } from '../http/context.js';
 import type { Router } from '../http/router.js';
@@ -23,7 +23,7 @@ export function registerSourcesRoutes(router: Router, registry: () => SourcesReg
     const raw = await ctx.body();
     if (raw.length > MAX_REPORT_BYTES) throw tooLarge(`${raw.length} bytes`);
     const body = await decodeContentEncoding(raw, ctx.req.headers['content-encoding'], MAX_REPORT_BYTES).catch((e: unknown) => {
-      if (e instanceof LogharborError && e.code === 'payload_too_large') throw tooLarge('more than that after decompression');
+      if (e instanceof LogwharfError && e.code === 'payload_too_large') throw tooLarge('more than that after decompression');
       throw e;
     });
     registry().report(parseSourceReport(body));
@@ -36,6 +36,6 @@ export function registerSourcesRoutes(router: Router, registry: () => SourcesReg
   });
 }
 
-function tooLarge(size: string): LogharborError {
-  return new LogharborError('payload_too_large', `source report too large: ${size}, limit ${MAX_REPORT_BYTES} bytes`);
+function tooLarge(size: string): LogwharfError {
+  return new LogwharfError('payload_too_large', `source report too large: ${size}, limit ${MAX_REPORT_BYTES} bytes`);
 }

@@ -6,7 +6,7 @@
  */
 import { open, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LogharborError } from '../api/errors.js';
+import { LogwharfError } from '../api/errors.js';
 
 function alive(pid: number): boolean {
   try {
@@ -27,7 +27,7 @@ export async function lockDir(dir: string): Promise<() => Promise<void>> {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim());
     if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
-      throw new LogharborError('store_unavailable', `data directory ${dir} is in use by process ${pid} (remove ${path} if that is wrong)`);
+      throw new LogwharfError('store_unavailable', `data directory ${dir} is in use by process ${pid} (remove ${path} if that is wrong)`);
     }
     await writeFile(path, String(process.pid));
   }

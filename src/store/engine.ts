@@ -13,7 +13,7 @@ import { mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Counter, Registry } from 'prom-client';
 import client from 'prom-client';
-import { LogharborError } from '../api/errors.js';
+import { LogwharfError } from '../api/errors.js';
 import type { Entry, StreamPush } from '../api/model.js';
 import { labelsToString } from '../api/model.js';
 import { canonicalLabels, labelValue } from './labels.js';
@@ -158,14 +158,14 @@ export class Engine implements EmbeddedStore {
     this.now = cfg.now ?? Date.now;
     if (cfg.registry) {
       const registers = [cfg.registry];
-      this.metrics.appended = new client.Counter({ name: 'logharbor_store_entries_appended_total', help: 'Entries written to the store', registers });
-      this.metrics.duplicates = new client.Counter({ name: 'logharbor_store_duplicates_total', help: 'Exact duplicate entries dropped', registers });
-      this.metrics.sealed = new client.Counter({ name: 'logharbor_store_blocks_sealed_total', help: 'Blocks sealed from heads', registers });
-      this.metrics.errors = new client.Counter({ name: 'logharbor_store_write_errors_total', help: 'Failed appends and seals', registers });
+      this.metrics.appended = new client.Counter({ name: 'logwharf_store_entries_appended_total', help: 'Entries written to the store', registers });
+      this.metrics.duplicates = new client.Counter({ name: 'logwharf_store_duplicates_total', help: 'Exact duplicate entries dropped', registers });
+      this.metrics.sealed = new client.Counter({ name: 'logwharf_store_blocks_sealed_total', help: 'Blocks sealed from heads', registers });
+      this.metrics.errors = new client.Counter({ name: 'logwharf_store_write_errors_total', help: 'Failed appends and seals', registers });
       // Gauges computed when scraped: no bookkeeping on the write path.
       const engine = this;
       new client.Gauge({
-        name: 'logharbor_store_head_bytes',
+        name: 'logwharf_store_head_bytes',
         help: 'Raw bytes held in memory heads, not yet sealed into blocks',
         registers,
         collect() {
@@ -175,7 +175,7 @@ export class Engine implements EmbeddedStore {
         },
       });
       new client.Gauge({
-        name: 'logharbor_store_blocks',
+        name: 'logwharf_store_blocks',
         help: 'Sealed blocks on disk',
         registers,
         collect() {
@@ -185,7 +185,7 @@ export class Engine implements EmbeddedStore {
         },
       });
       new client.Gauge({
-        name: 'logharbor_store_streams',
+        name: 'logwharf_store_streams',
         help: 'Streams known to the store',
         registers,
         collect() {
@@ -284,7 +284,7 @@ export class Engine implements EmbeddedStore {
   }
 
   private assertRunning(): void {
-    if (this.state !== 'running') throw new LogharborError('store_unavailable', `store is ${this.state === 'new' ? 'not started' : 'closed'}`);
+    if (this.state !== 'running') throw new LogwharfError('store_unavailable', `store is ${this.state === 'new' ? 'not started' : 'closed'}`);
   }
 
   /** Runs `fn` after every earlier exclusive section (sealing and compaction never interleave). */
@@ -645,7 +645,7 @@ export class Engine implements EmbeddedStore {
     try {
       return decodeBlockPayload(buf);
     } catch (e) {
-      throw new LogharborError('internal', `corrupt block in ${path} at ${offset}: ${(e as Error).message}`, { path, offset }, { cause: e });
+      throw new LogwharfError('internal', `corrupt block in ${path} at ${offset}: ${(e as Error).message}`, { path, offset }, { cause: e });
     }
   }
 
@@ -661,8 +661,8 @@ export class Engine implements EmbeddedStore {
       if (need > buf.length) buf = await this.reader.read(path, offset, need);
       return decodeBlockStats(buf);
     } catch (e) {
-      if (e instanceof LogharborError) throw e;
-      throw new LogharborError('internal', `corrupt block in ${path} at ${offset}: ${(e as Error).message}`, { path, offset }, { cause: e });
+      if (e instanceof LogwharfError) throw e;
+      throw new LogwharfError('internal', `corrupt block in ${path} at ${offset}: ${(e as Error).message}`, { path, offset }, { cause: e });
     }
   }
 

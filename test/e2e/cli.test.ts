@@ -20,7 +20,7 @@ function cli(args: string[], stdin?: string, timeoutMs = 20_000): Promise<{ code
     p.stderr.on('data', (c) => (stderr += c));
     const timer = setTimeout(() => {
       p.kill('SIGKILL');
-      reject(new Error(`logharbor ${args.join(' ')} timed out; stderr: ${stderr}`));
+      reject(new Error(`logwharf ${args.join(' ')} timed out; stderr: ${stderr}`));
     }, timeoutMs);
     p.on('exit', (code) => {
       clearTimeout(timer);

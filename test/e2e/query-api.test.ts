@@ -185,8 +185,8 @@ test('format_query, buildinfo, ready and metrics', async () => {
   const ready = await get('/ready');
   assert.equal(ready.status, 200);
   const m = await get('/metrics');
-  assert.match(m.text, /logharbor_request_duration_seconds_bucket/);
-  assert.match(m.text, /logharbor_process_cpu_seconds_total/);
+  assert.match(m.text, /logwharf_request_duration_seconds_bucket/);
+  assert.match(m.text, /logwharf_process_cpu_seconds_total/);
 });
 
 test('POST form bodies are accepted like query strings', async () => {

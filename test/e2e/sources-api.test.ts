@@ -102,9 +102,9 @@ test('POST a report, GET it back with agents and coverage, filter it', async (t)
   assert.deepEqual((await get(srv.url, '?state=finished')).sources.map((s) => s.id), ['docker:bbb']);
 
   const metrics = await (await fetch(`${srv.url}/metrics`)).text();
-  assert.match(metrics, /logharbor_registry_sources\{state="finished"\} 1\n/);
-  assert.match(metrics, /logharbor_registry_sources\{state="error"\} 1\n/);
-  assert.match(metrics, /logharbor_registry_coverage_ratio 0\.5\n/);
+  assert.match(metrics, /logwharf_registry_sources\{state="finished"\} 1\n/);
+  assert.match(metrics, /logwharf_registry_sources\{state="error"\} 1\n/);
+  assert.match(metrics, /logwharf_registry_coverage_ratio 0\.5\n/);
 });
 
 test('malformed reports are refused with 400 and a message naming the problem', async (t) => {

@@ -16,10 +16,10 @@ import { connect, createServer as createNetServer, type Server as NetServer, typ
 export const DOCKER_SOCKET = '/var/run/docker.sock';
 export const BUSYBOX_IMAGE = 'local/busybox:1';
 const BUSYBOX_COMMANDS = ['sh', 'echo', 'sleep', 'seq', 'cat', 'date', 'printf', 'yes', 'head'];
-const LOCK_DIR = join(tmpdir(), 'logharbor-docker-test.lock');
-const DOCKERD_LOG = join(tmpdir(), 'logharbor-dockerd.log');
+const LOCK_DIR = join(tmpdir(), 'logwharf-docker-test.lock');
+const DOCKERD_LOG = join(tmpdir(), 'logwharf-dockerd.log');
 /** Every container a test runs carries this label, so leftovers can be found. */
-export const TEST_LABEL = 'logharbor.test=1';
+export const TEST_LABEL = 'logwharf.test=1';
 
 export interface DockerEnv {
   socket: string;

@@ -77,7 +77,7 @@ interface Compiled {
 
 /**
  * Validates and compiles the pipeline configuration once (every regex and selector); a bad rule
- * throws a LogharborError naming it, e.g. `pipeline.relabel[2].regex: invalid regex "(": missing )`.
+ * throws a LogwharfError naming it, e.g. `pipeline.relabel[2].regex: invalid regex "(": missing )`.
  * The result makes one SourcePipeline per source from the target's labels.
  */
 export function compilePipeline(cfg: PipelineConfig, opts: PipelineOptions = {}): (targetLabels: Labels) => SourcePipeline {

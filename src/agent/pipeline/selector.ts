@@ -2,21 +2,21 @@
  * Stream selectors and line regexes in pipeline rules, compiled once when the agent starts, so a bad
  * rule stops the agent with a message naming it instead of failing at the first line.
  */
-import { LogharborError } from '../../api/errors.js';
+import { LogwharfError } from '../../api/errors.js';
 import type { Labels } from '../../api/model.js';
 import { compileMatchers } from '../../logql/matchers.js';
 import { compileRe2 } from '../../logql/regex.js';
 import { ERR_NO_EQUALITY_MATCHER, parseMatchers } from '../../logql/syntax/index.js';
 
 /** A configuration problem found while compiling the pipeline. */
-export function configError(message: string): LogharborError {
-  return new LogharborError('bad_request', `invalid agent pipeline configuration: ${message}`);
+export function configError(message: string): LogwharfError {
+  return new LogwharfError('bad_request', `invalid agent pipeline configuration: ${message}`);
 }
 
 // A matcher that every stream passes, added so that selectors LogQL refuses in queries (`{}`,
 // `{level=""}`: they would select every stream of a store) are accepted here, where they only
 // test one stream's labels.
-const ANY_NAME = '__logharbor_any__';
+const ANY_NAME = '__logwharf_any__';
 
 /** Compiles a LogQL stream selector into a test of a label set. `where` names the rule in errors. */
 export function compileSelector(text: string, where: string): (labels: Labels) => boolean {

@@ -62,7 +62,7 @@ export function createHttpClient(cfg: ClientConfig, opts: { timeoutMs: number; v
         rejectUnauthorized: !cfg.tls.insecure_skip_verify,
       })
     : new http.Agent({ keepAlive: true, maxSockets: 4 });
-  const userAgent = `logharbor-agent/${opts.version ?? 'dev'}`;
+  const userAgent = `logwharf-agent/${opts.version ?? 'dev'}`;
 
   // Secrets from files are read per request: Kubernetes rotates mounted tokens.
   function authHeader(): string | undefined {

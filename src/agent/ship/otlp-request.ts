@@ -3,7 +3,7 @@
  * each entry a LogRecord (timeUnixNano = the entry's timestamp, body = the line, structured metadata
  * as string attributes).
  *
- * Loki (and logharbor) index only a fixed list of resource attributes as labels
+ * Loki (and logwharf) index only a fixed list of resource attributes as labels
  * (`default_resource_attributes_as_index_labels`); every other attribute becomes structured
  * metadata. So our labels that have an OpenTelemetry semantic-convention twin on that list are
  * renamed to it (container → container.name or k8s.container.name, namespace →
@@ -31,7 +31,7 @@ const CONTAINER_RENAMES: Record<string, string> = {
   host: 'host.name',
 };
 
-const SCOPE = { ...emptyScope(), name: 'logharbor-agent' };
+const SCOPE = { ...emptyScope(), name: 'logwharf-agent' };
 
 /** The OTLP attribute name of one of our labels, for a stream with these labels. */
 export function otlpAttributeName(label: string, kubernetes: boolean): string {

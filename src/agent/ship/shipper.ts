@@ -34,7 +34,7 @@ export interface ShipperDeps {
   log: Logger;
   metrics: AgentMetrics;
   now?: () => number;
-  /** Sent in User-Agent as logharbor-agent/<version>. */
+  /** Sent in User-Agent as logwharf-agent/<version>. */
   version?: string | undefined;
 }
 

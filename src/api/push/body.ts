@@ -7,7 +7,7 @@ import { gunzip, inflate } from 'node:zlib';
 import { promisify } from 'node:util';
 import { createRequire } from 'node:module';
 import snappy from 'snappy';
-import { LogharborError } from '../errors.js';
+import { LogwharfError } from '../errors.js';
 
 const gunzipAsync = promisify(gunzip);
 const inflateAsync = promisify(inflate);
@@ -26,8 +26,8 @@ function zstd(): { DCtx: new () => ZstdDCtx } {
 /** Default bound on a decompressed push body. Loki's gRPC limit is 100 MB; we keep memory lower. */
 export const DEFAULT_MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024;
 
-export function tooLarge(size: number | string, limit: number): LogharborError {
-  return new LogharborError('payload_too_large', `request body too large: ${size} bytes, limit: ${limit} bytes`);
+export function tooLarge(size: number | string, limit: number): LogwharfError {
+  return new LogwharfError('payload_too_large', `request body too large: ${size} bytes, limit: ${limit} bytes`);
 }
 
 /** The media type without parameters, lower-cased: `Application/JSON; charset=utf-8` → `application/json`. */
@@ -50,13 +50,13 @@ export async function decodeContentEncoding(body: Buffer, encoding: string | und
   }
   if (enc === 'zstd') return unzstd(body, maxBytes);
   const fn = enc === 'gzip' || enc === 'x-gzip' ? gunzipAsync : enc === 'deflate' ? inflateAsync : undefined;
-  if (!fn) throw new LogharborError('invalid_push', `Content-Encoding ${JSON.stringify(encoding)} not supported`);
+  if (!fn) throw new LogwharfError('invalid_push', `Content-Encoding ${JSON.stringify(encoding)} not supported`);
   try {
     return await fn(body, { maxOutputLength: maxBytes });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError) throw tooLarge(`more than ${maxBytes}`, maxBytes);
-    throw new LogharborError('invalid_push', `invalid ${enc} body: ${(e as Error).message}`);
+    throw new LogwharfError('invalid_push', `invalid ${enc} body: ${(e as Error).message}`);
   }
 }
 
@@ -80,10 +80,10 @@ export function unzstd(body: Buffer, maxBytes: number): Buffer {
       if (consumed === 0 && produced === 0) throw new Error('no progress');
     }
   } catch (e) {
-    if (e instanceof LogharborError) throw e;
-    throw new LogharborError('invalid_push', `invalid zstd body: ${(e as Error).message}`);
+    if (e instanceof LogwharfError) throw e;
+    throw new LogwharfError('invalid_push', `invalid zstd body: ${(e as Error).message}`);
   }
-  if (inFrame) throw new LogharborError('invalid_push', 'invalid zstd body: truncated frame');
+  if (inFrame) throw new LogwharfError('invalid_push', 'invalid zstd body: truncated frame');
   return Buffer.concat(chunks, total);
 }
 
@@ -104,13 +104,13 @@ const SNAPPY_MAX_EXPANSION = 22;
 
 /** Decompresses a raw snappy block (not the framed stream format), bounded by `maxBytes`. */
 export function unsnappy(body: Buffer, maxBytes: number): Buffer {
-  if (body.length === 0) throw new LogharborError('invalid_push', 'empty request body: expected a snappy-compressed protobuf PushRequest');
+  if (body.length === 0) throw new LogwharfError('invalid_push', 'empty request body: expected a snappy-compressed protobuf PushRequest');
   const declared = snappyDeclaredLength(body);
-  if (declared < 0) throw new LogharborError('invalid_push', 'invalid snappy body: corrupt length header');
+  if (declared < 0) throw new LogwharfError('invalid_push', 'invalid snappy body: corrupt length header');
   // A snappy element expands at most ~21x (a 3-byte copy yields 64 bytes): a longer claim is corrupt
   // input, not a large body.
   if (declared > body.length * SNAPPY_MAX_EXPANSION + 64) {
-    throw new LogharborError('invalid_push', `invalid snappy body: declared length ${declared} cannot come from ${body.length} bytes`);
+    throw new LogwharfError('invalid_push', `invalid snappy body: declared length ${declared} cannot come from ${body.length} bytes`);
   }
   // Checked before decompressing: the declared length is what the decoder allocates.
   if (declared > maxBytes) throw tooLarge(declared, maxBytes);
@@ -118,7 +118,7 @@ export function unsnappy(body: Buffer, maxBytes: number): Buffer {
     // copyOutputData: an external (mmap-backed) buffer per call costs ~3x more CPU in page faults than the copy.
     return snappy.uncompressSync(body, { asBuffer: true, copyOutputData: true }) as Buffer;
   } catch (e) {
-    throw new LogharborError('invalid_push', `invalid snappy body: ${(e as Error).message}`);
+    throw new LogwharfError('invalid_push', `invalid snappy body: ${(e as Error).message}`);
   }
 }
 

@@ -3,7 +3,7 @@
  * streams rejected while decoding (Loki rejects a stream with an unparsable label string but keeps
  * the rest of the request).
  */
-import { LogharborError } from '../errors.js';
+import { LogwharfError } from '../errors.js';
 import type { StreamPush } from '../model.js';
 
 export type InvalidStreamReason = 'invalid_labels' | 'duplicate_label_names' | 'missing_labels';
@@ -46,8 +46,8 @@ export function setLabel(target: Record<string, string>, name: string, value: st
  */
 export const DEFAULT_MAX_PUSH_ITEMS = 1_000_000;
 
-export function tooManyItems(limit: number): LogharborError {
-  return new LogharborError('payload_too_large', `push request has more than ${limit} streams and entries; send smaller batches`);
+export function tooManyItems(limit: number): LogwharfError {
+  return new LogwharfError('payload_too_large', `push request has more than ${limit} streams and entries; send smaller batches`);
 }
 
 /**

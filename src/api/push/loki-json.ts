@@ -5,7 +5,7 @@
  * The legacy form of /api/prom/push is accepted too, stream by stream:
  *   {"streams":[{"labels":"{app=\"x\"}","entries":[{"ts":"2024-05-01T00:00:00.123456789Z","line":"..."}]}]}
  */
-import { LogharborError } from '../errors.js';
+import { LogwharfError } from '../errors.js';
 import type { Entry, Labels, PushRequest } from '../model.js';
 import { LabelStringError, parseLabelString } from './label-string.js';
 import { DEFAULT_MAX_PUSH_ITEMS, checkJsonItems, clip, setLabel, tooManyItems, type DecodedPush } from './decoded-push.js';
@@ -13,8 +13,8 @@ import { DEFAULT_MAX_PUSH_ITEMS, checkJsonItems, clip, setLabel, tooManyItems, t
 const INT64_MAX = 9223372036854775807n;
 const INT64_MIN = -9223372036854775808n;
 
-function bad(msg: string): LogharborError {
-  return new LogharborError('invalid_push', `invalid JSON push request: ${msg}`);
+function bad(msg: string): LogwharfError {
+  return new LogwharfError('invalid_push', `invalid JSON push request: ${msg}`);
 }
 
 function typeName(v: unknown): string {
@@ -38,7 +38,7 @@ export function parseNsString(s: string): bigint | undefined {
 }
 
 /**
- * Decodes a JSON push body (already decompressed). Throws LogharborError('invalid_push') naming the
+ * Decodes a JSON push body (already decompressed). Throws LogwharfError('invalid_push') naming the
  * bad element, 413 beyond `maxItems` streams plus entries.
  */
 export function decodePushJson(body: Buffer | string, maxItems = DEFAULT_MAX_PUSH_ITEMS): DecodedPush {

@@ -30,7 +30,7 @@ interface DecodeState {
 }
 
 /**
- * Decodes an uncompressed PushRequest. Throws LogharborError('invalid_push') on malformed bytes and
+ * Decodes an uncompressed PushRequest. Throws LogwharfError('invalid_push') on malformed bytes and
  * 413 beyond `maxItems` streams plus entries.
  */
 export function decodePushProto(buf: Buffer, maxItems = DEFAULT_MAX_PUSH_ITEMS): DecodedPush {

@@ -28,7 +28,7 @@ export function pushFormatOf(contentType: string | undefined): PushFormat {
   return mediaType(contentType) === 'application/json' ? 'json' : 'protobuf';
 }
 
-/** Decodes a Loki push body. Throws LogharborError: 400 for malformed input, 413 for oversize. */
+/** Decodes a Loki push body. Throws LogwharfError: 400 for malformed input, 413 for oversize. */
 export async function decodeLokiPush(req: PushBody, opts: DecodeOptions = {}): Promise<DecodedPush & { format: PushFormat }> {
   const max = opts.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES;
   const body = await decodeContentEncoding(req.body, req.contentEncoding, max);

@@ -4,7 +4,7 @@
  * protobuf's JSON parser does), 64-bit integers as decimal strings or numbers, enums as integers
  * (names accepted), trace and span ids as hex, other bytes as base64.
  */
-import { LogharborError } from '../errors.js';
+import { LogwharfError } from '../errors.js';
 import {
   OtlpInt,
   OtlpKvList,
@@ -22,8 +22,8 @@ import { DEFAULT_MAX_PUSH_ITEMS, checkJsonItems } from './decoded-push.js';
 
 type Obj = Record<string, unknown>;
 
-function bad(msg: string): LogharborError {
-  return new LogharborError('invalid_push', `invalid OTLP/JSON request: ${msg}`);
+function bad(msg: string): LogwharfError {
+  return new LogwharfError('invalid_push', `invalid OTLP/JSON request: ${msg}`);
 }
 
 function typeName(v: unknown): string {

@@ -5,7 +5,7 @@
  * empty ExportLogsServiceResponse in the request's encoding; failures carry a google.rpc.Status
  * { int32 code = 1; string message = 2; } in the request's encoding.
  */
-import { LogharborError, type ErrorCode } from '../errors.js';
+import { LogwharfError, type ErrorCode } from '../errors.js';
 import { DEFAULT_MAX_DECOMPRESSED_BYTES, decodeContentEncoding, mediaType, unsnappy } from './body.js';
 import type { PushBody } from './loki-push.js';
 import type { OtlpLogsRequest } from './otlp-model.js';
@@ -28,7 +28,7 @@ export function otlpEncodingOf(contentType: string | undefined): OtlpEncoding | 
 export async function decodeOtlpLogs(req: PushBody, opts: { maxDecompressedBytes?: number; maxItems?: number } = {}): Promise<{ request: OtlpLogsRequest; encoding: OtlpEncoding }> {
   const encoding = otlpEncodingOf(req.contentType);
   if (!encoding) {
-    throw new LogharborError('unsupported_media_type', `content type: ${req.contentType ?? '(none)'} is not supported; use application/x-protobuf or application/json`);
+    throw new LogwharfError('unsupported_media_type', `content type: ${req.contentType ?? '(none)'} is not supported; use application/x-protobuf or application/json`);
   }
   const max = opts.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES;
   let body = await decodeContentEncoding(req.body, req.contentEncoding, max);
@@ -58,7 +58,7 @@ const GRPC_CODE: Partial<Record<ErrorCode, number>> = {
  * The body of an OTLP error response for `err`, encoded like the request (protobuf when the request's
  * type was not understood). The HTTP status stays `err.status`.
  */
-export function otlpErrorResponse(err: LogharborError, requestContentType: string | undefined): { status: number; contentType: string; body: Buffer } {
+export function otlpErrorResponse(err: LogwharfError, requestContentType: string | undefined): { status: number; contentType: string; body: Buffer } {
   const code = GRPC_CODE[err.code] ?? (err.status >= 500 ? 13 : 3); // 3 = INVALID_ARGUMENT
   if (otlpEncodingOf(requestContentType) === 'json') {
     return { status: err.status, contentType: OTLP_JSON, body: Buffer.from(JSON.stringify({ code, message: err.message })) };

@@ -4,7 +4,7 @@
  * per-message object allocation and reflection cost more than the decoding itself.
  * Spec: https://protobuf.dev/programming-guides/encoding/
  */
-import { LogharborError } from '../errors.js';
+import { LogwharfError } from '../errors.js';
 
 export const WIRE_VARINT = 0;
 export const WIRE_FIXED64 = 1;
@@ -14,8 +14,8 @@ export const WIRE_FIXED32 = 5;
 const TWO_32 = 4294967296;
 
 /** Thrown for malformed input; the message says what and where. */
-export function protoError(what: string, pos: number): LogharborError {
-  return new LogharborError('invalid_push', `malformed protobuf: ${what} at byte ${pos}`);
+export function protoError(what: string, pos: number): LogwharfError {
+  return new LogwharfError('invalid_push', `malformed protobuf: ${what} at byte ${pos}`);
 }
 
 export class ProtoReader {

@@ -11,7 +11,7 @@ import { compare } from '../compare.js';
 import type { BinaryExpr, BinaryOp } from '../syntax/ast.js';
 import type { Labels } from '../../api/model.js';
 import { labelsToString } from '../../api/model.js';
-import { LogharborError } from '../../api/errors.js';
+import { LogwharfError } from '../../api/errors.js';
 import type { MetricValue, StepSeries } from './types.js';
 import { labelsKey, selectLabels, SeriesCollector } from './labels.js';
 
@@ -60,7 +60,7 @@ function pow(a: number, b: number): number {
 export function binary(expr: BinaryExpr, left: MetricValue, right: MetricValue, count: number): MetricValue {
   const { op } = expr;
   if (left.kind === 'scalar' && right.kind === 'scalar') {
-    if (isSetOp(op)) throw new LogharborError('bad_request', `set operator "${op}" not allowed in binary scalar expression`);
+    if (isSetOp(op)) throw new LogwharfError('bad_request', `set operator "${op}" not allowed in binary scalar expression`);
     const values = new Float64Array(count);
     for (let i = 0; i < count; i++) {
       const a = left.values[i]!;
@@ -73,7 +73,7 @@ export function binary(expr: BinaryExpr, left: MetricValue, right: MetricValue, 
     if (isSetOp(op)) return { kind: 'vector', series: setOp(expr, left.series, right.series, count) };
     return { kind: 'vector', series: vectorBinop(expr, left.series, right.series, count) };
   }
-  if (isSetOp(op)) throw new LogharborError('bad_request', `set operator "${op}" not allowed in binary scalar expression`);
+  if (isSetOp(op)) throw new LogwharfError('bad_request', `set operator "${op}" not allowed in binary scalar expression`);
   const swap = left.kind === 'scalar';
   const vector = (swap ? right : left) as Extract<MetricValue, { kind: 'vector' }>;
   const scalar = (swap ? left : right) as Extract<MetricValue, { kind: 'scalar' }>;
@@ -211,7 +211,7 @@ function vectorBinop(expr: BinaryExpr, left: StepSeries[], right: StepSeries[], 
       if (rightStep[s] === i) {
         const dup = rhs[rightIdx[s]!]!;
         const side = oneToMany ? 'left' : 'right';
-        throw new LogharborError(
+        throw new LogwharfError(
           'bad_request',
           `found duplicate series for the match group ${labelsToString(sig(rhs[j]!.labels))} on the ${side} hand-side of the operation: ` +
             `[${labelsToString(rhs[j]!.labels)}, ${labelsToString(dup.labels)}];many-to-many matching not allowed: matching labels must be unique on one side`,
@@ -242,7 +242,7 @@ function vectorBinop(expr: BinaryExpr, left: StepSeries[], right: StepSeries[], 
       }
       if (oneToOne) {
         if (matchedStep[s] === i) {
-          throw new LogharborError('bad_request', 'multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)');
+          throw new LogwharfError('bad_request', 'multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)');
         }
         matchedStep[s] = i;
       }
@@ -257,9 +257,9 @@ function vectorBinop(expr: BinaryExpr, left: StepSeries[], right: StepSeries[], 
       // many-to-one error; across groups, a vector with a duplicate label set.
       if (!Number.isNaN(res.series.values[i]!)) {
         if (!oneToOne && writerSig[res.id] === s) {
-          throw new LogharborError('bad_request', 'multiple matches for labels: grouping labels must ensure unique matches');
+          throw new LogwharfError('bad_request', 'multiple matches for labels: grouping labels must ensure unique matches');
         }
-        throw new LogharborError('bad_request', 'vector cannot contain metrics with the same labelset');
+        throw new LogwharfError('bad_request', 'vector cannot contain metrics with the same labelset');
       }
       writerSig[res.id] = s;
       res.series.values[i] = value;

@@ -5,7 +5,7 @@
  * in the server); everything above them (literals, `vector()`, vector aggregations, binary
  * operators, `label_replace`) is computed here, with Prometheus' semantics where LogQL borrows them.
  */
-import { LogharborError } from '../../api/errors.js';
+import { LogwharfError } from '../../api/errors.js';
 import type { MetricExpr } from '../syntax/ast.js';
 import type { MetricValue, RangeAggregator, StepSeries, Steps } from './types.js';
 import { aggregate } from './aggregate.js';
@@ -24,8 +24,8 @@ export interface EvaluateOptions {
  * Evaluates `expr` at every step. A vector result holds only series with at least one value,
  * sorted by labels, as Loki orders instant vectors, unless the expression uses `sort` or
  * `sort_desc`: then the order is theirs (Loki's Sortable rule).
- * Throws LogharborError('query_limit') when the result has more than `maxSeries` series, and
- * LogharborError('bad_request') on evaluation errors such as many-to-many matching.
+ * Throws LogwharfError('query_limit') when the result has more than `maxSeries` series, and
+ * LogwharfError('bad_request') on evaluation errors such as many-to-many matching.
  */
 export async function evaluateMetric(expr: MetricExpr, steps: Steps, rangeAgg: RangeAggregator, opts: EvaluateOptions = {}): Promise<MetricValue> {
   const value = await evaluate(expr, steps, rangeAgg);
@@ -33,7 +33,7 @@ export async function evaluateMetric(expr: MetricExpr, steps: Steps, rangeAgg: R
   let series = value.series.filter(hasValue);
   const max = opts.maxSeries ?? 0;
   if (max > 0 && series.length > max) {
-    throw new LogharborError('query_limit', `maximum number of series (${max}) reached for a single query`);
+    throw new LogwharfError('query_limit', `maximum number of series (${max}) reached for a single query`);
   }
   if (!usesSort(expr)) series = [...series].sort((a, b) => compareLabels(a.labels, b.labels));
   return { kind: 'vector', series };
@@ -65,7 +65,7 @@ async function evaluateVector(expr: MetricExpr, steps: Steps, rangeAgg: RangeAgg
   const v = await evaluate(expr, steps, rangeAgg);
   // The parser only lets vector expressions reach aggregations and label_replace; a scalar here
   // (say `sum(1)`) is a type error, as in Loki.
-  if (v.kind === 'scalar') throw new LogharborError('bad_request', 'expected a vector expression, got a scalar');
+  if (v.kind === 'scalar') throw new LogwharfError('bad_request', 'expected a vector expression, got a scalar');
   return v.series;
 }
 

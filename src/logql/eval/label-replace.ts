@@ -5,7 +5,7 @@
  * `replacement` with `$1` / `${1}` / `$name` / `${name}` expanded (an empty result removes `dst`);
  * otherwise the series is unchanged.
  */
-import { LogharborError } from '../../api/errors.js';
+import { LogwharfError } from '../../api/errors.js';
 import type { Labels } from '../../api/model.js';
 import type { LabelReplaceExpr } from '../syntax/ast.js';
 import { compileRe2 } from '../regex.js';
@@ -15,12 +15,12 @@ import { SeriesCollector } from './labels.js';
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 export function labelReplace(expr: LabelReplaceExpr, input: StepSeries[], count: number): StepSeries[] {
-  if (!LABEL_NAME.test(expr.dst)) throw new LogharborError('bad_request', `invalid destination label name in label_replace(): ${expr.dst}`);
+  if (!LABEL_NAME.test(expr.dst)) throw new LogwharfError('bad_request', `invalid destination label name in label_replace(): ${expr.dst}`);
   let re: RegExp;
   try {
     re = compileRe2(expr.regex, { anchored: true });
   } catch (e) {
-    throw new LogharborError('bad_request', `invalid regular expression in label_replace(): ${expr.regex}`, undefined, { cause: e });
+    throw new LogwharfError('bad_request', `invalid regular expression in label_replace(): ${expr.regex}`, undefined, { cause: e });
   }
   // Two series may end up with the same labels; that is fine unless both have a value at one step.
   const out = new SeriesCollector(count);

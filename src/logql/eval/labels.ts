@@ -4,7 +4,7 @@
  * merges step series by label set.
  */
 import type { Labels } from '../../api/model.js';
-import { LogharborError } from '../../api/errors.js';
+import { LogwharfError } from '../../api/errors.js';
 import type { Grouping } from '../syntax/ast.js';
 import type { StepSeries } from './types.js';
 
@@ -91,7 +91,7 @@ export class SeriesCollector {
   /** Sets the value of `labels` at step `i`; throws if that series already has a value there. */
   set(labels: Labels, i: number, v: number, key?: string): void {
     const s = this.series(labels, key);
-    if (!Number.isNaN(s.values[i]!)) throw new LogharborError('bad_request', this.duplicateMessage);
+    if (!Number.isNaN(s.values[i]!)) throw new LogwharfError('bad_request', this.duplicateMessage);
     s.values[i] = v;
   }
 

@@ -104,7 +104,7 @@ class GeneralStream implements StreamPipeline {
 }
 
 /**
- * Compiles pipeline stages once per query. Throws LogharborError('parse_error') for invalid
+ * Compiles pipeline stages once per query. Throws LogwharfError('parse_error') for invalid
  * regexes, patterns, templates (including unknown functions), json paths and ip ranges.
  */
 export function compilePipeline(stages: readonly PipelineStage[]): Pipeline {

@@ -3,7 +3,7 @@
  * (line or label unchanged) and sets `__error__=TemplateFormatErr` with the Go-style message in
  * `__error_details__`.
  */
-import { LogharborError } from '../../api/errors.js';
+import { LogwharfError } from '../../api/errors.js';
 import type { LabelFormatStage, LineFormatStage } from '../syntax/ast.js';
 import type { Stage } from './entry.js';
 import { ERR_TEMPLATE } from './entry.js';
@@ -34,7 +34,7 @@ export function compileLabelFormat(stage: LabelFormatStage): Stage {
   const seen = new Set<string>();
   for (const it of stage.items) {
     if (seen.has(it.dst)) {
-      throw new LogharborError('parse_error', `label_format: label ${JSON.stringify(it.dst)} appears more than once in one expression`);
+      throw new LogwharfError('parse_error', `label_format: label ${JSON.stringify(it.dst)} appears more than once in one expression`);
     }
     seen.add(it.dst);
   }

@@ -3,7 +3,7 @@
  * or IPv6 (https://grafana.com/docs/loki/latest/query/ip/). Addresses are compared as bigints in
  * their own family; an IPv4-mapped IPv6 address counts as IPv4.
  */
-import { LogharborError } from '../../api/errors.js';
+import { LogwharfError } from '../../api/errors.js';
 
 interface Addr {
   v6: boolean;
@@ -95,7 +95,7 @@ export interface IpRange {
 }
 
 export function parseIpRange(spec: string): IpRange {
-  const bad = (why: string) => new LogharborError('parse_error', `invalid ip filter ${JSON.stringify(spec)}: ${why}`);
+  const bad = (why: string) => new LogwharfError('parse_error', `invalid ip filter ${JSON.stringify(spec)}: ${why}`);
   const s = spec.trim();
   const slash = s.indexOf('/');
   if (slash >= 0) {

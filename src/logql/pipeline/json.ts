@@ -3,7 +3,7 @@
  * text once, emitting flattened labels, and keeps numbers and booleans as written (Loki returns
  * `1.50` as "1.50" and 64-bit ids without rounding, which JSON.parse cannot).
  */
-import { LogharborError } from '../../api/errors.js';
+import { LogwharfError } from '../../api/errors.js';
 
 export class JsonSyntaxError extends Error {}
 
@@ -343,7 +343,7 @@ export type JsonPathStep = string | number;
 
 /** Parses a `json` parameter expression: `a.b[0]["c d"]`. */
 export function parseJsonPath(expr: string): JsonPathStep[] {
-  const bad = () => new LogharborError('parse_error', `invalid json path ${JSON.stringify(expr)}`);
+  const bad = () => new LogwharfError('parse_error', `invalid json path ${JSON.stringify(expr)}`);
   const steps: JsonPathStep[] = [];
   let i = 0;
   const ident = () => {

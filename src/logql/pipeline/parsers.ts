@@ -3,7 +3,7 @@
  * EntryState.setExtracted (sanitised names, `_extracted` on collision with a stream label, first
  * value wins) and never drop an entry: a malformed line gets `__error__` and flows on.
  */
-import { LogharborError } from '../../api/errors.js';
+import { LogwharfError } from '../../api/errors.js';
 import type {
   JsonParserStage,
   LogfmtParserStage,
@@ -152,7 +152,7 @@ export function compileRegexpParser(stage: RegexpParserStage): Stage {
   const re = compileRe2(stage.pattern);
   const names = [...new Set([...re.source.matchAll(/\(\?<([A-Za-z_][A-Za-z0-9_]*)>/g)].map((m) => m[1]!))];
   if (names.length === 0) {
-    throw new LogharborError('parse_error', `regexp parser ${JSON.stringify(stage.pattern)} needs at least one named capture`);
+    throw new LogwharfError('parse_error', `regexp parser ${JSON.stringify(stage.pattern)} needs at least one named capture`);
   }
   return (s) => {
     const m = re.exec(s.line);

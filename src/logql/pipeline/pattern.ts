@@ -3,12 +3,12 @@
  * the `|>` / `!>` filters. A pattern is literals and captures; `<_>` captures nothing. Two
  * captures must be separated by a literal.
  */
-import { LogharborError } from '../../api/errors.js';
+import { LogwharfError } from '../../api/errors.js';
 
 export type PatternPart = { lit: string } | { name: string };
 
 export function parsePattern(pattern: string, opts: { requireNamed: boolean }): PatternPart[] {
-  const bad = (why: string) => new LogharborError('parse_error', `invalid pattern ${JSON.stringify(pattern)}: ${why}`);
+  const bad = (why: string) => new LogwharfError('parse_error', `invalid pattern ${JSON.stringify(pattern)}: ${why}`);
   const parts: PatternPart[] = [];
   const re = /<([A-Za-z_][A-Za-z0-9_]*)>/g;
   let last = 0;

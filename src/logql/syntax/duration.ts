@@ -8,7 +8,7 @@
  */
 import { bytesOrError } from '../../api/bytes.js';
 import { goDurationOrError, promDurationOrError } from '../../api/duration.js';
-import { LogharborError } from '../../api/errors.js';
+import { LogwharfError } from '../../api/errors.js';
 
 export { goQuote } from '../../api/quote.js';
 
@@ -29,11 +29,11 @@ export function tryParseDuration(s: string): number | string {
 
 /**
  * Parses a LogQL duration (`5m`, `1h30m`, `1d`, `2w`, `1y`, `1.5h`, `250ms`, `-5m`) to nanoseconds.
- * Throws LogharborError('parse_error') when the text is not a duration.
+ * Throws LogwharfError('parse_error') when the text is not a duration.
  */
 export function parseDuration(text: string): number {
   const r = tryParseDuration(text);
-  if (typeof r === 'string') throw new LogharborError('parse_error', r);
+  if (typeof r === 'string') throw new LogwharfError('parse_error', r);
   return r;
 }
 
@@ -87,9 +87,9 @@ export function formatDuration(ns: number): string {
 /** go-humanize's ParseBytes; returns an error message instead of throwing. */
 export const tryParseBytes: (s: string) => number | string = bytesOrError;
 
-/** Parses a byte size (`1KB`, `1.5KiB`, `20MB`, `42`) to bytes. Throws LogharborError('parse_error'). */
+/** Parses a byte size (`1KB`, `1.5KiB`, `20MB`, `42`) to bytes. Throws LogwharfError('parse_error'). */
 export function parseBytes(text: string): number {
   const r = tryParseBytes(text);
-  if (typeof r === 'string') throw new LogharborError('parse_error', r);
+  if (typeof r === 'string') throw new LogwharfError('parse_error', r);
   return r;
 }

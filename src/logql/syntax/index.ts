@@ -1,7 +1,7 @@
 /**
  * LogQL syntax: parse query text into the AST (./ast.ts) and print it back.
  */
-import { LogharborError } from '../../api/errors.js';
+import { LogwharfError } from '../../api/errors.js';
 import type { Expr, LogExpr, Matcher } from './ast.js';
 import { parse } from './parser.js';
 
@@ -13,7 +13,7 @@ export { ERR_NO_EQUALITY_MATCHER } from './checks.js';
 
 /**
  * Parses any LogQL query (log or metric) and runs Loki's parse-time checks.
- * Throws LogharborError('parse_error') with Loki's message and `details.line`/`details.col`.
+ * Throws LogwharfError('parse_error') with Loki's message and `details.line`/`details.col`.
  */
 export function parseExpr(text: string): Expr {
   return parse(text);
@@ -22,7 +22,7 @@ export function parseExpr(text: string): Expr {
 /** Parses a log query (`{sel} | stages`); a metric query is an error. */
 export function parseLogExpr(text: string): LogExpr {
   const e = parse(text);
-  if (e.kind !== 'log') throw new LogharborError('parse_error', 'only log selector is supported');
+  if (e.kind !== 'log') throw new LogwharfError('parse_error', 'only log selector is supported');
   return e;
 }
 
@@ -32,6 +32,6 @@ export function parseLogExpr(text: string): LogExpr {
  */
 export function parseMatchers(text: string): Matcher[] {
   const e = parse(text);
-  if (e.kind !== 'log' || e.pipeline.length > 0) throw new LogharborError('parse_error', 'only label matchers are supported');
+  if (e.kind !== 'log' || e.pipeline.length > 0) throw new LogwharfError('parse_error', 'only label matchers are supported');
   return e.matchers;
 }

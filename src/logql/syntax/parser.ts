@@ -6,7 +6,7 @@
  * matcher, unwrap rules per range operation, parameters, grouping) run in validate(), in the order
  * Loki runs them, so the first error reported is the one Loki reports.
  */
-import { LogharborError } from '../../api/errors.js';
+import { LogwharfError } from '../../api/errors.js';
 import { compileRe2 } from '../regex.js';
 import type {
   BinaryExpr,
@@ -786,7 +786,7 @@ class Parser {
 
   private validate(e: AnyExpr, depth = 0): void {
     // Bounded so that every tree we hand out can be printed and evaluated recursively.
-    if (depth > MAX_DEPTH) throw new LogharborError('parse_error', 'parse error : expression nested too deeply', { line: 0, col: 0 });
+    if (depth > MAX_DEPTH) throw new LogwharfError('parse_error', 'parse error : expression nested too deeply', { line: 0, col: 0 });
     const own = this.deferred.get(e);
     switch (e.kind) {
       case 'log':
@@ -819,7 +819,7 @@ class Parser {
 
 function checkSize(text: string): void {
   if (text.length >= MAX_INPUT_SIZE) {
-    throw new LogharborError('parse_error', `parse error : input size too long (${text.length} > ${MAX_INPUT_SIZE})`, { line: 0, col: 0 });
+    throw new LogwharfError('parse_error', `parse error : input size too long (${text.length} > ${MAX_INPUT_SIZE})`, { line: 0, col: 0 });
   }
 }
 
@@ -831,7 +831,7 @@ export function parse(text: string): Expr {
   } catch (e) {
     // Thousands of nested parentheses or comma-joined filters exhaust the stack; that is the
     // query's fault, not the server's (Loki's yacc parser has its own stack and a size limit).
-    if (e instanceof RangeError) throw new LogharborError('parse_error', 'parse error : expression nested too deeply', { line: 0, col: 0 });
+    if (e instanceof RangeError) throw new LogwharfError('parse_error', 'parse error : expression nested too deeply', { line: 0, col: 0 });
     throw e;
   }
 }

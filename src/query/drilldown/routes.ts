@@ -7,7 +7,7 @@
 import type { RequestContext } from '../../http/context.js';
 import { sendJson } from '../../http/context.js';
 import type { Router } from '../../http/router.js';
-import { LogharborError } from '../../api/errors.js';
+import { LogwharfError } from '../../api/errors.js';
 import { parseDetectedFieldsParams, parseDetectedLabelsParams, parsePatternsParams } from '../../api/params.js';
 import { parseLogExpr, parseMatchers } from '../../logql/syntax/index.js';
 import type { LogExpr } from '../../logql/syntax/ast.js';
@@ -37,7 +37,7 @@ function nowNs(q: QueryContext): bigint {
 }
 
 function logQuery(text: string): LogExpr {
-  if (text.trim() === '') throw new LogharborError('invalid_param', 'invalid parameter "query": a log query is required, e.g. {service_name="api"}', { param: 'query' });
+  if (text.trim() === '') throw new LogwharfError('invalid_param', 'invalid parameter "query": a log query is required, e.g. {service_name="api"}', { param: 'query' });
   return parseLogExpr(text);
 }
 
@@ -54,7 +54,7 @@ async function sample(ctx: RequestContext, q: QueryContext) {
   const p = parseDetectedFieldsParams(await ctx.query(), nowNs(q));
   const expr = logQuery(p.query);
   const max = q.limits.max_entries_limit_per_query;
-  if (p.lineLimit > max) throw new LogharborError('query_limit', `max entries limit per query exceeded, limit > max_entries_limit_per_query (${p.lineLimit} > ${max})`);
+  if (p.lineLimit > max) throw new LogwharfError('query_limit', `max entries limit per query exceeded, limit > max_entries_limit_per_query (${p.lineLimit} > ${max})`);
   const res = await evaluateLogQuery(q.store, q.scanner, {
     tenant: ctx.tenant,
     expr,

@@ -3,7 +3,7 @@
  * by the calling thread and the worker threads (./range-agg-worker.ts), whose series come back as
  * plain arrays (`WireSeries`) and are merged here.
  */
-import { LogharborError } from '../../api/errors.js';
+import { LogwharfError } from '../../api/errors.js';
 import type { Entry, Labels } from '../../api/model.js';
 import type { StreamPipeline } from '../../logql/pipeline/types.js';
 import { evaluateLineWindows, type SortedSamples, type WindowParams } from './range-functions.js';
@@ -271,7 +271,7 @@ export class SeriesSet {
     if (s === undefined) {
       if (this.maxSeries !== undefined && this.maxSeries > 0 && this.map.size >= this.maxSeries) {
         // Loki's wording for its max_query_series limit.
-        throw new LogharborError('query_limit', `maximum of series (${this.maxSeries}) reached for a single query`);
+        throw new LogwharfError('query_limit', `maximum of series (${this.maxSeries}) reached for a single query`);
       }
       s = new SeriesSamples(labels, this.keepValues);
       this.map.set(key, s);

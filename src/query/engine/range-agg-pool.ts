@@ -5,7 +5,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { spawnModuleWorker } from '../../util/spawn-worker.js';
-import { LogharborError, type ErrorCode } from '../../api/errors.js';
+import { LogwharfError, type ErrorCode } from '../../api/errors.js';
 import type { RangeAggJob, RangeAggReply } from './range-agg-worker.js';
 
 export interface RangeAggPool {
@@ -34,7 +34,7 @@ class PoolWorker {
       this.load--;
       if (m.error) {
         const code = m.error.code as ErrorCode | undefined;
-        p.reject(code ? new LogharborError(code, m.error.message) : new Error(m.error.message));
+        p.reject(code ? new LogwharfError(code, m.error.message) : new Error(m.error.message));
       } else p.resolve(m);
     });
     const fail = (e: Error) => {

@@ -6,7 +6,7 @@
 import { readRegion } from '../../util/read-region.js';
 import { parentPort } from 'node:worker_threads';
 import type { Labels } from '../../api/model.js';
-import { isLogharborError } from '../../api/errors.js';
+import { isLogwharfError } from '../../api/errors.js';
 import { compilePipeline } from '../../logql/pipeline/compile.js';
 import type { RangeAggregationExpr } from '../../logql/syntax/ast.js';
 import { decodeBlockPayload, decodeBlockStatsPacked, isSplitRegion, splitStatsLength, SPLIT_HEADER, STATS_PROBE_BYTES } from '../../store/block-codec.js';
@@ -78,7 +78,7 @@ parentPort?.on('message', (job: RangeAggJob) => {
   try {
     reply = run(job);
   } catch (e) {
-    const error = isLogharborError(e) ? { message: e.message, code: e.code } : { message: (e as Error).message };
+    const error = isLogwharfError(e) ? { message: e.message, code: e.code } : { message: (e as Error).message };
     reply = { id: job.id, series: [], lines: 0, bytes: 0, error };
   }
   const transfer: ArrayBuffer[] = [];

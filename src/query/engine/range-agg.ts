@@ -21,7 +21,7 @@
  * metadata that joins the series labels).
  * See bench/range-agg.bench.ts.
  */
-import { LogharborError } from '../../api/errors.js';
+import { LogwharfError } from '../../api/errors.js';
 import { labelsToString, sortLabels, type Labels } from '../../api/model.js';
 import { ERROR_LABEL, getLabel } from '../../logql/pipeline/entry.js';
 import { compilePipeline } from '../../logql/pipeline/compile.js';
@@ -242,9 +242,9 @@ async function runOnPool(
 }
 
 /** Loki's message for a metric series that still carries a pipeline error. */
-function pipelineError(labels: Labels): LogharborError {
+function pipelineError(labels: Labels): LogwharfError {
   const err = labels[ERROR_LABEL]!;
-  return new LogharborError(
+  return new LogwharfError(
     'bad_request',
     `pipeline error: '${err}' for series: '${labelsToString(labels)}'.\n` +
       `Use a label filter to intentionally skip this error. (e.g | __error__!="${err}").\n` +

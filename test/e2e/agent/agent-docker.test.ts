@@ -135,7 +135,7 @@ test('the server down for seconds: reading pauses, then every line arrives exact
       return l.length >= 8000 ? l : undefined;
     });
     assertExactlyOnce(lines, 8000);
-    const retries = (await agent.registry.getSingleMetric('logharbor_agent_retries_total')?.get())?.values[0]?.value ?? 0;
+    const retries = (await agent.registry.getSingleMetric('logwharf_agent_retries_total')?.get())?.values[0]?.value ?? 0;
     assert.ok(retries > 0, 'the outage was seen and retried');
   } finally {
     await agent.close();
@@ -161,12 +161,12 @@ test('kill -9 of the agent at random moments, through Docker rotation: nothing l
   const args = ['agent', '--server', server.url, '--data', data, '--metrics-listen', '', '--log-level', 'warn'];
   try {
     for (let kill = 0; kill < 3; kill++) {
-      const agent = await startCli(args, 'logharbor agent ready');
+      const agent = await startCli(args, 'logwharf agent ready');
       await new Promise((r) => setTimeout(r, 700 + Math.random() * 1800));
       agent.proc.kill('SIGKILL');
       await agent.exited;
     }
-    const last = await startCli(args, 'logharbor agent ready');
+    const last = await startCli(args, 'logwharf agent ready');
     try {
       await waitFor(`${n} lines`, 40_000, async () => ((await queryAll(server.url, `{container="${cname}"}`, { limit: 200_000 })).length >= n ? true : undefined)).catch(() => {
         // Reported below with the lines that are missing.

@@ -58,7 +58,7 @@ test('server down: items are acknowledged into the buffer up to its cap, then wa
     assert.ok(pending, 'send() waits once the buffer is full');
     assert.ok(acked.length >= 10, `${acked.length} items fit in 20 kB`);
     assert.ok(shipper.bufferBytes > 15_000 && shipper.bufferBytes <= 20_000, `bufferBytes ${shipper.bufferBytes}`);
-    assert.equal(await metricValue(deps.registry, 'logharbor_agent_buffer_bytes'), shipper.bufferBytes);
+    assert.equal(await metricValue(deps.registry, 'logwharf_agent_buffer_bytes'), shipper.bufferBytes);
     // Three more items (1000 bytes each) take the memory held to maxInflightBytes: readers pause.
     const more = [pending, shipper.send(item({ job: 'buffered' }, `buf ${++i}`, 10, 100)), shipper.send(item({ job: 'buffered' }, `buf ${++i}`, 10, 100))];
     assert.equal(await within(shipper.ready(), 300), 'pending', 'ready() waits: the files are the buffer now');
@@ -101,7 +101,7 @@ test('crash: a new shipper on the same directory ships what the old one buffered
     const sent = items.flatMap((it) => it.streams[0]!.entries.map((e) => e.ts.toString())).sort();
     assert.deepEqual(got.map((g) => g.ts).sort(), sent, 'timestamps exact after the disk round trip');
     assert.equal(got.find((g) => g.line.startsWith('crash 3'))?.metadata?.i, '3');
-    assert.equal(await metricValue(deps.registry, 'logharbor_agent_requests_total', { status: 'success' }) >= 1, true);
+    assert.equal(await metricValue(deps.registry, 'logwharf_agent_requests_total', { status: 'success' }) >= 1, true);
   } finally {
     await second.close();
   }
@@ -123,7 +123,7 @@ test('a 400 for buffered records drops and counts them; the records after it sti
   const shipper = createShipper(shipperConfig(front.url, {}, { buffer: { enabled: true, maxBytes: 1 << 20, dir } }), deps);
   try {
     assert.deepEqual(await shipper.send(item({ job: 'bufrej' }, 'rejected', 6)), { accepted: 6, dropped: 0 }, 'the buffer took it');
-    await waitUntil(async () => (await metricValue(deps.registry, 'logharbor_agent_lines_dropped_total', { reason: 'rejected' })) === 6);
+    await waitUntil(async () => (await metricValue(deps.registry, 'logwharf_agent_lines_dropped_total', { reason: 'rejected' })) === 6);
     reject = false;
     await shipper.send(item({ job: 'bufrej' }, 'accepted', 4));
     const got = await waitForCount(server.url, '{job="bufrej"}', 4);

@@ -1,5 +1,5 @@
 /**
- * The shipper against the real logharbor server: every output and encoding lands each entry
+ * The shipper against the real logwharf server: every output and encoding lands each entry
  * exactly once with its labels, metadata and nanosecond timestamp; tenants; batching by size and
  * by wait, measured as requests through a pass-through front.
  */
@@ -36,9 +36,9 @@ async function roundTrip(name: string, client: Record<string, unknown>): Promise
   assert.equal(first.metadata?.trace_id, 'abc');
   const reqs = front.seen.slice(before);
   assert.equal(reqs.length, 1, 'two items within batch_wait go in one request');
-  assert.equal(reqs[0]!.headers['user-agent'], 'logharbor-agent/9.9.9-test');
+  assert.equal(reqs[0]!.headers['user-agent'], 'logwharf-agent/9.9.9-test');
   assert.equal(reqs[0]!.url, '/loki/api/v1/push');
-  assert.equal(await metricValue(deps.registry, 'logharbor_agent_requests_total', { status: 'success' }), 1);
+  assert.equal(await metricValue(deps.registry, 'logwharf_agent_requests_total', { status: 'success' }), 1);
   lastHeaders = reqs[0]!.headers;
 }
 let lastHeaders: Record<string, unknown> = {};
@@ -86,7 +86,7 @@ test('tenant_id goes out as X-Scope-OrgID and the entries land in that tenant on
     assert.equal(r.accepted, 0);
     assert.equal(r.dropped, 4);
     assert.match(r.reason ?? '', /org|tenant/i);
-    assert.equal(await metricValue(deps.registry, 'logharbor_agent_lines_dropped_total', { reason: 'rejected' }), 4);
+    assert.equal(await metricValue(deps.registry, 'logwharf_agent_lines_dropped_total', { reason: 'rejected' }), 4);
     await anon.close();
   } finally {
     await authed.close();

@@ -48,9 +48,9 @@ test('429 (Retry-After), 503, dropped connections and hung requests are retried;
     for (const [line, n] of counts(got)) assert.equal(n, 1, `${line} stored once`);
     const failed = script.slice(0, front.seen.length - base).filter((s) => s !== 'pass').length;
     assert.ok(failed >= 5, `the front misbehaved ${failed} times`);
-    const retries = await metricValue(deps.registry, 'logharbor_agent_retries_total');
+    const retries = await metricValue(deps.registry, 'logwharf_agent_retries_total');
     assert.equal(retries, failed, 'each failed attempt counted as a retry');
-    assert.equal(await metricValue(deps.registry, 'logharbor_agent_requests_total', { status: 'retry' }), retries);
+    assert.equal(await metricValue(deps.registry, 'logwharf_agent_requests_total', { status: 'retry' }), retries);
   } finally {
     front.policy = () => 'pass';
     await shipper.close();
@@ -65,9 +65,9 @@ test('400 drops that batch (counted, reason from the server); later items still 
   try {
     const r = await shipper.send(item({ job: 'rejected' }, 'bad', 7));
     assert.deepEqual(r, { accepted: 0, dropped: 7, reason: 'entry too far behind for stream' });
-    assert.equal(await metricValue(deps.registry, 'logharbor_agent_lines_dropped_total', { reason: 'rejected' }), 7);
-    assert.equal(await metricValue(deps.registry, 'logharbor_agent_requests_total', { status: 'rejected' }), 1);
-    assert.equal(await metricValue(deps.registry, 'logharbor_agent_retries_total'), 0, 'a 400 is not retried');
+    assert.equal(await metricValue(deps.registry, 'logwharf_agent_lines_dropped_total', { reason: 'rejected' }), 7);
+    assert.equal(await metricValue(deps.registry, 'logwharf_agent_requests_total', { status: 'rejected' }), 1);
+    assert.equal(await metricValue(deps.registry, 'logwharf_agent_retries_total'), 0, 'a 400 is not retried');
     reject = false;
     assert.deepEqual(await shipper.send(item({ job: 'rejected' }, 'good', 5)), { accepted: 5, dropped: 0 });
     const got = await queryAll(server.url, '{job="rejected"}');
@@ -137,7 +137,7 @@ test('server down: ready() waits once max inflight bytes are held; everything la
     await waiting;
     await Promise.all(sends);
     assert.equal(shipper.inflightBytes, 0);
-    assert.equal(await metricValue(deps.registry, 'logharbor_agent_inflight_bytes'), 0);
+    assert.equal(await metricValue(deps.registry, 'logwharf_agent_inflight_bytes'), 0);
     const got = await queryAll(server.url, '{job="down"}');
     assert.equal(got.length, 50);
     for (const n of counts(got).values()) assert.equal(n, 1);

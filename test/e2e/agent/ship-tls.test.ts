@@ -21,7 +21,7 @@ let dir: string;
 before(async () => {
   dir = tempDir('ship-tls-');
   const ssl = (...args: string[]): void => void execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=logharbor test CA');
+  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=logwharf test CA');
   ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
   writeFileSync(join(dir, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
   ssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '1', '-extfile', 'ext.cnf');
@@ -48,7 +48,7 @@ test('without the CA every attempt fails verification, clearly logged; nothing i
   const shipper = createShipper(shipperConfig(front.url), deps);
   const p = shipper.send(item({ job: 'notls' }, 'notls', 2));
   await new Promise((r) => setTimeout(r, 500));
-  assert.ok((await metricValue(deps.registry, 'logharbor_agent_retries_total')) >= 2);
+  assert.ok((await metricValue(deps.registry, 'logwharf_agent_retries_total')) >= 2);
   await shipper.close({ flushTimeoutMs: 0 });
   await assert.rejects(p, /closed before/);
   assert.match(logs.join('\n'), /certificate.*client\.tls\.ca_file/i, 'the log says what is wrong and what to set');

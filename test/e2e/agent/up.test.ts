@@ -1,5 +1,5 @@
 /**
- * `logharbor up` (what `npm start` runs) on a Docker host, through the real CLI: a container that
+ * `logwharf up` (what `npm start` runs) on a Docker host, through the real CLI: a container that
  * was running before it started is searchable from its first line, a new container's lines are
  * searchable within two seconds of being written (issue #4, "Done when"), the agent's metrics are on
  * the server's /metrics, and SIGTERM stops both cleanly.
@@ -11,14 +11,14 @@ import { tempDir, removeDir } from '../helpers/server.js';
 import { dockerOrSkip, runContainer, removeContainer, BUSYBOX_IMAGE } from '../../helpers/docker.js';
 import { queryAll, startCli, waitFor } from './helpers.js';
 
-test('logharbor up: running and new containers are searchable within two seconds, SIGTERM exits 0', async (t) => {
+test('logwharf up: running and new containers are searchable within two seconds, SIGTERM exits 0', async (t) => {
   if (!(await dockerOrSkip(t))) return;
   const data = tempDir();
   const before = `lh-up-before-${randomUUID().slice(0, 8)}`;
   const after = `lh-up-after-${randomUUID().slice(0, 8)}`;
   const ids: string[] = [];
   ids.push(await runContainer(['--name', before, BUSYBOX_IMAGE, 'sh', '-c', 'seq 1 50; sleep 60']));
-  const up = await startCli(['up', '--listen', '127.0.0.1:0', '--data', data, '--log-level', 'warn'], 'logharbor server ready');
+  const up = await startCli(['up', '--listen', '127.0.0.1:0', '--data', data, '--log-level', 'warn'], 'logwharf server ready');
   const url = up.ready.address as string;
   try {
     const old = await waitFor('the earlier container', 10_000, async () => {
@@ -49,7 +49,7 @@ test('logharbor up: running and new containers are searchable within two seconds
     assert.ok(worst <= 2000, `every line searchable within 2 s of being written (worst ${worst} ms, all: ${delays.join(', ')})`);
 
     const metrics = await (await fetch(`${url}/metrics`)).text();
-    assert.match(metrics, /^logharbor_agent_lines_shipped_total\{kind="docker"\} \d+/m);
+    assert.match(metrics, /^logwharf_agent_lines_shipped_total\{kind="docker"\} \d+/m);
   } finally {
     up.proc.kill('SIGTERM');
     assert.equal(await up.exited, 0);
@@ -58,7 +58,7 @@ test('logharbor up: running and new containers are searchable within two seconds
   }
 });
 
-test('logharbor up and logharbor agent reject bad flags and bad configuration with a clear message', async () => {
+test('logwharf up and logwharf agent reject bad flags and bad configuration with a clear message', async () => {
   const data = tempDir();
   try {
     const { spawnSync } = await import('node:child_process');
@@ -91,14 +91,14 @@ test('logharbor up and logharbor agent reject bad flags and bad configuration wi
   }
 });
 
-test('logharbor agent serves /metrics, /ready and /sources on --metrics-listen, and reports to the server', async (t) => {
+test('logwharf agent serves /metrics, /ready and /sources on --metrics-listen, and reports to the server', async (t) => {
   if (!(await dockerOrSkip(t))) return;
   const { startServer } = await import('../helpers/server.js');
   const server = await startServer();
   const data = tempDir();
   const cname = `lh-agent-cli-${randomUUID().slice(0, 8)}`;
   const id = await runContainer(['--name', cname, BUSYBOX_IMAGE, 'sh', '-c', 'echo hello; sleep 60']);
-  const agent = await startCli(['agent', '--server', server.url, '--data', data, '--metrics-listen', '127.0.0.1:0', '--log-level', 'warn'], 'logharbor agent ready');
+  const agent = await startCli(['agent', '--server', server.url, '--data', data, '--metrics-listen', '127.0.0.1:0', '--log-level', 'warn'], 'logwharf agent ready');
   try {
     const metricsUrl = agent.ready.metrics as string;
     assert.match(metricsUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
@@ -107,8 +107,8 @@ test('logharbor agent serves /metrics, /ready and /sources on --metrics-listen, 
     const local = (await (await fetch(`${metricsUrl}/sources`)).json()) as { sources: Array<{ container?: string; lines_read: number }> };
     assert.ok(local.sources.some((s) => s.container === cname && s.lines_read >= 1));
     const text = await (await fetch(`${metricsUrl}/metrics`)).text();
-    assert.match(text, /^logharbor_agent_lines_read_total\{kind="docker"\} [1-9]/m);
-    assert.match(text, /^logharbor_agent_open_files \d+/m);
+    assert.match(text, /^logwharf_agent_lines_read_total\{kind="docker"\} [1-9]/m);
+    assert.match(text, /^logwharf_agent_open_files \d+/m);
     assert.equal((await fetch(`${metricsUrl}/nope`)).status, 404);
     // The server's registry hears from the agent (first report right after start).
     await waitFor('the registry', 10_000, async () => {
@@ -125,13 +125,13 @@ test('logharbor agent serves /metrics, /ready and /sources on --metrics-listen, 
   }
 });
 
-test('bin/logharbor starts the agent with a small heap (its memory budget), other commands with Node\'s default', async () => {
+test('bin/logwharf starts the agent with a small heap (its memory budget), other commands with Node\'s default', async () => {
   const data = tempDir();
   const args = ['agent', '--server', 'http://127.0.0.1:1', '--data', data, '--metrics-listen', '', '--log-level', 'error', '--config', `${data}/a.yaml`];
   (await import('node:fs')).writeFileSync(`${data}/a.yaml`, 'docker:\n  enabled: "false"\nkubernetes:\n  enabled: "false"\nreport:\n  enabled: false\n');
   try {
-    const viaBin = await startCli(args, 'logharbor agent ready', { viaBin: true });
-    const direct = await startCli(args, 'logharbor agent ready');
+    const viaBin = await startCli(args, 'logwharf agent ready', { viaBin: true });
+    const direct = await startCli(args, 'logwharf agent ready');
     for (const p of [viaBin, direct]) {
       p.proc.kill('SIGTERM');
       assert.equal(await p.exited, 0);

@@ -17,7 +17,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export function tempDir(prefix = 'logharbor-test-'): string {
+export function tempDir(prefix = 'logwharf-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
@@ -51,9 +51,9 @@ export interface ChildServer {
   stderr: () => string;
 }
 
-/** Starts `logharbor server` from dist/ (built by `npm test`) as a child process; resolves when it logs ready. */
+/** Starts `logwharf server` from dist/ (built by `npm test`) as a child process; resolves when it logs ready. */
 export async function startChildServer(dataDir: string, extraArgs: string[] = []): Promise<ChildServer> {
-  const child = await startCli(['server', '--listen', '127.0.0.1:0', '--data', dataDir, ...extraArgs], 'logharbor server ready');
+  const child = await startCli(['server', '--listen', '127.0.0.1:0', '--data', dataDir, ...extraArgs], 'logwharf server ready');
   return { url: child.ready.address as string, proc: child.proc, exited: child.exited, stderr: child.stderr };
 }
 
@@ -63,11 +63,11 @@ export interface ChildProc {
   stderr: () => string;
 }
 
-/** Starts `logharbor <args>` (dist/ or bin/) and resolves once it logs `readyMsg`, with the ready line's fields. */
+/** Starts `logwharf <args>` (dist/ or bin/) and resolves once it logs `readyMsg`, with the ready line's fields. */
 export async function startCli(args: string[], readyMsg: string, opts: { viaBin?: boolean } = {}): Promise<ChildProc & { ready: Record<string, unknown> }> {
-  // viaBin: through bin/logharbor, the command users run (it sets the agent's heap flags).
+  // viaBin: through bin/logwharf, the command users run (it sets the agent's heap flags).
   const proc = opts.viaBin
-    ? spawn(join(REPO, 'bin/logharbor'), args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } })
+    ? spawn(join(REPO, 'bin/logwharf'), args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } })
     : spawn(process.execPath, [join(REPO, 'dist/cli/main.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   proc.stderr!.on('data', (c) => (err += c));

@@ -12,7 +12,7 @@ import {
   parseTailParams,
   parseVolumeParams,
 } from '../../../src/api/params.js';
-import { LogharborError } from '../../../src/api/errors.js';
+import { LogwharfError } from '../../../src/api/errors.js';
 
 const S = 1_000_000_000n;
 const NOW = 1_700_000_000n * S + 123_456_789n;
@@ -24,7 +24,7 @@ function q(init: Record<string, string> | [string, string][]): URLSearchParams {
 
 function rejects(fn: () => unknown, message: RegExp): void {
   assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof LogharborError, `expected LogharborError, got ${String(e)}`);
+    assert.ok(e instanceof LogwharfError, `expected LogwharfError, got ${String(e)}`);
     assert.equal(e.code, 'invalid_param');
     assert.equal(e.status, 400);
     assert.match(e.message, message);
@@ -190,7 +190,7 @@ test('hostile input: huge and odd values fail cleanly, never throw anything but 
       try {
         parseRangeQueryParams(q({ [name]: v }), NOW);
       } catch (e) {
-        assert.ok(e instanceof LogharborError && e.code === 'invalid_param', `${name}=${JSON.stringify(v).slice(0, 40)} threw ${String(e)}`);
+        assert.ok(e instanceof LogwharfError && e.code === 'invalid_param', `${name}=${JSON.stringify(v).slice(0, 40)} threw ${String(e)}`);
       }
     }
   }

@@ -1,6 +1,6 @@
 /**
  * The client commands, run in-process through the dispatcher against fake-loki.ts (a real HTTP
- * server standing in for logharbor until it exists), plus the binary itself in a child process for
+ * server standing in for logwharf until it exists), plus the binary itself in a child process for
  * exit codes and Ctrl-C.
  */
 import { test, before, after } from 'node:test';
@@ -176,7 +176,7 @@ test('server errors exit 1 with the server message; unreachable address too', as
 
 test('usage errors exit 2 and point to --help', async () => {
   const cases: Array<[string[], RegExp]> = [
-    [['query', '{a="b"}', '--bogus'], /^error: query: Unknown option '--bogus'\nRun 'logharbor query --help' for usage\.\n$/],
+    [['query', '{a="b"}', '--bogus'], /^error: query: Unknown option '--bogus'\nRun 'logwharf query --help' for usage\.\n$/],
     [['query'], /query: want exactly one LogQL query, got 0/],
     [['query', 'a', 'b'], /got 2/],
     [['query', '{a="b"}', '--output', 'xml'], /--output: "xml" is not one of raw, jsonl, table/],
@@ -202,7 +202,7 @@ test('usage errors exit 2 and point to --help', async () => {
   }
   let r = await cli(['frobnicate'], { addr: false });
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /unknown command "frobnicate"\nRun 'logharbor --help'/);
+  assert.match(r.stderr, /unknown command "frobnicate"\nRun 'logwharf --help'/);
   r = await cli(['--verbose'], { addr: false });
   assert.match(r.stderr, /unknown flag "--verbose" before the command/);
   r = await cli(['query', '--addr', 'localhost:3100', '{a="b"}'], { addr: false });
@@ -215,18 +215,18 @@ test('usage errors exit 2 and point to --help', async () => {
 test('help: top level, per command, and `help <command>`', async () => {
   let r = await cli([], { addr: false });
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /^Usage: logharbor <command>/);
+  assert.match(r.stderr, /^Usage: logwharf <command>/);
   r = await cli(['--help'], { addr: false });
   assert.equal(r.code, 0);
   assert.match(r.stdout, /query +run a LogQL query/);
   for (const c of ['query', 'tail', 'labels', 'series', 'push']) {
     r = await cli([c, '--help'], { addr: false });
     assert.equal(r.code, 0);
-    assert.match(r.stdout, new RegExp(`^Usage: logharbor ${c} `));
+    assert.match(r.stdout, new RegExp(`^Usage: logwharf ${c} `));
     assert.match(r.stdout, /--tenant ID/);
   }
   r = await cli(['help', 'push'], { addr: false });
-  assert.match(r.stdout, /^Usage: logharbor push/);
+  assert.match(r.stdout, /^Usage: logwharf push/);
   r = await cli(['--version'], { addr: false });
   assert.match(r.stdout, /^\d+\.\d+\.\d+\n$/);
 });

@@ -1,6 +1,6 @@
 /**
  * A small real HTTP + WebSocket server speaking Loki's read, push and tail API with canned data.
- * It stands in for logharbor in the client and CLI tests until the real server exists; the
+ * It stands in for logwharf in the client and CLI tests until the real server exists; the
  * end-to-end tests against the real server (and real Loki) come later in test/e2e.
  * It records every request so tests can check what went over the wire.
  */

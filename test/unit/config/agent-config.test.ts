@@ -9,7 +9,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadAgentConfig } from '../../../src/config/agent.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'logharbor-agent-config-'));
+const dir = mkdtempSync(join(tmpdir(), 'logwharf-agent-config-'));
 function file(name: string, text: string): string {
   const p = join(dir, name);
   writeFileSync(p, text);
@@ -34,7 +34,7 @@ function withEnv<T>(vars: Record<string, string | undefined>, fn: () => T): T {
   }
 }
 
-const NO_ENV = { LOGHARBOR_SERVER: undefined, LOGHARBOR_AGENT_CONFIG: undefined, LOGHARBOR_AGENT_DATA: undefined, NODE_NAME: undefined, KUBERNETES_SERVICE_HOST: undefined, LOGHARBOR_LOG_LEVEL: undefined };
+const NO_ENV = { LOGWHARF_SERVER: undefined, LOGWHARF_AGENT_CONFIG: undefined, LOGWHARF_AGENT_DATA: undefined, NODE_NAME: undefined, KUBERNETES_SERVICE_HOST: undefined, LOGWHARF_LOG_LEVEL: undefined };
 
 test('defaults: ship to the local server as Promtail would, protobuf+snappy, Docker and Kubernetes on when present', () => {
   const c = withEnv(NO_ENV, () => loadAgentConfig({}));
@@ -59,11 +59,11 @@ test('file, then environment, then flags', () => {
   assert.equal(fromFile.client.url, 'http://from-file:3100');
   assert.equal(fromFile.client.tenant_id, 'team-a');
   assert.equal(fromFile.data, '/var/lib/from-file');
-  const fromEnv = withEnv({ ...NO_ENV, LOGHARBOR_SERVER: 'http://from-env:3100', NODE_NAME: 'node-7' }, () => loadAgentConfig({ config: p }));
+  const fromEnv = withEnv({ ...NO_ENV, LOGWHARF_SERVER: 'http://from-env:3100', NODE_NAME: 'node-7' }, () => loadAgentConfig({ config: p }));
   assert.equal(fromEnv.client.url, 'http://from-env:3100');
   assert.equal(fromEnv.client.tenant_id, 'team-a', 'the rest of the client section is kept');
   assert.equal(fromEnv.kubernetes.node_name, 'node-7');
-  const fromFlags = withEnv({ ...NO_ENV, LOGHARBOR_SERVER: 'http://from-env:3100' }, () => loadAgentConfig({ config: p, server: 'https://from-flag', data: '/d' }));
+  const fromFlags = withEnv({ ...NO_ENV, LOGWHARF_SERVER: 'http://from-env:3100' }, () => loadAgentConfig({ config: p, server: 'https://from-flag', data: '/d' }));
   assert.equal(fromFlags.client.url, 'https://from-flag');
   assert.equal(fromFlags.data, '/d');
 });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { loadServerConfig, parseListen } from '../../../src/config/server.js';
 import { renderConfigDocs } from '../../../src/config/docs.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'logharbor-config-'));
+const dir = mkdtempSync(join(tmpdir(), 'logwharf-config-'));
 function file(name: string, text: string): string {
   const p = join(dir, name);
   writeFileSync(p, text);

@@ -20,7 +20,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { SeverityNumber } from '@opentelemetry/api-logs';
 import { createPushService } from '../../../src/ingest/push-service.js';
 import { otlpErrorResponse } from '../../../src/api/push/index.js';
-import { LogharborError } from '../../../src/api/errors.js';
+import { LogwharfError } from '../../../src/api/errors.js';
 import type { Entry } from '../../../src/api/model.js';
 import { RecordingStore } from './recording-store.js';
 
@@ -52,7 +52,7 @@ before(async () => {
         res.writeHead(204).end();
       }
     } catch (e) {
-      const err = e instanceof LogharborError ? e : new LogharborError('internal', String(e));
+      const err = e instanceof LogwharfError ? e : new LogwharfError('internal', String(e));
       log(err.status);
       if (req.url === '/otlp/v1/logs') {
         const r = otlpErrorResponse(err, req.headers['content-type']);

@@ -9,7 +9,7 @@ import { createPushService } from '../../../src/ingest/push-service.js';
 import { DEFAULT_DISCOVER_SERVICE_NAME, type LimitsConfig } from '../../../src/ingest/limits.js';
 import { encodeLokiPushJson, encodeLokiPushProtobuf, encodeOtlpLogsJson, encodeOtlpLogsProto, emptyLogRecord, snappyCompress } from '../../../src/api/push/index.js';
 import { ProtoWriter } from '../../../src/api/push/protobuf.js';
-import { LogharborError } from '../../../src/api/errors.js';
+import { LogwharfError } from '../../../src/api/errors.js';
 import type { Entry, Labels, StreamPush } from '../../../src/api/model.js';
 import { RecordingStore } from './recording-store.js';
 
@@ -34,7 +34,7 @@ function s(labels: Labels, ...entries: (Entry | [number, string])[]): StreamPush
 
 function fails(status: number, ...res: RegExp[]) {
   return (e: unknown) => {
-    assert.ok(e instanceof LogharborError, String(e));
+    assert.ok(e instanceof LogwharfError, String(e));
     assert.equal(e.status, status, e.message);
     for (const re of res) assert.match(e.message, re);
     return true;
@@ -103,18 +103,18 @@ test('bad entries are rejected with a 400 naming each reason; the good ones are 
     fails(400, /Max entry size '262144' bytes exceeded for stream '\{job="api", service_name="api"\}' while adding an entry with length '262145' bytes/, /has timestamp too old: 2026-11-15T10:00:00\.000000000Z, oldest acceptable timestamp is: 2026-11-16T10:00:00\.000000000Z/, /has timestamp too new: 2026-11-23T10:11:00\.000000000Z/, /3 entries rejected, 2 accepted/),
   );
   assert.deepEqual(store.dump('fake'), { '{job="api", service_name="api"}': ['ok 1', 'ok 2'] });
-  assert.equal(await metric(registry, 'logharbor_discarded_entries_total', { tenant: 'fake', reason: 'line_too_long' }), 1);
-  assert.equal(await metric(registry, 'logharbor_discarded_entries_total', { tenant: 'fake', reason: 'greater_than_max_sample_age' }), 1);
-  assert.equal(await metric(registry, 'logharbor_discarded_entries_total', { tenant: 'fake', reason: 'too_far_in_future' }), 1);
-  assert.equal(await metric(registry, 'logharbor_discarded_bytes_total', { tenant: 'fake', reason: 'line_too_long' }), long.length);
-  assert.equal(await metric(registry, 'logharbor_distributor_lines_received_total', { tenant: 'fake' }), 5);
+  assert.equal(await metric(registry, 'logwharf_discarded_entries_total', { tenant: 'fake', reason: 'line_too_long' }), 1);
+  assert.equal(await metric(registry, 'logwharf_discarded_entries_total', { tenant: 'fake', reason: 'greater_than_max_sample_age' }), 1);
+  assert.equal(await metric(registry, 'logwharf_discarded_entries_total', { tenant: 'fake', reason: 'too_far_in_future' }), 1);
+  assert.equal(await metric(registry, 'logwharf_discarded_bytes_total', { tenant: 'fake', reason: 'line_too_long' }), long.length);
+  assert.equal(await metric(registry, 'logwharf_distributor_lines_received_total', { tenant: 'fake' }), 5);
 });
 
 test('a single kind of rejection gets its own error code', async () => {
   const { push } = setup();
-  await assert.rejects(push([s({ job: 'a' }, [T0 + HOUR, 'x'])]), (e: unknown) => e instanceof LogharborError && e.code === 'too_new');
-  await assert.rejects(push([s({ job: 'a' }, [T0 - 30 * 24 * HOUR, 'x'])]), (e: unknown) => e instanceof LogharborError && e.code === 'too_old');
-  await assert.rejects(push([s({ job: 'a' }, [T0, 'x'.repeat(300_000)])]), (e: unknown) => e instanceof LogharborError && e.code === 'line_too_long');
+  await assert.rejects(push([s({ job: 'a' }, [T0 + HOUR, 'x'])]), (e: unknown) => e instanceof LogwharfError && e.code === 'too_new');
+  await assert.rejects(push([s({ job: 'a' }, [T0 - 30 * 24 * HOUR, 'x'])]), (e: unknown) => e instanceof LogwharfError && e.code === 'too_old');
+  await assert.rejects(push([s({ job: 'a' }, [T0, 'x'.repeat(300_000)])]), (e: unknown) => e instanceof LogwharfError && e.code === 'line_too_long');
 });
 
 test('long lines are truncated instead when max_line_size_truncate is set, without splitting a character', async () => {
@@ -185,7 +185,7 @@ test('tenant ingestion rate: over the burst is 429 and nothing is stored; tokens
   await push([s({ job: 'a' }, [T0, line])]);
   await push([s({ job: 'a' }, [T0 + 1, line])]);
   await assert.rejects(push([s({ job: 'a' }, [T0 + 2, line], [T0 + 3, 'y'])]), (e: unknown) => {
-    assert.ok(e instanceof LogharborError && e.status === 429 && e.code === 'rate_limited');
+    assert.ok(e instanceof LogwharfError && e.status === 429 && e.code === 'rate_limited');
     assert.match(e.message, /Ingestion rate limit exceeded for user fake \(limit: 1024 bytes\/sec\) while attempting to ingest '2' lines totaling '1001' bytes/);
     return true;
   });
@@ -207,7 +207,7 @@ test('active stream limit: a new stream beyond the limit is refused with 429 unt
   const { store, clock, push } = setup({ max_global_streams_per_user: 2, stream_idle_period: '30m' });
   await push([s({ job: 'a' }, [T0, '1']), s({ job: 'b' }, [T0, '2'])]);
   await push([s({ job: 'a' }, [T0 + 1, '3'])]); // existing streams are fine
-  await assert.rejects(push([s({ job: 'c' }, [T0, '4'])]), (e: unknown) => e instanceof LogharborError && e.code === 'stream_limit' && e.status === 429 && /Maximum active stream limit exceeded when trying to create stream \{job="c", service_name="c"\}.*user: 'fake'/.test(e.message));
+  await assert.rejects(push([s({ job: 'c' }, [T0, '4'])]), (e: unknown) => e instanceof LogwharfError && e.code === 'stream_limit' && e.status === 429 && /Maximum active stream limit exceeded when trying to create stream \{job="c", service_name="c"\}.*user: 'fake'/.test(e.message));
   await push([s({ job: 'c' }, [T0, '4'])], 'other-tenant');
   clock.ms += 31 * MIN;
   await push([s({ job: 'c' }, [T0 + 31 * MIN, '5'])]);
@@ -220,7 +220,7 @@ test('out-of-order window: within an hour behind the newest entry is accepted, f
   await push([s({ job: 'a' }, [T0 + 3 * HOUR, 'newest'], [T0 + 2.5 * HOUR, 'slightly late'])]);
   await assert.rejects(
     push([s({ job: 'a' }, [T0 + 1 * HOUR, 'too late'], [T0 + 2 * HOUR + 1, 'just in time'])]),
-    (e: unknown) => e instanceof LogharborError && e.code === 'out_of_order' && e.status === 400 && /entry too far behind, entry timestamp is: 2026-11-23T11:00:00\.000000000Z, oldest acceptable timestamp is: 2026-11-23T12:00:00\.000000000Z/.test(e.message),
+    (e: unknown) => e instanceof LogwharfError && e.code === 'out_of_order' && e.status === 400 && /entry too far behind, entry timestamp is: 2026-11-23T11:00:00\.000000000Z, oldest acceptable timestamp is: 2026-11-23T12:00:00\.000000000Z/.test(e.message),
   );
   assert.deepEqual(store.dump('fake')['{job="a", service_name="a"}'], ['newest', 'slightly late', 'just in time']);
   // Other streams have their own window.
@@ -269,7 +269,7 @@ test('the rejection list is bounded and counts the rest', async () => {
   const entries: [number, string][] = [];
   for (let i = 0; i < 50; i++) entries.push([T0 + i, 'x'.repeat(2 + i)]);
   await assert.rejects(push([s({ job: 'a' }, ...entries)]), (e: unknown) => {
-    assert.ok(e instanceof LogharborError);
+    assert.ok(e instanceof LogwharfError);
     assert.equal(e.message.split('\n').filter((l) => l.startsWith('Max entry size')).length, 10);
     assert.match(e.message, /\.\.\. and 40 more rejected entries\n50 entries rejected, 0 accepted$/);
     return true;

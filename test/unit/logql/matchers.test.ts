@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileMatcher, compileMatchers, literalPrefixOrSet, matchesAll } from '../../../src/logql/matchers.js';
 import type { Matcher } from '../../../src/logql/syntax/ast.js';
-import { LogharborError } from '../../../src/api/errors.js';
+import { LogwharfError } from '../../../src/api/errors.js';
 
 const mm = (name: string, op: Matcher['op'], value: string): Matcher => ({ name, op, value });
 
@@ -38,8 +38,8 @@ test('regex matchers are fully anchored and dot matches newline', () => {
 });
 
 test('invalid regex matcher throws parse_error', () => {
-  assert.throws(() => compileMatcher(mm('a', '=~', '(')), (e: unknown) => e instanceof LogharborError && e.code === 'parse_error');
-  assert.throws(() => compileMatcher(mm('a', '!~', '[')), LogharborError);
+  assert.throws(() => compileMatcher(mm('a', '=~', '(')), (e: unknown) => e instanceof LogwharfError && e.code === 'parse_error');
+  assert.throws(() => compileMatcher(mm('a', '!~', '[')), LogwharfError);
 });
 
 test('matchesAll and compileMatchers', () => {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileRe2, literalAlternatives } from '../../../src/logql/regex.js';
-import { LogharborError } from '../../../src/api/errors.js';
+import { LogwharfError } from '../../../src/api/errors.js';
 
 const m = (p: string, s: string, anchored = false) => compileRe2(p, { anchored }).test(s);
 
@@ -34,8 +34,8 @@ test('flags inside the pattern are rewritten into the atoms they affect', () => 
   assert.equal(m('x\n(?m:^y$)\n', 'x\ny\n'), true);
   assert.equal(m('(?m)x$(?-m:$)', 'x\n'), false);
   assert.equal(m('(?i)a(?i:b)c', 'ABC'), true);
-  assert.throws(() => compileRe2('(?i)a(?-i:b)'), (e: unknown) => e instanceof LogharborError && e.code === 'parse_error');
-  assert.throws(() => compileRe2('a(?U)b'), LogharborError);
+  assert.throws(() => compileRe2('(?i)a(?-i:b)'), (e: unknown) => e instanceof LogwharfError && e.code === 'parse_error');
+  assert.throws(() => compileRe2('a(?U)b'), LogwharfError);
 });
 
 test('dot and \\s have RE2 meanings, not JavaScript ones', () => {
@@ -106,7 +106,7 @@ test('unsupported or invalid syntax throws parse_error naming the pattern', () =
   for (const p of ['(a', 'a)', '[a', '\\1', '(?=a)', '(?!a)', '(?<=a)b', '(?<!a)b', 'a**', '\\', '\\C', '\\k', 'a{1001}', 'x{3,2}', '(?P<1a>x)', '(?U)a']) {
     assert.throws(
       () => compileRe2(p),
-      (e: unknown) => e instanceof LogharborError && e.code === 'parse_error' && e.message.startsWith('invalid regex'),
+      (e: unknown) => e instanceof LogwharfError && e.code === 'parse_error' && e.message.startsWith('invalid regex'),
       p,
     );
   }

@@ -14,7 +14,7 @@ import type { SourceReport, SourceStatus } from '../../../src/api/sources.js';
 const T0 = Date.parse('2026-11-23T12:00:00Z');
 
 function setup(t: { after(fn: () => void): void }, staleAfterMs = 30_000) {
-  const dir = mkdtempSync(join(tmpdir(), 'logharbor-registry-'));
+  const dir = mkdtempSync(join(tmpdir(), 'logwharf-registry-'));
   const clock = { now: T0 };
   const opened: SourcesRegistry[] = [];
   const open = (log?: ReturnType<typeof createLogger>) => {
@@ -264,13 +264,13 @@ test('metrics: sources by state and the coverage ratio', async (t) => {
   const prom = new Registry();
   let current: SourcesRegistry | undefined;
   registerRegistryMetrics(prom, () => current);
-  assert.doesNotMatch(await prom.metrics(), /logharbor_registry_sources\{/, 'nothing before the registry opens');
+  assert.doesNotMatch(await prom.metrics(), /logwharf_registry_sources\{/, 'nothing before the registry opens');
   current = reg;
   reg.report(report('a1', [docker('aaa'), docker('bbb', { state: 'error', lines_shipped: 0 }), docker('ccc', { state: 'finished' })]));
   const text = await prom.metrics();
-  assert.match(text, /logharbor_registry_sources\{state="tailing"\} 1\n/);
-  assert.match(text, /logharbor_registry_sources\{state="error"\} 1\n/);
-  assert.match(text, /logharbor_registry_sources\{state="finished"\} 1\n/);
-  assert.match(text, /logharbor_registry_sources\{state="draining"\} 0\n/);
-  assert.match(text, /logharbor_registry_coverage_ratio 0\.6666/);
+  assert.match(text, /logwharf_registry_sources\{state="tailing"\} 1\n/);
+  assert.match(text, /logwharf_registry_sources\{state="error"\} 1\n/);
+  assert.match(text, /logwharf_registry_sources\{state="finished"\} 1\n/);
+  assert.match(text, /logwharf_registry_sources\{state="draining"\} 0\n/);
+  assert.match(text, /logwharf_registry_coverage_ratio 0\.6666/);
 });

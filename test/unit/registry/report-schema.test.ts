@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseSourceReport, parseSourcesFilter } from '../../../src/registry/report-schema.js';
-import { LogharborError } from '../../../src/api/errors.js';
+import { LogwharfError } from '../../../src/api/errors.js';
 
 const agent = { id: 'node-a', host: 'node-a', version: '0.1.0', started_at: '2026-11-23T10:00:00+01:00' };
 const source = {
@@ -28,7 +28,7 @@ test('errors are 400 and name the field, at most five of them', () => {
   assert.throws(
     () => parseSourceReport(Buffer.from(JSON.stringify(bad))),
     (e: unknown) => {
-      assert.ok(e instanceof LogharborError);
+      assert.ok(e instanceof LogwharfError);
       assert.equal(e.status, 400);
       assert.match(e.message, /^invalid source report: sources\[0\]\.lag_seconds: Invalid input: expected number, received string; sources\[1\]/);
       assert.match(e.message, /; and 3 more$/);

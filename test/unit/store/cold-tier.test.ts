@@ -19,7 +19,7 @@ const T0_MS = 1_714_521_600_000;
 const ALL: [bigint, bigint] = [-(2n ** 63n), 2n ** 63n - 1n];
 const HOUR_NS = 3_600_000_000_000n;
 
-const root = mkdtempSync(join(tmpdir(), 'logharbor-cold-'));
+const root = mkdtempSync(join(tmpdir(), 'logwharf-cold-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
 function dirBytes(dir: string): number {

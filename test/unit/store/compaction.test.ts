@@ -23,7 +23,7 @@ function noise(i: number): string {
   return out;
 }
 
-const root = mkdtempSync(join(tmpdir(), 'logharbor-compaction-'));
+const root = mkdtempSync(join(tmpdir(), 'logwharf-compaction-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
 test('mostly expired segments are rewritten and removed; live data survives', async () => {

@@ -37,7 +37,7 @@ function runAndKill(dir: string, prefix: string, killAfterAcks: number, mode = '
 }
 
 test('every acknowledged entry survives SIGKILL exactly once', { timeout: 120_000 }, async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'logharbor-crash-'));
+  const dir = await mkdtemp(join(tmpdir(), 'logwharf-crash-'));
   try {
     const acked: Array<{ prefix: string; batches: Set<number> }> = [];
     // Odd runs also run the cold tier of compaction (see crash-child.ts).

@@ -11,7 +11,7 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { isLogharborError } from '../../../src/api/errors.js';
+import { isLogwharfError } from '../../../src/api/errors.js';
 import { createStore } from '../../../src/store/index.js';
 import { readAll } from './store.case.js';
 
@@ -21,7 +21,7 @@ let mnt = '';
 let skip: string | false = false;
 
 before(() => {
-  mnt = mkdtempSync(join(tmpdir(), 'logharbor-full-'));
+  mnt = mkdtempSync(join(tmpdir(), 'logwharf-full-'));
   try {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mnt], { stdio: 'pipe' });
   } catch (e) {
@@ -58,7 +58,7 @@ test('append on a full disk rejects with ENOSPC, acknowledges nothing partial, a
     }
   }
   assert.ok(failure, 'the disk filled up');
-  assert.ok(isLogharborError(failure));
+  assert.ok(isLogwharfError(failure));
   assert.equal(failure.code, 'store_unavailable');
   assert.match(failure.message, /^write failed: no space left on device \(ENOSPC\)/);
   const failedAt = acked.length;
@@ -89,7 +89,7 @@ test('a seal that fails for lack of space keeps the data and succeeds later', as
   } catch {
     // ENOSPC once the disk is full: that is the point.
   }
-  await assert.rejects(store.flush(), (e: unknown) => isLogharborError(e) && e.code === 'store_unavailable' && /ENOSPC/.test(e.message));
+  await assert.rejects(store.flush(), (e: unknown) => isLogwharfError(e) && e.code === 'store_unavailable' && /ENOSPC/.test(e.message));
   assert.equal([...(await readAll(store, 't')).values()].flat().length, 5, 'data still readable from the head');
   await rm(filler);
   await store.flush();

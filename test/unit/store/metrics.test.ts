@@ -8,7 +8,7 @@ import client from 'prom-client';
 import { createStore } from '../../../src/store/index.js';
 
 test('appends, duplicates, sealed blocks, head bytes and streams are exported', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'logharbor-metrics-'));
+  const dir = mkdtempSync(join(tmpdir(), 'logwharf-metrics-'));
   const registry = new client.Registry();
   const store = createStore({ dir, registry, compactionIntervalMs: 0, now: () => 1_714_521_600_000 });
   try {
@@ -17,15 +17,15 @@ test('appends, duplicates, sealed blocks, head bytes and streams are exported', 
     await store.append('t', p);
     await store.append('t', p);
     let text = await registry.metrics();
-    assert.match(text, /^logharbor_store_entries_appended_total 2$/m);
-    assert.match(text, /^logharbor_store_duplicates_total 2$/m);
-    assert.match(text, /^logharbor_store_head_bytes 10$/m);
-    assert.match(text, /^logharbor_store_streams 1$/m);
+    assert.match(text, /^logwharf_store_entries_appended_total 2$/m);
+    assert.match(text, /^logwharf_store_duplicates_total 2$/m);
+    assert.match(text, /^logwharf_store_head_bytes 10$/m);
+    assert.match(text, /^logwharf_store_streams 1$/m);
     await store.flush();
     text = await registry.metrics();
-    assert.match(text, /^logharbor_store_blocks_sealed_total 1$/m);
-    assert.match(text, /^logharbor_store_blocks 1$/m);
-    assert.match(text, /^logharbor_store_head_bytes 0$/m);
+    assert.match(text, /^logwharf_store_blocks_sealed_total 1$/m);
+    assert.match(text, /^logwharf_store_blocks 1$/m);
+    assert.match(text, /^logwharf_store_head_bytes 0$/m);
   } finally {
     await store.close();
     rmSync(dir, { recursive: true, force: true });

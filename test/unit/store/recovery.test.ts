@@ -14,7 +14,7 @@ import { readAll } from './store.case.js';
 
 const T0 = 1_714_521_600_000_000_000n;
 const now = () => 1_714_521_600_000;
-const root = mkdtempSync(join(tmpdir(), 'logharbor-recovery-'));
+const root = mkdtempSync(join(tmpdir(), 'logwharf-recovery-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 let n = 0;
 

@@ -62,7 +62,7 @@ export function storeSuite(name: string, factory: StoreFactory): void {
     let root: string;
     let n = 0;
     before(async () => {
-      root = await mkdtemp(join(tmpdir(), 'logharbor-store-'));
+      root = await mkdtemp(join(tmpdir(), 'logwharf-store-'));
     });
     after(async () => {
       await rm(root, { recursive: true, force: true });

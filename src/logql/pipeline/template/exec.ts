@@ -2,7 +2,7 @@
  * Template evaluation. A template is compiled once per query (parse errors and unknown functions
  * are reported then) and rendered per entry against the entry's labels.
  */
-import { LogharborError } from '../../../api/errors.js';
+import { LogwharfError } from '../../../api/errors.js';
 import type { Labels } from '../../../api/model.js';
 import { FUNCS, type Ctx } from './funcs.js';
 import type { Arg, Node, Pipe } from './parse.js';
@@ -206,8 +206,8 @@ export class Template {
     try {
       this.nodes = parseTemplate(source, (name) => Object.hasOwn(FUNCS, name) || name === 'and' || name === 'or');
     } catch (e) {
-      if (e instanceof LogharborError) throw new LogharborError('parse_error', `${e.message} in ${JSON.stringify(source.slice(0, 200))}`);
-      if (e instanceof RangeError) throw new LogharborError('parse_error', 'invalid template: nested too deeply');
+      if (e instanceof LogwharfError) throw new LogwharfError('parse_error', `${e.message} in ${JSON.stringify(source.slice(0, 200))}`);
+      if (e instanceof RangeError) throw new LogwharfError('parse_error', 'invalid template: nested too deeply');
       throw e;
     }
   }

@@ -3,7 +3,7 @@
  * actions with `|` chains, `{{if}}`/`{{else if}}`/`{{else}}`/`{{end}}`, `{{with}}`, `{{range}}`,
  * variables (`$x := ...`, `$`), parenthesised pipelines, comments and `{{-`/`-}}` trimming.
  */
-import { LogharborError } from '../../../api/errors.js';
+import { LogwharfError } from '../../../api/errors.js';
 
 export type Arg =
   | { t: 'dot' }
@@ -43,8 +43,8 @@ type Tok =
   | { k: 'op'; v: '|' | '(' | ')' | ':=' | '=' | ',' }
   | { k: 'end' };
 
-function templateError(msg: string): LogharborError {
-  return new LogharborError('parse_error', `invalid template: ${msg}`);
+function templateError(msg: string): LogwharfError {
+  return new LogwharfError('parse_error', `invalid template: ${msg}`);
 }
 
 function unquoteGo(raw: string): string {

@@ -6,7 +6,7 @@ import type { LineReader, LogLine, ReadBatch, ReaderEvent } from '../../../../sr
 import { formatNs } from '../../../helpers/cri-writer.js';
 
 export function tempDir(t: { after(fn: () => void): void }): string {
-  const dir = mkdtempSync(join(tmpdir(), 'logharbor-tail-'));
+  const dir = mkdtempSync(join(tmpdir(), 'logwharf-tail-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }

@@ -12,7 +12,7 @@ import {
   snappyCompress,
 } from '../../../../src/api/push/index.js';
 import { ProtoWriter } from '../../../../src/api/push/protobuf.js';
-import { LogharborError } from '../../../../src/api/errors.js';
+import { LogwharfError } from '../../../../src/api/errors.js';
 import type { PushRequest } from '../../../../src/api/model.js';
 
 const sample: PushRequest = {
@@ -30,7 +30,7 @@ const sample: PushRequest = {
 };
 
 function rejects400(re: RegExp) {
-  return (e: unknown) => e instanceof LogharborError && e.status === 400 && re.test(e.message);
+  return (e: unknown) => e instanceof LogwharfError && e.status === 400 && re.test(e.message);
 }
 
 // Streams without entries are dropped by the decoders: they add nothing.
@@ -75,7 +75,7 @@ test('gzip and deflate Content-Encoding around both formats; snappy encoding hea
 
 test('zip bombs: gzip, deflate and snappy bodies that inflate past the limit get 413 without inflating', async () => {
   const huge = Buffer.alloc(8 * 1024 * 1024, 0x61);
-  const tooLarge = (e: unknown) => e instanceof LogharborError && e.status === 413 && /request body too large/.test(e.message);
+  const tooLarge = (e: unknown) => e instanceof LogwharfError && e.status === 413 && /request body too large/.test(e.message);
   const opts = { maxDecompressedBytes: 1024 * 1024 };
   await assert.rejects(decodeLokiPush({ contentType: 'application/json', contentEncoding: 'gzip', body: gzipSync(huge) }, opts), tooLarge);
   await assert.rejects(decodeLokiPush({ contentType: 'application/json', contentEncoding: 'deflate', body: deflateSync(huge) }, opts), tooLarge);
@@ -84,7 +84,7 @@ test('zip bombs: gzip, deflate and snappy bodies that inflate past the limit get
   await assert.rejects(decodeLokiPush({ body: Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f, 0x00]) }, opts), rejects400(/declared length 4294967295 cannot come from 6 bytes/));
   // The most compressible valid body (zeros, ~21x) is not mistaken for a corrupt one.
   const zeros = await decodeLokiPush({ contentType: 'application/x-protobuf', body: snappyCompress(Buffer.alloc(4096, 0)) }, opts).catch((e: unknown) => e);
-  assert.ok(zeros instanceof LogharborError && /malformed protobuf/.test(zeros.message), String(zeros));
+  assert.ok(zeros instanceof LogwharfError && /malformed protobuf/.test(zeros.message), String(zeros));
   // Uncompressed bodies are bounded too.
   await assert.rejects(decodeLokiPush({ contentType: 'application/json', body: huge }, opts), tooLarge);
 });
@@ -102,7 +102,7 @@ test('truncated protobuf at every byte either decodes a prefix or fails with a 4
     try {
       decodePushProto(raw.subarray(0, n));
     } catch (e) {
-      assert.ok(e instanceof LogharborError && e.status === 400, `cut at ${n}: ${String(e)}`);
+      assert.ok(e instanceof LogwharfError && e.status === 400, `cut at ${n}: ${String(e)}`);
     }
   }
 });
@@ -116,7 +116,7 @@ test('random garbage never escapes as anything but a 400', () => {
     try {
       decodePushProto(b);
     } catch (e) {
-      assert.ok(e instanceof LogharborError && e.status === 400, String(e));
+      assert.ok(e instanceof LogwharfError && e.status === 400, String(e));
     }
   }
 });
@@ -270,7 +270,7 @@ test('zstd Content-Encoding (Loki 3 reads it), bounded like the others', async (
   const json = encodeLokiPushJson(sample);
   assert.deepEqual((await decodeLokiPush({ contentType: 'application/json', contentEncoding: 'zstd', body: compress(json.body) })).streams, withEntries);
   const bomb = compress(Buffer.alloc(16 * 1024 * 1024, 0x61));
-  await assert.rejects(decodeLokiPush({ contentType: 'application/json', contentEncoding: 'zstd', body: bomb }, { maxDecompressedBytes: 1024 * 1024 }), (e: unknown) => e instanceof LogharborError && e.status === 413);
+  await assert.rejects(decodeLokiPush({ contentType: 'application/json', contentEncoding: 'zstd', body: bomb }, { maxDecompressedBytes: 1024 * 1024 }), (e: unknown) => e instanceof LogwharfError && e.status === 413);
   await assert.rejects(decodeLokiPush({ contentType: 'application/json', contentEncoding: 'zstd', body: Buffer.from('nope nope') }), rejects400(/invalid zstd body/));
   const whole = compress(json.body);
   await assert.rejects(decodeLokiPush({ contentType: 'application/json', contentEncoding: 'zstd', body: whole.subarray(0, whole.length - 3) }), rejects400(/invalid zstd body/));
@@ -291,7 +291,7 @@ test('label and metadata names that collide with Object.prototype are ordinary n
 });
 
 test('item bombs: bodies of tiny empty entries or streams are refused with 413 before they become objects', async () => {
-  const too = (e: unknown) => e instanceof LogharborError && e.status === 413 && /more than 1000 streams and entries/.test(e.message);
+  const too = (e: unknown) => e instanceof LogwharfError && e.status === 413 && /more than 1000 streams and entries/.test(e.message);
   const opts = { maxItems: 1000 };
   // Protobuf: one stream with 2000 empty entries (2 bytes each), and 2000 distinct one-entry streams.
   const w = new ProtoWriter();

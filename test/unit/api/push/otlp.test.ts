@@ -19,7 +19,7 @@ import {
   type OtlpLogsRequest,
 } from '../../../../src/api/push/index.js';
 import { ProtoReader, ProtoWriter } from '../../../../src/api/push/protobuf.js';
-import { LogharborError } from '../../../../src/api/errors.js';
+import { LogwharfError } from '../../../../src/api/errors.js';
 
 const NOW = 1_714_521_700_000_000_000n;
 
@@ -183,13 +183,13 @@ test('OTLP/HTTP: content types, gzip, 415 for others, hostile bodies 400', async
   assert.deepEqual((await decodeOtlpLogs({ contentType: 'application/x-protobuf', contentEncoding: 'gzip', body: gzipSync(proto) })).request, sample);
   const json = await decodeOtlpLogs({ contentType: 'application/json; charset=utf-8', body: Buffer.from(encodeOtlpLogsJson(sample)) });
   assert.equal(json.encoding, 'json');
-  await assert.rejects(decodeOtlpLogs({ contentType: 'text/plain', body: proto }), (e: unknown) => e instanceof LogharborError && e.status === 415 && /text\/plain is not supported/.test(e.message));
-  await assert.rejects(decodeOtlpLogs({ body: proto }), (e: unknown) => e instanceof LogharborError && e.status === 415);
+  await assert.rejects(decodeOtlpLogs({ contentType: 'text/plain', body: proto }), (e: unknown) => e instanceof LogwharfError && e.status === 415 && /text\/plain is not supported/.test(e.message));
+  await assert.rejects(decodeOtlpLogs({ body: proto }), (e: unknown) => e instanceof LogwharfError && e.status === 415);
   for (let n = 1; n < proto.length; n += 7) {
     try {
       decodeOtlpLogsProto(proto.subarray(0, n));
     } catch (e) {
-      assert.ok(e instanceof LogharborError && e.status === 400, `cut at ${n}: ${String(e)}`);
+      assert.ok(e instanceof LogwharfError && e.status === 400, `cut at ${n}: ${String(e)}`);
     }
   }
 });
@@ -198,7 +198,7 @@ test('OTLP hostile nesting is bounded in both encodings', () => {
   let v: unknown = { stringValue: 'x' };
   for (let i = 0; i < 200; i++) v = { arrayValue: { values: [v] } };
   const doc = { resourceLogs: [{ scopeLogs: [{ logRecords: [{ body: v }] }] }] };
-  assert.throws(() => decodeOtlpLogsJson(JSON.stringify(doc)), (e: unknown) => e instanceof LogharborError && /nested deeper than 64/.test(e.message));
+  assert.throws(() => decodeOtlpLogsJson(JSON.stringify(doc)), (e: unknown) => e instanceof LogwharfError && /nested deeper than 64/.test(e.message));
   // Protobuf: AnyValue{array_value{values{array_value{...}}}} 200 deep.
   let inner: Buffer = Buffer.alloc(0);
   for (let i = 0; i < 200; i++) {
@@ -222,7 +222,7 @@ test('OTLP hostile nesting is bounded in both encodings', () => {
   const req = new ProtoWriter();
   req.tag(1, 2);
   req.bytes(rl.finish());
-  assert.throws(() => decodeOtlpLogsProto(req.finish()), (e: unknown) => e instanceof LogharborError && /nested deeper than 64/.test(e.message));
+  assert.throws(() => decodeOtlpLogsProto(req.finish()), (e: unknown) => e instanceof LogwharfError && /nested deeper than 64/.test(e.message));
 });
 
 test('OTLP/JSON wrong types are named with their path', () => {
@@ -235,18 +235,18 @@ test('OTLP/JSON wrong types are named with their path', () => {
     ['{"resourceLogs": [', /invalid OTLP\/JSON request/],
   ];
   for (const [doc, re] of cases) {
-    assert.throws(() => decodeOtlpLogsJson(typeof doc === 'string' ? doc : JSON.stringify(doc)), (e: unknown) => e instanceof LogharborError && e.status === 400 && re.test(e.message), String(re));
+    assert.throws(() => decodeOtlpLogsJson(typeof doc === 'string' ? doc : JSON.stringify(doc)), (e: unknown) => e instanceof LogwharfError && e.status === 400 && re.test(e.message), String(re));
   }
 });
 
 test('OTLP responses: empty ExportLogsServiceResponse and google.rpc.Status errors in the request encoding', () => {
   assert.deepEqual(otlpSuccessResponse('json'), { contentType: 'application/json', body: Buffer.from('{}') });
   assert.equal(otlpSuccessResponse('protobuf').body.length, 0);
-  const err = new LogharborError('rate_limited', 'slow down');
+  const err = new LogwharfError('rate_limited', 'slow down');
   const j = otlpErrorResponse(err, 'application/json');
   assert.equal(j.status, 429);
   assert.deepEqual(JSON.parse(j.body.toString()), { code: 8, message: 'slow down' });
-  const p = otlpErrorResponse(new LogharborError('invalid_push', 'bad'), 'application/x-protobuf');
+  const p = otlpErrorResponse(new LogwharfError('invalid_push', 'bad'), 'application/x-protobuf');
   assert.equal(p.status, 400);
   const r = new ProtoReader(p.body);
   assert.equal(r.tag(), 8);
@@ -284,7 +284,7 @@ test('OTLP attributes named like Object.prototype members are kept', () => {
 test('OTLP item bombs are refused with 413', async () => {
   const lr = { ...emptyLogRecord(), attributes: Array.from({ length: 50 }, (_, i) => ({ key: `k${i}`, value: null })) };
   const req: OtlpLogsRequest = { resourceLogs: [{ attributes: [], droppedAttributesCount: 0, scopeLogs: [{ scope: { name: '', version: '', attributes: [], droppedAttributesCount: 0 }, logRecords: Array(100).fill(lr) }] }] };
-  const too = (e: unknown) => e instanceof LogharborError && e.status === 413;
+  const too = (e: unknown) => e instanceof LogwharfError && e.status === 413;
   await assert.rejects(decodeOtlpLogs({ contentType: 'application/x-protobuf', body: encodeOtlpLogsProto(req) }, { maxItems: 1000 }), too);
   await assert.rejects(decodeOtlpLogs({ contentType: 'application/json', body: Buffer.from(encodeOtlpLogsJson(req)) }, { maxItems: 1000 }), too);
   assert.equal((await decodeOtlpLogs({ contentType: 'application/x-protobuf', body: encodeOtlpLogsProto(req) }, { maxItems: 10_000 })).request.resourceLogs[0]!.scopeLogs[0]!.logRecords.length, 100);

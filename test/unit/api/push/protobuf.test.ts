@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ProtoReader, ProtoWriter, WIRE_LEN, WIRE_VARINT } from '../../../../src/api/push/protobuf.js';
-import { LogharborError } from '../../../../src/api/errors.js';
+import { LogwharfError } from '../../../../src/api/errors.js';
 
 function roundTripInt64(v: number | bigint): number | bigint {
   const w = new ProtoWriter(4);
@@ -63,7 +63,7 @@ test('hostile input: truncated varints, lengths past the end, over-long varints 
   for (const [name, buf, fn] of cases) {
     assert.throws(
       () => fn(new ProtoReader(buf)),
-      (e: unknown) => e instanceof LogharborError && e.status === 400 && /malformed protobuf/.test(e.message),
+      (e: unknown) => e instanceof LogwharfError && e.status === 400 && /malformed protobuf/.test(e.message),
       name,
     );
   }

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { A, DATA, E, INSTANT, SEC, STEPS3, fakeRangeAgg, parseMetric, rows, run } from './helpers.js';
 import { evaluateMetric, toLokiResult } from '../../../../src/logql/eval/evaluate.js';
 import { makeSteps } from '../../../../src/logql/eval/types.js';
-import { LogharborError } from '../../../../src/api/errors.js';
+import { LogwharfError } from '../../../../src/api/errors.js';
 
 test('Grafana health check: instant vector(1)+vector(1) is one sample of 2 with empty labels', async () => {
   const v = await run('vector(1)+vector(1)', {}, INSTANT);
@@ -100,7 +100,7 @@ test('empty results', async () => {
 test('maxSeries: more series than allowed is a query_limit error', async () => {
   // A has 3 series; sum by (level) has 2.
   await assert.rejects(run(A, DATA, STEPS3, { maxSeries: 2 }), (e: unknown) => {
-    assert.ok(e instanceof LogharborError);
+    assert.ok(e instanceof LogwharfError);
     assert.equal(e.code, 'query_limit');
     assert.equal(e.message, 'maximum number of series (2) reached for a single query');
     return true;

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compilePipeline } from '../../../../src/logql/pipeline/compile.js';
 import type { CompareOp, DropKeepItem, LabelFilterExpr, PipelineStage } from '../../../../src/logql/syntax/ast.js';
-import { LogharborError } from '../../../../src/api/errors.js';
+import { LogwharfError } from '../../../../src/api/errors.js';
 import { json, labelFilter, labelsOf, logfmt, run, str } from './helpers.js';
 
 const num = (name: string, op: CompareOp, value: number): LabelFilterExpr => ({ type: 'number', name, op, value, text: String(value) });
@@ -21,7 +21,7 @@ test('string matchers on stream and extracted labels; missing is empty', () => {
   assert.equal(keeps('level=info', str('job', '=', 'x')), true);
   assert.equal(keeps('a=1', str('level', '=', '')), true);
   assert.equal(keeps('a=1', str('level', '!=', '')), false);
-  assert.throws(() => compilePipeline([labelFilter(str('a', '=~', '('))]), LogharborError);
+  assert.throws(() => compilePipeline([labelFilter(str('a', '=~', '('))]), LogwharfError);
 });
 
 test('number comparisons', () => {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compilePipeline } from '../../../../src/logql/pipeline/compile.js';
 import type { PipelineStage } from '../../../../src/logql/syntax/ast.js';
-import { LogharborError } from '../../../../src/api/errors.js';
+import { LogwharfError } from '../../../../src/api/errors.js';
 import { contains, notContains, notRe, re, run } from './helpers.js';
 
 const keeps = (stages: PipelineStage[], line: string) => run(stages, line) !== null;
@@ -37,8 +37,8 @@ test('|~ and !~ are unanchored RE2 regexes', () => {
 });
 
 test('invalid regex in a line filter is a parse error at compile time', () => {
-  assert.throws(() => compilePipeline([re('(')]), (e: unknown) => e instanceof LogharborError && e.code === 'parse_error');
-  assert.throws(() => compilePipeline([re('a(?=b)')]), LogharborError);
+  assert.throws(() => compilePipeline([re('(')]), (e: unknown) => e instanceof LogwharfError && e.code === 'parse_error');
+  assert.throws(() => compilePipeline([re('a(?=b)')]), LogwharfError);
 });
 
 test('pattern filters |> and !>', () => {
@@ -70,7 +70,7 @@ test('ip() line filters: single address, CIDR and ranges, v4 and v6', () => {
   assert.equal(keeps([ip('!=', '192.168.0.0/16')], 'from 10.1.1.1'), true);
   assert.equal(keeps([ip('|=', '192.168.0.0/16')], 'version 1.2.3 and 999.1.1.1 and deadbeef'), false);
   for (const bad of ['300.1.1.1', '1.2.3.4/33', '1.2.3.9-1.2.3.1', 'x', '1.2.3.4-::1', '01.2.3.4']) {
-    assert.throws(() => compilePipeline([ip('|=', bad)]), (e: unknown) => e instanceof LogharborError && e.code === 'parse_error', bad);
+    assert.throws(() => compilePipeline([ip('|=', bad)]), (e: unknown) => e instanceof LogwharfError && e.code === 'parse_error', bad);
   }
 });
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compilePipeline } from '../../../../src/logql/pipeline/compile.js';
 import type { PipelineStage } from '../../../../src/logql/syntax/ast.js';
-import { LogharborError } from '../../../../src/api/errors.js';
+import { LogwharfError } from '../../../../src/api/errors.js';
 import { json, labelsOf, logfmt, run } from './helpers.js';
 
 const regexp = (pattern: string): PipelineStage => ({ kind: 'regexp', pattern });
@@ -112,7 +112,7 @@ test('json with parameters: paths, arrays, objects as raw JSON, missing as empty
     oob: '',
   });
   assert.equal(run([json(['a', 'b'])], '{bad')?.labels.__error__, 'JSONParserErr');
-  assert.throws(() => compilePipeline([json(['a', 'x[y'])]), (e: unknown) => e instanceof LogharborError && e.code === 'parse_error');
+  assert.throws(() => compilePipeline([json(['a', 'x[y'])]), (e: unknown) => e instanceof LogwharfError && e.code === 'parse_error');
 });
 
 test('logfmt: pairs, quoted values, standalone keys, --keep-empty', () => {
@@ -160,7 +160,7 @@ test('regexp parser: named captures become labels', () => {
   assert.deepEqual(labelsOf([stage], 'no match', {}), {});
   assert.deepEqual(labelsOf([regexp('(?P<a>x)?(?P<b>y)')], 'y', {}), { a: '', b: 'y' });
   assert.throws(() => compilePipeline([regexp('(\\w+)')]), /named capture/);
-  assert.throws(() => compilePipeline([regexp('(?P<a>')]), LogharborError);
+  assert.throws(() => compilePipeline([regexp('(?P<a>')]), LogwharfError);
 });
 
 test('pattern parser', () => {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { parseLogExpr } from '../../../../src/logql/syntax/index.js';
 import { compilePipeline, extractFilterHints } from '../../../../src/logql/pipeline/compile.js';
 import { matchesAll } from '../../../../src/logql/matchers.js';
-import { LogharborError } from '../../../../src/api/errors.js';
+import { LogwharfError } from '../../../../src/api/errors.js';
 import type { Labels } from '../../../../src/api/model.js';
 
 interface Out {
@@ -87,7 +87,7 @@ test('compile-time errors surface as parse errors', () => {
   ]) {
     assert.throws(
       () => compilePipeline(parseLogExpr(q).pipeline),
-      (err: unknown) => err instanceof LogharborError && err.code === 'parse_error',
+      (err: unknown) => err instanceof LogwharfError && err.code === 'parse_error',
       q,
     );
   }

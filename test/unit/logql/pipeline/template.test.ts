@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { compilePipeline } from '../../../../src/logql/pipeline/compile.js';
 import { Template } from '../../../../src/logql/pipeline/template/exec.js';
 import { goSprintf } from '../../../../src/logql/pipeline/template/printf.js';
-import { LogharborError } from '../../../../src/api/errors.js';
+import { LogwharfError } from '../../../../src/api/errors.js';
 import type { Labels } from '../../../../src/api/model.js';
 import { lineFormat, logfmt, run } from './helpers.js';
 
@@ -182,12 +182,12 @@ test('time functions', () => {
 
 test('compile-time errors: unknown functions and bad syntax', () => {
   for (const bad of ['{{ nope .x }}', '{{ .x | nope }}', '{{ if .x }}', '{{ end }}', '{{ .x', '{{ "unterminated }}', '{{ else }}', '{{ define "x" }}{{ end }}', '{{ (.x }}', '{{ if }}{{ end }}']) {
-    assert.throws(() => new Template(bad), (e: unknown) => e instanceof LogharborError && e.code === 'parse_error', bad);
-    assert.throws(() => compilePipeline([lineFormat(bad)]), LogharborError, bad);
+    assert.throws(() => new Template(bad), (e: unknown) => e instanceof LogwharfError && e.code === 'parse_error', bad);
+    assert.throws(() => compilePipeline([lineFormat(bad)]), LogwharfError, bad);
   }
   assert.throws(() => compilePipeline([{ kind: 'label_format', items: [{ dst: 'a', template: '{{ zz }}' }] }]), /function "zz" not defined/);
-  assert.throws(() => new Template('{{ ' + '('.repeat(100_000) + '1' + ')'.repeat(100_000) + ' }}'), LogharborError);
-  assert.throws(() => new Template('{{ if 1 }}'.repeat(100_000)), LogharborError);
+  assert.throws(() => new Template('{{ ' + '('.repeat(100_000) + '1' + ')'.repeat(100_000) + ' }}'), LogwharfError);
+  assert.throws(() => new Template('{{ if 1 }}'.repeat(100_000)), LogwharfError);
 });
 
 test('execution errors set TemplateFormatErr and keep the line', () => {

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parser } from '@grafana/lezer-logql';
 import { parseExpr } from '../../../../src/logql/syntax/index.js';
-import { isLogharborError } from '../../../../src/api/errors.js';
+import { isLogwharfError } from '../../../../src/api/errors.js';
 
 const file = fileURLToPath(new URL('../../../golden/syntax/crosscheck.txt', import.meta.url));
 
@@ -30,7 +30,7 @@ function weAccept(q: string): boolean {
     parseExpr(q);
     return true;
   } catch (e) {
-    if (!isLogharborError(e)) throw e;
+    if (!isLogwharfError(e)) throw e;
     return false;
   }
 }

@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { isLogharborError } from '../../../../src/api/errors.js';
+import { isLogwharfError } from '../../../../src/api/errors.js';
 import { parseExpr, printExpr } from '../../../../src/logql/syntax/index.js';
 import { stripPos } from './strip-pos.js';
 
@@ -64,7 +64,7 @@ for (const file of files) {
         const again = parseExpr(actual);
         assert.deepEqual(stripPos(again), stripPos(e), `${c.name}: round trip through ${actual}`);
       } catch (err) {
-        if (!isLogharborError(err)) throw err;
+        if (!isLogwharfError(err)) throw err;
         assert.equal(err.code, 'parse_error');
         actual = `error: ${err.message}`;
       }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { LogharborError, isLogharborError } from '../../../../src/api/errors.js';
+import { LogwharfError, isLogwharfError } from '../../../../src/api/errors.js';
 import {
   formatDuration,
   parseBytes,
@@ -17,11 +17,11 @@ import {
 } from '../../../../src/logql/syntax/index.js';
 import { stripPos } from './strip-pos.js';
 
-function parseErr(q: string): LogharborError {
+function parseErr(q: string): LogwharfError {
   try {
     parseExpr(q);
   } catch (e) {
-    assert.ok(isLogharborError(e), `not a LogharborError: ${String(e)}`);
+    assert.ok(isLogwharfError(e), `not a LogwharfError: ${String(e)}`);
     assert.equal(e.code, 'parse_error');
     assert.equal(e.status, 400);
     return e;
@@ -44,14 +44,14 @@ test('a log query becomes a LogExpr with matchers and stages in order', () => {
 });
 
 test('parseLogExpr refuses metric queries; parseMatchers refuses pipelines', () => {
-  assert.throws(() => parseLogExpr('rate({a="b"}[1m])'), (e: unknown) => isLogharborError(e) && e.code === 'parse_error');
+  assert.throws(() => parseLogExpr('rate({a="b"}[1m])'), (e: unknown) => isLogwharfError(e) && e.code === 'parse_error');
   assert.deepEqual(parseMatchers('{a="b", c!="d"}'), [
     { name: 'a', op: '=', value: 'b' },
     { name: 'c', op: '!=', value: 'd' },
   ]);
   assert.throws(() => parseMatchers('{a="b"} |= "x"'), /only label matchers are supported/);
   assert.throws(() => parseMatchers('{a=""}'), /at least one regexp or equality matcher/);
-  assert.throws(() => parseMatchers('{a=~"("}'), (e: unknown) => isLogharborError(e) && e.code === 'parse_error');
+  assert.throws(() => parseMatchers('{a=~"("}'), (e: unknown) => isLogwharfError(e) && e.code === 'parse_error');
 });
 
 test('errors carry line and column, also on later lines', () => {
@@ -205,7 +205,7 @@ test('mutated golden queries: accepted ones round-trip, rejected ones fail clean
     try {
       e = parseExpr(mutated);
     } catch (err) {
-      assert.ok(isLogharborError(err) && err.code === 'parse_error', `${mutated}: ${String(err)}`);
+      assert.ok(isLogwharfError(err) && err.code === 'parse_error', `${mutated}: ${String(err)}`);
       continue;
     }
     accepted++;
