@@ -5,7 +5,7 @@
  */
 import type { MetricExpr, RangeAggregationExpr } from '../logql/syntax/ast.js';
 import { evaluateMetric, toLokiResult } from '../logql/eval/evaluate.js';
-import { makeSteps, type Steps } from '../logql/eval/types.js';
+import { makeAlignedSteps, makeSteps, type Steps } from '../logql/eval/types.js';
 import { encodeQueryResponse } from '../api/envelope.js';
 import { lokiStats } from '../api/stats.js';
 import type { Store } from '../store/store.js';
@@ -59,7 +59,7 @@ export function pushDownSumGrouping(expr: MetricExpr): MetricExpr {
 
 export async function runMetricQuery(store: Store, q: MetricQueryRequest): Promise<string> {
   const started = performance.now();
-  const steps: Steps = makeSteps(q.start, q.end, q.step);
+  const steps: Steps = q.instant ? makeSteps(q.start, q.end, q.step) : makeAlignedSteps(q.start, q.end, q.step);
   const rangeAgg = createRangeAggregator(store, q.tenant, {
     maxSeries: q.maxSeries * RANGE_SERIES_PER_RESULT_SERIES,
     signal: q.signal,

@@ -8,7 +8,8 @@ import { startServer, removeDir, type RunningServer } from './helpers/server.js'
 
 let srv: RunningServer;
 // A whole second ten minutes ago, so sample times are exact integers of seconds.
-const t0s = Math.floor(Date.now() / 1000) - 600;
+// A whole minute: range queries are evaluated at multiples of their step, as in Loki.
+const t0s = Math.floor(Date.now() / 60_000) * 60 - 600;
 const ns = (s: number) => (BigInt(t0s + s) * 1_000_000_000n).toString();
 
 before(async () => {

@@ -41,6 +41,23 @@ export function makeSteps(start: bigint, end: bigint, step: bigint): Steps {
   return { start, end, step, count };
 }
 
+/**
+ * The steps of a range query as Loki evaluates them: start rounded down and end rounded up to a
+ * multiple of the step, so every client sees the same evaluation timestamps whatever its start
+ * (e.g. 00:07:13–00:20:05 with a 7m step evaluates at 00:07, 00:14, 00:21). Measured against Loki
+ * 2.8 in test/conformance/loki-2.8.test.ts (its "unaligned" run).
+ */
+export function makeAlignedSteps(start: bigint, end: bigint, step: bigint): Steps {
+  if (step <= 0n) throw new RangeError('step must be positive');
+  const over = mod(end, step);
+  return makeSteps(start - mod(start, step), over === 0n ? end : end - over + step, step);
+}
+
+/** Floor modulo: the result has the sign of `d` (timestamps before 1970 round down too). */
+function mod(n: bigint, d: bigint): bigint {
+  return ((n % d) + d) % d;
+}
+
 /** The timestamp (ns) of step i. */
 export function stepTime(steps: Steps, i: number): bigint {
   return steps.start + BigInt(i) * steps.step;
