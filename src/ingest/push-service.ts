@@ -8,6 +8,7 @@
  * because clients retry 429s, and the entries already stored come back as exact duplicates, which
  * the store drops silently.
  */
+import { utf8Cut } from '../api/utf8.js';
 import { Registry } from 'prom-client';
 import { LogwharfError, type ErrorCode } from '../api/errors.js';
 import type { Entry, Labels, StreamPush } from '../api/model.js';
@@ -125,9 +126,7 @@ function codeFor(reasons: DiscardReason[], retryable: boolean): ErrorCode {
 function truncateUtf8(s: string, maxBytes: number): string {
   const b = Buffer.from(s, 'utf8');
   if (b.length <= maxBytes) return s;
-  let end = maxBytes;
-  while (end > 0 && (b[end]! & 0xc0) === 0x80) end--;
-  return b.toString('utf8', 0, end);
+  return b.toString('utf8', 0, utf8Cut(b, 0, maxBytes));
 }
 
 /**

@@ -12,6 +12,7 @@
  * us as several 16 KiB pieces with the same timestamp and no newline, then a shorter last piece —
  * also without a newline (the endpoint drops it for pieces); they are joined here up to maxLineBytes.
  */
+import { utf8Cut } from '../../api/utf8.js';
 import { isUtf8 } from 'node:buffer';
 import { parseRfc3339Nano } from '../../api/timestamp.js';
 import { DockerApiError, DockerStreamFormatError, type DockerApi, type LogChunk, type LogStream } from '../discovery/docker-api.js';
@@ -456,10 +457,5 @@ export function createDockerLogsReader(api: DockerApi, containerId: string, opts
 function utf8Boundary(buf: Buffer, want: number): number {
   if (want >= buf.length) return buf.length;
   if (want <= 0) return 0;
-  let n = want;
-  // Step back over continuation bytes (10xxxxxx) to the start of the character they belong to.
-  let back = 0;
-  while (n - back > 0 && back < 3 && (buf[n - back]! & 0xc0) === 0x80) back++;
-  if ((buf[n - back]! & 0xc0) !== 0x80) n -= back;
-  return n;
+  return utf8Cut(buf, 0, want);
 }

@@ -13,6 +13,7 @@
  * Memory stays bounded: one 64 KiB read buffer (from a small shared pool, returned while idle), at
  * most one unfinished record per file, and joined lines of at most max_line_bytes.
  */
+import { utf8Cut } from '../../api/utf8.js';
 import { readSync, statSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
@@ -487,14 +488,7 @@ class FileReader implements LineReader {
     const start = this.bstart;
     if (this.format === 'raw') {
       // Hand the line to the joiner in pieces: it emits max_line_bytes pieces marked truncated.
-      let cut = this.bend;
-      let k = cut - 1;
-      while (k > start && cut - k < 4 && (buf[k]! & 0xc0) === 0x80) k--;
-      const lead = buf[k]!;
-      if (lead >= 0xc0) {
-        const len = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
-        if (k + len > cut) cut = k;
-      }
+      let cut = utf8Cut(buf, start, this.bend);
       if (cut === start) cut = this.bend;
       if (!isUtf8(buf.subarray(start, cut))) this.events.invalid_utf8++;
       if (buf.indexOf(0, start) >= 0 && buf.indexOf(0, start) < cut) this.events.nul_bytes++;
@@ -624,14 +618,7 @@ class FileReader implements LineReader {
 
 /** How many bytes at the end of [start, end) are the beginning of a character that does not end there (0–3). */
 export function incompleteTail(buf: Buffer, start: number, end: number): number {
-  for (let back = 1; back <= 3 && end - back >= start; back++) {
-    const b = buf[end - back]!;
-    if ((b & 0xc0) === 0x80) continue; // continuation byte: look further back for the lead
-    if (b < 0xc0) return 0; // ASCII
-    const len = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2;
-    return len > back ? back : 0;
-  }
-  return 0;
+  return end - utf8Cut(buf, start, end);
 }
 
 /** stat(2) of the path, synchronous for the same reason as the reads (it runs at every end of data). */

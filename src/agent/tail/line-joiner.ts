@@ -4,6 +4,7 @@
  * in pieces of at most that many bytes, each marked `truncated`. Pieces are emitted as soon as they
  * are full, so a line that never ends costs at most max_line_bytes of memory.
  */
+import { utf8Cut } from '../../api/utf8.js';
 import type { LogLine, ReaderEvent, StreamName } from '../model.js';
 
 export type EventCounts = Record<ReaderEvent, number>;
@@ -121,8 +122,7 @@ export function splitUtf8(text: string, max: number): string[] {
   while (start < b.length) {
     let end = Math.min(start + max, b.length);
     if (end < b.length) {
-      let cut = end;
-      while (cut > start && (b[cut]! & 0xc0) === 0x80) cut--;
+      const cut = utf8Cut(b, start, end);
       if (cut > start) end = cut; // else max is below one character's size: cut it anyway
     }
     pieces.push(b.toString('utf8', start, end));
