@@ -8,6 +8,7 @@ import type { Labels, PushRequest } from './model.js';
 import type { IndexStats, WireQueryResponse, WireTailFrame, BuildInfo } from './envelope.js';
 import type { Direction } from './params.js';
 import { encodeLokiPushJson, encodeLokiPushProtobuf } from './push/loki-push.js';
+import { credentialHeaders } from './auth.js';
 
 export interface ClientOptions {
   /** Base URL, e.g. `http://127.0.0.1:3100` (a path prefix is kept: `https://gw/loki`). */
@@ -17,9 +18,9 @@ export interface ClientOptions {
   /** HTTP basic auth. */
   username?: string;
   password?: string;
-  /** `Authorization: Bearer <token>`; wins over basic auth. */
+  /** `Authorization: Bearer <token>`; wins over basic auth (the order is in ./auth.ts). */
   bearerToken?: string;
-  /** Extra request headers. */
+  /** Extra request headers; tenant and authorization above replace theirs. */
   headers?: Record<string, string>;
   /** Per-request timeout; default 5 minutes (a long query is legitimate). */
   timeoutMs?: number;
@@ -184,13 +185,11 @@ export class LokiClient {
 
   /** The headers every request carries: tenant and authorization. */
   headers(): Record<string, string> {
-    const h: Record<string, string> = { ...(this.opts.headers ?? {}) };
-    if (this.opts.tenant) h['X-Scope-OrgID'] = this.opts.tenant;
-    if (this.opts.bearerToken) h['Authorization'] = `Bearer ${this.opts.bearerToken}`;
-    else if (this.opts.username !== undefined) {
-      h['Authorization'] = 'Basic ' + Buffer.from(`${this.opts.username}:${this.opts.password ?? ''}`).toString('base64');
-    }
-    return h;
+    const own = credentialHeaders(this.opts);
+    const h: Record<string, string> = {};
+    // Header names are case-insensitive: an extra header named like one of ours is replaced, not doubled.
+    for (const [k, v] of Object.entries(this.opts.headers ?? {})) if (!Object.keys(own).some((o) => o.toLowerCase() === k.toLowerCase())) h[k] = v;
+    return { ...h, ...own };
   }
 
   url(path: string, params?: URLSearchParams): URL {

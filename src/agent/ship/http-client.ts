@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import { credentialHeaders, type Credentials } from '../../api/auth.js';
 import type { AgentConfig } from '../../config/agent.js';
 import type { EncodedBody } from './push-body.js';
 
@@ -64,17 +65,14 @@ export function createHttpClient(cfg: ClientConfig, opts: { timeoutMs: number; v
     : new http.Agent({ keepAlive: true, maxSockets: 4 });
   const userAgent = `logwharf-agent/${opts.version ?? 'dev'}`;
 
-  // Secrets from files are read per request: Kubernetes rotates mounted tokens.
-  function authHeader(): string | undefined {
-    if (cfg.basic_auth) {
-      const { username, password, password_file } = cfg.basic_auth;
-      const pass = password_file !== undefined ? readFileSync(password_file, 'utf8').trim() : (password ?? '');
-      return 'Basic ' + Buffer.from(`${username}:${pass}`).toString('base64');
-    }
-    if (cfg.bearer_token_file !== undefined) return 'Bearer ' + readFileSync(cfg.bearer_token_file, 'utf8').trim();
-    if (cfg.bearer_token !== undefined) return 'Bearer ' + cfg.bearer_token;
-    return undefined;
-  }
+  const credentials: Credentials = {
+    tenant: cfg.tenant_id,
+    bearerToken: cfg.bearer_token,
+    bearerTokenFile: cfg.bearer_token_file,
+    username: cfg.basic_auth?.username,
+    password: cfg.basic_auth?.password,
+    passwordFile: cfg.basic_auth?.password_file,
+  };
 
   function request(url: URL, req: EncodedBody, signal?: AbortSignal): Promise<HttpResponse> {
     const headers: http.OutgoingHttpHeaders = {
@@ -83,9 +81,8 @@ export function createHttpClient(cfg: ClientConfig, opts: { timeoutMs: number; v
       'user-agent': userAgent,
     };
     if (req.contentEncoding) headers['content-encoding'] = req.contentEncoding;
-    if (cfg.tenant_id !== undefined) headers['x-scope-orgid'] = cfg.tenant_id;
-    const auth = authHeader();
-    if (auth) headers.authorization = auth;
+    // Secret files are read per request (./auth.ts): Kubernetes rotates mounted tokens.
+    for (const [k, v] of Object.entries(credentialHeaders(credentials))) headers[k.toLowerCase()] = v;
     return new Promise((resolve, reject) => {
       const send = secure ? https.request : http.request;
       const r = send(url, { method: 'POST', agent, headers, ...(signal && { signal }) }, (res) => {
