@@ -3,6 +3,7 @@
  * logwharf and against Loki alike. Times are nanoseconds (bigint) and go on the wire as integer
  * strings, which every Loki version reads.
  */
+import { nsToSecondsString } from './time-units.js';
 import WebSocket from 'ws';
 import type { Labels, PushRequest } from './model.js';
 import type { IndexStats, WireQueryResponse, WireTailFrame, BuildInfo } from './envelope.js';
@@ -82,13 +83,6 @@ const DEFAULT_TIMEOUT_MS = 5 * 60_000;
 // Beyond this URL length a GET may be refused by proxies; Loki's read endpoints accept the same
 // parameters as a form-urlencoded POST.
 const MAX_GET_URL = 8000;
-
-function nsToSeconds(ns: bigint): string {
-  const neg = ns < 0n;
-  const abs = neg ? -ns : ns;
-  const frac = (abs % 1_000_000_000n).toString().padStart(9, '0').replace(/0+$/, '');
-  return (neg ? '-' : '') + (abs / 1_000_000_000n).toString() + (frac ? '.' + frac : '');
-}
 
 function setRange(p: URLSearchParams, o: RangeOptions): void {
   if (o.start !== undefined) p.set('start', o.start.toString());
@@ -249,8 +243,8 @@ export class LokiClient {
     setRange(p, o);
     if (o.limit !== undefined) p.set('limit', String(o.limit));
     if (o.direction) p.set('direction', o.direction);
-    if (o.step !== undefined) p.set('step', nsToSeconds(o.step));
-    if (o.interval !== undefined) p.set('interval', nsToSeconds(o.interval));
+    if (o.step !== undefined) p.set('step', nsToSecondsString(o.step));
+    if (o.interval !== undefined) p.set('interval', nsToSecondsString(o.interval));
     return this.getQuery('loki/api/v1/query_range', p);
   }
 

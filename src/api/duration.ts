@@ -5,10 +5,9 @@
  * `-5m`). Both are facts of the protocols, written here once. The cores return Loki's error message
  * instead of throwing, so each caller chooses how to fail. Results are nanoseconds.
  */
+import { NS_PER_MS, NS_PER_S } from './time-units.js';
 import { goQuote } from './quote.js';
 
-const NS_PER_MS = 1_000_000n;
-const NS_PER_S = 1_000_000_000n;
 // time.Duration is an int64 of nanoseconds; a negative one may reach -2^63.
 const INT64_MAX = 9223372036854775807n;
 const NEG_LIMIT = INT64_MAX + 1n;

@@ -48,9 +48,3 @@ export function quoteGoString(s: string): string {
   return JSON.stringify(s);
 }
 
-export const NS_PER_MS = 1_000_000n;
-export const NS_PER_S = 1_000_000_000n;
-
-export function nsToMs(ns: bigint): number {
-  return Number(ns / NS_PER_MS);
-}

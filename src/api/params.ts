@@ -4,6 +4,7 @@
  * form-urlencoded POST body into URLSearchParams first. Every error is LogwharfError('invalid_param')
  * whose message names the parameter, so the HTTP layer can answer 400 with it as Loki does.
  */
+import { NS_PER_S } from './time-units.js';
 import { LogwharfError } from './errors.js';
 import { parsePromDuration } from './duration.js';
 import { parseLokiTimestamp } from './timestamp.js';
@@ -23,7 +24,6 @@ export const MAX_TAIL_DELAY_FOR_S = 5;
 export const DEFAULT_VOLUME_LIMIT = 100;
 export const DEFAULT_VOLUME_AGGREGATE_BY: VolumeAggregateBy = 'series';
 
-const NS_PER_S = 1_000_000_000n;
 const UINT32_MAX = 4294967295;
 
 export type Direction = 'forward' | 'backward';

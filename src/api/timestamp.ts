@@ -4,8 +4,8 @@
  * a '.' is float seconds rounded to the millisecond; anything else must be RFC3339 / RFC3339Nano.
  * Everything is nanoseconds since the epoch as bigint.
  */
+import { msToNs, NS_PER_S } from './time-units.js';
 
-const NS_PER_S = 1_000_000_000n;
 const INT64_MAX = 9223372036854775807n;
 const INT64_MIN = -9223372036854775808n;
 
@@ -24,7 +24,7 @@ export function parseLokiTimestamp(text: string): bigint | undefined {
     if (!Number.isFinite(secs) || Math.abs(secs) >= 9.2e9) return undefined;
     const whole = Math.trunc(secs);
     const fracMs = roundHalfAway((secs - whole) * 1000);
-    return BigInt(whole) * NS_PER_S + BigInt(fracMs) * 1_000_000n;
+    return BigInt(whole) * NS_PER_S + msToNs(fracMs);
   }
   if (INTEGER.test(text)) {
     const n = BigInt(text);

@@ -104,9 +104,6 @@ export function rangeFlags(v: { since?: string | undefined; from?: string | unde
   return { start, end };
 }
 
-export function nowNs(): bigint {
-  return BigInt(Date.now()) * 1_000_000n;
-}
 
 export type OutputMode = 'raw' | 'jsonl' | 'table';
 

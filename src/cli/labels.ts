@@ -1,5 +1,6 @@
 /** `logwharf labels`: lists label names, or the values of one label. */
-import { CLIENT_HELP, CLIENT_OPTIONS, clientFrom, nowNs, parseCommand, rangeFlags } from './common.js';
+import { nowNs } from '../api/time-units.js';
+import { CLIENT_HELP, CLIENT_OPTIONS, clientFrom, parseCommand, rangeFlags } from './common.js';
 import { UsageError, write, type CliIO } from './io.js';
 
 const DEFAULT_SINCE = 3_600_000_000_000n;

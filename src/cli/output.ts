@@ -4,6 +4,7 @@
  * (padded to a column) and the line. Metric results print one sample per output line in the same
  * three forms, with the value as Loki writes it (a string, so NaN and ±Inf survive).
  */
+import { msToNs } from '../api/time-units.js';
 import { labelsToString, type Labels } from '../api/model.js';
 import type { WireQueryData, WireStream } from '../api/envelope.js';
 import { formatRfc3339Nano } from '../api/timestamp.js';
@@ -71,7 +72,7 @@ interface PrintedSample {
 
 function secondsToNs(secs: number): bigint {
   // Prometheus times are milliseconds written as float seconds; go through integer ms to stay exact.
-  return BigInt(Math.round(secs * 1000)) * 1_000_000n;
+  return msToNs(Math.round(secs * 1000));
 }
 
 /** Formats a vector, matrix or scalar result. */

@@ -4,10 +4,11 @@
  * Empty lines are skipped (a file's final newline would otherwise become an empty entry, and Loki
  * rejects empty lines from some clients); a trailing CR of CRLF files is removed.
  */
+import { nowNs } from '../api/time-units.js';
 import { createInterface } from 'node:readline';
 import type { Entry, Labels } from '../api/model.js';
 import { PUSH_ENCODERS } from '../api/client.js';
-import { CLIENT_HELP, CLIENT_OPTIONS, clientFrom, intFlag, nowNs, parseCommand } from './common.js';
+import { CLIENT_HELP, CLIENT_OPTIONS, clientFrom, intFlag, parseCommand } from './common.js';
 import { UsageError, write, type CliIO } from './io.js';
 import { parseLabelsFlag } from './labels-flag.js';
 

@@ -1,5 +1,6 @@
 /** `logwharf query`: runs a LogQL query through /loki/api/v1/query_range and prints the result. */
-import { CLIENT_HELP, CLIENT_OPTIONS, clientFrom, durationFlag, intFlag, nowNs, outputFlag, parseCommand, rangeFlags } from './common.js';
+import { nowNs } from '../api/time-units.js';
+import { CLIENT_HELP, CLIENT_OPTIONS, clientFrom, durationFlag, intFlag, outputFlag, parseCommand, rangeFlags } from './common.js';
 import { entriesOf, formatEntries, formatMetric, type PrintedEntry } from './output.js';
 import { labelsToString } from '../api/model.js';
 import { formatRfc3339Nano } from '../api/timestamp.js';

@@ -1,6 +1,7 @@
 /** `logwharf series`: lists the streams (label sets) matching selectors. */
+import { nowNs } from '../api/time-units.js';
 import { labelsToString } from '../api/model.js';
-import { CLIENT_HELP, CLIENT_OPTIONS, clientFrom, nowNs, outputFlag, parseCommand, rangeFlags } from './common.js';
+import { CLIENT_HELP, CLIENT_OPTIONS, clientFrom, outputFlag, parseCommand, rangeFlags } from './common.js';
 import { UsageError, write, type CliIO } from './io.js';
 
 const DEFAULT_SINCE = 3_600_000_000_000n;

@@ -1,7 +1,8 @@
 /** `logwharf tail`: follows a log query over Loki's /loki/api/v1/tail WebSocket until interrupted. */
+import { nowNs } from '../api/time-units.js';
 import type { WireTailFrame } from '../api/envelope.js';
 import { MAX_TAIL_DELAY_FOR_S } from '../api/params.js';
-import { CLIENT_HELP, CLIENT_OPTIONS, clientFrom, durationFlag, intFlag, nowNs, outputFlag, parseCommand } from './common.js';
+import { CLIENT_HELP, CLIENT_OPTIONS, clientFrom, durationFlag, intFlag, outputFlag, parseCommand } from './common.js';
 import { entriesOf, formatEntries } from './output.js';
 import { UsageError, write, type CliIO } from './io.js';
 

@@ -2,6 +2,7 @@
  * The HTTP server factory: request ids, tenancy, bounded bodies, routing, the one error mapper,
  * request metrics. Roles add their routes to a Router; WebSocket upgrades go to `onUpgrade`.
  */
+import { durationNsToSeconds } from '../api/time-units.js';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
@@ -48,7 +49,7 @@ export function createHttpServer(opts: HttpServerOptions): Server {
     const method = req.method ?? 'GET';
     let routeName = 'unmatched';
     res.on('finish', () => {
-      const secs = Number(process.hrtime.bigint() - started) / 1e9;
+      const secs = durationNsToSeconds(process.hrtime.bigint() - started);
       opts.metrics.requestDuration.observe({ method, route: routeName, status: String(res.statusCode) }, secs);
       log.debug({ method, path: url.pathname, status: res.statusCode, ms: Math.round(secs * 1000) }, 'request');
     });

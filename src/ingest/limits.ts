@@ -4,6 +4,7 @@
  * it into bytes and milliseconds for the code that enforces it.
  */
 
+import { durationNsToMs } from '../api/time-units.js';
 import { tryParseDuration } from '../logql/syntax/duration.js';
 
 const MB = 1024 * 1024;
@@ -154,7 +155,7 @@ export function durationMs(v: DurationInput, name: string): number {
   if (v.length === 0) throw new Error(`${name}: empty duration`);
   const ns = tryParseDuration(v);
   if (typeof ns === 'string' || ns < 0) throw new Error(`${name}: invalid duration ${JSON.stringify(v)}`);
-  return ns / 1e6;
+  return durationNsToMs(ns);
 }
 
 /** Applies a configuration on top of `base` (Loki's defaults unless given). */

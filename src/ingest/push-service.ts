@@ -8,6 +8,7 @@
  * because clients retry 429s, and the entries already stored come back as exact duplicates, which
  * the store drops silently.
  */
+import { msToNs } from '../api/time-units.js';
 import { utf8Cut } from '../api/utf8.js';
 import { Registry } from 'prom-client';
 import { LogwharfError, type ErrorCode } from '../api/errors.js';
@@ -198,7 +199,7 @@ export function createPushService(deps: PushServiceDeps): PushService {
   async function pushStreams(tenant: string, streams: StreamPush[], invalid: InvalidStream[] = []): Promise<PushOutcome> {
     const limits = tenantLimits.for(tenant);
     const nowMs = now();
-    const nowNs = BigInt(Math.floor(nowMs)) * 1_000_000n;
+    const nowNs = msToNs(nowMs);
     const rejections = new RejectionLog();
 
     let received = 0;
@@ -210,8 +211,8 @@ export function createPushService(deps: PushServiceDeps): PushService {
       discard(tenant, inv.reason, inv.entries, inv.bytes);
     }
 
-    const oldest = limits.rejectOldSamples ? nowNs - BigInt(Math.floor(limits.rejectOldSamplesMaxAgeMs)) * 1_000_000n : undefined;
-    const newestAllowed = nowNs + BigInt(Math.floor(limits.creationGracePeriodMs)) * 1_000_000n;
+    const oldest = limits.rejectOldSamples ? nowNs - msToNs(limits.rejectOldSamplesMaxAgeMs) : undefined;
+    const newestAllowed = nowNs + msToNs(limits.creationGracePeriodMs);
     const maxLine = limits.maxLineSize;
     const maxMdBytes = limits.maxStructuredMetadataSize;
     const maxMdCount = limits.maxStructuredMetadataEntries;
@@ -310,7 +311,7 @@ export function createPushService(deps: PushServiceDeps): PushService {
 
     // Ingester stage: active streams, out-of-order window, per-stream rate.
     const tenantStreams = tracker.streamsOf(tenant);
-    const windowNs = BigInt(Math.floor(limits.outOfOrderWindowMs)) * 1_000_000n;
+    const windowNs = msToNs(limits.outOfOrderWindowMs);
     const toStore: StreamPush[] = [];
     const newest: { state: { newestTs: bigint }; ts: bigint }[] = [];
     let acceptedCount = 0;
@@ -388,7 +389,7 @@ export function createPushService(deps: PushServiceDeps): PushService {
       // Loki discovers service_name for OTLP while mapping, before validation, so a resource
       // without index attributes still yields a valid stream.
       const configured = tenantLimits.for(tenant).discoverServiceName;
-      const push = otlpToPush(request, { now: BigInt(Math.floor(now())) * 1_000_000n, discoverServiceName: configured.length > 0 ? configured : DEFAULT_DISCOVER_SERVICE_NAME });
+      const push = otlpToPush(request, { now: msToNs(now()), discoverServiceName: configured.length > 0 ? configured : DEFAULT_DISCOVER_SERVICE_NAME });
       await pushStreams(tenant, push.streams);
       return otlpSuccessResponse(encoding);
     },

@@ -2,6 +2,7 @@
  * Stream-level checks of a pushed label set, with Loki's reasons and messages
  * (pkg/validation/validate.go), and Loki 3's service_name discovery.
  */
+import { nsToMs, subsecondNs } from '../api/time-units.js';
 import type { Labels } from '../api/model.js';
 import { labelsToString } from '../api/model.js';
 import { setLabel } from '../api/push/decoded-push.js';
@@ -104,9 +105,8 @@ export function validateStreamLabels(labels: Labels, limits: Limits): Rejection 
 
 /** Formats nanoseconds as RFC3339 with nanoseconds, for messages. */
 export function formatNs(ts: bigint): string {
-  const ms = ts / 1_000_000n;
-  const d = new Date(Number(ms));
+  const d = new Date(Number(nsToMs(ts)));
   if (Number.isNaN(d.getTime())) return `${ts}ns`;
-  const frac = ((ts % 1_000_000_000n) + 1_000_000_000n) % 1_000_000_000n;
+  const frac = subsecondNs(ts);
   return d.toISOString().replace(/\.\d{3}Z$/, '.' + frac.toString().padStart(9, '0') + 'Z');
 }

@@ -5,6 +5,7 @@
  * The API version is negotiated once: 1.41 (Docker 20.10) when the engine supports it, else the
  * engine's minimum (Docker 29 refuses anything below 1.44). Every field we read exists in all of them.
  */
+import { nsToSecondsString } from '../../api/time-units.js';
 import { request, type IncomingMessage } from 'node:http';
 import { Transform, type TransformCallback } from 'node:stream';
 import type { StreamName } from '../model.js';
@@ -342,11 +343,6 @@ export function socketError(socketPath: string, err: Error & { code?: string }):
   }
 }
 
-function nsToSecondsString(ns: bigint): string {
-  const s = ns / 1_000_000_000n;
-  const frac = ns % 1_000_000_000n;
-  return `${s}.${frac.toString().padStart(9, '0')}`;
-}
 
 function clip(s: string): string {
   return s.length > 200 ? s.slice(0, 200) + '…' : s;

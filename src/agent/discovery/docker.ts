@@ -4,6 +4,7 @@
  * between; when the event stream breaks (daemon restart, socket cut) it reconnects with backoff,
  * asks the engine to replay the events it missed, and re-lists to reconcile what replay cannot cover.
  */
+import { msToNs } from '../../api/time-units.js';
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import type { AgentConfig } from '../../config/agent.js';
@@ -152,7 +153,7 @@ export function createDockerDiscovery(cfg: DockerDiscoveryConfig, sink: Discover
       try {
         // Events first, listing second, and the first subscription replays from a second before it:
         // a container started around the listing shows up in both, harmlessly, never in neither.
-        lastEventNs ??= BigInt(Date.now() - 1000) * 1_000_000n;
+        lastEventNs ??= msToNs(Date.now() - 1000);
         const stream = api.events(EVENT_FILTERS, onEvent, connected.signal, lastEventNs);
         const failed = stream.then(
           () => undefined,

@@ -12,6 +12,7 @@
  * us as several 16 KiB pieces with the same timestamp and no newline, then a shorter last piece —
  * also without a newline (the endpoint drops it for pieces); they are joined here up to maxLineBytes.
  */
+import { nsToSeconds } from '../../api/time-units.js';
 import { utf8Cut } from '../../api/utf8.js';
 import { isUtf8 } from 'node:buffer';
 import { parseRfc3339Nano } from '../../api/timestamp.js';
@@ -290,7 +291,7 @@ export function createDockerLogsReader(api: DockerApi, containerId: string, opts
         const c = await api.inspect(containerId);
         tty = c.Config.Tty === true;
       }
-      const since = skipBefore > 0n ? Number(skipBefore / 1_000_000_000n) : 0;
+      const since = skipBefore > 0n ? Number(nsToSeconds(skipBefore)) : 0;
       stream = await api.logs(containerId, { sinceSeconds: since, follow: !finalPass, timestamps: true, tty });
     } catch (e) {
       if (e instanceof DockerApiError && e.status === 404) return finish();

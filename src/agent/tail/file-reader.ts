@@ -13,6 +13,7 @@
  * Memory stays bounded: one 64 KiB read buffer (from a small shared pool, returned while idle), at
  * most one unfinished record per file, and joined lines of at most max_line_bytes.
  */
+import { nowNs } from '../../api/time-units.js';
 import { utf8Cut } from '../../api/utf8.js';
 import { readSync, statSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
@@ -225,7 +226,7 @@ class FileReader implements LineReader {
   }
 
   private wallClock(): bigint {
-    const t = BigInt(Date.now()) * 1_000_000n;
+    const t = nowNs();
     this.lastRawTs = t > this.lastRawTs ? t : this.lastRawTs + 1n;
     return this.lastRawTs;
   }

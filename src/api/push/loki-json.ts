@@ -5,6 +5,7 @@
  * The legacy form of /api/prom/push is accepted too, stream by stream:
  *   {"streams":[{"labels":"{app=\"x\"}","entries":[{"ts":"2024-05-01T00:00:00.123456789Z","line":"..."}]}]}
  */
+import { msToNs } from '../time-units.js';
 import { LogwharfError } from '../errors.js';
 import type { Entry, Labels, PushRequest } from '../model.js';
 import { LabelStringError, parseLabelString } from './label-string.js';
@@ -144,7 +145,7 @@ export function parseRfc3339Nano(s: string): bigint | undefined {
   const ms = Date.parse(`${m[1]}T${m[2]}${m[4]!.toUpperCase()}`);
   if (Number.isNaN(ms)) return undefined;
   const frac = (m[3] ?? '').padEnd(9, '0');
-  return BigInt(ms) * 1_000_000n + BigInt(frac);
+  return msToNs(ms) + BigInt(frac);
 }
 
 /** Encodes a push request as Loki JSON (timestamps as strings, metadata as the optional third element). */

@@ -8,13 +8,14 @@
  *   Timestamp     { int64 seconds = 1; int32 nanos = 2; }
  * Snappy framing lives in ./body.ts.
  */
+import { NS_PER_S } from '../time-units.js';
 import type { Entry, Labels, PushRequest, StreamPush } from '../model.js';
 import { labelsToString } from '../model.js';
 import { ProtoReader, ProtoWriter, WIRE_LEN, WIRE_VARINT, protoError } from './protobuf.js';
 import { LabelStringError, parseLabelString } from './label-string.js';
 import { DEFAULT_MAX_PUSH_ITEMS, clip, setLabel, tooManyItems, type DecodedPush, type InvalidStream } from './decoded-push.js';
 
-const NS = 1_000_000_000n;
+const NS = NS_PER_S;
 
 // Entries of a batch mostly share their second: reuse its bigint product.
 let lastSec: number | bigint = 0;

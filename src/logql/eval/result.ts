@@ -9,19 +9,19 @@
  * Times are milliseconds.
  */
 import type { QueryData } from '../../api/envelope.js';
-import { nsToMs } from '../../api/model.js';
+import { nsToMs } from '../../api/time-units.js';
 import type { MetricValue, Steps } from './types.js';
 import { stepTime } from './types.js';
 import { compareLabels } from './labels.js';
 
 export function toLokiResult(value: MetricValue, steps: Steps, instant: boolean): QueryData {
   const times: number[] = [];
-  for (let i = 0; i < steps.count; i++) times.push(nsToMs(stepTime(steps, i)));
+  for (let i = 0; i < steps.count; i++) times.push(Number(nsToMs(stepTime(steps, i))));
   if (instant) {
     // An instant query has one step; should it have more, the last one is the answer.
     const last = steps.count - 1;
     if (value.kind === 'scalar') {
-      return { resultType: 'scalar', result: { tsMs: last >= 0 ? times[last]! : nsToMs(steps.start), value: last >= 0 ? value.values[last]! : NaN } };
+      return { resultType: 'scalar', result: { tsMs: last >= 0 ? times[last]! : Number(nsToMs(steps.start)), value: last >= 0 ? value.values[last]! : NaN } };
     }
     const result = [];
     if (last >= 0) {

@@ -3,6 +3,7 @@
  * line_format / label_format (https://grafana.com/docs/loki/latest/query/template_functions/),
  * with the argument order and edge cases of their Go originals (strings, sprig, cast).
  */
+import { durationNsToSeconds, NS_PER_MS, NS_PER_S, nowNs, nsToMs, nsToSeconds } from '../../../api/time-units.js';
 import { compileRe2 } from '../../regex.js';
 import { parseBytes, parseGoDuration } from '../units.js';
 import { decimalOp } from './decimal.js';
@@ -28,15 +29,9 @@ function checkSize(n: number): void {
   if (!Number.isFinite(n) || n > MAX_LEN) throw new TemplateError('result too large');
 }
 
-const NS_PER_S = 1_000_000_000n;
-
-function floorDiv(a: bigint, b: bigint): bigint {
-  const q = a / b;
-  return a % b !== 0n && a < 0n ? q - 1n : q;
-}
 
 function nowTime(): GoTime {
-  return new GoTime(BigInt(Date.now()) * 1_000_000n, 'Local');
+  return new GoTime(nowNs(), 'Local');
 }
 
 function asTime(v: GoValue, fn: string): GoTime {
@@ -191,7 +186,7 @@ function unixToTime(epoch: string): GoTime {
     case 10:
       return new GoTime(n * NS_PER_S, 'Local');
     case 13:
-      return new GoTime(n * 1_000_000n, 'Local');
+      return new GoTime(n * NS_PER_MS, 'Local');
     case 16:
       return new GoTime(n * 1000n, 'Local');
     case 19:
@@ -608,8 +603,8 @@ export const FUNCS: Record<string, Fn> = {
       return toDateIn(s(a[0], 'toDateInZone'), s(a[2], 'toDateInZone'), validZone(zone) ? zone || 'UTC' : 'UTC');
     },
   },
-  unixEpoch: { min: 1, max: 1, fn: (a) => floorDiv(asTime(a[0], 'unixEpoch').ns, NS_PER_S).toString() },
-  unixEpochMillis: { min: 1, max: 1, fn: (a) => floorDiv(asTime(a[0], 'unixEpochMillis').ns, 1_000_000n).toString() },
+  unixEpoch: { min: 1, max: 1, fn: (a) => nsToSeconds(asTime(a[0], 'unixEpoch').ns).toString() },
+  unixEpochMillis: { min: 1, max: 1, fn: (a) => nsToMs(asTime(a[0], 'unixEpochMillis').ns).toString() },
   unixEpochNanos: { min: 1, max: 1, fn: (a) => asTime(a[0], 'unixEpochNanos').ns.toString() },
   unixToTime: str1('unixToTime', unixToTime),
 };
@@ -618,5 +613,5 @@ function durationSeconds(v: GoValue): number {
   const x = s(v, 'duration_seconds');
   const ns = parseGoDuration(x);
   if (ns === undefined) throw new TemplateError(`time: invalid duration ${JSON.stringify(x)}`);
-  return ns / 1e9;
+  return durationNsToSeconds(ns);
 }

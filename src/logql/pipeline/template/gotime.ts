@@ -3,10 +3,9 @@
  * date, toDate, toDateInZone and for printing time.Time. Zones: 'UTC', 'Local' (this process's
  * zone, like Loki's server-local time) or IANA names through Intl.
  */
+import { NS_PER_MS, NS_PER_S, nsToSeconds } from '../../../api/time-units.js';
 import type { GoTime } from './values.js';
 
-const NS_PER_MS = 1_000_000n;
-const NS_PER_S = 1_000_000_000n;
 
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
 const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
@@ -89,13 +88,8 @@ interface Civil {
   abbr: string;
 }
 
-function floorDiv(a: bigint, b: bigint): bigint {
-  const q = a / b;
-  return a % b !== 0n && a < 0n ? q - 1n : q;
-}
-
 function civil(t: GoTime): Civil {
-  const sec = floorDiv(t.ns, NS_PER_S);
+  const sec = nsToSeconds(t.ns);
   const nanos = Number(t.ns - sec * NS_PER_S);
   const ms = Number(sec) * 1000;
   const z = zoneAt(t.loc, ms);
