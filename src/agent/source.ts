@@ -8,6 +8,7 @@
  * of a batch holds the position back (the lines it holds are not shipped yet), so a crash re-reads
  * them; re-sent lines carry the runtime's timestamps and the server drops them as exact duplicates.
  */
+import { plural } from '../util/plural.js';
 import type { Labels } from '../api/model.js';
 import type { SourceState, SourceStatus } from '../api/sources.js';
 import type { Logger } from '../util/logger.js';
@@ -191,7 +192,7 @@ export class Source {
             metrics.linesShipped.inc({ kind }, r.accepted);
             metrics.bytesShipped.inc({ kind }, out.bytes);
           }
-          if (r.reason) this.lastError = `server rejected ${r.dropped} lines: ${r.reason}`;
+          if (r.reason) this.lastError = `server rejected ${plural(r.dropped, 'line')}: ${r.reason}`;
         }
         if (position) this.deps.commit(this.target.id, position);
       } catch (e) {

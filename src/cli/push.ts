@@ -4,6 +4,7 @@
  * Empty lines are skipped (a file's final newline would otherwise become an empty entry, and Loki
  * rejects empty lines from some clients); a trailing CR of CRLF files is removed.
  */
+import { plural } from '../util/plural.js';
 import { nowNs } from '../api/time-units.js';
 import { createInterface } from 'node:readline';
 import type { Entry, Labels } from '../api/model.js';
@@ -79,9 +80,9 @@ export async function runPush(argv: string[], io: CliIO): Promise<number> {
     await readAll();
   } catch (e) {
     // The entries already acknowledged are stored; say how far we got so a retry can resume.
-    await write(io.stderr, `pushed ${pushed} entries before the error\n`);
+    await write(io.stderr, `pushed ${plural(pushed, 'entry', 'entries')} before the error\n`);
     throw e;
   }
-  await write(io.stderr, `pushed ${pushed} entries${skipped > 0 ? ` (skipped ${skipped} empty lines)` : ''}\n`);
+  await write(io.stderr, `pushed ${plural(pushed, 'entry', 'entries')}${skipped > 0 ? ` (skipped ${plural(skipped, 'empty line')})` : ''}\n`);
   return 0;
 }

@@ -1,4 +1,5 @@
 /** `logwharf tail`: follows a log query over Loki's /loki/api/v1/tail WebSocket until interrupted. */
+import { plural } from '../util/plural.js';
 import { nowNs } from '../api/time-units.js';
 import type { WireTailFrame } from '../api/envelope.js';
 import { MAX_TAIL_DELAY_FOR_S } from '../api/params.js';
@@ -47,7 +48,7 @@ export async function runTail(argv: string[], io: CliIO): Promise<number> {
       const dropped = frame.dropped_entries?.length ?? 0;
       chain = chain.then(async () => {
         if (text) await write(io.stdout, text);
-        if (dropped > 0) await write(io.stderr, `warning: the server dropped ${dropped} entries because this client fell behind\n`);
+        if (dropped > 0) await write(io.stderr, `warning: the server dropped ${plural(dropped, 'entry', 'entries')} because this client fell behind\n`);
       });
     },
   );

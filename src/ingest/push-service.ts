@@ -8,6 +8,7 @@
  * because clients retry 429s, and the entries already stored come back as exact duplicates, which
  * the store drops silently.
  */
+import { plural } from '../util/plural.js';
 import { msToNs } from '../api/time-units.js';
 import { utf8Cut } from '../api/utf8.js';
 import { Registry } from 'prom-client';
@@ -97,7 +98,7 @@ class RejectionLog {
       listedCount += n;
     }
     if (this.total > listedCount) lines.push(`... and ${this.total - listedCount} more rejected entries`);
-    lines.push(`${this.total} entries rejected, ${accepted} accepted`);
+    lines.push(`${plural(this.total, 'entry', 'entries')} rejected, ${accepted} accepted`);
     const code = codeFor(reasons, retryable);
     return new LogwharfError(code, lines.join('\n'), { rejected: this.total, accepted, reasons: Object.fromEntries(this.counts) });
   }

@@ -303,7 +303,13 @@ test('push: batches by bytes too; a large input streams through', async () => {
 test('push: a rejected batch exits 1 and says how much was stored before it', async () => {
   const r = await cli(['push', '--labels', '{job="x"}', '--batch-lines', '1'], { stdin: 'ok\nREJECT me\nnever\n' });
   assert.equal(r.code, 1);
-  assert.equal(r.stderr, 'pushed 1 entries before the error\nerror: POST /loki/api/v1/push: 400 Bad Request: entry rejected: line contains REJECT\n');
+  assert.equal(r.stderr, 'pushed 1 entry before the error\nerror: POST /loki/api/v1/push: 400 Bad Request: entry rejected: line contains REJECT\n');
+});
+
+test('push: one entry and one skipped line are counted in the singular', async () => {
+  const r = await cli(['push', '--labels', '{job="x"}'], { stdin: 'only\n\n' });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stderr, 'pushed 1 entry (skipped 1 empty line)\n');
 });
 
 test('push: empty input pushes nothing', async () => {
