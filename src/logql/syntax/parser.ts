@@ -107,6 +107,8 @@ class Parser {
   private tok: Token;
   /** Errors Loki records on a node while parsing and reports when validating. */
   private readonly deferred = new Map<object, { msg: string; at: Token }>();
+  /** The range aggregation being parsed (`rate`, …), to name it when its range is missing. */
+  private rangeOp: string | undefined;
 
   constructor(src: string) {
     this.sc = new Scanner(src);
@@ -417,7 +419,10 @@ class Parser {
     } else if (this.tok.kind !== '{' && this.tok.kind !== '(') {
       this.unexpected(['NUMBER', '{', '(']);
     }
+    const outer = this.rangeOp;
+    this.rangeOp = op;
     const range = this.parseLogRange();
+    this.rangeOp = outer;
     this.expect(')');
     const node: RangeAggregationExpr = { kind: 'range_agg', op, range, pos: this.pos(opTok) };
     let paramErr: string | undefined;
@@ -444,9 +449,22 @@ class Parser {
     const sel = this.parseSelector();
     if (this.tok.kind === 'RANGE') return this.parseRangeFirst(sel);
     const { stages, unwrap } = this.parseStages(true);
-    const range = this.expect('RANGE', []).value!;
+    const range = this.expectRange().value!;
     const offset = this.parseOffset();
     return this.logRange(sel, stages, unwrap, range, offset, false);
+  }
+
+  /**
+   * The range after a selector or pipeline. Leaving it out (`sum(rate({app="x"}))`) is a common
+   * first mistake, and Loki's bare "unexpected )" does not say what is missing, so inside a range
+   * aggregation the error names the range (issue #8).
+   */
+  private expectRange(): Token {
+    // Only where the aggregation ends: elsewhere the range may be there and something else wrong.
+    if (this.rangeOp !== undefined && (this.tok.kind === ')' || this.tok.kind === 'EOF')) {
+      throw parseError(`syntax error: unexpected ${this.describe()}, expecting a range such as [1m] after the log selector or pipeline of ${this.rangeOp}`, this.tok);
+    }
+    return this.expect('RANGE', []);
   }
 
   /** `{sel}[5m] [offset d] [| stages] [| unwrap x]` */
