@@ -2,7 +2,9 @@
  * How client commands print results. Log entries: `raw` is the line alone, `jsonl` one JSON object
  * per entry `{"ts":"<RFC3339Nano>","labels":{...},"line":"..."}`, `table` the time, the label set
  * (padded to a column) and the line. Metric results print one sample per output line in the same
- * three forms, with the value as Loki writes it (a string, so NaN and ±Inf survive).
+ * three forms, with the value as Loki writes it (a string, so NaN and ±Inf survive); `raw` is
+ * `<labels> <value> <unix seconds>`, the order of Prometheus' text format, so a script can tell the
+ * series apart and split on the last two spaces.
  */
 import { msToNs } from '../api/time-units.js';
 import { labelsToString, type Labels } from '../api/model.js';
@@ -83,7 +85,7 @@ export function formatMetric(data: Exclude<WireQueryData, { resultType: 'streams
   else for (const s of data.result) for (const [t, v] of s.values) samples.push({ tsSeconds: t, labels: s.metric, value: v });
   let out = '';
   if (mode === 'raw') {
-    for (const p of samples) out += p.value + '\n';
+    for (const p of samples) out += `${labelsToString(p.labels)} ${p.value} ${p.tsSeconds}\n`;
   } else if (mode === 'jsonl') {
     for (const p of samples) out += JSON.stringify({ ts: formatRfc3339Nano(secondsToNs(p.tsSeconds)), labels: sortedLabels(p.labels), value: p.value }) + '\n';
   } else {

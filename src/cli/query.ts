@@ -22,7 +22,8 @@ Runs a log or metric query over a time range (Loki's /loki/api/v1/query_range) a
   --batch N       entries per request when --limit is larger (default ${DEFAULT_BATCH})
   --forward       oldest first (default newest first)
   --step D        resolution of metric queries (default: the server's, range/250)
-  --output MODE   raw (the line only) | jsonl ({ts, labels, line} per entry) | table (default)
+  --output MODE   table (default) | jsonl ({ts, labels, line} per entry, {ts, labels, value} per sample)
+                  | raw (log queries: the line only; metric queries: <labels> <value> <unix seconds>)
 ${CLIENT_HELP}`;
 
 export async function runQuery(argv: string[], io: CliIO): Promise<number> {

@@ -145,8 +145,11 @@ test('query of a metric: matrix, vector and scalar in each output form', async (
   assert.equal(r.stdout, '2023-11-14T22:13:20.000000000Z  {job="api"}  0.5\n2023-11-14T22:13:35.000000000Z  {job="api"}  NaN\n');
   r = await cli(['query', 'rate({a="b"}[1m])', '-o', 'jsonl']);
   assert.deepEqual(JSON.parse(r.stdout.split('\n')[1]!), { ts: '2023-11-14T22:13:35Z', labels: { job: 'api' }, value: 'NaN' });
+  // raw keeps each sample's series, as `<labels> <value> <unix seconds>`.
   r = await cli(['query', 'sum(rate({a="b"}[1m]))', '-o', 'raw']);
-  assert.equal(r.stdout, '42\n');
+  assert.equal(r.stdout, '{} 42 1700000000.123\n');
+  r = await cli(['query', 'rate({a="b"}[1m])', '-o', 'raw']);
+  assert.equal(r.stdout, '{job="api"} 0.5 1700000000\n{job="api"} NaN 1700000015\n');
   r = await cli(['query', 'sum(rate({a="b"}[1m]))']);
   assert.equal(r.stdout, '2023-11-14T22:13:20.123000000Z  {}  42\n');
   r = await cli(['query', 'vector(1)', '-o', 'jsonl']);
