@@ -13,6 +13,26 @@ export function parseRoleFlags<O extends Options>(command: string, argv: string[
   return parsed.values;
 }
 
+/**
+ * Starts a role; a failure a user can fix by a flag says which flag. A taken listen address was a
+ * bare "listen EADDRINUSE" (issue #8). What was opened before the failure (the store) is closed.
+ */
+export async function startRole<T>(role: { start(): Promise<T>; close(): Promise<void> }, listen: string): Promise<T> {
+  try {
+    return await role.start();
+  } catch (e) {
+    await role.close().catch(() => {});
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') {
+      throw new Error(`cannot listen on ${listen}: the address is already in use (another logwharf or Loki?); stop that process or choose another address with --listen HOST:PORT`, { cause: e });
+    }
+    if (code === 'EACCES') {
+      throw new Error(`cannot listen on ${listen}: permission denied (ports below 1024 need privileges); choose another address with --listen HOST:PORT`, { cause: e });
+    }
+    throw e;
+  }
+}
+
 /** Resolves with the exit code once a SIGTERM/SIGINT has been handled by `close`: 0, or 1 if closing failed. */
 export function waitForSignal(close: () => Promise<void>, log: Logger): Promise<number> {
   return new Promise<number>((resolve) => {

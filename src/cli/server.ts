@@ -8,7 +8,7 @@ import { loadAgentConfig } from '../config/agent.js';
 import { createServer } from '../app/server.js';
 import { createUp, upAgentDefaults } from '../app/up.js';
 import { createLogger } from '../util/logger.js';
-import { parseRoleFlags, waitForSignal } from './role.js';
+import { parseRoleFlags, startRole, waitForSignal } from './role.js';
 
 export const SERVER_USAGE = `Usage: logwharf server [--listen HOST:PORT] [--data DIR] [--config FILE] [--log-level LEVEL] [--auth-enabled]
 
@@ -42,7 +42,7 @@ export async function runServer(argv: string[]): Promise<number> {
   });
   const log = createLogger({ level: config.log_level, component: 'server' });
   const server = createServer(config, { log });
-  const { url } = await server.start();
+  const { url } = await startRole(server, config.listen);
   // The ready line is part of the CLI contract (scripts wait for it), so it is written whatever the log level.
   createLogger({ level: 'info', component: 'server' }).info({ address: url, data: config.data }, 'logwharf server ready');
   return waitForSignal(() => server.close(), log);
@@ -90,7 +90,7 @@ export async function runUp(argv: string[]): Promise<number> {
   });
   const log = createLogger({ level: serverConfig.log_level, component: 'up' });
   const up = createUp(serverConfig, agentConfig, { log });
-  const { url } = await up.start();
+  const { url } = await startRole(up, serverConfig.listen);
   createLogger({ level: 'info', component: 'up' }).info({ address: url, data: serverConfig.data }, 'logwharf server ready');
   return waitForSignal(() => up.close(), log);
 }
