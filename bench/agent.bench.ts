@@ -1,5 +1,5 @@
 /**
- * Agent benchmarks (issue #4 §6), on the shared corpus (../shared/bench/corpus.mjs), with the real
+ * Agent benchmarks (issue #4 §6), on the benchmark corpus (bench/corpus.mjs), with the real
  * server and the real agent as child processes built in dist/ (their CPU and memory read from /proc):
  *
  *   npm run build && node --import tsx bench/agent.bench.ts            # every scenario
@@ -46,7 +46,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function ensureCorpus(): Promise<void> {
   if (existsSync(CORPUS)) return;
   mkdirSync(OUT, { recursive: true });
-  execFileSync(process.execPath, [join(REPO, '../shared/bench/corpus.mjs')], { env: { ...process.env, LINES: '2000000', OUT: CORPUS }, stdio: 'inherit' });
+  execFileSync(process.execPath, [join(REPO, 'bench/corpus.mjs')], { env: { ...process.env, LINES: '2000000', OUT: CORPUS }, stdio: 'inherit' });
 }
 
 /** The first n corpus lines' text (the log line column). */

@@ -1,6 +1,6 @@
 /**
  * LogQL pipeline speed on one core: lines per second through compiled pipelines over realistic
- * lines from the shared corpus (bench/out/corpus-200000.tsv when present, else synthetic lines).
+ * lines from the benchmark corpus (bench/out/corpus-200000.tsv when present, else synthetic lines).
  * Usage: npx tsx bench/pipeline.bench.ts
  */
 import { existsSync, readFileSync } from 'node:fs';

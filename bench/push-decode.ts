@@ -1,5 +1,5 @@
 /**
- * Push decoding speed: lines per CPU-second for protobuf+snappy and JSON bodies built from the shared
+ * Push decoding speed: lines per CPU-second for protobuf+snappy and JSON bodies built from the benchmark
  * corpus, decode alone and decode + validation + limits (push service over a store that keeps nothing).
  * Usage: LINES=200000 BATCH=1000 npx tsx bench/push-decode.ts
  */
@@ -35,7 +35,7 @@ function corpusFile(): string {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `push-decode-${LINES}.tsv`);
   if (!existsSync(file)) {
-    execFileSync(process.execPath, [join(here, '../../shared/bench/corpus.mjs')], { env: { ...process.env, LINES: String(LINES), OUT: file }, stdio: 'inherit' });
+    execFileSync(process.execPath, [join(here, 'corpus.mjs')], { env: { ...process.env, LINES: String(LINES), OUT: file }, stdio: 'inherit' });
   }
   return file;
 }

@@ -1,5 +1,5 @@
 /**
- * Range aggregation benchmark on the shared corpus (issue #3 §4): loads the corpus into a store
+ * Range aggregation benchmark on the benchmark corpus (issue #3 §4): loads the corpus into a store
  * (kept in bench/out/range-agg-store between runs) with labels {job="docker", container=...}, then
  * times `count_over_time({job="docker"}[5m])` and friends over the corpus' 24 hours at Loki's default
  * step for that range and at 60 s. The outer `sum by (container)` is applied here by pushing the
@@ -63,7 +63,7 @@ function* batches(file: string): Generator<StreamPush[]> {
 }
 
 async function main() {
-  if (!existsSync(corpus)) throw new Error(`corpus missing: ${corpus} (generate it with ../shared/bench/corpus.mjs)`);
+  if (!existsSync(corpus)) throw new Error(`corpus missing: ${corpus} (generate it with bench/corpus.mjs)`);
   const meta = JSON.parse(readFileSync(corpus + '.meta.json', 'utf8')) as { tsFirst: number; tsLast: number };
   const fresh = !existsSync(storeDir);
   mkdirSync(storeDir, { recursive: true });

@@ -1,5 +1,5 @@
 /**
- * End-to-end server benchmark on the shared corpus (../shared/bench/corpus.mjs).
+ * End-to-end server benchmark on the benchmark corpus (bench/corpus.mjs).
  *
  *   node --import tsx bench/server.bench.ts            # 2M lines (generates bench/out/corpus.tsv once)
  *   LINES=200000 node --import tsx bench/server.bench.ts
@@ -110,7 +110,7 @@ function median(xs: number[]): number {
 
 async function main() {
   if (!existsSync(corpus)) {
-    await run(process.execPath, [join(REPO, '../shared/bench/corpus.mjs')], { LINES: String(LINES), OUT: corpus, SEED: '12648430', START: '2024-05-01T00:00:00Z' });
+    await run(process.execPath, [join(REPO, 'bench/corpus.mjs')], { LINES: String(LINES), OUT: corpus, SEED: '12648430', START: '2024-05-01T00:00:00Z' });
   }
   const meta = JSON.parse(readFileSync(corpus + '.meta.json', 'utf8')) as {
     lines: number;

@@ -1,5 +1,5 @@
 /**
- * Store ingest and needle benchmark on the shared corpus (issue 2 §5): appends the corpus in
+ * Store ingest and needle benchmark on the benchmark corpus (issue 2 §5): appends the corpus in
  * push-sized batches (BATCH lines, grouped by stream like a push, CONCURRENCY appends in flight),
  * then reports store CPU per line (corpus parsing measured separately and subtracted), bytes on
  * disk per raw line byte, peak RSS, and the 24-hour needle query time (blocks() with the needle
@@ -41,7 +41,7 @@ function corpusFile(): { file: string; lineBytes: number } {
   const shared = join(dir, 'corpus.tsv');
   const file = existsSync(shared + '.meta.json') && JSON.parse(readFileSync(shared + '.meta.json', 'utf8')).lines === LINES ? shared : join(dir, `corpus-${LINES}.tsv`);
   if (!existsSync(file + '.meta.json')) {
-    execFileSync(process.execPath, [join(here, '../../shared/bench/corpus.mjs')], { env: { ...process.env, LINES: String(LINES), OUT: file }, stdio: 'inherit' });
+    execFileSync(process.execPath, [join(here, 'corpus.mjs')], { env: { ...process.env, LINES: String(LINES), OUT: file }, stdio: 'inherit' });
   }
   const meta = JSON.parse(readFileSync(file + '.meta.json', 'utf8')) as { lineBytes: number };
   return { file, lineBytes: meta.lineBytes };
