@@ -1,4 +1,5 @@
 /** `logwharf query`: runs a LogQL query through /loki/api/v1/query_range and prints the result. */
+import { plural } from '../util/plural.js';
 import { nowNs } from '../api/time-units.js';
 import { CLIENT_HELP, CLIENT_OPTIONS, clientFrom, durationFlag, intFlag, outputFlag, parseCommand, rangeFlags } from './common.js';
 import { entriesOf, formatEntries, formatMetric, type PrintedEntry } from './output.js';
@@ -107,7 +108,7 @@ async function paginate(
     if (entries[0]!.ts === last) {
       // A whole page at one timestamp: a page cannot start inside it, so step past it.
       if (warnedAt !== last) {
-        await write(io.stderr, `warning: at least ${n} entries share the timestamp ${formatRfc3339Nano(last)}; any beyond those may be missing (raise --batch)\n`);
+        await write(io.stderr, `warning: at least ${plural(n, 'entry', 'entries')} share the timestamp ${formatRfc3339Nano(last)}; any beyond those may be missing (raise --batch)\n`);
         warnedAt = last;
       }
       // `end = last` excludes it on Loki; a server that includes `end` shows the same page again,

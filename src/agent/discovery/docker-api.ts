@@ -5,6 +5,7 @@
  * The API version is negotiated once: 1.41 (Docker 20.10) when the engine supports it, else the
  * engine's minimum (Docker 29 refuses anything below 1.44). Every field we read exists in all of them.
  */
+import { plural } from '../../util/plural.js';
 import { nsToSecondsString } from '../../api/time-units.js';
 import { request, type IncomingMessage } from 'node:http';
 import { Transform, type TransformCallback } from 'node:stream';
@@ -249,7 +250,7 @@ class Demultiplexer extends Transform {
   }
 
   override _flush(done: TransformCallback): void {
-    if (this.buf.length > 0) return done(new DockerStreamFormatError(`Docker logs stream ended inside a frame (${this.buf.length} bytes left)`));
+    if (this.buf.length > 0) return done(new DockerStreamFormatError(`Docker logs stream ended inside a frame (${plural(this.buf.length, 'byte')} left)`));
     done();
   }
 }
