@@ -21,6 +21,8 @@ export interface ClientOptions {
   password?: string;
   /** `Authorization: Bearer <token>`; wins over basic auth (the order is in ./auth.ts). */
   bearerToken?: string;
+  /** A file holding the bearer token, read on every request. */
+  bearerTokenFile?: string;
   /** Extra request headers; tenant and authorization above replace theirs. */
   headers?: Record<string, string>;
   /** Per-request timeout; default 5 minutes (a long query is legitimate). */

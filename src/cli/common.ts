@@ -1,8 +1,10 @@
 /**
  * Flags and value parsing shared by the client commands. Every client command takes
  * `--addr` (default: $LOKI_ADDR, as logcli reads it, else http://127.0.0.1:3100), `--tenant`
- * (X-Scope-OrgID, default $LOKI_ORG_ID) and optional auth (`--username`/`--password` or
- * `--bearer-token`, defaults from $LOKI_USERNAME, $LOKI_PASSWORD, $LOKI_BEARER_TOKEN).
+ * (X-Scope-OrgID, default $LOKI_ORG_ID) and optional auth (`--username`/`--password`,
+ * `--bearer-token` or `--bearer-token-file`, defaults from $LOKI_USERNAME, $LOKI_PASSWORD,
+ * $LOKI_BEARER_TOKEN, $LOKI_BEARER_TOKEN_FILE, as logcli reads them). Which one is sent when several
+ * are given is decided in one place for the CLI and the agent: src/api/auth.ts.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { env } from '../config/env.js';
@@ -21,6 +23,7 @@ export const CLIENT_OPTIONS = {
   username: { type: 'string' },
   password: { type: 'string' },
   'bearer-token': { type: 'string' },
+  'bearer-token-file': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies Options;
 
@@ -28,7 +31,8 @@ export const CLIENT_HELP = `Connection (every client command):
   --addr URL            server address (default $LOKI_ADDR, else ${DEFAULT_ADDR})
   --tenant ID           tenant, sent as X-Scope-OrgID (default $LOKI_ORG_ID)
   --username, --password   HTTP basic auth (default $LOKI_USERNAME, $LOKI_PASSWORD)
-  --bearer-token TOKEN  bearer auth (default $LOKI_BEARER_TOKEN)
+  --bearer-token TOKEN  bearer auth (default $LOKI_BEARER_TOKEN); wins over basic auth
+  --bearer-token-file F bearer token read from a file (default $LOKI_BEARER_TOKEN_FILE)
   -h, --help            show this help
 `;
 
@@ -50,6 +54,7 @@ export interface ClientFlags {
   username?: string | undefined;
   password?: string | undefined;
   'bearer-token'?: string | undefined;
+  'bearer-token-file'?: string | undefined;
 }
 
 /** Builds the client from flags, falling back to logcli's environment variables. */
@@ -59,6 +64,7 @@ export function clientFrom(v: ClientFlags): LokiClient {
   const username = v.username ?? env('LOKI_USERNAME');
   const password = v.password ?? env('LOKI_PASSWORD');
   const bearerToken = v['bearer-token'] ?? env('LOKI_BEARER_TOKEN');
+  const bearerTokenFile = v['bearer-token-file'] ?? env('LOKI_BEARER_TOKEN_FILE');
   try {
     return new LokiClient({
       addr,
@@ -66,6 +72,7 @@ export function clientFrom(v: ClientFlags): LokiClient {
       ...(username !== undefined ? { username } : {}),
       ...(password !== undefined ? { password } : {}),
       ...(bearerToken !== undefined ? { bearerToken } : {}),
+      ...(bearerTokenFile !== undefined ? { bearerTokenFile } : {}),
     });
   } catch (e) {
     throw new UsageError((e as Error).message);

@@ -8,6 +8,9 @@ import assert from 'node:assert/strict';
 import { PassThrough, Readable } from 'node:stream';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { run } from '../../../src/cli/dispatch.js';
 import { closedPortUrl, MANY, startFakeLoki, T0, type FakeLoki } from './fake-loki.js';
 
@@ -313,6 +316,19 @@ test('push: one entry and one skipped line are counted in the singular', async (
   const r = await cli(['push', '--labels', '{job="x"}'], { stdin: 'only\n\n' });
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stderr, 'pushed 1 entry (skipped 1 empty line)\n');
+});
+
+test('auth flags: a bearer token from a file wins over basic auth, as in the agent', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'logwharf-cli-auth-'));
+  try {
+    writeFileSync(join(dir, 'token'), 'from-file\n');
+    await cli(['labels', '--username', 'u', '--password', 'p', '--bearer-token-file', join(dir, 'token')]);
+    assert.equal(lastRequest('/loki/api/v1/labels').headers.authorization, 'Bearer from-file');
+    await cli(['labels', '--username', 'u', '--password', 'p']);
+    assert.equal(lastRequest('/loki/api/v1/labels').headers.authorization, 'Basic ' + Buffer.from('u:p').toString('base64'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('push: empty input pushes nothing', async () => {
