@@ -85,6 +85,9 @@ export function createHttpServer(opts: HttpServerOptions): Server {
     const onUpgrade = opts.onUpgrade;
     server.on('upgrade', (req, socket, head) => {
       const id = randomUUID();
+      // node:http removes its own socket 'error' listener before 'upgrade'; a reset while we answer
+      // or hand the socket over would otherwise be an unhandled 'error' that ends the process.
+      socket.on('error', (err) => opts.log.debug({ reqId: id, err: err.message }, 'upgrade socket error'));
       try {
         const url = new URL(req.url ?? '/', 'http://localhost');
         const tenant = resolveTenant(req.headers['x-scope-orgid'], opts.authEnabled);
