@@ -72,17 +72,18 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
     const body = ready ? 'ready\n' : 'starting\n';
     ctx.res.writeHead(ready ? 200 : 503, { 'Content-Type': 'text/plain' });
     ctx.res.end(body);
-  });
+  }, { public: true });
+  // Probes and Prometheus scrapes send no tenant; Loki serves these without one too.
   router.add('GET', '/metrics', async (ctx) => {
     const text = await metrics.registry.metrics();
     ctx.res.writeHead(200, { 'Content-Type': metrics.registry.contentType });
     ctx.res.end(text);
-  });
+  }, { public: true });
   router.add('GET', '/loki/api/v1/status/buildinfo', (ctx) => {
     const body = JSON.stringify(BUILD_INFO);
     ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
     ctx.res.end(body);
-  });
+  }, { public: true });
   registerIngestRoutes(router, push);
   // Opened in start(), after the store has created (and locked) the data directory.
   let sources: SourcesRegistry | undefined;

@@ -74,7 +74,7 @@ export function createHttpServer(opts: HttpServerOptions): Server {
           body,
           query: () => (queryPromise ??= mergedQuery(req, url, body)),
         };
-        ctx.tenant = resolveTenant(req.headers['x-scope-orgid'], opts.authEnabled);
+        if (!found.route.options.public) ctx.tenant = resolveTenant(req.headers['x-scope-orgid'], opts.authEnabled);
         await found.route.handler(ctx);
       } catch (e) {
         sendError(res, log, e, id);
