@@ -102,6 +102,12 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
     metrics,
     authEnabled: config.auth_enabled,
     maxBodyBytes: config.max_body_bytes,
+    timeouts: {
+      headerMs: parseDurationMs(config.http.header_timeout),
+      requestMs: parseDurationMs(config.http.request_timeout),
+      idleMs: parseDurationMs(config.http.idle_timeout),
+      socketMs: parseDurationMs(config.http.socket_timeout),
+    },
     onUpgrade: (req, socket, head, c) => tail.handleUpgrade(req, socket, head, c),
   });
 

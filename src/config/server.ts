@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { LogwharfError } from '../api/errors.js';
 import { env } from './env.js';
 import { readYamlMapping, validateConfig } from './file.js';
+import { parseDurationMs } from './duration.js';
 
 export const DURATION_PATTERN = /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h|d|w|y))+$/;
 const duration = z.string().regex(DURATION_PATTERN, 'a duration such as 30s, 15m, 7d');
@@ -96,6 +97,22 @@ export const serverConfigSchema = z
       .strict()
       .prefault({})
       .describe('The sources registry (registry.db in the data directory): what each agent collects, and coverage'),
+    http: z
+      .object({
+        header_timeout: duration
+          .default('10s')
+          .describe('A client must send its complete request headers within this long, or gets 408 and is disconnected (slow-header clients)'),
+        request_timeout: duration
+          .default('2m')
+          .describe('A client must send its whole request, body included, within this long (0s = no limit; at least header_timeout). Handling time is not counted: long queries and tails are not cut'),
+        idle_timeout: duration.default('65s').describe('A keep-alive connection with no request in flight is closed after this long (above the 60s idle timeout of common load balancers)'),
+        socket_timeout: duration
+          .default('2m')
+          .describe('A connection on which nothing moves for this long while no handler runs (e.g. a client that stops reading its response) is closed (0s = never)'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Connection timeouts against slow or stalled clients'),
     query: z
       .object({
         workers: z.number().int().nonnegative().default(2).describe('Worker threads for large queries (0 = query on the main thread)'),
@@ -104,7 +121,14 @@ export const serverConfigSchema = z
       .strict()
       .prefault({}),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    // node:http refuses a header timeout longer than a non-zero request timeout.
+    const req = parseDurationMs(c.http.request_timeout);
+    if (req > 0 && parseDurationMs(c.http.header_timeout) > req) {
+      ctx.addIssue({ code: 'custom', path: ['http', 'request_timeout'], message: `must be 0s or at least http.header_timeout (${c.http.header_timeout})` });
+    }
+  });
 
 export type ServerConfig = z.infer<typeof serverConfigSchema>;
 

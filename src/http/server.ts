@@ -2,7 +2,7 @@
  * The HTTP server factory: request ids, tenancy, bounded bodies, routing, the one error mapper,
  * request metrics. Roles add their routes to a Router; WebSocket upgrades go to `onUpgrade`.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import { LogwharfError } from '../api/errors.js';
@@ -18,7 +18,20 @@ export interface HttpServerOptions {
   metrics: HttpMetrics;
   authEnabled: boolean;
   maxBodyBytes: number;
+  /** Connection timeouts in ms (see the `http` section of the server config); 0 turns one off. */
+  timeouts: HttpTimeouts;
   onUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer, ctx: { id: string; tenant: string; url: URL }) => void;
+}
+
+export interface HttpTimeouts {
+  /** Complete request headers must arrive within this (node's headersTimeout); 408 otherwise. */
+  headerMs: number;
+  /** The whole request must arrive within this (node's requestTimeout); handling time is not counted. */
+  requestMs: number;
+  /** Keep-alive connections idle between requests are closed after this (node's keepAliveTimeout). */
+  idleMs: number;
+  /** A connection inactive this long while no handler runs is destroyed. */
+  socketMs: number;
 }
 
 /** Loki's tenant when auth is disabled. */
@@ -38,7 +51,27 @@ export function resolveTenant(header: string | string[] | undefined, authEnabled
 }
 
 export function createHttpServer(opts: HttpServerOptions): Server {
-  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
+  const t = opts.timeouts;
+  const server = createServer(
+    {
+      headersTimeout: t.headerMs,
+      requestTimeout: t.requestMs,
+      keepAliveTimeout: t.idleMs,
+      // node checks header and request deadlines on this interval (30 s by default, which would let
+      // a slow-header client stay that much longer than header_timeout).
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(t.headerMs / 4) || 1000)),
+    },
+    (req, res) => handle(req, res),
+  );
+  // Applies to every new connection until its first request is handled (and, through `handle`,
+  // whenever a response is left waiting for a client that stopped reading).
+  server.timeout = t.socketMs;
+  return withUpgrades(server, opts);
+
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    // The request is here: the socket timeout must not cut a long query or a slow store append,
+    // which the query timeout governs. It is set again once the handler is done (below).
+    req.socket.setTimeout(0);
     const started = process.hrtime.bigint();
     const idHeader = req.headers['x-request-id'];
     const id = typeof idHeader === 'string' && idHeader.length > 0 && idHeader.length <= 128 ? idHeader : randomUUID();
@@ -79,8 +112,13 @@ export function createHttpServer(opts: HttpServerOptions): Server {
       } catch (e) {
         sendError(res, log, e, id);
       }
+      // A response still not flushed after this long means the client stopped reading.
+      if (!res.writableFinished && t.socketMs > 0) res.setTimeout(t.socketMs, () => res.destroy());
     })();
-  });
+  }
+}
+
+function withUpgrades(server: Server, opts: HttpServerOptions): Server {
   if (opts.onUpgrade) {
     const onUpgrade = opts.onUpgrade;
     server.on('upgrade', (req, socket, head) => {
