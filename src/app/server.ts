@@ -65,7 +65,14 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
     log: log.child({ component: 'store' }),
   });
   const scanner = createScanner(store, config.query.workers);
-  const push = createPushService({ store, limits: config.limits, registry: metrics.registry, now: deps.now });
+  const push = createPushService({
+    store,
+    limits: config.limits,
+    registry: metrics.registry,
+    now: deps.now,
+    maxDecompressedBytes: config.max_body_bytes,
+    maxPushItems: config.max_push_entries,
+  });
   const router = new Router();
   let ready = false;
   router.add('GET', '/ready', (ctx) => {
@@ -102,6 +109,7 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
     metrics,
     authEnabled: config.auth_enabled,
     maxBodyBytes: config.max_body_bytes,
+    maxInflightBodyBytes: config.max_inflight_body_bytes,
     timeouts: {
       headerMs: parseDurationMs(config.http.header_timeout),
       requestMs: parseDurationMs(config.http.request_timeout),

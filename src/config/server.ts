@@ -33,8 +33,20 @@ export const serverConfigSchema = z
       .number()
       .int()
       .positive()
+      .default(16 * 1024 * 1024)
+      .describe('Largest request body accepted, as sent and after decompression (413 above). Parsing the largest JSON body must not stall other requests: 16 MiB parses in well under 100 ms here; Promtail and Alloy send about 1 MiB'),
+    max_push_entries: z
+      .number()
+      .int()
+      .positive()
+      .default(50_000)
+      .describe('Most streams plus entries one push request may carry (413 above; OTLP counts resources, scopes, records and attributes against 4x this). Bounds the time and memory one request takes: 50,000 one-byte OTLP/JSON records, the costliest kind, hold the event loop under 200 ms here. Promtail and Alloy batches (1 MiB) and the OTel Collector\'s (8,192 records) stay well below'),
+    max_inflight_body_bytes: z
+      .number()
+      .int()
+      .positive()
       .default(64 * 1024 * 1024)
-      .describe('Largest request body accepted, after decompression'),
+      .describe('Request bodies being read or handled at once, in bytes, over all requests; beyond it a request gets 503 with Retry-After (at least max_body_bytes)'),
     limits: z
       .object({
         max_line_size: z.number().int().nonnegative().optional().describe('Bytes; 0 = unlimited (Loki default 256KB)'),
@@ -123,6 +135,9 @@ export const serverConfigSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
+    if (c.max_inflight_body_bytes < c.max_body_bytes) {
+      ctx.addIssue({ code: 'custom', path: ['max_inflight_body_bytes'], message: `must be at least max_body_bytes (${c.max_body_bytes})` });
+    }
     // node:http refuses a header timeout longer than a non-zero request timeout.
     const req = parseDurationMs(c.http.request_timeout);
     if (req > 0 && parseDurationMs(c.http.header_timeout) > req) {

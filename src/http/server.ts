@@ -9,6 +9,7 @@ import { LogwharfError } from '../api/errors.js';
 import type { Logger } from '../util/logger.js';
 import type { RequestContext } from './context.js';
 import { sendError } from './error-mapper.js';
+import { BodyBudget } from './body-budget.js';
 import type { HttpMetrics } from './metrics.js';
 import type { Router } from './router.js';
 
@@ -18,6 +19,8 @@ export interface HttpServerOptions {
   metrics: HttpMetrics;
   authEnabled: boolean;
   maxBodyBytes: number;
+  /** Bound on the bytes of all request bodies in flight (503 with Retry-After beyond it). */
+  maxInflightBodyBytes: number;
   /** Connection timeouts in ms (see the `http` section of the server config); 0 turns one off. */
   timeouts: HttpTimeouts;
   onUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer, ctx: { id: string; tenant: string; url: URL }) => void;
@@ -52,6 +55,7 @@ export function resolveTenant(header: string | string[] | undefined, authEnabled
 
 export function createHttpServer(opts: HttpServerOptions): Server {
   const t = opts.timeouts;
+  const budget = new BodyBudget(opts.maxInflightBodyBytes);
   const server = createServer(
     {
       headersTimeout: t.headerMs,
@@ -94,7 +98,14 @@ export function createHttpServer(opts: HttpServerOptions): Server {
         }
         routeName = found.route.name;
         let bodyPromise: Promise<Buffer> | undefined;
-        const body = () => (bodyPromise ??= readBody(req, opts.maxBodyBytes));
+        // The body's bytes stay counted until the response is done: handlers keep it (decoded) until then.
+        let held = 0;
+        res.once('close', () => budget.give(held));
+        const take = (n: number) => {
+          budget.take(n);
+          held += n;
+        };
+        const body = () => (bodyPromise ??= readBody(req, opts.maxBodyBytes, take));
         let queryPromise: Promise<URLSearchParams> | undefined;
         const ctx: RequestContext = {
           req,
@@ -140,7 +151,8 @@ function withUpgrades(server: Server, opts: HttpServerOptions): Server {
   return server;
 }
 
-function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
+/** Reads a body of at most `max` bytes; `take` counts them against the in-flight budget (it throws when full). */
+function readBody(req: IncomingMessage, max: number, take: (n: number) => void): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const len = Number(req.headers['content-length']);
     if (Number.isFinite(len) && len > max) {
@@ -148,15 +160,38 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
       reject(new LogwharfError('payload_too_large', `request body of ${len} bytes exceeds the limit of ${max} bytes`));
       return;
     }
+    // A declared length is taken whole before any byte is read; a chunked body as it arrives.
+    let taken = 0;
+    const fail = (e: unknown) => {
+      req.removeAllListeners('data');
+      req.resume();
+      reject(e);
+    };
+    try {
+      if (Number.isFinite(len) && len > 0) {
+        take(len);
+        taken = len;
+      }
+    } catch (e) {
+      fail(e);
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size > max) {
-        req.removeAllListeners('data');
-        req.resume();
-        reject(new LogwharfError('payload_too_large', `request body exceeds the limit of ${max} bytes`));
+        fail(new LogwharfError('payload_too_large', `request body exceeds the limit of ${max} bytes`));
         return;
+      }
+      if (size > taken) {
+        try {
+          take(size - taken);
+          taken = size;
+        } catch (e) {
+          fail(e);
+          return;
+        }
       }
       chunks.push(c);
     });
