@@ -1,6 +1,6 @@
 /**
  * Reports the agent's sources to the server's registry (issue #4 §5) every interval and once at
- * close. Loki has no such endpoint: a 404 or 405 turns reporting off with one log line, so the agent
+ * close, that last one marked `stopping`. Loki has no such endpoint: a 404 or 405 turns reporting off with one log line, so the agent
  * ships to a Loki cluster unchanged. Other failures are logged (at most once per minute) and retried
  * at the next interval; reporting never holds up shipping.
  */
@@ -34,9 +34,10 @@ export function createReporter(opts: ReporterOptions): Reporter {
   let inFlight: Promise<void> | undefined;
   let lastErrorLog = 0;
 
-  async function send(): Promise<void> {
+  /** `stopping`: the last report of a clean shutdown, so the server shows the sources stopped, not stale. */
+  async function send(stopping = false): Promise<void> {
     if (disabled) return;
-    const report: SourceReport = { agent: opts.agent, sources: opts.sources() };
+    const report: SourceReport = { agent: opts.agent, sources: opts.sources(), ...(stopping ? { stopping: true } : {}) };
     try {
       const res = await opts.post(SOURCES_PATH, Buffer.from(JSON.stringify(report)));
       if (res.status === 404 || res.status === 405) {
@@ -71,7 +72,7 @@ export function createReporter(opts: ReporterOptions): Reporter {
     async close() {
       clearInterval(timer);
       await inFlight;
-      await send();
+      await send(true);
     },
   };
 }

@@ -23,6 +23,7 @@ export const ERRORS = {
   method_not_allowed: { status: 405, message: 'method not allowed' },
   unauthorized: { status: 401, message: 'no org id' },
   store_unavailable: { status: 503, message: 'storage unavailable' },
+  overloaded: { status: 503, message: 'server busy, retry later' },
   timeout: { status: 504, message: 'query timed out' },
   internal: { status: 500, message: 'internal error' },
 } as const satisfies Record<string, { status: number; message: string }>;

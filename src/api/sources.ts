@@ -10,8 +10,12 @@ export const SOURCES_PATH = '/api/v1/sources';
 
 export type SourceKind = 'docker' | 'kubernetes' | 'file';
 
-/** tailing: being read · draining: gone, being read to the end · finished: read to the end · error: last attempt failed. */
-export type SourceState = 'tailing' | 'draining' | 'finished' | 'error';
+/**
+ * tailing: being read · draining: gone, being read to the end · finished: read to the end · error:
+ * last attempt failed · stopped: its agent shut down cleanly before finishing it (set by the server
+ * from a `stopping` report; the agent resumes it from its saved position when it starts again).
+ */
+export type SourceState = 'tailing' | 'draining' | 'finished' | 'error' | 'stopped';
 
 export interface SourceStatus {
   /** Unique within the agent: `docker:<id>`, `k8s:<uid>/<container>/<n>`, `file:<path>`. */
@@ -44,6 +48,8 @@ export interface SourceReport {
   agent: { id: string; host: string; version: string; started_at: string };
   /** Every source the agent knows; sources of this agent missing from a report are marked finished. */
   sources: SourceStatus[];
+  /** The agent's last report before a clean shutdown: its unfinished sources become `stopped`. */
+  stopping?: boolean;
 }
 
 export interface StoredSource extends SourceStatus {
@@ -69,7 +75,8 @@ export interface SourcesResponse {
   status: 'success';
   data: {
     sources: StoredSource[];
-    agents: Array<{ id: string; host: string; version: string; started_at: string; last_report_at: string; stale: boolean }>;
+    /** `stopped_at`: the agent shut down cleanly then (it is not stale; its next report clears it). */
+    agents: Array<{ id: string; host: string; version: string; started_at: string; last_report_at: string; stale: boolean; stopped_at?: string }>;
     coverage: Coverage;
   };
 }

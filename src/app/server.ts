@@ -65,24 +65,32 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
     log: log.child({ component: 'store' }),
   });
   const scanner = createScanner(store, config.query.workers);
-  const push = createPushService({ store, limits: config.limits, registry: metrics.registry, now: deps.now });
+  const push = createPushService({
+    store,
+    limits: config.limits,
+    registry: metrics.registry,
+    now: deps.now,
+    maxDecompressedBytes: config.max_body_bytes,
+    maxPushItems: config.max_push_entries,
+  });
   const router = new Router();
   let ready = false;
   router.add('GET', '/ready', (ctx) => {
     const body = ready ? 'ready\n' : 'starting\n';
     ctx.res.writeHead(ready ? 200 : 503, { 'Content-Type': 'text/plain' });
     ctx.res.end(body);
-  });
+  }, { public: true });
+  // Probes and Prometheus scrapes send no tenant; Loki serves these without one too.
   router.add('GET', '/metrics', async (ctx) => {
     const text = await metrics.registry.metrics();
     ctx.res.writeHead(200, { 'Content-Type': metrics.registry.contentType });
     ctx.res.end(text);
-  });
+  }, { public: true });
   router.add('GET', '/loki/api/v1/status/buildinfo', (ctx) => {
     const body = JSON.stringify(BUILD_INFO);
     ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
     ctx.res.end(body);
-  });
+  }, { public: true });
   registerIngestRoutes(router, push);
   // Opened in start(), after the store has created (and locked) the data directory.
   let sources: SourcesRegistry | undefined;
@@ -101,6 +109,13 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
     metrics,
     authEnabled: config.auth_enabled,
     maxBodyBytes: config.max_body_bytes,
+    maxInflightBodyBytes: config.max_inflight_body_bytes,
+    timeouts: {
+      headerMs: parseDurationMs(config.http.header_timeout),
+      requestMs: parseDurationMs(config.http.request_timeout),
+      idleMs: parseDurationMs(config.http.idle_timeout),
+      socketMs: parseDurationMs(config.http.socket_timeout),
+    },
     onUpgrade: (req, socket, head, c) => tail.handleUpgrade(req, socket, head, c),
   });
 

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { LogwharfError } from '../api/errors.js';
 import { env } from './env.js';
 import { readYamlMapping, validateConfig } from './file.js';
+import { parseDurationMs } from './duration.js';
 
 export const DURATION_PATTERN = /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h|d|w|y))+$/;
 const duration = z.string().regex(DURATION_PATTERN, 'a duration such as 30s, 15m, 7d');
@@ -32,8 +33,20 @@ export const serverConfigSchema = z
       .number()
       .int()
       .positive()
+      .default(16 * 1024 * 1024)
+      .describe('Largest request body accepted, as sent and after decompression (413 above). Parsing the largest JSON body must not stall other requests: 16 MiB parses in well under 100 ms here; Promtail and Alloy send about 1 MiB'),
+    max_push_entries: z
+      .number()
+      .int()
+      .positive()
+      .default(50_000)
+      .describe('Most streams plus entries one push request may carry (413 above; OTLP counts resources, scopes, records and attributes against 4x this). Bounds the time and memory one request takes: 50,000 one-byte OTLP/JSON records, the costliest kind, hold the event loop under 200 ms here. Promtail and Alloy batches (1 MiB) and the OTel Collector\'s (8,192 records) stay well below'),
+    max_inflight_body_bytes: z
+      .number()
+      .int()
+      .positive()
       .default(64 * 1024 * 1024)
-      .describe('Largest request body accepted, after decompression'),
+      .describe('Request bodies being read or handled at once, in bytes, over all requests; beyond it a request gets 503 with Retry-After (at least max_body_bytes)'),
     limits: z
       .object({
         max_line_size: z.number().int().nonnegative().optional().describe('Bytes; 0 = unlimited (Loki default 256KB)'),
@@ -96,6 +109,22 @@ export const serverConfigSchema = z
       .strict()
       .prefault({})
       .describe('The sources registry (registry.db in the data directory): what each agent collects, and coverage'),
+    http: z
+      .object({
+        header_timeout: duration
+          .default('10s')
+          .describe('A client must send its complete request headers within this long, or gets 408 and is disconnected (slow-header clients)'),
+        request_timeout: duration
+          .default('2m')
+          .describe('A client must send its whole request, body included, within this long (0s = no limit; at least header_timeout). Handling time is not counted: long queries and tails are not cut'),
+        idle_timeout: duration.default('65s').describe('A keep-alive connection with no request in flight is closed after this long (above the 60s idle timeout of common load balancers)'),
+        socket_timeout: duration
+          .default('2m')
+          .describe('A connection on which nothing moves for this long while no handler runs (e.g. a client that stops reading its response) is closed (0s = never)'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Connection timeouts against slow or stalled clients'),
     query: z
       .object({
         workers: z.number().int().nonnegative().default(2).describe('Worker threads for large queries (0 = query on the main thread)'),
@@ -104,7 +133,17 @@ export const serverConfigSchema = z
       .strict()
       .prefault({}),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.max_inflight_body_bytes < c.max_body_bytes) {
+      ctx.addIssue({ code: 'custom', path: ['max_inflight_body_bytes'], message: `must be at least max_body_bytes (${c.max_body_bytes})` });
+    }
+    // node:http refuses a header timeout longer than a non-zero request timeout.
+    const req = parseDurationMs(c.http.request_timeout);
+    if (req > 0 && parseDurationMs(c.http.header_timeout) > req) {
+      ctx.addIssue({ code: 'custom', path: ['http', 'request_timeout'], message: `must be 0s or at least http.header_timeout (${c.http.header_timeout})` });
+    }
+  });
 
 export type ServerConfig = z.infer<typeof serverConfigSchema>;
 

@@ -8,7 +8,7 @@ export interface RequestContext {
   url: URL;
   /** Request id: the caller's X-Request-Id when given, otherwise generated. Echoed back. */
   id: string;
-  /** Tenant from X-Scope-OrgID, or "fake" when auth is disabled (as in Loki). */
+  /** Tenant from X-Scope-OrgID, or "fake" when auth is disabled (as in Loki); '' on public routes. */
   tenant: string;
   params: Record<string, string>;
   log: Logger;

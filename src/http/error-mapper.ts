@@ -26,6 +26,10 @@ export function sendError(res: ServerResponse, log: Logger, e: unknown, requestI
     return;
   }
   const body = err.status >= 500 && err.code === 'internal' ? `internal error (request id ${requestId})\n` : err.message + '\n';
-  res.writeHead(err.status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'X-Request-Id': requestId });
+  const headers: Record<string, string | number> = { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'X-Request-Id': requestId };
+  // A busy server says when to come back (clients such as Promtail retry 429 and 5xx with backoff anyway).
+  const retryAfter = err.details?.retryAfterSeconds;
+  if (typeof retryAfter === 'number') headers['Retry-After'] = Math.max(1, Math.ceil(retryAfter));
+  res.writeHead(err.status, headers);
   res.end(body);
 }

@@ -3,25 +3,43 @@ import type { RequestContext } from './context.js';
 
 export type Handler = (ctx: RequestContext) => Promise<void> | void;
 
+/**
+ * What a route declares about who may call it. Probes and scrapers (`/ready`, `/metrics`,
+ * buildinfo) carry no X-Scope-OrgID, and Loki serves them without one, so they are `public`. The
+ * security issue adds roles here, on the same declaration.
+ */
+export interface RouteOptions {
+  /** Served without a tenant, even with auth_enabled; the handler sees `ctx.tenant === ''`. */
+  public?: boolean;
+}
+
+export interface MatchedRoute {
+  handler: Handler;
+  /** Route name for metrics (the pattern, never the concrete path). */
+  name: string;
+  params: Record<string, string>;
+  options: RouteOptions;
+}
+
 interface Route {
   methods: Set<string>;
   segments: string[];
   handler: Handler;
-  /** Route name for metrics (the pattern, never the concrete path). */
   name: string;
+  options: RouteOptions;
 }
 
 export class Router {
   private readonly routes: Route[] = [];
 
-  add(methods: string | string[], pattern: string, handler: Handler): this {
+  add(methods: string | string[], pattern: string, handler: Handler, options: RouteOptions = {}): this {
     const list = Array.isArray(methods) ? methods : [methods];
-    this.routes.push({ methods: new Set(list), segments: split(pattern), handler, name: pattern });
+    this.routes.push({ methods: new Set(list), segments: split(pattern), handler, name: pattern, options });
     return this;
   }
 
   /** Finds the route; `methodMismatch` tells 405 from 404. */
-  match(method: string, path: string): { route?: { handler: Handler; name: string; params: Record<string, string> }; methodMismatch: boolean } {
+  match(method: string, path: string): { route?: MatchedRoute; methodMismatch: boolean } {
     const parts = split(path);
     let methodMismatch = false;
     for (const r of this.routes) {
@@ -31,7 +49,7 @@ export class Router {
         methodMismatch = true;
         continue;
       }
-      return { route: { handler: r.handler, name: r.name, params }, methodMismatch: false };
+      return { route: { handler: r.handler, name: r.name, params, options: r.options }, methodMismatch: false };
     }
     return { methodMismatch };
   }

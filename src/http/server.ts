@@ -3,13 +3,14 @@
  * request metrics. Roles add their routes to a Router; WebSocket upgrades go to `onUpgrade`.
  */
 import { durationNsToSeconds } from '../api/time-units.js';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import { LogwharfError } from '../api/errors.js';
 import type { Logger } from '../util/logger.js';
 import type { RequestContext } from './context.js';
 import { sendError } from './error-mapper.js';
+import { BodyBudget } from './body-budget.js';
 import type { HttpMetrics } from './metrics.js';
 import type { Router } from './router.js';
 
@@ -19,7 +20,22 @@ export interface HttpServerOptions {
   metrics: HttpMetrics;
   authEnabled: boolean;
   maxBodyBytes: number;
+  /** Bound on the bytes of all request bodies in flight (503 with Retry-After beyond it). */
+  maxInflightBodyBytes: number;
+  /** Connection timeouts in ms (see the `http` section of the server config); 0 turns one off. */
+  timeouts: HttpTimeouts;
   onUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer, ctx: { id: string; tenant: string; url: URL }) => void;
+}
+
+export interface HttpTimeouts {
+  /** Complete request headers must arrive within this (node's headersTimeout); 408 otherwise. */
+  headerMs: number;
+  /** The whole request must arrive within this (node's requestTimeout); handling time is not counted. */
+  requestMs: number;
+  /** Keep-alive connections idle between requests are closed after this (node's keepAliveTimeout). */
+  idleMs: number;
+  /** A connection inactive this long while no handler runs is destroyed. */
+  socketMs: number;
 }
 
 /** Loki's tenant when auth is disabled. */
@@ -39,7 +55,28 @@ export function resolveTenant(header: string | string[] | undefined, authEnabled
 }
 
 export function createHttpServer(opts: HttpServerOptions): Server {
-  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
+  const t = opts.timeouts;
+  const budget = new BodyBudget(opts.maxInflightBodyBytes);
+  const server = createServer(
+    {
+      headersTimeout: t.headerMs,
+      requestTimeout: t.requestMs,
+      keepAliveTimeout: t.idleMs,
+      // node checks header and request deadlines on this interval (30 s by default, which would let
+      // a slow-header client stay that much longer than header_timeout).
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(t.headerMs / 4) || 1000)),
+    },
+    (req, res) => handle(req, res),
+  );
+  // Applies to every new connection until its first request is handled (and, through `handle`,
+  // whenever a response is left waiting for a client that stopped reading).
+  server.timeout = t.socketMs;
+  return withUpgrades(server, opts);
+
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    // The request is here: the socket timeout must not cut a long query or a slow store append,
+    // which the query timeout governs. It is set again once the handler is done (below).
+    req.socket.setTimeout(0);
     const started = process.hrtime.bigint();
     const idHeader = req.headers['x-request-id'];
     const id = typeof idHeader === 'string' && idHeader.length > 0 && idHeader.length <= 128 ? idHeader : randomUUID();
@@ -62,7 +99,14 @@ export function createHttpServer(opts: HttpServerOptions): Server {
         }
         routeName = found.route.name;
         let bodyPromise: Promise<Buffer> | undefined;
-        const body = () => (bodyPromise ??= readBody(req, opts.maxBodyBytes));
+        // The body's bytes stay counted until the response is done: handlers keep it (decoded) until then.
+        let held = 0;
+        res.once('close', () => budget.give(held));
+        const take = (n: number) => {
+          budget.take(n);
+          held += n;
+        };
+        const body = () => (bodyPromise ??= readBody(req, opts.maxBodyBytes, take));
         let queryPromise: Promise<URLSearchParams> | undefined;
         const ctx: RequestContext = {
           req,
@@ -75,17 +119,25 @@ export function createHttpServer(opts: HttpServerOptions): Server {
           body,
           query: () => (queryPromise ??= mergedQuery(req, url, body)),
         };
-        ctx.tenant = resolveTenant(req.headers['x-scope-orgid'], opts.authEnabled);
+        if (!found.route.options.public) ctx.tenant = resolveTenant(req.headers['x-scope-orgid'], opts.authEnabled);
         await found.route.handler(ctx);
       } catch (e) {
         sendError(res, log, e, id);
       }
+      // A response still not flushed after this long means the client stopped reading.
+      if (!res.writableFinished && t.socketMs > 0) res.setTimeout(t.socketMs, () => res.destroy());
     })();
-  });
+  }
+}
+
+function withUpgrades(server: Server, opts: HttpServerOptions): Server {
   if (opts.onUpgrade) {
     const onUpgrade = opts.onUpgrade;
     server.on('upgrade', (req, socket, head) => {
       const id = randomUUID();
+      // node:http removes its own socket 'error' listener before 'upgrade'; a reset while we answer
+      // or hand the socket over would otherwise be an unhandled 'error' that ends the process.
+      socket.on('error', (err) => opts.log.debug({ reqId: id, err: err.message }, 'upgrade socket error'));
       try {
         const url = new URL(req.url ?? '/', 'http://localhost');
         const tenant = resolveTenant(req.headers['x-scope-orgid'], opts.authEnabled);
@@ -100,7 +152,8 @@ export function createHttpServer(opts: HttpServerOptions): Server {
   return server;
 }
 
-function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
+/** Reads a body of at most `max` bytes; `take` counts them against the in-flight budget (it throws when full). */
+function readBody(req: IncomingMessage, max: number, take: (n: number) => void): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const len = Number(req.headers['content-length']);
     if (Number.isFinite(len) && len > max) {
@@ -108,15 +161,38 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
       reject(new LogwharfError('payload_too_large', `request body of ${len} bytes exceeds the limit of ${max} bytes`));
       return;
     }
+    // A declared length is taken whole before any byte is read; a chunked body as it arrives.
+    let taken = 0;
+    const fail = (e: unknown) => {
+      req.removeAllListeners('data');
+      req.resume();
+      reject(e);
+    };
+    try {
+      if (Number.isFinite(len) && len > 0) {
+        take(len);
+        taken = len;
+      }
+    } catch (e) {
+      fail(e);
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size > max) {
-        req.removeAllListeners('data');
-        req.resume();
-        reject(new LogwharfError('payload_too_large', `request body exceeds the limit of ${max} bytes`));
+        fail(new LogwharfError('payload_too_large', `request body exceeds the limit of ${max} bytes`));
         return;
+      }
+      if (size > taken) {
+        try {
+          take(size - taken);
+          taken = size;
+        } catch (e) {
+          fail(e);
+          return;
+        }
       }
       chunks.push(c);
     });

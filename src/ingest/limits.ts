@@ -69,6 +69,14 @@ export const DEFAULT_DISCOVER_SERVICE_NAME: readonly string[] = [
   'k8s_job_name',
 ];
 export const UNKNOWN_SERVICE = 'unknown_service';
+/**
+ * What the rate limiters charge for an entry on top of its line and structured metadata: its
+ * timestamp, framing and index share. Loki charges only line bytes, so a million one-byte entries
+ * passed a 6 MB burst as 1 MB while costing the server ~30 times that (issue #8); with this they
+ * cost about what they weigh on the wire (~28 bytes each in JSON). Discard metrics and messages
+ * still count line bytes, as Loki's do.
+ */
+export const ENTRY_OVERHEAD_BYTES = 32;
 
 /** Limits as enforced: sizes in bytes, rates in bytes per second, durations in milliseconds. 0 disables a size or count limit. */
 export interface Limits {

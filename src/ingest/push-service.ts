@@ -21,12 +21,24 @@ import { otlpToPush } from '../api/push/otlp-mapping.js';
 import type { InvalidStream } from '../api/push/decoded-push.js';
 import { DEFAULT_MAX_DECOMPRESSED_BYTES } from '../api/push/body.js';
 import type { Store } from '../store/store.js';
-import { DEFAULT_DISCOVER_SERVICE_NAME, TenantLimits, type Limits, type LimitsConfig } from './limits.js';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { DEFAULT_DISCOVER_SERVICE_NAME, ENTRY_OVERHEAD_BYTES, TenantLimits, type Limits, type LimitsConfig } from './limits.js';
 import { createIngestMetrics, type IngestMetrics } from './ingest-metrics.js';
 import { DETECTED_LEVEL, detectLevel, levelFromStreamLabels, normalizeLevel } from '../api/detect-level.js';
 import { StreamTracker } from './stream-tracker.js';
 import { TokenBucket } from './token-bucket.js';
 import { RETRYABLE_REASONS, dropEmptyLabels, formatNs, streamText, validateStreamLabels, withServiceName, type DiscardReason, type Rejection } from './validate.js';
+
+/**
+ * Entries validated between two turns of the event loop, and most entries per store append: a
+ * large push is handled in slices so no request holds the loop for long (issue #8: /ready waited
+ * 5.9 s behind one push). A push appended in several slices is still acknowledged only when all are
+ * durable; a retry after a failed slice re-sends entries already stored, which the store drops as
+ * exact duplicates.
+ */
+const SLICE_ENTRIES = 8192;
+/** The same in line bytes: long lines cost per byte (level detection, the store's blocks and blooms). */
+const SLICE_BYTES = 1024 * 1024;
 
 /** How many distinct rejection messages a 400/429 body lists; the rest are counted. */
 export const MAX_LISTED_REJECTIONS = 10;
@@ -174,6 +186,33 @@ function metadataSize(md: Labels): { bytes: number; count: number } {
   return { bytes, count };
 }
 
+/**
+ * Cuts streams into appends of at most `maxEntries` entries and about `maxBytes` line bytes each (a
+ * long stream spans several; one entry longer than `maxBytes` is a slice of its own).
+ */
+function* slices(streams: StreamPush[], maxEntries: number, maxBytes: number): Generator<StreamPush[]> {
+  let out: StreamPush[] = [];
+  let n = 0;
+  let bytes = 0;
+  for (const s of streams) {
+    let from = 0;
+    for (let i = 0; i < s.entries.length; i++) {
+      n++;
+      bytes += s.entries[i]!.line.length;
+      if (n >= maxEntries || bytes >= maxBytes) {
+        out.push(from === 0 && i === s.entries.length - 1 ? s : { labels: s.labels, entries: s.entries.slice(from, i + 1) });
+        from = i + 1;
+        yield out;
+        out = [];
+        n = 0;
+        bytes = 0;
+      }
+    }
+    if (from < s.entries.length) out.push(from === 0 ? s : { labels: s.labels, entries: s.entries.slice(from) });
+  }
+  if (out.length > 0) yield out;
+}
+
 export function createPushService(deps: PushServiceDeps): PushService {
   const { store } = deps;
   const now = deps.now ?? Date.now;
@@ -220,6 +259,8 @@ export function createPushService(deps: PushServiceDeps): PushService {
 
     // Distributor stage: labels and per-entry validation.
     const pending = new Map<string, Pending>();
+    let sliced = 0;
+    let slicedBytes = 0;
     let validBytes = 0;
     let validCount = 0;
     for (const s of streams) {
@@ -246,8 +287,14 @@ export function createPushService(deps: PushServiceDeps): PushService {
       const discoverLevels = limits.discoverLogLevels;
       const streamLevel = discoverLevels ? levelFromStreamLabels(labels) : undefined;
       for (let i = 0; i < n; i++) {
+        if (++sliced >= SLICE_ENTRIES || slicedBytes >= SLICE_BYTES) {
+          sliced = 0;
+          slicedBytes = 0;
+          await nextTurn();
+        }
         let e = s.entries[i]!;
         let size = Buffer.byteLength(e.line);
+        slicedBytes += size;
         let mdBytes = 0;
         if (e.metadata) {
           const m = metadataSize(e.metadata);
@@ -300,7 +347,7 @@ export function createPushService(deps: PushServiceDeps): PushService {
     if (validCount > 0) {
       const bucket = tenantBucket(tenant, limits, nowMs);
       bucket.setLimits(limits.ingestionRateBytes, limits.ingestionBurstBytes);
-      if (!bucket.allow(validBytes, nowMs)) {
+      if (!bucket.allow(validBytes + validCount * ENTRY_OVERHEAD_BYTES, nowMs)) {
         discard(tenant, 'rate_limited', validCount, validBytes);
         throw new LogwharfError(
           'rate_limited',
@@ -350,7 +397,7 @@ export function createPushService(deps: PushServiceDeps): PushService {
           discard(tenant, 'too_far_behind', 1, size);
           continue;
         }
-        if (!state.limiter.allow(size, nowMs)) {
+        if (!state.limiter.allow(size + ENTRY_OVERHEAD_BYTES, nowMs)) {
           rejections.add({
             reason: 'per_stream_rate_limit',
             message: `Per stream rate limit exceeded (limit: ${Math.floor(limits.perStreamRateBytes)} bytes/sec) while attempting to ingest for stream '${(text ??= streamText(p.labels))}', consider splitting a stream via additional labels or contact your Loki administrator to see if the limit can be increased`,
@@ -370,8 +417,7 @@ export function createPushService(deps: PushServiceDeps): PushService {
 
     let duplicates = 0;
     if (toStore.length > 0) {
-      const r = await store.append(tenant, toStore);
-      duplicates = r.duplicates;
+      for (const slice of slices(toStore, SLICE_ENTRIES, SLICE_BYTES)) duplicates += (await store.append(tenant, slice)).duplicates;
       // Only once durable does the stream's newest entry move (a failed append must not shift the window).
       for (const { state, ts } of newest) if (ts > state.newestTs) state.newestTs = ts;
     }
@@ -383,14 +429,18 @@ export function createPushService(deps: PushServiceDeps): PushService {
     pushStreams,
     async push(tenant, req) {
       const decoded = await decodeLokiPush(req, { maxDecompressedBytes, maxItems: deps.maxPushItems });
+      // Each stage of a large push is its own turn of the event loop (see SLICE_ENTRIES).
+      await nextTurn();
       return pushStreams(tenant, decoded.streams, decoded.invalid);
     },
     async pushOtlp(tenant, req) {
       const { request, encoding } = await decodeOtlpLogs(req, { maxDecompressedBytes, maxItems: deps.maxPushItems === undefined ? undefined : deps.maxPushItems * 4 });
       // Loki discovers service_name for OTLP while mapping, before validation, so a resource
       // without index attributes still yields a valid stream.
+      await nextTurn();
       const configured = tenantLimits.for(tenant).discoverServiceName;
       const push = otlpToPush(request, { now: msToNs(now()), discoverServiceName: configured.length > 0 ? configured : DEFAULT_DISCOVER_SERVICE_NAME });
+      await nextTurn();
       await pushStreams(tenant, push.streams);
       return otlpSuccessResponse(encoding);
     },

@@ -27,6 +27,12 @@ const FLUSH_MS = 100;
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 /** At most this many dropped entries are listed per frame (the rest are only counted in logs). */
 const MAX_DROPPED_LISTED = 100;
+/**
+ * Largest frame a client may send. Clients send nothing meaningful on a tail, so a small bound;
+ * a longer frame (up to the 2^63 a header can claim) closes that connection with 1009 before any
+ * byte of it is buffered.
+ */
+const MAX_CLIENT_FRAME_BYTES = 64 * 1024;
 
 export interface TailServer {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, ctx: { id: string; tenant: string; url: URL }): void;
@@ -41,7 +47,7 @@ interface Pending {
 }
 
 export function createTailServer(deps: { store: Store; log: Logger; now: () => number; scanner: BlockScanner }): TailServer {
-  const wss = new WebSocketServer({ noServer: true });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_FRAME_BYTES });
   const sessions = new Set<() => void>();
 
   return {
@@ -65,6 +71,10 @@ export function createTailServer(deps: { store: Store; log: Logger; now: () => n
       wss.handleUpgrade(req, socket, head, (ws) => {
         const log = deps.log.child({ reqId: ctx.id, tenant: ctx.tenant, component: 'tail' });
         log.info({ query: params.query }, 'tail started');
+        // A protocol violation by the client (unmasked frame, reserved opcode or RSV bits, bad UTF-8,
+        // fragmented control frame, invalid close code, oversized frame) is an 'error' on this socket;
+        // ws then closes it with 1002/1007/1009. Without a listener the error would end the process.
+        ws.on('error', (err) => log.info({ err: err.message, code: (err as { code?: string }).code }, 'tail client sent an invalid frame'));
         const stop = startSession(ws, ctx.tenant, expr, params, log);
         sessions.add(stop);
         ws.on('close', () => {

@@ -1,5 +1,5 @@
 /**
- * The registry's SQLite file: opened in WAL mode, schema created or checked by version. The registry
+ * The registry's SQLite file: opened in WAL mode, schema created, migrated or checked by version. The registry
  * holds nothing the agents cannot tell us again (they report every source every interval), so a file
  * that is corrupt or from an unknown schema version is moved aside and replaced by an empty one
  * instead of stopping the server.
@@ -7,22 +7,32 @@
 import Database from 'better-sqlite3';
 import { existsSync, renameSync } from 'node:fs';
 import type { Logger } from '../util/logger.js';
+import { DEFAULT_TENANT } from '../http/server.js';
 
 export type RegistryDb = Database.Database;
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
-const SCHEMA_V1 = `
+/**
+ * Version 2: every row belongs to a tenant (issue #8: what tenant A reports, tenant B must not read
+ * or overwrite), and an agent that stopped cleanly says so (`stopped_ms`).
+ */
+const SCHEMA_V2 = `
 CREATE TABLE agents (
-  id TEXT PRIMARY KEY,
+  tenant TEXT NOT NULL,
+  id TEXT NOT NULL,
   host TEXT NOT NULL,
   version TEXT NOT NULL,
   started_at TEXT NOT NULL,
   last_report_ms INTEGER NOT NULL,
   -- Incremented by every report; sources not stamped with the latest value were missing from it.
-  report_seq INTEGER NOT NULL
+  report_seq INTEGER NOT NULL,
+  -- Set by the agent's last report on a clean shutdown, cleared by its next report.
+  stopped_ms INTEGER,
+  PRIMARY KEY (tenant, id)
 );
 CREATE TABLE sources (
+  tenant TEXT NOT NULL,
   agent_id TEXT NOT NULL,
   id TEXT NOT NULL,
   kind TEXT NOT NULL,
@@ -48,9 +58,25 @@ CREATE TABLE sources (
   seen_seq INTEGER NOT NULL,
   ever_read INTEGER NOT NULL,
   ever_shipped INTEGER NOT NULL,
-  PRIMARY KEY (agent_id, id)
+  PRIMARY KEY (tenant, agent_id, id)
 );
 CREATE INDEX sources_finished ON sources (finished_ms) WHERE finished_ms IS NOT NULL;
+`;
+
+/**
+ * Version 1 had no tenant: its rows were written before the registry was per tenant, by agents of a
+ * server whose requests were all tenant "fake" unless auth was on, so they go to the default tenant.
+ */
+const MIGRATE_V1_TO_V2 = `
+ALTER TABLE agents RENAME TO agents_v1;
+ALTER TABLE sources RENAME TO sources_v1;
+DROP INDEX sources_finished;
+${SCHEMA_V2}
+INSERT INTO agents (tenant, id, host, version, started_at, last_report_ms, report_seq, stopped_ms)
+  SELECT '${DEFAULT_TENANT}', id, host, version, started_at, last_report_ms, report_seq, NULL FROM agents_v1;
+INSERT INTO sources SELECT '${DEFAULT_TENANT}', * FROM sources_v1;
+DROP TABLE agents_v1;
+DROP TABLE sources_v1;
 `;
 
 class UnusableRegistry extends Error {}
@@ -97,8 +123,15 @@ function migrate(db: RegistryDb): void {
   const row = db.prepare('SELECT version FROM schema_version').get() as { version: number } | undefined;
   if (row === undefined) {
     db.transaction(() => {
-      db.exec(SCHEMA_V1);
+      db.exec(SCHEMA_V2);
       db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(SCHEMA_VERSION);
+    })();
+    return;
+  }
+  if (row.version === 1) {
+    db.transaction(() => {
+      db.exec(MIGRATE_V1_TO_V2);
+      db.prepare('UPDATE schema_version SET version = ?').run(SCHEMA_VERSION);
     })();
     return;
   }

@@ -1,7 +1,8 @@
 /**
  * The sources registry (issue #4 §5): what every agent collects, as it last reported, with the
- * coverage figure. One per server, not per tenant: sources describe the machines and containers an
- * operator runs, which exist before any tenant's logs do, and an agent may ship for several tenants.
+ * coverage figure. Per tenant (issue #8): an agent reports with the tenant it ships for, and only
+ * that tenant reads or overwrites what it reported; an agent shipping for two tenants reports to
+ * each. Only the /metrics summary counts over all tenants (it names none).
  */
 import type { Coverage, SourceKind, SourceReport, SourceState, SourceStatus, SourcesResponse, StoredSource } from '../api/sources.js';
 import { createLogger, type Logger } from '../util/logger.js';
@@ -11,7 +12,7 @@ import { openRegistryDb } from './database.js';
 /** Finished sources, and agents that stopped reporting, are forgotten after this long. */
 export const PRUNE_AFTER_MS = 24 * 60 * 60 * 1000;
 
-export const SOURCE_STATES: readonly SourceState[] = ['tailing', 'draining', 'finished', 'error'];
+export const SOURCE_STATES: readonly SourceState[] = ['tailing', 'draining', 'finished', 'error', 'stopped'];
 
 /** Exact-match filters of `GET /api/v1/sources`; absent means any. */
 export interface SourcesFilter {
@@ -33,11 +34,14 @@ export interface RegistryOptions {
 }
 
 export interface SourcesRegistry {
-  /** Stores an agent's report in one transaction; its sources missing from the report become finished. */
-  report(r: SourceReport): void;
-  /** Sources matching the filter, the agents, and the coverage of the sources listed. */
-  list(filter?: SourcesFilter): SourcesResponse['data'];
-  /** Source counts by state and the coverage of every source, for /metrics. */
+  /**
+   * Stores a tenant's agent report in one transaction; its sources missing from the report become
+   * finished. A `stopping` report (a clean shutdown) marks the agent and its unfinished sources stopped.
+   */
+  report(tenant: string, r: SourceReport): void;
+  /** The tenant's sources matching the filter, its agents, and the coverage of the sources listed. */
+  list(tenant: string, filter?: SourcesFilter): SourcesResponse['data'];
+  /** Source counts by state and the coverage of every source, over all tenants, for /metrics. */
   summary(): { byState: Record<SourceState, number>; coverage: Coverage };
   close(): void;
 }
@@ -65,25 +69,26 @@ interface AgentRow {
   version: string;
   started_at: string;
   last_report_ms: number;
+  stopped_ms: number | null;
 }
 
 export function createRegistry(opts: RegistryOptions): SourcesRegistry {
   const now = opts.now ?? Date.now;
   const db = openRegistryDb(opts.path, opts.log ?? createLogger({ level: 'silent' }));
 
-  const upsertAgent = db.prepare<[string, string, string, string, number], { report_seq: number }>(`
-    INSERT INTO agents (id, host, version, started_at, last_report_ms, report_seq) VALUES (?, ?, ?, ?, ?, 1)
-    ON CONFLICT (id) DO UPDATE SET host = excluded.host, version = excluded.version, started_at = excluded.started_at,
-      last_report_ms = excluded.last_report_ms, report_seq = agents.report_seq + 1
+  const upsertAgent = db.prepare<[string, string, string, string, string, number, number | null], { report_seq: number }>(`
+    INSERT INTO agents (tenant, id, host, version, started_at, last_report_ms, report_seq, stopped_ms) VALUES (?, ?, ?, ?, ?, ?, 1, ?)
+    ON CONFLICT (tenant, id) DO UPDATE SET host = excluded.host, version = excluded.version, started_at = excluded.started_at,
+      last_report_ms = excluded.last_report_ms, report_seq = agents.report_seq + 1, stopped_ms = excluded.stopped_ms
     RETURNING report_seq`);
   const upsertSource = db.prepare(`
-    INSERT INTO sources (agent_id, id, kind, state, node, container, container_id, pod, namespace, image, file, labels,
+    INSERT INTO sources (tenant, agent_id, id, kind, state, node, container, container_id, pod, namespace, image, file, labels,
       lines_read, lines_shipped, bytes_shipped, lines_dropped, lag_seconds, last_error, first_seen, last_shipped_at,
       updated_ms, finished_ms, seen_seq, ever_read, ever_shipped)
-    VALUES (@agent_id, @id, @kind, @state, @node, @container, @container_id, @pod, @namespace, @image, @file, @labels,
+    VALUES (@tenant, @agent_id, @id, @kind, @state, @node, @container, @container_id, @pod, @namespace, @image, @file, @labels,
       @lines_read, @lines_shipped, @bytes_shipped, @lines_dropped, @lag_seconds, @last_error, @first_seen, @last_shipped_at,
       @now, CASE WHEN @state = 'finished' THEN @now END, @seq, @lines_read > 0, @lines_shipped > 0)
-    ON CONFLICT (agent_id, id) DO UPDATE SET kind = excluded.kind, state = excluded.state, node = excluded.node,
+    ON CONFLICT (tenant, agent_id, id) DO UPDATE SET kind = excluded.kind, state = excluded.state, node = excluded.node,
       container = excluded.container, container_id = excluded.container_id, pod = excluded.pod, namespace = excluded.namespace,
       image = excluded.image, file = excluded.file, labels = excluded.labels, lines_read = excluded.lines_read,
       lines_shipped = excluded.lines_shipped, bytes_shipped = excluded.bytes_shipped, lines_dropped = excluded.lines_dropped,
@@ -91,19 +96,19 @@ export function createRegistry(opts: RegistryOptions): SourcesRegistry {
       updated_ms = excluded.updated_ms, seen_seq = excluded.seen_seq,
       finished_ms = CASE WHEN excluded.state = 'finished' THEN COALESCE(sources.finished_ms, excluded.updated_ms) END,
       ever_read = MAX(sources.ever_read, excluded.ever_read), ever_shipped = MAX(sources.ever_shipped, excluded.ever_shipped)`);
-  const finishMissing = db.prepare<[number, string, number]>(
-    `UPDATE sources SET state = 'finished', finished_ms = ? WHERE agent_id = ? AND seen_seq < ? AND state != 'finished'`,
+  const finishMissing = db.prepare<[number, string, string, number]>(
+    `UPDATE sources SET state = 'finished', finished_ms = ? WHERE tenant = ? AND agent_id = ? AND seen_seq < ? AND state != 'finished'`,
   );
   const pruneFinished = db.prepare<[number]>('DELETE FROM sources WHERE finished_ms IS NOT NULL AND finished_ms < ?');
   // An agent gone for a day (a node scaled away) takes its sources with it, or the registry only grows.
-  const pruneAgentSources = db.prepare<[number]>('DELETE FROM sources WHERE agent_id IN (SELECT id FROM agents WHERE last_report_ms < ?)');
+  const pruneAgentSources = db.prepare<[number]>('DELETE FROM sources WHERE (tenant, agent_id) IN (SELECT tenant, id FROM agents WHERE last_report_ms < ?)');
   const pruneAgents = db.prepare<[number]>('DELETE FROM agents WHERE last_report_ms < ?');
   const selectSources = db.prepare<Record<string, string | null>, SourceRow>(`
     SELECT * FROM sources
-    WHERE (@state IS NULL OR state = @state) AND (@kind IS NULL OR kind = @kind) AND (@agent IS NULL OR agent_id = @agent)
+    WHERE tenant = @tenant AND (@state IS NULL OR state = @state) AND (@kind IS NULL OR kind = @kind) AND (@agent IS NULL OR agent_id = @agent)
       AND (@namespace IS NULL OR namespace = @namespace) AND (@container IS NULL OR container = @container)
     ORDER BY agent_id, id`);
-  const selectAgents = db.prepare<[], AgentRow>('SELECT id, host, version, started_at, last_report_ms FROM agents ORDER BY id');
+  const selectAgents = db.prepare<[string], AgentRow>('SELECT id, host, version, started_at, last_report_ms, stopped_ms FROM agents WHERE tenant = ? ORDER BY id');
   const countByState = db.prepare<[], { state: SourceState; n: number }>('SELECT state, COUNT(*) AS n FROM sources GROUP BY state');
   const selectCoverageRows = db.prepare<[], CoverageRow>(
     'SELECT agent_id, id, kind, container_id, namespace, pod, container, ever_read, ever_shipped FROM sources',
@@ -116,25 +121,28 @@ export function createRegistry(opts: RegistryOptions): SourcesRegistry {
     pruneAgents.run(cutoff);
   };
 
-  const storeReport = db.transaction((r: SourceReport, t: number) => {
-    const { report_seq: seq } = upsertAgent.get(r.agent.id, r.agent.host, r.agent.version, r.agent.started_at, t)!;
-    for (const s of r.sources) upsertSource.run(sourceParams(r.agent.id, s, t, seq));
-    finishMissing.run(t, r.agent.id, seq);
+  const storeReport = db.transaction((tenant: string, r: SourceReport, t: number) => {
+    const stopping = r.stopping === true;
+    const { report_seq: seq } = upsertAgent.get(tenant, r.agent.id, r.agent.host, r.agent.version, r.agent.started_at, t, stopping ? t : null)!;
+    for (const s of r.sources) upsertSource.run(sourceParams(tenant, r.agent.id, stopping && s.state !== 'finished' ? { ...s, state: 'stopped' } : s, t, seq));
+    finishMissing.run(t, tenant, r.agent.id, seq);
     prune(t);
   });
 
-  const isStale = (agent: AgentRow | undefined, t: number) => agent === undefined || t - agent.last_report_ms > opts.staleAfterMs;
+  // A stopped agent is not stale: it said goodbye, and its sources say `stopped` instead.
+  const isStale = (agent: AgentRow | undefined, t: number) => agent === undefined || (agent.stopped_ms === null && t - agent.last_report_ms > opts.staleAfterMs);
 
   return {
-    report(r) {
-      storeReport(r, now());
+    report(tenant, r) {
+      storeReport(tenant, r, now());
     },
-    list(filter = {}) {
+    list(tenant, filter = {}) {
       const t = now();
       prune(t);
-      const agentRows = selectAgents.all();
+      const agentRows = selectAgents.all(tenant);
       const agentsById = new Map(agentRows.map((a) => [a.id, a]));
       const rows = selectSources.all({
+        tenant,
         state: filter.state ?? null,
         kind: filter.kind ?? null,
         agent: filter.agent ?? null,
@@ -152,6 +160,7 @@ export function createRegistry(opts: RegistryOptions): SourcesRegistry {
             started_at: a.started_at,
             last_report_at: new Date(a.last_report_ms).toISOString(),
             stale: isStale(a, t),
+            ...(a.stopped_ms !== null ? { stopped_at: new Date(a.stopped_ms).toISOString() } : {}),
           })),
         coverage: computeCoverage(rows),
       };
@@ -167,8 +176,9 @@ export function createRegistry(opts: RegistryOptions): SourcesRegistry {
   };
 }
 
-function sourceParams(agentId: string, s: SourceStatus, now: number, seq: number): Record<string, string | number | null> {
+function sourceParams(tenant: string, agentId: string, s: SourceStatus, now: number, seq: number): Record<string, string | number | null> {
   return {
+    tenant,
     agent_id: agentId,
     id: s.id,
     kind: s.kind,

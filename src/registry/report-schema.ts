@@ -15,7 +15,9 @@ export const MAX_SOURCES_PER_REPORT = 10_000;
 export const MAX_REPORT_BYTES = 16 * 1024 * 1024;
 
 const KINDS = ['docker', 'kubernetes', 'file'] as const satisfies readonly SourceKind[];
+/** States an agent reports; `stopped` is set by the server only (from a `stopping` report). */
 const STATES = ['tailing', 'draining', 'finished', 'error'] as const satisfies readonly SourceState[];
+const FILTER_STATES = [...STATES, 'stopped'] as const satisfies readonly SourceState[];
 
 const MAX_LABELS = 128;
 const text = (max: number) => z.string().max(max, `at most ${max} characters`);
@@ -51,6 +53,7 @@ const sourceSchema = z.object({
 const reportSchema = z.object({
   agent: z.object({ id: name, host: text(1024), version: text(256), started_at: time }),
   sources: z.array(sourceSchema).max(MAX_SOURCES_PER_REPORT, `at most ${MAX_SOURCES_PER_REPORT} sources per report`),
+  stopping: z.boolean().optional(),
 });
 
 /** Parses and validates a report body; a LogwharfError (400) says which field is wrong and why. */
@@ -76,7 +79,7 @@ export function parseSourcesFilter(params: URLSearchParams): SourcesFilter {
   const filter: SourcesFilter = {};
   const state = params.get('state');
   if (state) {
-    if (!(STATES as readonly string[]).includes(state)) throw invalidParam('state', state, STATES);
+    if (!(FILTER_STATES as readonly string[]).includes(state)) throw invalidParam('state', state, FILTER_STATES);
     filter.state = state as SourceState;
   }
   const kind = params.get('kind');

@@ -1,7 +1,7 @@
 /**
- * `POST /api/v1/sources` (agents report) and `GET /api/v1/sources` (operators read). Both ignore the
- * tenant: the registry is per server (see registry.ts); with auth enabled the tenant header is still
- * required, as on every route.
+ * `POST /api/v1/sources` (agents report) and `GET /api/v1/sources` (operators read), both within the
+ * request's tenant (X-Scope-OrgID; "fake" without auth): a tenant reads and overwrites only what
+ * agents reported with its own tenant.
  */
 import { SOURCES_PATH } from '../api/sources.js';
 import { LogwharfError } from '../api/errors.js';
@@ -26,13 +26,13 @@ export function registerSourcesRoutes(router: Router, registry: () => SourcesReg
       if (e instanceof LogwharfError && e.code === 'payload_too_large') throw tooLarge('more than that after decompression');
       throw e;
     });
-    registry().report(parseSourceReport(body));
+    registry().report(ctx.tenant, parseSourceReport(body));
     ctx.res.writeHead(204);
     ctx.res.end();
   });
   router.add('GET', SOURCES_PATH, (ctx) => {
     const filter = parseSourcesFilter(ctx.url.searchParams);
-    sendJson(ctx, 200, { status: 'success', data: registry().list(filter) });
+    sendJson(ctx, 200, { status: 'success', data: registry().list(ctx.tenant, filter) });
   });
 }
 

@@ -43,6 +43,21 @@ test('auth enabled: a request without X-Scope-OrgID is refused with 401', async 
   assert.equal(q.status, 401);
 });
 
+test('auth enabled: readiness, metrics and buildinfo answer without a tenant (probes and scrapes send none)', async () => {
+  const ready = await fetch(srv.url + '/ready');
+  assert.equal(ready.status, 200);
+  assert.equal(await ready.text(), 'ready\n');
+  const metrics = await fetch(srv.url + '/metrics');
+  assert.equal(metrics.status, 200);
+  assert.match(await metrics.text(), /^logwharf_request_duration_seconds_bucket/m);
+  const build = await fetch(srv.url + '/loki/api/v1/status/buildinfo');
+  assert.equal(build.status, 200);
+  assert.equal(typeof ((await build.json()) as { version: unknown }).version, 'string');
+  // Everything else still needs one.
+  assert.equal((await fetch(srv.url + '/loki/api/v1/labels')).status, 401);
+  assert.equal((await fetch(srv.url + '/api/v1/sources')).status, 401);
+});
+
 test('tenants never see each other\'s data', async () => {
   const ts = now().toString();
   for (const t of ['team-a', 'team-b']) {

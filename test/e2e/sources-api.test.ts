@@ -6,11 +6,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'node:http';
 import { startServer, removeDir, tempDir } from './helpers/server.js';
 import type { SourceReport, SourceStatus, SourcesResponse } from '../../src/api/sources.js';
+import { createAgent } from '../../src/agent/agent.js';
+import { createLogger } from '../../src/util/logger.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { testAgentConfig } from './agent/helpers.js';
 
 function source(id: string, over: Partial<SourceStatus> = {}): SourceStatus {
   return {
@@ -168,7 +172,8 @@ test('oversized reports are refused with 413 before or after decompression', asy
     req.end();
   });
   assert.equal(chunked.status, 413);
-  assert.match(chunked.text, /source report too large/);
+  // The server-wide body bound (max_body_bytes, 16 MiB by default, the same as a report's) stops it first.
+  assert.match(chunked.text, /request body exceeds the limit of 16777216 bytes/);
 });
 
 test('the registry survives a restart on the same data directory', async (t) => {
@@ -207,4 +212,51 @@ test('agents become stale after registry.stale_after without a report', async (t
   assert.equal(data.agents[0]!.stale, true);
   assert.equal(data.agents[0]!.last_report_at, '2026-11-23T12:00:00.000Z');
   assert.equal(data.sources[0]!.stale, true);
+});
+
+test('with auth enabled, each tenant reads only what its own agents reported', async (t) => {
+  const srv = await startServer({ auth_enabled: true });
+  t.after(async () => {
+    await srv.close();
+    removeDir(srv.dir);
+  });
+  const as = (tenant: string) => ({ 'Content-Type': 'application/json', 'X-Scope-OrgID': tenant });
+  assert.equal((await post(srv.url, JSON.stringify(report('node-1', [source('aaa')])), as('team-a'))).status, 204);
+  // Same agent id under another tenant: a separate agent, which finishes nothing of team-a's.
+  assert.equal((await post(srv.url, JSON.stringify(report('node-1', [source('bbb')])), as('team-b'))).status, 204);
+  const read = async (tenant: string) => {
+    const res = await fetch(`${srv.url}/api/v1/sources`, { headers: { 'X-Scope-OrgID': tenant } });
+    assert.equal(res.status, 200);
+    return ((await res.json()) as SourcesResponse).data;
+  };
+  assert.deepEqual((await read('team-a')).sources.map((s) => [s.id, s.state]), [['docker:aaa', 'tailing']]);
+  assert.deepEqual((await read('team-b')).sources.map((s) => [s.id, s.state]), [['docker:bbb', 'tailing']]);
+  assert.deepEqual((await read('team-c')).sources, []);
+  assert.equal((await post(srv.url, JSON.stringify(report('node-1', [])))).status, 401);
+});
+
+test('a real agent stopped cleanly leaves its sources stopped, not tailing and stale', async (t) => {
+  const srv = await startServer({ registry: { stale_after: '1s' } });
+  const data = tempDir();
+  const logs = tempDir();
+  t.after(async () => {
+    await srv.close();
+    for (const d of [srv.dir, data, logs]) removeDir(d);
+  });
+  writeFileSync(join(logs, 'app.log'), 'one\n');
+  const config = testAgentConfig(srv.url, data, { docker: { enabled: 'false' }, files: [{ paths: [join(logs, '*.log')], labels: { job: 'app' } }] });
+  const agent = createAgent(config, { log: createLogger({ level: 'silent' }) });
+  await agent.start();
+  await waitFor('the file source reported with its line shipped', async () => (await get(srv.url)).sources.find((s) => s.kind === 'file' && s.lines_shipped === 1));
+  await agent.close();
+  const after = await get(srv.url);
+  assert.deepEqual(after.sources.map((s) => [s.kind, s.state]), [['file', 'stopped']]);
+  assert.equal(after.agents.length, 1);
+  assert.equal(typeof after.agents[0]!.stopped_at, 'string');
+  // Past stale_after it is still stopped, not stale: the agent said goodbye.
+  const stoppedAt = Date.parse(after.agents[0]!.stopped_at!);
+  await waitFor('stale_after to pass', () => Date.now() > stoppedAt + 1500);
+  const later = await get(srv.url);
+  assert.deepEqual(later.agents.map((a) => a.stale), [false]);
+  assert.deepEqual(later.sources.map((s) => [s.state, s.stale]), [['stopped', false]]);
 });

@@ -35,7 +35,10 @@ const SCOPE = { ...emptyScope(), name: 'logwharf-agent' };
 
 /** The OTLP attribute name of one of our labels, for a stream with these labels. */
 export function otlpAttributeName(label: string, kubernetes: boolean): string {
-  return (kubernetes ? KUBERNETES_RENAMES : CONTAINER_RENAMES)[label] ?? label;
+  const renames = kubernetes ? KUBERNETES_RENAMES : CONTAINER_RENAMES;
+  // Own keys only: a label named `constructor` or `toString` must not pick up Object.prototype's
+  // function (found by the push decoder fuzz test; the encoder then threw on every such stream).
+  return Object.hasOwn(renames, label) ? renames[label]! : label;
 }
 
 export function toOtlpRequest(streams: StreamPush[]): OtlpLogsRequest {

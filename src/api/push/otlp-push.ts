@@ -9,7 +9,8 @@ import { LogwharfError, type ErrorCode } from '../errors.js';
 import { DEFAULT_MAX_DECOMPRESSED_BYTES, decodeContentEncoding, mediaType, unsnappy } from './body.js';
 import type { PushBody } from './loki-push.js';
 import type { OtlpLogsRequest } from './otlp-model.js';
-import { decodeOtlpLogsJson } from './otlp-json.js';
+import { parseOtlpLogsJson, readOtlpLogsJson } from './otlp-json.js';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { decodeOtlpLogsProto } from './otlp-proto.js';
 import { ProtoWriter, WIRE_LEN, WIRE_VARINT } from './protobuf.js';
 
@@ -34,7 +35,11 @@ export async function decodeOtlpLogs(req: PushBody, opts: { maxDecompressedBytes
   let body = await decodeContentEncoding(req.body, req.contentEncoding, max);
   // The OTel Collector can send snappy as a Content-Encoding of its own (block format).
   if ((req.contentEncoding ?? '').trim().toLowerCase() === 'snappy') body = unsnappy(body, max);
-  const request = encoding === 'json' ? decodeOtlpLogsJson(body, opts.maxItems) : decodeOtlpLogsProto(body, opts.maxItems);
+  if (encoding === 'protobuf') return { request: decodeOtlpLogsProto(body, opts.maxItems), encoding };
+  const doc = parseOtlpLogsJson(body, opts.maxItems);
+  // Parsing and reading a large JSON body are separate turns, so neither holds the loop long.
+  await nextTurn();
+  const request = readOtlpLogsJson(doc);
   return { request, encoding };
 }
 

@@ -43,6 +43,16 @@ test('wrong types and bad durations name the key', () => {
   );
 });
 
+test('connection timeouts: documented defaults, and a header timeout beyond the request timeout names the key', () => {
+  const c = loadServerConfig({});
+  assert.deepEqual(c.http, { header_timeout: '10s', request_timeout: '2m', idle_timeout: '65s', socket_timeout: '2m' });
+  assert.throws(
+    () => loadServerConfig({ config: file('t.yaml', 'http:\n  header_timeout: 30s\n  request_timeout: 10s\n') }),
+    /http\.request_timeout: must be 0s or at least http\.header_timeout \(30s\)/,
+  );
+  assert.equal(loadServerConfig({ config: file('t0.yaml', 'http:\n  request_timeout: 0s\n') }).http.request_timeout, '0s');
+});
+
 test('malformed YAML, non-mapping and missing files get clear errors', () => {
   assert.throws(() => loadServerConfig({ config: file('f.yaml', 'listen: [unclosed\n') }), /not valid YAML/);
   assert.throws(() => loadServerConfig({ config: file('g.yaml', '- a\n- b\n') }), /must be a YAML mapping/);

@@ -181,12 +181,13 @@ test('structured metadata limits: entry count and size', async () => {
 
 test('tenant ingestion rate: over the burst is 429 and nothing is stored; tokens refill over time', async () => {
   const { store, clock, push } = setup({ ingestion_rate_mb: 1 / 1024, ingestion_burst_size_mb: 2 / 1024 }); // 1 KiB/s, burst 2 KiB
-  const line = 'x'.repeat(1000);
+  // 990 bytes plus the 32-byte entry overhead: two of them fit the 2 KiB burst.
+  const line = 'x'.repeat(990);
   await push([s({ job: 'a' }, [T0, line])]);
   await push([s({ job: 'a' }, [T0 + 1, line])]);
   await assert.rejects(push([s({ job: 'a' }, [T0 + 2, line], [T0 + 3, 'y'])]), (e: unknown) => {
     assert.ok(e instanceof LogwharfError && e.status === 429 && e.code === 'rate_limited');
-    assert.match(e.message, /Ingestion rate limit exceeded for user fake \(limit: 1024 bytes\/sec\) while attempting to ingest '2' lines totaling '1001' bytes/);
+    assert.match(e.message, /Ingestion rate limit exceeded for user fake \(limit: 1024 bytes\/sec\) while attempting to ingest '2' lines totaling '991' bytes/);
     return true;
   });
   assert.equal(store.dump('fake')['{job="a", service_name="a"}']!.length, 2);
@@ -194,6 +195,35 @@ test('tenant ingestion rate: over the burst is 429 and nothing is stored; tokens
   await push([s({ job: 'a' }, [T0 + 2, line])]);
   // Tenants have separate buckets.
   await push([s({ job: 'a' }, [T0, line], [T0 + 1, line])], 'other');
+});
+
+test('rate limits charge each entry its overhead: many tiny entries cost what they weigh, not their line bytes', async () => {
+  const { store, push } = setup({ ingestion_rate_mb: 1 / 1024, ingestion_burst_size_mb: 2 / 1024 }); // burst 2 KiB
+  // 100 one-byte lines are 100 line bytes but 3,300 bytes with the overhead: over the burst.
+  const tiny = Array.from({ length: 100 }, (_, i) => [T0 + i, 'x'] as [number, string]);
+  await assert.rejects(push([s({ job: 'tiny' }, ...tiny)]), fails(429, /attempting to ingest '100' lines totaling '100' bytes/));
+  assert.equal(store.dump('fake')['{job="tiny", service_name="tiny"}'], undefined);
+  await push([s({ job: 'tiny' }, ...tiny.slice(0, 60))]); // 60 × 33 = 1,980 bytes fit
+});
+
+test('a large push is stored in slices of bounded entries and bytes, every entry once and in order', async () => {
+  const big = 1e6;
+  const { store, push } = setup({ ingestion_rate_mb: big, ingestion_burst_size_mb: big, per_stream_rate_limit_mb: big, per_stream_rate_limit_burst_mb: big });
+  const many = Array.from({ length: 20_000 }, (_, i) => [T0 + i, `m${i}`] as [number, string]);
+  const long = Array.from({ length: 6 }, (_, i) => [T0 + i, String(i).repeat(250_000)] as [number, string]);
+  await push([s({ job: 'few' }, [T0, 'one']), s({ job: 'many' }, ...many), s({ job: 'long' }, ...long)]);
+  const dump = store.dump('fake');
+  assert.deepEqual(dump['{job="few", service_name="few"}'], ['one']);
+  assert.deepEqual(dump['{job="many", service_name="many"}'], many.map((e) => e[1]));
+  assert.deepEqual(dump['{job="long", service_name="long"}'], long.map((e) => e[1]));
+  // 20,007 entries: three slices by count, then 1.5 MB of long lines cut at about 1 MiB.
+  assert.ok(store.appends.length >= 4, `${store.appends.length} appends`);
+  for (const a of store.appends) {
+    const entries = a.streams.reduce((n, x) => n + x.entries.length, 0);
+    const bytes = a.streams.reduce((n, x) => n + x.entries.reduce((m, e) => m + e.line.length, 0), 0);
+    assert.ok(entries <= 8192, `${entries} entries in one append`);
+    assert.ok(bytes < 1024 * 1024 + 250_000, `${bytes} bytes in one append`);
+  }
 });
 
 test('per-stream rate limit: the stream over its rate gets 429 for its excess, other streams are stored', async () => {

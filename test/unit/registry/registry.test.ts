@@ -11,6 +11,8 @@ import { registerRegistryMetrics } from '../../../src/registry/metrics.js';
 import { createLogger } from '../../../src/util/logger.js';
 import type { SourceReport, SourceStatus } from '../../../src/api/sources.js';
 
+/** The tenant of every report here (the default one); tenant isolation has its own test. */
+const T = 'fake';
 const T0 = Date.parse('2026-11-23T12:00:00Z');
 
 function setup(t: { after(fn: () => void): void }, staleAfterMs = 30_000) {
@@ -78,8 +80,8 @@ function report(agentId: string, sources: SourceStatus[]): SourceReport {
 test('a report is stored and listed with every field; a second report updates in place', (t) => {
   const { open, clock } = setup(t);
   const reg = open();
-  reg.report(report('a1', [docker('aaa', { last_error: 'boom', last_shipped_at: '2026-11-23T11:59:59.000Z' }), docker('bbb')]));
-  let data = reg.list();
+  reg.report(T, report('a1', [docker('aaa', { last_error: 'boom', last_shipped_at: '2026-11-23T11:59:59.000Z' }), docker('bbb')]));
+  let data = reg.list(T);
   assert.equal(data.sources.length, 2);
   const a = data.sources[0]!;
   assert.equal(a.agent_id, 'a1');
@@ -95,8 +97,8 @@ test('a report is stored and listed with every field; a second report updates in
   ]);
 
   clock.now += 10_000;
-  reg.report(report('a1', [docker('aaa', { lines_read: 99, lines_shipped: 98, state: 'draining' }), docker('bbb')]));
-  data = reg.list();
+  reg.report(T, report('a1', [docker('aaa', { lines_read: 99, lines_shipped: 98, state: 'draining' }), docker('bbb')]));
+  data = reg.list(T);
   assert.equal(data.sources.length, 2, 'upsert, not a second row');
   assert.equal(data.sources[0]!.lines_read, 99);
   assert.equal(data.sources[0]!.state, 'draining');
@@ -107,61 +109,124 @@ test('a report is stored and listed with every field; a second report updates in
 test('sources missing from an agent\'s report are marked finished; other agents\' sources are untouched', (t) => {
   const { open, clock } = setup(t);
   const reg = open();
-  reg.report(report('a1', [docker('aaa'), docker('bbb')]));
-  reg.report(report('a2', [docker('ccc')]));
+  reg.report(T, report('a1', [docker('aaa'), docker('bbb')]));
+  reg.report(T, report('a2', [docker('ccc')]));
   clock.now += 1000;
-  reg.report(report('a1', [docker('aaa')]));
-  const byId = new Map(reg.list().sources.map((s) => [s.id, s]));
+  reg.report(T, report('a1', [docker('aaa')]));
+  const byId = new Map(reg.list(T).sources.map((s) => [s.id, s]));
   assert.equal(byId.get('docker:aaa')!.state, 'tailing');
   assert.equal(byId.get('docker:bbb')!.state, 'finished');
   assert.equal(byId.get('docker:bbb')!.updated_at, new Date(T0).toISOString(), 'updated_at is the last report that mentioned it');
   assert.equal(byId.get('docker:ccc')!.state, 'tailing');
   // Same clock instant: marking does not depend on time moving forward.
-  reg.report(report('a2', []));
-  assert.equal(reg.list({ agent: 'a2' }).sources[0]!.state, 'finished');
+  reg.report(T, report('a2', []));
+  assert.equal(reg.list(T, { agent: 'a2' }).sources[0]!.state, 'finished');
   // A source that comes back is revived.
-  reg.report(report('a1', [docker('aaa'), docker('bbb')]));
-  assert.equal(reg.list({ state: 'finished' }).sources.length, 1);
+  reg.report(T, report('a1', [docker('aaa'), docker('bbb')]));
+  assert.equal(reg.list(T, { state: 'finished' }).sources.length, 1);
 });
 
 test('agents that stop reporting become stale, with their sources, after staleAfterMs', (t) => {
   const { open, clock } = setup(t, 30_000);
   const reg = open();
-  reg.report(report('a1', [docker('aaa')]));
-  reg.report(report('a2', [docker('bbb')]));
+  reg.report(T, report('a1', [docker('aaa')]));
+  reg.report(T, report('a2', [docker('bbb')]));
   clock.now += 30_000;
-  reg.report(report('a2', [docker('bbb')]));
-  assert.equal(reg.list().agents.find((a) => a.id === 'a1')!.stale, false, 'exactly staleAfterMs is not yet stale');
+  reg.report(T, report('a2', [docker('bbb')]));
+  assert.equal(reg.list(T).agents.find((a) => a.id === 'a1')!.stale, false, 'exactly staleAfterMs is not yet stale');
   clock.now += 1;
-  const data = reg.list();
+  const data = reg.list(T);
   assert.deepEqual(data.agents.map((a) => [a.id, a.stale]), [['a1', true], ['a2', false]]);
   assert.deepEqual(data.sources.map((s) => [s.id, s.stale]), [['docker:aaa', true], ['docker:bbb', false]]);
-  reg.report(report('a1', [docker('aaa')]));
-  assert.equal(reg.list({ agent: 'a1' }).agents[0]!.stale, false, 'a new report clears it');
+  reg.report(T, report('a1', [docker('aaa')]));
+  assert.equal(reg.list(T, { agent: 'a1' }).agents[0]!.stale, false, 'a new report clears it');
+});
+
+test('an agent that stops cleanly shows stopped, not stale, and its next report resumes it', (t) => {
+  const { open, clock } = setup(t, 30_000);
+  const reg = open();
+  reg.report(T, report('a1', [docker('aaa'), docker('bbb', { state: 'draining' }), docker('ccc', { state: 'finished' })]));
+  reg.report(T, { ...report('a1', [docker('aaa'), docker('bbb', { state: 'draining' }), docker('ccc', { state: 'finished' })]), stopping: true });
+  const stoppedAt = new Date(clock.now).toISOString();
+  clock.now += 60 * 60 * 1000;
+  const data = reg.list(T);
+  assert.deepEqual(data.agents.map((a) => [a.id, a.stale, a.stopped_at]), [['a1', false, stoppedAt]]);
+  assert.deepEqual(data.sources.map((s) => [s.id, s.state, s.stale]), [['docker:aaa', 'stopped', false], ['docker:bbb', 'stopped', false], ['docker:ccc', 'finished', false]]);
+  assert.deepEqual(reg.list(T, { state: 'stopped' }).sources.map((s) => s.id), ['docker:aaa', 'docker:bbb']);
+  reg.report(T, report('a1', [docker('aaa')]));
+  const again = reg.list(T);
+  assert.equal(again.agents[0]!.stopped_at, undefined);
+  assert.equal(again.sources.find((s) => s.id === 'docker:aaa')!.state, 'tailing');
+});
+
+test('tenants are isolated: each reads only its own agents and sources, and cannot overwrite another\'s', (t) => {
+  const { open } = setup(t);
+  const reg = open();
+  reg.report('team-a', report('node-1', [docker('aaa')]));
+  reg.report('team-b', report('node-1', [docker('bbb', { lines_shipped: 0 })]));
+  assert.deepEqual(reg.list('team-a').sources.map((s) => s.id), ['docker:aaa']);
+  assert.deepEqual(reg.list('team-b').sources.map((s) => s.id), ['docker:bbb']);
+  assert.equal(reg.list('team-a').coverage.ratio, 1);
+  assert.equal(reg.list('team-b').coverage.ratio, 0);
+  assert.deepEqual(reg.list('team-c'), { sources: [], agents: [], coverage: { containers_seen: 0, containers_with_logs: 0, containers_silent: 0, ratio: 1 } });
+  // team-b's report of the same agent id finished nothing of team-a's.
+  assert.equal(reg.list('team-a').sources[0]!.state, 'tailing');
+});
+
+test('a registry.db of schema version 1 (no tenants) is migrated: its rows belong to the default tenant', (t) => {
+  const { open, dir } = setup(t);
+  const db = new Database(join(dir, 'registry.db'));
+  // The version-1 layout as released (issue #4), with one agent and one source.
+  db.exec(`
+    CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (1);
+    CREATE TABLE agents (id TEXT PRIMARY KEY, host TEXT NOT NULL, version TEXT NOT NULL, started_at TEXT NOT NULL,
+      last_report_ms INTEGER NOT NULL, report_seq INTEGER NOT NULL);
+    CREATE TABLE sources (agent_id TEXT NOT NULL, id TEXT NOT NULL, kind TEXT NOT NULL, state TEXT NOT NULL, node TEXT,
+      container TEXT, container_id TEXT, pod TEXT, namespace TEXT, image TEXT, file TEXT, labels TEXT NOT NULL,
+      lines_read INTEGER NOT NULL, lines_shipped INTEGER NOT NULL, bytes_shipped INTEGER NOT NULL, lines_dropped INTEGER NOT NULL,
+      lag_seconds REAL NOT NULL, last_error TEXT, first_seen TEXT NOT NULL, last_shipped_at TEXT, updated_ms INTEGER NOT NULL,
+      finished_ms INTEGER, seen_seq INTEGER NOT NULL, ever_read INTEGER NOT NULL, ever_shipped INTEGER NOT NULL,
+      PRIMARY KEY (agent_id, id));
+    CREATE INDEX sources_finished ON sources (finished_ms) WHERE finished_ms IS NOT NULL;
+  `);
+  db.prepare('INSERT INTO agents VALUES (?, ?, ?, ?, ?, ?)').run('old-node', 'old-node.local', '0.1.0', '2026-11-23T10:00:00.000Z', T0, 3);
+  db.prepare(`INSERT INTO sources VALUES ('old-node', 'docker:old', 'docker', 'tailing', 'old-node', 'web', 'old', NULL, NULL, 'nginx', NULL,
+    '{"container":"web"}', 4, 4, 40, 0, 0, NULL, '2026-11-23T11:00:00.000Z', NULL, ?, NULL, 3, 1, 1)`).run(T0);
+  db.close();
+  const reg = open();
+  const data = reg.list(T);
+  assert.deepEqual(data.agents.map((a) => a.id), ['old-node']);
+  assert.deepEqual(data.sources.map((s) => [s.id, s.container, s.lines_shipped, s.labels]), [['docker:old', 'web', 4, { container: 'web' }]]);
+  assert.deepEqual(reg.list('team-a').sources, []);
+  // The agent's next report continues the same rows (its sequence carried over), nothing is moved aside.
+  reg.report(T, report('old-node', [docker('old')]));
+  assert.equal(reg.list(T).sources.length, 1);
+  assert.equal(readdirSync(dir).filter((f) => f.includes('corrupt')).length, 0);
 });
 
 test('filters by state, kind, agent, namespace and container; coverage follows the filter', (t) => {
   const { open } = setup(t);
   const reg = open();
-  reg.report(report('a1', [docker('aaa'), docker('bbb', { state: 'error', lines_shipped: 0, lines_read: 3 }), { ...docker('f'), id: 'file:/var/log/syslog', kind: 'file', container: undefined, container_id: undefined }]));
-  reg.report(report('a2', [pod('prod', 'web-1', 'nginx', 0), pod('dev', 'web-1', 'nginx', 0)]));
-  const ids = (f: Parameters<SourcesRegistry['list']>[0]) => reg.list(f).sources.map((s) => s.id);
+  reg.report(T, report('a1', [docker('aaa'), docker('bbb', { state: 'error', lines_shipped: 0, lines_read: 3 }), { ...docker('f'), id: 'file:/var/log/syslog', kind: 'file', container: undefined, container_id: undefined }]));
+  reg.report(T, report('a2', [pod('prod', 'web-1', 'nginx', 0), pod('dev', 'web-1', 'nginx', 0)]));
+  const ids = (f: Parameters<SourcesRegistry['list']>[1]) => reg.list(T, f).sources.map((s) => s.id);
   assert.deepEqual(ids({ state: 'error' }), ['docker:bbb']);
   assert.deepEqual(ids({ kind: 'file' }), ['file:/var/log/syslog']);
   assert.deepEqual(ids({ agent: 'a2' }), ['k8s:uid-dev-web-1/nginx/0', 'k8s:uid-prod-web-1/nginx/0']);
-  assert.deepEqual(reg.list({ agent: 'a2' }).agents.map((a) => a.id), ['a2']);
-  assert.deepEqual(reg.list({ namespace: 'prod' }).sources.map((s) => s.namespace), ['prod']);
+  assert.deepEqual(reg.list(T, { agent: 'a2' }).agents.map((a) => a.id), ['a2']);
+  assert.deepEqual(reg.list(T, { namespace: 'prod' }).sources.map((s) => s.namespace), ['prod']);
   assert.deepEqual(ids({ container: 'c-aaa' }), ['docker:aaa']);
   assert.deepEqual(ids({ kind: 'docker', state: 'tailing' }), ['docker:aaa']);
   assert.deepEqual(ids({ agent: 'nobody' }), []);
-  assert.equal(reg.list({ state: 'error' }).coverage.ratio, 0, 'the one errored container read lines and shipped none');
-  assert.equal(reg.list().coverage.containers_seen, 4, 'files are not containers');
+  assert.equal(reg.list(T, { state: 'error' }).coverage.ratio, 0, 'the one errored container read lines and shipped none');
+  assert.equal(reg.list(T).coverage.containers_seen, 4, 'files are not containers');
 });
 
 test('coverage counts containers once, and tells seen, with logs and silent apart', (t) => {
   const { open } = setup(t);
   const reg = open();
   reg.report(
+    T,
     report('a1', [
       docker('aaa'), // with logs
       docker('bbb', { lines_read: 0, lines_shipped: 0, bytes_shipped: 0 }), // silent
@@ -171,8 +236,8 @@ test('coverage counts containers once, and tells seen, with logs and silent apar
     ]),
   );
   // A second agent seeing the same Docker container does not count it twice.
-  reg.report(report('a2', [docker('aaa', { node: 'host-b' })]));
-  const c = reg.list().coverage;
+  reg.report(T, report('a2', [docker('aaa', { node: 'host-b' })]));
+  const c = reg.list(T).coverage;
   assert.deepEqual(c, { containers_seen: 4, containers_with_logs: 2, containers_silent: 1, ratio: 2 / 3 });
   assert.deepEqual(reg.summary().coverage, c);
 });
@@ -180,26 +245,26 @@ test('coverage counts containers once, and tells seen, with logs and silent apar
 test('coverage with nothing to collect is 1, and an agent restart (counters back to 0) keeps a container covered', (t) => {
   const { open } = setup(t);
   const reg = open();
-  assert.deepEqual(reg.list().coverage, { containers_seen: 0, containers_with_logs: 0, containers_silent: 0, ratio: 1 });
-  reg.report(report('a1', [docker('aaa', { lines_read: 0, lines_shipped: 0 })]));
-  assert.deepEqual(reg.list().coverage, { containers_seen: 1, containers_with_logs: 0, containers_silent: 1, ratio: 1 });
-  reg.report(report('a1', [docker('aaa')]));
-  reg.report(report('a1', [docker('aaa', { lines_read: 0, lines_shipped: 0, bytes_shipped: 0 })]));
-  assert.deepEqual(reg.list().coverage, { containers_seen: 1, containers_with_logs: 1, containers_silent: 0, ratio: 1 });
+  assert.deepEqual(reg.list(T).coverage, { containers_seen: 0, containers_with_logs: 0, containers_silent: 0, ratio: 1 });
+  reg.report(T, report('a1', [docker('aaa', { lines_read: 0, lines_shipped: 0 })]));
+  assert.deepEqual(reg.list(T).coverage, { containers_seen: 1, containers_with_logs: 0, containers_silent: 1, ratio: 1 });
+  reg.report(T, report('a1', [docker('aaa')]));
+  reg.report(T, report('a1', [docker('aaa', { lines_read: 0, lines_shipped: 0, bytes_shipped: 0 })]));
+  assert.deepEqual(reg.list(T).coverage, { containers_seen: 1, containers_with_logs: 1, containers_silent: 0, ratio: 1 });
 });
 
 test('finished sources are pruned after 24 h, and agents silent for 24 h go with their sources', (t) => {
   const { open, clock } = setup(t);
   const reg = open();
-  reg.report(report('a1', [docker('aaa'), docker('bbb')]));
-  reg.report(report('gone', [docker('ccc')]));
+  reg.report(T, report('a1', [docker('aaa'), docker('bbb')]));
+  reg.report(T, report('gone', [docker('ccc')]));
   clock.now += 1000;
-  reg.report(report('a1', [docker('aaa')])); // bbb finished now
+  reg.report(T, report('a1', [docker('aaa')])); // bbb finished now
   clock.now += PRUNE_AFTER_MS - 1000;
-  reg.report(report('a1', [docker('aaa')]));
-  assert.deepEqual(reg.list().sources.map((s) => s.id), ['docker:aaa', 'docker:bbb', 'docker:ccc'], 'not yet 24 h');
+  reg.report(T, report('a1', [docker('aaa')]));
+  assert.deepEqual(reg.list(T).sources.map((s) => s.id), ['docker:aaa', 'docker:bbb', 'docker:ccc'], 'not yet 24 h');
   clock.now += 1001;
-  const data = reg.list();
+  const data = reg.list(T);
   assert.deepEqual(data.sources.map((s) => s.id), ['docker:aaa']);
   assert.deepEqual(data.agents.map((a) => a.id), ['a1']);
   assert.equal(reg.summary().byState.finished, 0);
@@ -208,15 +273,15 @@ test('finished sources are pruned after 24 h, and agents silent for 24 h go with
 test('closing and reopening keeps everything', (t) => {
   const { open, clock } = setup(t);
   const first = open();
-  first.report(report('a1', [docker('aaa'), pod('prod', 'p', 'c', 0)]));
-  const before = first.list();
+  first.report(T, report('a1', [docker('aaa'), pod('prod', 'p', 'c', 0)]));
+  const before = first.list(T);
   first.close();
   const again = open();
-  assert.deepEqual(again.list(), before);
+  assert.deepEqual(again.list(T), before);
   // The agent's report sequence survives too: missing sources are still detected after a reopen.
   clock.now += 1;
-  again.report(report('a1', [docker('aaa')]));
-  assert.equal(again.list({ kind: 'kubernetes' }).sources[0]!.state, 'finished');
+  again.report(T, report('a1', [docker('aaa')]));
+  assert.equal(again.list(T, { kind: 'kubernetes' }).sources[0]!.state, 'finished');
 });
 
 test('a corrupt registry file is moved aside with a warning and an empty registry starts', (t) => {
@@ -225,9 +290,9 @@ test('a corrupt registry file is moved aside with a warning and an empty registr
   const lines: string[] = [];
   const log = createLogger({ level: 'warn', destination: new Writable({ write: (c, _e, cb) => (lines.push(String(c)), cb()) }) });
   const reg = open(log);
-  assert.deepEqual(reg.list().sources, []);
-  reg.report(report('a1', [docker('aaa')]));
-  assert.equal(reg.list().sources.length, 1);
+  assert.deepEqual(reg.list(T).sources, []);
+  reg.report(T, report('a1', [docker('aaa')]));
+  assert.equal(reg.list(T).sources.length, 1);
   const aside = readdirSync(dir).filter((f) => f.startsWith('registry.db.corrupt-'));
   assert.equal(aside.length, 1);
   assert.match(readFileSync(join(dir, aside[0]!), 'utf8'), /not a database/, 'the old file is kept for inspection');
@@ -244,8 +309,8 @@ test('a registry written by a newer schema version is moved aside too', (t) => {
   db.exec('CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (99);');
   db.close();
   const reg = open();
-  reg.report(report('a1', [docker('aaa')]));
-  assert.equal(reg.list().sources.length, 1);
+  reg.report(T, report('a1', [docker('aaa')]));
+  assert.equal(reg.list(T).sources.length, 1);
   assert.equal(readdirSync(dir).filter((f) => f.startsWith('registry.db.corrupt-')).length, 1);
 });
 
@@ -255,7 +320,7 @@ test('the file is in WAL mode with a schema version', (t) => {
   const db = new Database(join(dir, 'registry.db'), { readonly: true });
   t.after(() => db.close());
   assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
-  assert.deepEqual(db.prepare('SELECT version FROM schema_version').all(), [{ version: 1 }]);
+  assert.deepEqual(db.prepare('SELECT version FROM schema_version').all(), [{ version: 2 }]);
 });
 
 test('metrics: sources by state and the coverage ratio', async (t) => {
@@ -266,7 +331,7 @@ test('metrics: sources by state and the coverage ratio', async (t) => {
   registerRegistryMetrics(prom, () => current);
   assert.doesNotMatch(await prom.metrics(), /logwharf_registry_sources\{/, 'nothing before the registry opens');
   current = reg;
-  reg.report(report('a1', [docker('aaa'), docker('bbb', { state: 'error', lines_shipped: 0 }), docker('ccc', { state: 'finished' })]));
+  reg.report(T, report('a1', [docker('aaa'), docker('bbb', { state: 'error', lines_shipped: 0 }), docker('ccc', { state: 'finished' })]));
   const text = await prom.metrics();
   assert.match(text, /logwharf_registry_sources\{state="tailing"\} 1\n/);
   assert.match(text, /logwharf_registry_sources\{state="error"\} 1\n/);

@@ -73,6 +73,13 @@ test('OTLP request: labels as resource attributes with semantic names, metadata 
   assert.equal(k8s.labels.k8s_container_name, 'c');
 });
 
+test('OTLP request: labels named like Object.prototype members (constructor, toString) keep their names (found by fuzzing)', () => {
+  const streams: StreamPush[] = [{ labels: { constructor: 'a', toString: 'b', pod: 'p' }, entries: [{ ts: 1n, line: 'x' }] }];
+  const body = encodePushBody(streams, { output: 'otlp', encoding: 'protobuf', compression: 'none' });
+  const attrs = decodeOtlpLogsProto(body.body).resourceLogs[0]!.attributes;
+  assert.deepEqual(attrs.map((a) => [a.key, a.value]), [['constructor', 'a'], ['toString', 'b'], ['k8s.pod.name', 'p']]);
+});
+
 test('Loki bodies decode back to the same streams (protobuf, JSON, gzip)', async () => {
   const streams = [{ labels: { job: 'x' }, entries: [{ ts: 1_700_000_000_123_456_789n, line: 'l \u00e9', metadata: { m: 'v' } }] }];
   for (const fmt of [
