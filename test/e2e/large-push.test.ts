@@ -8,6 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
+import { readFileSync } from 'node:fs';
 import { startServer, removeDir, type RunningServer } from './helpers/server.js';
 import { encodeLokiPushJson, encodeLokiPushProtobuf } from '../../src/api/push/loki-push.js';
 import { encodeOtlpLogsJson } from '../../src/api/push/otlp-json.js';
@@ -45,15 +46,21 @@ async function push(path: string, contentType: string, body: Buffer): Promise<{ 
   return { status: res.status, text: await res.text(), headers: res.headers };
 }
 
-/** CPU time of this process (all threads) in ms. */
+/**
+ * CPU time of this process's main thread (the event loop's) in ms, from /proc (Linux; 10 ms ticks).
+ * Not process.cpuUsage(): that adds the GC helper threads and the query workers, which run beside
+ * the loop and do not hold it.
+ */
 function cpuMs(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
+  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+  // Fields after the command name: state is field 3, utime 14, stime 15 (proc(5)).
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
 }
 
 /**
  * Pushes while a 5 ms timer watches the event loop; returns the longest gap between two ticks, in
- * CPU time spent during the gap and in wall time. The bodies are built before. The bound is checked
+ * CPU time the main thread spent during the gap and in wall time. The bodies are built before. The bound is checked
  * on CPU time: on this shared 2-core machine the process is also descheduled for hundreds of ms at a
  * time (load averages above 10 while five engineers test), which is wall time no code can avoid;
  * the CPU spent within one gap is the work one turn of the loop did. Wall times are printed.
@@ -80,18 +87,14 @@ async function longestTurn(send: () => Promise<{ status: number; text: string }>
   return { cpu, wall };
 }
 
-/** A case passes when one of three attempts stays under the bound (a push that held the loop for seconds, as before the fix, fails all three). */
-async function assertNeverBlocks(name: string, send: () => Promise<{ status: number; text: string }>, expectStatus: number): Promise<void> {
-  const seen: string[] = [];
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const { cpu, wall } = await longestTurn(send, expectStatus);
-    seen.push(`${Math.round(cpu)} ms CPU (${Math.round(wall)} ms wall)`);
-    if (cpu < MAX_BLOCK_MS) {
-      process.stdout.write(`# ${name}: longest turn of the event loop ${seen.join(', ')}\n`);
-      return;
-    }
-  }
-  assert.fail(`${name}: one turn of the event loop took ${seen.join(', ')} (bound ${MAX_BLOCK_MS} ms)`);
+/**
+ * One attempt, bound on the CPU one turn of the loop used. The body is built before the watch starts
+ * (encoding it is the client's work, on this same thread), so only the server's handling is timed.
+ */
+async function assertNeverBlocks(name: string, path: string, contentType: string, body: Buffer, expectStatus: number): Promise<void> {
+  const { cpu, wall } = await longestTurn(() => push(path, contentType, body), expectStatus);
+  process.stdout.write(`# ${name}: longest turn of the event loop ${Math.round(cpu)} ms CPU (${Math.round(wall)} ms wall)\n`);
+  assert.ok(cpu < MAX_BLOCK_MS, `${name}: one turn of the event loop took ${Math.round(cpu)} ms CPU (${Math.round(wall)} ms wall; bound ${MAX_BLOCK_MS} ms)`);
 }
 
 const oneByte = () => streams(MAX_ENTRIES - 1, 'x');
@@ -99,19 +102,19 @@ const oneByte = () => streams(MAX_ENTRIES - 1, 'x');
 const bigLines = (framing: number) => streams(Math.floor((MAX_BODY - framing) / 250_000), 'y'.repeat(250_000));
 
 test('Loki JSON: the most entries and the largest body accepted never hold the loop', async () => {
-  await assertNeverBlocks('JSON, 49,999 one-byte entries', () => push('/loki/api/v1/push', 'application/json', encodeLokiPushJson({ streams: oneByte() }).body), 204);
-  await assertNeverBlocks('JSON, 16 MiB of long lines', () => push('/loki/api/v1/push', 'application/json', encodeLokiPushJson({ streams: bigLines(4096) }).body), 204);
+  await assertNeverBlocks('JSON, 49,999 one-byte entries', '/loki/api/v1/push', 'application/json', encodeLokiPushJson({ streams: oneByte() }).body, 204);
+  await assertNeverBlocks('JSON, 16 MiB of long lines', '/loki/api/v1/push', 'application/json', encodeLokiPushJson({ streams: bigLines(4096) }).body, 204);
 });
 
 test('Loki protobuf+snappy: the most entries and the largest body accepted never hold the loop', async () => {
-  await assertNeverBlocks('protobuf, 49,999 one-byte entries', () => push('/loki/api/v1/push', 'application/x-protobuf', encodeLokiPushProtobuf({ streams: oneByte() }).body), 204);
-  await assertNeverBlocks('protobuf, 16 MiB of long lines', () => push('/loki/api/v1/push', 'application/x-protobuf', encodeLokiPushProtobuf({ streams: bigLines(4096) }).body), 204);
+  await assertNeverBlocks('protobuf, 49,999 one-byte entries', '/loki/api/v1/push', 'application/x-protobuf', encodeLokiPushProtobuf({ streams: oneByte() }).body, 204);
+  await assertNeverBlocks('protobuf, 16 MiB of long lines', '/loki/api/v1/push', 'application/x-protobuf', encodeLokiPushProtobuf({ streams: bigLines(4096) }).body, 204);
 });
 
 test('OTLP JSON and protobuf: the most records accepted never hold the loop', async () => {
-  await assertNeverBlocks('OTLP JSON, 49,999 records', () => push('/otlp/v1/logs', 'application/json', Buffer.from(encodeOtlpLogsJson(toOtlpRequest(oneByte())))), 200);
-  await assertNeverBlocks('OTLP protobuf, 49,999 records', () => push('/otlp/v1/logs', 'application/x-protobuf', encodeOtlpLogsProto(toOtlpRequest(oneByte()))), 200);
-  await assertNeverBlocks('OTLP protobuf, 16 MiB of long lines', () => push('/otlp/v1/logs', 'application/x-protobuf', encodeOtlpLogsProto(toOtlpRequest(bigLines(4096)))), 200);
+  await assertNeverBlocks('OTLP JSON, 49,999 records', '/otlp/v1/logs', 'application/json', Buffer.from(encodeOtlpLogsJson(toOtlpRequest(oneByte()))), 200);
+  await assertNeverBlocks('OTLP protobuf, 49,999 records', '/otlp/v1/logs', 'application/x-protobuf', encodeOtlpLogsProto(toOtlpRequest(oneByte())), 200);
+  await assertNeverBlocks('OTLP protobuf, 16 MiB of long lines', '/otlp/v1/logs', 'application/x-protobuf', encodeOtlpLogsProto(toOtlpRequest(bigLines(4096))), 200);
 });
 
 test('beyond max_push_entries or max_body_bytes a push is refused with 413 before it is parsed', async () => {
