@@ -29,6 +29,7 @@ import { BLOCK_HEADER, type BlockMeta } from './block-meta.js';
 import { compareEntries } from './head.js';
 import type { RetentionPolicy } from './retention.js';
 import type { BuiltBlock, StreamState, Tenant } from './tenant.js';
+import { maxOf, pushAll } from '../util/arrays.js';
 
 export interface CompactionDeps {
   /** Wall clock, ms. */
@@ -119,7 +120,7 @@ export async function compactCold(t: Tenant, deps: ColdDeps): Promise<ColdCompac
       if (run.length >= 2 || (run.length === 1 && !run[0]!.cold)) {
         const payloads: Buffer[] = [];
         for (const b of run) payloads.push(await deps.read(b));
-        const b = await deps.buildColdBlock(s.info.id, payloads, Math.max(...run.map((x) => x.lsn)));
+        const b = await deps.buildColdBlock(s.info.id, payloads, maxOf(run, (x) => x.lsn));
         built.push(b);
         replaced.push({ s, old: run });
         res.rawBytes += bytes;
@@ -189,9 +190,9 @@ export async function compactTenant(t: Tenant, deps: CompactionDeps): Promise<Te
     const flushRun = async () => {
       if (run.length >= 2) {
         const all: Entry[] = [];
-        for (const b of run) all.push(...decodeBlockPayload(await deps.read(b, false)));
+        for (const b of run) pushAll(all, decodeBlockPayload(await deps.read(b, false)));
         all.sort(compareEntries);
-        built.push(deps.buildBlock(s.info.id, all, Math.max(...run.map((b) => b.lsn))));
+        built.push(deps.buildBlock(s.info.id, all, maxOf(run, (b) => b.lsn)));
         replaced.push({ s, old: run });
       }
       run = [];
@@ -237,7 +238,7 @@ export async function compactTenant(t: Tenant, deps: CompactionDeps): Promise<Te
     }
     const size = await t.segmentSize(no);
     if (size > 0 && l.bytes < size / 2) {
-      moves.push(...l.blocks);
+      pushAll(moves, l.blocks);
       res.drop.push(no);
     }
   }

@@ -34,6 +34,7 @@ import { compactCold, compactTenant } from './compaction.js';
 import { ColdWorker } from './cold-pool.js';
 import { lockDir } from './dir-lock.js';
 import { fsyncDir } from './fsync-dir.js';
+import { pushAll } from '../util/arrays.js';
 
 /** The subset of a pino logger the store uses. */
 export interface StoreLogger {
@@ -405,7 +406,7 @@ export class Engine implements EmbeddedStore {
     const entries: Entry[] = [];
     for (const b of s.blocks) {
       if (b.maxTs < from) continue;
-      entries.push(...decodeBlockPayload(await this.reader.read(t.segmentPath(b.segment), b.offset, b.length)));
+      pushAll(entries, decodeBlockPayload(await this.reader.read(t.segmentPath(b.segment), b.offset, b.length)));
     }
     entries.sort(compareEntries);
     s.lastSealed = { contains: (e) => sortedContains(entries, e) };
@@ -536,7 +537,7 @@ export class Engine implements EmbeddedStore {
     for (const p of plan) {
       const mine = metas.slice(i, i + p.blocks);
       i += p.blocks;
-      p.s.blocks.push(...mine);
+      pushAll(p.s.blocks, mine);
       p.s.sealing.splice(0, p.parts);
       p.s.sealedLsn = p.lsn;
       for (const m of mine) if (m.maxTs > p.s.sealedMaxTs) p.s.sealedMaxTs = m.maxTs;
