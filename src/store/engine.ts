@@ -28,8 +28,10 @@ import { retentionPolicy, type RetentionConfig, type RetentionPolicy } from './r
 import { SegmentReader } from './segment-reader.js';
 import { tenantDirName } from './tenant-dir.js';
 import { Tenant, type BuiltBlock, type StreamState } from './tenant.js';
-import { Wal } from './wal.js';
-import { decodeAppendRecord, encodeAppendRecord } from './wal-record.js';
+import { Wal, type WalDamage } from './wal.js';
+import { DamageReporter } from './damage.js';
+import { damagedBlockError } from './damaged-block.js';
+import { countDamagedEntries, decodeAppendRecord, encodeAppendRecord } from './wal-record.js';
 import { compactCold, compactTenant } from './compaction.js';
 import { ColdWorker } from './cold-pool.js';
 import { lockDir } from './dir-lock.js';
@@ -143,6 +145,9 @@ export class Engine implements EmbeddedStore {
   private unlock: (() => Promise<void>) | undefined;
   private pendingUnlink: Array<{ tenant: Tenant; segment: number; at: number }> = [];
   private readonly metrics: { appended?: Counter; duplicates?: Counter; sealed?: Counter; errors?: Counter } = {};
+  private readonly damage: DamageReporter;
+  /** Damaged blocks being (or already) quarantined, by `path@offset`. */
+  private readonly quarantining = new Set<string>();
 
   constructor(private readonly cfg: StoreConfig) {
     this.wal = new Wal(join(cfg.dir, 'wal'), cfg.walSegmentBytes);
@@ -157,12 +162,14 @@ export class Engine implements EmbeddedStore {
     this.coldSlice = Math.max(1, cfg.coldSliceBytes ?? 16 << 20);
     this.policy = retentionPolicy(cfg.retention);
     this.now = cfg.now ?? Date.now;
+    let corruptions: Counter<'kind'> | undefined;
     if (cfg.registry) {
       const registers = [cfg.registry];
       this.metrics.appended = new client.Counter({ name: 'logwharf_store_entries_appended_total', help: 'Entries written to the store', registers });
       this.metrics.duplicates = new client.Counter({ name: 'logwharf_store_duplicates_total', help: 'Exact duplicate entries dropped', registers });
       this.metrics.sealed = new client.Counter({ name: 'logwharf_store_blocks_sealed_total', help: 'Blocks sealed from heads', registers });
       this.metrics.errors = new client.Counter({ name: 'logwharf_store_write_errors_total', help: 'Failed appends and seals', registers });
+      corruptions = new client.Counter({ name: 'logwharf_store_corruptions_total', help: 'Damaged parts of the data directory found (and quarantined), by kind: wal, streams, index, block', labelNames: ['kind'], registers });
       // Gauges computed when scraped: no bookkeeping on the write path.
       const engine = this;
       new client.Gauge({
@@ -196,6 +203,7 @@ export class Engine implements EmbeddedStore {
         },
       });
     }
+    this.damage = new DamageReporter(cfg.dir, cfg.log, corruptions);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -223,15 +231,18 @@ export class Engine implements EmbeddedStore {
       } catch {
         continue;
       }
-      const t = await Tenant.load(dir, this.cfg.segmentBytes ?? 64 * 1024 * 1024);
+      const t = await Tenant.load(dir, this.cfg.segmentBytes ?? 64 * 1024 * 1024, this.damage);
       this.tenants.set(t.name, t);
     }
     const now = this.now();
     let replayed = 0;
-    const lastWal = await this.wal.replay(async (lsn, body) => {
-      replayed++;
-      await this.replayRecord(lsn, body, now);
-    });
+    const lastWal = await this.wal.replay(
+      async (lsn, body) => {
+        replayed++;
+        await this.replayRecord(lsn, body, now);
+      },
+      (d) => this.walDamage(d),
+    );
     let maxLsn = lastWal;
     for (const t of this.tenants.values()) maxLsn = Math.max(maxLsn, t.maxSealedLsn());
     await this.wal.begin(maxLsn);
@@ -379,6 +390,15 @@ export class Engine implements EmbeddedStore {
       if (notify && added.length > 0) this.emit(t.name, s.info, added);
     }
     return { accepted, duplicates };
+  }
+
+  private async walDamage(d: WalDamage): Promise<void> {
+    const records = d.lsnBefore !== undefined && d.lsnAfter !== undefined ? `${d.lsnAfter - d.lsnBefore - 1} WAL record(s) (LSN ${d.lsnBefore + 1} to ${d.lsnAfter - 1})` : `WAL records after LSN ${d.lsnBefore ?? 0}`;
+    const lostEntries = countDamagedEntries(d.content);
+    await this.damage.report(
+      { kind: 'wal', file: d.path, offset: d.offset, bytes: d.content.length, lostEntries, detail: `${records} failed their checksum and were not replayed (${lostEntries ?? 'an unknown number of'} entries lost); the records after them were` },
+      d.content,
+    );
   }
 
   private async replayRecord(lsn: number, body: Buffer, now: number): Promise<void> {
@@ -646,8 +666,43 @@ export class Engine implements EmbeddedStore {
     try {
       return decodeBlockPayload(buf);
     } catch (e) {
-      throw new LogwharfError('internal', `corrupt block in ${path} at ${offset}: ${(e as Error).message}`, { path, offset }, { cause: e });
+      throw this.damagedBlock(ref, e);
     }
+  }
+
+  /** The error a query gets for a block that does not decode; the block is quarantined meanwhile. */
+  private damagedBlock(ref: BlockRef, cause: unknown): LogwharfError {
+    const reason = (cause as Error).message;
+    this.reportDamagedBlock(ref, reason);
+    return damagedBlockError(ref, reason, cause);
+  }
+
+  /**
+   * A block failed to decode (here or in a query worker): report it, copy it into the quarantine
+   * and drop it from the index, so later queries do not meet it again. Idempotent.
+   */
+  reportDamagedBlock(ref: BlockRef, reason: string): void {
+    if (ref.location.kind !== 'file' || this.state !== 'running') return;
+    const { path, offset, length } = ref.location;
+    const key = `${path}@${offset}`;
+    if (this.quarantining.has(key)) return;
+    this.quarantining.add(key);
+    void this.exclusive(async () => {
+      for (const t of this.tenants.values()) {
+        const s = t.byId.get(ref.streamId);
+        const i = s ? s.blocks.findIndex((b) => t.segmentPath(b.segment) === path && b.offset === offset) : -1;
+        if (!s || i < 0) continue;
+        const b = s.blocks[i]!;
+        const content = await this.reader.read(path, offset - BLOCK_HEADER, length + BLOCK_HEADER).catch(() => undefined);
+        s.blocks.splice(i, 1);
+        await t.rewriteIndex();
+        await this.damage.report(
+          { kind: 'block', file: path, offset: offset - BLOCK_HEADER, bytes: length + BLOCK_HEADER, lostEntries: b.entries, detail: `block of stream ${s.info.key} (${b.entries} entries, ${b.minTs} to ${b.maxTs}) does not decode: ${reason}; queries skip it` },
+          content,
+        );
+        return;
+      }
+    }).catch((e: unknown) => this.cfg.log?.error({ err: e, file: path, offset }, 'could not quarantine a damaged block'));
   }
 
   async readBlockStats(ref: BlockRef): Promise<BlockStats> {
@@ -663,7 +718,7 @@ export class Engine implements EmbeddedStore {
       return decodeBlockStats(buf);
     } catch (e) {
       if (e instanceof LogwharfError) throw e;
-      throw new LogwharfError('internal', `corrupt block in ${path} at ${offset}: ${(e as Error).message}`, { path, offset }, { cause: e });
+      throw this.damagedBlock(ref, e);
     }
   }
 

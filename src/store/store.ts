@@ -95,6 +95,12 @@ export interface Store {
 
   stats(tenant: string, matchers: Matcher[], from: bigint, to: bigint): StoreStats;
 
+  /**
+   * Optional: a block that does not decode was found by a reader that cannot reach the store (a
+   * query worker thread); the store reports and quarantines it (issue #8). Idempotent.
+   */
+  reportDamagedBlock?(ref: BlockRef, reason: string): void;
+
   /** Subscribes to newly appended entries of a tenant; returns the unsubscribe function. */
   subscribe(tenant: string, listener: (ev: TailEvent) => void): () => void;
 }
