@@ -164,7 +164,23 @@ export class Tenant {
       else t.segments.set(no, { no, path, size: 0 });
     }
     for (const s of t.byId.values()) s.blocks = s.blocks.filter((b) => t.segments.has(b.segment));
+    if (damage) await t.dropBlocksBeyondEnd(damage);
     return t;
+  }
+
+  /** Blocks the index lists past the end of their (truncated) segment file: reported and dropped. */
+  private async dropBlocksBeyondEnd(damage: DamageReporter): Promise<void> {
+    for (const s of this.byId.values()) {
+      const cut: BlockMeta[] = [];
+      for (const b of s.blocks) if (b.offset + b.length > (await this.segmentSize(b.segment))) cut.push(b);
+      if (cut.length === 0) continue;
+      s.blocks = s.blocks.filter((b) => !cut.includes(b));
+      for (const b of cut) {
+        const path = this.segmentPath(b.segment);
+        const detail = `block of stream ${s.info.key} (${b.entries} entries, ${b.minTs} to ${b.maxTs}) lies beyond the end of its truncated segment file; dropped from the index`;
+        await damage.report({ kind: 'block', file: path, offset: b.offset - BLOCK_HEADER, bytes: BLOCK_HEADER + b.length, lostEntries: b.entries, detail }, undefined);
+      }
+    }
   }
 
   /** streams.log lost records: the blocks of streams without labels cannot be served; copy them aside. */
