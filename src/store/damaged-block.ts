@@ -11,6 +11,11 @@ export function damagedBlockError(ref: BlockRef, reason: string, cause?: unknown
   return new LogwharfError('internal', `damaged block${where}: ${reason}`, { damagedBlock: true, ...(ref.location.kind === 'file' ? { path: ref.location.path, offset: ref.location.offset } : {}) }, { cause });
 }
 
+/** A block whose payload does not match its header's checksum (or whose header is gone). */
+export class BlockChecksumError extends Error {
+  override name = 'BlockChecksumError';
+}
+
 export function isDamagedBlock(e: unknown): e is LogwharfError {
   return e instanceof LogwharfError && e.details?.damagedBlock === true;
 }

@@ -20,7 +20,7 @@ import { canonicalLabels, labelValue } from './labels.js';
 import type { Matcher } from '../logql/syntax/ast.js';
 import type { AppendResult, BlockRef, Store, StoreStats, StreamInfo, TailEvent } from './store.js';
 import { compressBlock, decodeBlockPayload, decodeBlockStats, entriesStats, isSplitRegion, serializeEntries, splitStatsLength, SPLIT_HEADER, STATS_PROBE_BYTES, type BlockStats } from './block-codec.js';
-import { BLOCK_HEADER, blockHeader, type BlockMeta } from './block-meta.js';
+import { BLOCK_HEADER, blockHeader, payloadChecksumOk, readBlockHeader, type BlockMeta } from './block-meta.js';
 import { bloomMayContain, bloomProbe, buildBloom, type BloomProbe } from './bloom.js';
 import { Head, compareEntries, sortedContains } from './head.js';
 import { storeIoError } from './io-error.js';
@@ -30,7 +30,7 @@ import { tenantDirName } from './tenant-dir.js';
 import { Tenant, type BuiltBlock, type StreamState } from './tenant.js';
 import { Wal, type WalDamage } from './wal.js';
 import { DamageReporter } from './damage.js';
-import { damagedBlockError } from './damaged-block.js';
+import { BlockChecksumError, damagedBlockError } from './damaged-block.js';
 import { countDamagedEntries, decodeAppendRecord, encodeAppendRecord } from './wal-record.js';
 import { compactCold, compactTenant } from './compaction.js';
 import { ColdWorker } from './cold-pool.js';
@@ -364,7 +364,7 @@ export class Engine implements EmbeddedStore {
       s.lastSealed = { contains: () => false };
       return;
     }
-    const entries = decodeBlockPayload(await this.reader.read(t.segmentPath(newest.segment), newest.offset, newest.length));
+    const entries = await this.sealedEntries(t, s, newest);
     // A seal may have replaced it meanwhile; then the newer, in-memory one is kept.
     s.lastSealed ??= { contains: (e) => sortedContains(entries, e) };
   }
@@ -424,9 +424,9 @@ export class Engine implements EmbeddedStore {
   /** Loads every sealed block of a stream that may hold entries at or after `from`, for duplicate checks during replay. */
   private async loadSealedSince(t: Tenant, s: StreamState, from: bigint): Promise<void> {
     const entries: Entry[] = [];
-    for (const b of s.blocks) {
+    for (const b of s.blocks.slice()) {
       if (b.maxTs < from) continue;
-      pushAll(entries, decodeBlockPayload(await this.reader.read(t.segmentPath(b.segment), b.offset, b.length)));
+      pushAll(entries, await this.sealedEntries(t, s, b));
     }
     entries.sort(compareEntries);
     s.lastSealed = { contains: (e) => sortedContains(entries, e) };
@@ -683,26 +683,49 @@ export class Engine implements EmbeddedStore {
    */
   reportDamagedBlock(ref: BlockRef, reason: string): void {
     if (ref.location.kind !== 'file' || this.state !== 'running') return;
-    const { path, offset, length } = ref.location;
+    const { path, offset } = ref.location;
     const key = `${path}@${offset}`;
     if (this.quarantining.has(key)) return;
     this.quarantining.add(key);
     void this.exclusive(async () => {
       for (const t of this.tenants.values()) {
         const s = t.byId.get(ref.streamId);
-        const i = s ? s.blocks.findIndex((b) => t.segmentPath(b.segment) === path && b.offset === offset) : -1;
-        if (!s || i < 0) continue;
-        const b = s.blocks[i]!;
-        const content = await this.reader.read(path, offset - BLOCK_HEADER, length + BLOCK_HEADER).catch(() => undefined);
-        s.blocks.splice(i, 1);
-        await t.rewriteIndex();
-        await this.damage.report(
-          { kind: 'block', file: path, offset: offset - BLOCK_HEADER, bytes: length + BLOCK_HEADER, lostEntries: b.entries, detail: `block of stream ${s.info.key} (${b.entries} entries, ${b.minTs} to ${b.maxTs}) does not decode: ${reason}; queries skip it` },
-          content,
-        );
-        return;
+        const b = s?.blocks.find((x) => t.segmentPath(x.segment) === path && x.offset === offset);
+        if (s && b) return this.quarantineBlock(t, s, b, reason);
       }
     }).catch((e: unknown) => this.cfg.log?.error({ err: e, file: path, offset }, 'could not quarantine a damaged block'));
+  }
+
+  /**
+   * Copies a damaged block into the quarantine, drops it from the index and reports it. The caller
+   * holds the exclusive section (or is start(), before anything else runs).
+   */
+  private async quarantineBlock(t: Tenant, s: StreamState, b: BlockMeta, reason: string): Promise<void> {
+    const path = t.segmentPath(b.segment);
+    this.quarantining.add(`${path}@${b.offset}`);
+    if (!s.blocks.includes(b)) return;
+    const content = await this.reader.read(path, b.offset - BLOCK_HEADER, b.length + BLOCK_HEADER).catch(() => undefined);
+    s.blocks = s.blocks.filter((x) => x !== b);
+    await t.rewriteIndex();
+    await this.damage.report(
+      { kind: 'block', file: path, offset: b.offset - BLOCK_HEADER, bytes: b.length + BLOCK_HEADER, lostEntries: b.entries, detail: `block of stream ${s.info.key} (${b.entries} entries, ${b.minTs} to ${b.maxTs}) is damaged: ${reason}; it is skipped` },
+      content,
+    );
+  }
+
+  /** A sealed block's entries for duplicate checks; a damaged block counts as empty (and is quarantined). */
+  private async sealedEntries(t: Tenant, s: StreamState, b: BlockMeta): Promise<Entry[]> {
+    const path = t.segmentPath(b.segment);
+    const buf = await this.reader.read(path, b.offset, b.length);
+    try {
+      return decodeBlockPayload(buf);
+    } catch (e) {
+      const reason = (e as Error).message;
+      // During start nothing else runs; later, quarantining waits for the exclusive section.
+      if (this.state === 'starting') await this.quarantineBlock(t, s, b, reason);
+      else this.reportDamagedBlock({ streamId: s.info.id, minTs: b.minTs, maxTs: b.maxTs, entries: b.entries, rawBytes: b.rawBytes, location: { kind: 'file', path, offset: b.offset, length: b.length } }, reason);
+      return [];
+    }
   }
 
   async readBlockStats(ref: BlockRef): Promise<BlockStats> {
@@ -787,7 +810,8 @@ export class Engine implements EmbeddedStore {
               coldCutoff,
               coldTarget: this.coldTarget,
               budget: this.coldSlice,
-              read: (b) => this.reader.read(t.segmentPath(b.segment), b.offset, b.length),
+              read: (b) => this.verifiedPayload(t, b),
+              damaged: (s, b, reason) => this.quarantineBlock(t, s, b, reason),
               buildColdBlock,
             });
             res.coldMergedBlocks += r.mergedBlocks;
@@ -802,6 +826,16 @@ export class Engine implements EmbeddedStore {
     }
   }
 
+  /** A block's payload after checking it against its header's checksum (the cold tier recompresses it in a worker). */
+  private async verifiedPayload(t: Tenant, b: BlockMeta): Promise<Buffer> {
+    const buf = await this.reader.read(t.segmentPath(b.segment), b.offset - BLOCK_HEADER, b.length + BLOCK_HEADER);
+    const h = readBlockHeader(buf, 0);
+    const payload = buf.subarray(BLOCK_HEADER);
+    if (!h || h.length !== b.length) throw new BlockChecksumError('no block header where the index says');
+    if (!payloadChecksumOk(h, payload)) throw new BlockChecksumError('the payload fails its checksum');
+    return payload;
+  }
+
   private async compactNow(graceMs: number): Promise<Pick<CompactionResult, 'expiredBlocks' | 'mergedBlocks' | 'newBlocks' | 'droppedSegments'>> {
     const res = { expiredBlocks: 0, mergedBlocks: 0, newBlocks: 0, droppedSegments: 0 };
     const now = this.now();
@@ -814,6 +848,7 @@ export class Engine implements EmbeddedStore {
         read: (b, withHeader) => this.reader.read(t.segmentPath(b.segment), b.offset - (withHeader ? BLOCK_HEADER : 0), b.length + (withHeader ? BLOCK_HEADER : 0)),
         buildBlock: (streamId, entries, lsn) => this.buildBlock(streamId, entries, lsn),
         pendingDrop: (no) => this.pendingUnlink.some((p) => p.tenant === t && p.segment === no),
+        damaged: (s, b, reason) => this.quarantineBlock(t, s, b, reason),
         coldCutoff,
       });
       res.expiredBlocks += r.expiredBlocks;

@@ -172,3 +172,50 @@ test('a damaged block is skipped with a clear error, quarantined and dropped fro
   assert.equal((await lines(c.store)).length, 100);
   await c.store.close();
 });
+
+/** A store with three sealed blocks of 50 entries of one stream; returns the refs in time order. */
+async function threeBlocks(dir: string) {
+  const a = open(dir).store;
+  await a.start();
+  for (let r = 0; r < 3; r++) {
+    await a.append('t', [{ labels: { job: 'b' }, entries: batch('b', r, 50) }]);
+    await a.flush();
+  }
+  const refs = a.blocks('t', [1], 0n, T0 * 2n).sort((x, y) => (x.minTs < y.minTs ? -1 : 1));
+  return { a, refs };
+}
+
+function flipBlock(ref: { location: unknown }): void {
+  const loc = ref.location as { path: string; offset: number; length: number };
+  flip(loc.path, loc.offset + Math.floor(loc.length / 2));
+}
+
+test('a damaged sealed block that replay must read for duplicate checks does not stop the start', async () => {
+  const dir = join(root, `d${++n}`);
+  const { a, refs } = await threeBlocks(dir);
+  // Same timestamps as the first block, other lines: replay checks them against that block.
+  await a.append('t', [{ labels: { job: 'b' }, entries: batch('again', 0, 50) }]);
+  flipBlock(refs[0]!);
+  // Abandoned as by kill -9.
+  const b = open(dir);
+  await b.store.start();
+  const got = await lines(b.store);
+  assert.equal(got.length, 150);
+  assert.equal(got.filter((l) => l.startsWith('again ')).length, 50);
+  assert.equal(b.errors.find((x) => x.obj.kind === 'block')?.obj.lostEntries, 50);
+  await b.store.close();
+});
+
+test('compaction over a damaged block quarantines it and merges the rest', async () => {
+  const dir = join(root, `d${++n}`);
+  const { a, refs } = await threeBlocks(dir);
+  await a.close();
+  flipBlock(refs[1]!);
+  const b = open(dir);
+  await b.store.start();
+  const r = await b.store.compact({ unlinkGraceMs: 0 });
+  assert.equal(r.mergedBlocks, 2);
+  assert.equal(b.errors.find((x) => x.obj.kind === 'block')?.obj.lostEntries, 50);
+  assert.equal((await lines(b.store)).length, 100);
+  await b.store.close();
+});
