@@ -164,16 +164,20 @@ export class Tenant {
       else t.segments.set(no, { no, path, size: 0 });
     }
     for (const s of t.byId.values()) s.blocks = s.blocks.filter((b) => t.segments.has(b.segment));
-    if (damage) await t.dropBlocksBeyondEnd(damage);
+    // What was reported leaves the index, so it is reported once (and fsck finds the rest clean).
+    const cut = damage ? await t.dropBlocksBeyondEnd(damage) : false;
+    if (cut || orphans.length > 0) await t.rewriteIndex();
     return t;
   }
 
   /** Blocks the index lists past the end of their (truncated) segment file: reported and dropped. */
-  private async dropBlocksBeyondEnd(damage: DamageReporter): Promise<void> {
+  private async dropBlocksBeyondEnd(damage: DamageReporter): Promise<boolean> {
+    let any = false;
     for (const s of this.byId.values()) {
       const cut: BlockMeta[] = [];
       for (const b of s.blocks) if (b.offset + b.length > (await this.segmentSize(b.segment))) cut.push(b);
       if (cut.length === 0) continue;
+      any = true;
       s.blocks = s.blocks.filter((b) => !cut.includes(b));
       for (const b of cut) {
         const path = this.segmentPath(b.segment);
@@ -181,6 +185,7 @@ export class Tenant {
         await damage.report({ kind: 'block', file: path, offset: b.offset - BLOCK_HEADER, bytes: BLOCK_HEADER + b.length, lostEntries: b.entries, detail }, undefined);
       }
     }
+    return any;
   }
 
   /** streams.log lost records: the blocks of streams without labels cannot be served; copy them aside. */

@@ -114,6 +114,12 @@ test('a damaged streams.log record loses only that stream, with an error naming 
   assert.equal(await b.corruptions('streams'), 1);
   assert.ok(readdirSync(join(dir, 'quarantine')).some((f) => f.endsWith('.blocks.seg')), 'the unreachable block is copied aside');
   await b.store.close();
+  // Reported once: the next start is clean and serves the same.
+  const c = open(dir);
+  await c.store.start();
+  assert.equal((await lines(c.store)).length, 200);
+  assert.deepEqual(c.errors, []);
+  await c.store.close();
 });
 
 test('a damaged index.log batch loses only its blocks, with an error naming the entries they held', async () => {
