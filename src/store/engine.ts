@@ -393,8 +393,11 @@ export class Engine implements EmbeddedStore {
   }
 
   private async walDamage(d: WalDamage): Promise<void> {
-    const records = d.lsnBefore !== undefined && d.lsnAfter !== undefined ? `${d.lsnAfter - d.lsnBefore - 1} WAL record(s) (LSN ${d.lsnBefore + 1} to ${d.lsnAfter - 1})` : `WAL records after LSN ${d.lsnBefore ?? 0}`;
-    const lostEntries = countDamagedEntries(d.content);
+    // LSNs are consecutive, so the intact records around the damage say how many records it held.
+    const lostRecords = d.lsnBefore !== undefined && d.lsnAfter !== undefined ? d.lsnAfter - d.lsnBefore - 1 : undefined;
+    const records = lostRecords !== undefined ? `${lostRecords} WAL record(s) (LSN ${d.lsnBefore! + 1} to ${d.lsnAfter! - 1})` : `WAL records after LSN ${d.lsnBefore ?? 0}`;
+    // Garbage between two consecutive records held no entries.
+    const lostEntries = lostRecords === 0 ? 0 : countDamagedEntries(d.content);
     await this.damage.report(
       { kind: 'wal', file: d.path, offset: d.offset, bytes: d.content.length, lostEntries, detail: `${records} failed their checksum and were not replayed (${lostEntries ?? 'an unknown number of'} entries lost); the records after them were` },
       d.content,
