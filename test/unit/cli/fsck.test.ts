@@ -74,6 +74,22 @@ test('fsck reports a damaged block with file, offset and entries lost, and exits
   assert.equal(r.lines.at(-1)!.msg, 'fsck found damage');
 });
 
+test('fsck reports a damaged WAL record in the middle of a segment with the entries it held, and exits 1', async () => {
+  const dir = join(root, `d${++n}`);
+  const s = createStore({ dir, compactionIntervalMs: 0, now: () => 1_714_521_600_000 });
+  await s.start();
+  for (let r = 0; r < 20; r++) await s.append('t', [{ labels: { job: 'w' }, entries: Array.from({ length: 10 }, (_, i) => ({ ts: T0 + BigInt(r * 10 + i), line: `record ${r} entry ${i}` })) }]);
+  // Abandoned as by kill -9: everything is in the WAL.
+  const wal = join(dir, 'wal', '0000000000000001.wal');
+  flip(wal, Math.floor(readFileSync(wal).length / 2));
+  const r = await fsck(dir);
+  assert.equal(r.code, 1);
+  const d = r.lines.find((l) => l.kind === 'wal');
+  assert.ok(d, JSON.stringify(r.lines));
+  assert.equal(d.file, wal);
+  assert.ok(d.lostEntries === 10 || d.lostEntries === 20, String(d.lostEntries));
+});
+
 test('fsck refuses a data directory a running store holds', async () => {
   const dir = join(root, `d${++n}`);
   const storeModule = new URL('../../../src/store/index.ts', import.meta.url).pathname;

@@ -225,3 +225,19 @@ test('compaction over a damaged block quarantines it and merges the rest', async
   assert.equal((await lines(b.store)).length, 100);
   await b.store.close();
 });
+
+test('the cold tier skips a block that fails its checksum, quarantines it and recompresses the rest', async () => {
+  const dir = join(root, `d${++n}`);
+  const { a, refs } = await threeBlocks(dir);
+  await a.close();
+  flipBlock(refs[0]!);
+  const errors: Logged[] = [];
+  const log = { info() {}, warn() {}, error: (obj: object) => void errors.push({ obj: obj as Record<string, unknown> }) };
+  const b = createStore({ dir, compactionIntervalMs: 0, now: () => 1_714_521_600_000 + 3_600_000, coldAfterMs: 0, log });
+  await b.start();
+  const r = await b.compact({ unlinkGraceMs: 0 });
+  assert.equal(r.coldMergedBlocks, 2);
+  assert.equal(errors.find((x) => x.obj.kind === 'block')?.obj.lostEntries, 50);
+  assert.equal((await lines(b)).length, 100);
+  await b.close();
+});
