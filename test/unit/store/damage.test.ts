@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { after, test } from 'node:test';
 import { Registry } from 'prom-client';
 import type { Entry } from '../../../src/api/model.js';
@@ -52,13 +54,25 @@ async function lines(store: ReturnType<typeof createStore>): Promise<string[]> {
   return [...(await readAll(store, 't')).values()].flat().map((e) => e.line);
 }
 
-test('a damaged WAL record costs only its own entries: replay goes on after it, and says what was lost', async () => {
+/** Runs `body` (store code with `store` started on `dir`) in a child process, which prints `ack` and is killed with SIGKILL. */
+async function killedAfter(dir: string, body: string): Promise<void> {
+  const storeModule = new URL('../../../src/store/index.ts', import.meta.url).pathname;
+  const script = `import { createStore } from ${JSON.stringify(storeModule)}; const store = createStore({ dir: ${JSON.stringify(dir)}, compactionIntervalMs: 0, now: () => ${now()} }); await store.start(); const T0 = ${T0}n; ${body}; console.log('ack'); setInterval(() => {}, 60000);`;
+  const p = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise((r) => p.once('exit', r));
+  await new Promise<void>((resolve, reject) => {
+    createInterface({ input: p.stdout! }).on('line', (l) => l === 'ack' && resolve());
+    p.once('exit', (code) => reject(new Error(`child exited with ${code} before acknowledging`)));
+  });
+  p.kill('SIGKILL');
+  await exited;
+}
+
+test('a damaged WAL record after kill -9 costs only its own entries: replay goes on after it, and says what was lost', async () => {
   const dir = join(root, `d${++n}`);
-  const a = open(dir).store;
-  await a.start();
-  const records = 60;
-  for (let r = 0; r < records; r++) await a.append('t', [{ labels: { job: 'w' }, entries: batch('w', r, 10) }]);
-  // Abandoned as by kill -9: the WAL holds everything.
+  const records = 138;
+  // As the reproduction: 138 acknowledged records of 10 entries, then kill -9.
+  await killedAfter(dir, `for (let r = 0; r < ${records}; r++) await store.append('t', [{ labels: { job: 'w' }, entries: Array.from({ length: 10 }, (_, i) => ({ ts: T0 + BigInt(r * 10 + i), line: 'w record ' + r + ' entry ' + i + ' ' + 'p'.repeat(30) })) }])`);
   const walDir = join(dir, 'wal');
   const seg = join(walDir, readdirSync(walDir).find((f) => f.endsWith('.wal'))!);
   const middle = Math.floor(statSync(seg).size / 2);
