@@ -13,8 +13,8 @@ import { basename, join, relative } from 'node:path';
 import type { Counter } from 'prom-client';
 import { fsyncDir } from './fsync-dir.js';
 
-/** What was damaged: a WAL record, a streams.log or index.log record, or a sealed block. */
-export type DamageKind = 'wal' | 'streams' | 'index' | 'block';
+/** What was damaged: a WAL record, a streams.log or index.log record, a sealed block, or a tenant's name file. */
+export type DamageKind = 'wal' | 'streams' | 'index' | 'block' | 'tenant';
 
 export interface Damage {
   kind: DamageKind;

@@ -169,7 +169,7 @@ export class Engine implements EmbeddedStore {
       this.metrics.duplicates = new client.Counter({ name: 'logwharf_store_duplicates_total', help: 'Exact duplicate entries dropped', registers });
       this.metrics.sealed = new client.Counter({ name: 'logwharf_store_blocks_sealed_total', help: 'Blocks sealed from heads', registers });
       this.metrics.errors = new client.Counter({ name: 'logwharf_store_write_errors_total', help: 'Failed appends and seals', registers });
-      corruptions = new client.Counter({ name: 'logwharf_store_corruptions_total', help: 'Damaged parts of the data directory found (and quarantined), by kind: wal, streams, index, block', labelNames: ['kind'], registers });
+      corruptions = new client.Counter({ name: 'logwharf_store_corruptions_total', help: 'Damaged parts of the data directory found (and quarantined), by kind: wal, streams, index, block, tenant', labelNames: ['kind'], registers });
       // Gauges computed when scraped: no bookkeeping on the write path.
       const engine = this;
       new client.Gauge({

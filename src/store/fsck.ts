@@ -14,6 +14,7 @@ import { ownerAlive, parseLock } from './dir-lock.js';
 import { scanFrames } from './frame.js';
 import { ByteReader } from './bytes.js';
 import { countDamagedEntries } from './wal-record.js';
+import { tenantDirName } from './tenant-dir.js';
 
 export interface FsckFinding {
   kind: DamageKind;
@@ -82,6 +83,10 @@ export async function verifyDataDir(dir: string): Promise<FsckReport> {
   const tenants = join(dir, 'tenants');
   for (const name of await list(tenants)) {
     const tdir = join(tenants, name);
+    const tenantFile = await readIfExists(join(tdir, 'tenant'));
+    if (tenantFile && name.startsWith('t-') && tenantDirName(tenantFile.toString('utf8')) !== name) {
+      report.damaged.push({ kind: 'tenant', file: join(tdir, 'tenant'), offset: 0, bytes: tenantFile.length, lostEntries: 0, detail: 'the tenant name does not match its directory (the server restores it from the directory name)' });
+    }
     const known = new Set<number>();
     for (const rec of await framed(join(tdir, 'streams.log'), 'streams', () => undefined)) {
       try {

@@ -11,7 +11,7 @@
  * The label index (name → value → stream ids) is memory only, rebuilt from streams.log at start.
  */
 import { mkdir, open, readdir, readFile, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Labels } from '../api/model.js';
 import { labelsToString } from '../api/model.js';
 import { canonicalLabels, labelValue } from './labels.js';
@@ -26,6 +26,7 @@ import { fsyncDir } from './fsync-dir.js';
 import { Head, type DupSet } from './head.js';
 import { BLOCK_HEADER, decodeIndexRecord, walkBlockHeaders, encodeBlockRecord, encodeStreamLsnRecord, type BlockMeta } from './block-meta.js';
 import { storeIoError } from './io-error.js';
+import { tenantDirName, tenantFromDirName } from './tenant-dir.js';
 
 export interface StreamState {
   info: StreamInfo;
@@ -93,7 +94,7 @@ export class Tenant {
    * record lists), quarantined and cut out; everything intact is loaded.
    */
   static async load(dir: string, segmentBytes: number, damage?: DamageReporter): Promise<Tenant> {
-    const name = await readFile(join(dir, 'tenant'), 'utf8');
+    const name = await tenantName(dir, damage);
     const t = new Tenant(name, dir, segmentBytes);
     t.dirReady = true;
     const streamsPath = join(dir, 'streams.log');
@@ -447,6 +448,23 @@ export class Tenant {
     await this.active?.fh.close().catch(() => {});
     this.active = undefined;
   }
+}
+
+/**
+ * The tenant's name from its `tenant` file, checked against the directory name it must map to; a
+ * damaged file is repaired from the directory name where that is reversible (see ./tenant-dir.ts).
+ */
+async function tenantName(dir: string, damage: DamageReporter | undefined): Promise<string> {
+  const path = join(dir, 'tenant');
+  const stored = await readFile(path);
+  const name = stored.toString('utf8');
+  const dirName = basename(dir);
+  if (tenantDirName(name) === dirName || !dirName.startsWith('t-')) return name;
+  const real = tenantFromDirName(dirName);
+  if (real === undefined) return name;
+  await writeFile(path, real, { flush: true });
+  await damage?.report({ kind: 'tenant', file: path, offset: 0, bytes: stored.length, lostEntries: 0, detail: `the tenant name does not match its directory; restored "${real}" from the directory name` }, stored);
+  return real;
 }
 
 export function overlaps(s: StreamState, from: bigint, to: bigint): boolean {

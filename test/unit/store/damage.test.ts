@@ -255,3 +255,20 @@ test('the cold tier skips a block that fails its checksum, quarantines it and re
   assert.equal((await lines(b)).length, 100);
   await b.close();
 });
+
+test("a damaged tenant name file is restored from its directory's name and reported", async () => {
+  const dir = join(root, `d${++n}`);
+  const a = open(dir).store;
+  await a.start();
+  await a.append('team-a', [{ labels: { job: 'n' }, entries: batch('n', 0, 5) }]);
+  await a.close();
+  const path = join(dir, 'tenants', 't-team-a', 'tenant');
+  flip(path, 0, 2);
+  const b = open(dir);
+  await b.store.start();
+  assert.equal([...(await readAll(b.store, 'team-a')).values()].flat().length, 5);
+  assert.equal(b.errors.find((x) => x.obj.kind === 'tenant')?.obj.file, path);
+  assert.equal(await b.corruptions('tenant'), 1);
+  await b.store.close();
+  assert.equal(readFileSync(path, 'utf8'), 'team-a');
+});
