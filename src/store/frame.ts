@@ -86,9 +86,18 @@ function completeFrame(buf: Buffer, p: number): boolean {
   return p + FRAME_HEADER <= buf.length && buf.readUInt32LE(p) === FRAME_MAGIC && p + FRAME_HEADER + buf.readUInt32LE(p + 8) === buf.length;
 }
 
-/** Offset of the next intact v2 frame after `from`, or -1. */
-function resync(buf: Buffer, from: number): number {
-  for (let p = buf.indexOf(MAGIC_BYTES, from); p >= 0; p = buf.indexOf(MAGIC_BYTES, p + 1)) {
+/**
+ * Offset of the next intact frame after the damaged one at `at`, or -1. When the damaged frame's
+ * header still reads as v2, the frame right after its extent is tried first: bytes inside its
+ * payload (log lines, timestamps: input anyone can send) are then never taken for frames.
+ * Otherwise the next v2 magic that starts an intact frame.
+ */
+function resync(buf: Buffer, at: number): number {
+  if (at + FRAME_HEADER <= buf.length && buf.readUInt32LE(at) === FRAME_MAGIC) {
+    const next = at + FRAME_HEADER + buf.readUInt32LE(at + 8);
+    if (next < buf.length && frameAt(buf, next)) return next;
+  }
+  for (let p = buf.indexOf(MAGIC_BYTES, at + 1); p >= 0; p = buf.indexOf(MAGIC_BYTES, p + 1)) {
     if (frameAt(buf, p)) return p;
   }
   return -1;
@@ -112,7 +121,7 @@ export function scanFrames(buf: Buffer): ScannedFrames {
       p = f.end;
       continue;
     }
-    const next = resync(buf, p + 1);
+    const next = resync(buf, p);
     if (next < 0) {
       // A complete v2 frame that fails its checksum was written whole (and maybe acknowledged),
       // so it is damage, not a torn write; it is still cut off with the tail.

@@ -195,3 +195,15 @@ test('index records: decoding random bytes gives an error or a record, never a c
     fuzzParams(),
   );
 });
+
+test('a frame forged inside a damaged record (e.g. through an entry timestamp) is not taken for a record', () => {
+  const forged = frame(Buffer.from('forged record'));
+  const a = Buffer.concat([Buffer.from('head of a record whose payload carries '), forged, Buffer.from(' and more bytes')]);
+  const b = Buffer.from('the next real record');
+  const file = Buffer.concat([frame(a), frame(b)]);
+  // Damage a's payload (before the forged bytes); its header still gives its extent.
+  file[14]! ^= 0xff;
+  const got = scanFrames(file);
+  assert.deepEqual(got.records.map((r) => r.toString()), ['the next real record']);
+  assert.deepEqual(got.damaged, [{ offset: 0, length: 12 + a.length }]);
+});
