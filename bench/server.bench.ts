@@ -24,6 +24,7 @@ import { createInterface } from 'node:readline';
 import { encodePushRequest } from '../src/api/push/index.js';
 import type { StreamPush } from '../src/api/model.js';
 import { createStore } from '../src/store/index.js';
+import { minOf } from '../src/util/arrays.js';
 
 const LINES = Number(process.env.LINES ?? 2_000_000);
 const FORMAT = process.env.FORMAT ?? 'protobuf';
@@ -238,7 +239,7 @@ async function main() {
       times.push(r.ms);
       n = r.n;
     }
-    return { medianMs: Math.round(median(times) * 10) / 10, minMs: Math.round(Math.min(...times) * 10) / 10, results: n };
+    return { medianMs: Math.round(median(times) * 10) / 10, minMs: Math.round(minOf(times, (t) => t) * 10) / 10, results: n };
   };
   const needleQ = await timeQuery(`{job="docker"} |= "${needle}"`);
   const regexQ = await timeQuery(`{job="docker"} |~ "(?i)${needle.slice(0, 8).toUpperCase()}"`);

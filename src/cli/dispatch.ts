@@ -21,6 +21,11 @@ interface ServerModule {
   runUp(argv: string[]): Promise<number>;
 }
 
+/** What ./fsck.js provides; loaded on demand because it loads the store. */
+interface FsckModule {
+  runFsck(argv: string[], io: CliIO): Promise<number>;
+}
+
 /** What ./agent.js provides; loaded alone so the agent never loads the store (its footprint stays small). */
 interface AgentModule {
   runAgent(argv: string[]): Promise<number>;
@@ -55,6 +60,7 @@ const COMMANDS: Record<string, Command> = {
   server: async (argv) => (await loadServerModule()).runServer(argv),
   up: async (argv) => (await loadServerModule()).runUp(argv),
   agent: async (argv) => (await loadRole<AgentModule>('./agent.js', 'agent')).runAgent(argv),
+  fsck: async (argv, io) => (await loadRole<FsckModule>('./fsck.js', 'server')).runFsck(argv, io),
 };
 
 export const USAGE = `Usage: logwharf <command> [flags]
@@ -63,6 +69,9 @@ Roles:
   server     run the Loki-compatible server with its embedded store
   up         run server and agent in one process (one Docker host)
   agent      collect this host's container and file logs and ship them to a server
+
+Maintenance:
+  fsck       verify every checksum of a stopped server's data directory
 
 Client commands (work against logwharf and Loki alike):
   query      run a LogQL query over a time range

@@ -50,7 +50,7 @@ export function encodeStreamsResponse(res: LogQueryResult, direction: 'forward' 
     chunksDownloaded: s.blocksRead,
     totalStreams: s.streams,
   });
-  return encodeQueryResponse({ resultType: 'streams', result: streams }, { categorizeLabels, stats });
+  return encodeQueryResponse({ resultType: 'streams', result: streams }, { categorizeLabels, stats, ...(res.warnings ? { warnings: res.warnings } : {}) });
 }
 
 /** Splits an entry's final labels into stream labels, structured metadata and parsed labels. */

@@ -8,7 +8,8 @@ import { evaluateMetric, toLokiResult } from '../logql/eval/evaluate.js';
 import { makeAlignedSteps, makeSteps, type Steps } from '../logql/eval/types.js';
 import { encodeQueryResponse } from '../api/envelope.js';
 import { lokiStats } from '../api/stats.js';
-import type { Store } from '../store/store.js';
+import type { BlockRef, Store } from '../store/store.js';
+import { damagedBlocksWarning } from '../store/damaged-block.js';
 import { createRangeAggregator } from './engine/range-agg.js';
 import type { RangeAggPool } from './engine/range-agg-pool.js';
 
@@ -60,13 +61,15 @@ export function pushDownSumGrouping(expr: MetricExpr): MetricExpr {
 export async function runMetricQuery(store: Store, q: MetricQueryRequest): Promise<string> {
   const started = performance.now();
   const steps: Steps = q.instant ? makeSteps(q.start, q.end, q.step) : makeAlignedSteps(q.start, q.end, q.step);
+  const damaged: BlockRef[] = [];
   const rangeAgg = createRangeAggregator(store, q.tenant, {
     maxSeries: q.maxSeries * RANGE_SERIES_PER_RESULT_SERIES,
     signal: q.signal,
     pool: q.pool,
+    onDamaged: (ref) => void damaged.push(ref),
   });
   const value = await evaluateMetric(pushDownSumGrouping(q.expr), steps, rangeAgg, { maxSeries: q.maxSeries });
   const data = toLokiResult(value, steps, q.instant);
   const stats = lokiStats({ execTimeSeconds: (performance.now() - started) / 1000 });
-  return encodeQueryResponse(data, { stats });
+  return encodeQueryResponse(data, damaged.length > 0 ? { stats, warnings: [damagedBlocksWarning(damaged)] } : { stats });
 }

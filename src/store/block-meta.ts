@@ -2,18 +2,23 @@
  * What the store knows about a sealed block without reading it, and the two on-disk forms of that
  * knowledge:
  * - the block header written in the segment file just before the payload (so a segment is
- *   self-describing for recovery tools): magic `LHB1` · u32 stream id · i64 minTs · i64 maxTs ·
- *   u32 entries · u32 raw bytes · u32 payload length · u32 crc32(payload) — 40 bytes;
+ *   self-describing for recovery tools and `logwharf fsck`): magic · u32 stream id · i64 minTs ·
+ *   i64 maxTs · u32 entries · u32 raw bytes · u32 payload length · u32 checksum(payload) — 40
+ *   bytes. Magic `LHB2` (written since issue #8): the checksum is CRC-32C; `LHB1` (older
+ *   blocks, still read): CRC-32. The payload's zstd frames carry their own content checksum too,
+ *   so a damaged payload never decodes into wrong lines;
  * - the record in the tenant's `index.log` (framed, see ./frame.ts), which also holds the token
  *   bloom and the WAL LSN up to which the stream is sealed, and is what start() loads. A block
  *   of the cold tier (recompressed by compaction, see ./compaction.ts) is recorded with type 3
  *   instead of 1, so compaction does not recompress it again; readers before it do not know it.
  */
 import { crc32 } from 'node:zlib';
+import { crc32c } from '@node-rs/crc32';
 import { ByteReader, ByteWriter } from './bytes.js';
 
 export const BLOCK_HEADER = 40;
-const MAGIC = 0x3142484c; // 'LHB1' little-endian
+const MAGIC_V1 = 0x3142484c; // 'LHB1' little-endian
+const MAGIC = 0x3242484c; // 'LHB2'
 
 export interface BlockMeta {
   streamId: number;
@@ -41,8 +46,46 @@ export function blockHeader(m: Pick<BlockMeta, 'streamId' | 'minTs' | 'maxTs' | 
   b.writeUInt32LE(m.entries, 24);
   b.writeUInt32LE(Math.min(m.rawBytes, 0xffffffff), 28);
   b.writeUInt32LE(payload.length, 32);
-  b.writeUInt32LE(crc32(payload), 36);
+  b.writeUInt32LE(crc32c(payload), 36);
   return b;
+}
+
+/** What a block header says about the payload after it. */
+export interface BlockHeaderInfo {
+  /** Offset of the header in the segment file. */
+  offset: number;
+  streamId: number;
+  entries: number;
+  /** Payload length. */
+  length: number;
+  checksum: number;
+  v2: boolean;
+}
+
+export function readBlockHeader(buf: Buffer, offset: number): BlockHeaderInfo | undefined {
+  if (offset + BLOCK_HEADER > buf.length) return undefined;
+  const magic = buf.readUInt32LE(offset);
+  if (magic !== MAGIC && magic !== MAGIC_V1) return undefined;
+  return { offset, streamId: buf.readUInt32LE(offset + 4), entries: buf.readUInt32LE(offset + 24), length: buf.readUInt32LE(offset + 32), checksum: buf.readUInt32LE(offset + 36), v2: magic === MAGIC };
+}
+
+/** Whether `payload` matches the checksum of its header. */
+export function payloadChecksumOk(h: BlockHeaderInfo, payload: Buffer): boolean {
+  return (h.v2 ? crc32c(payload) : crc32(payload)) === h.checksum;
+}
+
+/**
+ * The blocks of a segment file in order, as their headers describe them, stopping at the first
+ * place that is not a block header (the end, or damage: later blocks are then not walked).
+ */
+export function* walkBlockHeaders(buf: Buffer): Generator<BlockHeaderInfo> {
+  let p = 0;
+  for (;;) {
+    const h = readBlockHeader(buf, p);
+    if (!h || p + BLOCK_HEADER + h.length > buf.length) return;
+    yield h;
+    p += BLOCK_HEADER + h.length;
+  }
 }
 
 const REC_BLOCK = 1;

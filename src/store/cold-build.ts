@@ -9,6 +9,7 @@ import type { Entry } from '../api/model.js';
 import { compressBlock, decodeBlockPayload, serializeEntries } from './block-codec.js';
 import { buildBloom, COLD_BLOOM } from './bloom.js';
 import { compareEntries } from './head.js';
+import { pushAll } from '../util/arrays.js';
 
 export interface ColdBuildJob {
   id: number;
@@ -34,7 +35,7 @@ export interface ColdBuildReply {
 
 export function buildColdPayload(level: number, payloads: readonly Uint8Array[]): ColdBuildResult {
   const all: Entry[] = [];
-  for (const p of payloads) all.push(...decodeBlockPayload(Buffer.from(p.buffer, p.byteOffset, p.byteLength)));
+  for (const p of payloads) pushAll(all, decodeBlockPayload(Buffer.from(p.buffer, p.byteOffset, p.byteLength)));
   if (all.length === 0) throw new RangeError('cold block without entries');
   all.sort(compareEntries);
   const { buf, rawBytes, sizes } = serializeEntries(all, { stripTimestamps: true });

@@ -25,10 +25,12 @@
  */
 import type { Entry } from '../api/model.js';
 import { decodeBlockPayload } from './block-codec.js';
+import { BlockChecksumError } from './damaged-block.js';
 import { BLOCK_HEADER, type BlockMeta } from './block-meta.js';
 import { compareEntries } from './head.js';
 import type { RetentionPolicy } from './retention.js';
 import type { BuiltBlock, StreamState, Tenant } from './tenant.js';
+import { maxOf, pushAll } from '../util/arrays.js';
 
 export interface CompactionDeps {
   /** Wall clock, ms. */
@@ -40,6 +42,8 @@ export interface CompactionDeps {
   buildBlock(streamId: number, entries: Entry[], lsn: number): BuiltBlock;
   /** True when a segment is already waiting to be unlinked. */
   pendingDrop(segment: number): boolean;
+  /** A block that does not decode: quarantine it (and drop it from `s.blocks`); compaction goes on without it. */
+  damaged(s: StreamState, b: BlockMeta, reason: string): Promise<void>;
   /** Blocks whose newest entry is older than this (ns) belong to the cold tier (-2^63: none). */
   coldCutoff: bigint;
 }
@@ -53,7 +57,10 @@ export interface ColdDeps {
   coldTarget: number;
   /** Stop starting new runs after this many raw bytes (the slice's budget). */
   budget: number;
+  /** Reads a block's payload, verified against its header's checksum (throws BlockChecksumError). */
   read(b: BlockMeta): Promise<Buffer>;
+  /** A block that fails its checksum: quarantine it (and drop it from `s.blocks`); compaction goes on without it. */
+  damaged(s: StreamState, b: BlockMeta, reason: string): Promise<void>;
   /** Builds a cold block (merged, cold compression level, flagged cold) from the payloads of the blocks it replaces. */
   buildColdBlock(streamId: number, payloads: Buffer[], lsn: number): Promise<BuiltBlock>;
 }
@@ -118,10 +125,24 @@ export async function compactCold(t: Tenant, deps: ColdDeps): Promise<ColdCompac
       // A lone block that is already cold stays as it is.
       if (run.length >= 2 || (run.length === 1 && !run[0]!.cold)) {
         const payloads: Buffer[] = [];
-        for (const b of run) payloads.push(await deps.read(b));
-        const b = await deps.buildColdBlock(s.info.id, payloads, Math.max(...run.map((x) => x.lsn)));
+        const ok: BlockMeta[] = [];
+        for (const b of run) {
+          try {
+            payloads.push(await deps.read(b));
+            ok.push(b);
+          } catch (e) {
+            if (!(e instanceof BlockChecksumError)) throw e;
+            await deps.damaged(s, b, e.message);
+          }
+        }
+        if (ok.length === 0) {
+          run = [];
+          bytes = 0;
+          return;
+        }
+        const b = await deps.buildColdBlock(s.info.id, payloads, maxOf(ok, (x) => x.lsn));
         built.push(b);
-        replaced.push({ s, old: run });
+        replaced.push({ s, old: ok });
         res.rawBytes += bytes;
         pendingBytes += b.payload.length;
         if (pendingBytes >= 8 << 20) await write();
@@ -189,10 +210,21 @@ export async function compactTenant(t: Tenant, deps: CompactionDeps): Promise<Te
     const flushRun = async () => {
       if (run.length >= 2) {
         const all: Entry[] = [];
-        for (const b of run) all.push(...decodeBlockPayload(await deps.read(b, false)));
-        all.sort(compareEntries);
-        built.push(deps.buildBlock(s.info.id, all, Math.max(...run.map((b) => b.lsn))));
-        replaced.push({ s, old: run });
+        const ok: BlockMeta[] = [];
+        for (const b of run) {
+          const payload = await deps.read(b, false);
+          try {
+            pushAll(all, decodeBlockPayload(payload));
+            ok.push(b);
+          } catch (e) {
+            await deps.damaged(s, b, (e as Error).message);
+          }
+        }
+        if (ok.length > 0) {
+          all.sort(compareEntries);
+          built.push(deps.buildBlock(s.info.id, all, maxOf(ok, (b) => b.lsn)));
+          replaced.push({ s, old: ok });
+        }
       }
       run = [];
       bytes = 0;
@@ -237,7 +269,7 @@ export async function compactTenant(t: Tenant, deps: CompactionDeps): Promise<Te
     }
     const size = await t.segmentSize(no);
     if (size > 0 && l.bytes < size / 2) {
-      moves.push(...l.blocks);
+      pushAll(moves, l.blocks);
       res.drop.push(no);
     }
   }

@@ -20,7 +20,7 @@ import { canonicalLabels, labelValue } from './labels.js';
 import type { Matcher } from '../logql/syntax/ast.js';
 import type { AppendResult, BlockRef, Store, StoreStats, StreamInfo, TailEvent } from './store.js';
 import { compressBlock, decodeBlockPayload, decodeBlockStats, entriesStats, isSplitRegion, serializeEntries, splitStatsLength, SPLIT_HEADER, STATS_PROBE_BYTES, type BlockStats } from './block-codec.js';
-import { BLOCK_HEADER, blockHeader, type BlockMeta } from './block-meta.js';
+import { BLOCK_HEADER, blockHeader, payloadChecksumOk, readBlockHeader, type BlockMeta } from './block-meta.js';
 import { bloomMayContain, bloomProbe, buildBloom, type BloomProbe } from './bloom.js';
 import { Head, compareEntries, sortedContains } from './head.js';
 import { storeIoError } from './io-error.js';
@@ -28,12 +28,15 @@ import { retentionPolicy, type RetentionConfig, type RetentionPolicy } from './r
 import { SegmentReader } from './segment-reader.js';
 import { tenantDirName } from './tenant-dir.js';
 import { Tenant, type BuiltBlock, type StreamState } from './tenant.js';
-import { Wal } from './wal.js';
-import { decodeAppendRecord, encodeAppendRecord } from './wal-record.js';
+import { Wal, type WalDamage } from './wal.js';
+import { DamageReporter } from './damage.js';
+import { BlockChecksumError, damagedBlockError } from './damaged-block.js';
+import { countDamagedEntries, decodeAppendRecord, encodeAppendRecord } from './wal-record.js';
 import { compactCold, compactTenant } from './compaction.js';
 import { ColdWorker } from './cold-pool.js';
 import { lockDir } from './dir-lock.js';
 import { fsyncDir } from './fsync-dir.js';
+import { pushAll } from '../util/arrays.js';
 
 /** The subset of a pino logger the store uses. */
 export interface StoreLogger {
@@ -142,6 +145,9 @@ export class Engine implements EmbeddedStore {
   private unlock: (() => Promise<void>) | undefined;
   private pendingUnlink: Array<{ tenant: Tenant; segment: number; at: number }> = [];
   private readonly metrics: { appended?: Counter; duplicates?: Counter; sealed?: Counter; errors?: Counter } = {};
+  private readonly damage: DamageReporter;
+  /** Damaged blocks being (or already) quarantined, by `path@offset`. */
+  private readonly quarantining = new Set<string>();
 
   constructor(private readonly cfg: StoreConfig) {
     this.wal = new Wal(join(cfg.dir, 'wal'), cfg.walSegmentBytes);
@@ -156,12 +162,14 @@ export class Engine implements EmbeddedStore {
     this.coldSlice = Math.max(1, cfg.coldSliceBytes ?? 16 << 20);
     this.policy = retentionPolicy(cfg.retention);
     this.now = cfg.now ?? Date.now;
+    let corruptions: Counter<'kind'> | undefined;
     if (cfg.registry) {
       const registers = [cfg.registry];
       this.metrics.appended = new client.Counter({ name: 'logwharf_store_entries_appended_total', help: 'Entries written to the store', registers });
       this.metrics.duplicates = new client.Counter({ name: 'logwharf_store_duplicates_total', help: 'Exact duplicate entries dropped', registers });
       this.metrics.sealed = new client.Counter({ name: 'logwharf_store_blocks_sealed_total', help: 'Blocks sealed from heads', registers });
       this.metrics.errors = new client.Counter({ name: 'logwharf_store_write_errors_total', help: 'Failed appends and seals', registers });
+      corruptions = new client.Counter({ name: 'logwharf_store_corruptions_total', help: 'Damaged parts of the data directory found (and quarantined), by kind: wal, streams, index, block, tenant', labelNames: ['kind'], registers });
       // Gauges computed when scraped: no bookkeeping on the write path.
       const engine = this;
       new client.Gauge({
@@ -195,6 +203,7 @@ export class Engine implements EmbeddedStore {
         },
       });
     }
+    this.damage = new DamageReporter(cfg.dir, cfg.log, corruptions);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -222,15 +231,18 @@ export class Engine implements EmbeddedStore {
       } catch {
         continue;
       }
-      const t = await Tenant.load(dir, this.cfg.segmentBytes ?? 64 * 1024 * 1024);
+      const t = await Tenant.load(dir, this.cfg.segmentBytes ?? 64 * 1024 * 1024, this.damage);
       this.tenants.set(t.name, t);
     }
     const now = this.now();
     let replayed = 0;
-    const lastWal = await this.wal.replay(async (lsn, body) => {
-      replayed++;
-      await this.replayRecord(lsn, body, now);
-    });
+    const lastWal = await this.wal.replay(
+      async (lsn, body) => {
+        replayed++;
+        await this.replayRecord(lsn, body, now);
+      },
+      (d) => this.walDamage(d),
+    );
     let maxLsn = lastWal;
     for (const t of this.tenants.values()) maxLsn = Math.max(maxLsn, t.maxSealedLsn());
     await this.wal.begin(maxLsn);
@@ -352,7 +364,7 @@ export class Engine implements EmbeddedStore {
       s.lastSealed = { contains: () => false };
       return;
     }
-    const entries = decodeBlockPayload(await this.reader.read(t.segmentPath(newest.segment), newest.offset, newest.length));
+    const entries = await this.sealedEntries(t, s, newest);
     // A seal may have replaced it meanwhile; then the newer, in-memory one is kept.
     s.lastSealed ??= { contains: (e) => sortedContains(entries, e) };
   }
@@ -380,6 +392,18 @@ export class Engine implements EmbeddedStore {
     return { accepted, duplicates };
   }
 
+  private async walDamage(d: WalDamage): Promise<void> {
+    // LSNs are consecutive, so the intact records around the damage say how many records it held.
+    const lostRecords = d.lsnBefore !== undefined && d.lsnAfter !== undefined ? d.lsnAfter - d.lsnBefore - 1 : undefined;
+    const records = lostRecords !== undefined ? `${lostRecords} WAL record(s) (LSN ${d.lsnBefore! + 1} to ${d.lsnAfter! - 1})` : `WAL records after LSN ${d.lsnBefore ?? 0}`;
+    // Garbage between two consecutive records held no entries.
+    const lostEntries = lostRecords === 0 ? 0 : countDamagedEntries(d.content);
+    await this.damage.report(
+      { kind: 'wal', file: d.path, offset: d.offset, bytes: d.content.length, lostEntries, detail: `${records} failed their checksum and were not replayed (${lostEntries ?? 'an unknown number of'} entries lost); the records after them were` },
+      d.content,
+    );
+  }
+
   private async replayRecord(lsn: number, body: Buffer, now: number): Promise<void> {
     const rec = decodeAppendRecord(body);
     if (!rec) return;
@@ -403,9 +427,9 @@ export class Engine implements EmbeddedStore {
   /** Loads every sealed block of a stream that may hold entries at or after `from`, for duplicate checks during replay. */
   private async loadSealedSince(t: Tenant, s: StreamState, from: bigint): Promise<void> {
     const entries: Entry[] = [];
-    for (const b of s.blocks) {
+    for (const b of s.blocks.slice()) {
       if (b.maxTs < from) continue;
-      entries.push(...decodeBlockPayload(await this.reader.read(t.segmentPath(b.segment), b.offset, b.length)));
+      pushAll(entries, await this.sealedEntries(t, s, b));
     }
     entries.sort(compareEntries);
     s.lastSealed = { contains: (e) => sortedContains(entries, e) };
@@ -536,7 +560,7 @@ export class Engine implements EmbeddedStore {
     for (const p of plan) {
       const mine = metas.slice(i, i + p.blocks);
       i += p.blocks;
-      p.s.blocks.push(...mine);
+      pushAll(p.s.blocks, mine);
       p.s.sealing.splice(0, p.parts);
       p.s.sealedLsn = p.lsn;
       for (const m of mine) if (m.maxTs > p.s.sealedMaxTs) p.s.sealedMaxTs = m.maxTs;
@@ -645,7 +669,65 @@ export class Engine implements EmbeddedStore {
     try {
       return decodeBlockPayload(buf);
     } catch (e) {
-      throw new LogwharfError('internal', `corrupt block in ${path} at ${offset}: ${(e as Error).message}`, { path, offset }, { cause: e });
+      throw this.damagedBlock(ref, e);
+    }
+  }
+
+  /** The error a query gets for a block that does not decode; the block is quarantined meanwhile. */
+  private damagedBlock(ref: BlockRef, cause: unknown): LogwharfError {
+    const reason = (cause as Error).message;
+    this.reportDamagedBlock(ref, reason);
+    return damagedBlockError(ref, reason, cause);
+  }
+
+  /**
+   * A block failed to decode (here or in a query worker): report it, copy it into the quarantine
+   * and drop it from the index, so later queries do not meet it again. Idempotent.
+   */
+  reportDamagedBlock(ref: BlockRef, reason: string): void {
+    if (ref.location.kind !== 'file' || this.state !== 'running') return;
+    const { path, offset } = ref.location;
+    const key = `${path}@${offset}`;
+    if (this.quarantining.has(key)) return;
+    this.quarantining.add(key);
+    void this.exclusive(async () => {
+      for (const t of this.tenants.values()) {
+        const s = t.byId.get(ref.streamId);
+        const b = s?.blocks.find((x) => t.segmentPath(x.segment) === path && x.offset === offset);
+        if (s && b) return this.quarantineBlock(t, s, b, reason);
+      }
+    }).catch((e: unknown) => this.cfg.log?.error({ err: e, file: path, offset }, 'could not quarantine a damaged block'));
+  }
+
+  /**
+   * Copies a damaged block into the quarantine, drops it from the index and reports it. The caller
+   * holds the exclusive section (or is start(), before anything else runs).
+   */
+  private async quarantineBlock(t: Tenant, s: StreamState, b: BlockMeta, reason: string): Promise<void> {
+    const path = t.segmentPath(b.segment);
+    this.quarantining.add(`${path}@${b.offset}`);
+    if (!s.blocks.includes(b)) return;
+    const content = await this.reader.read(path, b.offset - BLOCK_HEADER, b.length + BLOCK_HEADER).catch(() => undefined);
+    s.blocks = s.blocks.filter((x) => x !== b);
+    await t.rewriteIndex();
+    await this.damage.report(
+      { kind: 'block', file: path, offset: b.offset - BLOCK_HEADER, bytes: b.length + BLOCK_HEADER, lostEntries: b.entries, detail: `block of stream ${s.info.key} (${b.entries} entries, ${b.minTs} to ${b.maxTs}) is damaged: ${reason}; it is skipped` },
+      content,
+    );
+  }
+
+  /** A sealed block's entries for duplicate checks; a damaged block counts as empty (and is quarantined). */
+  private async sealedEntries(t: Tenant, s: StreamState, b: BlockMeta): Promise<Entry[]> {
+    const path = t.segmentPath(b.segment);
+    const buf = await this.reader.read(path, b.offset, b.length);
+    try {
+      return decodeBlockPayload(buf);
+    } catch (e) {
+      const reason = (e as Error).message;
+      // During start nothing else runs; later, quarantining waits for the exclusive section.
+      if (this.state === 'starting') await this.quarantineBlock(t, s, b, reason);
+      else this.reportDamagedBlock({ streamId: s.info.id, minTs: b.minTs, maxTs: b.maxTs, entries: b.entries, rawBytes: b.rawBytes, location: { kind: 'file', path, offset: b.offset, length: b.length } }, reason);
+      return [];
     }
   }
 
@@ -662,7 +744,7 @@ export class Engine implements EmbeddedStore {
       return decodeBlockStats(buf);
     } catch (e) {
       if (e instanceof LogwharfError) throw e;
-      throw new LogwharfError('internal', `corrupt block in ${path} at ${offset}: ${(e as Error).message}`, { path, offset }, { cause: e });
+      throw this.damagedBlock(ref, e);
     }
   }
 
@@ -731,7 +813,8 @@ export class Engine implements EmbeddedStore {
               coldCutoff,
               coldTarget: this.coldTarget,
               budget: this.coldSlice,
-              read: (b) => this.reader.read(t.segmentPath(b.segment), b.offset, b.length),
+              read: (b) => this.verifiedPayload(t, b),
+              damaged: (s, b, reason) => this.quarantineBlock(t, s, b, reason),
               buildColdBlock,
             });
             res.coldMergedBlocks += r.mergedBlocks;
@@ -746,6 +829,16 @@ export class Engine implements EmbeddedStore {
     }
   }
 
+  /** A block's payload after checking it against its header's checksum (the cold tier recompresses it in a worker). */
+  private async verifiedPayload(t: Tenant, b: BlockMeta): Promise<Buffer> {
+    const buf = await this.reader.read(t.segmentPath(b.segment), b.offset - BLOCK_HEADER, b.length + BLOCK_HEADER);
+    const h = readBlockHeader(buf, 0);
+    const payload = buf.subarray(BLOCK_HEADER);
+    if (!h || h.length !== b.length) throw new BlockChecksumError('no block header where the index says');
+    if (!payloadChecksumOk(h, payload)) throw new BlockChecksumError('the payload fails its checksum');
+    return payload;
+  }
+
   private async compactNow(graceMs: number): Promise<Pick<CompactionResult, 'expiredBlocks' | 'mergedBlocks' | 'newBlocks' | 'droppedSegments'>> {
     const res = { expiredBlocks: 0, mergedBlocks: 0, newBlocks: 0, droppedSegments: 0 };
     const now = this.now();
@@ -758,6 +851,7 @@ export class Engine implements EmbeddedStore {
         read: (b, withHeader) => this.reader.read(t.segmentPath(b.segment), b.offset - (withHeader ? BLOCK_HEADER : 0), b.length + (withHeader ? BLOCK_HEADER : 0)),
         buildBlock: (streamId, entries, lsn) => this.buildBlock(streamId, entries, lsn),
         pendingDrop: (no) => this.pendingUnlink.some((p) => p.tenant === t && p.segment === no),
+        damaged: (s, b, reason) => this.quarantineBlock(t, s, b, reason),
         coldCutoff,
       });
       res.expiredBlocks += r.expiredBlocks;

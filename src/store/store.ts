@@ -24,8 +24,9 @@ export interface StreamInfo {
 
 /**
  * A reference to a unit of stored entries of one stream: a sealed compressed block on disk, or the
- * in-memory head. Plain data, so it can be posted to a worker thread that reads it with
- * `readBlock` from ./block-reader.ts.
+ * in-memory head. Plain data, so it can be posted to a query worker thread, which reads the file
+ * region itself (src/util/read-region.ts) and decodes it with `decodeBlockPayload` from
+ * ./block-codec.ts.
  */
 export interface BlockRef {
   streamId: number;
@@ -41,25 +42,28 @@ export interface BlockRef {
 
 export interface StoreStats {
   streams: number;
+  /** Sealed blocks plus non-empty heads (what Loki's index stats call chunks). */
   chunks: number;
   entries: number;
   bytes: number;
 }
 
-/** One entry of the live-tail feed. */
+/** One batch of the live-tail feed: entries just appended to one stream. */
 export interface TailEvent {
   stream: StreamInfo;
   entries: Entry[];
 }
 
 export interface Store {
+  /** Opens the data directory: takes its lock, loads the index, replays the WAL. */
   start(): Promise<void>;
   /** Flushes everything durable and releases files. */
   close(): Promise<void>;
 
   /**
    * Appends entries. Resolves only when they are durable (they survive kill -9 from then on).
-   * Rejects with a StoreError (code 'store_unavailable' etc.) on disk trouble, writing nothing partial.
+   * Rejects with a LogwharfError (code 'store_unavailable', HTTP 503) on disk trouble, writing
+   * nothing partial.
    */
   append(tenant: string, streams: StreamPush[]): Promise<AppendResult>;
 
@@ -78,7 +82,11 @@ export interface Store {
    */
   blocks(tenant: string, streamIds: number[], from: bigint, to: bigint, hints?: { required: string[][] }): BlockRef[];
 
-  /** Reads a block's entries in time order (ties in append order). */
+  /**
+   * Reads a block's entries in time order (ties in append order). A block that fails to decode
+   * (damaged on disk) rejects with the error of ./damaged-block.ts (`isDamagedBlock`), which
+   * queries skip with a warning; the store quarantines the block.
+   */
   readBlock(ref: BlockRef): Promise<Entry[]>;
 
   /**
@@ -94,6 +102,12 @@ export interface Store {
   readBlockStats?(ref: BlockRef): Promise<{ ts: BigInt64Array | bigint[]; sizes: Uint32Array; hasMetadata: boolean; metadata?: Array<Labels | undefined> }>;
 
   stats(tenant: string, matchers: Matcher[], from: bigint, to: bigint): StoreStats;
+
+  /**
+   * Optional: a block that does not decode was found by a reader that cannot reach the store (a
+   * query worker thread); the store reports and quarantines it (issue #8). Idempotent.
+   */
+  reportDamagedBlock?(ref: BlockRef, reason: string): void;
 
   /** Subscribes to newly appended entries of a tenant; returns the unsubscribe function. */
   subscribe(tenant: string, listener: (ev: TailEvent) => void): () => void;

@@ -17,3 +17,22 @@ export function tenantDirName(tenant: string): string {
   if (out.length > MAX_NAME) out = 'h-' + createHash('sha256').update(tenant, 'utf8').digest('hex');
   return out;
 }
+
+/**
+ * The tenant name a directory name stands for, when it can be told from it (`t-` names are
+ * reversible; hashed `h-` names are not). Used to check and repair a damaged `tenant` file.
+ */
+export function tenantFromDirName(dir: string): string | undefined {
+  if (!dir.startsWith('t-')) return undefined;
+  const bytes: number[] = [];
+  for (let i = 2; i < dir.length; i++) {
+    if (dir[i] === '%') {
+      const b = Number.parseInt(dir.slice(i + 1, i + 3), 16);
+      if (Number.isNaN(b)) return undefined;
+      bytes.push(b);
+      i += 2;
+    } else bytes.push(dir.charCodeAt(i));
+  }
+  const name = Buffer.from(bytes).toString('utf8');
+  return tenantDirName(name) === dir ? name : undefined;
+}

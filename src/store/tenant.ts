@@ -10,8 +10,8 @@
  *
  * The label index (name → value → stream ids) is memory only, rebuilt from streams.log at start.
  */
-import { mkdir, open, readdir, readFile, rename, truncate, unlink, writeFile, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, open, readdir, readFile, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import type { Labels } from '../api/model.js';
 import { labelsToString } from '../api/model.js';
 import { canonicalLabels, labelValue } from './labels.js';
@@ -19,11 +19,14 @@ import type { Matcher } from '../logql/syntax/ast.js';
 import { compileMatcher } from '../logql/matchers.js';
 import type { StreamInfo } from './store.js';
 import { ByteReader, ByteWriter } from './bytes.js';
-import { frame, scanFrames } from './frame.js';
+import { frame } from './frame.js';
+import { readFramedFile } from './framed-file.js';
+import type { DamageReporter } from './damage.js';
 import { fsyncDir } from './fsync-dir.js';
 import { Head, type DupSet } from './head.js';
-import { BLOCK_HEADER, decodeIndexRecord, encodeBlockRecord, encodeStreamLsnRecord, type BlockMeta } from './block-meta.js';
+import { BLOCK_HEADER, decodeIndexRecord, walkBlockHeaders, encodeBlockRecord, encodeStreamLsnRecord, type BlockMeta } from './block-meta.js';
 import { storeIoError } from './io-error.js';
+import { tenantDirName, tenantFromDirName } from './tenant-dir.js';
 
 export interface StreamState {
   info: StreamInfo;
@@ -84,12 +87,22 @@ export class Tenant {
     return new Tenant(name, dir, segmentBytes);
   }
 
-  /** Loads a tenant directory: streams table, block index; removes segment files no index entry references. */
-  static async load(dir: string, segmentBytes: number): Promise<Tenant> {
-    const name = await readFile(join(dir, 'tenant'), 'utf8');
+  /**
+   * Loads a tenant directory: streams table, block index; removes segment files no index entry
+   * references. Damaged records of streams.log and index.log are reported to `damage` (with the
+   * entries they cost: the blocks of streams whose labels were lost, or blocks no intact index
+   * record lists), quarantined and cut out; everything intact is loaded.
+   */
+  static async load(dir: string, segmentBytes: number, damage?: DamageReporter): Promise<Tenant> {
+    const name = await tenantName(dir, damage);
     const t = new Tenant(name, dir, segmentBytes);
     t.dirReady = true;
-    for (const rec of await readFramed(join(dir, 'streams.log'))) {
+    const streamsPath = join(dir, 'streams.log');
+    const streamDamage: Array<{ offset: number; content: Buffer }> = [];
+    const streams = await readFramedFile(streamsPath, async (r, file) => {
+      streamDamage.push({ offset: r.offset, content: Buffer.from(file.subarray(r.offset, r.offset + r.length)) });
+    });
+    for (const rec of streams.records) {
       const r = new ByteReader(rec);
       const id = r.varint();
       const labels = JSON.parse(r.str()) as Labels;
@@ -98,14 +111,23 @@ export class Tenant {
       const s = t.addStream(id, labels);
       s.persisted = true;
     }
+    const indexPath = join(dir, 'index.log');
+    const indexDamage: Array<{ offset: number; content: Buffer }> = [];
+    const index = await readFramedFile(indexPath, async (r, file) => {
+      indexDamage.push({ offset: r.offset, content: Buffer.from(file.subarray(r.offset, r.offset + r.length)) });
+    });
     // A batch appended twice (its first write landed but could not be confirmed, then was
     // retried) would list the same blocks twice: keep the first copy of each.
     const seen = new Set<string>();
-    for (const rec of await readFramed(join(dir, 'index.log'))) {
+    const orphans: BlockMeta[] = [];
+    for (const rec of index.records) {
       for (const item of splitBatch(rec)) {
         const ir = decodeIndexRecord(item);
         const s = t.byId.get(ir.kind === 'block' ? ir.meta.streamId : ir.streamId);
-        if (!s) continue;
+        if (!s) {
+          if (ir.kind === 'block') orphans.push(ir.meta);
+          continue;
+        }
         if (ir.kind === 'lsn') {
           if (ir.lsn > s.sealedLsn) s.sealedLsn = ir.lsn;
           continue;
@@ -127,19 +149,108 @@ export class Tenant {
     } catch {
       // No blocks yet.
     }
+    const segmentNos: number[] = [];
     for (const n of names) {
       const m = /^(\d+)\.seg$/.exec(n);
-      if (!m) continue;
-      const no = Number(m[1]);
+      if (m) segmentNos.push(Number(m[1]));
+    }
+    if (damage && streamDamage.length > 0) await t.reportStreamDamage(damage, streamsPath, streamDamage, orphans);
+    if (damage && indexDamage.length > 0) await t.reportIndexDamage(damage, indexPath, indexDamage, segmentNos);
+    for (const no of segmentNos) {
       t.nextSegment = Math.max(t.nextSegment, no + 1);
-      const path = join(t.blocksDir, n);
+      const path = t.segmentPath(no);
       // Left by a seal or compaction that crashed before its index record: the WAL or the old
       // segments still hold that data.
       if (!referenced.has(no)) await unlink(path).catch(() => {});
       else t.segments.set(no, { no, path, size: 0 });
     }
     for (const s of t.byId.values()) s.blocks = s.blocks.filter((b) => t.segments.has(b.segment));
+    // What was reported leaves the index, so it is reported once (and fsck finds the rest clean).
+    const cut = damage ? await t.dropBlocksBeyondEnd(damage) : false;
+    if (cut || orphans.length > 0) await t.rewriteIndex();
     return t;
+  }
+
+  /** Blocks the index lists past the end of their (truncated) segment file: reported and dropped. */
+  private async dropBlocksBeyondEnd(damage: DamageReporter): Promise<boolean> {
+    let any = false;
+    for (const s of this.byId.values()) {
+      const cut: BlockMeta[] = [];
+      for (const b of s.blocks) if (b.offset + b.length > (await this.segmentSize(b.segment))) cut.push(b);
+      if (cut.length === 0) continue;
+      any = true;
+      s.blocks = s.blocks.filter((b) => !cut.includes(b));
+      for (const b of cut) {
+        const path = this.segmentPath(b.segment);
+        const detail = `block of stream ${s.info.key} (${b.entries} entries, ${b.minTs} to ${b.maxTs}) lies beyond the end of its truncated segment file; dropped from the index`;
+        await damage.report({ kind: 'block', file: path, offset: b.offset - BLOCK_HEADER, bytes: BLOCK_HEADER + b.length, lostEntries: b.entries, detail }, undefined);
+      }
+    }
+    return any;
+  }
+
+  /** streams.log lost records: the blocks of streams without labels cannot be served; copy them aside. */
+  private async reportStreamDamage(damage: DamageReporter, path: string, regions: Array<{ offset: number; content: Buffer }>, orphans: BlockMeta[]): Promise<void> {
+    const ids = [...new Set(orphans.map((b) => b.streamId))];
+    let entries = 0;
+    for (const b of orphans) entries += b.entries;
+    const blocks = await this.copyBlocks(orphans.map((b) => ({ segment: b.segment, offset: b.offset - BLOCK_HEADER, length: b.length + BLOCK_HEADER })));
+    for (const [i, r] of regions.entries()) {
+      const detail =
+        i === 0
+          ? `stream records failed their checksum: ${ids.length} stream(s) (ids ${ids.slice(0, 20).join(', ')}${ids.length > 20 ? ', …' : ''}) lost their labels, so their ${orphans.length} block(s) with ${entries} entries cannot be served (the blocks are copied into the quarantine)`
+          : 'more stream records failed their checksum (counted with the first damaged region of this file)';
+      await damage.report({ kind: 'streams', file: path, offset: r.offset, bytes: r.content.length, lostEntries: i === 0 ? entries : 0, detail }, r.content, i === 0 ? blocks : undefined);
+    }
+  }
+
+  /** index.log lost records: the blocks they listed are no longer referenced; count and copy them aside. */
+  private async reportIndexDamage(damage: DamageReporter, path: string, regions: Array<{ offset: number; content: Buffer }>, segmentNos: number[]): Promise<void> {
+    const known = new Set<string>();
+    for (const s of this.byId.values()) for (const b of s.blocks) known.add(`${b.segment}:${b.offset - BLOCK_HEADER}`);
+    const lost: Array<{ segment: number; offset: number; length: number }> = [];
+    let entries = 0;
+    for (const no of segmentNos) {
+      let buf: Buffer;
+      try {
+        buf = await readFile(this.segmentPath(no));
+      } catch {
+        continue;
+      }
+      for (const h of walkBlockHeaders(buf)) {
+        if (known.has(`${no}:${h.offset}`)) continue;
+        lost.push({ segment: no, offset: h.offset, length: BLOCK_HEADER + h.length });
+        entries += h.entries;
+      }
+    }
+    const blocks = await this.copyBlocks(lost);
+    for (const [i, r] of regions.entries()) {
+      const detail =
+        i === 0
+          ? `block index records failed their checksum: ${lost.length} block(s) with at most ${entries} entries are no longer listed and cannot be served (the blocks are copied into the quarantine; some may be from a seal that crashed and is still in the WAL)`
+          : 'more block index records failed their checksum (counted with the first damaged region of this file)';
+      await damage.report({ kind: 'index', file: path, offset: r.offset, bytes: r.content.length, lostEntries: i === 0 ? entries : 0, detail }, r.content, i === 0 ? blocks : undefined);
+    }
+  }
+
+  /** The given regions (block header + payload) of segment files, concatenated: a segment of their own. */
+  private async copyBlocks(regions: Array<{ segment: number; offset: number; length: number }>): Promise<Buffer | undefined> {
+    const parts: Buffer[] = [];
+    for (const r of regions) {
+      try {
+        const fh = await open(this.segmentPath(r.segment), 'r');
+        try {
+          const buf = Buffer.alloc(r.length);
+          await fh.read(buf, 0, r.length, r.offset);
+          parts.push(buf);
+        } finally {
+          await fh.close();
+        }
+      } catch {
+        // A missing segment has nothing to copy.
+      }
+    }
+    return parts.length > 0 ? Buffer.concat(parts) : undefined;
   }
 
   /** Highest sealed LSN of any stream (LSNs must continue after it even if the WAL is gone). */
@@ -339,6 +450,23 @@ export class Tenant {
   }
 }
 
+/**
+ * The tenant's name from its `tenant` file, checked against the directory name it must map to; a
+ * damaged file is repaired from the directory name where that is reversible (see ./tenant-dir.ts).
+ */
+async function tenantName(dir: string, damage: DamageReporter | undefined): Promise<string> {
+  const path = join(dir, 'tenant');
+  const stored = await readFile(path);
+  const name = stored.toString('utf8');
+  const dirName = basename(dir);
+  if (tenantDirName(name) === dirName || !dirName.startsWith('t-')) return name;
+  const real = tenantFromDirName(dirName);
+  if (real === undefined) return name;
+  await writeFile(path, real, { flush: true });
+  await damage?.report({ kind: 'tenant', file: path, offset: 0, bytes: stored.length, lostEntries: 0, detail: `the tenant name does not match its directory; restored "${real}" from the directory name` }, stored);
+  return real;
+}
+
 export function overlaps(s: StreamState, from: bigint, to: bigint): boolean {
   for (const b of s.blocks) if (b.minTs < to && b.maxTs >= from) return true;
   for (const h of s.sealing) if (h.minTs < to && h.maxTs >= from) return true;
@@ -362,20 +490,6 @@ function splitBatch(buf: Buffer): Buffer[] {
   const out: Buffer[] = [];
   for (let i = 0; i < n; i++) out.push(r.bytes(r.varint()));
   return out;
-}
-
-/** Reads the intact records of a framed file, truncating a torn tail. */
-async function readFramed(path: string): Promise<Buffer[]> {
-  let buf: Buffer;
-  try {
-    buf = await readFile(path);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw e;
-  }
-  const { records, validEnd } = scanFrames(buf);
-  if (validEnd < buf.length) await truncate(path, validEnd);
-  return records;
 }
 
 /** Appends to a file and fsyncs it; on failure truncates back so no torn record stays behind. */

@@ -7,6 +7,7 @@
 import type { Entry, Labels } from '../api/model.js';
 import { ByteReader, ByteWriter } from './bytes.js';
 import { setOwn } from './labels.js';
+import { FRAME_HEADER, FRAME_MAGIC } from './frame.js';
 import { WAL_RECORD_HEADER } from './wal.js';
 
 const REC_APPEND = 1;
@@ -81,4 +82,32 @@ export function decodeAppendRecord(body: Buffer): { tenant: string; streams: App
     streams.push({ labels, entries });
   }
   return { tenant, streams };
+}
+
+/**
+ * Best effort: how many entries the WAL records in a damaged region held, read from their
+ * (unverified) structure; undefined when it does not parse. Damage that flips bytes inside lines
+ * leaves the counts readable, which is the common case; nothing read here is ever replayed.
+ */
+export function countDamagedEntries(region: Buffer): number | undefined {
+  let total = 0;
+  let p = 0;
+  let any = false;
+  while (p + 8 <= region.length) {
+    const v2 = region.readUInt32LE(p) === FRAME_MAGIC;
+    const header = v2 ? FRAME_HEADER : 8;
+    if (p + header > region.length) break;
+    const len = region.readUInt32LE(v2 ? p + 8 : p);
+    if (len < 9 || p + header + len > region.length) break;
+    try {
+      const rec = decodeAppendRecord(region.subarray(p + header + 8, p + header + len));
+      if (!rec) break;
+      for (const s of rec.streams) total += s.entries.length;
+      any = true;
+    } catch {
+      break;
+    }
+    p += header + len;
+  }
+  return any ? total : undefined;
 }

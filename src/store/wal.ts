@@ -1,5 +1,5 @@
 /**
- * The write-ahead log: every append is framed (length + CRC32), written and fdatasync'ed before it
+ * The write-ahead log: every append is framed (length + CRC-32C, see ./frame.ts), written and fdatasync'ed before it
  * is acknowledged. Group commit: appends queued while a write+fsync is in flight (or in the same
  * event-loop turn) share the next one, so throughput does not pay one fsync per push.
  *
@@ -10,14 +10,24 @@
  * size so the log stays a clean sequence of records; if even that fails, the next batch goes to a
  * fresh segment and replay truncates the torn tail of the old one.
  */
-import { mkdir, open, readdir, readFile, truncate, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FRAME_HEADER, sealFrame, scanFrames } from './frame.js';
+import { FRAME_HEADER, sealFrame } from './frame.js';
+import { readFramedFile } from './framed-file.js';
 import { storeIoError } from './io-error.js';
 import { fsyncDir } from './fsync-dir.js';
 
 /** Bytes reserved at the start of a WAL record buffer: frame header + LSN. */
 export const WAL_RECORD_HEADER = FRAME_HEADER + 8;
+
+/** A damaged region cut out of a WAL segment, with the LSNs of the intact records around it. */
+export interface WalDamage {
+  path: string;
+  offset: number;
+  content: Buffer;
+  lsnBefore: number | undefined;
+  lsnAfter: number | undefined;
+}
 
 interface Pending {
   buf: Buffer;
@@ -56,18 +66,26 @@ export class Wal {
 
   /**
    * Reads every segment in LSN order, truncating torn tails, and calls `fn` for each intact record.
-   * Returns the highest LSN seen (0 when empty).
+   * A damaged record in the middle of a segment does not stop replay: the records after it are
+   * replayed (v2 frames resynchronise, see ./frame.ts), `onDamage` reports what was cut out with
+   * the LSNs around it, and the segment is rewritten without it. Returns the highest LSN seen
+   * (0 when empty).
    */
-  async replay(fn: (lsn: number, body: Buffer) => void | Promise<void>): Promise<number> {
+  async replay(fn: (lsn: number, body: Buffer) => void | Promise<void>, onDamage?: (d: WalDamage) => Promise<void>): Promise<number> {
     await mkdir(this.dir, { recursive: true });
     const names = (await readdir(this.dir)).filter((n) => NAME_RE.test(n)).sort();
     let last = 0;
     for (const name of names) {
       const path = join(this.dir, name);
       this.segments.push({ start: Number(NAME_RE.exec(name)![1]), path });
-      const buf = await readFile(path);
-      const { records, validEnd } = scanFrames(buf);
-      if (validEnd < buf.length) await truncate(path, validEnd);
+      const before = last;
+      const { records } = await readFramedFile(path, async (region, file, scanned) => {
+        const lsnAt = (i: number) => (scanned.records[i] && scanned.records[i]!.length >= 8 ? Number(scanned.records[i]!.readBigInt64LE(0)) : undefined);
+        const next = scanned.offsets.findIndex((o) => o > region.offset);
+        const lsnBefore = next < 0 ? lsnAt(scanned.records.length - 1) ?? before : next === 0 ? before : lsnAt(next - 1);
+        const lsnAfter = next < 0 ? undefined : lsnAt(next);
+        await onDamage?.({ path, offset: region.offset, content: file.subarray(region.offset, region.offset + region.length), lsnBefore, lsnAfter });
+      });
       for (const rec of records) {
         if (rec.length < 8) continue;
         const lsn = Number(rec.readBigInt64LE(0));

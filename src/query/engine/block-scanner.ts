@@ -8,6 +8,7 @@ import type { BlockRef, Store, StreamInfo } from '../../store/store.js';
 import type { PipelineStage } from '../../logql/syntax/ast.js';
 import type { Pipeline, StreamPipeline } from '../../logql/pipeline/types.js';
 import { compilePipeline } from '../../logql/pipeline/compile.js';
+import { isDamagedBlock } from '../../store/damaged-block.js';
 
 export interface ScannedEntry {
   streamId: number;
@@ -36,6 +37,8 @@ export interface ScanResult {
   bytes: number;
   /** Lines examined. */
   lines: number;
+  /** Blocks skipped because they are damaged (issue #8); the rest was scanned. */
+  damaged?: Array<{ ref: BlockRef; reason: string }>;
 }
 
 export interface BlockScanner {
@@ -93,7 +96,17 @@ export function createLocalScanner(store: Store): BlockScanner {
       const out: ScannedEntry[] = [];
       let bytes = 0;
       let lines = 0;
-      const decoded = await Promise.all(req.refs.map((r) => store.readBlock(r)));
+      const damaged: NonNullable<ScanResult['damaged']> = [];
+      // A damaged block is skipped (the store quarantines it); the query answers with the rest.
+      const decoded = await Promise.all(
+        req.refs.map((r) =>
+          store.readBlock(r).catch((e: unknown) => {
+            if (!isDamagedBlock(e)) throw e;
+            damaged.push({ ref: r, reason: e.message });
+            return [];
+          }),
+        ),
+      );
       for (let i = 0; i < req.refs.length; i++) {
         const ref = req.refs[i]!;
         const stream = req.streams.get(ref.streamId);
@@ -103,7 +116,7 @@ export function createLocalScanner(store: Store): BlockScanner {
         bytes += r.bytes;
         lines += r.lines;
       }
-      return { entries: out, bytes, lines };
+      return damaged.length > 0 ? { entries: out, bytes, lines, damaged } : { entries: out, bytes, lines };
     },
     async close() {},
   };

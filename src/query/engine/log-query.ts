@@ -12,6 +12,7 @@ import type { BlockRef, Store, StreamInfo } from '../../store/store.js';
 import type { LogExpr } from '../../logql/syntax/ast.js';
 import type { BlockScanner, ScannedEntry } from './block-scanner.js';
 import { extractFilterHints } from '../../logql/pipeline/hints.js';
+import { damagedBlocksWarning } from '../../store/damaged-block.js';
 
 export type Direction = 'forward' | 'backward';
 
@@ -45,6 +46,8 @@ export interface QueryStats {
 export interface LogQueryResult {
   entries: ResultEntry[];
   stats: QueryStats;
+  /** Loki's top-level `warnings`: e.g. damaged blocks that were skipped (issue #8). */
+  warnings?: string[];
 }
 
 /** How many blocks are handed to the scanner at once; enough to keep two workers busy. */
@@ -71,6 +74,7 @@ export async function evaluateLogQuery(store: Store, scanner: BlockScanner, q: L
     if (kept.length >= q.limit && q.limit > 0) bound = kept[kept.length - 1]!.ts;
   };
 
+  const damaged: BlockRef[] = [];
   let i = 0;
   while (i < refs.length) {
     if (q.signal?.aborted) throw q.signal.reason ?? new Error('query aborted');
@@ -90,6 +94,7 @@ export async function evaluateLogQuery(store: Store, scanner: BlockScanner, q: L
     stats.blocksRead += batch.length;
     stats.bytesProcessed += scanned.bytes;
     stats.linesProcessed += scanned.lines;
+    for (const d of scanned.damaged ?? []) damaged.push(d.ref);
     for (const e of scanned.entries) {
       const stream = byId.get(e.streamId)!;
       (e as ResultEntry).stream = stream;
@@ -99,7 +104,7 @@ export async function evaluateLogQuery(store: Store, scanner: BlockScanner, q: L
   }
   prune();
   stats.execSeconds = (performance.now() - started) / 1000;
-  return { entries: kept, stats };
+  return damaged.length > 0 ? { entries: kept, stats, warnings: [damagedBlocksWarning(damaged)] } : { entries: kept, stats };
 }
 
 function cmp(a: bigint, b: bigint): number {

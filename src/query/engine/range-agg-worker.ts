@@ -37,6 +37,8 @@ export interface RangeAggReply {
   lines: number;
   bytes: number;
   error?: { message: string; code?: string };
+  /** Blocks that do not decode (issue #8), skipped; the parent thread reports them to the store. */
+  damaged?: Array<{ ref: BlockRef; reason: string }>;
 }
 
 function run(job: RangeAggJob): RangeAggReply {
@@ -45,32 +47,41 @@ function run(job: RangeAggJob): RangeAggReply {
   const series = new SeriesSet(job.maxSeries, extractor.needsValues);
   const states = new Map<number, StreamState>();
   const counts = { lines: 0, bytes: 0 };
+  const damaged: NonNullable<RangeAggReply['damaged']> = [];
   for (const ref of job.refs) {
     if (ref.location.kind !== 'file') continue;
-    let st = states.get(ref.streamId);
-    if (!st) {
-      const labels = job.streams[ref.streamId] ?? {};
-      states.set(ref.streamId, (st = { labels, pipeline: pipeline.forStream(labels), lastLabels: undefined, lastSeries: undefined }));
-    }
-    const { path, offset, length } = ref.location;
-    if (job.stats) {
-      let prefix = readRegion(path, offset, Math.min(length, STATS_PROBE_BYTES));
-      if (isSplitRegion(prefix)) {
-        const need = SPLIT_HEADER + splitStatsLength(prefix);
-        if (need > length) throw new Error(`corrupt block in ${path} at ${offset}: stats frame beyond the block`);
-        if (need > prefix.length) prefix = readRegion(path, offset, need);
-        const stats = decodeBlockStatsPacked(prefix);
-        if (!stats.hasMetadata || stats.metadata) {
-          if ('offsets' in stats) accumulatePackedStats(stats, st, extractor, series, job.base, job.last, counts);
-          else accumulateStats(stats, st, extractor, series, job.base, job.last, counts);
-          continue;
+    try {
+      let st = states.get(ref.streamId);
+      if (!st) {
+        const labels = job.streams[ref.streamId] ?? {};
+        states.set(ref.streamId, (st = { labels, pipeline: pipeline.forStream(labels), lastLabels: undefined, lastSeries: undefined }));
+      }
+      const { path, offset, length } = ref.location;
+      if (job.stats) {
+        let prefix = readRegion(path, offset, Math.min(length, STATS_PROBE_BYTES));
+        if (isSplitRegion(prefix)) {
+          const need = SPLIT_HEADER + splitStatsLength(prefix);
+          if (need > length) throw new Error(`corrupt block in ${path} at ${offset}: stats frame beyond the block`);
+          if (need > prefix.length) prefix = readRegion(path, offset, need);
+          const stats = decodeBlockStatsPacked(prefix);
+          if (!stats.hasMetadata || stats.metadata) {
+            if ('offsets' in stats) accumulatePackedStats(stats, st, extractor, series, job.base, job.last, counts);
+            else accumulateStats(stats, st, extractor, series, job.base, job.last, counts);
+            continue;
+          }
         }
       }
+      const entries = decodeBlockPayload(readRegion(path, offset, length));
+      accumulateEntries(entries, st, extractor, series, job.base, job.last, counts);
+    } catch (e) {
+      // Query errors and file-system errors (a segment compacted away) are not damage.
+      if (isLogwharfError(e) || (e as NodeJS.ErrnoException).code !== undefined) throw e;
+      damaged.push({ ref, reason: (e as Error).message });
     }
-    const entries = decodeBlockPayload(readRegion(path, offset, length));
-    accumulateEntries(entries, st, extractor, series, job.base, job.last, counts);
   }
-  return { id: job.id, series: series.toWire(), lines: counts.lines, bytes: counts.bytes };
+  const reply: RangeAggReply = { id: job.id, series: series.toWire(), lines: counts.lines, bytes: counts.bytes };
+  if (damaged.length > 0) reply.damaged = damaged;
+  return reply;
 }
 
 parentPort?.on('message', (job: RangeAggJob) => {

@@ -29,6 +29,7 @@ import { extractFilterHints } from '../../logql/pipeline/hints.js';
 import type { RangeAggregator, StepSeries, Steps } from '../../logql/eval/types.js';
 import type { Matcher, RangeAggregationExpr } from '../../logql/syntax/ast.js';
 import type { BlockRef, Store } from '../../store/store.js';
+import { damagedBlockError, isDamagedBlock } from '../../store/damaged-block.js';
 import { evaluateWindows, isLineOp, type WindowParams } from './range-functions.js';
 import { accumulateEntries, accumulateStats, SeriesSet, type StreamState } from './range-accumulate.js';
 import type { RangeAggPool } from './range-agg-pool.js';
@@ -45,6 +46,11 @@ export interface RangeAggregatorOptions {
    * one, everything runs on the calling thread. Long-lived: create once per process.
    */
   pool?: RangeAggPool;
+  /**
+   * Called for each damaged block (issue #8): it is skipped and the aggregation goes on without
+   * it; the caller answers with a warning. Without it, a damaged block fails the query.
+   */
+  onDamaged?: (ref: BlockRef, reason: string) => void;
 }
 
 /** Statistics of the last evaluation, for query stats and benchmarks. */
@@ -101,28 +107,28 @@ export async function evaluateRangeAggregation(
     // series stay in time order; heads (in memory, newest) follow on this thread.
     const files = refs.filter((r) => r.location.kind === 'file');
     local = refs.filter((r) => r.location.kind !== 'file');
-    await runOnPool(pool, files, byId, expr, base, last, opts, series, counts, useStats);
+    await runOnPool(store, pool, files, byId, expr, base, last, opts, series, counts, useStats);
   }
   const readStats = useStats && store.readBlockStats ? store.readBlockStats.bind(store) : undefined;
   for (let i = 0; i < local.length; i += concurrency) {
     if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('query aborted');
     let batch = local.slice(i, i + concurrency);
     if (readStats) {
-      const got = await Promise.all(batch.map((r) => readStats(r)));
+      const got = await Promise.all(batch.map((r) => readStats(r).catch((e: unknown) => skipDamaged(e, r, opts))));
       const rest: BlockRef[] = [];
       for (let k = 0; k < batch.length; k++) {
         const st = byId.get(batch[k]!.streamId);
-        if (!st) continue;
+        if (!st || got[k] === undefined) continue;
         // Metadata joins the series labels: without it at hand, the block is read whole.
         if (got[k]!.hasMetadata && !got[k]!.metadata) rest.push(batch[k]!);
         else accumulateStats(got[k]!, st, extractor, series, base, last, counts);
       }
       batch = rest;
     }
-    const decoded = await Promise.all(batch.map((r) => store.readBlock(r)));
+    const decoded = await Promise.all(batch.map((r) => store.readBlock(r).catch((e: unknown) => skipDamaged(e, r, opts))));
     for (let k = 0; k < batch.length; k++) {
       const st = byId.get(batch[k]!.streamId);
-      if (st) accumulateEntries(decoded[k]!, st, extractor, series, base, last, counts);
+      if (st && decoded[k]) accumulateEntries(decoded[k]!, st, extractor, series, base, last, counts);
     }
   }
   const { lines, bytes } = counts;
@@ -198,8 +204,16 @@ export function absentLabels(matchers: Matcher[]): Labels {
   return sortLabels(out);
 }
 
+/** A damaged block is skipped when the caller collects them (opts.onDamaged); any other error fails the query. */
+function skipDamaged(e: unknown, ref: BlockRef, opts: RangeAggregatorOptions): undefined {
+  if (!isDamagedBlock(e) || !opts.onDamaged) throw e;
+  opts.onDamaged(ref, e.message);
+  return undefined;
+}
+
 /** Splits the sealed blocks into one contiguous (time-ordered) part per worker, by entries. */
 async function runOnPool(
+  store: Store,
   pool: RangeAggPool,
   files: BlockRef[],
   byId: Map<number, StreamState>,
@@ -235,6 +249,12 @@ async function runOnPool(
   );
   if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('query aborted');
   for (const r of replies) {
+    for (const d of r.damaged ?? []) {
+      // Found by a worker thread, which cannot reach the store: it quarantines the block.
+      store.reportDamagedBlock?.(d.ref, d.reason);
+      if (opts.onDamaged) opts.onDamaged(d.ref, d.reason);
+      else throw damagedBlockError(d.ref, d.reason);
+    }
     counts.lines += r.lines;
     counts.bytes += r.bytes;
     for (const w of r.series) series.merge(w);

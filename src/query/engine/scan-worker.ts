@@ -50,15 +50,25 @@ parentPort?.on('message', (job: WorkerJob) => {
     const out: ScannedEntry[] = [];
     let bytes = 0;
     let lines = 0;
+    const damaged: NonNullable<ScanResult['damaged']> = [];
     for (const ref of job.refs) {
       if (ref.location.kind !== 'file') continue;
-      const entries = decodeBlockPayload(readRegion(ref.location.path, ref.location.offset, ref.location.length));
+      const region = readRegion(ref.location.path, ref.location.offset, ref.location.length);
+      let entries;
+      try {
+        entries = decodeBlockPayload(region);
+      } catch (e) {
+        // Damaged (issue #8): skipped here, reported to the store by the parent thread.
+        damaged.push({ ref, reason: (e as Error).message });
+        continue;
+      }
       const sp = streamPipeline(job.stages, job.streams[ref.streamId] ?? {});
       const r = scanEntries(entries, ref.streamId, sp, job.from, job.to, job.limit, job.direction === 'backward', out);
       bytes += r.bytes;
       lines += r.lines;
     }
-    parentPort!.postMessage({ id: job.id, result: { entries: out, bytes, lines } } satisfies WorkerReply);
+    const result: ScanResult = damaged.length > 0 ? { entries: out, bytes, lines, damaged } : { entries: out, bytes, lines };
+    parentPort!.postMessage({ id: job.id, result } satisfies WorkerReply);
   } catch (e) {
     parentPort!.postMessage({ id: job.id, error: (e as Error).message } satisfies WorkerReply);
   }

@@ -90,12 +90,18 @@ export function createWorkerScanner(store: Store, workers: number): BlockScanner
       const entries: ScannedEntry[] = [];
       let bytes = 0;
       let lines = 0;
+      const damaged: NonNullable<ScanResult['damaged']> = [];
       for (const r of results) {
         for (const e of r.entries) entries.push(e);
         bytes += r.bytes;
         lines += r.lines;
+        for (const d of r.damaged ?? []) {
+          // Workers cannot reach the store: it quarantines what they found damaged.
+          store.reportDamagedBlock?.(d.ref, d.reason);
+          damaged.push(d);
+        }
       }
-      return { entries, bytes, lines };
+      return damaged.length > 0 ? { entries, bytes, lines, damaged } : { entries, bytes, lines };
     },
     async close() {
       const p = pool;

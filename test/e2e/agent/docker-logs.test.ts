@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { createDockerApi } from '../../../src/agent/discovery/docker-api.js';
 import { createDockerLogsReader } from '../../../src/agent/tail/docker-logs-reader.js';
 import type { LineReader, LogLine, ReaderEvent, SincePosition } from '../../../src/agent/model.js';
+import { pushAll } from '../../../src/util/arrays.js';
 import { dockerOrSkip, docker, removeContainer, runContainer, CuttableProxy, DOCKER_SOCKET, BUSYBOX_IMAGE } from '../../helpers/docker.js';
 
 const api = createDockerApi(DOCKER_SOCKET);
@@ -35,7 +36,7 @@ async function readUntil(reader: LineReader, until: (lines: LogLine[]) => boolea
     clearTimeout(timer);
     if (b === 'timeout') continue;
     if (b === undefined) return { ...into, ended: true };
-    into.lines.push(...b.lines);
+    pushAll(into.lines, b.lines);
     into.batches++;
     into.maxBatch = Math.max(into.maxBatch, b.lines.length);
     assert.equal(b.position.kind, 'since');

@@ -11,6 +11,7 @@ import { ZERO_TIME_NS, formatGoTime, parseGoTime, validZone } from './gotime.js'
 import { goSprintf } from './printf.js';
 import type { GoValue } from './values.js';
 import { GoTime, TemplateError, asInt, asString, castFloat, castInt, goPrint, goTypeName, truthy } from './values.js';
+import { maxOf, minOf } from '../../../util/arrays.js';
 
 export interface Ctx {
   line: string;
@@ -558,8 +559,8 @@ export const FUNCS: Record<string, Fn> = {
         return decimalOp(acc, d, '/');
       }, castFloat(a[0])),
   },
-  maxf: { min: 1, fn: (a) => Math.max(...a.map(castFloat)) },
-  minf: { min: 1, fn: (a) => Math.min(...a.map(castFloat)) },
+  maxf: { min: 1, fn: (a) => maxOf(a, castFloat) },
+  minf: { min: 1, fn: (a) => minOf(a, castFloat) },
   ceil: { min: 1, max: 1, fn: (a) => Math.ceil(castFloat(a[0])) },
   floor: { min: 1, max: 1, fn: (a) => Math.floor(castFloat(a[0])) },
   round: {

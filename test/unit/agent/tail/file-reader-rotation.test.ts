@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { createFileReader } from '../../../../src/agent/tail/file-reader.js';
 import type { FilePosition, LineReader } from '../../../../src/agent/model.js';
 import { CriWriter } from '../../../helpers/cri-writer.js';
+import { pushAll } from '../../../../src/util/arrays.js';
 import { DockerJsonWriter, checkExactlyOnce, dockerRecord, eventCounter, numbered, readUntil, sleep, tempDir } from './support.js';
 
 const FAST = { maxLineBytes: 64 * 1024, pollIntervalMs: 20, deletedGraceMs: 200 };
@@ -82,7 +83,7 @@ test('copytruncate: the file shrinking under the reader restarts it at 0, nothin
   const all: string[] = [];
   let n = 0;
   for (let i = 0; i < 500; i++) writeSync(fd, numbered(n++) + '\n');
-  all.push(...texts((await readUntil(r, (l) => l.length >= n)).lines));
+  pushAll(all, texts((await readUntil(r, (l) => l.length >= n)).lines));
   for (let round = 0; round < 4; round++) {
     // the reader keeps polling while logrotate copies (irrelevant here), truncates, and the app writes on
     const target = n + 300;
@@ -91,7 +92,7 @@ test('copytruncate: the file shrinking under the reader restarts it at 0, nothin
     ftruncateSync(fd, 0);
     await sleep(80);
     for (let i = 0; i < 300; i++) writeSync(fd, numbered(n++) + '\n');
-    all.push(...texts((await reading).lines));
+    pushAll(all, texts((await reading).lines));
   }
   assert.equal(checkExactlyOnce(all, n), undefined);
   assert.equal(ev.counts.truncated_file, 4);

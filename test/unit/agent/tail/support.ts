@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LineReader, LogLine, ReadBatch, ReaderEvent } from '../../../../src/agent/model.js';
 import { formatNs } from '../../../helpers/cri-writer.js';
+import { pushAll } from '../../../../src/util/arrays.js';
 
 export function tempDir(t: { after(fn: () => void): void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'logwharf-tail-'));
@@ -44,7 +45,7 @@ export async function readUntil(reader: LineReader, done: (lines: LogLine[]) => 
       break;
     }
     c.batches.push(b);
-    c.lines.push(...b.lines);
+    pushAll(c.lines, b.lines);
   }
   return c;
 }
