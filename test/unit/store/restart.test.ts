@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -48,14 +48,13 @@ test('a store killed with kill -9 after sealing a 300,000-entry stream restarts 
 const linux = procStat(process.pid) !== undefined;
 
 /**
- * A zombie: a shell starts a child that waits for a line on stdin, then execs into `sleep`, which
- * never reaps it; once the exec happened, the line lets the child exit.
+ * A zombie: perl (part of every Debian, perl-base) forks a child that exits at once and never reaps
+ * it, then prints the child's pid and sleeps. No timing is involved: the child stays a zombie until
+ * its parent is killed.
  */
 async function zombie(): Promise<{ pid: number; stop: () => Promise<void> }> {
-  const p = spawn('sh', ['-c', 'sh -c "read x" <&0 & echo $!; exec sleep 30'], { stdio: ['pipe', 'pipe', 'ignore'] });
+  const p = spawn('perl', ['-e', '$| = 1; my $c = fork(); if ($c == 0) { exit 0 } print "$c\n"; sleep 60'], { stdio: ['ignore', 'pipe', 'ignore'] });
   const pid = await new Promise<number>((resolve) => createInterface({ input: p.stdout! }).once('line', (l) => resolve(Number(l))));
-  await waitFor('the shell to exec into sleep', () => readFileSync(`/proc/${p.pid}/comm`, 'utf8').trim() === 'sleep');
-  p.stdin!.end('go\n');
   await waitFor(`process ${pid} to be a zombie`, () => procStat(pid)?.state === 'Z');
   return {
     pid,
