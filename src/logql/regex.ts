@@ -35,6 +35,8 @@ export class Re2 {
     /** The pattern as the user wrote it. */
     readonly pattern: string,
     private readonly re: RE2JS,
+    /** For `test` only: an equivalent RegExp that cannot backtrack (see literalTester). */
+    private readonly literalTest?: RegExp,
   ) {
     this.groupCount = re.groupCount();
     const named = re.namedGroups();
@@ -42,7 +44,7 @@ export class Re2 {
   }
 
   test(input: string): boolean {
-    return this.re.test(input);
+    return this.literalTest ? this.literalTest.test(input) : this.re.test(input);
   }
 
   /** The leftmost match with its groups (unmatched groups are undefined), or null. */
@@ -98,7 +100,7 @@ export function compileRe2(pattern: string, opts: Re2Options = {}): Re2 {
     const body = opts.dotAll ? `(?s:${pattern})` : `(?:${pattern})`;
     re = compileOrThrow(opts.anchored ? `^${body}$` : body);
   }
-  const compiled = new Re2(pattern, re);
+  const compiled = new Re2(pattern, re, opts.anchored ? undefined : literalTester(pattern));
   if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value!);
   cache.set(key, compiled);
   return compiled;
@@ -112,6 +114,20 @@ function compileOrThrow(source: string): RE2JS {
     const msg = e instanceof RangeError ? 'error parsing regexp: expression nests too deeply' : (e as Error).message;
     throw new LogwharfError('parse_error', msg);
   }
+}
+
+/**
+ * An alternation of plain literals, possibly case-insensitive (`(?i)error`, `GET|POST`) as a V8
+ * RegExp. re2js has no literal acceleration under `(?i)` (measured 15–20× slower than V8 on such
+ * patterns, which are the most common regex line filters), while V8 runs a literal alternation with
+ * a fast scan, and it cannot backtrack beyond one alternative's length at each position, so the
+ * time stays linear in the line. Both engines fold case the same way (Unicode simple folding).
+ */
+function literalTester(pattern: string): RegExp | undefined {
+  const lit = literalAlternatives(pattern);
+  if (!lit) return undefined;
+  const source = lit.values.map((v) => v.replace(/[\\^$.*+?()[\]{}|\/]/g, '\\$&')).join('|');
+  return new RegExp(source, lit.insensitive ? 'iu' : 'u');
 }
 
 /**

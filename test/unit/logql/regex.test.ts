@@ -176,3 +176,21 @@ test('replaceAll and count walk non-overlapping matches with groups', () => {
   assert.equal(compileRe2('x*').replaceAll('abc', () => '-'), '-a-b-c-', 'empty matches as Go: at each position');
   assert.deepEqual(compileRe2('(?P<a>x)(y)(?<b>z)').groupNames, ['a', 'b']);
 });
+
+test('literal alternations (the fast path for test) agree with RE2 on case and special characters', () => {
+  const cases: Array<[string, string, boolean]> = [
+    ['(?i)error', 'An ERROR here', true],
+    ['(?i)error', 'An err or', false],
+    ['(?i)(get|post)', 'method=Post', true],
+    ['a\\.b|c\\-d', 'xc-dx', true],
+    ['a\\.b|c\\-d', 'axb', false],
+    ['(?i)k', '\u212a', true],
+    ['x\\/y\\[', 'x/y[', true],
+    ['a|', 'zzz', true],
+  ];
+  for (const [p, line, want] of cases) {
+    assert.equal(compileRe2(p).test(line), want, `${p} on ${JSON.stringify(line)}`);
+    // The same verdict from the RE2 engine itself (exec does not take the fast path).
+    assert.equal(compileRe2(p).exec(line) !== null, want, `${p} via exec`);
+  }
+});
