@@ -10,7 +10,7 @@ import { encodeQueryResponse } from '../api/envelope.js';
 import { lokiStats } from '../api/stats.js';
 import type { Store } from '../store/store.js';
 import { createRangeAggregator } from './engine/range-agg.js';
-import type { RangeAggPool } from './engine/range-agg-pool.js';
+import type { QueryPool } from './engine/query-pool.js';
 
 export interface MetricQueryRequest {
   tenant: string;
@@ -22,7 +22,7 @@ export interface MetricQueryRequest {
   instant: boolean;
   /** Loki's max_query_series: a limit on the final result's series. */
   maxSeries: number;
-  pool?: RangeAggPool;
+  pool?: QueryPool;
   signal?: AbortSignal;
 }
 

@@ -25,7 +25,7 @@ import { encodeIndexStatsResponse, encodeLabelsResponse, encodeSeriesResponse, e
 import { encodeStreamsResponse } from './encode-streams.js';
 import { volume, volumeRange } from './volume.js';
 import { runMetricQuery } from './metric-query.js';
-import type { RangeAggPool } from './engine/range-agg-pool.js';
+import type { QueryPool } from './engine/query-pool.js';
 import { registerDrilldownRoutes } from './drilldown/routes.js';
 
 export interface QueryContext {
@@ -35,7 +35,7 @@ export interface QueryContext {
   timeoutMs: number;
   now: () => number;
   /** Worker threads for metric queries (absent: the calling thread). */
-  rangePool?: RangeAggPool;
+  queryPool?: QueryPool;
 }
 
 export function registerQueryRoutes(router: Router, q: QueryContext): void {
@@ -88,7 +88,7 @@ async function queryRange(ctx: RequestContext, q: QueryContext): Promise<void> {
   const p = parseRangeQueryParams(await ctx.query(), nowNs(q));
   const expr = parseQuery(p.query);
   if (expr.kind !== 'log') {
-    const body = await runMetricQuery(q.store, { tenant: ctx.tenant, expr, start: p.start, end: p.end, step: p.step, instant: false, maxSeries: q.limits.max_query_series, pool: q.rangePool, signal: AbortSignal.timeout(q.timeoutMs) });
+    const body = await runMetricQuery(q.store, { tenant: ctx.tenant, expr, start: p.start, end: p.end, step: p.step, instant: false, maxSeries: q.limits.max_query_series, pool: q.queryPool, signal: AbortSignal.timeout(q.timeoutMs) });
     sendJson(ctx, 200, body);
     return;
   }
@@ -103,7 +103,7 @@ async function queryInstant(ctx: RequestContext, q: QueryContext): Promise<void>
     // As Loki 3 does: an instant query of a log selector is rejected with this advice.
     throw new LogwharfError('bad_request', 'log queries are not supported as an instant query type, please change your query to a range query type');
   }
-  const body = await runMetricQuery(q.store, { tenant: ctx.tenant, expr, start: p.time, end: p.time, step: 1n, instant: true, maxSeries: q.limits.max_query_series, pool: q.rangePool, signal: AbortSignal.timeout(q.timeoutMs) });
+  const body = await runMetricQuery(q.store, { tenant: ctx.tenant, expr, start: p.time, end: p.time, step: 1n, instant: true, maxSeries: q.limits.max_query_series, pool: q.queryPool, signal: AbortSignal.timeout(q.timeoutMs) });
   sendJson(ctx, 200, body);
 }
 

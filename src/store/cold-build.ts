@@ -11,7 +11,6 @@ import { buildBloom, COLD_BLOOM } from './bloom.js';
 import { compareEntries } from './head.js';
 
 export interface ColdBuildJob {
-  id: number;
   level: number;
   /** Compressed payloads of the blocks being merged. */
   payloads: Uint8Array[];
@@ -24,12 +23,6 @@ export interface ColdBuildResult {
   entries: number;
   rawBytes: number;
   bloom: Uint8Array;
-}
-
-export interface ColdBuildReply {
-  id: number;
-  result?: ColdBuildResult;
-  error?: string;
 }
 
 export function buildColdPayload(level: number, payloads: readonly Uint8Array[]): ColdBuildResult {

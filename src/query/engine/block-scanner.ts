@@ -28,6 +28,8 @@ export interface ScanRequest {
   /** Within one block at most `limit` entries can matter for the direction; 0 = no limit (metric use). */
   limit: number;
   direction: 'forward' | 'backward';
+  /** The query's deadline: aborting stops the scan (and the workers running it). */
+  signal?: AbortSignal;
 }
 
 export interface ScanResult {

@@ -86,7 +86,7 @@ export async function evaluateLogQuery(store: Store, scanner: BlockScanner, q: L
       i++;
     }
     if (batch.length === 0) break;
-    const scanned = await scanner.scan({ refs: batch, streams: byId, stages: q.expr.pipeline, from: q.from, to: q.to, limit: q.limit, direction: q.direction });
+    const scanned = await scanner.scan({ refs: batch, streams: byId, stages: q.expr.pipeline, from: q.from, to: q.to, limit: q.limit, direction: q.direction, signal: q.signal });
     stats.blocksRead += batch.length;
     stats.bytesProcessed += scanned.bytes;
     stats.linesProcessed += scanned.lines;

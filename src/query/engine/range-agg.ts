@@ -31,7 +31,8 @@ import type { Matcher, RangeAggregationExpr } from '../../logql/syntax/ast.js';
 import type { BlockRef, Store } from '../../store/store.js';
 import { evaluateWindows, isLineOp, type WindowParams } from './range-functions.js';
 import { accumulateEntries, accumulateStats, SeriesSet, type StreamState } from './range-accumulate.js';
-import type { RangeAggPool } from './range-agg-pool.js';
+import type { QueryPool } from './query-pool.js';
+import type { RangeAggReply } from './range-agg-job.js';
 import { createSampleExtractor } from './sample-extractor.js';
 
 export interface RangeAggregatorOptions {
@@ -41,10 +42,10 @@ export interface RangeAggregatorOptions {
   /** Blocks decoded concurrently. Default 8. */
   readConcurrency?: number;
   /**
-   * Worker threads that decode sealed blocks and run the pipeline (./range-agg-pool.ts); without
-   * one, everything runs on the calling thread. Long-lived: create once per process.
+   * Worker threads that read blocks and run the pipeline (./query-pool.ts); without one, everything
+   * runs on the calling thread. Long-lived: create once per process.
    */
-  pool?: RangeAggPool;
+  pool?: QueryPool;
 }
 
 /** Statistics of the last evaluation, for query stats and benchmarks. */
@@ -96,12 +97,12 @@ export async function evaluateRangeAggregation(
   const counts = { lines: 0, bytes: 0 };
   const pool = opts.pool;
   let local = refs;
-  if (pool && pool.size > 0 && refs.length >= 2) {
-    // Sealed blocks go to the workers in contiguous runs of time, appended back in that order, so
-    // series stay in time order; heads (in memory, newest) follow on this thread.
-    const files = refs.filter((r) => r.location.kind === 'file');
-    local = refs.filter((r) => r.location.kind !== 'file');
-    await runOnPool(pool, files, byId, expr, base, last, opts, series, counts, useStats);
+  if (pool && pool.size > 0) {
+    // Every block goes to the workers (heads with their entries), in contiguous runs of time,
+    // appended back in that order, so series stay in time order; nothing runs on this thread, so
+    // no pipeline can hold the event loop and the timeout can stop the workers.
+    await runOnPool(pool, refs, byId, expr, base, last, opts, series, counts, useStats);
+    local = [];
   }
   const readStats = useStats && store.readBlockStats ? store.readBlockStats.bind(store) : undefined;
   for (let i = 0; i < local.length; i += concurrency) {
@@ -200,7 +201,7 @@ export function absentLabels(matchers: Matcher[]): Labels {
 
 /** Splits the sealed blocks into one contiguous (time-ordered) part per worker, by entries. */
 async function runOnPool(
-  pool: RangeAggPool,
+  pool: QueryPool,
   files: BlockRef[],
   byId: Map<number, StreamState>,
   expr: RangeAggregationExpr,
@@ -230,7 +231,8 @@ async function runOnPool(
     parts.map((refs) => {
       const streams: Record<number, Labels> = {};
       for (const r of refs) streams[r.streamId] = byId.get(r.streamId)!.labels;
-      return pool.run({ refs, streams, expr, base, last, stats, ...(opts.maxSeries !== undefined ? { maxSeries: opts.maxSeries } : {}) });
+      const job = { kind: 'range' as const, refs, streams, expr, base, last, stats, ...(opts.maxSeries !== undefined ? { maxSeries: opts.maxSeries } : {}) };
+      return pool.run(job, { signal: opts.signal }) as Promise<RangeAggReply>;
     }),
   );
   if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('query aborted');

@@ -1,10 +1,10 @@
 /**
- * Worker-thread side of ./worker-scanner.ts: reads block regions from their files, decodes them and
- * runs the pipeline, answering the matching entries. Pipelines are compiled once per distinct
- * stage list and cached for the worker's life (queries repeat).
+ * A scan job, run in a query worker (./query-worker.ts) for ./worker-scanner.ts: reads sealed block
+ * regions from their files (head blocks arrive with their entries), decodes them and runs the
+ * pipeline, answering the matching entries. Pipelines are compiled once per distinct stage list and
+ * cached for the worker's life (queries repeat).
  */
 import { readRegion } from '../../util/read-region.js';
-import { parentPort } from 'node:worker_threads';
 import type { Labels } from '../../api/model.js';
 import type { BlockRef } from '../../store/store.js';
 import type { PipelineStage } from '../../logql/syntax/ast.js';
@@ -13,8 +13,7 @@ import { compilePipeline } from '../../logql/pipeline/compile.js';
 import type { Pipeline, StreamPipeline } from '../../logql/pipeline/types.js';
 import { scanEntries, type ScanResult, type ScannedEntry } from './block-scanner.js';
 
-export interface WorkerJob {
-  id: number;
+export interface ScanJob {
   refs: BlockRef[];
   streams: Record<number, Labels>;
   stages: PipelineStage[];
@@ -22,12 +21,6 @@ export interface WorkerJob {
   to: bigint;
   limit: number;
   direction: 'forward' | 'backward';
-}
-
-export interface WorkerReply {
-  id: number;
-  result?: ScanResult;
-  error?: string;
 }
 
 const pipelines = new Map<string, { pipeline: Pipeline; perStream: Map<string, StreamPipeline> }>();
@@ -45,21 +38,17 @@ function streamPipeline(stages: PipelineStage[], labels: Labels): StreamPipeline
   return sp;
 }
 
-parentPort?.on('message', (job: WorkerJob) => {
-  try {
-    const out: ScannedEntry[] = [];
-    let bytes = 0;
-    let lines = 0;
-    for (const ref of job.refs) {
-      if (ref.location.kind !== 'file') continue;
-      const entries = decodeBlockPayload(readRegion(ref.location.path, ref.location.offset, ref.location.length));
-      const sp = streamPipeline(job.stages, job.streams[ref.streamId] ?? {});
-      const r = scanEntries(entries, ref.streamId, sp, job.from, job.to, job.limit, job.direction === 'backward', out);
-      bytes += r.bytes;
-      lines += r.lines;
-    }
-    parentPort!.postMessage({ id: job.id, result: { entries: out, bytes, lines } } satisfies WorkerReply);
-  } catch (e) {
-    parentPort!.postMessage({ id: job.id, error: (e as Error).message } satisfies WorkerReply);
+export function runScanJob(job: ScanJob): ScanResult {
+  const out: ScannedEntry[] = [];
+  let bytes = 0;
+  let lines = 0;
+  for (const ref of job.refs) {
+    const loc = ref.location;
+    const entries = loc.kind === 'file' ? decodeBlockPayload(readRegion(loc.path, loc.offset, loc.length)) : loc.entries;
+    const sp = streamPipeline(job.stages, job.streams[ref.streamId] ?? {});
+    const r = scanEntries(entries, ref.streamId, sp, job.from, job.to, job.limit, job.direction === 'backward', out);
+    bytes += r.bytes;
+    lines += r.lines;
   }
-});
+  return { entries: out, bytes, lines };
+}

@@ -1,12 +1,12 @@
 /**
- * Worker-thread side of ./range-agg-pool.ts: reads sealed block regions from their files, decodes
- * them, runs the pipeline and the sample extractor, and answers each series' samples as typed
- * arrays (transferred, not copied).
+ * A range aggregation job, run in a query worker (./query-worker.ts) for ./range-agg.ts: reads
+ * sealed block regions from their files (head blocks arrive with their entries), decodes them, runs
+ * the pipeline and the sample extractor, and answers each series' samples as typed arrays
+ * (transferred, not copied: see rangeAggTransfer).
  */
+import type { Transferable } from 'node:worker_threads';
 import { readRegion } from '../../util/read-region.js';
-import { parentPort } from 'node:worker_threads';
 import type { Labels } from '../../api/model.js';
-import { isLogwharfError } from '../../api/errors.js';
 import { compilePipeline } from '../../logql/pipeline/compile.js';
 import type { RangeAggregationExpr } from '../../logql/syntax/ast.js';
 import { decodeBlockPayload, decodeBlockStatsPacked, isSplitRegion, splitStatsLength, SPLIT_HEADER, STATS_PROBE_BYTES } from '../../store/block-codec.js';
@@ -15,8 +15,6 @@ import { accumulateEntries, accumulatePackedStats, accumulateStats, SeriesSet, t
 import { createSampleExtractor } from './sample-extractor.js';
 
 export interface RangeAggJob {
-  id: number;
-  /** Sealed ('file') blocks only. */
   refs: BlockRef[];
   streams: Record<number, Labels>;
   expr: RangeAggregationExpr;
@@ -32,25 +30,26 @@ export interface RangeAggJob {
 }
 
 export interface RangeAggReply {
-  id: number;
   series: WireSeries[];
   lines: number;
   bytes: number;
-  error?: { message: string; code?: string };
 }
 
-function run(job: RangeAggJob): RangeAggReply {
+export function runRangeAggJob(job: RangeAggJob): RangeAggReply {
   const pipeline = compilePipeline(job.expr.range.log.pipeline);
   const extractor = createSampleExtractor(job.expr);
   const series = new SeriesSet(job.maxSeries, extractor.needsValues);
   const states = new Map<number, StreamState>();
   const counts = { lines: 0, bytes: 0 };
   for (const ref of job.refs) {
-    if (ref.location.kind !== 'file') continue;
     let st = states.get(ref.streamId);
     if (!st) {
       const labels = job.streams[ref.streamId] ?? {};
       states.set(ref.streamId, (st = { labels, pipeline: pipeline.forStream(labels), lastLabels: undefined, lastSeries: undefined }));
+    }
+    if (ref.location.kind === 'head') {
+      accumulateEntries(ref.location.entries, st, extractor, series, job.base, job.last, counts);
+      continue;
     }
     const { path, offset, length } = ref.location;
     if (job.stats) {
@@ -70,18 +69,12 @@ function run(job: RangeAggJob): RangeAggReply {
     const entries = decodeBlockPayload(readRegion(path, offset, length));
     accumulateEntries(entries, st, extractor, series, job.base, job.last, counts);
   }
-  return { id: job.id, series: series.toWire(), lines: counts.lines, bytes: counts.bytes };
+  return { series: series.toWire(), lines: counts.lines, bytes: counts.bytes };
 }
 
-parentPort?.on('message', (job: RangeAggJob) => {
-  let reply: RangeAggReply;
-  try {
-    reply = run(job);
-  } catch (e) {
-    const error = isLogwharfError(e) ? { message: e.message, code: e.code } : { message: (e as Error).message };
-    reply = { id: job.id, series: [], lines: 0, bytes: 0, error };
-  }
-  const transfer: ArrayBuffer[] = [];
-  for (const s of reply.series) transfer.push(s.t.buffer as ArrayBuffer, s.v.buffer as ArrayBuffer);
-  parentPort!.postMessage(reply, transfer);
-});
+/** The reply's sample arrays, moved to the pool's thread instead of copied. */
+export function rangeAggTransfer(reply: RangeAggReply): Transferable[] {
+  const list: Transferable[] = [];
+  for (const s of reply.series) list.push(s.t.buffer as ArrayBuffer, s.v.buffer as ArrayBuffer);
+  return list;
+}
