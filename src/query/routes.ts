@@ -13,6 +13,7 @@ import { LogwharfError } from '../api/errors.js';
 import { parseExpr, parseMatchers, printExpr } from '../logql/syntax/index.js';
 import type { Expr, LogExpr, Matcher } from '../logql/syntax/ast.js';
 import { evaluateLogQuery } from './engine/log-query.js';
+import { queryDeadline } from './deadline.js';
 import {
   parseRangeQueryParams,
   parseInstantQueryParams,
@@ -73,11 +74,21 @@ function checkLimit(limit: number, q: QueryContext): void {
 
 async function runLog(ctx: RequestContext, q: QueryContext, expr: LogExpr, from: bigint, to: bigint, limit: number, direction: 'forward' | 'backward') {
   checkLimit(limit, q);
-  const signal = AbortSignal.timeout(q.timeoutMs);
-  const res = await evaluateLogQuery(q.store, q.scanner, { tenant: ctx.tenant, expr, from, to, direction, limit, signal });
+  const res = await withDeadline(ctx, q, printExpr(expr), (signal) => evaluateLogQuery(q.store, q.scanner, { tenant: ctx.tenant, expr, from, to, direction, limit, signal }));
   const body = encodeStreamsResponse(res, direction, wantsCategorizedLabels(ctx.req.headers['x-loki-response-encoding-flags']));
   ctx.res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
   ctx.res.end(body);
+}
+
+/** Runs a query under `query.timeout`; its start is logged at debug level (tests wait for it). */
+async function withDeadline<T>(ctx: RequestContext, q: QueryContext, query: string, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  ctx.log.debug({ query }, 'query started');
+  const deadline = queryDeadline(q.timeoutMs);
+  try {
+    return await run(deadline.signal);
+  } finally {
+    deadline.done();
+  }
 }
 
 function parseQuery(text: string): Expr {
@@ -88,7 +99,7 @@ async function queryRange(ctx: RequestContext, q: QueryContext): Promise<void> {
   const p = parseRangeQueryParams(await ctx.query(), nowNs(q));
   const expr = parseQuery(p.query);
   if (expr.kind !== 'log') {
-    const body = await runMetricQuery(q.store, { tenant: ctx.tenant, expr, start: p.start, end: p.end, step: p.step, instant: false, maxSeries: q.limits.max_query_series, pool: q.queryPool, signal: AbortSignal.timeout(q.timeoutMs) });
+    const body = await withDeadline(ctx, q, p.query, (signal) => runMetricQuery(q.store, { tenant: ctx.tenant, expr, start: p.start, end: p.end, step: p.step, instant: false, maxSeries: q.limits.max_query_series, pool: q.queryPool, signal }));
     sendJson(ctx, 200, body);
     return;
   }
@@ -103,7 +114,7 @@ async function queryInstant(ctx: RequestContext, q: QueryContext): Promise<void>
     // As Loki 3 does: an instant query of a log selector is rejected with this advice.
     throw new LogwharfError('bad_request', 'log queries are not supported as an instant query type, please change your query to a range query type');
   }
-  const body = await runMetricQuery(q.store, { tenant: ctx.tenant, expr, start: p.time, end: p.time, step: 1n, instant: true, maxSeries: q.limits.max_query_series, pool: q.queryPool, signal: AbortSignal.timeout(q.timeoutMs) });
+  const body = await withDeadline(ctx, q, p.query, (signal) => runMetricQuery(q.store, { tenant: ctx.tenant, expr, start: p.time, end: p.time, step: 1n, instant: true, maxSeries: q.limits.max_query_series, pool: q.queryPool, signal }));
   sendJson(ctx, 200, body);
 }
 
