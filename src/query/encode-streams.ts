@@ -44,6 +44,8 @@ export function encodeStreamsResponse(res: LogQueryResult, direction: 'forward' 
     execTimeSeconds: s.execSeconds,
     bytesProcessed: s.bytesProcessed,
     linesProcessed: s.linesProcessed,
+    headBytesProcessed: s.headBytesProcessed,
+    headLinesProcessed: s.headLinesProcessed,
     postFilterLines: res.entries.length,
     entriesReturned: res.entries.length,
     chunksRef: s.blocksTotal,

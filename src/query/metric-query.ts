@@ -9,7 +9,7 @@ import { makeSteps, type Steps } from '../logql/eval/types.js';
 import { encodeQueryResponse } from '../api/envelope.js';
 import { lokiStats } from '../api/stats.js';
 import type { Store } from '../store/store.js';
-import { createRangeAggregator } from './engine/range-agg.js';
+import { createRangeAggregator, emptyRangeStats } from './engine/range-agg.js';
 import type { QueryPool } from './engine/query-pool.js';
 
 export interface MetricQueryRequest {
@@ -60,13 +60,24 @@ export function pushDownSumGrouping(expr: MetricExpr): MetricExpr {
 export async function runMetricQuery(store: Store, q: MetricQueryRequest): Promise<string> {
   const started = performance.now();
   const steps: Steps = makeSteps(q.start, q.end, q.step);
-  const rangeAgg = createRangeAggregator(store, q.tenant, {
-    maxSeries: q.maxSeries * RANGE_SERIES_PER_RESULT_SERIES,
-    signal: q.signal,
-    pool: q.pool,
-  });
+  const read = emptyRangeStats();
+  const rangeAgg = createRangeAggregator(
+    store,
+    q.tenant,
+    { maxSeries: q.maxSeries * RANGE_SERIES_PER_RESULT_SERIES, signal: q.signal, pool: q.pool },
+    read,
+  );
   const value = await evaluateMetric(pushDownSumGrouping(q.expr), steps, rangeAgg, { maxSeries: q.maxSeries });
   const data = toLokiResult(value, steps, q.instant);
-  const stats = lokiStats({ execTimeSeconds: (performance.now() - started) / 1000 });
+  const stats = lokiStats({
+    execTimeSeconds: (performance.now() - started) / 1000,
+    bytesProcessed: read.bytes,
+    linesProcessed: read.lines,
+    headBytesProcessed: read.headBytes,
+    headLinesProcessed: read.headLines,
+    chunksRef: read.blocks,
+    chunksDownloaded: read.blocks,
+    totalStreams: read.streams,
+  });
   return encodeQueryResponse(data, { stats });
 }

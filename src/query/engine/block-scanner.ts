@@ -38,6 +38,9 @@ export interface ScanResult {
   bytes: number;
   /** Lines examined. */
   lines: number;
+  /** Of those, the ones read from in-memory head blocks (Loki's ingester share in query stats). */
+  headBytes?: number;
+  headLines?: number;
 }
 
 export interface BlockScanner {
@@ -95,6 +98,8 @@ export function createLocalScanner(store: Store): BlockScanner {
       const out: ScannedEntry[] = [];
       let bytes = 0;
       let lines = 0;
+      let headBytes = 0;
+      let headLines = 0;
       const decoded = await Promise.all(req.refs.map((r) => store.readBlock(r)));
       for (let i = 0; i < req.refs.length; i++) {
         const ref = req.refs[i]!;
@@ -104,8 +109,12 @@ export function createLocalScanner(store: Store): BlockScanner {
         const r = scanEntries(decoded[i]!, ref.streamId, sp, req.from, req.to, req.limit, req.direction === 'backward', out);
         bytes += r.bytes;
         lines += r.lines;
+        if (ref.location.kind === 'head') {
+          headBytes += r.bytes;
+          headLines += r.lines;
+        }
       }
-      return { entries: out, bytes, lines };
+      return { entries: out, bytes, lines, headBytes, headLines };
     },
     async close() {},
   };

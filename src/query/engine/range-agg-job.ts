@@ -33,6 +33,9 @@ export interface RangeAggReply {
   series: WireSeries[];
   lines: number;
   bytes: number;
+  /** Of lines and bytes, those from in-memory head blocks. */
+  headLines: number;
+  headBytes: number;
 }
 
 export function runRangeAggJob(job: RangeAggJob): RangeAggReply {
@@ -41,6 +44,7 @@ export function runRangeAggJob(job: RangeAggJob): RangeAggReply {
   const series = new SeriesSet(job.maxSeries, extractor.needsValues);
   const states = new Map<number, StreamState>();
   const counts = { lines: 0, bytes: 0 };
+  const head = { lines: 0, bytes: 0 };
   for (const ref of job.refs) {
     let st = states.get(ref.streamId);
     if (!st) {
@@ -48,7 +52,11 @@ export function runRangeAggJob(job: RangeAggJob): RangeAggReply {
       states.set(ref.streamId, (st = { labels, pipeline: pipeline.forStream(labels), lastLabels: undefined, lastSeries: undefined }));
     }
     if (ref.location.kind === 'head') {
+      const l0 = counts.lines;
+      const b0 = counts.bytes;
       accumulateEntries(ref.location.entries, st, extractor, series, job.base, job.last, counts);
+      head.lines += counts.lines - l0;
+      head.bytes += counts.bytes - b0;
       continue;
     }
     const { path, offset, length } = ref.location;
@@ -69,7 +77,7 @@ export function runRangeAggJob(job: RangeAggJob): RangeAggReply {
     const entries = decodeBlockPayload(readRegion(path, offset, length));
     accumulateEntries(entries, st, extractor, series, job.base, job.last, counts);
   }
-  return { series: series.toWire(), lines: counts.lines, bytes: counts.bytes };
+  return { series: series.toWire(), lines: counts.lines, bytes: counts.bytes, headLines: head.lines, headBytes: head.bytes };
 }
 
 /** The reply's sample arrays, moved to the pool's thread instead of copied. */

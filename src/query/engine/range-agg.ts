@@ -55,12 +55,28 @@ export interface RangeAggregationStats {
   lines: number;
   /** Their lines' lengths in UTF-16 units, as log queries count bytesProcessed. */
   bytes: number;
+  /** Of lines and bytes, those read from in-memory head blocks. */
+  headLines: number;
+  headBytes: number;
   series: number;
+  streams: number;
 }
 
-/** The store-backed RangeAggregator of src/logql/eval/types.ts. */
-export function createRangeAggregator(store: Store, tenant: string, opts: RangeAggregatorOptions = {}): RangeAggregator {
-  return (expr, steps) => evaluateRangeAggregation(store, tenant, expr, steps, opts);
+export function emptyRangeStats(): RangeAggregationStats {
+  return { blocks: 0, lines: 0, bytes: 0, headLines: 0, headBytes: 0, series: 0, streams: 0 };
+}
+
+/**
+ * The store-backed RangeAggregator of src/logql/eval/types.ts. With `totals`, what every range
+ * aggregation of the query read is added there (for the query's stats).
+ */
+export function createRangeAggregator(store: Store, tenant: string, opts: RangeAggregatorOptions = {}, totals?: RangeAggregationStats): RangeAggregator {
+  return async (expr, steps) => {
+    const s = emptyRangeStats();
+    const out = await evaluateRangeAggregation(store, tenant, expr, steps, opts, s);
+    if (totals) for (const k of Object.keys(s) as Array<keyof RangeAggregationStats>) totals[k] += s[k];
+    return out;
+  };
 }
 
 export async function evaluateRangeAggregation(
@@ -94,7 +110,7 @@ export async function evaluateRangeAggregation(
 
   const useStats = statsPathApplies(expr);
   const concurrency = Math.max(1, opts.readConcurrency ?? 8);
-  const counts = { lines: 0, bytes: 0 };
+  const counts = { lines: 0, bytes: 0, headLines: 0, headBytes: 0 };
   const pool = opts.pool;
   let local = refs;
   if (pool && pool.size > 0) {
@@ -123,15 +139,24 @@ export async function evaluateRangeAggregation(
     const decoded = await Promise.all(batch.map((r) => store.readBlock(r)));
     for (let k = 0; k < batch.length; k++) {
       const st = byId.get(batch[k]!.streamId);
-      if (st) accumulateEntries(decoded[k]!, st, extractor, series, base, last, counts);
+      if (!st) continue;
+      const l0 = counts.lines;
+      const b0 = counts.bytes;
+      accumulateEntries(decoded[k]!, st, extractor, series, base, last, counts);
+      if (batch[k]!.location.kind === 'head') {
+        counts.headLines += counts.lines - l0;
+        counts.headBytes += counts.bytes - b0;
+      }
     }
   }
-  const { lines, bytes } = counts;
   if (stats) {
     stats.blocks = refs.length;
-    stats.lines = lines;
-    stats.bytes = bytes;
+    stats.lines = counts.lines;
+    stats.bytes = counts.bytes;
+    stats.headLines = counts.headLines;
+    stats.headBytes = counts.headBytes;
     stats.series = series.size;
+    stats.streams = byId.size;
   }
 
   const params: WindowParams = {
@@ -209,7 +234,7 @@ async function runOnPool(
   last: bigint,
   opts: RangeAggregatorOptions,
   series: SeriesSet,
-  counts: { lines: number; bytes: number },
+  counts: { lines: number; bytes: number; headLines: number; headBytes: number },
   stats: boolean,
 ): Promise<void> {
   let total = 0;
@@ -239,6 +264,8 @@ async function runOnPool(
   for (const r of replies) {
     counts.lines += r.lines;
     counts.bytes += r.bytes;
+    counts.headLines += r.headLines;
+    counts.headBytes += r.headBytes;
     for (const w of r.series) series.merge(w);
   }
 }

@@ -42,6 +42,8 @@ export function runScanJob(job: ScanJob): ScanResult {
   const out: ScannedEntry[] = [];
   let bytes = 0;
   let lines = 0;
+  let headBytes = 0;
+  let headLines = 0;
   for (const ref of job.refs) {
     const loc = ref.location;
     const entries = loc.kind === 'file' ? decodeBlockPayload(readRegion(loc.path, loc.offset, loc.length)) : loc.entries;
@@ -49,6 +51,10 @@ export function runScanJob(job: ScanJob): ScanResult {
     const r = scanEntries(entries, ref.streamId, sp, job.from, job.to, job.limit, job.direction === 'backward', out);
     bytes += r.bytes;
     lines += r.lines;
+    if (loc.kind === 'head') {
+      headBytes += r.bytes;
+      headLines += r.lines;
+    }
   }
-  return { entries: out, bytes, lines };
+  return { entries: out, bytes, lines, headBytes, headLines };
 }

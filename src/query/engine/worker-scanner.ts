@@ -32,12 +32,16 @@ export function createWorkerScanner(pool: QueryPool): BlockScanner {
       const entries: ScannedEntry[] = [];
       let bytes = 0;
       let lines = 0;
+      let headBytes = 0;
+      let headLines = 0;
       for (const r of results) {
         for (const e of r.entries) entries.push(e);
         bytes += r.bytes;
         lines += r.lines;
+        headBytes += r.headBytes ?? 0;
+        headLines += r.headLines ?? 0;
       }
-      return { entries, bytes, lines };
+      return { entries, bytes, lines, headBytes, headLines };
     },
     // The pool belongs to the server, which closes it.
     async close() {},
