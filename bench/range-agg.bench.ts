@@ -13,7 +13,7 @@ import type { StreamPush } from '../src/api/model.js';
 import { makeSteps } from '../src/logql/eval/types.js';
 import type { RangeAggregationExpr } from '../src/logql/syntax/ast.js';
 import { parseExpr } from '../src/logql/syntax/index.js';
-import { evaluateRangeAggregation, type RangeAggregationStats } from '../src/query/engine/range-agg.js';
+import { emptyRangeStats, evaluateRangeAggregation, type RangeAggregationStats } from '../src/query/engine/range-agg.js';
 import { createQueryPool } from '../src/query/engine/query-pool.js';
 import { createStore } from '../src/store/index.js';
 
@@ -94,7 +94,7 @@ async function main() {
     for (const step of [defaultStep, 60n * S]) {
       const steps = makeSteps(start, end, step);
       const times: number[] = [];
-      const stats: RangeAggregationStats = { blocks: 0, lines: 0, bytes: 0, series: 0 };
+      const stats: RangeAggregationStats = emptyRangeStats();
       let series = 0;
       for (let i = 0; i < RUNS; i++) {
         const t = performance.now();

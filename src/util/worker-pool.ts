@@ -78,12 +78,13 @@ export function createWorkerPool<J, R>(o: WorkerPoolOptions): WorkerPool<J, R> {
 
   const start = (): Slot<J, R> => {
     const s: Slot<J, R> = { worker: o.spawn(), pending: new Map(), retired: false };
-    // Idle workers must not keep the process alive.
+    // Idle workers must not keep the process alive; one with jobs must (see dispatch).
     s.worker.unref();
     s.worker.on('message', (m: JobReply<R>) => {
       const p = s.pending.get(m.id);
       if (!p) return;
       s.pending.delete(m.id);
+      if (s.pending.size === 0) s.worker.unref();
       p.cleanup();
       if (m.error) p.reject(toError(m.error));
       else p.resolve(m.result as R);
@@ -101,6 +102,8 @@ export function createWorkerPool<J, R>(o: WorkerPoolOptions): WorkerPool<J, R> {
 
   const dispatch = (id: number, p: Pending<J, R>) => {
     const s = pick();
+    // A caller awaiting a job keeps the process alive until it is answered.
+    if (s.pending.size === 0) s.worker.ref();
     s.pending.set(id, p);
     s.worker.postMessage({ id, job: p.job }, p.opts.transfer);
   };
