@@ -19,6 +19,7 @@ import { registerQueryRoutes } from '../query/routes.js';
 import { createTailServer } from '../query/tail.js';
 import { createScanner } from '../query/engine/scanner-factory.js';
 import { createQueryPool } from '../query/engine/query-pool.js';
+import { createQueryService } from '../query/service.js';
 import { parseDurationMs } from '../config/duration.js';
 import { parseMatchers } from '../logql/syntax/index.js';
 import { BUILD_INFO } from './build-info.js';
@@ -93,7 +94,9 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
     return sources;
   });
   registerRegistryMetrics(metrics.registry, () => sources);
-  const queryCtx = { store, scanner, queryPool, limits: config.limits, timeoutMs: parseDurationMs(config.query.timeout), now: deps.now ?? Date.now };
+  const timeoutMs = parseDurationMs(config.query.timeout);
+  const service = createQueryService({ store, scanner, pool: queryPool, limits: config.limits, timeoutMs });
+  const queryCtx = { store, scanner, service, limits: config.limits, timeoutMs, now: deps.now ?? Date.now };
   registerQueryRoutes(router, queryCtx);
   const tail = createTailServer({ store, log, now: queryCtx.now, scanner });
   const http: Server = createHttpServer({

@@ -6,8 +6,8 @@
 import type { MetricExpr, RangeAggregationExpr } from '../logql/syntax/ast.js';
 import { evaluateMetric, toLokiResult } from '../logql/eval/evaluate.js';
 import { makeSteps, type Steps } from '../logql/eval/types.js';
-import { encodeQueryResponse } from '../api/envelope.js';
-import { lokiStats } from '../api/stats.js';
+import type { QueryData } from '../api/envelope.js';
+import { lokiStats, type LokiStats } from '../api/stats.js';
 import type { Store } from '../store/store.js';
 import { createRangeAggregator, emptyRangeStats } from './engine/range-agg.js';
 import type { QueryPool } from './engine/query-pool.js';
@@ -57,7 +57,15 @@ export function pushDownSumGrouping(expr: MetricExpr): MetricExpr {
   }
 }
 
-export async function runMetricQuery(store: Store, q: MetricQueryRequest): Promise<string> {
+/** A metric query's result as Loki shapes it (vector, matrix or scalar), with what it read. */
+export interface MetricQueryResult {
+  data: MetricQueryData;
+  stats: LokiStats;
+}
+
+export type MetricQueryData = Exclude<QueryData, { resultType: 'streams' }>;
+
+export async function runMetricQuery(store: Store, q: MetricQueryRequest): Promise<MetricQueryResult> {
   const started = performance.now();
   const steps: Steps = makeSteps(q.start, q.end, q.step);
   const read = emptyRangeStats();
@@ -79,5 +87,5 @@ export async function runMetricQuery(store: Store, q: MetricQueryRequest): Promi
     chunksDownloaded: read.blocks,
     totalStreams: read.streams,
   });
-  return encodeQueryResponse(data, { stats });
+  return { data: data as MetricQueryData, stats };
 }
