@@ -37,6 +37,8 @@ export class Re2 {
     private readonly re: RE2JS,
     /** For `test` only: an equivalent RegExp that cannot backtrack (see literalTester). */
     private readonly literalTest?: RegExp,
+    /** For `test` only: literals every match contains; a line without one cannot match (see requiredLiterals). */
+    private readonly required?: (line: string) => boolean,
   ) {
     this.groupCount = re.groupCount();
     const named = re.namedGroups();
@@ -44,7 +46,9 @@ export class Re2 {
   }
 
   test(input: string): boolean {
-    return this.literalTest ? this.literalTest.test(input) : this.re.test(input);
+    if (this.literalTest) return this.literalTest.test(input);
+    if (this.required && !this.required(input)) return false;
+    return this.re.test(input);
   }
 
   /** The leftmost match with its groups (unmatched groups are undefined), or null. */
@@ -100,7 +104,8 @@ export function compileRe2(pattern: string, opts: Re2Options = {}): Re2 {
     const body = opts.dotAll ? `(?s:${pattern})` : `(?:${pattern})`;
     re = compileOrThrow(opts.anchored ? `^${body}$` : body);
   }
-  const compiled = new Re2(pattern, re, opts.anchored ? undefined : literalTester(pattern));
+  const literal = opts.anchored ? undefined : literalTester(pattern);
+  const compiled = new Re2(pattern, re, literal, literal ? undefined : requiredLiterals(pattern));
   if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value!);
   cache.set(key, compiled);
   return compiled;
@@ -128,6 +133,119 @@ function literalTester(pattern: string): RegExp | undefined {
   if (!lit) return undefined;
   const source = lit.values.map((v) => v.replace(/[\\^$.*+?()[\]{}|\/]/g, '\\$&')).join('|');
   return new RegExp(source, lit.insensitive ? 'iu' : 'u');
+}
+
+// Characters that stand for themselves in RE2 outside a class, unescaped.
+const PLAIN = /[A-Za-z0-9 _\-:=",'<>@#%&!~;\/]/;
+// A literal shorter than this is not worth a scan of its own.
+const MIN_REQUIRED = 3;
+
+/**
+ * A prefilter for patterns re2js runs slowly (10–20× V8 under `(?i)` or without a literal prefix,
+ * see docs/benchmarks.md): the runs of plain characters in the pattern's top-level concatenation,
+ * outside any group, class or alternation, must all occur in a matching line. A line missing one
+ * is rejected by a substring scan (a V8 RegExp of the escaped literal with `i` under `(?i)`, which
+ * folds case as RE2 does and cannot backtrack); the others still go to re2js. Only a leading `(?i)`
+ * is understood; any other flag group, `\Q`, or a top-level `|` means no prefilter.
+ */
+function requiredLiterals(pattern: string): ((line: string) => boolean) | undefined {
+  let p = pattern;
+  let insensitive = false;
+  if (p.startsWith('(?i)')) {
+    insensitive = true;
+    p = p.slice(4);
+  }
+  const runs: string[] = [];
+  let cur = '';
+  const end = () => {
+    if (cur.length >= MIN_REQUIRED) runs.push(cur);
+    cur = '';
+  };
+  // Whether the atom ending before index j is repeated (and so not required).
+  const quantified = (j: number) => /[*+?{]/.test(p[j] ?? '');
+  let depth = 0;
+  for (let i = 0; i < p.length; ) {
+    const c = p[i]!;
+    if (c === '[') {
+      end();
+      i = classEnd(p, i);
+      continue;
+    }
+    if (c === '\\') {
+      const d = p[i + 1];
+      if (d === 'Q') return undefined;
+      const j = escapeEnd(p, i);
+      // Escaped punctuation is that character; every other escape is a class or an assertion.
+      if (depth === 0 && j === i + 2 && d !== undefined && /[!-/:-@[-`{-~]/.test(d) && !quantified(j)) cur += d;
+      else end();
+      i = j;
+      continue;
+    }
+    if (c === '(') {
+      if (depth === 0 && p[i + 1] === '?' && p[i + 2] !== ':' && p[i + 2] !== 'P' && p[i + 2] !== '<') return undefined;
+      end();
+      depth++;
+      i++;
+      continue;
+    }
+    if (c === ')') {
+      depth--;
+      i++;
+      continue;
+    }
+    if (depth > 0) {
+      i++;
+      continue;
+    }
+    if (c === '|') return undefined;
+    const rep = c === '{' ? /^\{\d+(,\d*)?\}/.exec(p.slice(i)) : null;
+    if (rep) {
+      end();
+      i += rep[0].length;
+      continue;
+    }
+    if (PLAIN.test(c) && !quantified(i + 1)) cur += c;
+    else end();
+    i++;
+  }
+  end();
+  if (runs.length === 0) return undefined;
+  if (!insensitive) return (line) => runs.every((r) => line.includes(r));
+  const res = runs.map((r) => new RegExp(r.replace(/[\\^$.*+?()[\]{}|\/]/g, '\\$&'), 'iu'));
+  return (line) => res.every((re) => re.test(line));
+}
+
+/** The index after the escape at `i` (`\\d`, `\\pL`, `\\p{Greek}`, `\\x41`, `\\x{1F600}`, `\\101`). */
+function escapeEnd(p: string, i: number): number {
+  const d = p[i + 1];
+  if (d === 'p' || d === 'P' || d === 'x') {
+    if (p[i + 2] === '{') {
+      const close = p.indexOf('}', i + 3);
+      return close < 0 ? p.length : close + 1;
+    }
+    return d === 'x' ? i + 4 : i + 3;
+  }
+  if (d !== undefined && d >= '0' && d <= '7') {
+    let j = i + 1;
+    while (j < p.length && j < i + 4 && p[j]! >= '0' && p[j]! <= '7') j++;
+    return j;
+  }
+  return i + 2;
+}
+
+/** The index after the class starting at `i` (`[`): `]` first is literal, `[:name:]` and escapes nest. */
+function classEnd(p: string, i: number): number {
+  let j = i + 1;
+  if (p[j] === '^') j++;
+  if (p[j] === ']') j++;
+  while (j < p.length && p[j] !== ']') {
+    if (p[j] === '\\') j = escapeEnd(p, j);
+    else if (p[j] === '[' && p[j + 1] === ':') {
+      const close = p.indexOf(':]', j + 2);
+      j = close < 0 ? j + 1 : close + 2;
+    } else j++;
+  }
+  return j + 1;
 }
 
 /**
