@@ -20,3 +20,13 @@ export function queryDeadline(timeoutMs: number): Deadline {
   timer.unref();
   return { signal: ac.signal, done: () => clearTimeout(timer) };
 }
+
+/** Runs `run` under a deadline of `timeoutMs`, clearing its timer when it settles. */
+export async function withQueryDeadline<T>(timeoutMs: number, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const deadline = queryDeadline(timeoutMs);
+  try {
+    return await run(deadline.signal);
+  } finally {
+    deadline.done();
+  }
+}

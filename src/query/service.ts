@@ -13,7 +13,7 @@ import type { Store } from '../store/store.js';
 import type { BlockScanner } from './engine/block-scanner.js';
 import { evaluateLogQuery, type Direction, type LogQueryResult } from './engine/log-query.js';
 import type { QueryPool } from './engine/query-pool.js';
-import { queryDeadline } from './deadline.js';
+import { withQueryDeadline } from './deadline.js';
 import { runMetricQuery, type MetricQueryData } from './metric-query.js';
 import { logQueryStats } from './streams.js';
 
@@ -69,14 +69,7 @@ export interface QueryService {
 }
 
 export function createQueryService(deps: QueryServiceDeps): QueryService {
-  const withDeadline = async <T>(run: (signal: AbortSignal) => Promise<T>): Promise<T> => {
-    const deadline = queryDeadline(deps.timeoutMs);
-    try {
-      return await run(deadline.signal);
-    } finally {
-      deadline.done();
-    }
-  };
+  const withDeadline = <T>(run: (signal: AbortSignal) => Promise<T>): Promise<T> => withQueryDeadline(deps.timeoutMs, run);
 
   const metric = async (tenant: string, expr: MetricExpr, start: bigint, end: bigint, step: bigint, instant: boolean): Promise<MetricResult> => {
     const r = await withDeadline((signal) =>

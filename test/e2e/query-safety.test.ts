@@ -137,6 +137,19 @@ test('a metric query over the slow pipeline times out the same way', async () =>
   assert.ok(performance.now() - t < TIMEOUT_MS + 1000);
 });
 
+test('Grafana\'s drilldown over the slow pipeline times out the same way', async () => {
+  const u = new URL(srv.url + '/loki/api/v1/detected_fields');
+  u.searchParams.set('query', SLOW);
+  u.searchParams.set('start', start);
+  u.searchParams.set('end', end);
+  const t = performance.now();
+  const res = await fetch(u);
+  const text = await res.text();
+  assert.equal(res.status, 504, short(text));
+  assert.match(text, /^request timed out/);
+  assert.ok(performance.now() - t < TIMEOUT_MS + 1000);
+});
+
 test('SIGTERM stops a child server within 10 s while a slow query runs', { timeout: 60_000 }, async () => {
   const dir = tempDir();
   const cfg = join(dir, '..', `query-safety-${process.pid}.yaml`);
