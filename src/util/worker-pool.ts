@@ -105,7 +105,15 @@ export function createWorkerPool<J, R>(o: WorkerPoolOptions): WorkerPool<J, R> {
     // A caller awaiting a job keeps the process alive until it is answered.
     if (s.pending.size === 0) s.worker.ref();
     s.pending.set(id, p);
-    s.worker.postMessage({ id, job: p.job }, p.opts.transfer);
+    try {
+      s.worker.postMessage({ id, job: p.job }, p.opts.transfer);
+    } catch (e) {
+      // A job that cannot be cloned (a function, a detached buffer) never reaches the worker.
+      s.pending.delete(id);
+      if (s.pending.size === 0) s.worker.unref();
+      p.cleanup();
+      p.reject(e as Error);
+    }
   };
 
   /** Stops the worker holding job `id`; its other jobs start again elsewhere. */

@@ -75,3 +75,13 @@ test('close rejects running jobs and the pool restarts on use', async () => {
   assert.equal((await p.run({ op: 'echo', v: 3 })).v, 3);
   await p.close();
 });
+
+test('a job that cannot be sent rejects without holding a worker', async () => {
+  const p = pool(1);
+  try {
+    await assert.rejects(p.run({ op: 'echo', v: (() => 1) as unknown as number }), /could not be cloned/);
+    assert.equal((await p.run({ op: 'echo', v: 4 })).v, 4);
+  } finally {
+    await p.close();
+  }
+});
