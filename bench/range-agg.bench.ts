@@ -13,8 +13,8 @@ import type { StreamPush } from '../src/api/model.js';
 import { makeSteps } from '../src/logql/eval/types.js';
 import type { RangeAggregationExpr } from '../src/logql/syntax/ast.js';
 import { parseExpr } from '../src/logql/syntax/index.js';
-import { evaluateRangeAggregation, type RangeAggregationStats } from '../src/query/engine/range-agg.js';
-import { createRangeAggPool } from '../src/query/engine/range-agg-pool.js';
+import { emptyRangeStats, evaluateRangeAggregation, type RangeAggregationStats } from '../src/query/engine/range-agg.js';
+import { createQueryPool } from '../src/query/engine/query-pool.js';
 import { createStore } from '../src/store/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -86,7 +86,7 @@ async function main() {
     ['count_over_time({job="docker"} | json | drop __error__, __error_details__ [5m])', ['level']],
     ['bytes_over_time({job="docker"}[5m])', undefined],
   ];
-  const pool = WORKERS > 0 ? createRangeAggPool(WORKERS) : undefined;
+  const pool = WORKERS > 0 ? createQueryPool(WORKERS) : undefined;
   console.log(`node ${process.version}; ${LINES} lines; 24 h; steps ${defaultStep / S} s and 60 s; ${WORKERS} workers`);
   for (const [q, by] of queries) {
     const expr = parseExpr(q) as RangeAggregationExpr;
@@ -94,7 +94,7 @@ async function main() {
     for (const step of [defaultStep, 60n * S]) {
       const steps = makeSteps(start, end, step);
       const times: number[] = [];
-      const stats: RangeAggregationStats = { blocks: 0, lines: 0, bytes: 0, series: 0 };
+      const stats: RangeAggregationStats = emptyRangeStats();
       let series = 0;
       for (let i = 0; i < RUNS; i++) {
         const t = performance.now();

@@ -1,17 +1,21 @@
 /**
  * Loki's query `stats` object (pkg/logqlmodel/stats, as Loki 3.x serialises it). Grafana's query
  * inspector reads `summary`; the querier, ingester, index and cache sections are present with the
- * fields Loki writes so clients that walk them find what they expect. We have one process, so
- * everything we measured is reported under `querier`.
+ * fields Loki writes so clients that walk them find what they expect. We have one process; what
+ * was read from sealed blocks is reported under `querier` (Loki's store), what was read from the
+ * in-memory heads under `ingester` as Loki's head chunks, and `summary` has both together.
  */
 
 /** What the query engine measured; every field defaults to 0. */
 export interface QueryStatsInput {
   execTimeSeconds?: number;
   queueTimeSeconds?: number;
-  /** Uncompressed line bytes scanned. */
+  /** Uncompressed line bytes scanned, heads included. */
   bytesProcessed?: number;
   linesProcessed?: number;
+  /** The part of bytesProcessed and linesProcessed read from in-memory heads. */
+  headBytesProcessed?: number;
+  headLinesProcessed?: number;
   structuredMetadataBytesProcessed?: number;
   /** Lines that passed the whole pipeline. */
   postFilterLines?: number;
@@ -52,10 +56,10 @@ export interface LokiStats {
   cache: Record<string, unknown>;
 }
 
-function chunkStats(decompressedBytes: number, decompressedLines: number, smBytes: number, compressedBytes: number, postFilterLines: number) {
+function chunkStats(decompressedBytes: number, decompressedLines: number, smBytes: number, compressedBytes: number, postFilterLines: number, headBytes = 0, headLines = 0) {
   return {
-    headChunkBytes: 0,
-    headChunkLines: 0,
+    headChunkBytes: headBytes,
+    headChunkLines: headLines,
     headChunkStructuredMetadataBytes: 0,
     decompressedBytes,
     decompressedLines,
@@ -97,6 +101,8 @@ export function lokiStats(input: QueryStatsInput = {}): LokiStats {
   const bytes = (input.bytesProcessed ?? 0) + smBytes;
   const lines = input.linesProcessed ?? 0;
   const postFilter = input.postFilterLines ?? input.entriesReturned ?? 0;
+  const headBytes = input.headBytesProcessed ?? 0;
+  const headLines = input.headLinesProcessed ?? 0;
   return {
     summary: {
       // Loki divides by the execution time; with no measurable time there is no rate to give.
@@ -118,15 +124,15 @@ export function lokiStats(input: QueryStatsInput = {}): LokiStats {
       store: storeStats(
         input.chunksRef ?? 0,
         input.chunksDownloaded ?? 0,
-        chunkStats(input.bytesProcessed ?? 0, lines, smBytes, input.compressedBytes ?? 0, postFilter),
+        chunkStats((input.bytesProcessed ?? 0) - headBytes, lines - headLines, smBytes, input.compressedBytes ?? 0, postFilter),
       ),
     },
     ingester: {
-      totalReached: 0,
+      totalReached: headLines > 0 ? 1 : 0,
       totalChunksMatched: 0,
       totalBatches: 0,
       totalLinesSent: 0,
-      store: storeStats(0, 0, chunkStats(0, 0, 0, 0, 0)),
+      store: storeStats(0, 0, chunkStats(0, 0, 0, 0, 0, headBytes, headLines)),
     },
     index: {
       totalChunks: input.chunksRef ?? 0,

@@ -18,7 +18,8 @@ import { registerIngestRoutes } from '../ingest/routes.js';
 import { registerQueryRoutes } from '../query/routes.js';
 import { createTailServer } from '../query/tail.js';
 import { createScanner } from '../query/engine/scanner-factory.js';
-import { createRangeAggPool } from '../query/engine/range-agg-pool.js';
+import { createQueryPool } from '../query/engine/query-pool.js';
+import { createQueryService } from '../query/service.js';
 import { parseDurationMs } from '../config/duration.js';
 import { parseMatchers } from '../logql/syntax/index.js';
 import { BUILD_INFO } from './build-info.js';
@@ -64,7 +65,9 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
     registry: metrics.registry,
     log: log.child({ component: 'store' }),
   });
-  const scanner = createScanner(store, config.query.workers);
+  // One pool of query threads for log scans and range aggregations alike.
+  const queryPool = config.query.workers > 0 ? createQueryPool(config.query.workers) : undefined;
+  const scanner = createScanner(store, queryPool);
   const push = createPushService({
     store,
     limits: config.limits,
@@ -99,8 +102,9 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
     return sources;
   });
   registerRegistryMetrics(metrics.registry, () => sources);
-  const rangePool = config.query.workers > 0 ? createRangeAggPool(config.query.workers) : undefined;
-  const queryCtx = { store, scanner, rangePool, limits: config.limits, timeoutMs: parseDurationMs(config.query.timeout), now: deps.now ?? Date.now };
+  const timeoutMs = parseDurationMs(config.query.timeout);
+  const service = createQueryService({ store, scanner, pool: queryPool, limits: config.limits, timeoutMs });
+  const queryCtx = { store, scanner, service, limits: config.limits, timeoutMs, now: deps.now ?? Date.now };
   registerQueryRoutes(router, queryCtx);
   const tail = createTailServer({ store, log, now: queryCtx.now, scanner });
   const http: Server = createHttpServer({
@@ -152,7 +156,7 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
         setTimeout(() => http.closeAllConnections(), 2000).unref();
       });
       await scanner.close();
-      await rangePool?.close();
+      await queryPool?.close();
       sources?.close();
       sources = undefined;
       await store.close();

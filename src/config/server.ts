@@ -127,8 +127,8 @@ export const serverConfigSchema = z
       .describe('Connection timeouts against slow or stalled clients'),
     query: z
       .object({
-        workers: z.number().int().nonnegative().default(2).describe('Worker threads for large queries (0 = query on the main thread)'),
-        timeout: duration.default('60s').describe('Longest a query may run'),
+        workers: z.number().int().nonnegative().default(2).describe('Worker threads that run every query\'s block scans and range aggregations, so no query holds the server and query.timeout can stop one (0 = on the main thread, where neither holds)'),
+        timeout: duration.default('60s').describe('Longest a query may run; then it answers 504 and the workers running it are replaced'),
       })
       .strict()
       .prefault({}),

@@ -6,12 +6,12 @@
 import type { MetricExpr, RangeAggregationExpr } from '../logql/syntax/ast.js';
 import { evaluateMetric, toLokiResult } from '../logql/eval/evaluate.js';
 import { makeAlignedSteps, makeSteps, type Steps } from '../logql/eval/types.js';
-import { encodeQueryResponse } from '../api/envelope.js';
-import { lokiStats } from '../api/stats.js';
+import type { QueryData } from '../api/envelope.js';
+import { lokiStats, type LokiStats } from '../api/stats.js';
 import type { BlockRef, Store } from '../store/store.js';
 import { damagedBlocksWarning } from '../store/damaged-block.js';
-import { createRangeAggregator } from './engine/range-agg.js';
-import type { RangeAggPool } from './engine/range-agg-pool.js';
+import { createRangeAggregator, emptyRangeStats } from './engine/range-agg.js';
+import type { QueryPool } from './engine/query-pool.js';
 
 export interface MetricQueryRequest {
   tenant: string;
@@ -23,7 +23,7 @@ export interface MetricQueryRequest {
   instant: boolean;
   /** Loki's max_query_series: a limit on the final result's series. */
   maxSeries: number;
-  pool?: RangeAggPool;
+  pool?: QueryPool;
   signal?: AbortSignal;
 }
 
@@ -58,18 +58,39 @@ export function pushDownSumGrouping(expr: MetricExpr): MetricExpr {
   }
 }
 
-export async function runMetricQuery(store: Store, q: MetricQueryRequest): Promise<string> {
+/** A metric query's result as Loki shapes it (vector, matrix or scalar), with what it read. */
+export interface MetricQueryResult {
+  data: MetricQueryData;
+  stats: LokiStats;
+  /** Loki's top-level `warnings`: damaged blocks that were skipped (issue #8). */
+  warnings: string[];
+}
+
+export type MetricQueryData = Exclude<QueryData, { resultType: 'streams' }>;
+
+export async function runMetricQuery(store: Store, q: MetricQueryRequest): Promise<MetricQueryResult> {
   const started = performance.now();
+  // Range queries are evaluated at multiples of the step, as Loki does (test/conformance).
   const steps: Steps = q.instant ? makeSteps(q.start, q.end, q.step) : makeAlignedSteps(q.start, q.end, q.step);
   const damaged: BlockRef[] = [];
-  const rangeAgg = createRangeAggregator(store, q.tenant, {
-    maxSeries: q.maxSeries * RANGE_SERIES_PER_RESULT_SERIES,
-    signal: q.signal,
-    pool: q.pool,
-    onDamaged: (ref) => void damaged.push(ref),
-  });
+  const read = emptyRangeStats();
+  const rangeAgg = createRangeAggregator(
+    store,
+    q.tenant,
+    { maxSeries: q.maxSeries * RANGE_SERIES_PER_RESULT_SERIES, signal: q.signal, pool: q.pool, onDamaged: (ref) => void damaged.push(ref) },
+    read,
+  );
   const value = await evaluateMetric(pushDownSumGrouping(q.expr), steps, rangeAgg, { maxSeries: q.maxSeries });
   const data = toLokiResult(value, steps, q.instant);
-  const stats = lokiStats({ execTimeSeconds: (performance.now() - started) / 1000 });
-  return encodeQueryResponse(data, damaged.length > 0 ? { stats, warnings: [damagedBlocksWarning(damaged)] } : { stats });
+  const stats = lokiStats({
+    execTimeSeconds: (performance.now() - started) / 1000,
+    bytesProcessed: read.bytes,
+    linesProcessed: read.lines,
+    headBytesProcessed: read.headBytes,
+    headLinesProcessed: read.headLines,
+    chunksRef: read.blocks,
+    chunksDownloaded: read.blocks,
+    totalStreams: read.streams,
+  });
+  return { data: data as MetricQueryData, stats, warnings: damaged.length > 0 ? [damagedBlocksWarning(damaged)] : [] };
 }

@@ -9,10 +9,8 @@ import type { Router } from '../http/router.js';
 import type { Store } from '../store/store.js';
 import type { BlockScanner } from './engine/block-scanner.js';
 import type { ServerConfig } from '../config/server.js';
-import { LogwharfError } from '../api/errors.js';
 import { parseExpr, parseMatchers, printExpr } from '../logql/syntax/index.js';
-import type { Expr, LogExpr, Matcher } from '../logql/syntax/ast.js';
-import { evaluateLogQuery } from './engine/log-query.js';
+import type { Matcher } from '../logql/syntax/ast.js';
 import {
   parseRangeQueryParams,
   parseInstantQueryParams,
@@ -21,21 +19,29 @@ import {
   parseIndexParams,
   parseVolumeParams,
 } from '../api/params.js';
-import { encodeIndexStatsResponse, encodeLabelsResponse, encodeSeriesResponse, encodeVolumeResponse, wantsCategorizedLabels } from '../api/envelope.js';
-import { encodeStreamsResponse } from './encode-streams.js';
+import {
+  encodeIndexStatsResponse,
+  encodeLabelsResponse,
+  encodeQueryResponse,
+  encodeSeriesResponse,
+  encodeVolumeResponse,
+  wantsCategorizedLabels,
+  type QueryData,
+} from '../api/envelope.js';
+import { toStreams } from './streams.js';
+import type { QueryService } from './service.js';
 import { volume, volumeRange } from './volume.js';
-import { runMetricQuery } from './metric-query.js';
-import type { RangeAggPool } from './engine/range-agg-pool.js';
 import { registerDrilldownRoutes } from './drilldown/routes.js';
 
 export interface QueryContext {
   store: Store;
   scanner: BlockScanner;
   limits: ServerConfig['limits'];
+  /** query.timeout, for the drilldown routes (range and instant queries apply it in the service). */
   timeoutMs: number;
   now: () => number;
-  /** Worker threads for metric queries (absent: the calling thread). */
-  rangePool?: RangeAggPool;
+  /** Range and instant queries. */
+  service: QueryService;
 }
 
 export function registerQueryRoutes(router: Router, q: QueryContext): void {
@@ -66,45 +72,24 @@ function nowNs(q: QueryContext): bigint {
 }
 
 
-function checkLimit(limit: number, q: QueryContext): void {
-  const max = q.limits.max_entries_limit_per_query;
-  if (limit > max) throw new LogwharfError('query_limit', `max entries limit per query exceeded, limit > max_entries_limit_per_query (${limit} > ${max})`);
-}
-
-async function runLog(ctx: RequestContext, q: QueryContext, expr: LogExpr, from: bigint, to: bigint, limit: number, direction: 'forward' | 'backward') {
-  checkLimit(limit, q);
-  const signal = AbortSignal.timeout(q.timeoutMs);
-  const res = await evaluateLogQuery(q.store, q.scanner, { tenant: ctx.tenant, expr, from, to, direction, limit, signal });
-  const body = encodeStreamsResponse(res, direction, wantsCategorizedLabels(ctx.req.headers['x-loki-response-encoding-flags']));
-  ctx.res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
-  ctx.res.end(body);
-}
-
-function parseQuery(text: string): Expr {
-  return parseExpr(text);
-}
-
 async function queryRange(ctx: RequestContext, q: QueryContext): Promise<void> {
   const p = parseRangeQueryParams(await ctx.query(), nowNs(q));
-  const expr = parseQuery(p.query);
-  if (expr.kind !== 'log') {
-    const body = await runMetricQuery(q.store, { tenant: ctx.tenant, expr, start: p.start, end: p.end, step: p.step, instant: false, maxSeries: q.limits.max_query_series, pool: q.rangePool, signal: AbortSignal.timeout(q.timeoutMs) });
-    sendJson(ctx, 200, body);
+  ctx.log.debug({ query: p.query }, 'query started');
+  const r = await q.service.range({ tenant: ctx.tenant, query: p.query, start: p.start, end: p.end, step: p.step, limit: p.limit, direction: p.direction });
+  if (r.kind === 'metric') {
+    sendJson(ctx, 200, encodeQueryResponse(r.data, { stats: r.stats, warnings: r.warnings }));
     return;
   }
-  // Loki treats `end` as exclusive for log queries (logcli pages on that).
-  await runLog(ctx, q, expr, p.start, p.end, p.limit, p.direction);
+  const categorizeLabels = wantsCategorizedLabels(ctx.req.headers['x-loki-response-encoding-flags']);
+  const data: QueryData = { resultType: 'streams', result: toStreams(r.result, r.direction, categorizeLabels) };
+  sendJson(ctx, 200, encodeQueryResponse(data, { categorizeLabels, stats: r.stats, warnings: r.warnings }));
 }
 
 async function queryInstant(ctx: RequestContext, q: QueryContext): Promise<void> {
   const p = parseInstantQueryParams(await ctx.query(), nowNs(q));
-  const expr = parseQuery(p.query);
-  if (expr.kind === 'log') {
-    // As Loki 3 does: an instant query of a log selector is rejected with this advice.
-    throw new LogwharfError('bad_request', 'log queries are not supported as an instant query type, please change your query to a range query type');
-  }
-  const body = await runMetricQuery(q.store, { tenant: ctx.tenant, expr, start: p.time, end: p.time, step: 1n, instant: true, maxSeries: q.limits.max_query_series, pool: q.rangePool, signal: AbortSignal.timeout(q.timeoutMs) });
-  sendJson(ctx, 200, body);
+  ctx.log.debug({ query: p.query }, 'query started');
+  const r = await q.service.instant({ tenant: ctx.tenant, query: p.query, time: p.time });
+  sendJson(ctx, 200, encodeQueryResponse(r.data, { stats: r.stats, warnings: r.warnings }));
 }
 
 function matchersOrEmpty(text: string | undefined): Matcher[] | undefined {

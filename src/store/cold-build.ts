@@ -12,7 +12,6 @@ import { compareEntries } from './head.js';
 import { pushAll } from '../util/arrays.js';
 
 export interface ColdBuildJob {
-  id: number;
   level: number;
   /** Compressed payloads of the blocks being merged. */
   payloads: Uint8Array[];
@@ -25,12 +24,6 @@ export interface ColdBuildResult {
   entries: number;
   rawBytes: number;
   bloom: Uint8Array;
-}
-
-export interface ColdBuildReply {
-  id: number;
-  result?: ColdBuildResult;
-  error?: string;
 }
 
 export function buildColdPayload(level: number, payloads: readonly Uint8Array[]): ColdBuildResult {

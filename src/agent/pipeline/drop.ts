@@ -5,6 +5,7 @@
  */
 import type { Labels } from '../../api/model.js';
 import type { AgentConfig } from '../../config/agent.js';
+import type { Re2 } from '../../logql/regex.js';
 import { compileLineRegex, compileSelector, configError } from './selector.js';
 
 export type DropRuleConfig = AgentConfig['pipeline']['drop'][number];
@@ -13,7 +14,7 @@ export interface DropRule {
   /** True when the rule applies to a stream with these (final) labels. */
   appliesTo(labels: Labels): boolean;
   /** The line regex; undefined drops every line of the streams it applies to. */
-  line: RegExp | undefined;
+  line: Re2 | undefined;
   reason: string;
 }
 

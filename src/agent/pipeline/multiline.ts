@@ -11,13 +11,14 @@
 import type { Labels } from '../../api/model.js';
 import type { AgentConfig } from '../../config/agent.js';
 import { parseDurationMs } from '../../config/duration.js';
+import type { Re2 } from '../../logql/regex.js';
 import { compileLineRegex, compileSelector, configError } from './selector.js';
 
 export type MultilineRuleConfig = AgentConfig['pipeline']['multiline'][number];
 
 export interface MultilineRule {
   appliesTo(labels: Labels): boolean;
-  firstLine: RegExp;
+  firstLine: Re2;
   maxWaitMs: number;
   maxLines: number;
 }

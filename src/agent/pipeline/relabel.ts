@@ -10,7 +10,7 @@
  */
 import type { Labels } from '../../api/model.js';
 import type { AgentConfig } from '../../config/agent.js';
-import { compileRe2 } from '../../logql/regex.js';
+import { compileRe2, type Re2 } from '../../logql/regex.js';
 import { configError } from './selector.js';
 
 export type RelabelRuleConfig = AgentConfig['pipeline']['relabel'][number];
@@ -45,7 +45,7 @@ function compileRule(r: RelabelRuleConfig, where: string): Step {
     throw configError(`${where}.action: unknown action ${JSON.stringify(action)} (one of ${ACTIONS.join(', ')})`);
   }
   const regexText = r.regex ?? '(.*)';
-  let re: RegExp;
+  let re: Re2;
   try {
     re = compileRe2(regexText, { anchored: true, dotAll: true });
   } catch (e) {

@@ -5,7 +5,7 @@
 import { LogwharfError } from '../../api/errors.js';
 import type { Labels } from '../../api/model.js';
 import { compileMatchers } from '../../logql/matchers.js';
-import { compileRe2 } from '../../logql/regex.js';
+import { compileRe2, type Re2 } from '../../logql/regex.js';
 import { ERR_NO_EQUALITY_MATCHER, parseMatchers } from '../../logql/syntax/index.js';
 
 /** A configuration problem found while compiling the pipeline. */
@@ -38,7 +38,7 @@ export function compileSelector(text: string, where: string): (labels: Labels) =
 }
 
 /** Compiles an unanchored RE2 line regex. */
-export function compileLineRegex(pattern: string, where: string): RegExp {
+export function compileLineRegex(pattern: string, where: string): Re2 {
   try {
     return compileRe2(pattern);
   } catch (e) {

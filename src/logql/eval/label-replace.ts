@@ -8,7 +8,7 @@
 import { LogwharfError } from '../../api/errors.js';
 import type { Labels } from '../../api/model.js';
 import type { LabelReplaceExpr } from '../syntax/ast.js';
-import { compileRe2 } from '../regex.js';
+import { compileRe2, type Re2, type Re2Match } from '../regex.js';
 import type { StepSeries } from './types.js';
 import { SeriesCollector } from './labels.js';
 
@@ -16,7 +16,7 @@ const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 export function labelReplace(expr: LabelReplaceExpr, input: StepSeries[], count: number): StepSeries[] {
   if (!LABEL_NAME.test(expr.dst)) throw new LogwharfError('bad_request', `invalid destination label name in label_replace(): ${expr.dst}`);
-  let re: RegExp;
+  let re: Re2;
   try {
     re = compileRe2(expr.regex, { anchored: true });
   } catch (e) {
@@ -34,7 +34,7 @@ export function labelReplace(expr: LabelReplaceExpr, input: StepSeries[], count:
   return out.list();
 }
 
-function replaceLabels(labels: Labels, expr: LabelReplaceExpr, re: RegExp): Labels {
+function replaceLabels(labels: Labels, expr: LabelReplaceExpr, re: Re2): Labels {
   const m = re.exec(labels[expr.src] ?? '');
   if (!m) return labels;
   const value = expandTemplate(expr.replacement, m);
@@ -49,7 +49,7 @@ function replaceLabels(labels: Labels, expr: LabelReplaceExpr, re: RegExp): Labe
  * `_` (so `$1x` names group "1x"); `${name}` is braced; a name of digits is a group number; an
  * unknown or unmatched group expands to nothing; a malformed reference is copied as text.
  */
-export function expandTemplate(template: string, m: RegExpExecArray): string {
+export function expandTemplate(template: string, m: Re2Match): string {
   let out = '';
   let i = 0;
   while (i < template.length) {

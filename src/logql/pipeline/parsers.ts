@@ -150,7 +150,7 @@ export function compileLogfmt(stage: LogfmtParserStage): Stage {
 
 export function compileRegexpParser(stage: RegexpParserStage): Stage {
   const re = compileRe2(stage.pattern);
-  const names = [...new Set([...re.source.matchAll(/\(\?<([A-Za-z_][A-Za-z0-9_]*)>/g)].map((m) => m[1]!))];
+  const names = [...new Set(re.groupNames)];
   if (names.length === 0) {
     throw new LogwharfError('parse_error', `regexp parser ${JSON.stringify(stage.pattern)} needs at least one named capture`);
   }

@@ -4,6 +4,7 @@
  * drilldown-limits. Parameters are parsed in src/api/params.ts; the work is in the files beside
  * this one.
  */
+import { withQueryDeadline } from '../deadline.js';
 import type { RequestContext } from '../../http/context.js';
 import { sendJson } from '../../http/context.js';
 import type { Router } from '../../http/router.js';
@@ -55,15 +56,10 @@ async function sample(ctx: RequestContext, q: QueryContext) {
   const expr = logQuery(p.query);
   const max = q.limits.max_entries_limit_per_query;
   if (p.lineLimit > max) throw new LogwharfError('query_limit', `max entries limit per query exceeded, limit > max_entries_limit_per_query (${p.lineLimit} > ${max})`);
-  const res = await evaluateLogQuery(q.store, q.scanner, {
-    tenant: ctx.tenant,
-    expr,
-    from: p.start,
-    to: p.end,
-    direction: 'backward',
-    limit: p.lineLimit,
-    signal: AbortSignal.timeout(q.timeoutMs),
-  });
+  // Under query.timeout, which answers Loki's 504 and stops the workers.
+  const res = await withQueryDeadline(q.timeoutMs, (signal) =>
+    evaluateLogQuery(q.store, q.scanner, { tenant: ctx.tenant, expr, from: p.start, to: p.end, direction: 'backward', limit: p.lineLimit, signal }),
+  );
   return { p, entries: res.entries };
 }
 
@@ -80,14 +76,9 @@ async function detectedFieldValuesHandler(ctx: RequestContext, q: QueryContext):
 async function patternsHandler(ctx: RequestContext, q: QueryContext): Promise<void> {
   const p = parsePatternsParams(await ctx.query(), nowNs(q));
   const expr = logQuery(p.query);
-  const body = await queryPatterns(q.store, q.scanner, {
-    tenant: ctx.tenant,
-    expr,
-    start: p.start,
-    end: p.end,
-    step: p.step,
-    signal: AbortSignal.timeout(q.timeoutMs),
-  });
+  const body = await withQueryDeadline(q.timeoutMs, (signal) =>
+    queryPatterns(q.store, q.scanner, { tenant: ctx.tenant, expr, start: p.start, end: p.end, step: p.step, signal }),
+  );
   sendJson(ctx, 200, body);
 }
 

@@ -29,6 +29,8 @@ export interface ScanRequest {
   /** Within one block at most `limit` entries can matter for the direction; 0 = no limit (metric use). */
   limit: number;
   direction: 'forward' | 'backward';
+  /** The query's deadline: aborting stops the scan (and the workers running it). */
+  signal?: AbortSignal;
 }
 
 export interface ScanResult {
@@ -39,6 +41,9 @@ export interface ScanResult {
   lines: number;
   /** Blocks skipped because they are damaged (issue #8); the rest was scanned. */
   damaged?: Array<{ ref: BlockRef; reason: string }>;
+  /** Of those, the ones read from in-memory head blocks (Loki's ingester share in query stats). */
+  headBytes?: number;
+  headLines?: number;
 }
 
 export interface BlockScanner {
@@ -96,6 +101,8 @@ export function createLocalScanner(store: Store): BlockScanner {
       const out: ScannedEntry[] = [];
       let bytes = 0;
       let lines = 0;
+      let headBytes = 0;
+      let headLines = 0;
       const damaged: NonNullable<ScanResult['damaged']> = [];
       // A damaged block is skipped (the store quarantines it); the query answers with the rest.
       const decoded = await Promise.all(
@@ -115,8 +122,12 @@ export function createLocalScanner(store: Store): BlockScanner {
         const r = scanEntries(decoded[i]!, ref.streamId, sp, req.from, req.to, req.limit, req.direction === 'backward', out);
         bytes += r.bytes;
         lines += r.lines;
+        if (ref.location.kind === 'head') {
+          headBytes += r.bytes;
+          headLines += r.lines;
+        }
       }
-      return damaged.length > 0 ? { entries: out, bytes, lines, damaged } : { entries: out, bytes, lines };
+      return damaged.length > 0 ? { entries: out, bytes, lines, headBytes, headLines, damaged } : { entries: out, bytes, lines, headBytes, headLines };
     },
     async close() {},
   };

@@ -34,9 +34,12 @@ export interface ResultEntry extends ScannedEntry {
 }
 
 export interface QueryStats {
-  /** Raw bytes of the blocks read. */
+  /** Line bytes examined (UTF-16 units; equal to bytes for ASCII). */
   bytesProcessed: number;
   linesProcessed: number;
+  /** Of those, the ones in in-memory head blocks. */
+  headBytesProcessed: number;
+  headLinesProcessed: number;
   blocksTotal: number;
   blocksRead: number;
   streams: number;
@@ -63,7 +66,7 @@ export async function evaluateLogQuery(store: Store, scanner: BlockScanner, q: L
   const backward = q.direction === 'backward';
   refs.sort(backward ? (a, b) => cmp(b.maxTs, a.maxTs) : (a, b) => cmp(a.minTs, b.minTs));
 
-  const stats: QueryStats = { bytesProcessed: 0, linesProcessed: 0, blocksTotal: refs.length, blocksRead: 0, streams: streams.length, execSeconds: 0 };
+  const stats: QueryStats = { bytesProcessed: 0, linesProcessed: 0, headBytesProcessed: 0, headLinesProcessed: 0, blocksTotal: refs.length, blocksRead: 0, streams: streams.length, execSeconds: 0 };
   let kept: ResultEntry[] = [];
   // The timestamp an entry must beat to make the cut, once `limit` entries are held.
   let bound: bigint | undefined;
@@ -90,11 +93,13 @@ export async function evaluateLogQuery(store: Store, scanner: BlockScanner, q: L
       i++;
     }
     if (batch.length === 0) break;
-    const scanned = await scanner.scan({ refs: batch, streams: byId, stages: q.expr.pipeline, from: q.from, to: q.to, limit: q.limit, direction: q.direction });
+    const scanned = await scanner.scan({ refs: batch, streams: byId, stages: q.expr.pipeline, from: q.from, to: q.to, limit: q.limit, direction: q.direction, signal: q.signal });
     stats.blocksRead += batch.length;
     stats.bytesProcessed += scanned.bytes;
     stats.linesProcessed += scanned.lines;
     for (const d of scanned.damaged ?? []) damaged.push(d.ref);
+    stats.headBytesProcessed += scanned.headBytes ?? 0;
+    stats.headLinesProcessed += scanned.headLines ?? 0;
     for (const e of scanned.entries) {
       const stream = byId.get(e.streamId)!;
       (e as ResultEntry).stream = stream;

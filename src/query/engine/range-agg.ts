@@ -32,7 +32,8 @@ import type { BlockRef, Store } from '../../store/store.js';
 import { damagedBlockError, isDamagedBlock } from '../../store/damaged-block.js';
 import { evaluateWindows, isLineOp, type WindowParams } from './range-functions.js';
 import { accumulateEntries, accumulateStats, SeriesSet, type StreamState } from './range-accumulate.js';
-import type { RangeAggPool } from './range-agg-pool.js';
+import type { QueryPool } from './query-pool.js';
+import type { RangeAggReply } from './range-agg-job.js';
 import { createSampleExtractor } from './sample-extractor.js';
 
 export interface RangeAggregatorOptions {
@@ -42,10 +43,10 @@ export interface RangeAggregatorOptions {
   /** Blocks decoded concurrently. Default 8. */
   readConcurrency?: number;
   /**
-   * Worker threads that decode sealed blocks and run the pipeline (./range-agg-pool.ts); without
-   * one, everything runs on the calling thread. Long-lived: create once per process.
+   * Worker threads that read blocks and run the pipeline (./query-pool.ts); without one, everything
+   * runs on the calling thread. Long-lived: create once per process.
    */
-  pool?: RangeAggPool;
+  pool?: QueryPool;
   /**
    * Called for each damaged block (issue #8): it is skipped and the aggregation goes on without
    * it; the caller answers with a warning. Without it, a damaged block fails the query.
@@ -60,12 +61,28 @@ export interface RangeAggregationStats {
   lines: number;
   /** Their lines' lengths in UTF-16 units, as log queries count bytesProcessed. */
   bytes: number;
+  /** Of lines and bytes, those read from in-memory head blocks. */
+  headLines: number;
+  headBytes: number;
   series: number;
+  streams: number;
 }
 
-/** The store-backed RangeAggregator of src/logql/eval/types.ts. */
-export function createRangeAggregator(store: Store, tenant: string, opts: RangeAggregatorOptions = {}): RangeAggregator {
-  return (expr, steps) => evaluateRangeAggregation(store, tenant, expr, steps, opts);
+export function emptyRangeStats(): RangeAggregationStats {
+  return { blocks: 0, lines: 0, bytes: 0, headLines: 0, headBytes: 0, series: 0, streams: 0 };
+}
+
+/**
+ * The store-backed RangeAggregator of src/logql/eval/types.ts. With `totals`, what every range
+ * aggregation of the query read is added there (for the query's stats).
+ */
+export function createRangeAggregator(store: Store, tenant: string, opts: RangeAggregatorOptions = {}, totals?: RangeAggregationStats): RangeAggregator {
+  return async (expr, steps) => {
+    const s = emptyRangeStats();
+    const out = await evaluateRangeAggregation(store, tenant, expr, steps, opts, s);
+    if (totals) for (const k of Object.keys(s) as Array<keyof RangeAggregationStats>) totals[k] += s[k];
+    return out;
+  };
 }
 
 export async function evaluateRangeAggregation(
@@ -99,15 +116,15 @@ export async function evaluateRangeAggregation(
 
   const useStats = statsPathApplies(expr);
   const concurrency = Math.max(1, opts.readConcurrency ?? 8);
-  const counts = { lines: 0, bytes: 0 };
+  const counts = { lines: 0, bytes: 0, headLines: 0, headBytes: 0 };
   const pool = opts.pool;
   let local = refs;
-  if (pool && pool.size > 0 && refs.length >= 2) {
-    // Sealed blocks go to the workers in contiguous runs of time, appended back in that order, so
-    // series stay in time order; heads (in memory, newest) follow on this thread.
-    const files = refs.filter((r) => r.location.kind === 'file');
-    local = refs.filter((r) => r.location.kind !== 'file');
-    await runOnPool(store, pool, files, byId, expr, base, last, opts, series, counts, useStats);
+  if (pool && pool.size > 0) {
+    // Every block goes to the workers (heads with their entries), in contiguous runs of time,
+    // appended back in that order, so series stay in time order; nothing runs on this thread, so
+    // no pipeline can hold the event loop and the timeout can stop the workers.
+    await runOnPool(store, pool, refs, byId, expr, base, last, opts, series, counts, useStats);
+    local = [];
   }
   const readStats = useStats && store.readBlockStats ? store.readBlockStats.bind(store) : undefined;
   for (let i = 0; i < local.length; i += concurrency) {
@@ -128,15 +145,26 @@ export async function evaluateRangeAggregation(
     const decoded = await Promise.all(batch.map((r) => store.readBlock(r).catch((e: unknown) => skipDamaged(e, r, opts))));
     for (let k = 0; k < batch.length; k++) {
       const st = byId.get(batch[k]!.streamId);
-      if (st && decoded[k]) accumulateEntries(decoded[k]!, st, extractor, series, base, last, counts);
+      if (!st) continue;
+      const l0 = counts.lines;
+      const b0 = counts.bytes;
+      const entries = decoded[k];
+      if (!entries) continue;
+      accumulateEntries(entries, st, extractor, series, base, last, counts);
+      if (batch[k]!.location.kind === 'head') {
+        counts.headLines += counts.lines - l0;
+        counts.headBytes += counts.bytes - b0;
+      }
     }
   }
-  const { lines, bytes } = counts;
   if (stats) {
     stats.blocks = refs.length;
-    stats.lines = lines;
-    stats.bytes = bytes;
+    stats.lines = counts.lines;
+    stats.bytes = counts.bytes;
+    stats.headLines = counts.headLines;
+    stats.headBytes = counts.headBytes;
     stats.series = series.size;
+    stats.streams = byId.size;
   }
 
   const params: WindowParams = {
@@ -214,7 +242,7 @@ function skipDamaged(e: unknown, ref: BlockRef, opts: RangeAggregatorOptions): u
 /** Splits the sealed blocks into one contiguous (time-ordered) part per worker, by entries. */
 async function runOnPool(
   store: Store,
-  pool: RangeAggPool,
+  pool: QueryPool,
   files: BlockRef[],
   byId: Map<number, StreamState>,
   expr: RangeAggregationExpr,
@@ -222,7 +250,7 @@ async function runOnPool(
   last: bigint,
   opts: RangeAggregatorOptions,
   series: SeriesSet,
-  counts: { lines: number; bytes: number },
+  counts: { lines: number; bytes: number; headLines: number; headBytes: number },
   stats: boolean,
 ): Promise<void> {
   let total = 0;
@@ -244,7 +272,8 @@ async function runOnPool(
     parts.map((refs) => {
       const streams: Record<number, Labels> = {};
       for (const r of refs) streams[r.streamId] = byId.get(r.streamId)!.labels;
-      return pool.run({ refs, streams, expr, base, last, stats, ...(opts.maxSeries !== undefined ? { maxSeries: opts.maxSeries } : {}) });
+      const job = { kind: 'range' as const, refs, streams, expr, base, last, stats, ...(opts.maxSeries !== undefined ? { maxSeries: opts.maxSeries } : {}) };
+      return pool.run(job, { signal: opts.signal }) as Promise<RangeAggReply>;
     }),
   );
   if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('query aborted');
@@ -257,6 +286,8 @@ async function runOnPool(
     }
     counts.lines += r.lines;
     counts.bytes += r.bytes;
+    counts.headLines += r.headLines;
+    counts.headBytes += r.headBytes;
     for (const w of r.series) series.merge(w);
   }
 }

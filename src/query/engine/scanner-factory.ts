@@ -1,8 +1,9 @@
-/** Picks the block scanner: worker threads when configured, else the calling thread. */
+/** Picks the block scanner: the query pool's workers when there is one, else the calling thread. */
 import type { Store } from '../../store/store.js';
 import { createLocalScanner, type BlockScanner } from './block-scanner.js';
+import type { QueryPool } from './query-pool.js';
 import { createWorkerScanner } from './worker-scanner.js';
 
-export function createScanner(store: Store, workers: number): BlockScanner {
-  return workers > 0 ? createWorkerScanner(store, workers) : createLocalScanner(store);
+export function createScanner(store: Store, pool: QueryPool | undefined): BlockScanner {
+  return pool && pool.size > 0 ? createWorkerScanner(store, pool) : createLocalScanner(store);
 }

@@ -17,7 +17,7 @@ import type { RangeAggregationExpr } from '../../../src/logql/syntax/ast.js';
 import { createStore, type EmbeddedStore, type Store } from '../../../src/store/index.js';
 import { codecCounters } from '../../../src/store/block-codec.js';
 import { createRangeAggregator, statsPathApplies, type RangeAggregatorOptions } from '../../../src/query/engine/range-agg.js';
-import { createRangeAggPool, type RangeAggPool } from '../../../src/query/engine/range-agg-pool.js';
+import { createQueryPool, type QueryPool } from '../../../src/query/engine/query-pool.js';
 
 const T0 = 1_714_521_600_000_000_000n; // 2024-05-01T00:00:00Z in ns
 const S = 1_000_000_000n;
@@ -42,7 +42,7 @@ function lines(pod: string, from: number, n: number, meta: boolean): StreamPush 
 
 let dir: string;
 let store: EmbeddedStore;
-let pool: RangeAggPool;
+let pool: QueryPool;
 /** The same store without readBlockStats: every block decoded whole (the entry path). */
 let slow: Store;
 
@@ -51,7 +51,7 @@ before(async () => {
   // Wall clock far after the data, so compaction makes the first blocks cold.
   store = createStore({ dir, compactionIntervalMs: 0, blockTargetBytes: 512, coldAfterMs: 3600_000, coldBlockBytes: 2048, retention: { periodMs: 0 }, now: () => Number(T0 / 1_000_000n) + 86400_000 });
   await store.start();
-  pool = createRangeAggPool(2);
+  pool = createQueryPool(2);
   // Cold: the first 200 s of pods a (no metadata) and b (metadata).
   await store.append(TENANT, [lines('a', 0, 200, false), lines('b', 0, 200, true)]);
   await store.flush();

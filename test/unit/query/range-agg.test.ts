@@ -14,7 +14,7 @@ import { parseExpr } from '../../../src/logql/syntax/index.js';
 import type { RangeAggregationExpr } from '../../../src/logql/syntax/ast.js';
 import { createStore, type EmbeddedStore, type Store } from '../../../src/store/index.js';
 import { createRangeAggregator, type RangeAggregatorOptions } from '../../../src/query/engine/range-agg.js';
-import { createRangeAggPool } from '../../../src/query/engine/range-agg-pool.js';
+import { createQueryPool } from '../../../src/query/engine/query-pool.js';
 import { evaluateLineWindows, evaluateWindows, quantile, type WindowParams } from '../../../src/query/engine/range-functions.js';
 
 const T0 = 1_714_521_600_000_000_000n; // 2024-05-01T00:00:00Z in ns
@@ -548,7 +548,7 @@ describe('range aggregations: worker pool', () => {
     const d = await mkdtemp(join(tmpdir(), 'range-agg-pool-'));
     const s = createStore({ dir: d, compactionIntervalMs: 0, blockTargetBytes: 256 });
     await s.start();
-    const pool = createRangeAggPool(2);
+    const pool = createQueryPool(2);
     try {
       const lines = (pod: string, from: number) =>
         Array.from({ length: 120 }, (_, i): [number, string] => [from + i, `level=${i % 3 === 0 ? 'error' : 'info'} latency=${(i * 7) % 13} pod=${pod}`]);

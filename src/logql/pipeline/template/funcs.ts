@@ -113,16 +113,6 @@ function goTrimSpace(s: string): string {
   return s.replace(/^[\s\u0085]+|[\s\u0085]+$/g, '');
 }
 
-const groupCounts = new WeakMap<RegExp, number>();
-
-function groupCount(re: RegExp): number {
-  let n = groupCounts.get(re);
-  if (n === undefined) {
-    n = new RegExp(re.source + '|', re.flags.replace('g', '')).exec('')!.length - 1;
-    groupCounts.set(re, n);
-  }
-  return n;
-}
 
 /** Go's Regexp.Expand template: `$1`, `${1}`, `$name`, `${name}`, `$$`. */
 function expand(tmpl: string, groups: Array<string | undefined>, named: Record<string, string | undefined> | undefined): string {
@@ -492,32 +482,24 @@ export const FUNCS: Record<string, Fn> = {
     min: 2,
     max: 2,
     fn: (a) => {
-      const re = compileRe2(s(a[0], 'count'), { global: true });
-      return BigInt(Array.from(s(a[1], 'count').matchAll(re)).length);
+      return BigInt(compileRe2(s(a[0], 'count')).count(s(a[1], 'count')));
     },
   },
   regexReplaceAll: {
     min: 3,
     max: 3,
     fn: (a) => {
-      const re = compileRe2(s(a[0], 'regexReplaceAll'), { global: true });
-      const src = s(a[1], 'regexReplaceAll');
+      const re = compileRe2(s(a[0], 'regexReplaceAll'));
       const repl = s(a[2], 'regexReplaceAll');
-      const ng = groupCount(re);
-      return src.replace(re, (...m: unknown[]) => {
-        const groups = m.slice(0, ng + 1) as Array<string | undefined>;
-        const named = typeof m[m.length - 1] === 'object' ? (m[m.length - 1] as Record<string, string | undefined>) : undefined;
-        return expand(repl, groups, named);
-      });
+      return re.replaceAll(s(a[1], 'regexReplaceAll'), (groups, named) => expand(repl, groups, named));
     },
   },
   regexReplaceAllLiteral: {
     min: 3,
     max: 3,
     fn: (a) => {
-      const re = compileRe2(s(a[0], 'regexReplaceAllLiteral'), { global: true });
       const repl = s(a[2], 'regexReplaceAllLiteral');
-      return s(a[1], 'regexReplaceAllLiteral').replace(re, () => repl);
+      return compileRe2(s(a[0], 'regexReplaceAllLiteral')).replaceAll(s(a[1], 'regexReplaceAllLiteral'), () => repl);
     },
   },
 

@@ -163,13 +163,13 @@ test('hostile input: huge lines, NULs and odd label values go through unchanged'
 
 test('bad drop, multiline and external-label config fails at start naming the rule', () => {
   const cases: Array<[Record<string, unknown>, RegExp]> = [
-    [{ drop: [{ selector: '{container=~"("}' }] }, /pipeline\.drop\[0\]\.selector: parse error .*invalid regex "\(": missing \)/],
+    [{ drop: [{ selector: '{container=~"("}' }] }, /pipeline\.drop\[0\]\.selector: parse error .*error parsing regexp: missing closing \): `\(`/],
     [{ drop: [{ line: 'ok' }, { selector: 'container="web"' }] }, /pipeline\.drop\[1\]\.selector: parse error .*syntax error/],
-    [{ drop: [{ line: '[a-' }] }, /pipeline\.drop\[0\]\.line: invalid regex "\[a-"/],
-    [{ drop: [{ line: '(?<=x)y' }] }, /pipeline\.drop\[0\]\.line: invalid regex/],
+    [{ drop: [{ line: '[a-' }] }, /pipeline\.drop\[0\]\.line: error parsing regexp: missing closing \]: `\[a-`/],
+    [{ drop: [{ line: '(?<=x)y' }] }, /pipeline\.drop\[0\]\.line: error parsing regexp: /],
     [{ drop: [{ reason: 'x' }] }, /pipeline\.drop\[0\]: needs a selector, a line regex or both/],
     [{ drop: [{ selector: '{a="b"} |= "x"' }] }, /pipeline\.drop\[0\]\.selector: .*only label matchers/],
-    [{ multiline: [{ first_line: '^\\d{4}-' }, { first_line: '(unclosed' }] }, /pipeline\.multiline\[1\]\.first_line: invalid regex "\(unclosed": missing \)/],
+    [{ multiline: [{ first_line: '^\\d{4}-' }, { first_line: '(unclosed' }] }, /pipeline\.multiline\[1\]\.first_line: error parsing regexp: missing closing \): `\(unclosed`/],
     [{ multiline: [{ selector: '{app=}', first_line: 'x' }] }, /pipeline\.multiline\[0\]\.selector: parse error/],
   ];
   for (const [p, msg] of cases) assert.throws(() => compilePipeline(pipelineCfg(p)), msg);

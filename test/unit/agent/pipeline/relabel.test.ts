@@ -117,8 +117,8 @@ test('label values with quotes, newlines and unicode pass through relabelling in
 
 test('a bad rule fails at start with a message naming it', () => {
   const cases: Array<[unknown, RegExp]> = [
-    [{ source_labels: ['a'], regex: '(', target_label: 'x' }, /pipeline\.relabel\[0\]\.regex: invalid regex "\(": missing \)/],
-    [{ source_labels: ['a'], regex: '(a)\\1', target_label: 'x' }, /pipeline\.relabel\[0\]\.regex: .*backreference/],
+    [{ source_labels: ['a'], regex: '(', target_label: 'x' }, /pipeline\.relabel\[0\]\.regex: error parsing regexp: missing closing \): `\(`/],
+    [{ source_labels: ['a'], regex: '(a)\\1', target_label: 'x' }, /pipeline\.relabel\[0\]\.regex: error parsing regexp: invalid escape sequence: `\\1`/],
     [{ source_labels: ['a'] }, /pipeline\.relabel\[0\]: action replace needs target_label/],
     [{ source_labels: ['a'], target_label: 'bad-name' }, /pipeline\.relabel\[0\]\.target_label: "bad-name" is not a valid label name/],
     [{ action: 'labeldrop', source_labels: ['a'], regex: 'x' }, /pipeline\.relabel\[0\]: action labeldrop takes no source_labels/],

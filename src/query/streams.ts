@@ -1,5 +1,6 @@
 /**
- * Turns a log query result into Loki's `streams` response (shapes in src/api/envelope.ts).
+ * Turns a log query result into Loki's `streams` result and stats (shapes in src/api/envelope.ts);
+ * the routes encode them.
  *
  * Default form: entries are grouped by their final label set (stream labels, structured metadata
  * and extracted labels together), each value `[ts, line]`.
@@ -7,12 +8,13 @@
  * by their stream labels only, and each value carries `{structuredMetadata, parsed}`.
  */
 import type { Labels } from '../api/model.js';
-import { encodeQueryResponse, type LogEntry, type LogStream } from '../api/envelope.js';
-import { lokiStats } from '../api/stats.js';
+import type { LogEntry, LogStream } from '../api/envelope.js';
+import { lokiStats, type LokiStats } from '../api/stats.js';
 import type { LogQueryResult, ResultEntry } from './engine/log-query.js';
 import { groupByLabels } from './engine/log-query.js';
 
-export function encodeStreamsResponse(res: LogQueryResult, direction: 'forward' | 'backward', categorizeLabels: boolean): string {
+/** The streams of a log query result, grouped as the response form asks. */
+export function toStreams(res: LogQueryResult, direction: 'forward' | 'backward', categorizeLabels: boolean): LogStream[] {
   const order =
     direction === 'backward'
       ? (a: ResultEntry, b: ResultEntry) => (a.ts > b.ts ? -1 : a.ts < b.ts ? 1 : 0)
@@ -39,18 +41,24 @@ export function encodeStreamsResponse(res: LogQueryResult, direction: 'forward' 
       streams.push({ stream: g.labels, entries: g.entries.map((e) => ({ ts: e.ts, line: e.line })) });
     }
   }
+  return streams;
+}
+
+/** Loki's stats for a log query result. */
+export function logQueryStats(res: LogQueryResult): LokiStats {
   const s = res.stats;
-  const stats = lokiStats({
+  return lokiStats({
     execTimeSeconds: s.execSeconds,
     bytesProcessed: s.bytesProcessed,
     linesProcessed: s.linesProcessed,
+    headBytesProcessed: s.headBytesProcessed,
+    headLinesProcessed: s.headLinesProcessed,
     postFilterLines: res.entries.length,
     entriesReturned: res.entries.length,
     chunksRef: s.blocksTotal,
     chunksDownloaded: s.blocksRead,
     totalStreams: s.streams,
   });
-  return encodeQueryResponse({ resultType: 'streams', result: streams }, { categorizeLabels, stats, ...(res.warnings ? { warnings: res.warnings } : {}) });
 }
 
 /** Splits an entry's final labels into stream labels, structured metadata and parsed labels. */

@@ -1,0 +1,111 @@
+/**
+ * A range aggregation job, run in a query worker (./query-worker.ts) for ./range-agg.ts: reads
+ * sealed block regions from their files (head blocks arrive with their entries), decodes them, runs
+ * the pipeline and the sample extractor, and answers each series' samples as typed arrays
+ * (transferred, not copied: see rangeAggTransfer).
+ */
+import type { Transferable } from 'node:worker_threads';
+import { readRegion } from '../../util/read-region.js';
+import type { Labels } from '../../api/model.js';
+import { compilePipeline } from '../../logql/pipeline/compile.js';
+import type { RangeAggregationExpr } from '../../logql/syntax/ast.js';
+import { decodeBlockPayload, decodeBlockStatsPacked, isSplitRegion, splitStatsLength, SPLIT_HEADER, STATS_PROBE_BYTES } from '../../store/block-codec.js';
+import type { BlockRef } from '../../store/store.js';
+import { accumulateEntries, accumulatePackedStats, accumulateStats, SeriesSet, type StreamState, type WireSeries } from './range-accumulate.js';
+import { createSampleExtractor, type SampleExtractor } from './sample-extractor.js';
+import { isLogwharfError } from '../../api/errors.js';
+
+export interface RangeAggJob {
+  refs: BlockRef[];
+  streams: Record<number, Labels>;
+  expr: RangeAggregationExpr;
+  /** Entries in (base, last] count; sample times are relative to base. */
+  base: bigint;
+  last: bigint;
+  maxSeries?: number;
+  /**
+   * The stats path (statsPathApplies in ./range-agg.ts): read only the timestamps, sizes and
+   * metadata of split regions; older blocks are decoded whole.
+   */
+  stats?: boolean;
+}
+
+export interface RangeAggReply {
+  series: WireSeries[];
+  lines: number;
+  bytes: number;
+  /** Of lines and bytes, those from in-memory head blocks. */
+  headLines: number;
+  headBytes: number;
+  /** Blocks that do not decode (issue #8), skipped; the calling thread reports them to the store. */
+  damaged?: Array<{ ref: BlockRef; reason: string }>;
+}
+
+export function runRangeAggJob(job: RangeAggJob): RangeAggReply {
+  const pipeline = compilePipeline(job.expr.range.log.pipeline);
+  const extractor = createSampleExtractor(job.expr);
+  const series = new SeriesSet(job.maxSeries, extractor.needsValues);
+  const states = new Map<number, StreamState>();
+  const counts = { lines: 0, bytes: 0 };
+  const head = { lines: 0, bytes: 0 };
+  const damaged: NonNullable<RangeAggReply['damaged']> = [];
+  for (const ref of job.refs) {
+    let st = states.get(ref.streamId);
+    if (!st) {
+      const labels = job.streams[ref.streamId] ?? {};
+      states.set(ref.streamId, (st = { labels, pipeline: pipeline.forStream(labels), lastLabels: undefined, lastSeries: undefined }));
+    }
+    if (ref.location.kind === 'head') {
+      const l0 = counts.lines;
+      const b0 = counts.bytes;
+      accumulateEntries(ref.location.entries, st, extractor, series, job.base, job.last, counts);
+      head.lines += counts.lines - l0;
+      head.bytes += counts.bytes - b0;
+      continue;
+    }
+    try {
+      accumulateFileBlock(job, ref.location, st, extractor, series, counts);
+    } catch (e) {
+      // Query errors and file-system errors (a segment compacted away) are not damage.
+      if (isLogwharfError(e) || (e as NodeJS.ErrnoException).code !== undefined) throw e;
+      damaged.push({ ref, reason: (e as Error).message });
+    }
+  }
+  const reply: RangeAggReply = { series: series.toWire(), lines: counts.lines, bytes: counts.bytes, headLines: head.lines, headBytes: head.bytes };
+  if (damaged.length > 0) reply.damaged = damaged;
+  return reply;
+}
+
+/** One sealed block: its stats frame when the job allows and the block has one, else the whole payload. */
+function accumulateFileBlock(
+  job: RangeAggJob,
+  loc: { path: string; offset: number; length: number },
+  st: StreamState,
+  extractor: SampleExtractor,
+  series: SeriesSet,
+  counts: { lines: number; bytes: number },
+): void {
+  const { path, offset, length } = loc;
+  if (job.stats) {
+    let prefix = readRegion(path, offset, Math.min(length, STATS_PROBE_BYTES));
+    if (isSplitRegion(prefix)) {
+      const need = SPLIT_HEADER + splitStatsLength(prefix);
+      if (need > length) throw new Error(`corrupt block in ${path} at ${offset}: stats frame beyond the block`);
+      if (need > prefix.length) prefix = readRegion(path, offset, need);
+      const stats = decodeBlockStatsPacked(prefix);
+      if (!stats.hasMetadata || stats.metadata) {
+        if ('offsets' in stats) accumulatePackedStats(stats, st, extractor, series, job.base, job.last, counts);
+        else accumulateStats(stats, st, extractor, series, job.base, job.last, counts);
+        return;
+      }
+    }
+  }
+  accumulateEntries(decodeBlockPayload(readRegion(path, offset, length)), st, extractor, series, job.base, job.last, counts);
+}
+
+/** The reply's sample arrays, moved to the pool's thread instead of copied. */
+export function rangeAggTransfer(reply: RangeAggReply): Transferable[] {
+  const list: Transferable[] = [];
+  for (const s of reply.series) list.push(s.t.buffer as ArrayBuffer, s.v.buffer as ArrayBuffer);
+  return list;
+}

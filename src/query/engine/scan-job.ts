@@ -1,0 +1,71 @@
+/**
+ * A scan job, run in a query worker (./query-worker.ts) for ./worker-scanner.ts: reads sealed block
+ * regions from their files (head blocks arrive with their entries), decodes them and runs the
+ * pipeline, answering the matching entries. Pipelines are compiled once per distinct stage list and
+ * cached for the worker's life (queries repeat).
+ */
+import { readRegion } from '../../util/read-region.js';
+import type { Labels } from '../../api/model.js';
+import type { BlockRef } from '../../store/store.js';
+import type { PipelineStage } from '../../logql/syntax/ast.js';
+import { decodeBlockPayload } from '../../store/block-codec.js';
+import { compilePipeline } from '../../logql/pipeline/compile.js';
+import type { Pipeline, StreamPipeline } from '../../logql/pipeline/types.js';
+import { scanEntries, type ScanResult, type ScannedEntry } from './block-scanner.js';
+
+export interface ScanJob {
+  refs: BlockRef[];
+  streams: Record<number, Labels>;
+  stages: PipelineStage[];
+  from: bigint;
+  to: bigint;
+  limit: number;
+  direction: 'forward' | 'backward';
+}
+
+const pipelines = new Map<string, { pipeline: Pipeline; perStream: Map<string, StreamPipeline> }>();
+
+function streamPipeline(stages: PipelineStage[], labels: Labels): StreamPipeline {
+  const key = JSON.stringify(stages);
+  let c = pipelines.get(key);
+  if (!c) {
+    if (pipelines.size > 64) pipelines.clear();
+    pipelines.set(key, (c = { pipeline: compilePipeline(stages), perStream: new Map() }));
+  }
+  const lk = JSON.stringify(labels);
+  let sp = c.perStream.get(lk);
+  if (!sp) c.perStream.set(lk, (sp = c.pipeline.forStream(labels)));
+  return sp;
+}
+
+export function runScanJob(job: ScanJob): ScanResult {
+  const out: ScannedEntry[] = [];
+  let bytes = 0;
+  let lines = 0;
+  let headBytes = 0;
+  let headLines = 0;
+  const damaged: NonNullable<ScanResult['damaged']> = [];
+  for (const ref of job.refs) {
+    const loc = ref.location;
+    let entries;
+    if (loc.kind === 'file') {
+      const region = readRegion(loc.path, loc.offset, loc.length);
+      try {
+        entries = decodeBlockPayload(region);
+      } catch (e) {
+        // Damaged (issue #8): skipped here, reported to the store by the calling thread.
+        damaged.push({ ref, reason: (e as Error).message });
+        continue;
+      }
+    } else entries = loc.entries;
+    const sp = streamPipeline(job.stages, job.streams[ref.streamId] ?? {});
+    const r = scanEntries(entries, ref.streamId, sp, job.from, job.to, job.limit, job.direction === 'backward', out);
+    bytes += r.bytes;
+    lines += r.lines;
+    if (loc.kind === 'head') {
+      headBytes += r.bytes;
+      headLines += r.lines;
+    }
+  }
+  return damaged.length > 0 ? { entries: out, bytes, lines, headBytes, headLines, damaged } : { entries: out, bytes, lines, headBytes, headLines };
+}
