@@ -3,6 +3,7 @@
  * format_query. Parameter parsing and response shapes live in src/api (params.ts, envelope.ts);
  * evaluation in ./engine. Handlers only connect them.
  */
+import { msToNs } from '../api/time-units.js';
 import type { RequestContext } from '../http/context.js';
 import { sendJson } from '../http/context.js';
 import type { Router } from '../http/router.js';
@@ -68,7 +69,7 @@ export function registerQueryRoutes(router: Router, q: QueryContext): void {
 }
 
 function nowNs(q: QueryContext): bigint {
-  return BigInt(q.now()) * 1_000_000n;
+  return msToNs(q.now());
 }
 
 

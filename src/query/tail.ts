@@ -5,6 +5,7 @@
  * slightly late pushes still arrive in order. A client that cannot keep up gets dropped_entries
  * instead of unbounded memory growth.
  */
+import { msToNs } from '../api/time-units.js';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -56,7 +57,7 @@ export function createTailServer(deps: { store: Store; log: Logger; now: () => n
         socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
         return;
       }
-      const nowNs = BigInt(deps.now()) * 1_000_000n;
+      const nowNs = msToNs(deps.now());
       let params: ReturnType<typeof parseTailParams>;
       let expr: ReturnType<typeof parseLogExpr>;
       try {
@@ -165,7 +166,7 @@ export function createTailServer(deps: { store: Store; log: Logger; now: () => n
 
     void (async () => {
       try {
-        const to = BigInt(deps.now()) * 1_000_000n + 1n;
+        const to = msToNs(deps.now()) + 1n;
         if (params.limit > 0 && params.start < to) {
           const res = await evaluateLogQuery(deps.store, deps.scanner, { tenant, expr, from: params.start, to, direction: 'backward', limit: params.limit });
           const hist = res.entries.sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0));

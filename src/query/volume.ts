@@ -5,6 +5,7 @@
  * `aggregateBy=labels` each name=value pair of the matching streams is its own series.
  * A block that straddles a range boundary counts in proportion to the overlap of its time bounds.
  */
+import { nsToMs } from '../api/time-units.js';
 import type { Labels } from '../api/model.js';
 import type { VolumeParams } from '../api/params.js';
 import type { MatrixSeries, VectorSample } from '../api/envelope.js';
@@ -61,7 +62,7 @@ function collect(store: Store, tenant: string, p: VolumeParams, step: bigint | u
 }
 
 function ms(ns: bigint): number {
-  return Number(ns / 1_000_000n);
+  return Number(nsToMs(ns));
 }
 
 export function volume(store: Store, tenant: string, p: VolumeParams): { resultType: 'vector'; result: VectorSample[] } {

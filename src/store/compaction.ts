@@ -23,6 +23,7 @@
  * same crash rules hold: new blocks are written and fsynced, then the index is rewritten; the old
  * blocks' bytes become dead space that the segment pass above reclaims.
  */
+import { msToNs } from '../api/time-units.js';
 import type { Entry } from '../api/model.js';
 import { decodeBlockPayload } from './block-codec.js';
 import { BlockChecksumError } from './damaged-block.js';
@@ -117,7 +118,7 @@ export async function compactCold(t: Tenant, deps: ColdDeps): Promise<ColdCompac
   };
   outer: for (const s of t.byId.values()) {
     const period = deps.policy(s.info.labels);
-    const retentionCutoff = period > 0 ? BigInt(Math.floor(deps.now - period)) * 1_000_000n : -(2n ** 63n);
+    const retentionCutoff = period > 0 ? msToNs(deps.now - period) : -(2n ** 63n);
     const sorted = s.blocks.slice().sort((a, b) => (a.minTs < b.minTs ? -1 : a.minTs > b.minTs ? 1 : a.maxTs < b.maxTs ? -1 : a.maxTs > b.maxTs ? 1 : 0));
     let run: BlockMeta[] = [];
     let bytes = 0;
@@ -191,7 +192,7 @@ export async function compactTenant(t: Tenant, deps: CompactionDeps): Promise<Te
   for (const s of t.byId.values()) {
     const period = deps.policy(s.info.labels);
     if (period <= 0) continue;
-    const cutoff = BigInt(Math.floor(deps.now - period)) * 1_000_000n;
+    const cutoff = msToNs(deps.now - period);
     const keep = s.blocks.filter((b) => b.maxTs >= cutoff);
     if (keep.length === s.blocks.length) continue;
     res.expiredBlocks += s.blocks.length - keep.length;

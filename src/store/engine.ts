@@ -9,6 +9,7 @@
  * its LSN is above that stream's sealed LSN — whether or not the WAL was checkpointed after the
  * seal. WAL segments are deleted only once no head holds entries from them.
  */
+import { msToNs } from '../api/time-units.js';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Counter, Registry } from 'prom-client';
@@ -791,7 +792,7 @@ export class Engine implements EmbeddedStore {
   }
 
   private async compactColdAll(now: number, res: CompactionResult): Promise<void> {
-    const coldCutoff = BigInt(Math.floor(now - this.coldAfter)) * 1_000_000n;
+    const coldCutoff = msToNs(now - this.coldAfter);
     const level = this.coldLevel;
     // Started on first use and stopped after the run (see ./cold-build.ts).
     const worker = new ColdWorker();
@@ -842,7 +843,7 @@ export class Engine implements EmbeddedStore {
   private async compactNow(graceMs: number): Promise<Pick<CompactionResult, 'expiredBlocks' | 'mergedBlocks' | 'newBlocks' | 'droppedSegments'>> {
     const res = { expiredBlocks: 0, mergedBlocks: 0, newBlocks: 0, droppedSegments: 0 };
     const now = this.now();
-    const coldCutoff = this.coldAfter >= 0 && Number.isFinite(this.coldAfter) ? BigInt(Math.floor(now - this.coldAfter)) * 1_000_000n : -(2n ** 63n);
+    const coldCutoff = this.coldAfter >= 0 && Number.isFinite(this.coldAfter) ? msToNs(now - this.coldAfter) : -(2n ** 63n);
     for (const t of this.tenants.values()) {
       const r = await compactTenant(t, {
         now,

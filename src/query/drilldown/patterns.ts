@@ -12,6 +12,7 @@
  * `detected_level` (Loki 3.5 answers a pattern once per level), for at most MAX_LEVELS levels.
  * JSON lines are mined on their message field, as Loki does (see `mineable`).
  */
+import { NS_PER_S } from '../../api/time-units.js';
 import type { Store } from '../../store/store.js';
 import type { LogExpr } from '../../logql/syntax/ast.js';
 import type { BlockScanner } from '../engine/block-scanner.js';
@@ -24,8 +25,6 @@ export const MAX_PATTERN_LINES = 100_000;
 export const MAX_PATTERN_SLICES = 1000;
 /** Distinct levels mined separately; later levels share one unlabelled miner. */
 export const MAX_LEVELS = 8;
-
-const NS_PER_S = 1_000_000_000n;
 
 export interface PatternsRequest {
   tenant: string;

@@ -4,6 +4,7 @@
  * drilldown-limits. Parameters are parsed in src/api/params.ts; the work is in the files beside
  * this one.
  */
+import { msToNs } from '../../api/time-units.js';
 import { withQueryDeadline } from '../deadline.js';
 import type { RequestContext } from '../../http/context.js';
 import { sendJson } from '../../http/context.js';
@@ -34,7 +35,7 @@ export function registerDrilldownRoutes(router: Router, q: QueryContext): void {
 }
 
 function nowNs(q: QueryContext): bigint {
-  return BigInt(q.now()) * 1_000_000n;
+  return msToNs(q.now());
 }
 
 function logQuery(text: string): LogExpr {
