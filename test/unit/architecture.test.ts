@@ -4,8 +4,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative, dirname, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { relative, dirname, resolve } from 'node:path';
+import { tsFiles } from '../helpers/source-files.js';
 
 const SRC = new URL('../../src/', import.meta.url).pathname;
 
@@ -25,18 +26,9 @@ const ALLOWED: Record<string, string[]> = {
   cli: ['api', 'config', 'util', 'app'],
 };
 
-function files(dir: string, out: string[] = []): string[] {
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) files(p, out);
-    else if (p.endsWith('.ts')) out.push(p);
-  }
-  return out;
-}
-
 test('imports respect the folder rules of the architecture guide', () => {
   const violations: string[] = [];
-  for (const file of files(SRC)) {
+  for (const file of tsFiles(SRC)) {
     const from = relative(SRC, file).split('/')[0]!;
     const allowed = ALLOWED[from];
     assert.ok(allowed, `src/${from} is not in the architecture guide's folder list; add it there and here`);
@@ -53,7 +45,7 @@ test('imports respect the folder rules of the architecture guide', () => {
 });
 
 test('only src/config reads process.env', () => {
-  const offenders = files(SRC)
+  const offenders = tsFiles(SRC)
     .filter((f) => !relative(SRC, f).startsWith('config/'))
     .filter((f) => /process\.env/.test(readFileSync(f, 'utf8')))
     .map((f) => relative(SRC, f));

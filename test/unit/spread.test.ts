@@ -5,24 +5,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
 import { maxOf, minOf, pushAll } from '../../src/util/arrays.js';
+import { tsFiles } from '../helpers/source-files.js';
 
 const SRC = new URL('../../src/', import.meta.url).pathname;
 
-function files(dir: string, out: string[] = []): string[] {
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) files(p, out);
-    else if (p.endsWith('.ts')) out.push(p);
-  }
-  return out;
-}
-
 test('src/ spreads no array into push, unshift, Math.max/min or String.fromCharCode/fromCodePoint', () => {
   const found: string[] = [];
-  for (const file of files(SRC)) {
+  for (const file of tsFiles(SRC)) {
     readFileSync(file, 'utf8')
       .split('\n')
       .forEach((line, i) => {
