@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startChildServer, tempDir, removeDir } from './helpers/server.js';
+import { seededRandom } from '../helpers/random.js';
 
 function configFile(dir: string): string {
   const p = join(dir, '..', `${dir.split('/').pop()}.yaml`);
@@ -26,7 +27,8 @@ async function queryAll(url: string, from: bigint, to: bigint, limit = 1_000_000
   return body.data.result.flatMap((s) => s.values.map((v) => v[1]));
 }
 
-test('every acknowledged entry survives kill -9 mid-ingest, exactly once', { timeout: 120_000 }, async () => {
+test('every acknowledged entry survives kill -9 mid-ingest, exactly once', { timeout: 120_000 }, async (t) => {
+  const rnd = seededRandom(t);
   const dir = tempDir();
   const cfg = configFile(dir);
   const acked = new Set<string>();
@@ -61,7 +63,8 @@ test('every acknowledged entry survives kill -9 mid-ingest, exactly once', { tim
         }
       };
       const workers = [0, 1, 2, 3].map(pusher);
-      await new Promise((r) => setTimeout(r, 300 + Math.random() * 1200));
+      // The kill moment is the random part of this test: seeded, and the seed is printed.
+      await new Promise((r) => setTimeout(r, rnd.between(300, 1500)));
       srv.proc.kill('SIGKILL');
       stop = true;
       await Promise.all(workers);
