@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { tempDir, removeDir } from '../helpers/server.js';
 import { dockerOrSkip, runContainer, removeContainer, BUSYBOX_IMAGE } from '../../helpers/docker.js';
-import { queryAll, startCli, waitFor } from './helpers.js';
+import { queryAll, startCli } from './helpers.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 test('logwharf up: running and new containers are searchable within two seconds, SIGTERM exits 0', async (t) => {
   if (!(await dockerOrSkip(t))) return;
@@ -21,10 +22,10 @@ test('logwharf up: running and new containers are searchable within two seconds,
   const up = await startCli(['up', '--listen', '127.0.0.1:0', '--data', data, '--log-level', 'warn'], 'logwharf server ready');
   const url = up.ready.address as string;
   try {
-    const old = await waitFor('the earlier container', 10_000, async () => {
+    const old = await waitFor('the earlier container', async () => {
       const l = await queryAll(url, `{container="${before}"}`);
       return l.length >= 50 ? l : undefined;
-    });
+    }, { timeoutMs: 10_000 });
     assert.deepEqual(
       old.map((l) => l.line),
       Array.from({ length: 50 }, (_, i) => String(i + 1)),
@@ -103,7 +104,7 @@ test('logwharf agent serves /metrics, /ready and /sources on --metrics-listen, a
     const metricsUrl = agent.ready.metrics as string;
     assert.match(metricsUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
     assert.equal((await fetch(`${metricsUrl}/ready`)).status, 200);
-    await waitFor('the line', 10_000, async () => ((await queryAll(server.url, `{container="${cname}"}`, { limit: 10 })).length > 0 ? true : undefined));
+    await waitFor('the line', async () => ((await queryAll(server.url, `{container="${cname}"}`, { limit: 10 })).length > 0 ? true : undefined), { timeoutMs: 10_000 });
     const local = (await (await fetch(`${metricsUrl}/sources`)).json()) as { sources: Array<{ container?: string; lines_read: number }> };
     assert.ok(local.sources.some((s) => s.container === cname && s.lines_read >= 1));
     const text = await (await fetch(`${metricsUrl}/metrics`)).text();
@@ -111,10 +112,10 @@ test('logwharf agent serves /metrics, /ready and /sources on --metrics-listen, a
     assert.match(text, /^logwharf_agent_open_files \d+/m);
     assert.equal((await fetch(`${metricsUrl}/nope`)).status, 404);
     // The server's registry hears from the agent (first report right after start).
-    await waitFor('the registry', 10_000, async () => {
+    await waitFor('the registry', async () => {
       const r = (await (await fetch(`${server.url}/api/v1/sources?container=${cname}`)).json()) as { data: { sources: unknown[] } };
       return r.data.sources.length === 1 ? true : undefined;
-    });
+    }, { timeoutMs: 10_000 });
   } finally {
     agent.proc.kill('SIGTERM');
     assert.equal(await agent.exited, 0);
