@@ -11,6 +11,7 @@ import { tempDir, removeDir } from '../helpers/server.js';
 import { dockerOrSkip, runContainer, removeContainer, BUSYBOX_IMAGE } from '../../helpers/docker.js';
 import { queryAll, startCli } from './helpers.js';
 import { waitFor } from '../../helpers/wait-for.js';
+import { repeatedKeys } from '../../helpers/json-keys.js';
 
 test('logwharf up: running and new containers are searchable within two seconds, SIGTERM exits 0', async (t) => {
   if (!(await dockerOrSkip(t))) return;
@@ -19,7 +20,7 @@ test('logwharf up: running and new containers are searchable within two seconds,
   const after = `lh-up-after-${randomUUID().slice(0, 8)}`;
   const ids: string[] = [];
   ids.push(await runContainer(['--name', before, BUSYBOX_IMAGE, 'sh', '-c', 'seq 1 50; sleep 60']));
-  const up = await startCli(['up', '--listen', '127.0.0.1:0', '--data', data, '--log-level', 'warn'], 'logwharf server ready');
+  const up = await startCli(['up', '--listen', '127.0.0.1:0', '--data', data, '--log-level', 'info'], 'logwharf server ready');
   const url = up.ready.address as string;
   try {
     const old = await waitFor('the earlier container', async () => {
@@ -57,6 +58,11 @@ test('logwharf up: running and new containers are searchable within two seconds,
     for (const id of ids) await removeContainer(id);
     removeDir(data);
   }
+  // Our own logs (up, server, store, agent, registry): JSON lines that name each key once.
+  const logs = up.stdoutLines().filter((l) => l.startsWith('{'));
+  const components = new Set(logs.map((l) => (JSON.parse(l) as { component?: string }).component));
+  assert.ok(components.has('up') && components.has('store'), `components: ${[...components].join(', ')}`);
+  for (const line of logs) assert.deepEqual(repeatedKeys(line), [], line);
 });
 
 test('logwharf up and logwharf agent reject bad flags and bad configuration with a clear message', async () => {
