@@ -78,15 +78,22 @@ test('logwharf up and logwharf agent reject bad flags and bad configuration with
     const badCfg = spawnSync(process.execPath, [main, 'up', '--listen', '127.0.0.1:0', '--data', data, '--agent-config', cfg], { encoding: 'utf8', timeout: 20_000 });
     assert.equal(badCfg.status, 1);
     assert.match(badCfg.stderr, /drop/);
+    const cfgNoUrl = `${data}/no-url.yaml`;
+    (await import('node:fs')).writeFileSync(cfgNoUrl, 'docker:\n  enabled: true\n');
     const cases: Array<[string[], number, RegExp]> = [
       [['agent', '--bogus'], 2, /bogus/],
+      // No server named: exit 2 saying how to name one, instead of shipping to a guessed address.
+      [['agent', '--data', data], 2, /no server to ship to: pass --server URL/],
+      [['agent', '--data', data, '--config', cfgNoUrl], 2, /no server to ship to/],
       [['agent', 'extra-argument'], 2, /unexpected argument "extra-argument"/],
       [['agent', '--server', 'ftp://example'], 1, /client\.url/],
       [['agent', '--server', 'http://127.0.0.1:1', '--config', `${data}/missing.yaml`], 1, /cannot read config file/],
       [['agent', '--server', 'http://127.0.0.1:1', '--metrics-listen', 'nonsense', '--data', data], 1, /listen address/],
     ];
+    const env = { ...process.env };
+    delete env.LOGWHARF_SERVER;
     for (const [args, code, re] of cases) {
-      const r = spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', timeout: 20_000 });
+      const r = spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', timeout: 20_000, env });
       assert.equal(r.status, code, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, re, args.join(' '));
     }
