@@ -52,9 +52,11 @@ export async function runAgent(argv: string[]): Promise<number> {
   const { metricsUrl } = await proc.start();
   // The heap limit shows whether bin/logwharf's small-heap flags (or NODE_OPTIONS) are in effect.
   const heapLimitMb = Math.round(getHeapStatistics().heap_size_limit / 1048576);
+  // Handlers before the ready line: a SIGTERM sent on reading it must still stop the agent cleanly.
+  const stopped = waitForSignal(() => proc.close(), log);
   createLogger({ level: 'info', component: 'agent' }).info(
     { server: config.client.url, metrics: metricsUrl, data: config.data, heap_limit_mb: heapLimitMb },
     'logwharf agent ready',
   );
-  return waitForSignal(() => proc.close(), log);
+  return stopped;
 }

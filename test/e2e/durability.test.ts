@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startChildServer, tempDir, removeDir } from './helpers/server.js';
+import { startChildServer, startCli, tempDir, removeDir } from './helpers/server.js';
 import { seededRandom } from '../helpers/random.js';
 
 function configFile(dir: string): string {
@@ -109,6 +109,24 @@ test('SIGTERM flushes, exits 0, and the data is there after a restart', { timeou
     } finally {
       again.proc.kill('SIGTERM');
       await again.exited;
+    }
+  } finally {
+    removeDir(dir);
+  }
+});
+
+test('SIGTERM sent the moment the ready line is read stops cleanly (exit 0): handlers come before the line', { timeout: 60_000 }, async () => {
+  // The ready line used to be written before the signal handlers were installed: a script that
+  // stopped the process on reading it could kill it outright (no flush), about one time in two.
+  const dir = tempDir();
+  try {
+    for (let i = 0; i < 5; i++) {
+      const srv = await startChildServer(dir, ['--log-level', 'warn']);
+      srv.proc.kill('SIGTERM');
+      assert.equal(await srv.exited, 0, `server, attempt ${i + 1}: ${srv.stderr()}`);
+      const agent = await startCli(['agent', '--server', 'http://127.0.0.1:1', '--data', join(dir, 'agent'), '--metrics-listen', '', '--log-level', 'warn'], 'logwharf agent ready');
+      agent.proc.kill('SIGTERM');
+      assert.equal(await agent.exited, 0, `agent, attempt ${i + 1}: ${agent.stderr()}`);
     }
   } finally {
     removeDir(dir);
