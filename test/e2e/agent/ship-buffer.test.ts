@@ -102,7 +102,9 @@ test('crash: a new shipper on the same directory ships what the old one buffered
     const sent = items.flatMap((it) => it.streams[0]!.entries.map((e) => e.ts.toString())).sort();
     assert.deepEqual(got.map((g) => g.ts).sort(), sent, 'timestamps exact after the disk round trip');
     assert.equal(got.find((g) => g.line.startsWith('crash 3'))?.metadata?.i, '3');
-    assert.equal(await metricValue(deps.registry, 'logwharf_agent_requests_total', { status: 'success' }) >= 1, true);
+    // The server stores before it answers: the lines can be queried a moment before the shipper has
+    // counted the answer, so the count is waited for, not read at once.
+    await waitFor('a successful request counted', async () => (await metricValue(deps.registry, 'logwharf_agent_requests_total', { status: 'success' })) >= 1);
   } finally {
     await second.close();
   }
