@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import type { SourceStatus } from '../api/sources.js';
-import type { AgentConfig } from '../config/agent.js';
+import { clientUrl, type AgentConfig } from '../config/agent.js';
 import { parseDurationMs } from '../config/duration.js';
 import type { Logger } from '../util/logger.js';
 import type { DockerApi } from './discovery/docker-api.js';
@@ -260,7 +260,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): AgentRole {
 
       if (config.report.enabled) {
         reporter = createReporter({
-          url: config.client.url,
+          url: clientUrl(config.client),
           intervalMs: parseDurationMs(config.report.interval),
           agent: { id: await agentId(config.data, config.host), host: config.host, version: deps.version ?? 'dev', started_at: new Date(now()).toISOString() },
           sources: () => [...sources.values()].map((s) => s.status()),

@@ -10,7 +10,7 @@ import { parseListen } from '../config/server.js';
 import { createHttpServer } from '../http/server.js';
 import { createMetrics } from '../http/metrics.js';
 import { Router } from '../http/router.js';
-import { createLogger, type Logger } from '../util/logger.js';
+import { childLogger, createLogger, type Logger } from '../util/logger.js';
 import { createStore } from '../store/index.js';
 import type { Store } from '../store/store.js';
 import { createPushService } from '../ingest/push-service.js';
@@ -63,7 +63,7 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
       streams: config.retention.streams.map((r) => ({ matchers: parseMatchers(r.selector), periodMs: parseDurationMs(r.period), priority: r.priority })),
     },
     registry: metrics.registry,
-    log: log.child({ component: 'store' }),
+    log: childLogger(log, { component: 'store' }),
   });
   // One pool of query threads for log scans and range aggregations alike.
   const queryPool = config.query.workers > 0 ? createQueryPool(config.query.workers) : undefined;
@@ -132,7 +132,7 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
         path: join(config.data, 'registry.db'),
         staleAfterMs: parseDurationMs(config.registry.stale_after),
         now: deps.now,
-        log: log.child({ component: 'registry' }),
+        log: childLogger(log, { component: 'registry' }),
       });
       const { host, port } = parseListen(config.listen);
       await new Promise<void>((resolve, reject) => {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { createAgent, type AgentRole } from '../agent/agent.js';
 import type { AgentConfig } from '../config/agent.js';
 import type { ServerConfig } from '../config/server.js';
-import type { Logger } from '../util/logger.js';
+import { childLogger, type Logger } from '../util/logger.js';
 import { BUILD_INFO } from './build-info.js';
 import { createServer, type ServerRole } from './server.js';
 
@@ -24,7 +24,7 @@ export function upAgentDefaults(server: ServerConfig): { data: string; metricsLi
 }
 
 export function createUp(serverConfig: ServerConfig, agentConfig: AgentConfig, deps: { log: Logger }): UpRole {
-  const server = createServer(serverConfig, { log: deps.log.child({ component: 'server' }) });
+  const server = createServer(serverConfig, { log: childLogger(deps.log, { component: 'server' }) });
   let agent: AgentRole | undefined;
   return {
     server,
@@ -36,7 +36,7 @@ export function createUp(serverConfig: ServerConfig, agentConfig: AgentConfig, d
       try {
         agent = createAgent(
           { ...agentConfig, client: { ...agentConfig.client, url } },
-          { log: deps.log.child({ component: 'agent' }), registry: server.registry, version: BUILD_INFO.logwharf },
+          { log: childLogger(deps.log, { component: 'agent' }), registry: server.registry, version: BUILD_INFO.logwharf },
         );
         await agent.start();
       } catch (e) {

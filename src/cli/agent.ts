@@ -4,7 +4,8 @@
  * write positions and exit 0. One JSON line says when it is ready.
  */
 import { getHeapStatistics } from 'node:v8';
-import { loadAgentConfig } from '../config/agent.js';
+import { clientUrl, loadAgentConfig } from '../config/agent.js';
+import { UsageError } from './io.js';
 import { createAgentProcess } from '../app/agent.js';
 import { createLogger } from '../util/logger.js';
 import { parseRoleFlags, waitForSignal } from './role.js';
@@ -13,7 +14,8 @@ export const AGENT_USAGE = `Usage: logwharf agent --server URL [--config FILE] [
 
 Collects the logs of every Docker container, Kubernetes pod (from /var/log/pods) and configured file
 on this host and ships them to a Loki-compatible server (logwharf or Loki).
-  --server          base URL of the server, e.g. http://127.0.0.1:3100 (or LOGWHARF_SERVER)
+  --server          base URL of the server, e.g. http://127.0.0.1:3100 (or LOGWHARF_SERVER, or client.url
+                    in the config file); required: the agent does not guess where to ship
   --config          YAML configuration file (see docs/configuration.md, "Agent")
   --data            directory for positions and the disk buffer (default ./agent-data)
   --metrics-listen  address of /metrics, /ready and /sources (default 127.0.0.1:3101; "" turns it off)
@@ -40,14 +42,21 @@ export async function runAgent(argv: string[]): Promise<number> {
     logLevel: values['log-level'],
     metricsListen: values['metrics-listen'],
   });
+  try {
+    clientUrl(config.client);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
   const log = createLogger({ level: config.log_level, component: 'agent' });
   const proc = createAgentProcess(config, { log });
   const { metricsUrl } = await proc.start();
   // The heap limit shows whether bin/logwharf's small-heap flags (or NODE_OPTIONS) are in effect.
   const heapLimitMb = Math.round(getHeapStatistics().heap_size_limit / 1048576);
+  // Handlers before the ready line: a SIGTERM sent on reading it must still stop the agent cleanly.
+  const stopped = waitForSignal(() => proc.close(), log);
   createLogger({ level: 'info', component: 'agent' }).info(
     { server: config.client.url, metrics: metricsUrl, data: config.data, heap_limit_mb: heapLimitMb },
     'logwharf agent ready',
   );
-  return waitForSignal(() => proc.close(), log);
+  return stopped;
 }

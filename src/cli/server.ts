@@ -43,9 +43,11 @@ export async function runServer(argv: string[]): Promise<number> {
   const log = createLogger({ level: config.log_level, component: 'server' });
   const server = createServer(config, { log });
   const { url } = await startRole(server, config.listen);
+  // Handlers first: a script that sends SIGTERM as soon as it reads the ready line must get a clean stop.
+  const stopped = waitForSignal(() => server.close(), log);
   // The ready line is part of the CLI contract (scripts wait for it), so it is written whatever the log level.
   createLogger({ level: 'info', component: 'server' }).info({ address: url, data: config.data }, 'logwharf server ready');
-  return waitForSignal(() => server.close(), log);
+  return stopped;
 }
 
 export const UP_USAGE = `Usage: logwharf up [--listen HOST:PORT] [--data DIR] [--config FILE] [--agent-config FILE] [--log-level LEVEL] [--auth-enabled]
@@ -91,6 +93,7 @@ export async function runUp(argv: string[]): Promise<number> {
   const log = createLogger({ level: serverConfig.log_level, component: 'up' });
   const up = createUp(serverConfig, agentConfig, { log });
   const { url } = await startRole(up, serverConfig.listen);
+  const stopped = waitForSignal(() => up.close(), log);
   createLogger({ level: 'info', component: 'up' }).info({ address: url, data: serverConfig.data }, 'logwharf server ready');
-  return waitForSignal(() => up.close(), log);
+  return stopped;
 }

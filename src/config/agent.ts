@@ -9,17 +9,24 @@ import { z } from 'zod';
 import { DURATION_PATTERN } from './server.js';
 import { env } from './env.js';
 import { readYamlMapping, validateConfig } from './file.js';
+import { LogwharfError } from '../api/errors.js';
 
 const duration = z.string().regex(DURATION_PATTERN, 'a duration such as 30s, 15m, 7d');
 const labelName = z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'a label name ([a-zA-Z_][a-zA-Z0-9_]*)');
+
+/**
+ * auto | true | false. YAML reads an unquoted `true` as a boolean, which users write (issue #8): a
+ * boolean is taken as its string, so `enabled: true` and `enabled: "true"` mean the same.
+ */
+const autoSwitch = z.preprocess((v) => (typeof v === 'boolean' ? String(v) : v), z.enum(['auto', 'true', 'false']));
 
 const clientSchema = z
   .object({
     url: z
       .string()
       .regex(/^https?:\/\/[^\s/]+/i, 'an http:// or https:// URL')
-      .default('http://127.0.0.1:3100')
-      .describe('Base URL of a Loki-compatible server (logwharf or Loki); a full push URL ending in /loki/api/v1/push (or /otlp/v1/logs) is used as it is'),
+      .optional()
+      .describe('Base URL of a Loki-compatible server (logwharf or Loki); a full push URL ending in /loki/api/v1/push (or /otlp/v1/logs) is used as it is. Required by `logwharf agent` (or `--server`, LOGWHARF_SERVER), as Promtail requires a client URL; `up` ships to its own server'),
     tenant_id: z.string().optional().describe('Sent as X-Scope-OrgID'),
     basic_auth: z
       .object({
@@ -124,7 +131,7 @@ export const agentConfigSchema = z
       .prefault({}),
     docker: z
       .object({
-        enabled: z.enum(['auto', 'true', 'false']).default('auto').describe('auto: collect Docker containers when the socket exists'),
+        enabled: autoSwitch.default('auto').describe('auto: collect Docker containers when the socket exists (YAML true/false or the strings)'),
         socket: z.string().default('/var/run/docker.sock').describe('Docker Engine API unix socket'),
         container_labels: z
           .array(z.string())
@@ -135,7 +142,7 @@ export const agentConfigSchema = z
       .prefault({}),
     kubernetes: z
       .object({
-        enabled: z.enum(['auto', 'true', 'false']).default('auto').describe('auto: collect pods when pods_dir exists'),
+        enabled: autoSwitch.default('auto').describe('auto: collect pods when pods_dir exists (YAML true/false or the strings)'),
         pods_dir: z.string().default('/var/log/pods').describe('The kubelet\'s pod log directory'),
         node_name: z.string().optional().describe('This node (default: NODE_NAME from the downward API, else `host`)'),
         api_url: z
@@ -176,6 +183,18 @@ export const agentConfigSchema = z
   .strict();
 
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
+
+/**
+ * The server the agent ships to. There is no default: an agent that silently shipped to
+ * 127.0.0.1:3100 sent a second copy of everything to the `up` next to it (issue #8). Promtail, too,
+ * refuses to start without a client URL.
+ */
+export function clientUrl(client: { url?: string | undefined }): string {
+  if (!client.url) {
+    throw new LogwharfError('bad_request', 'no server to ship to: pass --server URL (or set LOGWHARF_SERVER, or client.url in the --config file), e.g. --server http://127.0.0.1:3100');
+  }
+  return client.url;
+}
 
 /** Flags the CLI passes; they override the file and the environment. */
 export interface AgentFlags {

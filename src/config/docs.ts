@@ -26,6 +26,9 @@ function unwrap(s: z.ZodType): { inner: z.ZodType; def?: unknown; optional: bool
     } else if (cur instanceof z.ZodOptional) {
       optional = true;
       cur = (cur as z.ZodOptional<z.ZodType>).def.innerType as z.ZodType;
+    } else if (cur instanceof z.ZodPipe) {
+      // z.preprocess(normalise, schema): the documented type is what it normalises to.
+      cur = (cur as z.ZodPipe<z.ZodType, z.ZodType>).def.out;
     } else break;
   }
   return { inner: cur, def, optional };

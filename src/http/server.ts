@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import { LogwharfError } from '../api/errors.js';
-import type { Logger } from '../util/logger.js';
+import { childLogger, type Logger } from '../util/logger.js';
 import type { RequestContext } from './context.js';
 import { sendError } from './error-mapper.js';
 import { BodyBudget } from './body-budget.js';
@@ -82,7 +82,7 @@ export function createHttpServer(opts: HttpServerOptions): Server {
     const id = typeof idHeader === 'string' && idHeader.length > 0 && idHeader.length <= 128 ? idHeader : randomUUID();
     res.setHeader('X-Request-Id', id);
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const log = opts.log.child({ reqId: id });
+    const log = childLogger(opts.log, { reqId: id });
     const method = req.method ?? 'GET';
     let routeName = 'unmatched';
     res.on('finish', () => {

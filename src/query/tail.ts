@@ -10,7 +10,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Labels } from '../api/model.js';
-import type { Logger } from '../util/logger.js';
+import { childLogger, type Logger } from '../util/logger.js';
 import type { Store, TailEvent } from '../store/store.js';
 import { parseLogExpr } from '../logql/syntax/index.js';
 import { compilePipeline } from '../logql/pipeline/compile.js';
@@ -70,7 +70,7 @@ export function createTailServer(deps: { store: Store; log: Logger; now: () => n
         return;
       }
       wss.handleUpgrade(req, socket, head, (ws) => {
-        const log = deps.log.child({ reqId: ctx.id, tenant: ctx.tenant, component: 'tail' });
+        const log = childLogger(deps.log, { reqId: ctx.id, tenant: ctx.tenant, component: 'tail' });
         log.info({ query: params.query }, 'tail started');
         // A protocol violation by the client (unmasked frame, reserved opcode or RSV bits, bad UTF-8,
         // fragmented control frame, invalid close code, oversized frame) is an 'error' on this socket;

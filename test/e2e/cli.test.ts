@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { startServer, removeDir, type RunningServer } from './helpers/server.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const BIN = join(new URL('../../', import.meta.url).pathname, 'dist/cli/main.js');
 let srv: RunningServer;
@@ -81,16 +82,20 @@ test('--tenant sets X-Scope-OrgID (ignored with auth off, as in Loki)', async ()
 });
 
 test('tail follows new entries until interrupted', async () => {
+  // A line from before the tail started comes as history; the server subscribes before sending it,
+  // so once it is printed, what is pushed next can only arrive live.
+  await cli(['push', '--addr', srv.url, '--labels', '{job="cli-tail"}'], 'from history\n');
   const p = spawn(process.execPath, [BIN, 'tail', '--addr', srv.url, '{job="cli-tail"}', '--output', 'raw'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   p.stdout.on('data', (c) => (out += c));
-  await new Promise((r) => setTimeout(r, 800));
+  await waitFor('the history line', () => out.includes('from history'));
   await cli(['push', '--addr', srv.url, '--labels', '{job="cli-tail"}'], 'live one\nlive two\n');
-  const deadline = Date.now() + 8000;
-  while (!out.includes('live two') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  await waitFor('the live lines', () => out.includes('live two'), { timeoutMs: 8000 }).catch(() => {
+    // reported by the assertion below, with what was printed
+  });
   p.kill('SIGINT');
   const code = await new Promise((r) => p.on('exit', r));
-  assert.match(out, /live one\nlive two/);
+  assert.match(out, /from history\nlive one\nlive two/);
   assert.equal(code, 0);
 });
 

@@ -16,6 +16,7 @@ import { OTLPLogExporter as OTLPProtoExporter } from '@opentelemetry/exporter-lo
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { SeverityNumber } from '@opentelemetry/api-logs';
 import { startServer, removeDir, type RunningServer } from './helpers/server.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const require = createRequire(import.meta.url);
 const LokiTransport = require('winston-loki') as new (opts: Record<string, unknown>) => winston.transport;
@@ -46,13 +47,11 @@ async function query(q: string, tenant = 'fake'): Promise<Result[]> {
 }
 
 async function waitForLines(q: string, n: number, tenant = 'fake'): Promise<Result[]> {
-  const t0 = Date.now();
-  for (;;) {
-    const r = await query(q, tenant);
-    if (r.reduce((a, s) => a + s.values.length, 0) >= n) return r;
-    if (Date.now() - t0 > 10_000) assert.fail(`timed out waiting for ${n} lines of ${q}: ${JSON.stringify(r)}`);
-    await new Promise((res) => setTimeout(res, 50));
-  }
+  let last: Result[] = [];
+  return waitFor(`${n} lines of ${q}`, async () => {
+    last = await query(q, tenant);
+    return last.reduce((a, s) => a + s.values.length, 0) >= n ? last : undefined;
+  }).catch((e: Error) => assert.fail(`${e.message}; last result: ${JSON.stringify(last)}`));
 }
 
 test('pino-loki: JSON push with structured metadata', async () => {

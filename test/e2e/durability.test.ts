@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startChildServer, tempDir, removeDir } from './helpers/server.js';
+import { startChildServer, startCli, tempDir, removeDir } from './helpers/server.js';
+import { seededRandom } from '../helpers/random.js';
 
 function configFile(dir: string): string {
   const p = join(dir, '..', `${dir.split('/').pop()}.yaml`);
@@ -26,7 +27,8 @@ async function queryAll(url: string, from: bigint, to: bigint, limit = 1_000_000
   return body.data.result.flatMap((s) => s.values.map((v) => v[1]));
 }
 
-test('every acknowledged entry survives kill -9 mid-ingest, exactly once', { timeout: 120_000 }, async () => {
+test('every acknowledged entry survives kill -9 mid-ingest, exactly once', { timeout: 120_000 }, async (t) => {
+  const rnd = seededRandom(t);
   const dir = tempDir();
   const cfg = configFile(dir);
   const acked = new Set<string>();
@@ -61,7 +63,8 @@ test('every acknowledged entry survives kill -9 mid-ingest, exactly once', { tim
         }
       };
       const workers = [0, 1, 2, 3].map(pusher);
-      await new Promise((r) => setTimeout(r, 300 + Math.random() * 1200));
+      // The kill moment is the random part of this test: seeded, and the seed is printed.
+      await new Promise((r) => setTimeout(r, rnd.between(300, 1500)));
       srv.proc.kill('SIGKILL');
       stop = true;
       await Promise.all(workers);
@@ -106,6 +109,24 @@ test('SIGTERM flushes, exits 0, and the data is there after a restart', { timeou
     } finally {
       again.proc.kill('SIGTERM');
       await again.exited;
+    }
+  } finally {
+    removeDir(dir);
+  }
+});
+
+test('SIGTERM sent the moment the ready line is read stops cleanly (exit 0): handlers come before the line', { timeout: 60_000 }, async () => {
+  // The ready line used to be written before the signal handlers were installed: a script that
+  // stopped the process on reading it could kill it outright (no flush), about one time in two.
+  const dir = tempDir();
+  try {
+    for (let i = 0; i < 5; i++) {
+      const srv = await startChildServer(dir, ['--log-level', 'warn']);
+      srv.proc.kill('SIGTERM');
+      assert.equal(await srv.exited, 0, `server, attempt ${i + 1}: ${srv.stderr()}`);
+      const agent = await startCli(['agent', '--server', 'http://127.0.0.1:1', '--data', join(dir, 'agent'), '--metrics-listen', '', '--log-level', 'warn'], 'logwharf agent ready');
+      agent.proc.kill('SIGTERM');
+      assert.equal(await agent.exited, 0, `agent, attempt ${i + 1}: ${agent.stderr()}`);
     }
   } finally {
     removeDir(dir);

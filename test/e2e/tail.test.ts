@@ -3,6 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { startServer, removeDir, type RunningServer } from './helpers/server.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 let srv: RunningServer;
 before(async () => {
@@ -27,8 +28,10 @@ interface Frame {
   dropped_entries?: unknown;
 }
 
-function collect(ws: WebSocket, want: number, timeoutMs = 8000): Promise<[string, string, Record<string, string>][]> {
-  const got: [string, string, Record<string, string>][] = [];
+type Got = [string, string, Record<string, string>][];
+
+/** Collects entries from tail frames into `got` until there are `want`. */
+function collect(ws: WebSocket, want: number, got: Got = [], timeoutMs = 8000): Promise<Got> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`timed out with ${JSON.stringify(got)}`)), timeoutMs);
     ws.on('message', (data) => {
@@ -51,12 +54,15 @@ test('tail sends recent history, then new matching entries in order, filtered by
   u.searchParams.set('limit', '10');
   const ws = new WebSocket(u);
   // Listen before 'open': the history frame can arrive in the same packet as the upgrade.
-  const frames = collect(ws, 3);
+  const seen: Got = [];
+  const frames = collect(ws, 3, seen);
   await new Promise((r, j) => {
     ws.once('open', r);
     ws.once('error', j);
   });
-  await new Promise((r) => setTimeout(r, 300));
+  // The server subscribes to new entries before it sends the history: once the history is here,
+  // what is pushed next is live.
+  await waitFor('the history frame', () => seen.length >= 1);
   const n = BigInt(Date.now()) * 1_000_000n;
   await push({ job: 'tail' }, [
     [n.toString(), 'new error two'],

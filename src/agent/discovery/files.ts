@@ -29,6 +29,8 @@ export interface FileDiscoveryDeps {
   host: string;
   /** Glob expansion interval (ms, default 1000). */
   intervalMs?: number;
+  /** Called at the end of every expansion, before the next can start (tests count expansions instead of sleeping). */
+  onScanned?: () => void;
 }
 
 const SOURCE = 'files';
@@ -98,6 +100,7 @@ export function createFileDiscovery(cfg: AgentConfig['files'], sink: DiscoverySi
 
   function runScan(): Promise<void> {
     scanning ??= scan()
+      .finally(() => deps.onScanned?.())
       .then(() => {
         lastError = undefined;
       })

@@ -38,6 +38,8 @@ export interface KubernetesDiscoveryDeps {
   /** API reconnect backoff (ms); tests shorten it. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  /** Called at the end of every scan of pods_dir, before the next can start (tests count scans instead of sleeping). */
+  onScanned?: () => void;
 }
 
 const SOURCE = 'kubernetes';
@@ -127,6 +129,14 @@ export function createKubernetesDiscovery(cfg: KubernetesDiscoveryConfig, sink: 
   }
 
   async function scan(): Promise<void> {
+    try {
+      await scanOnce();
+    } finally {
+      deps.onScanned?.();
+    }
+  }
+
+  async function scanOnce(): Promise<void> {
     const found = await readPodsDir(cfg.pods_dir);
     if (found instanceof Error) {
       // Not knowing what is there is not the same as nothing being there: change nothing.

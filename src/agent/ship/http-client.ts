@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { credentialHeaders, type Credentials } from '../../api/auth.js';
-import type { AgentConfig } from '../../config/agent.js';
+import { clientUrl, type AgentConfig } from '../../config/agent.js';
 import type { EncodedBody } from './push-body.js';
 
 type ClientConfig = AgentConfig['client'];
@@ -53,7 +53,7 @@ export function resolveUrls(url: string, output: 'loki' | 'otlp'): { base: URL; 
 }
 
 export function createHttpClient(cfg: ClientConfig, opts: { timeoutMs: number; version?: string | undefined }): HttpClient {
-  const { base, push } = resolveUrls(cfg.url, cfg.output);
+  const { base, push } = resolveUrls(clientUrl(cfg), cfg.output);
   const secure = base.protocol === 'https:';
   const agent = secure
     ? new https.Agent({

@@ -11,7 +11,9 @@ import { createAgent } from '../../../src/agent/agent.js';
 import { createLogger } from '../../../src/util/logger.js';
 import { startServer, tempDir, removeDir, type RunningServer } from '../helpers/server.js';
 import { dockerOrSkip, runContainer, removeContainer, BUSYBOX_IMAGE } from '../../helpers/docker.js';
-import { countLines, queryAll, startCli, testAgentConfig, waitFor } from './helpers.js';
+import { seededRandom } from '../../helpers/random.js';
+import { countLines, queryAll, startCli, testAgentConfig } from './helpers.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 const silent = createLogger({ level: 'silent' });
 const SERVER_LIMITS = { limits: { max_entries_limit_per_query: 200_000 } };
@@ -46,10 +48,10 @@ test('a running container is collected from its first line, with Docker and Comp
   const agent = createAgent(testAgentConfig(server.url, data, { docker: { enabled: 'true', container_labels: ['team'] } }), { log: silent });
   try {
     await agent.start();
-    const lines = await waitFor('301 lines', 15_000, async () => {
+    const lines = await waitFor('301 lines', async () => {
       const l = await queryAll(server.url, `{container="${cname}"}`, { limit: 200_000 });
       return l.length >= 301 ? l : undefined;
-    });
+    }, { timeoutMs: 15_000 });
     const stdout = lines.filter((l) => l.labels.stream === 'stdout');
     assertExactlyOnce(stdout, 300);
     assert.equal(stdout[0]!.line, '1', 'collected from the first line');
@@ -66,13 +68,13 @@ test('a running container is collected from its first line, with Docker and Comp
     assert.equal(stderr[0]!.metadata?.detected_level, 'error');
 
     // The registry: the container is there with its counts, and coverage counts it.
-    const reg = await waitFor('the source in the registry', 10_000, async () => {
+    const reg = await waitFor('the source in the registry', async () => {
       const r = (await (await fetch(`${server.url}/api/v1/sources?container=${cname}`)).json()) as {
         data: { sources: Array<Record<string, unknown>>; coverage: Record<string, number> };
       };
       const s = r.data.sources.find((x) => x.container === cname);
       return s && (s.lines_shipped as number) >= 301 ? r.data : undefined;
-    });
+    }, { timeoutMs: 10_000 });
     const src = reg.sources.find((x) => x.container === cname)!;
     assert.equal(src.kind, 'docker');
     assert.equal(src.state, 'tailing');
@@ -99,12 +101,12 @@ test('a container started later is collected from its first line; one that exits
     await agent.start();
     // 20,000 lines written as fast as busybox can, then the container is gone before most are read.
     id = await runContainer(['--name', cname, BUSYBOX_IMAGE, 'seq', '1', '20000']);
-    const lines = await waitFor('20000 lines', 30_000, async () => {
+    const lines = await waitFor('20000 lines', async () => {
       const l = await queryAll(server.url, `{container="${cname}"}`, { limit: 200_000 });
       return l.length >= 20_000 ? l : undefined;
-    });
+    }, { timeoutMs: 30_000 });
     assertExactlyOnce(lines, 20_000);
-    await waitFor('the source to be finished', 10_000, async () => agent.sources().find((s) => s.container === cname && s.state === 'finished'));
+    await waitFor('the source to be finished', async () => agent.sources().find((s) => s.container === cname && s.state === 'finished'), { timeoutMs: 10_000 });
   } finally {
     await agent.close();
     if (id) await removeContainer(id);
@@ -126,14 +128,14 @@ test('the server down for seconds: reading pauses, then every line arrives exact
   const id = await runContainer(['--name', cname, BUSYBOX_IMAGE, 'sh', '-c', 'i=0; while [ $i -lt 40 ]; do seq $((i*200+1)) $((i*200+200)); i=$((i+1)); sleep 0.1; done; sleep 60']);
   try {
     await agent.start();
-    await waitFor('some lines', 10_000, async () => ((await queryAll(server.url, `{container="${cname}"}`, { limit: 200_000 })).length > 0 ? true : undefined));
+    await waitFor('some lines', async () => ((await queryAll(server.url, `{container="${cname}"}`, { limit: 200_000 })).length > 0 ? true : undefined), { timeoutMs: 10_000 });
     await server.close();
     await new Promise((r) => setTimeout(r, 3000));
     server = await startServer({ ...SERVER_LIMITS, listen: `127.0.0.1:${port}`, data: serverDir });
-    const lines = await waitFor('8000 lines', 30_000, async () => {
+    const lines = await waitFor('8000 lines', async () => {
       const l = await queryAll(server.url, `{container="${cname}"}`, { limit: 200_000 });
       return l.length >= 8000 ? l : undefined;
-    });
+    }, { timeoutMs: 30_000 });
     assertExactlyOnce(lines, 8000);
     const retries = (await agent.registry.getSingleMetric('logwharf_agent_retries_total')?.get())?.values[0]?.value ?? 0;
     assert.ok(retries > 0, 'the outage was seen and retried');
@@ -148,6 +150,7 @@ test('the server down for seconds: reading pauses, then every line arrives exact
 
 test('kill -9 of the agent at random moments, through Docker rotation: nothing lost, nothing duplicated', async (t) => {
   if (!(await dockerOrSkip(t))) return;
+  const rnd = seededRandom(t);
   const server = await startServer(SERVER_LIMITS);
   const data = tempDir();
   const cname = name('kill9');
@@ -162,21 +165,28 @@ test('kill -9 of the agent at random moments, through Docker rotation: nothing l
   try {
     for (let kill = 0; kill < 3; kill++) {
       const agent = await startCli(args, 'logwharf agent ready');
-      await new Promise((r) => setTimeout(r, 700 + Math.random() * 1800));
+      // The kill moment is the random part of this test: seeded, and the seed is printed.
+      await new Promise((r) => setTimeout(r, rnd.between(700, 2500)));
       agent.proc.kill('SIGKILL');
       await agent.exited;
     }
     const last = await startCli(args, 'logwharf agent ready');
+    let stopped = false;
     try {
-      await waitFor(`${n} lines`, 40_000, async () => ((await queryAll(server.url, `{container="${cname}"}`, { limit: 200_000 })).length >= n ? true : undefined)).catch(() => {
+      await waitFor(`${n} lines`, async () => (await queryAll(server.url, `{container="${cname}"}`, { limit: 200_000 })).length >= n, { timeoutMs: 40_000 }).catch(() => {
         // Reported below with the lines that are missing.
       });
-      // Let a late duplicate show up if there were one.
-      await new Promise((r) => setTimeout(r, 1000));
+      // A late duplicate could only come from the running agent: stop it (it ships what it has, then
+      // exits) and count once nothing can arrive any more.
+      last.proc.kill('SIGTERM');
+      stopped = true;
+      assert.equal(await last.exited, 0, 'SIGTERM stops the agent cleanly');
       assertExactlyOnce(await queryAll(server.url, `{container="${cname}"}`, { limit: 200_000 }), n);
     } finally {
-      last.proc.kill('SIGTERM');
-      assert.equal(await last.exited, 0, 'SIGTERM stops the agent cleanly');
+      if (!stopped) {
+        last.proc.kill('SIGTERM');
+        await last.exited;
+      }
     }
   } finally {
     await removeContainer(id);

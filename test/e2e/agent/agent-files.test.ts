@@ -12,7 +12,8 @@ import { createAgent } from '../../../src/agent/agent.js';
 import { createLogger } from '../../../src/util/logger.js';
 import { startServer, tempDir, removeDir } from '../helpers/server.js';
 import { CriWriter } from '../../helpers/cri-writer.js';
-import { queryAll, testAgentConfig, waitFor } from './helpers.js';
+import { queryAll, testAgentConfig } from './helpers.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 const silent = createLogger({ level: 'silent' });
 
@@ -33,16 +34,17 @@ test('files by glob: labels, appended lines, rotation by rename, each line once'
   const agent = createAgent(fileConfig(server.url, data, logs), { log: silent });
   try {
     await agent.start();
-    await waitFor('2 lines', 10_000, async () => ((await queryAll(server.url, '{job="app"}')).length >= 2 ? true : undefined));
+    await waitFor('2 lines', async () => ((await queryAll(server.url, '{job="app"}')).length >= 2 ? true : undefined), { timeoutMs: 10_000 });
     appendFileSync(path, 'three\n');
     renameSync(path, path + '.1');
     appendFileSync(path + '.1', 'four (written to the rotated file)\n');
     writeFileSync(path, 'five\n');
-    const lines = await waitFor('5 lines', 10_000, async () => {
+    const lines = await waitFor('5 lines', async () => {
       const l = await queryAll(server.url, '{job="app"}');
       return l.length >= 5 ? l : undefined;
-    });
-    await new Promise((r) => setTimeout(r, 500));
+    }, { timeoutMs: 10_000 });
+    // A duplicate could only come from the running agent: stop it (it ships what it has) and count then.
+    await agent.close();
     const all = await queryAll(server.url, '{job="app"}');
     assert.deepEqual(all.map((l) => l.line).sort(), ['five', 'four (written to the rotated file)', 'one', 'three', 'two']);
     assert.equal(lines[0]!.labels.filename, path);
@@ -78,10 +80,10 @@ test('a stack trace in a pod log is one entry, and a restart in its middle neith
   try {
     await agent.start();
     // The first entry is complete (a new first line followed it); the error entry is still open.
-    const first = await waitFor('the first entry', 10_000, async () => {
+    const first = await waitFor('the first entry', async () => {
       const l = await queryAll(server.url, '{namespace="shop"}');
       return l.length >= 1 ? l : undefined;
-    });
+    }, { timeoutMs: 10_000 });
     assert.deepEqual(first[0]!.labels, { namespace: 'shop', pod: 'api-7d9f', container: 'api', node: 'node-1', stream: 'stdout', service_name: 'api' });
     await new Promise((r) => setTimeout(r, 1000));
     await agent.close();
@@ -93,8 +95,9 @@ test('a stack trace in a pod log is one entry, and a restart in its middle neith
     writer.write('2026-11-23 10:00:02 INFO recovered');
     agent = createAgent(config('200ms'), { log: silent });
     await agent.start();
-    await waitFor('3 entries', 10_000, async () => ((await queryAll(server.url, '{namespace="shop"}')).length >= 3 ? true : undefined));
-    await new Promise((r) => setTimeout(r, 500));
+    await waitFor('3 entries', async () => ((await queryAll(server.url, '{namespace="shop"}')).length >= 3 ? true : undefined), { timeoutMs: 10_000 });
+    // A fourth entry could only come from the running agent: stop it (it ships what it has) and count then.
+    await agent.close();
     const all = await queryAll(server.url, '{namespace="shop"}');
     assert.equal(all.length, 3, `exactly three entries: ${JSON.stringify(all.map((l) => l.line))}`);
     const error = all.find((l) => l.line.includes('[ERROR]'))!;

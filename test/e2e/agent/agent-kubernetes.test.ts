@@ -13,7 +13,8 @@ import { createLogger } from '../../../src/util/logger.js';
 import { startServer, tempDir, removeDir } from '../helpers/server.js';
 import { CriWriter } from '../../helpers/cri-writer.js';
 import { startK8sApiServer } from '../../helpers/k8s-api-server.js';
-import { countLines, queryAll, testAgentConfig, waitFor } from './helpers.js';
+import { countLines, queryAll, testAgentConfig } from './helpers.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 const silent = createLogger({ level: 'silent' });
 const UID = '0f8e4c1a-1111-2222-3333-444444444444';
@@ -43,11 +44,12 @@ test('pod logs through kubelet rotation (rename, then gzip) arrive once each, wi
       writer.write(i % 997 === 0 ? `${i} ${'x'.repeat(5000)}` : String(i), i % 10 === 0 ? 'stderr' : 'stdout');
       if (i % 500 === 0) await new Promise((r) => setTimeout(r, 50));
     }
-    const lines = await waitFor(`${n} lines`, 30_000, async () => {
+    const lines = await waitFor(`${n} lines`, async () => {
       const l = await queryAll(server.url, '{namespace="shop"}', { limit: 200_000 });
       return l.length >= n ? l : undefined;
-    });
-    await new Promise((r) => setTimeout(r, 500));
+    }, { timeoutMs: 30_000 });
+    // A duplicate could only come from the running agent: stop it (it ships what it has) and count then.
+    await agent.close();
     const all = await queryAll(server.url, '{namespace="shop"}', { limit: 200_000 });
     const counts = countLines(all);
     assert.deepEqual([...counts].filter(([, c]) => c > 1).slice(0, 3), [], 'no duplicates');
@@ -84,10 +86,10 @@ test('with the Kubernetes API unreachable, pod logs still flow with the labels f
   );
   try {
     await agent.start();
-    const lines = await waitFor('the line', 10_000, async () => {
+    const lines = await waitFor('the line', async () => {
       const l = await queryAll(server.url, '{namespace="shop"}', { limit: 100 });
       return l.length >= 1 ? l : undefined;
-    });
+    }, { timeoutMs: 10_000 });
     assert.equal(lines[0]!.line, 'hello from cart');
     assert.deepEqual(lines[0]!.labels, { namespace: 'shop', pod: 'cart-1', container: 'cart', node: 'node-1', stream: 'stdout', service_name: 'cart' });
   } finally {

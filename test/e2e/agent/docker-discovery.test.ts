@@ -15,6 +15,7 @@ import { createDockerDiscovery, sanitizeLabelName, toTarget, type DockerDiscover
 import { chooseApiVersion, type ContainerInspect } from '../../../src/agent/discovery/docker-api.js';
 import type { DiscoverySink, Target } from '../../../src/agent/model.js';
 import { dockerOrSkip, docker, removeContainer, runContainer, CuttableProxy, DOCKER_SOCKET, BUSYBOX_IMAGE } from '../../helpers/docker.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 const log = createLogger({ level: 'silent' });
 
@@ -38,16 +39,6 @@ class Recorder implements DiscoverySink {
 
 function cfg(over: Partial<DockerDiscoveryConfig> = {}): DockerDiscoveryConfig {
   return { enabled: 'true', socket: DOCKER_SOCKET, container_labels: [], host: 'test-host', ...over };
-}
-
-async function waitFor<T>(what: string, fn: () => T | undefined | false, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 function uniqueName(prefix: string): string {
@@ -105,13 +96,13 @@ test('a container started later is upserted within 2 s, a rename re-labels it, a
   const began = Date.now();
   const id = await runContainer([BUSYBOX_IMAGE, 'sh', '-c', 'echo short-lived; sleep 2']);
   t.after(() => removeContainer(id));
-  await waitFor('the upsert of the new container', () => sink.target(id), 2000);
+  await waitFor('the upsert of the new container', () => sink.target(id), { timeoutMs: 2000 });
   assert.ok(Date.now() - began < 2000 + 1000, 'upserted within ~2 s of docker run returning');
   assert.ok(!sink.finishedIds.includes(`docker:${id}`));
   const renamed = uniqueName('lh-renamed');
   await docker('rename', id, renamed);
-  await waitFor('an upsert with the new name', () => sink.target(id)?.labels.container === renamed, 2000);
-  await waitFor('finished() after the container exits', () => sink.finishedIds.includes(`docker:${id}`), 8000);
+  await waitFor('an upsert with the new name', () => sink.target(id)?.labels.container === renamed, { timeoutMs: 2000 });
+  await waitFor('finished() after the container exits', () => sink.finishedIds.includes(`docker:${id}`), { timeoutMs: 8000 });
   // Exactly once, though die and destroy may both arrive.
   await docker('rm', id);
   await new Promise((r) => setTimeout(r, 300));
@@ -172,7 +163,7 @@ test('after the event stream breaks: errors while cut, then reconnect, replay an
   assert.ok(sink.target(before));
 
   await proxy.cut();
-  await waitFor('an error while disconnected', () => sink.errors.length > 0, 3000);
+  await waitFor('an error while disconnected', () => sink.errors.length > 0, { timeoutMs: 3000 });
   // While cut: one container starts and keeps running, one starts and exits, one we followed stops.
   const during = await runContainer([BUSYBOX_IMAGE, 'sh', '-c', 'sleep 60']);
   t.after(() => removeContainer(during));
@@ -184,10 +175,10 @@ test('after the event stream breaks: errors while cut, then reconnect, replay an
   assert.ok(sink.errors.some((e) => /does not exist|ECONNRESET|ended|closed|socket/i.test(e.message)), sink.errors.map((e) => e.message).join('; '));
 
   await proxy.open();
-  await waitFor('the container started while cut to be upserted', () => sink.target(during), 5000);
-  await waitFor('the followed container that stopped while cut to be finished', () => sink.finishedIds.includes(`docker:${before}`), 5000);
+  await waitFor('the container started while cut to be upserted', () => sink.target(during), { timeoutMs: 5000 });
+  await waitFor('the followed container that stopped while cut to be finished', () => sink.finishedIds.includes(`docker:${before}`), { timeoutMs: 5000 });
   // The engine replays the events we missed: the short-lived container is collected and finished too.
-  await waitFor('the short-lived container to be upserted and finished', () => sink.target(quick) && sink.finishedIds.includes(`docker:${quick}`), 5000);
+  await waitFor('the short-lived container to be upserted and finished', () => sink.target(quick) && sink.finishedIds.includes(`docker:${quick}`), { timeoutMs: 5000 });
   assert.ok(!sink.finishedIds.includes(`docker:${during}`));
 });
 
@@ -258,7 +249,7 @@ test('a missing socket, a socket that answers garbage or non-JSON, and garbage e
   const hostile = new Recorder();
   const d4 = createDockerDiscovery(cfg({ socket: enginePath }), hostile, { log, minBackoffMs: 20, maxBackoffMs: 40 });
   await d4.start();
-  await waitFor('a reconnect after the garbage event', () => eventsServed >= 2, 3000);
+  await waitFor('a reconnect after the garbage event', () => eventsServed >= 2, { timeoutMs: 3000 });
   await d4.close();
   assert.ok(hostile.errors.some((e) => /sent an event that is not JSON: \{"Type": garbage/.test(e.message)), hostile.errors.map((e) => e.message).join('; '));
   assert.deepEqual(hostile.target('abc')?.reader, { type: 'docker-logs', containerId: 'abc' });

@@ -10,6 +10,7 @@ import { appendFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createShipper, type ShipResult } from '../../../src/agent/ship/shipper.js';
 import { removeDir, tempDir, type RunningServer } from '../helpers/server.js';
+import { waitFor } from '../../helpers/wait-for.js';
 import { counts, item, metricValue, queryAll, shipperConfig, shipperDeps, serverWithFront, type Front } from './ship-helpers.js';
 
 let server: RunningServer;
@@ -69,7 +70,7 @@ test('server down: items are acknowledged into the buffer up to its cap, then wa
     const want = (acked.length + 3) * 10;
     const got = await waitForCount(server.url, '{job="buffered"}', want);
     for (const [line, n] of counts(got)) assert.equal(n, 1, `${line} once`);
-    await waitUntil(() => shipper.bufferBytes === 0);
+    await waitFor('the buffer to empty', () => shipper.bufferBytes === 0);
     assert.ok(readdirSync(dir).filter((f) => f.endsWith('.seg')).length <= 1, 'shipped segments deleted');
   } finally {
     front.policy = () => 'pass';
@@ -95,13 +96,15 @@ test('crash: a new shipper on the same directory ships what the old one buffered
   const deps = shipperDeps();
   const second = createShipper(cfg, deps);
   try {
-    await waitUntil(() => second.bufferBytes === 0 && front.seen.length > 0, 10_000);
+    await waitFor('the second shipper to send its buffer', () => second.bufferBytes === 0 && front.seen.length > 0);
     const got = await waitForCount(server.url, '{job="crashed"}', 200);
     for (const [line, n] of counts(got)) assert.equal(n, 1, `${line} once`);
     const sent = items.flatMap((it) => it.streams[0]!.entries.map((e) => e.ts.toString())).sort();
     assert.deepEqual(got.map((g) => g.ts).sort(), sent, 'timestamps exact after the disk round trip');
     assert.equal(got.find((g) => g.line.startsWith('crash 3'))?.metadata?.i, '3');
-    assert.equal(await metricValue(deps.registry, 'logwharf_agent_requests_total', { status: 'success' }) >= 1, true);
+    // The server stores before it answers: the lines can be queried a moment before the shipper has
+    // counted the answer, so the count is waited for, not read at once.
+    await waitFor('a successful request counted', async () => (await metricValue(deps.registry, 'logwharf_agent_requests_total', { status: 'success' })) >= 1);
   } finally {
     await second.close();
   }
@@ -123,7 +126,7 @@ test('a 400 for buffered records drops and counts them; the records after it sti
   const shipper = createShipper(shipperConfig(front.url, {}, { buffer: { enabled: true, maxBytes: 1 << 20, dir } }), deps);
   try {
     assert.deepEqual(await shipper.send(item({ job: 'bufrej' }, 'rejected', 6)), { accepted: 6, dropped: 0 }, 'the buffer took it');
-    await waitUntil(async () => (await metricValue(deps.registry, 'logwharf_agent_lines_dropped_total', { reason: 'rejected' })) === 6);
+    await waitFor('6 rejected lines', async () => (await metricValue(deps.registry, 'logwharf_agent_lines_dropped_total', { reason: 'rejected' })) === 6);
     reject = false;
     await shipper.send(item({ job: 'bufrej' }, 'accepted', 4));
     const got = await waitForCount(server.url, '{job="bufrej"}', 4);
@@ -134,21 +137,11 @@ test('a 400 for buffered records drops and counts them; the records after it sti
   }
 });
 
-async function waitUntil(cond: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 async function waitForCount(url: string, selector: string, n: number): Promise<Awaited<ReturnType<typeof queryAll>>> {
   let got = await queryAll(url, selector);
-  const deadline = Date.now() + 10_000;
-  while (got.length < n && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 100));
-    got = await queryAll(url, selector);
-  }
+  await waitFor(`${n} entries of ${selector}`, async () => (got = await queryAll(url, selector)).length >= n).catch(() => {
+    // reported just below with the count
+  });
   assert.equal(got.length, n, `${selector}: ${got.length} entries, want ${n}`);
   return got;
 }

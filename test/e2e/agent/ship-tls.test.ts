@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { createShipper } from '../../../src/agent/ship/shipper.js';
 import { startServer, removeDir, tempDir, type RunningServer } from '../helpers/server.js';
+import { waitFor } from '../../helpers/wait-for.js';
 import { item, metricValue, queryAll, shipperConfig, shipperDeps, startFront, type Front } from './ship-helpers.js';
 
 let server: RunningServer;
@@ -47,8 +48,7 @@ test('without the CA every attempt fails verification, clearly logged; nothing i
   const deps = { ...shipperDeps(), log: pino({ level: 'warn' }, { write: (s: string) => void logs.push(s) }) };
   const shipper = createShipper(shipperConfig(front.url), deps);
   const p = shipper.send(item({ job: 'notls' }, 'notls', 2));
-  await new Promise((r) => setTimeout(r, 500));
-  assert.ok((await metricValue(deps.registry, 'logwharf_agent_retries_total')) >= 2);
+  await waitFor('two retries', async () => (await metricValue(deps.registry, 'logwharf_agent_retries_total')) >= 2);
   await shipper.close({ flushTimeoutMs: 0 });
   await assert.rejects(p, /closed before/);
   assert.match(logs.join('\n'), /certificate.*client\.tls\.ca_file/i, 'the log says what is wrong and what to set');

@@ -9,7 +9,9 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { tempDir, removeDir } from '../helpers/server.js';
 import { dockerOrSkip, runContainer, removeContainer, BUSYBOX_IMAGE } from '../../helpers/docker.js';
-import { queryAll, startCli, waitFor } from './helpers.js';
+import { queryAll, startCli } from './helpers.js';
+import { waitFor } from '../../helpers/wait-for.js';
+import { repeatedKeys } from '../../helpers/json-keys.js';
 import { maxOf } from '../../../src/util/arrays.js';
 
 test('logwharf up: running and new containers are searchable within two seconds, SIGTERM exits 0', async (t) => {
@@ -19,13 +21,13 @@ test('logwharf up: running and new containers are searchable within two seconds,
   const after = `lh-up-after-${randomUUID().slice(0, 8)}`;
   const ids: string[] = [];
   ids.push(await runContainer(['--name', before, BUSYBOX_IMAGE, 'sh', '-c', 'seq 1 50; sleep 60']));
-  const up = await startCli(['up', '--listen', '127.0.0.1:0', '--data', data, '--log-level', 'warn'], 'logwharf server ready');
+  const up = await startCli(['up', '--listen', '127.0.0.1:0', '--data', data, '--log-level', 'info'], 'logwharf server ready');
   const url = up.ready.address as string;
   try {
-    const old = await waitFor('the earlier container', 10_000, async () => {
+    const old = await waitFor('the earlier container', async () => {
       const l = await queryAll(url, `{container="${before}"}`);
       return l.length >= 50 ? l : undefined;
-    });
+    }, { timeoutMs: 10_000 });
     assert.deepEqual(
       old.map((l) => l.line),
       Array.from({ length: 50 }, (_, i) => String(i + 1)),
@@ -57,6 +59,11 @@ test('logwharf up: running and new containers are searchable within two seconds,
     for (const id of ids) await removeContainer(id);
     removeDir(data);
   }
+  // Our own logs (up, server, store, agent, registry): JSON lines that name each key once.
+  const logs = up.stdoutLines().filter((l) => l.startsWith('{'));
+  const components = new Set(logs.map((l) => (JSON.parse(l) as { component?: string }).component));
+  assert.ok(components.has('up') && components.has('store'), `components: ${[...components].join(', ')}`);
+  for (const line of logs) assert.deepEqual(repeatedKeys(line), [], line);
 });
 
 test('logwharf up and logwharf agent reject bad flags and bad configuration with a clear message', async () => {
@@ -72,15 +79,22 @@ test('logwharf up and logwharf agent reject bad flags and bad configuration with
     const badCfg = spawnSync(process.execPath, [main, 'up', '--listen', '127.0.0.1:0', '--data', data, '--agent-config', cfg], { encoding: 'utf8', timeout: 20_000 });
     assert.equal(badCfg.status, 1);
     assert.match(badCfg.stderr, /drop/);
+    const cfgNoUrl = `${data}/no-url.yaml`;
+    (await import('node:fs')).writeFileSync(cfgNoUrl, 'docker:\n  enabled: true\n');
     const cases: Array<[string[], number, RegExp]> = [
       [['agent', '--bogus'], 2, /bogus/],
+      // No server named: exit 2 saying how to name one, instead of shipping to a guessed address.
+      [['agent', '--data', data], 2, /no server to ship to: pass --server URL/],
+      [['agent', '--data', data, '--config', cfgNoUrl], 2, /no server to ship to/],
       [['agent', 'extra-argument'], 2, /unexpected argument "extra-argument"/],
       [['agent', '--server', 'ftp://example'], 1, /client\.url/],
       [['agent', '--server', 'http://127.0.0.1:1', '--config', `${data}/missing.yaml`], 1, /cannot read config file/],
       [['agent', '--server', 'http://127.0.0.1:1', '--metrics-listen', 'nonsense', '--data', data], 1, /listen address/],
     ];
+    const env = { ...process.env };
+    delete env.LOGWHARF_SERVER;
     for (const [args, code, re] of cases) {
-      const r = spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', timeout: 20_000 });
+      const r = spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', timeout: 20_000, env });
       assert.equal(r.status, code, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, re, args.join(' '));
     }
@@ -104,7 +118,7 @@ test('logwharf agent serves /metrics, /ready and /sources on --metrics-listen, a
     const metricsUrl = agent.ready.metrics as string;
     assert.match(metricsUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
     assert.equal((await fetch(`${metricsUrl}/ready`)).status, 200);
-    await waitFor('the line', 10_000, async () => ((await queryAll(server.url, `{container="${cname}"}`, { limit: 10 })).length > 0 ? true : undefined));
+    await waitFor('the line', async () => ((await queryAll(server.url, `{container="${cname}"}`, { limit: 10 })).length > 0 ? true : undefined), { timeoutMs: 10_000 });
     const local = (await (await fetch(`${metricsUrl}/sources`)).json()) as { sources: Array<{ container?: string; lines_read: number }> };
     assert.ok(local.sources.some((s) => s.container === cname && s.lines_read >= 1));
     const text = await (await fetch(`${metricsUrl}/metrics`)).text();
@@ -112,10 +126,10 @@ test('logwharf agent serves /metrics, /ready and /sources on --metrics-listen, a
     assert.match(text, /^logwharf_agent_open_files \d+/m);
     assert.equal((await fetch(`${metricsUrl}/nope`)).status, 404);
     // The server's registry hears from the agent (first report right after start).
-    await waitFor('the registry', 10_000, async () => {
+    await waitFor('the registry', async () => {
       const r = (await (await fetch(`${server.url}/api/v1/sources?container=${cname}`)).json()) as { data: { sources: unknown[] } };
       return r.data.sources.length === 1 ? true : undefined;
-    });
+    }, { timeoutMs: 10_000 });
   } finally {
     agent.proc.kill('SIGTERM');
     assert.equal(await agent.exited, 0);

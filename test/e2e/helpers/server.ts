@@ -61,6 +61,8 @@ export interface ChildProc {
   proc: ChildProcess;
   exited: Promise<number | string>;
   stderr: () => string;
+  /** Every line the child wrote to stdout so far (its JSON logs). */
+  stdoutLines: () => string[];
 }
 
 /** Starts `logwharf <args>` (dist/ or bin/) and resolves once it logs `readyMsg`, with the ready line's fields. */
@@ -70,12 +72,15 @@ export async function startCli(args: string[], readyMsg: string, opts: { viaBin?
     ? spawn(join(REPO, 'bin/logwharf'), args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } })
     : spawn(process.execPath, [join(REPO, 'dist/cli/main.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
+  const lines: string[] = [];
   proc.stderr!.on('data', (c) => (err += c));
   const exited = new Promise<number | string>((resolve) => proc.on('exit', (code, sig) => resolve(code ?? sig ?? -1)));
   const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
+    // Reads stdout to its end (the child never blocks on a full pipe), keeping every line.
     const rl = createInterface({ input: proc.stdout! });
     const timer = setTimeout(() => reject(new Error(`${args[0]} did not become ready in 20s; stderr: ${err}`)), 20_000);
     rl.on('line', (line) => {
+      lines.push(line);
       try {
         const j = JSON.parse(line) as Record<string, unknown>;
         if (j.msg === readyMsg) {
@@ -91,7 +96,5 @@ export async function startCli(args: string[], readyMsg: string, opts: { viaBin?
       reject(new Error(`${args[0]} exited (${code}) before ready; stderr: ${err}`));
     });
   });
-  // Keep draining stdout so the child never blocks on a full pipe.
-  proc.stdout!.resume();
-  return { proc, exited, stderr: () => err, ready };
+  return { proc, exited, stderr: () => err, stdoutLines: () => lines, ready };
 }

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../../../src/cli/dispatch.js';
 import { closedPortUrl, MANY, startFakeLoki, T0, type FakeLoki } from './fake-loki.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 let loki: FakeLoki;
 before(async () => {
@@ -351,7 +352,7 @@ test('tail: prints frames as they come, warns about dropped entries, stops on ab
   const out = collect(stdout);
   const err = collect(stderr);
   const running = run(['tail', '--addr', loki.url, '{job=~".+"}', '-o', 'raw', '--since', '5m', '--delay-for', '1', '--limit', '50'], { stdout, stderr, stdin: Readable.from(['']), signal: ac.signal });
-  while (!err().includes('dropped')) await new Promise((r) => setTimeout(r, 10));
+  await waitFor('the dropped-entries warning', () => err().includes('dropped'));
   ac.abort();
   assert.equal(await running, 0);
   assert.equal(out(), 'first\nsecond\n');
@@ -393,7 +394,7 @@ test('the binary: tail follows until SIGINT, then exits 0', async () => {
   const child = spawnCli(['tail', '--addr', loki.url, '{job="api"}', '-o', 'raw']);
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c));
-  while (!out.includes('live')) await new Promise((r) => setTimeout(r, 20));
+  await waitFor('the live line', () => out.includes('live'));
   child.kill('SIGINT');
   const [code] = await once(child, 'exit');
   assert.equal(code, 0);

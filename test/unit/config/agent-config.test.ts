@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadAgentConfig } from '../../../src/config/agent.js';
+import { clientUrl, loadAgentConfig } from '../../../src/config/agent.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'logwharf-agent-config-'));
 function file(name: string, text: string): string {
@@ -36,9 +36,10 @@ function withEnv<T>(vars: Record<string, string | undefined>, fn: () => T): T {
 
 const NO_ENV = { LOGWHARF_SERVER: undefined, LOGWHARF_AGENT_CONFIG: undefined, LOGWHARF_AGENT_DATA: undefined, NODE_NAME: undefined, KUBERNETES_SERVICE_HOST: undefined, LOGWHARF_LOG_LEVEL: undefined };
 
-test('defaults: ship to the local server as Promtail would, protobuf+snappy, Docker and Kubernetes on when present', () => {
+test('defaults: no server guessed (one must be named, as Promtail requires), protobuf+snappy, Docker and Kubernetes on when present', () => {
   const c = withEnv(NO_ENV, () => loadAgentConfig({}));
-  assert.equal(c.client.url, 'http://127.0.0.1:3100');
+  assert.equal(c.client.url, undefined);
+  assert.throws(() => clientUrl(c.client), /no server to ship to: pass --server URL \(or set LOGWHARF_SERVER, or client\.url in the --config file\)/);
   assert.equal(c.client.output, 'loki');
   assert.equal(c.client.encoding, 'protobuf');
   assert.equal(c.client.compression, 'none');
@@ -66,6 +67,29 @@ test('file, then environment, then flags', () => {
   const fromFlags = withEnv({ ...NO_ENV, LOGWHARF_SERVER: 'http://from-env:3100' }, () => loadAgentConfig({ config: p, server: 'https://from-flag', data: '/d' }));
   assert.equal(fromFlags.client.url, 'https://from-flag');
   assert.equal(fromFlags.data, '/d');
+});
+
+test('the server comes from --server, LOGWHARF_SERVER or client.url in the file: any one is enough', () => {
+  const p = file('url.yaml', 'client:\n  url: http://from-file:3100\n');
+  assert.equal(clientUrl(withEnv(NO_ENV, () => loadAgentConfig({ config: p })).client), 'http://from-file:3100');
+  assert.equal(clientUrl(withEnv({ ...NO_ENV, LOGWHARF_SERVER: 'http://env:3100' }, () => loadAgentConfig({})).client), 'http://env:3100');
+  assert.equal(clientUrl(withEnv(NO_ENV, () => loadAgentConfig({ server: 'http://flag:3100' })).client), 'http://flag:3100');
+});
+
+test('docker.enabled and kubernetes.enabled take YAML booleans as well as auto|true|false', () => {
+  for (const [yaml, want] of [
+    ['true', 'true'],
+    ['false', 'false'],
+    ['"true"', 'true'],
+    ['auto', 'auto'],
+  ] as const) {
+    const p = file(`switch-${want}.yaml`, `docker:\n  enabled: ${yaml}\nkubernetes:\n  enabled: ${yaml}\n`);
+    const c = withEnv(NO_ENV, () => loadAgentConfig({ config: p }));
+    assert.equal(c.docker.enabled, want, yaml);
+    assert.equal(c.kubernetes.enabled, want, yaml);
+  }
+  const bad = file('switch-bad.yaml', 'docker:\n  enabled: yes please\n');
+  assert.throws(() => withEnv(NO_ENV, () => loadAgentConfig({ config: bad })), /docker\.enabled/);
 });
 
 test('in a cluster, the API address comes from the service environment', () => {

@@ -23,6 +23,7 @@ import { otlpErrorResponse } from '../../../src/api/push/index.js';
 import { LogwharfError } from '../../../src/api/errors.js';
 import type { Entry } from '../../../src/api/model.js';
 import { RecordingStore } from './recording-store.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 const require = createRequire(import.meta.url);
 const LokiTransport = require('winston-loki') as new (opts: Record<string, unknown>) => winston.transport;
@@ -68,15 +69,6 @@ after(async () => {
   await new Promise((r) => server.close(r));
 });
 
-/** Waits until the stream has `n` entries (clients send asynchronously). */
-async function waitFor(pred: () => boolean, what: string): Promise<void> {
-  const t0 = Date.now();
-  while (!pred()) {
-    if (Date.now() - t0 > 5000) assert.fail(`timed out waiting for ${what}; requests: ${JSON.stringify(requests)}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 function find(tenant: string, pred: (labels: Record<string, string>) => boolean): { labels: Record<string, string>; entries: Entry[] }[] {
   const out: { labels: Record<string, string>; entries: Entry[] }[] = [];
   for (const a of store.appends) if (a.tenant === tenant) for (const s of a.streams) if (pred(s.labels)) out.push({ labels: s.labels, entries: s.entries });
@@ -88,7 +80,7 @@ test('pino-loki (JSON push with structured metadata)', async () => {
   const logger = pino({ level: 'info' }, transport);
   logger.info({ meta: { trace_id: 'abc123', attempt: 2 }, order: 42 }, 'order placed ✓');
   logger.warn('low stock');
-  await waitFor(() => find('pino', (l) => l.app === 'pino-app').reduce((n, s) => n + s.entries.length, 0) >= 2, 'pino lines');
+  await waitFor('pino lines', () => find('pino', (l) => l.app === 'pino-app').reduce((n, s) => n + s.entries.length, 0) >= 2);
   const streams = find('pino', (l) => l.app === 'pino-app');
   const info = streams.find((s) => s.labels.level === 'info')!;
   assert.equal(info.labels.service_name, 'pino-app');
@@ -110,7 +102,7 @@ for (const json of [false, true]) {
     });
     logger.info('hello from winston', { labels: { module: 'http' } });
     logger.error('it broke');
-    await waitFor(() => find('fake', (l) => l.job === job).reduce((n, s) => n + s.entries.length, 0) >= 2, `${job} lines`);
+    await waitFor(`${job} lines`, () => find('fake', (l) => l.job === job).reduce((n, s) => n + s.entries.length, 0) >= 2);
     const lines = find('fake', (l) => l.job === job).flatMap((s) => s.entries.map((e) => e.line));
     assert.ok(lines.some((l) => l.includes('hello from winston')), lines.join('|'));
     assert.ok(lines.some((l) => l.includes('it broke')));

@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Entry, Labels, StreamPush } from '../../../src/api/model.js';
 import type { Matcher } from '../../../src/logql/syntax/ast.js';
 import type { BlockRef, Store } from '../../../src/store/store.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 export interface CaseStore extends Store {
   flush(): Promise<void>;
@@ -416,12 +417,7 @@ export function storeSuite(name: string, factory: StoreFactory): void {
       assert.equal([...all.values()].flat().length, 200);
       // Heads over the target are sealed in the background.
       const ids = store.streams('t', [], ...ALL).map((s) => s.id);
-      let refs: BlockRef[] = [];
-      for (let i = 0; i < 100 && !refs.some((r) => r.location.kind === 'file'); i++) {
-        await new Promise((r) => setTimeout(r, 20));
-        refs = store.blocks('t', ids, ...ALL);
-      }
-      assert.ok(refs.some((r) => r.location.kind === 'file'), 'size cuts sealed some blocks');
+      await waitFor('size cuts to seal some blocks', () => store.blocks('t', ids, ...ALL).some((r: BlockRef) => r.location.kind === 'file'));
       assert.equal([...(await readAll(store, 't')).values()].flat().length, 200);
       await store.close();
     });

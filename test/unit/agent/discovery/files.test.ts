@@ -7,10 +7,10 @@ import { join, relative } from 'node:path';
 import picomatch from 'picomatch';
 import { createFileDiscovery, isTargetName } from '../../../../src/agent/discovery/files.js';
 import { createLogger } from '../../../../src/util/logger.js';
-import { recordingSink, waitFor } from './recording-sink.js';
+import { recordingSink, scanCounter } from './recording-sink.js';
+import { waitFor } from '../../../helpers/wait-for.js';
 
 const log = createLogger({ level: 'silent' });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function tempDir() {
   const dir = mkdtempSync(join(tmpdir(), 'file-disc-'));
@@ -32,6 +32,7 @@ test('globs and excludes pick the files; each is a raw file target with filename
   const sys = t.touch('sys/syslog');
   mkdirSync(join(t.dir, 'app/dir.log')); // a directory named like a log is not a file
   const sink = recordingSink();
+  const scans = scanCounter();
   const d = createFileDiscovery(
     [
       { paths: [join(t.dir, 'app/**/*.log')], exclude: [join(t.dir, 'app/debug.log')], labels: { job: 'app', host: 'override' } },
@@ -39,7 +40,7 @@ test('globs and excludes pick the files; each is a raw file target with filename
       { paths: [join(t.dir, 'sys/syslog'), join(t.dir, 'app/app.log')], exclude: [], labels: { job: 'system' } },
     ],
     sink,
-    { log, host: 'h1', intervalMs: 100 },
+    { log, host: 'h1', intervalMs: 100, onScanned: scans.onScanned },
   );
   try {
     await d.start();
@@ -54,8 +55,8 @@ test('globs and excludes pick the files; each is a raw file target with filename
     assert.deepEqual(sink.latest(`file:${sys}`)!.labels, { host: 'h1', job: 'system', filename: sys });
     // A file created later is found by the next expansion.
     const later = t.touch('app/later.log');
-    await waitFor('the new file', () => sink.latest(`file:${later}`) !== undefined, 2000);
-    await sleep(250);
+    await waitFor('the new file', () => sink.latest(`file:${later}`) !== undefined, { timeoutMs: 2000 });
+    await scans.scans(2);
     assert.equal(sink.upserts.length, 4, 'known files are not upserted again');
     assert.deepEqual(sink.errors, []);
   } finally {
@@ -83,6 +84,7 @@ test('rotated and compressed siblings are not targets, unless the pattern names 
   const t = tempDir();
   const live = t.touch('app.log');
   const sink = recordingSink();
+  const scans = scanCounter();
   const explicit = t.touch('keep/app.log.1');
   const d = createFileDiscovery(
     [
@@ -90,7 +92,7 @@ test('rotated and compressed siblings are not targets, unless the pattern names 
       { paths: [join(t.dir, 'keep/app.log.1')], exclude: [], labels: {} },
     ],
     sink,
-    { log, host: 'h', intervalMs: 100 },
+    { log, host: 'h', intervalMs: 100, onScanned: scans.onScanned },
   );
   try {
     await d.start();
@@ -100,7 +102,8 @@ test('rotated and compressed siblings are not targets, unless the pattern names 
     t.touch('app.log.2.gz');
     t.touch('app.log-20240101');
     t.touch('app.log-2024010112');
-    await sleep(400);
+    // The scan under way may predate the changes; the next two see them all.
+    await scans.scans(3);
     assert.deepEqual(sink.upserts.map((u) => u.id).sort(), [`file:${live}`, `file:${explicit}`]);
     assert.deepEqual(sink.finishedIds, [], 'the live file was back before two expansions missed it');
   } finally {
@@ -133,10 +136,10 @@ test('a removed file is finished after it stays missing; one that comes back is 
   try {
     await d.start();
     rmSync(a);
-    await waitFor('a finished', () => sink.finishedIds.includes(`file:${a}`), 2000);
+    await waitFor('a finished', () => sink.finishedIds.includes(`file:${a}`), { timeoutMs: 2000 });
     assert.deepEqual(sink.finishedIds, [`file:${a}`]);
     t.touch('a.log');
-    await waitFor('a again', () => sink.upserts.filter((u) => u.id === `file:${a}`).length === 2, 2000);
+    await waitFor('a again', () => sink.upserts.filter((u) => u.id === `file:${a}`).length === 2, { timeoutMs: 2000 });
     assert.ok(!sink.finishedIds.includes(`file:${b}`));
   } finally {
     await d.close();
@@ -148,17 +151,19 @@ test('globs over missing or unreadable directories find nothing and break nothin
   const t = tempDir();
   mkdirSync(join(t.dir, 'locked'), { mode: 0o000 });
   const sink = recordingSink();
+  const scans = scanCounter();
   const d = createFileDiscovery([{ paths: [join(t.dir, 'nope/**/*.log'), join(t.dir, 'locked/*.log')], exclude: [], labels: {} }], sink, {
     log,
     host: 'h',
     intervalMs: 100,
+    onScanned: scans.onScanned,
   });
   try {
     await d.start();
-    await sleep(200);
+    await scans.scans(2);
     assert.deepEqual(sink.errors, []);
     const p = t.touch('nope/x/y.log');
-    await waitFor('the file in the directory created later', () => sink.latest(`file:${p}`) !== undefined, 2000);
+    await waitFor('the file in the directory created later', () => sink.latest(`file:${p}`) !== undefined, { timeoutMs: 2000 });
   } finally {
     await d.close();
     t.cleanup();

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createK8sApi, runPodReflector, type PodEventType, type PodMeta } from '../../../../src/agent/discovery/k8s-api.js';
 import { startK8sApiServer, type K8sApiServer } from '../../../helpers/k8s-api-server.js';
-import { waitFor } from './recording-sink.js';
+import { waitFor } from '../../../helpers/wait-for.js';
 
 const NODE = 'node-a';
 const uid = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;

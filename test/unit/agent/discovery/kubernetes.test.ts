@@ -10,13 +10,14 @@ import { join } from 'node:path';
 import { agentConfigSchema } from '../../../../src/config/agent.js';
 import { createKubernetesDiscovery, podTargetLabels, type KubernetesDiscoveryConfig } from '../../../../src/agent/discovery/kubernetes.js';
 import { createLogger } from '../../../../src/util/logger.js';
+import { createK8sApi, type K8sApi } from '../../../../src/agent/discovery/k8s-api.js';
 import { startK8sApiServer } from '../../../helpers/k8s-api-server.js';
-import { recordingSink, waitFor } from './recording-sink.js';
+import { recordingSink, scanCounter } from './recording-sink.js';
+import { waitFor } from '../../../helpers/wait-for.js';
 
 const NODE = 'node-a';
 const log = createLogger({ level: 'silent' });
 const uid = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function setup(over: Partial<KubernetesDiscoveryConfig> = {}) {
   const root = mkdtempSync(join(tmpdir(), 'k8s-pods-'));
@@ -76,7 +77,7 @@ test('pod log files become targets labelled from their paths; restarts and remov
 
     // A new pod is found within a scan or two.
     t.writeLog('shop', 'cart', uid(3), 'app', 0);
-    await waitFor('the new pod', () => sink.latest(`k8s:${uid(3)}/app/0`) !== undefined, 2000);
+    await waitFor('the new pod', () => sink.latest(`k8s:${uid(3)}/app/0`) !== undefined, { timeoutMs: 2000 });
 
     // The pod is deleted: the kubelet removes its directory, every file of it is finished.
     rmSync(t.podDir('default', 'web-7d9f8-abcde', uid(1)), { recursive: true });
@@ -93,19 +94,20 @@ test('a live file missing for less than a scan interval (kubelet rotation) is no
   const t = setup();
   const path = t.writeLog('default', 'web', uid(1), 'nginx', 0);
   const sink = recordingSink();
-  // Scans are at least intervalMs apart, so a gap shorter than that is seen by one scan at most.
-  const d = createKubernetesDiscovery(t.cfg, sink, { log, intervalMs: 500 });
+  const scans = scanCounter();
+  const d = createKubernetesDiscovery(t.cfg, sink, { log, intervalMs: 100, onScanned: scans.onScanned });
   try {
     await d.start();
-    renameSync(path, `${path}.20240101-120000`);
-    await sleep(250);
-    writeFileSync(path, '');
-    await sleep(1100);
+    // Renamed away between two scans and back right at the end of the next: missing from exactly one.
+    const gone = scans.atEndOfScan(1, () => renameSync(path, `${path}.20240101-120000`));
+    const back = scans.atEndOfScan(2, () => writeFileSync(path, ''));
+    await Promise.all([gone, back]);
+    await scans.scans(2);
     assert.deepEqual(sink.finishedIds, []);
     assert.equal(sink.upserts.length, 1);
     // Gone for good (two scans and more): finished.
     rmSync(path);
-    await waitFor('finished', () => sink.finishedIds.length === 1, 3000);
+    await waitFor('finished', () => sink.finishedIds.length === 1, { timeoutMs: 3000 });
   } finally {
     await d.close();
     t.cleanup();
@@ -147,7 +149,7 @@ test('pod labels from the API: app, selected labels, __meta labels; changes upse
     }, 'the first upsert already carries the pod labels: the stream never starts with path labels only');
 
     const lateId = `k8s:${uid(2)}/app/0`;
-    await waitFor('the target without metadata', () => sink.latest(lateId) !== undefined, 3000);
+    await waitFor('the target without metadata', () => sink.latest(lateId) !== undefined, { timeoutMs: 3000 });
     assert.deepEqual(sink.latest(lateId)!.labels, { namespace: 'shop', pod: 'late', container: 'app', node: NODE });
 
     // Metadata arriving later, and labels changing: upserted again with the new labels.
@@ -158,15 +160,22 @@ test('pod labels from the API: app, selected labels, __meta labels; changes upse
     assert.equal(sink.latest(id)!.labels.app, 'cart-v2');
     assert.equal(sink.latest(id)!.labels.example_com_tier, undefined);
     const before = sink.upserts.length;
+    // Watch events are handled in order: once a later change to another pod is published, an
+    // earlier event has had its effect (if it had one). That, not a sleep, shows "nothing happened".
+    const barrier = async (app: string) => {
+      server.modifyPod(uid(2), { 'k8s-app': app });
+      await waitFor(`the barrier change (${app})`, () => sink.latest(lateId)!.labels.app === app);
+    };
     // A status-only change (same labels) upserts nothing.
     server.modifyPod(uid(1), { app: 'cart-v2', team: 'checkout' });
-    await sleep(200);
-    assert.equal(sink.upserts.length, before);
+    await barrier('dns-2');
+    assert.deepEqual(sink.upserts.slice(before).map((u) => u.id), [lateId]);
 
     // Deleted from the API while its files remain (draining): its labels stay as they were.
     server.deletePod(uid(1));
-    await sleep(300);
-    assert.equal(sink.upserts.length, before);
+    await barrier('dns-3');
+    assert.deepEqual(sink.upserts.slice(before).map((u) => u.id), [lateId, lateId]);
+    assert.equal(sink.latest(id)!.labels.team, 'checkout');
     assert.deepEqual(sink.errors, []);
     assert.deepEqual(sink.finishedIds, []);
   } finally {
@@ -211,13 +220,17 @@ test('API unreachable: targets from paths alone, one error per outage, retries g
   const t = setup({ api_url: url });
   t.writeLog('default', 'web', uid(1), 'nginx', 0);
   const sink = recordingSink();
-  const d = createKubernetesDiscovery(t.cfg, sink, { log, intervalMs: 100, metaWaitMs: 5000, minBackoffMs: 20, maxBackoffMs: 40 });
+  // The real client, with its LIST attempts counted: "several retries" is a count, not a time.
+  const real = createK8sApi({ apiUrl: url, nodeName: NODE });
+  let lists = 0;
+  const api: K8sApi = { listPods: (signal, consistent) => (lists++, real.listPods(signal, consistent)), watchPods: real.watchPods.bind(real) };
+  const d = createKubernetesDiscovery(t.cfg, sink, { log, api, intervalMs: 100, metaWaitMs: 5000, minBackoffMs: 20, maxBackoffMs: 40 });
   try {
     await d.start();
     // Not held back for metaWaitMs: labels that cannot come are not waited for.
-    await waitFor('the path-labelled target', () => sink.upserts.length === 1, 2000);
+    await waitFor('the path-labelled target', () => sink.upserts.length === 1, { timeoutMs: 2000 });
     assert.deepEqual(sink.upserts[0]!.labels, { namespace: 'default', pod: 'web', container: 'nginx', node: NODE });
-    await sleep(300); // several retries
+    await waitFor('several retries', () => lists >= 5);
     assert.equal(sink.errors.length, 1, 'reported once per outage, not per retry');
     assert.equal(sink.errors[0]!.source, 'kubernetes');
     assert.match(sink.errors[0]!.err.message, /unreachable: ECONNREFUSED.*labels from their log paths only/);
@@ -254,10 +267,11 @@ test('a missing pods_dir is reported once and picked up when it appears', async 
   const t = setup();
   rmSync(t.podsDir, { recursive: true });
   const sink = recordingSink();
-  const d = createKubernetesDiscovery(t.cfg, sink, { log, intervalMs: 100 });
+  const scans = scanCounter();
+  const d = createKubernetesDiscovery(t.cfg, sink, { log, intervalMs: 100, onScanned: scans.onScanned });
   try {
     await d.start();
-    await sleep(250);
+    await scans.scans(3);
     assert.equal(sink.errors.length, 1);
     assert.match(sink.errors[0]!.err.message, /cannot read pods_dir .*ENOENT/);
     t.writeLog('default', 'web', uid(1), 'nginx', 0);

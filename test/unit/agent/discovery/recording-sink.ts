@@ -23,11 +23,45 @@ export function recordingSink(): RecordingSink {
   return s;
 }
 
-/** Polls `cond` until it holds or `ms` pass; fails with `what`. */
-export async function waitFor(what: string, cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+
+/**
+ * Counts a discovery's scans (its `onScanned` dep), so tests wait for "two more scans" instead of
+ * sleeping for what they hope is two intervals.
+ */
+export interface ScanCounter {
+  onScanned: () => void;
+  readonly count: number;
+  /** Resolves once `n` scans have ended after this call. */
+  scans(n: number): Promise<void>;
+  /** Runs `fn` synchronously at the end of the `n`th scan from now, before another can start. */
+  atEndOfScan(n: number, fn: () => void): Promise<void>;
+}
+
+export function scanCounter(): ScanCounter {
+  let count = 0;
+  const pending: { at: number; fn: () => void }[] = [];
+  const c: ScanCounter = {
+    onScanned: () => {
+      count++;
+      for (const p of pending.splice(0)) {
+        if (p.at <= count) p.fn();
+        else pending.push(p);
+      }
+    },
+    get count() {
+      return count;
+    },
+    scans: (n) => c.atEndOfScan(n, () => {}),
+    atEndOfScan: (n, fn) =>
+      new Promise<void>((resolve) => {
+        pending.push({
+          at: count + n,
+          fn: () => {
+            fn();
+            resolve();
+          },
+        });
+      }),
+  };
+  return c;
 }

@@ -11,7 +11,8 @@ import { createFileReader } from '../../../../src/agent/tail/file-reader.js';
 import type { FilePosition, LineReader } from '../../../../src/agent/model.js';
 import { CriWriter } from '../../../helpers/cri-writer.js';
 import { pushAll } from '../../../../src/util/arrays.js';
-import { DockerJsonWriter, checkExactlyOnce, dockerRecord, eventCounter, numbered, readUntil, sleep, tempDir } from './support.js';
+import { waitFor } from '../../../helpers/wait-for.js';
+import { DockerJsonWriter, checkExactlyOnce, dockerRecord, eventCounter, keepWithin, numbered, readUntil, tempDir } from './support.js';
 
 const FAST = { maxLineBytes: 64 * 1024, pollIntervalMs: 20, deletedGraceMs: 200 };
 
@@ -49,6 +50,7 @@ test('rotation by rename while reading, including bursts of several rotations be
   const r = createFileReader({ path, format: 'docker-json', ...FAST, onEvent: ev.onEvent });
   t.after(() => r.close());
   const N = 30_000;
+  let read = 0;
   const writing = (async () => {
     for (let i = 0; i < N; i++) {
       w.write(numbered(i) + '\n');
@@ -60,12 +62,13 @@ test('rotation by rename while reading, including bursts of several rotations be
           w.write(numbered(++i) + '\n');
         }
       }
-      if (i % 40 === 0) await sleep(1);
+      // ~570 lines a file: 3,000 lines behind is at most ~6 rotations, within the ten files kept
+      // however slowly a loaded machine runs the reader (a sleep here paced nothing under load).
+      if (i % 40 === 0) await keepWithin(() => read, i, 3000);
     }
   })();
-  const got = await readUntil(r, (l) => l.length >= N, 15_000);
+  const got = await readUntil(r, (l) => (read = l.length) >= N, 60_000);
   await writing;
-  await sleep(100);
   assert.equal(checkExactlyOnce(texts(got.lines), N), undefined);
   assert.ok((ev.counts.rotation ?? 0) >= 10, `rotations seen: ${ev.counts.rotation}`);
   assert.equal(ev.counts.lost_rotated, undefined);
@@ -90,7 +93,9 @@ test('copytruncate: the file shrinking under the reader restarts it at 0, nothin
     const reading = readUntil(r, (l) => all.length + l.length >= target);
     writeFileSync(join(dir, `app.log.${round + 1}`), '');
     ftruncateSync(fd, 0);
-    await sleep(80);
+    // Truncation is seen as "smaller than what was read": the reader must look before the file
+    // grows past that again (logrotate's copytruncate has the same window).
+    await waitFor(`truncation ${round + 1} to be seen`, () => (ev.counts.truncated_file ?? 0) > round);
     for (let i = 0; i < 300; i++) writeSync(fd, numbered(n++) + '\n');
     pushAll(all, texts((await reading).lines));
   }
@@ -107,12 +112,18 @@ test('unlink and recreate (repeatedly): the old file is finished, the new one re
   const r = createFileReader({ path, format: 'docker-json', ...FAST, onEvent: ev.onEvent });
   t.after(() => r.close());
   let n = 0;
+  let read = 0;
   const writing = (async () => {
     for (let round = 0; round < 5; round++) {
+      const first = n;
       for (let i = 0; i < 1000; i++) {
         w.write(numbered(n++) + '\n');
-        if (i % 200 === 0) await sleep(1);
+        if (i % 200 === 0) await keepWithin(() => read, n, 2000);
       }
+      // A file created and unlinked between two looks of the reader has no name left to find it by
+      // (no tailer can read it): under load that lost a whole generation. Unlink only once the reader
+      // holds this file open, i.e. has read its first line.
+      await waitFor(`the reader to open generation ${round}`, () => read > first);
       unlinkSync(path);
       // the writer still has the old file open: its last lines go there
       for (let i = 0; i < 5; i++) w.write(numbered(n++) + '\n');
@@ -120,7 +131,7 @@ test('unlink and recreate (repeatedly): the old file is finished, the new one re
     }
     for (let i = 0; i < 10; i++) w.write(numbered(n++) + '\n');
   })();
-  const got = await readUntil(r, (l) => l.length >= 5 * 1005 + 10);
+  const got = await readUntil(r, (l) => (read = l.length) >= 5 * 1005 + 10, 30_000);
   await writing;
   assert.equal(checkExactlyOnce(texts(got.lines), n), undefined);
   assert.equal(ev.counts.rotation, 5);
@@ -134,14 +145,16 @@ test('kubelet rotation (rename to a timestamped name, gzip of older files, pruni
   const r = createFileReader({ path: w.path, format: 'cri', ...FAST, onEvent: ev.onEvent });
   t.after(() => r.close());
   const N = 20_000;
+  let read = 0;
   const writing = (async () => {
     for (let i = 0; i < N; i++) {
       w.write(numbered(i), i % 3 ? 'stdout' : 'stderr');
-      // the kubelet gzips a rotated file at the next rotation: a reader two rotations behind loses it
-      if (i % 25 === 0) await sleep(1);
+      // the kubelet gzips a rotated file at the next rotation: a reader two rotations behind loses it.
+      // Files hold ~1,000 lines: staying within 500 keeps the reader less than one rotation behind.
+      if (i % 25 === 0) await keepWithin(() => read, i, 500);
     }
   })();
-  const got = await readUntil(r, (l) => l.length >= N, 15_000);
+  const got = await readUntil(r, (l) => (read = l.length) >= N, 60_000);
   await writing;
   assert.equal(checkExactlyOnce(texts(got.lines), N), undefined);
   assert.equal(got.lines[0]!.stream, 'stderr');
@@ -168,7 +181,6 @@ for (const rotations of [1, 2]) {
     for (let k = 0; k < rotations; k++) {
       for (let i = 0; i < 50; i++) w.write(numbered(n++) + '\n');
       w.rotate();
-      await sleep(5);
     }
     for (let i = 0; i < 50; i++) w.write(numbered(n++) + '\n');
     const ev = eventCounter();
@@ -223,11 +235,13 @@ test('a deleted file is read to its end (late writes included) and closed within
   const r = createFileReader({ path, format: 'docker-json', maxLineBytes: 1024, pollIntervalMs: 50, deletedGraceMs: 400 });
   t.after(() => r.close());
   for (let i = 0; i < 10; i++) w.write(numbered(i) + '\n');
-  const reading = readUntil(r, (l) => l.length >= 13);
-  await sleep(150);
+  let read = 0;
+  const reading = readUntil(r, (l) => (read = l.length) >= 13);
+  await waitFor('the first ten lines', () => read >= 10);
   unlinkSync(path); // Docker max-file=1 rotation or a removed container: no new file
   w.write(numbered(10) + '\n');
-  await sleep(150);
+  // a late write after the reader has seen the file gone and read what came after
+  await waitFor('the line written after the unlink', () => read >= 11);
   w.write(numbered(11) + '\n');
   w.write(numbered(12) + '\n');
   w.close();
@@ -236,10 +250,8 @@ test('a deleted file is read to its end (late writes included) and closed within
   assert.equal(checkExactlyOnce(texts(got.lines), 13), undefined);
   assert.equal(fdsTo(path), 1, 'held open during the grace period');
   assert.equal(r.openFiles, 1);
-  const deadline = Date.now() + 400 + 50 + 300;
   const pending = r.next();
-  while (fdsTo(path) > 0 && Date.now() < deadline) await sleep(20);
-  assert.equal(fdsTo(path), 0, 'no descriptor of the deleted file left');
+  await waitFor('the deleted file to be closed', () => fdsTo(path) === 0, { timeoutMs: 400 + 50 + 300 });
   assert.equal(r.openFiles, 0);
   assert.equal(existsSync(path), false);
   // A file appearing again at the path is a new file, read from 0.

@@ -10,7 +10,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PositionsFile } from '../../../../src/agent/tail/positions.js';
 import type { FilePosition } from '../../../../src/agent/model.js';
-import { sleep, tempDir } from './support.js';
+import { tempDir } from './support.js';
+import { setImmediate, setTimeout as delay } from 'node:timers/promises';
+import { seededRandom } from '../../../helpers/random.js';
+import { waitFor } from '../../../helpers/wait-for.js';
 
 const pos = (offset: number): FilePosition => ({ kind: 'file', path: '/var/lib/docker/containers/x/x-json.log', dev: 64768, ino: 1234, offset });
 
@@ -50,7 +53,7 @@ test('concurrent flushes are serialised and a reader never sees a torn file', as
     for (let k = 0; k < 50; k++) p.set(`k8s:pod/c/${k}`, pos(i * 1000 + k));
     const a = p.flush();
     const b = p.flush();
-    while (!(await Promise.race([Promise.all([a, b]).then(() => true), sleep(0).then(() => false)]))) {
+    while (!(await Promise.race([Promise.all([a, b]).then(() => true), setImmediate().then(() => false)]))) {
       if (existsSync(path)) {
         JSON.parse(readFileSync(path, 'utf8'));
         reads++;
@@ -78,13 +81,15 @@ for (let i = 0; ; i++) {
 `,
   );
   const root = fileURLToPath(new URL('../../../../', import.meta.url));
+  const rnd = seededRandom(t);
   for (let round = 0; round < 3; round++) {
     const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise<void>((resolve, reject) => {
       child.stdout.on('data', () => resolve());
       child.on('exit', (code) => reject(new Error(`flusher exited early (${code})`)));
     });
-    await sleep(20 + Math.random() * 80);
+    // The kill lands at a random point of the flush loop: seeded, and the seed is printed.
+    await delay(rnd.between(20, 100));
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
     const p = await PositionsFile.open(path);
@@ -108,7 +113,8 @@ test('a corrupt positions file is moved aside, reported, and the agent starts em
     p.set('x', pos(1));
     await p.flush();
     assert.deepEqual((await PositionsFile.open(path)).get('x'), pos(1));
-    await sleep(2); // distinct .corrupt-<ms> names
+    const ms = Date.now();
+    await waitFor('the next millisecond (distinct .corrupt-<ms> names)', () => Date.now() > ms, { intervalMs: 1 });
   }
   assert.equal(readdirSync(dir).filter((f) => f.includes('.corrupt-')).length, 5);
 });

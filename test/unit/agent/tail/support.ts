@@ -3,8 +3,10 @@ import { closeSync, existsSync, fstatSync, mkdtempSync, openSync, renameSync, rm
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LineReader, LogLine, ReadBatch, ReaderEvent } from '../../../../src/agent/model.js';
+import { setImmediate } from 'node:timers/promises';
 import { formatNs } from '../../../helpers/cri-writer.js';
 import { pushAll } from '../../../../src/util/arrays.js';
+import { waitFor } from '../../../helpers/wait-for.js';
 
 export function tempDir(t: { after(fn: () => void): void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'logwharf-tail-'));
@@ -63,7 +65,15 @@ export function eventCounter(): { onEvent: (e: ReaderEvent, n: number) => void; 
   return { counts, onEvent: (e, n) => void (counts[e] = (counts[e] ?? 0) + n) };
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * Paces a writer in the same process as its reader: yields to the event loop (so the reader runs),
+ * and waits while the reader is more than `maxBehind` lines behind `written`. The distance, not the
+ * speed of the machine, decides whether rotated files are still there when the reader gets to them.
+ */
+export async function keepWithin(read: () => number, written: number, maxBehind: number): Promise<void> {
+  await setImmediate();
+  if (read() < written - maxBehind) await waitFor(`the reader to be within ${maxBehind} lines of line ${written}`, () => read() >= written - maxBehind, { timeoutMs: 30_000 });
+}
 
 export function numbered(i: number): string {
   return `line ${String(i).padStart(6, '0')}`;
@@ -95,7 +105,7 @@ export class DockerJsonWriter {
     writeSync(this.fd, dockerRecord(log, stream));
   }
   writeRaw(text: string | Buffer): void {
-    writeSync(this.fd, text);
+    writeSync(this.fd, typeof text === 'string' ? Buffer.from(text) : text);
   }
   rotate(): void {
     closeSync(this.fd);
