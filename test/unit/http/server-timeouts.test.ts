@@ -56,7 +56,7 @@ test('a handler slower than every connection timeout still answers on a fresh an
   }
 });
 
-test('a connection that sends nothing is closed after the header timeout', async (t) => {
+test('a connection that sends nothing is closed after the header timeout', { timeout: 15_000 }, async (t) => {
   const { server, url } = await serve(new Router());
   t.after(() => server.close());
   const { port } = new URL(url);
