@@ -8,8 +8,6 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { after, test } from 'node:test';
 import { Registry } from 'prom-client';
 import type { Entry } from '../../../src/api/model.js';
@@ -17,6 +15,7 @@ import { createStore } from '../../../src/store/index.js';
 import { isDamagedBlock } from '../../../src/store/damaged-block.js';
 import { readAll } from './store.case.js';
 import { waitFor } from '../../helpers/wait-for.js';
+import { killAfterAck } from '../../helpers/kill-after-ack.js';
 
 const T0 = 1_714_521_600_000_000_000n;
 const now = () => 1_714_521_600_000;
@@ -58,14 +57,7 @@ async function lines(store: ReturnType<typeof createStore>): Promise<string[]> {
 async function killedAfter(dir: string, body: string): Promise<void> {
   const storeModule = new URL('../../../src/store/index.ts', import.meta.url).pathname;
   const script = `import { createStore } from ${JSON.stringify(storeModule)}; const store = createStore({ dir: ${JSON.stringify(dir)}, compactionIntervalMs: 0, now: () => ${now()} }); await store.start(); const T0 = ${T0}n; ${body}; console.log('ack'); setInterval(() => {}, 60000);`;
-  const p = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const exited = new Promise((r) => p.once('exit', r));
-  await new Promise<void>((resolve, reject) => {
-    createInterface({ input: p.stdout! }).on('line', (l) => l === 'ack' && resolve());
-    p.once('exit', (code) => reject(new Error(`child exited with ${code} before acknowledging`)));
-  });
-  p.kill('SIGKILL');
-  await exited;
+  await killAfterAck(['--input-type=module', '-e', script]);
 }
 
 test('a damaged WAL record after kill -9 costs only its own entries: replay goes on after it, and says what was lost', async () => {

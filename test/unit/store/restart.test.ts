@@ -18,6 +18,7 @@ import { createStore } from '../../../src/store/index.js';
 import { procStat } from '../../../src/store/dir-lock.js';
 import { waitFor } from '../../helpers/wait-for.js';
 import { readAll } from './store.case.js';
+import { killAfterAck } from '../../helpers/kill-after-ack.js';
 
 const root = mkdtempSync(join(tmpdir(), 'logwharf-restart-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -26,14 +27,7 @@ const child = fileURLToPath(new URL('./big-block-child.ts', import.meta.url));
 
 test('a store killed with kill -9 after sealing a 300,000-entry stream restarts with every entry', { timeout: 120_000 }, async () => {
   const dir = join(root, `d${++n}`);
-  const p = spawn(process.execPath, ['--import', 'tsx', child, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const exited = new Promise((r) => p.once('exit', r));
-  await new Promise<void>((resolve, reject) => {
-    createInterface({ input: p.stdout! }).on('line', (l) => l === 'ack' && resolve());
-    p.once('exit', (code) => reject(new Error(`child exited with ${code} before acknowledging`)));
-  });
-  p.kill('SIGKILL');
-  await exited;
+  await killAfterAck([child, dir]);
   const store = createStore({ dir, compactionIntervalMs: 0 });
   await store.start();
   try {
