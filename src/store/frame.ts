@@ -88,19 +88,39 @@ function completeFrame(buf: Buffer, p: number): boolean {
 
 /**
  * Offset of the next intact frame after the damaged one at `at`, or -1. When the damaged frame's
- * header still reads as v2, the frame right after its extent is tried first: bytes inside its
- * payload (log lines, timestamps: input anyone can send) are then never taken for frames.
- * Otherwise the next v2 magic that starts an intact frame.
+ * header still reads as v2 and an intact frame starts right after its extent, that extent is
+ * trusted: bytes inside its payload (log lines, timestamps: input anyone can send) are then never
+ * taken for frames. But the checksum covers the length too, so the length itself may be what was
+ * damaged: frames that start inside the extent are taken only when they chain, intact and
+ * back to back, exactly up to its end, which a damaged length leaves and a forged frame in a
+ * payload does not (the rest of the payload follows it). Otherwise the next v2 magic that starts an
+ * intact frame.
  */
 function resync(buf: Buffer, at: number): number {
   if (at + FRAME_HEADER <= buf.length && buf.readUInt32LE(at) === FRAME_MAGIC) {
     const next = at + FRAME_HEADER + buf.readUInt32LE(at + 8);
-    if (next < buf.length && frameAt(buf, next)) return next;
+    if (next < buf.length && frameAt(buf, next)) {
+      for (let p = buf.indexOf(MAGIC_BYTES, at + 1); p >= 0 && p < next; p = buf.indexOf(MAGIC_BYTES, p + 1)) {
+        if (chainsTo(buf, p, next)) return p;
+      }
+      return next;
+    }
   }
   for (let p = buf.indexOf(MAGIC_BYTES, at + 1); p >= 0; p = buf.indexOf(MAGIC_BYTES, p + 1)) {
     if (frameAt(buf, p)) return p;
   }
   return -1;
+}
+
+/** Whether intact frames follow each other from `p` to exactly `end`. */
+function chainsTo(buf: Buffer, p: number, end: number): boolean {
+  let q = p;
+  while (q < end) {
+    const f = frameAt(buf, q);
+    if (!f) return false;
+    q = f.end;
+  }
+  return q === end;
 }
 
 /**

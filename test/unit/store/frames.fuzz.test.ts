@@ -207,3 +207,16 @@ test('a frame forged inside a damaged record (e.g. through an entry timestamp) i
   assert.deepEqual(got.records.map((r) => r.toString()), ['the next real record']);
   assert.deepEqual(got.damaged, [{ offset: 0, length: 12 + a.length }]);
 });
+
+test('a damaged length does not hide the intact frames after it (found by the fuzzer, FUZZ_SEED=1376549483)', () => {
+  const payloads = ['0:ab', '1:cd', '2:efg', '3:h', '9:ij', '10:klm'].map((t) => Buffer.from(t));
+  const frames = payloads.map((p) => frame(p));
+  const file = Buffer.concat(frames);
+  // The first frame's length now points exactly at the fifth frame (and its checksum fails): taken
+  // at its word, it would hide the three intact frames in between.
+  const fifth = frames.slice(0, 4).reduce((n, f) => n + f.length, 0);
+  file.writeUInt32LE(fifth - 12, 8);
+  const got = scanFrames(file);
+  assert.deepEqual(got.records.map((r) => r.toString()), ['1:cd', '2:efg', '3:h', '9:ij', '10:klm']);
+  assert.deepEqual(got.damaged, [{ offset: 0, length: frames[0]!.length }]);
+});
