@@ -91,25 +91,28 @@ function completeFrame(buf: Buffer, p: number): boolean {
  * header still reads as v2 and an intact frame starts right after its extent, that extent is
  * trusted: bytes inside its payload (log lines, timestamps: input anyone can send) are then never
  * taken for frames. But the checksum covers the length too, so the length itself may be what was
- * damaged: frames that start inside the extent are taken only when they chain, intact and
- * back to back, exactly up to its end, which a damaged length leaves and a forged frame in a
- * payload does not (the rest of the payload follows it). Otherwise the next v2 magic that starts an
- * intact frame.
+ * damaged. That shows when frames inside the extent chain, intact and back to back, exactly up to
+ * its end (a forged frame in a payload does not: the rest of the payload follows it); then the
+ * extent is wrong and the scan resumes at the first intact frame after `at`, so no intact record
+ * is skipped. Otherwise (no v2 header) the next v2 magic that starts an intact frame.
  */
 function resync(buf: Buffer, at: number): number {
   if (at + FRAME_HEADER <= buf.length && buf.readUInt32LE(at) === FRAME_MAGIC) {
     const next = at + FRAME_HEADER + buf.readUInt32LE(at + 8);
-    if (next < buf.length && frameAt(buf, next)) {
-      for (let p = buf.indexOf(MAGIC_BYTES, at + 1); p >= 0 && p < next; p = buf.indexOf(MAGIC_BYTES, p + 1)) {
-        if (chainsTo(buf, p, next)) return p;
-      }
-      return next;
-    }
+    if (next < buf.length && frameAt(buf, next) && !extentIsWrong(buf, at, next)) return next;
   }
   for (let p = buf.indexOf(MAGIC_BYTES, at + 1); p >= 0; p = buf.indexOf(MAGIC_BYTES, p + 1)) {
     if (frameAt(buf, p)) return p;
   }
   return -1;
+}
+
+/** Whether some frames inside (at, next) chain, intact, exactly to `next`. */
+function extentIsWrong(buf: Buffer, at: number, next: number): boolean {
+  for (let p = buf.indexOf(MAGIC_BYTES, at + 1); p >= 0 && p < next; p = buf.indexOf(MAGIC_BYTES, p + 1)) {
+    if (chainsTo(buf, p, next)) return true;
+  }
+  return false;
 }
 
 /** Whether intact frames follow each other from `p` to exactly `end`. */

@@ -220,3 +220,15 @@ test('a damaged length does not hide the intact frames after it (found by the fu
   assert.deepEqual(got.records.map((r) => r.toString()), ['1:cd', '2:efg', '3:h', '9:ij', '10:klm']);
   assert.deepEqual(got.damaged, [{ offset: 0, length: frames[0]!.length }]);
 });
+
+test('a damaged length with more damage inside its wrong extent still hides no intact frame (FUZZ_SEED=1413191804)', () => {
+  const payloads = ['0:a', '1:bc', '2:def', '3:g', '4:hi', '5:jkl', '6:m'].map((t) => Buffer.from(t));
+  const frames = payloads.map((p) => frame(p));
+  const starts = frames.map((_, i) => frames.slice(0, i).reduce((n, f) => n + f.length, 0));
+  const file = Buffer.concat(frames);
+  // Frame 1's length points at frame 5, and frame 3 is damaged too: frames 2 and 4 are intact.
+  file.writeUInt32LE(starts[5]! - starts[1]! - 12, starts[1]! + 8);
+  file[starts[3]!]! ^= 0xff;
+  const got = scanFrames(file);
+  assert.deepEqual(got.records.map((r) => r.toString()), ['0:a', '2:def', '4:hi', '5:jkl', '6:m']);
+});
