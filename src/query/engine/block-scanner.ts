@@ -51,6 +51,51 @@ export interface BlockScanner {
   close(): Promise<void>;
 }
 
+/**
+ * What one scan read, added up block by block (or result by result, when a scan was split over
+ * workers): lines and bytes examined, the in-memory heads' share of them, and the blocks skipped as
+ * damaged. The one place a ScanResult is assembled.
+ */
+export class ScanTally {
+  readonly entries: ScannedEntry[] = [];
+  private bytes = 0;
+  private lines = 0;
+  private headBytes = 0;
+  private headLines = 0;
+  private readonly damaged: NonNullable<ScanResult['damaged']> = [];
+
+  /** One block scanned with scanEntries (its entries already in `entries`). */
+  block(ref: BlockRef, read: { bytes: number; lines: number }): void {
+    this.bytes += read.bytes;
+    this.lines += read.lines;
+    if (ref.location.kind === 'head') {
+      this.headBytes += read.bytes;
+      this.headLines += read.lines;
+    }
+  }
+
+  /** One block skipped because it does not decode. */
+  skip(ref: BlockRef, reason: string): void {
+    this.damaged.push({ ref, reason });
+  }
+
+  /** A part of the scan done elsewhere (a worker's result). */
+  merge(r: ScanResult): void {
+    for (const e of r.entries) this.entries.push(e);
+    this.bytes += r.bytes;
+    this.lines += r.lines;
+    this.headBytes += r.headBytes ?? 0;
+    this.headLines += r.headLines ?? 0;
+    for (const d of r.damaged ?? []) this.damaged.push(d);
+  }
+
+  result(): ScanResult {
+    const r: ScanResult = { entries: this.entries, bytes: this.bytes, lines: this.lines, headBytes: this.headBytes, headLines: this.headLines };
+    if (this.damaged.length > 0) r.damaged = this.damaged;
+    return r;
+  }
+}
+
 /** Runs the pipeline over one block's decoded entries, newest first for backward queries. */
 export function scanEntries(
   entries: Entry[],
@@ -98,18 +143,13 @@ export function createLocalScanner(store: Store): BlockScanner {
   const cache = new PipelineCache();
   return {
     async scan(req) {
-      const out: ScannedEntry[] = [];
-      let bytes = 0;
-      let lines = 0;
-      let headBytes = 0;
-      let headLines = 0;
-      const damaged: NonNullable<ScanResult['damaged']> = [];
+      const tally = new ScanTally();
       // A damaged block is skipped (the store quarantines it); the query answers with the rest.
       const decoded = await Promise.all(
         req.refs.map((r) =>
           store.readBlock(r).catch((e: unknown) => {
             if (!isDamagedBlock(e)) throw e;
-            damaged.push({ ref: r, reason: e.message });
+            tally.skip(r, e.message);
             return [];
           }),
         ),
@@ -119,15 +159,9 @@ export function createLocalScanner(store: Store): BlockScanner {
         const stream = req.streams.get(ref.streamId);
         if (!stream) continue;
         const sp = cache.forStream(req.stages, stream);
-        const r = scanEntries(decoded[i]!, ref.streamId, sp, req.from, req.to, req.limit, req.direction === 'backward', out);
-        bytes += r.bytes;
-        lines += r.lines;
-        if (ref.location.kind === 'head') {
-          headBytes += r.bytes;
-          headLines += r.lines;
-        }
+        tally.block(ref, scanEntries(decoded[i]!, ref.streamId, sp, req.from, req.to, req.limit, req.direction === 'backward', tally.entries));
       }
-      return damaged.length > 0 ? { entries: out, bytes, lines, headBytes, headLines, damaged } : { entries: out, bytes, lines, headBytes, headLines };
+      return tally.result();
     },
     async close() {},
   };

@@ -11,7 +11,7 @@ import type { PipelineStage } from '../../logql/syntax/ast.js';
 import { decodeBlockPayload } from '../../store/block-codec.js';
 import { compilePipeline } from '../../logql/pipeline/compile.js';
 import type { Pipeline, StreamPipeline } from '../../logql/pipeline/types.js';
-import { scanEntries, type ScanResult, type ScannedEntry } from './block-scanner.js';
+import { ScanTally, scanEntries, type ScanResult } from './block-scanner.js';
 
 export interface ScanJob {
   refs: BlockRef[];
@@ -39,12 +39,7 @@ function streamPipeline(stages: PipelineStage[], labels: Labels): StreamPipeline
 }
 
 export function runScanJob(job: ScanJob): ScanResult {
-  const out: ScannedEntry[] = [];
-  let bytes = 0;
-  let lines = 0;
-  let headBytes = 0;
-  let headLines = 0;
-  const damaged: NonNullable<ScanResult['damaged']> = [];
+  const tally = new ScanTally();
   for (const ref of job.refs) {
     const loc = ref.location;
     let entries;
@@ -54,18 +49,12 @@ export function runScanJob(job: ScanJob): ScanResult {
         entries = decodeBlockPayload(region);
       } catch (e) {
         // Damaged (issue #8): skipped here, reported to the store by the calling thread.
-        damaged.push({ ref, reason: (e as Error).message });
+        tally.skip(ref, (e as Error).message);
         continue;
       }
     } else entries = loc.entries;
     const sp = streamPipeline(job.stages, job.streams[ref.streamId] ?? {});
-    const r = scanEntries(entries, ref.streamId, sp, job.from, job.to, job.limit, job.direction === 'backward', out);
-    bytes += r.bytes;
-    lines += r.lines;
-    if (loc.kind === 'head') {
-      headBytes += r.bytes;
-      headLines += r.lines;
-    }
+    tally.block(ref, scanEntries(entries, ref.streamId, sp, job.from, job.to, job.limit, job.direction === 'backward', tally.entries));
   }
-  return damaged.length > 0 ? { entries: out, bytes, lines, headBytes, headLines, damaged } : { entries: out, bytes, lines, headBytes, headLines };
+  return tally.result();
 }

@@ -6,7 +6,7 @@
  * signal (the query timeout) terminates the workers running it.
  */
 import type { BlockRef, Store } from '../../store/store.js';
-import type { BlockScanner, ScanRequest, ScanResult, ScannedEntry } from './block-scanner.js';
+import { ScanTally, type BlockScanner, type ScanRequest, type ScanResult } from './block-scanner.js';
 import type { ScanJob } from './scan-job.js';
 import type { QueryPool } from './query-pool.js';
 
@@ -29,25 +29,13 @@ export function createWorkerScanner(store: Store, pool: QueryPool): BlockScanner
             ) as Promise<ScanResult>,
         ),
       );
-      const entries: ScannedEntry[] = [];
-      let bytes = 0;
-      let lines = 0;
-      const damaged: NonNullable<ScanResult['damaged']> = [];
-      let headBytes = 0;
-      let headLines = 0;
+      const tally = new ScanTally();
       for (const r of results) {
-        for (const e of r.entries) entries.push(e);
-        bytes += r.bytes;
-        lines += r.lines;
-        for (const d of r.damaged ?? []) {
-          // Workers cannot reach the store: it quarantines what they found damaged.
-          store.reportDamagedBlock?.(d.ref, d.reason);
-          damaged.push(d);
-        }
-        headBytes += r.headBytes ?? 0;
-        headLines += r.headLines ?? 0;
+        // Workers cannot reach the store: it quarantines what they found damaged.
+        for (const d of r.damaged ?? []) store.reportDamagedBlock?.(d.ref, d.reason);
+        tally.merge(r);
       }
-      return damaged.length > 0 ? { entries, bytes, lines, headBytes, headLines, damaged } : { entries, bytes, lines, headBytes, headLines };
+      return tally.result();
     },
     // The pool belongs to the server, which closes it.
     async close() {},
