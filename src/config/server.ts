@@ -132,6 +132,89 @@ export const serverConfigSchema = z
       })
       .strict()
       .prefault({}),
+    ruler: z
+      .object({
+        enabled: z.boolean().default(true).describe('Evaluate alerting and recording rules and serve the ruler API (/loki/api/v1/rules, /prometheus/api/v1/rules and /alerts)'),
+        evaluation_interval: duration.default('1m').describe('How often a group is evaluated when it sets no interval of its own (Loki\'s default 1m; `logwharf up` uses 10s so a single host hears of a problem within seconds)'),
+        rules_dir: z
+          .string()
+          .default('')
+          .describe('A directory of read-only rule files, <dir>/<tenant>/<namespace>.yaml (for rules kept in git), reloaded when they change; empty = none'),
+        alertmanager_url: z
+          .string()
+          .default('')
+          .describe('Alertmanager base URL(s), comma-separated, as in Loki (alerts are posted to <url>/api/v2/alerts); empty = the built-in notifier (notify.*)'),
+        alertmanager_timeout: duration.default('10s').describe('Longest one send to an Alertmanager may take'),
+        external_url: z
+          .string()
+          .default('')
+          .describe('Base URL of this server as users reach it, for alerts\' generatorURL (empty = the listen address)'),
+        external_labels: z.record(z.string(), z.string()).default({}).describe('Labels added to every alert and recorded series, e.g. {cluster: eu-1}'),
+        resend_delay: duration.default('1m').describe('A firing alert is re-sent to the Alertmanager this often (Prometheus\' default 1m)'),
+        max_rules_per_group: z.number().int().positive().default(2000).describe('Most rules one group may hold (a larger group is rejected at write time)'),
+        max_groups_per_tenant: z.number().int().positive().default(1000).describe('Most rule groups one tenant may store through the API'),
+        remote_write: z
+          .object({
+            url: z.string().default('').describe('Prometheus remote-write endpoint for recording rules\' samples (e.g. http://prometheus:9090/api/v1/write); empty = recording rules are evaluated but not written'),
+            timeout: duration.default('30s').describe('Longest one remote-write request may take'),
+          })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({})
+      .describe('The ruler: LogQL alerting and recording rules, as in Loki'),
+    notify: z
+      .object({
+        route: z
+          .object({
+            receiver: z.string().default('').describe('The receiver every alert goes to (one of notify.receivers); empty = alerts are kept and served on /alertmanager/api/v2 but sent nowhere'),
+            group_by: z.array(z.string()).default(['alertname']).describe('Labels that group alerts into one notification (["..."] = every label, as in Alertmanager)'),
+            group_wait: duration.default('30s').describe('How long a new group waits for more alerts before its first notification (Alertmanager\'s default; `logwharf up` uses 5s)'),
+            group_interval: duration.default('5m').describe('How long to wait before notifying about new or resolved alerts of a group already notified'),
+            repeat_interval: duration.default('4h').describe('How long to wait before re-sending a notification that has not changed'),
+          })
+          .strict()
+          .prefault({}),
+        receivers: z
+          .array(
+            z
+              .object({
+                name: z.string().min(1),
+                webhook_configs: z
+                  .array(
+                    z
+                      .object({
+                        url: z.string().url().describe('Receives Alertmanager\'s webhook JSON (version 4)'),
+                        send_resolved: z.boolean().default(true),
+                        max_alerts: z.number().int().nonnegative().default(0).describe('Most alerts in one message (0 = all; the rest are counted in truncatedAlerts)'),
+                      })
+                      .strict(),
+                  )
+                  .default([]),
+                slack_configs: z
+                  .array(
+                    z
+                      .object({
+                        api_url: z.string().url().describe('A Slack (or compatible) incoming-webhook URL'),
+                        channel: z.string().default(''),
+                        username: z.string().default('logwharf'),
+                        send_resolved: z.boolean().default(false),
+                        title: z.string().default('').describe('Template; empty = "[FIRING:n] group labels"'),
+                        text: z.string().default('').describe('Template; empty = one line per alert from its summary or description annotation'),
+                      })
+                      .strict(),
+                  )
+                  .default([]),
+              })
+              .strict(),
+          )
+          .default([])
+          .describe('Receivers in Alertmanager\'s configuration format (webhook_configs, slack_configs), so the block can be copied to a real Alertmanager'),
+      })
+      .strict()
+      .prefault({})
+      .describe('The built-in notifier, used when ruler.alertmanager_url is empty: a subset of Alertmanager (one route, webhook and Slack receivers, silences) that serves Alertmanager\'s v2 API under /alertmanager/api/v2'),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -142,6 +225,13 @@ export const serverConfigSchema = z
     const req = parseDurationMs(c.http.request_timeout);
     if (req > 0 && parseDurationMs(c.http.header_timeout) > req) {
       ctx.addIssue({ code: 'custom', path: ['http', 'request_timeout'], message: `must be 0s or at least http.header_timeout (${c.http.header_timeout})` });
+    }
+    const names = new Set(c.notify.receivers.map((r) => r.name));
+    if (c.notify.route.receiver !== '' && !names.has(c.notify.route.receiver)) {
+      ctx.addIssue({ code: 'custom', path: ['notify', 'route', 'receiver'], message: `undefined receiver "${c.notify.route.receiver}" used in route` });
+    }
+    if (names.size !== c.notify.receivers.length) {
+      ctx.addIssue({ code: 'custom', path: ['notify', 'receivers'], message: 'receiver names must be unique' });
     }
   });
 

@@ -22,8 +22,11 @@ const ALLOWED: Record<string, string[]> = {
   http: ['api', 'util'],
   agent: ['api', 'config', 'util', 'logql'],
   registry: ['api', 'util', 'http'],
+  rules: ['api', 'logql', 'util'],
+  ruler: ['api', 'config', 'http', 'logql', 'query', 'rules', 'util'],
+  notify: ['api', 'config', 'http', 'logql', 'util'],
   app: ['*'],
-  cli: ['api', 'config', 'util', 'app'],
+  cli: ['api', 'config', 'util', 'app', 'rules', 'logql'],
 };
 
 test('imports respect the folder rules of the architecture guide', () => {
