@@ -3,7 +3,7 @@
  * SIGTERM/SIGINT, which flush the store and exit 0. One JSON line with the address is logged when the
  * server is ready.
  */
-import { loadServerConfig } from '../config/server.js';
+import { loadServerConfig, UP_SERVER_DEFAULTS } from '../config/server.js';
 import { loadAgentConfig } from '../config/agent.js';
 import { createServer } from '../app/server.js';
 import { createUp, upAgentDefaults } from '../app/up.js';
@@ -82,7 +82,7 @@ export async function runUp(argv: string[]): Promise<number> {
     config: values.config,
     logLevel: values['log-level'],
     authEnabled: values['auth-enabled'],
-  });
+  }, UP_SERVER_DEFAULTS);
   const defaults = upAgentDefaults(serverConfig);
   const agentConfig = loadAgentConfig({
     config: values['agent-config'],

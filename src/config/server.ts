@@ -246,10 +246,34 @@ export interface ServerFlags {
   authEnabled?: boolean;
 }
 
-/** Loads and validates the configuration: YAML file → LOGWHARF_* environment → flags. */
-export function loadServerConfig(flags: ServerFlags = {}): ServerConfig {
+/**
+ * Defaults `logwharf up` changes for a single host, under whatever the user sets: a problem should
+ * reach a receiver within seconds (issue #9's detection-time target: p99 ≤ 30 s, measured by
+ * bench/mttd.bench.ts), where a large install keeps Loki's 1m and Alertmanager's 30s.
+ */
+export const UP_SERVER_DEFAULTS: Readonly<Record<string, unknown>> = {
+  ruler: { evaluation_interval: '10s' },
+  notify: { route: { group_wait: '5s' } },
+};
+
+/** `base` with `over` laid on top, mapping by mapping (arrays and scalars are replaced). */
+function layer(base: Readonly<Record<string, unknown>>, over: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const b = out[k];
+    const isMap = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+    out[k] = isMap(b) && isMap(v) ? layer(b, v) : v;
+  }
+  return out;
+}
+
+/**
+ * Loads and validates the configuration: role defaults → YAML file → LOGWHARF_* environment → flags.
+ * `roleDefaults` (e.g. UP_SERVER_DEFAULTS) replace schema defaults for a role; anything the user sets wins.
+ */
+export function loadServerConfig(flags: ServerFlags = {}, roleDefaults: Readonly<Record<string, unknown>> = {}): ServerConfig {
   const file = flags.config ?? env('LOGWHARF_CONFIG');
-  const raw = file ? readYamlMapping(file) : {};
+  const raw = layer(roleDefaults, file ? readYamlMapping(file) : {});
   const overrides: Record<string, unknown> = {};
   const envListen = env('LOGWHARF_LISTEN');
   const envData = env('LOGWHARF_DATA');

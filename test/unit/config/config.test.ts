@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadServerConfig, parseListen } from '../../../src/config/server.js';
+import { loadServerConfig, parseListen, UP_SERVER_DEFAULTS } from '../../../src/config/server.js';
 import { renderConfigDocs } from '../../../src/config/docs.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'logwharf-config-'));
@@ -73,4 +73,18 @@ test('docs/configuration.md is generated from the schema and up to date', () => 
   const onDisk = readFileSync(new URL('../../../docs/configuration.md', import.meta.url), 'utf8');
   assert.equal(onDisk, renderConfigDocs(), 'run `npm run docs:config` and commit the result');
   assert.match(onDisk, /\| `retention\.period` \| duration \| `"7d"` \|/);
+});
+
+test('role defaults (logwharf up) replace schema defaults but never what the user set', () => {
+  const up = loadServerConfig({}, UP_SERVER_DEFAULTS);
+  assert.equal(up.ruler.evaluation_interval, '10s');
+  assert.equal(up.notify.route.group_wait, '5s');
+  assert.equal(up.notify.route.group_interval, '5m', 'keys the role does not change keep the schema default');
+  const plain = loadServerConfig({});
+  assert.equal(plain.ruler.evaluation_interval, '1m', "a server keeps Loki's 1m");
+  assert.equal(plain.notify.route.group_wait, '30s', "and Alertmanager's 30s");
+  const p = file('up.yaml', 'ruler:\n  evaluation_interval: 30s\nnotify:\n  route:\n    group_by: [alertname]\n');
+  const user = loadServerConfig({ config: p }, UP_SERVER_DEFAULTS);
+  assert.equal(user.ruler.evaluation_interval, '30s', 'the user wins over the role default');
+  assert.equal(user.notify.route.group_wait, '5s', 'a sibling key the user did not set keeps the role default');
 });

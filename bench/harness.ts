@@ -1,0 +1,96 @@
+/**
+ * What the benchmarks share: the benchmark corpus (bench/corpus.mjs, generated once into bench/out),
+ * logwharf started from dist/ as a child process, and its CPU and memory read from /proc.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createReadStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+export const REPO = new URL('../', import.meta.url).pathname;
+export const OUT = join(REPO, 'bench/out');
+/** The 2M-line corpus every store benchmark uses (seed 12648430, 2024-05-01). */
+export const CORPUS = join(OUT, 'corpus.tsv');
+
+export interface CorpusMeta {
+  lines: number;
+  lineBytes: number;
+  tsFirst: number;
+  tsLast: number;
+  needles: Record<string, unknown>;
+  streams: Array<{ n: string; kind: string; lines: number; bytes: number }>;
+}
+
+export function ensureCorpus(): CorpusMeta {
+  if (!existsSync(CORPUS)) {
+    mkdirSync(OUT, { recursive: true });
+    execFileSync(process.execPath, [join(REPO, 'bench/corpus.mjs')], {
+      env: { ...process.env, LINES: '2000000', OUT: CORPUS, SEED: '12648430', START: '2024-05-01T00:00:00Z' },
+      stdio: 'inherit',
+    });
+  }
+  return JSON.parse(readFileSync(CORPUS + '.meta.json', 'utf8')) as CorpusMeta;
+}
+
+/** The corpus rows: timestamp (ms), container, line. */
+export async function* corpusRows(): AsyncGenerator<{ ms: number; container: string; line: string }> {
+  const rl = createInterface({ input: createReadStream(CORPUS), crlfDelay: Infinity });
+  for await (const row of rl) {
+    const t1 = row.indexOf('\t');
+    const t2 = row.indexOf('\t', t1 + 1);
+    yield { ms: Number(row.slice(0, t1)), container: row.slice(t1 + 1, t2), line: row.slice(t2 + 1) };
+  }
+}
+
+/** utime + stime of a process, in seconds. */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+
+/** A /proc/<pid>/status memory field in MB: VmRSS (now) or VmHWM (peak). */
+export function memoryMb(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** The p-th percentile (nearest rank) of xs. */
+export function percentile(xs: readonly number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((s.length * p) / 100) - 1))]!;
+}
+
+export const median = (xs: readonly number[]): number => percentile(xs, 50);
+
+export interface Logwharf {
+  proc: ChildProcess;
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Starts `logwharf <role> ...args` from dist/ and resolves once it logs that it is ready. */
+export async function startLogwharf(role: 'server' | 'up', args: string[]): Promise<Logwharf> {
+  const proc = spawn(process.execPath, [join(REPO, 'dist/cli/main.js'), role, '--listen', '127.0.0.1:0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: proc.stdout! }).on('line', (l) => {
+      try {
+        const j = JSON.parse(l) as { msg?: string; address?: string };
+        if (j.msg === 'logwharf server ready' && j.address) resolve(j.address);
+      } catch {
+        // not one of our JSON lines
+      }
+    });
+    proc.on('exit', (c) => reject(new Error(`logwharf ${role} exited ${c}`)));
+  });
+  return {
+    proc,
+    url,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (proc.exitCode !== null) return resolve();
+        proc.once('exit', () => resolve());
+        proc.kill('SIGTERM');
+      }),
+  };
+}
