@@ -16,38 +16,20 @@
  * Targets: ≥5,000 lines/s per 0.1 CPU core; ≤100 MB RSS at 500 files; p99 ≤2 s at 5,000 lines/s.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, createReadStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import WebSocket from 'ws';
+import { CORPUS, cpuSeconds, ensureCorpus, median, memoryMb as rssMb, percentile as pct } from './harness.js';
 
 const REPO = new URL('../', import.meta.url).pathname;
-const OUT = join(REPO, 'bench/out');
-const CORPUS = join(OUT, 'corpus.tsv');
 const LINES = Number(process.env.LINES ?? 500_000);
 const RUNS = Number(process.env.RUNS ?? 3);
 const DURATION = Number(process.env.DURATION ?? 30);
 const IMAGE = 'local/busybox:1';
 
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100;
-}
-function rssMb(pid: number, field = 'VmRSS'): number {
-  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))]!;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function ensureCorpus(): Promise<void> {
-  if (existsSync(CORPUS)) return;
-  mkdirSync(OUT, { recursive: true });
-  execFileSync(process.execPath, [join(REPO, 'bench/corpus.mjs')], { env: { ...process.env, LINES: '2000000', OUT: CORPUS }, stdio: 'inherit' });
-}
 
 /** The first n corpus lines' text (the log line column). */
 async function corpusLines(n: number): Promise<string[]> {
@@ -307,7 +289,7 @@ async function benchLatency(): Promise<string> {
 
 const which = process.argv.slice(2);
 const want = (s: string) => which.length === 0 || which.includes(s);
-await ensureCorpus();
+ensureCorpus();
 const lines = await corpusLines(LINES);
 const scenarios: Array<[string, () => Promise<string>]> = [
   ['cri', () => benchCri(lines)],

@@ -25,6 +25,7 @@ import { encodePushRequest } from '../src/api/push/index.js';
 import type { StreamPush } from '../src/api/model.js';
 import { createStore } from '../src/store/index.js';
 import { minOf } from '../src/util/arrays.js';
+import { cpuSeconds, median, memoryMb, startLogwharf } from './harness.js';
 
 const LINES = Number(process.env.LINES ?? 2_000_000);
 const FORMAT = process.env.FORMAT ?? 'protobuf';
@@ -66,49 +67,6 @@ function duByKind(dir: string, out: Record<string, number>): Record<string, numb
   return out;
 }
 
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime
-  return ticks / 100;
-}
-
-function peakRssMb(pid: number): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
-
-async function startServer(dataDir: string, configPath: string) {
-  const proc = spawn(process.execPath, [join(REPO, 'dist/cli/main.js'), 'server', '--listen', '127.0.0.1:0', '--data', dataDir, '--config', configPath, '--log-level', 'warn'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    const rl = createInterface({ input: proc.stdout! });
-    rl.on('line', (l) => {
-      try {
-        const j = JSON.parse(l) as { address?: string };
-        if (j.address) resolve(j.address);
-      } catch {
-        /* ignore */
-      }
-    });
-    proc.on('exit', (c) => reject(new Error(`server exited ${c}`)));
-  });
-  return { proc, url };
-}
-
-async function stop(proc: ReturnType<typeof spawn>): Promise<void> {
-  await new Promise<void>((resolve) => {
-    proc.on('exit', () => resolve());
-    proc.kill('SIGTERM');
-  });
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
 async function main() {
   if (!existsSync(corpus)) {
     await run(process.execPath, [join(REPO, 'bench/corpus.mjs')], { LINES: String(LINES), OUT: corpus, SEED: '12648430', START: '2024-05-01T00:00:00Z' });
@@ -142,7 +100,8 @@ async function main() {
       '',
     ].join('\n'),
   );
-  let { proc, url } = await startServer(dataDir, configPath);
+  let server = await startLogwharf('server', ['--data', dataDir, '--config', configPath, '--log-level', 'warn']);
+  let { proc, url } = server;
   const cpu0 = cpuSeconds(proc.pid!);
 
   // Read the corpus and push it in batches grouped by stream, like Promtail does.
@@ -190,8 +149,8 @@ async function main() {
   await Promise.all(inflight);
   const wall = (performance.now() - t0) / 1000;
   const cpu = cpuSeconds(proc.pid!) - cpu0;
-  const rss = peakRssMb(proc.pid!);
-  await stop(proc);
+  const rss = memoryMb(proc.pid!, 'VmHWM');
+  await server.stop();
   const diskBytes = du(dataDir);
   const diskByKind = duByKind(dataDir, {});
 
@@ -210,7 +169,8 @@ async function main() {
   const coldByKind = duByKind(dataDir, {});
 
   // Restart (proves recovery) and measure warm queries.
-  ({ proc, url } = await startServer(dataDir, configPath));
+  server = await startLogwharf('server', ['--data', dataDir, '--config', configPath, '--log-level', 'warn']);
+  ({ proc, url } = server);
   const startNs = BigInt(meta.tsFirst) * 1_000_000n;
   const endNs = BigInt(meta.tsLast + 1000) * 1_000_000n;
   const needle = Object.keys(meta.needles)[0]!;
@@ -251,7 +211,7 @@ async function main() {
   // As written in the issue the json query fails in Loki and here alike (non-JSON lines carry __error__, and
   // grouping keeps it); Grafana's form drops the error labels, so that is what is timed.
   const countJsonQ = await timeQuery('sum by (level) (count_over_time({job="docker"} | json | drop __error__, __error_details__ [5m]))', 100, '300');
-  await stop(proc);
+  await server.stop();
   rmSync(dataDir, { recursive: true, force: true });
   rmSync(configPath, { force: true });
 
