@@ -6,7 +6,7 @@
  * The YAML is walked as the `yaml` package's node tree (not as plain values) so that each problem can
  * point at the line and column of the key or value at fault.
  */
-import { Document, isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, stringify, type Node, type Pair, type YAMLMap } from 'yaml';
+import { Document, isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Node, type Pair, type YAMLMap } from 'yaml';
 import { LogwharfError } from '../api/errors.js';
 import type { Labels } from '../api/model.js';
 import { NS_PER_MS } from '../api/time-units.js';
@@ -422,19 +422,35 @@ function plainGroup(spec: RuleGroupSpec): Record<string, unknown> {
 // Go's yaml.v3 (which Loki answers with) indents by 4; no line folding, so expressions stay as written.
 const YAML_OPTS = { indent: 4, lineWidth: 0, minContentWidth: 0 } as const;
 
+/**
+ * YAML text for `value`. The `yaml` package writes some multi-line strings as block scalars that do
+ * not read back the same (a whitespace-only line loses its spaces; a leading blank line before an
+ * indented one shifts the indentation), so those are written double-quoted.
+ */
+function stringify(value: unknown): string {
+  const doc = new Document(value);
+  visit(doc, {
+    Scalar(_key, node) {
+      const v = node.value;
+      if (typeof v === 'string' && v.includes('\n') && (/^\s/.test(v) || /\n[ \t]+(\n|$)/.test(v))) node.type = 'QUOTE_DOUBLE';
+    },
+  });
+  return doc.toString(YAML_OPTS);
+}
+
 /** One group as YAML, as Loki's `GET /loki/api/v1/rules/{namespace}/{group}` answers. */
 export function formatRuleGroupYaml(spec: RuleGroupSpec): string {
-  return stringify(plainGroup(spec), YAML_OPTS);
+  return stringify(plainGroup(spec));
 }
 
 /** Namespaces → groups as YAML, as Loki's `GET /loki/api/v1/rules[/{namespace}]` answers. */
 export function formatNamespacesYaml(map: Record<string, RuleGroupSpec[]>): string {
   const out: Record<string, unknown> = {};
   for (const ns of Object.keys(map).sort()) out[ns] = map[ns]!.map(plainGroup);
-  return stringify(out, YAML_OPTS);
+  return stringify(out);
 }
 
 /** A rule file (`groups: [...]`) as YAML, for `rules` commands that write files. */
 export function formatRuleFileYaml(groups: RuleGroupSpec[]): string {
-  return stringify({ groups: groups.map(plainGroup) }, YAML_OPTS);
+  return stringify({ groups: groups.map(plainGroup) });
 }
