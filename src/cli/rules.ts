@@ -5,7 +5,7 @@
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
-import type { LokiClient } from '../api/client.js';
+import { errorMessageOf, LokiClientError, type LokiClient } from '../api/client.js';
 import { plural } from '../util/plural.js';
 import { formatLintLine, formatNamespacesYaml, formatRuleFileYaml, formatRuleGroupYaml, lintRuleFile, parseNamespacesYaml, parseRuleGroup, RuleFileError, type RuleProblem } from '../rules/parse.js';
 import type { RuleGroupSpec } from '../rules/model.js';
@@ -230,7 +230,8 @@ async function sync(argv: string[], io: CliIO): Promise<number> {
     await write(io.stderr, 'rules sync: nothing changed: fix the problems above first\n');
     return 1;
   }
-  const local: Record<string, RuleGroupSpec[]> = {};
+  // No prototype: a file may be called __proto__.yaml.
+  const local = Object.create(null) as Record<string, RuleGroupSpec[]>;
   for (const f of files) local[f.namespace] = f.groups;
   const c = client();
   const changes = diffRules(local, await remoteRules(c));
@@ -244,15 +245,24 @@ async function sync(argv: string[], io: CliIO): Promise<number> {
     return 0;
   }
   // Creates and updates first: a group moving between namespaces is never missing from both.
-  for (const x of changes.filter((y) => y.op !== '-')) {
-    await c.setRuleGroup(x.namespace, formatRuleGroupYaml(x.spec!));
+  const ordered = [...changes.filter((y) => y.op !== '-'), ...changes.filter((y) => y.op === '-')];
+  const done: RuleChange[] = [];
+  let readOnly = 0;
+  for (const x of ordered) {
+    try {
+      if (x.op === '-') await c.deleteRules(x.namespace, x.group);
+      else await c.setRuleGroup(x.namespace, formatRuleGroupYaml(x.spec!));
+    } catch (e) {
+      // 403: a namespace the server keeps read-only (logwharf's ruler.rules_dir); not ours to change.
+      if (!(e instanceof LokiClientError) || e.status !== 403) throw e;
+      readOnly++;
+      await write(io.stderr, `warning: ${x.namespace}/${x.group} left alone: ${errorMessageOf(e.body ?? '') || e.message}\n`);
+      continue;
+    }
+    done.push(x);
     await write(io.stdout, show(x));
   }
-  for (const x of changes.filter((y) => y.op === '-')) {
-    await c.deleteRules(x.namespace, x.group);
-    await write(io.stdout, show(x));
-  }
-  const n = (op: RuleChange['op']) => changes.filter((x) => x.op === op).length;
-  await write(io.stderr, `${n('+')} created, ${n('~')} updated, ${n('-')} deleted\n`);
+  const n = (op: RuleChange['op']) => done.filter((x) => x.op === op).length;
+  await write(io.stderr, `${n('+')} created, ${n('~')} updated, ${n('-')} deleted${readOnly > 0 ? `, ${readOnly} left alone (read-only on the server)` : ''}\n`);
   return 0;
 }

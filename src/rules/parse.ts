@@ -382,7 +382,8 @@ export function parseRuleGroup(text: string, opts: CheckOptions = {}): RuleGroup
  */
 export function parseNamespacesYaml(text: string, opts: CheckOptions = {}): Record<string, RuleGroupSpec[]> {
   const { ck, root } = load(text, opts);
-  const out: Record<string, RuleGroupSpec[]> = {};
+  // No prototype: a namespace may be called __proto__.
+  const out = Object.create(null) as Record<string, RuleGroupSpec[]>;
   if (ck.problems.length === 0 && root !== null && !(isScalar(root) && root.value === null)) {
     if (!isMap(root)) ck.add({}, root, `cannot unmarshal ${nodeKind(root)} into map[string][]rulefmt.RuleGroup`);
     else {

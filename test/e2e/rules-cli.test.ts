@@ -1,19 +1,24 @@
 /**
- * `logwharf rules` as a user runs it (the built binary in a child process): lint's exit codes, and
- * the backtest against the real server, over lines pushed with known timestamps, asserting the
- * transitions at their exact times.
+ * `logwharf rules` as a user runs it (the built binary in a child process) against the real server:
+ * lint's exit codes; list/get/delete/sync through the server's ruler API (with auth on, so tenants
+ * are kept apart, and a read-only ruler.rules_dir namespace); and the backtest over lines pushed with
+ * known timestamps, asserting the transitions at their exact times.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, removeDir, type RunningServer } from './helpers/server.js';
+import { parseRuleFile } from '../../src/rules/parse.js';
 
 const BIN = join(new URL('../../', import.meta.url).pathname, 'dist/cli/main.js');
 const dir = mkdtempSync(join(tmpdir(), 'logwharf-rules-e2e-'));
 let srv: RunningServer;
+/** With auth on (tenants apart) and a read-only namespace "git" for team-a from ruler.rules_dir. */
+let authSrv: RunningServer;
+const rulesDir = join(dir, 'rules-dir');
 
 function cli(args: string[], timeoutMs = 30_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -35,10 +40,15 @@ function cli(args: string[], timeoutMs = 30_000): Promise<{ code: number | null;
 
 before(async () => {
   srv = await startServer();
+  mkdirSync(join(rulesDir, 'team-a'), { recursive: true });
+  writeFileSync(join(rulesDir, 'team-a', 'git.yaml'), 'groups:\n  - name: from-git\n    rules:\n      - alert: G\n        expr: vector(1) > 0\n');
+  authSrv = await startServer({ auth_enabled: true, ruler: { rules_dir: rulesDir } });
 });
 after(async () => {
   await srv.close();
   removeDir(srv.dir);
+  await authSrv.close();
+  removeDir(authSrv.dir);
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -128,4 +138,95 @@ test('rules test: a failing query is reported under its rule, and the exit code 
   const r = await cli(['rules', 'test', file, '--addr', 'http://127.0.0.1:1', '--since', '1h']);
   assert.equal(r.code, 1);
   assert.match(r.stdout, /^group "g" rule "A" .*:\n {2}error: GET http:\/\/127\.0\.0\.1:1\/loki\/api\/v1\/query_range failed/);
+});
+
+const GROUP_ERRORS = `  - name: errors
+    interval: 30s
+    rules:
+      - alert: HighErrors
+        expr: sum by (job) (count_over_time({job="api"} |= "error" [5m])) > 5
+        for: 5m
+        labels:
+          severity: page
+`;
+const GROUP_VOLUME = `  - name: volume
+    rules:
+      - record: job:lines:rate1m
+        expr: sum by (job) (rate({job="api"}[1m]))
+`;
+
+async function post(tenant: string, namespace: string, body: string): Promise<void> {
+  const res = await fetch(`${authSrv.url}/loki/api/v1/rules/${namespace}`, { method: 'POST', headers: { 'X-Scope-OrgID': tenant, 'Content-Type': 'application/yaml' }, body });
+  assert.equal(res.status, 202, await res.text());
+}
+
+test('rules sync, list, get and delete against the server\'s ruler API', async () => {
+  // The server has, for team-a: app/errors differing (for: 10m), app/old and legacy/x (gone from DIR),
+  // and git/from-git from ruler.rules_dir (read-only); team-b has its own app/errors.
+  await post('team-a', 'app', 'name: errors\ninterval: 30s\nrules:\n  - alert: HighErrors\n    expr: sum by (job) (count_over_time({job="api"} |= "error" [5m])) > 5\n    for: 10m\n    labels:\n      severity: page\n');
+  await post('team-a', 'app', 'name: old\nrules:\n  - alert: Old\n    expr: vector(1) > 0\n');
+  await post('team-a', 'legacy', 'name: x\nrules:\n  - alert: X\n    expr: vector(1) > 0\n');
+  await post('team-b', 'app', 'name: errors\nrules:\n  - alert: B\n    expr: vector(1) > 0\n');
+  const d = join(dir, 'sync');
+  mkdirSync(d, { recursive: true });
+  writeFileSync(join(d, 'app.yaml'), 'groups:\n' + GROUP_ERRORS + GROUP_VOLUME);
+  writeFileSync(join(d, 'infra.yml'), 'groups:\n  - name: disk\n    rules:\n      - alert: DiskErrors\n        expr: count_over_time({job="disk"} |= "I/O error" [5m]) > 0\n');
+  writeFileSync(join(d, 'README.txt'), 'not a rule file');
+  const a = ['--addr', authSrv.url, '--org-id', 'team-a'];
+
+  const dry = await cli(['rules', 'sync', d, '--dry-run', ...a]);
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.equal(dry.stdout, ['~ app/errors', '+ app/volume', '+ infra/disk', '- app/old', '- git/from-git', '- legacy/x', ''].join('\n'));
+  const before = await cli(['rules', 'list', ...a]);
+  assert.equal(before.stdout, ['app     errors    1 rule', 'app     old       1 rule', 'git     from-git  1 rule', 'legacy  x         1 rule', ''].join('\n'));
+
+  const real = await cli(['rules', 'sync', d, ...a]);
+  assert.equal(real.code, 0, real.stderr);
+  assert.equal(real.stdout, ['~ app/errors', '+ app/volume', '+ infra/disk', '- app/old', '- legacy/x', ''].join('\n'));
+  assert.match(real.stderr, /^warning: git\/from-git left alone: namespace "git" is read-only: its rules come from ruler\.rules_dir/);
+  assert.match(real.stderr, /\n2 created, 1 updated, 2 deleted, 1 left alone \(read-only on the server\)\n$/);
+
+  const after = await cli(['rules', 'list', ...a]);
+  assert.equal(after.stdout, ['app    errors    1 rule', 'app    volume    1 rule', 'git    from-git  1 rule', 'infra  disk      1 rule', ''].join('\n'));
+  // team-b's rules are its own
+  const b = await cli(['rules', 'list', '--addr', authSrv.url, '--tenant', 'team-b']);
+  assert.equal(b.stdout, 'app  errors  1 rule\n');
+
+  // Nothing left to do but the read-only group.
+  const again = await cli(['rules', 'sync', d, ...a]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(again.stdout, '');
+  assert.match(again.stderr, /0 created, 0 updated, 0 deleted, 1 left alone/);
+
+  // get NAMESPACE prints a rule file that reads back as DIR's groups; get GROUP one group
+  const ns = await cli(['rules', 'get', 'app', ...a]);
+  assert.equal(ns.code, 0, ns.stderr);
+  assert.deepEqual(parseRuleFile(ns.stdout), parseRuleFile('groups:\n' + GROUP_ERRORS + GROUP_VOLUME));
+  const g = await cli(['rules', 'get', 'app', 'volume', ...a]);
+  assert.equal(g.stdout, 'name: volume\nrules:\n    - record: job:lines:rate1m\n      expr: sum by (job) (rate({job="api"}[1m]))\n');
+  const missing = await cli(['rules', 'get', 'app', 'nope', ...a]);
+  assert.equal(missing.code, 1);
+  assert.equal(missing.stderr, 'error: GET /loki/api/v1/rules/app/nope: 404 Not Found: group does not exist\n');
+
+  const del = await cli(['rules', 'delete', 'app', 'volume', ...a]);
+  assert.equal(del.code, 0, del.stderr);
+  assert.equal(del.stdout, 'deleted group app/volume\n');
+  assert.equal((await cli(['rules', 'delete', 'infra', ...a])).stdout, 'deleted namespace infra\n');
+  const gone = await cli(['rules', 'delete', 'infra', ...a]);
+  assert.equal(gone.code, 1);
+  assert.match(gone.stderr, /404 Not Found: group namespace does not exist/);
+  assert.equal((await cli(['rules', 'list', ...a])).stdout, 'app  errors    1 rule\ngit  from-git  1 rule\n');
+
+  // A problem in any file: nothing changes.
+  writeFileSync(join(d, 'bad.yaml'), 'groups:\n  - name: b\n    rules:\n      - alert: B\n        expr: \'{job="x"}\'\n');
+  const bad = await cli(['rules', 'sync', d, ...a]);
+  assert.equal(bad.code, 1);
+  assert.equal(bad.stdout, `${join(d, 'bad.yaml')}:5:15: group "b" rule "B": invalid rule expression: a log query cannot be a rule, the expression must be a metric query (e.g. count_over_time(... [5m]))\n`);
+  assert.equal((await cli(['rules', 'list', ...a])).stdout, 'app  errors    1 rule\ngit  from-git  1 rule\n');
+});
+
+test('rules list with no rules at all is empty, not an error', async () => {
+  const r = await cli(['rules', 'list', '--addr', authSrv.url, '--org-id', 'nobody']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, '');
 });
