@@ -32,6 +32,13 @@ interface AlertCtx {
   externalURL: string;
 }
 
+/**
+ * Most template nodes one rendering may execute: far more than any real alert template needs, few
+ * enough that a rule like `{{range 1000000}}{{range 1000000}}…` fails in milliseconds instead of
+ * holding the ruler's event loop.
+ */
+const MAX_STEPS = 100_000;
+
 /** The variables Prometheus declares in front of every alert template. */
 const HEADER = '{{$labels := .Labels}}{{$externalLabels := .ExternalLabels}}{{$externalURL := .ExternalURL}}{{$value := .Value}}';
 
@@ -255,7 +262,7 @@ export class AlertTemplate {
       ExternalURL: data.externalURL,
       Value: data.value,
     };
-    return this.tpl.execute(root, { externalURL: data.externalURL }, [root.Labels, root.ExternalLabels]);
+    return this.tpl.execute(root, { externalURL: data.externalURL }, [root.Labels, root.ExternalLabels], MAX_STEPS);
   }
 }
 

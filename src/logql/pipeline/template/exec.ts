@@ -25,6 +25,8 @@ interface Scope {
   out: string;
   /** The string maps (Go's map[string]string) whose missing keys read as "" (missingkey=zero). */
   stringMaps: readonly GoValue[];
+  /** Nodes (and range iterations) still allowed; Infinity when the caller set no budget. */
+  budget: number;
 }
 
 /**
@@ -145,6 +147,7 @@ function write(sc: Scope, s: string): void {
 
 function run(nodes: Node[], dot: GoValue, sc: Scope): void {
   for (const n of nodes) {
+    if (--sc.budget < 0) throw new TemplateError('template execution too long');
     switch (n.t) {
       case 'text':
         write(sc, n.v);
@@ -178,6 +181,7 @@ function run(nodes: Node[], dot: GoValue, sc: Scope): void {
           break;
         }
         for (const [k, x] of items) {
+          if (--sc.budget < 0) throw new TemplateError('template execution too long');
           sc.vars.length = mark;
           if (decl.length === 1) sc.vars.push([decl[0]!, x]);
           else if (decl.length === 2) sc.vars.push([decl[0]!, k], [decl[1]!, x]);
@@ -227,10 +231,11 @@ export class GoTemplate<C> {
 
   /**
    * Renders with `data` as dot (and `$`); `stringMaps` are the label maps inside it whose missing keys
-   * read as "". Throws TemplateError on an execution error.
+   * read as "". `maxSteps` bounds the nodes executed (nested ranges can otherwise run for hours).
+   * Throws TemplateError on an execution error.
    */
-  execute(data: GoValue, ctx: C, stringMaps: readonly GoValue[]): string {
-    const sc: Scope = { funcs: this.funcs as FuncTable<unknown>, ctx, vars: [['$', data]], out: '', stringMaps };
+  execute(data: GoValue, ctx: C, stringMaps: readonly GoValue[], maxSteps = Infinity): string {
+    const sc: Scope = { funcs: this.funcs as FuncTable<unknown>, ctx, vars: [['$', data]], out: '', stringMaps, budget: maxSteps };
     try {
       run(this.nodes, data, sc);
     } catch (e) {
