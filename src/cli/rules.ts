@@ -225,7 +225,10 @@ async function sync(argv: string[], io: CliIO): Promise<number> {
     return 0;
   }
   if (positionals.length !== 1) throw new UsageError('rules sync: want exactly one directory');
-  const files = ruleFilesIn(positionals[0]!).map((f) => ({ ...f, ...lintFile(f.file) }));
+  const found = ruleFilesIn(positionals[0]!);
+  // An empty directory is far more likely a wrong path than a wish to delete every group.
+  if (found.length === 0) throw new UsageError(`rules sync: ${positionals[0]} has no <namespace>.yaml rule files; refusing to delete every rule group on the server (delete them with 'rules delete')`);
+  const files = found.map((f) => ({ ...f, ...lintFile(f.file) }));
   if (!(await reportLint(files, io))) {
     await write(io.stderr, 'rules sync: nothing changed: fix the problems above first\n');
     return 1;

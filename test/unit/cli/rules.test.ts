@@ -107,6 +107,10 @@ test('usage errors exit 2', async () => {
   assert.match(r.stderr, /unknown subcommand "frobnicate"/);
   assert.equal((await cli(['rules', 'get', '--addr', NOWHERE])).code, 2);
   assert.equal((await cli(['rules', 'sync', '--addr', NOWHERE, join(dir, 'does-not-exist')])).code, 2);
+  mkdirSync(join(dir, 'empty'), { recursive: true });
+  const empty = await cli(['rules', 'sync', '--addr', NOWHERE, join(dir, 'empty')]);
+  assert.equal(empty.code, 2);
+  assert.match(empty.stderr, /has no <namespace>\.yaml rule files; refusing to delete every rule group/);
   assert.equal((await cli(['rules', 'test', join(dir, 'x.yaml'), '--from', 'yesterday'])).code, 2);
   const help = await cli(['rules', '--help']);
   assert.equal(help.code, 0);
