@@ -220,7 +220,7 @@ async function sync(argv: string[], io: CliIO): Promise<number> {
   if (v.help) {
     await write(
       io.stdout,
-      `Usage: logwharf rules sync DIR [--dry-run]\n\nMakes the server's rules match DIR: each <namespace>.yaml there holds that namespace's groups\n(groups: [...]). Lints every file first (nothing changes if any has a problem), then creates and\nupdates the groups that differ and deletes the server's groups that DIR does not have, in any\nnamespace. Prints + created, ~ updated, - deleted; --dry-run prints that diff and changes nothing.\n${CLIENT_HELP}`,
+      `Usage: logwharf rules sync DIR [--dry-run]\n\nMakes the server's rules match DIR: each <namespace>.yaml there holds that namespace's groups\n(groups: [...]). Lints every file first (nothing changes if any has a problem), then creates and\nupdates the groups that differ and deletes the server's groups that DIR does not have, in any\nnamespace. Prints + created, ~ updated, - deleted; --dry-run prints that diff and changes nothing.\nA DIR without rule files is refused.\n${CLIENT_HELP}`,
     );
     return 0;
   }
