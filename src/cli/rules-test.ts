@@ -31,6 +31,7 @@ each alert would have gone pending, firing and resolved (and "inactive": pending
   --from T    start: RFC3339 (2024-05-01T10:00:00Z), Unix seconds or nanoseconds, now-D (now-7d)
   --to T      end (default now)
   --step D    evaluate every D instead of each group's interval
+  --annotations   under each firing transition, the alert's annotations as they would be sent
 ${CLIENT_HELP}`;
 
 function rfc3339(ms: number): string {
@@ -64,6 +65,7 @@ export async function runRulesTest(argv: string[], io: CliIO): Promise<number> {
     from: { type: 'string' },
     to: { type: 'string' },
     step: { type: 'string' },
+    annotations: { type: 'boolean' },
   });
   if (v.help) {
     await write(io.stdout, RULES_TEST_USAGE);
@@ -107,17 +109,20 @@ export async function runRulesTest(argv: string[], io: CliIO): Promise<number> {
         await write(io.stdout, `  error: ${(e as Error).message}\n\n`);
         continue;
       }
-      await write(io.stdout, report(rule, backtestRule(rule, series, { startMs, endMs, stepMs: step })));
+      await write(io.stdout, report(rule, backtestRule(rule, series, { startMs, endMs, stepMs: step }), v.annotations === true));
     }
   }
   if (rules === 0) await write(io.stderr, `rules test: ${file} has no alerting rules\n`);
   return failed > 0 ? 1 : 0;
 }
 
-function report(rule: AlertingRule, r: ReturnType<typeof backtestRule>): string {
-  const rows = r.transitions.map((t) => [rfc3339(t.t), t.kind, labelsToString(t.labels)] as const);
-  const w = Math.max(0, ...rows.map((x) => x[1].length));
-  let out = rows.map(([t, kind, labels]) => `  ${t}  ${kind.padEnd(w)}  ${labels}\n`).join('');
+function report(rule: AlertingRule, r: ReturnType<typeof backtestRule>, annotations: boolean): string {
+  const w = Math.max(0, ...r.transitions.map((x) => x.kind.length));
+  let out = '';
+  for (const t of r.transitions) {
+    out += `  ${rfc3339(t.t)}  ${t.kind.padEnd(w)}  ${labelsToString(t.labels)}\n`;
+    if (annotations && t.kind === 'firing') for (const k of Object.keys(t.annotations).sort()) out += `      ${k}: ${JSON.stringify(t.annotations[k])}\n`;
+  }
   const summary =
     r.fired === 0
       ? `never fired (${plural(r.steps, 'evaluation')})`

@@ -94,6 +94,8 @@ test('rules test: the backtest prints each transition at its exact time, with th
         labels:
           severity: page
           team: "{{ $labels.job }}-team"
+        annotations:
+          summary: "{{ $labels.job }}: {{ $value }} errors a minute"
       - alert: AnyError
         expr: sum by (job) (count_over_time({job="bt"} |= "error" [1m])) > 0
         keep_firing_for: 2m
@@ -124,6 +126,11 @@ test('rules test: the backtest prints each transition at its exact time, with th
       '',
     ].join('\n'),
   );
+
+  // --annotations: what the notification would have said
+  const ann = await cli(['rules', 'test', file, '--addr', srv.url, '--from', String(T / 1000), '--to', iso(30), '--annotations']);
+  assert.equal(ann.code, 0, ann.stderr);
+  assert.ok(ann.stdout.includes(`  ${iso(13)}  firing    ${hi}\n      summary: "bt: 5 errors a minute"\n  ${iso(16)}  resolved`), ann.stdout);
 
   // --step overrides the interval; relative times as `logwharf query` takes them
   const coarse = await cli(['rules', 'test', file, '--addr', srv.url, '--from', 'now-2h', '--step', '5m']);
