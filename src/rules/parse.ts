@@ -407,7 +407,14 @@ export function parseNamespacesYaml(text: string, opts: CheckOptions = {}): Reco
 
 /** Checks a group given as a value (e.g. decoded JSON): its problems, without positions. */
 export function checkRuleGroupSpec(spec: unknown, opts: CheckOptions = {}): RuleProblem[] {
-  const doc = new Document(spec);
+  let doc: Document;
+  try {
+    doc = new Document(spec);
+  } catch (e) {
+    // A value nested deeper than the stack (no rule group is) or with cycles.
+    if (e instanceof RangeError) return [{ message: 'invalid rule group: nested too deeply' }];
+    throw e;
+  }
   const ck = new Checker(doc, undefined, '', opts);
   checkGroup(ck, 0, ck.resolve(doc.contents));
   return ck.problems;

@@ -267,6 +267,9 @@ test('checkRuleGroupSpec checks a decoded value', () => {
   assert.deepEqual(checkRuleGroupSpec({ name: 'g', rules: [{ alert: 'A', expr: 'vector(1)' }] }), []);
   const ps = checkRuleGroupSpec({ name: 'g', rules: [{ record: 'r', expr: 'vector(1)', for: '1m' }], bogus: 1 });
   assert.deepEqual(ps.map((p) => p.message).sort(), ["field bogus not found in type rulefmt.RuleGroup", "invalid field 'for' in recording rule"]);
+  let deep: unknown = 1;
+  for (let i = 0; i < 100_000; i++) deep = [deep];
+  assert.deepEqual(checkRuleGroupSpec({ name: 'g', rules: deep }), [{ message: 'invalid rule group: nested too deeply' }]);
 });
 
 test("YAML output as Loki's ruler API answers: field order, absent fields omitted, round trip", () => {
