@@ -14,7 +14,6 @@ import { join } from 'node:path';
 import type { Counter, Registry } from 'prom-client';
 import { rulerCounter } from './metrics.js';
 import type { RuleGroupSpec } from '../rules/model.js';
-import { parseRuleFile } from '../rules/parse.js';
 import type { Logger } from '../util/logger.js';
 
 /** How often the directory is rescanned when no watch event arrives. */
@@ -26,7 +25,8 @@ const RULE_FILE_RE = /^(.+)\.ya?ml$/;
 export interface RulesDirOptions {
   dir: string;
   log: Logger;
-  maxRulesPerGroup: number;
+  /** Parses and checks one rule file (RuleCodec.parseFile: off the event loop when large). */
+  parseFile: (text: string) => Promise<RuleGroupSpec[]>;
   /** Called after a rescan changed any namespace's groups. */
   onChange: () => void;
   /** Periodic rescan interval (default RULES_DIR_RESCAN_MS); 0 = none. */
@@ -186,12 +186,12 @@ export class RulesDir {
     }
     if (prev && prev.text === text) return prev;
     try {
-      const groups = parseRuleFile(text, { maxRulesPerGroup: this.opts.maxRulesPerGroup });
+      const groups = await this.opts.parseFile(text);
       if (prev) this.opts.log.info({ file, tenant, namespace, groups: groups.length }, 'reloaded a rule file from ruler.rules_dir');
       return { text, groups };
     } catch (e) {
       this.errors.inc();
-      const problems = (e as { problems?: unknown }).problems;
+      const problems = problemsOf(e);
       this.opts.log.warn(
         { file, tenant, namespace, err: (e as Error).message, ...(problems !== undefined ? { problems } : {}) },
         prev ? 'rule file in ruler.rules_dir is invalid; keeping its last good groups' : 'rule file in ruler.rules_dir is invalid; none of its groups are loaded until it is fixed',
@@ -200,6 +200,11 @@ export class RulesDir {
       return { text, groups: prev?.groups ?? [] };
     }
   }
+}
+
+/** The parser's list of problems (with positions), wherever the error carries it. */
+function problemsOf(e: unknown): unknown {
+  return (e as { problems?: unknown }).problems ?? (e as { details?: { problems?: unknown } }).details?.problems;
 }
 
 async function listDir(dir: string) {

@@ -7,6 +7,7 @@ import { Writable } from 'node:stream';
 import { Registry } from 'prom-client';
 import { RulesDir, type RulesDirOptions } from '../../../src/ruler/rules-dir.js';
 import { createLogger } from '../../../src/util/logger.js';
+import { parseRuleFile } from '../../../src/rules/parse.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
 function ruleFile(...groups: string[]): string {
@@ -21,7 +22,7 @@ async function setup(t: { after(fn: () => Promise<void> | void): void }, over: P
   let changes = 0;
   const opened: RulesDir[] = [];
   const open = async () => {
-    const d = await RulesDir.open({ dir, log, maxRulesPerGroup: 100, onChange: () => changes++, registry, ...over });
+    const d = await RulesDir.open({ dir, log, parseFile: async (text) => parseRuleFile(text, { maxRulesPerGroup: 100 }), onChange: () => changes++, registry, ...over });
     opened.push(d);
     return d;
   };
