@@ -37,6 +37,15 @@ export function formatProblem(p: RuleProblem): string {
   return (where.length > 0 ? where.join(', ') + ': ' : '') + pos + p.message;
 }
 
+/** One problem as `rules lint` prints it, as compilers do: `FILE:LINE:COL: group "g" rule "r": reason`. */
+export function formatLintLine(file: string, p: RuleProblem): string {
+  const pos = p.line !== undefined ? `${file}:${p.line}:${p.column ?? 1}` : file;
+  const where: string[] = [];
+  if (p.group !== undefined) where.push(`group ${JSON.stringify(p.group)}`);
+  if (p.rule !== undefined) where.push(`rule ${JSON.stringify(p.rule)}`);
+  return `${pos}: ${where.length > 0 ? where.join(' ') + ': ' : ''}${p.message}`;
+}
+
 /** A rule file (or group) with problems: all of them, each with its position. */
 export class RuleFileError extends LogwharfError {
   readonly problems: RuleProblem[];
@@ -169,8 +178,10 @@ function labelsField(ck: Checker, where: { group?: string; rule?: string }, fiel
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
-function unknownFields(ck: Checker, where: { group?: string; rule?: string }, map: YAMLMap, known: string[], type: string): Map<string, Node | null> {
+/** A map's known fields (value nodes), reporting unknown ones; `keyOf` finds a field's key node. */
+function unknownFields(ck: Checker, where: { group?: string; rule?: string }, map: YAMLMap, known: string[], type: string): Map<string, Node | null> & { keyOf(name: string): Node | undefined } {
   const fields = new Map<string, Node | null>();
+  const keys = new Map<string, Node>();
   for (const p of map.items) {
     const name = keyName(p);
     if (!known.includes(name)) {
@@ -178,8 +189,9 @@ function unknownFields(ck: Checker, where: { group?: string; rule?: string }, ma
       continue;
     }
     fields.set(name, ck.resolve(p.value));
+    keys.set(name, p.key as Node);
   }
-  return fields;
+  return Object.assign(fields, { keyOf: (name: string) => keys.get(name) });
 }
 
 function checkExpr(ck: Checker, where: { group?: string; rule?: string }, node: Node | null, expr: string): void {
@@ -220,9 +232,7 @@ function checkRule(ck: Checker, group: string, index: number, node: Node | null)
   else checkExpr(ck, where, get('expr'), expr);
   if (hasRecord) {
     if (!METRIC_NAME.test(record)) ck.add(where, get('record'), `invalid recording rule name: ${record}`);
-    if (f.has('annotations')) ck.add(where, get('annotations') ?? node, "invalid field 'annotations' in recording rule");
-    if (f.has('for')) ck.add(where, get('for') ?? node, "invalid field 'for' in recording rule");
-    if (f.has('keep_firing_for')) ck.add(where, get('keep_firing_for') ?? node, "invalid field 'keep_firing_for' in recording rule");
+    for (const k of ['annotations', 'for', 'keep_firing_for']) if (f.has(k)) ck.add(where, f.keyOf(k) ?? node, `invalid field '${k}' in recording rule`);
   }
   checkDuration(ck, where, 'for', get('for'), forText);
   checkDuration(ck, where, 'keep_firing_for', get('keep_firing_for'), kffText);
@@ -364,6 +374,35 @@ export function parseRuleGroup(text: string, opts: CheckOptions = {}): RuleGroup
   }
   if (ck.problems.length > 0 || !spec) throw new RuleFileError(ck.problems);
   return spec;
+}
+
+/**
+ * Parses namespaces → groups, as Loki's `GET /loki/api/v1/rules[/{namespace}]` answers (the inverse
+ * of formatNamespacesYaml); throws RuleFileError, each problem's group prefixed with its namespace.
+ */
+export function parseNamespacesYaml(text: string, opts: CheckOptions = {}): Record<string, RuleGroupSpec[]> {
+  const { ck, root } = load(text, opts);
+  // No prototype: a namespace may be called __proto__.
+  const out = Object.create(null) as Record<string, RuleGroupSpec[]>;
+  if (ck.problems.length === 0 && root !== null && !(isScalar(root) && root.value === null)) {
+    if (!isMap(root)) ck.add({}, root, `cannot unmarshal ${nodeKind(root)} into map[string][]rulefmt.RuleGroup`);
+    else {
+      for (const p of root.items) {
+        const ns = scalarText(ck.resolve(p.key)) ?? '';
+        const gn = ck.resolve(p.value);
+        const groups: RuleGroupSpec[] = [];
+        if (isSeq(gn)) {
+          gn.items.forEach((g, i) => {
+            const spec = checkGroup(ck, i, ck.resolve(g));
+            if (spec) groups.push(spec);
+          });
+        } else if (!(isScalar(gn) && gn.value === null)) ck.add({}, gn, `namespace ${JSON.stringify(ns)}: cannot unmarshal ${nodeKind(gn)} into []rulefmt.RuleGroup`);
+        out[ns] = groups;
+      }
+    }
+  }
+  if (ck.problems.length > 0) throw new RuleFileError(ck.problems);
+  return out;
 }
 
 /** Checks a group given as a value (e.g. decoded JSON): its problems, without positions. */

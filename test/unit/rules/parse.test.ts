@@ -178,7 +178,7 @@ test('for, keep_firing_for and annotations are alerting-only', () => {
     [
       ['r', 6, "invalid field 'for' in recording rule"],
       ['r', 7, "invalid field 'keep_firing_for' in recording rule"],
-      ['r', 9, "invalid field 'annotations' in recording rule"],
+      ['r', 8, "invalid field 'annotations' in recording rule"],
     ],
   );
 });
@@ -239,7 +239,8 @@ test('every problem of a file is reported at once; the message names group, rule
     assert.equal(lines.length, 3);
     assert.ok(lines.some((l) => /^group "g", rule "HighErrors": line 5 col \d+: invalid rule expression: parse error/.test(l)), e.message);
     assert.ok(lines.includes('group "g", rule "HighErrors": line 6 col 14: for: unknown unit "x" in duration "5x"'), e.message);
-    assert.ok(lines.includes('group "g", rule "r": line 9 col 14: invalid field \'for\' in recording rule'), e.message);
+    // a field that does not belong is pointed at by its key
+    assert.ok(lines.includes('group "g", rule "r": line 9 col 9: invalid field \'for\' in recording rule'), e.message);
   }
 });
 
