@@ -30,7 +30,7 @@ import { registerSourcesRoutes } from '../registry/routes.js';
 import { registerRegistryMetrics } from '../registry/metrics.js';
 import { createRuleRepository, type RuleRepository } from '../ruler/repository.js';
 import { registerRulerApiRoutes } from '../ruler/api-routes.js';
-import { createRuleGroupParser } from '../ruler/group-parser.js';
+import { createRuleCodec } from '../ruler/rule-codec.js';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -109,12 +109,12 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
   // has locked the data directory) and closed in close(); the evaluator reads `rules.list()` and
   // subscribes with `rules.onChange`.
   let rules: RuleRepository | undefined;
-  const ruleParser = createRuleGroupParser({ maxRulesPerGroup: config.ruler.max_rules_per_group });
+  const ruleCodec = createRuleCodec({ maxRulesPerGroup: config.ruler.max_rules_per_group });
   if (config.ruler.enabled) {
     registerRulerApiRoutes(router, () => {
       if (!rules) throw new LogwharfError('store_unavailable', 'the ruler is not open');
       return rules;
-    }, ruleParser);
+    }, ruleCodec);
   }
   const timeoutMs = parseDurationMs(config.query.timeout);
   const service = createQueryService({ store, scanner, pool: queryPool, limits: config.limits, timeoutMs });
@@ -158,6 +158,7 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
           maxRulesPerGroup: config.ruler.max_rules_per_group,
           log: childLogger(log, { component: 'ruler' }),
           registry: metrics.registry,
+          codec: ruleCodec,
         });
       }
       const { host, port } = parseListen(config.listen);
@@ -188,7 +189,7 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
       // ruler
       await rules?.close();
       rules = undefined;
-      await ruleParser.close();
+      await ruleCodec.close();
       await store.close();
     },
   };

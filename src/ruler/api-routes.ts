@@ -19,8 +19,7 @@ import { LogwharfError } from '../api/errors.js';
 import type { RequestContext } from '../http/context.js';
 import type { Router } from '../http/router.js';
 import type { RuleGroup, RuleGroupSpec } from '../rules/model.js';
-import { formatNamespacesYaml, formatRuleGroupYaml } from '../rules/parse.js';
-import type { RuleGroupParser } from './group-parser.js';
+import type { RuleCodec } from './rule-codec.js';
 import type { RuleRepository } from './repository.js';
 import { nameProblem } from './rule-paths.js';
 
@@ -30,20 +29,20 @@ export const RULER_API_PREFIXES = ['/loki/api/v1/rules', '/api/prom/rules'] as c
 /** Loki's body for an accepted write (its Go struct has no omitempty, hence the empty fields). */
 const ACCEPTED_BODY = JSON.stringify({ status: 'success', data: null, errorType: '', error: '' });
 
-/** `getRepo` throws (503) while the repository is not open; `parser` checks posted groups (off the event loop when large). */
-export function registerRulerApiRoutes(router: Router, getRepo: () => RuleRepository, parser: RuleGroupParser): void {
+/** `getRepo` throws (503) while the repository is not open; `codec` parses and prints rule text (off the event loop when large). */
+export function registerRulerApiRoutes(router: Router, getRepo: () => RuleRepository, codec: RuleCodec): void {
   for (const prefix of RULER_API_PREFIXES) {
-    router.add('GET', prefix, (ctx) => listRules(ctx, getRepo().list(ctx.tenant)));
-    router.add('GET', `${prefix}/:namespace`, (ctx) => listRules(ctx, getRepo().get(ctx.tenant, param(ctx, 'namespace'))));
-    router.add('GET', `${prefix}/:namespace/:group`, (ctx) => {
+    router.add('GET', prefix, (ctx) => listRules(ctx, codec, getRepo().list(ctx.tenant)));
+    router.add('GET', `${prefix}/:namespace`, (ctx) => listRules(ctx, codec, getRepo().get(ctx.tenant, param(ctx, 'namespace'))));
+    router.add('GET', `${prefix}/:namespace/:group`, async (ctx) => {
       const group = getRepo().get(ctx.tenant, param(ctx, 'namespace'), param(ctx, 'group'));
       if (!group) throw new LogwharfError('not_found', 'group does not exist');
-      sendYaml(ctx, formatRuleGroupYaml(group.spec));
+      sendYaml(ctx, await codec.formatGroup(group.spec));
     });
     router.add('POST', `${prefix}/:namespace`, async (ctx) => {
       const namespace = param(ctx, 'namespace');
       const repo = getRepo();
-      const spec = await parser.parse((await ctx.body()).toString('utf8'));
+      const spec = await codec.parseGroup((await ctx.body()).toString('utf8'));
       const problem = nameProblem('group', spec.name);
       if (problem) throw new LogwharfError('bad_request', problem);
       await repo.put(ctx.tenant, namespace, spec);
@@ -74,12 +73,15 @@ function param(ctx: RequestContext, name: 'namespace' | 'group'): string {
   return value;
 }
 
-function listRules(ctx: RequestContext, groups: RuleGroup[]): void {
+async function listRules(ctx: RequestContext, codec: RuleCodec, groups: RuleGroup[]): Promise<void> {
   if (groups.length === 0) throw new LogwharfError('not_found', 'no rule groups found');
-  // No prototype: a namespace may be called __proto__.
-  const byNamespace: Record<string, RuleGroupSpec[]> = Object.create(null) as Record<string, RuleGroupSpec[]>;
-  for (const g of groups) (byNamespace[g.namespace] ??= []).push(g.spec);
-  sendYaml(ctx, formatNamespacesYaml(byNamespace));
+  const byNamespace = new Map<string, RuleGroupSpec[]>();
+  for (const g of groups) {
+    const list = byNamespace.get(g.namespace);
+    if (list) list.push(g.spec);
+    else byNamespace.set(g.namespace, [g.spec]);
+  }
+  sendYaml(ctx, await codec.formatNamespaces(byNamespace));
 }
 
 function sendYaml(ctx: RequestContext, text: string): void {

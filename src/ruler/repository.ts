@@ -15,6 +15,7 @@ import { childLogger, type Logger } from '../util/logger.js';
 import { RuleStore } from './rule-store.js';
 import { RulesDir } from './rules-dir.js';
 import { nameProblem } from './rule-paths.js';
+import { createRuleCodec, type RuleCodec } from './rule-codec.js';
 
 export interface RuleRepository {
   /** Every group of one tenant, or of all tenants when `tenant` is undefined. */
@@ -47,6 +48,8 @@ export interface RuleRepositoryOptions {
   rulesDirRescanMs?: number;
   /** Watch `rulesDir` with fs.watch too (default true). */
   rulesDirWatch?: boolean;
+  /** Parses rules_dir files (the server shares its codec with the API); one of its own otherwise. */
+  codec?: RuleCodec;
   now?: () => number;
 }
 
@@ -74,11 +77,13 @@ export async function createRuleRepository(opts: RuleRepositoryOptions): Promise
     registry: opts.registry,
     now: opts.now,
   });
+  const ownCodec = opts.codec ? undefined : createRuleCodec({ maxRulesPerGroup: opts.maxRulesPerGroup });
+  const codec = opts.codec ?? ownCodec!;
   const dir = opts.rulesDir
     ? await RulesDir.open({
         dir: opts.rulesDir,
         log: childLogger(log, { part: 'rules-dir' }),
-        maxRulesPerGroup: opts.maxRulesPerGroup,
+        parseFile: (text) => codec.parseFile(text),
         onChange: changed,
         rescanMs: opts.rulesDirRescanMs,
         watch: opts.rulesDirWatch,
@@ -168,6 +173,7 @@ export async function createRuleRepository(opts: RuleRepositoryOptions): Promise
       listeners.clear();
       await dir?.close();
       await store.drain();
+      await ownCodec?.close();
     },
   };
 }

@@ -10,7 +10,7 @@
  * the server starts with the remaining namespaces instead of refusing to start.
  */
 import { mkdir, readdir, readFile, rename } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Counter, Registry } from 'prom-client';
 import { rulerCounter } from './metrics.js';
 import { LogwharfError } from '../api/errors.js';
@@ -204,7 +204,7 @@ export class RuleStore {
     this.damaged.inc();
     try {
       await rename(path, aside);
-      await fsyncDir(join(path, '..'));
+      await fsyncDir(dirname(path));
     } catch (e) {
       this.opts.log.error({ ...fields, rename_err: (e as Error).message }, 'stored rule file is damaged and could not be moved aside; its groups are not loaded');
       return;

@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, renameSync, unlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, renameSync, symlinkSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Registry } from 'prom-client';
 import { RulesDir, type RulesDirOptions } from '../../../src/ruler/rules-dir.js';
 import { createLogger } from '../../../src/util/logger.js';
+import { parseRuleFile } from '../../../src/rules/parse.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
 function ruleFile(...groups: string[]): string {
@@ -21,7 +22,7 @@ async function setup(t: { after(fn: () => Promise<void> | void): void }, over: P
   let changes = 0;
   const opened: RulesDir[] = [];
   const open = async () => {
-    const d = await RulesDir.open({ dir, log, maxRulesPerGroup: 100, onChange: () => changes++, registry, ...over });
+    const d = await RulesDir.open({ dir, log, parseFile: async (text) => parseRuleFile(text, { maxRulesPerGroup: 100 }), onChange: () => changes++, registry, ...over });
     opened.push(d);
     return d;
   };
@@ -135,4 +136,23 @@ test('a rules_dir that does not exist yet is empty, and is picked up once create
   mkdirSync(join(dir, 'fake'), { recursive: true });
   writeFileSync(join(dir, 'fake', 'ns.yaml'), ruleFile('late'));
   await waitFor('the rescan to find the new directory', () => groupNames(d, 'fake', 'ns')?.[0] === 'late');
+});
+
+test('a Kubernetes ConfigMap mount (files linked through a swapped ..data directory) is loaded and its updates seen', async (t) => {
+  // Watch only: the kubelet's atomic swap must be noticed without the periodic rescan.
+  const { dir, open } = await setup(t, { watch: true, rescanMs: 0 });
+  const tenantDir = join(dir, 'fake');
+  mkdirSync(join(tenantDir, '..2026_12_04_20_00_00.1'), { recursive: true });
+  writeFileSync(join(tenantDir, '..2026_12_04_20_00_00.1', 'alerts.yaml'), ruleFile('v1'));
+  symlinkSync('..2026_12_04_20_00_00.1', join(tenantDir, '..data'));
+  symlinkSync(join('..data', 'alerts.yaml'), join(tenantDir, 'alerts.yaml'));
+  const d = await open();
+  assert.deepEqual([...d.namespaces('fake').keys()], ['alerts']);
+  assert.deepEqual(groupNames(d, 'fake', 'alerts'), ['v1']);
+  // The kubelet's update: a new timestamped directory, a new ..data link renamed over the old one.
+  mkdirSync(join(tenantDir, '..2026_12_04_20_05_00.2'));
+  writeFileSync(join(tenantDir, '..2026_12_04_20_05_00.2', 'alerts.yaml'), ruleFile('v2', 'extra'));
+  symlinkSync('..2026_12_04_20_05_00.2', join(tenantDir, '..data_tmp'));
+  renameSync(join(tenantDir, '..data_tmp'), join(tenantDir, '..data'));
+  await waitFor('the swapped ConfigMap content to load', () => groupNames(d, 'fake', 'alerts')?.join() === 'v2,extra');
 });
