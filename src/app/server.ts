@@ -28,6 +28,9 @@ import { LogwharfError } from '../api/errors.js';
 import { createRegistry, type SourcesRegistry } from '../registry/registry.js';
 import { registerSourcesRoutes } from '../registry/routes.js';
 import { registerRegistryMetrics } from '../registry/metrics.js';
+import { createRuleRepository, type RuleRepository } from '../ruler/repository.js';
+import { registerRulerApiRoutes } from '../ruler/api-routes.js';
+import { createRuleCodec } from '../ruler/rule-codec.js';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -102,6 +105,17 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
     return sources;
   });
   registerRegistryMetrics(metrics.registry, () => sources);
+  // ruler: rule storage and Loki's ruler API. The repository is opened in start() (after the store
+  // has locked the data directory) and closed in close(); the evaluator reads `rules.list()` and
+  // subscribes with `rules.onChange`.
+  let rules: RuleRepository | undefined;
+  const ruleCodec = createRuleCodec({ maxRulesPerGroup: config.ruler.max_rules_per_group });
+  if (config.ruler.enabled) {
+    registerRulerApiRoutes(router, () => {
+      if (!rules) throw new LogwharfError('store_unavailable', 'the ruler is not open');
+      return rules;
+    }, ruleCodec);
+  }
   const timeoutMs = parseDurationMs(config.query.timeout);
   const service = createQueryService({ store, scanner, pool: queryPool, limits: config.limits, timeoutMs });
   const queryCtx = { store, scanner, service, limits: config.limits, timeoutMs, now: deps.now ?? Date.now };
@@ -134,6 +148,19 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
         now: deps.now,
         log: childLogger(log, { component: 'registry' }),
       });
+      // ruler
+      if (config.ruler.enabled) {
+        rules = await createRuleRepository({
+          dataDir: config.data,
+          rulesDir: config.ruler.rules_dir,
+          defaultIntervalMs: parseDurationMs(config.ruler.evaluation_interval),
+          maxGroupsPerTenant: config.ruler.max_groups_per_tenant,
+          maxRulesPerGroup: config.ruler.max_rules_per_group,
+          log: childLogger(log, { component: 'ruler' }),
+          registry: metrics.registry,
+          codec: ruleCodec,
+        });
+      }
       const { host, port } = parseListen(config.listen);
       await new Promise<void>((resolve, reject) => {
         http.once('error', reject);
@@ -159,6 +186,10 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
       await queryPool?.close();
       sources?.close();
       sources = undefined;
+      // ruler
+      await rules?.close();
+      rules = undefined;
+      await ruleCodec.close();
       await store.close();
     },
   };
