@@ -58,6 +58,8 @@ export interface PeerSpec {
   args(port: number): string[];
   /** Longest wait for /-/ready. */
   readyTimeoutMs?: number;
+  /** Where ports come from (freePort; a test of the retry hands out a taken one first). */
+  pickPort?: () => Promise<number>;
 }
 
 const ADDRESS_IN_USE = /address already in use/i;
@@ -74,18 +76,33 @@ export async function startPeer(spec: PeerSpec): Promise<PeerProcess> {
     p.stdout!.on('data', (c: Buffer) => (out += c.toString()));
     p.stderr!.on('data', (c: Buffer) => (out += c.toString()));
     let exited = false;
-    p.once('exit', () => (exited = true));
-    p.once('error', (e) => (out += `\n[spawn error: ${e.message}]\n`));
+    // A process that exits (or cannot be spawned) ends the wait at once instead of at the timeout.
+    const gone = new Promise<never>((_, reject) => {
+      p.once('exit', (code, signal) => {
+        exited = true;
+        reject(new Error(`it exited (${signal ?? `code ${code}`})`));
+      });
+      p.once('error', (e) => {
+        out += `\n[spawn error: ${e.message}]\n`;
+        exited = true;
+        reject(e);
+      });
+    });
+    gone.catch(() => {});
     try {
-      await waitFor(
-        `${spec.name} on port ${port} to answer /-/ready`,
-        async () => {
-          if (exited) throw new Error('exited');
-          const res = await fetch(`http://127.0.0.1:${port}/-/ready`).catch(() => undefined);
-          return res?.ok === true;
-        },
-        { timeoutMs: spec.readyTimeoutMs ?? 30_000, intervalMs: 50 },
-      );
+      await Promise.race([
+        gone,
+        waitFor(
+          `${spec.name} on port ${port} to answer /-/ready`,
+          async () => {
+            if (exited) return true; // `gone` has already settled the race
+            // Bounded: whatever else holds the port may accept and never answer.
+            const res = await fetch(`http://127.0.0.1:${port}/-/ready`, { signal: AbortSignal.timeout(2_000) }).catch(() => undefined);
+            return res?.ok === true;
+          },
+          { timeoutMs: spec.readyTimeoutMs ?? 30_000, intervalMs: 50 },
+        ),
+      ]);
       return 'ready';
     } catch (e) {
       if (exited && ADDRESS_IN_USE.test(out)) return 'port-taken';
@@ -108,7 +125,7 @@ export async function startPeer(spec: PeerSpec): Promise<PeerProcess> {
   };
 
   for (let attempt = 0; ; attempt++) {
-    port = await freePort();
+    port = await (spec.pickPort ?? freePort)();
     if ((await launch()) === 'ready') break;
     if (attempt >= 4) throw new Error(`${spec.name}: every free port picked was taken before it could bind; its output:\n${out.slice(-4000)}`);
     out += `\n[port ${port} was taken; retrying on another]\n`;
