@@ -141,6 +141,9 @@ export function createAlertmanagerSender(config: AlertmanagerSenderConfig, deps:
             m.dropped.inc(items.length);
             log.warn({ alertmanager: am.url, count: items.length, reason: why }, why === 'queue_full' ? 'alert queue full; dropped the oldest alerts' : 'dropped queued alerts at shutdown');
           },
+          crashed(err) {
+            log.error({ alertmanager: am.url, err: err.message, stack: err.stack }, 'the alert sending loop failed; alerts for this Alertmanager are dropped from now on');
+          },
         },
       ),
     );

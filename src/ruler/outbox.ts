@@ -23,6 +23,8 @@ export interface OutboxHooks<T> {
   rejected(tenant: string, batch: T[], err: LokiClientError): void;
   /** Items given up without an answer: pushed out of a full queue, or left when close() ran out of time. */
   dropped(items: T[], why: 'queue_full' | 'closed'): void;
+  /** The loop itself failed (a bug): it has stopped, and what is queued is dropped as at close. */
+  crashed(err: Error): void;
 }
 
 export interface OutboxOptions {
@@ -69,10 +71,13 @@ export function createOutbox<T extends { tenant: string }>(opts: OutboxOptions, 
       if (abort.signal.aborted) return false;
       const started = performance.now();
       let err: LokiClientError | undefined;
+      let retryable = false;
       try {
         await hooks.send(tenant, batch, abort.signal);
       } catch (e) {
         err = asClientError(e);
+        // Anything but the client's own error is a bug (encoding, say): sending again cannot help.
+        retryable = e instanceof LokiClientError && isRetryable(e);
       }
       if (abort.signal.aborted && err) return false;
       hooks.attempted?.(tenant, batch, (performance.now() - started) / 1000, err);
@@ -80,7 +85,7 @@ export function createOutbox<T extends { tenant: string }>(opts: OutboxOptions, 
         hooks.delivered?.(tenant, batch);
         return true;
       }
-      if (!isRetryable(err)) {
+      if (!retryable) {
         hooks.rejected(tenant, batch, err);
         return true;
       }
@@ -108,7 +113,14 @@ export function createOutbox<T extends { tenant: string }>(opts: OutboxOptions, 
     }
   }
 
-  const loop = run();
+  // Nothing the loop does may take the server down: a failure in it is reported and ends this
+  // outbox, which then behaves as closed.
+  const loop = run().catch((e: unknown) => {
+    closing = true;
+    hooks.crashed(e instanceof Error ? e : new Error(String(e)));
+    const rest = queue.drain();
+    if (rest.length > 0) hooks.dropped(rest, 'closed');
+  });
 
   return {
     enqueue(items) {

@@ -141,6 +141,9 @@ export function createRemoteWriteSender(config: RemoteWriteSenderConfig, deps: R
         log.warn({ url: endpoint.url, samples: items.length, reason: why }, why === 'queue_full' ? 'remote-write queue full; dropped the oldest samples' : 'dropped queued samples at shutdown');
         settle(items, new Error(why === 'queue_full' ? `remote write: ${items.length} samples dropped from the full queue` : 'remote write: samples dropped at shutdown'));
       },
+      crashed(err) {
+        log.error({ url: endpoint.url, err: err.message, stack: err.stack }, 'the remote-write loop failed; samples are dropped from now on');
+      },
     },
   );
   new Gauge({

@@ -66,7 +66,14 @@ export async function startWebhookReceiver(opts: { respond?: WebhookResponse } =
       respond = r;
     },
     waitForCount(n, timeoutMs = 15_000) {
-      return waitFor(`${n} webhook message(s) (have ${received.length})`, () => received.length >= n && received, { timeoutMs });
+      return waitFor(
+        `${n} webhook message(s)`,
+        () => {
+          if (received.length < n) throw new Error(`${received.length} so far`);
+          return received;
+        },
+        { timeoutMs },
+      );
     },
     async close() {
       for (const res of hanging) res.destroy();
