@@ -27,7 +27,8 @@ export const MAX_BACKOFF_MS = 30_000;
 /** How long close() keeps delivering what is queued. */
 export const FLUSH_TIMEOUT_MS = 5_000;
 
-export type AlertmanagerSenderConfig = Pick<ServerConfig['ruler'], 'alertmanager_url' | 'alertmanager_timeout'>;
+/** `ruler.*` keys it reads; `external_labels`, when given, is added to every alert that lacks the label, as Prometheus' notifier does. */
+export type AlertmanagerSenderConfig = Pick<ServerConfig['ruler'], 'alertmanager_url' | 'alertmanager_timeout'> & Partial<Pick<ServerConfig['ruler'], 'external_labels'>>;
 
 export interface AlertmanagerSenderDeps {
   log: Logger;
@@ -155,7 +156,8 @@ export function createAlertmanagerSender(config: AlertmanagerSenderConfig, deps:
     send(tenant, alerts) {
       if (alerts.length === 0) return Promise.resolve();
       if (closed) return Promise.reject(new Error('the Alertmanager sender is closed'));
-      const items = alerts.map((alert) => ({ tenant, alert }));
+      const ext = config.external_labels;
+      const items = alerts.map((alert) => ({ tenant, alert: ext && Object.keys(ext).length > 0 ? { ...alert, labels: { ...ext, ...alert.labels } } : alert }));
       for (const o of outboxes) o.enqueue(items);
       return Promise.resolve();
     },

@@ -26,7 +26,11 @@ export const MAX_BACKOFF_MS = 30_000;
 /** How long close() keeps delivering what is queued. */
 export const FLUSH_TIMEOUT_MS = 5_000;
 
-export type RemoteWriteSenderConfig = Pick<ServerConfig['ruler']['remote_write'], 'url' | 'timeout'>;
+/**
+ * `ruler.remote_write.*` keys it reads; `external_labels` (`ruler.external_labels`), when given, is
+ * added to every series that lacks the label, as Prometheus' remote write does.
+ */
+export type RemoteWriteSenderConfig = Pick<ServerConfig['ruler']['remote_write'], 'url' | 'timeout'> & Partial<Pick<ServerConfig['ruler'], 'external_labels'>>;
 
 export interface RemoteWriteSenderDeps {
   log: Logger;
@@ -162,9 +166,11 @@ export function createRemoteWriteSender(config: RemoteWriteSenderConfig, deps: R
       return new Promise<void>((resolve, reject) => {
         const ticket: Ticket = { pending: 0, settled: false, resolve, reject };
         const items: QueuedSample[] = [];
+        const ext = config.external_labels ?? {};
         for (const s of series) {
-          const key = labelsToString(s.labels);
-          for (const { t, v } of s.samples) items.push({ tenant, key, labels: s.labels, t, v, ticket });
+          const labels = Object.keys(ext).length > 0 ? { ...ext, ...s.labels } : s.labels;
+          const key = labelsToString(labels);
+          for (const { t, v } of s.samples) items.push({ tenant, key, labels, t, v, ticket });
         }
         ticket.pending = items.length;
         if (items.length === 0) return resolve();

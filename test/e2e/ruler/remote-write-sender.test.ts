@@ -66,4 +66,15 @@ test('samples written through the sender are read back from a real Prometheus; a
     assert.deepEqual(old, [], 'the refused sample was not stored');
     assert.equal(await metric(registry, 'logwharf_ruler_remote_write_samples_total'), 4);
   });
+
+  await t.test('ruler.external_labels are added to every series that lacks them', async () => {
+    const s2 = createRemoteWriteSender(
+      { url: prom.writeUrl, timeout: '10s', external_labels: { cluster: 'eu-1', env: 'not-this' } },
+      { log: createLogger({ level: 'silent' }), registry: new Registry(), flushTimeoutMs: 1_000 },
+    );
+    t.after(() => s2.close());
+    await s2.write('fake', [{ labels: { __name__: 'logwharf:ext', env: 'prod' }, samples: [{ t: now - 10_000, v: 1 }] }]);
+    const got = await prom.query('logwharf:ext', now - 10_000);
+    assert.deepEqual(got.map((r) => r.metric), [{ __name__: 'logwharf:ext', cluster: 'eu-1', env: 'prod' }]);
+  });
 });

@@ -68,6 +68,16 @@ test('each tenant\'s alerts are posted as JSON to <prefix>/api/v2/alerts with it
   assert.deepEqual(JSON.parse(b!.body.toString()), [alert(2), alert(3)]);
 });
 
+test('ruler.external_labels are added to every alert that lacks them; an alert\'s own label wins', async (t) => {
+  const am = await startWebhookReceiver();
+  t.after(() => am.close());
+  const s = createAlertmanagerSender({ alertmanager_url: am.url, alertmanager_timeout: '5s', external_labels: { cluster: 'eu-1', i: 'not-this' } }, deps());
+  t.after(() => s.close());
+  await s.send('t', [alert(1)]);
+  await waitFor('the request', () => am.requests.length === 1);
+  assert.deepEqual((JSON.parse(am.requests[0]!.body.toString()) as PostableAlert[])[0]!.labels, { cluster: 'eu-1', alertname: 'HighErrors', i: '1' });
+});
+
 test('queued alerts go in batches of at most 64, never mixing tenants', async (t) => {
   const am = await startWebhookReceiver({ respond: 'hang' });
   t.after(() => am.close());
