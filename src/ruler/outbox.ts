@@ -117,9 +117,13 @@ export function createOutbox<T extends { tenant: string }>(opts: OutboxOptions, 
   // outbox, which then behaves as closed.
   const loop = run().catch((e: unknown) => {
     closing = true;
-    hooks.crashed(e instanceof Error ? e : new Error(String(e)));
     const rest = queue.drain();
-    if (rest.length > 0) hooks.dropped(rest, 'closed');
+    try {
+      hooks.crashed(e instanceof Error ? e : new Error(String(e)));
+      if (rest.length > 0) hooks.dropped(rest, 'closed');
+    } catch {
+      // the report failed too; there is nobody left to tell
+    }
   });
 
   return {

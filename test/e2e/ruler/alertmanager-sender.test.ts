@@ -15,6 +15,7 @@ import { createLogger } from '../../../src/util/logger.js';
 import { startAlertmanager, webhookConfig } from '../../helpers/alertmanager.js';
 import { freePort } from '../../helpers/peer-process.js';
 import { startWebhookReceiver } from '../../helpers/webhook-receiver.js';
+import { metricSum } from '../../helpers/metrics.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
 const log = createLogger({ level: 'silent' });
@@ -30,12 +31,6 @@ const firing = (name: string, labels: Record<string, string> = {}): PostableAler
 });
 const resolved = (a: PostableAlert): PostableAlert => ({ ...a, endsAt: new Date().toISOString() });
 
-async function metric(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const m = registry.getSingleMetric(name);
-  if (!m) throw new Error(`no metric ${name}`);
-  const values = (await m.get()).values.filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x));
-  return values.reduce((s, v) => s + v.value, 0);
-}
 
 function sender(t: TestContext, url: string, opts: { timeout?: string; registry?: Registry } = {}): AlertmanagerSender {
   const s = createAlertmanagerSender(
@@ -85,15 +80,15 @@ test('alerts sent through the sender reach a real Alertmanager and its webhook a
     assert.equal(msg!.alerts[0]!.annotations.summary, 'Grouped is firing');
     assert.equal(msg!.alerts[0]!.generatorURL, 'http://logwharf.test/explore');
     // The sender counts an attempt once it has Alertmanager's answer, which may come after the webhook's.
-    await waitFor('2 alerts counted as sent', async () => (await metric(registry, 'prometheus_notifications_sent_total', { alertmanager: `${am.url}/api/v2/alerts` })) === 2);
-    assert.equal(await metric(registry, 'prometheus_notifications_errors_total'), 0);
+    await waitFor('2 alerts counted as sent', async () => (await metricSum(registry, 'prometheus_notifications_sent_total', { alertmanager: `${am.url}/api/v2/alerts` })) === 2);
+    assert.equal(await metricSum(registry, 'prometheus_notifications_errors_total'), 0);
   });
 
   await t.test('the ruler re-sending the same firing alerts does not notify again before repeat_interval', async () => {
     for (let i = 0; i < 3; i++) await s.send('fake', pair.map((a) => ({ ...a, endsAt: new Date(Date.now() + 4 * 60_000).toISOString() })));
     await settle(s);
     assert.equal(messagesFor('Grouped').length, 1, JSON.stringify(messagesFor('Grouped')));
-    await waitFor('every alert sent counted', async () => (await metric(registry, 'prometheus_notifications_sent_total')) === 2 + 6 + 2);
+    await waitFor('every alert sent counted', async () => (await metricSum(registry, 'prometheus_notifications_sent_total')) === 2 + 6 + 2);
   });
 
   await t.test('resolving the alerts (endsAt now) sends a resolved notification', async () => {
@@ -126,14 +121,14 @@ test('alerts sent through the sender reach a real Alertmanager and its webhook a
   });
 
   await t.test('alerts Alertmanager refuses (400) are dropped and counted, not retried; later alerts still go', async () => {
-    const before = await metric(registry, 'prometheus_notifications_errors_total');
+    const before = await metricSum(registry, 'prometheus_notifications_errors_total');
     await s.send('fake', [{ labels: {} }]);
-    await waitFor('the refused alert to be counted as dropped', async () => (await metric(registry, 'prometheus_notifications_dropped_total')) === 1);
-    assert.equal(await metric(registry, 'prometheus_notifications_errors_total'), before + 1);
+    await waitFor('the refused alert to be counted as dropped', async () => (await metricSum(registry, 'prometheus_notifications_dropped_total')) === 1);
+    assert.equal(await metricSum(registry, 'prometheus_notifications_errors_total'), before + 1);
     await s.send('fake', [firing('AfterRefusal')]);
     await waitForMessages('AfterRefusal', 1);
     // Refused once, never again: only the one failed attempt is counted.
-    assert.equal(await metric(registry, 'prometheus_notifications_errors_total'), before + 1);
+    assert.equal(await metricSum(registry, 'prometheus_notifications_errors_total'), before + 1);
   });
 
   await t.test('while Alertmanager is down the alert is retried, errors are counted, and it is delivered once it is back', async () => {
@@ -141,11 +136,11 @@ test('alerts sent through the sender reach a real Alertmanager and its webhook a
     const reg = new Registry();
     const s2 = sender(t, am.url, { registry: reg });
     await s2.send('fake', [firing('WhileDown')]);
-    await waitFor('failed attempts to be counted', async () => (await metric(reg, 'prometheus_notifications_errors_total', { alertmanager: `${am.url}/api/v2/alerts` })) >= 2);
-    assert.equal(await metric(reg, 'prometheus_notifications_queue_length'), 0, 'the batch in flight is not in the queue');
+    await waitFor('failed attempts to be counted', async () => (await metricSum(reg, 'prometheus_notifications_errors_total', { alertmanager: `${am.url}/api/v2/alerts` })) >= 2);
+    assert.equal(await metricSum(reg, 'prometheus_notifications_queue_length'), 0, 'the batch in flight is not in the queue');
     await am.restart();
     await waitForMessages('WhileDown', 1, 20_000);
-    assert.equal(await metric(reg, 'prometheus_notifications_dropped_total'), 0);
+    assert.equal(await metricSum(reg, 'prometheus_notifications_dropped_total'), 0);
   });
 
   await t.test('an Alertmanager answering 503 is retried until it accepts', async () => {
@@ -157,8 +152,8 @@ test('alerts sent through the sender reach a real Alertmanager and its webhook a
     await s3.send('fake', [firing('Flaky')]);
     await waitForMessages('Flaky', 1);
     const label = { alertmanager: `${proxy.url}/api/v2/alerts` };
-    await waitFor('3 attempts counted', async () => (await metric(reg, 'prometheus_notifications_sent_total', label)) === 3);
-    assert.equal(await metric(reg, 'prometheus_notifications_errors_total', label), 2);
+    await waitFor('3 attempts counted', async () => (await metricSum(reg, 'prometheus_notifications_sent_total', label)) === 3);
+    assert.equal(await metricSum(reg, 'prometheus_notifications_errors_total', label), 2);
   });
 
   await t.test('with one Alertmanager dead and one hanging, the live one still gets the alert promptly', async () => {
@@ -167,11 +162,11 @@ test('alerts sent through the sender reach a real Alertmanager and its webhook a
     t.after(() => hanging.close());
     const reg = new Registry();
     const s4 = sender(t, `${dead},${hanging.url},${am.url}`, { registry: reg, timeout: '60s' });
-    assert.equal(await metric(reg, 'prometheus_notifications_alertmanagers_discovered'), 3);
+    assert.equal(await metricSum(reg, 'prometheus_notifications_alertmanagers_discovered'), 3);
     await s4.send('fake', [firing('OneOfThree')]);
     // Far less than the 60 s timeout the hanging one holds its own queue for.
     await waitForMessages('OneOfThree', 1, 8_000);
-    await waitFor('the dead one to be counted as failing', async () => (await metric(reg, 'prometheus_notifications_errors_total', { alertmanager: `${dead}/api/v2/alerts` })) >= 1);
+    await waitFor('the dead one to be counted as failing', async () => (await metricSum(reg, 'prometheus_notifications_errors_total', { alertmanager: `${dead}/api/v2/alerts` })) >= 1);
     assert.equal(hanging.requests.length, 1, 'the hanging one is still on its first attempt');
   });
 });

@@ -8,11 +8,9 @@ import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
 import { createRemoteWriteSender } from '../../../src/ruler/remote-write-sender.js';
 import { createLogger } from '../../../src/util/logger.js';
+import { metricSum } from '../../helpers/metrics.js';
 import { startPrometheus } from '../../helpers/prometheus.js';
 
-async function metric(registry: Registry, name: string): Promise<number> {
-  return (await registry.getSingleMetric(name)!.get()).values.reduce((s, v) => s + v.value, 0);
-}
 
 test('samples written through the sender are read back from a real Prometheus; a refused request is dropped and counted', async (t) => {
   const prom = await startPrometheus(t);
@@ -51,20 +49,20 @@ test('samples written through the sender are read back from a real Prometheus; a
       at30.map((r) => [r.metric.container, r.value]),
       [['api', [(now - 30_000) / 1000, '1.5']]],
     );
-    assert.equal(await metric(registry, 'logwharf_ruler_remote_write_samples_total'), 3);
+    assert.equal(await metricSum(registry, 'logwharf_ruler_remote_write_samples_total'), 3);
   });
 
   await t.test('an out-of-order sample is refused with 400: write() rejects, the samples are counted as failed, nothing is retried', async () => {
     await assert.rejects(s.write('fake', [{ labels: { __name__: name, container: 'api', env: 'prod' }, samples: [{ t: now - 60_000, v: 99 }] }]), /refused 1 samples: .*400.*out of order/i);
-    assert.equal(await metric(registry, 'logwharf_ruler_remote_write_failed_samples_total'), 1);
-    assert.equal(await metric(registry, 'logwharf_ruler_remote_write_retried_samples_total'), 0);
+    assert.equal(await metricSum(registry, 'logwharf_ruler_remote_write_failed_samples_total'), 1);
+    assert.equal(await metricSum(registry, 'logwharf_ruler_remote_write_retried_samples_total'), 0);
     // The next write goes through, and the refused value never appears.
     await s.write('fake', [{ labels: { __name__: name, container: 'api', env: 'prod' }, samples: [{ t: now - 5_000, v: 3 }] }]);
     const api = await prom.query(`${name}{container="api"}`, now - 5_000);
     assert.deepEqual(api.map((r) => r.value[1]), ['3']);
     const old = await prom.query(`${name}{container="api"}`, now - 60_000);
     assert.deepEqual(old, [], 'the refused sample was not stored');
-    assert.equal(await metric(registry, 'logwharf_ruler_remote_write_samples_total'), 4);
+    assert.equal(await metricSum(registry, 'logwharf_ruler_remote_write_samples_total'), 4);
   });
 
   await t.test('ruler.external_labels are added to every series that lacks them', async () => {

@@ -5,31 +5,20 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { Registry } from 'prom-client';
 import type { PostableAlert } from '../../../src/api/alertmanager.js';
 import { createAlertmanagerSender, type AlertmanagerSenderDeps } from '../../../src/ruler/alertmanager-sender.js';
 import { alertmanagerAlertsUrls } from '../../../src/ruler/peer-url.js';
 import { createLogger } from '../../../src/util/logger.js';
+import { captureLog } from '../../helpers/log-capture.js';
+import { repeatedKeys } from '../../helpers/json-keys.js';
 import { startWebhookReceiver } from '../../helpers/webhook-receiver.js';
+import { metricSum } from '../../helpers/metrics.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
 const alert = (i: number, name = 'HighErrors'): PostableAlert => ({ labels: { alertname: name, i: String(i) }, startsAt: '2026-01-01T00:00:00Z' });
 
-function capture(): { lines: Array<Record<string, unknown>>; destination: Writable } {
-  const lines: Array<Record<string, unknown>> = [];
-  const destination = new Writable({
-    write(chunk, _enc, done) {
-      for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { lines, destination };
-}
 
-async function metric(registry: Registry, name: string): Promise<number> {
-  return (await registry.getSingleMetric(name)!.get()).values.reduce((s, v) => s + v.value, 0);
-}
 
 function deps(extra: Partial<AlertmanagerSenderDeps> = {}): AlertmanagerSenderDeps {
   return { log: createLogger({ level: 'silent' }), registry: new Registry(), minBackoffMs: 20, maxBackoffMs: 100, flushTimeoutMs: 500, version: '1.2.3', ...extra };
@@ -104,25 +93,26 @@ test('a full queue drops its oldest alerts and counts them; the newest are deliv
   const am = await startWebhookReceiver({ respond: 503 });
   t.after(() => am.close());
   const registry = new Registry();
-  const log = capture();
+  const log = captureLog('warn');
   const s = createAlertmanagerSender(
     { alertmanager_url: am.url, alertmanager_timeout: '5s' },
-    deps({ registry, queueCapacity: 10, maxBatch: 5, log: createLogger({ level: 'warn', destination: log.destination }) }),
+    deps({ registry, queueCapacity: 10, maxBatch: 5, log: log.log }),
   );
   t.after(() => s.close());
   await s.send('t', [alert(0)]);
   await waitFor('a failed attempt', () => am.requests.length >= 1);
   // alert 0 is in flight (being retried); 1..15 queue up and 1..5 are pushed out.
   await s.send('t', Array.from({ length: 15 }, (_, i) => alert(i + 1)));
-  assert.equal(await metric(registry, 'prometheus_notifications_dropped_total'), 5);
-  assert.equal(await metric(registry, 'prometheus_notifications_queue_length'), 10);
-  assert.equal(await metric(registry, 'prometheus_notifications_queue_capacity'), 10);
+  assert.equal(await metricSum(registry, 'prometheus_notifications_dropped_total'), 5);
+  assert.equal(await metricSum(registry, 'prometheus_notifications_queue_length'), 10);
+  assert.equal(await metricSum(registry, 'prometheus_notifications_queue_capacity'), 10);
   am.respondWith(200);
-  await waitFor('the queue to drain', async () => (await metric(registry, 'prometheus_notifications_queue_length')) === 0 && am.requests.filter((r) => r.body.includes('"i":"15"')).length > 0);
+  await waitFor('the queue to drain', async () => (await metricSum(registry, 'prometheus_notifications_queue_length')) === 0 && am.requests.filter((r) => r.body.includes('"i":"15"')).length > 0);
   const delivered = am.requests.slice(-3).flatMap((r) => (JSON.parse(r.body.toString()) as PostableAlert[]).map((a) => Number(a.labels.i)));
   assert.deepEqual(delivered, [0, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
   const dropLine = log.lines.find((l) => l.msg === 'alert queue full; dropped the oldest alerts');
   assert.deepEqual([dropLine?.alertmanager, dropLine?.count, dropLine?.component], [`${am.url}api/v2/alerts`, 5, 'alertmanager-sender']);
+  for (const text of log.texts) assert.deepEqual(repeatedKeys(text), [], text);
   const retryLine = log.lines.find((l) => l.msg === 'error sending alerts to Alertmanager; retrying');
   assert.deepEqual([retryLine?.alertmanager, retryLine?.status, retryLine?.tenant, retryLine?.level], [`${am.url}api/v2/alerts`, 503, 't', 'warn']);
 });
@@ -131,18 +121,18 @@ test('a 4xx is logged with the Alertmanager, status and tenant, counted, and not
   const am = await startWebhookReceiver({ respond: 422 });
   t.after(() => am.close());
   const registry = new Registry();
-  const log = capture();
-  const s = createAlertmanagerSender({ alertmanager_url: am.url, alertmanager_timeout: '5s' }, deps({ registry, log: createLogger({ level: 'warn', destination: log.destination }) }));
+  const log = captureLog('warn');
+  const s = createAlertmanagerSender({ alertmanager_url: am.url, alertmanager_timeout: '5s' }, deps({ registry, log: log.log }));
   t.after(() => s.close());
   await s.send('team-x', [alert(1), alert(2)]);
-  await waitFor('the refusal to be counted', async () => (await metric(registry, 'prometheus_notifications_dropped_total')) === 2);
+  await waitFor('the refusal to be counted', async () => (await metricSum(registry, 'prometheus_notifications_dropped_total')) === 2);
   // A later send goes through the same loop: had the refused batch been retried, it would come first.
   am.respondWith(200);
   await s.send('team-x', [alert(3)]);
   await waitFor('the next request', () => am.requests.length === 2);
   assert.deepEqual(JSON.parse(am.requests[1]!.body.toString()), [alert(3)]);
-  assert.equal(await metric(registry, 'prometheus_notifications_errors_total'), 2);
-  assert.equal(await metric(registry, 'prometheus_notifications_sent_total'), 3);
+  assert.equal(await metricSum(registry, 'prometheus_notifications_errors_total'), 2);
+  assert.equal(await metricSum(registry, 'prometheus_notifications_sent_total'), 3);
   const line = log.lines.find((l) => l.level === 'error');
   assert.deepEqual([line?.alertmanager, line?.status, line?.tenant, line?.count], [`${am.url}api/v2/alerts`, 422, 'team-x', 2]);
   assert.match(String(line?.err), /422.*answering 422 as told/);
@@ -159,7 +149,7 @@ test('close() gives up on an Alertmanager that hangs within its flush bound, dro
   await s.close();
   const took = Date.now() - started;
   assert.ok(took >= 250 && took < 3_000, `close took ${took} ms`);
-  assert.equal(await metric(registry, 'prometheus_notifications_dropped_total'), 3);
+  assert.equal(await metricSum(registry, 'prometheus_notifications_dropped_total'), 3);
   await assert.rejects(s.send('t', [alert(4)]), /closed/);
 });
 

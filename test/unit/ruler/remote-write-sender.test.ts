@@ -11,12 +11,11 @@ import snappy from 'snappy';
 import { ProtoReader } from '../../../src/api/push/protobuf.js';
 import { createRemoteWriteSender, type RemoteWriteSenderDeps } from '../../../src/ruler/remote-write-sender.js';
 import { createLogger } from '../../../src/util/logger.js';
+import { captureLog } from '../../helpers/log-capture.js';
 import { startWebhookReceiver, type ReceivedRequest } from '../../helpers/webhook-receiver.js';
+import { metricSum } from '../../helpers/metrics.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
-async function metric(registry: Registry, name: string): Promise<number> {
-  return (await registry.getSingleMetric(name)!.get()).values.reduce((s, v) => s + v.value, 0);
-}
 
 function deps(extra: Partial<RemoteWriteSenderDeps> = {}): RemoteWriteSenderDeps {
   return { log: createLogger({ level: 'silent' }), registry: new Registry(), minBackoffMs: 20, maxBackoffMs: 100, flushTimeoutMs: 500, version: '1.2.3', ...extra };
@@ -74,23 +73,26 @@ test('5xx and 429 are retried until accepted; the write then resolves', async (t
   rx.respondWith(204);
   await written;
   assert.ok(rx.requests.length >= 4);
-  assert.equal(await metric(registry, 'logwharf_ruler_remote_write_samples_total'), 3);
-  assert.equal(await metric(registry, 'logwharf_ruler_remote_write_retried_samples_total'), 3 * (rx.requests.length - 1));
-  assert.equal(await metric(registry, 'logwharf_ruler_remote_write_failed_samples_total'), 0);
+  assert.equal(await metricSum(registry, 'logwharf_ruler_remote_write_samples_total'), 3);
+  assert.equal(await metricSum(registry, 'logwharf_ruler_remote_write_retried_samples_total'), 3 * (rx.requests.length - 1));
+  assert.equal(await metricSum(registry, 'logwharf_ruler_remote_write_failed_samples_total'), 0);
 });
 
 test('a 4xx rejects the write at once, counts its samples as failed, and is not sent again', async (t) => {
   const rx = await startWebhookReceiver({ respond: 400 });
   t.after(() => rx.close());
   const registry = new Registry();
-  const s = createRemoteWriteSender({ url: `${rx.url}api/v1/write`, timeout: '5s' }, deps({ registry }));
+  const log = captureLog('warn');
+  const s = createRemoteWriteSender({ url: `${rx.url}api/v1/write`, timeout: '5s' }, deps({ registry, log: log.log }));
   t.after(() => s.close());
   await assert.rejects(s.write('t', series(4)), /refused 4 samples: POST \/api\/v1\/write: 400 Bad Request: answering 400 as told/);
   rx.respondWith(204);
   await s.write('t', series(1, 9_000));
   assert.equal(rx.requests.length, 2);
-  assert.equal(await metric(registry, 'logwharf_ruler_remote_write_failed_samples_total'), 4);
-  assert.equal(await metric(registry, 'logwharf_ruler_remote_write_samples_total'), 1);
+  assert.equal(await metricSum(registry, 'logwharf_ruler_remote_write_failed_samples_total'), 4);
+  const line = log.lines.find((l) => l.level === 'error');
+  assert.deepEqual([line?.component, line?.url, line?.status, line?.tenant, line?.samples], ['remote-write-sender', `${rx.url}api/v1/write`, 400, 't', 4]);
+  assert.equal(await metricSum(registry, 'logwharf_ruler_remote_write_samples_total'), 1);
 });
 
 test('large writes go in requests of at most maxSamplesPerSend; a full queue drops the oldest samples, rejecting their writes', async (t) => {
@@ -105,8 +107,8 @@ test('large writes go in requests of at most maxSamplesPerSend; a full queue dro
   const old = s.write('t', series(2, 5_000));
   const big = s.write('t', series(10, 6_000));
   await assert.rejects(old, /2 samples dropped from the full queue/);
-  assert.equal(await metric(registry, 'logwharf_ruler_remote_write_dropped_samples_total'), 2);
-  assert.equal(await metric(registry, 'logwharf_ruler_remote_write_pending_samples'), 10);
+  assert.equal(await metricSum(registry, 'logwharf_ruler_remote_write_dropped_samples_total'), 2);
+  assert.equal(await metricSum(registry, 'logwharf_ruler_remote_write_pending_samples'), 10);
   rx.respondWith(204);
   await first;
   await big;
@@ -130,7 +132,7 @@ test('close() stops retrying within its bound and rejects what was not delivered
   const took = Date.now() - started;
   assert.ok(took >= 250 && took < 3_000, `close took ${took} ms`);
   assert.equal(await outcome, 'remote write: samples dropped at shutdown');
-  assert.equal(await metric(registry, 'logwharf_ruler_remote_write_dropped_samples_total'), 5);
+  assert.equal(await metricSum(registry, 'logwharf_ruler_remote_write_dropped_samples_total'), 5);
   await assert.rejects(s.write('t', series(1)), /closed/);
 });
 
