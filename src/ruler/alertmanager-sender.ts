@@ -113,6 +113,8 @@ export function createAlertmanagerSender(config: AlertmanagerSenderConfig, deps:
 
   for (const am of endpoints) {
     const labels = { alertmanager: am.url };
+    // Set by a failed attempt, so the end of an outage is logged once.
+    let failing = false;
     outboxes.push(
       createOutbox<QueuedAlert>(
         {
@@ -130,6 +132,8 @@ export function createAlertmanagerSender(config: AlertmanagerSenderConfig, deps:
             m.sent.inc(labels, batch.length);
             if (err) m.errors.inc(labels, batch.length);
             m.latency.observe(labels, seconds);
+            if (!err && failing) log.info({ alertmanager: am.url }, 'Alertmanager accepts alerts again');
+            failing = err !== undefined;
           },
           retrying(tenant, batch, err, retryInMs) {
             log.warn({ alertmanager: am.url, tenant, status: err.status, count: batch.length, retry_in_ms: retryInMs, err: err.message }, 'error sending alerts to Alertmanager; retrying');

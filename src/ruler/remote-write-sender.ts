@@ -116,6 +116,8 @@ export function createRemoteWriteSender(config: RemoteWriteSenderConfig, deps: R
     retried: new Counter({ name: 'logwharf_ruler_remote_write_retried_samples_total', help: 'Samples in requests that failed with 5xx, 429 or a network error and were retried.', registers }),
   };
   let closed = false;
+  // Set by a failed attempt, so the end of an outage is logged once.
+  let failing = false;
 
   const outbox = createOutbox<QueuedSample>(
     {
@@ -127,6 +129,10 @@ export function createRemoteWriteSender(config: RemoteWriteSenderConfig, deps: R
     },
     {
       send: (tenant, batch, signal) => endpoint.client.post(endpoint.path, encodeRemoteWriteBody(toSeries(batch)), { tenant, signal, headers: { ...REMOTE_WRITE_HEADERS } }),
+      attempted(_tenant, _batch, _seconds, err) {
+        if (!err && failing) log.info({ url: endpoint.url }, 'remote-write endpoint accepts samples again');
+        failing = err !== undefined;
+      },
       delivered(_tenant, batch) {
         m.samples.inc(batch.length);
         settle(batch, undefined);

@@ -31,7 +31,6 @@ const firing = (name: string, labels: Record<string, string> = {}): PostableAler
 });
 const resolved = (a: PostableAlert): PostableAlert => ({ ...a, endsAt: new Date().toISOString() });
 
-
 function sender(t: TestContext, url: string, opts: { timeout?: string; registry?: Registry } = {}): AlertmanagerSender {
   const s = createAlertmanagerSender(
     { alertmanager_url: url, alertmanager_timeout: opts.timeout ?? '5s' },

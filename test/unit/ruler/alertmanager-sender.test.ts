@@ -93,7 +93,7 @@ test('a full queue drops its oldest alerts and counts them; the newest are deliv
   const am = await startWebhookReceiver({ respond: 503 });
   t.after(() => am.close());
   const registry = new Registry();
-  const log = captureLog('warn');
+  const log = captureLog('info');
   const s = createAlertmanagerSender(
     { alertmanager_url: am.url, alertmanager_timeout: '5s' },
     deps({ registry, queueCapacity: 10, maxBatch: 5, log: log.log }),
@@ -113,6 +113,7 @@ test('a full queue drops its oldest alerts and counts them; the newest are deliv
   const dropLine = log.lines.find((l) => l.msg === 'alert queue full; dropped the oldest alerts');
   assert.deepEqual([dropLine?.alertmanager, dropLine?.count, dropLine?.component], [`${am.url}api/v2/alerts`, 5, 'alertmanager-sender']);
   for (const text of log.texts) assert.deepEqual(repeatedKeys(text), [], text);
+  assert.equal(log.lines.filter((l) => l.msg === 'Alertmanager accepts alerts again').length, 1, 'the end of the outage is logged once');
   const retryLine = log.lines.find((l) => l.msg === 'error sending alerts to Alertmanager; retrying');
   assert.deepEqual([retryLine?.alertmanager, retryLine?.status, retryLine?.tenant, retryLine?.level], [`${am.url}api/v2/alerts`, 503, 't', 'warn']);
 });
