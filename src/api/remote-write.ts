@@ -35,13 +35,13 @@ export const REMOTE_WRITE_CONTENT_TYPE = 'application/x-protobuf';
 //   TimeSeries   { repeated Label labels = 1; repeated Sample samples = 2; }
 //   Label        { string name = 1; string value = 2; }
 //   Sample       { double value = 1; int64 timestamp = 2; }
-export const WRITE_REQUEST_TIMESERIES = 1;
-export const TIMESERIES_LABELS = 1;
-export const TIMESERIES_SAMPLES = 2;
-export const LABEL_NAME = 1;
-export const LABEL_VALUE = 2;
-export const SAMPLE_VALUE = 1;
-export const SAMPLE_TIMESTAMP = 2;
+const WRITE_REQUEST_TIMESERIES = 1;
+const TIMESERIES_LABELS = 1;
+const TIMESERIES_SAMPLES = 2;
+const LABEL_NAME = 1;
+const LABEL_VALUE = 2;
+const SAMPLE_VALUE = 1;
+const SAMPLE_TIMESTAMP = 2;
 
 /**
  * A series' labels as remote write wants them: sorted by name (receivers look series up by the
