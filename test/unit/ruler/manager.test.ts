@@ -4,7 +4,7 @@
  * missed iterations, failing rules, reloads, recording rules.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -387,4 +387,3 @@ test('groups are spread over their interval by a stable offset', () => {
   assert.equal(groupOffsetMs(groupKey('t', 'n', 'g'), 60_000), groupOffsetMs(groupKey('t', 'n', 'g'), 60_000));
 });
 
-export { rm };
