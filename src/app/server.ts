@@ -28,6 +28,11 @@ import { LogwharfError } from '../api/errors.js';
 import { createRegistry, type SourcesRegistry } from '../registry/registry.js';
 import { registerSourcesRoutes } from '../registry/routes.js';
 import { registerRegistryMetrics } from '../registry/metrics.js';
+import type { AlertSink } from '../api/alertmanager.js';
+import type { SampleSink } from '../api/remote-write.js';
+import { createRuleManager, type RuleGroupSource, type RuleManager } from '../ruler/manager.js';
+import { registerPromRuleRoutes } from '../ruler/prom-routes.js';
+import type { Timers } from '../ruler/schedule.js';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -35,6 +40,11 @@ export interface ServerDeps {
   log?: Logger;
   /** Clock in ms, for tests. */
   now?: () => number;
+  /**
+   * The ruler's parts made elsewhere: where rule groups come from, where alerts and recording rules'
+   * samples go. Without a repository the ruler does not evaluate (and its Prometheus API is not served).
+   */
+  ruler?: { repository?: RuleGroupSource; alerts?: AlertSink; samples?: SampleSink; timers?: Timers };
 }
 
 export interface ServerRole {
@@ -107,6 +117,27 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
   const queryCtx = { store, scanner, service, limits: config.limits, timeoutMs, now: deps.now ?? Date.now };
   registerQueryRoutes(router, queryCtx);
   const tail = createTailServer({ store, log, now: queryCtx.now, scanner });
+  // ruler evaluation
+  let listenUrl = '';
+  let ruler: RuleManager | undefined;
+  const ruleRepository = deps.ruler?.repository;
+  if (config.ruler.enabled && ruleRepository) {
+    ruler = createRuleManager({
+      repository: ruleRepository,
+      query: service,
+      alerts: deps.ruler?.alerts,
+      samples: deps.ruler?.samples,
+      externalLabels: config.ruler.external_labels,
+      externalUrl: () => config.ruler.external_url || listenUrl,
+      resendDelayMs: parseDurationMs(config.ruler.resend_delay),
+      stateDir: join(config.data, 'ruler', 'state'),
+      registry: metrics.registry,
+      log: childLogger(log, { component: 'ruler' }),
+      now: deps.now,
+      timers: deps.ruler?.timers,
+    });
+    registerPromRuleRoutes(router, ruler);
+  }
   const http: Server = createHttpServer({
     router,
     log,
@@ -142,13 +173,18 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
           resolve();
         });
       });
-      ready = true;
       const addr = http.address() as AddressInfo;
       const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-      return { url: `http://${shownHost}:${addr.port}`, host: addr.address, port: addr.port };
+      listenUrl = `http://${shownHost}:${addr.port}`;
+      // After the store (and the rule repository, started by whoever made it): rules query the store.
+      await ruler?.start();
+      ready = true;
+      return { url: listenUrl, host: addr.address, port: addr.port };
     },
     async close() {
       ready = false;
+      // First: no evaluation may start on a store that is closing. Firing alerts stay saved, unresolved.
+      await ruler?.close();
       tail.close();
       await new Promise<void>((resolve) => {
         http.close(() => resolve());

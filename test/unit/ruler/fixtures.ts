@@ -1,18 +1,14 @@
 /**
- * What the ruler's tests share: a real store with known log lines, the real query service over it,
- * a test stand-in for the rule repository (an in-memory list, until the ruler API's repository is on
- * this branch), and an alert sink that records what the ruler handed over.
+ * What the ruler's unit tests share: a real store with known log lines, the real query service over
+ * it, rule groups built in code, and the stand-ins of ../../helpers/ruler-stand-ins.ts.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
-import type { AlertSink, PostableAlert } from '../../../src/api/alertmanager.js';
 import type { Entry, Labels } from '../../../src/api/model.js';
-import type { SampleSink, SeriesSamples } from '../../../src/api/remote-write.js';
 import { createLocalScanner } from '../../../src/query/engine/block-scanner.js';
 import { createQueryService, type QueryService } from '../../../src/query/service.js';
-import type { RuleGroupSource } from '../../../src/ruler/manager.js';
 import type { Rule, RuleGroup, RuleSpec } from '../../../src/rules/model.js';
 import { createStore, type EmbeddedStore } from '../../../src/store/index.js';
 import { createLogger } from '../../../src/util/logger.js';
@@ -72,58 +68,6 @@ export function group(tenant: string, namespace: string, name: string, rules: Ru
   return { tenant, namespace, name, intervalMs, limit, rules, spec: { name, interval: `${intervalMs / 1000}s`, limit, rules: rules.map(ruleSpec) }, origin: 'api' };
 }
 
-/** A test stand-in for the rule repository: an in-memory list that tells its listeners of changes. */
-export class InMemoryRuleSource implements RuleGroupSource {
-  private groups: RuleGroup[] = [];
-  private readonly listeners = new Set<() => void>();
-
-  constructor(groups: RuleGroup[] = []) {
-    this.groups = groups;
-  }
-
-  set(groups: RuleGroup[]): void {
-    this.groups = groups;
-    for (const l of this.listeners) l();
-  }
-
-  list(tenant?: string): RuleGroup[] {
-    return tenant === undefined ? [...this.groups] : this.groups.filter((g) => g.tenant === tenant);
-  }
-
-  onChange(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-}
-
-/** Records every alert handed over; `failing` makes sends reject (an unreachable notifier). */
-export class RecordingAlertSink implements AlertSink {
-  readonly sent: Array<{ tenant: string; alerts: PostableAlert[] }> = [];
-  failing = false;
-
-  async send(tenant: string, alerts: PostableAlert[]): Promise<void> {
-    if (this.failing) throw new Error('notifier unreachable');
-    this.sent.push({ tenant, alerts });
-  }
-
-  async close(): Promise<void> {}
-
-  /** Every alert sent, flattened, in order. */
-  all(): PostableAlert[] {
-    return this.sent.flatMap((s) => s.alerts);
-  }
-}
-
-export class RecordingSampleSink implements SampleSink {
-  readonly written: Array<{ tenant: string; series: SeriesSamples[] }> = [];
-
-  async write(tenant: string, series: SeriesSamples[]): Promise<void> {
-    this.written.push({ tenant, series });
-  }
-
-  async close(): Promise<void> {}
-}
-
 /** A metric's value for exactly these labels (undefined when the series does not exist). */
 export async function metricValue(registry: Registry, name: string, labels: Labels = {}): Promise<number | undefined> {
   const all = await registry.getMetricsAsJSON();
@@ -135,3 +79,4 @@ export async function metricValue(registry: Registry, name: string, labels: Labe
 }
 
 export { Registry };
+export { InMemoryRuleSource, RecordingAlertSink, RecordingSampleSink } from '../../helpers/ruler-stand-ins.js';
