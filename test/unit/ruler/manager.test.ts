@@ -337,6 +337,24 @@ test('rule changes apply without restart: unchanged groups keep their alerts, re
   }
 });
 
+test('a rule removed from a group has its firing alerts sent resolved; the group\'s other rules keep theirs', async () => {
+  const both = group('fake', 'ns', 'g', [alerting('A', ERRORS), alerting('B', ERRORS)]);
+  const h = await harness([both], { clock: new ManualClock(T0 + 20_000) });
+  try {
+    await h.advance(10_000);
+    const a = alertsOf(h).find((x) => x.labels.alertname === 'A')!;
+    assert.equal(h.sink.all().length, 2);
+    h.source.set([group('fake', 'ns', 'g', [alerting('A', ERRORS)])]);
+    await h.manager.idle();
+    const resolved = h.sink.all().at(-1)!;
+    assert.equal(resolved.labels.alertname, 'B');
+    assert.equal(resolved.endsAt, new Date(h.clock.now()).toISOString());
+    assert.deepEqual(alertsOf(h), [a]);
+  } finally {
+    await h.manager.close();
+  }
+});
+
 test('a recording rule over its limit writes nothing', async () => {
   const g = group('fake', 'ns', 'rec', [recording('jobs:count', 'sum by (job) (count_over_time({job=~"api|web"}[10s]))')], { limit: 1 });
   const h = await harness([g], { externalLabels: { cluster: 'eu-1' } });

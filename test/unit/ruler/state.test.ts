@@ -69,6 +69,7 @@ test('after a restart a firing alert is still firing with its startsAt, and is n
   assert.equal(sink1.sent.length, 1);
   const startsAt = sink1.all()[0]!.startsAt;
   await r1.manager.close();
+  assert.equal(sink1.sent.length, 1, 'closing resolves nothing');
 
   // Down for five seconds; the next process reads the saved state.
   await clock.advance(5_000);
