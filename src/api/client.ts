@@ -194,7 +194,7 @@ export class LokiClient {
     return u;
   }
 
-  private async request(method: 'GET' | 'POST', path: string, params: URLSearchParams | undefined, body?: { contentType: string; body: Buffer | string }): Promise<Response> {
+  private async request(method: 'GET' | 'POST' | 'DELETE', path: string, params: URLSearchParams | undefined, body?: { contentType: string; body: Buffer | string }): Promise<Response> {
     let url = this.url(path, params);
     const headers = this.headers();
     let payload: Buffer | string | undefined = body?.body;
@@ -297,6 +297,38 @@ export class LokiClient {
   /** `/loki/api/v1/status/buildinfo`. */
   buildInfo(): Promise<BuildInfo> {
     return this.getJson('loki/api/v1/status/buildinfo');
+  }
+
+  /**
+   * The ruler's rules as YAML (Loki's ruler API): every namespace (`namespace` absent), one namespace
+   * (`{ns: [groups]}`), or one group. Listing everything when there is nothing answers 404 "no rule
+   * groups found" on Loki: that is an empty map (`{}`), not an error.
+   */
+  async rulesYaml(namespace?: string, group?: string): Promise<string> {
+    let path = 'loki/api/v1/rules';
+    if (namespace !== undefined) path += '/' + encodeURIComponent(namespace);
+    if (group !== undefined) path += '/' + encodeURIComponent(group);
+    try {
+      const res = await this.request('GET', path, undefined);
+      return await res.text();
+    } catch (e) {
+      if (namespace === undefined && e instanceof LokiClientError && e.status === 404 && /no rule groups found/i.test(e.body ?? '')) return '{}\n';
+      throw e;
+    }
+  }
+
+  /** `POST /loki/api/v1/rules/{namespace}` with one group's YAML: creates or replaces that group (Loki answers 202). */
+  async setRuleGroup(namespace: string, groupYaml: string): Promise<void> {
+    const res = await this.request('POST', 'loki/api/v1/rules/' + encodeURIComponent(namespace), undefined, { contentType: 'application/yaml', body: groupYaml });
+    await res.arrayBuffer();
+  }
+
+  /** `DELETE /loki/api/v1/rules/{namespace}[/{group}]`: one group, or the whole namespace (Loki answers 202). */
+  async deleteRules(namespace: string, group?: string): Promise<void> {
+    let path = 'loki/api/v1/rules/' + encodeURIComponent(namespace);
+    if (group !== undefined) path += '/' + encodeURIComponent(group);
+    const res = await this.request('DELETE', path, undefined);
+    await res.arrayBuffer();
   }
 
   /** `POST /loki/api/v1/push`; resolves on 2xx (Loki answers 204). */

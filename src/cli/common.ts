@@ -1,7 +1,7 @@
 /**
  * Flags and value parsing shared by the client commands. Every client command takes
  * `--addr` (default: $LOKI_ADDR, as logcli reads it, else http://127.0.0.1:3100), `--tenant`
- * (X-Scope-OrgID, default $LOKI_ORG_ID) and optional auth (`--username`/`--password`,
+ * (X-Scope-OrgID, default $LOKI_ORG_ID; `--org-id` is logcli's name for it) and optional auth (`--username`/`--password`,
  * `--bearer-token` or `--bearer-token-file`, defaults from $LOKI_USERNAME, $LOKI_PASSWORD,
  * $LOKI_BEARER_TOKEN, $LOKI_BEARER_TOKEN_FILE, as logcli reads them). Which one is sent when several
  * are given is decided in one place for the CLI and the agent: src/api/auth.ts.
@@ -20,6 +20,7 @@ type Options = NonNullable<ParseArgsConfig['options']>;
 export const CLIENT_OPTIONS = {
   addr: { type: 'string' },
   tenant: { type: 'string' },
+  'org-id': { type: 'string' },
   username: { type: 'string' },
   password: { type: 'string' },
   'bearer-token': { type: 'string' },
@@ -29,7 +30,7 @@ export const CLIENT_OPTIONS = {
 
 export const CLIENT_HELP = `Connection (every client command):
   --addr URL            server address (default $LOKI_ADDR, else ${DEFAULT_ADDR})
-  --tenant ID           tenant, sent as X-Scope-OrgID (default $LOKI_ORG_ID)
+  --tenant ID           tenant, sent as X-Scope-OrgID (default $LOKI_ORG_ID); --org-id ID is the same
   --username, --password   HTTP basic auth (default $LOKI_USERNAME, $LOKI_PASSWORD)
   --bearer-token TOKEN  bearer auth (default $LOKI_BEARER_TOKEN); wins over basic auth
   --bearer-token-file F bearer token read from a file (default $LOKI_BEARER_TOKEN_FILE)
@@ -51,6 +52,7 @@ export function parseCommand<O extends Options>(command: string, argv: string[],
 export interface ClientFlags {
   addr?: string | undefined;
   tenant?: string | undefined;
+  'org-id'?: string | undefined;
   username?: string | undefined;
   password?: string | undefined;
   'bearer-token'?: string | undefined;
@@ -60,7 +62,8 @@ export interface ClientFlags {
 /** Builds the client from flags, falling back to logcli's environment variables. */
 export function clientFrom(v: ClientFlags): LokiClient {
   const addr = v.addr ?? env('LOKI_ADDR') ?? DEFAULT_ADDR;
-  const tenant = v.tenant ?? env('LOKI_ORG_ID');
+  if (v.tenant !== undefined && v['org-id'] !== undefined && v.tenant !== v['org-id']) throw new UsageError('--tenant and --org-id name the same header: give one');
+  const tenant = v.tenant ?? v['org-id'] ?? env('LOKI_ORG_ID');
   const username = v.username ?? env('LOKI_USERNAME');
   const password = v.password ?? env('LOKI_PASSWORD');
   const bearerToken = v['bearer-token'] ?? env('LOKI_BEARER_TOKEN');
@@ -86,11 +89,19 @@ export function durationFlag(name: string, text: string): bigint {
   return ns;
 }
 
-/** A time flag: `now`, RFC3339 (`2024-05-01T10:00:00Z`), Unix seconds, Unix nanoseconds or float seconds. */
+/**
+ * A time flag: `now`, `now-D` (D a duration: `now-7d`, `now-90m`), RFC3339 (`2024-05-01T10:00:00Z`),
+ * Unix seconds, Unix nanoseconds or float seconds.
+ */
 export function timeFlag(name: string, text: string, now: bigint): bigint {
   if (text === 'now') return now;
+  if (text.startsWith('now-')) {
+    const d = parsePromDuration(text.slice(4)) ?? parseGoDuration(text.slice(4));
+    if (d === undefined || d < 0n) throw new UsageError(`--${name}: "${text}" is not a time: after "now-" comes a duration (e.g. now-7d, now-90m)`);
+    return now - d;
+  }
   const ns = parseLokiTimestamp(text);
-  if (ns === undefined) throw new UsageError(`--${name}: "${text}" is not a time (want RFC3339 such as 2024-05-01T10:00:00Z, Unix seconds or nanoseconds, or "now")`);
+  if (ns === undefined) throw new UsageError(`--${name}: "${text}" is not a time (want RFC3339 such as 2024-05-01T10:00:00Z, Unix seconds or nanoseconds, "now" or now-D such as now-7d)`);
   return ns;
 }
 

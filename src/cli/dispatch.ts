@@ -12,6 +12,7 @@ import { runTail } from './tail.js';
 import { runLabels } from './labels.js';
 import { runSeries } from './series.js';
 import { runPush } from './push.js';
+import { runRules } from './rules.js';
 
 type Command = (argv: string[], io: CliIO) => Promise<number>;
 
@@ -57,6 +58,7 @@ const COMMANDS: Record<string, Command> = {
   labels: runLabels,
   series: runSeries,
   push: runPush,
+  rules: runRules,
   server: async (argv) => (await loadServerModule()).runServer(argv),
   up: async (argv) => (await loadServerModule()).runUp(argv),
   agent: async (argv) => (await loadRole<AgentModule>('./agent.js', 'agent')).runAgent(argv),
@@ -79,6 +81,7 @@ Client commands (work against logwharf and Loki alike):
   labels     list label names, or one label's values
   series     list streams matching selectors
   push       push standard input, one entry per line
+  rules      lint rule files; list, get, delete and sync the ruler's rules; backtest a rule file
 
 Run 'logwharf <command> --help' for a command's flags; 'logwharf --version' for the version.
 `;

@@ -16,7 +16,7 @@ export const QUERY_USAGE = `Usage: logwharf query [flags] '<logql>'
 
 Runs a log or metric query over a time range (Loki's /loki/api/v1/query_range) and prints the result.
   --since D       window back from --to or now, e.g. 15m, 6h, 7d (default 1h)
-  --from T        start time: RFC3339 (2024-05-01T10:00:00Z), Unix seconds or nanoseconds
+  --from T        start time: RFC3339 (2024-05-01T10:00:00Z), Unix seconds or nanoseconds, now-D (now-7d)
   --to T          end time (default now), exclusive as in Loki
   --limit N       most entries to return (default: the server's, 100 on Loki); above --batch,
                   the range is read in several requests

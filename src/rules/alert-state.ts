@@ -72,8 +72,9 @@ export function stepAlerts(prev: ReadonlyMap<string, AlertInstance>, found: read
       }
       next.set(fp, a);
     } else {
+      // A new alert, even where a resolved one with these labels is still kept: as in Prometheus it
+      // starts afresh, so when it fires it is sent at once (not held back by the old one's last send).
       const a: AlertInstance = { labels: f.labels, annotations: f.annotations, state: 'pending', value: f.value, activeAt: t };
-      if (old?.lastSentAt !== undefined) a.lastSentAt = old.lastSentAt;
       if (timing.forMs === 0) {
         a.state = 'firing';
         a.firedAt = t;
@@ -85,7 +86,8 @@ export function stepAlerts(prev: ReadonlyMap<string, AlertInstance>, found: read
     if (seen.has(fp)) continue;
     if (old.state === 'pending') continue;
     if (old.state === 'inactive') {
-      if (old.resolvedAt !== undefined && t - old.resolvedAt < RESOLVED_RETENTION_MS) next.set(fp, old);
+      // Prometheus drops it once more than the retention has passed.
+      if (old.resolvedAt !== undefined && t - old.resolvedAt <= RESOLVED_RETENTION_MS) next.set(fp, old);
       continue;
     }
     // firing and absent from this evaluation
@@ -101,9 +103,14 @@ export function stepAlerts(prev: ReadonlyMap<string, AlertInstance>, found: read
   return next;
 }
 
-/** Prometheus' rule: never pending; a resolution not yet sent; else at most every `resendDelayMs`. */
+/**
+ * Prometheus' rule: never pending; a resolution not yet sent at once; else (firing, or resolved and
+ * kept) at most every `resendDelayMs`, so a receiver that missed the resolution (an Alertmanager
+ * restarted meanwhile) still gets it while the resolved alert is kept.
+ */
 export function needsSending(a: AlertInstance, t: number, resendDelayMs = RESEND_DELAY_MS): boolean {
   if (a.state === 'pending') return false;
-  if (a.state === 'inactive') return a.resolvedAt !== undefined && (a.lastSentAt === undefined || a.lastSentAt < a.resolvedAt);
-  return a.lastSentAt === undefined || a.lastSentAt + resendDelayMs <= t;
+  if (a.lastSentAt === undefined) return true;
+  if (a.state === 'inactive' && a.resolvedAt !== undefined && a.lastSentAt < a.resolvedAt) return true;
+  return a.lastSentAt + resendDelayMs <= t;
 }

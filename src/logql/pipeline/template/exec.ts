@@ -1,10 +1,12 @@
 /**
- * Template evaluation. A template is compiled once per query (parse errors and unknown functions
- * are reported then) and rendered per entry against the entry's labels.
+ * Template evaluation. A template is compiled once (parse errors and unknown functions are reported
+ * then) and rendered many times. `GoTemplate` is the engine, parameterised by its function table so
+ * each dialect (line_format here, alert templates in src/rules) names its own functions; `Template`
+ * is line_format's: rendered per entry against the entry's labels.
  */
 import { LogwharfError } from '../../../api/errors.js';
 import type { Labels } from '../../../api/model.js';
-import { FUNCS, type Ctx } from './funcs.js';
+import { FUNCS, type Ctx, type FuncTable } from './funcs.js';
 import type { Arg, Node, Pipe } from './parse.js';
 import { parseTemplate } from './parse.js';
 import type { GoValue } from './values.js';
@@ -17,26 +19,27 @@ class Break {}
 class Continue {}
 
 interface Scope {
-  ctx: Ctx;
+  funcs: FuncTable<unknown>;
+  ctx: unknown;
   vars: Array<[string, GoValue]>;
   out: string;
-  /** The labels the template runs over (Go's map[string]string). */
-  root: GoValue;
+  /** The string maps (Go's map[string]string) whose missing keys read as "" (missingkey=zero). */
+  stringMaps: readonly GoValue[];
 }
 
 /**
- * `.name` on a value. Loki executes line_format/label_format with Option("missingkey=zero") over the
- * labels as a map[string]string, so a label that is not there is "" (not Go's "<no value>"); other
- * maps (fromJson's map[string]interface{}) keep the interface zero, nil.
+ * `.name` on a value. Loki and Prometheus execute templates with Option("missingkey=zero") over labels
+ * as a map[string]string, so a label that is not there is "" (not Go's "<no value>"); other maps
+ * (fromJson's map[string]interface{}) keep the interface zero, nil.
  */
-function lookupField(recv: GoValue | Labels, name: string, root: GoValue): GoValue {
+function lookupField(recv: GoValue | Labels, name: string, stringMaps: readonly GoValue[]): GoValue {
   if (recv === undefined || recv === null) return undefined;
   if (typeof recv !== 'object' || recv instanceof GoTime || Array.isArray(recv)) {
     throw new TemplateError(`can't evaluate field ${name} in type ${typeof recv === 'object' && recv instanceof GoTime ? 'time.Time' : typeof recv}`);
   }
   const v = (recv as Record<string, GoValue>)[name];
   if (Object.hasOwn(recv, name)) return v;
-  return recv === root ? '' : undefined;
+  return stringMaps.includes(recv) ? '' : undefined;
 }
 
 function evalArg(a: Arg, dot: GoValue, sc: Scope): GoValue {
@@ -45,12 +48,12 @@ function evalArg(a: Arg, dot: GoValue, sc: Scope): GoValue {
       return dot;
     case 'field': {
       let v: GoValue = a.recv ? evalArg(a.recv, dot, sc) : dot;
-      for (const p of a.path) v = lookupField(v, p, sc.root);
+      for (const p of a.path) v = lookupField(v, p, sc.stringMaps);
       return v;
     }
     case 'var': {
       let v = getVar(sc, a.name);
-      for (const p of a.path) v = lookupField(v, p, sc.root);
+      for (const p of a.path) v = lookupField(v, p, sc.stringMaps);
       return v;
     }
     case 'str':
@@ -87,7 +90,7 @@ function callFunc(name: string, args: Arg[], piped: GoValue, hasPiped: boolean, 
     }
     return v;
   }
-  const f = FUNCS[name]!;
+  const f = sc.funcs[name]!;
   const vals: GoValue[] = args.map((x) => evalArg(x, dot, sc));
   if (hasPiped) vals.push(piped);
   if (vals.length < f.min || (f.max !== undefined && vals.length > f.max)) {
@@ -196,15 +199,18 @@ function run(nodes: Node[], dot: GoValue, sc: Scope): void {
   }
 }
 
-/** A compiled template: parse once per query, `render` per entry. */
-export class Template {
+/** Compiled Go text/template over the function table `funcs` (whose functions get `C` per call). */
+export class GoTemplate<C> {
   readonly source: string;
   private readonly nodes: Node[];
+  private readonly funcs: FuncTable<C>;
 
-  constructor(source: string) {
+  /** Throws LogwharfError('parse_error') naming the problem, e.g. `function "foo" not defined`. */
+  constructor(source: string, funcs: FuncTable<C>) {
     this.source = source;
+    this.funcs = funcs;
     try {
-      this.nodes = parseTemplate(source, (name) => Object.hasOwn(FUNCS, name) || name === 'and' || name === 'or');
+      this.nodes = parseTemplate(source, (name) => Object.hasOwn(funcs, name) || name === 'and' || name === 'or');
     } catch (e) {
       if (e instanceof LogwharfError) throw new LogwharfError('parse_error', `${e.message} in ${JSON.stringify(source.slice(0, 200))}`);
       if (e instanceof RangeError) throw new LogwharfError('parse_error', 'invalid template: nested too deeply');
@@ -219,11 +225,14 @@ export class Template {
     return this.nodes.length === 1 && n.t === 'text' ? n.v : undefined;
   }
 
-  /** Renders against `labels`; throws TemplateError on an execution error. */
-  render(labels: Labels, line: string, ts: bigint): string {
-    const sc: Scope = { ctx: { line, ts }, vars: [['$', labels as GoValue]], out: '', root: labels as GoValue };
+  /**
+   * Renders with `data` as dot (and `$`); `stringMaps` are the label maps inside it whose missing keys
+   * read as "". Throws TemplateError on an execution error.
+   */
+  execute(data: GoValue, ctx: C, stringMaps: readonly GoValue[]): string {
+    const sc: Scope = { funcs: this.funcs as FuncTable<unknown>, ctx, vars: [['$', data]], out: '', stringMaps };
     try {
-      run(this.nodes, labels as GoValue, sc);
+      run(this.nodes, data, sc);
     } catch (e) {
       if (e instanceof Break || e instanceof Continue) return sc.out;
       if (e instanceof TemplateError) throw e;
@@ -231,5 +240,27 @@ export class Template {
       throw e;
     }
     return sc.out;
+  }
+}
+
+/** line_format / label_format's template: parse once per query, `render` per entry. */
+export class Template {
+  private readonly tpl: GoTemplate<Ctx>;
+
+  constructor(source: string) {
+    this.tpl = new GoTemplate(source, FUNCS);
+  }
+
+  get source(): string {
+    return this.tpl.source;
+  }
+
+  get constant(): string | undefined {
+    return this.tpl.constant;
+  }
+
+  /** Renders against `labels`; throws TemplateError on an execution error. */
+  render(labels: Labels, line: string, ts: bigint): string {
+    return this.tpl.execute(labels as GoValue, { line, ts }, [labels as GoValue]);
   }
 }

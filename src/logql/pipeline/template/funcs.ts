@@ -18,11 +18,15 @@ export interface Ctx {
   ts: bigint;
 }
 
-export interface Fn {
+/** One template function; `C` is what the dialect passes each call (line_format: the entry). */
+export interface Fn<C = Ctx> {
   min: number;
   max?: number;
-  fn: (a: GoValue[], ctx: Ctx) => GoValue;
+  fn: (a: GoValue[], ctx: C) => GoValue;
 }
+
+/** A function table: each template dialect (line_format, alert templates) has its own. */
+export type FuncTable<C> = Readonly<Record<string, Fn<C>>>;
 
 const MAX_LEN = 16 * 1024 * 1024;
 
@@ -201,6 +205,16 @@ function roundSprig(a: number, p: number, roundOn = 0.5): number {
   return r / pow;
 }
 
+/** Go's strings.Title: the first letter of each word upper-cased. */
+export function goTitle(x: string): string {
+  return x.replace(/(^|[^\p{L}\p{N}_'])(\p{L})/gu, (_m, p: string, c: string) => p + c.toUpperCase());
+}
+
+/** Go's Regexp.ReplaceAllString (RE2): `repl` may refer to groups as `$1`, `${name}`. */
+export function regexReplaceAll(pattern: string, input: string, repl: string): string {
+  return compileRe2(pattern).replaceAll(input, (groups, named) => expand(repl, groups, named));
+}
+
 const s = asString;
 const n = asInt;
 
@@ -208,8 +222,8 @@ function str1(name: string, f: (x: string) => GoValue): Fn {
   return { min: 1, max: 1, fn: (a) => f(s(a[0], name)) };
 }
 
-export const FUNCS: Record<string, Fn> = {
-  // --- text/template builtins (and/or are handled by the evaluator) ---
+/** Go's text/template builtins (and/or are handled by the evaluator), shared by every dialect. */
+export const GO_BUILTINS: FuncTable<unknown> = {
   not: { min: 1, max: 1, fn: (a) => !truthy(a[0]) },
   len: {
     min: 1,
@@ -291,7 +305,11 @@ export const FUNCS: Record<string, Fn> = {
   le: { min: 2, max: 2, fn: (a) => lt2(a[0], a[1]) || eq2(a[0], a[1]) },
   gt: { min: 2, max: 2, fn: (a) => !(lt2(a[0], a[1]) || eq2(a[0], a[1])) },
   ge: { min: 2, max: 2, fn: (a) => !lt2(a[0], a[1]) },
+};
 
+/** line_format / label_format's table: the builtins plus Loki's functions. */
+export const FUNCS: FuncTable<Ctx> = {
+  ...GO_BUILTINS,
   // --- the entry ---
   __line__: { min: 0, max: 0, fn: (_a, ctx) => ctx.line },
   __timestamp__: { min: 0, max: 0, fn: (_a, ctx) => new GoTime(ctx.ts, 'Local') },
@@ -348,7 +366,7 @@ export const FUNCS: Record<string, Fn> = {
   // --- sprig-style functions (value last, so they chain in pipelines) ---
   lower: str1('lower', (x) => x.toLowerCase()),
   upper: str1('upper', (x) => x.toUpperCase()),
-  title: str1('title', (x) => x.replace(/(^|[^\p{L}\p{N}_'])(\p{L})/gu, (_m, p: string, c: string) => p + c.toUpperCase())),
+  title: str1('title', goTitle),
   trim: str1('trim', goTrimSpace),
   trimAll: { min: 2, max: 2, fn: (a) => trimCutset(s(a[1], 'trimAll'), s(a[0], 'trimAll'), true, true) },
   trimPrefix: {
@@ -488,11 +506,7 @@ export const FUNCS: Record<string, Fn> = {
   regexReplaceAll: {
     min: 3,
     max: 3,
-    fn: (a) => {
-      const re = compileRe2(s(a[0], 'regexReplaceAll'));
-      const repl = s(a[2], 'regexReplaceAll');
-      return re.replaceAll(s(a[1], 'regexReplaceAll'), (groups, named) => expand(repl, groups, named));
-    },
+    fn: (a) => regexReplaceAll(s(a[0], 'regexReplaceAll'), s(a[1], 'regexReplaceAll'), s(a[2], 'regexReplaceAll')),
   },
   regexReplaceAllLiteral: {
     min: 3,
