@@ -15,6 +15,7 @@ import type { AlertSink, PostableAlert } from '../api/alertmanager.js';
 import type { SampleSink, SeriesSamples } from '../api/remote-write.js';
 import { alertFingerprint, needsSending, stepAlerts, type AlertInstance, type FoundAlert } from '../rules/alert-state.js';
 import type { AlertingRule, RecordingRule, Rule, RuleGroup } from '../rules/model.js';
+import { expandLabelsAndAnnotations } from '../rules/template.js';
 import type { Logger } from '../util/logger.js';
 import type { RulerMetrics, GroupLabels } from './metrics.js';
 import { ruleGroupLabel } from './metrics.js';
@@ -175,14 +176,14 @@ export class GroupRun {
   private async evaluateAlerting(rs: RuleState, rule: AlertingRule, vector: Sample[], t: number): Promise<void> {
     const found: FoundAlert[] = [];
     const seen = new Set<string>();
+    const env = { externalLabels: this.deps.externalLabels, externalURL: this.deps.externalUrl() };
     for (const s of vector) {
-      const seriesLabels: Labels = { ...s.metric };
-      delete seriesLabels.__name__;
-      const labels: Labels = { ...seriesLabels, ...rule.labels, alertname: rule.name };
+      // Labels and annotations rendered from the rule's templates, against the series' labels and value.
+      const { labels, annotations } = expandLabelsAndAnnotations(rule, { labels: s.metric, value: s.value }, env);
       const fp = alertFingerprint(labels);
       if (seen.has(fp)) throw new Error('vector contains metrics with the same labelset after applying alert labels');
       seen.add(fp);
-      found.push({ labels, annotations: { ...rule.annotations }, value: s.value });
+      found.push({ labels, annotations, value: s.value });
     }
     const next = stepAlerts(rs.alerts, found, { forMs: rule.forMs, keepFiringForMs: rule.keepFiringForMs }, t);
     let active = 0;

@@ -1,34 +1,67 @@
 /**
- * The ruler end to end: a real server on port 0 evaluates rule groups (1s interval) over logs pushed
- * through the push API, and serves Prometheus' rules and alerts API per tenant, in the exact shape
+ * The ruler end to end: a real server on port 0 evaluates rule groups (YAML as users write them, 1s
+ * interval, templates in labels and annotations) over logs pushed through the push API, and serves Prometheus' rules and alerts API per tenant, in the exact shape
  * Grafana's alert list reads (checked field by field, keys in Prometheus' order).
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { InMemoryRuleSource, RecordingAlertSink } from '../helpers/ruler-stand-ins.js';
 import { waitFor } from '../helpers/wait-for.js';
-import { alerting, group, recording } from '../unit/ruler/fixtures.js';
+import { parseRuleGroup, toRuleGroup } from '../../src/rules/parse.js';
 import { removeDir, startServer, type RunningServer } from './helpers/server.js';
 
 let srv: RunningServer;
 const sink = new RecordingAlertSink();
 const COUNT = 'sum by (job) (count_over_time({job="e2e"} |= "error" [5m]))';
+
+/** Rule groups as users write them (YAML), checked and normalised by the rules parser. */
+function ruleGroup(tenant: string, namespace: string, yaml: string) {
+  return toRuleGroup(parseRuleGroup(yaml), { tenant, namespace, defaultIntervalMs: 60_000, origin: 'api' });
+}
+
 const rules = new InMemoryRuleSource([
-  group(
+  ruleGroup(
     'team-a',
     'payments',
-    'errors',
-    [
-      alerting('ErrorsSeen', `${COUNT} > 0`, { labels: { severity: 'page' }, annotations: { summary: 'errors in e2e' } }),
-      alerting('ErrorsForAnHour', `${COUNT} > 0`, { forMs: 3_600_000, keepFiringForMs: 60_000 }),
-      alerting('NeverFires', `${COUNT} > 1000`),
-      alerting('Broken', '{job="e2e"}'),
-    ],
-    { intervalMs: 1000, limit: 5 },
+    `
+name: errors
+interval: 1s
+limit: 5
+rules:
+  - alert: ErrorsSeen
+    expr: ${COUNT} > 0
+    labels:
+      severity: page
+      team: '{{ $labels.job }}-oncall'
+    annotations:
+      summary: '{{ $value }} errors in {{ $labels.job }} ({{ humanize 1234567 }})'
+      link: '{{ $externalURL }}/x'
+  - alert: ErrorsForAnHour
+    expr: ${COUNT} > 0
+    for: 1h
+    keep_firing_for: 1m
+  - alert: NeverFires
+    expr: ${COUNT} > 1000
+  - alert: Broken
+    # One series per line once parsed: more than limits.max_query_series (1) allows, so it fails each time.
+    expr: count_over_time({job="e2e"} | pattern "<_> <word>" [5m]) > 0
+`,
   ),
-  group('team-a', 'payments', 'recorded', [recording('job:errors:count5m', COUNT, { source: 'ruler' })], { intervalMs: 1000 }),
-  group('team-a', 'zz-other', 'quiet', [alerting('Quiet', `${COUNT} > 1000`)], { intervalMs: 1000 }),
-  group('team-b', 'payments', 'errors', [alerting('TeamB', `${COUNT} > 0`)], { intervalMs: 1000 }),
+  ruleGroup(
+    'team-a',
+    'payments',
+    `
+name: recorded
+interval: 1s
+rules:
+  - record: job:errors:count5m
+    expr: ${COUNT}
+    labels:
+      source: ruler
+`,
+  ),
+  ruleGroup('team-a', 'zz-other', `{name: quiet, interval: 1s, rules: [{alert: Quiet, expr: '${COUNT} > 1000'}]}`),
+  ruleGroup('team-b', 'payments', `{name: errors, interval: 1s, rules: [{alert: TeamB, expr: '${COUNT} > 0'}]}`),
 ]);
 
 async function push(tenant: string, lines: string[]): Promise<void> {
@@ -50,7 +83,7 @@ async function get(path: string, tenant = 'team-a'): Promise<{ status: number; j
 const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
 
 before(async () => {
-  srv = await startServer({ auth_enabled: true, ruler: { external_labels: { cluster: 'eu-1' }, external_url: 'https://logs.example.com' } }, { ruler: { repository: rules, alerts: sink } });
+  srv = await startServer({ auth_enabled: true, limits: { max_query_series: 1 }, ruler: { external_labels: { cluster: 'eu-1' }, external_url: 'https://logs.example.com' } }, { ruler: { repository: rules, alerts: sink } });
   await push('team-a', ['level=error a', 'level=error b']);
   await push('team-b', ['level=error c']);
   await waitFor('team-a\'s groups evaluated with the pushed lines', async () => {
@@ -87,17 +120,18 @@ test('GET /prometheus/api/v1/rules: groups, rules and alerts in Prometheus\' sha
   assert.equal(seen.query, `${COUNT} > 0`);
   assert.equal(seen.duration, 0);
   assert.equal(seen.keepFiringFor, 0);
-  assert.deepEqual(seen.labels, { severity: 'page' });
-  assert.deepEqual(seen.annotations, { summary: 'errors in e2e' });
+  // The rule's own labels and annotations, as written (templates unrendered), as Prometheus shows them.
+  assert.deepEqual(seen.labels, { severity: 'page', team: '{{ $labels.job }}-oncall' });
+  assert.deepEqual(seen.annotations, { summary: '{{ $value }} errors in {{ $labels.job }} ({{ humanize 1234567 }})', link: '{{ $externalURL }}/x' });
   assert.equal(seen.health, 'ok');
   assert.equal(seen.type, 'alerting');
   assert.match(seen.lastEvaluation, RFC3339);
   assert.equal(seen.alerts.length, 1);
   const [alert] = seen.alerts;
   assert.deepEqual(Object.keys(alert), ['labels', 'annotations', 'state', 'activeAt', 'value']);
-  // Labels as the rule made them; external labels are added only to what is sent.
-  assert.deepEqual(alert.labels, { job: 'e2e', severity: 'page', alertname: 'ErrorsSeen' });
-  assert.deepEqual(alert.annotations, { summary: 'errors in e2e' });
+  // Labels and annotations rendered for the series; external labels are added only to what is sent.
+  assert.deepEqual(alert.labels, { job: 'e2e', severity: 'page', team: 'e2e-oncall', alertname: 'ErrorsSeen' });
+  assert.deepEqual(alert.annotations, { summary: '2 errors in e2e (1.235M)', link: 'https://logs.example.com/x' });
   assert.equal(alert.state, 'firing');
   assert.match(alert.activeAt, RFC3339);
   assert.equal(alert.value, '2e+00');
@@ -110,7 +144,7 @@ test('GET /prometheus/api/v1/rules: groups, rules and alerts in Prometheus\' sha
   assert.deepEqual(never.alerts, []);
   assert.deepEqual(Object.keys(broken), ['state', 'name', 'query', 'duration', 'keepFiringFor', 'labels', 'annotations', 'alerts', 'health', 'lastError', 'evaluationTime', 'lastEvaluation', 'type']);
   assert.equal(broken.health, 'err');
-  assert.match(broken.lastError, /log queries are not supported as an instant query type/);
+  assert.match(broken.lastError, /maximum number of series \(1\) reached for a single query/);
 
   assert.deepEqual(recorded.rules, [
     {
@@ -174,7 +208,8 @@ test('tenants see only their own rules and alerts', async () => {
 test('firing alerts are handed to the sink with external labels and a generatorURL on the external URL', async () => {
   const sent = await waitFor('ErrorsSeen sent', () => sink.sent.find((s) => s.tenant === 'team-a' && s.alerts.some((a) => a.labels.alertname === 'ErrorsSeen')));
   const a = sent.alerts.find((x) => x.labels.alertname === 'ErrorsSeen')!;
-  assert.deepEqual(a.labels, { job: 'e2e', severity: 'page', alertname: 'ErrorsSeen', cluster: 'eu-1' });
+  assert.deepEqual(a.labels, { job: 'e2e', severity: 'page', team: 'e2e-oncall', alertname: 'ErrorsSeen', cluster: 'eu-1' });
+  assert.equal(a.annotations?.summary, '2 errors in e2e (1.235M)');
   assert.equal(a.generatorURL, `https://logs.example.com/loki/api/v1/query_range?query=${encodeURIComponent(`${COUNT} > 0`)}`);
   const metrics = await (await fetch(srv.url + '/metrics')).text();
   assert.match(metrics, /^prometheus_rule_evaluations_total\{tenant="team-a",rule_group="payments;errors"\} \d+/m);

@@ -160,6 +160,37 @@ test('an alert is pending for `for`, then firing and sent once with its labels, 
   }
 });
 
+test('labels and annotations are rendered from the rule\'s templates for each series', async () => {
+  const rule = alerting('Templated', 'sum by (job) (count_over_time({job=~"api|web"}[10s])) > 0', {
+    labels: { team: '{{ $labels.job }}-team', severity: '{{ if gt $value 5.0 }}page{{ else }}ticket{{ end }}', dropped: '' },
+    annotations: {
+      summary: '{{ $labels.job }}: {{ $value }} lines ({{ humanize 12345 }})',
+      where: '{{ $externalLabels.cluster }} {{ $externalURL }}',
+      broken: '{{ nosuchfunc }}',
+    },
+  });
+  const h = await harness([group('fake', 'ns', 'tpl', [rule])], { externalLabels: { cluster: 'eu-1' } });
+  try {
+    await h.advance(10_000);
+    const byJob = Object.fromEntries(alertsOf(h).map((a) => [a.labels.job, a]));
+    assert.deepEqual(byJob.api!.labels, { job: 'api', team: 'api-team', severity: 'page', alertname: 'Templated' });
+    assert.deepEqual(byJob.api!.annotations, {
+      summary: 'api: 10 lines (12.35k)',
+      where: 'eu-1 http://logwharf.example:3100/',
+      broken: byJob.api!.annotations.broken,
+    });
+    // A template that does not compile shows Prometheus' error text instead of failing the rule.
+    assert.match(byJob.api!.annotations.broken!, /^<error expanding template: error parsing template __alert_Templated: /);
+    assert.equal(h.manager.groups()[0]!.rules[0]!.health, 'ok');
+    assert.equal(byJob.web!.labels.team, 'web-team');
+    // What is sent carries the rendered labels, plus the external ones.
+    const sent = h.sink.all().find((a) => a.labels.job === 'web')!;
+    assert.deepEqual(sent.labels, { job: 'web', team: 'web-team', severity: 'page', alertname: 'Templated', cluster: 'eu-1' });
+  } finally {
+    await h.manager.close();
+  }
+});
+
 test('keep_firing_for keeps a firing alert firing after its series is gone, then resolves it', async () => {
   const g = group('fake', 'team-a', 'sticky', [alerting('Sticky', ERRORS, { keepFiringForMs: 30_000 })]);
   const h = await harness([g], { clock: new ManualClock(T0 + 100_000) });
