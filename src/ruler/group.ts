@@ -17,8 +17,8 @@ import { alertFingerprint, needsSending, stepAlerts, type AlertInstance, type Fo
 import type { AlertingRule, RecordingRule, Rule, RuleGroup } from '../rules/model.js';
 import { expandLabelsAndAnnotations } from '../rules/template.js';
 import type { Logger } from '../util/logger.js';
-import type { RulerMetrics, GroupLabels } from './metrics.js';
-import { ruleGroupLabel } from './metrics.js';
+import type { RulerMetrics, GroupLabels } from './evaluation-metrics.js';
+import { ruleGroupLabel } from './evaluation-metrics.js';
 import { generatorUrl, toPostableAlert, withExternalLabels } from './notification.js';
 import { ruleKeys } from './rule-key.js';
 import type { PersistedGroup, StateStore } from './state-file.js';

@@ -23,7 +23,7 @@ import { RESEND_DELAY_MS } from '../rules/alert-state.js';
 import { groupKey, type Rule, type RuleGroup } from '../rules/model.js';
 import type { Logger } from '../util/logger.js';
 import { GroupRun, type RuleHealth } from './group.js';
-import { createRulerMetrics } from './metrics.js';
+import { createRulerMetrics } from './evaluation-metrics.js';
 import { generatorUrl, toPostableAlert } from './notification.js';
 import { restoreAlerts } from './restore.js';
 import { groupOffsetMs, realTimers, slotAfter, slotAtOrBefore, type Timers } from './schedule.js';
