@@ -30,7 +30,10 @@ import { registerSourcesRoutes } from '../registry/routes.js';
 import { registerRegistryMetrics } from '../registry/metrics.js';
 import type { AlertSink } from '../api/alertmanager.js';
 import type { SampleSink } from '../api/remote-write.js';
-import { createRuleManager, type RuleGroupSource, type RuleManager } from '../ruler/manager.js';
+import { createRuleRepository, type RuleRepository } from '../ruler/repository.js';
+import { registerRulerApiRoutes } from '../ruler/api-routes.js';
+import { createRuleGroupParser } from '../ruler/group-parser.js';
+import { createRuleManager, type RuleManager } from '../ruler/manager.js';
 import { registerPromRuleRoutes } from '../ruler/prom-routes.js';
 import type { Timers } from '../ruler/schedule.js';
 
@@ -41,10 +44,10 @@ export interface ServerDeps {
   /** Clock in ms, for tests. */
   now?: () => number;
   /**
-   * The ruler's parts made elsewhere: where rule groups come from, where alerts and recording rules'
-   * samples go. Without a repository the ruler does not evaluate (and its Prometheus API is not served).
+   * Where the ruler's alerts and recording rules' samples go (the Alertmanager client or built-in
+   * notifier, the remote-write client); absent = evaluated and served, sent nowhere. Timers for tests.
    */
-  ruler?: { repository?: RuleGroupSource; alerts?: AlertSink; samples?: SampleSink; timers?: Timers };
+  ruler?: { alerts?: AlertSink; samples?: SampleSink; timers?: Timers };
 }
 
 export interface ServerRole {
@@ -112,6 +115,17 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
     return sources;
   });
   registerRegistryMetrics(metrics.registry, () => sources);
+  // ruler: rule storage and Loki's ruler API. The repository is opened in start() (after the store
+  // has locked the data directory) and closed in close(); the evaluator reads `rules.list()` and
+  // subscribes with `rules.onChange`.
+  let rules: RuleRepository | undefined;
+  const ruleParser = createRuleGroupParser({ maxRulesPerGroup: config.ruler.max_rules_per_group });
+  if (config.ruler.enabled) {
+    registerRulerApiRoutes(router, () => {
+      if (!rules) throw new LogwharfError('store_unavailable', 'the ruler is not open');
+      return rules;
+    }, ruleParser);
+  }
   const timeoutMs = parseDurationMs(config.query.timeout);
   const service = createQueryService({ store, scanner, pool: queryPool, limits: config.limits, timeoutMs });
   const queryCtx = { store, scanner, service, limits: config.limits, timeoutMs, now: deps.now ?? Date.now };
@@ -120,10 +134,16 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
   // ruler evaluation
   let listenUrl = '';
   let ruler: RuleManager | undefined;
-  const ruleRepository = deps.ruler?.repository;
-  if (config.ruler.enabled && ruleRepository) {
+  if (config.ruler.enabled) {
     ruler = createRuleManager({
-      repository: ruleRepository,
+      // The repository is opened in start(), before the manager starts (and subscribes).
+      repository: {
+        list: (tenant) => rules?.list(tenant) ?? [],
+        onChange: (listener) => {
+          if (!rules) throw new Error('the rule repository is not open');
+          return rules.onChange(listener);
+        },
+      },
       query: service,
       alerts: deps.ruler?.alerts,
       samples: deps.ruler?.samples,
@@ -165,6 +185,18 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
         now: deps.now,
         log: childLogger(log, { component: 'registry' }),
       });
+      // ruler
+      if (config.ruler.enabled) {
+        rules = await createRuleRepository({
+          dataDir: config.data,
+          rulesDir: config.ruler.rules_dir,
+          defaultIntervalMs: parseDurationMs(config.ruler.evaluation_interval),
+          maxGroupsPerTenant: config.ruler.max_groups_per_tenant,
+          maxRulesPerGroup: config.ruler.max_rules_per_group,
+          log: childLogger(log, { component: 'ruler' }),
+          registry: metrics.registry,
+        });
+      }
       const { host, port } = parseListen(config.listen);
       await new Promise<void>((resolve, reject) => {
         http.once('error', reject);
@@ -195,6 +227,10 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
       await queryPool?.close();
       sources?.close();
       sources = undefined;
+      // ruler
+      await rules?.close();
+      rules = undefined;
+      await ruleParser.close();
       await store.close();
     },
   };

@@ -38,12 +38,21 @@ export class Router {
     return this;
   }
 
-  /** Finds the route; `methodMismatch` tells 405 from 404. */
-  match(method: string, path: string): { route?: MatchedRoute; methodMismatch: boolean } {
+  /**
+   * Finds the route; `methodMismatch` tells 405 from 404, and `badEscape` names a path segment that
+   * would have matched a `:param` but is not valid percent-encoded UTF-8 (a 400, as Go's server
+   * answers Loki's clients).
+   */
+  match(method: string, path: string): { route?: MatchedRoute; methodMismatch: boolean; badEscape?: string } {
     const parts = split(path);
     let methodMismatch = false;
+    let badEscape: string | undefined;
     for (const r of this.routes) {
       const params = matchSegments(r.segments, parts);
+      if (typeof params === 'string') {
+        badEscape ??= params;
+        continue;
+      }
       if (!params) continue;
       if (!r.methods.has(method)) {
         methodMismatch = true;
@@ -51,7 +60,7 @@ export class Router {
       }
       return { route: { handler: r.handler, name: r.name, params, options: r.options }, methodMismatch: false };
     }
-    return { methodMismatch };
+    return badEscape === undefined ? { methodMismatch } : { methodMismatch, badEscape };
   }
 }
 
@@ -59,18 +68,20 @@ function split(path: string): string[] {
   return path.split('/').filter((s) => s.length > 0);
 }
 
-function matchSegments(pattern: string[], parts: string[]): Record<string, string> | null {
+/** The params, null when the path does not match, or the raw segment that failed to decode. */
+function matchSegments(pattern: string[], parts: string[]): Record<string, string> | string | null {
   if (pattern.length !== parts.length) return null;
   const params: Record<string, string> = {};
+  let bad: string | undefined;
   for (let i = 0; i < pattern.length; i++) {
     const p = pattern[i]!;
     if (p.startsWith(':')) {
       try {
         params[p.slice(1)] = decodeURIComponent(parts[i]!);
       } catch {
-        return null;
+        bad ??= parts[i]!;
       }
     } else if (p !== parts[i]) return null;
   }
-  return params;
+  return bad ?? params;
 }

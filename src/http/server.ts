@@ -95,6 +95,7 @@ export function createHttpServer(opts: HttpServerOptions): Server {
         const found = opts.router.match(method === 'HEAD' ? 'GET' : method, url.pathname);
         if (!found.route) {
           if (found.methodMismatch) throw new LogwharfError('method_not_allowed', `method ${method} not allowed on ${url.pathname}`);
+          if (found.badEscape !== undefined) throw new LogwharfError('bad_request', `invalid URL escape in path segment "${found.badEscape.slice(0, 200)}"`);
           throw new LogwharfError('not_found', `404 page not found: ${url.pathname}`);
         }
         routeName = found.route.name;

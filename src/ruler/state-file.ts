@@ -12,7 +12,8 @@ import type { Labels } from '../api/model.js';
 import { formatSampleValue, parseSampleValue } from '../api/sample-value.js';
 import { groupKey } from '../rules/model.js';
 import type { AlertInstance, AlertStateName } from '../rules/alert-state.js';
-import { fsyncDir, writeFileAtomic } from '../util/atomic-file.js';
+import { ATOMIC_TMP_SUFFIX, writeFileAtomic } from '../util/atomic-write.js';
+import { fsyncDir } from '../util/fsync-dir.js';
 import type { Logger } from '../util/logger.js';
 
 const VERSION = 1;
@@ -56,6 +57,8 @@ export function createStateStore(opts: { dir: string; log: Logger; now?: () => n
       await ensureDir();
       const out = new Map<string, PersistedGroup>();
       for (const file of (await readdir(opts.dir)).sort()) {
+        // A write cut short by a crash; the file it was replacing is intact.
+        if (file.endsWith(SUFFIX + ATOMIC_TMP_SUFFIX)) await rm(join(opts.dir, file), { force: true });
         if (!file.endsWith(SUFFIX)) continue;
         const path = join(opts.dir, file);
         const text = await readFile(path, 'utf8');

@@ -483,7 +483,8 @@ export function formatRuleGroupYaml(spec: RuleGroupSpec): string {
 
 /** Namespaces → groups as YAML, as Loki's `GET /loki/api/v1/rules[/{namespace}]` answers. */
 export function formatNamespacesYaml(map: Record<string, RuleGroupSpec[]>): string {
-  const out: Record<string, unknown> = {};
+  // No prototype: a namespace may be called __proto__ (a plain object would take it as its prototype).
+  const out = Object.create(null) as Record<string, unknown>;
   for (const ns of Object.keys(map).sort()) out[ns] = map[ns]!.map(plainGroup);
   return stringify(out);
 }

@@ -11,7 +11,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import type { Counter } from 'prom-client';
-import { fsyncDir } from './fsync-dir.js';
+import { fsyncDir } from '../util/fsync-dir.js';
 
 /** What was damaged: a WAL record, a streams.log or index.log record, a sealed block, or a tenant's name file. */
 export type DamageKind = 'wal' | 'streams' | 'index' | 'block' | 'tenant';

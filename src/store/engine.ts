@@ -36,7 +36,7 @@ import { countDamagedEntries, decodeAppendRecord, encodeAppendRecord } from './w
 import { compactCold, compactTenant } from './compaction.js';
 import { ColdWorker } from './cold-pool.js';
 import { lockDir } from './dir-lock.js';
-import { fsyncDir } from './fsync-dir.js';
+import { fsyncDir } from '../util/fsync-dir.js';
 import { pushAll } from '../util/arrays.js';
 
 /** The subset of a pino logger the store uses. */

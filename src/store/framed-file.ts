@@ -7,7 +7,7 @@
 import { readFile, rename, truncate, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { scanFrames, type DamagedRegion, type ScannedFrames } from './frame.js';
-import { fsyncDir } from './fsync-dir.js';
+import { fsyncDir } from '../util/fsync-dir.js';
 
 export type OnDamage = (region: DamagedRegion, file: Buffer, scanned: ScannedFrames) => Promise<void>;
 

@@ -22,7 +22,7 @@ import { ByteReader, ByteWriter } from './bytes.js';
 import { frame } from './frame.js';
 import { readFramedFile } from './framed-file.js';
 import type { DamageReporter } from './damage.js';
-import { fsyncDir } from './fsync-dir.js';
+import { fsyncDir } from '../util/fsync-dir.js';
 import { Head, type DupSet } from './head.js';
 import { BLOCK_HEADER, decodeIndexRecord, walkBlockHeaders, encodeBlockRecord, encodeStreamLsnRecord, type BlockMeta } from './block-meta.js';
 import { storeIoError } from './io-error.js';

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { FRAME_HEADER, sealFrame } from './frame.js';
 import { readFramedFile } from './framed-file.js';
 import { storeIoError } from './io-error.js';
-import { fsyncDir } from './fsync-dir.js';
+import { fsyncDir } from '../util/fsync-dir.js';
 
 /** Bytes reserved at the start of a WAL record buffer: frame header + LSN. */
 export const WAL_RECORD_HEADER = FRAME_HEADER + 8;

@@ -1,26 +1,22 @@
 /**
- * The ruler end to end: a real server on port 0 evaluates rule groups (YAML as users write them, 1s
- * interval, templates in labels and annotations) over logs pushed through the push API, and serves Prometheus' rules and alerts API per tenant, in the exact shape
+ * The ruler end to end: a real server on port 0 evaluates rule groups put in place through Loki's
+ * ruler API (YAML as users write them, 1s interval, templates in labels and annotations) over logs
+ * pushed through the push API, and serves Prometheus' rules and alerts API per tenant, in the exact shape
  * Grafana's alert list reads (checked field by field, keys in Prometheus' order).
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { InMemoryRuleSource, RecordingAlertSink } from '../helpers/ruler-stand-ins.js';
+import { RecordingAlertSink } from '../helpers/ruler-stand-ins.js';
 import { waitFor } from '../helpers/wait-for.js';
-import { parseRuleGroup, toRuleGroup } from '../../src/rules/parse.js';
 import { removeDir, startServer, type RunningServer } from './helpers/server.js';
 
 let srv: RunningServer;
 const sink = new RecordingAlertSink();
 const COUNT = 'sum by (job) (count_over_time({job="e2e"} |= "error" [5m]))';
 
-/** Rule groups as users write them (YAML), checked and normalised by the rules parser. */
-function ruleGroup(tenant: string, namespace: string, yaml: string) {
-  return toRuleGroup(parseRuleGroup(yaml), { tenant, namespace, defaultIntervalMs: 60_000, origin: 'api' });
-}
-
-const rules = new InMemoryRuleSource([
-  ruleGroup(
+/** Rule groups as users write them, put in place through Loki's ruler API (POST YAML, 202). */
+const RULES: Array<[tenant: string, namespace: string, yaml: string]> = [
+  [
     'team-a',
     'payments',
     `
@@ -46,8 +42,8 @@ rules:
     # One series per line once parsed: more than limits.max_query_series (1) allows, so it fails each time.
     expr: count_over_time({job="e2e"} | pattern "<_> <word>" [5m]) > 0
 `,
-  ),
-  ruleGroup(
+  ],
+  [
     'team-a',
     'payments',
     `
@@ -59,10 +55,10 @@ rules:
     labels:
       source: ruler
 `,
-  ),
-  ruleGroup('team-a', 'zz-other', `{name: quiet, interval: 1s, rules: [{alert: Quiet, expr: '${COUNT} > 1000'}]}`),
-  ruleGroup('team-b', 'payments', `{name: errors, interval: 1s, rules: [{alert: TeamB, expr: '${COUNT} > 0'}]}`),
-]);
+  ],
+  ['team-a', 'zz-other', `{name: quiet, interval: 1s, rules: [{alert: Quiet, expr: '${COUNT} > 1000'}]}`],
+  ['team-b', 'payments', `{name: errors, interval: 1s, rules: [{alert: TeamB, expr: '${COUNT} > 0'}]}`],
+];
 
 async function push(tenant: string, lines: string[]): Promise<void> {
   const ts = (BigInt(Date.now()) * 1_000_000n).toString();
@@ -83,7 +79,11 @@ async function get(path: string, tenant = 'team-a'): Promise<{ status: number; j
 const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
 
 before(async () => {
-  srv = await startServer({ auth_enabled: true, limits: { max_query_series: 1 }, ruler: { external_labels: { cluster: 'eu-1' }, external_url: 'https://logs.example.com' } }, { ruler: { repository: rules, alerts: sink } });
+  srv = await startServer({ auth_enabled: true, limits: { max_query_series: 1 }, ruler: { external_labels: { cluster: 'eu-1' }, external_url: 'https://logs.example.com' } }, { ruler: { alerts: sink } });
+  for (const [tenant, namespace, yaml] of RULES) {
+    const res = await fetch(`${srv.url}/loki/api/v1/rules/${namespace}`, { method: 'POST', headers: { 'Content-Type': 'application/yaml', 'X-Scope-OrgID': tenant }, body: yaml });
+    assert.equal(res.status, 202, await res.text());
+  }
   await push('team-a', ['level=error a', 'level=error b']);
   await push('team-b', ['level=error c']);
   await waitFor('team-a\'s groups evaluated with the pushed lines', async () => {

@@ -5,7 +5,7 @@
  * new file, never a torn one.
  */
 import { readFile, rename } from 'node:fs/promises';
-import { writeFileAtomic } from '../../util/atomic-file.js';
+import { writeFileAtomic } from '../../util/atomic-write.js';
 import type { Position } from '../model.js';
 
 const VERSION = 1;
