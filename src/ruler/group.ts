@@ -60,8 +60,10 @@ interface Sample {
 export class GroupRun {
   group: RuleGroup;
   rules: RuleState[];
-  /** Evaluation time (ms) of the last evaluation (or of the saved state restored at start). */
+  /** Evaluation time (ms) of the last evaluation; undefined before the first. */
   lastEvaluation?: number;
+  /** The evaluation time of the saved state this group was restored from, until it evaluates. */
+  restoredEvaluation?: number;
   lastEvaluationSeconds = 0;
   readonly labels: GroupLabels;
   private readonly log: Logger;
@@ -127,7 +129,7 @@ export class GroupRun {
     return alertsOf(this.rules);
   }
 
-  persisted(lastEvaluation = this.lastEvaluation ?? 0): PersistedGroup {
+  persisted(lastEvaluation = this.lastEvaluation ?? this.restoredEvaluation ?? 0): PersistedGroup {
     return {
       tenant: this.group.tenant,
       namespace: this.group.namespace,

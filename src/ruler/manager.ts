@@ -189,7 +189,7 @@ export function createRuleManager(deps: RuleManagerDeps): RuleManager {
       restored = new Map(saved1.rules.map((r) => [r.key, restoreAlerts(r.alerts, saved1.lastEvaluation, first, g.intervalMs)]));
     }
     const run = new GroupRun(g, groupDeps, restored);
-    if (saved1) run.lastEvaluation = saved1.lastEvaluation;
+    if (saved1) run.restoredEvaluation = saved1.lastEvaluation;
     const e: Entry = { run, signature: signature(g), offsetMs, nextSlot: 0, busy: false, lock: Promise.resolve() };
     entries.set(key, e);
     arm(key, e);

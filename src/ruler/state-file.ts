@@ -12,7 +12,7 @@ import type { Labels } from '../api/model.js';
 import { formatSampleValue, parseSampleValue } from '../api/sample-value.js';
 import { groupKey } from '../rules/model.js';
 import type { AlertInstance, AlertStateName } from '../rules/alert-state.js';
-import { ATOMIC_TMP_SUFFIX, writeFileAtomic } from '../util/atomic-write.js';
+import { ATOMIC_TMP_SUFFIX, unlinkDurable, writeFileAtomic } from '../util/atomic-write.js';
 import { fsyncDir } from '../util/fsync-dir.js';
 import type { Logger } from '../util/logger.js';
 
@@ -36,7 +36,12 @@ export interface PersistedGroup {
 export interface StateStore {
   /** Every saved group by groupKey; damaged files are moved aside and logged. */
   loadAll(): Promise<Map<string, PersistedGroup>>;
-  /** Writes the group's state unless it equals what was last written for it. */
+  /**
+   * Writes the group's state when it changed in a way a restart needs: an alert's state or times
+   * (values alone do not cause a write; they go along with the next one), or, while an alert is
+   * pending, the evaluation time (./restore.ts measures the outage from it). A group without alerts
+   * has no file.
+   */
   save(g: PersistedGroup): Promise<void>;
   remove(tenant: string, namespace: string, name: string): Promise<void>;
 }
@@ -47,7 +52,7 @@ export function stateFileName(tenant: string, namespace: string, name: string): 
 
 export function createStateStore(opts: { dir: string; log: Logger; now?: () => number }): StateStore {
   const now = opts.now ?? Date.now;
-  // What each file holds now (by file name), so an unchanged state is not rewritten.
+  // What each file holds now, as its changeKey (by file name), so an unchanged state is not rewritten.
   const written = new Map<string, string>();
   let ready: Promise<void> | undefined;
   const ensureDir = (): Promise<void> => (ready ??= mkdir(opts.dir, { recursive: true }).then(() => undefined));
@@ -64,7 +69,7 @@ export function createStateStore(opts: { dir: string; log: Logger; now?: () => n
         const text = await readFile(path, 'utf8');
         const g = parseStateFile(text);
         if (g && stateFileName(g.tenant, g.namespace, g.name) === file) {
-          written.set(file, text);
+          written.set(file, changeKey(g));
           out.set(groupKey(g.tenant, g.namespace, g.name), g);
           continue;
         }
@@ -78,15 +83,19 @@ export function createStateStore(opts: { dir: string; log: Logger; now?: () => n
     async save(g) {
       await ensureDir();
       const file = stateFileName(g.tenant, g.namespace, g.name);
-      const text = serialize(g);
-      if (written.get(file) === text) return;
-      await writeFileAtomic(join(opts.dir, file), text);
-      written.set(file, text);
+      if (g.rules.length === 0) {
+        if (written.has(file)) await this.remove(g.tenant, g.namespace, g.name);
+        return;
+      }
+      const key = changeKey(g);
+      if (written.get(file) === key) return;
+      await writeFileAtomic(join(opts.dir, file), serialize(g));
+      written.set(file, key);
     },
     async remove(tenant, namespace, name) {
       const file = stateFileName(tenant, namespace, name);
       written.delete(file);
-      await rm(join(opts.dir, file), { force: true });
+      await unlinkDurable(join(opts.dir, file));
     },
   };
 }
@@ -102,6 +111,12 @@ interface AlertJson {
   keepFiringSince?: number;
   resolvedAt?: number;
   lastSentAt?: number;
+}
+
+function changeKey(g: PersistedGroup): string {
+  const pending = g.rules.some((r) => r.alerts.some((a) => a.state === 'pending'));
+  const rules = g.rules.map((r) => [r.key, r.expr, r.alerts.map((a) => ({ ...a, value: 0 }))]);
+  return JSON.stringify([pending ? g.lastEvaluation : 0, rules]);
 }
 
 function serialize(g: PersistedGroup): string {

@@ -12,7 +12,7 @@ import { after, before, test } from 'node:test';
 import { createRuleManager, type RuleManager } from '../../../src/ruler/manager.js';
 import { restoreAlerts } from '../../../src/ruler/restore.js';
 import { groupOffsetMs, slotAfter } from '../../../src/ruler/schedule.js';
-import { parseStateFile, stateFileName } from '../../../src/ruler/state-file.js';
+import { createStateStore, parseStateFile, stateFileName } from '../../../src/ruler/state-file.js';
 import { groupKey, type RuleGroup } from '../../../src/rules/model.js';
 import type { AlertInstance } from '../../../src/rules/alert-state.js';
 import { createLogger, type Logger } from '../../../src/util/logger.js';
@@ -195,4 +195,26 @@ test('state files round-trip values JSON cannot hold (NaN, ±Inf) and reject a f
   await r.ready;
   assert.ok((await readdir(stateDir)).some((f) => f.includes('.corrupt-')));
   await r.manager.close();
+});
+
+test('state is written when a restart needs it: not for values alone, not for a group without alerts', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'ruler-state-'));
+  const store = createStateStore({ dir, log: silentLog });
+  const path = join(dir, stateFileName('fake', 'ns', 'g'));
+  const firing: AlertInstance = { labels: { alertname: 'A' }, annotations: {}, state: 'firing', value: 1, activeAt: T0, firedAt: T0 };
+  const g = (alerts: AlertInstance[], lastEvaluation: number) => ({ tenant: 'fake', namespace: 'ns', name: 'g', lastEvaluation, rules: alerts.length ? [{ key: 'k', expr: 'x', alerts }] : [] });
+  await store.save(g([], T0));
+  assert.deepEqual(await readdir(dir), [], 'no alerts, no file');
+  await store.save(g([firing], T0));
+  const text = await readFile(path, 'utf8');
+  await store.save(g([{ ...firing, value: 7 }], T0 + 10_000));
+  assert.equal(await readFile(path, 'utf8'), text, 'a new value and evaluation time alone do not rewrite a firing alert');
+  await store.save(g([{ ...firing, value: 7, lastSentAt: T0 + 10_000 }], T0 + 10_000));
+  assert.equal(parseStateFile(await readFile(path, 'utf8'))!.rules[0]!.alerts[0]!.value, 7, 'a send is written, with the value');
+  const pending: AlertInstance = { labels: { alertname: 'B' }, annotations: {}, state: 'pending', value: 1, activeAt: T0 };
+  await store.save(g([pending], T0 + 20_000));
+  await store.save(g([pending], T0 + 30_000));
+  assert.equal(parseStateFile(await readFile(path, 'utf8'))!.lastEvaluation, T0 + 30_000, 'while pending, each evaluation time is kept');
+  await store.save(g([], T0 + 40_000));
+  assert.deepEqual(await readdir(dir), [], 'the file goes when the last alert does');
 });
