@@ -134,6 +134,11 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
   // ruler evaluation
   let listenUrl = '';
   let ruler: RuleManager | undefined;
+  // Where alerts and recording rules' samples go: given by deps, or set in start() (before the ruler
+  // starts) to the Alertmanager client or the built-in notifier, and the remote-write client. Unset,
+  // they are evaluated and served but sent nowhere.
+  let alertSink: AlertSink | undefined = deps.ruler?.alerts;
+  let sampleSink: SampleSink | undefined = deps.ruler?.samples;
   if (config.ruler.enabled) {
     ruler = createRuleManager({
       // The repository is opened in start(), before the manager starts (and subscribes).
@@ -145,8 +150,8 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
         },
       },
       query: service,
-      alerts: deps.ruler?.alerts,
-      samples: deps.ruler?.samples,
+      alerts: { send: async (tenant, alerts) => alertSink?.send(tenant, alerts), close: async () => {} },
+      samples: { write: async (tenant, series) => sampleSink?.write(tenant, series), close: async () => {} },
       externalLabels: config.ruler.external_labels,
       externalUrl: () => config.ruler.external_url || listenUrl,
       resendDelayMs: parseDurationMs(config.ruler.resend_delay),
