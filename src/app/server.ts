@@ -28,9 +28,14 @@ import { LogwharfError } from '../api/errors.js';
 import { createRegistry, type SourcesRegistry } from '../registry/registry.js';
 import { registerSourcesRoutes } from '../registry/routes.js';
 import { registerRegistryMetrics } from '../registry/metrics.js';
+import type { AlertSink } from '../api/alertmanager.js';
+import type { SampleSink } from '../api/remote-write.js';
 import { createRuleRepository, type RuleRepository } from '../ruler/repository.js';
 import { registerRulerApiRoutes } from '../ruler/api-routes.js';
 import { createRuleCodec } from '../ruler/rule-codec.js';
+import { createRuleManager, type RuleManager } from '../ruler/manager.js';
+import { registerPromRuleRoutes } from '../ruler/prom-routes.js';
+import type { Timers } from '../ruler/schedule.js';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -38,6 +43,11 @@ export interface ServerDeps {
   log?: Logger;
   /** Clock in ms, for tests. */
   now?: () => number;
+  /**
+   * Where the ruler's alerts and recording rules' samples go (the Alertmanager client or built-in
+   * notifier, the remote-write client); absent = evaluated and served, sent nowhere. Timers for tests.
+   */
+  ruler?: { alerts?: AlertSink; samples?: SampleSink; timers?: Timers };
 }
 
 export interface ServerRole {
@@ -121,6 +131,38 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
   const queryCtx = { store, scanner, service, limits: config.limits, timeoutMs, now: deps.now ?? Date.now };
   registerQueryRoutes(router, queryCtx);
   const tail = createTailServer({ store, log, now: queryCtx.now, scanner });
+  // ruler evaluation
+  let listenUrl = '';
+  let ruler: RuleManager | undefined;
+  // Where alerts and recording rules' samples go: given by deps, or set in start() (before the ruler
+  // starts) to the Alertmanager client or the built-in notifier, and the remote-write client. Unset,
+  // they are evaluated and served but sent nowhere.
+  let alertSink: AlertSink | undefined = deps.ruler?.alerts;
+  let sampleSink: SampleSink | undefined = deps.ruler?.samples;
+  if (config.ruler.enabled) {
+    ruler = createRuleManager({
+      // The repository is opened in start(), before the manager starts (and subscribes).
+      repository: {
+        list: (tenant) => rules?.list(tenant) ?? [],
+        onChange: (listener) => {
+          if (!rules) throw new Error('the rule repository is not open');
+          return rules.onChange(listener);
+        },
+      },
+      query: service,
+      alerts: { send: async (tenant, alerts) => alertSink?.send(tenant, alerts), close: async () => {} },
+      samples: { write: async (tenant, series) => sampleSink?.write(tenant, series), close: async () => {} },
+      externalLabels: config.ruler.external_labels,
+      externalUrl: () => config.ruler.external_url || listenUrl,
+      resendDelayMs: parseDurationMs(config.ruler.resend_delay),
+      stateDir: join(config.data, 'ruler', 'state'),
+      registry: metrics.registry,
+      log: childLogger(log, { component: 'ruler' }),
+      now: deps.now,
+      timers: deps.ruler?.timers,
+    });
+    registerPromRuleRoutes(router, ruler);
+  }
   const http: Server = createHttpServer({
     router,
     log,
@@ -169,13 +211,18 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
           resolve();
         });
       });
-      ready = true;
       const addr = http.address() as AddressInfo;
       const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-      return { url: `http://${shownHost}:${addr.port}`, host: addr.address, port: addr.port };
+      listenUrl = `http://${shownHost}:${addr.port}`;
+      // After the store (and the rule repository, started by whoever made it): rules query the store.
+      await ruler?.start();
+      ready = true;
+      return { url: listenUrl, host: addr.address, port: addr.port };
     },
     async close() {
       ready = false;
+      // First: no evaluation may start on a store that is closing. Firing alerts stay saved, unresolved.
+      await ruler?.close();
       tail.close();
       await new Promise<void>((resolve) => {
         http.close(() => resolve());

@@ -4,8 +4,8 @@
  * over the old file, and the directory is fsynced; a crash at any moment leaves either the old or the
  * new file, never a torn one.
  */
-import { open, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile, rename } from 'node:fs/promises';
+import { writeFileAtomic } from '../../util/atomic-write.js';
 import type { Position } from '../model.js';
 
 const VERSION = 1;
@@ -84,17 +84,8 @@ export class PositionsFile {
     if (!this.dirty) return;
     this.dirty = false;
     const body: PositionsJson = { version: VERSION, positions: Object.fromEntries(this.map) };
-    const tmp = `${this.path}.tmp`;
     try {
-      const fh = await open(tmp, 'w', 0o644);
-      try {
-        await writeFile(fh, JSON.stringify(body, null, 1) + '\n');
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await rename(tmp, this.path);
-      await syncDir(dirname(this.path));
+      await writeFileAtomic(this.path, JSON.stringify(body, null, 1) + '\n');
     } catch (e) {
       this.dirty = true;
       throw e;
@@ -141,14 +132,4 @@ function isCount(v: unknown): v is number {
 function samePosition(a: Position, b: Position): boolean {
   if (a.kind === 'since' || b.kind === 'since') return a.kind === b.kind && (a as { ts: string }).ts === (b as { ts: string }).ts;
   return a.offset === b.offset && a.ino === b.ino && a.dev === b.dev && a.path === b.path;
-}
-
-/** Makes the rename durable: without it a power loss can bring the old directory entry back. */
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { createServer, type ServerRole } from '../../../src/app/server.js';
+import { createServer, type ServerDeps, type ServerRole } from '../../../src/app/server.js';
 import { serverConfigSchema, type ServerConfig } from '../../../src/config/server.js';
 
 export interface RunningServer {
@@ -22,7 +22,7 @@ export function tempDir(prefix = 'logwharf-test-'): string {
 }
 
 /** Starts the server in this process. `overrides` are config keys as in the YAML file. */
-export async function startServer(overrides: Record<string, unknown> = {}, deps: { now?: () => number } = {}): Promise<RunningServer> {
+export async function startServer(overrides: Record<string, unknown> = {}, deps: ServerDeps = {}): Promise<RunningServer> {
   const dir = (overrides.data as string | undefined) ?? tempDir();
   const config: ServerConfig = serverConfigSchema.parse({ listen: '127.0.0.1:0', data: dir, log_level: 'silent', ...overrides });
   const role = createServer(config, deps);
