@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'node:http';
 import { parse as parseYaml } from 'yaml';
-import { startServer, removeDir, tempDir, type RunningServer } from './helpers/server.js';
+import { startServer, startChildServer, startCli, removeDir, tempDir, type RunningServer } from './helpers/server.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { formatNamespacesYaml, parseRuleGroup } from '../../src/rules/parse.js';
 
@@ -161,6 +161,28 @@ test('groups written through the API survive a restart on the same data director
   assert.deepEqual(await getYaml(second, V1, h), before);
   assert.deepEqual(Object.keys(before as object).sort(), ['a/b', 'web']);
   assert.deepEqual(await getYaml(second, `${V1}/a%2Fb/slashed`, h), parseYaml(groupYaml('slashed')));
+});
+
+test('groups acknowledged by `logwharf server` survive kill -9 of the process', async (t) => {
+  const dir = tempDir();
+  t.after(() => removeDir(dir));
+  const first = await startChildServer(dir, ['--log-level', 'warn']);
+  try {
+    for (const g of ['a', 'b', 'c']) await expectAccepted(send(first.url, 'POST', `${V1}/web`, {}, groupYaml(g)));
+    await expectAccepted(send(first.url, 'DELETE', `${V1}/web/b`));
+  } finally {
+    first.proc.kill('SIGKILL');
+    await first.exited;
+  }
+  const second = await startCli(['server', '--listen', '127.0.0.1:0', '--data', dir, '--log-level', 'warn'], 'logwharf server ready');
+  try {
+    assert.deepEqual(await getYaml({ url: String(second.ready.address) } as RunningServer, `${V1}/web`), { web: [parseYaml(groupYaml('a')), parseYaml(groupYaml('c'))] });
+    // Nothing was found damaged or left over: every warning of the start is about something else.
+    assert.deepEqual(second.stdoutLines().filter((l) => /rule/.test(l) && /"level":"warn"/.test(l)), []);
+  } finally {
+    second.proc.kill('SIGTERM');
+    await second.exited;
+  }
 });
 
 test('namespaces from ruler.rules_dir are served, reloaded on change, and refuse writes with 403', async (t) => {
