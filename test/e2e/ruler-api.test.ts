@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, writeFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'node:http';
 import { parse as parseYaml } from 'yaml';
@@ -183,6 +183,25 @@ test('groups acknowledged by `logwharf server` survive kill -9 of the process', 
     second.proc.kill('SIGTERM');
     await second.exited;
   }
+});
+
+test('a damaged rule file found at start is moved aside and counted on /metrics; the server starts with the rest', async (t) => {
+  const dir = tempDir();
+  t.after(() => removeDir(dir));
+  const first = await startServer({ data: dir });
+  await expectAccepted(send(first.url, 'POST', `${V1}/good`, {}, groupYaml('kept')));
+  await expectAccepted(send(first.url, 'POST', `${V1}/bad`, {}, groupYaml('lost')));
+  await first.close();
+  const badFile = join(dir, 'rules', 'fake', 'bad.yaml');
+  writeFileSync(badFile, '{"groups": [{"name": "lost", "rules": [{"alert": "A", "ex');
+
+  const second = await started(t, { data: dir });
+  assert.deepEqual(await getYaml(second, V1), { good: [parseYaml(groupYaml('kept'))] });
+  assert.match((await send(second.url, 'GET', '/metrics')).text, /^logwharf_ruler_damaged_rule_files_total 1$/m);
+  assert.ok(!existsSync(badFile));
+  assert.equal(readdirSync(join(dir, 'rules', 'fake')).filter((f) => f.startsWith('bad.yaml.damaged-')).length, 1);
+  // The namespace can be written again.
+  await expectAccepted(send(second.url, 'POST', `${V1}/bad`, {}, groupYaml('again')));
 });
 
 test('namespaces from ruler.rules_dir are served, reloaded on change, and refuse writes with 403', async (t) => {
