@@ -28,6 +28,9 @@ import { LogwharfError } from '../api/errors.js';
 import { createRegistry, type SourcesRegistry } from '../registry/registry.js';
 import { registerSourcesRoutes } from '../registry/routes.js';
 import { registerRegistryMetrics } from '../registry/metrics.js';
+import { createNotifier, type Notifier } from '../notify/notifier.js';
+import { registerNotifyRoutes } from '../notify/routes.js';
+import { NOTIFY_VERSION_INFO } from './build-info.js';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -102,6 +105,14 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
     return sources;
   });
   registerRegistryMetrics(metrics.registry, () => sources);
+  // built-in notifier: opened in start() (its state lives in the locked data dir); Alertmanager's
+  // API answers 503 until then, and is served even when ruler.alertmanager_url points elsewhere.
+  let notifier: Notifier | undefined;
+  let listenUrl = `http://${config.listen}`;
+  registerNotifyRoutes(router, () => {
+    if (!notifier) throw new LogwharfError('store_unavailable', 'the notifier is not open');
+    return notifier;
+  }, NOTIFY_VERSION_INFO);
   const timeoutMs = parseDurationMs(config.query.timeout);
   const service = createQueryService({ store, scanner, pool: queryPool, limits: config.limits, timeoutMs });
   const queryCtx = { store, scanner, service, limits: config.limits, timeoutMs, now: deps.now ?? Date.now };
@@ -134,6 +145,13 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
         now: deps.now,
         log: childLogger(log, { component: 'registry' }),
       });
+      notifier = createNotifier(config.notify, {
+        dataDir: config.data,
+        externalUrl: () => config.ruler.external_url || listenUrl,
+        log,
+        registry: metrics.registry,
+        now: deps.now,
+      });
       const { host, port } = parseListen(config.listen);
       await new Promise<void>((resolve, reject) => {
         http.once('error', reject);
@@ -145,7 +163,8 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
       ready = true;
       const addr = http.address() as AddressInfo;
       const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-      return { url: `http://${shownHost}:${addr.port}`, host: addr.address, port: addr.port };
+      listenUrl = `http://${shownHost}:${addr.port}`;
+      return { url: listenUrl, host: addr.address, port: addr.port };
     },
     async close() {
       ready = false;
@@ -159,6 +178,8 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
       await queryPool?.close();
       sources?.close();
       sources = undefined;
+      await notifier?.close();
+      notifier = undefined;
       await store.close();
     },
   };
