@@ -22,7 +22,7 @@ import { createQueryPool } from '../query/engine/query-pool.js';
 import { createQueryService } from '../query/service.js';
 import { parseDurationMs } from '../config/duration.js';
 import { parseMatchers } from '../logql/syntax/index.js';
-import { BUILD_INFO } from './build-info.js';
+import { BUILD_INFO, NOTIFY_VERSION_INFO } from './build-info.js';
 import { join } from 'node:path';
 import { LogwharfError } from '../api/errors.js';
 import { createRegistry, type SourcesRegistry } from '../registry/registry.js';
@@ -30,7 +30,6 @@ import { registerSourcesRoutes } from '../registry/routes.js';
 import { registerRegistryMetrics } from '../registry/metrics.js';
 import { createNotifier, type Notifier } from '../notify/notifier.js';
 import { registerNotifyRoutes } from '../notify/routes.js';
-import { NOTIFY_VERSION_INFO } from './build-info.js';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 

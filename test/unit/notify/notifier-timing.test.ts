@@ -1,0 +1,257 @@
+/**
+ * The notifier's timing on an injected clock, delivering to a real HTTP receiver: group_wait before
+ * the first notification, group_interval for changes, repeat_interval for unchanged groups, resolved
+ * notifications (and none without send_resolved), silences, retries with backoff, and the
+ * notification log across a restart on the same data directory.
+ */
+import { test, beforeEach, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { Registry } from 'prom-client';
+import { serverConfigSchema } from '../../../src/config/server.js';
+import { createNotifier, type Notifier } from '../../../src/notify/notifier.js';
+import { createLogger } from '../../../src/util/logger.js';
+import { FakeClock } from '../../helpers/fake-clock.js';
+import { startAlertReceiver, type AlertReceiver } from '../../helpers/alert-receiver.js';
+import { waitFor } from '../../helpers/wait-for.js';
+import { readFileSync } from 'node:fs';
+import { stateFile } from '../../../src/notify/state-file.js';
+import { removeDir, tempDir } from '../../e2e/helpers/server.js';
+
+const GW = 30_000;
+const GI = 300_000;
+const RI = 3_600_000;
+
+let dir: string;
+let clock: FakeClock;
+let recv: AlertReceiver;
+let registry: Registry;
+const open: Notifier[] = [];
+
+function notifier(webhook: Record<string, unknown> = {}, route: Record<string, unknown> = {}): Notifier {
+  const config = serverConfigSchema.parse({
+    data: dir,
+    notify: {
+      route: { receiver: 'hook', group_by: ['alertname'], group_wait: '30s', group_interval: '5m', repeat_interval: '1h', ...route },
+      receivers: [{ name: 'hook', webhook_configs: [{ url: `${recv.url}/hook`, ...webhook }] }],
+    },
+  }).notify;
+  registry = new Registry();
+  const n = createNotifier(config, { dataDir: dir, externalUrl: () => 'http://lw.example:3100', log: createLogger({ level: (process.env.NOTIFY_TEST_LOG as 'debug' | undefined) ?? 'silent' }), registry, now: clock.now, timers: clock });
+  open.push(n);
+  return n;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+// An explicit end far ahead, as the ruler sends: without one an alert resolves after resolve_timeout (5m).
+const firing = (name: string, instance: string) => ({ labels: { alertname: name, instance }, annotations: { summary: `${name} on ${instance}` }, startsAt: iso(clock.now()), endsAt: iso(clock.now() + 24 * RI) });
+
+/** The alerts in the tenant's persisted state (the store drops a resolved alert once it was notified). */
+function persistedAlerts(tenant = 'fake'): unknown[] {
+  return (JSON.parse(readFileSync(stateFile(dir, tenant), 'utf8')) as { alerts: unknown[] }).alerts;
+}
+
+async function metric(name: string, integration = 'webhook'): Promise<number> {
+  const m = await registry.getSingleMetric(name)!.get();
+  return m.values.find((v) => v.labels.integration === integration && !('le' in v.labels))?.value ?? 0;
+}
+
+/** Nothing more reaches the receiver: every flush the clock started has finished without sending. */
+async function assertNothingNew(n: number): Promise<void> {
+  await clock.advance(0);
+  assert.equal(recv.attempts.length, n, `expected no new notification, got ${JSON.stringify(recv.attempts.slice(n).map((r) => r.body))}`);
+}
+
+beforeEach(async () => {
+  dir = tempDir('notify-unit-');
+  clock = new FakeClock();
+  recv = await startAlertReceiver();
+});
+
+afterEach(async () => {
+  for (const n of open.splice(0)) await n.close();
+  await recv.close();
+  removeDir(dir);
+});
+
+test('a new group waits group_wait, then sends its alerts in one webhook message', async () => {
+  const n = notifier();
+  const t0 = clock.now();
+  await n.send('fake', [firing('HighErrors', 'a'), firing('HighErrors', 'b')]);
+  await clock.advance(GW - 1);
+  await assertNothingNew(0);
+  await clock.advance(1);
+  const msg = (await waitFor('the first notification', () => recv.received[0])).body;
+  assert.equal(msg.version, '4');
+  assert.equal(msg.status, 'firing');
+  assert.equal(msg.receiver, 'hook');
+  assert.equal(msg.groupKey, '{}:{alertname="HighErrors"}');
+  assert.deepEqual(msg.groupLabels, { alertname: 'HighErrors' });
+  assert.deepEqual(msg.commonLabels, { alertname: 'HighErrors' });
+  assert.equal(msg.externalURL, 'http://lw.example:3100/alertmanager');
+  assert.equal(msg.truncatedAlerts, 0);
+  assert.deepEqual(msg.alerts.map((a: { labels: { instance: string } }) => a.labels.instance).sort(), ['a', 'b']);
+  assert.equal(msg.alerts[0].startsAt, iso(t0));
+  assert.equal(msg.alerts[0].endsAt, '0001-01-01T00:00:00Z');
+  assert.match(msg.alerts[0].fingerprint, /^[0-9a-f]{16}$/);
+  assert.equal(await metric('alertmanager_notifications_total'), 1);
+});
+
+test('changes wait for group_interval; an unchanged group repeats after repeat_interval', async () => {
+  const n = notifier();
+  await n.send('fake', [firing('HighErrors', 'a')]);
+  await clock.advance(GW);
+  await waitFor('first', () => recv.received.length === 1);
+  await n.send('fake', [firing('HighErrors', 'b')]);
+  await clock.advance(GI - 1);
+  await assertNothingNew(1);
+  await clock.advance(1);
+  const second = await waitFor('the change after group_interval', () => recv.received[1]);
+  assert.equal(second.body.alerts.length, 2);
+  // Nothing changes now: ticks every group_interval send nothing until repeat_interval has passed.
+  for (let t = GI; t < RI; t += GI) await clock.advance(GI);
+  await assertNothingNew(2);
+  await clock.advance(GI);
+  const third = await waitFor('the repeat', () => recv.received[2]);
+  assert.equal(third.body.alerts.length, 2);
+});
+
+test('a resolved alert is sent as resolved at the next group_interval, then the group is gone', async () => {
+  const n = notifier();
+  await n.send('fake', [firing('Disk', 'a')]);
+  await clock.advance(GW);
+  await waitFor('firing', () => recv.received.length === 1);
+  await n.send('fake', [{ ...firing('Disk', 'a'), endsAt: iso(clock.now()) }]);
+  assert.deepEqual(n.alerts('fake'), [], 'a resolved alert is not listed');
+  await clock.advance(GI);
+  const msg = (await waitFor('resolved', () => recv.received[1])).body;
+  assert.equal(msg.status, 'resolved');
+  assert.equal(msg.alerts[0].status, 'resolved');
+  assert.equal(msg.alerts[0].endsAt, iso(clock.now() - GI));
+  await waitFor('the group removed', () => n.groups('fake').length === 0 && true);
+  await clock.advance(RI * 2);
+  await assertNothingNew(2);
+});
+
+test('with send_resolved false, resolving sends nothing, and a later firing is notified again', async () => {
+  const n = notifier({ send_resolved: false });
+  await n.send('fake', [firing('Disk', 'a')]);
+  await clock.advance(GW);
+  await waitFor('firing', () => recv.received.length === 1);
+  await n.send('fake', [{ ...firing('Disk', 'a'), endsAt: iso(clock.now()) }]);
+  await clock.advance(GI);
+  await waitFor('the resolved alert dropped', () => persistedAlerts().length === 0);
+  await assertNothingNew(1);
+  // It fires again later: a new group, notified after group_wait.
+  await n.send('fake', [firing('Disk', 'a')]);
+  await clock.advance(GW);
+  await waitFor('firing again', () => recv.received.length === 2);
+});
+
+test('a silenced group sends nothing; when the silence expires the alert goes out at the next interval', async () => {
+  const n = notifier();
+  const id = await n.putSilence('fake', {
+    matchers: [{ name: 'alertname', value: 'Disk', isRegex: false, isEqual: true }],
+    startsAt: iso(clock.now()),
+    endsAt: iso(clock.now() + 10 * 60_000),
+    createdBy: 'test',
+    comment: 'maintenance',
+  });
+  await n.send('fake', [firing('Disk', 'a')]);
+  await n.send('other-tenant', [firing('Disk', 'a')]);
+  assert.deepEqual(n.alerts('fake')[0]!.status, { inhibitedBy: [], silencedBy: [id], state: 'suppressed' });
+  assert.equal(n.alerts('other-tenant')[0]!.status.state, 'active', "a silence is one tenant's only");
+  await clock.advance(GW);
+  await waitFor('the other tenant notified', () => recv.received.length === 1);
+  await clock.advance(GI);
+  await assertNothingNew(1);
+  await n.expireSilence('fake', id);
+  assert.equal(n.silence('fake', id).status.state, 'expired');
+  await clock.advance(GI);
+  const msg = await waitFor('sent after the silence expired', () => recv.received[1]);
+  assert.equal(msg.body.alerts[0].labels.alertname, 'Disk');
+});
+
+test('a receiver answering 5xx is retried with growing backoff, counted, then delivered', async () => {
+  const n = notifier();
+  recv.failNext(503, 502);
+  await n.send('fake', [firing('Disk', 'a')]);
+  await clock.advance(GW);
+  await waitFor('first failure counted', async () => (await metric('alertmanager_notifications_failed_total')) === 1);
+  const t1 = clock.now();
+  await clock.advance(249);
+  assert.equal(recv.attempts.length, 1, 'no retry before the first backoff (250ms)');
+  await clock.advance(1);
+  await waitFor('second failure counted', async () => (await metric('alertmanager_notifications_failed_total')) === 2);
+  await clock.advance(499);
+  assert.equal(recv.attempts.length, 2, 'the second backoff is twice the first');
+  await clock.advance(1);
+  await waitFor('delivered', () => recv.received.length === 1);
+  assert.equal(clock.now() - t1, 750);
+  assert.equal(await metric('alertmanager_notifications_total'), 3);
+  assert.equal(await metric('alertmanager_notifications_failed_total'), 2);
+});
+
+test('a 4xx is not retried; the next group_interval tries again', async () => {
+  const n = notifier();
+  recv.failNext(400);
+  await n.send('fake', [firing('Disk', 'a')]);
+  await clock.advance(GW);
+  await waitFor('failure counted', async () => (await metric('alertmanager_notifications_failed_total')) === 1);
+  await clock.advance(GI - 1);
+  assert.equal(recv.attempts.length, 1);
+  await clock.advance(1);
+  await waitFor('delivered at the next interval', () => recv.received.length === 1);
+});
+
+test('after a restart the notification log prevents a duplicate, and a due notification is still sent', async () => {
+  const a = notifier();
+  await a.send('fake', [firing('Sent', 'a'), firing('Due', 'a')]);
+  // Only the Sent group's wait has passed when the notifier stops.
+  await clock.advance(GW);
+  await waitFor('Sent group notified', () => recv.received.length === 2);
+  recv.received.length = 0;
+  recv.attempts.length = 0;
+  await a.send('fake', [firing('Late', 'a')]);
+  await clock.advance(GW / 2);
+  await a.close();
+  const b = notifier();
+  assert.equal(b.alerts('fake').length, 3, 'alerts survive the restart');
+  await clock.advance(GW);
+  const got = await waitFor('the due group', () => recv.received.find((r) => r.body.groupLabels.alertname === 'Late'));
+  assert.equal(got.body.alerts.length, 1);
+  await clock.advance(GI);
+  assert.deepEqual(recv.attempts.map((r) => r.body.groupLabels.alertname), ['Late'], 'groups already notified are not notified again');
+});
+
+test('max_alerts truncates the message and counts the rest', async () => {
+  const n = notifier({ max_alerts: 2 });
+  await n.send('fake', ['a', 'b', 'c'].map((i) => firing('Many', i)));
+  await clock.advance(GW);
+  const msg = (await waitFor('sent', () => recv.received[0])).body;
+  assert.equal(msg.alerts.length, 2);
+  assert.equal(msg.truncatedAlerts, 1);
+});
+
+test('group_by ["..."] makes one group per label set', async () => {
+  const n = notifier({}, { group_by: ['...'] });
+  await n.send('fake', [firing('X', 'a'), firing('X', 'b')]);
+  await clock.advance(GW);
+  await waitFor('two notifications', () => recv.received.length === 2);
+  assert.deepEqual(recv.received.map((r) => r.body.groupLabels.instance).sort(), ['a', 'b']);
+});
+
+test('an alert sent without endsAt resolves after resolve_timeout (5m) unless re-sent', async () => {
+  const n = notifier({}, { group_interval: '1m' });
+  await n.send('fake', [{ labels: { alertname: 'Quiet', instance: 'a' } }]);
+  await n.send('fake', [{ labels: { alertname: 'Kept', instance: 'a' } }]);
+  assert.equal(n.alerts('fake')[0]!.endsAt, iso(clock.now() + 5 * 60_000));
+  await clock.advance(GW);
+  await waitFor('both notified', () => recv.received.length === 2);
+  for (let i = 0; i < 5; i++) {
+    await n.send('fake', [{ labels: { alertname: 'Kept', instance: 'a' } }]);
+    await clock.advance(60_000);
+  }
+  const resolved = await waitFor('Quiet resolved', () => recv.received.find((r) => r.body.status === 'resolved'));
+  assert.equal(resolved.body.groupLabels.alertname, 'Quiet');
+  assert.deepEqual(n.alerts('fake').map((a) => a.labels.alertname), ['Kept']);
+});
