@@ -21,8 +21,8 @@ export interface AlertReceiver {
   attempts: Received[];
   /** Statuses to answer the next requests with (then 200). */
   failNext(...statuses: number[]): void;
-  /** Requests whose path starts with `prefix` are never answered until close. */
-  hangOn(prefix: string): void;
+  /** Requests for which `when` is true are never answered (until close). */
+  hangWhen(when: (r: Received) => boolean): void;
   close(): Promise<void>;
 }
 
@@ -31,7 +31,7 @@ export async function startAlertReceiver(): Promise<AlertReceiver> {
   const attempts: Received[] = [];
   const statuses: number[] = [];
   const hanging: ServerResponse[] = [];
-  let hangPrefix: string | undefined;
+  let hang: ((r: Received) => boolean) | undefined;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -45,7 +45,7 @@ export async function startAlertReceiver(): Promise<AlertReceiver> {
       }
       const r = { at: Date.now(), path: req.url ?? '/', body };
       attempts.push(r);
-      if (hangPrefix !== undefined && r.path.startsWith(hangPrefix)) {
+      if (hang?.(r)) {
         hanging.push(res);
         return;
       }
@@ -62,7 +62,7 @@ export async function startAlertReceiver(): Promise<AlertReceiver> {
     received,
     attempts,
     failNext: (...s) => pushAll(statuses, s),
-    hangOn: (prefix) => (hangPrefix = prefix),
+    hangWhen: (when) => (hang = when),
     async close() {
       for (const r of hanging) r.destroy();
       server.closeAllConnections();

@@ -1,0 +1,289 @@
+/**
+ * The built-in notifier end to end: the real server on port 0 with a real HTTP receiver, alerts
+ * posted through Alertmanager's v2 API exactly as the ruler or Prometheus post them, on real time
+ * with short intervals (group_wait 1s, group_interval 2s). Timing is asserted from arrival times;
+ * the tests wait for what they expect instead of sleeping.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, removeDir, tempDir, type RunningServer } from './helpers/server.js';
+import { startAlertReceiver, type AlertReceiver } from '../helpers/alert-receiver.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+const GW = 1000;
+const GI = 2000;
+// Timers fire a little late on a loaded machine; never early.
+const LATE = 1500;
+
+const cleanups: Array<() => Promise<void>> = [];
+after(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+async function receiver(): Promise<AlertReceiver> {
+  const r = await startAlertReceiver();
+  cleanups.push(() => r.close());
+  return r;
+}
+
+function notifyConfig(recv: AlertReceiver, over: { route?: Record<string, unknown>; webhook?: Record<string, unknown>; receiver?: Record<string, unknown> } = {}) {
+  return {
+    notify: {
+      route: { receiver: 'team', group_by: ['alertname'], group_wait: '1s', group_interval: '2s', repeat_interval: '1h', ...over.route },
+      receivers: [{ name: 'team', webhook_configs: [{ url: `${recv.url}/hook`, ...over.webhook }], ...over.receiver }],
+    },
+  };
+}
+
+async function server(overrides: Record<string, unknown>): Promise<RunningServer> {
+  const s = await startServer(overrides);
+  cleanups.push(async () => {
+    await s.close().catch(() => {});
+    removeDir(s.dir);
+  });
+  return s;
+}
+
+async function postAlerts(url: string, alerts: unknown[], tenant?: string): Promise<Response> {
+  return fetch(`${url}/alertmanager/api/v2/alerts`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...(tenant ? { 'X-Scope-OrgID': tenant } : {}) }, body: JSON.stringify(alerts) });
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const alert = (name: string, instance: string, extra: Record<string, unknown> = {}) => ({
+  labels: { alertname: name, instance },
+  annotations: { summary: `${name} on ${instance}` },
+  startsAt: iso(Date.now()),
+  endsAt: iso(Date.now() + 3_600_000),
+  generatorURL: 'http://lw.example/explore?q=1',
+  ...extra,
+});
+
+test('two alerts of a group arrive in one notification after group_wait; a new one after group_interval; resolved after that', async () => {
+  const recv = await receiver();
+  const s = await server(notifyConfig(recv));
+  const t0 = Date.now();
+  const res = await postAlerts(s.url, [alert('HighErrors', 'a'), alert('HighErrors', 'b')]);
+  assert.equal(res.status, 200);
+  const first = await waitFor('the first notification', () => recv.received[0]);
+  assert.ok(first.at - t0 >= GW, `group_wait honoured (${first.at - t0} ms)`);
+  assert.ok(first.at - t0 < GW + LATE, `not much later than group_wait (${first.at - t0} ms)`);
+  assert.equal(first.path, '/hook');
+  assert.equal(first.body.alerts.length, 2);
+  assert.equal(first.body.groupKey, '{}:{alertname="HighErrors"}');
+  assert.equal(first.body.alerts[0].generatorURL, 'http://lw.example/explore?q=1');
+  assert.equal(first.body.externalURL, `${s.url}/alertmanager`);
+
+  await postAlerts(s.url, [alert('HighErrors', 'c')]);
+  const second = await waitFor('the change', () => recv.received[1]);
+  const gap = second.at - first.at;
+  assert.ok(gap >= GI - 50 && gap < GI + LATE, `a change waits for group_interval (${gap} ms)`);
+  assert.equal(second.body.alerts.length, 3);
+
+  await postAlerts(s.url, [alert('HighErrors', 'c', { endsAt: iso(Date.now()) })]);
+  const third = await waitFor('the resolved alert', () => recv.received[2]);
+  assert.equal(third.body.status, 'firing', 'two are still firing');
+  const byInstance = Object.fromEntries(third.body.alerts.map((a: { labels: { instance: string }; status: string }) => [a.labels.instance, a.status]));
+  assert.deepEqual(byInstance, { a: 'firing', b: 'firing', c: 'resolved' });
+  assert.equal(recv.received.length, 3, 'no extra notification');
+});
+
+test('repeat_interval: an unchanged group is notified again after it, not before', async () => {
+  const recv = await receiver();
+  const s = await server(notifyConfig(recv, { route: { repeat_interval: '4s' } }));
+  await postAlerts(s.url, [alert('Repeat', 'a')]);
+  const first = await waitFor('first', () => recv.received[0]);
+  const second = await waitFor('the repeat', () => recv.received[1], { timeoutMs: 15_000 });
+  const gap = second.at - first.at;
+  // Flushes happen every group_interval; the repeat goes out at the first one at least 4s later.
+  assert.ok(gap >= 4000 - 50 && gap < 4000 + GI + LATE, `repeat after repeat_interval (${gap} ms)`);
+  assert.deepEqual(second.body.alerts.map((a: { fingerprint: string }) => a.fingerprint), first.body.alerts.map((a: { fingerprint: string }) => a.fingerprint));
+});
+
+test('send_resolved false: resolving sends nothing, firing again is notified', async () => {
+  const recv = await receiver();
+  const s = await server(notifyConfig(recv, { webhook: { send_resolved: false } }));
+  await postAlerts(s.url, [alert('Quiet', 'a')]);
+  await waitFor('firing', () => recv.received.length === 1);
+  await postAlerts(s.url, [alert('Quiet', 'a', { endsAt: iso(Date.now()) })]);
+  // A marker group posted now is notified after the resolved group's next flush would have been.
+  await postAlerts(s.url, [alert('Marker', 'a', { startsAt: iso(Date.now() + GI) })]);
+  await waitFor('the marker', () => recv.received.find((r) => r.body.groupLabels.alertname === 'Marker'), { timeoutMs: 15_000 });
+  assert.deepEqual(recv.received.map((r) => [r.body.groupLabels.alertname, r.body.status]), [['Quiet', 'firing'], ['Marker', 'firing']]);
+});
+
+test('a silence suppresses; expiring it lets the alert through at the next group_interval', async () => {
+  const recv = await receiver();
+  const s = await server(notifyConfig(recv));
+  const api = `${s.url}/alertmanager/api/v2`;
+  const res = await fetch(`${api}/silences`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ matchers: [{ name: 'alertname', value: 'Disk.*', isRegex: true, isEqual: true }], startsAt: iso(Date.now()), endsAt: iso(Date.now() + 3_600_000), createdBy: 'ops', comment: 'maintenance' }),
+  });
+  assert.equal(res.status, 200);
+  const { silenceID } = (await res.json()) as { silenceID: string };
+  await postAlerts(s.url, [alert('DiskFull', 'a'), alert('Other', 'a')]);
+  await waitFor('the unsilenced group', () => recv.received.length === 1);
+  assert.equal(recv.received[0]!.body.groupLabels.alertname, 'Other');
+  const listed = (await (await fetch(`${api}/alerts?filter=alertname%3D%22DiskFull%22`)).json()) as Array<{ status: { state: string; silencedBy: string[] } }>;
+  assert.deepEqual(listed[0]!.status, { inhibitedBy: [], silencedBy: [silenceID], state: 'suppressed' });
+  const hidden = (await (await fetch(`${api}/alerts?silenced=false`)).json()) as unknown[];
+  assert.equal(hidden.length, 1, 'silenced=false leaves the silenced alert out');
+  const expiredAt = Date.now();
+  assert.equal((await fetch(`${api}/silence/${silenceID}`, { method: 'DELETE' })).status, 200);
+  const got = await waitFor('the alert after the silence expired', () => recv.received.find((r) => r.body.groupLabels.alertname === 'DiskFull'));
+  assert.ok(got.at - expiredAt < GI + LATE, `within a group_interval (${got.at - expiredAt} ms)`);
+  const sil = (await (await fetch(`${api}/silence/${silenceID}`)).json()) as { status: { state: string } };
+  assert.equal(sil.status.state, 'expired');
+});
+
+test('restart: a group already notified is not notified again, one that was due is sent', async () => {
+  const recv = await receiver();
+  const dir = tempDir();
+  cleanups.push(async () => removeDir(dir));
+  const config = { data: dir, ...notifyConfig(recv) };
+  const a = await startServer(config);
+  await postAlerts(a.url, [alert('Sent', 'a')]);
+  await waitFor('Sent notified', () => recv.received.length === 1);
+  await postAlerts(a.url, [alert('Due', 'a')]);
+  // Stopped inside Due's group_wait: it was accepted but not yet notified.
+  await a.close();
+  assert.equal(recv.attempts.length, 1);
+  const b = await startServer(config);
+  cleanups.push(() => b.close());
+  await waitFor('Due notified after the restart', () => recv.received.find((r) => r.body.groupLabels.alertname === 'Due'));
+  // A group posted now is notified after group_wait; a duplicate of Sent would have come before it
+  // (restored groups whose alerts are older than group_wait flush at once).
+  await postAlerts(b.url, [alert('After', 'a')]);
+  await waitFor('After notified', () => recv.received.find((r) => r.body.groupLabels.alertname === 'After'));
+  assert.deepEqual(recv.attempts.map((r) => r.body.groupLabels.alertname).sort(), ['After', 'Due', 'Sent']);
+  const listed = (await (await fetch(`${b.url}/alertmanager/api/v2/alerts`)).json()) as unknown[];
+  assert.equal(listed.length, 3, 'the alerts survived the restart');
+});
+
+test('a receiver answering 503 is retried with backoff until delivered; attempts and failures are counted', async () => {
+  const recv = await receiver();
+  const s = await server(notifyConfig(recv));
+  recv.failNext(503, 503);
+  await postAlerts(s.url, [alert('Flaky', 'a')]);
+  await waitFor('delivered', () => recv.received.length === 1);
+  assert.equal(recv.attempts.length, 3);
+  const gaps = [recv.attempts[1]!.at - recv.attempts[0]!.at, recv.attempts[2]!.at - recv.attempts[1]!.at];
+  assert.ok(gaps[0]! >= 240 && gaps[1]! >= 490 && gaps[1]! > gaps[0]!, `exponential backoff (${gaps})`);
+  const metrics = await (await fetch(`${s.url}/metrics`)).text();
+  assert.match(metrics, /^alertmanager_notifications_total\{integration="webhook"\} 3$/m);
+  assert.match(metrics, /^alertmanager_notifications_failed_total\{integration="webhook"\} 2$/m);
+  assert.match(metrics, /^alertmanager_notification_latency_seconds_count\{integration="webhook"\} 3$/m);
+});
+
+test('a receiver that hangs on one group does not delay another group', async () => {
+  const recv = await receiver();
+  const s = await server(notifyConfig(recv));
+  recv.hangWhen((r) => r.body?.groupLabels?.alertname === 'Stuck');
+  const t0 = Date.now();
+  await postAlerts(s.url, [alert('Stuck', 'a')]);
+  await postAlerts(s.url, [alert('Fine', 'a')]);
+  const fine = await waitFor('the other group', () => recv.received.find((r) => r.body.groupLabels.alertname === 'Fine'));
+  assert.ok(fine.at - t0 < GW + LATE, `not delayed (${fine.at - t0} ms)`);
+  await postAlerts(s.url, [alert('Fine', 'b')]);
+  await waitFor('its next change too', () => recv.received.filter((r) => r.body.groupLabels.alertname === 'Fine').length === 2);
+  assert.ok(recv.attempts.some((r) => r.body.groupLabels.alertname === 'Stuck'), 'the stuck group was attempted');
+});
+
+test('Slack-style incoming webhook: default title and text, templates, colour by status', async () => {
+  // Slack itself is unreachable from here; a local HTTP server stands in for its incoming-webhook
+  // endpoint and records what a Slack workspace would receive.
+  const slack = await receiver();
+  const s = await server({
+    notify: {
+      route: { receiver: 'chat', group_by: ['alertname'], group_wait: '1s', group_interval: '2s' },
+      receivers: [
+        {
+          name: 'chat',
+          slack_configs: [
+            { api_url: `${slack.url}/services/T0/B0/default`, channel: '#alerts', send_resolved: true },
+            { api_url: `${slack.url}/services/T0/B0/templated`, title: '{{ .Status }}: {{ .CommonLabels.alertname }} ({{ len .Alerts }})', text: '{{ range .Alerts }}{{ .Labels.instance }}={{ .Annotations.summary }};{{ end }}' },
+          ],
+        },
+      ],
+    },
+  });
+  await postAlerts(s.url, [alert('DiskFull', 'a'), alert('DiskFull', 'b')]);
+  await waitFor('both Slack messages', () => slack.received.length === 2);
+  const byPath = Object.fromEntries(slack.received.map((r) => [r.path.split('/').at(-1), r.body]));
+  assert.deepEqual(byPath.default, {
+    channel: '#alerts',
+    username: 'logwharf',
+    attachments: [{ color: 'danger', title: '[FIRING:2] DiskFull', text: '[firing] DiskFull on a\n[firing] DiskFull on b', fallback: '[FIRING:2] DiskFull' }],
+  });
+  assert.equal(byPath.templated.attachments[0].title, 'firing: DiskFull (2)');
+  assert.equal(byPath.templated.attachments[0].text, 'a=DiskFull on a;b=DiskFull on b;');
+  await postAlerts(s.url, [alert('DiskFull', 'a', { endsAt: iso(Date.now()) }), alert('DiskFull', 'b', { endsAt: iso(Date.now()) })]);
+  const resolved = await waitFor('the resolved message', () => slack.received[2]);
+  assert.equal(resolved.path, '/services/T0/B0/default', 'only the config with send_resolved');
+  assert.equal(resolved.body.attachments[0].color, 'good');
+  assert.equal(resolved.body.attachments[0].title, '[RESOLVED] DiskFull');
+  const metrics = await (await fetch(`${s.url}/metrics`)).text();
+  assert.match(metrics, /^alertmanager_notifications_total\{integration="slack"\} 3$/m);
+});
+
+test('a Slack template with a function we lack stops the server at start with the reason', async () => {
+  await assert.rejects(
+    startServer({ notify: { route: { receiver: 'chat' }, receivers: [{ name: 'chat', slack_configs: [{ api_url: 'http://127.0.0.1:9/x', title: '{{ .Status | toUpper }}' }] }] } }),
+    /notify.receivers "chat" slack_configs title: .*toUpper/,
+  );
+});
+
+test('tenants are separate: alerts, silences and groups per X-Scope-OrgID', async () => {
+  const recv = await receiver();
+  const s = await server({ auth_enabled: true, ...notifyConfig(recv) });
+  const api = `${s.url}/alertmanager/api/v2`;
+  assert.equal((await postAlerts(s.url, [alert('Mine', 'a')], 'team-a')).status, 200);
+  assert.equal((await postAlerts(s.url, [alert('Mine', 'a')])).status, 401, 'no tenant, no access');
+  const get = async (path: string, tenant: string) => (await (await fetch(`${api}/${path}`, { headers: { 'X-Scope-OrgID': tenant } })).json()) as unknown[];
+  assert.equal((await get('alerts', 'team-a')).length, 1);
+  assert.equal((await get('alerts', 'team-b')).length, 0);
+  assert.equal((await get('alerts/groups', 'team-a')).length, 1);
+  assert.equal((await get('alerts/groups', 'team-b')).length, 0);
+  await waitFor('team-a notified', () => recv.received.length === 1);
+});
+
+test('hostile input is refused with a 400 in Alertmanager style, and the server stays up', async () => {
+  const recv = await receiver();
+  const s = await server({ max_body_bytes: 64 * 1024, ...notifyConfig(recv) });
+  const api = `${s.url}/alertmanager/api/v2`;
+  const post = (path: string, body: string) => fetch(`${api}/${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+  const cases: Array<[Promise<Response>, number, RegExp]> = [
+    [post('alerts', '{bad'), 400, /parsing alerts body failed/],
+    [post('alerts', '{"labels":{"a":"b"}}'), 400, /expected a JSON array/],
+    [post('alerts', '[{"labels":{}}]'), 400, /at least one label pair required/],
+    [post('alerts', '[{"labels":{"a":"b"},"startsAt":"yesterday"}]'), 400, /startsAt "yesterday" is not an RFC 3339 time/],
+    [post('alerts', JSON.stringify([{ labels: { a: 'b' }, startsAt: iso(Date.now()), endsAt: iso(Date.now() - 60_000) }])), 400, /start time must be before end time/],
+    [post('alerts', JSON.stringify([{ labels: { a: 'b' } }, { labels: { a: 'b', 'x-y': 'c' } }])), 400, /alert 1: invalid label name "x-y"/],
+    [post('alerts', JSON.stringify([{ labels: { a: 'x'.repeat(100 * 1024) } }])), 413, /exceeds the limit of 65536 bytes/],
+    [fetch(`${api}/alerts?filter=${encodeURIComponent('a=~"("')}`), 400, /error parsing regexp/],
+    [fetch(`${api}/alerts?filter=${encodeURIComponent('{a="b"')}`), 400, /bad matcher format/],
+    [fetch(`${api}/alerts?active=maybe`), 400, /active must be true or false/],
+    [fetch(`${api}/silences?filter=${encodeURIComponent('=x')}`), 400, /bad matcher format/],
+    [post('silences', '[]'), 400, /must be a JSON object/],
+    [post('silences', JSON.stringify({ matchers: [{ name: 'a', value: 'b', isRegex: false }], startsAt: 'now', endsAt: iso(Date.now()), createdBy: 'x', comment: 'y' })), 400, /startsAt "now" is not an RFC 3339 time/],
+    [post('silences', JSON.stringify({ matchers: [{ name: 'a', value: 'b', isRegex: false }], startsAt: iso(Date.now() - 7200_000), endsAt: iso(Date.now() - 3600_000), createdBy: 'x', comment: 'y' })), 400, /end time can't be in the past/],
+    [post('silences', JSON.stringify({ matchers: [{ name: 'a', value: '(', isRegex: true }], startsAt: iso(Date.now()), endsAt: iso(Date.now() + 60_000), createdBy: 'x', comment: 'y' })), 400, /error parsing regexp/],
+    [fetch(`${api}/silence/not-a-uuid`), 400, /must be of type uuid/],
+    [fetch(`${api}/silence/00000000-0000-0000-0000-000000000000`), 404, /not found/],
+    [fetch(`${api}/silence/00000000-0000-0000-0000-000000000000`, { method: 'DELETE' }), 404, /not found/],
+  ];
+  for (const [p, status, why] of cases) {
+    const res = await p;
+    const text = await res.text();
+    assert.equal(res.status, status, text);
+    {
+      assert.match(res.headers.get('content-type') ?? '', /application\/json/);
+      assert.match(JSON.parse(text) as string, why);
+    }
+  }
+  assert.equal((await fetch(`${api}/alerts`)).status, 200, 'still serving');
+  assert.equal((await fetch(`${s.url}/alertmanager/-/healthy`)).status, 200);
+  assert.equal((await fetch(`${s.url}/alertmanager/-/ready`)).status, 200);
+  assert.equal(recv.attempts.length, 0, 'nothing of the refused requests was kept');
+});
