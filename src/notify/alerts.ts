@@ -9,7 +9,7 @@ import type { Labels } from '../api/model.js';
 import type { PostableAlert } from '../api/alertmanager.js';
 import { LogwharfError } from '../api/errors.js';
 import { parseRfc3339Nano } from '../api/timestamp.js';
-import { NS_PER_MS } from '../api/time-units.js';
+import { NS_PER_MS, NS_PER_S } from '../api/time-units.js';
 import { fingerprint } from './fingerprint.js';
 
 /** Alertmanager's default global.resolve_timeout. */
@@ -34,11 +34,14 @@ export function isResolved(a: Alert, now: number): boolean {
 
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
+/** Go's zero time.Time, which Go clients (amtool) send for "not set". */
+const GO_ZERO_NS = -62_135_596_800n * NS_PER_S;
+
 function parseTime(v: unknown, field: string, i: number): number | undefined {
-  if (v === undefined || v === null || v === '' || v === '0001-01-01T00:00:00Z') return undefined;
+  if (v === undefined || v === null || v === '') return undefined;
   const ns = typeof v === 'string' ? parseRfc3339Nano(v) : undefined;
   if (ns === undefined) throw new LogwharfError('bad_request', `alert ${i}: ${field} ${JSON.stringify(v)} is not an RFC 3339 time`);
-  return Number(ns / NS_PER_MS);
+  return ns === GO_ZERO_NS ? undefined : Number(ns / NS_PER_MS);
 }
 
 function labelSet(v: unknown, what: string, i: number): Labels {

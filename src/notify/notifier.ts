@@ -297,7 +297,7 @@ export function createNotifier(config: NotifyConfig, deps: NotifierDeps): Notifi
 
     silence(tenant, id) {
       const s = tenantOf(tenant, false)?.silences.get(id);
-      if (!s) throw new LogwharfError('not_found', `silence ${id} not found`);
+      if (!s) throw new LogwharfError('not_found', 'silence not found');
       return toGettableSilence(s, now());
     },
 
@@ -313,7 +313,7 @@ export function createNotifier(config: NotifyConfig, deps: NotifierDeps): Notifi
     async expireSilence(tenant, id) {
       mustOpen();
       const t = tenantOf(tenant, false);
-      if (!t) throw new LogwharfError('not_found', `silence ${id} not found`);
+      if (!t) throw new LogwharfError('not_found', 'silence not found');
       t.silences.expire(id, now());
       await persist(t);
     },

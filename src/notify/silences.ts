@@ -107,7 +107,7 @@ export class Silences {
     const body = { matchers: p.matchers, startsAt: Math.max(p.start, now), endsAt: p.end, updatedAt: now, createdBy: p.createdBy, comment: p.comment };
     if (p.id !== undefined) {
       const old = this.byId.get(p.id);
-      if (!old) throw new LogwharfError('not_found', `silence ${p.id} not found`);
+      if (!old) throw new LogwharfError('not_found', 'silence not found');
       const state = silenceState(old, now);
       const canUpdate = state !== 'expired' && sameMatchers(old.matchers, p.matchers) && (state === 'pending' ? p.start >= now || p.start === old.startsAt : p.start === old.startsAt || p.start <= now);
       if (canUpdate) {
@@ -121,12 +121,12 @@ export class Silences {
     return id;
   }
 
-  /** Expires a silence now; Alertmanager refuses an already expired one. */
+  /** Expires a silence now; an expired one stays as it is (Alertmanager 0.25 answers 200 too). */
   expire(id: string, now: number): void {
     const s = this.byId.get(id);
-    if (!s) throw new LogwharfError('not_found', `silence ${id} not found`);
+    if (!s) throw new LogwharfError('not_found', 'silence not found');
     const state = silenceState(s, now);
-    if (state === 'expired') throw new LogwharfError('bad_request', `silence ${id} already expired`);
+    if (state === 'expired') return;
     this.put({ ...s, startsAt: state === 'pending' ? now : s.startsAt, endsAt: now, updatedAt: now });
   }
 
