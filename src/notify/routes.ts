@@ -9,6 +9,7 @@ import type { RequestContext } from '../http/context.js';
 import { sendJson } from '../http/context.js';
 import type { Router, RouteOptions } from '../http/router.js';
 import { compileRe2 } from '../logql/regex.js';
+import { pushAll } from '../util/arrays.js';
 import { formatTime } from './alerts.js';
 import { parseFilter, type LabelMatcher } from './matchers.js';
 import type { AlertFilter, Notifier, NotifyConfig } from './notifier.js';
@@ -28,7 +29,7 @@ export interface VersionInfo {
 
 function filterMatchers(q: URLSearchParams): LabelMatcher[] {
   const out: LabelMatcher[] = [];
-  for (const f of q.getAll('filter')) out.push(...parseFilter(f));
+  for (const f of q.getAll('filter')) pushAll(out, parseFilter(f));
   return out;
 }
 
