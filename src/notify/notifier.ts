@@ -141,7 +141,7 @@ export function createNotifier(config: NotifyConfig, deps: NotifierDeps): Notifi
       const ok = await deliver(i, data, { metrics, log: ilog, timers, now, deadline: at + Math.max(groupIntervalMs, MIN_FLUSH_TIMEOUT_MS), signal: abort.signal });
       if (!ok) return false;
     }
-    if (closed) return false;
+    // Logged even while closing: what was delivered must not be sent again after a restart.
     t.nflog.set(key, { firing: [...firing], resolved: [...resolved], at });
     await persist(t).catch(() => {});
     return true;
