@@ -6,7 +6,7 @@
  * v2 API (./routes.ts) reads and changes it only through the methods here. Every change is
  * persisted before it is acknowledged (./state-file.ts).
  */
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { AlertSink, GettableAlert, GettableSilence, PostableAlert } from '../api/alertmanager.js';
 import type { Labels } from '../api/model.js';
 import { LogwharfError } from '../api/errors.js';
@@ -20,7 +20,7 @@ import { buildIntegrations, deliver, type DeliveryMetrics, type Integration } fr
 import { matchesEvery, type LabelMatcher } from './matchers.js';
 import { notificationData } from './message.js';
 import { gcNflog, needsUpdate, type NflogEntry } from './nflog.js';
-import { parsePostableSilence, type Silence, Silences, sortSilences, toGettableSilence } from './silences.js';
+import { parsePostableSilence, type Silence, Silences, silenceState, sortSilences, toGettableSilence } from './silences.js';
 import { encodeState, loadStates, stateFile } from './state-file.js';
 import { REAL_TIMERS, type Timers } from './timers.js';
 
@@ -89,6 +89,42 @@ function deliveryMetrics(registry: Registry): DeliveryMetrics {
   };
 }
 
+/** Alertmanager's gauges of alerts and silences by state, summed over tenants, read at scrape time. */
+function registerStateGauges(registry: Registry, all: () => Iterable<Tenant>, now: () => number): void {
+  new Gauge({
+    name: 'alertmanager_alerts',
+    help: 'How many alerts by state.',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      const at = now();
+      let active = 0;
+      let suppressed = 0;
+      for (const t of all()) {
+        for (const a of t.alerts.values()) {
+          if (isResolved(a, at)) continue;
+          if (t.silences.silencing(a.labels, at).length > 0) suppressed++;
+          else active++;
+        }
+      }
+      this.set({ state: 'active' }, active);
+      this.set({ state: 'suppressed' }, suppressed);
+    },
+  });
+  new Gauge({
+    name: 'alertmanager_silences',
+    help: 'How many silences by state.',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      const at = now();
+      const n = { active: 0, pending: 0, expired: 0 };
+      for (const t of all()) for (const s of t.silences.list()) n[silenceState(s, at)]++;
+      for (const [state, v] of Object.entries(n)) this.set({ state }, v);
+    },
+  });
+}
+
 export function createNotifier(config: NotifyConfig, deps: NotifierDeps): Notifier {
   const now = deps.now ?? Date.now;
   const timers = deps.timers ?? REAL_TIMERS;
@@ -107,6 +143,7 @@ export function createNotifier(config: NotifyConfig, deps: NotifierDeps): Notifi
   }
   const abort = new AbortController();
   const tenants = new Map<string, Tenant>();
+  registerStateGauges(deps.registry, () => tenants.values(), now);
   let closed = false;
 
   const externalURL = () => `${deps.externalUrl().replace(/\/$/, '')}/alertmanager`;

@@ -26,6 +26,8 @@ let clock: FakeClock;
 let recv: AlertReceiver;
 let registry: Registry;
 const open: Notifier[] = [];
+/** The notifier's JSON log lines. */
+let logLines: Array<Record<string, unknown>> = [];
 
 function notifier(webhook: Record<string, unknown> = {}, route: Record<string, unknown> = {}): Notifier {
   const config = serverConfigSchema.parse({
@@ -36,7 +38,7 @@ function notifier(webhook: Record<string, unknown> = {}, route: Record<string, u
     },
   }).notify;
   registry = new Registry();
-  const n = createNotifier(config, { dataDir: dir, externalUrl: () => 'http://lw.example:3100', log: createLogger({ level: (process.env.NOTIFY_TEST_LOG as 'debug' | undefined) ?? 'silent' }), registry, now: clock.now, timers: clock });
+  const n = createNotifier(config, { dataDir: dir, externalUrl: () => 'http://lw.example:3100', log: createLogger({ level: 'info', destination: { write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>) } }), registry, now: clock.now, timers: clock });
   open.push(n);
   return n;
 }
@@ -65,6 +67,7 @@ beforeEach(async () => {
   dir = tempDir('notify-unit-');
   clock = new FakeClock();
   recv = await startAlertReceiver();
+  logLines = [];
 });
 
 afterEach(async () => {
@@ -189,6 +192,16 @@ test('a receiver answering 5xx is retried with growing backoff, counted, then de
   assert.equal(clock.now() - t1, 750);
   assert.equal(await metric('alertmanager_notifications_total'), 3);
   assert.equal(await metric('alertmanager_notifications_failed_total'), 2);
+  const failures = logLines.filter((l) => l.msg === 'notify attempt failed, retrying');
+  assert.deepEqual(
+    failures.map((l) => [l.level, l.component, l.tenant, l.receiver, l.group, l.integration, l.attempt, l.status, l.retryInMs]),
+    [
+      ['warn', 'notify', 'fake', 'hook', '{}:{alertname="Disk"}', 'webhook', 1, 503, 250],
+      ['warn', 'notify', 'fake', 'hook', '{}:{alertname="Disk"}', 'webhook', 2, 502, 500],
+    ],
+  );
+  assert.match(String(failures[0]!.err), /503 Service Unavailable/);
+  assert.ok(logLines.some((l) => l.msg === 'notification delivered after retries' && l.attempt === 3));
 });
 
 test('a 4xx is not retried; the next group_interval tries again', async () => {
