@@ -6,7 +6,10 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, removeDir, tempDir, type RunningServer } from './helpers/server.js';
+import { startServer, startChildServer, removeDir, tempDir, type RunningServer } from './helpers/server.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
 import { startAlertReceiver, type AlertReceiver } from '../helpers/alert-receiver.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -164,6 +167,33 @@ test('restart: a group already notified is not notified again, one that was due 
   assert.deepEqual(recv.attempts.map((r) => r.body.groupLabels.alertname).sort(), ['After', 'Due', 'Sent']);
   const listed = (await (await fetch(`${b.url}/alertmanager/api/v2/alerts`)).json()) as unknown[];
   assert.equal(listed.length, 3, 'the alerts survived the restart');
+});
+
+test('killed with SIGKILL right after acknowledging an alert: it is notified after the restart, the earlier one is not repeated', async () => {
+  const recv = await receiver();
+  const dir = tempDir();
+  cleanups.push(async () => removeDir(dir));
+  const cfg = join(dir, 'logwharf.yaml');
+  writeFileSync(cfg, stringify(notifyConfig(recv)));
+  const a = await startChildServer(join(dir, 'data'), ['--config', cfg, '--log-level', 'warn']);
+  cleanups.push(async () => {
+    a.proc.kill('SIGKILL');
+  });
+  await postAlerts(a.url, [alert('Before', 'a')]);
+  await waitFor('Before notified', () => recv.received.length === 1);
+  assert.equal((await postAlerts(a.url, [alert('Acked', 'a')])).status, 200);
+  a.proc.kill('SIGKILL');
+  await a.exited;
+  assert.equal(recv.attempts.length, 1, 'killed before Acked was due');
+  const b = await startChildServer(join(dir, 'data'), ['--config', cfg, '--log-level', 'warn']);
+  cleanups.push(async () => {
+    b.proc.kill('SIGTERM');
+    await b.exited;
+  });
+  await waitFor('Acked notified after the restart', () => recv.received.find((r) => r.body.groupLabels.alertname === 'Acked'));
+  await postAlerts(b.url, [alert('After', 'a')]);
+  await waitFor('After notified', () => recv.received.find((r) => r.body.groupLabels.alertname === 'After'));
+  assert.deepEqual(recv.attempts.map((r) => r.body.groupLabels.alertname).sort(), ['Acked', 'After', 'Before']);
 });
 
 test('a receiver answering 503 is retried with backoff until delivered; attempts and failures are counted', async () => {
