@@ -6,7 +6,7 @@
  * v2 API (./routes.ts) reads and changes it only through the methods here. Every change is
  * persisted before it is acknowledged (./state-file.ts).
  */
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { AlertSink, GettableAlert, GettableSilence, PostableAlert } from '../api/alertmanager.js';
 import type { Labels } from '../api/model.js';
 import { LogwharfError } from '../api/errors.js';
@@ -14,17 +14,20 @@ import type { ServerConfig } from '../config/server.js';
 import { parseDurationMs } from '../config/duration.js';
 import { childLogger, type Logger } from '../util/logger.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
-import { acceptAlert, formatTime, isResolved, mergeAlert, type Alert } from './alerts.js';
+import { acceptAlert, isResolved, mergeAlert, type Alert } from './alerts.js';
 import { Dispatcher, type GroupSnapshot } from './dispatcher.js';
-import { buildIntegrations, deliver, type DeliveryMetrics, type Integration } from './integrations.js';
-import { matchesEvery, type LabelMatcher } from './matchers.js';
+import { buildIntegrations, deliver, type Integration } from './integrations.js';
+import { deliveryMetrics, registerStateGauges } from './metrics.js';
+import type { LabelMatcher } from './matchers.js';
+import { listAlerts, type AlertFilter } from './alert-view.js';
 import { notificationData } from './message.js';
 import { gcNflog, needsUpdate, type NflogEntry } from './nflog.js';
-import { parsePostableSilence, type Silence, Silences, silenceState, sortSilences, toGettableSilence } from './silences.js';
+import { parsePostableSilence, type Silence, Silences, sortSilences, toGettableSilence } from './silences.js';
 import { encodeState, loadStates, stateFile } from './state-file.js';
 import { REAL_TIMERS, type Timers } from './timers.js';
 
 export type NotifyConfig = ServerConfig['notify'];
+export type { AlertFilter };
 
 /** How often expired silences and old notification-log entries are dropped (Alertmanager: 15m). */
 export const MAINTENANCE_INTERVAL_MS = 15 * 60_000;
@@ -39,16 +42,6 @@ export interface NotifierDeps {
   registry: Registry;
   now?: () => number;
   timers?: Timers;
-}
-
-export interface AlertFilter {
-  matchers?: LabelMatcher[];
-  active?: boolean;
-  silenced?: boolean;
-  inhibited?: boolean;
-  unprocessed?: boolean;
-  /** Anchored regex test on the receiver name. */
-  receiver?: (name: string) => boolean;
 }
 
 export interface AlertGroup {
@@ -78,51 +71,6 @@ interface Tenant {
   dispatcher: Dispatcher;
   saving: Promise<void>;
   dirty: boolean;
-}
-
-function deliveryMetrics(registry: Registry): DeliveryMetrics {
-  const labelNames = ['integration'] as const;
-  return {
-    total: new Counter({ name: 'alertmanager_notifications_total', help: 'The total number of attempted notifications.', labelNames, registers: [registry] }),
-    failed: new Counter({ name: 'alertmanager_notifications_failed_total', help: 'The total number of failed notifications.', labelNames, registers: [registry] }),
-    latency: new Histogram({ name: 'alertmanager_notification_latency_seconds', help: 'The latency of notifications in seconds.', labelNames, buckets: [1, 5, 10, 15, 20], registers: [registry] }),
-  };
-}
-
-/** Alertmanager's gauges of alerts and silences by state, summed over tenants, read at scrape time. */
-function registerStateGauges(registry: Registry, all: () => Iterable<Tenant>, now: () => number): void {
-  new Gauge({
-    name: 'alertmanager_alerts',
-    help: 'How many alerts by state.',
-    labelNames: ['state'],
-    registers: [registry],
-    collect() {
-      const at = now();
-      let active = 0;
-      let suppressed = 0;
-      for (const t of all()) {
-        for (const a of t.alerts.values()) {
-          if (isResolved(a, at)) continue;
-          if (t.silences.silencing(a.labels, at).length > 0) suppressed++;
-          else active++;
-        }
-      }
-      this.set({ state: 'active' }, active);
-      this.set({ state: 'suppressed' }, suppressed);
-    },
-  });
-  new Gauge({
-    name: 'alertmanager_silences',
-    help: 'How many silences by state.',
-    labelNames: ['state'],
-    registers: [registry],
-    collect() {
-      const at = now();
-      const n = { active: 0, pending: 0, expired: 0 };
-      for (const t of all()) for (const s of t.silences.list()) n[silenceState(s, at)]++;
-      for (const [state, v] of Object.entries(n)) this.set({ state }, v);
-    },
-  });
 }
 
 export function createNotifier(config: NotifyConfig, deps: NotifierDeps): Notifier {
@@ -245,40 +193,8 @@ export function createNotifier(config: NotifyConfig, deps: NotifierDeps): Notifi
   };
   maintenance = timers.setTimeout(maintain, MAINTENANCE_INTERVAL_MS);
 
-  function gettable(t: Tenant, a: Alert, at: number): GettableAlert & { silencedBy: string[] } {
-    const silencedBy = t.silences.silencing(a.labels, at);
-    const out: GettableAlert = {
-      annotations: a.annotations,
-      endsAt: formatTime(a.endsAt),
-      fingerprint: a.fingerprint,
-      receivers: route.receiver ? [{ name: route.receiver }] : [],
-      startsAt: formatTime(a.startsAt),
-      status: { inhibitedBy: [], silencedBy, state: silencedBy.length > 0 ? 'suppressed' : 'active' },
-      updatedAt: formatTime(a.updatedAt),
-      labels: a.labels,
-    };
-    if (a.generatorURL) out.generatorURL = a.generatorURL;
-    return { ...out, silencedBy };
-  }
-
-  function keep(a: Alert, g: GettableAlert, f: AlertFilter, at: number): boolean {
-    if (isResolved(a, at)) return false;
-    if (f.receiver && !g.receivers.some((r) => f.receiver!(r.name))) return false;
-    if (f.matchers && !matchesEvery(f.matchers, a.labels)) return false;
-    const silenced = g.status.silencedBy.length > 0;
-    if (silenced ? f.silenced === false : f.active === false) return false;
-    return true;
-  }
-
   function list(t: Tenant | undefined, alerts: Iterable<Alert>, f: AlertFilter): GettableAlert[] {
-    if (!t) return [];
-    const at = now();
-    const out: GettableAlert[] = [];
-    for (const a of alerts) {
-      const { silencedBy: _s, ...g } = gettable(t, a, at);
-      if (keep(a, g, f, at)) out.push(g);
-    }
-    return out.sort((x, y) => (x.fingerprint < y.fingerprint ? -1 : x.fingerprint > y.fingerprint ? 1 : 0));
+    return t ? listAlerts(alerts, t.silences, route.receiver, f, now()) : [];
   }
 
   const mustOpen = () => {
