@@ -186,8 +186,9 @@ export function createNotifier(config: NotifyConfig, deps: NotifierDeps): Notifi
   const maintain = () => {
     const at = now();
     for (const t of tenants.values()) {
-      const changed = t.silences.gc(at) || gcNflog(t.nflog, at);
-      if (changed) void persist(t).catch(() => {});
+      const silencesDropped = t.silences.gc(at);
+      const entriesDropped = gcNflog(t.nflog, at);
+      if (silencesDropped || entriesDropped) void persist(t).catch(() => {});
     }
     maintenance = timers.setTimeout(maintain, MAINTENANCE_INTERVAL_MS);
   };

@@ -6,8 +6,8 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, startChildServer, removeDir, tempDir, type RunningServer } from './helpers/server.js';
-import { writeFileSync } from 'node:fs';
+import { startServer, startChildServer, startCli, removeDir, tempDir, type RunningServer } from './helpers/server.js';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { startAlertReceiver, type AlertReceiver } from '../helpers/alert-receiver.js';
@@ -321,4 +321,25 @@ test('hostile input is refused with a 400 in Alertmanager style, and the server 
   assert.equal((await fetch(`${s.url}/alertmanager/-/healthy`)).status, 200);
   assert.equal((await fetch(`${s.url}/alertmanager/-/ready`)).status, 200);
   assert.equal(recv.attempts.length, 0, 'nothing of the refused requests was kept');
+});
+
+test('a damaged state file is moved aside and logged; the server starts and serves', async () => {
+  const dir = tempDir();
+  cleanups.push(async () => removeDir(dir));
+  mkdirSync(join(dir, 'data', 'notify'), { recursive: true });
+  writeFileSync(join(dir, 'data', 'notify', 'tenant-fake.json'), '{"version":1,"alerts":[{"torn');
+  const srv = await startCli(['server', '--listen', '127.0.0.1:0', '--data', join(dir, 'data')], 'logwharf server ready');
+  cleanups.push(async () => {
+    srv.proc.kill('SIGTERM');
+    await srv.exited;
+  });
+  const url = srv.ready.address as string;
+  assert.deepEqual(await (await fetch(`${url}/alertmanager/api/v2/alerts`)).json(), []);
+  assert.equal((await postAlerts(url, [alert('New', 'a')])).status, 200);
+  const aside = readdirSync(join(dir, 'data', 'notify')).filter((f) => f.startsWith('tenant-fake.json.damaged-'));
+  assert.equal(aside.length, 1);
+  const logged = srv.stdoutLines().map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.component === 'notify' && l.level === 'error');
+  assert.ok(logged, 'the damage is logged');
+  assert.match(String(logged.msg), /damaged notifier state file moved aside/);
+  assert.equal(logged.movedTo, join(dir, 'data', 'notify', aside[0]!));
 });

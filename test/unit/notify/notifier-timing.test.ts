@@ -268,3 +268,15 @@ test('an alert sent without endsAt resolves after resolve_timeout (5m) unless re
   assert.equal(resolved.body.groupLabels.alertname, 'Quiet');
   assert.deepEqual(n.alerts('fake').map((a) => a.labels.alertname), ['Kept']);
 });
+
+test('expired silences are dropped after the 120h retention by the periodic maintenance, and stay dropped after a restart', async () => {
+  const n = notifier();
+  const id = await n.putSilence('fake', { matchers: [{ name: 'a', value: 'b', isRegex: false }], startsAt: iso(clock.now()), endsAt: iso(clock.now() + 60_000), createdBy: 'x', comment: 'y' });
+  await clock.advance(60_000 + 120 * 3_600_000 - 15 * 60_000);
+  assert.equal(n.silence('fake', id).status.state, 'expired', 'kept during the retention');
+  await clock.advance(30 * 60_000);
+  assert.throws(() => n.silence('fake', id), /silence not found/);
+  await waitFor('the state file rewritten', () => (JSON.parse(readFileSync(stateFile(dir, 'fake'), 'utf8')) as { silences: unknown[] }).silences.length === 0);
+  await n.close();
+  assert.deepEqual(notifier().silences('fake'), []);
+});
