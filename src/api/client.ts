@@ -1,7 +1,9 @@
 /**
  * An HTTP client that speaks only Loki's HTTP API, so the CLI (and anything else) works against
  * logwharf and against Loki alike. Times are nanoseconds (bigint) and go on the wire as integer
- * strings, which every Loki version reads.
+ * strings, which every Loki version reads. `post` also carries the ruler's sends to the peers Loki's
+ * ruler talks to (an Alertmanager's v2 API, a Prometheus remote-write endpoint), so there is one
+ * client with one credential order and one error shape.
  */
 import { nsToSecondsString } from './time-units.js';
 import WebSocket from 'ws';
@@ -33,12 +35,25 @@ export interface ClientOptions {
 export class LokiClientError extends Error {
   readonly status: number | undefined;
   readonly body: string | undefined;
-  constructor(message: string, status?: number, body?: string, options?: { cause?: unknown }) {
+  /** The response's Retry-After header, when it sent one (429 and 503 may). */
+  readonly retryAfter: string | undefined;
+  constructor(message: string, status?: number, body?: string, options?: { cause?: unknown; retryAfter?: string | undefined }) {
     super(message, options);
     this.name = 'LokiClientError';
     this.status = status;
     this.body = body;
+    this.retryAfter = options?.retryAfter;
   }
+}
+
+/** Per-request options of `LokiClient.post`. */
+export interface PostOptions {
+  /** Sent as `X-Scope-OrgID` instead of the client's tenant (the ruler sends each tenant's data as that tenant). */
+  tenant?: string;
+  /** Extra headers for this request (the client's tenant and authorization still win). */
+  headers?: Record<string, string>;
+  /** Aborts the request early, on top of the client's timeout. */
+  signal?: AbortSignal;
 }
 
 export interface RangeOptions {
@@ -160,6 +175,14 @@ function isPoint(p: unknown): boolean {
   return Array.isArray(p) && typeof p[0] === 'number' && typeof p[1] === 'string';
 }
 
+/** `base` with `own` on top; header names are case-insensitive, so one of `base` named like one of `own` is replaced, not doubled. */
+function withHeaders(base: Record<string, string>, own: Record<string, string>): Record<string, string> {
+  const ownNames = new Set(Object.keys(own).map((k) => k.toLowerCase()));
+  const h: Record<string, string> = {};
+  for (const [k, v] of Object.entries(base)) if (!ownNames.has(k.toLowerCase())) h[k] = v;
+  return { ...h, ...own };
+}
+
 export class LokiClient {
   private readonly base: URL;
   private readonly opts: ClientOptions;
@@ -181,11 +204,7 @@ export class LokiClient {
 
   /** The headers every request carries: tenant and authorization. */
   headers(): Record<string, string> {
-    const own = credentialHeaders(this.opts);
-    const h: Record<string, string> = {};
-    // Header names are case-insensitive: an extra header named like one of ours is replaced, not doubled.
-    for (const [k, v] of Object.entries(this.opts.headers ?? {})) if (!Object.keys(own).some((o) => o.toLowerCase() === k.toLowerCase())) h[k] = v;
-    return { ...h, ...own };
+    return withHeaders(this.opts.headers ?? {}, credentialHeaders(this.opts));
   }
 
   url(path: string, params?: URLSearchParams): URL {
@@ -194,9 +213,10 @@ export class LokiClient {
     return u;
   }
 
-  private async request(method: 'GET' | 'POST', path: string, params: URLSearchParams | undefined, body?: { contentType: string; body: Buffer | string }): Promise<Response> {
+  private async request(method: 'GET' | 'POST', path: string, params: URLSearchParams | undefined, body?: { contentType: string; body: Buffer | string }, opts: PostOptions = {}): Promise<Response> {
     let url = this.url(path, params);
-    const headers = this.headers();
+    let headers = withHeaders(opts.headers ?? {}, this.headers());
+    if (opts.tenant !== undefined && opts.tenant !== '') headers = withHeaders(headers, { 'X-Scope-OrgID': opts.tenant });
     let payload: Buffer | string | undefined = body?.body;
     if (body) headers['Content-Type'] = body.contentType;
     else if (params && url.href.length > MAX_GET_URL) {
@@ -206,20 +226,31 @@ export class LokiClient {
       payload = params.toString();
     }
     let res: Response;
+    const timeout = AbortSignal.timeout(this.opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     try {
-      res = await fetch(url, { method, headers, body: payload, signal: AbortSignal.timeout(this.opts.timeoutMs ?? DEFAULT_TIMEOUT_MS) });
+      res = await fetch(url, { method, headers, body: payload, signal: opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout });
     } catch (e) {
       const cause = (e as { cause?: { code?: string; message?: string } }).cause;
       const why = cause?.code ?? cause?.message ?? (e as Error).message;
-      const what = (e as Error).name === 'TimeoutError' ? 'timed out' : `failed (${why})`;
+      const what = (e as Error).name === 'TimeoutError' ? 'timed out' : (e as Error).name === 'AbortError' ? 'aborted' : `failed (${why})`;
       throw new LokiClientError(`${method} ${url.origin}${url.pathname} ${what}`, undefined, undefined, { cause: e });
     }
     if (!res.ok) {
       const text = await res.text().catch(() => '');
       const msg = errorMessageOf(text);
-      throw new LokiClientError(`${method} ${url.pathname}: ${res.status} ${res.statusText}${msg ? ': ' + msg : ''}`, res.status, text);
+      throw new LokiClientError(`${method} ${url.pathname}: ${res.status} ${res.statusText}${msg ? ': ' + msg : ''}`, res.status, text, { retryAfter: res.headers.get('retry-after') ?? undefined });
     }
     return res;
+  }
+
+  /**
+   * POSTs a body to `path` under the base URL and resolves on 2xx. Rejects with LokiClientError:
+   * `status` set when the server answered otherwise, absent when it could not be reached, timed out
+   * or the request was aborted.
+   */
+  async post(path: string, body: { contentType: string; body: Buffer | string }, opts: PostOptions = {}): Promise<void> {
+    const res = await this.request('POST', path, undefined, body, opts);
+    await res.arrayBuffer();
   }
 
   private async getJson<T>(path: string, params?: URLSearchParams): Promise<T> {

@@ -9,7 +9,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../../util/logger.js';
 import type { AgentMetrics } from '../metrics.js';
-import { createBackoff, parseRetryAfter } from './backoff.js';
+import { createBackoff, parseRetryAfter } from '../../util/backoff.js';
 import type { HttpClient } from './http-client.js';
 import type { EncodedBody } from './push-body.js';
 

@@ -3,6 +3,10 @@ import assert from 'node:assert/strict';
 import { LokiClient, LokiClientError, PUSH_ENCODERS, errorMessageOf } from '../../../src/api/client.js';
 import type { WireTailFrame } from '../../../src/api/envelope.js';
 import { closedPortUrl, startFakeLoki, T0, type FakeLoki } from '../cli/fake-loki.js';
+import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { startWebhookReceiver } from '../../helpers/webhook-receiver.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 let loki: FakeLoki;
 before(async () => {
@@ -155,4 +159,32 @@ test('malformed query responses are reported with what is wrong', async () => {
   assert.deepEqual(await c.labels(), [], 'an empty object is an empty list');
   await assert.rejects(c.labels({ query: 'labels' }), /GET \/loki\/api\/v1\/labels: unexpected response: data is not a list of strings/);
   await assert.rejects(c.series(['labels']), /data is not a list of label sets/);
+});
+
+test('post: any path under the base URL, a per-request tenant and headers, the status, Retry-After, and abort', async (t) => {
+  const rx = await startWebhookReceiver({ respond: 202 });
+  t.after(() => rx.close());
+  const c = new LokiClient({ addr: rx.url + 'prefix', tenant: 'default', bearerToken: 'tok', headers: { 'User-Agent': 'me/1' } });
+  await c.post('api/v2/alerts', { contentType: 'application/json', body: '[]' }, { tenant: 'team-b', headers: { 'X-Extra': '1', authorization: 'not this', 'x-scope-orgid': 'nor this' } });
+  const r = rx.requests[0]!;
+  assert.equal(r.path, '/prefix/api/v2/alerts');
+  assert.deepEqual([r.headers['x-scope-orgid'], r.headers['x-extra'], r.headers.authorization, r.headers['user-agent']], ['team-b', '1', 'Bearer tok', 'me/1']);
+  assert.equal(r.body.toString(), '[]');
+  rx.respondWith(503);
+  await assert.rejects(c.post('x', { contentType: 'text/plain', body: 'a' }), (e: LokiClientError) => e.status === 503 && e.message === 'POST /prefix/x: 503 Service Unavailable: answering 503 as told');
+  rx.respondWith('hang');
+  const abort = new AbortController();
+  const hung = c.post('x', { contentType: 'text/plain', body: 'a' }, { signal: abort.signal });
+  await waitFor('the hanging request', () => rx.requests.length === 3);
+  abort.abort();
+  await assert.rejects(hung, (e: LokiClientError) => e.status === undefined && /POST http:\/\/127\.0\.0\.1:\d+\/prefix\/x aborted/.test(e.message));
+  await assert.rejects(new LokiClient({ addr: rx.url, timeoutMs: 100 }).post('x', { contentType: 'text/plain', body: 'a' }), /POST http:\/\/127\.0\.0\.1:\d+\/x timed out/);
+});
+
+test('post: Retry-After of a 429 is kept on the error', async (t) => {
+  const srv = createHttpServer((_req, res) => res.writeHead(429, { 'retry-after': '7' }).end('slow down'));
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  t.after(() => srv.close());
+  const c = new LokiClient({ addr: `http://127.0.0.1:${(srv.address() as AddressInfo).port}` });
+  await assert.rejects(c.post('w', { contentType: 'text/plain', body: '' }), (e: LokiClientError) => e.status === 429 && e.retryAfter === '7');
 });

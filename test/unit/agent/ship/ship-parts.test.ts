@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolveUrls } from '../../../../src/agent/ship/http-client.js';
-import { createBackoff, parseRetryAfter } from '../../../../src/agent/ship/backoff.js';
+import { createBackoff, parseRetryAfter } from '../../../../src/util/backoff.js';
 import { mergeStreams } from '../../../../src/agent/ship/merge.js';
 import { toOtlpRequest } from '../../../../src/agent/ship/otlp-request.js';
 import { encodePushBody } from '../../../../src/agent/ship/push-body.js';

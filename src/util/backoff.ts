@@ -1,6 +1,7 @@
 /**
- * Retry delays for push requests: exponential from min to max with "equal jitter" (half fixed, half
- * random), so many agents that lost the same server do not come back in lockstep.
+ * Retry delays for the agent's pushes and the ruler's senders: exponential from min to max with
+ * "equal jitter" (half fixed, half random), so many clients that lost the same server do not come
+ * back in lockstep.
  */
 
 export interface Backoff {
