@@ -399,35 +399,3 @@ export class LokiClient {
     };
   }
 }
-
-/**
- * POSTs a JSON body to any URL (Alertmanager, webhook receivers, Slack-style incoming webhooks):
- * resolves on 2xx; a failure throws LokiClientError with the status (absent when the server could
- * not be reached or did not answer within `timeoutMs`). `signal` aborts it early (shutdown).
- */
-export async function postJson(url: string, body: unknown, opts: { timeoutMs: number; signal?: AbortSignal; headers?: Record<string, string> }): Promise<void> {
-  const timeout = AbortSignal.timeout(opts.timeoutMs);
-  const signal = opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout;
-  let res: Response;
-  try {
-    res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json', ...opts.headers }, body: JSON.stringify(body), signal });
-  } catch (e) {
-    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-    const what = timeout.aborted ? `timed out after ${opts.timeoutMs} ms` : (e as Error).name === 'AbortError' ? 'aborted' : `failed (${cause?.code ?? cause?.message ?? (e as Error).message})`;
-    throw new LokiClientError(`POST ${safeUrl(url)} ${what}`, undefined, undefined, { cause: e });
-  }
-  const text = await res.text().catch(() => '');
-  if (!res.ok) {
-    const msg = errorMessageOf(text).slice(0, 500);
-    throw new LokiClientError(`POST ${safeUrl(url)}: ${res.status} ${res.statusText}${msg ? ': ' + msg : ''}`, res.status, text);
-  }
-}
-
-/** A URL for messages and logs: Slack-style webhook URLs carry their secret in the path, so only the origin is shown. */
-function safeUrl(url: string): string {
-  try {
-    return new URL(url).origin;
-  } catch {
-    return '<invalid URL>';
-  }
-}

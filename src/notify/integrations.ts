@@ -1,12 +1,14 @@
 /**
  * A receiver's integrations (each webhook_config and slack_config) and delivery with retries: a
- * receiver that is down, answers 5xx or hangs is retried with exponential backoff until the flush's
- * deadline (Alertmanager: the group interval, at least 10 s); a 4xx is not retried (the request
- * itself is wrong, as Alertmanager decides). Every attempt is counted and timed under
- * Alertmanager's metric names; failures are logged as JSON.
+ * receiver that is down, answers 5xx or 429, or hangs is retried with exponential backoff (with
+ * jitter) until the flush's deadline (Alertmanager: the group interval, at least 10 s); another 4xx
+ * is not retried (the request itself is wrong, as Alertmanager decides). Every attempt is counted
+ * and timed under Alertmanager's metric names; failures are logged as JSON. Requests go through
+ * the one HTTP client (src/api/client.ts).
  */
 import type { Counter, Histogram } from 'prom-client';
-import { LokiClientError, postJson } from '../api/client.js';
+import { LokiClient, LokiClientError } from '../api/client.js';
+import { createBackoff } from '../util/backoff.js';
 import type { ServerConfig } from '../config/server.js';
 import type { Logger } from '../util/logger.js';
 import { webhookMessage, type NotificationData } from './message.js';
@@ -23,6 +25,8 @@ export interface Integration {
   index: number;
   sendResolved: boolean;
   url: string;
+  /** Slack-style webhook URLs carry their secret in the path: errors and logs show only the origin. */
+  secretPath: boolean;
   payload(d: NotificationData): unknown;
 }
 
@@ -34,11 +38,12 @@ export function buildIntegrations(r: Receiver): Integration[] {
     index,
     sendResolved: w.send_resolved,
     url: w.url,
+    secretPath: false,
     payload: (d: NotificationData) => webhookMessage(d, w.max_alerts),
   }));
   r.slack_configs.forEach((s, index) => {
     const templates = compileSlackTemplates(r.name, s);
-    out.push({ kind: 'slack', index, sendResolved: s.send_resolved, url: s.api_url, payload: (d) => slackMessage(d, s, templates) });
+    out.push({ kind: 'slack', index, sendResolved: s.send_resolved, url: s.api_url, secretPath: true, payload: (d) => slackMessage(d, s, templates) });
   });
   return out;
 }
@@ -57,25 +62,39 @@ export interface DeliverOptions {
   /** Give up retrying at this time (ms since the epoch). */
   deadline: number;
   signal: AbortSignal;
+  /** For the backoff's jitter; tests pass a seeded one. */
+  random?: () => number;
+}
+
+/** One POST of a JSON body to the integration's URL, within `timeoutMs`. */
+async function post(i: Integration, body: string, timeoutMs: number, signal: AbortSignal): Promise<void> {
+  const target = new URL(i.url);
+  const client = new LokiClient({ addr: target.origin, timeoutMs });
+  try {
+    await client.post(target.pathname + target.search, { contentType: 'application/json', body }, { signal });
+  } catch (e) {
+    if (!i.secretPath || !(e instanceof LokiClientError)) throw e;
+    throw new LokiClientError(e.message.split(target.pathname).join('/<secret>'), e.status, e.body, { cause: e.cause, retryAfter: e.retryAfter });
+  }
 }
 
 /** Sends until it succeeds, a 4xx says retrying is pointless, the deadline passes or `signal` aborts. */
 export async function deliver(i: Integration, d: NotificationData, o: DeliverOptions): Promise<boolean> {
-  let body: unknown;
+  let body: string;
   try {
-    body = i.payload(d);
+    body = JSON.stringify(i.payload(d));
   } catch (e) {
     o.metrics.failed.inc({ integration: i.kind });
     o.log.error({ integration: i.kind, err: (e as Error).message }, 'notification could not be rendered');
     return false;
   }
-  let backoff = BACKOFF_FIRST_MS;
+  const backoff = createBackoff(BACKOFF_FIRST_MS, BACKOFF_MAX_MS, o.random);
   for (let attempt = 1; ; attempt++) {
     if (o.signal.aborted) return false;
     o.metrics.total.inc({ integration: i.kind });
     const end = o.metrics.latency.startTimer({ integration: i.kind });
     try {
-      await postJson(i.url, body, { timeoutMs: Math.max(1, Math.min(NOTIFY_TIMEOUT_MS, o.deadline - o.now())), signal: o.signal });
+      await post(i, body, Math.max(1, Math.min(NOTIFY_TIMEOUT_MS, o.deadline - o.now())), o.signal);
       end();
       if (attempt > 1) o.log.info({ integration: i.kind, attempt }, 'notification delivered after retries');
       return true;
@@ -85,15 +104,15 @@ export async function deliver(i: Integration, d: NotificationData, o: DeliverOpt
       o.metrics.failed.inc({ integration: i.kind });
       const status = e instanceof LokiClientError ? e.status : undefined;
       const retry = status === undefined || status >= 500 || status === 429;
-      const giveUp = !retry || o.now() + backoff >= o.deadline;
-      o.log.warn({ integration: i.kind, attempt, status, err: (e as Error).message, retryInMs: giveUp ? undefined : backoff }, giveUp ? 'notify failed, giving up until the next group interval' : 'notify attempt failed, retrying');
+      const wait = backoff.next();
+      const giveUp = !retry || o.now() + wait >= o.deadline;
+      o.log.warn({ integration: i.kind, attempt, status, err: (e as Error).message, retryInMs: giveUp ? undefined : wait }, giveUp ? 'notify failed, giving up until the next group interval' : 'notify attempt failed, retrying');
       if (giveUp) return false;
       try {
-        await delay(o.timers, backoff, o.signal);
+        await delay(o.timers, wait, o.signal);
       } catch {
         return false;
       }
-      backoff = Math.min(backoff * 2, BACKOFF_MAX_MS);
     }
   }
 }

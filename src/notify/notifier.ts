@@ -13,7 +13,7 @@ import { LogwharfError } from '../api/errors.js';
 import type { ServerConfig } from '../config/server.js';
 import { parseDurationMs } from '../config/duration.js';
 import { childLogger, type Logger } from '../util/logger.js';
-import { writeFileAtomic } from '../util/atomic-file.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import { acceptAlert, isResolved, mergeAlert, type Alert } from './alerts.js';
 import { Dispatcher, type GroupSnapshot } from './dispatcher.js';
 import { buildIntegrations, deliver, type Integration } from './integrations.js';
@@ -42,6 +42,8 @@ export interface NotifierDeps {
   registry: Registry;
   now?: () => number;
   timers?: Timers;
+  /** For the retry backoff's jitter (tests fix it). */
+  random?: () => number;
 }
 
 export interface AlertGroup {
@@ -123,7 +125,7 @@ export function createNotifier(config: NotifyConfig, deps: NotifierDeps): Notifi
     if (toSend.length > 0) {
       const data = notificationData({ receiver: route.receiver, groupKey: g.key, groupLabels: g.labels, externalURL: externalURL(), alerts: toSend, now: at });
       const ilog = childLogger(log, { tenant: t.name, receiver: route.receiver, group: g.key });
-      const ok = await deliver(i, data, { metrics, log: ilog, timers, now, deadline: at + Math.max(groupIntervalMs, MIN_FLUSH_TIMEOUT_MS), signal: abort.signal });
+      const ok = await deliver(i, data, { metrics, log: ilog, timers, now, deadline: at + Math.max(groupIntervalMs, MIN_FLUSH_TIMEOUT_MS), signal: abort.signal, random: deps.random });
       if (!ok) return false;
     }
     // Logged even while closing: what was delivered must not be sent again after a restart.

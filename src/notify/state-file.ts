@@ -3,7 +3,8 @@
  * and notification log, replaced atomically on every change. A file that cannot be read back is
  * moved aside (`.damaged-<ms>`) so the notifier starts empty for that tenant instead of failing.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
+import { ATOMIC_TMP_SUFFIX } from '../util/atomic-write.js';
 import { join } from 'node:path';
 import type { Alert } from './alerts.js';
 import type { NflogEntry } from './nflog.js';
@@ -87,6 +88,8 @@ export function loadStates(dataDir: string, onDamaged: (file: string, aside: str
   }
   const out: LoadedTenant[] = [];
   for (const name of readdirSync(dir)) {
+    // A write that crashed before its rename: the file it was replacing is intact.
+    if (name.startsWith(PREFIX) && name.endsWith(SUFFIX + ATOMIC_TMP_SUFFIX)) unlinkSync(join(dir, name));
     if (!name.startsWith(PREFIX) || !name.endsWith(SUFFIX)) continue;
     const file = join(dir, name);
     let tenant: string;

@@ -10,7 +10,7 @@ import { startServer, startChildServer, startCli, removeDir, tempDir, type Runni
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { startAlertReceiver, type AlertReceiver } from '../helpers/alert-receiver.js';
+import { startWebhookReceiver, delivered, attempts, failNext, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const GW = 1000;
@@ -23,17 +23,17 @@ after(async () => {
   for (const c of cleanups.reverse()) await c();
 });
 
-async function receiver(): Promise<AlertReceiver> {
-  const r = await startAlertReceiver();
+async function receiver(): Promise<WebhookReceiver> {
+  const r = await startWebhookReceiver();
   cleanups.push(() => r.close());
   return r;
 }
 
-function notifyConfig(recv: AlertReceiver, over: { route?: Record<string, unknown>; webhook?: Record<string, unknown>; receiver?: Record<string, unknown> } = {}) {
+function notifyConfig(recv: WebhookReceiver, over: { route?: Record<string, unknown>; webhook?: Record<string, unknown>; receiver?: Record<string, unknown> } = {}) {
   return {
     notify: {
       route: { receiver: 'team', group_by: ['alertname'], group_wait: '1s', group_interval: '2s', repeat_interval: '1h', ...over.route },
-      receivers: [{ name: 'team', webhook_configs: [{ url: `${recv.url}/hook`, ...over.webhook }], ...over.receiver }],
+      receivers: [{ name: 'team', webhook_configs: [{ url: `${recv.url}hook`, ...over.webhook }], ...over.receiver }],
     },
   };
 }
@@ -67,7 +67,7 @@ test('two alerts of a group arrive in one notification after group_wait; a new o
   const t0 = Date.now();
   const res = await postAlerts(s.url, [alert('HighErrors', 'a'), alert('HighErrors', 'b')]);
   assert.equal(res.status, 200);
-  const first = await waitFor('the first notification', () => recv.received[0]);
+  const first = await waitFor('the first notification', () => delivered(recv)[0]);
   assert.ok(first.at - t0 >= GW, `group_wait honoured (${first.at - t0} ms)`);
   assert.ok(first.at - t0 < GW + LATE, `not much later than group_wait (${first.at - t0} ms)`);
   assert.equal(first.path, '/hook');
@@ -77,25 +77,25 @@ test('two alerts of a group arrive in one notification after group_wait; a new o
   assert.equal(first.body.externalURL, `${s.url}/alertmanager`);
 
   await postAlerts(s.url, [alert('HighErrors', 'c')]);
-  const second = await waitFor('the change', () => recv.received[1]);
+  const second = await waitFor('the change', () => delivered(recv)[1]);
   const gap = second.at - first.at;
   assert.ok(gap >= GI - 50 && gap < GI + LATE, `a change waits for group_interval (${gap} ms)`);
   assert.equal(second.body.alerts.length, 3);
 
   await postAlerts(s.url, [alert('HighErrors', 'c', { endsAt: iso(Date.now()) })]);
-  const third = await waitFor('the resolved alert', () => recv.received[2]);
+  const third = await waitFor('the resolved alert', () => delivered(recv)[2]);
   assert.equal(third.body.status, 'firing', 'two are still firing');
   const byInstance = Object.fromEntries(third.body.alerts.map((a: { labels: { instance: string }; status: string }) => [a.labels.instance, a.status]));
   assert.deepEqual(byInstance, { a: 'firing', b: 'firing', c: 'resolved' });
-  assert.equal(recv.received.length, 3, 'no extra notification');
+  assert.equal(delivered(recv).length, 3, 'no extra notification');
 });
 
 test('repeat_interval: an unchanged group is notified again after it, not before', async () => {
   const recv = await receiver();
   const s = await server(notifyConfig(recv, { route: { repeat_interval: '4s' } }));
   await postAlerts(s.url, [alert('Repeat', 'a')]);
-  const first = await waitFor('first', () => recv.received[0]);
-  const second = await waitFor('the repeat', () => recv.received[1], { timeoutMs: 15_000 });
+  const first = await waitFor('first', () => delivered(recv)[0]);
+  const second = await waitFor('the repeat', () => delivered(recv)[1], { timeoutMs: 15_000 });
   const gap = second.at - first.at;
   // Flushes happen every group_interval; the repeat goes out at the first one at least 4s later.
   assert.ok(gap >= 4000 - 50 && gap < 4000 + GI + LATE, `repeat after repeat_interval (${gap} ms)`);
@@ -106,12 +106,12 @@ test('send_resolved false: resolving sends nothing, firing again is notified', a
   const recv = await receiver();
   const s = await server(notifyConfig(recv, { webhook: { send_resolved: false } }));
   await postAlerts(s.url, [alert('Quiet', 'a')]);
-  await waitFor('firing', () => recv.received.length === 1);
+  await waitFor('firing', () => delivered(recv).length === 1);
   await postAlerts(s.url, [alert('Quiet', 'a', { endsAt: iso(Date.now()) })]);
   // A marker group posted now is notified after the resolved group's next flush would have been.
   await postAlerts(s.url, [alert('Marker', 'a', { startsAt: iso(Date.now() + GI) })]);
-  await waitFor('the marker', () => recv.received.find((r) => r.body.groupLabels.alertname === 'Marker'), { timeoutMs: 15_000 });
-  assert.deepEqual(recv.received.map((r) => [r.body.groupLabels.alertname, r.body.status]), [['Quiet', 'firing'], ['Marker', 'firing']]);
+  await waitFor('the marker', () => delivered(recv).find((r) => r.body.groupLabels.alertname === 'Marker'), { timeoutMs: 15_000 });
+  assert.deepEqual(delivered(recv).map((r) => [r.body.groupLabels.alertname, r.body.status]), [['Quiet', 'firing'], ['Marker', 'firing']]);
 });
 
 test('a silence suppresses; expiring it lets the alert through at the next group_interval', async () => {
@@ -126,8 +126,8 @@ test('a silence suppresses; expiring it lets the alert through at the next group
   assert.equal(res.status, 200);
   const { silenceID } = (await res.json()) as { silenceID: string };
   await postAlerts(s.url, [alert('DiskFull', 'a'), alert('Other', 'a')]);
-  await waitFor('the unsilenced group', () => recv.received.length === 1);
-  assert.equal(recv.received[0]!.body.groupLabels.alertname, 'Other');
+  await waitFor('the unsilenced group', () => delivered(recv).length === 1);
+  assert.equal(delivered(recv)[0]!.body.groupLabels.alertname, 'Other');
   const listed = (await (await fetch(`${api}/alerts?filter=alertname%3D%22DiskFull%22`)).json()) as Array<{ status: { state: string; silencedBy: string[] } }>;
   assert.deepEqual(listed[0]!.status, { inhibitedBy: [], silencedBy: [silenceID], state: 'suppressed' });
   const hidden = (await (await fetch(`${api}/alerts?silenced=false`)).json()) as unknown[];
@@ -135,7 +135,7 @@ test('a silence suppresses; expiring it lets the alert through at the next group
   assert.match(await (await fetch(`${s.url}/metrics`)).text(), /^alertmanager_alerts\{state="suppressed"\} 1$/m);
   const expiredAt = Date.now();
   assert.equal((await fetch(`${api}/silence/${silenceID}`, { method: 'DELETE' })).status, 200);
-  const got = await waitFor('the alert after the silence expired', () => recv.received.find((r) => r.body.groupLabels.alertname === 'DiskFull'));
+  const got = await waitFor('the alert after the silence expired', () => delivered(recv).find((r) => r.body.groupLabels.alertname === 'DiskFull'));
   assert.ok(got.at - expiredAt < GI + LATE, `within a group_interval (${got.at - expiredAt} ms)`);
   const sil = (await (await fetch(`${api}/silence/${silenceID}`)).json()) as { status: { state: string } };
   assert.equal(sil.status.state, 'expired');
@@ -152,19 +152,19 @@ test('restart: a group already notified is not notified again, one that was due 
   const config = { data: dir, ...notifyConfig(recv) };
   const a = await startServer(config);
   await postAlerts(a.url, [alert('Sent', 'a')]);
-  await waitFor('Sent notified', () => recv.received.length === 1);
+  await waitFor('Sent notified', () => delivered(recv).length === 1);
   await postAlerts(a.url, [alert('Due', 'a')]);
   // Stopped inside Due's group_wait: it was accepted but not yet notified.
   await a.close();
-  assert.equal(recv.attempts.length, 1);
+  assert.equal(attempts(recv).length, 1);
   const b = await startServer(config);
   cleanups.push(() => b.close());
-  await waitFor('Due notified after the restart', () => recv.received.find((r) => r.body.groupLabels.alertname === 'Due'));
+  await waitFor('Due notified after the restart', () => delivered(recv).find((r) => r.body.groupLabels.alertname === 'Due'));
   // A group posted now is notified after group_wait; a duplicate of Sent would have come before it
   // (restored groups whose alerts are older than group_wait flush at once).
   await postAlerts(b.url, [alert('After', 'a')]);
-  await waitFor('After notified', () => recv.received.find((r) => r.body.groupLabels.alertname === 'After'));
-  assert.deepEqual(recv.attempts.map((r) => r.body.groupLabels.alertname).sort(), ['After', 'Due', 'Sent']);
+  await waitFor('After notified', () => delivered(recv).find((r) => r.body.groupLabels.alertname === 'After'));
+  assert.deepEqual(attempts(recv).map((r) => r.body.groupLabels.alertname).sort(), ['After', 'Due', 'Sent']);
   const listed = (await (await fetch(`${b.url}/alertmanager/api/v2/alerts`)).json()) as unknown[];
   assert.equal(listed.length, 3, 'the alerts survived the restart');
 });
@@ -180,31 +180,32 @@ test('killed with SIGKILL right after acknowledging an alert: it is notified aft
     a.proc.kill('SIGKILL');
   });
   await postAlerts(a.url, [alert('Before', 'a')]);
-  await waitFor('Before notified', () => recv.received.length === 1);
+  await waitFor('Before notified', () => delivered(recv).length === 1);
   assert.equal((await postAlerts(a.url, [alert('Acked', 'a')])).status, 200);
   a.proc.kill('SIGKILL');
   await a.exited;
-  assert.equal(recv.attempts.length, 1, 'killed before Acked was due');
+  assert.equal(attempts(recv).length, 1, 'killed before Acked was due');
   const b = await startChildServer(join(dir, 'data'), ['--config', cfg, '--log-level', 'warn']);
   cleanups.push(async () => {
     b.proc.kill('SIGTERM');
     await b.exited;
   });
-  await waitFor('Acked notified after the restart', () => recv.received.find((r) => r.body.groupLabels.alertname === 'Acked'));
+  await waitFor('Acked notified after the restart', () => delivered(recv).find((r) => r.body.groupLabels.alertname === 'Acked'));
   await postAlerts(b.url, [alert('After', 'a')]);
-  await waitFor('After notified', () => recv.received.find((r) => r.body.groupLabels.alertname === 'After'));
-  assert.deepEqual(recv.attempts.map((r) => r.body.groupLabels.alertname).sort(), ['Acked', 'After', 'Before']);
+  await waitFor('After notified', () => delivered(recv).find((r) => r.body.groupLabels.alertname === 'After'));
+  assert.deepEqual(attempts(recv).map((r) => r.body.groupLabels.alertname).sort(), ['Acked', 'After', 'Before']);
 });
 
 test('a receiver answering 503 is retried with backoff until delivered; attempts and failures are counted', async () => {
   const recv = await receiver();
   const s = await server(notifyConfig(recv));
-  recv.failNext(503, 503);
+  failNext(recv, 503, 503);
   await postAlerts(s.url, [alert('Flaky', 'a')]);
-  await waitFor('delivered', () => recv.received.length === 1);
-  assert.equal(recv.attempts.length, 3);
-  const gaps = [recv.attempts[1]!.at - recv.attempts[0]!.at, recv.attempts[2]!.at - recv.attempts[1]!.at];
-  assert.ok(gaps[0]! >= 240 && gaps[1]! >= 490 && gaps[1]! > gaps[0]!, `exponential backoff (${gaps})`);
+  await waitFor('delivered', () => delivered(recv).length === 1);
+  assert.equal(attempts(recv).length, 3);
+  const gaps = [attempts(recv)[1]!.at - attempts(recv)[0]!.at, attempts(recv)[2]!.at - attempts(recv)[1]!.at];
+  // 250 ms then 500 ms, each with up to half taken off at random (jitter).
+  assert.ok(gaps[0]! >= 120 && gaps[1]! >= 245 && gaps[1]! >= gaps[0]! - 10, `exponential backoff (${gaps})`);
   const metrics = await (await fetch(`${s.url}/metrics`)).text();
   assert.match(metrics, /^alertmanager_notifications_total\{integration="webhook"\} 3$/m);
   assert.match(metrics, /^alertmanager_notifications_failed_total\{integration="webhook"\} 2$/m);
@@ -214,15 +215,15 @@ test('a receiver answering 503 is retried with backoff until delivered; attempts
 test('a receiver that hangs on one group does not delay another group', async () => {
   const recv = await receiver();
   const s = await server(notifyConfig(recv));
-  recv.hangWhen((r) => r.body?.groupLabels?.alertname === 'Stuck');
+  recv.respondWith((q) => (q.body.toString('utf8').includes('"groupLabels":{"alertname":"Stuck"}') ? 'hang' : 200));
   const t0 = Date.now();
   await postAlerts(s.url, [alert('Stuck', 'a')]);
   await postAlerts(s.url, [alert('Fine', 'a')]);
-  const fine = await waitFor('the other group', () => recv.received.find((r) => r.body.groupLabels.alertname === 'Fine'));
+  const fine = await waitFor('the other group', () => delivered(recv).find((r) => r.body.groupLabels.alertname === 'Fine'));
   assert.ok(fine.at - t0 < GW + LATE, `not delayed (${fine.at - t0} ms)`);
   await postAlerts(s.url, [alert('Fine', 'b')]);
-  await waitFor('its next change too', () => recv.received.filter((r) => r.body.groupLabels.alertname === 'Fine').length === 2);
-  assert.ok(recv.attempts.some((r) => r.body.groupLabels.alertname === 'Stuck'), 'the stuck group was attempted');
+  await waitFor('its next change too', () => delivered(recv).filter((r) => r.body.groupLabels.alertname === 'Fine').length === 2);
+  assert.ok(attempts(recv).some((r) => r.body.groupLabels.alertname === 'Stuck'), 'the stuck group was attempted');
 });
 
 test('Slack-style incoming webhook: default title and text, templates, colour by status', async () => {
@@ -236,16 +237,16 @@ test('Slack-style incoming webhook: default title and text, templates, colour by
         {
           name: 'chat',
           slack_configs: [
-            { api_url: `${slack.url}/services/T0/B0/default`, channel: '#alerts', send_resolved: true },
-            { api_url: `${slack.url}/services/T0/B0/templated`, title: '{{ .Status }}: {{ .CommonLabels.alertname }} ({{ len .Alerts }})', text: '{{ range .Alerts }}{{ .Labels.instance }}={{ .Annotations.summary }};{{ end }}' },
+            { api_url: `${slack.url}services/T0/B0/default`, channel: '#alerts', send_resolved: true },
+            { api_url: `${slack.url}services/T0/B0/templated`, title: '{{ .Status }}: {{ .CommonLabels.alertname }} ({{ len .Alerts }})', text: '{{ range .Alerts }}{{ .Labels.instance }}={{ .Annotations.summary }};{{ end }}' },
           ],
         },
       ],
     },
   });
   await postAlerts(s.url, [alert('DiskFull', 'a'), alert('DiskFull', 'b')]);
-  await waitFor('both Slack messages', () => slack.received.length === 2);
-  const byPath = Object.fromEntries(slack.received.map((r) => [r.path.split('/').at(-1), r.body]));
+  await waitFor('both Slack messages', () => delivered(slack).length === 2);
+  const byPath = Object.fromEntries(delivered(slack).map((r) => [r.path.split('/').at(-1), r.body]));
   assert.deepEqual(byPath.default, {
     channel: '#alerts',
     username: 'logwharf',
@@ -254,7 +255,7 @@ test('Slack-style incoming webhook: default title and text, templates, colour by
   assert.equal(byPath.templated.attachments[0].title, 'firing: DiskFull (2)');
   assert.equal(byPath.templated.attachments[0].text, 'a=DiskFull on a;b=DiskFull on b;');
   await postAlerts(s.url, [alert('DiskFull', 'a', { endsAt: iso(Date.now()) }), alert('DiskFull', 'b', { endsAt: iso(Date.now()) })]);
-  const resolved = await waitFor('the resolved message', () => slack.received[2]);
+  const resolved = await waitFor('the resolved message', () => delivered(slack)[2]);
   assert.equal(resolved.path, '/services/T0/B0/default', 'only the config with send_resolved');
   assert.equal(resolved.body.attachments[0].color, 'good');
   assert.equal(resolved.body.attachments[0].title, '[RESOLVED] DiskFull');
@@ -280,7 +281,7 @@ test('tenants are separate: alerts, silences and groups per X-Scope-OrgID', asyn
   assert.equal((await get('alerts', 'team-b')).length, 0);
   assert.equal((await get('alerts/groups', 'team-a')).length, 1);
   assert.equal((await get('alerts/groups', 'team-b')).length, 0);
-  await waitFor('team-a notified', () => recv.received.length === 1);
+  await waitFor('team-a notified', () => delivered(recv).length === 1);
 });
 
 test('hostile input is refused with a 400 in Alertmanager style, and the server stays up', async () => {
@@ -320,7 +321,7 @@ test('hostile input is refused with a 400 in Alertmanager style, and the server 
   assert.equal((await fetch(`${api}/alerts`)).status, 200, 'still serving');
   assert.equal((await fetch(`${s.url}/alertmanager/-/healthy`)).status, 200);
   assert.equal((await fetch(`${s.url}/alertmanager/-/ready`)).status, 200);
-  assert.equal(recv.attempts.length, 0, 'nothing of the refused requests was kept');
+  assert.equal(attempts(recv).length, 0, 'nothing of the refused requests was kept');
 });
 
 test('a damaged state file is moved aside and logged; the server starts and serves', async () => {

@@ -124,11 +124,13 @@ test('a damaged state file is moved aside and reported; a good one loads', () =>
     writeFileSync(stateFile(dir, 'good'), encodeState({ alerts: [], silences: [], nflog: [['k', { firing: ['a'], resolved: [], at: T }]] }));
     writeFileSync(stateFile(dir, 'bad'), '{"version":1,"alerts":[{"half');
     writeFileSync(stateFile(dir, 'odd'), JSON.stringify({ version: 1, alerts: [{ labels: 'no' }], silences: [], nflog: [] }));
+    writeFileSync(stateFile(dir, 'good') + '.tmp', '{"half a write');
     const damaged: string[] = [];
     const loaded = loadStates(dir, (file) => damaged.push(file));
     assert.deepEqual(loaded.map((l) => l.tenant), ['good']);
     assert.deepEqual(damaged.sort(), [stateFile(dir, 'bad'), stateFile(dir, 'odd')]);
     assert.equal(readdirSync(`${dir}/notify`).filter((f) => f.includes('.damaged-')).length, 2);
+    assert.equal(readdirSync(`${dir}/notify`).filter((f) => f.endsWith('.tmp')).length, 0, 'a crashed write is removed');
   } finally {
     removeDir(dir);
   }

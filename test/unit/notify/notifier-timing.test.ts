@@ -9,9 +9,11 @@ import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
 import { serverConfigSchema } from '../../../src/config/server.js';
 import { createNotifier, type Notifier } from '../../../src/notify/notifier.js';
-import { createLogger } from '../../../src/util/logger.js';
+import { captureLog, type CapturedLog } from '../../helpers/log-capture.js';
+import { metricSum } from '../../helpers/metrics.js';
+import { repeatedKeys } from '../../helpers/json-keys.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
-import { startAlertReceiver, type AlertReceiver } from '../../helpers/alert-receiver.js';
+import { startWebhookReceiver, delivered, attempts, failNext, type WebhookReceiver } from '../../helpers/webhook-receiver.js';
 import { waitFor } from '../../helpers/wait-for.js';
 import { readFileSync } from 'node:fs';
 import { stateFile } from '../../../src/notify/state-file.js';
@@ -23,22 +25,22 @@ const RI = 3_600_000;
 
 let dir: string;
 let clock: FakeClock;
-let recv: AlertReceiver;
+let recv: WebhookReceiver;
 let registry: Registry;
 const open: Notifier[] = [];
 /** The notifier's JSON log lines. */
-let logLines: Array<Record<string, unknown>> = [];
+let logged: CapturedLog;
 
-function notifier(webhook: Record<string, unknown> = {}, route: Record<string, unknown> = {}): Notifier {
+function notifier(webhook: Record<string, unknown> = {}, route: Record<string, unknown> = {}, receiver?: Record<string, unknown>): Notifier {
   const config = serverConfigSchema.parse({
     data: dir,
     notify: {
       route: { receiver: 'hook', group_by: ['alertname'], group_wait: '30s', group_interval: '5m', repeat_interval: '1h', ...route },
-      receivers: [{ name: 'hook', webhook_configs: [{ url: `${recv.url}/hook`, ...webhook }] }],
+      receivers: [receiver ?? { name: 'hook', webhook_configs: [{ url: `${recv.url}hook`, ...webhook }] }],
     },
   }).notify;
   registry = new Registry();
-  const n = createNotifier(config, { dataDir: dir, externalUrl: () => 'http://lw.example:3100', log: createLogger({ level: 'info', destination: { write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>) } }), registry, now: clock.now, timers: clock });
+  const n = createNotifier(config, { dataDir: dir, externalUrl: () => 'http://lw.example:3100', log: logged.log, registry, now: clock.now, timers: clock, random: () => 1 });
   open.push(n);
   return n;
 }
@@ -52,22 +54,19 @@ function persistedAlerts(tenant = 'fake'): unknown[] {
   return (JSON.parse(readFileSync(stateFile(dir, tenant), 'utf8')) as { alerts: unknown[] }).alerts;
 }
 
-async function metric(name: string, integration = 'webhook'): Promise<number> {
-  const m = await registry.getSingleMetric(name)!.get();
-  return m.values.find((v) => v.labels.integration === integration && !('le' in v.labels))?.value ?? 0;
-}
+const metric = (name: string, integration = 'webhook') => metricSum(registry, name, { integration });
 
 /** Nothing more reaches the receiver: every flush the clock started has finished without sending. */
 async function assertNothingNew(n: number): Promise<void> {
   await clock.advance(0);
-  assert.equal(recv.attempts.length, n, `expected no new notification, got ${JSON.stringify(recv.attempts.slice(n).map((r) => r.body))}`);
+  assert.equal(attempts(recv).length, n, `expected no new notification, got ${JSON.stringify(attempts(recv).slice(n).map((r) => r.body))}`);
 }
 
 beforeEach(async () => {
   dir = tempDir('notify-unit-');
   clock = new FakeClock();
-  recv = await startAlertReceiver();
-  logLines = [];
+  recv = await startWebhookReceiver();
+  logged = captureLog('info');
 });
 
 afterEach(async () => {
@@ -83,7 +82,7 @@ test('a new group waits group_wait, then sends its alerts in one webhook message
   await clock.advance(GW - 1);
   await assertNothingNew(0);
   await clock.advance(1);
-  const msg = (await waitFor('the first notification', () => recv.received[0])).body;
+  const msg = (await waitFor('the first notification', () => delivered(recv)[0])).body;
   assert.equal(msg.version, '4');
   assert.equal(msg.status, 'firing');
   assert.equal(msg.receiver, 'hook');
@@ -103,18 +102,18 @@ test('changes wait for group_interval; an unchanged group repeats after repeat_i
   const n = notifier();
   await n.send('fake', [firing('HighErrors', 'a')]);
   await clock.advance(GW);
-  await waitFor('first', () => recv.received.length === 1);
+  await waitFor('first', () => delivered(recv).length === 1);
   await n.send('fake', [firing('HighErrors', 'b')]);
   await clock.advance(GI - 1);
   await assertNothingNew(1);
   await clock.advance(1);
-  const second = await waitFor('the change after group_interval', () => recv.received[1]);
+  const second = await waitFor('the change after group_interval', () => delivered(recv)[1]);
   assert.equal(second.body.alerts.length, 2);
   // Nothing changes now: ticks every group_interval send nothing until repeat_interval has passed.
   for (let t = GI; t < RI; t += GI) await clock.advance(GI);
   await assertNothingNew(2);
   await clock.advance(GI);
-  const third = await waitFor('the repeat', () => recv.received[2]);
+  const third = await waitFor('the repeat', () => delivered(recv)[2]);
   assert.equal(third.body.alerts.length, 2);
 });
 
@@ -122,11 +121,11 @@ test('a resolved alert is sent as resolved at the next group_interval, then the 
   const n = notifier();
   await n.send('fake', [firing('Disk', 'a')]);
   await clock.advance(GW);
-  await waitFor('firing', () => recv.received.length === 1);
+  await waitFor('firing', () => delivered(recv).length === 1);
   await n.send('fake', [{ ...firing('Disk', 'a'), endsAt: iso(clock.now()) }]);
   assert.deepEqual(n.alerts('fake'), [], 'a resolved alert is not listed');
   await clock.advance(GI);
-  const msg = (await waitFor('resolved', () => recv.received[1])).body;
+  const msg = (await waitFor('resolved', () => delivered(recv)[1])).body;
   assert.equal(msg.status, 'resolved');
   assert.equal(msg.alerts[0].status, 'resolved');
   assert.equal(msg.alerts[0].endsAt, iso(clock.now() - GI));
@@ -139,7 +138,7 @@ test('with send_resolved false, resolving sends nothing, and a later firing is n
   const n = notifier({ send_resolved: false });
   await n.send('fake', [firing('Disk', 'a')]);
   await clock.advance(GW);
-  await waitFor('firing', () => recv.received.length === 1);
+  await waitFor('firing', () => delivered(recv).length === 1);
   await n.send('fake', [{ ...firing('Disk', 'a'), endsAt: iso(clock.now()) }]);
   await clock.advance(GI);
   await waitFor('the resolved alert dropped', () => persistedAlerts().length === 0);
@@ -147,7 +146,7 @@ test('with send_resolved false, resolving sends nothing, and a later firing is n
   // It fires again later: a new group, notified after group_wait.
   await n.send('fake', [firing('Disk', 'a')]);
   await clock.advance(GW);
-  await waitFor('firing again', () => recv.received.length === 2);
+  await waitFor('firing again', () => delivered(recv).length === 2);
 });
 
 test('a silenced group sends nothing; when the silence expires the alert goes out at the next interval', async () => {
@@ -164,35 +163,36 @@ test('a silenced group sends nothing; when the silence expires the alert goes ou
   assert.deepEqual(n.alerts('fake')[0]!.status, { inhibitedBy: [], silencedBy: [id], state: 'suppressed' });
   assert.equal(n.alerts('other-tenant')[0]!.status.state, 'active', "a silence is one tenant's only");
   await clock.advance(GW);
-  await waitFor('the other tenant notified', () => recv.received.length === 1);
+  await waitFor('the other tenant notified', () => delivered(recv).length === 1);
   await clock.advance(GI);
   await assertNothingNew(1);
   await n.expireSilence('fake', id);
   assert.equal(n.silence('fake', id).status.state, 'expired');
   await clock.advance(GI);
-  const msg = await waitFor('sent after the silence expired', () => recv.received[1]);
+  const msg = await waitFor('sent after the silence expired', () => delivered(recv)[1]);
   assert.equal(msg.body.alerts[0].labels.alertname, 'Disk');
 });
 
 test('a receiver answering 5xx is retried with growing backoff, counted, then delivered', async () => {
+  // random() = 1 takes the top of the backoff's jitter: exactly 250 ms, then 500 ms.
   const n = notifier();
-  recv.failNext(503, 502);
+  failNext(recv, 503, 502);
   await n.send('fake', [firing('Disk', 'a')]);
   await clock.advance(GW);
   await waitFor('first failure counted', async () => (await metric('alertmanager_notifications_failed_total')) === 1);
   const t1 = clock.now();
   await clock.advance(249);
-  assert.equal(recv.attempts.length, 1, 'no retry before the first backoff (250ms)');
+  assert.equal(attempts(recv).length, 1, 'no retry before the first backoff (250ms)');
   await clock.advance(1);
   await waitFor('second failure counted', async () => (await metric('alertmanager_notifications_failed_total')) === 2);
   await clock.advance(499);
-  assert.equal(recv.attempts.length, 2, 'the second backoff is twice the first');
+  assert.equal(attempts(recv).length, 2, 'the second backoff is twice the first');
   await clock.advance(1);
-  await waitFor('delivered', () => recv.received.length === 1);
+  await waitFor('delivered', () => delivered(recv).length === 1);
   assert.equal(clock.now() - t1, 750);
   assert.equal(await metric('alertmanager_notifications_total'), 3);
   assert.equal(await metric('alertmanager_notifications_failed_total'), 2);
-  const failures = logLines.filter((l) => l.msg === 'notify attempt failed, retrying');
+  const failures = logged.lines.filter((l) => l.msg === 'notify attempt failed, retrying');
   assert.deepEqual(
     failures.map((l) => [l.level, l.component, l.tenant, l.receiver, l.group, l.integration, l.attempt, l.status, l.retryInMs]),
     [
@@ -201,19 +201,20 @@ test('a receiver answering 5xx is retried with growing backoff, counted, then de
     ],
   );
   assert.match(String(failures[0]!.err), /503 Service Unavailable/);
-  assert.ok(logLines.some((l) => l.msg === 'notification delivered after retries' && l.attempt === 3));
+  for (const text of logged.texts) assert.deepEqual(repeatedKeys(text), [], text);
+  assert.ok(logged.lines.some((l) => l.msg === 'notification delivered after retries' && l.attempt === 3));
 });
 
 test('a 4xx is not retried; the next group_interval tries again', async () => {
   const n = notifier();
-  recv.failNext(400);
+  failNext(recv, 400);
   await n.send('fake', [firing('Disk', 'a')]);
   await clock.advance(GW);
   await waitFor('failure counted', async () => (await metric('alertmanager_notifications_failed_total')) === 1);
   await clock.advance(GI - 1);
-  assert.equal(recv.attempts.length, 1);
+  assert.equal(attempts(recv).length, 1);
   await clock.advance(1);
-  await waitFor('delivered at the next interval', () => recv.received.length === 1);
+  await waitFor('delivered at the next interval', () => delivered(recv).length === 1);
 });
 
 test('after a restart the notification log prevents a duplicate, and a due notification is still sent', async () => {
@@ -221,26 +222,25 @@ test('after a restart the notification log prevents a duplicate, and a due notif
   await a.send('fake', [firing('Sent', 'a'), firing('Due', 'a')]);
   // Only the Sent group's wait has passed when the notifier stops.
   await clock.advance(GW);
-  await waitFor('Sent group notified', () => recv.received.length === 2);
-  recv.received.length = 0;
-  recv.attempts.length = 0;
+  await waitFor('Sent group notified', () => delivered(recv).length === 2);
+  const before = recv.requests.length;
   await a.send('fake', [firing('Late', 'a')]);
   await clock.advance(GW / 2);
   await a.close();
   const b = notifier();
   assert.equal(b.alerts('fake').length, 3, 'alerts survive the restart');
   await clock.advance(GW);
-  const got = await waitFor('the due group', () => recv.received.find((r) => r.body.groupLabels.alertname === 'Late'));
+  const got = await waitFor('the due group', () => delivered(recv).find((r) => r.body.groupLabels.alertname === 'Late'));
   assert.equal(got.body.alerts.length, 1);
   await clock.advance(GI);
-  assert.deepEqual(recv.attempts.map((r) => r.body.groupLabels.alertname), ['Late'], 'groups already notified are not notified again');
+  assert.deepEqual(attempts(recv).slice(before).map((r) => r.body.groupLabels.alertname), ['Late'], 'groups already notified are not notified again');
 });
 
 test('max_alerts truncates the message and counts the rest', async () => {
   const n = notifier({ max_alerts: 2 });
   await n.send('fake', ['a', 'b', 'c'].map((i) => firing('Many', i)));
   await clock.advance(GW);
-  const msg = (await waitFor('sent', () => recv.received[0])).body;
+  const msg = (await waitFor('sent', () => delivered(recv)[0])).body;
   assert.equal(msg.alerts.length, 2);
   assert.equal(msg.truncatedAlerts, 1);
 });
@@ -249,8 +249,8 @@ test('group_by ["..."] makes one group per label set', async () => {
   const n = notifier({}, { group_by: ['...'] });
   await n.send('fake', [firing('X', 'a'), firing('X', 'b')]);
   await clock.advance(GW);
-  await waitFor('two notifications', () => recv.received.length === 2);
-  assert.deepEqual(recv.received.map((r) => r.body.groupLabels.instance).sort(), ['a', 'b']);
+  await waitFor('two notifications', () => delivered(recv).length === 2);
+  assert.deepEqual(delivered(recv).map((r) => r.body.groupLabels.instance).sort(), ['a', 'b']);
 });
 
 test('an alert sent without endsAt resolves after resolve_timeout (5m) unless re-sent', async () => {
@@ -259,12 +259,12 @@ test('an alert sent without endsAt resolves after resolve_timeout (5m) unless re
   await n.send('fake', [{ labels: { alertname: 'Kept', instance: 'a' } }]);
   assert.equal(n.alerts('fake')[0]!.endsAt, iso(clock.now() + 5 * 60_000));
   await clock.advance(GW);
-  await waitFor('both notified', () => recv.received.length === 2);
+  await waitFor('both notified', () => delivered(recv).length === 2);
   for (let i = 0; i < 5; i++) {
     await n.send('fake', [{ labels: { alertname: 'Kept', instance: 'a' } }]);
     await clock.advance(60_000);
   }
-  const resolved = await waitFor('Quiet resolved', () => recv.received.find((r) => r.body.status === 'resolved'));
+  const resolved = await waitFor('Quiet resolved', () => delivered(recv).find((r) => r.body.status === 'resolved'));
   assert.equal(resolved.body.groupLabels.alertname, 'Quiet');
   assert.deepEqual(n.alerts('fake').map((a) => a.labels.alertname), ['Kept']);
 });
@@ -279,4 +279,16 @@ test('expired silences are dropped after the 120h retention by the periodic main
   await waitFor('the state file rewritten', () => (JSON.parse(readFileSync(stateFile(dir, 'fake'), 'utf8')) as { silences: unknown[] }).silences.length === 0);
   await n.close();
   assert.deepEqual(notifier().silences('fake'), []);
+});
+
+test("a Slack URL's secret path never appears in errors or logs", async () => {
+  const n = notifier({}, {}, { name: 'hook', slack_configs: [{ api_url: `${recv.url}services/T000/B000/sEcReTtOkEn` }] });
+  failNext(recv, 404);
+  await n.send('fake', [firing('Disk', 'a')]);
+  await clock.advance(GW);
+  await waitFor('failure counted', async () => (await metric('alertmanager_notifications_failed_total', 'slack')) === 1);
+  const line = logged.lines.find((l) => l.integration === 'slack' && l.status === 404);
+  assert.ok(line, 'the failure is logged');
+  assert.match(String(line.err), /\/<secret>: 404/);
+  assert.ok(logged.texts.every((t) => !t.includes('sEcReTtOkEn')), 'the token is in no log line');
 });
