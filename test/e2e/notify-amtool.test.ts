@@ -4,27 +4,19 @@
  * Alertmanager accepts (`amtool check-config`), and a real Alertmanager started with that same
  * block answers the same v2 API requests with the same JSON shapes, compared field by field.
  */
-import { test, after, before, type TestContext } from 'node:test';
+import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startServer, removeDir, tempDir, type RunningServer } from './helpers/server.js';
 import { startWebhookReceiver, delivered, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { AMTOOL_BIN as AMTOOL, startAlertmanager } from '../helpers/alertmanager.js';
+import { requireBinary } from '../helpers/peer-process.js';
 
-const AMTOOL = '/usr/bin/amtool';
-const ALERTMANAGER = '/usr/bin/prometheus-alertmanager';
 const run = promisify(execFile);
-
-function missing(t: TestContext, bin: string): boolean {
-  if (existsSync(bin)) return false;
-  if (process.env.CI) throw new Error(`${bin} is required in CI (Debian package prometheus-alertmanager)`);
-  t.skip(`${bin} not installed (apt-get install prometheus-alertmanager)`);
-  return true;
-}
 
 let recv: WebhookReceiver;
 let srv: RunningServer;
@@ -54,7 +46,7 @@ async function amtool(...args: string[]): Promise<string> {
 }
 
 test('amtool adds and queries alerts, adds, queries and expires silences', async (t) => {
-  if (missing(t, AMTOOL)) return;
+  if (!requireBinary(t, AMTOOL, 'prometheus-alertmanager')) return;
   await amtool('alert', 'add', 'DiskFull', 'instance=db1', '--annotation=summary=disk is full');
   const listed = JSON.parse(await amtool('alert', 'query', '-o', 'json')) as Array<{ labels: Record<string, string>; annotations: Record<string, string> }>;
   assert.deepEqual(listed.map((a) => a.labels), [{ alertname: 'DiskFull', instance: 'db1' }]);
@@ -89,7 +81,7 @@ test('amtool adds and queries alerts, adds, queries and expires silences', async
 });
 
 test('amtool config show prints the notify block, which amtool check-config accepts as an Alertmanager configuration', async (t) => {
-  if (missing(t, AMTOOL)) return;
+  if (!requireBinary(t, AMTOOL, 'prometheus-alertmanager')) return;
   const shown = await amtool('config', 'show');
   assert.match(shown, /receiver: team/);
   assert.match(shown, /group_wait: 1s/);
@@ -108,14 +100,6 @@ test('amtool config show prints the notify block, which amtool check-config acce
   }
 });
 
-async function freePort(): Promise<number> {
-  const s = createNetServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
 /** Replaces every value that differs between two runs (times, ids) by its type, keeping the shape. */
 function shape(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(shape);
@@ -124,18 +108,11 @@ function shape(v: unknown): unknown {
 }
 
 test('a real Alertmanager 0.25 run with the same notify block answers with the same JSON, field by field', async (t) => {
-  if (missing(t, ALERTMANAGER)) return;
   const shown = (await (await fetch(`${am}/api/v2/status`)).json()) as { config: { original: string } };
-  const dir = tempDir('real-am-');
-  const port = await freePort();
-  writeFileSync(join(dir, 'am.yml'), shown.config.original);
-  let proc: ChildProcess | undefined;
+  const realAm = await startAlertmanager(t, shown.config.original);
+  if (!realAm) return;
   try {
-    let log = '';
-    proc = spawn(ALERTMANAGER, [`--config.file=${join(dir, 'am.yml')}`, `--storage.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address='], { stdio: ['ignore', 'pipe', 'pipe'] });
-    proc.stderr!.on('data', (c) => (log += c));
-    const real = `http://127.0.0.1:${port}`;
-    await waitFor(`the real Alertmanager ready (${log})`, async () => (await fetch(`${real}/-/ready`)).ok);
+    const real = realAm.url;
     const now = Date.now();
     const alerts = [
       { labels: { alertname: 'Compare', instance: 'a' }, annotations: { summary: 's' }, startsAt: new Date(now).toISOString(), generatorURL: 'http://x/graph' },
@@ -168,8 +145,6 @@ test('a real Alertmanager 0.25 run with the same notify block answers with the s
     }
     assert.match(JSON.parse(answers.ours!.badAlert as string) as string, new RegExp(JSON.parse(answers.real!.badAlert as string) as string));
   } finally {
-    proc?.kill('SIGTERM');
-    if (proc && proc.exitCode === null) await new Promise((r) => proc!.once('exit', r));
-    removeDir(dir);
+    await realAm.close();
   }
 });
