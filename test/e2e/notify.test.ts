@@ -281,6 +281,12 @@ test('tenants are separate: alerts, silences and groups per X-Scope-OrgID', asyn
   assert.equal((await get('alerts', 'team-b')).length, 0);
   assert.equal((await get('alerts/groups', 'team-a')).length, 1);
   assert.equal((await get('alerts/groups', 'team-b')).length, 0);
+  // amtool's and Grafana's other parameters: receiver (an anchored regex), inhibited, unprocessed.
+  assert.equal((await get('alerts?receiver=te.*&inhibited=false&unprocessed=false&active=true', 'team-a')).length, 1);
+  assert.equal((await get('alerts?receiver=te', 'team-a')).length, 0, 'the receiver regex is anchored');
+  assert.equal((await get('alerts/groups?receiver=other', 'team-a')).length, 0);
+  assert.equal((await fetch(`${api}/alerts?receiver=(`, { headers: { 'X-Scope-OrgID': 'team-a' } })).status, 400);
+  assert.deepEqual(await get('receivers', 'team-a'), [{ name: 'team' }]);
   await waitFor('team-a notified', () => delivered(recv).length === 1);
 });
 
