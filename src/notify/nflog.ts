@@ -7,7 +7,10 @@
 export interface NflogEntry {
   firing: string[];
   resolved: string[];
-  /** When it was sent, ms since the epoch. */
+  /**
+   * When the flush that sent it began, ms since the epoch (Alertmanager takes the time it was
+   * logged; the flush's start keeps repeats on the group's group_interval ticks).
+   */
   at: number;
 }
 

@@ -83,6 +83,9 @@ export function createNotifier(config: NotifyConfig, deps: NotifierDeps): Notifi
   const groupWaitMs = parseDurationMs(route.group_wait);
   const groupIntervalMs = parseDurationMs(route.group_interval);
   const repeatMs = parseDurationMs(route.repeat_interval);
+  // As Alertmanager refuses them: a zero interval would flush (or resend) in a tight loop.
+  if (groupIntervalMs === 0) throw new LogwharfError('bad_request', 'notify.route.group_interval cannot be zero');
+  if (repeatMs === 0) throw new LogwharfError('bad_request', 'notify.route.repeat_interval cannot be zero');
   const receiverCfg = config.receivers.find((r) => r.name === route.receiver);
   // Built now so a bad Slack template stops the server at start, not at the first alert.
   const integrations: Integration[] = receiverCfg ? buildIntegrations(receiverCfg) : [];

@@ -4,8 +4,11 @@ export interface Timers {
   clearTimeout(handle: unknown): void;
 }
 
+/** Node runs a longer timeout at once (after a warning); clamped, such a wait is "effectively never". */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export const REAL_TIMERS: Timers = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  setTimeout: (fn, ms) => setTimeout(fn, Math.min(ms, MAX_TIMER_MS)),
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
 };
 

@@ -278,6 +278,12 @@ test('a Slack template with a function we lack stops the server at start with th
   );
 });
 
+test('a zero group_interval or repeat_interval is refused at start, as Alertmanager refuses it', async () => {
+  for (const key of ['group_interval', 'repeat_interval']) {
+    await assert.rejects(startServer({ notify: { route: { [key]: '0s' } } }), new RegExp(`notify.route.${key} cannot be zero`));
+  }
+});
+
 test('tenants are separate: alerts, silences and groups per X-Scope-OrgID', async () => {
   const recv = await receiver();
   const s = await server({ auth_enabled: true, ...notifyConfig(recv) });
