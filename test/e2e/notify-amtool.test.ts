@@ -72,6 +72,13 @@ test('amtool adds and queries alerts, adds, queries and expires silences', async
   assert.doesNotMatch(await amtool('alert', 'query'), /DiskFull/);
   assert.match(await amtool('alert', 'query', '--silenced'), /DiskFull/);
 
+  // An update that only moves the end keeps the silence (and its id), as Alertmanager does.
+  await amtool('silence', 'update', id, '--duration=3h', '--comment=longer');
+  const updated = JSON.parse(await amtool('silence', 'query', '-o', 'json')) as Array<{ id: string; comment: string; startsAt: string; endsAt: string }>;
+  assert.deepEqual(updated.map((u) => [u.id, u.comment]), [[id, 'longer']]);
+  const hours = (Date.parse(updated[0]!.endsAt) - Date.parse(updated[0]!.startsAt)) / 3_600_000;
+  assert.ok(hours > 2.9 && hours < 3.1, `about 3h long (${hours})`);
+
   await amtool('silence', 'expire', id);
   assert.equal((await amtool('silence', 'query', '-q')).trim(), '', 'an expired silence is not listed by default');
   assert.equal((await amtool('silence', 'query', '-q', '--expired')).trim(), id);
