@@ -12,7 +12,7 @@ import { createNotifier, type Notifier } from '../../../src/notify/notifier.js';
 import { captureLog, type CapturedLog } from '../../helpers/log-capture.js';
 import { metricSum } from '../../helpers/metrics.js';
 import { repeatedKeys } from '../../helpers/json-keys.js';
-import { FakeClock } from '../../helpers/fake-clock.js';
+import { ManualClock } from '../../helpers/manual-clock.js';
 import { startWebhookReceiver, delivered, attempts, failNext, type WebhookReceiver } from '../../helpers/webhook-receiver.js';
 import { waitFor } from '../../helpers/wait-for.js';
 import { readFileSync } from 'node:fs';
@@ -24,7 +24,7 @@ const GI = 300_000;
 const RI = 3_600_000;
 
 let dir: string;
-let clock: FakeClock;
+let clock: ManualClock;
 let recv: WebhookReceiver;
 let registry: Registry;
 const open: Notifier[] = [];
@@ -56,15 +56,27 @@ function persistedAlerts(tenant = 'fake'): unknown[] {
 
 const metric = (name: string, integration = 'webhook') => metricSum(registry, name, { integration });
 
+/** Lets the I/O and promise callbacks that timers started run (HTTP to the receiver, file writes begin). */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+}
+
+/** Moves the clock, letting what each timer started get going before the next fires. */
+async function advance(ms: number): Promise<void> {
+  await settle();
+  await clock.advance(ms, settle);
+  await settle();
+}
+
 /** Nothing more reaches the receiver: every flush the clock started has finished without sending. */
 async function assertNothingNew(n: number): Promise<void> {
-  await clock.advance(0);
+  await advance(0);
   assert.equal(attempts(recv).length, n, `expected no new notification, got ${JSON.stringify(attempts(recv).slice(n).map((r) => r.body))}`);
 }
 
 beforeEach(async () => {
   dir = tempDir('notify-unit-');
-  clock = new FakeClock();
+  clock = new ManualClock(Date.parse('2026-01-01T00:00:00Z'));
   recv = await startWebhookReceiver();
   logged = captureLog('info');
 });
@@ -79,9 +91,9 @@ test('a new group waits group_wait, then sends its alerts in one webhook message
   const n = notifier();
   const t0 = clock.now();
   await n.send('fake', [firing('HighErrors', 'a'), firing('HighErrors', 'b')]);
-  await clock.advance(GW - 1);
+  await advance(GW - 1);
   await assertNothingNew(0);
-  await clock.advance(1);
+  await advance(1);
   const msg = (await waitFor('the first notification', () => delivered(recv)[0])).body;
   assert.equal(msg.version, '4');
   assert.equal(msg.status, 'firing');
@@ -101,18 +113,18 @@ test('a new group waits group_wait, then sends its alerts in one webhook message
 test('changes wait for group_interval; an unchanged group repeats after repeat_interval', async () => {
   const n = notifier();
   await n.send('fake', [firing('HighErrors', 'a')]);
-  await clock.advance(GW);
+  await advance(GW);
   await waitFor('first', () => delivered(recv).length === 1);
   await n.send('fake', [firing('HighErrors', 'b')]);
-  await clock.advance(GI - 1);
+  await advance(GI - 1);
   await assertNothingNew(1);
-  await clock.advance(1);
+  await advance(1);
   const second = await waitFor('the change after group_interval', () => delivered(recv)[1]);
   assert.equal(second.body.alerts.length, 2);
   // Nothing changes now: ticks every group_interval send nothing until repeat_interval has passed.
-  for (let t = GI; t < RI; t += GI) await clock.advance(GI);
+  for (let t = GI; t < RI; t += GI) await advance(GI);
   await assertNothingNew(2);
-  await clock.advance(GI);
+  await advance(GI);
   const third = await waitFor('the repeat', () => delivered(recv)[2]);
   assert.equal(third.body.alerts.length, 2);
 });
@@ -120,32 +132,32 @@ test('changes wait for group_interval; an unchanged group repeats after repeat_i
 test('a resolved alert is sent as resolved at the next group_interval, then the group is gone', async () => {
   const n = notifier();
   await n.send('fake', [firing('Disk', 'a')]);
-  await clock.advance(GW);
+  await advance(GW);
   await waitFor('firing', () => delivered(recv).length === 1);
   await n.send('fake', [{ ...firing('Disk', 'a'), endsAt: iso(clock.now()) }]);
   assert.deepEqual(n.alerts('fake'), [], 'a resolved alert is not listed');
-  await clock.advance(GI);
+  await advance(GI);
   const msg = (await waitFor('resolved', () => delivered(recv)[1])).body;
   assert.equal(msg.status, 'resolved');
   assert.equal(msg.alerts[0].status, 'resolved');
   assert.equal(msg.alerts[0].endsAt, iso(clock.now() - GI));
   await waitFor('the group removed', () => n.groups('fake').length === 0 && true);
-  await clock.advance(RI * 2);
+  await advance(RI * 2);
   await assertNothingNew(2);
 });
 
 test('with send_resolved false, resolving sends nothing, and a later firing is notified again', async () => {
   const n = notifier({ send_resolved: false });
   await n.send('fake', [firing('Disk', 'a')]);
-  await clock.advance(GW);
+  await advance(GW);
   await waitFor('firing', () => delivered(recv).length === 1);
   await n.send('fake', [{ ...firing('Disk', 'a'), endsAt: iso(clock.now()) }]);
-  await clock.advance(GI);
+  await advance(GI);
   await waitFor('the resolved alert dropped', () => persistedAlerts().length === 0);
   await assertNothingNew(1);
   // It fires again later: a new group, notified after group_wait.
   await n.send('fake', [firing('Disk', 'a')]);
-  await clock.advance(GW);
+  await advance(GW);
   await waitFor('firing again', () => delivered(recv).length === 2);
 });
 
@@ -162,13 +174,13 @@ test('a silenced group sends nothing; when the silence expires the alert goes ou
   await n.send('other-tenant', [firing('Disk', 'a')]);
   assert.deepEqual(n.alerts('fake')[0]!.status, { inhibitedBy: [], silencedBy: [id], state: 'suppressed' });
   assert.equal(n.alerts('other-tenant')[0]!.status.state, 'active', "a silence is one tenant's only");
-  await clock.advance(GW);
+  await advance(GW);
   await waitFor('the other tenant notified', () => delivered(recv).length === 1);
-  await clock.advance(GI);
+  await advance(GI);
   await assertNothingNew(1);
   await n.expireSilence('fake', id);
   assert.equal(n.silence('fake', id).status.state, 'expired');
-  await clock.advance(GI);
+  await advance(GI);
   const msg = await waitFor('sent after the silence expired', () => delivered(recv)[1]);
   assert.equal(msg.body.alerts[0].labels.alertname, 'Disk');
 });
@@ -178,16 +190,16 @@ test('a receiver answering 5xx is retried with growing backoff, counted, then de
   const n = notifier();
   failNext(recv, 503, 502);
   await n.send('fake', [firing('Disk', 'a')]);
-  await clock.advance(GW);
+  await advance(GW);
   await waitFor('first failure counted', async () => (await metric('alertmanager_notifications_failed_total')) === 1);
   const t1 = clock.now();
-  await clock.advance(249);
+  await advance(249);
   assert.equal(attempts(recv).length, 1, 'no retry before the first backoff (250ms)');
-  await clock.advance(1);
+  await advance(1);
   await waitFor('second failure counted', async () => (await metric('alertmanager_notifications_failed_total')) === 2);
-  await clock.advance(499);
+  await advance(499);
   assert.equal(attempts(recv).length, 2, 'the second backoff is twice the first');
-  await clock.advance(1);
+  await advance(1);
   await waitFor('delivered', () => delivered(recv).length === 1);
   assert.equal(clock.now() - t1, 750);
   assert.equal(await metric('alertmanager_notifications_total'), 3);
@@ -209,11 +221,11 @@ test('a 4xx is not retried; the next group_interval tries again', async () => {
   const n = notifier();
   failNext(recv, 400);
   await n.send('fake', [firing('Disk', 'a')]);
-  await clock.advance(GW);
+  await advance(GW);
   await waitFor('failure counted', async () => (await metric('alertmanager_notifications_failed_total')) === 1);
-  await clock.advance(GI - 1);
+  await advance(GI - 1);
   assert.equal(attempts(recv).length, 1);
-  await clock.advance(1);
+  await advance(1);
   await waitFor('delivered at the next interval', () => delivered(recv).length === 1);
 });
 
@@ -221,25 +233,25 @@ test('after a restart the notification log prevents a duplicate, and a due notif
   const a = notifier();
   await a.send('fake', [firing('Sent', 'a'), firing('Due', 'a')]);
   // Only the Sent group's wait has passed when the notifier stops.
-  await clock.advance(GW);
+  await advance(GW);
   await waitFor('Sent group notified', () => delivered(recv).length === 2);
   const before = recv.requests.length;
   await a.send('fake', [firing('Late', 'a')]);
-  await clock.advance(GW / 2);
+  await advance(GW / 2);
   await a.close();
   const b = notifier();
   assert.equal(b.alerts('fake').length, 3, 'alerts survive the restart');
-  await clock.advance(GW);
+  await advance(GW);
   const got = await waitFor('the due group', () => delivered(recv).find((r) => r.body.groupLabels.alertname === 'Late'));
   assert.equal(got.body.alerts.length, 1);
-  await clock.advance(GI);
+  await advance(GI);
   assert.deepEqual(attempts(recv).slice(before).map((r) => r.body.groupLabels.alertname), ['Late'], 'groups already notified are not notified again');
 });
 
 test('max_alerts truncates the message and counts the rest', async () => {
   const n = notifier({ max_alerts: 2 });
   await n.send('fake', ['a', 'b', 'c'].map((i) => firing('Many', i)));
-  await clock.advance(GW);
+  await advance(GW);
   const msg = (await waitFor('sent', () => delivered(recv)[0])).body;
   assert.equal(msg.alerts.length, 2);
   assert.equal(msg.truncatedAlerts, 1);
@@ -248,7 +260,7 @@ test('max_alerts truncates the message and counts the rest', async () => {
 test('group_by ["..."] makes one group per label set', async () => {
   const n = notifier({}, { group_by: ['...'] });
   await n.send('fake', [firing('X', 'a'), firing('X', 'b')]);
-  await clock.advance(GW);
+  await advance(GW);
   await waitFor('two notifications', () => delivered(recv).length === 2);
   assert.deepEqual(delivered(recv).map((r) => r.body.groupLabels.instance).sort(), ['a', 'b']);
 });
@@ -258,11 +270,11 @@ test('an alert sent without endsAt resolves after resolve_timeout (5m) unless re
   await n.send('fake', [{ labels: { alertname: 'Quiet', instance: 'a' } }]);
   await n.send('fake', [{ labels: { alertname: 'Kept', instance: 'a' } }]);
   assert.equal(n.alerts('fake')[0]!.endsAt, iso(clock.now() + 5 * 60_000));
-  await clock.advance(GW);
+  await advance(GW);
   await waitFor('both notified', () => delivered(recv).length === 2);
   for (let i = 0; i < 5; i++) {
     await n.send('fake', [{ labels: { alertname: 'Kept', instance: 'a' } }]);
-    await clock.advance(60_000);
+    await advance(60_000);
   }
   const resolved = await waitFor('Quiet resolved', () => delivered(recv).find((r) => r.body.status === 'resolved'));
   assert.equal(resolved.body.groupLabels.alertname, 'Quiet');
@@ -272,9 +284,9 @@ test('an alert sent without endsAt resolves after resolve_timeout (5m) unless re
 test('expired silences are dropped after the 120h retention by the periodic maintenance, and stay dropped after a restart', async () => {
   const n = notifier();
   const id = await n.putSilence('fake', { matchers: [{ name: 'a', value: 'b', isRegex: false }], startsAt: iso(clock.now()), endsAt: iso(clock.now() + 60_000), createdBy: 'x', comment: 'y' });
-  await clock.advance(60_000 + 120 * 3_600_000 - 15 * 60_000);
+  await advance(60_000 + 120 * 3_600_000 - 15 * 60_000);
   assert.equal(n.silence('fake', id).status.state, 'expired', 'kept during the retention');
-  await clock.advance(30 * 60_000);
+  await advance(30 * 60_000);
   assert.throws(() => n.silence('fake', id), /silence not found/);
   await waitFor('the state file rewritten', () => (JSON.parse(readFileSync(stateFile(dir, 'fake'), 'utf8')) as { silences: unknown[] }).silences.length === 0);
   await n.close();
@@ -285,7 +297,7 @@ test("a Slack URL's secret path never appears in errors or logs", async () => {
   const n = notifier({}, {}, { name: 'hook', slack_configs: [{ api_url: `${recv.url}services/T000/B000/sEcReTtOkEn` }] });
   failNext(recv, 404);
   await n.send('fake', [firing('Disk', 'a')]);
-  await clock.advance(GW);
+  await advance(GW);
   await waitFor('failure counted', async () => (await metric('alertmanager_notifications_failed_total', 'slack')) === 1);
   const line = logged.lines.find((l) => l.integration === 'slack' && l.status === 404);
   assert.ok(line, 'the failure is logged');
