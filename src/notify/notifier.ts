@@ -214,15 +214,30 @@ export function createNotifier(config: NotifyConfig, deps: NotifierDeps): Notifi
     async send(tenant, posted: PostableAlert[]) {
       mustOpen();
       const at = now();
-      // Every alert is checked before any is taken: a 400 means nothing of the request was kept.
-      const accepted = posted.map((p, i) => acceptAlert(p, i, at));
-      const t = tenantOf(tenant, true)!;
-      for (const a of accepted) {
-        const merged = mergeAlert(t.alerts.get(a.fingerprint), a, at);
-        t.alerts.set(a.fingerprint, merged);
-        t.dispatcher.insert(merged);
+      // As Alertmanager: the valid alerts are kept, and the invalid ones are named in one 400.
+      const accepted: Alert[] = [];
+      const invalid: string[] = [];
+      posted.forEach((p, i) => {
+        try {
+          accepted.push(acceptAlert(p, i, at));
+        } catch (e) {
+          if (!(e instanceof LogwharfError)) throw e;
+          invalid.push(e.message);
+        }
+      });
+      if (accepted.length > 0) {
+        const t = tenantOf(tenant, true)!;
+        for (const a of accepted) {
+          const merged = mergeAlert(t.alerts.get(a.fingerprint), a, at);
+          t.alerts.set(a.fingerprint, merged);
+          t.dispatcher.insert(merged);
+        }
+        await persist(t);
       }
-      await persist(t);
+      if (invalid.length > 0) {
+        const shown = invalid.slice(0, 10).join('; ') + (invalid.length > 10 ? `; and ${invalid.length - 10} more` : '');
+        throw new LogwharfError('bad_request', accepted.length > 0 ? `${shown} (the ${accepted.length} valid alert(s) were accepted)` : shown);
+      }
     },
 
     alerts(tenant, filter = {}) {
