@@ -14,3 +14,16 @@ export const BUILD_INFO = {
   buildDate: '',
   goVersion: '',
 };
+
+/**
+ * What the built-in notifier's /alertmanager/api/v2/status reports: the Alertmanager API level it
+ * answers like (amtool warns when this differs from its own version), and ours in `revision`.
+ */
+export const NOTIFY_VERSION_INFO = {
+  version: '0.25.0',
+  revision: `logwharf-${pkg.version}`,
+  branch: '',
+  buildUser: '',
+  buildDate: '',
+  goVersion: '',
+};

@@ -28,14 +28,7 @@ import { LogwharfError } from '../api/errors.js';
 import { createRegistry, type SourcesRegistry } from '../registry/registry.js';
 import { registerSourcesRoutes } from '../registry/routes.js';
 import { registerRegistryMetrics } from '../registry/metrics.js';
-import type { AlertSink } from '../api/alertmanager.js';
-import type { SampleSink } from '../api/remote-write.js';
-import { createRuleRepository, type RuleRepository } from '../ruler/repository.js';
-import { registerRulerApiRoutes } from '../ruler/api-routes.js';
-import { createRuleCodec } from '../ruler/rule-codec.js';
-import { createRuleManager, type RuleManager } from '../ruler/manager.js';
-import { registerPromRuleRoutes } from '../ruler/prom-routes.js';
-import type { Timers } from '../ruler/schedule.js';
+import { createAlerting, type AlertingDeps } from './alerting.js';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -43,11 +36,8 @@ export interface ServerDeps {
   log?: Logger;
   /** Clock in ms, for tests. */
   now?: () => number;
-  /**
-   * Where the ruler's alerts and recording rules' samples go (the Alertmanager client or built-in
-   * notifier, the remote-write client); absent = evaluated and served, sent nowhere. Timers for tests.
-   */
-  ruler?: { alerts?: AlertSink; samples?: SampleSink; timers?: Timers };
+  /** For tests: where the ruler's alerts and samples go instead of the configured senders, and its timers. */
+  ruler?: AlertingDeps['ruler'];
 }
 
 export interface ServerRole {
@@ -115,54 +105,22 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
     return sources;
   });
   registerRegistryMetrics(metrics.registry, () => sources);
-  // ruler: rule storage and Loki's ruler API. The repository is opened in start() (after the store
-  // has locked the data directory) and closed in close(); the evaluator reads `rules.list()` and
-  // subscribes with `rules.onChange`.
-  let rules: RuleRepository | undefined;
-  const ruleCodec = createRuleCodec({ maxRulesPerGroup: config.ruler.max_rules_per_group });
-  if (config.ruler.enabled) {
-    registerRulerApiRoutes(router, () => {
-      if (!rules) throw new LogwharfError('store_unavailable', 'the ruler is not open');
-      return rules;
-    }, ruleCodec);
-  }
   const timeoutMs = parseDurationMs(config.query.timeout);
   const service = createQueryService({ store, scanner, pool: queryPool, limits: config.limits, timeoutMs });
   const queryCtx = { store, scanner, service, limits: config.limits, timeoutMs, now: deps.now ?? Date.now };
   registerQueryRoutes(router, queryCtx);
   const tail = createTailServer({ store, log, now: queryCtx.now, scanner });
-  // ruler evaluation
+  // Alerting: the ruler (storage, Loki's and Prometheus' rule APIs, evaluation) and the built-in notifier.
   let listenUrl = '';
-  let ruler: RuleManager | undefined;
-  // Where alerts and recording rules' samples go: given by deps, or set in start() (before the ruler
-  // starts) to the Alertmanager client or the built-in notifier, and the remote-write client. Unset,
-  // they are evaluated and served but sent nowhere.
-  let alertSink: AlertSink | undefined = deps.ruler?.alerts;
-  let sampleSink: SampleSink | undefined = deps.ruler?.samples;
-  if (config.ruler.enabled) {
-    ruler = createRuleManager({
-      // The repository is opened in start(), before the manager starts (and subscribes).
-      repository: {
-        list: (tenant) => rules?.list(tenant) ?? [],
-        onChange: (listener) => {
-          if (!rules) throw new Error('the rule repository is not open');
-          return rules.onChange(listener);
-        },
-      },
-      query: service,
-      alerts: { send: async (tenant, alerts) => alertSink?.send(tenant, alerts), close: async () => {} },
-      samples: { write: async (tenant, series) => sampleSink?.write(tenant, series), close: async () => {} },
-      externalLabels: config.ruler.external_labels,
-      externalUrl: () => config.ruler.external_url || listenUrl,
-      resendDelayMs: parseDurationMs(config.ruler.resend_delay),
-      stateDir: join(config.data, 'ruler', 'state'),
-      registry: metrics.registry,
-      log: childLogger(log, { component: 'ruler' }),
-      now: deps.now,
-      timers: deps.ruler?.timers,
-    });
-    registerPromRuleRoutes(router, ruler);
-  }
+  const alerting = createAlerting(config, {
+    router,
+    query: service,
+    registry: metrics.registry,
+    log,
+    listenUrl: () => listenUrl,
+    now: deps.now,
+    ruler: deps.ruler,
+  });
   const http: Server = createHttpServer({
     router,
     log,
@@ -190,19 +148,7 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
         now: deps.now,
         log: childLogger(log, { component: 'registry' }),
       });
-      // ruler
-      if (config.ruler.enabled) {
-        rules = await createRuleRepository({
-          dataDir: config.data,
-          rulesDir: config.ruler.rules_dir,
-          defaultIntervalMs: parseDurationMs(config.ruler.evaluation_interval),
-          maxGroupsPerTenant: config.ruler.max_groups_per_tenant,
-          maxRulesPerGroup: config.ruler.max_rules_per_group,
-          log: childLogger(log, { component: 'ruler' }),
-          registry: metrics.registry,
-          codec: ruleCodec,
-        });
-      }
+      await alerting.open();
       const { host, port } = parseListen(config.listen);
       await new Promise<void>((resolve, reject) => {
         http.once('error', reject);
@@ -214,15 +160,15 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
       const addr = http.address() as AddressInfo;
       const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
       listenUrl = `http://${shownHost}:${addr.port}`;
-      // After the store (and the rule repository, started by whoever made it): rules query the store.
-      await ruler?.start();
+      // After the store and the rule repository are open: rules query the store.
+      await alerting.start();
       ready = true;
       return { url: listenUrl, host: addr.address, port: addr.port };
     },
     async close() {
       ready = false;
       // First: no evaluation may start on a store that is closing. Firing alerts stay saved, unresolved.
-      await ruler?.close();
+      await alerting.close();
       tail.close();
       await new Promise<void>((resolve) => {
         http.close(() => resolve());
@@ -233,10 +179,6 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
       await queryPool?.close();
       sources?.close();
       sources = undefined;
-      // ruler
-      await rules?.close();
-      rules = undefined;
-      await ruleCodec.close();
       await store.close();
     },
   };

@@ -16,7 +16,7 @@ export function toLogwharfError(e: unknown): LogwharfError {
   return new LogwharfError('internal', 'internal error', undefined, { cause: e });
 }
 
-export function sendError(res: ServerResponse, log: Logger, e: unknown, requestId: string): void {
+export function sendError(res: ServerResponse, log: Logger, e: unknown, requestId: string, format: 'text' | 'json-string' = 'text'): void {
   const err = toLogwharfError(e);
   const fields = { code: err.code, status: err.status, err: err.message, ...(err.details ?? {}) };
   if (err.status >= 500) log.error({ ...fields, cause: err.cause instanceof Error ? err.cause.stack : undefined }, 'request failed');
@@ -25,8 +25,9 @@ export function sendError(res: ServerResponse, log: Logger, e: unknown, requestI
     res.destroy();
     return;
   }
-  const body = err.status >= 500 && err.code === 'internal' ? `internal error (request id ${requestId})\n` : err.message + '\n';
-  const headers: Record<string, string | number> = { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'X-Request-Id': requestId };
+  const text = err.status >= 500 && err.code === 'internal' ? `internal error (request id ${requestId})` : err.message;
+  const body = format === 'json-string' ? JSON.stringify(text) : text + '\n';
+  const headers: Record<string, string | number> = { 'Content-Type': format === 'json-string' ? 'application/json' : 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'X-Request-Id': requestId };
   // A busy server says when to come back (clients such as Promtail retry 429 and 5xx with backoff anyway).
   const retryAfter = err.details?.retryAfterSeconds;
   if (typeof retryAfter === 'number') headers['Retry-After'] = Math.max(1, Math.ceil(retryAfter));

@@ -11,6 +11,11 @@ export type Handler = (ctx: RequestContext) => Promise<void> | void;
 export interface RouteOptions {
   /** Served without a tenant, even with auth_enabled; the handler sees `ctx.tenant === ''`. */
   public?: boolean;
+  /**
+   * How errors are written: Loki's plain text (default), or a JSON string as Alertmanager's v2 API
+   * answers them (amtool and Grafana decode that body as JSON).
+   */
+  errorBody?: 'text' | 'json-string';
 }
 
 export interface MatchedRoute {

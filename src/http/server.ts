@@ -12,7 +12,7 @@ import type { RequestContext } from './context.js';
 import { sendError } from './error-mapper.js';
 import { BodyBudget } from './body-budget.js';
 import type { HttpMetrics } from './metrics.js';
-import type { Router } from './router.js';
+import type { Router, RouteOptions } from './router.js';
 
 export interface HttpServerOptions {
   router: Router;
@@ -85,6 +85,7 @@ export function createHttpServer(opts: HttpServerOptions): Server {
     const log = childLogger(opts.log, { reqId: id });
     const method = req.method ?? 'GET';
     let routeName = 'unmatched';
+    let errorBody: RouteOptions['errorBody'];
     res.on('finish', () => {
       const secs = durationNsToSeconds(process.hrtime.bigint() - started);
       opts.metrics.requestDuration.observe({ method, route: routeName, status: String(res.statusCode) }, secs);
@@ -99,6 +100,7 @@ export function createHttpServer(opts: HttpServerOptions): Server {
           throw new LogwharfError('not_found', `404 page not found: ${url.pathname}`);
         }
         routeName = found.route.name;
+        errorBody = found.route.options.errorBody;
         let bodyPromise: Promise<Buffer> | undefined;
         // The body's bytes stay counted until the response is done: handlers keep it (decoded) until then.
         let held = 0;
@@ -123,7 +125,7 @@ export function createHttpServer(opts: HttpServerOptions): Server {
         if (!found.route.options.public) ctx.tenant = resolveTenant(req.headers['x-scope-orgid'], opts.authEnabled);
         await found.route.handler(ctx);
       } catch (e) {
-        sendError(res, log, e, id);
+        sendError(res, log, e, id, errorBody);
       }
       // A response still not flushed after this long means the client stopped reading.
       if (!res.writableFinished && t.socketMs > 0) res.setTimeout(t.socketMs, () => res.destroy());

@@ -9,6 +9,10 @@ import type { WebhookMessage } from '../../src/api/alertmanager.js';
 import { waitFor } from './wait-for.js';
 
 export interface ReceivedRequest {
+  /** Arrival time (Date.now()), for tests that assert timing. */
+  at: number;
+  /** The status it was answered with; undefined while it hangs. */
+  status?: number;
   method: string;
   /** Path and query. */
   path: string;
@@ -26,15 +30,15 @@ export interface WebhookReceiver {
   received: WebhookMessage[];
   /** Every request as it arrived. */
   requests: ReceivedRequest[];
-  /** Changes how the next requests are answered. */
-  respondWith(r: WebhookResponse): void;
+  /** Changes how the next requests are answered: always the same way, or as a function of each request. */
+  respondWith(r: WebhookResponse | ((req: ReceivedRequest) => WebhookResponse)): void;
   /** Waits until at least `n` JSON messages have arrived; resolves with them. */
   waitForCount(n: number, timeoutMs?: number): Promise<WebhookMessage[]>;
   close(): Promise<void>;
 }
 
 export async function startWebhookReceiver(opts: { respond?: WebhookResponse } = {}): Promise<WebhookReceiver> {
-  let respond: WebhookResponse = opts.respond ?? 200;
+  let respondTo: (req: ReceivedRequest) => WebhookResponse = () => opts.respond ?? 200;
   const received: WebhookMessage[] = [];
   const requests: ReceivedRequest[] = [];
   const hanging = new Set<ServerResponse>();
@@ -43,16 +47,19 @@ export async function startWebhookReceiver(opts: { respond?: WebhookResponse } =
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks);
-      requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
+      const request: ReceivedRequest = { at: Date.now(), method: req.method ?? '', path: req.url ?? '', headers: req.headers, body };
+      requests.push(request);
       try {
         received.push(JSON.parse(body.toString('utf8')) as WebhookMessage);
       } catch {
         // not JSON: kept in `requests` only
       }
+      const respond = respondTo(request);
       if (respond === 'hang') {
         hanging.add(res);
         return;
       }
+      request.status = respond;
       res.writeHead(respond, { 'content-type': 'text/plain' }).end(respond >= 400 ? `answering ${respond} as told\n` : '');
     });
   });
@@ -63,7 +70,7 @@ export async function startWebhookReceiver(opts: { respond?: WebhookResponse } =
     received,
     requests,
     respondWith(r) {
-      respond = r;
+      respondTo = typeof r === 'function' ? r : () => r;
     },
     waitForCount(n, timeoutMs = 15_000) {
       return waitFor(
@@ -81,4 +88,35 @@ export async function startWebhookReceiver(opts: { respond?: WebhookResponse } =
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+export interface DeliveredMessage {
+  at: number;
+  path: string;
+  /** Parsed JSON: tests read webhook and Slack-style messages alike. */
+  body: any;
+}
+
+/** Every request with its JSON body parsed (bodies that are not JSON are null), in arrival order. */
+export function attempts(r: WebhookReceiver): DeliveredMessage[] {
+  return r.requests.map((q) => {
+    let body: unknown = null;
+    try {
+      body = JSON.parse(q.body.toString('utf8'));
+    } catch {
+      // not JSON
+    }
+    return { at: q.at, path: q.path, body };
+  });
+}
+
+/** The requests answered 2xx: what the receiver actually took. */
+export function delivered(r: WebhookReceiver): DeliveredMessage[] {
+  return attempts(r).filter((_, i) => (r.requests[i]!.status ?? 999) < 300);
+}
+
+/** Answers the next requests with `statuses` in turn, then 200. */
+export function failNext(r: WebhookReceiver, ...statuses: number[]): void {
+  const queue = [...statuses];
+  r.respondWith(() => queue.shift() ?? 200);
 }
