@@ -26,7 +26,7 @@ import { registerPromRuleRoutes } from '../ruler/prom-routes.js';
 import { createRemoteWriteSender } from '../ruler/remote-write-sender.js';
 import { createRuleRepository, type RuleRepository } from '../ruler/repository.js';
 import { createRuleCodec } from '../ruler/rule-codec.js';
-import type { Timers } from '../ruler/schedule.js';
+import type { Timers } from '../util/timers.js';
 import { childLogger, type Logger } from '../util/logger.js';
 import { BUILD_INFO, NOTIFY_VERSION_INFO } from './build-info.js';
 

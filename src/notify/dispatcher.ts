@@ -10,7 +10,7 @@
 import type { Labels } from '../api/model.js';
 import { labelsToString } from '../api/model.js';
 import { isResolved, type Alert } from './alerts.js';
-import type { Timers } from './timers.js';
+import type { Timers } from '../util/timers.js';
 
 export interface GroupSnapshot {
   /** Alertmanager's group key for the root route: `{}:{a="1"}`. */

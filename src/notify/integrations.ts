@@ -13,7 +13,7 @@ import type { ServerConfig } from '../config/server.js';
 import type { Logger } from '../util/logger.js';
 import { webhookMessage, type NotificationData } from './message.js';
 import { compileSlackTemplates, slackMessage } from './slack.js';
-import { delay, type Timers } from './timers.js';
+import { delay, type Timers } from '../util/timers.js';
 
 /** Longest one request to a receiver may take. */
 export const NOTIFY_TIMEOUT_MS = 10_000;

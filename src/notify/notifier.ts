@@ -24,7 +24,7 @@ import { notificationData } from './message.js';
 import { gcNflog, needsUpdate, type NflogEntry } from './nflog.js';
 import { parsePostableSilence, type Silence, Silences, sortSilences, toGettableSilence } from './silences.js';
 import { encodeState, loadStates, stateFile } from './state-file.js';
-import { REAL_TIMERS, type Timers } from './timers.js';
+import { REAL_TIMERS, type Timers } from '../util/timers.js';
 
 export type NotifyConfig = ServerConfig['notify'];
 export type { AlertFilter };

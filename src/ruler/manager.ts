@@ -26,7 +26,8 @@ import { GroupRun, type RuleHealth } from './group.js';
 import { createRulerMetrics } from './evaluation-metrics.js';
 import { generatorUrl, toPostableAlert } from './notification.js';
 import { restoreAlerts } from './restore.js';
-import { groupOffsetMs, realTimers, slotAfter, slotAtOrBefore, type Timers } from './schedule.js';
+import { groupOffsetMs, slotAfter, slotAtOrBefore } from './schedule.js';
+import { REAL_TIMERS, type Timers } from '../util/timers.js';
 import { createStateStore, type PersistedGroup } from './state-file.js';
 
 /** Where the manager reads rule groups from (the ruler API's storage and `ruler.rules_dir`). */
@@ -98,7 +99,7 @@ interface Entry {
 
 export function createRuleManager(deps: RuleManagerDeps): RuleManager {
   const now = deps.now ?? Date.now;
-  const timers = deps.timers ?? realTimers;
+  const timers = deps.timers ?? REAL_TIMERS;
   const log = deps.log;
   const externalUrl = typeof deps.externalUrl === 'function' ? deps.externalUrl : ((u: string) => () => u)(deps.externalUrl);
   const resendDelayMs = deps.resendDelayMs ?? RESEND_DELAY_MS;

@@ -23,20 +23,3 @@ export function slotAfter(now: number, intervalMs: number, offsetMs: number): nu
   return slotAtOrBefore(now, intervalMs, offsetMs) + intervalMs;
 }
 
-/** Timers the manager schedules with: the real ones, or a test's clock. */
-export interface Timers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const realTimers: Timers = {
-  setTimeout(fn, ms) {
-    // Timers cannot wait longer than 2^31-1 ms; a longer interval re-arms from the callback's slot check.
-    const t = setTimeout(fn, Math.min(Math.max(0, ms), 2 ** 31 - 1));
-    t.unref();
-    return t;
-  },
-  clearTimeout(handle) {
-    clearTimeout(handle as NodeJS.Timeout);
-  },
-};

@@ -1,15 +1,25 @@
-/** The clock and timers the notifier runs on; tests inject a fake pair to step time. */
+/**
+ * The timers long-running parts schedule with (the ruler's groups, the notifier's groups and retries):
+ * the real ones, or a test's clock (test/helpers/manual-clock.ts) that steps time.
+ */
 export interface Timers {
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
 }
 
-/** Node runs a longer timeout at once (after a warning); clamped, such a wait is "effectively never". */
+/** Node cannot wait longer than 2^31-1 ms (it would run the timer at once): clamped, that is "effectively never". */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/** Real timers; unref'd, so a pending one never keeps a stopping process alive. */
 export const REAL_TIMERS: Timers = {
-  setTimeout: (fn, ms) => setTimeout(fn, Math.min(ms, MAX_TIMER_MS)),
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+  setTimeout(fn, ms) {
+    const t = setTimeout(fn, Math.min(Math.max(0, ms), MAX_TIMER_MS));
+    t.unref();
+    return t;
+  },
+  clearTimeout(handle) {
+    clearTimeout(handle as NodeJS.Timeout);
+  },
 };
 
 /** Resolves after `ms` on `timers`, or rejects as soon as `signal` aborts. */
