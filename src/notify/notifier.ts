@@ -177,7 +177,7 @@ export function createNotifier(config: NotifyConfig, deps: NotifierDeps): Notifi
     return t;
   }
 
-  for (const { tenant, state } of loadStates(deps.dataDir, (file, aside) => log.error({ file, movedTo: aside }, 'damaged notifier state file moved aside; that tenant starts without alerts, silences and notification log'))) {
+  for (const { tenant, state } of loadStates(deps.dataDir, (file, aside) => log.error({ file, moved_to: aside }, 'damaged notifier state file moved aside; that tenant starts without alerts, silences and notification log'))) {
     const t = tenantOf(tenant, true)!;
     t.silences = new Silences(state.silences);
     for (const [k, e] of state.nflog) t.nflog.set(k, e);

@@ -1,10 +1,10 @@
 /**
  * One tenant's notifier state on disk, `<dataDir>/notify/tenant-<name>.json`: its alerts, silences
  * and notification log, replaced atomically on every change. A file that cannot be read back is
- * moved aside (`.damaged-<ms>`) so the notifier starts empty for that tenant instead of failing.
+ * moved aside (`.damaged-<time>`) so the notifier starts empty for that tenant instead of failing.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
-import { ATOMIC_TMP_SUFFIX } from '../util/atomic-write.js';
+import { existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { ATOMIC_TMP_SUFFIX, moveAsideDamagedSync } from '../util/atomic-write.js';
 import { join } from 'node:path';
 import type { Alert } from './alerts.js';
 import type { NflogEntry } from './nflog.js';
@@ -103,8 +103,7 @@ export function loadStates(dataDir: string, onDamaged: (file: string, aside: str
       out.push({ tenant, state });
       continue;
     }
-    const aside = `${file}.damaged-${Date.now()}`;
-    renameSync(file, aside);
+    const aside = moveAsideDamagedSync(file, Date.now());
     onDamaged(file, aside);
   }
   return out;

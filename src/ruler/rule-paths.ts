@@ -17,7 +17,6 @@ import { join } from 'node:path';
 
 export const RULES_DIR = 'rules';
 export const RULE_FILE_SUFFIX = '.yaml';
-export const DAMAGED_INFIX = '.damaged-';
 /** Longest encoded tenant or namespace (255 minus room for `.yaml.damaged-<ISO time>`). */
 export const MAX_ENCODED_NAME = 200;
 
@@ -66,10 +65,6 @@ export function namespaceFile(dataDir: string, tenant: string, namespace: string
   return join(tenantRulesDir(dataDir, tenant), encodeName(namespace) + RULE_FILE_SUFFIX);
 }
 
-/** Where a damaged file is moved: next to it, named with the time, never overwriting an older one. */
-export function damagedName(file: string, now: number): string {
-  return file + DAMAGED_INFIX + new Date(now).toISOString().replace(/[:.]/g, '-');
-}
 
 /**
  * Refuses a namespace or group name the API cannot serve: empty, `.` or `..` (URL normalisation in

@@ -9,17 +9,17 @@
  * removed, and a file that no longer parses is moved aside (`.damaged-<time>`), logged and counted:
  * the server starts with the remaining namespaces instead of refusing to start.
  */
-import { mkdir, readdir, readFile, rename } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Counter, Registry } from 'prom-client';
 import { rulerCounter } from './metrics.js';
 import { LogwharfError } from '../api/errors.js';
 import type { RuleGroupSpec } from '../rules/model.js';
 import { parseRuleFile } from '../rules/parse.js';
 import { fsyncDir } from '../util/fsync-dir.js';
-import { ATOMIC_TMP_SUFFIX, unlinkDurable, writeFileAtomic } from '../util/atomic-write.js';
+import { ATOMIC_TMP_SUFFIX, DAMAGED_INFIX, moveAsideDamaged, unlinkDurable, writeFileAtomic } from '../util/atomic-write.js';
 import type { Logger } from '../util/logger.js';
-import { damagedName, decodeName, DAMAGED_INFIX, namespaceFile, nameProblem, RULE_FILE_SUFFIX, rulesRoot, tenantRulesDir } from './rule-paths.js';
+import { decodeName, namespaceFile, nameProblem, RULE_FILE_SUFFIX, rulesRoot, tenantRulesDir } from './rule-paths.js';
 
 export interface RuleStoreOptions {
   dataDir: string;
@@ -198,13 +198,12 @@ export class RuleStore {
   }
 
   private async quarantine(path: string, tenant: string, namespace: string, cause: unknown): Promise<void> {
-    const aside = damagedName(path, (this.opts.now ?? Date.now)());
     const problems = (cause as { problems?: unknown }).problems;
     const fields = { file: path, tenant, namespace, err: (cause as Error).message, ...(problems !== undefined ? { problems } : {}) };
     this.damaged.inc();
+    let aside: string;
     try {
-      await rename(path, aside);
-      await fsyncDir(dirname(path));
+      aside = await moveAsideDamaged(path, (this.opts.now ?? Date.now)());
     } catch (e) {
       this.opts.log.error({ ...fields, rename_err: (e as Error).message }, 'stored rule file is damaged and could not be moved aside; its groups are not loaded');
       return;

@@ -2,18 +2,17 @@
  * The ruler's alert state on disk, so a restart neither re-fires nor forgets an alert (issue #9):
  * one JSON file per group under `<data>/ruler/state/`, named after a hash of the group's identity,
  * replaced atomically after each evaluation that changed it. A file that cannot be read back as a
- * state file is moved aside (`<file>.corrupt-<ms>`) and logged; the group then starts empty, as on
+ * state file is moved aside (`<file>.damaged-<time>`) and logged; the group then starts empty, as on
  * a first start, and the server runs on.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Labels } from '../api/model.js';
 import { formatSampleValue, parseSampleValue } from '../api/sample-value.js';
 import { groupKey } from '../rules/model.js';
 import type { AlertInstance, AlertStateName } from '../rules/alert-state.js';
-import { ATOMIC_TMP_SUFFIX, unlinkDurable, writeFileAtomic } from '../util/atomic-write.js';
-import { fsyncDir } from '../util/fsync-dir.js';
+import { ATOMIC_TMP_SUFFIX, moveAsideDamaged, unlinkDurable, writeFileAtomic } from '../util/atomic-write.js';
 import type { Logger } from '../util/logger.js';
 
 const VERSION = 1;
@@ -73,10 +72,8 @@ export function createStateStore(opts: { dir: string; log: Logger; now?: () => n
           out.set(groupKey(g.tenant, g.namespace, g.name), g);
           continue;
         }
-        const aside = `${path}.corrupt-${now()}`;
-        await rename(path, aside);
-        await fsyncDir(opts.dir);
-        opts.log.warn({ path, movedTo: aside }, 'damaged ruler state file moved aside; its groups start without saved alerts');
+        const aside = await moveAsideDamaged(path, now());
+        opts.log.warn({ path, moved_to: aside }, 'damaged ruler state file moved aside; its groups start without saved alerts');
       }
       return out;
     },

@@ -4,6 +4,7 @@
  * (atomic on POSIX), and the directory is fsynced so the rename itself survives power loss. A crash
  * before the rename leaves only a stray `.tmp`, which the owner of the directory removes at start.
  */
+import { renameSync } from 'node:fs';
 import { rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fsyncDir } from './fsync-dir.js';
@@ -33,4 +34,30 @@ export async function unlinkDurable(path: string): Promise<boolean> {
   }
   await fsyncDir(dirname(path));
   return true;
+}
+
+/** Infix of a file moved aside because it did not parse: `<file>.damaged-<ISO time>`. */
+export const DAMAGED_INFIX = '.damaged-';
+
+/** Where a damaged file is moved: next to it, named with the time, never overwriting an older one. */
+export function damagedName(file: string, now: number): string {
+  return file + DAMAGED_INFIX + new Date(now).toISOString().replace(/[:.]/g, '-');
+}
+
+/**
+ * Moves a file that did not parse aside (kept for the user to inspect or restore, never deleted), so
+ * its owner starts without it instead of failing. Resolves with the new path.
+ */
+export async function moveAsideDamaged(file: string, now: number): Promise<string> {
+  const aside = damagedName(file, now);
+  await rename(file, aside);
+  await fsyncDir(dirname(file));
+  return aside;
+}
+
+/** moveAsideDamaged for owners that load synchronously at start. */
+export function moveAsideDamagedSync(file: string, now: number): string {
+  const aside = damagedName(file, now);
+  renameSync(file, aside);
+  return aside;
 }

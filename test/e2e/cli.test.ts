@@ -6,30 +6,13 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { startServer, removeDir, type RunningServer } from './helpers/server.js';
+import { startServer, removeDir, runCli, type RunningServer } from './helpers/server.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const BIN = join(new URL('../../', import.meta.url).pathname, 'dist/cli/main.js');
 let srv: RunningServer;
 
-function cli(args: string[], stdin?: string, timeoutMs = 20_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (c) => (stdout += c));
-    p.stderr.on('data', (c) => (stderr += c));
-    const timer = setTimeout(() => {
-      p.kill('SIGKILL');
-      reject(new Error(`logwharf ${args.join(' ')} timed out; stderr: ${stderr}`));
-    }, timeoutMs);
-    p.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    p.stdin.end(stdin ?? '');
-  });
-}
+const cli = runCli;
 
 before(async () => {
   srv = await startServer();

@@ -363,5 +363,5 @@ test('a damaged state file is moved aside and logged; the server starts and serv
   const logged = srv.stdoutLines().map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.component === 'notify' && l.level === 'error');
   assert.ok(logged, 'the damage is logged');
   assert.match(String(logged.msg), /damaged notifier state file moved aside/);
-  assert.equal(logged.movedTo, join(dir, 'data', 'notify', aside[0]!));
+  assert.equal(logged.moved_to, join(dir, 'data', 'notify', aside[0]!));
 });

@@ -6,37 +6,19 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer, removeDir, type RunningServer } from './helpers/server.js';
+import { startServer, removeDir, runCli, type RunningServer } from './helpers/server.js';
 import { parseRuleFile } from '../../src/rules/parse.js';
 
-const BIN = join(new URL('../../', import.meta.url).pathname, 'dist/cli/main.js');
 const dir = mkdtempSync(join(tmpdir(), 'logwharf-rules-e2e-'));
 let srv: RunningServer;
 /** With auth on (tenants apart) and a read-only namespace "git" for team-a from ruler.rules_dir. */
 let authSrv: RunningServer;
 const rulesDir = join(dir, 'rules-dir');
 
-function cli(args: string[], timeoutMs = 30_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (c) => (stdout += c));
-    p.stderr.on('data', (c) => (stderr += c));
-    const timer = setTimeout(() => {
-      p.kill('SIGKILL');
-      reject(new Error(`logwharf ${args.join(' ')} timed out; stderr: ${stderr}`));
-    }, timeoutMs);
-    p.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const cli = runCli;
 
 before(async () => {
   srv = await startServer();

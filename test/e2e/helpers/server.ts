@@ -98,3 +98,29 @@ export async function startCli(args: string[], readyMsg: string, opts: { viaBin?
   });
   return { proc, exited, stderr: () => err, stdoutLines: () => lines, ready };
 }
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a client command of the built binary (dist/) to its end, with `stdin` as its input; fails after `timeoutMs`. */
+export function runCli(args: string[], stdin = '', timeoutMs = 30_000): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [join(REPO, 'dist/cli/main.js'), ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout!.on('data', (c) => (stdout += c));
+    p.stderr!.on('data', (c) => (stderr += c));
+    const timer = setTimeout(() => {
+      p.kill('SIGKILL');
+      reject(new Error(`logwharf ${args.join(' ')} timed out; stderr: ${stderr}`));
+    }, timeoutMs);
+    p.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    p.stdin!.end(stdin);
+  });
+}

@@ -137,11 +137,11 @@ test('a damaged state file is moved aside and logged, and the ruler runs on', as
   const r = start([g], stateDir, clock, sink, log);
   await r.ready;
   const files = await readdir(stateDir);
-  const aside = files.find((f) => f.startsWith(file + '.corrupt-'));
+  const aside = files.find((f) => f.startsWith(file + '.damaged-'));
   assert.ok(aside, `moved aside: ${files.join(', ')}`);
   const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.level === 'warn' && l.path === join(stateDir, file));
   assert.ok(logged, 'the move is logged with the file');
-  assert.equal(logged.movedTo, join(stateDir, aside));
+  assert.equal(logged.moved_to, join(stateDir, aside));
   await r.advance(10_000);
   assert.equal(alertsOf(r.manager)[0]!.state, 'firing');
   assert.equal(sink.sent.length, 1);
@@ -193,7 +193,7 @@ test('state files round-trip values JSON cannot hold (NaN, ±Inf) and reject a f
   const clock = new ManualClock(T0);
   const r = start([], stateDir, clock, new RecordingAlertSink());
   await r.ready;
-  assert.ok((await readdir(stateDir)).some((f) => f.includes('.corrupt-')));
+  assert.ok((await readdir(stateDir)).some((f) => f.includes('.damaged-')));
   await r.manager.close();
 });
 
