@@ -16,6 +16,7 @@ import {
   type PromRulesFilter,
   type PromRulesResponse,
 } from '../api/prom-rules.js';
+import { sortLabels } from '../api/model.js';
 import { sendJson } from '../http/context.js';
 import type { Router } from '../http/router.js';
 import type { AlertInstance } from '../rules/alert-state.js';
@@ -71,8 +72,8 @@ function alertingRule(r: RuleSnapshot): PromAlertingRule {
     query: r.rule.expr,
     duration: r.rule.forMs / 1000,
     keepFiringFor: r.rule.keepFiringForMs / 1000,
-    labels: r.rule.labels,
-    annotations: r.rule.annotations,
+    labels: sortLabels(r.rule.labels),
+    annotations: sortLabels(r.rule.annotations),
     alerts,
     health: r.health,
     evaluationTime: r.evaluationSeconds,
@@ -84,7 +85,7 @@ function alertingRule(r: RuleSnapshot): PromAlertingRule {
 
 function recordingRule(r: RuleSnapshot): PromRecordingRule {
   const out: PromRecordingRule = { name: r.rule.name, query: r.rule.expr, health: r.health, evaluationTime: r.evaluationSeconds, lastEvaluation: formatGoTime(r.lastEvaluation), type: 'recording' };
-  if (Object.keys(r.rule.labels).length > 0) out.labels = r.rule.labels;
+  if (Object.keys(r.rule.labels).length > 0) out.labels = sortLabels(r.rule.labels);
   return withLastError(out, r.lastError);
 }
 
@@ -104,7 +105,8 @@ function activeAlerts(r: RuleSnapshot): PromAlert[] {
 }
 
 function promAlert(a: AlertInstance & { state: 'pending' | 'firing' }): PromAlert {
-  const out: PromAlert = { labels: a.labels, annotations: a.annotations, state: a.state, activeAt: formatGoTime(a.activeAt), value: formatGoExponent(a.value) };
+  // Prometheus' label sets marshal in name order.
+  const out: PromAlert = { labels: sortLabels(a.labels), annotations: sortLabels(a.annotations), state: a.state, activeAt: formatGoTime(a.activeAt), value: formatGoExponent(a.value) };
   if (a.keepFiringSince !== undefined) {
     // Prometheus writes it between activeAt and value.
     return { labels: out.labels, annotations: out.annotations, state: out.state, activeAt: out.activeAt, keepFiringSince: formatGoTime(a.keepFiringSince), value: out.value };

@@ -131,6 +131,8 @@ test('GET /prometheus/api/v1/rules: groups, rules and alerts in Prometheus\' sha
   assert.deepEqual(Object.keys(alert), ['labels', 'annotations', 'state', 'activeAt', 'value']);
   // Labels and annotations rendered for the series; external labels are added only to what is sent.
   assert.deepEqual(alert.labels, { job: 'e2e', severity: 'page', team: 'e2e-oncall', alertname: 'ErrorsSeen' });
+  assert.deepEqual(Object.keys(alert.labels), ['alertname', 'job', 'severity', 'team'], 'label sets in name order, as Prometheus marshals them');
+  assert.deepEqual(Object.keys(seen.annotations), ['link', 'summary']);
   assert.deepEqual(alert.annotations, { summary: '2 errors in e2e (1.235M)', link: 'https://logs.example.com/x' });
   assert.equal(alert.state, 'firing');
   assert.match(alert.activeAt, RFC3339);
