@@ -8,14 +8,17 @@ export type Handler = (ctx: RequestContext) => Promise<void> | void;
  * buildinfo) carry no X-Scope-OrgID, and Loki serves them without one, so they are `public`. The
  * security issue adds roles here, on the same declaration.
  */
+export type ErrorBodyFormat = 'text' | 'json-string' | 'prometheus';
+
 export interface RouteOptions {
   /** Served without a tenant, even with auth_enabled; the handler sees `ctx.tenant === ''`. */
   public?: boolean;
   /**
-   * How errors are written: Loki's plain text (default), or a JSON string as Alertmanager's v2 API
-   * answers them (amtool and Grafana decode that body as JSON).
+   * How errors are written: Loki's plain text (default); a JSON string as Alertmanager's v2 API
+   * answers them (amtool and Grafana decode that body as JSON); or Prometheus' HTTP API envelope
+   * `{"status":"error","errorType":…,"error":…}` for the Prometheus-compatible rules and alerts API.
    */
-  errorBody?: 'text' | 'json-string';
+  errorBody?: ErrorBodyFormat;
 }
 
 export interface MatchedRoute {

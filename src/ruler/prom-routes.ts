@@ -18,22 +18,25 @@ import {
 } from '../api/prom-rules.js';
 import { sortLabels } from '../api/model.js';
 import { sendJson } from '../http/context.js';
-import type { Router } from '../http/router.js';
+import type { RouteOptions, Router } from '../http/router.js';
 import type { AlertInstance } from '../rules/alert-state.js';
 import type { GroupSnapshot, RuleManager, RuleSnapshot } from './manager.js';
+
+/** Errors in Prometheus' envelope, which Grafana's alert list decodes. */
+const PROMETHEUS_ERRORS: RouteOptions = { errorBody: 'prometheus' };
 
 export function registerPromRuleRoutes(router: Router, manager: RuleManager): void {
   router.add('GET', '/prometheus/api/v1/rules', (ctx) => {
     const filter = parsePromRulesFilter(ctx.url.searchParams);
     const body: PromRulesResponse = { status: 'success', data: { groups: promRuleGroups(manager.groups(ctx.tenant), filter) } };
     sendJson(ctx, 200, body);
-  });
+  }, PROMETHEUS_ERRORS);
   router.add('GET', '/prometheus/api/v1/alerts', (ctx) => {
     const alerts: PromAlert[] = [];
     for (const g of manager.groups(ctx.tenant)) for (const r of g.rules) if (r.rule.kind === 'alerting') for (const a of activeAlerts(r)) alerts.push(a);
     const body: PromAlertsResponse = { status: 'success', data: { alerts } };
     sendJson(ctx, 200, body);
-  });
+  }, PROMETHEUS_ERRORS);
 }
 
 /** Groups in Prometheus' shape, filtered; a group without (matching) rules is not listed, as in Loki and Prometheus. */
