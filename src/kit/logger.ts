@@ -67,16 +67,19 @@ export function toLevel(name: string): LevelWithSilent {
 const MAX_CAUSE_DEPTH = 5;
 
 /**
- * `err` as the schema writes it: `{ type, message, stack, code?, cause? }` for an Error (its cause
- * serialised the same way); any other value as given.
+ * `err` as the schema writes it: `{ type, message, stack, …its own enumerable properties (code, …),
+ * cause? }` for an Error (its cause serialised the same way, MAX_CAUSE_DEPTH deep); any other value as given.
  */
 export function serializeError(e: unknown, depth = 0): unknown {
   if (!(e instanceof Error)) return e;
   const ctor = (e as { constructor?: { name?: unknown } }).constructor?.name;
   // A subclass that does not set `name` still says what it is through its constructor.
   const out: Record<string, unknown> = { type: typeof ctor === 'string' && ctor !== '' && e.name === 'Error' ? ctor : e.name, message: e.message, stack: e.stack };
-  const code = (e as { code?: unknown }).code;
-  if (code !== undefined) out.code = code;
+  // What node and libraries attach (code, errno, syscall, status, …), as pino's own serializer keeps them.
+  for (const k of Object.keys(e)) {
+    const v = (e as unknown as Record<string, unknown>)[k];
+    if (!Object.hasOwn(out, k) && k !== 'cause' && typeof v !== 'function') out[k] = v;
+  }
   if (e.cause !== undefined && depth < MAX_CAUSE_DEPTH) out.cause = serializeError(e.cause, depth + 1);
   return out;
 }
