@@ -199,8 +199,8 @@ export function createLogger(opts: LoggerOptions): Logger {
 }
 
 /**
- * Makes `getLogger()` return `logger` for code running in `ctx` (the HTTP middleware does this, so a
- * process with several services' loggers gets the right one per request).
+ * Makes `getLogger()` return `logger` for code running in `ctx`, so a process with several services'
+ * loggers gets the right one per request (the place for it is where the context is opened).
  */
 export function bindLogger(ctx: RequestContext, logger: Logger): void {
   contextLoggers.set(ctx, logger);
