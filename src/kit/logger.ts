@@ -7,7 +7,8 @@
  * No key is ever written twice. pino itself repeats a key when a call's object names a key the
  * logger already binds, when a child rebinds a key of its parent, or when a call's object has `msg`
  * and a message is given too. Here, when two sources name the same key, one wins:
- * - `level` and `time` are the logger's own: a call's or context's key of that name is dropped;
+ * - `level`, `time` and `msg` are each line's own: a binding's, context's or call's key of that
+ *   name is dropped (a call's `msg` without a message argument becomes the message);
  * - the logger's bindings (service, version, env, anything bound with `.child`) win over the call
  *   and the context: a line cannot claim to come from another service;
  * - a child's binding replaces its parent's binding of the same name;
@@ -87,7 +88,9 @@ export function serializeError(e: unknown, depth = 0): unknown {
 // ---- no repeated keys: which keys a logger writes itself, and the merge of context and call.
 
 const CHINDINGS = pino.symbols.chindingsSym;
-const OWN_KEYS = ['level', 'time'];
+/** The keys every line has of its own, never taken from bindings, the context or the call's object. */
+const OWN_KEYS = ['level', 'time', 'msg'];
+export const LINE_KEYS: ReadonlySet<string> = new Set(OWN_KEYS);
 const RESERVED = Symbol('logwharf.reservedKeys');
 
 interface Reserved {
@@ -115,7 +118,8 @@ function reservedKeys(logger: Instance): ReadonlySet<string> {
 function dedupeBindings(child: Instance): void {
   const merged = bindingsOf(child[CHINDINGS] as string); // JSON.parse keeps the last of repeated keys
   let fragment = '';
-  for (const k in merged) fragment += `,${JSON.stringify(k)}:${JSON.stringify(merged[k])}`;
+  // level, time and msg are each line's own: a binding of that name would repeat them.
+  for (const k in merged) if (!LINE_KEYS.has(k)) fragment += `,${JSON.stringify(k)}:${JSON.stringify(merged[k])}`;
   child[CHINDINGS] = fragment;
 }
 
@@ -245,6 +249,12 @@ function wrapWrite(pinoWrite: Write): Write {
   return function write(this: Instance, obj: unknown, msg: unknown, level: number): void {
     // pino passes null for no object and wraps an Error itself ({ err }, the message from it).
     const call = obj instanceof Error ? undefined : (obj as Record<string, unknown> | null | undefined);
+    // Every line has a string msg: a call's `msg` without a message argument becomes the message;
+    // with neither (and no error to take it from, as pino does) it is empty.
+    if (msg === undefined && !(obj instanceof Error)) {
+      if (call && Object.hasOwn(call, 'msg')) msg = String(call.msg);
+      else if (!(call && call.err instanceof Error)) msg = '';
+    }
     const msgGiven = msg !== undefined;
     const ctx = getContext();
     const reserved = reservedKeys(this);

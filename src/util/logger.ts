@@ -7,7 +7,7 @@
  * its parent's, so `component` set at three levels appeared three times in one line (issue #8).
  */
 import { pino, type DestinationStream } from 'pino';
-import { createLogger as createKitLogger, type Logger } from '../kit/logger.js';
+import { createLogger as createKitLogger, LINE_KEYS, type Logger } from '../kit/logger.js';
 
 export type { Logger };
 
@@ -31,7 +31,7 @@ export function childLogger(parent: Logger, bindings: Record<string, unknown>): 
   // pino keeps a logger's bindings as the ready-made JSON fragment under this public symbol
   // (`,"k":v` per key) and appends it to every line; write it once, with each key once.
   let fragment = '';
-  for (const [k, v] of Object.entries(merged)) if (v !== undefined) fragment += `,${JSON.stringify(k)}:${JSON.stringify(v)}`;
+  for (const [k, v] of Object.entries(merged)) if (v !== undefined && !LINE_KEYS.has(k)) fragment += `,${JSON.stringify(k)}:${JSON.stringify(v)}`;
   (child as unknown as Record<symbol, string>)[pino.symbols.chindingsSym] = fragment;
   return child;
 }
