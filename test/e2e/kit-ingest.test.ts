@@ -2,6 +2,7 @@
  * The kit's lines need no configuration on the server (issue #16): pushed through the real push API,
  * each gets its detected_level from the schema's `level` (fatal stays "fatal", as Loki 3 keeps it),
  * `| json` yields request_id and trace_id to filter on, and Logs Drilldown's detected_fields lists them.
+ * And logwharf's own lines are in the same schema.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,6 +11,8 @@ import { startServer, removeDir, type RunningServer } from './helpers/server.js'
 import { createLogger } from '../../src/kit/logger.js';
 import { contextFromHeaders, setContextFields, withContext } from '../../src/kit/context.js';
 import { assertSchemaLine } from '../helpers/log-schema.js';
+import { captureLog } from '../helpers/log-capture.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 let srv: RunningServer;
 before(async () => {
@@ -92,4 +95,25 @@ test('kit lines pushed as they are: detected_level per line, request_id and trac
     assert.deepEqual([f[label]?.cardinality, f[label]?.parsers], [cardinality, ['json']], `detected field ${label}: ${JSON.stringify(f[label])}`);
   }
   assert.equal(f.detected_level?.cardinality, 5);
+});
+
+test("logwharf's own request lines are schema lines carrying the request's X-Request-ID", async () => {
+  const captured = captureLog('debug');
+  const own = await startServer({ log_level: 'debug' }, { log: captured.log });
+  try {
+    const res = await fetch(own.url + '/loki/api/v1/labels', { headers: { 'X-Request-ID': 'req-own-1' } });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('x-request-id'), 'req-own-1');
+    await res.text();
+    const i = await waitFor('the request line', () => {
+      const at = captured.lines.findIndex((l) => l.request_id === 'req-own-1' && l.msg === 'request');
+      return at >= 0 ? at : undefined;
+    });
+    const line = assertSchemaLine(captured.texts[i]!);
+    assert.deepEqual([line.service, line.path, line.status, line.level], ['logwharf', '/loki/api/v1/labels', 200, 'debug']);
+    for (const t of captured.texts) assertSchemaLine(t);
+  } finally {
+    await own.close();
+    removeDir(own.dir);
+  }
 });
