@@ -68,6 +68,35 @@ test("import('logwharf/logger') from an installed package loads the kit and noth
   }
 });
 
+test('a TypeScript service type-checks against the exported types', { timeout: 60_000 }, async () => {
+  assert.ok(existsSync(join(REPO, 'dist/kit/index.d.ts')), 'dist/kit/index.d.ts is missing: run npm run build');
+  const dir = tempDir('logwharf-kit-types-');
+  try {
+    mkdirSync(join(dir, 'node_modules'));
+    symlinkSync(REPO, join(dir, 'node_modules', 'logwharf'), 'dir');
+    writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
+    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, noEmit: true, skipLibCheck: true }, files: ['service.ts'] }));
+    writeFileSync(
+      join(dir, 'service.ts'),
+      `import { createLogger, getLogger, withContext, contextFromHeaders, setContextFields, type Logger } from 'logwharf/logger';
+const log: Logger = createLogger({ service: 'orders', version: '1.0.0', env: 'dev', level: 'CRITICAL' });
+withContext(contextFromHeaders({ 'x-request-id': 'r' }), () => {
+  setContextFields({ user_id: 'u' });
+  getLogger().info({ order: 1 }, 'placed');
+});
+log.error({ err: new Error('x') }, 'failed');
+// @ts-expect-error the service is required
+createLogger({ level: 'info' });
+`,
+    );
+    const tsc = join(REPO, 'node_modules/typescript/bin/tsc');
+    const r = await run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: dir }).catch((e: { stdout: string; code: number }) => e);
+    assert.equal((r as { code?: number }).code ?? 0, 0, (r as { stdout: string }).stdout);
+  } finally {
+    removeDir(dir);
+  }
+});
+
 test('package.json exports ./logger with its types, and the packed package carries them and the binary', { timeout: 60_000 }, async () => {
   const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { exports: Record<string, { types: string; default: string }>; bin: Record<string, string> };
   assert.deepEqual(pkg.exports['./logger'], { types: './dist/kit/index.d.ts', default: './dist/kit/index.js' });
