@@ -103,7 +103,7 @@ function bindingsOf(chindings: string): Record<string, unknown> {
   return chindings === '' ? {} : (JSON.parse(`{${chindings.slice(1)}}`) as Record<string, unknown>);
 }
 
-/** The keys `logger` writes itself (level, time, its bindings), cached until its bindings change. */
+/** The keys `logger` writes itself (level, time, msg, its bindings), cached until its bindings change. */
 function reservedKeys(logger: Instance): ReadonlySet<string> {
   const chindings = logger[CHINDINGS] as string;
   let r = logger[RESERVED] as Reserved | undefined;
@@ -126,12 +126,9 @@ function dedupeBindings(child: Instance): void {
 const ID_KEYS = ['request_id', 'trace_id', 'span_id'] as const;
 
 /** The line's fields when the call's object names a key the logger writes itself: without those. */
-function withoutReserved(call: Record<string, unknown>, reserved: ReadonlySet<string>, dropMsg: boolean): Record<string, unknown> {
-  let clash = false;
-  for (const k in call) if (reserved.has(k) || (dropMsg && k === 'msg')) clash = true;
-  if (!clash) return call;
+function withoutReserved(call: Record<string, unknown>, reserved: ReadonlySet<string>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const k in call) if (Object.hasOwn(call, k) && !reserved.has(k) && !(dropMsg && k === 'msg')) out[k] = call[k];
+  for (const k in call) if (Object.hasOwn(call, k) && !reserved.has(k)) out[k] = call[k];
   return out;
 }
 
@@ -222,13 +219,13 @@ function bakedFor(self: Instance, ctx: RequestContext): Baked {
 }
 
 /**
- * Whether a call's object names a key the line already has (the logger's, or the context's when
- * `fields` is given) or `msg` while a message is given too: then the line is merged field by field.
+ * Whether a call's object names a key the line already has: the logger's own (level, time, msg,
+ * its bindings), or the context's when `fields` is given. Then the line is merged field by field.
  */
-function names(call: Record<string, unknown> | null | undefined, reserved: ReadonlySet<string>, fields: Record<string, unknown> | undefined, msgGiven: boolean): boolean {
+function names(call: Record<string, unknown> | null | undefined, reserved: ReadonlySet<string>, fields: Record<string, unknown> | undefined): boolean {
   if (call)
     for (const k in call) {
-      if (reserved.has(k) || (msgGiven && k === 'msg')) return true;
+      if (reserved.has(k)) return true;
       if (fields !== undefined && (isIdKey(k) || Object.hasOwn(fields, k))) return true;
     }
   return false;
@@ -241,32 +238,30 @@ type Write = (this: Instance, obj: unknown, msg: unknown, level: number) => void
  * Replaces pino's write on each root logger (its children inherit it): every line passes here with
  * the call's object and the formatted message. Inside a request, the line is written through the
  * context's child, or merged field by field when the call names a context key; the keys the writing
- * logger binds, and `msg` when a message is given, are removed from the call's object. (pino's
+ * logger writes itself (level, time, msg, its bindings) are removed from the call's object. (pino's
  * `mixin`, `mixinMergeStrategy` and `logMethod` hook can do the same, but cost 12 % against plain
  * pino outside requests and 26 % inside, measured with bench/logger.bench.ts; this about 6 and 10 %.)
  */
 function wrapWrite(pinoWrite: Write): Write {
   return function write(this: Instance, obj: unknown, msg: unknown, level: number): void {
-    // pino passes null for no object and wraps an Error itself ({ err }, the message from it).
-    const call = obj instanceof Error ? undefined : (obj as Record<string, unknown> | null | undefined);
+    // pino passes null for no object, and wraps an Error itself ({ err }, the message from it).
+    const isError = obj instanceof Error;
+    const call = isError ? { err: obj } : (obj as Record<string, unknown> | null | undefined);
     // Every line has a string msg: a call's `msg` without a message argument becomes the message;
     // with neither (and no error to take it from, as pino does) it is empty.
-    if (msg === undefined && !(obj instanceof Error)) {
+    if (msg === undefined && !isError) {
       if (call && Object.hasOwn(call, 'msg')) msg = String(call.msg);
       else if (!(call && call.err instanceof Error)) msg = '';
     }
-    const msgGiven = msg !== undefined;
     const ctx = getContext();
     const reserved = reservedKeys(this);
     if (ctx === undefined) {
-      if (names(call, reserved, undefined, msgGiven)) obj = withoutReserved(call!, reserved, msgGiven);
-      return pinoWrite.call(this, obj, msg, level);
+      return pinoWrite.call(this, names(call, reserved, undefined) ? withoutReserved(call!, reserved) : obj, msg, level);
     }
     const baked = bakedFor(this, ctx);
-    if (baked.child !== undefined && !names(call, reserved, ctx.fields, msgGiven)) return pinoWrite.call(baked.child, obj, msg, level);
+    if (baked.child !== undefined && !names(call, reserved, ctx.fields)) return pinoWrite.call(baked.child, obj, msg, level);
     // The call names a key of the context or of the logger: merged field by field, the call winning over the context.
-    const merged = mergeContext(ctx, obj instanceof Error ? { err: obj } : call);
-    pinoWrite.call(this, withoutReserved(merged, reserved, msgGiven), msg, level);
+    pinoWrite.call(this, withoutReserved(mergeContext(ctx, call), reserved), msg, level);
   };
 }
 
@@ -314,7 +309,7 @@ export function bindLogger(ctx: RequestContext, logger: Logger): void {
 
 /**
  * The logger for the code running now: inside a request context, the logger bound to it with
- * `bindLogger` (the middleware's), else the logger `createLogger` made last; before any, a
+ * `bindLogger`, else the logger `createLogger` made last; before any, a
  * logger for service "unknown_service" on standard output. It is not a child per request: the
  * request's ids and fields come from the context on every line of every logger, so the same
  * logger serves all requests.

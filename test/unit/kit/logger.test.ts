@@ -160,9 +160,13 @@ test('a request\'s fields changed between lines, two loggers in one request, and
     a.log.info('a again');
     setContextFields({ big: 12345678901234567890n });
     a.log.info('big');
+    setContextFields({ err: 'context err' });
+    b.log.error(new Error('thrown'));
   });
   for (const t of [...a.texts, ...b.texts]) assertSchemaLine(t, { inContext: true });
   assert.deepEqual(a.lines().map((l) => [l.msg, l.service, l.request_id, l.step]), [['one', 'svc-a', 'r-1', 1], ['two', 'svc-a', 'r-1', 2], ['a again', 'svc-a', 'r-1', 2], ['big', 'svc-a', 'r-1', 2]]);
-  assert.deepEqual(b.lines().map((l) => [l.service, l.step]), [['svc-b', 2]]);
+  assert.deepEqual(b.lines().map((l) => [l.service, l.step]), [['svc-b', 2], ['svc-b', 2]]);
+  // An error logged as the object wins over a request field named err, written once.
+  assert.deepEqual([(b.lines()[1]!.err as { message: string }).message, b.lines()[1]!.msg], ['thrown', 'thrown']);
   assert.match(a.texts[3]!, /"big":12345678901234567890[,}]/);
 });
