@@ -1,7 +1,7 @@
 /**
  * The kit's HTTP middleware's cost per request (issue #16): a `node:http` server answering "ok",
  * bare, wrapped in `httpMiddleware` (request context, response headers, access line to /dev/null
- * through pino, metrics), and wrapped with the logger at warn (no access line written: what the
+ * through the kit's logger, metrics), and wrapped with the logger at warn (no access line written: what the
  * middleware costs without the log write). Each server runs in its own child process, so its CPU is read
  * from /proc alone; this process drives it with keep-alive connections (node:http Agent,
  * CONCURRENCY requests in flight) for SECONDS per run, RUNS runs per variant, alternating.
@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { cpuSeconds, median } from './harness.js';
 import { httpMiddleware } from '../src/kit/http.js';
-import { getContext } from '../src/kit/context.js';
+import { createLogger } from '../src/kit/logger.js';
 
 const RUNS = Number(process.env.RUNS ?? 3);
 const SECONDS = Number(process.env.SECONDS ?? 3);
@@ -31,20 +31,13 @@ const VARIANTS: readonly Variant[] = ['bare', 'middleware', 'middleware-quiet'];
 
 /** Child: serve on port 0 and print the port. */
 function serve(variant: Variant): void {
-  // Shaped like the kit's logger: the request context's ids on every line.
-  const logger = pino(
-    {
-      level: variant === 'middleware-quiet' ? 'warn' : 'info',
-      base: {},
-      timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label) => ({ level: label }) },
-      mixin: () => {
-        const ctx = getContext();
-        return ctx ? { request_id: ctx.request_id, trace_id: ctx.trace_id, span_id: ctx.span_id } : {};
-      },
-    },
-    pino.destination({ dest: '/dev/null', sync: false }),
-  );
+  const logger = createLogger({
+    service: 'bench',
+    version: '1.0.0',
+    env: 'bench',
+    level: variant === 'middleware-quiet' ? 'warn' : 'info',
+    destination: pino.destination({ dest: '/dev/null', sync: false }),
+  });
   const handler = (_req: unknown, res: import('node:http').ServerResponse): void => void res.end('ok');
   const mw = httpMiddleware(logger);
   const server =

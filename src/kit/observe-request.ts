@@ -14,6 +14,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { contextFromHeaders, formatTraceparent, withContext, type RequestContext } from './context.js';
+import { bindLogger } from './logger.js';
 import { requestDuration, requestErrors, requestsInFlight, requestsTotal } from './metrics.js';
 import { pathOf, type RouteLabels } from './route-label.js';
 
@@ -30,6 +31,8 @@ export interface ObserveOptions {
 export function observeRequest(logger: Logger, req: IncomingMessage, res: ServerResponse, opts: ObserveOptions): RequestContext {
   const start = performance.now();
   const ctx = contextFromHeaders(req.headers as Record<string, string | string[] | undefined>);
+  // getLogger() while handling the request returns the middleware's logger.
+  bindLogger(ctx, logger);
   // Read now: Express rewrites req.url inside mounted routers.
   const path = pathOf(req.url);
   res.setHeader('x-request-id', ctx.request_id);

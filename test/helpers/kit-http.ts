@@ -1,51 +1,46 @@
 /**
- * What the kit's HTTP tests share: a logger whose lines carry the request context (as the kit's
- * logger does) and that the test can read, checked for repeated keys; servers on port 0; and a raw
+ * What the kit's HTTP tests share: the kit's logger writing to lines the test can read (each checked
+ * against docs/log-schema.md); servers on port 0; and a raw
  * socket request for what fetch refuses to send (hostile headers, a client that goes away).
  */
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
-import { pino, type Logger } from 'pino';
-import { getContext } from '../../src/kit/context.js';
-import { repeatedKeys } from './json-keys.js';
+import { createLogger, type Logger } from '../../src/kit/logger.js';
+import { assertSchemaLine } from './log-schema.js';
 
 export type Line = Record<string, unknown>;
 
 export interface CapturedKitLog {
   logger: Logger;
   lines: Line[];
-  /** The access lines (one per request). */
+  /** The access lines (one per request); throws if any line so far broke the schema. */
   access(): Line[];
 }
 
-/** A pino logger that adds the current request context's ids to every line, like the kit's logger. */
+/** The kit's logger for service "svc", its lines kept for the test; each must be a schema line without repeated keys. */
 export function captureKitLog(): CapturedKitLog {
   const lines: Line[] = [];
+  const problems: string[] = [];
   const destination = new Writable({
     write(chunk, _enc, done) {
       for (const text of String(chunk).split('\n').filter(Boolean)) {
-        const repeated = repeatedKeys(text);
-        if (repeated.length > 0) throw new Error(`repeated keys ${repeated.join(', ')} in ${text}`);
-        lines.push(JSON.parse(text) as Line);
+        try {
+          lines.push(assertSchemaLine(text));
+        } catch (e) {
+          problems.push((e as Error).message);
+        }
       }
       done();
     },
   });
-  const logger = pino(
-    {
-      level: 'debug',
-      base: {},
-      formatters: { level: (label) => ({ level: label }) },
-      mixin: () => {
-        const ctx = getContext();
-        return ctx ? { request_id: ctx.request_id, trace_id: ctx.trace_id, span_id: ctx.span_id } : {};
-      },
-    },
-    destination,
-  );
-  return { logger, lines, access: () => lines.filter((l) => l.msg === 'request completed' || l.msg === 'request aborted') };
+  const logger = createLogger({ service: 'svc', version: '1.2.3', env: 'test', level: 'debug', destination });
+  const access = (): Line[] => {
+    if (problems.length > 0) throw new Error(`lines outside the log schema:\n${problems.join('\n')}`);
+    return lines.filter((l) => l.msg === 'request completed' || l.msg === 'request aborted');
+  };
+  return { logger, lines, access };
 }
 
 /** Listens on 127.0.0.1, port 0; resolves with the base URL. */

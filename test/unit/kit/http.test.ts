@@ -13,6 +13,7 @@ import { fastifyPlugin } from '../../../src/kit/fastify.js';
 import { fetchWithContext } from '../../../src/kit/fetch.js';
 import { registry } from '../../../src/kit/metrics.js';
 import { parseTraceparent } from '../../../src/kit/context.js';
+import { getLogger } from '../../../src/kit/logger.js';
 import { metricSum } from '../../helpers/metrics.js';
 import { waitFor } from '../../helpers/wait-for.js';
 import { captureKitLog, close, listen, rawHeader, rawRequest, type Line } from '../../helpers/kit-http.js';
@@ -369,7 +370,8 @@ test('two hops: service A (Express) calls service B (node:http) with fetchWithCo
   const appA = express();
   appA.use(httpMiddleware(logA.logger));
   appA.get('/checkout', async (_req, res) => {
-    logA.logger.info('a calls b');
+    // logB was created last, so outside a request getLogger() is B's; inside A's request it is A's middleware's logger.
+    getLogger().info('a calls b');
     const text = await (await fetchWithContext(bBase + '/stock')).text();
     res.send(`a got ${text}`);
   });
@@ -388,6 +390,9 @@ test('two hops: service A (Express) calls service B (node:http) with fetchWithCo
     assert.equal(accessB.parent_span_id, accessA.span_id);
     assert.notEqual(accessB.span_id, accessA.span_id);
     assert.deepEqual(ids(lineA), ids(accessA));
+    assert.equal(accessA.service, 'svc');
+    assert.equal(accessA.method, 'GET');
+    assert.equal(accessA.route, '/checkout');
   } finally {
     await close(a);
     await close(b);
