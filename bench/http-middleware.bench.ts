@@ -6,7 +6,7 @@
  * from /proc alone; this process drives it with keep-alive connections (node:http Agent,
  * CONCURRENCY requests in flight) for SECONDS per run, RUNS runs per variant, alternating.
  *
- * Run: node --import tsx bench/http-middleware.bench.ts
+ * Run: npm run build && node --import tsx bench/http-middleware.bench.ts
  *      (RUNS=3 SECONDS=3 CONCURRENCY=8 are the defaults)
  *
  * Figures: requests/s, server CPU µs per request, and the middleware's overhead per request as the
@@ -19,8 +19,10 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { cpuSeconds, median } from './harness.js';
-import { httpMiddleware } from '../src/kit/http.js';
-import { createLogger } from '../src/kit/logger.js';
+
+// The built kit (dist/, `npm run build` first), as a service installing the package runs it.
+type Kit = typeof import('../src/kit/index.js');
+const KIT = new URL('../dist/kit/index.js', import.meta.url).href;
 
 const RUNS = Number(process.env.RUNS ?? 3);
 const SECONDS = Number(process.env.SECONDS ?? 3);
@@ -30,7 +32,8 @@ type Variant = 'bare' | 'middleware' | 'middleware-quiet';
 const VARIANTS: readonly Variant[] = ['bare', 'middleware', 'middleware-quiet'];
 
 /** Child: serve on port 0 and print the port. */
-function serve(variant: Variant): void {
+async function serve(variant: Variant): Promise<void> {
+  const { createLogger, httpMiddleware } = (await import(KIT)) as Kit;
   const logger = createLogger({
     service: 'bench',
     version: '1.0.0',
@@ -126,5 +129,5 @@ async function main(): Promise<void> {
   );
 }
 
-if (process.argv[2] === 'serve') serve(process.argv[3] as Variant);
+if (process.argv[2] === 'serve') await serve(process.argv[3] as Variant);
 else await main();

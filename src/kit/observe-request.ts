@@ -28,9 +28,21 @@ export interface ObserveOptions {
   route: () => string | undefined;
 }
 
+/** The context a request was given by the first middleware that saw it. */
+const OBSERVED = Symbol('logwharf.kit.requestContext');
+type Observed = IncomingMessage & { [OBSERVED]?: RequestContext };
+
+/**
+ * Opens the request's context and arranges its access line and metrics; a request already seen by
+ * another instance (a node:http wrapper around an Express app that uses the middleware too) keeps
+ * the first one's context, line and counts, so it is logged and counted once.
+ */
 export function observeRequest(logger: Logger, req: IncomingMessage, res: ServerResponse, opts: ObserveOptions): RequestContext {
+  const seen = (req as Observed)[OBSERVED];
+  if (seen !== undefined) return seen;
   const start = performance.now();
   const ctx = contextFromHeaders(req.headers as Record<string, string | string[] | undefined>);
+  (req as Observed)[OBSERVED] = ctx;
   // getLogger() while handling the request returns the middleware's logger.
   bindLogger(ctx, logger);
   // Read now: Express rewrites req.url inside mounted routers.
@@ -55,16 +67,17 @@ export function observeRequest(logger: Logger, req: IncomingMessage, res: Server
     if (status >= 500) requestErrors.inc({ method, route });
 
     const bodyless = method === 'HEAD' || status === 204 || status === 304;
+    // The ids first, where the kit's logger writes a request's context on other lines.
     const line: Record<string, unknown> = {
+      request_id: ctx.request_id,
+      trace_id: ctx.trace_id,
+      span_id: ctx.span_id,
       method,
       route: template ?? path,
       status,
       duration_ms: Math.round(durationMs * 1000) / 1000,
       bytes_in: bytes.in,
       bytes_out: bodyless ? 0 : bytes.out,
-      request_id: ctx.request_id,
-      trace_id: ctx.trace_id,
-      span_id: ctx.span_id,
     };
     if (ctx.parent_span_id !== undefined) line.parent_span_id = ctx.parent_span_id;
     withContext(ctx, () => {

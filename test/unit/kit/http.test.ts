@@ -359,6 +359,32 @@ test('Fastify: the plugin opens the context (handler logs after body parsing car
   }
 });
 
+test('a request through two middlewares (node:http around an Express app using it too) is logged and counted once, in the first context', async () => {
+  const outer = captureKitLog();
+  const inner = captureKitLog();
+  const app = express();
+  app.use(httpMiddleware(inner.logger));
+  app.get('/things/:id', (_req, res) => {
+    getLogger().info('handled');
+    res.send('ok');
+  });
+  const server = nodeServer(httpMiddleware(outer.logger), (req, res) => app(req, res));
+  const base = await listen(server);
+  try {
+    const res = await fetch(base + '/things/9');
+    assert.equal(await res.text(), 'ok');
+    const line = await waitFor('the access line', () => outer.access()[0]);
+    assert.equal(line.route, '/things/:id', "Express' route template is known to the outer middleware too");
+    assert.equal(line.request_id, res.headers.get('x-request-id'));
+    assert.equal(outer.access().length, 1);
+    assert.equal(inner.access().length, 0);
+    assert.equal(outer.lines.find((l) => l.msg === 'handled')?.request_id, line.request_id);
+    assert.equal(await metricSum(registry, 'http_requests_total'), 1);
+  } finally {
+    await close(server);
+  }
+});
+
 test('two hops: service A (Express) calls service B (node:http) with fetchWithContext; both log the same request and trace, B\'s parent span is A\'s span', async () => {
   const logA = captureKitLog();
   const logB = captureKitLog();
