@@ -55,8 +55,8 @@ export async function close(server: Server): Promise<void> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 }
 
-/** Sends `head` (request line and headers, without the final blank line) on a raw socket. */
-export async function rawRequest(base: string, head: string): Promise<{ socket: Socket; response: Promise<string> }> {
+/** Sends `head` (request line and headers, without the final blank line) on a raw socket; `received` is what came back so far. */
+export async function rawRequest(base: string, head: string): Promise<{ socket: Socket; response: Promise<string>; received: () => string }> {
   const url = new URL(base);
   const socket = connect(Number(url.port), url.hostname);
   await once(socket, 'connect');
@@ -64,7 +64,7 @@ export async function rawRequest(base: string, head: string): Promise<{ socket: 
   socket.on('data', (c: Buffer) => chunks.push(c));
   const response = new Promise<string>((resolve) => socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1'))));
   socket.write(head + '\r\n\r\n');
-  return { socket, response };
+  return { socket, response, received: () => Buffer.concat(chunks).toString('latin1') };
 }
 
 /** A response header from a raw HTTP/1.1 response text. */

@@ -212,6 +212,26 @@ test('node:http: a request in progress counts as in flight; a client that goes a
   }
 });
 
+test('node:http: a client leaving during a streamed response is aborted with the status already sent', async () => {
+  const log = captureKitLog();
+  const server = nodeServer(httpMiddleware(log.logger), (_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.write('first part'); // and never ends
+  });
+  const base = await listen(server);
+  try {
+    const { socket, received } = await rawRequest(base, 'GET /stream HTTP/1.1\r\nHost: x');
+    await waitFor('the first part', () => received().includes('first part'));
+    socket.destroy();
+    const line = await waitFor('the aborted line', () => log.access()[0]);
+    assert.deepEqual([line.level, line.msg, line.aborted, line.status, line.bytes_out], ['warn', 'request aborted', true, 200, 'first part'.length]);
+    assert.equal(await metricSum(registry, 'http_requests_total', { route: '/stream', status_code: '200' }), 1);
+    assert.equal(await metricSum(registry, 'http_requests_in_flight'), 0);
+  } finally {
+    await close(server);
+  }
+});
+
 test('hostile headers: an oversized or control-character X-Request-ID gets a new id; a malformed traceparent starts a new trace', async () => {
   const log = captureKitLog();
   const server = nodeServer(httpMiddleware(log.logger), (_req, res) => void res.end());
