@@ -147,3 +147,22 @@ test('getLogger: the logger bound to the request, else the one created last', ()
   assert.deepEqual([first.lines()[0]!.service, first.lines()[0]!.request_id], ['first', ctx.request_id]);
   assert.equal(last.lines()[0]!.msg, 'unbound');
 });
+
+test('a request\'s fields changed between lines, two loggers in one request, and a field JSON cannot write up front', () => {
+  const a = capture('info', 'svc-a');
+  const b = capture('info', 'svc-b');
+  withContext(contextFromHeaders({ 'x-request-id': 'r-1' }), () => {
+    setContextFields({ step: 1 });
+    a.log.info('one');
+    setContextFields({ step: 2 });
+    a.log.info('two');
+    b.log.info('b');
+    a.log.info('a again');
+    setContextFields({ big: 12345678901234567890n });
+    a.log.info('big');
+  });
+  for (const t of [...a.texts, ...b.texts]) assertSchemaLine(t, { inContext: true });
+  assert.deepEqual(a.lines().map((l) => [l.msg, l.service, l.request_id, l.step]), [['one', 'svc-a', 'r-1', 1], ['two', 'svc-a', 'r-1', 2], ['a again', 'svc-a', 'r-1', 2], ['big', 'svc-a', 'r-1', 2]]);
+  assert.deepEqual(b.lines().map((l) => [l.service, l.step]), [['svc-b', 2]]);
+  assert.match(a.texts[3]!, /"big":12345678901234567890[,}]/);
+});
