@@ -18,3 +18,7 @@ export {
   type TraceParent,
 } from './context.js';
 // HTTP middleware, Fastify plugin, propagating fetch and request metrics (src/kit/http.ts etc.) are exported below.
+export { httpMiddleware, type HttpMiddleware, type HttpMiddlewareOptions } from './http.js';
+export { fastifyPlugin, type KitFastifyPlugin } from './fastify.js';
+export { fetchWithContext } from './fetch.js';
+export { registry } from './metrics.js';

@@ -49,7 +49,7 @@ test("import('logwharf/logger') from an installed package loads the kit and noth
     const log = join(dir, 'resolved.txt');
     const { stdout, stderr } = await run(process.execPath, ['--import', './register.mjs', 'main.mjs'], { cwd: dir, env: { ...process.env, NODE_OPTIONS: '', RESOLVED_LOG: log } });
     const probe = JSON.parse(stderr.trim().split('\n').at(-1)!) as { exports: string[]; addons: string[]; cjs: string[] };
-    for (const name of ['createLogger', 'getLogger', 'withContext', 'getContext', 'contextFromHeaders']) assert.ok(probe.exports.includes(name), `exports ${name}`);
+    for (const name of ['createLogger', 'getLogger', 'withContext', 'getContext', 'contextFromHeaders', 'httpMiddleware', 'fastifyPlugin', 'fetchWithContext', 'registry']) assert.ok(probe.exports.includes(name), `exports ${name}`);
     const line = assertSchemaLine(stdout.trim(), { versionAndEnv: true });
     assert.deepEqual([line.service, line.msg, line.step], ['probe', 'loaded', 1]);
 
