@@ -49,7 +49,7 @@ export interface ServerRole {
 }
 
 export function createServer(config: ServerConfig, deps: ServerDeps = {}): ServerRole {
-  const log = deps.log ?? createLogger({ level: config.log_level, component: 'server' });
+  const log = deps.log ?? createLogger({ level: config.log_level, component: 'server', version: BUILD_INFO.logwharf });
   const metrics = createMetrics();
   const store = createStore({
     dir: config.data,

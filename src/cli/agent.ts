@@ -8,6 +8,7 @@ import { clientUrl, loadAgentConfig } from '../config/agent.js';
 import { UsageError } from './io.js';
 import { createAgentProcess } from '../app/agent.js';
 import { createLogger } from '../util/logger.js';
+import { BUILD_INFO } from '../app/build-info.js';
 import { parseRoleFlags, waitForSignal } from './role.js';
 
 export const AGENT_USAGE = `Usage: logwharf agent --server URL [--config FILE] [--data DIR] [--metrics-listen HOST:PORT] [--log-level LEVEL]
@@ -47,14 +48,14 @@ export async function runAgent(argv: string[]): Promise<number> {
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  const log = createLogger({ level: config.log_level, component: 'agent' });
+  const log = createLogger({ level: config.log_level, component: 'agent', version: BUILD_INFO.logwharf });
   const proc = createAgentProcess(config, { log });
   const { metricsUrl } = await proc.start();
   // The heap limit shows whether bin/logwharf's small-heap flags (or NODE_OPTIONS) are in effect.
   const heapLimitMb = Math.round(getHeapStatistics().heap_size_limit / 1048576);
   // Handlers before the ready line: a SIGTERM sent on reading it must still stop the agent cleanly.
   const stopped = waitForSignal(() => proc.close(), log);
-  createLogger({ level: 'info', component: 'agent' }).info(
+  createLogger({ level: 'info', component: 'agent', version: BUILD_INFO.logwharf }).info(
     { server: config.client.url, metrics: metricsUrl, data: config.data, heap_limit_mb: heapLimitMb },
     'logwharf agent ready',
   );

@@ -8,6 +8,7 @@ import { loadAgentConfig } from '../config/agent.js';
 import { createServer } from '../app/server.js';
 import { createUp, upAgentDefaults } from '../app/up.js';
 import { createLogger } from '../util/logger.js';
+import { BUILD_INFO } from '../app/build-info.js';
 import { parseRoleFlags, startRole, waitForSignal } from './role.js';
 
 export const SERVER_USAGE = `Usage: logwharf server [--listen HOST:PORT] [--data DIR] [--config FILE] [--log-level LEVEL] [--auth-enabled]
@@ -40,13 +41,13 @@ export async function runServer(argv: string[]): Promise<number> {
     logLevel: values['log-level'],
     authEnabled: values['auth-enabled'],
   });
-  const log = createLogger({ level: config.log_level, component: 'server' });
+  const log = createLogger({ level: config.log_level, component: 'server', version: BUILD_INFO.logwharf });
   const server = createServer(config, { log });
   const { url } = await startRole(server, config.listen);
   // Handlers first: a script that sends SIGTERM as soon as it reads the ready line must get a clean stop.
   const stopped = waitForSignal(() => server.close(), log);
   // The ready line is part of the CLI contract (scripts wait for it), so it is written whatever the log level.
-  createLogger({ level: 'info', component: 'server' }).info({ address: url, data: config.data }, 'logwharf server ready');
+  createLogger({ level: 'info', component: 'server', version: BUILD_INFO.logwharf }).info({ address: url, data: config.data }, 'logwharf server ready');
   return stopped;
 }
 
@@ -90,10 +91,10 @@ export async function runUp(argv: string[]): Promise<number> {
     logLevel: values['log-level'] ?? serverConfig.log_level,
     metricsListen: defaults.metricsListen,
   });
-  const log = createLogger({ level: serverConfig.log_level, component: 'up' });
+  const log = createLogger({ level: serverConfig.log_level, component: 'up', version: BUILD_INFO.logwharf });
   const up = createUp(serverConfig, agentConfig, { log });
   const { url } = await startRole(up, serverConfig.listen);
   const stopped = waitForSignal(() => up.close(), log);
-  createLogger({ level: 'info', component: 'up' }).info({ address: url, data: serverConfig.data }, 'logwharf server ready');
+  createLogger({ level: 'info', component: 'up', version: BUILD_INFO.logwharf }).info({ address: url, data: serverConfig.data }, 'logwharf server ready');
   return stopped;
 }

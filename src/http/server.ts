@@ -82,7 +82,7 @@ export function createHttpServer(opts: HttpServerOptions): Server {
     const id = typeof idHeader === 'string' && idHeader.length > 0 && idHeader.length <= 128 ? idHeader : randomUUID();
     res.setHeader('X-Request-Id', id);
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const log = childLogger(opts.log, { reqId: id });
+    const log = childLogger(opts.log, { request_id: id });
     const method = req.method ?? 'GET';
     let routeName = 'unmatched';
     let errorBody: RouteOptions['errorBody'];
@@ -140,7 +140,7 @@ function withUpgrades(server: Server, opts: HttpServerOptions): Server {
       const id = randomUUID();
       // node:http removes its own socket 'error' listener before 'upgrade'; a reset while we answer
       // or hand the socket over would otherwise be an unhandled 'error' that ends the process.
-      socket.on('error', (err) => opts.log.debug({ reqId: id, err: err.message }, 'upgrade socket error'));
+      socket.on('error', (err) => opts.log.debug({ request_id: id, err: err.message }, 'upgrade socket error'));
       try {
         const url = new URL(req.url ?? '/', 'http://localhost');
         const tenant = resolveTenant(req.headers['x-scope-orgid'], opts.authEnabled);

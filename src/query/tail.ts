@@ -70,7 +70,7 @@ export function createTailServer(deps: { store: Store; log: Logger; now: () => n
         return;
       }
       wss.handleUpgrade(req, socket, head, (ws) => {
-        const log = childLogger(deps.log, { reqId: ctx.id, tenant: ctx.tenant, component: 'tail' });
+        const log = childLogger(deps.log, { request_id: ctx.id, tenant: ctx.tenant, component: 'tail' });
         log.info({ query: params.query }, 'tail started');
         // A protocol violation by the client (unmasked frame, reserved opcode or RSV bits, bad UTF-8,
         // fragmented control frame, invalid close code, oversized frame) is an 'error' on this socket;

@@ -1,26 +1,24 @@
 /**
- * Our own logs: JSON lines through pino, one logger per component, a request id on every line that
- * belongs to a request (child loggers). Level names are written as strings so `jq .level` reads well.
+ * Our own logs: JSON lines in the kit's schema (docs/log-schema.md, src/kit/logger.ts): `level`,
+ * `time`, `service: "logwharf"`, `version` (when the caller passes it: util cannot reach the build
+ * info in app), `component`, the request's `request_id` on every line that belongs to a request
+ * (child loggers), `msg`. The server and agent are the kit's first users.
  * Child loggers are made with `childLogger`, never `log.child`: pino appends a child's bindings to
  * its parent's, so `component` set at three levels appeared three times in one line (issue #8).
  */
-import { pino, type Logger, type DestinationStream } from 'pino';
+import { pino, type DestinationStream } from 'pino';
+import { createLogger as createKitLogger, type Logger } from '../kit/logger.js';
 
 export type { Logger };
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
-export function createLogger(opts: { level?: LogLevel; component?: string; destination?: DestinationStream } = {}): Logger {
-  return pino(
-    {
-      level: opts.level ?? 'info',
-      base: opts.component ? { component: opts.component } : {},
-      timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label) => ({ level: label }) },
-      messageKey: 'msg',
-    },
-    opts.destination ?? pino.destination({ dest: 1, sync: true }),
-  );
+/** Our `service` on every line. */
+export const SERVICE = 'logwharf';
+
+export function createLogger(opts: { level?: LogLevel; component?: string; version?: string; destination?: DestinationStream } = {}): Logger {
+  const root = createKitLogger({ service: SERVICE, version: opts.version, level: opts.level ?? 'info', destination: opts.destination });
+  return opts.component ? childLogger(root, { component: opts.component }) : root;
 }
 
 /**

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { childLogger, createLogger } from '../../../src/util/logger.js';
 import { repeatedKeys } from '../../helpers/json-keys.js';
+import { assertSchemaLine } from '../../helpers/log-schema.js';
+import { withContext, contextFromHeaders } from '../../../src/kit/context.js';
 
 const SRC = fileURLToPath(new URL('../../../src', import.meta.url));
 const LOGGER = join(SRC, 'util', 'logger.ts');
@@ -37,7 +39,7 @@ test('child loggers replace a key of their parent instead of repeating it', () =
   assert.deepEqual([compacted!.component, compacted!.shard, compacted!.blocks, compacted!.msg], ['store', 1, 3, 'compacted']);
   assert.deepEqual([slow!.component, slow!.reqId, slow!.level], ['store', 'r1', 'warn']);
   assert.equal(ready!.component, 'up', 'the parent is unchanged');
-  assert.deepEqual(req.bindings(), { component: 'store', shard: 1, reqId: 'r1' });
+  assert.deepEqual(req.bindings(), { service: 'logwharf', component: 'store', shard: 1, reqId: 'r1' });
 });
 
 test('a child keeps its parent\'s level and can be silenced on its own', () => {
@@ -69,4 +71,18 @@ test('every child logger in src/ is made with childLogger (pino\'s own .child re
   };
   walk(SRC);
   assert.deepEqual(offenders, []);
+});
+
+test('our lines are the kit\'s schema: service logwharf, our version, the component, a request\'s ids', () => {
+  const c = capture();
+  const log = createLogger({ component: 'server', version: '0.1.0', destination: c.destination });
+  const req = childLogger(log, { request_id: 'r-7' });
+  log.info({ err: new Error('disk full') }, 'append failed');
+  withContext(contextFromHeaders({ 'x-request-id': 'r-8' }), () => req.warn({ component: 'ingest' }, 'slow push'));
+  const failed = assertSchemaLine(c.lines[0]!, { err: true });
+  assert.deepEqual(Object.keys(failed), ['level', 'time', 'service', 'version', 'component', 'err', 'msg']);
+  assert.deepEqual([failed.service, failed.version, failed.component, (failed.err as { message: string }).message], ['logwharf', '0.1.0', 'server', 'disk full']);
+  // The HTTP layer's request_id binding wins over a kit context around it; the component is the logger's.
+  const slow = assertSchemaLine(c.lines[1]!, { inContext: true });
+  assert.deepEqual([slow.request_id, slow.component, slow.level], ['r-7', 'server', 'warn']);
 });
