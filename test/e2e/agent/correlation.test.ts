@@ -80,13 +80,14 @@ async function startService(svc: 'front' | 'back', run: string, env: Record<stri
 
 interface Line {
   ts: string;
+  raw: string;
   container: string;
   json: Record<string, unknown>;
   metadata: Record<string, string>;
 }
 
 function parse(lines: QueriedLine[]): Line[] {
-  return lines.map((l) => ({ ts: l.ts, container: l.labels.container!, json: JSON.parse(l.line) as Record<string, unknown>, metadata: l.metadata ?? {} }));
+  return lines.map((l) => ({ ts: l.ts, raw: l.line, container: l.labels.container!, json: JSON.parse(l.line) as Record<string, unknown>, metadata: l.metadata ?? {} }));
 }
 
 test('two services in containers: one request id finds both services\' lines, in order, in one trace', async (t) => {
@@ -184,6 +185,10 @@ test('two services in containers: one request id finds both services\' lines, in
     assert.equal(find(lines, front, 'request completed').json.parent_span_id, undefined, 'front started the trace');
     assert.equal(find(lines, front, 'request completed').json.status, 200);
     for (const l of lines) assert.equal(l.metadata.detected_level, 'info', `${String(l.json.msg)} is info`);
+
+    // docs/log-schema.md's cheaper form (a line filter first) finds the same lines.
+    const filtered = await queryAll(server.url, `{container=~".+"} |= "${rid}" | json | request_id="${rid}"`);
+    assert.deepEqual(filtered.map((l) => l.line), lines.map((l) => l.raw));
   });
 
   await t.test('a request without an id gets a generated one that correlates across both services', async () => {
