@@ -1,15 +1,17 @@
 /**
  * A real Docker engine for tests (../shared/design/test-environment.md): use the daemon on
  * /var/run/docker.sock, or start dockerd when the binary exists; make sure the tiny image
- * local/busybox:1 exists (imported from the static busybox binary). Safe for several test files at
- * once: starting the daemon and importing the image happen under a lock directory.
+ * local/busybox:1 exists (imported from the static busybox binary), and, for tests that run Node
+ * services in containers, local/node:20 (`ensureNodeImage`, imported from this host's node). Safe
+ * for several test files at once: starting the daemon and importing images happen under a lock
+ * directory.
  *
  * Without Docker, tests skip saying why — except under CI, where a missing component is a failure.
  */
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, symlinkSync, copyFileSync, closeSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, symlinkSync, copyFileSync, closeSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { connect, createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 
@@ -153,6 +155,88 @@ export async function ensureImage(tag = BUSYBOX_IMAGE): Promise<void> {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+}
+
+export const NODE_IMAGE = 'local/node:20';
+/** The image records which node it was built from, so a host whose node changed rebuilds it. */
+const NODE_VERSION_LABEL = 'logwharf.node_version';
+
+/**
+ * Makes sure `local/node:20` exists: this host's own node binary (process.execPath, stripped of its
+ * debug symbols when `strip` is there), the shared libraries `ldd` lists for it and the dynamic
+ * loader — nothing else (no shell, no npm), because with the vfs storage driver every container
+ * copies its whole image. Node is /usr/local/bin/node, on PATH; /tmp exists. Code and packages are
+ * mounted into the container by the test, read-only. Prints how long the import took.
+ */
+export async function ensureNodeImage(tag = NODE_IMAGE): Promise<void> {
+  const has = () =>
+    docker('image', 'inspect', '--format', `{{index .Config.Labels "${NODE_VERSION_LABEL}"}}`, tag).then(
+      (v) => v === process.version,
+      () => false,
+    );
+  if (await has()) return;
+  await withLock(async () => {
+    if (await has()) return; // another test file built it while we waited
+    const started = Date.now();
+    const dir = mkdtempSync(join(tmpdir(), 'lh-node-image-'));
+    try {
+      const rootfs = join(dir, 'rootfs');
+      const node = join(rootfs, 'usr/local/bin/node');
+      mkdirSync(dirname(node), { recursive: true });
+      await run('strip', ['--strip-unneeded', '-o', node, process.execPath]).catch(() => copyFileSync(process.execPath, node));
+      for (const lib of await sharedLibraries(process.execPath)) {
+        const to = join(rootfs, lib);
+        mkdirSync(dirname(to), { recursive: true });
+        copyFileSync(lib, to); // follows the host's symlinks: the image holds the files under the names ldd gave
+      }
+      mkdirSync(join(rootfs, 'tmp'));
+      chmodSync(join(rootfs, 'tmp'), 0o1777);
+      const bytes = await pipeRootfsToImport(rootfs, tag, [
+        `LABEL ${NODE_VERSION_LABEL}=${process.version}`,
+        'ENV PATH=/usr/local/bin',
+        'WORKDIR /tmp',
+      ]);
+      process.stderr.write(`# built ${tag} (node ${process.version}, ${(bytes / 1e6).toFixed(1)} MB rootfs) in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+/** The absolute paths of the shared libraries and the loader `ldd` lists for `binary` (the vdso has no file). */
+async function sharedLibraries(binary: string): Promise<string[]> {
+  const out = await new Promise<string>((resolve, reject) =>
+    execFile('ldd', [binary], (err, stdout, stderr) => (err ? reject(new Error(`ldd ${binary} failed: ${String(stderr).trim() || err.message}`)) : resolve(String(stdout)))),
+  );
+  const libs = new Set<string>();
+  for (const line of out.split('\n')) {
+    // "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x…)" or "/lib64/ld-linux-x86-64.so.2 (0x…)"
+    const m = /(?:=>\s*)?(\/\S+)\s+\(0x[0-9a-f]+\)/.exec(line);
+    if (m) libs.add(m[1]!);
+    else if (/not found/.test(line)) throw new Error(`ldd ${binary}: ${line.trim()}`);
+  }
+  if (libs.size === 0) throw new Error(`ldd ${binary} listed no libraries: ${out.trim()}`);
+  return [...libs];
+}
+
+/** `tar -c rootfs | docker import --change … - tag`; resolves with the tarball's size in bytes. */
+function pipeRootfsToImport(rootfs: string, tag: string, changes: string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const tar = spawn('tar', ['-C', rootfs, '--numeric-owner', '--owner=0', '--group=0', '-c', '.'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const imp = spawn('docker', ['import', ...changes.flatMap((c) => ['--change', c]), '-', tag], { stdio: ['pipe', 'ignore', 'pipe'] });
+    let bytes = 0;
+    let errors = '';
+    tar.stdout.on('data', (c: Buffer) => (bytes += c.length));
+    tar.stdout.pipe(imp.stdin);
+    tar.stderr.on('data', (c) => (errors += c));
+    imp.stderr.on('data', (c) => (errors += c));
+    imp.stdin.on('error', () => {}); // docker import failing early: reported by its exit code below
+    const exit = (p: ReturnType<typeof spawn>) => new Promise<number | null>((r) => p.on('exit', (code) => r(code)));
+    void Promise.all([exit(tar), exit(imp)]).then(([tarCode, impCode]) => {
+      if (tarCode === 0 && impCode === 0) resolve(bytes);
+      else reject(new Error(`building ${tag} failed (tar ${tarCode}, docker import ${impCode}): ${errors.trim()}`));
+    });
   });
 }
 
