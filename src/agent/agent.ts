@@ -14,6 +14,7 @@ import { parseDurationMs } from '../config/duration.js';
 import type { Logger } from '../util/logger.js';
 import type { DockerApi } from './discovery/docker-api.js';
 import { createAgentMetrics, type AgentMetrics } from './metrics.js';
+import type { ResourceContainer } from './resources/resource-metrics.js';
 import type { Discovery, DiscoverySink, LineReader, Position, ReaderEvent, Target } from './model.js';
 import { compilePipeline } from './pipeline/pipeline.js';
 import { createReporter, type Reporter } from './reporter.js';
@@ -183,6 +184,30 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): AgentRole {
     }
   }
 
+  /** Containers' CPU, memory, network and IO on /metrics (issue #16), read at scrape time from the collected Docker sources. */
+  async function startResourceMetrics(api: DockerApi): Promise<void> {
+    const [{ registerResourceMetrics }, { createStatsReader }] = await Promise.all([
+      import('./resources/resource-metrics.js'),
+      import('./resources/container-stats.js'),
+    ]);
+    registerResourceMetrics(registry, {
+      log,
+      now,
+      reader: createStatsReader({ engineStats: (id) => api.stats(id) }),
+      containers: () => {
+        const out: ResourceContainer[] = [];
+        for (const s of sources.values()) {
+          const t = s.target;
+          // Draining means the container stopped: its series go at once, not when its last lines are shipped.
+          if (t.kind !== 'docker' || t.info.containerId === undefined || (s.state !== 'tailing' && s.state !== 'error')) continue;
+          const labels = s.resourceLabels();
+          if (labels) out.push({ containerId: t.info.containerId, pid: t.info.pid, labels });
+        }
+        return out;
+      },
+    });
+  }
+
   let lastPrune = 0;
   async function flushPositions(): Promise<void> {
     if (!positions) return;
@@ -233,6 +258,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): AgentRole {
         ]);
         createDockerLogsReader = logsReader.createDockerLogsReader;
         dockerApi = createDockerApi(config.docker.socket);
+        if (config.docker.resource_metrics) await startResourceMetrics(dockerApi);
         discoveries.push(
           createDockerDiscovery({ ...config.docker, host: config.host }, sink, {
             log,

@@ -137,6 +137,10 @@ export const agentConfigSchema = z
           .array(z.string())
           .default([])
           .describe('Container labels to copy into stream labels (names sanitised: com.example.team → com_example_team); all are available to relabel rules as __meta_docker_container_label_<name>'),
+        resource_metrics: z
+          .boolean()
+          .default(true)
+          .describe('Expose each collected container\'s CPU, memory, network and block-IO figures on /metrics under cAdvisor\'s names (container_cpu_usage_seconds_total, …) with the labels of its logs; read from its cgroup when readable, else from the Docker API, at scrape time'),
       })
       .strict()
       .prefault({}),

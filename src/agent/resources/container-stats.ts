@@ -1,0 +1,230 @@
+/**
+ * One container's resource figures (issue #16), read from its cgroup files and its network namespace
+ * (`/proc/<pid>/net/dev`) where the agent can read them, else from the Docker Engine API's stats.
+ * Each figure is read on its own: a file that is malformed loses its figures (named in `errors`),
+ * never the others.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { EngineStats } from '../discovery/docker-api.js';
+import { locateCgroup, CGROUP_ROOT, type CgroupLocation } from './cgroup-path.js';
+import {
+  field,
+  MalformedStatError,
+  parseBlkioServiceBytes,
+  parseFlatKeyed,
+  parseIoStat,
+  parseMemoryLimit,
+  parseNetDev,
+  parseSingle,
+} from './stat-files.js';
+
+/** The figures, in cAdvisor's units (seconds, bytes); absent when its source could not be read. */
+export interface ContainerStats {
+  cpuUsageSeconds?: number;
+  cpuUserSeconds?: number;
+  cpuSystemSeconds?: number;
+  memoryUsageBytes?: number;
+  memoryWorkingSetBytes?: number;
+  memoryRssBytes?: number;
+  memoryLimitBytes?: number;
+  networkReceiveBytes?: number;
+  networkTransmitBytes?: number;
+  fsReadBytes?: number;
+  fsWriteBytes?: number;
+}
+
+export interface StatsReading {
+  stats: ContainerStats;
+  /** Files (or `docker_api`) whose figures were skipped because they were malformed or unreadable. */
+  errors: string[];
+  via: 'cgroup' | 'docker_api';
+}
+
+/** cgroup v1 cpuacct.stat counts in USER_HZ, which Linux fixes at 100 for user space. */
+const USER_HZ = 100;
+
+/** The container is gone (its cgroup or process no longer exists). */
+export class ContainerGoneError extends Error {
+  override name = 'ContainerGoneError';
+}
+
+export interface StatsReaderOptions {
+  cgroupRoot?: string;
+  procRoot?: string;
+  /** The Docker API's stats, for containers whose cgroup files the agent cannot read. */
+  engineStats?: (containerId: string) => Promise<EngineStats>;
+}
+
+export interface StatsTarget {
+  containerId: string;
+  /** The container's init process on the host; absent or 0 sends the reading to the Docker API. */
+  pid?: number | undefined;
+}
+
+export interface StatsReader {
+  read(c: StatsTarget): Promise<StatsReading>;
+  /** Forget what is known about containers not in this set (stopped ones). */
+  retain(containerIds: Set<string>): void;
+}
+
+export function createStatsReader(opts: StatsReaderOptions = {}): StatsReader {
+  const cgroupRoot = opts.cgroupRoot ?? CGROUP_ROOT;
+  const procRoot = opts.procRoot ?? '/proc';
+  /** Where each container's cgroup is, by id and pid (a restarted container has a new pid); null: use the API. */
+  const located = new Map<string, { pid: number; at: CgroupLocation | null }>();
+
+  async function locate(c: StatsTarget): Promise<CgroupLocation | null> {
+    const pid = c.pid ?? 0;
+    const known = located.get(c.containerId);
+    if (known && known.pid === pid) return known.at;
+    let at: CgroupLocation | null = null;
+    if (pid > 0) {
+      try {
+        at = locateCgroup(await readFile(join(procRoot, String(pid), 'cgroup'), 'utf8'), cgroupRoot) ?? null;
+        // A hierarchy we cannot read (an agent without /sys/fs/cgroup mounted) is the API's job.
+        if (at) await readFile(at.version === 2 ? join(at.dir, 'cpu.stat') : join(at.cpuacct, 'cpuacct.usage'));
+      } catch (e) {
+        if (e instanceof MalformedStatError) throw e;
+        at = null;
+      }
+    }
+    located.set(c.containerId, { pid, at });
+    return at;
+  }
+
+  return {
+    async read(c) {
+      const at = await locate(c);
+      if (at === null) {
+        if (!opts.engineStats) throw new ContainerGoneError(`no readable cgroup for container ${c.containerId.slice(0, 12)} and no Docker API`);
+        return { stats: fromEngineStats(await opts.engineStats(c.containerId)), errors: [], via: 'docker_api' };
+      }
+      const reading: StatsReading = { stats: {}, errors: [], via: 'cgroup' };
+      const parts = at.version === 2 ? v2Parts(at.dir) : v1Parts(at);
+      parts.push(() => read(join(procRoot, String(c.pid), 'net', 'dev')).then((t) => netStats(t)));
+      const results = await Promise.allSettled(parts.map((p) => p()));
+      for (const r of results) {
+        if (r.status === 'fulfilled') Object.assign(reading.stats, r.value);
+        else if (r.reason instanceof MalformedStatError) reading.errors.push(r.reason.file);
+        else if ((r.reason as NodeJS.ErrnoException).code === 'ENOENT' || (r.reason as NodeJS.ErrnoException).code === 'ESRCH') {
+          located.delete(c.containerId);
+          throw new ContainerGoneError(`container ${c.containerId.slice(0, 12)} is gone`);
+        } else reading.errors.push(String((r.reason as NodeJS.ErrnoException).path ?? 'unknown').split('/').pop()!);
+      }
+      return reading;
+    },
+    retain(ids) {
+      for (const id of located.keys()) if (!ids.has(id)) located.delete(id);
+    },
+  };
+}
+
+type Part = () => Promise<ContainerStats>;
+
+function read(path: string): Promise<string> {
+  return readFile(path, 'utf8');
+}
+
+function v2Parts(dir: string): Part[] {
+  return [
+    async () => {
+      const f = parseFlatKeyed('cpu.stat', await read(join(dir, 'cpu.stat')));
+      return {
+        cpuUsageSeconds: field('cpu.stat', f, 'usage_usec') / 1e6,
+        cpuUserSeconds: field('cpu.stat', f, 'user_usec') / 1e6,
+        cpuSystemSeconds: field('cpu.stat', f, 'system_usec') / 1e6,
+      };
+    },
+    async () => {
+      const [current, statText] = await Promise.all([read(join(dir, 'memory.current')), read(join(dir, 'memory.stat'))]);
+      const usage = parseSingle('memory.current', current);
+      const f = parseFlatKeyed('memory.stat', statText);
+      return memory(usage, field('memory.stat', f, 'inactive_file'), field('memory.stat', f, 'anon'));
+    },
+    async () => ({ memoryLimitBytes: parseMemoryLimit('memory.max', await read(join(dir, 'memory.max'))) }),
+    async () => {
+      const io = parseIoStat('io.stat', await read(join(dir, 'io.stat')));
+      return { fsReadBytes: io.read, fsWriteBytes: io.write };
+    },
+  ];
+}
+
+function v1Parts(at: { cpuacct: string; memory: string; blkio: string | undefined }): Part[] {
+  const parts: Part[] = [
+    async () => ({ cpuUsageSeconds: parseSingle('cpuacct.usage', await read(join(at.cpuacct, 'cpuacct.usage'))) / 1e9 }),
+    async () => {
+      const f = parseFlatKeyed('cpuacct.stat', await read(join(at.cpuacct, 'cpuacct.stat')));
+      return { cpuUserSeconds: field('cpuacct.stat', f, 'user') / USER_HZ, cpuSystemSeconds: field('cpuacct.stat', f, 'system') / USER_HZ };
+    },
+    async () => {
+      const [usageText, statText] = await Promise.all([read(join(at.memory, 'memory.usage_in_bytes')), read(join(at.memory, 'memory.stat'))]);
+      const usage = parseSingle('memory.usage_in_bytes', usageText);
+      const f = parseFlatKeyed('memory.stat', statText);
+      return memory(usage, field('memory.stat', f, 'total_inactive_file'), field('memory.stat', f, 'total_rss'));
+    },
+    async () => ({ memoryLimitBytes: parseMemoryLimit('memory.limit_in_bytes', await read(join(at.memory, 'memory.limit_in_bytes'))) }),
+  ];
+  const blkio = at.blkio;
+  if (blkio !== undefined) {
+    parts.push(async () => {
+      const file = 'blkio.throttle.io_service_bytes';
+      const io = parseBlkioServiceBytes(file, await read(join(blkio, file)));
+      return { fsReadBytes: io.read, fsWriteBytes: io.write };
+    });
+  }
+  return parts;
+}
+
+/** The working set as cAdvisor computes it: usage less inactive file pages (reclaimable), never below 0. */
+function memory(usage: number, inactiveFile: number, rss: number): ContainerStats {
+  return { memoryUsageBytes: usage, memoryWorkingSetBytes: Math.max(0, usage - inactiveFile), memoryRssBytes: rss };
+}
+
+function netStats(text: string): ContainerStats {
+  const n = parseNetDev('net/dev', text);
+  return { networkReceiveBytes: n.receive, networkTransmitBytes: n.transmit };
+}
+
+/** The Engine API's answer in the same figures; v2 engines name rss `anon` and drop the `total_` prefix. */
+export function fromEngineStats(s: EngineStats): ContainerStats {
+  const out: ContainerStats = {};
+  const cpu = s.cpu_stats?.cpu_usage;
+  if (typeof cpu?.total_usage === 'number') out.cpuUsageSeconds = cpu.total_usage / 1e9;
+  if (typeof cpu?.usage_in_usermode === 'number') out.cpuUserSeconds = cpu.usage_in_usermode / 1e9;
+  if (typeof cpu?.usage_in_kernelmode === 'number') out.cpuSystemSeconds = cpu.usage_in_kernelmode / 1e9;
+  const mem = s.memory_stats;
+  if (typeof mem?.usage === 'number') {
+    const st = mem.stats ?? {};
+    const inactive = st.total_inactive_file ?? st.inactive_file ?? 0;
+    Object.assign(out, memory(mem.usage, inactive, st.total_rss ?? st.anon ?? 0));
+  }
+  if (typeof mem?.limit === 'number') out.memoryLimitBytes = mem.limit >= 2 ** 62 ? 0 : mem.limit;
+  if (s.networks) {
+    let rx = 0;
+    let tx = 0;
+    for (const [name, n] of Object.entries(s.networks)) {
+      if (name === 'lo') continue;
+      rx += n.rx_bytes ?? 0;
+      tx += n.tx_bytes ?? 0;
+    }
+    out.networkReceiveBytes = rx;
+    out.networkTransmitBytes = tx;
+  } else {
+    // No networks key: a container on --network none, which has only loopback.
+    out.networkReceiveBytes = 0;
+    out.networkTransmitBytes = 0;
+  }
+  if (s.blkio_stats) {
+    let r = 0;
+    let w = 0;
+    for (const e of s.blkio_stats.io_service_bytes_recursive ?? []) {
+      const op = e.op?.toLowerCase();
+      if (op === 'read') r += e.value ?? 0;
+      else if (op === 'write') w += e.value ?? 0;
+    }
+    out.fsReadBytes = r;
+    out.fsWriteBytes = w;
+  }
+  return out;
+}
