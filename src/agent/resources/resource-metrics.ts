@@ -75,6 +75,10 @@ export function registerResourceMetrics(registry: Registry, deps: ResourceMetric
     help: 'Container resource figures skipped because their source was malformed or unreadable, by file.',
     labelNames: ['file'] as const,
     registers: [registry],
+    // The families are read in parallel: this one waits for the reading, so it counts that reading's errors too.
+    collect: async () => {
+      await metrics.reading();
+    },
   });
   /** Files already logged as malformed, so a broken file is said once, not at every scrape. */
   const logged = new Set<string>();
