@@ -3,8 +3,13 @@
  * (`/proc/<pid>/net/dev`) where the agent can read them, else from the Docker Engine API's stats.
  * Each figure is read on its own: a file that is malformed loses its figures (named in `errors`),
  * never the others.
+ *
+ * The files are read synchronously: they are small kernel files answered from memory (about 0.03 ms
+ * each here), and node's promise readFile costs several thread-pool round trips per file: one
+ * container's seven files took 0.63 ms of CPU that way against 0.09 ms read synchronously. One container's files take well
+ * under a millisecond; the collector yields to the event loop between containers.
  */
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EngineStats } from '../discovery/docker-api.js';
 import { locateCgroup, CGROUP_ROOT, type CgroupLocation } from './cgroup-path.js';
@@ -74,16 +79,16 @@ export function createStatsReader(opts: StatsReaderOptions = {}): StatsReader {
   /** Where each container's cgroup is, by id and pid (a restarted container has a new pid); null: use the API. */
   const located = new Map<string, { pid: number; at: CgroupLocation | null }>();
 
-  async function locate(c: StatsTarget): Promise<CgroupLocation | null> {
+  function locate(c: StatsTarget): CgroupLocation | null {
     const pid = c.pid ?? 0;
     const known = located.get(c.containerId);
     if (known && known.pid === pid) return known.at;
     let at: CgroupLocation | null = null;
     if (pid > 0) {
       try {
-        at = locateCgroup(await readFile(join(procRoot, String(pid), 'cgroup'), 'utf8'), cgroupRoot) ?? null;
+        at = locateCgroup(read(join(procRoot, String(pid), 'cgroup')), cgroupRoot) ?? null;
         // A hierarchy we cannot read (an agent without /sys/fs/cgroup mounted) is the API's job.
-        if (at) await readFile(at.version === 2 ? join(at.dir, 'cpu.stat') : join(at.cpuacct, 'cpuacct.usage'));
+        if (at) read(at.version === 2 ? join(at.dir, 'cpu.stat') : join(at.cpuacct, 'cpuacct.usage'));
       } catch (e) {
         if (e instanceof MalformedStatError) throw e;
         at = null;
@@ -95,22 +100,25 @@ export function createStatsReader(opts: StatsReaderOptions = {}): StatsReader {
 
   return {
     async read(c) {
-      const at = await locate(c);
+      const at = locate(c);
       if (at === null) {
         if (!opts.engineStats) throw new ContainerGoneError(`no readable cgroup for container ${c.containerId.slice(0, 12)} and no Docker API`);
         return { stats: fromEngineStats(await opts.engineStats(c.containerId)), errors: [], via: 'docker_api' };
       }
       const reading: StatsReading = { stats: {}, errors: [], via: 'cgroup' };
       const parts = at.version === 2 ? v2Parts(at.dir) : v1Parts(at);
-      parts.push(() => read(join(procRoot, String(c.pid), 'net', 'dev')).then((t) => netStats(t)));
-      const results = await Promise.allSettled(parts.map((p) => p()));
-      for (const r of results) {
-        if (r.status === 'fulfilled') Object.assign(reading.stats, r.value);
-        else if (r.reason instanceof MalformedStatError) reading.errors.push(r.reason.file);
-        else if ((r.reason as NodeJS.ErrnoException).code === 'ENOENT' || (r.reason as NodeJS.ErrnoException).code === 'ESRCH') {
-          located.delete(c.containerId);
-          throw new ContainerGoneError(`container ${c.containerId.slice(0, 12)} is gone`);
-        } else reading.errors.push(String((r.reason as NodeJS.ErrnoException).path ?? 'unknown').split('/').pop()!);
+      parts.push(() => netStats(read(join(procRoot, String(c.pid), 'net', 'dev'))));
+      for (const part of parts) {
+        try {
+          Object.assign(reading.stats, part());
+        } catch (e) {
+          const err = e as NodeJS.ErrnoException;
+          if (e instanceof MalformedStatError) reading.errors.push(e.file);
+          else if (err.code === 'ENOENT' || err.code === 'ESRCH') {
+            located.delete(c.containerId);
+            throw new ContainerGoneError(`container ${c.containerId.slice(0, 12)} is gone`);
+          } else reading.errors.push(String(err.path ?? 'unknown').split('/').pop()!);
+        }
       }
       return reading;
     },
@@ -120,31 +128,32 @@ export function createStatsReader(opts: StatsReaderOptions = {}): StatsReader {
   };
 }
 
-type Part = () => Promise<ContainerStats>;
+type Part = () => ContainerStats;
 
-function read(path: string): Promise<string> {
-  return readFile(path, 'utf8');
+function read(path: string): string {
+  return readFileSync(path, 'utf8');
 }
 
 function v2Parts(dir: string): Part[] {
   return [
-    async () => {
-      const f = parseFlatKeyed('cpu.stat', await read(join(dir, 'cpu.stat')));
+    () => {
+      const f = parseFlatKeyed('cpu.stat', read(join(dir, 'cpu.stat')));
       return {
         cpuUsageSeconds: field('cpu.stat', f, 'usage_usec') / 1e6,
         cpuUserSeconds: field('cpu.stat', f, 'user_usec') / 1e6,
         cpuSystemSeconds: field('cpu.stat', f, 'system_usec') / 1e6,
       };
     },
-    async () => {
-      const [current, statText] = await Promise.all([read(join(dir, 'memory.current')), read(join(dir, 'memory.stat'))]);
+    () => {
+      const current = read(join(dir, 'memory.current'));
+      const statText = read(join(dir, 'memory.stat'));
       const usage = parseSingle('memory.current', current);
       const f = parseFlatKeyed('memory.stat', statText);
       return memory(usage, field('memory.stat', f, 'inactive_file'), field('memory.stat', f, 'anon'));
     },
-    async () => ({ memoryLimitBytes: parseMemoryLimit('memory.max', await read(join(dir, 'memory.max'))) }),
-    async () => {
-      const io = parseIoStat('io.stat', await read(join(dir, 'io.stat')));
+    () => ({ memoryLimitBytes: parseMemoryLimit('memory.max', read(join(dir, 'memory.max'))) }),
+    () => {
+      const io = parseIoStat('io.stat', read(join(dir, 'io.stat')));
       return { fsReadBytes: io.read, fsWriteBytes: io.write };
     },
   ];
@@ -152,24 +161,25 @@ function v2Parts(dir: string): Part[] {
 
 function v1Parts(at: { cpuacct: string; memory: string; blkio: string | undefined }): Part[] {
   const parts: Part[] = [
-    async () => ({ cpuUsageSeconds: parseSingle('cpuacct.usage', await read(join(at.cpuacct, 'cpuacct.usage'))) / 1e9 }),
-    async () => {
-      const f = parseFlatKeyed('cpuacct.stat', await read(join(at.cpuacct, 'cpuacct.stat')));
+    () => ({ cpuUsageSeconds: parseSingle('cpuacct.usage', read(join(at.cpuacct, 'cpuacct.usage'))) / 1e9 }),
+    () => {
+      const f = parseFlatKeyed('cpuacct.stat', read(join(at.cpuacct, 'cpuacct.stat')));
       return { cpuUserSeconds: field('cpuacct.stat', f, 'user') / USER_HZ, cpuSystemSeconds: field('cpuacct.stat', f, 'system') / USER_HZ };
     },
-    async () => {
-      const [usageText, statText] = await Promise.all([read(join(at.memory, 'memory.usage_in_bytes')), read(join(at.memory, 'memory.stat'))]);
+    () => {
+      const usageText = read(join(at.memory, 'memory.usage_in_bytes'));
+      const statText = read(join(at.memory, 'memory.stat'));
       const usage = parseSingle('memory.usage_in_bytes', usageText);
       const f = parseFlatKeyed('memory.stat', statText);
       return memory(usage, field('memory.stat', f, 'total_inactive_file'), field('memory.stat', f, 'total_rss'));
     },
-    async () => ({ memoryLimitBytes: parseMemoryLimit('memory.limit_in_bytes', await read(join(at.memory, 'memory.limit_in_bytes'))) }),
+    () => ({ memoryLimitBytes: parseMemoryLimit('memory.limit_in_bytes', read(join(at.memory, 'memory.limit_in_bytes'))) }),
   ];
   const blkio = at.blkio;
   if (blkio !== undefined) {
-    parts.push(async () => {
+    parts.push(() => {
       const file = 'blkio.throttle.io_service_bytes';
-      const io = parseBlkioServiceBytes(file, await read(join(blkio, file)));
+      const io = parseBlkioServiceBytes(file, read(join(blkio, file)));
       return { fsReadBytes: io.read, fsWriteBytes: io.write };
     });
   }

@@ -56,9 +56,14 @@ const FAMILIES: Family[] = [
 
 export const RESOURCE_METRIC_NAMES = FAMILIES.map((f) => f.name);
 
+interface Row {
+  labels: Labels;
+  stats: ContainerStats;
+}
+
 interface Reading {
   at: number;
-  rows: { labels: Labels; stats: ContainerStats }[];
+  rows: Row[];
 }
 
 export interface ResourceMetrics {
@@ -87,21 +92,28 @@ export function registerResourceMetrics(registry: Registry, deps: ResourceMetric
   async function readAll(at: number): Promise<Reading> {
     const containers = deps.containers();
     deps.reader.retain(new Set(containers.map((c) => c.containerId)));
-    const rows = await Promise.all(
-      containers.map(async (c) => {
-        try {
-          const r = await deps.reader.read(c);
-          for (const file of r.errors) noteError(file, c.containerId);
-          return { labels: c.labels, stats: r.stats };
-        } catch (e) {
-          // Stopped between the listing and the read: no series, as after its stop.
-          if (e instanceof ContainerGoneError) return undefined;
-          noteError(e instanceof MalformedStatError ? e.file : 'docker_api', c.containerId, e as Error);
-          return undefined;
-        }
-      }),
-    );
+    const pending: Promise<Row | undefined>[] = [];
+    for (const c of containers) {
+      // Cgroup files are read synchronously (see container-stats.ts): one container per turn of the
+      // event loop keeps it free; API readings started here run concurrently.
+      pending.push(readOne(c));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const rows = await Promise.all(pending);
     return { at, rows: rows.filter((r) => r !== undefined) };
+  }
+
+  async function readOne(c: ResourceContainer): Promise<Row | undefined> {
+    try {
+      const r = await deps.reader.read(c);
+      for (const file of r.errors) noteError(file, c.containerId);
+      return { labels: c.labels, stats: r.stats };
+    } catch (e) {
+      // Stopped between the listing and the read: no series, as after its stop.
+      if (e instanceof ContainerGoneError) return undefined;
+      noteError(e instanceof MalformedStatError ? e.file : 'docker_api', c.containerId, e as Error);
+      return undefined;
+    }
   }
 
   function noteError(file: string, containerId: string, err?: Error): void {
