@@ -9,9 +9,11 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { createAgentProcess } from '../../../src/app/agent.js';
 import { RESOURCE_METRIC_NAMES } from '../../../src/agent/resources/resource-metrics.js';
+import { createDockerApi } from '../../../src/agent/discovery/docker-api.js';
+import { createStatsReader } from '../../../src/agent/resources/container-stats.js';
 import { createLogger } from '../../../src/util/logger.js';
 import { startServer, tempDir, removeDir } from '../helpers/server.js';
-import { dockerOrSkip, runContainer, removeContainer, BUSYBOX_IMAGE } from '../../helpers/docker.js';
+import { dockerOrSkip, runContainer, removeContainer, BUSYBOX_IMAGE, DOCKER_SOCKET } from '../../helpers/docker.js';
 import { parseExposition, samplesOf } from '../../helpers/exposition.js';
 import { testAgentConfig } from './helpers.js';
 import { waitFor } from '../../helpers/wait-for.js';
@@ -28,9 +30,16 @@ test('a container\'s CPU, memory, network and IO are on the agent\'s /metrics wi
     '--name', cname,
     '--label', 'com.docker.compose.project=shop',
     '--label', 'com.docker.compose.service=api',
+    '--label', 'tier=backend',
     BUSYBOX_IMAGE, 'sh', '-c', `head -c ${HELD_BYTES} /dev/zero > /dev/shm/held; echo held; while :; do :; done`,
   ]);
-  const proc = createAgentProcess(testAgentConfig(server.url, data, { metrics_listen: '127.0.0.1:0' }), { log: silent });
+  // External labels and a relabel rule shape the log labels: the metrics must follow them.
+  const config = testAgentConfig(server.url, data, {
+    metrics_listen: '127.0.0.1:0',
+    client: { external_labels: { cluster: 'c1' } },
+    pipeline: { relabel: [{ source_labels: ['__meta_docker_container_label_tier'], target_label: 'tier' }] },
+  });
+  const proc = createAgentProcess(config, { log: silent });
   try {
     const { metricsUrl } = await proc.start();
     const scrape = async () => parseExposition(await (await fetch(`${metricsUrl}/metrics`)).text());
@@ -48,6 +57,8 @@ test('a container\'s CPU, memory, network and IO are on the agent\'s /metrics wi
     assert.equal(stream, 'stdout');
     assert.equal(serviceName, cname);
     assert.equal(logLabels.compose_service, 'api');
+    assert.equal(logLabels.cluster, 'c1');
+    assert.equal(logLabels.tier, 'backend');
 
     const first = await waitFor('the working set to cover the held bytes', async () => {
       const s = await scrape();
@@ -83,5 +94,32 @@ test('a container\'s CPU, memory, network and IO are on the agent\'s /metrics wi
     await server.close();
     removeDir(server.dir);
     removeDir(data);
+  }
+});
+
+test('without readable cgroup files the Docker API\'s stats give the same figures', async (t) => {
+  if (!(await dockerOrSkip(t))) return;
+  const api = createDockerApi(DOCKER_SOCKET);
+  const id = await runContainer(['--name', `lh-res-api-${randomUUID().slice(0, 8)}`, BUSYBOX_IMAGE, 'sh', '-c', `head -c ${HELD_BYTES} /dev/zero > /dev/shm/held; while :; do :; done`]);
+  try {
+    const pid = (await api.inspect(id)).State.Pid;
+    // A cgroup root that does not exist stands for an agent without /sys/fs/cgroup mounted.
+    const reader = createStatsReader({ cgroupRoot: '/nonexistent-cgroup-root', engineStats: (cid) => api.stats(cid) });
+    const first = await waitFor('the held bytes in the working set', async () => {
+      const r = await reader.read({ containerId: id, pid });
+      return (r.stats.memoryWorkingSetBytes ?? 0) >= HELD_BYTES ? r : undefined;
+    }, { timeoutMs: 15_000 });
+    assert.equal(first.via, 'docker_api');
+    assert.deepEqual(first.errors, []);
+    assert.ok(first.stats.cpuUsageSeconds! > 0);
+    assert.equal(first.stats.networkReceiveBytes, 0, '--network none');
+    assert.equal(typeof first.stats.fsReadBytes, 'number');
+    await waitFor('CPU seconds to grow', async () => ((await reader.read({ containerId: id, pid })).stats.cpuUsageSeconds! > first.stats.cpuUsageSeconds! ? true : undefined), { timeoutMs: 10_000 });
+    // And the cgroup files, where readable, agree on what the container holds.
+    const files = await createStatsReader().read({ containerId: id, pid });
+    assert.equal(files.via, 'cgroup');
+    assert.ok(files.stats.memoryWorkingSetBytes! >= HELD_BYTES);
+  } finally {
+    await removeContainer(id);
   }
 });
