@@ -28,7 +28,7 @@ test(`CPU per scrape per container, ${CONTAINERS} containers`, async () => {
     const containers: ResourceContainer[] = [];
     for (const id of ids) {
       const c = await api.inspect(id);
-      containers.push({ containerId: id, pid: c.State.Pid, labels: { container: c.Name.slice(1), container_id: id.slice(0, 12), image: BUSYBOX_IMAGE, host: 'bench' } });
+      containers.push({ target: { containerId: id, pid: c.State.Pid }, labels: { container: c.Name.slice(1), container_id: id.slice(0, 12), image: BUSYBOX_IMAGE, host: 'bench' } });
     }
     const measure = async (label: string, cgroupRoot: string | undefined) => {
       const registry = new Registry();

@@ -159,6 +159,10 @@ export const agentConfigSchema = z
           .array(z.string())
           .default([])
           .describe('Pod labels to copy into stream labels (sanitised); all are available to relabel rules as __meta_kubernetes_pod_label_<name>'),
+        resource_metrics: z
+          .boolean()
+          .default(true)
+          .describe('Expose each collected pod\'s CPU, memory, network and block-IO figures on /metrics (pod level: the kubelet\'s pod cgroup under /sys/fs/cgroup, best effort) with the labels of its logs less `container`'),
       })
       .strict()
       .prefault({}),

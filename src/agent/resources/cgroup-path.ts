@@ -4,6 +4,7 @@
  * (`/system.slice/docker-<id>.scope`) alike, and cgroup v2 (`0::<path>`) as well as v1 hierarchies
  * (`<n>:<controllers>:<path>`, each mounted at /sys/fs/cgroup/<controllers>).
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { MalformedStatError } from './stat-files.js';
 
@@ -58,4 +59,20 @@ export function podCgroupCandidates(uid: string, root = CGROUP_ROOT): string[] {
   out.push(join(root, 'kubepods', `pod${uid}`));
   for (const qos of ['burstable', 'besteffort']) out.push(join(root, 'kubepods', qos, `pod${uid}`));
   return out;
+}
+
+/**
+ * A pod's cgroup on this node, best effort: the first candidate that exists, on cgroup v2 directly
+ * under the root, on v1 under the memory, cpuacct and blkio hierarchies. Undefined when none does.
+ */
+export function locatePodCgroup(uid: string, root = CGROUP_ROOT): CgroupLocation | undefined {
+  const v2 = podCgroupCandidates(uid, root).find((d) => existsSync(join(d, 'cpu.stat')));
+  if (v2) return { version: 2, dir: v2 };
+  const memory = podCgroupCandidates(uid, join(root, 'memory')).find((d) => existsSync(d));
+  if (!memory) return undefined;
+  const relative = memory.slice(join(root, 'memory').length);
+  const cpuacct = ['cpuacct', 'cpu,cpuacct'].map((m) => join(root, m) + relative).find((d) => existsSync(d));
+  if (!cpuacct) return undefined;
+  const blkio = join(root, 'blkio') + relative;
+  return { version: 1, memory, cpuacct, blkio: existsSync(blkio) ? blkio : undefined };
 }

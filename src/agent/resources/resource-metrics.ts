@@ -9,13 +9,12 @@
 import { Counter, type Registry } from 'prom-client';
 import type { Labels } from '../../api/model.js';
 import type { Logger } from '../../util/logger.js';
-import { ContainerGoneError, type ContainerStats, type StatsReader } from './container-stats.js';
+import { ContainerGoneError, statsTargetKey, type ContainerStats, type StatsReader, type StatsTarget } from './container-stats.js';
 import { MalformedStatError } from './stat-files.js';
 
-/** A container to report: its id and init pid, and the labels its log lines carry (without `stream`). */
+/** A container (or pod) to report, and the labels its log lines carry (without `stream`). */
 export interface ResourceContainer {
-  containerId: string;
-  pid?: number | undefined;
+  target: StatsTarget;
   labels: Labels;
 }
 
@@ -91,7 +90,7 @@ export function registerResourceMetrics(registry: Registry, deps: ResourceMetric
 
   async function readAll(at: number): Promise<Reading> {
     const containers = deps.containers();
-    deps.reader.retain(new Set(containers.map((c) => c.containerId)));
+    deps.reader.retain(new Set(containers.map((c) => statsTargetKey(c.target))));
     const pending: Promise<Row | undefined>[] = [];
     for (const c of containers) {
       // Cgroup files are read synchronously (see container-stats.ts): one container per turn of the
@@ -105,22 +104,22 @@ export function registerResourceMetrics(registry: Registry, deps: ResourceMetric
 
   async function readOne(c: ResourceContainer): Promise<Row | undefined> {
     try {
-      const r = await deps.reader.read(c);
-      for (const file of r.errors) noteError(file, c.containerId);
+      const r = await deps.reader.read(c.target);
+      for (const file of r.errors) noteError(file, statsTargetKey(c.target));
       return { labels: c.labels, stats: r.stats };
     } catch (e) {
       // Stopped between the listing and the read: no series, as after its stop.
       if (e instanceof ContainerGoneError) return undefined;
-      noteError(e instanceof MalformedStatError ? e.file : 'docker_api', c.containerId, e as Error);
+      noteError(e instanceof MalformedStatError ? e.file : 'docker_api', statsTargetKey(c.target), e as Error);
       return undefined;
     }
   }
 
-  function noteError(file: string, containerId: string, err?: Error): void {
+  function noteError(file: string, key: string, err?: Error): void {
     errors.inc({ file });
     if (logged.has(file)) return;
     logged.add(file);
-    deps.log.warn({ file, container_id: containerId.slice(0, 12), ...(err && { err: err.message }) }, 'container resource figures skipped');
+    deps.log.warn({ file, target: key, ...(err && { err: err.message }) }, 'container resource figures skipped');
   }
 
   const metrics: ResourceMetrics = {

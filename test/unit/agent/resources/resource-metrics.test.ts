@@ -5,51 +5,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { createStatsReader, fromEngineStats } from '../../../../src/agent/resources/container-stats.js';
 import { registerResourceMetrics, type ResourceContainer } from '../../../../src/agent/resources/resource-metrics.js';
 import { createLogger } from '../../../../src/util/logger.js';
 import { parseExposition, samplesOf } from '../../../helpers/exposition.js';
-import { CPU_STAT, NET_DEV } from './fixtures.js';
+import { CPU_STAT, fixtureTree, podTree, type Tree } from '../../../helpers/cgroup-tree.js';
 
 const silent = createLogger({ level: 'silent' });
-
-interface Tree {
-  root: string;
-  cgroup: string;
-  proc: string;
-  /** Writes a container's v2 cgroup (systemd driver) and its /proc entry; returns its cgroup dir. */
-  container(id: string, pid: number): string;
-  close(): void;
-}
-
-function fixtureTree(): Tree {
-  const root = mkdtempSync(join(tmpdir(), 'lw-cgroup-'));
-  const cgroup = join(root, 'sys/fs/cgroup');
-  const proc = join(root, 'proc');
-  return {
-    root,
-    cgroup,
-    proc,
-    container(id, pid) {
-      const dir = join(cgroup, 'system.slice', `docker-${id}.scope`);
-      mkdirSync(dir, { recursive: true });
-      writeFileSync(join(dir, 'cpu.stat'), CPU_STAT);
-      writeFileSync(join(dir, 'memory.current'), '50000000\n');
-      writeFileSync(join(dir, 'memory.stat'), 'anon 30000000\nfile 20000000\nactive_file 5000000\ninactive_file 15000000\nshmem 0\n');
-      writeFileSync(join(dir, 'memory.max'), '268435456\n');
-      writeFileSync(join(dir, 'io.stat'), '8:0 rbytes=4096 wbytes=8192 rios=1 wios=2 dbytes=0 dios=0\n');
-      mkdirSync(join(proc, String(pid), 'net'), { recursive: true });
-      writeFileSync(join(proc, String(pid), 'cgroup'), `0::/system.slice/docker-${id}.scope\n`);
-      writeFileSync(join(proc, String(pid), 'net', 'dev'), NET_DEV);
-      return dir;
-    },
-    close: () => rmSync(root, { recursive: true, force: true }),
-  };
-}
 
 function setup(containers: ResourceContainer[], tree: Tree) {
   const registry = new Registry();
@@ -75,7 +40,7 @@ test('cgroup v2 figures come out in cAdvisor\'s units with the container\'s labe
   const tree = fixtureTree();
   t.after(() => tree.close());
   tree.container(A, 101);
-  const m = setup([{ containerId: A, pid: 101, labels: labelsA }], tree);
+  const m = setup([{ target: { containerId: A, pid: 101 }, labels: labelsA }], tree);
   const s = await m.scrape();
   const one = (name: string) => {
     const x = samplesOf(s, name);
@@ -104,7 +69,7 @@ test('a malformed file skips only its figures and counts an error; the scrape st
   tree.container(B, 102);
   writeFileSync(join(dirA, 'memory.stat'), 'anon 30000000\ninactive_file lots\n');
   writeFileSync(join(tree.proc, '101', 'net', 'dev'), 'not a net/dev file\n');
-  const m = setup([{ containerId: A, pid: 101, labels: labelsA }, { containerId: B, pid: 102, labels: labelsB }], tree);
+  const m = setup([{ target: { containerId: A, pid: 101 }, labels: labelsA }, { target: { containerId: B, pid: 102 }, labels: labelsB }], tree);
   const s = await m.scrape();
   assert.deepEqual(samplesOf(s, 'container_memory_working_set_bytes').map((x) => x.labels.container), ['db'], 'api\'s memory figures are skipped');
   assert.deepEqual(samplesOf(s, 'container_memory_usage_bytes').map((x) => x.labels.container), ['db']);
@@ -115,7 +80,7 @@ test('a malformed file skips only its figures and counts an error; the scrape st
 
   // A /proc/<pid>/cgroup that is not one: that container has no series, the other is untouched.
   writeFileSync(join(tree.proc, '102', 'cgroup'), 'nonsense\n');
-  const m2 = setup([{ containerId: B, pid: 102, labels: labelsB }], tree);
+  const m2 = setup([{ target: { containerId: B, pid: 102 }, labels: labelsB }], tree);
   const s2 = await m2.scrape();
   assert.equal(samplesOf(s2, 'container_cpu_usage_seconds_total').length, 0);
   assert.equal(samplesOf(s2, 'logwharf_agent_resource_metric_errors_total', { file: 'cgroup' })[0]?.value, 1);
@@ -125,7 +90,7 @@ test('scrapes within a second share one reading; a later scrape reads again', as
   const tree = fixtureTree();
   t.after(() => tree.close());
   const dir = tree.container(A, 101);
-  const m = setup([{ containerId: A, pid: 101, labels: labelsA }], tree);
+  const m = setup([{ target: { containerId: A, pid: 101 }, labels: labelsA }], tree);
   const cpu = async () => samplesOf(await m.scrape(), 'container_cpu_usage_seconds_total')[0]!.value;
   assert.equal(await cpu(), 2.5);
   writeFileSync(join(dir, 'cpu.stat'), CPU_STAT.replace('usage_usec 2500000', 'usage_usec 4000000'));
@@ -140,7 +105,7 @@ test('a container that is no longer collected, or whose cgroup is gone, has no s
   t.after(() => tree.close());
   tree.container(A, 101);
   const dirB = tree.container(B, 102);
-  const containers: ResourceContainer[] = [{ containerId: A, pid: 101, labels: labelsA }, { containerId: B, pid: 102, labels: labelsB }];
+  const containers: ResourceContainer[] = [{ target: { containerId: A, pid: 101 }, labels: labelsA }, { target: { containerId: B, pid: 102 }, labels: labelsB }];
   const m = setup(containers, tree);
   assert.equal(samplesOf(await m.scrape(), 'container_last_seen').length, 2);
   containers.shift();
@@ -175,3 +140,26 @@ test('the Docker API\'s stats (cgroup v1 and v2 engines) convert to the same fig
   assert.equal(v2.fsReadBytes, 1);
   assert.equal(v2.networkReceiveBytes, 0, 'no networks: --network none');
 });
+
+for (const layout of ['systemd-v2', 'cgroupfs-v1'] as const) {
+  test(`a Kubernetes pod's figures come from its pod cgroup (${layout} layout, fixture tree), network from a process of the pod`, async (t) => {
+    const tree = fixtureTree();
+    t.after(() => tree.close());
+    const uid = '1f6a4f3e-9a4b-4c36-8e1a-0d7b5c1d2e3f';
+    podTree(tree, layout, uid, 4242);
+    const labels = { namespace: 'shop', pod: 'checkout-5c7d', node: 'n1' };
+    const m = setup([{ target: { podUid: uid }, labels }], tree);
+    const s = await m.scrape();
+    const one = (name: string) => samplesOf(s, name, labels)[0]?.value;
+    assert.equal(one('container_cpu_usage_seconds_total'), 2.5);
+    assert.equal(one('container_cpu_user_seconds_total'), 2);
+    assert.equal(one('container_memory_working_set_bytes'), 35_000_000);
+    assert.equal(one('container_memory_rss'), 30_000_000);
+    assert.equal(one('container_spec_memory_limit_bytes'), 0);
+    assert.equal(one('container_network_receive_bytes_total'), 5100);
+    assert.equal(samplesOf(s, 'logwharf_agent_resource_metric_errors_total').length, 0);
+    // A pod whose cgroup is not on this node has no series (and is no error).
+    const other = setup([{ target: { podUid: 'ffffffff-0000-0000-0000-000000000000' }, labels }], tree);
+    assert.equal(samplesOf(await other.scrape(), 'container_last_seen').length, 0);
+  });
+}

@@ -15,7 +15,7 @@ import {
   parseSingle,
 } from '../../../../src/agent/resources/stat-files.js';
 import { locateCgroup, podCgroupCandidates } from '../../../../src/agent/resources/cgroup-path.js';
-import { CPU_STAT, NET_DEV } from './fixtures.js';
+import { CPU_STAT, NET_DEV } from '../../../helpers/cgroup-tree.js';
 
 const ID = '406a2c0c2831b670c455ef0f57da33b0b0a15448cf442a8abe3f58563a56af96';
 
