@@ -163,3 +163,15 @@ for (const layout of ['systemd-v2', 'cgroupfs-v1'] as const) {
     assert.equal(samplesOf(await other.scrape(), 'container_last_seen').length, 0);
   });
 }
+
+test('a file the cgroup does not have (a controller not enabled) loses its figures only, counted; the container is not taken for gone', async (t) => {
+  const tree = fixtureTree();
+  t.after(() => tree.close());
+  const dir = tree.container(A, 101);
+  rmSync(join(dir, 'io.stat'));
+  const m = setup([{ target: { containerId: A, pid: 101 }, labels: labelsA }], tree);
+  const s = await m.scrape();
+  assert.equal(samplesOf(s, 'container_fs_reads_bytes_total').length, 0);
+  assert.equal(samplesOf(s, 'container_cpu_usage_seconds_total')[0]?.value, 2.5);
+  assert.equal(samplesOf(s, 'logwharf_agent_resource_metric_errors_total', { file: 'io.stat' })[0]?.value, 1);
+});
