@@ -6,7 +6,7 @@
  * every scrape within `cacheMs` (two scrapers, or the twelve families of one scrape). Containers that
  * stopped are not in the next reading, so their series go with them.
  */
-import { Counter, type Registry } from 'prom-client';
+import { Counter, type Registry, type RegistryContentType } from 'prom-client';
 import type { Labels } from '../../api/model.js';
 import type { Logger } from '../../util/logger.js';
 import { ContainerGoneError, statsTargetKey, type ContainerStats, type StatsReader, type StatsTarget } from './container-stats.js';
@@ -71,7 +71,7 @@ export interface ResourceMetrics {
 }
 
 /** Registers the families (and logwharf_agent_resource_metric_errors_total) on the registry. */
-export function registerResourceMetrics(registry: Registry, deps: ResourceMetricsDeps): ResourceMetrics {
+export function registerResourceMetrics(registry: Registry<RegistryContentType>, deps: ResourceMetricsDeps): ResourceMetrics {
   const now = deps.now ?? Date.now;
   const cacheMs = deps.cacheMs ?? DEFAULT_CACHE_MS;
   const errors = new Counter({
@@ -131,7 +131,9 @@ export function registerResourceMetrics(registry: Registry, deps: ResourceMetric
   };
 
   for (const f of FAMILIES) {
-    registry.registerMetric({
+    // A metric object as prom-client's registry reads it (name, help, type, get); the series are
+    // made at each get, so a label set may differ per container and a stopped container leaves none.
+    const metric = {
       name: f.name,
       help: f.help,
       type: f.type,
@@ -143,10 +145,12 @@ export function registerResourceMetrics(registry: Registry, deps: ResourceMetric
           const v = f.value(row.stats, r.at);
           if (v !== undefined) values.push({ labels: row.labels, value: v });
         }
-        return { name: f.name, help: f.help, type: f.type, aggregator: 'sum', values };
+        // metric.name, not f.name: an OpenMetrics registry strips `_total` from a counter's name and adds it back per sample.
+        return { name: metric.name, help: f.help, type: f.type, aggregator: 'sum', values };
       },
       reset() {},
-    } as unknown as Parameters<Registry['registerMetric']>[0]);
+    };
+    registry.registerMetric(metric as unknown as Parameters<Registry['registerMetric']>[0]);
   }
   return metrics;
 }

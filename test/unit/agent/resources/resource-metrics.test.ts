@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Registry } from 'prom-client';
+import { Registry, type OpenMetricsContentType } from 'prom-client';
 import { createStatsReader, fromEngineStats } from '../../../../src/agent/resources/container-stats.js';
 import { registerResourceMetrics, type ResourceContainer } from '../../../../src/agent/resources/resource-metrics.js';
 import { createLogger } from '../../../../src/util/logger.js';
@@ -174,4 +174,21 @@ test('a file the cgroup does not have (a controller not enabled) loses its figur
   assert.equal(samplesOf(s, 'container_fs_reads_bytes_total').length, 0);
   assert.equal(samplesOf(s, 'container_cpu_usage_seconds_total')[0]?.value, 2.5);
   assert.equal(samplesOf(s, 'logwharf_agent_resource_metric_errors_total', { file: 'io.stat' })[0]?.value, 1);
+});
+
+test('on an OpenMetrics registry the counters keep one _total suffix', async (t) => {
+  const tree = fixtureTree();
+  t.after(() => tree.close());
+  tree.container(A, 101);
+  const registry = new Registry<OpenMetricsContentType>();
+  registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+  registerResourceMetrics(registry, {
+    containers: () => [{ target: { containerId: A, pid: 101 }, labels: labelsA }],
+    reader: createStatsReader({ cgroupRoot: tree.cgroup, procRoot: tree.proc }),
+    log: silent,
+  });
+  const text = await registry.metrics();
+  assert.match(text, /^# TYPE container_cpu_usage_seconds counter$/m);
+  assert.match(text, /^container_cpu_usage_seconds_total\{[^}]*container="api"[^}]*\} 2\.5$/m);
+  assert.doesNotMatch(text, /_total_total/);
 });
