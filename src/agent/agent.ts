@@ -14,6 +14,7 @@ import { parseDurationMs } from '../config/duration.js';
 import type { Logger } from '../util/logger.js';
 import type { DockerApi } from './discovery/docker-api.js';
 import { createAgentMetrics, type AgentMetrics } from './metrics.js';
+import type { ResourceContainer } from './resources/resource-metrics.js';
 import type { Discovery, DiscoverySink, LineReader, Position, ReaderEvent, Target } from './model.js';
 import { compilePipeline } from './pipeline/pipeline.js';
 import { createReporter, type Reporter } from './reporter.js';
@@ -29,6 +30,8 @@ export interface AgentDeps {
   registry?: Registry;
   version?: string;
   now?: () => number;
+  /** Where cgroups and processes are read for resource metrics (default /sys/fs/cgroup and /proc); tests point them at a fixture tree. */
+  resourceRoots?: { cgroup?: string; proc?: string };
 }
 
 export interface AgentRole {
@@ -183,6 +186,52 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): AgentRole {
     }
   }
 
+  /**
+   * Containers' CPU, memory, network and IO on /metrics (issue #16), read at scrape time for the
+   * sources being collected: Docker containers one by one, Kubernetes pods at the pod level.
+   */
+  async function startResourceMetrics(): Promise<void> {
+    const [{ registerResourceMetrics }, { createStatsReader }] = await Promise.all([
+      import('./resources/resource-metrics.js'),
+      import('./resources/container-stats.js'),
+    ]);
+    const api = dockerApi;
+    registerResourceMetrics(registry, {
+      log,
+      now,
+      reader: createStatsReader({
+        ...(deps.resourceRoots?.cgroup !== undefined && { cgroupRoot: deps.resourceRoots.cgroup }),
+        ...(deps.resourceRoots?.proc !== undefined && { procRoot: deps.resourceRoots.proc }),
+        ...(api && config.docker.resource_metrics && { engineStats: (id: string) => api.stats(id) }),
+      }),
+      containers: () => resourceContainers(),
+    });
+  }
+
+  function resourceContainers(): ResourceContainer[] {
+    const out: ResourceContainer[] = [];
+    const pods = new Set<string>();
+    for (const s of sources.values()) {
+      const t = s.target;
+      // Draining means the container stopped: its series go at once, not when its last lines are shipped.
+      if (s.state !== 'tailing' && s.state !== 'error') continue;
+      if (t.kind === 'docker' && config.docker.resource_metrics && t.info.containerId !== undefined) {
+        const labels = s.resourceLabels();
+        if (labels) out.push({ target: { containerId: t.info.containerId, pid: t.info.pid }, labels });
+      } else if (t.kind === 'kubernetes' && config.kubernetes.resource_metrics) {
+        // k8s:<pod uid>/<container>/<restart>: one series set per pod, labelled as its logs less `container`.
+        const uid = t.id.slice('k8s:'.length).split('/')[0]!;
+        if (pods.has(uid)) continue;
+        const labels = s.resourceLabels();
+        if (!labels) continue;
+        pods.add(uid);
+        const { container: _container, ...podLabels } = labels;
+        out.push({ target: { podUid: uid }, labels: podLabels });
+      }
+    }
+    return out;
+  }
+
   let lastPrune = 0;
   async function flushPositions(): Promise<void> {
     if (!positions) return;
@@ -246,6 +295,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): AgentRole {
         const { createKubernetesDiscovery } = await import('./discovery/kubernetes.js');
         discoveries.push(createKubernetesDiscovery({ ...config.kubernetes, host: config.host }, sink, { log }));
       }
+      if (discoveries.length > 0 && (config.docker.resource_metrics || config.kubernetes.resource_metrics)) await startResourceMetrics();
       if (config.files.length > 0) {
         const { createFileDiscovery } = await import('./discovery/files.js');
         discoveries.push(createFileDiscovery(config.files, sink, { log, host: config.host }));

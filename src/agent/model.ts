@@ -105,6 +105,8 @@ export interface TargetInfo {
   node?: string;
   container?: string;
   containerId?: string;
+  /** The container's init process on the host, where its cgroup and network figures are read (not reported). */
+  pid?: number;
   pod?: string;
   namespace?: string;
   image?: string;

@@ -85,6 +85,17 @@ export class Source {
     void this.deps.reader.close();
   }
 
+  /**
+   * The labels of this source's stdout stream without `stream` (issue #16): what its container's
+   * resource metrics carry, so they join its logs. Undefined when relabelling drops its lines.
+   */
+  resourceLabels(): Labels | undefined {
+    const labels = this.deps.pipeline.streamLabels('stdout');
+    if (labels === undefined) return undefined;
+    const { stream: _stream, ...rest } = labels;
+    return rest;
+  }
+
   get openFiles(): number {
     return this.deps.reader.openFiles;
   }

@@ -137,6 +137,10 @@ export const agentConfigSchema = z
           .array(z.string())
           .default([])
           .describe('Container labels to copy into stream labels (names sanitised: com.example.team → com_example_team); all are available to relabel rules as __meta_docker_container_label_<name>'),
+        resource_metrics: z
+          .boolean()
+          .default(true)
+          .describe('Expose each collected container\'s CPU, memory, network and block-IO figures on /metrics under cAdvisor\'s names (container_cpu_usage_seconds_total, …) with the labels of its logs; read from its cgroup when readable, else from the Docker API, at scrape time'),
       })
       .strict()
       .prefault({}),
@@ -155,6 +159,10 @@ export const agentConfigSchema = z
           .array(z.string())
           .default([])
           .describe('Pod labels to copy into stream labels (sanitised); all are available to relabel rules as __meta_kubernetes_pod_label_<name>'),
+        resource_metrics: z
+          .boolean()
+          .default(true)
+          .describe('Expose each collected pod\'s CPU, memory, network and block-IO figures on /metrics (pod level: the kubelet\'s pod cgroup under /sys/fs/cgroup, best effort) with the labels of its logs less `container`'),
       })
       .strict()
       .prefault({}),

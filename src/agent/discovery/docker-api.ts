@@ -34,9 +34,18 @@ export interface ContainerInspect {
   Name: string;
   Image: string;
   LogPath: string;
-  State: { Running: boolean; Status?: string; StartedAt?: string; FinishedAt?: string };
+  /** Pid: the container's init process on the host (0 when not running). */
+  State: { Running: boolean; Status?: string; StartedAt?: string; FinishedAt?: string; Pid?: number };
   Config: { Image?: string; Labels?: Record<string, string> | null; Tty?: boolean };
   HostConfig: { LogConfig?: { Type?: string; Config?: Record<string, string> } };
+}
+
+/** The part of GET /containers/{id}/stats we use (cgroup v1 and v2 engines fill different memory keys). */
+export interface EngineStats {
+  cpu_stats?: { cpu_usage?: { total_usage?: number; usage_in_usermode?: number; usage_in_kernelmode?: number } };
+  memory_stats?: { usage?: number; limit?: number; stats?: Record<string, number> };
+  networks?: Record<string, { rx_bytes?: number; tx_bytes?: number }>;
+  blkio_stats?: { io_service_bytes_recursive?: { op?: string; value?: number }[] | null };
 }
 
 /** One container event from GET /events. */
@@ -92,6 +101,8 @@ export interface DockerApi {
    * rejects; it resolves only when aborted). `since` (Unix ns) replays the engine's recent events first.
    */
   events(filters: Record<string, string[]>, onEvent: (e: DockerEvent) => void, signal: AbortSignal, since?: bigint): Promise<void>;
+  /** One reading of GET /containers/{id}/stats (one-shot: no second sample for CPU percentages). */
+  stats(id: string): Promise<EngineStats>;
   /** Opens the logs endpoint of a container; stdout and stderr demultiplexed. */
   logs(id: string, opts?: LogsOptions): Promise<LogStream>;
 }
@@ -136,6 +147,10 @@ export function createDockerApi(socketPath: string): DockerApi {
       c.Name ??= c.Id.slice(0, 12);
       c.LogPath ??= '';
       return c;
+    },
+    async stats(id) {
+      const p = await versionPrefix();
+      return getJson<EngineStats>(socketPath, `${p}/containers/${encodeURIComponent(id)}/stats?stream=false&one-shot=true`);
     },
     async events(filters, onEvent, signal, since) {
       const p = await versionPrefix();

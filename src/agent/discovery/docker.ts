@@ -16,7 +16,8 @@ import { sanitizeLabelName } from './label-name.js';
 export { sanitizeLabelName };
 import { createDockerApi, DockerApiError, type ContainerInspect, type DockerApi, type DockerEvent } from './docker-api.js';
 
-export type DockerDiscoveryConfig = AgentConfig['docker'] & { host: string };
+/** The agent's docker settings discovery uses (resource_metrics is the agent's business). */
+export type DockerDiscoveryConfig = Omit<AgentConfig['docker'], 'resource_metrics'> & { host: string };
 
 export interface DockerDiscoveryDeps {
   log: Logger;
@@ -230,7 +231,7 @@ export function toTarget(c: ContainerInspect, cfg: DockerDiscoveryConfig, logFil
       driver === 'json-file' && c.LogPath && logFileReadable
         ? { type: 'file', path: c.LogPath, format: 'docker-json' }
         : { type: 'docker-logs', containerId: c.Id },
-    info: { container: name, containerId: c.Id, image, node: cfg.host },
+    info: { container: name, containerId: c.Id, image, node: cfg.host, ...(c.State.Pid ? { pid: c.State.Pid } : {}) },
   };
 }
 

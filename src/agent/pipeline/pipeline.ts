@@ -48,6 +48,8 @@ export interface SourcePipeline {
   flush(): PipelineOutput;
   /** The target's labels changed (pod metadata arrived); lines held by multiline get the new labels. */
   setLabels(labels: Labels): void;
+  /** The final labels of this stream's entries (relabelled, external labels added); undefined when relabelling drops it. */
+  streamLabels(stream: StreamName | undefined): Labels | undefined;
 }
 
 export interface PipelineOptions {
@@ -246,6 +248,11 @@ class Pipeline implements SourcePipeline {
       if (st.joiner !== undefined) st.joiner.adopt(prev.joiner);
       else prev.joiner.flush(st.emitJoined);
     }
+  }
+
+  streamLabels(stream: StreamName | undefined): Labels | undefined {
+    const st = this.stateFor(stream);
+    return st.dropReason === undefined ? st.labels : undefined;
   }
 
   private emit(st: StreamState, ts: bigint, text: string, lines: number, truncated: boolean): void {

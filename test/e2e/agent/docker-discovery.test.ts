@@ -81,7 +81,10 @@ test('a running container is discovered with its labels, compose labels, a selec
   assert.equal(target.labels.__meta_docker_container_label_com_docker_compose_project, 'shop');
   const logPath = await docker('inspect', '--format', '{{.LogPath}}', id);
   assert.deepEqual(target.reader, { type: 'file', path: logPath, format: 'docker-json' });
-  assert.deepEqual(target.info, { container: name, containerId: id, image: BUSYBOX_IMAGE, node: 'test-host' });
+  // pid: the container's init process, where its resource figures are read (issue #16).
+  const pid = Number(await docker('inspect', '-f', '{{.State.Pid}}', id));
+  assert.ok(pid > 0);
+  assert.deepEqual(target.info, { container: name, containerId: id, image: BUSYBOX_IMAGE, node: 'test-host', pid });
   // The path is the real json-file log holding the container's output.
   await waitFor('the first line in the json-file log', () => readFileSync(logPath, 'utf8').includes('hello-discovery'));
   assert.equal(sink.errors.length, 0, sink.errors.map((e) => e.message).join('; '));

@@ -1,8 +1,8 @@
 /**
  * `logwharf up` (what `npm start` runs) on a Docker host, through the real CLI: a container that
  * was running before it started is searchable from its first line, a new container's lines are
- * searchable within two seconds of being written (issue #4, "Done when"), the agent's metrics are on
- * the server's /metrics, and SIGTERM stops both cleanly.
+ * searchable within two seconds of being written (issue #4, "Done when"), the agent's metrics and the
+ * containers' resource metrics are on the server's /metrics, and SIGTERM stops both cleanly.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -53,6 +53,9 @@ test('logwharf up: running and new containers are searchable within two seconds,
 
     const metrics = await (await fetch(`${url}/metrics`)).text();
     assert.match(metrics, /^logwharf_agent_lines_shipped_total\{kind="docker"\} \d+/m);
+    // The containers' resource metrics (issue #16) join the server's /metrics too.
+    assert.match(metrics, new RegExp(`^container_cpu_usage_seconds_total\\{[^}]*container="${before}"[^}]*\\} \\S+$`, 'm'));
+    assert.match(metrics, new RegExp(`^container_memory_working_set_bytes\\{[^}]*container="${after}"[^}]*\\} [1-9]`, 'm'));
   } finally {
     up.proc.kill('SIGTERM');
     assert.equal(await up.exited, 0);
