@@ -12,6 +12,7 @@ export interface AgentMetrics {
   bytesShipped: Counter<'kind'>;
   /** reason: a drop rule's reason, `healthcheck`, `relabel`, `rejected` (server 4xx), `malformed_record`, … */
   linesDropped: Counter<'reason'>;
+  timestampParseFailures: Counter<'reason'>;
   readerEvents: Counter<'event'>;
   /** Push requests by outcome: success, retry (429/5xx/network), rejected (other 4xx). */
   requests: Counter<'status'>;
@@ -40,6 +41,12 @@ export function createAgentMetrics(registry: Registry, onScrape?: () => void): A
     linesShipped: new Counter({ name: 'logwharf_agent_lines_shipped_total', help: 'Log lines acknowledged by the server (or the disk buffer).', labelNames: ['kind'] as const, registers }),
     bytesShipped: new Counter({ name: 'logwharf_agent_bytes_shipped_total', help: 'Bytes of log lines acknowledged.', labelNames: ['kind'] as const, registers }),
     linesDropped: new Counter({ name: 'logwharf_agent_lines_dropped_total', help: 'Log lines not shipped, by reason.', labelNames: ['reason'] as const, registers }),
+    timestampParseFailures: new Counter({
+      name: 'logwharf_agent_timestamp_parse_failures_total',
+      help: 'Lines a timestamp rule applied to that kept the runtime\'s time, by reason: missing, unparsable, skew.',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
     readerEvents: new Counter({ name: 'logwharf_agent_reader_events_total', help: 'Unusual input handled by readers: invalid_utf8, nul_bytes, malformed_record, split_line, truncated_file, rotation, lost_rotated.', labelNames: ['event'] as const, registers }),
     requests: new Counter({ name: 'logwharf_agent_requests_total', help: 'Push requests by outcome (success, retry, rejected).', labelNames: ['status'] as const, registers }),
     retries: new Counter({ name: 'logwharf_agent_retries_total', help: 'Push attempts retried after 429, 5xx or a network error.', registers }),

@@ -184,6 +184,7 @@ export class Source {
       this.linesDropped += n;
       metrics.linesDropped.inc({ reason }, n);
     }
+    for (const [reason, n] of out.timestampFailures) metrics.timestampParseFailures.inc({ reason }, n);
     const position = this.safe;
     const readAt = this.now();
     const sent: Promise<ShipResult> =

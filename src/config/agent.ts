@@ -89,6 +89,17 @@ const multilineRule = z
   })
   .strict();
 
+const timestampRule = z
+  .object({
+    selector: z.string().default('{}').describe('Streams this applies to (LogQL selector; {} = all); the first rule whose selector matches a stream applies'),
+    source: z.string().min(1).describe('The field holding the time: a top-level key of a JSON line, or a logfmt key'),
+    format: z
+      .enum(['RFC3339', 'RFC3339Nano', 'Unix', 'UnixMs', 'UnixUs', 'UnixNs'])
+      .describe('Promtail\'s names; RFC3339 accepts fractional seconds too; Unix* accept a decimal fraction'),
+    max_skew: duration.default('1h').describe('A parsed time further than this from the runtime\'s timestamp is ignored (clock skew, garbage)'),
+  })
+  .strict();
+
 const fileTarget = z
   .object({
     paths: z.array(z.string()).min(1).describe('Glob patterns of files to tail, e.g. /var/log/*.log'),
@@ -177,6 +188,10 @@ export const agentConfigSchema = z
         drop: z.array(dropRule).default([]).describe('Entries to drop, by selector and/or line regex'),
         relabel: z.array(relabelRule).default([]).describe('Prometheus-style relabel rules over the target labels (and __meta_* labels), applied in order'),
         multiline: z.array(multilineRule).default([]).describe('Join stack traces: the first rule whose selector matches a stream applies'),
+        timestamp: z
+          .array(timestampRule)
+          .default([])
+          .describe('Take an entry\'s time from a field of its line instead of the runtime\'s read time; lines without a parsable field keep the runtime\'s time'),
       })
       .strict()
       .prefault({}),

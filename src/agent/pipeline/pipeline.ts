@@ -5,8 +5,9 @@
  * 1. labels: the target's labels plus `stream` (stdout/stderr) → relabel rules (may drop the entry)
  *    → names starting with `__` removed → external labels added (stream labels win);
  * 2. drop rules (selector on the final labels, regex on the line), then the health-check rule;
- * 3. multiline joining (first rule whose selector matches the final labels);
- * 4. structured metadata: detected_level, and truncated="true" on pieces of split lines.
+ * 3. the line's own time (first timestamp rule whose selector matches the final labels);
+ * 4. multiline joining (first rule whose selector matches the final labels);
+ * 5. structured metadata: detected_level, and truncated="true" on pieces of split lines.
  *
  * Everything that depends only on labels (relabelling, selectors, the stream's level label, which
  * multiline rule applies) is worked out once per distinct `stream` value and cached, so the per-line
@@ -22,6 +23,7 @@ import { isHealthcheck } from './healthcheck.js';
 import { entryLevel, entryMetadata } from './level.js';
 import { compileMultilineRules, MultilineJoiner, type EmitJoined, type MultilineRule } from './multiline.js';
 import { compileRelabel, type Relabeler } from './relabel.js';
+import { compileTimestampRules, type TimestampRule } from './timestamp.js';
 import { configError } from './selector.js';
 
 /** What one `process` or `flush` call produced. */
@@ -34,6 +36,8 @@ export interface PipelineOutput {
   bytes: number;
   /** Lines not shipped, by reason: `relabel`, `no_labels`, `healthcheck`, or a drop rule's reason. */
   dropped: Map<string, number>;
+  /** Lines that kept the runtime's time although a timestamp rule applied, by reason: missing, unparsable, skew. */
+  timestampFailures: Map<string, number>;
 }
 
 /** The pipeline of one source; not shared between sources. */
@@ -70,6 +74,7 @@ interface Compiled {
   relabel: Relabeler;
   drops: DropRule[];
   multiline: MultilineRule[];
+  timestamps: TimestampRule[];
   healthchecks: boolean;
   detectLevel: boolean;
   external: Labels;
@@ -91,6 +96,7 @@ export function compilePipeline(cfg: PipelineConfig, opts: PipelineOptions = {})
     relabel: compileRelabel(cfg.relabel ?? []),
     drops: compileDropRules(cfg.drop ?? []),
     multiline: compileMultilineRules(cfg.multiline ?? []),
+    timestamps: compileTimestampRules(cfg.timestamp ?? []),
     healthchecks: cfg.drop_healthchecks ?? false,
     detectLevel: cfg.detect_level ?? true,
     external: { ...external },
@@ -108,6 +114,8 @@ interface StreamState {
   key: string;
   /** The drop rules whose selector matches this stream, in order. */
   drops: DropRule[];
+  /** The timestamp rule of this stream, if any. */
+  timestamp: TimestampRule | undefined;
   joiner: MultilineJoiner | undefined;
   emitJoined: EmitJoined;
   streamLevel: string | undefined;
@@ -125,6 +133,7 @@ class Output {
   lines = 0;
   bytes = 0;
   readonly dropped = new Map<string, number>();
+  readonly timestampFailures = new Map<string, number>();
 
   drop(reason: string, n: number): void {
     this.dropped.set(reason, (this.dropped.get(reason) ?? 0) + n);
@@ -144,11 +153,11 @@ class Output {
   }
 
   get empty(): boolean {
-    return this.lines === 0 && this.dropped.size === 0;
+    return this.lines === 0 && this.dropped.size === 0 && this.timestampFailures.size === 0;
   }
 
   result(): PipelineOutput {
-    return { streams: this.streams, lines: this.lines, bytes: this.bytes, dropped: this.dropped };
+    return { streams: this.streams, lines: this.lines, bytes: this.bytes, dropped: this.dropped, timestampFailures: this.timestampFailures };
   }
 }
 
@@ -195,16 +204,22 @@ class Pipeline implements SourcePipeline {
         out.drop('healthcheck', 1);
         continue;
       }
+      let ts = line.ts;
+      if (st.timestamp !== undefined) {
+        const own = st.timestamp.extract(text, ts);
+        if (typeof own === 'bigint') ts = own;
+        else out.timestampFailures.set(own, (out.timestampFailures.get(own) ?? 0) + 1);
+      }
       const joiner = st.joiner;
       if (joiner !== undefined) {
         // A piece of a split line is already as long as a line may be: shipped on its own.
         if (line.truncated !== true) {
-          joiner.push(line.ts, text, now, st.emitJoined);
+          joiner.push(ts, text, now, st.emitJoined);
           continue;
         }
         joiner.flush(st.emitJoined);
       }
-      this.emit(st, line.ts, text, 1, line.truncated === true);
+      this.emit(st, ts, text, 1, line.truncated === true);
     }
     this.out = new Output();
     return out.result();
@@ -300,6 +315,7 @@ class Pipeline implements SourcePipeline {
       labels,
       key: labelsToString(labels),
       drops: dropReason === undefined ? c.drops.filter((r) => r.appliesTo(labels)) : [],
+      timestamp: dropReason === undefined ? c.timestamps.find((r) => r.appliesTo(labels)) : undefined,
       joiner: rule === undefined ? undefined : new MultilineJoiner(rule, c.maxEntryBytes),
       emitJoined: (ts, text, lines) => this.emit(st, ts, text, lines, false),
       streamLevel: levelFromStreamLabels(labels),
