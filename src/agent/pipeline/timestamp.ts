@@ -80,6 +80,8 @@ export function timeParser(format: TimestampFormat, where = 'pipeline.timestamp'
 export function fieldOf(line: string, key: string): string | undefined {
   const p = skipWs(line, 0);
   if (line.charCodeAt(p) === 123 /* { */) return jsonField(line, p + 1, key);
+  // A logfmt pair is written `key=…`: most lines without it are let go without a scan.
+  if (!line.includes(`${key}=`)) return undefined;
   let found: string | undefined;
   scanLogfmt(line, false, {
     pair(k, v) {
