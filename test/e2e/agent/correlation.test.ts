@@ -105,7 +105,12 @@ test('two services in containers: one request id finds both services\' lines, in
   // Only this run's containers: other tests (and other runs of this one) start containers too.
   const agent = createAgent(
     testAgentConfig(server.url, data, {
-      pipeline: { relabel: [{ action: 'keep', source_labels: [`__meta_docker_container_label_${RUN_LABEL.replace('.', '_')}`], regex: run }] },
+      pipeline: {
+        relabel: [{ action: 'keep', source_labels: [`__meta_docker_container_label_${RUN_LABEL.replace('.', '_')}`], regex: run }],
+        // Entries at the time the services wrote (the kit's `time`), not when dockerd read the line: on
+        // a loaded host dockerd may read one container's pipe tens of milliseconds after another's.
+        timestamp: [{ selector: `{container=~"front-${run}|back-${run}"}`, source: 'time', format: 'RFC3339' }],
+      },
     }),
     { log: silent },
   );
@@ -150,12 +155,16 @@ test('two services in containers: one request id finds both services\' lines, in
     assert.deepEqual(new Set(lines.map((l) => l.container)), new Set([front.name, back.name]), 'lines of both containers');
     for (const l of lines) assert.equal(l.json.service, l.container === front.name ? 'front' : 'back');
 
-    // In order. Entries carry the time Docker read the line from the container, and on a loaded host
-    // dockerd may read one container's pipe tens of milliseconds after another's, so across containers
-    // the causal order is the services' own `time` (one host clock); within a container the query
-    // keeps the order the service wrote in.
+    // In order: the timestamp rule stores each entry at the service's own `time` (one host clock), so
+    // the query's order across containers is the causal order; within a container the query keeps
+    // the order the service wrote in. The kit writes milliseconds: two lines of different containers
+    // in the same millisecond have equal timestamps, and then neither order is wrong.
     const order = lines.map((l) => `${l.ts} ${l.container} time=${String(l.json.time)} ${String(l.json.msg)}`).join('\n');
-    const time = (svc: Service, msg: string) => Date.parse(String(find(lines, svc, msg).json.time));
+    for (const l of lines) assert.equal(l.ts, String(BigInt(Date.parse(String(l.json.time))) * 1_000_000n), `stored at the line's own time:\n${order}`);
+    const time = (svc: Service, msg: string) => {
+      const l = find(lines, svc, msg);
+      return { ts: BigInt(l.ts), at: lines.indexOf(l) };
+    };
     // What must have happened before what. Back writes its access line when its response has gone
     // out, which may be after front already logged the answer, so that line is ordered only within back.
     const before: Array<[[Service, string], [Service, string]]> = [
@@ -164,7 +173,10 @@ test('two services in containers: one request id finds both services\' lines, in
       [[front, 'downstream answered'], [front, 'request completed']],
       [[back, 'back did the work'], [back, 'request completed']],
     ];
-    for (const [a, b] of before) assert.ok(time(...a) <= time(...b), `${a[0].name} "${a[1]}" before ${b[0].name} "${b[1]}":\n${order}`);
+    for (const [a, b] of before) {
+      const [ta, tb] = [time(...a), time(...b)];
+      assert.ok(ta.ts < tb.ts ? ta.at < tb.at : ta.ts === tb.ts, `${a[0].name} "${a[1]}" before ${b[0].name} "${b[1]}" in the query's order:\n${order}`);
+    }
     for (const svc of [front, back]) {
       const returned = lines.filter((l) => l.container === svc.name).map((l) => l.json.msg);
       const written = ok().filter(([s]) => s === svc).map(([, msg]) => msg);
