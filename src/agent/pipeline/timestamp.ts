@@ -171,7 +171,9 @@ function jsonField(s: string, p: number, key: string): string | undefined {
     const vs = p;
     p = skipValue(s, p);
     if (p < 0) return undefined;
-    if (ke - ks - 2 >= key.length && stringText(s, ks, ke) === key) {
+    // A key of the same raw length matches as written; only a longer one can be the key with escapes.
+    const rawLength = ke - ks - 2;
+    if (rawLength === key.length ? s.startsWith(key, ks + 1) : rawLength > key.length && stringText(s, ks, ke) === key) {
       const c = s.charCodeAt(vs);
       if (c === 34) return stringText(s, vs, p);
       return c === 123 || c === 91 ? undefined : s.slice(vs, p);
