@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, removeDir, runCli, type RunningServer } from './helpers/server.js';
 import { parseRuleFile } from '../../src/rules/parse.js';
+import { ERRORS_GROUP_YAML, VOLUME_GROUP_YAML } from '../helpers/rule-fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'logwharf-rules-e2e-'));
 let srv: RunningServer;
@@ -129,20 +130,6 @@ test('rules test: a failing query is reported under its rule, and the exit code 
   assert.match(r.stdout, /^group "g" rule "A" .*:\n {2}error: GET http:\/\/127\.0\.0\.1:1\/loki\/api\/v1\/query_range failed/);
 });
 
-const GROUP_ERRORS = `  - name: errors
-    interval: 30s
-    rules:
-      - alert: HighErrors
-        expr: sum by (job) (count_over_time({job="api"} |= "error" [5m])) > 5
-        for: 5m
-        labels:
-          severity: page
-`;
-const GROUP_VOLUME = `  - name: volume
-    rules:
-      - record: job:lines:rate1m
-        expr: sum by (job) (rate({job="api"}[1m]))
-`;
 
 async function post(tenant: string, namespace: string, body: string): Promise<void> {
   const res = await fetch(`${authSrv.url}/loki/api/v1/rules/${namespace}`, { method: 'POST', headers: { 'X-Scope-OrgID': tenant, 'Content-Type': 'application/yaml' }, body });
@@ -158,7 +145,7 @@ test('rules sync, list, get and delete against the server\'s ruler API', async (
   await post('team-b', 'app', 'name: errors\nrules:\n  - alert: B\n    expr: vector(1) > 0\n');
   const d = join(dir, 'sync');
   mkdirSync(d, { recursive: true });
-  writeFileSync(join(d, 'app.yaml'), 'groups:\n' + GROUP_ERRORS + GROUP_VOLUME);
+  writeFileSync(join(d, 'app.yaml'), 'groups:\n' + ERRORS_GROUP_YAML + VOLUME_GROUP_YAML);
   writeFileSync(join(d, 'infra.yml'), 'groups:\n  - name: disk\n    rules:\n      - alert: DiskErrors\n        expr: count_over_time({job="disk"} |= "I/O error" [5m]) > 0\n');
   writeFileSync(join(d, 'README.txt'), 'not a rule file');
   const a = ['--addr', authSrv.url, '--org-id', 'team-a'];
@@ -190,7 +177,7 @@ test('rules sync, list, get and delete against the server\'s ruler API', async (
   // get NAMESPACE prints a rule file that reads back as DIR's groups; get GROUP one group
   const ns = await cli(['rules', 'get', 'app', ...a]);
   assert.equal(ns.code, 0, ns.stderr);
-  assert.deepEqual(parseRuleFile(ns.stdout), parseRuleFile('groups:\n' + GROUP_ERRORS + GROUP_VOLUME));
+  assert.deepEqual(parseRuleFile(ns.stdout), parseRuleFile('groups:\n' + ERRORS_GROUP_YAML + VOLUME_GROUP_YAML));
   const g = await cli(['rules', 'get', 'app', 'volume', ...a]);
   assert.equal(g.stdout, 'name: volume\nrules:\n    - record: job:lines:rate1m\n      expr: sum by (job) (rate({job="api"}[1m]))\n');
   const missing = await cli(['rules', 'get', 'app', 'nope', ...a]);

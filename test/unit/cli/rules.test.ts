@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { run } from '../../../src/cli/dispatch.js';
 import { diffRules } from '../../../src/cli/rules.js';
 import type { RuleGroupSpec } from '../../../src/rules/model.js';
+import { ERRORS_GROUP_YAML, VOLUME_GROUP_YAML } from '../../helpers/rule-fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'logwharf-rules-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -36,20 +37,6 @@ function file(name: string, text: string): string {
   return p;
 }
 
-const GROUP_A1 = `  - name: errors
-    interval: 30s
-    rules:
-      - alert: HighErrors
-        expr: sum by (job) (count_over_time({job="api"} |= "error" [5m])) > 5
-        for: 5m
-        labels:
-          severity: page
-`;
-const GROUP_A2 = `  - name: volume
-    rules:
-      - record: job:lines:rate1m
-        expr: sum by (job) (rate({job="api"}[1m]))
-`;
 
 test('lint: every problem as FILE:LINE:COL: group "g" rule "r": reason, exit 1', async () => {
   const bad = file(
@@ -83,7 +70,7 @@ test('lint: every problem as FILE:LINE:COL: group "g" rule "r": reason, exit 1',
 });
 
 test('lint: valid files print a count and exit 0; a missing file and bad YAML are problems', async () => {
-  const a = file('lint/a.yaml', 'groups:\n' + GROUP_A1 + GROUP_A2);
+  const a = file('lint/a.yaml', 'groups:\n' + ERRORS_GROUP_YAML + VOLUME_GROUP_YAML);
   const b = file('lint/b.yaml', 'groups:\n  - name: other\n    rules:\n      - alert: A\n        expr: vector(1)\n');
   const ok = await cli(['rules', 'lint', a, b]);
   assert.equal(ok.code, 0, ok.stdout + ok.stderr);
