@@ -17,6 +17,7 @@
  * nested or huge lines cost one linear pass.
  */
 import type { Labels } from './model.js';
+import { endOfString, skipValue, skipWs } from './json-scan.js';
 
 export const DETECTED_LEVEL = 'detected_level';
 
@@ -180,62 +181,9 @@ export function isJsonObject(s: string): boolean {
   return j > i && s.charCodeAt(j) === 125;
 }
 
-// ---- JSON: a scanner over the raw text, as jsonparser.ObjectEach (keys and values compared as sent,
+// ---- JSON: on the raw-text scanner of ./json-scan.ts, as jsonparser.ObjectEach (keys and values compared as sent,
 // escapes not decoded). One loop with a depth counter: objects up to JSON_MAX_DEPTH are searched, any
 // deeper value is skipped by bracket counting, so nesting never recurses.
-
-function skipWs(s: string, p: number): number {
-  const n = s.length;
-  while (p < n) {
-    const c = s.charCodeAt(p);
-    if (c === 32 || c === 9 || c === 10 || c === 13) p++;
-    else break;
-  }
-  return p;
-}
-
-/** From a `"`: the index after the closing quote, or -1. */
-function endOfString(s: string, p: number): number {
-  const n = s.length;
-  p++;
-  while (p < n) {
-    const c = s.charCodeAt(p);
-    if (c === 34) return p + 1;
-    p += c === 92 ? 2 : 1;
-  }
-  return -1;
-}
-
-/** The index after the value starting at `p`, or -1. */
-function skipValue(s: string, p: number): number {
-  const n = s.length;
-  const c = s.charCodeAt(p);
-  if (c === 34) return endOfString(s, p);
-  if (c === 123 || c === 91) {
-    let depth = 0;
-    while (p < n) {
-      const d = s.charCodeAt(p);
-      if (d === 34) {
-        p = endOfString(s, p);
-        if (p < 0) return -1;
-        continue;
-      }
-      if (d === 123 || d === 91) depth++;
-      else if (d === 125 || d === 93) {
-        if (--depth === 0) return p + 1;
-      }
-      p++;
-    }
-    return -1;
-  }
-  const start = p;
-  while (p < n) {
-    const d = s.charCodeAt(p);
-    if (d === 44 || d === 125 || d === 93 || d === 32 || d === 9 || d === 10 || d === 13) break;
-    p++;
-  }
-  return p > start ? p : -1;
-}
 
 /** A JSON object line's first string field named as LEVEL_FIELDS (document order, raw text), or undefined. */
 export function jsonLevel(s: string): string | undefined {

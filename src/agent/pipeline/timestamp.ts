@@ -15,6 +15,7 @@ import { parseDuration } from '../../logql/syntax/index.js';
 import { scanLogfmt } from '../../logql/pipeline/logfmt.js';
 import { createTimestampParser } from '../tail/timestamp.js';
 import { compileSelector, configError } from './selector.js';
+import { endOfString, skipValue, skipWs } from '../../api/json-scan.js';
 
 export type TimestampRuleConfig = AgentConfig['pipeline']['timestamp'][number];
 export type TimestampFormat = TimestampRuleConfig['format'];
@@ -91,25 +92,6 @@ export function fieldOf(line: string, key: string): string | undefined {
   return found;
 }
 
-function skipWs(s: string, p: number): number {
-  for (;;) {
-    const c = s.charCodeAt(p);
-    if (c === 32 || c === 9 || c === 10 || c === 13) p++;
-    else return p;
-  }
-}
-
-/** From a `"`: the index after the closing quote (an escaped quote does not close), or -1. */
-function endOfString(s: string, p: number): number {
-  const n = s.length;
-  for (p++; p < n; ) {
-    const c = s.charCodeAt(p);
-    if (c === 34) return p + 1;
-    p += c === 92 ? 2 : 1;
-  }
-  return -1;
-}
-
 /** The decoded text of the JSON string s[start, end) (quotes included); JSON.parse only when it has escapes. */
 function stringText(s: string, start: number, end: number): string | undefined {
   const body = s.slice(start + 1, end - 1);
@@ -119,37 +101,6 @@ function stringText(s: string, start: number, end: number): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** The index after the value starting at `p` (a string, object, array or scalar), or -1. */
-function skipValue(s: string, p: number): number {
-  const n = s.length;
-  const c = s.charCodeAt(p);
-  if (c === 34) return endOfString(s, p);
-  if (c === 123 || c === 91) {
-    for (let depth = 0; p < n; ) {
-      const d = s.charCodeAt(p);
-      if (d === 34) {
-        p = endOfString(s, p);
-        if (p < 0) return -1;
-        continue;
-      }
-      if (d === 123 || d === 91) depth++;
-      else if ((d === 125 || d === 93) && --depth === 0) return p + 1;
-      p++;
-    }
-    return -1;
-  }
-  return scalarEnd(s, p);
-}
-
-function scalarEnd(s: string, p: number): number {
-  const start = p;
-  for (const n = s.length; p < n; p++) {
-    const d = s.charCodeAt(p);
-    if (d === 44 || d === 125 || d === 93 || d === 32 || d === 9 || d === 10 || d === 13) break;
-  }
-  return p > start ? p : -1;
 }
 
 /**
