@@ -29,6 +29,8 @@ import { createRegistry, type SourcesRegistry } from '../registry/registry.js';
 import { registerSourcesRoutes } from '../registry/routes.js';
 import { registerRegistryMetrics } from '../registry/metrics.js';
 import { createAlerting, type AlertingDeps } from './alerting.js';
+import { loadUiAssets } from '../web/assets.js';
+import { registerUiRoutes } from '../web/routes.js';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -97,6 +99,14 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
     ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
     ctx.res.end(body);
   }, { public: true });
+  // The web UI (issue #10): pages, hashed assets and the settings it reads first; see docs/ui.md.
+  if (config.ui.enabled) {
+    registerUiRoutes(router, loadUiAssets(), {
+      version: BUILD_INFO.logwharf,
+      authEnabled: config.auth_enabled,
+      features: { ruler: config.ruler.enabled, notifier: config.ruler.alertmanager_url.trim() === '', alertmanagerUrl: config.ruler.alertmanager_url },
+    });
+  }
   registerIngestRoutes(router, push);
   // Opened in start(), after the store has created (and locked) the data directory.
   let sources: SourcesRegistry | undefined;

@@ -109,6 +109,13 @@ export const serverConfigSchema = z
       .strict()
       .prefault({})
       .describe('The sources registry (registry.db in the data directory): what each agent collects, and coverage'),
+    ui: z
+      .object({
+        enabled: z.boolean().default(true).describe('Serve the web UI at / (Explore, Overview, Sources, Alerts); false answers 404 there and keeps only the APIs'),
+      })
+      .strict()
+      .prefault({})
+      .describe('The built-in web UI (docs/ui.md)'),
     http: z
       .object({
         header_timeout: duration

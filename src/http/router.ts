@@ -1,4 +1,7 @@
-/** A small method + path router: static segments and `:param` segments, nothing else. */
+/**
+ * A small method + path router: static segments, `:param` segments, and a trailing `*name` segment
+ * that takes the rest of the path (one or more segments, decoded, joined by `/`), for static files.
+ */
 import type { RequestContext } from './context.js';
 
 export type Handler = (ctx: RequestContext) => Promise<void> | void;
@@ -78,12 +81,24 @@ function split(path: string): string[] {
 
 /** The params, null when the path does not match, or the raw segment that failed to decode. */
 function matchSegments(pattern: string[], parts: string[]): Record<string, string> | string | null {
-  if (pattern.length !== parts.length) return null;
+  const last = pattern[pattern.length - 1];
+  const wildcard = last !== undefined && last.startsWith('*');
+  if (wildcard ? parts.length < pattern.length : pattern.length !== parts.length) return null;
   const params: Record<string, string> = {};
   let bad: string | undefined;
   for (let i = 0; i < pattern.length; i++) {
     const p = pattern[i]!;
-    if (p.startsWith(':')) {
+    if (wildcard && i === pattern.length - 1) {
+      const rest: string[] = [];
+      for (const part of parts.slice(i)) {
+        try {
+          rest.push(decodeURIComponent(part));
+        } catch {
+          bad ??= part;
+        }
+      }
+      params[p.slice(1)] = rest.join('/');
+    } else if (p.startsWith(':')) {
       try {
         params[p.slice(1)] = decodeURIComponent(parts[i]!);
       } catch {

@@ -26,6 +26,7 @@ const ALLOWED: Record<string, string[]> = {
   rules: ['api', 'logql', 'util'],
   ruler: ['api', 'config', 'http', 'logql', 'query', 'rules', 'util'],
   notify: ['api', 'config', 'http', 'logql', 'util'],
+  web: ['api', 'http', 'util'],
   app: ['*'],
   cli: ['api', 'config', 'util', 'app', 'rules', 'logql'],
 };

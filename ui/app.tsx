@@ -1,0 +1,111 @@
+/** The shell: the navigation bar, the tenant chooser when the server needs one, and the current page. */
+import { useEffect, useState } from 'preact/hooks';
+import { navigate, PAGES, useRoute, type PageName } from './lib/route.js';
+import { loadSettings, type UiSettings } from './lib/settings.js';
+import { getTenant, setTenant } from './lib/tenant.js';
+import { ExplorePage } from './pages/explore/explore.js';
+import { OverviewPage } from './pages/overview/overview.js';
+import { SourcesPage } from './pages/sources/sources.js';
+import { AlertsPage } from './pages/alerts/alerts.js';
+
+const TITLES: Record<PageName, string> = { explore: 'Explore', overview: 'Overview', sources: 'Sources', alerts: 'Alerts' };
+
+export function App() {
+  const route = useRoute();
+  const [settings, setSettings] = useState<UiSettings | undefined>();
+  const [error, setError] = useState<string | undefined>();
+  const [tenant, setTenantState] = useState(getTenant());
+  useEffect(() => {
+    loadSettings().then(setSettings, (e: Error) => setError(`Could not reach the server: ${e.message}`));
+  }, []);
+  useEffect(() => {
+    document.title = route.page === 'not-found' ? 'logwharf' : `${TITLES[route.page]} · logwharf`;
+  }, [route.page]);
+  const chooseTenant = (t: string) => {
+    setTenant(t);
+    setTenantState(t);
+  };
+  const needsTenant = settings?.authEnabled === true && tenant === '';
+  return (
+    <div class="shell">
+      <header class="topbar">
+        <a class="brand" href="/explore" onClick={(e) => (e.preventDefault(), navigate('explore'))}>
+          logwharf
+        </a>
+        <nav>
+          {PAGES.map((p) => (
+            <a
+              key={p}
+              href={`/${p}`}
+              class={route.page === p ? 'active' : ''}
+              aria-current={route.page === p ? 'page' : undefined}
+              onClick={(e) => {
+                if (e.ctrlKey || e.metaKey || e.shiftKey) return;
+                e.preventDefault();
+                navigate(p);
+              }}
+            >
+              {TITLES[p]}
+            </a>
+          ))}
+        </nav>
+        <span class="spacer" />
+        {settings?.authEnabled && <TenantButton tenant={tenant} onChange={chooseTenant} />}
+        {settings && <span class="version">v{settings.version}</span>}
+      </header>
+      <main class="page">
+        {error && <div class="error-box" role="alert">{error}</div>}
+        {needsTenant ? (
+          <TenantForm onChoose={chooseTenant} />
+        ) : !settings ? null : route.page === 'explore' ? (
+          <ExplorePage params={route.params} settings={settings} />
+        ) : route.page === 'overview' ? (
+          <OverviewPage settings={settings} />
+        ) : route.page === 'sources' ? (
+          <SourcesPage settings={settings} />
+        ) : route.page === 'alerts' ? (
+          <AlertsPage settings={settings} />
+        ) : (
+          <div class="empty">
+            This page does not exist. Go to <a href="/explore">Explore</a>.
+          </div>
+        )}
+      </main>
+    </div>
+  );
+}
+
+function TenantForm({ onChoose }: { onChoose: (t: string) => void }) {
+  const [value, setValue] = useState('');
+  return (
+    <form
+      class="tenant-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (value.trim()) onChoose(value.trim());
+      }}
+    >
+      <h2>Choose a tenant</h2>
+      <p>This server has auth_enabled: every request names a tenant (the X-Scope-OrgID header). Which tenant's logs do you want to see?</p>
+      <label>
+        Tenant <input name="tenant" value={value} onInput={(e) => setValue((e.target as HTMLInputElement).value)} autoFocus />
+      </label>
+      <button type="submit">Use this tenant</button>
+    </form>
+  );
+}
+
+function TenantButton({ tenant, onChange }: { tenant: string; onChange: (t: string) => void }) {
+  return (
+    <button
+      class="tenant-button"
+      title="The tenant sent as X-Scope-OrgID"
+      onClick={() => {
+        const t = prompt('Tenant (X-Scope-OrgID)', tenant);
+        if (t !== null && t.trim()) onChange(t.trim());
+      }}
+    >
+      tenant: {tenant || '—'}
+    </button>
+  );
+}
