@@ -19,7 +19,7 @@ async function push(s: RunningServer): Promise<void> {
   assert.equal(res.status, 204, await res.text());
 }
 
-const editorText = (page: Page) => page.evaluate(() => document.querySelector('.cm-content')!.textContent);
+const editorText = (page: Page) => page.textContent('.cm-content');
 const options = (page: Page) => page.$$eval('.cm-tooltip-autocomplete [role=option]', (els) => els.map((e) => e.querySelector('.cm-completionLabel')!.textContent));
 const queryParam = (page: Page) => new URL(page.url()).searchParams.get('query');
 
@@ -52,7 +52,7 @@ test('the query bar: editor, completion, running, errors, history, time range, s
     assert.deepEqual((await options(p.page)).sort(), ['env', 'level', 'service_name']);
     await p.page.click('.cm-tooltip-autocomplete [role=option]:has-text("service_name")');
     assert.equal(await editorText(p.page), '{service_name=""}');
-    await p.page.waitForFunction(() => document.querySelectorAll('.cm-tooltip-autocomplete [role=option]').length === 2);
+    await p.page.waitForFunction("document.querySelectorAll('.cm-tooltip-autocomplete [role=option]').length === 2");
     assert.deepEqual(await options(p.page), ['checkout', 'payments']);
     await p.page.click('.cm-tooltip-autocomplete [role=option]:has-text("payments")');
     assert.equal(await editorText(p.page), '{service_name="payments"}');
@@ -81,7 +81,7 @@ test('the query bar: editor, completion, running, errors, history, time range, s
     const offered = await options(p.page);
     for (const o of ['json', 'logfmt', 'line_format', '|=', '!~']) assert.ok(offered.includes(o), `${o} in ${offered.join(' ')}`);
     await p.page.keyboard.type(' lo');
-    await p.page.waitForFunction(() => [...document.querySelectorAll('.cm-tooltip-autocomplete .cm-completionLabel')].every((e) => e.textContent!.includes('l')));
+    await p.page.waitForFunction("[...document.querySelectorAll('.cm-tooltip-autocomplete .cm-completionLabel')].every((e) => e.textContent.includes('l'))");
     await p.page.keyboard.press('Enter');
     assert.equal(await editorText(p.page), '{env="dev"} | logfmt');
     p.assertClean();
@@ -97,7 +97,7 @@ test('the query bar: editor, completion, running, errors, history, time range, s
     await p.page.waitForURL((u) => u.searchParams.get('query') === '{env="dev"} |= "charged"');
     // Back to the first query: the editor follows the URL.
     await p.page.goBack();
-    await p.page.waitForFunction(() => document.querySelector('.cm-content')!.textContent === '{env="dev"}');
+    await p.page.waitForFunction(`document.querySelector('.cm-content').textContent === '{env="dev"}'`);
     await p.page.click('button:has-text("History")');
     const items = await p.page.$$eval('.query-history-list button', (els) => els.map((e) => e.textContent));
     assert.equal(items[0], '{env="dev"} |= "charged"');
@@ -136,7 +136,7 @@ test('the query bar: editor, completion, running, errors, history, time range, s
     await p.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: s.url });
     await p.page.click('button:has-text("Share")');
     await p.page.waitForSelector('.share-notice:has-text("Link copied")');
-    assert.equal(await p.page.evaluate(() => navigator.clipboard.readText()), p.page.url());
+    assert.equal(await p.page.evaluate('navigator.clipboard.readText()'), p.page.url());
     await p.page.click('button.live-toggle');
     await p.page.waitForURL((u) => u.searchParams.get('live') === 'true');
     assert.equal(await p.page.getAttribute('button.live-toggle', 'aria-pressed'), 'true');
