@@ -71,7 +71,7 @@ export function Histogram({ state, update, range, runId }: HistogramProps) {
   return (
     <section class="volume" aria-label="Log volume">
       <div class="volume-head">
-        <span class="volume-total">{volume ? `${volume.total.toLocaleString('en-US')} lines` : load.status === 'loading' ? 'Counting lines…' : ''}</span>
+        <span class="volume-total">{volume ? `${volume.total.toLocaleString('en-US')} ${volume.total === 1 ? 'line' : 'lines'}` : load.status === 'loading' ? 'Counting lines…' : ''}</span>
         {volume && (
           <ul class="volume-legend" aria-label="Levels">
             {volume.levels.map((l) => (
