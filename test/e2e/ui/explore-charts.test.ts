@@ -198,6 +198,19 @@ test('a metric query draws a chart with a legend entry per series, hover values 
     const times = Array.from({ length: n }, (_, i) => T0 - 90_000 - i * 150_000);
     assert.equal(Number(r.values[r.values.length - 1]![1]), times.filter((ms) => ms > lastT - 300e3 && ms <= lastT).length, `last value of ${r.metric.level}`);
   }
+
+  // Dragging across the chart zooms the range as on the histogram: the x axis spans the last hour.
+  await page.getByRole('button', { name: 'Chart' }).click();
+  const plot = (await page.locator('.metric-chart .u-over').boundingBox())!;
+  await page.mouse.move(plot.x + plot.width * 0.5, plot.y + 20);
+  await page.mouse.down();
+  await page.mouse.move(plot.x + plot.width * 0.9, plot.y + 20, { steps: 6 });
+  await page.mouse.up();
+  await page.waitForURL((u) => /^\d{4}-/.test(u.searchParams.get('from') ?? ''));
+  const zoomed = new URL(page.url());
+  assert.ok(Math.abs(Date.parse(zoomed.searchParams.get('from')!) - (T0 - 30 * 60e3)) < 120e3, `from ${zoomed.searchParams.get('from')} is about now-30m`);
+  assert.ok(Math.abs(Date.parse(zoomed.searchParams.get('to')!) - (T0 - 6 * 60e3)) < 120e3, `to ${zoomed.searchParams.get('to')} is about now-6m`);
+  assert.equal(zoomed.searchParams.get('query'), query);
   p.assertClean();
   await p.close();
 });

@@ -99,7 +99,7 @@ export function Results({ state, update }: ExploreProps) {
           <LogResults state={state} update={update} data={answer.data.result} />
         </>
       ) : (
-        <MetricResults data={answer.data} utc={state.utc} />
+        <MetricResults data={answer.data} utc={state.utc} range={answer.range} update={update} />
       )}
     </div>
   );
