@@ -151,6 +151,19 @@ test('the volume histogram shows the pushed lines stacked by level; dragging zoo
   await p.close();
 });
 
+test('the histogram counts exactly the lines of the whole query, even when its parser fails on them', async (t) => {
+  ui ??= await launchBrowser(t);
+  if (!ui) return;
+  // A line filter keeps the error lines; `| json` fails on these logfmt lines, which a log query still returns.
+  const p = await openUi(ui, s.url, explore('{job="charts"} |= "level=error" | json'));
+  const { page } = p;
+  await page.waitForFunction((n) => document.querySelector('.volume-total')?.textContent === `${n} lines`, LEVEL_COUNTS.error);
+  assert.deepEqual(await page.$$eval('.volume-legend-item', (els) => els.map((e) => e.getAttribute('data-level'))), ['error']);
+  assert.equal(await page.locator('.volume .error-box, .volume-note').count(), 0, 'counted in full, no fallback');
+  p.assertClean();
+  await p.close();
+});
+
 test('a metric query draws a chart with a legend entry per series, hover values and series toggles, and a table of the server\'s values', async (t) => {
   ui ??= await launchBrowser(t);
   if (!ui) return;
