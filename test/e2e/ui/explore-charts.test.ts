@@ -273,7 +273,9 @@ test('auto-refresh runs the query again on its own, and not while the tab is hid
   await line('level=info second');
   await page.waitForFunction(() => document.querySelector('.volume-total')?.textContent === '2 lines', undefined, { timeout: 10_000 });
 
-  // Hidden: no run for a few intervals (the run under way when it was hidden may still finish).
+  // Hidden: no run for a few intervals. Hide just after a refresh's last answer (its histogram's total),
+  // when the next run is most of an interval away, so no run is under way.
+  await page.waitForResponse((r) => r.url().includes('/loki/api/v1/query?'));
   await setHidden(page, true);
   const before = runs.length;
   await line('level=info third');
