@@ -1,9 +1,8 @@
 /**
  * Explore's query bar: the LogQL editor and Run query, the server's error under it, recent queries,
- * the time range and auto-refresh, live tail on/off, and Share (copies the link, which holds the view).
+ * the time range and auto-refresh interval (the results run the timer: ./auto-refresh.ts), live tail on/off, and Share (copies the link, which holds the view).
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { parseDuration } from '../../lib/time.js';
 import type { ExploreProps } from './explore.js';
 import { LogqlEditor } from './editor.js';
 import { TimePicker } from './time-picker.js';
@@ -27,7 +26,6 @@ export function QueryBar({ state, update }: ExploreProps) {
     if (query === state.query) requestRun();
     else update({ query });
   };
-  useAutoRefresh(state.refresh, state.live);
 
   return (
     <div class="query-bar-wrap">
@@ -52,16 +50,6 @@ export function QueryBar({ state, update }: ExploreProps) {
       </div>
     </div>
   );
-}
-
-/** Asks for a fresh run every `refresh` interval, except during live tail (which streams anyway). */
-function useAutoRefresh(refresh: string, live: boolean): void {
-  useEffect(() => {
-    const ms = parseDuration(refresh);
-    if (!ms || live) return;
-    const timer = setInterval(requestRun, ms);
-    return () => clearInterval(timer);
-  }, [refresh, live]);
 }
 
 function QueryHistory({ onPick }: { onPick: (q: string) => void }) {
