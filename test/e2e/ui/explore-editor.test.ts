@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { startServer, removeDir, type RunningServer } from '../helpers/server.js';
+import { waitFor } from '../../helpers/wait-for.js';
 import { launchBrowser, openUi, type UiBrowser } from '../../helpers/browser.js';
 
 async function push(s: RunningServer): Promise<void> {
@@ -52,7 +53,7 @@ test('the query bar: editor, completion, running, errors, history, time range, s
     assert.deepEqual((await options(p.page)).sort(), ['env', 'level', 'service_name']);
     await p.page.click('.cm-tooltip-autocomplete [role=option]:has-text("service_name")');
     assert.equal(await editorText(p.page), '{service_name=""}');
-    await p.page.waitForFunction("document.querySelectorAll('.cm-tooltip-autocomplete [role=option]').length === 2");
+    await p.page.waitForSelector('.cm-tooltip-autocomplete [role=option]:has-text("checkout")');
     assert.deepEqual(await options(p.page), ['checkout', 'payments']);
     await p.page.click('.cm-tooltip-autocomplete [role=option]:has-text("payments")');
     assert.equal(await editorText(p.page), '{service_name="payments"}');
@@ -66,7 +67,8 @@ test('the query bar: editor, completion, running, errors, history, time range, s
     // closeBrackets closes { and " as they are typed; typing the closing quote steps over it.
     await p.page.keyboard.type('{env="dev", service_name="');
     assert.equal(await editorText(p.page), '{env="dev", service_name=""}');
-    await p.page.waitForSelector('.cm-tooltip-autocomplete [role=option]');
+    // Wait for the values (not the label names offered while typing), then check that only one is offered.
+    await p.page.waitForSelector('.cm-tooltip-autocomplete [role=option]:has-text("payments")');
     assert.deepEqual(await options(p.page), ['payments']);
     p.assertClean();
     await p.close();
@@ -81,7 +83,7 @@ test('the query bar: editor, completion, running, errors, history, time range, s
     const offered = await options(p.page);
     for (const o of ['json', 'logfmt', 'line_format', '|=', '!~']) assert.ok(offered.includes(o), `${o} in ${offered.join(' ')}`);
     await p.page.keyboard.type(' lo');
-    await p.page.waitForFunction("[...document.querySelectorAll('.cm-tooltip-autocomplete .cm-completionLabel')].every((e) => e.textContent.includes('l'))");
+    await p.page.waitForSelector('.cm-tooltip-autocomplete [role=option]:has-text("json")', { state: 'detached' });
     await p.page.keyboard.press('Enter');
     assert.equal(await editorText(p.page), '{env="dev"} | logfmt');
     p.assertClean();
@@ -97,15 +99,46 @@ test('the query bar: editor, completion, running, errors, history, time range, s
     await p.page.waitForURL((u) => u.searchParams.get('query') === '{env="dev"} |= "charged"');
     // Back to the first query: the editor follows the URL.
     await p.page.goBack();
-    await p.page.waitForFunction(`document.querySelector('.cm-content').textContent === '{env="dev"}'`);
+    await waitFor('the editor shows the earlier query', async () => (await editorText(p.page)) === '{env="dev"}');
     await p.page.click('button:has-text("History")');
     const items = await p.page.$$eval('.query-history-list button', (els) => els.map((e) => e.textContent));
-    assert.equal(items[0], '{env="dev"} |= "charged"');
+    assert.deepEqual(items, ['{env="dev"} |= "charged"']);
     await p.page.click('.query-history-list button:has-text("charged")');
-    assert.equal(await editorText(p.page), '{env="dev"} |= "charged"');
+    await waitFor('the picked query fills the editor', async () => (await editorText(p.page)) === '{env="dev"} |= "charged"');
     assert.equal(queryParam(p.page), '{env="dev"}', 'picking from history fills the editor without running');
     await p.page.click('button:has-text("Run query")');
     await p.page.waitForURL((u) => u.searchParams.get('query') === '{env="dev"} |= "charged"');
+    p.assertClean();
+    await p.close();
+  });
+
+  await t.test("a bad query's error is in words under the editor and underlined where the server points", async () => {
+    const bad = '{service_name="checkout"} | json | foo bar';
+    const p = await open(`/explore?query=${encodeURIComponent(bad)}`, [/status of 400/]);
+    const alert = await p.page.waitForSelector('.query-error[role=alert]');
+    // The server answers "parse error at line 1, col 40: syntax error: unexpected IDENTIFIER".
+    assert.match((await alert.textContent()) ?? '', /^The query is not valid LogQL: at line 1, col 40: syntax error: unexpected IDENTIFIER/);
+    assert.equal(await p.page.textContent('.cm-content .cm-query-error'), 'bar');
+    // Fixing it and running: the error goes away and the results come.
+    await p.page.click('.cm-content');
+    await p.page.keyboard.press('End');
+    for (let i = 0; i < ' | foo bar'.length; i++) await p.page.keyboard.press('Backspace');
+    await p.page.keyboard.press('Shift+Enter');
+    await p.page.waitForSelector('.query-error', { state: 'detached' });
+    assert.equal(await p.page.locator('.cm-query-error').count(), 0);
+    p.assertClean();
+    await p.close();
+  });
+
+  await t.test('running an unchanged query runs it again', async () => {
+    const q = '{service_name="checkout"}';
+    const p = await open(`/explore?query=${encodeURIComponent(q)}`);
+    await p.page.waitForSelector('.results:not(.loading)');
+    const again = p.page.waitForRequest((r) => r.url().includes('/loki/api/v1/query_range') && new URL(r.url()).searchParams.get('query') === q);
+    await p.page.click('.cm-content');
+    await p.page.keyboard.press('Shift+Enter');
+    await again;
+    assert.equal(queryParam(p.page), q);
     p.assertClean();
     await p.close();
   });

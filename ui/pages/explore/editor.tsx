@@ -3,7 +3,7 @@
  * undo history, and the server's error underlined. Enter adds a line (queries may span lines);
  * Shift+Enter or Ctrl/Cmd+Enter runs the query.
  */
-import { useEffect, useRef } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef } from 'preact/hooks';
 import { EditorState } from '@codemirror/state';
 import { EditorView, keymap, placeholder, drawSelection } from '@codemirror/view';
 import { defaultKeymap, history, historyKeymap } from '@codemirror/commands';
@@ -67,7 +67,7 @@ export function LogqlEditor({ value, onChange, onRun, errorAt, range }: EditorPr
   }, []);
 
   // The query changed from outside (a link, back/forward, a history pick, a filter button).
-  useEffect(() => {
+  useLayoutEffect(() => {
     const v = view.current;
     if (v && v.state.doc.toString() !== value.text) v.dispatch({ changes: { from: 0, to: v.state.doc.length, insert: value.text }, selection: { anchor: value.text.length } });
   }, [value]);

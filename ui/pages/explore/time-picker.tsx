@@ -1,7 +1,7 @@
 /**
  * Explore's time range: relative presets (Last 5 minutes … Last 7 days), an absolute From/To form that
  * takes RFC 3339, Unix times or `now-…` (a value that cannot be read is explained and not applied), and
- * the auto-refresh interval.
+ * the auto-refresh interval (the results run the timer: auto-refresh.ts).
  */
 import { useRef, useState } from 'preact/hooks';
 import type { ExploreProps } from './explore.js';
