@@ -147,6 +147,11 @@ test('the volume histogram shows the pushed lines stacked by level; dragging zoo
   assert.equal(bFrom % 30e3, 0, 'buckets are aligned on the step');
   assert.ok(Math.abs(bFrom - (T0 - 24 * 60e3)) < 120e3, 'the bucket under the click (60% across the last hour)');
   await waitFor('the histogram over the bucket', async () => (await volumeTotal(page)) === lines(countsIn(bFrom, bTo)));
+
+  // The chart follows its container's width.
+  const wide = (await page.locator('.volume-chart canvas').boundingBox())!.width;
+  await page.setViewportSize({ width: 800, height: 900 });
+  await waitFor('the histogram to narrow with the window', async () => (await page.locator('.volume-chart canvas').boundingBox())!.width < wide - 400);
   p.assertClean();
   await p.close();
 });
@@ -268,7 +273,9 @@ test('auto-refresh runs the query again on its own, and not while the tab is hid
   await line('level=info second');
   await page.waitForFunction(() => document.querySelector('.volume-total')?.textContent === '2 lines', undefined, { timeout: 10_000 });
 
-  // Hidden: no run for a few intervals (the run under way when it was hidden may still finish).
+  // Hidden: no run for a few intervals. Hide just after a refresh's last answer (its histogram's total),
+  // when the next run is most of an interval away, so no run is under way.
+  await page.waitForResponse((r) => r.url().includes('/loki/api/v1/query?'));
   await setHidden(page, true);
   const before = runs.length;
   await line('level=info third');
