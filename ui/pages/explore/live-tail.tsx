@@ -12,6 +12,7 @@ import type { ExploreProps } from './explore.js';
 import { CAPS, DEFAULT_CAP, TailBuffer } from './tail-buffer.js';
 import { openTailSocket, type TailStatus } from './tail-socket.js';
 import { TailRows } from './tail-rows.js';
+import { setQueryError } from './query-error.js';
 import './live-tail.css';
 
 /** Lines of history shown when the tail opens (the newest of the last hour). */
@@ -42,7 +43,12 @@ export function LiveTail({ state, update }: ExploreProps) {
         buffer.addFrames(frames);
         rerender();
       },
-      onStatus: setStatus,
+      onStatus: (s) => {
+        setStatus(s);
+        // A query the server refuses is shown (and its position underlined) by the query bar.
+        if (s.kind === 'live') setQueryError(undefined);
+        else if (s.kind === 'failed' && s.error) setQueryError(s.error);
+      },
     });
     return () => sock.close();
   }, [state.query, tenant]);
@@ -90,7 +96,7 @@ export function LiveTail({ state, update }: ExploreProps) {
           Stop live tail
         </button>
       </div>
-      {status.kind === 'failed' && (
+      {status.kind === 'failed' && !status.error && (
         <div class="error-box" role="alert">
           {status.message}
         </div>
