@@ -1,7 +1,7 @@
 /** The Overview's shaping of query answers: error rate per service, volume per service, links' queries. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { errorRates, patternQuery, readRange, serviceVolumes, streamQuery, formatBytes } from '../../../ui/pages/overview/overview-data.js';
+import { errorRates, patternQuery, readRange, serviceVolumes, serviceQuery, formatBytes } from '../../../ui/pages/overview/overview-data.js';
 import { volumeGrid } from '../../../ui/pages/explore/volume.js';
 
 test('error rate per service folds level aliases and sorts by rate, then volume', () => {
@@ -27,10 +27,9 @@ test('volume per service lays each service on the grid, stacked by level, busies
   assert.deepEqual(rows[0]!.volume.levels.map((l) => [l.level, l.counts, l.total]), [['error', [0, 5, 0], 5], ['info', [0, 0, 1], 1]]);
 });
 
-test("links' queries: a stream's labels as a selector, a pattern as a |> filter; the range from the URL", () => {
-  assert.equal(streamQuery({ service_name: 'shop', app: 'shop' }), '{app="shop", service_name="shop"}');
-  assert.equal(patternQuery('level=info msg=<_>'), '{service_name=~".+"} |> `level=info msg=<_>`');
-  assert.equal(patternQuery('a `b` <_>'), '{service_name=~".+"} |> "a `b` <_>"');
+test("links' queries: a service as a selector, a pattern as a |> filter; the range from the URL", () => {
+  assert.equal(serviceQuery('sh"op'), '{service_name="sh\\"op"}');
+  assert.equal(patternQuery('level=info msg="<_>"'), '{service_name=~".+"} |> "level=info msg=\\"<_>\\""');
   assert.equal(readRange(new URLSearchParams('range=6h')), '6h');
   assert.equal(readRange(new URLSearchParams('range=2y')), '1h');
   assert.equal(formatBytes(74313), '72.6 KiB');

@@ -5,7 +5,7 @@ import { navigate } from '../../lib/route.js';
 import { msToNs } from '../../lib/time.js';
 import { Panel } from './panel.js';
 import { usePanel } from './use-panel.js';
-import { countByServiceAndLevel, errorRates, type OverviewRange, type ServiceErrors } from './overview-data.js';
+import { countByServiceAndLevel, errorRates, serviceQuery, type OverviewRange, type ServiceErrors } from './overview-data.js';
 
 export function ErrorRatePanel({ range, tick, tenant }: { range: OverviewRange; tick: number; tenant: string }) {
   const state = usePanel<ServiceErrors[]>(async (signal) => {
@@ -32,8 +32,8 @@ export function ErrorRatePanel({ range, tick, tenant }: { range: OverviewRange; 
                 <tr key={r.service} data-service={r.service}>
                   <td>
                     <a
-                      href={`/explore?query=${encodeURIComponent(`{service_name=${JSON.stringify(r.service)}}`)}`}
-                      onClick={(e) => (e.preventDefault(), navigate('explore', { query: `{service_name=${JSON.stringify(r.service)}}`, from: `now-${range}` }))}
+                      href={`/explore?query=${encodeURIComponent(serviceQuery(r.service))}`}
+                      onClick={(e) => (e.preventDefault(), navigate('explore', { query: serviceQuery(r.service), from: `now-${range}` }))}
                     >
                       {r.service}
                     </a>

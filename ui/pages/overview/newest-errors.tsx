@@ -2,11 +2,11 @@
 import { api } from '../../lib/api.js';
 import { rowsFromStreams, type LogRow, type QueryResponse } from '../../lib/loki.js';
 import { navigate } from '../../lib/route.js';
-import { formatTime, msToNs } from '../../lib/time.js';
 import { Panel } from './panel.js';
 import { usePanel } from './use-panel.js';
-import { NEWEST_ERRORS, streamQuery, type OverviewRange } from './overview-data.js';
-import { parseDuration } from '../../lib/time.js';
+import { NEWEST_ERRORS, type OverviewRange } from './overview-data.js';
+import { CATEGORIZE_LABELS_HEADERS, streamSelector } from '../../lib/log-query.js';
+import { formatTime, msToNs, parseDuration } from '../../lib/time.js';
 
 const LIMIT = 20;
 
@@ -17,7 +17,7 @@ export function NewestErrorsPanel({ range, tick, tenant }: { range: OverviewRang
       '/loki/api/v1/query_range',
       { query: NEWEST_ERRORS, start: msToNs(now - parseDuration(range)!), end: msToNs(now), limit: LIMIT, direction: 'backward' },
       // Stream labels apart from structured metadata (detected_level): the link's selector must name real labels only.
-      { signal, headers: { 'X-Loki-Response-Encoding-Flags': 'categorize-labels' } },
+      { signal, headers: CATEGORIZE_LABELS_HEADERS },
     );
     return res.data.resultType === 'streams' ? rowsFromStreams(res.data.result, 'backward').slice(0, LIMIT) : [];
   }, [range, tick, tenant]);
@@ -30,7 +30,7 @@ export function NewestErrorsPanel({ range, tick, tenant }: { range: OverviewRang
           <ul class="newest-errors">
             {rows.map((r) => (
               <li key={r.id} class="log-row level-error">
-                <button type="button" class="error-line" title="Open this stream in Explore" onClick={() => navigate('explore', { query: streamQuery(r.labels), from: `now-${range}` })}>
+                <button type="button" class="error-line" title="Open this stream in Explore" onClick={() => navigate('explore', { query: streamSelector(r.labels), from: `now-${range}` })}>
                   <span class="log-time">{formatTime(r.ms, 'local')}</span>
                   <span class="service">{r.labels.service_name ?? ''}</span>
                   <span class="log-line">{r.line}</span>

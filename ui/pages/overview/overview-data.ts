@@ -3,7 +3,8 @@
  * is a `service_name`, which the server sets on every stream at ingest (Loki 3's service name
  * discovery), and every level is the `detected_level` it adds to every line.
  */
-import { levelOf, streamKey, type LokiSeries } from '../../lib/loki.js';
+import { levelOf, type LokiSeries } from '../../lib/loki.js';
+import { quoteLogql } from '../../lib/logql-string.js';
 import { volumeFrom, type Level, type Volume, type VolumeGrid } from '../explore/volume.js';
 
 export const RANGES = ['15m', '1h', '6h', '24h'] as const;
@@ -50,15 +51,14 @@ export function errorRates(vector: Array<{ metric: Record<string, string>; value
   return rows.sort((a, b) => b.rate - a.rate || b.lines - a.lines || a.service.localeCompare(b.service));
 }
 
-/** The Explore query for one stream: its labels as a selector. */
-export function streamQuery(labels: Record<string, string>): string {
-  return streamKey(labels);
+/** The Explore query of one service. */
+export function serviceQuery(service: string): string {
+  return `{service_name=${quoteLogql(service)}}`;
 }
 
 /** The Explore query for the lines of a pattern (`|>` pattern match, `<_>` standing for anything). */
 export function patternQuery(pattern: string): string {
-  const quoted = pattern.includes('`') ? JSON.stringify(pattern) : `\`${pattern}\``;
-  return `${ALL_SERVICES} |> ${quoted}`;
+  return `${ALL_SERVICES} |> ${quoteLogql(pattern)}`;
 }
 
 export function formatBytes(n: number): string {

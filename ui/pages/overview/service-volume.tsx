@@ -12,7 +12,7 @@ import { UPlotChart, cssVar, themedAxes, uPlot } from '../../components/chart/up
 import { stacked, volumeGrid, type Volume } from '../explore/volume.js';
 import { Panel } from './panel.js';
 import { usePanel } from './use-panel.js';
-import { countByServiceAndLevel, serviceVolumes, type OverviewRange, type ServiceVolume } from './overview-data.js';
+import { countByServiceAndLevel, serviceQuery, serviceVolumes, type OverviewRange, type ServiceVolume } from './overview-data.js';
 
 /** Services drawn; the rest are named in a note. */
 const MAX_SERVICES = 8;
@@ -55,7 +55,7 @@ export function ServiceVolumePanel({ range, tick, tenant }: { range: OverviewRan
 
 function ServiceChart({ service, volume, range }: { service: string; volume: Volume; range: OverviewRange }) {
   const chart = useMemo(() => chartFor(volume), [volume]);
-  const query = `{service_name=${JSON.stringify(service)}}`;
+  const query = serviceQuery(service);
   return (
     <figure class="service-volume" data-service={service}>
       <figcaption>
