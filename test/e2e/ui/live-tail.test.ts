@@ -97,7 +97,9 @@ test('with auth_enabled the tail follows the chosen tenant and not another', asy
   const socket = page.waitForEvent('websocket');
   await page.fill('.tenant-form input[name=tenant]', 'team-a');
   await page.click('.tenant-form button[type=submit]');
-  assert.match((await socket).url(), /[?&]orgId=team-a(&|$)/);
+  const ws = await socket;
+  assert.match(ws.url(), /[?&]orgId=team-a(&|$)/);
+  const closed = new Promise((resolve) => ws.on('close', resolve));
   await page.waitForSelector('.tail-status-live');
   await push(s.url, { job: 'x' }, ['secret of team b'], 'team-b');
   await push(s.url, { job: 'x' }, ['line of team a'], 'team-a');
@@ -105,6 +107,10 @@ test('with auth_enabled the tail follows the chosen tenant and not another', asy
   await page.waitForSelector('.log-row:has-text("second line of team a")');
   await page.waitForSelector('.log-row:has-text("line of team a")');
   assert.equal(await page.locator('.log-row:has-text("secret of team b")').count(), 0);
+  // Leaving live mode closes the socket.
+  await page.click('button:has-text("Stop live tail")');
+  await closed;
+  assert.equal(new URL(page.url()).searchParams.get('live'), null);
   p.assertClean();
 });
 
