@@ -53,7 +53,8 @@ export function App() {
         {settings?.authEnabled && <TenantButton tenant={tenant} onChange={chooseTenant} />}
         {settings && <span class="version">v{settings.version}</span>}
       </header>
-      <main class="page">
+      {/* Keyed by tenant: choosing another tenant remounts the page, so it loads that tenant's data. */}
+      <main class="page" key={tenant}>
         {error && <div class="error-box" role="alert">{error}</div>}
         {needsTenant ? (
           <TenantForm onChoose={chooseTenant} />

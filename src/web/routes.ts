@@ -19,6 +19,28 @@ export interface UiSettings {
   features: { ruler: boolean; notifier: boolean; alertmanagerUrl: string };
 }
 
+/**
+ * `ruler.alertmanager_url` as the (public) settings may show it: each comma-separated URL without
+ * its `user:pass@`, which the sender uses as basic auth and which must never reach a browser.
+ */
+export function withoutCredentials(urls: string): string {
+  return urls
+    .split(',')
+    .map((raw) => {
+      const t = raw.trim();
+      try {
+        const u = new URL(t);
+        u.username = '';
+        u.password = '';
+        return u.toString();
+      } catch {
+        return t.replace(/\/\/[^/@]*@/, '//');
+      }
+    })
+    .filter((t) => t !== '')
+    .join(',');
+}
+
 // The UI loads nothing from elsewhere (issue #10: works offline); CodeMirror adds <style> elements.
 const SECURITY_HEADERS = {
   'Content-Security-Policy': "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",

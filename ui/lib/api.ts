@@ -58,6 +58,8 @@ export async function api<T>(path: string, params: Params = {}, init: RequestIni
   }
   const text = await res.text();
   if (!res.ok) throw new ApiError(plainWords(res.status, serverText(text)), res.status, serverText(text));
+  // Some answers are rightly empty (Alertmanager's DELETE of a silence: 200 with no body).
+  if (text === '') return undefined as T;
   try {
     return JSON.parse(text) as T;
   } catch {
