@@ -70,6 +70,9 @@ export async function openUi(ui: UiBrowser, baseUrl: string, path: string, opts:
  */
 export async function newUiPage(ui: UiBrowser, opts: OpenOptions = {}): Promise<UiPage> {
   const context = await ui.browser.newContext({ viewport: opts.viewport ?? { width: 1400, height: 900 }, timezoneId: opts.timezoneId ?? 'UTC', serviceWorkers: 'block' });
+  // Tests run under tsx, which compiles with esbuild's keepNames: a function passed to page.evaluate
+  // or addInitScript calls `__name(fn, "name")`, which the page must have.
+  await context.addInitScript({ content: 'globalThis.__name = (f) => f;' });
   const problems: string[] = [];
   await context.route('**/*', (route) => {
     const u = new URL(route.request().url());
