@@ -31,6 +31,7 @@ import { registerRegistryMetrics } from '../registry/metrics.js';
 import { createAlerting, type AlertingDeps } from './alerting.js';
 import { loadUiAssets } from '../web/assets.js';
 import { registerUiRoutes } from '../web/routes.js';
+import { createOverviewStatus, registerOverviewStatusRoute, type OverviewStatusService } from '../web/overview-status.js';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -99,6 +100,7 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
     ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
     ctx.res.end(body);
   }, { public: true });
+  let overviewStatus: OverviewStatusService | undefined;
   // The web UI (issue #10): pages, hashed assets and the settings it reads first; see docs/ui.md.
   if (config.ui.enabled) {
     registerUiRoutes(router, loadUiAssets(), {
@@ -106,6 +108,15 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
       authEnabled: config.auth_enabled,
       features: { ruler: config.ruler.enabled, notifier: config.ruler.alertmanager_url.trim() === '', alertmanagerUrl: config.ruler.alertmanager_url },
     });
+    // The Overview page's server health; it samples the metrics above, so it starts with the server.
+    overviewStatus = createOverviewStatus({
+      registry: metrics.registry,
+      dataDir: config.data,
+      retention: { period: config.retention.period, streams: config.retention.streams.map((r) => ({ selector: r.selector, period: r.period, priority: r.priority })) },
+      compactionInterval: config.storage.compaction_interval,
+      now: deps.now,
+    });
+    registerOverviewStatusRoute(router, overviewStatus);
   }
   registerIngestRoutes(router, push);
   // Opened in start(), after the store has created (and locked) the data directory.
@@ -170,6 +181,8 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
       const addr = http.address() as AddressInfo;
       const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
       listenUrl = `http://${shownHost}:${addr.port}`;
+      // After the store has registered its metrics: the first sample is the baseline of every rate.
+      overviewStatus?.start();
       // After the store and the rule repository are open: rules query the store.
       await alerting.start();
       ready = true;
@@ -180,6 +193,7 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
       // First: no evaluation may start on a store that is closing. Firing alerts stay saved, unresolved.
       await alerting.close();
       tail.close();
+      overviewStatus?.close();
       await new Promise<void>((resolve) => {
         http.close(() => resolve());
         http.closeIdleConnections();

@@ -143,7 +143,7 @@ function withUpgrades(server: Server, opts: HttpServerOptions): Server {
       socket.on('error', (err) => opts.log.debug({ request_id: id, err: err.message }, 'upgrade socket error'));
       try {
         const url = new URL(req.url ?? '/', 'http://localhost');
-        const tenant = resolveTenant(req.headers['x-scope-orgid'], opts.authEnabled);
+        const tenant = resolveTenant(req.headers['x-scope-orgid'] ?? upgradeTenantParam(url), opts.authEnabled);
         onUpgrade(req, socket, head, { id, tenant, url });
       } catch (e) {
         const msg = e instanceof Error ? e.message : String(e);
@@ -153,6 +153,18 @@ function withUpgrades(server: Server, opts: HttpServerOptions): Server {
     });
   }
   return server;
+}
+
+/**
+ * The tenant of a WebSocket upgrade that carries no X-Scope-OrgID header: its `orgId` query
+ * parameter. Browsers cannot set headers on a WebSocket, so the web UI's live tail names its tenant
+ * this way (issue #10). It is trusted exactly as much as the header, which is no authentication
+ * either (Loki leaves that to a proxy in front): a proxy that sets X-Scope-OrgID still decides, since
+ * the header wins whenever it is present. Only upgrades read it; HTTP routes take the header alone.
+ * Tokens, when they come, will be accepted the same way (a query parameter on the upgrade only).
+ */
+function upgradeTenantParam(url: URL): string | undefined {
+  return url.searchParams.get('orgId') ?? undefined;
 }
 
 /** Reads a body of at most `max` bytes; `take` counts them against the in-flight budget (it throws when full). */

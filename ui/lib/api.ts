@@ -36,6 +36,17 @@ export function headers(extra: Record<string, string> = {}): Record<string, stri
   return tenant ? { 'X-Scope-OrgID': tenant, ...extra } : extra;
 }
 
+/**
+ * The address of a WebSocket on this server (live tail). Browsers cannot set headers on a
+ * WebSocket, so the tenant goes as the `orgId` query parameter, which the server reads on upgrades
+ * when no X-Scope-OrgID header is present.
+ */
+export function socketUrl(path: string, params: Params = {}): string {
+  const tenant = getTenant();
+  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  return `${scheme}//${location.host}${url(path, tenant ? { ...params, orgId: tenant } : params)}`;
+}
+
 /** GETs (or sends) JSON; throws ApiError. */
 export async function api<T>(path: string, params: Params = {}, init: RequestInit = {}): Promise<T> {
   let res: Response;

@@ -1,6 +1,139 @@
+/**
+ * Live tail (`/explore?query=…&live=true`): the lines of a log query as they arrive, over the
+ * server's WebSocket tail. Pause holds new lines (counted, kept up to the cap) until Resume; the cap
+ * (1k/10k/50k lines, oldest dropped first) bounds memory; notices say how many lines the cap and the
+ * server dropped; an unexpected close reconnects with backoff and says so. Leaving live mode or the
+ * page closes the socket.
+ */
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import { getTenant } from '../../lib/tenant.js';
+import { msToNs } from '../../lib/time.js';
 import type { ExploreProps } from './explore.js';
+import { CAPS, DEFAULT_CAP, TailBuffer } from './tail-buffer.js';
+import { openTailSocket, type TailStatus } from './tail-socket.js';
+import { TailRows } from './tail-rows.js';
+import './live-tail.css';
 
-/** Placeholder until live tail lands. */
-export function LiveTail({ state }: ExploreProps) {
-  return <div class="empty">Live tail of {state.query}</div>;
+/** Lines of history shown when the tail opens (the newest of the last hour). */
+const HISTORY_LINES = 100;
+const HISTORY_MS = 3600_000;
+/** Lines asked for after a reconnect, to fill the gap since the last line received. */
+const GAP_LINES = 1000;
+
+export function LiveTail({ state, update }: ExploreProps) {
+  const buffer = useMemo(() => new TailBuffer(DEFAULT_CAP), []);
+  const [, setVersion] = useState(0);
+  const rerender = () => setVersion((v) => v + 1);
+  const [status, setStatus] = useState<TailStatus>({ kind: 'connecting' });
+  const tenant = getTenant();
+
+  useEffect(() => {
+    if (!state.query.trim()) return;
+    buffer.clear();
+    buffer.lastTsNs = undefined;
+    rerender();
+    const sock = openTailSocket({
+      query: state.query,
+      from: () => {
+        const last = buffer.lastTsNs;
+        return last ? { start: (BigInt(last) + 1n).toString(), limit: GAP_LINES } : { start: msToNs(Date.now() - HISTORY_MS), limit: HISTORY_LINES };
+      },
+      onFrames: (frames) => {
+        buffer.addFrames(frames);
+        rerender();
+      },
+      onStatus: setStatus,
+    });
+    return () => sock.close();
+  }, [state.query, tenant]);
+
+  if (!state.query.trim()) return <div class="empty">Write a log query to tail, such as {'{job="app"}'}.</div>;
+
+  const shown = state.order === 'forward' ? buffer.rows : [...buffer.rows].reverse();
+  return (
+    <section class="live-tail" aria-label="Live tail">
+      <div class="tail-toolbar">
+        <StatusBadge status={status} paused={buffer.paused} held={buffer.held.length} />
+        <button
+          type="button"
+          class="tail-pause"
+          onClick={() => {
+            if (buffer.paused) buffer.resume();
+            else buffer.pause();
+            rerender();
+          }}
+        >
+          {buffer.paused ? 'Resume' : 'Pause'}
+        </button>
+        <label>
+          Keep{' '}
+          <select
+            class="tail-cap"
+            aria-label="Lines kept"
+            value={String(buffer.cap)}
+            onChange={(e) => {
+              buffer.setCap(Number((e.target as HTMLSelectElement).value));
+              rerender();
+            }}
+          >
+            {CAPS.map((c) => (
+              <option value={String(c)}>{c.toLocaleString('en-US')} lines</option>
+            ))}
+          </select>
+        </label>
+        <button type="button" onClick={() => (buffer.clear(), rerender())}>
+          Clear
+        </button>
+        <span class="tail-count">{buffer.received.toLocaleString('en-US')} lines received</span>
+        <span class="spacer" />
+        <button type="button" onClick={() => update({ live: false })}>
+          Stop live tail
+        </button>
+      </div>
+      {status.kind === 'failed' && (
+        <div class="error-box" role="alert">
+          {status.message}
+        </div>
+      )}
+      {buffer.droppedByCap > 0 && (
+        <div class="tail-notice tail-notice-cap" role="status">
+          {buffer.droppedByCap.toLocaleString('en-US')} older lines were dropped to keep at most {buffer.cap.toLocaleString('en-US')} lines.
+        </div>
+      )}
+      {buffer.droppedByServer > 0 && (
+        <div class="tail-notice tail-notice-server" role="status">
+          The server dropped {buffer.droppedByServer.toLocaleString('en-US')} lines because this browser could not receive them fast enough.
+        </div>
+      )}
+      {shown.length === 0 ? (
+        <div class="empty">{buffer.paused ? 'Paused.' : 'Waiting for lines…'}</div>
+      ) : (
+        <TailRows rows={shown} utc={state.utc} wrap={state.wrap} />
+      )}
+    </section>
+  );
+}
+
+function StatusBadge({ status, paused, held }: { status: TailStatus; paused: boolean; held: number }) {
+  if (paused) {
+    return (
+      <span class="tail-status tail-status-paused" role="status">
+        Paused · {held.toLocaleString('en-US')} new lines
+      </span>
+    );
+  }
+  switch (status.kind) {
+    case 'live':
+      return <span class="tail-status tail-status-live" role="status">Live</span>;
+    case 'connecting':
+      return <span class="tail-status tail-status-connecting" role="status">Connecting…</span>;
+    case 'reconnecting':
+      return (
+        <span class="tail-status tail-status-reconnecting" role="status" title={status.reason}>
+          Reconnecting in {Math.max(1, Math.round(status.inMs / 1000))} s (attempt {status.attempt}): {status.reason}
+        </span>
+      );
+    case 'failed':
+      return <span class="tail-status tail-status-failed" role="status">Stopped</span>;
+  }
 }

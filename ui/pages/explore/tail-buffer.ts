@@ -1,0 +1,89 @@
+/**
+ * What live tail keeps: the lines shown (oldest first, at most `cap`, the oldest dropped first),
+ * the lines held while paused (also at most `cap`, shown on resume), and the counts the notices
+ * report — lines dropped by the cap, and lines the server dropped (`dropped_entries`: it drops
+ * rather than buffer without bound when the client falls behind). Pure: no DOM, tested in node.
+ */
+import { cmpNs, rowsFromStreams, type LogRow, type LokiStream } from '../../lib/loki.js';
+
+/** One frame as the server's tail sends it (see src/query/tail.ts). */
+export interface TailFrame {
+  streams?: LokiStream[];
+  dropped_entries?: Array<{ timestamp: string; labels: Record<string, string> }>;
+}
+
+export const CAPS = [1_000, 10_000, 50_000];
+export const DEFAULT_CAP = 10_000;
+
+export class TailBuffer {
+  /** Lines shown, oldest first. Replaced (not mutated) on every change, so a renderer can compare. */
+  rows: LogRow[] = [];
+  /** Lines that arrived while paused, oldest first. */
+  held: LogRow[] = [];
+  paused = false;
+  /** Lines dropped because the cap was reached (shown or held). */
+  droppedByCap = 0;
+  /** Lines the server reported as dropped (dropped_entries). */
+  droppedByServer = 0;
+  /** Every line received since the tail started. */
+  received = 0;
+  /** The newest timestamp received (ns, decimal string): a reconnect asks for what came after it. */
+  lastTsNs: string | undefined;
+  private seq = 0;
+
+  constructor(public cap = DEFAULT_CAP) {}
+
+  /** Adds a batch of frames (all that arrived within one animation frame). */
+  addFrames(frames: TailFrame[]): void {
+    const fresh: LogRow[] = [];
+    for (const f of frames) {
+      this.droppedByServer += f.dropped_entries?.length ?? 0;
+      if (!f.streams || f.streams.length === 0) continue;
+      for (const r of rowsFromStreams(f.streams, 'forward')) {
+        // Ids unique across the whole tail: rowsFromStreams' are unique within one frame only.
+        r.id = `t${this.seq++}`;
+        fresh.push(r);
+        if (this.lastTsNs === undefined || cmpNs(r.tsNs, this.lastTsNs) > 0) this.lastTsNs = r.tsNs;
+      }
+    }
+    if (fresh.length === 0) return;
+    this.received += fresh.length;
+    if (this.paused) this.held = this.capped([...this.held, ...fresh]);
+    else this.rows = this.capped(concat(this.rows, fresh));
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  /** Shows what was held while paused. */
+  resume(): void {
+    this.paused = false;
+    if (this.held.length > 0) this.rows = this.capped(concat(this.rows, this.held));
+    this.held = [];
+  }
+
+  setCap(cap: number): void {
+    this.cap = cap;
+    this.rows = this.capped(this.rows);
+    this.held = this.capped(this.held);
+  }
+
+  clear(): void {
+    this.rows = [];
+    this.held = [];
+    this.droppedByCap = 0;
+    this.droppedByServer = 0;
+  }
+
+  private capped(rows: LogRow[]): LogRow[] {
+    if (rows.length <= this.cap) return rows;
+    this.droppedByCap += rows.length - this.cap;
+    return rows.slice(rows.length - this.cap);
+  }
+}
+
+function concat(a: LogRow[], b: LogRow[]): LogRow[] {
+  return a.length === 0 ? b : a.concat(b);
+}
+
