@@ -30,10 +30,13 @@ declare function getComputedStyle(e: El): { overflowY: string };
 declare const PerformanceObserver: new (cb: (list: { getEntries(): PerfEntry[] }) => void) => { observe(o: { type: string; buffered?: boolean }): void };
 declare const performance: { now(): number; getEntriesByType(t: string): PerfEntry[]; getEntriesByName(n: string): PerfEntry[] };
 
-/** A moment the bench waits for: every condition holds (an element matching `selector`, whose text matches `text` if given). */
+/**
+ * A moment the bench waits for: every condition holds — an element matches `selector` (and its text
+ * matches `text` if given), or with `absent`, none does.
+ */
 export interface Watch {
   name: string;
-  all: Array<{ selector: string; text?: string }>;
+  all: Array<{ selector: string; text?: string; absent?: boolean }>;
 }
 
 export interface Mark {
@@ -63,13 +66,14 @@ export function installProbe(watches: Watch[]): void {
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) b.longtasks.push({ start: e.startTime, duration: e.duration });
   }).observe({ type: 'longtask', buffered: true });
-  const compiled = watches.map((w) => ({ name: w.name, all: w.all.map((c) => ({ selector: c.selector, re: c.text === undefined ? undefined : new RegExp(c.text) })) }));
-  const holds = (c: { selector: string; re: RegExp | undefined }) => {
+  const compiled = watches.map((w) => ({ name: w.name, all: w.all.map((c) => ({ selector: c.selector, absent: c.absent === true, re: c.text === undefined ? undefined : new RegExp(c.text) })) }));
+  const found = (c: { selector: string; re: RegExp | undefined }) => {
     const els = document.querySelectorAll(c.selector);
     if (!c.re) return els.length > 0;
     for (let i = 0; i < els.length; i++) if (c.re.test(els[i]!.textContent ?? '')) return true;
     return false;
   };
+  const holds = (c: { selector: string; re: RegExp | undefined; absent: boolean }) => found(c) !== c.absent;
   let last = 0;
   const frame = () => {
     const now = performance.now();

@@ -51,11 +51,16 @@ const SEL = {
   volumeTotal: '.volume-total',
   loadMore: /load more/i,
 };
-const PAGES: Array<{ path: string; ready: string }> = [
-  { path: '/explore', ready: '.explore' },
-  { path: '/overview', ready: '.page > *' },
-  { path: '/sources', ready: '.page > *' },
-  { path: '/alerts', ready: '.page > *' },
+/** A page has rendered once its own part is in the DOM and no busy region or loading message is left. */
+const SETTLED: Watch['all'] = [
+  { selector: '.page [aria-busy="true"]', absent: true },
+  { selector: '.page .empty, .page [role="status"], .page .loading', text: '^(Loading|Running|Counting|Connecting)', absent: true },
+];
+const PAGES: Array<{ path: string; ready: Watch['all'] }> = [
+  { path: '/explore', ready: [{ selector: '.explore' }, ...SETTLED] },
+  { path: '/overview', ready: [{ selector: '.page > *' }, ...SETTLED] },
+  { path: '/sources', ready: [{ selector: '.page > *' }, ...SETTLED] },
+  { path: '/alerts', ready: [{ selector: '.page > *' }, ...SETTLED] },
 ];
 
 const Q_1K = '{job="bench-ui", set="1k"}';
@@ -155,7 +160,7 @@ async function waitMark(page: Page, name: string): Promise<boolean> {
 async function measureSize(ui: UiBrowser, url: string) {
   const out: Record<string, unknown> = {};
   for (const { path, ready } of PAGES) {
-    const p = await probePage(ui, [{ name: 'ready', all: [{ selector: ready }] }]);
+    const p = await probePage(ui, [{ name: 'ready', all: ready }]);
     const loaded: string[] = [];
     p.page.on('response', (r) => {
       const u = new URL(r.url());
@@ -187,7 +192,7 @@ async function measurePages(ui: UiBrowser, url: string) {
     const fcp: number[] = [];
     const shown: number[] = [];
     for (let i = 0; i < RUNS; i++) {
-      const p = await probePage(ui, [{ name: 'ready', all: [{ selector: ready }] }]);
+      const p = await probePage(ui, [{ name: 'ready', all: ready }]);
       await p.page.goto(url + path);
       if (await waitMark(p.page, 'ready')) {
         const t = await p.page.evaluate(loadTimings);
