@@ -5,7 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { withFieldFilter, withStreamMatcher, quoteLogql, unquoteLogql, QueryEditError } from '../../../ui/pages/explore/query-edit.js';
+import { withFieldFilter, withStreamMatcher, QueryEditError } from '../../../ui/pages/explore/query-edit.js';
+import { quoteLogql, unquoteLogql } from '../../../ui/lib/logql-string.js';
 import { parseLogExpr } from '../../../src/logql/syntax/index.js';
 import { compilePipeline } from '../../../src/logql/pipeline/compile.js';
 

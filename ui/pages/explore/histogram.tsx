@@ -62,8 +62,10 @@ export function Histogram({ state, update, range, runId }: HistogramProps) {
     return () => ctl.abort();
   }, [state.query, range.fromMs, range.toMs, runId]);
 
-  const [hover, setHover] = useState<number | null>(null);
+  const [hovered, setHover] = useState<number | null>(null);
   const volume = load.status === 'done' ? load.volume : undefined;
+  // A bucket index of an earlier answer means nothing in this one.
+  const hover = volume && hovered !== null && hovered < volume.x.length ? hovered : null;
   const chart = useMemo(() => (volume ? chartFor(volume, state.utc, update, setHover) : undefined), [volume, state.utc, update]);
 
   return (

@@ -9,7 +9,7 @@ import { api, ApiError } from '../../lib/api.js';
 import type { QueryData, QueryResponse } from '../../lib/loki.js';
 import { msToNs, parseTime, stepFor } from '../../lib/time.js';
 import type { ExploreProps } from './explore.js';
-import { DEFAULT_LIMIT } from './state.js';
+import { CATEGORIZE_LABELS_HEADERS } from '../../lib/log-query.js';
 import { setQueryError } from './query-error.js';
 import { useRunCounter } from './run-signal.js';
 import { useAutoRefresh } from './auto-refresh.js';
@@ -55,11 +55,12 @@ export function Results({ state, update }: ExploreProps) {
         start: msToNs(fromMs),
         end: msToNs(toMs),
         // The server uses `limit` for a log query and `step` for a metric query; the answer says which it was.
-        limit: DEFAULT_LIMIT,
+        limit: state.limit,
         step: `${stepFor(toMs - fromMs) / 1000}s`,
         direction: state.order,
       },
-      { signal: ctl.signal },
+      // Categorized: stream labels, structured metadata and parsed labels apart, as the log list shows them.
+      { signal: ctl.signal, headers: CATEGORIZE_LABELS_HEADERS },
     )
       .then((res) => {
         setQueryError(undefined);
@@ -75,7 +76,7 @@ export function Results({ state, update }: ExploreProps) {
         if (!ctl.signal.aborted) setLoading(false);
       });
     return () => ctl.abort();
-  }, [query, state.from, state.to, state.order, run, tick]);
+  }, [query, state.from, state.to, state.order, state.limit, run, tick]);
 
   // The query bar's error belongs to this query: clear it when the results go away (live tail, another page).
   useEffect(() => () => setQueryError(undefined), []);

@@ -6,6 +6,8 @@
 export const DEFAULT_FROM = 'now-1h';
 export const DEFAULT_TO = 'now';
 export const DEFAULT_LIMIT = 1000;
+/** The most lines one request asks for; more come page by page ("Load more"). */
+export const MAX_LIMIT = 5000;
 
 export interface ExploreState {
   query: string;
@@ -19,6 +21,8 @@ export interface ExploreState {
   wrap: boolean;
   /** `backward` = newest first (Loki's default direction). */
   order: 'backward' | 'forward';
+  /** Lines per request (`limit`, 1…MAX_LIMIT). */
+  limit: number;
 }
 
 export function readState(p: URLSearchParams): ExploreState {
@@ -31,6 +35,7 @@ export function readState(p: URLSearchParams): ExploreState {
     utc: p.get('utc') === 'true',
     wrap: p.get('wrap') !== 'false',
     order: p.get('order') === 'forward' ? 'forward' : 'backward',
+    limit: readLimit(p.get('limit')),
   };
 }
 
@@ -45,5 +50,11 @@ export function writeState(s: ExploreState): Record<string, string | undefined> 
     utc: s.utc ? 'true' : undefined,
     wrap: s.wrap ? undefined : 'false',
     order: s.order === 'forward' ? 'forward' : undefined,
+    limit: s.limit === DEFAULT_LIMIT ? undefined : String(s.limit),
   };
+}
+
+function readLimit(v: string | null): number {
+  const n = v && /^\d+$/.test(v) ? Number(v) : DEFAULT_LIMIT;
+  return Math.min(MAX_LIMIT, Math.max(1, n));
 }
