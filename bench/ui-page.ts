@@ -186,3 +186,9 @@ export function sampleSeqs(args: { rowSelector: string }): void {
   // A timer, not every frame: the scan itself must not be what slows the page.
   (globalThis as unknown as { setInterval(f: () => void, ms: number): number }).setInterval(sample, 100);
 }
+
+/** The number in the first element matching `selector` ("12,000 lines (more in range)" → 12000), or -1. */
+export function numberIn(selector: string): number {
+  const m = /[\d,]+/.exec(document.querySelector(selector)?.textContent ?? '');
+  return m ? Number(m[0].replace(/,/g, '')) : -1;
+}
