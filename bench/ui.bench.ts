@@ -301,6 +301,9 @@ async function measureExplore(ui: UiBrowser, url: string) {
     const st = await p.page.evaluate(windowStats, { from: 0, frames0: 0 });
     const api = (path: string) => t.resources.find((r) => new URL(r.name).pathname === path && new URL(r.name).searchParams.get('query') === Q_1K);
     const q = api('/loki/api/v1/query_range');
+    const settings = t.resources.find((r) => new URL(r.name).pathname === '/api/v1/ui/settings');
+    // The histogram's own queries: a metric query over the same selector.
+    const vol = t.resources.filter((r) => /\/loki\/api\/v1\/query(_range)?$/.test(new URL(r.name).pathname) && new URL(r.name).searchParams.get('query') !== Q_1K && (new URL(r.name).searchParams.get('query') ?? '').includes('set="1k"'));
     const jsEnd = Math.max(...t.resources.filter((r) => r.name.endsWith('.js')).map((r) => r.end));
     const { lines, volume } = t.marks;
     const run = {
@@ -311,9 +314,12 @@ async function measureExplore(ui: UiBrowser, url: string) {
       fcp: t.fcp,
       html: t.html,
       jsLoaded: jsEnd,
+      settingsResponse: settings?.end,
       queryStart: q?.start,
       queryResponse: q?.end,
       queryServerMs: q ? q.responseStart - q.requestStart : undefined,
+      volumeStart: vol.length ? Math.min(...vol.map((r) => r.start)) : undefined,
+      volumeResponse: vol.length ? Math.max(...vol.map((r) => r.end)) : undefined,
       longTasks: st.longTasks,
       longTaskMaxMs: st.longTaskMaxMs,
       ...metricDelta(m0, m1),
@@ -332,7 +338,7 @@ async function measureExplore(ui: UiBrowser, url: string) {
     medianMs: painted.length ? round(median(painted)) : undefined,
     maxMs: painted.length ? round(percentile(painted, 100)) : undefined,
     targetMs: 1000,
-    medianParts: { html: med('html'), jsLoaded: med('jsLoaded'), fcp: med('fcp'), queryStart: med('queryStart'), queryResponse: med('queryResponse'), queryServerMs: med('queryServerMs'), linesPainted: med('linesPainted'), volumePainted: med('volumePainted'), scriptMs: med('scriptMs'), layoutMs: med('layoutMs'), styleMs: med('styleMs'), longTasks: med('longTasks'), longTaskMaxMs: med('longTaskMaxMs') },
+    medianParts: { html: med('html'), jsLoaded: med('jsLoaded'), fcp: med('fcp'), settingsResponse: med('settingsResponse'), queryStart: med('queryStart'), queryResponse: med('queryResponse'), queryServerMs: med('queryServerMs'), linesPainted: med('linesPainted'), volumeStart: med('volumeStart'), volumeResponse: med('volumeResponse'), volumePainted: med('volumePainted'), scriptMs: med('scriptMs'), layoutMs: med('layoutMs'), styleMs: med('styleMs'), longTasks: med('longTasks'), longTaskMaxMs: med('longTaskMaxMs') },
   };
 }
 
