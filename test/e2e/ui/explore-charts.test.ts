@@ -67,6 +67,11 @@ const explore = (query: string, extra = '') => `/explore?query=${encodeURICompon
 const countsIn = (fromMs: number, toMs: number) => Object.values(pushed).flat().filter((ms) => ms > fromMs && ms <= toMs).length;
 const total = Object.values(LEVEL_COUNTS).reduce((a, b) => a + b, 0);
 const volumeTotal = (page: Page) => page.textContent('.volume-total');
+const lines = (n: number) => `${n} ${n === 1 ? 'line' : 'lines'}`;
+
+/** Makes the page believe its tab is hidden or shown (as switching tabs does). A string: tsx would wrap a function's getter in a helper the page lacks. */
+const setHidden = (page: Page, hidden: boolean) =>
+  page.evaluate(`Object.defineProperty(document, 'hidden', { configurable: true, value: ${hidden} }); document.dispatchEvent(new Event('visibilitychange'))`);
 
 /** Pixels of the canvas within `tolerance` of a CSS colour (#rrggbb). */
 async function pixelsOf(page: Page, canvasSelector: string, colour: string, tolerance = 0): Promise<number> {
@@ -121,7 +126,7 @@ test('the volume histogram shows the pushed lines stacked by level; dragging zoo
   const inside = countsIn(from, to);
   await waitFor(`the histogram's total over the dragged range to be ${inside}`, async () => {
     const seen = await volumeTotal(page);
-    if (seen !== `${inside} lines`) throw new Error(`shows ${seen}`);
+    if (seen !== lines(inside)) throw new Error(`shows ${seen}`);
     return true;
   });
 
@@ -141,7 +146,25 @@ test('the volume histogram shows the pushed lines stacked by level; dragging zoo
   assert.equal(bTo - bFrom, 30e3, 'a bucket of the 1h range is 30s');
   assert.equal(bFrom % 30e3, 0, 'buckets are aligned on the step');
   assert.ok(Math.abs(bFrom - (T0 - 24 * 60e3)) < 120e3, 'the bucket under the click (60% across the last hour)');
-  await waitFor('the histogram over the bucket', async () => (await volumeTotal(page)) === `${countsIn(bFrom, bTo)} lines`);
+  await waitFor('the histogram over the bucket', async () => (await volumeTotal(page)) === lines(countsIn(bFrom, bTo)));
+
+  // The chart follows its container's width.
+  const wide = (await page.locator('.volume-chart canvas').boundingBox())!.width;
+  await page.setViewportSize({ width: 800, height: 900 });
+  await waitFor('the histogram to narrow with the window', async () => (await page.locator('.volume-chart canvas').boundingBox())!.width < wide - 400);
+  p.assertClean();
+  await p.close();
+});
+
+test('the histogram counts exactly the lines of the whole query, even when its parser fails on them', async (t) => {
+  ui ??= await launchBrowser(t);
+  if (!ui) return;
+  // A line filter keeps the error lines; `| json` fails on these logfmt lines, which a log query still returns.
+  const p = await openUi(ui, s.url, explore('{job="charts"} |= "level=error" | json'));
+  const { page } = p;
+  await page.waitForFunction((n) => document.querySelector('.volume-total')?.textContent === `${n} lines`, LEVEL_COUNTS.error);
+  assert.deepEqual(await page.$$eval('.volume-legend-item', (els) => els.map((e) => e.getAttribute('data-level'))), ['error']);
+  assert.equal(await page.locator('.volume .error-box, .volume-note').count(), 0, 'counted in full, no fallback');
   p.assertClean();
   await p.close();
 });
@@ -193,6 +216,19 @@ test('a metric query draws a chart with a legend entry per series, hover values 
     const times = Array.from({ length: n }, (_, i) => T0 - 90_000 - i * 150_000);
     assert.equal(Number(r.values[r.values.length - 1]![1]), times.filter((ms) => ms > lastT - 300e3 && ms <= lastT).length, `last value of ${r.metric.level}`);
   }
+
+  // Dragging across the chart zooms the range as on the histogram: the x axis spans the last hour.
+  await page.getByRole('button', { name: 'Chart' }).click();
+  const plot = (await page.locator('.metric-chart .u-over').boundingBox())!;
+  await page.mouse.move(plot.x + plot.width * 0.5, plot.y + 20);
+  await page.mouse.down();
+  await page.mouse.move(plot.x + plot.width * 0.9, plot.y + 20, { steps: 6 });
+  await page.mouse.up();
+  await page.waitForURL((u) => /^\d{4}-/.test(u.searchParams.get('from') ?? ''));
+  const zoomed = new URL(page.url());
+  assert.ok(Math.abs(Date.parse(zoomed.searchParams.get('from')!) - (T0 - 30 * 60e3)) < 120e3, `from ${zoomed.searchParams.get('from')} is about now-30m`);
+  assert.ok(Math.abs(Date.parse(zoomed.searchParams.get('to')!) - (T0 - 6 * 60e3)) < 120e3, `to ${zoomed.searchParams.get('to')} is about now-6m`);
+  assert.equal(zoomed.searchParams.get('query'), query);
   p.assertClean();
   await p.close();
 });
@@ -217,6 +253,52 @@ test('a bad query shows the server\'s error in plain words and no stale results'
   await page.goBack();
   await page.waitForSelector('.volume');
   assert.equal(await page.getByText(/The query is not valid LogQL/).count(), 0);
+  p.assertClean();
+  await p.close();
+});
+
+test('auto-refresh runs the query again on its own, and not while the tab is hidden', async (t) => {
+  ui ??= await launchBrowser(t);
+  if (!ui) return;
+  const line = (text: string) => push([{ stream: { job: 'refresh' }, values: [[ns(Date.now() - 1000), text]] }]);
+  await line('level=info first');
+  const p = await openUi(ui, s.url, explore('{job="refresh"}', '&refresh=1s'));
+  const { page } = p;
+  const runs: string[] = [];
+  page.on('request', (r) => {
+    if (r.url().includes('/loki/api/v1/query_range') && new URL(r.url()).searchParams.get('query') === '{job="refresh"}') runs.push(r.url());
+  });
+  await page.waitForFunction(() => document.querySelector('.volume-total')?.textContent === '1 line');
+  // A line pushed after the page opened shows up without anyone running the query.
+  await line('level=info second');
+  await page.waitForFunction(() => document.querySelector('.volume-total')?.textContent === '2 lines', undefined, { timeout: 10_000 });
+
+  // Hidden: no run for a few intervals (the run under way when it was hidden may still finish).
+  await setHidden(page, true);
+  const before = runs.length;
+  await line('level=info third');
+  await page.waitForTimeout(3500); // an observation window of three intervals, not a synchronisation
+  assert.ok(runs.length - before <= 1, `${runs.length - before} runs while hidden`);
+  assert.notEqual(await volumeTotal(page), '3 lines');
+  // Visible again: the missed refresh comes at once.
+  await setHidden(page, false);
+  await page.waitForFunction(() => document.querySelector('.volume-total')?.textContent === '3 lines', undefined, { timeout: 5_000 });
+  p.assertClean();
+  await p.close();
+});
+
+test('beyond 100 series the chart draws the first 100 and says so; the table lists them all', async (t) => {
+  ui ??= await launchBrowser(t);
+  if (!ui) return;
+  const at = ns(T0 - 120_000);
+  await push(Array.from({ length: 120 }, (_, i) => ({ stream: { job: 'many', shard: String(i).padStart(3, '0') }, values: [[at, `line ${i}`]] })));
+  const p = await openUi(ui, s.url, explore('sum by (shard) (count_over_time({job="many"}[5m]))'));
+  const { page } = p;
+  await page.getByText('Showing the first 100 of 120 series').waitFor();
+  assert.equal(await page.locator('.metric-chart .u-legend .u-series:not(:first-child)').count(), 100);
+  await page.getByRole('button', { name: 'Table' }).click();
+  await page.waitForSelector('table.metric-table');
+  assert.equal(await page.locator('table.metric-table tbody tr').count(), 120);
   p.assertClean();
   await p.close();
 });

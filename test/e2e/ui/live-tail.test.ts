@@ -107,3 +107,22 @@ test('with auth_enabled the tail follows the chosen tenant and not another', asy
   assert.equal(await page.locator('.log-row:has-text("secret of team b")').count(), 0);
   p.assertClean();
 });
+
+test('a query the tail refuses is explained in plain words: bad LogQL, or a metric query', async (t) => {
+  if (!ui) return t.skip('no chromium');
+  const s = await startServer();
+  t.after(async () => (await s.close(), removeDir(s.dir)));
+  // The browser logs the refused handshake and the explaining request's 400 itself.
+  const allowConsole = [/WebSocket connection to .* failed/, /Failed to load resource: the server responded with a status of 400/];
+  const bad = await openUi(ui, s.url, '/explore?query=' + encodeURIComponent('{job="x"') + '&live=true', { allowConsole });
+  t.after(() => bad.close());
+  await bad.page.waitForSelector('.tail-status-failed');
+  assert.match((await bad.page.locator('[role=alert]').first().textContent()) ?? '', /not valid LogQL/);
+  bad.assertClean();
+
+  const metric = await openUi(ui, s.url, '/explore?query=' + encodeURIComponent('count_over_time({job="x"}[1m])') + '&live=true', { allowConsole });
+  t.after(() => metric.close());
+  await metric.page.waitForSelector('.tail-status-failed');
+  assert.match((await metric.page.locator('.live-tail [role=alert]').textContent()) ?? '', /use a log query/);
+  metric.assertClean();
+});

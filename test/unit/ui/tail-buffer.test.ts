@@ -18,6 +18,9 @@ test('the cap keeps the newest lines, oldest dropped first, and counts what it d
   assert.equal(b.droppedByCap, 2);
   assert.equal(b.received, 5);
   assert.equal(b.rows[0]!.level, 'error');
+  // The server's detected_level is metadata, not a stream label (a stream selector must not name it).
+  assert.deepEqual(b.rows[0]!.labels, { job: 'x' });
+  assert.deepEqual(b.rows[0]!.structuredMetadata, { detected_level: 'error' });
   assert.equal(new Set(b.rows.map((r) => r.id)).size, 3, 'ids stay unique across frames');
   b.setCap(2);
   assert.deepEqual(b.rows.map((r) => r.line), ['d', 'e']);

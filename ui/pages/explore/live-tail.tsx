@@ -11,7 +11,10 @@ import { msToNs } from '../../lib/time.js';
 import type { ExploreProps } from './explore.js';
 import { CAPS, DEFAULT_CAP, TailBuffer } from './tail-buffer.js';
 import { openTailSocket, type TailStatus } from './tail-socket.js';
-import { TailRows } from './tail-rows.js';
+import { LogList, type LineFilter } from '../../components/log-list/log-list.js';
+import { addNs, fetchContext } from '../../lib/log-query.js';
+import { QueryEditError, withFieldFilter, withStreamMatcher } from './query-edit.js';
+import { setQueryError } from './query-error.js';
 import './live-tail.css';
 
 /** Lines of history shown when the tail opens (the newest of the last hour). */
@@ -25,6 +28,7 @@ export function LiveTail({ state, update }: ExploreProps) {
   const [, setVersion] = useState(0);
   const rerender = () => setVersion((v) => v + 1);
   const [status, setStatus] = useState<TailStatus>({ kind: 'connecting' });
+  const [filterError, setFilterError] = useState<string | undefined>(undefined);
   const tenant = getTenant();
 
   useEffect(() => {
@@ -36,20 +40,35 @@ export function LiveTail({ state, update }: ExploreProps) {
       query: state.query,
       from: () => {
         const last = buffer.lastTsNs;
-        return last ? { start: (BigInt(last) + 1n).toString(), limit: GAP_LINES } : { start: msToNs(Date.now() - HISTORY_MS), limit: HISTORY_LINES };
+        return last ? { start: addNs(last, 1), limit: GAP_LINES } : { start: msToNs(Date.now() - HISTORY_MS), limit: HISTORY_LINES };
       },
       onFrames: (frames) => {
         buffer.addFrames(frames);
         rerender();
       },
-      onStatus: setStatus,
+      onStatus: (s) => {
+        setStatus(s);
+        // A query the server refuses is shown (and its position underlined) by the query bar.
+        if (s.kind === 'live') setQueryError(undefined);
+        else if (s.kind === 'failed' && s.error) setQueryError(s.error);
+      },
     });
     return () => sock.close();
   }, [state.query, tenant]);
 
   if (!state.query.trim()) return <div class="empty">Write a log query to tail, such as {'{job="app"}'}.</div>;
 
-  const shown = state.order === 'forward' ? buffer.rows : [...buffer.rows].reverse();
+  const onFilter = (f: LineFilter) => {
+    try {
+      const query = f.source === 'label' ? withStreamMatcher(state.query, f.name, f.value, f.op) : withFieldFilter(state.query, f.source === 'field' ? f.parser : undefined, f.name, f.value, f.op);
+      setFilterError(undefined);
+      // A new query restarts the tail with it.
+      if (query !== state.query) update({ query });
+    } catch (e) {
+      if (!(e instanceof QueryEditError)) throw e;
+      setFilterError(`Cannot add this filter: ${e.message}.`);
+    }
+  };
   return (
     <section class="live-tail" aria-label="Live tail">
       <div class="tail-toolbar">
@@ -84,13 +103,26 @@ export function LiveTail({ state, update }: ExploreProps) {
         <button type="button" onClick={() => (buffer.clear(), rerender())}>
           Clear
         </button>
+        <button type="button" aria-pressed={state.utc} onClick={() => update({ utc: !state.utc }, true)} title="Show times in UTC or in this browser's time zone">
+          UTC
+        </button>
+        <button type="button" aria-pressed={state.wrap} onClick={() => update({ wrap: !state.wrap }, true)}>
+          Wrap lines
+        </button>
+        <label>
+          Order{' '}
+          <select value={state.order} onChange={(e) => update({ order: (e.target as HTMLSelectElement).value === 'forward' ? 'forward' : 'backward' }, true)}>
+            <option value="backward">Newest first</option>
+            <option value="forward">Oldest first</option>
+          </select>
+        </label>
         <span class="tail-count">{buffer.received.toLocaleString('en-US')} lines received</span>
         <span class="spacer" />
         <button type="button" onClick={() => update({ live: false })}>
           Stop live tail
         </button>
       </div>
-      {status.kind === 'failed' && (
+      {status.kind === 'failed' && !status.error && (
         <div class="error-box" role="alert">
           {status.message}
         </div>
@@ -105,10 +137,11 @@ export function LiveTail({ state, update }: ExploreProps) {
           The server dropped {buffer.droppedByServer.toLocaleString('en-US')} lines because this browser could not receive them fast enough.
         </div>
       )}
-      {shown.length === 0 ? (
+      {filterError && <div class="error-box">{filterError}</div>}
+      {buffer.rows.length === 0 ? (
         <div class="empty">{buffer.paused ? 'Paused.' : 'Waiting for lines…'}</div>
       ) : (
-        <TailRows rows={shown} utc={state.utc} wrap={state.wrap} />
+        <LogList rows={buffer.rows} zone={state.utc ? 'utc' : 'local'} wrap={state.wrap} newestFirst={state.order === 'backward'} onFilter={onFilter} onContext={fetchContext} label="Live tail lines" />
       )}
     </section>
   );

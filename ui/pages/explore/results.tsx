@@ -27,9 +27,10 @@ interface Answer {
 
 export function Results({ state, update }: ExploreProps) {
   const run = useRunCounter();
-  const tick = useAutoRefresh(state.refresh, !state.live);
   const [answer, setAnswer] = useState<Answer | undefined>();
   const [loading, setLoading] = useState(false);
+  const [finished, setFinished] = useState(0);
+  const tick = useAutoRefresh(state.refresh, !state.live, finished);
   const query = state.query.trim();
 
   useEffect(() => {
@@ -73,7 +74,9 @@ export function Results({ state, update }: ExploreProps) {
         setQueryError(e instanceof ApiError ? e : new ApiError(`The query failed: ${String(e)}`, 0, String(e)));
       })
       .finally(() => {
-        if (!ctl.signal.aborted) setLoading(false);
+        if (ctl.signal.aborted) return;
+        setLoading(false);
+        setFinished((n) => n + 1);
       });
     return () => ctl.abort();
   }, [query, state.from, state.to, state.order, state.limit, run, tick]);
@@ -96,7 +99,7 @@ export function Results({ state, update }: ExploreProps) {
           <LogResults state={state} update={update} data={answer.data.result} />
         </>
       ) : (
-        <MetricResults data={answer.data} utc={state.utc} />
+        <MetricResults data={answer.data} utc={state.utc} range={answer.range} update={update} />
       )}
     </div>
   );

@@ -39,7 +39,7 @@ export class TailBuffer {
     for (const f of frames) {
       this.droppedByServer += f.dropped_entries?.length ?? 0;
       if (!f.streams || f.streams.length === 0) continue;
-      for (const r of rowsFromStreams(f.streams, 'forward')) {
+      for (const r of rowsFromStreams(f.streams.map(apartFromLabels), 'forward')) {
         // Ids unique across the whole tail: rowsFromStreams' are unique within one frame only.
         r.id = `t${this.seq++}`;
         fresh.push(r);
@@ -87,3 +87,15 @@ function concat(a: LogRow[], b: LogRow[]): LogRow[] {
   return a.length === 0 ? b : a.concat(b);
 }
 
+/**
+ * Tail frames are not in Loki's categorized form: the server's detected_level (structured metadata)
+ * comes among the stream labels. It is put back with the metadata, so a line's stream selector (its
+ * context, "filter for") names real labels only and the level reads as in Explore's results.
+ */
+function apartFromLabels(s: LokiStream): LokiStream {
+  const level = s.stream.detected_level;
+  if (level === undefined) return s;
+  const { detected_level: _, ...stream } = s.stream;
+  const meta = { structuredMetadata: { detected_level: level } };
+  return { stream, values: s.values.map((v) => [v[0], v[1], meta]) };
+}

@@ -14,7 +14,7 @@ export type TailStatus =
   | { kind: 'connecting' }
   | { kind: 'live' }
   | { kind: 'reconnecting'; inMs: number; attempt: number; reason: string }
-  | { kind: 'failed'; message: string };
+  | { kind: 'failed'; message: string; error?: ApiError };
 
 export interface TailSocketOptions {
   query: string;
@@ -101,7 +101,7 @@ export function openTailSocket(opts: TailSocketOptions): { close(): void } {
     } catch (e) {
       if (closed) return;
       // A query or tenant the server refuses will be refused again; a server that is away may come back.
-      if (e instanceof ApiError && e.status >= 400 && e.status < 500) opts.onStatus({ kind: 'failed', message: e.message });
+      if (e instanceof ApiError && e.status >= 400 && e.status < 500) opts.onStatus({ kind: 'failed', message: e.message, error: e });
       else retry(e instanceof Error ? e.message : String(e));
     }
   };
