@@ -6,6 +6,8 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { StreamPush } from '../src/api/model.js';
+import { encodePushRequest } from '../src/api/push/index.js';
 
 export const REPO = new URL('../', import.meta.url).pathname;
 export const OUT = join(REPO, 'bench/out');
@@ -21,25 +23,37 @@ export interface CorpusMeta {
   streams: Array<{ n: string; kind: string; lines: number; bytes: number }>;
 }
 
-export function ensureCorpus(): CorpusMeta {
-  if (!existsSync(CORPUS)) {
+/** The corpus of `lines` lines (the same seed and start), generated once into bench/out. */
+export function corpusPath(lines = 2_000_000): string {
+  return lines === 2_000_000 ? CORPUS : join(OUT, `corpus-${lines}.tsv`);
+}
+
+export function ensureCorpus(lines = 2_000_000): CorpusMeta {
+  const file = corpusPath(lines);
+  if (!existsSync(file)) {
     mkdirSync(OUT, { recursive: true });
     execFileSync(process.execPath, [join(REPO, 'bench/corpus.mjs')], {
-      env: { ...process.env, LINES: '2000000', OUT: CORPUS, SEED: '12648430', START: '2024-05-01T00:00:00Z' },
+      env: { ...process.env, LINES: String(lines), OUT: file, SEED: '12648430', START: '2024-05-01T00:00:00Z' },
       stdio: 'inherit',
     });
   }
-  return JSON.parse(readFileSync(CORPUS + '.meta.json', 'utf8')) as CorpusMeta;
+  return JSON.parse(readFileSync(file + '.meta.json', 'utf8')) as CorpusMeta;
 }
 
-/** The corpus rows: timestamp (ms), container, line. */
-export async function* corpusRows(): AsyncGenerator<{ ms: number; container: string; line: string }> {
-  const rl = createInterface({ input: createReadStream(CORPUS), crlfDelay: Infinity });
+/** The corpus rows (of `ensureCorpus(lines)`): timestamp (ms), container, line. */
+export async function* corpusRows(lines = 2_000_000): AsyncGenerator<{ ms: number; container: string; line: string }> {
+  const rl = createInterface({ input: createReadStream(corpusPath(lines)), crlfDelay: Infinity });
   for await (const row of rl) {
     const t1 = row.indexOf('\t');
     const t2 = row.indexOf('\t', t1 + 1);
     yield { ms: Number(row.slice(0, t1)), container: row.slice(t1 + 1, t2), line: row.slice(t2 + 1) };
   }
+}
+
+/** Pushes streams to `url`'s Loki push API as Promtail sends them (protobuf + snappy); throws unless 204. */
+export async function pushStreams(url: string, streams: StreamPush[]): Promise<void> {
+  const res = await fetch(url + '/loki/api/v1/push', { method: 'POST', headers: { 'Content-Type': 'application/x-protobuf' }, body: encodePushRequest({ streams }) });
+  if (res.status !== 204) throw new Error(`push failed: ${res.status} ${await res.text()}`);
 }
 
 /** utime + stime of a process, in seconds. */

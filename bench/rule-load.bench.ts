@@ -19,20 +19,14 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodePushRequest } from '../src/api/push/index.js';
 import type { StreamPush } from '../src/api/model.js';
-import { corpusRows, cpuSeconds, ensureCorpus, median, memoryMb, startLogwharf } from './harness.js';
+import { corpusRows, cpuSeconds, ensureCorpus, median, memoryMb, pushStreams, startLogwharf } from './harness.js';
 
 const MEASURE_S = Number(process.env.MEASURE ?? 120);
 const RUNS = Number(process.env.RUNS ?? 5);
 const WORDS = ['error', 'ERROR', 'timeout', 'failed', 'refused', 'panic', 'WARN', 'denied', 'deadlock', 'retry', 'slow', 'exception', 'fatal', 'critical', 'unavailable', 'reset', 'broken', 'invalid', 'expired', 'OOM'];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function push(url: string, streams: StreamPush[]): Promise<void> {
-  const res = await fetch(url + '/loki/api/v1/push', { method: 'POST', headers: { 'Content-Type': 'application/x-protobuf' }, body: encodePushRequest({ streams }) });
-  if (res.status !== 204) throw new Error(`push failed: ${res.status} ${await res.text()}`);
-}
 
 function metricValue(text: string, name: string): number {
   let sum = 0;
@@ -65,11 +59,11 @@ async function main(): Promise<void> {
       s.entries.push({ ts: BigInt(r.ms + shift) * 1_000_000n, line: r.line });
       if (tail.length < 20_000) tail.push({ container: r.container, line: r.line });
       if (++n % 2000 === 0) {
-        await push(server.url, [...batch.values()]);
+        await pushStreams(server.url, [...batch.values()]);
         batch = new Map();
       }
     }
-    if (batch.size) await push(server.url, [...batch.values()]);
+    if (batch.size) await pushStreams(server.url, [...batch.values()]);
     console.error(`pushed ${n} lines in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
     // 2. The live trickle, at the current time.
@@ -85,7 +79,7 @@ async function main(): Promise<void> {
           if (!s) m.set(r.container, (s = { labels: { job: 'docker', container: r.container, host: 'bench' }, entries: [] }));
           s.entries.push({ ts: now + BigInt(k), line: r.line });
         }
-        await push(server.url, [...m.values()]);
+        await pushStreams(server.url, [...m.values()]);
         await sleep(1000);
       }
     })();
