@@ -130,13 +130,13 @@ test('the query bar: editor, completion, running, errors, history, time range, s
     await p.close();
   });
 
-  await t.test('running an unchanged query runs it again', async () => {
+  await t.test('running an unchanged query (Ctrl+Enter) runs it again', async () => {
     const q = '{service_name="checkout"}';
     const p = await open(`/explore?query=${encodeURIComponent(q)}`);
     await p.page.waitForSelector('.results:not(.loading)');
     const again = p.page.waitForRequest((r) => r.url().includes('/loki/api/v1/query_range') && new URL(r.url()).searchParams.get('query') === q);
     await p.page.click('.cm-content');
-    await p.page.keyboard.press('Shift+Enter');
+    await p.page.keyboard.press('Control+Enter');
     await again;
     assert.equal(queryParam(p.page), q);
     p.assertClean();

@@ -1,6 +1,7 @@
 /**
  * Explore's query bar: the LogQL editor and Run query, the server's error under it, recent queries,
- * the time range and auto-refresh interval (results.tsx runs the timer), live tail on/off, and Share (copies the link, which holds the view).
+ * the time range and auto-refresh interval (results.tsx runs the timer), live tail on/off, and Share
+ * (copies the link, which holds the whole view).
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { ExploreProps } from './explore.js';

@@ -62,7 +62,7 @@ export function TimePicker({ state, update }: ExploreProps) {
         </div>
       )}
       <select aria-label="Auto-refresh" value={state.refresh} onChange={(e) => update({ refresh: (e.target as HTMLSelectElement).value }, true)}>
-        {REFRESH_CHOICES.map((r) => (
+        {(REFRESH_CHOICES.includes(state.refresh) ? REFRESH_CHOICES : [...REFRESH_CHOICES, state.refresh]).map((r) => (
           <option key={r} value={r}>
             {r ? `Refresh every ${r}` : 'Auto-refresh off'}
           </option>
