@@ -110,14 +110,15 @@ export function LogList({ rows, zone, wrap, newestFirst = false, onFilter, onCon
     const el = scroller.current;
     const win = windowEl.current;
     if (!el || !win) return;
-    // New rows (a tail, "load more"): keep the row that was at the top where it was, unless the user is at the very top.
+    // New rows (a tail, "load more", a refresh): keep the row that was at the top where it was, unless the user is at the very top.
     if (lastRows.current.rows !== rows) {
       const prevN = lastRows.current.n;
       lastRows.current = { rows, n };
       const a = anchor.current;
       if (a && el.scrollTop > 0) {
         const idx = findRow(a, n - prevN);
-        if (idx !== undefined) moveTo(el, offsets[idx]! + a.delta);
+        // That row is gone (another query's answer): start again from the top.
+        moveTo(el, idx === undefined ? 0 : offsets[idx]! + a.delta);
       }
     } else if (pendingAnchor.current && anchor.current) {
       const a = anchor.current;
@@ -161,9 +162,9 @@ export function LogList({ rows, zone, wrap, newestFirst = false, onFilter, onCon
     return undefined;
   }
 
+  /** Scrolls to `top` and renders from where the browser ended up (it clamps to the content). */
   function moveTo(el: HTMLElement, top: number) {
-    if (Math.abs(el.scrollTop - top) < 0.5) return;
-    el.scrollTop = top;
+    if (Math.abs(el.scrollTop - top) >= 0.5) el.scrollTop = top;
     setScrollTop(el.scrollTop);
   }
 
