@@ -4,13 +4,16 @@ import assert from 'node:assert/strict';
 import { selectorOf, stacked, totalsFrom, volumeFrom, volumeGrid, volumeQuery } from '../../../ui/pages/explore/volume.js';
 
 test('the whole log query, pipeline included, becomes the input of a count per level', () => {
-  assert.equal(volumeQuery('{job="x"}', 30_000), 'sum by (detected_level) (count_over_time({job="x"} [30s]))');
+  const tail = '\n| drop __error__, __error_details__';
+  assert.equal(volumeQuery('{job="x"}', 30_000), `sum by (detected_level) (count_over_time({job="x"}${tail} [30s]))`);
   assert.equal(
     volumeQuery(' {job="x"} |= "a" | logfmt | line_format "{{.msg}}"\n', 60_000),
-    'sum by (detected_level) (count_over_time({job="x"} |= "a" | logfmt | line_format "{{.msg}}" [60s]))',
+    `sum by (detected_level) (count_over_time({job="x"} |= "a" | logfmt | line_format "{{.msg}}"${tail} [60s]))`,
   );
+  // A trailing comment ends at the newline, before the parts added here.
+  assert.equal(volumeQuery('{job="x"} # mine', 60_000), `sum by (detected_level) (count_over_time({job="x"} # mine${tail} [60s]))`);
   // A range that is not whole seconds (the exact total over a dragged range) is given in ms.
-  assert.equal(volumeQuery('{a="b"}', 1_234_567), 'sum by (detected_level) (count_over_time({a="b"} [1234567ms]))');
+  assert.equal(volumeQuery('{a="b"}', 1_234_567), `sum by (detected_level) (count_over_time({a="b"}${tail} [1234567ms]))`);
 });
 
 test('the fallback selector is the leading {…}, whatever braces or quotes its values hold', () => {

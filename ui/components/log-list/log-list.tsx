@@ -112,13 +112,14 @@ export function LogList({ rows, zone, wrap, newestFirst = false, onFilter, onCon
       }
     } else if (pendingAnchor.current && anchor.current) {
       const a = anchor.current;
-      if (el.scrollTop > 0 && a.idx < n && rowAt(a.idx).id === a.id) moveTo(el, offsets[a.idx]! + a.delta);
+      if (scrollTop > 0 && a.idx < n && rowAt(a.idx).id === a.id) moveTo(el, offsets[a.idx]! + a.delta);
     }
     pendingAnchor.current = false;
     let changed = false;
     for (const child of Array.from(win.children) as HTMLElement[]) {
       const id = child.dataset.id;
-      if (id === undefined) continue;
+      // Unwrapped, unexpanded rows have the fixed ROW_PX: reading their height would only force a layout.
+      if (id === undefined || (!wrap && !expanded.has(id))) continue;
       const h = child.offsetHeight;
       const idx = Number(child.dataset.index);
       const used = offsets[idx + 1]! - offsets[idx]!;
@@ -129,9 +130,9 @@ export function LogList({ rows, zone, wrap, newestFirst = false, onFilter, onCon
       const line = win.querySelector<HTMLElement>('.log-line');
       if (line && line.clientWidth > 0) setLineWidth(line.clientWidth);
     }
-    const top = el.scrollTop;
-    const ai = indexAt(offsets, top);
-    anchor.current = n > 0 ? { idx: ai, id: rowAt(ai).id, delta: top - offsets[ai]! } : undefined;
+    // The rendered position (state), not el.scrollTop: reading that would force a layout on every frame.
+    const ai = indexAt(offsets, scrollTop);
+    anchor.current = n > 0 ? { idx: ai, id: rowAt(ai).id, delta: scrollTop - offsets[ai]! } : undefined;
     if (changed) {
       pendingAnchor.current = true;
       setMeasureVersion((v) => v + 1);

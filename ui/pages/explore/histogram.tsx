@@ -10,6 +10,7 @@ import { formatTime, msToNs, stepFor } from '../../lib/time.js';
 import { UPlotChart, cssVar, themedAxes, tzDate, uPlot } from '../../components/chart/uplot-chart.js';
 import type { ExploreProps } from './explore.js';
 import { selectorOf, stacked, totalsFrom, volumeFrom, volumeGrid, volumeQuery, type Volume } from './volume.js';
+import { zoomOnSelect, zoomTo } from './zoom.js';
 import './histogram.css';
 
 const HEIGHT = 110;
@@ -62,14 +63,16 @@ export function Histogram({ state, update, range, runId }: HistogramProps) {
     return () => ctl.abort();
   }, [state.query, range.fromMs, range.toMs, runId]);
 
-  const [hover, setHover] = useState<number | null>(null);
+  const [hovered, setHover] = useState<number | null>(null);
   const volume = load.status === 'done' ? load.volume : undefined;
+  // A bucket index of an earlier answer means nothing in this one.
+  const hover = volume && hovered !== null && hovered < volume.x.length ? hovered : null;
   const chart = useMemo(() => (volume ? chartFor(volume, state.utc, update, setHover) : undefined), [volume, state.utc, update]);
 
   return (
     <section class="volume" aria-label="Log volume">
       <div class="volume-head">
-        <span class="volume-total">{volume ? `${volume.total.toLocaleString('en-US')} lines` : load.status === 'loading' ? 'Counting lines…' : ''}</span>
+        <span class="volume-total">{volume ? `${volume.total.toLocaleString('en-US')} ${volume.total === 1 ? 'line' : 'lines'}` : load.status === 'loading' ? 'Counting lines…' : ''}</span>
         {volume && (
           <ul class="volume-legend" aria-label="Levels">
             {volume.levels.map((l) => (
@@ -97,15 +100,12 @@ function chartFor(volume: Volume, utc: boolean, update: ExploreProps['update'], 
   const sums = stacked(volume.levels);
   const order = volume.levels.map((_, k) => k).reverse();
   const bars = uPlot.paths.bars!({ size: [1, Infinity, 1], gap: 1 });
-  // Whole seconds: shorter links, and what a user would type.
-  const iso = (s: number) => new Date(Math.round(s) * 1000).toISOString().replace('.000Z', 'Z');
-  const zoom = (fromS: number, toS: number) => update({ from: iso(fromS), to: iso(Math.max(toS, fromS + 1)) });
   const options: Omit<uPlot.Options, 'width' | 'height'> = {
     tzDate: tzDate(utc),
     legend: { show: false },
     padding: [8, 8, 0, 0],
     scales: { x: { time: true, range: () => [volume.x[0]!, volume.x[volume.x.length - 1]! + stepS] }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
-    axes: themedAxes(),
+    axes: themedAxes(utc),
     cursor: { drag: { x: true, y: false, setScale: false }, points: { show: false } },
     series: [
       {},
@@ -115,22 +115,14 @@ function chartFor(volume: Volume, utc: boolean, update: ExploreProps['update'], 
       }),
     ],
     hooks: {
-      setSelect: [
-        (u) => {
-          if (u.select.width < 3) return;
-          const from = u.posToVal(u.select.left, 'x');
-          const to = u.posToVal(u.select.left + u.select.width, 'x');
-          u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
-          zoom(from, to);
-        },
-      ],
+      setSelect: [zoomOnSelect(update)],
       setCursor: [(u) => setHover(u.cursor.idx ?? null)],
       ready: [
         (u) => {
           // A click without a drag (uPlot swallows the click that ends a drag) zooms to the bar's bucket.
           u.over.addEventListener('click', () => {
             const i = u.cursor.idx;
-            if (i !== null && i !== undefined) zoom(volume.x[i]!, volume.x[i]! + stepS);
+            if (i !== null && i !== undefined) zoomTo(update, volume.x[i]!, volume.x[i]! + stepS);
           });
           u.over.addEventListener('mouseleave', () => setHover(null));
         },

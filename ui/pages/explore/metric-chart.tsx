@@ -5,22 +5,35 @@
  */
 import { useMemo } from 'preact/hooks';
 import type { LokiSeries } from '../../lib/loki.js';
-import { UPlotChart, themedAxes, tzDate, type uPlot } from '../../components/chart/uplot-chart.js';
+import { UPlotChart, legendTime, themedAxes, tzDate, type uPlot } from '../../components/chart/uplot-chart.js';
+import type { ExploreProps } from './explore.js';
+import { zoomOnSelect } from './zoom.js';
 import { alignMatrix, formatValue, MAX_SERIES } from './metric-data.js';
 
 /** Distinct hues that read on the dark and the light theme. */
 const PALETTE = ['#73bf69', '#f2cc0c', '#8ab8ff', '#ff780a', '#f2495c', '#5794f2', '#b877d9', '#705da0', '#37872d', '#fade2a', '#447ebc', '#c15c17', '#890f02', '#0a437c', '#6d1f62', '#584477'];
 
-export function MetricChart({ result, utc }: { result: LokiSeries[]; utc: boolean }) {
+export interface MetricChartProps {
+  result: LokiSeries[];
+  utc: boolean;
+  /** The query's range: the x axis spans it whole, wherever the points are. */
+  range: { fromMs: number; toMs: number };
+  update: ExploreProps['update'];
+}
+
+export function MetricChart({ result, utc, range, update }: MetricChartProps) {
   const aligned = useMemo(() => alignMatrix(result), [result]);
   const chart = useMemo(() => {
     const options: Omit<uPlot.Options, 'width' | 'height'> = {
       tzDate: tzDate(utc),
-      axes: themedAxes(),
-      cursor: { drag: { x: false, y: false } },
+      axes: themedAxes(utc),
+      scales: { x: { time: true, range: () => [range.fromMs / 1000, range.toMs / 1000] } },
+      // Dragging across the chart zooms the range, as on the volume histogram.
+      cursor: { drag: { x: true, y: false, setScale: false } },
+      hooks: { setSelect: [zoomOnSelect(update)] },
       legend: { live: true },
       series: [
-        { label: 'Time' },
+        { label: 'Time', value: legendTime(utc) },
         ...aligned.series.map((s, i) => ({
           label: s.label,
           stroke: PALETTE[i % PALETTE.length],
@@ -32,7 +45,7 @@ export function MetricChart({ result, utc }: { result: LokiSeries[]; utc: boolea
     };
     const data: uPlot.AlignedData = [aligned.x, ...aligned.series.map((s) => s.values)];
     return { options, data };
-  }, [aligned, utc]);
+  }, [aligned, utc, range.fromMs, range.toMs, update]);
   return (
     <div class="metric-chart">
       {aligned.dropped > 0 && (

@@ -3,9 +3,17 @@ import { useState } from 'preact/hooks';
 import type { QueryData } from '../../lib/loki.js';
 import { MetricChart } from './metric-chart.js';
 import { MetricTable } from './metric-table.js';
+import type { ExploreProps } from './explore.js';
 import './metric-results.css';
 
-export function MetricResults({ data, utc }: { data: Exclude<QueryData, { resultType: 'streams' }>; utc: boolean }) {
+export interface MetricResultsProps {
+  data: Exclude<QueryData, { resultType: 'streams' }>;
+  utc: boolean;
+  range: { fromMs: number; toMs: number };
+  update: ExploreProps['update'];
+}
+
+export function MetricResults({ data, utc, range, update }: MetricResultsProps) {
   const [view, setView] = useState<'chart' | 'table'>('chart');
   if (data.resultType !== 'matrix') return <MetricTable data={data} utc={utc} />;
   return (
@@ -19,7 +27,7 @@ export function MetricResults({ data, utc }: { data: Exclude<QueryData, { result
         </button>
         <span class="series-count">{data.result.length} series</span>
       </div>
-      {view === 'chart' ? <MetricChart result={data.result} utc={utc} /> : <MetricTable data={data} utc={utc} />}
+      {view === 'chart' ? <MetricChart result={data.result} utc={utc} range={range} update={update} /> : <MetricTable data={data} utc={utc} />}
     </section>
   );
 }

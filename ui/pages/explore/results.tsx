@@ -27,13 +27,15 @@ interface Answer {
 
 export function Results({ state, update }: ExploreProps) {
   const run = useRunCounter();
-  const tick = useAutoRefresh(state.refresh, !state.live);
   const [answer, setAnswer] = useState<Answer | undefined>();
   const [loading, setLoading] = useState(false);
+  const [finished, setFinished] = useState(0);
+  const tick = useAutoRefresh(state.refresh, !state.live, finished);
   const query = state.query.trim();
 
   useEffect(() => {
     if (!query) {
+      setLoading(false);
       setAnswer(undefined);
       setQueryError(undefined);
       return;
@@ -42,6 +44,7 @@ export function Results({ state, update }: ExploreProps) {
     const fromMs = parseTime(state.from, now);
     const toMs = parseTime(state.to, now);
     if (fromMs === undefined || toMs === undefined || fromMs >= toMs) {
+      setLoading(false);
       setAnswer(undefined);
       setQueryError(new ApiError(`The time range is not valid: from "${state.from}" to "${state.to}". Use now-1h, now, an RFC 3339 time or a Unix time, with from before to.`, 0, ''));
       return;
@@ -73,7 +76,9 @@ export function Results({ state, update }: ExploreProps) {
         setQueryError(e instanceof ApiError ? e : new ApiError(`The query failed: ${String(e)}`, 0, String(e)));
       })
       .finally(() => {
-        if (!ctl.signal.aborted) setLoading(false);
+        if (ctl.signal.aborted) return;
+        setLoading(false);
+        setFinished((n) => n + 1);
       });
     return () => ctl.abort();
   }, [query, state.from, state.to, state.order, state.limit, run, tick]);
@@ -96,7 +101,7 @@ export function Results({ state, update }: ExploreProps) {
           <LogResults state={state} update={update} data={answer.data.result} />
         </>
       ) : (
-        <MetricResults data={answer.data} utc={state.utc} />
+        <MetricResults data={answer.data} utc={state.utc} range={answer.range} update={update} />
       )}
     </div>
   );

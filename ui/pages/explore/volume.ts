@@ -13,11 +13,16 @@ export type Level = (typeof LEVELS)[number];
 /**
  * The metric query counting a log query's lines per level over `rangeMs` windows. The whole log query
  * (selector, filters, parsers, even `line_format`) is a valid range-aggregation input in LogQL, so
- * the counts are of exactly the lines the query returns.
+ * the counts are of exactly the lines the query returns. Two additions keep it so:
+ * - `| drop __error__, __error_details__`: a parser that fails on some lines (`| json` over plain
+ *   text) only labels them in a log query, but fails a metric query; the log query still returns
+ *   those lines, so they are counted, not refused.
+ * - a newline before the additions: a query may end in a `# comment`, which would swallow them.
  */
 export function volumeQuery(logQuery: string, rangeMs: number): string {
   const ms = Math.max(1, Math.round(rangeMs));
-  return `sum by (detected_level) (count_over_time(${logQuery.trim()} [${ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`}]))`;
+  const range = ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+  return `sum by (detected_level) (count_over_time(${logQuery.trim()}\n| drop __error__, __error_details__ [${range}]))`;
 }
 
 /**

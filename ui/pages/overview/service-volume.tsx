@@ -87,7 +87,7 @@ function chartFor(volume: Volume) {
     legend: { show: false },
     padding: [6, 8, 0, 0],
     scales: { x: { time: true, range: () => [volume.x[0]!, volume.x[volume.x.length - 1]! + stepS] }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
-    axes: themedAxes(),
+    axes: themedAxes(false),
     cursor: { drag: { x: false, y: false }, points: { show: false } },
     series: [
       {},
