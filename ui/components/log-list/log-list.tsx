@@ -64,7 +64,16 @@ export function LogList({ rows, zone, wrap, newestFirst = false, onFilter, onCon
   const charsPerLine = lineWidth > 0 ? Math.floor(lineWidth / charWidth) : 120;
 
   const offsets = useMemo(() => {
-    const h = heights.current;
+    let h = heights.current;
+    // A tail drops old rows but their heights stay: keep only the current rows' once the map outgrows them.
+    if (h.size > n + 5000) {
+      const kept = new Map<string, number>();
+      for (const r of rows) {
+        const v = h.get(r.id);
+        if (v !== undefined) kept.set(r.id, v);
+      }
+      h = heights.current = kept;
+    }
     return buildOffsets(n, (i) => {
       const r = newestFirst ? rows[n - 1 - i]! : rows[i]!;
       const known = h.get(r.id);
@@ -158,12 +167,15 @@ export function LogList({ rows, zone, wrap, newestFirst = false, onFilter, onCon
     setScrollTop(el.scrollTop);
   }
 
-  const toggle = (id: string) =>
+  const toggle = (id: string) => {
+    // Its height changes either way; an unwrapped row is not measured again once collapsed.
+    heights.current.delete(id);
     setExpanded((s) => {
       const next = new Set(s);
       if (!next.delete(id)) next.add(id);
       return next;
     });
+  };
 
   const focusIndex = (i: number) => {
     const el = scroller.current;
