@@ -109,8 +109,8 @@ test('with auth_enabled the tail follows the chosen tenant and not another', asy
   await page.waitForSelector('.log-row:has-text("second line of team a")');
   await page.waitForSelector('.log-row:has-text("line of team a")');
   assert.equal(await page.locator('.log-row:has-text("secret of team b")').count(), 0);
-  // Leaving live mode closes the socket.
-  await page.click('button:has-text("Stop live tail")');
+  // Leaving live mode (the query bar's Live toggle) closes the socket.
+  await page.click('button.live-toggle');
   await closed;
   assert.equal(new URL(page.url()).searchParams.get('live'), null);
   p.assertClean();
