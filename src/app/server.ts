@@ -30,7 +30,7 @@ import { registerSourcesRoutes } from '../registry/routes.js';
 import { registerRegistryMetrics } from '../registry/metrics.js';
 import { createAlerting, type AlertingDeps } from './alerting.js';
 import { loadUiAssets } from '../web/assets.js';
-import { registerUiRoutes, withoutCredentials } from '../web/routes.js';
+import { registerUiRoutes } from '../web/routes.js';
 import { createOverviewStatus, registerOverviewStatusRoute, type OverviewStatusService } from '../web/overview-status.js';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -106,7 +106,7 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
     registerUiRoutes(router, loadUiAssets(), {
       version: BUILD_INFO.logwharf,
       authEnabled: config.auth_enabled,
-      features: { ruler: config.ruler.enabled, notifier: config.ruler.alertmanager_url.trim() === '', alertmanagerUrl: withoutCredentials(config.ruler.alertmanager_url) },
+      features: { ruler: config.ruler.enabled, notifier: config.ruler.alertmanager_url.trim() === '', alertmanagerUrl: config.ruler.alertmanager_url },
     });
     // The Overview page's server health; it samples the metrics above, so it starts with the server.
     overviewStatus = createOverviewStatus({

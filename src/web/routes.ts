@@ -49,7 +49,9 @@ const SECURITY_HEADERS = {
 };
 
 export function registerUiRoutes(router: Router, assets: Map<string, UiAsset> | undefined, settings: UiSettings): void {
-  router.add('GET', '/api/v1/ui/settings', (ctx) => sendJson(ctx, 200, settings), { public: true });
+  // Public: the Alertmanager URL's credentials stay on the server.
+  const shown: UiSettings = { ...settings, features: { ...settings.features, alertmanagerUrl: withoutCredentials(settings.features.alertmanagerUrl) } };
+  router.add('GET', '/api/v1/ui/settings', (ctx) => sendJson(ctx, 200, shown), { public: true });
   const notBuilt = () => {
     throw new LogwharfError('not_found', '404 page not found: the web UI is not built in this installation (run npm run build)');
   };

@@ -36,6 +36,13 @@ rules:
   - alert: PaymentsDown
     expr: sum(count_over_time({app="pay"} |= "FATAL" [10s])) > 0
 `;
+// One alert per order, more than the group's limit allows: the evaluation fails and says why.
+const LIMITED = `name: per-order
+limit: 1
+rules:
+  - alert: OrderErrors
+    expr: 'sum by (order) (count_over_time({app="pay"} | regexp "order=(?P<order>[0-9]+)" [10s])) > 0'
+`;
 
 async function pushErrors(url: string, n: number): Promise<void> {
   const now = BigInt(Date.now()) * 1_000_000n;
@@ -59,6 +66,8 @@ test('a firing rule and its alert show; a silence created from the alert is list
   const s = await server(t, { ruler: { evaluation_interval: '1s' } });
   const posted = await fetch(`${s.url}/loki/api/v1/rules/shop`, { method: 'POST', headers: { 'Content-Type': 'application/yaml' }, body: GROUP });
   assert.equal(posted.status, 202, await posted.text());
+  const limited = await fetch(`${s.url}/loki/api/v1/rules/shop`, { method: 'POST', headers: { 'Content-Type': 'application/yaml' }, body: LIMITED });
+  assert.equal(limited.status, 202, await limited.text());
   // Errors keep coming while the page is looked at, so the alert stays firing however slow the machine.
   let pushing = true;
   const pusher = (async () => {
@@ -67,10 +76,16 @@ test('a firing rule and its alert show; a silence created from the alert is list
       await new Promise((r) => setTimeout(r, 400));
     }
   })();
-  t.after(async () => {
+  try {
+    await silenceFiringAlert(ui, s.url);
+  } finally {
     pushing = false;
     await pusher;
-  });
+  }
+});
+
+async function silenceFiringAlert(ui: UiBrowser, url: string): Promise<void> {
+  const s = { url };
   await waitFor('the alert firing in the API', async () => {
     const body = (await (await fetch(`${s.url}/prometheus/api/v1/alerts`)).json()) as { data: { alerts: Array<{ state: string }> } };
     return body.data.alerts.some((a) => a.state === 'firing');
@@ -88,6 +103,11 @@ test('a firing rule and its alert show; a silence created from the alert is list
   const quiet = p.page.locator('tr.rule-row[data-rule="PaymentsDown"]');
   assert.equal((await quiet.locator('.badge').innerText()).trim(), 'inactive');
   assert.equal(await p.page.locator('.rule-group[data-group="payments"] .rule-group-title').innerText(), 'shop / payments');
+  // A failing rule: health "error" and the server's reason next to it.
+  const failing = p.page.locator('tr.rule-row[data-rule="OrderErrors"]');
+  await failing.locator('.health-err').waitFor({ timeout: 20_000 });
+  assert.equal((await failing.locator('.health').innerText()).trim(), 'error');
+  assert.match(await failing.locator('.rule-error').innerText(), /exceeded limit of 1 with \d+ alerts/);
 
   // The alert: labels, summary and description, active since.
   const row = p.page.locator('tr.alert-row.state-firing[data-alertname="PaymentErrors"]');
@@ -148,7 +168,7 @@ test('a firing rule and its alert show; a silence created from the alert is list
   assert.equal(new URL(p.page.url()).searchParams.get('query'), EXPR);
   p.assertClean();
   await p.close();
-});
+}
 
 test('with the ruler off the page says so and how to turn it on, and asks nothing of the missing API', async (t) => {
   const ui = await browser(t);

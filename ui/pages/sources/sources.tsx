@@ -94,7 +94,7 @@ function CoverageFigure({ coverage: c }: { coverage: Coverage }) {
   );
 }
 
-const ICON: Record<Attention, string> = { bad: '⛔', warn: '⚠', ok: '●', done: '✓' };
+const ICON: Record<Attention, string> = { bad: '✕', warn: '⚠', ok: '●', done: '✓' };
 
 function SourcesTable({ sources }: { sources: Source[] }) {
   return (
