@@ -133,12 +133,13 @@ interface CpuProfile {
   timeDeltas: number[];
 }
 
-/** The functions with the most self time in a CPU profile, "name (file:line:col) ms". */
+/** The functions with the most self time in a CPU profile, "name (file:line:col) ms" (names and positions of the minified bundle in dist/ui). */
 function topSelf(p: CpuProfile, n = 8): string[] {
   const byId = new Map(p.nodes.map((x) => [x.id, x]));
   const self = new Map<string, number>();
   p.samples.forEach((id, i) => {
     const f = byId.get(id)!.callFrame;
+    if (f.functionName === '(idle)') return;
     const key = `${f.functionName || '(anonymous)'} (${f.url.replace(/^.*\//, '')}:${f.lineNumber + 1}:${f.columnNumber + 1})`;
     self.set(key, (self.get(key) ?? 0) + (p.timeDeltas[i] ?? 0) / 1000);
   });
