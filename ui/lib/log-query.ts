@@ -5,7 +5,12 @@
  */
 import { api, ApiError } from './api.js';
 import { rowsFromStreams, type LogRow, type LokiStream, type QueryResponse } from './loki.js';
-import { quoteLogql } from './logql-string.js';
+import { streamSelector } from './logql-string.js';
+import { addNs } from './time.js';
+
+// Where pages already import them from (they live with the LogQL text and time helpers, pure).
+export { streamSelector } from './logql-string.js';
+export { addNs } from './time.js';
 
 /** The header and flag with which Loki (and logwharf) answer in the categorized form. */
 export const CATEGORIZE_LABELS_HEADERS: Record<string, string> = { 'X-Loki-Response-Encoding-Flags': 'categorize-labels' };
@@ -28,19 +33,6 @@ export async function queryLogs(q: LogRangeQuery, signal?: AbortSignal): Promise
   );
   if (res.data.resultType !== 'streams') throw new ApiError(`Expected log lines, but the server answered a ${res.data.resultType} result.`, 200, '');
   return res.data.result;
-}
-
-/** `{a="b", c="d"}`: the exact selector of one stream. */
-export function streamSelector(labels: Record<string, string>): string {
-  return `{${Object.keys(labels)
-    .sort()
-    .map((k) => `${k}=${quoteLogql(labels[k]!)}`)
-    .join(', ')}}`;
-}
-
-/** Nanosecond string arithmetic (Loki's timestamps pass 2^53). */
-export function addNs(ns: string, delta: number): string {
-  return (BigInt(ns) + BigInt(delta)).toString();
 }
 
 /** How far from a line its context is looked for, each way. */

@@ -1,4 +1,4 @@
-/** LogQL string literals: writing any value as one, and reading one back (Go's escapes, as LogQL reads them). Pure. */
+/** LogQL text: string literals (writing any value as one, reading one back, with Go's escapes as LogQL reads them) and a stream's exact selector. Pure. */
 
 /** A LogQL double-quoted string for any value (Go's escapes, which LogQL reads). */
 export function quoteLogql(value: string): string {
@@ -25,4 +25,12 @@ export function unquoteLogql(lit: string): string {
     if (/^[0-7]{3}$/.test(e)) return String.fromCharCode(parseInt(e, 8));
     return String.fromCodePoint(parseInt(e.slice(1), 16));
   });
+}
+
+/** `{a="b", c="d"}`: the exact selector of one stream. */
+export function streamSelector(labels: Record<string, string>): string {
+  return `{${Object.keys(labels)
+    .sort()
+    .map((k) => `${k}=${quoteLogql(labels[k]!)}`)
+    .join(', ')}}`;
 }

@@ -60,3 +60,8 @@ export function stepFor(rangeMs: number, points = 120): number {
   const raw = rangeMs / points;
   return nice.find((n) => n >= raw) ?? Math.ceil(raw / 86400e3) * 86400e3;
 }
+
+/** Nanosecond string arithmetic (Loki's timestamps pass 2^53). */
+export function addNs(ns: string, delta: number): string {
+  return (BigInt(ns) + BigInt(delta)).toString();
+}

@@ -197,11 +197,17 @@ test('a metric query draws a chart with a legend entry per series, hover values 
   });
   await page.mouse.move(0, 0);
   assert.ok((await pixelsOf(page, '.metric-chart canvas', colour, 30)) > 20, `the error series (${colour}) is drawn`);
-  await errorEntry.click();
+  const toggle = page.getByRole('button', { name: '{level="error"}' });
+  assert.equal(await toggle.getAttribute('aria-pressed'), 'true');
+  await toggle.click();
   await page.waitForFunction(() => [...document.querySelectorAll('.metric-chart .u-legend .u-series')].some((e) => e.textContent?.includes('level="error"') && e.classList.contains('u-off')));
+  assert.equal(await toggle.getAttribute('aria-pressed'), 'false');
   assert.equal(await pixelsOf(page, '.metric-chart canvas', colour, 30), 0, 'the hidden series is not drawn');
-  await errorEntry.click();
+  // The keyboard toggles it back.
+  await toggle.focus();
+  await page.keyboard.press('Enter');
   await waitFor('the error series drawn again', async () => (await pixelsOf(page, '.metric-chart canvas', colour, 30)) > 20);
+  assert.equal(await toggle.getAttribute('aria-pressed'), 'true');
 
   // The table: one row per series with its last value, as the server answered.
   await page.getByRole('button', { name: 'Table' }).click();
@@ -273,7 +279,9 @@ test('auto-refresh runs the query again on its own, and not while the tab is hid
   await line('level=info second');
   await page.waitForFunction(() => document.querySelector('.volume-total')?.textContent === '2 lines', undefined, { timeout: 10_000 });
 
-  // Hidden: no run for a few intervals (the run under way when it was hidden may still finish).
+  // Hidden: no run for a few intervals. Hide just after a refresh's last answer (its histogram's total),
+  // when the next run is most of an interval away, so no run is under way.
+  await page.waitForResponse((r) => r.url().includes('/loki/api/v1/query?'));
   await setHidden(page, true);
   const before = runs.length;
   await line('level=info third');

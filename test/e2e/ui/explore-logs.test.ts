@@ -249,5 +249,13 @@ test('100,000 lines: the list keeps only a few hundred rows in the page and scro
     return ls.length > 0 && ls.some((n) => n > 40_000 && n < 60_000);
   });
   assert.ok((await rowCount()) < 300);
+  // A filter from a line down there runs another query: its answer is shown from the top.
+  const mid = page.locator('.log-row').nth(20);
+  await expand(mid);
+  await mid.getByRole('button', { name: 'Filter for service_name=big' }).click();
+  await page.waitForURL((u) => u.searchParams.get('query') === '{job="big", service_name="big"}');
+  await page.waitForFunction(() => document.querySelector('.log-count')?.textContent?.startsWith('5,000 lines'));
+  await page.waitForFunction(() => document.querySelector('.log-list').scrollTop === 0);
+  assert.equal((await lines(page))[0], 'line 099999 short');
   p.assertClean();
 });

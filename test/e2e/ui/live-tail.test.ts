@@ -4,16 +4,15 @@
  * goes away shows "Reconnecting" and the tail resumes with the lines pushed after it came back;
  * with auth_enabled the tail follows the chosen tenant only.
  */
-import { test, before, after } from 'node:test';
+import { test, after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, removeDir } from '../helpers/server.js';
 import { launchBrowser, openUi, type UiBrowser } from '../../helpers/browser.js';
 
-let ui: UiBrowser | undefined;
-before(async (t) => {
-  ui = await launchBrowser(t as unknown as Parameters<typeof launchBrowser>[0]);
-});
-after(async () => ui?.close());
+// One browser for the file, launched by the first test (it skips them all when Chromium is missing).
+let shared: UiBrowser | undefined;
+const browser = async (t: TestContext) => (shared ??= await launchBrowser(t));
+after(async () => shared?.close());
 
 let seq = 0;
 async function push(url: string, labels: Record<string, string>, lines: string[], tenant?: string) {
@@ -30,7 +29,8 @@ async function push(url: string, labels: Record<string, string>, lines: string[]
 const LIVE = '/explore?query=' + encodeURIComponent('{job="x"}') + '&live=true';
 
 test('lines pushed after the page opened appear; pause holds them; a restarted server is reconnected to', async (t) => {
-  if (!ui) return t.skip('no chromium');
+  const ui = await browser(t);
+  if (!ui) return;
   let s = await startServer();
   const dir = s.dir;
   t.after(async () => (await s.close(), removeDir(dir)));
@@ -70,7 +70,8 @@ test('lines pushed after the page opened appear; pause holds them; a restarted s
 });
 
 test('the cap keeps the newest lines and says how many it dropped; a burst is received whole', async (t) => {
-  if (!ui) return t.skip('no chromium');
+  const ui = await browser(t);
+  if (!ui) return;
   const s = await startServer();
   t.after(async () => (await s.close(), removeDir(s.dir)));
   const p = await openUi(ui, s.url, '/explore?query=' + encodeURIComponent('{job="burst"}') + '&live=true');
@@ -88,7 +89,8 @@ test('the cap keeps the newest lines and says how many it dropped; a burst is re
 });
 
 test('with auth_enabled the tail follows the chosen tenant and not another', async (t) => {
-  if (!ui) return t.skip('no chromium');
+  const ui = await browser(t);
+  if (!ui) return;
   const s = await startServer({ auth_enabled: true });
   t.after(async () => (await s.close(), removeDir(s.dir)));
   const p = await openUi(ui, s.url, LIVE);
@@ -97,7 +99,9 @@ test('with auth_enabled the tail follows the chosen tenant and not another', asy
   const socket = page.waitForEvent('websocket');
   await page.fill('.tenant-form input[name=tenant]', 'team-a');
   await page.click('.tenant-form button[type=submit]');
-  assert.match((await socket).url(), /[?&]orgId=team-a(&|$)/);
+  const ws = await socket;
+  assert.match(ws.url(), /[?&]orgId=team-a(&|$)/);
+  const closed = new Promise((resolve) => ws.on('close', resolve));
   await page.waitForSelector('.tail-status-live');
   await push(s.url, { job: 'x' }, ['secret of team b'], 'team-b');
   await push(s.url, { job: 'x' }, ['line of team a'], 'team-a');
@@ -105,11 +109,16 @@ test('with auth_enabled the tail follows the chosen tenant and not another', asy
   await page.waitForSelector('.log-row:has-text("second line of team a")');
   await page.waitForSelector('.log-row:has-text("line of team a")');
   assert.equal(await page.locator('.log-row:has-text("secret of team b")').count(), 0);
+  // Leaving live mode (the query bar's Live toggle) closes the socket.
+  await page.click('button.live-toggle');
+  await closed;
+  assert.equal(new URL(page.url()).searchParams.get('live'), null);
   p.assertClean();
 });
 
 test('a query the tail refuses is explained in plain words: bad LogQL, or a metric query', async (t) => {
-  if (!ui) return t.skip('no chromium');
+  const ui = await browser(t);
+  if (!ui) return;
   const s = await startServer();
   t.after(async () => (await s.close(), removeDir(s.dir)));
   // The browser logs the refused handshake and the explaining request's 400 itself.

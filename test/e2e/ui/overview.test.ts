@@ -4,10 +4,15 @@
  * click opens that stream in Explore), a pattern, and the server's health (ingest and disk above
  * zero, the configured retention).
  */
-import { test } from 'node:test';
+import { test, after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, removeDir } from '../helpers/server.js';
-import { launchBrowser, openUi } from '../../helpers/browser.js';
+import { launchBrowser, openUi, type UiBrowser } from '../../helpers/browser.js';
+
+// One browser for the file, launched by the first test (it skips them all when Chromium is missing).
+let shared: UiBrowser | undefined;
+const browser = async (t: TestContext) => (shared ??= await launchBrowser(t));
+after(async () => shared?.close());
 
 async function push(url: string, streams: Array<{ stream: Record<string, string>; lines: string[] }>) {
   const now = Date.now() * 1_000_000;
@@ -18,9 +23,8 @@ async function push(url: string, streams: Array<{ stream: Record<string, string>
 }
 
 test('overview shows volume, error rate per service, newest errors, patterns and server health', async (t) => {
-  const ui = await launchBrowser(t);
+  const ui = await browser(t);
   if (!ui) return;
-  t.after(() => ui.close());
   const s = await startServer({ retention: { period: '48h', streams: [{ selector: '{app="shop"}', period: '720h', priority: 1 }] } });
   t.after(async () => (await s.close(), removeDir(s.dir)));
   // shop (service_name discovered from `app`): 10 lines, 3 errors; auth: 4 lines, 1 error.
@@ -87,5 +91,33 @@ test('overview shows volume, error rate per service, newest errors, patterns and
   await page.waitForURL(/\/explore\?/);
   const query = new URL(page.url()).searchParams.get('query');
   assert.equal(query, '{app="shop", env="prod", service_name="shop"}');
+  p.assertClean();
+});
+
+test('a failing panel shows its own error and the others still work; panels reload every 30 s', async (t) => {
+  const ui = await browser(t);
+  if (!ui) return;
+  // The newest-errors panel asks for 20 lines: above this limit the server refuses it (a real 400).
+  const s = await startServer({ limits: { max_entries_limit_per_query: 10 } });
+  t.after(async () => (await s.close(), removeDir(s.dir)));
+  await push(s.url, [{ stream: { service_name: 'auth' }, lines: ['level=info msg="login ok"', 'level=error msg="token expired"'] }]);
+
+  const p = await openUi(ui, s.url, '/overview?range=15m', { allowConsole: [/Failed to load resource: the server responded with a status of 400/] });
+  t.after(() => p.close());
+  const { page } = p;
+  await page.waitForSelector('.panel-newest-errors [role=alert]');
+  assert.match((await page.locator('.panel-newest-errors [role=alert]').textContent()) ?? '', /max_entries_limit_per_query/);
+  await page.waitForSelector('.error-rate tr[data-service="auth"] .errors:text-is("1")');
+  await page.waitForSelector('.panel-health .ingest-lines .value');
+  assert.equal(await page.locator('select[aria-label="Time range"]').inputValue(), '15m');
+
+  // The next automatic reload (timers from here on run on a clock the test moves) counts a new line.
+  await page.clock.install();
+  const reloaded = page.waitForResponse((r) => r.url().includes('/loki/api/v1/query?'));
+  await page.click('button.refresh');
+  assert.equal((await reloaded).status(), 200);
+  await push(s.url, [{ stream: { service_name: 'auth' }, lines: ['level=error msg="token expired again"'] }]);
+  await page.clock.fastForward(31_000);
+  await page.waitForSelector('.error-rate tr[data-service="auth"] .errors:text-is("2")');
   p.assertClean();
 });

@@ -33,7 +33,7 @@ export function UPlotChart({ options, data, height, class: cls, label }: UPlotCh
       plot.destroy();
     };
   }, [options, data, height]);
-  return <div class={`chart ${cls ?? ''}`} ref={box} role="img" aria-label={label} />;
+  return <div class={`chart ${cls ?? ''}`} ref={box} role="figure" aria-label={label} />;
 }
 
 /** Unix seconds to the Date uPlot draws on its time axis, in UTC or the browser's zone. */

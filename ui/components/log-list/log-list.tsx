@@ -64,7 +64,16 @@ export function LogList({ rows, zone, wrap, newestFirst = false, onFilter, onCon
   const charsPerLine = lineWidth > 0 ? Math.floor(lineWidth / charWidth) : 120;
 
   const offsets = useMemo(() => {
-    const h = heights.current;
+    let h = heights.current;
+    // A tail drops old rows but their heights stay: keep only the current rows' once the map outgrows them.
+    if (h.size > n + 5000) {
+      const kept = new Map<string, number>();
+      for (const r of rows) {
+        const v = h.get(r.id);
+        if (v !== undefined) kept.set(r.id, v);
+      }
+      h = heights.current = kept;
+    }
     return buildOffsets(n, (i) => {
       const r = newestFirst ? rows[n - 1 - i]! : rows[i]!;
       const known = h.get(r.id);
@@ -101,24 +110,26 @@ export function LogList({ rows, zone, wrap, newestFirst = false, onFilter, onCon
     const el = scroller.current;
     const win = windowEl.current;
     if (!el || !win) return;
-    // New rows (a tail, "load more"): keep the row that was at the top where it was, unless the user is at the very top.
+    // New rows (a tail, "load more", a refresh): keep the row that was at the top where it was, unless the user is at the very top.
     if (lastRows.current.rows !== rows) {
       const prevN = lastRows.current.n;
       lastRows.current = { rows, n };
       const a = anchor.current;
       if (a && el.scrollTop > 0) {
         const idx = findRow(a, n - prevN);
-        if (idx !== undefined) moveTo(el, offsets[idx]! + a.delta);
+        // That row is gone (another query's answer): start again from the top.
+        moveTo(el, idx === undefined ? 0 : offsets[idx]! + a.delta);
       }
     } else if (pendingAnchor.current && anchor.current) {
       const a = anchor.current;
-      if (el.scrollTop > 0 && a.idx < n && rowAt(a.idx).id === a.id) moveTo(el, offsets[a.idx]! + a.delta);
+      if (scrollTop > 0 && a.idx < n && rowAt(a.idx).id === a.id) moveTo(el, offsets[a.idx]! + a.delta);
     }
     pendingAnchor.current = false;
     let changed = false;
     for (const child of Array.from(win.children) as HTMLElement[]) {
       const id = child.dataset.id;
-      if (id === undefined) continue;
+      // Unwrapped, unexpanded rows have the fixed ROW_PX: reading their height would only force a layout.
+      if (id === undefined || (!wrap && !expanded.has(id))) continue;
       const h = child.offsetHeight;
       const idx = Number(child.dataset.index);
       const used = offsets[idx + 1]! - offsets[idx]!;
@@ -129,9 +140,9 @@ export function LogList({ rows, zone, wrap, newestFirst = false, onFilter, onCon
       const line = win.querySelector<HTMLElement>('.log-line');
       if (line && line.clientWidth > 0) setLineWidth(line.clientWidth);
     }
-    const top = el.scrollTop;
-    const ai = indexAt(offsets, top);
-    anchor.current = n > 0 ? { idx: ai, id: rowAt(ai).id, delta: top - offsets[ai]! } : undefined;
+    // The rendered position (state), not el.scrollTop: reading that would force a layout on every frame.
+    const ai = indexAt(offsets, scrollTop);
+    anchor.current = n > 0 ? { idx: ai, id: rowAt(ai).id, delta: scrollTop - offsets[ai]! } : undefined;
     if (changed) {
       pendingAnchor.current = true;
       setMeasureVersion((v) => v + 1);
@@ -151,18 +162,21 @@ export function LogList({ rows, zone, wrap, newestFirst = false, onFilter, onCon
     return undefined;
   }
 
+  /** Scrolls to `top` and renders from where the browser ended up (it clamps to the content). */
   function moveTo(el: HTMLElement, top: number) {
-    if (Math.abs(el.scrollTop - top) < 0.5) return;
-    el.scrollTop = top;
+    if (Math.abs(el.scrollTop - top) >= 0.5) el.scrollTop = top;
     setScrollTop(el.scrollTop);
   }
 
-  const toggle = (id: string) =>
+  const toggle = (id: string) => {
+    // Its height changes either way; an unwrapped row is not measured again once collapsed.
+    heights.current.delete(id);
     setExpanded((s) => {
       const next = new Set(s);
       if (!next.delete(id)) next.add(id);
       return next;
     });
+  };
 
   const focusIndex = (i: number) => {
     const el = scroller.current;

@@ -117,10 +117,6 @@ export function LiveTail({ state, update }: ExploreProps) {
           </select>
         </label>
         <span class="tail-count">{buffer.received.toLocaleString('en-US')} lines received</span>
-        <span class="spacer" />
-        <button type="button" onClick={() => update({ live: false })}>
-          Stop live tail
-        </button>
       </div>
       {status.kind === 'failed' && !status.error && (
         <div class="error-box" role="alert">

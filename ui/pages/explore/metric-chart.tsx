@@ -30,7 +30,7 @@ export function MetricChart({ result, utc, range, update }: MetricChartProps) {
       scales: { x: { time: true, range: () => [range.fromMs / 1000, range.toMs / 1000] } },
       // Dragging across the chart zooms the range, as on the volume histogram.
       cursor: { drag: { x: true, y: false, setScale: false } },
-      hooks: { setSelect: [zoomOnSelect(update)] },
+      hooks: { setSelect: [zoomOnSelect(update)], ready: [keyboardLegend], setSeries: [(u) => markShown(u)] },
       legend: { live: true },
       series: [
         { label: 'Time', value: legendTime(utc) },
@@ -56,4 +56,29 @@ export function MetricChart({ result, utc, range, update }: MetricChartProps) {
       {aligned.x.length === 0 ? <div class="empty">The query returned no data points in this range.</div> : <UPlotChart options={chart.options} data={chart.data} height={300} label="Metric query chart" />}
     </div>
   );
+}
+
+/**
+ * uPlot's legend entries toggle on a mouse click only: make each a button for the keyboard and for
+ * screen readers too (Enter or Space toggles; aria-pressed says whether the series is shown).
+ */
+function keyboardLegend(u: uPlot): void {
+  u.root.querySelectorAll<HTMLElement>('.u-legend .u-series').forEach((row, i) => {
+    if (i === 0) return; // the time column
+    const label = row.querySelector<HTMLElement>('th')!;
+    label.tabIndex = 0;
+    label.setAttribute('role', 'button');
+    label.addEventListener('keydown', (e) => {
+      if (e.key !== 'Enter' && e.key !== ' ') return;
+      e.preventDefault();
+      label.click();
+    });
+  });
+  markShown(u);
+}
+
+function markShown(u: uPlot): void {
+  u.root.querySelectorAll<HTMLElement>('.u-legend .u-series th').forEach((th, i) => {
+    if (i > 0) th.setAttribute('aria-pressed', String(u.series[i]?.show !== false));
+  });
 }

@@ -35,6 +35,7 @@ export function Results({ state, update }: ExploreProps) {
 
   useEffect(() => {
     if (!query) {
+      setLoading(false);
       setAnswer(undefined);
       setQueryError(undefined);
       return;
@@ -43,6 +44,7 @@ export function Results({ state, update }: ExploreProps) {
     const fromMs = parseTime(state.from, now);
     const toMs = parseTime(state.to, now);
     if (fromMs === undefined || toMs === undefined || fromMs >= toMs) {
+      setLoading(false);
       setAnswer(undefined);
       setQueryError(new ApiError(`The time range is not valid: from "${state.from}" to "${state.to}". Use now-1h, now, an RFC 3339 time or a Unix time, with from before to.`, 0, ''));
       return;

@@ -48,8 +48,8 @@ export class TailBuffer {
     }
     if (fresh.length === 0) return;
     this.received += fresh.length;
-    if (this.paused) this.held = this.capped([...this.held, ...fresh]);
-    else this.rows = this.capped(concat(this.rows, fresh));
+    if (this.paused) this.held = this.append(this.held, fresh);
+    else this.rows = this.append(this.rows, fresh);
   }
 
   pause(): void {
@@ -59,7 +59,7 @@ export class TailBuffer {
   /** Shows what was held while paused. */
   resume(): void {
     this.paused = false;
-    if (this.held.length > 0) this.rows = this.capped(concat(this.rows, this.held));
+    if (this.held.length > 0) this.rows = this.append(this.rows, this.held);
     this.held = [];
   }
 
@@ -76,15 +76,19 @@ export class TailBuffer {
     this.droppedByServer = 0;
   }
 
+  /** `a` then `b`, the oldest dropped beyond the cap, in one copy (this runs for every batch, up to 50,000 rows). */
+  private append(a: LogRow[], b: LogRow[]): LogRow[] {
+    const keep = Math.max(0, this.cap - b.length);
+    if (a.length <= keep) return a.length === 0 ? this.capped(b) : a.concat(b);
+    this.droppedByCap += a.length - keep;
+    return keep === 0 ? this.capped(b) : a.slice(a.length - keep).concat(b);
+  }
+
   private capped(rows: LogRow[]): LogRow[] {
     if (rows.length <= this.cap) return rows;
     this.droppedByCap += rows.length - this.cap;
     return rows.slice(rows.length - this.cap);
   }
-}
-
-function concat(a: LogRow[], b: LogRow[]): LogRow[] {
-  return a.length === 0 ? b : a.concat(b);
 }
 
 /**

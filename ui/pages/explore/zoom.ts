@@ -3,20 +3,28 @@
  * new `from`/`to`, a new history entry so Back undoes it. Times are whole seconds: shorter links, and
  * what a user would type.
  */
-import type { uPlot } from '../../components/chart/uplot-chart.js';
-import type { ExploreProps } from './explore.js';
+
+/** Explore's `update`, as far as a zoom uses it (kept structural so this module stays free of TSX, for unit tests). */
+type Update = (patch: { from: string; to: string }) => void;
+
+/** What the zoom reads of a uPlot instance. */
+interface Selectable {
+  select: { left: number; width: number };
+  posToVal(pos: number, scale: string): number;
+  setSelect(opts: { left: number; top: number; width: number; height: number }, fireHook?: boolean): void;
+}
 
 export function isoSeconds(s: number): string {
   return new Date(Math.round(s) * 1000).toISOString().replace('.000Z', 'Z');
 }
 
 /** Sets the range to [fromS, toS] (unix seconds), at least one second long. */
-export function zoomTo(update: ExploreProps['update'], fromS: number, toS: number): void {
+export function zoomTo(update: Update, fromS: number, toS: number): void {
   update({ from: isoSeconds(fromS), to: isoSeconds(Math.max(toS, fromS + 1)) });
 }
 
 /** uPlot's `setSelect` hook that zooms to the dragged range (a drag under 3 px is a click, not a zoom). */
-export function zoomOnSelect(update: ExploreProps['update']): (u: uPlot) => void {
+export function zoomOnSelect(update: Update): (u: Selectable) => void {
   return (u) => {
     if (u.select.width < 3) return;
     const from = u.posToVal(u.select.left, 'x');
