@@ -133,12 +133,13 @@ interface CpuProfile {
   timeDeltas: number[];
 }
 
-/** The functions with the most self time in a CPU profile, "name (file:line:col) ms". */
+/** The functions with the most self time in a CPU profile, "name (file:line:col) ms" (names and positions of the minified bundle in dist/ui). */
 function topSelf(p: CpuProfile, n = 8): string[] {
   const byId = new Map(p.nodes.map((x) => [x.id, x]));
   const self = new Map<string, number>();
   p.samples.forEach((id, i) => {
     const f = byId.get(id)!.callFrame;
+    if (f.functionName === '(idle)') return;
     const key = `${f.functionName || '(anonymous)'} (${f.url.replace(/^.*\//, '')}:${f.lineNumber + 1}:${f.columnNumber + 1})`;
     self.set(key, (self.get(key) ?? 0) + (p.timeDeltas[i] ?? 0) / 1000);
   });
@@ -357,26 +358,26 @@ async function measureExplore(ui: UiBrowser, url: string) {
 async function measureScroll(ui: UiBrowser, url: string) {
   const p = await probePage(ui, [{ name: 'first', all: [{ selector: SEL.answerRow }] }]);
   const t0 = performance.now();
-  await p.page.goto(url + '/explore?' + new URLSearchParams({ query: Q_SCROLL, limit: String(Math.min(5000, SCROLL_LINES)) }).toString());
-  let loaded = await waitMark(p.page, 'first');
   let clicks = 0;
-  const more = p.page.getByRole('button', { name: SEL.loadMore });
-  for (let n = await p.page.evaluate(numberIn, SEL.count); loaded && n < SCROLL_LINES; ) {
-    // The button reads "Loading…" while a page is on its way, and is disabled once the range is exhausted.
-    await more.waitFor({ state: 'visible', timeout: TIMEOUT_MS });
-    if (!(await more.isEnabled())) {
-      loaded = false;
-      break;
+  const { value: loaded, tasks: loadTasks } = await tracedTasks(ui, async () => {
+    await p.page.goto(url + '/explore?' + new URLSearchParams({ query: Q_SCROLL, limit: String(Math.min(5000, SCROLL_LINES)) }).toString());
+    if (!(await waitMark(p.page, 'first'))) return false;
+    const more = p.page.getByRole('button', { name: SEL.loadMore });
+    for (let n = await p.page.evaluate(numberIn, SEL.count); n < SCROLL_LINES; ) {
+      // The button reads "Loading…" while a page is on its way, and is disabled once the range is exhausted.
+      await more.waitFor({ state: 'visible', timeout: TIMEOUT_MS });
+      if (!(await more.isEnabled())) return false;
+      await more.click();
+      clicks++;
+      const prev = n;
+      n = await waitFor('the list to count the next page', async () => { const c = await p.page.evaluate(numberIn, SEL.count); return c > prev && c; }, { timeoutMs: TIMEOUT_MS, intervalMs: 50 });
     }
-    await more.click();
-    clicks++;
-    const prev = n;
-    n = await waitFor('the list to count the next page', async () => { const c = await p.page.evaluate(numberIn, SEL.count); return c > prev && c; }, { timeoutMs: TIMEOUT_MS, intervalMs: 50 });
-  }
+    return true;
+  });
   const linesLoaded = await p.page.evaluate(numberIn, SEL.count);
   const loadMs = round(performance.now() - t0);
   const load = await p.page.evaluate(windowStats, { from: 0, frames0: 0 });
-  log(`scroll: ${loaded ? '' : 'NOT '}loaded ${linesLoaded} of ${SCROLL_LINES} lines in ${loadMs} ms (${clicks} "Load more"; long tasks while loading: ${load.longTasks}, max ${round(load.longTaskMaxMs)} ms)`);
+  log(`scroll: ${loaded ? '' : 'NOT '}loaded ${linesLoaded} of ${SCROLL_LINES} lines in ${loadMs} ms (${clicks} "Load more"; long tasks while loading: ${load.longTasks}, max ${round(load.longTaskMaxMs)} ms; by CPU: ${JSON.stringify(loadTasks)})`);
   if (!loaded) {
     await p.close();
     return { loaded: false, linesLoaded, loadMs };
@@ -389,7 +390,7 @@ async function measureScroll(ui: UiBrowser, url: string) {
   const m1 = await cdpMetrics(p.cdp);
   p.assertClean();
   await p.close();
-  const r = { loaded, linesLoaded, loadClicks: clicks, loadMs, loadLongTasks: load.longTasks, loadLongTaskMaxMs: round(load.longTaskMaxMs), ...scroll, scrollMs: round(st.ms), fps: round((st.frames / st.ms) * 1000, 1), longTasksOver50: st.longTasks, longTaskMaxMs: round(st.longTaskMaxMs), frameGapMaxMs: round(st.frameGapMaxMs), target: 'no long task over 50 ms', tasks, ...metricDelta(m0, m1) };
+  const r = { loaded, linesLoaded, loadClicks: clicks, loadMs, loadLongTasks: load.longTasks, loadLongTaskMaxMs: round(load.longTaskMaxMs), loadTasks, ...scroll, scrollMs: round(st.ms), fps: round((st.frames / st.ms) * 1000, 1), longTasksOver50: st.longTasks, longTaskMaxMs: round(st.longTaskMaxMs), frameGapMaxMs: round(st.frameGapMaxMs), target: 'no long task over 50 ms', tasks, ...metricDelta(m0, m1) };
   log(`scroll: ${JSON.stringify(r)}`);
   return r;
 }
@@ -458,7 +459,8 @@ async function measureTail(ui: UiBrowser, url: string, rows: Row[]) {
     const s = samples.find((x) => x[1] >= lastSeq && x[0] >= t);
     if (s) lags.push(s[0] - t);
   });
-  const shownText = await p.page.locator('.explore').innerText().catch(() => '');
+  // What the page itself says it received and dropped.
+  const uiCounters = await p.page.locator('.tail-count, .tail-notice').allInnerTexts();
   p.assertClean();
   await p.close();
   const r = {
@@ -479,7 +481,7 @@ async function measureTail(ui: UiBrowser, url: string, rows: Row[]) {
     longTaskMaxMs: round(st.longTaskMaxMs),
     longTaskTotalMs: round(st.longTaskTotalMs),
     tasks,
-    uiCounters: (shownText.match(/[\d,]+ (?:lines?|dropped)[^\n]*/g) ?? []).slice(0, 4),
+    uiCounters,
     ...metricDelta(m0, m1),
   };
   log(`tail: ${JSON.stringify(r)}`);
