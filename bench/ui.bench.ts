@@ -359,7 +359,7 @@ async function measureScroll(ui: UiBrowser, url: string) {
   const p = await probePage(ui, [{ name: 'first', all: [{ selector: SEL.answerRow }] }]);
   const t0 = performance.now();
   let clicks = 0;
-  const { value: loaded, tasks: loadTasks } = await tracedTasks(ui, async () => {
+  const { value: loaded, tasks: loadTasks } = await tracedTasks(ui, () => profiled(p.cdp, 'load', async () => {
     await p.page.goto(url + '/explore?' + new URLSearchParams({ query: Q_SCROLL, limit: String(Math.min(5000, SCROLL_LINES)) }).toString());
     if (!(await waitMark(p.page, 'first'))) return false;
     const more = p.page.getByRole('button', { name: SEL.loadMore });
@@ -373,7 +373,7 @@ async function measureScroll(ui: UiBrowser, url: string) {
       n = await waitFor('the list to count the next page', async () => { const c = await p.page.evaluate(numberIn, SEL.count); return c > prev && c; }, { timeoutMs: TIMEOUT_MS, intervalMs: 50 });
     }
     return true;
-  });
+  }));
   const linesLoaded = await p.page.evaluate(numberIn, SEL.count);
   const loadMs = round(performance.now() - t0);
   const load = await p.page.evaluate(windowStats, { from: 0, frames0: 0 });
