@@ -7,6 +7,8 @@ import type { LogRow } from '../../lib/loki.js';
 import { formatTime, type Zone } from '../../lib/time.js';
 import { lineFields } from '../../lib/line-fields.js';
 import type { LineContext, LineFilter } from './types.js';
+import { correlationOf, requestLinesHref } from '../../lib/request-lines.js';
+import { navigate } from '../../lib/route.js';
 
 export type ContextState = { status: 'loading' } | { status: 'done'; context: LineContext } | { status: 'error'; message: string };
 
@@ -21,6 +23,8 @@ interface Props {
 export function LogDetail({ row, zone, onFilter, onContext, context }: Props) {
   const parsed = lineFields(row.line);
   const taken = (name: string) => name in row.labels || name in row.structuredMetadata;
+  const correlation = correlationOf(row, parsed?.fields);
+  const requestHref = correlation && requestLinesHref(correlation, row.ms);
   return (
     <div class="log-detail" onClick={(e) => e.stopPropagation()} onKeyDown={(e) => e.stopPropagation()}>
       <FieldTable title="Stream labels" entries={Object.entries(row.labels)} filter={onFilter && ((name, value, op) => onFilter({ source: 'label', name, value, op }))} />
@@ -34,11 +38,27 @@ export function LogDetail({ row, zone, onFilter, onContext, context }: Props) {
           filter={onFilter && ((name, value, op) => onFilter({ source: 'field', parser: parsed.parser, name, value, op }))}
         />
       )}
-      {onContext && (
+      {(onContext || requestHref) && (
         <div class="log-detail-actions">
-          <button type="button" class="log-context-button" onClick={onContext} disabled={context?.status === 'loading'}>
-            {context ? 'Reload context' : 'Context'}
-          </button>
+          {onContext && (
+            <button type="button" class="log-context-button" onClick={onContext} disabled={context?.status === 'loading'}>
+              {context ? 'Reload context' : 'Context'}
+            </button>
+          )}
+          {requestHref && (
+            <a
+              class="log-request-link"
+              href={requestHref}
+              title={`Every service's lines with ${correlation!.field} ${correlation!.id}, 15 minutes either side`}
+              onClick={(e) => {
+                if (e.ctrlKey || e.metaKey || e.shiftKey) return;
+                e.preventDefault();
+                navigate('explore', new URLSearchParams(requestHref.split('?')[1]));
+              }}
+            >
+              All lines of this request
+            </a>
+          )}
         </div>
       )}
       {context?.status === 'loading' && <div class="log-context-loading">Loading the lines around this one…</div>}
