@@ -27,6 +27,15 @@ test('volume per service lays each service on the grid, stacked by level, busies
   assert.deepEqual(rows[0]!.volume.levels.map((l) => [l.level, l.counts, l.total]), [['error', [0, 5, 0], 5], ['info', [0, 0, 1], 1]]);
 });
 
+test('volume per service takes its totals from the exact instant counts when given, so it agrees with the error-rate panel', () => {
+  const grid = volumeGrid(60_000, 180_000, 60_000);
+  const series = [{ metric: { service_name: 'a', detected_level: 'info' }, values: [[60, '2'], [120, '1']] as Array<[number, string]> }];
+  const exact = [{ metric: { service_name: 'a', detected_level: 'info' }, value: [180, '2'] as [number, string] }];
+  const [a] = serviceVolumes(series, grid, exact);
+  assert.equal(a!.volume.total, 2);
+  assert.deepEqual(a!.volume.levels.map((l) => [l.level, l.counts, l.total]), [['info', [1, 0], 2]]);
+});
+
 test("links' queries: a service as a selector, a pattern as a |> filter; the range from the URL", () => {
   assert.equal(serviceQuery('sh"op'), '{service_name="sh\\"op"}');
   assert.equal(patternQuery('level=info msg="<_>"'), '{service_name=~".+"} |> "level=info msg=\\"<_>\\""');

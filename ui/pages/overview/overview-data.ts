@@ -89,9 +89,19 @@ export interface ServiceVolume {
 
 /**
  * The matrix of `countByServiceAndLevel(step)` split per service, each laid on the grid and stacked
- * by level (the Explore histogram's shaping), busiest service first. Totals are the sums of the bars.
+ * by level (the Explore histogram's shaping), busiest service first. Totals are `exact`'s when given, else the sums of the bars.
  */
-export function serviceVolumes(result: LokiSeries[], grid: VolumeGrid): ServiceVolume[] {
+export function serviceVolumes(result: LokiSeries[], grid: VolumeGrid, exact: Array<{ metric: Record<string, string>; value: [number, string] }> = []): ServiceVolume[] {
+  // The exact counts over the range (the instant query the error-rate panel runs too), so the two
+  // panels agree; the bars' step-aligned edge buckets can reach slightly past the range.
+  const exactTotals = new Map<string, Map<Level, number>>();
+  for (const v of exact) {
+    const service = v.metric.service_name ?? '';
+    let m = exactTotals.get(service);
+    if (!m) exactTotals.set(service, (m = new Map()));
+    const level = levelOf(v.metric, {}) as Level;
+    m.set(level, (m.get(level) ?? 0) + Number(v.value[1]));
+  }
   const by = new Map<string, LokiSeries[]>();
   for (const s of result) {
     const service = s.metric.service_name ?? '';
@@ -102,7 +112,7 @@ export function serviceVolumes(result: LokiSeries[], grid: VolumeGrid): ServiceV
   const out: ServiceVolume[] = [];
   for (const [service, series] of by) {
     const bare = volumeFrom(series, grid, new Map());
-    const totals = new Map<Level, number>(bare.levels.map((l) => [l.level, l.counts.reduce((a, c) => a + c, 0)]));
+    const totals = exactTotals.get(service) ?? new Map<Level, number>(bare.levels.map((l) => [l.level, l.counts.reduce((a, c) => a + c, 0)]));
     out.push({ service, volume: volumeFrom(series, grid, totals) });
   }
   return out.sort((a, b) => b.volume.total - a.volume.total || a.service.localeCompare(b.service));

@@ -23,17 +23,20 @@ export function ServiceVolumePanel({ range, tick, tenant }: { range: OverviewRan
     const now = Date.now();
     const rangeMs = parseDuration(range)!;
     const grid = volumeGrid(now - rangeMs, now, stepFor(rangeMs, 60));
-    const res = await api<QueryResponse>(
-      '/loki/api/v1/query_range',
-      {
-        query: countByServiceAndLevel(`${grid.stepMs / 1000}s`),
-        start: msToNs(grid.points[0]!),
-        end: msToNs(grid.points[grid.points.length - 1]!),
-        step: `${grid.stepMs / 1000}s`,
-      },
-      { signal },
-    );
-    return serviceVolumes(res.data.resultType === 'matrix' ? res.data.result : [], grid);
+    const [res, totals] = await Promise.all([
+      api<QueryResponse>(
+        '/loki/api/v1/query_range',
+        {
+          query: countByServiceAndLevel(`${grid.stepMs / 1000}s`),
+          start: msToNs(grid.points[0]!),
+          end: msToNs(grid.points[grid.points.length - 1]!),
+          step: `${grid.stepMs / 1000}s`,
+        },
+        { signal },
+      ),
+      api<QueryResponse>('/loki/api/v1/query', { query: countByServiceAndLevel(range), time: msToNs(now) }, { signal }),
+    ]);
+    return serviceVolumes(res.data.resultType === 'matrix' ? res.data.result : [], grid, totals.data.resultType === 'vector' ? totals.data.result : []);
   }, [range, tick, tenant]);
   return (
     <Panel title="Log volume by service and level" name="volume" state={state} wide>
