@@ -387,8 +387,7 @@ async function measureScroll(ui: UiBrowser, url: string) {
   }
   const m0 = await cdpMetrics(p.cdp);
   const w = await p.page.evaluate(windowStart);
-  const viewport = p.page.viewportSize()!;
-  const { value: scroll, tasks } = await tracedTasks(ui, () => profiled(p.cdp, 'scroll', () => p.page.evaluate(scrollThrough, { rowSelector: SEL.row, step: viewport.height - 100, maxFrames: 100_000 })));
+  const { value: scroll, tasks } = await tracedTasks(ui, () => profiled(p.cdp, 'scroll', () => p.page.evaluate(scrollThrough, { rowSelector: SEL.row, step: 0, maxFrames: 100_000 })));
   const st = await p.page.evaluate(windowStats, w);
   const m1 = await cdpMetrics(p.cdp);
   p.assertClean();
