@@ -131,8 +131,8 @@ export function loadTimings() {
 }
 
 /**
- * Scrolls the log list from top to bottom, `step` pixels each animation frame (a page per frame is
- * faster than any fling), and reports what it saw: frames whose viewport showed no line at all, the
+ * Scrolls the log list from top to bottom, `step` pixels (0: the list's visible height) each animation
+ * frame — a page per frame is faster than any fling — and reports what it saw: frames whose viewport showed no line at all, the
  * number of distinct lines drawn on the way, how far it got.
  */
 export function scrollThrough(args: { rowSelector: string; step: number; maxFrames: number }): Promise<{ frames: number; blankFrames: number; scrolledPx: number; scrollHeight: number; reachedEnd: boolean; clientHeight: number }> {
@@ -140,6 +140,7 @@ export function scrollThrough(args: { rowSelector: string; step: number; maxFram
   let box: El | null = first;
   while (box && !(box.scrollHeight > box.clientHeight + 1 && /auto|scroll/.test(getComputedStyle(box).overflowY))) box = box.parentElement;
   const scroller = box ?? document.scrollingElement!;
+  const step = args.step || scroller.clientHeight;
   scroller.scrollTop = 0;
   return new Promise((resolve) => {
     let frames = 0;
@@ -162,7 +163,7 @@ export function scrollThrough(args: { rowSelector: string; step: number; maxFram
         resolve({ frames, blankFrames: blank, scrolledPx: before, scrollHeight: scroller.scrollHeight, reachedEnd: end, clientHeight: scroller.clientHeight });
         return;
       }
-      scroller.scrollTop = before + args.step;
+      scroller.scrollTop = before + step;
       stuck = scroller.scrollTop === before ? stuck + 1 : 0;
       requestAnimationFrame(tick);
     };
