@@ -36,7 +36,8 @@ test('a line with a request_id links to every service line of that request', asy
   await row.locator('.log-row-main').click();
   await p.page.click('text=All lines of this request');
   await p.page.waitForURL((u) => u.searchParams.get('query') === '{service_name=~".+"} |= "req-7f3a9c"');
-  await p.page.locator('.log-row').nth(2).waitFor();
+  // The previous answer (three gateway lines) stays on screen until the new one arrives: wait for the other service's line.
+  await p.page.locator('.log-row', { hasText: 'payments' }).waitFor();
   assert.equal(await p.page.locator('.log-row').count(), 3);
   const texts = await p.page.$$eval('.log-row .log-line', (els) => els.map((e) => JSON.parse(e.textContent ?? '{}') as { service: string; msg: string }));
   assert.deepEqual(texts.map((x) => `${x.service}: ${x.msg}`), ['gateway: request received', 'payments: charge card', 'gateway: request done']);

@@ -21,6 +21,7 @@ interface Props {
 }
 
 export function LogDetail({ row, zone, onFilter, onContext, context }: Props) {
+  // Shown only when the query's own parsers did not already produce the same fields (`| json`).
   const parsed = lineFields(row.line);
   const taken = (name: string) => name in row.labels || name in row.structuredMetadata;
   const correlation = correlationOf(row, parsed?.fields);
@@ -30,7 +31,7 @@ export function LogDetail({ row, zone, onFilter, onContext, context }: Props) {
       <FieldTable title="Stream labels" entries={Object.entries(row.labels)} filter={onFilter && ((name, value, op) => onFilter({ source: 'label', name, value, op }))} />
       <FieldTable title="Structured metadata" entries={Object.entries(row.structuredMetadata)} filter={onFilter && ((name, value, op) => onFilter({ source: 'metadata', name, value, op }))} />
       <FieldTable title="Labels from the query's parsers" entries={Object.entries(row.parsed)} filter={onFilter && ((name, value, op) => onFilter({ source: 'parsed', name, value, op }))} />
-      {parsed && (
+      {parsed && !parsed.fields.every(([n, v]) => row.parsed[n] === v) && (
         <FieldTable
           title={`Fields (${parsed.parser})`}
           // Loki renames an extracted field that collides with an existing label: filter on the name the query will see.
