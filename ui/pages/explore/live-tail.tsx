@@ -13,7 +13,8 @@ import { CAPS, DEFAULT_CAP, TailBuffer } from './tail-buffer.js';
 import { openTailSocket, type TailStatus } from './tail-socket.js';
 import { LogList, type LineFilter } from '../../components/log-list/log-list.js';
 import { addNs, fetchContext } from '../../lib/log-query.js';
-import { QueryEditError, withFieldFilter, withStreamMatcher } from './query-edit.js';
+import { ViewOptions } from './view-options.js';
+import { QueryEditError, withLineFilter } from './query-edit.js';
 import { setQueryError } from './query-error.js';
 import './live-tail.css';
 
@@ -60,7 +61,7 @@ export function LiveTail({ state, update }: ExploreProps) {
 
   const onFilter = (f: LineFilter) => {
     try {
-      const query = f.source === 'label' ? withStreamMatcher(state.query, f.name, f.value, f.op) : withFieldFilter(state.query, f.source === 'field' ? f.parser : undefined, f.name, f.value, f.op);
+      const query = withLineFilter(state.query, f);
       setFilterError(undefined);
       // A new query restarts the tail with it.
       if (query !== state.query) update({ query });
@@ -103,19 +104,7 @@ export function LiveTail({ state, update }: ExploreProps) {
         <button type="button" onClick={() => (buffer.clear(), rerender())}>
           Clear
         </button>
-        <button type="button" aria-pressed={state.utc} onClick={() => update({ utc: !state.utc }, true)} title="Show times in UTC or in this browser's time zone">
-          UTC
-        </button>
-        <button type="button" aria-pressed={state.wrap} onClick={() => update({ wrap: !state.wrap }, true)}>
-          Wrap lines
-        </button>
-        <label>
-          Order{' '}
-          <select value={state.order} onChange={(e) => update({ order: (e.target as HTMLSelectElement).value === 'forward' ? 'forward' : 'backward' }, true)}>
-            <option value="backward">Newest first</option>
-            <option value="forward">Oldest first</option>
-          </select>
-        </label>
+        <ViewOptions state={state} update={update} />
         <span class="tail-count">{buffer.received.toLocaleString('en-US')} lines received</span>
       </div>
       {status.kind === 'failed' && !status.error && (

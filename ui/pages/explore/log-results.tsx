@@ -11,7 +11,8 @@ import { fetchContext, queryLogs } from '../../lib/log-query.js';
 import { addNs, msToNs, parseTime } from '../../lib/time.js';
 import type { ExploreProps } from './explore.js';
 import { toCsv, toJsonLines, downloadName } from './export.js';
-import { QueryEditError, withFieldFilter, withStreamMatcher } from './query-edit.js';
+import { ViewOptions } from './view-options.js';
+import { QueryEditError, withLineFilter } from './query-edit.js';
 import './log-results.css';
 
 interface Loaded {
@@ -71,7 +72,7 @@ export function LogResults({ state, update, data }: ExploreProps & { data: LokiS
 
   const onFilter = (f: LineFilter) => {
     try {
-      const query = f.source === 'label' ? withStreamMatcher(state.query, f.name, f.value, f.op) : withFieldFilter(state.query, f.source === 'field' ? f.parser : undefined, f.name, f.value, f.op);
+      const query = withLineFilter(state.query, f);
       setError(undefined);
       if (query !== state.query) update({ query });
     } catch (e) {
@@ -102,19 +103,7 @@ export function LogResults({ state, update, data }: ExploreProps & { data: LokiS
           {n.toLocaleString('en')} {n === 1 ? 'line' : 'lines'}
           {loaded.exhausted ? '' : ' (more in range)'}
         </span>
-        <button type="button" aria-pressed={state.utc} onClick={() => update({ utc: !state.utc }, true)} title="Show times in UTC or in this browser's time zone">
-          UTC
-        </button>
-        <button type="button" aria-pressed={state.wrap} onClick={() => update({ wrap: !state.wrap }, true)}>
-          Wrap lines
-        </button>
-        <label>
-          Order{' '}
-          <select value={state.order} onChange={(e) => update({ order: (e.target as HTMLSelectElement).value === 'forward' ? 'forward' : 'backward' }, true)}>
-            <option value="backward">Newest first</option>
-            <option value="forward">Oldest first</option>
-          </select>
-        </label>
+        <ViewOptions state={state} update={update} />
         <span class="spacer" />
         <button type="button" class="log-load-more" onClick={loadMore} disabled={loading || loaded.exhausted || n === 0}>
           {loading ? 'Loading…' : 'Load more'}

@@ -6,6 +6,7 @@
  */
 
 import { quoteLogql, unquoteLogql } from '../../lib/logql-string.js';
+import type { LineFilter } from '../../components/log-list/types.js';
 
 export type FilterOp = '=' | '!=';
 
@@ -174,4 +175,9 @@ export function withFieldFilter(query: string, parser: 'json' | 'logfmt' | undef
     at = stages[k - 1]!.end;
   } else at = stages.length ? stages[stages.length - 1]!.end : selector.end;
   return `${query.slice(0, at)} ${filter}${query.slice(at)}`;
+}
+
+/** The query with the filter a user asked for on an expanded line (a stream matcher or a label filter). */
+export function withLineFilter(query: string, f: LineFilter): string {
+  return f.source === 'label' ? withStreamMatcher(query, f.name, f.value, f.op) : withFieldFilter(query, f.source === 'field' ? f.parser : undefined, f.name, f.value, f.op);
 }
