@@ -9,6 +9,7 @@ import { relative, dirname, resolve } from 'node:path';
 import { tsFiles } from '../helpers/source-files.js';
 
 const SRC = new URL('../../src/', import.meta.url).pathname;
+const UI = new URL('../../ui/', import.meta.url).pathname;
 
 /** folder → folders it may import (besides itself). `util` is shared small utilities. */
 const ALLOWED: Record<string, string[]> = {
@@ -45,6 +46,24 @@ test('imports respect the folder rules of the architecture guide', () => {
       if (allowed.includes('*') || allowed.includes(target)) continue;
       violations.push(`src/${relative(SRC, file)} imports ${spec} (${from} → ${target})`);
     }
+  }
+  assert.deepEqual(violations, []);
+});
+
+test('the browser code (ui/) takes only wire types from src/api, as type-only imports the bundler erases; src never imports ui/', () => {
+  const violations: string[] = [];
+  for (const file of tsFiles(UI)) {
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/(?:^|\n)\s*(import|export)(\s+type)?[^'"]*?from\s+['"](\.[^'"]+)['"]|import\(\s*['"](\.[^'"]+)['"]\s*\)/g)) {
+      const spec = m[3] ?? m[4]!;
+      const target = resolve(dirname(file), spec);
+      if (!target.startsWith(SRC)) continue;
+      const typeOnly = m[2] !== undefined;
+      if (!typeOnly || !target.startsWith(SRC + 'api/')) violations.push(`ui/${relative(UI, file)} imports ${spec}${typeOnly ? '' : ' (not type-only)'}`);
+    }
+  }
+  for (const file of tsFiles(SRC)) {
+    if (/from\s+['"][^'"]*\/ui\//.test(readFileSync(file, 'utf8'))) violations.push(`src/${relative(SRC, file)} imports ui/`);
   }
   assert.deepEqual(violations, []);
 });
