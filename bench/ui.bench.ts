@@ -387,12 +387,17 @@ async function measureScroll(ui: UiBrowser, url: string) {
   }
   const m0 = await cdpMetrics(p.cdp);
   const w = await p.page.evaluate(windowStart);
-  const { value: scroll, tasks } = await tracedTasks(ui, () => profiled(p.cdp, 'scroll', () => p.page.evaluate(scrollThrough, { rowSelector: SEL.row, step: 0, maxFrames: 100_000 })));
-  const st = await p.page.evaluate(windowStats, w);
-  const m1 = await cdpMetrics(p.cdp);
+  // The page's figures are read before the trace stops (stopping it takes a while).
+  const { value, tasks } = await tracedTasks(ui, () =>
+    profiled(p.cdp, 'scroll', async () => {
+      const scroll = await p.page.evaluate(scrollThrough, { rowSelector: SEL.row, step: 0, maxFrames: 100_000 });
+      return { scroll, st: await p.page.evaluate(windowStats, w), m1: await cdpMetrics(p.cdp) };
+    }),
+  );
+  const { scroll, st, m1 } = value;
   p.assertClean();
   await p.close();
-  const r = { loaded, linesLoaded, loadClicks: clicks, loadMs, loadLongTasks: load.longTasks, loadLongTaskMaxMs: round(load.longTaskMaxMs), loadTasks, ...scroll, scrollMs: round(st.ms), fps: round((st.frames / st.ms) * 1000, 1), longTasksOver50: st.longTasks, longTaskMaxMs: round(st.longTaskMaxMs), frameGapMaxMs: round(st.frameGapMaxMs), target: 'no long task over 50 ms', tasks, ...metricDelta(m0, m1) };
+  const r = { loaded, linesLoaded, loadClicks: clicks, loadMs, loadLongTasks: load.longTasks, loadLongTaskMaxMs: round(load.longTaskMaxMs), loadTasks, ...scroll, ms: round(scroll.ms), fps: round((scroll.frames / scroll.ms) * 1000, 1), longTasksOver50: st.longTasks, longTaskMaxMs: round(st.longTaskMaxMs), frameGapMaxMs: round(st.frameGapMaxMs), target: 'no long task over 50 ms', tasks, ...metricDelta(m0, m1) };
   log(`scroll: ${JSON.stringify(r)}`);
   return r;
 }
@@ -434,7 +439,7 @@ async function measureTail(ui: UiBrowser, url: string, rows: Row[]) {
   const interval = (1000 * TAIL_BATCH) / TAIL_RATE;
   const pushedAt: number[] = [];
   let late = 0;
-  const { tasks } = await tracedTasks(ui, () => profiled(p.cdp, 'tail', async () => {
+  const { value: after, tasks } = await tracedTasks(ui, () => profiled(p.cdp, 'tail', async () => {
     const start = performance.now();
     const inflight: Promise<void>[] = [];
     for (let k = 0; k < batches; k++) {
@@ -450,9 +455,9 @@ async function measureTail(ui: UiBrowser, url: string, rows: Row[]) {
     await p.page
       .waitForFunction((n) => (globalThis as unknown as { __bench: Probe }).__bench.seqSamples.some((s) => s[1] >= n), last, { timeout: 15_000, polling: 100 })
       .catch(() => log('tail: the last pushed line did not show up within 15 s'));
+    return { st: await p.page.evaluate(windowStats, w), m1: await cdpMetrics(p.cdp) };
   }));
-  const st = await p.page.evaluate(windowStats, w);
-  const m1 = await cdpMetrics(p.cdp);
+  const { st, m1 } = after;
   const samples = await p.page.evaluate(() => (globalThis as unknown as { __bench: Probe }).__bench.seqSamples);
   // Per batch: from its push to the first sample showing its newest line (or a newer one).
   const lags: number[] = [];
