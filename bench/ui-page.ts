@@ -135,13 +135,14 @@ export function loadTimings() {
  * frame — a page per frame is faster than any fling — and reports what it saw: frames whose viewport showed no line at all, the
  * number of distinct lines drawn on the way, how far it got.
  */
-export function scrollThrough(args: { rowSelector: string; step: number; maxFrames: number }): Promise<{ frames: number; blankFrames: number; scrolledPx: number; scrollHeight: number; reachedEnd: boolean; clientHeight: number }> {
+export function scrollThrough(args: { rowSelector: string; step: number; maxFrames: number }): Promise<{ frames: number; ms: number; blankFrames: number; scrolledPx: number; scrollHeight: number; reachedEnd: boolean; clientHeight: number }> {
   const first = document.querySelector(args.rowSelector);
   let box: El | null = first;
   while (box && !(box.scrollHeight > box.clientHeight + 1 && /auto|scroll/.test(getComputedStyle(box).overflowY))) box = box.parentElement;
   const scroller = box ?? document.scrollingElement!;
   const step = args.step || scroller.clientHeight;
   scroller.scrollTop = 0;
+  const t0 = performance.now();
   return new Promise((resolve) => {
     let frames = 0;
     let blank = 0;
@@ -160,7 +161,7 @@ export function scrollThrough(args: { rowSelector: string; step: number; maxFram
       const before = scroller.scrollTop;
       const end = before + scroller.clientHeight >= scroller.scrollHeight - 1;
       if (end || frames >= args.maxFrames || stuck > 30) {
-        resolve({ frames, blankFrames: blank, scrolledPx: before, scrollHeight: scroller.scrollHeight, reachedEnd: end, clientHeight: scroller.clientHeight });
+        resolve({ frames, ms: performance.now() - t0, blankFrames: blank, scrolledPx: before, scrollHeight: scroller.scrollHeight, reachedEnd: end, clientHeight: scroller.clientHeight });
         return;
       }
       scroller.scrollTop = before + step;
