@@ -3,6 +3,7 @@
  * that takes the rest of the path (one or more segments, decoded, joined by `/`), for static files.
  */
 import type { RequestContext } from './context.js';
+import type { Role } from './identity.js';
 
 export type Handler = (ctx: RequestContext) => Promise<void> | void;
 
@@ -16,6 +17,8 @@ export type ErrorBodyFormat = 'text' | 'json-string' | 'prometheus';
 export interface RouteOptions {
   /** Served without a tenant, even with auth_enabled; the handler sees `ctx.tenant === ''`. */
   public?: boolean;
+  /** The role a token must hold when `auth.tokens_enabled` is on (ignored on public routes). */
+  role?: Role;
   /**
    * How errors are written: Loki's plain text (default); a JSON string as Alertmanager's v2 API
    * answers them (amtool and Grafana decode that body as JSON); or Prometheus' HTTP API envelope
