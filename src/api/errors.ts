@@ -23,6 +23,7 @@ export const ERRORS = {
   read_only: { status: 403, message: 'read-only' },
   method_not_allowed: { status: 405, message: 'method not allowed' },
   unauthorized: { status: 401, message: 'no org id' },
+  forbidden: { status: 403, message: 'forbidden' },
   store_unavailable: { status: 503, message: 'storage unavailable' },
   overloaded: { status: 503, message: 'server busy, retry later' },
   timeout: { status: 504, message: 'query timed out' },

@@ -31,6 +31,7 @@ import { registerRegistryMetrics } from '../registry/metrics.js';
 import { createAlerting, type AlertingDeps } from './alerting.js';
 import { loadUiAssets } from '../web/assets.js';
 import { registerUiRoutes } from '../web/routes.js';
+import type { Authenticator } from '../http/identity.js';
 import { createOverviewStatus, registerOverviewStatusRoute, type OverviewStatusService } from '../web/overview-status.js';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -41,6 +42,8 @@ export interface ServerDeps {
   now?: () => number;
   /** For tests: where the ruler's alerts and samples go instead of the configured senders, and its timers. */
   ruler?: AlertingDeps['ruler'];
+  /** Who callers are when `auth.tokens_enabled` is on; the token store's authenticator by default. */
+  authenticator?: Authenticator;
 }
 
 export interface ServerRole {
@@ -142,11 +145,13 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
     now: deps.now,
     ruler: deps.ruler,
   });
+  const authenticator = config.auth.tokens_enabled ? (deps.authenticator ?? defaultAuthenticator()) : undefined;
   const http: Server = createHttpServer({
     router,
     log,
     metrics,
     authEnabled: config.auth_enabled,
+    authenticator,
     maxBodyBytes: config.max_body_bytes,
     maxInflightBodyBytes: config.max_inflight_body_bytes,
     timeouts: {
@@ -206,4 +211,9 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
       await store.close();
     },
   };
+}
+
+/** Until the token store is merged the server cannot check tokens by itself: refuse rather than open. */
+function defaultAuthenticator(): Authenticator {
+  throw new LogwharfError('bad_request', 'auth.tokens_enabled needs the token store, which this build lacks');
 }
