@@ -22,12 +22,23 @@ export interface Peer {
   certificate?: { subject: string; fingerprint256: string };
 }
 
+/**
+ * What an `Authenticator` answers. `missing`: no credentials at all; `invalid`: credentials that prove
+ * nothing (unknown, wrong secret, expired, revoked: one answer, so a caller learns nothing about
+ * which tokens exist) — both a 401. `rate_limited`: this address failed too often lately and is
+ * refused even with a right token until `retryAfterSeconds` pass — a 429 with `Retry-After`.
+ */
+export type AuthResult =
+  | { ok: true; identity: Identity }
+  | { ok: false; reason: 'missing' | 'invalid' }
+  | { ok: false; reason: 'rate_limited'; retryAfterSeconds: number };
+
 export interface Authenticator {
   /**
    * The identity an `Authorization` header (Bearer, or Basic with the token as password) or the
-   * peer's certificate proves; undefined when none (the server answers 401).
+   * peer's certificate proves. Never throws, whatever the header holds.
    */
-  authenticate(authorization: string | undefined, peer: Peer): Identity | undefined;
+  authenticate(authorization: string | undefined, peer: Peer): AuthResult;
 }
 
 /**
