@@ -9,7 +9,7 @@ import type { ServerConfig } from '../config/server.js';
 import { parseListen } from '../config/server.js';
 import { createHttpServer } from '../http/server.js';
 import { createMetrics } from '../http/metrics.js';
-import { Router } from '../http/router.js';
+import { Router, type RouteInfo } from '../http/router.js';
 import { childLogger, createLogger, type Logger } from '../util/logger.js';
 import { createStore } from '../store/index.js';
 import type { Store } from '../store/store.js';
@@ -52,6 +52,8 @@ export interface ServerRole {
   readonly store: Store;
   /** The Prometheus registry behind /metrics (the agent joins it under `logwharf up`). */
   readonly registry: Registry;
+  /** The HTTP routes as declared (for the authorisation matrix test and the docs' route → role table). */
+  routes(): RouteInfo[];
 }
 
 export function createServer(config: ServerConfig, deps: ServerDeps = {}): ServerRole {
@@ -166,6 +168,7 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
   return {
     store,
     registry: metrics.registry,
+    routes: () => router.routes(),
     async start() {
       await store.start();
       sources = createRegistry({

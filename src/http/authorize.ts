@@ -4,7 +4,6 @@
  * functions of the request's headers, so HTTP routes and WebSocket upgrades decide alike.
  */
 import { LogwharfError } from '../api/errors.js';
-import type { IncomingMessage } from 'node:http';
 import { roleAllows, type Authenticator, type Identity, type Peer, type Role } from './identity.js';
 
 /** The challenge of a 401, as RFC 6750 asks; Grafana and Promtail show the body, not this. */
@@ -18,22 +17,18 @@ export interface Access {
 }
 
 /** Why a request was refused, for the denied-request log line (never a secret). */
-export type DenyReason = 'no_credentials' | 'bad_credentials' | 'role' | 'tenant' | 'tenant_missing' | 'tenant_invalid';
+export type DenyReason = 'no_credentials' | 'bad_credentials' | 'rate_limited' | 'role' | 'tenant' | 'tenant_missing' | 'tenant_invalid';
 
 export class AccessDenied extends LogwharfError {
   constructor(
     readonly reason: DenyReason,
     readonly who: string | undefined,
-    code: 'unauthorized' | 'forbidden' | 'bad_request',
+    code: 'unauthorized' | 'forbidden' | 'bad_request' | 'rate_limited',
     message: string,
+    details?: Record<string, unknown>,
   ) {
-    super(code, message);
+    super(code, message, details);
   }
-}
-
-/** The peer of a request: its address (mTLS adds the verified certificate). */
-export function requestPeer(req: IncomingMessage): Peer {
-  return { address: req.socket.remoteAddress ?? '' };
 }
 
 /**
@@ -48,12 +43,16 @@ export function authorize(
   need: Role | undefined,
   orgId: string | string[] | undefined,
 ): Access {
-  const identity = auth.authenticate(authorization, peer);
-  if (!identity) {
+  const result = auth.authenticate(authorization, peer);
+  if (!result.ok) {
+    if (result.reason === 'rate_limited') {
+      // The error mapper turns retryAfterSeconds into Retry-After.
+      throw new AccessDenied('rate_limited', undefined, 'rate_limited', 'too many failed authentication attempts from this address: retry later', { retryAfterSeconds: result.retryAfterSeconds });
+    }
     // One message whether the token is absent, unknown, expired or revoked: nothing to probe with.
-    const reason: DenyReason = authorization || peer.certificate ? 'bad_credentials' : 'no_credentials';
-    throw new AccessDenied(reason, undefined, 'unauthorized', 'unauthorized: a valid token is required (Authorization: Bearer <token>, or Basic auth with the token as password)');
+    throw new AccessDenied(result.reason === 'missing' ? 'no_credentials' : 'bad_credentials', undefined, 'unauthorized', 'unauthorized: a valid token is required (Authorization: Bearer <token>, or Basic auth with the token as password)');
   }
+  const identity = result.identity;
   const role = need ?? 'admin';
   if (!roleAllows(identity.role, role)) {
     throw new AccessDenied('role', identity.name, 'forbidden', `forbidden: this endpoint needs the ${role} role, the token has ${identity.role}`);

@@ -14,7 +14,8 @@ import { BodyBudget } from './body-budget.js';
 import type { HttpMetrics } from './metrics.js';
 import type { Router, RouteOptions } from './router.js';
 import type { Authenticator, Role } from './identity.js';
-import { AccessDenied, authorize, BEARER_CHALLENGE, requestPeer } from './authorize.js';
+import { AccessDenied, authorize, BEARER_CHALLENGE } from './authorize.js';
+import { peerOf } from './peer.js';
 
 export interface HttpServerOptions {
   router: Router;
@@ -131,7 +132,7 @@ export function createHttpServer(opts: HttpServerOptions): Server {
         };
         if (!found.route.options.public) {
           if (opts.authenticator) {
-            const access = authorize(opts.authenticator, req.headers.authorization, requestPeer(req), found.route.options.role, req.headers['x-scope-orgid']);
+            const access = authorize(opts.authenticator, req.headers.authorization, peerOf(req), found.route.options.role, req.headers['x-scope-orgid']);
             ctx.tenant = access.tenant;
             ctx.identity = access.identity;
           } else ctx.tenant = resolveTenant(req.headers['x-scope-orgid'], opts.authEnabled);
@@ -167,7 +168,7 @@ function withUpgrades(server: Server, opts: HttpServerOptions): Server {
           const authorization = req.headers.authorization ?? upgradeTokenParam(url);
           // The token leaves the URL before anything downstream could log or echo it.
           url.searchParams.delete('access_token');
-          tenant = authorize(opts.authenticator, authorization, requestPeer(req), UPGRADE_ROLE, orgId).tenant;
+          tenant = authorize(opts.authenticator, authorization, peerOf(req), UPGRADE_ROLE, orgId).tenant;
         } else tenant = resolveTenant(orgId, opts.authEnabled);
         onUpgrade(req, socket, head, { id, tenant, url });
       } catch (e) {
@@ -177,6 +178,8 @@ function withUpgrades(server: Server, opts: HttpServerOptions): Server {
         if (e instanceof AccessDenied) {
           logDenied(childLogger(opts.log, { request_id: id }), e, { method: 'GET', route: url?.pathname ?? 'upgrade', client: req.socket.remoteAddress });
           if (status === 401) extra = `WWW-Authenticate: ${BEARER_CHALLENGE}\r\n`;
+          const retry = e.details?.retryAfterSeconds;
+          if (typeof retry === 'number') extra += `Retry-After: ${Math.max(1, Math.ceil(retry))}\r\n`;
         }
         socket.end(`HTTP/1.1 ${status} Error\r\nContent-Type: text/plain\r\n${extra}Connection: close\r\n\r\n${msg}\n`);
       }
