@@ -50,6 +50,11 @@ export interface HttpTimeouts {
 export const DEFAULT_TENANT = 'fake';
 const TENANT_RE = /^[A-Za-z0-9!\-_.*'()]{1,150}$/;
 
+/** Whether `value` is a tenant id Loki accepts (1-150 characters of [A-Za-z0-9!-_.*'()], not `.` or `..`). */
+export function isValidTenantId(value: string): boolean {
+  return TENANT_RE.test(value) && value !== '.' && value !== '..';
+}
+
 /** Resolves the tenant of a request, as Loki does (X-Scope-OrgID; "fake" without auth). */
 export function resolveTenant(header: string | string[] | undefined, authEnabled: boolean): string {
   const value = Array.isArray(header) ? header[0] : header;

@@ -24,12 +24,13 @@ const ALLOWED: Record<string, string[]> = {
   http: ['api', 'util'],
   agent: ['api', 'config', 'util', 'logql'],
   registry: ['api', 'util', 'http'],
+  auth: ['api', 'util', 'http', 'config'],
   rules: ['api', 'logql', 'util'],
   ruler: ['api', 'config', 'http', 'logql', 'query', 'rules', 'util'],
   notify: ['api', 'config', 'http', 'logql', 'util'],
   web: ['api', 'http', 'util'],
   app: ['*'],
-  cli: ['api', 'config', 'util', 'app', 'rules', 'logql'],
+  cli: ['api', 'config', 'util', 'app', 'rules', 'logql', 'auth'],
 };
 
 test('imports respect the folder rules of the architecture guide', () => {
