@@ -32,6 +32,8 @@ import { createAlerting, type AlertingDeps } from './alerting.js';
 import { loadUiAssets } from '../web/assets.js';
 import { registerUiRoutes } from '../web/routes.js';
 import type { Authenticator } from '../http/identity.js';
+import { openTokenStore, tokenDbPath, type TokenStore } from '../auth/token-store.js';
+import { createTokenAuthenticator } from '../auth/token-authenticator.js';
 import { createOverviewStatus, registerOverviewStatusRoute, type OverviewStatusService } from '../web/overview-status.js';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -147,7 +149,17 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
     now: deps.now,
     ruler: deps.ruler,
   });
-  const authenticator = config.auth.tokens_enabled ? (deps.authenticator ?? defaultAuthenticator()) : undefined;
+  // The token store is opened in start(), after the store has created (and locked) the data directory.
+  let tokenStore: TokenStore | undefined;
+  let tokenAuth: Authenticator | undefined = deps.authenticator;
+  const authenticator: Authenticator | undefined = config.auth.tokens_enabled
+    ? {
+        authenticate(authorization, peer) {
+          if (!tokenAuth) throw new LogwharfError('store_unavailable', 'the token store is not open');
+          return tokenAuth.authenticate(authorization, peer);
+        },
+      }
+    : undefined;
   const http: Server = createHttpServer({
     router,
     log,
@@ -178,6 +190,10 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
         log: childLogger(log, { component: 'registry' }),
       });
       await alerting.open();
+      if (config.auth.tokens_enabled && !deps.authenticator) {
+        tokenStore = openTokenStore(tokenDbPath(config.data));
+        tokenAuth = createTokenAuthenticator(tokenStore, { now: deps.now, log: childLogger(log, { component: 'auth' }) });
+      }
       const { host, port } = parseListen(config.listen);
       await new Promise<void>((resolve, reject) => {
         http.once('error', reject);
@@ -211,12 +227,11 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
       await queryPool?.close();
       sources?.close();
       sources = undefined;
+      tokenStore?.close();
+      tokenStore = undefined;
+      if (!deps.authenticator) tokenAuth = undefined;
       await store.close();
     },
   };
 }
 
-/** Until the token store is merged the server cannot check tokens by itself: refuse rather than open. */
-function defaultAuthenticator(): Authenticator {
-  throw new LogwharfError('bad_request', 'auth.tokens_enabled needs the token store, which this build lacks');
-}

@@ -4,12 +4,11 @@
  * functions of the request's headers, so HTTP routes and WebSocket upgrades decide alike.
  */
 import { LogwharfError } from '../api/errors.js';
+import { isValidTenantId } from './server.js';
 import { roleAllows, type Authenticator, type Identity, type Peer, type Role } from './identity.js';
 
 /** The challenge of a 401, as RFC 6750 asks; Grafana and Promtail show the body, not this. */
 export const BEARER_CHALLENGE = 'Bearer realm="logwharf"';
-
-const TENANT_RE = /^[A-Za-z0-9!\-_.*'()]{1,150}$/;
 
 export interface Access {
   identity: Identity;
@@ -71,7 +70,7 @@ function chooseTenant(identity: Identity, orgId: string | string[] | undefined):
   if (asked.includes('|')) {
     throw new AccessDenied('tenant_invalid', identity.name, 'bad_request', 'multi-tenant queries (X-Scope-OrgID a|b) are not supported: name one tenant');
   }
-  if (!TENANT_RE.test(asked) || asked === '.' || asked === '..') {
+  if (!isValidTenantId(asked)) {
     throw new AccessDenied('tenant_invalid', identity.name, 'bad_request', "invalid X-Scope-OrgID: use 1-150 characters of [A-Za-z0-9!-_.*'()]");
   }
   // The same answer whether the tenant exists or not: the caller learns only what its token holds.

@@ -6,12 +6,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, removeDir } from './helpers/server.js';
-import { testTokens } from './helpers/tokens.js';
+import { startServer, removeDir, tempDir } from './helpers/server.js';
+import { createTestTokens } from './helpers/tokens.js';
+import { openTokenStore, tokenDbPath } from '../../src/auth/token-store.js';
+import { createTokenAuthenticator } from '../../src/auth/token-authenticator.js';
 import { ROLES, type Role } from '../../src/http/identity.js';
 import type { RouteInfo } from '../../src/http/router.js';
-
-const tokens = testTokens(ROLES.flatMap((role) => [{ role, tenants: ['team-a'] }, { role, tenants: ['team-b'] }]));
 
 /** A concrete path for a route pattern: every parameter becomes `x`. */
 function concrete(pattern: string): string {
@@ -28,8 +28,14 @@ async function call(url: string, method: string, path: string, headers: Record<s
 const bearer = (secret: string) => ({ Authorization: `Bearer ${secret}` });
 
 test('every route of the real server: no token 401, wrong role 403, other tenant 403, right token served', async (t) => {
-  const s = await startServer({ auth: { tokens_enabled: true } }, { authenticator: tokens.authenticator });
-  t.after(async () => (await s.close(), removeDir(s.dir)));
+  const dir = tempDir();
+  const tokens = createTestTokens(dir, ROLES.flatMap((role) => [{ role, tenants: ['team-a'] }, { role, tenants: ['team-b'] }]));
+  // The real token store and authenticator; only the per-address failure limit is raised, since
+  // this one client sends an unknown token to every route on purpose.
+  const store = openTokenStore(tokenDbPath(dir));
+  const authenticator = createTokenAuthenticator(store, { failures: { maxFailures: 1_000_000, windowMs: 60_000, blockMs: 60_000 } });
+  const s = await startServer({ data: dir, auth: { tokens_enabled: true } }, { authenticator });
+  t.after(async () => (await s.close(), store.close(), removeDir(s.dir)));
   const routes: RouteInfo[] = s.role.routes();
   assert.ok(routes.length > 40, `the route table holds the whole server (${routes.length} routes)`);
 

@@ -7,17 +7,25 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
-import { startServer, removeDir } from './helpers/server.js';
-import { testTokens } from './helpers/tokens.js';
+import { startServer, removeDir, tempDir } from './helpers/server.js';
+import { createTestTokens, type TestTokens } from './helpers/tokens.js';
 import { captureLog } from '../helpers/log-capture.js';
 import { waitFor } from '../helpers/wait-for.js';
 
-const tokens = testTokens([
-  { role: 'write', tenants: ['team-a'] },
-  { role: 'write', tenants: ['team-b'] },
-  { role: 'read', tenants: ['team-a'] },
-  { role: 'read', tenants: ['team-a', 'team-b'] },
-]);
+const GRANTS = [
+  { role: 'write' as const, tenants: ['team-a'] },
+  { role: 'write' as const, tenants: ['team-b'] },
+  { role: 'read' as const, tenants: ['team-a'] },
+  { role: 'read' as const, tenants: ['team-a', 'team-b'] },
+];
+
+/** The real server with `auth.tokens_enabled`, its own token store holding GRANTS. */
+async function tokenServer(log?: ReturnType<typeof captureLog>['log']) {
+  const dir = tempDir();
+  const tokens: TestTokens = createTestTokens(dir, GRANTS);
+  const s = await startServer({ data: dir, auth: { tokens_enabled: true } }, log ? { log } : {});
+  return { s, tokens };
+}
 
 async function push(url: string, secret: string, line: string, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(url + '/loki/api/v1/push', {
@@ -38,7 +46,7 @@ async function lines(url: string, secret: string, headers: Record<string, string
 
 test('the tenant comes from the token; X-Scope-OrgID only narrows; denied requests are logged without secrets', async (t) => {
   const cap = captureLog('info');
-  const s = await startServer({ auth: { tokens_enabled: true } }, { authenticator: tokens.authenticator, log: cap.log });
+  const { s, tokens } = await tokenServer(cap.log);
   t.after(async () => (await s.close(), removeDir(s.dir)));
 
   assert.equal((await push(s.url, tokens.secret('write', 'team-a'), 'line of a')).status, 204);
@@ -77,12 +85,12 @@ test('the tenant comes from the token; X-Scope-OrgID only narrows; denied reques
   assert.equal(forgedLine.status, 403);
   assert.equal(forgedLine.client, '127.0.0.1');
   assert.equal(typeof forgedLine.request_id, 'string');
-  for (const text of cap.texts) assert.ok(!text.includes('_secret'), `no token in the logs: ${text}`);
+  for (const text of cap.texts) for (const secret of tokens.all()) assert.ok(!text.includes(secret), `no token in the logs: ${text}`);
 });
 
 test('the live tail takes its token as access_token (browsers cannot set headers on a WebSocket)', async (t) => {
   const cap = captureLog('info');
-  const s = await startServer({ auth: { tokens_enabled: true } }, { authenticator: tokens.authenticator, log: cap.log });
+  const { s, tokens } = await tokenServer(cap.log);
   t.after(async () => (await s.close(), removeDir(s.dir)));
   const open = (params: Record<string, string>) =>
     new Promise<{ ws: WebSocket; got: string[] }>((resolve, reject) => {
@@ -110,11 +118,11 @@ test('the live tail takes its token as access_token (browsers cannot set headers
   await waitFor('team a line on the tail', () => tail.got.includes('live line of a'));
   assert.deepEqual(tail.got, ['live line of a']);
   assert.ok(cap.lines.some((l) => l.event === 'request_denied' && l.route === '/loki/api/v1/tail' && l.reason === 'role' && l.who === 'write-team-a'));
-  for (const text of cap.texts) assert.ok(!text.includes('_secret'), `no token in the logs: ${text}`);
+  for (const text of cap.texts) for (const secret of tokens.all()) assert.ok(!text.includes(secret), `no token in the logs: ${text}`);
 });
 
 test('with tokens off (the default) a request is served as today: tenant "fake", no token asked', async (t) => {
-  const s = await startServer({}, { authenticator: tokens.authenticator });
+  const s = await startServer({});
   t.after(async () => (await s.close(), removeDir(s.dir)));
   const res = await fetch(`${s.url}/loki/api/v1/labels`);
   assert.equal(res.status, 200);
@@ -122,4 +130,21 @@ test('with tokens off (the default) a request is served as today: tenant "fake",
   t.after(async () => (await a.close(), removeDir(a.dir)));
   assert.equal((await fetch(`${a.url}/loki/api/v1/labels`)).status, 401, 'auth_enabled keeps its Loki meaning: no org id');
   assert.equal((await fetch(`${a.url}/loki/api/v1/labels`, { headers: { 'X-Scope-OrgID': 'anyone' } })).status, 200);
+});
+
+test('an address that keeps failing is refused for a while (429 with Retry-After), even with a right token', async (t) => {
+  const { s, tokens } = await tokenServer();
+  t.after(async () => (await s.close(), removeDir(s.dir)));
+  const labels = (authorization: string) => fetch(`${s.url}/loki/api/v1/labels`, { headers: { Authorization: authorization } });
+  assert.equal((await labels(`Bearer ${tokens.secret('read', 'team-a')}`)).status, 200);
+  let status = 401;
+  let guesses = 0;
+  while (status === 401 && guesses < 100) {
+    status = (await labels(`Bearer lwt_guess${guesses}_x`)).status;
+    guesses++;
+  }
+  assert.equal(status, 429, `guessing is cut off (after ${guesses} guesses)`);
+  const blocked = await labels(`Bearer ${tokens.secret('read', 'team-a')}`);
+  assert.equal(blocked.status, 429);
+  assert.ok(Number(blocked.headers.get('retry-after')) >= 1, 'Retry-After says when');
 });
