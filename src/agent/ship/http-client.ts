@@ -60,6 +60,8 @@ export function createHttpClient(cfg: ClientConfig, opts: { timeoutMs: number; v
         keepAlive: true,
         maxSockets: 4,
         ...(cfg.tls.ca_file !== undefined && { ca: readFileSync(cfg.tls.ca_file) }),
+        // The client certificate for mTLS; read once, at start (a rotated one is used after a restart).
+        ...(cfg.tls.cert_file !== undefined && cfg.tls.key_file !== undefined && { cert: readFileSync(cfg.tls.cert_file), key: readFileSync(cfg.tls.key_file) }),
         rejectUnauthorized: !cfg.tls.insecure_skip_verify,
       })
     : new http.Agent({ keepAlive: true, maxSockets: 4 });
