@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import tls from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import WebSocket from 'ws';
-import { startServer, removeDir, tempDir, type RunningServer } from './helpers/server.js';
+import { startServer, startChildServer, removeDir, tempDir, type RunningServer } from './helpers/server.js';
 import { issueCert, issueLocalServerCert, fingerprintOf, makeCa, type Ca, type CertFiles } from '../helpers/certs.js';
 import { tlsRequest, type TlsClientFiles } from '../helpers/tls-request.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -187,4 +187,30 @@ test('configuration: client_auth require without client_ca_file, or a certificat
   assert.match(problems({ cert_file: 'c.pem' }), /tls\.key_file: .*go together/);
   assert.match(problems({ min_version: 'TLS1.1' }), /tls\.min_version/);
   assert.equal(serverConfigSchema.safeParse({ tls: { cert_file: 'c.pem', key_file: 'k.pem', client_ca_file: 'ca.pem', client_auth: 'require' } }).success, true);
+});
+
+test('logwharf server with tls in its --config file prints an https:// address in its ready line', async () => {
+  const config = join(dir, 'server.yaml');
+  writeFileSync(config, `tls:\n  cert_file: ${serverCert.cert}\n  key_file: ${serverCert.key}\n`);
+  const data = tempDir('tls-child-');
+  const child = await startChildServer(data, ['--config', config]);
+  try {
+    assert.match(child.url, /^https:\/\/127\.0\.0\.1:\d+$/);
+    assert.equal((await tlsRequest(`${child.url}/ready`, { ca: ca.cert })).body, 'ready\n');
+  } finally {
+    child.proc.kill('SIGTERM');
+    await child.exited;
+    removeDir(data);
+  }
+});
+
+test('logwharf server refuses to start with client_auth require and no client_ca_file, saying so', async () => {
+  const config = join(dir, 'bad.yaml');
+  writeFileSync(config, `tls:\n  cert_file: ${serverCert.cert}\n  key_file: ${serverCert.key}\n  client_auth: require\n`);
+  const data = tempDir('tls-bad-');
+  try {
+    await assert.rejects(startChildServer(data, ['--config', config]), /client_auth: require needs tls\.client_ca_file/);
+  } finally {
+    removeDir(data);
+  }
 });
