@@ -2,12 +2,14 @@
  * The server role: store + ingest + query + tail behind Loki's HTTP API, in one process.
  * createServer(config, deps) → { start, close }, as every role (architecture guide, rule 2).
  */
-import type { Server } from 'node:http';
 import type { Registry } from 'prom-client';
 import type { AddressInfo } from 'node:net';
 import type { ServerConfig } from '../config/server.js';
 import { parseListen } from '../config/server.js';
-import { createHttpServer } from '../http/server.js';
+import { createHttpServer, type HttpTlsOptions, type Server } from '../http/server.js';
+import { loadTlsMaterial, type TlsFilePaths, type TlsMaterial } from '../http/tls-files.js';
+import { watchTlsFiles, type TlsReloader } from '../http/tls-reload.js';
+import type { Server as TlsServer } from 'node:tls';
 import { createMetrics } from '../http/metrics.js';
 import { Router, type RouteInfo } from '../http/router.js';
 import { childLogger, createLogger, type Logger } from '../util/logger.js';
@@ -160,7 +162,23 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
         },
       }
     : undefined;
+  // HTTPS when a certificate is configured; its files are read now, so a bad one stops the start.
+  let tlsPaths: TlsFilePaths | undefined;
+  let tlsMaterial: TlsMaterial | undefined;
+  let tlsOptions: HttpTlsOptions | undefined;
+  if (config.tls.cert_file !== undefined && config.tls.key_file !== undefined) {
+    tlsPaths = {
+      certFile: config.tls.cert_file,
+      keyFile: config.tls.key_file,
+      clientCaFile: config.tls.client_ca_file,
+      minVersion: config.tls.min_version === 'TLS1.3' ? 'TLSv1.3' : 'TLSv1.2',
+    };
+    tlsMaterial = loadTlsMaterial(tlsPaths);
+    tlsOptions = { context: tlsMaterial.context, requestCert: config.tls.client_auth !== 'none', rejectUnauthorized: config.tls.client_auth === 'require' };
+  }
+  let tlsReloader: TlsReloader | undefined;
   const http: Server = createHttpServer({
+    tls: tlsOptions,
     router,
     log,
     metrics,
@@ -204,7 +222,10 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
       });
       const addr = http.address() as AddressInfo;
       const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-      listenUrl = `http://${shownHost}:${addr.port}`;
+      listenUrl = `${tlsOptions ? 'https' : 'http'}://${shownHost}:${addr.port}`;
+      if (tlsPaths && tlsMaterial) {
+        tlsReloader = watchTlsFiles({ paths: tlsPaths, initial: tlsMaterial, server: http as TlsServer, log: childLogger(log, { component: 'tls' }), registry: metrics.registry });
+      }
       // After the store has registered its metrics: the first sample is the baseline of every rate.
       overviewStatus?.start();
       // After the store and the rule repository are open: rules query the store.
@@ -218,6 +239,7 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
       await alerting.close();
       tail.close();
       overviewStatus?.close();
+      tlsReloader?.close();
       await new Promise<void>((resolve) => {
         http.close(() => resolve());
         http.closeIdleConnections();

@@ -43,8 +43,11 @@ const clientSchema = z
       .object({
         ca_file: z.string().optional().describe('PEM file of the CA that signed the server certificate'),
         insecure_skip_verify: z.boolean().default(false).describe('Do not verify the server certificate (testing only)'),
+        cert_file: z.string().optional().describe('PEM file of this agent\'s client certificate, presented to a server that asks for one (mTLS: the server\'s tls.client_auth)'),
+        key_file: z.string().optional().describe('PEM file of the private key of cert_file'),
       })
       .strict()
+      .refine((t) => (t.cert_file === undefined) === (t.key_file === undefined), { message: 'client.tls.cert_file and client.tls.key_file go together: set both, or neither' })
       .prefault({}),
     output: z.enum(['loki', 'otlp']).default('loki').describe('loki: Loki push API; otlp: OTLP/HTTP logs (protobuf)'),
     encoding: z.enum(['protobuf', 'json']).default('protobuf').describe('Loki push body: protobuf+snappy (as Promtail) or JSON'),

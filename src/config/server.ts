@@ -142,6 +142,23 @@ export const serverConfigSchema = z
       .strict()
       .prefault({})
       .describe('Connection timeouts against slow or stalled clients'),
+    tls: z
+      .object({
+        cert_file: z.string().optional().describe('PEM file of the server certificate (with its intermediates); with key_file the server speaks HTTPS only. Reloaded when it changes on disk, without a restart'),
+        key_file: z.string().optional().describe('PEM file of the private key of cert_file'),
+        client_ca_file: z.string().optional().describe('PEM file of the CA(s) that sign client certificates (mTLS), e.g. the agents\''),
+        client_auth: z
+          .enum(['none', 'request', 'require'])
+          .default('none')
+          .describe('none: ask for no client certificate; request: ask, and let a client without one (or with one client_ca_file did not sign) connect as certificate-less; require: refuse every connection without a certificate client_ca_file signed (needs client_ca_file)'),
+        min_version: z
+          .enum(['TLS1.2', 'TLS1.3'])
+          .default('TLS1.2')
+          .describe('Oldest protocol version accepted; TLS 1.0 and 1.1 are never accepted'),
+      })
+      .strict()
+      .prefault({})
+      .describe('HTTPS and client certificates (docs/security.md); off while cert_file is unset'),
     query: z
       .object({
         workers: z.number().int().nonnegative().default(2).describe('Worker threads that run every query\'s block scans and range aggregations, so no query holds the server and query.timeout can stop one (0 = on the main thread, where neither holds)'),
@@ -237,6 +254,16 @@ export const serverConfigSchema = z
   .superRefine((c, ctx) => {
     if (c.max_inflight_body_bytes < c.max_body_bytes) {
       ctx.addIssue({ code: 'custom', path: ['max_inflight_body_bytes'], message: `must be at least max_body_bytes (${c.max_body_bytes})` });
+    }
+    const tls = c.tls;
+    if ((tls.cert_file === undefined) !== (tls.key_file === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['tls', tls.cert_file === undefined ? 'cert_file' : 'key_file'], message: 'tls.cert_file and tls.key_file go together: set both for HTTPS, or neither' });
+    }
+    if (tls.client_auth === 'require' && tls.client_ca_file === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['tls', 'client_ca_file'], message: 'tls.client_auth: require needs tls.client_ca_file, the CA that signs the client certificates' });
+    }
+    if (tls.cert_file === undefined && (tls.client_ca_file !== undefined || tls.client_auth !== 'none')) {
+      ctx.addIssue({ code: 'custom', path: ['tls', 'cert_file'], message: 'client certificates (tls.client_ca_file, tls.client_auth) need HTTPS: set tls.cert_file and tls.key_file' });
     }
     // node:http refuses a header timeout longer than a non-zero request timeout.
     const req = parseDurationMs(c.http.request_timeout);

@@ -23,6 +23,11 @@ export function peerOf(req: IncomingMessage): Peer {
   return peer;
 }
 
+/** The subject of the certificate the client presented, verified or not (for logs). */
+export function peerSubject(socket: TLSSocket): string {
+  return subjectString(socket.getPeerCertificate().subject);
+}
+
 /** `CN=a,O=b`: node gives the subject as an object whose values are arrays when a field repeats. */
 function subjectString(subject: object | undefined): string {
   if (!subject) return '';

@@ -3,7 +3,10 @@
  * request metrics. Roles add their routes to a Router; WebSocket upgrades go to `onUpgrade`.
  */
 import { durationNsToSeconds } from '../api/time-units.js';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server as PlainServer, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer, type Server as HttpsServer } from 'node:https';
+import type { SecureContextOptions, TLSSocket } from 'node:tls';
+import { peerSubject } from './peer.js';
 import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import { LogwharfError } from '../api/errors.js';
@@ -32,8 +35,21 @@ export interface HttpServerOptions {
   maxInflightBodyBytes: number;
   /** Connection timeouts in ms (see the `http` section of the server config); 0 turns one off. */
   timeouts: HttpTimeouts;
+  /** HTTPS (issue #11): the certificate and, for mTLS, whether a client certificate is asked for and required. */
+  tls?: HttpTlsOptions | undefined;
   onUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer, ctx: { id: string; tenant: string; url: URL }) => void;
 }
+
+export interface HttpTlsOptions {
+  context: SecureContextOptions;
+  /** Ask the client for a certificate (client_auth request or require). */
+  requestCert: boolean;
+  /** Refuse the handshake without a certificate the context's `ca` signed (client_auth require). */
+  rejectUnauthorized: boolean;
+}
+
+/** The server either way: node:https's is node:http's over TLS, with setSecureContext on top. */
+export type Server = PlainServer | HttpsServer;
 
 export interface HttpTimeouts {
   /** Complete request headers must arrive within this (node's headersTimeout); 408 otherwise. */
@@ -70,17 +86,28 @@ export function resolveTenant(header: string | string[] | undefined, authEnabled
 export function createHttpServer(opts: HttpServerOptions): Server {
   const t = opts.timeouts;
   const budget = new BodyBudget(opts.maxInflightBodyBytes);
-  const server = createServer(
-    {
-      headersTimeout: t.headerMs,
-      requestTimeout: t.requestMs,
-      keepAliveTimeout: t.idleMs,
-      // node checks header and request deadlines on this interval (30 s by default, which would let
-      // a slow-header client stay that much longer than header_timeout).
-      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(t.headerMs / 4) || 1000)),
-    },
-    (req, res) => handle(req, res),
-  );
+  const httpOptions = {
+    headersTimeout: t.headerMs,
+    requestTimeout: t.requestMs,
+    keepAliveTimeout: t.idleMs,
+    // node checks header and request deadlines on this interval (30 s by default, which would let
+    // a slow-header client stay that much longer than header_timeout).
+    connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(t.headerMs / 4) || 1000)),
+  };
+  // One request pipeline either way: only the listener differs. node's own `rejectUnauthorized`
+  // would drop a client whose certificate fails verification without saying why; we verify the same
+  // way (`socket.authorized`, against the context's CA) in `requireClientCertificate`, and log why.
+  const server: Server = opts.tls
+    ? createTlsServer({ ...httpOptions, ...opts.tls.context, requestCert: opts.tls.requestCert, rejectUnauthorized: false }, (req, res) => handle(req, res))
+    : createServer(httpOptions, (req, res) => handle(req, res));
+  if (opts.tls) {
+    // A failed handshake (TLS 1.1, no shared cipher, a client that distrusts us) is the client's
+    // problem; node would otherwise drop it without a word.
+    server.on('tlsClientError', (err: Error & { code?: string }, socket) => {
+      opts.log.debug({ err: err.message, code: err.code, address: socket.remoteAddress }, 'tls handshake failed');
+    });
+    if (opts.tls.rejectUnauthorized) requireClientCertificate(server as HttpsServer, opts.log);
+  }
   // Applies to every new connection until its first request is handled (and, through `handle`,
   // whenever a response is left waiting for a client that stopped reading).
   server.timeout = t.socketMs;
@@ -154,6 +181,26 @@ export function createHttpServer(opts: HttpServerOptions): Server {
       if (!res.writableFinished && t.socketMs > 0) res.setTimeout(t.socketMs, () => res.destroy());
     })();
   }
+}
+
+/**
+ * client_auth require: a connection whose client certificate is missing or did not verify (expired,
+ * another CA) is closed before node:http sees it, and the reason logged. Node's listeners for
+ * 'secureConnection' (node:http's) run only for the connections that pass.
+ */
+function requireClientCertificate(server: HttpsServer, log: Logger): void {
+  const inner = server.listeners('secureConnection') as Array<(socket: TLSSocket) => void>;
+  server.removeAllListeners('secureConnection');
+  server.on('secureConnection', (socket: TLSSocket) => {
+    if (!socket.authorized) {
+      const presented = Object.keys(socket.getPeerCertificate()).length > 0;
+      const reason = presented ? String(socket.authorizationError) : 'NO_CLIENT_CERTIFICATE';
+      log.info({ reason, address: socket.remoteAddress, ...(presented && { subject: peerSubject(socket) }) }, 'tls client certificate refused');
+      socket.destroy();
+      return;
+    }
+    for (const l of inner) l.call(server, socket);
+  });
 }
 
 function withUpgrades(server: Server, opts: HttpServerOptions): Server {

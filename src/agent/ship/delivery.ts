@@ -65,11 +65,19 @@ export async function deliver(body: EncodedBody, lines: number, opts: DeliveryOp
   }
 }
 
+const CLIENT_CERT_ALERTS = /ALERT_(CERTIFICATE_REQUIRED|BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_EXPIRED|CERTIFICATE_UNKNOWN|HANDSHAKE_FAILURE)/;
 const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_|DEPTH_ZERO|ERR_TLS|ERR_SSL|HOSTNAME/;
 
 /** A network error as one line; certificate problems name the settings that fix them. */
 function describeError(e: NodeJS.ErrnoException): string {
   const code = e.code ? ` (${e.code})` : '';
-  const hint = e.code && TLS_CODES.test(e.code) ? '; TLS: set client.tls.ca_file to the CA that signed the server certificate' : '';
+  // An alert from the server about our certificate (mTLS) is not fixed by the CA file.
+  const hint = !e.code
+    ? ''
+    : CLIENT_CERT_ALERTS.test(e.code)
+      ? '; TLS: the server refused this agent\'s client certificate or its absence: set client.tls.cert_file and client.tls.key_file to a valid certificate its tls.client_ca_file signed'
+      : TLS_CODES.test(e.code)
+        ? '; TLS: set client.tls.ca_file to the CA that signed the server certificate'
+        : '';
   return e.message + code + hint;
 }

@@ -60,9 +60,12 @@ export function createHttpClient(cfg: ClientConfig, opts: { timeoutMs: number; v
         keepAlive: true,
         maxSockets: 4,
         ...(cfg.tls.ca_file !== undefined && { ca: readFileSync(cfg.tls.ca_file) }),
+        // The client certificate for mTLS; read once, at start (a rotated one is used after a restart).
+        ...(cfg.tls.cert_file !== undefined && cfg.tls.key_file !== undefined && { cert: readFileSync(cfg.tls.cert_file), key: readFileSync(cfg.tls.key_file) }),
         rejectUnauthorized: !cfg.tls.insecure_skip_verify,
       })
     : new http.Agent({ keepAlive: true, maxSockets: 4 });
+  const hasClientCert = cfg.tls.cert_file !== undefined;
   const userAgent = `logwharf-agent/${opts.version ?? 'dev'}`;
 
   const credentials: Credentials = {
@@ -102,8 +105,11 @@ export function createHttpClient(cfg: ClientConfig, opts: { timeoutMs: number; v
         });
       });
       const timer = setTimeout(() => r.destroy(new Error(`push request timed out after ${opts.timeoutMs} ms`)), opts.timeoutMs);
-      r.on('error', (e) => {
+      r.on('error', (e: NodeJS.ErrnoException) => {
         clearTimeout(timer);
+        // Under TLS 1.3 a server refuses a missing or bad client certificate after the client's
+        // side of the handshake is done: the client only sees the connection reset.
+        if (secure && !hasClientCert && e.code === 'ECONNRESET') e.message += '; a server that requires client certificates (mTLS) closes the connection like this: set client.tls.cert_file and client.tls.key_file';
         reject(e);
       });
       r.end(req.body);
