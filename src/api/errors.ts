@@ -21,6 +21,7 @@ export const ERRORS = {
   query_limit: { status: 400, message: 'query limit exceeded' },
   not_found: { status: 404, message: 'not found' },
   read_only: { status: 403, message: 'read-only' },
+  forbidden: { status: 403, message: 'forbidden' },
   method_not_allowed: { status: 405, message: 'method not allowed' },
   unauthorized: { status: 401, message: 'no org id' },
   store_unavailable: { status: 503, message: 'storage unavailable' },

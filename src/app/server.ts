@@ -28,6 +28,8 @@ import { LogwharfError } from '../api/errors.js';
 import { createRegistry, type SourcesRegistry } from '../registry/registry.js';
 import { registerSourcesRoutes } from '../registry/routes.js';
 import { registerRegistryMetrics } from '../registry/metrics.js';
+import { createTokens } from '../auth/tokens.js';
+import { registerTokenRoutes } from '../auth/token-routes.js';
 import { createAlerting, type AlertingDeps } from './alerting.js';
 import { loadUiAssets } from '../web/assets.js';
 import { registerUiRoutes } from '../web/routes.js';
@@ -126,6 +128,9 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
     return sources;
   });
   registerRegistryMetrics(metrics.registry, () => sources);
+  // Tokens (issue #11): `tokens.authenticator` is the request path's Authenticator; the admin API is here.
+  const tokens = createTokens(config.data, { now: deps.now, log: childLogger(log, { component: 'auth' }) });
+  registerTokenRoutes(router, tokens, { now: deps.now, log: childLogger(log, { component: 'auth' }) });
   const timeoutMs = parseDurationMs(config.query.timeout);
   const service = createQueryService({ store, scanner, pool: queryPool, limits: config.limits, timeoutMs });
   const queryCtx = { store, scanner, service, limits: config.limits, timeoutMs, now: deps.now ?? Date.now };
@@ -169,6 +174,7 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
         now: deps.now,
         log: childLogger(log, { component: 'registry' }),
       });
+      tokens.open();
       await alerting.open();
       const { host, port } = parseListen(config.listen);
       await new Promise<void>((resolve, reject) => {
@@ -203,6 +209,7 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
       await queryPool?.close();
       sources?.close();
       sources = undefined;
+      tokens.close();
       await store.close();
     },
   };
