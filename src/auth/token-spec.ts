@@ -10,6 +10,8 @@ import { isValidTenantId } from '../http/server.js';
 import type { NewToken } from './token-store.js';
 
 export const MAX_TOKEN_NAME_CHARS = 100;
+/** Longer lifetimes are refused rather than overflowing dates: a century is "never" in practice. */
+const MAX_LIFETIME_MS = 100 * 365 * 86_400_000;
 const MAX_TENANTS = 1000;
 
 export interface TokenSpecInput {
@@ -43,6 +45,7 @@ export function tokenSpec(input: TokenSpecInput, now: number): NewToken {
   if (input.expiresIn !== undefined) {
     const ns = parsePromDuration(input.expiresIn) ?? parseGoDuration(input.expiresIn);
     if (ns === undefined || ns <= 0n) throw bad(`expiry "${input.expiresIn}" is not a positive duration (e.g. 90d, 12h, 30m)`);
+    if (ns / NS_PER_MS > BigInt(MAX_LIFETIME_MS)) throw bad(`expiry "${input.expiresIn}" is longer than 100 years; leave it out for a token that never expires`);
     expiresAt = now + Number(ns / NS_PER_MS);
   }
   return { name, role: role as Role, tenants: [...new Set(tenants)], expiresAt };

@@ -71,6 +71,7 @@ test('token commands say what is wrong with their flags (exit 2)', async (t) => 
     [['token', 'create', '--data', dir, '--tenant', 'a', '--role', 'owner'], /--role "owner" is not one of read, write, admin/],
     [['token', 'create', '--data', dir, '--tenant', 'a/b', '--role', 'read'], /--tenant "a\/b" is not a valid tenant id/],
     [['token', 'create', '--data', dir, '--tenant', 'a', '--role', 'read', '--expires', 'soon'], /--expires "soon" is not a positive duration/],
+    [['token', 'create', '--data', dir, '--tenant', 'a', '--role', 'read', '--expires', '150y'], /--expires "150y" is longer than 100 years/],
     [['token', 'create', '--data', dir, '--tenant', 'a', '--role', 'read', '--colour'], /Unknown option '--colour'/],
     [['token', 'list', '--data', join(dir, 'missing')], /no such directory/],
     [['token', 'revoke', '--data', dir], /give one token id or name/],
