@@ -30,12 +30,12 @@ import { LogwharfError } from '../api/errors.js';
 import { createRegistry, type SourcesRegistry } from '../registry/registry.js';
 import { registerSourcesRoutes } from '../registry/routes.js';
 import { registerRegistryMetrics } from '../registry/metrics.js';
+import { createTokens } from '../auth/tokens.js';
+import { registerTokenRoutes } from '../auth/token-routes.js';
 import { createAlerting, type AlertingDeps } from './alerting.js';
 import { loadUiAssets } from '../web/assets.js';
 import { registerUiRoutes } from '../web/routes.js';
 import type { Authenticator } from '../http/identity.js';
-import { openTokenStore, tokenDbPath, type TokenStore } from '../auth/token-store.js';
-import { createTokenAuthenticator } from '../auth/token-authenticator.js';
 import { createOverviewStatus, registerOverviewStatusRoute, type OverviewStatusService } from '../web/overview-status.js';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -135,6 +135,9 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
     return sources;
   });
   registerRegistryMetrics(metrics.registry, () => sources);
+  // Tokens (issue #11): `tokens.authenticator` is the request path's Authenticator; the admin API is here.
+  const tokens = createTokens(config.data, { now: deps.now, log: childLogger(log, { component: 'auth' }) });
+  registerTokenRoutes(router, tokens, { now: deps.now, log: childLogger(log, { component: 'auth' }) });
   const timeoutMs = parseDurationMs(config.query.timeout);
   const service = createQueryService({ store, scanner, pool: queryPool, limits: config.limits, timeoutMs });
   const queryCtx = { store, scanner, service, limits: config.limits, timeoutMs, now: deps.now ?? Date.now };
@@ -151,17 +154,9 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
     now: deps.now,
     ruler: deps.ruler,
   });
-  // The token store is opened in start(), after the store has created (and locked) the data directory.
-  let tokenStore: TokenStore | undefined;
-  let tokenAuth: Authenticator | undefined = deps.authenticator;
-  const authenticator: Authenticator | undefined = config.auth.tokens_enabled
-    ? {
-        authenticate(authorization, peer) {
-          if (!tokenAuth) throw new LogwharfError('store_unavailable', 'the token store is not open');
-          return tokenAuth.authenticate(authorization, peer);
-        },
-      }
-    : undefined;
+  // The request path shares the token API's authenticator: one failure budget per address, and a
+  // revocation through the API acts at once.
+  const authenticator: Authenticator | undefined = config.auth.tokens_enabled ? (deps.authenticator ?? tokens.authenticator) : undefined;
   // HTTPS when a certificate is configured; its files are read now, so a bad one stops the start.
   let tlsPaths: TlsFilePaths | undefined;
   let tlsMaterial: TlsMaterial | undefined;
@@ -207,11 +202,8 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
         now: deps.now,
         log: childLogger(log, { component: 'registry' }),
       });
+      tokens.open();
       await alerting.open();
-      if (config.auth.tokens_enabled && !deps.authenticator) {
-        tokenStore = openTokenStore(tokenDbPath(config.data));
-        tokenAuth = createTokenAuthenticator(tokenStore, { now: deps.now, log: childLogger(log, { component: 'auth' }) });
-      }
       const { host, port } = parseListen(config.listen);
       await new Promise<void>((resolve, reject) => {
         http.once('error', reject);
@@ -249,9 +241,7 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
       await queryPool?.close();
       sources?.close();
       sources = undefined;
-      tokenStore?.close();
-      tokenStore = undefined;
-      if (!deps.authenticator) tokenAuth = undefined;
+      tokens.close();
       await store.close();
     },
   };

@@ -26,7 +26,12 @@ export interface TokenAuthenticatorOptions {
 export const DEFAULT_CACHE_MS = 500;
 const MAX_CACHED = 10_000;
 
-export function createTokenAuthenticator(store: TokenStore, opts: TokenAuthenticatorOptions = {}): Authenticator {
+export interface TokenAuthenticator extends Authenticator {
+  /** Drops a token's cached row: a revocation made through this process acts at once. */
+  forget(id: string): void;
+}
+
+export function createTokenAuthenticator(store: TokenStore, opts: TokenAuthenticatorOptions = {}): TokenAuthenticator {
   const now = opts.now ?? Date.now;
   const cacheMs = opts.cacheMs ?? DEFAULT_CACHE_MS;
   const touchEveryMs = opts.touchEveryMs ?? 60_000;
@@ -55,6 +60,7 @@ export function createTokenAuthenticator(store: TokenStore, opts: TokenAuthentic
   }
 
   return {
+    forget: (id) => cache.delete(id),
     authenticate(authorization: string | undefined, peer: Peer): AuthResult {
       const t = now();
       const blocked = limiter.blockedFor(peer.address, t);

@@ -11,7 +11,7 @@
  * Opening fails with the file's name instead; the operator restores it or removes it.
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { LogwharfError } from '../api/errors.js';
 import type { Role } from '../http/identity.js';
@@ -93,6 +93,9 @@ export function openTokenStore(path: string): TokenStore {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   let db: Database.Database;
   try {
+    // Only hashes are inside, yet no other user need read them: created owner-only, and SQLite gives
+    // its -wal and -shm files the database file's mode.
+    if (!existsSync(path)) writeFileSync(path, '', { mode: 0o600, flag: 'wx' });
     db = new Database(path);
   } catch (e) {
     throw unusable(path, e);

@@ -27,6 +27,11 @@ interface FsckModule {
   runFsck(argv: string[], io: CliIO): Promise<number>;
 }
 
+/** What ./token.js provides; loaded on demand because it loads better-sqlite3. */
+interface TokenModule {
+  runToken(argv: string[], io: CliIO): Promise<number>;
+}
+
 /** What ./agent.js provides; loaded alone so the agent never loads the store (its footprint stays small). */
 interface AgentModule {
   runAgent(argv: string[]): Promise<number>;
@@ -63,6 +68,7 @@ const COMMANDS: Record<string, Command> = {
   up: async (argv) => (await loadServerModule()).runUp(argv),
   agent: async (argv) => (await loadRole<AgentModule>('./agent.js', 'agent')).runAgent(argv),
   fsck: async (argv, io) => (await loadRole<FsckModule>('./fsck.js', 'server')).runFsck(argv, io),
+  token: async (argv, io) => (await loadRole<TokenModule>('./token.js', 'server')).runToken(argv, io),
 };
 
 export const USAGE = `Usage: logwharf <command> [flags]
@@ -74,6 +80,7 @@ Roles:
 
 Maintenance:
   fsck       verify every checksum of a stopped server's data directory
+  token      create, list and revoke the access tokens of a data directory (also while the server runs)
 
 Client commands (work against logwharf and Loki alike):
   query      run a LogQL query over a time range

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -181,4 +181,12 @@ test('a damaged token file stops the open with its name, and is left in place (n
   writeFileSync(path, bytes);
   assert.throws(() => open(), (e: Error) => e.message.includes(path) && /Restore it from a backup/.test(e.message));
   assert.deepEqual(readFileSync(path), bytes);
+});
+
+test('the token files are readable by their owner only', (t) => {
+  const { dir, open } = setup(t);
+  const store = open();
+  store.create({ role: 'read', tenants: ['a'] }, T0);
+  for (const f of readdirSync(join(dir, 'auth'))) assert.equal(statSync(join(dir, 'auth', f)).mode & 0o077, 0, `${f} is private`);
+  assert.equal(statSync(join(dir, 'auth')).mode & 0o077, 0);
 });

@@ -1,0 +1,51 @@
+/**
+ * The server's tokens: the store at `<data>/auth/tokens.db`, opened in `open()` (after the store has
+ * created the data directory) and closed in `close()`, and the one `Authenticator` over it that the
+ * request path and the token API share (so they share the per-address failure budget, and a
+ * revocation through the API drops the token from the cache at once).
+ */
+import { LogwharfError } from '../api/errors.js';
+import type { Logger } from '../util/logger.js';
+import { createTokenAuthenticator, type TokenAuthenticator, type TokenAuthenticatorOptions } from './token-authenticator.js';
+import { openTokenStore, tokenDbPath, type TokenStore } from './token-store.js';
+
+export interface Tokens {
+  readonly authenticator: TokenAuthenticator;
+  /** The open store; a `store_unavailable` error before `open()` or after `close()`. */
+  store(): TokenStore;
+  open(): void;
+  close(): void;
+}
+
+export function createTokens(dataDir: string, opts: TokenAuthenticatorOptions & { log?: Logger } = {}): Tokens {
+  let opened: TokenStore | undefined;
+  const open = (): TokenStore => {
+    if (!opened) throw new LogwharfError('store_unavailable', 'the token database is not open');
+    return opened;
+  };
+  const view: TokenStore = {
+    create: (spec, now) => open().create(spec, now),
+    list: () => open().list(),
+    // Before open() no token is known (no request arrives then anyway); the authenticator never throws.
+    get: (id) => opened?.get(id),
+    revoke: (idOrName, now) => {
+      const revoked = open().revoke(idOrName, now);
+      if (revoked) authenticator.forget(revoked.id);
+      return revoked;
+    },
+    touch: (id, now) => opened?.touch(id, now),
+    close: () => {},
+  };
+  const authenticator = createTokenAuthenticator(view, opts);
+  return {
+    authenticator,
+    store: () => (open(), view),
+    open() {
+      opened ??= openTokenStore(tokenDbPath(dataDir));
+    },
+    close() {
+      opened?.close();
+      opened = undefined;
+    },
+  };
+}
