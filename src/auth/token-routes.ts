@@ -13,7 +13,7 @@
 import { LogwharfError } from '../api/errors.js';
 import { sendJson, type RequestContext } from '../http/context.js';
 import type { Identity } from '../http/identity.js';
-import type { Router } from '../http/router.js';
+import type { RouteOptions, Router } from '../http/router.js';
 import type { Logger } from '../util/logger.js';
 import { tokenSpec } from './token-spec.js';
 import type { TokenInfo } from './token-store.js';
@@ -22,6 +22,9 @@ import type { Tokens } from './tokens.js';
 
 export const TOKENS_PATH = '/api/v1/tokens';
 const MAX_BODY_BYTES = 64 * 1024;
+
+/** Admin only, and scoped by all of the caller's tenants rather than one X-Scope-OrgID. */
+const ADMIN_ANY_TENANT: RouteOptions = { role: 'admin', tenantless: true };
 
 export function registerTokenRoutes(router: Router, tokens: Tokens, opts: { now?: () => number; log?: Logger } = {}): void {
   const now = opts.now ?? Date.now;
@@ -44,7 +47,7 @@ export function registerTokenRoutes(router: Router, tokens: Tokens, opts: { now?
   router.add('GET', TOKENS_PATH, (ctx) => {
     const caller = admin(ctx);
     sendJson(ctx, 200, { status: 'success', data: tokens.store().list().filter((t) => within(caller, t)).map(wireToken) });
-  }, { role: 'admin' });
+  }, ADMIN_ANY_TENANT);
 
   router.add('POST', TOKENS_PATH, async (ctx) => {
     const caller = admin(ctx);
@@ -55,7 +58,7 @@ export function registerTokenRoutes(router: Router, tokens: Tokens, opts: { now?
     const { info, token } = tokens.store().create(spec, now());
     opts.log?.info({ token_id: info.id, token_name: info.name, role: info.role, tenants: info.tenants, by: caller.name }, 'token created');
     sendJson(ctx, 201, { status: 'success', data: { ...wireToken(info), token } });
-  }, { role: 'admin' });
+  }, ADMIN_ANY_TENANT);
 
   router.add('DELETE', `${TOKENS_PATH}/:id`, (ctx) => {
     const caller = admin(ctx);
@@ -65,7 +68,7 @@ export function registerTokenRoutes(router: Router, tokens: Tokens, opts: { now?
     const revoked = tokens.store().revoke(id, now()) ?? found;
     opts.log?.info({ token_id: id, token_name: found.name, by: caller.name }, 'token revoked');
     sendJson(ctx, 200, { status: 'success', data: wireToken(revoked) });
-  }, { role: 'admin' });
+  }, ADMIN_ANY_TENANT);
 }
 
 interface Body {

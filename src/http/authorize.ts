@@ -33,7 +33,8 @@ export class AccessDenied extends LogwharfError {
 /**
  * Decides a request. `need` is the route's declared role; a route that declares none is treated as
  * admin-only, so a route added without thought fails closed (the route-table test also refuses it).
- * `orgId` is X-Scope-OrgID (or, on a WebSocket upgrade, its `orgId` parameter).
+ * `orgId` is X-Scope-OrgID (or, on a WebSocket upgrade, its `orgId` parameter); a `tenantless`
+ * route gets no tenant ('').
  */
 export function authorize(
   auth: Authenticator,
@@ -41,6 +42,7 @@ export function authorize(
   peer: Peer,
   need: Role | undefined,
   orgId: string | string[] | undefined,
+  tenantless = false,
 ): Access {
   const result = auth.authenticate(authorization, peer);
   if (!result.ok) {
@@ -56,7 +58,7 @@ export function authorize(
   if (!roleAllows(identity.role, role)) {
     throw new AccessDenied('role', identity.name, 'forbidden', `forbidden: this endpoint needs the ${role} role, the token has ${identity.role}`);
   }
-  return { identity, tenant: chooseTenant(identity, orgId) };
+  return { identity, tenant: tenantless ? '' : chooseTenant(identity, orgId) };
 }
 
 function chooseTenant(identity: Identity, orgId: string | string[] | undefined): string {

@@ -20,6 +20,12 @@ export interface RouteOptions {
   /** The role a token must hold when `auth.tokens_enabled` is on (ignored on public routes). */
   role?: Role;
   /**
+   * Acts for no single tenant (the token API, which scopes itself by all of the caller's tenants):
+   * the caller is still authenticated and its role checked, but no tenant is chosen and
+   * X-Scope-OrgID is not read; the handler sees `ctx.tenant === ''`.
+   */
+  tenantless?: boolean;
+  /**
    * How errors are written: Loki's plain text (default); a JSON string as Alertmanager's v2 API
    * answers them (amtool and Grafana decode that body as JSON); or Prometheus' HTTP API envelope
    * `{"status":"error","errorType":…,"error":…}` for the Prometheus-compatible rules and alerts API.

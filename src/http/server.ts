@@ -162,12 +162,13 @@ export function createHttpServer(opts: HttpServerOptions): Server {
           body,
           query: () => (queryPromise ??= mergedQuery(req, url, body)),
         };
-        if (!found.route.options.public) {
+        const o = found.route.options;
+        if (!o.public) {
           if (opts.authenticator) {
-            const access = authorize(opts.authenticator, req.headers.authorization, peerOf(req), found.route.options.role, req.headers['x-scope-orgid']);
+            const access = authorize(opts.authenticator, req.headers.authorization, peerOf(req), o.role, req.headers['x-scope-orgid'], o.tenantless);
             ctx.tenant = access.tenant;
             ctx.identity = access.identity;
-          } else ctx.tenant = resolveTenant(req.headers['x-scope-orgid'], opts.authEnabled);
+          } else if (!o.tenantless) ctx.tenant = resolveTenant(req.headers['x-scope-orgid'], opts.authEnabled);
         }
         await found.route.handler(ctx);
       } catch (e) {
