@@ -92,12 +92,12 @@ test('the live tail takes its token as access_token (browsers cannot set headers
   const cap = captureLog('info');
   const { s, tokens } = await tokenServer(cap.log);
   t.after(async () => (await s.close(), removeDir(s.dir)));
-  const open = (params: Record<string, string>) =>
+  const open = (params: Record<string, string>, headers: Record<string, string> = {}) =>
     new Promise<{ ws: WebSocket; got: string[] }>((resolve, reject) => {
       const u = new URL(s.url.replace('http', 'ws') + '/loki/api/v1/tail');
       u.searchParams.set('query', '{job="x"}');
       for (const [k, v] of Object.entries(params)) u.searchParams.set(k, v);
-      const ws = new WebSocket(u);
+      const ws = new WebSocket(u, { headers });
       const got: string[] = [];
       ws.on('message', (d) => {
         for (const st of (JSON.parse(String(d)) as { streams: { values: [string, string][] }[] }).streams) for (const [, l] of st.values) got.push(l);
@@ -113,10 +113,15 @@ test('the live tail takes its token as access_token (browsers cannot set headers
 
   const tail = await open({ access_token: tokens.secret('read', 'team-a') });
   t.after(() => tail.ws.close());
+  // Clients that can set headers (logcli, scripts) send the token as usual; the header wins.
+  const byHeader = await open({}, { Authorization: `Bearer ${tokens.secret('read', 'team-a')}` });
+  t.after(() => byHeader.ws.close());
+  await assert.rejects(open({ access_token: tokens.secret('read', 'team-a') }, { Authorization: 'Bearer lwt_wrong' }), /upgrade answered 401/, 'the header wins over access_token');
   await push(s.url, tokens.secret('write', 'team-b'), 'secret of b');
   await push(s.url, tokens.secret('write', 'team-a'), 'live line of a');
-  await waitFor('team a line on the tail', () => tail.got.includes('live line of a'));
+  await waitFor('team a line on both tails', () => tail.got.includes('live line of a') && byHeader.got.includes('live line of a'));
   assert.deepEqual(tail.got, ['live line of a']);
+  assert.deepEqual(byHeader.got, ['live line of a']);
   assert.ok(cap.lines.some((l) => l.event === 'request_denied' && l.route === '/loki/api/v1/tail' && l.reason === 'role' && l.who === 'write-team-a'));
   for (const text of cap.texts) for (const secret of tokens.all()) assert.ok(!text.includes(secret), `no token in the logs: ${text}`);
 });
