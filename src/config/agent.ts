@@ -43,7 +43,7 @@ const clientSchema = z
       .object({
         ca_file: z.string().optional().describe('PEM file of the CA that signed the server certificate'),
         insecure_skip_verify: z.boolean().default(false).describe('Do not verify the server certificate (testing only)'),
-        cert_file: z.string().optional().describe('PEM file of this agent\'s client certificate, presented to a server that asks for one (mTLS: the server\'s tls.client_auth)'),
+        cert_file: z.string().optional().describe('PEM file of this agent\'s client certificate, presented to a server that asks for one (mTLS: the server\'s tls.client_auth). It, key_file and ca_file are re-read every 10s and after a failed request: a renewed certificate is used without a restart'),
         key_file: z.string().optional().describe('PEM file of the private key of cert_file'),
       })
       .strict()

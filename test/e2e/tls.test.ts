@@ -109,6 +109,20 @@ test('client_auth require: no certificate, an expired one, or one from another C
   assert.equal((await tlsRequest(`${mtls.url}/ready`, good)).status, 200);
 });
 
+test('client_auth request: clients with and without a certificate are served; one from another CA too (it proves nothing)', async () => {
+  const server = await startServer({ tls: { cert_file: serverCert.cert, key_file: serverCert.key, client_ca_file: ca.cert, client_auth: 'request' } });
+  try {
+    for (const files of [{ ca: ca.cert }, good, { ca: ca.cert, cert: strangerClient.cert, key: strangerClient.key }]) {
+      assert.equal((await tlsRequest(`${server.url}/ready`, files)).status, 200);
+    }
+    // An expired certificate is not refused under request either: it is simply not a verified peer.
+    assert.equal((await tlsRequest(`${server.url}/ready`, { ca: ca.cert, cert: expiredClient.cert, key: expiredClient.key })).status, 200);
+  } finally {
+    await server.close();
+    removeDir(server.dir);
+  }
+});
+
 test('TLS 1.1 is refused, although the same client gets through to a server that allows it', async () => {
   const old = { minVersion: 'TLSv1.1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' } as const;
   const handshake = (port: number) =>

@@ -3,12 +3,12 @@
  * tenant, authentication and TLS on every request, and a hard timeout per request (a server that
  * accepts the connection and then hangs must not stall shipping forever).
  */
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { credentialHeaders, type Credentials } from '../../api/auth.js';
 import { clientUrl, type AgentConfig } from '../../config/agent.js';
 import type { EncodedBody } from './push-body.js';
+import { clientTlsFiles, type ClientTlsMaterial } from './client-tls.js';
 
 type ClientConfig = AgentConfig['client'];
 
@@ -32,6 +32,8 @@ export interface HttpClient {
 const LOKI_PUSH_PATH = '/loki/api/v1/push';
 const OTLP_LOGS_PATH = '/otlp/v1/logs';
 const MAX_ERROR_BODY = 4096;
+/** How often the TLS files are checked for a rotation while requests succeed. */
+const CLIENT_TLS_CHECK_MS = 10_000;
 
 /** Splits the configured URL into the server's base URL and the push URL for the output. */
 export function resolveUrls(url: string, output: 'loki' | 'otlp'): { base: URL; push: URL } {
@@ -55,16 +57,31 @@ export function resolveUrls(url: string, output: 'loki' | 'otlp'): { base: URL; 
 export function createHttpClient(cfg: ClientConfig, opts: { timeoutMs: number; version?: string | undefined }): HttpClient {
   const { base, push } = resolveUrls(clientUrl(cfg), cfg.output);
   const secure = base.protocol === 'https:';
-  const agent = secure
-    ? new https.Agent({
-        keepAlive: true,
-        maxSockets: 4,
-        ...(cfg.tls.ca_file !== undefined && { ca: readFileSync(cfg.tls.ca_file) }),
-        // The client certificate for mTLS; read once, at start (a rotated one is used after a restart).
-        ...(cfg.tls.cert_file !== undefined && cfg.tls.key_file !== undefined && { cert: readFileSync(cfg.tls.cert_file), key: readFileSync(cfg.tls.key_file) }),
-        rejectUnauthorized: !cfg.tls.insecure_skip_verify,
-      })
-    : new http.Agent({ keepAlive: true, maxSockets: 4 });
+  const tlsFiles = secure ? clientTlsFiles(cfg.tls) : undefined;
+  const makeAgent = (m: ClientTlsMaterial | undefined): http.Agent =>
+    secure ? new https.Agent({ keepAlive: true, maxSockets: 4, ...m, rejectUnauthorized: !cfg.tls.insecure_skip_verify }) : new http.Agent({ keepAlive: true, maxSockets: 4 });
+  let agent = makeAgent(tlsFiles?.initial);
+  const retired = new Set<http.Agent>();
+  let checkedAt = Date.now();
+  // A failed request re-reads the files at once: a refused certificate may just have been renewed.
+  let failedSinceCheck = false;
+  /** The connection pool, replaced when the TLS files change; the old one serves its requests out. */
+  function currentAgent(): http.Agent {
+    if (!tlsFiles || (!failedSinceCheck && Date.now() - checkedAt < CLIENT_TLS_CHECK_MS)) return agent;
+    checkedAt = Date.now();
+    failedSinceCheck = false;
+    const next = tlsFiles.refresh();
+    if (next) {
+      const old = agent;
+      retired.add(old);
+      agent = makeAgent(next);
+      setTimeout(() => {
+        retired.delete(old);
+        old.destroy();
+      }, opts.timeoutMs).unref();
+    }
+    return agent;
+  }
   const hasClientCert = cfg.tls.cert_file !== undefined;
   const userAgent = `logwharf-agent/${opts.version ?? 'dev'}`;
 
@@ -88,7 +105,7 @@ export function createHttpClient(cfg: ClientConfig, opts: { timeoutMs: number; v
     for (const [k, v] of Object.entries(credentialHeaders(credentials))) headers[k.toLowerCase()] = v;
     return new Promise((resolve, reject) => {
       const send = secure ? https.request : http.request;
-      const r = send(url, { method: 'POST', agent, headers, ...(signal && { signal }) }, (res) => {
+      const r = send(url, { method: 'POST', agent: currentAgent(), headers, ...(signal && { signal }) }, (res) => {
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (c: string) => {
@@ -107,6 +124,7 @@ export function createHttpClient(cfg: ClientConfig, opts: { timeoutMs: number; v
       const timer = setTimeout(() => r.destroy(new Error(`push request timed out after ${opts.timeoutMs} ms`)), opts.timeoutMs);
       r.on('error', (e: NodeJS.ErrnoException) => {
         clearTimeout(timer);
+        failedSinceCheck = true;
         // Under TLS 1.3 a server refuses a missing or bad client certificate after the client's
         // side of the handshake is done: the client only sees the connection reset.
         if (secure && !hasClientCert && e.code === 'ECONNRESET') e.message += '; a server that requires client certificates (mTLS) closes the connection like this: set client.tls.cert_file and client.tls.key_file';
@@ -126,6 +144,7 @@ export function createHttpClient(cfg: ClientConfig, opts: { timeoutMs: number; v
     },
     close() {
       agent.destroy();
+      for (const a of retired) a.destroy();
     },
   };
 }

@@ -6,7 +6,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { stringify } from 'yaml';
@@ -93,4 +93,32 @@ test('without a client certificate the server refuses the agent; nothing is deli
   assert.ok(refused.length >= 1 && refused.every((l) => l.reason === 'NO_CLIENT_CERTIFICATE'), JSON.stringify(refused));
   assert.deepEqual(await linesOf('{job="no-cert"}'), []);
   assert.match(logs.join('\n'), /"err":"[^"]*requires client certificates \(mTLS\)[^"]*client\.tls\.cert_file and client\.tls\.key_file[^"]*".*"msg":"push failed/);
+});
+
+test('a renewed client certificate on disk is used without restarting the agent', async () => {
+  const live = join(dir, 'agent-live');
+  mkdirSync(live);
+  // Issued by another CA: the server refuses it until the right one replaces it.
+  const otherCa = makeCa(dir, 'other-ca');
+  const wrong = issueCert(dir, otherCa, 'wrong-agent', { usage: 'client' });
+  const renewed = issueCert(dir, ca, 'renewed-agent', { usage: 'client' });
+  const certFile = join(live, 'tls.crt');
+  const keyFile = join(live, 'tls.key');
+  copyFileSync(wrong.cert, certFile);
+  copyFileSync(wrong.key, keyFile);
+  const deps = shipperDeps();
+  const refusedBefore = serverLog.lines.filter((l) => l.msg === 'tls client certificate refused').length;
+  const shipper = createShipper(shipperConfig(server.url, { tls: { ca_file: ca.cert, cert_file: certFile, key_file: keyFile } }), deps);
+  try {
+    const sent = shipper.send(item({ job: 'renewed' }, 'renewed', 3));
+    await waitFor('a refused attempt', () => serverLog.lines.slice(refusedBefore).some((l) => l.msg === 'tls client certificate refused' && /UNABLE_TO/.test(String(l.reason))));
+    copyFileSync(renewed.key, keyFile);
+    copyFileSync(renewed.cert, certFile);
+    let result: unknown;
+    void sent.then((r) => (result = r));
+    assert.deepEqual(await waitFor('delivery with the renewed certificate', () => result, { timeoutMs: 15_000 }), { accepted: 3, dropped: 0 });
+    assert.equal((await linesOf('{job="renewed"}')).length, 3);
+  } finally {
+    await shipper.close({ flushTimeoutMs: 0 });
+  }
 });
