@@ -9,7 +9,7 @@ import type { ServerConfig } from '../config/server.js';
 import { parseListen } from '../config/server.js';
 import { createHttpServer } from '../http/server.js';
 import { createMetrics } from '../http/metrics.js';
-import { Router } from '../http/router.js';
+import { Router, type RouteInfo } from '../http/router.js';
 import { childLogger, createLogger, type Logger } from '../util/logger.js';
 import { createStore } from '../store/index.js';
 import type { Store } from '../store/store.js';
@@ -33,6 +33,7 @@ import { registerTokenRoutes } from '../auth/token-routes.js';
 import { createAlerting, type AlertingDeps } from './alerting.js';
 import { loadUiAssets } from '../web/assets.js';
 import { registerUiRoutes } from '../web/routes.js';
+import type { Authenticator } from '../http/identity.js';
 import { createOverviewStatus, registerOverviewStatusRoute, type OverviewStatusService } from '../web/overview-status.js';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -43,6 +44,8 @@ export interface ServerDeps {
   now?: () => number;
   /** For tests: where the ruler's alerts and samples go instead of the configured senders, and its timers. */
   ruler?: AlertingDeps['ruler'];
+  /** Who callers are when `auth.tokens_enabled` is on; the token store's authenticator by default. */
+  authenticator?: Authenticator;
 }
 
 export interface ServerRole {
@@ -51,6 +54,8 @@ export interface ServerRole {
   readonly store: Store;
   /** The Prometheus registry behind /metrics (the agent joins it under `logwharf up`). */
   readonly registry: Registry;
+  /** The HTTP routes as declared (for the authorisation matrix test and the docs' route → role table). */
+  routes(): RouteInfo[];
 }
 
 export function createServer(config: ServerConfig, deps: ServerDeps = {}): ServerRole {
@@ -147,11 +152,14 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
     now: deps.now,
     ruler: deps.ruler,
   });
+  // The token store (opened in start()) is the request path's identity source when auth.tokens_enabled is on.
+  const authenticator: Authenticator | undefined = config.auth.tokens_enabled ? (deps.authenticator ?? tokens.authenticator) : undefined;
   const http: Server = createHttpServer({
     router,
     log,
     metrics,
     authEnabled: config.auth_enabled,
+    authenticator,
     maxBodyBytes: config.max_body_bytes,
     maxInflightBodyBytes: config.max_inflight_body_bytes,
     timeouts: {
@@ -166,6 +174,7 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
   return {
     store,
     registry: metrics.registry,
+    routes: () => router.routes(),
     async start() {
       await store.start();
       sources = createRegistry({
@@ -214,3 +223,4 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
     },
   };
 }
+

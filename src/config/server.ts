@@ -28,6 +28,16 @@ export const serverConfigSchema = z
       .boolean()
       .default(false)
       .describe('Require X-Scope-OrgID on every request; when false every request is tenant "fake", as in Loki'),
+    auth: z
+      .object({
+        tokens_enabled: z
+          .boolean()
+          .default(false)
+          .describe('Require a token (Authorization: Bearer, or Basic with the token as password) on every route but /ready, /metrics, buildinfo and the UI\'s pages and assets; the tenant then comes from the token, and X-Scope-OrgID may only narrow it to tenants the token holds. When false, auth_enabled decides as in Loki'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Authentication and authorisation (docs/security.md)'),
     log_level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info').describe('Level of our own JSON logs'),
     max_body_bytes: z
       .number()

@@ -1,6 +1,7 @@
 /** What every handler receives: the request, its id, tenant, logger and helpers to answer. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../util/logger.js';
+import type { Identity } from './identity.js';
 
 export interface RequestContext {
   req: IncomingMessage;
@@ -10,6 +11,8 @@ export interface RequestContext {
   id: string;
   /** Tenant from X-Scope-OrgID, or "fake" when auth is disabled (as in Loki); '' on public routes. */
   tenant: string;
+  /** Who is calling, when `auth.tokens_enabled` is on (undefined otherwise and on public routes). */
+  identity?: Identity;
   params: Record<string, string>;
   log: Logger;
   /** Reads the body (decompressed only by the caller), bounded by max_body_bytes. */

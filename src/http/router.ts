@@ -43,12 +43,24 @@ interface Route {
   options: RouteOptions;
 }
 
+/** A route as declared, for tests and docs that enumerate the table (e.g. the authorisation matrix). */
+export interface RouteInfo {
+  methods: string[];
+  pattern: string;
+  options: RouteOptions;
+}
+
 export class Router {
-  private readonly routes: Route[] = [];
+  private readonly table: Route[] = [];
+
+  /** The declared routes, in match order (read-only copies). */
+  routes(): RouteInfo[] {
+    return this.table.map((r) => ({ methods: [...r.methods], pattern: r.name, options: { ...r.options } }));
+  }
 
   add(methods: string | string[], pattern: string, handler: Handler, options: RouteOptions = {}): this {
     const list = Array.isArray(methods) ? methods : [methods];
-    this.routes.push({ methods: new Set(list), segments: split(pattern), handler, name: pattern, options });
+    this.table.push({ methods: new Set(list), segments: split(pattern), handler, name: pattern, options });
     return this;
   }
 
@@ -61,7 +73,7 @@ export class Router {
     const parts = split(path);
     let methodMismatch = false;
     let badEscape: string | undefined;
-    for (const r of this.routes) {
+    for (const r of this.table) {
       const params = matchSegments(r.segments, parts);
       if (typeof params === 'string') {
         badEscape ??= params;

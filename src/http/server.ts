@@ -13,12 +13,20 @@ import { sendError } from './error-mapper.js';
 import { BodyBudget } from './body-budget.js';
 import type { HttpMetrics } from './metrics.js';
 import type { Router, RouteOptions } from './router.js';
+import type { Authenticator, Role } from './identity.js';
+import { AccessDenied, authorize, BEARER_CHALLENGE } from './authorize.js';
+import { peerOf } from './peer.js';
 
 export interface HttpServerOptions {
   router: Router;
   log: Logger;
   metrics: HttpMetrics;
   authEnabled: boolean;
+  /**
+   * Set when `auth.tokens_enabled` is on: every non-public route then needs an identity holding the
+   * route's role, and the tenant comes from that identity (src/http/authorize.ts).
+   */
+  authenticator?: Authenticator;
   maxBodyBytes: number;
   /** Bound on the bytes of all request bodies in flight (503 with Retry-After beyond it). */
   maxInflightBodyBytes: number;
@@ -127,9 +135,19 @@ export function createHttpServer(opts: HttpServerOptions): Server {
           body,
           query: () => (queryPromise ??= mergedQuery(req, url, body)),
         };
-        if (!found.route.options.public) ctx.tenant = resolveTenant(req.headers['x-scope-orgid'], opts.authEnabled);
+        if (!found.route.options.public) {
+          if (opts.authenticator) {
+            const access = authorize(opts.authenticator, req.headers.authorization, peerOf(req), found.route.options.role, req.headers['x-scope-orgid']);
+            ctx.tenant = access.tenant;
+            ctx.identity = access.identity;
+          } else ctx.tenant = resolveTenant(req.headers['x-scope-orgid'], opts.authEnabled);
+        }
         await found.route.handler(ctx);
       } catch (e) {
+        if (e instanceof AccessDenied) {
+          logDenied(log, e, { method, route: routeName, client: req.socket.remoteAddress });
+          if (e.status === 401) res.setHeader('WWW-Authenticate', BEARER_CHALLENGE);
+        }
         sendError(res, log, e, id, errorBody);
       }
       // A response still not flushed after this long means the client stopped reading.
@@ -146,18 +164,55 @@ function withUpgrades(server: Server, opts: HttpServerOptions): Server {
       // node:http removes its own socket 'error' listener before 'upgrade'; a reset while we answer
       // or hand the socket over would otherwise be an unhandled 'error' that ends the process.
       socket.on('error', (err) => opts.log.debug({ request_id: id, err: err.message }, 'upgrade socket error'));
+      let url: URL | undefined;
       try {
-        const url = new URL(req.url ?? '/', 'http://localhost');
-        const tenant = resolveTenant(req.headers['x-scope-orgid'] ?? upgradeTenantParam(url), opts.authEnabled);
+        url = new URL(req.url ?? '/', 'http://localhost');
+        const orgId = req.headers['x-scope-orgid'] ?? upgradeTenantParam(url);
+        let tenant: string;
+        if (opts.authenticator) {
+          const authorization = req.headers.authorization ?? upgradeTokenParam(url);
+          // The token leaves the URL before anything downstream could log or echo it.
+          url.searchParams.delete('access_token');
+          tenant = authorize(opts.authenticator, authorization, peerOf(req), UPGRADE_ROLE, orgId).tenant;
+        } else tenant = resolveTenant(orgId, opts.authEnabled);
         onUpgrade(req, socket, head, { id, tenant, url });
       } catch (e) {
         const msg = e instanceof Error ? e.message : String(e);
         const status = e instanceof LogwharfError ? e.status : 500;
-        socket.end(`HTTP/1.1 ${status} Error\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n${msg}\n`);
+        let extra = '';
+        if (e instanceof AccessDenied) {
+          logDenied(childLogger(opts.log, { request_id: id }), e, { method: 'GET', route: url?.pathname ?? 'upgrade', client: req.socket.remoteAddress });
+          if (status === 401) extra = `WWW-Authenticate: ${BEARER_CHALLENGE}\r\n`;
+          const retry = e.details?.retryAfterSeconds;
+          if (typeof retry === 'number') extra += `Retry-After: ${Math.max(1, Math.ceil(retry))}\r\n`;
+        }
+        socket.end(`HTTP/1.1 ${status} Error\r\nContent-Type: text/plain\r\n${extra}Connection: close\r\n\r\n${msg}\n`);
       }
     });
   }
   return server;
+}
+
+/** The only upgrade served is the live tail, which reads logs. */
+const UPGRADE_ROLE: Role = 'read';
+
+/**
+ * One JSON line per refused request, for operators (the durable, LogQL-readable audit log of issue
+ * #11 is a later step). Never the credentials: who is the identity's name when one was proved.
+ */
+function logDenied(log: Logger, e: AccessDenied, where: { method: string; route: string; client: string | undefined }): void {
+  log.warn({ event: 'request_denied', status: e.status, reason: e.reason, who: e.who, method: where.method, route: where.route, client: where.client }, 'request denied');
+}
+
+/**
+ * A WebSocket upgrade's token when it has no Authorization header: its `access_token` query
+ * parameter (RFC 6750's name), since browsers cannot set headers on a WebSocket. The web UI sends
+ * its token this way on the live tail only; HTTP routes take the header alone, so tokens do not end
+ * up in proxies' access logs for every query.
+ */
+function upgradeTokenParam(url: URL): string | undefined {
+  const token = url.searchParams.get('access_token');
+  return token ? `Bearer ${token}` : undefined;
 }
 
 /**
@@ -166,7 +221,7 @@ function withUpgrades(server: Server, opts: HttpServerOptions): Server {
  * this way (issue #10). It is trusted exactly as much as the header, which is no authentication
  * either (Loki leaves that to a proxy in front): a proxy that sets X-Scope-OrgID still decides, since
  * the header wins whenever it is present. Only upgrades read it; HTTP routes take the header alone.
- * Tokens, when they come, will be accepted the same way (a query parameter on the upgrade only).
+ * With `auth.tokens_enabled` it only narrows among the token's tenants, exactly as the header does.
  */
 function upgradeTenantParam(url: URL): string | undefined {
   return url.searchParams.get('orgId') ?? undefined;

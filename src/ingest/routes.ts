@@ -1,6 +1,6 @@
 /** Push endpoints: Loki's push (and its legacy path) and OTLP/HTTP logs. */
 import type { RequestContext } from '../http/context.js';
-import type { Router } from '../http/router.js';
+import type { RouteOptions, Router } from '../http/router.js';
 import type { PushService } from './push-service.js';
 import { toLogwharfError } from '../http/error-mapper.js';
 import { otlpErrorResponse } from '../api/push/otlp-push.js';
@@ -16,8 +16,9 @@ export function registerIngestRoutes(router: Router, push: PushService): void {
     ctx.res.writeHead(204);
     ctx.res.end();
   };
-  router.add('POST', '/loki/api/v1/push', lokiPush);
-  router.add('POST', '/api/prom/push', lokiPush);
+  const write: RouteOptions = { role: 'write' };
+  router.add('POST', '/loki/api/v1/push', lokiPush, write);
+  router.add('POST', '/api/prom/push', lokiPush, write);
   router.add('POST', '/otlp/v1/logs', async (ctx) => {
     const contentType = ctx.req.headers['content-type'];
     try {
@@ -35,5 +36,5 @@ export function registerIngestRoutes(router: Router, push: PushService): void {
       ctx.res.writeHead(r.status, { 'Content-Type': r.contentType, 'Content-Length': r.body.length });
       ctx.res.end(r.body);
     }
-  });
+  }, write);
 }

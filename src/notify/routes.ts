@@ -90,7 +90,11 @@ export function originalConfig(c: NotifyConfig): string {
 }
 
 export function registerNotifyRoutes(router: Router, getNotifier: () => Notifier, version: VersionInfo): void {
-  const opts: RouteOptions = { errorBody: 'json-string' };
+  // Reading alerts and silences is `read`; alerts arrive from rulers as pushes (`write`); silences
+  // change what the notifier sends, an `admin` change (issue #11).
+  const opts: RouteOptions = { errorBody: 'json-string', role: 'read' };
+  const write: RouteOptions = { errorBody: 'json-string', role: 'write' };
+  const admin: RouteOptions = { errorBody: 'json-string', role: 'admin' };
   const ok = (ctx: RequestContext) => {
     ctx.res.writeHead(200, { 'Content-Length': 0 });
     ctx.res.end();
@@ -105,7 +109,7 @@ export function registerNotifyRoutes(router: Router, getNotifier: () => Notifier
     if (!Array.isArray(body)) throw new LogwharfError('bad_request', 'parsing alerts body failed: expected a JSON array of alerts');
     await getNotifier().send(ctx.tenant, body);
     ok(ctx);
-  }, opts);
+  }, write);
   router.add('GET', `${API}/alerts/groups`, async (ctx) => {
     const f = alertFilter(await ctx.query());
     sendJson(ctx, 200, getNotifier().groups(ctx.tenant, f));
@@ -118,14 +122,14 @@ export function registerNotifyRoutes(router: Router, getNotifier: () => Notifier
     const body = await jsonBody(ctx, 'silence');
     const id = await getNotifier().putSilence(ctx.tenant, body);
     sendJson(ctx, 200, { silenceID: id });
-  }, opts);
+  }, admin);
   router.add('GET', `${API}/silence/:silenceID`, (ctx) => {
     sendJson(ctx, 200, getNotifier().silence(ctx.tenant, silenceId(ctx)));
   }, opts);
   router.add('DELETE', `${API}/silence/:silenceID`, async (ctx) => {
     await getNotifier().expireSilence(ctx.tenant, silenceId(ctx));
     ok(ctx);
-  }, opts);
+  }, admin);
   router.add('GET', `${API}/receivers`, (ctx) => {
     sendJson(ctx, 200, getNotifier().receivers().map((name) => ({ name })));
   }, opts);

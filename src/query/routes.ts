@@ -6,7 +6,7 @@
 import { msToNs } from '../api/time-units.js';
 import type { RequestContext } from '../http/context.js';
 import { sendJson } from '../http/context.js';
-import type { Router } from '../http/router.js';
+import type { RouteOptions, Router } from '../http/router.js';
 import type { Store } from '../store/store.js';
 import type { BlockScanner } from './engine/block-scanner.js';
 import type { ServerConfig } from '../config/server.js';
@@ -45,26 +45,29 @@ export interface QueryContext {
   service: QueryService;
 }
 
+/** Every query route reads the tenant's logs. */
+const READ: RouteOptions = { role: 'read' };
+
 export function registerQueryRoutes(router: Router, q: QueryContext): void {
   const both = ['GET', 'POST'];
-  router.add(both, '/loki/api/v1/query_range', (ctx) => queryRange(ctx, q));
-  router.add(both, '/loki/api/v1/query', (ctx) => queryInstant(ctx, q));
-  router.add(both, '/loki/api/v1/labels', (ctx) => labels(ctx, q));
-  router.add(both, '/loki/api/v1/label', (ctx) => labels(ctx, q));
-  router.add(both, '/loki/api/v1/label/:name/values', (ctx) => labelValues(ctx, q));
-  router.add(both, '/loki/api/v1/series', (ctx) => series(ctx, q));
-  router.add(both, '/loki/api/v1/index/stats', (ctx) => indexStats(ctx, q));
-  router.add(both, '/loki/api/v1/index/volume', (ctx) => volumeHandler(ctx, q, false));
-  router.add(both, '/loki/api/v1/index/volume_range', (ctx) => volumeHandler(ctx, q, true));
+  router.add(both, '/loki/api/v1/query_range', (ctx) => queryRange(ctx, q), READ);
+  router.add(both, '/loki/api/v1/query', (ctx) => queryInstant(ctx, q), READ);
+  router.add(both, '/loki/api/v1/labels', (ctx) => labels(ctx, q), READ);
+  router.add(both, '/loki/api/v1/label', (ctx) => labels(ctx, q), READ);
+  router.add(both, '/loki/api/v1/label/:name/values', (ctx) => labelValues(ctx, q), READ);
+  router.add(both, '/loki/api/v1/series', (ctx) => series(ctx, q), READ);
+  router.add(both, '/loki/api/v1/index/stats', (ctx) => indexStats(ctx, q), READ);
+  router.add(both, '/loki/api/v1/index/volume', (ctx) => volumeHandler(ctx, q, false), READ);
+  router.add(both, '/loki/api/v1/index/volume_range', (ctx) => volumeHandler(ctx, q, true), READ);
   router.add(both, '/loki/api/v1/format_query', async (ctx) => {
     const params = await ctx.query();
     const text = params.get('query') ?? '';
     sendJson(ctx, 200, { status: 'success', data: printExpr(parseExpr(text)) });
-  });
+  }, READ);
   // Legacy paths some older clients still call.
-  router.add('GET', '/api/prom/label', (ctx) => labels(ctx, q));
-  router.add('GET', '/api/prom/label/:name/values', (ctx) => labelValues(ctx, q));
-  router.add('GET', '/api/prom/series', (ctx) => series(ctx, q));
+  router.add('GET', '/api/prom/label', (ctx) => labels(ctx, q), READ);
+  router.add('GET', '/api/prom/label/:name/values', (ctx) => labelValues(ctx, q), READ);
+  router.add('GET', '/api/prom/series', (ctx) => series(ctx, q), READ);
   registerDrilldownRoutes(router, q);
 }
 

@@ -29,11 +29,11 @@ export function registerSourcesRoutes(router: Router, registry: () => SourcesReg
     registry().report(ctx.tenant, parseSourceReport(body));
     ctx.res.writeHead(204);
     ctx.res.end();
-  });
+  }, { role: 'write' });
   router.add('GET', SOURCES_PATH, (ctx) => {
     const filter = parseSourcesFilter(ctx.url.searchParams);
     sendJson(ctx, 200, { status: 'success', data: registry().list(ctx.tenant, filter) });
-  });
+  }, { role: 'read' });
 }
 
 function tooLarge(size: string): LogwharfError {

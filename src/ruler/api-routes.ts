@@ -17,7 +17,7 @@
  */
 import { LogwharfError } from '../api/errors.js';
 import type { RequestContext } from '../http/context.js';
-import type { Router } from '../http/router.js';
+import type { RouteOptions, Router } from '../http/router.js';
 import type { RuleGroup, RuleGroupSpec } from '../rules/model.js';
 import type { RuleCodec } from './rule-codec.js';
 import type { RuleRepository } from './repository.js';
@@ -30,15 +30,19 @@ export const RULER_API_PREFIXES = ['/loki/api/v1/rules', '/api/prom/rules'] as c
 const ACCEPTED_BODY = JSON.stringify({ status: 'success', data: null, errorType: '', error: '' });
 
 /** `getRepo` throws (503) while the repository is not open; `codec` parses and prints rule text (off the event loop when large). */
+/** Reading rules is `read`; changing them is `admin` (issue #11). */
+const READ: RouteOptions = { role: 'read' };
+const ADMIN: RouteOptions = { role: 'admin' };
+
 export function registerRulerApiRoutes(router: Router, getRepo: () => RuleRepository, codec: RuleCodec): void {
   for (const prefix of RULER_API_PREFIXES) {
-    router.add('GET', prefix, (ctx) => listRules(ctx, codec, getRepo().list(ctx.tenant)));
-    router.add('GET', `${prefix}/:namespace`, (ctx) => listRules(ctx, codec, getRepo().get(ctx.tenant, param(ctx, 'namespace'))));
+    router.add('GET', prefix, (ctx) => listRules(ctx, codec, getRepo().list(ctx.tenant)), READ);
+    router.add('GET', `${prefix}/:namespace`, (ctx) => listRules(ctx, codec, getRepo().get(ctx.tenant, param(ctx, 'namespace'))), READ);
     router.add('GET', `${prefix}/:namespace/:group`, async (ctx) => {
       const group = getRepo().get(ctx.tenant, param(ctx, 'namespace'), param(ctx, 'group'));
       if (!group) throw new LogwharfError('not_found', 'group does not exist');
       sendYaml(ctx, await codec.formatGroup(group.spec));
-    });
+    }, READ);
     router.add('POST', `${prefix}/:namespace`, async (ctx) => {
       const namespace = param(ctx, 'namespace');
       const repo = getRepo();
@@ -48,20 +52,20 @@ export function registerRulerApiRoutes(router: Router, getRepo: () => RuleReposi
       await repo.put(ctx.tenant, namespace, spec);
       ctx.log.info({ tenant: ctx.tenant, namespace, group: spec.name, rules: spec.rules.length }, 'rule group stored');
       sendAccepted(ctx);
-    });
+    }, ADMIN);
     router.add('DELETE', `${prefix}/:namespace`, async (ctx) => {
       const namespace = param(ctx, 'namespace');
       if (!(await getRepo().delete(ctx.tenant, namespace))) throw new LogwharfError('not_found', 'group namespace does not exist');
       ctx.log.info({ tenant: ctx.tenant, namespace }, 'rule namespace deleted');
       sendAccepted(ctx);
-    });
+    }, ADMIN);
     router.add('DELETE', `${prefix}/:namespace/:group`, async (ctx) => {
       const namespace = param(ctx, 'namespace');
       const group = param(ctx, 'group');
       if (!(await getRepo().delete(ctx.tenant, namespace, group))) throw new LogwharfError('not_found', 'group does not exist');
       ctx.log.info({ tenant: ctx.tenant, namespace, group }, 'rule group deleted');
       sendAccepted(ctx);
-    });
+    }, ADMIN);
   }
 }
 

@@ -23,7 +23,7 @@ import type { AlertInstance } from '../rules/alert-state.js';
 import type { GroupSnapshot, RuleManager, RuleSnapshot } from './manager.js';
 
 /** Errors in Prometheus' envelope, which Grafana's alert list decodes. */
-const PROMETHEUS_ERRORS: RouteOptions = { errorBody: 'prometheus' };
+const PROMETHEUS_ERRORS: RouteOptions = { errorBody: 'prometheus', role: 'read' };
 
 export function registerPromRuleRoutes(router: Router, manager: RuleManager): void {
   router.add('GET', '/prometheus/api/v1/rules', (ctx) => {

@@ -118,7 +118,7 @@ export function createOverviewStatus(deps: OverviewStatusDeps): OverviewStatusSe
 
 export function registerOverviewStatusRoute(router: Router, status: OverviewStatusService): void {
   // Tenant-scoped: the ingest rate is the caller's tenant's; disk, latency and retention are the server's.
-  router.add('GET', '/api/v1/status/overview', async (ctx) => sendJson(ctx, 200, await status.get(ctx.tenant)));
+  router.add('GET', '/api/v1/status/overview', async (ctx) => sendJson(ctx, 200, await status.get(ctx.tenant)), { role: 'read' });
 }
 
 async function readSample(registry: Registry, t: number): Promise<Sample> {

@@ -8,7 +8,7 @@ import { msToNs } from '../../api/time-units.js';
 import { withQueryDeadline } from '../deadline.js';
 import type { RequestContext } from '../../http/context.js';
 import { sendJson } from '../../http/context.js';
-import type { Router } from '../../http/router.js';
+import type { RouteOptions, Router } from '../../http/router.js';
 import { LogwharfError } from '../../api/errors.js';
 import { parseDetectedFieldsParams, parseDetectedLabelsParams, parsePatternsParams } from '../../api/params.js';
 import { parseLogExpr, parseMatchers } from '../../logql/syntax/index.js';
@@ -25,13 +25,15 @@ import { queryPatterns } from './patterns.js';
  */
 export const DRILLDOWN_LOKI_VERSION = '3.4.0';
 
+const READ: RouteOptions = { role: 'read' };
+
 export function registerDrilldownRoutes(router: Router, q: QueryContext): void {
   const both = ['GET', 'POST'];
-  router.add(both, '/loki/api/v1/detected_labels', (ctx) => detectedLabelsHandler(ctx, q));
-  router.add(both, '/loki/api/v1/detected_fields', (ctx) => detectedFieldsHandler(ctx, q));
-  router.add(both, '/loki/api/v1/detected_field/:name/values', (ctx) => detectedFieldValuesHandler(ctx, q));
-  router.add(both, '/loki/api/v1/patterns', (ctx) => patternsHandler(ctx, q));
-  router.add('GET', '/loki/api/v1/drilldown-limits', (ctx) => sendJson(ctx, 200, drilldownLimits(q)));
+  router.add(both, '/loki/api/v1/detected_labels', (ctx) => detectedLabelsHandler(ctx, q), READ);
+  router.add(both, '/loki/api/v1/detected_fields', (ctx) => detectedFieldsHandler(ctx, q), READ);
+  router.add(both, '/loki/api/v1/detected_field/:name/values', (ctx) => detectedFieldValuesHandler(ctx, q), READ);
+  router.add(both, '/loki/api/v1/patterns', (ctx) => patternsHandler(ctx, q), READ);
+  router.add('GET', '/loki/api/v1/drilldown-limits', (ctx) => sendJson(ctx, 200, drilldownLimits(q)), READ);
 }
 
 function nowNs(q: QueryContext): bigint {

@@ -1,0 +1,81 @@
+/**
+ * The endpoint × role × tenant matrix of issue #11, generated from the real server's own route table
+ * (so a route added without a role fails here): with `auth.tokens_enabled`, every non-public route
+ * answers 401 without a token, 403 to a role it does not allow, 403 to a token of another tenant
+ * naming this one, and serves the right token. Public routes stay open. Over HTTP, port 0.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, removeDir, tempDir } from './helpers/server.js';
+import { createTestTokens } from './helpers/tokens.js';
+import { openTokenStore, tokenDbPath } from '../../src/auth/token-store.js';
+import { createTokenAuthenticator } from '../../src/auth/token-authenticator.js';
+import { ROLES, type Role } from '../../src/http/identity.js';
+import type { RouteInfo } from '../../src/http/router.js';
+
+/** A concrete path for a route pattern: every parameter becomes `x`. */
+function concrete(pattern: string): string {
+  return pattern.replace(/\/[:*][^/]+/g, '/x');
+}
+
+async function call(url: string, method: string, path: string, headers: Record<string, string> = {}): Promise<Response> {
+  const withBody = method === 'POST' || method === 'PUT';
+  const res = await fetch(url + path, { method, headers: { ...(withBody ? { 'Content-Type': 'application/json' } : {}), ...headers }, body: withBody ? '{}' : undefined });
+  await res.arrayBuffer();
+  return res;
+}
+
+const bearer = (secret: string) => ({ Authorization: `Bearer ${secret}` });
+
+test('every route of the real server: no token 401, wrong role 403, other tenant 403, right token served', async (t) => {
+  const dir = tempDir();
+  const tokens = createTestTokens(dir, ROLES.flatMap((role) => [{ role, tenants: ['team-a'] }, { role, tenants: ['team-b'] }]));
+  // The real token store and authenticator; only the per-address failure limit is raised, since
+  // this one client sends an unknown token to every route on purpose.
+  const store = openTokenStore(tokenDbPath(dir));
+  const authenticator = createTokenAuthenticator(store, { failures: { maxFailures: 1_000_000, windowMs: 60_000, blockMs: 60_000 } });
+  const s = await startServer({ data: dir, auth: { tokens_enabled: true } }, { authenticator });
+  t.after(async () => (await s.close(), store.close(), removeDir(s.dir)));
+  const routes: RouteInfo[] = s.role.routes();
+  assert.ok(routes.length > 40, `the route table holds the whole server (${routes.length} routes)`);
+
+  const undeclared = routes.filter((r) => !r.options.public && !r.options.role).map((r) => `${r.methods.join(',')} ${r.pattern}`);
+  assert.deepEqual(undeclared, [], 'every non-public route declares the role it needs');
+
+  let cells = 0;
+  for (const r of routes) {
+    const path = concrete(r.pattern);
+    for (const method of r.methods) {
+      const where = `${method} ${r.pattern}`;
+      if (r.options.public) {
+        const res = await call(s.url, method, path);
+        assert.ok(res.status !== 401 && res.status !== 403, `${where} is public: ${res.status}`);
+        cells++;
+        continue;
+      }
+      const need = r.options.role as Role;
+      const none = await call(s.url, method, path);
+      assert.equal(none.status, 401, `${where} without a token`);
+      assert.equal(none.headers.get('www-authenticate'), 'Bearer realm="logwharf"', `${where} challenges`);
+      const wrongSecret = await call(s.url, method, path, bearer('lwt_not_a_token'));
+      assert.equal(wrongSecret.status, 401, `${where} with an unknown token`);
+      for (const role of ROLES.filter((x) => x !== 'admin' && x !== need)) {
+        const res = await call(s.url, method, path, bearer(tokens.secret(role, 'team-a')));
+        assert.equal(res.status, 403, `${where} with a ${role} token (needs ${need})`);
+      }
+      const other = await call(s.url, method, path, { ...bearer(tokens.secret(need, 'team-b')), 'X-Scope-OrgID': 'team-a' });
+      assert.equal(other.status, 403, `${where} with team-b's ${need} token naming team-a`);
+      for (const role of need === 'admin' ? ['admin' as const] : [need, 'admin' as const]) {
+        const ok = await call(s.url, method, path, bearer(tokens.secret(role, 'team-a')));
+        assert.ok(ok.status !== 401 && ok.status !== 403, `${where} with team-a's ${role} token: ${ok.status}`);
+      }
+      cells += 3 + (need === 'admin' ? 2 : 1) + (need === 'admin' ? 1 : 2);
+    }
+  }
+  t.diagnostic(`${routes.length} routes, ${cells} cells`);
+  if (process.env.LOGWHARF_PRINT_ROLES) {
+    // The route → role table of docs/security.md, printed from the table itself.
+    const rows = routes.map((r) => `| ${r.methods.join(', ')} | \`${r.pattern}\` | ${r.options.public ? 'public' : r.options.role} |`);
+    process.stdout.write(['| Method | Route | Role |', '|---|---|---|', ...rows].join('\n') + '\n');
+  }
+});
