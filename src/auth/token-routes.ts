@@ -13,6 +13,7 @@
 import { LogwharfError } from '../api/errors.js';
 import { sendJson, type RequestContext } from '../http/context.js';
 import type { Identity } from '../http/identity.js';
+import { peerOf } from '../http/peer.js';
 import type { RouteOptions, Router } from '../http/router.js';
 import type { Logger } from '../util/logger.js';
 import { tokenSpec } from './token-spec.js';
@@ -30,7 +31,12 @@ export function registerTokenRoutes(router: Router, tokens: Tokens, opts: { now?
   const now = opts.now ?? Date.now;
 
   function admin(ctx: RequestContext): Identity {
-    const r = tokens.authenticator.authenticate(ctx.req.headers.authorization, { address: ctx.req.socket.remoteAddress ?? '' });
+    // With auth.tokens_enabled the request path has authenticated the caller and checked its role.
+    if (ctx.identity) {
+      if (ctx.identity.role !== 'admin') throw new LogwharfError('forbidden', `"${ctx.identity.name}" has role ${ctx.identity.role}; managing tokens needs role admin`);
+      return ctx.identity;
+    }
+    const r = tokens.authenticator.authenticate(ctx.req.headers.authorization, peerOf(ctx.req));
     if (r.ok) {
       if (r.identity.role !== 'admin') throw new LogwharfError('forbidden', `token "${r.identity.name}" has role ${r.identity.role}; managing tokens needs role admin`);
       return r.identity;

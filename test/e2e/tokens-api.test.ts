@@ -21,8 +21,8 @@ interface Wire {
   token?: string;
 }
 
-async function setup(t: { after(fn: () => Promise<void> | void): void }) {
-  const srv = await startServer();
+async function setup(t: { after(fn: () => Promise<void> | void): void }, overrides: Record<string, unknown> = {}) {
+  const srv = await startServer(overrides);
   t.after(async () => {
     await srv.close();
     removeDir(srv.dir);
@@ -33,8 +33,9 @@ async function setup(t: { after(fn: () => Promise<void> | void): void }) {
   const reader = side.create({ name: 'dash', role: 'read', tenants: ['team-a'] }, Date.now()).token;
   const otherAdmin = side.create({ name: 'c-ops', role: 'admin', tenants: ['team-c'] }, Date.now()).token;
   side.close();
-  const call = async (method: string, path: string, token: string | undefined, body?: unknown) => {
+  const call = async (method: string, path: string, token: string | undefined, body?: unknown, orgId?: string) => {
     const headers: Record<string, string> = {};
+    if (orgId !== undefined) headers['X-Scope-OrgID'] = orgId;
     if (token !== undefined) headers.Authorization = `Bearer ${token}`;
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     const res = await fetch(srv.url + path, { method, headers, ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}) });
@@ -122,4 +123,19 @@ test('10 failed attempts from one address: the next ones are 429 with Retry-Afte
   const r = await call('GET', '/api/v1/tokens', admin);
   assert.equal(r.status, 429);
   assert.equal(r.headers.get('retry-after'), '60');
+});
+
+test('with auth.tokens_enabled the request path authenticates, and the token API follows the same rules', async (t) => {
+  const { admin, reader, call } = await setup(t, { auth: { tokens_enabled: true } });
+  assert.equal((await call('GET', '/api/v1/tokens', undefined)).status, 401);
+  assert.equal((await call('GET', '/api/v1/tokens', reader)).status, 403);
+  // This API acts for all the caller's tenants (a `tenantless` route): a token of several tenants
+  // names none here, unlike on tenant routes.
+  assert.equal((await call('GET', '/api/v1/tokens', admin)).status, 200);
+  const made = await call('POST', '/api/v1/tokens', admin, { name: 'alloy', role: 'write', tenants: ['team-a'] }, 'team-a');
+  assert.equal(made.status, 201, made.text);
+  const w = made.json().data;
+  assert.equal((await call('POST', '/api/v1/tokens', admin, { role: 'read', tenants: ['team-c'] }, 'team-a')).status, 403);
+  assert.equal((await call('DELETE', `/api/v1/tokens/${w.id}`, admin, undefined, 'team-a')).status, 200);
+  assert.equal((await call('GET', '/api/v1/tokens', w.token)).status, 401, 'revoked at once');
 });
