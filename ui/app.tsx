@@ -2,7 +2,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { navigate, PAGES, useRoute, type PageName } from './lib/route.js';
 import { loadSettings, type UiSettings } from './lib/settings.js';
-import { getTenant, setTenant } from './lib/tenant.js';
+import { getTenant, getToken, setTenant, setToken } from './lib/tenant.js';
 import { ExplorePage } from './pages/explore/explore.js';
 import { OverviewPage } from './pages/overview/overview.js';
 import { SourcesPage } from './pages/sources/sources.js';
@@ -15,6 +15,7 @@ export function App() {
   const [settings, setSettings] = useState<UiSettings | undefined>();
   const [error, setError] = useState<string | undefined>();
   const [tenant, setTenantState] = useState(getTenant());
+  const [token, setTokenState] = useState(getToken());
   useEffect(() => {
     loadSettings().then(setSettings, (e: Error) => setError(`Could not reach the server: ${e.message}`));
   }, []);
@@ -25,7 +26,12 @@ export function App() {
     setTenant(t);
     setTenantState(t);
   };
-  const needsTenant = settings?.authEnabled === true && tenant === '';
+  const chooseToken = (t: string) => {
+    setToken(t);
+    setTokenState(t);
+  };
+  const needsToken = settings?.tokensEnabled === true && token === '';
+  const needsTenant = !needsToken && settings?.authEnabled === true && settings.tokensEnabled !== true && tenant === '';
   return (
     <div class="shell">
       <header class="topbar">
@@ -50,13 +56,20 @@ export function App() {
           ))}
         </nav>
         <span class="spacer" />
-        {settings?.authEnabled && <TenantButton tenant={tenant} onChange={chooseTenant} />}
+        {(settings?.authEnabled || settings?.tokensEnabled) && <TenantButton tenant={tenant} onChange={chooseTenant} />}
+        {settings?.tokensEnabled && token !== '' && (
+          <button class="sign-out" title="Forget the access token in this tab" onClick={() => chooseToken('')}>
+            Sign out
+          </button>
+        )}
         {settings && <span class="version">v{settings.version}</span>}
       </header>
       {/* Keyed by tenant: choosing another tenant remounts the page, so it loads that tenant's data. */}
-      <main class="page" key={tenant}>
+      <main class="page" key={`${tenant}|${token}`}>
         {error && <div class="error-box" role="alert">{error}</div>}
-        {needsTenant ? (
+        {needsToken ? (
+          <TokenForm onChoose={chooseToken} />
+        ) : needsTenant ? (
           <TenantForm onChoose={chooseTenant} />
         ) : !settings ? null : route.page === 'explore' ? (
           <ExplorePage params={route.params} settings={settings} />
@@ -92,6 +105,26 @@ function TenantForm({ onChoose }: { onChoose: (t: string) => void }) {
         Tenant <input name="tenant" value={value} onInput={(e) => setValue((e.target as HTMLInputElement).value)} autoFocus />
       </label>
       <button type="submit">Use this tenant</button>
+    </form>
+  );
+}
+
+function TokenForm({ onChoose }: { onChoose: (t: string) => void }) {
+  const [value, setValue] = useState('');
+  return (
+    <form
+      class="tenant-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (value.trim()) onChoose(value.trim());
+      }}
+    >
+      <h2>Sign in</h2>
+      <p>This server needs an access token (auth.tokens_enabled). An admin makes one with <code>logwharf token create</code>; it is kept only while this tab is open.</p>
+      <label>
+        Access token <input name="token" type="password" autoComplete="off" value={value} onInput={(e) => setValue((e.target as HTMLInputElement).value)} autoFocus />
+      </label>
+      <button type="submit">Sign in</button>
     </form>
   );
 }

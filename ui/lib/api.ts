@@ -2,7 +2,7 @@
  * The UI's one HTTP client: same origin only, the tenant (X-Scope-OrgID) on every call when the
  * server has auth_enabled, and every failure turned into an ApiError whose message is plain words.
  */
-import { getTenant } from './tenant.js';
+import { getTenant, getToken } from './tenant.js';
 
 export class ApiError extends Error {
   constructor(
@@ -33,18 +33,20 @@ export function url(path: string, params: Params = {}): string {
 
 export function headers(extra: Record<string, string> = {}): Record<string, string> {
   const tenant = getTenant();
-  return tenant ? { 'X-Scope-OrgID': tenant, ...extra } : extra;
+  const token = getToken();
+  return { ...(tenant ? { 'X-Scope-OrgID': tenant } : {}), ...(token ? { Authorization: `Bearer ${token}` } : {}), ...extra };
 }
 
 /**
  * The address of a WebSocket on this server (live tail). Browsers cannot set headers on a
- * WebSocket, so the tenant goes as the `orgId` query parameter, which the server reads on upgrades
- * when no X-Scope-OrgID header is present.
+ * WebSocket, so the tenant goes as the `orgId` query parameter and the token as `access_token`,
+ * which the server reads on upgrades when no X-Scope-OrgID or Authorization header is present.
  */
 export function socketUrl(path: string, params: Params = {}): string {
   const tenant = getTenant();
+  const token = getToken();
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  return `${scheme}//${location.host}${url(path, tenant ? { ...params, orgId: tenant } : params)}`;
+  return `${scheme}//${location.host}${url(path, { ...params, ...(tenant ? { orgId: tenant } : {}), ...(token ? { access_token: token } : {}) })}`;
 }
 
 /** GETs (or sends) JSON; throws ApiError. */
@@ -89,7 +91,7 @@ export function plainWords(status: number, detail: string): string {
     case 400:
       return `The server refused the request.${said}`;
     case 401:
-      return `This server needs a tenant (auth_enabled is on). Choose one with the tenant button.${said}`;
+      return `The server wants credentials: with auth_enabled a tenant (the tenant button), with access tokens a valid token (sign out and in again).${said}`;
     case 403:
       return `You are not allowed to do this.${said}`;
     case 404:
