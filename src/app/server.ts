@@ -115,6 +115,7 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
     registerUiRoutes(router, loadUiAssets(), {
       version: BUILD_INFO.logwharf,
       authEnabled: config.auth_enabled,
+      tokensEnabled: config.auth.tokens_enabled,
       features: { ruler: config.ruler.enabled, notifier: config.ruler.alertmanager_url.trim() === '', alertmanagerUrl: config.ruler.alertmanager_url },
     });
     // The Overview page's server health; it samples the metrics above, so it starts with the server.

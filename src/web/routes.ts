@@ -16,6 +16,8 @@ export const UI_PAGES = ['/', '/explore', '/overview', '/sources', '/alerts'];
 export interface UiSettings {
   version: string;
   authEnabled: boolean;
+  /** `auth.tokens_enabled`: every call needs an access token; the UI asks for one. */
+  tokensEnabled: boolean;
   features: { ruler: boolean; notifier: boolean; alertmanagerUrl: string };
 }
 

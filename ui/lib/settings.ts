@@ -4,7 +4,7 @@ export interface UiSettings {
   /** When true every call needs a tenant (X-Scope-OrgID). */
   authEnabled: boolean;
   /** When true every call needs an access token (`auth.tokens_enabled`); the UI asks for one. */
-  tokensEnabled?: boolean;
+  tokensEnabled: boolean;
   /**
    * Which optional APIs this server serves, so pages say what is missing instead of failing:
    * `ruler` (rules and alerts APIs), `notifier` (the built-in Alertmanager subset receives the
