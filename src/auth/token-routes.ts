@@ -58,10 +58,12 @@ export function registerTokenRoutes(router: Router, tokens: Tokens, opts: { now?
   router.add('POST', TOKENS_PATH, async (ctx) => {
     const caller = admin(ctx);
     const body = parseBody(await ctx.body());
-    const spec = tokenSpec({ name: body.name, role: body.role, tenants: body.tenants, expiresIn: body.expires_in }, now());
+    // One instant for the creation time and the expiry computed from it.
+    const at = now();
+    const spec = tokenSpec({ name: body.name, role: body.role, tenants: body.tenants, expiresIn: body.expires_in }, at);
     const outside = spec.tenants.filter((t) => !caller.tenants.includes(t));
     if (outside.length > 0) throw new LogwharfError('forbidden', `token "${caller.name}" may not grant tenants it does not hold: ${outside.join(', ')}`);
-    const { info, token } = tokens.store().create(spec, now());
+    const { info, token } = tokens.store().create(spec, at);
     opts.log?.info({ token_id: info.id, token_name: info.name, role: info.role, tenants: info.tenants, by: caller.name }, 'token created');
     sendJson(ctx, 201, { status: 'success', data: { ...wireToken(info), token } });
   }, ADMIN_ANY_TENANT);

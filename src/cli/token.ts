@@ -93,7 +93,7 @@ async function list(argv: string[], io: CliIO): Promise<number> {
   for (const t of tokens) {
     rows.push([t.id, t.name, t.role, t.tenants.join(','), iso(t.createdAt), t.expiresAt !== undefined ? iso(t.expiresAt) : 'never', t.lastUsedAt !== undefined ? iso(t.lastUsedAt) : '-', status(t, now)]);
   }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const widths = rows[0]!.map((_, i) => rows.reduce((w, r) => Math.max(w, r[i]!.length), 0));
   await write(io.stdout, rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n') + '\n');
   return 0;
 }
