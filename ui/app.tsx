@@ -1,4 +1,5 @@
 /** The shell: the navigation bar, the tenant chooser when the server needs one, and the current page. */
+import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { navigate, PAGES, useRoute, type PageName } from './lib/route.js';
 import { loadSettings, type UiSettings } from './lib/settings.js';
@@ -89,45 +90,55 @@ export function App() {
   );
 }
 
-function TenantForm({ onChoose }: { onChoose: (t: string) => void }) {
+/** The one form the shell asks a credential with: a tenant (auth_enabled) or an access token (auth.tokens_enabled). */
+function CredentialForm(props: { title: string; intro: ComponentChildren; label: string; name: string; secret?: boolean; submit: string; onChoose: (v: string) => void }) {
   const [value, setValue] = useState('');
   return (
     <form
       class="tenant-form"
       onSubmit={(e) => {
         e.preventDefault();
-        if (value.trim()) onChoose(value.trim());
+        if (value.trim()) props.onChoose(value.trim());
       }}
     >
-      <h2>Choose a tenant</h2>
-      <p>This server has auth_enabled: every request names a tenant (the X-Scope-OrgID header). Which tenant's logs do you want to see?</p>
+      <h2>{props.title}</h2>
+      <p>{props.intro}</p>
       <label>
-        Tenant <input name="tenant" value={value} onInput={(e) => setValue((e.target as HTMLInputElement).value)} autoFocus />
+        {/* Preact types `type` per input kind; both kinds here take the same attributes. */}
+        {props.label}{' '}
+        <input name={props.name} type={(props.secret ? 'password' : 'text') as 'text'} autoComplete={props.secret ? 'off' : undefined} value={value} onInput={(e) => setValue((e.target as HTMLInputElement).value)} autoFocus />
       </label>
-      <button type="submit">Use this tenant</button>
+      <button type="submit">{props.submit}</button>
     </form>
   );
 }
 
-function TokenForm({ onChoose }: { onChoose: (t: string) => void }) {
-  const [value, setValue] = useState('');
-  return (
-    <form
-      class="tenant-form"
-      onSubmit={(e) => {
-        e.preventDefault();
-        if (value.trim()) onChoose(value.trim());
-      }}
-    >
-      <h2>Sign in</h2>
-      <p>This server needs an access token (auth.tokens_enabled). An admin makes one with <code>logwharf token create</code>; it is kept only while this tab is open.</p>
-      <label>
-        Access token <input name="token" type="password" autoComplete="off" value={value} onInput={(e) => setValue((e.target as HTMLInputElement).value)} autoFocus />
-      </label>
-      <button type="submit">Sign in</button>
-    </form>
-  );
-}
+const TenantForm = ({ onChoose }: { onChoose: (t: string) => void }) => (
+  <CredentialForm
+    title="Choose a tenant"
+    intro="This server has auth_enabled: every request names a tenant (the X-Scope-OrgID header). Which tenant's logs do you want to see?"
+    label="Tenant"
+    name="tenant"
+    submit="Use this tenant"
+    onChoose={onChoose}
+  />
+);
+
+const TokenForm = ({ onChoose }: { onChoose: (t: string) => void }) => (
+  <CredentialForm
+    title="Sign in"
+    intro={
+      <>
+        This server needs an access token (auth.tokens_enabled). An admin makes one with <code>logwharf token create</code>; it is kept only while this tab is open.
+      </>
+    }
+    label="Access token"
+    name="token"
+    secret
+    submit="Sign in"
+    onChoose={onChoose}
+  />
+);
 
 function TenantButton({ tenant, onChange }: { tenant: string; onChange: (t: string) => void }) {
   return (
