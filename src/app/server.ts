@@ -37,6 +37,11 @@ import { loadUiAssets } from '../web/assets.js';
 import { registerUiRoutes } from '../web/routes.js';
 import type { Authenticator } from '../http/identity.js';
 import { createOverviewStatus, registerOverviewStatusRoute, type OverviewStatusService } from '../web/overview-status.js';
+import { createRuntimeConfig } from './runtime-config.js';
+import { registerRuntimeConfigRoute } from './runtime-config-route.js';
+import { limitOverrides, tenantRetention, type RetentionSection } from '../config/runtime-config.js';
+import type { RetentionConfig } from '../store/index.js';
+import type { LimitsConfig } from '../ingest/limits.js';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -60,9 +65,22 @@ export interface ServerRole {
   routes(): RouteInfo[];
 }
 
+/** The store's form of a retention section (durations in ms, parsed selectors). */
+function storeRetention(r: RetentionSection): RetentionConfig {
+  return { periodMs: parseDurationMs(r.period), streams: r.streams.map((s) => ({ matchers: parseMatchers(s.selector), periodMs: parseDurationMs(s.period), priority: s.priority })) };
+}
+
 export function createServer(config: ServerConfig, deps: ServerDeps = {}): ServerRole {
   const log = deps.log ?? createLogger({ level: config.log_level, component: 'server', version: BUILD_INFO.logwharf });
   const metrics = createMetrics();
+  // Per-tenant overrides (issue #11): read now, so a bad file stops the start; published below.
+  const runtime = createRuntimeConfig({
+    file: config.runtime_config.file,
+    periodMs: parseDurationMs(config.runtime_config.period),
+    limits: config.limits,
+    log: childLogger(log, { component: 'runtime-config' }),
+    registry: metrics.registry,
+  });
   const store = createStore({
     dir: config.data,
     blockTargetBytes: config.storage.block_target_bytes,
@@ -73,10 +91,7 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
     coldAfterMs: parseDurationMs(config.storage.cold_after) || -1,
     coldCompressionLevel: config.storage.cold_compression_level,
     coldBlockBytes: config.storage.cold_block_bytes,
-    retention: {
-      periodMs: parseDurationMs(config.retention.period),
-      streams: config.retention.streams.map((r) => ({ matchers: parseMatchers(r.selector), periodMs: parseDurationMs(r.period), priority: r.priority })),
-    },
+    retention: storeRetention(config.retention),
     registry: metrics.registry,
     log: childLogger(log, { component: 'store' }),
   });
@@ -91,6 +106,18 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
     maxDecompressedBytes: config.max_body_bytes,
     maxPushItems: config.max_push_entries,
   });
+  // Every version of the overrides that validates goes to ingest and retention at once; queries read it per request.
+  runtime.subscribe((overrides) => {
+    const limits: Record<string, LimitsConfig> = {};
+    const retention: Record<string, RetentionConfig> = {};
+    for (const [tenant, o] of Object.entries(overrides)) {
+      limits[tenant] = limitOverrides(o);
+      retention[tenant] = storeRetention(tenantRetention(config.retention, o));
+    }
+    push.setOverrides(limits);
+    store.setTenantRetention(retention);
+  });
+  const limitsFor = runtime.limitsFor;
   const router = new Router();
   let ready = false;
   router.add('GET', '/ready', (ctx) => {
@@ -139,9 +166,10 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
   // Tokens (issue #11): `tokens.authenticator` is the request path's Authenticator; the admin API is here.
   const tokens = createTokens(config.data, { now: deps.now, log: childLogger(log, { component: 'auth' }) });
   registerTokenRoutes(router, tokens, { now: deps.now, log: childLogger(log, { component: 'auth' }) });
+  registerRuntimeConfigRoute(router, runtime, { limits: config.limits, retention: config.retention });
   const timeoutMs = parseDurationMs(config.query.timeout);
-  const service = createQueryService({ store, scanner, pool: queryPool, limits: config.limits, timeoutMs });
-  const queryCtx = { store, scanner, service, limits: config.limits, timeoutMs, now: deps.now ?? Date.now };
+  const service = createQueryService({ store, scanner, pool: queryPool, limits: config.limits, limitsFor, timeoutMs });
+  const queryCtx = { store, scanner, service, limits: config.limits, limitsFor, timeoutMs, now: deps.now ?? Date.now };
   registerQueryRoutes(router, queryCtx);
   const tail = createTailServer({ store, log, now: queryCtx.now, scanner });
   // Alerting: the ruler (storage, Loki's and Prometheus' rule APIs, evaluation) and the built-in notifier.
@@ -219,6 +247,7 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
       if (tlsPaths && tlsMaterial) {
         tlsReloader = watchTlsFiles({ paths: tlsPaths, initial: tlsMaterial, server: http as TlsServer, log: childLogger(log, { component: 'tls' }), registry: metrics.registry });
       }
+      runtime.start();
       // After the store has registered its metrics: the first sample is the baseline of every rate.
       overviewStatus?.start();
       // After the store and the rule repository are open: rules query the store.
@@ -233,6 +262,7 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
       tail.close();
       overviewStatus?.close();
       tlsReloader?.close();
+      runtime.close();
       await new Promise<void>((resolve) => {
         http.close(() => resolve());
         http.closeIdleConnections();

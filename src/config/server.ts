@@ -12,7 +12,7 @@ import { parseDurationMs } from './duration.js';
 export const DURATION_PATTERN = /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h|d|w|y))+$/;
 const duration = z.string().regex(DURATION_PATTERN, 'a duration such as 30s, 15m, 7d');
 
-const retentionRule = z
+export const retentionRule = z
   .object({
     selector: z.string().describe('A stream selector, e.g. {service="postgres"}'),
     period: duration.describe('How long matching streams are kept, e.g. 90d'),
@@ -110,6 +110,17 @@ export const serverConfigSchema = z
       })
       .strict()
       .prefault({}),
+    runtime_config: z
+      .object({
+        file: z
+          .string()
+          .default('')
+          .describe('YAML file of per-tenant overrides, Loki\'s runtime-config format: `overrides: {<tenant>: {<limit>: value}}` with the names of `limits` plus retention_period and retention_stream (docs/security.md). Read at start (a bad file stops the start) and reloaded when it changes, without a restart; a bad rewrite keeps the overrides in force. Empty = none'),
+        period: duration.default('10s').describe('How often the file is checked besides watching its directory (Loki\'s default 10s)'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Per-tenant overrides reloaded at run time, as Loki\'s runtime_config'),
     registry: z
       .object({
         stale_after: duration

@@ -1,20 +1,16 @@
 /**
  * Certificate rotation without a restart (issue #11): cert-manager and similar tools replace the
- * files (Kubernetes swaps a `..data` symlink in the secret's directory), so each file's directory is
- * watched, and a periodic check covers file systems where watching misses changes (network mounts,
- * some container runtimes). Events are debounced: a rotation writes several files. A set of files
+ * files (Kubernetes swaps a `..data` symlink in the secret's directory); ../util/watch-files.ts
+ * notices (directory watch, debounced, and a periodic check). A set of files
  * that does not load (half written, key and certificate apart) is refused and logged; the server
  * keeps the context it has, and the next change tries again.
  */
-import { watch, type FSWatcher } from 'node:fs';
-import { dirname } from 'node:path';
 import type { Server as TlsServer } from 'node:tls';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../util/logger.js';
+import { watchFiles } from '../util/watch-files.js';
 import { loadTlsMaterial, type TlsFilePaths, type TlsMaterial } from './tls-files.js';
 
-/** Long enough to gather the writes of one rotation, short enough that a new certificate is used at once. */
-const DEBOUNCE_MS = 200;
 /** The fallback check when no watch event comes. */
 export const TLS_POLL_MS = 10_000;
 
@@ -45,29 +41,8 @@ export function watchTlsFiles(opts: { paths: TlsFilePaths; initial: TlsMaterial;
   metrics.expiry.set(current.notAfter);
   // The digest of the last set refused: the same bad bytes are logged once, not on every poll.
   let refused = '';
-  let timer: NodeJS.Timeout | undefined;
   const files = [opts.paths.certFile, opts.paths.keyFile, ...(opts.paths.clientCaFile !== undefined ? [opts.paths.clientCaFile] : [])];
-  const watchers: FSWatcher[] = [];
-  for (const dir of new Set(files.map((f) => dirname(f)))) {
-    try {
-      const w = watch(dir, { persistent: false }, () => schedule());
-      w.on('error', (e) => opts.log.warn({ dir, err: e.message }, 'tls: watching the certificate directory failed; the periodic check remains'));
-      watchers.push(w);
-    } catch (e) {
-      opts.log.warn({ dir, err: (e as Error).message }, 'tls: cannot watch the certificate directory; the periodic check remains');
-    }
-  }
-  const poll = setInterval(check, opts.pollMs ?? TLS_POLL_MS);
-  poll.unref();
-
-  function schedule(): void {
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(() => {
-      timer = undefined;
-      check();
-    }, DEBOUNCE_MS);
-    timer.unref();
-  }
+  const watcher = watchFiles({ files, check, pollMs: opts.pollMs ?? TLS_POLL_MS, log: opts.log, what: 'tls: certificate files' });
 
   function check(): void {
     let next: TlsMaterial;
@@ -95,10 +70,6 @@ export function watchTlsFiles(opts: { paths: TlsFilePaths; initial: TlsMaterial;
   return {
     current: () => current,
     check,
-    close() {
-      clearInterval(poll);
-      if (timer) clearTimeout(timer);
-      for (const w of watchers) w.close();
-    },
+    close: () => watcher.close(),
   };
 }

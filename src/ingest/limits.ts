@@ -192,14 +192,52 @@ export function resolveLimits(cfg: LimitsConfig | undefined, base: Readonly<Limi
   return l;
 }
 
-/** Per-tenant limits: the defaults, with overrides for named tenants (Loki's runtime overrides). */
+/**
+ * Loki's defaults in the configuration's names and units, for showing a tenant's effective limits
+ * (GET /runtime_config): what `resolveLimits` applies when a key is absent.
+ */
+export const DEFAULT_LIMITS_CONFIG: Readonly<Required<LimitsConfig>> = Object.freeze({
+  max_line_size: DEFAULT_MAX_LINE_SIZE,
+  max_line_size_truncate: DEFAULT_MAX_LINE_SIZE_TRUNCATE,
+  max_label_names_per_series: DEFAULT_MAX_LABEL_NAMES_PER_SERIES,
+  max_label_name_length: DEFAULT_MAX_LABEL_NAME_LENGTH,
+  max_label_value_length: DEFAULT_MAX_LABEL_VALUE_LENGTH,
+  ingestion_rate_mb: DEFAULT_INGESTION_RATE_MB,
+  ingestion_burst_size_mb: DEFAULT_INGESTION_BURST_SIZE_MB,
+  per_stream_rate_limit_mb: DEFAULT_PER_STREAM_RATE_LIMIT_MB,
+  per_stream_rate_limit_burst_mb: DEFAULT_PER_STREAM_RATE_LIMIT_BURST_MB,
+  max_global_streams_per_user: DEFAULT_MAX_GLOBAL_STREAMS_PER_USER,
+  reject_old_samples: DEFAULT_REJECT_OLD_SAMPLES,
+  reject_old_samples_max_age: '1w',
+  creation_grace_period: '10m',
+  out_of_order_window: '1h',
+  max_structured_metadata_size: DEFAULT_MAX_STRUCTURED_METADATA_SIZE,
+  max_structured_metadata_entries_count: DEFAULT_MAX_STRUCTURED_METADATA_ENTRIES,
+  stream_idle_period: '30m',
+  discover_service_name: DEFAULT_DISCOVER_SERVICE_NAME,
+  discover_log_levels: DEFAULT_DISCOVER_LOG_LEVELS,
+});
+
+/**
+ * Per-tenant limits: the defaults, with overrides for named tenants (Loki's runtime overrides,
+ * src/config/runtime-config.ts). The overrides are replaced whole when the runtime-config file is
+ * reloaded; every push reads its tenant's limits afresh, so a reload applies from the next push on.
+ */
 export class TenantLimits {
   private readonly defaults: Limits;
-  private readonly perTenant = new Map<string, Limits>();
+  /** Resolved limits of each tenant with overrides; replaced (never edited) by setOverrides. */
+  private perTenant = new Map<string, Limits>();
 
   constructor(defaults?: LimitsConfig, overrides?: Record<string, LimitsConfig>) {
     this.defaults = resolveLimits(defaults);
-    for (const [tenant, cfg] of Object.entries(overrides ?? {})) this.perTenant.set(tenant, resolveLimits(cfg, this.defaults));
+    this.setOverrides(overrides ?? {});
+  }
+
+  /** Replaces every tenant's overrides (each laid on top of the defaults, key by key). */
+  setOverrides(overrides: Record<string, LimitsConfig>): void {
+    const next = new Map<string, Limits>();
+    for (const [tenant, cfg] of Object.entries(overrides)) next.set(tenant, resolveLimits(cfg, this.defaults));
+    this.perTenant = next;
   }
 
   for(tenant: string): Limits {

@@ -77,6 +77,11 @@ export interface PushService {
   pushOtlp(tenant: string, req: PushBody): Promise<{ contentType: string; body: Buffer }>;
   /** Validates, limits and stores already decoded streams (used by both of the above, and by in-process callers). */
   pushStreams(tenant: string, streams: StreamPush[], invalid?: InvalidStream[]): Promise<PushOutcome>;
+  /**
+   * Replaces the per-tenant overrides (a runtime-config reload). Pushes from then on see them; a
+   * tenant's rate limiters keep their fill, capped at a lowered burst (./token-bucket.ts).
+   */
+  setOverrides(overrides: Record<string, LimitsConfig>): void;
 }
 
 interface Pending {
@@ -427,6 +432,7 @@ export function createPushService(deps: PushServiceDeps): PushService {
 
   return {
     pushStreams,
+    setOverrides: (overrides) => tenantLimits.setOverrides(overrides),
     async push(tenant, req) {
       const decoded = await decodeLokiPush(req, { maxDecompressedBytes, maxItems: deps.maxPushItems });
       // Each stage of a large push is its own turn of the event loop (see SLICE_ENTRIES).

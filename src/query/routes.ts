@@ -38,6 +38,8 @@ export interface QueryContext {
   store: Store;
   scanner: BlockScanner;
   limits: ServerConfig['limits'];
+  /** A tenant's own limits (per-tenant overrides); `limits` for every tenant when absent. */
+  limitsFor?: (tenant: string) => ServerConfig['limits'];
   /** query.timeout, for the drilldown routes (range and instant queries apply it in the service). */
   timeoutMs: number;
   now: () => number;

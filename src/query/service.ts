@@ -17,12 +17,16 @@ import { withQueryDeadline } from './deadline.js';
 import { runMetricQuery, type MetricQueryData } from './metric-query.js';
 import { logQueryStats } from './streams.js';
 
+export type QueryLimits = Pick<ServerConfig['limits'], 'max_entries_limit_per_query' | 'max_query_series'>;
+
 export interface QueryServiceDeps {
   store: Store;
   scanner: BlockScanner;
   /** Worker threads for metric queries (absent: the calling thread). */
   pool?: QueryPool;
-  limits: Pick<ServerConfig['limits'], 'max_entries_limit_per_query' | 'max_query_series'>;
+  limits: QueryLimits;
+  /** A tenant's own limits (per-tenant overrides, reloaded at run time); `limits` for every tenant when absent. */
+  limitsFor?: (tenant: string) => QueryLimits;
   timeoutMs: number;
 }
 
@@ -69,11 +73,13 @@ export interface QueryService {
 }
 
 export function createQueryService(deps: QueryServiceDeps): QueryService {
+  // Read per query, so a reload of the overrides applies from the next query on.
+  const limitsOf = (tenant: string): QueryLimits => deps.limitsFor?.(tenant) ?? deps.limits;
   const withDeadline = <T>(run: (signal: AbortSignal) => Promise<T>): Promise<T> => withQueryDeadline(deps.timeoutMs, run);
 
   const metric = async (tenant: string, expr: MetricExpr, start: bigint, end: bigint, step: bigint, instant: boolean): Promise<MetricResult> => {
     const r = await withDeadline((signal) =>
-      runMetricQuery(deps.store, { tenant, expr, start, end, step, instant, maxSeries: deps.limits.max_query_series, pool: deps.pool, signal }),
+      runMetricQuery(deps.store, { tenant, expr, start, end, step, instant, maxSeries: limitsOf(tenant).max_query_series, pool: deps.pool, signal }),
     );
     return { kind: 'metric', data: r.data, stats: r.stats, warnings: r.warnings };
   };
@@ -82,7 +88,7 @@ export function createQueryService(deps: QueryServiceDeps): QueryService {
     async range(req) {
       const expr: Expr = parseExpr(req.query);
       if (expr.kind !== 'log') return metric(req.tenant, expr, req.start, req.end, req.step, false);
-      const max = deps.limits.max_entries_limit_per_query;
+      const max = limitsOf(req.tenant).max_entries_limit_per_query;
       if (req.limit > max) {
         throw new LogwharfError('query_limit', `max entries limit per query exceeded, limit > max_entries_limit_per_query (${req.limit} > ${max})`);
       }

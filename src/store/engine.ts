@@ -106,6 +106,12 @@ export interface EmbeddedStore extends Store {
   flush(): Promise<void>;
   /** Runs retention and compaction once (also run by a timer started in start()). */
   compact(opts?: { unlinkGraceMs?: number }): Promise<CompactionResult>;
+  /**
+   * Replaces the per-tenant retention (Loki's per-tenant `retention_period` and `retention_stream`
+   * from the runtime-config file): a tenant named here is kept by its own config, every other by
+   * `StoreConfig.retention`. The next compaction applies it.
+   */
+  setTenantRetention(perTenant: Record<string, RetentionConfig>): void;
 }
 
 const SEAL_RETRY_MS = 1000;
@@ -134,6 +140,8 @@ export class Engine implements EmbeddedStore {
   private readonly coldLevel: number;
   private readonly coldSlice: number;
   private readonly policy: RetentionPolicy;
+  /** Tenants with a retention of their own (setTenantRetention); replaced whole, never edited. */
+  private tenantPolicies = new Map<string, RetentionPolicy>();
   private readonly now: () => number;
   private readonly reader = new SegmentReader();
   private readonly listeners = new Map<string, Set<(ev: TailEvent) => void>>();
@@ -145,7 +153,7 @@ export class Engine implements EmbeddedStore {
   private timers: NodeJS.Timeout[] = [];
   private unlock: (() => Promise<void>) | undefined;
   private pendingUnlink: Array<{ tenant: Tenant; segment: number; at: number }> = [];
-  private readonly metrics: { appended?: Counter; duplicates?: Counter; sealed?: Counter; errors?: Counter } = {};
+  private readonly metrics: { appended?: Counter; duplicates?: Counter; sealed?: Counter; errors?: Counter; compactions?: Counter; expired?: Counter<'tenant'> } = {};
   private readonly damage: DamageReporter;
   /** Damaged blocks being (or already) quarantined, by `path@offset`. */
   private readonly quarantining = new Set<string>();
@@ -170,6 +178,8 @@ export class Engine implements EmbeddedStore {
       this.metrics.duplicates = new client.Counter({ name: 'logwharf_store_duplicates_total', help: 'Exact duplicate entries dropped', registers });
       this.metrics.sealed = new client.Counter({ name: 'logwharf_store_blocks_sealed_total', help: 'Blocks sealed from heads', registers });
       this.metrics.errors = new client.Counter({ name: 'logwharf_store_write_errors_total', help: 'Failed appends and seals', registers });
+      this.metrics.compactions = new client.Counter({ name: 'logwharf_store_compactions_total', help: 'Runs of retention and compaction completed', registers });
+      this.metrics.expired = new client.Counter({ name: 'logwharf_store_retention_deleted_blocks_total', help: 'Blocks deleted by retention, by tenant', labelNames: ['tenant'], registers });
       corruptions = new client.Counter({ name: 'logwharf_store_corruptions_total', help: 'Damaged parts of the data directory found (and quarantined), by kind: wal, streams, index, block, tenant', labelNames: ['kind'], registers });
       // Gauges computed when scraped: no bookkeeping on the write path.
       const engine = this;
@@ -777,6 +787,16 @@ export class Engine implements EmbeddedStore {
   // ---------------------------------------------------------------------------------------------
   // Retention and compaction
 
+  setTenantRetention(perTenant: Record<string, RetentionConfig>): void {
+    const next = new Map<string, RetentionPolicy>();
+    for (const [tenant, cfg] of Object.entries(perTenant)) next.set(tenant, retentionPolicy(cfg));
+    this.tenantPolicies = next;
+  }
+
+  private policyFor(tenant: string): RetentionPolicy {
+    return this.tenantPolicies.get(tenant) ?? this.policy;
+  }
+
   async compact(opts: { unlinkGraceMs?: number } = {}): Promise<CompactionResult> {
     this.assertRunning();
     const res: CompactionResult = { expiredBlocks: 0, mergedBlocks: 0, newBlocks: 0, droppedSegments: 0, coldMergedBlocks: 0, coldNewBlocks: 0, coldRawBytes: 0 };
@@ -788,6 +808,7 @@ export class Engine implements EmbeddedStore {
     // Closed meanwhile: the cold slices stopped; the rest waits for the next start.
     if (this.state !== 'running') return res;
     const r = await this.exclusive(() => this.compactNow(opts.unlinkGraceMs ?? this.cfg.unlinkGraceMs ?? 60_000));
+    this.metrics.compactions?.inc();
     return { ...res, expiredBlocks: r.expiredBlocks, mergedBlocks: r.mergedBlocks, newBlocks: r.newBlocks, droppedSegments: r.droppedSegments };
   }
 
@@ -810,7 +831,7 @@ export class Engine implements EmbeddedStore {
             if (this.state !== 'running') return;
             const r = await compactCold(t, {
               now,
-              policy: this.policy,
+              policy: this.policyFor(t.name),
               coldCutoff,
               coldTarget: this.coldTarget,
               budget: this.coldSlice,
@@ -848,7 +869,7 @@ export class Engine implements EmbeddedStore {
       const r = await compactTenant(t, {
         now,
         target: this.target,
-        policy: this.policy,
+        policy: this.policyFor(t.name),
         read: (b, withHeader) => this.reader.read(t.segmentPath(b.segment), b.offset - (withHeader ? BLOCK_HEADER : 0), b.length + (withHeader ? BLOCK_HEADER : 0)),
         buildBlock: (streamId, entries, lsn) => this.buildBlock(streamId, entries, lsn),
         pendingDrop: (no) => this.pendingUnlink.some((p) => p.tenant === t && p.segment === no),
@@ -856,6 +877,7 @@ export class Engine implements EmbeddedStore {
         coldCutoff,
       });
       res.expiredBlocks += r.expiredBlocks;
+      if (r.expiredBlocks > 0) this.metrics.expired?.inc({ tenant: t.name }, r.expiredBlocks);
       res.mergedBlocks += r.mergedBlocks;
       res.newBlocks += r.newBlocks;
       for (const no of r.drop) {

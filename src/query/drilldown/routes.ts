@@ -33,7 +33,12 @@ export function registerDrilldownRoutes(router: Router, q: QueryContext): void {
   router.add(both, '/loki/api/v1/detected_fields', (ctx) => detectedFieldsHandler(ctx, q), READ);
   router.add(both, '/loki/api/v1/detected_field/:name/values', (ctx) => detectedFieldValuesHandler(ctx, q), READ);
   router.add(both, '/loki/api/v1/patterns', (ctx) => patternsHandler(ctx, q), READ);
-  router.add('GET', '/loki/api/v1/drilldown-limits', (ctx) => sendJson(ctx, 200, drilldownLimits(q)), READ);
+  router.add('GET', '/loki/api/v1/drilldown-limits', (ctx) => sendJson(ctx, 200, drilldownLimits(q, ctx.tenant)), READ);
+}
+
+/** The tenant's limits, its runtime overrides included. */
+function limitsOf(q: QueryContext, tenant: string): QueryContext['limits'] {
+  return q.limitsFor?.(tenant) ?? q.limits;
 }
 
 function nowNs(q: QueryContext): bigint {
@@ -57,7 +62,7 @@ async function detectedLabelsHandler(ctx: RequestContext, q: QueryContext): Prom
 async function sample(ctx: RequestContext, q: QueryContext) {
   const p = parseDetectedFieldsParams(await ctx.query(), nowNs(q));
   const expr = logQuery(p.query);
-  const max = q.limits.max_entries_limit_per_query;
+  const max = limitsOf(q, ctx.tenant).max_entries_limit_per_query;
   if (p.lineLimit > max) throw new LogwharfError('query_limit', `max entries limit per query exceeded, limit > max_entries_limit_per_query (${p.lineLimit} > ${max})`);
   // Under query.timeout, which answers Loki's 504 and stops the workers.
   const res = await withQueryDeadline(q.timeoutMs, (signal) =>
@@ -98,20 +103,21 @@ function durationText(ms: number): string {
  * reads, whether patterns are available, and the version. Limits we do not enforce answer Loki's
  * "no limit" values (`0s`, `0B`).
  */
-export function drilldownLimits(q: QueryContext): { limits: Record<string, unknown>; pattern_ingester_enabled: boolean; version: string } {
+export function drilldownLimits(q: QueryContext, tenant: string): { limits: Record<string, unknown>; pattern_ingester_enabled: boolean; version: string } {
+  const l = limitsOf(q, tenant);
   return {
     limits: {
       // Defaults as src/ingest/limits.ts and detect-level.ts (query may not import ingest).
-      discover_log_levels: q.limits.discover_log_levels ?? true,
-      discover_service_name: q.limits.discover_service_name ?? ['service', 'app', 'application', 'app_name', 'name', 'app_kubernetes_io_name', 'container', 'container_name', 'k8s_container_name', 'component', 'workload', 'job', 'k8s_job_name'],
+      discover_log_levels: l.discover_log_levels ?? true,
+      discover_service_name: l.discover_service_name ?? ['service', 'app', 'application', 'app_name', 'name', 'app_kubernetes_io_name', 'container', 'container_name', 'k8s_container_name', 'component', 'workload', 'job', 'k8s_job_name'],
       log_level_fields: ['level', 'LEVEL', 'Level', 'log.level', 'severity', 'SEVERITY', 'Severity', 'SeverityText', 'lvl', 'LVL', 'Lvl', 'severity_text', 'Severity_Text', 'SEVERITY_TEXT'],
-      max_entries_limit_per_query: q.limits.max_entries_limit_per_query,
-      max_line_size_truncate: q.limits.max_line_size_truncate ?? false,
+      max_entries_limit_per_query: l.max_entries_limit_per_query,
+      max_line_size_truncate: l.max_line_size_truncate ?? false,
       max_query_bytes_read: '0B',
       max_query_length: '0s',
       max_query_lookback: '0s',
       max_query_range: '0s',
-      max_query_series: q.limits.max_query_series,
+      max_query_series: l.max_query_series,
       metric_aggregation_enabled: false,
       pattern_persistence_enabled: false,
       query_timeout: durationText(q.timeoutMs),
