@@ -54,7 +54,8 @@ export function parseYamlMappingWithLines(text: string, file: string): { value: 
     let at: number | undefined;
     for (const key of path) {
       if (isMap(node)) {
-        const pair = node.items.find((p) => (isScalar(p.key) ? p.key.value : p.key) === key);
+        // Keys are compared as text: `0:` is a number in YAML and the string "0" in the parsed value's path.
+        const pair = node.items.find((p) => String(isScalar(p.key) ? p.key.value : p.key) === String(key));
         if (!pair) break;
         const k = pair.key as YamlNode | undefined;
         if (k?.range) at = k.range[0];
@@ -91,5 +92,7 @@ function issueLines(i: z.core.$ZodIssue, lineOf: LineOf): string[] {
     return `${line === undefined ? '' : `line ${line}: `}${path.map(String).join('.') || '(top level)'}`;
   };
   if (i.code === 'unrecognized_keys') return i.keys.map((k) => `${at([...i.path, k])}: unknown key`);
+  // A required key that is absent has no line of its own: the line is its parent's, and it says so.
+  if (i.code === 'invalid_type' && / received undefined$/.test(i.message)) return [`${at(i.path)}: missing (required)`];
   return [`${at(i.path)}: ${i.message}`];
 }

@@ -285,6 +285,25 @@ test('per-tenant overrides apply on top of the defaults', async () => {
   assert.equal(store.dump('big')['{job="a", service_name="a"}']!.length, 1);
 });
 
+test('setOverrides (a runtime-config reload) applies from the next push; a lowered burst caps the fill, a raised one does not refill at once', async () => {
+  const { clock, svc, push } = setup({ ingestion_rate_mb: 1 / 1024, ingestion_burst_size_mb: 4 / 1024 });
+  const line = (n: number) => 'x'.repeat(n);
+  // 4 KiB burst; each 1000-byte entry costs 1000 + 32.
+  await push([s({ job: 'a' }, [T0, line(1000)])], 'noisy');
+  svc.setOverrides({ noisy: { ingestion_rate_mb: 1 / 1024, ingestion_burst_size_mb: 1 / 1024 } });
+  await assert.rejects(push([s({ job: 'a' }, [T0 + 1, line(1000)], [T0 + 2, line(100)])], 'noisy'), fails(429, /Ingestion rate limit exceeded for user noisy \(limit: 1024 bytes\/sec\)/));
+  await push([s({ job: 'a' }, [T0 + 3, line(1000)], [T0 + 4, line(100)])], 'quiet');
+  // Raised: the bucket keeps what it holds (about 1 KiB, capped), and refills at the new rate.
+  svc.setOverrides({ noisy: { ingestion_rate_mb: 1, ingestion_burst_size_mb: 1 } });
+  await assert.rejects(push([s({ job: 'a' }, [T0 + 5, line(2000)])], 'noisy'), fails(429, /limit: 1048576 bytes\/sec/));
+  clock.ms += 10;
+  await push([s({ job: 'a' }, [T0 + 5, line(2000)])], 'noisy');
+  // Removed from the file: back to the defaults.
+  svc.setOverrides({});
+  clock.ms += 60_000;
+  await assert.rejects(push([s({ job: 'a' }, [T0 + 6, line(5000)])], 'noisy'), fails(429, /limit: 1024 bytes\/sec/));
+});
+
 test('a store failure propagates and does not move the out-of-order window', async () => {
   const { store, clock, push } = setup();
   clock.ms = T0 + 3 * HOUR;
