@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { DURATION_PATTERN, serverConfigSchema } from './server.js';
 import { agentConfigSchema } from './agent.js';
+import { RUNTIME_CONFIG_EXAMPLE, tenantOverridesSchema } from './runtime-config.js';
 
 interface Row {
   key: string;
@@ -74,6 +75,8 @@ export function renderConfigDocs(): string {
   walk(serverConfigSchema, '', rows);
   const agentRows: Row[] = [];
   walk(agentConfigSchema, '', agentRows);
+  const overrideRows: Row[] = [];
+  walk(tenantOverridesSchema, 'overrides.<tenant>.', overrideRows);
   const lines = [
     '# Configuration reference',
     '',
@@ -98,6 +101,19 @@ export function renderConfigDocs(): string {
     'The pipeline stages are described in docs/agent-pipeline.md.',
     '',
     ...table(agentRows),
+    '',
+    '## Runtime config (per-tenant overrides)',
+    '',
+    'The file `runtime_config.file` names, in Loki\'s runtime-config format, reloaded when it changes',
+    '(docs/security.md, "Per-tenant overrides"). Each tenant under `overrides` may set these keys; a key',
+    'it does not set keeps the server\'s value. Unknown keys and bad values are an error naming the file,',
+    'the line and the key: at start the server does not start; on a reload the overrides in force stay.',
+    '',
+    '```yaml',
+    ...RUNTIME_CONFIG_EXAMPLE.trimEnd().split('\n'),
+    '```',
+    '',
+    ...table(overrideRows),
     '',
   ];
   return lines.join('\n');

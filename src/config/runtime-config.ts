@@ -45,7 +45,8 @@ function limitFields(): Record<string, z.ZodType> {
   const limits = (serverConfigSchema.shape.limits as unknown as { unwrap(): z.ZodObject }).unwrap();
   const out: Record<string, z.ZodType> = {};
   for (const [key, field] of Object.entries(limits.shape as Record<string, z.ZodType>)) {
-    out[key] = field instanceof z.ZodDefault ? (field.unwrap() as z.ZodType).optional() : field;
+    // (The description sits on the default's wrapper; the reference keeps it.)
+    out[key] = field instanceof z.ZodDefault ? (field.unwrap() as z.ZodType).optional().describe(field.description ?? '') : field;
   }
   return out;
 }
@@ -60,13 +61,34 @@ const streamRule = retentionRule.superRefine((r, ctx) => {
   }
 });
 
-const tenantOverridesSchema = z
+/** One tenant's overrides; docs/configuration.md lists its keys from here. */
+export const tenantOverridesSchema = z
   .object({
     ...limitFields(),
-    retention_period: duration.optional(),
-    retention_stream: z.array(streamRule).optional(),
+    retention_period: duration.optional().describe('How long this tenant\'s data is kept (replaces retention.period for it; 0s = forever)'),
+    retention_stream: z.array(streamRule).optional().describe('This tenant\'s per-stream retention rules (replace retention.streams for it, as a list)'),
   })
   .strict();
+
+/** The example of docs/configuration.md and docs/security.md (a unit test checks it parses). */
+export const RUNTIME_CONFIG_EXAMPLE = `overrides:
+  # A noisy tenant, capped: pushes beyond 1 MB/s (2 MB bursts) get 429; 500 active streams at most.
+  team-noisy:
+    ingestion_rate_mb: 1
+    ingestion_burst_size_mb: 2
+    max_global_streams_per_user: 500
+  # Kept longer than the server's retention.period, except its debug streams.
+  team-compliance:
+    retention_period: 400d
+    retention_stream:
+      - selector: '{level="debug"}'
+        priority: 1
+        period: 7d
+    max_query_series: 2000
+  # The audit log's reserved tenant is a tenant like any other here.
+  logwharf-audit:
+    retention_period: 365d
+`;
 
 /** `isTenantId`: which tenant names may carry overrides (the HTTP layer's rule; a name no request can carry is a typo). */
 function runtimeConfigSchema(isTenantId: (t: string) => boolean) {

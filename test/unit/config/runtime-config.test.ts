@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
-import { parseRuntimeConfig, tenantLimits, tenantRetention, type TenantOverrides } from '../../../src/config/runtime-config.js';
+import { parseRuntimeConfig, RUNTIME_CONFIG_EXAMPLE, tenantLimits, tenantRetention, type TenantOverrides } from '../../../src/config/runtime-config.js';
 import { serverConfigSchema } from '../../../src/config/server.js';
 import { isValidTenantId } from '../../../src/http/server.js';
 import { createRuntimeConfig } from '../../../src/app/runtime-config.js';
@@ -61,6 +61,12 @@ overrides:
   assert.deepEqual(c.overrides.quiet, {});
   assert.deepEqual(parse('').overrides, {});
   assert.deepEqual(parse('overrides:\n').overrides, {});
+});
+
+test('the documented example parses', () => {
+  const c = parse(RUNTIME_CONFIG_EXAMPLE);
+  assert.deepEqual(Object.keys(c.overrides), ['team-noisy', 'team-compliance', 'logwharf-audit']);
+  assert.equal(c.overrides['logwharf-audit']!.retention_period, '365d');
 });
 
 test('every key of the server\'s limits section is a per-tenant key, and nothing sets a default the tenant did not ask for', () => {

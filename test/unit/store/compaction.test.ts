@@ -66,3 +66,27 @@ test('mostly expired segments are rewritten and removed; live data survives', as
   assert.deepEqual(store.streams('t', [m('keep', '=', 'short')], 0n, 2n ** 62n), [], 'expired stream has no data left');
   await store.close();
 });
+
+test('per-tenant retention (runtime overrides): a tenant with its own period loses its old blocks, the others keep the global period; replacing the overrides applies at the next compaction', async () => {
+  const dir = join(root, 'per-tenant');
+  let now = Number(T0 / 1_000_000n);
+  const store = createStore({ dir, compactionIntervalMs: 0, coldAfterMs: -1, now: () => now, retention: { periodMs: 7 * 86_400_000 } });
+  await store.start();
+  for (const tenant of ['short', 'long', 'rule']) {
+    await store.append(tenant, [{ labels: { app: 'a' }, entries: [{ ts: T0, line: 'old a' }] }, { labels: { app: 'b' }, entries: [{ ts: T0, line: 'old b' }] }]);
+  }
+  await store.flush();
+  store.setTenantRetention({ short: { periodMs: 86_400_000 }, rule: { periodMs: 30 * 86_400_000, streams: [{ matchers: [m('app', '=', 'b')], periodMs: 86_400_000 }] } });
+  now += 3 * 86_400_000;
+  await store.compact({ unlinkGraceMs: 0 });
+  const lines = async (tenant: string) => [...(await readAll(store, tenant)).values()].flat().map((e) => e.line).sort();
+  assert.deepEqual(await lines('short'), [], '1d: gone after 3 days');
+  assert.deepEqual(await lines('long'), ['old a', 'old b'], 'no overrides: the global 7d');
+  assert.deepEqual(await lines('rule'), ['old a'], 'its own retention_stream: {app="b"} 1d, the rest 30d');
+  // The overrides go away (the file no longer names `rule`): the global 7d applies to it again.
+  store.setTenantRetention({});
+  now += 5 * 86_400_000;
+  await store.compact({ unlinkGraceMs: 0 });
+  assert.deepEqual(await lines('rule'), []);
+  await store.close();
+});
