@@ -15,6 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { LogwharfError } from '../api/errors.js';
 import { parseMatchers } from '../logql/syntax/index.js';
 import { parseYamlMappingWithLines, validateConfig } from './file.js';
 import { DURATION_PATTERN, retentionRule, serverConfigSchema, type ServerConfig } from './server.js';
@@ -117,6 +118,11 @@ export function runtimeConfigHash(text: string): string {
  */
 export function parseRuntimeConfig(text: string, file: string, isTenantId: (t: string) => boolean = () => true): RuntimeConfigFile {
   const { value, lineOf } = parseYamlMappingWithLines(text, file);
+  // A tenant id may be `__proto__`, but an object key of that name is dropped by validation: refuse it rather than ignore it.
+  const raw = value.overrides;
+  if (raw !== null && typeof raw === 'object' && Object.hasOwn(raw, '__proto__')) {
+    throw new LogwharfError('bad_request', `invalid configuration in ${file}: line ${lineOf(['overrides', '__proto__']) ?? '?'}: overrides.__proto__: overrides cannot be given for this tenant id`);
+  }
   const parsed = validateConfig(runtimeConfigSchema(isTenantId), value, file, lineOf);
   const overrides: Record<string, TenantOverrides> = {};
   for (const [tenant, o] of Object.entries(parsed.overrides ?? {})) overrides[tenant] = (o ?? {}) as TenantOverrides;

@@ -41,7 +41,7 @@ const tenantArb = fc.dictionary(
   fc.oneof(valueArb, fc.array(ruleArb, { maxLength: 3 })),
   { maxKeys: 5 },
 );
-const tenantNameArb = fc.oneof(fc.constantFrom('team-a', 'logwharf-audit', 'fake', 'team a', '..', 'x|y'), fc.stringMatching(/^[A-Za-z0-9._-]{1,8}$/));
+const tenantNameArb = fc.oneof(fc.constantFrom('team-a', 'logwharf-audit', 'fake', 'team a', '..', 'x|y', '__proto__', 'constructor'), fc.stringMatching(/^[A-Za-z0-9._-]{1,8}$/));
 const fileArb = fc.oneof(
   fc.record({ overrides: fc.oneof(fc.dictionary(tenantNameArb, fc.oneof(tenantArb, valueArb), { maxKeys: 3 }), valueArb) }, { requiredKeys: [] }).map((o) => stringify(o)),
   fc.tuple(fc.dictionary(fc.stringMatching(/^[a-z_]{1,8}$/), valueArb, { maxKeys: 2 }), fc.dictionary(tenantNameArb, tenantArb, { maxKeys: 2 })).map(([top, overrides]) => stringify({ ...top, overrides })),

@@ -106,6 +106,7 @@ test('bad values: negative rates, wrong types, bad durations, bad selectors, bad
   fails('overrides:\n  team-a:\n    retention_stream:\n      - selector: \'{a="b"} |= "x"\'\n        period: 1d\n', /retention_stream\.0\.selector: not a stream selector \(only label matchers/);
   fails('overrides:\n  team-a:\n    retention_stream:\n      - selector: \'{a="b"}\'\n', /line 4: overrides\.team-a\.retention_stream\.0\.period: /);
   fails('overrides:\n  "team a":\n    max_line_size: 1\n', /line 2: overrides\.team a: not a tenant id/);
+  fails('overrides:\n  __proto__:\n    max_line_size: 1\n', /line 2: overrides\.__proto__: overrides cannot be given/);
   fails('overrides:\n  team-a: 5\n', /line 2: overrides\.team-a: /);
   fails('overrides: [a, b]\n', /line 1: overrides: /);
   // Several problems at once: all of them, in one message.
