@@ -14,7 +14,12 @@
 import { readFileSync } from 'node:fs';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { LogwharfError } from '../api/errors.js';
-import { parseRuntimeConfig, runtimeConfigHash, tenantLimits, type LimitsSection, type TenantOverrides } from '../config/runtime-config.js';
+import { limitOverrides, parseRuntimeConfig, runtimeConfigHash, tenantLimits, tenantRetention, type LimitsSection, type RetentionSection, type TenantOverrides } from '../config/runtime-config.js';
+import { parseDurationMs } from '../config/duration.js';
+import type { LimitsConfig } from '../ingest/limits.js';
+import type { PushService } from '../ingest/push-service.js';
+import { parseMatchers } from '../logql/syntax/index.js';
+import type { EmbeddedStore, RetentionConfig } from '../store/index.js';
 import { isValidTenantId } from '../http/server.js';
 import type { Logger } from '../util/logger.js';
 import { watchFiles, type FileWatch } from '../util/watch-files.js';
@@ -156,4 +161,27 @@ export function createRuntimeConfig(opts: RuntimeConfigOptions): RuntimeConfig {
       watch = undefined;
     },
   };
+}
+
+/** The store's form of a retention section (durations in ms, parsed selectors). */
+export function storeRetention(r: RetentionSection): RetentionConfig {
+  return { periodMs: parseDurationMs(r.period), streams: r.streams.map((s) => ({ matchers: parseMatchers(s.selector), periodMs: parseDurationMs(s.period), priority: s.priority })) };
+}
+
+/**
+ * Gives ingest and the store each version of the overrides that validates: the push service its
+ * tenants' limits, the store its tenants' retention (`retention_period` and `retention_stream` over
+ * the server's `retention`).
+ */
+export function publishOverrides(runtime: RuntimeConfig, to: { push: Pick<PushService, 'setOverrides'>; store: Pick<EmbeddedStore, 'setTenantRetention'>; retention: RetentionSection }): void {
+  runtime.subscribe((overrides) => {
+    const limits: Record<string, LimitsConfig> = {};
+    const retention: Record<string, RetentionConfig> = {};
+    for (const [tenant, o] of Object.entries(overrides)) {
+      limits[tenant] = limitOverrides(o);
+      retention[tenant] = storeRetention(tenantRetention(to.retention, o));
+    }
+    to.push.setOverrides(limits);
+    to.store.setTenantRetention(retention);
+  });
 }

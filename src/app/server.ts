@@ -23,7 +23,6 @@ import { createScanner } from '../query/engine/scanner-factory.js';
 import { createQueryPool } from '../query/engine/query-pool.js';
 import { createQueryService } from '../query/service.js';
 import { parseDurationMs } from '../config/duration.js';
-import { parseMatchers } from '../logql/syntax/index.js';
 import { BUILD_INFO } from './build-info.js';
 import { join } from 'node:path';
 import { LogwharfError } from '../api/errors.js';
@@ -37,11 +36,8 @@ import { loadUiAssets } from '../web/assets.js';
 import { registerUiRoutes } from '../web/routes.js';
 import type { Authenticator } from '../http/identity.js';
 import { createOverviewStatus, registerOverviewStatusRoute, type OverviewStatusService } from '../web/overview-status.js';
-import { createRuntimeConfig } from './runtime-config.js';
+import { createRuntimeConfig, publishOverrides, storeRetention } from './runtime-config.js';
 import { registerRuntimeConfigRoute } from './runtime-config-route.js';
-import { limitOverrides, tenantRetention, type RetentionSection } from '../config/runtime-config.js';
-import type { RetentionConfig } from '../store/index.js';
-import type { LimitsConfig } from '../ingest/limits.js';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -63,11 +59,6 @@ export interface ServerRole {
   readonly registry: Registry;
   /** The HTTP routes as declared (for the authorisation matrix test and the docs' route → role table). */
   routes(): RouteInfo[];
-}
-
-/** The store's form of a retention section (durations in ms, parsed selectors). */
-function storeRetention(r: RetentionSection): RetentionConfig {
-  return { periodMs: parseDurationMs(r.period), streams: r.streams.map((s) => ({ matchers: parseMatchers(s.selector), periodMs: parseDurationMs(s.period), priority: s.priority })) };
 }
 
 export function createServer(config: ServerConfig, deps: ServerDeps = {}): ServerRole {
@@ -106,17 +97,8 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
     maxDecompressedBytes: config.max_body_bytes,
     maxPushItems: config.max_push_entries,
   });
-  // Every version of the overrides that validates goes to ingest and retention at once; queries read it per request.
-  runtime.subscribe((overrides) => {
-    const limits: Record<string, LimitsConfig> = {};
-    const retention: Record<string, RetentionConfig> = {};
-    for (const [tenant, o] of Object.entries(overrides)) {
-      limits[tenant] = limitOverrides(o);
-      retention[tenant] = storeRetention(tenantRetention(config.retention, o));
-    }
-    push.setOverrides(limits);
-    store.setTenantRetention(retention);
-  });
+  // Ingest and retention get every valid version at once; queries read `limitsFor` per request.
+  publishOverrides(runtime, { push, store, retention: config.retention });
   const limitsFor = runtime.limitsFor;
   const router = new Router();
   let ready = false;
