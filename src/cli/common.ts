@@ -138,7 +138,7 @@ function tlsFrom(v: ClientFlags): { tls: ClientTlsOptions } {
   };
   try {
     // A PEM that does not parse, or a key that is not the certificate's, fails here, not at connect.
-    createSecureContext(tls);
+    if (ca !== undefined || cert !== undefined) createSecureContext(tls);
   } catch (e) {
     throw new UsageError(`--ca-cert/--cert/--key: the TLS files do not load (${(e as Error).message})`);
   }

@@ -89,6 +89,12 @@ test('without a client certificate, with the wrong CA or bad files: clear errors
   const skip = await runCli(['labels', '--addr', srv.url, '--tls-skip-verify', '--cert', client.cert, '--key', client.key]);
   assert.equal(skip.code, 0, skip.stderr);
 
+  const skipEnv = await runCli(['labels', '--addr', srv.url, '--cert', client.cert, '--key', client.key], '', 30_000, { LOKI_TLS_SKIP_VERIFY: 'true' });
+  assert.equal(skipEnv.code, 0, skipEnv.stderr);
+  const badEnv = await runCli(['labels', '--addr', srv.url], '', 30_000, { LOKI_TLS_SKIP_VERIFY: 'yes' });
+  assert.equal(badEnv.code, 2);
+  assert.match(badEnv.stderr, /LOKI_TLS_SKIP_VERIFY: "yes" is not true or false/);
+
   const onlyCert = await runCli(['labels', '--addr', srv.url, '--cert', client.cert]);
   assert.equal(onlyCert.code, 2);
   assert.match(onlyCert.stderr, /--cert and --key go together/);
