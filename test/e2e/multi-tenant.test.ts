@@ -89,7 +89,9 @@ test('a|b log queries merge both tenants: order and limit over the merged result
 });
 
 test('a|b metric queries: sum by (__tenant_id__), per-series tenant labels, max_query_series over the merged result', async (t) => {
-  const s = await gatewayServer(true, { limits: { max_query_series: 2 } });
+  // On the calling thread (workers: 0), where the view itself reads blocks and their stats; the
+  // log query test above runs on the worker pool.
+  const s = await gatewayServer(true, { limits: { max_query_series: 2 }, query: { multi_tenant_queries_enabled: true, workers: 0 } });
   t.after(async () => (await s.close(), removeDir(s.dir)));
   await pushTwoTenants(s.url);
   const at = { time: ns(30_000) };
@@ -180,7 +182,8 @@ test('with tokens, a|b needs a token holding both tenants (403 otherwise, whatev
     { role: 'read', tenants: ['a'] },
     { role: 'read', tenants: ['a', 'b'] },
   ]);
-  const s = await startServer({ data: dir, auth: { tokens_enabled: true } });
+  // Log queries on the calling thread here (the first test runs them on the worker pool).
+  const s = await startServer({ data: dir, auth: { tokens_enabled: true }, query: { workers: 0 } });
   t.after(async () => (await s.close(), removeDir(dir)));
   const writer = tokens.secret('write', 'a', 'b');
   await pushTwoTenants(s.url, () => ({ Authorization: `Bearer ${writer}` }));
