@@ -12,6 +12,7 @@ import type { IndexStats, WireQueryResponse, WireTailFrame, BuildInfo } from './
 import type { Direction } from './params.js';
 import { encodeLokiPushJson, encodeLokiPushProtobuf } from './push/loki-push.js';
 import { credentialHeaders } from './auth.js';
+import { connectOptions, hasTlsOptions, tlsFailure, tlsFetch, type FetchLike } from './client-tls.js';
 
 export interface ClientOptions {
   /** Base URL, e.g. `http://127.0.0.1:3100` (a path prefix is kept: `https://gw/loki`). */
@@ -29,6 +30,27 @@ export interface ClientOptions {
   headers?: Record<string, string>;
   /** Per-request timeout; default 5 minutes (a long query is legitimate). */
   timeoutMs?: number;
+  /** TLS towards an https address (./client-tls.ts); without it the system's CAs verify the server. */
+  tls?: ClientTlsOptions;
+}
+
+/** PEM contents, not paths: the caller reads the files and says which one it could not read. */
+export interface ClientTlsOptions {
+  /** CA(s) that sign the server's certificate, instead of the system's. */
+  ca?: Buffer;
+  /** A client certificate and its key, for a server that asks for one (mTLS). */
+  cert?: Buffer;
+  key?: Buffer;
+  /** The host name the server's certificate must name, when it is not the address's. */
+  serverName?: string;
+  /** Do not verify the server's certificate (testing only). */
+  insecureSkipVerify?: boolean;
+  /**
+   * What to tell the user when TLS explains a failure, in the caller's words (the CLI names its
+   * flags): the server's certificate did not verify; the server closed the connection, which is
+   * how one that requires client certificates refuses a client without an acceptable one.
+   */
+  hints?: { untrusted?: string; refused?: string };
 }
 
 /** A failed request: `status` is the HTTP status, absent when the server could not be reached. */
@@ -186,6 +208,8 @@ function withHeaders(base: Record<string, string>, own: Record<string, string>):
 export class LokiClient {
   private readonly base: URL;
   private readonly opts: ClientOptions;
+  /** The fetch with the client's TLS options, made at the first request (undici is loaded then). */
+  private fetchTls: Promise<FetchLike> | undefined;
 
   constructor(opts: ClientOptions) {
     let base: URL;
@@ -200,6 +224,25 @@ export class LokiClient {
     if (!base.pathname.endsWith('/')) base.pathname += '/';
     this.base = base;
     this.opts = opts;
+  }
+
+  /** Words on a failed https connection that TLS explains, '' otherwise. */
+  private tlsHint(url: URL, code: string | undefined): string {
+    if (url.protocol !== 'https:' && url.protocol !== 'wss:') return '';
+    const tls = this.opts.tls;
+    switch (tlsFailure(code)) {
+      case 'untrusted':
+        return `: the server's certificate is not signed by a trusted CA${tls?.hints?.untrusted ? `; ${tls.hints.untrusted}` : ''}`;
+      case 'hostname':
+        return `: the server's certificate does not name ${url.hostname}`;
+      case 'expired':
+        return ": the server's certificate has expired";
+      case 'refused':
+        // With a certificate of our own, the server may still have refused it (another CA, expired).
+        return `: the server closed the connection, as one that requires a client certificate (mTLS) does to a client without an acceptable one${tls?.hints?.refused ? `; ${tls.hints.refused}` : ''}`;
+      default:
+        return '';
+    }
   }
 
   /** The headers every request carries: tenant and authorization. */
@@ -227,13 +270,15 @@ export class LokiClient {
     }
     let res: Response;
     const timeout = AbortSignal.timeout(this.opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    const tls = this.opts.tls;
+    const send: FetchLike = tls && hasTlsOptions(tls) && url.protocol === 'https:' ? await (this.fetchTls ??= tlsFetch(tls)) : fetch;
     try {
-      res = await fetch(url, { method, headers, body: payload, signal: opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout });
+      res = await send(url, { method, headers, body: payload ?? null, signal: opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout });
     } catch (e) {
       const cause = (e as { cause?: { code?: string; message?: string } }).cause;
       const why = cause?.code ?? cause?.message ?? (e as Error).message;
       const what = (e as Error).name === 'TimeoutError' ? 'timed out' : (e as Error).name === 'AbortError' ? 'aborted' : `failed (${why})`;
-      throw new LokiClientError(`${method} ${url.origin}${url.pathname} ${what}`, undefined, undefined, { cause: e });
+      throw new LokiClientError(`${method} ${url.origin}${url.pathname} ${what}${this.tlsHint(url, cause?.code)}`, undefined, undefined, { cause: e });
     }
     if (!res.ok) {
       const text = await res.text().catch(() => '');
@@ -380,7 +425,8 @@ export class LokiClient {
     if (o.start !== undefined) p.set('start', o.start.toString());
     const url = this.url('loki/api/v1/tail', p);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-    const ws = new WebSocket(url, { headers: this.headers() });
+    const tls = this.opts.tls;
+    const ws = new WebSocket(url, { headers: this.headers(), ...(tls && url.protocol === 'wss:' && connectOptions(tls)) });
     let closedByUs = false;
     const done = new Promise<void>((resolve, reject) => {
       let failed: Error | undefined;
@@ -412,7 +458,7 @@ export class LokiClient {
       });
       ws.on('error', (e) => {
         const code = (e as NodeJS.ErrnoException).code;
-        failed ??= new LokiClientError(`tail: cannot connect to ${url.origin} (${code ?? e.message})`, undefined, undefined, { cause: e });
+        failed ??= new LokiClientError(`tail: cannot connect to ${url.origin} (${code ?? e.message})${this.tlsHint(url, code)}`, undefined, undefined, { cause: e });
       });
       ws.on('close', (code, reason) => {
         if (failed) return reject(failed);

@@ -190,6 +190,7 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
     metrics,
     authEnabled: config.auth_enabled,
     authenticator,
+    multiTenantQueries: config.query.multi_tenant_queries_enabled,
     maxBodyBytes: config.max_body_bytes,
     maxInflightBodyBytes: config.max_inflight_body_bytes,
     timeouts: {

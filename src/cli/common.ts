@@ -5,10 +5,16 @@
  * `--bearer-token` or `--bearer-token-file`, defaults from $LOKI_USERNAME, $LOKI_PASSWORD,
  * $LOKI_BEARER_TOKEN, $LOKI_BEARER_TOKEN_FILE, as logcli reads them). Which one is sent when several
  * are given is decided in one place for the CLI and the agent: src/api/auth.ts.
+ * TLS towards an https:// address takes logcli's flags and variables too: `--ca-cert`
+ * ($LOKI_CA_CERT_PATH), `--cert` and `--key` ($LOKI_CLIENT_CERT_PATH, $LOKI_CLIENT_KEY_PATH) for a
+ * server with `tls.client_auth: require`, `--tls-server-name` ($LOKI_TLS_SERVER_NAME) and
+ * `--tls-skip-verify` ($LOKI_TLS_SKIP_VERIFY=true; testing only).
  */
+import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { env } from '../config/env.js';
-import { LokiClient } from '../api/client.js';
+import { LokiClient, type ClientTlsOptions } from '../api/client.js';
 import { parseGoDuration, parsePromDuration } from '../api/duration.js';
 import { parseLokiTimestamp } from '../api/timestamp.js';
 import { UsageError } from './io.js';
@@ -25,6 +31,11 @@ export const CLIENT_OPTIONS = {
   password: { type: 'string' },
   'bearer-token': { type: 'string' },
   'bearer-token-file': { type: 'string' },
+  'ca-cert': { type: 'string' },
+  cert: { type: 'string' },
+  key: { type: 'string' },
+  'tls-server-name': { type: 'string' },
+  'tls-skip-verify': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies Options;
 
@@ -34,6 +45,11 @@ export const CLIENT_HELP = `Connection (every client command):
   --username, --password   HTTP basic auth (default $LOKI_USERNAME, $LOKI_PASSWORD)
   --bearer-token TOKEN  bearer auth (default $LOKI_BEARER_TOKEN); wins over basic auth
   --bearer-token-file F bearer token read from a file (default $LOKI_BEARER_TOKEN_FILE)
+  --ca-cert FILE        PEM CA that signs an https server's certificate (default $LOKI_CA_CERT_PATH)
+  --cert FILE, --key FILE  PEM client certificate and key, for a server requiring them (mTLS)
+                        (default $LOKI_CLIENT_CERT_PATH, $LOKI_CLIENT_KEY_PATH)
+  --tls-server-name N   host name the server's certificate must name (default $LOKI_TLS_SERVER_NAME)
+  --tls-skip-verify     do not verify the server's certificate; testing only ($LOKI_TLS_SKIP_VERIFY)
   -h, --help            show this help
 `;
 
@@ -57,6 +73,11 @@ export interface ClientFlags {
   password?: string | undefined;
   'bearer-token'?: string | undefined;
   'bearer-token-file'?: string | undefined;
+  'ca-cert'?: string | undefined;
+  cert?: string | undefined;
+  key?: string | undefined;
+  'tls-server-name'?: string | undefined;
+  'tls-skip-verify'?: boolean | undefined;
 }
 
 /** Builds the client from flags, falling back to logcli's environment variables. */
@@ -76,10 +97,52 @@ export function clientFrom(v: ClientFlags): LokiClient {
       ...(password !== undefined ? { password } : {}),
       ...(bearerToken !== undefined ? { bearerToken } : {}),
       ...(bearerTokenFile !== undefined ? { bearerTokenFile } : {}),
+      ...tlsFrom(v),
     });
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
+}
+
+/** The words a TLS failure gets, naming the flags that fix it. */
+const TLS_HINTS = {
+  untrusted: 'give the CA that signed it with --ca-cert FILE (or $LOKI_CA_CERT_PATH)',
+  refused: 'give a client certificate the server accepts with --cert FILE --key FILE (or $LOKI_CLIENT_CERT_PATH, $LOKI_CLIENT_KEY_PATH)',
+};
+
+/** TLS options from flags and logcli's variables; files are read here so a wrong path names its flag. */
+function tlsFrom(v: ClientFlags): { tls: ClientTlsOptions } {
+  const read = (flag: string, path: string | undefined): Buffer | undefined => {
+    if (path === undefined) return undefined;
+    try {
+      return readFileSync(path);
+    } catch (e) {
+      throw new UsageError(`--${flag}: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+  };
+  const certPath = v.cert ?? env('LOKI_CLIENT_CERT_PATH');
+  const keyPath = v.key ?? env('LOKI_CLIENT_KEY_PATH');
+  if ((certPath === undefined) !== (keyPath === undefined)) throw new UsageError('--cert and --key go together: give the client certificate and its private key');
+  const skipEnv = env('LOKI_TLS_SKIP_VERIFY');
+  if (skipEnv !== undefined && skipEnv !== 'true' && skipEnv !== 'false') throw new UsageError(`$LOKI_TLS_SKIP_VERIFY: "${skipEnv}" is not true or false`);
+  const ca = read('ca-cert', v['ca-cert'] ?? env('LOKI_CA_CERT_PATH'));
+  const cert = read('cert', certPath);
+  const key = read('key', keyPath);
+  const serverName = v['tls-server-name'] ?? env('LOKI_TLS_SERVER_NAME');
+  const tls: ClientTlsOptions = {
+    ...(ca !== undefined && { ca }),
+    ...(cert !== undefined && { cert }),
+    ...(key !== undefined && { key }),
+    ...(serverName !== undefined && { serverName }),
+    ...((v['tls-skip-verify'] ?? skipEnv === 'true') && { insecureSkipVerify: true }),
+  };
+  try {
+    // A PEM that does not parse, or a key that is not the certificate's, fails here, not at connect.
+    if (ca !== undefined || cert !== undefined) createSecureContext(tls);
+  } catch (e) {
+    throw new UsageError(`--ca-cert/--cert/--key: the TLS files do not load (${(e as Error).message})`);
+  }
+  return { tls: { ...tls, hints: TLS_HINTS } };
 }
 
 /** A duration flag: Prometheus form (`7d`, `1h30m`) or Go form (`1.5h`, `250ms`). Must be > 0. */

@@ -41,7 +41,8 @@ const clientSchema = z
     bearer_token_file: z.string().optional().describe('Read the bearer token from this file'),
     tls: z
       .object({
-        ca_file: z.string().optional().describe('PEM file of the CA that signed the server certificate'),
+        ca_file: z.string().optional().describe('PEM file of the CA that signed the server certificate (instead of the system\'s CAs). Every certificate in it is trusted as an anchor, as Promtail (Go) trusts its CA pool: an intermediate CA, or the server\'s own certificate, works too'),
+        server_name: z.string().optional().describe('Host name the server certificate must name, when it is not the host of client.url (Promtail\'s tls_config.server_name); also sent as SNI'),
         insecure_skip_verify: z.boolean().default(false).describe('Do not verify the server certificate (testing only)'),
         cert_file: z.string().optional().describe('PEM file of this agent\'s client certificate, presented to a server that asks for one (mTLS: the server\'s tls.client_auth). It, key_file and ca_file are re-read every 10s and after a failed request: a renewed certificate is used without a restart'),
         key_file: z.string().optional().describe('PEM file of the private key of cert_file'),

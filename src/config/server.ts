@@ -174,6 +174,10 @@ export const serverConfigSchema = z
       .object({
         workers: z.number().int().nonnegative().default(2).describe('Worker threads that run every query\'s block scans and range aggregations, so no query holds the server and query.timeout can stop one (0 = on the main thread, where neither holds)'),
         timeout: duration.default('60s').describe('Longest a query may run; then it answers 504 and the workers running it are replaced'),
+        multi_tenant_queries_enabled: z
+          .boolean()
+          .default(false)
+          .describe('With auth_enabled (behind a gateway): accept X-Scope-OrgID naming several tenants (`a|b`) on the query, labels and series routes, as Loki\'s querier.multi_tenant_queries_enabled. With auth.tokens_enabled it is not needed: a token may query across the tenants it holds'),
       })
       .strict()
       .prefault({}),

@@ -4,7 +4,7 @@
  * functions of the request's headers, so HTTP routes and WebSocket upgrades decide alike.
  */
 import { LogwharfError } from '../api/errors.js';
-import { isValidTenantId } from './server.js';
+import { parseTenantList, TENANT_SEPARATOR } from './tenants.js';
 import { roleAllows, type Authenticator, type Identity, type Peer, type Role } from './identity.js';
 
 /** The challenge of a 401, as RFC 6750 asks; Grafana and Promtail show the body, not this. */
@@ -12,6 +12,9 @@ export const BEARER_CHALLENGE = 'Bearer realm="logwharf"';
 
 export interface Access {
   identity: Identity;
+  /** The tenants the request acts for: one, or several for a multi-tenant query (`a|b`). */
+  tenants: string[];
+  /** `tenants` joined by `|`, for logs ('' on a tenantless route). */
   tenant: string;
 }
 
@@ -58,26 +61,30 @@ export function authorize(
   if (!roleAllows(identity.role, role)) {
     throw new AccessDenied('role', identity.name, 'forbidden', `forbidden: this endpoint needs the ${role} role, the token has ${identity.role}`);
   }
-  return { identity, tenant: tenantless ? '' : chooseTenant(identity, orgId) };
+  if (tenantless) return { identity, tenants: [], tenant: '' };
+  const tenants = chooseTenants(identity, orgId);
+  return { identity, tenants, tenant: tenants.join(TENANT_SEPARATOR) };
 }
 
-function chooseTenant(identity: Identity, orgId: string | string[] | undefined): string {
+/**
+ * The tenants a request acts for. X-Scope-OrgID may name several (`a|b`, Loki's multi-tenant
+ * queries): every one must be held by the token, so a multi-tenant query reads only across tenants
+ * the token holds. Whether the route accepts several is the caller's check (./tenants.ts), made
+ * after this one, so a tenant the token lacks is a 403 on every route.
+ */
+function chooseTenants(identity: Identity, orgId: string | string[] | undefined): string[] {
   const asked = Array.isArray(orgId) ? orgId[0] : orgId;
   if (asked === undefined || asked === '') {
-    if (identity.tenants.length === 1) return identity.tenants[0]!;
+    if (identity.tenants.length === 1) return [identity.tenants[0]!];
     if (identity.tenants.length === 0) throw new AccessDenied('tenant', identity.name, 'forbidden', 'forbidden: the token holds no tenant');
-    throw new AccessDenied('tenant_missing', identity.name, 'bad_request', 'the token holds several tenants: name one with the X-Scope-OrgID header');
+    throw new AccessDenied('tenant_missing', identity.name, 'bad_request', 'the token holds several tenants: name one with the X-Scope-OrgID header (or several, a|b, on the query routes)');
   }
-  // Loki's multi-tenant queries (`a|b`) are not supported: the server serves one tenant per request.
-  if (asked.includes('|')) {
-    throw new AccessDenied('tenant_invalid', identity.name, 'bad_request', 'multi-tenant queries (X-Scope-OrgID a|b) are not supported: name one tenant');
-  }
-  if (!isValidTenantId(asked)) {
-    throw new AccessDenied('tenant_invalid', identity.name, 'bad_request', "invalid X-Scope-OrgID: use 1-150 characters of [A-Za-z0-9!-_.*'()]");
-  }
-  // The same answer whether the tenant exists or not: the caller learns only what its token holds.
-  if (!identity.tenants.includes(asked)) {
+  const parsed = parseTenantList(asked);
+  if (!parsed.ok) throw new AccessDenied('tenant_invalid', identity.name, 'bad_request', parsed.message);
+  // The same answer whether a tenant exists or not, and whichever of several is missing: the caller
+  // learns only what its token holds.
+  if (!parsed.tenants.every((t) => identity.tenants.includes(t))) {
     throw new AccessDenied('tenant', identity.name, 'forbidden', 'forbidden: the token does not grant the tenant named by X-Scope-OrgID');
   }
-  return asked;
+  return parsed.tenants;
 }

@@ -9,8 +9,14 @@ export interface RequestContext {
   url: URL;
   /** Request id: the caller's X-Request-Id when given, otherwise generated. Echoed back. */
   id: string;
-  /** Tenant from X-Scope-OrgID, or "fake" when auth is disabled (as in Loki); '' on public routes. */
+  /**
+   * Tenant from X-Scope-OrgID, or "fake" when auth is disabled (as in Loki); '' on public routes.
+   * On a multi-tenant request (`a|b`, only on routes declaring `multiTenant`) it is the `|`-joined
+   * list, for logs only: read data through `tenants`.
+   */
   tenant: string;
+  /** The tenants the request acts for: exactly `[tenant]` on a single-tenant request, [] on public and tenantless routes. */
+  tenants: readonly string[];
   /** Who is calling, when `auth.tokens_enabled` is on (undefined otherwise and on public routes). */
   identity?: Identity;
   params: Record<string, string>;

@@ -26,6 +26,11 @@ export interface RouteOptions {
    */
   tenantless?: boolean;
   /**
+   * Answers a multi-tenant request (X-Scope-OrgID `a|b`, Loki's multi-tenant queries): the handler
+   * reads `ctx.tenants`. Any other route given several tenants answers 400 naming itself.
+   */
+  multiTenant?: boolean;
+  /**
    * How errors are written: Loki's plain text (default); a JSON string as Alertmanager's v2 API
    * answers them (amtool and Grafana decode that body as JSON); or Prometheus' HTTP API envelope
    * `{"status":"error","errorType":…,"error":…}` for the Prometheus-compatible rules and alerts API.

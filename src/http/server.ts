@@ -19,6 +19,7 @@ import type { Router, RouteOptions } from './router.js';
 import type { Authenticator, Role } from './identity.js';
 import { AccessDenied, authorize, BEARER_CHALLENGE } from './authorize.js';
 import { peerOf } from './peer.js';
+import { checkMultiTenantRoute, parseTenantList, TENANT_SEPARATOR } from './tenants.js';
 
 export interface HttpServerOptions {
   router: Router;
@@ -30,6 +31,8 @@ export interface HttpServerOptions {
    * route's role, and the tenant comes from that identity (src/http/authorize.ts).
    */
   authenticator?: Authenticator;
+  /** With auth_enabled (no tokens): whether X-Scope-OrgID may name several tenants (`a|b`). */
+  multiTenantQueries?: boolean;
   maxBodyBytes: number;
   /** Bound on the bytes of all request bodies in flight (503 with Retry-After beyond it). */
   maxInflightBodyBytes: number;
@@ -64,23 +67,25 @@ export interface HttpTimeouts {
 
 /** Loki's tenant when auth is disabled. */
 export const DEFAULT_TENANT = 'fake';
-const TENANT_RE = /^[A-Za-z0-9!\-_.*'()]{1,150}$/;
+export { isValidTenantId } from './tenants.js';
 
-/** Whether `value` is a tenant id Loki accepts (1-150 characters of [A-Za-z0-9!-_.*'()], not `.` or `..`). */
-export function isValidTenantId(value: string): boolean {
-  return TENANT_RE.test(value) && value !== '.' && value !== '..';
-}
-
-/** Resolves the tenant of a request, as Loki does (X-Scope-OrgID; "fake" without auth). */
-export function resolveTenant(header: string | string[] | undefined, authEnabled: boolean): string {
+/**
+ * The tenants of a request, as Loki resolves them: X-Scope-OrgID, "fake" without auth (where a
+ * `|` list means nothing either). Several tenants (`a|b`) need `query.multi_tenant_queries_enabled`,
+ * Loki's querier flag, off by default: behind a gateway the header is trusted as sent, so reading
+ * across tenants is the operator's choice.
+ */
+export function resolveTenants(header: string | string[] | undefined, authEnabled: boolean, multiTenantQueries: boolean): string[] {
   const value = Array.isArray(header) ? header[0] : header;
-  if (!authEnabled) return DEFAULT_TENANT;
+  if (!authEnabled) return [DEFAULT_TENANT];
   if (!value) throw new LogwharfError('unauthorized', 'no org id');
-  // Loki allows a `|`-separated list for multi-tenant queries; we keep one tenant per request for now.
-  if (!TENANT_RE.test(value) || value === '.' || value === '..') {
-    throw new LogwharfError('unauthorized', `invalid tenant id "${value.slice(0, 160)}": use 1-150 characters of [A-Za-z0-9!-_.*'()]`);
+  const parsed = parseTenantList(value);
+  // An invalid id stays Loki's 401; an empty part of a list is a malformed request.
+  if (!parsed.ok) throw new LogwharfError(parsed.reason === 'empty_part' ? 'bad_request' : 'unauthorized', parsed.message);
+  if (parsed.tenants.length > 1 && !multiTenantQueries) {
+    throw new LogwharfError('bad_request', 'multi-tenant queries (X-Scope-OrgID with "|") are disabled on this server (query.multi_tenant_queries_enabled)');
   }
-  return value;
+  return parsed.tenants;
 }
 
 export function createHttpServer(opts: HttpServerOptions): Server {
@@ -157,6 +162,7 @@ export function createHttpServer(opts: HttpServerOptions): Server {
           url,
           id,
           tenant: '',
+          tenants: [],
           params: found.route.params,
           log,
           body,
@@ -166,9 +172,11 @@ export function createHttpServer(opts: HttpServerOptions): Server {
         if (!o.public) {
           if (opts.authenticator) {
             const access = authorize(opts.authenticator, req.headers.authorization, peerOf(req), o.role, req.headers['x-scope-orgid'], o.tenantless);
-            ctx.tenant = access.tenant;
+            ctx.tenants = access.tenants;
             ctx.identity = access.identity;
-          } else if (!o.tenantless) ctx.tenant = resolveTenant(req.headers['x-scope-orgid'], opts.authEnabled);
+          } else if (!o.tenantless) ctx.tenants = resolveTenants(req.headers['x-scope-orgid'], opts.authEnabled, opts.multiTenantQueries ?? false);
+          checkMultiTenantRoute(ctx.tenants, routeName, o.multiTenant);
+          ctx.tenant = ctx.tenants.join(TENANT_SEPARATOR);
         }
         await found.route.handler(ctx);
       } catch (e) {
@@ -216,13 +224,16 @@ function withUpgrades(server: Server, opts: HttpServerOptions): Server {
       try {
         url = new URL(req.url ?? '/', 'http://localhost');
         const orgId = req.headers['x-scope-orgid'] ?? upgradeTenantParam(url);
-        let tenant: string;
+        let tenants: string[];
         if (opts.authenticator) {
           const authorization = req.headers.authorization ?? upgradeTokenParam(url);
           // The token leaves the URL before anything downstream could log or echo it.
           url.searchParams.delete('access_token');
-          tenant = authorize(opts.authenticator, authorization, peerOf(req), UPGRADE_ROLE, orgId).tenant;
-        } else tenant = resolveTenant(orgId, opts.authEnabled);
+          tenants = authorize(opts.authenticator, authorization, peerOf(req), UPGRADE_ROLE, orgId).tenants;
+        } else tenants = resolveTenants(orgId, opts.authEnabled, opts.multiTenantQueries ?? false);
+        // The live tail follows one tenant, as in Loki.
+        checkMultiTenantRoute(tenants, url.pathname, false);
+        const tenant = tenants[0]!;
         onUpgrade(req, socket, head, { id, tenant, url });
       } catch (e) {
         const msg = e instanceof Error ? e.message : String(e);

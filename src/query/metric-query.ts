@@ -8,7 +8,7 @@ import { evaluateMetric, toLokiResult } from '../logql/eval/evaluate.js';
 import { makeAlignedSteps, makeSteps, type Steps } from '../logql/eval/types.js';
 import type { QueryData } from '../api/envelope.js';
 import { lokiStats, type LokiStats } from '../api/stats.js';
-import type { BlockRef, Store } from '../store/store.js';
+import type { BlockRef, StoreReader } from '../store/store.js';
 import { damagedBlocksWarning } from '../store/damaged-block.js';
 import { createRangeAggregator, emptyRangeStats } from './engine/range-agg.js';
 import type { QueryPool } from './engine/query-pool.js';
@@ -68,7 +68,7 @@ export interface MetricQueryResult {
 
 export type MetricQueryData = Exclude<QueryData, { resultType: 'streams' }>;
 
-export async function runMetricQuery(store: Store, q: MetricQueryRequest): Promise<MetricQueryResult> {
+export async function runMetricQuery(store: StoreReader, q: MetricQueryRequest): Promise<MetricQueryResult> {
   const started = performance.now();
   // Range queries are evaluated at multiples of the step, as Loki does (test/conformance).
   const steps: Steps = q.instant ? makeSteps(q.start, q.end, q.step) : makeAlignedSteps(q.start, q.end, q.step);

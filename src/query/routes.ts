@@ -30,6 +30,7 @@ import {
   type QueryData,
 } from '../api/envelope.js';
 import { toStreams } from './streams.js';
+import { readerFor } from './tenant-union.js';
 import type { QueryService } from './service.js';
 import { volume, volumeRange } from './volume.js';
 import { registerDrilldownRoutes } from './drilldown/routes.js';
@@ -49,15 +50,21 @@ export interface QueryContext {
 
 /** Every query route reads the tenant's logs. */
 const READ: RouteOptions = { role: 'read' };
+/**
+ * The routes Loki's multi-tenant querier serves across tenants (`X-Scope-OrgID: a|b`): queries,
+ * labels, label values and series. Index stats, volume, drilldown and format_query stay
+ * single-tenant.
+ */
+const READ_MULTI: RouteOptions = { role: 'read', multiTenant: true };
 
 export function registerQueryRoutes(router: Router, q: QueryContext): void {
   const both = ['GET', 'POST'];
-  router.add(both, '/loki/api/v1/query_range', (ctx) => queryRange(ctx, q), READ);
-  router.add(both, '/loki/api/v1/query', (ctx) => queryInstant(ctx, q), READ);
-  router.add(both, '/loki/api/v1/labels', (ctx) => labels(ctx, q), READ);
-  router.add(both, '/loki/api/v1/label', (ctx) => labels(ctx, q), READ);
-  router.add(both, '/loki/api/v1/label/:name/values', (ctx) => labelValues(ctx, q), READ);
-  router.add(both, '/loki/api/v1/series', (ctx) => series(ctx, q), READ);
+  router.add(both, '/loki/api/v1/query_range', (ctx) => queryRange(ctx, q), READ_MULTI);
+  router.add(both, '/loki/api/v1/query', (ctx) => queryInstant(ctx, q), READ_MULTI);
+  router.add(both, '/loki/api/v1/labels', (ctx) => labels(ctx, q), READ_MULTI);
+  router.add(both, '/loki/api/v1/label', (ctx) => labels(ctx, q), READ_MULTI);
+  router.add(both, '/loki/api/v1/label/:name/values', (ctx) => labelValues(ctx, q), READ_MULTI);
+  router.add(both, '/loki/api/v1/series', (ctx) => series(ctx, q), READ_MULTI);
   router.add(both, '/loki/api/v1/index/stats', (ctx) => indexStats(ctx, q), READ);
   router.add(both, '/loki/api/v1/index/volume', (ctx) => volumeHandler(ctx, q, false), READ);
   router.add(both, '/loki/api/v1/index/volume_range', (ctx) => volumeHandler(ctx, q, true), READ);
@@ -67,9 +74,9 @@ export function registerQueryRoutes(router: Router, q: QueryContext): void {
     sendJson(ctx, 200, { status: 'success', data: printExpr(parseExpr(text)) });
   }, READ);
   // Legacy paths some older clients still call.
-  router.add('GET', '/api/prom/label', (ctx) => labels(ctx, q), READ);
-  router.add('GET', '/api/prom/label/:name/values', (ctx) => labelValues(ctx, q), READ);
-  router.add('GET', '/api/prom/series', (ctx) => series(ctx, q), READ);
+  router.add('GET', '/api/prom/label', (ctx) => labels(ctx, q), READ_MULTI);
+  router.add('GET', '/api/prom/label/:name/values', (ctx) => labelValues(ctx, q), READ_MULTI);
+  router.add('GET', '/api/prom/series', (ctx) => series(ctx, q), READ_MULTI);
   registerDrilldownRoutes(router, q);
 }
 
@@ -81,7 +88,7 @@ function nowNs(q: QueryContext): bigint {
 async function queryRange(ctx: RequestContext, q: QueryContext): Promise<void> {
   const p = parseRangeQueryParams(await ctx.query(), nowNs(q));
   ctx.log.debug({ query: p.query }, 'query started');
-  const r = await q.service.range({ tenant: ctx.tenant, query: p.query, start: p.start, end: p.end, step: p.step, limit: p.limit, direction: p.direction });
+  const r = await q.service.range({ tenant: ctx.tenants, query: p.query, start: p.start, end: p.end, step: p.step, limit: p.limit, direction: p.direction });
   if (r.kind === 'metric') {
     sendJson(ctx, 200, encodeQueryResponse(r.data, { stats: r.stats, warnings: r.warnings }));
     return;
@@ -94,7 +101,7 @@ async function queryRange(ctx: RequestContext, q: QueryContext): Promise<void> {
 async function queryInstant(ctx: RequestContext, q: QueryContext): Promise<void> {
   const p = parseInstantQueryParams(await ctx.query(), nowNs(q));
   ctx.log.debug({ query: p.query }, 'query started');
-  const r = await q.service.instant({ tenant: ctx.tenant, query: p.query, time: p.time });
+  const r = await q.service.instant({ tenant: ctx.tenants, query: p.query, time: p.time });
   sendJson(ctx, 200, encodeQueryResponse(r.data, { stats: r.stats, warnings: r.warnings }));
 }
 
@@ -105,21 +112,24 @@ function matchersOrEmpty(text: string | undefined): Matcher[] | undefined {
 
 async function labels(ctx: RequestContext, q: QueryContext): Promise<void> {
   const p = parseLabelParams(await ctx.query(), nowNs(q));
-  const names = q.store.labelNames(ctx.tenant, p.start, p.end, matchersOrEmpty(p.query));
+  const { reader, tenant } = readerFor(q.store, ctx.tenants);
+  const names = reader.labelNames(tenant, p.start, p.end, matchersOrEmpty(p.query));
   sendJson(ctx, 200, encodeLabelsResponse(names));
 }
 
 async function labelValues(ctx: RequestContext, q: QueryContext): Promise<void> {
   const p = parseLabelParams(await ctx.query(), nowNs(q));
-  const values = q.store.labelValues(ctx.tenant, ctx.params.name!, p.start, p.end, matchersOrEmpty(p.query));
+  const { reader, tenant } = readerFor(q.store, ctx.tenants);
+  const values = reader.labelValues(tenant, ctx.params.name!, p.start, p.end, matchersOrEmpty(p.query));
   sendJson(ctx, 200, encodeLabelsResponse(values));
 }
 
 async function series(ctx: RequestContext, q: QueryContext): Promise<void> {
   const p = parseSeriesParams(await ctx.query(), nowNs(q));
+  const { reader, tenant } = readerFor(q.store, ctx.tenants);
   const seen = new Map<number, Record<string, string>>();
   for (const sel of p.match) {
-    for (const s of q.store.streams(ctx.tenant, parseMatchers(sel), p.start, p.end)) seen.set(s.id, s.labels);
+    for (const s of reader.streams(tenant, parseMatchers(sel), p.start, p.end)) seen.set(s.id, s.labels);
   }
   sendJson(ctx, 200, encodeSeriesResponse([...seen.values()]));
 }

@@ -16,6 +16,8 @@ import type { QueryPool } from './engine/query-pool.js';
 import { withQueryDeadline } from './deadline.js';
 import { runMetricQuery, type MetricQueryData } from './metric-query.js';
 import { logQueryStats } from './streams.js';
+import { createScanner } from './engine/scanner-factory.js';
+import { readerFor } from './tenant-union.js';
 
 export type QueryLimits = Pick<ServerConfig['limits'], 'max_entries_limit_per_query' | 'max_query_series'>;
 
@@ -31,7 +33,8 @@ export interface QueryServiceDeps {
 }
 
 export interface RangeQueryRequest {
-  tenant: string;
+  /** One tenant, or several for a multi-tenant query (./tenant-union.ts: results carry `__tenant_id__`). */
+  tenant: string | readonly string[];
   query: string;
   /** Nanoseconds; `end` is exclusive for log queries, as in Loki. */
   start: bigint;
@@ -42,7 +45,8 @@ export interface RangeQueryRequest {
 }
 
 export interface InstantQueryRequest {
-  tenant: string;
+  /** One tenant, or several for a multi-tenant query. */
+  tenant: string | readonly string[];
   query: string;
   /** Nanoseconds. */
   time: bigint;
@@ -73,13 +77,27 @@ export interface QueryService {
 }
 
 export function createQueryService(deps: QueryServiceDeps): QueryService {
-  // Read per query, so a reload of the overrides applies from the next query on.
-  const limitsOf = (tenant: string): QueryLimits => deps.limitsFor?.(tenant) ?? deps.limits;
+  // Read per query, so a reload of the overrides applies from the next query on. A multi-tenant
+  // query gets the smallest of its tenants' limits, as in Loki's multi-tenant querier.
+  const limitsOf = (tenants: string | readonly string[]): QueryLimits => {
+    const list = typeof tenants === 'string' ? [tenants] : tenants;
+    let smallest: QueryLimits | undefined;
+    for (const t of list) {
+      const l = deps.limitsFor?.(t) ?? deps.limits;
+      smallest = smallest
+        ? { max_entries_limit_per_query: Math.min(smallest.max_entries_limit_per_query, l.max_entries_limit_per_query), max_query_series: Math.min(smallest.max_query_series, l.max_query_series) }
+        : l;
+    }
+    return smallest ?? deps.limits;
+  };
   const withDeadline = <T>(run: (signal: AbortSignal) => Promise<T>): Promise<T> => withQueryDeadline(deps.timeoutMs, run);
 
-  const metric = async (tenant: string, expr: MetricExpr, start: bigint, end: bigint, step: bigint, instant: boolean): Promise<MetricResult> => {
+  // Several tenants are read as one store (./tenant-union.ts), so limit, direction and
+  // max_query_series apply to the merged result, as in Loki's multi-tenant querier.
+  const metric = async (tenants: string | readonly string[], expr: MetricExpr, start: bigint, end: bigint, step: bigint, instant: boolean): Promise<MetricResult> => {
+    const { reader, tenant } = readerFor(deps.store, tenants);
     const r = await withDeadline((signal) =>
-      runMetricQuery(deps.store, { tenant, expr, start, end, step, instant, maxSeries: limitsOf(tenant).max_query_series, pool: deps.pool, signal }),
+      runMetricQuery(reader, { tenant, expr, start, end, step, instant, maxSeries: limitsOf(tenants).max_query_series, pool: deps.pool, signal }),
     );
     return { kind: 'metric', data: r.data, stats: r.stats, warnings: r.warnings };
   };
@@ -92,8 +110,12 @@ export function createQueryService(deps: QueryServiceDeps): QueryService {
       if (req.limit > max) {
         throw new LogwharfError('query_limit', `max entries limit per query exceeded, limit > max_entries_limit_per_query (${req.limit} > ${max})`);
       }
+      const { reader, tenant, multi } = readerFor(deps.store, req.tenant);
+      // The view's block references carry its own stream ids: its scanner maps them back when a
+      // damaged block is reported.
+      const scanner = multi ? createScanner(reader, deps.pool) : deps.scanner;
       const result = await withDeadline((signal) =>
-        evaluateLogQuery(deps.store, deps.scanner, { tenant: req.tenant, expr, from: req.start, to: req.end, direction: req.direction, limit: req.limit, signal }),
+        evaluateLogQuery(reader, scanner, { tenant, expr, from: req.start, to: req.end, direction: req.direction, limit: req.limit, signal }),
       );
       return { kind: 'log', result, direction: req.direction, stats: logQueryStats(result), warnings: result.warnings ?? [] };
     },

@@ -112,3 +112,9 @@ export interface Store {
   /** Subscribes to newly appended entries of a tenant; returns the unsubscribe function. */
   subscribe(tenant: string, listener: (ev: TailEvent) => void): () => void;
 }
+
+/**
+ * What queries read: a Store, or a view over one (the multi-tenant union of
+ * ../query/tenant-union.ts, which presents several tenants as one).
+ */
+export type StoreReader = Pick<Store, 'streams' | 'labelNames' | 'labelValues' | 'blocks' | 'readBlock' | 'readBlockStats' | 'reportDamagedBlock'>;

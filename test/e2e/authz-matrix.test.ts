@@ -3,7 +3,8 @@
  * (so a route added without a role fails here): with `auth.tokens_enabled`, every non-public route
  * answers 401 without a token, 403 to a role it does not allow, 403 to a token of another tenant
  * naming this one (or, on routes that act for all the caller's tenants, shows it nothing of this one),
- * and serves the right token. Public routes stay open. Over HTTP, port 0.
+ * and serves the right token; a multi-tenant request (`team-a|team-b`) is 403 to a token lacking one
+ * of them and, with both, served by the routes declaring `multiTenant` and 400 everywhere else. Public routes stay open. Over HTTP, port 0.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -30,7 +31,7 @@ const bearer = (secret: string) => ({ Authorization: `Bearer ${secret}` });
 
 test('every route of the real server: no token 401, wrong role 403, other tenant 403, right token served', async (t) => {
   const dir = tempDir();
-  const tokens = createTestTokens(dir, ROLES.flatMap((role) => [{ role, tenants: ['team-a'] }, { role, tenants: ['team-b'] }]));
+  const tokens = createTestTokens(dir, ROLES.flatMap((role) => [{ role, tenants: ['team-a'] }, { role, tenants: ['team-b'] }, { role, tenants: ['team-a', 'team-b'] }]));
   // The real token store and authenticator; only the per-address failure limit is raised, since
   // this one client sends an unknown token to every route on purpose.
   const store = openTokenStore(tokenDbPath(dir));
@@ -42,6 +43,20 @@ test('every route of the real server: no token 401, wrong role 403, other tenant
 
   const undeclared = routes.filter((r) => !r.options.public && !r.options.role).map((r) => `${r.methods.join(',')} ${r.pattern}`);
   assert.deepEqual(undeclared, [], 'every non-public route declares the role it needs');
+
+  // Multi-tenant requests (X-Scope-OrgID a|b) are served only where Loki's multi-tenant querier serves them.
+  const multi = routes.filter((r) => r.options.multiTenant).map((r) => r.pattern).sort();
+  assert.deepEqual(multi, [
+    '/api/prom/label',
+    '/api/prom/label/:name/values',
+    '/api/prom/series',
+    '/loki/api/v1/label',
+    '/loki/api/v1/label/:name/values',
+    '/loki/api/v1/labels',
+    '/loki/api/v1/query',
+    '/loki/api/v1/query_range',
+    '/loki/api/v1/series',
+  ]);
 
   let cells = 0;
   for (const r of routes) {
@@ -73,6 +88,15 @@ test('every route of the real server: no token 401, wrong role 403, other tenant
       } else {
         const other = await call(s.url, method, path, { ...bearer(tokens.secret(need, 'team-b')), 'X-Scope-OrgID': 'team-a' });
         assert.equal(other.status, 403, `${where} with team-b's ${need} token naming team-a`);
+        // a|b: 403 unless the token holds both; then served where declared, 400 elsewhere.
+        const half = await call(s.url, method, path, { ...bearer(tokens.secret(need, 'team-a')), 'X-Scope-OrgID': 'team-a|team-b' });
+        assert.equal(half.status, 403, `${where} with team-a's ${need} token naming team-a|team-b`);
+        const both = await fetch(s.url + path, { method, headers: { ...bearer(tokens.secret(need, 'team-a', 'team-b')), 'X-Scope-OrgID': 'team-a|team-b' } });
+        const said = `${both.status} ${await both.text()}`;
+        // The request here has no parameters: a served route may still answer 400 for those.
+        if (r.options.multiTenant) assert.ok(both.status !== 401 && both.status !== 403 && !said.includes('multi-tenant'), `${where} serves team-a|team-b: ${said}`);
+        else assert.match(said, /^400 .* does not support multi-tenant requests/, `${where} refuses team-a|team-b`);
+        cells += 2;
       }
       for (const role of need === 'admin' ? ['admin' as const] : [need, 'admin' as const]) {
         const ok = await call(s.url, method, path, bearer(tokens.secret(role, 'team-a')));

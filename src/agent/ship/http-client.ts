@@ -58,8 +58,12 @@ export function createHttpClient(cfg: ClientConfig, opts: { timeoutMs: number; v
   const { base, push } = resolveUrls(clientUrl(cfg), cfg.output);
   const secure = base.protocol === 'https:';
   const tlsFiles = secure ? clientTlsFiles(cfg.tls) : undefined;
+  // allowPartialTrustChain: any certificate of ca_file is an anchor, as in Go's (Promtail's) CA pool,
+  // so ca_file may hold an intermediate or the server's own certificate (`logwharf up` pins its
+  // server's certificate this way). servername: the name checked and sent as SNI (server_name).
+  const tlsOptions = { rejectUnauthorized: !cfg.tls.insecure_skip_verify, allowPartialTrustChain: true, ...(cfg.tls.server_name !== undefined && { servername: cfg.tls.server_name }) };
   const makeAgent = (m: ClientTlsMaterial | undefined): http.Agent =>
-    secure ? new https.Agent({ keepAlive: true, maxSockets: 4, ...m, rejectUnauthorized: !cfg.tls.insecure_skip_verify }) : new http.Agent({ keepAlive: true, maxSockets: 4 });
+    secure ? new https.Agent({ keepAlive: true, maxSockets: 4, ...m, ...tlsOptions } as https.AgentOptions) : new http.Agent({ keepAlive: true, maxSockets: 4 });
   let agent = makeAgent(tlsFiles?.initial);
   const retired = new Set<http.Agent>();
   let checkedAt = Date.now();

@@ -4,7 +4,7 @@
  * every core.
  */
 import type { Entry, Labels } from '../../api/model.js';
-import type { BlockRef, Store, StreamInfo } from '../../store/store.js';
+import type { BlockRef, StoreReader, StreamInfo } from '../../store/store.js';
 import type { PipelineStage } from '../../logql/syntax/ast.js';
 import type { Pipeline, StreamPipeline } from '../../logql/pipeline/types.js';
 import { compilePipeline } from '../../logql/pipeline/compile.js';
@@ -139,7 +139,7 @@ export class PipelineCache {
   }
 }
 
-export function createLocalScanner(store: Store): BlockScanner {
+export function createLocalScanner(store: StoreReader): BlockScanner {
   const cache = new PipelineCache();
   return {
     async scan(req) {

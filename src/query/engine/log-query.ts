@@ -8,7 +8,7 @@
  * worker threads for large queries (see ./block-scanner.ts).
  */
 import type { Entry, Labels } from '../../api/model.js';
-import type { BlockRef, Store, StreamInfo } from '../../store/store.js';
+import type { BlockRef, StoreReader, StreamInfo } from '../../store/store.js';
 import type { LogExpr } from '../../logql/syntax/ast.js';
 import type { BlockScanner, ScannedEntry } from './block-scanner.js';
 import { extractFilterHints } from '../../logql/pipeline/hints.js';
@@ -56,7 +56,7 @@ export interface LogQueryResult {
 /** How many blocks are handed to the scanner at once; enough to keep two workers busy. */
 const BATCH_BLOCKS = 16;
 
-export async function evaluateLogQuery(store: Store, scanner: BlockScanner, q: LogQueryRequest): Promise<LogQueryResult> {
+export async function evaluateLogQuery(store: StoreReader, scanner: BlockScanner, q: LogQueryRequest): Promise<LogQueryResult> {
   const started = performance.now();
   const streams = store.streams(q.tenant, q.expr.matchers, q.from, q.to);
   const byId = new Map<number, StreamInfo>();

@@ -28,7 +28,7 @@ import { compilePipeline } from '../../logql/pipeline/compile.js';
 import { extractFilterHints } from '../../logql/pipeline/hints.js';
 import type { RangeAggregator, StepSeries, Steps } from '../../logql/eval/types.js';
 import type { Matcher, RangeAggregationExpr } from '../../logql/syntax/ast.js';
-import type { BlockRef, Store } from '../../store/store.js';
+import type { BlockRef, StoreReader } from '../../store/store.js';
 import { damagedBlockError, isDamagedBlock } from '../../store/damaged-block.js';
 import { evaluateWindows, isLineOp, type WindowParams } from './range-functions.js';
 import { accumulateEntries, accumulateStats, SeriesSet, type StreamState } from './range-accumulate.js';
@@ -76,7 +76,7 @@ export function emptyRangeStats(): RangeAggregationStats {
  * The store-backed RangeAggregator of src/logql/eval/types.ts. With `totals`, what every range
  * aggregation of the query read is added there (for the query's stats).
  */
-export function createRangeAggregator(store: Store, tenant: string, opts: RangeAggregatorOptions = {}, totals?: RangeAggregationStats): RangeAggregator {
+export function createRangeAggregator(store: StoreReader, tenant: string, opts: RangeAggregatorOptions = {}, totals?: RangeAggregationStats): RangeAggregator {
   return async (expr, steps) => {
     const s = emptyRangeStats();
     const out = await evaluateRangeAggregation(store, tenant, expr, steps, opts, s);
@@ -86,7 +86,7 @@ export function createRangeAggregator(store: Store, tenant: string, opts: RangeA
 }
 
 export async function evaluateRangeAggregation(
-  store: Store,
+  store: StoreReader,
   tenant: string,
   expr: RangeAggregationExpr,
   steps: Steps,
@@ -241,7 +241,7 @@ function skipDamaged(e: unknown, ref: BlockRef, opts: RangeAggregatorOptions): u
 
 /** Splits the sealed blocks into one contiguous (time-ordered) part per worker, by entries. */
 async function runOnPool(
-  store: Store,
+  store: StoreReader,
   pool: QueryPool,
   files: BlockRef[],
   byId: Map<number, StreamState>,

@@ -5,12 +5,12 @@
  * blocks still in the in-memory head go with their entries (copied to the worker). The request's
  * signal (the query timeout) terminates the workers running it.
  */
-import type { BlockRef, Store } from '../../store/store.js';
+import type { BlockRef, StoreReader } from '../../store/store.js';
 import { ScanTally, type BlockScanner, type ScanRequest, type ScanResult } from './block-scanner.js';
 import type { ScanJob } from './scan-job.js';
 import type { QueryPool } from './query-pool.js';
 
-export function createWorkerScanner(store: Store, pool: QueryPool): BlockScanner {
+export function createWorkerScanner(store: StoreReader, pool: QueryPool): BlockScanner {
   return {
     async scan(req: ScanRequest): Promise<ScanResult> {
       const parts: BlockRef[][] = Array.from({ length: Math.min(pool.size, req.refs.length) }, () => []);

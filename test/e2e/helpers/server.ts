@@ -105,10 +105,10 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs a client command of the built binary (dist/) to its end, with `stdin` as its input; fails after `timeoutMs`. */
-export function runCli(args: string[], stdin = '', timeoutMs = 30_000): Promise<CliResult> {
+/** Runs a client command of the built binary (dist/) to its end, with `stdin` as its input and `env` on top of this process's; fails after `timeoutMs`. */
+export function runCli(args: string[], stdin = '', timeoutMs = 30_000, env: Record<string, string> = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [join(REPO, 'dist/cli/main.js'), ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [join(REPO, 'dist/cli/main.js'), ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     p.stdout!.on('data', (c) => (stdout += c));
