@@ -31,6 +31,7 @@ import { createRegistry, type SourcesRegistry } from '../registry/registry.js';
 import { registerSourcesRoutes } from '../registry/routes.js';
 import { registerRegistryMetrics } from '../registry/metrics.js';
 import { createTokens } from '../auth/tokens.js';
+import { createAuditLog } from '../audit/audit-log.js';
 import { registerTokenRoutes } from '../auth/token-routes.js';
 import { createAlerting, type AlertingDeps } from './alerting.js';
 import { loadUiAssets } from '../web/assets.js';
@@ -139,6 +140,16 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
   // Tokens (issue #11): `tokens.authenticator` is the request path's Authenticator; the admin API is here.
   const tokens = createTokens(config.data, { now: deps.now, log: childLogger(log, { component: 'auth' }) });
   registerTokenRoutes(router, tokens, { now: deps.now, log: childLogger(log, { component: 'auth' }) });
+  // The audit log (issue #11): admin actions, refusals and CLI token changes, in the reserved tenant.
+  const audit = createAuditLog({
+    store,
+    tenant: config.audit.tenant,
+    denied: { burst: config.audit.denied_burst, intervalMs: parseDurationMs(config.audit.denied_interval), globalBurst: 100, maxAddresses: 1000 },
+    registry: metrics.registry,
+    log: childLogger(log, { component: 'audit' }),
+    outbox: () => tokens.outbox(),
+    now: deps.now,
+  });
   const timeoutMs = parseDurationMs(config.query.timeout);
   const service = createQueryService({ store, scanner, pool: queryPool, limits: config.limits, timeoutMs });
   const queryCtx = { store, scanner, service, limits: config.limits, timeoutMs, now: deps.now ?? Date.now };
@@ -180,6 +191,7 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
     metrics,
     authEnabled: config.auth_enabled,
     authenticator,
+    audit,
     maxBodyBytes: config.max_body_bytes,
     maxInflightBodyBytes: config.max_inflight_body_bytes,
     timeouts: {
@@ -204,6 +216,8 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
         log: childLogger(log, { component: 'registry' }),
       });
       tokens.open();
+      // Before the port opens: token changes the CLI made while the server was down come first.
+      await audit.start();
       await alerting.open();
       const { host, port } = parseListen(config.listen);
       await new Promise<void>((resolve, reject) => {
@@ -242,6 +256,8 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
       await queryPool?.close();
       sources?.close();
       sources = undefined;
+      // After the HTTP server (its last admin actions are recorded), before the tokens and the store.
+      await audit.close();
       tokens.close();
       await store.close();
     },

@@ -16,9 +16,10 @@ import { sendError } from './error-mapper.js';
 import { BodyBudget } from './body-budget.js';
 import type { HttpMetrics } from './metrics.js';
 import type { Router, RouteOptions } from './router.js';
-import type { Authenticator, Role } from './identity.js';
+import type { Authenticator, Identity, Role } from './identity.js';
 import { AccessDenied, authorize, BEARER_CHALLENGE } from './authorize.js';
 import { peerOf } from './peer.js';
+import { checkAuditTenant, holdResponseEnd, isAuditedAction, type AuditRequest, type AuditSink } from './audit-sink.js';
 
 export interface HttpServerOptions {
   router: Router;
@@ -37,6 +38,11 @@ export interface HttpServerOptions {
   timeouts: HttpTimeouts;
   /** HTTPS (issue #11): the certificate and, for mTLS, whether a client certificate is asked for and required. */
   tls?: HttpTlsOptions | undefined;
+  /**
+   * The audit log (src/audit): told of every refused request and of every admin action, which it
+   * holds durably before the response goes out; it also guards its reserved tenant.
+   */
+  audit?: AuditSink | undefined;
   onUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer, ctx: { id: string; tenant: string; url: URL }) => void;
 }
 
@@ -71,14 +77,19 @@ export function isValidTenantId(value: string): boolean {
   return TENANT_RE.test(value) && value !== '.' && value !== '..';
 }
 
-/** Resolves the tenant of a request, as Loki does (X-Scope-OrgID; "fake" without auth). */
-export function resolveTenant(header: string | string[] | undefined, authEnabled: boolean): string {
+/**
+ * Resolves the tenant of a request, as Loki does (X-Scope-OrgID; "fake" without auth). Without auth,
+ * a header naming exactly the reserved audit tenant selects it (there is no other way to read the
+ * audit log then, and writing it is refused anyway). A refusal is an AccessDenied, so the audit log
+ * records it.
+ */
+export function resolveTenant(header: string | string[] | undefined, authEnabled: boolean, auditTenant?: string): string {
   const value = Array.isArray(header) ? header[0] : header;
-  if (!authEnabled) return DEFAULT_TENANT;
-  if (!value) throw new LogwharfError('unauthorized', 'no org id');
+  if (!authEnabled) return auditTenant !== undefined && value === auditTenant ? auditTenant : DEFAULT_TENANT;
+  if (!value) throw new AccessDenied('tenant_missing', undefined, 'unauthorized', 'no org id');
   // Loki allows a `|`-separated list for multi-tenant queries; we keep one tenant per request for now.
   if (!TENANT_RE.test(value) || value === '.' || value === '..') {
-    throw new LogwharfError('unauthorized', `invalid tenant id "${value.slice(0, 160)}": use 1-150 characters of [A-Za-z0-9!-_.*'()]`);
+    throw new AccessDenied('tenant_invalid', undefined, 'unauthorized', `invalid tenant id "${value.slice(0, 160)}": use 1-150 characters of [A-Za-z0-9!-_.*'()]`);
   }
   return value;
 }
@@ -126,6 +137,10 @@ export function createHttpServer(opts: HttpServerOptions): Server {
     const method = req.method ?? 'GET';
     let routeName = 'unmatched';
     let errorBody: RouteOptions['errorBody'];
+    const audit = opts.audit;
+    let params: Record<string, string> = {};
+    // An admin route's own refusal (the token API with tokens off) is a denial, recorded once as such.
+    let deniedInHandler = false;
     res.on('finish', () => {
       const secs = durationNsToSeconds(process.hrtime.bigint() - started);
       opts.metrics.requestDuration.observe({ method, route: routeName, status: String(res.statusCode) }, secs);
@@ -140,6 +155,7 @@ export function createHttpServer(opts: HttpServerOptions): Server {
           throw new LogwharfError('not_found', `404 page not found: ${url.pathname}`);
         }
         routeName = found.route.name;
+        params = found.route.params;
         errorBody = found.route.options.errorBody;
         let bodyPromise: Promise<Buffer> | undefined;
         // The body's bytes stay counted until the response is done: handlers keep it (decoded) until then.
@@ -168,13 +184,27 @@ export function createHttpServer(opts: HttpServerOptions): Server {
             const access = authorize(opts.authenticator, req.headers.authorization, peerOf(req), o.role, req.headers['x-scope-orgid'], o.tenantless);
             ctx.tenant = access.tenant;
             ctx.identity = access.identity;
-          } else if (!o.tenantless) ctx.tenant = resolveTenant(req.headers['x-scope-orgid'], opts.authEnabled);
+          } else if (!o.tenantless) ctx.tenant = resolveTenant(req.headers['x-scope-orgid'], opts.authEnabled, opts.audit?.tenant);
+          if (opts.audit) checkAuditTenant(opts.audit.tenant, ctx.tenant, o.role, ctx.identity);
+        }
+        if (audit && isAuditedAction(method, o)) {
+          holdResponseEnd(res, async () => {
+            if (deniedInHandler) return;
+            try {
+              await audit.action({ ...auditRequest(req, id, routeName, ctx.params, res.statusCode, ctx.identity), tenant: ctx.tenant, details: ctx.auditDetails });
+            } catch {
+              // The action took effect; its answer says so, and this header that it is not in the audit log.
+              res.setHeader(AUDIT_FAILED_HEADER, 'not-recorded');
+            }
+          });
         }
         await found.route.handler(ctx);
       } catch (e) {
         if (e instanceof AccessDenied) {
+          deniedInHandler = true;
           logDenied(log, e, { method, route: routeName, client: req.socket.remoteAddress });
-          if (e.status === 401) res.setHeader('WWW-Authenticate', BEARER_CHALLENGE);
+          if (e.status === 401 && isCredentialRefusal(e)) res.setHeader('WWW-Authenticate', BEARER_CHALLENGE);
+          audit?.denied({ ...auditRequest(req, id, routeName, params, e.status, deniedIdentity(opts, e, req)), reason: e.reason, askedTenant: headerValue(req.headers['x-scope-orgid']) });
         }
         sendError(res, log, e, id, errorBody);
       }
@@ -217,20 +247,25 @@ function withUpgrades(server: Server, opts: HttpServerOptions): Server {
         url = new URL(req.url ?? '/', 'http://localhost');
         const orgId = req.headers['x-scope-orgid'] ?? upgradeTenantParam(url);
         let tenant: string;
+        let identity: Identity | undefined;
         if (opts.authenticator) {
           const authorization = req.headers.authorization ?? upgradeTokenParam(url);
           // The token leaves the URL before anything downstream could log or echo it.
           url.searchParams.delete('access_token');
-          tenant = authorize(opts.authenticator, authorization, peerOf(req), UPGRADE_ROLE, orgId).tenant;
-        } else tenant = resolveTenant(orgId, opts.authEnabled);
+          ({ tenant, identity } = authorize(opts.authenticator, authorization, peerOf(req), UPGRADE_ROLE, orgId));
+        } else tenant = resolveTenant(orgId, opts.authEnabled, opts.audit?.tenant);
+        if (opts.audit) checkAuditTenant(opts.audit.tenant, tenant, UPGRADE_ROLE, identity);
         onUpgrade(req, socket, head, { id, tenant, url });
       } catch (e) {
         const msg = e instanceof Error ? e.message : String(e);
         const status = e instanceof LogwharfError ? e.status : 500;
         let extra = '';
         if (e instanceof AccessDenied) {
-          logDenied(childLogger(opts.log, { request_id: id }), e, { method: 'GET', route: url?.pathname ?? 'upgrade', client: req.socket.remoteAddress });
-          if (status === 401) extra = `WWW-Authenticate: ${BEARER_CHALLENGE}\r\n`;
+          const route = url?.pathname ?? 'upgrade';
+          logDenied(childLogger(opts.log, { request_id: id }), e, { method: 'GET', route, client: req.socket.remoteAddress });
+          const asked = headerValue(req.headers['x-scope-orgid']) ?? (url ? upgradeTenantParam(url) : undefined);
+          opts.audit?.denied({ ...auditRequest(req, id, route, {}, status, deniedIdentity(opts, e, req)), reason: e.reason, askedTenant: asked });
+          if (status === 401 && isCredentialRefusal(e)) extra = `WWW-Authenticate: ${BEARER_CHALLENGE}\r\n`;
           const retry = e.details?.retryAfterSeconds;
           if (typeof retry === 'number') extra += `Retry-After: ${Math.max(1, Math.ceil(retry))}\r\n`;
         }
@@ -239,6 +274,36 @@ function withUpgrades(server: Server, opts: HttpServerOptions): Server {
     });
   }
   return server;
+}
+
+/** Set on an admin action's answer when its audit record could not be written (the action did happen). */
+export const AUDIT_FAILED_HEADER = 'X-Logwharf-Audit';
+
+/** What the audit log is told of any request (src/http/audit-sink.ts); never a credential or a body. */
+function auditRequest(req: IncomingMessage, requestId: string, route: string, params: Record<string, string>, status: number, identity: Identity | undefined): AuditRequest {
+  const peer = peerOf(req);
+  return { requestId, method: req.method ?? 'GET', route, params, status, client: peer.address, certificate: peer.certificate?.subject, identity, tenant: '' };
+}
+
+/**
+ * The identity a refused request proved, when it proved one (refused for its role or tenant, where
+ * AccessDenied carries only the name): asked again of the authenticator, which answers from its
+ * cache and counts no failure for a valid credential.
+ */
+function deniedIdentity(opts: HttpServerOptions, e: AccessDenied, req: IncomingMessage): Identity | undefined {
+  if (e.who === undefined || !opts.authenticator) return undefined;
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const r = opts.authenticator.authenticate(req.headers.authorization ?? upgradeTokenParam(url), peerOf(req));
+  return r.ok ? r.identity : undefined;
+}
+
+/** 401s that ask for credentials (not auth_enabled's missing X-Scope-OrgID): these carry the Bearer challenge. */
+function isCredentialRefusal(e: AccessDenied): boolean {
+  return e.reason === 'no_credentials' || e.reason === 'bad_credentials';
+}
+
+function headerValue(h: string | string[] | undefined): string | undefined {
+  return Array.isArray(h) ? h[0] : h;
 }
 
 /** The only upgrade served is the live tail, which reads logs. */
