@@ -14,6 +14,7 @@ import { removeDir, startServer, tempDir } from './helpers/server.js';
 import { createTestTokens } from './helpers/tokens.js';
 import { auditRecords, type AuditRecord } from './helpers/audit.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { metricSum } from '../helpers/metrics.js';
 
 const AUDIT = 'logwharf-audit';
 const bearer = (t: string) => ({ Authorization: `Bearer ${t}` });
@@ -167,4 +168,21 @@ test('tokens on: admin actions and refusals are in the audit tenant, readable on
     const bytes = readFileSync(f);
     for (const secret of [...tokens.all(), minted.token]) assert.equal(bytes.includes(secret.slice(21)), false, `${f} holds a secret`);
   }
+});
+
+test('when the audit record cannot be written, the admin action still answers what happened, marked X-Logwharf-Audit: not-recorded', async (t) => {
+  const s = await startServer({});
+  t.after(async () => (await s.close(), removeDir(s.dir)));
+  const ok = await fetch(`${s.url}/loki/api/v1/rules/ns1`, { method: 'POST', body: GROUP });
+  assert.equal(ok.status, 202);
+  assert.equal(ok.headers.get('x-logwharf-audit'), null);
+  // The store stops taking writes (as on a full or failed disk); rule groups live in their own files.
+  await s.role.store.close();
+  const res = await fetch(`${s.url}/loki/api/v1/rules/ns2`, { method: 'POST', body: GROUP });
+  assert.equal(res.status, 202, 'the group was stored: the answer says so');
+  assert.equal(res.headers.get('x-logwharf-audit'), 'not-recorded');
+  assert.equal(await metricSum(s.role.registry, 'logwharf_audit_write_failures_total'), 1);
+  assert.equal(await metricSum(s.role.registry, 'logwharf_audit_events_total', { outcome: 'allowed' }), 1);
+  const stored = await fetch(`${s.url}/loki/api/v1/rules/ns2`);
+  assert.equal(stored.status, 200);
 });
