@@ -122,8 +122,12 @@ export function outboxEvent(o: OutboxEntry): AuditEvent {
   };
 }
 
-/** The entry's line: the record without its timestamp (the entry has it) and without empty fields. */
+/**
+ * The entry's line: the record without its timestamp and outcome (the entry and the stream's label
+ * have them; an `outcome` field would make `| json` add an `outcome_extracted` label to every
+ * result, as Loki does on a clash) and without empty fields.
+ */
 export function eventLine(e: AuditEvent): string {
-  const { at: _at, ...rest } = e;
+  const { at: _at, outcome: _outcome, ...rest } = e;
   return JSON.stringify(rest);
 }

@@ -29,7 +29,7 @@ test('auth_enabled without tokens: the audit tenant is read by its header, never
     const r = await auditRecords(s.url, { 'X-Scope-OrgID': 'logwharf-audit' });
     return r.length === 3 && r;
   });
-  assert.deepEqual(records.map((r) => [r.line.outcome, r.line.reason, r.line.action, r.line.who_kind, r.line.tenant]), [
+  assert.deepEqual(records.map((r) => [r.labels.outcome, r.line.reason, r.line.action, r.line.who_kind, r.line.tenant]), [
     ['denied', 'reserved_tenant', 'POST /loki/api/v1/push', 'anonymous', 'logwharf-audit'],
     ['denied', 'tenant_missing', 'GET /loki/api/v1/labels', 'anonymous', undefined],
     ['allowed', undefined, 'rules.group.set', 'anonymous', 'team-a'],
@@ -48,7 +48,7 @@ test('auth off: X-Scope-OrgID naming the audit tenant selects it for reading; pu
     const r = await auditRecords(s.url, { 'X-Scope-OrgID': 'logwharf-audit' });
     return r.length === 2 && r;
   });
-  assert.deepEqual(records.map((r) => [r.line.outcome, r.line.action, r.line.tenant]), [
+  assert.deepEqual(records.map((r) => [r.labels.outcome, r.line.action, r.line.tenant]), [
     ['denied', 'POST /loki/api/v1/push', 'logwharf-audit'],
     ['allowed', 'rules.group.set', 'fake'],
   ]);

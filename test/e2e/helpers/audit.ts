@@ -7,7 +7,6 @@ export interface AuditRecord {
   /** The entry's line, parsed. */
   line: {
     action: string;
-    outcome: string;
     who?: string;
     who_kind: string;
     role?: string;
