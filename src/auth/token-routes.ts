@@ -40,9 +40,9 @@ export function registerTokenRoutes(router: Router, tokens: Tokens, opts: { now?
     }
     const r = tokens.authenticator.authenticate(ctx.req.headers.authorization, peerOf(ctx.req));
     if (r.ok) {
-      if (r.identity.role !== 'admin') throw new AccessDenied('role', r.identity.name, 'forbidden', `token "${r.identity.name}" has role ${r.identity.role}; managing tokens needs role admin`);
-      // Who made the change, for the audit record (the request path set none with tokens off).
+      // Who acted (or was refused), for the audit record: the request path set none with tokens off.
       ctx.identity = r.identity;
+      if (r.identity.role !== 'admin') throw new AccessDenied('role', r.identity.name, 'forbidden', `token "${r.identity.name}" has role ${r.identity.role}; managing tokens needs role admin`);
       return r.identity;
     }
     if (r.reason === 'rate_limited') {

@@ -138,9 +138,9 @@ export function createHttpServer(opts: HttpServerOptions): Server {
     let routeName = 'unmatched';
     let errorBody: RouteOptions['errorBody'];
     const audit = opts.audit;
-    let params: Record<string, string> = {};
     // An admin route's own refusal (the token API with tokens off) is a denial, recorded once as such.
     let deniedInHandler = false;
+    let current: RequestContext | undefined;
     res.on('finish', () => {
       const secs = durationNsToSeconds(process.hrtime.bigint() - started);
       opts.metrics.requestDuration.observe({ method, route: routeName, status: String(res.statusCode) }, secs);
@@ -155,7 +155,6 @@ export function createHttpServer(opts: HttpServerOptions): Server {
           throw new LogwharfError('not_found', `404 page not found: ${url.pathname}`);
         }
         routeName = found.route.name;
-        params = found.route.params;
         errorBody = found.route.options.errorBody;
         let bodyPromise: Promise<Buffer> | undefined;
         // The body's bytes stay counted until the response is done: handlers keep it (decoded) until then.
@@ -178,6 +177,7 @@ export function createHttpServer(opts: HttpServerOptions): Server {
           body,
           query: () => (queryPromise ??= mergedQuery(req, url, body)),
         };
+        current = ctx;
         const o = found.route.options;
         if (!o.public) {
           if (opts.authenticator) {
@@ -204,7 +204,7 @@ export function createHttpServer(opts: HttpServerOptions): Server {
           deniedInHandler = true;
           logDenied(log, e, { method, route: routeName, client: req.socket.remoteAddress });
           if (e.status === 401 && isCredentialRefusal(e)) res.setHeader('WWW-Authenticate', BEARER_CHALLENGE);
-          audit?.denied({ ...auditRequest(req, id, routeName, params, e.status, deniedIdentity(opts, e, req)), reason: e.reason, askedTenant: headerValue(req.headers['x-scope-orgid']) });
+          audit?.denied({ ...auditRequest(req, id, routeName, current?.params ?? {}, e.status, current?.identity ?? deniedIdentity(opts, e, req)), reason: e.reason, askedTenant: headerValue(req.headers['x-scope-orgid']) });
         }
         sendError(res, log, e, id, errorBody);
       }

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { removeDir, startServer, tempDir } from './helpers/server.js';
+import { removeDir, startChildServer, startServer, tempDir } from './helpers/server.js';
 import { createTestTokens } from './helpers/tokens.js';
 import { auditRecords, type AuditRecord } from './helpers/audit.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -185,4 +185,19 @@ test('when the audit record cannot be written, the admin action still answers wh
   assert.equal(await metricSum(s.role.registry, 'logwharf_audit_events_total', { outcome: 'allowed' }), 1);
   const stored = await fetch(`${s.url}/loki/api/v1/rules/ns2`);
   assert.equal(stored.status, 200);
+});
+
+test('an acknowledged admin action is in the audit log even when the server is killed right after answering', async (t) => {
+  const dir = tempDir('logwharf-audit-kill-');
+  t.after(() => removeDir(dir));
+  const child = await startChildServer(dir, ['--log-level', 'warn']);
+  const res = await fetch(`${child.url}/loki/api/v1/rules/ns1`, { method: 'POST', body: GROUP });
+  child.proc.kill('SIGKILL');
+  assert.equal(res.status, 202);
+  const requestId = res.headers.get('x-request-id');
+  await child.exited;
+  const s = await startServer({ data: dir });
+  t.after(() => s.close());
+  const records = await auditRecords(s.url, { 'X-Scope-OrgID': AUDIT });
+  assert.deepEqual(records.map((r) => [r.line.action, r.line.request_id, r.line.status]), [['rules.group.set', requestId, 202]]);
 });

@@ -6,7 +6,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { removeDir, startServer } from './helpers/server.js';
+import { removeDir, startServer, tempDir } from './helpers/server.js';
+import { createTestTokens } from './helpers/tokens.js';
 import { auditRecords } from './helpers/audit.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -18,8 +19,14 @@ function push(url: string, tenant?: string): Promise<Response> {
 }
 
 test('auth_enabled without tokens: the audit tenant is read by its header, never pushed to; a missing org id is recorded', async (t) => {
-  const s = await startServer({ auth_enabled: true });
+  const dir = tempDir();
+  // The token API needs an admin token even with tokens off.
+  const tokens = createTestTokens(dir, [{ role: 'read', tenants: ['team-a'] }, { role: 'admin', tenants: ['team-a'] }]);
+  const s = await startServer({ data: dir, auth_enabled: true });
   t.after(async () => (await s.close(), removeDir(s.dir)));
+  const mint = (who: string) => fetch(`${s.url}/api/v1/tokens`, { method: 'POST', headers: { Authorization: `Bearer ${tokens.secret(who as 'read', 'team-a')}` }, body: '{"role":"read","tenants":["team-a"],"name":"dash"}' });
+  assert.equal((await mint('read')).status, 403);
+  assert.equal((await mint('admin')).status, 201);
   const refused = await push(s.url, 'logwharf-audit');
   assert.equal(refused.status, 403);
   assert.match(await refused.text(), /holds the audit log, which only the server writes/);
@@ -27,13 +34,16 @@ test('auth_enabled without tokens: the audit tenant is read by its header, never
   assert.equal((await fetch(`${s.url}/loki/api/v1/rules/ns1`, { method: 'POST', headers: { 'X-Scope-OrgID': 'team-a' }, body: GROUP })).status, 202);
   const records = await waitFor('the refusals and the action', async () => {
     const r = await auditRecords(s.url, { 'X-Scope-OrgID': 'logwharf-audit' });
-    return r.length === 3 && r;
+    return r.length === 5 && r;
   });
   assert.deepEqual(records.map((r) => [r.labels.outcome, r.line.reason, r.line.action, r.line.who_kind, r.line.tenant]), [
+    ['denied', 'role', 'token.create', 'token', undefined],
+    ['allowed', undefined, 'token.create', 'token', undefined],
     ['denied', 'reserved_tenant', 'POST /loki/api/v1/push', 'anonymous', 'logwharf-audit'],
     ['denied', 'tenant_missing', 'GET /loki/api/v1/labels', 'anonymous', undefined],
     ['allowed', undefined, 'rules.group.set', 'anonymous', 'team-a'],
   ]);
+  assert.deepEqual([records[0]!.line.who, records[0]!.line.role, records[1]!.line.who, records[1]!.line.target?.token_name], ['read-team-a', 'read', 'admin-team-a', 'dash']);
   assert.equal((await fetch(`${s.url}/loki/api/v1/labels`, { headers: { 'X-Scope-OrgID': 'team-a' } })).status, 200);
 });
 
