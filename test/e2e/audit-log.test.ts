@@ -201,3 +201,30 @@ test('an acknowledged admin action is in the audit log even when the server is k
   const records = await auditRecords(s.url, { 'X-Scope-OrgID': AUDIT });
   assert.deepEqual(records.map((r) => [r.line.action, r.line.request_id, r.line.status]), [['rules.group.set', requestId, 202]]);
 });
+
+test('every write route of the route table refuses the audit tenant, to its write and admin tokens and, with auth off, to its header', async (t) => {
+  const dir = tempDir('logwharf-audit-routes-');
+  t.after(() => removeDir(dir));
+  const tokens = createTestTokens(dir, [{ role: 'write', tenants: [AUDIT] }, { role: 'admin', tenants: [AUDIT] }]);
+  const withTokens = await startServer({ data: dir, auth: { tokens_enabled: true } });
+  t.after(() => withTokens.close());
+  const open = await startServer({});
+  t.after(async () => (await open.close(), removeDir(open.dir)));
+  const writes = withTokens.role.routes().filter((r) => r.options.role === 'write');
+  assert.ok(writes.length >= 5, `push, /api/prom/push, OTLP, sources, alerts: ${writes.map((r) => r.pattern).join(' ')}`);
+  for (const r of writes) {
+    for (const method of r.methods) {
+      const path = r.pattern.replace(/\/[:*][^/]+/g, '/x');
+      const cases: Array<[string, string, Record<string, string>]> = [
+        ['write token', withTokens.url, bearer(tokens.secret('write', AUDIT))],
+        ['admin token', withTokens.url, bearer(tokens.secret('admin', AUDIT))],
+        ['auth off', open.url, { 'X-Scope-OrgID': AUDIT }],
+      ];
+      for (const [who, url, headers] of cases) {
+        const res = await fetch(url + path, { method, headers: { ...headers, 'Content-Type': 'application/json' }, body: '{}' });
+        assert.equal(res.status, 403, `${method} ${r.pattern} with the ${who}`);
+        assert.match(await res.text(), /holds the audit log/);
+      }
+    }
+  }
+});
