@@ -118,11 +118,11 @@ test('tokens on: admin actions and refusals are in the audit tenant, readable on
     assert.deepEqual(created.line.target, { token_id: minted.id, token_name: 'ci', token_role: 'read', token_tenants: ['team-a'] });
     assert.equal(one('token.revoke', (r) => r.line.action === 'token.revoke').line.target?.token_id, minted.id);
     const set = one('rules.group.set', (r) => r.line.action === 'rules.group.set' && r.labels.outcome === 'allowed');
-    assert.deepEqual([set.line.tenant, set.line.status, set.line.target], ['team-a', 202, { namespace: 'ns1' }]);
+    assert.deepEqual([set.line.tenant, set.line.status, set.line.target], ['team-a', 202, { namespace: 'ns1', group: 'g1' }]);
     one('rules.group.delete', (r) => r.line.action === 'rules.group.delete' && r.line.status === 202 && r.line.target?.group === 'g1');
     const failed = one('the failed delete', (r) => r.line.action === 'rules.group.delete' && r.labels.outcome === 'failed');
     assert.deepEqual([failed.labels.outcome, failed.line.status, failed.line.target?.group], ['failed', 404, 'nope']);
-    one('silence.set', (r) => r.line.action === 'silence.set' && r.line.status === 200 && r.line.tenant === 'team-a');
+    one('silence.set', (r) => r.line.action === 'silence.set' && r.line.status === 200 && r.line.tenant === 'team-a' && r.line.target?.silenceID === silenceID);
     one('silence.expire', (r) => r.line.action === 'silence.expire' && r.line.target?.silenceID === silenceID);
 
     const denied = records.filter((r) => r.labels.outcome === 'denied');
