@@ -30,6 +30,7 @@ import { createRegistry, type SourcesRegistry } from '../registry/registry.js';
 import { registerSourcesRoutes } from '../registry/routes.js';
 import { registerRegistryMetrics } from '../registry/metrics.js';
 import { createTokens } from '../auth/tokens.js';
+import { createAuditLog } from '../audit/audit-log.js';
 import { registerTokenRoutes } from '../auth/token-routes.js';
 import { createAlerting, type AlertingDeps } from './alerting.js';
 import { loadUiAssets } from '../web/assets.js';
@@ -149,6 +150,16 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
   const tokens = createTokens(config.data, { now: deps.now, log: childLogger(log, { component: 'auth' }) });
   registerTokenRoutes(router, tokens, { now: deps.now, log: childLogger(log, { component: 'auth' }) });
   registerRuntimeConfigRoute(router, runtime, { limits: config.limits, retention: config.retention });
+  // The audit log (issue #11): admin actions, refusals and CLI token changes, in the reserved tenant.
+  const audit = createAuditLog({
+    store,
+    tenant: config.audit.tenant,
+    denied: { burst: config.audit.denied_burst, intervalMs: parseDurationMs(config.audit.denied_interval), globalBurst: 100, maxAddresses: 1000 },
+    registry: metrics.registry,
+    log: childLogger(log, { component: 'audit' }),
+    outbox: () => tokens.outbox(),
+    now: deps.now,
+  });
   const timeoutMs = parseDurationMs(config.query.timeout);
   const service = createQueryService({ store, scanner, pool: queryPool, limits: config.limits, limitsFor, timeoutMs });
   const queryCtx = { store, scanner, service, limits: config.limits, limitsFor, timeoutMs, now: deps.now ?? Date.now };
@@ -191,6 +202,7 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
     authEnabled: config.auth_enabled,
     authenticator,
     multiTenantQueries: config.query.multi_tenant_queries_enabled,
+    audit,
     maxBodyBytes: config.max_body_bytes,
     maxInflightBodyBytes: config.max_inflight_body_bytes,
     timeouts: {
@@ -215,6 +227,8 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
         log: childLogger(log, { component: 'registry' }),
       });
       tokens.open();
+      // Before the port opens: token changes the CLI made while the server was down come first.
+      await audit.start();
       await alerting.open();
       const { host, port } = parseListen(config.listen);
       await new Promise<void>((resolve, reject) => {
@@ -255,6 +269,8 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
       await queryPool?.close();
       sources?.close();
       sources = undefined;
+      // After the HTTP server (its last admin actions are recorded), before the tokens and the store.
+      await audit.close();
       tokens.close();
       await store.close();
     },

@@ -13,6 +13,7 @@
 import { LogwharfError } from '../api/errors.js';
 import { sendJson, type RequestContext } from '../http/context.js';
 import type { Identity } from '../http/identity.js';
+import { AccessDenied } from '../http/authorize.js';
 import { peerOf } from '../http/peer.js';
 import type { RouteOptions, Router } from '../http/router.js';
 import type { Logger } from '../util/logger.js';
@@ -30,22 +31,24 @@ const ADMIN_ANY_TENANT: RouteOptions = { role: 'admin', tenantless: true };
 export function registerTokenRoutes(router: Router, tokens: Tokens, opts: { now?: () => number; log?: Logger } = {}): void {
   const now = opts.now ?? Date.now;
 
+  // Refusals are AccessDenied, as on the request path, so the audit log records them as denied.
   function admin(ctx: RequestContext): Identity {
     // With auth.tokens_enabled the request path has authenticated the caller and checked its role.
     if (ctx.identity) {
-      if (ctx.identity.role !== 'admin') throw new LogwharfError('forbidden', `"${ctx.identity.name}" has role ${ctx.identity.role}; managing tokens needs role admin`);
+      if (ctx.identity.role !== 'admin') throw new AccessDenied('role', ctx.identity.name, 'forbidden', `"${ctx.identity.name}" has role ${ctx.identity.role}; managing tokens needs role admin`);
       return ctx.identity;
     }
     const r = tokens.authenticator.authenticate(ctx.req.headers.authorization, peerOf(ctx.req));
     if (r.ok) {
-      if (r.identity.role !== 'admin') throw new LogwharfError('forbidden', `token "${r.identity.name}" has role ${r.identity.role}; managing tokens needs role admin`);
+      // Who acted (or was refused), for the audit record: the request path set none with tokens off.
+      ctx.identity = r.identity;
+      if (r.identity.role !== 'admin') throw new AccessDenied('role', r.identity.name, 'forbidden', `token "${r.identity.name}" has role ${r.identity.role}; managing tokens needs role admin`);
       return r.identity;
     }
     if (r.reason === 'rate_limited') {
-      throw new LogwharfError('rate_limited', 'too many failed authentication attempts from this address', { retryAfterSeconds: r.retryAfterSeconds });
+      throw new AccessDenied('rate_limited', undefined, 'rate_limited', 'too many failed authentication attempts from this address', { retryAfterSeconds: r.retryAfterSeconds });
     }
-    ctx.res.setHeader('WWW-Authenticate', 'Bearer realm="logwharf"');
-    throw new LogwharfError('unauthorized', r.reason === 'missing' ? 'authentication required: send an admin token' : 'invalid token');
+    throw new AccessDenied(r.reason === 'missing' ? 'no_credentials' : 'bad_credentials', undefined, 'unauthorized', r.reason === 'missing' ? 'authentication required: send an admin token' : 'invalid token');
   }
 
   const within = (caller: Identity, t: { tenants: string[] }) => t.tenants.every((x) => caller.tenants.includes(x));
@@ -64,6 +67,7 @@ export function registerTokenRoutes(router: Router, tokens: Tokens, opts: { now?
     const outside = spec.tenants.filter((t) => !caller.tenants.includes(t));
     if (outside.length > 0) throw new LogwharfError('forbidden', `token "${caller.name}" may not grant tenants it does not hold: ${outside.join(', ')}`);
     const { info, token } = tokens.store().create(spec, at);
+    ctx.auditDetails = auditTarget(info);
     opts.log?.info({ token_id: info.id, token_name: info.name, role: info.role, tenants: info.tenants, by: caller.name }, 'token created');
     sendJson(ctx, 201, { status: 'success', data: { ...wireToken(info), token } });
   }, ADMIN_ANY_TENANT);
@@ -74,9 +78,15 @@ export function registerTokenRoutes(router: Router, tokens: Tokens, opts: { now?
     const found: TokenInfo | undefined = tokens.store().list().find((t) => t.id === id);
     if (!found || !within(caller, found)) throw new LogwharfError('not_found', `no token with id "${id.slice(0, 40)}"`);
     const revoked = tokens.store().revoke(id, now()) ?? found;
+    ctx.auditDetails = auditTarget(revoked);
     opts.log?.info({ token_id: id, token_name: found.name, by: caller.name }, 'token revoked');
     sendJson(ctx, 200, { status: 'success', data: wireToken(revoked) });
   }, ADMIN_ANY_TENANT);
+}
+
+/** The token an admin action changed, for its audit record: never its secret. */
+function auditTarget(t: TokenInfo): Record<string, unknown> {
+  return { token_id: t.id, token_name: t.name, token_role: t.role, token_tenants: t.tenants, ...(t.expiresAt !== undefined ? { token_expires_at: new Date(t.expiresAt).toISOString() } : {}) };
 }
 
 interface Body {

@@ -16,6 +16,7 @@ import { dirname, join } from 'node:path';
 import { LogwharfError } from '../api/errors.js';
 import type { Role } from '../http/identity.js';
 import { newTokenId, newTokenText } from './token-format.js';
+import { openTokenOutbox, type OutboxActor, type TokenOutbox } from './token-outbox.js';
 
 export const SCHEMA_VERSION = 1;
 
@@ -50,12 +51,17 @@ export interface NewToken {
 }
 
 export interface TokenStore {
-  /** Creates a token; `token` is its text, to be shown once and never again. */
-  create(spec: NewToken, now: number): { info: TokenInfo; token: string };
+  /**
+   * Creates a token; `token` is its text, to be shown once and never again. `outside`: made by
+   * someone other than the server (the CLI), so the change also goes to the outbox for the audit log.
+   */
+  create(spec: NewToken, now: number, outside?: OutboxActor): { info: TokenInfo; token: string };
   list(): TokenInfo[];
   get(id: string): TokenRecord | undefined;
-  /** Revokes the token with this id, or the unrevoked token with this name; undefined when none. */
-  revoke(idOrName: string, now: number): TokenInfo | undefined;
+  /** Revokes the token with this id, or the unrevoked token with this name; undefined when none. `outside` as for create. */
+  revoke(idOrName: string, now: number, outside?: OutboxActor): TokenInfo | undefined;
+  /** Changes made outside the server, for its audit log (./token-outbox.ts). */
+  readonly outbox: TokenOutbox;
   /** Records a use (the authenticator calls it at most once a minute per token). */
   touch(id: string, now: number): void;
   close(): void;
@@ -92,6 +98,7 @@ interface Row {
 export function openTokenStore(path: string): TokenStore {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   let db: Database.Database;
+  let outbox!: ReturnType<typeof openTokenOutbox>;
   try {
     // Only hashes are inside, yet no other user need read them: created owner-only, and SQLite gives
     // its -wal and -shm files the database file's mode.
@@ -109,6 +116,7 @@ export function openTokenStore(path: string): TokenStore {
     const check = db.pragma('quick_check', { simple: true });
     if (check !== 'ok') throw new Error(`integrity check failed: ${String(check)}`);
     migrate(db);
+    outbox = openTokenOutbox(db);
   } catch (e) {
     db.close();
     throw unusable(path, e);
@@ -122,34 +130,41 @@ export function openTokenStore(path: string): TokenStore {
   const revokeStmt = db.prepare('UPDATE tokens SET revoked_ms = ? WHERE id = ? AND revoked_ms IS NULL');
   const touchStmt = db.prepare('UPDATE tokens SET last_used_ms = ? WHERE id = ? AND (last_used_ms IS NULL OR last_used_ms < ?)');
 
-  const revoke = db.transaction((idOrName: string, now: number): TokenInfo | undefined => {
+  const revoke = db.transaction((idOrName: string, now: number, outside?: OutboxActor): TokenInfo | undefined => {
     const row = (byId.get(idOrName) as Row | undefined) ?? (activeByName.get(idOrName) as Row | undefined);
     if (!row) return undefined;
-    revokeStmt.run(now, row.id);
+    // An already revoked token changes nothing: nothing to audit either.
+    if (revokeStmt.run(now, row.id).changes > 0 && outside) outbox.add({ at: now, action: 'token.revoke', actor: outside, token: info(row) });
     return info((byId.get(row.id) as Row));
+  });
+  const create = db.transaction((id: string, name: string, spec: NewToken, secretHash: Buffer, now: number, outside?: OutboxActor) => {
+    insert.run(id, name, spec.role, JSON.stringify(spec.tenants), secretHash, now, spec.expiresAt ?? null);
+    const made = info(byId.get(id) as Row);
+    if (outside) outbox.add({ at: now, action: 'token.create', actor: outside, token: made });
+    return made;
   });
 
   return {
-    create(spec, now) {
+    create(spec, now, outside) {
       const id = newTokenId();
       const name = spec.name ?? `token-${id}`;
       const { token, secretHash } = newTokenText(id);
       try {
-        insert.run(id, name, spec.role, JSON.stringify(spec.tenants), secretHash, now, spec.expiresAt ?? null);
+        return { info: create(id, name, spec, secretHash, now, outside), token };
       } catch (e) {
         if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
           throw new LogwharfError('bad_request', `a token named "${name}" exists already: revoke it first or choose another name`);
         }
         throw e;
       }
-      return { info: info(byId.get(id) as Row), token };
     },
     list: () => (all.all() as Row[]).map(info),
     get(id) {
       const row = byId.get(id) as Row | undefined;
       return row ? { ...info(row), secretHash: row.secret_sha256 } : undefined;
     },
-    revoke: (idOrName, now) => revoke(idOrName, now),
+    revoke: (idOrName, now, outside) => revoke(idOrName, now, outside),
+    outbox,
     touch(id, now) {
       touchStmt.run(now, id, now);
     },

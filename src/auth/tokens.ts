@@ -8,11 +8,14 @@ import { LogwharfError } from '../api/errors.js';
 import type { Logger } from '../util/logger.js';
 import { createTokenAuthenticator, type TokenAuthenticator, type TokenAuthenticatorOptions } from './token-authenticator.js';
 import { openTokenStore, tokenDbPath, type TokenStore } from './token-store.js';
+import type { TokenOutbox } from './token-outbox.js';
 
 export interface Tokens {
   readonly authenticator: TokenAuthenticator;
   /** The open store; a `store_unavailable` error before `open()` or after `close()`. */
   store(): TokenStore;
+  /** The outbox of token changes made outside the server, while the store is open. */
+  outbox(): TokenOutbox | undefined;
   open(): void;
   close(): void;
 }
@@ -34,12 +37,14 @@ export function createTokens(dataDir: string, opts: TokenAuthenticatorOptions & 
       return revoked;
     },
     touch: (id, now) => opened?.touch(id, now),
+    outbox: { pending: (limit) => open().outbox.pending(limit), remove: (seq) => open().outbox.remove(seq) },
     close: () => {},
   };
   const authenticator = createTokenAuthenticator(view, opts);
   return {
     authenticator,
     store: () => (open(), view),
+    outbox: () => opened?.outbox,
     open() {
       opened ??= openTokenStore(tokenDbPath(dataDir));
     },

@@ -6,9 +6,11 @@
  * Loaded on demand by ./dispatch.ts (it loads better-sqlite3).
  */
 import { existsSync } from 'node:fs';
+import { hostname, userInfo } from 'node:os';
 import { isLogwharfError } from '../api/errors.js';
 import { openTokenStore, tokenDbPath, type TokenInfo, type TokenStore } from '../auth/token-store.js';
 import { tokenSpec } from '../auth/token-spec.js';
+import type { OutboxActor } from '../auth/token-outbox.js';
 import { wireToken } from '../auth/token-wire.js';
 import { parseCommand } from './common.js';
 import { UsageError, write, type CliIO } from './io.js';
@@ -65,7 +67,7 @@ async function create(argv: string[], io: CliIO): Promise<number> {
     if (isLogwharfError(e)) throw new UsageError(`token create: ${flagWords(e.message)}`);
     throw e;
   }
-  const { info, token } = withStore(data, (s) => s.create(spec, now));
+  const { info, token } = withStore(data, (s) => s.create(spec, now, cliActor()));
   const expires = info.expiresAt !== undefined ? `expires ${iso(info.expiresAt)}` : 'never expires';
   await write(io.stderr, `created token "${info.name}" (id ${info.id}, role ${info.role}, tenants ${info.tenants.join(', ')}, ${expires}); it is shown once, below:\n`);
   await write(io.stdout, token + '\n');
@@ -104,13 +106,28 @@ async function revoke(argv: string[], io: CliIO): Promise<number> {
   const data = dataFlag('token revoke', v.data);
   if (positionals.length !== 1) throw new UsageError('token revoke: give one token id or name');
   const which = positionals[0]!;
-  const revoked = existsSync(tokenDbPath(data)) ? withStore(data, (s) => s.revoke(which, Date.now())) : undefined;
+  const revoked = existsSync(tokenDbPath(data)) ? withStore(data, (s) => s.revoke(which, Date.now(), cliActor())) : undefined;
   if (!revoked) {
     await write(io.stderr, `error: no token with id or name "${which}" that is not revoked already (see 'logwharf token list --data ${data}')\n`);
     return 1;
   }
   await write(io.stdout, `revoked token "${revoked.name}" (id ${revoked.id}) at ${iso(revoked.revokedAt!)}\n`);
   return 0;
+}
+
+/**
+ * Who runs this command, for the server's audit log (the change goes to the token database's outbox):
+ * the operating-system user and host, since the CLI works on files and proves no other identity.
+ */
+function cliActor(): OutboxActor {
+  let user: string;
+  try {
+    const u = userInfo();
+    user = `${u.username} (uid ${u.uid})`;
+  } catch {
+    user = `uid ${process.getuid?.() ?? 'unknown'}`;
+  }
+  return { user, host: hostname() };
 }
 
 function status(t: TokenInfo, now: number): string {

@@ -130,6 +130,29 @@ export const serverConfigSchema = z
       .strict()
       .prefault({})
       .describe('The sources registry (registry.db in the data directory): what each agent collects, and coverage'),
+    audit: z
+      .object({
+        tenant: z
+          .string()
+          .regex(/^[A-Za-z0-9!\-_.*'()]{1,150}$/, "a tenant id: 1-150 characters of [A-Za-z0-9!-_.*'()]")
+          .refine((t) => t !== '.' && t !== '..' && t !== 'fake', 'must not be ".", ".." or "fake" (the tenant of every request when auth_enabled is false)')
+          .default('logwharf-audit')
+          .describe('The reserved tenant the audit log is written to (admin actions, refused requests, token changes): read it with LogQL, {log_type="audit"}; nobody can push to it. With tokens, reading it needs an admin token holding it'),
+        denied_burst: z
+          .number()
+          .int()
+          .positive()
+          .default(10)
+          .describe('Refused requests recorded one by one per client address and denied_interval; beyond it they are counted into one summary record per address'),
+        denied_interval: duration
+          .default('1m')
+          // The pattern's own issue names a malformed value; this one only a well-formed short one.
+          .refine((d) => !DURATION_PATTERN.test(d) || parseDurationMs(d) >= 1000, 'at least 1s')
+          .describe('The window of denied_burst (and of the server-wide bound of 100 records one by one)'),
+      })
+      .strict()
+      .prefault({})
+      .describe('The durable audit log (docs/security.md, "Audit log")'),
     ui: z
       .object({
         enabled: z.boolean().default(true).describe('Serve the web UI at / (Explore, Overview, Sources, Alerts); false answers 404 there and keeps only the APIs'),

@@ -19,7 +19,7 @@ export interface Access {
 }
 
 /** Why a request was refused, for the denied-request log line (never a secret). */
-export type DenyReason = 'no_credentials' | 'bad_credentials' | 'rate_limited' | 'role' | 'tenant' | 'tenant_missing' | 'tenant_invalid';
+export type DenyReason = 'no_credentials' | 'bad_credentials' | 'rate_limited' | 'role' | 'tenant' | 'tenant_missing' | 'tenant_invalid' | 'reserved_tenant';
 
 export class AccessDenied extends LogwharfError {
   constructor(

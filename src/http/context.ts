@@ -20,6 +20,8 @@ export interface RequestContext {
   /** Who is calling, when `auth.tokens_enabled` is on (undefined otherwise and on public routes). */
   identity?: Identity;
   params: Record<string, string>;
+  /** What an admin route adds to its audit record (the token it made, the silence it set); never a secret. */
+  auditDetails?: Record<string, unknown>;
   log: Logger;
   /** Reads the body (decompressed only by the caller), bounded by max_body_bytes. */
   body(): Promise<Buffer>;

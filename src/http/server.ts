@@ -16,10 +16,11 @@ import { sendError } from './error-mapper.js';
 import { BodyBudget } from './body-budget.js';
 import type { HttpMetrics } from './metrics.js';
 import type { Router, RouteOptions } from './router.js';
-import type { Authenticator, Role } from './identity.js';
+import type { Authenticator, Identity, Role } from './identity.js';
 import { AccessDenied, authorize, BEARER_CHALLENGE } from './authorize.js';
 import { peerOf } from './peer.js';
 import { checkMultiTenantRoute, parseTenantList, TENANT_SEPARATOR } from './tenants.js';
+import { checkAuditTenant, holdResponseEnd, isAuditedAction, type AuditRequest, type AuditSink } from './audit-sink.js';
 
 export interface HttpServerOptions {
   router: Router;
@@ -40,6 +41,11 @@ export interface HttpServerOptions {
   timeouts: HttpTimeouts;
   /** HTTPS (issue #11): the certificate and, for mTLS, whether a client certificate is asked for and required. */
   tls?: HttpTlsOptions | undefined;
+  /**
+   * The audit log (src/audit): told of every refused request and of every admin action, which it
+   * holds durably before the response goes out; it also guards its reserved tenant.
+   */
+  audit?: AuditSink | undefined;
   onUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer, ctx: { id: string; tenant: string; url: URL }) => void;
 }
 
@@ -73,15 +79,20 @@ export { isValidTenantId } from './tenants.js';
  * The tenants of a request, as Loki resolves them: X-Scope-OrgID, "fake" without auth (where a
  * `|` list means nothing either). Several tenants (`a|b`) need `query.multi_tenant_queries_enabled`,
  * Loki's querier flag, off by default: behind a gateway the header is trusted as sent, so reading
- * across tenants is the operator's choice.
+ * across tenants is the operator's choice. Without auth, a header naming exactly the reserved audit
+ * tenant selects it (there is no other way to read the audit log then, and writing it is refused
+ * anyway). A missing or invalid id is an AccessDenied, so the audit log records it.
  */
-export function resolveTenants(header: string | string[] | undefined, authEnabled: boolean, multiTenantQueries: boolean): string[] {
+export function resolveTenants(header: string | string[] | undefined, authEnabled: boolean, multiTenantQueries: boolean, auditTenant?: string): string[] {
   const value = Array.isArray(header) ? header[0] : header;
-  if (!authEnabled) return [DEFAULT_TENANT];
-  if (!value) throw new LogwharfError('unauthorized', 'no org id');
+  if (!authEnabled) return [auditTenant !== undefined && value === auditTenant ? auditTenant : DEFAULT_TENANT];
+  if (!value) throw new AccessDenied('tenant_missing', undefined, 'unauthorized', 'no org id');
   const parsed = parseTenantList(value);
   // An invalid id stays Loki's 401; an empty part of a list is a malformed request.
-  if (!parsed.ok) throw new LogwharfError(parsed.reason === 'empty_part' ? 'bad_request' : 'unauthorized', parsed.message);
+  if (!parsed.ok) {
+    if (parsed.reason === 'empty_part') throw new LogwharfError('bad_request', parsed.message);
+    throw new AccessDenied('tenant_invalid', undefined, 'unauthorized', parsed.message);
+  }
   if (parsed.tenants.length > 1 && !multiTenantQueries) {
     throw new LogwharfError('bad_request', 'multi-tenant queries (X-Scope-OrgID with "|") are disabled on this server (query.multi_tenant_queries_enabled)');
   }
@@ -131,6 +142,10 @@ export function createHttpServer(opts: HttpServerOptions): Server {
     const method = req.method ?? 'GET';
     let routeName = 'unmatched';
     let errorBody: RouteOptions['errorBody'];
+    const audit = opts.audit;
+    // An admin route's own refusal (the token API with tokens off) is a denial, recorded once as such.
+    let deniedInHandler = false;
+    let current: RequestContext | undefined;
     res.on('finish', () => {
       const secs = durationNsToSeconds(process.hrtime.bigint() - started);
       opts.metrics.requestDuration.observe({ method, route: routeName, status: String(res.statusCode) }, secs);
@@ -168,21 +183,36 @@ export function createHttpServer(opts: HttpServerOptions): Server {
           body,
           query: () => (queryPromise ??= mergedQuery(req, url, body)),
         };
+        current = ctx;
         const o = found.route.options;
         if (!o.public) {
           if (opts.authenticator) {
             const access = authorize(opts.authenticator, req.headers.authorization, peerOf(req), o.role, req.headers['x-scope-orgid'], o.tenantless);
             ctx.tenants = access.tenants;
             ctx.identity = access.identity;
-          } else if (!o.tenantless) ctx.tenants = resolveTenants(req.headers['x-scope-orgid'], opts.authEnabled, opts.multiTenantQueries ?? false);
+          } else if (!o.tenantless) ctx.tenants = resolveTenants(req.headers['x-scope-orgid'], opts.authEnabled, opts.multiTenantQueries ?? false, opts.audit?.tenant);
           checkMultiTenantRoute(ctx.tenants, routeName, o.multiTenant);
           ctx.tenant = ctx.tenants.join(TENANT_SEPARATOR);
+          if (opts.audit) checkAuditTenant(opts.audit.tenant, ctx.tenant, o.role, ctx.identity);
+        }
+        if (audit && isAuditedAction(method, o)) {
+          holdResponseEnd(res, async () => {
+            if (deniedInHandler) return;
+            try {
+              await audit.action({ ...auditRequest(req, id, routeName, ctx.params, res.statusCode, ctx.identity), tenant: ctx.tenant, details: ctx.auditDetails });
+            } catch {
+              // The action took effect; its answer says so, and this header that it is not in the audit log.
+              res.setHeader(AUDIT_FAILED_HEADER, 'not-recorded');
+            }
+          });
         }
         await found.route.handler(ctx);
       } catch (e) {
         if (e instanceof AccessDenied) {
+          deniedInHandler = true;
           logDenied(log, e, { method, route: routeName, client: req.socket.remoteAddress });
-          if (e.status === 401) res.setHeader('WWW-Authenticate', BEARER_CHALLENGE);
+          if (e.status === 401 && isCredentialRefusal(e)) res.setHeader('WWW-Authenticate', BEARER_CHALLENGE);
+          audit?.denied({ ...auditRequest(req, id, routeName, current?.params ?? {}, e.status, current?.identity ?? deniedIdentity(opts, e, req)), reason: e.reason, askedTenant: headerValue(req.headers['x-scope-orgid']) });
         }
         sendError(res, log, e, id, errorBody);
       }
@@ -225,23 +255,28 @@ function withUpgrades(server: Server, opts: HttpServerOptions): Server {
         url = new URL(req.url ?? '/', 'http://localhost');
         const orgId = req.headers['x-scope-orgid'] ?? upgradeTenantParam(url);
         let tenants: string[];
+        let identity: Identity | undefined;
         if (opts.authenticator) {
           const authorization = req.headers.authorization ?? upgradeTokenParam(url);
           // The token leaves the URL before anything downstream could log or echo it.
           url.searchParams.delete('access_token');
-          tenants = authorize(opts.authenticator, authorization, peerOf(req), UPGRADE_ROLE, orgId).tenants;
-        } else tenants = resolveTenants(orgId, opts.authEnabled, opts.multiTenantQueries ?? false);
+          ({ tenants, identity } = authorize(opts.authenticator, authorization, peerOf(req), UPGRADE_ROLE, orgId));
+        } else tenants = resolveTenants(orgId, opts.authEnabled, opts.multiTenantQueries ?? false, opts.audit?.tenant);
         // The live tail follows one tenant, as in Loki.
         checkMultiTenantRoute(tenants, url.pathname, false);
         const tenant = tenants[0]!;
+        if (opts.audit) checkAuditTenant(opts.audit.tenant, tenant, UPGRADE_ROLE, identity);
         onUpgrade(req, socket, head, { id, tenant, url });
       } catch (e) {
         const msg = e instanceof Error ? e.message : String(e);
         const status = e instanceof LogwharfError ? e.status : 500;
         let extra = '';
         if (e instanceof AccessDenied) {
-          logDenied(childLogger(opts.log, { request_id: id }), e, { method: 'GET', route: url?.pathname ?? 'upgrade', client: req.socket.remoteAddress });
-          if (status === 401) extra = `WWW-Authenticate: ${BEARER_CHALLENGE}\r\n`;
+          const route = url?.pathname ?? 'upgrade';
+          logDenied(childLogger(opts.log, { request_id: id }), e, { method: 'GET', route, client: req.socket.remoteAddress });
+          const asked = headerValue(req.headers['x-scope-orgid']) ?? (url ? upgradeTenantParam(url) : undefined);
+          opts.audit?.denied({ ...auditRequest(req, id, route, {}, status, deniedIdentity(opts, e, req)), reason: e.reason, askedTenant: asked });
+          if (status === 401 && isCredentialRefusal(e)) extra = `WWW-Authenticate: ${BEARER_CHALLENGE}\r\n`;
           const retry = e.details?.retryAfterSeconds;
           if (typeof retry === 'number') extra += `Retry-After: ${Math.max(1, Math.ceil(retry))}\r\n`;
         }
@@ -250,6 +285,36 @@ function withUpgrades(server: Server, opts: HttpServerOptions): Server {
     });
   }
   return server;
+}
+
+/** Set on an admin action's answer when its audit record could not be written (the action did happen). */
+export const AUDIT_FAILED_HEADER = 'X-Logwharf-Audit';
+
+/** What the audit log is told of any request (src/http/audit-sink.ts); never a credential or a body. */
+function auditRequest(req: IncomingMessage, requestId: string, route: string, params: Record<string, string>, status: number, identity: Identity | undefined): AuditRequest {
+  const peer = peerOf(req);
+  return { requestId, method: req.method ?? 'GET', route, params, status, client: peer.address, certificate: peer.certificate?.subject, identity, tenant: '' };
+}
+
+/**
+ * The identity a refused request proved, when it proved one (refused for its role or tenant, where
+ * AccessDenied carries only the name): asked again of the authenticator, which answers from its
+ * cache and counts no failure for a valid credential.
+ */
+function deniedIdentity(opts: HttpServerOptions, e: AccessDenied, req: IncomingMessage): Identity | undefined {
+  if (e.who === undefined || !opts.authenticator) return undefined;
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const r = opts.authenticator.authenticate(req.headers.authorization ?? upgradeTokenParam(url), peerOf(req));
+  return r.ok ? r.identity : undefined;
+}
+
+/** 401s that ask for credentials (not auth_enabled's missing X-Scope-OrgID): these carry the Bearer challenge. */
+function isCredentialRefusal(e: AccessDenied): boolean {
+  return e.reason === 'no_credentials' || e.reason === 'bad_credentials';
+}
+
+function headerValue(h: string | string[] | undefined): string | undefined {
+  return Array.isArray(h) ? h[0] : h;
 }
 
 /** The only upgrade served is the live tail, which reads logs. */

@@ -121,6 +121,7 @@ export function registerNotifyRoutes(router: Router, getNotifier: () => Notifier
   router.add('POST', `${API}/silences`, async (ctx) => {
     const body = await jsonBody(ctx, 'silence');
     const id = await getNotifier().putSilence(ctx.tenant, body);
+    ctx.auditDetails = { silenceID: id };
     sendJson(ctx, 200, { silenceID: id });
   }, admin);
   router.add('GET', `${API}/silence/:silenceID`, (ctx) => {

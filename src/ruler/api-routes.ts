@@ -50,6 +50,7 @@ export function registerRulerApiRoutes(router: Router, getRepo: () => RuleReposi
       const problem = nameProblem('group', spec.name);
       if (problem) throw new LogwharfError('bad_request', problem);
       await repo.put(ctx.tenant, namespace, spec);
+      ctx.auditDetails = { group: spec.name };
       ctx.log.info({ tenant: ctx.tenant, namespace, group: spec.name, rules: spec.rules.length }, 'rule group stored');
       sendAccepted(ctx);
     }, ADMIN);

@@ -25,6 +25,7 @@ const ALLOWED: Record<string, string[]> = {
   agent: ['api', 'config', 'util', 'logql'],
   registry: ['api', 'util', 'http'],
   auth: ['api', 'util', 'http', 'config'],
+  audit: ['api', 'util', 'http', 'store', 'auth'],
   rules: ['api', 'logql', 'util'],
   ruler: ['api', 'config', 'http', 'logql', 'query', 'rules', 'util'],
   notify: ['api', 'config', 'http', 'logql', 'util'],

@@ -88,3 +88,11 @@ test('role defaults (logwharf up) replace schema defaults but never what the use
   assert.equal(user.ruler.evaluation_interval, '30s', 'the user wins over the role default');
   assert.equal(user.notify.route.group_wait, '5s', 'a sibling key the user did not set keeps the role default');
 });
+
+test('audit: the reserved tenant must be a tenant id other than "fake"; the denied window at least 1s', () => {
+  assert.equal(loadServerConfig({ config: file('a0.yaml', '') }).audit.tenant, 'logwharf-audit');
+  assert.throws(() => loadServerConfig({ config: file('a1.yaml', 'audit:\n  tenant: fake\n') }), /audit\.tenant: must not be "\.", "\.\." or "fake"/);
+  assert.throws(() => loadServerConfig({ config: file('a2.yaml', 'audit:\n  tenant: "a/b"\n') }), /audit\.tenant: a tenant id/);
+  assert.throws(() => loadServerConfig({ config: file('a3.yaml', 'audit:\n  denied_interval: 10ms\n') }), /audit\.denied_interval: at least 1s/);
+  assert.throws(() => loadServerConfig({ config: file('a4.yaml', 'audit:\n  denied_burst: 0\n') }), /audit\.denied_burst/);
+});
