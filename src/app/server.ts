@@ -32,6 +32,9 @@ import { registerSourcesRoutes } from '../registry/routes.js';
 import { registerRegistryMetrics } from '../registry/metrics.js';
 import { createTokens } from '../auth/tokens.js';
 import { registerTokenRoutes } from '../auth/token-routes.js';
+import { composeServerAuth } from '../auth/server-auth.js';
+import type { MetricsGuard } from '../auth/metrics-token.js';
+import { peerOf } from '../http/peer.js';
 import { createAlerting, type AlertingDeps } from './alerting.js';
 import { loadUiAssets } from '../web/assets.js';
 import { registerUiRoutes } from '../web/routes.js';
@@ -98,8 +101,11 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
     ctx.res.writeHead(ready ? 200 : 503, { 'Content-Type': 'text/plain' });
     ctx.res.end(body);
   }, { public: true });
-  // Probes and Prometheus scrapes send no tenant; Loki serves these without one too.
+  // Probes and Prometheus scrapes send no tenant; Loki serves these without one too. With
+  // auth.metrics_token_file the scrape must bring that token (or an admin's): the guard is set below.
+  let metricsGuard: MetricsGuard | undefined;
   router.add('GET', '/metrics', async (ctx) => {
+    metricsGuard?.check(ctx.req.headers.authorization, peerOf(ctx.req));
     const text = await metrics.registry.metrics();
     ctx.res.writeHead(200, { 'Content-Type': metrics.registry.contentType });
     ctx.res.end(text);
@@ -156,8 +162,10 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
     ruler: deps.ruler,
   });
   // The request path shares the token API's authenticator: one failure budget per address, and a
-  // revocation through the API acts at once.
-  const authenticator: Authenticator | undefined = config.auth.tokens_enabled ? (deps.authenticator ?? tokens.authenticator) : undefined;
+  // revocation through the API acts at once. Proxy mode and the metrics token wrap it.
+  const serverAuth = composeServerAuth(config.auth, deps.authenticator ?? tokens.authenticator, { log: childLogger(log, { component: 'auth' }) });
+  const authenticator: Authenticator | undefined = serverAuth.authenticator;
+  metricsGuard = serverAuth.metricsGuard;
   // HTTPS when a certificate is configured; its files are read now, so a bad one stops the start.
   let tlsPaths: TlsFilePaths | undefined;
   let tlsMaterial: TlsMaterial | undefined;
