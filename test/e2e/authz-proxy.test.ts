@@ -10,9 +10,11 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import WebSocket from 'ws';
 import { startServer, removeDir, runCli, tempDir, type RunningServer } from './helpers/server.js';
 import { createTestTokens, type TestTokens } from './helpers/tokens.js';
 import { captureLog } from '../helpers/log-capture.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const GROUPS = [
   { group: 'ops', tenants: ['team-a', 'team-b'], role: 'admin' },
@@ -108,6 +110,32 @@ test('from an address not in trusted_proxies the headers are forged: ignored (lo
   const ignored = distrustingLog.lines.filter((l) => l.msg === 'proxy headers from an untrusted address ignored');
   assert.ok(ignored.length >= 4 && ignored.every((l) => l.address === '127.0.0.1' && l.level === 'debug'), JSON.stringify(ignored.slice(0, 2)));
   assert.ok(distrustingLog.lines.some((l) => l.event === 'request_denied' && l.reason === 'no_credentials' && l.who === undefined));
+});
+
+/** Opens a live tail with these headers; resolves with its received lines, or rejects with the upgrade's status. */
+async function openTail(url: string, query: string, headers: Record<string, string>): Promise<{ ws: WebSocket; lines: string[] }> {
+  const u = new URL(url.replace('http', 'ws') + '/loki/api/v1/tail');
+  u.searchParams.set('query', query);
+  const ws = new WebSocket(u, { headers });
+  const lines: string[] = [];
+  ws.on('message', (d) => {
+    for (const st of (JSON.parse(String(d)) as { streams: Array<{ values: Array<[string, string]> }> }).streams) for (const [, l] of st.values) lines.push(l);
+  });
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade answered ${res.statusCode}`)));
+    ws.once('error', reject);
+  });
+  return { ws, lines };
+}
+
+test('the live tail\'s WebSocket follows the same rules: a trusted user tails, forged headers get 401, an unmapped user 403', async (t) => {
+  const tail = await openTail(trusting.url, '{job="tail-sso"}', as('alice', 'dev-a'));
+  t.after(() => tail.ws.close());
+  assert.equal((await push(trusting.url, as('ci-bot', 'shippers'), 'tail-sso')).status, 204);
+  assert.deepEqual(await waitFor('the tailed line', () => (tail.lines.length > 0 ? tail.lines : undefined)), ['line of tail-sso']);
+  await assert.rejects(openTail(distrusting.url, '{job="tail-sso"}', as('olga', 'ops')), /upgrade answered 401/);
+  await assert.rejects(openTail(trusting.url, '{job="tail-sso"}', as('mallory', 'marketing')), /upgrade answered 403/);
 });
 
 test('bad proxy configuration stops the start with the key named', async (t) => {
