@@ -123,7 +123,7 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
       authEnabled: config.auth_enabled,
       tokensEnabled: config.auth.tokens_enabled,
       features: { ruler: config.ruler.enabled, notifier: config.ruler.alertmanager_url.trim() === '', alertmanagerUrl: config.ruler.alertmanager_url },
-    });
+    }, (req) => serverAuth.signedInAs(peerOf(req)));
     // The Overview page's server health; it samples the metrics above, so it starts with the server.
     overviewStatus = createOverviewStatus({
       registry: metrics.registry,

@@ -5,7 +5,7 @@
  * configured (src/auth/metrics-token.ts), which accepts admins of that same authenticator.
  */
 import type { ServerConfig } from '../config/server.js';
-import type { Authenticator } from '../http/identity.js';
+import type { Authenticator, Peer } from '../http/identity.js';
 import type { Logger } from '../util/logger.js';
 import { createMetricsGuard, type MetricsGuard } from './metrics-token.js';
 import { withProxyAuth } from './proxy-authenticator.js';
@@ -15,6 +15,11 @@ export interface ServerAuth {
   authenticator: Authenticator | undefined;
   /** Set when `auth.metrics_token_file` is. */
   metricsGuard: MetricsGuard | undefined;
+  /**
+   * Who a connection proves without any token (a trusted proxy's user with a grant, or a client
+   * certificate bound to a token), for the web UI, which then asks for no token.
+   */
+  signedInAs(peer: Peer): string | undefined;
 }
 
 /** Throws with the key named when the configuration cannot be used (a bad tenant, an unreadable file). */
@@ -23,5 +28,11 @@ export function composeServerAuth(auth: ServerConfig['auth'], tokens: Authentica
   return {
     authenticator: auth.tokens_enabled ? all : undefined,
     metricsGuard: auth.metrics_token_file !== undefined ? createMetricsGuard({ file: auth.metrics_token_file, authenticator: all, log: opts.log }) : undefined,
+    signedInAs(peer) {
+      if (!auth.tokens_enabled) return undefined;
+      // Without credentials nothing counts as a failure; only what the connection itself proves.
+      const r = all.authenticate(undefined, peer);
+      return r.ok ? r.identity.name : undefined;
+    },
   };
 }
