@@ -163,7 +163,7 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
   });
   // The request path shares the token API's authenticator: one failure budget per address, and a
   // revocation through the API acts at once. Proxy mode and the metrics token wrap it.
-  const serverAuth = composeServerAuth(config.auth, deps.authenticator ?? tokens.authenticator, { log: childLogger(log, { component: 'auth' }) });
+  const serverAuth = composeServerAuth(config.auth, deps.authenticator ?? tokens.authenticator, { log: childLogger(log, { component: 'auth' }), registry: metrics.registry });
   const authenticator: Authenticator | undefined = serverAuth.authenticator;
   metricsGuard = serverAuth.metricsGuard;
   // HTTPS when a certificate is configured; its files are read now, so a bad one stops the start.

@@ -22,6 +22,7 @@ import { LogwharfError } from '../api/errors.js';
 import { AccessDenied } from '../http/authorize.js';
 import type { Authenticator, Peer } from '../http/identity.js';
 import type { Logger } from '../util/logger.js';
+import type { Gauge } from 'prom-client';
 import { presentedCredential } from './authorization-header.js';
 
 /** Shorter tokens are refused at start: a guessable scrape token would be no protection. */
@@ -37,6 +38,8 @@ export interface MetricsGuardOptions {
   /** The request path's authenticator (tokens, certificates, proxy): admins may scrape too. */
   authenticator: Authenticator;
   log?: Logger;
+  /** Set to 1 while the file holds a usable token, 0 otherwise. */
+  usable?: Gauge;
 }
 
 /** Throws, naming the file, when it cannot be read or holds too short a token: the start stops. */
@@ -44,6 +47,7 @@ export function createMetricsGuard(opts: MetricsGuardOptions): MetricsGuard {
   let hash: Buffer | undefined = hashOf(readToken(opts.file));
   let seen = fileIdentity(opts.file);
   let lastProblem: string | undefined;
+  opts.usable?.set(1);
 
   function current(): Buffer | undefined {
     let id: string;
@@ -58,8 +62,10 @@ export function createMetricsGuard(opts: MetricsGuardOptions): MetricsGuard {
       hash = hashOf(readToken(opts.file));
       if (lastProblem !== undefined) opts.log?.info({ file: opts.file }, 'metrics token file usable again');
       lastProblem = undefined;
+      opts.usable?.set(1);
     } catch (e) {
       hash = undefined;
+      opts.usable?.set(0);
       const problem = (e as Error).message;
       if (problem !== lastProblem) opts.log?.error({ err: problem }, 'metrics token file unusable; only admin tokens may read /metrics until it is fixed');
       lastProblem = problem;

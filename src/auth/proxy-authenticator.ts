@@ -22,6 +22,7 @@ import type { AuthResult, Authenticator, Identity, Peer, Role } from '../http/id
 import { isValidTenantId } from '../http/server.js';
 import { addressRanges, type AddressRanges } from '../util/address-ranges.js';
 import type { Logger } from '../util/logger.js';
+import type { Counter } from 'prom-client';
 import { presentedCredential } from './authorization-header.js';
 import { parseToken } from './token-format.js';
 
@@ -40,7 +41,7 @@ const MAX_GROUPS = 1000;
  * `inner` (tokens and certificates) with proxy mode in front of it. Throws, naming the key, when a
  * group maps to an invalid tenant id (the schema checks the rest: src/config/auth.ts).
  */
-export function withProxyAuth(inner: Authenticator, config: ProxyAuthConfig, log?: Logger): Authenticator {
+export function withProxyAuth(inner: Authenticator, config: ProxyAuthConfig, log?: Logger, ignored?: Counter): Authenticator {
   config.groups.forEach((g, i) => {
     for (const t of g.tenants) {
       if (!isValidTenantId(t)) throw new LogwharfError('bad_request', `auth.proxy.groups[${i}].tenants: "${t.slice(0, 160)}" is not a valid tenant id: use 1-150 characters of [A-Za-z0-9!-_.*'()]`);
@@ -70,6 +71,7 @@ export function withProxyAuth(inner: Authenticator, config: ProxyAuthConfig, log
       if (!trusted.has(peer.address)) {
         // Someone may be trying to forge a user; or a proxy is missing from trusted_proxies.
         log?.debug({ address: peer.address, header: config.user_header }, 'proxy headers from an untrusted address ignored');
+        ignored?.inc();
         return inner.authenticate(authorization, peer);
       }
       if (user === '') return inner.authenticate(authorization, peer);

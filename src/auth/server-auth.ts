@@ -9,6 +9,8 @@ import type { Authenticator, Peer } from '../http/identity.js';
 import type { Logger } from '../util/logger.js';
 import { createMetricsGuard, type MetricsGuard } from './metrics-token.js';
 import { withProxyAuth } from './proxy-authenticator.js';
+import { createAuthMetrics } from './auth-metrics.js';
+import type { Registry } from 'prom-client';
 
 export interface ServerAuth {
   /** The request path's authenticator; undefined unless `auth.tokens_enabled`. */
@@ -23,11 +25,12 @@ export interface ServerAuth {
 }
 
 /** Throws with the key named when the configuration cannot be used (a bad tenant, an unreadable file). */
-export function composeServerAuth(auth: ServerConfig['auth'], tokens: Authenticator, opts: { log?: Logger } = {}): ServerAuth {
-  const all = auth.proxy.trusted_proxies.length > 0 ? withProxyAuth(tokens, auth.proxy, opts.log) : tokens;
+export function composeServerAuth(auth: ServerConfig['auth'], tokens: Authenticator, opts: { log?: Logger; registry?: Registry } = {}): ServerAuth {
+  const metrics = opts.registry && (auth.proxy.trusted_proxies.length > 0 || auth.metrics_token_file !== undefined) ? createAuthMetrics(opts.registry) : undefined;
+  const all = auth.proxy.trusted_proxies.length > 0 ? withProxyAuth(tokens, auth.proxy, opts.log, metrics?.proxyHeadersIgnored) : tokens;
   return {
     authenticator: auth.tokens_enabled ? all : undefined,
-    metricsGuard: auth.metrics_token_file !== undefined ? createMetricsGuard({ file: auth.metrics_token_file, authenticator: all, log: opts.log }) : undefined,
+    metricsGuard: auth.metrics_token_file !== undefined ? createMetricsGuard({ file: auth.metrics_token_file, authenticator: all, log: opts.log, usable: metrics?.metricsTokenFileUsable }) : undefined,
     signedInAs(peer) {
       if (!auth.tokens_enabled) return undefined;
       // Without credentials nothing counts as a failure; only what the connection itself proves.

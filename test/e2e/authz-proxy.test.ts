@@ -15,6 +15,7 @@ import { startServer, removeDir, runCli, tempDir, type RunningServer } from './h
 import { createTestTokens, type TestTokens } from './helpers/tokens.js';
 import { captureLog } from '../helpers/log-capture.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { metricSum } from '../helpers/metrics.js';
 
 const GROUPS = [
   { group: 'ops', tenants: ['team-a', 'team-b'], role: 'admin' },
@@ -110,6 +111,8 @@ test('from an address not in trusted_proxies the headers are forged: ignored (lo
   const ignored = distrustingLog.lines.filter((l) => l.msg === 'proxy headers from an untrusted address ignored');
   assert.ok(ignored.length >= 4 && ignored.every((l) => l.address === '127.0.0.1' && l.level === 'debug'), JSON.stringify(ignored.slice(0, 2)));
   assert.ok(distrustingLog.lines.some((l) => l.event === 'request_denied' && l.reason === 'no_credentials' && l.who === undefined));
+  assert.equal(await metricSum(distrusting.role.registry, 'logwharf_auth_proxy_headers_ignored_total'), ignored.length, 'counted on /metrics');
+  assert.equal(await metricSum(trusting.role.registry, 'logwharf_auth_proxy_headers_ignored_total'), 0);
 });
 
 /** Opens a live tail with these headers; resolves with its received lines, or rejects with the upgrade's status. */

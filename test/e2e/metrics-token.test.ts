@@ -15,6 +15,7 @@ import { createTestTokens, type TestTokens } from './helpers/tokens.js';
 import { captureLog } from '../helpers/log-capture.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { startPrometheus } from '../helpers/prometheus.js';
+import { parseExposition, samplesOf } from '../helpers/exposition.js';
 
 const SCRAPE = 'scrape-token-6f1d2c9a8b7e4f30';
 const ROTATED = 'scrape-token-rotated-a1b2c3d4e5f6';
@@ -79,7 +80,9 @@ test('a rotated token file acts from the next request on; an unusable file fails
 
   rmSync(tokenFile);
   await waitFor('the token refused without its file', async () => (await get(server.url, '/metrics', `Bearer ${ROTATED}`)).status === 401, { timeoutMs: 2000 });
-  assert.equal((await get(server.url, '/metrics', `Bearer ${tokens.secret('admin', 'team-a')}`)).status, 200, 'admins still scrape');
+  const asAdmin = await get(server.url, '/metrics', `Bearer ${tokens.secret('admin', 'team-a')}`);
+  assert.equal(asAdmin.status, 200, 'admins still scrape');
+  assert.equal(samplesOf(parseExposition(asAdmin.text), 'logwharf_auth_metrics_token_file_usable')[0]?.value, 0);
   const errors = log.lines.filter((l) => l.msg === 'metrics token file unusable; only admin tokens may read /metrics until it is fixed');
   assert.equal(errors.length, 1, 'logged once, not per scrape');
   assert.match(String(errors[0]!.err), /ENOENT/);
@@ -87,7 +90,9 @@ test('a rotated token file acts from the next request on; an unusable file fails
   assert.equal((await get(server.url, '/metrics', 'Bearer short')).status, 401);
   assert.ok(log.lines.some((l) => /at least 16 characters/.test(String(l.err))), 'the reason is logged');
   writeFileSync(tokenFile, ROTATED);
-  await waitFor('the fixed file accepted', async () => (await get(server.url, '/metrics', `Bearer ${ROTATED}`)).status === 200, { timeoutMs: 2000 });
+  const fixed = await get(server.url, '/metrics', `Bearer ${ROTATED}`);
+  assert.equal(fixed.status, 200, 'the fixed file is read at the next request');
+  assert.equal(samplesOf(parseExposition(fixed.text), 'logwharf_auth_metrics_token_file_usable')[0]?.value, 1);
 });
 
 test('guessing the metrics token is limited per address: after 10 misses even the right one gets 429', async (t) => {
