@@ -10,9 +10,9 @@
  * Each request looks at the file's identity (`stat`: inode, size, modification and change times,
  * following a Kubernetes secret's symlinks) and re-reads it when that changed, so a rotated token acts
  * from the next scrape on, with no watcher or timer to keep; a stat is far cheaper than the metrics
- * page it guards. Only SHA-256 of its
- * content is held, and a presented token is compared with it in constant time. White space around
- * the content is ignored (a trailing newline from `echo`; Prometheus trims it too). A file that
+ * page it guards. Only SHA-256 of its content is held, and a presented token is compared with it in
+ * constant time (hashes of equal length, whatever was presented). White space around the content
+ * is ignored (a trailing newline from `echo`; Prometheus trims it too). A file that
  * becomes unreadable or too short makes the metrics token match nothing until it is fixed (fail
  * closed; admin tokens still work), logged once per problem.
  */

@@ -31,13 +31,15 @@ export function checkCertCn(cn: string): string {
 
 /** Adds `cert_cn` and its unique index to the tokens table when they are missing (idempotent). */
 export function migrateCertCn(db: Database.Database): void {
-  const columns = db.prepare('PRAGMA table_info(tokens)').all() as Array<{ name: string }>;
-  if (columns.some((c) => c.name === 'cert_cn')) return;
+  const has = () => (db.prepare('PRAGMA table_info(tokens)').all() as Array<{ name: string }>).some((c) => c.name === 'cert_cn');
+  if (has()) return;
+  // Checked again under the write lock: the server and `logwharf token` may open an old file at once.
   db.transaction(() => {
+    if (has()) return;
     db.exec('ALTER TABLE tokens ADD COLUMN cert_cn TEXT');
     // Revoked tokens free their CN for a replacement, as they free their name.
     db.exec('CREATE UNIQUE INDEX tokens_active_cert_cn ON tokens (cert_cn) WHERE revoked_ms IS NULL AND cert_cn IS NOT NULL');
-  })();
+  }).immediate();
 }
 
 /** The error for a second active token on one CN (it does not say which token holds it). */
