@@ -31,7 +31,7 @@ export function App() {
     setToken(t);
     setTokenState(t);
   };
-  const needsToken = settings?.tokensEnabled === true && token === '';
+  const needsToken = settings?.tokensEnabled === true && !settings.signedInAs && token === '';
   const needsTenant = !needsToken && settings?.authEnabled === true && settings.tokensEnabled !== true && tenant === '';
   return (
     <div class="shell">
@@ -62,6 +62,11 @@ export function App() {
           <button class="sign-out" title="Forget the access token in this tab" onClick={() => chooseToken('')}>
             Sign out
           </button>
+        )}
+        {settings?.signedInAs && token === '' && (
+          <span class="signed-in" title="Signed in by your single sign-on proxy or client certificate">
+            {settings.signedInAs}
+          </span>
         )}
         {settings && <span class="version">v{settings.version}</span>}
       </header>

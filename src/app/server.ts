@@ -32,6 +32,9 @@ import { registerRegistryMetrics } from '../registry/metrics.js';
 import { createTokens } from '../auth/tokens.js';
 import { createAuditLog } from '../audit/audit-log.js';
 import { registerTokenRoutes } from '../auth/token-routes.js';
+import { composeServerAuth } from '../auth/server-auth.js';
+import type { MetricsGuard } from '../auth/metrics-token.js';
+import { peerOf } from '../http/peer.js';
 import { createAlerting, type AlertingDeps } from './alerting.js';
 import { loadUiAssets } from '../web/assets.js';
 import { registerUiRoutes } from '../web/routes.js';
@@ -108,8 +111,11 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
     ctx.res.writeHead(ready ? 200 : 503, { 'Content-Type': 'text/plain' });
     ctx.res.end(body);
   }, { public: true });
-  // Probes and Prometheus scrapes send no tenant; Loki serves these without one too.
+  // Probes and Prometheus scrapes send no tenant; Loki serves these without one too. With
+  // auth.metrics_token_file the scrape must bring that token (or an admin's): the guard is set below.
+  let metricsGuard: MetricsGuard | undefined;
   router.add('GET', '/metrics', async (ctx) => {
+    metricsGuard?.check(ctx.req.headers.authorization, peerOf(ctx.req));
     const text = await metrics.registry.metrics();
     ctx.res.writeHead(200, { 'Content-Type': metrics.registry.contentType });
     ctx.res.end(text);
@@ -127,7 +133,7 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
       authEnabled: config.auth_enabled,
       tokensEnabled: config.auth.tokens_enabled,
       features: { ruler: config.ruler.enabled, notifier: config.ruler.alertmanager_url.trim() === '', alertmanagerUrl: config.ruler.alertmanager_url },
-    });
+    }, (req) => serverAuth.signedInAs(peerOf(req)));
     // The Overview page's server health; it samples the metrics above, so it starts with the server.
     overviewStatus = createOverviewStatus({
       registry: metrics.registry,
@@ -177,8 +183,10 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
     ruler: deps.ruler,
   });
   // The request path shares the token API's authenticator: one failure budget per address, and a
-  // revocation through the API acts at once.
-  const authenticator: Authenticator | undefined = config.auth.tokens_enabled ? (deps.authenticator ?? tokens.authenticator) : undefined;
+  // revocation through the API acts at once. Proxy mode and the metrics token wrap it.
+  const serverAuth = composeServerAuth(config.auth, deps.authenticator ?? tokens.authenticator, { log: childLogger(log, { component: 'auth' }), registry: metrics.registry });
+  const authenticator: Authenticator | undefined = serverAuth.authenticator;
+  metricsGuard = serverAuth.metricsGuard;
   // HTTPS when a certificate is configured; its files are read now, so a bad one stops the start.
   let tlsPaths: TlsFilePaths | undefined;
   let tlsMaterial: TlsMaterial | undefined;

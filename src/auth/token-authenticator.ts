@@ -5,6 +5,13 @@
  * while a busy client costs one SQLite read per token per half second rather than one per request.
  * Unknown, wrong, expired and revoked tokens all answer `invalid` (a caller learns nothing about
  * which tokens exist) and count against the client address's failure budget.
+ *
+ * Without an Authorization header, a verified client certificate whose subject CN a token is bound
+ * to (src/auth/token-cert-cn.ts) proves that token's identity, as `kind: 'certificate'`, under the
+ * same cache, so revoking the token stops the certificate within the same second. A header, when
+ * sent, always decides: a client with both a certificate and a token acts as the token. A
+ * certificate bound to nothing (or to a revoked or expired token) is answered like no credentials:
+ * a certificate is not a guess, so it does not count as a failure either.
  */
 import type { AuthResult, Authenticator, Peer } from '../http/identity.js';
 import type { Logger } from '../util/logger.js';
@@ -37,15 +44,29 @@ export function createTokenAuthenticator(store: TokenStore, opts: TokenAuthentic
   const touchEveryMs = opts.touchEveryMs ?? 60_000;
   const limiter = new FailureLimiter(opts.failures ?? DEFAULT_FAILURE_LIMITS);
   const cache = new Map<string, { row: TokenRecord | undefined; readAt: number }>();
+  /** By certificate CN; separate from `cache`, whose keys are token ids. */
+  const byCn = new Map<string, { row: TokenRecord | undefined; readAt: number }>();
 
-  function lookup(id: string, t: number): TokenRecord | undefined {
-    const hit = cache.get(id);
+  function cached(map: typeof cache, key: string, t: number, read: (key: string) => TokenRecord | undefined): TokenRecord | undefined {
+    const hit = map.get(key);
     if (hit && t - hit.readAt < cacheMs) return hit.row;
     // Bounded: a stream of made-up ids must not grow the map without end.
-    if (cache.size >= MAX_CACHED) cache.clear();
-    const row = store.get(id);
-    cache.set(id, { row, readAt: t });
+    if (map.size >= MAX_CACHED) map.clear();
+    const row = read(key);
+    map.set(key, { row, readAt: t });
     return row;
+  }
+  const lookup = (id: string, t: number) => cached(cache, id, t, (k) => store.get(k));
+  const active = (row: TokenRecord, t: number) => row.revokedAt === undefined && (row.expiresAt === undefined || row.expiresAt > t);
+
+  /** The identity the peer's verified certificate maps to, if its CN is bound to an active token. */
+  function byCertificate(peer: Peer, t: number): AuthResult {
+    const cn = peer.certificate?.commonName;
+    const row = cn !== undefined ? cached(byCn, cn, t, (k) => store.getByCertCn(k)) : undefined;
+    if (!row || !active(row, t)) return { ok: false, reason: 'missing' };
+    touch(row, t);
+    // Both names: the token's, which grants, and the certificate's, which proved it (for the logs).
+    return { ok: true, identity: { name: `${row.name} (${peer.certificate!.subject})`, kind: 'certificate', role: row.role, tenants: [...row.tenants] } };
   }
 
   function touch(row: TokenRecord, t: number): void {
@@ -60,14 +81,18 @@ export function createTokenAuthenticator(store: TokenStore, opts: TokenAuthentic
   }
 
   return {
-    forget: (id) => cache.delete(id),
+    forget(id) {
+      cache.delete(id);
+      // Which CN the token had is not known here; dropping them all costs one read per CN.
+      byCn.clear();
+    },
     authenticate(authorization: string | undefined, peer: Peer): AuthResult {
       const t = now();
       const blocked = limiter.blockedFor(peer.address, t);
       if (blocked > 0) return { ok: false, reason: 'rate_limited', retryAfterSeconds: Math.ceil(blocked / 1000) };
       const cred = presentedCredential(authorization);
       // No credentials is not a guess (a browser's first request); it does not count as a failure.
-      if (cred.kind === 'none') return { ok: false, reason: 'missing' };
+      if (cred.kind === 'none') return byCertificate(peer, t);
       const parsed = cred.kind === 'token' ? parseToken(cred.text) : undefined;
       const row = parsed ? lookup(parsed.id, t) : undefined;
       if (
@@ -75,8 +100,7 @@ export function createTokenAuthenticator(store: TokenStore, opts: TokenAuthentic
         !row ||
         // Checked before validity so that every wrong secret costs the same, whatever the token's state.
         !secretMatches(parsed.secret, row.secretHash) ||
-        row.revokedAt !== undefined ||
-        (row.expiresAt !== undefined && row.expiresAt <= t)
+        !active(row, t)
       ) {
         limiter.fail(peer.address, t);
         return { ok: false, reason: 'invalid' };

@@ -1,6 +1,6 @@
 /**
  * The admin API for tokens (issue #11): `GET /api/v1/tokens`, `POST /api/v1/tokens` (JSON
- * `{name, role, tenants, expires_in}`, answers the token's text once), `DELETE /api/v1/tokens/:id`.
+ * `{name, role, tenants, expires_in, cert_cn}`, answers the token's text once), `DELETE /api/v1/tokens/:id`.
  *
  * These routes authenticate the caller themselves (besides declaring `role: 'admin'` for the request
  * path's check), whether or not `auth.tokens_enabled` guards the
@@ -45,6 +45,7 @@ export function registerTokenRoutes(router: Router, tokens: Tokens, opts: { now?
       if (r.identity.role !== 'admin') throw new AccessDenied('role', r.identity.name, 'forbidden', `token "${r.identity.name}" has role ${r.identity.role}; managing tokens needs role admin`);
       return r.identity;
     }
+    if (r.reason === 'forbidden') throw new AccessDenied('no_grant', r.who, 'forbidden', r.message);
     if (r.reason === 'rate_limited') {
       throw new AccessDenied('rate_limited', undefined, 'rate_limited', 'too many failed authentication attempts from this address', { retryAfterSeconds: r.retryAfterSeconds });
     }
@@ -63,12 +64,12 @@ export function registerTokenRoutes(router: Router, tokens: Tokens, opts: { now?
     const body = parseBody(await ctx.body());
     // One instant for the creation time and the expiry computed from it.
     const at = now();
-    const spec = tokenSpec({ name: body.name, role: body.role, tenants: body.tenants, expiresIn: body.expires_in }, at);
+    const spec = tokenSpec({ name: body.name, role: body.role, tenants: body.tenants, expiresIn: body.expires_in, certCn: body.cert_cn }, at);
     const outside = spec.tenants.filter((t) => !caller.tenants.includes(t));
     if (outside.length > 0) throw new LogwharfError('forbidden', `token "${caller.name}" may not grant tenants it does not hold: ${outside.join(', ')}`);
     const { info, token } = tokens.store().create(spec, at);
     ctx.auditDetails = auditTarget(info);
-    opts.log?.info({ token_id: info.id, token_name: info.name, role: info.role, tenants: info.tenants, by: caller.name }, 'token created');
+    opts.log?.info({ token_id: info.id, token_name: info.name, role: info.role, tenants: info.tenants, cert_cn: info.certCn, by: caller.name }, 'token created');
     sendJson(ctx, 201, { status: 'success', data: { ...wireToken(info), token } });
   }, ADMIN_ANY_TENANT);
 
@@ -94,6 +95,7 @@ interface Body {
   role?: string;
   tenants?: string[];
   expires_in?: string;
+  cert_cn?: string;
 }
 
 function parseBody(raw: Buffer): Body {
@@ -102,12 +104,12 @@ function parseBody(raw: Buffer): Body {
   try {
     v = JSON.parse(raw.toString('utf8'));
   } catch {
-    throw new LogwharfError('bad_request', 'the body is not JSON: want {"name", "role", "tenants", "expires_in"}');
+    throw new LogwharfError('bad_request', 'the body is not JSON: want {"name", "role", "tenants", "expires_in", "cert_cn"}');
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new LogwharfError('bad_request', 'the body must be a JSON object');
   const o = v as Record<string, unknown>;
   for (const k of Object.keys(o)) {
-    if (!['name', 'role', 'tenants', 'expires_in'].includes(k)) throw new LogwharfError('bad_request', `unknown field "${k.slice(0, 40)}"`);
+    if (!['name', 'role', 'tenants', 'expires_in', 'cert_cn'].includes(k)) throw new LogwharfError('bad_request', `unknown field "${k.slice(0, 40)}"`);
   }
   const str = (k: string) => {
     if (o[k] === undefined || o[k] === null) return undefined;
@@ -117,5 +119,5 @@ function parseBody(raw: Buffer): Body {
   if (o.tenants !== undefined && (!Array.isArray(o.tenants) || !o.tenants.every((t) => typeof t === 'string'))) {
     throw new LogwharfError('bad_request', 'tenants must be an array of strings');
   }
-  return { name: str('name'), role: str('role'), tenants: o.tenants as string[] | undefined, expires_in: str('expires_in') };
+  return { name: str('name'), role: str('role'), tenants: o.tenants as string[] | undefined, expires_in: str('expires_in'), cert_cn: str('cert_cn') };
 }

@@ -1,6 +1,7 @@
 /**
  * What a new token may be, checked once for the CLI (`logwharf token create`) and the admin API
- * (`POST /api/v1/tokens`): a name, one role, one or more valid tenant ids, an optional lifetime.
+ * (`POST /api/v1/tokens`): a name, one role, one or more valid tenant ids, an optional lifetime,
+ * an optional client-certificate CN.
  */
 import { LogwharfError } from '../api/errors.js';
 import { parseGoDuration, parsePromDuration } from '../api/duration.js';
@@ -8,6 +9,7 @@ import { NS_PER_MS } from '../api/time-units.js';
 import { ROLES, type Role } from '../http/identity.js';
 import { isValidTenantId } from '../http/server.js';
 import type { NewToken } from './token-store.js';
+import { checkCertCn } from './token-cert-cn.js';
 
 export const MAX_TOKEN_NAME_CHARS = 100;
 /** Longer lifetimes are refused rather than overflowing dates: a century is "never" in practice. */
@@ -20,6 +22,8 @@ export interface TokenSpecInput {
   tenants?: string[] | undefined;
   /** A duration from now: `90d`, `12h`, `1h30m`. */
   expiresIn?: string | undefined;
+  /** A client-certificate subject CN the token answers for (src/auth/token-cert-cn.ts). */
+  certCn?: string | undefined;
 }
 
 /** The token to create, or a `bad_request` naming what is wrong (the CLI prints it as a usage error). */
@@ -48,7 +52,8 @@ export function tokenSpec(input: TokenSpecInput, now: number): NewToken {
     if (ns / NS_PER_MS > BigInt(MAX_LIFETIME_MS)) throw bad(`expiry "${input.expiresIn}" is longer than 100 years; leave it out for a token that never expires`);
     expiresAt = now + Number(ns / NS_PER_MS);
   }
-  return { name, role: role as Role, tenants: [...new Set(tenants)], expiresAt };
+  const certCn = input.certCn !== undefined ? checkCertCn(input.certCn) : undefined;
+  return { name, role: role as Role, tenants: [...new Set(tenants)], expiresAt, certCn };
 }
 
 function bad(message: string): LogwharfError {

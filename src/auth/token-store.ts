@@ -17,6 +17,7 @@ import { LogwharfError } from '../api/errors.js';
 import type { Role } from '../http/identity.js';
 import { newTokenId, newTokenText } from './token-format.js';
 import { openTokenOutbox, type OutboxActor, type TokenOutbox } from './token-outbox.js';
+import { certCnTaken, migrateCertCn } from './token-cert-cn.js';
 
 export const SCHEMA_VERSION = 1;
 
@@ -35,6 +36,8 @@ export interface TokenInfo {
   expiresAt?: number;
   revokedAt?: number;
   lastUsedAt?: number;
+  /** The client-certificate subject CN this token answers for (src/auth/token-cert-cn.ts). */
+  certCn?: string;
 }
 
 /** A token with its secret's hash, for the authenticator only. */
@@ -48,6 +51,8 @@ export interface NewToken {
   role: Role;
   tenants: string[];
   expiresAt?: number | undefined;
+  /** Bind the token to client certificates with this subject CN; unique among tokens not revoked. */
+  certCn?: string | undefined;
 }
 
 export interface TokenStore {
@@ -58,6 +63,8 @@ export interface TokenStore {
   create(spec: NewToken, now: number, outside?: OutboxActor): { info: TokenInfo; token: string };
   list(): TokenInfo[];
   get(id: string): TokenRecord | undefined;
+  /** The token not revoked that is bound to this certificate CN (it may have expired). */
+  getByCertCn(cn: string): TokenRecord | undefined;
   /** Revokes the token with this id, or the unrevoked token with this name; undefined when none. `outside` as for create. */
   revoke(idOrName: string, now: number, outside?: OutboxActor): TokenInfo | undefined;
   /** Changes made outside the server, for its audit log (./token-outbox.ts). */
@@ -93,6 +100,7 @@ interface Row {
   expires_ms: number | null;
   revoked_ms: number | null;
   last_used_ms: number | null;
+  cert_cn: string | null;
 }
 
 export function openTokenStore(path: string): TokenStore {
@@ -124,9 +132,10 @@ export function openTokenStore(path: string): TokenStore {
   const byId = db.prepare('SELECT * FROM tokens WHERE id = ?');
   const all = db.prepare('SELECT * FROM tokens ORDER BY created_ms, rowid');
   const insert = db.prepare(
-    'INSERT INTO tokens (id, name, role, tenants, secret_sha256, created_ms, expires_ms) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    'INSERT INTO tokens (id, name, role, tenants, secret_sha256, created_ms, expires_ms, cert_cn) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
   );
   const activeByName = db.prepare('SELECT * FROM tokens WHERE name = ? AND revoked_ms IS NULL');
+  const activeByCertCn = db.prepare('SELECT * FROM tokens WHERE cert_cn = ? AND revoked_ms IS NULL');
   const revokeStmt = db.prepare('UPDATE tokens SET revoked_ms = ? WHERE id = ? AND revoked_ms IS NULL');
   const touchStmt = db.prepare('UPDATE tokens SET last_used_ms = ? WHERE id = ? AND (last_used_ms IS NULL OR last_used_ms < ?)');
 
@@ -138,7 +147,7 @@ export function openTokenStore(path: string): TokenStore {
     return info((byId.get(row.id) as Row));
   });
   const create = db.transaction((id: string, name: string, spec: NewToken, secretHash: Buffer, now: number, outside?: OutboxActor) => {
-    insert.run(id, name, spec.role, JSON.stringify(spec.tenants), secretHash, now, spec.expiresAt ?? null);
+    insert.run(id, name, spec.role, JSON.stringify(spec.tenants), secretHash, now, spec.expiresAt ?? null, spec.certCn ?? null);
     const made = info(byId.get(id) as Row);
     if (outside) outbox.add({ at: now, action: 'token.create', actor: outside, token: made });
     return made;
@@ -152,6 +161,7 @@ export function openTokenStore(path: string): TokenStore {
       try {
         return { info: create(id, name, spec, secretHash, now, outside), token };
       } catch (e) {
+        if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' && /cert_cn/.test((e as Error).message)) throw certCnTaken(spec.certCn ?? '');
         if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
           throw new LogwharfError('bad_request', `a token named "${name}" exists already: revoke it first or choose another name`);
         }
@@ -161,6 +171,10 @@ export function openTokenStore(path: string): TokenStore {
     list: () => (all.all() as Row[]).map(info),
     get(id) {
       const row = byId.get(id) as Row | undefined;
+      return row ? { ...info(row), secretHash: row.secret_sha256 } : undefined;
+    },
+    getByCertCn(cn) {
+      const row = activeByCertCn.get(cn) as Row | undefined;
       return row ? { ...info(row), secretHash: row.secret_sha256 } : undefined;
     },
     revoke: (idOrName, now, outside) => revoke(idOrName, now, outside),
@@ -182,6 +196,7 @@ function info(r: Row): TokenInfo {
     ...(r.expires_ms !== null ? { expiresAt: r.expires_ms } : {}),
     ...(r.revoked_ms !== null ? { revokedAt: r.revoked_ms } : {}),
     ...(r.last_used_ms !== null ? { lastUsedAt: r.last_used_ms } : {}),
+    ...(r.cert_cn !== null ? { certCn: r.cert_cn } : {}),
   };
 }
 
@@ -193,9 +208,9 @@ function migrate(db: Database.Database): void {
       db.exec(SCHEMA);
       db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(SCHEMA_VERSION);
     })();
-    return;
-  }
-  if (row.version !== SCHEMA_VERSION) throw new Error(`schema version ${row.version}, this logwharf knows ${SCHEMA_VERSION}`);
+  } else if (row.version !== SCHEMA_VERSION) throw new Error(`schema version ${row.version}, this logwharf knows ${SCHEMA_VERSION}`);
+  // Steps that check for themselves what is missing, so a file from any earlier release opens.
+  migrateCertCn(db);
 }
 
 function unusable(path: string, e: unknown): Error {

@@ -14,6 +14,8 @@ export interface WireToken {
   expires_at: string | null;
   revoked_at: string | null;
   last_used_at: string | null;
+  /** The client-certificate subject CN bound to the token, if any. */
+  cert_cn: string | null;
 }
 
 export function wireToken(t: TokenInfo): WireToken {
@@ -27,5 +29,6 @@ export function wireToken(t: TokenInfo): WireToken {
     expires_at: iso(t.expiresAt),
     revoked_at: iso(t.revokedAt),
     last_used_at: iso(t.lastUsedAt),
+    cert_cn: t.certCn ?? null,
   };
 }

@@ -27,10 +27,16 @@ export function createTokens(dataDir: string, opts: TokenAuthenticatorOptions & 
     return opened;
   };
   const view: TokenStore = {
-    create: (spec, now) => open().create(spec, now),
+    create: (spec, now) => {
+      const made = open().create(spec, now);
+      // A certificate refused a moment ago (no token bound to its CN yet) gets in at once.
+      if (made.info.certCn !== undefined) authenticator.forget(made.info.id);
+      return made;
+    },
     list: () => open().list(),
     // Before open() no token is known (no request arrives then anyway); the authenticator never throws.
     get: (id) => opened?.get(id),
+    getByCertCn: (cn) => opened?.getByCertCn(cn),
     revoke: (idOrName, now) => {
       const revoked = open().revoke(idOrName, now);
       if (revoked) authenticator.forget(revoked.id);

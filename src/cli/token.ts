@@ -16,12 +16,13 @@ import { parseCommand } from './common.js';
 import { UsageError, write, type CliIO } from './io.js';
 
 export const TOKEN_USAGE = `Usage:
-  logwharf token create --data DIR --tenant T [--tenant T2 ...] --role read|write|admin [--name N] [--expires 90d]
+  logwharf token create --data DIR --tenant T [--tenant T2 ...] --role read|write|admin [--name N] [--expires 90d] [--cert-cn CN]
   logwharf token list --data DIR [--output table|json]
   logwharf token revoke --data DIR <id|name>
 
 Tokens authenticate clients when the server runs with auth.tokens_enabled: send one as
-'Authorization: Bearer <token>', or as the password of HTTP basic auth (any user name).
+'Authorization: Bearer <token>', or as the password of HTTP basic auth (any user name), or bind it
+to a client certificate's subject CN (--cert-cn) so that mTLS clients need no token at all.
 'create' prints the new token once, as the last line of standard output: store it then, it cannot
 be shown again (only a hash of it is kept). These commands work while the server runs; a revoked
 token is refused within a second.
@@ -30,6 +31,8 @@ token is refused within a second.
   --role R          read (queries, tail, labels), write (push), or admin (everything)
   --name N          a name for logs, the audit log and 'revoke' (default token-<id>)
   --expires D       lifetime, e.g. 90d, 12h (default: never expires)
+  --cert-cn CN      a request without Authorization whose verified client certificate (tls.client_ca_file)
+                    has this subject CN acts as this token; one active token per CN
   --output F        list as a table (default) or one JSON array
 `;
 
@@ -52,6 +55,7 @@ async function create(argv: string[], io: CliIO): Promise<number> {
     role: { type: 'string' },
     name: { type: 'string' },
     expires: { type: 'string' },
+    'cert-cn': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (v.help) return help(io);
@@ -62,14 +66,15 @@ async function create(argv: string[], io: CliIO): Promise<number> {
   const now = Date.now();
   let spec;
   try {
-    spec = tokenSpec({ name: v.name, role: v.role, tenants: v.tenant, expiresIn: v.expires }, now);
+    spec = tokenSpec({ name: v.name, role: v.role, tenants: v.tenant, expiresIn: v.expires, certCn: v['cert-cn'] }, now);
   } catch (e) {
     if (isLogwharfError(e)) throw new UsageError(`token create: ${flagWords(e.message)}`);
     throw e;
   }
   const { info, token } = withStore(data, (s) => s.create(spec, now, cliActor()));
   const expires = info.expiresAt !== undefined ? `expires ${iso(info.expiresAt)}` : 'never expires';
-  await write(io.stderr, `created token "${info.name}" (id ${info.id}, role ${info.role}, tenants ${info.tenants.join(', ')}, ${expires}); it is shown once, below:\n`);
+  const cert = info.certCn !== undefined ? `, client certificate CN ${info.certCn}` : '';
+  await write(io.stderr, `created token "${info.name}" (id ${info.id}, role ${info.role}, tenants ${info.tenants.join(', ')}${cert}, ${expires}); it is shown once, below:\n`);
   await write(io.stdout, token + '\n');
   return 0;
 }
@@ -90,10 +95,10 @@ async function list(argv: string[], io: CliIO): Promise<number> {
     await write(io.stdout, JSON.stringify(tokens.map(wireToken)) + '\n');
     return 0;
   }
-  const rows = [['ID', 'NAME', 'ROLE', 'TENANTS', 'CREATED', 'EXPIRES', 'LAST USED', 'STATUS']];
+  const rows = [['ID', 'NAME', 'ROLE', 'TENANTS', 'CERT CN', 'CREATED', 'EXPIRES', 'LAST USED', 'STATUS']];
   const now = Date.now();
   for (const t of tokens) {
-    rows.push([t.id, t.name, t.role, t.tenants.join(','), iso(t.createdAt), t.expiresAt !== undefined ? iso(t.expiresAt) : 'never', t.lastUsedAt !== undefined ? iso(t.lastUsedAt) : '-', status(t, now)]);
+    rows.push([t.id, t.name, t.role, t.tenants.join(','), t.certCn ?? '-', iso(t.createdAt), t.expiresAt !== undefined ? iso(t.expiresAt) : 'never', t.lastUsedAt !== undefined ? iso(t.lastUsedAt) : '-', status(t, now)]);
   }
   const widths = rows[0]!.map((_, i) => rows.reduce((w, r) => Math.max(w, r[i]!.length), 0));
   await write(io.stdout, rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n') + '\n');
@@ -158,7 +163,7 @@ function noPositionals(command: string, positionals: string[]): void {
 
 /** The spec's messages name fields; the CLI's user typed flags. */
 function flagWords(message: string): string {
-  return message.replace(/^role /, '--role ').replace(/^tenant /, '--tenant ').replace(/^name /, '--name ').replace(/^expiry /, '--expires ');
+  return message.replace(/^role /, '--role ').replace(/^tenant /, '--tenant ').replace(/^name /, '--name ').replace(/^expiry /, '--expires ').replace(/^certificate CN /, '--cert-cn ');
 }
 
 async function help(io: CliIO): Promise<number> {

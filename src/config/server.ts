@@ -8,6 +8,7 @@ import { LogwharfError } from '../api/errors.js';
 import { env } from './env.js';
 import { readYamlMapping, validateConfig } from './file.js';
 import { parseDurationMs } from './duration.js';
+import { checkAuthSection, metricsTokenFileSchema, proxyAuthSchema } from './auth.js';
 
 export const DURATION_PATTERN = /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h|d|w|y))+$/;
 const duration = z.string().regex(DURATION_PATTERN, 'a duration such as 30s, 15m, 7d');
@@ -33,9 +34,12 @@ export const serverConfigSchema = z
         tokens_enabled: z
           .boolean()
           .default(false)
-          .describe('Require a token (Authorization: Bearer, or Basic with the token as password) on every route but /ready, /metrics, buildinfo and the UI\'s pages and assets; the tenant then comes from the token, and X-Scope-OrgID may only narrow it to tenants the token holds. When false, auth_enabled decides as in Loki'),
+          .describe('Require a token (Authorization: Bearer, or Basic with the token as password, or a client certificate bound to a token, or a trusted proxy\'s user header) on every route but /ready, /metrics, buildinfo and the UI\'s pages and assets; the tenant then comes from the token, and X-Scope-OrgID may only narrow it to tenants the token holds. When false, auth_enabled decides as in Loki'),
+        proxy: proxyAuthSchema,
+        metrics_token_file: metricsTokenFileSchema,
       })
       .strict()
+      .superRefine(checkAuthSection)
       .prefault({})
       .describe('Authentication and authorisation (docs/security.md)'),
     log_level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info').describe('Level of our own JSON logs'),

@@ -19,7 +19,7 @@ export interface Access {
 }
 
 /** Why a request was refused, for the denied-request log line (never a secret). */
-export type DenyReason = 'no_credentials' | 'bad_credentials' | 'rate_limited' | 'role' | 'tenant' | 'tenant_missing' | 'tenant_invalid' | 'reserved_tenant';
+export type DenyReason = 'no_credentials' | 'bad_credentials' | 'rate_limited' | 'role' | 'tenant' | 'tenant_missing' | 'tenant_invalid' | 'reserved_tenant' | 'no_grant';
 
 export class AccessDenied extends LogwharfError {
   constructor(
@@ -53,6 +53,8 @@ export function authorize(
       // The error mapper turns retryAfterSeconds into Retry-After.
       throw new AccessDenied('rate_limited', undefined, 'rate_limited', 'too many failed authentication attempts from this address: retry later', { retryAfterSeconds: result.retryAfterSeconds });
     }
+    // Proved who, but grants nothing (a proxy user in no mapped group).
+    if (result.reason === 'forbidden') throw new AccessDenied('no_grant', result.who, 'forbidden', result.message);
     // One message whether the token is absent, unknown, expired or revoked: nothing to probe with.
     throw new AccessDenied(result.reason === 'missing' ? 'no_credentials' : 'bad_credentials', undefined, 'unauthorized', 'unauthorized: a valid token is required (Authorization: Bearer <token>, or Basic auth with the token as password)');
   }

@@ -3,6 +3,8 @@
  * proves, with one role and the tenants it may act for. The HTTP server asks an `Authenticator` for
  * it when `auth.tokens_enabled` is on; routes declare the role they need (`RouteOptions.role`).
  */
+import type { IncomingHttpHeaders } from 'node:http';
+
 export type Role = 'read' | 'write' | 'admin';
 export const ROLES: readonly Role[] = ['read', 'write', 'admin'];
 
@@ -15,11 +17,19 @@ export interface Identity {
   tenants: string[];
 }
 
-/** What the server knows of the caller besides its headers. */
+/** What the server knows of the caller: its address, its verified certificate, its headers. */
 export interface Peer {
   address: string;
-  /** A verified client certificate (mTLS). */
-  certificate?: { subject: string; fingerprint256: string };
+  /**
+   * A verified client certificate (mTLS). `commonName` is the subject's CN when it has exactly one
+   * (a certificate with several is ambiguous and maps to no token).
+   */
+  certificate?: { subject: string; fingerprint256: string; commonName?: string };
+  /**
+   * The request's headers, for proxy mode: an authenticating proxy's user and groups headers, which
+   * count only when `address` is a trusted proxy (src/auth/proxy-authenticator.ts).
+   */
+  headers?: IncomingHttpHeaders;
 }
 
 /**
@@ -31,12 +41,14 @@ export interface Peer {
 export type AuthResult =
   | { ok: true; identity: Identity }
   | { ok: false; reason: 'missing' | 'invalid' }
+  /** Proved who, but that one may do nothing here (a proxy user in no mapped group): a 403. */
+  | { ok: false; reason: 'forbidden'; who: string; message: string }
   | { ok: false; reason: 'rate_limited'; retryAfterSeconds: number };
 
 export interface Authenticator {
   /**
-   * The identity an `Authorization` header (Bearer, or Basic with the token as password) or the
-   * peer's certificate proves. Never throws, whatever the header holds.
+   * The identity an `Authorization` header (Bearer, or Basic with the token as password), the
+   * peer's certificate or a trusted proxy's headers prove. Never throws, whatever the headers hold.
    */
   authenticate(authorization: string | undefined, peer: Peer): AuthResult;
 }

@@ -1,6 +1,6 @@
 /**
- * The `Peer` of a request (src/http/identity.ts): the client's address and, over mTLS, the client
- * certificate it presented, for the authenticator to map to an identity (issue #11).
+ * The `Peer` of a request (src/http/identity.ts): the client's address, over mTLS the client
+ * certificate it presented, and its headers, for the authenticator to map to an identity (issue #11).
  */
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
@@ -11,15 +11,18 @@ import type { Peer } from './identity.js';
  * client's certificate against `tls.client_ca_file` (`socket.authorized`): with
  * `tls.client_auth: request` a client may present an unverified one, which must prove nothing.
  * The subject is the certificate's distinguished name in RFC 4514 order of appearance
- * (`CN=agent-1,O=ops`), the fingerprint its SHA-256 as node prints it (`AB:CD:…`).
+ * (`CN=agent-1,O=ops`), the fingerprint its SHA-256 as node prints it (`AB:CD:…`), the common
+ * name the subject's one CN, unescaped (a token may be bound to it: src/auth/token-cert-cn.ts).
  */
 export function peerOf(req: IncomingMessage): Peer {
   const socket = req.socket as Partial<TLSSocket> & IncomingMessage['socket'];
-  const peer: Peer = { address: socket.remoteAddress ?? '' };
+  const peer: Peer = { address: socket.remoteAddress ?? '', headers: req.headers };
   if (socket.encrypted !== true || socket.authorized !== true || typeof socket.getPeerCertificate !== 'function') return peer;
   const cert = socket.getPeerCertificate();
   if (!cert || !cert.fingerprint256) return peer;
   peer.certificate = { subject: subjectString(cert.subject), fingerprint256: cert.fingerprint256 };
+  const cn = (cert.subject as Record<string, string | string[] | undefined> | undefined)?.CN;
+  if (typeof cn === 'string') peer.certificate.commonName = cn;
   return peer;
 }
 

@@ -4,6 +4,7 @@
  * All public: a browser loads them before it knows the tenant. Compression is chosen from
  * Accept-Encoding among the copies made at build time (brotli, then gzip).
  */
+import type { IncomingMessage } from 'node:http';
 import type { RequestContext } from '../http/context.js';
 import { sendJson } from '../http/context.js';
 import type { Router } from '../http/router.js';
@@ -19,6 +20,11 @@ export interface UiSettings {
   /** `auth.tokens_enabled`: every call needs an access token; the UI asks for one. */
   tokensEnabled: boolean;
   features: { ruler: boolean; notifier: boolean; alertmanagerUrl: string };
+  /**
+   * Who this browser already is without a token, per request: a trusted proxy's user (single
+   * sign-on) or a client certificate bound to a token. The UI then asks for no token.
+   */
+  signedInAs?: string | null;
 }
 
 /**
@@ -50,10 +56,11 @@ const SECURITY_HEADERS = {
   'Referrer-Policy': 'no-referrer',
 };
 
-export function registerUiRoutes(router: Router, assets: Map<string, UiAsset> | undefined, settings: UiSettings): void {
+export function registerUiRoutes(router: Router, assets: Map<string, UiAsset> | undefined, settings: UiSettings, signedInAs?: (req: IncomingMessage) => string | undefined): void {
   // Public: the Alertmanager URL's credentials stay on the server.
   const shown: UiSettings = { ...settings, features: { ...settings.features, alertmanagerUrl: withoutCredentials(settings.features.alertmanagerUrl) } };
-  router.add('GET', '/api/v1/ui/settings', (ctx) => sendJson(ctx, 200, shown), { public: true });
+  // It tells the caller only who the caller's own connection proves.
+  router.add('GET', '/api/v1/ui/settings', (ctx) => sendJson(ctx, 200, { ...shown, signedInAs: signedInAs?.(ctx.req) ?? null }), { public: true });
   const notBuilt = () => {
     throw new LogwharfError('not_found', '404 page not found: the web UI is not built in this installation (run npm run build)');
   };

@@ -7,6 +7,7 @@
  * of them and, with both, served by the routes declaring `multiTenant` and 400 everywhere else. Public routes stay open. Over HTTP, port 0.
  */
 import { test } from 'node:test';
+import { writeFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { startServer, removeDir, tempDir } from './helpers/server.js';
 import { createTestTokens } from './helpers/tokens.js';
@@ -110,5 +111,30 @@ test('every route of the real server: no token 401, wrong role 403, other tenant
     // The route → role table of docs/security.md, printed from the table itself.
     const rows = routes.map((r) => `| ${r.methods.join(', ')} | \`${r.pattern}\` | ${r.options.public ? 'public' : r.options.role} |`);
     process.stdout.write(['| Method | Route | Role |', '|---|---|---|', ...rows].join('\n') + '\n');
+  }
+});
+
+test('with auth.metrics_token_file, /metrics alone of the public routes needs the metrics token or an admin token', async (t) => {
+  const dir = tempDir();
+  const tokens = createTestTokens(dir, ROLES.map((role) => ({ role, tenants: ['team-a'] })));
+  const file = `${dir}/metrics-token`;
+  writeFileSync(file, 'matrix-metrics-token-0123456789');
+  const s = await startServer({ data: dir, auth: { tokens_enabled: true, metrics_token_file: file } });
+  t.after(async () => (await s.close(), removeDir(s.dir)));
+  for (const r of s.role.routes().filter((x) => x.options.public)) {
+    for (const method of r.methods) {
+      const where = `${method} ${r.pattern}`;
+      const none = await call(s.url, method, concrete(r.pattern));
+      if (r.pattern !== '/metrics') {
+        assert.ok(none.status !== 401 && none.status !== 403, `${where} stays public: ${none.status}`);
+        continue;
+      }
+      assert.equal(none.status, 401, where);
+      assert.equal((await call(s.url, method, r.pattern, bearer('matrix-metrics-token-0123456789'))).status, 200, `${where} with the metrics token`);
+      for (const role of ROLES) {
+        const res = await call(s.url, method, r.pattern, bearer(tokens.secret(role, 'team-a')));
+        assert.equal(res.status, role === 'admin' ? 200 : 403, `${where} with a ${role} token`);
+      }
+    }
   }
 });

@@ -65,7 +65,7 @@ test('POST answers the new token once; it works at once; GET lists without secre
   assert.equal(made.status, 201, made.text);
   const w = made.json().data;
   assert.match(w.token!, /^lwt_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/);
-  assert.deepEqual({ ...w, token: undefined, id: undefined, created_at: undefined, expires_at: undefined }, { name: 'promtail', role: 'write', tenants: ['team-b'], revoked_at: null, last_used_at: null, token: undefined, id: undefined, created_at: undefined, expires_at: undefined });
+  assert.deepEqual({ ...w, token: undefined, id: undefined, created_at: undefined, expires_at: undefined }, { name: 'promtail', role: 'write', tenants: ['team-b'], revoked_at: null, last_used_at: null, cert_cn: null, token: undefined, id: undefined, created_at: undefined, expires_at: undefined });
   const days = (Date.parse(w.expires_at!) - Date.parse(w.created_at)) / 86_400_000;
   assert.equal(days, 30);
   // The new token authenticates right away (its role is write, so the admin API says 403, not 401).
@@ -109,6 +109,9 @@ test('bad token requests are 400 with what is wrong', async (t) => {
     [{ role: 'read', tenants: ['team-a'], expires_in: 'tomorrow' }, /expiry "tomorrow" is not a positive duration/],
     [{ role: 'read', tenants: ['team-a'], scope: 'x' }, /unknown field "scope"/],
     [{ name: 'ops', role: 'read', tenants: ['team-a'] }, /a token named "ops" exists already/],
+    [{ role: 'read', tenants: ['team-a'], cert_cn: '' }, /certificate CN must be 1-64 printable characters/],
+    [{ role: 'read', tenants: ['team-a'], cert_cn: 'a\u0000b' }, /certificate CN must be 1-64 printable characters/],
+    [{ role: 'read', tenants: ['team-a'], cert_cn: 7 }, /cert_cn must be a string/],
   ];
   for (const [body, want] of cases) {
     const r = await call('POST', '/api/v1/tokens', admin, body);

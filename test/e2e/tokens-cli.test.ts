@@ -39,11 +39,11 @@ test('token create → list → revoke while the server runs; the revocation act
   const table = await runCli(['token', 'list', '--data', dir]);
   assert.equal(table.code, 0, table.stderr);
   const [head, row] = table.stdout.trimEnd().split('\n');
-  assert.match(head!, /^ID\s+NAME\s+ROLE\s+TENANTS\s+CREATED\s+EXPIRES\s+LAST USED\s+STATUS$/);
-  assert.match(row!, /^[0-9a-f]{16}\s+ops\s+admin\s+team-a,team-b\s+\S+\s+\S+\s+20\d\d-\S+\s+active$/, 'the last use by the server shows');
+  assert.match(head!, /^ID\s+NAME\s+ROLE\s+TENANTS\s+CERT CN\s+CREATED\s+EXPIRES\s+LAST USED\s+STATUS$/);
+  assert.match(row!, /^[0-9a-f]{16}\s+ops\s+admin\s+team-a,team-b\s+-\s+\S+\s+\S+\s+20\d\d-\S+\s+active$/, 'the last use by the server shows');
   const json = await runCli(['token', 'list', '--data', dir, '--output', 'json']);
   const parsed = JSON.parse(json.stdout) as Array<Record<string, unknown>>;
-  assert.deepEqual(Object.keys(parsed[0]!).sort(), ['created_at', 'expires_at', 'id', 'last_used_at', 'name', 'revoked_at', 'role', 'tenants']);
+  assert.deepEqual(Object.keys(parsed[0]!).sort(), ['cert_cn', 'created_at', 'expires_at', 'id', 'last_used_at', 'name', 'revoked_at', 'role', 'tenants']);
   for (const out of [table.stdout, json.stdout, table.stderr, json.stderr]) assert.equal(out.includes(secret), false, 'list shows no secret');
   for (const f of readdirSync(join(dir, 'auth'))) assert.equal(readFileSync(join(dir, 'auth', f)).includes(secret), false, `${f} holds the secret`);
 
@@ -73,6 +73,7 @@ test('token commands say what is wrong with their flags (exit 2)', async (t) => 
     [['token', 'create', '--data', dir, '--tenant', 'a', '--role', 'read', '--expires', 'soon'], /--expires "soon" is not a positive duration/],
     [['token', 'create', '--data', dir, '--tenant', 'a', '--role', 'read', '--expires', '150y'], /--expires "150y" is longer than 100 years/],
     [['token', 'create', '--data', dir, '--tenant', 'a', '--role', 'read', '--colour'], /Unknown option '--colour'/],
+    [['token', 'create', '--data', dir, '--tenant', 'a', '--role', 'write', '--cert-cn', 'x'.repeat(65)], /--cert-cn must be 1-64 printable characters/],
     [['token', 'list', '--data', join(dir, 'missing')], /no such directory/],
     [['token', 'revoke', '--data', dir], /give one token id or name/],
     [['token', 'rotate'], /unknown subcommand "rotate"/],

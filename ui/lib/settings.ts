@@ -6,6 +6,11 @@ export interface UiSettings {
   /** When true every call needs an access token (`auth.tokens_enabled`); the UI asks for one. */
   tokensEnabled: boolean;
   /**
+   * Who this browser already is without a token (a single sign-on proxy's user, or a client
+   * certificate bound to a token); the UI then asks for no token.
+   */
+  signedInAs?: string | null;
+  /**
    * Which optional APIs this server serves, so pages say what is missing instead of failing:
    * `ruler` (rules and alerts APIs), `notifier` (the built-in Alertmanager subset receives the
    * alerts; false when `alertmanagerUrl` names an external Alertmanager).

@@ -20,6 +20,7 @@ let dir: string;
 let ca: Ca;
 let client: CertFiles;
 let stranger: CertFiles;
+let twoNames: CertFiles;
 let server: Server;
 let url: string;
 
@@ -30,7 +31,12 @@ before(async () => {
   const cert = issueLocalServerCert(dir, ca);
   client = issueCert(dir, ca, 'agent-1', { usage: 'client', subject: '/O=ops, Inc./CN=agent-1' });
   stranger = issueCert(dir, otherCa, 'stranger', { usage: 'client' });
-  const router = new Router().add('GET', '/peer', (ctx) => void ctx.res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(peerOf(ctx.req))), { public: true });
+  twoNames = issueCert(dir, ca, 'two-names', { usage: 'client', subject: '/CN=agent-1/CN=agent-2' });
+  // The peer without its headers (the request's own, checked below).
+  const router = new Router().add('GET', '/peer', (ctx) => {
+    const { headers, ...peer } = peerOf(ctx.req);
+    ctx.res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ ...peer, forwardedUser: headers?.['x-forwarded-user'] }));
+  }, { public: true });
   server = createHttpServer({
     router,
     log: createLogger({ level: 'silent' }),
@@ -49,9 +55,14 @@ after(() => {
   removeDir(dir);
 });
 
-test('a verified client certificate: its subject (RFC 4514 escaped) and SHA-256 fingerprint', async () => {
+test('a verified client certificate: its subject (RFC 4514 escaped), SHA-256 fingerprint and common name', async () => {
   const res = await tlsRequest(url, { ca: ca.cert, cert: client.cert, key: client.key });
-  assert.deepEqual(JSON.parse(res.body), { address: '127.0.0.1', certificate: { subject: 'O=ops\\, Inc.,CN=agent-1', fingerprint256: fingerprintOf(client.cert) } });
+  assert.deepEqual(JSON.parse(res.body), { address: '127.0.0.1', certificate: { subject: 'O=ops\\, Inc.,CN=agent-1', fingerprint256: fingerprintOf(client.cert), commonName: 'agent-1' } });
+});
+
+test('a subject with two CNs has no common name (it could map to two tokens); the headers are the request\'s', async () => {
+  const res = await tlsRequest(url, { ca: ca.cert, cert: twoNames.cert, key: twoNames.key }, { headers: { 'X-Forwarded-User': 'alice' } });
+  assert.deepEqual(JSON.parse(res.body), { address: '127.0.0.1', certificate: { subject: 'CN=agent-1,CN=agent-2', fingerprint256: fingerprintOf(twoNames.cert) }, forwardedUser: 'alice' });
 });
 
 test('no certificate, or one another CA signed: the peer has only its address', async () => {
