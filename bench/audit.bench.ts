@@ -10,10 +10,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { Agent, request } from 'node:http';
-import { median, percentile } from './harness.js';
+import { Agent } from 'node:http';
+import { keepAliveRequest as call, median, percentile, startLogwharf } from './harness.js';
 import { openTokenStore, tokenDbPath } from '../src/auth/token-store.js';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
@@ -24,34 +22,6 @@ const BUILDS: Array<[string, string]> = [['this build', HERE], ...(process.env.B
 
 const GROUP = 'name: g\nrules:\n  - record: x:count1m\n    expr: sum(count_over_time({app="web"}[1m]))\n';
 
-function call(agent: Agent, url: string, method: string, path: string, headers: Record<string, string>, body?: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const u = new URL(url);
-    const req = request({ agent, host: u.hostname, port: u.port, method, path, headers }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode!));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-async function start(repo: string, args: string[]): Promise<{ url: string; stop(): Promise<void> }> {
-  const proc = spawn(process.execPath, [join(repo, 'dist/cli/main.js'), 'server', '--listen', '127.0.0.1:0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: proc.stdout! }).on('line', (l) => {
-      try {
-        const j = JSON.parse(l) as { msg?: string; address?: string };
-        if (j.msg === 'logwharf server ready' && j.address) resolve(j.address);
-      } catch {
-        // not JSON
-      }
-    });
-    proc.on('exit', (c) => reject(new Error(`server exited ${c}`)));
-  });
-  return { url, stop: () => new Promise<void>((r) => (proc.exitCode !== null ? r() : (proc.once('exit', () => r()), proc.kill('SIGTERM')))) };
-}
-
 async function measure(repo: string): Promise<number[]> {
   const dir = mkdtempSync(join(tmpdir(), 'logwharf-audit-bench-'));
   const store = openTokenStore(tokenDbPath(join(dir, 'data')));
@@ -59,7 +29,7 @@ async function measure(repo: string): Promise<number[]> {
   store.close();
   const config = join(dir, 'server.yaml');
   writeFileSync(config, 'log_level: warn\nui:\n  enabled: false\nauth:\n  tokens_enabled: true\n');
-  const lw = await start(repo, ['--data', join(dir, 'data'), '--config', config]);
+  const lw = await startLogwharf('server', ['--data', join(dir, 'data'), '--config', config], repo);
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   const out: number[] = [];
   try {

@@ -10,24 +10,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Agent, request } from 'node:http';
-import { median, percentile, startLogwharf } from './harness.js';
+import { Agent } from 'node:http';
+import { keepAliveRequest as call, median, percentile, startLogwharf } from './harness.js';
 import { openTokenStore, tokenDbPath } from '../src/auth/token-store.js';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const REQUESTS = Number(process.env.REQUESTS ?? 3000);
-
-function call(agent: Agent, url: string, method: string, path: string, headers: Record<string, string>, body?: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const u = new URL(url);
-    const req = request({ agent, host: u.hostname, port: u.port, method, path, headers }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode!));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 async function measure(tokens: boolean): Promise<{ labels: number[]; push: number[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'logwharf-auth-bench-'));

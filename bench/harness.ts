@@ -6,6 +6,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { request as httpRequest, type Agent as HttpAgent } from 'node:http';
 import type { StreamPush } from '../src/api/model.js';
 import { encodePushRequest } from '../src/api/push/index.js';
 
@@ -83,9 +84,12 @@ export interface Logwharf {
   stop(): Promise<void>;
 }
 
-/** Starts `logwharf <role> ...args` from dist/ and resolves once it logs that it is ready. */
-export async function startLogwharf(role: 'server' | 'up', args: string[]): Promise<Logwharf> {
-  const proc = spawn(process.execPath, [join(REPO, 'dist/cli/main.js'), role, '--listen', '127.0.0.1:0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+/**
+ * Starts `logwharf <role> ...args` from dist/ and resolves once it logs that it is ready. `repo` is
+ * the checkout whose build runs (another one, to compare against an older build).
+ */
+export async function startLogwharf(role: 'server' | 'up', args: string[], repo: string = REPO): Promise<Logwharf> {
+  const proc = spawn(process.execPath, [join(repo, 'dist/cli/main.js'), role, '--listen', '127.0.0.1:0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     createInterface({ input: proc.stdout! }).on('line', (l) => {
       try {
@@ -107,4 +111,17 @@ export async function startLogwharf(role: 'server' | 'up', args: string[]): Prom
         proc.kill('SIGTERM');
       }),
   };
+}
+
+/** One request over `agent` (keep-alive, one socket, so requests go one after another); its status once the body is read. */
+export function keepAliveRequest(agent: HttpAgent, url: string, method: string, path: string, headers: Record<string, string>, body?: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const req = httpRequest({ agent, host: u.hostname, port: u.port, method, path, headers }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode!));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }

@@ -11,12 +11,12 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
 import { startServer, removeDir, runCli, startCli, tempDir, type RunningServer } from './helpers/server.js';
 import { issueCert, issueLocalServerCert, makeCa, type Ca, type CertFiles } from '../helpers/certs.js';
 import { tlsRequest, type TlsClientFiles } from '../helpers/tls-request.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { captureLog } from '../helpers/log-capture.js';
+import { writeFileAgentYaml } from './agent/helpers.js';
 
 let dir: string;
 let data: string;
@@ -82,16 +82,7 @@ test('the real agent ships with only its client certificate; the reader\'s certi
   mkdirSync(logs);
   writeFileSync(join(logs, 'app.log'), 'first by certificate\n');
   const config = join(dir, 'agent.yaml');
-  writeFileSync(
-    config,
-    stringify({
-      client: { url: server.url, batch_wait: '100ms', min_backoff: '100ms', tls: { ca_file: ca.cert, cert_file: agent.cert, key_file: agent.key } },
-      docker: { enabled: false },
-      kubernetes: { enabled: false, api_url: '' },
-      files: [{ paths: [join(logs, '*.log')], labels: { job: 'cert-agent' } }],
-      poll_interval: '100ms',
-    }),
-  );
+  writeFileAgentYaml(config, { url: server.url, job: 'cert-agent', paths: [join(logs, '*.log')], tls: { ca_file: ca.cert, cert_file: agent.cert, key_file: agent.key } });
   const proc = await startCli(['agent', '--config', config, '--data', join(dir, 'agent-data'), '--metrics-listen', '', '--log-level', 'warn'], 'logwharf agent ready');
   try {
     appendFileSync(join(logs, 'app.log'), 'second by certificate\n');

@@ -9,14 +9,13 @@ import assert from 'node:assert/strict';
 import { appendFileSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { stringify } from 'yaml';
 import { createShipper } from '../../../src/agent/ship/shipper.js';
 import { startServer, removeDir, tempDir, type RunningServer } from '../helpers/server.js';
 import { issueCert, issueLocalServerCert, makeCa, type Ca, type CertFiles } from '../../helpers/certs.js';
 import { tlsRequest, type TlsClientFiles } from '../../helpers/tls-request.js';
 import { waitFor } from '../../helpers/wait-for.js';
 import { captureLog } from '../../helpers/log-capture.js';
-import { startCli } from './helpers.js';
+import { startCli, writeFileAgentYaml } from './helpers.js';
 import { item, metricValue, shipperConfig, shipperDeps } from './ship-helpers.js';
 
 let dir: string;
@@ -55,16 +54,7 @@ test('the agent ships over mTLS with client.tls.cert_file and key_file', async (
   mkdirSync(logs);
   writeFileSync(join(logs, 'app.log'), 'first over mtls\n');
   const config = join(dir, 'agent.yaml');
-  writeFileSync(
-    config,
-    stringify({
-      client: { url: server.url, batch_wait: '100ms', min_backoff: '100ms', tls: { ca_file: ca.cert, cert_file: agentCert.cert, key_file: agentCert.key } },
-      docker: { enabled: false },
-      kubernetes: { enabled: false, api_url: '' },
-      files: [{ paths: [join(logs, '*.log')], labels: { job: 'mtls-agent' } }],
-      poll_interval: '100ms',
-    }),
-  );
+  writeFileAgentYaml(config, { url: server.url, job: 'mtls-agent', paths: [join(logs, '*.log')], tls: { ca_file: ca.cert, cert_file: agentCert.cert, key_file: agentCert.key } });
   const agent = await startCli(['agent', '--config', config, '--data', data, '--metrics-listen', '', '--log-level', 'warn'], 'logwharf agent ready');
   try {
     appendFileSync(join(logs, 'app.log'), 'second over mtls\n');

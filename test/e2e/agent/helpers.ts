@@ -2,6 +2,8 @@
  * Shared pieces of the agent's end-to-end tests: an agent configuration for tests, reading every
  * line of a selector back from the real server, and waiting for a condition.
  */
+import { writeFileSync } from 'node:fs';
+import { stringify } from 'yaml';
 import { agentConfigSchema, type AgentConfig } from '../../../src/config/agent.js';
 
 /** An agent configuration for tests: Docker only, short waits, no metrics port. */
@@ -65,3 +67,12 @@ export function countLines(lines: QueriedLine[]): Map<string, number> {
 }
 
 export { startCli, type ChildProc } from '../helpers/server.js';
+
+/**
+ * Writes the YAML of a `logwharf agent` process that tails the files `paths` matches under the label
+ * job=`job` and ships to `url` with the client TLS settings `tls` (Docker and Kubernetes off, short waits).
+ */
+export function writeFileAgentYaml(path: string, o: { url: string; job: string; paths: string[]; tls?: Record<string, unknown> }): void {
+  const client = { url: o.url, batch_wait: '100ms', min_backoff: '100ms', ...(o.tls && { tls: o.tls }) };
+  writeFileSync(path, stringify({ client, docker: { enabled: false }, kubernetes: { enabled: false, api_url: '' }, files: [{ paths: o.paths, labels: { job: o.job } }], poll_interval: '100ms' }));
+}

@@ -7,35 +7,20 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { openTokenStore, tokenDbPath, type TokenStore } from '../../../src/auth/token-store.js';
+import { tokenDbPath } from '../../../src/auth/token-store.js';
 import { createTokenAuthenticator } from '../../../src/auth/token-authenticator.js';
 import type { AuthResult, Peer } from '../../../src/http/identity.js';
-import { ManualClock } from '../../helpers/manual-clock.js';
+import { T0, tokenStoreFixture } from './token-store-fixture.js';
 
-const T0 = Date.parse('2026-12-01T12:00:00Z');
 /** Made by the release before certificate binding (schema version 1, no cert_cn column). */
 const OLD_DB = new URL('../../fixtures/auth/tokens-v1.db', import.meta.url).pathname;
 /** The text of the `promtail` token in OLD_DB (a test fixture's, valid nowhere else). */
 const OLD_TOKEN = 'lwt_8e63a380773cd85f_Dws8YgeuHKQx2mmP0CAj4zcSrhfN2zi5nPdM33PsN3E';
 
-function setup(t: { after(fn: () => void): void }) {
-  const dir = mkdtempSync(join(tmpdir(), 'logwharf-cert-cn-'));
-  const opened: TokenStore[] = [];
-  const open = () => {
-    const s = openTokenStore(tokenDbPath(dir));
-    opened.push(s);
-    return s;
-  };
-  t.after(() => {
-    for (const s of opened) s.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return { dir, open, clock: new ManualClock(T0) };
-}
+const setup = (t: { after(fn: () => void): void }) => tokenStoreFixture(t, 'logwharf-cert-cn-');
 
 const cert = (cn: string | undefined, subject = `O=ops,CN=${cn}`): Peer => ({ address: '192.0.2.7', certificate: { subject, fingerprint256: 'AB:CD', ...(cn !== undefined && { commonName: cn }) } });
 const identityOf = (r: AuthResult) => (r.ok ? r.identity : r.reason);

@@ -1,33 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { openTokenStore, tokenDbPath, type TokenStore } from '../../../src/auth/token-store.js';
+import { tokenDbPath } from '../../../src/auth/token-store.js';
 import { createTokenAuthenticator } from '../../../src/auth/token-authenticator.js';
 import { parseToken } from '../../../src/auth/token-format.js';
 import type { AuthResult } from '../../../src/http/identity.js';
-import { ManualClock } from '../../helpers/manual-clock.js';
+import { T0, tokenStoreFixture } from './token-store-fixture.js';
 
-const T0 = Date.parse('2026-12-01T12:00:00Z');
 const PEER = { address: '192.0.2.1' };
 
-function setup(t: { after(fn: () => void): void }) {
-  const dir = mkdtempSync(join(tmpdir(), 'logwharf-tokens-'));
-  const opened: TokenStore[] = [];
-  const open = () => {
-    const s = openTokenStore(tokenDbPath(dir));
-    opened.push(s);
-    return s;
-  };
-  t.after(() => {
-    for (const s of opened) s.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return { dir, open, clock: new ManualClock(T0) };
-}
+const setup = (t: { after(fn: () => void): void }) => tokenStoreFixture(t, 'logwharf-tokens-');
 
 const bearer = (token: string) => `Bearer ${token}`;
 const basic = (user: string, token: string) => `Basic ${Buffer.from(`${user}:${token}`).toString('base64')}`;
