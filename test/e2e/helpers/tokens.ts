@@ -33,3 +33,13 @@ export function createTestTokens(dataDir: string, grants: Array<{ role: Role; te
     all: () => [...texts.values()],
   };
 }
+
+/** Pushes one line, now, to the stream {job="web"} with the write token of `tenant`; asserts the 204. */
+export async function pushAsWriter(url: string, tokens: TestTokens, tenant: string, line: string): Promise<void> {
+  const res = await fetch(url + '/loki/api/v1/push', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${tokens.secret('write', tenant)}` },
+    body: JSON.stringify({ streams: [{ stream: { job: 'web' }, values: [[`${Date.now()}000000`, line]] }] }),
+  });
+  if (res.status !== 204) throw new Error(`push as write-${tenant} answered ${res.status}: ${await res.text()}`);
+}

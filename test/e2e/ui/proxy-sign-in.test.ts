@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, removeDir, tempDir } from '../helpers/server.js';
-import { createTestTokens } from '../helpers/tokens.js';
+import { createTestTokens, pushAsWriter } from '../helpers/tokens.js';
 import { launchBrowser, newUiPage } from '../../helpers/browser.js';
 
 test('behind the proxy the UI signs in by the user\'s headers, shows the group\'s tenant and tails it; without them it asks for a token', async (t) => {
@@ -22,14 +22,7 @@ test('behind the proxy the UI signs in by the user\'s headers, shows the group\'
     auth: { tokens_enabled: true, proxy: { trusted_proxies: ['127.0.0.1', '::ffff:127.0.0.1'], groups: [{ group: 'dev-a', tenants: ['team-a'], role: 'read' }] } },
   });
   t.after(async () => (await s.close(), removeDir(s.dir)));
-  const push = async (tenant: string, line: string) => {
-    const res = await fetch(s.url + '/loki/api/v1/push', {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${tokens.secret('write', tenant)}` },
-      body: JSON.stringify({ streams: [{ stream: { job: 'web' }, values: [[`${Date.now()}000000`, line]] }] }),
-    });
-    assert.equal(res.status, 204);
-  };
+  const push = (tenant: string, line: string) => pushAsWriter(s.url, tokens, tenant, line);
   await push('team-a', 'line of team a');
   await push('team-b', 'line of team b');
   const path = `/explore?query=${encodeURIComponent('{job="web"}')}`;

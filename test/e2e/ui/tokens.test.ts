@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, removeDir, tempDir } from '../helpers/server.js';
-import { createTestTokens } from '../helpers/tokens.js';
+import { createTestTokens, pushAsWriter } from '../helpers/tokens.js';
 import { launchBrowser, openUi } from '../../helpers/browser.js';
 
 // The function passed to page.evaluate runs in the browser; this file is type checked without the DOM lib.
@@ -25,14 +25,7 @@ test('the UI signs in with a token, shows only its tenant, tails with it, and si
   ]);
   const s = await startServer({ data: dir, auth: { tokens_enabled: true } });
   t.after(async () => (await s.close(), removeDir(s.dir)));
-  const push = async (tenant: string, line: string) => {
-    const res = await fetch(s.url + '/loki/api/v1/push', {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${tokens.secret('write', tenant)}` },
-      body: JSON.stringify({ streams: [{ stream: { job: 'web' }, values: [[`${Date.now()}000000`, line]] }] }),
-    });
-    assert.equal(res.status, 204);
-  };
+  const push = (tenant: string, line: string) => pushAsWriter(s.url, tokens, tenant, line);
   await push('team-a', 'line of team a');
   await push('team-b', 'line of team b');
 
