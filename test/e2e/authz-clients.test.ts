@@ -1,8 +1,9 @@
 /**
  * Real clients with credentials against the real server with `auth.tokens_enabled` (issue #11):
  * the project's own agent with a bearer token and with Promtail-style basic auth (the token as
- * password), pino-loki with basicAuth, the CLI with --bearer-token, and a Grafana-style query (basic
- * auth plus X-Scope-OrgID). Lines arrive, queries answer, and a wrong token is refused.
+ * password), pino-loki with basicAuth, the OpenTelemetry JS SDK's OTLP exporters (HTTP/JSON and
+ * HTTP/protobuf) with a bearer header, as the OTel Collector's otlphttp exporter sends one, the CLI
+ * with --bearer-token, and a Grafana-style query (basic auth plus X-Scope-OrgID). Lines arrive, queries answer, and a wrong token is refused.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,6 +11,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { pinoLoki } from 'pino-loki';
+import { LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
+import { OTLPLogExporter as OTLPHttpJsonExporter } from '@opentelemetry/exporter-logs-otlp-http';
+import { OTLPLogExporter as OTLPProtoExporter } from '@opentelemetry/exporter-logs-otlp-proto';
+import { resourceFromAttributes } from '@opentelemetry/resources';
 import { createAgent } from '../../src/agent/agent.js';
 import { createLogger } from '../../src/util/logger.js';
 import { startServer, removeDir, tempDir, runCli } from './helpers/server.js';
@@ -83,6 +88,29 @@ test('pino-loki with basicAuth pushes; with a wrong password it is refused', asy
   await waitFor('the wrong password refused', () => cap.lines.some((l) => l.event === 'request_denied' && l.reason === 'bad_credentials'), { timeoutMs: 10_000 });
   assert.deepEqual(await linesOf('{app="pino-bad"}'), []);
 });
+
+for (const kind of ['http', 'proto'] as const) {
+  test(`@opentelemetry/exporter-logs-otlp-${kind} with a bearer header ships; with a wrong token it is refused`, async (t) => {
+    const cap = captureLog('info');
+    const { s, WRITE, READ } = await tokenServer(cap.log);
+    const linesOf = async (selector: string) => (await grafanaQuery(s.url, selector, basic('grafana', READ))).lines;
+    t.after(async () => (await s.close(), removeDir(s.dir)));
+    const emit = async (service: string, token: string, body: string) => {
+      const config = { url: `${s.url}/otlp/v1/logs`, headers: { Authorization: `Bearer ${token}` } };
+      const exporter = kind === 'proto' ? new OTLPProtoExporter(config) : new OTLPHttpJsonExporter(config);
+      const provider = new LoggerProvider({ resource: resourceFromAttributes({ 'service.name': service }), processors: [new SimpleLogRecordProcessor({ exporter })] });
+      provider.getLogger('app').emit({ body });
+      await provider.forceFlush();
+      await provider.shutdown();
+    };
+    await emit(`otel-${kind}-ok`, WRITE, 'exported with a token');
+    await waitFor('the exporter\'s line', async () => ((await linesOf(`{service_name="otel-${kind}-ok"}`)).length === 1 ? true : undefined), { timeoutMs: 10_000 });
+    assert.deepEqual(await linesOf(`{service_name="otel-${kind}-ok"}`), ['exported with a token']);
+    await emit(`otel-${kind}-bad`, 'lwt_0123456789abcdef_' + 'x'.repeat(43), 'should not land');
+    await waitFor('the wrong token refused', () => cap.lines.some((l) => l.event === 'request_denied' && l.reason === 'bad_credentials' && l.route === '/otlp/v1/logs'), { timeoutMs: 10_000 });
+    assert.deepEqual(await linesOf(`{service_name="otel-${kind}-bad"}`), []);
+  });
+}
 
 test('CLI query with --bearer-token, and a Grafana-style query with basic auth and X-Scope-OrgID', async (t) => {
   const { s, WRITE, READ } = await tokenServer();
