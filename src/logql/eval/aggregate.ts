@@ -4,10 +4,10 @@
  * at each step a group aggregates the series that have a value there; a group with none is absent.
  */
 import type { VectorAggregationExpr } from '../syntax/ast.js';
-import type { StepSeries } from './types.js';
+import { has, setSample, type StepSeries } from './types.js';
 import { compareLabels, groupLabels, labelsKey, SeriesCollector } from './labels.js';
 
-/** Aggregates `input` (one value per step, NaN = absent) as `expr` says. */
+/** Aggregates `input` (one value per step; see types.ts for absent and NaN samples) as `expr` says. */
 export function aggregate(expr: VectorAggregationExpr, input: StepSeries[], count: number): StepSeries[] {
   switch (expr.op) {
     case 'topk':
@@ -49,11 +49,8 @@ function reduce(expr: VectorAggregationExpr, input: StepSeries[], count: number)
     const series = out.series(g.labels);
     for (let i = 0; i < count; i++) {
       vals.length = 0;
-      for (const m of g.members) {
-        const v = m.values[i]!;
-        if (!Number.isNaN(v)) vals.push(v);
-      }
-      if (vals.length > 0) series.values[i] = reduceValues(expr.op, vals);
+      for (const m of g.members) if (has(m, i)) vals.push(m.values[i]!);
+      if (vals.length > 0) setSample(series, i, reduceValues(expr.op, vals));
     }
   }
   return out.list();
@@ -65,14 +62,16 @@ function reduceValues(op: VectorAggregationExpr['op'], vals: number[]): number {
       return sum(vals);
     case 'avg':
       return sum(vals) / vals.length;
+    // A NaN sample loses to any number (Prometheus' and Loki's rule), so min/max are NaN only
+    // when every sample is; sum, avg, stddev and stdvar take NaN in, as IEEE arithmetic does.
     case 'min': {
       let m = vals[0]!;
-      for (const v of vals) if (v < m) m = v;
+      for (const v of vals) if (v < m || Number.isNaN(m)) m = v;
       return m;
     }
     case 'max': {
       let m = vals[0]!;
-      for (const v of vals) if (v > m) m = v;
+      for (const v of vals) if (v > m || Number.isNaN(m)) m = v;
       return m;
     }
     case 'count':
@@ -113,13 +112,14 @@ function selectK(expr: VectorAggregationExpr, input: StepSeries[], count: number
   const present: StepSeries[] = [];
   let best: StepSeries[] = [];
   // `a` beats `b` at step i: strictly larger (topk) or smaller (bottomk). Members are visited in
-  // label order and a later member must beat strictly, so ties keep the earlier labels.
-  const beats = (a: number, b: number): boolean => (desc ? a > b : a < b);
+  // label order and a later member must beat strictly, so ties keep the earlier labels. A NaN
+  // sample loses to any number, for topk and bottomk alike (Prometheus' and Loki's heaps).
+  const beats = (a: number, b: number): boolean => (desc ? a > b : a < b) || (Number.isNaN(b) && !Number.isNaN(a));
   for (const g of groupSeries(expr, input)) {
     const members = [...g.members].sort((a, b) => compareLabels(a.labels, b.labels));
     for (let i = 0; i < count; i++) {
       present.length = 0;
-      for (const m of members) if (!Number.isNaN(m.values[i]!)) present.push(m);
+      for (const m of members) if (has(m, i)) present.push(m);
       if (present.length <= k) {
         best = present;
       } else if (k > SMALL_K) {
@@ -143,7 +143,7 @@ function selectK(expr: VectorAggregationExpr, input: StepSeries[], count: number
           o = { labels: m.labels, values: new Float64Array(count).fill(NaN) };
           outputs.set(m, o);
         }
-        o.values[i] = m.values[i]!;
+        setSample(o, i, m.values[i]!);
       }
     }
   }
@@ -157,17 +157,18 @@ function selectK(expr: VectorAggregationExpr, input: StepSeries[], count: number
 }
 
 // sort / sort_desc change no value, only the order of the series: by the value at the last step,
-// which is the one an instant query returns. Series absent there go last; ties by labels.
+// which is the one an instant query returns. NaN samples go after numbers in both directions
+// (Prometheus' sort), series absent there go last; ties by labels.
 function sortByLastValue(input: StepSeries[], count: number, desc: boolean): StepSeries[] {
   const last = count - 1;
-  const at = (s: StepSeries): number => (last >= 0 ? s.values[last]! : NaN);
+  const rank = (s: StepSeries): number => (last < 0 || !has(s, last) ? 2 : Number.isNaN(s.values[last]!) ? 1 : 0);
   return [...input].sort((a, b) => {
-    const av = at(a);
-    const bv = at(b);
-    const an = Number.isNaN(av);
-    const bn = Number.isNaN(bv);
-    if (an !== bn) return an ? 1 : -1;
-    if (!an && av !== bv) return desc ? (bv > av ? 1 : -1) : av > bv ? 1 : -1;
+    const ar = rank(a);
+    const br = rank(b);
+    if (ar !== br) return ar - br;
+    const av = a.values[last]!;
+    const bv = b.values[last]!;
+    if (ar === 0 && av !== bv) return desc ? (bv > av ? 1 : -1) : av > bv ? 1 : -1;
     return compareLabels(a.labels, b.labels);
   });
 }

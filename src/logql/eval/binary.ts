@@ -12,7 +12,7 @@ import type { BinaryExpr, BinaryOp } from '../syntax/ast.js';
 import type { Labels } from '../../api/model.js';
 import { labelsToString } from '../../api/model.js';
 import { LogwharfError } from '../../api/errors.js';
-import type { MetricValue, StepSeries } from './types.js';
+import { has, setSample, type MetricValue, type StepSeries } from './types.js';
 import { labelsKey, selectLabels, SeriesCollector } from './labels.js';
 
 type ArithOp = '+' | '-' | '*' | '/' | '%' | '^';
@@ -27,8 +27,10 @@ export function isComparison(op: BinaryOp): op is CompareOp {
 }
 
 /**
- * IEEE arithmetic as Go's float64 operators and math.Mod / math.Pow compute it: `1/0` is +Inf,
- * `0/0` NaN, `x % 0` NaN. (Loki itself answers NaN for any division or modulo by zero.)
+ * Arithmetic as Loki computes it: Go's float64 operators and math.Mod / math.Pow, except that a
+ * division or modulo by zero is NaN whatever the dividend (`1/0` too, where Prometheus and IEEE
+ * would give +Inf): Loki's mergeBinOp guards against divide by zero that way, for vector/vector,
+ * vector/literal and folded literal operations alike.
  */
 export function arith(op: ArithOp, a: number, b: number): number {
   switch (op) {
@@ -39,10 +41,10 @@ export function arith(op: ArithOp, a: number, b: number): number {
     case '*':
       return a * b;
     case '/':
-      return a / b;
+      return b === 0 ? NaN : a / b;
     case '%':
-      // JS `%` is fmod, like Go's math.Mod (sign of the dividend; NaN for x % 0 and ±Inf % y).
-      return a % b;
+      // JS `%` is fmod, like Go's math.Mod (sign of the dividend; NaN for ±Inf % y).
+      return b === 0 ? NaN : a % b;
     case '^':
       return pow(a, b);
   }
@@ -87,21 +89,21 @@ function vectorScalar(expr: BinaryExpr, series: StepSeries[], scalar: Float64Arr
   const { op, returnBool } = expr;
   const out: StepSeries[] = [];
   for (const s of series) {
-    const values = new Float64Array(count).fill(NaN);
+    const o: StepSeries = { labels: s.labels, values: new Float64Array(count).fill(NaN) };
     for (let i = 0; i < count; i++) {
+      if (!has(s, i)) continue;
       const v = s.values[i]!;
-      if (Number.isNaN(v)) continue;
       const a = swap ? scalar[i]! : v;
       const b = swap ? v : scalar[i]!;
       if (isComparison(op)) {
         const keep = compare(op, a, b);
-        if (returnBool) values[i] = keep ? 1 : 0;
-        else if (keep) values[i] = v;
+        if (returnBool) setSample(o, i, keep ? 1 : 0);
+        else if (keep) setSample(o, i, v);
       } else {
-        values[i] = arith(op as ArithOp, a, b);
+        setSample(o, i, arith(op as ArithOp, a, b));
       }
     }
-    out.push({ labels: s.labels, values });
+    out.push(o);
   }
   return out;
 }
@@ -124,22 +126,19 @@ function setOp(expr: BinaryExpr, left: StepSeries[], right: StepSeries[], count:
     present.clear();
     if (expr.op === 'or') {
       for (let j = 0; j < left.length; j++) {
-        const v = left[j]!.values[i]!;
-        if (Number.isNaN(v)) continue;
+        if (!has(left[j]!, i)) continue;
         present.add(lsig[j]!);
-        out.set(left[j]!.labels, i, v);
+        out.set(left[j]!.labels, i, left[j]!.values[i]!);
       }
       for (let j = 0; j < right.length; j++) {
-        const v = right[j]!.values[i]!;
-        if (!Number.isNaN(v) && !present.has(rsig[j]!)) out.set(right[j]!.labels, i, v);
+        if (has(right[j]!, i) && !present.has(rsig[j]!)) out.set(right[j]!.labels, i, right[j]!.values[i]!);
       }
       continue;
     }
-    for (let j = 0; j < right.length; j++) if (!Number.isNaN(right[j]!.values[i]!)) present.add(rsig[j]!);
+    for (let j = 0; j < right.length; j++) if (has(right[j]!, i)) present.add(rsig[j]!);
     const wantMatch = expr.op === 'and';
     for (let j = 0; j < left.length; j++) {
-      const v = left[j]!.values[i]!;
-      if (!Number.isNaN(v) && present.has(lsig[j]!) === wantMatch) out.set(left[j]!.labels, i, v);
+      if (has(left[j]!, i) && present.has(lsig[j]!) === wantMatch) out.set(left[j]!.labels, i, left[j]!.values[i]!);
     }
   }
   return out.list();
@@ -206,7 +205,7 @@ function vectorBinop(expr: BinaryExpr, left: StepSeries[], right: StepSeries[], 
   for (let i = 0; i < count; i++) {
     let any = false;
     for (let j = 0; j < rhs.length; j++) {
-      if (Number.isNaN(rhs[j]!.values[i]!)) continue;
+      if (!has(rhs[j]!, i)) continue;
       const s = rsig[j]!;
       if (rightStep[s] === i) {
         const dup = rhs[rightIdx[s]!]!;
@@ -223,8 +222,8 @@ function vectorBinop(expr: BinaryExpr, left: StepSeries[], right: StepSeries[], 
     }
     if (!any) continue;
     for (let j = 0; j < lhs.length; j++) {
+      if (!has(lhs[j]!, i)) continue;
       const lv = lhs[j]!.values[i]!;
-      if (Number.isNaN(lv)) continue;
       const s = lsig[j]!;
       if (rightStep[s] !== i) continue;
       const r = rightIdx[s]!;
@@ -255,14 +254,14 @@ function vectorBinop(expr: BinaryExpr, left: StepSeries[], right: StepSeries[], 
       }
       // A result label set written twice at one step: within one match group that is Prometheus'
       // many-to-one error; across groups, a vector with a duplicate label set.
-      if (!Number.isNaN(res.series.values[i]!)) {
+      if (has(res.series, i)) {
         if (!oneToOne && writerSig[res.id] === s) {
           throw new LogwharfError('bad_request', 'multiple matches for labels: grouping labels must ensure unique matches');
         }
         throw new LogwharfError('bad_request', 'vector cannot contain metrics with the same labelset');
       }
       writerSig[res.id] = s;
-      res.series.values[i] = value;
+      setSample(res.series, i, value);
     }
   }
   return out.list();

@@ -1,13 +1,13 @@
 /**
  * Pure metric evaluation (issue #3): walks a metric expression tree and evaluates it at every step
- * of `steps`, with NaN marking "no sample at this step". Range aggregations, the only leaves that
+ * of `steps` (absent steps and NaN-valued samples as src/logql/eval/types.ts says). Range aggregations, the only leaves that
  * read logs, are delegated to the RangeAggregator the caller passes (src/query/engine/range-agg.ts
  * in the server); everything above them (literals, `vector()`, vector aggregations, binary
  * operators, `label_replace`) is computed here, with Prometheus' semantics where LogQL borrows them.
  */
 import { LogwharfError } from '../../api/errors.js';
 import type { MetricExpr } from '../syntax/ast.js';
-import type { MetricValue, RangeAggregator, StepSeries, Steps } from './types.js';
+import { constantSeries, type MetricValue, type RangeAggregator, type StepSeries, type Steps } from './types.js';
 import { aggregate } from './aggregate.js';
 import { binary } from './binary.js';
 import { labelReplace } from './label-replace.js';
@@ -45,7 +45,7 @@ async function evaluate(expr: MetricExpr, steps: Steps, rangeAgg: RangeAggregato
     case 'literal':
       return { kind: 'scalar', values: new Float64Array(count).fill(expr.value) };
     case 'vector':
-      return { kind: 'vector', series: [{ labels: {}, values: new Float64Array(count).fill(expr.value) }] };
+      return { kind: 'vector', series: [constantSeries({}, count, expr.value)] };
     case 'paren':
       return evaluate(expr.inner, steps, rangeAgg);
     case 'range_agg':

@@ -9,7 +9,7 @@ import { LogwharfError } from '../../api/errors.js';
 import type { Labels } from '../../api/model.js';
 import type { LabelReplaceExpr } from '../syntax/ast.js';
 import { compileRe2, type Re2, type Re2Match } from '../regex.js';
-import type { StepSeries } from './types.js';
+import { has, type StepSeries } from './types.js';
 import { SeriesCollector } from './labels.js';
 
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
@@ -27,8 +27,7 @@ export function labelReplace(expr: LabelReplaceExpr, input: StepSeries[], count:
   for (const s of input) {
     const labels = replaceLabels(s.labels, expr, re);
     for (let i = 0; i < count; i++) {
-      const v = s.values[i]!;
-      if (!Number.isNaN(v)) out.set(labels, i, v);
+      if (has(s, i)) out.set(labels, i, s.values[i]!);
     }
   }
   return out.list();

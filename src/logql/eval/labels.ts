@@ -6,7 +6,7 @@
 import type { Labels } from '../../api/model.js';
 import { LogwharfError } from '../../api/errors.js';
 import type { Grouping } from '../syntax/ast.js';
-import type { StepSeries } from './types.js';
+import { has, setSample, type StepSeries } from './types.js';
 
 /** A string that identifies a label set (names sorted; empty values count as absent, as in Prometheus). */
 export function labelsKey(labels: Labels): string {
@@ -91,8 +91,8 @@ export class SeriesCollector {
   /** Sets the value of `labels` at step `i`; throws if that series already has a value there. */
   set(labels: Labels, i: number, v: number, key?: string): void {
     const s = this.series(labels, key);
-    if (!Number.isNaN(s.values[i]!)) throw new LogwharfError('bad_request', this.duplicateMessage);
-    s.values[i] = v;
+    if (has(s, i)) throw new LogwharfError('bad_request', this.duplicateMessage);
+    setSample(s, i, v);
   }
 
   /** The collected series that have at least one value, in first-use order. */
@@ -103,6 +103,6 @@ export class SeriesCollector {
 
 /** Whether the series has a value at any step. */
 export function hasValue(s: StepSeries): boolean {
-  for (const v of s.values) if (!Number.isNaN(v)) return true;
+  for (let i = 0; i < s.values.length; i++) if (has(s, i)) return true;
   return false;
 }

@@ -11,7 +11,7 @@
 import type { QueryData } from '../../api/envelope.js';
 import { nsToMs } from '../../api/time-units.js';
 import type { MetricValue, Steps } from './types.js';
-import { stepTime } from './types.js';
+import { has, stepTime } from './types.js';
 import { compareLabels } from './labels.js';
 
 export function toLokiResult(value: MetricValue, steps: Steps, instant: boolean): QueryData {
@@ -26,8 +26,7 @@ export function toLokiResult(value: MetricValue, steps: Steps, instant: boolean)
     const result = [];
     if (last >= 0) {
       for (const s of value.series) {
-        const v = s.values[last]!;
-        if (!Number.isNaN(v)) result.push({ metric: s.labels, tsMs: times[last]!, value: v });
+        if (has(s, last)) result.push({ metric: s.labels, tsMs: times[last]!, value: s.values[last]! });
       }
     }
     return { resultType: 'vector', result };
@@ -41,8 +40,7 @@ export function toLokiResult(value: MetricValue, steps: Steps, instant: boolean)
   for (const s of value.series) {
     const values: Array<[number, number]> = [];
     for (let i = 0; i < steps.count; i++) {
-      const v = s.values[i]!;
-      if (!Number.isNaN(v)) values.push([times[i]!, v]);
+      if (has(s, i)) values.push([times[i]!, s.values[i]!]);
     }
     if (values.length > 0) result.push({ metric: s.labels, values });
   }

@@ -1,8 +1,11 @@
 /**
  * Metric evaluation's data model (issue #3). Evaluation is step-wise, as in Prometheus: a query is
  * evaluated at the timestamps `start, start+step, ..., ≤ end` (one timestamp for instant queries).
- * Every series carries one value per step; NaN marks "no sample at this step" (absent), so series
- * of one query line up by index and binary operators work step by step.
+ * Every series carries one value per step, so series of one query line up by index and binary
+ * operators work step by step. NaN in `values` marks "no sample at this step" (absent) unless the
+ * series' `nan` mask marks that step: then the sample is there and its value is NaN (`0/0`), which
+ * Loki and Prometheus return ("NaN" on the wire) rather than drop. Read presence with `has` and
+ * write samples with `setSample`, never `Number.isNaN` on `values`.
  */
 import type { Labels } from '../../api/model.js';
 import type { RangeAggregationExpr } from '../syntax/ast.js';
@@ -19,10 +22,36 @@ export interface Steps {
   count: number;
 }
 
-/** One series: labels plus one value per step (NaN = absent at that step). */
+/** One series: labels plus one value per step (NaN = absent at that step unless `nan` marks it). */
 export interface StepSeries {
   labels: Labels;
   values: Float64Array;
+  /**
+   * 1 at the steps whose sample is present with the value NaN. Absent (undefined) on the many
+   * series that never hold one, so range aggregations and the common path allocate nothing.
+   */
+  nan?: Uint8Array;
+}
+
+/** Whether series `s` has a sample at step `i` (a NaN-valued sample counts). */
+export function has(s: StepSeries, i: number): boolean {
+  const v = s.values[i]!;
+  // v === v is false only for NaN.
+  return v === v || (s.nan !== undefined && s.nan[i] === 1);
+}
+
+/** Writes a present sample `v` (NaN included) at step `i`. */
+export function setSample(s: StepSeries, i: number, v: number): void {
+  s.values[i] = v;
+  if (v !== v) (s.nan ??= new Uint8Array(s.values.length))[i] = 1;
+  else if (s.nan !== undefined) s.nan[i] = 0;
+}
+
+/** A new series of `count` steps with every step present at value `v` (NaN included). */
+export function constantSeries(labels: Labels, count: number, v: number): StepSeries {
+  const s: StepSeries = { labels, values: new Float64Array(count).fill(v) };
+  if (v !== v) s.nan = new Uint8Array(count).fill(1);
+  return s;
 }
 
 /** A metric expression's result: a set of series, or a scalar (one value per step). */

@@ -74,10 +74,11 @@ function foldBinary(op: BinaryOp, l: number, r: number, returnBool: boolean): nu
       return l - r;
     case '*':
       return l * r;
+    // Division and modulo by zero are NaN in Loki (src/logql/eval/binary.ts `arith`).
     case '/':
-      return l / r;
+      return r === 0 ? NaN : l / r;
     case '%':
-      return l % r;
+      return r === 0 ? NaN : l % r;
     case '^':
       return Math.pow(l, r);
     case '==':

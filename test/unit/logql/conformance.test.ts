@@ -30,17 +30,7 @@ import { createLocalScanner } from '../../../src/query/engine/block-scanner.js';
  * Known engine bugs: `file: case name` → why the hand-worked expectation is right and the engine
  * wrong. Each listed case is run and must still fail; remove the entry once the engine is fixed.
  */
-const KNOWN_FAILURES: Record<string, string> = {
-  // Metric evaluation uses NaN to mark "no sample at this step" (src/logql/eval/types.ts), so a
-  // real NaN value (0/0) is taken for absence and the sample dropped. Loki's MergeBinOp keeps the
-  // sample (value NaN, "NaN" on the wire), as Prometheus does; count() counts it and
-  // `NaN > bool 1` is 0.
-  'nan.txt: vector 0/0': 'a NaN sample is dropped as if absent; Loki returns {} NaN',
-  'nan.txt: count counts NaN samples': 'the NaN sample is dropped before count(); Loki counts it: 1',
-  'nan.txt: NaN compared with bool': 'the NaN sample is dropped; Loki answers NaN > bool 1 = 0',
-  'nan.txt: NaN in a per-series division': 'NaN samples dropped; Loki keeps both series with value NaN',
-  'nan.txt: NaN in a range query': 'NaN points dropped from the matrix; Loki returns a NaN point at every step',
-};
+const KNOWN_FAILURES: Record<string, string> = {};
 
 const dir = fileURLToPath(new URL('../../golden/eval/', import.meta.url));
 const S = 1_000_000_000n;

@@ -11,16 +11,19 @@ const q = (s: string) => evalRows(s, DATA);
 const SA = `sum by (level) (${A})`;
 const SB = `sum by (level) (${B})`;
 
-test('scalar arithmetic, IEEE division and Go pow/mod', async () => {
+test('scalar arithmetic, Loki division and Go pow/mod', async () => {
   assert.deepEqual(await q('1 + 2 * 3'), [7, 7, 7]);
   assert.deepEqual(await q('2 ^ 3 ^ 2'), [512, 512, 512]); // right-associative: 2^(3^2) = 2^9
   assert.deepEqual(await q('7 % 3'), [1, 1, 1]);
   assert.deepEqual(await q('-7 % 3'), [-1, -1, -1]); // fmod keeps the dividend's sign
-  assert.deepEqual(await q('1 / 0'), [Infinity, Infinity, Infinity]);
-  assert.deepEqual(await q('-1 / 0'), [-Infinity, -Infinity, -Infinity]);
-  assert.deepEqual(await q('0 / 0'), [null, null, null]); // NaN
-  assert.deepEqual(await q('5 % 0'), [null, null, null]); // NaN
-  assert.deepEqual(await q('1 ^ (1 / 0)'), [1, 1, 1]); // Go: Pow(1, ±Inf) = 1 (JS would say NaN)
+  // Loki guards every division and modulo by zero with NaN (IEEE would give ±Inf for x/0).
+  assert.deepEqual(await q('1 / 0'), [NaN, NaN, NaN]);
+  assert.deepEqual(await q('-1 / 0'), [NaN, NaN, NaN]);
+  assert.deepEqual(await q('0 / 0'), [NaN, NaN, NaN]);
+  assert.deepEqual(await q('5 % 0'), [NaN, NaN, NaN]);
+  assert.deepEqual(await q('1 ^ (0 / 0)'), [1, 1, 1]); // Go: Pow(1, NaN) = 1 (JS would say NaN)
+  assert.deepEqual(await q('-1 ^ (2 ^ 1024)'), [1, 1, 1]); // Go: Pow(-1, ±Inf) = 1
+  assert.deepEqual(await q('2 ^ 1024'), [Infinity, Infinity, Infinity]); // overflow is still +Inf
   assert.deepEqual(await q('(1 + 1) * 3'), [6, 6, 6]);
 });
 
@@ -57,18 +60,63 @@ test('vector-scalar arithmetic keeps labels and absent steps', async () => {
   ]);
 });
 
-test('division by zero: x/0 is +Inf; 0/0 and x%0 are NaN, i.e. absent', async () => {
-  assert.deepEqual(await q(`${SA} / 0`), [
-    [{ level: 'error' }, [Infinity, Infinity, null]],
-    [{ level: 'info' }, [Infinity, Infinity, Infinity]],
+test('division by zero: x/0, 0/0 and x%0 are NaN samples, kept (absent steps stay absent)', async () => {
+  const nan = [
+    [{ level: 'error' }, [NaN, NaN, null]],
+    [{ level: 'info' }, [NaN, NaN, NaN]],
+  ];
+  assert.deepEqual(await q(`${SA} / 0`), nan);
+  assert.deepEqual(await q(`-${'1'} * ${SA} / 0`), nan);
+  assert.deepEqual(await q(`${SA} % 0`), nan);
+  assert.deepEqual(await q(`(${SA} - ${SA}) / 0`), nan);
+  // The zero on the left is no guard: 0 / x is 0.
+  assert.deepEqual(await q(`0 / ${SA}`), [
+    [{ level: 'error' }, [0, 0, null]],
+    [{ level: 'info' }, [0, 0, 0]],
   ]);
-  assert.deepEqual(await q(`-${'1'} * ${SA} / 0`), [
-    [{ level: 'error' }, [-Infinity, -Infinity, null]],
-    [{ level: 'info' }, [-Infinity, -Infinity, -Infinity]],
+  // vector / vector by zero: (x - x) is 0 at every present step.
+  assert.deepEqual(await q(`${SA} / (${SA} - ${SA})`), nan);
+});
+
+test('NaN samples flow through operators, aggregations and comparisons as in Prometheus', async () => {
+  const NAN = `(${SA} / 0)`;
+  // count counts them; sum and avg become NaN; max/min ignore NaN unless all are NaN.
+  assert.deepEqual(await q(`count(${NAN})`), [[{}, [2, 2, 1]]]);
+  assert.deepEqual(await q(`sum(${NAN})`), [[{}, [NaN, NaN, NaN]]]);
+  assert.deepEqual(await q(`max(${NAN} or ${SB})`), [[{}, [7, 7, 7]]]);
+  assert.deepEqual(await q(`min(${SB} or ${NAN})`), [[{}, [2, 4, 1]]]);
+  assert.deepEqual(await q(`max(${NAN})`), [[{}, [NaN, NaN, NaN]]]);
+  // Comparisons with NaN are false: filters drop, bool answers 0 (!= answers 1).
+  assert.deepEqual(await q(`${NAN} > 1`), []);
+  assert.deepEqual(await q(`${NAN} > bool 1`), [
+    [{ level: 'error' }, [0, 0, null]],
+    [{ level: 'info' }, [0, 0, 0]],
   ]);
-  assert.deepEqual(await q(`${SA} % 0`), []);
-  // (x − x) / 0 = 0/0 = NaN everywhere
-  assert.deepEqual(await q(`(${SA} - ${SA}) / 0`), []);
+  assert.deepEqual(await q(`${NAN} != bool 1`), [
+    [{ level: 'error' }, [1, 1, null]],
+    [{ level: 'info' }, [1, 1, 1]],
+  ]);
+  // Set operators see a NaN sample as present.
+  assert.deepEqual(await q(`${SB} and ${NAN}`), [
+    [{ level: 'error' }, [5, null, null]],
+    [{ level: 'info' }, [2, 4, 3]],
+  ]);
+  assert.deepEqual(await q(`${SB} unless ${NAN}`), [
+    [{ level: 'debug' }, [7, 7, 7]],
+    [{ level: 'error' }, [null, null, 1]],
+  ]);
+  // topk and bottomk: a NaN loses to any number. `NAN or SB` is error NaN NaN 1 (SB's at the
+  // last step), info NaN NaN NaN, debug 7 7 7.
+  assert.deepEqual(await q(`topk(1, ${NAN} or ${SB})`), [[{ level: 'debug' }, [7, 7, 7]]]);
+  assert.deepEqual(await q(`bottomk(1, ${NAN} or ${SB})`), [
+    [{ level: 'debug' }, [7, 7, null]],
+    [{ level: 'error' }, [null, null, 1]],
+  ]);
+  // label_replace keeps the NaN sample.
+  assert.deepEqual(await q(`label_replace(${NAN}, "x", "y", "", "")`), [
+    [{ level: 'error', x: 'y' }, [NaN, NaN, null]],
+    [{ level: 'info', x: 'y' }, [NaN, NaN, NaN]],
+  ]);
 });
 
 test('vector-scalar comparisons filter, keeping the vector value on either side', async () => {

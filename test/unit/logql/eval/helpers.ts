@@ -5,7 +5,7 @@
  */
 import type { Labels } from '../../../../src/api/model.js';
 import { evaluateMetric } from '../../../../src/logql/eval/evaluate.js';
-import { makeSteps, type MetricValue, type RangeAggregator, type StepSeries, type Steps } from '../../../../src/logql/eval/types.js';
+import { has, makeSteps, setSample, type MetricValue, type RangeAggregator, type StepSeries, type Steps } from '../../../../src/logql/eval/types.js';
 import { parseExpr, printExpr, type MetricExpr } from '../../../../src/logql/syntax/index.js';
 
 export const SEC = 1_000_000_000n;
@@ -15,14 +15,18 @@ export const STEPS3: Steps = makeSteps(0n, 120n * SEC, 60n * SEC);
 /** One step (an instant query) at t = 120s. */
 export const INSTANT: Steps = makeSteps(120n * SEC, 120n * SEC, 60n * SEC);
 
-/** A series; `null` marks a step without a sample. */
+/** A series; `null` marks a step without a sample, NaN a sample whose value is NaN. */
 export type Row = [Labels, Array<number | null>];
 
 /** Data keyed by the range aggregation's printed form. */
 export type Data = Record<string, Row[]>;
 
 export function series(rows: Row[]): StepSeries[] {
-  return rows.map(([labels, values]) => ({ labels, values: Float64Array.from(values, (v) => (v === null ? NaN : v)) }));
+  return rows.map(([labels, values]) => {
+    const s: StepSeries = { labels, values: new Float64Array(values.length).fill(NaN) };
+    values.forEach((v, i) => v !== null && setSample(s, i, v));
+    return s;
+  });
 }
 
 export function fakeRangeAgg(data: Data): RangeAggregator {
@@ -46,11 +50,13 @@ export async function run(query: string, data: Data = {}, steps: Steps = STEPS3,
   return evaluateMetric(parseMetric(query), steps, fakeRangeAgg(data), opts);
 }
 
-/** A result as plain rows (NaN → null), for deepEqual. */
+/**
+ * A result as plain rows for deepEqual (which takes NaN as equal to NaN): an absent step is null,
+ * a NaN sample NaN. A scalar has a value at every step, NaN included.
+ */
 export function rows(v: MetricValue): Row[] | Array<number | null> {
-  const plain = (a: Float64Array): Array<number | null> => Array.from(a, (x) => (Number.isNaN(x) ? null : x));
-  if (v.kind === 'scalar') return plain(v.values);
-  return v.series.map((s) => [{ ...s.labels }, plain(s.values)] as Row);
+  if (v.kind === 'scalar') return Array.from(v.values);
+  return v.series.map((s) => [{ ...s.labels }, Array.from(s.values, (x, i) => (has(s, i) ? x : null))] as Row);
 }
 
 /** Evaluates over STEPS3 and returns plain rows. */
