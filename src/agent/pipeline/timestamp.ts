@@ -4,7 +4,8 @@
  * they were written, not the order the runtime happened to read them.
  *
  * Only lines of streams a rule's selector matches are looked at. A JSON line's field is found by a
- * scan over the top-level keys that stops at the field (no JSON.parse unless the value has escapes);
+ * scan over the top-level keys, the last of repeated keys winning as in JSON.parse (no JSON.parse
+ * unless the value has escapes);
  * any other line is read as logfmt. A line whose field is missing, does not parse, or lies further
  * than max_skew from the runtime's time keeps the runtime's time: never dropped, only counted.
  */
@@ -104,14 +105,16 @@ function stringText(s: string, start: number, end: number): string | undefined {
 }
 
 /**
- * The first top-level `key` of the object whose body starts at `p`: a string value decoded, a
- * number (or other scalar) as written; objects and arrays are not times (undefined). Nested objects
- * are skipped by bracket counting, so a nested "time" never matches.
+ * The top-level `key` of the object whose body starts at `p`: a string value decoded, a number (or
+ * other scalar) as written; objects and arrays are not times (undefined). Nested objects are
+ * skipped by bracket counting, so a nested "time" never matches. A repeated key gives its last
+ * value, as JSON.parse (and LogQL's `json`) do, so the whole object is read.
  */
 function jsonField(s: string, p: number, key: string): string | undefined {
+  let found: string | undefined;
   for (;;) {
     p = skipWs(s, p);
-    if (s.charCodeAt(p) !== 34) return undefined; // `}` (end) or not JSON
+    if (s.charCodeAt(p) !== 34) return undefined; // `{}` or not JSON
     const ks = p;
     p = endOfString(s, p);
     if (p < 0) return undefined;
@@ -126,10 +129,10 @@ function jsonField(s: string, p: number, key: string): string | undefined {
     const rawLength = ke - ks - 2;
     if (rawLength === key.length ? s.startsWith(key, ks + 1) : rawLength > key.length && stringText(s, ks, ke) === key) {
       const c = s.charCodeAt(vs);
-      if (c === 34) return stringText(s, vs, p);
-      return c === 123 || c === 91 ? undefined : s.slice(vs, p);
+      found = c === 34 ? stringText(s, vs, p) : c === 123 || c === 91 ? undefined : s.slice(vs, p);
     }
     p = skipWs(s, p);
+    if (s.charCodeAt(p) === 125 /* } */) return found;
     if (s.charCodeAt(p) !== 44 /* , */) return undefined;
     p++;
   }

@@ -107,20 +107,27 @@ export class EntryState {
   removedAny = false;
 
   /**
-   * Sets a label found by a parser: a name the stream already has gets `_extracted`, and the
-   * first value found wins (Loki keeps the first when a key repeats, and a later parser does not
-   * overwrite an earlier one).
+   * Sets a label found by a parser: a name the stream already has gets `_extracted`, and a value
+   * set before this parser ran (an earlier parser's, or metadata) is kept. A parser that passes
+   * `own` (the names it set on this line, appended to here) replaces its own earlier value, so a
+   * key repeated in one JSON document yields its last value, as Loki's `json` and JSON.parse do.
    */
-  setExtracted(name: string, value: string): void {
+  setExtracted(name: string, value: string, own?: string[]): void {
     const l = this.mut();
     // Fast path, one lookup: the name is free and cannot be a (since removed) stream label.
     if (typeof l[name] !== 'string' && (!this.removedAny || !this.baseKeys.has(name))) {
       setLabel(l, name, value);
+      own?.push(name);
       return;
     }
-    if (!this.baseKeys.has(name)) return; // an earlier extracted or metadata value wins
-    name += EXTRACTED_SUFFIX;
-    if (typeof l[name] !== 'string') setLabel(l, name, value);
+    if (this.baseKeys.has(name)) name += EXTRACTED_SUFFIX;
+    if (typeof l[name] !== 'string') {
+      setLabel(l, name, value);
+      own?.push(name);
+    } else if (own !== undefined && own.includes(name)) {
+      // A repeated key: rare, so the linear search is only paid then.
+      setLabel(l, name, value);
+    }
   }
 
   hasError(): boolean {

@@ -19,6 +19,12 @@ export class JsonScanner {
     this.bs = -1;
   }
 
+  /** Moves back (or on) to `i`; the backslash position remembered for str() no longer holds. */
+  seek(i: number): void {
+    this.i = i;
+    this.bs = -1;
+  }
+
   fail(what: string): never {
     throw new JsonSyntaxError(`${what} at offset ${this.i}`);
   }
@@ -377,6 +383,8 @@ export function parseJsonPath(expr: string): JsonPathStep[] {
 /**
  * Finds the value at `path` in a validated document; strings are unescaped, other scalars kept as
  * written, objects and arrays returned as their JSON text, null as "". undefined when absent.
+ * Where a key repeats in an object the last one is followed, as JSON.parse and `json` without
+ * parameters do, so `json a="a"` and `json` agree on `{"a":1,"a":2}`.
  */
 export function jsonPathValue(sc: JsonScanner, path: JsonPathStep[]): string | undefined {
   sc.reset(sc.s);
@@ -386,20 +394,19 @@ export function jsonPathValue(sc: JsonScanner, path: JsonPathStep[]): string | u
       if (c !== 123) return undefined;
       sc.i++;
       if (sc.peek() === 125) return undefined;
-      let found = false;
+      // The whole object is read: the value of the key's last occurrence is the one followed.
+      let at = -1;
       for (;;) {
         const key = sc.str();
         sc.expect(58, "':'");
-        if (key === step) {
-          found = true;
-          break;
-        }
+        if (key === step) at = sc.i;
         sc.skip();
-        if (sc.peek() !== 44) return undefined;
+        if (sc.peek() !== 44) break;
         sc.i++;
         sc.peek();
       }
-      if (!found) return undefined;
+      if (at < 0) return undefined;
+      sc.seek(at);
     } else {
       if (c !== 91) return undefined;
       sc.i++;

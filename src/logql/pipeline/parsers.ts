@@ -1,7 +1,9 @@
 /**
  * Parser stages: json, logfmt, regexp, pattern, unpack, and decolorize. Parsers add labels through
- * EntryState.setExtracted (sanitised names, `_extracted` on collision with a stream label, first
- * value wins) and never drop an entry: a malformed line gets `__error__` and flows on.
+ * EntryState.setExtracted (sanitised names, `_extracted` on collision with a stream label, a value
+ * set before the parser kept) and never drop an entry: a malformed line gets `__error__` and flows
+ * on. Within one JSON document a repeated key gives its last value, in every form (`json`,
+ * `json a="x.y"`, `unpack`), as Loki's `json` and JSON.parse do (docs/logql.md).
  */
 import { LogwharfError } from '../../api/errors.js';
 import type {
@@ -26,12 +28,15 @@ export function compileJson(stage: JsonParserStage): Stage {
   const sc = new JsonScanner();
   if (stage.params.length === 0) {
     const keys = new KeyNode();
+    // The names this stage set on the current line, so a repeated key replaces its own value.
+    const own: string[] = [];
     let cur: EntryState;
     const emit = (label: string, value: string) => {
-      if (isUsableValue(value)) cur.setExtracted(label, value);
+      if (isUsableValue(value)) cur.setExtracted(label, value, own);
     };
     return (s) => {
       cur = s;
+      own.length = 0;
       sc.reset(s.line);
       // Most non-JSON lines are rejected here, without the cost of an exception.
       if (sc.peek() !== 123) {
@@ -71,6 +76,7 @@ export function compileJson(stage: JsonParserStage): Stage {
 
 export function compileUnpack(): Stage {
   const sc = new JsonScanner();
+  const own: string[] = [];
   return (s) => {
     sc.reset(s.line);
     let entry: string | undefined;
@@ -107,9 +113,10 @@ export function compileUnpack(): Stage {
       s.setError(ERR_JSON, jsonErrorDetails(e));
       return true;
     }
+    own.length = 0;
     for (const [k, v] of pairs) {
       const name = sanitizeLabelName(k);
-      if (name !== '' && isUsableValue(v)) s.setExtracted(name, v);
+      if (name !== '' && isUsableValue(v)) s.setExtracted(name, v, own);
     }
     if (entry !== undefined) s.line = entry;
     return true;

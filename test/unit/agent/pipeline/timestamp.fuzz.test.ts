@@ -24,3 +24,19 @@ test('fieldOf(JSON line, key) is what JSON.parse finds at the top level', () => 
     fuzzParams(5),
   );
 });
+
+test('fieldOf(JSON line, key) takes the last of repeated keys, as JSON.parse', () => {
+  const pair = fc.tuple(fc.constantFrom('time', 'ts', 'msg'), fc.jsonValue({ maxDepth: 2 }));
+  fc.assert(
+    fc.property(fc.array(pair, { maxLength: 8 }), fc.constantFrom('time', 'ts'), fc.constantFrom('', ' ', '\n'), (pairs, wanted, sp) => {
+      const line = `{${sp}${pairs.map(([k, v]) => `${JSON.stringify(k)}${sp}:${sp}${JSON.stringify(v)}`).join(`,${sp}`)}${sp}}`;
+      const parsed = JSON.parse(line) as Record<string, unknown>;
+      const has = Object.prototype.hasOwnProperty.call(parsed, wanted);
+      const v = has ? parsed[wanted] : undefined;
+      const expected = !has || (typeof v === 'object' && v !== null) ? undefined : typeof v === 'string' ? v : JSON.stringify(v);
+      const got = fieldOf(line, wanted);
+      if (got !== expected) throw new Error(`fieldOf(${line}, ${JSON.stringify(wanted)}) = ${JSON.stringify(got)}, want ${JSON.stringify(expected)}`);
+    }),
+    fuzzParams(2),
+  );
+});

@@ -55,8 +55,24 @@ test('json: escapes anywhere in the line; keys repeated across lines with changi
   assert.deepEqual({ ...withParams.process(0n, '{"a":"1\\"","b":"\\\\","c":"3"}')!.labels }, { x: '1"', y: '3' });
 });
 
-test('json: collisions with stream labels get _extracted; the first value of a repeated key wins', () => {
-  assert.deepEqual(labelsOf([json()], '{"job":"j","level":"a","level":"b"}', { job: 'x' }), { job: 'x', job_extracted: 'j', level: 'a' });
+test('json: collisions with stream labels get _extracted; the last value of a repeated key wins (Loki 2.8, JSON.parse)', () => {
+  assert.deepEqual(labelsOf([json()], '{"job":"j","level":"a","level":"b"}', { job: 'x' }), { job: 'x', job_extracted: 'j', level: 'b' });
+  assert.deepEqual(labelsOf([json()], '{"job":"j","job":"k","level":"a"}', { job: 'x' }), { job: 'x', job_extracted: 'k', level: 'a' });
+  // The issue's case, in every JSON form.
+  const line = '{"trace_id":"a","msg":"m","trace_id":"b"}';
+  assert.equal(labelsOf([json()], line, {})?.trace_id, 'b');
+  assert.equal(labelsOf([json(['trace_id', 'trace_id'])], line, {})?.trace_id, 'b');
+  assert.equal(labelsOf([unpack], line, {})?.trace_id, 'b');
+  // Nested: the last object's fields; a later key sanitised to the same name also replaces.
+  assert.deepEqual(labelsOf([json()], '{"a":{"b":"1"},"a":{"b":"2"},"a-b":"3"}', {}), { a_b: '3' });
+  assert.equal(labelsOf([json(['x', 'a.b'])], '{"a":{"b":"1"},"a":{"c":"2"}}', {})?.x, '');
+  assert.equal(labelsOf([json(['x', 'a.b'])], '{"a":{"b":"1"},"a":{"b":"2\\"q"}}', {})?.x, '2"q');
+  // null, arrays and objects are not values of their own for `json`: an earlier value stays.
+  assert.equal(labelsOf([json()], '{"a":"1","a":null}', {})?.a, '1');
+  assert.equal(labelsOf([json()], '{"a":"1","a":[2]}', {})?.a, '1');
+  // A value set before this parser ran (an earlier parser's) is kept, as before.
+  assert.equal(labelsOf([regexp('(?P<a>x)'), json()], '{"a":"2","b":"x"}', {})?.a, 'x');
+  assert.deepEqual(labelsOf([json(), json()], '{"a":"1","a":"2"}', {}), { a: '2' });
 });
 
 test('a stream label removed earlier still makes an extracted label _extracted', () => {
