@@ -144,3 +144,24 @@ export function parseGoDuration(text: string): bigint | undefined {
   if (typeof r === 'string') return undefined;
   return r.negative ? -r.ns : r.ns;
 }
+
+/**
+ * Prometheus' `model.Duration.String()`, which Loki uses wherever it prints a duration of its
+ * limits (drilldown-limits, /config): whole milliseconds, units from `y` down to `ms`, years and
+ * weeks only when they divide the rest exactly (`90d`, not `12w6d`), `0s` for zero.
+ */
+export function formatPromDuration(ms: number): string {
+  let rest = Math.trunc(ms);
+  if (rest <= 0) return '0s';
+  let out = '';
+  for (const [unit, ns] of PROM_UNITS) {
+    const mult = Number(ns / NS_PER_MS);
+    if ((unit === 'y' || unit === 'w') && rest % mult !== 0) continue;
+    const v = Math.floor(rest / mult);
+    if (v > 0) {
+      out += `${v}${unit}`;
+      rest -= v * mult;
+    }
+  }
+  return out;
+}

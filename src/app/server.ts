@@ -42,6 +42,8 @@ import type { Authenticator } from '../http/identity.js';
 import { createOverviewStatus, registerOverviewStatusRoute, type OverviewStatusService } from '../web/overview-status.js';
 import { createRuntimeConfig, publishOverrides, storeRetention } from './runtime-config.js';
 import { registerRuntimeConfigRoute } from './runtime-config-route.js';
+import { registerConfigRoute } from './config-route.js';
+import { tenantRetention } from '../config/runtime-config.js';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -104,6 +106,8 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
   // Ingest and retention get every valid version at once; queries read `limitsFor` per request.
   publishOverrides(runtime, { push, store, retention: config.retention });
   const limitsFor = runtime.limitsFor;
+  // A tenant's retention in force (its runtime override, else `retention.period`), for drilldown-limits.
+  const retentionFor = (tenant: string): string => tenantRetention(config.retention, runtime.overrides()[tenant]).period;
   const router = new Router();
   let ready = false;
   router.add('GET', '/ready', (ctx) => {
@@ -156,6 +160,7 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
   const tokens = createTokens(config.data, { now: deps.now, log: childLogger(log, { component: 'auth' }) });
   registerTokenRoutes(router, tokens, { now: deps.now, log: childLogger(log, { component: 'auth' }) });
   registerRuntimeConfigRoute(router, runtime, { limits: config.limits, retention: config.retention });
+  registerConfigRoute(router, config);
   // The audit log (issue #11): admin actions, refusals and CLI token changes, in the reserved tenant.
   const audit = createAuditLog({
     store,
@@ -168,7 +173,7 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
   });
   const timeoutMs = parseDurationMs(config.query.timeout);
   const service = createQueryService({ store, scanner, pool: queryPool, limits: config.limits, limitsFor, timeoutMs });
-  const queryCtx = { store, scanner, service, limits: config.limits, limitsFor, timeoutMs, now: deps.now ?? Date.now };
+  const queryCtx = { store, scanner, service, limits: config.limits, limitsFor, retentionFor, timeoutMs, now: deps.now ?? Date.now };
   registerQueryRoutes(router, queryCtx);
   const tail = createTailServer({ store, log, now: queryCtx.now, scanner });
   // Alerting: the ruler (storage, Loki's and Prometheus' rule APIs, evaluation) and the built-in notifier.

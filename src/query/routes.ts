@@ -41,6 +41,8 @@ export interface QueryContext {
   limits: ServerConfig['limits'];
   /** A tenant's own limits (per-tenant overrides); `limits` for every tenant when absent. */
   limitsFor?: (tenant: string) => ServerConfig['limits'];
+  /** A tenant's retention period in force (`retention.period` or its override), e.g. `7d`; `0s` = forever. */
+  retentionFor?: (tenant: string) => string;
   /** query.timeout, for the drilldown routes (range and instant queries apply it in the service). */
   timeoutMs: number;
   now: () => number;

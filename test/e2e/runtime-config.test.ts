@@ -151,6 +151,20 @@ test('per-tenant max_query_series and max_entries_limit_per_query apply to that 
   assert.equal((await limits('team-b')).max_query_series, 500);
 });
 
+test('drilldown-limits reports each tenant\'s retention_period in force, as Loki prints durations, and follows a reload', async (t) => {
+  const { s, file } = await serverWith(t, 'overrides:\n  team-a:\n    retention_period: 30d\n  team-b:\n    retention_period: 0s\n', { retention: { period: '14d', streams: [] } });
+  const retention = async (tenant: string) =>
+    ((await (await fetch(s.url + '/loki/api/v1/drilldown-limits', { headers: { 'X-Scope-OrgID': tenant } })).json()) as { limits: { retention_period: string } }).limits.retention_period;
+  // Loki's model.Duration: 30d stays 30d (weeks only when exact), 14d is 2w, 0s is "kept forever".
+  assert.equal(await retention('team-a'), '30d');
+  assert.equal(await retention('team-b'), '0s');
+  assert.equal(await retention('team-c'), '2w', 'a tenant without overrides has retention.period');
+  writeFileSync(file, 'overrides:\n  team-a:\n    retention_period: 36h\n');
+  await reloads(s.url, 'success', 2);
+  assert.equal(await retention('team-a'), '1d12h');
+  assert.equal(await retention('team-b'), '2w', 'its override is gone with the rewrite');
+});
+
 test('GET /runtime_config: each tenant in full, or only what differs with mode=diff; with tokens, only the caller\'s tenants and only for admins', async (t) => {
   const dir = tempDir('logwharf-overrides-');
   mkdirSync(join(dir, 'data'));

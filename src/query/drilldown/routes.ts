@@ -5,6 +5,8 @@
  * this one.
  */
 import { msToNs } from '../../api/time-units.js';
+import { formatPromDuration } from '../../api/duration.js';
+import { parseDurationMs } from '../../config/duration.js';
 import { withQueryDeadline } from '../deadline.js';
 import type { RequestContext } from '../../http/context.js';
 import { sendJson } from '../../http/context.js';
@@ -90,18 +92,17 @@ async function patternsHandler(ctx: RequestContext, q: QueryContext): Promise<vo
   sendJson(ctx, 200, body);
 }
 
-function durationText(ms: number): string {
-  if (ms <= 0) return '0s';
-  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
-  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
-  if (ms % 1000 === 0) return `${ms / 1000}s`;
-  return `${ms}ms`;
+/** The tenant's retention in force as Loki prints it (`1w`, `30d`, `0s` = kept forever). */
+function retentionText(q: QueryContext, tenant: string): string {
+  const period = q.retentionFor?.(tenant);
+  return period === undefined ? '0s' : formatPromDuration(parseDurationMs(period));
 }
 
 /**
  * Loki's `/loki/api/v1/drilldown-limits` (added in Loki 3.5): the tenant limits Logs Drilldown
  * reads, whether patterns are available, and the version. Limits we do not enforce answer Loki's
- * "no limit" values (`0s`, `0B`).
+ * "no limit" values (`0s`, `0B`); `retention_period` is the tenant's in force, its runtime
+ * override included, so Drilldown's time picker knows how far back data goes.
  */
 export function drilldownLimits(q: QueryContext, tenant: string): { limits: Record<string, unknown>; pattern_ingester_enabled: boolean; version: string } {
   const l = limitsOf(q, tenant);
@@ -120,8 +121,8 @@ export function drilldownLimits(q: QueryContext, tenant: string): { limits: Reco
       max_query_series: l.max_query_series,
       metric_aggregation_enabled: false,
       pattern_persistence_enabled: false,
-      query_timeout: durationText(q.timeoutMs),
-      retention_period: '0s',
+      query_timeout: formatPromDuration(q.timeoutMs),
+      retention_period: retentionText(q, tenant),
       volume_enabled: true,
       volume_max_series: 1000,
     },

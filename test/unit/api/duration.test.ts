@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { goDurationOrError, parseGoDuration, parsePromDuration, promDurationOrError } from '../../../src/api/duration.js';
+import { formatPromDuration, goDurationOrError, parseGoDuration, parsePromDuration, promDurationOrError } from '../../../src/api/duration.js';
 import { bytesOrError, parseBytes } from '../../../src/api/bytes.js';
 
 const S = 1_000_000_000n;
@@ -53,4 +53,25 @@ test('byte sizes follow go-humanize ParseBytes', () => {
   assert.equal(parseBytes('-1KB'), undefined);
   assert.equal(parseBytes('16EiB'), undefined);
   assert.equal(parseBytes('15EiB'), 15 * 1024 ** 6);
+});
+
+test('formatPromDuration prints as Prometheus model.Duration (Loki\'s limits): years and weeks only when exact', () => {
+  const cases: Array<[number, string]> = [
+    [0, '0s'],
+    [-5, '0s'],
+    [1, '1ms'],
+    [1500, '1s500ms'],
+    [60_000, '1m'],
+    [5_400_000, '1h30m'],
+    [36 * 3_600_000, '1d12h'],
+    [7 * 86_400_000, '1w'],
+    [14 * 86_400_000, '2w'],
+    [30 * 86_400_000, '30d'],
+    [90 * 86_400_000, '90d'],
+    [365 * 86_400_000, '1y'],
+    [366 * 86_400_000, '366d'],
+  ];
+  for (const [ms, want] of cases) assert.equal(formatPromDuration(ms), want, String(ms));
+  // Whatever it prints parses back to the same duration.
+  for (const [ms] of cases.filter(([ms]) => ms > 0)) assert.equal(parsePromDuration(formatPromDuration(ms)), BigInt(ms) * 1_000_000n);
 });
