@@ -384,7 +384,8 @@ export function parseJsonPath(expr: string): JsonPathStep[] {
  * Finds the value at `path` in a validated document; strings are unescaped, other scalars kept as
  * written, objects and arrays returned as their JSON text, null as "". undefined when absent.
  * Where a key repeats in an object the last one is followed, as JSON.parse and `json` without
- * parameters do, so `json a="a"` and `json` agree on `{"a":1,"a":2}`.
+ * parameters do, so `json a="a"` and `json` agree on `{"a":1,"a":2}`. (Loki 2.8's own `json` with
+ * parameters stops at the first occurrence, jsoniter's Get; a deliberate difference, docs/api.md.)
  */
 export function jsonPathValue(sc: JsonScanner, path: JsonPathStep[]): string | undefined {
   sc.reset(sc.s);
