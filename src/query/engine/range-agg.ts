@@ -26,7 +26,8 @@ import { labelsToString, sortLabels, type Labels } from '../../api/model.js';
 import { ERROR_LABEL, getLabel } from '../../logql/pipeline/entry.js';
 import { compilePipeline } from '../../logql/pipeline/compile.js';
 import { extractFilterHints } from '../../logql/pipeline/hints.js';
-import type { RangeAggregator, StepSeries, Steps } from '../../logql/eval/types.js';
+import { has, type RangeAggregator, type StepSeries, type Steps } from '../../logql/eval/types.js';
+import { hasValue } from '../../logql/eval/labels.js';
 import type { Matcher, RangeAggregationExpr } from '../../logql/syntax/ast.js';
 import type { BlockRef, StoreReader } from '../../store/store.js';
 import { damagedBlockError, isDamagedBlock } from '../../store/damaged-block.js';
@@ -179,19 +180,22 @@ export async function evaluateRangeAggregation(
   const unordered = !params.unwrap && isLineOp(params.op);
   const out: StepSeries[] = [];
   for (const acc of series.all()) {
-    const values = unordered ? acc.evaluateUnordered(params) : evaluateWindows(acc.sorted(), params);
-    let any = false;
-    for (let i = 0; i < values.length && !any; i++) if (!Number.isNaN(values[i]!)) any = true;
-    if (!any) continue;
+    // Count-like operations never compute NaN from samples; the others mark their NaN samples.
+    let nan: Uint8Array | undefined;
+    const markNaN = (i: number): void => void ((nan ??= new Uint8Array(params.count))[i] = 1);
+    const values = unordered ? acc.evaluateUnordered(params) : evaluateWindows(acc.sorted(), params, markNaN);
+    const s: StepSeries = nan === undefined ? { labels: acc.labels, values } : { labels: acc.labels, values, nan };
+    if (!hasValue(s)) continue;
     if (getLabel(acc.labels, ERROR_LABEL) !== undefined) throw pipelineError(acc.labels);
-    out.push({ labels: sortLabels(acc.labels), values });
+    s.labels = sortLabels(acc.labels);
+    out.push(s);
   }
   if (expr.op !== 'absent_over_time') return out;
 
   // absent_over_time: 1 at the steps where no series has a sample, with the selector's labels.
   const values = new Float64Array(steps.count).fill(1);
   let any = false;
-  for (const s of out) for (let i = 0; i < values.length; i++) if (!Number.isNaN(s.values[i]!)) values[i] = NaN;
+  for (const s of out) for (let i = 0; i < values.length; i++) if (has(s, i)) values[i] = NaN;
   for (let i = 0; i < values.length && !any; i++) if (values[i] === 1) any = true;
   return any ? [{ labels: absentLabels(log.matchers), values }] : [];
 }

@@ -33,8 +33,11 @@ export interface WindowParams {
 /**
  * The value of the series at every step; NaN where the window holds no sample.
  * For `count_over_time`, `rate`, `bytes_*` without unwrap, `v` holds 1 or the line's byte size.
+ * A window that holds samples but whose value is NaN (unwrapped `NaN`, or +Inf and -Inf averaged)
+ * is a NaN sample, which Loki returns: `onNaN(i)` is told of each such step, so the caller can
+ * mark it present (src/logql/eval/types.ts).
  */
-export function evaluateWindows(s: SortedSamples, p: WindowParams): Float64Array {
+export function evaluateWindows(s: SortedSamples, p: WindowParams, onNaN?: (step: number) => void): Float64Array {
   const out = new Float64Array(p.count);
   const n = s.t.length;
   const t = s.t;
@@ -59,7 +62,9 @@ export function evaluateWindows(s: SortedSamples, p: WindowParams): Float64Array
       continue;
     }
     if (fn !== undefined) {
-      out[i] = fn(s, a, b);
+      const v = fn(s, a, b);
+      out[i] = v;
+      if (v !== v && onNaN !== undefined) onNaN(i);
       continue;
     }
     switch (p.op) {
