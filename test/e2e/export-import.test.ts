@@ -13,6 +13,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, removeDir, runCli, tempDir, type RunningServer } from './helpers/server.js';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
+import { createTestTokens } from './helpers/tokens.js';
 import { seededRandom, type SeededRandom } from '../helpers/random.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { LokiClient } from '../../src/api/client.js';
@@ -303,4 +304,47 @@ test('export: usage errors are clear', async () => {
   const nothing = await runCli(['export', '{job="app"}', ...range(), '--addr', source.url, '--resume', '--out', join(work, 'none.jsonl')]);
   assert.equal(nothing.code, 2);
   assert.match(nothing.stderr, /nothing to resume/);
+});
+
+test('the connection flags apply: a bearer token on a server with tokens, --org-id on a multi-tenant one', async () => {
+  const dirA = tempDir();
+  const tokens = createTestTokens(dirA, [
+    { role: 'read', tenants: ['team'] },
+    { role: 'write', tenants: ['team'] },
+  ]);
+  const a = await startServer({ ...PLAIN, data: dirA, auth: { tokens_enabled: true } });
+  const b = await startServer({ ...PLAIN, auth_enabled: true });
+  try {
+    const few = corpus.slice(0, 200);
+    const byStream = new Map<string, PushRequest['streams'][number]>();
+    for (const r of [...few].sort((x, y) => (x.ts < y.ts ? -1 : x.ts > y.ts ? 1 : 0))) {
+      const k = labelsToString(r.labels);
+      if (!byStream.has(k)) byStream.set(k, { labels: r.labels, entries: [] });
+      byStream.get(k)!.entries.push(Object.keys(r.metadata).length ? { ts: r.ts, line: r.line, metadata: r.metadata } : { ts: r.ts, line: r.line });
+    }
+    await new LokiClient({ addr: a.url, bearerToken: tokens.secret('write', 'team') }).push({ streams: [...byStream.values()] });
+
+    const denied = await runCli(['export', '{job="app"}', ...range(), '--addr', a.url]);
+    assert.equal(denied.code, 1);
+    assert.match(denied.stderr, /401/);
+    assert.doesNotMatch(denied.stderr, /retry/, 'a 401 is final, not retried');
+
+    const file = join(work, 'team.jsonl');
+    const exp = await runCli(['export', '{job="app"}', ...range(), '--addr', a.url, '--bearer-token', tokens.secret('read', 'team'), '--limit', '50', '--out', file]);
+    assert.equal(exp.code, 0, exp.stderr);
+    assert.deepEqual(sortedKeys(readJsonl(file)), sortedKeys(few));
+
+    const imp = await runCli(['import', file, '--addr', b.url, '--org-id', 'other']);
+    assert.equal(imp.code, 0, imp.stderr);
+    const inOther = await runCli(['export', '{job="app"}', ...range(), '--addr', b.url, '--org-id', 'other']);
+    assert.equal(inOther.stdout, readFileSync(file, 'utf8'));
+    const inThird = await runCli(['export', '{job="app"}', ...range(), '--addr', b.url, '--org-id', 'third']);
+    assert.equal(inThird.code, 0, inThird.stderr);
+    assert.equal(inThird.stdout, '', 'the entries went to tenant "other" only');
+  } finally {
+    await a.close();
+    await b.close();
+    removeDir(dirA);
+    removeDir(b.dir);
+  }
 });
