@@ -31,6 +31,11 @@ export const CSV_HEADER = 'ts,labels,structured_metadata,line\n';
 /** A `loki` line holds at most about this many bytes of entries, so each is an ordinary push request. */
 export const LOKI_BATCH_BYTES = 1024 * 1024;
 
+function isEmpty(o: Labels): boolean {
+  for (const _ in o) return false;
+  return true;
+}
+
 function csvField(s: string): string {
   return /[",\r\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
 }
@@ -38,10 +43,22 @@ function csvField(s: string): string {
 /** The text of records in one format; every record (or push body) ends with a newline. */
 export function encodeRecords(records: ExportRecord[], format: ExportFormat): string {
   let s = '';
+  // Records of one stream share its label object: its text is made once per call, not per entry.
+  const labelText = new Map<Labels, string>();
   if (format === 'jsonl') {
-    for (const r of records) s += JSON.stringify({ ts: formatRfc3339Nano(r.ts), labels: sortLabels(r.labels), structured_metadata: r.metadata, line: r.line }) + '\n';
+    for (const r of records) {
+      let l = labelText.get(r.labels);
+      if (l === undefined) labelText.set(r.labels, (l = JSON.stringify(sortLabels(r.labels))));
+      const m = isEmpty(r.metadata) ? '{}' : JSON.stringify(r.metadata);
+      // The same text JSON.stringify of {ts, labels, structured_metadata, line} gives, without the object.
+      s += '{"ts":"' + formatRfc3339Nano(r.ts) + '","labels":' + l + ',"structured_metadata":' + m + ',"line":' + JSON.stringify(r.line) + '}\n';
+    }
   } else if (format === 'csv') {
-    for (const r of records) s += formatRfc3339Nano(r.ts) + ',' + csvField(labelsToString(r.labels)) + ',' + csvField(labelsToString(r.metadata)) + ',' + csvField(r.line) + '\n';
+    for (const r of records) {
+      let l = labelText.get(r.labels);
+      if (l === undefined) labelText.set(r.labels, (l = csvField(labelsToString(r.labels))));
+      s += formatRfc3339Nano(r.ts) + ',' + l + ',' + csvField(labelsToString(r.metadata)) + ',' + csvField(r.line) + '\n';
+    }
   } else {
     for (const req of pushBatches(records, LOKI_BATCH_BYTES)) s += encodePushJson(req) + '\n';
   }
