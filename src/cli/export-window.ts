@@ -88,6 +88,11 @@ export async function* readWindow(fetch: PageFetch, start: bigint, end: bigint, 
       return;
     }
     const last = page[page.length - 1]!.ts;
+    if (last >= end) {
+      // Only a server counting `end` in gets here: everything before `end` is in this page.
+      yield inRange;
+      return;
+    }
     if (page[0]!.ts === last) {
       yield await readNanosecond(fetch, last, limit, limits);
       cursor = last + 1n;
