@@ -100,6 +100,7 @@ export async function runExport(argv: string[], io: CliIO): Promise<number> {
   let parts: string;
   const out = v.out;
   if (out !== undefined) {
+    if (!existsSync(dirname(out) || '.')) throw new UsageError(`--out: the directory ${dirname(out)} does not exist`);
     let saved: ExportState | undefined;
     try {
       saved = loadState(statePath(out), plan);
