@@ -348,3 +348,34 @@ test('the connection flags apply: a bearer token on a server with tokens, --org-
     removeDir(b.dir);
   }
 });
+
+test('between two servers with the default ingest enrichment (service_name, detected_level), the copy exports the same bytes', async () => {
+  const a = await startServer();
+  const b = await startServer();
+  try {
+    const now = BigInt(Date.now()) * 1_000_000n;
+    const lines = ['level=error msg="disk full"', '{"level":"warn","msg":"slow"}', 'plain text line', 'INFO started'];
+    await new LokiClient({ addr: a.url }).push({
+      streams: [
+        { labels: { app: 'shop' }, entries: lines.map((line, i) => ({ ts: now - 60_000_000_000n + BigInt(i), line })) },
+        { labels: { job: 'batch', level: 'debug' }, entries: [{ ts: now - 30_000_000_000n, line: 'with a level label', metadata: { trace_id: 'abc' } }] },
+      ],
+    });
+    const args = ['{service_name=~".+"}', '--since', '5m', '--to', (now + 1n).toString()];
+    const file = join(work, 'enriched.jsonl');
+    const exp = await runCli(['export', ...args, '--addr', a.url, '--out', file]);
+    assert.equal(exp.code, 0, exp.stderr);
+    const rows = readJsonl(file);
+    assert.equal(rows.length, 5);
+    assert.ok(rows.some((r) => r.labels.service_name === 'shop' && r.metadata.detected_level === 'error'), 'the enrichment is exported');
+    const imp = await runCli(['import', file, '--addr', b.url, '--format', 'json']);
+    assert.equal(imp.code, 0, imp.stderr);
+    const again = await runCli(['export', ...args, '--addr', b.url]);
+    assert.equal(again.stdout, readFileSync(file, 'utf8'));
+  } finally {
+    await a.close();
+    await b.close();
+    removeDir(a.dir);
+    removeDir(b.dir);
+  }
+});
