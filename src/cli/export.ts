@@ -52,7 +52,8 @@ Progress goes to stderr. Works against Loki as well as logwharf.
                   windows are complete); the query, --window and --output must be the same
   --window D      length of the windows the range is cut into (default 1h)
   --parallel N    windows read at the same time (default ${DEFAULT_PARALLEL})
-  --limit N       entries per request (default ${DEFAULT_PAGE}; at most the server's largest, 5000 on Loki)
+  --limit N       entries per request (default ${DEFAULT_PAGE}; lowered to the server's largest, 5000 on
+                  Loki, when its refusal names it)
   --retries N     tries per request before giving up (default ${DEFAULT_ATTEMPTS})
 ${CLIENT_HELP}`;
 
