@@ -95,6 +95,8 @@ export function* pushBatches(records: Iterable<ExportRecord>, maxBytes: number):
   if (bytes > 0) yield { streams: [...streams.values()] };
 }
 
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
 function labelObject(v: unknown, field: string, allowEmpty: boolean): Labels {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error(`"${field}" must be an object of strings`);
   const out: Labels = {};
@@ -103,6 +105,10 @@ function labelObject(v: unknown, field: string, allowEmpty: boolean): Labels {
     out[k] = x;
   }
   if (!allowEmpty && Object.keys(out).length === 0) throw new Error(`"${field}" is empty: a stream needs at least one label`);
+  if (!allowEmpty) {
+    // Caught here rather than by the server's 400 halfway through the import.
+    for (const k of Object.keys(out)) if (!LABEL_NAME.test(k)) throw new Error(`"${field}": "${k.slice(0, 60)}" is not a valid label name (want [a-zA-Z_][a-zA-Z0-9_]*)`);
+  }
   return out;
 }
 

@@ -270,15 +270,17 @@ test('import refuses a malformed file with the line numbers, and pushes nothing'
       JSON.stringify({ ts, labels: {}, line: 'no labels' }),
       JSON.stringify({ ts: 'yesterday', labels: { job: 'bad' }, line: 'x' }),
       JSON.stringify({ ts, labels: { job: 'bad' }, structured_metadata: { n: 1 }, line: 'x' }),
+      JSON.stringify({ ts, labels: { 'bad-name': 'x' }, line: 'x' }),
     ].join('\n') + '\n',
   );
   const r = await runCli(['import', file, '--addr', target.url]);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /4 malformed lines .*nothing was pushed/);
+  assert.match(r.stderr, /5 malformed lines .*nothing was pushed/);
   assert.match(r.stderr, /line 3: not JSON/);
   assert.match(r.stderr, /line 4: "labels" is empty/);
   assert.match(r.stderr, /line 5: "ts": "yesterday" is not an RFC3339 time or nanoseconds/);
   assert.match(r.stderr, /line 6: "structured_metadata.n" must be a string, got number/);
+  assert.match(r.stderr, /line 7: "labels": "bad-name" is not a valid label name/);
   const q = await new LokiClient({ addr: target.url }).queryRange('{job="bad"}', { start: base, end: base + 10n * MIN });
   assert.deepEqual(q.data.result, [], 'nothing of the file was pushed');
 
