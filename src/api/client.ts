@@ -89,6 +89,8 @@ export interface QueryRangeOptions extends RangeOptions {
   /** Step in nanoseconds; sent as float seconds. */
   step?: bigint;
   interval?: bigint;
+  /** Extra request headers, e.g. `X-Loki-Response-Encoding-Flags: categorize-labels` (export asks for structured metadata apart). */
+  headers?: Record<string, string>;
 }
 
 export interface InstantQueryOptions {
@@ -298,8 +300,8 @@ export class LokiClient {
     await res.arrayBuffer();
   }
 
-  private async getJson<T>(path: string, params?: URLSearchParams): Promise<T> {
-    const res = await this.request('GET', path, params);
+  private async getJson<T>(path: string, params?: URLSearchParams, opts: PostOptions = {}): Promise<T> {
+    const res = await this.request('GET', path, params, undefined, opts);
     const text = await res.text();
     try {
       return JSON.parse(text) as T;
@@ -308,8 +310,8 @@ export class LokiClient {
     }
   }
 
-  private async getQuery(path: string, p: URLSearchParams): Promise<WireQueryResponse> {
-    const res = await this.getJson<unknown>(path, p);
+  private async getQuery(path: string, p: URLSearchParams, opts: PostOptions = {}): Promise<WireQueryResponse> {
+    const res = await this.getJson<unknown>(path, p, opts);
     const why = queryResponseProblem(res);
     if (why) throw new LokiClientError(`GET /${path}: unexpected response: ${why}`);
     return res as WireQueryResponse;
@@ -323,7 +325,7 @@ export class LokiClient {
     if (o.direction) p.set('direction', o.direction);
     if (o.step !== undefined) p.set('step', nsToSecondsString(o.step));
     if (o.interval !== undefined) p.set('interval', nsToSecondsString(o.interval));
-    return this.getQuery('loki/api/v1/query_range', p);
+    return this.getQuery('loki/api/v1/query_range', p, o.headers ? { headers: o.headers } : {});
   }
 
   /** `/loki/api/v1/query` (instant). */

@@ -13,6 +13,8 @@ import { runLabels } from './labels.js';
 import { runSeries } from './series.js';
 import { runPush } from './push.js';
 import { runRules } from './rules.js';
+import { runExport } from './export.js';
+import { runImport } from './import.js';
 
 type Command = (argv: string[], io: CliIO) => Promise<number>;
 
@@ -64,6 +66,8 @@ const COMMANDS: Record<string, Command> = {
   series: runSeries,
   push: runPush,
   rules: runRules,
+  export: runExport,
+  import: runImport,
   server: async (argv) => (await loadServerModule()).runServer(argv),
   up: async (argv) => (await loadServerModule()).runUp(argv),
   agent: async (argv) => (await loadRole<AgentModule>('./agent.js', 'agent')).runAgent(argv),
@@ -89,6 +93,8 @@ Client commands (work against logwharf and Loki alike):
   series     list streams matching selectors
   push       push standard input, one entry per line
   rules      lint rule files; list, get, delete and sync the ruler's rules; backtest a rule file
+  export     write every entry a log query matches over a range (jsonl, csv, Loki push JSON); resumable
+  import     push a file written by export (to logwharf or Loki)
 
 Run 'logwharf <command> --help' for a command's flags; 'logwharf --version' for the version.
 `;
