@@ -35,7 +35,7 @@ export function kubernetesObjects(v: DeployValues): Map<string, K8sObject[]> {
     ['30-agent.yaml', agentObjects(v, image)],
   ]);
   const grafana = grafanaObjects(v);
-  if (grafana.length > 0) files.set('40-grafana-datasource.yaml', grafana);
+  if (grafana.length > 0) files.set('40-grafana.yaml', grafana);
   return files;
 }
 

@@ -46,7 +46,7 @@ test('deploy kubernetes without --out prints one multi-document YAML stream kube
   const docs = parseAllDocuments(r.stdout);
   assert.deepEqual(docs.flatMap((d) => d.errors), []);
   const kinds = docs.map((d) => d.toJS()?.kind).filter(Boolean);
-  assert.deepEqual(kinds, ['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'StatefulSet', 'Service', 'Service', 'PodDisruptionBudget', 'NetworkPolicy', 'ConfigMap', 'DaemonSet', 'ConfigMap']);
+  assert.deepEqual(kinds, ['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'StatefulSet', 'Service', 'Service', 'PodDisruptionBudget', 'NetworkPolicy', 'ConfigMap', 'DaemonSet', 'ConfigMap', 'ConfigMap', 'ConfigMap']);
   assert.ok(r.stdout.includes(readFileSync(join(REPO, 'deploy/k8s/30-agent.yaml'), 'utf8')));
 });
 

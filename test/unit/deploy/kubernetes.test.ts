@@ -181,7 +181,7 @@ test('the ConfigMaps hold configurations the server\'s and the agent\'s own sche
 
 test('grafana off: no datasource ConfigMap and no Grafana in the NetworkPolicy', () => {
   const files = render('kubernetes', parseDeployValues({ grafana: { enabled: false } }));
-  assert.equal(files.has('40-grafana-datasource.yaml'), false);
+  assert.equal(files.has('40-grafana.yaml'), false);
   const docs = [...files.values()].flatMap((t) => parseAllDocuments(t).map((d) => d.toJS() as K8sObject)).filter(Boolean);
   assert.equal(docs.some((d) => JSON.stringify(d).includes('"grafana"')), false);
 });
