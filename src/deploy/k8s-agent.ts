@@ -11,26 +11,28 @@ import { stringify } from 'yaml';
 import type { DeployValues } from './values.js';
 import { agentConfig } from './role-configs.js';
 import { AGENT_CONFIG, AGENT_PORT, CONFIG_DIR, HOST_LOG_DIRS, LAUNCHER, TLS_DIR, TOKEN_DIR } from './layout.js';
-import { AGENT_NAME, containerSecurity, httpProbe, labels, meta, scheduling, selector, type K8sObject } from './k8s-common.js';
+import type { IVolume } from 'kubernetes-models/v1/Volume';
+import type { IVolumeMount } from 'kubernetes-models/v1/VolumeMount';
+import { AGENT_NAME, containerSecurity, httpProbe, labels, meta, scheduling, selector, type IConfigMap, type IDaemonSet, type K8sObject, type Named } from './k8s-common.js';
 
 /** The host-path volume names of HOST_LOG_DIRS, in order. */
 const HOST_VOLUMES = ['varlogpods', 'varlogcontainers', 'dockercontainers'];
 
 export function agentObjects(v: DeployValues, image: string): K8sObject[] {
-  const configMap: K8sObject = {
+  const configMap: Named<IConfigMap> = {
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: meta(v, `${AGENT_NAME}-config`, 'agent'),
     data: { 'agent.yaml': stringify(agentConfig(v)) },
   };
-  const volumes: Record<string, unknown>[] = [
+  const volumes: IVolume[] = [
     { name: 'config', configMap: { name: `${AGENT_NAME}-config` } },
-    ...HOST_LOG_DIRS.map((path, i) => ({ name: HOST_VOLUMES[i], hostPath: { path } })),
+    ...HOST_LOG_DIRS.map((path, i): IVolume => ({ name: HOST_VOLUMES[i]!, hostPath: { path } })),
     { name: 'positions', hostPath: { path: v.agent.positions_dir, type: 'DirectoryOrCreate' } },
   ];
-  const mounts: Record<string, unknown>[] = [
+  const mounts: IVolumeMount[] = [
     { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
-    ...HOST_LOG_DIRS.map((path, i) => ({ name: HOST_VOLUMES[i], mountPath: path, readOnly: true })),
+    ...HOST_LOG_DIRS.map((path, i): IVolumeMount => ({ name: HOST_VOLUMES[i]!, mountPath: path, readOnly: true })),
     { name: 'positions', mountPath: v.agent.positions_dir },
   ];
   if (v.tls.secret) {
@@ -42,7 +44,7 @@ export function agentObjects(v: DeployValues, image: string): K8sObject[] {
     volumes.push({ name: 'token', secret: { secretName: v.tokens.agent_secret, items: [{ key: 'token', path: 'token' }] } });
     mounts.push({ name: 'token', mountPath: TOKEN_DIR, readOnly: true });
   }
-  const daemonSet: K8sObject = {
+  const daemonSet: Named<IDaemonSet> = {
     apiVersion: 'apps/v1',
     kind: 'DaemonSet',
     metadata: meta(v, AGENT_NAME, 'agent'),

@@ -1,13 +1,32 @@
-/** What the Kubernetes builders share: the object shape, labels, and the values' scheduling and resources in the API's spelling. */
+/**
+ * What the Kubernetes builders share: the object types, labels, and the values' scheduling and
+ * resources in the API's spelling. The objects are typed by kubernetes-models' interfaces (types
+ * only, erased at build: nothing of it is loaded at run time), so a misspelt or misplaced field is
+ * a compile error; test/unit/deploy validates the values against the OpenAPI schemas at run time.
+ */
+import type { INamespace } from 'kubernetes-models/v1/Namespace';
+import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
+import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import type { IService } from 'kubernetes-models/v1/Service';
+import type { IProbe } from 'kubernetes-models/v1/Probe';
+import type { ISecurityContext } from 'kubernetes-models/v1/SecurityContext';
+import type { IToleration } from 'kubernetes-models/v1/Toleration';
+import type { IDaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
+import type { IStatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
+import type { IClusterRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole';
+import type { IClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding';
+import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import type { DeployValues } from './values.js';
 
-/** A Kubernetes object as the API takes it; test/unit/deploy validates each against the OpenAPI schema. */
-export interface K8sObject {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
-  [field: string]: unknown;
-}
+/** Object metadata with the name every rendered object has. */
+export type Meta = NonNullable<INamespace['metadata']> & { name: string };
+type Named<T> = T & { metadata: Meta };
+
+export type K8sObject = Named<
+  INamespace | IServiceAccount | IConfigMap | IService | IDaemonSet | IStatefulSet | IClusterRole | IClusterRoleBinding | IPodDisruptionBudget | INetworkPolicy
+>;
+export type { IConfigMap, IDaemonSet, IStatefulSet, IService, IPodDisruptionBudget, INetworkPolicy, IServiceAccount, IClusterRole, IClusterRoleBinding, Named };
 
 export const PART_OF = 'logwharf';
 export const SERVER_NAME = 'logwharf';
@@ -22,13 +41,13 @@ export function selector(name: string): Record<string, string> {
   return { 'app.kubernetes.io/name': name };
 }
 
-export function meta(v: DeployValues, name: string, component: string): K8sObject['metadata'] {
+export function meta(v: DeployValues, name: string, component: string): Meta {
   return { name, namespace: v.namespace, labels: labels(name, component) };
 }
 
-export function tolerations(list: DeployValues['agent']['tolerations']): Record<string, unknown>[] {
+export function tolerations(list: DeployValues['agent']['tolerations']): IToleration[] {
   return list.map((t) => {
-    const out: Record<string, unknown> = { operator: t.operator };
+    const out: IToleration = { operator: t.operator };
     if (t.key !== undefined) out.key = t.key;
     if (t.value !== undefined) out.value = t.value;
     if (t.effect !== undefined) out.effect = t.effect;
@@ -38,18 +57,20 @@ export function tolerations(list: DeployValues['agent']['tolerations']): Record<
 }
 
 /** Pod spec fields that are only written when set, so the default manifests stay short. */
-export function scheduling(nodeSelector: Record<string, string>, tol: DeployValues['agent']['tolerations']): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+export function scheduling(nodeSelector: Record<string, string>, tol: DeployValues['agent']['tolerations']): { nodeSelector?: Record<string, string>; tolerations?: IToleration[] } {
+  const out: { nodeSelector?: Record<string, string>; tolerations?: IToleration[] } = {};
   if (Object.keys(nodeSelector).length > 0) out.nodeSelector = nodeSelector;
   if (tol.length > 0) out.tolerations = tolerations(tol);
   return out;
 }
 
 /** Every container: no privilege escalation, no capabilities, read-only root filesystem. */
-export function containerSecurity(extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] }, ...extra };
+export function containerSecurity(): ISecurityContext {
+  return { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } };
 }
 
-export function httpProbe(path: string, port: string, scheme: 'HTTP' | 'HTTPS', timing: Record<string, number>): Record<string, unknown> {
+type ProbeTiming = Pick<IProbe, 'initialDelaySeconds' | 'periodSeconds' | 'failureThreshold' | 'timeoutSeconds'>;
+
+export function httpProbe(path: string, port: string, scheme: 'HTTP' | 'HTTPS', timing: ProbeTiming): IProbe {
   return { httpGet: { path, port, scheme }, ...timing };
 }

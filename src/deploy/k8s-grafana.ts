@@ -3,7 +3,7 @@ import { stringify } from 'yaml';
 import type { DeployValues } from './values.js';
 import { datasourceProvisioning } from './grafana.js';
 import { serverUrl, serviceHost } from './role-configs.js';
-import { meta, type K8sObject } from './k8s-common.js';
+import { meta, type IConfigMap, type K8sObject, type Named } from './k8s-common.js';
 import { DASHBOARDS } from './dashboards.js';
 
 /** The label the Grafana Helm chart's dashboard sidecar looks for by default. */
@@ -18,7 +18,7 @@ export function grafanaObjects(v: DeployValues): K8sObject[] {
   const m = meta(v, 'logwharf-grafana-datasource', 'grafana');
   m.labels = { ...m.labels, ...v.grafana.sidecar_label };
   const file = datasourceProvisioning(v, url, v.tls.secret ? { caFile: GRAFANA_CA_FILE } : {});
-  const dashboards = DASHBOARDS.map((make): K8sObject => {
+  const dashboards = DASHBOARDS.map((make): Named<IConfigMap> => {
     const d = make();
     const dm = meta(v, `${d.uid}-dashboard`, 'grafana');
     dm.labels = { ...dm.labels, ...DASHBOARD_LABEL };

@@ -7,23 +7,28 @@ import { stringify } from 'yaml';
 import type { DeployValues } from './values.js';
 import { serverConfig } from './role-configs.js';
 import { DATA_DIR, LAUNCHER, RUN_AS, SERVER_CONFIG, SERVER_PORT, TLS_DIR } from './layout.js';
-import { AGENT_NAME, SERVER_NAME, containerSecurity, httpProbe, labels, meta, scheduling, selector, type K8sObject } from './k8s-common.js';
+import type { IVolume } from 'kubernetes-models/v1/Volume';
+import type { IVolumeMount } from 'kubernetes-models/v1/VolumeMount';
+import type { IPersistentVolumeClaimSpec } from 'kubernetes-models/v1/PersistentVolumeClaimSpec';
+import type { IServicePort } from 'kubernetes-models/v1/ServicePort';
+import type { INetworkPolicyPeer } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicyPeer';
+import { AGENT_NAME, SERVER_NAME, containerSecurity, httpProbe, labels, meta, scheduling, selector, type IConfigMap, type INetworkPolicy, type IPodDisruptionBudget, type IService, type IStatefulSet, type K8sObject, type Named } from './k8s-common.js';
 
 export function serverObjects(v: DeployValues, image: string): K8sObject[] {
   const tls = Boolean(v.tls.secret);
   const scheme = tls ? 'HTTPS' : 'HTTP';
-  const configMap: K8sObject = {
+  const configMap: Named<IConfigMap> = {
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: meta(v, `${SERVER_NAME}-config`, 'server'),
     data: { 'server.yaml': stringify(serverConfig(v, { tls })) },
   };
-  const volumes: Record<string, unknown>[] = [
+  const volumes: IVolume[] = [
     { name: 'config', configMap: { name: `${SERVER_NAME}-config` } },
     // The root filesystem is read-only; Node and SQLite may still want a scratch directory.
     { name: 'tmp', emptyDir: {} },
   ];
-  const mounts: Record<string, unknown>[] = [
+  const mounts: IVolumeMount[] = [
     { name: 'data', mountPath: DATA_DIR },
     { name: 'config', mountPath: SERVER_CONFIG, subPath: 'server.yaml', readOnly: true },
     { name: 'tmp', mountPath: '/tmp' },
@@ -33,9 +38,9 @@ export function serverObjects(v: DeployValues, image: string): K8sObject[] {
     // Not a subPath: the kubelet updates a renewed Secret in place only for a whole-volume mount.
     mounts.push({ name: 'tls', mountPath: TLS_DIR, readOnly: true });
   }
-  const claim: Record<string, unknown> = { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: v.server.storage_size } } };
+  const claim: IPersistentVolumeClaimSpec = { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: v.server.storage_size } } };
   if (v.server.storage_class) claim.storageClassName = v.server.storage_class;
-  const statefulSet: K8sObject = {
+  const statefulSet: Named<IStatefulSet> = {
     apiVersion: 'apps/v1',
     kind: 'StatefulSet',
     metadata: meta(v, SERVER_NAME, 'server'),
@@ -81,9 +86,9 @@ export function serverObjects(v: DeployValues, image: string): K8sObject[] {
       volumeClaimTemplates: [{ metadata: { name: 'data', labels: labels(SERVER_NAME, 'server') }, spec: claim }],
     },
   };
-  const port = { name: 'http', port: SERVER_PORT, targetPort: 'http', protocol: 'TCP' };
-  const service: K8sObject = { apiVersion: 'v1', kind: 'Service', metadata: meta(v, SERVER_NAME, 'server'), spec: { selector: selector(SERVER_NAME), ports: [port] } };
-  const headless: K8sObject = {
+  const port: IServicePort = { name: 'http', port: SERVER_PORT, targetPort: 'http', protocol: 'TCP' };
+  const service: Named<IService> = { apiVersion: 'v1', kind: 'Service', metadata: meta(v, SERVER_NAME, 'server'), spec: { selector: selector(SERVER_NAME), ports: [port] } };
+  const headless: Named<IService> = {
     apiVersion: 'v1',
     kind: 'Service',
     metadata: meta(v, `${SERVER_NAME}-headless`, 'server'),
@@ -91,20 +96,20 @@ export function serverObjects(v: DeployValues, image: string): K8sObject[] {
   };
   // One replica: minAvailable 1 would block every node drain for good. maxUnavailable 1 lets a drain
   // evict it (it restarts elsewhere on its volume) while still stating that no more than one goes.
-  const pdb: K8sObject = {
+  const pdb: Named<IPodDisruptionBudget> = {
     apiVersion: 'policy/v1',
     kind: 'PodDisruptionBudget',
     metadata: meta(v, SERVER_NAME, 'server'),
     spec: { maxUnavailable: 1, selector: { matchLabels: selector(SERVER_NAME) } },
   };
-  const objects = [configMap, statefulSet, service, headless, pdb];
+  const objects: K8sObject[] = [configMap, statefulSet, service, headless, pdb];
   if (v.network_policy.enabled) objects.push(networkPolicy(v));
   return objects;
 }
 
 /** Admits the agents, Grafana (in any namespace) and the allowed namespaces, on the server port only. */
-function networkPolicy(v: DeployValues): K8sObject {
-  const from: Record<string, unknown>[] = [{ podSelector: { matchLabels: selector(AGENT_NAME) } }];
+function networkPolicy(v: DeployValues): Named<INetworkPolicy> {
+  const from: INetworkPolicyPeer[] = [{ podSelector: { matchLabels: selector(AGENT_NAME) } }];
   if (v.grafana.enabled) from.push({ namespaceSelector: {}, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'grafana' } } });
   for (const ns of v.network_policy.allowed_namespaces) {
     from.push({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } } });

@@ -1,7 +1,8 @@
 /**
  * Validates rendered objects against the Kubernetes OpenAPI schemas shipped by `kubernetes-models`
  * (no cluster runs here). It checks types, required fields and enums; it does not reject unknown
- * fields, so the tests assert the fields that matter by name as well.
+ * fields (the builders' kubernetes-models types do, at compile time), and the tests assert the
+ * fields that matter by name as well.
  */
 import { Namespace } from 'kubernetes-models/v1/Namespace';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
