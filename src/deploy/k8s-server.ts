@@ -6,6 +6,7 @@
 import { stringify } from 'yaml';
 import type { DeployValues } from './values.js';
 import { serverConfig } from './role-configs.js';
+import { COLLECTOR_NAME } from './k8s-collector.js';
 import { DATA_DIR, LAUNCHER, RUN_AS, SERVER_CONFIG, SERVER_PORT, TLS_DIR } from './layout.js';
 import type { IVolume } from 'kubernetes-models/v1/Volume';
 import type { IVolumeMount } from 'kubernetes-models/v1/VolumeMount';
@@ -107,9 +108,10 @@ export function serverObjects(v: DeployValues, image: string): K8sObject[] {
   return objects;
 }
 
-/** Admits the agents, Grafana (in any namespace) and the allowed namespaces, on the server port only. */
+/** Admits the agents (or the Collectors that replace them), Grafana (in any namespace) and the allowed namespaces, on the server port only. */
 function networkPolicy(v: DeployValues): Named<INetworkPolicy> {
-  const from: INetworkPolicyPeer[] = [{ podSelector: { matchLabels: selector(AGENT_NAME) } }];
+  const collectors = v.collector.enabled ? COLLECTOR_NAME : AGENT_NAME;
+  const from: INetworkPolicyPeer[] = [{ podSelector: { matchLabels: selector(collectors) } }];
   if (v.grafana.enabled) from.push({ namespaceSelector: {}, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'grafana' } } });
   for (const ns of v.network_policy.allowed_namespaces) {
     from.push({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } } });

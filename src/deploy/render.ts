@@ -8,6 +8,7 @@ import type { DeployValues } from './values.js';
 import { defaultImage } from './values.js';
 import { agentRbac } from './k8s-rbac.js';
 import { agentObjects } from './k8s-agent.js';
+import { collectorObjects } from './k8s-collector.js';
 import { serverObjects } from './k8s-server.js';
 import { grafanaObjects } from './k8s-grafana.js';
 import type { K8sObject } from './k8s-common.js';
@@ -32,7 +33,8 @@ export function kubernetesObjects(v: DeployValues): Map<string, K8sObject[]> {
     ['00-namespace.yaml', [ns]],
     ['10-agent-rbac.yaml', agentRbac(v)],
     ['20-server.yaml', serverObjects(v, image)],
-    ['30-agent.yaml', agentObjects(v, image)],
+    // The Collector replaces the agent, never runs beside it: both would ship every line twice.
+    v.collector.enabled ? ['30-otel-collector.yaml', collectorObjects(v)] : ['30-agent.yaml', agentObjects(v, image)],
   ]);
   const grafana = grafanaObjects(v);
   if (grafana.length > 0) files.set('40-grafana.yaml', grafana);

@@ -116,6 +116,16 @@ export const deployValuesSchema = z
       .regex(/^(https?:\/\/[^\s,]+)(,https?:\/\/[^\s,]+)*$/i, 'http(s) URL(s), comma-separated')
       .optional()
       .describe('The server\'s ruler.alertmanager_url (unset = the built-in notifier)'),
+    collector: z
+      .object({
+        enabled: z
+          .boolean()
+          .default(false)
+          .describe('Collect with the OpenTelemetry Collector DaemonSet instead of the logwharf agent (the seeds\' original design, for users who standardise on the Collector); it ships OTLP to the server'),
+        image: z.string().regex(/^[^\s]+$/, 'an image reference without spaces').default('otel/opentelemetry-collector-contrib:0.111.0').describe('A Collector distribution with the filelog receiver, the container operator and the k8sattributes processor (contrib or k8s)'),
+      })
+      .strict()
+      .prefault({}),
     network_policy: z
       .object({
         enabled: z.boolean().default(true).describe('Render a NetworkPolicy that admits only the agents, Grafana and allowed_namespaces to the server'),
