@@ -23,8 +23,10 @@ import type { DeployValues } from './values.js';
 export type Meta = NonNullable<INamespace['metadata']> & { name: string };
 type Named<T> = T & { metadata: Meta };
 
+import type { ICertificate } from '@kubernetes-models/cert-manager/cert-manager.io/v1/Certificate';
+
 export type K8sObject = Named<
-  INamespace | IServiceAccount | IConfigMap | IService | IDaemonSet | IStatefulSet | IClusterRole | IClusterRoleBinding | IPodDisruptionBudget | INetworkPolicy
+  INamespace | IServiceAccount | IConfigMap | IService | IDaemonSet | IStatefulSet | IClusterRole | IClusterRoleBinding | IPodDisruptionBudget | INetworkPolicy | ICertificate
 >;
 export type { IConfigMap, IDaemonSet, IStatefulSet, IService, IPodDisruptionBudget, INetworkPolicy, IServiceAccount, IClusterRole, IClusterRoleBinding, Named };
 

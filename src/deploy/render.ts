@@ -9,6 +9,7 @@ import { defaultImage } from './values.js';
 import { agentRbac } from './k8s-rbac.js';
 import { agentObjects } from './k8s-agent.js';
 import { collectorObjects } from './k8s-collector.js';
+import { certificateObjects } from './k8s-certificate.js';
 import { serverObjects } from './k8s-server.js';
 import { grafanaObjects } from './k8s-grafana.js';
 import type { K8sObject } from './k8s-common.js';
@@ -32,7 +33,8 @@ export function kubernetesObjects(v: DeployValues): Map<string, K8sObject[]> {
   const files = new Map<string, K8sObject[]>([
     ['00-namespace.yaml', [ns]],
     ['10-agent-rbac.yaml', agentRbac(v)],
-    ['20-server.yaml', serverObjects(v, image)],
+    // The Certificate first, so its Secret can exist by the time the server starts.
+    ['20-server.yaml', [...certificateObjects(v), ...serverObjects(v, image)]],
     // The Collector replaces the agent, never runs beside it: both would ship every line twice.
     v.collector.enabled ? ['30-otel-collector.yaml', collectorObjects(v)] : ['30-agent.yaml', agentObjects(v, image)],
   ]);

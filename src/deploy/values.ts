@@ -88,8 +88,17 @@ export const deployValuesSchema = z
         secret: dnsSubdomain
           .optional()
           .describe('A kubernetes.io/tls Secret (tls.crt, tls.key, ca.crt: what cert-manager writes) naming logwharf.<namespace>.svc; the server then speaks HTTPS only and the agents and Grafana verify it with ca.crt. Unset = plain HTTP'),
+        cert_manager_issuer: z
+          .object({
+            name: dnsSubdomain.describe('The Issuer or ClusterIssuer that signs the certificate'),
+            kind: z.enum(['Issuer', 'ClusterIssuer']).default('ClusterIssuer'),
+          })
+          .strict()
+          .optional()
+          .describe('Render a cert-manager Certificate that writes tls.secret (needs tls.secret); unset = bring the Secret yourself'),
       })
       .strict()
+      .refine((t) => t.cert_manager_issuer === undefined || t.secret !== undefined, { message: 'cert_manager_issuer needs tls.secret, the Secret the Certificate writes', path: ['cert_manager_issuer'] })
       .prefault({}),
     tokens: z
       .object({

@@ -1,5 +1,6 @@
 /**
  * Validates rendered objects against the Kubernetes OpenAPI schemas shipped by `kubernetes-models`
+ * (and cert-manager's CRD schema from `@kubernetes-models/cert-manager`)
  * (no cluster runs here). It checks types, required fields and enums; it does not reject unknown
  * fields (the builders' kubernetes-models types do, at compile time), and the tests assert the
  * fields that matter by name as well.
@@ -14,6 +15,7 @@ import { ClusterRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Clus
 import { ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
+import { Certificate } from '@kubernetes-models/cert-manager/cert-manager.io/v1/Certificate';
 import type { K8sObject } from '../../../src/deploy/k8s-common.js';
 
 type Model = new (data: never) => { validate(): void };
@@ -28,6 +30,7 @@ const MODELS: Record<string, Model> = {
   'rbac.authorization.k8s.io/v1/ClusterRoleBinding': ClusterRoleBinding as unknown as Model,
   'policy/v1/PodDisruptionBudget': PodDisruptionBudget as unknown as Model,
   'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy as unknown as Model,
+  'cert-manager.io/v1/Certificate': Certificate as unknown as Model,
 };
 
 /** Throws with the object's kind and name and the schema's complaint; an unknown kind is an error too. */

@@ -186,6 +186,19 @@ test('grafana off: no datasource ConfigMap and no Grafana in the NetworkPolicy',
   assert.equal(docs.some((d) => JSON.stringify(d).includes('"grafana"')), false);
 });
 
+test('tls.cert_manager_issuer renders a valid cert-manager Certificate writing tls.secret for the Service\'s names', () => {
+  const list = objects({ namespace: 'logs', tls: { secret: 'logwharf-tls', cert_manager_issuer: { name: 'internal-ca' } } });
+  const cert = find(list, 'Certificate');
+  validateObject(cert);
+  assert.equal(cert.spec.secretName, 'logwharf-tls');
+  assert.deepEqual(cert.spec.issuerRef, { name: 'internal-ca', kind: 'ClusterIssuer', group: 'cert-manager.io' });
+  assert.ok(cert.spec.dnsNames.includes('logwharf.logs.svc'), 'the name the agents use');
+  assert.equal(objects().some((o) => o.kind === 'Certificate'), false, 'no Certificate unless asked for');
+  const bad = structuredClone(cert);
+  bad.spec.usages = ['server-auth'];
+  assert.throws(() => validateObject(bad), /usages/);
+});
+
 test('the default datasource ConfigMap carries the sidecar label and trace_id derived field', () => {
   const cm = find(objects(), 'ConfigMap', 'logwharf-grafana-datasource');
   assert.equal(cm.metadata.labels.grafana_datasource, '1');

@@ -34,6 +34,9 @@ test('malformed values are refused with the key path and what was expected', () 
     [{ tls: { secret: 'Bad_Name' } }, /tls\.secret/],
     [{ network_policy: { allowed_namespaces: ['ok', 'NOT OK'] } }, /network_policy\.allowed_namespaces\.1/],
     [{ server: { node_selector: { 'bad key!': 'x' } } }, /node_selector/],
+    [{ tls: { cert_manager_issuer: { name: 'ca' } } }, /tls\.cert_manager_issuer: cert_manager_issuer needs tls\.secret/],
+    [{ tls: { secret: 's', cert_manager_issuer: { name: 'ca', kind: 'Cluster' } } }, /tls\.cert_manager_issuer\.kind/],
+    [{ collector: { enabled: true, image: 'a b' } }, /collector\.image/],
   ];
   for (const [raw, expected] of cases) {
     assert.throws(() => parseDeployValues(raw), (e: Error) => {
