@@ -35,7 +35,8 @@ export async function runDeploy(argv: string[], io: CliIO): Promise<number> {
   }
   const [target, extra] = positionals;
   if (target === undefined) throw new UsageError('deploy: name what to render: kubernetes, compose or grafana');
-  if (target === 'pulumi') throw new UsageError('deploy: the Pulumi program is not built yet (docs/deploy.md, "Not built yet"); render kubernetes instead');
+  // The Pulumi program imports the builders from the repository, so it is run there, not rendered.
+  if (target === 'pulumi') throw new UsageError('deploy: pulumi is not rendered: run the Pulumi program in deploy/pulumi of the repository, which creates the objects `deploy kubernetes` renders (docs/deploy.md, "Pulumi")');
   if (!(DEPLOY_TARGETS as readonly string[]).includes(target)) throw new UsageError(`deploy: unknown target "${target}" (want kubernetes, compose or grafana)`);
   if (extra !== undefined) throw new UsageError(`deploy: unexpected argument "${extra}"`);
   if (flags.out === '') throw new UsageError('deploy: --out needs a directory');

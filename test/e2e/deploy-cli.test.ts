@@ -57,7 +57,7 @@ test('bad targets, flags and values files exit 2 with a message naming the mista
   const cases: [string[], RegExp][] = [
     [['deploy'], /name what to render: kubernetes, compose or grafana/],
     [['deploy', 'helm'], /unknown target "helm"/],
-    [['deploy', 'pulumi'], /Pulumi program is not built yet/],
+    [['deploy', 'pulumi'], /pulumi is not rendered: run the Pulumi program in deploy\/pulumi/],
     [['deploy', 'kubernetes', 'extra'], /unexpected argument "extra"/],
     [['deploy', 'kubernetes', '--outt', dir], /--outt/],
     [['deploy', 'kubernetes', '--out', ''], /--out needs a directory/],
