@@ -34,6 +34,11 @@ interface TokenModule {
   runToken(argv: string[], io: CliIO): Promise<number>;
 }
 
+/** What ./deploy.js provides; loaded on demand so no role loads the deployment builders. */
+interface DeployModule {
+  runDeploy(argv: string[], io: CliIO): Promise<number>;
+}
+
 /** What ./agent.js provides; loaded alone so the agent never loads the store (its footprint stays small). */
 interface AgentModule {
   runAgent(argv: string[]): Promise<number>;
@@ -73,6 +78,7 @@ const COMMANDS: Record<string, Command> = {
   agent: async (argv) => (await loadRole<AgentModule>('./agent.js', 'agent')).runAgent(argv),
   fsck: async (argv, io) => (await loadRole<FsckModule>('./fsck.js', 'server')).runFsck(argv, io),
   token: async (argv, io) => (await loadRole<TokenModule>('./token.js', 'server')).runToken(argv, io),
+  deploy: async (argv, io) => (await loadRole<DeployModule>('./deploy.js', 'deploy')).runDeploy(argv, io),
 };
 
 export const USAGE = `Usage: logwharf <command> [flags]
@@ -85,6 +91,7 @@ Roles:
 Maintenance:
   fsck       verify every checksum of a stopped server's data directory
   token      create, list and revoke the access tokens of a data directory (also while the server runs)
+  deploy     render Kubernetes manifests, a Docker Compose file or Grafana provisioning (docs/deploy.md)
 
 Client commands (work against logwharf and Loki alike):
   query      run a LogQL query over a time range

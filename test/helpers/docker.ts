@@ -205,7 +205,7 @@ export async function ensureNodeImage(tag = NODE_IMAGE): Promise<void> {
 }
 
 /** The absolute paths of the shared libraries and the loader `ldd` lists for `binary` (the vdso has no file). */
-async function sharedLibraries(binary: string): Promise<string[]> {
+export async function sharedLibraries(binary: string): Promise<string[]> {
   const out = await new Promise<string>((resolve, reject) =>
     execFile('ldd', [binary], (err, stdout, stderr) => (err ? reject(new Error(`ldd ${binary} failed: ${String(stderr).trim() || err.message}`)) : resolve(String(stdout)))),
   );
@@ -221,7 +221,7 @@ async function sharedLibraries(binary: string): Promise<string[]> {
 }
 
 /** `tar -c rootfs | docker import --change … - tag`; resolves with the tarball's size in bytes. */
-function pipeRootfsToImport(rootfs: string, tag: string, changes: string[]): Promise<number> {
+export function pipeRootfsToImport(rootfs: string, tag: string, changes: string[]): Promise<number> {
   return new Promise((resolve, reject) => {
     const tar = spawn('tar', ['-C', rootfs, '--numeric-owner', '--owner=0', '--group=0', '-c', '.'], { stdio: ['ignore', 'pipe', 'pipe'] });
     const imp = spawn('docker', ['import', ...changes.flatMap((c) => ['--change', c]), '-', tag], { stdio: ['pipe', 'ignore', 'pipe'] });

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { relative, dirname, resolve } from 'node:path';
+import { relative, dirname, resolve, join } from 'node:path';
 import { tsFiles } from '../helpers/source-files.js';
 
 const SRC = new URL('../../src/', import.meta.url).pathname;
@@ -31,7 +31,8 @@ const ALLOWED: Record<string, string[]> = {
   notify: ['api', 'config', 'http', 'logql', 'util'],
   web: ['api', 'http', 'util'],
   app: ['*'],
-  cli: ['api', 'config', 'util', 'app', 'rules', 'logql', 'auth'],
+  cli: ['api', 'config', 'util', 'app', 'rules', 'logql', 'auth', 'deploy'],
+  deploy: ['api', 'config', 'util'],
 };
 
 test('imports respect the folder rules of the architecture guide', () => {
@@ -68,6 +69,17 @@ test('the browser code (ui/) takes only wire types from src/api, as type-only im
     if (/from\s+['"][^'"]*\/ui\//.test(readFileSync(file, 'utf8'))) violations.push(`src/${relative(SRC, file)} imports ui/`);
   }
   assert.deepEqual(violations, []);
+});
+
+test('only src/cli/deploy.ts imports src/deploy, and dispatch loads it on demand, so neither the server nor the agent role loads the builders', () => {
+  const importers = tsFiles(SRC)
+    .filter((f) => !relative(SRC, f).startsWith('deploy/'))
+    .filter((f) => /from\s+['"][^'"]*\/deploy\/[^'"]+['"]/.test(readFileSync(f, 'utf8')))
+    .map((f) => relative(SRC, f));
+  assert.deepEqual(importers, ['cli/deploy.ts']);
+  const dispatch = readFileSync(join(SRC, 'cli/dispatch.ts'), 'utf8');
+  assert.doesNotMatch(dispatch, /from\s+['"]\.\/deploy\.js['"]/);
+  assert.match(dispatch, /loadRole<DeployModule>\('\.\/deploy\.js'/);
 });
 
 test('only src/config reads process.env', () => {

@@ -1,0 +1,117 @@
+/**
+ * The OpenTelemetry Collector alternative to the agent DaemonSet (`collector.enabled`): the
+ * upstream Collector on every node reads the kubelet's pod logs with the filelog receiver and its
+ * `container` operator, adds pod metadata with k8sattributes, and ships OTLP/HTTP to the server's
+ * /otlp/v1/logs. Same RBAC, host mounts and limits as the agent; its checkpoints (file_storage) on
+ * a host path so a restart resumes. Not run here (no Collector binary): its configuration is
+ * checked for shape and for the endpoint the server serves (test/unit/deploy/collector.test.ts).
+ */
+import { stringify } from 'yaml';
+import type { IVolume } from 'kubernetes-models/v1/Volume';
+import type { IVolumeMount } from 'kubernetes-models/v1/VolumeMount';
+import type { DeployValues } from './values.js';
+import { serverUrl, serviceHost } from './role-configs.js';
+import { HOST_LOG_DIRS, TLS_DIR, TOKEN_DIR } from './layout.js';
+import { AGENT_NAME, containerSecurity, httpProbe, labels, meta, scheduling, selector, type IConfigMap, type IDaemonSet, type K8sObject, type Named } from './k8s-common.js';
+
+export const COLLECTOR_NAME = 'logwharf-otel-collector';
+const HEALTH_PORT = 13133;
+const CHECKPOINTS = '/var/lib/otelcol';
+const CONFIG = '/etc/otelcol/config.yaml';
+
+export function collectorConfig(v: DeployValues): Record<string, unknown> {
+  const exporter: Record<string, unknown> = { endpoint: `${serverUrl(v, serviceHost(v))}/otlp` };
+  // The Collector expands ${env:VAR} and ${file:PATH} in its configuration.
+  if (v.tokens.enabled) exporter.headers = { Authorization: `Bearer \${file:${TOKEN_DIR}/token}` };
+  if (v.tls.secret) exporter.tls = { ca_file: `${TLS_DIR}/ca.crt` };
+  return {
+    extensions: { health_check: { endpoint: `0.0.0.0:${HEALTH_PORT}` }, file_storage: { directory: CHECKPOINTS } },
+    receivers: {
+      filelog: {
+        include: [`${HOST_LOG_DIRS[0]}/*/*/*.log`],
+        // Its own logs would loop back through it.
+        exclude: [`${HOST_LOG_DIRS[0]}/${v.namespace}_${COLLECTOR_NAME}-*/*/*.log`],
+        start_at: 'end',
+        include_file_path: true,
+        storage: 'file_storage',
+        operators: [{ type: 'container', id: 'container-parser' }],
+      },
+    },
+    processors: {
+      memory_limiter: { check_interval: '1s', limit_percentage: 80, spike_limit_percentage: 25 },
+      k8sattributes: {
+        auth_type: 'serviceAccount',
+        filter: { node_from_env_var: 'NODE_NAME' },
+        extract: { metadata: ['k8s.namespace.name', 'k8s.pod.name', 'k8s.pod.uid', 'k8s.container.name', 'k8s.node.name'] },
+        pod_association: [{ sources: [{ from: 'resource_attribute', name: 'k8s.pod.uid' }] }],
+      },
+      batch: {},
+    },
+    exporters: { otlphttp: exporter },
+    service: {
+      extensions: ['health_check', 'file_storage'],
+      pipelines: { logs: { receivers: ['filelog'], processors: ['memory_limiter', 'k8sattributes', 'batch'], exporters: ['otlphttp'] } },
+    },
+  };
+}
+
+export function collectorObjects(v: DeployValues): K8sObject[] {
+  const configMap: Named<IConfigMap> = { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(v, `${COLLECTOR_NAME}-config`, 'agent'), data: { 'config.yaml': stringify(collectorConfig(v)) } };
+  const hostVolumes = ['varlogpods', 'varlogcontainers', 'dockercontainers'];
+  const volumes: IVolume[] = [
+    { name: 'config', configMap: { name: `${COLLECTOR_NAME}-config` } },
+    ...HOST_LOG_DIRS.map((path, i): IVolume => ({ name: hostVolumes[i]!, hostPath: { path } })),
+    { name: 'checkpoints', hostPath: { path: `${v.agent.positions_dir}-otelcol`, type: 'DirectoryOrCreate' } },
+  ];
+  const mounts: IVolumeMount[] = [
+    { name: 'config', mountPath: '/etc/otelcol', readOnly: true },
+    ...HOST_LOG_DIRS.map((path, i): IVolumeMount => ({ name: hostVolumes[i]!, mountPath: path, readOnly: true })),
+    { name: 'checkpoints', mountPath: CHECKPOINTS },
+  ];
+  if (v.tls.secret) {
+    volumes.push({ name: 'tls-ca', secret: { secretName: v.tls.secret, items: [{ key: 'ca.crt', path: 'ca.crt' }] } });
+    mounts.push({ name: 'tls-ca', mountPath: TLS_DIR, readOnly: true });
+  }
+  if (v.tokens.enabled) {
+    volumes.push({ name: 'token', secret: { secretName: v.tokens.agent_secret, items: [{ key: 'token', path: 'token' }] } });
+    mounts.push({ name: 'token', mountPath: TOKEN_DIR, readOnly: true });
+  }
+  const daemonSet: Named<IDaemonSet> = {
+    apiVersion: 'apps/v1',
+    kind: 'DaemonSet',
+    metadata: meta(v, COLLECTOR_NAME, 'agent'),
+    spec: {
+      selector: { matchLabels: selector(COLLECTOR_NAME) },
+      updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1 } },
+      template: {
+        // The server's NetworkPolicy admits these pods by their name label instead of the agent's.
+        metadata: { labels: labels(COLLECTOR_NAME, 'agent') },
+        spec: {
+          // The agent's ServiceAccount and its read-only ClusterRole cover what k8sattributes reads.
+          serviceAccountName: AGENT_NAME,
+          terminationGracePeriodSeconds: 30,
+          // Root with no capabilities, for the same reason as the agent: pod logs are 0640 root:root.
+          securityContext: { runAsUser: 0, runAsGroup: 0, runAsNonRoot: false, seccompProfile: { type: 'RuntimeDefault' } },
+          ...scheduling(v.agent.node_selector, v.agent.tolerations),
+          containers: [
+            {
+              name: 'otel-collector',
+              image: v.collector.image,
+              imagePullPolicy: v.image_pull_policy,
+              args: [`--config=${CONFIG}`],
+              env: [{ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }],
+              ports: [{ name: 'health', containerPort: HEALTH_PORT, protocol: 'TCP' }],
+              resources: v.agent.resources,
+              readinessProbe: httpProbe('/', 'health', 'HTTP', { periodSeconds: 10, failureThreshold: 3 }),
+              livenessProbe: httpProbe('/', 'health', 'HTTP', { initialDelaySeconds: 10, periodSeconds: 20, failureThreshold: 6 }),
+              securityContext: containerSecurity(),
+              volumeMounts: mounts,
+            },
+          ],
+          volumes,
+        },
+      },
+    },
+  };
+  return [configMap, daemonSet];
+}
