@@ -42,6 +42,8 @@ import type { Authenticator } from '../http/identity.js';
 import { createOverviewStatus, registerOverviewStatusRoute, type OverviewStatusService } from '../web/overview-status.js';
 import { createRuntimeConfig, publishOverrides, storeRetention } from './runtime-config.js';
 import { registerRuntimeConfigRoute } from './runtime-config-route.js';
+import { createDeleteRequests, type DeleteRequests } from '../lifecycle/delete-requests.js';
+import { registerDeleteRoutes } from '../lifecycle/delete-routes.js';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -166,6 +168,16 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
     outbox: () => tokens.outbox(),
     now: deps.now,
   });
+  // Loki's log deletion API (issue #15): opened in start(), after the store.
+  const deletes: DeleteRequests = createDeleteRequests({
+    dataDir: config.data,
+    store,
+    cancelPeriodMs: parseDurationMs(config.deletion.cancel_period),
+    log: childLogger(log, { component: 'deletion' }),
+    registry: metrics.registry,
+    now: deps.now,
+  });
+  registerDeleteRoutes(router, () => deletes, deps.now ?? Date.now);
   const timeoutMs = parseDurationMs(config.query.timeout);
   const service = createQueryService({ store, scanner, pool: queryPool, limits: config.limits, limitsFor, timeoutMs });
   const queryCtx = { store, scanner, service, limits: config.limits, limitsFor, timeoutMs, now: deps.now ?? Date.now };
@@ -235,6 +247,7 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
         log: childLogger(log, { component: 'registry' }),
       });
       tokens.open();
+      await deletes.open();
       // Before the port opens: token changes the CLI made while the server was down come first.
       await audit.start();
       await alerting.open();
@@ -273,6 +286,8 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
         http.closeIdleConnections();
         setTimeout(() => http.closeAllConnections(), 2000).unref();
       });
+      // An apply in progress finishes first (it holds the store's exclusive section anyway).
+      await deletes.close();
       await scanner.close();
       await queryPool?.close();
       sources?.close();

@@ -34,6 +34,7 @@ import { DamageReporter } from './damage.js';
 import { BlockChecksumError, damagedBlockError } from './damaged-block.js';
 import { countDamagedEntries, decodeAppendRecord, encodeAppendRecord } from './wal-record.js';
 import { compactCold, compactTenant } from './compaction.js';
+import { deleteFromTenant, type DeleteSelection, type DeletionResult } from './deletion.js';
 import { ColdWorker } from './cold-pool.js';
 import { lockDir } from './dir-lock.js';
 import { fsyncDir } from '../util/fsync-dir.js';
@@ -112,6 +113,14 @@ export interface EmbeddedStore extends Store {
    * `StoreConfig.retention`. The next compaction applies it.
    */
   setTenantRetention(perTenant: Record<string, RetentionConfig>): void;
+  /**
+   * Removes the entries a delete request selects (issue #15): seals every head, rewrites the
+   * affected blocks, moves the other blocks of their segment files out and rewrites the index, then
+   * rolls the WAL so the files that held the lines can go. Queries stop seeing the entries when it
+   * resolves; the old files are unlinked after `unlinkGraceMs` (at the next compaction or close).
+   * Idempotent: applying it again removes nothing more.
+   */
+  deleteEntries(tenant: string, sel: DeleteSelection): Promise<Omit<DeletionResult, 'drop'> & { droppedSegments: number }>;
 }
 
 const SEAL_RETRY_MS = 1000;
@@ -887,6 +896,32 @@ export class Engine implements EmbeddedStore {
     }
     await this.unlinkPending(graceMs);
     return res;
+  }
+
+  async deleteEntries(tenant: string, sel: DeleteSelection): Promise<Omit<DeletionResult, 'drop'> & { droppedSegments: number }> {
+    this.assertRunning();
+    // Every head, of every tenant: the WAL is shared, and only once no head holds a record can
+    // the segment holding the deleted lines be removed.
+    await this.wal.drain();
+    for (const t of this.tenants.values()) for (const s of t.byId.values()) this.cut(t, s);
+    this.sealRetryAt = 0;
+    return this.exclusive(async () => {
+      await this.sealPending(true);
+      const t = this.tenants.get(tenant);
+      const r: DeletionResult = t
+        ? await deleteFromTenant(t, sel, {
+            read: (b, withHeader) => this.reader.read(t.segmentPath(b.segment), b.offset - (withHeader ? BLOCK_HEADER : 0), b.length + (withHeader ? BLOCK_HEADER : 0)),
+            buildBlock: (streamId, entries, lsn) => this.buildBlock(streamId, entries, lsn),
+            damaged: (s, b, reason) => this.quarantineBlock(t, s, b, reason),
+            pendingDrop: (no) => this.pendingUnlink.some((p) => p.tenant === t && p.segment === no),
+          })
+        : { deletedEntries: 0, rewrittenBlocks: 0, drop: [] };
+      const now = this.now();
+      for (const no of r.drop) this.pendingUnlink.push({ tenant: t!, segment: no, at: now });
+      await this.wal.roll();
+      await this.wal.checkpoint(this.minLiveLsn());
+      return { deletedEntries: r.deletedEntries, rewrittenBlocks: r.rewrittenBlocks, droppedSegments: r.drop.length };
+    });
   }
 
   private async unlinkPending(graceMs: number): Promise<void> {

@@ -14,3 +14,4 @@ export { decodeBlockPayload } from './block-codec.js';
 export function createStore(config: StoreConfig): EmbeddedStore {
   return new Engine(config);
 }
+export type { DeleteSelection, DeletionResult } from './deletion.js';
