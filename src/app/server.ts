@@ -44,6 +44,7 @@ import { createRuntimeConfig, publishOverrides, storeRetention } from './runtime
 import { registerRuntimeConfigRoute } from './runtime-config-route.js';
 import { createDeleteRequests, type DeleteRequests } from '../lifecycle/delete-requests.js';
 import { registerDeleteRoutes } from '../lifecycle/delete-routes.js';
+import { registerBackupRoutes } from '../lifecycle/backup-routes.js';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -178,6 +179,8 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
     now: deps.now,
   });
   registerDeleteRoutes(router, () => deletes, deps.now ?? Date.now);
+  // Online backups (issue #15): consistent snapshots of the store, read by `logwharf backup --addr`.
+  const backups = registerBackupRoutes(router, { store: () => store, dataDir: config.data, log: childLogger(log, { component: 'backup' }) });
   const timeoutMs = parseDurationMs(config.query.timeout);
   const service = createQueryService({ store, scanner, pool: queryPool, limits: config.limits, limitsFor, timeoutMs });
   const queryCtx = { store, scanner, service, limits: config.limits, limitsFor, timeoutMs, now: deps.now ?? Date.now };
@@ -288,6 +291,7 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
       });
       // An apply in progress finishes first (it holds the store's exclusive section anyway).
       await deletes.close();
+      backups.close();
       await scanner.close();
       await queryPool?.close();
       sources?.close();

@@ -5,7 +5,7 @@
  */
 import { Engine, type EmbeddedStore, type StoreConfig } from './engine.js';
 
-export type { CompactionResult, EmbeddedStore, StoreConfig, StoreLogger } from './engine.js';
+export type { CompactionResult, EmbeddedStore, SnapshotFile, StoreConfig, StoreLogger, StoreSnapshot } from './engine.js';
 export type { RetentionConfig, RetentionRule } from './retention.js';
 export type { AppendResult, BlockRef, Store, StoreStats, StreamInfo, TailEvent } from './store.js';
 export { decodeBlockPayload } from './block-codec.js';

@@ -1,0 +1,159 @@
+/**
+ * The server's side of `logwharf backup --addr` (issue #15), an admin API of logwharf's own:
+ * - `POST /api/v1/backup/snapshots` takes a store snapshot (./../store `snapshot()`: every entry
+ *   acknowledged before it is in it) plus the small files beside the logs (rule files, delete
+ *   requests), and answers `{id, started, files: [{path, size, sha256}]}`;
+ * - `GET /api/v1/backup/snapshots/:id/file?path=` streams one file's captured bytes;
+ * - `DELETE /api/v1/backup/snapshots/:id` ends it, so compaction may unlink segment files again.
+ * A snapshot nobody reads from for `SNAPSHOT_IDLE_MS` ends by itself (the client died). All three
+ * need the admin role and act for no single tenant (a backup holds every tenant).
+ */
+import { randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { LogwharfError } from '../api/errors.js';
+import { sendJson } from '../http/context.js';
+import type { Router } from '../http/router.js';
+import type { EmbeddedStore, SnapshotFile, StoreSnapshot } from '../store/index.js';
+import type { Logger } from '../util/logger.js';
+
+export const SNAPSHOT_IDLE_MS = 10 * 60_000;
+const PREFIX = '/api/v1/backup/snapshots';
+
+/** Small files beside the logs that a restore needs: written atomically, so a read is consistent. */
+const SIDE_DIRS = ['rules', 'deletes'];
+
+interface Open {
+  snap: StoreSnapshot;
+  files: Map<string, SnapshotFile>;
+  idle: NodeJS.Timeout;
+}
+
+async function sideFiles(dataDir: string): Promise<SnapshotFile[]> {
+  const out: SnapshotFile[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch {
+      return;
+    }
+    for (const n of names.sort()) {
+      const p = join(dir, n);
+      if ((await stat(p)).isDirectory()) await walk(p);
+      // Temporary and set-aside files are not state.
+      else if (!n.endsWith('.tmp') && !n.includes('.damaged-')) {
+        const content = await readFile(p);
+        out.push({ path: relative(dataDir, p), size: content.length, content });
+      }
+    }
+  };
+  for (const d of SIDE_DIRS) await walk(join(dataDir, d));
+  return out;
+}
+
+function sha256Of(path: string, size: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const h = createHash('sha256');
+    if (size === 0) return resolve(h.digest('hex'));
+    createReadStream(path, { start: 0, end: size - 1 })
+      .on('data', (c) => h.update(c))
+      .on('error', reject)
+      .on('end', () => resolve(h.digest('hex')));
+  });
+}
+
+export function registerBackupRoutes(router: Router, deps: { store: () => EmbeddedStore; dataDir: string; log: Logger }): { close(): void } {
+  const open = new Map<string, Open>();
+  /** SHA-256 of segment prefixes already hashed, by path, inode and size: an incremental backup hashes only what grew. */
+  const hashes = new Map<string, string>();
+  const end = (id: string) => {
+    const o = open.get(id);
+    if (!o) return false;
+    clearTimeout(o.idle);
+    o.snap.release();
+    open.delete(id);
+    return true;
+  };
+  const touch = (id: string, o: Open) => {
+    clearTimeout(o.idle);
+    o.idle = setTimeout(() => {
+      deps.log.warn({ snapshot: id }, 'backup snapshot ended: no read for 10 minutes');
+      end(id);
+    }, SNAPSHOT_IDLE_MS);
+    o.idle.unref();
+  };
+  const get = (id: string) => {
+    const o = open.get(id);
+    if (!o) throw new LogwharfError('not_found', `no backup snapshot "${id.slice(0, 40)}" (it ended, or the server restarted): start the backup again`);
+    touch(id, o);
+    return o;
+  };
+
+  router.add(
+    'POST',
+    PREFIX,
+    async (ctx) => {
+      const started = new Date();
+      const snap = await deps.store().snapshot();
+      try {
+        const files = [...snap.files, ...(await sideFiles(deps.dataDir))];
+        const listed: Array<{ path: string; size: number; sha256: string }> = [];
+        for (const f of files) {
+          let sha: string;
+          if (f.content) sha = createHash('sha256').update(f.content).digest('hex');
+          else {
+            const abs = join(deps.dataDir, f.path);
+            const key = `${f.path}:${(await stat(abs)).ino}:${f.size}`;
+            sha = hashes.get(key) ?? (await sha256Of(abs, f.size));
+            hashes.set(key, sha);
+          }
+          listed.push({ path: f.path, size: f.size, sha256: sha });
+        }
+        const id = randomBytes(8).toString('hex');
+        const o: Open = { snap, files: new Map(files.map((f) => [f.path, f])), idle: setTimeout(() => {}, 0) };
+        open.set(id, o);
+        touch(id, o);
+        ctx.auditDetails = { snapshot: id, files: listed.length };
+        sendJson(ctx, 200, { id, started: started.toISOString(), files: listed });
+      } catch (e) {
+        snap.release();
+        throw e;
+      }
+    },
+    { role: 'admin', tenantless: true },
+  );
+  router.add(
+    'GET',
+    `${PREFIX}/:id/file`,
+    async (ctx) => {
+      const o = get(ctx.params.id!);
+      const path = (await ctx.query()).get('path') ?? '';
+      const f = o.files.get(path);
+      if (!f) throw new LogwharfError('not_found', `the snapshot has no file "${path.slice(0, 200)}"`);
+      ctx.res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': f.size });
+      if (f.content) return void ctx.res.end(f.content);
+      if (f.size === 0) return void ctx.res.end();
+      await pipeline(createReadStream(join(deps.dataDir, f.path), { start: 0, end: f.size - 1 }), ctx.res);
+    },
+    { role: 'admin', tenantless: true },
+  );
+  router.add(
+    'DELETE',
+    `${PREFIX}/:id`,
+    (ctx) => {
+      if (!end(ctx.params.id!)) throw new LogwharfError('not_found', `no backup snapshot "${ctx.params.id!.slice(0, 40)}"`);
+      ctx.res.writeHead(204);
+      ctx.res.end();
+    },
+    { role: 'admin', tenantless: true },
+  );
+  return {
+    close() {
+      for (const id of [...open.keys()]) end(id);
+    },
+  };
+}
