@@ -6,7 +6,8 @@
  * - `GET /api/v1/backup/snapshots/:id/file?path=` streams one file's captured bytes;
  * - `DELETE /api/v1/backup/snapshots/:id` ends it, so compaction may unlink segment files again.
  * A snapshot nobody reads from for `SNAPSHOT_IDLE_MS` ends by itself (the client died). All three
- * need the admin role and act for no single tenant (a backup holds every tenant).
+ * need the admin role and act for no single tenant: a backup holds every tenant the caller's token
+ * holds (every tenant with tokens off), and a snapshot is readable only by whoever took it.
  */
 import { randomBytes } from 'node:crypto';
 import { createHash } from 'node:crypto';
@@ -28,6 +29,8 @@ const SIDE_DIRS = ['rules', 'deletes'];
 
 interface Open {
   snap: StoreSnapshot;
+  /** Who took it (with tokens on): only they read or end it; anyone else is told it does not exist. */
+  owner: string | undefined;
   files: Map<string, SnapshotFile>;
   idle: NodeJS.Timeout;
 }
@@ -86,9 +89,9 @@ export function registerBackupRoutes(router: Router, deps: { store: () => Embedd
     }, SNAPSHOT_IDLE_MS);
     o.idle.unref();
   };
-  const get = (id: string) => {
+  const get = (id: string, owner: string | undefined) => {
     const o = open.get(id);
-    if (!o) throw new LogwharfError('not_found', `no backup snapshot "${id.slice(0, 40)}" (it ended, or the server restarted): start the backup again`);
+    if (!o || o.owner !== owner) throw new LogwharfError('not_found', `no backup snapshot "${id.slice(0, 40)}" (it ended, or the server restarted): start the backup again`);
     touch(id, o);
     return o;
   };
@@ -98,9 +101,12 @@ export function registerBackupRoutes(router: Router, deps: { store: () => Embedd
     PREFIX,
     async (ctx) => {
       const started = new Date();
-      const snap = await deps.store().snapshot();
+      // With tokens on, a backup holds the tenants the admin token holds; the files beside the logs
+      // (rule files, delete requests) hold every tenant's, so they come only with all tenants.
+      const held = ctx.identity ? new Set(ctx.identity.tenants) : undefined;
+      const snap = await deps.store().snapshot(held ? (x) => held.has(x) : undefined);
       try {
-        const files = [...snap.files, ...(await sideFiles(deps.dataDir))];
+        const files = [...snap.files, ...(snap.partial ? [] : await sideFiles(deps.dataDir))];
         const listed: Array<{ path: string; size: number; sha256: string }> = [];
         for (const f of files) {
           let sha: string;
@@ -114,11 +120,11 @@ export function registerBackupRoutes(router: Router, deps: { store: () => Embedd
           listed.push({ path: f.path, size: f.size, sha256: sha });
         }
         const id = randomBytes(8).toString('hex');
-        const o: Open = { snap, files: new Map(files.map((f) => [f.path, f])), idle: setTimeout(() => {}, 0) };
+        const o: Open = { snap, owner: ctx.identity?.name, files: new Map(files.map((f) => [f.path, f])), idle: setTimeout(() => {}, 0) };
         open.set(id, o);
         touch(id, o);
-        ctx.auditDetails = { snapshot: id, files: listed.length };
-        sendJson(ctx, 200, { id, started: started.toISOString(), files: listed });
+        ctx.auditDetails = { snapshot: id, files: listed.length, tenants: snap.tenants.length, partial: snap.partial };
+        sendJson(ctx, 200, { id, started: started.toISOString(), tenants: snap.tenants, partial: snap.partial, files: listed });
       } catch (e) {
         snap.release();
         throw e;
@@ -130,7 +136,7 @@ export function registerBackupRoutes(router: Router, deps: { store: () => Embedd
     'GET',
     `${PREFIX}/:id/file`,
     async (ctx) => {
-      const o = get(ctx.params.id!);
+      const o = get(ctx.params.id!, ctx.identity?.name);
       const path = (await ctx.query()).get('path') ?? '';
       const f = o.files.get(path);
       if (!f) throw new LogwharfError('not_found', `the snapshot has no file "${path.slice(0, 200)}"`);
@@ -145,7 +151,8 @@ export function registerBackupRoutes(router: Router, deps: { store: () => Embedd
     'DELETE',
     `${PREFIX}/:id`,
     (ctx) => {
-      if (!end(ctx.params.id!)) throw new LogwharfError('not_found', `no backup snapshot "${ctx.params.id!.slice(0, 40)}"`);
+      const id = ctx.params.id!;
+      if (open.get(id)?.owner !== ctx.identity?.name || !end(id)) throw new LogwharfError('not_found', `no backup snapshot "${ctx.params.id!.slice(0, 40)}"`);
       ctx.res.writeHead(204);
       ctx.res.end();
     },

@@ -129,7 +129,7 @@ export interface EmbeddedStore extends Store {
    * to its last indexed block. Segment files are append-only and are not unlinked until `release()`,
    * so those prefixes stay readable as captured while ingest goes on.
    */
-  snapshot(): Promise<StoreSnapshot>;
+  snapshot(tenants?: (tenant: string) => boolean): Promise<StoreSnapshot>;
 }
 
 /** One file of a snapshot: a path relative to the data directory, the bytes that belong to it (a prefix for segments), and its content when captured in memory. */
@@ -141,6 +141,10 @@ export interface SnapshotFile {
 
 export interface StoreSnapshot {
   files: SnapshotFile[];
+  /** The tenants whose data it holds. */
+  tenants: string[];
+  /** Whether tenants were left out (the caller's choice). */
+  partial: boolean;
   /** Lets compaction unlink segment files again. Idempotent. */
   release(): void;
 }
@@ -948,7 +952,8 @@ export class Engine implements EmbeddedStore {
     });
   }
 
-  async snapshot(): Promise<StoreSnapshot> {
+  /** `only`: the tenants to include (a token's tenants); all by default. */
+  async snapshot(only?: (tenant: string) => boolean): Promise<StoreSnapshot> {
     this.assertRunning();
     await this.wal.drain();
     for (const t of this.tenants.values()) for (const s of t.byId.values()) this.cut(t, s);
@@ -964,12 +969,19 @@ export class Engine implements EmbeddedStore {
       };
       try {
         const files: SnapshotFile[] = [];
+        const tenants: string[] = [];
+        let partial = false;
         const rel = (p: string) => relative(this.cfg.dir, p);
         for (const t of this.tenants.values()) {
+          if (only && !only(t.name)) {
+            partial = true;
+            continue;
+          }
           const tenantFile = await readFile(join(t.dir, 'tenant')).catch(() => undefined);
           // A tenant with nothing sealed yet has no directory: nothing to back up.
           if (!tenantFile) continue;
           files.push({ path: rel(join(t.dir, 'tenant')), size: tenantFile.length, content: tenantFile });
+          tenants.push(t.name);
           for (const name of ['streams.log', 'index.log']) {
             const content = await readFile(join(t.dir, name)).catch(() => undefined);
             if (content) files.push({ path: rel(join(t.dir, name)), size: content.length, content });
@@ -978,7 +990,7 @@ export class Engine implements EmbeddedStore {
           for (const s of t.byId.values()) for (const b of s.blocks) ends.set(b.segment, Math.max(ends.get(b.segment) ?? 0, b.offset + b.length));
           for (const [no, end] of [...ends].sort((a, b) => a[0] - b[0])) files.push({ path: rel(t.segmentPath(no)), size: end });
         }
-        return { files, release };
+        return { files, tenants, partial, release };
       } catch (e) {
         release();
         throw e;
