@@ -72,7 +72,7 @@ function sha256Of(path: string, size: number): Promise<string> {
 export function registerBackupRoutes(router: Router, deps: { store: () => EmbeddedStore; dataDir: string; log: Logger }): { close(): void } {
   const open = new Map<string, Open>();
   /** SHA-256 of segment prefixes already hashed, by path, inode and size: an incremental backup hashes only what grew. */
-  const hashes = new Map<string, string>();
+  let hashes = new Map<string, string>();
   const end = (id: string) => {
     const o = open.get(id);
     if (!o) return false;
@@ -108,6 +108,8 @@ export function registerBackupRoutes(router: Router, deps: { store: () => Embedd
       try {
         const files = [...snap.files, ...(snap.partial ? [] : await sideFiles(deps.dataDir))];
         const listed: Array<{ path: string; size: number; sha256: string }> = [];
+        // Only the latest snapshot's hashes are kept: the next backup needs no older ones.
+        const seen = new Map<string, string>();
         for (const f of files) {
           let sha: string;
           if (f.content) sha = createHash('sha256').update(f.content).digest('hex');
@@ -115,10 +117,11 @@ export function registerBackupRoutes(router: Router, deps: { store: () => Embedd
             const abs = join(deps.dataDir, f.path);
             const key = `${f.path}:${(await stat(abs)).ino}:${f.size}`;
             sha = hashes.get(key) ?? (await sha256Of(abs, f.size));
-            hashes.set(key, sha);
+            seen.set(key, sha);
           }
           listed.push({ path: f.path, size: f.size, sha256: sha });
         }
+        hashes = seen;
         const id = randomBytes(8).toString('hex');
         const o: Open = { snap, owner: ctx.identity?.name, files: new Map(files.map((f) => [f.path, f])), idle: setTimeout(() => {}, 0) };
         open.set(id, o);
