@@ -10,7 +10,7 @@
  * (p50, p99) and the server's CPU and RSS between the two windows; then one incremental backup.
  * Repeated ROUNDS times; medians are printed with every round's figures.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -80,8 +80,9 @@ async function main(): Promise<void> {
         const out = mkdtempSync(join(tmpdir(), 'logwharf-bench-out-'));
         outs.push(out);
         const t0 = performance.now();
-        const r = spawnSync(process.execPath, [join(REPO, 'dist/cli/main.js'), 'backup', '--addr', server.url, '--out', join(out, 'b')], { encoding: 'utf8' });
-        if (r.status !== 0) throw new Error(`backup failed: ${r.stderr}`);
+        // Asynchronously: this process also times the pushes, so it must not block.
+        const code = await new Promise<number | null>((resolve) => spawn(process.execPath, [join(REPO, 'dist/cli/main.js'), 'backup', '--addr', server.url, '--out', join(out, 'b')], { stdio: 'ignore' }).on('exit', resolve));
+        if (code !== 0) throw new Error(`backup failed: exit ${code}`);
         backupMs.push(performance.now() - t0);
       });
       const t1 = performance.now();

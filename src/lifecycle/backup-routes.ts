@@ -10,7 +10,7 @@
  * holds (every tenant with tokens off), and a snapshot is readable only by whoever took it.
  */
 import { randomBytes } from 'node:crypto';
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
@@ -58,21 +58,33 @@ async function sideFiles(dataDir: string): Promise<SnapshotFile[]> {
   return out;
 }
 
-function sha256Of(path: string, size: number): Promise<string> {
+/**
+ * Segment files only grow, so the hash state of a prefix is kept and a later snapshot hashes only
+ * the bytes added since (node's Hash.copy()). Keyed by path and inode: a file replaced under the
+ * same name starts over.
+ */
+interface PrefixHash {
+  ino: number;
+  size: number;
+  hash: Hash;
+}
+
+function extend(path: string, from: PrefixHash | undefined, ino: number, size: number): Promise<PrefixHash> {
+  const base = from && from.ino === ino && from.size <= size ? from : { ino, size: 0, hash: createHash('sha256') };
+  const hash = base.hash.copy();
   return new Promise((resolve, reject) => {
-    const h = createHash('sha256');
-    if (size === 0) return resolve(h.digest('hex'));
-    createReadStream(path, { start: 0, end: size - 1 })
-      .on('data', (c) => h.update(c))
+    if (size === base.size) return resolve({ ino, size, hash });
+    createReadStream(path, { start: base.size, end: size - 1 })
+      .on('data', (c) => hash.update(c))
       .on('error', reject)
-      .on('end', () => resolve(h.digest('hex')));
+      .on('end', () => resolve({ ino, size, hash }));
   });
 }
 
 export function registerBackupRoutes(router: Router, deps: { store: () => EmbeddedStore; dataDir: string; log: Logger }): { close(): void } {
   const open = new Map<string, Open>();
-  /** SHA-256 of segment prefixes already hashed, by path, inode and size: an incremental backup hashes only what grew. */
-  let hashes = new Map<string, string>();
+  /** Hash states of segment prefixes of the latest snapshot, by path. */
+  let hashes = new Map<string, PrefixHash>();
   const end = (id: string) => {
     const o = open.get(id);
     if (!o) return false;
@@ -109,15 +121,15 @@ export function registerBackupRoutes(router: Router, deps: { store: () => Embedd
         const files = [...snap.files, ...(snap.partial ? [] : await sideFiles(deps.dataDir))];
         const listed: Array<{ path: string; size: number; sha256: string }> = [];
         // Only the latest snapshot's hashes are kept: the next backup needs no older ones.
-        const seen = new Map<string, string>();
+        const seen = new Map<string, PrefixHash>();
         for (const f of files) {
           let sha: string;
           if (f.content) sha = createHash('sha256').update(f.content).digest('hex');
           else {
             const abs = join(deps.dataDir, f.path);
-            const key = `${f.path}:${(await stat(abs)).ino}:${f.size}`;
-            sha = hashes.get(key) ?? (await sha256Of(abs, f.size));
-            seen.set(key, sha);
+            const h = await extend(abs, hashes.get(f.path), (await stat(abs)).ino, f.size);
+            sha = h.hash.copy().digest('hex');
+            seen.set(f.path, h);
           }
           listed.push({ path: f.path, size: f.size, sha256: sha });
         }
@@ -140,13 +152,18 @@ export function registerBackupRoutes(router: Router, deps: { store: () => Embedd
     `${PREFIX}/:id/file`,
     async (ctx) => {
       const o = get(ctx.params.id!, ctx.identity?.name);
-      const path = (await ctx.query()).get('path') ?? '';
+      const q = await ctx.query();
+      const path = q.get('path') ?? '';
       const f = o.files.get(path);
       if (!f) throw new LogwharfError('not_found', `the snapshot has no file "${path.slice(0, 200)}"`);
-      ctx.res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': f.size });
-      if (f.content) return void ctx.res.end(f.content);
-      if (f.size === 0) return void ctx.res.end();
-      await pipeline(createReadStream(join(deps.dataDir, f.path), { start: 0, end: f.size - 1 }), ctx.res);
+      // `from`: the bytes after an earlier backup's copy (segment files only grow).
+      const fromText = q.get('from') ?? '0';
+      const from = /^\d{1,15}$/.test(fromText) ? Number(fromText) : NaN;
+      if (!(from <= f.size)) throw new LogwharfError('invalid_param', `invalid parameter "from": want a byte offset from 0 to ${f.size}`, { param: 'from' });
+      ctx.res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': f.size - from });
+      if (f.content) return void ctx.res.end(f.content.subarray(from));
+      if (f.size === from) return void ctx.res.end();
+      await pipeline(createReadStream(join(deps.dataDir, f.path), { start: from, end: f.size - 1 }), ctx.res);
     },
     { role: 'admin', tenantless: true },
   );

@@ -29,8 +29,8 @@ export async function onlineSource(client: LokiClient, addr: string): Promise<Op
     source: {
       describe: { kind: 'online', addr },
       files: snap.files,
-      async open(f: BackupSourceFile) {
-        const r = await client.send('GET', `${SNAPSHOTS}/${id}/file`, new URLSearchParams({ path: f.path }));
+      async open(f: BackupSourceFile, from = 0) {
+        const r = await client.send('GET', `${SNAPSHOTS}/${id}/file`, new URLSearchParams({ path: f.path, from: String(from) }));
         if (!r.body) return Readable.from([]);
         return Readable.fromWeb(r.body as import('node:stream/web').ReadableStream<Uint8Array>);
       },
@@ -70,8 +70,8 @@ export async function offlineSource(data: string): Promise<OpenedSource> {
       source: {
         describe: { kind: 'offline', data },
         files,
-        async open(f) {
-          return f.size === 0 ? Readable.from([]) : createReadStream(join(data, f.path), { start: 0, end: f.size - 1 });
+        async open(f, from = 0) {
+          return f.size === from ? Readable.from([]) : createReadStream(join(data, f.path), { start: from, end: f.size - 1 });
         },
         async hash(f) {
           return (await sha256File(join(data, f.path))).sha256;

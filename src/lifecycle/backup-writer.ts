@@ -7,6 +7,7 @@
  * from `<id>.partial` to `<id>`: a generation without a manifest is never mistaken for a backup.
  */
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { copyFile, link, mkdir, open, readdir, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -24,8 +25,8 @@ export interface BackupSourceFile {
 export interface BackupSource {
   describe: Manifest['source'];
   files: BackupSourceFile[];
-  /** The file's bytes (exactly `size` of them). */
-  open(f: BackupSourceFile): Promise<Readable>;
+  /** The file's bytes from `from` (default 0) to `size`. */
+  open(f: BackupSourceFile, from?: number): Promise<Readable>;
   /** SHA-256 of the file's `size` bytes, for sources that can compute it cheaply (local files). */
   hash?(f: BackupSourceFile): Promise<string>;
 }
@@ -80,6 +81,21 @@ export async function writeBackup(out: string, src: BackupSource, started: Date)
         continue;
       }
     }
+    // A file that grew since (segment files are append-only): the earlier copy plus the new tail,
+    // accepted only when the whole matches the source's checksum; otherwise copied whole.
+    if (before && before.size < f.size) {
+      const want = f.sha256 ?? (await src.hash?.(f));
+      if (want !== undefined) {
+        await copyFile(join(prevGen!.dir, 'data', f.path), dest);
+        const sha = await copyIn(await src.open(f, before.size), dest, { ...f, sha256: want }, before.size).catch(() => undefined);
+        if (sha !== undefined) {
+          files.push({ path: f.path, size: f.size, sha256: sha });
+          copied++;
+          copiedBytes += f.size - before.size;
+          continue;
+        }
+      }
+    }
     const sha = await copyIn(await src.open(f), dest, f);
     files.push({ path: f.path, size: f.size, sha256: sha });
     copied++;
@@ -94,25 +110,31 @@ export async function writeBackup(out: string, src: BackupSource, started: Date)
   return manifest;
 }
 
-/** Streams a source file to `dest`, fsyncs it, and checks its length and (when known) checksum. */
-async function copyIn(stream: Readable, dest: string, f: BackupSourceFile): Promise<string> {
-  const fh = await open(dest, 'w');
+/**
+ * Streams a source file to `dest` (after its first `offset` bytes, already there), fsyncs it, and
+ * checks the whole file's length and (when known) checksum.
+ */
+async function copyIn(stream: Readable, dest: string, f: BackupSourceFile, offset = 0): Promise<string> {
+  const fh = await open(dest, offset > 0 ? 'r+' : 'w');
   const h = createHash('sha256');
-  let size = 0;
+  let size = offset;
   try {
+    if (offset > 0) {
+      for await (const chunk of createReadStream('', { fd: fh.fd, start: 0, end: offset - 1, autoClose: false })) h.update(chunk as Buffer);
+    }
     for await (const chunk of stream) {
       const b = chunk as Buffer;
       h.update(b);
+      await fh.write(b, 0, b.length, size);
       size += b.length;
-      await fh.write(b);
     }
+    await fh.truncate(size);
     await fh.datasync();
   } finally {
     await fh.close();
   }
   const sha = h.digest('hex');
   if (size !== f.size) throw new BackupError(`${f.path}: received ${size} bytes of ${f.size}; the backup is incomplete`);
-  if (f.sha256 !== undefined && sha !== f.sha256) throw new BackupError(`${f.path}: the bytes received do not match the server's SHA-256; the backup is incomplete`);
+  if (f.sha256 !== undefined && sha !== f.sha256) throw new BackupError(`${f.path}: the bytes received do not match the source's SHA-256; the backup is incomplete`);
   return sha;
 }
-

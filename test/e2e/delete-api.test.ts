@@ -13,6 +13,7 @@ import { startChildServer, startServer, tempDir, removeDir } from './helpers/ser
 import { waitFor } from '../helpers/wait-for.js';
 import { seededRandom } from '../helpers/random.js';
 import { filesHolding } from '../helpers/data-scan.js';
+import { auditRecords } from './helpers/audit.js';
 
 const T0 = BigInt(Date.now() - 30 * 60_000) * 1_000_000n;
 const S = 1_000_000_000n;
@@ -138,7 +139,13 @@ test('a processed request removes the selected lines from queries, stats and the
     assert.equal(res.status, 204);
     await waitFor('the request to be processed', async () => (await list(srv.url))[0]?.status === 'processed');
     // The needle is not kept in the request list either, once processed.
-    assert.equal((await list(srv.url))[0]!.query, '{app="api"} |= "<deleted>"');
+    const processed = (await list(srv.url))[0]!;
+    assert.equal(processed.query, '{app="api"} |= "<deleted>"');
+    // The audit log holds the request (an admin action) by id, without the query.
+    const audit = await auditRecords(srv.url, { 'X-Scope-OrgID': 'logwharf-audit' });
+    const rec = audit.find((r) => JSON.stringify(r.line).includes(processed.request_id));
+    assert.ok(rec, `the audit log records the delete request: ${JSON.stringify(audit.map((r) => r.line)).slice(0, 500)}`);
+    assert.ok(!JSON.stringify(audit).includes(needle), 'the audit log does not hold the needle');
     const after = await lines(srv.url, '{app="api"}');
     const gone = before.filter((l) => l.includes(needle) && Number(l.split(' ')[1]) < 200);
     assert.equal(gone.length, 20 + 10);
