@@ -300,6 +300,11 @@ export class LokiClient {
     await res.arrayBuffer();
   }
 
+  /** A request to one of logwharf's own APIs (the backup snapshots): the 2xx Response, errors as for `post`. */
+  send(method: 'GET' | 'POST' | 'DELETE', path: string, params?: URLSearchParams): Promise<Response> {
+    return this.request(method, path, params);
+  }
+
   private async getJson<T>(path: string, params?: URLSearchParams, opts: PostOptions = {}): Promise<T> {
     const res = await this.request('GET', path, params, undefined, opts);
     const text = await res.text();

@@ -44,6 +44,9 @@ import { createRuntimeConfig, publishOverrides, storeRetention } from './runtime
 import { registerRuntimeConfigRoute } from './runtime-config-route.js';
 import { registerConfigRoute } from './config-route.js';
 import { tenantRetention } from '../config/runtime-config.js';
+import { createDeleteRequests, type DeleteRequests } from '../lifecycle/delete-requests.js';
+import { registerDeleteRoutes } from '../lifecycle/delete-routes.js';
+import { registerBackupRoutes } from '../lifecycle/backup-routes.js';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -171,6 +174,18 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
     outbox: () => tokens.outbox(),
     now: deps.now,
   });
+  // Loki's log deletion API (issue #15): opened in start(), after the store.
+  const deletes: DeleteRequests = createDeleteRequests({
+    dataDir: config.data,
+    store,
+    cancelPeriodMs: parseDurationMs(config.deletion.cancel_period),
+    log: childLogger(log, { component: 'deletion' }),
+    registry: metrics.registry,
+    now: deps.now,
+  });
+  registerDeleteRoutes(router, () => deletes, deps.now ?? Date.now);
+  // Online backups (issue #15): consistent snapshots of the store, read by `logwharf backup --addr`.
+  const backups = registerBackupRoutes(router, { store: () => store, dataDir: config.data, log: childLogger(log, { component: 'backup' }) });
   const timeoutMs = parseDurationMs(config.query.timeout);
   const service = createQueryService({ store, scanner, pool: queryPool, limits: config.limits, limitsFor, timeoutMs });
   const queryCtx = { store, scanner, service, limits: config.limits, limitsFor, retentionFor, timeoutMs, now: deps.now ?? Date.now };
@@ -240,6 +255,7 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
         log: childLogger(log, { component: 'registry' }),
       });
       tokens.open();
+      await deletes.open();
       // Before the port opens: token changes the CLI made while the server was down come first.
       await audit.start();
       await alerting.open();
@@ -278,6 +294,9 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
         http.closeIdleConnections();
         setTimeout(() => http.closeAllConnections(), 2000).unref();
       });
+      // An apply in progress finishes first (it holds the store's exclusive section anyway).
+      await deletes.close();
+      backups.close();
       await scanner.close();
       await queryPool?.close();
       sources?.close();

@@ -39,6 +39,12 @@ interface DeployModule {
   runDeploy(argv: string[], io: CliIO): Promise<number>;
 }
 
+/** What ./backup.js provides; loaded on demand (backup, verify and restore). */
+interface BackupModule {
+  runBackup(argv: string[], io: CliIO): Promise<number>;
+  runRestore(argv: string[], io: CliIO): Promise<number>;
+}
+
 /** What ./agent.js provides; loaded alone so the agent never loads the store (its footprint stays small). */
 interface AgentModule {
   runAgent(argv: string[]): Promise<number>;
@@ -79,6 +85,8 @@ const COMMANDS: Record<string, Command> = {
   fsck: async (argv, io) => (await loadRole<FsckModule>('./fsck.js', 'server')).runFsck(argv, io),
   token: async (argv, io) => (await loadRole<TokenModule>('./token.js', 'server')).runToken(argv, io),
   deploy: async (argv, io) => (await loadRole<DeployModule>('./deploy.js', 'deploy')).runDeploy(argv, io),
+  backup: async (argv, io) => (await loadRole<BackupModule>('./backup.js', 'server')).runBackup(argv, io),
+  restore: async (argv, io) => (await loadRole<BackupModule>('./backup.js', 'server')).runRestore(argv, io),
 };
 
 export const USAGE = `Usage: logwharf <command> [flags]
@@ -92,6 +100,8 @@ Maintenance:
   fsck       verify every checksum of a stopped server's data directory
   token      create, list and revoke the access tokens of a data directory (also while the server runs)
   deploy     render Kubernetes manifests, a Docker Compose file or Grafana provisioning (docs/deploy.md)
+  backup     back up a running server (--addr) or a data directory (--data); 'backup verify DIR'
+  restore    write a backup into a new data directory
 
 Client commands (work against logwharf and Loki alike):
   query      run a LogQL query over a time range

@@ -125,6 +125,15 @@ export const serverConfigSchema = z
       .strict()
       .prefault({})
       .describe('Per-tenant overrides reloaded at run time, as Loki\'s runtime_config'),
+    deletion: z
+      .object({
+        cancel_period: duration
+          .default('24h')
+          .describe('How long a delete request (POST /loki/api/v1/delete) can be cancelled before it is applied, as Loki\'s delete_request_cancel_period; 0s applies it at once'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Loki\'s log deletion API (docs/lifecycle.md): requests are kept in <data>/deletes/requests.json and applied after the cancel period'),
     registry: z
       .object({
         stale_after: duration

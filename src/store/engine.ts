@@ -11,7 +11,8 @@
  */
 import { msToNs } from '../api/time-units.js';
 import { mkdir, readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import type { Counter, Registry } from 'prom-client';
 import client from 'prom-client';
 import { LogwharfError } from '../api/errors.js';
@@ -34,6 +35,7 @@ import { DamageReporter } from './damage.js';
 import { BlockChecksumError, damagedBlockError } from './damaged-block.js';
 import { countDamagedEntries, decodeAppendRecord, encodeAppendRecord } from './wal-record.js';
 import { compactCold, compactTenant } from './compaction.js';
+import { deleteFromTenant, type DeleteSelection, type DeletionResult } from './deletion.js';
 import { ColdWorker } from './cold-pool.js';
 import { lockDir } from './dir-lock.js';
 import { fsyncDir } from '../util/fsync-dir.js';
@@ -112,6 +114,39 @@ export interface EmbeddedStore extends Store {
    * `StoreConfig.retention`. The next compaction applies it.
    */
   setTenantRetention(perTenant: Record<string, RetentionConfig>): void;
+  /**
+   * Removes the entries a delete request selects (issue #15): seals every head, rewrites the
+   * affected blocks, moves the other blocks of their segment files out and rewrites the index, then
+   * rolls the WAL so the files that held the lines can go. Queries stop seeing the entries when it
+   * resolves; the old files are unlinked after `unlinkGraceMs` (at the next compaction or close).
+   * Idempotent: applying it again removes nothing more.
+   */
+  deleteEntries(tenant: string, sel: DeleteSelection): Promise<Omit<DeletionResult, 'drop'> & { droppedSegments: number }>;
+  /**
+   * A consistent snapshot of the stored logs for a backup (issue #15): seals every head (so every
+   * entry acknowledged before the call is in a block), then, in the exclusive section, captures each
+   * tenant's `tenant`, `streams.log` and `index.log` as bytes and each segment file the index uses up
+   * to its last indexed block. Segment files are append-only and are not unlinked until `release()`,
+   * so those prefixes stay readable as captured while ingest goes on.
+   */
+  snapshot(tenants?: (tenant: string) => boolean): Promise<StoreSnapshot>;
+}
+
+/** One file of a snapshot: a path relative to the data directory, the bytes that belong to it (a prefix for segments), and its content when captured in memory. */
+export interface SnapshotFile {
+  path: string;
+  size: number;
+  content?: Buffer;
+}
+
+export interface StoreSnapshot {
+  files: SnapshotFile[];
+  /** The tenants whose data it holds. */
+  tenants: string[];
+  /** Whether tenants were left out (the caller's choice). */
+  partial: boolean;
+  /** Lets compaction unlink segment files again. Idempotent. */
+  release(): void;
 }
 
 const SEAL_RETRY_MS = 1000;
@@ -157,6 +192,8 @@ export class Engine implements EmbeddedStore {
   private readonly damage: DamageReporter;
   /** Damaged blocks being (or already) quarantined, by `path@offset`. */
   private readonly quarantining = new Set<string>();
+  /** Snapshots being copied: while any is, no segment file is unlinked. */
+  private snapshots = 0;
 
   constructor(private readonly cfg: StoreConfig) {
     this.wal = new Wal(join(cfg.dir, 'wal'), cfg.walSegmentBytes);
@@ -889,7 +926,81 @@ export class Engine implements EmbeddedStore {
     return res;
   }
 
+  async deleteEntries(tenant: string, sel: DeleteSelection): Promise<Omit<DeletionResult, 'drop'> & { droppedSegments: number }> {
+    this.assertRunning();
+    // Every head, of every tenant: the WAL is shared, and only once no head holds a record can
+    // the segment holding the deleted lines be removed.
+    await this.wal.drain();
+    for (const t of this.tenants.values()) for (const s of t.byId.values()) this.cut(t, s);
+    this.sealRetryAt = 0;
+    return this.exclusive(async () => {
+      await this.sealPending(true);
+      const t = this.tenants.get(tenant);
+      const r: DeletionResult = t
+        ? await deleteFromTenant(t, sel, {
+            read: (b, withHeader) => this.reader.read(t.segmentPath(b.segment), b.offset - (withHeader ? BLOCK_HEADER : 0), b.length + (withHeader ? BLOCK_HEADER : 0)),
+            buildBlock: (streamId, entries, lsn) => this.buildBlock(streamId, entries, lsn),
+            damaged: (s, b, reason) => this.quarantineBlock(t, s, b, reason),
+            pendingDrop: (no) => this.pendingUnlink.some((p) => p.tenant === t && p.segment === no),
+          })
+        : { deletedEntries: 0, rewrittenBlocks: 0, drop: [] };
+      const now = this.now();
+      for (const no of r.drop) this.pendingUnlink.push({ tenant: t!, segment: no, at: now });
+      await this.wal.roll();
+      await this.wal.checkpoint(this.minLiveLsn());
+      return { deletedEntries: r.deletedEntries, rewrittenBlocks: r.rewrittenBlocks, droppedSegments: r.drop.length };
+    });
+  }
+
+  /** `only`: the tenants to include (a token's tenants); all by default. */
+  async snapshot(only?: (tenant: string) => boolean): Promise<StoreSnapshot> {
+    this.assertRunning();
+    await this.wal.drain();
+    for (const t of this.tenants.values()) for (const s of t.byId.values()) this.cut(t, s);
+    this.sealRetryAt = 0;
+    return this.exclusive(async () => {
+      await this.sealPending(true);
+      this.snapshots++;
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        this.snapshots--;
+      };
+      try {
+        const files: SnapshotFile[] = [];
+        const tenants: string[] = [];
+        let partial = false;
+        const rel = (p: string) => relative(this.cfg.dir, p);
+        for (const t of this.tenants.values()) {
+          if (only && !only(t.name)) {
+            partial = true;
+            continue;
+          }
+          const tenantFile = await readFile(join(t.dir, 'tenant')).catch(() => undefined);
+          // A tenant with nothing sealed yet has no directory: nothing to back up.
+          if (!tenantFile) continue;
+          files.push({ path: rel(join(t.dir, 'tenant')), size: tenantFile.length, content: tenantFile });
+          tenants.push(t.name);
+          for (const name of ['streams.log', 'index.log']) {
+            const content = await readFile(join(t.dir, name)).catch(() => undefined);
+            if (content) files.push({ path: rel(join(t.dir, name)), size: content.length, content });
+          }
+          const ends = new Map<number, number>();
+          for (const s of t.byId.values()) for (const b of s.blocks) ends.set(b.segment, Math.max(ends.get(b.segment) ?? 0, b.offset + b.length));
+          for (const [no, end] of [...ends].sort((a, b) => a[0] - b[0])) files.push({ path: rel(t.segmentPath(no)), size: end });
+        }
+        return { files, tenants, partial, release };
+      } catch (e) {
+        release();
+        throw e;
+      }
+    });
+  }
+
   private async unlinkPending(graceMs: number): Promise<void> {
+    // A backup is reading segment prefixes: the files wait until it is done (or the next run).
+    if (this.snapshots > 0 && this.state === 'running') return;
     const now = this.now();
     const due = this.pendingUnlink.filter((p) => now - p.at >= graceMs);
     this.pendingUnlink = this.pendingUnlink.filter((p) => now - p.at < graceMs);

@@ -5,7 +5,7 @@
  */
 import { Engine, type EmbeddedStore, type StoreConfig } from './engine.js';
 
-export type { CompactionResult, EmbeddedStore, StoreConfig, StoreLogger } from './engine.js';
+export type { CompactionResult, EmbeddedStore, SnapshotFile, StoreConfig, StoreLogger, StoreSnapshot } from './engine.js';
 export type { RetentionConfig, RetentionRule } from './retention.js';
 export type { AppendResult, BlockRef, Store, StoreStats, StreamInfo, TailEvent } from './store.js';
 export { decodeBlockPayload } from './block-codec.js';
@@ -14,3 +14,4 @@ export { decodeBlockPayload } from './block-codec.js';
 export function createStore(config: StoreConfig): EmbeddedStore {
   return new Engine(config);
 }
+export type { DeleteSelection, DeletionResult } from './deletion.js';

@@ -191,6 +191,29 @@ export class Wal {
     }
   }
 
+  /**
+   * Starts a new segment now (the next record goes there), so the closed ones can be deleted by
+   * the next checkpoint: a delete request (issue #15) rolls the log after sealing every head, so
+   * the deleted lines leave the WAL's files too. When a write is in flight the next batch rolls.
+   */
+  async roll(): Promise<void> {
+    await this.drain();
+    if (this.closed || !this.fh) return;
+    if (this.flushing || this.scheduled || this.queue.length > 0 || this.size === 0) {
+      if (this.size > 0) this.rotateNext = true;
+      return;
+    }
+    // Held as "flushing" so no batch writes to the old handle while it is swapped.
+    this.flushing = true;
+    try {
+      await this.openSegment(this.nextLsn);
+    } finally {
+      this.flushing = false;
+      if (this.queue.length > 0) this.schedule();
+      else for (const f of this.idle.splice(0)) f();
+    }
+  }
+
   /** Resolves when nothing is queued or in flight. */
   drain(): Promise<void> {
     if (!this.flushing && !this.scheduled && this.queue.length === 0) return Promise.resolve();

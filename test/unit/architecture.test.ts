@@ -30,8 +30,9 @@ const ALLOWED: Record<string, string[]> = {
   ruler: ['api', 'config', 'http', 'logql', 'query', 'rules', 'util'],
   notify: ['api', 'config', 'http', 'logql', 'util'],
   web: ['api', 'http', 'util'],
+  lifecycle: ['api', 'http', 'logql', 'store', 'util'],
   app: ['*'],
-  cli: ['api', 'config', 'util', 'app', 'rules', 'logql', 'auth', 'deploy'],
+  cli: ['api', 'config', 'util', 'app', 'rules', 'logql', 'auth', 'deploy', 'lifecycle'],
   deploy: ['api', 'config', 'util'],
 };
 
