@@ -126,8 +126,8 @@ export function containerLogsDashboard(): Dashboard {
         targets: [{ refId: 'A', expr: 'sum by (container) (rate({container=~"$container"} | detected_level=~"error|critical" [$__auto]))', legendFormat: '{{container}}' }],
       },
       {
-        // Loki's pattern service is not part of logwharf: the top messages of structured lines
-        // (the `msg` field of JSON and logfmt) stand in for patterns.
+        // A panel cannot query log patterns (/loki/api/v1/patterns serves Drilldown and the web UI's
+        // Overview): the top messages of structured lines (the `msg` field of JSON and logfmt) stand in.
         title: 'Top messages',
         type: 'table',
         datasource: LOKI,
