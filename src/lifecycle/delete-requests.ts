@@ -17,6 +17,7 @@ import type { EmbeddedStore } from '../store/index.js';
 import { DAMAGED_INFIX, writeFileAtomic } from '../util/atomic-write.js';
 import type { Logger } from '../util/logger.js';
 import { REAL_TIMERS, type Timers } from '../util/timers.js';
+import { minOf } from '../util/arrays.js';
 import { deleteSelection, redactedQuery } from './delete-selection.js';
 
 /** A failed apply (disk trouble) is tried again after this long. */
@@ -106,7 +107,7 @@ export function createDeleteRequests(deps: DeleteRequestsDeps): DeleteRequests {
     timer = undefined;
     const pending = requests.filter((r) => r.status === 'received');
     if (pending.length === 0) return;
-    const at = Math.min(...pending.map(due));
+    const at = minOf(pending, due);
     timer = timers.setTimeout(() => {
       timer = undefined;
       chain = chain.then(applyDue);
