@@ -19,6 +19,7 @@
  *             steady RSS, each line's delay from its CRI timestamp to the server's live tail (p50/p99),
  *             the lag to ship the last line once writing stops, and lines received vs written
  *             (exactly once). Each run prints a calibration figure (bench/harness.ts) taken in the run.
+ *             AGENT_YAML="read_coalesce: 1s" adds settings to the agent's configuration.
  * Targets: ≥5,000 lines/s per 0.1 CPU core; ≤100 MB RSS at 500 files; p99 ≤2 s at 5,000 lines/s;
  * busy node (issue #17) at 500 files × 5 lines/s: ≤10% of a core, ≤96 MB peak RSS, p99 ≤2 s.
  */
@@ -288,7 +289,8 @@ async function busyRun(lines: string[], files: number, rate: number): Promise<Bu
     fds.push(openSync(join(d, '0.log'), 'a'));
   }
   const server = await startServer(dir);
-  const agent = await startAgent(dir, server.url, K8S_YAML(pods));
+  // AGENT_YAML adds settings to the agent's file, e.g. AGENT_YAML='read_coalesce: 1s'.
+  const agent = await startAgent(dir, server.url, K8S_YAML(pods) + (process.env.AGENT_YAML ? process.env.AGENT_YAML + '\n' : ''));
   const pid = agent.proc.pid!;
   const delays: number[] = [];
   let received = 0;

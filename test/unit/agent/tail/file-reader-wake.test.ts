@@ -105,3 +105,27 @@ test('a reader whose directory cannot be watched (it does not exist yet) polls u
   renameSync(path + '.tmp', path);
   assert.deepEqual((await waiting).lines.map((l) => l.line), ['hello']);
 });
+
+test('read_coalesce: a file that changes again soon after a read is read once for the whole window', async (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'app.log');
+  writeFileSync(path, '');
+  const r = createFileReader({ path, format: 'raw', maxLineBytes: 1024, ...SLOW_POLL, readCoalesceMs: 1500 });
+  t.after(() => r.close());
+  const waiting = readUntil(r, (l) => l.length >= 6, PROMPT_MS + 2000);
+  await delay(100); // the reader goes to sleep first (cannot cause a failure: see the first test)
+  // Six writes 60 ms apart (the pauses shape the writer, they synchronise nothing): the first wakes
+  // the reader at once, the other five fall in its 1.5 s window and are read together at its end.
+  for (let i = 0; i < 6; i++) {
+    appendFileSync(path, `line ${i}\n`);
+    await delay(60);
+  }
+  const got = await waiting;
+  assert.deepEqual(
+    got.lines.map((l) => l.line),
+    [0, 1, 2, 3, 4, 5].map((i) => `line ${i}`),
+  );
+  // Without coalescing each write is a batch of its own (six); with it, two (three on a slow machine
+  // that read the second write before the first window started).
+  assert.ok(got.batches.length <= 3, `${got.batches.length} batches`);
+});
