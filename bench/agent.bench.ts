@@ -405,7 +405,7 @@ async function benchBusy(lines: string[]): Promise<string> {
 async function benchLatency(): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'lh-agent-bench-'));
   const server = await startServer(dir);
-  const agent = await startAgent(dir, server.url, 'kubernetes:\n  enabled: "false"\nreport:\n  enabled: false\n');
+  const agent = await startAgent(dir, server.url, 'kubernetes:\n  enabled: "false"\nreport:\n  enabled: false\n' + (process.env.AGENT_YAML ? process.env.AGENT_YAML + '\n' : ''));
   const name = `lh-latency-${process.pid}`;
   const delays: number[] = [];
   const ws = new WebSocket(`${server.url.replace('http', 'ws')}/loki/api/v1/tail?query=${encodeURIComponent(`{container="${name}"}`)}&limit=1`);

@@ -51,8 +51,10 @@ export interface FileReaderOptions {
   watch?: boolean;
   /**
    * A watched file that changes again less than this long after the last read waits out the rest
-   * before it is read (default 0): a file written five times a second is then read twice a second,
-   * which on a busy node is most of the agent's CPU, for at most this much more latency.
+   * before it is read (default 0): a file written five times a second is then read once a second,
+   * which on a busy node is most of the agent's CPU, for at most this much more latency. A file that
+   * brought COALESCE_BELOW_BYTES or more in the current or last second is busy, not chatty: it is
+   * read at every change.
    */
   readCoalesceMs?: number;
   /** A deleted file is closed this long after its last data (default 5000). */
@@ -70,6 +72,8 @@ const BUFFER_SIZE = 64 * 1024;
 export const WATCHED_POLL_FACTOR = 8;
 /** An unwatched file that stays quiet is polled ever less often, down to once per this many intervals (1 s by default). */
 export const QUIET_POLL_FACTOR = 4;
+/** Coalescing is for chatty files: one that brought this much in a second (~50 lines) is busy, read at every change. */
+const COALESCE_BELOW_BYTES = 8 * 1024;
 /** How long a reader that could not watch its directory polls before trying again. */
 const WATCH_RETRY_MS = 10_000;
 /** A json-file or CRI record longer than this without a newline is not a record: it is skipped. */
@@ -158,6 +162,10 @@ class FileReader implements LineReader {
   private wokeAt = 0;
   /** A change came during the coalescing window: the sleep ends when the window does. */
   private deferred = false;
+  /** Bytes read in the current second (since bucketStart) and in the second before it: the file's recent rate. */
+  private bucketStart = 0;
+  private bucketBytes = 0;
+  private lastBucketBytes = 0;
 
   constructor(private readonly opts: FileReaderOptions) {
     this.path = opts.path;
@@ -448,6 +456,7 @@ class FileReader implements LineReader {
     this.eof = bytesRead < want;
     if (bytesRead > 0) {
       this.changed = false;
+      this.countRate(bytesRead);
       f.readOff += bytesRead;
       this.bend += bytesRead;
       f.lastDataAt = Date.now();
@@ -726,7 +735,24 @@ class FileReader implements LineReader {
   /** How much of the coalescing window after the last wake is left (ms). */
   private coalesceLeft(): number {
     const gap = this.opts.readCoalesceMs ?? 0;
-    return gap <= 0 ? 0 : this.wokeAt + gap - Date.now();
+    // A busy file (COALESCE_BELOW_BYTES or more read in this second or the last) is read at every
+    // change: its reads are large anyway, and waiting would only add latency.
+    if (gap <= 0) return 0;
+    this.countRate(0);
+    if (Math.max(this.bucketBytes, this.lastBucketBytes) >= COALESCE_BELOW_BYTES) return 0;
+    return this.wokeAt + gap - Date.now();
+  }
+
+  /** Adds bytes read to the per-second buckets. */
+  private countRate(bytes: number): void {
+    const now = Date.now();
+    if (now - this.bucketStart >= 1000) {
+      // A gap of more than a second means nothing was read in the second before this one.
+      this.lastBucketBytes = now - this.bucketStart < 2000 ? this.bucketBytes : 0;
+      this.bucketBytes = 0;
+      this.bucketStart = now;
+    }
+    this.bucketBytes += bytes;
   }
 
   /** Watches the file's directory; tries again at each sleep while it cannot (then it polls). */
