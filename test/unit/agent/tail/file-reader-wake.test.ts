@@ -129,3 +129,20 @@ test('read_coalesce: a file that changes again soon after a read is read once fo
   // that read the second write before the first window started).
   assert.ok(got.batches.length <= 3, `${got.batches.length} batches`);
 });
+
+test('read_coalesce spares a busy file: one that brought 8 KiB or more in the last second is read at its next change', async (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'app.log');
+  writeFileSync(path, '');
+  // A window far longer than the test's patience: a coalesced read would time it out.
+  const r = createFileReader({ path, format: 'raw', maxLineBytes: 1024, ...SLOW_POLL, readCoalesceMs: 60_000 });
+  t.after(() => r.close());
+  const burst = Array.from({ length: 200 }, (_, i) => `busy ${i} ${'x'.repeat(60)}`);
+  const first = readUntil(r, (l) => l.length >= burst.length, PROMPT_MS);
+  await delay(100); // the reader goes to sleep first (cannot cause a failure: see the first test)
+  appendFileSync(path, burst.join('\n') + '\n'); // ~14 KB: a busy file
+  assert.equal((await first).lines.length, burst.length);
+  const next = readUntil(r, (l) => l.length >= 1, PROMPT_MS);
+  appendFileSync(path, 'right after\n');
+  assert.deepEqual((await next).lines.map((l) => l.line), ['right after']);
+});
