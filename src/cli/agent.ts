@@ -61,7 +61,7 @@ export async function runAgent(argv: string[]): Promise<number> {
     // limits cannot be set from here any more, so say how to get the agent's memory budget.
     log.warn(
       { heap_limit_mb: heapLimitMb },
-      'the agent runs with Node\'s default heap (RSS grows ~30 MB higher on a busy node): start it as `logwharf agent` (bin/logwharf) or set NODE_OPTIONS="--max-old-space-size=128 --max-semi-space-size=2"',
+      'the agent runs with Node\'s default heap (RSS grows ~30 MB higher on a busy node): start it as `logwharf agent` (bin/logwharf) or set NODE_OPTIONS="--max-old-space-size=128 --max-semi-space-size=2 --v8-pool-size=1"',
     );
   }
   // Handlers before the ready line: a SIGTERM sent on reading it must still stop the agent cleanly.
