@@ -13,15 +13,23 @@
  * - files500: 500 CRI files appended to at 5 lines/s each for DURATION s: agent RSS (peak and steady).
  * - latency:  a real container writing ~5,000 lines/s; each line's delay from Docker's timestamp to the
  *             server's live tail (= queryable: tail is fed at append time). p50/p99.
- * Targets: ≥5,000 lines/s per 0.1 CPU core; ≤100 MB RSS at 500 files; p99 ≤2 s at 5,000 lines/s.
+ * - busy:     a busy node (issue #17): FILES CRI files each written RATE lines/s, every file at its own
+ *             moment (not all at once), for DURATION s after a 5 s warm-up; BUSY="500x5,500x1,1000x5,1000x1"
+ *             picks the shapes. Agent CPU (share of a core and CPU-seconds per 1,000 lines), peak and
+ *             steady RSS, each line's delay from its CRI timestamp to the server's live tail (p50/p99),
+ *             the lag to ship the last line once writing stops, and lines received vs written
+ *             (exactly once). Each run prints a calibration figure (bench/harness.ts) taken in the run.
+ *             AGENT_YAML="read_coalesce: 1s" adds settings to the agent's configuration.
+ * Targets: ≥5,000 lines/s per 0.1 CPU core; ≤100 MB RSS at 500 files; p99 ≤2 s at 5,000 lines/s;
+ * busy node (issue #17) at 500 files × 5 lines/s: ≤10% of a core, ≤96 MB peak RSS, p99 ≤2 s.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, createReadStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, createReadStream, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import WebSocket from 'ws';
-import { CORPUS, cpuSeconds, ensureCorpus, median, memoryMb as rssMb, percentile as pct } from './harness.js';
+import { calibrate, CORPUS, cpuSeconds, ensureCorpus, median, memoryMb as rssMb, percentile as pct } from './harness.js';
 
 const REPO = new URL('../', import.meta.url).pathname;
 const LINES = Number(process.env.LINES ?? 500_000);
@@ -253,10 +261,151 @@ async function benchFiles500(lines: string[]): Promise<string> {
   }
 }
 
+interface BusyRun {
+  cpuShare: number;
+  cpuPer1k: number;
+  peak: number;
+  steady: number;
+  p50: number;
+  p99: number;
+  drainMs: number;
+  written: number;
+  received: number;
+  calibration: string;
+}
+
+/**
+ * One busy-node run: `files` CRI files of one pod each, every file written `rate` lines a second at
+ * its own phase (a real node's containers do not write in step), the agent started as users start it.
+ */
+async function busyRun(lines: string[], files: number, rate: number): Promise<BusyRun> {
+  const calibration = calibrate().text;
+  const dir = mkdtempSync(join(tmpdir(), 'lh-agent-bench-'));
+  const pods = join(dir, 'pods');
+  const fds: number[] = [];
+  for (let p = 0; p < files; p++) {
+    const d = join(pods, `busy_pod-${p}_${String(p).padStart(8, '0')}-1111-2222-3333-444444444444`, 'app');
+    mkdirSync(d, { recursive: true });
+    fds.push(openSync(join(d, '0.log'), 'a'));
+  }
+  const server = await startServer(dir);
+  // AGENT_YAML adds settings to the agent's file, e.g. AGENT_YAML='read_coalesce: 1s'.
+  const agent = await startAgent(dir, server.url, K8S_YAML(pods) + (process.env.AGENT_YAML ? process.env.AGENT_YAML + '\n' : ''));
+  const pid = agent.proc.pid!;
+  const delays: number[] = [];
+  let received = 0;
+  let lastArrival = 0;
+  const ws = new WebSocket(`${server.url.replace('http', 'ws')}/loki/api/v1/tail?query=${encodeURIComponent('{namespace="busy"}')}&limit=1`);
+  let measuring = false;
+  ws.on('message', (data) => {
+    const now = Date.now();
+    const msg = JSON.parse(String(data)) as { streams?: Array<{ values: Array<[string, string]> }> };
+    for (const s of msg.streams ?? [])
+      for (const [ts] of s.values) {
+        received++;
+        lastArrival = now;
+        if (measuring) delays.push(now - Number(BigInt(ts) / 1_000_000n));
+      }
+  });
+  await new Promise((r, j) => (ws.once('open', r), ws.once('error', j)));
+  const period = 1000 / rate;
+  // Slots of 20 ms: each file writes in the slot its index falls in, so writes are spread evenly.
+  const SLOT = 20;
+  const slots = Math.max(1, Math.round(period / SLOT));
+  let k = 0;
+  let written = 0;
+  const writeSlot = (slot: number) => {
+    const now = Date.now();
+    for (let f = slot; f < files; f += slots) {
+      writeSync(fds[f]!, `${criTs(now)} stdout F ${lines[k++ % lines.length]}\n`);
+      written++;
+    }
+  };
+  const rss: number[] = [];
+  let cpu0 = 0;
+  let written0 = 0;
+  try {
+    const warmup = 5000;
+    const t0 = Date.now();
+    let slot = 0;
+    let nextSample = t0 + warmup;
+    for (let tick = 0; ; tick++) {
+      const due = t0 + tick * SLOT;
+      const now = Date.now();
+      if (now < due) await sleep(due - now);
+      writeSlot(slot);
+      slot = (slot + 1) % slots;
+      const el = Date.now() - t0;
+      if (!measuring && el >= warmup) {
+        measuring = true;
+        cpu0 = cpuSeconds(pid);
+        written0 = written;
+      }
+      if (measuring && Date.now() >= nextSample) {
+        rss.push(rssMb(pid));
+        nextSample += 1000;
+      }
+      if (el >= warmup + DURATION * 1000) break;
+    }
+    const cpu = cpuSeconds(pid) - cpu0;
+    const linesMeasured = written - written0;
+    const stopAt = Date.now();
+    while (received < written && Date.now() - stopAt < 30_000) await sleep(50);
+    const drainMs = Math.max(0, lastArrival - stopAt);
+    const steady = delays.slice(0);
+    return {
+      cpuShare: (cpu / DURATION) * 100,
+      cpuPer1k: (cpu / linesMeasured) * 1000,
+      peak: rssMb(pid, 'VmHWM'),
+      steady: median(rss.slice(rss.length >> 1)),
+      p50: pct(steady, 50),
+      p99: pct(steady, 99),
+      drainMs,
+      written,
+      received,
+      calibration,
+    };
+  } finally {
+    ws.close();
+    for (const fd of fds) closeSync(fd);
+    await agent.stop();
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function benchBusy(lines: string[]): Promise<string> {
+  const shapes = (process.env.BUSY ?? '500x5,500x1,1000x5,1000x1').split(',').map((s) => s.split('x').map(Number) as [number, number]);
+  const out: string[] = [];
+  for (const [files, rate] of shapes) {
+    const rs: BusyRun[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      const r = await busyRun(lines, files, rate);
+      rs.push(r);
+      console.error(
+        `  run ${run + 1}: ${r.calibration}; CPU ${r.cpuShare.toFixed(1)}% (${r.cpuPer1k.toFixed(3)} CPU-s/1k lines), RSS peak ${r.peak.toFixed(0)} steady ${r.steady.toFixed(0)} MB, p50 ${r.p50} p99 ${r.p99} ms, drain ${r.drainMs} ms, ${r.received}/${r.written} lines`,
+      );
+    }
+    const m = (f: (r: BusyRun) => number) => median(rs.map(f));
+    const all = (f: (r: BusyRun) => number, d = 1) => rs.map((r) => f(r).toFixed(d)).join(', ');
+    out.push(
+      [
+        `busy node: ${files} CRI files × ${rate} lines/s (${files * rate} lines/s) for ${DURATION} s, ${RUNS} runs (medians; all runs in brackets)`,
+        `  agent CPU ${m((r) => r.cpuShare).toFixed(1)}% of a core [${all((r) => r.cpuShare)}], ${m((r) => r.cpuPer1k).toFixed(3)} CPU-s per 1,000 lines [${all((r) => r.cpuPer1k, 3)}]`,
+        `  RSS peak ${m((r) => r.peak).toFixed(0)} MB [${all((r) => r.peak, 0)}], steady ${m((r) => r.steady).toFixed(0)} MB [${all((r) => r.steady, 0)}]`,
+        `  latency to live tail p50 ${m((r) => r.p50)} ms, p99 ${m((r) => r.p99)} ms [${all((r) => r.p99, 0)}]; last line ${m((r) => r.drainMs)} ms after writing stopped`,
+        `  lines received/written: ${rs.map((r) => `${r.received}/${r.written}`).join(', ')}`,
+        `  ${rs.map((r) => r.calibration.replace(/ \(sink.*\)/, '')).join('; ')}`,
+      ].join('\n'),
+    );
+  }
+  return out.join('\n');
+}
+
 async function benchLatency(): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'lh-agent-bench-'));
   const server = await startServer(dir);
-  const agent = await startAgent(dir, server.url, 'kubernetes:\n  enabled: "false"\nreport:\n  enabled: false\n');
+  const agent = await startAgent(dir, server.url, 'kubernetes:\n  enabled: "false"\nreport:\n  enabled: false\n' + (process.env.AGENT_YAML ? process.env.AGENT_YAML + '\n' : ''));
   const name = `lh-latency-${process.pid}`;
   const delays: number[] = [];
   const ws = new WebSocket(`${server.url.replace('http', 'ws')}/loki/api/v1/tail?query=${encodeURIComponent(`{container="${name}"}`)}&limit=1`);
@@ -288,7 +437,8 @@ async function benchLatency(): Promise<string> {
 }
 
 const which = process.argv.slice(2);
-const want = (s: string) => which.length === 0 || which.includes(s);
+// `busy` runs only when named: it takes RUNS × 4 shapes × (DURATION + 5) s.
+const want = (s: string) => (which.length === 0 && s !== 'busy') || which.includes(s);
 ensureCorpus();
 const lines = await corpusLines(LINES);
 const scenarios: Array<[string, () => Promise<string>]> = [
@@ -296,5 +446,6 @@ const scenarios: Array<[string, () => Promise<string>]> = [
   ['docker', () => benchDocker(lines)],
   ['files500', () => benchFiles500(lines)],
   ['latency', () => benchLatency()],
+  ['busy', () => benchBusy(lines)],
 ];
 for (const [name, run] of scenarios) if (want(name)) console.log(await run());

@@ -74,6 +74,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): AgentRole {
   let closing = false;
   const makePipeline = compilePipeline(config.pipeline, { externalLabels: config.client.external_labels, maxEntryBytes: config.max_line_bytes });
   const pollIntervalMs = parseDurationMs(config.poll_interval);
+  const readCoalesceMs = parseDurationMs(config.read_coalesce);
   const deletedGraceMs = parseDurationMs(config.deleted_file_grace);
 
   const onEvent = (e: ReaderEvent, n: number) => {
@@ -89,6 +90,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): AgentRole {
         start: start?.kind === 'file' ? start : undefined,
         maxLineBytes: config.max_line_bytes,
         pollIntervalMs,
+        readCoalesceMs,
         deletedGraceMs,
         onEvent,
       });

@@ -52,12 +52,17 @@ export class Source {
   private wake: () => void = () => {};
   /** Resolves when the loop has ended and every send has settled. */
   readonly done: Promise<void>;
+  /** This source's counters, labelled once: labelling at every batch hashed the labels each time. */
+  private readonly counted: Record<'linesRead' | 'bytesRead' | 'linesShipped' | 'bytesShipped', { inc(n: number): void }>;
 
   constructor(target: Target, deps: SourceDeps) {
     this.target = target;
     this.deps = deps;
     this.now = deps.now ?? Date.now;
     this.firstSeen = this.now();
+    const kind = { kind: target.kind };
+    const m = deps.metrics;
+    this.counted = { linesRead: m.linesRead.labels(kind), bytesRead: m.bytesRead.labels(kind), linesShipped: m.linesShipped.labels(kind), bytesShipped: m.bytesShipped.labels(kind) };
     this.done = this.run();
   }
 
@@ -133,7 +138,7 @@ export class Source {
   }
 
   private async run(): Promise<void> {
-    const { reader, pipeline, shipper, metrics } = this.deps;
+    const { reader, pipeline, shipper } = this.deps;
     try {
       for (;;) {
         // Not Promise.race with a long-lived "stopped" promise: every race would leave a reaction on it
@@ -147,8 +152,8 @@ export class Source {
         if (!batch || this.stopped) break;
         this.lastRead = batch.position;
         this.linesRead += batch.lines.length;
-        metrics.linesRead.inc({ kind: this.target.kind }, batch.lines.length);
-        metrics.bytesRead.inc({ kind: this.target.kind }, batch.bytes);
+        this.counted.linesRead.inc(batch.lines.length);
+        this.counted.bytesRead.inc(batch.bytes);
         const out = pipeline.process(batch.lines);
         if (!pipeline.pending) this.safe = batch.position;
         this.ship(out);
@@ -190,7 +195,6 @@ export class Source {
     const sent: Promise<ShipResult> =
       out.lines > 0 ? shipper.send({ streams: out.streams, lines: out.lines, bytes: out.bytes }) : Promise.resolve({ accepted: 0, dropped: 0 });
     if (out.lines > 0) this.unacked.push(readAt);
-    const kind = this.target.kind;
     this.acks = this.acks.then(async () => {
       try {
         const r = await sent;
@@ -201,8 +205,8 @@ export class Source {
           if (r.accepted > 0) {
             this.bytesShipped += out.bytes;
             this.lastShippedAt = this.now();
-            metrics.linesShipped.inc({ kind }, r.accepted);
-            metrics.bytesShipped.inc({ kind }, out.bytes);
+            this.counted.linesShipped.inc(r.accepted);
+            this.counted.bytesShipped.inc(out.bytes);
           }
           if (r.reason) this.lastError = `server rejected ${plural(r.dropped, 'line')}: ${r.reason}`;
         }

@@ -23,6 +23,9 @@ on this host and ships them to a Loki-compatible server (logwharf or Loki).
   --log-level       debug | info | warn | error | silent (default info)
 `;
 
+/** Above this the small-heap flags are not in effect (bin/logwharf gives 128 MB of old space plus the young generation). */
+const SMALL_HEAP_MAX_MB = 256;
+
 export async function runAgent(argv: string[]): Promise<number> {
   const values = parseRoleFlags('agent', argv, {
     server: { type: 'string' },
@@ -53,6 +56,14 @@ export async function runAgent(argv: string[]): Promise<number> {
   const { metricsUrl } = await proc.start();
   // The heap limit shows whether bin/logwharf's small-heap flags (or NODE_OPTIONS) are in effect.
   const heapLimitMb = Math.round(getHeapStatistics().heap_size_limit / 1048576);
+  if (heapLimitMb > SMALL_HEAP_MAX_MB) {
+    // Started around bin/logwharf (node dist/cli/main.js agent, an image's own entrypoint): V8's heap
+    // limits cannot be set from here any more, so say how to get the agent's memory budget.
+    log.warn(
+      { heap_limit_mb: heapLimitMb },
+      'the agent runs with Node\'s default heap (RSS grows ~30 MB higher on a busy node): start it as `logwharf agent` (bin/logwharf) or set NODE_OPTIONS="--max-old-space-size=128 --max-semi-space-size=2 --v8-pool-size=1"',
+    );
+  }
   // Handlers before the ready line: a SIGTERM sent on reading it must still stop the agent cleanly.
   const stopped = waitForSignal(() => proc.close(), log);
   createLogger({ level: 'info', component: 'agent', version: BUILD_INFO.logwharf }).info(

@@ -136,7 +136,16 @@ export const agentConfigSchema = z
       .describe('Read ahead of the server\'s acknowledgements at most this much; beyond it reading pauses and the log files are the buffer'),
     positions_sync: duration.default('1s').describe('How often acknowledged positions are written (atomically) to disk'),
     deleted_file_grace: duration.default('5s').describe('A deleted or rotated-away file is closed this long after its last line was read'),
-    poll_interval: duration.default('250ms').describe('How often an idle file is checked for new lines, renames and truncation'),
+    poll_interval: duration
+      .default('250ms')
+      .describe(
+        'How often a file is checked for new lines, renames and truncation where its directory cannot be watched (inotify); a watched file is woken by its changes and checked only every 8 × this, for safety',
+      ),
+    read_coalesce: duration
+      .default('1s')
+      .describe(
+        'A watched file that changes again sooner than this after it was read waits out the rest before it is read again (unless it brought 8 KiB or more in the last second: a busy file is read at every change): fewer, larger reads on a node of many chatty containers (at 500 containers × 5 lines/s, 9% of a core instead of 13% at 500ms and 21% without), for at most this much more latency; 0s reads at every change',
+      ),
     buffer: z
       .object({
         enabled: z.boolean().default(false).describe('Keep reading while the server is down, into a disk buffer under `data`'),

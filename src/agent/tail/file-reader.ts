@@ -10,6 +10,14 @@
  * means the file was deleted: its descriptor is kept for late writes and closed `deletedGraceMs`
  * after the last data, so no deleted file keeps disk space held.
  *
+ * Waking up (issue #17): a reader at the end of its file sleeps until the directory watch
+ * (dir-watch.ts) says the file changed, then reads without a stat: a `change` of its own file is new
+ * data. Only a rename in the directory, a read that found nothing after a change (truncation), or the
+ * safety poll (every WATCHED_POLL_FACTOR × poll interval) costs a stat. Where nothing can be watched
+ * the reader polls instead, every poll interval while lines come and backing off to
+ * QUIET_POLL_FACTOR × the interval while they do not. A read that returned less than asked is the
+ * end of the data: no second read to find out.
+ *
  * Memory stays bounded: one 64 KiB read buffer (from a small shared pool, returned while idle), at
  * most one unfinished record per file, and joined lines of at most max_line_bytes.
  */
@@ -26,7 +34,7 @@ import { rawLineText } from './raw.js';
 import { LineJoiner, emptyEventCounts, type EventCounts } from './line-joiner.js';
 import { listRotated, rotatedAfter, type RotatedFile } from './rotated-files.js';
 import { createTimestampParser } from './timestamp.js';
-import { watchFile } from './dir-watch.js';
+import { watchFile, type FileWatch, type WatchEvent } from './dir-watch.js';
 
 export interface FileReaderOptions {
   path: string;
@@ -34,8 +42,21 @@ export interface FileReaderOptions {
   /** Where a previous run stopped; undefined for a new source, read from its first line. */
   start?: FilePosition;
   maxLineBytes: number;
-  /** How often a file at its end is checked for new data, rotation and truncation (default 250). */
+  /**
+   * How often a file at its end is checked for new data, rotation and truncation when its directory
+   * cannot be watched (default 250); a watched file is checked WATCHED_POLL_FACTOR times less often.
+   */
   pollIntervalMs?: number;
+  /** Watch the file's directory (default true); false polls only (tests of the fallback). */
+  watch?: boolean;
+  /**
+   * A watched file that changes again less than this long after the last read waits out the rest
+   * before it is read (default 0): a file written five times a second is then read once a second,
+   * which on a busy node is most of the agent's CPU, for at most this much more latency. A file that
+   * brought COALESCE_BELOW_BYTES or more in the current or last second is busy, not chatty: it is
+   * read at every change.
+   */
+  readCoalesceMs?: number;
   /** A deleted file is closed this long after its last data (default 5000). */
   deletedGraceMs?: number;
   maxBatchLines?: number;
@@ -47,6 +68,14 @@ export interface FileReaderOptions {
 }
 
 const BUFFER_SIZE = 64 * 1024;
+/** A watched file is still stat'ed this many poll intervals apart, in case an event was lost (2 s by default). */
+export const WATCHED_POLL_FACTOR = 8;
+/** An unwatched file that stays quiet is polled ever less often, down to once per this many intervals (1 s by default). */
+export const QUIET_POLL_FACTOR = 4;
+/** Coalescing is for chatty files: one that brought this much in a second (~50 lines) is busy, read at every change. */
+const COALESCE_BELOW_BYTES = 8 * 1024;
+/** How long a reader that could not watch its directory polls before trying again. */
+const WATCH_RETRY_MS = 10_000;
 /** A json-file or CRI record longer than this without a newline is not a record: it is skipped. */
 const MIN_RECORD_CAP = 1024 * 1024;
 
@@ -111,9 +140,32 @@ class FileReader implements LineReader {
   private draining = false;
   private finished = false;
   private closed = false;
-  private wake: (() => void) | undefined;
+  /** Ends the current sleep; no argument (drain, close) counts as a reason to look at everything. */
+  private wake: ((why?: WatchEvent | 'poll') => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private unwatch: (() => void) | undefined;
+  private watcher: FileWatch | undefined;
+  /** The last read returned less than it asked for: the file ended there, until told otherwise. */
+  private eof = false;
+  /** The next end of data must stat the path (a poll, a rename, nothing found after a change). */
+  private check = true;
+  /** A watch event came while the reader was busy: do not sleep through it. */
+  private dirty = false;
+  /** The unwatched poll interval now (grows while the file stays quiet). */
+  private pollNow: number;
+  /** Woken by a `change` and nothing read since. */
+  private changed = false;
+  /** What a watch event that came while busy was (a rename outweighs changes). */
+  private pendingCause: WatchEvent = 'change';
+  /** When to try watching again after it failed (no inotify watches left, say). */
+  private watchRetryAt = 0;
+  /** When the last sleep ended. */
+  private wokeAt = 0;
+  /** A change came during the coalescing window: the sleep ends when the window does. */
+  private deferred = false;
+  /** Bytes read in the current second (since bucketStart) and in the second before it: the file's recent rate. */
+  private bucketStart = 0;
+  private bucketBytes = 0;
+  private lastBucketBytes = 0;
 
   constructor(private readonly opts: FileReaderOptions) {
     this.path = opts.path;
@@ -121,6 +173,7 @@ class FileReader implements LineReader {
     this.maxLines = opts.maxBatchLines ?? 2000;
     this.maxBytes = opts.maxBatchBytes ?? 512 * 1024;
     this.pollMs = opts.pollIntervalMs ?? 250;
+    this.pollNow = this.pollMs;
     this.graceMs = opts.deletedGraceMs ?? 5000;
     this.recordCap = Math.max(MIN_RECORD_CAP, 2 * opts.maxLineBytes + 4096);
     this.now = opts.now ?? (() => this.wallClock());
@@ -146,8 +199,8 @@ class FileReader implements LineReader {
 
   /** Releases the descriptor, the watcher and the buffer. */
   private async release(): Promise<void> {
-    this.unwatch?.();
-    this.unwatch = undefined;
+    this.watcher?.close();
+    this.watcher = undefined;
     const f = this.cur;
     this.cur = undefined;
     if (f) await f.fh.close().catch(() => {});
@@ -159,6 +212,8 @@ class FileReader implements LineReader {
     if (this.closed || this.finished) return undefined;
     if (!this.started) {
       this.started = true;
+      // Watch before the first read, so nothing written after it goes unheard.
+      this.ensureWatcher();
       await this.init();
     }
     const out: LogLine[] = [];
@@ -169,13 +224,22 @@ class FileReader implements LineReader {
         bytes += this.process(out, bytes);
         if (out.length >= this.maxLines || bytes >= this.maxBytes) return this.batch(out, bytes);
       }
-      if (this.cur && (await this.readMore()) > 0) continue;
+      if (this.cur && (!this.eof || this.parked) && (await this.readMore()) > 0) continue;
       if (this.closed) return undefined;
       // At the end of the current file: deliver what there is before looking further or waiting.
       if (out.length > 0 || bytes > 0) return this.batch(out, bytes);
-      if (await this.atEnd(out)) {
-        if (out.length > 0) return this.batch(out, 0);
-        continue;
+      if (this.changed) {
+        // The file changed but had nothing new: truncated (copytruncate) or only its metadata changed.
+        this.changed = false;
+        this.check = true;
+      }
+      if (this.check || this.draining || !this.cur || !this.cur.live) {
+        this.check = false;
+        if (await this.atEnd(out)) {
+          this.eof = false;
+          if (out.length > 0) return this.batch(out, 0);
+          continue;
+        }
       }
       if (this.draining) {
         if (this.cur) await this.finishCurrent(out);
@@ -382,13 +446,17 @@ class FileReader implements LineReader {
     // round trip and holds this reader's buffer across an await. With hundreds of files that was most
     // of the agent's CPU and memory (bench/agent.bench.ts files500).
     let bytesRead: number;
+    const want = buf.length - this.bend;
     try {
-      bytesRead = readSync(f.fh.fd, buf, this.bend, buf.length - this.bend, f.readOff);
+      bytesRead = readSync(f.fh.fd, buf, this.bend, want, f.readOff);
     } catch (e) {
       if (this.cur !== f) return 0; // closed meanwhile
       throw e;
     }
+    this.eof = bytesRead < want;
     if (bytesRead > 0) {
+      this.changed = false;
+      this.countRate(bytesRead);
       f.readOff += bytesRead;
       this.bend += bytesRead;
       f.lastDataAt = Date.now();
@@ -582,21 +650,75 @@ class FileReader implements LineReader {
 
   // ---- waiting -------------------------------------------------------------------------------
 
-  /** Waits for the poll interval, a change in the directory, drain() or close(). */
+  /**
+   * Waits for a change of the file (watched), the poll interval, drain() or close(). Sets what the
+   * next end of data must do: read again (always), stat the path (unless a `change` woke it).
+   */
   private async idle(): Promise<void> {
     this.report();
     this.park();
     this.ensureWatcher();
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(this.timer);
-        this.timer = undefined;
-        this.wake = undefined;
-        resolve();
-      };
-      this.wake = done;
-      this.timer = setTimeout(done, this.pollMs);
-    });
+    const watched = this.watcher?.watching === true;
+    let wait: number;
+    if (watched) {
+      wait = this.pollMs * WATCHED_POLL_FACTOR;
+    } else {
+      // Back off while the file is quiet; a file with fresh data is polled at the full rate.
+      const quietFor = Date.now() - (this.cur?.lastDataAt ?? 0);
+      this.pollNow = quietFor < this.pollNow * 2 ? this.pollMs : Math.min(this.pollNow * 2, this.pollMs * QUIET_POLL_FACTOR);
+      wait = this.pollNow;
+    }
+    let cause: WatchEvent | 'poll' = 'poll';
+    if (this.dirty && this.pendingCause === 'change' && this.coalesceLeft() > 0) {
+      // Changes came while busy, soon after the last read: sleep out the window, then read.
+      this.dirty = false;
+      wait = this.coalesceLeft();
+      this.deferred = true;
+    }
+    if (this.dirty) {
+      this.dirty = false;
+      cause = this.pendingCause;
+    } else {
+      cause = await new Promise<WatchEvent | 'poll'>((resolve) => {
+        const done = (why: WatchEvent | 'poll' = 'rename') => {
+          clearTimeout(this.timer);
+          this.timer = undefined;
+          this.wake = undefined;
+          resolve(why);
+        };
+        this.wake = done;
+        this.timer = setTimeout(done, wait, this.deferred ? 'change' : 'poll');
+      });
+    }
+    this.deferred = false;
+    this.wokeAt = Date.now();
+    this.pendingCause = 'change';
+    this.eof = false;
+    // A change of the file itself is new data (or a truncation, which a read that finds nothing
+    // checks for: see readMore's callers); anything else may be a rotation.
+    if (cause !== 'change' || !watched) this.check = true;
+    else this.changed = true;
+  }
+
+  /** A watch event: wakes the reader, or marks it so it does not go to sleep on it. */
+  private onWatch(e: WatchEvent): void {
+    if (this.wake) {
+      if (e === 'change') {
+        if (this.deferred) return;
+        const left = this.coalesceLeft();
+        if (left > 0) {
+          // Read at the end of the window, with whatever else arrives meanwhile.
+          this.deferred = true;
+          clearTimeout(this.timer);
+          const wake = this.wake;
+          this.timer = setTimeout(() => wake('change'), left);
+          return;
+        }
+      }
+      return this.wake(e);
+    }
+    this.dirty = true;
+    if (e === 'rename') this.pendingCause = 'rename';
   }
 
   /** Gives the read buffer back to the pool while idle, keeping only an unfinished record. */
@@ -610,10 +732,38 @@ class FileReader implements LineReader {
     releaseBuffer(buf);
   }
 
-  /** fs.watch is only a hint to read sooner; the poll timer alone is enough. */
+  /** How much of the coalescing window after the last wake is left (ms). */
+  private coalesceLeft(): number {
+    const gap = this.opts.readCoalesceMs ?? 0;
+    // A busy file (COALESCE_BELOW_BYTES or more read in this second or the last) is read at every
+    // change: its reads are large anyway, and waiting would only add latency.
+    if (gap <= 0) return 0;
+    this.countRate(0);
+    if (Math.max(this.bucketBytes, this.lastBucketBytes) >= COALESCE_BELOW_BYTES) return 0;
+    return this.wokeAt + gap - Date.now();
+  }
+
+  /** Adds bytes read to the per-second buckets. */
+  private countRate(bytes: number): void {
+    const now = Date.now();
+    if (now - this.bucketStart >= 1000) {
+      // A gap of more than a second means nothing was read in the second before this one.
+      this.lastBucketBytes = now - this.bucketStart < 2000 ? this.bucketBytes : 0;
+      this.bucketBytes = 0;
+      this.bucketStart = now;
+    }
+    this.bucketBytes += bytes;
+  }
+
+  /** Watches the file's directory; tries again at each sleep while it cannot (then it polls). */
   private ensureWatcher(): void {
-    if (this.unwatch || this.closed || this.finished) return;
-    this.unwatch = watchFile(this.path, () => this.wake?.());
+    if (this.opts.watch === false || this.closed || this.finished) return;
+    if (this.watcher?.watching) return;
+    const now = Date.now();
+    if (this.watcher && now < this.watchRetryAt) return;
+    this.watcher?.close();
+    this.watcher = watchFile(this.path, (e) => this.onWatch(e));
+    if (!this.watcher.watching) this.watchRetryAt = now + WATCH_RETRY_MS;
   }
 }
 
