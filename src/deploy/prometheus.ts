@@ -106,7 +106,7 @@ export function composeScrapeConfigs(v: DeployValues): ScrapeConfig[] {
   return [
     // `logwharf up`: the agent's metrics are on the server's /metrics.
     withToken(v, { job_name: 'logwharf', static_configs: [{ targets: [`logwharf:${SERVER_PORT}`], labels: { service: 'logwharf' } }] }),
-    { job_name: 'services', file_sd_configs: [{ files: [`${PROMETHEUS_SERVICES_DIR}/*.yml`, `${PROMETHEUS_SERVICES_DIR}/*.yaml`] }] },
+    { job_name: 'services', file_sd_configs: [{ files: [`${PROMETHEUS_SERVICES_DIR}/*.yml`] }] },
   ];
 }
 
@@ -120,7 +120,7 @@ export function hostScrapeConfigs(v: DeployValues): ScrapeConfig[] {
   return [
     withToken(v, server),
     { job_name: 'logwharf-agent', static_configs: [{ targets: [`127.0.0.1:${AGENT_PORT}`], labels: { service: 'logwharf-agent' } }] },
-    { job_name: 'services', file_sd_configs: [{ files: [`${PROMETHEUS_SERVICES_DIR}/*.yml`, `${PROMETHEUS_SERVICES_DIR}/*.yaml`] }] },
+    { job_name: 'services', file_sd_configs: [{ files: [`${PROMETHEUS_SERVICES_DIR}/*.yml`] }] },
   ];
 }
 
