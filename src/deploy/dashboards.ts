@@ -1,7 +1,8 @@
 /**
- * The two Grafana dashboards (issue #14), as Grafana's dashboard JSON model: container logs overview
- * (LogQL on the logwharf datasource) and logwharf health (PromQL over the server's /metrics, on a
- * Prometheus datasource chosen by a variable, since Grafana needs one to scrape into).
+ * The Grafana dashboards, as Grafana's dashboard JSON model: container logs overview (LogQL on the
+ * logwharf datasource) and logwharf health (PromQL over the server's /metrics, on a Prometheus
+ * datasource chosen by a variable, since Grafana needs one to scrape into), from issue #14; and
+ * service health (issue #16), the kit's request metrics beside the same services' logs.
  * test/e2e/deploy-dashboards.test.ts runs every panel's query against a server holding the
  * benchmark corpus (and a real Prometheus scraping it) and requires data.
  */
@@ -229,7 +230,109 @@ export function healthDashboard(): Dashboard {
   };
 }
 
-export const DASHBOARDS = [containerLogsDashboard, healthDashboard];
+/** The request metrics of one selection of services (the kit's metrics, labelled `service` by the rendered scrape configurations). */
+const SVC = 'service=~"$service"';
+/** The kit's lines of the selected services: `service` is a field of every line (docs/log-schema.md), whatever the stream's labels. */
+const SVC_LOGS = '{service_name=~".+"} | json service | service=~"$service"';
+
+/**
+ * Service health (issue #16): a service's request rate, error rate and latency from Prometheus
+ * beside its log volume and newest errors from logwharf. Metrics come from `logwharf/logger`'s
+ * middleware (http_requests_total, http_request_errors_total, http_request_duration_seconds);
+ * the `service` variable is the target label the scrape configurations set, and the same name is
+ * the kit's `service` field in the logs. Errors are 5xx answers (what http_request_errors_total
+ * counts); in the logs, lines at error level and above.
+ */
+export function serviceHealthDashboard(): Dashboard {
+  return {
+    uid: 'logwharf-service-health',
+    title: 'Service health',
+    tags: ['logwharf', 'services'],
+    schemaVersion: 39,
+    time: { from: 'now-1h', to: 'now' },
+    refresh: '30s',
+    templating: {
+      list: [
+        { name: 'prometheus', label: 'Prometheus', type: 'datasource', query: 'prometheus' },
+        {
+          name: 'service',
+          label: 'Service',
+          type: 'query',
+          datasource: PROM,
+          query: { query: 'label_values(http_requests_total, service)', refId: 'service' },
+          definition: 'label_values(http_requests_total, service)',
+          multi: true,
+          includeAll: true,
+          allValue: '.+',
+          current: { text: 'All', value: '$__all' },
+          refresh: 2,
+          sort: 1,
+        },
+      ],
+    },
+    panels: panels([
+      {
+        title: 'Request rate (req/s)',
+        type: 'timeseries',
+        datasource: PROM,
+        w: 8,
+        h: 8,
+        targets: [{ refId: 'A', expr: `sum by (service) (rate(http_requests_total{${SVC}}[$__rate_interval]))`, legendFormat: '{{service}}' }],
+        fieldConfig: { defaults: { unit: 'reqps' }, overrides: [] },
+      },
+      {
+        title: 'Error rate (5xx share)',
+        type: 'timeseries',
+        datasource: PROM,
+        w: 8,
+        h: 8,
+        targets: [
+          {
+            refId: 'A',
+            // A service without a 5xx has no error series yet: 0, not a gap.
+            expr: `(sum by (service) (rate(http_request_errors_total{${SVC}}[$__rate_interval])) or sum by (service) (rate(http_requests_total{${SVC}}[$__rate_interval])) * 0) / sum by (service) (rate(http_requests_total{${SVC}}[$__rate_interval]))`,
+            legendFormat: '{{service}}',
+          },
+        ],
+        fieldConfig: { defaults: { unit: 'percentunit', min: 0 }, overrides: [] },
+      },
+      {
+        title: 'Latency p50 / p90 / p99 (s)',
+        type: 'timeseries',
+        datasource: PROM,
+        w: 8,
+        h: 8,
+        targets: [0.5, 0.9, 0.99].map((q, i) => ({
+          refId: String.fromCharCode(65 + i),
+          expr: `histogram_quantile(${q}, sum by (le, service) (rate(http_request_duration_seconds_bucket{${SVC}}[$__rate_interval])))`,
+          legendFormat: `p${Math.round(q * 100)} {{service}}`,
+        })),
+        fieldConfig: { defaults: { unit: 's' }, overrides: [] },
+      },
+      {
+        title: 'Log volume by level',
+        type: 'timeseries',
+        datasource: LOKI,
+        w: 12,
+        h: 8,
+        targets: [{ refId: 'A', expr: `sum by (service, detected_level) (count_over_time(${SVC_LOGS} [$__auto]))`, legendFormat: '{{service}} {{detected_level}}' }],
+        fieldConfig: { defaults: { custom: { drawStyle: 'bars', stacking: { mode: 'normal' } } }, overrides: [] },
+      },
+      {
+        title: 'Newest errors',
+        type: 'logs',
+        datasource: LOKI,
+        w: 12,
+        h: 8,
+        // The kit writes fatal as "fatal" (Python's CRITICAL too); other producers may say "critical".
+        targets: [{ refId: 'A', expr: `${SVC_LOGS} | detected_level=~"error|fatal|critical"` }],
+        options: { showTime: true, wrapLogMessage: true, sortOrder: 'Descending', enableLogDetails: true },
+      },
+    ]),
+  };
+}
+
+export const DASHBOARDS = [containerLogsDashboard, healthDashboard, serviceHealthDashboard];
 
 /** Grafana's dashboard provider file: load every dashboard JSON under `path`. */
 export function dashboardProvider(path: string): Record<string, unknown> {

@@ -31,3 +31,8 @@ export function datasourceProvisioning(v: DeployValues, url: string, opts: { caF
   if (Object.keys(secureJsonData).length > 0) ds.secureJsonData = secureJsonData;
   return { apiVersion: 1, datasources: [ds] };
 }
+
+/** A Prometheus datasource beside it (Compose's `prometheus` profile), which the dashboards' `prometheus` variable offers. */
+export function prometheusDatasource(url: string): Record<string, unknown> {
+  return { apiVersion: 1, datasources: [{ name: 'Prometheus', type: 'prometheus', uid: 'prometheus', access: 'proxy', url, isDefault: false, editable: false }] };
+}

@@ -7,7 +7,8 @@ import { stringify } from 'yaml';
 import type { DeployValues } from './values.js';
 import { serverConfig } from './role-configs.js';
 import { COLLECTOR_NAME } from './k8s-collector.js';
-import { DATA_DIR, LAUNCHER, RUN_AS, SERVER_CONFIG, SERVER_PORT, TLS_DIR } from './layout.js';
+import { DATA_DIR, LAUNCHER, METRICS_TOKEN_FILE, RUN_AS, SERVER_CONFIG, SERVER_PORT, TLS_DIR } from './layout.js';
+import { dirname } from 'node:path';
 import type { IVolume } from 'kubernetes-models/v1/Volume';
 import type { IVolumeMount } from 'kubernetes-models/v1/VolumeMount';
 import type { IPersistentVolumeClaimSpec } from 'kubernetes-models/v1/PersistentVolumeClaimSpec';
@@ -38,6 +39,11 @@ export function serverObjects(v: DeployValues, image: string): K8sObject[] {
     volumes.push({ name: 'tls', secret: { secretName: v.tls.secret } });
     // Not a subPath: the kubelet updates a renewed Secret in place only for a whole-volume mount.
     mounts.push({ name: 'tls', mountPath: TLS_DIR, readOnly: true });
+  }
+  if (v.prometheus.metrics_token.enabled) {
+    // A whole-directory mount, so a rotated Secret reaches the server (it re-reads the file).
+    volumes.push({ name: 'metrics-token', secret: { secretName: v.prometheus.metrics_token.secret, items: [{ key: 'token', path: 'token' }] } });
+    mounts.push({ name: 'metrics-token', mountPath: dirname(METRICS_TOKEN_FILE), readOnly: true });
   }
   const claim: IPersistentVolumeClaimSpec = { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: v.server.storage_size } } };
   if (v.server.storage_class) claim.storageClassName = v.server.storage_class;

@@ -16,6 +16,8 @@ export const SERVER_CONFIG = `${CONFIG_DIR}/server.yaml`;
 export const AGENT_CONFIG = `${CONFIG_DIR}/agent.yaml`;
 export const TLS_DIR = `${CONFIG_DIR}/tls`;
 export const TOKEN_DIR = `${CONFIG_DIR}/token`;
+/** The token /metrics needs when the values' prometheus.metrics_token is on (the server's auth.metrics_token_file). */
+export const METRICS_TOKEN_FILE = `${CONFIG_DIR}/metrics-token/token`;
 export const DATA_DIR = '/var/lib/logwharf';
 /** Host directories the agent reads: the kubelet's pod logs, its symlinks, and Docker's json-file logs they point to on Docker nodes. */
 export const HOST_LOG_DIRS = ['/var/log/pods', '/var/log/containers', '/var/lib/docker/containers'] as const;

@@ -15,6 +15,7 @@ import { grafanaObjects } from './k8s-grafana.js';
 import type { K8sObject } from './k8s-common.js';
 import { composeFiles } from './compose.js';
 import { grafanaFiles } from './grafana-files.js';
+import { prometheusObjects } from './k8s-prometheus.js';
 
 export type DeployTarget = 'kubernetes' | 'compose' | 'grafana';
 export const DEPLOY_TARGETS: readonly DeployTarget[] = ['kubernetes', 'compose', 'grafana'];
@@ -40,6 +41,8 @@ export function kubernetesObjects(v: DeployValues): Map<string, K8sObject[]> {
   ]);
   const grafana = grafanaObjects(v);
   if (grafana.length > 0) files.set('40-grafana.yaml', grafana);
+  const prometheus = prometheusObjects(v);
+  if (prometheus.length > 0) files.set('50-prometheus.yaml', prometheus);
   return files;
 }
 

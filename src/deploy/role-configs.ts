@@ -7,7 +7,7 @@ import type { z } from 'zod';
 import type { serverConfigSchema } from '../config/server.js';
 import type { agentConfigSchema } from '../config/agent.js';
 import type { DeployValues } from './values.js';
-import { AGENT_PORT, DATA_DIR, HOST_LOG_DIRS, SERVER_PORT, TLS_DIR, TOKEN_DIR } from './layout.js';
+import { AGENT_PORT, DATA_DIR, HOST_LOG_DIRS, METRICS_TOKEN_FILE, SERVER_PORT, TLS_DIR, TOKEN_DIR } from './layout.js';
 
 export type ServerConfigInput = z.input<typeof serverConfigSchema>;
 export type AgentConfigInput = z.input<typeof agentConfigSchema>;
@@ -29,6 +29,8 @@ export function serverConfig(v: DeployValues, opts: { tls: boolean }): ServerCon
     retention: { period: v.server.retention.period, streams: v.server.retention.streams },
   };
   if (v.tokens.enabled) cfg.auth = { tokens_enabled: true };
+  // Independent of tokens: a /metrics guarded by its own token, which the rendered scrape configuration sends.
+  if (v.prometheus.metrics_token.enabled) cfg.auth = { ...cfg.auth, metrics_token_file: METRICS_TOKEN_FILE };
   if (v.alertmanager_url) cfg.ruler = { alertmanager_url: v.alertmanager_url };
   // kubernetes.io/tls Secrets name their files tls.crt and tls.key; a renewed Secret is picked up
   // without a restart because the server watches cert_file (docs/security.md).

@@ -135,6 +135,22 @@ export const deployValuesSchema = z
       })
       .strict()
       .prefault({}),
+    prometheus: z
+      .object({
+        enabled: z
+          .boolean()
+          .default(true)
+          .describe('Render a Prometheus scrape configuration for the server, the agents and your services (Kubernetes: the ConfigMap logwharf-prometheus; Compose: the `prometheus` profile)'),
+        metrics_token: z
+          .object({
+            enabled: z.boolean().default(false).describe('Guard the server\'s /metrics with a token (its auth.metrics_token_file); the scrape configuration sends it from authorization.credentials_file'),
+            secret: dnsSubdomain.default('logwharf-metrics-token').describe('Kubernetes: Secret whose key `token` holds it, mounted by the server and (as docs/deploy.md says) by Prometheus. Compose reads the file ./metrics-token instead'),
+          })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
     network_policy: z
       .object({
         enabled: z.boolean().default(true).describe('Render a NetworkPolicy that admits only the agents, Grafana and allowed_namespaces to the server'),

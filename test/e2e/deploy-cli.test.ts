@@ -46,7 +46,7 @@ test('deploy kubernetes without --out prints one multi-document YAML stream kube
   const docs = parseAllDocuments(r.stdout);
   assert.deepEqual(docs.flatMap((d) => d.errors), []);
   const kinds = docs.map((d) => d.toJS()?.kind).filter(Boolean);
-  assert.deepEqual(kinds, ['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'StatefulSet', 'Service', 'Service', 'PodDisruptionBudget', 'NetworkPolicy', 'ConfigMap', 'DaemonSet', 'ConfigMap', 'ConfigMap', 'ConfigMap']);
+  assert.deepEqual(kinds, ['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'StatefulSet', 'Service', 'Service', 'PodDisruptionBudget', 'NetworkPolicy', 'ConfigMap', 'DaemonSet', 'ConfigMap', 'ConfigMap', 'ConfigMap', 'ConfigMap', 'ConfigMap']);
   assert.ok(r.stdout.includes(readFileSync(join(REPO, 'deploy/k8s/30-agent.yaml'), 'utf8')));
 });
 
@@ -84,9 +84,9 @@ test('the checked-in and a freshly rendered Compose file pass Debian\'s docker-c
   assert.equal(r.code, 0, r.stderr);
   const run = promisify(execFile);
   for (const file of [join(REPO, 'deploy/compose/docker-compose.yml'), join(dir, 'compose/docker-compose.yml')]) {
-    const { stdout } = await run(COMPOSE, ['-f', file, '--profile', 'grafana', '--profile', 'alertmanager', 'config']);
+    const { stdout } = await run(COMPOSE, ['-f', file, '--profile', 'grafana', '--profile', 'alertmanager', '--profile', 'prometheus', 'config']);
     const cfg = parse(stdout);
-    assert.deepEqual(Object.keys(cfg.services).sort(), ['alertmanager', 'grafana', 'logwharf']);
+    assert.deepEqual(Object.keys(cfg.services).sort(), ['alertmanager', 'grafana', 'logwharf', 'prometheus']);
     const lw = cfg.services.logwharf;
     assert.ok(lw.volumes.includes('/var/run/docker.sock:/var/run/docker.sock:ro'), JSON.stringify(lw.volumes));
     assert.ok(lw.volumes.includes('/var/lib/docker/containers:/var/lib/docker/containers:ro'), JSON.stringify(lw.volumes));
@@ -95,6 +95,7 @@ test('the checked-in and a freshly rendered Compose file pass Debian\'s docker-c
     assert.ok('data' in cfg.volumes);
     assert.deepEqual(cfg.services.grafana.profiles, ['grafana']);
     assert.deepEqual(cfg.services.alertmanager.profiles, ['alertmanager']);
+    assert.deepEqual(cfg.services.prometheus.profiles, ['prometheus']);
   }
   const fresh = parse(readFileSync(join(dir, 'compose/docker-compose.yml'), 'utf8'));
   assert.equal(fresh.services.logwharf.image, 'registry.example.com/logwharf:1.2.3');

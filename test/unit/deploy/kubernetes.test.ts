@@ -33,6 +33,7 @@ const FULL = {
   tokens: { enabled: true },
   alertmanager_url: 'http://alertmanager.monitoring.svc:9093',
   network_policy: { allowed_namespaces: ['monitoring', 'apps'] },
+  prometheus: { metrics_token: { enabled: true, secret: 'scrape-token' } },
 };
 
 test('every object of the defaults and of a values file using every option is valid against the Kubernetes OpenAPI schemas', () => {
