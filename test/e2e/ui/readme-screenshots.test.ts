@@ -44,6 +44,16 @@ test('Explore and Overview over an hour of four services, as the screenshots sho
     }
     return { stream: { service_name: service, env: 'prod' }, values };
   });
+  // The screenshot expands an error line, whatever the seed drew: the newest line of all is made an
+  // error (a seed may otherwise leave none among the rows the list renders).
+  const newestStream = streams.reduce((best, x) => (x.values[x.values.length - 1]![0] > best.values[best.values.length - 1]![0] ? x : best));
+  const newestValue = newestStream.values[newestStream.values.length - 1]!;
+  const asError = JSON.parse(newestValue[1]) as { level: string };
+  if (asError.level !== 'error') {
+    asError.level = 'error';
+    newestValue[1] = JSON.stringify(asError);
+    errors.set(newestStream.stream.service_name, (errors.get(newestStream.stream.service_name) ?? 0) + 1);
+  }
   const res = await fetch(s.url + '/loki/api/v1/push', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ streams }) });
   assert.equal(res.status, 204);
   const total = [...counts.values()].reduce((a, b) => a + b, 0);
