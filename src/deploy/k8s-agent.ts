@@ -10,13 +10,9 @@
 import { stringify } from 'yaml';
 import type { DeployValues } from './values.js';
 import { agentConfig } from './role-configs.js';
-import { AGENT_CONFIG, AGENT_PORT, CONFIG_DIR, HOST_LOG_DIRS, LAUNCHER, TLS_DIR, TOKEN_DIR } from './layout.js';
-import type { IVolume } from 'kubernetes-models/v1/Volume';
-import type { IVolumeMount } from 'kubernetes-models/v1/VolumeMount';
+import { AGENT_CONFIG, AGENT_PORT, CONFIG_DIR, LAUNCHER } from './layout.js';
+import { nodeCollectorVolumes } from './k8s-node-volumes.js';
 import { AGENT_NAME, containerSecurity, httpProbe, labels, meta, scheduling, selector, type IConfigMap, type IDaemonSet, type K8sObject, type Named } from './k8s-common.js';
-
-/** The host-path volume names of HOST_LOG_DIRS, in order. */
-const HOST_VOLUMES = ['varlogpods', 'varlogcontainers', 'dockercontainers'];
 
 export function agentObjects(v: DeployValues, image: string): K8sObject[] {
   const configMap: Named<IConfigMap> = {
@@ -25,25 +21,7 @@ export function agentObjects(v: DeployValues, image: string): K8sObject[] {
     metadata: meta(v, `${AGENT_NAME}-config`, 'agent'),
     data: { 'agent.yaml': stringify(agentConfig(v)) },
   };
-  const volumes: IVolume[] = [
-    { name: 'config', configMap: { name: `${AGENT_NAME}-config` } },
-    ...HOST_LOG_DIRS.map((path, i): IVolume => ({ name: HOST_VOLUMES[i]!, hostPath: { path } })),
-    { name: 'positions', hostPath: { path: v.agent.positions_dir, type: 'DirectoryOrCreate' } },
-  ];
-  const mounts: IVolumeMount[] = [
-    { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
-    ...HOST_LOG_DIRS.map((path, i): IVolumeMount => ({ name: HOST_VOLUMES[i]!, mountPath: path, readOnly: true })),
-    { name: 'positions', mountPath: v.agent.positions_dir },
-  ];
-  if (v.tls.secret) {
-    // Only the CA: the agent verifies the server and needs none of its key.
-    volumes.push({ name: 'tls-ca', secret: { secretName: v.tls.secret, items: [{ key: 'ca.crt', path: 'ca.crt' }] } });
-    mounts.push({ name: 'tls-ca', mountPath: TLS_DIR, readOnly: true });
-  }
-  if (v.tokens.enabled) {
-    volumes.push({ name: 'token', secret: { secretName: v.tokens.agent_secret, items: [{ key: 'token', path: 'token' }] } });
-    mounts.push({ name: 'token', mountPath: TOKEN_DIR, readOnly: true });
-  }
+  const { volumes, mounts } = nodeCollectorVolumes(v, { configMap: `${AGENT_NAME}-config`, mountPath: CONFIG_DIR }, { name: 'positions', hostPath: v.agent.positions_dir, mountPath: v.agent.positions_dir });
   const daemonSet: Named<IDaemonSet> = {
     apiVersion: 'apps/v1',
     kind: 'DaemonSet',

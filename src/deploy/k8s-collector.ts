@@ -7,8 +7,7 @@
  * checked for shape and for the endpoint the server serves (test/unit/deploy/collector.test.ts).
  */
 import { stringify } from 'yaml';
-import type { IVolume } from 'kubernetes-models/v1/Volume';
-import type { IVolumeMount } from 'kubernetes-models/v1/VolumeMount';
+import { nodeCollectorVolumes } from './k8s-node-volumes.js';
 import type { DeployValues } from './values.js';
 import { serverUrl, serviceHost } from './role-configs.js';
 import { HOST_LOG_DIRS, TLS_DIR, TOKEN_DIR } from './layout.js';
@@ -57,25 +56,7 @@ export function collectorConfig(v: DeployValues): Record<string, unknown> {
 
 export function collectorObjects(v: DeployValues): K8sObject[] {
   const configMap: Named<IConfigMap> = { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(v, `${COLLECTOR_NAME}-config`, 'agent'), data: { 'config.yaml': stringify(collectorConfig(v)) } };
-  const hostVolumes = ['varlogpods', 'varlogcontainers', 'dockercontainers'];
-  const volumes: IVolume[] = [
-    { name: 'config', configMap: { name: `${COLLECTOR_NAME}-config` } },
-    ...HOST_LOG_DIRS.map((path, i): IVolume => ({ name: hostVolumes[i]!, hostPath: { path } })),
-    { name: 'checkpoints', hostPath: { path: `${v.agent.positions_dir}-otelcol`, type: 'DirectoryOrCreate' } },
-  ];
-  const mounts: IVolumeMount[] = [
-    { name: 'config', mountPath: '/etc/otelcol', readOnly: true },
-    ...HOST_LOG_DIRS.map((path, i): IVolumeMount => ({ name: hostVolumes[i]!, mountPath: path, readOnly: true })),
-    { name: 'checkpoints', mountPath: CHECKPOINTS },
-  ];
-  if (v.tls.secret) {
-    volumes.push({ name: 'tls-ca', secret: { secretName: v.tls.secret, items: [{ key: 'ca.crt', path: 'ca.crt' }] } });
-    mounts.push({ name: 'tls-ca', mountPath: TLS_DIR, readOnly: true });
-  }
-  if (v.tokens.enabled) {
-    volumes.push({ name: 'token', secret: { secretName: v.tokens.agent_secret, items: [{ key: 'token', path: 'token' }] } });
-    mounts.push({ name: 'token', mountPath: TOKEN_DIR, readOnly: true });
-  }
+  const { volumes, mounts } = nodeCollectorVolumes(v, { configMap: `${COLLECTOR_NAME}-config`, mountPath: '/etc/otelcol' }, { name: 'checkpoints', hostPath: `${v.agent.positions_dir}-otelcol`, mountPath: CHECKPOINTS });
   const daemonSet: Named<IDaemonSet> = {
     apiVersion: 'apps/v1',
     kind: 'DaemonSet',
