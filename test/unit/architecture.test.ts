@@ -31,6 +31,7 @@ const ALLOWED: Record<string, string[]> = {
   notify: ['api', 'config', 'http', 'logql', 'util'],
   web: ['api', 'http', 'util'],
   lifecycle: ['api', 'http', 'logql', 'store', 'util'],
+  fleet: ['api', 'config', 'http', 'logql', 'util'],
   app: ['*'],
   cli: ['api', 'config', 'util', 'app', 'rules', 'logql', 'auth', 'deploy', 'lifecycle'],
   deploy: ['api', 'config', 'util'],
