@@ -47,6 +47,9 @@ import { tenantRetention } from '../config/runtime-config.js';
 import { createDeleteRequests, type DeleteRequests } from '../lifecycle/delete-requests.js';
 import { registerDeleteRoutes } from '../lifecycle/delete-routes.js';
 import { registerBackupRoutes } from '../lifecycle/backup-routes.js';
+import { createFleet, type Fleet } from '../fleet/fleet.js';
+import { registerFleetRoutes } from '../fleet/routes.js';
+import type { Timers } from '../util/timers.js';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -58,6 +61,8 @@ export interface ServerDeps {
   ruler?: AlertingDeps['ruler'];
   /** Who callers are when `auth.tokens_enabled` is on; the token store's authenticator by default. */
   authenticator?: Authenticator;
+  /** For tests: the fleet's driver timers (a test clock steps rollouts' windows and timeouts). */
+  fleetTimers?: Timers;
 }
 
 export interface ServerRole {
@@ -68,6 +73,8 @@ export interface ServerRole {
   readonly registry: Registry;
   /** The HTTP routes as declared (for the authorisation matrix test and the docs' route → role table). */
   routes(): RouteInfo[];
+  /** The control plane's state (issue #13): its `controller` is what POST /v1/opamp reports to; `summary()` feeds GET /api/v1/status. */
+  readonly fleet: Fleet;
 }
 
 export function createServer(config: ServerConfig, deps: ServerDeps = {}): ServerRole {
@@ -186,6 +193,16 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
   registerDeleteRoutes(router, () => deletes, deps.now ?? Date.now);
   // Online backups (issue #15): consistent snapshots of the store, read by `logwharf backup --addr`.
   const backups = registerBackupRoutes(router, { store: () => store, dataDir: config.data, log: childLogger(log, { component: 'backup' }) });
+  // The control plane's state (issue #13, docs/fleet.md): opened in start(), after the store.
+  const fleet = createFleet(
+    { staleAfterMs: parseDurationMs(config.fleet.stale_after), defaultWindowMs: parseDurationMs(config.fleet.default_window), applyTimeoutMs: parseDurationMs(config.fleet.apply_timeout) },
+    { dataDir: config.data, log: childLogger(log, { component: 'fleet' }), registry: metrics.registry, now: deps.now, timers: deps.fleetTimers },
+  );
+  let fleetOpen = false;
+  registerFleetRoutes(router, () => {
+    if (!fleetOpen) throw new LogwharfError('store_unavailable', 'the fleet database is not open');
+    return fleet;
+  });
   const timeoutMs = parseDurationMs(config.query.timeout);
   const service = createQueryService({ store, scanner, pool: queryPool, limits: config.limits, limitsFor, timeoutMs });
   const queryCtx = { store, scanner, service, limits: config.limits, limitsFor, retentionFor, timeoutMs, now: deps.now ?? Date.now };
@@ -246,6 +263,7 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
     store,
     registry: metrics.registry,
     routes: () => router.routes(),
+    fleet,
     async start() {
       await store.start();
       sources = createRegistry({
@@ -255,6 +273,8 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
         log: childLogger(log, { component: 'registry' }),
       });
       tokens.open();
+      fleet.start();
+      fleetOpen = true;
       await deletes.open();
       // Before the port opens: token changes the CLI made while the server was down come first.
       await audit.start();
@@ -301,6 +321,8 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
       await queryPool?.close();
       sources?.close();
       sources = undefined;
+      fleetOpen = false;
+      fleet.close();
       // After the HTTP server (its last admin actions are recorded), before the tokens and the store.
       await audit.close();
       tokens.close();
