@@ -15,6 +15,7 @@ import { runPush } from './push.js';
 import { runRules } from './rules.js';
 import { runExport } from './export.js';
 import { runImport } from './import.js';
+import { runFleet } from './fleet.js';
 
 type Command = (argv: string[], io: CliIO) => Promise<number>;
 
@@ -79,6 +80,7 @@ const COMMANDS: Record<string, Command> = {
   rules: runRules,
   export: runExport,
   import: runImport,
+  fleet: runFleet,
   server: async (argv) => (await loadServerModule()).runServer(argv),
   up: async (argv) => (await loadServerModule()).runUp(argv),
   agent: async (argv) => (await loadRole<AgentModule>('./agent.js', 'agent')).runAgent(argv),
@@ -102,6 +104,7 @@ Maintenance:
   deploy     render Kubernetes manifests, a Docker Compose file or Grafana provisioning (docs/deploy.md)
   backup     back up a running server (--addr) or a data directory (--data); 'backup verify DIR'
   restore    write a backup into a new data directory
+  fleet      agent configurations from the server: apply (with canary rollout), status, history, rollback
 
 Client commands (work against logwharf and Loki alike):
   query      run a LogQL query over a time range

@@ -26,10 +26,10 @@ const ADMIN: RouteOptions = { role: 'admin', tenantless: true };
 export function registerFleetRoutes(router: Router, fleet: () => Fleet): void {
   router.add('GET', `${FLEET_API}/agents`, (ctx) => ok(ctx, 200, fleet().agents()), READ);
   router.add('GET', `${FLEET_API}/rollouts`, (ctx) => ok(ctx, 200, fleet().rollouts()), READ);
-  router.add('GET', `${FLEET_API}/rollouts/:id`, (ctx) => ok(ctx, 200, fleet().rollout(positiveInt('id', ctx.params.id!))), READ);
+  router.add('GET', `${FLEET_API}/rollouts/:id`, (ctx) => ok(ctx, 200, fleet().rollout(pathInt(ctx.params.id!, (t) => `no rollout with id ${t}`))), READ);
   router.add('GET', `${FLEET_API}/configs/:name/history`, (ctx) => ok(ctx, 200, fleet().history(ctx.params.name!)), READ);
   router.add('GET', `${FLEET_API}/configs/:name/versions/:version`, (ctx) => {
-    const body = fleet().versionBody(ctx.params.name!, positiveInt('version', ctx.params.version!));
+    const body = fleet().versionBody(ctx.params.name!, pathInt(ctx.params.version!, (t) => `configuration "${ctx.params.name!.slice(0, 80)}" has no version ${t}`));
     ctx.res.writeHead(200, { 'Content-Type': 'application/yaml; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
     ctx.res.end(body);
   }, READ);
@@ -64,6 +64,12 @@ function ok(ctx: RequestContext, status: number, data: unknown): void {
 
 function positiveInt(name: string, text: string): number {
   if (!/^\d{1,9}$/.test(text) || Number(text) < 1) throw new LogwharfError('invalid_param', `invalid ${name} "${text.slice(0, 40)}": want a positive integer`);
+  return Number(text);
+}
+
+/** A number in the path: anything else names nothing that exists (404, as for an unknown number). */
+function pathInt(text: string, notFound: (shown: string) => string): number {
+  if (!/^\d{1,9}$/.test(text) || Number(text) < 1) throw new LogwharfError('not_found', notFound(JSON.stringify(text.slice(0, 40))));
   return Number(text);
 }
 

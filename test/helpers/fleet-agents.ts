@@ -9,7 +9,9 @@ import { createHash } from 'node:crypto';
 import type { AgentReport, ControllerAnswer, FleetController, RemoteConfigState } from '../../src/fleet/model.js';
 import { AGENT_CONFIG_FILE, AGENT_SERVICE_NAME } from '../../src/fleet/model.js';
 
-export type OfferPolicy = 'apply' | 'fail' | 'ignore';
+export type OfferAction = 'apply' | 'fail' | 'ignore';
+/** What an agent does with an offer: always the same, or by the offered body. */
+export type OfferPolicy = OfferAction | ((body: string) => OfferAction);
 
 export interface SimAgentAttributes {
   host: string;
@@ -83,16 +85,18 @@ export class SimAgent {
     const rc = answer.remoteConfig;
     if (rc && rc.hash !== this.rcHash) {
       this.offered.push(rc.hash);
-      if (this.policy === 'ignore') return answer;
+      const offeredBody = rc.files[AGENT_CONFIG_FILE]!.body.toString('utf8');
+      const action = typeof this.policy === 'function' ? this.policy(offeredBody) : this.policy;
+      if (action === 'ignore') return answer;
       this.rcHash = rc.hash;
-      if (this.policy === 'fail') {
+      if (action === 'fail') {
         // Our agent rolls itself back to its last good configuration and says why.
         this.rcStatus = 'failed';
         this.rcError = 'health window: pushes to client.url failed (connection refused); rolled back';
       } else {
         this.rcStatus = 'applied';
         this.rcError = '';
-        this.body = rc.files[AGENT_CONFIG_FILE]!.body.toString('utf8');
+        this.body = offeredBody;
       }
       const status: AgentReport = {
         instanceUid: this.uid,
