@@ -45,7 +45,7 @@ export function applyConfig(ctx: RolloutDriverContext, defaults: ChangeDefaults,
   parseCanary(canary);
   checkRemoteConfig(req.body);
   const hash = configHash(req.body);
-  const made = store.transaction(() => {
+  const made = store.durable(() => {
     const existing = store.getConfig(req.name);
     const selector = req.selector !== undefined ? parseSelector(req.selector) : (existing?.selector ?? {});
     const selText = formatSelector(selector);
@@ -78,7 +78,7 @@ export function applyConfig(ctx: RolloutDriverContext, defaults: ChangeDefaults,
 
 export function rollbackConfig(ctx: RolloutDriverContext, defaults: ChangeDefaults, name: string, to: number, author: string, now: number): WireApplyResult {
   const { store } = ctx;
-  const made = store.transaction(() => {
+  const made = store.durable(() => {
     const config = store.getConfig(name);
     if (!config) throw new LogwharfError('not_found', `no configuration named "${name}"`);
     const target = store.getVersion(name, to);

@@ -21,6 +21,9 @@ export const EMPTY_REMOTE_CONFIG = '{}\n';
 
 const UID = /^[0-9a-f]{32}$/;
 
+/** The agent's columns a rollout step reads (besides time). */
+const RELEVANT = ['rc_status', 'rc_hash', 'healthy', 'connected', 'type', 'host', 'cluster', 'role'] as const;
+
 export interface Desired {
   config: string;
   /** 0 for the empty configuration. */
@@ -33,8 +36,8 @@ export interface ControllerDeps {
   /** The open store; throws when the fleet is not started. */
   store(): FleetStore;
   now(): number;
-  /** Runs the rollouts after a report changed an agent. */
-  afterReport(now: number): void;
+  /** Runs the rollouts after a report changed agent `uid`. */
+  afterReport(uid: string, now: number): void;
   log: Logger;
 }
 
@@ -69,8 +72,12 @@ export function createController(deps: ControllerDeps): Controller {
       const store = deps.store();
       const now = deps.now();
       const prev = store.getAgent(r.instanceUid);
-      store.putAgent(merge(prev, r, now));
-      deps.afterReport(now);
+      const next = merge(prev, r, now);
+      store.putAgent(next);
+      // Rollouts wait on what a report can change: status, hash, health, presence. A bare heartbeat
+      // changes none of them, and the driver's timer covers time passing; skipping the pass keeps a
+      // heartbeat O(1) however many agents a rollout holds.
+      if (!prev || RELEVANT.some((k) => prev[k] !== next[k])) deps.afterReport(r.instanceUid, now);
       const answer: ControllerAnswer = {};
       // Unknown to us (first contact, or a database that was replaced), or messages were lost: ask for everything.
       const gap = prev !== undefined && r.sequenceNum !== prev.sequence_num && r.sequenceNum !== prev.sequence_num + 1;

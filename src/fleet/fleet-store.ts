@@ -110,6 +110,12 @@ export interface FleetStore {
   setPhase(id: number, from: RolloutPhase, to: RolloutPhase, now: number, reason?: string): boolean;
   addStep(s: StepRow): void;
   steps(rolloutId: number): StepRow[];
+  /** The steps with their agents' rows (undefined when the agent's row is gone), in one query. */
+  stepsWithAgents(rolloutId: number): Array<{ step: StepRow; agent: AgentRow | undefined }>;
+  /** Steps of one wave still waiting for their agent (state offered). */
+  countOffered(rolloutId: number, wave: 'canary' | 'rest'): number;
+  /** Runs `fn` in a transaction that is fsynced before it returns (operators' changes; the rest is durable against a crash, not power loss). */
+  durable<T>(fn: () => T): T;
   step(rolloutId: number, uid: string): StepRow | undefined;
   setStep(rolloutId: number, uid: string, state: StepState, now: number | null, error?: string): void;
   countRolloutsByPhase(): Array<{ phase: RolloutPhase; n: number }>;
@@ -158,6 +164,11 @@ export function openFleetStore(path: string, log: Logger): FleetStore {
     setStep: db.prepare<{ id: number; uid: string; state: string; now: number | null; error: string | null }>(`
       UPDATE rollout_agents SET state = @state, applied_ms = COALESCE(applied_ms, @now), error = COALESCE(@error, error)
       WHERE rollout_id = @id AND uid = @uid`),
+    stepsWithAgents: db.prepare<[number], StepRow & { a_uid: string | null } & Omit<AgentRow, 'uid'>>(`
+      SELECT s.*, a.uid AS a_uid, a.identifying, a.non_identifying, a.host, a.cluster, a.role, a.type, a.healthy, a.health_status,
+        a.health_error, a.first_seen_ms, a.last_seen_ms, a.sequence_num, a.effective_hash, a.rc_status, a.rc_hash, a.rc_error, a.connected
+      FROM rollout_agents s LEFT JOIN agents a ON a.uid = s.uid WHERE s.rollout_id = ? ORDER BY s.wave = 'rest', s.position`),
+    countOffered: db.prepare<[number, string], { n: number }>("SELECT COUNT(*) AS n FROM rollout_agents WHERE rollout_id = ? AND wave = ? AND state = 'offered'"),
     byPhase: db.prepare<[], { phase: RolloutPhase; n: number }>('SELECT phase, COUNT(*) AS n FROM rollouts GROUP BY phase'),
   };
   const config = (r: (Omit<ConfigRow, 'selector'> & { selector: string }) | undefined): ConfigRow | undefined =>
@@ -194,6 +205,22 @@ export function openFleetStore(path: string, log: Logger): FleetStore {
     addStep: (s) => void q.addStep.run(s),
     steps: (id) => q.steps.all(id),
     step: (id, uid) => q.step.get(id, uid),
+    stepsWithAgents: (id) =>
+      q.stepsWithAgents.all(id).map((r) => {
+        const step: StepRow = { rollout_id: r.rollout_id, uid: r.uid, wave: r.wave, position: r.position, state: r.state, offered_ms: r.offered_ms, applied_ms: r.applied_ms, error: r.error };
+        if (r.a_uid === null) return { step, agent: undefined };
+        const { rollout_id: _r, wave: _w, position: _p, state: _s, offered_ms: _o, applied_ms: _a, error: _e, a_uid: _u, ...agent } = r;
+        return { step, agent: agent as AgentRow };
+      }),
+    countOffered: (id, wave) => q.countOffered.get(id, wave)!.n,
+    durable(fn) {
+      db.pragma('synchronous = FULL');
+      try {
+        return db.transaction(fn)();
+      } finally {
+        db.pragma('synchronous = NORMAL');
+      }
+    },
     setStep: (id, uid, state, now, error) => void q.setStep.run({ id, uid, state, now, error: error ?? null }),
     countRolloutsByPhase: () => q.byPhase.all(),
     close() {

@@ -20,7 +20,7 @@ import { createController, type Controller } from './controller.js';
 import { FLEET_DB_FILE } from './fleet-db.js';
 import { openFleetStore, type AgentRow, type FleetStore } from './fleet-store.js';
 import { registerFleetMetrics } from './metrics.js';
-import { advanceAll, type RolloutDriverContext } from './rollout.js';
+import { advanceAll, advanceForAgent, type RolloutDriverContext } from './rollout.js';
 import { fleetSummary, wireAgent, wireHistory, wireRollout, type FleetSummary } from './views.js';
 
 export interface FleetSettings {
@@ -96,7 +96,7 @@ export function createFleet(settings: FleetSettings, deps: FleetDeps): Fleet {
     }, tickMs);
   };
 
-  const controller = createController({ store: open, now, afterReport: () => tick(), log });
+  const controller = createController({ store: open, now, afterReport: (uid, t) => advanceForAgent(ctx(), uid, t), log });
   if (deps.registry) registerFleetMetrics(deps.registry, () => (store ? { store, isLive: (a) => isLive(a, now()) } : undefined));
 
   return {

@@ -81,31 +81,10 @@ const STEPS: Record<'pending' | 'canary' | 'window' | 'rest', Step> = {
     return move(ctx, r, 'canary', now);
   },
 
-  canary(ctx, r, now) {
-    const hash = versionHash(ctx, r);
-    let all = true;
-    for (const s of ctx.store.steps(r.id)) {
-      const a = ctx.store.getAgent(s.uid);
-      const problem = a === undefined ? 'is gone from the database' : canaryProblem(ctx, a, hash, now, false);
-      if (problem) return rollBack(ctx, r, now, `canary ${who(s.uid, a)} ${problem}`);
-      if (a!.rc_hash === hash && a!.rc_status === 'applied') {
-        if (s.state === 'offered') ctx.store.setStep(r.id, s.uid, 'applied', now);
-        continue;
-      }
-      all = false;
-      if (now - s.offered_ms > r.timeout_ms) return rollBack(ctx, r, now, `canary ${who(s.uid, a)} did not apply version ${r.version} within ${r.timeout_ms / 1000}s (remote config status ${a!.rc_status})`);
-    }
-    return all ? move(ctx, r, 'window', now) : false;
-  },
+  canary: (ctx, r, now) => scan(ctx, r, now) && move(ctx, r, 'window', now),
 
   window(ctx, r, now) {
-    const hash = versionHash(ctx, r);
-    for (const s of ctx.store.steps(r.id)) {
-      const a = ctx.store.getAgent(s.uid);
-      const problem = a === undefined ? 'is gone from the database' : canaryProblem(ctx, a, hash, now, true);
-      if (problem) return rollBack(ctx, r, now, `canary ${who(s.uid, a)} ${problem} within the health window`);
-    }
-    if (now < r.phase_ms + r.window_ms) return false;
+    if (!scan(ctx, r, now) || now < r.phase_ms + r.window_ms) return false;
     const have = new Set(ctx.store.steps(r.id).map((s) => s.uid));
     const rest = targetAgents(ctx, r.name, now).filter((a) => !have.has(a.uid)).sort((x, y) => (x.uid < y.uid ? -1 : 1));
     rest.forEach((a, position) => ctx.store.addStep(newStep(r.id, a.uid, 'rest', position, now)));
@@ -114,29 +93,83 @@ const STEPS: Record<'pending' | 'canary' | 'window' | 'rest', Step> = {
   },
 
   rest(ctx, r, now) {
-    const hash = versionHash(ctx, r);
-    let all = true;
-    for (const s of ctx.store.steps(r.id)) {
-      if (s.wave !== 'rest' || s.state !== 'offered') continue;
-      const a = ctx.store.getAgent(s.uid);
-      if (a !== undefined && a.rc_hash === hash && a.rc_status === 'failed') return rollBack(ctx, r, now, `agent ${who(s.uid, a)} failed to apply version ${r.version}: ${a.rc_error || 'no reason given'}`);
-      if (a !== undefined && a.rc_hash === hash && a.rc_status === 'applied') {
-        ctx.store.setStep(r.id, s.uid, 'applied', now);
-        continue;
-      }
-      if (a === undefined || !ctx.isLive(a, now)) {
-        ctx.store.setStep(r.id, s.uid, 'skipped', null, 'left the fleet before applying');
-        continue;
-      }
-      all = false;
-      if (now - s.offered_ms > r.timeout_ms) return rollBack(ctx, r, now, `agent ${who(s.uid, a)} did not apply version ${r.version} within ${r.timeout_ms / 1000}s`);
-    }
-    if (!all) return false;
+    if (!scan(ctx, r, now)) return false;
     ctx.store.setGoodVersion(r.name, r.version);
     ctx.log.info({ rollout: r.id, config: r.name, version: r.version }, 'rollout succeeded');
     return move(ctx, r, 'succeeded', now);
   },
 };
+
+type Verdict = { fail: string } | 'applied' | 'skipped' | 'waiting' | 'fine';
+
+/**
+ * What one step's agent means for the rollout in its phase now. The timer's pass judges every step
+ * (timeouts, staleness); a report judges only its agent's step (`advanceForAgent`), so a report
+ * costs the same however many agents a rollout holds.
+ */
+function judge(ctx: RolloutDriverContext, r: RolloutRow, hash: string, s: StepRow, a: AgentRow | undefined, now: number): Verdict {
+  const runs = a !== undefined && a.rc_hash === hash && a.rc_status === 'applied';
+  if (r.phase === 'canary' && s.wave === 'canary') {
+    const problem = a === undefined ? 'is gone from the database' : canaryProblem(ctx, a, hash, now, false);
+    if (problem) return { fail: `canary ${who(s.uid, a)} ${problem}` };
+    if (runs) return s.state === 'offered' ? 'applied' : 'fine';
+    if (now - s.offered_ms > r.timeout_ms) return { fail: `canary ${who(s.uid, a)} did not apply version ${r.version} within ${r.timeout_ms / 1000}s (remote config status ${a!.rc_status})` };
+    return 'waiting';
+  }
+  if (r.phase === 'window' && s.wave === 'canary') {
+    const problem = a === undefined ? 'is gone from the database' : canaryProblem(ctx, a, hash, now, true);
+    return problem ? { fail: `canary ${who(s.uid, a)} ${problem} within the health window` } : 'fine';
+  }
+  if (r.phase === 'rest' && s.wave === 'rest' && s.state === 'offered') {
+    if (a !== undefined && a.rc_hash === hash && a.rc_status === 'failed') return { fail: `agent ${who(s.uid, a)} failed to apply version ${r.version}: ${a.rc_error || 'no reason given'}` };
+    if (runs) return 'applied';
+    if (a === undefined || !ctx.isLive(a, now)) return 'skipped';
+    if (now - s.offered_ms > r.timeout_ms) return { fail: `agent ${who(s.uid, a)} did not apply version ${r.version} within ${r.timeout_ms / 1000}s` };
+    return 'waiting';
+  }
+  return 'fine';
+}
+
+/** Acts on a verdict; false when the rollout ended (rolled back). */
+function act(ctx: RolloutDriverContext, r: RolloutRow, s: StepRow, v: Verdict, now: number): boolean {
+  if (typeof v === 'object') {
+    rollBack(ctx, r, now, v.fail);
+    return false;
+  }
+  if (v === 'applied') ctx.store.setStep(r.id, s.uid, 'applied', now);
+  if (v === 'skipped') ctx.store.setStep(r.id, s.uid, 'skipped', null, 'left the fleet before applying');
+  return true;
+}
+
+/** Judges every step; true when none is waiting (and the rollout did not end). */
+function scan(ctx: RolloutDriverContext, r: RolloutRow, now: number): boolean {
+  const hash = versionHash(ctx, r);
+  let all = true;
+  for (const { step, agent } of ctx.store.stepsWithAgents(r.id)) {
+    const v = judge(ctx, r, hash, step, agent, now);
+    if (!act(ctx, r, step, v, now)) return false;
+    if (v === 'waiting') all = false;
+  }
+  return all;
+}
+
+/**
+ * After a report that changed agent `uid`: judges its step in every running rollout holding it, and
+ * runs the phase's full pass only when that was the last step the phase waited for.
+ */
+export function advanceForAgent(ctx: RolloutDriverContext, uid: string, now: number): void {
+  for (const running of ctx.store.runningRollouts()) {
+    if (!ctx.store.step(running.id, uid)) continue;
+    const last = ctx.store.transaction(() => {
+      const r = ctx.store.getRollout(running.id);
+      const s = r && ctx.store.step(r.id, uid);
+      if (!r || !s || r.finished_ms !== null || r.phase === 'pending') return false;
+      if (!act(ctx, r, s, judge(ctx, r, versionHash(ctx, r), s, ctx.store.getAgent(uid), now), now)) return false;
+      return (r.phase === 'canary' || r.phase === 'rest') && ctx.store.countOffered(r.id, r.phase) === 0;
+    });
+    if (last) advance(ctx, running.id, now);
+  }
+}
 
 /** Why a canary fails the rollout now, or undefined. `applied`: it must already run the version. */
 function canaryProblem(ctx: RolloutDriverContext, a: AgentRow, hash: string, now: number, applied: boolean): string | undefined {
