@@ -23,6 +23,9 @@ import { registerFleetMetrics } from './metrics.js';
 import { advanceAll, advanceForAgent, type RolloutDriverContext } from './rollout.js';
 import { fleetSummary, wireAgent, wireHistory, wireRollout, type FleetSummary } from './views.js';
 
+export type { FleetSummary } from './views.js';
+export type { ApplyRequest } from './changes.js';
+
 export interface FleetSettings {
   /** A connected agent silent for longer than this is stale (a canary that goes stale fails its rollout). */
   staleAfterMs: number;
