@@ -141,6 +141,15 @@ export interface WireHistory {
   versions: WireVersion[];
 }
 
+export interface WireConfig {
+  name: string;
+  selector: string;
+  latest_version: number;
+  good_version: number | null;
+  /** The id of the rollout running now, null when none. */
+  running_rollout: number | null;
+}
+
 export interface WireApplyResult {
   config: string;
   version: number;

@@ -11,7 +11,7 @@
 import { join } from 'node:path';
 import type { Registry } from 'prom-client';
 import { LogwharfError } from '../api/errors.js';
-import type { WireAgent, WireApplyResult, WireHistory, WireRollout } from '../api/fleet.js';
+import type { WireAgent, WireApplyResult, WireConfig, WireHistory, WireRollout } from '../api/fleet.js';
 import { checkConfigName } from '../api/fleet.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import { REAL_TIMERS, type Timers } from '../util/timers.js';
@@ -21,7 +21,7 @@ import { FLEET_DB_FILE } from './fleet-db.js';
 import { openFleetStore, type AgentRow, type FleetStore } from './fleet-store.js';
 import { registerFleetMetrics } from './metrics.js';
 import { advanceAll, advanceForAgent, type RolloutDriverContext } from './rollout.js';
-import { fleetSummary, wireAgent, wireHistory, wireRollout, type FleetSummary } from './views.js';
+import { fleetSummary, wireAgent, wireConfigs, wireHistory, wireRollout, type FleetSummary } from './views.js';
 
 export type { FleetSummary } from './views.js';
 export type { ApplyRequest } from './changes.js';
@@ -60,6 +60,7 @@ export interface Fleet {
   agents(): WireAgent[];
   rollouts(): WireRollout[];
   rollout(id: number): WireRollout;
+  configs(): WireConfig[];
   history(name: string): WireHistory;
   /** The body of one version, as applied. */
   versionBody(name: string, version: number): string;
@@ -132,6 +133,7 @@ export function createFleet(settings: FleetSettings, deps: FleetDeps): Fleet {
       if (!r) throw new LogwharfError('not_found', `no rollout with id ${id}`);
       return wireRollout(open(), r, true);
     },
+    configs: () => wireConfigs(open()),
     history(name) {
       const c = open().getConfig(checkConfigName(name));
       if (!c) throw new LogwharfError('not_found', `no configuration named "${name}"`);

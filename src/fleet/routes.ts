@@ -5,6 +5,7 @@
  *   GET  /api/v1/fleet/agents                          agents as they last reported
  *   GET  /api/v1/fleet/rollouts                        rollouts, newest first
  *   GET  /api/v1/fleet/rollouts/:id                    one rollout with its per-agent steps
+ *   GET  /api/v1/fleet/configs                         configurations: selector, latest and good version, running rollout
  *   GET  /api/v1/fleet/configs/:name/history           versions with a diff to the previous one
  *   GET  /api/v1/fleet/configs/:name/versions/:version the body of one version (YAML)
  *   POST /api/v1/fleet/configs/:name                   body: the remote configuration (YAML);
@@ -27,6 +28,7 @@ export function registerFleetRoutes(router: Router, fleet: () => Fleet): void {
   router.add('GET', `${FLEET_API}/agents`, (ctx) => ok(ctx, 200, fleet().agents()), READ);
   router.add('GET', `${FLEET_API}/rollouts`, (ctx) => ok(ctx, 200, fleet().rollouts()), READ);
   router.add('GET', `${FLEET_API}/rollouts/:id`, (ctx) => ok(ctx, 200, fleet().rollout(pathInt(ctx.params.id!, (t) => `no rollout with id ${t}`))), READ);
+  router.add('GET', `${FLEET_API}/configs`, (ctx) => ok(ctx, 200, fleet().configs()), READ);
   router.add('GET', `${FLEET_API}/configs/:name/history`, (ctx) => ok(ctx, 200, fleet().history(ctx.params.name!)), READ);
   router.add('GET', `${FLEET_API}/configs/:name/versions/:version`, (ctx) => {
     const body = fleet().versionBody(ctx.params.name!, pathInt(ctx.params.version!, (t) => `configuration "${ctx.params.name!.slice(0, 80)}" has no version ${t}`));

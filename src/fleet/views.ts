@@ -1,5 +1,5 @@
 /** The fleet's rows as the API shows them (src/api/fleet.ts), and the summary for GET /api/v1/status. */
-import type { WireAgent, WireHistory, WireRollout, WireRolloutStep, RolloutState } from '../api/fleet.js';
+import type { WireAgent, WireConfig, WireHistory, WireRollout, WireRolloutStep, RolloutState } from '../api/fleet.js';
 import { formatSelector } from '../api/fleet.js';
 import { formatDuration } from '../logql/syntax/index.js';
 import type { AgentRow, ConfigRow, FleetStore, RolloutRow } from './fleet-store.js';
@@ -66,6 +66,16 @@ export function wireAgent(store: FleetStore, configs: ConfigRow[], a: AgentRow, 
     effective_config_hash: a.effective_hash,
     attributes: { ...(JSON.parse(a.non_identifying) as Record<string, string>), ...(JSON.parse(a.identifying) as Record<string, string>) },
   };
+}
+
+export function wireConfigs(store: FleetStore): WireConfig[] {
+  return store.listConfigs().map((c) => ({
+    name: c.name,
+    selector: formatSelector(c.selector),
+    latest_version: store.latestVersion(c.name)?.version ?? 0,
+    good_version: c.good_version,
+    running_rollout: store.runningRolloutOf(c.name)?.id ?? null,
+  }));
 }
 
 export function wireHistory(store: FleetStore, c: ConfigRow): WireHistory {

@@ -83,6 +83,8 @@ test('fleet apply, status, history and rollback through the CLI against the real
   assert.match(rb.stderr, /rolled back to version 1 as version 3/);
   assert.equal((await untilEnded(s, agents, Number(rb.stdout.trim()))).state, 'succeeded');
 
+  const configs = (await (await fetch(`${s.url}/api/v1/fleet/configs`)).json()) as { data: unknown };
+  assert.deepEqual(configs.data, [{ name: 'base', selector: 'cluster=eu-1', latest_version: 3, good_version: 3, running_rollout: null }]);
   // What the status endpoint and /metrics read.
   const summary = s.role.fleet.summary();
   assert.deepEqual(summary.agents.by_config_version, [{ config: 'base', version: 3, agents: 3 }]);
