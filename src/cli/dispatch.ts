@@ -15,7 +15,6 @@ import { runPush } from './push.js';
 import { runRules } from './rules.js';
 import { runExport } from './export.js';
 import { runImport } from './import.js';
-import { runFleet } from './fleet.js';
 
 type Command = (argv: string[], io: CliIO) => Promise<number>;
 
@@ -44,6 +43,11 @@ interface DeployModule {
 interface BackupModule {
   runBackup(argv: string[], io: CliIO): Promise<number>;
   runRestore(argv: string[], io: CliIO): Promise<number>;
+}
+
+/** What ./fleet.js provides. */
+interface FleetModule {
+  runFleet(argv: string[], io: CliIO): Promise<number>;
 }
 
 /** What ./agent.js provides; loaded alone so the agent never loads the store (its footprint stays small). */
@@ -80,7 +84,8 @@ const COMMANDS: Record<string, Command> = {
   rules: runRules,
   export: runExport,
   import: runImport,
-  fleet: runFleet,
+  // Loaded on demand: it reads the server's duration syntax (src/config), which other client commands do not load.
+  fleet: async (argv, io) => (await loadRole<FleetModule>('./fleet.js', 'fleet')).runFleet(argv, io),
   server: async (argv) => (await loadServerModule()).runServer(argv),
   up: async (argv) => (await loadServerModule()).runUp(argv),
   agent: async (argv) => (await loadRole<AgentModule>('./agent.js', 'agent')).runAgent(argv),
