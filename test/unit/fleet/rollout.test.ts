@@ -291,3 +291,34 @@ test('resumes from every persisted state after the fleet is closed and opened ag
     });
   }
 });
+
+test('a canary that disconnects before applying, and a rest agent that never applies, roll back', async (t) => {
+  await t.test('canary disconnects', async (t2) => {
+    const r = rig(t2);
+    const fleet = agents(r, ['node-a', 'node-b']);
+    await helloAll(fleet);
+    for (const a of fleet) a.policy = 'ignore';
+    const res = r.fleet.apply({ name: 'base', body: V1, canary: '1', author: 'test' });
+    const canary = fleet.find((a) => a.uid === r.fleet.rollout(res.rollout!.id).steps![0]!.agent)!;
+    await canary.disconnect();
+    const ended = r.fleet.rollout(res.rollout!.id);
+    assert.equal(ended.state, 'rolled_back');
+    assert.match(ended.reason, /^canary [0-9a-f]{32} \(node-.\) disconnected$/);
+  });
+  await t.test('rest timeout', async (t2) => {
+    const r = rig(t2);
+    const fleet = agents(r, ['node-a', 'node-b']);
+    await helloAll(fleet);
+    const res = r.fleet.apply({ name: 'base', body: V1, canary: '1', windowMs: 5000, author: 'test' });
+    for (const a of fleet) await a.heartbeat();
+    const other = fleet.find((a) => a.offered.length === 0)!;
+    other.policy = 'ignore';
+    await r.pass(10_000, fleet);
+    assert.equal(r.fleet.rollout(res.rollout!.id).phase, 'rest');
+    await r.pass(60_000, fleet);
+    const ended = r.fleet.rollout(res.rollout!.id);
+    assert.equal(ended.state, 'rolled_back');
+    assert.match(ended.reason, new RegExp(`agent ${other.uid} \\(${other.attrs.host}\\) did not apply version 1 within 60s`));
+    assert.equal(r.fleet.history('base').good_version, null);
+  });
+});
