@@ -301,9 +301,9 @@ export class LokiClient {
     await res.arrayBuffer();
   }
 
-  /** A request to one of logwharf's own APIs (the backup snapshots): the 2xx Response, errors as for `post`. */
-  send(method: 'GET' | 'POST' | 'DELETE', path: string, params?: URLSearchParams): Promise<Response> {
-    return this.request(method, path, params);
+  /** A request to one of logwharf's own APIs (the backup snapshots, the fleet API): the 2xx Response, errors as for `post`. */
+  send(method: 'GET' | 'POST' | 'DELETE', path: string, params?: URLSearchParams, body?: { contentType: string; body: Buffer | string }): Promise<Response> {
+    return this.request(method, path, params, body);
   }
 
   private async getJson<T>(path: string, params?: URLSearchParams, opts: PostOptions = {}): Promise<T> {

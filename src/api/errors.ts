@@ -20,6 +20,7 @@ export const ERRORS = {
   stream_limit: { status: 429, message: 'maximum active stream limit exceeded' },
   query_limit: { status: 400, message: 'query limit exceeded' },
   not_found: { status: 404, message: 'not found' },
+  conflict: { status: 409, message: 'conflict' },
   read_only: { status: 403, message: 'read-only' },
   method_not_allowed: { status: 405, message: 'method not allowed' },
   unauthorized: { status: 401, message: 'no org id' },

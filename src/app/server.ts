@@ -50,6 +50,10 @@ import { registerBackupRoutes } from '../lifecycle/backup-routes.js';
 import type { FleetController } from '../fleet/model.js';
 import { registerOpampRoute } from '../fleet/opamp-route.js';
 
+import { createFleet, type Fleet } from '../fleet/fleet.js';
+import { registerFleetRoutes } from '../fleet/routes.js';
+import type { Timers } from '../util/timers.js';
+
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface ServerDeps {
@@ -60,8 +64,11 @@ export interface ServerDeps {
   ruler?: AlertingDeps['ruler'];
   /** Who callers are when `auth.tokens_enabled` is on; the token store's authenticator by default. */
   authenticator?: Authenticator;
-  /** The fleet's state (issue #13); with it the server speaks OpAMP on POST /v1/opamp. */
+  /** For tests: the state side POST /v1/opamp reports to, instead of the fleet's own controller. */
   fleet?: FleetController;
+
+  /** For tests: the fleet's driver timers (a test clock steps rollouts' windows and timeouts). */
+  fleetTimers?: Timers;
 }
 
 export interface ServerRole {
@@ -72,6 +79,8 @@ export interface ServerRole {
   readonly registry: Registry;
   /** The HTTP routes as declared (for the authorisation matrix test and the docs' route → role table). */
   routes(): RouteInfo[];
+  /** The control plane's state (issue #13): its `controller` is what POST /v1/opamp reports to; `summary()` feeds GET /api/v1/status. */
+  readonly fleet: Fleet;
 }
 
 export function createServer(config: ServerConfig, deps: ServerDeps = {}): ServerRole {
@@ -163,7 +172,6 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
     return sources;
   });
   registerRegistryMetrics(metrics.registry, () => sources);
-  if (deps.fleet) registerOpampRoute(router, deps.fleet, { registry: metrics.registry });
   // Tokens (issue #11): `tokens.authenticator` is the request path's Authenticator; the admin API is here.
   const tokens = createTokens(config.data, { now: deps.now, log: childLogger(log, { component: 'auth' }) });
   registerTokenRoutes(router, tokens, { now: deps.now, log: childLogger(log, { component: 'auth' }) });
@@ -191,6 +199,24 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
   registerDeleteRoutes(router, () => deletes, deps.now ?? Date.now);
   // Online backups (issue #15): consistent snapshots of the store, read by `logwharf backup --addr`.
   const backups = registerBackupRoutes(router, { store: () => store, dataDir: config.data, log: childLogger(log, { component: 'backup' }) });
+  // The control plane's state (issue #13, docs/fleet.md): opened in start(), after the store.
+  const fleet = createFleet(
+    { staleAfterMs: parseDurationMs(config.fleet.stale_after), defaultWindowMs: parseDurationMs(config.fleet.default_window), applyTimeoutMs: parseDurationMs(config.fleet.apply_timeout) },
+    { dataDir: config.data, log: childLogger(log, { component: 'fleet' }), registry: metrics.registry, now: deps.now, timers: deps.fleetTimers },
+  );
+  let fleetOpen = false;
+  registerFleetRoutes(router, () => {
+    if (!fleetOpen) throw new LogwharfError('store_unavailable', 'the fleet database is not open');
+    return fleet;
+  });
+  // OpAMP (POST /v1/opamp) reports to the fleet's controller once fleet.db is open; tests may pass their own.
+  const opampController: FleetController = deps.fleet ?? {
+    report: (r) => {
+      if (!fleetOpen) return Promise.reject(new LogwharfError('store_unavailable', 'the fleet database is not open'));
+      return fleet.controller.report(r);
+    },
+  };
+  registerOpampRoute(router, opampController, { registry: metrics.registry });
   const timeoutMs = parseDurationMs(config.query.timeout);
   const service = createQueryService({ store, scanner, pool: queryPool, limits: config.limits, limitsFor, timeoutMs });
   const queryCtx = { store, scanner, service, limits: config.limits, limitsFor, retentionFor, timeoutMs, now: deps.now ?? Date.now };
@@ -251,6 +277,7 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
     store,
     registry: metrics.registry,
     routes: () => router.routes(),
+    fleet,
     async start() {
       await store.start();
       sources = createRegistry({
@@ -260,6 +287,8 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
         log: childLogger(log, { component: 'registry' }),
       });
       tokens.open();
+      fleet.start();
+      fleetOpen = true;
       await deletes.open();
       // Before the port opens: token changes the CLI made while the server was down come first.
       await audit.start();
@@ -306,6 +335,8 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
       await queryPool?.close();
       sources?.close();
       sources = undefined;
+      fleetOpen = false;
+      fleet.close();
       // After the HTTP server (its last admin actions are recorded), before the tokens and the store.
       await audit.close();
       tokens.close();

@@ -54,6 +54,8 @@ const ACTIONS: Record<string, string> = {
   'DELETE /api/prom/rules/:namespace/:group': 'rules.group.delete',
   'POST /alertmanager/api/v2/silences': 'silence.set',
   'DELETE /alertmanager/api/v2/silence/:silenceID': 'silence.expire',
+  'POST /api/v1/fleet/configs/:name': 'fleet.config.apply',
+  'POST /api/v1/fleet/configs/:name/rollback': 'fleet.config.rollback',
 };
 
 export function actionName(method: string, route: string): string {

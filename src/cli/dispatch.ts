@@ -45,6 +45,11 @@ interface BackupModule {
   runRestore(argv: string[], io: CliIO): Promise<number>;
 }
 
+/** What ./fleet.js provides. */
+interface FleetModule {
+  runFleet(argv: string[], io: CliIO): Promise<number>;
+}
+
 /** What ./agent.js provides; loaded alone so the agent never loads the store (its footprint stays small). */
 interface AgentModule {
   runAgent(argv: string[]): Promise<number>;
@@ -79,6 +84,8 @@ const COMMANDS: Record<string, Command> = {
   rules: runRules,
   export: runExport,
   import: runImport,
+  // Loaded on demand: it reads the server's duration syntax (src/config), which other client commands do not load.
+  fleet: async (argv, io) => (await loadRole<FleetModule>('./fleet.js', 'fleet')).runFleet(argv, io),
   server: async (argv) => (await loadServerModule()).runServer(argv),
   up: async (argv) => (await loadServerModule()).runUp(argv),
   agent: async (argv) => (await loadRole<AgentModule>('./agent.js', 'agent')).runAgent(argv),
@@ -102,6 +109,7 @@ Maintenance:
   deploy     render Kubernetes manifests, a Docker Compose file or Grafana provisioning (docs/deploy.md)
   backup     back up a running server (--addr) or a data directory (--data); 'backup verify DIR'
   restore    write a backup into a new data directory
+  fleet      agent configurations from the server: apply (with canary rollout), status, history, rollback
 
 Client commands (work against logwharf and Loki alike):
   query      run a LogQL query over a time range

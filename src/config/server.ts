@@ -143,6 +143,17 @@ export const serverConfigSchema = z
       .strict()
       .prefault({})
       .describe('The sources registry (registry.db in the data directory): what each agent collects, and coverage'),
+    fleet: z
+      .object({
+        stale_after: duration
+          .default('90s')
+          .describe('A connected agent that has sent no OpAMP message (heartbeat) for this long is stale: a canary that goes stale rolls its rollout back (three of OpAMP\'s default 30s heartbeats)'),
+        default_window: duration.default('30s').describe('The health window of a rollout that names none (`--window`): every canary must stay healthy and heartbeating this long before the rest get the version'),
+        apply_timeout: duration.default('2m').describe('How long an agent offered a version has to report it applied before the rollout rolls back'),
+      })
+      .strict()
+      .prefault({})
+      .describe('The control plane (docs/fleet.md): agent configurations and their rollouts, in fleet.db in the data directory'),
     audit: z
       .object({
         tenant: z
