@@ -1,0 +1,436 @@
+/**
+ * The OpenTelemetry Collector configuration builder (issue #13): for users who run the Collector
+ * (contrib or k8s distribution) instead of our agent, the same settings an agent configuration holds
+ * rendered as a Collector configuration that ships to this server. The fleet controller offers it
+ * over OpAMP to agents that are not ours; `logwharf fleet render-otel` prints it; the Kubernetes
+ * deployment's Collector DaemonSet (src/deploy/k8s-collector.ts) is rendered by it too.
+ *
+ * Shape: one `filelog` receiver per kind of source (pod logs with the `container` operator, each
+ * `files` entry, Docker's json-file logs when docker.enabled is true), the pipeline rules the
+ * receiver can decide (drop rules on what it knows, timestamp and multiline rules) as its operators,
+ * then memory_limiter → k8sattributes → transform (relabel) → resource (external labels) → filter
+ * (relabel keep/drop, drop rules that need processor-stage attributes) → batch → otlphttp to
+ * `<server>/otlp` (the Collector appends /v1/logs; the server serves /otlp/v1/logs).
+ *
+ * Order matters as in the agent (docs/agent-pipeline.md): drop rules run before multiline joining,
+ * so a drop rule the receiver can decide is a `filter` operator ahead of the `recombine`; one that
+ * needs node, relabelled or other processor-stage labels runs in the filter processor, after joining,
+ * and says so in a warning. Everything that cannot be rendered faithfully is a warning and a comment
+ * at the top of the YAML.
+ *
+ * Strings written here are literal: every `$` of the user's text is doubled, because the Collector
+ * expands `${...}` in its configuration and reads `$$` as `$`; only the token reference
+ * (`${file:…}`, `${env:…}`) is meant to be expanded.
+ */
+import { Document } from 'yaml';
+import type { AgentConfig } from '../config/agent.js';
+import { LogwharfError } from '../api/errors.js';
+import { compileRe2 } from '../logql/regex.js';
+import type { Matcher } from '../logql/syntax/index.js';
+import { and, locate, NOT_PRODUCED, parseRuleSelector, regexTest, selectorCondition, type Condition, type ConditionContext } from './otel-attributes.js';
+import { translateRelabel } from './otel-relabel.js';
+
+/** Where the Collector ships, and with which credentials. Unset fields fall back to the agent settings' `client`. */
+export interface CollectorTarget {
+  /** Base URL of this server (http(s)://host:port); a push URL ending in /loki/api/v1/push or /otlp/v1/logs is cut back to its base. */
+  server?: string;
+  /** File holding the bearer token (read by the Collector: `${file:PATH}`). */
+  tokenFile?: string;
+  /** Environment variable holding the bearer token (`${env:NAME}`). */
+  tokenEnv?: string;
+  /** PEM file of the CA that signed the server's certificate. */
+  caFile?: string;
+  /** Sent as X-Scope-OrgID. */
+  tenant?: string;
+}
+
+/** How the Collector itself runs (the deployment sets these; the CLI and the fleet leave them unset). */
+export interface CollectorRenderOptions {
+  /** Directory of the file_storage extension: read offsets survive a restart. Unset: offsets in memory only. */
+  checkpointDir?: string;
+  /** host:port of the health_check extension (for probes). */
+  healthCheckEndpoint?: string;
+  /** Glob patterns the pod log receiver leaves out (the Collector's own logs). */
+  excludePodLogs?: string[];
+  /** Environment variable naming this node, for k8sattributes (default NODE_NAME, as the agent reads). */
+  nodeEnvVar?: string;
+}
+
+/** The agent settings as a fleet configuration holds them: an agent config parsed by its schema. */
+export type CollectorAgentSettings = AgentConfig;
+
+export interface RenderedCollectorConfig {
+  yaml: string;
+  warnings: string[];
+  /** The configuration as an object (what `yaml` holds, without the comments). */
+  config: Record<string, unknown>;
+}
+
+const PUSH_SUFFIXES = ['/loki/api/v1/push', '/otlp/v1/logs'];
+const DOCKER_LOGS = '/var/lib/docker/containers/*/*-json.log';
+/** Attribute that separates a container's stdout from its stderr while joining lines (removed after). */
+const SOURCE_ATTR = 'logwharf.source';
+/** Attribute a timestamp rule's field is extracted to (removed after). */
+const TIME_ATTR = 'logwharf_time';
+
+type Op = Record<string, unknown>;
+
+interface ReceiverPlan {
+  name: string;
+  /** Labels with a value known now (a files entry's labels). */
+  staticLabels: Record<string, string>;
+  /** Container runtime records: stdout and stderr apart when joining lines. */
+  container: boolean;
+  base: Record<string, unknown>;
+  leadingOps: Op[];
+  /** Labels the receiver itself sets on this source's records. */
+  own: Set<string>;
+  /** Labels a processor adds to this source's records (k8sattributes: node, pod labels). */
+  laterLabels: Set<string>;
+}
+
+export function serverBase(url: string): string {
+  let base = url.replace(/\/+$/, '');
+  for (const s of PUSH_SUFFIXES) if (base.endsWith(s)) base = base.slice(0, -s.length);
+  return base;
+}
+
+/**
+ * Renders the Collector configuration for these agent settings and target. Throws a bad_request
+ * LogwharfError when the settings hold an invalid selector or regex (the agent would refuse them too)
+ * or no server is known.
+ */
+export function renderCollectorConfig(agentSettings: CollectorAgentSettings, target: CollectorTarget = {}, options: CollectorRenderOptions = {}): RenderedCollectorConfig {
+  const a = agentSettings;
+  const warnings: string[] = [];
+  const notes: string[] = [];
+  const server = target.server ?? a.client.url;
+  if (!server) throw new LogwharfError('bad_request', 'no server to ship to: pass --server URL (or set client.url in the agent configuration)');
+  if (!/^https?:\/\/[^\s/]+/i.test(server)) throw new LogwharfError('bad_request', `server ${JSON.stringify(server)} is not an http:// or https:// URL`);
+
+  const relabel = translateRelabel(a.pipeline.relabel);
+  warnings.push(...relabel.warnings);
+  const changed = (label: string) => relabel.changed.has(label);
+  const external = a.client.external_labels;
+
+  // ---- receivers
+  const kubernetes = a.kubernetes.enabled !== 'false';
+  const receivers: ReceiverPlan[] = [];
+  if (kubernetes) {
+    const base: Record<string, unknown> = {
+      include: [`${a.kubernetes.pods_dir.replace(/\/+$/, '')}/*/*/*.log`],
+      ...(options.excludePodLogs?.length ? { exclude: options.excludePodLogs } : {}),
+    };
+    const later = a.kubernetes.api_url === '' ? [] : ['node', ...a.kubernetes.pod_labels.map(sanitizeLabelName)];
+    receivers.push({ name: 'filelog', staticLabels: {}, container: true, base, leadingOps: [{ type: 'container', id: 'container-parser' }], own: new Set(['namespace', 'pod', 'container', 'stream', 'filename']), laterLabels: new Set(later) });
+  }
+  a.files.forEach((f, i) => {
+    const labels: Record<string, string> = {};
+    for (const [k, v] of Object.entries(f.labels)) labels[locate(k).key] = v;
+    const base: Record<string, unknown> = { include: f.paths, ...(f.exclude.length ? { exclude: f.exclude } : {}), ...(Object.keys(labels).length ? { resource: labels } : {}) };
+    receivers.push({ name: `filelog/files_${i}`, staticLabels: f.labels, container: false, base, leadingOps: [], own: new Set(['filename']), laterLabels: new Set() });
+  });
+  if (a.docker.enabled === 'true') {
+    receivers.push({ name: 'filelog/docker', staticLabels: {}, container: true, base: { include: [DOCKER_LOGS] }, leadingOps: [{ type: 'container', id: 'container-parser', format: 'docker', add_metadata_from_filepath: false }], own: new Set(['stream', 'filename']), laterLabels: new Set() });
+    warnings.push('docker: the filelog receiver reads Docker\'s json-file logs without the Engine API, so streams have no container, compose_service or image labels (selectors on them match as for a missing label); on Kubernetes prefer the pod logs');
+    if (a.docker.container_labels.length) warnings.push('docker.container_labels: not translated (container labels come from the Docker Engine API)');
+  } else if (a.docker.enabled === 'auto') {
+    notes.push('docker.enabled is auto: the Collector cannot look for the socket, so Docker\'s own log files are not read (set it to true to read them)');
+  }
+  if (receivers.length === 0) warnings.push('no sources: kubernetes and docker are off and files is empty, so the Collector reads nothing');
+
+  // ---- drop rules: in the receiver when it can decide them, else in the filter processor
+  const dropSelectors = a.pipeline.drop.map((r, i) => {
+    if (r.selector === undefined && r.line === undefined) throw new LogwharfError('bad_request', `invalid agent pipeline configuration: pipeline.drop[${i}]: needs a selector, a line regex or both`);
+    if (r.line !== undefined) checkRegex(r.line, `pipeline.drop[${i}].line`);
+    return r.selector === undefined ? [] : parseRuleSelector(r.selector, `pipeline.drop[${i}].selector`);
+  });
+  const multiline = a.pipeline.multiline.map((r, i) => {
+    checkRegex(r.first_line, `pipeline.multiline[${i}].first_line`);
+    return { rule: r, matchers: parseRuleSelector(r.selector, `pipeline.multiline[${i}].selector`) };
+  });
+  const timestamps = a.pipeline.timestamp.map((r, i) => ({ rule: r, matchers: parseRuleSelector(r.selector, `pipeline.timestamp[${i}].selector`) }));
+  const producedWarning = (matchers: Matcher[], where: string) => {
+    for (const m of matchers) {
+      if (NOT_PRODUCED.has(m.name) && !changed(m.name) && !Object.hasOwn(external, m.name)) {
+        warnings.push(`${where}: label "${m.name}" is derived by the agent but not by the Collector, so the selector sees it missing`);
+      }
+    }
+  };
+
+  // A drop rule goes to the receiver only if every receiver can decide its selector there.
+  const processorDrops: string[] = [];
+  const receiverDrops = new Set<number>();
+  dropSelectors.forEach((matchers, i) => {
+    const where = `pipeline.drop[${i}]`;
+    const inReceiver = receivers.every((rcv) => selectorCondition(matchers, receiverContext(rcv, external, changed)).kind !== 'unsupported');
+    if (inReceiver && receivers.length > 0) {
+      receiverDrops.add(i);
+      return;
+    }
+    producedWarning(matchers, where);
+    const sel = selectorCondition(matchers, processorContext(changed));
+    const line = a.pipeline.drop[i]!.line;
+    const cond = and([sel, line === undefined ? { kind: 'const', value: true } : { kind: 'expr', text: regexTest('body', line, 'ottl') }]);
+    if (cond.kind === 'expr') processorDrops.push(cond.text);
+    else if (cond.kind === 'const' && cond.value) processorDrops.push('true');
+    if (multiline.length > 0 && cond.kind !== 'const') warnings.push(`${where}: its selector needs labels the filelog receiver does not have, so it runs in the filter processor, after multiline joining (the agent drops before joining)`);
+  });
+  if (a.pipeline.drop_healthchecks) warnings.push('pipeline.drop_healthchecks: not translated (the agent\'s health-check recogniser has no Collector equivalent); add drop rules for your probes\' access lines');
+
+  // ---- receiver operators
+  const receiverConfigs: Record<string, unknown> = {};
+  for (const rcv of receivers) {
+    const ctx = receiverContext(rcv, external, changed);
+    const ops: Op[] = [...rcv.leadingOps];
+    for (const i of receiverDrops) {
+      const sel = selectorCondition(dropSelectors[i]!, ctx);
+      const line = a.pipeline.drop[i]!.line;
+      const cond = and([sel, line === undefined ? { kind: 'const', value: true } : { kind: 'expr', text: regexTest('body', line, 'stanza') }]);
+      if (cond.kind === 'const' && !cond.value) continue;
+      ops.push({ type: 'filter', id: `drop-${i}`, expr: cond.kind === 'expr' ? cond.text : 'true' });
+    }
+    ops.push(...routed(`timestamp`, timestamps.map((t, i) => ({ cond: selectorCondition(t.matchers, ctx), where: `pipeline.timestamp[${i}]`, ops: (id: string, next: string) => timestampOps(t.rule, id, next) })), warnings, rcv.name));
+    if (multiline.length > 0) {
+      const mlOps = routed('multiline', multiline.map((m, i) => ({ cond: selectorCondition(m.matchers, ctx), where: `pipeline.multiline[${i}]`, ops: (id: string, next: string) => [recombineOp(m.rule, a.max_line_bytes, id, next, rcv.container)] })), warnings, rcv.name);
+      if (mlOps.length > 0 && rcv.container) {
+        ops.push({ type: 'add', id: 'multiline-source', field: `attributes["${SOURCE_ATTR}"]`, value: 'EXPR(attributes["log.file.path"] + " " + attributes["log.iostream"])' });
+        ops.push(...mlOps);
+        ops.push({ type: 'remove', id: 'multiline-source-remove', field: `attributes["${SOURCE_ATTR}"]`, if: `attributes["${SOURCE_ATTR}"] != nil` });
+      } else ops.push(...mlOps);
+    }
+    receiverConfigs[rcv.name] = {
+      ...rcv.base,
+      start_at: 'end',
+      include_file_path: true,
+      include_file_name: false,
+      poll_interval: a.poll_interval,
+      ...(options.checkpointDir ? { storage: 'file_storage' } : {}),
+      ...(ops.length ? { operators: ops } : {}),
+    };
+  }
+  for (const [i, t] of timestamps.entries()) producedWarning(t.matchers, `pipeline.timestamp[${i}]`);
+  if (timestamps.length > 0) {
+    warnings.push('pipeline.timestamp: max_skew is not translated (the Collector keeps a parsed time however far it is from the read time)');
+    if (timestamps.some((t) => t.rule.format.startsWith('Unix'))) warnings.push('pipeline.timestamp: Unix* times with a decimal fraction are not parsed by the Collector\'s epoch layouts; those lines keep the read time');
+  }
+
+  // ---- processors
+  const processors: Record<string, unknown> = {
+    memory_limiter: { check_interval: '1s', limit_percentage: 80, spike_limit_percentage: 25 },
+  };
+  const order = ['memory_limiter'];
+  if (kubernetes && a.kubernetes.api_url !== '') {
+    const labels = a.kubernetes.pod_labels.map((key) => ({ tag_name: sanitizeLabelName(key), key, from: 'pod' }));
+    processors.k8sattributes = {
+      auth_type: 'serviceAccount',
+      filter: a.kubernetes.node_name ? { node: a.kubernetes.node_name } : { node_from_env_var: options.nodeEnvVar ?? 'NODE_NAME' },
+      extract: { metadata: ['k8s.namespace.name', 'k8s.pod.name', 'k8s.pod.uid', 'k8s.container.name', 'k8s.node.name'], ...(labels.length ? { labels } : {}) },
+      pod_association: [{ sources: [{ from: 'resource_attribute', name: 'k8s.pod.uid' }] }],
+    };
+    order.push('k8sattributes');
+    if (a.kubernetes.api_url !== undefined) notes.push('kubernetes.api_url: k8sattributes talks to the API server in the cluster (auth_type serviceAccount); a URL given here is not used');
+  } else if (kubernetes) notes.push('kubernetes.api_url is "": no pod metadata (no k8sattributes)');
+  if (relabel.statements.length > 0) {
+    processors['transform/relabel'] = { error_mode: 'ignore', log_statements: [{ context: 'log', statements: relabel.statements }] };
+    order.push('transform/relabel');
+  }
+  const externalAttrs = Object.entries(external).map(([k, v]) => {
+    const loc = locate(k);
+    if (loc.scope !== 'resource') warnings.push(`client.external_labels.${k}: set as a resource attribute, while for the agent it is the ${k} label of every stream`);
+    return { key: loc.scope === 'resource' ? loc.key : k, value: v, action: 'insert' };
+  });
+  if (externalAttrs.length > 0) {
+    // insert: a stream's own label of the same name wins, as in the agent.
+    processors.resource = { attributes: externalAttrs };
+    order.push('resource');
+  }
+  const dropConditions = [...relabel.dropConditions, ...processorDrops];
+  if (dropConditions.length > 0) {
+    processors.filter = { error_mode: 'ignore', logs: { log_record: dropConditions } };
+    order.push('filter');
+  }
+  processors.batch = { timeout: a.client.batch_wait };
+  order.push('batch');
+  notes.push(`client.batch_size (${a.client.batch_size} bytes) is not translated: the batch processor counts records`);
+  if (a.pipeline.detect_level) notes.push('pipeline.detect_level: the server detects levels at ingest (its own detect_level), so nothing is rendered for it');
+
+  // ---- exporter
+  const exporter: Record<string, unknown> = { endpoint: `${serverBase(server)}/otlp` };
+  const headers: Record<string, string> = {};
+  const tenant = target.tenant ?? a.client.tenant_id;
+  if (tenant) headers['X-Scope-OrgID'] = tenant;
+  if (a.client.basic_auth && !target.tokenFile && !target.tokenEnv) warnings.push('client.basic_auth: not translated (use a token: --token-file or --token-env)');
+  const tls: Record<string, unknown> = {};
+  const ca = target.caFile ?? a.client.tls.ca_file;
+  if (ca) tls.ca_file = ca;
+  if (a.client.tls.cert_file) tls.cert_file = a.client.tls.cert_file;
+  if (a.client.tls.key_file) tls.key_file = a.client.tls.key_file;
+  if (a.client.tls.server_name) tls.server_name_override = a.client.tls.server_name;
+  if (a.client.tls.insecure_skip_verify) tls.insecure_skip_verify = true;
+  if (Object.keys(tls).length) exporter.tls = tls;
+  if (a.client.compression === 'gzip') exporter.compression = 'gzip';
+  exporter.timeout = a.client.timeout;
+  // The agent retries until the server accepts (nothing is dropped): max_elapsed_time 0 = never give up.
+  exporter.retry_on_failure = { enabled: true, initial_interval: a.client.min_backoff, max_interval: a.client.max_backoff, max_elapsed_time: '0s' };
+  if (a.buffer.enabled) warnings.push('buffer.enabled: not translated (give the exporter a sending_queue with a storage extension for a disk buffer)');
+
+  const extensions: Record<string, unknown> = {};
+  if (options.healthCheckEndpoint) extensions.health_check = { endpoint: options.healthCheckEndpoint };
+  if (options.checkpointDir) extensions.file_storage = { directory: options.checkpointDir };
+  if (!options.checkpointDir) notes.push('no file_storage: read offsets are kept in memory, so a restarted Collector starts at the end of each file (add a storage extension to resume)');
+  if (a.report.enabled) notes.push('report: the Collector does not report its sources to the server\'s registry (no coverage figure)');
+
+  const config: Record<string, unknown> = {
+    ...(Object.keys(extensions).length ? { extensions } : {}),
+    receivers: receiverConfigs,
+    processors,
+    exporters: { otlphttp: exporter },
+    service: {
+      ...(Object.keys(extensions).length ? { extensions: Object.keys(extensions) } : {}),
+      pipelines: { logs: { receivers: Object.keys(receiverConfigs), processors: order, exporters: ['otlphttp'] } },
+    },
+  };
+  const literal = escapeDollars(config) as Record<string, unknown>;
+  // Added after escaping: these references are for the Collector to expand.
+  const token = target.tokenFile ? `\${file:${target.tokenFile}}` : target.tokenEnv ? `\${env:${target.tokenEnv}}` : undefined;
+  const inlineToken = token === undefined && a.client.bearer_token !== undefined ? (escapeDollars(a.client.bearer_token) as string) : undefined;
+  const fileToken = token === undefined && inlineToken === undefined && a.client.bearer_token_file ? `\${file:${a.client.bearer_token_file}}` : undefined;
+  const auth = token ?? inlineToken ?? fileToken;
+  const exp = (literal.exporters as { otlphttp: Record<string, unknown> }).otlphttp;
+  const allHeaders: Record<string, string> = { ...(escapeDollars(headers) as Record<string, string>) };
+  if (auth !== undefined) allHeaders.Authorization = `Bearer ${auth}`;
+  if (Object.keys(allHeaders).length) {
+    // endpoint first, then headers, as a reader expects.
+    const { endpoint, ...rest } = exp;
+    (literal.exporters as Record<string, unknown>).otlphttp = { endpoint, headers: allHeaders, ...rest };
+  }
+
+  const doc = new Document(literal);
+  const header = ['Rendered by logwharf from an agent configuration (logwharf fleet render-otel); OpenTelemetry Collector contrib or k8s distribution.'];
+  for (const n of notes) header.push(`note: ${n}`);
+  for (const w of warnings) header.push(`WARNING: ${w}`);
+  doc.commentBefore = header.map((l) => ` ${l}`).join('\n');
+  return { yaml: doc.toString({ lineWidth: 0 }), warnings, config: literal };
+}
+
+function checkRegex(pattern: string, where: string): void {
+  try {
+    compileRe2(pattern);
+  } catch (e) {
+    throw new LogwharfError('bad_request', `invalid agent pipeline configuration: ${where}: ${(e as Error).message}`);
+  }
+}
+
+function receiverContext(rcv: ReceiverPlan, external: Record<string, string>, changed: (l: string) => boolean): ConditionContext {
+  // A stream's own label wins over an external label of the same name (the agent's order). A label
+  // no stage of the Collector sets for this source is missing here and at the end alike.
+  const absent = (l: string) => !rcv.own.has(l) && !changed(l) && !rcv.laterLabels.has(l);
+  return { lang: 'stanza', staticLabels: { ...external, ...rcv.staticLabels }, changed, receiverOnly: true, receiverLabels: rcv.own, absent };
+}
+
+/** External labels are resource attributes by then (inserted where absent), so they are tested like any other. */
+function processorContext(changed: (l: string) => boolean): ConditionContext {
+  return { lang: 'ottl', staticLabels: {}, changed, receiverOnly: false };
+}
+
+interface RoutedRule {
+  cond: Condition;
+  where: string;
+  ops: (id: string, next: string) => Op[];
+}
+
+/**
+ * First matching rule wins (the agent's rule for timestamp and multiline): a `router` sends each
+ * entry to the first rule whose selector matches, else past them all; every branch ends at a
+ * `noop` join. A rule the receiver cannot decide is left out with a warning. (`if` on `recombine`
+ * is accepted by its configuration but not evaluated, so routing is the way to apply it per stream.)
+ */
+function routed(kind: string, rules: RoutedRule[], warnings: string[], receiver: string): Op[] {
+  const live: RoutedRule[] = [];
+  for (const r of rules) {
+    if (r.cond.kind === 'unsupported') {
+      warnings.push(`${r.where}: not applied in ${receiver}: ${r.cond.reason}`);
+      continue;
+    }
+    if (r.cond.kind === 'const' && !r.cond.value) continue;
+    live.push(r);
+    if (r.cond.kind === 'const') break; // always matches: later rules are never reached
+  }
+  if (live.length === 0) return [];
+  const end = `${kind}-end`;
+  const only = live[0]!;
+  if (live.length === 1 && only.cond.kind === 'const') return only.ops(`${kind}-0`, end).concat({ type: 'noop', id: end });
+  const routes: Array<{ expr: string; output: string }> = [];
+  let fallback = end;
+  const branches: Op[] = [];
+  live.forEach((r, i) => {
+    const id = `${kind}-${i}`;
+    if (r.cond.kind === 'const') fallback = id;
+    else routes.push({ expr: r.cond.kind === 'expr' ? r.cond.text : 'true', output: id });
+    branches.push(...r.ops(id, end));
+  });
+  return [{ type: 'router', id: `${kind}-router`, routes, default: fallback }, ...branches, { type: 'noop', id: end }];
+}
+
+function regexQuoteMeta(s: string): string {
+  return s.replace(/[\\.+*?()|[\]{}^$]/g, '\\$&');
+}
+
+const LAYOUTS: Record<string, { layout_type: string; layout: string }> = {
+  // Go's time.Parse accepts a fractional second after the seconds even when the layout has none.
+  RFC3339: { layout_type: 'gotime', layout: '2006-01-02T15:04:05Z07:00' },
+  RFC3339Nano: { layout_type: 'gotime', layout: '2006-01-02T15:04:05Z07:00' },
+  Unix: { layout_type: 'epoch', layout: 's' },
+  UnixMs: { layout_type: 'epoch', layout: 'ms' },
+  UnixUs: { layout_type: 'epoch', layout: 'us' },
+  UnixNs: { layout_type: 'epoch', layout: 'ns' },
+};
+
+/** A JSON key (`"ts": "…"`, `"ts": 17…`) or a logfmt key (`ts=…`, `ts="…"`) into a temporary attribute, parsed as the entry's time. */
+function timestampOps(rule: AgentConfig['pipeline']['timestamp'][number], id: string, next: string): Op[] {
+  const key = regexQuoteMeta(rule.source);
+  const regex = `(?:^|[\\s{,])(?:"${key}"\\s*:|${key}=)\\s*"?(?P<${TIME_ATTR}>[^",}\\s]+)`;
+  return [
+    {
+      type: 'regex_parser',
+      id,
+      regex,
+      on_error: 'send_quiet',
+      timestamp: { parse_from: `attributes.${TIME_ATTR}`, ...LAYOUTS[rule.format]! },
+    },
+    { type: 'remove', id: `${id}-remove`, field: `attributes.${TIME_ATTR}`, if: `attributes.${TIME_ATTR} != nil`, output: next },
+  ];
+}
+
+function recombineOp(rule: AgentConfig['pipeline']['multiline'][number], maxBytes: number, id: string, next: string, container: boolean): Op {
+  return {
+    type: 'recombine',
+    id,
+    combine_field: 'body',
+    combine_with: '\n',
+    is_first_entry: regexTest('body', rule.first_line, 'stanza'),
+    // The agent: a line before any first line is an entry of its own; the joined entry keeps its first line's time.
+    max_unmatched_batch_size: 1,
+    overwrite_with: 'oldest',
+    max_batch_size: rule.max_lines,
+    max_log_size: maxBytes,
+    force_flush_period: rule.max_wait,
+    ...(container ? { source_identifier: `attributes["${SOURCE_ATTR}"]` } : {}),
+    output: next,
+  };
+}
+
+/** The agent's label names for pod labels (src/agent/discovery/label-name.ts; the tests check they agree). */
+export function sanitizeLabelName(name: string): string {
+  const s = name.replace(/[^a-zA-Z0-9_]/g, '_');
+  return /^[0-9]/.test(s) ? `_${s}` : s;
+}
+
+function escapeDollars(v: unknown): unknown {
+  // A function replacer: in a replacement string, `$$` would itself mean one `$`.
+  if (typeof v === 'string') return v.replaceAll('$', () => '$$');
+  if (Array.isArray(v)) return v.map(escapeDollars);
+  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [escapeDollars(k), escapeDollars(x)]));
+  return v;
+}

@@ -1,0 +1,139 @@
+/**
+ * The agent's Prometheus-style relabel rules (pipeline.relabel) as Collector configuration: `replace`
+ * and `labeldrop` become OTTL statements of a transform processor, `keep` and `drop` conditions of
+ * the filter processor. What has no faithful translation is reported, never dropped in silence:
+ * rules over several source labels (OTTL's Concat does not join a missing value as "" the way
+ * Prometheus does), rules over `__meta_*` labels (the Collector has no such attributes), `labelmap`
+ * and `labelkeep` (they range over every label name, and ours are not the Collector's), and a
+ * keep/drop whose label a later replace rule writes (the Collector filters after all replaces).
+ */
+import type { AgentConfig } from '../config/agent.js';
+import { compileRe2, literalAlternatives } from '../logql/regex.js';
+import { LogwharfError } from '../api/errors.js';
+import { anchored, locate, matcherCondition, not, quote, ref, type AttributeLocation, type Condition } from './otel-attributes.js';
+
+type RelabelRule = AgentConfig['pipeline']['relabel'][number];
+
+export interface RelabelTranslation {
+  /** OTTL statements, log context, in rule order. */
+  statements: string[];
+  /** OTTL conditions: a record matching one is dropped (keep/drop rules). */
+  dropConditions: string[];
+  /** Labels the translated rules write or remove. */
+  changed: Set<string>;
+  warnings: string[];
+}
+
+function mapOf(loc: AttributeLocation): string {
+  return loc.scope === 'resource' ? 'resource.attributes' : 'attributes';
+}
+
+/** Go's regexp Expand over one match: $1, ${1}, $name, ${name}; `$$` is a `$`. */
+function expand(template: string, groups: Array<string | undefined>, named: Record<string, string | undefined>): string {
+  return template.replace(/\$(\$|\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))/g, (_all, tok: string, braced?: string, bare?: string) => {
+    if (tok === '$') return '$';
+    const name = braced ?? bare!;
+    if (/^[0-9]+$/.test(name)) return groups[Number(name)] ?? '';
+    return named[name] ?? '';
+  });
+}
+
+export function translateRelabel(rules: readonly RelabelRule[]): RelabelTranslation {
+  const out: RelabelTranslation = { statements: [], dropConditions: [], changed: new Set(), warnings: [] };
+  const noChange = () => false;
+  // Labels each later replace rule writes, to find keep/drop rules that would see them too early.
+  const writtenAfter = (i: number, label: string) => rules.slice(i + 1).some((r) => r.action === 'replace' && r.target_label === label);
+  rules.forEach((r, i) => {
+    const where = `pipeline.relabel[${i}] (${r.action})`;
+    let re;
+    try {
+      re = compileRe2(r.regex, { anchored: true, dotAll: true });
+    } catch (e) {
+      throw new LogwharfError('bad_request', `invalid agent pipeline configuration: ${where}.regex: ${(e as Error).message}`);
+    }
+    const hidden = r.source_labels.filter((l) => l.startsWith('__'));
+    if (hidden.length > 0) {
+      out.warnings.push(`${where}: not translated: the Collector has no attribute for ${hidden.join(', ')} (discovery metadata of the agent)`);
+      return;
+    }
+    if (r.source_labels.length > 1) {
+      out.warnings.push(`${where}: not translated: several source_labels (${r.source_labels.join(', ')}); OTTL cannot join them as Prometheus does when one is missing`);
+      return;
+    }
+    const source = r.source_labels[0];
+    switch (r.action) {
+      case 'replace': {
+        const target = r.target_label;
+        if (target === undefined || target === '') {
+          out.warnings.push(`${where}: not translated: no target_label`);
+          return;
+        }
+        if (target.startsWith('__')) {
+          out.warnings.push(`${where}: not translated: target_label ${target} is a hidden label of the agent`);
+          return;
+        }
+        const t = locate(target);
+        const tRef = ref(t, 'ottl');
+        const del = `delete_key(${mapOf(t)}, ${quote(t.key)})`;
+        // What the rule writes when the joined source value is "" (no source label, or it is missing).
+        const onEmpty = re.exec('');
+        const emptyValue = onEmpty ? expand(r.replacement, Array.from(onEmpty, (g) => g ?? undefined), { ...onEmpty.groups }) : undefined;
+        const emptyStmt = emptyValue === undefined ? undefined : emptyValue === '' ? del : `set(${tRef}, ${quote(emptyValue)})`;
+        if (source === undefined) {
+          if (emptyStmt) out.statements.push(emptyStmt);
+          else return; // never matches: the agent does nothing either
+        } else {
+          const sRef = ref(locate(source), 'ottl');
+          const rx = quote(anchored(r.regex));
+          if (emptyStmt) out.statements.push(`${emptyStmt} where ${sRef} == nil`);
+          if (!r.replacement.includes('$')) {
+            out.statements.push(r.replacement === '' ? `${del} where IsMatch(${sRef}, ${rx})` : `set(${tRef}, ${quote(r.replacement)}) where IsMatch(${sRef}, ${rx})`);
+          } else {
+            // Copy the source, then let the anchored regex rewrite the whole value into the expansion
+            // (replace_pattern expands $1, ${name} as Go's regexp does, like Prometheus).
+            out.statements.push(`set(${tRef}, ${sRef}) where IsMatch(${sRef}, ${rx})`);
+            out.statements.push(`replace_pattern(${tRef}, ${rx}, ${quote(r.replacement)}) where IsMatch(${sRef}, ${rx})`);
+            out.statements.push(`${del} where ${tRef} == ""`);
+          }
+        }
+        out.changed.add(target);
+        return;
+      }
+      case 'keep':
+      case 'drop': {
+        let matches: Condition;
+        if (source === undefined) matches = { kind: 'const', value: re.test('') };
+        else {
+          if (writtenAfter(i, source)) {
+            out.warnings.push(`${where}: not translated: a later replace rule writes ${source}, and the Collector filters after every replace`);
+            return;
+          }
+          matches = matcherCondition({ name: source, op: '=~', value: r.regex }, { lang: 'ottl', staticLabels: {}, changed: noChange, receiverOnly: false });
+        }
+        const drop = r.action === 'drop' ? matches : not(matches);
+        if (drop.kind === 'expr') out.dropConditions.push(drop.text);
+        else if (drop.kind === 'const' && drop.value) out.dropConditions.push('true');
+        return;
+      }
+      case 'labeldrop': {
+        const lit = literalAlternatives(r.regex);
+        if (!lit || lit.insensitive) {
+          out.warnings.push(`${where}: not translated: only a label name or an alternation of names (a|b) can be dropped in the Collector, not ${JSON.stringify(r.regex)}`);
+          return;
+        }
+        for (const name of lit.values) {
+          if (name === '' || name.startsWith('__')) continue;
+          const loc = locate(name);
+          out.statements.push(`delete_key(${mapOf(loc)}, ${quote(loc.key)})`);
+          out.changed.add(name);
+        }
+        return;
+      }
+      case 'labelkeep':
+      case 'labelmap':
+        out.warnings.push(`${where}: not translated: ${r.action} ranges over every label name, and the Collector's attribute names are not the agent's labels`);
+        return;
+    }
+  });
+  return out;
+}
