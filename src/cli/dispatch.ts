@@ -87,6 +87,7 @@ const COMMANDS: Record<string, Command> = {
   deploy: async (argv, io) => (await loadRole<DeployModule>('./deploy.js', 'deploy')).runDeploy(argv, io),
   backup: async (argv, io) => (await loadRole<BackupModule>('./backup.js', 'server')).runBackup(argv, io),
   restore: async (argv, io) => (await loadRole<BackupModule>('./backup.js', 'server')).runRestore(argv, io),
+  fleet: async (argv, io) => (await loadRole<{ runFleet: Command }>('./fleet-render-otel.js', 'fleet')).runFleet(argv, io),
 };
 
 export const USAGE = `Usage: logwharf <command> [flags]
@@ -102,6 +103,7 @@ Maintenance:
   deploy     render Kubernetes manifests, a Docker Compose file or Grafana provisioning (docs/deploy.md)
   backup     back up a running server (--addr) or a data directory (--data); 'backup verify DIR'
   restore    write a backup into a new data directory
+  fleet      render-otel: an agent configuration as an OpenTelemetry Collector configuration
 
 Client commands (work against logwharf and Loki alike):
   query      run a LogQL query over a time range

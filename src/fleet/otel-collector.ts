@@ -163,12 +163,12 @@ export function renderCollectorConfig(agentSettings: CollectorAgentSettings, tar
   const receiverDrops = new Set<number>();
   dropSelectors.forEach((matchers, i) => {
     const where = `pipeline.drop[${i}]`;
+    producedWarning(matchers, where);
     const inReceiver = receivers.every((rcv) => selectorCondition(matchers, receiverContext(rcv, external, changed)).kind !== 'unsupported');
     if (inReceiver && receivers.length > 0) {
       receiverDrops.add(i);
       return;
     }
-    producedWarning(matchers, where);
     const sel = selectorCondition(matchers, processorContext(changed));
     const line = a.pipeline.drop[i]!.line;
     const cond = and([sel, line === undefined ? { kind: 'const', value: true } : { kind: 'expr', text: regexTest('body', line, 'ottl') }]);
@@ -210,6 +210,7 @@ export function renderCollectorConfig(agentSettings: CollectorAgentSettings, tar
     };
   }
   for (const [i, t] of timestamps.entries()) producedWarning(t.matchers, `pipeline.timestamp[${i}]`);
+  for (const [i, m] of multiline.entries()) producedWarning(m.matchers, `pipeline.multiline[${i}]`);
   if (timestamps.length > 0) {
     warnings.push('pipeline.timestamp: max_skew is not translated (the Collector keeps a parsed time however far it is from the read time)');
     if (timestamps.some((t) => t.rule.format.startsWith('Unix'))) warnings.push('pipeline.timestamp: Unix* times with a decimal fraction are not parsed by the Collector\'s epoch layouts; those lines keep the read time');
