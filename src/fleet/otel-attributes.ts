@@ -45,8 +45,8 @@ const KNOWN: Record<string, AttributeLocation> = {
   filename: { scope: 'record', key: 'log.file.path', inReceiver: true },
 };
 
-/** The labels the agent derives that the rendered Collector does not produce (so selectors on them cannot match as they do for the agent). */
-export const NOT_PRODUCED: ReadonlySet<string> = new Set(['app', 'host']);
+/** Labels the agent sets that the rendered Collector does not (`host` of file targets: the Collector knows no host name without a resourcedetection processor). */
+export const NOT_PRODUCED: ReadonlySet<string> = new Set(['host']);
 
 export function locate(label: string): AttributeLocation {
   return Object.hasOwn(KNOWN, label) ? KNOWN[label]! : { scope: 'resource', key: label, inReceiver: false };

@@ -72,6 +72,9 @@ const DOCKER_LOGS = '/var/lib/docker/containers/*/*-json.log';
 const SOURCE_ATTR = 'logwharf.source';
 /** Attribute a timestamp rule's field is extracted to (removed after). */
 const TIME_ATTR = 'logwharf_time';
+/** Pod labels that name the application, most specific first (the agent's APP_LABELS, src/agent/discovery/kubernetes.ts; the tests check they agree). */
+export const APP_LABELS = ['app.kubernetes.io/name', 'app', 'k8s-app', 'name'] as const;
+const APP_TEMP_PREFIX = 'logwharf.app.';
 
 type Op = Record<string, unknown>;
 
@@ -121,7 +124,7 @@ export function renderCollectorConfig(agentSettings: CollectorAgentSettings, tar
       include: [`${a.kubernetes.pods_dir.replace(/\/+$/, '')}/*/*/*.log`],
       ...(options.excludePodLogs?.length ? { exclude: options.excludePodLogs } : {}),
     };
-    const later = a.kubernetes.api_url === '' ? [] : ['node', ...a.kubernetes.pod_labels.map(sanitizeLabelName)];
+    const later = a.kubernetes.api_url === '' ? [] : ['node', 'app', ...a.kubernetes.pod_labels.map(sanitizeLabelName)];
     receivers.push({ name: 'filelog', staticLabels: {}, container: true, base, leadingOps: [{ type: 'container', id: 'container-parser' }], own: new Set(['namespace', 'pod', 'container', 'stream', 'filename']), laterLabels: new Set(later) });
   }
   a.files.forEach((f, i) => {
@@ -213,7 +216,7 @@ export function renderCollectorConfig(agentSettings: CollectorAgentSettings, tar
   for (const [i, m] of multiline.entries()) producedWarning(m.matchers, `pipeline.multiline[${i}]`);
   if (timestamps.length > 0) {
     warnings.push('pipeline.timestamp: max_skew is not translated (the Collector keeps a parsed time however far it is from the read time)');
-    if (timestamps.some((t) => t.rule.format.startsWith('Unix'))) warnings.push('pipeline.timestamp: Unix* times with a decimal fraction are not parsed by the Collector\'s epoch layouts; those lines keep the read time');
+    if (timestamps.some((t) => t.rule.format.startsWith('Unix'))) warnings.push('pipeline.timestamp: a Unix* time with a decimal fraction loses the fraction in the Collector (its epoch layouts take the integer)');
   }
 
   // ---- processors
@@ -221,8 +224,17 @@ export function renderCollectorConfig(agentSettings: CollectorAgentSettings, tar
     memory_limiter: { check_interval: '1s', limit_percentage: 80, spike_limit_percentage: 25 },
   };
   const order = ['memory_limiter'];
+  const appStatements: string[] = [];
   if (kubernetes && a.kubernetes.api_url !== '') {
     const labels = a.kubernetes.pod_labels.map((key) => ({ tag_name: sanitizeLabelName(key), key, from: 'pod' }));
+    // The agent's `app` label: the first of APP_LABELS the pod has. k8sattributes copies each into a
+    // temporary attribute; the transform below picks the winner and removes the rest.
+    for (const key of APP_LABELS) labels.push({ tag_name: `${APP_TEMP_PREFIX}${key}`, key, from: 'pod' });
+    appStatements.push(...[...APP_LABELS].reverse().map((key) => {
+      const v = `resource.attributes[${JSON.stringify(APP_TEMP_PREFIX + key)}]`;
+      return `set(resource.attributes["app"], ${v}) where ${v} != nil and ${v} != ""`;
+    }));
+    appStatements.push(...APP_LABELS.map((key) => `delete_key(resource.attributes, ${JSON.stringify(APP_TEMP_PREFIX + key)})`));
     processors.k8sattributes = {
       auth_type: 'serviceAccount',
       filter: a.kubernetes.node_name ? { node: a.kubernetes.node_name } : { node_from_env_var: options.nodeEnvVar ?? 'NODE_NAME' },
@@ -232,9 +244,11 @@ export function renderCollectorConfig(agentSettings: CollectorAgentSettings, tar
     order.push('k8sattributes');
     if (a.kubernetes.api_url !== undefined) notes.push('kubernetes.api_url: k8sattributes talks to the API server in the cluster (auth_type serviceAccount); a URL given here is not used');
   } else if (kubernetes) notes.push('kubernetes.api_url is "": no pod metadata (no k8sattributes)');
-  if (relabel.statements.length > 0) {
-    processors['transform/relabel'] = { error_mode: 'ignore', log_statements: [{ context: 'log', statements: relabel.statements }] };
-    order.push('transform/relabel');
+  const statements = [...appStatements, ...relabel.statements];
+  if (statements.length > 0) {
+    // The agent derives `app` before relabelling, so its statements come first.
+    processors['transform/labels'] = { error_mode: 'ignore', log_statements: [{ context: 'log', statements }] };
+    order.push('transform/labels');
   }
   const externalAttrs = Object.entries(external).map(([k, v]) => {
     const loc = locate(k);
@@ -391,7 +405,9 @@ const LAYOUTS: Record<string, { layout_type: string; layout: string }> = {
 /** A JSON key (`"ts": "…"`, `"ts": 17…`) or a logfmt key (`ts=…`, `ts="…"`) into a temporary attribute, parsed as the entry's time. */
 function timestampOps(rule: AgentConfig['pipeline']['timestamp'][number], id: string, next: string): Op[] {
   const key = regexQuoteMeta(rule.source);
-  const regex = `(?:^|[\\s{,])(?:"${key}"\\s*:|${key}=)\\s*"?(?P<${TIME_ATTR}>[^",}\\s]+)`;
+  // Unix* values: the integer part (the epoch layouts do not take a fraction on every form).
+  const value = rule.format.startsWith('Unix') ? '-?[0-9]+)(?:\\.[0-9]+)?' : '[^",}\\s]+)';
+  const regex = `(?:^|[\\s{,])(?:"${key}"\\s*:|${key}=)\\s*"?(?P<${TIME_ATTR}>${value}`;
   return [
     {
       type: 'regex_parser',

@@ -68,6 +68,10 @@ export function translateRelabel(rules: readonly RelabelRule[]): RelabelTranslat
           out.warnings.push(`${where}: not translated: no target_label`);
           return;
         }
+        if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(target)) {
+          out.warnings.push(`${where}: not translated: target_label ${JSON.stringify(target)} is a template or not a label name`);
+          return;
+        }
         if (target.startsWith('__')) {
           out.warnings.push(`${where}: not translated: target_label ${target} is a hidden label of the agent`);
           return;
