@@ -133,14 +133,17 @@ export function renderCollectorConfig(agentSettings: CollectorAgentSettings, tar
     const base: Record<string, unknown> = { include: f.paths, ...(f.exclude.length ? { exclude: f.exclude } : {}), ...(Object.keys(labels).length ? { resource: labels } : {}) };
     receivers.push({ name: `filelog/files_${i}`, staticLabels: f.labels, container: false, base, leadingOps: [], own: new Set(['filename']), laterLabels: new Set() });
   });
-  if (a.docker.enabled === 'true') {
+  // docker.enabled auto: the agent reads Docker when its socket exists; the Collector cannot look, so
+  // auto reads Docker's log files on a host that is not a Kubernetes node (there the pod logs are
+  // the same lines again).
+  if (a.docker.enabled === 'true' || (a.docker.enabled === 'auto' && !kubernetes)) {
     receivers.push({ name: 'filelog/docker', staticLabels: {}, container: true, base: { include: [DOCKER_LOGS] }, leadingOps: [{ type: 'container', id: 'container-parser', format: 'docker', add_metadata_from_filepath: false }], own: new Set(['stream', 'filename']), laterLabels: new Set() });
     warnings.push('docker: the filelog receiver reads Docker\'s json-file logs without the Engine API, so streams have no container, compose_service or image labels (selectors on them match as for a missing label); on Kubernetes prefer the pod logs');
     if (a.docker.container_labels.length) warnings.push('docker.container_labels: not translated (container labels come from the Docker Engine API)');
   } else if (a.docker.enabled === 'auto') {
-    notes.push('docker.enabled is auto: the Collector cannot look for the socket, so Docker\'s own log files are not read (set it to true to read them)');
+    notes.push('docker.enabled is auto and pod logs are read: Docker\'s own log files are not (set docker.enabled to true to read them too)');
   }
-  if (receivers.length === 0) warnings.push('no sources: kubernetes and docker are off and files is empty, so the Collector reads nothing');
+  if (receivers.length === 0) throw new LogwharfError('bad_request', 'nothing to collect: kubernetes and docker are off and files is empty (a Collector needs at least one receiver)');
 
   // ---- drop rules: in the receiver when it can decide them, else in the filter processor
   const dropSelectors = a.pipeline.drop.map((r, i) => {

@@ -4,8 +4,11 @@
  * the filter processor. What has no faithful translation is reported, never dropped in silence:
  * rules over several source labels (OTTL's Concat does not join a missing value as "" the way
  * Prometheus does), rules over `__meta_*` labels (the Collector has no such attributes), `labelmap`
- * and `labelkeep` (they range over every label name, and ours are not the Collector's), and a
- * keep/drop whose label a later replace rule writes (the Collector filters after all replaces).
+ * and `labelkeep` (they range over every label name, and ours are not the Collector's).
+ *
+ * A keep/drop rule sees the labels as the rules before it left them, not the final ones: the
+ * transform marks the record in rule order (a record attribute) and the filter processor drops
+ * marked records, so no rule after it can change its decision.
  */
 import type { AgentConfig } from '../config/agent.js';
 import { compileRe2, literalAlternatives } from '../logql/regex.js';
@@ -14,10 +17,13 @@ import { anchored, locate, matcherCondition, not, quote, ref, type AttributeLoca
 
 type RelabelRule = AgentConfig['pipeline']['relabel'][number];
 
+/** Record attribute marking a record a keep/drop rule discards (the filter processor drops it, so it is never shipped). */
+export const DROP_MARK = 'logwharf.relabel_drop';
+
 export interface RelabelTranslation {
   /** OTTL statements, log context, in rule order. */
   statements: string[];
-  /** OTTL conditions: a record matching one is dropped (keep/drop rules). */
+  /** OTTL conditions for the filter processor: a record matching one is dropped (keep/drop rules). */
   dropConditions: string[];
   /** Labels the translated rules write or remove. */
   changed: Set<string>;
@@ -41,8 +47,7 @@ function expand(template: string, groups: Array<string | undefined>, named: Reco
 export function translateRelabel(rules: readonly RelabelRule[]): RelabelTranslation {
   const out: RelabelTranslation = { statements: [], dropConditions: [], changed: new Set(), warnings: [] };
   const noChange = () => false;
-  // Labels each later replace rule writes, to find keep/drop rules that would see them too early.
-  const writtenAfter = (i: number, label: string) => rules.slice(i + 1).some((r) => r.action === 'replace' && r.target_label === label);
+  let marks = false;
   rules.forEach((r, i) => {
     const where = `pipeline.relabel[${i}] (${r.action})`;
     let re;
@@ -89,14 +94,18 @@ export function translateRelabel(rules: readonly RelabelRule[]): RelabelTranslat
         } else {
           const sRef = ref(locate(source), 'ottl');
           const rx = quote(anchored(r.regex));
-          if (emptyStmt) out.statements.push(`${emptyStmt} where ${sRef} == nil`);
+          // Statements run one after the other, and the target may be the source itself: the case of a
+          // present source first, then the missing one (a source just written is no longer missing), and
+          // an emptied target removed last.
           if (!r.replacement.includes('$')) {
             out.statements.push(r.replacement === '' ? `${del} where IsMatch(${sRef}, ${rx})` : `set(${tRef}, ${quote(r.replacement)}) where IsMatch(${sRef}, ${rx})`);
+            if (emptyStmt) out.statements.push(`${emptyStmt} where ${sRef} == nil`);
           } else {
             // Copy the source, then let the anchored regex rewrite the whole value into the expansion
             // (replace_pattern expands $1, ${name} as Go's regexp does, like Prometheus).
             out.statements.push(`set(${tRef}, ${sRef}) where IsMatch(${sRef}, ${rx})`);
             out.statements.push(`replace_pattern(${tRef}, ${rx}, ${quote(r.replacement)}) where IsMatch(${sRef}, ${rx})`);
+            if (emptyStmt) out.statements.push(`${emptyStmt} where ${sRef} == nil`);
             out.statements.push(`${del} where ${tRef} == ""`);
           }
         }
@@ -105,18 +114,12 @@ export function translateRelabel(rules: readonly RelabelRule[]): RelabelTranslat
       }
       case 'keep':
       case 'drop': {
-        let matches: Condition;
-        if (source === undefined) matches = { kind: 'const', value: re.test('') };
-        else {
-          if (writtenAfter(i, source)) {
-            out.warnings.push(`${where}: not translated: a later replace rule writes ${source}, and the Collector filters after every replace`);
-            return;
-          }
-          matches = matcherCondition({ name: source, op: '=~', value: r.regex }, { lang: 'ottl', staticLabels: {}, changed: noChange, receiverOnly: false });
-        }
+        const matches: Condition =
+          source === undefined ? { kind: 'const', value: re.test('') } : matcherCondition({ name: source, op: '=~', value: r.regex }, { lang: 'ottl', staticLabels: {}, changed: noChange, receiverOnly: false });
         const drop = r.action === 'drop' ? matches : not(matches);
-        if (drop.kind === 'expr') out.dropConditions.push(drop.text);
-        else if (drop.kind === 'const' && drop.value) out.dropConditions.push('true');
+        if (drop.kind === 'const' && !drop.value) return;
+        out.statements.push(`set(attributes[${quote(DROP_MARK)}], "${r.action}") ${drop.kind === 'expr' ? `where ${drop.text}` : ''}`.trimEnd());
+        marks = true;
         return;
       }
       case 'labeldrop': {
@@ -139,5 +142,6 @@ export function translateRelabel(rules: readonly RelabelRule[]): RelabelTranslat
         return;
     }
   });
+  if (marks) out.dropConditions.push(`attributes[${quote(DROP_MARK)}] != nil`);
   return out;
 }
