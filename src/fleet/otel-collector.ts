@@ -125,7 +125,7 @@ export function renderCollectorConfig(agentSettings: CollectorAgentSettings, tar
       ...(options.excludePodLogs?.length ? { exclude: options.excludePodLogs } : {}),
     };
     const later = a.kubernetes.api_url === '' ? [] : ['node', 'app', ...a.kubernetes.pod_labels.map(sanitizeLabelName)];
-    receivers.push({ name: 'filelog', staticLabels: {}, container: true, base, leadingOps: [{ type: 'container', id: 'container-parser' }], own: new Set(['namespace', 'pod', 'container', 'stream', 'filename']), laterLabels: new Set(later) });
+    receivers.push({ name: 'filelog', staticLabels: {}, container: true, base, leadingOps: [{ type: 'container', id: 'container-parser' }], own: new Set(['namespace', 'pod', 'container', 'stream']), laterLabels: new Set(later) });
   }
   a.files.forEach((f, i) => {
     const labels: Record<string, string> = {};
@@ -137,7 +137,7 @@ export function renderCollectorConfig(agentSettings: CollectorAgentSettings, tar
   // auto reads Docker's log files on a host that is not a Kubernetes node (there the pod logs are
   // the same lines again).
   if (a.docker.enabled === 'true' || (a.docker.enabled === 'auto' && !kubernetes)) {
-    receivers.push({ name: 'filelog/docker', staticLabels: {}, container: true, base: { include: [DOCKER_LOGS] }, leadingOps: [{ type: 'container', id: 'container-parser', format: 'docker', add_metadata_from_filepath: false }], own: new Set(['stream', 'filename']), laterLabels: new Set() });
+    receivers.push({ name: 'filelog/docker', staticLabels: {}, container: true, base: { include: [DOCKER_LOGS] }, leadingOps: [{ type: 'container', id: 'container-parser', format: 'docker', add_metadata_from_filepath: false }], own: new Set(['stream']), laterLabels: new Set() });
     warnings.push('docker: the filelog receiver reads Docker\'s json-file logs without the Engine API, so streams have no container, compose_service or image labels (selectors on them match as for a missing label); on Kubernetes prefer the pod logs');
     if (a.docker.container_labels.length) warnings.push('docker.container_labels: not translated (container labels come from the Docker Engine API)');
   } else if (a.docker.enabled === 'auto') {
@@ -204,6 +204,14 @@ export function renderCollectorConfig(agentSettings: CollectorAgentSettings, tar
         ops.push(...mlOps);
         ops.push({ type: 'remove', id: 'multiline-source-remove', field: `attributes["${SOURCE_ATTR}"]`, if: `attributes["${SOURCE_ATTR}"] != nil` });
       } else ops.push(...mlOps);
+    }
+    if (rcv.container) {
+      // What the container operator leaves that the agent does not ship for containers: the file path
+      // (the agent's `filename` is a label of file targets only), the CRI partial tag and the runtime's
+      // time field. Removed after joining, which keys on the path.
+      for (const [id, f] of [['path-remove', 'attributes["log.file.path"]'], ['logtag-remove', 'attributes.logtag'], ['time-remove', 'attributes.time']]) {
+        ops.push({ type: 'remove', id: id!, field: f!, if: `${f} != nil` });
+      }
     }
     receiverConfigs[rcv.name] = {
       ...rcv.base,

@@ -153,6 +153,20 @@ test('drop rules the receiver can decide are filter operators before multiline j
   assert.deepEqual(warnings, ['pipeline.drop[1]: its selector needs labels the filelog receiver does not have, so it runs in the filter processor, after multiline joining (the agent drops before joining)']);
 });
 
+test('labels a source does not have are missing for it, as in the agent: filename is a label of file targets only', () => {
+  const { cfg } = render({ files: [{ paths: ['/var/log/app.log'], labels: { job: 'app' } }], pipeline: { drop: [{ selector: '{filename=~".+"}', line: 'x' }, { selector: '{job="app", namespace=""}' }] } });
+  // Pods: the agent's pod streams have no filename or job, so neither rule applies there; the path is not shipped either.
+  assert.deepEqual(ops(cfg).filter((o) => o.type === 'filter'), []);
+  assert.ok(ops(cfg).some((o) => o.type === 'remove' && (o as Any).field === 'attributes["log.file.path"]'));
+  // The file receiver decides both: the first on its path, the second statically.
+  const fileOps = ops(cfg, 'filelog/files_0').filter((o) => o.type === 'filter') as Any[];
+  assert.deepEqual(fileOps.map((o) => o.id), ['drop-0', 'drop-1']);
+  assert.equal(fileOps[1].expr, 'true');
+  const byPath = compileCondition(fileOps[0].expr, 'stanza');
+  assert.equal(byPath({ body: 'x', attributes: { 'log.file.path': '/var/log/app.log' }, resource: {} }), true);
+  assert.equal(byPath({ body: 'y', attributes: { 'log.file.path': '/var/log/app.log' }, resource: {} }), false);
+});
+
 test('multiline: the first rule whose selector matches applies (a router), stdout and stderr joined apart, the agent\'s limits', () => {
   const { cfg } = render({ pipeline: { multiline: [{ selector: '{container="java"}', first_line: '^\\d{4}-', max_lines: 50, max_wait: '2s' }, { selector: '{namespace=~"a|b"}', first_line: '^\\S' }] } });
   const o = ops(cfg);
