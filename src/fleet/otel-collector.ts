@@ -27,8 +27,10 @@ import type { AgentConfig } from '../config/agent.js';
 import { LogwharfError } from '../api/errors.js';
 import { compileRe2 } from '../logql/regex.js';
 import type { Matcher } from '../logql/syntax/index.js';
-import { and, locate, NOT_PRODUCED, parseRuleSelector, regexTest, selectorCondition, type Condition, type ConditionContext } from './otel-attributes.js';
+import { and, locate, NOT_PRODUCED, parseRuleSelector, regexTest, selectorCondition, type ConditionContext } from './otel-attributes.js';
 import { translateRelabel } from './otel-relabel.js';
+import { containerCleanupOps, multilineSourceOps, recombineOp, routed, timestampOps, type Op } from './otel-operators.js';
+import { exporterConfig } from './otel-exporter.js';
 
 /** Where the Collector ships, and with which credentials. Unset fields fall back to the agent settings' `client`. */
 export interface CollectorTarget {
@@ -66,17 +68,10 @@ export interface RenderedCollectorConfig {
   config: Record<string, unknown>;
 }
 
-const PUSH_SUFFIXES = ['/loki/api/v1/push', '/otlp/v1/logs'];
 const DOCKER_LOGS = '/var/lib/docker/containers/*/*-json.log';
-/** Attribute that separates a container's stdout from its stderr while joining lines (removed after). */
-const SOURCE_ATTR = 'logwharf.source';
-/** Attribute a timestamp rule's field is extracted to (removed after). */
-const TIME_ATTR = 'logwharf_time';
 /** Pod labels that name the application, most specific first (the agent's APP_LABELS, src/agent/discovery/kubernetes.ts; the tests check they agree). */
 export const APP_LABELS = ['app.kubernetes.io/name', 'app', 'k8s-app', 'name'] as const;
 const APP_TEMP_PREFIX = 'logwharf.app.';
-
-type Op = Record<string, unknown>;
 
 interface ReceiverPlan {
   name: string;
@@ -90,12 +85,6 @@ interface ReceiverPlan {
   own: Set<string>;
   /** Labels a processor adds to this source's records (k8sattributes: node, pod labels). */
   laterLabels: Set<string>;
-}
-
-export function serverBase(url: string): string {
-  let base = url.replace(/\/+$/, '');
-  for (const s of PUSH_SUFFIXES) if (base.endsWith(s)) base = base.slice(0, -s.length);
-  return base;
 }
 
 /**
@@ -200,19 +189,11 @@ export function renderCollectorConfig(agentSettings: CollectorAgentSettings, tar
     if (multiline.length > 0) {
       const mlOps = routed('multiline', multiline.map((m, i) => ({ cond: selectorCondition(m.matchers, ctx), where: `pipeline.multiline[${i}]`, ops: (id: string, next: string) => [recombineOp(m.rule, a.max_line_bytes, id, next, rcv.container)] })), warnings, rcv.name);
       if (mlOps.length > 0 && rcv.container) {
-        ops.push({ type: 'add', id: 'multiline-source', field: `attributes["${SOURCE_ATTR}"]`, value: 'EXPR(attributes["log.file.path"] + " " + attributes["log.iostream"])' });
-        ops.push(...mlOps);
-        ops.push({ type: 'remove', id: 'multiline-source-remove', field: `attributes["${SOURCE_ATTR}"]`, if: `attributes["${SOURCE_ATTR}"] != nil` });
+        const { before, after } = multilineSourceOps();
+        ops.push(before, ...mlOps, after);
       } else ops.push(...mlOps);
     }
-    if (rcv.container) {
-      // What the container operator leaves that the agent does not ship for containers: the file path
-      // (the agent's `filename` is a label of file targets only), the CRI partial tag and the runtime's
-      // time field. Removed after joining, which keys on the path.
-      for (const [id, f] of [['path-remove', 'attributes["log.file.path"]'], ['logtag-remove', 'attributes.logtag'], ['time-remove', 'attributes.time']]) {
-        ops.push({ type: 'remove', id: id!, field: f!, if: `${f} != nil` });
-      }
-    }
+    if (rcv.container) ops.push(...containerCleanupOps());
     receiverConfigs[rcv.name] = {
       ...rcv.base,
       start_at: 'end',
@@ -282,24 +263,7 @@ export function renderCollectorConfig(agentSettings: CollectorAgentSettings, tar
   if (a.pipeline.detect_level) notes.push('pipeline.detect_level: the server detects levels at ingest (its own detect_level), so nothing is rendered for it');
 
   // ---- exporter
-  const exporter: Record<string, unknown> = { endpoint: `${serverBase(server)}/otlp` };
-  const headers: Record<string, string> = {};
-  const tenant = target.tenant ?? a.client.tenant_id;
-  if (tenant) headers['X-Scope-OrgID'] = tenant;
-  if (a.client.basic_auth && !target.tokenFile && !target.tokenEnv) warnings.push('client.basic_auth: not translated (use a token: --token-file or --token-env)');
-  const tls: Record<string, unknown> = {};
-  const ca = target.caFile ?? a.client.tls.ca_file;
-  if (ca) tls.ca_file = ca;
-  if (a.client.tls.cert_file) tls.cert_file = a.client.tls.cert_file;
-  if (a.client.tls.key_file) tls.key_file = a.client.tls.key_file;
-  if (a.client.tls.server_name) tls.server_name_override = a.client.tls.server_name;
-  if (a.client.tls.insecure_skip_verify) tls.insecure_skip_verify = true;
-  if (Object.keys(tls).length) exporter.tls = tls;
-  if (a.client.compression === 'gzip') exporter.compression = 'gzip';
-  exporter.timeout = a.client.timeout;
-  // The agent retries until the server accepts (nothing is dropped): max_elapsed_time 0 = never give up.
-  exporter.retry_on_failure = { enabled: true, initial_interval: a.client.min_backoff, max_interval: a.client.max_backoff, max_elapsed_time: '0s' };
-  if (a.buffer.enabled) warnings.push('buffer.enabled: not translated (give the exporter a sending_queue with a storage extension for a disk buffer)');
+  const { exporter, headers, authorization } = exporterConfig(a, target, server, warnings);
 
   const extensions: Record<string, unknown> = {};
   if (options.healthCheckEndpoint) extensions.health_check = { endpoint: options.healthCheckEndpoint };
@@ -318,14 +282,10 @@ export function renderCollectorConfig(agentSettings: CollectorAgentSettings, tar
     },
   };
   const literal = escapeDollars(config) as Record<string, unknown>;
-  // Added after escaping: these references are for the Collector to expand.
-  const token = target.tokenFile ? `\${file:${target.tokenFile}}` : target.tokenEnv ? `\${env:${target.tokenEnv}}` : undefined;
-  const inlineToken = token === undefined && a.client.bearer_token !== undefined ? (escapeDollars(a.client.bearer_token) as string) : undefined;
-  const fileToken = token === undefined && inlineToken === undefined && a.client.bearer_token_file ? `\${file:${a.client.bearer_token_file}}` : undefined;
-  const auth = token ?? inlineToken ?? fileToken;
+  // Added after escaping: a ${file:…} or ${env:…} reference is for the Collector to expand.
   const exp = (literal.exporters as { otlphttp: Record<string, unknown> }).otlphttp;
-  const allHeaders: Record<string, string> = { ...(escapeDollars(headers) as Record<string, string>) };
-  if (auth !== undefined) allHeaders.Authorization = `Bearer ${auth}`;
+  const allHeaders = escapeDollars(headers) as Record<string, string>;
+  if (authorization) allHeaders.Authorization = `Bearer ${'reference' in authorization ? authorization.reference : (escapeDollars(authorization.literal) as string)}`;
   if (Object.keys(allHeaders).length) {
     // endpoint first, then headers, as a reader expects.
     const { endpoint, ...rest } = exp;
@@ -358,95 +318,6 @@ function receiverContext(rcv: ReceiverPlan, external: Record<string, string>, ch
 /** External labels are resource attributes by then (inserted where absent), so they are tested like any other. */
 function processorContext(changed: (l: string) => boolean): ConditionContext {
   return { lang: 'ottl', staticLabels: {}, changed, receiverOnly: false };
-}
-
-interface RoutedRule {
-  cond: Condition;
-  where: string;
-  ops: (id: string, next: string) => Op[];
-}
-
-/**
- * First matching rule wins (the agent's rule for timestamp and multiline): a `router` sends each
- * entry to the first rule whose selector matches, else past them all; every branch ends at a
- * `noop` join. A rule the receiver cannot decide is left out with a warning. (`if` on `recombine`
- * is accepted by its configuration but not evaluated, so routing is the way to apply it per stream.)
- */
-function routed(kind: string, rules: RoutedRule[], warnings: string[], receiver: string): Op[] {
-  const live: RoutedRule[] = [];
-  for (const r of rules) {
-    if (r.cond.kind === 'unsupported') {
-      warnings.push(`${r.where}: not applied in ${receiver}: ${r.cond.reason}`);
-      continue;
-    }
-    if (r.cond.kind === 'const' && !r.cond.value) continue;
-    live.push(r);
-    if (r.cond.kind === 'const') break; // always matches: later rules are never reached
-  }
-  if (live.length === 0) return [];
-  const end = `${kind}-end`;
-  const only = live[0]!;
-  if (live.length === 1 && only.cond.kind === 'const') return only.ops(`${kind}-0`, end).concat({ type: 'noop', id: end });
-  const routes: Array<{ expr: string; output: string }> = [];
-  let fallback = end;
-  const branches: Op[] = [];
-  live.forEach((r, i) => {
-    const id = `${kind}-${i}`;
-    if (r.cond.kind === 'const') fallback = id;
-    else routes.push({ expr: r.cond.kind === 'expr' ? r.cond.text : 'true', output: id });
-    branches.push(...r.ops(id, end));
-  });
-  return [{ type: 'router', id: `${kind}-router`, routes, default: fallback }, ...branches, { type: 'noop', id: end }];
-}
-
-function regexQuoteMeta(s: string): string {
-  return s.replace(/[\\.+*?()|[\]{}^$]/g, '\\$&');
-}
-
-const LAYOUTS: Record<string, { layout_type: string; layout: string }> = {
-  // Go's time.Parse accepts a fractional second after the seconds even when the layout has none.
-  RFC3339: { layout_type: 'gotime', layout: '2006-01-02T15:04:05Z07:00' },
-  RFC3339Nano: { layout_type: 'gotime', layout: '2006-01-02T15:04:05Z07:00' },
-  Unix: { layout_type: 'epoch', layout: 's' },
-  UnixMs: { layout_type: 'epoch', layout: 'ms' },
-  UnixUs: { layout_type: 'epoch', layout: 'us' },
-  UnixNs: { layout_type: 'epoch', layout: 'ns' },
-};
-
-/** A JSON key (`"ts": "…"`, `"ts": 17…`) or a logfmt key (`ts=…`, `ts="…"`) into a temporary attribute, parsed as the entry's time. */
-function timestampOps(rule: AgentConfig['pipeline']['timestamp'][number], id: string, next: string): Op[] {
-  const key = regexQuoteMeta(rule.source);
-  // Unix* values: the integer part (the epoch layouts do not take a fraction on every form).
-  const value = rule.format.startsWith('Unix') ? '-?[0-9]+)(?:\\.[0-9]+)?' : '[^",}\\s]+)';
-  const regex = `(?:^|[\\s{,])(?:"${key}"\\s*:|${key}=)\\s*"?(?P<${TIME_ATTR}>${value}`;
-  return [
-    {
-      type: 'regex_parser',
-      id,
-      regex,
-      on_error: 'send_quiet',
-      timestamp: { parse_from: `attributes.${TIME_ATTR}`, ...LAYOUTS[rule.format]! },
-    },
-    { type: 'remove', id: `${id}-remove`, field: `attributes.${TIME_ATTR}`, if: `attributes.${TIME_ATTR} != nil`, output: next },
-  ];
-}
-
-function recombineOp(rule: AgentConfig['pipeline']['multiline'][number], maxBytes: number, id: string, next: string, container: boolean): Op {
-  return {
-    type: 'recombine',
-    id,
-    combine_field: 'body',
-    combine_with: '\n',
-    is_first_entry: regexTest('body', rule.first_line, 'stanza'),
-    // The agent: a line before any first line is an entry of its own; the joined entry keeps its first line's time.
-    max_unmatched_batch_size: 1,
-    overwrite_with: 'oldest',
-    max_batch_size: rule.max_lines,
-    max_log_size: maxBytes,
-    force_flush_period: rule.max_wait,
-    ...(container ? { source_identifier: `attributes["${SOURCE_ATTR}"]` } : {}),
-    output: next,
-  };
 }
 
 /** The agent's label names for pod labels (src/agent/discovery/label-name.ts; the tests check they agree). */

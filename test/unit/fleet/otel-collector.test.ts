@@ -125,6 +125,8 @@ test('no server, a bad URL, an invalid regex or selector: a clear error naming t
   assert.throws(() => renderCollectorConfig(settings({ pipeline: { relabel: [{ source_labels: ['a'], regex: '[' }] } })), /pipeline\.relabel\[0\]/);
   assert.throws(() => renderCollectorConfig(settings({ pipeline: { drop: [{}] } })), /needs a selector, a line regex or both/);
   assert.throws(() => renderCollectorConfig(settings({ kubernetes: { enabled: false }, docker: { enabled: false } })), /nothing to collect/);
+  assert.throws(() => renderCollectorConfig(settings({}), { tokenFile: '/a}b' }), /token file "\/a}b" cannot be referenced/);
+  assert.throws(() => renderCollectorConfig(settings({}), { tokenEnv: 'A-B' }), /not a variable name/);
 });
 
 test('drop rules the receiver can decide are filter operators before multiline joining; the rest go to the filter processor, with a warning', () => {
