@@ -88,7 +88,8 @@ interface ReceiverPlan {
 }
 
 /**
- * Renders the Collector configuration for these agent settings and target. Throws a bad_request
+ * Renders the Collector configuration for these agent settings and target. Over OpAMP, `yaml` is the
+ * whole configuration a Collector (opamp extension or supervisor) takes as its remote config. Throws a bad_request
  * LogwharfError when the settings hold an invalid selector or regex (the agent would refuse them too)
  * or no server is known.
  */
@@ -236,6 +237,11 @@ export function renderCollectorConfig(agentSettings: CollectorAgentSettings, tar
     order.push('k8sattributes');
     if (a.kubernetes.api_url !== undefined) notes.push('kubernetes.api_url: k8sattributes talks to the API server in the cluster (auth_type serviceAccount); a URL given here is not used');
   } else if (kubernetes) notes.push('kubernetes.api_url is "": no pod metadata (no k8sattributes)');
+  if (kubernetes) {
+    // The pod's uid (which k8sattributes has used by now) and the restart count come from the log
+    // path; the agent ships neither, so neither becomes structured metadata here.
+    appStatements.push('delete_key(resource.attributes, "k8s.pod.uid")', 'delete_key(resource.attributes, "k8s.container.restart_count")');
+  }
   const statements = [...appStatements, ...relabel.statements];
   if (statements.length > 0) {
     // The agent derives `app` before relabelling, so its statements come first.

@@ -67,6 +67,7 @@ const LAYOUTS: Record<string, { layout_type: string; layout: string }> = {
   UnixNs: { layout_type: 'epoch', layout: 'ns' },
 };
 
+/** Timestamp rules take the regex parser's embedded `timestamp` block (the time parser's own settings) after extracting the field. */
 /** A JSON key (`"ts": "…"`, `"ts": 17…`) or a logfmt key (`ts=…`, `ts="…"`) into a temporary attribute, parsed as the entry's time. */
 export function timestampOps(rule: AgentConfig['pipeline']['timestamp'][number], id: string, next: string): Op[] {
   const key = regexQuoteMeta(rule.source);
@@ -85,6 +86,11 @@ export function timestampOps(rule: AgentConfig['pipeline']['timestamp'][number],
   ];
 }
 
+/**
+ * One multiline rule as a `recombine` operator. Not the receiver's own `multiline` setting: that
+ * splits the raw file, before the container operator has taken the CRI or Docker framing off each
+ * line, so a `first_line` pattern would never see the application's text.
+ */
 export function recombineOp(rule: AgentConfig['pipeline']['multiline'][number], maxBytes: number, id: string, next: string, container: boolean): Op {
   return {
     type: 'recombine',

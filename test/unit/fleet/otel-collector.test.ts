@@ -247,6 +247,10 @@ test('the agent\'s app label: the first of its pod labels, from k8sattributes th
     return r.resource;
   };
   assert.deepEqual(apply({ 'app.kubernetes.io/name': 'shop', app: 'old', team: 'a' }), { app: 'shop', team: 'a' });
+  // What the container operator takes from the path and the agent does not ship is removed.
+  const r: LogRecord = { body: '', attributes: {}, resource: { 'k8s.pod.uid': 'u1', 'k8s.container.restart_count': '0', 'k8s.pod.name': 'p' } };
+  for (const s of stmts) s(r);
+  assert.deepEqual(r.resource, { 'k8s.pod.name': 'p' });
   assert.deepEqual(apply({ name: 'n', 'k8s-app': 'dns' }), { app: 'dns' });
   assert.deepEqual(apply({}), {});
 });
