@@ -14,6 +14,7 @@ import { validateObject } from './k8s-validate.js';
 import { agentConfigSchema } from '../../../src/config/agent.js';
 import { agentConfig } from '../../../src/deploy/role-configs.js';
 import { renderCollectorConfig } from '../../../src/fleet/otel-collector.js';
+import { collectorProblems } from '../fleet/collector-schema.js';
 import { startServer, removeDir } from '../../e2e/helpers/server.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -55,6 +56,8 @@ test('collector.enabled replaces the agent DaemonSet with the Collector; every o
   assert.deepEqual(cfg.processors, fromBuilder.processors);
   assert.deepEqual(cfg.exporters, fromBuilder.exporters);
   assert.deepEqual(cfg.receivers.filelog.operators, fromBuilder.receivers.filelog.operators);
+  // Against the Collector components' documented settings (no Collector runs here).
+  assert.deepEqual(collectorProblems(cfg), []);
   // What only the deployment adds: checkpoints, the health port, its own logs left out.
   assert.equal(cfg.receivers.filelog.storage, 'file_storage');
   assert.deepEqual(cfg.receivers.filelog.exclude, ['/var/log/pods/logwharf_logwharf-otel-collector-*/*/*.log']);
