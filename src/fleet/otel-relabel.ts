@@ -2,8 +2,7 @@
  * The agent's Prometheus-style relabel rules (pipeline.relabel) as Collector configuration: `replace`
  * and `labeldrop` become OTTL statements of a transform processor, `keep` and `drop` conditions of
  * the filter processor. What has no faithful translation is reported, never dropped in silence:
- * rules over several source labels (OTTL's Concat does not join a missing value as "" the way
- * Prometheus does), rules over `__meta_*` labels (the Collector has no such attributes), `labelmap`
+ * rules over `__meta_*` labels (the Collector has no such attributes), `labelmap`
  * and `labelkeep` (they range over every label name, and ours are not the Collector's).
  *
  * A keep/drop rule sees the labels as the rules before it left them, not the final ones: the
@@ -11,7 +10,7 @@
  * marked records, so no rule after it can change its decision.
  */
 import type { AgentConfig } from '../config/agent.js';
-import { compileRe2, literalAlternatives } from '../logql/regex.js';
+import { compileRe2, literalAlternatives, type Re2 } from '../logql/regex.js';
 import { LogwharfError } from '../api/errors.js';
 import { anchored, locate, matcherCondition, not, quote, ref, type AttributeLocation, type Condition } from './otel-attributes.js';
 
@@ -19,6 +18,8 @@ type RelabelRule = AgentConfig['pipeline']['relabel'][number];
 
 /** Record attribute marking a record a keep/drop rule discards (the filter processor drops it, so it is never shipped). */
 export const DROP_MARK = 'logwharf.relabel_drop';
+/** Record attribute holding several source labels joined (and its parts), for the rule that needs them only. */
+const JOIN = 'logwharf.relabel_join';
 
 export interface RelabelTranslation {
   /** OTTL statements, log context, in rule order. */
@@ -61,11 +62,33 @@ export function translateRelabel(rules: readonly RelabelRule[]): RelabelTranslat
       out.warnings.push(`${where}: not translated: the Collector has no attribute for ${hidden.join(', ')} (discovery metadata of the agent)`);
       return;
     }
+    const source = r.source_labels.length === 1 ? r.source_labels[0] : undefined;
+    // Several source labels: joined into a record attribute first, each missing one as "" (as
+    // Prometheus joins them; OTTL's Concat is given only strings), removed again after the rule.
+    let joined: { ref: string; before: string[]; after: string[] } | undefined;
     if (r.source_labels.length > 1) {
-      out.warnings.push(`${where}: not translated: several source_labels (${r.source_labels.join(', ')}); OTTL cannot join them as Prometheus does when one is missing`);
-      return;
+      const parts = r.source_labels.map((l, k) => ({ label: ref(locate(l), 'ottl'), part: `attributes[${quote(`${JOIN}.${k}`)}]` }));
+      const jRef = `attributes[${quote(JOIN)}]`;
+      joined = {
+        ref: jRef,
+        before: [
+          ...parts.flatMap(({ label, part }) => [`set(${part}, "")`, `set(${part}, ${label}) where ${label} != nil`]),
+          `set(${jRef}, Concat([${parts.map((p) => p.part).join(', ')}], ${quote(r.separator)}))`,
+        ],
+        after: [...parts.map((_, k) => `delete_key(attributes, ${quote(`${JOIN}.${k}`)})`), `delete_key(attributes, ${quote(JOIN)})`],
+      };
     }
-    const source = r.source_labels[0];
+    const statementsBefore = out.statements.length;
+    translateRule(r, i, where, re, source, joined);
+    if (joined && out.statements.length > statementsBefore) {
+      out.statements.splice(statementsBefore, 0, ...joined.before);
+      out.statements.push(...joined.after);
+    }
+  });
+  if (marks) out.dropConditions.push(`attributes[${quote(DROP_MARK)}] != nil`);
+  return out;
+
+  function translateRule(r: RelabelRule, i: number, where: string, re: Re2, source: string | undefined, joined: { ref: string } | undefined): void {
     switch (r.action) {
       case 'replace': {
         const target = r.target_label;
@@ -88,24 +111,24 @@ export function translateRelabel(rules: readonly RelabelRule[]): RelabelTranslat
         const onEmpty = re.exec('');
         const emptyValue = onEmpty ? expand(r.replacement, Array.from(onEmpty, (g) => g ?? undefined), { ...onEmpty.groups }) : undefined;
         const emptyStmt = emptyValue === undefined ? undefined : emptyValue === '' ? del : `set(${tRef}, ${quote(emptyValue)})`;
-        if (source === undefined) {
+        if (source === undefined && joined === undefined) {
           if (emptyStmt) out.statements.push(emptyStmt);
           else return; // never matches: the agent does nothing either
         } else {
-          const sRef = ref(locate(source), 'ottl');
+          const sRef = joined ? joined.ref : ref(locate(source!), 'ottl');
           const rx = quote(anchored(r.regex));
           // Statements run one after the other, and the target may be the source itself: the case of a
           // present source first, then the missing one (a source just written is no longer missing), and
           // an emptied target removed last.
           if (!r.replacement.includes('$')) {
             out.statements.push(r.replacement === '' ? `${del} where IsMatch(${sRef}, ${rx})` : `set(${tRef}, ${quote(r.replacement)}) where IsMatch(${sRef}, ${rx})`);
-            if (emptyStmt) out.statements.push(`${emptyStmt} where ${sRef} == nil`);
+            if (emptyStmt && !joined) out.statements.push(`${emptyStmt} where ${sRef} == nil`);
           } else {
             // Copy the source, then let the anchored regex rewrite the whole value into the expansion
             // (replace_pattern expands $1, ${name} as Go's regexp does, like Prometheus).
             out.statements.push(`set(${tRef}, ${sRef}) where IsMatch(${sRef}, ${rx})`);
             out.statements.push(`replace_pattern(${tRef}, ${rx}, ${quote(r.replacement)}) where IsMatch(${sRef}, ${rx})`);
-            if (emptyStmt) out.statements.push(`${emptyStmt} where ${sRef} == nil`);
+            if (emptyStmt && !joined) out.statements.push(`${emptyStmt} where ${sRef} == nil`);
             out.statements.push(`${del} where ${tRef} == ""`);
           }
         }
@@ -114,8 +137,11 @@ export function translateRelabel(rules: readonly RelabelRule[]): RelabelTranslat
       }
       case 'keep':
       case 'drop': {
-        const matches: Condition =
-          source === undefined ? { kind: 'const', value: re.test('') } : matcherCondition({ name: source, op: '=~', value: r.regex }, { lang: 'ottl', staticLabels: {}, changed: noChange, receiverOnly: false });
+        const matches: Condition = joined
+          ? { kind: 'expr', text: `IsMatch(${joined.ref}, ${quote(anchored(r.regex))})` }
+          : source === undefined
+            ? { kind: 'const', value: re.test('') }
+            : matcherCondition({ name: source, op: '=~', value: r.regex }, { lang: 'ottl', staticLabels: {}, changed: noChange, receiverOnly: false });
         const drop = r.action === 'drop' ? matches : not(matches);
         if (drop.kind === 'const' && !drop.value) return;
         out.statements.push(`set(attributes[${quote(DROP_MARK)}], "${r.action}") ${drop.kind === 'expr' ? `where ${drop.text}` : ''}`.trimEnd());
@@ -141,7 +167,5 @@ export function translateRelabel(rules: readonly RelabelRule[]): RelabelTranslat
         out.warnings.push(`${where}: not translated: ${r.action} ranges over every label name, and the Collector's attribute names are not the agent's labels`);
         return;
     }
-  });
-  if (marks) out.dropConditions.push(`attributes[${quote(DROP_MARK)}] != nil`);
-  return out;
+  }
 }

@@ -1,7 +1,7 @@
 /**
  * A stand-in for the Collector's evaluation of what logwharf renders (no Collector runs here): the
  * subset of stanza's expr-lang (`resource["k"]`, `attributes["k"]`, `body`, `matches`, `==`, `!=`,
- * `not`, `and`, `or`, `nil`) and of OTTL (`resource.attributes["k"]`, `IsMatch`, and the editors
+ * `not`, `and`, `or`, `nil`) and of OTTL (`resource.attributes["k"]`, `IsMatch`, `Concat`, and the editors
  * `set`, `replace_pattern`, `delete_key` with `where`) that the builder emits, with the documented
  * semantics: Go RE2 regexes (re2js, a port of Go's regexp), `IsMatch` false on a missing value, expr's
  * `matches` an error on one, replace_pattern expanding `$1`/`${name}` as Go's regexp does. Anything
@@ -177,6 +177,29 @@ class Parser {
     if (t?.t === 'id' && (t.v === 'nil' || t.v === 'true' || t.v === 'false')) {
       this.pos++;
       return () => (t.v === 'nil' ? undefined : t.v === 'true');
+    }
+    if (this.lang === 'ottl' && this.isId('Concat')) {
+      // Concat([values], delimiter): the string values joined (the builder passes only strings).
+      this.pos++;
+      this.expectOp('(');
+      this.expectOp('[');
+      const parts: Array<(r: LogRecord) => Value> = [this.operand()];
+      while (this.isOp(',')) {
+        this.pos++;
+        parts.push(this.operand());
+      }
+      this.expectOp(']');
+      this.expectOp(',');
+      const sep = this.string();
+      this.expectOp(')');
+      return (r) =>
+        parts
+          .map((p) => {
+            const v = p(r);
+            if (typeof v !== 'string') throw new Error('Concat given a value that is not a string');
+            return v;
+          })
+          .join(sep);
     }
     if (this.lang === 'ottl' && this.isId('IsMatch')) {
       this.pos++;

@@ -281,7 +281,6 @@ test('what cannot be translated is a warning and a comment, never dropped in sil
   const expected = [
     /pipeline\.relabel\[0\] \(labelmap\): not translated/,
     /pipeline\.relabel\[1\] \(replace\): not translated: the Collector has no attribute for __meta_docker_container_label_team/,
-    /pipeline\.relabel\[2\] \(replace\): not translated: several source_labels/,
     /pipeline\.relabel\[3\] \(labelkeep\): not translated/,
     /pipeline\.relabel\[4\] \(labeldrop\): not translated/,
     /pipeline\.relabel\[5\] \(replace\): not translated: target_label .* is a template/,
@@ -363,14 +362,17 @@ function randomRule(rnd: SeededRandom): Record<string, unknown> {
   switch (action) {
     case 'replace': {
       const rule: Record<string, unknown> = { target_label: pick(rnd, ['team', 'env', 'namespace', 'job']), regex: pick(rnd, ['(.*)', '(.+)', 'web-(.*)', '(?P<x>[a-z]+)-([0-9])', 'a|b', '(.*)', '']) };
-      if (rnd.next() < 0.85) rule.source_labels = [src];
+      const n = rnd.next();
+      if (n < 0.6) rule.source_labels = [src];
+      else if (n < 0.85) rule.source_labels = [src, pick(rnd, NAMES)];
+      if (rnd.next() < 0.2) rule.separator = pick(rnd, ['', '/', '$']);
       rule.replacement = pick(rnd, ['$1', '${1}', 'fixed', '', '${x}-$2', '$1x', '$$lit', 'pre-$1']);
       return rule;
     }
     case 'labeldrop':
       return { action, regex: pick(rnd, ['team', 'job|env', 'namespace']) };
     default:
-      return { action, source_labels: [src], regex: pick(rnd, REGEXES) };
+      return { action, source_labels: rnd.next() < 0.7 ? [src] : [src, pick(rnd, NAMES)], regex: pick(rnd, [...REGEXES, 'a;b', ';.*', '.*;kube-.*']) };
   }
 }
 
