@@ -45,7 +45,7 @@ const KNOWN: Record<string, AttributeLocation> = {
   filename: { scope: 'record', key: 'log.file.path', inReceiver: true },
 };
 
-/** Labels the agent sets that the rendered Collector does not (`host` of file targets: the Collector knows no host name without a resourcedetection processor). */
+/** Labels the agent sets that the rendered Collector may not (`host` of file targets, unless the agent configuration names it: the Collector knows no host name of its own here). */
 export const NOT_PRODUCED: ReadonlySet<string> = new Set(['host']);
 
 export function locate(label: string): AttributeLocation {

@@ -118,17 +118,25 @@ export function renderCollectorConfig(agentSettings: CollectorAgentSettings, tar
     receivers.push({ name: 'filelog', staticLabels: {}, container: true, base, leadingOps: [{ type: 'container', id: 'container-parser' }], own: new Set(['namespace', 'pod', 'container', 'stream']), laterLabels: new Set(later) });
   }
   a.files.forEach((f, i) => {
+    // The agent labels a file's streams with `host` (a file's own labels win) and `filename`.
+    const own: Record<string, string> = { ...(a.host ? { host: a.host } : {}), ...f.labels };
     const labels: Record<string, string> = {};
-    for (const [k, v] of Object.entries(f.labels)) labels[locate(k).key] = v;
+    for (const [k, v] of Object.entries(own)) labels[locate(k).key] = v;
     const base: Record<string, unknown> = { include: f.paths, ...(f.exclude.length ? { exclude: f.exclude } : {}), ...(Object.keys(labels).length ? { resource: labels } : {}) };
-    receivers.push({ name: `filelog/files_${i}`, staticLabels: f.labels, container: false, base, leadingOps: [], own: new Set(['filename']), laterLabels: new Set() });
+    receivers.push({ name: `filelog/files_${i}`, staticLabels: own, container: false, base, leadingOps: [], own: new Set(['filename']), laterLabels: new Set() });
   });
+  if (a.files.some((f) => f.labels.host === undefined) && !a.host) {
+    warnings.push('files: their streams have no host label (the agent names this machine); set host in the agent configuration to send it as host.name');
+  }
+  const dockerRead = a.docker.enabled === 'true' || (a.docker.enabled === 'auto' && !kubernetes);
   // docker.enabled auto: the agent reads Docker when its socket exists; the Collector cannot look, so
   // auto reads Docker's log files on a host that is not a Kubernetes node (there the pod logs are
   // the same lines again).
-  if (a.docker.enabled === 'true' || (a.docker.enabled === 'auto' && !kubernetes)) {
-    receivers.push({ name: 'filelog/docker', staticLabels: {}, container: true, base: { include: [DOCKER_LOGS] }, leadingOps: [{ type: 'container', id: 'container-parser', format: 'docker', add_metadata_from_filepath: false }], own: new Set(['stream']), laterLabels: new Set() });
-    warnings.push('docker: the filelog receiver reads Docker\'s json-file logs without the Engine API, so streams have no container, compose_service or image labels (selectors on them match as for a missing label); on Kubernetes prefer the pod logs');
+  if (dockerRead) {
+    const host: Record<string, string> = a.host ? { host: a.host } : {};
+    const base = { include: [DOCKER_LOGS], ...(a.host ? { resource: { 'host.name': a.host } } : {}) };
+    receivers.push({ name: 'filelog/docker', staticLabels: host, container: true, base, leadingOps: [{ type: 'container', id: 'container-parser', format: 'docker', add_metadata_from_filepath: false }], own: new Set(['stream']), laterLabels: new Set() });
+    warnings.push(`docker: the filelog receiver reads Docker's json-file logs without the Engine API, so streams have no container, container_id, compose_service or image labels${a.host ? '' : ', nor host (set host in the agent configuration to send it as host.name)'} (selectors on them match as for a missing label); on Kubernetes prefer the pod logs`);
     if (a.docker.container_labels.length) warnings.push('docker.container_labels: not translated (container labels come from the Docker Engine API)');
   } else if (a.docker.enabled === 'auto') {
     notes.push('docker.enabled is auto and pod logs are read: Docker\'s own log files are not (set docker.enabled to true to read them too)');
@@ -148,7 +156,7 @@ export function renderCollectorConfig(agentSettings: CollectorAgentSettings, tar
   const timestamps = a.pipeline.timestamp.map((r, i) => ({ rule: r, matchers: parseRuleSelector(r.selector, `pipeline.timestamp[${i}].selector`) }));
   const producedWarning = (matchers: Matcher[], where: string) => {
     for (const m of matchers) {
-      if (NOT_PRODUCED.has(m.name) && !changed(m.name) && !Object.hasOwn(external, m.name)) {
+      if (NOT_PRODUCED.has(m.name) && !changed(m.name) && !Object.hasOwn(external, m.name) && !(m.name === 'host' && a.host)) {
         warnings.push(`${where}: label "${m.name}" is derived by the agent but not by the Collector, so the selector sees it missing`);
       }
     }

@@ -225,6 +225,17 @@ function compileRe2Named(pattern: string): (line: string) => string | undefined 
 import { compileRe2 } from '../../../src/logql/regex.js';
 const reCache = (p: string) => compileRe2(p);
 
+test('host: when the agent configuration names it, file and Docker streams carry it (host.name) and selectors on it are decided', () => {
+  const { cfg, warnings } = render({ host: 'web-7', kubernetes: { enabled: false }, files: [{ paths: ['/a.log'] }, { paths: ['/b.log'], labels: { host: 'other' } }], pipeline: { drop: [{ selector: '{host="web-7"}', line: 'x' }] } });
+  assert.deepEqual(cfg.receivers['filelog/files_0'].resource, { 'host.name': 'web-7' });
+  assert.deepEqual(cfg.receivers['filelog/files_1'].resource, { 'host.name': 'other' }, 'a file\'s own label wins');
+  assert.deepEqual(cfg.receivers['filelog/docker'].resource, { 'host.name': 'web-7' });
+  assert.deepEqual(ops(cfg, 'filelog/files_0').filter((o) => o.type === 'filter').map((o) => (o as Any).expr), ['body matches "x"']);
+  assert.deepEqual(ops(cfg, 'filelog/files_1').filter((o) => o.type === 'filter'), []);
+  assert.ok(!warnings.some((w) => /host/.test(w)), warnings.join('\n'));
+  assert.ok(render({ files: [{ paths: ['/a.log'] }] }).warnings.some((w) => w.startsWith('files: their streams have no host label')));
+});
+
 test('external labels: a resource processor that inserts (a stream\'s own label wins); relabel as transform statements', () => {
   const { cfg } = render({ client: { url: SERVER, external_labels: { cluster: 'prod', namespace: 'fallback' } } });
   assert.deepEqual(cfg.processors.resource.attributes, [
@@ -286,6 +297,7 @@ test('what cannot be translated is a warning and a comment, never dropped in sil
     /pipeline\.relabel\[5\] \(replace\): not translated: target_label .* is a template/,
     /^docker: the filelog receiver reads Docker's json-file logs without the Engine API/,
     /^docker\.container_labels: not translated/,
+    /^files: their streams have no host label/,
     /pipeline\.drop\[0\]: label "host" is derived by the agent but not by the Collector/,
     /^pipeline\.drop_healthchecks: not translated/,
     /^client\.basic_auth: not translated/,
