@@ -6,9 +6,10 @@
  * deployment's Collector DaemonSet (src/deploy/k8s-collector.ts) is rendered by it too.
  *
  * Shape: one `filelog` receiver per kind of source (pod logs with the `container` operator, each
- * `files` entry, Docker's json-file logs when docker.enabled is true), the pipeline rules the
- * receiver can decide (drop rules on what it knows, timestamp and multiline rules) as its operators,
- * then memory_limiter → k8sattributes → transform (relabel) → resource (external labels) → filter
+ * `files` entry, Docker's json-file logs when docker.enabled is true, or auto off Kubernetes), the
+ * pipeline rules the receiver can decide (drop rules on what it knows, timestamp and multiline rules)
+ * as its operators, then memory_limiter → k8sattributes → transform (the app label, relabel) →
+ * resource (external labels) → filter
  * (relabel keep/drop, drop rules that need processor-stage attributes) → batch → otlphttp to
  * `<server>/otlp` (the Collector appends /v1/logs; the server serves /otlp/v1/logs).
  *
@@ -89,9 +90,9 @@ interface ReceiverPlan {
 
 /**
  * Renders the Collector configuration for these agent settings and target. Over OpAMP, `yaml` is the
- * whole configuration a Collector (opamp extension or supervisor) takes as its remote config. Throws a bad_request
- * LogwharfError when the settings hold an invalid selector or regex (the agent would refuse them too)
- * or no server is known.
+ * whole configuration a Collector (opamp extension or supervisor) takes as its remote config.
+ * Throws a bad_request LogwharfError when the settings hold an invalid selector or regex (the agent
+ * would refuse them too), collect nothing, or no server is known.
  */
 export function renderCollectorConfig(agentSettings: CollectorAgentSettings, target: CollectorTarget = {}, options: CollectorRenderOptions = {}): RenderedCollectorConfig {
   const a = agentSettings;
@@ -326,7 +327,9 @@ function receiverContext(rcv: ReceiverPlan, external: Record<string, string>, ch
   // A stream's own label wins over an external label of the same name (the agent's order). A label
   // no stage of the Collector sets for this source is missing here and at the end alike.
   const absent = (l: string) => !rcv.own.has(l) && !changed(l) && !rcv.laterLabels.has(l);
-  return { lang: 'stanza', staticLabels: { ...external, ...rcv.staticLabels }, changed, receiverOnly: true, receiverLabels: rcv.own, absent };
+  // An external label is this source's value only where the source has no label of that name.
+  const fromExternal = Object.fromEntries(Object.entries(external).filter(([k]) => !rcv.own.has(k) && !rcv.laterLabels.has(k)));
+  return { lang: 'stanza', staticLabels: { ...fromExternal, ...rcv.staticLabels }, changed, receiverOnly: true, receiverLabels: rcv.own, absent };
 }
 
 /** External labels are resource attributes by then (inserted where absent), so they are tested like any other. */

@@ -244,6 +244,19 @@ test('external labels: a resource processor that inserts (a stream\'s own label 
   ]);
   const order = cfg.service.pipelines.logs.processors;
   assert.ok(order.indexOf('transform/labels') < order.indexOf('resource'), 'relabel before external labels, as in the agent');
+  // A selector on an external label is decided statically only where the source has no label of that name.
+  const sel = render({ client: { url: SERVER, external_labels: { cluster: 'prod', namespace: 'fallback', node: 'n0' } }, files: [{ paths: ['/a.log'] }], pipeline: { drop: [{ selector: '{namespace="fallback"}', line: 'a' }, { selector: '{cluster="prod"}', line: 'b' }, { selector: '{node="n0"}', line: 'c' }] } });
+  const pods = ops(sel.cfg).filter((o) => o.type === 'filter') as Any[];
+  assert.deepEqual(pods.map((o) => o.id), ['drop-0', 'drop-1']);
+  assert.equal(compileCondition(pods[0].expr, 'stanza')(recordOf({ namespace: 'fallback' }, 'a')), true);
+  assert.equal(compileCondition(pods[0].expr, 'stanza')(recordOf({ namespace: 'shop' }, 'a')), false, 'the pod\'s own namespace wins');
+  assert.equal(pods[1].expr, 'body matches "b"');
+  // node comes from k8sattributes: the rule waits for the filter processor, where the external label is an attribute.
+  const nodeCond = compileCondition(sel.cfg.processors.filter.logs.log_record[0], 'ottl');
+  assert.equal(nodeCond(recordOf({ node: 'n0' }, 'c')), true);
+  assert.equal(nodeCond(recordOf({ node: 'n1' }, 'c')), false);
+  const files = ops(sel.cfg, 'filelog/files_0').filter((o) => o.type === 'filter') as Any[];
+  assert.deepEqual(files.map((o) => o.expr), ['body matches "a"', 'body matches "b"'], 'file streams have no namespace: the external one is theirs');
 });
 
 test('the agent\'s app label: the first of its pod labels, from k8sattributes through the transform', () => {
