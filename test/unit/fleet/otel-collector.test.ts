@@ -381,6 +381,63 @@ test('selectors: the rendered conditions (receiver and processor stage) decide a
   t.diagnostic(`${compared} selector decisions compared`);
 });
 
+test('drop rules end to end: receiver filter operators plus the filter processor drop exactly the lines the agent drops, on random rules, external labels and streams', (t) => {
+  const rnd = seededRandom(t);
+  const names = ['namespace', 'pod', 'container', 'stream', 'node', 'job', 'team', 'cluster', 'filename'];
+  const lines = ['GET /healthz', 'error: boom', 'a', 'debug x$y', ''];
+  let compared = 0;
+  for (let i = 0; i < 150; i++) {
+    const external: Record<string, string> = {};
+    for (const [k, v] of [['cluster', 'c1'], ['namespace', 'ext'], ['node', 'n0'], ['job', 'j']] as const) if (rnd.next() < 0.3) external[k] = v;
+    const fileLabels: Record<string, string> = {};
+    if (rnd.next() < 0.5) fileLabels.job = 'app';
+    if (rnd.next() < 0.5) fileLabels.team = 'a';
+    const drop = Array.from({ length: 1 + rnd.int(3) }, () => {
+      const rule: Record<string, unknown> = {};
+      if (rnd.next() < 0.8) rule.selector = randomSelector(rnd, names);
+      if (!rule.selector || rnd.next() < 0.5) rule.line = pick(rnd, ['^GET ', 'error', '(?i)DEBUG', 'x\\$y', '^$']);
+      return rule;
+    });
+    const raw = { host: 'h1', client: { url: SERVER, external_labels: external }, files: [{ paths: ['/f.log'], labels: fileLabels }], pipeline: { drop } };
+    const { cfg } = render(raw);
+    const agentRules = agentConfigSchema.parse(raw).pipeline.drop.map((r) => ({ sel: r.selector ? compileSelector(r.selector, 't') : () => true, line: r.line ? compileRe2(r.line) : undefined }));
+    const processorConds = ((cfg.processors.filter?.logs.log_record ?? []) as string[]).map((c) => compileCondition(c, 'ottl'));
+    const receiverConds = (name: string) => ops(cfg, name).filter((o) => o.type === 'filter').map((o) => compileCondition((o as Any).expr, 'stanza'));
+    const insertExternal = (r: LogRecord) => {
+      for (const [k, v] of Object.entries(external)) {
+        const loc = locate(k);
+        const m = loc.scope === 'resource' ? r.resource : r.attributes;
+        if (!Object.hasOwn(m, loc.key)) m[loc.key] = v;
+      }
+    };
+    for (let j = 0; j < 10; j++) {
+      const body = pick(rnd, lines);
+      const pod = rnd.next() < 0.5;
+      // The agent's target labels for the stream, and the Collector's record at the receiver.
+      const target: Record<string, string> = pod
+        ? { namespace: pick(rnd, ['shop', 'ext', 'kube-system']), pod: pick(rnd, ['web-1', 'a']), container: pick(rnd, ['a', 'b']), node: pick(rnd, ['n0', 'n1']), stream: pick(rnd, ['stdout', 'stderr']) }
+        : { host: 'h1', ...fileLabels, filename: '/f.log' };
+      const receiverRecord: LogRecord = pod
+        ? { body, attributes: { 'log.iostream': target.stream!, 'log.file.path': '/var/log/pods/x/y/0.log' }, resource: { 'k8s.namespace.name': target.namespace!, 'k8s.pod.name': target.pod!, 'k8s.container.name': target.container! } }
+        : { body, attributes: { 'log.file.path': '/f.log' }, resource: Object.fromEntries(Object.entries({ host: 'h1', ...fileLabels }).map(([k, v]) => [locate(k).key, v])) };
+      const finalLabels = { ...external, ...target };
+      const agentDrops = agentRules.some((r) => r.sel(finalLabels) && (!r.line || r.line.test(body)));
+      const inReceiver = receiverConds(pod ? 'filelog' : 'filelog/files_0').some((c) => c(receiverRecord));
+      // Past the receiver: k8sattributes adds the node, the path of a pod's file is gone, external labels are inserted.
+      const processed: LogRecord = { body, attributes: { ...receiverRecord.attributes }, resource: { ...receiverRecord.resource } };
+      if (pod) {
+        processed.resource['k8s.node.name'] = target.node!;
+        delete processed.attributes['log.file.path'];
+      }
+      insertExternal(processed);
+      const inProcessor = processorConds.some((c) => c(processed));
+      assert.equal(inReceiver || inProcessor, agentDrops, `${JSON.stringify(raw)} on ${JSON.stringify(finalLabels)} ${JSON.stringify(body)}`);
+      compared++;
+    }
+  }
+  t.diagnostic(`${compared} drop decisions compared`);
+});
+
 function randomRule(rnd: SeededRandom): Record<string, unknown> {
   const action = pick(rnd, ['replace', 'replace', 'replace', 'keep', 'drop', 'labeldrop']);
   const src = pick(rnd, NAMES);
