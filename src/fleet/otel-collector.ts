@@ -217,7 +217,7 @@ export function renderCollectorConfig(agentSettings: CollectorAgentSettings, tar
   for (const [i, t] of timestamps.entries()) producedWarning(t.matchers, `pipeline.timestamp[${i}]`);
   for (const [i, m] of multiline.entries()) producedWarning(m.matchers, `pipeline.multiline[${i}]`);
   if (timestamps.length > 0) {
-    warnings.push('pipeline.timestamp: max_skew is not translated (the Collector keeps a parsed time however far it is from the read time)');
+    warnings.push('pipeline.timestamp: max_skew is not translated (the Collector keeps a parsed time however far it is from the read time); the field is found by a pattern, so a nested or repeated key of the same name may be taken where the agent takes the top-level (last) one');
     if (timestamps.some((t) => t.rule.format.startsWith('Unix'))) warnings.push('pipeline.timestamp: a Unix* time with a decimal fraction loses the fraction in the Collector (its epoch layouts take the integer)');
   }
 

@@ -21,6 +21,7 @@ import { locate, parseRuleSelector, selectorCondition } from '../../../src/fleet
 import { translateRelabel } from '../../../src/fleet/otel-relabel.js';
 import { compileSelector } from '../../../src/agent/pipeline/selector.js';
 import { compileRelabel } from '../../../src/agent/pipeline/relabel.js';
+import { fieldOf } from '../../../src/agent/pipeline/timestamp.js';
 import { otlpAttributeName } from '../../../src/agent/ship/otlp-request.js';
 import { sanitizeLabelName as agentSanitize } from '../../../src/agent/discovery/label-name.js';
 import { APP_LABELS } from '../../../src/agent/discovery/kubernetes.js';
@@ -213,6 +214,27 @@ test('timestamp rules: the field of a JSON or logfmt line parsed as the entry\'s
   assert.equal(compileRe2Named(up.regex)('{"t": 1700000000.25}'), '1700000000');
   assert.deepEqual(up.timestamp, { parse_from: 'attributes.logwharf_time', layout_type: 'epoch', layout: 's' });
   assert.ok(unix.warnings.some((w) => w.includes('decimal fraction')));
+});
+
+test('timestamp fields: the rendered pattern finds the value the agent finds in flat JSON and logfmt lines', () => {
+  const lines = [
+    '{"ts":"2024-05-01T10:00:00.123456789Z","level":"info"}',
+    '{"level":"info", "ts" : "2024-05-01T10:00:00+02:00", "msg":"a, b"}',
+    '{"msg":"x","ts":"2024-05-01T10:00:00Z"}',
+    'ts=2024-05-01T10:00:00Z level=info msg="hello world"',
+    'level=warn ts="2024-05-01T10:00:00.5Z" caller=main.go:12',
+    'level=info msg=no-time',
+    '{"level":"info"}',
+    'plain text line',
+  ];
+  for (const [source, format] of [['ts', 'RFC3339'], ['ts', 'RFC3339Nano']] as const) {
+    const { cfg } = render({ pipeline: { timestamp: [{ source, format }] } });
+    const extract = compileRe2Named((ops(cfg).find((o) => o.type === 'regex_parser') as Any).regex);
+    for (const line of lines) assert.equal(extract(line), fieldOf(line, source), line);
+  }
+  const unix = render({ pipeline: { timestamp: [{ source: 'time', format: 'UnixMs' }] } }).cfg;
+  const extractUnix = compileRe2Named((ops(unix).find((o) => o.type === 'regex_parser') as Any).regex);
+  for (const line of ['{"time":1714557600123,"msg":"x"}', 'time=1714557600123 msg=x', '{"time": "1714557600123"}']) assert.equal(extractUnix(line), fieldOf(line, 'time'), line);
 });
 
 function compileRe2Named(pattern: string): (line: string) => string | undefined {
