@@ -109,7 +109,8 @@ Maintenance:
   deploy     render Kubernetes manifests, a Docker Compose file or Grafana provisioning (docs/deploy.md)
   backup     back up a running server (--addr) or a data directory (--data); 'backup verify DIR'
   restore    write a backup into a new data directory
-  fleet      agent configurations from the server: apply (with canary rollout), status, history, rollback
+  fleet      agent configurations from the server: apply (with canary rollout), status, history, rollback;
+             render-otel: an agent configuration as an OpenTelemetry Collector configuration
 
 Client commands (work against logwharf and Loki alike):
   query      run a LogQL query over a time range

@@ -16,6 +16,7 @@ export const FLEET_USAGE = `Usage:
   logwharf fleet status --addr URL [--output table|json]
   logwharf fleet history NAME --addr URL [--output table|json]
   logwharf fleet rollback NAME --to VERSION --addr URL
+  logwharf fleet render-otel FILE [--server URL] [--token-file F | --token-env VAR] [--tenant T] [--ca-file F]
 
 Agent configurations managed by the server and rolled out over OpAMP (docs/fleet.md).
   apply      check FILE (a remote agent configuration, YAML) on the server, store it as the next
@@ -31,13 +32,22 @@ Agent configurations managed by the server and rolled out over OpAMP (docs/fleet
   rollback   roll configuration NAME back to version VERSION: stored as a new version, rolled out to
              every matching agent at once (with the health window); stops a running rollout
     --to V            the version to go back to
+  render-otel  print FILE as an OpenTelemetry Collector configuration (offline; warnings on stderr;
+             "logwharf fleet render-otel --help" for its flags)
   --output F  table (default) or json
 
 ${CLIENT_HELP}`;
 
 type Sub = (argv: string[], io: CliIO) => Promise<number>;
 
-const SUBCOMMANDS: Record<string, Sub> = { apply, status, history, rollback };
+const SUBCOMMANDS: Record<string, Sub> = {
+  apply,
+  status,
+  history,
+  rollback,
+  // Loaded on demand: the Collector builder is of no use to the other subcommands.
+  'render-otel': async (argv, io) => (await import('./fleet-render-otel.js')).runFleetRenderOtel(argv, io),
+};
 
 export async function runFleet(argv: string[], io: CliIO): Promise<number> {
   const [sub, ...rest] = argv;

@@ -6,10 +6,11 @@
  * a host path so a restart resumes. Not run here (no Collector binary): its configuration is
  * checked for shape and for the endpoint the server serves (test/unit/deploy/collector.test.ts).
  */
-import { stringify } from 'yaml';
 import { nodeCollectorVolumes } from './k8s-node-volumes.js';
 import type { DeployValues } from './values.js';
-import { serverUrl, serviceHost } from './role-configs.js';
+import { agentConfig, serverUrl, serviceHost } from './role-configs.js';
+import { agentConfigSchema } from '../config/agent.js';
+import { renderCollectorConfig } from '../fleet/otel-collector.js';
 import { HOST_LOG_DIRS, TLS_DIR, TOKEN_DIR } from './layout.js';
 import { AGENT_NAME, containerSecurity, httpProbe, labels, meta, scheduling, selector, type IConfigMap, type IDaemonSet, type K8sObject, type Named } from './k8s-common.js';
 
@@ -18,44 +19,33 @@ const HEALTH_PORT = 13133;
 const CHECKPOINTS = '/var/lib/otelcol';
 const CONFIG = '/etc/otelcol/config.yaml';
 
+/**
+ * The Collector's configuration: the fleet's builder (src/fleet/otel-collector.ts) over the agent
+ * DaemonSet's own settings, so the Collector and the agent collect the same way and a fleet renders
+ * the same file. The deployment adds what only it knows: checkpoints, the health port, its own logs left out.
+ */
+export function collectorConfigFile(v: DeployValues): { yaml: string; config: Record<string, unknown> } {
+  const settings = agentConfigSchema.parse(agentConfig(v));
+  const { yaml, config } = renderCollectorConfig(
+    settings,
+    { server: serverUrl(v, serviceHost(v)), ...(v.tokens.enabled ? { tokenFile: `${TOKEN_DIR}/token` } : {}), ...(v.tls.secret ? { caFile: `${TLS_DIR}/ca.crt` } : {}) },
+    {
+      checkpointDir: CHECKPOINTS,
+      healthCheckEndpoint: `0.0.0.0:${HEALTH_PORT}`,
+      // Its own logs would loop back through it.
+      excludePodLogs: [`${HOST_LOG_DIRS[0]}/${v.namespace}_${COLLECTOR_NAME}-*/*/*.log`],
+      nodeEnvVar: 'NODE_NAME',
+    },
+  );
+  return { yaml, config };
+}
+
 export function collectorConfig(v: DeployValues): Record<string, unknown> {
-  const exporter: Record<string, unknown> = { endpoint: `${serverUrl(v, serviceHost(v))}/otlp` };
-  // The Collector expands ${env:VAR} and ${file:PATH} in its configuration.
-  if (v.tokens.enabled) exporter.headers = { Authorization: `Bearer \${file:${TOKEN_DIR}/token}` };
-  if (v.tls.secret) exporter.tls = { ca_file: `${TLS_DIR}/ca.crt` };
-  return {
-    extensions: { health_check: { endpoint: `0.0.0.0:${HEALTH_PORT}` }, file_storage: { directory: CHECKPOINTS } },
-    receivers: {
-      filelog: {
-        include: [`${HOST_LOG_DIRS[0]}/*/*/*.log`],
-        // Its own logs would loop back through it.
-        exclude: [`${HOST_LOG_DIRS[0]}/${v.namespace}_${COLLECTOR_NAME}-*/*/*.log`],
-        start_at: 'end',
-        include_file_path: true,
-        storage: 'file_storage',
-        operators: [{ type: 'container', id: 'container-parser' }],
-      },
-    },
-    processors: {
-      memory_limiter: { check_interval: '1s', limit_percentage: 80, spike_limit_percentage: 25 },
-      k8sattributes: {
-        auth_type: 'serviceAccount',
-        filter: { node_from_env_var: 'NODE_NAME' },
-        extract: { metadata: ['k8s.namespace.name', 'k8s.pod.name', 'k8s.pod.uid', 'k8s.container.name', 'k8s.node.name'] },
-        pod_association: [{ sources: [{ from: 'resource_attribute', name: 'k8s.pod.uid' }] }],
-      },
-      batch: {},
-    },
-    exporters: { otlphttp: exporter },
-    service: {
-      extensions: ['health_check', 'file_storage'],
-      pipelines: { logs: { receivers: ['filelog'], processors: ['memory_limiter', 'k8sattributes', 'batch'], exporters: ['otlphttp'] } },
-    },
-  };
+  return collectorConfigFile(v).config;
 }
 
 export function collectorObjects(v: DeployValues): K8sObject[] {
-  const configMap: Named<IConfigMap> = { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(v, `${COLLECTOR_NAME}-config`, 'agent'), data: { 'config.yaml': stringify(collectorConfig(v)) } };
+  const configMap: Named<IConfigMap> = { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(v, `${COLLECTOR_NAME}-config`, 'agent'), data: { 'config.yaml': collectorConfigFile(v).yaml } };
   const { volumes, mounts } = nodeCollectorVolumes(v, { configMap: `${COLLECTOR_NAME}-config`, mountPath: '/etc/otelcol' }, { name: 'checkpoints', hostPath: `${v.agent.positions_dir}-otelcol`, mountPath: CHECKPOINTS });
   const daemonSet: Named<IDaemonSet> = {
     apiVersion: 'apps/v1',

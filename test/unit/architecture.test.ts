@@ -33,8 +33,8 @@ const ALLOWED: Record<string, string[]> = {
   lifecycle: ['api', 'http', 'logql', 'store', 'util'],
   fleet: ['api', 'config', 'http', 'logql', 'util'],
   app: ['*'],
-  cli: ['api', 'config', 'util', 'app', 'rules', 'logql', 'auth', 'deploy', 'lifecycle'],
-  deploy: ['api', 'config', 'util'],
+  cli: ['api', 'config', 'util', 'app', 'rules', 'logql', 'auth', 'deploy', 'lifecycle', 'fleet'],
+  deploy: ['api', 'config', 'util', 'fleet'],
 };
 
 test('imports respect the folder rules of the architecture guide', () => {

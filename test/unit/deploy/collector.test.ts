@@ -11,6 +11,10 @@ import { parseDeployValues } from '../../../src/deploy/values.js';
 import { kubernetesObjects } from '../../../src/deploy/render.js';
 import type { K8sObject } from '../../../src/deploy/k8s-common.js';
 import { validateObject } from './k8s-validate.js';
+import { agentConfigSchema } from '../../../src/config/agent.js';
+import { agentConfig } from '../../../src/deploy/role-configs.js';
+import { renderCollectorConfig } from '../../../src/fleet/otel-collector.js';
+import { collectorProblems } from '../fleet/collector-schema.js';
 import { startServer, removeDir } from '../../e2e/helpers/server.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -44,7 +48,20 @@ test('collector.enabled replaces the agent DaemonSet with the Collector; every o
   assert.equal(cfg.exporters.otlphttp.tls.ca_file, '/etc/logwharf/tls/ca.crt');
   assert.equal(cfg.exporters.otlphttp.headers.Authorization, 'Bearer ${file:/etc/logwharf/token/token}');
   assert.deepEqual(cfg.receivers.filelog.include, ['/var/log/pods/*/*/*.log']);
-  assert.deepEqual(cfg.service.pipelines.logs, { receivers: ['filelog'], processors: ['memory_limiter', 'k8sattributes', 'batch'], exporters: ['otlphttp'] });
+  // transform/labels: the agent's `app` label from pod labels (src/fleet/otel-collector.ts).
+  assert.deepEqual(cfg.service.pipelines.logs, { receivers: ['filelog'], processors: ['memory_limiter', 'k8sattributes', 'transform/labels', 'batch'], exporters: ['otlphttp'] });
+  // The deployment's Collector is the fleet builder's rendering of the agent DaemonSet's settings (one source).
+  const settings = agentConfigSchema.parse(agentConfig(parseDeployValues({ collector: { enabled: true }, tls: { secret: 'logwharf-tls' }, tokens: { enabled: true } })));
+  const fromBuilder = renderCollectorConfig(settings, { server: 'https://logwharf.logwharf.svc:3100', tokenFile: '/etc/logwharf/token/token', caFile: '/etc/logwharf/tls/ca.crt' }).config as Any;
+  assert.deepEqual(cfg.processors, fromBuilder.processors);
+  assert.deepEqual(cfg.exporters, fromBuilder.exporters);
+  assert.deepEqual(cfg.receivers.filelog.operators, fromBuilder.receivers.filelog.operators);
+  // Against the Collector components' documented settings (no Collector runs here).
+  assert.deepEqual(collectorProblems(cfg), []);
+  // What only the deployment adds: checkpoints, the health port, its own logs left out.
+  assert.equal(cfg.receivers.filelog.storage, 'file_storage');
+  assert.deepEqual(cfg.receivers.filelog.exclude, ['/var/log/pods/logwharf_logwharf-otel-collector-*/*/*.log']);
+  assert.deepEqual(cfg.service.extensions, ['health_check', 'file_storage']);
   // Every component the pipeline names is configured.
   for (const kind of ['receivers', 'processors', 'exporters'] as const) for (const name of cfg.service.pipelines.logs[kind]) assert.ok(cfg[kind][name], `${kind}.${name}`);
   for (const name of cfg.service.extensions) assert.ok(cfg.extensions[name], `extensions.${name}`);
