@@ -96,6 +96,19 @@ test('an agent that stops reporting fires LogwharfAgentStale to the webhook, nam
   assert.equal(resolved.alerts[0]!.labels.alertname, 'LogwharfAgentStale');
 });
 
+test('a disk fuller than health.disk_critical_percent fires LogwharfDiskNearlyFull with severity critical', { timeout: 60_000 }, async (t) => {
+  const recv = await receiver(t);
+  // 0 % is crossed by any real filesystem: the threshold, not the disk, is what the test moves.
+  const s = await server(t, { ...fastConfig(recv), health: { record_interval: '1s', disk_warning_percent: 0, disk_critical_percent: 0 } });
+  const msg = await waitFor('the disk alert at the webhook', () =>
+    recv.received.find((m) => m.status === 'firing' && m.alerts.some((a) => a.labels.alertname === 'LogwharfDiskNearlyFull')), { timeoutMs: 30_000 });
+  const a = msg.alerts.find((x) => x.labels.alertname === 'LogwharfDiskNearlyFull')!;
+  assert.equal(a.labels.severity, 'critical');
+  assert.equal(a.labels.status, 'critical');
+  // Nothing else is wrong with this server.
+  assert.deepEqual(new Set(recv.received.flatMap((m) => m.alerts.map((x) => x.labels.alertname))), new Set(['LogwharfDiskNearlyFull']));
+});
+
 test('a healthy server fires nothing over ten evaluations of the default rules', { timeout: 60_000 }, async (t) => {
   const recv = await receiver(t);
   const s = await server(t, fastConfig(recv));
