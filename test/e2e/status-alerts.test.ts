@@ -11,6 +11,8 @@ import assert from 'node:assert/strict';
 import { startServer, removeDir, type RunningServer } from './helpers/server.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { startAlertmanager, webhookConfig } from '../helpers/alertmanager.js';
+import type { StatusResponse } from '../../src/api/status.js';
 import type { SourceReport } from '../../src/api/sources.js';
 
 const AUDIT = { 'X-Scope-OrgID': 'logwharf-audit' };
@@ -96,10 +98,29 @@ test('an agent that stops reporting fires LogwharfAgentStale to the webhook, nam
   assert.equal(resolved.alerts[0]!.labels.alertname, 'LogwharfAgentStale');
 });
 
+test('with ruler.alertmanager_url the stale-agent alert reaches a real Alertmanager, and the notifier component names it', { timeout: 60_000 }, async (t) => {
+  const hook = await receiver(t);
+  const am = await startAlertmanager(t, webhookConfig(`${hook.url}hook`, { group_by: ['alertname', 'agent'] }));
+  if (!am) return;
+  t.after(() => am.close());
+  const s = await server(t, { registry: { stale_after: '2s' }, health: { record_interval: '1s' }, ruler: { alertmanager_url: am.url } });
+  const stop = keepReporting(s.url, 'node-ok');
+  t.after(stop);
+  await report(s.url, 'node-gone');
+  const inAm = await waitFor('the stale alert in Alertmanager', async () => (await am.alerts()).find((a) => a.labels.alertname === 'LogwharfAgentStale'), { timeoutMs: 30_000 });
+  assert.equal(inAm.labels.agent, 'node-gone');
+  await waitFor('Alertmanager\'s webhook', () => hook.received.find((m) => m.alerts.some((a) => a.labels.agent === 'node-gone')), { timeoutMs: 30_000 });
+  const st = (await (await fetch(`${s.url}/api/v1/status?component=notifier`)).json()) as StatusResponse;
+  const notifier = st.components[0]!;
+  assert.equal(notifier.figures.target, am.url);
+  assert.ok((notifier.figures.attempted as number) >= 1, JSON.stringify(notifier.figures));
+  assert.equal(notifier.figures.failed, 0);
+});
+
 test('a disk fuller than health.disk_critical_percent fires LogwharfDiskNearlyFull with severity critical', { timeout: 60_000 }, async (t) => {
   const recv = await receiver(t);
   // 0 % is crossed by any real filesystem: the threshold, not the disk, is what the test moves.
-  const s = await server(t, { ...fastConfig(recv), health: { record_interval: '1s', disk_warning_percent: 0, disk_critical_percent: 0 } });
+  await server(t, { ...fastConfig(recv), health: { record_interval: '1s', disk_warning_percent: 0, disk_critical_percent: 0 } });
   const msg = await waitFor('the disk alert at the webhook', () =>
     recv.received.find((m) => m.status === 'firing' && m.alerts.some((a) => a.labels.alertname === 'LogwharfDiskNearlyFull')), { timeoutMs: 30_000 });
   const a = msg.alerts.find((x) => x.labels.alertname === 'LogwharfDiskNearlyFull')!;
