@@ -3,12 +3,13 @@
  * dir): each component's figures move as a user would see them after pushes (some rejected), queries
  * (one stopped by query.timeout while it is seen in flight) and agents' reports through the sources
  * API; a disk threshold set just under the filesystem's real use makes the store warning, then
- * critical; malformed parameters are a 400; the route needs no tenant, and a token with `read`.
+ * critical; a damaged block found by a query shows as quarantined; malformed parameters are a 400; the route needs no tenant, and a token with `read`.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, removeDir, tempDir, type RunningServer } from './helpers/server.js';
 import { createTestTokens } from './helpers/tokens.js';
+import { DAMAGED_T0, damagedDir } from './helpers/damaged.js';
 import { waitFor } from '../helpers/wait-for.js';
 import type { ComponentReport, StatusResponse } from '../../src/api/status.js';
 import type { SourceReport, SourceStatus } from '../../src/api/sources.js';
@@ -72,7 +73,9 @@ async function server(t: { after(fn: () => Promise<void>): void }, overrides: Re
 const SLOW = '{app="slow"} | line_format `{{ repeat 20000 "a" }}c` | regexp "(?P<x>(.{1,100}a){10})c"';
 
 test('every component is listed, ok on a quiet server; pushes, rejects, queries, a timeout and agents move their figures', async (t) => {
-  const s = await server(t, { limits: { max_line_size: 200 }, query: { timeout: '1s' }, registry: { stale_after: '1h' } });
+  // 5 s: under tsx a worker compiles the engine at its first query (about a second on a loaded
+  // machine), which the ordinary query must not exceed; the slow one needs far longer.
+  const s = await server(t, { limits: { max_line_size: 200 }, query: { timeout: '5s' }, registry: { stale_after: '1h' } });
 
   const quiet = await status(s.url);
   assert.deepEqual(quiet.components.map((c) => c.name), ['ingest', 'store', 'queries', 'ruler', 'notifier', 'agents']);
@@ -93,8 +96,8 @@ test('every component is listed, ok on a quiet server; pushes, rejects, queries,
   // Ingest: 300 lines accepted, 2 refused as too long.
   assert.equal((await push(s.url, Array.from({ length: 300 }, (_, i) => `level=info msg="order ${i} paid"`))).status, 204);
   assert.equal((await push(s.url, ['x'.repeat(500), 'y'.repeat(500)])).status, 400);
-  // The slow stream for the timeout below: a few lines are seconds of work each.
-  assert.equal((await push(s.url, ['a', 'b', 'c', 'd'], { app: 'slow' })).status, 204);
+  // The slow stream for the timeout below: each line is seconds of work, ten are far beyond 5 s.
+  assert.equal((await push(s.url, Array.from({ length: 10 }, (_, i) => `line ${i}`), { app: 'slow' })).status, 204);
 
   // Queries: one ordinary query, then one that query.timeout stops, seen in flight while it runs.
   const q = await fetch(s.url + '/loki/api/v1/query_range?' + new URLSearchParams({ query: '{app="shop"} |= "paid"', limit: '10' }));
@@ -174,6 +177,24 @@ test('a disk threshold just under the filesystem\'s real use makes the store war
   assert.equal(component(c, 'store').problems[0]!.status, 'critical');
   assert.equal(c.status, 'critical');
   assert.equal(component(c, 'ingest').status, 'ok', 'the other components keep their own level');
+});
+
+test('a damaged block found by a query is counted and its quarantine makes the store warning', async (t) => {
+  const dir = await damagedDir();
+  const s = await server(t, { data: dir });
+  const before = component(await status(s.url), 'store');
+  assert.equal(before.status, 'ok');
+  assert.equal(before.figures.quarantined_files, 0);
+  const q = await fetch(s.url + '/loki/api/v1/query_range?' + new URLSearchParams({ query: '{job="damaged"}', start: String(DAMAGED_T0 - 1n), end: String(DAMAGED_T0 + 1_000_000_000n), limit: '1000' }));
+  assert.equal(q.status, 200, await q.text());
+  const store = await waitFor('the quarantined block in the status', async () => {
+    const c = component(await status(s.url), 'store');
+    return c.figures.quarantined_files >= 1 && c;
+  });
+  assert.equal(store.figures.corruptions_since_start, 1);
+  assert.equal(store.status, 'warning');
+  assert.deepEqual(store.problems.map((p) => p.check), ['damaged_data_quarantined']);
+  assert.match(store.problems[0]!.message, new RegExp(`^1 damaged file\\(s\\) in ${dir.replace(/[.]/g, '\\.')}/quarantine`));
 });
 
 test('malformed parameters are a 400 that says what is wrong; component= narrows the answer', async (t) => {
