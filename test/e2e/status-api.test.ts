@@ -189,7 +189,8 @@ test('a damaged block found by a query is counted and its quarantine makes the s
   assert.equal(q.status, 200, await q.text());
   const store = await waitFor('the quarantined block in the status', async () => {
     const c = component(await status(s.url), 'store');
-    return c.figures.quarantined_files >= 1 && c;
+    // The damaged bytes are moved aside first, then counted: wait for both.
+    return c.figures.quarantined_files >= 1 && c.figures.corruptions_since_start >= 1 && c;
   });
   assert.equal(store.figures.corruptions_since_start, 1);
   assert.equal(store.status, 'warning');
