@@ -8,6 +8,7 @@ import { LokiClientError } from '../api/client.js';
 import { STATUS_PATH, type ComponentReport, type StatusResponse } from '../api/status.js';
 import { CLIENT_HELP, CLIENT_OPTIONS, clientFrom, parseCommand } from './common.js';
 import { UsageError, write, type CliIO } from './io.js';
+import { maxOf } from '../util/arrays.js';
 
 export const STATUS_USAGE = `Usage: logwharf status [--output table|json] [--component NAME,...]
 
@@ -54,8 +55,8 @@ function explain(e: unknown, origin: string): unknown {
 
 export function formatStatusTable(s: StatusResponse): string {
   const rows = s.components.map((c) => [c.status.toUpperCase(), c.name, summary(c)] as const);
-  const w0 = Math.max(6, ...rows.map((r) => r[0].length));
-  const w1 = Math.max(9, ...rows.map((r) => r[1].length));
+  const w0 = Math.max(6, maxOf(rows, (r) => r[0].length));
+  const w1 = Math.max(9, maxOf(rows, (r) => r[1].length));
   let out = `${'STATUS'.padEnd(w0)}  ${'COMPONENT'.padEnd(w1)}  SUMMARY\n`;
   for (const r of rows) out += `${r[0].padEnd(w0)}  ${r[1].padEnd(w1)}  ${r[2]}\n`;
   out += `\noverall: ${s.status.toUpperCase()} (checked ${s.checked_at})\n`;

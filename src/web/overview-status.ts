@@ -5,6 +5,10 @@
  * disk state): a rate is the difference between the current reading and the oldest sample kept,
  * over the time between them. Disk used is the sum of file sizes under the data directory, walked
  * with async fs at most every 30 s.
+ *
+ * The same samples serve the health monitor (GET /api/v1/status, src/health): `server()` is the window
+ * over every tenant, with rejects by reason and the increase of the counters it names in `counters`,
+ * so the server samples its metrics once for both.
  */
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
