@@ -216,7 +216,8 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
   // records it writes every health.record_interval into the audit tenant feed the default rules.
   const health = createHealthMonitor({ registry: metrics.registry, now: deps.now });
   health.register(ingestContributor(overviewStatus));
-  health.register(storeContributor({ config, overview: overviewStatus, registry: metrics.registry, now: deps.now }));
+  const retentionOverrides = () => Object.values(runtime.overrides()).filter((o) => o.retention_period !== undefined || o.retention_stream !== undefined).length;
+  health.register(storeContributor({ config, overview: overviewStatus, registry: metrics.registry, retentionOverrides, now: deps.now }));
   health.register(queriesContributor(overviewStatus, queries.inFlight));
   for (const c of alerting.healthContributors(() => overviewStatus.server())) health.register(c);
   health.register(agentsContributor(() => {

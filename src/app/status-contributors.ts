@@ -63,6 +63,8 @@ export interface StoreContributorDeps {
   config: ServerConfig;
   overview: OverviewStatusService;
   registry: Registry;
+  /** Tenants whose retention the runtime overrides set (`retention_period` or `retention_stream`). */
+  retentionOverrides?: () => number;
   now?: () => number;
 }
 
@@ -119,7 +121,7 @@ export function storeContributor(deps: StoreContributorDeps): HealthContributor 
         wal_bytes: walBytes,
         head_bytes: head,
         compaction: { interval: config.storage.compaction_interval, runs_since_start: runs, last_completed_at: runs > 0 ? new Date(lastRunSeenAt).toISOString() : null },
-        retention: { period: config.retention.period, stream_rules: config.retention.streams.length },
+        retention: { period: config.retention.period, stream_rules: config.retention.streams.length, tenant_overrides: deps.retentionOverrides?.() ?? 0 },
         quarantined_files: quarantined,
         corruptions_since_start: w.total('logwharf_store_corruptions_total'),
         write_errors: writeErrors,

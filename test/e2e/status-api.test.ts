@@ -6,6 +6,8 @@
  * critical; a damaged block found by a query shows as quarantined; malformed parameters are a 400; the route needs no tenant, and a token with `read`.
  */
 import { test } from 'node:test';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { startServer, removeDir, tempDir, type RunningServer } from './helpers/server.js';
 import { createTestTokens } from './helpers/tokens.js';
@@ -75,7 +77,10 @@ const SLOW = '{app="slow"} | line_format `{{ repeat 20000 "a" }}c` | regexp "(?P
 test('every component is listed, ok on a quiet server; pushes, rejects, queries, a timeout and agents move their figures', async (t) => {
   // 5 s: under tsx a worker compiles the engine at its first query (about a second on a loaded
   // machine), which the ordinary query must not exceed; the slow one needs far longer.
-  const s = await server(t, { limits: { max_line_size: 200 }, query: { timeout: '5s' }, registry: { stale_after: '1h' } });
+  const cfgDir = tempDir();
+  t.after(async () => removeDir(cfgDir));
+  writeFileSync(join(cfgDir, 'runtime.yaml'), 'overrides:\n  team-a:\n    retention_period: 30d\n  team-b:\n    ingestion_rate_mb: 8\n');
+  const s = await server(t, { limits: { max_line_size: 200 }, query: { timeout: '5s' }, registry: { stale_after: '1h' }, runtime_config: { file: join(cfgDir, 'runtime.yaml') } });
 
   const quiet = await status(s.url);
   assert.deepEqual(quiet.components.map((c) => c.name), ['ingest', 'store', 'queries', 'ruler', 'notifier', 'agents']);
@@ -88,7 +93,7 @@ test('every component is listed, ok on a quiet server; pushes, rejects, queries,
   assert.ok(store0.disk.total_bytes > 0 && store0.disk.free_bytes > 0 && store0.disk.free_bytes <= store0.disk.total_bytes, JSON.stringify(store0.disk));
   assert.ok(store0.disk.used_percent > 0 && store0.disk.used_percent < 100);
   assert.equal(store0.data_dir, s.dir);
-  assert.deepEqual(store0.retention, { period: '7d', stream_rules: 0 });
+  assert.deepEqual(store0.retention, { period: '7d', stream_rules: 0, tenant_overrides: 1 }, 'team-a overrides its retention, team-b only a limit');
   assert.equal(store0.quarantined_files, 0);
   // The default rules are loaded: 5 rules, none failing.
   assert.equal(component(quiet, 'ruler').figures.rules, 5);
