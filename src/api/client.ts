@@ -5,6 +5,7 @@
  * ruler talks to (an Alertmanager's v2 API, a Prometheus remote-write endpoint), so there is one
  * client with one credential order and one error shape.
  */
+import { STATUS_PATH, type StatusResponse } from './status.js';
 import { nsToSecondsString } from './time-units.js';
 import { createRequire } from 'node:module';
 import type WebSocket from 'ws';
@@ -376,6 +377,19 @@ export class LokiClient {
     const p = new URLSearchParams({ query });
     setRange(p, o);
     return this.getJson('loki/api/v1/index/stats', p);
+  }
+
+  /**
+   * logwharf's health monitor, `GET /api/v1/status` (all components, or those named). Loki has no
+   * such endpoint: against it this rejects with status 404.
+   */
+  async status(components?: readonly string[]): Promise<StatusResponse> {
+    const p = components && components.length > 0 ? new URLSearchParams({ component: components.join(',') }) : undefined;
+    const body = await this.getJson<StatusResponse>(STATUS_PATH, p);
+    if (typeof body !== 'object' || body === null || !Array.isArray(body.components) || typeof body.status !== 'string') {
+      throw new LokiClientError(`GET ${STATUS_PATH}: the answer is not a logwharf status (no "status" and "components")`, 200, JSON.stringify(body).slice(0, 200));
+    }
+    return body;
   }
 
   /** `/loki/api/v1/status/buildinfo`. */

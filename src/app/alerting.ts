@@ -27,6 +27,10 @@ import { createRemoteWriteSender } from '../ruler/remote-write-sender.js';
 import { createRuleRepository, type RuleRepository } from '../ruler/repository.js';
 import { createRuleCodec } from '../ruler/rule-codec.js';
 import type { Timers } from '../util/timers.js';
+import type { HealthContributor } from '../health/monitor.js';
+import type { ServerWindow } from '../web/overview-status.js';
+import { notifierContributor, rulerContributor } from './alerting-status.js';
+import { DEFAULT_RULES_NAMESPACE, defaultRuleGroups } from '../health/default-rules.js';
 import { childLogger, type Logger } from '../util/logger.js';
 import { BUILD_INFO, NOTIFY_VERSION_INFO } from './build-info.js';
 
@@ -48,6 +52,8 @@ export interface Alerting {
   /** Starts evaluating rules. */
   start(): Promise<void>;
   close(): Promise<void>;
+  /** The ruler's (when enabled) and the notifier's contributors to the health monitor. */
+  healthContributors(window: () => Promise<ServerWindow>): HealthContributor[];
 }
 
 export function createAlerting(config: ServerConfig, deps: AlertingDeps): Alerting {
@@ -112,6 +118,13 @@ export function createAlerting(config: ServerConfig, deps: AlertingDeps): Alerti
   }
 
   return {
+    healthContributors(window) {
+      const out: HealthContributor[] = [];
+      if (manager) out.push(rulerContributor(manager, window));
+      // With the ruler off nothing sends; alerts posted by other tools to the built-in notifier still count.
+      out.push(notifierContributor(amSender ? config.ruler.alertmanager_url : 'built-in', window));
+      return out;
+    },
     async open() {
       notifier = createNotifier(config.notify, {
         dataDir: config.data,
@@ -130,6 +143,7 @@ export function createAlerting(config: ServerConfig, deps: AlertingDeps): Alerti
           log,
           registry: deps.registry,
           codec,
+          builtin: selfMonitoringRules(config),
         });
       }
     },
@@ -149,4 +163,11 @@ export function createAlerting(config: ServerConfig, deps: AlertingDeps): Alerti
       notifier = undefined;
     },
   };
+}
+
+/** The default self-monitoring rules (src/health/default-rules.ts), unless `health` turns them off. */
+function selfMonitoringRules(config: ServerConfig) {
+  const everyMs = parseDurationMs(config.health.record_interval);
+  if (!config.health.default_rules || everyMs === 0) return [];
+  return [{ tenant: config.audit.tenant, namespace: DEFAULT_RULES_NAMESPACE, groups: defaultRuleGroups(everyMs) }];
 }

@@ -53,6 +53,11 @@ import { registerOpampRoute } from '../fleet/opamp-route.js';
 import { createFleet, type Fleet } from '../fleet/fleet.js';
 import { registerFleetRoutes } from '../fleet/routes.js';
 import type { Timers } from '../util/timers.js';
+import { trackQueryActivity } from '../query/query-activity.js';
+import { createHealthMonitor, type HealthMonitor } from '../health/monitor.js';
+import { registerStatusRoute } from '../health/routes.js';
+import { createHealthRecorder } from '../health/health-records.js';
+import { STATUS_COUNTERS, agentsContributor, fleetContributor, ingestContributor, queriesContributor, storeContributor } from './status-contributors.js';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -81,6 +86,8 @@ export interface ServerRole {
   routes(): RouteInfo[];
   /** The control plane's state (issue #13): its `controller` is what POST /v1/opamp reports to; `summary()` feeds GET /api/v1/status. */
   readonly fleet: Fleet;
+  /** GET /api/v1/status's contributors (issue #13): a part wired here registers its own. */
+  readonly health: HealthMonitor;
 }
 
 export function createServer(config: ServerConfig, deps: ServerDeps = {}): ServerRole {
@@ -145,7 +152,16 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
     ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
     ctx.res.end(body);
   }, { public: true });
-  let overviewStatus: OverviewStatusService | undefined;
+  // The server's health over the last minutes, sampled from the metrics above: the Overview page's
+  // (per tenant) and the health monitor's (server-wide); it starts with the server.
+  const overviewStatus: OverviewStatusService = createOverviewStatus({
+    registry: metrics.registry,
+    dataDir: config.data,
+    retention: { period: config.retention.period, streams: config.retention.streams.map((r) => ({ selector: r.selector, period: r.period, priority: r.priority })) },
+    compactionInterval: config.storage.compaction_interval,
+    counters: STATUS_COUNTERS,
+    now: deps.now,
+  });
   // The web UI (issue #10): pages, hashed assets and the settings it reads first; see docs/ui.md.
   if (config.ui.enabled) {
     registerUiRoutes(router, loadUiAssets(), {
@@ -154,14 +170,6 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
       tokensEnabled: config.auth.tokens_enabled,
       features: { ruler: config.ruler.enabled, notifier: config.ruler.alertmanager_url.trim() === '', alertmanagerUrl: config.ruler.alertmanager_url },
     }, (req) => serverAuth.signedInAs(peerOf(req)));
-    // The Overview page's server health; it samples the metrics above, so it starts with the server.
-    overviewStatus = createOverviewStatus({
-      registry: metrics.registry,
-      dataDir: config.data,
-      retention: { period: config.retention.period, streams: config.retention.streams.map((r) => ({ selector: r.selector, period: r.period, priority: r.priority })) },
-      compactionInterval: config.storage.compaction_interval,
-      now: deps.now,
-    });
     registerOverviewStatusRoute(router, overviewStatus);
   }
   registerIngestRoutes(router, push);
@@ -218,7 +226,9 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
   };
   registerOpampRoute(router, opampController, { registry: metrics.registry });
   const timeoutMs = parseDurationMs(config.query.timeout);
-  const service = createQueryService({ store, scanner, pool: queryPool, limits: config.limits, limitsFor, timeoutMs });
+  // Counted around the service, so HTTP queries and rule evaluations are in flight alike.
+  const queries = trackQueryActivity(createQueryService({ store, scanner, pool: queryPool, limits: config.limits, limitsFor, timeoutMs }), metrics.registry);
+  const service = queries.service;
   const queryCtx = { store, scanner, service, limits: config.limits, limitsFor, retentionFor, timeoutMs, now: deps.now ?? Date.now };
   registerQueryRoutes(router, queryCtx);
   const tail = createTailServer({ store, log, now: queryCtx.now, scanner });
@@ -232,6 +242,33 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
     listenUrl: () => listenUrl,
     now: deps.now,
     ruler: deps.ruler,
+  });
+  // The health monitor (issue #13): GET /api/v1/status, one contributor per component; the health
+  // records it writes every health.record_interval into the audit tenant feed the default rules.
+  const health = createHealthMonitor({ registry: metrics.registry, now: deps.now });
+  health.register(ingestContributor(overviewStatus));
+  const retentionOverrides = () => Object.values(runtime.overrides()).filter((o) => o.retention_period !== undefined || o.retention_stream !== undefined).length;
+  health.register(storeContributor({ config, overview: overviewStatus, registry: metrics.registry, retentionOverrides, now: deps.now }));
+  health.register(queriesContributor(overviewStatus, queries.inFlight));
+  for (const c of alerting.healthContributors(() => overviewStatus.server())) health.register(c);
+  health.register(agentsContributor(() => {
+    if (!sources) throw new LogwharfError('store_unavailable', 'the sources registry is not open');
+    return sources;
+  }));
+  health.register(
+    fleetContributor(() => {
+      if (!fleetOpen) throw new LogwharfError('store_unavailable', 'the fleet database is not open');
+      return fleet.summary();
+    }),
+  );
+  registerStatusRoute(router, health);
+  const healthRecords = createHealthRecorder({
+    monitor: health,
+    store,
+    tenant: config.audit.tenant,
+    intervalMs: parseDurationMs(config.health.record_interval),
+    log: childLogger(log, { component: 'health' }),
+    now: deps.now,
   });
   // The request path shares the token API's authenticator: one failure budget per address, and a
   // revocation through the API acts at once. Proxy mode and the metrics token wrap it.
@@ -278,6 +315,7 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
     registry: metrics.registry,
     routes: () => router.routes(),
     fleet,
+    health,
     async start() {
       await store.start();
       sources = createRegistry({
@@ -309,18 +347,21 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
       }
       runtime.start();
       // After the store has registered its metrics: the first sample is the baseline of every rate.
-      overviewStatus?.start();
+      overviewStatus.start();
       // After the store and the rule repository are open: rules query the store.
       await alerting.start();
+      // Last: every contributor's part is open.
+      healthRecords.start();
       ready = true;
       return { url: listenUrl, host: addr.address, port: addr.port };
     },
     async close() {
       ready = false;
       // First: no evaluation may start on a store that is closing. Firing alerts stay saved, unresolved.
+      await healthRecords.close();
       await alerting.close();
       tail.close();
-      overviewStatus?.close();
+      overviewStatus.close();
       tlsReloader?.close();
       runtime.close();
       await new Promise<void>((resolve) => {

@@ -15,6 +15,7 @@ import { runPush } from './push.js';
 import { runRules } from './rules.js';
 import { runExport } from './export.js';
 import { runImport } from './import.js';
+import { runStatus } from './status.js';
 
 type Command = (argv: string[], io: CliIO) => Promise<number>;
 
@@ -86,6 +87,7 @@ const COMMANDS: Record<string, Command> = {
   import: runImport,
   // Loaded on demand: it reads the server's duration syntax (src/config), which other client commands do not load.
   fleet: async (argv, io) => (await loadRole<FleetModule>('./fleet.js', 'fleet')).runFleet(argv, io),
+  status: runStatus,
   server: async (argv) => (await loadServerModule()).runServer(argv),
   up: async (argv) => (await loadServerModule()).runUp(argv),
   agent: async (argv) => (await loadRole<AgentModule>('./agent.js', 'agent')).runAgent(argv),
@@ -121,6 +123,7 @@ Client commands (work against logwharf and Loki alike):
   rules      lint rule files; list, get, delete and sync the ruler's rules; backtest a rule file
   export     write every entry a log query matches over a range (jsonl, csv, Loki push JSON); resumable
   import     push a file written by export (to logwharf or Loki)
+  status     the server's health: each component ok, warning or critical (logwharf only; exit 1 when critical)
 
 Run 'logwharf <command> --help' for a command's flags; 'logwharf --version' for the version.
 `;

@@ -177,6 +177,22 @@ export const serverConfigSchema = z
       .strict()
       .prefault({})
       .describe('The durable audit log (docs/security.md, "Audit log")'),
+    health: z
+      .object({
+        record_interval: duration
+          .default('30s')
+          .refine((d) => !DURATION_PATTERN.test(d) || parseDurationMs(d) === 0 || parseDurationMs(d) >= 1000, '0s (off) or at least 1s')
+          .describe('How often the health monitor (GET /api/v1/status) writes each component\'s status as JSON lines into the audit tenant\'s stream {log_type="health"}, which the default rules read; 0s writes none (and the default rules then have nothing to see)'),
+        default_rules: z
+          .boolean()
+          .default(true)
+          .describe('Ship the self-monitoring alert rules (agent stale, sources failing, coverage below 100 %, disk nearly full, any component critical) as namespace "logwharf" of the audit tenant, overridable through the ruler API (docs/alerting.md, "Health and status"); needs ruler.enabled and record_interval'),
+        disk_warning_percent: z.number().min(0).max(100).default(85).describe('The store\'s filesystem this full (used, in %) makes the store component warning'),
+        disk_critical_percent: z.number().min(0).max(100).default(95).describe('The store\'s filesystem this full (used, in %) makes the store component critical'),
+      })
+      .strict()
+      .prefault({})
+      .describe('The health monitor: GET /api/v1/status, `logwharf status`, health records and the default self-monitoring rules (docs/alerting.md, "Health and status")'),
     ui: z
       .object({
         enabled: z.boolean().default(true).describe('Serve the web UI at / (Explore, Overview, Sources, Alerts); false answers 404 there and keeps only the APIs'),
@@ -331,6 +347,9 @@ export const serverConfigSchema = z
     const req = parseDurationMs(c.http.request_timeout);
     if (req > 0 && parseDurationMs(c.http.header_timeout) > req) {
       ctx.addIssue({ code: 'custom', path: ['http', 'request_timeout'], message: `must be 0s or at least http.header_timeout (${c.http.header_timeout})` });
+    }
+    if (c.health.disk_warning_percent > c.health.disk_critical_percent) {
+      ctx.addIssue({ code: 'custom', path: ['health', 'disk_warning_percent'], message: `must not be above health.disk_critical_percent (${c.health.disk_critical_percent})` });
     }
     const names = new Set(c.notify.receivers.map((r) => r.name));
     if (c.notify.route.receiver !== '' && !names.has(c.notify.route.receiver)) {

@@ -43,8 +43,28 @@ export interface SourcesRegistry {
   list(tenant: string, filter?: SourcesFilter): SourcesResponse['data'];
   /** Source counts by state and the coverage of every source, over all tenants, for /metrics. */
   summary(): { byState: Record<SourceState, number>; coverage: Coverage };
+  /** Every tenant's agents and sources in brief, for the health monitor (GET /api/v1/status). */
+  health(): RegistryHealth;
   close(): void;
 }
+
+/** The registry as the health monitor reads it: server-wide, tenant by tenant. */
+export interface RegistryHealth {
+  agents: Array<{ tenant: string; id: string; host: string; last_report_at: string; stale: boolean; stopped: boolean }>;
+  tenants: Array<{
+    tenant: string;
+    byState: Record<SourceState, number>;
+    /** Sources in state `error` (at most FAILING_LISTED of them; `failing` counts them all). */
+    failingSources: Array<{ agent_id: string; id: string; last_error: string }>;
+    failing: number;
+    /** Largest lag of a source being read (tailing or draining), seconds. */
+    maxLagSeconds: number;
+    coverage: Coverage;
+  }>;
+}
+
+/** Failing sources named one by one per tenant in RegistryHealth; the rest are counted. */
+export const FAILING_LISTED = 20;
 
 interface SourceRow extends CoverageRow {
   state: SourceState;
@@ -110,6 +130,10 @@ export function createRegistry(opts: RegistryOptions): SourcesRegistry {
     ORDER BY agent_id, id`);
   const selectAgents = db.prepare<[string], AgentRow>('SELECT id, host, version, started_at, last_report_ms, stopped_ms FROM agents WHERE tenant = ? ORDER BY id');
   const countByState = db.prepare<[], { state: SourceState; n: number }>('SELECT state, COUNT(*) AS n FROM sources GROUP BY state');
+  const selectAllAgents = db.prepare<[], AgentRow & { tenant: string }>('SELECT tenant, id, host, version, started_at, last_report_ms, stopped_ms FROM agents ORDER BY tenant, id');
+  const selectHealthRows = db.prepare<[], CoverageRow & { tenant: string; state: SourceState; lag_seconds: number; last_error: string | null }>(
+    'SELECT tenant, agent_id, id, kind, container_id, namespace, pod, container, ever_read, ever_shipped, state, lag_seconds, last_error FROM sources ORDER BY tenant, agent_id, id',
+  );
   const selectCoverageRows = db.prepare<[], CoverageRow>(
     'SELECT agent_id, id, kind, container_id, namespace, pod, container, ever_read, ever_shipped FROM sources',
   );
@@ -169,6 +193,35 @@ export function createRegistry(opts: RegistryOptions): SourcesRegistry {
       const byState = Object.fromEntries(SOURCE_STATES.map((s) => [s, 0])) as Record<SourceState, number>;
       for (const { state, n } of countByState.all()) byState[state] = n;
       return { byState, coverage: computeCoverage(selectCoverageRows.iterate()) };
+    },
+    health() {
+      const t = now();
+      prune(t);
+      const agents = selectAllAgents.all().map((a) => ({
+        tenant: a.tenant,
+        id: a.id,
+        host: a.host,
+        last_report_at: new Date(a.last_report_ms).toISOString(),
+        stale: isStale(a, t),
+        stopped: a.stopped_ms !== null,
+      }));
+      const byTenant = new Map<string, ReturnType<SourcesRegistry['health']>['tenants'][number] & { rows: CoverageRow[] }>();
+      for (const r of selectHealthRows.iterate()) {
+        let h = byTenant.get(r.tenant);
+        if (!h) {
+          const byState = Object.fromEntries(SOURCE_STATES.map((s) => [s, 0])) as Record<SourceState, number>;
+          byTenant.set(r.tenant, (h = { tenant: r.tenant, byState, failingSources: [], failing: 0, maxLagSeconds: 0, coverage: computeCoverage([]), rows: [] }));
+        }
+        h.byState[r.state]++;
+        h.rows.push(r);
+        if (r.state === 'error') {
+          h.failing++;
+          if (h.failingSources.length < FAILING_LISTED) h.failingSources.push({ agent_id: r.agent_id, id: r.id, last_error: r.last_error ?? '' });
+        }
+        if (r.state === 'tailing' || r.state === 'draining') h.maxLagSeconds = Math.max(h.maxLagSeconds, r.lag_seconds);
+      }
+      const tenants = [...byTenant.values()].map(({ rows, ...h }) => ({ ...h, coverage: computeCoverage(rows) }));
+      return { agents, tenants };
     },
     close() {
       if (db.open) db.close();

@@ -48,6 +48,12 @@ export interface RuleRepositoryOptions {
   rulesDirRescanMs?: number;
   /** Watch `rulesDir` with fs.watch too (default true). */
   rulesDirWatch?: boolean;
+  /**
+   * Groups the server ships (the self-monitoring rules), per tenant and namespace. A namespace of the
+   * same name stored through the API or in `rulesDir` replaces them whole (Loki's way to override);
+   * deleting that namespace brings them back.
+   */
+  builtin?: ReadonlyArray<{ tenant: string; namespace: string; groups: readonly RuleGroupSpec[] }>;
   /** Parses rules_dir files (the server shares its codec with the API); one of its own otherwise. */
   codec?: RuleCodec;
   now?: () => number;
@@ -95,17 +101,20 @@ export async function createRuleRepository(opts: RuleRepositoryOptions): Promise
 
   function build(): Map<string, RuleGroup[]> {
     const out = new Map<string, RuleGroup[]>();
-    const tenants = new Set([...store.tenantIds(), ...(dir?.tenantIds() ?? [])]);
+    const builtin = opts.builtin ?? [];
+    const tenants = new Set([...store.tenantIds(), ...(dir?.tenantIds() ?? []), ...builtin.map((b) => b.tenant)]);
     for (const tenant of [...tenants].sort()) {
       const groups: RuleGroup[] = [];
       const fromDir = dir?.namespaces(tenant) ?? new Map<string, readonly RuleGroupSpec[]>();
       const fromApi = store.namespaces(tenant);
-      const names = new Set([...fromDir.keys(), ...fromApi.keys()]);
+      const fromBuiltin = new Map(builtin.filter((b) => b.tenant === tenant).map((b) => [b.namespace, b.groups]));
+      const names = new Set([...fromDir.keys(), ...fromApi.keys(), ...fromBuiltin.keys()]);
       for (const namespace of [...names].sort()) {
         const dirGroups = fromDir.get(namespace);
-        const origin = dirGroups ? 'dir' : 'api';
-        if (dirGroups && fromApi.has(namespace)) warnShadowed(tenant, namespace);
-        for (const spec of dirGroups ?? fromApi.get(namespace) ?? []) {
+        const apiGroups = fromApi.get(namespace);
+        const origin = dirGroups ? 'dir' : apiGroups ? 'api' : 'builtin';
+        if (dirGroups && apiGroups) warnShadowed(tenant, namespace);
+        for (const spec of dirGroups ?? apiGroups ?? fromBuiltin.get(namespace) ?? []) {
           groups.push(toRuleGroup(spec, { tenant, namespace, defaultIntervalMs: opts.defaultIntervalMs, origin }));
         }
       }

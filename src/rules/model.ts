@@ -6,6 +6,8 @@
  */
 import type { Labels } from '../api/model.js';
 
+export type RuleOrigin = 'api' | 'dir' | 'builtin';
+
 /** One rule as written: exactly one of `alert` or `record`. */
 export interface RuleSpec {
   alert?: string;
@@ -60,7 +62,8 @@ export interface RuleGroup {
   /** The group as written, for the ruler API's answers. */
   spec: RuleGroupSpec;
   /** Where it came from: the API (stored under the data directory) or `ruler.rules_dir` (read-only). */
-  origin: 'api' | 'dir';
+  /** Where the group comes from: the ruler API, `ruler.rules_dir`, or the server's own defaults (overridable). */
+  origin: RuleOrigin;
 }
 
 /** Identifies a group across tenants: groups are unique per (tenant, namespace, name). */

@@ -12,7 +12,7 @@ import type { Labels } from '../api/model.js';
 import { NS_PER_MS } from '../api/time-units.js';
 import { promDurationOrError } from '../api/duration.js';
 import { parseExpr } from '../logql/syntax/index.js';
-import type { AlertingRule, RecordingRule, RuleGroup, RuleGroupSpec, RuleSpec } from './model.js';
+import type { AlertingRule, RecordingRule, RuleGroup, RuleGroupSpec, RuleOrigin, RuleSpec } from './model.js';
 import { templateProblem } from './template.js';
 
 export interface RuleProblem {
@@ -428,7 +428,7 @@ function durationMs(text: string | undefined, fallback: number): number {
 }
 
 /** A checked spec normalised for evaluation. */
-export function toRuleGroup(spec: RuleGroupSpec, ctx: { tenant: string; namespace: string; defaultIntervalMs: number; origin: 'api' | 'dir' }): RuleGroup {
+export function toRuleGroup(spec: RuleGroupSpec, ctx: { tenant: string; namespace: string; defaultIntervalMs: number; origin: RuleOrigin }): RuleGroup {
   const intervalMs = durationMs(spec.interval, ctx.defaultIntervalMs) || ctx.defaultIntervalMs;
   const rules = spec.rules.map((r): AlertingRule | RecordingRule =>
     r.record !== undefined

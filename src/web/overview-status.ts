@@ -5,6 +5,10 @@
  * disk state): a rate is the difference between the current reading and the oldest sample kept,
  * over the time between them. Disk used is the sum of file sizes under the data directory, walked
  * with async fs at most every 30 s.
+ *
+ * The same samples serve the health monitor (GET /api/v1/status, src/health): `server()` is the window
+ * over every tenant, with rejects by reason and the increase of the counters it names in `counters`,
+ * so the server samples its metrics once for both.
  */
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -26,6 +30,8 @@ export interface OverviewStatusDeps {
   retention: { period: string; streams: Array<{ selector: string; period: string; priority: number }> };
   /** How often retention runs (the store's compaction interval), as configured. */
   compactionInterval: string;
+  /** Further counters whose increase over the window the health monitor reads (summed over labels). */
+  counters?: readonly string[];
   now?: () => number;
 }
 
@@ -44,10 +50,35 @@ interface Sample {
   appended: number;
   /** Cumulative bucket counts (by `le`, "+Inf" included) summed over the query routes. */
   buckets: Map<string, number>;
+  /** Entries rejected at ingest, by reason, over every tenant. */
+  discarded: Map<string, number>;
+  /** `deps.counters` by name, summed over their labels. */
+  counters: Map<string, number>;
+}
+
+/**
+ * The same window over the whole server, for the health monitor (GET /api/v1/status): every
+ * tenant's ingest, rejects by reason, query latency and the increase of `deps.counters`.
+ */
+export interface ServerWindow {
+  windowSeconds: number;
+  linesPerSecond: number;
+  bytesPerSecond: number;
+  storeEntriesPerSecond: number;
+  /** Entries rejected within the window, by reason (only reasons that occurred). */
+  rejected: Record<string, number>;
+  /** Entries rejected since the server started, by reason. */
+  rejectedSinceStart: Record<string, number>;
+  queryLatency: OverviewStatus['queryLatency'];
+  /** Increase of one of `deps.counters` within the window (0 when it is not registered). */
+  increase(name: string): number;
+  /** One of `deps.counters` now. */
+  total(name: string): number;
 }
 
 export interface OverviewStatusService {
   get(tenant: string): Promise<OverviewStatus>;
+  server(): Promise<ServerWindow>;
   start(): void;
   close(): void;
 }
@@ -58,8 +89,9 @@ export function createOverviewStatus(deps: OverviewStatusDeps): OverviewStatusSe
   let timer: NodeJS.Timeout | undefined;
   let disk: { at: number; value: Promise<OverviewStatus['disk']> } | undefined;
 
+  const counters = deps.counters ?? [];
   const sampleNow = async () => {
-    samples.push(await readSample(deps.registry, now()));
+    samples.push(await readSample(deps.registry, now(), counters));
     const oldest = now() - SAMPLE_WINDOW_MS;
     while (samples.length > 1 && samples[0]!.t < oldest) samples.shift();
   };
@@ -78,6 +110,24 @@ export function createOverviewStatus(deps: OverviewStatusDeps): OverviewStatusSe
     return disk.value;
   };
 
+  /** The current reading against the oldest sample kept. */
+  const windowNow = async () => {
+    const cur = await readSample(deps.registry, now(), counters);
+    const base = samples[0] ?? cur;
+    const secs = Math.max(0, (cur.t - base.t) / 1000);
+    const rate = (a: number, b: number) => (secs > 0 ? Math.max(0, a - b) / secs : 0);
+    const delta = new Map<string, number>();
+    for (const [le, n] of cur.buckets) delta.set(le, Math.max(0, n - (base.buckets.get(le) ?? 0)));
+    const requests = delta.get('+Inf') ?? 0;
+    const latency: OverviewStatus['queryLatency'] = {
+      windowSeconds: Math.round(secs),
+      requests,
+      p50Seconds: requests > 0 ? quantile(0.5, delta) : null,
+      p99Seconds: requests > 0 ? quantile(0.99, delta) : null,
+    };
+    return { cur, base, secs, rate, latency };
+  };
+
   return {
     start() {
       void sampleNow();
@@ -88,14 +138,28 @@ export function createOverviewStatus(deps: OverviewStatusDeps): OverviewStatusSe
       if (timer) clearInterval(timer);
       timer = undefined;
     },
+    async server() {
+      const { cur, base, secs, rate, latency } = await windowNow();
+      const sum = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
+      const rejected: Record<string, number> = {};
+      for (const [reason, n] of cur.discarded) {
+        const d = n - (base.discarded.get(reason) ?? 0);
+        if (d > 0) rejected[reason] = d;
+      }
+      return {
+        windowSeconds: Math.round(secs),
+        linesPerSecond: rate(sum(cur.lines), sum(base.lines)),
+        bytesPerSecond: rate(sum(cur.bytes), sum(base.bytes)),
+        storeEntriesPerSecond: rate(cur.appended, base.appended),
+        rejected,
+        rejectedSinceStart: Object.fromEntries(cur.discarded),
+        queryLatency: latency,
+        increase: (name) => Math.max(0, (cur.counters.get(name) ?? 0) - (base.counters.get(name) ?? 0)),
+        total: (name) => cur.counters.get(name) ?? 0,
+      };
+    },
     async get(tenant) {
-      const [cur, d] = await Promise.all([readSample(deps.registry, now()), diskUsed()]);
-      const base = samples[0] ?? cur;
-      const secs = Math.max(0, (cur.t - base.t) / 1000);
-      const rate = (a: number, b: number) => (secs > 0 ? Math.max(0, a - b) / secs : 0);
-      const delta = new Map<string, number>();
-      for (const [le, n] of cur.buckets) delta.set(le, Math.max(0, n - (base.buckets.get(le) ?? 0)));
-      const requests = delta.get('+Inf') ?? 0;
+      const [{ cur, base, secs, rate, latency }, d] = await Promise.all([windowNow(), diskUsed()]);
       return {
         ingest: {
           windowSeconds: Math.round(secs),
@@ -103,12 +167,7 @@ export function createOverviewStatus(deps: OverviewStatusDeps): OverviewStatusSe
           bytesPerSecond: rate(cur.bytes.get(tenant) ?? 0, base.bytes.get(tenant) ?? 0),
           storeEntriesPerSecond: rate(cur.appended, base.appended),
         },
-        queryLatency: {
-          windowSeconds: Math.round(secs),
-          requests,
-          p50Seconds: requests > 0 ? quantile(0.5, delta) : null,
-          p99Seconds: requests > 0 ? quantile(0.99, delta) : null,
-        },
+        queryLatency: latency,
         disk: d,
         retention: { ...deps.retention, compactionInterval: deps.compactionInterval },
       };
@@ -121,7 +180,7 @@ export function registerOverviewStatusRoute(router: Router, status: OverviewStat
   router.add('GET', '/api/v1/status/overview', async (ctx) => sendJson(ctx, 200, await status.get(ctx.tenant)), { role: 'read' });
 }
 
-async function readSample(registry: Registry, t: number): Promise<Sample> {
+async function readSample(registry: Registry, t: number, counters: readonly string[]): Promise<Sample> {
   const byTenant = async (name: string) => {
     const out = new Map<string, number>();
     const m = registry.getSingleMetric(name);
@@ -145,8 +204,20 @@ async function readSample(registry: Registry, t: number): Promise<Sample> {
       buckets.set(le, (buckets.get(le) ?? 0) + v.value);
     }
   }
+  const discarded = new Map<string, number>();
+  const d = registry.getSingleMetric('logwharf_discarded_entries_total');
+  if (d) {
+    for (const v of (await d.get()).values) {
+      const reason = String(v.labels.reason ?? '');
+      discarded.set(reason, (discarded.get(reason) ?? 0) + v.value);
+    }
+  }
+  const extra = new Map<string, number>();
+  for (const name of counters) extra.set(name, await total(name));
   return {
     t,
+    discarded,
+    counters: extra,
     lines: await byTenant('logwharf_distributor_lines_received_total'),
     bytes: await byTenant('logwharf_distributor_bytes_received_total'),
     appended: await total('logwharf_store_entries_appended_total'),

@@ -5,18 +5,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, tempDir, removeDir } from './helpers/server.js';
+import { startServer, removeDir } from './helpers/server.js';
+import { DAMAGED_T0, damagedDir } from './helpers/damaged.js';
 import { waitFor } from '../helpers/wait-for.js';
 
-const t0 = BigInt(Date.now() - 60_000) * 1_000_000n;
-
-async function push(url: string, from: number, count: number): Promise<void> {
-  const values = Array.from({ length: count }, (_, i) => [(t0 + BigInt(from + i) * 1000n).toString(), `entry ${from + i}`]);
-  const res = await fetch(url + '/loki/api/v1/push', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ streams: [{ stream: { job: 'damaged' }, values }] }) });
-  assert.equal(res.status, 204);
-}
+const t0 = DAMAGED_T0;
 
 async function query(url: string, q = '{job="damaged"}'): Promise<{ status: number; body: { status: string; warnings?: string[]; data: { result: Array<{ values: [string, string][] }> } } }> {
   const u = new URL(url + '/loki/api/v1/query_range');
@@ -26,25 +21,6 @@ async function query(url: string, q = '{job="damaged"}'): Promise<{ status: numb
   u.searchParams.set('limit', '1000');
   const res = await fetch(u);
   return { status: res.status, body: (await res.json()) as never };
-}
-
-/** A data directory with two blocks of 100 entries each, the first one damaged. */
-async function damagedDir(): Promise<string> {
-  const dir = tempDir();
-  // Two blocks: each clean shutdown seals what was pushed.
-  for (const from of [0, 100]) {
-    const srv = await startServer({ data: dir });
-    await push(srv.url, from, 100);
-    await srv.close();
-  }
-  const blocksDir = join(dir, 'tenants', readdirSync(join(dir, 'tenants'))[0]!, 'blocks');
-  const seg = join(blocksDir, readdirSync(blocksDir).sort()[0]!);
-  // Inside the first block's payload (its 40-byte header comes first).
-  const b = readFileSync(seg).subarray(60, 76);
-  const fd = openSync(seg, 'r+');
-  writeSync(fd, Buffer.from(b.map((x) => x ^ 0xff)), 0, b.length, 60);
-  closeSync(fd);
-  return dir;
 }
 
 test('a log query over a damaged block answers 200 with the rest and a warning; the block is counted and quarantined', async () => {

@@ -32,6 +32,7 @@ const ALLOWED: Record<string, string[]> = {
   web: ['api', 'http', 'util'],
   lifecycle: ['api', 'http', 'logql', 'store', 'util'],
   fleet: ['api', 'config', 'http', 'logql', 'util'],
+  health: ['api', 'http', 'rules', 'store', 'util'],
   app: ['*'],
   cli: ['api', 'config', 'util', 'app', 'rules', 'logql', 'auth', 'deploy', 'lifecycle', 'fleet'],
   deploy: ['api', 'config', 'util', 'fleet'],
