@@ -26,7 +26,8 @@ import { isUsableValue, sanitizeLabelName } from './sanitize.js';
  * (always correct). When the very next stage discards them, the parser does that itself, which saves
  * building a label set per failed line (most lines, for `| json` over mixed logs): `clear` when it
  * is `| drop __error__, __error_details__` (which still runs, and removes an earlier error), `drop`
- * when it is `| __error__=""` (the line is dropped, as that filter would).
+ * when it is `| __error__=""` (the line is dropped, as that filter would; unless the line already
+ * has an `__error__`, even an empty one from a key of that name, which setError keeps).
  */
 export type ParserErrors = 'label' | 'clear' | 'drop';
 
@@ -55,14 +56,14 @@ export function compileJson(stage: JsonParserStage, wants: LabelWants | null = n
       // Most non-JSON lines are rejected here, without the cost of an exception.
       if (sc.peek() !== 123) {
         if (errors === 'label') s.setError(ERR_JSON, `expected a JSON object at offset ${sc.i}`);
-        return errors !== 'drop';
+        return errors !== 'drop' || s.hasError();
       }
       try {
         walkJsonObject(sc, keys, sanitizeLabelName, emit, wants);
       } catch (e) {
         if (!(e instanceof JsonSyntaxError) && !(e instanceof RangeError)) throw e;
         if (errors === 'label') s.setError(ERR_JSON, jsonErrorDetails(e));
-        return errors !== 'drop';
+        return errors !== 'drop' || s.hasError();
       }
       return true;
     };
@@ -79,7 +80,7 @@ export function compileJson(stage: JsonParserStage, wants: LabelWants | null = n
     } catch (e) {
       if (!(e instanceof JsonSyntaxError)) throw e;
       if (errors === 'label') s.setError(ERR_JSON, jsonErrorDetails(e));
-      return errors !== 'drop';
+      return errors !== 'drop' || s.hasError();
     }
     for (const p of params) {
       const v = jsonPathValue(sc, p.path) ?? '';
@@ -170,7 +171,7 @@ export function compileLogfmt(stage: LogfmtParserStage, wants: LabelWants | null
     } catch (e) {
       if (!(e instanceof LogfmtError)) throw e;
       if (errors === 'label') s.setError(ERR_LOGFMT, e.message);
-      return errors !== 'drop';
+      return errors !== 'drop' || s.hasError();
     }
     return true;
   };
@@ -224,7 +225,7 @@ function compileLogfmtHinted(stage: LogfmtParserStage, wants: LabelWants, errors
     } catch (e) {
       if (!(e instanceof LogfmtError)) throw e;
       if (errors === 'label') s.setError(ERR_LOGFMT, e.message);
-      return errors !== 'drop';
+      return errors !== 'drop' || s.hasError();
     }
     return true;
   };
