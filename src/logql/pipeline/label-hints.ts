@@ -72,9 +72,10 @@ function filterNames(e: LabelFilterExpr, out: Set<string>): void {
 }
 
 /**
- * The (sanitised) label names a parser should extract, with cheap per-line probes: a key can only
- * sanitise to `name` if the line contains `name`'s longest run of letters and digits (sanitising
- * keeps letters and digits, turns anything else into `_`, trims, and may prefix `_`).
+ * The (sanitised) label names a parser should extract, with cheap per-line probes for logfmt, whose
+ * keys are their raw text: a key can only sanitise to `name` if it contains `name`'s longest run of
+ * letters and digits (sanitising keeps letters and digits, turns anything else into `_`, trims, and
+ * may prefix `_`), and a key ends at an `=` or a space.
  */
 export class LabelWants {
   /** The names, each also without `_extracted` (a key colliding with a stream label gets it). */
@@ -103,17 +104,43 @@ export class LabelWants {
     return false;
   }
 
-  /** A bit per name (by index in `names`) that `line` may yield; 0 when it yields none. */
-  possibleIn(line: string): number {
+  /**
+   * A bit per name (by index in `names`) that the logfmt `line` may yield; 0 when it yields none.
+   * With `valued` (no `--keep-empty`: a key counts only as `key=value`), an occurrence of the
+   * probe counts only if an `=` follows it before the next space, as the key's end must.
+   */
+  possibleIn(line: string, valued: boolean): number {
     let bits = 0;
     const probes = this.probes;
-    for (let i = 0; i < probes.length; i++) if (probes[i] === '' || line.indexOf(probes[i]!) >= 0) bits |= 1 << i;
+    for (let i = 0; i < probes.length; i++) {
+      const probe = probes[i]!;
+      if (probe === '') {
+        bits |= 1 << i;
+        continue;
+      }
+      for (let p = line.indexOf(probe); p >= 0; p = line.indexOf(probe, p + 1)) {
+        if (!valued || equalsBeforeSpace(line, p + probe.length)) {
+          bits |= 1 << i;
+          break;
+        }
+      }
+    }
     return bits;
   }
 }
 
 /** The most hints one parser takes; more wanted names than this and it extracts everything. */
 export const MAX_WANTED = 24;
+
+/** Whether an `=` comes at or after `from` before a space (logfmt's separators: code units ≤ 32). */
+function equalsBeforeSpace(line: string, from: number): boolean {
+  for (let j = from; j < line.length; j++) {
+    const c = line.charCodeAt(j);
+    if (c === 61) return true;
+    if (c <= 32) return false;
+  }
+  return false;
+}
 
 function longestAlnumRun(name: string): string {
   let best = '';

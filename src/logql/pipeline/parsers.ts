@@ -51,7 +51,7 @@ export function compileJson(stage: JsonParserStage, wants: LabelWants | null = n
     };
     return (s) => {
       cur = s;
-      own.length = 0;
+      if (own.length !== 0) own.length = 0;
       sc.reset(s.line);
       // Most non-JSON lines are rejected here, without the cost of an exception.
       if (sc.peek() !== 123) {
@@ -216,7 +216,7 @@ function compileLogfmtHinted(stage: LogfmtParserStage, wants: LabelWants, errors
     },
   };
   return (s) => {
-    possible = wants.possibleIn(s.line);
+    possible = wants.possibleIn(s.line, !stage.keepEmpty);
     if (possible === 0 && !stage.strict) return true;
     cur = s;
     found = 0;
