@@ -5,6 +5,9 @@
  *   LINES=200000 node --import tsx bench/server.bench.ts
  *   FORMAT=json node --import tsx bench/server.bench.ts # JSON push instead of protobuf+snappy
  *   DETECT_LEVELS=0 ...                                 # without Loki 3's detected_level enrichment
+ *   SERVER_REPO=/path/to/checkout ...                  # run another checkout's dist/ (a before/after pair)
+ *   COLD=0 ...                                          # only the fresh phase: no compaction, no restart
+ *   ONLY=parsing ...                                    # only the parsing queries (issue #12), in every phase
  *
  * Starts `logwharf server` (dist/, so run `npm run build` first) as a child process with a fresh
  * data dir, pushes the corpus over HTTP in Promtail-sized batches from this process, then reads:
@@ -12,8 +15,11 @@
  *   - peak RSS of the server (VmHWM);
  *   - bytes on disk per raw line byte as ingested, and after the background compaction (cold tier) has
  *     run once over the data (run here, timed, while the server is stopped);
- *   - warm query latencies (median of RUNS) on the compacted data: the 24-hour needle, a
- *     case-insensitive regex, and the metric queries of issue #3.
+ *   - warm query latencies (median of RUNS) at once after ingest (fresh: heads, WAL, hot blocks) and
+ *     on the compacted data: the 24-hour needle, a case-insensitive regex, the metric queries of
+ *     issue #3 and the parsing queries of issue #12 (`| json` grouped by level, `| logfmt` filtered);
+ *   - the calibration figure (bench/harness.ts `calibrate`) before and after each phase, so figures
+ *     from a busy or another machine can be compared.
  * Prints one JSON object; docs/benchmarks.md records the figures with this command.
  */
 import { spawn } from 'node:child_process';
@@ -25,14 +31,17 @@ import { encodePushRequest } from '../src/api/push/index.js';
 import type { StreamPush } from '../src/api/model.js';
 import { createStore } from '../src/store/index.js';
 import { minOf } from '../src/util/arrays.js';
-import { cpuSeconds, median, memoryMb, startLogwharf } from './harness.js';
+import { calibrate, cpuSeconds, median, memoryMb, startLogwharf } from './harness.js';
 
 const LINES = Number(process.env.LINES ?? 2_000_000);
 const FORMAT = process.env.FORMAT ?? 'protobuf';
 const RUNS = Number(process.env.RUNS ?? 7);
 const BATCH_LINES = Number(process.env.BATCH_LINES ?? 2000);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 4);
+const COLD = process.env.COLD !== '0';
+const ONLY_PARSING = process.env.ONLY === 'parsing';
 const REPO = new URL('../', import.meta.url).pathname;
+const SERVER_REPO = process.env.SERVER_REPO ?? REPO;
 const OUT = join(REPO, 'bench/out');
 const corpus = join(OUT, LINES === 2_000_000 ? 'corpus.tsv' : `corpus-${LINES}.tsv`);
 
@@ -100,8 +109,8 @@ async function main() {
       '',
     ].join('\n'),
   );
-  let server = await startLogwharf('server', ['--data', dataDir, '--config', configPath, '--log-level', 'warn']);
-  let { proc, url } = server;
+  let server = await startLogwharf('server', ['--data', dataDir, '--config', configPath, '--log-level', 'warn'], SERVER_REPO);
+  const { proc, url } = server;
   const cpu0 = cpuSeconds(proc.pid!);
 
   // Read the corpus and push it in batches grouped by stream, like Promtail does.
@@ -150,27 +159,68 @@ async function main() {
   const wall = (performance.now() - t0) / 1000;
   const cpu = cpuSeconds(proc.pid!) - cpu0;
   const rss = memoryMb(proc.pid!, 'VmHWM');
+  // Fresh data, at once after ingest: heads, WAL and hot blocks, as users query the last hours.
+  const fresh = await timeQuerySet(url, meta, 'fresh');
   await server.stop();
   const diskBytes = du(dataDir);
   const diskByKind = duByKind(dataDir, {});
 
-  // The steady state: run the compaction the server runs in the background (every
-  // storage.compaction_interval; the corpus is older than storage.cold_after, so all of it goes to the
-  // cold tier) once, here, while the server is stopped, and time it.
-  const cpuC0 = process.cpuUsage();
-  const tC0 = performance.now();
-  const store = createStore({ dir: dataDir, coldAfterMs: 0, compactionIntervalMs: 0, retention: { periodMs: 0 } });
-  await store.start();
-  await store.compact();
-  await store.close();
-  const cpuC = process.cpuUsage(cpuC0);
-  const compaction = { cpuSeconds: Math.round((cpuC.user + cpuC.system) / 1e4) / 100, wallSeconds: Math.round((performance.now() - tC0) / 10) / 100 };
-  const coldBytes = du(dataDir);
-  const coldByKind = duByKind(dataDir, {});
+  let cold: { compaction: { cpuSeconds: number; wallSeconds: number }; coldBytes: number; coldByKind: Record<string, number>; queries: QuerySetResult } | undefined;
+  if (COLD) {
+    // The steady state: run the compaction the server runs in the background (every
+    // storage.compaction_interval; the corpus is older than storage.cold_after, so all of it goes to the
+    // cold tier) once, here, while the server is stopped, and time it.
+    const cpuC0 = process.cpuUsage();
+    const tC0 = performance.now();
+    const store = createStore({ dir: dataDir, coldAfterMs: 0, compactionIntervalMs: 0, retention: { periodMs: 0 } });
+    await store.start();
+    await store.compact();
+    await store.close();
+    const cpuC = process.cpuUsage(cpuC0);
+    const compaction = { cpuSeconds: Math.round((cpuC.user + cpuC.system) / 1e4) / 100, wallSeconds: Math.round((performance.now() - tC0) / 10) / 100 };
+    const coldBytes = du(dataDir);
+    const coldByKind = duByKind(dataDir, {});
+    // Restart (proves recovery) and measure warm queries.
+    server = await startLogwharf('server', ['--data', dataDir, '--config', configPath, '--log-level', 'warn'], SERVER_REPO);
+    cold = { compaction, coldBytes, coldByKind, queries: await timeQuerySet(server.url, meta, 'cold') };
+  }
+  await server.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+  rmSync(configPath, { force: true });
 
-  // Restart (proves recovery) and measure warm queries.
-  server = await startLogwharf('server', ['--data', dataDir, '--config', configPath, '--log-level', 'warn']);
-  ({ proc, url } = server);
+  const out = {
+    lines: pushed,
+    rawBytes: meta.lineBytes,
+    format: FORMAT,
+    ingest: {
+      wallSeconds: Math.round(wall * 100) / 100,
+      serverCpuSeconds: Math.round(cpu * 100) / 100,
+      linesPerCpuSecond: Math.round(pushed / cpu),
+      linesPerWallSecond: Math.round(pushed / wall),
+      peakRssMb: Math.round(rss),
+    },
+    disk: {
+      asIngested: { bytes: diskBytes, bytesPerRawByte: Math.round((diskBytes / meta.lineBytes) * 1000) / 1000, byKind: diskByKind },
+      ...(cold
+        ? { afterCompaction: { bytes: cold.coldBytes, bytesPerRawByte: Math.round((cold.coldBytes / meta.lineBytes) * 1000) / 1000, byKind: cold.coldByKind, compaction: cold.compaction } }
+        : {}),
+    },
+    queriesFresh: fresh,
+    ...(cold ? { queries: cold.queries } : {}),
+  };
+  console.log(JSON.stringify(out, null, 1));
+}
+
+type Timed = { medianMs: number; minMs: number; results: number };
+type QuerySetResult = Record<string, Timed | string>;
+
+/**
+ * Times the query set against the server at `url` over the corpus' 24 hours (each query once to warm
+ * up, then RUNS times), with the calibration figure measured before and after it.
+ */
+async function timeQuerySet(url: string, meta: { tsFirst: number; tsLast: number; needles: Record<string, unknown> }, phase: string): Promise<QuerySetResult> {
+  const calBefore = calibrate().text;
+  console.error(`[${phase}] ${calBefore}`);
   const startNs = BigInt(meta.tsFirst) * 1_000_000n;
   const endNs = BigInt(meta.tsLast + 1000) * 1_000_000n;
   const needle = Object.keys(meta.needles)[0]!;
@@ -190,7 +240,7 @@ async function main() {
     const n = body.data.result.reduce((a, s) => a + s.values.length, 0);
     return { ms, n };
   };
-  const timeQuery = async (query: string, limit?: number, step?: string) => {
+  const timeQuery = async (query: string, limit?: number, step?: string): Promise<Timed> => {
     await q(query, limit, step); // warm-up
     const times: number[] = [];
     let n = 0;
@@ -199,48 +249,28 @@ async function main() {
       times.push(r.ms);
       n = r.n;
     }
-    return { medianMs: Math.round(median(times) * 10) / 10, minMs: Math.round(minOf(times, (t) => t) * 10) / 10, results: n };
+    const out = { medianMs: Math.round(median(times) * 10) / 10, minMs: Math.round(minOf(times, (t) => t) * 10) / 10, results: n };
+    console.error(`[${phase}] ${out.medianMs} ms (min ${out.minMs}) ${query}`);
+    return out;
   };
-  const needleQ = await timeQuery(`{job="docker"} |= "${needle}"`);
-  const regexQ = await timeQuery(`{job="docker"} |~ "(?i)${needle.slice(0, 8).toUpperCase()}"`);
-  const recentQ = await timeQuery(`{job="docker"}`, 1000);
-  const errorQ = await timeQuery(`{job="docker"} |~ "(?i)deadlock detected"`, 1000);
-  // Metric queries of issue #3, 24 hours at a 5-minute step (288 points per series).
-  const countQ = await timeQuery('sum by (container) (count_over_time({job="docker"}[5m]))', 100, '300');
-  const countRegexQ = await timeQuery('sum by (container) (count_over_time({job="docker"} |~ "(?i)error" [5m]))', 100, '300');
-  // As written in the issue the json query fails in Loki and here alike (non-JSON lines carry __error__, and
-  // grouping keeps it); Grafana's form drops the error labels, so that is what is timed.
-  const countJsonQ = await timeQuery('sum by (level) (count_over_time({job="docker"} | json | drop __error__, __error_details__ [5m]))', 100, '300');
-  await server.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-  rmSync(configPath, { force: true });
-
-  const out = {
-    lines: pushed,
-    rawBytes: meta.lineBytes,
-    format: FORMAT,
-    ingest: {
-      wallSeconds: Math.round(wall * 100) / 100,
-      serverCpuSeconds: Math.round(cpu * 100) / 100,
-      linesPerCpuSecond: Math.round(pushed / cpu),
-      linesPerWallSecond: Math.round(pushed / wall),
-      peakRssMb: Math.round(rss),
-    },
-    disk: {
-      asIngested: { bytes: diskBytes, bytesPerRawByte: Math.round((diskBytes / meta.lineBytes) * 1000) / 1000, byKind: diskByKind },
-      afterCompaction: { bytes: coldBytes, bytesPerRawByte: Math.round((coldBytes / meta.lineBytes) * 1000) / 1000, byKind: coldByKind, compaction },
-    },
-    queries: {
-      needle24h: needleQ,
-      regexCaseInsensitive24h: regexQ,
-      newest1000: recentQ,
-      rareRegex24hLimit1000: errorQ,
-      countByContainer24h: countQ,
-      countErrorRegexByContainer24h: countRegexQ,
-      countJsonByLevel24h: countJsonQ,
-    },
-  };
-  console.log(JSON.stringify(out, null, 1));
+  const out: QuerySetResult = { calibrationBefore: calBefore };
+  if (!ONLY_PARSING) {
+    out.needle24h = await timeQuery(`{job="docker"} |= "${needle}"`);
+    out.regexCaseInsensitive24h = await timeQuery(`{job="docker"} |~ "(?i)${needle.slice(0, 8).toUpperCase()}"`);
+    out.newest1000 = await timeQuery(`{job="docker"}`, 1000);
+    out.rareRegex24hLimit1000 = await timeQuery(`{job="docker"} |~ "(?i)deadlock detected"`, 1000);
+    // Metric queries of issue #3, 24 hours at a 5-minute step (288 points per series).
+    out.countByContainer24h = await timeQuery('sum by (container) (count_over_time({job="docker"}[5m]))', 100, '300');
+    out.countErrorRegexByContainer24h = await timeQuery('sum by (container) (count_over_time({job="docker"} |~ "(?i)error" [5m]))', 100, '300');
+  }
+  // The parsing queries of issue #12. As written in issue #3 the json query fails in Loki and here
+  // alike (non-JSON lines carry __error__, and grouping keeps it); Grafana's form drops the error
+  // labels, so that is what is timed.
+  out.countJsonByLevel24h = await timeQuery('sum by (level) (count_over_time({job="docker"} | json | drop __error__, __error_details__ [5m]))', 100, '300');
+  out.countLogfmtErrors24h = await timeQuery('sum(count_over_time({job="docker"} | logfmt | __error__="" | level="error" [1h]))', 100, '300');
+  out.calibrationAfter = calibrate().text;
+  console.error(`[${phase}] ${out.calibrationAfter}`);
+  return out;
 }
 
 function toJson(streams: StreamPush[]): string {

@@ -38,12 +38,14 @@ const SUMMABLE: ReadonlySet<string> = new Set(['count_over_time', 'rate', 'bytes
 
 /**
  * `sum by (g) (count_over_time(...))` → group inside the range aggregation, as Loki does: the
- * aggregator then keeps one series per group instead of one per stream.
+ * aggregator then keeps one series per group instead of one per stream (or, with a parser, one per
+ * distinct label set, often one per line), and parsers extract only `g` (parser hints). `sum(...)`
+ * without a grouping is `sum by ()`.
  */
 export function pushDownSumGrouping(expr: MetricExpr): MetricExpr {
-  if (expr.kind === 'vector_agg' && expr.op === 'sum' && expr.grouping && expr.inner.kind === 'range_agg') {
+  if (expr.kind === 'vector_agg' && expr.op === 'sum' && expr.inner.kind === 'range_agg') {
     const inner: RangeAggregationExpr = expr.inner;
-    if (SUMMABLE.has(inner.op) && !inner.grouping) return { ...expr, inner: { ...inner, grouping: expr.grouping } };
+    if (SUMMABLE.has(inner.op) && !inner.grouping) return { ...expr, inner: { ...inner, grouping: expr.grouping ?? { without: false, labels: [] } } };
   }
   switch (expr.kind) {
     case 'vector_agg':

@@ -6,9 +6,10 @@
 import type { Labels } from '../../api/model.js';
 import type { PipelineStage } from '../syntax/ast.js';
 import { compileDrop, compileKeep } from './drop-keep.js';
-import { EntryState, withMetadata, type Stage } from './entry.js';
+import { EntryState, ERROR_DETAILS_LABEL, ERROR_LABEL, withMetadata, type Stage } from './entry.js';
 import { compileLabelFormat, compileLineFormat } from './format.js';
 import { compileLabelFilter } from './label-filter.js';
+import { LabelWants, MAX_WANTED } from './label-hints.js';
 import { compileLineFilter, type LinePredicate } from './line-filter.js';
 import {
   compileDecolorize,
@@ -17,6 +18,7 @@ import {
   compilePatternParser,
   compileRegexpParser,
   compileUnpack,
+  type ParserErrors,
 } from './parsers.js';
 import type { Pipeline, ProcessedEntry, StreamPipeline } from './types.js';
 
@@ -24,7 +26,29 @@ export { extractFilterHints } from './hints.js';
 
 type StageFactory = () => Stage;
 
-function stageFactory(st: PipelineStage): StageFactory {
+export interface CompileOptions {
+  /**
+   * Parser hints (./label-hints.ts `requiredLabels`): the only labels anything after the pipeline
+   * and its own stages read. `json` and `logfmt` without parameters then extract just those.
+   * Null or absent: every label.
+   */
+  labels?: ReadonlySet<string> | null;
+}
+
+/** How a parser followed by `next` treats its errors (ParserErrors in ./parsers.ts). */
+function parserErrors(next: PipelineStage | undefined): ParserErrors {
+  if (next?.kind === 'drop') {
+    const bare = (name: string) => next.items.some((it) => it.name === name && it.matcher === undefined);
+    if (bare(ERROR_LABEL) && bare(ERROR_DETAILS_LABEL)) return 'clear';
+  }
+  if (next?.kind === 'label_filter' && next.expr.type === 'string') {
+    const m = next.expr.matcher;
+    if (m.name === ERROR_LABEL && m.op === '=' && m.value === '') return 'drop';
+  }
+  return 'label';
+}
+
+function stageFactory(st: PipelineStage, wants: LabelWants | null, next: PipelineStage | undefined): StageFactory {
   switch (st.kind) {
     case 'line_filter': {
       const p = compileLineFilter(st);
@@ -56,10 +80,10 @@ function stageFactory(st: PipelineStage): StageFactory {
     // compiled once here to report errors now.
     case 'json':
       compileJson(st);
-      return () => compileJson(st);
+      return () => compileJson(st, wants, parserErrors(next));
     case 'logfmt':
       compileLogfmt(st);
-      return () => compileLogfmt(st);
+      return () => compileLogfmt(st, wants, parserErrors(next));
     case 'regexp':
       compileRegexpParser(st);
       return () => compileRegexpParser(st);
@@ -107,8 +131,12 @@ class GeneralStream implements StreamPipeline {
  * Compiles pipeline stages once per query. Throws LogwharfError('parse_error') for invalid
  * regexes, patterns, templates (including unknown functions), json paths and ip ranges.
  */
-export function compilePipeline(stages: readonly PipelineStage[]): Pipeline {
-  const factories = stages.map(stageFactory);
+export function compilePipeline(stages: readonly PipelineStage[], opts: CompileOptions = {}): Pipeline {
+  const labels = opts.labels ?? null;
+  let wants = labels !== null ? new LabelWants(labels) : null;
+  // A bit per name per line (logfmt's probes): beyond that, extract everything.
+  if (wants !== null && wants.names.length > MAX_WANTED) wants = null;
+  const factories = stages.map((st, i) => stageFactory(st, wants, stages[i + 1]));
   const onlyLineFilters = stages.every((s) => s.kind === 'line_filter');
   const preds = onlyLineFilters ? stages.map((s) => compileLineFilter(s as Extract<PipelineStage, { kind: 'line_filter' }>)) : [];
   return {

@@ -71,6 +71,23 @@ export class JsonScanner {
     return this.strEscaped(start);
   }
 
+  /** Checks a string as str() does (same errors), without building its value. */
+  strSkip(): void {
+    const s = this.s;
+    const start = this.i + 1;
+    const end = s.indexOf('"', start);
+    if (end < 0) this.fail('unterminated string');
+    if (this.bs < start) {
+      const b = s.indexOf('\\', start);
+      this.bs = b < 0 ? Number.MAX_SAFE_INTEGER : b;
+    }
+    if (this.bs > end) {
+      this.i = end + 1;
+      return;
+    }
+    this.strEscaped(start);
+  }
+
   private strEscaped(start: number): string {
     const s = this.s;
     let out = '';
@@ -163,6 +180,20 @@ export class JsonScanner {
     return tok;
   }
 
+  /** Checks a number, true, false or null as scalar() does (same errors), without slicing it. */
+  scalarSkip(): void {
+    const s = this.s;
+    const start = this.i;
+    let i = start;
+    for (;;) {
+      const c = s.charCodeAt(i);
+      if (Number.isNaN(c) || c === 44 || c === 125 || c === 93 || c === 32 || c === 10 || c === 13 || c === 9 || c === 58) break;
+      i++;
+    }
+    if (!isScalarToken(s, start, i)) this.fail(`invalid value ${JSON.stringify(s.slice(start, i).slice(0, 20))}`);
+    this.i = i;
+  }
+
   // Container kinds while skipping (1 object, 0 array); reused so skipping does not allocate.
   private stack: number[] = [];
 
@@ -250,6 +281,34 @@ export class JsonScanner {
   }
 }
 
+/** Whether s[start, end) is `true`, `false`, `null` or a JSON number: scalar()'s regex, by hand. */
+function isScalarToken(s: string, start: number, end: number): boolean {
+  const n = end - start;
+  const c0 = s.charCodeAt(start);
+  if (c0 === 116) return n === 4 && s.startsWith('true', start);
+  if (c0 === 102) return n === 5 && s.startsWith('false', start);
+  if (c0 === 110) return n === 4 && s.startsWith('null', start);
+  let i = start;
+  if (c0 === 45) i++;
+  const digits = (): boolean => {
+    const from = i;
+    while (i < end && s.charCodeAt(i) >= 48 && s.charCodeAt(i) <= 57) i++;
+    return i > from;
+  };
+  if (i < end && s.charCodeAt(i) === 48) i++;
+  else if (!(i < end && s.charCodeAt(i) >= 49 && s.charCodeAt(i) <= 57 && digits())) return false;
+  if (i < end && s.charCodeAt(i) === 46) {
+    i++;
+    if (!digits()) return false;
+  }
+  if (i < end && (s.charCodeAt(i) === 101 || s.charCodeAt(i) === 69)) {
+    i++;
+    if (i < end && (s.charCodeAt(i) === 43 || s.charCodeAt(i) === 45)) i++;
+    if (!digits()) return false;
+  }
+  return i === end;
+}
+
 /**
  * The keys met at each position of the previous document, with their label names. Lines of one
  * stream usually repeat the same keys in the same order, so a key that matches the prediction is
@@ -260,7 +319,21 @@ export class KeyNode {
   keys: string[] = [];
   names: string[] = [];
   children: Array<KeyNode | undefined> = [];
+  /** Under parser hints, per position: 1 when its name is wanted as a leaf, 2 when an object there can hold one. */
+  wanted: number[] = [];
 }
+
+/**
+ * Which flattened names to emit (parser hints, ./label-hints.ts): `has` for a leaf, `hasUnder` for
+ * an object whose leaves would be named `prefix_...`. Every value is still checked as without.
+ */
+export interface JsonWants {
+  has(name: string): boolean;
+  hasUnder(prefix: string): boolean;
+}
+
+/** Emits nothing: the walk only validates (an object no wanted name can come from). */
+const NOTHING: JsonWants = { has: () => false, hasUnder: () => false };
 
 /**
  * Walks a JSON object, calling `emit(path, value)` for every string, number and boolean leaf;
@@ -272,12 +345,14 @@ export function walkJsonObject(
   root: KeyNode,
   name: (key: string, first: boolean) => string,
   emit: (label: string, value: string) => void,
+  wants: JsonWants | null = null,
 ): void {
   if (sc.peek() !== 123) sc.fail('expected a JSON object');
-  walkObject(sc, '', root, name, emit, 0);
+  walkObject(sc, '', root, name, emit, 0, wants);
   sc.end();
 }
 
+/** With `wants` (parser hints), only wanted names are emitted; the others are checked, not decoded. */
 function walkObject(
   sc: JsonScanner,
   prefix: string,
@@ -285,6 +360,7 @@ function walkObject(
   name: (key: string, first: boolean) => string,
   emit: (label: string, value: string) => void,
   depth: number,
+  wants: JsonWants | null,
 ): void {
   if (depth > MAX_DEPTH) sc.fail('nesting too deep');
   sc.i++; // '{'
@@ -297,9 +373,12 @@ function walkObject(
     if (sc.peek() !== 34) sc.fail('expected key');
     const predicted = node.keys[k];
     let full: string;
+    // Under hints: 1 when the name is wanted as a leaf, 2 when an object under it can hold one.
+    let bits = 3;
     if (predicted !== undefined && s.startsWith(predicted, sc.i + 1) && s.charCodeAt(sc.i + 1 + predicted.length) === 34) {
       sc.i += predicted.length + 2;
       full = node.names[k]!;
+      if (wants !== null) bits = node.wanted[k]!;
     } else {
       const key = sc.str();
       const part = name(key, prefix === '');
@@ -308,25 +387,34 @@ function walkObject(
       if (key.indexOf('"') < 0 && key.indexOf('\\') < 0) {
         node.keys[k] = key;
         node.names[k] = full;
+        if (wants !== null) node.wanted[k] = bits = (wants.has(full) ? 1 : 0) | (wants.hasUnder(full) ? 2 : 0);
         node.children[k] = undefined;
       } else {
         node.keys.length = Math.min(node.keys.length, k);
+        if (wants !== null) bits = (wants.has(full) ? 1 : 0) | (wants.hasUnder(full) ? 2 : 0);
       }
     }
     sc.expect(58, "':'");
     const c = sc.peek();
+    // 1: decode and emit; 0: only check (unwanted under hints).
+    const want = (c === 123 ? bits & 2 : bits & 1) !== 0 ? 1 : 0;
     if (c === 34) {
-      const v = sc.str();
-      if (full !== '') emit(full, v);
+      if (want === 0) sc.strSkip();
+      else {
+        const v = sc.str();
+        if (full !== '') emit(full, v);
+      }
     } else if (c === 123) {
       let child = node.children[k];
       if (child === undefined || node.keys[k] === undefined) {
         child = new KeyNode();
         if (node.keys[k] !== undefined) node.children[k] = child;
       }
-      walkObject(sc, full, child, name, emit, depth + 1);
+      walkObject(sc, full, child, name, emit, depth + 1, want === 0 ? NOTHING : wants);
     } else if (c === 91) {
       sc.skip();
+    } else if (want === 0) {
+      sc.scalarSkip();
     } else {
       const v = sc.scalar();
       if (v !== 'null' && full !== '') emit(full, v);

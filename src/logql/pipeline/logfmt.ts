@@ -5,8 +5,14 @@
  */
 
 export interface LogfmtVisitor {
-  /** A pair; `value` is null for a standalone key. */
-  pair(key: string, value: string | null): void;
+  /** A pair; `value` is null for a standalone key. Returning true stops the scan (not in strict mode). */
+  pair(key: string, value: string | null): boolean | void;
+  /**
+   * Parser hints (./label-hints.ts): whether the key at [start, end) of `line` is wanted. A pair
+   * whose key is not is checked as usual (strict mode still fails on it) but neither sliced,
+   * unquoted nor reported. Absent: every pair is reported.
+   */
+  wants?(line: string, start: number, end: number): boolean;
 }
 
 export class LogfmtError extends Error {}
@@ -91,11 +97,12 @@ export function scanLogfmt(line: string, strict: boolean, v: LogfmtVisitor): voi
       while (i < n && !isSpace(line.charCodeAt(i))) i++;
       continue;
     }
-    const key = line.slice(keyStart, i);
+    const wanted = v.wants === undefined || v.wants(line, keyStart, i);
     if (i >= n || isSpace(line.charCodeAt(i))) {
-      v.pair(key, null);
+      if (wanted && v.pair(line.slice(keyStart, i), null) === true && !strict) return;
       continue;
     }
+    const i0 = i; // the key's end
     i++; // '='
     if (i < n && line.charCodeAt(i) === 34) {
       const qs = i + 1;
@@ -110,14 +117,13 @@ export function scanLogfmt(line: string, strict: boolean, v: LogfmtVisitor): voi
         else if (c === 34) break;
         else j++;
       }
-      const value = unquote(line, qs, j);
       i = j + 1;
       if (i < n && !isSpace(line.charCodeAt(i))) {
         if (strict) err(i, `unexpected '${line[i]}'`);
         while (i < n && !isSpace(line.charCodeAt(i))) i++;
         continue;
       }
-      v.pair(key, value);
+      if (wanted && v.pair(line.slice(keyStart, i0), unquote(line, qs, j)) === true && !strict) return;
       continue;
     }
     const vs = i;
@@ -132,6 +138,6 @@ export function scanLogfmt(line: string, strict: boolean, v: LogfmtVisitor): voi
       if (strict) err(bad, `unexpected '${line[bad]}'`);
       continue;
     }
-    v.pair(key, line.slice(vs, i));
+    if (wanted && v.pair(line.slice(keyStart, i0), line.slice(vs, i)) === true && !strict) return;
   }
 }

@@ -16,15 +16,30 @@ import { compileRe2 } from '../regex.js';
 import type { EntryState, Stage } from './entry.js';
 import { ERR_JSON, ERR_LOGFMT } from './entry.js';
 import { JsonScanner, JsonSyntaxError, KeyNode, jsonPathValue, parseJsonPath, walkJsonObject } from './json.js';
-import { LogfmtError, scanLogfmt } from './logfmt.js';
+import type { LabelWants } from './label-hints.js';
+import { LogfmtError, scanLogfmt, type LogfmtVisitor } from './logfmt.js';
 import { extractPattern, parsePattern } from './pattern.js';
 import { isUsableValue, sanitizeLabelName } from './sanitize.js';
+
+/**
+ * What a parser does with a line it cannot parse. `label`: set `__error__` and `__error_details__`
+ * (always correct). When the very next stage discards them, the parser does that itself, which saves
+ * building a label set per failed line (most lines, for `| json` over mixed logs): `clear` when it
+ * is `| drop __error__, __error_details__` (which still runs, and removes an earlier error), `drop`
+ * when it is `| __error__=""` (the line is dropped, as that filter would; unless the line already
+ * has an `__error__`, even an empty one from a key of that name, which setError keeps).
+ */
+export type ParserErrors = 'label' | 'clear' | 'drop';
 
 function jsonErrorDetails(e: unknown): string {
   return e instanceof JsonSyntaxError ? e.message : String(e);
 }
 
-export function compileJson(stage: JsonParserStage): Stage {
+/**
+ * `json`. With `wants` (parser hints, ./label-hints.ts; only for `json` without parameters) it
+ * emits only the wanted names; the whole document is still checked, so errors are the same.
+ */
+export function compileJson(stage: JsonParserStage, wants: LabelWants | null = null, errors: ParserErrors = 'label'): Stage {
   const sc = new JsonScanner();
   if (stage.params.length === 0) {
     const keys = new KeyNode();
@@ -36,18 +51,19 @@ export function compileJson(stage: JsonParserStage): Stage {
     };
     return (s) => {
       cur = s;
-      own.length = 0;
+      if (own.length !== 0) own.length = 0;
       sc.reset(s.line);
       // Most non-JSON lines are rejected here, without the cost of an exception.
       if (sc.peek() !== 123) {
-        s.setError(ERR_JSON, `expected a JSON object at offset ${sc.i}`);
-        return true;
+        if (errors === 'label') s.setError(ERR_JSON, `expected a JSON object at offset ${sc.i}`);
+        return errors !== 'drop' || s.hasError();
       }
       try {
-        walkJsonObject(sc, keys, sanitizeLabelName, emit);
+        walkJsonObject(sc, keys, sanitizeLabelName, emit, wants);
       } catch (e) {
         if (!(e instanceof JsonSyntaxError) && !(e instanceof RangeError)) throw e;
-        s.setError(ERR_JSON, jsonErrorDetails(e));
+        if (errors === 'label') s.setError(ERR_JSON, jsonErrorDetails(e));
+        return errors !== 'drop' || s.hasError();
       }
       return true;
     };
@@ -63,8 +79,8 @@ export function compileJson(stage: JsonParserStage): Stage {
       sc.end();
     } catch (e) {
       if (!(e instanceof JsonSyntaxError)) throw e;
-      s.setError(ERR_JSON, jsonErrorDetails(e));
-      return true;
+      if (errors === 'label') s.setError(ERR_JSON, jsonErrorDetails(e));
+      return errors !== 'drop' || s.hasError();
     }
     for (const p of params) {
       const v = jsonPathValue(sc, p.path) ?? '';
@@ -123,7 +139,12 @@ export function compileUnpack(): Stage {
   };
 }
 
-export function compileLogfmt(stage: LogfmtParserStage): Stage {
+/**
+ * `logfmt`. With `wants` (parser hints, ./label-hints.ts; only for `logfmt` without parameters)
+ * it reports only the wanted names; see compileLogfmtHinted.
+ */
+export function compileLogfmt(stage: LogfmtParserStage, wants: LabelWants | null = null, errors: ParserErrors = 'label'): Stage {
+  if (wants !== null && stage.params.length === 0) return compileLogfmtHinted(stage, wants, errors);
   const wanted = stage.params.length > 0 ? new Map<string, string>() : null;
   for (const p of stage.params) wanted!.set(p.expr ?? p.label, sanitizeLabelName(p.label));
   let cur: EntryState;
@@ -149,7 +170,62 @@ export function compileLogfmt(stage: LogfmtParserStage): Stage {
       scanLogfmt(s.line, stage.strict, visitor);
     } catch (e) {
       if (!(e instanceof LogfmtError)) throw e;
-      s.setError(ERR_LOGFMT, e.message);
+      if (errors === 'label') s.setError(ERR_LOGFMT, e.message);
+      return errors !== 'drop' || s.hasError();
+    }
+    return true;
+  };
+}
+
+/**
+ * `logfmt` under parser hints. A key is its own raw text (logfmt does not unescape keys), so a
+ * line that does not contain a wanted name's letters-and-digits run cannot yield that name: without
+ * `--strict` (which must see every pair for its errors) a line that can yield none is not scanned,
+ * and the scan stops once every name the line can yield was set (the first occurrence wins).
+ */
+function compileLogfmtHinted(stage: LogfmtParserStage, wants: LabelWants, errors: ParserErrors): Stage {
+  const names = wants.names;
+  const bit = new Map<string, number>(names.map((n, i) => [n, 1 << i]));
+  let cur: EntryState;
+  let possible = 0;
+  let found = 0;
+  const visitor: LogfmtVisitor = {
+    wants(line, start, end) {
+      const len = end - start;
+      for (let k = 0; k < names.length; k++) if (names[k]!.length === len && line.startsWith(names[k]!, start)) return true;
+      // A key of letters, digits and `_` (no leading digit) is its own label name, and not wanted.
+      const c0 = line.charCodeAt(start);
+      if (c0 >= 48 && c0 <= 57) return true;
+      for (let i = start; i < end; i++) {
+        const c = line.charCodeAt(i);
+        if (!((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95)) return true;
+      }
+      return false;
+    },
+    pair(key, value) {
+      if (value === null) {
+        if (!stage.keepEmpty) return false;
+        value = '';
+      }
+      const name = sanitizeLabelName(key);
+      const b = bit.get(name);
+      if (b === undefined || !isUsableValue(value)) return false;
+      cur.setExtracted(name, value);
+      found |= b;
+      return found === possible;
+    },
+  };
+  return (s) => {
+    possible = wants.possibleIn(s.line, !stage.keepEmpty);
+    if (possible === 0 && !stage.strict) return true;
+    cur = s;
+    found = 0;
+    try {
+      scanLogfmt(s.line, stage.strict, visitor);
+    } catch (e) {
+      if (!(e instanceof LogfmtError)) throw e;
+      if (errors === 'label') s.setError(ERR_LOGFMT, e.message);
+      return errors !== 'drop' || s.hasError();
     }
     return true;
   };

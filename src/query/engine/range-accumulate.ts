@@ -256,6 +256,9 @@ export class SeriesSamples {
 
 export class SeriesSet {
   private readonly map = new Map<string, SeriesSamples>();
+  // Series by label object: the sample extractor hands out one object per group, so most lookups
+  // need no key. Only the object a series was made with is kept, weakly.
+  private readonly byObject = new WeakMap<Labels, SeriesSamples>();
   constructor(
     private readonly maxSeries: number | undefined,
     private readonly keepValues: boolean,
@@ -266,6 +269,8 @@ export class SeriesSet {
   }
 
   get(labels: Labels): SeriesSamples {
+    const known = this.byObject.get(labels);
+    if (known !== undefined) return known;
     const key = seriesKey(labels);
     let s = this.map.get(key);
     if (s === undefined) {
@@ -275,6 +280,7 @@ export class SeriesSet {
       }
       s = new SeriesSamples(labels, this.keepValues);
       this.map.set(key, s);
+      this.byObject.set(labels, s);
     }
     return s;
   }

@@ -12,7 +12,7 @@ import type { RangeAggregationExpr } from '../../logql/syntax/ast.js';
 import { decodeBlockPayload, decodeBlockStatsPacked, isSplitRegion, splitStatsLength, SPLIT_HEADER, STATS_PROBE_BYTES } from '../../store/block-codec.js';
 import type { BlockRef } from '../../store/store.js';
 import { accumulateEntries, accumulatePackedStats, accumulateStats, SeriesSet, type StreamState, type WireSeries } from './range-accumulate.js';
-import { createSampleExtractor, type SampleExtractor } from './sample-extractor.js';
+import { createSampleExtractor, parserHints, type SampleExtractor } from './sample-extractor.js';
 import { isLogwharfError } from '../../api/errors.js';
 
 export interface RangeAggJob {
@@ -28,6 +28,8 @@ export interface RangeAggJob {
    * metadata of split regions; older blocks are decoded whole.
    */
   stats?: boolean;
+  /** Parser hints as the calling thread decided (./sample-extractor.ts `parserHints`). */
+  parserHints?: boolean;
 }
 
 export interface RangeAggReply {
@@ -42,7 +44,7 @@ export interface RangeAggReply {
 }
 
 export function runRangeAggJob(job: RangeAggJob): RangeAggReply {
-  const pipeline = compilePipeline(job.expr.range.log.pipeline);
+  const pipeline = compilePipeline(job.expr.range.log.pipeline, { labels: job.parserHints ? parserHints(job.expr) : null });
   const extractor = createSampleExtractor(job.expr);
   const series = new SeriesSet(job.maxSeries, extractor.needsValues);
   const states = new Map<number, StreamState>();

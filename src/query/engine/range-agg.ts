@@ -35,7 +35,7 @@ import { evaluateWindows, isLineOp, type WindowParams } from './range-functions.
 import { accumulateEntries, accumulateStats, SeriesSet, type StreamState } from './range-accumulate.js';
 import type { QueryPool } from './query-pool.js';
 import type { RangeAggReply } from './range-agg-job.js';
-import { createSampleExtractor } from './sample-extractor.js';
+import { createSampleExtractor, parserHints } from './sample-extractor.js';
 
 export interface RangeAggregatorOptions {
   /** Most output series one range aggregation may produce; more fails with `query_limit`. */
@@ -53,6 +53,11 @@ export interface RangeAggregatorOptions {
    * it; the caller answers with a warning. Without it, a damaged block fails the query.
    */
   onDamaged?: (ref: BlockRef, reason: string) => void;
+  /**
+   * Parser hints (./sample-extractor.ts `parserHints`; default on). Off, parsers extract every
+   * label: the re-run that names a pipeline error's series exactly as without hints.
+   */
+  parserHints?: boolean;
 }
 
 /** Statistics of the last evaluation, for query stats and benchmarks. */
@@ -103,7 +108,8 @@ export async function evaluateRangeAggregation(
   const last = steps.end - offsetNs;
 
   // Compile before touching the store, so query errors come first.
-  const pipeline = compilePipeline(log.pipeline);
+  const hinted = opts.parserHints !== false ? parserHints(expr) : null;
+  const pipeline = compilePipeline(log.pipeline, { labels: hinted });
   const extractor = createSampleExtractor(expr);
   const series = new SeriesSet(opts.maxSeries, extractor.needsValues);
 
@@ -124,7 +130,7 @@ export async function evaluateRangeAggregation(
     // Every block goes to the workers (heads with their entries), in contiguous runs of time,
     // appended back in that order, so series stay in time order; nothing runs on this thread, so
     // no pipeline can hold the event loop and the timeout can stop the workers.
-    await runOnPool(store, pool, refs, byId, expr, base, last, opts, series, counts, useStats);
+    await runOnPool(store, pool, refs, byId, expr, base, last, opts, series, counts, useStats, hinted !== null);
     local = [];
   }
   const readStats = useStats && store.readBlockStats ? store.readBlockStats.bind(store) : undefined;
@@ -186,7 +192,12 @@ export async function evaluateRangeAggregation(
     const values = unordered ? acc.evaluateUnordered(params) : evaluateWindows(acc.sorted(), params, markNaN);
     const s: StepSeries = nan === undefined ? { labels: acc.labels, values } : { labels: acc.labels, values, nan };
     if (!hasValue(s)) continue;
-    if (getLabel(acc.labels, ERROR_LABEL) !== undefined) throw pipelineError(acc.labels);
+    if (getLabel(acc.labels, ERROR_LABEL) !== undefined) {
+      // Under parser hints the error's series lacks the labels nothing else reads: evaluate again
+      // without them, so the error names the series as it always did (errors are the rare path).
+      if (hinted !== null) return evaluateRangeAggregation(store, tenant, expr, steps, { ...opts, parserHints: false }, stats);
+      throw pipelineError(acc.labels);
+    }
     s.labels = sortLabels(acc.labels);
     out.push(s);
   }
@@ -256,6 +267,7 @@ async function runOnPool(
   series: SeriesSet,
   counts: { lines: number; bytes: number; headLines: number; headBytes: number },
   stats: boolean,
+  hinted: boolean,
 ): Promise<void> {
   let total = 0;
   for (const r of files) total += r.entries;
@@ -276,7 +288,7 @@ async function runOnPool(
     parts.map((refs) => {
       const streams: Record<number, Labels> = {};
       for (const r of refs) streams[r.streamId] = byId.get(r.streamId)!.labels;
-      const job = { kind: 'range' as const, refs, streams, expr, base, last, stats, ...(opts.maxSeries !== undefined ? { maxSeries: opts.maxSeries } : {}) };
+      const job = { kind: 'range' as const, refs, streams, expr, base, last, stats, parserHints: hinted, ...(opts.maxSeries !== undefined ? { maxSeries: opts.maxSeries } : {}) };
       return pool.run(job, { signal: opts.signal }) as Promise<RangeAggReply>;
     }),
   );

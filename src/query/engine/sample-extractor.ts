@@ -9,7 +9,8 @@
  * `__error__` keeps all its labels, ungrouped, so the error surfaces instead of vanishing in a group.
  */
 import type { Labels } from '../../api/model.js';
-import type { RangeAggregationExpr, UnwrapConversion } from '../../logql/syntax/ast.js';
+import type { PipelineStage, RangeAggregationExpr, UnwrapConversion } from '../../logql/syntax/ast.js';
+import { requiredLabels } from '../../logql/pipeline/label-hints.js';
 import type { ProcessedEntry } from '../../logql/pipeline/types.js';
 import { EntryState, ERROR_LABEL, getLabel, setLabel } from '../../logql/pipeline/entry.js';
 import { compileLabelFilter, type LabelPredicate } from '../../logql/pipeline/label-filter.js';
@@ -32,6 +33,21 @@ export interface SampleExtractor {
   extract(ts: bigint, e: ProcessedEntry): Sample | null;
 }
 
+/**
+ * Parser hints for a range aggregation (../../logql/pipeline/label-hints.ts): with a `by` grouping
+ * (Loki's, or a `sum by` pushed down by ../metric-query.ts) the output series keep only the
+ * grouping labels, so the parsers need extract only those and what the stages and unwrap read.
+ * Null (extract everything) without a `by` grouping.
+ */
+export function parserHints(expr: RangeAggregationExpr): Set<string> | null {
+  const g = expr.grouping;
+  if (g === undefined || g.without) return null;
+  const unwrap = expr.range.unwrap;
+  const stages: PipelineStage[] = [...expr.range.log.pipeline];
+  for (const f of unwrap?.postFilters ?? []) stages.push({ kind: 'label_filter', expr: f });
+  return requiredLabels(stages, unwrap ? [...g.labels, unwrap.label] : g.labels);
+}
+
 export function createSampleExtractor(expr: RangeAggregationExpr): SampleExtractor {
   const unwrap = expr.range.unwrap;
   const grouping = expr.grouping;
@@ -48,13 +64,39 @@ export function createSampleExtractor(expr: RangeAggregationExpr): SampleExtract
     lastIn = labels;
     return lastOut;
   };
+  // `by` groups are interned by their values: one object per group, so callers that cache series by
+  // label identity (range-accumulate.ts) find it without building and hashing a label set per line.
+  const groups = new Map<string, Labels>();
+  let noneGroup: Labels | undefined;
   const groupLabels = (labels: Labels): Labels => {
     if (getLabel(labels, ERROR_LABEL) !== undefined) return labels;
     if (byLabels) {
-      const out: Labels = {};
+      if (byLabels.length === 1) {
+        // The common `by (level)`: the value is the key; entries without the label share one group.
+        const v = getLabel(labels, byLabels[0]!);
+        if (v === undefined) return (noneGroup ??= {});
+        let out = groups.get(v);
+        if (out === undefined) {
+          out = {};
+          setLabel(out, byLabels[0]!, v);
+          groups.set(v, out);
+        }
+        return out;
+      }
+      let key = '';
       for (const name of byLabels) {
         const v = getLabel(labels, name);
-        if (v !== undefined) setLabel(out, name, v);
+        // '\u0001' ends a present value, '\u0002' marks an absent one: no two groups share a key.
+        key += v === undefined ? '\u0002' : v + '\u0001';
+      }
+      let out = groups.get(key);
+      if (out === undefined) {
+        out = {};
+        for (const name of byLabels) {
+          const v = getLabel(labels, name);
+          if (v !== undefined) setLabel(out, name, v);
+        }
+        groups.set(key, out);
       }
       return out;
     }
