@@ -83,7 +83,7 @@ test('every component is listed, ok on a quiet server; pushes, rejects, queries,
   const s = await server(t, { limits: { max_line_size: 200 }, query: { timeout: '5s' }, registry: { stale_after: '1h' }, runtime_config: { file: join(cfgDir, 'runtime.yaml') } });
 
   const quiet = await status(s.url);
-  assert.deepEqual(quiet.components.map((c) => c.name), ['ingest', 'store', 'queries', 'ruler', 'notifier', 'agents']);
+  assert.deepEqual(quiet.components.map((c) => c.name), ['ingest', 'store', 'queries', 'ruler', 'notifier', 'agents', 'fleet']);
   assert.equal(quiet.status, 'ok', JSON.stringify(quiet.components.filter((c) => c.status !== 'ok')));
   assert.ok(Math.abs(Date.parse(quiet.checked_at) - Date.now()) < 60_000);
   for (const c of quiet.components) assert.deepEqual(c.problems, [], c.name);

@@ -36,7 +36,7 @@ test('a healthy server: a table with one row per component, exit 0; --output jso
   assert.equal(j.code, 0, j.stderr);
   const body = JSON.parse(j.stdout) as StatusResponse;
   assert.equal(body.status, 'ok');
-  assert.deepEqual(body.components.map((c) => c.name), ['ingest', 'store', 'queries', 'ruler', 'notifier', 'agents']);
+  assert.deepEqual(body.components.map((c) => c.name), ['ingest', 'store', 'queries', 'ruler', 'notifier', 'agents', 'fleet']);
 
   const one = await runCli(['status', '--addr', s.url, '-o', 'json', '--component', 'store']);
   assert.deepEqual((JSON.parse(one.stdout) as StatusResponse).components.map((c) => c.name), ['store']);
