@@ -102,7 +102,7 @@ test('malformed input: usage errors from the CLI, clear 4xx from the API', async
   writeFileSync(file, 'pipeline: {}\n');
   const usage: Array<[string[], RegExp]> = [
     [['fleet'], /Usage:/],
-    [['fleet', 'deploy'], /fleet: unknown subcommand "deploy" \(want apply, status, history, rollback\)/],
+    [['fleet', 'deploy'], /fleet: unknown subcommand "deploy" \(want apply, status, history, rollback, render-otel\)/],
     [['fleet', 'apply', '--addr', s.url], /give exactly one FILE/],
     [['fleet', 'apply', join(s.dir, 'missing.yaml'), '--addr', s.url], /cannot read .*missing\.yaml \(ENOENT\)/],
     [['fleet', 'apply', file, '--addr', s.url, '--selector', 'zone=a'], /--selector: invalid selector: unknown key "zone"/],

@@ -225,7 +225,7 @@ test('malformed parameters are a 400 that says what is wrong; component= narrows
 
 test('tenantless: no X-Scope-OrgID needed with auth_enabled; with tokens a read token is enough and none is a 401', async (t) => {
   const gw = await server(t, { auth_enabled: true });
-  assert.equal((await status(gw.url)).components.length, 6);
+  assert.equal((await status(gw.url)).components.length, 7);
 
   const dir = tempDir();
   const tokens = createTestTokens(dir, [{ role: 'read', tenants: ['team-a'] }]);
@@ -234,5 +234,5 @@ test('tenantless: no X-Scope-OrgID needed with auth_enabled; with tokens a read 
   const none = await fetch(`${s.url}/api/v1/status`);
   assert.equal(none.status, 401);
   await none.text();
-  assert.equal((await status(s.url, '', { Authorization: `Bearer ${token}` })).components.length, 6);
+  assert.equal((await status(s.url, '', { Authorization: `Bearer ${token}` })).components.length, 7);
 });
