@@ -2,8 +2,8 @@
  * Which parts of a running agent a new configuration touches (hot reload, issue #13): only those are
  * rebuilt. Each part lists the settings it is built from.
  */
-import { isDeepStrictEqual } from 'node:util';
 import type { AgentConfig } from '../config/agent.js';
+import { sameValue } from '../config/agent-remote.js';
 
 export type AgentPart = 'pipeline' | 'shipper' | 'readers' | 'docker' | 'kubernetes' | 'files' | 'positions';
 
@@ -24,5 +24,5 @@ const PARTS: Record<AgentPart, (c: AgentConfig) => unknown> = {
 
 /** The parts whose settings differ, in the order they are applied. */
 export function changedParts(a: AgentConfig, b: AgentConfig): AgentPart[] {
-  return (Object.keys(PARTS) as AgentPart[]).filter((p) => !isDeepStrictEqual(PARTS[p](a), PARTS[p](b)));
+  return (Object.keys(PARTS) as AgentPart[]).filter((p) => !sameValue(PARTS[p](a), PARTS[p](b)));
 }

@@ -54,7 +54,13 @@ function setPath(t: Tree, path: string, value: unknown): void {
 
 /** The local-only keys whose values differ between two configurations. */
 export function localOnlyChanges(a: AgentConfig, b: AgentConfig): string[] {
-  return LOCAL_ONLY_KEYS.filter((k) => !isDeepStrictEqual(getPath(a, k), getPath(b, k)));
+  return LOCAL_ONLY_KEYS.filter((k) => !sameValue(getPath(a, k), getPath(b, k)));
+}
+
+/** Equal as configuration: a key set to undefined and a missing key are the same. */
+export function sameValue(a: unknown, b: unknown): boolean {
+  const plain = (v: unknown): unknown => (v === undefined ? undefined : JSON.parse(JSON.stringify(v)));
+  return isDeepStrictEqual(plain(a), plain(b));
 }
 
 /** Local-only keys a remote configuration tried to set (they are ignored; the agent says so). */
@@ -84,8 +90,6 @@ export function mergeRemoteConfig(local: AgentConfig, remoteYaml: string, name =
   const merged = deepMerge(local, remote) as Tree;
   for (const k of LOCAL_ONLY_KEYS) setPath(merged, k, getPath(local as unknown as Tree, k));
   const config = validateConfig(agentConfigSchema, merged, name);
-  // Derived at load time from the environment (loadAgentConfig): kept as the local file had them.
-  config.control.url = local.control.url;
   return { config, ignored: localOnlyKeysIn(remote) };
 }
 
