@@ -3,7 +3,8 @@
  * `control.health_window` and says whether the new configuration works. It fails, with the reason
  * a user can act on, when
  * - shipping is stuck: lines have waited for an acknowledgement for half the window with failed
- *   attempts (an unreachable or wrong client.url is the typical bad change), or every batch that
+ *   attempts, or are still waiting with failed attempts at its end and nothing was acknowledged in
+ *   the window (an unreachable or wrong client.url is the typical bad change), or every batch that
  *   ended in the window was refused for good by the server (a URL that is not a Loki push API);
  * - a source fails that was not failing before (a reader that cannot read);
  * - discovery reports the same kind of problem again and again (REPEATED_ERRORS in the window).
@@ -57,6 +58,12 @@ export function watchHealth(probe: () => AgentHealth, opts: HealthWindowOptions)
 
   function final(): HealthVerdict {
     const h = probe();
+    const s = h.shipping;
+    // Lines are waiting at the end with failed attempts and nothing was acknowledged in the whole
+    // window: the stall began too late to reach the early limit, but the destination never worked.
+    if (s.stalledSince !== undefined && s.lastFailure !== undefined && (s.lastAckAt ?? -Infinity) < start) {
+      return { healthy: false, reason: `client.url ${h.pushUrl}: ${s.lastFailure} for ${Math.round((now() - Math.max(s.stalledSince, start)) / 1000)}s` };
+    }
     const rejected = h.shipping.rejected - baseline.rejected;
     const accepted = h.shipping.accepted - baseline.accepted;
     if (rejected > 0 && accepted === 0) {

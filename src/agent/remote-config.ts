@@ -10,7 +10,7 @@
  * the newest waiting offer is kept); an offer of the hash the agent runs, applies or already failed
  * is ignored, so a server that offers a bad configuration again is not obeyed in a loop.
  */
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AgentConfig } from '../config/agent.js';
 import { mergeRemoteConfig } from '../config/agent-remote.js';
@@ -51,6 +51,8 @@ export interface RemoteConfigDeps {
 export interface RemoteConfig {
   /** A configuration from the control plane; applied in the background (see status()). */
   offer(yaml: string, hash: string): void;
+  /** A configuration the agent cannot use at all (the OpAMP client found no file of ours in it): FAILED. */
+  refuse(hash: string, reason: string): void;
   status(): RemoteConfigStatus;
   /** Resolves when no offer is being applied or waiting (tests). */
   idle(): Promise<void>;
@@ -63,10 +65,10 @@ export interface RemoteConfig {
  * for the agent to start with. A stored configuration that no longer validates (a newer agent
  * changed the schema) is set aside with a warning: the agent starts on the local file.
  */
-export async function loadRemoteConfig(local: AgentConfig, log: Logger): Promise<{ config: AgentConfig; stored: StoredRemoteConfig }> {
+export function loadRemoteConfig(local: AgentConfig, log: Logger): { config: AgentConfig; stored: StoredRemoteConfig } {
   let stored: StoredRemoteConfig = {};
   try {
-    stored = JSON.parse(await readFile(join(local.data, REMOTE_CONFIG_FILE), 'utf8')) as StoredRemoteConfig;
+    stored = JSON.parse(readFileSync(join(local.data, REMOTE_CONFIG_FILE), 'utf8')) as StoredRemoteConfig;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') log.warn({ err: (e as Error).message }, 'cannot read the stored remote configuration; starting on the local one');
     return { config: local, stored: {} };
@@ -159,6 +161,11 @@ export function createRemoteConfig(deps: RemoteConfigDeps, stored: StoredRemoteC
       if (abort.signal.aborted || hash === status.hash) return;
       waiting = { yaml, hash };
       running ??= loop().finally(() => (running = undefined));
+    },
+    refuse(hash, reason) {
+      if (abort.signal.aborted || hash === status.hash || running) return;
+      setStatus({ state: 'failed', hash, error: reason });
+      void persist();
     },
     status: () => status,
     async idle() {

@@ -92,7 +92,7 @@ test('a healthy remote configuration becomes the last good one: persisted, start
     await agent.close();
 
     // A restart comes back up on the last good remote configuration.
-    const loaded = await loadRemoteConfig(local, silent);
+    const loaded = loadRemoteConfig(local, silent);
     assert.deepEqual(loaded.config.client.external_labels, { cluster: 'eu' });
     assert.equal(loaded.config.data, data);
     agent = createAgent(loaded.config, { log: silent });
