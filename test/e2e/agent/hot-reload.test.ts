@@ -13,7 +13,7 @@ import { createLogger } from '../../../src/util/logger.js';
 import type { AgentConfig } from '../../../src/config/agent.js';
 import { startServer, tempDir, removeDir } from '../helpers/server.js';
 import { queryAll, testAgentConfig } from './helpers.js';
-import { startFront } from './ship-helpers.js';
+import { pushRequests, startFront } from './ship-helpers.js';
 import { waitFor } from '../../helpers/wait-for.js';
 import { seededRandom } from '../../helpers/random.js';
 
@@ -127,9 +127,9 @@ test('a reload that changes client.url moves shipping to the second server: batc
     await waitFor('100 lines on the first server', async () => (await queryAll(one.url, '{job="app"}')).length >= 100);
     // The first server starts failing: the next lines are read and wait, unacknowledged, in the shipper.
     front.policy = () => ({ status: 503, body: 'down for maintenance' });
-    const failedBefore = front.seen.length;
+    const failedBefore = pushRequests(front).length;
     write(100, 100);
-    await waitFor('the shipper retrying against the first server', () => front.seen.length >= failedBefore + 2);
+    await waitFor('the shipper retrying against the first server', () => pushRequests(front).length >= failedBefore + 2);
     const r = await agent.reconfigure({ ...base, client: { ...base.client, url: two.url } });
     assert.deepEqual(r, { ok: true, changed: ['shipper'] });
     write(200, 100);
