@@ -178,3 +178,31 @@ test('what cannot change hot is refused with the reason, and nothing changes', a
     removeDir(logs);
   }
 });
+
+test('a discovery turned off finishes its sources; turned on again, they go on from their positions: nothing lost, nothing twice', async () => {
+  const server = await startServer();
+  const data = tempDir();
+  const logs = tempDir();
+  const path = join(logs, 'app.log');
+  writeFileSync(path, Array.from({ length: 10 }, (_, i) => `line ${i}\n`).join(''));
+  const base = fileConfig(server.url, data, [path]);
+  const agent = createAgent(base, { log: silent });
+  try {
+    await agent.start();
+    await waitFor('10 lines', async () => (await queryAll(server.url, '{job="app"}')).length === 10);
+    const off = await agent.reconfigure({ ...base, files: [] });
+    assert.deepEqual(off, { ok: true, changed: ['files'] });
+    await waitFor('the source finished', () => agent.sources().find((s) => s.id === `file:${path}`)?.state === 'finished');
+    appendFileSync(path, Array.from({ length: 10 }, (_, i) => `line ${10 + i}\n`).join(''));
+    const on = await agent.reconfigure(base);
+    assert.deepEqual(on, { ok: true, changed: ['files'] });
+    await waitFor('20 lines', async () => (await queryAll(server.url, '{job="app"}')).length >= 20);
+    await agent.close();
+    const lines = (await queryAll(server.url, '{job="app"}')).map((l) => l.line);
+    assert.deepEqual(lines.sort(), Array.from({ length: 20 }, (_, i) => `line ${i}`).sort());
+  } finally {
+    await agent.close();
+    await server.close();
+    for (const d of [server.dir, data, logs]) removeDir(d);
+  }
+});
