@@ -47,6 +47,8 @@ import { tenantRetention } from '../config/runtime-config.js';
 import { createDeleteRequests, type DeleteRequests } from '../lifecycle/delete-requests.js';
 import { registerDeleteRoutes } from '../lifecycle/delete-routes.js';
 import { registerBackupRoutes } from '../lifecycle/backup-routes.js';
+import type { FleetController } from '../fleet/model.js';
+import { registerOpampRoute } from '../fleet/opamp-route.js';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -58,6 +60,8 @@ export interface ServerDeps {
   ruler?: AlertingDeps['ruler'];
   /** Who callers are when `auth.tokens_enabled` is on; the token store's authenticator by default. */
   authenticator?: Authenticator;
+  /** The fleet's state (issue #13); with it the server speaks OpAMP on POST /v1/opamp. */
+  fleet?: FleetController;
 }
 
 export interface ServerRole {
@@ -159,6 +163,7 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
     return sources;
   });
   registerRegistryMetrics(metrics.registry, () => sources);
+  if (deps.fleet) registerOpampRoute(router, deps.fleet, { registry: metrics.registry });
   // Tokens (issue #11): `tokens.authenticator` is the request path's Authenticator; the admin API is here.
   const tokens = createTokens(config.data, { now: deps.now, log: childLogger(log, { component: 'auth' }) });
   registerTokenRoutes(router, tokens, { now: deps.now, log: childLogger(log, { component: 'auth' }) });
