@@ -126,7 +126,8 @@ export function createRemoteConfig(deps: RemoteConfigDeps, stored: StoredRemoteC
     const applied = await agent.reconfigure(next);
     if (!applied.ok) return fail(applied.reason);
     log.info({ hash, changed: applied.changed, health_window_ms: deps.windowMs }, 'remote configuration applied; watching health');
-    const verdict = await watchHealth(() => agent.health(), { windowMs: deps.windowMs, now, signal: abort.signal });
+    // The same as what runs (the last good one offered again after a rollout rolled back): nothing to watch.
+    const verdict = applied.changed.length === 0 ? ({ healthy: true } as const) : await watchHealth(() => agent.health(), { windowMs: deps.windowMs, now, signal: abort.signal });
     if (abort.signal.aborted) return; // shutting down: neither good nor failed; offered again after the restart
     if (verdict.healthy) {
       lastGood = { hash, yaml, applied_at: new Date(now()).toISOString() };

@@ -110,6 +110,12 @@ test('a healthy remote configuration becomes the last good one: persisted, start
     assert.match(remote.status().error, /rolled back to the last good remote configuration \(good-1\)$/);
     assert.deepEqual(agent.config.client.external_labels, { cluster: 'eu' });
     assert.equal(agent.config.client.url, server.url);
+    // The last good configuration offered again (a rollout rolled back): it is what runs, so it is APPLIED without a window.
+    const again = Date.now();
+    remote.offer('client:\n  external_labels: {cluster: eu}\n', 'good-1-again');
+    await remote.idle();
+    assert.deepEqual(remote.status(), { state: 'applied', hash: 'good-1-again', error: '' });
+    assert.ok(Date.now() - again < WINDOW_MS, 'no health window for the configuration already running');
     await waitFor('60 lines', async () => (await queryAll(server.url, '{job="app"}')).length >= 60);
     await agent.close();
     const all = await queryAll(server.url, '{job="app"}');
