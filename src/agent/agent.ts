@@ -413,7 +413,11 @@ export function createAgent(initial: AgentConfig, deps: AgentDeps): AgentRole {
       return config;
     },
     reconfigure(next) {
-      const result = reconfiguring.then(() => apply(next));
+      const result = reconfiguring.then(() => apply(next)).then((r) => {
+        if (r.ok && r.changed.length > 0) metrics.configReloads.inc({ result: 'applied' });
+        else if (!r.ok) metrics.configReloads.inc({ result: 'refused' });
+        return r;
+      });
       reconfiguring = result.catch(() => {});
       return result;
     },

@@ -111,6 +111,7 @@ export function createRemoteConfig(deps: RemoteConfigDeps, stored: StoredRemoteC
   async function applyOne(yaml: string, hash: string): Promise<void> {
     setStatus({ state: 'applying', hash, error: '' });
     const fail = async (error: string): Promise<void> => {
+      agent.metrics.remoteConfigs.inc({ result: 'failed' });
       log.warn({ hash, err: error }, 'remote configuration failed');
       setStatus({ state: 'failed', hash, error });
       await persist();
@@ -131,6 +132,7 @@ export function createRemoteConfig(deps: RemoteConfigDeps, stored: StoredRemoteC
     if (abort.signal.aborted) return; // shutting down: neither good nor failed; offered again after the restart
     if (verdict.healthy) {
       lastGood = { hash, yaml, applied_at: new Date(now()).toISOString() };
+      agent.metrics.remoteConfigs.inc({ result: 'applied' });
       setStatus({ state: 'applied', hash, error: '' });
       await persist();
       log.info({ hash }, 'remote configuration healthy: it is the last good configuration now');
@@ -139,6 +141,7 @@ export function createRemoteConfig(deps: RemoteConfigDeps, stored: StoredRemoteC
     // Back to the last good configuration, hot, with the same guarantees as any reload.
     const back = lastGood ? mergeRemoteConfig(local, lastGood.yaml).config : local;
     const undone = await agent.reconfigure(back);
+    if (undone.ok) agent.metrics.remoteConfigs.inc({ result: 'rolled_back' });
     const to = lastGood ? `the last good remote configuration (${lastGood.hash})` : 'the local configuration';
     await fail(`${verdict.reason}; ${undone.ok ? `rolled back to ${to}` : `rolling back to ${to} failed: ${undone.reason}`}`);
   }

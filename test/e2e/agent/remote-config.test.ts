@@ -13,6 +13,7 @@ import { createRemoteConfig, loadRemoteConfig, REMOTE_CONFIG_FILE, type RemoteCo
 import { createLogger } from '../../../src/util/logger.js';
 import { startServer, tempDir, removeDir } from '../helpers/server.js';
 import { queryAll, testAgentConfig } from './helpers.js';
+import { metricValue } from './ship-helpers.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
 const silent = createLogger({ level: 'silent' });
@@ -61,6 +62,9 @@ test('an unreachable client.url is rolled back by the agent within the health wi
     assert.deepEqual(lines.sort(), Array.from({ length: 150 }, (_, i) => `line ${i}`).sort());
     const stored = JSON.parse(readFileSync(join(data, REMOTE_CONFIG_FILE), 'utf8'));
     assert.deepEqual(stored, { status: failed });
+    assert.equal(await metricValue(agent.registry, 'logwharf_agent_remote_configs_total', { result: 'rolled_back' }), 1);
+    assert.equal(await metricValue(agent.registry, 'logwharf_agent_remote_configs_total', { result: 'failed' }), 1);
+    assert.equal(await metricValue(agent.registry, 'logwharf_agent_config_reloads_total', { result: 'applied' }), 2, 'the bad one and the rollback');
   } finally {
     await remote.close();
     await agent.close();
