@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { AgentToServerSchema, ServerToAgentSchema, type AgentToServer } from '@elastic/opamp-client-node/lib/generated/opamp_pb.js';
@@ -32,12 +32,14 @@ interface Endpoint {
   status: number;
   /** Set the ReportFullState flag in the next answer. */
   askFullState: boolean;
+  /** More fields of the next answer (then cleared). */
+  extra: Record<string, unknown> | undefined;
   close(): Promise<void>;
 }
 
 async function startEndpoint(): Promise<Endpoint> {
   let reportedHash = '';
-  const ep: Endpoint = { url: '', received: [], offer: undefined, status: 200, askFullState: false, close: async () => {} };
+  const ep: Endpoint = { url: '', received: [], offer: undefined, status: 200, askFullState: false, extra: undefined, close: async () => {} };
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -55,8 +57,10 @@ async function startEndpoint(): Promise<Endpoint> {
           ep.offer.hash.toString('hex') !== reportedHash && {
             remoteConfig: { configHash: ep.offer.hash, config: { configMap: { 'logwharf-agent.yaml': { body: Buffer.from(ep.offer.yaml), contentType: 'application/yaml' } } } },
           }),
+        ...ep.extra,
       });
       ep.askFullState = false;
+      ep.extra = undefined;
       res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end(Buffer.from(toBinary(ServerToAgentSchema, answer)));
     });
   });
@@ -178,6 +182,39 @@ test('control.enabled auto turns itself off against a server without /v1/opamp (
     await waitFor('the client off', () => proc.control?.client.disabled);
     await waitFor('the line shipped', async () => (await queryAll(server.url, '{job="app"}')).length === 1);
     assert.equal(proc.control?.client.exchanges, 0);
+  } finally {
+    await proc.close();
+    await ep.close();
+    await server.close();
+    for (const d of [server.dir, data, logs]) removeDir(d);
+  }
+});
+
+test('a new instance_uid assigned by the server is used and kept; the heartbeat the server offers is followed; a configuration without logwharf-agent.yaml is FAILED', async () => {
+  const server = await startServer();
+  const ep = await startEndpoint();
+  const data = tempDir();
+  const logs = tempDir();
+  const path = join(logs, 'app.log');
+  writeFileSync(path, '');
+  const proc = createAgentProcess(agentConfig(server.url, ep.url, data, path, { heartbeat: '30s' }), { log: silent });
+  try {
+    const assigned = Buffer.from('0190f3a2b4c64d7e8f90a1b2c3d4e5f6', 'hex');
+    // The answer to the first report: a new uid, and heartbeats every second instead of the configured 30 s.
+    ep.extra = { agentIdentification: { newInstanceUid: assigned }, connectionSettings: { hash: Buffer.from('cs'), opamp: { heartbeatIntervalSeconds: 1n } } };
+    await proc.start();
+    const first = await waitFor('the first report', () => ep.received[0]);
+    assert.ok(!Buffer.from(first.instanceUid).equals(assigned));
+    const after = await waitFor('a report under the new uid', () => ep.received.find((m) => Buffer.from(m.instanceUid).equals(assigned)), { timeoutMs: 5000 });
+    assert.ok(after.agentDescription, 'the full state again under the new identity');
+    const n = ep.received.length;
+    await waitFor('heartbeats at the offered interval', () => ep.received.length >= n + 2, { timeoutMs: 5000 });
+    assert.equal(readFileSync(join(data, 'opamp-instance-uid'), 'utf8').trim(), assigned.toString('hex'));
+    // Meant for another kind of agent (a Collector's whole configuration under ""): refused, nothing changes.
+    ep.extra = { remoteConfig: { configHash: Buffer.from('c0ffee', 'hex'), config: { configMap: { '': { body: Buffer.from('receivers: {}'), contentType: 'text/yaml' } } } } };
+    const failed = await waitFor('FAILED', () => ep.received.find((m) => m.remoteConfigStatus?.status === 3));
+    assert.equal(Buffer.from(failed.remoteConfigStatus!.lastRemoteConfigHash).toString('hex'), 'c0ffee');
+    assert.match(failed.remoteConfigStatus!.errorMessage, /has no logwharf-agent\.yaml \(files: ""\)/);
   } finally {
     await proc.close();
     await ep.close();
