@@ -110,7 +110,8 @@ test('20 hot reloads in a row while lines flow: each changes the pipeline, the s
   }
 });
 
-test('a reload that changes client.url moves shipping to the second server: batches the first one never acknowledged go there, none twice', async () => {
+for (const buffered of [false, true]) {
+test(`a reload that changes client.url moves shipping to the second server: batches the first one never acknowledged go there, none twice${buffered ? ' (disk buffer on)' : ''}`, async () => {
   const one = await startServer();
   const two = await startServer();
   const front = await startFront(one.url);
@@ -118,7 +119,7 @@ test('a reload that changes client.url moves shipping to the second server: batc
   const logs = tempDir();
   const path = join(logs, 'app.log');
   writeFileSync(path, '');
-  const base = fileConfig(front.url, data, [path]);
+  const base = fileConfig(front.url, data, [path], buffered ? { buffer: { enabled: true } } : {});
   const agent = createAgent(base, { log: silent });
   try {
     await agent.start();
@@ -148,6 +149,7 @@ test('a reload that changes client.url moves shipping to the second server: batc
     for (const d of [one.dir, two.dir, data, logs]) removeDir(d);
   }
 });
+}
 
 test('what cannot change hot is refused with the reason, and nothing changes', async () => {
   const server = await startServer();
