@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import type { SourceStatus } from '../api/sources.js';
 import { clientUrl, type AgentConfig } from '../config/agent.js';
+import { localOnlyChanges } from '../config/agent-remote.js';
 import { parseDurationMs } from '../config/duration.js';
 import type { Logger } from '../util/logger.js';
 import type { DockerApi } from './discovery/docker-api.js';
@@ -18,7 +19,9 @@ import type { ResourceContainer } from './resources/resource-metrics.js';
 import type { Discovery, DiscoverySink, LineReader, Position, ReaderEvent, Target } from './model.js';
 import { compilePipeline } from './pipeline/pipeline.js';
 import { createReporter, type Reporter } from './reporter.js';
-import { createShipper, type Shipper } from './ship/shipper.js';
+import { createShipper, type Shipper, type ShipperConfig, type ShippingHealth } from './ship/shipper.js';
+import { resolveUrls } from './ship/http-client.js';
+import { changedParts, type AgentPart } from './config-diff.js';
 import { Source, visibleLabels } from './source.js';
 import type { createDockerLogsReader as CreateDockerLogsReader } from './tail/docker-logs-reader.js';
 import { createFileReader } from './tail/file-reader.js';
@@ -40,9 +43,36 @@ export interface AgentRole {
   close(): Promise<void>;
   /** Every source this agent knows, as reported to the registry. */
   sources(): SourceStatus[];
+  /**
+   * Applies a new configuration hot, rebuilding only the parts that changed (AgentPart): new lines
+   * go through the new pipeline, unacknowledged batches are retried to the new destination,
+   * restarted discoveries keep the readers and positions of targets that still exist. Refuses
+   * (ok: false, nothing changed) a change of a local-only setting or a configuration that does not
+   * compile. Calls are applied one at a time, in order.
+   */
+  reconfigure(next: AgentConfig): Promise<ApplyResult>;
+  /** The configuration running now. */
+  readonly config: AgentConfig;
+  /** What the health window after a remote configuration looks at. */
+  health(): AgentHealth;
   readonly metrics: AgentMetrics;
   readonly registry: Registry;
 }
+
+export type ApplyResult = { ok: true; changed: AgentPart[] } | { ok: false; reason: string };
+
+export interface AgentHealth {
+  shipping: ShippingHealth;
+  pushUrl: string;
+  /** Sources in the error state: id → last error. */
+  failedSources: Map<string, string>;
+  /** Discovery problems so far, and the last one. */
+  discoveryErrors: number;
+  lastDiscoveryError: string | undefined;
+}
+
+type DiscoveryName = 'docker' | 'kubernetes' | 'files';
+const TARGET_KIND: Record<DiscoveryName, Target['kind']> = { docker: 'docker', kubernetes: 'kubernetes', files: 'file' };
 
 /** A source whose reader failed is started again after this long. */
 const ERROR_RETRY_MS = 5000;
@@ -55,7 +85,9 @@ const PRUNE_POSITIONS_MS = 60_000;
 /** How long close() waits for queued lines to be acknowledged before giving up (they are re-read next start). */
 const CLOSE_FLUSH_MS = 5000;
 
-export function createAgent(config: AgentConfig, deps: AgentDeps): AgentRole {
+export function createAgent(initial: AgentConfig, deps: AgentDeps): AgentRole {
+  /** The running configuration; replaced by reconfigure(). Read where used, never copied. */
+  let config = initial;
   const log = deps.log;
   const registry = deps.registry ?? new Registry();
   // Gauges are computed when scraped, so they cost nothing between scrapes.
@@ -64,7 +96,12 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): AgentRole {
   const sources = new Map<string, Source>();
   /** Targets seen again while their previous source was still draining: started once it ends. */
   const restartAfterDrain = new Map<string, Target>();
-  const discoveries: Discovery[] = [];
+  const discoveries = new Map<DiscoveryName, Discovery>();
+  let discoveryErrors = 0;
+  let lastDiscoveryError: string | undefined;
+  let reconfiguring: Promise<unknown> = Promise.resolve();
+  let started = false;
+  let resourceMetrics = false;
   let positions: PositionsFile | undefined;
   let shipper: Shipper | undefined;
   let dockerApi: DockerApi | undefined;
@@ -72,10 +109,13 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): AgentRole {
   let reporter: Reporter | undefined;
   let positionsTimer: NodeJS.Timeout | undefined;
   let closing = false;
-  const makePipeline = compilePipeline(config.pipeline, { externalLabels: config.client.external_labels, maxEntryBytes: config.max_line_bytes });
-  const pollIntervalMs = parseDurationMs(config.poll_interval);
-  const readCoalesceMs = parseDurationMs(config.read_coalesce);
-  const deletedGraceMs = parseDurationMs(config.deleted_file_grace);
+  const pipelineOf = (c: AgentConfig) => compilePipeline(c.pipeline, { externalLabels: c.client.external_labels, maxEntryBytes: c.max_line_bytes });
+  let makePipeline = pipelineOf(config);
+  const shipperConfig = (c: AgentConfig): ShipperConfig => ({
+    ...c.client,
+    maxInflightBytes: c.max_inflight_bytes,
+    buffer: { enabled: c.buffer.enabled, maxBytes: c.buffer.max_bytes, dir: join(c.data, 'buffer') },
+  });
 
   const onEvent = (e: ReaderEvent, n: number) => {
     metrics.readerEvents.inc({ event: e }, n);
@@ -89,9 +129,9 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): AgentRole {
         format: t.reader.format,
         start: start?.kind === 'file' ? start : undefined,
         maxLineBytes: config.max_line_bytes,
-        pollIntervalMs,
-        readCoalesceMs,
-        deletedGraceMs,
+        pollIntervalMs: parseDurationMs(config.poll_interval),
+        readCoalesceMs: parseDurationMs(config.read_coalesce),
+        deletedGraceMs: parseDurationMs(config.deleted_file_grace),
         onEvent,
       });
     }
@@ -161,9 +201,121 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): AgentRole {
       sources.get(id)?.drain();
     },
     error(source, err) {
+      discoveryErrors++;
+      lastDiscoveryError = `${source}: ${err.message}`;
       log.warn({ discovery: source, err: err.message }, 'discovery problem');
     },
   };
+
+  function wanted(name: DiscoveryName, c: AgentConfig): boolean {
+    if (name === 'docker') return enabled(c.docker.enabled, c.docker.socket);
+    if (name === 'kubernetes') return enabled(c.kubernetes.enabled, c.kubernetes.pods_dir);
+    return c.files.length > 0;
+  }
+
+  /** Creates and starts one discovery; `found` collects the ids it upserts (a restart finishes the rest). */
+  async function startDiscovery(name: DiscoveryName, found?: Set<string>): Promise<void> {
+    const to: DiscoverySink = found ? { ...sink, upsert: (t) => (found.add(t.id), sink.upsert(t)) } : sink;
+    let d: Discovery;
+    // Each discovery is loaded only when it is used: an agent's memory is its budget (issue #4 §6).
+    if (name === 'docker') {
+      const [{ createDockerApi }, { createDockerDiscovery }, logsReader] = await Promise.all([
+        import('./discovery/docker-api.js'),
+        import('./discovery/docker.js'),
+        import('./tail/docker-logs-reader.js'),
+      ]);
+      createDockerLogsReader = logsReader.createDockerLogsReader;
+      dockerApi ??= createDockerApi(config.docker.socket);
+      d = createDockerDiscovery({ ...config.docker, host: config.host }, to, {
+        log,
+        api: dockerApi,
+        // Containers that exited while the agent was down still have lines to finish.
+        knownTargets: () => [...positions!.entries()].map(([id]) => id),
+      });
+    } else if (name === 'kubernetes') {
+      const { createKubernetesDiscovery } = await import('./discovery/kubernetes.js');
+      d = createKubernetesDiscovery({ ...config.kubernetes, host: config.host }, to, { log });
+    } else {
+      const { createFileDiscovery } = await import('./discovery/files.js');
+      d = createFileDiscovery(config.files, to, { log, host: config.host });
+    }
+    discoveries.set(name, d);
+    await d.start();
+  }
+
+  /**
+   * Hot reload of one discovery: the old one stops, the new one (if still wanted) lists its targets,
+   * and only sources of this kind it did not find are finished (read to their end). A target found
+   * again keeps its source, its reader and its position; it just takes the new labels.
+   */
+  async function restartDiscovery(name: DiscoveryName): Promise<void> {
+    const old = discoveries.get(name);
+    discoveries.delete(name);
+    await old?.close().catch(() => {});
+    const found = new Set<string>();
+    if (wanted(name, config)) await startDiscovery(name, found);
+    for (const s of [...sources.values()]) {
+      if (s.target.kind !== TARGET_KIND[name] || found.has(s.target.id)) continue;
+      if (s.state === 'tailing' || s.state === 'error') sink.finished(s.target.id);
+    }
+    await ensureResourceMetrics();
+  }
+
+  async function ensureResourceMetrics(): Promise<void> {
+    if (resourceMetrics || !(discoveries.has('docker') || discoveries.has('kubernetes'))) return;
+    if (!(config.docker.resource_metrics || config.kubernetes.resource_metrics)) return;
+    resourceMetrics = true;
+    await startResourceMetrics();
+  }
+
+  function startPositionsTimer(): void {
+    clearInterval(positionsTimer);
+    positionsTimer = setInterval(() => {
+      flushPositions().catch((e: unknown) => log.error({ err: (e as Error).message }, 'cannot write positions'));
+    }, parseDurationMs(config.positions_sync));
+    positionsTimer.unref();
+  }
+
+  async function apply(next: AgentConfig): Promise<ApplyResult> {
+    if (!started || closing) return { ok: false, reason: 'the agent is not running' };
+    const local = localOnlyChanges(config, next);
+    if (local.length > 0) {
+      return { ok: false, reason: `cannot change while the agent runs: ${local.join(', ')} (local-only settings: change the agent's file and restart it)` };
+    }
+    const parts = changedParts(config, next);
+    if (parts.length === 0) return { ok: true, changed: [] };
+    // Everything that can fail is checked before anything changes.
+    let nextPipeline = makePipeline;
+    try {
+      if (parts.includes('pipeline')) nextPipeline = pipelineOf(next);
+      if (parts.includes('shipper')) resolveUrls(clientUrl(next.client), next.client.output);
+    } catch (e) {
+      return { ok: false, reason: (e as Error).message };
+    }
+    const prev = config;
+    config = next;
+    log.info({ changed: parts }, 'applying a new configuration');
+    if (parts.includes('shipper')) shipper!.reconfigure(shipperConfig(next));
+    if (parts.includes('pipeline')) {
+      makePipeline = nextPipeline;
+      for (const s of sources.values()) s.setPipeline(makePipeline(s.target.labels));
+    }
+    if (parts.includes('readers')) {
+      for (const s of sources.values()) s.reopen((from) => openReader(s.target, from ?? positions!.get(s.target.id)));
+    }
+    for (const name of ['docker', 'kubernetes', 'files'] as const) {
+      if (!parts.includes(name)) continue;
+      if (!wanted(name, prev) && !wanted(name, next)) continue;
+      try {
+        await restartDiscovery(name);
+      } catch (e) {
+        // A discovery that cannot start is a discovery problem like any other: the health window sees it.
+        sink.error(name, e as Error);
+      }
+    }
+    if (parts.includes('positions')) startPositionsTimer();
+    return { ok: true, changed: parts };
+  }
 
   function enabled(setting: 'auto' | 'true' | 'false', probe: string): boolean {
     return setting === 'true' || (setting === 'auto' && existsSync(probe));
@@ -257,58 +409,40 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): AgentRole {
     metrics,
     registry,
     sources: () => [...sources.values()].map((s) => s.status()),
+    get config() {
+      return config;
+    },
+    reconfigure(next) {
+      const result = reconfiguring.then(() => apply(next)).then((r) => {
+        if (r.ok && r.changed.length > 0) metrics.configReloads.inc({ result: 'applied' });
+        else if (!r.ok) metrics.configReloads.inc({ result: 'refused' });
+        return r;
+      });
+      reconfiguring = result.catch(() => {});
+      return result;
+    },
+    health() {
+      const failedSources = new Map<string, string>();
+      for (const s of sources.values()) if (s.state === 'error') failedSources.set(s.target.id, s.status().last_error ?? 'failed');
+      return { shipping: shipper!.health(), pushUrl: shipper!.pushUrl, failedSources, discoveryErrors, lastDiscoveryError };
+    },
     async start() {
       await mkdir(config.data, { recursive: true });
       positions = await PositionsFile.open(join(config.data, 'positions.json'));
       if (positions.recovered) log.warn({ file: positions.recovered }, 'positions file was corrupt; moved aside, starting from the beginning of every source');
-      shipper = createShipper(
-        {
-          ...config.client,
-          maxInflightBytes: config.max_inflight_bytes,
-          buffer: { enabled: config.buffer.enabled, maxBytes: config.buffer.max_bytes, dir: join(config.data, 'buffer') },
-        },
-        { log, metrics, version: deps.version },
-      );
-      const syncMs = parseDurationMs(config.positions_sync);
-      positionsTimer = setInterval(() => {
-        flushPositions().catch((e: unknown) => log.error({ err: (e as Error).message }, 'cannot write positions'));
-      }, syncMs);
-      positionsTimer.unref();
+      shipper = createShipper(shipperConfig(config), { log, metrics, version: deps.version });
+      startPositionsTimer();
 
-      // Each discovery is loaded only when it is used: an agent's memory is its budget (issue #4 §6).
-      if (enabled(config.docker.enabled, config.docker.socket)) {
-        const [{ createDockerApi }, { createDockerDiscovery }, logsReader] = await Promise.all([
-          import('./discovery/docker-api.js'),
-          import('./discovery/docker.js'),
-          import('./tail/docker-logs-reader.js'),
-        ]);
-        createDockerLogsReader = logsReader.createDockerLogsReader;
-        dockerApi = createDockerApi(config.docker.socket);
-        discoveries.push(
-          createDockerDiscovery({ ...config.docker, host: config.host }, sink, {
-            log,
-            api: dockerApi,
-            // Containers that exited while the agent was down still have lines to finish.
-            knownTargets: () => [...positions!.entries()].map(([id]) => id),
-          }),
-        );
-      }
-      if (enabled(config.kubernetes.enabled, config.kubernetes.pods_dir)) {
-        const { createKubernetesDiscovery } = await import('./discovery/kubernetes.js');
-        discoveries.push(createKubernetesDiscovery({ ...config.kubernetes, host: config.host }, sink, { log }));
-      }
-      if (discoveries.length > 0 && (config.docker.resource_metrics || config.kubernetes.resource_metrics)) await startResourceMetrics();
-      if (config.files.length > 0) {
-        const { createFileDiscovery } = await import('./discovery/files.js');
-        discoveries.push(createFileDiscovery(config.files, sink, { log, host: config.host }));
-      }
-      if (discoveries.length === 0) {
+      const names = (['docker', 'kubernetes', 'files'] as const).filter((n) => wanted(n, config));
+      if (names.length === 0) {
         log.warn(
           { docker_socket: config.docker.socket, pods_dir: config.kubernetes.pods_dir },
           'nothing to collect: no Docker socket, no Kubernetes pod logs and no files configured',
         );
       }
-      for (const d of discoveries) await d.start();
+      for (const n of names) await startDiscovery(n);
+      await ensureResourceMetrics();
+      started = true;
 
       if (config.report.enabled) {
         reporter = createReporter({
@@ -326,7 +460,8 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): AgentRole {
       if (closing) return;
       closing = true;
       clearInterval(positionsTimer);
-      await Promise.all(discoveries.map((d) => d.close().catch(() => {})));
+      await reconfiguring;
+      await Promise.all([...discoveries.values()].map((d) => d.close().catch(() => {})));
       const all = [...sources.values()];
       for (const s of all) s.halt();
       await shipper?.close({ flushTimeoutMs: CLOSE_FLUSH_MS });

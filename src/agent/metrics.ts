@@ -24,6 +24,10 @@ export interface AgentMetrics {
   inflightBytes: Gauge;
   bufferBytes: Gauge;
   targets: Gauge<'kind' | 'state'>;
+  /** Hot reloads (issue #13): applied, or refused (a local-only setting, a configuration that does not compile). */
+  configReloads: Counter<'result'>;
+  /** Remote configurations by outcome: applied (passed the health window), failed (refused or rolled back), rolled_back. */
+  remoteConfigs: Counter<'result'>;
 }
 
 /** `onScrape` runs before each scrape, to set the gauges that are cheaper computed then than kept up to date. */
@@ -55,6 +59,13 @@ export function createAgentMetrics(registry: Registry, onScrape?: () => void): A
     inflightBytes: new Gauge({ name: 'logwharf_agent_inflight_bytes', help: 'Bytes read and not yet acknowledged, held in memory.', registers }),
     bufferBytes: new Gauge({ name: 'logwharf_agent_buffer_bytes', help: 'Bytes in the disk buffer waiting to be shipped.', registers }),
     targets: new Gauge({ name: 'logwharf_agent_targets', help: 'Targets by kind and state.', labelNames: ['kind', 'state'] as const, registers }),
+    configReloads: new Counter({ name: 'logwharf_agent_config_reloads_total', help: 'Hot reloads of the configuration by result (applied, refused).', labelNames: ['result'] as const, registers }),
+    remoteConfigs: new Counter({
+      name: 'logwharf_agent_remote_configs_total',
+      help: 'Remote configurations by outcome: applied (healthy through the health window), failed (refused, or unhealthy), rolled_back (unhealthy and undone).',
+      labelNames: ['result'] as const,
+      registers,
+    }),
   };
 }
 

@@ -50,6 +50,8 @@ export class Source {
   private stopped = false;
   /** Ends the current wait for the shipper's room (halt). */
   private wake: () => void = () => {};
+  /** Set by reopen(): the reader is closed and a new one is opened where the last batch ended. */
+  private reopenWith: ((from: Position | undefined) => LineReader) | undefined;
   /** Resolves when the loop has ended and every send has settled. */
   readonly done: Promise<void>;
   /** This source's counters, labelled once: labelling at every batch hashed the labels each time. */
@@ -70,6 +72,35 @@ export class Source {
   update(target: Target): void {
     this.target = target;
     this.deps.pipeline.setLabels(target.labels);
+  }
+
+  /**
+   * Hot reload: new lines go through `next` from now on. What the old pipeline holds moves over
+   * (SourcePipeline.handOver), so a multiline entry open across the switch is shipped once, and the
+   * position still waits for it.
+   */
+  setPipeline(next: SourcePipeline): void {
+    const old = this.deps.pipeline;
+    if (old === next) return;
+    const ready = old.handOver(next);
+    this.deps.pipeline = next;
+    if (this.stopped || this.state === 'finished') return;
+    if (!next.pending && this.lastRead) this.safe = this.lastRead;
+    this.ship(ready);
+    this.clearFlushTimer();
+    this.armFlushTimer();
+  }
+
+  /**
+   * Hot reload of reader settings: the reader is closed and `open` makes a new one starting just
+   * after the last batch read (not the last committed one: what is read and not yet acknowledged
+   * is in the shipper already, and reading it again would send it twice). A source draining to
+   * its end keeps its reader.
+   */
+  reopen(open: (from: Position | undefined) => LineReader): void {
+    if (this.stopped || this.state !== 'tailing') return;
+    this.reopenWith = open;
+    void this.deps.reader.close();
   }
 
   /** The target is gone: read it to the end, then finish. */
@@ -138,7 +169,7 @@ export class Source {
   }
 
   private async run(): Promise<void> {
-    const { reader, pipeline, shipper } = this.deps;
+    const { shipper } = this.deps;
     try {
       for (;;) {
         // Not Promise.race with a long-lived "stopped" promise: every race would leave a reaction on it
@@ -148,12 +179,21 @@ export class Source {
           void shipper.ready().then(resolve);
         });
         if (this.stopped) break;
-        const batch = await reader.next();
+        const batch = await this.deps.reader.next();
+        if (!batch && this.reopenWith && !this.stopped) {
+          const open = this.reopenWith;
+          this.reopenWith = undefined;
+          this.deps.reader = open(this.lastRead);
+          // The target ended while the reader was being replaced: the new one reads to the end.
+          if (this.state === 'draining') this.deps.reader.drain();
+          continue;
+        }
         if (!batch || this.stopped) break;
         this.lastRead = batch.position;
         this.linesRead += batch.lines.length;
         this.counted.linesRead.inc(batch.lines.length);
         this.counted.bytesRead.inc(batch.bytes);
+        const pipeline = this.deps.pipeline;
         const out = pipeline.process(batch.lines);
         if (!pipeline.pending) this.safe = batch.position;
         this.ship(out);
@@ -163,7 +203,7 @@ export class Source {
       if (!this.stopped) {
         // Drained to the end: what multiline still holds is complete now.
         this.clearFlushTimer();
-        const out = pipeline.flush();
+        const out = this.deps.pipeline.flush();
         if (this.lastRead) this.safe = this.lastRead;
         this.ship(out);
       }

@@ -9,6 +9,8 @@ import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createAgent, type AgentRole } from '../agent/agent.js';
 import type { AgentConfig } from '../config/agent.js';
+import { loadRemoteConfig } from '../agent/remote-config.js';
+import type { Control } from '../agent/control/control.js';
 import { parseListen } from '../config/server.js';
 import type { Logger } from '../util/logger.js';
 import { BUILD_INFO } from './build-info.js';
@@ -17,20 +19,34 @@ export interface AgentProcess {
   start(): Promise<{ metricsUrl?: string }>;
   close(): Promise<void>;
   readonly agent: AgentRole;
+  /** The control plane client (OpAMP) once started, when control.enabled is not false. */
+  readonly control: Control | undefined;
 }
 
 export function createAgentProcess(config: AgentConfig, deps: { log: Logger }): AgentProcess {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'logwharf_agent_process_' });
-  const agent = createAgent(config, { log: deps.log, registry, version: BUILD_INFO.logwharf });
+  // With a control plane, the agent starts on the last good remote configuration it kept (issue #13).
+  const controlled = config.control.enabled !== 'false' && config.control.url !== undefined;
+  const initial = controlled ? loadRemoteConfig(config, deps.log) : { config, stored: {} };
+  const agent = createAgent(initial.config, { log: deps.log, registry, version: BUILD_INFO.logwharf });
+  let control: Control | undefined;
   let http: Server | undefined;
   let ready = false;
   return {
     agent,
+    get control() {
+      return control;
+    },
     async start() {
       // A bad address is a configuration error: found before anything starts.
       const listen = config.metrics_listen ? parseListen(config.metrics_listen) : undefined;
       await agent.start();
+      if (controlled) {
+        // Loaded only when used: an agent without a control plane pays nothing for it.
+        const { startControl } = await import('../agent/control/control.js');
+        control = await startControl({ agent, local: config, stored: initial.stored, log: deps.log, version: BUILD_INFO.logwharf });
+      }
       ready = true;
       if (!listen) return {};
       const { host, port } = listen;
@@ -59,6 +75,7 @@ export function createAgentProcess(config: AgentConfig, deps: { log: Logger }): 
       } catch (e) {
         // The port is taken: stop what started, so the process can exit with the error.
         http = undefined;
+        await control?.close();
         await agent.close();
         throw e;
       }
@@ -68,6 +85,7 @@ export function createAgentProcess(config: AgentConfig, deps: { log: Logger }): 
     async close() {
       ready = false;
       if (http) await new Promise<void>((resolve) => http!.close(() => resolve()));
+      await control?.close();
       await agent.close();
     },
   };

@@ -16,7 +16,9 @@ export const AGENT_USAGE = `Usage: logwharf agent --server URL [--config FILE] [
 Collects the logs of every Docker container, Kubernetes pod (from /var/log/pods) and configured file
 on this host and ships them to a Loki-compatible server (logwharf or Loki).
   --server          base URL of the server, e.g. http://127.0.0.1:3100 (or LOGWHARF_SERVER, or client.url
-                    in the config file); required: the agent does not guess where to ship
+                    in the config file); required: the agent does not guess where to ship. The agent also
+                    takes its remote configuration from there over OpAMP (POST /v1/opamp; the control
+                    section of the config file; off by itself against a server without it, e.g. Loki)
   --config          YAML configuration file (see docs/configuration.md, "Agent")
   --data            directory for positions and the disk buffer (default ./agent-data)
   --metrics-listen  address of /metrics, /ready and /sources (default 127.0.0.1:3101; "" turns it off)

@@ -215,6 +215,28 @@ export const agentConfigSchema = z
       })
       .strict()
       .prefault({}),
+    control: z
+      .object({
+        enabled: autoSwitch
+          .default('auto')
+          .describe('Be an OpAMP client of the server (POST <url>/v1/opamp): report this agent and take remote configuration. auto: turned off by itself against a server without /v1/opamp (404), e.g. Loki'),
+        url: z
+          .string()
+          .regex(/^https?:\/\/[^\s/]+/i, 'an http:// or https:// URL')
+          .optional()
+          .describe('Base URL of the control plane (default: the server given at start, --server or client.url of this file, never a client.url set remotely); requests use client\'s credentials and TLS'),
+        heartbeat: duration.default('15s').describe('How often the agent reports to the control plane when nothing changed'),
+        health_window: duration
+          .default('30s')
+          .describe('After applying a remote configuration, the agent watches itself this long (shipping acknowledged, sources tailing, no repeated errors); on failure it goes back to the last good configuration by itself'),
+        attributes: z
+          .record(z.string().min(1), z.string())
+          .default({})
+          .describe('Attributes reported to the control plane, which configurations select agents by, e.g. {cluster: prod-eu, role: edge}'),
+      })
+      .strict()
+      .prefault({})
+      .describe('The remote configuration client (issue #13); every key here is local-only'),
   })
   .strict();
 
@@ -259,6 +281,8 @@ export function loadAgentConfig(flags: AgentFlags = {}): AgentConfig {
   if (level !== undefined) merged.log_level = level;
   if (flags.metricsListen !== undefined) merged.metrics_listen = flags.metricsListen;
   const cfg = validateConfig(agentConfigSchema, merged, file);
+  // The control plane is where the agent was told to ship at start: a remote client.url never moves it.
+  cfg.control.url ??= cfg.client.url;
   cfg.host ||= hostname();
   cfg.kubernetes.node_name ??= env('NODE_NAME') ?? cfg.host;
   if (cfg.kubernetes.api_url === undefined) {

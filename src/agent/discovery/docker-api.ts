@@ -212,8 +212,10 @@ export function createDockerApi(socketPath: string): DockerApi {
         tty,
         readable: out,
         destroy() {
-          res.destroy();
+          // `out` first: destroying `res` emits 'aborted', whose error must not reach a stream nobody
+          // listens to any more (a reader closed while connecting crashed the agent that way).
           out.destroy();
+          res.destroy();
         },
         [Symbol.asyncIterator]: () => out[Symbol.asyncIterator]() as AsyncIterator<LogChunk>,
       };

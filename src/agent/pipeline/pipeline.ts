@@ -54,6 +54,14 @@ export interface SourcePipeline {
   setLabels(labels: Labels): void;
   /** The final labels of this stream's entries (relabelled, external labels added); undefined when relabelling drops it. */
   streamLabels(stream: StreamName | undefined): Labels | undefined;
+  /**
+   * Hot reload: `next` (compiled from the new configuration) takes over from this pipeline. A
+   * multiline entry still open moves into `next` and goes on there when a multiline rule of `next`
+   * applies to its stream (a stack trace is not cut by a reload); otherwise it is finished as it is
+   * and emitted by `next` with `next`'s labels. Its lines already passed the old drop and timestamp
+   * rules. Returns what this pipeline had ready and not yet returned, to ship before anything of `next`.
+   */
+  handOver(next: SourcePipeline): PipelineOutput;
 }
 
 export interface PipelineOptions {
@@ -263,6 +271,19 @@ class Pipeline implements SourcePipeline {
       if (st.joiner !== undefined) st.joiner.adopt(prev.joiner);
       else prev.joiner.flush(st.emitJoined);
     }
+  }
+
+  handOver(next: SourcePipeline): PipelineOutput {
+    if (!(next instanceof Pipeline)) throw new Error('a pipeline hands over only to another compiled pipeline');
+    const ready = this.out;
+    this.out = new Output();
+    for (const [key, prev] of this.states) {
+      if (!prev.joiner?.pending) continue;
+      const st = next.stateFor(key === '' ? undefined : (key as StreamName));
+      if (st.joiner !== undefined) st.joiner.adopt(prev.joiner);
+      else prev.joiner.flush(st.emitJoined);
+    }
+    return ready.result();
   }
 
   streamLabels(stream: StreamName | undefined): Labels | undefined {

@@ -15,8 +15,17 @@ import type { EncodedBody } from './push-body.js';
 
 export type DeliveryOutcome = { ok: true } | { ok: false; status: number; reason: string };
 
-export interface DeliveryOptions {
+/**
+ * Where and as what one attempt goes. Asked again before every attempt: a hot reload
+ * (Shipper.reconfigure) may have changed the URL, the encoding or the credentials since the last
+ * one, and a batch not yet acknowledged is retried to the new destination in the new encoding.
+ */
+export interface DeliveryTarget {
   client: HttpClient;
+  body: EncodedBody;
+}
+
+export interface DeliveryOptions {
   minBackoffMs: number;
   maxBackoffMs: number;
   metrics: AgentMetrics;
@@ -24,16 +33,21 @@ export interface DeliveryOptions {
   now: () => number;
   /** Aborting stops retrying: deliver() then rejects. */
   signal: AbortSignal;
+  /** Aborted when the settings change: the wait before the next retry ends at once (it goes to the new destination). */
+  retryNow?: () => AbortSignal;
+  /** Told of each failed attempt (the health window after a remote configuration watches these). */
+  onFailure?: (reason: string) => void;
 }
 
 const WARN_EVERY_MS = 30_000;
 
-export async function deliver(body: EncodedBody, lines: number, opts: DeliveryOptions): Promise<DeliveryOutcome> {
-  const { client, metrics, log, signal } = opts;
+export async function deliver(target: () => DeliveryTarget, lines: number, opts: DeliveryOptions): Promise<DeliveryOutcome> {
+  const { metrics, log, signal } = opts;
   const backoff = createBackoff(opts.minBackoffMs, opts.maxBackoffMs);
   let lastWarn = -Infinity;
   for (;;) {
     signal.throwIfAborted();
+    const { client, body } = target();
     let failure: string;
     let retryAfterMs: number | undefined;
     try {
@@ -56,12 +70,24 @@ export async function deliver(body: EncodedBody, lines: number, opts: DeliveryOp
     }
     metrics.requests.inc({ status: 'retry' });
     metrics.retries.inc();
+    opts.onFailure?.(failure);
     const wait = retryAfterMs !== undefined ? Math.min(retryAfterMs, opts.maxBackoffMs) : backoff.next();
     if (opts.now() - lastWarn >= WARN_EVERY_MS) {
       lastWarn = opts.now();
       log.warn({ err: failure, retry_in_ms: wait, url: client.pushUrl.href }, 'push failed; retrying (nothing is dropped)');
     }
-    await sleep(wait, undefined, { signal });
+    const wake = opts.retryNow?.();
+    if (!wake) {
+      await sleep(wait, undefined, { signal });
+      continue;
+    }
+    try {
+      await sleep(wait, undefined, { signal: AbortSignal.any([signal, wake]) });
+    } catch (e) {
+      signal.throwIfAborted();
+      if (!wake.aborted) throw e;
+      backoff.reset(); // new settings: a fresh start
+    }
   }
 }
 

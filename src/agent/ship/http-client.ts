@@ -26,6 +26,11 @@ export interface HttpClient {
   request(url: URL, body: EncodedBody, signal?: AbortSignal): Promise<HttpResponse>;
   /** POSTs a JSON body to a path under the server's base URL. */
   post(path: string, body: Buffer): Promise<{ status: number; body: string }>;
+  /**
+   * POSTs a body to a path under the server's base URL and returns the whole answer as bytes, up to
+   * `maxBytes` (more is an error): the OpAMP client's protobuf exchange.
+   */
+  exchange(path: string, body: EncodedBody, maxBytes: number): Promise<{ status: number; body: Buffer; retryAfter?: string }>;
   close(): void;
 }
 
@@ -98,7 +103,9 @@ export function createHttpClient(cfg: ClientConfig, opts: { timeoutMs: number; v
     passwordFile: cfg.basic_auth?.password_file,
   };
 
-  function request(url: URL, req: EncodedBody, signal?: AbortSignal): Promise<HttpResponse> {
+  function request(url: URL, req: EncodedBody, signal?: AbortSignal): Promise<HttpResponse>;
+  function request(url: URL, req: EncodedBody, signal: AbortSignal | undefined, whole: number): Promise<HttpResponse & { bytes: Buffer }>;
+  function request(url: URL, req: EncodedBody, signal?: AbortSignal, whole?: number): Promise<HttpResponse & { bytes?: Buffer }> {
     const headers: http.OutgoingHttpHeaders = {
       'content-type': req.contentType,
       'content-length': req.body.length,
@@ -110,15 +117,19 @@ export function createHttpClient(cfg: ClientConfig, opts: { timeoutMs: number; v
     return new Promise((resolve, reject) => {
       const send = secure ? https.request : http.request;
       const r = send(url, { method: 'POST', agent: currentAgent(), headers, ...(signal && { signal }) }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => {
-          if (body.length < MAX_ERROR_BODY) body += c;
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (whole !== undefined && size > whole) return void r.destroy(new Error(`the answer from ${url.href} is larger than ${whole} bytes`));
+          if (whole !== undefined || size - c.length < MAX_ERROR_BODY) chunks.push(c);
         });
         res.on('end', () => {
           clearTimeout(timer);
           const retryAfter = res.headers['retry-after'];
-          resolve({ status: res.statusCode ?? 0, body: body.slice(0, MAX_ERROR_BODY), ...(retryAfter !== undefined && { retryAfter }) });
+          const bytes = Buffer.concat(chunks);
+          const body = (whole === undefined ? bytes : bytes.subarray(0, MAX_ERROR_BODY)).toString('utf8').slice(0, MAX_ERROR_BODY);
+          resolve({ status: res.statusCode ?? 0, body, ...(retryAfter !== undefined && { retryAfter }), ...(whole !== undefined && { bytes }) });
         });
         res.on('error', (e) => {
           clearTimeout(timer);
@@ -145,6 +156,11 @@ export function createHttpClient(cfg: ClientConfig, opts: { timeoutMs: number; v
       const url = new URL(path.replace(/^\/+/, ''), base);
       const res = await request(url, { contentType: 'application/json', body });
       return { status: res.status, body: res.body };
+    },
+    async exchange(path, body, maxBytes) {
+      const url = new URL(path.replace(/^\/+/, ''), base);
+      const res = await request(url, body, undefined, maxBytes);
+      return { status: res.status, body: res.bytes, ...(res.retryAfter !== undefined && { retryAfter: res.retryAfter }) };
     },
     close() {
       agent.destroy();

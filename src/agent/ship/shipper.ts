@@ -17,11 +17,11 @@ import { parseDurationMs } from '../../config/duration.js';
 import type { Logger } from '../../util/logger.js';
 import type { AgentMetrics } from '../metrics.js';
 import { decodeBufferedItem, encodeBufferedItem } from './buffer-record.js';
-import { deliver, type DeliveryOutcome } from './delivery.js';
+import { deliver, type DeliveryOptions, type DeliveryOutcome, type DeliveryTarget } from './delivery.js';
 import { DiskBuffer, RECORD_OVERHEAD } from './disk-buffer.js';
-import { createHttpClient } from './http-client.js';
+import { createHttpClient, type HttpClient } from './http-client.js';
 import { mergeStreams } from './merge.js';
-import { encodePushBody } from './push-body.js';
+import { encodePushBody, type EncodedBody } from './push-body.js';
 
 /** The client section of the agent config, plus what the agent derives for the shipper. */
 export type ShipperConfig = AgentConfig['client'] & {
@@ -65,8 +65,34 @@ export interface Shipper {
   readonly bufferBytes: number;
   /** POSTs a JSON body to a path on the server with the push requests' auth, tenant and TLS. */
   post(path: string, body: Buffer): Promise<{ status: number; body: string }>;
+  /**
+   * New client settings, applied in place (hot reload): batches not yet acknowledged stay queued
+   * and are retried to the new URL in the new encoding (a retry waiting out its backoff goes at
+   * once); a request already on the wire finishes against the old server first, so nothing is
+   * sent twice and nothing is dropped. Credentials, TLS and the disk buffer cannot change here
+   * (the agent refuses them before): they are kept from the first configuration.
+   */
+  reconfigure(next: ShipperConfig): void;
+  /** Where pushes go now. */
+  readonly pushUrl: string;
+  /** What the health window after a remote configuration looks at (see ShippingHealth). */
+  health(): ShippingHealth;
   /** Sends what is queued (and, with the disk buffer, what it holds) for up to flushTimeoutMs, then stops. */
   close(opts?: { flushTimeoutMs?: number }): Promise<void>;
+}
+
+export interface ShippingHealth {
+  /** Epoch ms since which lines have waited with no acknowledgement; undefined while idle or acknowledged since. */
+  stalledSince: number | undefined;
+  /** The last failed attempt's reason, cleared by an acknowledgement. */
+  lastFailure: string | undefined;
+  /** Epoch ms of the last acknowledgement (server 2xx or final rejection), if any. */
+  lastAckAt: number | undefined;
+  /** Batches the server refused for good (4xx other than 429) since the shipper started, and the last reason. */
+  rejected: number;
+  lastRejection: string | undefined;
+  /** Batches the server (or the disk buffer) accepted since the shipper started. */
+  accepted: number;
 }
 
 interface Pending {
@@ -93,20 +119,35 @@ class ShipperClosedError extends Error {
   }
 }
 
-export function createShipper(cfg: ShipperConfig, deps: ShipperDeps): Shipper {
+export function createShipper(initial: ShipperConfig, deps: ShipperDeps): Shipper {
   const { log, metrics } = deps;
   const now = deps.now ?? Date.now;
-  const batchWaitMs = parseDurationMs(cfg.batch_wait);
-  const client = createHttpClient(cfg, { timeoutMs: parseDurationMs(cfg.timeout), version: deps.version });
+  // Every setting is read from `cfg` when it is used, so reconfigure() takes effect at the next batch.
+  let cfg = initial;
+  let batchWaitMs = parseDurationMs(cfg.batch_wait);
+  let client = createHttpClient(cfg, { timeoutMs: parseDurationMs(cfg.timeout), version: deps.version });
+  /** Clients replaced by reconfigure(): their requests on the wire finish, then they are closed. */
+  const retired = new Set<HttpClient>();
   const abort = new AbortController();
-  const deliveryOpts = {
-    client,
+  /** Aborted (and replaced) at each reconfigure(): deliveries waiting to retry go at once. */
+  let settingsChanged = new AbortController();
+  let stalledSince: number | undefined;
+  let lastFailure: string | undefined;
+  let lastAckAt: number | undefined;
+  let rejected = 0;
+  let accepted = 0;
+  let lastRejection: string | undefined;
+  const deliveryOpts: DeliveryOptions = {
     minBackoffMs: parseDurationMs(cfg.min_backoff),
     maxBackoffMs: parseDurationMs(cfg.max_backoff),
     metrics,
     log,
     now,
     signal: abort.signal,
+    retryNow: () => settingsChanged.signal,
+    onFailure: (reason) => {
+      lastFailure = reason;
+    },
   };
 
   let closing = false;
@@ -133,6 +174,7 @@ export function createShipper(cfg: ShipperConfig, deps: ShipperDeps): Shipper {
   }
 
   function settle(items: Pending[], outcome: DeliveryOutcome): void {
+    acknowledged();
     let lines = 0;
     for (const p of items) {
       inflight -= p.item.bytes;
@@ -140,20 +182,46 @@ export function createShipper(cfg: ShipperConfig, deps: ShipperDeps): Shipper {
       if (outcome.ok) p.resolve({ accepted: p.item.lines, dropped: 0 });
       else p.resolve({ accepted: 0, dropped: p.item.lines, reason: outcome.reason });
     }
-    if (!outcome.ok) metrics.linesDropped.inc({ reason: 'rejected' }, lines);
+    if (!outcome.ok) {
+      metrics.linesDropped.inc({ reason: 'rejected' }, lines);
+      rejectedBatch(outcome.reason);
+    } else accepted++;
     progress();
   }
 
+  /** The server (or the buffer) took something: shipping is not stalled. */
+  function acknowledged(): void {
+    lastAckAt = now();
+    lastFailure = undefined;
+    stalledSince = undefined;
+  }
+
+  function rejectedBatch(reason: string): void {
+    rejected++;
+    lastRejection = `HTTP rejection from ${client.pushUrl.href}: ${reason.slice(0, 200)}`;
+  }
+
   async function deliverStreams(groups: StreamPush[][], lines: number): Promise<DeliveryOutcome> {
-    let body;
+    const streams = mergeStreams(groups);
+    // Encoded again only when the settings changed between attempts (reconfigure).
+    let encodedFor: ShipperConfig | undefined;
+    let body: EncodedBody | undefined;
+    const target = (): DeliveryTarget => {
+      if (encodedFor !== cfg) {
+        body = encodePushBody(streams, cfg);
+        encodedFor = cfg;
+      }
+      return { client, body: body! };
+    };
     try {
-      body = encodePushBody(mergeStreams(groups), cfg);
+      target();
     } catch (e) {
       // Only a bug can get here (the pipeline makes valid entries); dropping beats a retry loop.
       log.error({ err: (e as Error).message, lines }, 'cannot encode a batch; its lines are dropped');
       return { ok: false, status: 0, reason: `cannot encode: ${(e as Error).message}` };
     }
-    return deliver(body, lines, deliveryOpts);
+    stalledSince ??= now();
+    return deliver(target, lines, deliveryOpts);
   }
 
   // ---- memory mode: batches cut by size or time, sent one at a time ----
@@ -294,7 +362,11 @@ export function createShipper(cfg: ShipperConfig, deps: ShipperDeps): Shipper {
             items.map((i) => i.streams),
             lines,
           );
-          if (!outcome.ok) metrics.linesDropped.inc({ reason: 'rejected' }, lines);
+          if (!outcome.ok) {
+            metrics.linesDropped.inc({ reason: 'rejected' }, lines);
+            rejectedBatch(outcome.reason);
+          } else accepted++;
+          acknowledged();
         }
         await b.ack(read.end);
         progress();
@@ -341,6 +413,41 @@ export function createShipper(cfg: ShipperConfig, deps: ShipperDeps): Shipper {
       return buffer?.bytes ?? 0;
     },
     post: (path, body) => client.post(path, body),
+    get pushUrl() {
+      return client.pushUrl.href;
+    },
+    health: () => ({ stalledSince, lastFailure, lastAckAt, rejected, lastRejection, accepted }),
+    reconfigure(next) {
+      if (closing) return;
+      const old = client;
+      const fresh = createHttpClient(next, { timeoutMs: parseDurationMs(next.timeout), version: deps.version });
+      // The buffer's place and size and the credentials stay as they were (the agent refuses changes to them).
+      cfg = { ...next, buffer: cfg.buffer };
+      client = fresh;
+      batchWaitMs = parseDurationMs(cfg.batch_wait);
+      deliveryOpts.minBackoffMs = parseDurationMs(cfg.min_backoff);
+      deliveryOpts.maxBackoffMs = parseDurationMs(cfg.max_backoff);
+      // A request under way on the old client finishes (its answer settles the batch); then it goes.
+      retired.add(old);
+      const timer = setTimeout(() => {
+        retired.delete(old);
+        old.close();
+      }, parseDurationMs(initial.timeout) + parseDurationMs(next.timeout));
+      timer.unref();
+      const woken = settingsChanged;
+      settingsChanged = new AbortController();
+      woken.abort();
+      // The stall clock restarts: the new destination gets its own chance.
+      if (stalledSince !== undefined) stalledSince = now();
+      lastFailure = undefined;
+      // A smaller batch_size or a shorter batch_wait applies to the batch being filled now.
+      if (open && (open.bytes >= cfg.batch_size || openTimer === undefined)) seal();
+      else if (open && openTimer) {
+        clearTimeout(openTimer);
+        openTimer = setTimeout(seal, batchWaitMs);
+      }
+      progress(); // a larger max_inflight_bytes lets waiting readers go
+    },
     async close(opts = {}) {
       if (closing) return;
       closing = true;
@@ -367,6 +474,8 @@ export function createShipper(cfg: ShipperConfig, deps: ShipperDeps): Shipper {
       if (readyWaiters.length > 0) for (const f of readyWaiters.splice(0)) f();
       await buffer?.close();
       client.close();
+      for (const c of retired) c.close();
+      retired.clear();
     },
   };
 }
