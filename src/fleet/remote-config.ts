@@ -9,24 +9,26 @@
 import { createHash } from 'node:crypto';
 import { LogwharfError } from '../api/errors.js';
 import { agentConfigSchema, type AgentConfig } from '../config/agent.js';
+import { LOCAL_ONLY_KEYS as AGENT_LOCAL_ONLY_KEYS } from '../config/agent-remote.js';
 import { parseYamlMappingWithLines, validateConfig, type LineOf } from '../config/file.js';
 import { compileRe2 } from '../logql/regex.js';
 import { parseMatchers } from '../logql/syntax/index.js';
 
 /**
- * Keys the agent's local file keeps: where its state lives (`data`), its own listener
- * (`metrics_listen`), its credentials, and the control plane's own settings (`control`: a bad remote
- * value there could cut the agent off from the server that would repair it). `client.url` may change.
+ * Keys the agent's local file keeps (one list, the agent's: src/config/agent-remote.ts): where its
+ * state lives, its own listener, log level and host name, the buffer and the sources report, the
+ * control plane's own settings (a bad remote value there could cut the agent off from the server
+ * that would repair it) and every credential. A remote configuration that sets one is refused here,
+ * rather than offered and quietly overridden by the agent. `client.url` may change.
  */
-export const LOCAL_ONLY_KEYS: ReadonlyArray<{ path: readonly string[]; why: string }> = [
-  { path: ['data'], why: 'the data directory (positions, buffer) stays in the local file' },
-  { path: ['metrics_listen'], why: "the agent's own listener stays in the local file" },
-  { path: ['control'], why: "the control plane's settings stay in the local file (a bad value would cut the agent off from the server)" },
-  { path: ['client', 'basic_auth'], why: 'credentials stay in the local file' },
-  { path: ['client', 'bearer_token'], why: 'credentials stay in the local file' },
-  { path: ['client', 'bearer_token_file'], why: 'credentials stay in the local file' },
-  { path: ['client', 'tls'], why: 'credentials and TLS files stay in the local file' },
-];
+export const LOCAL_ONLY_KEYS: ReadonlyArray<{ path: readonly string[]; why: string }> = AGENT_LOCAL_ONLY_KEYS.map((key) => ({ path: key.split('.'), why: whyLocal(key) }));
+
+function whyLocal(key: string): string {
+  if (key === 'data') return 'the data directory (positions, buffer) stays in the local file';
+  if (key === 'control') return "the control plane's settings stay in the local file (a bad value would cut the agent off from the server)";
+  if (/^client\.|token|ca_file|socket/.test(key)) return 'credentials, TLS files and sockets stay in the local file';
+  return "it belongs to the machine the agent runs on and stays in the local file";
+}
 
 /** Largest remote configuration accepted, in bytes (an agent's whole config is a few KiB). */
 export const MAX_REMOTE_CONFIG_BYTES = 256 * 1024;

@@ -29,6 +29,8 @@ test('a remote configuration the agent would reject is refused, naming the key a
     ['- a\n- b\n', /must be a YAML mapping/],
     ['client:\n  url: http://x:3100\ndata: /tmp/elsewhere\n', /line 3: data: a remote configuration may not set this key \(the data directory/],
     ['metrics_listen: 0.0.0.0:1\n', /line 1: metrics_listen: a remote configuration may not set/],
+    ['log_level: debug\n', /line 1: log_level: a remote configuration may not set/],
+    ['kubernetes:\n  token_file: /tmp/t\n', /line 2: kubernetes.token_file: a remote configuration may not set/],
     ['control:\n  server: http://evil\n', /line 1: control: .*control plane's settings/],
     ['client:\n  batch_size: 10\n  bearer_token: s3cret\n', /line 3: client\.bearer_token: .*credentials/],
     ['client:\n  bearer_token_file: /t\n', /client\.bearer_token_file/],
