@@ -88,14 +88,16 @@ test('with tokens on, the agent reports to the real server with its shipping tok
   }
 });
 
-test('against the real server without a fleet (no /v1/opamp), control auto turns itself off and shipping goes on', async () => {
+test('against a server without /v1/opamp (as Loki: a 404), control auto turns itself off and shipping goes on', async () => {
   const server = await startServer();
   const data = tempDir();
   const logs = tempDir();
   const path = join(logs, 'app.log');
   writeFileSync(path, 'one\n');
   const proc = createAgentProcess(
-    testAgentConfig(server.url, data, { docker: { enabled: 'false' }, files: [{ paths: [path], labels: { job: 'app' } }], control: { url: server.url } }),
+    // Every logwharf server has /v1/opamp: a control URL under a path the server does not serve
+    // gives the 404 a Loki answers, while the logs still go to the real server.
+    testAgentConfig(server.url, data, { docker: { enabled: 'false' }, files: [{ paths: [path], labels: { job: 'app' } }], control: { url: `${server.url}/not-opamp` } }),
     { log: silent },
   );
   try {
