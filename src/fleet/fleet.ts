@@ -16,6 +16,7 @@ import { checkConfigName } from '../api/fleet.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import { REAL_TIMERS, type Timers } from '../util/timers.js';
 import { applyConfig, rollbackConfig, type ApplyRequest } from './changes.js';
+import type { CollectorFleetSettings } from './collectors.js';
 import { createController, type Controller } from './controller.js';
 import { FLEET_DB_FILE } from './fleet-db.js';
 import { openFleetStore, type AgentRow, type FleetStore } from './fleet-store.js';
@@ -33,6 +34,8 @@ export interface FleetSettings {
   defaultWindowMs: number;
   /** How long an offered agent has to report APPLIED before the rollout rolls back. */
   applyTimeoutMs: number;
+  /** Where Collectors ship (`fleet.collector`); without a server URL, Collector configurations need their own client.url. */
+  collector?: CollectorFleetSettings;
 }
 
 export interface FleetDeps {
@@ -83,7 +86,7 @@ export function createFleet(settings: FleetSettings, deps: FleetDeps): Fleet {
   };
   const isLive = (a: AgentRow, t: number) => a.connected === 1 && t - Math.max(a.last_seen_ms, startedAt) <= settings.staleAfterMs;
   const ctx = (): RolloutDriverContext => ({ store: open(), isLive, log });
-  const defaults = () => ({ windowMs: settings.defaultWindowMs, applyTimeoutMs: settings.applyTimeoutMs });
+  const defaults = () => ({ windowMs: settings.defaultWindowMs, applyTimeoutMs: settings.applyTimeoutMs, collector: settings.collector ?? {} });
 
   const tick = () => {
     if (!store) return;

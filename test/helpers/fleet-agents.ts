@@ -85,8 +85,10 @@ export class SimAgent {
     const rc = answer.remoteConfig;
     if (rc && rc.hash !== this.rcHash) {
       this.offered.push(rc.hash);
-      const offeredBody = rc.files[AGENT_CONFIG_FILE]!.body.toString('utf8');
-      const action = typeof this.policy === 'function' ? this.policy(offeredBody) : this.policy;
+      const file = rc.files[AGENT_CONFIG_FILE];
+      const offeredBody = file?.body.toString('utf8') ?? '';
+      // Our agent fails a configuration without its file (a Collector's, say), as it really does.
+      const action = file === undefined ? 'fail' : typeof this.policy === 'function' ? this.policy(offeredBody) : this.policy;
       if (action === 'ignore') return answer;
       this.rcHash = rc.hash;
       if (action === 'fail') {
