@@ -65,8 +65,8 @@ export interface Fleet {
   rollout(id: number): WireRollout;
   configs(): WireConfig[];
   history(name: string): WireHistory;
-  /** The body of one version, as applied. */
-  versionBody(name: string, version: number): string;
+  /** The body of one version, as applied; `offered`: what agents are offered (a Collector configuration's rendering). */
+  versionBody(name: string, version: number, offered?: boolean): string;
   /** Runs the rollouts now (the driver's tick; tests call it after moving their clock). */
   tick(): void;
 }
@@ -142,10 +142,10 @@ export function createFleet(settings: FleetSettings, deps: FleetDeps): Fleet {
       if (!c) throw new LogwharfError('not_found', `no configuration named "${name}"`);
       return wireHistory(open(), c);
     },
-    versionBody(name, version) {
+    versionBody(name, version, offered = false) {
       const v = open().getVersion(checkConfigName(name), version);
       if (!v) throw new LogwharfError('not_found', `configuration "${name}" has no version ${version}`);
-      return v.body;
+      return offered ? (v.offered ?? v.body) : v.body;
     },
     tick,
   };

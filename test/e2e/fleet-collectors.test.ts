@@ -117,6 +117,8 @@ test('a configuration with type=collector is rendered, offered to Collectors onl
   assert.deepEqual(Object.keys(got.files), [''], 'one file under the key "" (the whole configuration)');
   assert.equal(got.files['']!.contentType, 'text/yaml');
   const yaml = got.files['']!.body;
+  assert.equal(await (await fetch(`${s.url}/api/v1/fleet/configs/collectors/versions/1?offered=true`)).text(), yaml, 'the stored rendering is what was offered');
+  assert.equal((await fetch(`${s.url}/api/v1/fleet/configs/collectors/versions/1?offered=yes`)).status, 400);
   assert.equal(createHash('sha256').update(yaml).digest('hex'), v1.hash);
   const cfg = parse(yaml) as { exporters: { otlphttp: { endpoint: string; headers: Record<string, string> } }; receivers: Record<string, { operators?: Array<{ type: string }> }> };
   assert.deepEqual(collectorProblems(cfg), [], yaml);
