@@ -157,4 +157,6 @@ export interface WireApplyResult {
   /** True when the body and selector equal the latest version, which is rolled out or rolling out: nothing new was made. */
   unchanged: boolean;
   rollout: WireRollout | null;
+  /** What the Collector rendering could not translate faithfully (configurations for Collectors); [] otherwise. */
+  warnings: string[];
 }

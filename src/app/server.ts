@@ -51,6 +51,7 @@ import type { FleetController } from '../fleet/model.js';
 import { registerOpampRoute } from '../fleet/opamp-route.js';
 
 import { createFleet, type Fleet } from '../fleet/fleet.js';
+import { collectorFleetSettings } from '../fleet/collectors.js';
 import { registerFleetRoutes } from '../fleet/routes.js';
 import type { Timers } from '../util/timers.js';
 import { trackQueryActivity } from '../query/query-activity.js';
@@ -209,7 +210,12 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
   const backups = registerBackupRoutes(router, { store: () => store, dataDir: config.data, log: childLogger(log, { component: 'backup' }) });
   // The control plane's state (issue #13, docs/fleet.md): opened in start(), after the store.
   const fleet = createFleet(
-    { staleAfterMs: parseDurationMs(config.fleet.stale_after), defaultWindowMs: parseDurationMs(config.fleet.default_window), applyTimeoutMs: parseDurationMs(config.fleet.apply_timeout) },
+    {
+      staleAfterMs: parseDurationMs(config.fleet.stale_after),
+      defaultWindowMs: parseDurationMs(config.fleet.default_window),
+      applyTimeoutMs: parseDurationMs(config.fleet.apply_timeout),
+      collector: collectorFleetSettings(config.fleet.collector),
+    },
     { dataDir: config.data, log: childLogger(log, { component: 'fleet' }), registry: metrics.registry, now: deps.now, timers: deps.fleetTimers },
   );
   let fleetOpen = false;

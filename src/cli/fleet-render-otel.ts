@@ -16,8 +16,7 @@ export const RENDER_OTEL_USAGE = `Usage: logwharf fleet render-otel FILE [--serv
 
 Prints an OpenTelemetry Collector configuration (contrib or k8s distribution) that collects what the
 agent configuration FILE collects, with its drop, multiline, timestamp and relabel rules and external
-labels, and ships OTLP/HTTP to the server (docs/agent.md, "Running the OpenTelemetry Collector
-instead of the agent"). What cannot be translated is printed to stderr as a warning and kept as a
+labels, and ships OTLP/HTTP to the server (docs/fleet.md, "Collectors"). What cannot be translated is printed to stderr as a warning and kept as a
 comment at the top of the YAML.
   --server URL      the server's base URL (default: client.url of FILE)
   --token-file F    the Collector reads its bearer token from F (default: client.bearer_token_file)

@@ -106,6 +106,8 @@ async function apply(argv: string[], io: CliIO): Promise<number> {
   const client = clientFrom(v);
   const res = await client.send('POST', `${FLEET_API}/configs/${encodeURIComponent(name)}`, params, { contentType: 'application/yaml', body });
   const r = await json<WireApplyResult>(res);
+  // A configuration for Collectors: what the rendering could not translate, as `fleet render-otel` prints it.
+  for (const w of r.warnings ?? []) await write(io.stderr, `warning: ${w}\n`);
   if (r.unchanged) {
     await write(io.stderr, `configuration "${name}" unchanged: version ${r.version} ${r.rollout ? `is rolling out (rollout ${r.rollout.id}, ${r.rollout.phase})` : 'is already rolled out'}\n`);
     if (r.rollout) await write(io.stdout, `${r.rollout.id}\n`);

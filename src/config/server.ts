@@ -150,6 +150,25 @@ export const serverConfigSchema = z
           .describe('A connected agent that has sent no OpAMP message (heartbeat) for this long is stale: a canary that goes stale rolls its rollout back (three of OpAMP\'s default 30s heartbeats)'),
         default_window: duration.default('30s').describe('The health window of a rollout that names none (`--window`): every canary must stay healthy and heartbeating this long before the rest get the version'),
         apply_timeout: duration.default('2m').describe('How long an agent offered a version has to report it applied before the rollout rolls back'),
+        collector: z
+          .object({
+            server_url: z
+              .string()
+              .regex(/^https?:\/\/[^\s/]+/i, 'an http:// or https:// URL')
+              .optional()
+              .describe('Base URL OpenTelemetry Collectors managed by the fleet ship to (they post to <url>/otlp/v1/logs): the address they reach this server at, which the server cannot know itself. Without it, a configuration for Collectors must set client.url, or it is refused at apply'),
+            token_file: z.string().min(1).optional().describe('File on the Collector\'s machine holding its bearer token (rendered as Authorization: Bearer ${file:PATH})'),
+            token_env: z
+              .string()
+              .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name')
+              .optional()
+              .describe('Environment variable of the Collector holding its bearer token (${env:NAME}); token_file wins when both are set'),
+            tenant: z.string().min(1).optional().describe('Sent by Collectors as X-Scope-OrgID, unless the configuration sets client.tenant_id'),
+            ca_file: z.string().min(1).optional().describe('PEM file on the Collector\'s machine of the CA that signed this server\'s certificate'),
+          })
+          .strict()
+          .prefault({})
+          .describe('Where the OpenTelemetry Collectors the fleet manages ship their logs (docs/fleet.md, "Collectors"): rendered into every configuration for Collectors at apply'),
       })
       .strict()
       .prefault({})

@@ -8,16 +8,25 @@
  * matching selector); the version of that configuration's running rollout when the rollout offered
  * it to this agent; else the configuration's good version; else, when the agent runs a version of
  * it that was rolled back before any version was good, the empty configuration `{}` (its own file).
+ *
+ * Collectors (selector.ts: agents whose service.name is not ours) are offered the version's rendered
+ * Collector configuration under the key collectors.ts names; their "empty configuration" is an
+ * AgentConfigMap with no file, on which the supervisor runs the Collector with its local
+ * configuration alone. Our agents are never offered a Collector's YAML nor Collectors ours: a
+ * configuration's selector matches agents of its own kind only.
  */
-import { AGENT_CONFIG_CONTENT_TYPE, AGENT_CONFIG_FILE, AGENT_SERVICE_NAME, type AgentReport, type ControllerAnswer, type FleetController, type OfferedConfig } from './model.js';
+import { AGENT_CONFIG_CONTENT_TYPE, AGENT_CONFIG_FILE, type AgentReport, type ControllerAnswer, type FleetController, type OfferedConfig } from './model.js';
 import type { AgentRow, FleetStore } from './fleet-store.js';
-import { agentAttributes, winningConfig } from './selector.js';
+import { agentAttributes, agentKind, winningConfig, type ConfigKind } from './selector.js';
+import { COLLECTOR_CONFIG_CONTENT_TYPE, COLLECTOR_CONFIG_FILE } from './collectors.js';
 import { configHash } from './remote-config.js';
 import type { Logger } from '../util/logger.js';
 import { createHash } from 'node:crypto';
 
 /** Offered to agents whose only remote version was rolled back: no remote settings, the local file alone. */
 export const EMPTY_REMOTE_CONFIG = '{}\n';
+/** The same for Collectors: no file in the AgentConfigMap (its hash is sha256 of ''). */
+export const EMPTY_COLLECTOR_CONFIG = '';
 
 const UID = /^[0-9a-f]{32}$/;
 
@@ -26,6 +35,7 @@ const RELEVANT = ['rc_status', 'rc_hash', 'healthy', 'connected', 'type', 'host'
 
 export interface Desired {
   config: string;
+  kind: ConfigKind;
   /** 0 for the empty configuration. */
   version: number;
   body: string;
@@ -49,7 +59,8 @@ export function createController(deps: ControllerDeps): Controller {
   function desired(uid: string): Desired | undefined {
     const store = deps.store();
     const a = store.getAgent(uid);
-    if (!a || a.type !== AGENT_SERVICE_NAME) return undefined;
+    const kind = a && agentKind(a.type);
+    if (!a || !kind) return undefined;
     const c = winningConfig(store.listConfigs(), a);
     if (!c) return undefined;
     const running = store.runningRolloutOf(c.name);
@@ -57,9 +68,12 @@ export function createController(deps: ControllerDeps): Controller {
     const version = step && (step.state === 'offered' || step.state === 'applied') ? running!.version : c.good_version;
     if (version !== null) {
       const v = store.getVersion(c.name, version)!;
-      return { config: c.name, version, body: v.body, hash: v.hash };
+      return { config: c.name, kind, version, body: v.offered ?? v.body, hash: v.hash };
     }
-    if (a.rc_hash !== '' && store.versionByHash(c.name, a.rc_hash)) return { config: c.name, version: 0, body: EMPTY_REMOTE_CONFIG, hash: configHash(EMPTY_REMOTE_CONFIG) };
+    if (a.rc_hash !== '' && store.versionByHash(c.name, a.rc_hash)) {
+      const body = kind === 'agent' ? EMPTY_REMOTE_CONFIG : EMPTY_COLLECTOR_CONFIG;
+      return { config: c.name, kind, version: 0, body, hash: configHash(body) };
+    }
     return undefined;
   }
 
@@ -99,7 +113,9 @@ export function createController(deps: ControllerDeps): Controller {
 }
 
 function offer(d: Desired): OfferedConfig {
-  return { hash: d.hash, files: { [AGENT_CONFIG_FILE]: { body: Buffer.from(d.body, 'utf8'), contentType: AGENT_CONFIG_CONTENT_TYPE } } };
+  if (d.kind === 'agent') return { hash: d.hash, files: { [AGENT_CONFIG_FILE]: { body: Buffer.from(d.body, 'utf8'), contentType: AGENT_CONFIG_CONTENT_TYPE } } };
+  if (d.body === EMPTY_COLLECTOR_CONFIG) return { hash: d.hash, files: {} };
+  return { hash: d.hash, files: { [COLLECTOR_CONFIG_FILE]: { body: Buffer.from(d.body, 'utf8'), contentType: COLLECTOR_CONFIG_CONTENT_TYPE } } };
 }
 
 function merge(prev: AgentRow | undefined, r: AgentReport, now: number): Omit<AgentRow, 'first_seen_ms'> {

@@ -19,9 +19,9 @@ import type { Logger } from '../util/logger.js';
 export type FleetDb = Database.Database;
 
 export const FLEET_DB_FILE = 'fleet.db';
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
-const SCHEMA_V1 = `
+const SCHEMA = `
 -- One row per OpAMP agent (instance_uid), as it last reported.
 CREATE TABLE agents (
   uid TEXT PRIMARY KEY,
@@ -64,6 +64,8 @@ CREATE TABLE versions (
   created_ms INTEGER NOT NULL,
   author TEXT NOT NULL,
   comment TEXT NOT NULL,
+  -- What is offered when it differs from body: a Collector configuration's rendering (v2; NULL: body is offered).
+  offered TEXT,
   PRIMARY KEY (name, version)
 );
 CREATE INDEX versions_hash ON versions (name, hash);
@@ -140,8 +142,16 @@ function migrate(db: FleetDb): void {
   const row = db.prepare('SELECT version FROM schema_version').get() as { version: number } | undefined;
   if (row === undefined) {
     db.transaction(() => {
-      db.exec(SCHEMA_V1);
+      db.exec(SCHEMA);
       db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(SCHEMA_VERSION);
+    })();
+    return;
+  }
+  // Version 1 had no rendered Collector configurations: every body was offered as it is.
+  if (row.version === 1) {
+    db.transaction(() => {
+      db.exec('ALTER TABLE versions ADD COLUMN offered TEXT');
+      db.prepare('UPDATE schema_version SET version = ?').run(SCHEMA_VERSION);
     })();
     return;
   }

@@ -46,6 +46,8 @@ export interface VersionRow {
   created_ms: number;
   author: string;
   comment: string;
+  /** What agents are offered, when not `body`: the Collector configuration rendered from it at apply (hash is its hash). */
+  offered: string | null;
 }
 
 /** A rollout's state machine states (rollout.ts); the first four are "running". */
@@ -142,7 +144,7 @@ export function openFleetStore(path: string, log: Logger): FleetStore {
     putConfig: db.prepare<[string, string, number]>('INSERT INTO configs (name, selector, good_version, created_ms) VALUES (?, ?, NULL, ?) ON CONFLICT (name) DO UPDATE SET selector = excluded.selector'),
     setGood: db.prepare<[number, string]>('UPDATE configs SET good_version = ? WHERE name = ?'),
     maxVersion: db.prepare<[string], { v: number | null }>('SELECT MAX(version) AS v FROM versions WHERE name = ?'),
-    addVersion: db.prepare('INSERT INTO versions (name, version, body, hash, selector, created_ms, author, comment) VALUES (@name, @version, @body, @hash, @selector, @created_ms, @author, @comment)'),
+    addVersion: db.prepare('INSERT INTO versions (name, version, body, hash, selector, created_ms, author, comment, offered) VALUES (@name, @version, @body, @hash, @selector, @created_ms, @author, @comment, @offered)'),
     getVersion: db.prepare<[string, number], VersionRow>('SELECT * FROM versions WHERE name = ? AND version = ?'),
     latestVersion: db.prepare<[string], VersionRow>('SELECT * FROM versions WHERE name = ? ORDER BY version DESC LIMIT 1'),
     versions: db.prepare<[string], VersionRow>('SELECT * FROM versions WHERE name = ? ORDER BY version'),

@@ -16,6 +16,7 @@ import { checkConfigName } from '../api/fleet.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import { REAL_TIMERS, type Timers } from '../util/timers.js';
 import { applyConfig, rollbackConfig, type ApplyRequest } from './changes.js';
+import type { CollectorFleetSettings } from './collectors.js';
 import { createController, type Controller } from './controller.js';
 import { FLEET_DB_FILE } from './fleet-db.js';
 import { openFleetStore, type AgentRow, type FleetStore } from './fleet-store.js';
@@ -33,6 +34,8 @@ export interface FleetSettings {
   defaultWindowMs: number;
   /** How long an offered agent has to report APPLIED before the rollout rolls back. */
   applyTimeoutMs: number;
+  /** Where Collectors ship (`fleet.collector`); without a server URL, Collector configurations need their own client.url. */
+  collector?: CollectorFleetSettings;
 }
 
 export interface FleetDeps {
@@ -62,8 +65,8 @@ export interface Fleet {
   rollout(id: number): WireRollout;
   configs(): WireConfig[];
   history(name: string): WireHistory;
-  /** The body of one version, as applied. */
-  versionBody(name: string, version: number): string;
+  /** The body of one version, as applied; `offered`: what agents are offered (a Collector configuration's rendering). */
+  versionBody(name: string, version: number, offered?: boolean): string;
   /** Runs the rollouts now (the driver's tick; tests call it after moving their clock). */
   tick(): void;
 }
@@ -83,7 +86,7 @@ export function createFleet(settings: FleetSettings, deps: FleetDeps): Fleet {
   };
   const isLive = (a: AgentRow, t: number) => a.connected === 1 && t - Math.max(a.last_seen_ms, startedAt) <= settings.staleAfterMs;
   const ctx = (): RolloutDriverContext => ({ store: open(), isLive, log });
-  const defaults = () => ({ windowMs: settings.defaultWindowMs, applyTimeoutMs: settings.applyTimeoutMs });
+  const defaults = () => ({ windowMs: settings.defaultWindowMs, applyTimeoutMs: settings.applyTimeoutMs, collector: settings.collector ?? {} });
 
   const tick = () => {
     if (!store) return;
@@ -139,10 +142,10 @@ export function createFleet(settings: FleetSettings, deps: FleetDeps): Fleet {
       if (!c) throw new LogwharfError('not_found', `no configuration named "${name}"`);
       return wireHistory(open(), c);
     },
-    versionBody(name, version) {
+    versionBody(name, version, offered = false) {
       const v = open().getVersion(checkConfigName(name), version);
       if (!v) throw new LogwharfError('not_found', `configuration "${name}" has no version ${version}`);
-      return v.body;
+      return offered ? (v.offered ?? v.body) : v.body;
     },
     tick,
   };

@@ -30,7 +30,6 @@
 import { createHash } from 'node:crypto';
 import { canarySize, formatSelector, parseCanary } from '../api/fleet.js';
 import type { Logger } from '../util/logger.js';
-import { AGENT_SERVICE_NAME } from './model.js';
 import type { AgentRow, FleetStore, RolloutPhase, RolloutRow, StepRow } from './fleet-store.js';
 import { winningConfig } from './selector.js';
 
@@ -41,10 +40,10 @@ export interface RolloutDriverContext {
   log: Logger;
 }
 
-/** Live agents of our type whose winning configuration is `name`, in no particular order. */
+/** Live agents whose winning configuration is `name` (of its kind: selector.ts), in no particular order. */
 export function targetAgents(ctx: RolloutDriverContext, name: string, now: number): AgentRow[] {
   const configs = ctx.store.listConfigs();
-  return ctx.store.listAgents().filter((a) => a.type === AGENT_SERVICE_NAME && ctx.isLive(a, now) && winningConfig(configs, a)?.name === name);
+  return ctx.store.listAgents().filter((a) => ctx.isLive(a, now) && winningConfig(configs, a)?.name === name);
 }
 
 /** Runs every running rollout as far as the database and the clock allow. */

@@ -7,7 +7,8 @@
  *   GET  /api/v1/fleet/rollouts/:id                    one rollout with its per-agent steps
  *   GET  /api/v1/fleet/configs                         configurations: selector, latest and good version, running rollout
  *   GET  /api/v1/fleet/configs/:name/history           versions with a diff to the previous one
- *   GET  /api/v1/fleet/configs/:name/versions/:version the body of one version (YAML)
+ *   GET  /api/v1/fleet/configs/:name/versions/:version the body of one version (YAML); ?offered=true what
+ *        agents are offered (for a Collector configuration its rendering, else the body)
  *   POST /api/v1/fleet/configs/:name                   body: the remote configuration (YAML);
  *        ?selector=k=v,…&canary=N|P%&window=30s&comment=… → 201 {version, rollout} (200 when unchanged)
  *   POST /api/v1/fleet/configs/:name/rollback?to=V     → 201 {version, rollout}
@@ -31,7 +32,10 @@ export function registerFleetRoutes(router: Router, fleet: () => Fleet): void {
   router.add('GET', `${FLEET_API}/configs`, (ctx) => ok(ctx, 200, fleet().configs()), READ);
   router.add('GET', `${FLEET_API}/configs/:name/history`, (ctx) => ok(ctx, 200, fleet().history(ctx.params.name!)), READ);
   router.add('GET', `${FLEET_API}/configs/:name/versions/:version`, (ctx) => {
-    const body = fleet().versionBody(ctx.params.name!, pathInt(ctx.params.version!, (t) => `configuration "${ctx.params.name!.slice(0, 80)}" has no version ${t}`));
+    const offered = ctx.url.searchParams.get('offered');
+    if (offered !== null && offered !== 'true' && offered !== 'false') throw new LogwharfError('invalid_param', `invalid offered "${offered.slice(0, 40)}": want true or false`);
+    const version = pathInt(ctx.params.version!, (t) => `configuration "${ctx.params.name!.slice(0, 80)}" has no version ${t}`);
+    const body = fleet().versionBody(ctx.params.name!, version, offered === 'true');
     ctx.res.writeHead(200, { 'Content-Type': 'application/yaml; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
     ctx.res.end(body);
   }, READ);

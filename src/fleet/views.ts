@@ -6,7 +6,6 @@ import type { AgentRow, ConfigRow, FleetStore, RolloutRow } from './fleet-store.
 import { RUNNING_PHASES } from './fleet-store.js';
 import { winningConfig } from './selector.js';
 import { lineDiff } from './diff.js';
-import { AGENT_SERVICE_NAME } from './model.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -44,7 +43,7 @@ export function wireRollout(store: FleetStore, r: RolloutRow, withSteps: boolean
 }
 
 export function wireAgent(store: FleetStore, configs: ConfigRow[], a: AgentRow, live: boolean): WireAgent {
-  const c = a.type === AGENT_SERVICE_NAME ? winningConfig(configs, a) : undefined;
+  const c = winningConfig(configs, a);
   const version = c && a.rc_status === 'applied' && a.rc_hash !== '' ? (store.versionByHash(c.name, a.rc_hash)?.version ?? null) : null;
   return {
     id: a.uid,

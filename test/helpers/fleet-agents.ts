@@ -85,8 +85,14 @@ export class SimAgent {
     const rc = answer.remoteConfig;
     if (rc && rc.hash !== this.rcHash) {
       this.offered.push(rc.hash);
-      const offeredBody = rc.files[AGENT_CONFIG_FILE]!.body.toString('utf8');
-      const action = typeof this.policy === 'function' ? this.policy(offeredBody) : this.policy;
+      // Our agent reads logwharf-agent.yaml and fails a configuration without it (a Collector's, say), as
+      // it really does; a Collector (another type) reads the whole configuration under "", or runs its
+      // local configuration alone when offered no file.
+      const collector = (this.attrs.type ?? AGENT_SERVICE_NAME) !== AGENT_SERVICE_NAME;
+      const file = rc.files[collector ? '' : AGENT_CONFIG_FILE];
+      const offeredBody = file?.body.toString('utf8') ?? '';
+      const missing = file === undefined && !(collector && Object.keys(rc.files).length === 0);
+      const action = missing ? 'fail' : typeof this.policy === 'function' ? this.policy(offeredBody) : this.policy;
       if (action === 'ignore') return answer;
       this.rcHash = rc.hash;
       if (action === 'fail') {

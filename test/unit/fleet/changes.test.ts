@@ -12,7 +12,7 @@ import { test, type TestContext } from 'node:test';
 import { createFleet, type Fleet } from '../../../src/fleet/fleet.js';
 import { checkRemoteConfig } from '../../../src/fleet/remote-config.js';
 import { parseCanary, parseSelector } from '../../../src/api/fleet.js';
-import { winningConfig } from '../../../src/fleet/selector.js';
+import { overlapping, winningConfig } from '../../../src/fleet/selector.js';
 import { SimAgent } from '../../helpers/fleet-agents.js';
 
 function fleetIn(t: TestContext): Fleet {
@@ -69,7 +69,7 @@ test('selectors and canaries: parsed strictly; the most specific selector wins',
   assert.equal(winningConfig(configs, agent('us', 'web'))?.name, 'all');
 });
 
-test('apply: ties refused, Collector types refused, one rollout at a time, a re-apply changes nothing', async (t) => {
+test('apply: ties refused, Collector configurations without a server URL refused, one rollout at a time, a re-apply changes nothing', async (t) => {
   const fleet = fleetIn(t);
   const a = new SimAgent(fleet.controller, { host: 'n1', cluster: 'eu', role: 'web' });
   a.policy = 'ignore';
@@ -77,7 +77,8 @@ test('apply: ties refused, Collector types refused, one rollout at a time, a re-
   const first = fleet.apply({ name: 'eu', body: 'pipeline: {detect_level: false}\n', selector: 'cluster=eu', author: 't' });
   assert.equal(first.rollout?.state, 'running');
   assert.throws(() => fleet.apply({ name: 'web', body: '{}', selector: 'role=web', author: 't' }), /ties with configuration "eu" \("cluster=eu"\)/);
-  assert.throws(() => fleet.apply({ name: 'otel', body: '{}', selector: 'type=otelcol-contrib,role=x', author: 't' }), /logwharf-agent agents only/);
+  // A configuration for Collectors needs to know where they ship (this fleet has no fleet.collector.server_url).
+  assert.throws(() => fleet.apply({ name: 'otel', body: '{}', selector: 'type=otelcol-contrib,role=x', author: 't' }), /set fleet\.collector\.server_url/);
   assert.doesNotThrow(() => fleet.apply({ name: 'us', body: '{}', selector: 'cluster=us', author: 't' }), 'disjoint selectors do not tie');
   // The same body and selector while it rolls out: the same version and rollout.
   const again = fleet.apply({ name: 'eu', body: 'pipeline: {detect_level: false}\n', selector: 'cluster=eu', author: 't' });
@@ -116,4 +117,53 @@ test('rollback stores the old body as a new version, supersedes a running rollou
   assert.equal(h.versions[2]!.hash, h.versions[0]!.hash);
   assert.throws(() => fleet.rollback('base', 9, 'x'), /has no version 9 \(its versions are 1 to 3\)/);
   assert.throws(() => fleet.rollback('nope', 1, 'x'), /no configuration named "nope"/);
+});
+
+test('a selector\'s type says which kind of agent it is for: none or logwharf-agent ours, collector every other type, any other value that type', () => {
+  const configs = [
+    { name: 'ours', selector: {} },
+    { name: 'collectors', selector: { type: 'collector' } },
+    { name: 'contrib-eu', selector: { type: 'otelcol-contrib', cluster: 'eu' } },
+  ];
+  const agent = (type: string, cluster = 'us') => ({ host: 'h', cluster, role: '', type });
+  assert.equal(winningConfig(configs, agent('logwharf-agent'))?.name, 'ours');
+  assert.equal(winningConfig(configs, agent('otelcol-contrib'))?.name, 'collectors');
+  assert.equal(winningConfig(configs, agent('io.opentelemetry.collector'))?.name, 'collectors');
+  assert.equal(winningConfig(configs, agent('otelcol-contrib', 'eu'))?.name, 'contrib-eu', 'the more specific selector wins');
+  assert.equal(winningConfig(configs, agent('otelcol-k8s', 'eu'))?.name, 'collectors');
+  assert.equal(winningConfig(configs, agent(''))?.name, undefined, 'an agent that has not described itself gets nothing');
+  assert.equal(winningConfig([{ name: 'x', selector: { type: 'logwharf-agent' } }], agent('otelcol-contrib')), undefined);
+  // Ties only within a kind.
+  assert.equal(overlapping({}, { type: 'collector' }), false, 'different specificity');
+  assert.equal(overlapping({ cluster: 'eu' }, { type: 'collector' }), false, 'ours and Collectors never tie');
+  assert.equal(overlapping({ cluster: 'eu' }, { type: 'logwharf-agent' }), true);
+  assert.equal(overlapping({ type: 'collector' }, { type: 'otelcol-contrib' }), true, 'collector covers every Collector type');
+  assert.equal(overlapping({ type: 'otelcol-k8s' }, { type: 'otelcol-contrib' }), false);
+  assert.equal(overlapping({ type: 'collector', role: 'a' }, { type: 'otelcol-contrib', cluster: 'eu' }), true);
+});
+
+test('a Collector configuration: rendered at apply, stored with the rendering\'s hash, re-applied unchanged; a configuration keeps its kind', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'logwharf-fleet-'));
+  const fleet = createFleet({ staleAfterMs: 30_000, defaultWindowMs: 30_000, applyTimeoutMs: 60_000, collector: { serverUrl: 'http://logs:3100', tenant: 't1' } }, { dataDir: dir });
+  fleet.start();
+  t.after(() => (fleet.close(), rmSync(dir, { recursive: true, force: true })));
+  const c = new SimAgent(fleet.controller, { host: 'n1', type: 'otelcol-contrib' });
+  c.policy = 'ignore';
+  await c.hello();
+  const body = 'kubernetes: {enabled: "true"}\npipeline: {drop_healthchecks: true}\n';
+  const r = fleet.apply({ name: 'otel', body, selector: 'type=collector', author: 't' });
+  assert.ok(r.warnings.some((w) => /drop_healthchecks/.test(w)), JSON.stringify(r.warnings));
+  assert.equal(fleet.versionBody('otel', 1), body, 'history keeps what was applied');
+  await c.heartbeat();
+  const offered = c.lastAnswer.remoteConfig!;
+  assert.deepEqual(Object.keys(offered.files), ['']);
+  assert.equal(offered.files['']!.contentType, 'text/yaml');
+  assert.equal(offered.hash, r.hash);
+  assert.match(offered.files['']!.body.toString(), /endpoint: http:\/\/logs:3100\/otlp/);
+  assert.equal(fleet.apply({ name: 'otel', body, author: 't' }).unchanged, true);
+  assert.throws(() => fleet.apply({ name: 'otel', body, selector: 'role=x', author: 't' }), /would move configuration "otel" from Collectors to logwharf-agent agents/);
+  // Our agent's own rules still apply first: a bad regex is refused before any rendering.
+  assert.throws(() => fleet.apply({ name: 'bad', body: 'pipeline: {drop: [{line: "("}]}\n', selector: 'type=otelcol-k8s', author: 't' }), /invalid remote configuration: .*pipeline\.drop\.0\.line/);
+  // What the renderer refuses is refused at apply, with its message.
+  assert.throws(() => fleet.apply({ name: 'none', body: 'kubernetes: {enabled: "false"}\ndocker: {enabled: "false"}\n', selector: 'type=otelcol-k8s,role=x', author: 't' }), /invalid remote configuration for Collectors: /);
 });

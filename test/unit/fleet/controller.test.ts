@@ -1,7 +1,7 @@
 /**
  * The controller's side of the contract (src/fleet/model.ts) with input an agent may send: never a
  * throw, full state asked for when the server does not know the agent or messages were lost, nothing
- * of ours offered to another agent type; and a damaged or newer fleet.db moved aside, not fatal.
+ * of ours offered to another agent type, nor a Collector's to ours; and a damaged or newer fleet.db moved aside, not fatal.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,6 +11,7 @@ import { Writable } from 'node:stream';
 import { test, type TestContext } from 'node:test';
 import Database from 'better-sqlite3';
 import { createFleet, type Fleet } from '../../../src/fleet/fleet.js';
+import { configHash } from '../../../src/fleet/remote-config.js';
 import { createLogger } from '../../../src/util/logger.js';
 import { SimAgent } from '../../helpers/fleet-agents.js';
 
@@ -66,6 +67,45 @@ test('a Collector is never offered a logwharf-agent configuration', async (t) =>
   assert.equal(fleet.rollout(res.rollout!.id).steps!.length, 1);
   assert.deepEqual(collector.offered, []);
   assert.equal(fleet.agents().find((a) => a.host === 'n2')!.config, '');
+});
+
+test('a Collector whose only version failed is offered no file (its local configuration alone); our agents are untouched', async (t) => {
+  const dir = tmp(t);
+  const fleet = createFleet({ ...SETTINGS, collector: { serverUrl: 'http://logs:3100' } }, { dataDir: dir });
+  fleet.start();
+  t.after(() => fleet.close());
+  const ours = new SimAgent(fleet.controller, { host: 'n1' });
+  const collector = new SimAgent(fleet.controller, { host: 'n2', type: 'otelcol-contrib' });
+  collector.policy = (body) => (body === '' ? 'apply' : 'fail');
+  await ours.hello();
+  await collector.hello();
+  const res = fleet.apply({ name: 'otel', body: 'kubernetes: {enabled: "true"}\n', selector: 'type=collector', canary: '100%', author: 't' });
+  for (const a of [ours, collector]) await a.heartbeat();
+  const r = fleet.rollout(res.rollout!.id);
+  assert.equal(r.state, 'rolled_back');
+  assert.deepEqual(r.steps!.map((s) => s.host), ['n2']);
+  await collector.heartbeat();
+  assert.equal(collector.rcHash, configHash(''), 'the empty AgentConfigMap (no file) offered and applied');
+  assert.equal(collector.rcStatus, 'applied');
+  assert.equal(collector.body, '');
+  assert.deepEqual(ours.offered, []);
+});
+
+test('a fleet.db of schema 1 gains the offered column and keeps its rows', (t) => {
+  const dir = tmp(t);
+  const path = join(dir, 'fleet.db');
+  // A schema 2 file made schema 1 again: no offered column, version 1.
+  const before = createFleet(SETTINGS, { dataDir: dir });
+  before.start();
+  before.apply({ name: 'base', body: 'pipeline: {}\n', author: 't' });
+  before.close();
+  const db = new Database(path);
+  db.exec('ALTER TABLE versions DROP COLUMN offered; UPDATE schema_version SET version = 1;');
+  db.close();
+  const lines: string[] = [];
+  const fleet = started(t, dir, lines);
+  assert.equal(fleet.versionBody('base', 1), 'pipeline: {}\n');
+  assert.doesNotMatch(lines.join(''), /unusable/);
 });
 
 test('a damaged fleet.db, or one of a newer schema, is moved aside and the server starts empty', async (t) => {

@@ -251,7 +251,7 @@ test('resumes from every persisted state after the fleet is closed and opened ag
     r.fleet.close();
     const store = openFleetStore(join(r.dir, 'fleet.db'), createLogger({ level: 'silent' }));
     store.putConfig('base', '', T0);
-    store.addVersion({ name: 'base', body: V1, hash: configHash(V1), selector: '', created_ms: T0, author: 'test', comment: '' });
+    store.addVersion({ name: 'base', body: V1, hash: configHash(V1), selector: '', created_ms: T0, author: 'test', comment: '', offered: null });
     const id = store.addRollout({ name: 'base', version: 1, from_version: null, phase: 'pending', canary: '1', window_ms: 5000, timeout_ms: 60_000, created_ms: T0 });
     store.close();
     r.restart();
