@@ -32,6 +32,7 @@ import { and, locate, NOT_PRODUCED, parseRuleSelector, regexTest, selectorCondit
 import { translateRelabel } from './otel-relabel.js';
 import { containerCleanupOps, multilineSourceOps, recombineOp, routed, timestampOps, type Op } from './otel-operators.js';
 import { exporterConfig } from './otel-exporter.js';
+import { pushAll } from '../util/arrays.js';
 
 /** Where the Collector ships, and with which credentials. Unset fields fall back to the agent settings' `client`. */
 export interface CollectorTarget {
@@ -103,7 +104,7 @@ export function renderCollectorConfig(agentSettings: CollectorAgentSettings, tar
   if (!/^https?:\/\/[^\s/]+/i.test(server)) throw new LogwharfError('bad_request', `server ${JSON.stringify(server)} is not an http:// or https:// URL`);
 
   const relabel = translateRelabel(a.pipeline.relabel);
-  warnings.push(...relabel.warnings);
+  pushAll(warnings, relabel.warnings);
   const changed = (label: string) => relabel.changed.has(label);
   const external = a.client.external_labels;
 
@@ -195,15 +196,15 @@ export function renderCollectorConfig(agentSettings: CollectorAgentSettings, tar
       if (cond.kind === 'const' && !cond.value) continue;
       ops.push({ type: 'filter', id: `drop-${i}`, expr: cond.kind === 'expr' ? cond.text : 'true' });
     }
-    ops.push(...routed(`timestamp`, timestamps.map((t, i) => ({ cond: selectorCondition(t.matchers, ctx), where: `pipeline.timestamp[${i}]`, ops: (id: string, next: string) => timestampOps(t.rule, id, next) })), warnings, rcv.name));
+    pushAll(ops, routed(`timestamp`, timestamps.map((t, i) => ({ cond: selectorCondition(t.matchers, ctx), where: `pipeline.timestamp[${i}]`, ops: (id: string, next: string) => timestampOps(t.rule, id, next) })), warnings, rcv.name));
     if (multiline.length > 0) {
       const mlOps = routed('multiline', multiline.map((m, i) => ({ cond: selectorCondition(m.matchers, ctx), where: `pipeline.multiline[${i}]`, ops: (id: string, next: string) => [recombineOp(m.rule, a.max_line_bytes, id, next, rcv.container)] })), warnings, rcv.name);
       if (mlOps.length > 0 && rcv.container) {
         const { before, after } = multilineSourceOps();
         ops.push(before, ...mlOps, after);
-      } else ops.push(...mlOps);
+      } else pushAll(ops, mlOps);
     }
-    if (rcv.container) ops.push(...containerCleanupOps());
+    if (rcv.container) pushAll(ops, containerCleanupOps());
     receiverConfigs[rcv.name] = {
       ...rcv.base,
       start_at: 'end',
@@ -232,11 +233,11 @@ export function renderCollectorConfig(agentSettings: CollectorAgentSettings, tar
     // The agent's `app` label: the first of APP_LABELS the pod has. k8sattributes copies each into a
     // temporary attribute; the transform below picks the winner and removes the rest.
     for (const key of APP_LABELS) labels.push({ tag_name: `${APP_TEMP_PREFIX}${key}`, key, from: 'pod' });
-    appStatements.push(...[...APP_LABELS].reverse().map((key) => {
+    pushAll(appStatements, [...APP_LABELS].reverse().map((key) => {
       const v = `resource.attributes[${JSON.stringify(APP_TEMP_PREFIX + key)}]`;
       return `set(resource.attributes["app"], ${v}) where ${v} != nil and ${v} != ""`;
     }));
-    appStatements.push(...APP_LABELS.map((key) => `delete_key(resource.attributes, ${JSON.stringify(APP_TEMP_PREFIX + key)})`));
+    pushAll(appStatements, APP_LABELS.map((key) => `delete_key(resource.attributes, ${JSON.stringify(APP_TEMP_PREFIX + key)})`));
     processors.k8sattributes = {
       auth_type: 'serviceAccount',
       filter: a.kubernetes.node_name ? { node: a.kubernetes.node_name } : { node_from_env_var: options.nodeEnvVar ?? 'NODE_NAME' },

@@ -6,6 +6,7 @@
  */
 import type { AgentConfig } from '../config/agent.js';
 import { regexTest, type Condition } from './otel-attributes.js';
+import { pushAll } from '../util/arrays.js';
 
 export type Op = Record<string, unknown>;
 
@@ -48,7 +49,7 @@ export function routed(kind: string, rules: RoutedRule[], warnings: string[], re
     const id = `${kind}-${i}`;
     if (r.cond.kind === 'const') fallback = id;
     else routes.push({ expr: r.cond.kind === 'expr' ? r.cond.text : 'true', output: id });
-    branches.push(...r.ops(id, end));
+    pushAll(branches, r.ops(id, end));
   });
   return [{ type: 'router', id: `${kind}-router`, routes, default: fallback }, ...branches, { type: 'noop', id: end }];
 }

@@ -13,6 +13,7 @@ import type { AgentConfig } from '../config/agent.js';
 import { compileRe2, literalAlternatives, type Re2 } from '../logql/regex.js';
 import { LogwharfError } from '../api/errors.js';
 import { anchored, locate, matcherCondition, not, quote, ref, type AttributeLocation, type Condition } from './otel-attributes.js';
+import { pushAll } from '../util/arrays.js';
 
 type RelabelRule = AgentConfig['pipeline']['relabel'][number];
 
@@ -82,7 +83,7 @@ export function translateRelabel(rules: readonly RelabelRule[]): RelabelTranslat
     translateRule(r, i, where, re, source, joined);
     if (joined && out.statements.length > statementsBefore) {
       out.statements.splice(statementsBefore, 0, ...joined.before);
-      out.statements.push(...joined.after);
+      pushAll(out.statements, joined.after);
     }
   });
   if (marks) out.dropConditions.push(`attributes[${quote(DROP_MARK)}] != nil`);
