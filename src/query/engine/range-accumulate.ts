@@ -46,9 +46,9 @@ export function accumulateEntries(
     if (ts <= base || ts > last) continue;
     lines++;
     bytes += e.line.length;
-    const r = st.pipeline.process(ts, e.line, e.metadata);
+    const r = st.pipeline.processView(ts, e.line, e.metadata);
     if (r === null) continue;
-    const sample = extractor.extract(ts, r);
+    const sample = extractor.extractView(ts, r);
     if (sample === null) continue;
     let acc: SeriesSamples;
     if (sample.labels === st.lastLabels) acc = st.lastSeries!;
