@@ -41,6 +41,9 @@ export class JsonScanner {
   }
 
   peek(): number {
+    // Most tokens follow the last without whitespace: skip the loop then (every JSON whitespace is ≤ 32).
+    const c = this.s.charCodeAt(this.i);
+    if (c > 32) return c;
     this.ws();
     return this.s.charCodeAt(this.i);
   }
