@@ -160,7 +160,7 @@ async function main() {
   const cpu = cpuSeconds(proc.pid!) - cpu0;
   const rss = memoryMb(proc.pid!, 'VmHWM');
   // Fresh data, at once after ingest: heads, WAL and hot blocks, as users query the last hours.
-  const fresh = await timeQuerySet(url, meta, 'fresh');
+  const fresh = await timeQuerySet(url, proc.pid!, meta, 'fresh');
   await server.stop();
   const diskBytes = du(dataDir);
   const diskByKind = duByKind(dataDir, {});
@@ -182,7 +182,7 @@ async function main() {
     const coldByKind = duByKind(dataDir, {});
     // Restart (proves recovery) and measure warm queries.
     server = await startLogwharf('server', ['--data', dataDir, '--config', configPath, '--log-level', 'warn'], SERVER_REPO);
-    cold = { compaction, coldBytes, coldByKind, queries: await timeQuerySet(server.url, meta, 'cold') };
+    cold = { compaction, coldBytes, coldByKind, queries: await timeQuerySet(server.url, server.proc.pid!, meta, 'cold') };
   }
   await server.stop();
   rmSync(dataDir, { recursive: true, force: true });
@@ -211,14 +211,14 @@ async function main() {
   console.log(JSON.stringify(out, null, 1));
 }
 
-type Timed = { medianMs: number; minMs: number; results: number };
+type Timed = { medianMs: number; minMs: number; results: number; serverCpuMs: number };
 type QuerySetResult = Record<string, Timed | string>;
 
 /**
  * Times the query set against the server at `url` over the corpus' 24 hours (each query once to warm
  * up, then RUNS times), with the calibration figure measured before and after it.
  */
-async function timeQuerySet(url: string, meta: { tsFirst: number; tsLast: number; needles: Record<string, unknown> }, phase: string): Promise<QuerySetResult> {
+async function timeQuerySet(url: string, pid: number, meta: { tsFirst: number; tsLast: number; needles: Record<string, unknown> }, phase: string): Promise<QuerySetResult> {
   const calBefore = calibrate().text;
   console.error(`[${phase}] ${calBefore}`);
   const startNs = BigInt(meta.tsFirst) * 1_000_000n;
@@ -243,14 +243,18 @@ async function timeQuerySet(url: string, meta: { tsFirst: number; tsLast: number
   const timeQuery = async (query: string, limit?: number, step?: string): Promise<Timed> => {
     await q(query, limit, step); // warm-up
     const times: number[] = [];
+    // The server's CPU time per run (all its threads): on a shared machine, steadier than wall time.
+    const cpus: number[] = [];
     let n = 0;
     for (let i = 0; i < RUNS; i++) {
+      const c0 = cpuSeconds(pid);
       const r = await q(query, limit, step);
+      cpus.push(cpuSeconds(pid) - c0);
       times.push(r.ms);
       n = r.n;
     }
-    const out = { medianMs: Math.round(median(times) * 10) / 10, minMs: Math.round(minOf(times, (t) => t) * 10) / 10, results: n };
-    console.error(`[${phase}] ${out.medianMs} ms (min ${out.minMs}) ${query}`);
+    const out = { medianMs: Math.round(median(times) * 10) / 10, minMs: Math.round(minOf(times, (t) => t) * 10) / 10, results: n, serverCpuMs: Math.round(median(cpus) * 1000) };
+    console.error(`[${phase}] ${out.medianMs} ms (min ${out.minMs}; server CPU ${out.serverCpuMs} ms) ${query}`);
     return out;
   };
   const out: QuerySetResult = { calibrationBefore: calBefore };

@@ -6,7 +6,7 @@
 import type { Labels } from '../../api/model.js';
 import type { PipelineStage } from '../syntax/ast.js';
 import { compileDrop, compileKeep } from './drop-keep.js';
-import { EntryState, ERROR_DETAILS_LABEL, ERROR_LABEL, withMetadata, type Stage } from './entry.js';
+import { EntryState, ERROR_DETAILS_LABEL, ERROR_LABEL, getLabel, withMetadata, type Stage } from './entry.js';
 import { compileLabelFormat, compileLineFormat } from './format.js';
 import { compileLabelFilter } from './label-filter.js';
 import { LabelWants, MAX_WANTED } from './label-hints.js';
@@ -20,7 +20,7 @@ import {
   compileUnpack,
   type ParserErrors,
 } from './parsers.js';
-import type { Pipeline, ProcessedEntry, StreamPipeline } from './types.js';
+import type { EntryView, Pipeline, ProcessedEntry, StreamPipeline } from './types.js';
 
 export { extractFilterHints } from './hints.js';
 
@@ -107,6 +107,28 @@ class FilterOnlyStream implements StreamPipeline {
     for (let i = 0; i < preds.length; i++) if (!preds[i]!(line)) return null;
     return { line, labels: withMetadata(this.labels, metadata) };
   }
+
+  private readonly view = new LabelsView();
+
+  processView(ts: bigint, line: string, metadata?: Labels): EntryView | null {
+    const r = this.process(ts, line, metadata);
+    if (r === null) return null;
+    this.view.line = r.line;
+    this.view.labels = r.labels;
+    return this.view;
+  }
+}
+
+/** An EntryView over a finished label set. */
+class LabelsView implements EntryView {
+  line = '';
+  labels: Labels = {};
+  get(name: string): string | undefined {
+    return getLabel(this.labels, name);
+  }
+  result(): Labels {
+    return this.labels;
+  }
 }
 
 class GeneralStream implements StreamPipeline {
@@ -119,11 +141,16 @@ class GeneralStream implements StreamPipeline {
   }
 
   process(ts: bigint, line: string, metadata?: Labels): ProcessedEntry | null {
+    const s = this.processView(ts, line, metadata);
+    return s === null ? null : { line: s.line, labels: s.result() };
+  }
+
+  processView(ts: bigint, line: string, metadata?: Labels): EntryState | null {
     const s = this.state;
     s.reset(ts, line, metadata);
     const stages = this.stages;
     for (let i = 0; i < stages.length; i++) if (!stages[i]!(s)) return null;
-    return { line: s.line, labels: s.result() };
+    return s;
   }
 }
 

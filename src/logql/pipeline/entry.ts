@@ -54,8 +54,16 @@ export class EntryState {
   /** The stream labels (never modified). */
   base: Labels;
   meta: Labels | undefined = undefined;
-  /** The entry's own label set once a stage changed it; null while it equals base + meta. */
+  /**
+   * The entry's own label set once a stage removed a label or asked for it; null while it is base +
+   * meta + the labels set so far (`setNames`/`setValues`, in order). Parsers under hints set a few
+   * labels per line; keeping them beside the stream labels instead of copying those per line is
+   * what lets a grouped query read its grouping key without building a label set (issue #12).
+   */
   labels: Labels | null = null;
+  private readonly setNames: string[] = [];
+  private readonly setValues: string[] = [];
+  private setCount = 0;
 
   constructor(base: Labels) {
     this.base = base;
@@ -67,11 +75,13 @@ export class EntryState {
     this.line = line;
     this.meta = meta !== undefined && isEmpty(meta) ? undefined : meta;
     this.labels = null;
+    this.setCount = 0;
     this.removedAny = false;
   }
 
   get(name: string): string | undefined {
     if (this.labels !== null) return getLabel(this.labels, name);
+    for (let i = 0; i < this.setCount; i++) if (this.setNames[i] === name) return this.setValues[i];
     if (this.meta !== undefined) {
       const v = getLabel(this.meta, name);
       if (v !== undefined) return v;
@@ -89,12 +99,29 @@ export class EntryState {
   }
 
   mut(): Labels {
-    if (this.labels === null) this.labels = copyLabels(this.base, this.meta);
+    if (this.labels === null) {
+      const l = copyLabels(this.base, this.meta);
+      for (let i = 0; i < this.setCount; i++) setLabel(l, this.setNames[i]!, this.setValues[i]!);
+      this.setCount = 0;
+      this.labels = l;
+    }
     return this.labels;
   }
 
   set(name: string, value: string): void {
-    setLabel(this.mut(), name, value);
+    if (this.labels !== null) return setLabel(this.labels, name, value);
+    const n = this.setCount;
+    for (let i = 0; i < n; i++) {
+      if (this.setNames[i] === name) {
+        this.setValues[i] = value;
+        return;
+      }
+    }
+    // A parser without hints sets every key of the line: past a few, a label object is cheaper.
+    if (n >= MAX_SET_BESIDE) return setLabel(this.mut(), name, value);
+    this.setNames[n] = name;
+    this.setValues[n] = value;
+    this.setCount = n + 1;
   }
 
   del(name: string): void {
@@ -113,20 +140,19 @@ export class EntryState {
    * key repeated in one JSON document yields its last value, as Loki's `json` and JSON.parse do.
    */
   setExtracted(name: string, value: string, own?: string[]): void {
-    const l = this.mut();
     // Fast path, one lookup: the name is free and cannot be a (since removed) stream label.
-    if (typeof l[name] !== 'string' && (!this.removedAny || !this.baseKeys.has(name))) {
-      setLabel(l, name, value);
+    if (this.get(name) === undefined && (!this.removedAny || !this.baseKeys.has(name))) {
+      this.set(name, value);
       own?.push(name);
       return;
     }
     if (this.baseKeys.has(name)) name += EXTRACTED_SUFFIX;
-    if (typeof l[name] !== 'string') {
-      setLabel(l, name, value);
+    if (this.get(name) === undefined) {
+      this.set(name, value);
       own?.push(name);
     } else if (own !== undefined && own.includes(name)) {
       // A repeated key: rare, so the linear search is only paid then.
-      setLabel(l, name, value);
+      this.set(name, value);
     }
   }
 
@@ -137,18 +163,21 @@ export class EntryState {
   /** Records a pipeline error; the first one is kept (Loki: "don't overwrite what might be a more useful error"). */
   setError(error: string, details?: string): void {
     if (this.hasError()) return;
-    const l = this.mut();
-    l[ERROR_LABEL] = error;
-    if (details !== undefined) l[ERROR_DETAILS_LABEL] = details;
+    this.set(ERROR_LABEL, error);
+    if (details !== undefined) this.set(ERROR_DETAILS_LABEL, details);
   }
 
   /** The labels to return: the entry's own set, or the stream labels (merged with metadata). */
   result(): Labels {
     if (this.labels !== null) return this.labels;
+    if (this.setCount > 0) return this.mut();
     if (this.meta === undefined) return this.base;
     return copyLabels(this.base, this.meta);
   }
 }
+
+/** Labels an entry keeps beside the stream labels before it gets its own label object. */
+const MAX_SET_BESIDE = 8;
 
 /** A compiled stage: returns false to drop the entry. */
 export type Stage = (s: EntryState) => boolean;

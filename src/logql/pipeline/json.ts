@@ -41,6 +41,9 @@ export class JsonScanner {
   }
 
   peek(): number {
+    // Most tokens follow the last without whitespace: skip the loop then (every JSON whitespace is ≤ 32).
+    const c = this.s.charCodeAt(this.i);
+    if (c > 32) return c;
     this.ws();
     return this.s.charCodeAt(this.i);
   }
@@ -290,23 +293,30 @@ function isScalarToken(s: string, start: number, end: number): boolean {
   if (c0 === 110) return n === 4 && s.startsWith('null', start);
   let i = start;
   if (c0 === 45) i++;
-  const digits = (): boolean => {
-    const from = i;
-    while (i < end && s.charCodeAt(i) >= 48 && s.charCodeAt(i) <= 57) i++;
-    return i > from;
-  };
+  // Integer part: 0, or a digit 1-9 and more digits.
   if (i < end && s.charCodeAt(i) === 48) i++;
-  else if (!(i < end && s.charCodeAt(i) >= 49 && s.charCodeAt(i) <= 57 && digits())) return false;
+  else {
+    if (!(i < end && isDigit(s.charCodeAt(i)))) return false;
+    while (i < end && isDigit(s.charCodeAt(i))) i++;
+  }
   if (i < end && s.charCodeAt(i) === 46) {
     i++;
-    if (!digits()) return false;
+    const from = i;
+    while (i < end && isDigit(s.charCodeAt(i))) i++;
+    if (i === from) return false;
   }
   if (i < end && (s.charCodeAt(i) === 101 || s.charCodeAt(i) === 69)) {
     i++;
     if (i < end && (s.charCodeAt(i) === 43 || s.charCodeAt(i) === 45)) i++;
-    if (!digits()) return false;
+    const from = i;
+    while (i < end && isDigit(s.charCodeAt(i))) i++;
+    if (i === from) return false;
   }
   return i === end;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
 }
 
 /**

@@ -215,7 +215,10 @@ function compileLogfmtHinted(stage: LogfmtParserStage, wants: LabelWants, errors
       return found === possible;
     },
   };
+  // Without --keep-empty a pair needs an `=`: most lines of other formats have none.
+  const needsEquals = !stage.keepEmpty && !stage.strict;
   return (s) => {
+    if (needsEquals && s.line.indexOf('=') < 0) return true;
     possible = wants.possibleIn(s.line, !stage.keepEmpty);
     if (possible === 0 && !stage.strict) return true;
     cur = s;

@@ -16,10 +16,25 @@ export interface ProcessedEntry {
   labels: Labels;
 }
 
+/**
+ * An entry that passed the pipeline, read in place: valid only until the stream pipeline's next
+ * call. Metric queries that need a few labels of it (a grouping key) read those without the full
+ * label set being built.
+ */
+export interface EntryView {
+  readonly line: string;
+  /** One label of the full set. */
+  get(name: string): string | undefined;
+  /** The full label set, as ProcessedEntry's (built on demand). */
+  result(): Labels;
+}
+
 /** A pipeline bound to one stream's labels; reuse it for every entry of that stream. */
 export interface StreamPipeline {
   /** Runs one entry through every stage; `null` when a filter drops it. */
   process(ts: bigint, line: string, metadata?: Labels): ProcessedEntry | null;
+  /** `process`, answered as a view (see EntryView). */
+  processView(ts: bigint, line: string, metadata?: Labels): EntryView | null;
 }
 
 export interface Pipeline {

@@ -6,7 +6,7 @@
 import { LogwharfError } from '../../api/errors.js';
 import type { Entry, Labels } from '../../api/model.js';
 import type { StreamPipeline } from '../../logql/pipeline/types.js';
-import { evaluateLineWindows, type SortedSamples, type WindowParams } from './range-functions.js';
+import { evaluateLineWindows, LineWindows, type SortedSamples, type WindowParams } from './range-functions.js';
 import type { SampleExtractor } from './sample-extractor.js';
 
 export interface StreamState {
@@ -23,6 +23,8 @@ export interface WireSeries {
   t: Float64Array;
   /** Empty when the operation needs no values. */
   v: Float64Array;
+  /** Instead of samples (then t and v are empty): LineWindows' difference arrays (`sums` is `hits` unless bytes are summed). */
+  windows?: { hits: Float64Array; sums: Float64Array };
 }
 
 /**
@@ -46,9 +48,9 @@ export function accumulateEntries(
     if (ts <= base || ts > last) continue;
     lines++;
     bytes += e.line.length;
-    const r = st.pipeline.process(ts, e.line, e.metadata);
+    const r = st.pipeline.processView(ts, e.line, e.metadata);
     if (r === null) continue;
-    const sample = extractor.extract(ts, r);
+    const sample = extractor.extractView(ts, r);
     if (sample === null) continue;
     let acc: SeriesSamples;
     if (sample.labels === st.lastLabels) acc = st.lastSeries!;
@@ -192,31 +194,47 @@ export function accumulatePackedStats(
   counts.bytes += bytes;
 }
 
-/** One output series' samples in arrival order. */
+/**
+ * One output series' samples in arrival order; or, for count-like operations given their window
+ * parameters (`lines`), only the difference arrays of ./range-functions.ts LineWindows.
+ */
 export class SeriesSamples {
   private t: number[] = [];
   private v: number[] = [];
   private inOrder = true;
+  private readonly windows: LineWindows | undefined;
   constructor(
     readonly labels: Labels,
     private readonly keepValues: boolean,
-  ) {}
+    lines?: WindowParams,
+  ) {
+    this.windows = lines ? new LineWindows(lines) : undefined;
+  }
 
   push(t: number, v: number): void {
+    if (this.windows !== undefined) return this.windows.add(t, v);
     const n = this.t.length;
     if (n > 0 && t < this.t[n - 1]!) this.inOrder = false;
     this.t.push(t);
     if (this.keepValues) this.v.push(v);
   }
 
-  /** Appends samples from a worker. */
+  /** Appends samples (or adds the difference arrays) from a worker. */
   append(w: WireSeries): void {
+    if (w.windows !== undefined) {
+      if (this.windows === undefined) throw new Error('a worker sent line windows to a series that keeps samples');
+      this.windows.merge(w.windows);
+      return;
+    }
     const n = w.t.length;
     for (let i = 0; i < n; i++) this.push(w.t[i]!, this.keepValues ? w.v[i]! : 0);
   }
 
   /** The samples as arrays to post to another thread (in arrival order); empties this series. */
   toWire(): WireSeries {
+    if (this.windows !== undefined) {
+      return { labels: this.labels, t: new Float64Array(0), v: new Float64Array(0), windows: { hits: this.windows.hits, sums: this.windows.sums } };
+    }
     const w: WireSeries = { labels: this.labels, t: Float64Array.from(this.t), v: Float64Array.from(this.v) };
     this.t = [];
     this.v = [];
@@ -225,6 +243,7 @@ export class SeriesSamples {
 
   /** Count-like operations straight from the samples in arrival order (see evaluateLineWindows). */
   evaluateUnordered(p: WindowParams): Float64Array {
+    if (this.windows !== undefined) return this.windows.finish();
     const r = evaluateLineWindows(this.t, this.v, this.t.length, p);
     this.t = [];
     this.v = [];
@@ -255,6 +274,7 @@ export class SeriesSamples {
 }
 
 export class SeriesSet {
+  /** With `lines`, every series keeps LineWindows instead of samples (count-like operations only). */
   private readonly map = new Map<string, SeriesSamples>();
   // Series by label object: the sample extractor hands out one object per group, so most lookups
   // need no key. Only the object a series was made with is kept, weakly.
@@ -262,6 +282,7 @@ export class SeriesSet {
   constructor(
     private readonly maxSeries: number | undefined,
     private readonly keepValues: boolean,
+    private readonly lines?: WindowParams,
   ) {}
 
   get size(): number {
@@ -278,7 +299,7 @@ export class SeriesSet {
         // Loki's wording for its max_query_series limit.
         throw new LogwharfError('query_limit', `maximum of series (${this.maxSeries}) reached for a single query`);
       }
-      s = new SeriesSamples(labels, this.keepValues);
+      s = new SeriesSamples(labels, this.keepValues, this.lines);
       this.map.set(key, s);
       this.byObject.set(labels, s);
     }

@@ -11,6 +11,7 @@ import { compilePipeline } from '../../logql/pipeline/compile.js';
 import type { RangeAggregationExpr } from '../../logql/syntax/ast.js';
 import { decodeBlockPayload, decodeBlockStatsPacked, isSplitRegion, splitStatsLength, SPLIT_HEADER, STATS_PROBE_BYTES } from '../../store/block-codec.js';
 import type { BlockRef } from '../../store/store.js';
+import type { WindowParams } from './range-functions.js';
 import { accumulateEntries, accumulatePackedStats, accumulateStats, SeriesSet, type StreamState, type WireSeries } from './range-accumulate.js';
 import { createSampleExtractor, parserHints, type SampleExtractor } from './sample-extractor.js';
 import { isLogwharfError } from '../../api/errors.js';
@@ -30,6 +31,8 @@ export interface RangeAggJob {
   stats?: boolean;
   /** Parser hints as the calling thread decided (./sample-extractor.ts `parserHints`). */
   parserHints?: boolean;
+  /** Count-like operations: the windows, so series come back as LineWindows, not samples. */
+  lines?: WindowParams;
 }
 
 export interface RangeAggReply {
@@ -46,7 +49,7 @@ export interface RangeAggReply {
 export function runRangeAggJob(job: RangeAggJob): RangeAggReply {
   const pipeline = compilePipeline(job.expr.range.log.pipeline, { labels: job.parserHints ? parserHints(job.expr) : null });
   const extractor = createSampleExtractor(job.expr);
-  const series = new SeriesSet(job.maxSeries, extractor.needsValues);
+  const series = new SeriesSet(job.maxSeries, extractor.needsValues, job.lines);
   const states = new Map<number, StreamState>();
   const counts = { lines: 0, bytes: 0 };
   const head = { lines: 0, bytes: 0 };
@@ -108,6 +111,12 @@ function accumulateFileBlock(
 /** The reply's sample arrays, moved to the pool's thread instead of copied. */
 export function rangeAggTransfer(reply: RangeAggReply): Transferable[] {
   const list: Transferable[] = [];
-  for (const s of reply.series) list.push(s.t.buffer as ArrayBuffer, s.v.buffer as ArrayBuffer);
+  for (const s of reply.series) {
+    list.push(s.t.buffer as ArrayBuffer, s.v.buffer as ArrayBuffer);
+    if (s.windows) {
+      list.push(s.windows.hits.buffer as ArrayBuffer);
+      if (s.windows.sums !== s.windows.hits) list.push(s.windows.sums.buffer as ArrayBuffer);
+    }
+  }
   return list;
 }

@@ -111,7 +111,18 @@ export async function evaluateRangeAggregation(
   const hinted = opts.parserHints !== false ? parserHints(expr) : null;
   const pipeline = compilePipeline(log.pipeline, { labels: hinted });
   const extractor = createSampleExtractor(expr);
-  const series = new SeriesSet(opts.maxSeries, extractor.needsValues);
+  const params: WindowParams = {
+    op: expr.op,
+    unwrap: expr.range.unwrap !== undefined,
+    range,
+    step: Number(steps.step),
+    count: steps.count,
+    ...(expr.param !== undefined ? { param: expr.param } : {}),
+  };
+  // Count-like operations need no order: each series keeps only its windows' difference arrays
+  // (LineWindows), here and in the workers; the others see each series sorted by time once.
+  const unordered = !params.unwrap && isLineOp(params.op);
+  const series = new SeriesSet(opts.maxSeries, extractor.needsValues, unordered ? params : undefined);
 
   const streams = store.streams(tenant, log.matchers, base + 1n, last + 1n);
   const byId = new Map<number, StreamState>();
@@ -130,7 +141,7 @@ export async function evaluateRangeAggregation(
     // Every block goes to the workers (heads with their entries), in contiguous runs of time,
     // appended back in that order, so series stay in time order; nothing runs on this thread, so
     // no pipeline can hold the event loop and the timeout can stop the workers.
-    await runOnPool(store, pool, refs, byId, expr, base, last, opts, series, counts, useStats, hinted !== null);
+    await runOnPool(store, pool, refs, byId, expr, base, last, opts, series, counts, useStats, hinted !== null, unordered ? params : undefined);
     local = [];
   }
   const readStats = useStats && store.readBlockStats ? store.readBlockStats.bind(store) : undefined;
@@ -174,16 +185,6 @@ export async function evaluateRangeAggregation(
     stats.streams = byId.size;
   }
 
-  const params: WindowParams = {
-    op: expr.op,
-    unwrap: expr.range.unwrap !== undefined,
-    range,
-    step: Number(steps.step),
-    count: steps.count,
-    ...(expr.param !== undefined ? { param: expr.param } : {}),
-  };
-  // Count-like operations need no order; the others see each series sorted by time once.
-  const unordered = !params.unwrap && isLineOp(params.op);
   const out: StepSeries[] = [];
   for (const acc of series.all()) {
     // Count-like operations never compute NaN from samples; the others mark their NaN samples.
@@ -268,6 +269,7 @@ async function runOnPool(
   counts: { lines: number; bytes: number; headLines: number; headBytes: number },
   stats: boolean,
   hinted: boolean,
+  lines: WindowParams | undefined,
 ): Promise<void> {
   let total = 0;
   for (const r of files) total += r.entries;
@@ -288,7 +290,18 @@ async function runOnPool(
     parts.map((refs) => {
       const streams: Record<number, Labels> = {};
       for (const r of refs) streams[r.streamId] = byId.get(r.streamId)!.labels;
-      const job = { kind: 'range' as const, refs, streams, expr, base, last, stats, parserHints: hinted, ...(opts.maxSeries !== undefined ? { maxSeries: opts.maxSeries } : {}) };
+      const job = {
+        kind: 'range' as const,
+        refs,
+        streams,
+        expr,
+        base,
+        last,
+        stats,
+        parserHints: hinted,
+        ...(lines !== undefined ? { lines } : {}),
+        ...(opts.maxSeries !== undefined ? { maxSeries: opts.maxSeries } : {}),
+      };
       return pool.run(job, { signal: opts.signal }) as Promise<RangeAggReply>;
     }),
   );

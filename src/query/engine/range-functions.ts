@@ -95,12 +95,33 @@ export function evaluateWindows(s: SortedSamples, p: WindowParams, onNaN?: (step
  * as counts and byte sums are integers. `v` (line sizes) is only read for the bytes operations.
  */
 export function evaluateLineWindows(t: ArrayLike<number>, v: ArrayLike<number>, n: number, p: WindowParams): Float64Array {
-  const { count, step, range } = p;
-  const bytes = p.op === 'bytes_over_time' || p.op === 'bytes_rate';
-  const hits = new Float64Array(count + 1);
-  const sums = bytes ? new Float64Array(count + 1) : hits;
-  for (let k = 0; k < n; k++) {
-    const x = t[k]!;
+  const w = new LineWindows(p);
+  for (let k = 0; k < n; k++) w.add(t[k]!, v[k]!);
+  return w.finish();
+}
+
+/**
+ * evaluateLineWindows as it goes: the difference arrays filled one sample at a time (`add`), added
+ * together across threads (`merge`: integer sums, so in any order the same), evaluated once.
+ * Query workers keep these instead of their samples (issue #12): a count over millions of lines
+ * crosses to the calling thread as two arrays of the steps' length.
+ */
+export class LineWindows {
+  readonly hits: Float64Array;
+  readonly sums: Float64Array;
+  private readonly bytes: boolean;
+
+  constructor(
+    private readonly p: WindowParams,
+    from?: { hits: Float64Array; sums: Float64Array },
+  ) {
+    this.bytes = p.op === 'bytes_over_time' || p.op === 'bytes_rate';
+    this.hits = from?.hits ?? new Float64Array(p.count + 1);
+    this.sums = this.bytes ? (from?.sums ?? new Float64Array(p.count + 1)) : this.hits;
+  }
+
+  add(x: number, size: number): void {
+    const { count, step, range } = this.p;
     // Steps i whose window (i·step, i·step + range] holds x: i·step < x and i·step ≥ x − range.
     // The divisions give the answer up to rounding; the loops settle it with exact products.
     let hi = Math.ceil(x / step) - 1;
@@ -112,43 +133,56 @@ export function evaluateLineWindows(t: ArrayLike<number>, v: ArrayLike<number>, 
     while ((lo - 1) * step >= from) lo--;
     if (lo < 0) lo = 0;
     if (hi > count - 1) hi = count - 1;
-    if (lo > hi) continue;
-    hits[lo]! += 1;
-    hits[hi + 1]! -= 1;
-    if (bytes) {
-      sums[lo]! += v[k]!;
-      sums[hi + 1]! -= v[k]!;
+    if (lo > hi) return;
+    this.hits[lo]! += 1;
+    this.hits[hi + 1]! -= 1;
+    if (this.bytes) {
+      this.sums[lo]! += size;
+      this.sums[hi + 1]! -= size;
     }
   }
-  const out = new Float64Array(count);
-  const seconds = range / 1e9;
-  let c = 0;
-  let sum = 0;
-  for (let i = 0; i < count; i++) {
-    c += hits[i]!;
-    if (bytes) sum += sums[i]!;
-    if (c === 0) {
-      out[i] = NaN;
-      continue;
-    }
-    switch (p.op) {
-      case 'rate':
-        out[i] = c / seconds;
-        break;
-      case 'bytes_over_time':
-        out[i] = sum;
-        break;
-      case 'bytes_rate':
-        out[i] = sum / seconds;
-        break;
-      case 'absent_over_time':
-        out[i] = 1;
-        break;
-      default:
-        out[i] = c;
-    }
+
+  merge(o: { hits: Float64Array; sums: Float64Array }): void {
+    for (let i = 0; i < this.hits.length; i++) this.hits[i]! += o.hits[i]!;
+    if (this.bytes) for (let i = 0; i < this.sums.length; i++) this.sums[i]! += o.sums[i]!;
   }
-  return out;
+
+  finish(): Float64Array {
+    const p = this.p;
+    const { count, range } = p;
+    const bytes = this.bytes;
+    const hits = this.hits;
+    const sums = this.sums;
+    const out = new Float64Array(count);
+    const seconds = range / 1e9;
+    let c = 0;
+    let sum = 0;
+    for (let i = 0; i < count; i++) {
+      c += hits[i]!;
+      if (bytes) sum += sums[i]!;
+      if (c === 0) {
+        out[i] = NaN;
+        continue;
+      }
+      switch (p.op) {
+        case 'rate':
+          out[i] = c / seconds;
+          break;
+        case 'bytes_over_time':
+          out[i] = sum;
+          break;
+        case 'bytes_rate':
+          out[i] = sum / seconds;
+          break;
+        case 'absent_over_time':
+          out[i] = 1;
+          break;
+        default:
+          out[i] = c;
+      }
+    }
+    return out;
+  }
 }
 
 /** The operations evaluateLineWindows computes (without unwrap). */

@@ -11,7 +11,7 @@
 import type { Labels } from '../../api/model.js';
 import type { PipelineStage, RangeAggregationExpr, UnwrapConversion } from '../../logql/syntax/ast.js';
 import { requiredLabels } from '../../logql/pipeline/label-hints.js';
-import type { ProcessedEntry } from '../../logql/pipeline/types.js';
+import type { EntryView, ProcessedEntry } from '../../logql/pipeline/types.js';
 import { EntryState, ERROR_LABEL, getLabel, setLabel } from '../../logql/pipeline/entry.js';
 import { compileLabelFilter, type LabelPredicate } from '../../logql/pipeline/label-filter.js';
 import { parseBytes, parseGoDuration, parseGoFloat } from '../../logql/pipeline/units.js';
@@ -31,6 +31,11 @@ export interface SampleExtractor {
    * entry's own label object when nothing changes it, so callers can cache series by identity.
    */
   extract(ts: bigint, e: ProcessedEntry): Sample | null;
+  /**
+   * `extract` of an entry read in place. Grouped `by` without unwrap, the grouping key is read from
+   * the view and no label set is built; the sample returned is reused by the next call.
+   */
+  extractView(ts: bigint, v: EntryView): Sample | null;
 }
 
 /**
@@ -68,26 +73,42 @@ export function createSampleExtractor(expr: RangeAggregationExpr): SampleExtract
   // label identity (range-accumulate.ts) find it without building and hashing a label set per line.
   const groups = new Map<string, Labels>();
   let noneGroup: Labels | undefined;
+  /** The `by` group of an entry without `__error__`, read from its view (interned as below). */
+  const groupOf = (v: EntryView): Labels => {
+    const names = byLabels!;
+    if (names.length === 1) {
+      const x = v.get(names[0]!);
+      return x === undefined ? (noneGroup ??= {}) : internOne(names[0]!, x);
+    }
+    const vals: Labels = {};
+    for (const name of names) {
+      const x = v.get(name);
+      if (x !== undefined) setLabel(vals, name, x);
+    }
+    return groupLabels(vals);
+  };
+  const internOne = (name: string, x: string): Labels => {
+    let out = groups.get(x);
+    if (out === undefined) {
+      out = {};
+      setLabel(out, name, x);
+      groups.set(x, out);
+    }
+    return out;
+  };
   const groupLabels = (labels: Labels): Labels => {
     if (getLabel(labels, ERROR_LABEL) !== undefined) return labels;
     if (byLabels) {
       if (byLabels.length === 1) {
         // The common `by (level)`: the value is the key; entries without the label share one group.
         const v = getLabel(labels, byLabels[0]!);
-        if (v === undefined) return (noneGroup ??= {});
-        let out = groups.get(v);
-        if (out === undefined) {
-          out = {};
-          setLabel(out, byLabels[0]!, v);
-          groups.set(v, out);
-        }
-        return out;
+        return v === undefined ? (noneGroup ??= {}) : internOne(byLabels[0]!, v);
       }
       let key = '';
       for (const name of byLabels) {
         const v = getLabel(labels, name);
-        // '\u0001' ends a present value, '\u0002' marks an absent one: no two groups share a key.
-        key += v === undefined ? '\u0002' : v + '\u0001';
+        // Length-prefixed values and '~' for an absent one: no two groups share a key.
+        key += v === undefined ? '~' : `${v.length}:${v}`;
       }
       let out = groups.get(key);
       if (out === undefined) {
@@ -111,31 +132,39 @@ export function createSampleExtractor(expr: RangeAggregationExpr): SampleExtract
 
   if (!unwrap) {
     const bytes = expr.op === 'bytes_over_time' || expr.op === 'bytes_rate';
+    const sample: Sample = { value: 0, labels: {} };
     return {
       needsValues: bytes,
       extract(_ts, e) {
         return { value: bytes ? Buffer.byteLength(e.line, 'utf8') : 1, labels: group(e.labels) };
       },
+      extractView(_ts, v) {
+        sample.value = bytes ? Buffer.byteLength(v.line, 'utf8') : 1;
+        sample.labels = byLabels !== undefined && v.get(ERROR_LABEL) === undefined ? groupOf(v) : group(v.result());
+        return sample;
+      },
     };
   }
 
+  const extract = (ts: bigint, e: ProcessedEntry): Sample | null => {
+    const raw = getLabel(e.labels, unwrap.label);
+    if (raw === undefined || raw === '') return null;
+    const r = convert(raw);
+    if (typeof r === 'number' && post.length === 0) return { value: r, labels: group(e.labels) };
+    state.base = e.labels;
+    state.reset(ts, e.line, undefined);
+    if (typeof r !== 'number') state.setError(ERR_SAMPLE_EXTRACTION, r.error);
+    for (const p of post) if (!p(state)) return null;
+    return { value: typeof r === 'number' ? r : 0, labels: group(state.result()) };
+  };
   const convert = converter(unwrap.conversion);
   const post: LabelPredicate[] = unwrap.postFilters.map((f) => compileLabelFilter(f));
   // One reusable state for the post-unwrap filters: they only read labels and set errors.
   const state = new EntryState({});
   return {
     needsValues: true,
-    extract(ts, e) {
-      const raw = getLabel(e.labels, unwrap.label);
-      if (raw === undefined || raw === '') return null;
-      const r = convert(raw);
-      if (typeof r === 'number' && post.length === 0) return { value: r, labels: group(e.labels) };
-      state.base = e.labels;
-      state.reset(ts, e.line, undefined);
-      if (typeof r !== 'number') state.setError(ERR_SAMPLE_EXTRACTION, r.error);
-      for (const p of post) if (!p(state)) return null;
-      return { value: typeof r === 'number' ? r : 0, labels: group(state.result()) };
-    },
+    extract,
+    extractView: (ts, v) => extract(ts, { line: v.line, labels: v.result() }),
   };
 }
 

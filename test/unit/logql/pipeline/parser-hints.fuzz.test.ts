@@ -18,6 +18,7 @@ import type { Labels } from '../../../../src/api/model.js';
 import type { PipelineStage } from '../../../../src/logql/syntax/ast.js';
 import { compilePipeline } from '../../../../src/logql/pipeline/compile.js';
 import { requiredLabels } from '../../../../src/logql/pipeline/label-hints.js';
+import { JsonScanner } from '../../../../src/logql/pipeline/json.js';
 import { contains, json, labelFilter, logfmt, str } from './helpers.js';
 import { fuzzParams } from '../../../helpers/fuzz.js';
 
@@ -160,4 +161,25 @@ test('requiredLabels: templates read any label, so no hints; filters, keep, unwr
     ['level'],
   );
   assert.deepEqual([...got!].sort(), ['__error__', '__error_details__', 'cond', 'dst', 'k', 'level', 'src', 'status', 'took']);
+});
+
+test('an unwanted scalar is checked exactly as a wanted one: the same tokens pass, the same fail', () => {
+  const token = fc.array(fc.constantFrom('-', '+', '0', '1', '9', '.', 'e', 'E', 't', 'r', 'u', 'f', 'a', 'l', 's', 'n'), { minLength: 1, maxLength: 8 }).map((c) => c.join(''));
+  fc.assert(
+    fc.property(token, (tok) => {
+      const check = (skip: boolean): string => {
+        const sc = new JsonScanner();
+        sc.reset(`${tok},`);
+        try {
+          if (skip) sc.scalarSkip();
+          else sc.scalar();
+          return `ok ${sc.i}`;
+        } catch (e) {
+          return (e as Error).message;
+        }
+      };
+      assert.equal(check(true), check(false), tok);
+    }),
+    fuzzParams(5),
+  );
 });
