@@ -491,3 +491,52 @@ export function scratchDir(t: TestContext): string {
 export async function fleetDocker(t: TestContext): Promise<boolean> {
   return (await dockerOrSkip(t)) !== undefined;
 }
+
+// ---------------------------------------------------------------- what a rollout visibly changed
+
+/** The label every remote configuration of these tests stamps on its lines (client.external_labels). */
+export const REV_LABEL = 'fleet_rev';
+
+/**
+ * The agent's local `control` section for these tests: the health window after a remote
+ * configuration is applied (issue #13: shipping succeeds, sources tailing, no repeated errors).
+ */
+export function controlSection(healthWindow: string): Record<string, unknown> {
+  return { control: { health_window: healthWindow } };
+}
+
+/**
+ * The values of REV_LABEL on one container's lines in the order the container wrote them ('' for
+ * none), run-length encoded: [['', 4012], ['r1', 2990]] means the first 4,012 lines had no label
+ * and every later one r1. A configuration that took effect cleanly shows as one switch per
+ * rollout, never back.
+ */
+export function revRuns(lines: QueriedLine[]): Array<[string, number]> {
+  const sorted = [...lines].sort((a, b) => seqOf(a.line) - seqOf(b.line));
+  const runs: Array<[string, number]> = [];
+  for (const l of sorted) {
+    const v = l.labels[REV_LABEL] ?? '';
+    const lastRun = runs[runs.length - 1];
+    if (lastRun && lastRun[0] === v) lastRun[1]++;
+    else runs.push([v, 1]);
+  }
+  return runs;
+}
+
+/** The stored time (ms) of the first line, in write order, that carries REV_LABEL=`rev`. */
+export function firstTimeOf(lines: QueriedLine[], rev: string): number | undefined {
+  let best: QueriedLine | undefined;
+  for (const l of lines) if (l.labels[REV_LABEL] === rev && (!best || seqOf(l.line) < seqOf(best.line))) best = l;
+  return best && Number(BigInt(best.ts) / 1_000_000n);
+}
+
+/** Waits until the server holds at least `n` lines of every container of the flow carrying REV_LABEL=`rev`. */
+export async function waitForRev(serverUrl: string, flow: LogFlow, rev: string, n: number, timeoutMs = 30_000): Promise<void> {
+  for (const c of flow.containers) {
+    await waitFor(
+      `${n} lines of ${c.name} with ${REV_LABEL}="${rev}"`,
+      async () => (await queryAll(serverUrl, `{container="${c.name}", ${REV_LABEL}="${rev}"}`, { limit: QUERY_LIMIT })).length >= n,
+      { timeoutMs, intervalMs: 500 },
+    );
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * A rollout with a canary of one, then all, while 2,000 lines/s flow (issue #13, "Tests with real
+ * parts"): `logwharf fleet apply --canary 1 --window 5s` against three real agents; fleet status
+ * shows one agent on the new version for the window and then all three; the new configuration is
+ * visibly in effect on all three (its external label on their lines, the canary's first by at least
+ * the window), the switch is clean (every line after it carries the label), and every line is
+ * stored exactly once.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  agentOf, checkExactlyOnce, controlSection, firstTimeOf, fleet, fleetApply, fleetDocker, fleetLock, fleetStatus, ok, REV_LABEL,
+  remoteConfig, revRuns, runId, scratchDir, startAgents, startFleetServer, startFlow, waitForAgentsConnected, waitForLines, waitForRev,
+  type FleetStatus,
+} from './harness.js';
+import { waitFor } from '../../helpers/wait-for.js';
+
+const WINDOW_MS = 5000;
+
+test('canary of one, then all, under 2,000 lines/s: the new config on all three agents, every line once', { timeout: 150_000 }, async (t) => {
+  if (!(await fleetDocker(t))) return;
+  await fleetLock(t);
+  const run = runId();
+  const hosts = ['a', 'b', 'c'].map((x) => `e2e13-${run}-${x}`);
+  const files = scratchDir(t);
+  const server = await startFleetServer(t);
+  const agents = await startAgents(t, server.url, hosts, controlSection('2s'));
+  const flow = await startFlow(t, run, hosts);
+  const before = await waitForAgentsConnected(server.url, hosts);
+  await waitForLines(server.url, flow, 2 * flow.ratePerContainer);
+
+  const rev = `r-${run}`;
+  const name = `shop-${run}`;
+  const applied = Date.now();
+  const { rolloutId } = await fleetApply(server.url, files, {
+    name,
+    config: remoteConfig(hosts, { client: { external_labels: { [REV_LABEL]: rev } } }),
+    canary: '1',
+    window: `${WINDOW_MS / 1000}s`,
+  });
+  t.diagnostic(`rollout ${rolloutId} of ${name}`);
+
+  // Follow the rollout through fleet status: how many agents run a version other than the one they
+  // started with, while it runs.
+  const changed = (s: FleetStatus) => hosts.filter((h) => agentOf(s, h)?.config_version !== agentOf(before, h)?.config_version);
+  const seen: Array<{ at: number; changed: string[]; state: string }> = [];
+  const final = await waitFor(
+    `rollout ${rolloutId} to finish`,
+    async () => {
+      const s = await fleetStatus(server.url);
+      const r = s.rollouts.find((x) => String(x.id) === rolloutId);
+      seen.push({ at: Date.now() - applied, changed: changed(s), state: r?.state ?? '(absent)' });
+      return r && r.state !== 'running' ? { r, s } : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 500 },
+  );
+  t.diagnostic(`rollout states seen: ${JSON.stringify(seen.map((x) => [x.at, x.state, x.changed.length]))}`);
+  assert.equal(final.r.state, 'succeeded', `rollout ended ${JSON.stringify(final.r)}`);
+  const canaryPhase = seen.filter((x) => x.state === 'running' && x.changed.length === 1);
+  assert.ok(canaryPhase.length > 0, 'fleet status showed exactly one agent on the new version while the rollout ran (the canary)');
+  assert.ok(!seen.some((x) => x.state === 'running' && x.changed.length > 1 && x.at < WINDOW_MS), 'no second agent got it before the window passed');
+  const canaryHost = canaryPhase[0]!.changed[0]!;
+  for (const h of hosts) {
+    const a = agentOf(final.s, h)!;
+    assert.notEqual(a.config_version, agentOf(before, h)?.config_version, `${h} runs the new version`);
+    assert.equal(a.config_version, agentOf(final.s, canaryHost)!.config_version, `${h} runs the canary's version`);
+    assert.equal(a.healthy, true, `${h} is healthy`);
+  }
+  const history = ok(await fleet(server.url, ['history', name]), 'fleet history');
+  assert.match(history.stdout, new RegExp(String(agentOf(final.s, canaryHost)!.config_version)), 'fleet history lists the version rolled out');
+
+  // Let lines flow under the new configuration, then count every one.
+  await waitForRev(server.url, flow, rev, flow.ratePerContainer);
+  const report = await checkExactlyOnce(server.url, flow, agents);
+  t.diagnostic(`stored ${report.total} lines exactly once at ${report.rate} lines/s; canary ${canaryHost}`);
+
+  const firstLabelled: Record<string, number> = {};
+  for (const c of flow.containers) {
+    const runs = revRuns(report.byContainer[c.name]!);
+    // Lines written before the rollout have no label, every line after the switch has it: one clean cut.
+    assert.deepEqual(runs.map(([v]) => v), ['', rev], `${c.name} switched once and for good: ${JSON.stringify(runs)}`);
+    firstLabelled[c.host] = firstTimeOf(report.byContainer[c.name]!, rev)!;
+  }
+  for (const h of hosts.filter((x) => x !== canaryHost)) {
+    const gap = firstLabelled[h]! - firstLabelled[canaryHost]!;
+    assert.ok(gap >= WINDOW_MS * 0.8, `${h} took the config ${gap} ms after the canary, less than the ${WINDOW_MS} ms window`);
+  }
+});
