@@ -38,13 +38,36 @@ export function runId(): string {
   return randomUUID().slice(0, 8);
 }
 
+/** Where a stand registers its clean-ups: run last-registered first, after the test, failed or not. */
+export interface Stand {
+  after(fn: () => unknown): void;
+}
+
 /**
+ * Opens a scenario's stand: Docker (skips outside CI when it is missing, as every Docker test here;
+ * undefined then), then the fleet lock. Clean-ups run in reverse order of registration, so the
+ * lock, taken first, is released only once the containers, agents and server are gone.
+ *
  * Only one fleet scenario runs at a time on this machine (across test files and processes): each
  * runs a server, three agents and 2,000 lines/s, and the timings they assert (health windows,
  * rollouts) mean little on two cores shared with a second copy of it. A lock directory holding the
  * owner's pid; a dead owner's lock is taken over.
  */
-export async function fleetLock(t: TestContext): Promise<void> {
+export async function openStand(t: TestContext): Promise<Stand | undefined> {
+  if ((await dockerOrSkip(t)) === undefined) return undefined;
+  const cleanups: Array<() => unknown> = [];
+  t.after(async () => {
+    const errors: unknown[] = [];
+    for (const fn of cleanups.reverse()) {
+      try {
+        await fn();
+      } catch (e) {
+        errors.push(e);
+      }
+    }
+    if (errors.length > 0) throw errors[0];
+  });
+  const stand: Stand = { after: (fn) => cleanups.push(fn) };
   const dir = join(tmpdir(), 'logwharf-fleet-e2e.lock');
   await waitFor(
     'the fleet scenario lock (another fleet scenario is running)',
@@ -58,8 +81,7 @@ export async function fleetLock(t: TestContext): Promise<void> {
         try {
           owner = Number(readFileSync(join(dir, 'pid'), 'utf8'));
         } catch {
-          // being written or removed right now
-          return false;
+          return false; // being written or removed right now
         }
         if (owner && !alive(owner)) rmSync(dir, { recursive: true, force: true });
         return false;
@@ -67,7 +89,8 @@ export async function fleetLock(t: TestContext): Promise<void> {
     },
     { timeoutMs: 280_000, intervalMs: 250 },
   );
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  stand.after(() => rmSync(dir, { recursive: true, force: true }));
+  return stand;
 }
 
 function alive(pid: number): boolean {
@@ -94,7 +117,7 @@ export interface FleetServer {
 }
 
 /** `logwharf server` from dist/ on port 0 with a temporary data directory, stopped and removed after the test. */
-export async function startFleetServer(t: TestContext): Promise<FleetServer> {
+export async function startFleetServer(t: Stand): Promise<FleetServer> {
   const dir = tempDir('lh-fleet-server-');
   const configFile = join(dir, '..', `${dir.split('/').pop()}.yaml`);
   writeFileSync(configFile, stringify({ log_level: 'warn', limits: { max_entries_limit_per_query: QUERY_LIMIT } }));
@@ -187,11 +210,11 @@ export interface AgentProc {
  * collecting Docker only; `local` is merged into each agent's local configuration file (e.g. the
  * `control` section). Stopped with SIGKILL after the test if still running.
  */
-export async function startAgents(t: TestContext, server: string, hosts: string[], local: Record<string, unknown> = {}): Promise<AgentProc[]> {
+export async function startAgents(t: Stand, server: string, hosts: string[], local: Record<string, unknown> = {}): Promise<AgentProc[]> {
   return Promise.all(hosts.map((host) => startAgent(t, server, host, hosts, local)));
 }
 
-async function startAgent(t: TestContext, server: string, host: string, hosts: string[], local: Record<string, unknown>): Promise<AgentProc> {
+async function startAgent(t: Stand, server: string, host: string, hosts: string[], local: Record<string, unknown>): Promise<AgentProc> {
   const dataDir = tempDir(`lh-fleet-agent-${host}-`);
   const configFile = join(dataDir, '..', `${dataDir.split('/').pop()}.yaml`);
   const config = {
@@ -269,7 +292,7 @@ export interface LogFlow {
  * `stop()` creates a file in a directory the containers mount read-only; each then writes
  * `ctr=<name> end=<last n>` and idles. Containers are removed after the test, failed or not.
  */
-export async function startFlow(t: TestContext, run: string, hosts: string[]): Promise<LogFlow> {
+export async function startFlow(t: Stand, run: string, hosts: string[]): Promise<LogFlow> {
   const ctl = tempDir('lh-fleet-flow-');
   const rate = Math.round(TOTAL_RATE / hosts.length);
   const tick = Math.max(1, Math.round(rate / 10));
@@ -481,16 +504,12 @@ export async function waitForAgentsConnected(serverUrl: string, hosts: string[],
 }
 
 /** The test's scratch directory for configuration files, removed after it. */
-export function scratchDir(t: TestContext): string {
+export function scratchDir(t: Stand): string {
   const dir = tempDir('lh-fleet-files-');
   t.after(() => removeDir(dir));
   return dir;
 }
 
-/** Docker for a fleet scenario (skips outside CI when missing, as every Docker test here). */
-export async function fleetDocker(t: TestContext): Promise<boolean> {
-  return (await dockerOrSkip(t)) !== undefined;
-}
 
 // ---------------------------------------------------------------- what a rollout visibly changed
 

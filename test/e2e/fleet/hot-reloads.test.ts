@@ -8,22 +8,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  agentOf, checkExactlyOnce, controlSection, fleetApply, fleetDocker, fleetLock, REV_LABEL, remoteConfig, revRuns, runId,
+  agentOf, checkExactlyOnce, controlSection, fleetApply, openStand, REV_LABEL, remoteConfig, revRuns, runId,
   scratchDir, startAgents, startFleetServer, startFlow, waitForAgentsConnected, waitForLines, waitForRollout,
 } from './harness.js';
 
 const RELOADS = 20;
 
 test('20 hot reloads in a row under 2,000 lines/s: every version in effect in order, agents never restarted, every line once', { timeout: 280_000 }, async (t) => {
-  if (!(await fleetDocker(t))) return;
-  await fleetLock(t);
+  const stand = await openStand(t);
+  if (!stand) return;
   const run = runId();
   const hosts = ['a', 'b', 'c'].map((x) => `e2e13-${run}-${x}`);
-  const files = scratchDir(t);
-  const server = await startFleetServer(t);
-  const agents = await startAgents(t, server.url, hosts, controlSection('1s'));
+  const files = scratchDir(stand);
+  const server = await startFleetServer(stand);
+  const agents = await startAgents(stand, server.url, hosts, controlSection('1s'));
   const pids = agents.map((a) => a.child.proc.pid);
-  const flow = await startFlow(t, run, hosts);
+  const flow = await startFlow(stand, run, hosts);
   await waitForAgentsConnected(server.url, hosts);
   await waitForLines(server.url, flow, flow.ratePerContainer);
 

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import {
-  agentOf, checkExactlyOnce, controlSection, fleetApply, fleetDocker, fleetLock, fleetStatus, REV_LABEL, remoteConfig, revRuns,
+  agentOf, checkExactlyOnce, controlSection, fleetApply, openStand, fleetStatus, REV_LABEL, remoteConfig, revRuns,
   runId, scratchDir, startAgents, startFleetServer, startFlow, waitForAgentsConnected, waitForLines, waitForRev, waitForRollout,
 } from './harness.js';
 import { waitFor } from '../../helpers/wait-for.js';
@@ -27,14 +27,14 @@ async function closedPort(): Promise<number> {
 }
 
 test('an unreachable client.url: the canary rolls itself back within its health window, the others never get it, no line lost', { timeout: 150_000 }, async (t) => {
-  if (!(await fleetDocker(t))) return;
-  await fleetLock(t);
+  const stand = await openStand(t);
+  if (!stand) return;
   const run = runId();
   const hosts = ['a', 'b', 'c'].map((x) => `e2e13-${run}-${x}`);
-  const files = scratchDir(t);
-  const server = await startFleetServer(t);
-  const agents = await startAgents(t, server.url, hosts, controlSection(`${HEALTH_WINDOW_MS / 1000}s`));
-  const flow = await startFlow(t, run, hosts);
+  const files = scratchDir(stand);
+  const server = await startFleetServer(stand);
+  const agents = await startAgents(stand, server.url, hosts, controlSection(`${HEALTH_WINDOW_MS / 1000}s`));
+  const flow = await startFlow(stand, run, hosts);
   await waitForAgentsConnected(server.url, hosts);
   await waitForLines(server.url, flow, flow.ratePerContainer);
 

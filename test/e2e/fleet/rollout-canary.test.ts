@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  agentOf, checkExactlyOnce, controlSection, firstTimeOf, fleet, fleetApply, fleetDocker, fleetLock, fleetStatus, ok, REV_LABEL,
+  agentOf, checkExactlyOnce, controlSection, firstTimeOf, fleet, fleetApply, openStand, fleetStatus, ok, REV_LABEL,
   remoteConfig, revRuns, runId, scratchDir, startAgents, startFleetServer, startFlow, waitForAgentsConnected, waitForLines, waitForRev,
   type FleetStatus,
 } from './harness.js';
@@ -18,14 +18,14 @@ import { waitFor } from '../../helpers/wait-for.js';
 const WINDOW_MS = 5000;
 
 test('canary of one, then all, under 2,000 lines/s: the new config on all three agents, every line once', { timeout: 150_000 }, async (t) => {
-  if (!(await fleetDocker(t))) return;
-  await fleetLock(t);
+  const stand = await openStand(t);
+  if (!stand) return;
   const run = runId();
   const hosts = ['a', 'b', 'c'].map((x) => `e2e13-${run}-${x}`);
-  const files = scratchDir(t);
-  const server = await startFleetServer(t);
-  const agents = await startAgents(t, server.url, hosts, controlSection('2s'));
-  const flow = await startFlow(t, run, hosts);
+  const files = scratchDir(stand);
+  const server = await startFleetServer(stand);
+  const agents = await startAgents(stand, server.url, hosts, controlSection('2s'));
+  const flow = await startFlow(stand, run, hosts);
   const before = await waitForAgentsConnected(server.url, hosts);
   await waitForLines(server.url, flow, 2 * flow.ratePerContainer);
 

@@ -6,16 +6,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkExactlyOnce, fleetDocker, fleetLock, runId, startAgents, startFleetServer, startFlow, TOTAL_RATE, waitForLines } from './harness.js';
+import { checkExactlyOnce, openStand, runId, startAgents, startFleetServer, startFlow, TOTAL_RATE, waitForLines } from './harness.js';
 
 test('three agents, three containers, 2,000 lines/s: every line stored exactly once under its own host', { timeout: 120_000 }, async (t) => {
-  if (!(await fleetDocker(t))) return;
-  await fleetLock(t);
+  const stand = await openStand(t);
+  if (!stand) return;
   const run = runId();
   const hosts = ['a', 'b', 'c'].map((x) => `e2e13-${run}-${x}`);
-  const server = await startFleetServer(t);
-  const agents = await startAgents(t, server.url, hosts);
-  const flow = await startFlow(t, run, hosts);
+  const server = await startFleetServer(stand);
+  const agents = await startAgents(stand, server.url, hosts);
+  const flow = await startFlow(stand, run, hosts);
   // About ten seconds of flow: 6,000 lines per container stored.
   await waitForLines(server.url, flow, 10 * flow.ratePerContainer);
   const report = await checkExactlyOnce(server.url, flow, agents);
