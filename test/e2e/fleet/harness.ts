@@ -217,7 +217,7 @@ export async function startAgents(t: Stand, server: string, hosts: string[], loc
 async function startAgent(t: Stand, server: string, host: string, hosts: string[], local: Record<string, unknown>): Promise<AgentProc> {
   const dataDir = tempDir(`lh-fleet-agent-${host}-`);
   const configFile = join(dataDir, '..', `${dataDir.split('/').pop()}.yaml`);
-  const config = {
+  const config: Record<string, unknown> = {
     host,
     poll_interval: '100ms',
     docker: { enabled: true, resource_metrics: false },
@@ -227,6 +227,10 @@ async function startAgent(t: Stand, server: string, host: string, hosts: string[
     pipeline: fleetPipeline(hosts),
     ...local,
   };
+  if (local.control !== undefined) {
+    // What selectors pick agents by besides the host: the run's cluster, and a role per agent.
+    config.control = { ...(local.control as Record<string, unknown>), attributes: { cluster: clusterOf(host), role: `role-${host.slice(-1)}` } };
+  }
   writeFileSync(configFile, stringify(config));
   const child = await startCli(
     ['agent', '--server', server, '--config', configFile, '--data', dataDir, '--metrics-listen', '127.0.0.1:0', '--log-level', 'info'],
@@ -518,10 +522,17 @@ export const REV_LABEL = 'fleet_rev';
 
 /**
  * The agent's local `control` section for these tests: the health window after a remote
- * configuration is applied (issue #13: shipping succeeds, sources tailing, no repeated errors).
+ * configuration is applied (issue #13: shipping succeeds, sources tailing, no repeated errors) and
+ * a one-second heartbeat (OpAMP over HTTP is polling: an offer reaches the agent at its next
+ * message). startAgents adds the attributes `cluster` (clusterOf) and `role` (`role-a`, …).
  */
 export function controlSection(healthWindow: string): Record<string, unknown> {
-  return { control: { health_window: healthWindow } };
+  return { control: { health_window: healthWindow, heartbeat: '1s' } };
+}
+
+/** The `cluster` attribute of the run's agents: their host less its last letter. */
+export function clusterOf(host: string): string {
+  return host.slice(0, -2);
 }
 
 /**

@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  agentOf, checkExactlyOnce, controlSection, firstTimeOf, fleet, fleetApply, openStand, fleetStatus, ok, REV_LABEL,
+  agentOf, checkExactlyOnce, clusterOf, controlSection, firstTimeOf, fleet, fleetApply, openStand, fleetStatus, ok, REV_LABEL,
   remoteConfig, revRuns, runId, scratchDir, startAgents, startFleetServer, startFlow, waitForAgentsConnected, waitForLines, waitForRev,
   type FleetStatus,
 } from './harness.js';
@@ -37,6 +37,8 @@ test('canary of one, then all, under 2,000 lines/s: the new config on all three 
     config: remoteConfig(hosts, { client: { external_labels: { [REV_LABEL]: rev } } }),
     canary: '1',
     window: `${WINDOW_MS / 1000}s`,
+    // The agents' own attribute (control.attributes), as an operator targets a cluster.
+    selector: `cluster=${clusterOf(hosts[0]!)}`,
   });
   t.diagnostic(`rollout ${rolloutId} of ${name}`);
 
