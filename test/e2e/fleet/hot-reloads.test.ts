@@ -3,12 +3,12 @@
  * rolled out one after another to three real agents while 2,000 lines/s flow. Each is applied hot:
  * the agent processes never restart, each version's label shows on the lines in order (no line
  * goes back to an older version), and every line is stored exactly once — no position lost or
- * moved back by a rebuild.
+ * moved back by a rebuild. Then `fleet rollback` to the tenth version brings its label back on all three.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  agentOf, checkExactlyOnce, controlSection, fleetApply, openStand, REV_LABEL, remoteConfig, revRuns, runId,
+  agentOf, checkExactlyOnce, controlSection, fleet, fleetApply, ok, waitForRev, openStand, REV_LABEL, remoteConfig, revRuns, runId,
   scratchDir, startAgents, startFleetServer, startFlow, waitForAgentsConnected, waitForLines, waitForRollout,
 } from './harness.js';
 
@@ -53,12 +53,19 @@ test('20 hot reloads in a row under 2,000 lines/s: every version in effect in or
   t.diagnostic(`${RELOADS} rollouts to 3 agents: median ${sorted[RELOADS >> 1]} ms, max ${sorted[RELOADS - 1]} ms (apply to succeeded, 1 s window)`);
   assert.deepEqual(agents.map((a) => a.child.proc.pid), pids);
 
+  // And back: `fleet rollback` to the tenth version, stored as a new version and rolled out to all.
+  const back = ok(await fleet(server.url, ['rollback', name, '--to', versions[9]!]), 'fleet rollback').stdout.trim();
+  const { rollout: rb, status: afterRb } = await waitForRollout(server.url, back, 30_000);
+  assert.equal(rb.state, 'succeeded', `rollback: ${JSON.stringify(rb)}`);
+  for (const h of hosts) assert.ok(!versions.includes(String(agentOf(afterRb, h)!.config_version)), `${h} runs the rollback's new version`);
+  await waitForRev(server.url, flow, 'v10', 2 * flow.ratePerContainer);
+
   const report = await checkExactlyOnce(server.url, flow, agents);
   t.diagnostic(`stored ${report.total} lines exactly once at ${report.rate} lines/s through ${RELOADS} reloads`);
-  const expected = ['', ...Array.from({ length: RELOADS }, (_, i) => `v${i + 1}`)];
+  const expected = ['', ...Array.from({ length: RELOADS }, (_, i) => `v${i + 1}`), 'v10'];
   for (const c of flow.containers) {
     const runs = revRuns(report.byContainer[c.name]!);
-    // Each version in turn, each on a run of lines, never back to an earlier one.
+    // Each version in turn, each on a run of lines, never back to an earlier one until the rollback.
     assert.deepEqual(runs.map(([v]) => v), expected, `${c.name}: ${JSON.stringify(runs)}`);
   }
 });

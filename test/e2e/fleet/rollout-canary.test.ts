@@ -68,8 +68,9 @@ test('canary of one, then all, under 2,000 lines/s: the new config on all three 
     assert.equal(a.config_version, agentOf(final.s, canaryHost)!.config_version, `${h} runs the canary's version`);
     assert.equal(a.healthy, true, `${h} is healthy`);
   }
-  const history = ok(await fleet(server.url, ['history', name]), 'fleet history');
-  assert.match(history.stdout, new RegExp(String(agentOf(final.s, canaryHost)!.config_version)), 'fleet history lists the version rolled out');
+  const history = JSON.parse(ok(await fleet(server.url, ['history', name, '--output', 'json']), 'fleet history').stdout) as { good_version: number | null; versions: Array<{ version: number }> };
+  assert.deepEqual(history.versions.map((v) => v.version), [agentOf(final.s, canaryHost)!.config_version], 'fleet history: the one version rolled out');
+  assert.equal(history.good_version, agentOf(final.s, canaryHost)!.config_version, 'fleet history: it is the good version');
 
   // Let lines flow under the new configuration, then count every one.
   await waitForRev(server.url, flow, rev, flow.ratePerContainer);

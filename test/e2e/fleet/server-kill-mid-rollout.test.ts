@@ -62,8 +62,9 @@ test('kill -9 of the server inside the canary window: after a restart on the sam
   const ofThis = status.rollouts.filter((r) => String(r.id) === rolloutId);
   assert.equal(ofThis.length, 1, 'the rollout is listed once');
   assert.equal(status.rollouts.filter((r) => r.state === 'running').length, 0, 'nothing left running');
-  const history = ok(await fleet(server.url, ['history', name]), 'fleet history').stdout;
-  t.diagnostic(`fleet history ${name}:\n${history}`);
+  const history = JSON.parse(ok(await fleet(server.url, ['history', name, '--output', 'json']), 'fleet history').stdout) as { good_version: number | null; versions: Array<{ version: number }> };
+  assert.deepEqual(history.versions.map((v) => v.version), [canaryAt.version], 'one version stored');
+  assert.equal(history.good_version, canaryAt.version, 'the rolled-out version is the good one');
 
   await waitForRev(server.url, flow, rev, flow.ratePerContainer);
   const report = await checkExactlyOnce(server.url, flow, agents);
