@@ -486,17 +486,50 @@ export function agentOf(s: FleetStatus, host: string): FleetAgent | undefined {
   return s.agents.find((a) => a.host === host);
 }
 
-/** Waits until the rollout `id` reaches a final state; resolves with it and its status. */
+/** The same as fleetStatus from the fleet API directly (GET /api/v1/fleet/agents and /rollouts): for frequent sampling. */
+export async function fleetNow(serverUrl: string): Promise<FleetStatus> {
+  const get = async <T>(path: string): Promise<T> => {
+    const res = await fetch(`${serverUrl}/api/v1/fleet/${path}`);
+    if (!res.ok) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
+    return ((await res.json()) as { data: T }).data;
+  };
+  const [agents, rollouts] = await Promise.all([get<FleetAgent[]>('agents'), get<FleetRollout[]>('rollouts')]);
+  return { agents, rollouts };
+}
+
+/**
+ * One rollout with its per-agent steps, straight from the fleet API (GET /api/v1/fleet/rollouts/:id):
+ * what the waits poll, a fraction of a `logwharf fleet status` process each time.
+ */
+export async function rolloutNow(serverUrl: string, id: string): Promise<FleetRollout> {
+  const res = await fetch(`${serverUrl}/api/v1/fleet/rollouts/${encodeURIComponent(id)}`);
+  if (!res.ok) throw new Error(`GET rollout ${id}: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { data: FleetRollout }).data;
+}
+
+/**
+ * Waits until the rollout `id` reaches a final state (polling the fleet API); resolves with it and
+ * `fleet status` read once it ended. On a timeout the error shows the rollout as last seen, steps
+ * included.
+ */
 export async function waitForRollout(serverUrl: string, id: string, timeoutMs: number): Promise<{ rollout: FleetRollout; status: FleetStatus }> {
-  return waitFor(
-    `rollout ${id} to finish`,
-    async () => {
-      const status = await fleetStatus(serverUrl);
-      const rollout = status.rollouts.find((r) => String(r.id) === id);
-      return rollout && rollout.state !== 'running' ? { rollout, status } : undefined;
-    },
-    { timeoutMs, intervalMs: 500 },
-  );
+  let last: FleetRollout | undefined;
+  try {
+    await waitFor(
+      `rollout ${id} to finish`,
+      async () => {
+        last = await rolloutNow(serverUrl, id);
+        return last.state !== 'running';
+      },
+      { timeoutMs, intervalMs: 200 },
+    );
+  } catch (e) {
+    throw new Error(`${(e as Error).message}; last seen: ${JSON.stringify(last)}`);
+  }
+  const status = await fleetStatus(serverUrl);
+  const rollout = status.rollouts.find((r) => String(r.id) === id);
+  if (!rollout) throw new Error(`rollout ${id} ended (${last?.state}) but fleet status does not list it`);
+  return { rollout, status };
 }
 
 /** Waits until all `hosts` are connected to the fleet (reported at least once). */

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import {
-  agentOf, checkExactlyOnce, controlSection, fleetApply, openStand, fleetStatus, REV_LABEL, remoteConfig, revRuns,
+  agentOf, checkExactlyOnce, controlSection, fleetNow, fleetApply, openStand, fleetStatus, REV_LABEL, remoteConfig, revRuns,
   runId, scratchDir, startAgents, startFleetServer, startFlow, waitForAgentsConnected, waitForLines, waitForRev, waitForRollout,
 } from './harness.js';
 import { waitFor } from '../../helpers/wait-for.js';
@@ -63,12 +63,12 @@ test('an unreachable client.url: the canary rolls itself back within its health 
   const final = await waitFor(
     `rollout ${rolloutId} to end`,
     async () => {
-      const s = await fleetStatus(server.url);
+      const s = await fleetNow(server.url);
       for (const h of hosts) versions.get(h)!.add(String(agentOf(s, h)?.config_version));
       const r = s.rollouts.find((x) => String(x.id) === rolloutId);
       return r && r.state !== 'running' ? { r, s, at: Date.now() - applied } : undefined;
     },
-    { timeoutMs: 60_000, intervalMs: 500 },
+    { timeoutMs: 60_000, intervalMs: 250 },
   );
   t.diagnostic(`rollout ${rolloutId} ended ${final.r.state} after ${final.at} ms: ${JSON.stringify(final.r)}; versions seen ${JSON.stringify([...versions].map(([h, v]) => [h, [...v]]))}`);
   assert.equal(final.r.state, 'rolled_back');

@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  agentOf, checkExactlyOnce, clusterOf, controlSection, firstTimeOf, fleet, fleetApply, openStand, fleetStatus, ok, REV_LABEL,
+  agentOf, checkExactlyOnce, clusterOf, fleetNow, controlSection, firstTimeOf, fleet, fleetApply, openStand, fleetStatus, ok, REV_LABEL,
   remoteConfig, revRuns, runId, scratchDir, startAgents, startFleetServer, startFlow, waitForAgentsConnected, waitForLines, waitForRev,
   type FleetStatus,
 } from './harness.js';
@@ -49,13 +49,15 @@ test('canary of one, then all, under 2,000 lines/s: the new config on all three 
   const final = await waitFor(
     `rollout ${rolloutId} to finish`,
     async () => {
-      const s = await fleetStatus(server.url);
+      const s = await fleetNow(server.url);
       const r = s.rollouts.find((x) => String(x.id) === rolloutId);
       seen.push({ at: Date.now() - applied, changed: changed(s), state: r?.state ?? '(absent)' });
       return r && r.state !== 'running' ? { r, s } : undefined;
     },
-    { timeoutMs: 60_000, intervalMs: 500 },
+    { timeoutMs: 60_000, intervalMs: 250 },
   );
+  // What a user sees once it ended: `fleet status --output json`.
+  final.s = await fleetStatus(server.url);
   t.diagnostic(`rollout states seen: ${JSON.stringify(seen.map((x) => [x.at, x.state, x.changed.length]))}`);
   assert.equal(final.r.state, 'succeeded', `rollout ended ${JSON.stringify(final.r)}`);
   const canaryPhase = seen.filter((x) => x.state === 'running' && x.changed.length === 1);

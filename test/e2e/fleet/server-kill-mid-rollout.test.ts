@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  agentOf, checkExactlyOnce, controlSection, fleet, fleetApply, openStand, fleetStatus, ok, REV_LABEL, remoteConfig,
+  agentOf, checkExactlyOnce, controlSection, fleetNow, fleet, fleetApply, openStand, ok, REV_LABEL, remoteConfig,
   revRuns, runId, scratchDir, startAgents, startFleetServer, startFlow, waitForAgentsConnected, waitForLines, waitForRev, waitForRollout,
 } from './harness.js';
 import { waitFor } from '../../helpers/wait-for.js';
@@ -38,14 +38,14 @@ test('kill -9 of the server inside the canary window: after a restart on the sam
   const canaryAt = await waitFor(
     'the canary on the new version',
     async () => {
-      const s = await fleetStatus(server.url);
+      const s = await fleetNow(server.url);
       const changed = hosts.filter((h) => agentOf(s, h)?.config_version !== agentOf(before, h)?.config_version);
-      return changed.length === 1 ? { host: changed[0]!, version: agentOf(s, changed[0]!)!.config_version, at: Date.now() } : undefined;
+      const state = s.rollouts.find((r) => String(r.id) === rolloutId)?.state;
+      return changed.length === 1 ? { host: changed[0]!, version: agentOf(s, changed[0]!)!.config_version, at: Date.now(), state } : undefined;
     },
-    { timeoutMs: 30_000, intervalMs: 300 },
+    { timeoutMs: 30_000, intervalMs: 200 },
   );
-  const running = (await fleetStatus(server.url)).rollouts.find((r) => String(r.id) === rolloutId);
-  assert.equal(running?.state, 'running', 'the rollout is still in its canary window');
+  assert.equal(canaryAt.state, 'running', 'the rollout is still in its canary window');
   await server.kill9();
   const killedAfter = Date.now() - canaryAt.at;
   assert.ok(killedAfter < WINDOW_MS, `killed ${killedAfter} ms after the canary took the config: inside the ${WINDOW_MS} ms window`);
