@@ -51,7 +51,8 @@ export interface Stand {
  * Only one fleet scenario runs at a time on this machine (across test files and processes): each
  * runs a server, three agents and 2,000 lines/s, and the timings they assert (health windows,
  * rollouts) mean little on two cores shared with a second copy of it. A lock directory holding the
- * owner's pid; a dead owner's lock is taken over.
+ * owner's pid; a dead owner's lock is taken over. Scenario timeouts (240 s) cover waiting for it behind
+ * the longest scenario (about 90 s).
  */
 export async function openStand(t: TestContext): Promise<Stand | undefined> {
   if ((await dockerOrSkip(t)) === undefined) return undefined;
@@ -579,11 +580,11 @@ export const REV_LABEL = 'fleet_rev';
 /**
  * The agent's local `control` section for these tests: the health window after a remote
  * configuration is applied (issue #13: shipping succeeds, sources tailing, no repeated errors) and
- * a one-second heartbeat (OpAMP over HTTP is polling: an offer reaches the agent at its next
- * message). startAgents adds the attributes `cluster` (clusterOf) and `role` (`role-a`, …).
+ * a heartbeat of a second by default (OpAMP over HTTP is polling: an offer reaches the agent at its
+ * next message). startAgents adds the attributes `cluster` (clusterOf) and `role` (`role-a`, …).
  */
-export function controlSection(healthWindow: string): Record<string, unknown> {
-  return { control: { health_window: healthWindow, heartbeat: '1s' } };
+export function controlSection(healthWindow: string, heartbeat = '1s'): Record<string, unknown> {
+  return { control: { health_window: healthWindow, heartbeat } };
 }
 
 /** The `cluster` attribute of the run's agents: their host less its last letter. */

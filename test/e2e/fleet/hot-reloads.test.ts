@@ -21,7 +21,7 @@ test('20 hot reloads in a row under 2,000 lines/s: every version in effect in or
   const hosts = ['a', 'b', 'c'].map((x) => `e2e13-${run}-${x}`);
   // `fleet rollback` rolls out with the server's default window: short here, as the reloads' own.
   const server = await startFleetServer(stand, { fleet: { default_window: '1s' } });
-  const agents = await startAgents(stand, server.url, hosts, controlSection('1s'));
+  const agents = await startAgents(stand, server.url, hosts, controlSection('1s', '500ms'));
   const pids = agents.map((a) => a.child.proc.pid);
   const flow = await startFlow(stand, run, hosts);
   await waitForAgentsConnected(server.url, hosts);

@@ -26,7 +26,7 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-test('an unreachable client.url: the canary rolls itself back within its health window, the others never get it, no line lost', { timeout: 150_000 }, async (t) => {
+test('an unreachable client.url: the canary rolls itself back within its health window, the others never get it, no line lost', { timeout: 240_000 }, async (t) => {
   const stand = await openStand(t);
   if (!stand) return;
   const run = runId();

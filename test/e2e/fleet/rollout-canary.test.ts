@@ -17,7 +17,7 @@ import { waitFor } from '../../helpers/wait-for.js';
 
 const WINDOW_MS = 5000;
 
-test('canary of one, then all, under 2,000 lines/s: the new config on all three agents, every line once', { timeout: 150_000 }, async (t) => {
+test('canary of one, then all, under 2,000 lines/s: the new config on all three agents, every line once', { timeout: 240_000 }, async (t) => {
   const stand = await openStand(t);
   if (!stand) return;
   const run = runId();

@@ -15,7 +15,7 @@ import { waitFor } from '../../helpers/wait-for.js';
 
 const WINDOW_MS = 10_000;
 
-test('kill -9 of the server inside the canary window: after a restart on the same data dir the rollout finishes, every line once', { timeout: 150_000 }, async (t) => {
+test('kill -9 of the server inside the canary window: after a restart on the same data dir the rollout finishes, every line once', { timeout: 240_000 }, async (t) => {
   const stand = await openStand(t);
   if (!stand) return;
   const run = runId();

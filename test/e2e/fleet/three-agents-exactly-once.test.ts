@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkExactlyOnce, openStand, runId, startAgents, startFleetServer, startFlow, TOTAL_RATE, waitForLines } from './harness.js';
 
-test('three agents, three containers, 2,000 lines/s: every line stored exactly once under its own host', { timeout: 120_000 }, async (t) => {
+test('three agents, three containers, 2,000 lines/s: every line stored exactly once under its own host', { timeout: 240_000 }, async (t) => {
   const stand = await openStand(t);
   if (!stand) return;
   const run = runId();
