@@ -58,7 +58,9 @@ test('canary of one, then all, under 2,000 lines/s: the new config on all three 
   );
   // What a user sees once it ended: `fleet status --output json`.
   final.s = await fleetStatus(server.url);
-  t.diagnostic(`rollout states seen: ${JSON.stringify(seen.map((x) => [x.at, x.state, x.changed.length]))}`);
+  // [ms after apply, state, agents on the new version] at every change seen.
+  const changes = seen.filter((x, i) => i === 0 || x.state !== seen[i - 1]!.state || x.changed.length !== seen[i - 1]!.changed.length);
+  t.diagnostic(`rollout ${rolloutId} as sampled: ${JSON.stringify(changes.map((x) => [x.at, x.state, x.changed.length]))}`);
   assert.equal(final.r.state, 'succeeded', `rollout ended ${JSON.stringify(final.r)}`);
   const canaryPhase = seen.filter((x) => x.state === 'running' && x.changed.length === 1);
   assert.ok(canaryPhase.length > 0, 'fleet status showed exactly one agent on the new version while the rollout ran (the canary)');
