@@ -108,7 +108,8 @@ function alive(pid: number): boolean {
 export interface FleetServer {
   readonly url: string;
   readonly dir: string;
-  child: ChildProc;
+  /** The running process (a new one after restart()). */
+  readonly child: ChildProc;
   /** SIGKILL: no shutdown, no flush beyond what was acknowledged. */
   kill9(): Promise<void>;
   /** Starts it again on the same port and data directory. */
@@ -135,9 +136,6 @@ export async function startFleetServer(t: Stand, config: Record<string, unknown>
     dir,
     get child() {
       return child;
-    },
-    set child(c) {
-      child = c;
     },
     async kill9() {
       child.proc.kill('SIGKILL');

@@ -73,9 +73,10 @@ test('an unreachable client.url: the canary rolls itself back within its health 
   t.diagnostic(`rollout ${rolloutId} ended ${final.r.state} after ${final.at} ms: ${JSON.stringify(final.r)}; versions seen ${JSON.stringify([...versions].map(([h, v]) => [h, [...v]]))}`);
   assert.equal(final.r.state, 'rolled_back');
   assert.match(JSON.stringify(final.r), new RegExp(`127\\.0\\.0\\.1:${port}|refused|unreachable|ship|push|health`, 'i'), 'the rollout says why it was rolled back');
-  // Applying (a poll), the health window, the report (a poll) and the rollout's step: well inside
-  // the window plus a few seconds of polling.
-  assert.ok(final.at < HEALTH_WINDOW_MS + 15_000, `rolled back ${final.at} ms after apply`);
+  // From before `fleet apply` started: the CLI, the offer at the next heartbeat (1 s), shipping
+  // stuck for half the health window, the failure reported, the rollout's step. Measured 2.6–3.4 s
+  // here; the bound leaves room for a loaded machine.
+  assert.ok(final.at < HEALTH_WINDOW_MS + 7000, `rolled back ${final.at} ms after apply`);
 
   const touched = hosts.filter((h) => [...versions.get(h)!].some((v) => v !== String(goodVersion)));
   assert.equal(touched.length, 1, `exactly one agent (the canary) was ever seen off the good version: ${JSON.stringify([...versions].map(([h, v]) => [h, [...v]]))}`);
