@@ -25,6 +25,7 @@ import { startCli, runCli, tempDir, removeDir, type ChildProc, type CliResult } 
 import { dockerOrSkip, runContainer, removeContainer, BUSYBOX_IMAGE } from '../../helpers/docker.js';
 import { queryAll, type QueriedLine } from '../agent/helpers.js';
 import { waitFor } from '../../helpers/wait-for.js';
+import { parseExposition, samplesOf } from '../../helpers/exposition.js';
 
 /** Lines per second of all containers together. */
 export const TOTAL_RATE = 2000;
@@ -263,6 +264,21 @@ async function startAgent(t: Stand, server: string, host: string, hosts: string[
     rmSync(configFile, { force: true });
   });
   return agent;
+}
+
+/**
+ * The sum of an agent's metric from its own /metrics (0 when it has no sample yet), e.g. how many
+ * configurations it hot-reloaded: `logwharf_agent_config_reloads_total{result="applied"}`.
+ */
+export async function agentMetric(agent: AgentProc, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const res = await fetch(`${agent.metricsUrl}/metrics`);
+  if (!res.ok) throw new Error(`GET ${agent.metricsUrl}/metrics: ${res.status}`);
+  return samplesOf(parseExposition(await res.text()), name, labels).reduce((sum, x) => sum + x.value, 0);
+}
+
+/** Hot reloads an agent made (its counter of applied configuration changes). */
+export function reloadsOf(agent: AgentProc): Promise<number> {
+  return agentMetric(agent, 'logwharf_agent_config_reloads_total', { result: 'applied' });
 }
 
 /** Stops every agent with SIGTERM and asserts each exits 0 (a clean stop ships what it held). */

@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  agentOf, checkExactlyOnce, controlSection, fleet, fleetApplyApi, ok, waitForRev, openStand, REV_LABEL, remoteConfig, revRuns, runId,
+  agentOf, checkExactlyOnce, controlSection, reloadsOf, fleet, fleetApplyApi, ok, waitForRev, openStand, REV_LABEL, remoteConfig, revRuns, runId,
   startAgents, startFleetServer, startFlow, waitForAgentsConnected, waitForLines, waitForRollout,
 } from './harness.js';
 
@@ -63,6 +63,9 @@ test('20 hot reloads in a row under 2,000 lines/s: every version in effect in or
   // name either number.
   for (const h of hosts) assert.ok([String(rb.version), versions[9]].includes(String(agentOf(afterRb, h)!.config_version)), `${h} runs the rolled-back version (${agentOf(afterRb, h)!.config_version})`);
   await waitForRev(server.url, flow, 'v10', 2 * flow.ratePerContainer);
+
+  // One hot reload per version, on every agent: twenty, and the rollback.
+  for (const a of agents) assert.equal(await reloadsOf(a), RELOADS + 1, `${a.host}: one reload per version`);
 
   const report = await checkExactlyOnce(server.url, flow, agents);
   t.diagnostic(`stored ${report.total} lines exactly once at ${report.rate} lines/s through ${RELOADS} reloads`);

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import {
-  agentOf, checkExactlyOnce, controlSection, fleetNow, fleetApply, openStand, fleetStatus, REV_LABEL, remoteConfig, revRuns,
+  agentMetric, agentOf, checkExactlyOnce, controlSection, fleetNow, reloadsOf, fleetApply, openStand, fleetStatus, REV_LABEL, remoteConfig, revRuns,
   runId, scratchDir, startAgents, startFleetServer, startFlow, waitForAgentsConnected, waitForLines, waitForRev, waitForRollout,
 } from './harness.js';
 import { waitFor } from '../../helpers/wait-for.js';
@@ -90,6 +90,18 @@ test('an unreachable client.url: the canary rolls itself back within its health 
     },
     { timeoutMs: 20_000, intervalMs: 1000 },
   );
+  // The agents' own counters: the others reloaded once (the good version), never for the bad one;
+  // the canary took the bad one and undid it itself.
+  for (const a of agents) {
+    const rolledBack = await agentMetric(a, 'logwharf_agent_remote_configs_total', { result: 'rolled_back' });
+    if (a.host === canary) {
+      assert.equal(rolledBack, 1, `the canary ${canary} rolled one configuration back itself`);
+      assert.ok((await reloadsOf(a)) >= 2, `the canary ${canary} reloaded the bad version and back`);
+    } else {
+      assert.equal(rolledBack, 0, `${a.host} rolled nothing back`);
+      assert.equal(await reloadsOf(a), 1, `${a.host} reloaded once, for the good version only`);
+    }
+  }
   // The agents' own logs: the canary tried the bad address; the others never heard of it.
   for (const a of agents) {
     const mentions = a.logs().filter((l) => l.includes(`:${port}`));

@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  agentOf, checkExactlyOnce, clusterOf, fleetNow, controlSection, firstTimeOf, fleet, fleetApply, openStand, fleetStatus, ok, REV_LABEL,
+  agentOf, checkExactlyOnce, clusterOf, fleetNow, reloadsOf, controlSection, firstTimeOf, fleet, fleetApply, openStand, fleetStatus, ok, REV_LABEL,
   remoteConfig, revRuns, runId, scratchDir, startAgents, startFleetServer, startFlow, waitForAgentsConnected, waitForLines, waitForRev,
   type FleetStatus,
 } from './harness.js';
@@ -75,6 +75,9 @@ test('canary of one, then all, under 2,000 lines/s: the new config on all three 
   const history = JSON.parse(ok(await fleet(server.url, ['history', name, '--output', 'json']), 'fleet history').stdout) as { good_version: number | null; versions: Array<{ version: number }> };
   assert.deepEqual(history.versions.map((v) => v.version), [agentOf(final.s, canaryHost)!.config_version], 'fleet history: the one version rolled out');
   assert.equal(history.good_version, agentOf(final.s, canaryHost)!.config_version, 'fleet history: it is the good version');
+
+  // Each agent changed its configuration once, hot (its own counter), for the one version.
+  for (const a of agents) assert.equal(await reloadsOf(a), 1, `${a.host} hot-reloaded once`);
 
   // Let lines flow under the new configuration, then count every one.
   await waitForRev(server.url, flow, rev, flow.ratePerContainer);

@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  agentOf, checkExactlyOnce, controlSection, fleetNow, fleet, fleetApply, openStand, ok, REV_LABEL, remoteConfig,
+  agentOf, checkExactlyOnce, controlSection, fleetNow, reloadsOf, fleet, fleetApply, openStand, ok, REV_LABEL, remoteConfig,
   revRuns, runId, scratchDir, startAgents, startFleetServer, startFlow, waitForAgentsConnected, waitForLines, waitForRev, waitForRollout,
 } from './harness.js';
 import { waitFor } from '../../helpers/wait-for.js';
@@ -65,6 +65,10 @@ test('kill -9 of the server inside the canary window: after a restart on the sam
   const history = JSON.parse(ok(await fleet(server.url, ['history', name, '--output', 'json']), 'fleet history').stdout) as { good_version: number | null; versions: Array<{ version: number }> };
   assert.deepEqual(history.versions.map((v) => v.version), [canaryAt.version], 'one version stored');
   assert.equal(history.good_version, canaryAt.version, 'the rolled-out version is the good one');
+
+  // Resumed without a second effect on the agents either: each reloaded once, the canary too (the
+  // restarted server asked for their full state and offered the same version again).
+  for (const a of agents) assert.equal(await reloadsOf(a), 1, `${a.host} hot-reloaded once`);
 
   await waitForRev(server.url, flow, rev, flow.ratePerContainer);
   const report = await checkExactlyOnce(server.url, flow, agents);
