@@ -12,11 +12,10 @@
  * one — so a damaged file never stops the server; the warning names the moved file, from which the
  * configurations can be read back with the sqlite3 shell (docs/fleet.md, "Storage").
  */
-import Database from 'better-sqlite3';
-import { existsSync, renameSync } from 'node:fs';
 import type { Logger } from '../util/logger.js';
+import { openSqliteFile, type SqliteDb } from '../util/sqlite-file.js';
 
-export type FleetDb = Database.Database;
+export type FleetDb = SqliteDb;
 
 export const FLEET_DB_FILE = 'fleet.db';
 export const SCHEMA_VERSION = 2;
@@ -99,68 +98,22 @@ CREATE TABLE rollout_agents (
 );
 `;
 
-class UnusableFleetDb extends Error {}
-
-/** Opens (creating if needed) the fleet database at `path`; a corrupt file is moved aside with a warning. */
+/** Opens (creating if needed) the fleet database at `path`; an unusable file is moved aside with an error logged. */
 export function openFleetDb(path: string, log: Logger): FleetDb {
-  try {
-    return open(path);
-  } catch (e) {
-    if (!isUnusable(e)) throw new Error(`cannot open the fleet database ${path}: ${(e as Error).message}`, { cause: e });
-    const aside = `${path}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-    renameSync(path, aside);
-    // The WAL and shared-memory files belong to the old database; replaying them onto a new one would corrupt it.
-    for (const suffix of ['-wal', '-shm']) {
-      if (existsSync(path + suffix)) renameSync(path + suffix, aside + suffix);
-    }
-    log.error(
-      { path, moved_to: aside, err: (e as Error).message },
-      'fleet database is unusable; moved it aside and starting an empty one: agents re-register at their next message, configurations must be applied again (read them back from the moved file)',
-    );
-    return open(path);
-  }
-}
-
-function open(path: string): FleetDb {
-  const db = new Database(path);
-  try {
-    db.pragma('journal_mode = WAL');
-    // Crash-safe at every commit; fsynced only for operators' changes (see above).
-    db.pragma('synchronous = NORMAL');
-    const check = db.pragma('quick_check', { simple: true });
-    if (check !== 'ok') throw new UnusableFleetDb(`integrity check failed: ${String(check)}`);
-    migrate(db);
-    return db;
-  } catch (e) {
-    db.close();
-    throw e;
-  }
-}
-
-function migrate(db: FleetDb): void {
-  db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
-  const row = db.prepare('SELECT version FROM schema_version').get() as { version: number } | undefined;
-  if (row === undefined) {
-    db.transaction(() => {
-      db.exec(SCHEMA);
-      db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(SCHEMA_VERSION);
-    })();
-    return;
-  }
-  // Version 1 had no rendered Collector configurations: every body was offered as it is.
-  if (row.version === 1) {
-    db.transaction(() => {
-      db.exec('ALTER TABLE versions ADD COLUMN offered TEXT');
-      db.prepare('UPDATE schema_version SET version = ?').run(SCHEMA_VERSION);
-    })();
-    return;
-  }
-  // A newer server wrote this file (we were downgraded): its layout is unknown to us.
-  if (row.version !== SCHEMA_VERSION) throw new UnusableFleetDb(`schema version ${row.version}, this server knows ${SCHEMA_VERSION}`);
-}
-
-function isUnusable(e: unknown): boolean {
-  if (e instanceof UnusableFleetDb) return true;
-  const code = (e as { code?: unknown }).code;
-  return code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT' || (typeof code === 'string' && code.startsWith('SQLITE_CORRUPT'));
+  return openSqliteFile(
+    path,
+    {
+      what: 'the fleet database',
+      schema: SCHEMA,
+      version: SCHEMA_VERSION,
+      // Version 1 had no rendered Collector configurations: every body was offered as it is.
+      upgrades: { 1: 'ALTER TABLE versions ADD COLUMN offered TEXT' },
+      movedAside: {
+        level: 'error',
+        message:
+          'fleet database is unusable; moved it aside and starting an empty one: agents re-register at their next message, configurations must be applied again (read them back from the moved file)',
+      },
+    },
+    log,
+  );
 }

@@ -4,12 +4,11 @@
  * that is corrupt or from an unknown schema version is moved aside and replaced by an empty one
  * instead of stopping the server.
  */
-import Database from 'better-sqlite3';
-import { existsSync, renameSync } from 'node:fs';
 import type { Logger } from '../util/logger.js';
+import { openSqliteFile, type SqliteDb } from '../util/sqlite-file.js';
 import { DEFAULT_TENANT } from '../http/server.js';
 
-export type RegistryDb = Database.Database;
+export type RegistryDb = SqliteDb;
 
 export const SCHEMA_VERSION = 2;
 
@@ -79,68 +78,17 @@ DROP TABLE agents_v1;
 DROP TABLE sources_v1;
 `;
 
-class UnusableRegistry extends Error {}
-
-/** Opens (creating if needed) the registry at `path`; a corrupt file is moved aside with a warning. */
+/** Opens (creating if needed) the registry at `path`; an unusable file is moved aside with a warning. */
 export function openRegistryDb(path: string, log: Logger): RegistryDb {
-  try {
-    return open(path);
-  } catch (e) {
-    if (!isUnusable(e)) throw new Error(`cannot open the sources registry ${path}: ${(e as Error).message}`, { cause: e });
-    const aside = `${path}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-    renameSync(path, aside);
-    // The WAL and shared-memory files belong to the old database; replaying them onto a new one would corrupt it.
-    for (const suffix of ['-wal', '-shm']) {
-      if (existsSync(path + suffix)) renameSync(path + suffix, aside + suffix);
-    }
-    log.warn(
-      { path, moved_to: aside, err: (e as Error).message },
-      'sources registry file is unusable; moved it aside and starting an empty registry (agents fill it again with their next reports)',
-    );
-    return open(path);
-  }
-}
-
-function open(path: string): RegistryDb {
-  const db = new Database(path);
-  try {
-    // WAL: readers (GET, /metrics) never wait for a report's transaction.
-    db.pragma('journal_mode = WAL');
-    // A lost last transaction after power loss is refilled by the next report; no fsync per report.
-    db.pragma('synchronous = NORMAL');
-    const check = db.pragma('quick_check', { simple: true });
-    if (check !== 'ok') throw new UnusableRegistry(`integrity check failed: ${String(check)}`);
-    migrate(db);
-    return db;
-  } catch (e) {
-    db.close();
-    throw e;
-  }
-}
-
-function migrate(db: RegistryDb): void {
-  db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
-  const row = db.prepare('SELECT version FROM schema_version').get() as { version: number } | undefined;
-  if (row === undefined) {
-    db.transaction(() => {
-      db.exec(SCHEMA_V2);
-      db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(SCHEMA_VERSION);
-    })();
-    return;
-  }
-  if (row.version === 1) {
-    db.transaction(() => {
-      db.exec(MIGRATE_V1_TO_V2);
-      db.prepare('UPDATE schema_version SET version = ?').run(SCHEMA_VERSION);
-    })();
-    return;
-  }
-  // A newer server wrote this file (we were downgraded): its layout is unknown to us.
-  if (row.version !== SCHEMA_VERSION) throw new UnusableRegistry(`schema version ${row.version}, this server knows ${SCHEMA_VERSION}`);
-}
-
-function isUnusable(e: unknown): boolean {
-  if (e instanceof UnusableRegistry) return true;
-  const code = (e as { code?: unknown }).code;
-  return code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT' || (typeof code === 'string' && code.startsWith('SQLITE_CORRUPT'));
+  return openSqliteFile(
+    path,
+    {
+      what: 'the sources registry',
+      schema: SCHEMA_V2,
+      version: SCHEMA_VERSION,
+      upgrades: { 1: MIGRATE_V1_TO_V2 },
+      movedAside: { level: 'warn', message: 'sources registry file is unusable; moved it aside and starting an empty registry (agents fill it again with their next reports)' },
+    },
+    log,
+  );
 }
