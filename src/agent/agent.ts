@@ -55,6 +55,8 @@ export interface AgentRole {
   readonly config: AgentConfig;
   /** What the health window after a remote configuration looks at. */
   health(): AgentHealth;
+  /** An empty push to the destination: undefined when it takes pushes, else what went wrong (Shipper.probe). */
+  probeShipping(): Promise<string | undefined>;
   readonly metrics: AgentMetrics;
   readonly registry: Registry;
 }
@@ -421,6 +423,7 @@ export function createAgent(initial: AgentConfig, deps: AgentDeps): AgentRole {
       reconfiguring = result.catch(() => {});
       return result;
     },
+    probeShipping: () => shipper!.probe(),
     health() {
       const failedSources = new Map<string, string>();
       for (const s of sources.values()) if (s.state === 'error') failedSources.set(s.target.id, s.status().last_error ?? 'failed');

@@ -8,8 +8,10 @@
  *   ended in the window was refused for good by the server (a URL that is not a Loki push API);
  * - a source fails that was not failing before (a reader that cannot read);
  * - discovery reports the same kind of problem again and again (REPEATED_ERRORS in the window).
- * With nothing to ship in the window, shipping cannot be judged and counts as healthy: an agent
- * whose sources are quiet is not rolled back for it.
+ * With nothing to ship in the window, shipping cannot be judged here and counts as healthy: an agent
+ * whose sources are quiet is not rolled back for it. When the destination itself changed,
+ * remote-config.ts then asks it with an empty push (Shipper.probe), so a quiet canary does not
+ * pass a wrong client.url on.
  */
 import type { AgentHealth } from './agent.js';
 

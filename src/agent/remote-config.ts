@@ -128,7 +128,14 @@ export function createRemoteConfig(deps: RemoteConfigDeps, stored: StoredRemoteC
     if (!applied.ok) return fail(applied.reason);
     log.info({ hash, changed: applied.changed, health_window_ms: deps.windowMs }, 'remote configuration applied; watching health');
     // The same as what runs (the last good one offered again after a rollout rolled back): nothing to watch.
-    const verdict = applied.changed.length === 0 ? ({ healthy: true } as const) : await watchHealth(() => agent.health(), { windowMs: deps.windowMs, now, signal: abort.signal });
+    const acceptedBefore = agent.health().shipping.accepted;
+    let verdict = applied.changed.length === 0 ? ({ healthy: true } as const) : await watchHealth(() => agent.health(), { windowMs: deps.windowMs, now, signal: abort.signal });
+    // A new destination that nothing was shipped to in the window is not proven: a quiet node must
+    // not carry a wrong client.url to the rest of the fleet, so an empty push asks it.
+    if (verdict.healthy && applied.changed.includes('shipper') && agent.health().shipping.accepted === acceptedBefore && !abort.signal.aborted) {
+      const problem = await agent.probeShipping();
+      if (problem !== undefined) verdict = { healthy: false, reason: `client.url ${agent.health().pushUrl}: ${problem} (an empty push: nothing was shipped in the health window)` };
+    }
     if (abort.signal.aborted) return; // shutting down: neither good nor failed; offered again after the restart
     if (verdict.healthy) {
       lastGood = { hash, yaml, applied_at: new Date(now()).toISOString() };

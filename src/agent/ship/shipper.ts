@@ -66,6 +66,12 @@ export interface Shipper {
   /** POSTs a JSON body to a path on the server with the push requests' auth, tenant and TLS. */
   post(path: string, body: Buffer): Promise<{ status: number; body: string }>;
   /**
+   * Whether the destination takes a push now: an empty push (Loki's `{"streams":[]}`, OTLP's `{}`)
+   * answered 2xx gives undefined, anything else what went wrong. The health window asks it when a
+   * new client.url was applied and nothing was shipped to prove it (issue #13).
+   */
+  probe(): Promise<string | undefined>;
+  /**
    * New client settings, applied in place (hot reload): batches not yet acknowledged stay queued
    * and are retried to the new URL in the new encoding (a retry waiting out its backoff goes at
    * once); a request already on the wire finishes against the old server first, so nothing is
@@ -413,6 +419,17 @@ export function createShipper(initial: ShipperConfig, deps: ShipperDeps): Shippe
       return buffer?.bytes ?? 0;
     },
     post: (path, body) => client.post(path, body),
+    async probe() {
+      const body = Buffer.from(cfg.output === 'otlp' ? '{}' : '{"streams":[]}');
+      try {
+        const res = await client.request(client.pushUrl, { contentType: 'application/json', body }, abort.signal);
+        if (res.status >= 200 && res.status < 300) return undefined;
+        const text = res.body.trim().slice(0, 200);
+        return `HTTP ${res.status}${text ? ` ${text}` : ''}`;
+      } catch (e) {
+        return (e as Error).message;
+      }
+    },
     get pushUrl() {
       return client.pushUrl.href;
     },

@@ -73,6 +73,45 @@ test('an unreachable client.url is rolled back by the agent within the health wi
   }
 });
 
+test('on a quiet node a new client.url is asked with an empty push at the end of the window: unreachable or not a push API is rolled back, a working one is kept', async () => {
+  const server = await startServer();
+  const other = await startServer();
+  const data = tempDir();
+  const logs = tempDir();
+  const path = join(logs, 'app.log');
+  writeFileSync(path, 'before\n');
+  const local = setup(server.url, data, path);
+  const agent = createAgent(local, { log: silent });
+  const statuses: RemoteConfigStatus[] = [];
+  const remote = createRemoteConfig({ agent, local, windowMs: WINDOW_MS, log: silent, onStatus: (s) => statuses.push(s) });
+  try {
+    await agent.start();
+    await waitFor('the first line', async () => (await queryAll(server.url, '{job="app"}')).length === 1);
+    // Nothing is written during these windows: only the empty push can tell a bad destination.
+    remote.offer('client:\n  url: http://127.0.0.1:1\n', 'quiet-bad');
+    const refused = await waitFor('the unreachable URL rolled back', () => statuses.find((s) => s.hash === 'quiet-bad' && s.state === 'failed'), { timeoutMs: WINDOW_MS * 3 });
+    assert.match(refused.error, /^client\.url http:\/\/127\.0\.0\.1:1\/loki\/api\/v1\/push: .*ECONNREFUSED.* \(an empty push: nothing was shipped in the health window\); rolled back to the local configuration$/);
+    assert.equal(agent.config.client.url, server.url);
+    // A server that answers, but not with a push API (404).
+    remote.offer(`client:\n  url: ${server.url}/not-a-push-api\n`, 'quiet-404');
+    const notPush = await waitFor('the wrong path rolled back', () => statuses.find((s) => s.hash === 'quiet-404' && s.state === 'failed'), { timeoutMs: WINDOW_MS * 3 });
+    assert.match(notPush.error, /\/not-a-push-api\/loki\/api\/v1\/push: HTTP 404 .*\(an empty push/);
+    // A working destination passes, though nothing was shipped to it.
+    remote.offer(`client:\n  url: ${other.url}\n`, 'quiet-good');
+    await waitFor('the second server kept', () => remote.status().hash === 'quiet-good' && remote.status().state === 'applied', { timeoutMs: WINDOW_MS * 3 });
+    assert.equal(agent.config.client.url, other.url);
+    write(path, 0, 5);
+    await waitFor('new lines on the second server', async () => (await queryAll(other.url, '{job="app"}')).length === 5);
+    assert.equal((await queryAll(server.url, '{job="app"}')).length, 1, 'nothing shipped twice');
+  } finally {
+    await remote.close();
+    await agent.close();
+    await server.close();
+    await other.close();
+    for (const d of [server.dir, other.dir, data, logs]) removeDir(d);
+  }
+});
+
 test('a healthy remote configuration becomes the last good one: persisted, started on after a restart (local-only keys from the file), and what a later failure goes back to', async () => {
   const server = await startServer();
   const data = tempDir();
