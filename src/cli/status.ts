@@ -87,6 +87,8 @@ function summary(c: ComponentReport): string {
       return `${f.target}: ${f.attempted} sent, ${f.failed} failed (last ${f.window_seconds}s)`;
     case 'agents':
       return `${f.agents} agents: ${f.reporting} reporting, ${f.stale} stale; ${sum(f.sources)} sources, ${f.sources_failing} failing; lag ${num(f.max_lag_seconds, 0)}s; coverage ${num(f.coverage_percent)}%`;
+    case 'fleet':
+      return `${f.agents?.total} managed agents: ${f.agents?.connected} connected, ${f.agents?.stale} stale, ${f.agents?.unhealthy} unhealthy; ${Array.isArray(f.rollouts_running) ? f.rollouts_running.length : 0} rollouts running`;
     default:
       return Object.entries(f)
         .filter(([, x]) => typeof x === 'number' || typeof x === 'string' || typeof x === 'boolean')

@@ -26,7 +26,8 @@ test('a healthy server: a table with one row per component, exit 0; --output jso
   assert.equal(r.stderr, '');
   const lines = r.stdout.split('\n');
   assert.match(lines[0]!, /^STATUS\s+COMPONENT\s+SUMMARY$/);
-  assert.deepEqual(lines.slice(1, 7).map((l) => l.split(/\s+/).slice(0, 2).join(' ')), ['OK ingest', 'OK store', 'OK queries', 'OK ruler', 'OK notifier', 'OK agents']);
+  assert.deepEqual(lines.slice(1, 8).map((l) => l.split(/\s+/).slice(0, 2).join(' ')), ['OK ingest', 'OK store', 'OK queries', 'OK ruler', 'OK notifier', 'OK agents', 'OK fleet']);
+  assert.match(r.stdout, /^OK\s+fleet\s+0 managed agents: 0 connected, 0 stale, 0 unhealthy; 0 rollouts running$/m);
   assert.match(r.stdout, /^OK\s+store\s+disk [\d.]+% used, [\d.]+ [KMGT]?i?B free; data [\d.]+ [KMGT]?i?B; WAL [\d.]+ [KMGT]?i?B; retention 7d; 0 quarantined$/m);
   assert.match(r.stdout, /^OK\s+ruler\s+5 rules in 1 groups, 0 failing, 0 alerts firing$/m);
   assert.match(r.stdout, /^overall: OK \(checked \d{4}-\d\d-\d\dT/m);
