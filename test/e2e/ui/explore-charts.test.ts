@@ -151,7 +151,11 @@ test('the volume histogram shows the pushed lines stacked by level; dragging zoo
   // The chart follows its container's width.
   const wide = (await page.locator('.volume-chart canvas').boundingBox())!.width;
   await page.setViewportSize({ width: 800, height: 900 });
-  await waitFor('the histogram to narrow with the window', async () => (await page.locator('.volume-chart canvas').boundingBox())!.width < wide - 400);
+  // The chart redraws its canvas on resize: between two frames there may be none to measure.
+  await waitFor('the histogram to narrow with the window', async () => {
+    const box = await page.locator('.volume-chart canvas').boundingBox();
+    return box !== null && box.width < wide - 400;
+  });
   p.assertClean();
   await p.close();
 });
