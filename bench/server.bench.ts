@@ -8,6 +8,7 @@
  *   SERVER_REPO=/path/to/checkout ...                  # run another checkout's dist/ (a before/after pair)
  *   COLD=0 ...                                          # only the fresh phase: no compaction, no restart
  *   ONLY=parsing ...                                    # only the parsing queries (issue #12), in every phase
+ *                                                       # (or a list of query names, bench/query-set.ts)
  *
  * Starts `logwharf server` (dist/, so run `npm run build` first) as a child process with a fresh
  * data dir, pushes the corpus over HTTP in Promtail-sized batches from this process, then reads:
@@ -23,15 +24,15 @@
  * Prints one JSON object; docs/benchmarks.md records the figures with this command.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, mkdtempSync, rmSync, readdirSync, statSync, createReadStream } from 'node:fs';
+import { existsSync, readFileSync, mkdtempSync, rmSync, createReadStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { encodePushRequest } from '../src/api/push/index.js';
 import type { StreamPush } from '../src/api/model.js';
 import { createStore } from '../src/store/index.js';
-import { minOf } from '../src/util/arrays.js';
-import { calibrate, cpuSeconds, median, memoryMb, startLogwharf } from './harness.js';
+import { cpuSeconds, memoryMb, startLogwharf } from './harness.js';
+import { du, duByKind, timeQuerySet, type QuerySetResult } from './query-set.js';
 
 const LINES = Number(process.env.LINES ?? 2_000_000);
 const FORMAT = process.env.FORMAT ?? 'protobuf';
@@ -39,7 +40,7 @@ const RUNS = Number(process.env.RUNS ?? 7);
 const BATCH_LINES = Number(process.env.BATCH_LINES ?? 2000);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 4);
 const COLD = process.env.COLD !== '0';
-const ONLY_PARSING = process.env.ONLY === 'parsing';
+const ONLY = process.env.ONLY;
 const REPO = new URL('../', import.meta.url).pathname;
 const SERVER_REPO = process.env.SERVER_REPO ?? REPO;
 const OUT = join(REPO, 'bench/out');
@@ -50,30 +51,6 @@ async function run(cmd: string, args: string[], env: Record<string, string> = {}
     const p = spawn(cmd, args, { stdio: 'inherit', env: { ...process.env, ...env } });
     p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited ${code}`))));
   });
-}
-
-function du(dir: string): number {
-  let total = 0;
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    const st = statSync(p);
-    total += st.isDirectory() ? du(p) : st.blocks * 512;
-  }
-  return total;
-}
-
-/** Bytes on disk by file kind (extension, or the name without digits), to see where space goes. */
-function duByKind(dir: string, out: Record<string, number>): Record<string, number> {
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    const st = statSync(p);
-    if (st.isDirectory()) duByKind(p, out);
-    else {
-      const kind = name.includes('.') ? name.slice(name.lastIndexOf('.')) : name.replace(/\d+/g, '#');
-      out[kind] = (out[kind] ?? 0) + st.blocks * 512;
-    }
-  }
-  return out;
 }
 
 async function main() {
@@ -160,7 +137,7 @@ async function main() {
   const cpu = cpuSeconds(proc.pid!) - cpu0;
   const rss = memoryMb(proc.pid!, 'VmHWM');
   // Fresh data, at once after ingest: heads, WAL and hot blocks, as users query the last hours.
-  const fresh = await timeQuerySet(url, proc.pid!, meta, 'fresh');
+  const fresh = await timeQuerySet(url, proc.pid!, meta, 'fresh', { runs: RUNS, only: ONLY });
   await server.stop();
   const diskBytes = du(dataDir);
   const diskByKind = duByKind(dataDir, {});
@@ -182,7 +159,7 @@ async function main() {
     const coldByKind = duByKind(dataDir, {});
     // Restart (proves recovery) and measure warm queries.
     server = await startLogwharf('server', ['--data', dataDir, '--config', configPath, '--log-level', 'warn'], SERVER_REPO);
-    cold = { compaction, coldBytes, coldByKind, queries: await timeQuerySet(server.url, server.proc.pid!, meta, 'cold') };
+    cold = { compaction, coldBytes, coldByKind, queries: await timeQuerySet(server.url, server.proc.pid!, meta, 'cold', { runs: RUNS, only: ONLY }) };
   }
   await server.stop();
   rmSync(dataDir, { recursive: true, force: true });
@@ -209,72 +186,6 @@ async function main() {
     ...(cold ? { queries: cold.queries } : {}),
   };
   console.log(JSON.stringify(out, null, 1));
-}
-
-type Timed = { medianMs: number; minMs: number; results: number; serverCpuMs: number };
-type QuerySetResult = Record<string, Timed | string>;
-
-/**
- * Times the query set against the server at `url` over the corpus' 24 hours (each query once to warm
- * up, then RUNS times), with the calibration figure measured before and after it.
- */
-async function timeQuerySet(url: string, pid: number, meta: { tsFirst: number; tsLast: number; needles: Record<string, unknown> }, phase: string): Promise<QuerySetResult> {
-  const calBefore = calibrate().text;
-  console.error(`[${phase}] ${calBefore}`);
-  const startNs = BigInt(meta.tsFirst) * 1_000_000n;
-  const endNs = BigInt(meta.tsLast + 1000) * 1_000_000n;
-  const needle = Object.keys(meta.needles)[0]!;
-  const q = async (query: string, limit = 100, step?: string) => {
-    const u = new URL(url + '/loki/api/v1/query_range');
-    u.searchParams.set('query', query);
-    u.searchParams.set('start', startNs.toString());
-    u.searchParams.set('end', endNs.toString());
-    u.searchParams.set('limit', String(limit));
-    if (step) u.searchParams.set('step', step);
-    const t = performance.now();
-    const res = await fetch(u);
-    const text = await res.text();
-    const ms = performance.now() - t;
-    if (res.status !== 200) throw new Error(`query failed: ${text}`);
-    const body = JSON.parse(text) as { data: { result: { values: unknown[] }[] } };
-    const n = body.data.result.reduce((a, s) => a + s.values.length, 0);
-    return { ms, n };
-  };
-  const timeQuery = async (query: string, limit?: number, step?: string): Promise<Timed> => {
-    await q(query, limit, step); // warm-up
-    const times: number[] = [];
-    // The server's CPU time per run (all its threads): on a shared machine, steadier than wall time.
-    const cpus: number[] = [];
-    let n = 0;
-    for (let i = 0; i < RUNS; i++) {
-      const c0 = cpuSeconds(pid);
-      const r = await q(query, limit, step);
-      cpus.push(cpuSeconds(pid) - c0);
-      times.push(r.ms);
-      n = r.n;
-    }
-    const out = { medianMs: Math.round(median(times) * 10) / 10, minMs: Math.round(minOf(times, (t) => t) * 10) / 10, results: n, serverCpuMs: Math.round(median(cpus) * 1000) };
-    console.error(`[${phase}] ${out.medianMs} ms (min ${out.minMs}; server CPU ${out.serverCpuMs} ms) ${query}`);
-    return out;
-  };
-  const out: QuerySetResult = { calibrationBefore: calBefore };
-  if (!ONLY_PARSING) {
-    out.needle24h = await timeQuery(`{job="docker"} |= "${needle}"`);
-    out.regexCaseInsensitive24h = await timeQuery(`{job="docker"} |~ "(?i)${needle.slice(0, 8).toUpperCase()}"`);
-    out.newest1000 = await timeQuery(`{job="docker"}`, 1000);
-    out.rareRegex24hLimit1000 = await timeQuery(`{job="docker"} |~ "(?i)deadlock detected"`, 1000);
-    // Metric queries of issue #3, 24 hours at a 5-minute step (288 points per series).
-    out.countByContainer24h = await timeQuery('sum by (container) (count_over_time({job="docker"}[5m]))', 100, '300');
-    out.countErrorRegexByContainer24h = await timeQuery('sum by (container) (count_over_time({job="docker"} |~ "(?i)error" [5m]))', 100, '300');
-  }
-  // The parsing queries of issue #12. As written in issue #3 the json query fails in Loki and here
-  // alike (non-JSON lines carry __error__, and grouping keeps it); Grafana's form drops the error
-  // labels, so that is what is timed.
-  out.countJsonByLevel24h = await timeQuery('sum by (level) (count_over_time({job="docker"} | json | drop __error__, __error_details__ [5m]))', 100, '300');
-  out.countLogfmtErrors24h = await timeQuery('sum(count_over_time({job="docker"} | logfmt | __error__="" | level="error" [1h]))', 100, '300');
-  out.calibrationAfter = calibrate().text;
-  console.error(`[${phase}] ${out.calibrationAfter}`);
-  return out;
 }
 
 function toJson(streams: StreamPush[]): string {

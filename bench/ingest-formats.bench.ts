@@ -1,0 +1,294 @@
+/**
+ * The server on the users' path (issue #12): the corpus pushed the way real clients send it, then the
+ * query set timed in three phases.
+ *
+ *   npm run build
+ *   LINES=300000 RUNS=3 node --import tsx bench/ingest-formats.bench.ts
+ *   FORMATS=json-gzip,otlp ...          # some of protobuf, json, json-gzip, otlp (default all four)
+ *   PHASES=fresh,sealed ...             # some of fresh, sealed, compacted (default all three)
+ *   BATCH_BYTES=1048576 CONCURRENCY=4   # raw line bytes per request, requests in flight (defaults)
+ *   SEAL_AFTER=60s                      # storage.max_block_age of the server (default 60s)
+ *   ONLY=parsing | ONLY=countByContainer24h,needle24h   # narrow the query set (bench/query-set.ts)
+ *
+ * Formats, each encoded by the agent's own encoder (src/agent/ship/push-body.ts), so the server sees
+ * what those clients send:
+ *   - protobuf: Loki protobuf + snappy, as Promtail and Alloy send (batch_size 1 MiB of lines);
+ *   - json: Loki JSON, as pino-loki and many scripts send;
+ *   - json-gzip: the same, gzipped (node:zlib, Content-Encoding: gzip);
+ *   - otlp: OTLP logs protobuf to /otlp/v1/logs, as the OpenTelemetry exporters send (the container
+ *     becomes the container.name resource attribute, so the streams are {container_name, service_name}
+ *     and the queries select {container_name=~".+"}).
+ * Batches: consecutive corpus lines grouped by container until BATCH_BYTES raw line bytes (Promtail's
+ * batch_size counts line bytes), CONCURRENCY requests in flight.
+ *
+ * Phases, each with the query set, server CPU, peak RSS (VmHWM, reset at the phase start through
+ * /proc/<pid>/clear_refs), steady RSS (VmRSS once it stops moving), the server's heap and external
+ * memory and head bytes (its /metrics), and disk by kind (WAL, blocks, index files, other):
+ *   1. fresh: at once after ingest — recent data in heads and the WAL, the rest in hot blocks;
+ *   2. sealed: once every head is sealed into hot blocks by storage.max_block_age (SEAL_AFTER; the
+ *      bench waits for logwharf_store_head_bytes to reach 0, not a fixed time);
+ *   3. compacted: the server stopped, the background compaction run once offline (cold tier, as
+ *      bench/server.bench.ts does), the server restarted.
+ * Prints one JSON object per format and phase (on stdout, one per line), and the calibration figure
+ * (bench/harness.ts `calibrate`) before and after the whole run, besides the one in each query set.
+ */
+import { mkdtempSync, rmSync, writeFileSync, existsSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { StreamPush } from '../src/api/model.js';
+import { encodePushBody, type BodyFormat } from '../src/agent/ship/push-body.js';
+import { createStore } from '../src/store/index.js';
+import { calibrate, corpusRows, cpuSeconds, ensureCorpus, memoryMb, startLogwharf, type CorpusMeta, type Logwharf } from './harness.js';
+import { du, timeQuerySet, type QuerySetResult } from './query-set.js';
+
+const FORMATS: Record<string, BodyFormat> = {
+  protobuf: { output: 'loki', encoding: 'protobuf', compression: 'none' },
+  json: { output: 'loki', encoding: 'json', compression: 'none' },
+  'json-gzip': { output: 'loki', encoding: 'json', compression: 'gzip' },
+  otlp: { output: 'otlp', encoding: 'protobuf', compression: 'none' },
+};
+const PHASES = ['fresh', 'sealed', 'compacted'] as const;
+type Phase = (typeof PHASES)[number];
+
+const LINES = Number(process.env.LINES ?? 300_000);
+const RUNS = Number(process.env.RUNS ?? 3);
+const BATCH_BYTES = Number(process.env.BATCH_BYTES ?? 1 << 20);
+const CONCURRENCY = Number(process.env.CONCURRENCY ?? 4);
+// Longer than ingest plus the fresh phase's queries, so that phase finds recent data still in heads.
+const SEAL_AFTER = process.env.SEAL_AFTER ?? '60s';
+const ONLY = process.env.ONLY;
+const formats = (process.env.FORMATS ?? process.env.FORMAT ?? Object.keys(FORMATS).join(',')).split(',').map((s) => s.trim());
+const phases = (process.env.PHASES ?? PHASES.join(',')).split(',').map((s) => s.trim()) as Phase[];
+for (const f of formats) if (!FORMATS[f]) throw new Error(`FORMATS: unknown format "${f}" (one of ${Object.keys(FORMATS).join(', ')})`);
+for (const p of phases) if (!PHASES.includes(p)) throw new Error(`PHASES: unknown phase "${p}" (one of ${PHASES.join(', ')})`);
+for (const [k, v] of [['LINES', LINES], ['RUNS', RUNS], ['BATCH_BYTES', BATCH_BYTES], ['CONCURRENCY', CONCURRENCY]] as const) {
+  if (!Number.isInteger(v) || v <= 0) throw new Error(`${k} must be a positive integer, got "${process.env[k]}"`);
+}
+
+const round = (x: number, digits = 0): number => Math.round(x * 10 ** digits) / 10 ** digits;
+
+/** Disk by kind: the WAL, block segment files (hot and cold blocks share them), the tenants' stream and block index files, everything else (registry, fleet, audit). */
+function diskByKind(dataDir: string): Record<string, number> {
+  const out: Record<string, number> = { wal: 0, blocks: 0, index: 0, other: 0 };
+  const walk = (dir: string, top: string) => {
+    for (const name of readdirSync(dir)) {
+      const p = join(dir, name);
+      const st = statSync(p);
+      if (st.isDirectory()) walk(p, top === '' ? name : top);
+      else {
+        const bytes = st.blocks * 512;
+        if (top === 'wal') out.wal! += bytes;
+        else if (name.endsWith('.seg')) out.blocks! += bytes;
+        else if (top === 'tenants') out.index! += bytes;
+        else out.other! += bytes;
+      }
+    }
+  };
+  walk(dataDir, '');
+  return out;
+}
+
+/** A few gauges of the server's /metrics: heap, external memory, bytes in heads, blocks. */
+async function serverGauges(url: string): Promise<Record<string, number>> {
+  const text = await (await fetch(url + '/metrics')).text();
+  const get = (name: string) => {
+    const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'm').exec(text);
+    return m ? Number(m[1]) : NaN;
+  };
+  return {
+    heapUsedMb: round(get('logwharf_nodejs_heap_size_used_bytes') / 1048576),
+    heapTotalMb: round(get('logwharf_nodejs_heap_size_total_bytes') / 1048576),
+    externalMb: round(get('logwharf_nodejs_external_memory_bytes') / 1048576),
+    headBytes: get('logwharf_store_head_bytes'),
+    blocks: get('logwharf_store_blocks'),
+  };
+}
+
+/** Resets the process' peak RSS (VmHWM) so that a phase's peak is its own (Linux; false if not allowed). */
+function resetPeak(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** VmRSS once it moved less than 2 MB over 2 s (sampled every 250 ms), or after 20 s: the steady figure. */
+async function steadyRss(pid: number): Promise<number> {
+  const samples: number[] = [];
+  const t0 = performance.now();
+  for (;;) {
+    samples.push(memoryMb(pid, 'VmRSS'));
+    const last = samples.slice(-9);
+    if (last.length === 9 && Math.max(...last) - Math.min(...last) < 2) return last[8]!;
+    if (performance.now() - t0 > 20_000) return samples.at(-1)!;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Pushes the corpus in `format`; returns the lines pushed and the request count and body bytes. */
+async function ingest(url: string, format: BodyFormat, meta: CorpusMeta): Promise<{ lines: number; requests: number; bodyBytes: number }> {
+  const path = format.output === 'otlp' ? '/otlp/v1/logs' : '/loki/api/v1/push';
+  let batch = new Map<string, StreamPush>();
+  let batchBytes = 0;
+  let lines = 0;
+  let requests = 0;
+  let bodyBytes = 0;
+  const inflight = new Set<Promise<void>>();
+  const send = async (streams: StreamPush[]) => {
+    const b = encodePushBody(streams, format);
+    bodyBytes += b.body.length;
+    requests++;
+    const headers: Record<string, string> = { 'Content-Type': b.contentType };
+    if (b.contentEncoding) headers['Content-Encoding'] = b.contentEncoding;
+    const res = await fetch(url + path, { method: 'POST', headers, body: b.body });
+    const text = await res.text();
+    if (res.status !== 204 && res.status !== 200) throw new Error(`push failed: ${res.status} ${text}`);
+  };
+  const flush = async () => {
+    if (batch.size === 0) return;
+    const streams = [...batch.values()];
+    batch = new Map();
+    batchBytes = 0;
+    const p = send(streams).finally(() => inflight.delete(p));
+    inflight.add(p);
+    if (inflight.size >= CONCURRENCY) await Promise.race(inflight);
+  };
+  for await (const { ms, container, line } of corpusRows(meta.lines)) {
+    let s = batch.get(container);
+    if (!s) batch.set(container, (s = { labels: { job: 'docker', container, host: 'bench' }, entries: [] }));
+    // Millisecond corpus timestamps, as server.bench.ts pushes them (exact duplicates are dropped alike).
+    s.entries.push({ ts: BigInt(ms) * 1_000_000n, line });
+    batchBytes += line.length;
+    lines++;
+    if (batchBytes >= BATCH_BYTES) await flush();
+  }
+  await flush();
+  await Promise.all(inflight);
+  return { lines, requests, bodyBytes };
+}
+
+/** Waits until the server holds no bytes in heads (every head sealed into a block by max_block_age). */
+async function waitSealed(url: string, timeoutMs: number): Promise<number> {
+  const t0 = performance.now();
+  for (;;) {
+    const g = await serverGauges(url);
+    if (g.headBytes === 0) return round((performance.now() - t0) / 1000, 1);
+    if (performance.now() - t0 > timeoutMs) throw new Error(`heads not sealed after ${timeoutMs} ms (${g.headBytes} bytes in heads)`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+async function measurePhase(server: Logwharf, dataDir: string, meta: CorpusMeta, format: string, phase: Phase, queryOpts: { selector: string; containerLabel: string }) {
+  const pid = server.proc.pid!;
+  const cpu0 = cpuSeconds(pid);
+  const queries: QuerySetResult = await timeQuerySet(server.url, pid, meta, `${format} ${phase}`, { runs: RUNS, only: ONLY, ...queryOpts });
+  const queryCpu = cpuSeconds(pid) - cpu0;
+  const peakRssMb = round(memoryMb(pid, 'VmHWM'));
+  const steadyRssMb = round(await steadyRss(pid));
+  const disk = diskByKind(dataDir);
+  const total = du(dataDir);
+  return {
+    queryPeakRssMb: peakRssMb,
+    steadyRssMb,
+    server: await serverGauges(server.url),
+    queriesServerCpuSeconds: round(queryCpu, 2),
+    disk: { bytes: total, bytesPerRawByte: round(total / meta.lineBytes, 3), byKind: disk },
+    queries,
+  };
+}
+
+async function runFormat(name: string, meta: CorpusMeta): Promise<void> {
+  const format = FORMATS[name]!;
+  const dataDir = mkdtempSync(join(tmpdir(), 'logwharf-bench-'));
+  const configPath = join(dataDir, '..', `logwharf-bench-${process.pid}-${name}.yaml`);
+  // The corpus is from 2024: no age limits, no retention, no rate limits; no background compaction
+  // (phase 3 runs it once, offline and timed). Heads are sealed after SEAL_AFTER (phase 2).
+  writeFileSync(
+    configPath,
+    [
+      'limits:',
+      '  reject_old_samples: false',
+      '  ingestion_rate_mb: 100000',
+      '  ingestion_burst_size_mb: 100000',
+      '  per_stream_rate_limit_mb: 100000',
+      '  per_stream_rate_limit_burst_mb: 100000',
+      '  out_of_order_window: 1000w',
+      'retention:',
+      '  period: 0s',
+      'storage:',
+      '  compaction_interval: 1000w',
+      `  max_block_age: ${SEAL_AFTER}`,
+      '',
+    ].join('\n'),
+  );
+  const args = ['--data', dataDir, '--config', configPath, '--log-level', 'warn'];
+  const queryOpts = format.output === 'otlp' ? { selector: '{container_name=~".+"}', containerLabel: 'container_name' } : { selector: '{job="docker"}', containerLabel: 'container' };
+  let server = await startLogwharf('server', args);
+  try {
+    const pid = server.proc.pid!;
+    const peakResettable = resetPeak(pid);
+    const cpu0 = cpuSeconds(pid);
+    const t0 = performance.now();
+    const pushed = await ingest(server.url, format, meta);
+    const wall = (performance.now() - t0) / 1000;
+    const cpu = cpuSeconds(pid) - cpu0;
+    const ingestRecord = {
+      lines: pushed.lines,
+      requests: pushed.requests,
+      bodyMbPerRequest: round(pushed.bodyBytes / pushed.requests / 1048576, 2),
+      wallSeconds: round(wall, 2),
+      serverCpuSeconds: round(cpu, 2),
+      linesPerCpuSecond: Math.round(pushed.lines / cpu),
+      linesPerWallSecond: Math.round(pushed.lines / wall),
+      peakRssMb: round(memoryMb(pid, 'VmHWM')),
+      server: await serverGauges(server.url),
+      disk: { ...diskByKind(dataDir), total: du(dataDir) },
+    };
+    const emit = (phase: string, record: object) =>
+      console.log(JSON.stringify({ format: name, phase, lines: pushed.lines, rawBytes: meta.lineBytes, peakResettable, ...record }));
+    emit('ingest', ingestRecord);
+    if (phases.includes('fresh')) {
+      resetPeak(pid);
+      emit('fresh', await measurePhase(server, dataDir, meta, name, 'fresh', queryOpts));
+    }
+    if (phases.includes('sealed')) {
+      const waitedSeconds = await waitSealed(server.url, 10 * 60_000);
+      resetPeak(pid);
+      emit('sealed', { waitedSeconds, ...(await measurePhase(server, dataDir, meta, name, 'sealed', queryOpts)) });
+    }
+    if (phases.includes('compacted')) {
+      await server.stop();
+      // The compaction the server runs every storage.compaction_interval (the corpus is older than
+      // storage.cold_after, so all of it goes to the cold tier), once, here, timed, as server.bench.ts.
+      const cpuC0 = process.cpuUsage();
+      const tC0 = performance.now();
+      const store = createStore({ dir: dataDir, coldAfterMs: 0, compactionIntervalMs: 0, retention: { periodMs: 0 } });
+      await store.start();
+      await store.compact();
+      await store.close();
+      const cpuC = process.cpuUsage(cpuC0);
+      const compaction = { cpuSeconds: round((cpuC.user + cpuC.system) / 1e6, 2), wallSeconds: round((performance.now() - tC0) / 1000, 2) };
+      server = await startLogwharf('server', args);
+      resetPeak(server.proc.pid!);
+      emit('compacted', { compaction, ...(await measurePhase(server, dataDir, meta, name, 'compacted', queryOpts)) });
+    }
+  } finally {
+    await server.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(configPath, { force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(join(new URL('../', import.meta.url).pathname, 'dist/cli/main.js'))) throw new Error('run `npm run build` first (the server runs from dist/)');
+  const meta = ensureCorpus(LINES);
+  const calBefore = calibrate();
+  console.log(JSON.stringify({ calibrationBefore: calBefore.text, scanMBps: round(calBefore.scanMBps), loopMps: round(calBefore.loopMps), lines: meta.lines, rawBytes: meta.lineBytes, batchBytes: BATCH_BYTES, concurrency: CONCURRENCY, sealAfter: SEAL_AFTER, runs: RUNS }));
+  for (const f of formats) await runFormat(f, meta);
+  const calAfter = calibrate();
+  console.log(JSON.stringify({ calibrationAfter: calAfter.text, scanMBps: round(calAfter.scanMBps), loopMps: round(calAfter.loopMps) }));
+}
+
+await main();
