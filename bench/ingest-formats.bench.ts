@@ -9,6 +9,7 @@
  *   BATCH_BYTES=1048576 CONCURRENCY=4   # raw line bytes per request, requests in flight (defaults)
  *   SEAL_AFTER=60s                      # storage.max_block_age of the server (default 60s)
  *   ONLY=parsing | ONLY=countByContainer24h,needle24h   # narrow the query set (bench/query-set.ts)
+ *   QUERY_WORKERS=0                     # query.workers of the server (what the worker threads cost in memory)
  *
  * Formats, each encoded by the agent's own encoder (src/agent/ship/push-body.ts), so the server sees
  * what those clients send:
@@ -57,6 +58,9 @@ const CONCURRENCY = Number(process.env.CONCURRENCY ?? 4);
 // Longer than ingest plus the fresh phase's queries, so that phase finds recent data still in heads.
 const SEAL_AFTER = process.env.SEAL_AFTER ?? '60s';
 const ONLY = process.env.ONLY;
+/** query.workers of the server (default: the server's default), to see what the worker threads cost in memory. */
+const QUERY_WORKERS = process.env.QUERY_WORKERS;
+if (QUERY_WORKERS !== undefined && !/^\d+$/.test(QUERY_WORKERS)) throw new Error(`QUERY_WORKERS must be a non-negative integer, got "${QUERY_WORKERS}"`);
 const formats = (process.env.FORMATS ?? process.env.FORMAT ?? Object.keys(FORMATS).join(',')).split(',').map((s) => s.trim());
 const phases = (process.env.PHASES ?? PHASES.join(',')).split(',').map((s) => s.trim()) as Phase[];
 for (const f of formats) if (!FORMATS[f]) throw new Error(`FORMATS: unknown format "${f}" (one of ${Object.keys(FORMATS).join(', ')})`);
@@ -220,6 +224,7 @@ async function runFormat(name: string, meta: CorpusMeta): Promise<void> {
       'storage:',
       '  compaction_interval: 1000w',
       `  max_block_age: ${SEAL_AFTER}`,
+      ...(QUERY_WORKERS !== undefined ? ['query:', `  workers: ${QUERY_WORKERS}`] : []),
       '',
     ].join('\n'),
   );
@@ -228,6 +233,8 @@ async function runFormat(name: string, meta: CorpusMeta): Promise<void> {
   let server = await startLogwharf('server', args);
   try {
     const pid = server.proc.pid!;
+    // The idle server's own footprint (code, V8 heaps, the query worker threads once started), before any push.
+    const idleRssMb = round(memoryMb(pid, 'VmRSS'));
     const peakResettable = resetPeak(pid);
     const cpu0 = cpuSeconds(pid);
     const t0 = performance.now();
@@ -235,6 +242,7 @@ async function runFormat(name: string, meta: CorpusMeta): Promise<void> {
     const wall = (performance.now() - t0) / 1000;
     const cpu = cpuSeconds(pid) - cpu0;
     const ingestRecord = {
+      idleRssMb,
       lines: pushed.lines,
       requests: pushed.requests,
       bodyMbPerRequest: round(pushed.bodyBytes / pushed.requests / 1048576, 2),
@@ -285,7 +293,7 @@ async function main(): Promise<void> {
   if (!existsSync(join(new URL('../', import.meta.url).pathname, 'dist/cli/main.js'))) throw new Error('run `npm run build` first (the server runs from dist/)');
   const meta = ensureCorpus(LINES);
   const calBefore = calibrate();
-  console.log(JSON.stringify({ calibrationBefore: calBefore.text, scanMBps: round(calBefore.scanMBps), loopMps: round(calBefore.loopMps), lines: meta.lines, rawBytes: meta.lineBytes, batchBytes: BATCH_BYTES, concurrency: CONCURRENCY, sealAfter: SEAL_AFTER, runs: RUNS }));
+  console.log(JSON.stringify({ calibrationBefore: calBefore.text, scanMBps: round(calBefore.scanMBps), loopMps: round(calBefore.loopMps), lines: meta.lines, rawBytes: meta.lineBytes, batchBytes: BATCH_BYTES, concurrency: CONCURRENCY, sealAfter: SEAL_AFTER, runs: RUNS, queryWorkers: QUERY_WORKERS ?? 'default' }));
   for (const f of formats) await runFormat(f, meta);
   const calAfter = calibrate();
   console.log(JSON.stringify({ calibrationAfter: calAfter.text, scanMBps: round(calAfter.scanMBps), loopMps: round(calAfter.loopMps) }));
