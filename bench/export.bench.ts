@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StreamPush } from '../src/api/model.js';
 import { LokiClient } from '../src/api/client.js';
-import { REPO, corpusRows, ensureCorpus, median, pushStreams, startLogwharf } from './harness.js';
+import { REPO, corpusRows, corpusServerConfig, ensureCorpus, median, pushStreams, startLogwharf } from './harness.js';
 
 const LINES = Number(process.env.LINES ?? 200_000);
 const RUNS = Number(process.env.RUNS ?? 3);
@@ -26,23 +26,7 @@ const BATCH_LINES = 2000;
 const dir = mkdtempSync(join(tmpdir(), 'logwharf-export-bench-'));
 const config = join(dir, 'server.yaml');
 // The corpus is from 2024: no age limits, no retention, no rate limits (as bench/server.bench.ts).
-writeFileSync(
-  config,
-  [
-    'limits:',
-    '  reject_old_samples: false',
-    '  ingestion_rate_mb: 100000',
-    '  ingestion_burst_size_mb: 100000',
-    '  per_stream_rate_limit_mb: 100000',
-    '  per_stream_rate_limit_burst_mb: 100000',
-    '  out_of_order_window: 1000w',
-    'retention:',
-    '  period: 0s',
-    'storage:',
-    '  compaction_interval: 1000w',
-    '',
-  ].join('\n'),
-);
+writeFileSync(config, corpusServerConfig());
 
 function cli(args: string[]): Promise<{ seconds: number; stderr: string }> {
   const t0 = performance.now();

@@ -78,6 +78,31 @@ export function percentile(xs: readonly number[], p: number): number {
 
 export const median = (xs: readonly number[]): number => percentile(xs, 50);
 
+/**
+ * The server configuration the corpus benchmarks run with. The corpus is from 2024: no age limits,
+ * no retention, no rate limits, and no background compaction (the benches run it once, offline and
+ * timed). `storage` adds keys under `storage:`, `extra` whole top-level lines.
+ */
+export function corpusServerConfig(opts: { discoverLogLevels?: boolean; storage?: string[]; extra?: string[] } = {}): string {
+  return [
+    'limits:',
+    ...(opts.discoverLogLevels !== undefined ? [`  discover_log_levels: ${opts.discoverLogLevels}`] : []),
+    '  reject_old_samples: false',
+    '  ingestion_rate_mb: 100000',
+    '  ingestion_burst_size_mb: 100000',
+    '  per_stream_rate_limit_mb: 100000',
+    '  per_stream_rate_limit_burst_mb: 100000',
+    '  out_of_order_window: 1000w',
+    'retention:',
+    '  period: 0s',
+    'storage:',
+    '  compaction_interval: 1000w',
+    ...(opts.storage ?? []).map((l) => `  ${l}`),
+    ...(opts.extra ?? []),
+    '',
+  ].join('\n');
+}
+
 export interface Logwharf {
   proc: ChildProcess;
   url: string;

@@ -39,7 +39,7 @@ import { join } from 'node:path';
 import type { StreamPush } from '../src/api/model.js';
 import { encodePushBody, type BodyFormat } from '../src/agent/ship/push-body.js';
 import { createStore } from '../src/store/index.js';
-import { calibrate, corpusRows, cpuSeconds, ensureCorpus, memoryMb, startLogwharf, type CorpusMeta, type Logwharf } from './harness.js';
+import { calibrate, corpusRows, corpusServerConfig, cpuSeconds, ensureCorpus, memoryMb, startLogwharf, type CorpusMeta, type Logwharf } from './harness.js';
 import { du, timeQuerySet, type QuerySetResult } from './query-set.js';
 
 const FORMATS: Record<string, BodyFormat> = {
@@ -209,25 +209,7 @@ async function runFormat(name: string, meta: CorpusMeta): Promise<void> {
   const configPath = join(dataDir, '..', `logwharf-bench-${process.pid}-${name}.yaml`);
   // The corpus is from 2024: no age limits, no retention, no rate limits; no background compaction
   // (phase 3 runs it once, offline and timed). Heads are sealed after SEAL_AFTER (phase 2).
-  writeFileSync(
-    configPath,
-    [
-      'limits:',
-      '  reject_old_samples: false',
-      '  ingestion_rate_mb: 100000',
-      '  ingestion_burst_size_mb: 100000',
-      '  per_stream_rate_limit_mb: 100000',
-      '  per_stream_rate_limit_burst_mb: 100000',
-      '  out_of_order_window: 1000w',
-      'retention:',
-      '  period: 0s',
-      'storage:',
-      '  compaction_interval: 1000w',
-      `  max_block_age: ${SEAL_AFTER}`,
-      ...(QUERY_WORKERS !== undefined ? ['query:', `  workers: ${QUERY_WORKERS}`] : []),
-      '',
-    ].join('\n'),
-  );
+  writeFileSync(configPath, corpusServerConfig({ storage: [`max_block_age: ${SEAL_AFTER}`], extra: QUERY_WORKERS !== undefined ? ['query:', `  workers: ${QUERY_WORKERS}`] : [] }));
   const args = ['--data', dataDir, '--config', configPath, '--log-level', 'warn'];
   const queryOpts = format.output === 'otlp' ? { selector: '{container_name=~".+"}', containerLabel: 'container_name' } : { selector: '{job="docker"}', containerLabel: 'container' };
   let server = await startLogwharf('server', args);

@@ -31,7 +31,7 @@ import { createInterface } from 'node:readline';
 import { encodePushRequest } from '../src/api/push/index.js';
 import type { StreamPush } from '../src/api/model.js';
 import { createStore } from '../src/store/index.js';
-import { cpuSeconds, memoryMb, startLogwharf } from './harness.js';
+import { corpusServerConfig, cpuSeconds, memoryMb, startLogwharf } from './harness.js';
 import { du, duByKind, timeQuerySet, type QuerySetResult } from './query-set.js';
 
 const LINES = Number(process.env.LINES ?? 2_000_000);
@@ -68,24 +68,7 @@ async function main() {
   const configPath = join(dataDir, '..', `logwharf-bench-${process.pid}.yaml`);
   // The corpus is from 2024: no age limits, no retention, no rate limits for the benchmark.
   const { writeFileSync } = await import('node:fs');
-  writeFileSync(
-    configPath,
-    [
-      'limits:',
-      `  discover_log_levels: ${process.env.DETECT_LEVELS !== '0'}`,
-      '  reject_old_samples: false',
-      '  ingestion_rate_mb: 100000',
-      '  ingestion_burst_size_mb: 100000',
-      '  per_stream_rate_limit_mb: 100000',
-      '  per_stream_rate_limit_burst_mb: 100000',
-      '  out_of_order_window: 1000w',
-      'retention:',
-      '  period: 0s',
-      'storage:',
-      '  compaction_interval: 1000w',
-      '',
-    ].join('\n'),
-  );
+  writeFileSync(configPath, corpusServerConfig({ discoverLogLevels: process.env.DETECT_LEVELS !== '0' }));
   let server = await startLogwharf('server', ['--data', dataDir, '--config', configPath, '--log-level', 'warn'], SERVER_REPO);
   const { proc, url } = server;
   const cpu0 = cpuSeconds(proc.pid!);
