@@ -7,7 +7,10 @@
  *   FORMATS=json-gzip,otlp ...          # some of protobuf, json, json-gzip, otlp (default all four)
  *   PHASES=fresh,sealed ...             # some of fresh, sealed, compacted (default all three)
  *   BATCH_BYTES=1048576 CONCURRENCY=4   # raw line bytes per request, requests in flight (defaults)
- *   SEAL_AFTER=60s                      # storage.max_block_age of the server (default 60s)
+ *   SEAL_AFTER=60s                      # storage.max_block_age of the server (default 60s); "default": the server's own
+ *   DISK_AFTER=1m,5m,10m                # disk by kind sampled this long after ingest ended (after the fresh phase)
+ *   PHASES=none                         # no query phase (with DISK_AFTER: only ingest and the disk samples)
+ *   SERVER_REPO=/path/to/checkout       # run another checkout's dist/ (a before/after pair)
  *   ONLY=parsing | ONLY=countByContainer24h,needle24h   # narrow the query set (bench/query-set.ts)
  *   QUERY_WORKERS=0                     # query.workers of the server (what the worker threads cost in memory)
  *
@@ -39,8 +42,9 @@ import { join } from 'node:path';
 import type { StreamPush } from '../src/api/model.js';
 import { encodePushBody, type BodyFormat } from '../src/agent/ship/push-body.js';
 import { createStore } from '../src/store/index.js';
-import { calibrate, corpusRows, corpusServerConfig, cpuSeconds, ensureCorpus, memoryMb, startLogwharf, type CorpusMeta, type Logwharf } from './harness.js';
+import { REPO, calibrate, corpusRows, corpusServerConfig, cpuSeconds, ensureCorpus, memoryMb, startLogwharf, type CorpusMeta, type Logwharf } from './harness.js';
 import { du, timeQuerySet, type QuerySetResult } from './query-set.js';
+import { parseDurationMs } from '../src/config/duration.js';
 
 const FORMATS: Record<string, BodyFormat> = {
   protobuf: { output: 'loki', encoding: 'protobuf', compression: 'none' },
@@ -56,13 +60,19 @@ const RUNS = Number(process.env.RUNS ?? 3);
 const BATCH_BYTES = Number(process.env.BATCH_BYTES ?? 1 << 20);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 4);
 // Longer than ingest plus the fresh phase's queries, so that phase finds recent data still in heads.
+// "default" leaves storage.max_block_age out of the configuration: the server's default seal policy.
 const SEAL_AFTER = process.env.SEAL_AFTER ?? '60s';
+/** Disk by kind is sampled this long after ingest ended (each a record of its own, phase "disk"). */
+const DISK_AFTER = (process.env.DISK_AFTER ?? '').split(',').filter((s) => s.trim() !== '').map((s) => ({ text: s.trim(), ms: parseDurationMs(s.trim()) }));
+for (const d of DISK_AFTER) if (!Number.isFinite(d.ms) || d.ms < 0) throw new Error(`DISK_AFTER: "${d.text}" is not a duration (e.g. 30s, 5m)`);
+DISK_AFTER.sort((a, b) => a.ms - b.ms);
+const SERVER_REPO = process.env.SERVER_REPO ?? REPO;
 const ONLY = process.env.ONLY;
 /** query.workers of the server (default: the server's default), to see what the worker threads cost in memory. */
 const QUERY_WORKERS = process.env.QUERY_WORKERS;
 if (QUERY_WORKERS !== undefined && !/^\d+$/.test(QUERY_WORKERS)) throw new Error(`QUERY_WORKERS must be a non-negative integer, got "${QUERY_WORKERS}"`);
 const formats = (process.env.FORMATS ?? process.env.FORMAT ?? Object.keys(FORMATS).join(',')).split(',').map((s) => s.trim());
-const phases = (process.env.PHASES ?? PHASES.join(',')).split(',').map((s) => s.trim()) as Phase[];
+const phases = (process.env.PHASES === 'none' ? [] : (process.env.PHASES ?? PHASES.join(',')).split(',').map((s) => s.trim())) as Phase[];
 for (const f of formats) if (!FORMATS[f]) throw new Error(`FORMATS: unknown format "${f}" (one of ${Object.keys(FORMATS).join(', ')})`);
 for (const p of phases) if (!PHASES.includes(p)) throw new Error(`PHASES: unknown phase "${p}" (one of ${PHASES.join(', ')})`);
 for (const [k, v] of [['LINES', LINES], ['RUNS', RUNS], ['BATCH_BYTES', BATCH_BYTES], ['CONCURRENCY', CONCURRENCY]] as const) {
@@ -209,10 +219,10 @@ async function runFormat(name: string, meta: CorpusMeta): Promise<void> {
   const configPath = join(dataDir, '..', `logwharf-bench-${process.pid}-${name}.yaml`);
   // The corpus is from 2024: no age limits, no retention, no rate limits; no background compaction
   // (phase 3 runs it once, offline and timed). Heads are sealed after SEAL_AFTER (phase 2).
-  writeFileSync(configPath, corpusServerConfig({ storage: [`max_block_age: ${SEAL_AFTER}`], extra: QUERY_WORKERS !== undefined ? ['query:', `  workers: ${QUERY_WORKERS}`] : [] }));
+  writeFileSync(configPath, corpusServerConfig({ storage: SEAL_AFTER === 'default' ? [] : [`max_block_age: ${SEAL_AFTER}`], extra: QUERY_WORKERS !== undefined ? ['query:', `  workers: ${QUERY_WORKERS}`] : [] }));
   const args = ['--data', dataDir, '--config', configPath, '--log-level', 'warn'];
   const queryOpts = format.output === 'otlp' ? { selector: '{container_name=~".+"}', containerLabel: 'container_name' } : { selector: '{job="docker"}', containerLabel: 'container' };
-  let server = await startLogwharf('server', args);
+  let server = await startLogwharf('server', args, SERVER_REPO);
   try {
     const pid = server.proc.pid!;
     // The idle server's own footprint (code, V8 heaps, the query worker threads once started), before any push.
@@ -221,7 +231,8 @@ async function runFormat(name: string, meta: CorpusMeta): Promise<void> {
     const cpu0 = cpuSeconds(pid);
     const t0 = performance.now();
     const pushed = await ingest(server.url, format);
-    const wall = (performance.now() - t0) / 1000;
+    const ingestEnd = performance.now();
+    const wall = (ingestEnd - t0) / 1000;
     const cpu = cpuSeconds(pid) - cpu0;
     const ingestRecord = {
       idleRssMb,
@@ -243,6 +254,15 @@ async function runFormat(name: string, meta: CorpusMeta): Promise<void> {
       resetPeak(pid);
       emit('fresh', await measurePhase(server, dataDir, meta, name, 'fresh', queryOpts));
     }
+    // Disk at given times after ingest, with whatever seal policy the server runs (a real clock: the
+    // bench waits). The WAL is what shrinks as heads are sealed and checkpoints delete its segments.
+    for (const d of DISK_AFTER) {
+      const wait = ingestEnd + d.ms - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      const byKind = diskByKind(dataDir);
+      const total = du(dataDir);
+      emit('disk', { after: d.text, afterSeconds: round((performance.now() - ingestEnd) / 1000, 1), server: await serverGauges(server.url), disk: { bytes: total, bytesPerRawByte: round(total / meta.lineBytes, 3), byKind, perRawByte: Object.fromEntries(Object.entries(byKind).map(([k, v]) => [k, round(v / meta.lineBytes, 3)])) } });
+    }
     if (phases.includes('sealed')) {
       const waitedSeconds = await waitSealed(server.url, 10 * 60_000);
       resetPeak(pid);
@@ -260,7 +280,7 @@ async function runFormat(name: string, meta: CorpusMeta): Promise<void> {
       await store.close();
       const cpuC = process.cpuUsage(cpuC0);
       const compaction = { cpuSeconds: round((cpuC.user + cpuC.system) / 1e6, 2), wallSeconds: round((performance.now() - tC0) / 1000, 2) };
-      server = await startLogwharf('server', args);
+      server = await startLogwharf('server', args, SERVER_REPO);
       resetPeak(server.proc.pid!);
       emit('compacted', { compaction, ...(await measurePhase(server, dataDir, meta, name, 'compacted', queryOpts)) });
     }
@@ -275,7 +295,7 @@ async function main(): Promise<void> {
   if (!existsSync(join(new URL('../', import.meta.url).pathname, 'dist/cli/main.js'))) throw new Error('run `npm run build` first (the server runs from dist/)');
   const meta = ensureCorpus(LINES);
   const calBefore = calibrate();
-  console.log(JSON.stringify({ calibrationBefore: calBefore.text, scanMBps: round(calBefore.scanMBps), loopMps: round(calBefore.loopMps), lines: meta.lines, rawBytes: meta.lineBytes, batchBytes: BATCH_BYTES, concurrency: CONCURRENCY, sealAfter: SEAL_AFTER, runs: RUNS, queryWorkers: QUERY_WORKERS ?? 'default' }));
+  console.log(JSON.stringify({ calibrationBefore: calBefore.text, scanMBps: round(calBefore.scanMBps), loopMps: round(calBefore.loopMps), lines: meta.lines, rawBytes: meta.lineBytes, batchBytes: BATCH_BYTES, concurrency: CONCURRENCY, sealAfter: SEAL_AFTER, diskAfter: DISK_AFTER.map((d) => d.text), serverRepo: SERVER_REPO, runs: RUNS, queryWorkers: QUERY_WORKERS ?? 'default' }));
   for (const f of formats) await runFormat(f, meta);
   const calAfter = calibrate();
   console.log(JSON.stringify({ calibrationAfter: calAfter.text, scanMBps: round(calAfter.scanMBps), loopMps: round(calAfter.loopMps) }));

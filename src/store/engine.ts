@@ -7,7 +7,10 @@
  * A seal always takes a stream's whole head, and the blocks of one seal batch are indexed in one
  * framed (all-or-nothing) index write, so on replay a record is applied to a stream exactly when
  * its LSN is above that stream's sealed LSN — whether or not the WAL was checkpointed after the
- * seal. WAL segments are deleted only once no head holds entries from them.
+ * seal. WAL segments are deleted only once no head holds entries from them; a checkpoint runs
+ * after every seal and from the tick whenever one would delete something, and rolls the open
+ * segment when every record in it is sealed, so the WAL holds about max_block_age (+ half of it,
+ * the segment age) of data rather than a 32 MiB segment's worth (docs/storage.md, "Seal policy").
  */
 import { msToNs } from '../api/time-units.js';
 import { mkdir, readdir, stat } from 'node:fs/promises';
@@ -53,7 +56,7 @@ export interface StoreConfig {
   dir: string;
   /** A stream's head is sealed into a block at this many raw bytes. Default 256 KiB. */
   blockTargetBytes?: number;
-  /** A head is sealed once its oldest entry arrived this long ago. Default 1 h. */
+  /** A head is sealed once its oldest entry arrived this long ago. Default DEFAULT_MAX_BLOCK_AGE_MS (5 min). */
   maxBlockAgeMs?: number;
   /** A head is sealed after this long without appends. Default 15 min. */
   maxBlockIdleMs?: number;
@@ -78,6 +81,8 @@ export interface StoreConfig {
   segmentBytes?: number;
   /** WAL segment files roll over at this size. Default 32 MiB. */
   walSegmentBytes?: number;
+  /** WAL segment files roll over once their first record is this old. Default half of maxBlockAgeMs, at least 1 s. */
+  walSegmentAgeMs?: number;
   /** Deleted segment files are unlinked this long after they left the index (running queries may still read them). Default 60 s. */
   unlinkGraceMs?: number;
   /** Wall clock in ms (tests). */
@@ -151,6 +156,13 @@ export interface StoreSnapshot {
 
 const SEAL_RETRY_MS = 1000;
 /**
+ * The default seal age (decision, issue #12): 5 minutes, not Loki's 2 h max_chunk_age, so that data
+ * leaves the WAL (~1.2 bytes per raw byte) for blocks (~0.2) within 10 minutes of ingest. The many
+ * small blocks of quiet streams are merged by the hot compaction (every compaction_interval) and
+ * again into the cold tier; docs/benchmarks.md has what it costs.
+ */
+export const DEFAULT_MAX_BLOCK_AGE_MS = 5 * 60_000;
+/**
  * Default zstd level of cold blocks. Measured on 1 MiB per-stream blocks of the shared corpus:
  * 15 → 0.160 bytes per raw byte at 23 MB/s, 16 → 0.151 at 7.7 MB/s (zstd's optimal parser starts
  * here), 17 → 0.149 at 7.1 MB/s, 19 → 0.149 at 3.4 MB/s: 17 is the best ratio before the speed
@@ -185,6 +197,9 @@ export class Engine implements EmbeddedStore {
   private sealQueue = new Map<StreamState, Tenant>();
   private sealerRunning = false;
   private sealRetryAt = 0;
+  /** Appends between their WAL write and their entries reaching the heads (see checkpoint). */
+  private appending = 0;
+  private checkpointing = false;
   private timers: NodeJS.Timeout[] = [];
   private unlock: (() => Promise<void>) | undefined;
   private pendingUnlink: Array<{ tenant: Tenant; segment: number; at: number }> = [];
@@ -196,10 +211,13 @@ export class Engine implements EmbeddedStore {
   private snapshots = 0;
 
   constructor(private readonly cfg: StoreConfig) {
-    this.wal = new Wal(join(cfg.dir, 'wal'), cfg.walSegmentBytes);
     this.target = cfg.blockTargetBytes ?? 256 * 1024;
-    this.maxAge = cfg.maxBlockAgeMs ?? 3600_000;
+    this.maxAge = cfg.maxBlockAgeMs ?? DEFAULT_MAX_BLOCK_AGE_MS;
     this.maxIdle = cfg.maxBlockIdleMs ?? Math.min(15 * 60_000, this.maxAge);
+    this.now = cfg.now ?? Date.now;
+    // Records of a segment rolled after half a seal age are all sealed about one seal age later:
+    // the WAL keeps ~1.5 × max_block_age of data (at ingest rates that fill 32 MiB faster, less).
+    this.wal = new Wal(join(cfg.dir, 'wal'), cfg.walSegmentBytes, cfg.walSegmentAgeMs ?? Math.max(1000, this.maxAge / 2), this.now);
     this.level = cfg.compressionLevel ?? 1;
     this.coldAfter = cfg.coldAfterMs ?? 2 * 3600_000;
     this.coldTarget = cfg.coldBlockBytes ?? 1 << 20;
@@ -207,7 +225,6 @@ export class Engine implements EmbeddedStore {
     // Each slice must be able to make progress, or compaction would loop.
     this.coldSlice = Math.max(1, cfg.coldSliceBytes ?? 16 << 20);
     this.policy = retentionPolicy(cfg.retention);
-    this.now = cfg.now ?? Date.now;
     let corruptions: Counter<'kind'> | undefined;
     if (cfg.registry) {
       const registers = [cfg.registry];
@@ -380,11 +397,19 @@ export class Engine implements EmbeddedStore {
       this.metrics.duplicates?.inc(duplicates);
       return { accepted: 0, duplicates };
     }
-    const lsn = await this.wal.append(encodeAppendRecord(tenant, work.map(({ s, entries }) => ({ labels: s.info.labels, key: s.info.key, entries })))).catch((e: unknown) => {
-      this.metrics.errors?.inc();
-      throw e;
-    });
-    const r = this.apply(t, work, lsn, this.now(), true);
+    // Counted until applied: a record written but not yet in a head is in no head's LSN range, so
+    // while any is, a checkpoint must not take the open segment for sealed.
+    this.appending++;
+    let r: AppendResult;
+    try {
+      const lsn = await this.wal.append(encodeAppendRecord(tenant, work.map(({ s, entries }) => ({ labels: s.info.labels, key: s.info.key, entries })))).catch((e: unknown) => {
+        this.metrics.errors?.inc();
+        throw e;
+      });
+      r = this.apply(t, work, lsn, this.now(), true);
+    } finally {
+      this.appending--;
+    }
     duplicates += r.duplicates;
     this.metrics.appended?.inc(r.accepted);
     this.metrics.duplicates?.inc(duplicates);
@@ -541,6 +566,23 @@ export class Engine implements EmbeddedStore {
       }
     }
     if (this.sealQueue.size > 0) this.kickSealer();
+    // Segments rolled by age become deletable when a later seal (of any stream) moves the oldest
+    // live LSN past them; the seal's own checkpoint may have come before the roll.
+    else if (!this.checkpointing && this.wal.checkpointable(this.minLiveLsn(), this.appending === 0)) {
+      this.checkpointing = true;
+      this.exclusive(() => this.checkpoint())
+        .catch((e: unknown) => this.cfg.log?.warn({ err: e }, 'WAL checkpoint failed; retried at the next tick'))
+        .finally(() => (this.checkpointing = false));
+    }
+  }
+
+  /**
+   * Deletes the WAL segments no head needs. `minLiveLsn` and the in-flight count are read in the
+   * same synchronous step as the WAL's own check, so no append can slip in between.
+   */
+  private checkpoint(): Promise<void> {
+    if (this.state !== 'running' && this.state !== 'closing') return Promise.resolve();
+    return this.wal.checkpoint(this.minLiveLsn(), this.appending === 0);
   }
 
   async flush(): Promise<void> {
@@ -573,7 +615,7 @@ export class Engine implements EmbeddedStore {
         this.cfg.log?.error({ err: e, tenant: t.name }, 'sealing blocks failed; data stays in the WAL and will be retried');
       }
     }
-    await this.wal.checkpoint(this.minLiveLsn());
+    await this.checkpoint();
     if (failure !== undefined && throwOnError) throw failure;
   }
 

@@ -6,7 +6,10 @@
  * Each record carries a log sequence number (LSN). Segment files are named after the first LSN they
  * may hold (`<lsn>.wal`, zero-padded); a segment can be deleted once every record in it is sealed
  * into blocks, i.e. when the next segment's first LSN ≤ the oldest LSN still only in a head
- * (see ./engine.ts `checkpoint`). On a write error the segment is truncated back to its last good
+ * (see ./engine.ts `checkpoint`). So that the log holds minutes of data, not a segment's worth
+ * (32 MiB can be hours of a quiet server's logs), a segment also rolls once its first record is
+ * `maxSegmentAgeMs` old, and a checkpoint that finds every record of the open segment sealed rolls
+ * it and deletes it at once (see `checkpoint`). On a write error the segment is truncated back to its last good
  * size so the log stays a clean sequence of records; if even that fails, the next batch goes to a
  * fresh segment and replay truncates the torn tail of the old one.
  */
@@ -58,10 +61,15 @@ export class Wal {
   private rotateNext = false;
   private closed = false;
   private idle: Array<() => void> = [];
+  /** Wall-clock ms of the open segment's first record (0 while it has none). */
+  private firstWriteAt = 0;
 
   constructor(
     private readonly dir: string,
     private readonly segmentBytes = 32 * 1024 * 1024,
+    /** A segment rolls at its next write once its first record is this old (Infinity: by size only). */
+    private readonly maxSegmentAgeMs = Infinity,
+    private readonly now: () => number = Date.now,
   ) {}
 
   /**
@@ -100,6 +108,9 @@ export class Wal {
 
   /** Opens a fresh segment for appending; LSNs continue after `afterLsn`. */
   async begin(afterLsn: number): Promise<void> {
+    // An empty segment left by a roll (its records' segment deleted) still names the next LSN:
+    // LSNs never go back, even when every record before it was sealed and deleted.
+    for (const s of this.segments) afterLsn = Math.max(afterLsn, s.start - 1);
     this.nextLsn = afterLsn + 1;
     await this.openSegment(this.nextLsn);
   }
@@ -116,6 +127,7 @@ export class Wal {
     const old = this.fh;
     this.fh = fh;
     this.size = (await fh.stat()).size;
+    this.firstWriteAt = this.size > 0 ? this.now() : 0;
     if (!this.segments.some((s) => s.path === path)) this.segments.push({ start, path });
     if (old) await old.close().catch(() => {});
   }
@@ -151,7 +163,7 @@ export class Wal {
     this.queue = [];
     const path = () => this.segments[this.segments.length - 1]?.path ?? this.dir;
     try {
-      if (this.rotateNext || this.size >= this.segmentBytes) {
+      if (this.rotateNext || this.size >= this.segmentBytes || (this.size > 0 && this.now() - this.firstWriteAt >= this.maxSegmentAgeMs)) {
         await this.openSegment(batch[0]!.lsn);
         this.rotateNext = false;
       }
@@ -169,6 +181,7 @@ export class Wal {
           if (bytesWritten === 0 && bufs.length > 0) throw Object.assign(new Error('short write'), { code: 'EIO' });
         }
         await fh.datasync();
+        if (before === 0) this.firstWriteAt = this.now();
         this.size = pos;
       } catch (e) {
         // Leave the log as it was before this batch: nothing of it is acknowledged.
@@ -225,8 +238,48 @@ export class Wal {
     return this.nextLsn;
   }
 
-  /** Deletes closed segments whose records all have LSN < `minLiveLsn`. */
-  async checkpoint(minLiveLsn: number): Promise<void> {
+  /**
+   * True when a checkpoint at `minLiveLsn` would delete a segment: a closed one whose records are
+   * all below it, or (with `rollCovered`) the open one when every record written is below it.
+   */
+  checkpointable(minLiveLsn: number, rollCovered: boolean): boolean {
+    if (rollCovered && this.openCovered(minLiveLsn)) return true;
+    const segs = [...this.segments].sort((a, b) => a.start - b.start);
+    for (let i = 0; i + 1 < segs.length; i++) if (segs[i + 1]!.start <= minLiveLsn) return true;
+    return false;
+  }
+
+  /**
+   * Every record of the open segment is below `minLiveLsn` and none is queued or being written
+   * (those have LSNs but are in no head yet, so `minLiveLsn` says nothing about them).
+   */
+  private openCovered(minLiveLsn: number): boolean {
+    return !this.closed && this.fh !== undefined && this.size > 0 && !this.flushing && !this.scheduled && this.queue.length === 0 && minLiveLsn >= this.nextLsn;
+  }
+
+  /**
+   * Deletes closed segments whose records all have LSN < `minLiveLsn`. With `rollCovered`, the
+   * caller promises that every record acknowledged so far is either in a head (counted in
+   * `minLiveLsn`) or sealed; then an open segment whose records are all below `minLiveLsn` is
+   * rolled first and deleted too, so after the last seal of a burst the log shrinks to nothing
+   * instead of keeping up to a segment (32 MiB) until enough new data rolls it.
+   */
+  async checkpoint(minLiveLsn: number, rollCovered = false): Promise<void> {
+    // Checked synchronously, before any await: nothing can be appended in between.
+    if (rollCovered && this.openCovered(minLiveLsn)) {
+      // Held as "flushing" so no batch writes to the old handle while it is swapped; new appends
+      // queue and go to the new segment (their LSNs are ≥ nextLsn, so ≥ its name).
+      this.flushing = true;
+      try {
+        await this.openSegment(this.nextLsn);
+      } catch {
+        // The open segment stays; retried at the next checkpoint.
+      } finally {
+        this.flushing = false;
+        if (this.queue.length > 0) this.schedule();
+        else for (const f of this.idle.splice(0)) f();
+      }
+    }
     const segs = [...this.segments].sort((a, b) => a.start - b.start);
     const current = this.segments[this.segments.length - 1];
     const keep: Segment[] = [];

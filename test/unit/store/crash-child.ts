@@ -4,6 +4,8 @@
  * SIGKILL at an arbitrary moment. Small blocks make seals (and WAL checkpoints) happen throughout.
  * With a third argument `cold`, the clock is a second after the data and every block is old enough
  * for the cold tier, so cold compaction (merges, index rewrites, segment moves) runs throughout too.
+ * With `roll`, one writer seals everything every few batches, so the WAL checkpoint finds every
+ * record sealed and rolls and deletes the open segment throughout (issue #12).
  */
 import { createStore } from '../../../src/store/index.js';
 
@@ -24,6 +26,7 @@ async function worker(): Promise<void> {
     }));
     await store.append('t', streams);
     process.stdout.write(`ack ${b}\n`);
+    if (mode === 'roll' && b % 8 === 7) await store.flush();
   }
 }
-await Promise.all([worker(), worker(), worker(), worker()]);
+await Promise.all(mode === 'roll' ? [worker()] : [worker(), worker(), worker(), worker()]);

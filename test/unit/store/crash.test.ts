@@ -3,7 +3,7 @@
  * arbitrary moments, several times over the same directory; afterwards every acknowledged entry is
  * there exactly once (seals and WAL checkpoints run throughout, so replay must skip what was
  * already sealed), and nothing that was never sent appears; also while cold compaction rewrites
- * blocks and the index.
+ * blocks and the index, and while checkpoints roll and delete the open WAL segment.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -40,10 +40,11 @@ test('every acknowledged entry survives SIGKILL exactly once', { timeout: 120_00
   const dir = await mkdtemp(join(tmpdir(), 'logwharf-crash-'));
   try {
     const acked: Array<{ prefix: string; batches: Set<number> }> = [];
-    // Odd runs also run the cold tier of compaction (see crash-child.ts).
-    for (const [i, n] of [150, 400, 60, 250, 300].entries()) {
+    // Odd runs also run the cold tier of compaction, the last two roll and delete the open WAL
+    // segment at checkpoints (see crash-child.ts).
+    for (const [i, n] of [150, 400, 60, 250, 300, 77, 203].entries()) {
       const prefix = `run${i}`;
-      acked.push({ prefix, batches: await runAndKill(dir, prefix, n, i % 2 === 1 ? 'cold' : '') });
+      acked.push({ prefix, batches: await runAndKill(dir, prefix, n, i >= 5 ? 'roll' : i % 2 === 1 ? 'cold' : '') });
     }
     const store = createStore({ dir, compactionIntervalMs: 0, now: () => 1_714_521_600_000 });
     await store.start();
