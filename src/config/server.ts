@@ -99,7 +99,7 @@ export const serverConfigSchema = z
         block_target_bytes: z.number().int().positive().default(256 * 1024).describe('Raw bytes per compressed block'),
         max_block_age: duration
           .default('5m')
-          .describe('A stream\'s open block (its head, in memory and the WAL) is sealed into a block this long after its first entry arrived, or after this long without entries if shorter than 15m. The WAL keeps about 1.5 × this of data (segments roll at half of it and are deleted once sealed), so the 5m default has data on disk as blocks (~0.2 bytes per raw byte, not the WAL\'s ~1.2) within 10 minutes of ingest; quiet streams then make small blocks, which compaction merges (docs/storage.md, "Seal policy"). Loki\'s max_chunk_age is 2h'),
+          .describe('A stream\'s open block (its head, in memory and in the WAL) is sealed into a block this long after its first entry arrived (or at block_target_bytes, or after 15m without entries). WAL segments roll at half of this and are deleted once sealed, so the WAL keeps about 1.5 × this of data; the 5m default has lines on disk as blocks (~0.2 bytes per raw byte instead of the WAL\'s ~1.2) within 10 minutes of ingest. Quiet streams then make small blocks, which the compaction merges (docs/storage.md, "Seal policy and the WAL\'s size"). Loki\'s max_chunk_age is 2h'),
         compaction_interval: duration.default('10m').describe('How often retention and compaction run'),
         cold_after: duration
           .default('2h')
