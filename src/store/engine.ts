@@ -248,6 +248,22 @@ export class Engine implements EmbeddedStore {
         },
       });
       new client.Gauge({
+        name: 'logwharf_store_wal_bytes',
+        help: 'Bytes of write-ahead log segment files on disk (held until every head with records in a segment is sealed)',
+        registers,
+        async collect() {
+          this.set((await engine.wal.files()).bytes);
+        },
+      });
+      new client.Gauge({
+        name: 'logwharf_store_wal_segments',
+        help: 'Write-ahead log segment files on disk',
+        registers,
+        async collect() {
+          this.set((await engine.wal.files()).segments);
+        },
+      });
+      new client.Gauge({
         name: 'logwharf_store_blocks',
         help: 'Sealed blocks on disk',
         registers,

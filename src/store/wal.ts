@@ -13,7 +13,7 @@
  * size so the log stays a clean sequence of records; if even that fails, the next batch goes to a
  * fresh segment and replay truncates the torn tail of the old one.
  */
-import { mkdir, open, readdir, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FRAME_HEADER, sealFrame } from './frame.js';
 import { readFramedFile } from './framed-file.js';
@@ -231,6 +231,13 @@ export class Wal {
   drain(): Promise<void> {
     if (!this.flushing && !this.scheduled && this.queue.length === 0) return Promise.resolve();
     return new Promise((r) => this.idle.push(r));
+  }
+
+  /** Segment files and their bytes on disk now (the metrics' scrape; a file deleted meanwhile counts 0). */
+  async files(): Promise<{ segments: number; bytes: number }> {
+    let bytes = 0;
+    for (const s of this.segments) bytes += await stat(s.path).then((st) => st.size, () => 0);
+    return { segments: this.segments.length, bytes };
   }
 
   /** The LSN the next record will get. */
