@@ -181,6 +181,12 @@ export class Head implements DupSet {
 
   contains(e: Entry): boolean {
     if (this.n === 0 || e.ts < this.minTs || e.ts > this.maxTs) return false;
+    // The newest timestamp of a head in order (a push continuing where a sealing head ended, common
+    // with millisecond clocks): equal timestamps are at the end, so no index needs building.
+    if (e.ts === this.maxTs && !this.byTs) {
+      for (let i = this.n - 1; i >= 0 && this.ts[i] === e.ts; i--) if (this.lineAt(i) === e.line) return true;
+      return false;
+    }
     const hit = this.ensureIndex().get(Number(e.ts));
     if (hit === undefined) return false;
     for (const i of typeof hit === 'number' ? [hit] : hit) if (this.ts[i] === e.ts && this.lineAt(i) === e.line) return true;

@@ -45,6 +45,11 @@ export interface OtlpMappingOptions {
   now: bigint;
   /** Label names whose value names the service when service.name is absent; empty disables service_name. */
   discoverServiceName?: readonly string[];
+  /**
+   * Records without pairs of their own share one frozen metadata object per scope (default true);
+   * false builds one object per record, the general path the tests compare the shared one with.
+   */
+  shareMetadata?: boolean;
 }
 
 export const OTLP_UNKNOWN_SERVICE = 'unknown_service';
@@ -170,6 +175,7 @@ function hasOwnMetadata(lr: OtlpLogRecord): boolean {
 export function otlpToPush(req: OtlpLogsRequest, opts: OtlpMappingOptions): PushRequest {
   const indexSet = new Set(opts.indexAttributes ?? OTLP_DEFAULT_INDEX_ATTRIBUTES);
   const byKey = new Map<string, StreamPush>();
+  const share = opts.shareMetadata ?? true;
   for (const rl of req.resourceLogs) {
     let labels: Labels = {};
     const resourceMeta: Labels = {};
@@ -205,7 +211,7 @@ export function otlpToPush(req: OtlpLogsRequest, opts: OtlpMappingOptions): Push
       // the blocks then handle once rather than per record.
       let shared: Labels | null | undefined;
       for (const lr of sl.logRecords) {
-        if (!hasOwnMetadata(lr)) {
+        if (share && !hasOwnMetadata(lr)) {
           if (shared === undefined) {
             const md: Labels = {};
             for (let i = 0; i < resourceNames.length; i++) setIfAbsent(md, resourceNames[i]!, resourceMeta[resourceNames[i]!]!);
