@@ -3,10 +3,10 @@
  * codec and the index files. Kept free of side effects so a worker thread can load it.
  */
 
-// One 64-bit integer's bytes, in the platform's order (checked little-endian below).
+// One 64-bit integer's bytes, in the platform's order; written little-endian either way.
 const I64 = new BigInt64Array(1);
 const I64_BYTES = new Uint8Array(I64.buffer);
-if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new Error('logwharf needs a little-endian platform (the store writes little-endian integers)');
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 export class ByteWriter {
   buf: Buffer;
@@ -40,12 +40,13 @@ export class ByteWriter {
     this.ensure(8);
     // Through a typed array: Buffer#writeBigInt64LE does five BigInt operations (each a new BigInt)
     // per call, a visible share of the WAL encoding at one timestamp per entry. Out of range
-    // throws a TypeError/RangeError here too (BigInt64Array wraps, so check first).
+    // still throws a RangeError (BigInt64Array would wrap, so check first).
     if (v !== BigInt.asIntN(64, v)) throw new RangeError(`i64 out of range: ${v}`);
     I64[0] = v;
     const b = this.buf;
     const p = this.pos;
-    for (let i = 0; i < 8; i++) b[p + i] = I64_BYTES[i]!;
+    if (LITTLE_ENDIAN) for (let i = 0; i < 8; i++) b[p + i] = I64_BYTES[i]!;
+    else for (let i = 0; i < 8; i++) b[p + i] = I64_BYTES[7 - i]!;
     this.pos = p + 8;
   }
 
