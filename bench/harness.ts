@@ -111,10 +111,11 @@ export interface Logwharf {
 
 /**
  * Starts `logwharf <role> ...args` from dist/ and resolves once it logs that it is ready. `repo` is
- * the checkout whose build runs (another one, to compare against an older build).
+ * the checkout whose build runs (another one, to compare against an older build); `nodeFlags` go to
+ * node before the script (for example `--cpu-prof`).
  */
-export async function startLogwharf(role: 'server' | 'up', args: string[], repo: string = REPO): Promise<Logwharf> {
-  const proc = spawn(process.execPath, [join(repo, 'dist/cli/main.js'), role, '--listen', '127.0.0.1:0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+export async function startLogwharf(role: 'server' | 'up', args: string[], repo: string = REPO, nodeFlags: string[] = []): Promise<Logwharf> {
+  const proc = spawn(process.execPath, [...nodeFlags, join(repo, 'dist/cli/main.js'), role, '--listen', '127.0.0.1:0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     createInterface({ input: proc.stdout! }).on('line', (l) => {
       try {

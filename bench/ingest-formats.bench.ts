@@ -5,12 +5,12 @@
  *   npm run build
  *   LINES=300000 RUNS=3 node --import tsx bench/ingest-formats.bench.ts
  *   FORMATS=json-gzip,otlp ...          # some of protobuf, json, json-gzip, otlp (default all four)
- *   PHASES=fresh,sealed ...             # some of fresh, sealed, compacted (default all three)
+ *   PHASES=fresh,sealed ...             # some of fresh, sealed, compacted (default all three); none: ingest only (with DISK_AFTER: and the disk samples)
+ *   SERVER_REPO=/tmp/before             # the checkout whose dist/ runs as the server (an older build, to compare)
+ *   SERVER_NODE_FLAGS="--cpu-prof --cpu-prof-dir=bench/out/prof"   # node flags of the server child
  *   BATCH_BYTES=1048576 CONCURRENCY=4   # raw line bytes per request, requests in flight (defaults)
  *   SEAL_AFTER=60s                      # storage.max_block_age of the server (default 60s); "default": the server's own
  *   DISK_AFTER=1m,5m,10m                # disk by kind sampled this long after ingest ended (after the fresh phase)
- *   PHASES=none                         # no query phase (with DISK_AFTER: only ingest and the disk samples)
- *   SERVER_REPO=/path/to/checkout       # run another checkout's dist/ (a before/after pair)
  *   ONLY=parsing | ONLY=countByContainer24h,needle24h   # narrow the query set (bench/query-set.ts)
  *   QUERY_WORKERS=0                     # query.workers of the server (what the worker threads cost in memory)
  *
@@ -73,6 +73,7 @@ const QUERY_WORKERS = process.env.QUERY_WORKERS;
 if (QUERY_WORKERS !== undefined && !/^\d+$/.test(QUERY_WORKERS)) throw new Error(`QUERY_WORKERS must be a non-negative integer, got "${QUERY_WORKERS}"`);
 const formats = (process.env.FORMATS ?? process.env.FORMAT ?? Object.keys(FORMATS).join(',')).split(',').map((s) => s.trim());
 const phases = (process.env.PHASES === 'none' ? [] : (process.env.PHASES ?? PHASES.join(',')).split(',').map((s) => s.trim())) as Phase[];
+const SERVER_NODE_FLAGS = (process.env.SERVER_NODE_FLAGS ?? '').split(/\s+/).filter((f) => f !== '');
 for (const f of formats) if (!FORMATS[f]) throw new Error(`FORMATS: unknown format "${f}" (one of ${Object.keys(FORMATS).join(', ')})`);
 for (const p of phases) if (!PHASES.includes(p)) throw new Error(`PHASES: unknown phase "${p}" (one of ${PHASES.join(', ')})`);
 for (const [k, v] of [['LINES', LINES], ['RUNS', RUNS], ['BATCH_BYTES', BATCH_BYTES], ['CONCURRENCY', CONCURRENCY]] as const) {
@@ -222,7 +223,7 @@ async function runFormat(name: string, meta: CorpusMeta): Promise<void> {
   writeFileSync(configPath, corpusServerConfig({ storage: SEAL_AFTER === 'default' ? [] : [`max_block_age: ${SEAL_AFTER}`], extra: QUERY_WORKERS !== undefined ? ['query:', `  workers: ${QUERY_WORKERS}`] : [] }));
   const args = ['--data', dataDir, '--config', configPath, '--log-level', 'warn'];
   const queryOpts = format.output === 'otlp' ? { selector: '{container_name=~".+"}', containerLabel: 'container_name' } : { selector: '{job="docker"}', containerLabel: 'container' };
-  let server = await startLogwharf('server', args, SERVER_REPO);
+  let server = await startLogwharf('server', args, SERVER_REPO, SERVER_NODE_FLAGS);
   try {
     const pid = server.proc.pid!;
     // The idle server's own footprint (code, V8 heaps, the query worker threads once started), before any push.
@@ -280,7 +281,7 @@ async function runFormat(name: string, meta: CorpusMeta): Promise<void> {
       await store.close();
       const cpuC = process.cpuUsage(cpuC0);
       const compaction = { cpuSeconds: round((cpuC.user + cpuC.system) / 1e6, 2), wallSeconds: round((performance.now() - tC0) / 1000, 2) };
-      server = await startLogwharf('server', args, SERVER_REPO);
+      server = await startLogwharf('server', args, SERVER_REPO, SERVER_NODE_FLAGS);
       resetPeak(server.proc.pid!);
       emit('compacted', { compaction, ...(await measurePhase(server, dataDir, meta, name, 'compacted', queryOpts)) });
     }
@@ -292,10 +293,10 @@ async function runFormat(name: string, meta: CorpusMeta): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(join(new URL('../', import.meta.url).pathname, 'dist/cli/main.js'))) throw new Error('run `npm run build` first (the server runs from dist/)');
+  if (!existsSync(join(SERVER_REPO, 'dist/cli/main.js'))) throw new Error(`run \`npm run build\` in ${SERVER_REPO} first (the server runs from dist/)`);
   const meta = ensureCorpus(LINES);
   const calBefore = calibrate();
-  console.log(JSON.stringify({ calibrationBefore: calBefore.text, scanMBps: round(calBefore.scanMBps), loopMps: round(calBefore.loopMps), lines: meta.lines, rawBytes: meta.lineBytes, batchBytes: BATCH_BYTES, concurrency: CONCURRENCY, sealAfter: SEAL_AFTER, diskAfter: DISK_AFTER.map((d) => d.text), serverRepo: SERVER_REPO, runs: RUNS, queryWorkers: QUERY_WORKERS ?? 'default' }));
+  console.log(JSON.stringify({ calibrationBefore: calBefore.text, scanMBps: round(calBefore.scanMBps), loopMps: round(calBefore.loopMps), lines: meta.lines, rawBytes: meta.lineBytes, batchBytes: BATCH_BYTES, concurrency: CONCURRENCY, sealAfter: SEAL_AFTER, diskAfter: DISK_AFTER.map((d) => d.text), serverRepo: SERVER_REPO, runs: RUNS, queryWorkers: QUERY_WORKERS ?? 'default', serverNodeFlags: SERVER_NODE_FLAGS.join(' ') }));
   for (const f of formats) await runFormat(f, meta);
   const calAfter = calibrate();
   console.log(JSON.stringify({ calibrationAfter: calAfter.text, scanMBps: round(calAfter.scanMBps), loopMps: round(calAfter.loopMps) }));

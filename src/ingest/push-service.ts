@@ -165,20 +165,56 @@ function levelOnly(level: string): Labels {
 }
 
 /**
- * The entry with detected_level structured metadata (Loki 3's discover_log_levels): one already
- * sent is kept, a known level in it normalised; otherwise detected (detect-level.ts). The pushed
- * objects are not modified. The added pair is not counted against the metadata limits, which apply
- * to what the client sent.
+ * Frozen metadata objects shared by many entries (the OTLP mapping interns a resource's and scope's
+ * pairs), each with detected_level added: one object per shared object and level.
  */
-function withDetectedLevel(e: Entry, streamLevel: string | undefined): Entry {
+const WITH_LEVEL = new WeakMap<Labels, Map<string, Labels>>();
+function sharedWithLevel(md: Labels, level: string): Labels {
+  let byLevel = WITH_LEVEL.get(md);
+  if (byLevel === undefined) WITH_LEVEL.set(md, (byLevel = new Map()));
+  let o = byLevel.get(level);
+  if (o === undefined) {
+    o = Object.freeze({ ...md, [DETECTED_LEVEL]: level }) as Labels;
+    if (byLevel.size < 256) byLevel.set(level, o);
+  }
+  return o;
+}
+
+/**
+ * The entry with detected_level structured metadata (Loki 3's discover_log_levels): one already
+ * sent is kept, a known level in it normalised; otherwise detected (detect-level.ts). The added
+ * pair is not counted against the metadata limits, which apply to what the client sent. With
+ * `owned` (entries this service decoded itself, which nobody else holds) the entry and its
+ * metadata are completed in place, saving an object or two per entry; otherwise the pushed objects
+ * are not modified. Frozen metadata is shared and never modified.
+ */
+function withDetectedLevel(e: Entry, streamLevel: string | undefined, owned: boolean): Entry {
   const md = e.metadata;
   if (md !== undefined && Object.hasOwn(md, DETECTED_LEVEL)) {
     const v = md[DETECTED_LEVEL]!;
     const n = normalizeLevel(v);
-    return n === v ? e : { ts: e.ts, line: e.line, metadata: { ...md, [DETECTED_LEVEL]: n } };
+    if (n === v) return e;
+    if (owned && !Object.isFrozen(md)) {
+      md[DETECTED_LEVEL] = n;
+      return e;
+    }
+    return { ts: e.ts, line: e.line, metadata: { ...md, [DETECTED_LEVEL]: n } };
   }
   const level = detectLevel(streamLevel, md, e.line);
-  return { ts: e.ts, line: e.line, metadata: md !== undefined ? { ...md, [DETECTED_LEVEL]: level } : levelOnly(level) };
+  if (md === undefined) {
+    if (!owned) return { ts: e.ts, line: e.line, metadata: levelOnly(level) };
+    e.metadata = levelOnly(level);
+    return e;
+  }
+  if (Object.isFrozen(md)) {
+    const shared = sharedWithLevel(md, level);
+    if (!owned) return { ts: e.ts, line: e.line, metadata: shared };
+    e.metadata = shared;
+    return e;
+  }
+  if (!owned) return { ts: e.ts, line: e.line, metadata: { ...md, [DETECTED_LEVEL]: level } };
+  md[DETECTED_LEVEL] = level;
+  return e;
 }
 
 function metadataSize(md: Labels): { bytes: number; count: number } {
@@ -241,7 +277,8 @@ export function createPushService(deps: PushServiceDeps): PushService {
     return b;
   }
 
-  async function pushStreams(tenant: string, streams: StreamPush[], invalid: InvalidStream[] = []): Promise<PushOutcome> {
+  /** `owned`: the streams were decoded here and nobody else holds them (see withDetectedLevel). */
+  async function pushStreams(tenant: string, streams: StreamPush[], invalid: InvalidStream[] = [], owned = false): Promise<PushOutcome> {
     const limits = tenantLimits.for(tenant);
     const nowMs = now();
     const nowNs = msToNs(nowMs);
@@ -268,6 +305,8 @@ export function createPushService(deps: PushServiceDeps): PushService {
     let slicedBytes = 0;
     let validBytes = 0;
     let validCount = 0;
+    let lastMd: Labels | undefined;
+    let lastMdSize = { bytes: 0, count: 0 };
     for (const s of streams) {
       let streamBytes = 0;
       const n = s.entries.length;
@@ -302,7 +341,12 @@ export function createPushService(deps: PushServiceDeps): PushService {
         slicedBytes += size;
         let mdBytes = 0;
         if (e.metadata) {
-          const m = metadataSize(e.metadata);
+          // Shared metadata objects (OTLP resources and scopes) are measured once.
+          if (e.metadata !== lastMd) {
+            lastMd = e.metadata;
+            lastMdSize = metadataSize(lastMd);
+          }
+          const m = lastMdSize;
           mdBytes = m.bytes;
           if (maxMdCount > 0 && m.count > maxMdCount) {
             receivedBytes += size + mdBytes;
@@ -334,7 +378,7 @@ export function createPushService(deps: PushServiceDeps): PushService {
           rejectEntry('too_far_in_future', `entry for stream '${(text ??= streamText(labels))}' has timestamp too new: ${formatNs(e.ts)}`, size + mdBytes);
           continue;
         }
-        p.entries.push(discoverLevels ? withDetectedLevel(e, streamLevel) : e);
+        p.entries.push(discoverLevels ? withDetectedLevel(e, streamLevel, owned) : e);
         p.sizes.push(size + mdBytes);
         validBytes += size + mdBytes;
         validCount++;
@@ -397,7 +441,8 @@ export function createPushService(deps: PushServiceDeps): PushService {
       for (let i = 0; i < p.entries.length; i++) {
         const e = p.entries[i]!;
         const size = p.sizes[i]!;
-        if (high >= 0n && e.ts < high - windowNs) {
+        // `e.ts < high` first: in-order entries then need no BigInt subtraction (an allocation each).
+        if (high >= 0n && e.ts < high && e.ts < high - windowNs) {
           rejections.add({ reason: 'too_far_behind', message: `entry too far behind, entry timestamp is: ${formatNs(e.ts)}, oldest acceptable timestamp is: ${formatNs(high - windowNs)}, stream: ${(text ??= streamText(p.labels))}` });
           discard(tenant, 'too_far_behind', 1, size);
           continue;
@@ -431,13 +476,13 @@ export function createPushService(deps: PushServiceDeps): PushService {
   }
 
   return {
-    pushStreams,
+    pushStreams: (tenant, streams, invalid) => pushStreams(tenant, streams, invalid),
     setOverrides: (overrides) => tenantLimits.setOverrides(overrides),
     async push(tenant, req) {
       const decoded = await decodeLokiPush(req, { maxDecompressedBytes, maxItems: deps.maxPushItems });
       // Each stage of a large push is its own turn of the event loop (see SLICE_ENTRIES).
       await nextTurn();
-      return pushStreams(tenant, decoded.streams, decoded.invalid);
+      return pushStreams(tenant, decoded.streams, decoded.invalid, true);
     },
     async pushOtlp(tenant, req) {
       const { request, encoding } = await decodeOtlpLogs(req, { maxDecompressedBytes, maxItems: deps.maxPushItems === undefined ? undefined : deps.maxPushItems * 4 });
@@ -447,7 +492,7 @@ export function createPushService(deps: PushServiceDeps): PushService {
       const configured = tenantLimits.for(tenant).discoverServiceName;
       const push = otlpToPush(request, { now: msToNs(now()), discoverServiceName: configured.length > 0 ? configured : DEFAULT_DISCOVER_SERVICE_NAME });
       await nextTurn();
-      await pushStreams(tenant, push.streams);
+      await pushStreams(tenant, push.streams, [], true);
       return otlpSuccessResponse(encoding);
     },
   };

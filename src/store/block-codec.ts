@@ -29,6 +29,7 @@ import type { Entry, Labels } from '../api/model.js';
 import { ByteReader, ByteWriter } from './bytes.js';
 import { setOwn } from './labels.js';
 import { restoreTimestamp, stripTimestamps } from './line-transform.js';
+import { MetadataBytes } from './metadata-bytes.js';
 
 export const PAYLOAD_VERSION = 1;
 /** Same layout; each line's own timestamp, where it appears as text, is an escape (cold blocks). */
@@ -120,15 +121,8 @@ export function writeMetadata(w: ByteWriter, n: number, metas: ArrayLike<Labels 
   }
   w.u8(hasMeta ? 1 : 0);
   if (!hasMeta) return;
-  for (let i = 0; i < n; i++) {
-    const m = metas![i];
-    const keys = m ? Object.keys(m) : [];
-    w.varint(keys.length);
-    for (const k of keys) {
-      w.str(k);
-      w.str(m![k]!);
-    }
-  }
+  const bytes = new MetadataBytes();
+  for (let i = 0; i < n; i++) bytes.write(w, metas![i]);
 }
 
 /**

@@ -3,6 +3,11 @@
  * codec and the index files. Kept free of side effects so a worker thread can load it.
  */
 
+// One 64-bit integer's bytes, in the platform's order; written little-endian either way.
+const I64 = new BigInt64Array(1);
+const I64_BYTES = new Uint8Array(I64.buffer);
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 export class ByteWriter {
   buf: Buffer;
   pos = 0;
@@ -33,8 +38,16 @@ export class ByteWriter {
 
   i64(v: bigint): void {
     this.ensure(8);
-    this.buf.writeBigInt64LE(v, this.pos);
-    this.pos += 8;
+    // Through a typed array: Buffer#writeBigInt64LE does five BigInt operations (each a new BigInt)
+    // per call, a visible share of the WAL encoding at one timestamp per entry. Out of range
+    // still throws a RangeError (BigInt64Array would wrap, so check first).
+    if (v !== BigInt.asIntN(64, v)) throw new RangeError(`i64 out of range: ${v}`);
+    I64[0] = v;
+    const b = this.buf;
+    const p = this.pos;
+    if (LITTLE_ENDIAN) for (let i = 0; i < 8; i++) b[p + i] = I64_BYTES[i]!;
+    else for (let i = 0; i < 8; i++) b[p + i] = I64_BYTES[7 - i]!;
+    this.pos = p + 8;
   }
 
   /** Unsigned varint for integers up to 2^53. */

@@ -462,21 +462,26 @@ export class Engine implements EmbeddedStore {
   private apply(t: Tenant, work: Work[], lsn: number, now: number, notify: boolean): AppendResult {
     let accepted = 0;
     let duplicates = 0;
+    // The entries added are collected only for tail listeners; without any, counting is enough.
+    const collect = notify && this.listeners.has(t.name);
     for (const { s, entries } of work) {
-      const added: Entry[] = [];
+      const added: Entry[] | undefined = collect ? [] : undefined;
+      let n = 0;
       const h = s.head;
-      for (const e of entries) {
+      for (let i = 0; i < entries.length; i++) {
+        const e = entries[i]!;
         if ((s.sealing.length > 0 || e.ts <= s.sealedMaxTs) && this.isSealedDuplicate(s, e)) {
           duplicates++;
         } else if (h.add(e, lsn, now)) {
-          added.push(e);
+          n++;
+          added?.push(e);
         } else {
           duplicates++;
         }
       }
-      accepted += added.length;
+      accepted += n;
       if (h.rawBytes >= this.target) this.cut(t, s);
-      if (notify && added.length > 0) this.emit(t.name, s.info, added);
+      if (added !== undefined && added.length > 0) this.emit(t.name, s.info, added);
     }
     return { accepted, duplicates };
   }

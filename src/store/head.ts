@@ -29,6 +29,10 @@ export function compareEntries(a: Entry, b: Entry): number {
 const EMPTY_TS = new BigInt64Array(0);
 const EMPTY_STARTS = new Uint32Array(0);
 const EMPTY_DATA = Buffer.alloc(0);
+const EMPTY_INDEX = new Int32Array(0);
+// A timestamp's two 32-bit halves, read without BigInt arithmetic.
+const KEY = new BigInt64Array(1);
+const KEY_WORDS = new Int32Array(KEY.buffer);
 
 export class Head implements DupSet {
   // Allocated on the first entry: an idle stream's empty head costs no buffers.
@@ -50,7 +54,13 @@ export class Head implements DupSet {
   createdAt = 0;
   updatedAt = 0;
   private sorted = true;
-  private byTs: Map<number, number | number[]> | undefined;
+  // The timestamp index, built once an entry arrives before the newest one: a chained hash table
+  // over typed arrays, `idxFirst[hash]` the latest entry with that hash (-1: none) and
+  // `idxNext[i]` the one before entry i. A Map keyed by Number(ts) boxed a double per entry and
+  // cost more than the rest of the append once a head went out of order (pushes in flight together).
+  private idxFirst: Int32Array | undefined;
+  private idxNext = EMPTY_INDEX;
+  private words: Int32Array | undefined;
   private snapshot: Entry[] | undefined;
 
   /**
@@ -84,7 +94,7 @@ export class Head implements DupSet {
       this.minTs = this.maxTs = ts;
       this.firstLsn = lsn;
       this.createdAt = now;
-    } else if (ts === this.maxTs && !this.byTs) {
+    } else if (ts === this.maxTs && !this.idxFirst) {
       // Same timestamp as the newest entry (common with millisecond clocks). Without an index the
       // head is still sorted (going out of order builds it), so equal timestamps are at the end.
       for (let i = n - 1; i >= 0 && this.ts[i] === ts; i--) if (this.sameBytes(i, start, len)) return false;
@@ -109,7 +119,7 @@ export class Head implements DupSet {
     }
     if (!this.newline && line.indexOf('\n') >= 0) this.newline = true;
     this.n = n + 1;
-    if (this.byTs) this.index(ts, n);
+    if (this.idxFirst) this.index(n);
     this.rawBytes += len;
     this.lastLsn = lsn;
     this.updatedAt = now;
@@ -162,38 +172,71 @@ export class Head implements DupSet {
     return e - s === len && this.data.compare(this.data, start, start + len, s, e) === 0;
   }
 
-  private ensureIndex(): Map<number, number | number[]> {
-    if (!this.byTs) {
-      this.byTs = new Map();
-      for (let i = 0; i < this.n; i++) this.index(this.ts[i]!, i);
+  private ensureIndex(): void {
+    if (this.idxFirst) return;
+    this.idxFirst = new Int32Array(tableSize(this.ts.length)).fill(-1);
+    this.idxNext = new Int32Array(this.ts.length);
+    for (let i = 0; i < this.n; i++) this.index(i);
+  }
+
+  /** Adds entry i (its timestamp already in `ts`) to the index. */
+  private index(i: number): void {
+    let first = this.idxFirst!;
+    if (this.idxNext.length < this.ts.length) {
+      const next = new Int32Array(this.ts.length);
+      next.set(this.idxNext);
+      this.idxNext = next;
     }
-    return this.byTs;
+    if (i * 2 >= first.length) {
+      // Rehash at half full into a table sized for the entry arrays.
+      first = this.idxFirst = new Int32Array(tableSize(Math.max(this.ts.length, i * 2))).fill(-1);
+      for (let j = 0; j < i; j++) this.link(first, j);
+    }
+    this.link(first, i);
+  }
+
+  /** `ts` as 32-bit halves (little-endian: low half first), a view kept until `ts` is replaced. */
+  private tsWords(): Int32Array {
+    if (this.words === undefined || this.words.buffer !== this.ts.buffer || this.words.length !== this.ts.length * 2) {
+      this.words = new Int32Array(this.ts.buffer, this.ts.byteOffset, this.ts.length * 2);
+    }
+    return this.words;
+  }
+
+  private link(first: Int32Array, i: number): void {
+    const words = this.tsWords();
+    const h = hashWords(words[2 * i]!, words[2 * i + 1]!) & (first.length - 1);
+    this.idxNext[i] = first[h]!;
+    first[h] = i;
+  }
+
+  /** Calls `match(i)` for each entry with timestamp `ts` until it returns true; whether one did. */
+  private findTs(ts: bigint, match: (i: number) => boolean): boolean {
+    this.ensureIndex();
+    KEY[0] = ts;
+    const lo = KEY_WORDS[0]!;
+    const hi = KEY_WORDS[1]!;
+    const first = this.idxFirst!;
+    const words = this.tsWords();
+    for (let i = first[hashWords(lo, hi) & (first.length - 1)]!; i >= 0; i = this.idxNext[i]!) {
+      if (words[2 * i] === lo && words[2 * i + 1] === hi && match(i)) return true;
+    }
+    return false;
   }
 
   private findBytes(ts: bigint, start: number, len: number): boolean {
-    // Number(ts) loses precision past 2^53 ns; it is only a bucket key, equality is checked exactly.
-    const hit = this.ensureIndex().get(Number(ts));
-    if (hit === undefined) return false;
-    if (typeof hit === 'number') return this.ts[hit] === ts && this.sameBytes(hit, start, len);
-    for (const i of hit) if (this.ts[i] === ts && this.sameBytes(i, start, len)) return true;
-    return false;
+    return this.findTs(ts, (i) => this.sameBytes(i, start, len));
   }
 
   contains(e: Entry): boolean {
     if (this.n === 0 || e.ts < this.minTs || e.ts > this.maxTs) return false;
-    const hit = this.ensureIndex().get(Number(e.ts));
-    if (hit === undefined) return false;
-    for (const i of typeof hit === 'number' ? [hit] : hit) if (this.ts[i] === e.ts && this.lineAt(i) === e.line) return true;
-    return false;
-  }
-
-  private index(ts: bigint, i: number): void {
-    const k = Number(ts);
-    const map = this.byTs!;
-    const hit = map.get(k);
-    if (hit === undefined) map.set(k, i);
-    else if (typeof hit === 'number') map.set(k, [hit, i]);
-    else hit.push(i);
+    // The newest timestamp of a head in order (a push continuing where a sealing head ended, common
+    // with millisecond clocks): equal timestamps are at the end, so no index needs building.
+    if (e.ts === this.maxTs && !this.idxFirst) {
+      for (let i = this.n - 1; i >= 0 && this.ts[i] === e.ts; i--) if (this.lineAt(i) === e.line) return true;
+      return false;
+    }
+    return this.findTs(e.ts, (i) => this.lineAt(i) === e.line);
   }
 
   /** Entry indexes in time order, ties in append order; null when already in order. */
@@ -271,6 +314,19 @@ export class Head implements DupSet {
   bloom(): Uint8Array {
     return buildBloom(this.data, 0, this.dataLen);
   }
+}
+
+/** A power of two at least twice `entries` (the index table's size). */
+function tableSize(entries: number): number {
+  let size = 64;
+  while (size < entries * 2) size *= 2;
+  return size;
+}
+
+/** Mixes a timestamp's halves (nanoseconds: the low half varies most, the high half a little). */
+function hashWords(lo: number, hi: number): number {
+  const h = Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b);
+  return (h ^ (h >>> 15)) >>> 0;
 }
 
 /** Finds an exact duplicate in entries sorted by time. */

@@ -7,6 +7,7 @@
 import type { Entry, Labels } from '../api/model.js';
 import { ByteReader, ByteWriter } from './bytes.js';
 import { setOwn } from './labels.js';
+import { MetadataBytes } from './metadata-bytes.js';
 import { FRAME_HEADER, FRAME_MAGIC } from './frame.js';
 import { WAL_RECORD_HEADER } from './wal.js';
 
@@ -31,23 +32,15 @@ export function encodeAppendRecord(tenant: string, streams: ReadonlyArray<{ labe
   w.u8(REC_APPEND);
   w.str(tenant);
   w.varint(streams.length);
+  const meta = new MetadataBytes();
   for (const { labels, entries } of streams) {
     w.str(JSON.stringify(labels));
     w.varint(entries.length);
-    for (const e of entries) {
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
       w.i64(e.ts);
       w.str(e.line);
-      const m = e.metadata;
-      if (!m) {
-        w.u8(0);
-        continue;
-      }
-      const keys = Object.keys(m);
-      w.varint(keys.length);
-      for (const k of keys) {
-        w.str(k);
-        w.str(m[k]!);
-      }
+      meta.write(w, e.metadata);
     }
   }
   return w.finish();

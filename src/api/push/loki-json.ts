@@ -74,7 +74,8 @@ export function decodePushJson(body: Buffer | string, maxItems = DEFAULT_MAX_PUS
     const entries: Entry[] = [];
     if (values !== undefined && values !== null) {
       if (!Array.isArray(values)) throw bad(`${where}.values must be an array, got ${typeName(values)}`);
-      for (let vi = 0; vi < values.length; vi++) entries.push(decodeValue(values[vi], `${where}.values[${vi}]`));
+      // The element's path is only spelled out for an error message (a string per entry cost ~5% of the decode).
+      for (let vi = 0; vi < values.length; vi++) entries.push(decodeValue(values[vi], where, vi));
     }
     // As in the protobuf decoder: a stream without entries adds nothing.
     if (entries.length > 0) out.streams.push({ labels, entries });
@@ -94,7 +95,20 @@ function decodeLabelObject(v: unknown, where: string): Labels {
   return labels;
 }
 
-function decodeValue(v: unknown, where: string): Entry {
+function decodeValue(v: unknown, stream: string, vi: number): Entry {
+  if (Array.isArray(v) && v.length === 2) {
+    // The common shape, ["<ns>", "line"], checked without building the path.
+    const t = v[0];
+    const line = v[1];
+    if (typeof t === 'string' && typeof line === 'string') {
+      const ts = parseNsString(t);
+      if (ts !== undefined) return { ts, line };
+    }
+  }
+  return decodeValueChecked(v, `${stream}.values[${vi}]`);
+}
+
+function decodeValueChecked(v: unknown, where: string): Entry {
   if (!Array.isArray(v)) throw bad(`${where} must be an array [timestamp, line, metadata?], got ${typeName(v)}`);
   if (v.length < 2 || v.length > 3) throw bad(`${where} must have 2 or 3 elements, got ${v.length}`);
   const t = v[0];

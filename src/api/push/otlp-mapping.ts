@@ -15,7 +15,7 @@
 import type { Entry, Labels, PushRequest, StreamPush } from '../model.js';
 import { labelsToString, sortLabels } from '../model.js';
 import { setLabel } from './decoded-push.js';
-import { OtlpInt, OtlpKvList, type OtlpKeyValue, type OtlpLogsRequest, type OtlpValue } from './otlp-model.js';
+import { OtlpInt, OtlpKvList, type OtlpKeyValue, type OtlpLogRecord, type OtlpLogsRequest, type OtlpValue } from './otlp-model.js';
 
 /** Loki's default `default_resource_attributes_as_index_labels`. */
 export const OTLP_DEFAULT_INDEX_ATTRIBUTES: readonly string[] = [
@@ -45,6 +45,11 @@ export interface OtlpMappingOptions {
   now: bigint;
   /** Label names whose value names the service when service.name is absent; empty disables service_name. */
   discoverServiceName?: readonly string[];
+  /**
+   * Records without pairs of their own share one frozen metadata object per scope (default true);
+   * false builds one object per record, the general path the tests compare the shared one with.
+   */
+  shareMetadata?: boolean;
 }
 
 export const OTLP_UNKNOWN_SERVICE = 'unknown_service';
@@ -147,10 +152,30 @@ function idHex(b: Uint8Array): string {
   return nonZero ? s : '';
 }
 
+function nonZero(b: Uint8Array): boolean {
+  for (let i = 0; i < b.length; i++) if (b[i] !== 0) return true;
+  return false;
+}
+
+/** Whether a record adds pairs of its own to the resource's and scope's structured metadata (see otlpToPush). */
+function hasOwnMetadata(lr: OtlpLogRecord): boolean {
+  return (
+    lr.attributes.length > 0 ||
+    (lr.timeUnixNano !== 0n && lr.observedTimeUnixNano !== 0n) ||
+    lr.severityNumber !== 0 ||
+    lr.severityText !== '' ||
+    lr.droppedAttributesCount !== 0 ||
+    lr.flags !== 0 ||
+    nonZero(lr.traceId) ||
+    nonZero(lr.spanId)
+  );
+}
+
 /** Maps an OTLP logs request onto Loki streams, grouped by index label set. */
 export function otlpToPush(req: OtlpLogsRequest, opts: OtlpMappingOptions): PushRequest {
   const indexSet = new Set(opts.indexAttributes ?? OTLP_DEFAULT_INDEX_ATTRIBUTES);
   const byKey = new Map<string, StreamPush>();
+  const share = opts.shareMetadata ?? true;
   for (const rl of req.resourceLogs) {
     let labels: Labels = {};
     const resourceMeta: Labels = {};
@@ -181,7 +206,22 @@ export function otlpToPush(req: OtlpLogsRequest, opts: OtlpMappingOptions): Push
       if (sl.scope.version) setIfAbsent(scopeMeta, 'scope_version', sl.scope.version);
       if (sl.scope.droppedAttributesCount) setIfAbsent(scopeMeta, 'scope_dropped_attributes_count', String(sl.scope.droppedAttributesCount));
       const scopeNames = Object.keys(scopeMeta);
+      // Records that carry nothing of their own (no attributes, severity, ids, second timestamp)
+      // share one frozen object with the resource's and scope's pairs, which ingest, the WAL and
+      // the blocks then handle once rather than per record.
+      let shared: Labels | null | undefined;
       for (const lr of sl.logRecords) {
+        if (share && !hasOwnMetadata(lr)) {
+          if (shared === undefined) {
+            const md: Labels = {};
+            for (let i = 0; i < resourceNames.length; i++) setIfAbsent(md, resourceNames[i]!, resourceMeta[resourceNames[i]!]!);
+            for (let i = 0; i < scopeNames.length; i++) setIfAbsent(md, scopeNames[i]!, scopeMeta[scopeNames[i]!]!);
+            shared = resourceNames.length + scopeNames.length > 0 ? Object.freeze(md) : null;
+          }
+          const ts = lr.timeUnixNano !== 0n ? lr.timeUnixNano : lr.observedTimeUnixNano !== 0n ? lr.observedTimeUnixNano : opts.now;
+          stream.entries.push(shared !== null ? { ts, line: otlpValueAsString(lr.body), metadata: shared } : { ts, line: otlpValueAsString(lr.body) });
+          continue;
+        }
         const md: Labels = {};
         addAttributes(md, lr.attributes);
         if (lr.timeUnixNano !== 0n && lr.observedTimeUnixNano !== 0n) setIfAbsent(md, 'observed_timestamp', lr.observedTimeUnixNano.toString());

@@ -55,6 +55,19 @@ function sub<T>(r: ProtoReader, end: number, fn: () => T): T {
   }
 }
 
+/**
+ * `fn(r, arg)` with the reader narrowed to [pos, end), for the per-record paths: no closure to
+ * allocate, and no restoring on a throw, which abandons the whole decode (the reader is its own).
+ */
+function within<A, T>(r: ProtoReader, end: number, fn: (r: ProtoReader, arg: A) => T, arg: A): T {
+  const outer = r.end;
+  r.end = end;
+  const v = fn(r, arg);
+  r.end = outer;
+  r.pos = end;
+  return v;
+}
+
 function msgEnd(r: ProtoReader, tag: number, field: string): number {
   r.expect(tag, WIRE_LEN, field);
   return r.lenEnd();
@@ -91,7 +104,7 @@ function readResourceLogs(r: ProtoReader): OtlpResourceLogs {
           const t = r.tag();
           if (t >>> 3 === 1) {
             const ke = msgEnd(r, t, 'Resource.attributes');
-            rl.attributes.push(sub(r, ke, () => readKeyValue(r, 0)));
+            rl.attributes.push(within(r, ke, readKeyValue, 0));
           } else if (t >>> 3 === 2) {
             r.expect(t, WIRE_VARINT, 'Resource.dropped_attributes_count');
             rl.droppedAttributesCount = r.uint32();
@@ -114,7 +127,7 @@ function readScopeLogs(r: ProtoReader): OtlpScopeLogs {
     const f = tag >>> 3;
     if (f === 2) {
       const e = msgEnd(r, tag, 'ScopeLogs.log_records');
-      sl.logRecords.push(sub(r, e, () => readLogRecord(r)));
+      sl.logRecords.push(within(r, e, readLogRecord, undefined));
     } else if (f === 1) {
       const e = msgEnd(r, tag, 'ScopeLogs.scope');
       const s = sl.scope;
@@ -132,7 +145,7 @@ function readScopeLogs(r: ProtoReader): OtlpScopeLogs {
               break;
             case 3: {
               const ke = msgEnd(r, t, 'InstrumentationScope.attributes');
-              s.attributes.push(sub(r, ke, () => readKeyValue(r, 0)));
+              s.attributes.push(within(r, ke, readKeyValue, 0));
               break;
             }
             case 4:
@@ -149,7 +162,7 @@ function readScopeLogs(r: ProtoReader): OtlpScopeLogs {
   return sl;
 }
 
-function readLogRecord(r: ProtoReader): OtlpLogRecord {
+function readLogRecord(r: ProtoReader, _: undefined): OtlpLogRecord {
   spend();
   const lr = emptyLogRecord();
   while (r.pos < r.end) {
@@ -169,12 +182,12 @@ function readLogRecord(r: ProtoReader): OtlpLogRecord {
         break;
       case 5: {
         const e = msgEnd(r, tag, 'LogRecord.body');
-        lr.body = sub(r, e, () => readAnyValue(r, 0));
+        lr.body = within(r, e, readAnyValue, 0);
         break;
       }
       case 6: {
         const e = msgEnd(r, tag, 'LogRecord.attributes');
-        lr.attributes.push(sub(r, e, () => readKeyValue(r, 0)));
+        lr.attributes.push(within(r, e, readKeyValue, 0));
         break;
       }
       case 7:
@@ -219,7 +232,7 @@ function readKeyValue(r: ProtoReader, depth: number): OtlpKeyValue {
       key = r.string();
     } else if (tag >>> 3 === 2) {
       const e = msgEnd(r, tag, 'KeyValue.value');
-      value = sub(r, e, () => readAnyValue(r, depth));
+      value = within(r, e, readAnyValue, depth);
     } else r.skip(tag & 7);
   }
   return { key, value };
@@ -256,7 +269,7 @@ function readAnyValue(r: ProtoReader, depth: number): OtlpValue {
             if (t >>> 3 === 1) {
               spend();
               const ve = msgEnd(r, t, 'ArrayValue.values');
-              arr.push(sub(r, ve, () => readAnyValue(r, depth + 1)));
+              arr.push(within(r, ve, readAnyValue, depth + 1));
             } else r.skip(t & 7);
           }
           return arr;
@@ -271,7 +284,7 @@ function readAnyValue(r: ProtoReader, depth: number): OtlpValue {
             const t = r.tag();
             if (t >>> 3 === 1) {
               const ke = msgEnd(r, t, 'KeyValueList.values');
-              kvs.push(sub(r, ke, () => readKeyValue(r, depth + 1)));
+              kvs.push(within(r, ke, readKeyValue, depth + 1));
             } else r.skip(t & 7);
           }
           return new OtlpKvList(kvs);
