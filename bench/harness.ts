@@ -114,7 +114,10 @@ export interface Logwharf {
  * the checkout whose build runs (another one, to compare against an older build).
  */
 export async function startLogwharf(role: 'server' | 'up', args: string[], repo: string = REPO): Promise<Logwharf> {
-  const proc = spawn(process.execPath, [join(repo, 'dist/cli/main.js'), role, '--listen', '127.0.0.1:0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // LOGWHARF_NODE_ARGS: node flags for the child only, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`
+  // (node refuses --cpu-prof in NODE_OPTIONS; every thread of the server writes a profile at exit).
+  const nodeArgs = (process.env.LOGWHARF_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const proc = spawn(process.execPath, [...nodeArgs, join(repo, 'dist/cli/main.js'), role, '--listen', '127.0.0.1:0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     createInterface({ input: proc.stdout! }).on('line', (l) => {
       try {

@@ -1,6 +1,6 @@
 /**
  * A scan job, run in a query worker (./query-worker.ts) for ./worker-scanner.ts: reads sealed block
- * regions from their files (head blocks arrive with their entries), decodes them and runs the
+ * regions from their files (head blocks arrive as columns, whose lines are decoded here), decodes them and runs the
  * pipeline, answering the matching entries. Pipelines are compiled once per distinct stage list and
  * cached for the worker's life (queries repeat).
  */
@@ -9,6 +9,7 @@ import type { Labels } from '../../api/model.js';
 import type { BlockRef } from '../../store/store.js';
 import type { PipelineStage } from '../../logql/syntax/ast.js';
 import { decodeBlockPayload } from '../../store/block-codec.js';
+import { columnsEntries } from '../../store/head-columns.js';
 import { compilePipeline } from '../../logql/pipeline/compile.js';
 import type { Pipeline, StreamPipeline } from '../../logql/pipeline/types.js';
 import { ScanTally, scanEntries, type ScanResult } from './block-scanner.js';
@@ -52,7 +53,7 @@ export function runScanJob(job: ScanJob): ScanResult {
         tally.skip(ref, (e as Error).message);
         continue;
       }
-    } else entries = loc.entries;
+    } else entries = columnsEntries(loc.columns);
     const sp = streamPipeline(job.stages, job.streams[ref.streamId] ?? {});
     tally.block(ref, scanEntries(entries, ref.streamId, sp, job.from, job.to, job.limit, job.direction === 'backward', tally.entries));
   }
