@@ -84,22 +84,37 @@ function hasKeys(m: Labels): boolean {
   return false;
 }
 
-/** The entries, in time order (the order of readBlock). */
-export function columnsEntries(c: HeadColumns): Entry[] {
+/** The entries `lo` to `hi` (exclusive; default all), in time order (the order of readBlock). */
+export function columnsEntries(c: HeadColumns, lo = 0, hi = c.ts.length): Entry[] {
   const { ts, sizes, starts, data, metadata } = c;
   if (!starts || !data) throw new Error('head columns without lines (a stats-only copy) cannot give entries');
   // A view, not a copy: in a worker thread `data` arrives as a plain Uint8Array.
   const buf = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  const n = ts.length;
-  const out: Entry[] = new Array(n);
-  for (let k = 0; k < n; k++) {
+  const out: Entry[] = new Array(Math.max(0, hi - lo));
+  for (let k = lo; k < hi; k++) {
     const s = starts[k]!;
     const e: Entry = { ts: ts[k]!, line: sizes[k] === 0 ? '' : buf.toString('utf8', s, s + sizes[k]!) };
     const id = metadata?.ids[k];
     if (id) e.metadata = metadata!.sets[id - 1]!;
-    out[k] = e;
+    out[k - lo] = e;
   }
   return out;
+}
+
+/** The index range `[lo, hi)` of the entries with `from <= ts < to` (ts is in time order). */
+export function columnsRange(c: HeadColumns, from: bigint, to: bigint): [number, number] {
+  return [firstAtOrAfter(c.ts, from), firstAtOrAfter(c.ts, to)];
+}
+
+function firstAtOrAfter(ts: BigInt64Array, t: bigint): number {
+  let lo = 0;
+  let hi = ts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ts[mid]! < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** The stats of ./block-codec.ts (the Store's readBlockStats) without reading a line. */

@@ -29,10 +29,14 @@ const METRIC_QUERIES = [
   'sum by (pod) (count_over_time({job="fresh"} |= "é" [1m]))',
   'sum by (detected_level) (count_over_time({job="fresh"} | logfmt | __error__="" [5m]))',
 ];
-const LOG_QUERIES: Array<[string, 'forward' | 'backward']> = [
-  ['{job="fresh"}', 'forward'],
-  ['{job="fresh"}', 'backward'],
-  ['{job="fresh"} |= "日本"', 'backward'],
+// Limits below the data too: a head then decodes only the lines the limit can reach.
+const LOG_QUERIES: Array<[string, 'forward' | 'backward', number]> = [
+  ['{job="fresh"}', 'forward', 5000],
+  ['{job="fresh"}', 'backward', 5000],
+  ['{job="fresh"}', 'forward', 7],
+  ['{job="fresh", pod="b"}', 'backward', 13],
+  ['{job="fresh"} |= "日本"', 'backward', 5000],
+  ['{job="fresh"} |= "n="', 'backward', 10],
 ];
 
 function metric(text: string, name: string): number {
@@ -94,10 +98,13 @@ async function answers(): Promise<Record<string, unknown>> {
     const result = (r.data.result as Array<{ metric: Record<string, string> }>).sort((a, b) => JSON.stringify(a.metric).localeCompare(JSON.stringify(b.metric)));
     out[q] = result;
   }
-  for (const [q, direction] of LOG_QUERIES) {
-    const r = await get('/loki/api/v1/query_range', { query: q, start, end, limit: '5000', direction });
-    const result = (r.data.result as Array<{ stream: Record<string, string> }>).sort((a, b) => JSON.stringify(a.stream).localeCompare(JSON.stringify(b.stream)));
-    out[`${q} ${direction}`] = result;
+  for (const [q, direction, limit] of LOG_QUERIES) {
+    // The middle of the data as well as all of it: the heads' lines found by time.
+    for (const [from, to] of [[start, end], [String(ns(7 * 60, 1n)), String(ns(19 * 60))]] as const) {
+      const r = await get('/loki/api/v1/query_range', { query: q, start: from, end: to, limit: String(limit), direction });
+      const result = (r.data.result as Array<{ stream: Record<string, string> }>).sort((a, b) => JSON.stringify(a.stream).localeCompare(JSON.stringify(b.stream)));
+      out[`${q} ${direction} ${limit} ${from}-${to}`] = result;
+    }
   }
   return out;
 }
@@ -113,7 +120,8 @@ test('count and log queries answer the same from heads, hot blocks and the cold 
   const fresh = await answers();
   // Not trivially equal: the metric queries found series with values, the log queries lines.
   for (const q of METRIC_QUERIES) assert.ok((fresh[q] as unknown[]).length > 0, `${q} has series`);
-  const lines = (fresh['{job="fresh"} forward'] as Array<{ values: unknown[] }>).reduce((n, s) => n + s.values.length, 0);
+  const all = fresh[`{job="fresh"} forward 5000 ${ns(-STEP_S)}-${ns(35 * 60)}`] as Array<{ values: unknown[] }>;
+  const lines = all.reduce((n, s) => n + s.values.length, 0);
   assert.ok(lines > 1000, `${lines} lines`);
 
   // A restart seals every head into hot blocks.
