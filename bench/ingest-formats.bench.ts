@@ -10,6 +10,7 @@
  *   SEAL_AFTER=60s                      # storage.max_block_age of the server (default 60s)
  *   ONLY=parsing | ONLY=countByContainer24h,needle24h   # narrow the query set (bench/query-set.ts)
  *   QUERY_WORKERS=0                     # query.workers of the server (what the worker threads cost in memory)
+ *   LOGWHARF_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"   # node flags for the server child (bench/harness.ts)
  *
  * Formats, each encoded by the agent's own encoder (src/agent/ship/push-body.ts), so the server sees
  * what those clients send:
