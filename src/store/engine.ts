@@ -28,6 +28,7 @@ import { compressBlock, decodeBlockPayload, decodeBlockStats, entriesStats, isSp
 import { BLOCK_HEADER, blockHeader, payloadChecksumOk, readBlockHeader, type BlockMeta } from './block-meta.js';
 import { bloomMayContain, bloomProbe, buildBloom, type BloomProbe } from './bloom.js';
 import { Head, compareEntries, sortedContains } from './head.js';
+import { columnsEntries, columnsStats } from './head-columns.js';
 import { storeIoError } from './io-error.js';
 import { retentionPolicy, type RetentionConfig, type RetentionPolicy } from './retention.js';
 import { SegmentReader } from './segment-reader.js';
@@ -766,15 +767,15 @@ export class Engine implements EmbeddedStore {
       for (const h of [...s.sealing, s.head]) {
         if (h.size === 0 || h.minTs >= to || h.maxTs < from) continue;
         if (required.some((g) => !g.some((needle) => h.mayContain(needle)))) continue;
-        const entries = h.sortedEntries();
-        out.push({ streamId: id, minTs: h.minTs, maxTs: h.maxTs, entries: entries.length, rawBytes: h.rawBytes, location: { kind: 'head', entries } });
+        // Columns, not entries: a count needs no line, and a worker decodes the lines it needs.
+        out.push({ streamId: id, minTs: h.minTs, maxTs: h.maxTs, entries: h.size, rawBytes: h.rawBytes, location: { kind: 'head', columns: h.columns() } });
       }
     }
     return out;
   }
 
   async readBlock(ref: BlockRef): Promise<Entry[]> {
-    if (ref.location.kind === 'head') return ref.location.entries;
+    if (ref.location.kind === 'head') return columnsEntries(ref.location.columns);
     const { path, offset, length } = ref.location;
     const buf = await this.reader.read(path, offset, length);
     try {
@@ -843,7 +844,7 @@ export class Engine implements EmbeddedStore {
   }
 
   async readBlockStats(ref: BlockRef): Promise<BlockStats> {
-    if (ref.location.kind === 'head') return entriesStats(ref.location.entries);
+    if (ref.location.kind === 'head') return columnsStats(ref.location.columns);
     const { path, offset, length } = ref.location;
     try {
       let buf = await this.reader.read(path, offset, Math.min(length, STATS_PROBE_BYTES));

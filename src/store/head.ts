@@ -6,6 +6,7 @@
  * an entry, outside the JS heap, and the pushed strings die young instead of being promoted and
  * collected later (measured: the object form cost ~100 MB more peak RSS on the shared corpus).
  * Sealing a sorted head without newlines inside lines copies the buffer as the block's line column.
+ * Queries read a snapshot of the same columns (`columns()`, ./head-columns.ts), not Entry objects.
  *
  * Entries may arrive out of order (the ingest layer enforces Loki's window); they are ordered
  * (stably) when a snapshot is taken or the head is sealed. Exact duplicates (same timestamp and
@@ -16,6 +17,7 @@ import type { Entry, Labels } from '../api/model.js';
 import { ByteWriter } from './bytes.js';
 import { writeJoinedLines, writeLengthLines, writeMetadata, writeTimestamps } from './block-codec.js';
 import { buildBloom } from './bloom.js';
+import { columnsEntries, metadataColumn, type HeadColumns } from './head-columns.js';
 
 /** Something that can tell whether it holds an exact duplicate of an entry. */
 export interface DupSet {
@@ -27,6 +29,7 @@ export function compareEntries(a: Entry, b: Entry): number {
 }
 
 const EMPTY_TS = new BigInt64Array(0);
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const EMPTY_STARTS = new Uint32Array(0);
 const EMPTY_DATA = Buffer.alloc(0);
 const EMPTY_INDEX = new Int32Array(0);
@@ -61,7 +64,7 @@ export class Head implements DupSet {
   private idxFirst: Int32Array | undefined;
   private idxNext = EMPTY_INDEX;
   private words: Int32Array | undefined;
-  private snapshot: Entry[] | undefined;
+  private snapshot: HeadColumns | undefined;
 
   /**
    * `hintBytes` / `hintEntries`: expected size (a stream's previous head), so a busy stream's head
@@ -146,6 +149,8 @@ export class Head implements DupSet {
 
   /** Shrinks the buffers to what is used (for heads kept after sealing, for duplicate checks). */
   trim(): void {
+    // A cached snapshot would keep the untrimmed buffer alive.
+    this.snapshot = undefined;
     // A little slack is cheaper to keep than to copy away.
     if (this.data.length > this.dataLen * 1.25 + 1024) {
       const d = Buffer.allocUnsafe(this.dataLen);
@@ -239,11 +244,15 @@ export class Head implements DupSet {
     return this.findTs(e.ts, (i) => this.lineAt(i) === e.line);
   }
 
-  /** Entry indexes in time order, ties in append order; null when already in order. */
-  private order(): number[] | null {
+  /**
+   * Entry indexes in time order, ties in append order; null when already in order. `rel`: each
+   * entry's exact ns after minTs (append order), which sorts much faster than bigints.
+   */
+  private order(rel?: Float64Array): number[] | null {
     if (this.sorted) return null;
-    const ts = this.ts;
     const idx = Array.from({ length: this.n }, (_, i) => i);
+    if (rel) return idx.sort((a, b) => rel[a]! - rel[b]! || a - b);
+    const ts = this.ts;
     return idx.sort((a, b) => {
       const x = ts[a]!;
       const y = ts[b]!;
@@ -251,21 +260,57 @@ export class Head implements DupSet {
     });
   }
 
-  /** Entries in time order (ties in append order). Cached until the next add; do not mutate. */
-  sortedEntries(): Entry[] {
+  /**
+   * The entries as columns in time order (ties in append order), for queries (./head-columns.ts).
+   * Cached until the next add; do not mutate. Costs 24 bytes an entry: `data` is a view of this
+   * head's buffer, whose bytes before the current end never change (adds write past it, growing
+   * and trimming copy into a new buffer), so the snapshot stays valid while the head goes on.
+   */
+  columns(): HeadColumns {
     if (!this.snapshot) {
-      const ord = this.order();
-      const out: Entry[] = new Array(this.n);
-      for (let k = 0; k < this.n; k++) {
-        const i = ord ? ord[k]! : k;
-        const e: Entry = { ts: this.ts[i]!, line: this.lineAt(i) };
-        const m = this.meta?.[i];
-        if (m) e.metadata = m;
-        out[k] = e;
+      const n = this.n;
+      // Offsets from the oldest entry as exact numbers (a head spans far less than 2^53 ns, 104
+      // days; otherwise none): the stats path then makes no bigint per entry (./head-columns.ts).
+      let rel: Float64Array | undefined;
+      if (n > 0 && this.maxTs - this.minTs <= MAX_SAFE) {
+        rel = new Float64Array(n);
+        const min = this.minTs;
+        for (let i = 0; i < n; i++) rel[i] = Number(this.ts[i]! - min);
       }
-      this.snapshot = out;
+      const ord = this.order(rel);
+      const sizes = new Uint32Array(n);
+      let ts: BigInt64Array;
+      let starts: Uint32Array;
+      let offsets = rel;
+      if (!ord) {
+        ts = this.ts.slice(0, n);
+        starts = this.starts.slice(0, n);
+        for (let i = 0; i < n; i++) sizes[i] = this.lineEnd(i) - starts[i]!;
+      } else {
+        ts = new BigInt64Array(n);
+        starts = new Uint32Array(n);
+        if (rel) offsets = new Float64Array(n);
+        for (let k = 0; k < n; k++) {
+          const i = ord[k]!;
+          ts[k] = this.ts[i]!;
+          starts[k] = this.starts[i]!;
+          sizes[k] = this.lineEnd(i) - starts[k]!;
+          if (rel) offsets![k] = rel[i]!;
+        }
+      }
+      const c: HeadColumns = { ts, sizes, starts, data: this.data.subarray(0, this.dataLen) };
+      if (offsets) c.offsets = offsets;
+      const meta = this.meta;
+      const m = meta && metadataColumn(n, ord ? (k) => meta[ord[k]!] : (k) => meta[k]);
+      if (m) c.metadata = m;
+      this.snapshot = c;
     }
     return this.snapshot;
+  }
+
+  /** Entries in time order (ties in append order): strings made on each call (sealing, tests). */
+  sortedEntries(): Entry[] {
+    return columnsEntries(this.columns());
   }
 
   /** The uncompressed block payload of this head (see ./block-codec.ts for the layout). */

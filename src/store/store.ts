@@ -5,6 +5,7 @@
  */
 import type { Entry, Labels, StreamPush } from '../api/model.js';
 import type { Matcher } from '../logql/syntax/ast.js';
+import type { HeadColumns } from './head-columns.js';
 
 export interface AppendResult {
   /** Entries written. */
@@ -36,8 +37,11 @@ export interface BlockRef {
   entries: number;
   /** Uncompressed bytes of lines inside. */
   rawBytes: number;
-  /** Where the block lives: a file path with offset and length, or 'head' for in-memory data. */
-  location: { kind: 'file'; path: string; offset: number; length: number } | { kind: 'head'; entries: Entry[] };
+  /**
+   * Where the block lives: a file path with offset and length, or 'head' for in-memory data, as
+   * columns (./head-columns.ts: `columnsEntries` makes the entries, `columnsStats` the stats).
+   */
+  location: { kind: 'file'; path: string; offset: number; length: number } | { kind: 'head'; columns: HeadColumns };
 }
 
 export interface StoreStats {

@@ -1,6 +1,6 @@
 /**
  * A range aggregation job, run in a query worker (./query-worker.ts) for ./range-agg.ts: reads
- * sealed block regions from their files (head blocks arrive with their entries), decodes them, runs
+ * sealed block regions from their files (head blocks arrive as columns: src/store/head-columns.ts), decodes them, runs
  * the pipeline and the sample extractor, and answers each series' samples as typed arrays
  * (transferred, not copied: see rangeAggTransfer).
  */
@@ -11,6 +11,8 @@ import { compilePipeline } from '../../logql/pipeline/compile.js';
 import type { RangeAggregationExpr } from '../../logql/syntax/ast.js';
 import { decodeBlockPayload, decodeBlockStatsPacked, isSplitRegion, splitStatsLength, SPLIT_HEADER, STATS_PROBE_BYTES } from '../../store/block-codec.js';
 import type { BlockRef } from '../../store/store.js';
+import { columnsEntries } from '../../store/head-columns.js';
+import { accumulateHeadStats } from './head-stats.js';
 import type { WindowParams } from './range-functions.js';
 import { accumulateEntries, accumulatePackedStats, accumulateStats, SeriesSet, type StreamState, type WireSeries } from './range-accumulate.js';
 import { createSampleExtractor, parserHints, type SampleExtractor } from './sample-extractor.js';
@@ -63,7 +65,10 @@ export function runRangeAggJob(job: RangeAggJob): RangeAggReply {
     if (ref.location.kind === 'head') {
       const l0 = counts.lines;
       const b0 = counts.bytes;
-      accumulateEntries(ref.location.entries, st, extractor, series, job.base, job.last, counts);
+      const cols = ref.location.columns;
+      // The stats path reads the head's times and sizes; the calling thread sent no line bytes then.
+      if (job.stats) accumulateHeadStats(cols, st, extractor, series, job.base, job.last, counts);
+      else accumulateEntries(columnsEntries(cols), st, extractor, series, job.base, job.last, counts);
       head.lines += counts.lines - l0;
       head.bytes += counts.bytes - b0;
       continue;

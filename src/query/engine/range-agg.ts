@@ -18,7 +18,9 @@
  * no line: they take the stats path (`statsPathApplies`), reading each block's timestamps and
  * line sizes only (the store's optional readBlockStats; the workers read the stats prefix of a
  * split region themselves, ../../store/block-codec.ts, whose stats frame also holds the structured
- * metadata that joins the series labels).
+ * metadata that joins the series labels). In-memory heads take the same path: they hold their
+ * timestamps and line sizes as columns (src/store/head-columns.ts), so a count over fresh data
+ * makes no string and posts no line to a worker.
  * See bench/range-agg.bench.ts.
  */
 import { LogwharfError } from '../../api/errors.js';
@@ -31,8 +33,10 @@ import { hasValue } from '../../logql/eval/labels.js';
 import type { Matcher, RangeAggregationExpr } from '../../logql/syntax/ast.js';
 import type { BlockRef, StoreReader } from '../../store/store.js';
 import { damagedBlockError, isDamagedBlock } from '../../store/damaged-block.js';
+import { postableColumns, statsColumns } from '../../store/head-columns.js';
 import { evaluateWindows, isLineOp, type WindowParams } from './range-functions.js';
 import { accumulateEntries, accumulateStats, SeriesSet, type StreamState } from './range-accumulate.js';
+import { accumulateHeadStats } from './head-stats.js';
 import type { QueryPool } from './query-pool.js';
 import type { RangeAggReply } from './range-agg-job.js';
 import { createSampleExtractor, parserHints } from './sample-extractor.js';
@@ -149,13 +153,27 @@ export async function evaluateRangeAggregation(
     if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('query aborted');
     let batch = local.slice(i, i + concurrency);
     if (readStats) {
-      const got = await Promise.all(batch.map((r) => readStats(r).catch((e: unknown) => skipDamaged(e, r, opts))));
+      // Heads answer from their columns at hand (./head-stats.ts); blocks from their stats frames.
+      const files: BlockRef[] = [];
+      for (const r of batch) {
+        const st = byId.get(r.streamId);
+        if (r.location.kind !== 'head' || !st) {
+          files.push(r);
+          continue;
+        }
+        const l0 = counts.lines;
+        const b0 = counts.bytes;
+        accumulateHeadStats(r.location.columns, st, extractor, series, base, last, counts);
+        counts.headLines += counts.lines - l0;
+        counts.headBytes += counts.bytes - b0;
+      }
+      const got = await Promise.all(files.map((r) => readStats(r).catch((e: unknown) => skipDamaged(e, r, opts))));
       const rest: BlockRef[] = [];
-      for (let k = 0; k < batch.length; k++) {
-        const st = byId.get(batch[k]!.streamId);
+      for (let k = 0; k < files.length; k++) {
+        const st = byId.get(files[k]!.streamId);
         if (!st || got[k] === undefined) continue;
         // Metadata joins the series labels: without it at hand, the block is read whole.
-        if (got[k]!.hasMetadata && !got[k]!.metadata) rest.push(batch[k]!);
+        if (got[k]!.hasMetadata && !got[k]!.metadata) rest.push(files[k]!);
         else accumulateStats(got[k]!, st, extractor, series, base, last, counts);
       }
       batch = rest;
@@ -292,7 +310,7 @@ async function runOnPool(
       for (const r of refs) streams[r.streamId] = byId.get(r.streamId)!.labels;
       const job = {
         kind: 'range' as const,
-        refs,
+        refs: refs.map((r) => postableRef(r, stats)),
         streams,
         expr,
         base,
@@ -319,6 +337,16 @@ async function runOnPool(
     counts.headBytes += r.headBytes;
     for (const w of r.series) series.merge(w);
   }
+}
+
+/**
+ * A block reference as posted to a worker: a head's columns without line bytes on the stats path
+ * (a count reads times and sizes only), else with them trimmed (src/store/head-columns.ts).
+ */
+function postableRef(r: BlockRef, stats: boolean): BlockRef {
+  if (r.location.kind !== 'head') return r;
+  const c = r.location.columns;
+  return { ...r, location: { kind: 'head', columns: stats ? statsColumns(c) : postableColumns(c) } };
 }
 
 /** Loki's message for a metric series that still carries a pipeline error. */

@@ -1,14 +1,15 @@
 /**
  * A scan job, run in a query worker (./query-worker.ts) for ./worker-scanner.ts: reads sealed block
- * regions from their files (head blocks arrive with their entries), decodes them and runs the
+ * regions from their files (head blocks arrive as columns, whose lines are decoded here), decodes them and runs the
  * pipeline, answering the matching entries. Pipelines are compiled once per distinct stage list and
  * cached for the worker's life (queries repeat).
  */
 import { readRegion } from '../../util/read-region.js';
-import type { Labels } from '../../api/model.js';
+import type { Entry, Labels } from '../../api/model.js';
 import type { BlockRef } from '../../store/store.js';
 import type { PipelineStage } from '../../logql/syntax/ast.js';
 import { decodeBlockPayload } from '../../store/block-codec.js';
+import { columnsEntries, columnsRange, type HeadColumns } from '../../store/head-columns.js';
 import { compilePipeline } from '../../logql/pipeline/compile.js';
 import type { Pipeline, StreamPipeline } from '../../logql/pipeline/types.js';
 import { ScanTally, scanEntries, type ScanResult } from './block-scanner.js';
@@ -52,9 +53,24 @@ export function runScanJob(job: ScanJob): ScanResult {
         tally.skip(ref, (e as Error).message);
         continue;
       }
-    } else entries = loc.entries;
+    } else entries = headEntries(loc.columns, job);
     const sp = streamPipeline(job.stages, job.streams[ref.streamId] ?? {});
     tally.block(ref, scanEntries(entries, ref.streamId, sp, job.from, job.to, job.limit, job.direction === 'backward', tally.entries));
   }
   return tally.result();
+}
+
+/**
+ * A head's entries this scan can examine, decoded from its columns: only those in [from, to), and
+ * without a pipeline (every line kept) only the `limit` nearest the direction's start, which are
+ * all scanEntries would look at (the same lines, so the same stats). `newest 1000` over a big head
+ * decodes 1000 lines, not the head.
+ */
+function headEntries(c: HeadColumns, job: ScanJob): Entry[] {
+  let [lo, hi] = columnsRange(c, job.from, job.to);
+  if (job.stages.length === 0 && job.limit > 0 && hi - lo > job.limit) {
+    if (job.direction === 'backward') lo = hi - job.limit;
+    else hi = lo + job.limit;
+  }
+  return columnsEntries(c, lo, hi);
 }

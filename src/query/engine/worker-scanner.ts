@@ -2,10 +2,12 @@
  * A BlockScanner that runs every scan on the query pool's worker threads (./query-pool.ts), so a
  * large query uses every core and no query, however slow its pipeline, holds the event loop:
  * sealed blocks go as plain BlockRefs (each worker reads and decodes its file regions itself),
- * blocks still in the in-memory head go with their entries (copied to the worker). The request's
+ * blocks still in the in-memory head go as columns (their line bytes copied to the worker in one
+ * buffer, decoded there; src/store/head-columns.ts). The request's
  * signal (the query timeout) terminates the workers running it.
  */
 import type { BlockRef, StoreReader } from '../../store/store.js';
+import { postableColumns } from '../../store/head-columns.js';
 import { ScanTally, type BlockScanner, type ScanRequest, type ScanResult } from './block-scanner.js';
 import type { ScanJob } from './scan-job.js';
 import type { QueryPool } from './query-pool.js';
@@ -14,7 +16,7 @@ export function createWorkerScanner(store: StoreReader, pool: QueryPool): BlockS
   return {
     async scan(req: ScanRequest): Promise<ScanResult> {
       const parts: BlockRef[][] = Array.from({ length: Math.min(pool.size, req.refs.length) }, () => []);
-      req.refs.forEach((r, i) => parts[i % parts.length]!.push(r));
+      req.refs.forEach((r, i) => parts[i % parts.length]!.push(r.location.kind === 'head' ? { ...r, location: { kind: 'head', columns: postableColumns(r.location.columns) } } : r));
       const streams: ScanJob['streams'] = {};
       for (const r of req.refs) {
         const s = req.streams.get(r.streamId);

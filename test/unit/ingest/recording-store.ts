@@ -7,6 +7,7 @@ import type { Entry, Labels, StreamPush } from '../../../src/api/model.js';
 import { labelsToString } from '../../../src/api/model.js';
 import type { Matcher } from '../../../src/logql/syntax/ast.js';
 import type { AppendResult, BlockRef, Store, StreamInfo } from '../../../src/store/store.js';
+import { columnsEntries, columnsFromEntries } from '../../../src/store/head-columns.js';
 
 export class RecordingStore implements Store {
   readonly appends: { tenant: string; streams: StreamPush[] }[] = [];
@@ -79,12 +80,12 @@ export class RecordingStore implements Store {
         if (e.ts < min) min = e.ts;
         if (e.ts > max) max = e.ts;
       }
-      out.push({ streamId: st.info.id, minTs: min, maxTs: max, entries: st.entries.length, rawBytes: 0, location: { kind: 'head', entries: st.entries } });
+      out.push({ streamId: st.info.id, minTs: min, maxTs: max, entries: st.entries.length, rawBytes: 0, location: { kind: 'head', columns: columnsFromEntries(st.entries) } });
     }
     return out;
   }
   async readBlock(ref: BlockRef): Promise<Entry[]> {
-    return ref.location.kind === 'head' ? ref.location.entries : [];
+    return ref.location.kind === 'head' ? columnsEntries(ref.location.columns) : [];
   }
   stats() {
     return { streams: 0, chunks: 0, entries: 0, bytes: 0 };
