@@ -23,6 +23,7 @@ import type { Discovery, DiscoverySink, Target } from '../model.js';
 import { sanitizeLabelName } from './label-name.js';
 import { createK8sApi, runPodReflector, type K8sApi, type PodMeta } from './k8s-api.js';
 import { isContainerName, parseLogFileName, parsePodDirName, type PodDir, type PodLogPath } from './pod-path.js';
+import { watchDir, type FileWatch } from '../tail/dir-watch.js';
 
 export type KubernetesDiscoveryConfig = AgentConfig['kubernetes'] & { host: string };
 
@@ -37,6 +38,8 @@ export interface KubernetesDiscoveryDeps {
   /** API reconnect backoff (ms); tests shorten it. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  /** Watch container directories and stat only those that changed (default true; false: stat all, every scan). */
+  watchContainers?: boolean;
   /** Called at the end of every scan of pods_dir, before the next can start (tests count scans instead of sleeping). */
   onScanned?: () => void;
 }
@@ -87,6 +90,7 @@ export function createKubernetesDiscovery(cfg: KubernetesDiscoveryConfig, sink: 
   let reflector: Promise<void> | undefined;
   const listings: DirListings = new Map();
   const top: PodsDirTop = { names: [], pods: [] };
+  const watches: ContainerWatches = new Map();
   let scans = 0;
   /**
    * Some file waits for its pod's labels or was missing from the last scan: the next scan has work
@@ -149,7 +153,7 @@ export function createKubernetesDiscovery(cfg: KubernetesDiscoveryConfig, sink: 
   async function scanOnce(): Promise<void> {
     // Every FULL_SCAN_EVERY-th scan lists every directory again, whatever their times say.
     if (++scans % FULL_SCAN_EVERY === 0) listings.clear();
-    const found = readPodsDir(cfg.pods_dir, listings, top);
+    const found = readPodsDir(cfg.pods_dir, listings, top, deps.watchContainers === false ? undefined : watches);
     if (found instanceof Error) {
       // Not knowing what is there is not the same as nothing being there: change nothing.
       if (dirError !== found.message) sink.error(SOURCE, found);
@@ -275,6 +279,8 @@ export function createKubernetesDiscovery(cfg: KubernetesDiscoveryConfig, sink: 
       if (timer) clearTimeout(timer);
       watcher?.close();
       await scanning;
+      for (const w of watches.values()) w.watch.close();
+      watches.clear();
       await reflector;
     },
   };
@@ -348,7 +354,14 @@ interface PodsDirTop {
 /** A full listing this often (scans), in case a file system's times are too coarse to show a change. */
 const FULL_SCAN_EVERY = 30;
 
-function readPodsDir(dir: string, listings: DirListings, top: PodsDirTop): PodsDirListing | Error {
+/**
+ * Container directories watched through the readers' inotify watch (src/agent/tail/dir-watch.ts):
+ * one whose watch said nothing since it was listed is not even stat'ed (issue #17: the stats were
+ * the largest allocation and CPU item left in a scan). `dirty` is set by any rename in it.
+ */
+type ContainerWatches = Map<string, { watch: FileWatch; dirty: boolean }>;
+
+function readPodsDir(dir: string, listings: DirListings, top: PodsDirTop, watches?: ContainerWatches): PodsDirListing | Error {
   let entries: string[];
   try {
     entries = readdirSync(dir);
@@ -375,7 +388,7 @@ function readPodsDir(dir: string, listings: DirListings, top: PodsDirTop): PodsD
     if (podListing) {
       podListing.children ??= podListing.names.filter(isContainerName).map((c) => ({ path: join(podDir, c), container: c }));
       for (const c of podListing.children) {
-        const listing = listDir(c.path, listings, seen, scan);
+        const listing = listDir(c.path, listings, seen, scan, watches);
         if (!listing) continue;
         listing.children ??= listing.names.flatMap((file) => {
           const restart = parseLogFileName(file);
@@ -391,6 +404,13 @@ function readPodsDir(dir: string, listings: DirListings, top: PodsDirTop): PodsD
     if (seen.has(d)) continue;
     listings.delete(d);
     scan.changed = true;
+  }
+  if (watches) {
+    for (const [d, w] of watches) {
+      if (listings.has(d)) continue;
+      w.watch.close();
+      watches.delete(d);
+    }
   }
   changed ||= scan.changed;
   if (!changed && top.last) return { ...top.last, changed: false };
@@ -410,11 +430,30 @@ function sameNames(a: readonly string[], b: readonly string[]): boolean {
 }
 
 /** A directory's listing, from the last scan when its times have not changed; undefined when it is gone. */
-function listDir(dir: string, listings: DirListings, seen: Set<string>, scan: { changed: boolean }): DirListing | undefined {
+function listDir(dir: string, listings: DirListings, seen: Set<string>, scan: { changed: boolean }, watches?: ContainerWatches): DirListing | undefined {
   seen.add(dir);
+  const known = listings.get(dir);
+  if (watches) {
+    let w = watches.get(dir);
+    if (w && known && !w.dirty && w.watch.watching) return known;
+    if (w && !w.watch.watching && !known) {
+      // Could not watch (no inotify watches left, say): try again at the first and every full listing.
+      w.watch.close();
+      watches.delete(dir);
+      w = undefined;
+    }
+    if (!w) {
+      // Watched before it is read, so nothing that happens after the read goes unheard.
+      const entry = { watch: undefined as unknown as FileWatch, dirty: false };
+      entry.watch = watchDir(dir, (e) => {
+        if (e === 'rename') entry.dirty = true;
+      });
+      watches.set(dir, (w = entry));
+    }
+    w.dirty = false;
+  }
   try {
     const st = statSync(dir);
-    const known = listings.get(dir);
     if (known && known.mtimeMs === st.mtimeMs && known.ctimeMs === st.ctimeMs) return known;
     const listing: DirListing = { mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, names: readdirSync(dir) };
     if (!known || !sameNames(known.names, listing.names)) scan.changed = true;
