@@ -7,6 +7,7 @@
  *   LINES=500000 RUNS=3 ...                                            # corpus lines per throughput run
  *   AGENT_NODE_FLAGS="--cpu-prof --cpu-prof-dir=bench/out/prof" ...    # the agent on node with these flags
  *   AGENT_NODE_FLAGS="--max-old-space-size=4096" ...                   # (instead of bin/logwharf's): Node's default heap
+ *   AGENT_NODE_FLAGS="... --trace-gc" AGENT_STDOUT=gc.txt ...          # the agent's non-JSON output (GC trace) to a file
  *
  * - cri:      LINES corpus lines pre-written as kubelet CRI files (10 pods); agent CPU-seconds to ship them all.
  * - docker:   the same lines written by 4 real containers (`cat` of a mounted corpus slice) into json-file logs.
@@ -74,7 +75,10 @@ async function startCli(args: string[], readyMsg: string): Promise<Proc> {
         : spawn(join(REPO, 'bin/logwharf'), args, { stdio, env: { ...process.env, NODE_OPTIONS: '' } });
   const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
     const rl = createInterface({ input: proc.stdout! });
+    // AGENT_STDOUT=FILE keeps what the agent prints that is not its JSON log (--trace-gc's lines).
+    const keep = args[0] === 'agent' ? process.env.AGENT_STDOUT : undefined;
     rl.on('line', (line) => {
+      if (keep && !line.startsWith('{')) appendFileSync(keep, line + '\n');
       try {
         const j = JSON.parse(line) as Record<string, unknown>;
         if (j.msg === readyMsg) resolve(j);

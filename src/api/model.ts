@@ -32,8 +32,21 @@ export function sortLabels(labels: Labels): Labels {
   return out;
 }
 
+/**
+ * The strings of frozen label sets, which cannot change: the agent's pipeline hands out one frozen
+ * object per stream, and its shipper asks for the string at every batch of every stream (issue #17).
+ */
+const frozenStrings = new WeakMap<Labels, string>();
+
 /** Loki's canonical label-set string: `{a="1", b="2"}`, names sorted, values Go-quoted. */
 export function labelsToString(labels: Labels): string {
+  if (!Object.isFrozen(labels)) return labelsString(labels);
+  let s = frozenStrings.get(labels);
+  if (s === undefined) frozenStrings.set(labels, (s = labelsString(labels)));
+  return s;
+}
+
+function labelsString(labels: Labels): string {
   const keys = Object.keys(labels).sort();
   let s = '{';
   for (let i = 0; i < keys.length; i++) {

@@ -11,7 +11,7 @@ import { createAgent, type AgentRole } from '../agent/agent.js';
 import type { AgentConfig } from '../config/agent.js';
 import { loadRemoteConfig } from '../agent/remote-config.js';
 import type { Control } from '../agent/control/control.js';
-import { parseListen } from '../config/server.js';
+import { parseListen } from '../config/listen.js';
 import type { Logger } from '../util/logger.js';
 import { BUILD_INFO } from './build-info.js';
 

@@ -7,17 +7,16 @@
 import { readFileSync } from 'node:fs';
 import { LokiClientError } from '../api/client.js';
 import { UsageError, write, type CliIO } from './io.js';
-import { runQuery } from './query.js';
-import { runTail } from './tail.js';
-import { runLabels } from './labels.js';
-import { runSeries } from './series.js';
-import { runPush } from './push.js';
-import { runRules } from './rules.js';
-import { runExport } from './export.js';
-import { runImport } from './import.js';
-import { runStatus } from './status.js';
 
 type Command = (argv: string[], io: CliIO) => Promise<number>;
+
+/**
+ * A client command, loaded when it runs: each loads its own modules (the rules engine, the export
+ * state, ...), which `logwharf agent` would otherwise carry for its whole life (issue #17: ~4 MB RSS).
+ */
+function client<K extends string>(load: () => Promise<Record<K, Command>>, name: K): Command {
+  return async (argv, io) => (await load())[name](argv, io);
+}
 
 /** What ./server.js provides. */
 interface ServerModule {
@@ -77,17 +76,17 @@ async function loadRole<T>(spec: string, role: string): Promise<T> {
 }
 
 const COMMANDS: Record<string, Command> = {
-  query: runQuery,
-  tail: runTail,
-  labels: runLabels,
-  series: runSeries,
-  push: runPush,
-  rules: runRules,
-  export: runExport,
-  import: runImport,
+  query: client(() => import('./query.js'), 'runQuery'),
+  tail: client(() => import('./tail.js'), 'runTail'),
+  labels: client(() => import('./labels.js'), 'runLabels'),
+  series: client(() => import('./series.js'), 'runSeries'),
+  push: client(() => import('./push.js'), 'runPush'),
+  rules: client(() => import('./rules.js'), 'runRules'),
+  export: client(() => import('./export.js'), 'runExport'),
+  import: client(() => import('./import.js'), 'runImport'),
   // Loaded on demand: it reads the server's duration syntax (src/config), which other client commands do not load.
   fleet: async (argv, io) => (await loadRole<FleetModule>('./fleet.js', 'fleet')).runFleet(argv, io),
-  status: runStatus,
+  status: client(() => import('./status.js'), 'runStatus'),
   server: async (argv) => (await loadServerModule()).runServer(argv),
   up: async (argv) => (await loadServerModule()).runUp(argv),
   agent: async (argv) => (await loadRole<AgentModule>('./agent.js', 'agent')).runAgent(argv),

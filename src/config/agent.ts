@@ -6,7 +6,7 @@
  */
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { DURATION_PATTERN } from './server.js';
+import { DURATION_PATTERN } from './listen.js';
 import { env } from './env.js';
 import { readYamlMapping, validateConfig } from './file.js';
 import { LogwharfError } from '../api/errors.js';

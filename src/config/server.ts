@@ -4,13 +4,14 @@
  * them. docs/configuration.md is generated from this schema (scripts/gen-config-docs.ts).
  */
 import { z } from 'zod';
-import { LogwharfError } from '../api/errors.js';
 import { env } from './env.js';
 import { readYamlMapping, validateConfig } from './file.js';
 import { parseDurationMs } from './duration.js';
 import { checkAuthSection, metricsTokenFileSchema, proxyAuthSchema } from './auth.js';
 
-export const DURATION_PATTERN = /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h|d|w|y))+$/;
+// In ./listen.ts so that the agent can have them without loading this schema (issue #17).
+import { DURATION_PATTERN } from './listen.js';
+export { DURATION_PATTERN, parseListen } from './listen.js';
 const duration = z.string().regex(DURATION_PATTERN, 'a duration such as 30s, 15m, 7d');
 
 export const retentionRule = z
@@ -434,10 +435,3 @@ export function loadServerConfig(flags: ServerFlags = {}, roleDefaults: Readonly
   return validateConfig(serverConfigSchema, { ...raw, ...overrides }, file);
 }
 
-/** Splits `host:port` (IPv6 in brackets) into its parts, with a clear error. */
-export function parseListen(listen: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(listen);
-  const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) throw new LogwharfError('bad_request', `invalid listen address "${listen}": expected host:port, e.g. 127.0.0.1:3100`);
-  return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
-}

@@ -22,7 +22,8 @@ import type { Logger } from '../../util/logger.js';
 import type { Discovery, DiscoverySink, Target } from '../model.js';
 import { sanitizeLabelName } from './label-name.js';
 import { createK8sApi, runPodReflector, type K8sApi, type PodMeta } from './k8s-api.js';
-import { isContainerName, parseLogFileName, parsePodDirName, type PodLogPath } from './pod-path.js';
+import { isContainerName, parseLogFileName, parsePodDirName, type PodDir, type PodLogPath } from './pod-path.js';
+import { watchDir, type FileWatch } from '../tail/dir-watch.js';
 
 export type KubernetesDiscoveryConfig = AgentConfig['kubernetes'] & { host: string };
 
@@ -37,6 +38,8 @@ export interface KubernetesDiscoveryDeps {
   /** API reconnect backoff (ms); tests shorten it. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  /** Watch container directories and stat only those that changed (default true; false: stat all, every scan). */
+  watchContainers?: boolean;
   /** Called at the end of every scan of pods_dir, before the next can start (tests count scans instead of sleeping). */
   onScanned?: () => void;
 }
@@ -86,7 +89,14 @@ export function createKubernetesDiscovery(cfg: KubernetesDiscoveryConfig, sink: 
   let rescan = false;
   let reflector: Promise<void> | undefined;
   const listings: DirListings = new Map();
+  const top: PodsDirTop = { names: [], pods: [] };
+  const watches: ContainerWatches = new Map();
   let scans = 0;
+  /**
+   * Some file waits for its pod's labels or was missing from the last scan: the next scan has work
+   * even when no directory changed. Otherwise an unchanged scan changes nothing and stops early.
+   */
+  let due = true;
 
   function labelsOf(e: FileEntry): Labels {
     return podTargetLabels(e.parsed, node, pods.get(e.parsed.uid)?.meta, cfg.pod_labels);
@@ -117,11 +127,14 @@ export function createKubernetesDiscovery(cfg: KubernetesDiscoveryConfig, sink: 
   /** Upserts what is due: new live files (unless waiting for their pod's labels) and changed labels. */
   function publish(): void {
     const now = Date.now();
+    due = false;
     for (const [id, e] of files) {
       if (e.finished) continue;
+      if (e.missing > 0) due = true;
       const waiting =
         (apiState === 'unknown' || apiState === 'up') && !pods.has(e.parsed.uid) && now - e.firstSeen < metaWaitMs && e.newest;
-      if (!waiting) upsert(id, e);
+      if (waiting) due = true;
+      else upsert(id, e);
       if (!e.newest) finish(id, e);
     }
     // Pods the API deleted are forgotten once the kubelet removed their logs too.
@@ -140,15 +153,18 @@ export function createKubernetesDiscovery(cfg: KubernetesDiscoveryConfig, sink: 
   async function scanOnce(): Promise<void> {
     // Every FULL_SCAN_EVERY-th scan lists every directory again, whatever their times say.
     if (++scans % FULL_SCAN_EVERY === 0) listings.clear();
-    const found = readPodsDir(cfg.pods_dir, listings);
+    const found = readPodsDir(cfg.pods_dir, listings, top, deps.watchContainers === false ? undefined : watches);
     if (found instanceof Error) {
       // Not knowing what is there is not the same as nothing being there: change nothing.
       if (dirError !== found.message) sink.error(SOURCE, found);
       dirError = found.message;
+      top.last = undefined;
       return;
     }
     if (dirError !== undefined) log.info({ pods_dir: cfg.pods_dir }, 'pods_dir readable again');
     dirError = undefined;
+    // The same files as the last scan, and nothing waiting on time: nothing to do.
+    if (!found.changed && !due) return;
     const now = Date.now();
     const newest = new Map<string, number>();
     for (const p of found.files.values()) {
@@ -263,6 +279,8 @@ export function createKubernetesDiscovery(cfg: KubernetesDiscoveryConfig, sink: 
       if (timer) clearTimeout(timer);
       watcher?.close();
       await scanning;
+      for (const w of watches.values()) w.watch.close();
+      watches.clear();
       await reflector;
     },
   };
@@ -302,6 +320,8 @@ interface PodsDirListing {
   files: Map<string, PodLogPath>;
   /** uids of the pod directories present. */
   podUids: Set<string>;
+  /** Whether any directory's entries differ from the scan before (false: the same files as then). */
+  changed: boolean;
 }
 
 /**
@@ -309,14 +329,39 @@ interface PodsDirListing {
  * modification and status-change times are unchanged has the same entries, so a scan of 500 pods
  * costs a stat per pod and container directory (synchronous: microseconds each) and reads only the
  * directories that changed (issue #17: listing every directory every second was a tenth of the
- * agent's CPU on a busy node).
+ * agent's CPU on a busy node). A listing also keeps what was derived from its entries (children's
+ * paths, parsed names), so an unchanged scan allocates next to nothing (issue #17, stop 15: the
+ * scans were a quarter of the agent's allocations, all of it garbage).
  */
-type DirListings = Map<string, { mtimeMs: number; ctimeMs: number; names: string[] }>;
+type DirListings = Map<string, DirListing>;
+
+interface DirListing {
+  mtimeMs: number;
+  ctimeMs: number;
+  names: string[];
+  /** A pod directory's container directories, or a container directory's live log files: from `names`, once. */
+  children?: Array<{ path: string; container?: string; restart?: number }>;
+}
+
+/** pods_dir's own entries as last read, parsed once per name. */
+interface PodsDirTop {
+  names: string[];
+  pods: Array<{ dir: string; pod: PodDir }>;
+  /** The last result, returned again while nothing changed. */
+  last?: PodsDirListing;
+}
 
 /** A full listing this often (scans), in case a file system's times are too coarse to show a change. */
 const FULL_SCAN_EVERY = 30;
 
-function readPodsDir(dir: string, listings: DirListings): PodsDirListing | Error {
+/**
+ * Container directories watched through the readers' inotify watch (src/agent/tail/dir-watch.ts):
+ * one whose watch said nothing since it was listed is not even stat'ed (issue #17: the stats were
+ * the largest allocation and CPU item left in a scan). `dirty` is set by any rename in it.
+ */
+type ContainerWatches = Map<string, { watch: FileWatch; dirty: boolean }>;
+
+function readPodsDir(dir: string, listings: DirListings, top: PodsDirTop, watches?: ContainerWatches): PodsDirListing | Error {
   let entries: string[];
   try {
     entries = readdirSync(dir);
@@ -324,42 +369,100 @@ function readPodsDir(dir: string, listings: DirListings): PodsDirListing | Error
     const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
     return new Error(`cannot read pods_dir ${dir}: ${code}`);
   }
-  const out: PodsDirListing = { files: new Map(), podUids: new Set() };
-  const seen = new Set<string>();
-  for (const name of entries) {
-    const pod = parsePodDirName(name);
-    if (!pod) continue;
-    out.podUids.add(pod.uid);
-    const podDir = join(dir, name);
-    // A directory removed mid-scan, or not a directory at all, has no logs to offer.
-    for (const container of listDir(podDir, listings, seen)) {
-      if (!isContainerName(container)) continue;
-      const containerDir = join(podDir, container);
-      for (const file of listDir(containerDir, listings, seen)) {
-        const restart = parseLogFileName(file);
-        if (restart === undefined) continue;
-        out.files.set(join(containerDir, file), { ...pod, container, restart });
-      }
+  let changed = top.last === undefined || !sameNames(entries, top.names);
+  if (changed) {
+    top.names = entries;
+    top.pods = [];
+    for (const name of entries) {
+      const pod = parsePodDirName(name);
+      if (pod) top.pods.push({ dir: join(dir, name), pod });
     }
   }
+  const seen = new Set<string>();
+  const scan = { changed: false };
+  // First the directories' times: when none changed, the files are those of the last scan.
+  const pods: Array<{ pod: PodDir; containers: DirListing[] }> = [];
+  for (const { dir: podDir, pod } of top.pods) {
+    const podListing = listDir(podDir, listings, seen, scan);
+    const containers: DirListing[] = [];
+    if (podListing) {
+      podListing.children ??= podListing.names.filter(isContainerName).map((c) => ({ path: join(podDir, c), container: c }));
+      for (const c of podListing.children) {
+        const listing = listDir(c.path, listings, seen, scan, watches);
+        if (!listing) continue;
+        listing.children ??= listing.names.flatMap((file) => {
+          const restart = parseLogFileName(file);
+          return restart === undefined ? [] : [{ path: join(c.path, file), container: c.container!, restart }];
+        });
+        containers.push(listing);
+      }
+    }
+    pods.push({ pod, containers });
+  }
   // Directories not looked at in this scan are gone.
-  for (const d of listings.keys()) if (!seen.has(d)) listings.delete(d);
+  for (const d of listings.keys()) {
+    if (seen.has(d)) continue;
+    listings.delete(d);
+    scan.changed = true;
+  }
+  if (watches) {
+    for (const [d, w] of watches) {
+      if (listings.has(d)) continue;
+      w.watch.close();
+      watches.delete(d);
+    }
+  }
+  changed ||= scan.changed;
+  if (!changed && top.last) return { ...top.last, changed: false };
+  const out: PodsDirListing = { files: new Map(), podUids: new Set(), changed: true };
+  for (const { pod, containers } of pods) {
+    out.podUids.add(pod.uid);
+    for (const listing of containers) for (const f of listing.children!) out.files.set(f.path, { ...pod, container: f.container!, restart: f.restart! });
+  }
+  top.last = out;
   return out;
 }
 
-/** A directory's entries, from the last scan when its times have not changed; [] when it is gone. */
-function listDir(dir: string, listings: DirListings, seen: Set<string>): string[] {
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** A directory's listing, from the last scan when its times have not changed; undefined when it is gone. */
+function listDir(dir: string, listings: DirListings, seen: Set<string>, scan: { changed: boolean }, watches?: ContainerWatches): DirListing | undefined {
   seen.add(dir);
+  const known = listings.get(dir);
+  if (watches) {
+    let w = watches.get(dir);
+    if (w && known && !w.dirty && w.watch.watching) return known;
+    if (w && !w.watch.watching && !known) {
+      // Could not watch (no inotify watches left, say): try again at the first and every full listing.
+      w.watch.close();
+      watches.delete(dir);
+      w = undefined;
+    }
+    if (!w) {
+      // Watched before it is read, so nothing that happens after the read goes unheard.
+      const entry = { watch: undefined as unknown as FileWatch, dirty: false };
+      entry.watch = watchDir(dir, (e) => {
+        if (e === 'rename') entry.dirty = true;
+      });
+      watches.set(dir, (w = entry));
+    }
+    w.dirty = false;
+  }
   try {
     const st = statSync(dir);
-    const known = listings.get(dir);
-    if (known && known.mtimeMs === st.mtimeMs && known.ctimeMs === st.ctimeMs) return known.names;
-    const names = readdirSync(dir);
-    listings.set(dir, { mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, names });
-    return names;
+    if (known && known.mtimeMs === st.mtimeMs && known.ctimeMs === st.ctimeMs) return known;
+    const listing: DirListing = { mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, names: readdirSync(dir) };
+    if (!known || !sameNames(known.names, listing.names)) scan.changed = true;
+    else listing.children = known.children;
+    listings.set(dir, listing);
+    return listing;
   } catch {
-    listings.delete(dir);
-    return [];
+    if (listings.delete(dir)) scan.changed = true;
+    return undefined;
   }
 }
 

@@ -61,6 +61,8 @@ export interface Shipper {
   send(item: ShipItem): Promise<ShipResult>;
   /** Resolves when fewer than maxInflightBytes are held in memory unacknowledged. */
   ready(): Promise<void>;
+  /** Whether ready() would resolve at once: a source need not wait (nor allocate a promise) for it. */
+  hasRoom(): boolean;
   readonly inflightBytes: number;
   readonly bufferBytes: number;
   /** POSTs a JSON body to a path on the server with the push requests' auth, tenant and TLS. */
@@ -407,6 +409,9 @@ export function createShipper(initial: ShipperConfig, deps: ShipperDeps): Shippe
           kickWriter();
         } else enqueueMemory(p);
       });
+    },
+    hasRoom() {
+      return inflight < cfg.maxInflightBytes;
     },
     ready() {
       if (inflight < cfg.maxInflightBytes) return Promise.resolve();

@@ -29,8 +29,22 @@ const dirs = new Map<string, DirWatch>();
 
 /** Calls `onChange` when something happens to `path` or its rotated siblings. */
 export function watchFile(path: string, onChange: (e: WatchEvent) => void): FileWatch {
-  const dir = dirname(path);
-  const name = basename(path);
+  return listen(dirname(path), basename(path), onChange);
+}
+
+/** The listeners of every event in a directory: no file is named "". */
+const ANY = '';
+
+/**
+ * Calls `onEvent` for every event in `dir` (`rename`: a name appeared or went; `change`: a file's data
+ * or metadata), on the same inotify watch as the readers of its files: Kubernetes discovery lists a
+ * watched container directory again only when told (issue #17).
+ */
+export function watchDir(dir: string, onEvent: (e: WatchEvent) => void): FileWatch {
+  return listen(dir, ANY, onEvent);
+}
+
+function listen(dir: string, name: string, onChange: (e: WatchEvent) => void): FileWatch {
   let d = dirs.get(dir);
   if (!d) {
     const created: DirWatch = { watcher: undefined, byName: new Map() };
@@ -75,8 +89,10 @@ export function watchFile(path: string, onChange: (e: WatchEvent) => void): File
 }
 
 function dispatch(d: DirWatch, event: WatchEvent, file: string | undefined): void {
+  const any = d.byName.get(ANY);
+  if (any) for (const fn of any) fn(file === undefined ? 'rename' : event);
   if (file === undefined) {
-    for (const set of d.byName.values()) for (const fn of set) fn('rename');
+    for (const [name, set] of d.byName) if (name !== ANY) for (const fn of set) fn('rename');
     return;
   }
   // `0.log.20260102-150405` → `0.log.20260102-150405`, `0.log`, `0`. Only the file's own name can

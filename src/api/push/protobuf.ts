@@ -215,6 +215,12 @@ export class ProtoWriter {
       this.uint32(v);
       return;
     }
+    // Seconds since the epoch are bigints below 2^32: written as numbers, they allocate no BigInts
+    // (the agent encodes one per entry; issue #17).
+    if (typeof v === 'bigint' && v >= 0n && v <= 0xffffffffn) {
+      this.uint32(Number(v));
+      return;
+    }
     let u = BigInt.asUintN(64, BigInt(v));
     this.ensure(10);
     while (u > 0x7fn) {
@@ -276,7 +282,8 @@ export class ProtoWriter {
   private patchLength(at: number, reserved: number, n: number): void {
     const need = n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5;
     if (need !== reserved) {
-      this.buf.copy(this.buf, at + need, at + reserved, at + reserved + n);
+      // copyWithin, not copy: Buffer#copy makes a view object at every call.
+      this.buf.copyWithin(at + need, at + reserved, at + reserved + n);
     }
     let v = n;
     let p = at;

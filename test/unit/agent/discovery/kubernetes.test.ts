@@ -114,6 +114,47 @@ test('a live file missing for less than a scan interval (kubelet rotation) is no
   }
 });
 
+for (const watchContainers of [true, false]) {
+  test(`after scans that found nothing new, restarts, new containers and removed containers are still seen (issue #17; ${watchContainers ? 'container directories watched' : 'stat only'})`, async () => {
+    // Unchanged scans stop early (they were a quarter of a busy agent's allocations), and watched
+    // container directories are not even stat'ed; what changes in any directory of pods_dir must still
+    // be found at the next scan, with the watch and without it (no inotify).
+    const t = setup();
+    t.writeLog('default', 'web', uid(1), 'nginx', 0);
+    t.writeLog('default', 'api', uid(2), 'app', 0);
+    t.writeLog('default', 'api', uid(2), 'sidecar', 0);
+    const sink = recordingSink();
+    const scans = scanCounter();
+    const d = createKubernetesDiscovery(t.cfg, sink, { log, intervalMs: 50, onScanned: scans.onScanned, watchContainers });
+    try {
+      await d.start();
+      assert.equal(sink.upserts.length, 3);
+      await scans.scans(4);
+      assert.equal(sink.upserts.length, 3, 'nothing upserted again while nothing changes');
+      // A restart deep in a container directory whose pod directory did not change.
+      t.writeLog('default', 'web', uid(1), 'nginx', 1);
+      // A new container in an existing pod.
+      t.writeLog('default', 'web', uid(1), 'init', 0);
+      // Within two scans (counted, not timed: a full listing every 30 scans would find them anyway).
+      await scans.scans(2);
+      assert.ok(sink.latest(`k8s:${uid(1)}/nginx/1`), 'the restart file');
+      assert.ok(sink.latest(`k8s:${uid(1)}/init/0`), 'the new container');
+      assert.ok(sink.finishedIds.includes(`k8s:${uid(1)}/nginx/0`), 'the old file finished');
+      await scans.scans(4);
+      // One container directory removed while its pod stays: finished after two scans without it.
+      rmSync(join(t.podDir('default', 'api', uid(2)), 'sidecar'), { recursive: true });
+      await scans.scans(3);
+      assert.ok(sink.finishedIds.includes(`k8s:${uid(2)}/sidecar/0`), 'the removed container finished');
+      await scans.scans(4);
+      assert.deepEqual(sink.finishedIds.sort(), [`k8s:${uid(1)}/nginx/0`, `k8s:${uid(2)}/sidecar/0`]);
+      assert.deepEqual(sink.upserts.map((u) => u.id).sort(), [`k8s:${uid(1)}/init/0`, `k8s:${uid(1)}/nginx/0`, `k8s:${uid(1)}/nginx/1`, `k8s:${uid(2)}/app/0`, `k8s:${uid(2)}/sidecar/0`]);
+    } finally {
+      await d.close();
+      t.cleanup();
+    }
+  });
+}
+
 test('pod labels from the API: app, selected labels, __meta labels; changes upsert again', async () => {
   const server = await startK8sApiServer();
   const t = setup({ api_url: server.url, pod_labels: ['team', 'example.com/tier', 'absent'] });
