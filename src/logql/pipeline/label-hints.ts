@@ -129,6 +129,29 @@ export class LabelWants {
   }
 }
 
+/**
+ * The JSON walk's early stop (../pipeline/json.ts JsonTail) for the names a `json` stage still needs
+ * once the next stage drops its error labels: where the last occurrence of any of their
+ * letter-and-digit runs starts (a key yielding one of them contains its run verbatim, if it has no
+ * escapes), -1 when none occurs, the line's length when a name has no such run.
+ */
+export class JsonTailProbe {
+  private readonly probes: readonly string[];
+  constructor(names: Iterable<string>) {
+    this.probes = [...names].map(longestAlnumRun);
+  }
+
+  lastPossibleAt(line: string): number {
+    let at = -1;
+    for (const probe of this.probes) {
+      if (probe === '') return line.length;
+      const p = line.lastIndexOf(probe);
+      if (p > at) at = p;
+    }
+    return at;
+  }
+}
+
 /** The most hints one parser takes; more wanted names than this and it extracts everything. */
 export const MAX_WANTED = 24;
 
