@@ -343,11 +343,12 @@ export interface JsonWants {
 }
 
 /**
- * For a walk that may stop early (walkJsonObject): where the last text starts in a line that could
- * be (part of) a key yielding a name the caller still needs; -1 when there is none.
+ * For a walk that may stop early (walkJsonObject): finds the text in a line that could be (part of)
+ * a key yielding a name the caller still needs.
  */
 export interface JsonTail {
-  lastPossibleAt(line: string): number;
+  /** Of the first occurrences at or after `from` of the texts such a key must contain, the last one's start; -1 when none occurs. */
+  nextPossibleAt(line: string, from: number): number;
 }
 
 /** Emits nothing: the walk only validates (an object no wanted name can come from). */
@@ -373,16 +374,15 @@ export function walkJsonObject(
 
 /**
  * Where the walk may stop (walkJsonObject's `tail`, for a caller to whom a malformed document means
- * nothing more than "no further labels": the `json` stage whose errors the next stage drops): a
- * position such that at a top-level comma past it the walk returns. No later key can yield a wanted name when the rest holds no backslash (so every key is its raw
- * text) and none of the names' letter-and-digit runs (sanitising keeps those as they are, and
- * joining nested keys only adds `_`): the rest would only be validated, and validity changes
- * nothing for such a caller, so the walk stops at the next top-level comma.
+ * nothing more than "no further labels": the `json` stage whose errors the next stage drops). No
+ * later key can yield a wanted name when the rest holds no backslash (so every key is its raw text)
+ * and none of the names' letter-and-digit runs (sanitising keeps those as they are, and joining
+ * nested keys only adds `_`): the rest would only be validated, and validity changes nothing for
+ * such a caller, so the walk stops at a top-level comma. Returns -1 when nothing follows `from`
+ * (stop), else the last position at which something found starts: no need to look again before it.
  */
-function stopPoint(sc: JsonScanner, tail: JsonTail): number {
-  const s = sc.s;
-  const at = Math.max(s.lastIndexOf('\\'), tail.lastPossibleAt(s));
-  return at < 0 ? 0 : at;
+function nextPossibleAt(s: string, from: number, tail: JsonTail): number {
+  return Math.max(s.indexOf('\\', from), tail.nextPossibleAt(s, from));
 }
 
 /** With `wants` (parser hints), only wanted names are emitted; the others are checked, not decoded. */
@@ -403,8 +403,8 @@ function walkObject(
     return false;
   }
   const s = sc.s;
-  // Under `tail` (the top level of a walk that may stop early): the position past which nothing wanted can start.
-  let stopAt = -1;
+  // Under `tail` (the top level of a walk that may stop early): no need to look for a stop before this.
+  let lookAt = 0;
   for (let k = 0; ; k++) {
     if (sc.peek() !== 34) sc.fail('expected key');
     const predicted = node.keys[k];
@@ -457,9 +457,10 @@ function walkObject(
     }
     const d = sc.peek();
     if (d === 44) {
-      if (tail !== null) {
-        if (stopAt < 0) stopAt = stopPoint(sc, tail);
-        if (sc.i > stopAt) return true;
+      if (tail !== null && sc.i >= lookAt) {
+        const at = nextPossibleAt(s, sc.i, tail);
+        if (at < 0) return true;
+        lookAt = at + 1;
       }
       sc.i++;
       continue;

@@ -130,10 +130,10 @@ export class LabelWants {
 }
 
 /**
- * The JSON walk's early stop (../pipeline/json.ts JsonTail) for the names a `json` stage still needs
- * once the next stage drops its error labels: where the last occurrence of any of their
- * letter-and-digit runs starts (a key yielding one of them contains its run verbatim, if it has no
- * escapes), -1 when none occurs, the line's length when a name has no such run.
+ * The JSON walk's early stop (./json.ts JsonTail) for the names a `json` stage still needs once the
+ * next stage drops its error labels: a key yielding one of them contains that name's longest
+ * letter-and-digit run verbatim, if the key has no escapes. A name without such a run can come
+ * from any key: the walk then never stops early.
  */
 export class JsonTailProbe {
   private readonly probes: readonly string[];
@@ -141,11 +141,13 @@ export class JsonTailProbe {
     this.probes = [...names].map(longestAlnumRun);
   }
 
-  lastPossibleAt(line: string): number {
+  nextPossibleAt(line: string, from: number): number {
     let at = -1;
-    for (const probe of this.probes) {
+    const probes = this.probes;
+    for (let k = 0; k < probes.length; k++) {
+      const probe = probes[k]!;
       if (probe === '') return line.length;
-      const p = line.lastIndexOf(probe);
+      const p = line.indexOf(probe, from);
       if (p > at) at = p;
     }
     return at;
