@@ -29,6 +29,7 @@ import type { Entry, Labels } from '../api/model.js';
 import { ByteReader, ByteWriter } from './bytes.js';
 import { setOwn } from './labels.js';
 import { restoreTimestamp, stripTimestamps } from './line-transform.js';
+import { splitJoinedLines } from './joined-lines.js';
 
 export const PAYLOAD_VERSION = 1;
 /** Same layout; each line's own timestamp, where it appears as text, is an escape (cold blocks). */
@@ -206,39 +207,39 @@ export const codecCounters = { bodies: 0 };
 
 /** Lines and metadata columns, after the timestamp column. */
 function readBody(r: ByteReader, version: number, ts: bigint[], metaReader: ByteReader = r): Entry[] {
-  codecCounters.bodies++;
   const n = ts.length;
+  const lines = readLinesColumn(r, n);
   const out: Entry[] = new Array(n);
-  const linesMode = r.u8();
-  if (linesMode === LINES_JOINED) {
-    const text = r.str();
-    let p = 0;
-    for (let i = 0; i < n; i++) {
-      let e = i === n - 1 ? text.length : text.indexOf('\n', p);
-      if (e < 0) e = text.length;
-      out[i] = { ts: ts[i]!, line: text.slice(p, e) };
-      p = e + 1;
-    }
-  } else if (linesMode === LINES_LENGTHS) {
-    const lens: number[] = new Array(n);
-    let total = 0;
-    for (let i = 0; i < n; i++) total += lens[i] = r.varint();
-    const blob = r.bytes(total);
-    let p = 0;
-    for (let i = 0; i < n; i++) {
-      const e = p + lens[i]!;
-      out[i] = { ts: ts[i]!, line: blob.toString('utf8', p, e) };
-      p = e;
-    }
-  } else {
-    throw new RangeError(`unknown lines mode ${linesMode}`);
-  }
+  for (let i = 0; i < n; i++) out[i] = { ts: ts[i]!, line: lines[i]! };
   if (version === PAYLOAD_VERSION_TS) for (let i = 0; i < n; i++) out[i]!.line = restoreTimestamp(out[i]!.line, ts[i]!);
   // Entries with equal metadata share one frozen object: with Loki 3's detected_level nearly every
   // entry has metadata, and one object per entry made full scans markedly slower.
   const metas = readMetadataColumn(metaReader, n, true);
   if (metas) for (let i = 0; i < n; i++) if (metas[i]) out[i]!.metadata = metas[i]!;
   return out;
+}
+
+/** The lines column of `n` entries (as stored: version 2 lines still hold their timestamp escapes). */
+export function readLinesColumn(r: ByteReader, n: number): string[] {
+  codecCounters.bodies++;
+  const linesMode = r.u8();
+  if (linesMode === LINES_JOINED) {
+    return splitJoinedLines(r.bytes(r.varint()), n);
+  } else if (linesMode === LINES_LENGTHS) {
+    const lens: number[] = new Array(n);
+    let total = 0;
+    for (let i = 0; i < n; i++) total += lens[i] = r.varint();
+    const blob = r.bytes(total);
+    const out: string[] = new Array(n);
+    let p = 0;
+    for (let i = 0; i < n; i++) {
+      const e = p + lens[i]!;
+      out[i] = blob.toString('utf8', p, e);
+      p = e;
+    }
+    return out;
+  }
+  throw new RangeError(`unknown lines mode ${linesMode}`);
 }
 
 /**
@@ -361,7 +362,7 @@ export function decodeBlockStats(prefix: Buffer): BlockStats {
  */
 export function decodeBlockStatsPacked(
   prefix: Buffer,
-): { first: bigint; offsets: Float64Array; sizes: Uint32Array; hasMetadata: boolean; metadata?: Array<Labels | undefined> } | BlockStats {
+): { version: number; first: bigint; offsets: Float64Array; sizes: Uint32Array; hasMetadata: boolean; metadata?: Array<Labels | undefined> } | BlockStats {
   const s = splitStatsLength(prefix);
   if (prefix.length < SPLIT_HEADER + s) throw new RangeError('truncated split block');
   const buf = decompress(prefix.subarray(SPLIT_HEADER, SPLIT_HEADER + s));
@@ -382,7 +383,7 @@ export function decodeBlockStatsPacked(
   const sizes = new Uint32Array(n);
   for (let i = 0; i < n; i++) sizes[i] = r.varint();
   const metadata = readMetadataColumn(r, n, true);
-  return metadata ? { first, offsets, sizes, hasMetadata: true, metadata } : { first, offsets, sizes, hasMetadata: false };
+  return metadata ? { version, first, offsets, sizes, hasMetadata: true, metadata } : { version, first, offsets, sizes, hasMetadata: false };
 }
 
 /** Stats of decoded entries (heads, legacy blocks). */
