@@ -262,10 +262,13 @@ function readMetadataColumn(r: ByteReader, n: number, intern = false): Array<Lab
   const out: Array<Labels | undefined> = new Array<Labels | undefined>(n).fill(undefined);
   const seen = intern ? new Map<string, Labels>() : undefined;
   const buf = r.buf;
-  // The previous entry's encoded bytes and labels: runs of equal sets are compared, not decoded.
-  let lastStart = 0;
-  let lastEnd = 0;
-  let lastLabels: Labels | undefined;
+  // The first RECENT_SETS distinct sets' encoded bytes and labels, compared before the map is
+  // asked (which needs a string per entry): a block usually holds a few (`detected_level` values)
+  // interleaved, and a string and a hash per entry were ~7% of a parsing query (issue #12).
+  const recentStart: number[] = [];
+  const recentEnd: number[] = [];
+  const recentLabels: Labels[] = [];
+  let hit = 0;
   for (let i = 0; i < n; i++) {
     const start = r.pos;
     if (seen) {
@@ -278,15 +281,14 @@ function readMetadataColumn(r: ByteReader, n: number, intern = false): Array<Lab
         r.pos += len;
       }
       const end = r.pos;
-      if (lastLabels && end - start === lastEnd - lastStart && sameBytes(buf, lastStart, start, end - start)) {
-        out[i] = lastLabels;
+      const found = recentSet(buf, start, end, recentStart, recentEnd, hit);
+      if (found >= 0) {
+        out[i] = recentLabels[(hit = found)];
         continue;
       }
       const prev = seen.get(buf.toString('latin1', start, end));
       if (prev) {
-        out[i] = lastLabels = prev;
-        lastStart = start;
-        lastEnd = end;
+        out[i] = prev;
         continue;
       }
       r.pos = start;
@@ -299,9 +301,27 @@ function readMetadataColumn(r: ByteReader, n: number, intern = false): Array<Lab
       setOwn(m, k, r.str());
     }
     out[i] = m;
-    if (seen) seen.set(buf.toString('latin1', start, r.pos), Object.freeze(m));
+    if (seen) {
+      seen.set(buf.toString('latin1', start, r.pos), Object.freeze(m));
+      if (recentLabels.length < RECENT_SETS) {
+        recentStart.push(start);
+        recentEnd.push(r.pos);
+        recentLabels.push(m);
+      }
+    }
   }
   return out;
+}
+
+const RECENT_SETS = 8;
+
+/** The index of the recent set whose bytes equal buf[start, end) (the last hit tried first), or -1. */
+function recentSet(buf: Uint8Array, start: number, end: number, starts: number[], ends: number[], hit: number): number {
+  const len = end - start;
+  const k = starts.length;
+  if (hit < k && ends[hit]! - starts[hit]! === len && sameBytes(buf, starts[hit]!, start, len)) return hit;
+  for (let j = 0; j < k; j++) if (j !== hit && ends[j]! - starts[j]! === len && sameBytes(buf, starts[j]!, start, len)) return j;
+  return -1;
 }
 
 /** Decompresses and decodes a block payload (the exact file region a 'file' BlockRef points at). */
