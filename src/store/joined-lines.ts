@@ -1,10 +1,11 @@
 /**
  * Splitting a block's joined-lines column (the lines' UTF-8 bytes separated by '\n') into strings.
  * Decoded in pieces of about DECODE_CHUNK bytes, cut at a '\n', rather than as one string per
- * block: V8 makes a string of a whole block (~270 KB) in its large-object space, which measured
- * ~0.47 GB/s here against ~5.8 GB/s for 16 KB pieces (bench/json-extract.bench.ts prints both),
- * and that decoding was the largest single cost of a parsing query (issue #12). A '\n' byte never
- * occurs inside a UTF-8 sequence, so the pieces decode to exactly the whole's text.
+ * block: V8 makes a string of a whole block (~270 KB) in its large-object space, and decoding and
+ * splitting measured 0.3–0.8 GB/s that way against 1.7–2.5 GB/s in 16 KB pieces (32 and 64 KB
+ * alike; bench/line-decode.bench.ts), where it had been the largest single cost of a parsing
+ * query (issue #12). A '\n' byte never occurs inside a UTF-8 sequence, so the pieces decode to
+ * exactly the whole's text.
  */
 export const DECODE_CHUNK = 16 * 1024;
 
