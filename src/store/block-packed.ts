@@ -8,7 +8,8 @@
 import { decompress } from 'zstd-napi';
 import type { Labels } from '../api/model.js';
 import { ByteReader } from './bytes.js';
-import { decodeBlockStatsPacked, isSplitRegion, PAYLOAD_VERSION, readLinesColumn, splitStatsLength, SPLIT_HEADER } from './block-codec.js';
+import { decodeBlockStatsPacked, isSplitRegion, PAYLOAD_VERSION, PAYLOAD_VERSION_TS, readLinesColumn, splitStatsLength, SPLIT_HEADER } from './block-codec.js';
+import { restoreTimestamp } from './line-transform.js';
 
 export interface PackedBlock {
   first: bigint;
@@ -21,7 +22,7 @@ export interface PackedBlock {
 
 /**
  * The block in the file region `region` (a BlockRef's exact bytes), or null when it has no packed
- * form (a legacy unsplit region, lines stored with timestamp escapes, or offsets beyond 2^53 ns):
+ * form (a legacy unsplit region, or offsets beyond 2^53 ns):
  * then decodeBlockPayload reads it.
  */
 export function decodeBlockPacked(region: Buffer): PackedBlock | null {
@@ -29,8 +30,11 @@ export function decodeBlockPacked(region: Buffer): PackedBlock | null {
   const s = splitStatsLength(region);
   if (region.length < SPLIT_HEADER + s) throw new RangeError('truncated split block');
   const stats = decodeBlockStatsPacked(region.subarray(0, SPLIT_HEADER + s));
-  if (!('offsets' in stats) || stats.version !== PAYLOAD_VERSION) return null;
-  const lines = readLinesColumn(new ByteReader(decompress(region.subarray(SPLIT_HEADER + s))), stats.offsets.length);
+  if (!('offsets' in stats) || (stats.version !== PAYLOAD_VERSION && stats.version !== PAYLOAD_VERSION_TS)) return null;
+  const n = stats.offsets.length;
+  const lines = readLinesColumn(new ByteReader(decompress(region.subarray(SPLIT_HEADER + s))), n);
+  // Cold blocks store each line's own timestamp as an escape: put it back (a bigint per line here only).
+  if (stats.version === PAYLOAD_VERSION_TS) for (let i = 0; i < n; i++) lines[i] = restoreTimestamp(lines[i]!, stats.first + BigInt(stats.offsets[i]!));
   const out: PackedBlock = { first: stats.first, offsets: stats.offsets, lines };
   if (stats.metadata) out.metadata = stats.metadata;
   return out;
