@@ -29,6 +29,7 @@ import type { Entry, Labels } from '../api/model.js';
 import { ByteReader, ByteWriter } from './bytes.js';
 import { setOwn } from './labels.js';
 import { restoreTimestamp, stripTimestamps } from './line-transform.js';
+import { splitJoinedLines } from './joined-lines.js';
 import { MetadataBytes } from './metadata-bytes.js';
 
 export const PAYLOAD_VERSION = 1;
@@ -200,39 +201,39 @@ export const codecCounters = { bodies: 0 };
 
 /** Lines and metadata columns, after the timestamp column. */
 function readBody(r: ByteReader, version: number, ts: bigint[], metaReader: ByteReader = r): Entry[] {
-  codecCounters.bodies++;
   const n = ts.length;
+  const lines = readLinesColumn(r, n);
   const out: Entry[] = new Array(n);
-  const linesMode = r.u8();
-  if (linesMode === LINES_JOINED) {
-    const text = r.str();
-    let p = 0;
-    for (let i = 0; i < n; i++) {
-      let e = i === n - 1 ? text.length : text.indexOf('\n', p);
-      if (e < 0) e = text.length;
-      out[i] = { ts: ts[i]!, line: text.slice(p, e) };
-      p = e + 1;
-    }
-  } else if (linesMode === LINES_LENGTHS) {
-    const lens: number[] = new Array(n);
-    let total = 0;
-    for (let i = 0; i < n; i++) total += lens[i] = r.varint();
-    const blob = r.bytes(total);
-    let p = 0;
-    for (let i = 0; i < n; i++) {
-      const e = p + lens[i]!;
-      out[i] = { ts: ts[i]!, line: blob.toString('utf8', p, e) };
-      p = e;
-    }
-  } else {
-    throw new RangeError(`unknown lines mode ${linesMode}`);
-  }
+  for (let i = 0; i < n; i++) out[i] = { ts: ts[i]!, line: lines[i]! };
   if (version === PAYLOAD_VERSION_TS) for (let i = 0; i < n; i++) out[i]!.line = restoreTimestamp(out[i]!.line, ts[i]!);
   // Entries with equal metadata share one frozen object: with Loki 3's detected_level nearly every
   // entry has metadata, and one object per entry made full scans markedly slower.
   const metas = readMetadataColumn(metaReader, n, true);
   if (metas) for (let i = 0; i < n; i++) if (metas[i]) out[i]!.metadata = metas[i]!;
   return out;
+}
+
+/** The lines column of `n` entries (as stored: version 2 lines still hold their timestamp escapes). */
+export function readLinesColumn(r: ByteReader, n: number): string[] {
+  codecCounters.bodies++;
+  const linesMode = r.u8();
+  if (linesMode === LINES_JOINED) {
+    return splitJoinedLines(r.bytes(r.varint()), n);
+  } else if (linesMode === LINES_LENGTHS) {
+    const lens: number[] = new Array(n);
+    let total = 0;
+    for (let i = 0; i < n; i++) total += lens[i] = r.varint();
+    const blob = r.bytes(total);
+    const out: string[] = new Array(n);
+    let p = 0;
+    for (let i = 0; i < n; i++) {
+      const e = p + lens[i]!;
+      out[i] = blob.toString('utf8', p, e);
+      p = e;
+    }
+    return out;
+  }
+  throw new RangeError(`unknown lines mode ${linesMode}`);
 }
 
 /**
@@ -255,10 +256,13 @@ function readMetadataColumn(r: ByteReader, n: number, intern = false): Array<Lab
   const out: Array<Labels | undefined> = new Array<Labels | undefined>(n).fill(undefined);
   const seen = intern ? new Map<string, Labels>() : undefined;
   const buf = r.buf;
-  // The previous entry's encoded bytes and labels: runs of equal sets are compared, not decoded.
-  let lastStart = 0;
-  let lastEnd = 0;
-  let lastLabels: Labels | undefined;
+  // The first RECENT_SETS distinct sets' encoded bytes and labels, compared before the map is
+  // asked (which needs a string per entry): a block usually holds a few (`detected_level` values)
+  // interleaved, and a string and a hash per entry were ~7% of a parsing query (issue #12).
+  const recentStart: number[] = [];
+  const recentEnd: number[] = [];
+  const recentLabels: Labels[] = [];
+  let hit = 0;
   for (let i = 0; i < n; i++) {
     const start = r.pos;
     if (seen) {
@@ -271,15 +275,14 @@ function readMetadataColumn(r: ByteReader, n: number, intern = false): Array<Lab
         r.pos += len;
       }
       const end = r.pos;
-      if (lastLabels && end - start === lastEnd - lastStart && sameBytes(buf, lastStart, start, end - start)) {
-        out[i] = lastLabels;
+      const found = recentSet(buf, start, end, recentStart, recentEnd, hit);
+      if (found >= 0) {
+        out[i] = recentLabels[(hit = found)];
         continue;
       }
       const prev = seen.get(buf.toString('latin1', start, end));
       if (prev) {
-        out[i] = lastLabels = prev;
-        lastStart = start;
-        lastEnd = end;
+        out[i] = prev;
         continue;
       }
       r.pos = start;
@@ -292,9 +295,27 @@ function readMetadataColumn(r: ByteReader, n: number, intern = false): Array<Lab
       setOwn(m, k, r.str());
     }
     out[i] = m;
-    if (seen) seen.set(buf.toString('latin1', start, r.pos), Object.freeze(m));
+    if (seen) {
+      seen.set(buf.toString('latin1', start, r.pos), Object.freeze(m));
+      if (recentLabels.length < RECENT_SETS) {
+        recentStart.push(start);
+        recentEnd.push(r.pos);
+        recentLabels.push(m);
+      }
+    }
   }
   return out;
+}
+
+const RECENT_SETS = 8;
+
+/** The index of the recent set whose bytes equal buf[start, end) (the last hit tried first), or -1. */
+function recentSet(buf: Uint8Array, start: number, end: number, starts: number[], ends: number[], hit: number): number {
+  const len = end - start;
+  const k = starts.length;
+  if (hit < k && ends[hit]! - starts[hit]! === len && sameBytes(buf, starts[hit]!, start, len)) return hit;
+  for (let j = 0; j < k; j++) if (j !== hit && ends[j]! - starts[j]! === len && sameBytes(buf, starts[j]!, start, len)) return j;
+  return -1;
 }
 
 /** Decompresses and decodes a block payload (the exact file region a 'file' BlockRef points at). */
@@ -355,7 +376,7 @@ export function decodeBlockStats(prefix: Buffer): BlockStats {
  */
 export function decodeBlockStatsPacked(
   prefix: Buffer,
-): { first: bigint; offsets: Float64Array; sizes: Uint32Array; hasMetadata: boolean; metadata?: Array<Labels | undefined> } | BlockStats {
+): { version: number; first: bigint; offsets: Float64Array; sizes: Uint32Array; hasMetadata: boolean; metadata?: Array<Labels | undefined> } | BlockStats {
   const s = splitStatsLength(prefix);
   if (prefix.length < SPLIT_HEADER + s) throw new RangeError('truncated split block');
   const buf = decompress(prefix.subarray(SPLIT_HEADER, SPLIT_HEADER + s));
@@ -376,7 +397,7 @@ export function decodeBlockStatsPacked(
   const sizes = new Uint32Array(n);
   for (let i = 0; i < n; i++) sizes[i] = r.varint();
   const metadata = readMetadataColumn(r, n, true);
-  return metadata ? { first, offsets, sizes, hasMetadata: true, metadata } : { first, offsets, sizes, hasMetadata: false };
+  return metadata ? { version, first, offsets, sizes, hasMetadata: true, metadata } : { version, first, offsets, sizes, hasMetadata: false };
 }
 
 /** Stats of decoded entries (heads, legacy blocks). */

@@ -168,6 +168,7 @@ export function compilePipeline(stages: readonly PipelineStage[], opts: CompileO
   const preds = onlyLineFilters ? stages.map((s) => compileLineFilter(s as Extract<PipelineStage, { kind: 'line_filter' }>)) : [];
   return {
     empty: stages.length === 0,
+    readsTimestamp: stages.some((s) => s.kind === 'line_format' || s.kind === 'label_format'),
     forStream(streamLabels: Labels): StreamPipeline {
       if (onlyLineFilters) return new FilterOnlyStream(streamLabels, preds);
       return new GeneralStream(

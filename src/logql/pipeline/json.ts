@@ -342,6 +342,15 @@ export interface JsonWants {
   hasUnder(prefix: string): boolean;
 }
 
+/**
+ * For a walk that may stop early (walkJsonObject): finds the text in a line that could be (part of)
+ * a key yielding a name the caller still needs.
+ */
+export interface JsonTail {
+  /** Of the first occurrences at or after `from` of the texts such a key must contain, the last one's start; -1 when none occurs. */
+  nextPossibleAt(line: string, from: number): number;
+}
+
 /** Emits nothing: the walk only validates (an object no wanted name can come from). */
 const NOTHING: JsonWants = { has: () => false, hasUnder: () => false };
 
@@ -356,10 +365,24 @@ export function walkJsonObject(
   name: (key: string, first: boolean) => string,
   emit: (label: string, value: string) => void,
   wants: JsonWants | null = null,
+  tail: JsonTail | null = null,
 ): void {
   if (sc.peek() !== 123) sc.fail('expected a JSON object');
-  walkObject(sc, '', root, name, emit, 0, wants);
+  if (walkObject(sc, '', root, name, emit, 0, wants, tail)) return;
   sc.end();
+}
+
+/**
+ * Where the walk may stop (walkJsonObject's `tail`, for a caller to whom a malformed document means
+ * nothing more than "no further labels": the `json` stage whose errors the next stage drops). No
+ * later key can yield a wanted name when the rest holds no backslash (so every key is its raw text)
+ * and none of the names' letter-and-digit runs (sanitising keeps those as they are, and joining
+ * nested keys only adds `_`): the rest would only be validated, and validity changes nothing for
+ * such a caller, so the walk stops at a top-level comma. Returns -1 when nothing follows `from`
+ * (stop), else the last position at which something found starts: no need to look again before it.
+ */
+function nextPossibleAt(s: string, from: number, tail: JsonTail): number {
+  return Math.max(s.indexOf('\\', from), tail.nextPossibleAt(s, from));
 }
 
 /** With `wants` (parser hints), only wanted names are emitted; the others are checked, not decoded. */
@@ -371,14 +394,17 @@ function walkObject(
   emit: (label: string, value: string) => void,
   depth: number,
   wants: JsonWants | null,
-): void {
+  tail: JsonTail | null = null,
+): boolean {
   if (depth > MAX_DEPTH) sc.fail('nesting too deep');
   sc.i++; // '{'
   if (sc.peek() === 125) {
     sc.i++;
-    return;
+    return false;
   }
   const s = sc.s;
+  // Under `tail` (the top level of a walk that may stop early): no need to look for a stop before this.
+  let lookAt = 0;
   for (let k = 0; ; k++) {
     if (sc.peek() !== 34) sc.fail('expected key');
     const predicted = node.keys[k];
@@ -431,12 +457,17 @@ function walkObject(
     }
     const d = sc.peek();
     if (d === 44) {
+      if (tail !== null && sc.i >= lookAt) {
+        const at = nextPossibleAt(s, sc.i, tail);
+        if (at < 0) return true;
+        lookAt = at + 1;
+      }
       sc.i++;
       continue;
     }
     if (d === 125) {
       sc.i++;
-      return;
+      return false;
     }
     sc.fail("expected ',' or '}'");
   }

@@ -129,6 +129,31 @@ export class LabelWants {
   }
 }
 
+/**
+ * The JSON walk's early stop (./json.ts JsonTail) for the names a `json` stage still needs once the
+ * next stage drops its error labels: a key yielding one of them contains that name's longest
+ * letter-and-digit run verbatim, if the key has no escapes. A name without such a run can come
+ * from any key: the walk then never stops early.
+ */
+export class JsonTailProbe {
+  private readonly probes: readonly string[];
+  constructor(names: Iterable<string>) {
+    this.probes = [...names].map(longestAlnumRun);
+  }
+
+  nextPossibleAt(line: string, from: number): number {
+    let at = -1;
+    const probes = this.probes;
+    for (let k = 0; k < probes.length; k++) {
+      const probe = probes[k]!;
+      if (probe === '') return line.length;
+      const p = line.indexOf(probe, from);
+      if (p > at) at = p;
+    }
+    return at;
+  }
+}
+
 /** The most hints one parser takes; more wanted names than this and it extracts everything. */
 export const MAX_WANTED = 24;
 

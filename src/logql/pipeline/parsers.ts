@@ -14,9 +14,9 @@ import type {
 } from '../syntax/ast.js';
 import { compileRe2 } from '../regex.js';
 import type { EntryState, Stage } from './entry.js';
-import { ERR_JSON, ERR_LOGFMT } from './entry.js';
+import { ERR_JSON, ERR_LOGFMT, ERROR_DETAILS_LABEL, ERROR_LABEL } from './entry.js';
 import { JsonScanner, JsonSyntaxError, KeyNode, jsonPathValue, parseJsonPath, walkJsonObject } from './json.js';
-import type { LabelWants } from './label-hints.js';
+import { JsonTailProbe, type LabelWants } from './label-hints.js';
 import { LogfmtError, scanLogfmt, type LogfmtVisitor } from './logfmt.js';
 import { extractPattern, parsePattern } from './pattern.js';
 import { isUsableValue, sanitizeLabelName } from './sanitize.js';
@@ -43,6 +43,9 @@ export function compileJson(stage: JsonParserStage, wants: LabelWants | null = n
   const sc = new JsonScanner();
   if (stage.params.length === 0) {
     const keys = new KeyNode();
+    // When the next stage drops the error labels, a malformed rest of a line changes nothing, so
+    // the walk stops once no later key can yield a name still needed (JsonTail in ./json.ts).
+    const tail = wants !== null && errors === 'clear' ? new JsonTailProbe(wants.names.filter((n) => n !== ERROR_LABEL && n !== ERROR_DETAILS_LABEL)) : null;
     // The names this stage set on the current line, so a repeated key replaces its own value.
     const own: string[] = [];
     let cur: EntryState;
@@ -51,7 +54,8 @@ export function compileJson(stage: JsonParserStage, wants: LabelWants | null = n
     };
     return (s) => {
       cur = s;
-      if (own.length !== 0) own.length = 0;
+      // pop, not `length = 0`: the length setter is a runtime call, measurable once per line.
+      while (own.length !== 0) own.pop();
       sc.reset(s.line);
       // Most non-JSON lines are rejected here, without the cost of an exception.
       if (sc.peek() !== 123) {
@@ -59,7 +63,7 @@ export function compileJson(stage: JsonParserStage, wants: LabelWants | null = n
         return errors !== 'drop' || s.hasError();
       }
       try {
-        walkJsonObject(sc, keys, sanitizeLabelName, emit, wants);
+        walkJsonObject(sc, keys, sanitizeLabelName, emit, wants, tail);
       } catch (e) {
         if (!(e instanceof JsonSyntaxError) && !(e instanceof RangeError)) throw e;
         if (errors === 'label') s.setError(ERR_JSON, jsonErrorDetails(e));

@@ -41,6 +41,12 @@ export interface Pipeline {
   forStream(streamLabels: Labels): StreamPipeline;
   /** True when the pipeline has no stages at all (entries and labels pass unchanged). */
   readonly empty: boolean;
+  /**
+   * True when a stage reads the entry's timestamp (templates: `line_format`, `label_format`). When
+   * false, callers may pass any `ts` to process/processView (the range aggregation's hot loop
+   * then makes no bigint per entry).
+   */
+  readonly readsTimestamp: boolean;
 }
 
 /**

@@ -8,6 +8,7 @@ import type { Entry, Labels } from '../../api/model.js';
 import type { StreamPipeline } from '../../logql/pipeline/types.js';
 import { evaluateLineWindows, LineWindows, type SortedSamples, type WindowParams } from './range-functions.js';
 import type { SampleExtractor } from './sample-extractor.js';
+import type { PackedBlock } from '../../store/block-packed.js';
 
 export interface StreamState {
   labels: Labels;
@@ -60,6 +61,65 @@ export function accumulateEntries(
       st.lastSeries = acc;
     }
     acc.push(Number(ts - base), sample.value);
+  }
+  counts.lines += lines;
+  counts.bytes += bytes;
+}
+
+/**
+ * accumulateEntries over a packed block (../../store/block-packed.ts): the same samples, with
+ * number arithmetic on the exact ns offsets and no bigint per entry unless `needTs` (a pipeline
+ * stage or the extractor reads the timestamp; otherwise they are passed 0n). Falls back to entries
+ * when a relative time would not be a safe integer.
+ */
+export function accumulatePackedEntries(
+  block: PackedBlock,
+  st: StreamState,
+  extractor: SampleExtractor,
+  series: SeriesSet,
+  base: bigint,
+  last: bigint,
+  counts: { lines: number; bytes: number },
+  needTs: boolean,
+): void {
+  const { first, offsets, lines: text, metadata } = block;
+  const n = offsets.length;
+  const f = first - base;
+  const span = last - base;
+  const limit = BigInt(Number.MAX_SAFE_INTEGER);
+  if (n === 0 || f > limit || -f > limit || span > limit || -span > limit || f + BigInt(offsets[n - 1]!) > limit) {
+    const entries: Entry[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const e: Entry = { ts: first + BigInt(offsets[i]!), line: text[i]! };
+      if (metadata?.[i]) e.metadata = metadata[i]!;
+      entries[i] = e;
+    }
+    accumulateEntries(entries, st, extractor, series, base, last, counts);
+    return;
+  }
+  const fn = Number(f);
+  const spanN = Number(span);
+  let lines = 0;
+  let bytes = 0;
+  for (let j = 0; j < n; j++) {
+    const rel = fn + offsets[j]!;
+    if (rel <= 0 || rel > spanN) continue;
+    const line = text[j]!;
+    lines++;
+    bytes += line.length;
+    const ts = needTs ? base + BigInt(rel) : 0n;
+    const r = st.pipeline.processView(ts, line, metadata === undefined ? undefined : metadata[j]);
+    if (r === null) continue;
+    const sample = extractor.extractView(ts, r);
+    if (sample === null) continue;
+    let acc: SeriesSamples;
+    if (sample.labels === st.lastLabels) acc = st.lastSeries!;
+    else {
+      acc = series.get(sample.labels);
+      st.lastLabels = sample.labels;
+      st.lastSeries = acc;
+    }
+    acc.push(rel, sample.value);
   }
   counts.lines += lines;
   counts.bytes += bytes;

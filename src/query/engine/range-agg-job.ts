@@ -14,7 +14,8 @@ import type { BlockRef } from '../../store/store.js';
 import { columnsEntries } from '../../store/head-columns.js';
 import { accumulateHeadStats } from './head-stats.js';
 import type { WindowParams } from './range-functions.js';
-import { accumulateEntries, accumulatePackedStats, accumulateStats, SeriesSet, type StreamState, type WireSeries } from './range-accumulate.js';
+import { decodeBlockPacked } from '../../store/block-packed.js';
+import { accumulateEntries, accumulatePackedEntries, accumulatePackedStats, accumulateStats, SeriesSet, type StreamState, type WireSeries } from './range-accumulate.js';
 import { createSampleExtractor, parserHints, type SampleExtractor } from './sample-extractor.js';
 import { isLogwharfError } from '../../api/errors.js';
 
@@ -51,6 +52,8 @@ export interface RangeAggReply {
 export function runRangeAggJob(job: RangeAggJob): RangeAggReply {
   const pipeline = compilePipeline(job.expr.range.log.pipeline, { labels: job.parserHints ? parserHints(job.expr) : null });
   const extractor = createSampleExtractor(job.expr);
+  // Only templates and unwrap's extraction read an entry's time: otherwise none is made per entry.
+  const needTs = pipeline.readsTimestamp || job.expr.range.unwrap !== undefined;
   const series = new SeriesSet(job.maxSeries, extractor.needsValues, job.lines);
   const states = new Map<number, StreamState>();
   const counts = { lines: 0, bytes: 0 };
@@ -74,7 +77,7 @@ export function runRangeAggJob(job: RangeAggJob): RangeAggReply {
       continue;
     }
     try {
-      accumulateFileBlock(job, ref.location, st, extractor, series, counts);
+      accumulateFileBlock(job, ref.location, st, extractor, series, counts, needTs);
     } catch (e) {
       // Query errors and file-system errors (a segment compacted away) are not damage.
       if (isLogwharfError(e) || (e as NodeJS.ErrnoException).code !== undefined) throw e;
@@ -94,6 +97,7 @@ function accumulateFileBlock(
   extractor: SampleExtractor,
   series: SeriesSet,
   counts: { lines: number; bytes: number },
+  needTs: boolean,
 ): void {
   const { path, offset, length } = loc;
   if (job.stats) {
@@ -110,7 +114,10 @@ function accumulateFileBlock(
       }
     }
   }
-  accumulateEntries(decodeBlockPayload(readRegion(path, offset, length)), st, extractor, series, job.base, job.last, counts);
+  const region = readRegion(path, offset, length);
+  const packed = decodeBlockPacked(region);
+  if (packed !== null) accumulatePackedEntries(packed, st, extractor, series, job.base, job.last, counts, needTs);
+  else accumulateEntries(decodeBlockPayload(region), st, extractor, series, job.base, job.last, counts);
 }
 
 /** The reply's sample arrays, moved to the pool's thread instead of copied. */

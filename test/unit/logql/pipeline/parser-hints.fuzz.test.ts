@@ -183,3 +183,52 @@ test('an unwanted scalar is checked exactly as a wanted one: the same tokens pas
     fuzzParams(5),
   );
 });
+
+/** Pieces after a first wanted pair: repeats of the key, written plainly, escaped, spaced, nested, in values, damage. */
+const tailPiece = fc.constantFrom(
+  ',"level":"b"',
+  ',"\\u006cevel":"c"',
+  ',"lev\\u0065l":"d"',
+  ',"  level ":"e"',
+  ',"level":{"":"f"}',
+  ',"a":{"level":"g"}',
+  ',"a":{"b":{"c":"h"}}',
+  ',"b_c":"i"',
+  ',"b":{"c":"j"}',
+  ',"msg":"level=error"',
+  ',"msg":"a\\"level\\":\\"k\\""',
+  ',"x":[1,{"level":"l"}]',
+  ',"n":1.5',
+  ',"t":true',
+  ',"z":null',
+  ', "s" : "x" ',
+  ',"__error__":"m"',
+  ',"bad":tru',
+  ',"bad":"\\x"',
+  ',}',
+  ',',
+  '}junk',
+  '',
+);
+const earlyStopLine = fc
+  .tuple(fc.constantFrom('{"level":"a"', '{"b_c":"a"', '{"msg":"x","level":"a"', '{"a":{"level":"a"}', '{"level":1'), fc.array(tailPiece, { maxLength: 5 }), fc.boolean())
+  .map(([head, rest, close]) => head + rest.join('') + (close ? '}' : ''));
+
+test('| json followed by drop of the error labels, hinted, stops early only where no read label can follow', () => {
+  const drop: PipelineStage = { kind: 'drop', items: [{ name: '__error__' }, { name: '__error_details__' }] };
+  fc.assert(
+    fc.property(fc.subarray(['level', 'b_c', 'a_level', 'msg', 'a'], { minLength: 1, maxLength: 2 }), fc.array(earlyStopLine, { minLength: 1, maxLength: 4 }), streamLabels, (grouping, lines, stream) => {
+      const stages = [json(), drop];
+      const read = requiredLabels(stages, grouping)!;
+      const hinted = compilePipeline(stages, { labels: read }).forStream(stream);
+      const full = compilePipeline([json(), contains(''), drop]).forStream(stream);
+      for (const l of lines) {
+        const h = hinted.process(0n, l, undefined);
+        const f = full.process(0n, l, undefined);
+        assert.ok(h !== null && f !== null, l);
+        for (const name of read) assert.equal(h.labels[name], f.labels[name], `${name}: line ${JSON.stringify(l)} grouping ${grouping.join(',')}`);
+      }
+    }),
+    fuzzParams(2),
+  );
+});
