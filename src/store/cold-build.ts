@@ -31,7 +31,7 @@ export function buildColdPayload(level: number, payloads: readonly Uint8Array[])
   for (const p of payloads) pushAll(all, decodeBlockPayload(Buffer.from(p.buffer, p.byteOffset, p.byteLength)));
   if (all.length === 0) throw new RangeError('cold block without entries');
   all.sort(compareEntries);
-  const { buf, rawBytes, sizes } = serializeEntries(all, { stripTimestamps: true });
+  const { buf, rawBytes, sizes } = serializeEntries(all, { stripTimestamps: true, columns: true });
   return {
     // Split region: timestamps and sizes in their own frame first (./block-codec.ts).
     payload: compressBlock(buf, level, sizes),
