@@ -331,3 +331,4 @@ export function skipLineColumns(r: ByteReader, n: number): void {
   for (let i = 0; i < c; i++) cl += r.varint();
   r.bytes(cl);
 }
+

@@ -182,7 +182,7 @@ test('cold compaction writes columnar blocks that read back, and fsck reports on
   const r = seededRandom(t);
   const dir = join(root, 'fsck');
   const now = Number(T0 / 1_000_000n) + 5 * 3600_000;
-  const cfg = { dir, compactionIntervalMs: 0, now: () => now, retention: { periodMs: 0 } };
+  const cfg = { dir, compactionIntervalMs: 0, now: () => now, retention: { periodMs: 0 }, coldLineColumns: true };
   let store = createStore(cfg);
   await store.start();
   const entries = entriesOf(r, 2000);
@@ -226,4 +226,23 @@ test('cold compaction writes columnar blocks that read back, and fsck reports on
   assert.ok(finding, out);
   assert.equal(finding.file, loc.path);
   assert.equal(finding.lostEntries, blocks[0]!.entries);
+});
+
+test('without coldLineColumns (the default) cold blocks keep the text layout', async (t) => {
+  const r = seededRandom(t);
+  const dir = join(root, 'default');
+  const now = Number(T0 / 1_000_000n) + 5 * 3600_000;
+  const store = createStore({ dir, compactionIntervalMs: 0, now: () => now, retention: { periodMs: 0 } });
+  await store.start();
+  const entries = entriesOf(r, 600);
+  for (let i = 0; i < entries.length; i += 200) {
+    await store.append('t', [{ labels: { job: 'c' }, entries: entries.slice(i, i + 200) }]);
+    await store.flush();
+  }
+  assert.ok((await store.compact({ unlinkGraceMs: 0 })).coldNewBlocks > 0);
+  const ids = store.streams('t', [], -(2n ** 63n), 2n ** 63n - 1n).map((s) => s.id);
+  const loc = store.blocks('t', ids, -(2n ** 63n), 2n ** 63n - 1n)[0]!.location;
+  assert.ok(loc.kind === 'file');
+  assert.notEqual(linesMode(readFileSync(loc.path).subarray(loc.offset, loc.offset + loc.length)), LINES_COLUMNS);
+  await store.close();
 });
