@@ -1,5 +1,6 @@
 /**
- * The columnar lines column of cold blocks (lines mode 2 of ./block-codec.ts): each line is split
+ * The columnar lines column of cold blocks (lines mode 2 of ./block-codec.ts; written when
+ * `storage.cold_line_columns` is on, read always): each line is split
  * into a template — its text with every variable token replaced by a placeholder — and the
  * variables, which go to columns by the text just before them (in a JSON line `"user_id":"` picks
  * the user ids' column, in logfmt `user=`). Lines of a stream share few templates, and a column
@@ -8,14 +9,16 @@
  * ~10% fewer body bytes on the shared corpus, and half the compression CPU (docs/benchmarks.md).
  * This is VictoriaLogs' idea of per-field encoding, made format-agnostic: it needs no JSON or
  * logfmt parser (nginx, postgres and Java lines gain too), and decoding is exact by construction
- * (a line is its template with the placeholders filled in order).
+ * (a line is its template with the placeholders filled in order). The price: rebuilding lines costs
+ * ~0.5 µs a line more than splitting a text, which full scans of cold data pay — hence opt-in.
  *
  * Variables: a value after '=' (logfmt) or '":' (JSON) — a quoted one up to its closing quote or
  * first backslash, an unquoted one as a token — and elsewhere any token (a maximal run of
  * [0-9A-Za-z._-]) holding a digit (ids, numbers, IPs). Other words stay in the template. A
  * variable's column is picked by the last CONTEXT bytes of literal template text before it
- * (since the previous variable), which the decoder recomputes from the template: the rules above
- * are the encoder's alone and may change without a format change.
+ * (since the previous variable), which the decoder recomputes from the template, so the format
+ * stores no column ids: that rule and CONTEXT are part of the format; which tokens are variables
+ * is the encoder's choice alone and may change without a format change.
  *
  * Layout (after the lines-mode byte):
  *   varint T · T × template (UTF-8, ended by an unescaped '\n') · count × varint template id ·
