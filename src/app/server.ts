@@ -112,6 +112,7 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
     coldAfterMs: parseDurationMs(config.storage.cold_after) || -1,
     coldCompressionLevel: config.storage.cold_compression_level,
     coldBlockBytes: config.storage.cold_block_bytes,
+    coldLineColumns: config.storage.cold_line_columns,
     retention: storeRetention(config.retention),
     registry: metrics.registry,
     log: childLogger(log, { component: 'store' }),

@@ -107,6 +107,10 @@ export const serverConfigSchema = z
           .describe('Blocks whose newest entry is older than this are merged per stream and recompressed (the cold tier); 0s keeps every block hot'),
         cold_compression_level: z.number().int().min(1).max(22).default(17).describe('zstd level of cold blocks (17 measured best size per CPU here)'),
         cold_block_bytes: z.number().int().positive().default(1024 * 1024).describe('Raw bytes per cold block'),
+        cold_line_columns: z
+          .boolean()
+          .default(false)
+          .describe('Cold blocks store lines as templates and per-field columns: ~8% less disk and less compaction CPU, but full scans of cold data decode ~0.5 µs a line slower'),
       })
       .strict()
       .prefault({}),

@@ -9,6 +9,9 @@
  *   tsMode 1: i64 first timestamp · u8 scale exponent e · (count-1) × varint delta/10^e
  *   u8 linesMode · 1: str of all lines joined by '\n' (when no line contains one)
  *                  0: count × varint line byte length · all line bytes
+ *                  2: templates and variable columns (./line-columns.ts; cold blocks with
+ *                     storage.cold_line_columns, "block format 3": readers before it reject the
+ *                     block as an unknown lines mode)
  *   u8 hasMetadata · if 1: count × (varint pairs · pairs × (str name, str value))
  * Versions 1 and 2 store the whole as one zstd frame with its content checksum (level 1 by
  * default: measured best speed/ratio trade-off here).
@@ -28,6 +31,7 @@ import { Compressor, decompress } from 'zstd-napi';
 import type { Entry, Labels } from '../api/model.js';
 import { ByteReader, ByteWriter } from './bytes.js';
 import { setOwn } from './labels.js';
+import { readLineColumns, skipLineColumns, writeLineColumns } from './line-columns.js';
 import { restoreTimestamp, stripTimestamps } from './line-transform.js';
 import { splitJoinedLines } from './joined-lines.js';
 import { MetadataBytes } from './metadata-bytes.js';
@@ -43,6 +47,8 @@ export const SPLIT_HEADER = 5;
 export const STATS_PROBE_BYTES = 16 * 1024;
 export const LINES_LENGTHS = 0;
 export const LINES_JOINED = 1;
+/** Templates and variable columns (./line-columns.ts); cold blocks since block format 3. */
+export const LINES_COLUMNS = 2;
 const MAX_SAFE_DELTA = BigInt(Number.MAX_SAFE_INTEGER);
 
 let compressors: Map<number, Compressor> | undefined;
@@ -104,6 +110,15 @@ export function writeJoinedLines(w: ByteWriter, bytes: Uint8Array): void {
   w.bytes(bytes);
 }
 
+/** Columnar lines column (mode byte included), or nothing and false when the lines do not suit it. */
+function writeColumns(w: ByteWriter, lines: readonly string[]): boolean {
+  const at = w.pos;
+  w.u8(LINES_COLUMNS);
+  if (writeLineColumns(w, lines)) return true;
+  w.pos = at;
+  return false;
+}
+
 /** Length-prefixed lines column, for blocks where some line contains '\n'. */
 export function writeLengthLines(w: ByteWriter, lines: Uint8Array[]): void {
   w.u8(LINES_LENGTHS);
@@ -129,9 +144,10 @@ export function writeMetadata(w: ByteWriter, n: number, metas: ArrayLike<Labels 
 /**
  * Serialises entries (already in time order) into an uncompressed payload; `rawBytes` = UTF-8 bytes
  * of the lines. With `stripTimestamps`, lines holding their own timestamp as text are stored
- * without it (version 2; version 1 when no line does).
+ * without it (version 2; version 1 when no line does). With `columns`, the lines are stored as
+ * templates and variable columns (lines mode 2) when that layout fits them (./line-columns.ts).
  */
-export function serializeEntries(entries: readonly Entry[], opts: { stripTimestamps?: boolean } = {}): { buf: Buffer; rawBytes: number; sizes?: Uint32Array } {
+export function serializeEntries(entries: readonly Entry[], opts: { stripTimestamps?: boolean; columns?: boolean } = {}): { buf: Buffer; rawBytes: number; sizes?: Uint32Array } {
   const n = entries.length;
   let est = 64 + n * 12;
   for (let i = 0; i < n; i++) est += entries[i]!.line.length * 3;
@@ -146,17 +162,19 @@ export function serializeEntries(entries: readonly Entry[], opts: { stripTimesta
   let newline = false;
   for (let i = 0; i < n && !newline; i++) if (entries[i]!.line.indexOf('\n') >= 0) newline = true;
   let rawBytes = 0;
-  // Transformed lines: each original line's size, for compressBlock's stats frame.
-  const sizes = stripped ? new Uint32Array(n) : undefined;
+  // Transformed or columnar lines: each original line's size, for compressBlock's stats frame.
+  const sizes = stripped || opts.columns ? new Uint32Array(n) : undefined;
   if (sizes) for (let i = 0; i < n; i++) rawBytes += sizes[i] = Buffer.byteLength(entries[i]!.line, 'utf8');
-  if (!newline) {
-    const joined = Buffer.from(lineText.join('\n'), 'utf8');
-    if (!stripped) rawBytes = Math.max(0, joined.length - (n - 1));
-    writeJoinedLines(w, joined);
-  } else {
-    const lines = lineText.map((l) => Buffer.from(l, 'utf8'));
-    if (!stripped) rawBytes = lines.reduce((a, l) => a + l.length, 0);
-    writeLengthLines(w, lines);
+  if (!(opts.columns && writeColumns(w, lineText))) {
+    if (!newline) {
+      const joined = Buffer.from(lineText.join('\n'), 'utf8');
+      if (!sizes) rawBytes = Math.max(0, joined.length - (n - 1));
+      writeJoinedLines(w, joined);
+    } else {
+      const lines = lineText.map((l) => Buffer.from(l, 'utf8'));
+      if (!sizes) rawBytes = lines.reduce((a, l) => a + l.length, 0);
+      writeLengthLines(w, lines);
+    }
   }
   writeMetadata(
     w,
@@ -232,15 +250,12 @@ export function readLinesColumn(r: ByteReader, n: number): string[] {
       p = e;
     }
     return out;
+  } else if (linesMode === LINES_COLUMNS) {
+    return readLineColumns(r, n);
   }
   throw new RangeError(`unknown lines mode ${linesMode}`);
 }
 
-/**
- * The metadata column: each entry's metadata (undefined = none), or undefined when no entry has
- * any. With `intern`, entries with equal metadata share one (frozen) object, so readers can
- * cache by identity (the stats path).
- */
 /**
  * buf[a, a+len) equals buf[b, b+len). Metadata sets are short (`detected_level=info`): a loop beats
  * Buffer.compare's call into C++ for those, which cost ~0.1 µs an entry.
@@ -251,6 +266,11 @@ function sameBytes(buf: Uint8Array, a: number, b: number, len: number): boolean 
   return true;
 }
 
+/**
+ * The metadata column: each entry's metadata (undefined = none), or undefined when no entry has
+ * any. With `intern`, entries with equal metadata share one (frozen) object, so readers can
+ * cache by identity (the stats path).
+ */
 function readMetadataColumn(r: ByteReader, n: number, intern = false): Array<Labels | undefined> | undefined {
   if (r.u8() !== 1) return undefined;
   const out: Array<Labels | undefined> = new Array<Labels | undefined>(n).fill(undefined);
@@ -444,6 +464,9 @@ export function compressBlock(buf: Buffer, level = 1, sizes?: ArrayLike<number>)
     let total = 0;
     for (let i = 0; i < n; i++) total += own[i] = r.varint();
     r.bytes(total);
+  } else if (linesMode === LINES_COLUMNS) {
+    if (!sizes) throw new RangeError('sizes are required for columnar lines');
+    skipLineColumns(r, n);
   } else {
     throw new RangeError(`unknown lines mode ${linesMode}`);
   }

@@ -15,6 +15,8 @@ export interface ColdBuildJob {
   level: number;
   /** Compressed payloads of the blocks being merged. */
   payloads: Uint8Array[];
+  /** Lines as templates and variable columns (./line-columns.ts) where they fit. */
+  columns?: boolean;
 }
 
 export interface ColdBuildResult {
@@ -26,12 +28,12 @@ export interface ColdBuildResult {
   bloom: Uint8Array;
 }
 
-export function buildColdPayload(level: number, payloads: readonly Uint8Array[]): ColdBuildResult {
+export function buildColdPayload(level: number, payloads: readonly Uint8Array[], columns = false): ColdBuildResult {
   const all: Entry[] = [];
   for (const p of payloads) pushAll(all, decodeBlockPayload(Buffer.from(p.buffer, p.byteOffset, p.byteLength)));
   if (all.length === 0) throw new RangeError('cold block without entries');
   all.sort(compareEntries);
-  const { buf, rawBytes, sizes } = serializeEntries(all, { stripTimestamps: true });
+  const { buf, rawBytes, sizes } = serializeEntries(all, { stripTimestamps: true, columns });
   return {
     // Split region: timestamps and sizes in their own frame first (./block-codec.ts).
     payload: compressBlock(buf, level, sizes),

@@ -1,0 +1,146 @@
+/**
+ * Where a cold block's bytes go and what each layout lever gives (issue #12, docs/benchmarks.md
+ * "Cold tier size"): the corpus split per stream into blocks of 1 MiB raw as the cold tier builds
+ * them, then for each variant the bytes per raw line byte and the compression CPU, and the decode
+ * CPU of the text and the line-columns layout (interleaved, medians).
+ *
+ *   LINES=300000 node --import tsx bench/cold-layout.bench.ts
+ *   PARTS=levers,columns ...   # some of parts, levers, columns (default all)
+ *   BLOCK=4194304 ...          # raw bytes per block (default 1 MiB)
+ */
+import { Compressor } from 'zstd-napi';
+import type { Entry } from '../src/api/model.js';
+import { compressBlock, decodeBlockPayload, serializeEntries, SPLIT_HEADER, splitStatsLength } from '../src/store/block-codec.js';
+import { buildBloom, COLD_BLOOM } from '../src/store/bloom.js';
+import { stripTimestamps } from '../src/store/line-transform.js';
+import { calibrate, corpusRows, ensureCorpus, median } from './harness.js';
+
+const LINES = Number(process.env.LINES ?? 300_000);
+const BLOCK = Number(process.env.BLOCK ?? 1 << 20);
+const PARTS = (process.env.PARTS ?? 'parts,levers,columns').split(',');
+
+ensureCorpus(LINES);
+console.log(calibrate().text);
+const streams = new Map<string, Entry[]>();
+let raw = 0;
+for await (const r of corpusRows(LINES)) {
+  let a = streams.get(r.container);
+  if (!a) streams.set(r.container, (a = []));
+  a.push({ ts: BigInt(r.ms) * 1_000_000n, line: r.line, metadata: { detected_level: 'info' } });
+  raw += Buffer.byteLength(r.line);
+}
+const blocks: Array<{ stream: string; entries: Entry[] }> = [];
+for (const [stream, all] of streams) {
+  let cur: Entry[] = [];
+  let bytes = 0;
+  for (const e of all) {
+    cur.push(e);
+    bytes += e.line.length;
+    if (bytes >= BLOCK) {
+      blocks.push({ stream, entries: cur });
+      cur = [];
+      bytes = 0;
+    }
+  }
+  if (cur.length > 0) blocks.push({ stream, entries: cur });
+}
+console.log(JSON.stringify({ lines: LINES, rawBytes: raw, blocks: blocks.length, blockBytes: BLOCK }));
+
+const perRaw = (n: number): number => Math.round((n / raw) * 10_000) / 10_000;
+const cpuMs = (f: () => void): number => {
+  const c = process.cpuUsage();
+  f();
+  const u = process.cpuUsage(c);
+  return Math.round((u.user + u.system) / 1000);
+};
+const text = (es: Entry[]): Buffer => Buffer.from((stripTimestamps(es) ?? es.map((e) => e.line)).join('\n'));
+const compressor = (params: Record<string, unknown>): Compressor => {
+  const c = new Compressor();
+  c.setParameters({ checksumFlag: true, ...params });
+  return c;
+};
+
+if (PARTS.includes('parts')) {
+  let stats = 0;
+  let body = 0;
+  let bloom = 0;
+  let ts = 0;
+  const c17 = compressor({ compressionLevel: 17 });
+  for (const b of blocks) {
+    const { buf, sizes } = serializeEntries(b.entries, { stripTimestamps: true });
+    const p = compressBlock(buf, 17, sizes);
+    const s = splitStatsLength(p);
+    stats += SPLIT_HEADER + s;
+    body += p.length - SPLIT_HEADER - s;
+    bloom += buildBloom(Buffer.from(b.entries.map((e) => e.line).join('\n')), 0, undefined, COLD_BLOOM).length;
+    ts += c17.compress(serializeEntries(b.entries.map((e) => ({ ts: e.ts, line: '' }))).buf).length;
+  }
+  console.log(JSON.stringify({ part: 'parts', timestamps: perRaw(ts), statsFrame: perRaw(stats), sizesAndMetadata: perRaw(stats - ts), lines: perRaw(body), blooms: perRaw(bloom) }));
+}
+
+if (PARTS.includes('levers')) {
+  const levers: Array<[string, Record<string, unknown>]> = [
+    ['level 17', { compressionLevel: 17 }],
+    ['level 19', { compressionLevel: 19 }],
+    ['level 22', { compressionLevel: 22 }],
+    ['level 17, long-distance matching', { compressionLevel: 17, enableLongDistanceMatching: true }],
+    ['level 17, windowLog 24', { compressionLevel: 17, windowLog: 24 }],
+  ];
+  for (const [name, params] of levers) {
+    const c = compressor(params);
+    let n = 0;
+    const ms = cpuMs(() => {
+      for (const b of blocks) n += c.compress(text(b.entries)).length;
+    });
+    console.log(JSON.stringify({ part: 'lines', lever: name, bytesPerRawByte: perRaw(n), compressCpuMs: ms }));
+  }
+  // A raw-content dictionary per stream: the last 112 KiB of its first block, for its later blocks.
+  const dicts = new Map<string, Buffer>();
+  const plain = compressor({ compressionLevel: 17 });
+  let n = 0;
+  const ms = cpuMs(() => {
+    for (const b of blocks) {
+      const t = text(b.entries);
+      const dict = dicts.get(b.stream);
+      if (!dict) {
+        dicts.set(b.stream, t.subarray(Math.max(0, t.length - (112 << 10))));
+        n += plain.compress(t).length;
+        continue;
+      }
+      const c = compressor({ compressionLevel: 17 });
+      c.loadDictionary(dict);
+      n += c.compress(t).length;
+    }
+  });
+  console.log(JSON.stringify({ part: 'lines', lever: 'level 17, raw-content dictionary per stream', bytesPerRawByte: perRaw(n), compressCpuMs: ms }));
+}
+
+if (PARTS.includes('columns')) {
+  const payloads: Record<string, Buffer[]> = { text: [], columns: [] };
+  for (const layout of ['text', 'columns']) {
+    let n = 0;
+    let lines = 0;
+    const ms = cpuMs(() => {
+      for (const b of blocks) {
+        const { buf, sizes } = serializeEntries(b.entries, { stripTimestamps: true, columns: layout === 'columns' });
+        const p = compressBlock(buf, 17, sizes);
+        payloads[layout]!.push(p);
+        n += p.length;
+        lines += p.length - SPLIT_HEADER - splitStatsLength(p);
+      }
+    });
+    console.log(JSON.stringify({ part: 'layout', layout, blocksBytesPerRawByte: perRaw(n), linesBytesPerRawByte: perRaw(lines), serializeAndCompressCpuMs: ms }));
+  }
+  const decode: Record<string, number[]> = { text: [], columns: [] };
+  for (let run = 0; run < 7; run++) {
+    for (const layout of ['text', 'columns']) {
+      decode[layout]!.push(
+        cpuMs(() => {
+          for (const p of payloads[layout]!) decodeBlockPayload(p);
+        }),
+      );
+    }
+  }
+  for (const layout of ['text', 'columns']) console.log(JSON.stringify({ part: 'decode', layout, medianCpuMs: median(decode[layout]!), runs: decode[layout] }));
+}
+console.log(calibrate().text);
