@@ -20,7 +20,10 @@ import type { RangeAggJob, RangeAggReply } from './range-agg-job.js';
 export type QueryJob = ({ kind: 'scan' } & ScanJob) | ({ kind: 'range' } & RangeAggJob);
 export type QueryReply = ScanResult | RangeAggReply;
 
-export type QueryPool = WorkerPool<QueryJob, QueryReply>;
+export type QueryPool = WorkerPool<QueryJob, QueryReply> & {
+  /** Head entries (line bytes) one range job may carry: an eighth of a worker's heap (../range-agg.ts). */
+  readonly headBytesPerJob?: number;
+};
 
 export interface QueryPoolOptions {
   /** Each worker's V8 old generation, MB (query.worker_heap_mb); unset = V8's default. */
@@ -65,6 +68,7 @@ export function createQueryPool(size: number, opts: QueryPoolOptions = {}): Quer
     },
     ...(opts.idleTimeoutMs !== undefined ? { idleTimeoutMs: opts.idleTimeoutMs } : {}),
   });
+  const headBytesPerJob = opts.heapMb !== undefined ? (opts.heapMb * 1024 * 1024) / 8 : undefined;
   if (opts.registry) {
     new Gauge({
       name: 'logwharf_query_workers',
@@ -83,5 +87,5 @@ export function createQueryPool(size: number, opts: QueryPoolOptions = {}): Quer
       },
     });
   }
-  return pool;
+  return headBytesPerJob !== undefined ? Object.assign(pool, { headBytesPerJob }) : pool;
 }

@@ -58,7 +58,7 @@ export interface RangeAggregatorOptions {
    * label: the re-run that names a pipeline error's series exactly as without hints.
    */
   parserHints?: boolean;
-  /** Head entries one worker job may carry, line bytes (default HEAD_BYTES_PER_JOB). */
+  /** Head entries one worker job may carry, line bytes (default: the pool's, else HEAD_BYTES_PER_JOB). */
   headBytesPerJob?: number;
 }
 
@@ -258,9 +258,10 @@ function skipDamaged(e: unknown, ref: BlockRef, opts: RangeAggregatorOptions): u
 }
 
 /**
- * Head entries one range job may carry (their line bytes). Head blocks travel with their entries,
- * copied into the worker's heap (query.worker_heap_mb), so a query over hours of busy in-memory
- * heads goes as several jobs instead of one per worker that could outgrow it (issue #12).
+ * Head entries one range job may carry (their line bytes) when the pool does not say (it says an
+ * eighth of query.worker_heap_mb: 6 MiB of the default 48). Head blocks travel with their entries,
+ * copied into the worker's heap, so a query over hours of busy in-memory heads goes as several jobs
+ * instead of one per worker that could outgrow it (issue #12).
  */
 export const HEAD_BYTES_PER_JOB = 8 * 1024 * 1024;
 
@@ -313,7 +314,7 @@ async function runOnPool(
   hinted: boolean,
   lines: WindowParams | undefined,
 ): Promise<void> {
-  const parts = splitRangeParts(files, pool.size, opts.headBytesPerJob);
+  const parts = splitRangeParts(files, pool.size, opts.headBytesPerJob ?? pool.headBytesPerJob);
   if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('query aborted');
   const run = (refs: BlockRef[]) => {
     const streams: Record<number, Labels> = {};
