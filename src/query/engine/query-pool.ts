@@ -9,6 +9,7 @@
  * replaced, the server and the other queries go on) instead of the process growing. Workers idle for
  * `query.worker_idle_timeout` are stopped, so the memory a large query took goes back to the system.
  */
+import { setFlagsFromString } from 'node:v8';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { spawnModuleWorker } from '../../util/spawn-worker.js';
 import { createWorkerPool, type WorkerPool } from '../../util/worker-pool.js';
@@ -43,7 +44,24 @@ export function queryMemoryError(heapMb: number | undefined): LogwharfError {
   );
 }
 
+/**
+ * The launcher's --max-semi-space-size=2 keeps the main thread's young generation small, but V8
+ * applies the flag to every isolate created later, over a worker's own resourceLimits. Query
+ * workers decode whole blocks (a cold block is 1 MiB of lines, several MB of strings and objects):
+ * with 4 MB of young generation all of it is promoted, and queries over the cold tier took twice
+ * the CPU (docs/benchmarks.md, "Server memory"). The flag is cleared once the main isolate exists
+ * (it keeps what it was started with), so workers take WORKER_YOUNG_MB: 8 MB semi-spaces, a quarter
+ * of V8's default, at about 25% more CPU than the default on cold blocks and half of what 2 MB costs;
+ * their old generation is what query.worker_heap_mb bounds.
+ */
+const WORKER_YOUNG_MB = 24;
+let workersTakeDefaultYoungGeneration = false;
+
 export function createQueryPool(size: number, opts: QueryPoolOptions = {}): QueryPool {
+  if (!workersTakeDefaultYoungGeneration) {
+    setFlagsFromString('--max-semi-space-size=0');
+    workersTakeDefaultYoungGeneration = true;
+  }
   const exceeded = opts.registry
     ? new Counter({
         name: 'logwharf_query_memory_exceeded_total',
@@ -58,7 +76,7 @@ export function createQueryPool(size: number, opts: QueryPoolOptions = {}): Quer
       spawnModuleWorker(
         import.meta.url,
         'query-worker',
-        opts.heapMb !== undefined ? { maxOldGenerationSizeMb: opts.heapMb } : undefined,
+        opts.heapMb !== undefined ? { maxOldGenerationSizeMb: opts.heapMb, maxYoungGenerationSizeMb: WORKER_YOUNG_MB } : { maxYoungGenerationSizeMb: WORKER_YOUNG_MB },
       ),
     // Query errors (bad regex in a worker, series limit) keep their code and so their HTTP status.
     toError: (e) => (e.code ? new LogwharfError(e.code as ErrorCode, e.message) : new Error(e.message)),

@@ -259,7 +259,7 @@ function skipDamaged(e: unknown, ref: BlockRef, opts: RangeAggregatorOptions): u
 
 /**
  * Head entries one range job may carry (their line bytes) when the pool does not say (it says an
- * eighth of query.worker_heap_mb: 6 MiB of the default 48). Head blocks travel with their entries,
+ * eighth of query.worker_heap_mb: 8 MiB of the default 64). Head blocks travel with their entries,
  * copied into the worker's heap, so a query over hours of busy in-memory heads goes as several jobs
  * instead of one per worker that could outgrow it (issue #12).
  */
