@@ -151,7 +151,7 @@ test('through the launcher, the server runs with its memory settings and stays u
         `external ${await mb('logwharf_nodejs_external_memory_bytes')} MB, query workers' heaps ${await mb('logwharf_query_worker_heap_bytes')} MB`,
     );
     // The issue's budget is 256 MB, not yet met here: on a loaded 2-core machine this run measured
-    // 271 MB (228–310 while tuning; GC timing moves it), 492 MB before the budget work. The guard is
+    // 271–315 MB with the final settings (GC timing moves it), 492 MB before the budget work. The guard is
     // 350 MB, so the test fails on a return to the old settings, not on GC timing (docs/benchmarks.md).
     assert.ok(peak < 350, `peak RSS ${peak.toFixed(0)} MB while querying, over 350 MB`);
   } finally {
@@ -169,7 +169,9 @@ test('a query over a worker\'s memory budget answers a clear 400, and the server
     const big = await query(srv.url, 'sum by (id) (count_over_time({job="budget"} | json [3h]))', 100, '3600');
     assert.equal(big.status, 400, short(big.text));
     assert.match(big.text, /query exceeds its memory budget: a query worker needed more than query\.worker_heap_mb, 16 MB/);
-    assert.equal(await metric(srv.url, 'logwharf_query_memory_exceeded_total'), 1);
+    // Counted per worker job: the query ran as one job per worker, and either or both may outgrow it.
+    const exceeded = await metric(srv.url, 'logwharf_query_memory_exceeded_total');
+    assert.ok(exceeded >= 1 && exceeded <= 2, `logwharf_query_memory_exceeded_total ${exceeded}`);
 
     // The server goes on: readiness, a log query and a metric query over the same lines.
     assert.equal((await fetch(srv.url + '/ready')).status, 200);
