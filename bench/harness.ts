@@ -1,6 +1,7 @@
 /**
  * What the benchmarks share: the benchmark corpus (bench/corpus.mjs, generated once into bench/out),
- * logwharf started from dist/ as a child process, and its CPU and memory read from /proc.
+ * logwharf started through its launcher (bin/logwharf, running dist/) as a child process, and its CPU
+ * and memory read from /proc.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -110,12 +111,20 @@ export interface Logwharf {
 }
 
 /**
- * Starts `logwharf <role> ...args` from dist/ and resolves once it logs that it is ready. `repo` is
- * the checkout whose build runs (another one, to compare against an older build); `nodeFlags` go to
- * node before the script (for example `--cpu-prof`).
+ * Starts `logwharf <role> ...args` as users do, through the launcher bin/logwharf (the image's
+ * entrypoint and the manifests' command: it sets the server's heap and malloc options, issue #12),
+ * running dist/, and resolves once it logs that it is ready. The launcher execs node, so the child's
+ * pid is the server's. `repo` is the checkout whose build runs (another one, to compare against an
+ * older build, with its own launcher). The environment passes through: a NODE_OPTIONS or malloc
+ * variable set for an experiment wins over the launcher's defaults, as it would for a user.
+ * `nodeFlags` (for example `--cpu-prof`, which node refuses in NODE_OPTIONS) start node directly
+ * with them instead of the launcher: for profiles, not for memory figures.
  */
 export async function startLogwharf(role: 'server' | 'up', args: string[], repo: string = REPO, nodeFlags: string[] = []): Promise<Logwharf> {
-  const proc = spawn(process.execPath, [...nodeFlags, join(repo, 'dist/cli/main.js'), role, '--listen', '127.0.0.1:0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const main = join(repo, 'dist/cli/main.js');
+  const proc = nodeFlags.length > 0
+    ? spawn(process.execPath, [...nodeFlags, main, role, '--listen', '127.0.0.1:0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+    : spawn(join(repo, 'bin/logwharf'), [role, '--listen', '127.0.0.1:0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     createInterface({ input: proc.stdout! }).on('line', (l) => {
       try {

@@ -26,6 +26,9 @@
  * Batches: consecutive corpus lines grouped by container until BATCH_BYTES raw line bytes (Promtail's
  * batch_size counts line bytes), CONCURRENCY requests in flight.
  *
+ * The server is started as users start it, through the launcher bin/logwharf (bench/harness.ts
+ * startLogwharf), so its heap and malloc settings are the launcher's.
+ *
  * Phases, each with the query set, server CPU, peak RSS (VmHWM, reset at the phase start through
  * /proc/<pid>/clear_refs), steady RSS (VmRSS once it stops moving), the server's heap and external
  * memory and head bytes (its /metrics), and disk by kind (WAL, blocks, index files, other):
@@ -106,7 +109,7 @@ function diskByKind(dataDir: string): Record<string, number> {
   return out;
 }
 
-/** A few gauges of the server's /metrics: heap, external memory, bytes in heads, blocks. */
+/** A few gauges of the server's /metrics: heap, external memory, the query workers' heaps, bytes in heads, blocks. */
 async function serverGauges(url: string): Promise<Record<string, number>> {
   const text = await (await fetch(url + '/metrics')).text();
   const get = (name: string) => {
@@ -117,6 +120,8 @@ async function serverGauges(url: string): Promise<Record<string, number>> {
     heapUsedMb: round(get('logwharf_nodejs_heap_size_used_bytes') / 1048576),
     heapTotalMb: round(get('logwharf_nodejs_heap_size_total_bytes') / 1048576),
     externalMb: round(get('logwharf_nodejs_external_memory_bytes') / 1048576),
+    // The query workers' heaps together (NaN from a build before issue #12's memory work).
+    queryWorkerHeapMb: round(get('logwharf_query_worker_heap_bytes') / 1048576),
     headBytes: get('logwharf_store_head_bytes'),
     blocks: get('logwharf_store_blocks'),
   };
@@ -296,7 +301,7 @@ async function runFormat(name: string, meta: CorpusMeta): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(join(SERVER_REPO, 'dist/cli/main.js'))) throw new Error(`run \`npm run build\` in ${SERVER_REPO} first (the server runs from dist/)`);
+  if (!existsSync(join(SERVER_REPO, 'dist/cli/main.js'))) throw new Error(`run \`npm run build\` in ${SERVER_REPO} first (the server runs from dist/, through bin/logwharf)`);
   const meta = ensureCorpus(LINES);
   const calBefore = calibrate();
   console.log(JSON.stringify({ calibrationBefore: calBefore.text, scanMBps: round(calBefore.scanMBps), loopMps: round(calBefore.loopMps), lines: meta.lines, rawBytes: meta.lineBytes, batchBytes: BATCH_BYTES, concurrency: CONCURRENCY, sealAfter: SEAL_AFTER, diskAfter: DISK_AFTER.map((d) => d.text), serverRepo: SERVER_REPO, runs: RUNS, queryWorkers: QUERY_WORKERS ?? 'default', serverNodeFlags: SERVER_NODE_FLAGS.join(' ') }));

@@ -118,7 +118,14 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
     log: childLogger(log, { component: 'store' }),
   });
   // One pool of query threads for log scans and range aggregations alike.
-  const queryPool = config.query.workers > 0 ? createQueryPool(config.query.workers) : undefined;
+  const queryPool =
+    config.query.workers > 0
+      ? createQueryPool(config.query.workers, {
+          heapMb: config.query.worker_heap_mb,
+          idleTimeoutMs: parseDurationMs(config.query.worker_idle_timeout),
+          registry: metrics.registry,
+        })
+      : undefined;
   const scanner = createScanner(store, queryPool);
   const push = createPushService({
     store,

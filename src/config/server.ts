@@ -263,6 +263,15 @@ export const serverConfigSchema = z
       .object({
         workers: z.number().int().nonnegative().default(2).describe('Worker threads that run every query\'s block scans and range aggregations, so no query holds the server and query.timeout can stop one (0 = on the main thread, where neither holds)'),
         timeout: duration.default('60s').describe('Longest a query may run; then it answers 504 and the workers running it are replaced'),
+        worker_heap_mb: z
+          .number()
+          .int()
+          .min(16)
+          .default(64)
+          .describe('Each query worker\'s V8 heap (old generation), MB: what one query\'s decoded blocks, head entries and partial results may hold in a worker at once. A query that needs more answers 400 "query exceeds its memory budget" and its worker is replaced; the server and other queries go on. With query.workers it bounds the workers\' heaps (2 × 64 MB by default; the server\'s whole budget: docs/deploy.md, "Server memory"). Range jobs carry at most an eighth of it in head entries'),
+        worker_idle_timeout: duration
+          .default('30s')
+          .describe('A query worker without jobs this long is stopped, giving its heap back to the system (a V8 heap does not shrink on its own); the next query starts it again (about 30 ms). 0s keeps the workers'),
         multi_tenant_queries_enabled: z
           .boolean()
           .default(false)

@@ -62,6 +62,8 @@ export interface RangeAggregatorOptions {
    * label: the re-run that names a pipeline error's series exactly as without hints.
    */
   parserHints?: boolean;
+  /** Head entries one worker job may carry, line bytes (default: the pool's, else HEAD_BYTES_PER_JOB). */
+  headBytesPerJob?: number;
 }
 
 /** Statistics of the last evaluation, for query stats and benchmarks. */
@@ -273,7 +275,48 @@ function skipDamaged(e: unknown, ref: BlockRef, opts: RangeAggregatorOptions): u
   return undefined;
 }
 
-/** Splits the sealed blocks into one contiguous (time-ordered) part per worker, by entries. */
+/**
+ * Head bytes one range job may carry when the pool does not say (it says an eighth of
+ * query.worker_heap_mb: 8 MiB of the default 64). Off the stats path heads travel with their line
+ * bytes (src/store/head-columns.ts), copied into the worker's heap, so a query over hours of busy
+ * in-memory heads goes as several jobs instead of one per worker that could outgrow it (issue #12).
+ */
+export const HEAD_BYTES_PER_JOB = 8 * 1024 * 1024;
+
+/**
+ * Splits the blocks into contiguous (time-ordered) parts, one per worker by entries, and more where a
+ * part would carry more than `headBytesPerJob` of head entries; at most one job per worker runs at
+ * once, and the replies are merged in part order.
+ */
+export function splitRangeParts(files: BlockRef[], workers: number, headBytesPerJob = HEAD_BYTES_PER_JOB): BlockRef[][] {
+  let total = 0;
+  for (const r of files) total += r.entries;
+  const parts: BlockRef[][] = [];
+  let cur: BlockRef[] = [];
+  let acc = 0;
+  let head = 0;
+  let share = 1;
+  for (const r of files) {
+    const inHead = r.location.kind === 'head' ? r.rawBytes : 0;
+    if (cur.length > 0 && head + inHead > headBytesPerJob) {
+      parts.push(cur);
+      cur = [];
+      head = 0;
+    }
+    cur.push(r);
+    acc += r.entries;
+    head += inHead;
+    if (acc >= (total * share) / workers && share < workers) {
+      share++;
+      parts.push(cur);
+      cur = [];
+      head = 0;
+    }
+  }
+  if (cur.length) parts.push(cur);
+  return parts;
+}
+
 async function runOnPool(
   store: StoreReader,
   pool: QueryPool,
@@ -289,40 +332,42 @@ async function runOnPool(
   hinted: boolean,
   lines: WindowParams | undefined,
 ): Promise<void> {
-  let total = 0;
-  for (const r of files) total += r.entries;
-  const parts: BlockRef[][] = [];
-  let cur: BlockRef[] = [];
-  let acc = 0;
-  for (const r of files) {
-    cur.push(r);
-    acc += r.entries;
-    if (acc >= (total * (parts.length + 1)) / pool.size && parts.length < pool.size - 1) {
-      parts.push(cur);
-      cur = [];
-    }
-  }
-  if (cur.length) parts.push(cur);
+  // On the stats path heads travel without their lines (postableRef), so they count for nothing.
+  const parts = splitRangeParts(files, pool.size, stats ? Infinity : (opts.headBytesPerJob ?? pool.headBytesPerJob));
   if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('query aborted');
-  const replies = await Promise.all(
-    parts.map((refs) => {
-      const streams: Record<number, Labels> = {};
-      for (const r of refs) streams[r.streamId] = byId.get(r.streamId)!.labels;
-      const job = {
-        kind: 'range' as const,
-        refs: refs.map((r) => postableRef(r, stats)),
-        streams,
-        expr,
-        base,
-        last,
-        stats,
-        parserHints: hinted,
-        ...(lines !== undefined ? { lines } : {}),
-        ...(opts.maxSeries !== undefined ? { maxSeries: opts.maxSeries } : {}),
-      };
-      return pool.run(job, { signal: opts.signal }) as Promise<RangeAggReply>;
-    }),
-  );
+  const run = (refs: BlockRef[]) => {
+    const streams: Record<number, Labels> = {};
+    for (const r of refs) streams[r.streamId] = byId.get(r.streamId)!.labels;
+    const job = {
+      kind: 'range' as const,
+      refs: refs.map((r) => postableRef(r, stats)),
+      streams,
+      expr,
+      base,
+      last,
+      stats,
+      parserHints: hinted,
+      ...(lines !== undefined ? { lines } : {}),
+      ...(opts.maxSeries !== undefined ? { maxSeries: opts.maxSeries } : {}),
+    };
+    return pool.run(job, { signal: opts.signal }) as Promise<RangeAggReply>;
+  };
+  const replies: RangeAggReply[] = new Array(parts.length);
+  let next = 0;
+  let failed = false;
+  const lane = async () => {
+    while (next < parts.length && !failed) {
+      const k = next++;
+      try {
+        replies[k] = await run(parts[k]!);
+      } catch (e) {
+        // The query fails with this error; the other lane starts no more jobs for it.
+        failed = true;
+        throw e;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(pool.size, parts.length) }, lane));
   if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('query aborted');
   for (const r of replies) {
     for (const d of r.damaged ?? []) {

@@ -3,6 +3,10 @@
  * regions from their files (head blocks arrive as columns, whose lines are decoded here), decodes them and runs the
  * pipeline, answering the matching entries. Pipelines are compiled once per distinct stage list and
  * cached for the worker's life (queries repeat).
+ *
+ * A job answers at most `limit` entries, the newest (backward) or oldest (forward): each block may
+ * give up to `limit`, but only the job's best `limit` can make the query's cut, so the rest is
+ * dropped here instead of being copied to the calling thread (issue #12: bounded result building).
  */
 import { readRegion } from '../../util/read-region.js';
 import type { Entry, Labels } from '../../api/model.js';
@@ -12,7 +16,7 @@ import { decodeBlockPayload } from '../../store/block-codec.js';
 import { columnsEntries, columnsRange, type HeadColumns } from '../../store/head-columns.js';
 import { compilePipeline } from '../../logql/pipeline/compile.js';
 import type { Pipeline, StreamPipeline } from '../../logql/pipeline/types.js';
-import { ScanTally, scanEntries, type ScanResult } from './block-scanner.js';
+import { ScanTally, scanEntries, type ScanResult, type ScannedEntry } from './block-scanner.js';
 
 export interface ScanJob {
   refs: BlockRef[];
@@ -56,7 +60,9 @@ export function runScanJob(job: ScanJob): ScanResult {
     } else entries = headEntries(loc.columns, job);
     const sp = streamPipeline(job.stages, job.streams[ref.streamId] ?? {});
     tally.block(ref, scanEntries(entries, ref.streamId, sp, job.from, job.to, job.limit, job.direction === 'backward', tally.entries));
+    if (job.limit > 0 && tally.entries.length >= 2 * job.limit) keepBest(tally.entries, job.limit, job.direction);
   }
+  if (job.limit > 0 && tally.entries.length > job.limit) keepBest(tally.entries, job.limit, job.direction);
   return tally.result();
 }
 
@@ -73,4 +79,13 @@ function headEntries(c: HeadColumns, job: ScanJob): Entry[] {
     else hi = lo + job.limit;
   }
   return columnsEntries(c, lo, hi);
+}
+
+/**
+ * Keeps the `limit` entries that sort first for the direction. The sort is stable, as the calling
+ * thread's (./log-query.ts), so among equal timestamps the same entries survive as without it.
+ */
+function keepBest(entries: ScannedEntry[], limit: number, direction: ScanJob['direction']): void {
+  entries.sort(direction === 'backward' ? (a, b) => (a.ts < b.ts ? 1 : a.ts > b.ts ? -1 : 0) : (a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0));
+  entries.length = limit;
 }

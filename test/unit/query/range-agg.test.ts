@@ -13,7 +13,9 @@ import { makeSteps, type StepSeries } from '../../../src/logql/eval/types.js';
 import { parseExpr } from '../../../src/logql/syntax/index.js';
 import type { RangeAggregationExpr } from '../../../src/logql/syntax/ast.js';
 import { createStore, type EmbeddedStore, type Store } from '../../../src/store/index.js';
-import { createRangeAggregator, type RangeAggregatorOptions } from '../../../src/query/engine/range-agg.js';
+import { createRangeAggregator, HEAD_BYTES_PER_JOB, splitRangeParts, type RangeAggregatorOptions } from '../../../src/query/engine/range-agg.js';
+import type { BlockRef } from '../../../src/store/store.js';
+import { columnsFromEntries } from '../../../src/store/head-columns.js';
 import { createQueryPool } from '../../../src/query/engine/query-pool.js';
 import { evaluateLineWindows, evaluateWindows, quantile, type WindowParams } from '../../../src/query/engine/range-functions.js';
 
@@ -573,6 +575,66 @@ describe('range aggregations: worker pool', () => {
       }
       await assert.rejects(run('count_over_time({job="w"} | logfmt [1m])', 60, 60, 1, { pool, maxSeries: 3 }, s), (e: Error & { code?: string }) => e.code === 'query_limit');
       await assert.rejects(run('count_over_time({job="w"} | json [1m])', 60, 60, 1, { pool }, s), /pipeline error: 'JSONParserErr'/);
+    } finally {
+      await pool.close();
+      await s.close();
+      await rm(d, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('range aggregations: jobs of bounded size', () => {
+  const ref = (i: number, head: boolean, rawBytes: number): BlockRef => ({
+    streamId: i % 3,
+    minTs: BigInt(i),
+    maxTs: BigInt(i),
+    entries: 10,
+    rawBytes,
+    location: head ? { kind: 'head', columns: columnsFromEntries([]) } : { kind: 'file', path: 'x', offset: i, length: 1 },
+  });
+
+  it('splits sealed blocks into one contiguous part per worker, and heads into parts of at most the bound', () => {
+    const files = Array.from({ length: 40 }, (_, i) => ref(i, false, 1 << 20));
+    const parts = splitRangeParts(files, 2);
+    assert.equal(parts.length, 2, 'sealed blocks travel as references: one part per worker');
+    assert.deepEqual(parts.flat(), files, 'contiguous, in order');
+    // 30 MiB of recent head blocks at the end (where heads sort): no part carries more than 8 MiB of them.
+    const withHeads = [...files, ...Array.from({ length: 30 }, (_, i) => ref(40 + i, true, 1 << 20))];
+    const split = splitRangeParts(withHeads, 2);
+    assert.deepEqual(split.flat(), withHeads, 'contiguous, in order');
+    for (const p of split) {
+      const head = p.reduce((a, r) => a + (r.location.kind === 'head' ? r.rawBytes : 0), 0);
+      assert.ok(head <= HEAD_BYTES_PER_JOB, `part with ${head} head bytes`);
+    }
+    assert.ok(split.length >= 5, `${split.length} parts`);
+    // A single head block over the bound still goes (alone).
+    assert.deepEqual(splitRangeParts([ref(0, true, 3 * HEAD_BYTES_PER_JOB)], 2).length, 1);
+  });
+
+  it('gives the same series when heads go as many small jobs', async () => {
+    const d = await mkdtemp(join(tmpdir(), 'range-agg-parts-'));
+    const s = createStore({ dir: d, compactionIntervalMs: 0, blockTargetBytes: 64 * 1024 });
+    await s.start();
+    const pool = createQueryPool(2);
+    try {
+      // Six streams with their recent lines still in heads, some sealed blocks before them.
+      const lines = (pod: number, from: number, n: number) =>
+        Array.from({ length: n }, (_, i): [number, string] => [from + i, `level=${i % 4 === 0 ? 'warn' : 'info'} latency=${(i * 7 + pod) % 17} pod=${pod}`]);
+      await s.append(TENANT, Array.from({ length: 6 }, (_, p) => stream({ job: 'h', pod: String(p) }, lines(p, 1, 100))));
+      await s.flush();
+      await s.append(TENANT, Array.from({ length: 6 }, (_, p) => stream({ job: 'h', pod: String(p) }, lines(p, 101, 150))));
+      const queries: Array<string | RangeAggregationExpr> = [
+        'count_over_time({job="h"}[30s])',
+        grouped('count_over_time({job="h"} | logfmt [30s])', ['level']),
+        'quantile_over_time(0.5, {job="h"} | logfmt | unwrap latency [40s]) by (pod)',
+      ];
+      for (const q of queries) {
+        const whole = await run(q, 10, 260, 7, { pool }, s);
+        // 1 KiB of head entries per job: every head block is a job of its own.
+        const pieces = await run(q, 10, 260, 7, { pool, headBytesPerJob: 1024 }, s);
+        assert.ok(whole.length > 0, String(q));
+        assert.deepEqual(pieces, whole, typeof q === 'string' ? q : 'grouped');
+      }
     } finally {
       await pool.close();
       await s.close();

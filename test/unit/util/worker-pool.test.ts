@@ -3,15 +3,17 @@ import assert from 'node:assert/strict';
 import { createWorkerPool, type WorkerPool } from '../../../src/util/worker-pool.js';
 import { spawnModuleWorker } from '../../../src/util/spawn-worker.js';
 import type { FixtureJob } from './pool-fixture-worker.js';
+import { ManualClock } from '../../helpers/manual-clock.js';
 
 type Reply = { v: number; thread: number };
 
-function pool(size: number): WorkerPool<FixtureJob, Reply> {
+function pool(size: number, extra: Partial<Parameters<typeof createWorkerPool>[0]> = {}): WorkerPool<FixtureJob, Reply> {
   return createWorkerPool<FixtureJob, Reply>({
     size,
     name: 'fixture',
     spawn: () => spawnModuleWorker(import.meta.url, 'pool-fixture-worker'),
     toError: (e) => Object.assign(new Error(e.message), { code: e.code }),
+    ...extra,
   });
 }
 
@@ -81,6 +83,51 @@ test('a job that cannot be sent rejects without holding a worker', async () => {
   try {
     await assert.rejects(p.run({ op: 'echo', v: (() => 1) as unknown as number }), /could not be cloned/);
     assert.equal((await p.run({ op: 'echo', v: 4 })).v, 4);
+  } finally {
+    await p.close();
+  }
+});
+
+test('a job that outgrows its worker\'s heap limit fails with the pool\'s error; jobs queued behind it run on a fresh worker', async () => {
+  const p = pool(1, {
+    spawn: () => spawnModuleWorker(import.meta.url, 'pool-fixture-worker', { maxOldGenerationSizeMb: 16 }),
+    outOfMemory: () => new Error('over the fixture budget'),
+  });
+  try {
+    const first = (await p.run({ op: 'echo', v: 1 })).thread;
+    const hog = p.run({ op: 'hog' });
+    const queued = p.run({ op: 'echo', v: 5 });
+    await assert.rejects(hog, /over the fixture budget/);
+    const after = await queued;
+    assert.equal(after.v, 5, 'the innocent job ran');
+    assert.notEqual(after.thread, first, 'on a fresh worker');
+  } finally {
+    await p.close();
+  }
+});
+
+test('workers report their heap; an idle worker is stopped after idleTimeoutMs and started again by the next job', async () => {
+  const clock = new ManualClock(0);
+  const p = pool(2, { idleTimeoutMs: 30_000, timers: clock });
+  try {
+    assert.equal(p.workers(), 0, 'started on first use');
+    const [a, b] = await Promise.all([p.run({ op: 'wait', ms: 20, v: 1 }), p.run({ op: 'wait', ms: 20, v: 2 })]);
+    assert.notEqual(a.thread, b.thread);
+    assert.equal(p.workers(), 2);
+    assert.ok(p.heapBytes() > 1024 * 1024, `heap reported: ${p.heapBytes()}`);
+    await clock.advance(29_999);
+    assert.equal(p.workers(), 2, 'not yet idle long enough');
+    // A job on one worker resets its idle time; the other goes.
+    const c = await p.run({ op: 'echo', v: 3 });
+    await clock.advance(1);
+    assert.equal(p.workers(), 1);
+    assert.equal(p.heapBytes() > 0, true);
+    await clock.advance(30_000);
+    assert.equal(p.workers(), 0, 'both stopped');
+    assert.equal(p.heapBytes(), 0, 'a stopped worker holds no heap');
+    const d = await p.run({ op: 'echo', v: 4 });
+    assert.equal(d.v, 4);
+    assert.ok(![a.thread, b.thread, c.thread].includes(d.thread), 'a new thread');
   } finally {
     await p.close();
   }
