@@ -28,6 +28,7 @@
  * Free of side effects: query workers import it.
  */
 import type { ByteReader, ByteWriter } from './bytes.js';
+import { splitJoinedLines } from './joined-lines.js';
 
 const PH = 0x1e;
 const ESC = 0x1f;
@@ -248,8 +249,8 @@ export function readLineColumns(r: ByteReader, n: number): string[] {
   const out = Buffer.allocUnsafe(total);
   const ends = newline ? new Uint32Array(n) : undefined;
   const at = assemble({ ids, colStart, pieceAt, lits, cols, cursor, colEnd, colBytes, out, ends });
-  const lines: string[] = new Array(n);
   if (ends) {
+    const lines: string[] = new Array(n);
     let from = 0;
     for (let i = 0; i < n; i++) {
       lines[i] = out.toString('utf8', from, ends[i]!);
@@ -257,15 +258,8 @@ export function readLineColumns(r: ByteReader, n: number): string[] {
     }
     return lines;
   }
-  const text = out.toString('utf8', 0, at - 1);
-  let p = 0;
-  for (let i = 0; i < n; i++) {
-    let e = i === n - 1 ? text.length : text.indexOf('\n', p);
-    if (e < 0) e = text.length;
-    lines[i] = text.slice(p, e);
-    p = e + 1;
-  }
-  return lines;
+  // The assembled lines end in '\n' each: split as the joined-lines column is (./joined-lines.ts).
+  return splitJoinedLines(out.subarray(0, Math.max(0, at - 1)), n);
 }
 
 interface Assembly {

@@ -53,17 +53,20 @@ export function accumulateEntries(
     if (r === null) continue;
     const sample = extractor.extractView(ts, r);
     if (sample === null) continue;
-    let acc: SeriesSamples;
-    if (sample.labels === st.lastLabels) acc = st.lastSeries!;
-    else {
-      acc = series.get(sample.labels);
-      st.lastLabels = sample.labels;
-      st.lastSeries = acc;
-    }
+    const acc = seriesOf(st, series, sample.labels);
     acc.push(Number(ts - base), sample.value);
   }
   counts.lines += lines;
   counts.bytes += bytes;
+}
+
+/** The series of a sample's labels; the stream's last one is kept, as most entries repeat it. */
+function seriesOf(st: StreamState, series: SeriesSet, labels: Labels): SeriesSamples {
+  if (labels === st.lastLabels) return st.lastSeries!;
+  const acc = series.get(labels);
+  st.lastLabels = labels;
+  st.lastSeries = acc;
+  return acc;
 }
 
 /**
@@ -112,13 +115,7 @@ export function accumulatePackedEntries(
     if (r === null) continue;
     const sample = extractor.extractView(ts, r);
     if (sample === null) continue;
-    let acc: SeriesSamples;
-    if (sample.labels === st.lastLabels) acc = st.lastSeries!;
-    else {
-      acc = series.get(sample.labels);
-      st.lastLabels = sample.labels;
-      st.lastSeries = acc;
-    }
+    const acc = seriesOf(st, series, sample.labels);
     acc.push(rel, sample.value);
   }
   counts.lines += lines;
@@ -395,9 +392,5 @@ function streamSeries(st: StreamState, extractor: SampleExtractor, series: Serie
   if (r === null) return undefined;
   const sample = extractor.extract(t, r);
   if (sample === null) return undefined;
-  if (sample.labels !== st.lastLabels) {
-    st.lastLabels = sample.labels;
-    st.lastSeries = series.get(sample.labels);
-  }
-  return st.lastSeries!;
+  return seriesOf(st, series, sample.labels);
 }
