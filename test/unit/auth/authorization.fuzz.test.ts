@@ -33,7 +33,9 @@ const nearMiss = fc
     if (op === 'insert') return token.slice(0, i) + c + token.slice(i);
     return token.slice(0, i);
   })
-  .filter((t) => t !== token);
+  // A space inserted before or after the token is white space around it (RFC 7235 allows several
+  // spaces after the scheme), so that variant is the real token: FUZZ_SEED=1408419896 drew one.
+  .filter((t) => t.trim() !== token);
 
 const header = fc.oneof(
   fc.string({ maxLength: 200 }),
