@@ -289,21 +289,22 @@ export class Wal {
     }
     const segs = [...this.segments].sort((a, b) => a.start - b.start);
     const current = this.segments[this.segments.length - 1];
-    const keep: Segment[] = [];
+    const deleted = new Set<Segment>();
     for (let i = 0; i < segs.length; i++) {
       const s = segs[i]!;
       const nextStart = segs[i + 1]?.start;
       if (s !== current && nextStart !== undefined && nextStart <= minLiveLsn) {
         try {
           await unlink(s.path);
-          continue;
+          deleted.add(s);
         } catch {
           // Retried at the next checkpoint.
         }
       }
-      keep.push(s);
     }
-    this.segments = keep;
+    // Not a list built from the snapshot: a write may have rolled to a new segment during the
+    // unlinks above, and forgetting it left its file on disk for good (the WAL never emptied).
+    this.segments = this.segments.filter((s) => !deleted.has(s));
   }
 
   /**
