@@ -68,6 +68,7 @@ export function compressPayload(buf: Buffer, level = 1): Buffer {
 
 /** Version, count and the timestamp column (`ts` in block order). */
 export function writeTimestamps(w: ByteWriter, ts: ArrayLike<bigint>, version = PAYLOAD_VERSION): void {
+  if (ts instanceof BigInt64Array && ts.byteOffset % 4 === 0) return writeTimestampWords(w, ts, version);
   const n = ts.length;
   w.u8(version);
   w.varint(n);
@@ -90,6 +91,45 @@ export function writeTimestamps(w: ByteWriter, ts: ArrayLike<bigint>, version = 
     if (dn % 1_000_000 !== 0) scaleOk6 = false;
     if (dn % 1000 !== 0) scaleOk3 = false;
   }
+  if (!deltaOk) {
+    w.u8(0);
+    for (let i = 0; i < n; i++) w.i64(ts[i]!);
+    return;
+  }
+  w.u8(1);
+  w.i64(ts[0]!);
+  const e = scaleOk6 ? 6 : scaleOk3 ? 3 : 0;
+  const div = 10 ** e;
+  w.u8(e);
+  for (let i = 0; i < n - 1; i++) w.varint(deltas[i]! / div);
+}
+
+/**
+ * writeTimestamps for a BigInt64Array, the same bytes without a BigInt per timestamp: the deltas
+ * are computed from the 32-bit halves (little-endian: low half first) as exact doubles.
+ */
+function writeTimestampWords(w: ByteWriter, ts: BigInt64Array, version: number): void {
+  const n = ts.length;
+  const words = new Int32Array(ts.buffer, ts.byteOffset, n * 2);
+  const deltas = new Float64Array(n > 0 ? n - 1 : 0);
+  let deltaOk = n > 0;
+  let scaleOk6 = true;
+  let scaleOk3 = true;
+  for (let i = 1; i < n && deltaOk; i++) {
+    // hi·2³² + lo (lo unsigned) differences: exact up to 2⁵³, and rounding keeps a larger or
+    // negative difference out of range, so the checks decide as the BigInt ones do.
+    const dh = words[2 * i + 1]! - words[2 * i - 1]!;
+    const d = dh * 4294967296 + ((words[2 * i]! >>> 0) - (words[2 * i - 2]! >>> 0));
+    if (d < 0 || d > Number.MAX_SAFE_INTEGER) {
+      deltaOk = false;
+      break;
+    }
+    deltas[i - 1] = d;
+    if (d % 1_000_000 !== 0) scaleOk6 = false;
+    if (d % 1000 !== 0) scaleOk3 = false;
+  }
+  w.u8(version);
+  w.varint(n);
   if (!deltaOk) {
     w.u8(0);
     for (let i = 0; i < n; i++) w.i64(ts[i]!);
@@ -472,14 +512,23 @@ export function compressBlock(buf: Buffer, level = 1, sizes?: ArrayLike<number>)
   }
   const linesEnd = r.pos;
   if (version === PAYLOAD_VERSION_TS && !sizes) throw new RangeError('sizes are required for transformed lines');
-  const meta = buf.subarray(linesEnd);
-  const w = new ByteWriter(tsEnd + n * 3 + meta.length + 8);
-  w.bytes(buf.subarray(0, tsEnd));
-  const sz = sizes ?? own;
-  for (let i = 0; i < n; i++) w.varint(sz[i]!);
+  return compressParts(buf.subarray(0, tsEnd), buf.subarray(tsEnd, linesEnd), sizes ?? own, buf.subarray(linesEnd), level);
+}
+
+/**
+ * The split region of a payload given as its parts: `ts` its version, count and timestamp column,
+ * `lines` its lines column, `sizes` each line's original UTF-8 length, `meta` its metadata column.
+ * Sealing a head writes the parts itself (Head.sealParts), instead of a payload that compressBlock
+ * would parse back (a BigInt per timestamp) and copy apart.
+ */
+export function compressParts(ts: Uint8Array, lines: Uint8Array, sizes: ArrayLike<number>, meta: Uint8Array, level = 1): Buffer {
+  const n = sizes.length;
+  const w = new ByteWriter(ts.length + n * 3 + meta.length + 8);
+  w.bytes(ts);
+  for (let i = 0; i < n; i++) w.varint(sizes[i]!);
   w.bytes(meta);
   const stats = compressPayload(w.finish(), level);
-  const body = compressPayload(buf.subarray(tsEnd, linesEnd), level);
+  const body = compressPayload(lines as Buffer, level);
   const out = Buffer.allocUnsafe(SPLIT_HEADER + stats.length + body.length);
   out[0] = SPLIT_MARKER;
   out.writeUInt32LE(stats.length, 1);

@@ -24,7 +24,7 @@ import { labelsToString } from '../api/model.js';
 import { canonicalLabels, labelValue } from './labels.js';
 import type { Matcher } from '../logql/syntax/ast.js';
 import type { AppendResult, BlockRef, Store, StoreStats, StreamInfo, TailEvent } from './store.js';
-import { compressBlock, decodeBlockPayload, decodeBlockStats, entriesStats, isSplitRegion, serializeEntries, splitStatsLength, SPLIT_HEADER, STATS_PROBE_BYTES, type BlockStats } from './block-codec.js';
+import { compressBlock, compressParts, decodeBlockPayload, decodeBlockStats, entriesStats, isSplitRegion, serializeEntries, splitStatsLength, SPLIT_HEADER, STATS_PROBE_BYTES, type BlockStats } from './block-codec.js';
 import { BLOCK_HEADER, blockHeader, payloadChecksumOk, readBlockHeader, type BlockMeta } from './block-meta.js';
 import { bloomMayContain, bloomProbe, buildBloom, type BloomProbe } from './bloom.js';
 import { Head, compareEntries, sortedContains } from './head.js';
@@ -690,7 +690,8 @@ export class Engine implements EmbeddedStore {
   }
 
   private buildBlockFromHead(streamId: number, head: Head): BuiltBlock {
-    const payload = compressBlock(head.serialize(), this.level);
+    const p = head.sealParts();
+    const payload = compressParts(p.ts, p.lines, p.sizes, p.meta, this.level);
     const meta = { streamId, minTs: head.minTs, maxTs: head.maxTs, entries: head.size, rawBytes: head.rawBytes, lsn: head.lastLsn, bloom: head.bloom() };
     return { meta, header: blockHeader(meta, payload), payload };
   }

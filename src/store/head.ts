@@ -315,16 +315,45 @@ export class Head implements DupSet {
 
   /** The uncompressed block payload of this head (see ./block-codec.ts for the layout). */
   serialize(): Buffer {
-    const n = this.n;
+    return this.write(this.order()).w.finish();
+  }
+
+  /**
+   * The payload's parts as compressParts (./block-codec.ts) takes them, for sealing: the same
+   * bytes as `serialize()`, without parsing them back to find the columns and line sizes.
+   */
+  sealParts(): { ts: Uint8Array; lines: Uint8Array; sizes: Uint32Array; meta: Uint8Array } {
     const ord = this.order();
+    const { w, tsEnd, linesEnd } = this.write(ord);
+    const buf = w.finish();
+    const n = this.n;
+    const sizes = new Uint32Array(n);
+    for (let k = 0; k < n; k++) {
+      const i = ord ? ord[k]! : k;
+      sizes[k] = this.lineEnd(i) - this.starts[i]!;
+    }
+    return { ts: buf.subarray(0, tsEnd), lines: buf.subarray(tsEnd, linesEnd), sizes, meta: buf.subarray(linesEnd) };
+  }
+
+  /** Writes the payload in `ord` order (null: append order); where its columns end. */
+  private write(ord: number[] | null): { w: ByteWriter; tsEnd: number; linesEnd: number } {
+    const n = this.n;
     const w = new ByteWriter(this.dataLen + n * 4 + 64);
     if (!ord) {
       writeTimestamps(w, this.ts.subarray(0, n));
     } else {
-      const ts: bigint[] = new Array(n);
-      for (let k = 0; k < n; k++) ts[k] = this.ts[ord[k]!]!;
+      // Reordered through the 64-bit words' halves: reading a BigInt64Array makes a BigInt each.
+      const src = new Int32Array(this.ts.buffer, this.ts.byteOffset, n * 2);
+      const ts = new BigInt64Array(n);
+      const dst = new Int32Array(ts.buffer);
+      for (let k = 0; k < n; k++) {
+        const i = ord[k]!;
+        dst[2 * k] = src[2 * i]!;
+        dst[2 * k + 1] = src[2 * i + 1]!;
+      }
       writeTimestamps(w, ts);
     }
+    const tsEnd = w.pos;
     if (!this.newline) {
       if (!ord) {
         writeJoinedLines(w, this.data.subarray(0, Math.max(0, this.dataLen - 1)));
@@ -342,9 +371,10 @@ export class Head implements DupSet {
       }
       writeLengthLines(w, lines);
     }
+    const linesEnd = w.pos;
     const meta = this.meta;
     writeMetadata(w, n, meta && (ord ? ord.map((i) => meta[i]) : meta));
-    return w.finish();
+    return { w, tsEnd, linesEnd };
   }
 
   /**
