@@ -2,17 +2,17 @@
  * What sealing a head into a block costs per line (issue #12, stop 16), in one process, without a
  * server: the corpus' lines put into heads (one per container, detected_level metadata shared per
  * level as ingest does), each head sealed as the store does at storage.block_target_bytes (256
- * KiB): its block region with zstd level 1 two ways — `parse`: `Head.serialize` then
- * `compressBlock` (before stop 16), `parts`: `Head.sealParts` then `compressParts` (the same bytes,
- * checked) — and its token bloom (`Head.bloom`), each timed apart over every head, RUNS times;
- * medians in ns per line, with the calibration figure before and after, and the disk per raw byte.
+ * KiB): its block region (payload and zstd level 1) and its token bloom (`Head.bloom`), each
+ * timed apart over every head, RUNS times;
+ * medians in CPU ns per line, with the calibration figure before and after, and the disk per raw byte.
  *
  *   LINES=300000 RUNS=7 node --import tsx bench/seal-cpu.bench.ts
+ *   cp bench/seal-cpu.bench.ts /tmp/before/bench/ && (cd /tmp/before && LINES=300000 RUNS=7 node --import tsx bench/seal-cpu.bench.ts)
  *   LINES=300000 RUNS=7 node --cpu-prof --cpu-prof-dir=bench/out/prof --import tsx bench/seal-cpu.bench.ts
  */
 import type { Labels } from '../src/api/model.js';
 import { detectLevel, DETECTED_LEVEL } from '../src/api/detect-level.js';
-import { compressBlock, compressParts } from '../src/store/block-codec.js';
+import * as codec from '../src/store/block-codec.js';
 import { Head } from '../src/store/head.js';
 import { calibrate, corpusRows, ensureCorpus, median } from './harness.js';
 
@@ -49,36 +49,43 @@ console.log(`${sealed.length} heads, ${lines} lines, ${(raw / 1048576).toFixed(1
 
 // `parse` the way sealing went before stop 16 (a payload parsed back by compressBlock), `parts` the
 // way it goes now (Head.sealParts and compressParts write the same region); zstd is in both.
-const phases = { parse: [] as number[], parts: [] as number[], bloom: [] as number[] };
+// Thread CPU time (getrusage), not wall time: on a shared machine it moves far less with load.
+const cpuNs = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) * 1000;
+};
+// The block region the checkout's own way: Head.sealParts → compressParts (from stop 16), or
+// Head.serialize → compressBlock, which parses the payload back (before; this file copied into an
+// older checkout times that). Both give the same bytes, checked here when both exist.
+const sealParts = (Head.prototype as { sealParts?: () => { ts: Uint8Array; lines: Uint8Array; sizes: Uint32Array; meta: Uint8Array } }).sealParts;
+const compressParts = (codec as { compressParts?: (...a: [Uint8Array, Uint8Array, Uint32Array, Uint8Array, number]) => Buffer }).compressParts;
+const region = (h: Head): Buffer => {
+  if (!sealParts || !compressParts) return codec.compressBlock(h.serialize(), 1);
+  const p = sealParts.call(h);
+  return compressParts(p.ts, p.lines, p.sizes, p.meta, 1);
+};
+if (sealParts) for (const h of sealed) if (!region(h).equals(codec.compressBlock(h.serialize(), 1))) throw new Error('sealParts and serialize give different blocks');
+console.log(`block region: ${sealParts ? 'Head.sealParts → compressParts' : 'Head.serialize → compressBlock'}`);
+const phases = { block: [] as number[], bloom: [] as number[], total: [] as number[] };
 let disk = 0;
-for (const h of sealed) {
-  const p = h.sealParts();
-  if (!compressParts(p.ts, p.lines, p.sizes, p.meta, 1).equals(compressBlock(h.serialize(), 1))) throw new Error('sealParts and serialize give different blocks');
-}
 for (let run = 0; run < RUNS; run++) {
-  let tParse = 0;
-  let tParts = 0;
+  let tBlock = 0;
   let tBloom = 0;
   disk = 0;
   for (const h of sealed) {
-    let t = process.hrtime.bigint();
-    compressBlock(h.serialize(), 1);
-    let u = process.hrtime.bigint();
-    tParse += Number(u - t);
-    t = u;
-    const p = h.sealParts();
-    const block = compressParts(p.ts, p.lines, p.sizes, p.meta, 1);
-    u = process.hrtime.bigint();
-    tParts += Number(u - t);
+    let t = cpuNs();
+    const block = region(h);
+    let u = cpuNs();
+    tBlock += u - t;
     t = u;
     const bloom = h.bloom();
-    u = process.hrtime.bigint();
-    tBloom += Number(u - t);
+    u = cpuNs();
+    tBloom += u - t;
     disk += block.length + bloom.length;
   }
-  phases.parse.push(tParse / lines);
-  phases.parts.push(tParts / lines);
+  phases.block.push(tBlock / lines);
   phases.bloom.push(tBloom / lines);
+  phases.total.push((tBlock + tBloom) / lines);
 }
 const fmt = (a: number[]) => `${median(a).toFixed(0)} ns/line (${a.map((x) => x.toFixed(0)).join(' ')})`;
 for (const [k, v] of Object.entries(phases)) console.log(`${k.padEnd(9)} ${fmt(v)}`);

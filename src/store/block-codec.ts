@@ -115,7 +115,7 @@ function writeTimestampWords(w: ByteWriter, ts: BigInt64Array, version: number):
   let deltaOk = n > 0;
   let scaleOk6 = true;
   let scaleOk3 = true;
-  for (let i = 1; i < n && deltaOk; i++) {
+  for (let i = 1; i < n; i++) {
     // hi·2³² + lo (lo unsigned) differences: exact up to 2⁵³, and rounding keeps a larger or
     // negative difference out of range, so the checks decide as the BigInt ones do.
     const dh = words[2 * i + 1]! - words[2 * i - 1]!;
@@ -125,8 +125,13 @@ function writeTimestampWords(w: ByteWriter, ts: BigInt64Array, version: number):
       break;
     }
     deltas[i - 1] = d;
-    if (d % 1_000_000 !== 0) scaleOk6 = false;
-    if (d % 1000 !== 0) scaleOk3 = false;
+    // A multiple of 10⁶ is one of 10³; once not even that, the scale is 0 whatever follows. Below
+    // 2³¹ the remainders are integer ones (a double's is a call into the runtime).
+    if (scaleOk3) {
+      const r3 = d < 0x80000000 ? (d | 0) % 1000 : d % 1000;
+      if (r3 !== 0) scaleOk3 = scaleOk6 = false;
+      else if (scaleOk6 && (d < 0x80000000 ? (d | 0) % 1_000_000 : d % 1_000_000) !== 0) scaleOk6 = false;
+    }
   }
   w.u8(version);
   w.varint(n);
@@ -138,9 +143,37 @@ function writeTimestampWords(w: ByteWriter, ts: BigInt64Array, version: number):
   w.u8(1);
   w.i64(ts[0]!);
   const e = scaleOk6 ? 6 : scaleOk3 ? 3 : 0;
-  const div = 10 ** e;
   w.u8(e);
-  for (let i = 0; i < n - 1; i++) w.varint(deltas[i]! / div);
+  writeVarints(w, deltas, 10 ** e);
+}
+
+/**
+ * `values[i] / div` as unsigned varints (the same bytes as ByteWriter.varint), with integer
+ * operations below 2³¹: a block's sizes and timestamp deltas, thousands per seal.
+ */
+function writeVarints(w: ByteWriter, values: ArrayLike<number>, div = 1): void {
+  const n = values.length;
+  w.ensure(n * 8 + 8);
+  const b = w.buf;
+  let p = w.pos;
+  for (let i = 0; i < n; i++) {
+    let v = div === 1 ? values[i]! : values[i]! / div;
+    if (v < 0x80000000) {
+      let x = v | 0;
+      while (x >= 0x80) {
+        b[p++] = (x & 0x7f) | 0x80;
+        x >>>= 7;
+      }
+      b[p++] = x;
+    } else {
+      while (v >= 0x80) {
+        b[p++] = (v % 0x80) | 0x80;
+        v = Math.floor(v / 0x80);
+      }
+      b[p++] = v;
+    }
+  }
+  w.pos = p;
 }
 
 /** Joined-lines column: `bytes` holds the lines separated by '\n' (none may contain one). */
@@ -525,7 +558,7 @@ export function compressParts(ts: Uint8Array, lines: Uint8Array, sizes: ArrayLik
   const n = sizes.length;
   const w = new ByteWriter(ts.length + n * 3 + meta.length + 8);
   w.bytes(ts);
-  for (let i = 0; i < n; i++) w.varint(sizes[i]!);
+  writeVarints(w, sizes);
   w.bytes(meta);
   const stats = compressPayload(w.finish(), level);
   const body = compressPayload(lines as Buffer, level);

@@ -315,32 +315,22 @@ export class Head implements DupSet {
 
   /** The uncompressed block payload of this head (see ./block-codec.ts for the layout). */
   serialize(): Buffer {
-    return this.write(this.order()).w.finish();
+    const p = this.sealParts();
+    return Buffer.concat([p.ts, p.lines, p.meta]);
   }
 
   /**
    * The payload's parts as compressParts (./block-codec.ts) takes them, for sealing: the same
-   * bytes as `serialize()`, without parsing them back to find the columns and line sizes.
+   * bytes as `serialize()`, each written into its own buffer of about its size (one buffer sized
+   * for the lines grew and copied itself once the metadata came), without parsing a payload back to
+   * find the columns and line sizes.
    */
   sealParts(): { ts: Uint8Array; lines: Uint8Array; sizes: Uint32Array; meta: Uint8Array } {
+    const n = this.n;
     const ord = this.order();
-    const { w, tsEnd, linesEnd } = this.write(ord);
-    const buf = w.finish();
-    const n = this.n;
-    const sizes = new Uint32Array(n);
-    for (let k = 0; k < n; k++) {
-      const i = ord ? ord[k]! : k;
-      sizes[k] = this.lineEnd(i) - this.starts[i]!;
-    }
-    return { ts: buf.subarray(0, tsEnd), lines: buf.subarray(tsEnd, linesEnd), sizes, meta: buf.subarray(linesEnd) };
-  }
-
-  /** Writes the payload in `ord` order (null: append order); where its columns end. */
-  private write(ord: number[] | null): { w: ByteWriter; tsEnd: number; linesEnd: number } {
-    const n = this.n;
-    const w = new ByteWriter(this.dataLen + n * 4 + 64);
+    const tw = new ByteWriter(n * 9 + 32);
     if (!ord) {
-      writeTimestamps(w, this.ts.subarray(0, n));
+      writeTimestamps(tw, this.ts.subarray(0, n));
     } else {
       // Reordered through the 64-bit words' halves: reading a BigInt64Array makes a BigInt each.
       const src = new Int32Array(this.ts.buffer, this.ts.byteOffset, n * 2);
@@ -351,30 +341,46 @@ export class Head implements DupSet {
         dst[2 * k] = src[2 * i]!;
         dst[2 * k + 1] = src[2 * i + 1]!;
       }
-      writeTimestamps(w, ts);
+      writeTimestamps(tw, ts);
     }
-    const tsEnd = w.pos;
+    const sizes = new Uint32Array(n);
+    for (let k = 0; k < n; k++) {
+      const i = ord ? ord[k]! : k;
+      sizes[k] = this.lineEnd(i) - this.starts[i]!;
+    }
+    const lw = new ByteWriter(this.dataLen + (this.newline ? n * 5 : 0) + 16);
     if (!this.newline) {
-      if (!ord) {
-        writeJoinedLines(w, this.data.subarray(0, Math.max(0, this.dataLen - 1)));
-      } else {
-        const buf = Buffer.allocUnsafe(this.dataLen);
-        let p = 0;
-        for (const i of ord) p += this.data.copy(buf, p, this.starts[i]!, this.lineEnd(i) + 1);
-        writeJoinedLines(w, buf.subarray(0, Math.max(0, p - 1)));
-      }
+      writeJoinedLines(lw, ord ? this.reordered(ord) : this.data.subarray(0, Math.max(0, this.dataLen - 1)));
     } else {
       const lines: Uint8Array[] = new Array(n);
       for (let k = 0; k < n; k++) {
         const i = ord ? ord[k]! : k;
         lines[k] = this.data.subarray(this.starts[i]!, this.lineEnd(i));
       }
-      writeLengthLines(w, lines);
+      writeLengthLines(lw, lines);
     }
-    const linesEnd = w.pos;
     const meta = this.meta;
-    writeMetadata(w, n, meta && (ord ? ord.map((i) => meta[i]) : meta));
-    return { w, tsEnd, linesEnd };
+    const mw = new ByteWriter(meta ? n * 24 + 64 : 16);
+    writeMetadata(mw, n, meta && (ord ? ord.map((i) => meta[i]) : meta));
+    return { ts: tw.finish(), lines: lw.finish(), sizes, meta: mw.finish() };
+  }
+
+  /**
+   * The lines joined by '\n' in `ord` order. Copied by runs of entries stored one after the other:
+   * a head out of order (pushes in flight together) is mostly such runs, and a copy call per line
+   * cost more than the bytes.
+   */
+  private reordered(ord: number[]): Buffer {
+    const n = ord.length;
+    const buf = Buffer.allocUnsafe(this.dataLen);
+    let p = 0;
+    for (let k = 0; k < n; ) {
+      const first = ord[k]!;
+      let last = first;
+      while (++k < n && ord[k] === last + 1) last++;
+      p += this.data.copy(buf, p, this.starts[first]!, this.lineEnd(last) + 1);
+    }
+    return buf.subarray(0, Math.max(0, p - 1));
   }
 
   /**
