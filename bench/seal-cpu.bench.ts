@@ -3,8 +3,9 @@
  * server: the corpus' lines put into heads (one per container, detected_level metadata shared per
  * level as ingest does), each head sealed as the store does at storage.block_target_bytes (256
  * KiB): its block region (payload and zstd level 1) and its token bloom (`Head.bloom`), each
- * timed apart over every head, RUNS times;
- * medians in CPU ns per line, with the calibration figure before and after, and the disk per raw byte.
+ * timed apart over every head, RUNS times; medians in CPU ns per line, with the calibration figure
+ * before and after, and the disk per raw byte. The heads are in time order (the corpus' order); a
+ * head out of order is reordered at seal, which this does not time.
  *
  *   LINES=300000 RUNS=7 node --import tsx bench/seal-cpu.bench.ts
  *   cp bench/seal-cpu.bench.ts /tmp/before/bench/ && (cd /tmp/before && LINES=300000 RUNS=7 node --import tsx bench/seal-cpu.bench.ts)
@@ -47,9 +48,7 @@ for (const h of sealed) {
 }
 console.log(`${sealed.length} heads, ${lines} lines, ${(raw / 1048576).toFixed(1)} MiB raw`);
 
-// `parse` the way sealing went before stop 16 (a payload parsed back by compressBlock), `parts` the
-// way it goes now (Head.sealParts and compressParts write the same region); zstd is in both.
-// Thread CPU time (getrusage), not wall time: on a shared machine it moves far less with load.
+// The process' CPU time (getrusage), not wall time: on a shared machine it moves far less with load.
 const cpuNs = (): number => {
   const u = process.cpuUsage();
   return (u.user + u.system) * 1000;
@@ -57,8 +56,8 @@ const cpuNs = (): number => {
 // The block region the checkout's own way: Head.sealParts → compressParts (from stop 16), or
 // Head.serialize → compressBlock, which parses the payload back (before; this file copied into an
 // older checkout times that). Both give the same bytes, checked here when both exist.
-const sealParts = (Head.prototype as { sealParts?: () => { ts: Uint8Array; lines: Uint8Array; sizes: Uint32Array; meta: Uint8Array } }).sealParts;
-const compressParts = (codec as { compressParts?: (...a: [Uint8Array, Uint8Array, Uint32Array, Uint8Array, number]) => Buffer }).compressParts;
+const sealParts = (Head.prototype as { sealParts?: () => { ts: Buffer; lines: Buffer; sizes: Uint32Array; meta: Buffer } }).sealParts;
+const compressParts = (codec as { compressParts?: (...a: [Buffer, Buffer, Uint32Array, Buffer, number]) => Buffer }).compressParts;
 const region = (h: Head): Buffer => {
   if (!sealParts || !compressParts) return codec.compressBlock(h.serialize(), 1);
   const p = sealParts.call(h);

@@ -545,7 +545,9 @@ export function compressBlock(buf: Buffer, level = 1, sizes?: ArrayLike<number>)
   }
   const linesEnd = r.pos;
   if (version === PAYLOAD_VERSION_TS && !sizes) throw new RangeError('sizes are required for transformed lines');
-  return compressParts(buf.subarray(0, tsEnd), buf.subarray(tsEnd, linesEnd), sizes ?? own, buf.subarray(linesEnd), level);
+  const sz = sizes ?? own;
+  if (sz.length !== n) throw new RangeError(`${sz.length} line sizes for ${n} entries`);
+  return compressParts(buf.subarray(0, tsEnd), buf.subarray(tsEnd, linesEnd), sz, buf.subarray(linesEnd), level);
 }
 
 /**
@@ -554,14 +556,14 @@ export function compressBlock(buf: Buffer, level = 1, sizes?: ArrayLike<number>)
  * Sealing a head writes the parts itself (Head.sealParts), instead of a payload that compressBlock
  * would parse back (a BigInt per timestamp) and copy apart.
  */
-export function compressParts(ts: Uint8Array, lines: Uint8Array, sizes: ArrayLike<number>, meta: Uint8Array, level = 1): Buffer {
+export function compressParts(ts: Uint8Array, lines: Buffer, sizes: ArrayLike<number>, meta: Uint8Array, level = 1): Buffer {
   const n = sizes.length;
   const w = new ByteWriter(ts.length + n * 3 + meta.length + 8);
   w.bytes(ts);
   writeVarints(w, sizes);
   w.bytes(meta);
   const stats = compressPayload(w.finish(), level);
-  const body = compressPayload(lines as Buffer, level);
+  const body = compressPayload(lines, level);
   const out = Buffer.allocUnsafe(SPLIT_HEADER + stats.length + body.length);
   out[0] = SPLIT_MARKER;
   out.writeUInt32LE(stats.length, 1);

@@ -325,7 +325,7 @@ export class Head implements DupSet {
    * for the lines grew and copied itself once the metadata came), without parsing a payload back to
    * find the columns and line sizes.
    */
-  sealParts(): { ts: Uint8Array; lines: Uint8Array; sizes: Uint32Array; meta: Uint8Array } {
+  sealParts(): { ts: Buffer; lines: Buffer; sizes: Uint32Array; meta: Buffer } {
     const n = this.n;
     const ord = this.order();
     const tw = new ByteWriter(n * 9 + 32);
