@@ -29,6 +29,7 @@
  */
 import type { ByteReader, ByteWriter } from './bytes.js';
 import { splitJoinedLines } from './joined-lines.js';
+import { MARK_BYTE, MAX_TIMESTAMP_BYTES, writeTimestamp } from './line-transform.js';
 
 const PH = 0x1e;
 const ESC = 0x1f;
@@ -200,9 +201,13 @@ function scratch(size: number, keep: Buffer): Buffer {
  * column is (./joined-lines.ts): building lines from string pieces cost twice the decode time, and
  * byte by byte twice this (docs/benchmarks.md, issue #12 stop 16). A variable's column is found
  * by a hash of its context bytes, checked against the bytes, instead of a string per variable.
+ * With `ts` (each line's timestamp, for payload version 2: ./line-transform.ts), the timestamp
+ * escapes are restored while assembling, as bytes (writeTimestamp): restoring them in each line's
+ * string afterwards cost as much as the whole assembly (~0.2 µs a line). The writer puts at most one
+ * timestamp escape in a line, so a line with two is malformed here.
  * Throws RangeError on a malformed layout.
  */
-export function readLineColumns(r: ByteReader, n: number): string[] {
+export function readLineColumns(r: ByteReader, n: number, ts?: ArrayLike<bigint>): string[] {
   const t = r.varint();
   if (t > n + 16) throw new RangeError('too many line templates');
   const buf = r.buf;
@@ -229,6 +234,9 @@ export function readLineColumns(r: ByteReader, n: number): string[] {
   const colStart = new Uint32Array(t + 1);
   const litLen = new Uint32Array(t);
   const pieceAt = new Uint32Array(2 * t + 2 * tplBytes);
+  // Pieces holding a timestamp escape byte (only looked for with `ts`), by piece number (pp / 2).
+  const marked = new Uint8Array(t + tplBytes);
+  let piece = 0;
   const cols = new Uint32Array(tplBytes);
   const byHash = new Map<number, number>();
   const keyAt: number[] = [];
@@ -272,6 +280,7 @@ export function readLineColumns(r: ByteReader, n: number): string[] {
         cols[nVars++] = k;
         pieceAt[pc++] = o;
         pieceAt[pc++] = o;
+        piece++;
         seg = q;
         continue;
       }
@@ -279,8 +288,10 @@ export function readLineColumns(r: ByteReader, n: number): string[] {
         c = buf[q++]!;
         if (c === 10) newline = true;
       }
+      if (c === MARK_BYTE && ts) marked[piece] = 1;
       src[o++] = c;
     }
+    piece++;
     pieceAt[pc++] = o;
     litLen[i] = o - first;
     colStart[i + 1] = nVars;
@@ -316,11 +327,17 @@ export function readLineColumns(r: ByteReader, n: number): string[] {
   // Every value ends in '\n', so a value's scan stops inside its column.
   for (let i = 0; i < c; i++) if (colEnd[i]! > cursor[i]! && src[colEnd[i]! - 1] !== 10) throw new RangeError('line column not ended');
   total += cl - colBase;
+  // A timestamp escape (2 bytes) may stand for up to MAX_TIMESTAMP_BYTES, one per line.
+  if (ts) {
+    if (ts.length < n) throw new RangeError('fewer timestamps than lines');
+    total += n * MAX_TIMESTAMP_BYTES;
+  }
   const out = scratch(total + SLACK, outScratch);
   if (out !== outScratch && out.length <= KEEP_SCRATCH) [outScratch, outView] = [out, new DataView(out.buffer, out.byteOffset, out.length)];
   const outV = out === outScratch ? outView : new DataView(out.buffer, out.byteOffset, out.length);
   const ends = newline ? new Uint32Array(n) : undefined;
-  const at = assemble(ids, colStart, pieceAt, cols, cursor, colEnd, srcView, outV, ends);
+  stampedLine = -1;
+  const at = assemble(ids, colStart, pieceAt, cols, cursor, colEnd, srcView, outV, ends, marked, ts, out);
   if (ends) {
     const lines: string[] = new Array(n);
     let from = 0;
@@ -348,6 +365,7 @@ function sameKey(buf: Uint8Array, a: number, len: number, b: number, e: number):
  * which the next piece overwrites (the buffers have SLACK bytes after their ends). A value's end
  * is its column's next '\n', found four bytes at a time: (x - 0x01010101) & ~x & 0x80808080 is
  * non-zero exactly when a byte of x is zero, and its lowest set bit marks the first such byte.
+ * With `ts`, a piece or value holding a timestamp escape byte takes the byte-wise copyMarked.
  */
 function assemble(
   ids: Uint32Array,
@@ -359,8 +377,13 @@ function assemble(
   src: DataView,
   dst: DataView,
   ends: Uint32Array | undefined,
+  marked: Uint8Array,
+  ts: ArrayLike<bigint> | undefined,
+  out: Uint8Array,
 ): number {
   const n = ids.length;
+  // The escape byte's SWAR mask: none looked for without timestamps.
+  const markHigh = ts ? 0x80808080 : 0;
   let at = 0;
   for (let i = 0; i < n; i++) {
     const id = ids[i]!;
@@ -370,8 +393,11 @@ function assemble(
     for (let j = 0; ; j++) {
       const b = pieceAt[pp]!;
       const e = pieceAt[pp + 1]!;
-      for (let x = b; x < e; x += 4) dst.setUint32(at + x - b, src.getUint32(x, true), true);
-      at += e - b;
+      if (marked[pp >> 1] === 1) at = copyMarked(src, b, e, out, at, ts!, i);
+      else {
+        for (let x = b; x < e; x += 4) dst.setUint32(at + x - b, src.getUint32(x, true), true);
+        at += e - b;
+      }
       pp += 2;
       if (j === k) break;
       const col = cols[c0 + j]!;
@@ -379,6 +405,14 @@ function assemble(
       if (v >= colEnd[col]!) throw new RangeError('line column exhausted');
       for (;;) {
         const w = src.getUint32(v, true);
+        const y = w ^ 0x01010101;
+        if (((y - 0x01010101) & ~y & markHigh) !== 0) {
+          // An escape byte in these four (maybe past the value's end): the rest of the value byte-wise.
+          const vEnd = valueEnd(src, v);
+          at = copyMarked(src, v, vEnd, out, at, ts!, i);
+          v = vEnd + 1;
+          break;
+        }
         dst.setUint32(at, w, true);
         const x = w ^ 0x0a0a0a0a;
         const m = (x - 0x01010101) & ~x & 0x80808080;
@@ -395,6 +429,40 @@ function assemble(
     }
     if (ends) ends[i] = at;
     else dst.setUint8(at++, 10);
+  }
+  return at;
+}
+
+/** The index of the next '\n' from `v` (every column ends in one). */
+function valueEnd(src: DataView, v: number): number {
+  while (src.getUint8(v) !== 10) v++;
+  return v;
+}
+
+/** The line that last had a timestamp escape restored (at most one a line). */
+let stampedLine = -1;
+
+/**
+ * Copies src[b, e) to out at `at` restoring timestamp escapes (./line-transform.ts: MARK MARK is
+ * one MARK, MARK and a format code the line's timestamp in that format); returns the new end.
+ */
+function copyMarked(src: DataView, b: number, e: number, out: Uint8Array, at: number, ts: ArrayLike<bigint>, line: number): number {
+  for (let x = b; x < e; x++) {
+    const c = src.getUint8(x);
+    if (c !== MARK_BYTE) {
+      out[at++] = c;
+      continue;
+    }
+    if (++x >= e) throw new RangeError('truncated escape in a block line');
+    const code = src.getUint8(x);
+    if (code === MARK_BYTE) {
+      out[at++] = MARK_BYTE;
+      continue;
+    }
+    if (code < 2) throw new RangeError('truncated escape in a block line');
+    if (stampedLine === line) throw new RangeError('two timestamp escapes in a line');
+    stampedLine = line;
+    at += writeTimestamp(code, ts[line]!, out, at);
   }
   return at;
 }
