@@ -1,6 +1,6 @@
 /**
- * The columnar lines column of cold blocks (lines mode 2 of ./block-codec.ts; written when
- * `storage.cold_line_columns` is on, read always): each line is split
+ * The columnar lines column of cold blocks (lines mode 2 of ./block-codec.ts; written unless
+ * `storage.cold_line_columns` is false, read always): each line is split
  * into a template — its text with every variable token replaced by a placeholder — and the
  * variables, which go to columns by the text just before them (in a JSON line `"user_id":"` picks
  * the user ids' column, in logfmt `user=`). Lines of a stream share few templates, and a column
@@ -9,8 +9,8 @@
  * ~10% fewer body bytes on the shared corpus, and half the compression CPU (docs/benchmarks.md).
  * This is VictoriaLogs' idea of per-field encoding, made format-agnostic: it needs no JSON or
  * logfmt parser (nginx, postgres and Java lines gain too), and decoding is exact by construction
- * (a line is its template with the placeholders filled in order). The price: rebuilding lines costs
- * ~0.5 µs a line more than splitting a text, which full scans of cold data pay — hence opt-in.
+ * (a line is its template with the placeholders filled in order). Rebuilding the lines costs about
+ * what splitting a text and restoring its timestamps costs (readLineColumns), hence the default.
  *
  * Variables: a value after '=' (logfmt) or '":' (JSON) — a quoted one up to its closing quote or
  * first backslash, an unquoted one as a token — and elsewhere any token (a maximal run of
