@@ -293,10 +293,9 @@ export const codecCounters = { bodies: 0 };
 /** Lines and metadata columns, after the timestamp column. */
 function readBody(r: ByteReader, version: number, ts: bigint[], metaReader: ByteReader = r): Entry[] {
   const n = ts.length;
-  const lines = readLinesColumn(r, n);
+  const lines = readLinesColumn(r, n, version === PAYLOAD_VERSION_TS ? ts : undefined);
   const out: Entry[] = new Array(n);
   for (let i = 0; i < n; i++) out[i] = { ts: ts[i]!, line: lines[i]! };
-  if (version === PAYLOAD_VERSION_TS) for (let i = 0; i < n; i++) out[i]!.line = restoreTimestamp(out[i]!.line, ts[i]!);
   // Entries with equal metadata share one frozen object: with Loki 3's detected_level nearly every
   // entry has metadata, and one object per entry made full scans markedly slower.
   const metas = readMetadataColumn(metaReader, n, true);
@@ -304,10 +303,20 @@ function readBody(r: ByteReader, version: number, ts: bigint[], metaReader: Byte
   return out;
 }
 
-/** The lines column of `n` entries (as stored: version 2 lines still hold their timestamp escapes). */
-export function readLinesColumn(r: ByteReader, n: number): string[] {
+/**
+ * The lines column of `n` entries: as stored, or with `ts` (version 2 payloads) with each line's
+ * timestamp escapes restored (columnar lines restore them while assembling, ./line-columns.ts).
+ */
+export function readLinesColumn(r: ByteReader, n: number, ts?: ArrayLike<bigint>): string[] {
   codecCounters.bodies++;
   const linesMode = r.u8();
+  if (linesMode === LINES_COLUMNS) return readLineColumns(r, n, ts);
+  const lines = readStoredLines(r, n, linesMode);
+  if (ts) for (let i = 0; i < n; i++) lines[i] = restoreTimestamp(lines[i]!, ts[i]!);
+  return lines;
+}
+
+function readStoredLines(r: ByteReader, n: number, linesMode: number): string[] {
   if (linesMode === LINES_JOINED) {
     return splitJoinedLines(r.bytes(r.varint()), n);
   } else if (linesMode === LINES_LENGTHS) {
@@ -323,8 +332,6 @@ export function readLinesColumn(r: ByteReader, n: number): string[] {
       p = e;
     }
     return out;
-  } else if (linesMode === LINES_COLUMNS) {
-    return readLineColumns(r, n);
   }
   throw new RangeError(`unknown lines mode ${linesMode}`);
 }

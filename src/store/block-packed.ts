@@ -9,7 +9,6 @@ import { decompress } from 'zstd-napi';
 import type { Labels } from '../api/model.js';
 import { ByteReader } from './bytes.js';
 import { decodeBlockStatsPacked, isSplitRegion, PAYLOAD_VERSION, PAYLOAD_VERSION_TS, readLinesColumn, splitStatsLength, SPLIT_HEADER } from './block-codec.js';
-import { restoreTimestamp } from './line-transform.js';
 
 export interface PackedBlock {
   first: bigint;
@@ -32,9 +31,13 @@ export function decodeBlockPacked(region: Buffer): PackedBlock | null {
   const stats = decodeBlockStatsPacked(region.subarray(0, SPLIT_HEADER + s));
   if (!('offsets' in stats) || (stats.version !== PAYLOAD_VERSION && stats.version !== PAYLOAD_VERSION_TS)) return null;
   const n = stats.offsets.length;
-  const lines = readLinesColumn(new ByteReader(decompress(region.subarray(SPLIT_HEADER + s))), n);
-  // Cold blocks store each line's own timestamp as an escape: put it back (a bigint per line here only).
-  if (stats.version === PAYLOAD_VERSION_TS) for (let i = 0; i < n; i++) lines[i] = restoreTimestamp(lines[i]!, stats.first + BigInt(stats.offsets[i]!));
+  // Cold blocks store each line's own timestamp as an escape: put back while reading (a bigint per line here only).
+  let ts: bigint[] | undefined;
+  if (stats.version === PAYLOAD_VERSION_TS) {
+    ts = new Array<bigint>(n);
+    for (let i = 0; i < n; i++) ts[i] = stats.first + BigInt(stats.offsets[i]!);
+  }
+  const lines = readLinesColumn(new ByteReader(decompress(region.subarray(SPLIT_HEADER + s))), n, ts);
   const out: PackedBlock = { first: stats.first, offsets: stats.offsets, lines };
   if (stats.metadata) out.metadata = stats.metadata;
   return out;

@@ -1,6 +1,6 @@
 /**
- * The columnar lines column of cold blocks (lines mode 2 of ./block-codec.ts; written when
- * `storage.cold_line_columns` is on, read always): each line is split
+ * The columnar lines column of cold blocks (lines mode 2 of ./block-codec.ts; written unless
+ * `storage.cold_line_columns` is false, read always): each line is split
  * into a template — its text with every variable token replaced by a placeholder — and the
  * variables, which go to columns by the text just before them (in a JSON line `"user_id":"` picks
  * the user ids' column, in logfmt `user=`). Lines of a stream share few templates, and a column
@@ -9,8 +9,8 @@
  * ~10% fewer body bytes on the shared corpus, and half the compression CPU (docs/benchmarks.md).
  * This is VictoriaLogs' idea of per-field encoding, made format-agnostic: it needs no JSON or
  * logfmt parser (nginx, postgres and Java lines gain too), and decoding is exact by construction
- * (a line is its template with the placeholders filled in order). The price: rebuilding lines costs
- * ~0.5 µs a line more than splitting a text, which full scans of cold data pay — hence opt-in.
+ * (a line is its template with the placeholders filled in order). Rebuilding the lines costs about
+ * what splitting a text and restoring its timestamps costs (readLineColumns), hence the default.
  *
  * Variables: a value after '=' (logfmt) or '":' (JSON) — a quoted one up to its closing quote or
  * first backslash, an unquoted one as a token — and elsewhere any token (a maximal run of
@@ -29,6 +29,7 @@
  */
 import type { ByteReader, ByteWriter } from './bytes.js';
 import { splitJoinedLines } from './joined-lines.js';
+import { MARK_BYTE, MAX_TIMESTAMP_BYTES, writeTimestamp } from './line-transform.js';
 
 const PH = 0x1e;
 const ESC = 0x1f;
@@ -176,79 +177,167 @@ export function writeLineColumns(w: ByteWriter, lines: readonly string[]): boole
 }
 
 /**
- * Reads the layout above (after the mode byte) back into `n` lines. The lines are assembled as
- * bytes in one buffer and decoded to one string that the lines are sliced from, as the joined
- * text layout is read: building them from string pieces cost twice the decode time.
- * Throws RangeError on a malformed column.
+ * Scratch buffers of the decoder, reused from block to block (the lines are decoded into strings,
+ * which copy): a fresh output buffer per block cost page faults on every first touch. Kept only up
+ * to KEEP_SCRATCH bytes, so one huge block does not pin its size for the worker's life.
  */
-export function readLineColumns(r: ByteReader, n: number): string[] {
+const KEEP_SCRATCH = 8 << 20;
+/** Bytes after each scratch region that 4-byte reads and writes may run over. */
+const SLACK = 16;
+let inScratch: Buffer = Buffer.allocUnsafe(1 << 16);
+let inView: DataView = new DataView(inScratch.buffer, inScratch.byteOffset, inScratch.length);
+let outScratch: Buffer = Buffer.allocUnsafe(1 << 16);
+let outView: DataView = new DataView(outScratch.buffer, outScratch.byteOffset, outScratch.length);
+
+function scratch(size: number, keep: Buffer): Buffer {
+  if (keep.length >= size) return keep;
+  return Buffer.allocUnsafe(size <= KEEP_SCRATCH ? Math.min(KEEP_SCRATCH, Math.max(size, keep.length * 2)) : size);
+}
+
+/**
+ * Reads the layout above (after the mode byte) back into `n` lines. The templates' literal bytes
+ * (unescaped) and the columns are copied into one scratch buffer, the lines assembled from them as
+ * bytes into another, four bytes at a time, and that text split into strings as the joined-lines
+ * column is (./joined-lines.ts): building lines from string pieces cost twice the decode time, and
+ * byte by byte twice this (docs/benchmarks.md, issue #12 stop 16). A variable's column is found
+ * by a hash of its context bytes, checked against the bytes, instead of a string per variable.
+ * With `ts` (each line's timestamp, for payload version 2: ./line-transform.ts), the timestamp
+ * escapes are restored while assembling, as bytes (writeTimestamp): restoring them in each line's
+ * string afterwards cost as much as the whole assembly (~0.2 µs a line). The writer puts at most one
+ * timestamp escape in a line, so a line with two is malformed here.
+ * Throws RangeError on a malformed layout.
+ */
+export function readLineColumns(r: ByteReader, n: number, ts?: ArrayLike<bigint>): string[] {
   const t = r.varint();
   if (t > n + 16) throw new RangeError('too many line templates');
-  // Unescaped literal bytes of all templates; piece j of template i is lits[pieceAt[2(colStart[i] + i + j)] ..
-  // pieceAt[2(colStart[i] + i + j) + 1]); its variables' columns, cols[colStart[i] + j], by their contexts.
   const buf = r.buf;
-  let q = r.pos;
-  const lits = Buffer.allocUnsafe(Math.max(0, buf.length - q));
+  const end = buf.length;
+  const tplFrom = r.pos;
+  let q = tplFrom;
+  // The templates' end first, to size what follows.
+  for (let i = 0; i < t; i++) {
+    for (;;) {
+      if (q >= end) throw new RangeError('truncated line template');
+      const c = buf[q++]!;
+      if (c === 10) break;
+      if (c === ESC) q++;
+    }
+  }
+  if (q > end) throw new RangeError('truncated escape in a line template');
+  const tplBytes = q - tplFrom;
+  const need = tplBytes + SLACK + (end - q) + SLACK;
+  const src = scratch(need, inScratch);
+  if (src !== inScratch && src.length <= KEEP_SCRATCH) [inScratch, inView] = [src, new DataView(src.buffer, src.byteOffset, src.length)];
+  const srcView = src === inScratch ? inView : new DataView(src.buffer, src.byteOffset, src.length);
+  // Template i: literal piece j is src[pieceAt[2(colStart[i] + i + j)] .. pieceAt[2(colStart[i] + i + j) + 1]),
+  // the column of its variable j is cols[colStart[i] + j].
   const colStart = new Uint32Array(t + 1);
   const litLen = new Uint32Array(t);
-  const colsOf: number[] = [];
-  const pieces: number[] = [];
-  const columnOf = new Map<string, number>();
-  let newline = false;
+  const pieceAt = new Uint32Array(2 * t + 2 * tplBytes);
+  // Pieces holding a timestamp escape byte (only looked for with `ts`), by piece number (pp / 2).
+  const marked = new Uint8Array(t + tplBytes);
+  let piece = 0;
+  const cols = new Uint32Array(tplBytes);
+  const byHash = new Map<number, number>();
+  const keyAt: number[] = [];
+  const keyLen: number[] = [];
+  let collided: Map<string, number> | undefined;
+  let nCols = 0;
+  let nVars = 0;
+  let pc = 0;
   let o = 0;
+  let newline = false;
+  q = tplFrom;
   for (let i = 0; i < t; i++) {
     const first = o;
-    pieces.push(o);
+    pieceAt[pc++] = o;
     let seg = q; // start of the escaped literal before the next variable
     for (;;) {
-      if (q >= buf.length) throw new RangeError('truncated line template');
       let c = buf[q++]!;
       if (c === 10) break;
       if (c === PH) {
-        const key = buf.toString('latin1', Math.max(seg, q - 1 - CONTEXT), q - 1);
-        let k = columnOf.get(key);
-        if (k === undefined) columnOf.set(key, (k = columnOf.size));
-        colsOf.push(k);
-        pieces.push(o, o);
+        // The column: by the last CONTEXT escaped bytes before the placeholder (its key).
+        const ke = q - 1;
+        const kb = ke - CONTEXT > seg ? ke - CONTEXT : seg;
+        let h = 0x811c9dc5;
+        for (let x = kb; x < ke; x++) h = Math.imul(h ^ buf[x]!, 0x01000193);
+        let k = byHash.get(h);
+        if (k === undefined) {
+          byHash.set(h, (k = nCols++));
+          keyAt.push(kb);
+          keyLen.push(ke - kb);
+        } else if (!sameKey(buf, keyAt[k]!, keyLen[k]!, kb, ke)) {
+          // Another key with the same hash: these go by their text.
+          const key = buf.toString('latin1', kb, ke);
+          collided ??= new Map();
+          k = collided.get(key);
+          if (k === undefined) {
+            collided.set(key, (k = nCols++));
+            keyAt.push(kb);
+            keyLen.push(ke - kb);
+          }
+        }
+        cols[nVars++] = k;
+        pieceAt[pc++] = o;
+        pieceAt[pc++] = o;
+        piece++;
         seg = q;
         continue;
       }
       if (c === ESC) {
-        if (q >= buf.length) throw new RangeError('truncated escape in a line template');
         c = buf[q++]!;
         if (c === 10) newline = true;
       }
-      lits[o++] = c;
+      if (c === MARK_BYTE && ts) marked[piece] = 1;
+      src[o++] = c;
     }
-    pieces.push(o);
+    piece++;
+    pieceAt[pc++] = o;
     litLen[i] = o - first;
-    colStart[i + 1] = colsOf.length;
+    colStart[i + 1] = nVars;
   }
-  r.pos = q;
-  const cols = Uint32Array.from(colsOf);
-  const pieceAt = Uint32Array.from(pieces);
   const ids = new Uint32Array(n);
   let total = 0;
   for (let i = 0; i < n; i++) {
-    const id = r.varint();
+    if (q >= end) throw new RangeError('truncated line template ids');
+    let id = buf[q++]!;
+    if (id >= 0x80) {
+      r.pos = q - 1;
+      id = r.varint();
+      q = r.pos;
+    }
     if (id >= t) throw new RangeError('line template id out of range');
     ids[i] = id;
     total += litLen[id]! + 1;
   }
+  r.pos = q;
   const c = r.varint();
+  if (nCols > c) throw new RangeError('line column out of range');
+  const colBase = o + SLACK;
   const cursor = new Int32Array(c);
   const colEnd = new Int32Array(c);
-  let cl = 0;
+  let cl = colBase;
   for (let i = 0; i < c; i++) {
     cursor[i] = cl;
     cl += r.varint();
     colEnd[i] = cl;
   }
-  const colBytes = r.bytes(cl);
-  total += cl;
-  const out = Buffer.allocUnsafe(total);
+  if (cl + SLACK > src.length) throw new RangeError('truncated line columns');
+  r.bytes(cl - colBase).copy(src, colBase);
+  // Every value ends in '\n', so a value's scan stops inside its column.
+  for (let i = 0; i < c; i++) if (colEnd[i]! > cursor[i]! && src[colEnd[i]! - 1] !== 10) throw new RangeError('line column not ended');
+  total += cl - colBase;
+  // A timestamp escape (2 bytes) may stand for up to MAX_TIMESTAMP_BYTES, one per line.
+  if (ts) {
+    if (ts.length < n) throw new RangeError('fewer timestamps than lines');
+    total += n * MAX_TIMESTAMP_BYTES;
+  }
+  const out = scratch(total + SLACK, outScratch);
+  if (out !== outScratch && out.length <= KEEP_SCRATCH) [outScratch, outView] = [out, new DataView(out.buffer, out.byteOffset, out.length)];
+  const outV = out === outScratch ? outView : new DataView(out.buffer, out.byteOffset, out.length);
   const ends = newline ? new Uint32Array(n) : undefined;
-  const at = assemble({ ids, colStart, pieceAt, lits, cols, cursor, colEnd, colBytes, out, ends });
+  stampedLine = -1;
+  const at = assemble(ids, colStart, pieceAt, cols, cursor, colEnd, srcView, outV, ends, marked, ts, out);
   if (ends) {
     const lines: string[] = new Array(n);
     let from = 0;
@@ -262,24 +351,39 @@ export function readLineColumns(r: ByteReader, n: number): string[] {
   return splitJoinedLines(out.subarray(0, Math.max(0, at - 1)), n);
 }
 
-interface Assembly {
-  ids: Uint32Array;
-  colStart: Uint32Array;
-  pieceAt: Uint32Array;
-  lits: Uint8Array;
-  cols: Uint32Array;
-  cursor: Int32Array;
-  colEnd: Int32Array;
-  colBytes: Uint8Array;
-  out: Uint8Array;
-  ends: Uint32Array | undefined;
+/** buf[a, a + len) equals buf[b, e) (short keys: a loop beats Buffer.compare's call). */
+function sameKey(buf: Uint8Array, a: number, len: number, b: number, e: number): boolean {
+  if (e - b !== len) return false;
+  for (let i = 0; i < len; i++) if (buf[a + i] !== buf[b + i]) return false;
+  return true;
 }
 
-/** Fills `out` with the lines ('\n' after each unless `ends` takes their ends); returns the bytes written. Its own function: V8 optimises the hot loop better. */
-function assemble(a: Assembly): number {
-  const { ids, colStart, pieceAt, lits, cols, cursor, colEnd, colBytes, out, ends } = a;
+/**
+ * Fills `dst` with the lines, '\n' after each (or their ends into `ends`); returns the bytes
+ * written. Copies go four bytes at a time through DataViews (little-endian both ways, so the
+ * bytes keep their order on any platform); a copy may write up to three bytes past its piece,
+ * which the next piece overwrites (the buffers have SLACK bytes after their ends). A value's end
+ * is its column's next '\n', found four bytes at a time: (x - 0x01010101) & ~x & 0x80808080 is
+ * non-zero exactly when a byte of x is zero, and its lowest set bit marks the first such byte.
+ * With `ts`, a piece or value holding a timestamp escape byte takes the byte-wise copyMarked.
+ */
+function assemble(
+  ids: Uint32Array,
+  colStart: Uint32Array,
+  pieceAt: Uint32Array,
+  cols: Uint32Array,
+  cursor: Int32Array,
+  colEnd: Int32Array,
+  src: DataView,
+  dst: DataView,
+  ends: Uint32Array | undefined,
+  marked: Uint8Array,
+  ts: ArrayLike<bigint> | undefined,
+  out: Uint8Array,
+): number {
   const n = ids.length;
-  const c = cursor.length;
+  // The escape byte's SWAR mask: none looked for without timestamps.
+  const markHigh = ts ? 0x80808080 : 0;
   let at = 0;
   for (let i = 0; i < n; i++) {
     const id = ids[i]!;
@@ -287,23 +391,78 @@ function assemble(a: Assembly): number {
     const k = colStart[id + 1]! - c0;
     let pp = 2 * (c0 + id);
     for (let j = 0; ; j++) {
-      for (let b = pieceAt[pp]!, e = pieceAt[pp + 1]!; b < e; b++) out[at++] = lits[b]!;
+      const b = pieceAt[pp]!;
+      const e = pieceAt[pp + 1]!;
+      if (marked[pp >> 1] === 1) at = copyMarked(src, b, e, out, at, ts!, i);
+      else {
+        for (let x = b; x < e; x += 4) dst.setUint32(at + x - b, src.getUint32(x, true), true);
+        at += e - b;
+      }
       pp += 2;
       if (j === k) break;
       const col = cols[c0 + j]!;
-      if (col >= c) throw new RangeError('line column out of range');
       let v = cursor[col]!;
-      const ve = colEnd[col]!;
+      if (v >= colEnd[col]!) throw new RangeError('line column exhausted');
       for (;;) {
-        if (v >= ve) throw new RangeError('line column exhausted');
-        const ch = colBytes[v++]!;
-        if (ch === 10) break;
-        out[at++] = ch;
+        const w = src.getUint32(v, true);
+        const y = w ^ 0x01010101;
+        if (((y - 0x01010101) & ~y & markHigh) !== 0) {
+          // An escape byte in these four (maybe past the value's end): the rest of the value byte-wise.
+          const vEnd = valueEnd(src, v);
+          at = copyMarked(src, v, vEnd, out, at, ts!, i);
+          v = vEnd + 1;
+          break;
+        }
+        dst.setUint32(at, w, true);
+        const x = w ^ 0x0a0a0a0a;
+        const m = (x - 0x01010101) & ~x & 0x80808080;
+        if (m !== 0) {
+          const z = (31 - Math.clz32(m & -m)) >> 3;
+          at += z;
+          v += z + 1;
+          break;
+        }
+        at += 4;
+        v += 4;
       }
       cursor[col] = v;
     }
     if (ends) ends[i] = at;
-    else out[at++] = 10;
+    else dst.setUint8(at++, 10);
+  }
+  return at;
+}
+
+/** The index of the next '\n' from `v` (every column ends in one). */
+function valueEnd(src: DataView, v: number): number {
+  while (src.getUint8(v) !== 10) v++;
+  return v;
+}
+
+/** The line that last had a timestamp escape restored (at most one a line). */
+let stampedLine = -1;
+
+/**
+ * Copies src[b, e) to out at `at` restoring timestamp escapes (./line-transform.ts: MARK MARK is
+ * one MARK, MARK and a format code the line's timestamp in that format); returns the new end.
+ */
+function copyMarked(src: DataView, b: number, e: number, out: Uint8Array, at: number, ts: ArrayLike<bigint>, line: number): number {
+  for (let x = b; x < e; x++) {
+    const c = src.getUint8(x);
+    if (c !== MARK_BYTE) {
+      out[at++] = c;
+      continue;
+    }
+    if (++x >= e) throw new RangeError('truncated escape in a block line');
+    const code = src.getUint8(x);
+    if (code === MARK_BYTE) {
+      out[at++] = MARK_BYTE;
+      continue;
+    }
+    if (code < 2) throw new RangeError('truncated escape in a block line');
+    if (stampedLine === line) throw new RangeError('two timestamp escapes in a line');
+    stampedLine = line;
+    at += writeTimestamp(code, ts[line]!, out, at);
   }
   return at;
 }

@@ -135,6 +135,57 @@ test('cold blocks written before block format 3 still read', () => {
   assert.deepEqual([...decodeBlockStats(Buffer.from(fixtures.coldNewline, 'base64')).sizes], entries.map((e) => Buffer.byteLength(e.line)));
 });
 
+test('columnar blocks written before the faster decoder (stop 16) still read', () => {
+  // Written by the format-3 writer at 06ac615 (level 17, with the timestamp transform): a block
+  // with a '\n' in a line (the decoder's line-ends path) and one without (the split path).
+  const fixtures = {
+    newline:
+      'U0cAAAAotS/9JEPVAQAkAwIFAQAAvK9PNMsXBgEBAAF9VnpPZAEBDmRldGVjdGVkX2xldmVsBGluZm93YXJuAAAAAQDDeZYBM4rpZyi1L/1kfAD1BwBiji8gIJMes/uoEayHjjV/9UGImWBJRmLdoY4RmAYA1eap/hptOfqqGtdGpN/H0gsvs7v+6asf0qoYv20dqS4GZHu8YzY061L5/Px0ktpuHUdRBUOgBRERaMIkASRAKx6WkFh+1VxmH/RhPs35MQxN/0sdPnh/XgrENq+BJJ89V6hjntKJxHROpXs80y/TWJthfDHL3Xd2U60GXwYnKfvK5R49LOJq6SyX/Xbm5CwZf4fzF4MrznERX8Qifc/TKKKmGSgQIubUHqDM6sqyG0NCBSP+9PqeiSkbCJsJ8tbyq2jUNHix6Pm8xc7A1RJAOZdfJSlkH4nFGCS9zECiwkzLWdE=',
+    joined:
+      'U0QAAAAotS/9JEC9AQD0AgIEAQAAvK9PNMsXBgEBAH1Wek8BAQ5kZXRlY3RlZF9sZXZlbARpbmZvd2FybgAAAQDBeZYBme03KCi1L/1kDwClBQASCiIZQNcDr4xpIdBb+VNFUfxJIgJiJNlo6hPMss+z8zw701Nye7yWYcWuDi/ypYeUhlmwpv3ESEukQfi5TtZgzHVxx54Q/NY0ZxzDExYZvgiAAHhadXv3aqmtNp67xnp/eWeVVlUIKpy5/ielLM+W3ly/QvFezuociyAON555t4mllrIeHrFnTUEIECAQKinnAXQwwmaPwPWBwQafOFiRSnSjRQIzLNi+g8TyHWTuLQ/Mehi8BbOJ',
+  };
+  const entries: Entry[] = [
+    { ts: T0, line: '{"level":"info","ts":"2024-05-01T00:00:00.000Z","msg":"request completed","request_id":"a1b2c3d4e5f60718","duration_ms":12.5}', metadata: { detected_level: 'info' } },
+    { ts: T0 + 1_000_000n, line: 'time=2024-05-01T00:00:00.001Z level=warn component=db msg="db query slow" took=812.3ms', metadata: { detected_level: 'warn' } },
+    { ts: T0 + 2_000_000n, line: '{"level":"info","ts":"2024-05-01T00:00:00.002Z","msg":"request completed","request_id":"ffe0c3d4e5f60718","duration_ms":7}' },
+    { ts: T0 + 2_000_000n, line: 'time=2024-05-01T00:00:00.002Z level=info component=db msg="db query \u001e" took=3ms' },
+    { ts: T0 + 3_000_000n, line: 'java.lang.IllegalStateException: Order 17 already settled\n\tat com.acme.Orders.settle(Orders.java:42)' },
+  ];
+  for (const [name, b64] of Object.entries(fixtures)) {
+    const region = Buffer.from(b64, 'base64');
+    assert.equal(linesMode(region), LINES_COLUMNS, name);
+    assert.deepEqual(decodeBlockPayload(region), name === 'joined' ? entries.slice(0, 4) : entries, name);
+  }
+});
+
+/** FNV-1a of a string's bytes, as the decoder hashes a variable's context to find its column. */
+function fnv(s: string): number {
+  let h = 0x811c9dc5;
+  for (const b of Buffer.from(s, 'latin1')) h = Math.imul(h ^ b, 0x01000193);
+  return h;
+}
+
+test('two column keys with the same hash stay two columns', (t) => {
+  // Keys of 15 letters and '=' are whole contexts; ~2^17 random ones give a 32-bit collision.
+  const r = seededRandom(t);
+  const seen = new Map<number, string>();
+  let pair: [string, string] | undefined;
+  while (!pair) {
+    let k = '';
+    for (let i = 0; i < 15; i++) k += String.fromCharCode(97 + r.int(26));
+    const h = fnv(k + '=');
+    const other = seen.get(h);
+    if (other !== undefined && other !== k) pair = [other, k];
+    seen.set(h, k);
+  }
+  const [a, b] = pair;
+  const lines: string[] = [];
+  for (let i = 0; i < 40; i++) lines.push(i % 3 === 0 ? `${a}=${i}` : i % 3 === 1 ? `${b}=${1000 + i}` : `${b}=${2000 + i} ${a}=${3000 + i}`);
+  const w = new ByteWriter(1024);
+  assert.ok(writeLineColumns(w, lines));
+  assert.deepEqual(readLineColumns(new ByteReader(w.finish()), lines.length), lines);
+});
+
 test('a damaged columnar block is an error, not wrong lines', (t) => {
   const r = seededRandom(t);
   const entries = entriesOf(r, 300);
@@ -172,6 +223,9 @@ test('a damaged columnar block is an error, not wrong lines', (t) => {
   assert.throws(() => readLineColumns(new ByteReader(badId), 2), /template id out of range/);
   const unended = Buffer.from([1, 0x61, 0x1f]); // one template, ends in an escape
   assert.throws(() => readLineColumns(new ByteReader(unended), 1), /truncated/);
+  const cut = Buffer.from(body);
+  cut[cut.length - 1] = 0x39; // the last value no longer ends in '\n'
+  assert.throws(() => readLineColumns(new ByteReader(cut), 2), /not ended/);
   // Through the block codec: a columns body whose column is shorter than its templates need.
   const short = new ByteWriter(64);
   short.u8(LINES_COLUMNS);
@@ -240,11 +294,12 @@ test('cold compaction writes columnar blocks that read back, and fsck reports on
   assert.equal(finding.lostEntries, blocks[0]!.entries);
 });
 
-test('without coldLineColumns (the default) cold blocks keep the text layout', async (t) => {
+test('columns are the default; coldLineColumns: false keeps the text layout', async (t) => {
   const r = seededRandom(t);
-  const dir = join(root, 'default');
+  for (const columns of [undefined, false]) {
+  const dir = join(root, `default-${columns}`);
   const now = Number(T0 / 1_000_000n) + 5 * 3600_000;
-  const store = createStore({ dir, compactionIntervalMs: 0, now: () => now, retention: { periodMs: 0 } });
+  const store = createStore({ dir, compactionIntervalMs: 0, now: () => now, retention: { periodMs: 0 }, ...(columns === false ? { coldLineColumns: false } : {}) });
   await store.start();
   const entries = entriesOf(r, 600);
   for (let i = 0; i < entries.length; i += 200) {
@@ -255,6 +310,10 @@ test('without coldLineColumns (the default) cold blocks keep the text layout', a
   const ids = store.streams('t', [], -(2n ** 63n), 2n ** 63n - 1n).map((s) => s.id);
   const loc = store.blocks('t', ids, -(2n ** 63n), 2n ** 63n - 1n)[0]!.location;
   assert.ok(loc.kind === 'file');
-  assert.notEqual(linesMode(readFileSync(loc.path).subarray(loc.offset, loc.offset + loc.length)), LINES_COLUMNS);
+  const region = readFileSync(loc.path).subarray(loc.offset, loc.offset + loc.length);
+  if (columns === false) assert.notEqual(linesMode(region), LINES_COLUMNS);
+  else assert.equal(linesMode(region), LINES_COLUMNS);
+  assert.equal([...(await readAll(store, 't')).values()].flat().length, new Set(entries.map((e) => `${e.ts} ${e.line}`)).size);
   await store.close();
+  }
 });

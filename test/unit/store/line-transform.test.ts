@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Entry } from '../../../src/api/model.js';
 import { compressPayload, decodeBlockPayload, deserializeEntries, PAYLOAD_VERSION_TS, serializeEntries } from '../../../src/store/block-codec.js';
-import { formatTimestamp, restoreTimestamp, stripTimestamps } from '../../../src/store/line-transform.js';
+import { formatTimestamp, restoreTimestamp, stripTimestamps, writeTimestamp } from '../../../src/store/line-transform.js';
 import { seeded } from './store.case.js';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -29,12 +29,21 @@ function reference(code: number, ts: bigint): string {
 
 test('fast formatters agree with Date for random times from 1970 to 9999', () => {
   const rnd = seeded(99);
+  const out = Buffer.alloc(64);
   for (let i = 0; i < 20_000; i++) {
     const scale = [1e9, 1e12, 2e12, 253_402_300_799_999][i % 4]!;
     const ms = Math.floor(rnd() * scale);
     const ts = BigInt(ms) * 1_000_000n + BigInt(Math.floor(rnd() * 1_000_000));
-    for (const code of [2, 3, 4, 5]) assert.equal(formatTimestamp(code, ts), reference(code, ts), `code ${code} ms ${ms}`);
+    for (const code of [2, 3, 4, 5]) {
+      assert.equal(formatTimestamp(code, ts), reference(code, ts), `code ${code} ms ${ms}`);
+      // The byte writer the columnar decoder restores escapes with writes the same text.
+      const at = 1 + (i % 7);
+      const len = writeTimestamp(code, ts, out, at);
+      assert.equal(out.toString('latin1', at, at + len), reference(code, ts), `bytes: code ${code} ms ${ms}`);
+    }
   }
+  assert.throws(() => writeTimestamp(2, -1n, out, 0), RangeError);
+  assert.throws(() => writeTimestamp(9, 0n, out, 0), RangeError);
   assert.equal(formatTimestamp(2, 253_402_300_799_999_000_000n), '9999-12-31T23:59:59.999Z');
   assert.equal(formatTimestamp(2, 0n), '1970-01-01T00:00:00.000Z');
 });
