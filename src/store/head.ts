@@ -101,8 +101,12 @@ export class Head implements DupSet {
     if (this.dataLen + len + 1 > this.data.length) this.growData(len + 1);
     const d = this.data;
     const p = this.dataLen;
-    // Short lines copy faster in a loop than through Buffer#copy's checks and view.
+    // As many bytes as UTF-16 units: the line is ASCII, whose latin1 bytes are its UTF-8 ones,
+    // written without a scan for wide characters and without Buffer#copy's view object per call
+    // (profiled at ~5% of ingest with the launcher's 2 MB young generation). Short lines copy
+    // fastest in a loop.
     if (len <= 32) for (let i = 0; i < len; i++) d[p + i] = src[at + i]!;
+    else if (len === e.line.length) (d as unknown as { latin1Write(s: string, offset: number): number }).latin1Write(e.line, p);
     else src.copy(d, p, at, at + len);
     return this.place(e, len, lsn, now);
   }
