@@ -51,8 +51,24 @@ export const LEVEL_CRITICAL = 'critical';
 export const LEVEL_FATAL = 'fatal';
 export const LEVEL_UNKNOWN = 'unknown';
 
-const FIELD_SET: ReadonlySet<string> = new Set(LEVEL_FIELDS);
 const FIELD_LENGTHS: ReadonlySet<number> = new Set(LEVEL_FIELDS.map((f) => f.length));
+/** LEVEL_FIELDS by length: a JSON key is compared where it stands, without slicing it (see isFieldAt). */
+const FIELDS_BY_LENGTH = new Map<number, string[]>();
+for (const f of LEVEL_FIELDS) {
+  const list = FIELDS_BY_LENGTH.get(f.length);
+  if (list === undefined) FIELDS_BY_LENGTH.set(f.length, [f]);
+  else if (!list.includes(f)) list.push(f);
+}
+/**
+ * Whether s[ks, ke) is one of LEVEL_FIELDS, exactly. Compared in place: a slice per key of a level
+ * field's length ("level", "msg") was garbage on the push path, every JSON line.
+ */
+function isFieldAt(s: string, ks: number, ke: number): boolean {
+  const list = FIELDS_BY_LENGTH.get(ke - ks);
+  if (list === undefined) return false;
+  for (let i = 0; i < list.length; i++) if (s.startsWith(list[i]!, ks)) return true;
+  return false;
+}
 /** Lower-cased field name → its earliest index in LEVEL_FIELDS (logfmt keys match case-insensitively). */
 const FIELD_RANK = new Map<string, number>();
 LEVEL_FIELDS.forEach((f, i) => {
@@ -213,7 +229,7 @@ export function jsonLevel(s: string): string | undefined {
         const vs = p + 1;
         p = endOfString(s, p);
         if (p < 0) return undefined;
-        if (FIELD_LENGTHS.has(ke - ks) && FIELD_SET.has(s.slice(ks, ke))) return s.slice(vs, p - 1);
+        if (isFieldAt(s, ks, ke)) return s.slice(vs, p - 1);
       } else if (c === 123 && depth + 1 < JSON_MAX_DEPTH) {
         depth++;
         p++;
@@ -238,6 +254,17 @@ export function jsonLevel(s: string): string | undefined {
   }
 }
 
+/** A logfmt value's text: quoted values with escapes decoded as JSON strings (the raw text if that fails). */
+function logfmtValue(s: string, vs: number, ve: number, escaped: boolean): string {
+  const value = s.slice(vs, ve);
+  if (!escaped) return value;
+  try {
+    return JSON.parse('"' + value + '"') as string;
+  } catch {
+    return value; // keep the raw text
+  }
+}
+
 // ---- logfmt, as Loki's decoder: keys are runs of bytes > ' ' other than '=' and '"'.
 
 /** A logfmt line's level value (the earliest LEVEL_FIELDS match, case-insensitive), or undefined. */
@@ -255,13 +282,16 @@ export function logfmtLevel(s: string): string | undefined {
     const ke = p;
     if (p < n && c === 34) return best; // a quote inside a key: the decoder stops with an error
     if (ke === ks) return best; // '=' without a key
-    let value = '';
+    // The value's bounds only: it becomes a string when its key is a level field (slicing every
+    // value made ~100 bytes of garbage per logfmt line on the push path).
+    let vs = 0;
+    let ve = 0;
+    let escaped = false;
     if (p < n && c === 61) {
       p++;
       c = s.charCodeAt(p);
       if (p < n && c === 34) {
-        const vs = p + 1;
-        let escaped = false;
+        vs = p + 1;
         p++;
         while (p < n) {
           c = s.charCodeAt(p);
@@ -273,26 +303,19 @@ export function logfmtLevel(s: string): string | undefined {
           p++;
         }
         if (p >= n) return best; // unterminated quote
-        value = s.slice(vs, p);
-        if (escaped) {
-          try {
-            value = JSON.parse('"' + value + '"') as string;
-          } catch {
-            // keep the raw text
-          }
-        }
+        ve = p;
         p++;
       } else {
-        const vs = p;
+        vs = p;
         while (p < n && s.charCodeAt(p) > 32) p++;
-        value = s.slice(vs, p);
+        ve = p;
       }
     }
     const len = ke - ks;
     if (FIELD_LENGTHS.has(len)) {
       const rank = FIELD_RANK.get(s.slice(ks, ke).toLowerCase());
       if (rank !== undefined && rank < bestRank) {
-        best = value;
+        best = logfmtValue(s, vs, ve, escaped);
         bestRank = rank;
         if (rank === 0) return best;
       }

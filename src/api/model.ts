@@ -7,7 +7,12 @@
 /** A label set as a plain object. Keys are label names. */
 export type Labels = Record<string, string>;
 
-/** One log entry. `metadata` is Loki's structured metadata (name → value), absent when empty. */
+/**
+ * One log entry. `metadata` is Loki's structured metadata (name → value), absent or undefined when
+ * empty. The push decoders always create the `metadata` slot (undefined when empty): ingest then
+ * adds detected_level into that slot instead of growing each entry by a property array (40 bytes
+ * per line on Node 20, young-generation garbage that four pushes in flight keep alive).
+ */
 export interface Entry {
   ts: bigint;
   line: string;

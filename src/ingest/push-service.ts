@@ -363,7 +363,7 @@ export function createPushService(deps: PushServiceDeps): PushService {
         if (maxLine > 0 && size > maxLine) {
           if (limits.maxLineSizeTruncate) {
             const line = truncateUtf8(e.line, maxLine);
-            e = e.metadata ? { ts: e.ts, line, metadata: e.metadata } : { ts: e.ts, line };
+            e = { ts: e.ts, line, metadata: e.metadata };
             size = Buffer.byteLength(line);
           } else {
             rejectEntry('line_too_long', `Max entry size '${maxLine}' bytes exceeded for stream '${(text ??= streamText(labels))}' while adding an entry with length '${size}' bytes`, size + mdBytes);
@@ -436,7 +436,8 @@ export function createPushService(deps: PushServiceDeps): PushService {
       state.lastSeenMs = nowMs;
       state.limiter.setLimits(limits.perStreamRateBytes, limits.perStreamBurstBytes);
       let high = state.newestTs;
-      const kept: Entry[] = [];
+      // The pending array is stored as it is unless an entry is dropped: no second array per push.
+      let kept: Entry[] | undefined;
       let text: string | undefined;
       for (let i = 0; i < p.entries.length; i++) {
         const e = p.entries[i]!;
@@ -445,6 +446,7 @@ export function createPushService(deps: PushServiceDeps): PushService {
         if (high >= 0n && e.ts < high && e.ts < high - windowNs) {
           rejections.add({ reason: 'too_far_behind', message: `entry too far behind, entry timestamp is: ${formatNs(e.ts)}, oldest acceptable timestamp is: ${formatNs(high - windowNs)}, stream: ${(text ??= streamText(p.labels))}` });
           discard(tenant, 'too_far_behind', 1, size);
+          kept ??= p.entries.slice(0, i);
           continue;
         }
         if (!state.limiter.allow(size + ENTRY_OVERHEAD_BYTES, nowMs)) {
@@ -453,15 +455,17 @@ export function createPushService(deps: PushServiceDeps): PushService {
             message: `Per stream rate limit exceeded (limit: ${Math.floor(limits.perStreamRateBytes)} bytes/sec) while attempting to ingest for stream '${(text ??= streamText(p.labels))}', consider splitting a stream via additional labels or contact your Loki administrator to see if the limit can be increased`,
           });
           discard(tenant, 'per_stream_rate_limit', 1, size);
+          kept ??= p.entries.slice(0, i);
           continue;
         }
         if (e.ts > high) high = e.ts;
-        kept.push(e);
+        if (kept !== undefined) kept.push(e);
       }
-      if (kept.length > 0) {
-        toStore.push({ labels: p.labels, entries: kept });
+      const entries = kept ?? p.entries;
+      if (entries.length > 0) {
+        toStore.push({ labels: p.labels, entries });
         newest.push({ state, ts: high });
-        acceptedCount += kept.length;
+        acceptedCount += entries.length;
       }
     }
 

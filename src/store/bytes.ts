@@ -66,12 +66,16 @@ export class ByteWriter {
   /**
    * Length-prefixed UTF-8 string, encoded in one pass: the length prefix is sized for the worst
    * case (3 bytes per UTF-16 unit) and written afterwards as a padded varint (LEB128 allows
-   * redundant 0x80 groups), so no separate Buffer.byteLength pass is needed.
+   * redundant 0x80 groups), so no separate Buffer.byteLength pass is needed. Returns the offset
+   * of the bytes (after the prefix); they end at `pos`.
    */
-  str(s: string): void {
+  str(s: string): number {
     const max = s.length * 3;
     const k = max < 0x80 ? 1 : max < 0x4000 ? 2 : max < 0x200000 ? 3 : max < 0x10000000 ? 4 : 5;
-    this.ensure(max + k);
+    // Near the end of the buffer the worst case may not fit while the real bytes do: count them
+    // then rather than double a buffer sized for them (a WAL record's last lines did, a copy of
+    // the whole record each time). The prefix stays sized by `max`, so the bytes are the same.
+    if (this.pos + max + k > this.buf.length) this.ensure(Buffer.byteLength(s) + k);
     const start = this.pos;
     let n = this.buf.write(s, start + k, 'utf8');
     this.pos = start + k + n;
@@ -81,6 +85,7 @@ export class ByteWriter {
       n = Math.floor(n / 0x80);
     }
     b[start + k - 1] = n;
+    return start + k;
   }
 
   bytes(b: Uint8Array): void {

@@ -37,7 +37,7 @@ import { Tenant, type BuiltBlock, type StreamState } from './tenant.js';
 import { Wal, type WalDamage } from './wal.js';
 import { DamageReporter } from './damage.js';
 import { BlockChecksumError, damagedBlockError } from './damaged-block.js';
-import { countDamagedEntries, decodeAppendRecord, encodeAppendRecord } from './wal-record.js';
+import { countDamagedEntries, decodeAppendRecord, encodeAppendRecordLines, type EncodedAppendRecord } from './wal-record.js';
 import { compactCold, compactTenant } from './compaction.js';
 import { deleteFromTenant, type DeleteSelection, type DeletionResult } from './deletion.js';
 import { ColdWorker } from './cold-pool.js';
@@ -425,11 +425,12 @@ export class Engine implements EmbeddedStore {
     this.appending++;
     let r: AppendResult;
     try {
-      const lsn = await this.wal.append(encodeAppendRecord(tenant, work.map(({ s, entries }) => ({ labels: s.info.labels, key: s.info.key, entries })))).catch((e: unknown) => {
+      const rec = encodeAppendRecordLines(tenant, work.map(({ s, entries }) => ({ labels: s.info.labels, key: s.info.key, entries })));
+      const lsn = await this.wal.append(rec.buf).catch((e: unknown) => {
         this.metrics.errors?.inc();
         throw e;
       });
-      r = this.apply(t, work, lsn, this.now(), true);
+      r = this.apply(t, work, lsn, this.now(), true, rec);
     } finally {
       this.appending--;
     }
@@ -465,21 +466,27 @@ export class Engine implements EmbeddedStore {
     s.lastSealed ??= { contains: (e) => sortedContains(entries, e) };
   }
 
-  /** Applies an acknowledged (or replayed) WAL record to the heads. */
-  private apply(t: Tenant, work: Work[], lsn: number, now: number, notify: boolean): AppendResult {
+  /**
+   * Applies an acknowledged (or replayed) WAL record to the heads. `rec`: the record as encoded
+   * from `work` (same streams and entries, same order), whose line bytes the heads copy.
+   */
+  private apply(t: Tenant, work: Work[], lsn: number, now: number, notify: boolean, rec?: EncodedAppendRecord): AppendResult {
     let accepted = 0;
     let duplicates = 0;
     // The entries added are collected only for tail listeners; without any, counting is enough.
     const collect = notify && this.listeners.has(t.name);
+    const buf = rec?.buf;
+    const lines = rec?.lines;
+    let j = 0;
     for (const { s, entries } of work) {
       const added: Entry[] | undefined = collect ? [] : undefined;
       let n = 0;
       const h = s.head;
-      for (let i = 0; i < entries.length; i++) {
+      for (let i = 0; i < entries.length; i++, j += 2) {
         const e = entries[i]!;
         if ((s.sealing.length > 0 || e.ts <= s.sealedMaxTs) && this.isSealedDuplicate(s, e)) {
           duplicates++;
-        } else if (h.add(e, lsn, now)) {
+        } else if (lines !== undefined ? h.addEncoded(e, buf!, lines[j]!, lines[j + 1]!, lsn, now) : h.add(e, lsn, now)) {
           n++;
           added?.push(e);
         } else {

@@ -102,7 +102,7 @@ function decodeValue(v: unknown, stream: string, vi: number): Entry {
     const line = v[1];
     if (typeof t === 'string' && typeof line === 'string') {
       const ts = parseNsString(t);
-      if (ts !== undefined) return { ts, line };
+      if (ts !== undefined) return { ts, line, metadata: undefined };
     }
   }
   return decodeValueChecked(v, `${stream}.values[${vi}]`);
@@ -121,7 +121,7 @@ function decodeValueChecked(v: unknown, where: string): Entry {
     const md = decodeLabelObject(v[2], `${where}[2]`);
     for (const _ in md) return { ts, line, metadata: md };
   }
-  return { ts, line };
+  return { ts, line, metadata: undefined };
 }
 
 function decodeLegacyStream(s: Record<string, unknown>, si: number, where: string, out: DecodedPush): void {
@@ -139,7 +139,7 @@ function decodeLegacyStream(s: Record<string, unknown>, si: number, where: strin
     if (ts === undefined) throw bad(`${w}.ts ${JSON.stringify(clip(e.ts, 40))} is not an RFC3339 timestamp`);
     if (typeof e.line !== 'string') throw bad(`${w}.line must be a string, got ${typeName(e.line)}`);
     bytes += e.line.length;
-    entries.push({ ts, line: e.line });
+    entries.push({ ts, line: e.line, metadata: undefined });
   }
   if (entries.length === 0) return;
   try {

@@ -144,7 +144,7 @@ function decodeEntry(r: ProtoReader, end: number): Entry {
       setLabel((metadata ??= {}), name, value);
     } else r.skip(tag & 7);
   }
-  return metadata ? { ts, line, metadata } : { ts, line };
+  return { ts, line, metadata };
 }
 
 function decodeTimestamp(r: ProtoReader, end: number): bigint {

@@ -219,7 +219,7 @@ export function otlpToPush(req: OtlpLogsRequest, opts: OtlpMappingOptions): Push
             shared = resourceNames.length + scopeNames.length > 0 ? Object.freeze(md) : null;
           }
           const ts = lr.timeUnixNano !== 0n ? lr.timeUnixNano : lr.observedTimeUnixNano !== 0n ? lr.observedTimeUnixNano : opts.now;
-          stream.entries.push(shared !== null ? { ts, line: otlpValueAsString(lr.body), metadata: shared } : { ts, line: otlpValueAsString(lr.body) });
+          stream.entries.push({ ts, line: otlpValueAsString(lr.body), metadata: shared !== null ? shared : undefined });
           continue;
         }
         const md: Labels = {};
@@ -240,7 +240,7 @@ export function otlpToPush(req: OtlpLogsRequest, opts: OtlpMappingOptions): Push
         for (let i = 0; i < resourceNames.length; i++) setIfAbsent(md, resourceNames[i]!, resourceMeta[resourceNames[i]!]!);
         for (let i = 0; i < scopeNames.length; i++) setIfAbsent(md, scopeNames[i]!, scopeMeta[scopeNames[i]!]!);
         const ts = lr.timeUnixNano !== 0n ? lr.timeUnixNano : lr.observedTimeUnixNano !== 0n ? lr.observedTimeUnixNano : opts.now;
-        const entry: Entry = { ts, line: otlpValueAsString(lr.body) };
+        const entry: Entry = { ts, line: otlpValueAsString(lr.body), metadata: undefined };
         for (const _ in md) {
           entry.metadata = md;
           break;

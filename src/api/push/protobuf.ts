@@ -23,6 +23,9 @@ export class ProtoReader {
   pos: number;
   /** End of the message being read; narrowed while reading a nested message. */
   end: number;
+  /** fixed64's last high word and its BigInt (see fixed64). */
+  private hi = 0;
+  private hiBig = 0n;
 
   constructor(buf: Buffer, pos = 0, end = buf.length) {
     this.buf = buf;
@@ -107,12 +110,23 @@ export class ProtoReader {
     return v;
   }
 
-  /** Unsigned fixed64 as bigint. */
+  /**
+   * Unsigned fixed64 as bigint. OTLP's nanosecond timestamps are fixed64, one or two per record:
+   * `readBigUInt64LE` makes four BigInts for each (both halves, a shift, a sum), all garbage but the
+   * last. Consecutive timestamps share their high word (it changes every ~4.3 s), so its shifted
+   * BigInt is kept and each value costs the low word's BigInt and the sum; zero (an absent
+   * observed time) costs nothing.
+   */
   fixed64(): bigint {
     if (this.pos + 8 > this.end) throw protoError('truncated fixed64', this.pos);
-    const v = this.buf.readBigUInt64LE(this.pos);
+    const lo = this.buf.readUInt32LE(this.pos);
+    const hi = this.buf.readUInt32LE(this.pos + 4);
     this.pos += 8;
-    return v;
+    if (hi !== this.hi) {
+      this.hi = hi;
+      this.hiBig = BigInt(hi) << 32n;
+    }
+    return lo === 0 ? this.hiBig : this.hiBig + BigInt(lo);
   }
 
   double(): number {

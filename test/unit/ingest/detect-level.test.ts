@@ -87,6 +87,10 @@ test('JSON lines: a string level field, first in document order, nested one leve
   // A level value that is no known level falls back to Loki's keyword scan of the whole line.
   assert.equal(levelFromLine('{"level":"notice","msg":"disk WARN: low"}'), 'warn');
   assert.equal(levelFromLine('{"level":"notice"}'), 'unknown');
+  // Keys are compared where they stand: same length as a field but not one, a field's prefix or extension, case.
+  assert.equal(jsonLevel('{"msg":"error","lvl":"warn"}'), 'warn');
+  assert.equal(jsonLevel('{"leve":"error","levels":"info","LeVeL":"debug"}'), undefined);
+  assert.equal(jsonLevel('{"levex":"error","level":"info"}'), 'info');
 });
 
 test('logfmt lines: level keys match case-insensitively, the earliest field of the list wins', () => {
@@ -99,6 +103,11 @@ test('logfmt lines: level keys match case-insensitively, the earliest field of t
   assert.equal(logfmtLevel('a=1 b=2'), undefined);
   assert.equal(levelFromLine('user=bob status=502 [ERROR] declined'), 'error'); // no level key: keywords
   assert.equal(levelFromLine('level=verbose took=1s'), 'unknown');
+  // Values of other keys are only skipped: escaped or not, quoted or bare, empty or missing.
+  assert.equal(logfmtLevel('msg="a \\"b\\"" x= y lvl="in\\u0066o"'), 'info');
+  assert.equal(logfmtLevel('msg="bad \\x escape" level="a\\x"'), 'a\\x'); // not a JSON escape: raw text
+  assert.equal(logfmtLevel('flag level'), ''); // a key without a value
+  assert.equal(logfmtLevel('level= msg=x'), '');
 });
 
 test("keywords in plain lines follow Loki's case-sensitive list and order", () => {
@@ -180,15 +189,16 @@ test('push: detected_level is added to every entry; one the client sent is kept,
 test('push: discover_log_levels false stores entries exactly as sent', async () => {
   const { store, push } = setup({ discover_log_levels: false });
   await push({ job: 'a' }, { ts: ns(T0), line: 'level=error x' }, { ts: ns(T0 + 1), line: 'y', metadata: { k: 'v' } });
+  // (Decoded entries carry an empty `metadata` slot: src/api/model.ts.)
   assert.deepEqual(store.entries('fake', { job: 'a', service_name: 'a' }), [
-    { ts: ns(T0), line: 'level=error x' },
+    { ts: ns(T0), line: 'level=error x', metadata: undefined },
     { ts: ns(T0 + 1), line: 'y', metadata: { k: 'v' } },
   ]);
   // Both switches off: Loki 2's behaviour.
   const off = setup({ discover_log_levels: false, discover_service_name: [] });
   await off.push({ job: 'a' }, { ts: ns(T0), line: 'level=error x' });
   assert.deepEqual(off.store.dump('fake'), { '{job="a"}': ['level=error x'] });
-  assert.deepEqual(off.store.entries('fake', { job: 'a' }), [{ ts: ns(T0), line: 'level=error x' }]);
+  assert.deepEqual(off.store.entries('fake', { job: 'a' }), [{ ts: ns(T0), line: 'level=error x', metadata: undefined }]);
 });
 
 test('push: the pushed objects are not modified', async () => {

@@ -7,6 +7,9 @@
  *   own; with sharing off (one object per record) the streams must be equal;
  * - WAL records and block payloads copy the bytes of a metadata object met before; they must equal
  *   the pair-by-pair encoding, and read back to the same entries;
+ * - heads copy a line's bytes from its WAL record (`addEncoded`) instead of encoding the string
+ *   again; the record's offsets must point at exactly the line's UTF-8 bytes, and heads filled
+ *   either way must hold the same entries and answer the same duplicates;
  * - malformed protobuf, bad UTF-8, huge and duplicate labels still get a 4xx with a message.
  */
 import { test } from 'node:test';
@@ -30,7 +33,8 @@ import { OtlpInt, OtlpKvList } from '../../../src/api/push/otlp-model.js';
 import { otlpToPush } from '../../../src/api/push/otlp-mapping.js';
 import { ProtoWriter, WIRE_LEN } from '../../../src/api/push/protobuf.js';
 import { LogwharfError } from '../../../src/api/errors.js';
-import { decodeAppendRecord, encodeAppendRecord } from '../../../src/store/wal-record.js';
+import { decodeAppendRecord, encodeAppendRecord, encodeAppendRecordLines } from '../../../src/store/wal-record.js';
+import { Head } from '../../../src/store/head.js';
 import { writeMetadata } from '../../../src/store/block-codec.js';
 import { ByteWriter } from '../../../src/store/bytes.js';
 import { WAL_RECORD_HEADER } from '../../../src/store/wal.js';
@@ -286,6 +290,64 @@ test('metadata objects met again are written as the same bytes as pair by pair, 
       assert.ok(back);
       const norm = (es: readonly Entry[]) => es.map((e) => ({ ts: e.ts, line: Buffer.from(e.line).toString(), metadata: e.metadata && Object.keys(e.metadata).length > 0 ? Object.entries(e.metadata).map(([k, v]) => [k, Buffer.from(v).toString()]) : undefined }));
       assert.deepEqual(norm(back.streams[0]!.entries), norm(entries));
+    }),
+    fuzzParams(),
+  );
+});
+
+test('heads filled from the WAL record\'s bytes hold and reject exactly what heads encoding the strings do', () => {
+  // Few timestamps and lines, so duplicates and out-of-order entries are common.
+  const recEntry: fc.Arbitrary<Entry> = fc.record({ ts: fc.bigInt({ min: 0n, max: 12n }), line: fc.oneof(textArb, fc.constantFrom('a', 'b', '', 'x'.repeat(40))), metadata: metaArb }).map((e) => (e.metadata === undefined ? { ts: e.ts, line: e.line } : e));
+  const streamsArb = fc.array(fc.array(recEntry, { maxLength: 40 }), { minLength: 1, maxLength: 4 });
+  fc.assert(
+    fc.property(fc.array(streamsArb, { minLength: 1, maxLength: 4 }), (records) => {
+      const plain = new Map<number, Head>();
+      const copied = new Map<number, Head>();
+      let lsn = 0;
+      for (const rec of records) {
+        const streams = rec.map((entries, i) => ({ labels: { job: `j${i}` }, key: `{job="j${i}"}`, entries }));
+        const { buf, lines } = encodeAppendRecordLines('t', streams);
+        // The same record as the plain encoder's, read back to the same entries.
+        assert.deepEqual(buf.subarray(WAL_RECORD_HEADER), encodeAppendRecord('t', streams).subarray(WAL_RECORD_HEADER));
+        assert.ok(decodeAppendRecord(buf.subarray(WAL_RECORD_HEADER)));
+        lsn++;
+        let j = 0;
+        for (let i = 0; i < rec.length; i++) {
+          const a = plain.get(i) ?? new Head();
+          const b = copied.get(i) ?? new Head();
+          plain.set(i, a);
+          copied.set(i, b);
+          for (const e of rec[i]!) {
+            assert.deepEqual(buf.subarray(lines[j]!, lines[j]! + lines[j + 1]!), Buffer.from(e.line, 'utf8'), `line bytes of ${JSON.stringify(e.line)}`);
+            assert.equal(b.addEncoded(e, buf, lines[j]!, lines[j + 1]!, lsn, 0), a.add(e, lsn, 0), `duplicate answer for ${e.ts} ${JSON.stringify(e.line)}`);
+            j += 2;
+          }
+        }
+        assert.equal(j, lines.length);
+      }
+      for (const [i, a] of plain) {
+        const b = copied.get(i)!;
+        assert.deepEqual(b.sortedEntries(), a.sortedEntries());
+        assert.equal(b.rawBytes, a.rawBytes);
+        assert.deepEqual(b.serialize(), a.serialize());
+      }
+    }),
+    fuzzParams(),
+  );
+});
+
+test('a string written where its worst case does not fit gives the same bytes as with room to spare', () => {
+  fc.assert(
+    fc.property(fc.array(textArb, { maxLength: 30 }), fc.integer({ min: 1, max: 64 }), (texts, initial) => {
+      const tight = new ByteWriter(initial);
+      const roomy = new ByteWriter(1 << 16);
+      for (const t of texts) {
+        const a = tight.str(t);
+        const b = roomy.str(t);
+        assert.equal(a, b);
+        assert.deepEqual(tight.buf.subarray(a, tight.pos), Buffer.from(t, 'utf8'));
+      }
+      assert.deepEqual(tight.finish(), roomy.finish());
     }),
     fuzzParams(),
   );

@@ -33,8 +33,11 @@ function rejects400(re: RegExp) {
   return (e: unknown) => e instanceof LogwharfError && e.status === 400 && re.test(e.message);
 }
 
-// Streams without entries are dropped by the decoders: they add nothing.
-const withEntries = sample.streams.filter((s) => s.entries.length > 0);
+// Streams without entries are dropped by the decoders: they add nothing. Decoded entries always
+// carry the `metadata` slot, undefined when empty (one object shape, no property array added when
+// ingest sets detected_level; src/api/model.ts), so the expected entries are spelled that way.
+const withSlot = (streams: PushRequest['streams']) => streams.map((s) => ({ labels: s.labels, entries: s.entries.map((e) => ({ ts: e.ts, line: e.line, metadata: e.metadata })) }));
+const withEntries = withSlot(sample.streams.filter((s) => s.entries.length > 0));
 
 test('protobuf+snappy round-trips streams, nanosecond timestamps, UTF-8 and structured metadata', async () => {
   const d = await decodeLokiPush(encodeLokiPushProtobuf(sample));
@@ -48,6 +51,19 @@ test('JSON round-trips the same request; charset parameters still mean JSON', as
   const d = await decodeLokiPush({ ...enc, contentType: 'Application/JSON; charset=utf-8' });
   assert.equal(d.format, 'json');
   assert.deepEqual(d.streams, withEntries);
+});
+
+test('every decoder builds entries with the metadata slot, in one order, with or without metadata', async () => {
+  // One object shape for all entries: ingest sets detected_level in that slot instead of growing
+  // each entry by a property array (src/api/model.ts).
+  const legacy = { streams: [{ labels: '{job="legacy"}', entries: [{ ts: '2024-05-01T00:00:00Z', line: 'old' }] }] };
+  const decoded = [
+    await decodeLokiPush(encodeLokiPushProtobuf(sample)),
+    await decodeLokiPush(encodeLokiPushJson(sample)),
+    await decodeLokiPush({ contentType: 'application/json', body: Buffer.from(JSON.stringify(legacy)) }),
+  ];
+  for (const d of decoded) for (const s of d.streams) for (const e of s.entries) assert.deepEqual(Object.keys(e), ['ts', 'line', 'metadata']);
+  assert.equal(decoded[0]!.streams[0]!.entries.length, 3);
 });
 
 test('Content-Type dispatch follows Loki: only application/json is JSON, anything else (or none) is protobuf', () => {
@@ -238,8 +254,8 @@ test('JSON: missing streams, null values and null metadata are accepted as empty
   const j = (doc: unknown) => decodeLokiPush({ contentType: 'application/json', body: Buffer.from(JSON.stringify(doc)) });
   assert.deepEqual((await j({})).streams, []);
   assert.deepEqual((await j({ streams: [{ stream: { a: 'b' }, values: null }] })).streams, []);
-  assert.deepEqual((await j({ streams: [{ stream: { a: 'b' }, values: [['-5', 'x', null]] }] })).streams[0]!.entries, [{ ts: -5n, line: 'x' }]);
-  assert.deepEqual((await j({ streams: [{ stream: { a: 'b' }, values: [['5', 'x', {}]] }] })).streams[0]!.entries, [{ ts: 5n, line: 'x' }]);
+  assert.deepEqual((await j({ streams: [{ stream: { a: 'b' }, values: [['-5', 'x', null]] }] })).streams[0]!.entries, [{ ts: -5n, line: 'x', metadata: undefined }]);
+  assert.deepEqual((await j({ streams: [{ stream: { a: 'b' }, values: [['5', 'x', {}]] }] })).streams[0]!.entries, [{ ts: 5n, line: 'x', metadata: undefined }]);
 });
 
 test('JSON: the legacy /api/prom/push stream form with RFC3339 timestamps', async () => {
@@ -249,8 +265,8 @@ test('JSON: the legacy /api/prom/push stream form with RFC3339 timestamps', asyn
     {
       labels: { job: 'legacy' },
       entries: [
-        { ts: 1_714_521_600_123_456_789n, line: 'old' },
-        { ts: 1_714_521_600_000_000_000n, line: 'tz' },
+        { ts: 1_714_521_600_123_456_789n, line: 'old', metadata: undefined },
+        { ts: 1_714_521_600_000_000_000n, line: 'tz', metadata: undefined },
       ],
     },
   ]);

@@ -126,6 +126,9 @@ test('Loki mapping: default resource attributes become labels, the rest structur
   // Neither time: arrival time; empty body: empty line.
   assert.equal(c!.ts, NOW);
   assert.equal(c!.line, '');
+  // Every entry is built with its `metadata` slot, in one order (one object shape; ingest then sets
+  // detected_level without growing the entry: src/api/model.ts).
+  for (const e of s.entries) assert.deepEqual(Object.keys(e), ['ts', 'line', 'metadata']);
 });
 
 test('resources with the same index labels share a stream; service_name is discovered or unknown_service', () => {

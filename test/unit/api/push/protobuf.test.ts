@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ProtoReader, ProtoWriter, WIRE_LEN, WIRE_VARINT } from '../../../../src/api/push/protobuf.js';
 import { LogwharfError } from '../../../../src/api/errors.js';
+import { seededRandom } from '../../../helpers/random.js';
 
 function roundTripInt64(v: number | bigint): number | bigint {
   const w = new ProtoWriter(4);
@@ -67,6 +68,29 @@ test('hostile input: truncated varints, lengths past the end, over-long varints 
       name,
     );
   }
+});
+
+test('fixed64 reads what Buffer#readBigUInt64LE reads, whatever the previous value (its high word is reused)', (t) => {
+  const rnd = seededRandom(t);
+  const fixed: bigint[] = [0n, 1n, 2n ** 32n - 1n, 2n ** 32n, 2n ** 32n + 1n, 0n, 2n ** 64n - 1n, 2n ** 63n, 1_714_521_600_123_456_789n, 1_714_521_600_000_000_000n, 0n, 1_714_521_600_123_456_789n];
+  const values = [...fixed];
+  // Nanosecond timestamps around now (most share a high word, some cross it) and any 64-bit value.
+  let ts = 1_714_521_600_000_000_000n;
+  for (let i = 0; i < 2000; i++) {
+    ts += BigInt(rnd.int(3_000_000_000));
+    values.push(rnd.next() < 0.1 ? 0n : ts);
+    if (rnd.next() < 0.05) values.push((BigInt(rnd.int(2 ** 32)) << 32n) | BigInt(rnd.int(2 ** 32)));
+  }
+  const w = new ProtoWriter();
+  for (const v of values) w.fixed64(v);
+  const buf = w.finish();
+  const r = new ProtoReader(buf);
+  for (let i = 0; i < values.length; i++) {
+    const expected = buf.readBigUInt64LE(i * 8);
+    assert.equal(expected, values[i]);
+    assert.equal(r.fixed64(), expected, `value ${i}`);
+  }
+  assert.equal(r.pos, r.end);
 });
 
 test('unknown fields of every wire type are skipped', () => {
