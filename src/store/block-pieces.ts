@@ -1,0 +1,100 @@
+/**
+ * A hot block's lines decoded a piece at a time, for the query workers (issue #12, query-time
+ * memory). ./block-codec.ts `decodeBlockPayload` and ./block-packed.ts make every line of a block
+ * a string at once (and an Entry per line): all of them live while the block is scanned, so each
+ * young-generation collection in the middle of a block copies the block's strings, and the
+ * workers' young generations grew to their limit on fresh and sealed data (16 MB committed each).
+ * Here the decompressed lines stay in one buffer (outside the V8 heap) and `lines(lo, hi)` makes
+ * the strings of one piece; a query runs its pipeline over a piece and drops it, so what survives
+ * a collection is one piece.
+ *
+ * Split regions with a joined lines column: hot blocks (payload version 1, whose stats frame's
+ * sizes give each line's place) and the cold tier's (version 2: lines with timestamp escapes, found
+ * by their newlines, the escape restored per line). Anything else (the opt-in line columns, lines
+ * with newlines, legacy unsplit regions) answers null, and callers decode it whole as before.
+ */
+import { decompress } from 'zstd-napi';
+import type { Labels } from '../api/model.js';
+import { ByteReader } from './bytes.js';
+import { decodeBlockStatsPacked, isSplitRegion, LINES_JOINED, PAYLOAD_VERSION, PAYLOAD_VERSION_TS, splitStatsLength, SPLIT_HEADER } from './block-codec.js';
+import { restoreTimestamp } from './line-transform.js';
+
+/** Lines per piece: about 25–50 KB of strings for typical log lines, far below a 1 MB semi-space. */
+export const PIECE_LINES = 128;
+
+export interface BlockPieces {
+  first: bigint;
+  /** ts[i] - first, in ns, exact. */
+  offsets: Float64Array;
+  /** Each entry's structured metadata (equal sets share one frozen object); absent when none has any. */
+  metadata?: Array<Labels | undefined>;
+  /** The lines `lo` to `hi` (exclusive), in block order. */
+  lines(lo: number, hi: number): string[];
+}
+
+/** The block in the file region `region` (a BlockRef's exact bytes) with lazily decoded lines, or null (see the header). */
+export function decodeBlockPieces(region: Buffer): BlockPieces | null {
+  if (!isSplitRegion(region)) return null;
+  const s = splitStatsLength(region);
+  if (region.length < SPLIT_HEADER + s) throw new RangeError('truncated split block');
+  const stats = decodeBlockStatsPacked(region.subarray(0, SPLIT_HEADER + s));
+  if (!('offsets' in stats) || (stats.version !== PAYLOAD_VERSION && stats.version !== PAYLOAD_VERSION_TS)) return null;
+  const r = new ByteReader(decompress(region.subarray(SPLIT_HEADER + s)));
+  if (r.u8() !== LINES_JOINED) return null;
+  const len = r.varint();
+  const blob = r.bytes(len);
+  const { offsets, first } = stats;
+  const n = offsets.length;
+  if (n === 0) return null;
+  // Where each stored line starts and ends ('\n' between them, none inside).
+  const starts = new Uint32Array(n);
+  const ends = new Uint32Array(n);
+  if (stats.version === PAYLOAD_VERSION) {
+    // Stored as they came: each line's size is its stored length.
+    let p = 0;
+    for (let i = 0; i < n; i++) {
+      starts[i] = p;
+      ends[i] = p += stats.sizes[i]!;
+      p++;
+    }
+    if (p - 1 !== len) return null;
+  } else {
+    // Timestamp escapes change the stored length: the newlines tell.
+    let p = 0;
+    for (let i = 0; i < n - 1; i++) {
+      const e = blob.indexOf(10, p);
+      if (e < 0) return null;
+      starts[i] = p;
+      ends[i] = e;
+      p = e + 1;
+    }
+    if (blob.indexOf(10, p) >= 0) return null;
+    starts[n - 1] = p;
+    ends[n - 1] = len;
+  }
+  const escaped = stats.version === PAYLOAD_VERSION_TS;
+  const out: BlockPieces = {
+    first,
+    offsets,
+    lines(lo, hi) {
+      const lines: string[] = new Array(hi - lo);
+      for (let i = lo; i < hi; i++) {
+        const line = starts[i] === ends[i] ? '' : blob.toString('utf8', starts[i], ends[i]);
+        // Cold blocks: each line's own timestamp back in place of its escape.
+        lines[i - lo] = escaped ? restoreTimestamp(line, first + BigInt(offsets[i]!)) : line;
+      }
+      return lines;
+    },
+  };
+  if (stats.metadata) out.metadata = stats.metadata;
+  return out;
+}
+
+/** Calls `visit` with the pieces of `[lo, hi)` in order, or from the last when `backward`, until it answers false. */
+export function forEachPiece(lo: number, hi: number, backward: boolean, visit: (lo: number, hi: number) => boolean | void): void {
+  if (backward) {
+    for (let e = hi; e > lo; e -= PIECE_LINES) if (visit(Math.max(lo, e - PIECE_LINES), e) === false) return;
+  } else {
+    for (let b = lo; b < hi; b += PIECE_LINES) if (visit(b, Math.min(hi, b + PIECE_LINES)) === false) return;
+  }
+}
