@@ -1,7 +1,8 @@
 /**
  * A range aggregation job, run in a query worker (./query-worker.ts) for ./range-agg.ts: reads
  * sealed block regions from their files (head blocks arrive as columns: src/store/head-columns.ts), decodes them, runs
- * the pipeline and the sample extractor, and answers each series' samples as typed arrays
+ * the pipeline and the sample extractor a piece of lines at a time (../../store/block-pieces.ts:
+ * a block's strings never all live at once, issue #12), and answers each series' samples as typed arrays
  * (transferred, not copied: see rangeAggTransfer).
  */
 import type { Transferable } from 'node:worker_threads';
