@@ -78,8 +78,16 @@ export function decodeBlockPieces(region: Buffer): BlockPieces | null {
     offsets,
     lines(lo, hi) {
       const lines: string[] = new Array(hi - lo);
+      if (hi <= lo) return lines;
+      // One string for the piece, cut at its newlines (exactly the separators: no line holds one):
+      // about twice as fast as a string per line, and the cuts share the piece's string.
+      const text = blob.toString('utf8', starts[lo], ends[hi - 1]);
+      let q = 0;
       for (let i = lo; i < hi; i++) {
-        const line = starts[i] === ends[i] ? '' : blob.toString('utf8', starts[i], ends[i]);
+        let k = i === hi - 1 ? text.length : text.indexOf('\n', q);
+        if (k < 0) k = text.length;
+        const line = text.slice(q, k);
+        q = k + 1;
         // Cold blocks: each line's own timestamp back in place of its escape.
         lines[i - lo] = escaped ? restoreTimestamp(line, first + BigInt(offsets[i]!)) : line;
       }
