@@ -122,6 +122,7 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
     config.query.workers > 0
       ? createQueryPool(config.query.workers, {
           heapMb: config.query.worker_heap_mb,
+          youngMb: config.query.worker_young_generation_mb,
           idleTimeoutMs: parseDurationMs(config.query.worker_idle_timeout),
           registry: metrics.registry,
         })

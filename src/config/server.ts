@@ -269,6 +269,12 @@ export const serverConfigSchema = z
           .min(16)
           .default(64)
           .describe('Each query worker\'s V8 heap (old generation), MB: what one query\'s decoded blocks, head entries and partial results may hold in a worker at once. A query that needs more answers 400 "query exceeds its memory budget" and its worker is replaced; the server and other queries go on. With query.workers it bounds the workers\' heaps (2 × 64 MB by default; the server\'s whole budget: docs/deploy.md, "Server memory"). Range jobs carry at most an eighth of it in head entries'),
+        worker_young_generation_mb: z
+          .number()
+          .int()
+          .min(3)
+          .default(12)
+          .describe('Each query worker\'s V8 young generation, MB (three times its semi-space): where a query\'s short-lived strings are made and dropped. Workers decode blocks a piece of lines at a time, so 12 (4 MB semi-spaces) costs no query CPU against 24 and keeps ~25 MB less resident while querying (docs/benchmarks.md, "Query-time memory"); a smaller one makes queries over whole-block decodes (the opt-in cold line columns) slower'),
         worker_idle_timeout: duration
           .default('30s')
           .describe('A query worker without jobs this long is stopped, giving its heap back to the system (a V8 heap does not shrink on its own); the next query starts it again (about 30 ms). 0s keeps the workers'),

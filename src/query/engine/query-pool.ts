@@ -29,6 +29,8 @@ export type QueryPool = WorkerPool<QueryJob, QueryReply> & {
 export interface QueryPoolOptions {
   /** Each worker's V8 old generation, MB (query.worker_heap_mb); unset = V8's default. */
   heapMb?: number;
+  /** Each worker's V8 young generation, MB (query.worker_young_generation_mb); default WORKER_YOUNG_MB. */
+  youngMb?: number;
   /** Stop a worker idle this long (query.worker_idle_timeout); 0 = keep workers. */
   idleTimeoutMs?: number;
   /** Where the pool's metrics go (the server's registry). */
@@ -46,15 +48,15 @@ export function queryMemoryError(heapMb: number | undefined): LogwharfError {
 
 /**
  * The launcher's --max-semi-space-size=2 keeps the main thread's young generation small, but V8
- * applies the flag to every isolate created later, over a worker's own resourceLimits. Query
- * workers decode whole blocks (a cold block is 1 MiB of lines, several MB of strings and objects):
- * with 4 MB of young generation all of it is promoted, and queries over the cold tier took twice
- * the CPU (docs/benchmarks.md, "Server memory"). The flag is cleared once the main isolate exists
- * (it keeps what it was started with), so workers take WORKER_YOUNG_MB: 8 MB semi-spaces, a quarter
- * of V8's default, at about 25% more CPU than the default on cold blocks and half of what 2 MB costs;
- * their old generation is what query.worker_heap_mb bounds.
+ * applies the flag to every isolate created later, over a worker's own resourceLimits. The flag is
+ * cleared once the main isolate exists (it keeps what it was started with), so workers take
+ * `query.worker_young_generation_mb` (WORKER_YOUNG_MB unless given). Workers decode blocks a piece
+ * of lines at a time (../../store/block-pieces.ts), so little survives a young collection and 4 MB
+ * semi-spaces cost no CPU; when whole blocks were decoded at once, 4 MB made cold queries ~45%
+ * dearer than 8 MB (docs/benchmarks.md, "Query-time memory"). Their old generation is what
+ * query.worker_heap_mb bounds.
  */
-const WORKER_YOUNG_MB = 24;
+export const WORKER_YOUNG_MB = 12;
 let workersTakeDefaultYoungGeneration = false;
 
 export function createQueryPool(size: number, opts: QueryPoolOptions = {}): QueryPool {
@@ -62,6 +64,7 @@ export function createQueryPool(size: number, opts: QueryPoolOptions = {}): Quer
     setFlagsFromString('--max-semi-space-size=0');
     workersTakeDefaultYoungGeneration = true;
   }
+  const young = opts.youngMb ?? WORKER_YOUNG_MB;
   const exceeded = opts.registry
     ? new Counter({
         name: 'logwharf_query_memory_exceeded_total',
@@ -76,7 +79,7 @@ export function createQueryPool(size: number, opts: QueryPoolOptions = {}): Quer
       spawnModuleWorker(
         import.meta.url,
         'query-worker',
-        opts.heapMb !== undefined ? { maxOldGenerationSizeMb: opts.heapMb, maxYoungGenerationSizeMb: WORKER_YOUNG_MB } : { maxYoungGenerationSizeMb: WORKER_YOUNG_MB },
+        opts.heapMb !== undefined ? { maxOldGenerationSizeMb: opts.heapMb, maxYoungGenerationSizeMb: young } : { maxYoungGenerationSizeMb: young },
       ),
     // Query errors (bad regex in a worker, series limit) keep their code and so their HTTP status.
     toError: (e) => (e.code ? new LogwharfError(e.code as ErrorCode, e.message) : new Error(e.message)),

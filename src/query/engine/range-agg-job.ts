@@ -1,7 +1,8 @@
 /**
  * A range aggregation job, run in a query worker (./query-worker.ts) for ./range-agg.ts: reads
  * sealed block regions from their files (head blocks arrive as columns: src/store/head-columns.ts), decodes them, runs
- * the pipeline and the sample extractor, and answers each series' samples as typed arrays
+ * the pipeline and the sample extractor a piece of lines at a time (../../store/block-pieces.ts:
+ * a block's strings never all live at once, issue #12), and answers each series' samples as typed arrays
  * (transferred, not copied: see rangeAggTransfer).
  */
 import type { Transferable } from 'node:worker_threads';
@@ -14,7 +15,8 @@ import type { BlockRef } from '../../store/store.js';
 import { columnsEntries } from '../../store/head-columns.js';
 import { accumulateHeadStats } from './head-stats.js';
 import type { WindowParams } from './range-functions.js';
-import { decodeBlockPacked } from '../../store/block-packed.js';
+import { decodeBlockPacked, type PackedBlock } from '../../store/block-packed.js';
+import { decodeBlockPieces, forEachPiece } from '../../store/block-pieces.js';
 import { accumulateEntries, accumulatePackedEntries, accumulatePackedStats, accumulateStats, SeriesSet, type StreamState, type WireSeries } from './range-accumulate.js';
 import { createSampleExtractor, parserHints, type SampleExtractor } from './sample-extractor.js';
 import { isLogwharfError } from '../../api/errors.js';
@@ -71,7 +73,8 @@ export function runRangeAggJob(job: RangeAggJob): RangeAggReply {
       const cols = ref.location.columns;
       // The stats path reads the head's times and sizes; the calling thread sent no line bytes then.
       if (job.stats) accumulateHeadStats(cols, st, extractor, series, job.base, job.last, counts);
-      else accumulateEntries(columnsEntries(cols), st, extractor, series, job.base, job.last, counts);
+      // A piece at a time (../../store/block-pieces.ts): a head's strings never all live at once.
+      else forEachPiece(0, cols.ts.length, false, (lo, hi) => accumulateEntries(columnsEntries(cols, lo, hi), st!, extractor, series, job.base, job.last, counts));
       head.lines += counts.lines - l0;
       head.bytes += counts.bytes - b0;
       continue;
@@ -115,6 +118,16 @@ function accumulateFileBlock(
     }
   }
   const region = readRegion(path, offset, length);
+  const pieces = decodeBlockPieces(region);
+  if (pieces !== null) {
+    const { first, offsets, metadata } = pieces;
+    forEachPiece(0, offsets.length, false, (lo, hi) => {
+      const piece: PackedBlock = { first, offsets: offsets.subarray(lo, hi), lines: pieces.lines(lo, hi) };
+      if (metadata) piece.metadata = metadata.slice(lo, hi);
+      accumulatePackedEntries(piece, st, extractor, series, job.base, job.last, counts, needTs);
+    });
+    return;
+  }
   const packed = decodeBlockPacked(region);
   if (packed !== null) accumulatePackedEntries(packed, st, extractor, series, job.base, job.last, counts, needTs);
   else accumulateEntries(decodeBlockPayload(region), st, extractor, series, job.base, job.last, counts);

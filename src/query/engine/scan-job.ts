@@ -1,7 +1,8 @@
 /**
  * A scan job, run in a query worker (./query-worker.ts) for ./worker-scanner.ts: reads sealed block
  * regions from their files (head blocks arrive as columns, whose lines are decoded here), decodes them and runs the
- * pipeline, answering the matching entries. Pipelines are compiled once per distinct stage list and
+ * pipeline, answering the matching entries. Lines are made a piece at a time
+ * (../../store/block-pieces.ts), so a block's strings never all live at once (issue #12). Pipelines are compiled once per distinct stage list and
  * cached for the worker's life (queries repeat).
  *
  * A job answers at most `limit` entries, the newest (backward) or oldest (forward): each block may
@@ -10,6 +11,7 @@
  */
 import { readRegion } from '../../util/read-region.js';
 import type { Entry, Labels } from '../../api/model.js';
+import { decodeBlockPieces, forEachPiece, type BlockPieces } from '../../store/block-pieces.js';
 import type { BlockRef } from '../../store/store.js';
 import type { PipelineStage } from '../../logql/syntax/ast.js';
 import { decodeBlockPayload } from '../../store/block-codec.js';
@@ -47,19 +49,21 @@ export function runScanJob(job: ScanJob): ScanResult {
   const tally = new ScanTally();
   for (const ref of job.refs) {
     const loc = ref.location;
-    let entries;
-    if (loc.kind === 'file') {
+    const sp = streamPipeline(job.stages, job.streams[ref.streamId] ?? {});
+    if (loc.kind === 'head') scanHead(loc.columns, ref, sp, job, tally);
+    else {
       const region = readRegion(loc.path, loc.offset, loc.length);
+      let block: BlockPieces | Entry[];
       try {
-        entries = decodeBlockPayload(region);
+        block = decodeBlockPieces(region) ?? decodeBlockPayload(region);
       } catch (e) {
         // Damaged (issue #8): skipped here, reported to the store by the calling thread.
         tally.skip(ref, (e as Error).message);
         continue;
       }
-    } else entries = headEntries(loc.columns, job);
-    const sp = streamPipeline(job.stages, job.streams[ref.streamId] ?? {});
-    tally.block(ref, scanEntries(entries, ref.streamId, sp, job.from, job.to, job.limit, job.direction === 'backward', tally.entries));
+      if (Array.isArray(block)) tally.block(ref, scanEntries(block, ref.streamId, sp, job.from, job.to, job.limit, job.direction === 'backward', tally.entries));
+      else scanBlockPieces(block, ref, sp, job, tally);
+    }
     if (job.limit > 0 && tally.entries.length >= 2 * job.limit) keepBest(tally.entries, job.limit, job.direction);
   }
   if (job.limit > 0 && tally.entries.length > job.limit) keepBest(tally.entries, job.limit, job.direction);
@@ -67,18 +71,53 @@ export function runScanJob(job: ScanJob): ScanResult {
 }
 
 /**
- * A head's entries this scan can examine, decoded from its columns: only those in [from, to), and
- * without a pipeline (every line kept) only the `limit` nearest the direction's start, which are
- * all scanEntries would look at (the same lines, so the same stats). `newest 1000` over a big head
- * decodes 1000 lines, not the head.
+ * Scans one block's entries a piece at a time (../../store/block-pieces.ts): `piece(lo, hi)` makes
+ * the entries of a piece, scanEntries runs the pipeline over them, and the next piece is made only
+ * if the block's `limit` is not reached yet, so the lines examined are those of a whole-block scan.
  */
-function headEntries(c: HeadColumns, job: ScanJob): Entry[] {
+function scanPieces(lo: number, hi: number, piece: (lo: number, hi: number) => Entry[], ref: BlockRef, sp: StreamPipeline, job: ScanJob, tally: ScanTally): void {
+  const backward = job.direction === 'backward';
+  const start = tally.entries.length;
+  const read = { bytes: 0, lines: 0 };
+  forEachPiece(lo, hi, backward, (a, b) => {
+    const left = job.limit > 0 ? job.limit - (tally.entries.length - start) : 0;
+    const r = scanEntries(piece(a, b), ref.streamId, sp, job.from, job.to, left, backward, tally.entries);
+    read.bytes += r.bytes;
+    read.lines += r.lines;
+    return job.limit === 0 || tally.entries.length - start < job.limit;
+  });
+  tally.block(ref, read);
+}
+
+function scanBlockPieces(b: BlockPieces, ref: BlockRef, sp: StreamPipeline, job: ScanJob, tally: ScanTally): void {
+  const { first, offsets, metadata } = b;
+  const entries = (lo: number, hi: number): Entry[] => {
+    const lines = b.lines(lo, hi);
+    const out: Entry[] = new Array(hi - lo);
+    for (let i = lo; i < hi; i++) {
+      const e: Entry = { ts: first + BigInt(offsets[i]!), line: lines[i - lo]! };
+      const m = metadata?.[i];
+      if (m) e.metadata = m;
+      out[i - lo] = e;
+    }
+    return out;
+  };
+  scanPieces(0, offsets.length, entries, ref, sp, job, tally);
+}
+
+/**
+ * A head's entries this scan can examine, decoded from its columns a piece at a time: only those
+ * in [from, to), and without a pipeline (every line kept) only the `limit` nearest the direction's
+ * start, which are all scanEntries would look at (the same lines, so the same stats). `newest
+ * 1000` over a big head decodes 1000 lines, not the head.
+ */
+function scanHead(c: HeadColumns, ref: BlockRef, sp: StreamPipeline, job: ScanJob, tally: ScanTally): void {
   let [lo, hi] = columnsRange(c, job.from, job.to);
   if (job.stages.length === 0 && job.limit > 0 && hi - lo > job.limit) {
     if (job.direction === 'backward') lo = hi - job.limit;
     else hi = lo + job.limit;
   }
-  return columnsEntries(c, lo, hi);
+  scanPieces(lo, hi, (a, b) => columnsEntries(c, a, b), ref, sp, job, tally);
 }
 
 /**

@@ -96,3 +96,11 @@ test('audit: the reserved tenant must be a tenant id other than "fake"; the deni
   assert.throws(() => loadServerConfig({ config: file('a3.yaml', 'audit:\n  denied_interval: 10ms\n') }), /audit\.denied_interval: at least 1s/);
   assert.throws(() => loadServerConfig({ config: file('a4.yaml', 'audit:\n  denied_burst: 0\n') }), /audit\.denied_burst/);
 });
+
+test('query.worker_young_generation_mb: 12 by default, a whole number of at least 3', () => {
+  assert.equal(loadServerConfig({ config: file('y0.yaml', '') }).query.worker_young_generation_mb, 12);
+  assert.equal(loadServerConfig({ config: file('y1.yaml', 'query:\n  worker_young_generation_mb: 24\n') }).query.worker_young_generation_mb, 24);
+  assert.throws(() => loadServerConfig({ config: file('y2.yaml', 'query:\n  worker_young_generation_mb: 2\n') }), /query\.worker_young_generation_mb/);
+  assert.throws(() => loadServerConfig({ config: file('y3.yaml', 'query:\n  worker_young_generation_mb: 4.5\n') }), /query\.worker_young_generation_mb/);
+  assert.throws(() => loadServerConfig({ config: file('y4.yaml', 'query:\n  worker_young_generation_mb: lots\n') }), /query\.worker_young_generation_mb/);
+});

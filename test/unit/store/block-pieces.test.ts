@@ -1,0 +1,138 @@
+/**
+ * Blocks decoded a piece of lines at a time for the query workers (issue #12, query-time memory;
+ * ../../../src/store/block-pieces.ts): the pieces together are exactly what `decodeBlockPayload`
+ * gives, for hot blocks (version 1) and cold ones (version 2, timestamp escapes restored), with
+ * blocks longer than a piece, empty and multi-byte lines and metadata; a block whose lines hold a
+ * newline has no piece form. And a scan job over file blocks answers what scanning the whole
+ * decoded block answers, lines examined included, in both directions and with limits.
+ * FUZZ_SEED replays a run.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import type { Entry } from '../../../src/api/model.js';
+import { compressBlock, decodeBlockPayload, serializeEntries } from '../../../src/store/block-codec.js';
+import { decodeBlockPieces, forEachPiece, PIECE_LINES } from '../../../src/store/block-pieces.js';
+import type { BlockRef } from '../../../src/store/store.js';
+import { runScanJob } from '../../../src/query/engine/scan-job.js';
+import { scanEntries, type ScannedEntry } from '../../../src/query/engine/block-scanner.js';
+import { compilePipeline } from '../../../src/logql/pipeline/compile.js';
+import { parseExpr } from '../../../src/logql/syntax/index.js';
+import type { LogExpr } from '../../../src/logql/syntax/ast.js';
+import { fuzzParams } from '../../helpers/fuzz.js';
+
+const entry = fc.record({
+  dt: fc.nat({ max: 5_000_000_000 }),
+  // `@ts@` becomes the entry's own time as text, which cold blocks store as an escape (version 2).
+  line: fc.oneof(fc.string({ maxLength: 30 }), fc.constantFrom('{"level":"info","msg":"x"}', 'level=error msg="a b"', 'é😀 error', '', '{"ts":"@ts@","level":"error"}', 'x \u0001 @ts@')),
+  meta: fc.option(fc.constantFrom<Record<string, string>>({ detected_level: 'info' }, { detected_level: 'error' }, { detected_level: 'warn', trace: 't' }), { nil: undefined }),
+});
+
+function entriesOf(es: Array<{ dt: number; line: string; meta: Record<string, string> | undefined }>, first: bigint): Entry[] {
+  let ts = first;
+  return es.map((e) => {
+    ts += BigInt(e.dt);
+    const out: Entry = { ts, line: e.line.replace('@ts@', new Date(Number(ts / 1_000_000n)).toISOString()) };
+    if (e.meta) out.metadata = e.meta;
+    return out;
+  });
+}
+
+/** Up to three pieces' worth of entries, so pieces end inside blocks and at their ends. */
+const entries = fc.tuple(fc.array(entry, { minLength: 1, maxLength: 3 * PIECE_LINES + 5 }), fc.bigInt({ min: 1n << 60n, max: 1n << 61n })).map(([es, first]) => entriesOf(es, first));
+
+test('a block read a piece at a time gives the entries decodeBlockPayload gives', () => {
+  fc.assert(
+    fc.property(entries, fc.boolean(), (es, strip) => {
+      const ser = serializeEntries(es, { stripTimestamps: strip });
+      const region = compressBlock(ser.buf, 1, ser.sizes);
+      const want = decodeBlockPayload(region);
+      const pieces = decodeBlockPieces(region);
+      assert.ok(pieces !== null, 'a split block with a joined lines column has a piece form');
+      const got: Entry[] = [];
+      forEachPiece(0, pieces.offsets.length, false, (lo, hi) => {
+        const lines = pieces.lines(lo, hi);
+        assert.equal(lines.length, hi - lo);
+        for (let i = lo; i < hi; i++) {
+          const e: Entry = { ts: pieces.first + BigInt(pieces.offsets[i]!), line: lines[i - lo]! };
+          if (pieces.metadata?.[i]) e.metadata = pieces.metadata[i]!;
+          got.push(e);
+        }
+      });
+      assert.deepEqual(got, want);
+    }),
+    fuzzParams(1),
+  );
+});
+
+test('a block whose lines hold a newline has no piece form (it is decoded whole)', () => {
+  const es: Entry[] = [
+    { ts: 1_000n, line: 'a' },
+    { ts: 2_000n, line: 'b\nc' },
+  ];
+  const ser = serializeEntries(es);
+  assert.equal(decodeBlockPieces(compressBlock(ser.buf, 1, ser.sizes)), null);
+});
+
+test('pieces cover a range once, in order or from the last, and stop when asked', () => {
+  const seen: number[] = [];
+  forEachPiece(3, 3 + 2 * PIECE_LINES + 1, true, (lo, hi) => void seen.push(lo, hi));
+  assert.deepEqual(seen, [3 + PIECE_LINES + 1, 3 + 2 * PIECE_LINES + 1, 4, 3 + PIECE_LINES + 1, 3, 4]);
+  const fwd: number[] = [];
+  forEachPiece(0, 3 * PIECE_LINES, false, (lo) => (fwd.push(lo), fwd.length < 2));
+  assert.deepEqual(fwd, [0, PIECE_LINES]);
+});
+
+test('a scan job over file blocks answers what a scan of the whole decoded blocks answers', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'block-pieces-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  let run = 0;
+  fc.assert(
+    fc.property(fc.array(entries, { minLength: 1, maxLength: 4 }), fc.boolean(), fc.constantFrom(0, 1, 7, 150), fc.constantFrom('backward', 'forward') as fc.Arbitrary<'backward' | 'forward'>, fc.constantFrom('{job="x"}', '{job="x"} |= "error"', '{job="x"} | json | level="error"'), (blocks, strip, limit, direction, query) => {
+      const path = join(dir, `seg${run++}`);
+      const regions = blocks.map((es) => {
+        const ser = serializeEntries(es, { stripTimestamps: strip });
+        return compressBlock(ser.buf, 1, ser.sizes);
+      });
+      writeFileSync(path, Buffer.concat(regions));
+      let offset = 0;
+      const refs: BlockRef[] = regions.map((r, i) => {
+        const es = blocks[i]!;
+        const ref: BlockRef = { streamId: 0, minTs: es[0]!.ts, maxTs: es.at(-1)!.ts, entries: es.length, rawBytes: 0, location: { kind: 'file', path, offset, length: r.length } };
+        offset += r.length;
+        return ref;
+      });
+      const stages = (parseExpr(query) as LogExpr).pipeline;
+      const all = blocks.flat();
+      const from = all.reduce((m, e) => (e.ts < m ? e.ts : m), all[0]!.ts) + 3_000_000_000n;
+      const to = from + 200_000_000_000n;
+      const got = runScanJob({ refs, streams: { 0: { job: 'x' } }, stages, from, to, limit, direction });
+      // The reference: each whole block decoded, scanned, the job's best `limit` kept the same way.
+      const sp = compilePipeline(stages).forStream({ job: 'x' });
+      const want: ScannedEntry[] = [];
+      let lines = 0;
+      let bytes = 0;
+      for (const r of regions) {
+        const read = scanEntries(decodeBlockPayload(r), 0, sp, from, to, limit, direction === 'backward', want);
+        lines += read.lines;
+        bytes += read.bytes;
+      }
+      assert.equal(got.lines, lines, 'lines examined');
+      assert.equal(got.bytes, bytes, 'bytes examined');
+      const order = (a: ScannedEntry, b: ScannedEntry) => (direction === 'backward' ? cmp(b.ts, a.ts) : cmp(a.ts, b.ts));
+      const cut = limit > 0 ? [...want].sort(order).slice(0, limit) : want;
+      assert.deepEqual(
+        [...got.entries].sort(order).map((e) => [e.ts, e.line, e.labels]),
+        [...cut].sort(order).map((e) => [e.ts, e.line, e.labels]),
+      );
+    }),
+    fuzzParams(1),
+  );
+});
+
+function cmp(a: bigint, b: bigint): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
