@@ -13,7 +13,7 @@
  *   DISK_AFTER=1m,5m,10m                # disk by kind sampled this long after ingest ended (after the fresh phase)
  *   ONLY=parsing | ONLY=countByContainer24h,needle24h   # narrow the query set (bench/query-set.ts)
  *   QUERY_WORKERS=0                     # query.workers of the server (what the worker threads cost in memory)
- *   COLD_LINE_COLUMNS=0                 # cold blocks in the text layout (storage.cold_line_columns: false) in the compacted phase
+ *   COLD_LINE_COLUMNS=1                 # cold blocks as line columns (storage.cold_line_columns: true) in the compacted phase
  *
  * Formats, each encoded by the agent's own encoder (src/agent/ship/push-body.ts), so the server sees
  * what those clients send:
@@ -72,8 +72,8 @@ for (const d of DISK_AFTER) if (!Number.isFinite(d.ms) || d.ms < 0) throw new Er
 DISK_AFTER.sort((a, b) => a.ms - b.ms);
 const SERVER_REPO = process.env.SERVER_REPO ?? REPO;
 const ONLY = process.env.ONLY;
-/** COLD_LINE_COLUMNS=0: the offline compaction writes cold blocks as text, not line columns (storage.cold_line_columns, default true). */
-const COLD_LINE_COLUMNS = process.env.COLD_LINE_COLUMNS !== '0';
+/** COLD_LINE_COLUMNS=1: the offline compaction writes cold blocks as line columns (storage.cold_line_columns, default false). */
+const COLD_LINE_COLUMNS = process.env.COLD_LINE_COLUMNS === '1';
 /** query.workers of the server (default: the server's default), to see what the worker threads cost in memory. */
 const QUERY_WORKERS = process.env.QUERY_WORKERS;
 if (QUERY_WORKERS !== undefined && !/^\d+$/.test(QUERY_WORKERS)) throw new Error(`QUERY_WORKERS must be a non-negative integer, got "${QUERY_WORKERS}"`);

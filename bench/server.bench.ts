@@ -7,7 +7,7 @@
  *   DETECT_LEVELS=0 ...                                 # without Loki 3's detected_level enrichment
  *   SERVER_REPO=/path/to/checkout ...                  # run another checkout's dist/ (a before/after pair)
  *   COLD=0 ...                                          # only the fresh phase: no compaction, no restart
- *   COLD_LINE_COLUMNS=0 ...                             # cold blocks in the text layout (storage.cold_line_columns: false)
+ *   COLD_LINE_COLUMNS=1 ...                             # cold blocks as line columns (storage.cold_line_columns: true)
  *   ONLY=parsing ...                                    # only the parsing queries (issue #12), in every phase
  *                                                       # (or a list of query names, bench/query-set.ts)
  *
@@ -42,8 +42,8 @@ const BATCH_LINES = Number(process.env.BATCH_LINES ?? 2000);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 4);
 const COLD = process.env.COLD !== '0';
 const ONLY = process.env.ONLY;
-/** COLD_LINE_COLUMNS=0: the offline compaction writes cold blocks as text, not line columns (storage.cold_line_columns, default true). */
-const COLD_LINE_COLUMNS = process.env.COLD_LINE_COLUMNS !== '0';
+/** COLD_LINE_COLUMNS=1: the offline compaction writes cold blocks as line columns (storage.cold_line_columns, default false). */
+const COLD_LINE_COLUMNS = process.env.COLD_LINE_COLUMNS === '1';
 const REPO = new URL('../', import.meta.url).pathname;
 const SERVER_REPO = process.env.SERVER_REPO ?? REPO;
 const OUT = join(REPO, 'bench/out');

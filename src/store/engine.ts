@@ -78,8 +78,9 @@ export interface StoreConfig {
   coldCompressionLevel?: number;
   /**
    * Cold blocks store their lines as templates and variable columns (block format 3,
-   * ./line-columns.ts): ~8% less disk and ~40% less compaction CPU, and about the text layout's
-   * decode CPU since issue #12 stop 16. Default true; false keeps the text layout (docs/benchmarks.md).
+   * ./line-columns.ts): ~8% less disk and ~35% less compaction CPU, but a columnar block is decoded
+   * whole while text blocks are decoded a piece at a time (./block-pieces.ts), so full scans of
+   * cold data take ~35% more CPU. Default false (docs/benchmarks.md, "The cold layout after merging").
    */
   coldLineColumns?: boolean;
   /** Raw bytes the cold tier recompresses per exclusive section (seals wait at most that long). Default 16 MiB. */
@@ -933,7 +934,7 @@ export class Engine implements EmbeddedStore {
     // Started on first use and stopped after the run (see ./cold-build.ts).
     const worker = new ColdWorker();
     const buildColdBlock = async (streamId: number, payloads: Buffer[], lsn: number): Promise<BuiltBlock> => {
-      const r = await worker.build(level, payloads, this.cfg.coldLineColumns !== false);
+      const r = await worker.build(level, payloads, this.cfg.coldLineColumns === true);
       const payload = Buffer.from(r.payload.buffer, r.payload.byteOffset, r.payload.byteLength);
       const meta: BuiltBlock['meta'] = { streamId, minTs: r.minTs, maxTs: r.maxTs, entries: r.entries, rawBytes: r.rawBytes, lsn, bloom: r.bloom, cold: true };
       return { meta, header: blockHeader(meta, payload), payload };
