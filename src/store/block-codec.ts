@@ -91,17 +91,23 @@ export function writeTimestamps(w: ByteWriter, ts: ArrayLike<bigint>, version = 
     if (dn % 1_000_000 !== 0) scaleOk6 = false;
     if (dn % 1000 !== 0) scaleOk3 = false;
   }
-  if (!deltaOk) {
+  writeTimestampBody(w, ts, deltaOk ? deltas : undefined, scaleOk6 ? 6 : scaleOk3 ? 3 : 0);
+}
+
+/**
+ * The column after its version and count: raw timestamps when `deltas` is undefined (a delta that
+ * is negative or not exact as a double), else the first and the deltas divided by 10^`scale`.
+ */
+function writeTimestampBody(w: ByteWriter, ts: ArrayLike<bigint>, deltas: ArrayLike<number> | undefined, scale: number): void {
+  if (!deltas) {
     w.u8(0);
-    for (let i = 0; i < n; i++) w.i64(ts[i]!);
+    for (let i = 0; i < ts.length; i++) w.i64(ts[i]!);
     return;
   }
   w.u8(1);
   w.i64(ts[0]!);
-  const e = scaleOk6 ? 6 : scaleOk3 ? 3 : 0;
-  const div = 10 ** e;
-  w.u8(e);
-  for (let i = 0; i < n - 1; i++) w.varint(deltas[i]! / div);
+  w.u8(scale);
+  writeVarints(w, deltas, 10 ** scale);
 }
 
 /**
@@ -135,16 +141,7 @@ function writeTimestampWords(w: ByteWriter, ts: BigInt64Array, version: number):
   }
   w.u8(version);
   w.varint(n);
-  if (!deltaOk) {
-    w.u8(0);
-    for (let i = 0; i < n; i++) w.i64(ts[i]!);
-    return;
-  }
-  w.u8(1);
-  w.i64(ts[0]!);
-  const e = scaleOk6 ? 6 : scaleOk3 ? 3 : 0;
-  w.u8(e);
-  writeVarints(w, deltas, 10 ** e);
+  writeTimestampBody(w, ts, deltaOk ? deltas : undefined, scaleOk6 ? 6 : scaleOk3 ? 3 : 0);
 }
 
 /**
