@@ -17,6 +17,8 @@
  * 32-bit FNV-1a hash per token computed while scanning the bytes (no substring allocation).
  */
 
+import { bloomWasm, FREE, ZERO_FLAG, type BloomWasm } from './bloom-wasm.js';
+
 const MIN_TOKEN = 3;
 /** Hot blocks: ~1% false positives. */
 const BITS_PER_TOKEN = 10;
@@ -46,41 +48,6 @@ function isWord(c: number): boolean {
   return c >= 0x80 || WORD[c] === 1;
 }
 
-// Reused open-addressing set of distinct token hashes for one block build; `stamp` marks slots
-// used by the current build so the table never needs clearing.
-let capacity = 1 << 14;
-let keys = new Int32Array(capacity);
-let stamp = new Uint32Array(capacity);
-let gen = 0;
-let count = 0;
-
-function grow(): void {
-  const ok = keys;
-  const os = stamp;
-  const og = gen;
-  capacity *= 2;
-  keys = new Int32Array(capacity);
-  stamp = new Uint32Array(capacity);
-  gen = 1;
-  count = 0;
-  for (let i = 0; i < ok.length; i++) if (os[i] === og) insert(ok[i]!);
-}
-
-function insert(h: number): void {
-  const mask = capacity - 1;
-  let i = fin1(h) & mask;
-  for (;;) {
-    if (stamp[i] !== gen) {
-      stamp[i] = gen;
-      keys[i] = h;
-      if (++count * 2 > capacity) grow();
-      return;
-    }
-    if (keys[i] === h) return;
-    i = (i + 1) & mask;
-  }
-}
-
 /** The two hashes for double hashing, both derived from a token's 32-bit FNV-1a hash. */
 function fin1(h: number): number {
   h ^= h >>> 16;
@@ -98,61 +65,83 @@ function fin2(h: number): number {
   return (h | 1) >>> 0;
 }
 
-/** Inserts the hash of every token in bytes [start, end) of `b` (tokens of MIN_TOKEN or more bytes). */
-function addTokens(b: Uint8Array, start: number, end: number): void {
-  let i = start;
-  while (i < end) {
-    let c = b[i]!;
-    if (c < 0x80 && WORD[c] !== 1) {
-      i++;
-      continue;
-    }
-    const from = i;
-    let h = 0x811c9dc5;
-    do {
-      h = Math.imul(h ^ c, 0x01000193);
-      if (++i >= end) break;
-      c = b[i]!;
-    } while (c >= 0x80 || WORD[c] === 1);
-    if (i - from >= MIN_TOKEN) insert(h);
-  }
-}
+/**
+ * Slots of the distinct-token set, kept between builds (it only grows, as the JavaScript set of
+ * stop 16 did; 4 bytes a slot instead of its 8).
+ */
+let capacity = 1 << 14;
+/** Text is tokenized in pieces of about this size, so the module's memory stays small. */
+const PIECE = 1 << 20;
 
-/** Builds the bloom filter of all tokens in UTF-8 text (lines separated by any non-word byte). */
+/**
+ * Builds the bloom filter of all tokens in UTF-8 text (lines separated by any non-word byte).
+ * Tokenizing and setting bits run in ./bloom-wasm.ts (issue #12, stop 17: ~2× less CPU than the
+ * JavaScript loop it replaces, same bits).
+ */
 export function buildBloom(text: Uint8Array, start = 0, end = text.length, size: BloomSize = { bitsPerToken: BITS_PER_TOKEN, k: K }): Uint8Array {
-  gen++;
-  if (gen === 0xffffffff) {
-    stamp.fill(0);
-    gen = 1;
+  const w = bloomWasm();
+  const pieces = cutPieces(text, start, end);
+  let longest = 0;
+  for (let i = 1; i < pieces.length; i++) longest = Math.max(longest, pieces[i]! - pieces[i - 1]!);
+  const tbl = align8(FREE + longest);
+  let count: number;
+  let mem: Uint8Array;
+  for (;;) {
+    mem = memoryFor(w, tbl + capacity * 4);
+    mem.fill(0, ZERO_FLAG, ZERO_FLAG + 4);
+    mem.fill(0, tbl, tbl + capacity * 4);
+    count = 0;
+    for (let i = 1; i < pieces.length && count >= 0; i++) {
+      const from = pieces[i - 1]!;
+      const to = pieces[i]!;
+      mem.set(text.subarray(from, to), FREE);
+      count = w.tokens(FREE, FREE + to - from, tbl, capacity - 1, count);
+    }
+    if (count >= 0) break;
+    capacity *= 2;
   }
-  count = 0;
-  addTokens(text, start, end);
   const bits = Math.max(64, Math.ceil((count * size.bitsPerToken) / 8) * 8);
+  const at = tbl + capacity * 4;
+  mem = memoryFor(w, at + bits / 8);
+  mem.fill(0, at, at + bits / 8);
+  w.setBits(tbl, capacity, at, bits, size.k);
   const out = new Uint8Array(1 + bits / 8);
   out[0] = size.k;
-  for (let i = 0; i < capacity; i++) {
-    if (stamp[i] !== gen) continue;
-    const h = keys[i]!;
-    setBits(out, bits, fin1(h), fin2(h));
-  }
+  out.set(mem.subarray(at, at + bits / 8), 1);
   return out;
+}
+
+/** Piece boundaries of [start, end): cuts at separator bytes (a token never spans two pieces). */
+function cutPieces(text: Uint8Array, start: number, end: number): number[] {
+  const out = [start];
+  let from = start;
+  while (end - from > PIECE) {
+    let cut = from + PIECE;
+    while (cut < end && isWord(text[cut]!)) cut++;
+    out.push(cut);
+    from = cut;
+  }
+  if (end > from) out.push(end);
+  return out;
+}
+
+function align8(n: number): number {
+  return (n + 7) & ~7;
+}
+
+/** A view of the module's memory, grown to at least `bytes` (growing detaches older views). */
+function memoryFor(w: BloomWasm, bytes: number): Uint8Array {
+  const have = w.memory.buffer.byteLength;
+  if (have < bytes) w.memory.grow(Math.ceil((bytes - have) / 65536));
+  return new Uint8Array(w.memory.buffer);
 }
 
 /**
  * `bits >>> 0`: with both operands known unsigned 32-bit the remainder is an integer division.
  * Without it, `bits` (from Math.ceil) was sometimes typed a double and the remainder compiled to a
- * floating-point one: in half the processes of bench/seal-cpu.bench.ts building blooms took ~30%
- * more CPU (issue #12, stop 16). Same bit indexes either way.
+ * floating-point one (issue #12, stop 16). Same bit indexes either way; the builder's side of this
+ * is `i32.rem_u` in ./bloom-wasm.ts.
  */
-function setBits(bloom: Uint8Array, bits: number, h1: number, h2: number): void {
-  const k = bloom[0]!;
-  const m = bits >>> 0;
-  for (let j = 0; j < k; j++) {
-    const b = ((h1 + Math.imul(j, h2)) >>> 0) % m;
-    bloom[1 + (b >>> 3)]! |= 1 << (b & 7);
-  }
-}
-
 function hasBits(bloom: Uint8Array, bits: number, h1: number, h2: number): boolean {
   const k = bloom[0]!;
   const m = bits >>> 0;
