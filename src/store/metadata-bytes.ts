@@ -9,8 +9,15 @@
 import type { Labels } from '../api/model.js';
 import type { ByteWriter } from './bytes.js';
 
-/** Objects remembered per buffer; past that, new objects are encoded without being remembered. */
-const MAX_REMEMBERED = 64;
+/**
+ * Objects remembered per buffer without condition; past that, only while copies have been at least
+ * as many as the objects remembered (an OTLP push of ~100 containers has ~100 resources × levels
+ * shared objects per WAL record: with a fixed 64, a tenth of its entries were encoded afresh, ~3% of
+ * ingest's CPU; issue #12, stop 17), and never past MAX_REMEMBERED. Objects made per entry (no
+ * copies) still stop at 64 remembered.
+ */
+const ALWAYS_REMEMBERED = 64;
+const MAX_REMEMBERED = 1 << 16;
 /** Encodings longer than this are not remembered (copying them would save little). */
 const MAX_REMEMBERED_BYTES = 4096;
 
@@ -18,6 +25,7 @@ export class MetadataBytes {
   // Start and end offset, in the writer's buffer, of each remembered object's encoding.
   private readonly seen = new Map<Labels, number>();
   private readonly ends: number[] = [];
+  private copies = 0;
 
   /** Writes `m` (undefined: no pairs) to `w`; `w` must be the same writer on every call. */
   write(w: ByteWriter, m: Labels | undefined): void {
@@ -27,6 +35,7 @@ export class MetadataBytes {
     }
     const at = this.seen.get(m);
     if (at !== undefined) {
+      this.copies++;
       const start = this.ends[2 * at]!;
       const len = this.ends[2 * at + 1]! - start;
       w.ensure(len);
@@ -46,7 +55,8 @@ export class MetadataBytes {
       w.str(k);
       w.str(m[k]!);
     }
-    if (this.seen.size < MAX_REMEMBERED && w.pos - start <= MAX_REMEMBERED_BYTES) {
+    const n = this.seen.size;
+    if ((n < ALWAYS_REMEMBERED || (this.copies >= n && n < MAX_REMEMBERED)) && w.pos - start <= MAX_REMEMBERED_BYTES) {
       this.seen.set(m, this.ends.length >>> 1);
       this.ends.push(start, w.pos);
     }

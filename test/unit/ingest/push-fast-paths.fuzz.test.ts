@@ -272,10 +272,11 @@ function naiveMetadata(w: ByteWriter, m: Labels | undefined): void {
 }
 
 test('metadata objects met again are written as the same bytes as pair by pair, in WAL records and block payloads', () => {
-  const pool = fc.array(fc.tuple(fc.dictionary(nameArb.filter((n) => n !== '__proto__'), textArb, { maxKeys: 5, noNullPrototype: true }), fc.boolean()).map(([m, freeze]) => (freeze ? Object.freeze(m) : m)), { minLength: 1, maxLength: 80 });
+  const pool = fc.array(fc.tuple(fc.dictionary(nameArb.filter((n) => n !== '__proto__'), textArb, { maxKeys: 5, noNullPrototype: true }), fc.boolean()).map(([m, freeze]) => (freeze ? Object.freeze(m) : m)), { minLength: 1, maxLength: 300 });
   fc.assert(
-    fc.property(pool, fc.array(fc.tuple(fc.nat(), textArb, fc.boolean()), { maxLength: 200 }), (objs, picks) => {
-      // Entries reusing a few objects (as ingest's shared ones), some without metadata.
+    fc.property(pool, fc.array(fc.tuple(fc.nat(), textArb, fc.boolean()), { maxLength: 1000 }), (objs, picks) => {
+      // Entries reusing a few objects (as ingest's shared ones), some without metadata; more than
+      // 64 objects, so that objects are remembered past the first 64 while copies keep up.
       const entries: Entry[] = picks.map(([i, line, none], k) => (none ? { ts: BigInt(k), line } : { ts: BigInt(k), line, metadata: objs[i % objs.length]! }));
       const w1 = new ByteWriter(16);
       writeMetadata(w1, entries.length, entries.map((e) => e.metadata));
