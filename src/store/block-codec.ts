@@ -12,7 +12,8 @@
  *                  2: templates and variable columns (./line-columns.ts; cold blocks with
  *                     storage.cold_line_columns, "block format 3": readers before it reject the
  *                     block as an unknown lines mode)
- *   u8 hasMetadata · if 1: count × (varint pairs · pairs × (str name, str value))
+ *   u8 metadata form · 0: none · 1: count × (varint pairs · pairs × (str name, str value))
+ *                      2: a table of the distinct sets, then count × varint index (METADATA_TABLE)
  * Versions 1 and 2 store the whole as one zstd frame with its content checksum (level 1 by
  * default: measured best speed/ratio trade-off here).
  *
@@ -20,7 +21,7 @@
  * is `u8 SPLIT_MARKER · u32le S · S bytes: stats frame · body frame`, each a zstd frame of the
  * block's level with its checksum. The stats frame holds the layout above up to the end of the
  * timestamp column (the version byte still says whether lines are transformed), then count ×
- * varint UTF-8 byte length of each (original) line, then the metadata column (u8 hasMetadata ·
+ * varint UTF-8 byte length of each (original) line, then the metadata column (u8 form ·
  * ...). The body frame holds the lines column. Reading the first `SPLIT_HEADER + S` bytes of a
  * region gives timestamps, sizes and metadata without decompressing any line
  * (`decodeBlockStats`): count_over_time, rate and bytes_over_time without a pipeline need nothing
@@ -34,9 +35,19 @@ import { setOwn } from './labels.js';
 import { readLineColumns, skipLineColumns, writeLineColumns } from './line-columns.js';
 import { restoreTimestamp, stripTimestamps } from './line-transform.js';
 import { splitJoinedLines } from './joined-lines.js';
-import { MetadataBytes } from './metadata-bytes.js';
 
 export const PAYLOAD_VERSION = 1;
+/** The metadata column's first byte: no entry has metadata. */
+const METADATA_NONE = 0;
+/** Each entry's pairs in turn (what blocks sealed before issue #12's stop 17 hold; still read). */
+const METADATA_PER_ENTRY = 1;
+/**
+ * `varint sets · sets × (varint pairs · pairs × (str name, str value)) · count × varint index`
+ * (0 = none, k = the k-th set): written since issue #12's stop 17. Entries share a few sets (a
+ * detected_level each, OTLP's resource pairs), which the per-entry form repeated: ~75 bytes an
+ * OTLP entry that zstd compressed at every seal and the stats path re-read at every query.
+ */
+const METADATA_TABLE = 2;
 /** Same layout; each line's own timestamp, where it appears as text, is an escape (cold blocks). */
 export const PAYLOAD_VERSION_TS = 2;
 /** First byte of a split region (see the layout above); a zstd frame starts with 0x28. */
@@ -196,19 +207,60 @@ export function writeLengthLines(w: ByteWriter, lines: Uint8Array[]): void {
   for (const l of lines) w.bytes(l);
 }
 
-/** Metadata column (`metas[i]` for entry i in block order; absent or empty = none). */
+/**
+ * Metadata column (`metas[i]` for entry i in block order; absent or empty = none), in the table
+ * form (METADATA_TABLE): each distinct set once, then one index per entry.
+ */
 export function writeMetadata(w: ByteWriter, n: number, metas: ArrayLike<Labels | undefined> | undefined): void {
   let hasMeta = false;
   if (metas) {
     for (let i = 0; i < n && !hasMeta; i++) {
       const m = metas[i];
-      if (m && Object.keys(m).length > 0) hasMeta = true;
+      if (m) for (const _ in m) {
+        hasMeta = true;
+        break;
+      }
     }
   }
-  w.u8(hasMeta ? 1 : 0);
-  if (!hasMeta) return;
-  const bytes = new MetadataBytes();
-  for (let i = 0; i < n; i++) bytes.write(w, metas![i]);
+  if (!hasMeta) {
+    w.u8(METADATA_NONE);
+    return;
+  }
+  w.u8(METADATA_TABLE);
+  // Sets by object (ingest shares a few objects per level and OTLP scope), then by bytes (heads
+  // rebuilt from the WAL have an object per entry): the table holds each distinct set once.
+  const byObject = new Map<Labels, number>();
+  const byBytes = new Map<string, number>();
+  const table = new ByteWriter(256);
+  const index = new Uint32Array(n);
+  let sets = 0;
+  for (let i = 0; i < n; i++) {
+    const m = metas![i];
+    if (m === undefined) continue;
+    let k = byObject.get(m);
+    if (k === undefined) {
+      const start = table.pos;
+      const keys = Object.keys(m);
+      if (keys.length === 0) {
+        k = 0;
+      } else {
+        table.varint(keys.length);
+        for (let j = 0; j < keys.length; j++) {
+          table.str(keys[j]!);
+          table.str(m[keys[j]!]!);
+        }
+        const bytes = table.buf.toString('latin1', start, table.pos);
+        k = byBytes.get(bytes);
+        if (k === undefined) byBytes.set(bytes, (k = ++sets));
+        else table.pos = start;
+      }
+      byObject.set(m, k);
+    }
+    index[i] = k;
+  }
+  w.varint(sets);
+  w.bytes(table.finish());
+  writeVarints(w, index);
 }
 
 /**
@@ -349,7 +401,9 @@ function sameBytes(buf: Uint8Array, a: number, b: number, len: number): boolean 
  * cache by identity (the stats path).
  */
 function readMetadataColumn(r: ByteReader, n: number, intern = false): Array<Labels | undefined> | undefined {
-  if (r.u8() !== 1) return undefined;
+  const form = r.u8();
+  if (form === METADATA_TABLE) return readMetadataTable(r, n, intern);
+  if (form !== METADATA_PER_ENTRY) return undefined;
   const out: Array<Labels | undefined> = new Array<Labels | undefined>(n).fill(undefined);
   const seen = intern ? new Map<string, Labels>() : undefined;
   const buf = r.buf;
@@ -405,6 +459,31 @@ function readMetadataColumn(r: ByteReader, n: number, intern = false): Array<Lab
 }
 
 const RECENT_SETS = 8;
+
+/** The table form's sets and indexes (see METADATA_TABLE); with `intern`, the sets are frozen. */
+function readMetadataTable(r: ByteReader, n: number, intern: boolean): Array<Labels | undefined> {
+  const count = r.varint();
+  if (count > r.buf.length - r.pos) throw new RangeError(`metadata table of ${count} sets in ${r.buf.length - r.pos} bytes`);
+  const sets: Labels[] = new Array<Labels>(count);
+  for (let k = 0; k < count; k++) {
+    const pairs = r.varint();
+    const m: Labels = {};
+    for (let j = 0; j < pairs; j++) {
+      const name = r.str();
+      setOwn(m, name, r.str());
+    }
+    sets[k] = intern ? Object.freeze(m) : m;
+  }
+  const out: Array<Labels | undefined> = new Array<Labels | undefined>(n).fill(undefined);
+  for (let i = 0; i < n; i++) {
+    const k = r.varint();
+    if (k === 0) continue;
+    if (k > count) throw new RangeError(`metadata index ${k} of ${count} sets`);
+    // Without `intern` each entry gets its own object, as the per-entry form gives.
+    out[i] = intern ? sets[k - 1]! : { ...sets[k - 1]! };
+  }
+  return out;
+}
 
 /** The index of the recent set whose bytes equal buf[start, end) (the last hit tried first), or -1. */
 function recentSet(buf: Uint8Array, start: number, end: number, starts: number[], ends: number[], hit: number): number {

@@ -1,7 +1,7 @@
 /**
  * One entry's structured metadata as bytes, `varint pairs · pairs × (str name · str value)`: the
- * layout the WAL record (./wal-record.ts) and the block payload's metadata column
- * (./block-codec.ts) share. With Loki 3's detected_level nearly every entry has metadata, and
+ * layout of the WAL record (./wal-record.ts) and of each set in the block payload's metadata table
+ * (./block-codec.ts; blocks sealed before issue #12's stop 17 have it once per entry). With Loki 3's detected_level nearly every entry has metadata, and
  * ingest hands the store a few shared objects (one per level, one per OTLP resource and scope):
  * an object met again in the same buffer has its earlier bytes copied instead of two or more
  * UTF-8 encodings, which were a tenth of the WAL encoding's time. The bytes are the same either way.

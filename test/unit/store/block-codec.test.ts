@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Entry } from '../../../src/api/model.js';
-import { compressPayload, decodeBlockPayload, serializeEntries } from '../../../src/store/block-codec.js';
+import { compressBlock, compressPayload, decodeBlockPayload, decodeBlockStats, decodeBlockStatsPacked, deserializeEntries, serializeEntries } from '../../../src/store/block-codec.js';
+import { ByteWriter } from '../../../src/store/bytes.js';
 import { Head, compareEntries } from '../../../src/store/head.js';
 import { seeded } from './store.case.js';
 
@@ -66,4 +67,47 @@ test('a corrupt payload is an error, not garbage', () => {
   bad[bad.length - 3]! ^= 0xff;
   assert.throws(() => decodeBlockPayload(bad));
   assert.throws(() => decodeBlockPayload(Buffer.from('not zstd at all')));
+});
+
+// A split region sealed by the code before issue #12's stop 17, whose metadata column is the
+// per-entry form (1): blocks on disk keep it, so it must keep decoding — entries, the stats path and
+// the packed stats path — to the same metadata as the table form (2) written now.
+const PER_ENTRY_FIXTURE =
+  '539500000028b52ffd24a745040094070106010000bcaf4f34cb17060122101d16110901010e64657465637465645f6c6576656c04696e666f000409686f73745f6e616d650562656e6368036a6f6206646f636b65720a73636f70650e6c6f6777686172662d6167656e747761726e020874726163655f696408663362316332643402c3bc02c3a9000400637c8413b0fecfdb2df005ab88177828b52ffd2487a5030022871920b0271d40a80861803466af31790fb2e56348ef261399e83c34c2d044822a6404bd2e0dcdacc555b4752a1e623c65f1b8f1f0bc685244bc61ca3d7972eb8073d3e6c97fc06d4b486d45dabb923122484070ba31268fb69bb6fb496e251bf072d416561d892303005530f0e7b5ccad8202f6ff725c';
+const FIXTURE_ENTRIES: Entry[] = [
+  { ts: 1714521600000000000n, line: 'level=info msg="started" port=3100', metadata: { detected_level: 'info' } },
+  { ts: 1714521600001000000n, line: 'no metadata here' },
+  { ts: 1714521600002000000n, line: '{"level":"warn","msg":"slow"}', metadata: { host_name: 'bench', job: 'docker', scope_name: 'logwharf-agent', detected_level: 'warn' } },
+  { ts: 1714521600003000000n, line: 'level=info msg="again"', metadata: { detected_level: 'info' } },
+  { ts: 1714521600004000000n, line: 'ünïcødé trace', metadata: { trace_id: 'f3b1c2d4', ü: 'é' } },
+  { ts: 1714521600005000000n, line: 'empty set', metadata: {} },
+];
+
+test('metadata columns: the per-entry form of older blocks and the table form read back alike, stats paths included', () => {
+  const expected = FIXTURE_ENTRIES.map((e) => ({ ts: e.ts, line: e.line, metadata: e.metadata && Object.keys(e.metadata).length > 0 ? { ...e.metadata } : undefined }));
+  const plain = (es: Entry[]) => es.map((e) => ({ ts: e.ts, line: e.line, metadata: e.metadata ? { ...e.metadata } : undefined }));
+  const old = Buffer.from(PER_ENTRY_FIXTURE, 'hex');
+  const now = compressBlock(serializeEntries(FIXTURE_ENTRIES).buf, 1);
+  assert.notEqual(now.toString('hex'), PER_ENTRY_FIXTURE, 'the table form is what is written now');
+  for (const region of [old, now]) {
+    const entries = decodeBlockPayload(region);
+    assert.deepEqual(plain(entries), expected);
+    assert.equal(entries[0]!.metadata, entries[3]!.metadata, 'equal sets are one object');
+    for (const stats of [decodeBlockStats(region), decodeBlockStatsPacked(region)]) {
+      assert.equal(stats.hasMetadata, true);
+      assert.deepEqual(
+        stats.metadata!.map((m) => (m ? { ...m } : undefined)),
+        expected.map((e) => e.metadata),
+      );
+    }
+  }
+  // A table index beyond its sets is a malformed block, not a crash or a wrong answer.
+  const w = new ByteWriter(16);
+  w.u8(2);
+  w.varint(1);
+  w.varint(1);
+  w.str('a');
+  w.str('b');
+  w.varint(2);
+  assert.throws(() => deserializeEntries(Buffer.concat([serializeEntries([{ ts: 1n, line: 'x' }]).buf.subarray(0, -1), w.finish()])), /metadata index 2 of 1 sets/);
 });
