@@ -36,7 +36,6 @@ import { LogwharfError } from '../../../src/api/errors.js';
 import { decodeAppendRecord, encodeAppendRecord, encodeAppendRecordLines } from '../../../src/store/wal-record.js';
 import { Head } from '../../../src/store/head.js';
 import { compressBlock, decodeBlockPayload, serializeEntries } from '../../../src/store/block-codec.js';
-import { MetadataBytes } from '../../../src/store/metadata-bytes.js';
 import { ByteWriter } from '../../../src/store/bytes.js';
 import { WAL_RECORD_HEADER } from '../../../src/store/wal.js';
 import type { Entry, Labels, StreamPush } from '../../../src/api/model.js';
@@ -262,49 +261,81 @@ test('OTLP pushes: the shared, in-place path stores and answers exactly as pushS
 
 // ---- Metadata bytes in WAL records and block payloads
 
-/** The pair-by-pair encoding MetadataBytes shortcuts. */
-function naiveMetadata(w: ByteWriter, m: Labels | undefined): void {
-  const keys = m ? Object.keys(m) : [];
-  w.varint(keys.length);
-  for (const k of keys) {
-    w.str(k);
-    w.str(m![k]!);
-  }
-}
-
-test('metadata objects met again are written as the same bytes as pair by pair in WAL records, and read back alike from block payloads', () => {
+test('metadata objects met again: WAL records and block payloads read back the same metadata, equal sets as one frozen object', () => {
   const pool = fc.array(fc.tuple(fc.dictionary(nameArb.filter((n) => n !== '__proto__'), textArb, { maxKeys: 5, noNullPrototype: true }), fc.boolean()).map(([m, freeze]) => (freeze ? Object.freeze(m) : m)), { minLength: 1, maxLength: 300 });
   fc.assert(
     fc.property(pool, fc.array(fc.tuple(fc.nat(), textArb, fc.boolean()), { maxLength: 1000 }), (objs, picks) => {
       // Entries reusing a few objects (as ingest's shared ones), some without metadata; more than
-      // 64 objects, so that objects are remembered past the first 64 while copies keep up.
+      // 64 objects, so that objects are remembered past the first 64 while references keep up.
       const entries: Entry[] = picks.map(([i, line, none], k) => (none ? { ts: BigInt(k), line } : { ts: BigInt(k), line, metadata: objs[i % objs.length]! }));
       const norm = (es: readonly Entry[]) => es.map((e) => ({ ts: e.ts, line: Buffer.from(e.line).toString(), metadata: e.metadata && Object.keys(e.metadata).length > 0 ? Object.entries(e.metadata).map(([k, v]) => [k, Buffer.from(v).toString()]) : undefined }));
-      // WAL record: the pair-by-pair bytes for every entry.
-      const w1 = new ByteWriter(16);
-      const bytes = new MetadataBytes();
-      for (const e of entries) bytes.write(w1, e.metadata);
-      const w2 = new ByteWriter(16);
-      for (const e of entries) naiveMetadata(w2, e.metadata);
-      assert.deepEqual(w1.finish(), w2.finish());
-      const rec = encodeAppendRecord('t', [{ labels: { job: 'x' }, key: '{job="x"}', entries }]);
+      const sharing = (es: readonly Entry[]) => {
+        // Entries of the same input object read back as one object.
+        const byInput = new Map<Labels, Labels | undefined>();
+        es.forEach((e, k) => {
+          const input = entries[k]!.metadata;
+          if (!input) return;
+          if (!byInput.has(input)) byInput.set(input, e.metadata);
+          else assert.equal(e.metadata, byInput.get(input));
+        });
+      };
+      // WAL record, cut in two streams.
+      const cut = Math.floor(entries.length / 2);
+      const rec = encodeAppendRecord('t', [
+        { labels: { job: 'x' }, key: '{job="x"}', entries: entries.slice(0, cut) },
+        { labels: { job: 'y' }, key: '{job="y"}', entries: entries.slice(cut) },
+      ]);
       const back = decodeAppendRecord(rec.subarray(WAL_RECORD_HEADER));
       assert.ok(back);
-      assert.deepEqual(norm(back.streams[0]!.entries), norm(entries));
-      // Block payload (the table form): the same metadata back, equal sets as one frozen object.
+      const walEntries = back.streams.flatMap((s) => s.entries);
+      assert.deepEqual(norm(walEntries), norm(entries));
+      sharing(walEntries);
+      // Block payload (the table form).
       const decoded = decodeBlockPayload(compressBlock(serializeEntries(entries).buf, 1));
       assert.deepEqual(norm(decoded), norm(entries));
-      const byKey = new Map<string, Labels>();
-      for (const e of decoded) {
-        if (!e.metadata) continue;
-        assert.ok(Object.isFrozen(e.metadata));
-        const key = JSON.stringify(Object.entries(e.metadata));
-        assert.equal(byKey.get(key) ?? e.metadata, e.metadata, 'equal sets share one object');
-        byKey.set(key, e.metadata);
-      }
+      sharing(decoded);
+      for (const e of decoded) if (e.metadata) assert.ok(Object.isFrozen(e.metadata));
     }),
     fuzzParams(),
   );
+});
+
+// A WAL record of type 1 (each entry's pairs in full), written by the code before issue #12's stop
+// 17: WAL segments left by it are replayed after an upgrade.
+const WAL_V1_FIXTURE =
+  '01027431020b7b226a6f62223a2261227d040000bcaf4f34cb17036f6e65010e64657465637465645f6c6576656c04696e666f4042cbaf4f34cb170374776f008084daaf4f34cb1705c3bc6ec3af0309686f73745f6e616d650562656e6368036a6f6206646f636b65720e64657465637465645f6c6576656c047761726ec0c6e9af4f34cb1704666f7572010e64657465637465645f6c6576656c04696e666f0b7b226a6f62223a2262227d020009f9af4f34cb1704666976650309686f73745f6e616d650562656e6368036a6f6206646f636b65720e64657465637465645f6c6576656c047761726e404b08b04f34cb170373697800';
+
+test('WAL records: type 1 records of older versions decode as before, type 2 (references to sets) to the same entries in fewer bytes', () => {
+  const info = Object.freeze({ detected_level: 'info' });
+  const res = Object.freeze({ host_name: 'bench', job: 'docker', detected_level: 'warn' });
+  const streams = [
+    { labels: { job: 'a' }, key: '{job="a"}', entries: [
+      { ts: 1714521600000000000n, line: 'one', metadata: info },
+      { ts: 1714521600001000000n, line: 'two' },
+      { ts: 1714521600002000000n, line: 'ünï', metadata: res },
+      { ts: 1714521600003000000n, line: 'four', metadata: info },
+    ] },
+    { labels: { job: 'b' }, key: '{job="b"}', entries: [
+      { ts: 1714521600004000000n, line: 'five', metadata: res },
+      { ts: 1714521600005000000n, line: 'six', metadata: {} },
+    ] },
+  ];
+  const expected = { tenant: 't1', streams: streams.map((s) => ({ labels: s.labels, entries: s.entries.map((e) => (e.metadata && Object.keys(e.metadata).length > 0 ? { ts: e.ts, line: e.line, metadata: { ...e.metadata } } : { ts: e.ts, line: e.line })) })) };
+  const v1 = Buffer.from(WAL_V1_FIXTURE, 'hex');
+  const v2 = encodeAppendRecord('t1', streams).subarray(WAL_RECORD_HEADER);
+  assert.equal(v1[0], 1);
+  assert.equal(v2[0], 2);
+  assert.ok(v2.length < v1.length, `type 2 ${v2.length} bytes, type 1 ${v1.length}`);
+  for (const body of [v1, v2]) {
+    const got = decodeAppendRecord(body)!;
+    assert.deepEqual(JSON.parse(JSON.stringify(got, (_, v) => (typeof v === 'bigint' ? String(v) : v))), JSON.parse(JSON.stringify(expected, (_, v) => (typeof v === 'bigint' ? String(v) : v))));
+  }
+  // A reference to a set the record has not brought yet is damage, not a wrong entry.
+  const bad = Buffer.from(v2);
+  const at = bad.indexOf(Buffer.from('one')) + 3;
+  assert.equal(bad[at], 1, 'the first entry brings its set');
+  bad[at] = 5;
+  assert.throws(() => decodeAppendRecord(bad), /metadata reference 5 before its set/);
 });
 
 test('heads filled from the WAL record\'s bytes hold and reject exactly what heads encoding the strings do', () => {
