@@ -146,12 +146,21 @@ export function levelFromSeverityNumber(text: string): string {
 export function detectLevel(streamLevel: string | undefined, metadata: Labels | undefined, line: string): string {
   if (streamLevel !== undefined) return streamLevel;
   if (metadata !== undefined) {
-    const v = firstField(metadata);
-    if (v !== undefined) return normalizeLevel(v);
-    const sev = Object.hasOwn(metadata, 'severity_number') ? metadata.severity_number : undefined;
-    if (sev) return levelFromSeverityNumber(sev);
+    const v = levelFromMetadata(metadata);
+    if (v !== undefined) return v;
   }
   return levelFromLine(line);
+}
+
+/**
+ * Steps 3–4: the level an entry's structured metadata states, normalised; undefined when none (the
+ * line decides). Ingest caches it per shared metadata object (src/ingest/push-service.ts).
+ */
+export function levelFromMetadata(metadata: Labels): string | undefined {
+  const v = firstField(metadata);
+  if (v !== undefined) return normalizeLevel(v);
+  const sev = Object.hasOwn(metadata, 'severity_number') ? metadata.severity_number : undefined;
+  return sev ? levelFromSeverityNumber(sev) : undefined;
 }
 
 /** Step 5: the level a line states (JSON field, logfmt key, else keywords), "unknown" when none. */

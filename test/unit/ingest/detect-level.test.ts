@@ -239,3 +239,27 @@ test('push: OTLP severity_text, else severity_number, else the body', async () =
   const got = store.entries('fake', { service_name: 'svc' }).map((e) => e.metadata?.detected_level);
   assert.deepEqual(got, ['info', 'fatal', 'debug', 'NOTICE']);
 });
+
+test('push: OTLP records sharing their resource pairs take the level those pairs state, or each its own body’s (the shared level is remembered per object)', async () => {
+  const { store, svc } = setup();
+  const rec = (ms: number, body: string) => ({ ...emptyLogRecord(), timeUnixNano: ns(ms), body });
+  const resource = (name: string, attrs: Array<{ key: string; value: string }>, bodies: string[]) => ({
+    attributes: [{ key: 'service.name', value: name }, ...attrs],
+    droppedAttributesCount: 0,
+    scopeLogs: [{ scope: { name: 'lib', version: '', attributes: [], droppedAttributesCount: 0 }, logRecords: bodies.map((b, i) => rec(T0 + i, b)) }],
+  });
+  const req = {
+    resourceLogs: [
+      // A `level` resource attribute (structured metadata) wins over every body.
+      resource('with', [{ key: 'level', value: 'WARNING' }], ['level=error a', '{"level":"debug"}', 'plain']),
+      // Pairs without a level: each body decides.
+      resource('without', [{ key: 'host.name', value: 'h' }], ['level=error a', '{"level":"debug"}', 'plain', 'level=error b']),
+    ],
+  };
+  for (let round = 0; round < 2; round++) {
+    await svc.pushOtlp('fake', { contentType: 'application/json', body: Buffer.from(encodeOtlpLogsJson(req)) });
+    const level = (service: string) => store.entries('fake', { service_name: service }).slice(-4).map((e) => e.metadata?.detected_level);
+    assert.deepEqual(level('with').slice(-3), ['warn', 'warn', 'warn']);
+    assert.deepEqual(level('without'), ['error', 'debug', 'unknown', 'error']);
+  }
+});
