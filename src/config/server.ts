@@ -106,7 +106,7 @@ export const serverConfigSchema = z
           .default('2h')
           .describe('Blocks whose newest entry is older than this are merged per stream and recompressed (the cold tier); 0s keeps every block hot'),
         cold_compression_level: z.number().int().min(1).max(22).default(16).describe('zstd level of cold blocks (16 measured smallest and cheapest for the line-columns layout here; 17 for the text layout)'),
-        cold_block_bytes: z.number().int().positive().default(1024 * 1024).describe('Raw bytes per cold block'),
+        cold_block_bytes: z.number().int().positive().default(2 * 1024 * 1024).describe('Raw bytes per cold block (2 MiB: docs/storage.md has the trade-off against disk and query memory)'),
         cold_line_columns: z
           .boolean()
           .default(true)
