@@ -5,7 +5,7 @@
  * CPU of the text and the line-columns layout (interleaved, medians).
  *
  *   LINES=300000 node --import tsx bench/cold-layout.bench.ts
- *   PARTS=levers,columns ...   # some of parts, levers, columns, sizes, tokens (default parts,levers,columns)
+ *   PARTS=levers,columns ...   # some of parts, levers, columns, sizes, tokens, pieces (default parts,levers,columns)
  *   BLOCK=4194304 ...          # raw bytes per block (default 1 MiB)
  *   LEVELS=16,17 SIZES=1048576,4194304   # the sizes part: line-columns blocks at these zstd levels and block sizes
  *
@@ -17,6 +17,7 @@ import type { Entry } from '../src/api/model.js';
 import { compressBlock, decodeBlockPayload, serializeEntries, SPLIT_HEADER, splitStatsLength } from '../src/store/block-codec.js';
 import { buildBloom, COLD_BLOOM } from '../src/store/bloom.js';
 import { buildColdBloom } from '../src/store/cold-bloom.js';
+import { decodeBlockPieces, forEachPiece } from '../src/store/block-pieces.js';
 import { stripTimestamps } from '../src/store/line-transform.js';
 import { calibrate, corpusRows, ensureCorpus, median } from './harness.js';
 
@@ -205,5 +206,31 @@ if (PARTS.includes('tokens')) {
     }
   }
   console.log(JSON.stringify({ part: 'tokens', blocks: blocks.length, tokensPerBlock: Math.round(tokens / blocks.length), share: Object.fromEntries(Object.entries(kinds).map(([k, v]) => [k, Math.round((v / tokens) * 1000) / 1000])), inNinetyPercentOfBlocks: Math.round((shared90 / tokens) * 1000) / 1000, inHalfOfBlocks: Math.round((shared50 / tokens) * 1000) / 1000 }));
+}
+if (PARTS.includes('pieces')) {
+  // What a query worker does per cold block: decode it a piece at a time (strings of every line),
+  // text against line columns, at this level and BLOCK size; interleaved, medians.
+  const payloads: Record<string, Buffer[]> = { text: [], columns: [] };
+  for (const layout of ['text', 'columns'] as const) {
+    for (const b of blocks) {
+      const { buf, sizes } = serializeEntries(b.entries, { stripTimestamps: true, columns: layout === 'columns' });
+      payloads[layout]!.push(compressBlock(buf, Number(process.env.LEVEL ?? 16), sizes));
+    }
+  }
+  const runs: Record<string, number[]> = { text: [], columns: [] };
+  let sink = 0;
+  for (let run = 0; run < 9; run++) {
+    for (const layout of ['text', 'columns'] as const) {
+      runs[layout]!.push(
+        cpuMs(() => {
+          for (const p of payloads[layout]!) {
+            const pieces = decodeBlockPieces(p)!;
+            forEachPiece(0, pieces.offsets.length, false, (lo, hi) => void (sink += pieces.lines(lo, hi).length));
+          }
+        }),
+      );
+    }
+  }
+  for (const layout of ['text', 'columns']) console.log(JSON.stringify({ part: 'pieces', layout, blockBytes: BLOCK, medianCpuMs: median(runs[layout]!), runs: runs[layout], sink }));
 }
 console.log(calibrate().text);
