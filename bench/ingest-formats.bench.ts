@@ -13,7 +13,8 @@
  *   DISK_AFTER=1m,5m,10m                # disk by kind sampled this long after ingest ended (after the fresh phase)
  *   ONLY=parsing | ONLY=countByContainer24h,needle24h   # narrow the query set (bench/query-set.ts)
  *   QUERY_WORKERS=0                     # query.workers of the server (what the worker threads cost in memory)
- *   COLD_LINE_COLUMNS=1                 # cold blocks as line columns (storage.cold_line_columns: true) in the compacted phase
+ *   COLD_BLOCK_BYTES=4194304            # storage.cold_block_bytes for the compacted phase (default: the store's default)
+ *   COLD_LINE_COLUMNS=0|1               # storage.cold_line_columns for the compacted phase's cold blocks (default: the store's default)
  *
  * Formats, each encoded by the agent's own encoder (src/agent/ship/push-body.ts), so the server sees
  * what those clients send:
@@ -72,8 +73,10 @@ for (const d of DISK_AFTER) if (!Number.isFinite(d.ms) || d.ms < 0) throw new Er
 DISK_AFTER.sort((a, b) => a.ms - b.ms);
 const SERVER_REPO = process.env.SERVER_REPO ?? REPO;
 const ONLY = process.env.ONLY;
-/** COLD_LINE_COLUMNS=1: the offline compaction writes cold blocks as line columns (storage.cold_line_columns, default false). */
-const COLD_LINE_COLUMNS = process.env.COLD_LINE_COLUMNS === '1';
+/** COLD_LINE_COLUMNS=1 or 0: the offline compaction writes cold blocks as line columns or text (unset: the store's default). */
+/** COLD_BLOCK_BYTES: raw bytes per cold block of the offline compaction (unset: the store's default). */
+const COLD_BLOCK_BYTES = process.env.COLD_BLOCK_BYTES ? Number(process.env.COLD_BLOCK_BYTES) : undefined;
+const COLD_LINE_COLUMNS = process.env.COLD_LINE_COLUMNS === undefined ? undefined : process.env.COLD_LINE_COLUMNS === '1';
 /** query.workers of the server (default: the server's default), to see what the worker threads cost in memory. */
 const QUERY_WORKERS = process.env.QUERY_WORKERS;
 if (QUERY_WORKERS !== undefined && !/^\d+$/.test(QUERY_WORKERS)) throw new Error(`QUERY_WORKERS must be a non-negative integer, got "${QUERY_WORKERS}"`);
@@ -283,7 +286,7 @@ async function runFormat(name: string, meta: CorpusMeta): Promise<void> {
       // storage.cold_after, so all of it goes to the cold tier), once, here, timed, as server.bench.ts.
       const cpuC0 = process.cpuUsage();
       const tC0 = performance.now();
-      const store = createStore({ dir: dataDir, coldAfterMs: 0, compactionIntervalMs: 0, retention: { periodMs: 0 }, coldLineColumns: COLD_LINE_COLUMNS });
+      const store = createStore({ dir: dataDir, coldAfterMs: 0, compactionIntervalMs: 0, retention: { periodMs: 0 }, ...(COLD_LINE_COLUMNS === undefined ? {} : { coldLineColumns: COLD_LINE_COLUMNS }), ...(COLD_BLOCK_BYTES ? { coldBlockBytes: COLD_BLOCK_BYTES } : {}) });
       await store.start();
       await store.compact();
       await store.close();

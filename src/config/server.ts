@@ -105,12 +105,12 @@ export const serverConfigSchema = z
         cold_after: duration
           .default('2h')
           .describe('Blocks whose newest entry is older than this are merged per stream and recompressed (the cold tier); 0s keeps every block hot'),
-        cold_compression_level: z.number().int().min(1).max(22).default(17).describe('zstd level of cold blocks (17 measured best size per CPU here)'),
-        cold_block_bytes: z.number().int().positive().default(1024 * 1024).describe('Raw bytes per cold block'),
+        cold_compression_level: z.number().int().min(1).max(22).default(16).describe('zstd level of cold blocks (16 measured smallest and cheapest for the line-columns layout here; 17 for the text layout)'),
+        cold_block_bytes: z.number().int().positive().default(2 * 1024 * 1024).describe('Raw bytes per cold block (2 MiB: docs/storage.md has the trade-off against disk and query memory)'),
         cold_line_columns: z
           .boolean()
-          .default(false)
-          .describe('Cold blocks store lines as templates and per-field columns (docs/storage.md): ~8% less disk and ~35% less compaction CPU, but queries that read every cold line use ~35% more CPU than with the default text layout, which workers decode a piece at a time. Blocks of either layout stay readable whatever this says'),
+          .default(true)
+          .describe('Cold blocks store lines as templates and per-field columns (docs/storage.md): ~8% less disk and ~35% less compaction CPU than the text layout (false); query workers decode both a piece at a time. Blocks of either layout stay readable whatever this says'),
       })
       .strict()
       .prefault({}),

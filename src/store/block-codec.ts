@@ -9,8 +9,8 @@
  *   tsMode 1: i64 first timestamp · u8 scale exponent e · (count-1) × varint delta/10^e
  *   u8 linesMode · 1: str of all lines joined by '\n' (when no line contains one)
  *                  0: count × varint line byte length · all line bytes
- *                  2: templates and variable columns (./line-columns.ts; cold blocks with
- *                     storage.cold_line_columns, "block format 3": readers before it reject the
+ *                  2: templates and variable columns (./line-columns.ts; cold blocks unless
+ *                     storage.cold_line_columns is false, "block format 3": readers before it reject the
  *                     block as an unknown lines mode)
  *   u8 metadata form · 0: none · 1: count × (varint pairs · pairs × (str name, str value))
  *                      2: a table of the distinct sets, then count × varint index (METADATA_TABLE)

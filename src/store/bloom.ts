@@ -18,6 +18,7 @@
  */
 
 import { bloomWasm, FREE, ZERO_FLAG, type BloomWasm } from './bloom-wasm.js';
+import { isLongHex } from './long-hex.js';
 
 const MIN_TOKEN = 3;
 /** Hot blocks: ~1% false positives. */
@@ -152,8 +153,11 @@ function hasBits(bloom: Uint8Array, bits: number, h1: number, h2: number): boole
   return true;
 }
 
-/** A compiled substring probe: the hashes of its whole inner tokens (empty = cannot prune). */
-export type BloomProbe = Array<[number, number]>;
+/**
+ * A compiled substring probe: the hashes of its whole inner tokens (empty = cannot prune), each
+ * with whether it is a long hex token, which cold blooms leave out (./cold-bloom.ts).
+ */
+export type BloomProbe = Array<[number, number, boolean]>;
 
 /** Whole inner tokens of a query substring (see the file comment for why only those). */
 export function bloomProbe(substring: string): BloomProbe {
@@ -173,7 +177,7 @@ export function bloomProbe(substring: string): BloomProbe {
       h = Math.imul(h ^ c, 0x01000193);
       i++;
     }
-    if (start > 0 && i < n && i - start >= MIN_TOKEN) out.push([fin1(h), fin2(h)]);
+    if (start > 0 && i < n && i - start >= MIN_TOKEN) out.push([fin1(h), fin2(h), isLongHex(b, start, i)]);
   }
   return out;
 }
@@ -181,7 +185,26 @@ export function bloomProbe(substring: string): BloomProbe {
 /** False only when the block's bloom proves the substring cannot occur in any of its lines. */
 export function bloomMayContain(bloom: Uint8Array, probe: BloomProbe): boolean {
   if (probe.length === 0 || bloom.length < 2) return true;
+  if (bloom[0] === 0) return coldMayContain(bloom, probe);
   const bits = (bloom.length - 1) * 8;
   for (const [h1, h2] of probe) if (!hasBits(bloom, bits, h1, h2)) return false;
+  return true;
+}
+
+/**
+ * bloomMayContain for a cold bloom (./cold-bloom.ts: byte 0 is 0, byte 1 k, then the bits): its
+ * long hex tokens are not in it, so those of the probe are not checked.
+ */
+function coldMayContain(bloom: Uint8Array, probe: BloomProbe): boolean {
+  if (bloom.length < 3) return true;
+  const k = bloom[1]!;
+  const m = ((bloom.length - 2) * 8) >>> 0;
+  for (const [h1, h2, longHex] of probe) {
+    if (longHex) continue;
+    for (let j = 0; j < k; j++) {
+      const b = ((h1 + Math.imul(j, h2)) >>> 0) % m;
+      if ((bloom[2 + (b >>> 3)]! & (1 << (b & 7))) === 0) return false;
+    }
+  }
   return true;
 }

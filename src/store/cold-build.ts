@@ -7,7 +7,7 @@
  */
 import type { Entry } from '../api/model.js';
 import { compressBlock, decodeBlockPayload, serializeEntries } from './block-codec.js';
-import { buildBloom, COLD_BLOOM } from './bloom.js';
+import { buildColdBloom } from './cold-bloom.js';
 import { compareEntries } from './head.js';
 import { pushAll } from '../util/arrays.js';
 
@@ -41,6 +41,6 @@ export function buildColdPayload(level: number, payloads: readonly Uint8Array[],
     maxTs: all[all.length - 1]!.ts,
     entries: all.length,
     rawBytes,
-    bloom: buildBloom(Buffer.from(all.map((e) => e.line).join('\n'), 'utf8'), 0, undefined, COLD_BLOOM),
+    bloom: buildColdBloom(Buffer.from(all.map((e) => e.line).join('\n'), 'utf8')),
   };
 }

@@ -16,7 +16,7 @@
  * are merged per stream, in time order, into blocks of about `coldTarget` raw bytes and
  * recompressed at the cold zstd level with each line's copy of its own timestamp stored as an
  * escape (./line-transform.ts), their bloom rebuilt from the merged lines (a token set of the
- * union, so smaller than the sum, and sized for ~3.5% false positives); the CPU work runs in a
+ * union, so smaller than the sum, without long hex ids: ./cold-bloom.ts); the CPU work runs in a
  * worker thread (./cold-build.ts). Ingest-time blocks are zstd level 1 on ~256 KiB because
  * sealing must keep up with ingest; once data is a few hours old it is read rarely and written
  * never, so it is worth a slower, denser encoding (docs/benchmarks.md has the measurements). The

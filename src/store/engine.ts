@@ -72,15 +72,19 @@ export interface StoreConfig {
    * infinite: no cold tier. Default 2 h.
    */
   coldAfterMs?: number;
-  /** Raw bytes of a cold block. Default 1 MiB. */
+  /**
+   * Raw bytes of a cold block. Default DEFAULT_COLD_BLOCK_BYTES (2 MiB since issue #12 stop 17: 1 MiB
+   * blocks left the cold tier at 0.122 bytes per raw byte on the bench corpus, 2 MiB at 0.119; 4 MiB
+   * reached 0.116 but the compacted query set's peak RSS went from ~165 to 264 MB).
+   */
   coldBlockBytes?: number;
   /** zstd level of cold blocks. Default COLD_LEVEL (see docs/benchmarks.md for the choice). */
   coldCompressionLevel?: number;
   /**
    * Cold blocks store their lines as templates and variable columns (block format 3,
-   * ./line-columns.ts): ~8% less disk and ~35% less compaction CPU, but a columnar block is decoded
-   * whole while text blocks are decoded a piece at a time (./block-pieces.ts), so full scans of
-   * cold data take ~35% more CPU. Default false (docs/benchmarks.md, "The cold layout after merging").
+   * ./line-columns.ts): ~8% less disk and ~35% less compaction CPU than text; query workers decode
+   * both layouts a piece at a time (./block-pieces.ts). Default true since issue #12 stop 17
+   * (docs/benchmarks.md, "The cold tier at 0.12"); false writes the text layout.
    */
   coldLineColumns?: boolean;
   /** Raw bytes the cold tier recompresses per exclusive section (seals wait at most that long). Default 16 MiB. */
@@ -171,12 +175,16 @@ const SEAL_RETRY_MS = 1000;
  */
 export const DEFAULT_MAX_BLOCK_AGE_MS = 5 * 60_000;
 /**
- * Default zstd level of cold blocks. Measured on 1 MiB per-stream blocks of the shared corpus:
- * 15 → 0.160 bytes per raw byte at 23 MB/s, 16 → 0.151 at 7.7 MB/s (zstd's optimal parser starts
- * here), 17 → 0.149 at 7.1 MB/s, 19 → 0.149 at 3.4 MB/s: 17 is the best ratio before the speed
- * halves again (docs/benchmarks.md).
+ * Default zstd level of cold blocks. Measured on 1 MiB per-stream blocks of the shared corpus in
+ * the text layout: 15 → 0.160 bytes per raw byte at 23 MB/s, 16 → 0.151 at 7.7 MB/s (zstd's
+ * optimal parser starts here), 17 → 0.149 at 7.1 MB/s, 19 → 0.149 at 3.4 MB/s. In the line-columns
+ * layout (the default since issue #12 stop 17) 16 is both smaller and faster: lines 0.1025 against
+ * 0.1044 at 17 and 0.110 at 18 to 22, ~15% less compression CPU (2M lines; docs/benchmarks.md).
  */
-export const COLD_LEVEL = 17;
+export const COLD_LEVEL = 16;
+
+/** Default raw bytes of a cold block (see `coldBlockBytes`). */
+export const DEFAULT_COLD_BLOCK_BYTES = 2 << 20;
 
 interface Work {
   s: StreamState;
@@ -228,7 +236,7 @@ export class Engine implements EmbeddedStore {
     this.wal = new Wal(join(cfg.dir, 'wal'), cfg.walSegmentBytes, cfg.walSegmentAgeMs ?? Math.max(1000, this.maxAge / 2), this.now);
     this.level = cfg.compressionLevel ?? 1;
     this.coldAfter = cfg.coldAfterMs ?? 2 * 3600_000;
-    this.coldTarget = cfg.coldBlockBytes ?? 1 << 20;
+    this.coldTarget = cfg.coldBlockBytes ?? DEFAULT_COLD_BLOCK_BYTES;
     this.coldLevel = cfg.coldCompressionLevel ?? COLD_LEVEL;
     // Each slice must be able to make progress, or compaction would loop.
     this.coldSlice = Math.max(1, cfg.coldSliceBytes ?? 16 << 20);
@@ -934,7 +942,7 @@ export class Engine implements EmbeddedStore {
     // Started on first use and stopped after the run (see ./cold-build.ts).
     const worker = new ColdWorker();
     const buildColdBlock = async (streamId: number, payloads: Buffer[], lsn: number): Promise<BuiltBlock> => {
-      const r = await worker.build(level, payloads, this.cfg.coldLineColumns === true);
+      const r = await worker.build(level, payloads, this.cfg.coldLineColumns !== false);
       const payload = Buffer.from(r.payload.buffer, r.payload.byteOffset, r.payload.byteLength);
       const meta: BuiltBlock['meta'] = { streamId, minTs: r.minTs, maxTs: r.maxTs, entries: r.entries, rawBytes: r.rawBytes, lsn, bloom: r.bloom, cold: true };
       return { meta, header: blockHeader(meta, payload), payload };

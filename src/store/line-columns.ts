@@ -208,6 +208,42 @@ function scratch(size: number, keep: Buffer): Buffer {
  * Throws RangeError on a malformed layout.
  */
 export function readLineColumns(r: ByteReader, n: number, ts?: ArrayLike<bigint>): string[] {
+  if (ts && ts.length < n) throw new RangeError('fewer timestamps than lines');
+  const a = assembleLineColumns(r, n, ts ? (i) => ts[i]! : undefined);
+  const out = a.bytes;
+  if (!a.separated) {
+    const lines: string[] = new Array(n);
+    let from = 0;
+    for (let i = 0; i < n; i++) {
+      lines[i] = out.toString('utf8', from, a.ends[i]!);
+      from = a.ends[i]!;
+    }
+    return lines;
+  }
+  // The assembled lines end in '\n' each: split as the joined-lines column is (./joined-lines.ts).
+  return splitJoinedLines(out.subarray(0, Math.max(0, a.length - 1)), n);
+}
+
+/** Lines of the columnar layout assembled as UTF-8 bytes (assembleLineColumns). */
+export interface AssembledLines {
+  /** The lines' bytes, in a scratch buffer valid until the next assembly with the same buffer. */
+  bytes: Buffer;
+  /** Bytes used in `bytes`. */
+  length: number;
+  /** Line i ends at ends[i] (exclusive); with `separated` a '\n' follows each line, else line i starts at ends[i - 1]. */
+  ends: Uint32Array;
+  /** True when no line holds a '\n' (each line is followed by one, so a run of lines splits at them). */
+  separated: boolean;
+}
+
+/**
+ * The lines of the layout above (after the mode byte) as bytes: what readLineColumns makes strings
+ * of, and what ./block-pieces.ts cuts a piece of lines at a time from (the strings of a whole block
+ * at once cost the compacted query set ~38% more CPU than the text layout's pieces, issue #12
+ * stop 17). `tsAt(i)` gives line i's timestamp for payload version 2 (its escapes restored while
+ * assembling). `into` picks the output buffer for a size (default: this module's scratch buffer).
+ */
+export function assembleLineColumns(r: ByteReader, n: number, tsAt?: (i: number) => bigint, into?: (size: number) => Buffer): AssembledLines {
   const t = r.varint();
   if (t > n + 16) throw new RangeError('too many line templates');
   const buf = r.buf;
@@ -288,7 +324,7 @@ export function readLineColumns(r: ByteReader, n: number, ts?: ArrayLike<bigint>
         c = buf[q++]!;
         if (c === 10) newline = true;
       }
-      if (c === MARK_BYTE && ts) marked[piece] = 1;
+      if (c === MARK_BYTE && tsAt) marked[piece] = 1;
       src[o++] = c;
     }
     piece++;
@@ -328,27 +364,21 @@ export function readLineColumns(r: ByteReader, n: number, ts?: ArrayLike<bigint>
   for (let i = 0; i < c; i++) if (colEnd[i]! > cursor[i]! && src[colEnd[i]! - 1] !== 10) throw new RangeError('line column not ended');
   total += cl - colBase;
   // A timestamp escape (2 bytes) may stand for up to MAX_TIMESTAMP_BYTES, one per line.
-  if (ts) {
-    if (ts.length < n) throw new RangeError('fewer timestamps than lines');
-    total += n * MAX_TIMESTAMP_BYTES;
+  if (tsAt) total += n * MAX_TIMESTAMP_BYTES;
+  let out: Buffer;
+  let outV: DataView;
+  if (into) {
+    out = into(total + SLACK);
+    outV = new DataView(out.buffer, out.byteOffset, out.length);
+  } else {
+    out = scratch(total + SLACK, outScratch);
+    if (out !== outScratch && out.length <= KEEP_SCRATCH) [outScratch, outView] = [out, new DataView(out.buffer, out.byteOffset, out.length)];
+    outV = out === outScratch ? outView : new DataView(out.buffer, out.byteOffset, out.length);
   }
-  const out = scratch(total + SLACK, outScratch);
-  if (out !== outScratch && out.length <= KEEP_SCRATCH) [outScratch, outView] = [out, new DataView(out.buffer, out.byteOffset, out.length)];
-  const outV = out === outScratch ? outView : new DataView(out.buffer, out.byteOffset, out.length);
-  const ends = newline ? new Uint32Array(n) : undefined;
+  const ends = new Uint32Array(n);
   stampedLine = -1;
-  const at = assemble(ids, colStart, pieceAt, cols, cursor, colEnd, srcView, outV, ends, marked, ts, out);
-  if (ends) {
-    const lines: string[] = new Array(n);
-    let from = 0;
-    for (let i = 0; i < n; i++) {
-      lines[i] = out.toString('utf8', from, ends[i]!);
-      from = ends[i]!;
-    }
-    return lines;
-  }
-  // The assembled lines end in '\n' each: split as the joined-lines column is (./joined-lines.ts).
-  return splitJoinedLines(out.subarray(0, Math.max(0, at - 1)), n);
+  const at = assemble(ids, colStart, pieceAt, cols, cursor, colEnd, srcView, outV, ends, !newline, marked, tsAt, out);
+  return { bytes: out, length: at, ends, separated: !newline };
 }
 
 /** buf[a, a + len) equals buf[b, e) (short keys: a loop beats Buffer.compare's call). */
@@ -359,8 +389,8 @@ function sameKey(buf: Uint8Array, a: number, len: number, b: number, e: number):
 }
 
 /**
- * Fills `dst` with the lines, '\n' after each (or their ends into `ends`); returns the bytes
- * written. Copies go four bytes at a time through DataViews (little-endian both ways, so the
+ * Fills `dst` with the lines, their ends into `ends` and (`separated`) '\n' after each; returns
+ * the bytes written. Copies go four bytes at a time through DataViews (little-endian both ways, so the
  * bytes keep their order on any platform); a copy may write up to three bytes past its piece,
  * which the next piece overwrites (the buffers have SLACK bytes after their ends). A value's end
  * is its column's next '\n', found four bytes at a time: (x - 0x01010101) & ~x & 0x80808080 is
@@ -376,9 +406,10 @@ function assemble(
   colEnd: Int32Array,
   src: DataView,
   dst: DataView,
-  ends: Uint32Array | undefined,
+  ends: Uint32Array,
+  separated: boolean,
   marked: Uint8Array,
-  ts: ArrayLike<bigint> | undefined,
+  ts: ((i: number) => bigint) | undefined,
   out: Uint8Array,
 ): number {
   const n = ids.length;
@@ -427,8 +458,8 @@ function assemble(
       }
       cursor[col] = v;
     }
-    if (ends) ends[i] = at;
-    else dst.setUint8(at++, 10);
+    ends[i] = at;
+    if (separated) dst.setUint8(at++, 10);
   }
   return at;
 }
@@ -446,7 +477,7 @@ let stampedLine = -1;
  * Copies src[b, e) to out at `at` restoring timestamp escapes (./line-transform.ts: MARK MARK is
  * one MARK, MARK and a format code the line's timestamp in that format); returns the new end.
  */
-function copyMarked(src: DataView, b: number, e: number, out: Uint8Array, at: number, ts: ArrayLike<bigint>, line: number): number {
+function copyMarked(src: DataView, b: number, e: number, out: Uint8Array, at: number, ts: (i: number) => bigint, line: number): number {
   for (let x = b; x < e; x++) {
     const c = src.getUint8(x);
     if (c !== MARK_BYTE) {
@@ -462,7 +493,7 @@ function copyMarked(src: DataView, b: number, e: number, out: Uint8Array, at: nu
     if (code < 2) throw new RangeError('truncated escape in a block line');
     if (stampedLine === line) throw new RangeError('two timestamp escapes in a line');
     stampedLine = line;
-    at += writeTimestamp(code, ts[line]!, out, at);
+    at += writeTimestamp(code, ts(line), out, at);
   }
   return at;
 }

@@ -1,9 +1,9 @@
 /**
  * Blocks decoded a piece of lines at a time for the query workers (issue #12, query-time memory;
  * ../../../src/store/block-pieces.ts): the pieces together are exactly what `decodeBlockPayload`
- * gives, for hot blocks (version 1) and cold ones (version 2, timestamp escapes restored), with
- * blocks longer than a piece, empty and multi-byte lines and metadata; a block whose lines hold a
- * newline has no piece form. And a scan job over file blocks answers what scanning the whole
+ * gives, for hot blocks (version 1) and cold ones (version 2, timestamp escapes restored), in the
+ * text and the columnar lines layout, with blocks longer than a piece, empty and multi-byte lines
+ * and metadata; a text block whose lines hold a newline has no piece form (a columnar one has). And a scan job over file blocks answers what scanning the whole
  * decoded block answers, lines examined included, in both directions and with limits.
  * FUZZ_SEED replays a run.
  */
@@ -44,37 +44,64 @@ function entriesOf(es: Array<{ dt: number; line: string; meta: Record<string, st
 /** Up to three pieces' worth of entries, so pieces end inside blocks and at their ends. */
 const entries = fc.tuple(fc.array(entry, { minLength: 1, maxLength: 3 * PIECE_LINES + 5 }), fc.bigInt({ min: 1n << 60n, max: 1n << 61n })).map(([es, first]) => entriesOf(es, first));
 
+/** The entries of a block read a piece at a time, in order or from the last piece. */
+function pieceEntries(region: Buffer, backward = false): Entry[] {
+  const pieces = decodeBlockPieces(region);
+  assert.ok(pieces !== null, 'a split block with a joined or columnar lines column has a piece form');
+  const got: Entry[][] = [];
+  forEachPiece(0, pieces.offsets.length, backward, (lo, hi) => {
+    const lines = pieces.lines(lo, hi);
+    assert.equal(lines.length, hi - lo);
+    const piece: Entry[] = [];
+    for (let i = lo; i < hi; i++) {
+      const e: Entry = { ts: pieces.first + BigInt(pieces.offsets[i]!), line: lines[i - lo]! };
+      if (pieces.metadata?.[i]) e.metadata = pieces.metadata[i]!;
+      piece.push(e);
+    }
+    got.push(piece);
+  });
+  return (backward ? got.reverse() : got).flat();
+}
+
 test('a block read a piece at a time gives the entries decodeBlockPayload gives', () => {
   fc.assert(
-    fc.property(entries, fc.boolean(), (es, strip) => {
-      const ser = serializeEntries(es, { stripTimestamps: strip });
+    fc.property(entries, fc.boolean(), fc.boolean(), fc.boolean(), (es, strip, columns, backward) => {
+      const ser = serializeEntries(es, { stripTimestamps: strip, columns });
       const region = compressBlock(ser.buf, 1, ser.sizes);
-      const want = decodeBlockPayload(region);
-      const pieces = decodeBlockPieces(region);
-      assert.ok(pieces !== null, 'a split block with a joined lines column has a piece form');
-      const got: Entry[] = [];
-      forEachPiece(0, pieces.offsets.length, false, (lo, hi) => {
-        const lines = pieces.lines(lo, hi);
-        assert.equal(lines.length, hi - lo);
-        for (let i = lo; i < hi; i++) {
-          const e: Entry = { ts: pieces.first + BigInt(pieces.offsets[i]!), line: lines[i - lo]! };
-          if (pieces.metadata?.[i]) e.metadata = pieces.metadata[i]!;
-          got.push(e);
-        }
-      });
-      assert.deepEqual(got, want);
+      assert.deepEqual(pieceEntries(region, backward), decodeBlockPayload(region));
     }),
     fuzzParams(1),
   );
 });
 
-test('a block whose lines hold a newline has no piece form (it is decoded whole)', () => {
+test('a columnar block with many lines of few templates (cold JSON and logfmt lines) reads the same a piece at a time', () => {
+  // Fixed-template lines, so the columnar layout is what is written (random lines may fall back to text).
+  const es: Entry[] = [];
+  let ts = 1_700_000_000_000_000_000n;
+  for (let i = 0; i < 5 * PIECE_LINES + 17; i++) {
+    ts += BigInt(1_000_000 * (i % 7));
+    const iso = new Date(Number(ts / 1_000_000n)).toISOString();
+    es.push({ ts, line: i % 3 === 0 ? `{"ts":"${iso}","level":"info","user_id":"u${i}","ms":${i * 3}}` : i % 3 === 1 ? `ts=${iso} level=error msg="é ${i}" id=${i}` : `plain ${i} 😀` });
+  }
+  const ser = serializeEntries(es, { stripTimestamps: true, columns: true });
+  assert.equal(ser.buf.includes(Buffer.from('"user_id":"u3"')), false, 'the lines are stored as columns, not text');
+  const region = compressBlock(ser.buf, 3, ser.sizes);
+  assert.deepEqual(pieceEntries(region), es);
+  assert.deepEqual(pieceEntries(region, true), es);
+});
+
+test('a text block whose lines hold a newline has no piece form (it is decoded whole); a columnar one has', () => {
   const es: Entry[] = [
     { ts: 1_000n, line: 'a' },
     { ts: 2_000n, line: 'b\nc' },
+    { ts: 3_000n, line: 'a' },
   ];
   const ser = serializeEntries(es);
   assert.equal(decodeBlockPieces(compressBlock(ser.buf, 1, ser.sizes)), null);
+  const cols = serializeEntries(es, { columns: true });
+  const region = compressBlock(cols.buf, 1, cols.sizes);
+  assert.deepEqual(pieceEntries(region), es);
+  assert.deepEqual(pieceEntries(region, true), es);
 });
 
 test('pieces cover a range once, in order or from the last, and stop when asked', () => {
@@ -91,10 +118,10 @@ test('a scan job over file blocks answers what a scan of the whole decoded block
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   let run = 0;
   fc.assert(
-    fc.property(fc.array(entries, { minLength: 1, maxLength: 4 }), fc.boolean(), fc.constantFrom(0, 1, 7, 150), fc.constantFrom('backward', 'forward') as fc.Arbitrary<'backward' | 'forward'>, fc.constantFrom('{job="x"}', '{job="x"} |= "error"', '{job="x"} | json | level="error"'), (blocks, strip, limit, direction, query) => {
+    fc.property(fc.array(entries, { minLength: 1, maxLength: 4 }), fc.boolean(), fc.boolean(), fc.constantFrom(0, 1, 7, 150), fc.constantFrom('backward', 'forward') as fc.Arbitrary<'backward' | 'forward'>, fc.constantFrom('{job="x"}', '{job="x"} |= "error"', '{job="x"} | json | level="error"'), (blocks, strip, columns, limit, direction, query) => {
       const path = join(dir, `seg${run++}`);
       const regions = blocks.map((es) => {
-        const ser = serializeEntries(es, { stripTimestamps: strip });
+        const ser = serializeEntries(es, { stripTimestamps: strip, columns });
         return compressBlock(ser.buf, 1, ser.sizes);
       });
       writeFileSync(path, Buffer.concat(regions));

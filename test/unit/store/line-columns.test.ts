@@ -294,12 +294,12 @@ test('cold compaction writes columnar blocks that read back, and fsck reports on
   assert.equal(finding.lostEntries, blocks[0]!.entries);
 });
 
-test('text is the default cold layout; coldLineColumns: true writes line columns', async (t) => {
+test('line columns are the default cold layout; coldLineColumns: false writes text', async (t) => {
   const r = seededRandom(t);
-  for (const columns of [undefined, true]) {
+  for (const columns of [undefined, false]) {
   const dir = join(root, `default-${columns}`);
   const now = Number(T0 / 1_000_000n) + 5 * 3600_000;
-  const store = createStore({ dir, compactionIntervalMs: 0, now: () => now, retention: { periodMs: 0 }, ...(columns === true ? { coldLineColumns: true } : {}) });
+  const store = createStore({ dir, compactionIntervalMs: 0, now: () => now, retention: { periodMs: 0 }, ...(columns === false ? { coldLineColumns: false } : {}) });
   await store.start();
   const entries = entriesOf(r, 600);
   for (let i = 0; i < entries.length; i += 200) {
@@ -311,8 +311,8 @@ test('text is the default cold layout; coldLineColumns: true writes line columns
   const loc = store.blocks('t', ids, -(2n ** 63n), 2n ** 63n - 1n)[0]!.location;
   assert.ok(loc.kind === 'file');
   const region = readFileSync(loc.path).subarray(loc.offset, loc.offset + loc.length);
-  if (columns === true) assert.equal(linesMode(region), LINES_COLUMNS);
-  else assert.notEqual(linesMode(region), LINES_COLUMNS);
+  if (columns === false) assert.notEqual(linesMode(region), LINES_COLUMNS);
+  else assert.equal(linesMode(region), LINES_COLUMNS);
   assert.equal([...(await readAll(store, 't')).values()].flat().length, new Set(entries.map((e) => `${e.ts} ${e.line}`)).size);
   await store.close();
   }
