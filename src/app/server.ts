@@ -113,6 +113,7 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
     coldCompressionLevel: config.storage.cold_compression_level,
     coldBlockBytes: config.storage.cold_block_bytes,
     coldLineColumns: config.storage.cold_line_columns,
+    coldBloomLongHex: config.storage.cold_bloom_long_hex,
     retention: storeRetention(config.retention),
     registry: metrics.registry,
     log: childLogger(log, { component: 'store' }),

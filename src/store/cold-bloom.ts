@@ -30,9 +30,12 @@ export const COLD_BLOOM_SIZE: BloomSize = { bitsPerToken: 5, k: 3 };
 /**
  * The cold bloom of UTF-8 text (lines separated by '\n'). `text` is overwritten: its long hex
  * tokens become spaces, so the tokens left are exactly the others, and ./bloom.ts builds the rest.
+ * With `keepLongHex` (storage.cold_bloom_long_hex) every token goes in, in ./bloom.ts's own layout
+ * (byte 0 = k), which probes check token by token, ids included.
  */
-export function buildColdBloom(text: Buffer): Uint8Array {
+export function buildColdBloom(text: Buffer, keepLongHex = false): Uint8Array {
   const n = text.length;
+  if (keepLongHex) return buildBloom(text, 0, n, COLD_BLOOM_SIZE);
   let i = 0;
   while (i < n) {
     const c = text[i]!;

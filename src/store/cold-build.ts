@@ -17,6 +17,8 @@ export interface ColdBuildJob {
   payloads: Uint8Array[];
   /** Lines as templates and variable columns (./line-columns.ts) where they fit. */
   columns?: boolean;
+  /** Keep long hex tokens (ids) in the bloom (./cold-bloom.ts says what that costs). */
+  bloomLongHex?: boolean;
 }
 
 export interface ColdBuildResult {
@@ -28,7 +30,7 @@ export interface ColdBuildResult {
   bloom: Uint8Array;
 }
 
-export function buildColdPayload(level: number, payloads: readonly Uint8Array[], columns = false): ColdBuildResult {
+export function buildColdPayload(level: number, payloads: readonly Uint8Array[], columns = false, bloomLongHex = false): ColdBuildResult {
   const all: Entry[] = [];
   for (const p of payloads) pushAll(all, decodeBlockPayload(Buffer.from(p.buffer, p.byteOffset, p.byteLength)));
   if (all.length === 0) throw new RangeError('cold block without entries');
@@ -41,6 +43,6 @@ export function buildColdPayload(level: number, payloads: readonly Uint8Array[],
     maxTs: all[all.length - 1]!.ts,
     entries: all.length,
     rawBytes,
-    bloom: buildColdBloom(Buffer.from(all.map((e) => e.line).join('\n'), 'utf8')),
+    bloom: buildColdBloom(Buffer.from(all.map((e) => e.line).join('\n'), 'utf8'), bloomLongHex),
   };
 }

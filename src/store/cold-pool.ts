@@ -15,8 +15,8 @@ export class ColdWorker {
     toError: (e) => new Error(`cold block build failed: ${e.message}`),
   });
 
-  build(level: number, payloads: Buffer[], columns = false): Promise<ColdBuildResult> {
-    return this.pool.run({ level, payloads, columns });
+  build(level: number, payloads: Buffer[], columns = false, bloomLongHex = false): Promise<ColdBuildResult> {
+    return this.pool.run({ level, payloads, columns, bloomLongHex });
   }
 
   close(): Promise<void> {

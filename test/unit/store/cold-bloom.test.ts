@@ -103,3 +103,21 @@ test('cold blooms are built and probed as the ones already on disk', () => {
   for (const s of ['-9a7e-4c1b-', ' msg=', '"upstream timeout"', '=ünïcødé ', '"6a11184024628ec4"', '"0000000000000000"', '/orders/']) assert.ok(bloomMayContain(onDisk, bloomProbe(s)), s);
   assert.equal(bloomMayContain(onDisk, bloomProbe(' nosuchtoken ')) && bloomMayContain(onDisk, bloomProbe(' zzzqqq ')) && bloomMayContain(onDisk, bloomProbe(' 0000deadbeef ')), false);
 });
+
+test('storage.cold_bloom_long_hex keeps ids in cold blooms: a search for one id alone skips, still no false negatives', (t) => {
+  const r = seededRandom(t);
+  const blocks = Array.from({ length: 100 }, () => jsonLines(r, 300));
+  const blooms = blocks.map((lines) => buildColdBloom(Buffer.from(lines.join('\n'), 'utf8'), true));
+  const absent = `"request_id":"${hex(r, 16)}"`;
+  const skipped = blooms.filter((b) => !bloomMayContain(b, bloomProbe(absent))).length;
+  // One token at 5 bits and 3 hashes: ~9% false positives.
+  assert.ok(skipped >= 80, `${skipped} of 100 blocks skipped`);
+  for (let i = 0; i < blocks.length; i++) {
+    const line = blocks[i]![r.int(300)]!;
+    const id = /"request_id":"[0-9a-f]+"/.exec(line)![0];
+    assert.ok(bloomMayContain(blooms[i]!, bloomProbe(id)), `${id} is in its block`);
+  }
+  // Larger than the default cold bloom, which leaves the ids out.
+  const plain = cold(blocks[0]!);
+  assert.ok(blooms[0]!.length > plain.length * 1.3, `${blooms[0]!.length} against ${plain.length} bytes`);
+});
