@@ -5,7 +5,6 @@
  * The legacy form of /api/prom/push is accepted too, stream by stream:
  *   {"streams":[{"labels":"{app=\"x\"}","entries":[{"ts":"2024-05-01T00:00:00.123456789Z","line":"..."}]}]}
  */
-import { isAscii } from 'node:buffer';
 import { NS_PER_S, msToNs } from '../time-units.js';
 import { LogwharfError } from '../errors.js';
 import type { Entry, Labels, PushRequest } from '../model.js';
@@ -69,9 +68,9 @@ export function parseNsString(s: string): bigint | undefined {
 export function decodePushJson(body: Buffer | string, maxItems = DEFAULT_MAX_PUSH_ITEMS): DecodedPush {
   const buf = typeof body === 'string' ? Buffer.from(body) : body;
   checkJsonItems(buf, maxItems);
-  // An ASCII body (the usual one: non-ASCII text mostly arrives as \u escapes) is the same string
-  // read as latin1, which copies bytes instead of decoding UTF-8 (measured ~3x faster).
-  const text = isAscii(buf) ? (buf as unknown as { latin1Slice(start: number, end: number): string }).latin1Slice(0, buf.length) : buf.toString('utf8');
+  // Not latin1Slice for an ASCII body, though it is ~3x faster alone: above ~1 MB Node makes that an
+  // external string, and the server's ingest then used more CPU, not less (docs/benchmarks.md).
+  const text = buf.toString('utf8');
   if (text.length === 0) throw bad('empty body');
   let doc: unknown;
   try {

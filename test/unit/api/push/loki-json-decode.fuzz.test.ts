@@ -1,7 +1,6 @@
 /**
- * The Loki JSON push decoder against an independent model of what it must do (issue #12: the body
- * is read as latin1 when it is ASCII, timestamps are parsed from their digits without a BigInt of
- * the string). The model reads the body as UTF-8 with Buffer#toString, parses it with JSON.parse
+ * The Loki JSON push decoder against an independent model of what it must do (issue #12:
+ * timestamps are parsed from their digits without a BigInt of the string). The model reads the body as UTF-8 with Buffer#toString, parses it with JSON.parse
  * (so duplicate keys: the last wins, as in Loki/Go) and parses timestamps as Go's
  * strconv.ParseInt(s, 10, 64) with BigInt. Bodies: valid ones with unicode, escapes, lone
  * surrogates, huge, negative, signed, zero-padded and non-string timestamps, metadata, duplicate
