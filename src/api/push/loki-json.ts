@@ -34,6 +34,8 @@ export function parseNsString(s: string): bigint | undefined {
     const c = s.charCodeAt(i);
     if (c < 48 || c > 57) return undefined;
   }
+  // BigInt(s), not seconds and nanoseconds read as numbers with the second's product reused: that
+  // allocates one bigint more per entry and measured no faster with the launcher's young generation.
   const v = BigInt(s);
   return v > INT64_MAX || v < INT64_MIN ? undefined : v;
 }
@@ -45,6 +47,8 @@ export function parseNsString(s: string): bigint | undefined {
 export function decodePushJson(body: Buffer | string, maxItems = DEFAULT_MAX_PUSH_ITEMS): DecodedPush {
   const buf = typeof body === 'string' ? Buffer.from(body) : body;
   checkJsonItems(buf, maxItems);
+  // Not latin1Slice for an ASCII body, though it is ~3x faster alone: above ~1 MB Node makes that an
+  // external string, and the server's ingest then used more CPU, not less (docs/benchmarks.md).
   const text = buf.toString('utf8');
   if (text.length === 0) throw bad('empty body');
   let doc: unknown;
