@@ -12,6 +12,7 @@ import { watchTlsFiles, type TlsReloader } from '../http/tls-reload.js';
 import type { Server as TlsServer } from 'node:tls';
 import { createMetrics } from '../http/metrics.js';
 import { createMemoryGovernor } from '../util/memory-governor.js';
+import { BodyBudget } from '../http/body-budget.js';
 import { Router, type RouteInfo } from '../http/router.js';
 import { childLogger, createLogger, type Logger } from '../util/logger.js';
 import { createStore } from '../store/index.js';
@@ -96,7 +97,14 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
   const log = deps.log ?? createLogger({ level: config.log_level, component: 'server', version: BUILD_INFO.logwharf });
   const metrics = createMetrics();
   // The soft memory limit (issue #12; docs/deploy.md, "Server memory"): a full GC when resident memory passes it.
-  const memoryGovernor = createMemoryGovernor({ softLimitBytes: config.memory_soft_limit_mb * 1024 * 1024, registry: metrics.registry, log: childLogger(log, { component: 'memory' }) });
+  // Shared with the HTTP server: no collection while request bodies (pushes) are in flight.
+  const bodyBudget = new BodyBudget(config.max_inflight_body_bytes);
+  const memoryGovernor = createMemoryGovernor({
+    softLimitBytes: config.memory_soft_limit_mb * 1024 * 1024,
+    busy: () => bodyBudget.inFlight > 0,
+    registry: metrics.registry,
+    log: childLogger(log, { component: 'memory' }),
+  });
   // Per-tenant overrides (issue #11): read now, so a bad file stops the start; published below.
   const runtime = createRuntimeConfig({
     file: config.runtime_config.file,
@@ -319,6 +327,7 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
     audit,
     maxBodyBytes: config.max_body_bytes,
     maxInflightBodyBytes: config.max_inflight_body_bytes,
+    bodyBudget,
     timeouts: {
       headerMs: parseDurationMs(config.http.header_timeout),
       requestMs: parseDurationMs(config.http.request_timeout),

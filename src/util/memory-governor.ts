@@ -10,8 +10,11 @@
  * buffers resident for seconds; `--heap-growing-percent=100` bounded that but cost ~10 % ingest CPU
  * because it collects more often all the time, not only when the process is near its budget.
  *
- * Not in the middle of a burst of allocation (GOVERNOR_BURST_BYTES): the collection comes when
- * the burst ends, before the queries that follow it allocate on top of its garbage.
+ * Not in the middle of a burst: while pushes are in flight (`busy`, the server's request bodies) or
+ * allocation grows fast (GOVERNOR_BURST_BYTES), at that check and the one after. The collection
+ * comes when the burst ends, before the queries that follow it allocate on top of its garbage; a
+ * rate-only test let collections in during an ingest slowed by a loaded machine (+1 s of GC in a
+ * 2M-line OTLP ingest).
  *
  * A collection only when it would help: at most one per `minGapMs`, and only when this thread's
  * heap and ArrayBuffers have grown by `minGainBytes` above the least they held since the last
@@ -19,10 +22,10 @@
  * limit after that is live (heads, indexes, the query workers' heaps, which this thread's GC does
  * not touch), and the next collection waits for new garbage instead of running every second.
  */
-import { setFlagsFromString, getHeapStatistics } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { getHeapStatistics } from 'node:v8';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from './logger.js';
+import { exposedGc } from './expose-gc.js';
 
 export const MB = 1024 * 1024;
 /** How often resident memory is read (process.memoryUsage.rss(): one read of /proc/self/stat). */
@@ -48,6 +51,11 @@ export interface MemoryGovernorOptions {
   minGapMs?: number;
   minGainBytes?: number;
   burstBytes?: number;
+  /**
+   * True while work that makes garbage fast is in flight (the server: request bodies being read or
+   * handled, i.e. pushes): no collection then, nor at the check right after.
+   */
+  busy?: () => boolean;
   /** For tests: the resident memory, what this thread's heap and ArrayBuffers use, and the collector. */
   rss?: () => number;
   heapAndExternal?: () => number;
@@ -60,22 +68,6 @@ export interface MemoryGovernor {
   close(): void;
   /** One check now (what the timer runs); true when it collected. */
   check(): boolean;
-}
-
-/**
- * V8's full collection as a function, without `--expose-gc` on the command line: the flag is turned
- * on only while one fresh context is made (which then has `gc`), then off again, so no other code
- * and no worker thread started later sees a `gc` global.
- */
-export function exposedGc(): () => void {
-  const existing = (globalThis as { gc?: unknown }).gc;
-  if (typeof existing === 'function') return existing as () => void;
-  setFlagsFromString('--expose-gc');
-  try {
-    return runInNewContext('gc') as () => void;
-  } finally {
-    setFlagsFromString('--no-expose-gc');
-  }
 }
 
 export function createMemoryGovernor(opts: MemoryGovernorOptions): MemoryGovernor {
@@ -115,7 +107,7 @@ export function createMemoryGovernor(opts: MemoryGovernorOptions): MemoryGoverno
     if (limit <= 0) return false;
     const held = heapAndExternal();
     if (held < floor) floor = held;
-    const inBurst = held - prev > burst;
+    const inBurst = held - prev > burst || (opts.busy?.() ?? false);
     const calm = !inBurst && !prevBurst;
     prev = held;
     prevBurst = inBurst;

@@ -8,9 +8,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
-import { createMemoryGovernor, exposedGc, MB } from '../../../src/util/memory-governor.js';
+import { createMemoryGovernor, MB } from '../../../src/util/memory-governor.js';
+import { exposedGc } from '../../../src/util/expose-gc.js';
 
-function rig(limitMb: number) {
+function rig(limitMb: number, busy?: () => boolean) {
   let rss = 100 * MB;
   let t = 0;
   const collections: number[] = [];
@@ -23,6 +24,7 @@ function rig(limitMb: number) {
     minGapMs: 1000,
     minGainBytes: 32 * MB,
     burstBytes: 4 * MB,
+    busy,
     rss: () => rss,
     // This thread's heap and buffers: the part of rss above an idle server's 90 MB.
     heapAndExternal: () => Math.max(0, rss - 90 * MB),
@@ -70,6 +72,16 @@ test('no collection in the middle of a burst, however high; it comes once the bu
   assert.equal(r.at(mb, 4200), false, 'first calm check');
   assert.equal(r.at(mb, 4400), true, 'second calm check: collected');
   assert.deepEqual(r.collections, [4400]);
+});
+
+test('no collection while pushes are in flight, even when allocation looks calm (a slow ingest); it comes at the second check after', () => {
+  let pushes = true;
+  const r = rig(200, () => pushes);
+  r.at(100, 0);
+  for (let t = 200; t <= 3000; t += 200) assert.equal(r.at(260, t), false, `at ${t} ms: a push in flight`);
+  pushes = false;
+  assert.equal(r.at(260, 3200), false, 'the first check without one');
+  assert.equal(r.at(260, 3400), true, 'the second: collected');
 });
 
 test('when what remains is live, the next collection waits for minGain of new garbage', () => {
