@@ -70,7 +70,7 @@ export const serverConfigSchema = z
       .int()
       .refine((mb) => mb === 0 || mb >= 64, 'must be 0 (off) or at least 64: the idle server alone is resident in about 100 MB')
       .default(MEMORY_SOFT_LIMIT_MB)
-      .describe('Soft limit of the server process\' resident memory, MB, like Go\'s GOMEMLIMIT: above it the main thread asks V8 for a full garbage collection (at most one a second, and only while one can win memory back), so the garbage of a burst of pushes is returned before queries run. Keeps the whole server within 256 MB on the 2M-line benchmark corpus (docs/deploy.md, "Server memory"); logwharf_memory_governor_gcs_total counts the collections. 0 = off'),
+      .describe('Soft limit of the server process\' resident memory, MB, like Go\'s GOMEMLIMIT: above it, once no push is in flight and allocation is calm, the main thread asks V8 for a full garbage collection (at most one a second, and only when its heap and buffers can give back 32 MB), so the garbage of a burst of pushes is returned before the queries that follow it allocate (docs/deploy.md, "Server memory"). logwharf_memory_governor_gcs_total counts the collections. 0 = off; else at least 64'),
     limits: z
       .object({
         max_line_size: z.number().int().nonnegative().optional().describe('Bytes; 0 = unlimited (Loki default 256KB)'),
