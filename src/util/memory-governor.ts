@@ -32,13 +32,13 @@ export const MB = 1024 * 1024;
 export const GOVERNOR_INTERVAL_MS = 200;
 /** At most one forced collection per this long. */
 export const GOVERNOR_MIN_GAP_MS = 1000;
-/** New resident memory a collection must be able to win back; below it one is not worth its pause. */
+/** Heap + ArrayBuffers above the least since the last collection that one must be able to win back; below it one is not worth its pause. */
 export const GOVERNOR_MIN_GAIN_BYTES = 32 * MB;
 /**
  * Growth of this thread's heap + ArrayBuffers per check above which it is in a burst (pushes at full
  * speed grow it by 10–30 MB per 200 ms): no collection then, V8's own schedule is the cheapest while
- * garbage is being made that fast, and a forced collection in the middle of it cost 10–20 % more
- * ingest CPU (docs/benchmarks.md) without lowering the peak. The collection comes when it calms.
+ * garbage is being made that fast, and forced collections in the middle of it cost up to 45 % more
+ * ingest CPU (docs/benchmarks.md, "The memory governor") without lowering the peak. The collection comes when it calms.
  */
 export const GOVERNOR_BURST_BYTES = 4 * MB;
 
