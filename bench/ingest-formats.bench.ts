@@ -15,6 +15,8 @@
  *   QUERY_WORKERS=0                     # query.workers of the server (what the worker threads cost in memory)
  *   COLD_BLOCK_BYTES=4194304            # storage.cold_block_bytes for the compacted phase (default: the store's default)
  *   COLD_LINE_COLUMNS=0|1               # storage.cold_line_columns for the compacted phase's cold blocks (default: the store's default)
+ *   MEM_SAMPLE_MS=250                   # sample the server's memory parts through each phase; the sample at the highest RSS is printed as atPeak
+ *   MEMORY_SOFT_LIMIT_MB=0              # memory_soft_limit_mb of the server (0 = the memory governor off; default: the server's)
  *
  * Formats, each encoded by the agent's own encoder (src/agent/ship/push-body.ts), so the server sees
  * what those clients send:
@@ -80,6 +82,9 @@ const COLD_LINE_COLUMNS = process.env.COLD_LINE_COLUMNS === undefined ? undefine
 /** query.workers of the server (default: the server's default), to see what the worker threads cost in memory. */
 const QUERY_WORKERS = process.env.QUERY_WORKERS;
 if (QUERY_WORKERS !== undefined && !/^\d+$/.test(QUERY_WORKERS)) throw new Error(`QUERY_WORKERS must be a non-negative integer, got "${QUERY_WORKERS}"`);
+/** memory_soft_limit_mb of the server (default: the server's default), to compare the memory governor on and off. */
+const MEMORY_SOFT_LIMIT_MB = process.env.MEMORY_SOFT_LIMIT_MB;
+if (MEMORY_SOFT_LIMIT_MB !== undefined && !/^\d+$/.test(MEMORY_SOFT_LIMIT_MB)) throw new Error(`MEMORY_SOFT_LIMIT_MB must be a non-negative integer, got "${MEMORY_SOFT_LIMIT_MB}"`);
 const formats = (process.env.FORMATS ?? process.env.FORMAT ?? Object.keys(FORMATS).join(',')).split(',').map((s) => s.trim());
 const phases = (process.env.PHASES === 'none' ? [] : (process.env.PHASES ?? PHASES.join(',')).split(',').map((s) => s.trim())) as Phase[];
 const SERVER_NODE_FLAGS = (process.env.SERVER_NODE_FLAGS ?? '').split(/\s+/).filter((f) => f !== '');
@@ -126,6 +131,9 @@ async function serverGauges(url: string): Promise<Record<string, number>> {
     // The query workers' heaps together (NaN from a build before issue #12's memory work).
     queryWorkerHeapMb: round(get('logwharf_query_worker_heap_bytes') / 1048576),
     headBytes: get('logwharf_store_head_bytes'),
+    // Full GCs the memory governor asked for (memory_soft_limit_mb), and their time (NaN before issue #12's stop 17).
+    governorGcs: get('logwharf_memory_governor_gcs_total'),
+    governorGcSeconds: round(get('logwharf_memory_governor_gc_seconds_total'), 3),
     blocks: get('logwharf_store_blocks'),
   };
 }
@@ -206,10 +214,47 @@ async function waitSealed(url: string, timeoutMs: number): Promise<number> {
   }
 }
 
+/**
+ * MEM_SAMPLE_MS=250: the server's memory parts sampled through a phase (its /metrics every that
+ * many ms, VmRSS with each), and the sample with the highest RSS reported as `atPeak`: which part
+ * (main heap, its ArrayBuffers, the query workers' heaps) made the peak. Off by default (scrapes cost
+ * the server a little CPU).
+ */
+const MEM_SAMPLE_MS = Number(process.env.MEM_SAMPLE_MS ?? 0);
+if (!Number.isFinite(MEM_SAMPLE_MS) || MEM_SAMPLE_MS < 0) throw new Error(`MEM_SAMPLE_MS must be a number of ms, got "${process.env.MEM_SAMPLE_MS}"`);
+
+function sampleMemory(server: Logwharf): { stop(): Promise<Record<string, number> | undefined> } {
+  if (MEM_SAMPLE_MS <= 0) return { stop: async () => undefined };
+  const pid = server.proc.pid!;
+  let best: Record<string, number> | undefined;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      try {
+        const g = await serverGauges(server.url);
+        const rssMb = round(memoryMb(pid, 'VmRSS'));
+        if (!best || rssMb > best.rssMb!) best = { rssMb, ...g };
+      } catch {
+        // the server stopping: no sample
+      }
+      await new Promise((r) => setTimeout(r, MEM_SAMPLE_MS));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return best;
+    },
+  };
+}
+
 async function measurePhase(server: Logwharf, dataDir: string, meta: CorpusMeta, format: string, phase: Phase, queryOpts: { selector: string; containerLabel: string }) {
   const pid = server.proc.pid!;
   const cpu0 = cpuSeconds(pid);
+  const sampler = sampleMemory(server);
   const queries: QuerySetResult = await timeQuerySet(server.url, pid, meta, `${format} ${phase}`, { runs: RUNS, only: ONLY, ...queryOpts });
+  const atPeak = await sampler.stop();
   const queryCpu = cpuSeconds(pid) - cpu0;
   const peakRssMb = round(memoryMb(pid, 'VmHWM'));
   const steadyRssMb = round(await steadyRss(pid));
@@ -217,6 +262,7 @@ async function measurePhase(server: Logwharf, dataDir: string, meta: CorpusMeta,
   const total = du(dataDir);
   return {
     queryPeakRssMb: peakRssMb,
+    ...(atPeak ? { atPeak } : {}),
     steadyRssMb,
     server: await serverGauges(server.url),
     queriesServerCpuSeconds: round(queryCpu, 2),
@@ -231,7 +277,7 @@ async function runFormat(name: string, meta: CorpusMeta): Promise<void> {
   const configPath = join(dataDir, '..', `logwharf-bench-${process.pid}-${name}.yaml`);
   // The corpus is from 2024: no age limits, no retention, no rate limits; no background compaction
   // (phase 3 runs it once, offline and timed). Heads are sealed after SEAL_AFTER (phase 2).
-  writeFileSync(configPath, corpusServerConfig({ storage: SEAL_AFTER === 'default' ? [] : [`max_block_age: ${SEAL_AFTER}`], extra: QUERY_WORKERS !== undefined ? ['query:', `  workers: ${QUERY_WORKERS}`] : [] }));
+  writeFileSync(configPath, corpusServerConfig({ storage: SEAL_AFTER === 'default' ? [] : [`max_block_age: ${SEAL_AFTER}`], extra: [...(QUERY_WORKERS !== undefined ? ['query:', `  workers: ${QUERY_WORKERS}`] : []), ...(MEMORY_SOFT_LIMIT_MB !== undefined ? [`memory_soft_limit_mb: ${MEMORY_SOFT_LIMIT_MB}`] : [])] }));
   const args = ['--data', dataDir, '--config', configPath, '--log-level', 'warn'];
   const queryOpts = format.output === 'otlp' ? { selector: '{container_name=~".+"}', containerLabel: 'container_name' } : { selector: '{job="docker"}', containerLabel: 'container' };
   let server = await startLogwharf('server', args, SERVER_REPO, SERVER_NODE_FLAGS);
@@ -242,8 +288,10 @@ async function runFormat(name: string, meta: CorpusMeta): Promise<void> {
     const peakResettable = resetPeak(pid);
     const cpu0 = cpuSeconds(pid);
     const t0 = performance.now();
+    const sampler = sampleMemory(server);
     const pushed = await ingest(server.url, format);
     const ingestEnd = performance.now();
+    const atPeak = await sampler.stop();
     const wall = (ingestEnd - t0) / 1000;
     const cpu = cpuSeconds(pid) - cpu0;
     const ingestRecord = {
@@ -256,6 +304,7 @@ async function runFormat(name: string, meta: CorpusMeta): Promise<void> {
       linesPerCpuSecond: Math.round(pushed.lines / cpu),
       linesPerWallSecond: Math.round(pushed.lines / wall),
       peakRssMb: round(memoryMb(pid, 'VmHWM')),
+      ...(atPeak ? { atPeak } : {}),
       server: await serverGauges(server.url),
       disk: { ...diskByKind(dataDir), total: du(dataDir) },
     };
@@ -307,7 +356,7 @@ async function main(): Promise<void> {
   if (!existsSync(join(SERVER_REPO, 'dist/cli/main.js'))) throw new Error(`run \`npm run build\` in ${SERVER_REPO} first (the server runs from dist/, through bin/logwharf)`);
   const meta = ensureCorpus(LINES);
   const calBefore = calibrate();
-  console.log(JSON.stringify({ calibrationBefore: calBefore.text, scanMBps: round(calBefore.scanMBps), loopMps: round(calBefore.loopMps), lines: meta.lines, rawBytes: meta.lineBytes, batchBytes: BATCH_BYTES, concurrency: CONCURRENCY, sealAfter: SEAL_AFTER, diskAfter: DISK_AFTER.map((d) => d.text), serverRepo: SERVER_REPO, runs: RUNS, queryWorkers: QUERY_WORKERS ?? 'default', serverNodeFlags: SERVER_NODE_FLAGS.join(' ') }));
+  console.log(JSON.stringify({ calibrationBefore: calBefore.text, scanMBps: round(calBefore.scanMBps), loopMps: round(calBefore.loopMps), lines: meta.lines, rawBytes: meta.lineBytes, batchBytes: BATCH_BYTES, concurrency: CONCURRENCY, sealAfter: SEAL_AFTER, diskAfter: DISK_AFTER.map((d) => d.text), serverRepo: SERVER_REPO, runs: RUNS, queryWorkers: QUERY_WORKERS ?? 'default', memorySoftLimitMb: MEMORY_SOFT_LIMIT_MB ?? 'default', serverNodeFlags: SERVER_NODE_FLAGS.join(' ') }));
   for (const f of formats) await runFormat(f, meta);
   const calAfter = calibrate();
   console.log(JSON.stringify({ calibrationAfter: calAfter.text, scanMBps: round(calAfter.scanMBps), loopMps: round(calAfter.loopMps) }));

@@ -11,6 +11,8 @@ import { loadTlsMaterial, type TlsFilePaths, type TlsMaterial } from '../http/tl
 import { watchTlsFiles, type TlsReloader } from '../http/tls-reload.js';
 import type { Server as TlsServer } from 'node:tls';
 import { createMetrics } from '../http/metrics.js';
+import { createMemoryGovernor } from '../util/memory-governor.js';
+import { BodyBudget } from '../http/body-budget.js';
 import { Router, type RouteInfo } from '../http/router.js';
 import { childLogger, createLogger, type Logger } from '../util/logger.js';
 import { createStore } from '../store/index.js';
@@ -94,6 +96,15 @@ export interface ServerRole {
 export function createServer(config: ServerConfig, deps: ServerDeps = {}): ServerRole {
   const log = deps.log ?? createLogger({ level: config.log_level, component: 'server', version: BUILD_INFO.logwharf });
   const metrics = createMetrics();
+  // The soft memory limit (issue #12; docs/deploy.md, "Server memory"): a full GC when resident memory passes it.
+  // Shared with the HTTP server: no collection while request bodies (pushes) are in flight.
+  const bodyBudget = new BodyBudget(config.max_inflight_body_bytes);
+  const memoryGovernor = createMemoryGovernor({
+    softLimitBytes: config.memory_soft_limit_mb * 1024 * 1024,
+    busy: () => bodyBudget.inFlight > 0,
+    registry: metrics.registry,
+    log: childLogger(log, { component: 'memory' }),
+  });
   // Per-tenant overrides (issue #11): read now, so a bad file stops the start; published below.
   const runtime = createRuntimeConfig({
     file: config.runtime_config.file,
@@ -317,6 +328,7 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
     audit,
     maxBodyBytes: config.max_body_bytes,
     maxInflightBodyBytes: config.max_inflight_body_bytes,
+    bodyBudget,
     timeouts: {
       headerMs: parseDurationMs(config.http.header_timeout),
       requestMs: parseDurationMs(config.http.request_timeout),
@@ -362,6 +374,7 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
         tlsReloader = watchTlsFiles({ paths: tlsPaths, initial: tlsMaterial, server: http as TlsServer, log: childLogger(log, { component: 'tls' }), registry: metrics.registry });
       }
       runtime.start();
+      memoryGovernor.start();
       // After the store has registered its metrics: the first sample is the baseline of every rate.
       overviewStatus.start();
       // After the store and the rule repository are open: rules query the store.
@@ -373,6 +386,7 @@ export function createServer(config: ServerConfig, deps: ServerDeps = {}): Serve
     },
     async close() {
       ready = false;
+      memoryGovernor.close();
       // First: no evaluation may start on a store that is closing. Firing alerts stay saved, unresolved.
       await healthRecords.close();
       await alerting.close();

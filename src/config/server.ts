@@ -12,6 +12,9 @@ import { checkAuthSection, metricsTokenFileSchema, proxyAuthSchema } from './aut
 // In ./listen.ts so that the agent can have them without loading this schema (issue #17).
 import { DURATION_PATTERN } from './listen.js';
 export { DURATION_PATTERN, parseListen } from './listen.js';
+/** memory_soft_limit_mb's default: room under issue #12's 256 MB budget for what one check interval allocates and the query workers' heaps. */
+export const MEMORY_SOFT_LIMIT_MB = 200;
+
 const duration = z.string().regex(DURATION_PATTERN, 'a duration such as 30s, 15m, 7d');
 
 export const retentionRule = z
@@ -62,6 +65,12 @@ export const serverConfigSchema = z
       .positive()
       .default(64 * 1024 * 1024)
       .describe('Request bodies being read or handled at once, in bytes, over all requests; beyond it a request gets 503 with Retry-After (at least max_body_bytes)'),
+    memory_soft_limit_mb: z
+      .number()
+      .int()
+      .refine((mb) => mb === 0 || mb >= 64, 'must be 0 (off) or at least 64: the idle server alone is resident in about 100 MB')
+      .default(MEMORY_SOFT_LIMIT_MB)
+      .describe('Soft limit of the server process\' resident memory, MB, like Go\'s GOMEMLIMIT: above it, once no push is in flight and allocation is calm, the main thread asks V8 for a full garbage collection (at most one a second, and only when its heap and buffers can give back 32 MB), so the garbage of a burst of pushes is returned before the queries that follow it allocate (docs/deploy.md, "Server memory"). logwharf_memory_governor_gcs_total counts the collections. 0 = off; else at least 64'),
     limits: z
       .object({
         max_line_size: z.number().int().nonnegative().optional().describe('Bytes; 0 = unlimited (Loki default 256KB)'),

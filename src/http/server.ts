@@ -37,6 +37,8 @@ export interface HttpServerOptions {
   maxBodyBytes: number;
   /** Bound on the bytes of all request bodies in flight (503 with Retry-After beyond it). */
   maxInflightBodyBytes: number;
+  /** The budget itself, when its owner reads it too (the memory governor: no collection while pushes are in flight). */
+  bodyBudget?: BodyBudget;
   /** Connection timeouts in ms (see the `http` section of the server config); 0 turns one off. */
   timeouts: HttpTimeouts;
   /** HTTPS (issue #11): the certificate and, for mTLS, whether a client certificate is asked for and required. */
@@ -101,7 +103,7 @@ export function resolveTenants(header: string | string[] | undefined, authEnable
 
 export function createHttpServer(opts: HttpServerOptions): Server {
   const t = opts.timeouts;
-  const budget = new BodyBudget(opts.maxInflightBodyBytes);
+  const budget = opts.bodyBudget ?? new BodyBudget(opts.maxInflightBodyBytes);
   const httpOptions = {
     headersTimeout: t.headerMs,
     requestTimeout: t.requestMs,

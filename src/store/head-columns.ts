@@ -134,12 +134,19 @@ export function statsColumns(c: HeadColumns): HeadColumns {
 /**
  * A copy to post to a worker that reads the lines: `data` trimmed to the bytes the lines use.
  * (Posting a view copies its whole underlying buffer, which a head allocates with room to grow.)
+ * The copy is kept with the columns it came from, which a head caches until its next add: queries
+ * at once after ingest (the fresh phase of issue #12) read the same unchanged heads again and again,
+ * and a new copy per query was ~10 MB of garbage each on the main thread at 2M lines.
  */
 export function postableColumns(c: HeadColumns): HeadColumns {
   const { data } = c;
   if (!data || data.byteLength === data.buffer.byteLength) return c;
-  return { ...c, data: new Uint8Array(data) };
+  let p = postable.get(c);
+  if (!p) postable.set(c, (p = { ...c, data: new Uint8Array(data) }));
+  return p;
 }
+
+const postable = new WeakMap<HeadColumns, HeadColumns>();
 
 /** Columns of entries already in time order (stores other than the engine, tests). */
 export function columnsFromEntries(entries: readonly Entry[]): HeadColumns {

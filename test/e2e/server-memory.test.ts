@@ -10,6 +10,9 @@
  *   naming the limit, counted in /metrics; the server keeps serving the next queries.
  * - Idle query workers are stopped after query.worker_idle_timeout (logwharf_query_workers drops to
  *   0) and the next query starts them again.
+ * - memory_soft_limit_mb (the memory governor): once a burst of pushes ends with the process above
+ *   the limit, the main thread's garbage is collected (counted in /metrics, and the heap and buffers
+ *   the server reports drop), queries go on; with 0 nothing is collected by it.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -197,5 +200,61 @@ test('a query over a worker\'s memory budget answers a clear 400, and the server
     assert.ok((await metric(srv.url, 'logwharf_query_workers')) > 0, 'workers started again');
   } finally {
     await srv.stop();
+  }
+});
+
+/** The main thread's heap in use plus its ArrayBuffers, as /metrics reports them. */
+async function heldBytes(url: string): Promise<number> {
+  return (await metric(url, 'logwharf_nodejs_heap_size_used_bytes')) + (await metric(url, 'logwharf_nodejs_external_memory_bytes'));
+}
+
+test('memory_soft_limit_mb: the garbage of a push burst is collected once the burst ends, counted in /metrics; 0 turns it off', { timeout: 240_000 }, async (t) => {
+  const rnd = seededRandom(t);
+  const words = Array.from({ length: 64 }, () => Math.floor(rnd.next() * 2 ** 32).toString(36));
+  const line = (i: number) => `ts=${i} level=info msg="request ${words[rnd.int(words.length)]}" path=/api/${words[rnd.int(words.length)]} n=${i}`;
+  // 64 MB, the least allowed: far below what the server is resident in after the burst.
+  const on = await launch([], ['memory_soft_limit_mb: 64', 'storage:', '  max_block_age: 1h']);
+  try {
+    assert.equal(await metric(on.url, 'logwharf_memory_soft_limit_bytes'), 64 * 1048576);
+    // V8 may collect on its own just as a burst ends, leaving the governor nothing worth a pause
+    // (it waits for 32 MB to win): up to six bursts, each followed by up to 5 s for its collection.
+    let afterPush = 0;
+    let bursts = 0;
+    while ((await metric(on.url, 'logwharf_memory_governor_gcs_total')) === 0) {
+      assert.ok(bursts < 6, 'no collection after six bursts of pushes');
+      // A job per burst: each burst's timestamps start 3 h back again, so its streams are its own.
+      await push(on.url, `gov${bursts}`, 60_000, (i) => line(bursts * 60_000 + i));
+      bursts++;
+      afterPush = await heldBytes(on.url);
+      try {
+        await waitFor('the governor collected after the burst', async () => (await metric(on.url, 'logwharf_memory_governor_gcs_total')) >= 1, { timeoutMs: 5_000, intervalMs: 100 });
+      } catch {
+        // the next burst
+      }
+    }
+    assert.ok((await metric(on.url, 'logwharf_memory_governor_gc_seconds_total')) > 0, 'its time is counted');
+    const afterGc = await heldBytes(on.url);
+    t.diagnostic(`after ${bursts} burst(s): heap + buffers ${(afterPush / 1048576).toFixed(0)} MB after the burst, ${(afterGc / 1048576).toFixed(0)} MB after the governor's collection; RSS ${statusMb(on.pid, 'VmRSS').toFixed(0)} MB`);
+    assert.ok(afterGc < afterPush, `heap + buffers went from ${afterPush} to ${afterGc} bytes`);
+    // Every line is still there, and queries run.
+    const u = new URL(on.url + '/loki/api/v1/query');
+    u.searchParams.set('query', 'sum(count_over_time({job=~"gov.*"}[4h]))');
+    u.searchParams.set('time', end);
+    const total = await fetch(u);
+    const text = await total.text();
+    assert.equal(total.status, 200, short(text));
+    assert.equal(Number((JSON.parse(text) as { data: { result: Array<{ value: [number, string] }> } }).data.result[0]!.value[1]), bursts * 60_000);
+  } finally {
+    await on.stop();
+  }
+  const off = await launch([], ['memory_soft_limit_mb: 0', 'storage:', '  max_block_age: 1h']);
+  try {
+    assert.equal(await metric(off.url, 'logwharf_memory_soft_limit_bytes'), 0);
+    await push(off.url, 'gov', 120_000, line);
+    const r = await query(off.url, '{job="gov"} |= "request"', 1000);
+    assert.equal(r.status, 200, short(r.text));
+    assert.equal(await metric(off.url, 'logwharf_memory_governor_gcs_total'), 0, 'off: no collection asked for');
+  } finally {
+    await off.stop();
   }
 });

@@ -104,3 +104,13 @@ test('query.worker_young_generation_mb: 12 by default, a whole number of at leas
   assert.throws(() => loadServerConfig({ config: file('y3.yaml', 'query:\n  worker_young_generation_mb: 4.5\n') }), /query\.worker_young_generation_mb/);
   assert.throws(() => loadServerConfig({ config: file('y4.yaml', 'query:\n  worker_young_generation_mb: lots\n') }), /query\.worker_young_generation_mb/);
 });
+
+test('memory_soft_limit_mb: 200 by default, 0 turns it off, else a whole number of at least 64 with a clear error', () => {
+  assert.equal(loadServerConfig({ config: file('m0.yaml', '') }).memory_soft_limit_mb, 200);
+  assert.equal(loadServerConfig({ config: file('m1.yaml', 'memory_soft_limit_mb: 0\n') }).memory_soft_limit_mb, 0);
+  assert.equal(loadServerConfig({ config: file('m2.yaml', 'memory_soft_limit_mb: 512\n') }).memory_soft_limit_mb, 512);
+  assert.throws(() => loadServerConfig({ config: file('m3.yaml', 'memory_soft_limit_mb: 32\n') }), /memory_soft_limit_mb: must be 0 \(off\) or at least 64/);
+  assert.throws(() => loadServerConfig({ config: file('m4.yaml', 'memory_soft_limit_mb: -1\n') }), /memory_soft_limit_mb: must be 0 \(off\) or at least 64/);
+  assert.throws(() => loadServerConfig({ config: file('m5.yaml', 'memory_soft_limit_mb: 200.5\n') }), /memory_soft_limit_mb: .*expected int/);
+  assert.throws(() => loadServerConfig({ config: file('m6.yaml', 'memory_soft_limit_mb: 256MB\n') }), /memory_soft_limit_mb: .*expected number, received string/);
+});
