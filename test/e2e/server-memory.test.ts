@@ -57,9 +57,15 @@ async function launch(limits: string[], rest: string[]): Promise<Launched> {
 async function push(url: string, job: string, n: number, line: (i: number) => string, pods = 8): Promise<void> {
   const spacingNs = (3n * 3600n * 1_000_000_000n) / BigInt(n);
   const t0 = BigInt(NOW_MS - 3 * 3600_000 + 1000) * 1_000_000n;
-  const inflight = new Set<Promise<void>>();
+  // Up to 4 requests in flight, but none more than half of the server's out-of-order window (1 h,
+  // as Loki's) ahead of the oldest one still in flight: a batch that overtook one over an hour
+  // older would make the server rightly refuse the older one as too far behind.
+  const inflight = new Map<Promise<void>, bigint>();
+  const windowNs = 30n * 60n * 1_000_000_000n;
   let i = 0;
   while (i < n) {
+    const firstNs = t0 + BigInt(i) * spacingNs;
+    while (inflight.size > 0 && firstNs - [...inflight.values()].reduce((a, b) => (a < b ? a : b)) > windowNs) await Promise.race(inflight.keys());
     const streams = new Map<number, [string, string][]>();
     let bytes = 0;
     for (; i < n && bytes < 1_000_000; i++) {
@@ -73,11 +79,11 @@ async function push(url: string, job: string, n: number, line: (i: number) => st
     const p = fetch(url + '/loki/api/v1/push', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body }).then(async (r) => {
       if (r.status !== 204) throw new Error(`push: ${r.status} ${await r.text()}`);
     });
-    const tracked = p.finally(() => inflight.delete(tracked));
-    inflight.add(tracked);
-    if (inflight.size >= 4) await Promise.race(inflight);
+    const tracked: Promise<void> = p.finally(() => inflight.delete(tracked));
+    inflight.set(tracked, firstNs);
+    if (inflight.size >= 4) await Promise.race(inflight.keys());
   }
-  await Promise.all(inflight);
+  await Promise.all(inflight.keys());
 }
 
 async function query(url: string, q: string, limit = 100, step?: string): Promise<{ status: number; text: string }> {
