@@ -11,8 +11,10 @@
  * Split regions with a joined lines column: hot blocks (payload version 1, whose stats frame's
  * sizes give each line's place) and the cold tier's (version 2: lines with timestamp escapes, found
  * by their newlines, the escape restored per line), and split regions with a columnar lines column
- * (./line-columns.ts): its lines are assembled as bytes, timestamps restored, into this thread's
- * second scratch buffer, and a piece's strings are cut from those bytes as from a joined column
+ * (./line-columns.ts): a piece's lines are assembled as bytes when it is read (so a scan that stops
+ * early, or reads a block's newest lines first, rebuilds only what it reads; issue #12 stop 18),
+ * timestamps restored, into this thread's second scratch buffer, and its strings are cut from those
+ * bytes as from a joined column
  * (issue #12 stop 17: decoded whole, columnar blocks cost the compacted query set ~38% more CPU
  * than text ones). Anything else (lines with newlines in a joined column, legacy unsplit regions)
  * answers null, and callers decode it whole as before.
@@ -22,7 +24,7 @@ import { decompress } from 'zstd-napi';
 import type { Labels } from '../api/model.js';
 import { ByteReader } from './bytes.js';
 import { decodeBlockStatsPacked, isSplitRegion, LINES_COLUMNS, LINES_JOINED, PAYLOAD_VERSION, PAYLOAD_VERSION_TS, splitStatsLength, SPLIT_HEADER } from './block-codec.js';
-import { assembleLineColumns, type AssembledLines } from './line-columns.js';
+import { openLineColumns, type LineColumnsReader } from './line-columns.js';
 import { restoreTimestamp } from './line-transform.js';
 
 /** Lines per piece: about 25–50 KB of strings for typical log lines, far below a 1 MB semi-space. */
@@ -83,8 +85,8 @@ export function decodeBlockPieces(region: Buffer): BlockPieces | null {
   if (n === 0) return null;
   if (mode === LINES_COLUMNS) {
     const escaped = stats.version === PAYLOAD_VERSION_TS;
-    const a = assembleLineColumns(r, n, escaped ? (i) => first + BigInt(offsets[i]!) : undefined, assembledBuffer);
-    const out = columnPieces(first, offsets, a);
+    const reader = openLineColumns(r, n, escaped ? (i) => first + BigInt(offsets[i]!) : undefined, assembledBuffer);
+    const out = columnPieces(first, offsets, reader);
     if (stats.metadata) out.metadata = stats.metadata;
     return out;
   }
@@ -152,27 +154,31 @@ function assembledBuffer(size: number): Buffer {
   return assembled;
 }
 
-/** Pieces of assembled columnar lines: one string a piece cut at its '\n's, as the joined column's. */
-function columnPieces(first: bigint, offsets: Float64Array, a: AssembledLines): BlockPieces {
-  const { bytes, ends } = a;
+/**
+ * Pieces of columnar lines: each piece's lines assembled as bytes when asked for (only the pieces
+ * a scan reads, issue #12 stop 18), one string a piece cut at its '\n's, as the joined column's.
+ */
+function columnPieces(first: bigint, offsets: Float64Array, reader: LineColumnsReader): BlockPieces {
   return {
     first,
     offsets,
     lines(lo, hi) {
       const lines: string[] = new Array(hi - lo);
       if (hi <= lo) return lines;
-      if (!a.separated) {
+      const { bytes, ends, separated } = reader.assemble(lo, hi);
+      const k = hi - lo;
+      if (!separated) {
         // Some line holds a '\n': a string per line.
-        for (let i = lo; i < hi; i++) lines[i - lo] = bytes.toString('utf8', i === 0 ? 0 : ends[i - 1]!, ends[i]!);
+        for (let i = 0; i < k; i++) lines[i] = bytes.toString('utf8', i === 0 ? 0 : ends[i - 1]!, ends[i]!);
         return lines;
       }
-      const text = bytes.toString('utf8', lo === 0 ? 0 : ends[lo - 1]! + 1, ends[hi - 1]);
+      const text = bytes.toString('utf8', 0, ends[k - 1]);
       let q = 0;
-      for (let i = lo; i < hi; i++) {
-        let k = i === hi - 1 ? text.length : text.indexOf('\n', q);
-        if (k < 0) k = text.length;
-        lines[i - lo] = text.slice(q, k);
-        q = k + 1;
+      for (let i = 0; i < k; i++) {
+        let e = i === k - 1 ? text.length : text.indexOf('\n', q);
+        if (e < 0) e = text.length;
+        lines[i] = text.slice(q, e);
+        q = e + 1;
       }
       return lines;
     },

@@ -224,26 +224,50 @@ export function readLineColumns(r: ByteReader, n: number, ts?: ArrayLike<bigint>
   return splitJoinedLines(out.subarray(0, Math.max(0, a.length - 1)), n);
 }
 
-/** Lines of the columnar layout assembled as UTF-8 bytes (assembleLineColumns). */
+/** Lines of the columnar layout assembled as UTF-8 bytes (LineColumnsReader.assemble). */
 export interface AssembledLines {
   /** The lines' bytes, in a scratch buffer valid until the next assembly with the same buffer. */
   bytes: Buffer;
   /** Bytes used in `bytes`. */
   length: number;
-  /** Line i ends at ends[i] (exclusive); with `separated` a '\n' follows each line, else line i starts at ends[i - 1]. */
+  /**
+   * The k-th line assembled (line lo + k) ends at ends[k] (exclusive); the first starts at 0; with
+   * `separated` a '\n' follows each line, else line k starts at ends[k - 1].
+   */
   ends: Uint32Array;
   /** True when no line holds a '\n' (each line is followed by one, so a run of lines splits at them). */
   separated: boolean;
 }
 
 /**
+ * The lines of the layout above, assembled a range at a time (openLineColumns): a scan that reads
+ * a block's last piece, or stops after its first ones, rebuilds only those lines.
+ */
+export interface LineColumnsReader {
+  /** Lines `lo` to `hi` (exclusive) as bytes, in the output buffer (valid until the next call). */
+  assemble(lo: number, hi: number): AssembledLines;
+}
+
+/** Bumped by every openLineColumns: a reader whose columns another decode overwrote refuses to assemble. */
+let generation = 0;
+
+/**
  * The lines of the layout above (after the mode byte) as bytes: what readLineColumns makes strings
  * of, and what ./block-pieces.ts cuts a piece of lines at a time from (the strings of a whole block
  * at once cost the compacted query set ~38% more CPU than the text layout's pieces, issue #12
- * stop 17). `tsAt(i)` gives line i's timestamp for payload version 2 (its escapes restored while
+ * stop 17). Opening parses the templates, the line template ids and the columns' lengths and copies
+ * the columns into this module's scratch buffer; `assemble(lo, hi)` then rebuilds just those lines.
+ * It needs each column's place at line `lo`: it starts from the nearest line whose places it
+ * knows (the block's first, its end, or the range it assembled last), counts the values each
+ * column gives the lines between, and moves over that many values, found by their '\n's four bytes
+ * at a time (issue #12 stop 18: a backward scan for the newest 1000 lines assembled whole 2 MiB
+ * blocks to read their last pieces). Ranges in order, or from the last one back, move over no
+ * more than the lines they assemble. The reader is valid until the next open in this thread.
+ * `tsAt(i)` gives line i's timestamp for payload version 2 (its escapes restored while
  * assembling). `into` picks the output buffer for a size (default: this module's scratch buffer).
  */
-export function assembleLineColumns(r: ByteReader, n: number, tsAt?: (i: number) => bigint, into?: (size: number) => Buffer): AssembledLines {
+export function openLineColumns(r: ByteReader, n: number, tsAt?: (i: number) => bigint, into?: (size: number) => Buffer): LineColumnsReader {
+  const gen = ++generation;
   const t = r.varint();
   if (t > n + 16) throw new RangeError('too many line templates');
   const buf = r.buf;
@@ -376,9 +400,106 @@ export function assembleLineColumns(r: ByteReader, n: number, tsAt?: (i: number)
     outV = out === outScratch ? outView : new DataView(out.buffer, out.byteOffset, out.length);
   }
   const ends = new Uint32Array(n);
-  stampedLine = -1;
-  const at = assemble(ids, colStart, pieceAt, cols, cursor, colEnd, srcView, outV, ends, !newline, marked, tsAt, out);
-  return { bytes: out, length: at, ends, separated: !newline };
+  const separated = !newline;
+  // Each column's place at line 0 (colBegin) and at the end (colEnd) are known; `lowAt` holds
+  // them at line `low` and `highAt` at line `high`, the range assembled last.
+  const colBegin = cursor.slice();
+  let lowAt = cursor.slice();
+  let low = 0;
+  let highAt = cursor.slice();
+  let high = 0;
+  let work = new Int32Array(c);
+  const counts = new Int32Array(c);
+  return {
+    assemble(lo, hi) {
+      if (gen !== generation) throw new Error('line columns reader used after the next block was opened');
+      if (!(lo >= 0 && lo <= hi && hi <= n)) throw new RangeError(`lines ${lo} to ${hi} of a block of ${n}`);
+      // From the nearest line whose column places are known.
+      let base = 0;
+      let from = colBegin;
+      for (const [line, at] of [
+        [n, colEnd],
+        [low, lowAt],
+        [high, highAt],
+      ] as const) {
+        if (Math.abs(line - lo) < Math.abs(base - lo)) [base, from] = [line, at];
+      }
+      work.set(from);
+      if (base !== lo) {
+        const a = base < lo ? base : lo;
+        const b = base < lo ? lo : base;
+        for (let i = a; i < b; i++) {
+          const id = ids[i]!;
+          for (let j = colStart[id]!, e = colStart[id + 1]!; j < e; j++) counts[cols[j]!]++;
+        }
+        for (let k = 0; k < c; k++) {
+          const m = counts[k]!;
+          if (m === 0) continue;
+          counts[k] = 0;
+          work[k] = base < lo ? skipValues(srcView, work[k]!, m, colEnd[k]!) : skipValuesBack(srcView, work[k]!, m, colBegin[k]!);
+        }
+      }
+      lowAt.set(work);
+      low = lo;
+      stampedLine = -1;
+      const at = assemble(lo, hi, ids, colStart, pieceAt, cols, work, colEnd, srcView, outV, ends, separated, marked, tsAt, out);
+      [highAt, work] = [work, highAt];
+      high = hi;
+      return { bytes: out, length: at, ends, separated };
+    },
+  };
+}
+
+/** Lines of the columnar layout as bytes, all of them (openLineColumns). */
+export function assembleLineColumns(r: ByteReader, n: number, tsAt?: (i: number) => bigint, into?: (size: number) => Buffer): AssembledLines {
+  return openLineColumns(r, n, tsAt, into).assemble(0, n);
+}
+
+/**
+ * Which bytes of the 4 in `x` are '\n': 0x80 in each such byte, exactly (no borrow from a lower
+ * byte, unlike the first-zero test of assemble).
+ */
+function newlineBytes(w: number): number {
+  const x = w ^ 0x0a0a0a0a;
+  return ~(((x & 0x7f7f7f7f) + 0x7f7f7f7f) | x) & 0x80808080;
+}
+
+/** How many bytes newlineBytes marked (0 to 4). */
+function marks(z: number): number {
+  return Math.imul(z >>> 7, 0x01010101) >>> 24;
+}
+
+/** The place after the `m` values that start at `v` in a column ending at `end` (each value ends in '\n'). */
+function skipValues(src: DataView, v: number, m: number, end: number): number {
+  while (v + 4 <= end) {
+    const z = newlineBytes(src.getUint32(v, true));
+    if (z !== 0) {
+      const k = marks(z);
+      if (k >= m) break;
+      m -= k;
+    }
+    v += 4;
+  }
+  for (; v < end; v++) if (src.getUint8(v) === 10 && --m === 0) return v + 1;
+  throw new RangeError('line column exhausted');
+}
+
+/** The start of the value `m` values before `v` (a value's start or the column's end) in a column starting at `begin`. */
+function skipValuesBack(src: DataView, v: number, m: number, begin: number): number {
+  // The '\n' just before v ends the value before it: the (m + 1)-th '\n' back ends the value before the wanted one.
+  let need = m + 1;
+  while (v - 4 >= begin) {
+    const z = newlineBytes(src.getUint32(v - 4, true));
+    if (z !== 0) {
+      const k = marks(z);
+      if (k >= need) break;
+      need -= k;
+    }
+    v -= 4;
+  }
+  for (; v > begin; v--) if (src.getUint8(v - 1) === 10 && --need === 0) return v;
+  if (need === 1) return begin;
+  throw new RangeError('line column exhausted');
 }
 
 /** buf[a, a + len) equals buf[b, e) (short keys: a loop beats Buffer.compare's call). */
@@ -389,8 +510,9 @@ function sameKey(buf: Uint8Array, a: number, len: number, b: number, e: number):
 }
 
 /**
- * Fills `dst` with the lines, their ends into `ends` and (`separated`) '\n' after each; returns
- * the bytes written. Copies go four bytes at a time through DataViews (little-endian both ways, so the
+ * Fills `dst` with lines `lo` to `hi`, their ends into `ends` (from ends[0]) and (`separated`) '\n'
+ * after each, reading each column from `cursor` on (left after the values used); returns the bytes
+ * written. Copies go four bytes at a time through DataViews (little-endian both ways, so the
  * bytes keep their order on any platform); a copy may write up to three bytes past its piece,
  * which the next piece overwrites (the buffers have SLACK bytes after their ends). A value's end
  * is its column's next '\n', found four bytes at a time: (x - 0x01010101) & ~x & 0x80808080 is
@@ -398,6 +520,8 @@ function sameKey(buf: Uint8Array, a: number, len: number, b: number, e: number):
  * With `ts`, a piece or value holding a timestamp escape byte takes the byte-wise copyMarked.
  */
 function assemble(
+  lo: number,
+  hi: number,
   ids: Uint32Array,
   colStart: Uint32Array,
   pieceAt: Uint32Array,
@@ -412,11 +536,10 @@ function assemble(
   ts: ((i: number) => bigint) | undefined,
   out: Uint8Array,
 ): number {
-  const n = ids.length;
   // The escape byte's SWAR mask: none looked for without timestamps.
   const markHigh = ts ? 0x80808080 : 0;
   let at = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = lo; i < hi; i++) {
     const id = ids[i]!;
     const c0 = colStart[id]!;
     const k = colStart[id + 1]! - c0;
@@ -458,7 +581,7 @@ function assemble(
       }
       cursor[col] = v;
     }
-    ends[i] = at;
+    ends[i - lo] = at;
     if (separated) dst.setUint8(at++, 10);
   }
   return at;
