@@ -8,6 +8,7 @@
  *   PARTS=levers,columns ...   # some of parts, levers, columns, sizes, tokens, pieces (default parts,levers,columns)
  *   BLOCK=4194304 ...          # raw bytes per block (default 1 MiB)
  *   LEVELS=16,17 SIZES=1048576,4194304   # the sizes part: line-columns blocks at these zstd levels and block sizes
+ *   NEWEST=1000                # the pieces part: decode CPU of all lines forward, all backward, and each block's newest NEWEST lines
  *
  * The tokens part: distinct bloom tokens per block by kind, and how many occur in at least 90% /
  * 50% of their stream's blocks (what a shared per-output token set could take out of the blooms).
@@ -26,6 +27,8 @@ const BLOCK = Number(process.env.BLOCK ?? 1 << 20);
 const PARTS = (process.env.PARTS ?? 'parts,levers,columns').split(',');
 const LEVELS = (process.env.LEVELS ?? '16,17').split(',').map(Number);
 const SIZES = (process.env.SIZES ?? '1048576,2097152,4194304').split(',').map(Number);
+/** The pieces part: lines each block gives its `newest` read (as `newest 1000` reads a stream's last block). */
+const NEWEST = Number(process.env.NEWEST ?? 1000);
 
 ensureCorpus(LINES);
 console.log(calibrate().text);
@@ -217,20 +220,33 @@ if (PARTS.includes('pieces')) {
       payloads[layout]!.push(compressBlock(buf, Number(process.env.LEVEL ?? 16), sizes));
     }
   }
-  const runs: Record<string, number[]> = { text: [], columns: [] };
+  // Each read of every block: all its lines in order (a metric query), all from the last piece (a
+  // backward scan with a rare filter), or only its newest NEWEST lines, from the last piece (`newest 1000`).
+  const reads = { forward: false, backward: true, newest: true } as const;
+  const runs: Record<string, number[]> = {};
   let sink = 0;
   for (let run = 0; run < 9; run++) {
-    for (const layout of ['text', 'columns'] as const) {
-      runs[layout]!.push(
-        cpuMs(() => {
-          for (const p of payloads[layout]!) {
-            const pieces = decodeBlockPieces(p)!;
-            forEachPiece(0, pieces.offsets.length, false, (lo, hi) => void (sink += pieces.lines(lo, hi).length));
-          }
-        }),
-      );
+    for (const [read, backward] of Object.entries(reads)) {
+      for (const layout of ['text', 'columns'] as const) {
+        (runs[`${layout} ${read}`] ??= []).push(
+          cpuMs(() => {
+            for (const p of payloads[layout]!) {
+              const pieces = decodeBlockPieces(p)!;
+              const n = pieces.offsets.length;
+              let want = read === 'newest' ? NEWEST : n;
+              forEachPiece(0, n, backward, (lo, hi) => {
+                sink += pieces.lines(lo, hi).length;
+                return (want -= hi - lo) > 0;
+              });
+            }
+          }),
+        );
+      }
     }
   }
-  for (const layout of ['text', 'columns']) console.log(JSON.stringify({ part: 'pieces', layout, blockBytes: BLOCK, medianCpuMs: median(runs[layout]!), runs: runs[layout], sink }));
+  for (const [key, r] of Object.entries(runs)) {
+    const [layout, read] = key.split(' ');
+    console.log(JSON.stringify({ part: 'pieces', layout, read, ...(read === 'newest' ? { newest: NEWEST } : {}), blockBytes: BLOCK, medianCpuMs: median(r), runs: r, sink }));
+  }
 }
 console.log(calibrate().text);

@@ -182,13 +182,20 @@ function coldColumnarBlock(count: number): { es: Entry[]; region: Buffer } {
 }
 
 test('a columnar block gives the same lines whatever ranges are asked for, in whatever order', () => {
-  const { es, region } = coldColumnarBlock(6 * PIECE_LINES + 41);
+  // Longer than the run a backward scan assembles a piece at a time before it assembles the rest at once.
+  const { es, region } = coldColumnarBlock(12 * PIECE_LINES + 41);
   const n = es.length;
   const range = fc.tuple(fc.nat({ max: n }), fc.nat({ max: n })).map(([a, b]) => (a <= b ? [a, b] : [b, a]) as [number, number]);
   fc.assert(
-    fc.property(fc.array(range, { minLength: 1, maxLength: 12 }), (ranges) => {
+    fc.property(fc.nat({ max: n }), fc.array(range, { minLength: 1, maxLength: 12 }), (newest, ranges) => {
       // Opened afresh: a block's reader is valid until the next block is opened.
       const pieces = decodeBlockPieces(region)!;
+      // A backward scan of the newest `newest` lines first, then anything.
+      let want = newest;
+      forEachPiece(0, n, true, (lo, hi) => {
+        assert.deepEqual(pieces.lines(lo, hi), es.slice(lo, hi).map((e) => e.line), `backward, lines ${lo} to ${hi}`);
+        return (want -= hi - lo) > 0;
+      });
       for (const [lo, hi] of ranges) {
         assert.deepEqual(
           pieces.lines(lo, hi),
