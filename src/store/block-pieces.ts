@@ -85,7 +85,7 @@ export function decodeBlockPieces(region: Buffer): BlockPieces | null {
   if (n === 0) return null;
   if (mode === LINES_COLUMNS) {
     const escaped = stats.version === PAYLOAD_VERSION_TS;
-    const reader = openLineColumns(r, n, escaped ? (i) => first + BigInt(offsets[i]!) : undefined, assembledBuffer);
+    const reader = openLineColumns(r, n, escaped ? { first, offsets } : undefined, assembledBuffer);
     const out = columnPieces(first, offsets, reader);
     if (stats.metadata) out.metadata = stats.metadata;
     return out;

@@ -29,7 +29,10 @@
  */
 import type { ByteReader, ByteWriter } from './bytes.js';
 import { splitJoinedLines } from './joined-lines.js';
-import { MARK_BYTE, MAX_TIMESTAMP_BYTES, writeTimestamp } from './line-transform.js';
+import { MARK_BYTE, MAX_TIMESTAMP_BYTES, writeLineTimestamp, writeTimestamp, type LineTimes } from './line-transform.js';
+
+/** Each line's timestamp, for restoring timestamp escapes: as the stats frame holds them (no BigInt a line), or by a function. */
+export type LineTimestamps = LineTimes | ((i: number) => bigint);
 
 const PH = 0x1e;
 const ESC = 0x1f;
@@ -271,10 +274,10 @@ let generation = 0;
  * at a time (issue #12 stop 18: a backward scan for the newest 1000 lines assembled whole 2 MiB
  * blocks to read their last pieces). Ranges in order, or from the last one back, move over no
  * more than the lines they assemble. The reader is valid until the next open in this thread.
- * `tsAt(i)` gives line i's timestamp for payload version 2 (its escapes restored while
+ * `tsAt` gives each line's timestamp for payload version 2 (its escapes restored while
  * assembling). `into` picks the output buffer for a size (default: this module's scratch buffer).
  */
-export function openLineColumns(r: ByteReader, n: number, tsAt?: (i: number) => bigint, into?: (size: number) => Buffer): LineColumnsReader {
+export function openLineColumns(r: ByteReader, n: number, tsAt?: LineTimestamps, into?: (size: number) => Buffer): LineColumnsReader {
   const gen = ++generation;
   const t = r.varint();
   if (t > n + 16) throw new RangeError('too many line templates');
@@ -282,13 +285,16 @@ export function openLineColumns(r: ByteReader, n: number, tsAt?: (i: number) => 
   const end = buf.length;
   const tplFrom = r.pos;
   let q = tplFrom;
-  // The templates' end first, to size what follows.
+  // The templates' end first, and their variables (placeholders), to size what follows: arrays
+  // sized by the template bytes cost a block of many templates megabytes of zeroed memory.
+  let nPh = 0;
   for (let i = 0; i < t; i++) {
     for (;;) {
       if (q >= end) throw new RangeError('truncated line template');
       const c = buf[q++]!;
       if (c === 10) break;
       if (c === ESC) q++;
+      else if (c === PH) nPh++;
     }
   }
   if (q > end) throw new RangeError('truncated escape in a line template');
@@ -301,11 +307,11 @@ export function openLineColumns(r: ByteReader, n: number, tsAt?: (i: number) => 
   // the column of its variable j is cols[colStart[i] + j].
   const colStart = new Uint32Array(t + 1);
   const litLen = new Uint32Array(t);
-  const pieceAt = new Uint32Array(2 * t + 2 * tplBytes);
+  const pieceAt = new Uint32Array(2 * (t + nPh));
   // Pieces holding a timestamp escape byte (only looked for with `ts`), by piece number (pp / 2).
-  const marked = new Uint8Array(t + tplBytes);
+  const marked = new Uint8Array(t + nPh);
   let piece = 0;
-  const cols = new Uint32Array(tplBytes);
+  const cols = new Uint32Array(nPh);
   const byHash = new Map<number, number>();
   const keyAt: number[] = [];
   const keyLen: number[] = [];
@@ -488,7 +494,7 @@ export function openLineColumns(r: ByteReader, n: number, tsAt?: (i: number) => 
 }
 
 /** Lines of the columnar layout as bytes, all of them (openLineColumns). */
-export function assembleLineColumns(r: ByteReader, n: number, tsAt?: (i: number) => bigint, into?: (size: number) => Buffer): AssembledLines {
+export function assembleLineColumns(r: ByteReader, n: number, tsAt?: LineTimestamps, into?: (size: number) => Buffer): AssembledLines {
   return openLineColumns(r, n, tsAt, into).assemble(0, n);
 }
 
@@ -570,7 +576,7 @@ function assemble(
   ends: Uint32Array,
   separated: boolean,
   marked: Uint8Array,
-  ts: ((i: number) => bigint) | undefined,
+  ts: LineTimestamps | undefined,
   out: Uint8Array,
 ): number {
   // The escape byte's SWAR mask: none looked for without timestamps.
@@ -637,7 +643,7 @@ let stampedLine = -1;
  * Copies src[b, e) to out at `at` restoring timestamp escapes (./line-transform.ts: MARK MARK is
  * one MARK, MARK and a format code the line's timestamp in that format); returns the new end.
  */
-function copyMarked(src: DataView, b: number, e: number, out: Uint8Array, at: number, ts: (i: number) => bigint, line: number): number {
+function copyMarked(src: DataView, b: number, e: number, out: Uint8Array, at: number, ts: LineTimestamps, line: number): number {
   for (let x = b; x < e; x++) {
     const c = src.getUint8(x);
     if (c !== MARK_BYTE) {
@@ -653,7 +659,7 @@ function copyMarked(src: DataView, b: number, e: number, out: Uint8Array, at: nu
     if (code < 2) throw new RangeError('truncated escape in a block line');
     if (stampedLine === line) throw new RangeError('two timestamp escapes in a line');
     stampedLine = line;
-    at += writeTimestamp(code, ts(line), out, at);
+    at += typeof ts === 'function' ? writeTimestamp(code, ts(line), out, at) : writeLineTimestamp(code, ts, line, out, at);
   }
   return at;
 }

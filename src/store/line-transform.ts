@@ -173,6 +173,40 @@ export function writeTimestamp(code: number, ts: bigint, out: Uint8Array, at: nu
   }
   const ms = msOf(ts);
   if (ms < 0) throw new RangeError(`bad timestamp escape ${code} for ${ts}`);
+  return writeIso(code, ms, out, at);
+}
+
+/** Line timestamps as a block's stats frame holds them: line i's is first + offsets[i] ns, exactly. */
+export interface LineTimes {
+  first: bigint;
+  offsets: ArrayLike<number>;
+}
+
+// `first` of the last LineTimes written from, in whole ms and the ns below.
+let msFirst = -1n;
+let msWhole = 0;
+let msRest = 0;
+
+/**
+ * writeTimestamp for line i's timestamp in `times`, the ISO forms from its milliseconds as numbers:
+ * a BigInt per line (the sum, then msOf's division) was a tenth of assembling a cold block's lines.
+ */
+export function writeLineTimestamp(code: number, times: LineTimes, i: number, out: Uint8Array, at: number): number {
+  const { first } = times;
+  if ((code !== 2 && code !== 3) || first < 0n) return writeTimestamp(code, first + BigInt(times.offsets[i]!), out, at);
+  if (first !== msFirst) {
+    msWhole = Number(first / 1_000_000n);
+    msRest = Number(first % 1_000_000n);
+    msFirst = first;
+  }
+  // Exact: the rest and an offset (ns, integral, below 2^53) add up exactly as doubles.
+  const ms = msWhole + Math.floor((msRest + times.offsets[i]!) / 1_000_000);
+  if (ms > MAX_MS) throw new RangeError(`bad timestamp escape ${code} for ${first + BigInt(times.offsets[i]!)}`);
+  return writeIso(code, ms, out, at);
+}
+
+/** The ISO forms (codes 2 and 3) of `ms` written as bytes. */
+function writeIso(code: number, ms: number, out: Uint8Array, at: number): number {
   const day = Math.floor(ms / DAY_MS);
   if (day !== bytesDay) {
     setDay(day);

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Entry } from '../../../src/api/model.js';
 import { compressPayload, decodeBlockPayload, deserializeEntries, PAYLOAD_VERSION_TS, serializeEntries } from '../../../src/store/block-codec.js';
-import { formatTimestamp, restoreTimestamp, stripTimestamps, writeTimestamp } from '../../../src/store/line-transform.js';
+import { formatTimestamp, restoreTimestamp, stripTimestamps, writeLineTimestamp, writeTimestamp } from '../../../src/store/line-transform.js';
 import { seeded } from './store.case.js';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -46,6 +46,27 @@ test('fast formatters agree with Date for random times from 1970 to 9999', () =>
   assert.throws(() => writeTimestamp(9, 0n, out, 0), RangeError);
   assert.equal(formatTimestamp(2, 253_402_300_799_999_000_000n), '9999-12-31T23:59:59.999Z');
   assert.equal(formatTimestamp(2, 0n), '1970-01-01T00:00:00.000Z');
+});
+
+test("a block line's timestamp written from the block's first time and the line's offset is the timestamp's text", () => {
+  const rnd = seeded(7);
+  const out = Buffer.alloc(64);
+  const offsets = new Float64Array(64);
+  for (let i = 0; i < 2_000; i++) {
+    // A block's first time anywhere (its ns below a ms too), offsets up to ~100 days, ms boundaries crossed.
+    const first = BigInt(Math.floor(rnd() * 2e12)) * 1_000_000n + BigInt([0, 999_999, Math.floor(rnd() * 1_000_000)][i % 3]!);
+    for (let k = 0; k < offsets.length; k++) offsets[k] = k % 4 === 0 ? k : Math.floor(rnd() * [1e6, 1e9, 8.64e15][k % 3]!);
+    const times = { first, offsets };
+    for (let k = 0; k < offsets.length; k++) {
+      for (const code of [2, 3, 4, 5]) {
+        const ts = first + BigInt(offsets[k]!);
+        const len = writeLineTimestamp(code, times, k, out, 3);
+        assert.equal(out.toString('latin1', 3, 3 + len), reference(code, ts), `code ${code} first ${first} offset ${offsets[k]}`);
+      }
+    }
+  }
+  assert.throws(() => writeLineTimestamp(2, { first: 253_402_300_799_999_999_999n, offsets: [1_000_000] }, 0, out, 0), RangeError);
+  assert.throws(() => writeLineTimestamp(2, { first: -5n, offsets: [1] }, 0, out, 0), RangeError);
 });
 
 const PIECES = ['', ' ', 'a', '"ts":"', '" ', '\u0001', '\u0001\u0001', '\u0001\u0002', '\u0002', '\0', '\n', '\uD800', '\uDC00', '\uD83D', '🚀', 'ü', 'Z', '.', ' UTC', ' +0000]', '['];
