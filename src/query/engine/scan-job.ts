@@ -47,10 +47,16 @@ function streamPipeline(stages: PipelineStage[], labels: Labels): StreamPipeline
 
 export function runScanJob(job: ScanJob): ScanResult {
   const tally = new ScanTally();
+  const backward = job.direction === 'backward';
+  // Once `limit` entries are held, the time an entry must reach to make the cut (the limit-th
+  // newest, or oldest, so far): blocks and pieces wholly beyond it are not read, as
+  // ./log-query.ts skips batches. Entries at that very time may still make it (stable order).
+  let bound: bigint | undefined;
   for (const ref of job.refs) {
+    if (bound !== undefined && (backward ? ref.maxTs < bound : ref.minTs > bound)) continue;
     const loc = ref.location;
     const sp = streamPipeline(job.stages, job.streams[ref.streamId] ?? {});
-    if (loc.kind === 'head') scanHead(loc.columns, ref, sp, job, tally);
+    if (loc.kind === 'head') scanHead(loc.columns, ref, sp, job, tally, bound);
     else {
       const region = readRegion(loc.path, loc.offset, loc.length);
       let block: BlockPieces | Entry[];
@@ -62,9 +68,12 @@ export function runScanJob(job: ScanJob): ScanResult {
         continue;
       }
       if (Array.isArray(block)) tally.block(ref, scanEntries(block, ref.streamId, sp, job.from, job.to, job.limit, job.direction === 'backward', tally.entries));
-      else scanBlockPieces(block, ref, sp, job, tally);
+      else scanBlockPieces(block, ref, sp, job, tally, bound);
     }
-    if (job.limit > 0 && tally.entries.length >= 2 * job.limit) keepBest(tally.entries, job.limit, job.direction);
+    if (job.limit > 0 && tally.entries.length >= job.limit) {
+      keepBest(tally.entries, job.limit, job.direction);
+      bound = tally.entries[job.limit - 1]!.ts;
+    }
   }
   if (job.limit > 0 && tally.entries.length > job.limit) keepBest(tally.entries, job.limit, job.direction);
   return tally.result();
@@ -73,13 +82,26 @@ export function runScanJob(job: ScanJob): ScanResult {
 /**
  * Scans one block's entries a piece at a time (../../store/block-pieces.ts): `piece(lo, hi)` makes
  * the entries of a piece, scanEntries runs the pipeline over them, and the next piece is made only
- * if the block's `limit` is not reached yet, so the lines examined are those of a whole-block scan.
+ * if the block's `limit` is not reached yet and the piece can hold an entry that makes the job's
+ * cut (`bound`), so the lines examined are at most those of a whole-block scan.
  */
-function scanPieces(lo: number, hi: number, piece: (lo: number, hi: number) => Entry[], ref: BlockRef, sp: StreamPipeline, job: ScanJob, tally: ScanTally): void {
+function scanPieces(
+  lo: number,
+  hi: number,
+  piece: (lo: number, hi: number) => Entry[],
+  tsAt: (i: number) => bigint,
+  bound: bigint | undefined,
+  ref: BlockRef,
+  sp: StreamPipeline,
+  job: ScanJob,
+  tally: ScanTally,
+): void {
   const backward = job.direction === 'backward';
   const start = tally.entries.length;
   const read = { bytes: 0, lines: 0 };
   forEachPiece(lo, hi, backward, (a, b) => {
+    // A piece wholly beyond the job's bound (entries in time order): none of it, nor of the rest, can make the cut.
+    if (bound !== undefined && (backward ? tsAt(b - 1) < bound : tsAt(a) > bound)) return false;
     const left = job.limit > 0 ? job.limit - (tally.entries.length - start) : 0;
     const r = scanEntries(piece(a, b), ref.streamId, sp, job.from, job.to, left, backward, tally.entries);
     read.bytes += r.bytes;
@@ -89,7 +111,7 @@ function scanPieces(lo: number, hi: number, piece: (lo: number, hi: number) => E
   tally.block(ref, read);
 }
 
-function scanBlockPieces(b: BlockPieces, ref: BlockRef, sp: StreamPipeline, job: ScanJob, tally: ScanTally): void {
+function scanBlockPieces(b: BlockPieces, ref: BlockRef, sp: StreamPipeline, job: ScanJob, tally: ScanTally, bound: bigint | undefined): void {
   const { first, offsets, metadata } = b;
   const entries = (lo: number, hi: number): Entry[] => {
     const lines = b.lines(lo, hi);
@@ -102,7 +124,7 @@ function scanBlockPieces(b: BlockPieces, ref: BlockRef, sp: StreamPipeline, job:
     }
     return out;
   };
-  scanPieces(0, offsets.length, entries, ref, sp, job, tally);
+  scanPieces(0, offsets.length, entries, (i) => first + BigInt(offsets[i]!), bound, ref, sp, job, tally);
 }
 
 /**
@@ -111,13 +133,13 @@ function scanBlockPieces(b: BlockPieces, ref: BlockRef, sp: StreamPipeline, job:
  * start, which are all scanEntries would look at (the same lines, so the same stats). `newest
  * 1000` over a big head decodes 1000 lines, not the head.
  */
-function scanHead(c: HeadColumns, ref: BlockRef, sp: StreamPipeline, job: ScanJob, tally: ScanTally): void {
+function scanHead(c: HeadColumns, ref: BlockRef, sp: StreamPipeline, job: ScanJob, tally: ScanTally, bound: bigint | undefined): void {
   let [lo, hi] = columnsRange(c, job.from, job.to);
   if (job.stages.length === 0 && job.limit > 0 && hi - lo > job.limit) {
     if (job.direction === 'backward') lo = hi - job.limit;
     else hi = lo + job.limit;
   }
-  scanPieces(lo, hi, (a, b) => columnsEntries(c, a, b), ref, sp, job, tally);
+  scanPieces(lo, hi, (a, b) => columnsEntries(c, a, b), (i) => c.ts[i]!, bound, ref, sp, job, tally);
 }
 
 /**
