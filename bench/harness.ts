@@ -4,7 +4,7 @@
  * and memory read from /proc.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { createReadStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, createReadStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { request as httpRequest, type Agent as HttpAgent } from 'node:http';
@@ -118,15 +118,19 @@ export interface Logwharf {
  * older build, with its own launcher). The environment passes through: a NODE_OPTIONS or malloc
  * variable set for an experiment wins over the launcher's defaults, as it would for a user.
  * `nodeFlags` (for example `--cpu-prof`, which node refuses in NODE_OPTIONS) start node directly
- * with them instead of the launcher: for profiles, not for memory figures.
+ * with them instead of the launcher: for profiles, not for memory figures (set the launcher's
+ * MALLOC_* variables in the environment to keep its malloc). `SERVER_STDOUT=<file>` appends every
+ * line the server prints to that file (what `--trace-gc` and the like print).
  */
 export async function startLogwharf(role: 'server' | 'up', args: string[], repo: string = REPO, nodeFlags: string[] = []): Promise<Logwharf> {
   const main = join(repo, 'dist/cli/main.js');
   const proc = nodeFlags.length > 0
     ? spawn(process.execPath, [...nodeFlags, main, role, '--listen', '127.0.0.1:0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
     : spawn(join(repo, 'bin/logwharf'), [role, '--listen', '127.0.0.1:0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const copy = process.env.SERVER_STDOUT;
   const url = await new Promise<string>((resolve, reject) => {
     createInterface({ input: proc.stdout! }).on('line', (l) => {
+      if (copy) appendFileSync(copy, l + '\n');
       try {
         const j = JSON.parse(l) as { msg?: string; address?: string };
         if (j.msg === 'logwharf server ready' && j.address) resolve(j.address);

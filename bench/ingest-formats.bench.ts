@@ -7,7 +7,9 @@
  *   FORMATS=json-gzip,otlp ...          # some of protobuf, json, json-gzip, otlp (default all four)
  *   PHASES=fresh,sealed ...             # some of fresh, sealed, compacted (default all three); none: ingest only (with DISK_AFTER: and the disk samples)
  *   SERVER_REPO=/tmp/before             # the checkout whose dist/ runs as the server (an older build, to compare)
- *   SERVER_NODE_FLAGS="--cpu-prof --cpu-prof-dir=bench/out/prof"   # node flags of the server child
+ *   SERVER_NODE_FLAGS="--cpu-prof --cpu-prof-dir=bench/out/prof"   # node flags of the server child (node run directly, not the launcher)
+ *   SERVER_STDOUT=/tmp/gc.txt           # the server's stdout appended there, e.g. with SERVER_NODE_FLAGS="--max-semi-space-size=2 --trace-gc"
+ *                                       # (set the launcher's MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072 MALLOC_TRIM_THRESHOLD_=1048576 too)
  *   BATCH_BYTES=1048576 CONCURRENCY=4   # raw line bytes per request, requests in flight (defaults)
  *   SEAL_AFTER=60s                      # storage.max_block_age of the server (default 60s); "default": the server's own
  *   DISK_AFTER=1m,5m,10m                # disk by kind sampled this long after ingest ended (after the fresh phase)

@@ -36,6 +36,13 @@ export interface RouteOptions {
    * `{"status":"error","errorType":…,"error":…}` for the Prometheus-compatible rules and alerts API.
    */
   errorBody?: ErrorBodyFormat;
+  /**
+   * The handler keeps no view of its body's bytes once it returns (what it decodes is copied out:
+   * strings, new buffers), so the server may read a later request's body into the same buffer
+   * (src/http/body-budget.ts). The push routes: their ~1 MB bodies were otherwise garbage that only
+   * a full collection frees.
+   */
+  reusableBody?: boolean;
 }
 
 export interface MatchedRoute {

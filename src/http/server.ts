@@ -171,7 +171,10 @@ export function createHttpServer(opts: HttpServerOptions): Server {
           budget.take(n);
           held += n;
         };
-        const body = () => (bodyPromise ??= readBody(req, opts.maxBodyBytes, take));
+        // A reusable body's buffer goes back to the budget once the handler is done and the read settled.
+        let reusable: Buffer | undefined;
+        const bufferFor = found.route.options.reusableBody ? (n: number) => (reusable = budget.buffer(n)) : undefined;
+        const body = () => (bodyPromise ??= readBody(req, opts.maxBodyBytes, take, bufferFor));
         let queryPromise: Promise<URLSearchParams> | undefined;
         const ctx: RequestContext = {
           req,
@@ -208,7 +211,15 @@ export function createHttpServer(opts: HttpServerOptions): Server {
             }
           });
         }
-        await found.route.handler(ctx);
+        try {
+          await found.route.handler(ctx);
+        } finally {
+          if (reusable !== undefined) {
+            const b = reusable;
+            const back = () => budget.reuse(b);
+            void bodyPromise!.then(back, back);
+          }
+        }
       } catch (e) {
         if (e instanceof AccessDenied) {
           deniedInHandler = true;
@@ -353,8 +364,14 @@ function upgradeTenantParam(url: URL): string | undefined {
   return url.searchParams.get('orgId') ?? undefined;
 }
 
-/** Reads a body of at most `max` bytes; `take` counts them against the in-flight budget (it throws when full). */
-function readBody(req: IncomingMessage, max: number, take: (n: number) => void): Promise<Buffer> {
+/**
+ * Reads a body of at most `max` bytes; `take` counts them against the in-flight budget (it throws when full).
+ * A declared length is read straight into one buffer of that size: the socket's chunks are dropped as
+ * they are copied, so they die young instead of being held (and promoted to V8's old generation, whose
+ * ArrayBuffers only a full collection frees) for as long as the request lasts, which with 1 MB pushes
+ * was a second megabyte per request of ingest's peak garbage (docs/benchmarks.md, issue #12 stop 18).
+ */
+function readBody(req: IncomingMessage, max: number, take: (n: number) => void, bufferFor?: (n: number) => Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const len = Number(req.headers['content-length']);
     if (Number.isFinite(len) && len > max) {
@@ -378,9 +395,12 @@ function readBody(req: IncomingMessage, max: number, take: (n: number) => void):
       fail(e);
       return;
     }
-    const chunks: Buffer[] = [];
+    // The declared length's buffer (node checks that the body matches Content-Length), else chunks.
+    let whole: Buffer | undefined = taken > 0 ? (bufferFor?.(taken) ?? Buffer.allocUnsafeSlow(taken)) : undefined;
+    let chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (c: Buffer) => {
+    const onData = (c: Buffer) => {
+      const at = size;
       size += c.length;
       if (size > max) {
         fail(new LogwharfError('payload_too_large', `request body exceeds the limit of ${max} bytes`));
@@ -395,9 +415,22 @@ function readBody(req: IncomingMessage, max: number, take: (n: number) => void):
           return;
         }
       }
-      chunks.push(c);
+      if (whole !== undefined && size <= taken) c.copy(whole, at);
+      else {
+        // More than declared (node's parser does not let that happen): chunks after all.
+        if (whole !== undefined) chunks.push(whole.subarray(0, at));
+        whole = undefined;
+        chunks.push(c);
+      }
+    };
+    req.on('data', onData);
+    req.on('end', () => {
+      req.removeListener('data', onData);
+      const out = whole !== undefined ? whole.subarray(0, size) : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+      whole = undefined;
+      chunks = [];
+      resolve(out);
     });
-    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
     req.on('error', reject);
   });
 }

@@ -16,7 +16,8 @@ export function registerIngestRoutes(router: Router, push: PushService): void {
     ctx.res.writeHead(204);
     ctx.res.end();
   };
-  const write: RouteOptions = { role: 'write' };
+  // The decoders copy everything they keep (strings, new buffers): the body's buffer may be reused.
+  const write: RouteOptions = { role: 'write', reusableBody: true };
   router.add('POST', '/loki/api/v1/push', lokiPush, write);
   router.add('POST', '/api/prom/push', lokiPush, write);
   router.add('POST', '/otlp/v1/logs', async (ctx) => {

@@ -6,7 +6,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { gzipSync, deflateSync } from 'node:zlib';
 import { startServer, removeDir, type RunningServer } from './helpers/server.js';
-import { encodePushRequest } from '../../src/api/push/index.js';
+import { encodeOtlpLogsProto, encodePushJson, encodePushRequest } from '../../src/api/push/index.js';
+import { toOtlpRequest } from '../../src/agent/ship/otlp-request.js';
 
 let srv: RunningServer;
 const now = () => BigInt(Date.now()) * 1_000_000n;
@@ -148,4 +149,51 @@ test('OTLP/HTTP JSON logs land as Loki streams with Loki\'s mapping', async () =
   assert.equal(extra.structuredMetadata.severity_text, 'ERROR');
   // Loki 3 maps the OTLP severity onto detected_level.
   assert.equal(extra.structuredMetadata.detected_level, 'error');
+});
+
+test('pushes in flight together, in every format, each store exactly their own lines (push bodies share reused buffers)', async () => {
+  // Bodies of ~100-200 KB of distinct lines, 4 at a time, JSON, gzip JSON, protobuf and OTLP
+  // protobuf interleaved: the server reads a later body into a buffer an earlier one gave back
+  // (src/http/body-budget.ts), so any line read from a reused buffer would show up here as another's.
+  const tenant = 'reuse';
+  const base = BigInt(Date.now() - 120_000) * 1_000_000n;
+  const formats = ['json', 'json-gzip', 'protobuf', 'otlp'] as const;
+  const sent = new Map<string, string[]>();
+  const send = async (i: number) => {
+    const job = `reuse-${i}`;
+    const n = 100 + (i % 5) * 20;
+    const lines = Array.from({ length: n }, (_, k) => `push ${i} line ${k} ${String.fromCharCode(97 + ((i + k) % 26)).repeat(900 + ((i * 7 + k) % 200))}`);
+    sent.set(job, [...lines].sort());
+    const streams = [{ labels: { job }, entries: lines.map((line, k) => ({ ts: base + BigInt(i * 1000 + k), line })) }];
+    const f = formats[i % formats.length]!;
+    let path = '/loki/api/v1/push';
+    let body: Buffer;
+    const headers: Record<string, string> = { 'X-Scope-OrgID': tenant };
+    if (f === 'otlp') {
+      path = '/otlp/v1/logs';
+      headers['Content-Type'] = 'application/x-protobuf';
+      body = encodeOtlpLogsProto(toOtlpRequest(streams));
+    } else if (f === 'protobuf') {
+      headers['Content-Type'] = 'application/x-protobuf';
+      body = encodePushRequest({ streams });
+    } else {
+      headers['Content-Type'] = 'application/json';
+      body = Buffer.from(encodePushJson({ streams }));
+      if (f === 'json-gzip') {
+        headers['Content-Encoding'] = 'gzip';
+        body = gzipSync(body);
+      }
+    }
+    const res = await fetch(srv.url + path, { method: 'POST', headers, body });
+    assert.ok(res.status === 204 || res.status === 200, `push ${i} (${f}): ${res.status} ${await res.text()}`);
+  };
+  const pushes = 24;
+  for (let i = 0; i < pushes; i += 4) await Promise.all([i, i + 1, i + 2, i + 3].map(send));
+  for (const [job, want] of sent) {
+    // Every stream has a service_name (Loki's discovery from job; OTLP's resource), so one selector
+    // reads them all; the line filter picks this push's lines.
+    const i = Number(job.slice('reuse-'.length));
+    const got = await lines(tenant, `{service_name=~".+"} |= "push ${i} line "`);
+    assert.deepEqual(got.filter((l) => l.startsWith(`push ${i} line `)), want, `${job}: the lines it sent, no other push's`);
+  }
 });

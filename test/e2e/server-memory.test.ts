@@ -120,6 +120,7 @@ test('through the launcher, the server runs with its memory settings and stays u
     assert.ok(environ.includes('MALLOC_MMAP_THRESHOLD_=131072'), 'a fixed mmap threshold');
     const argv = readFileSync(`/proc/${srv.pid}/cmdline`, 'utf8').split('\0');
     assert.ok(argv.includes('--max-semi-space-size=2'), `node started with 2 MB semi-spaces: ${argv.join(' ')}`);
+    assert.ok(argv.includes('--heap-growing-percent=200'), `node started with the old generation's growth fixed at 3x: ${argv.join(' ')}`);
     assert.ok(!argv.some((a) => a.startsWith('--max-old-space-size')), 'no heap cap that would override the query workers\' own');
 
     // 150,000 lines (~30 MB) of logfmt and JSON, some with "error", in 8 streams.
