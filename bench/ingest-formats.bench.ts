@@ -179,7 +179,7 @@ if (!Number.isInteger(WARMUP_LINES) || WARMUP_LINES < 0) throw new Error(`WARMUP
 if (WARMUP_LINES > 0 && (phases.length > 0 || DISK_AFTER.length > 0)) throw new Error('WARMUP_LINES measures ingest only: use it with PHASES=none and no DISK_AFTER');
 
 /** Pushes the corpus (its first `maxLines` lines, containers named with `prefix`) in `format`; returns the lines pushed and the request count and body bytes. */
-async function ingest(url: string, format: BodyFormat, maxLines = LINES, prefix = ''): Promise<{ lines: number; requests: number; bodyBytes: number }> {
+async function ingest(url: string, format: BodyFormat, maxLines = Infinity, prefix = ''): Promise<{ lines: number; requests: number; bodyBytes: number }> {
   const path = format.output === 'otlp' ? '/otlp/v1/logs' : '/loki/api/v1/push';
   let batch = new Map<string, StreamPush>();
   let batchBytes = 0;
