@@ -60,9 +60,27 @@ export async function pushStreams(url: string, streams: StreamPush[]): Promise<v
 
 /** utime + stime of a process, in seconds. */
 export function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return statCpuSeconds(`/proc/${pid}/stat`);
+}
+
+/** utime + stime of a /proc stat file (a process' or one thread's), in seconds. */
+function statCpuSeconds(path: string): number {
+  const stat = readFileSync(path, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(f[11]) + Number(f[12])) / 100;
+}
+
+/**
+ * CPU-seconds of a process' main thread (its JavaScript, and what V8 does on it), the rest being
+ * its other threads: V8's (garbage collection helpers, background compilation) and libuv's pool
+ * (zlib, file writes and fsync). Linux; NaN elsewhere.
+ */
+export function mainThreadCpuSeconds(pid: number): number {
+  try {
+    return statCpuSeconds(`/proc/${pid}/task/${pid}/stat`);
+  } catch {
+    return NaN;
+  }
 }
 
 /** A /proc/<pid>/status memory field in MB: VmRSS (now) or VmHWM (peak). */

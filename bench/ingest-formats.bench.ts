@@ -19,6 +19,9 @@
  *   COLD_LINE_COLUMNS=0|1               # storage.cold_line_columns for the compacted phase's cold blocks (default: the store's default)
  *   MEM_SAMPLE_MS=250                   # sample the server's memory parts through each phase; the sample at the highest RSS is printed as atPeak
  *   MEMORY_SOFT_LIMIT_MB=0              # memory_soft_limit_mb of the server (0 = the memory governor off; default: the server's)
+ *   WARMUP_LINES=100000                 # before the measured ingest, push the corpus' first this many lines as other streams
+ *                                       # (container "warmup-<name>"), so the figures are a warm server's (JIT, heap sizes);
+ *                                       # default 0, a fresh server; ingest figures only (needs PHASES=none)
  *
  * Formats, each encoded by the agent's own encoder (src/agent/ship/push-body.ts), so the server sees
  * what those clients send:
@@ -42,6 +45,8 @@
  *      bench waits for logwharf_store_head_bytes to reach 0, not a fixed time);
  *   3. compacted: the server stopped, the background compaction run once offline (cold tier, as
  *      bench/server.bench.ts does), the server restarted.
+ * The ingest record splits the server's CPU into its main thread's (`mainThreadCpuSeconds`) and the
+ * rest (V8's garbage-collection and compiler threads, libuv's pool: zlib, WAL writes, fsync).
  * Prints one JSON object per format and phase (on stdout, one per line), and the calibration figure
  * (bench/harness.ts `calibrate`) before and after the whole run, besides the one in each query set.
  */
@@ -51,7 +56,7 @@ import { join } from 'node:path';
 import type { StreamPush } from '../src/api/model.js';
 import { encodePushBody, type BodyFormat } from '../src/agent/ship/push-body.js';
 import { createStore } from '../src/store/index.js';
-import { REPO, calibrate, corpusRows, corpusServerConfig, cpuSeconds, ensureCorpus, memoryMb, startLogwharf, type CorpusMeta, type Logwharf } from './harness.js';
+import { REPO, calibrate, corpusRows, corpusServerConfig, cpuSeconds, mainThreadCpuSeconds, ensureCorpus, memoryMb, startLogwharf, type CorpusMeta, type Logwharf } from './harness.js';
 import { du, timeQuerySet, type QuerySetResult } from './query-set.js';
 import { parseDurationMs } from '../src/config/duration.js';
 
@@ -163,8 +168,20 @@ async function steadyRss(pid: number): Promise<number> {
   }
 }
 
-/** Pushes the corpus in `format`; returns the lines pushed and the request count and body bytes. */
-async function ingest(url: string, format: BodyFormat): Promise<{ lines: number; requests: number; bodyBytes: number }> {
+/**
+ * WARMUP_LINES: a fresh server spends its first seconds of pushes compiling the hot code and sizing
+ * its heap (at 300k lines ~0.35 of ~2 CPU-seconds, mostly on V8's helper threads, issue #12, stop
+ * 18), which a long-running server does once. Pushing some lines to another tenant first measures
+ * the warm rate. Other streams, not another tenant: without auth_enabled every push is the default
+ * tenant's, and the same streams again would be duplicates. The warm-up's heads stay in memory, so
+ * idle and peak RSS include them, and its streams would be in the query phases' results: ingest only.
+ */
+const WARMUP_LINES = Number(process.env.WARMUP_LINES ?? 0);
+if (!Number.isInteger(WARMUP_LINES) || WARMUP_LINES < 0) throw new Error(`WARMUP_LINES must be a non-negative integer, got "${process.env.WARMUP_LINES}"`);
+if (WARMUP_LINES > 0 && (phases.length > 0 || DISK_AFTER.length > 0)) throw new Error('WARMUP_LINES measures ingest only: use it with PHASES=none and no DISK_AFTER');
+
+/** Pushes the corpus (its first `maxLines` lines, containers named with `prefix`) in `format`; returns the lines pushed and the request count and body bytes. */
+async function ingest(url: string, format: BodyFormat, maxLines = Infinity, prefix = ''): Promise<{ lines: number; requests: number; bodyBytes: number }> {
   const path = format.output === 'otlp' ? '/otlp/v1/logs' : '/loki/api/v1/push';
   let batch = new Map<string, StreamPush>();
   let batchBytes = 0;
@@ -191,7 +208,10 @@ async function ingest(url: string, format: BodyFormat): Promise<{ lines: number;
     inflight.add(p);
     if (inflight.size >= CONCURRENCY) await Promise.race(inflight);
   };
-  for await (const { ms, container, line } of corpusRows(LINES)) {
+  for await (const row of corpusRows(LINES)) {
+    if (lines >= maxLines) break;
+    const { ms, line } = row;
+    const container = prefix + row.container;
     let s = batch.get(container);
     if (!s) batch.set(container, (s = { labels: { job: 'docker', container, host: 'bench' }, entries: [] }));
     // Millisecond corpus timestamps, as server.bench.ts pushes them (exact duplicates are dropped alike).
@@ -285,24 +305,30 @@ async function runFormat(name: string, meta: CorpusMeta): Promise<void> {
   let server = await startLogwharf('server', args, SERVER_REPO, SERVER_NODE_FLAGS);
   try {
     const pid = server.proc.pid!;
-    // The idle server's own footprint (code, V8 heaps, the query worker threads once started), before any push.
+    const warmup = WARMUP_LINES > 0 ? await ingest(server.url, format, WARMUP_LINES, 'warmup-') : undefined;
+    // The idle server's own footprint (code, V8 heaps, the query worker threads once started), before any push (but the warm-up's).
     const idleRssMb = round(memoryMb(pid, 'VmRSS'));
     const peakResettable = resetPeak(pid);
     const cpu0 = cpuSeconds(pid);
+    const main0 = mainThreadCpuSeconds(pid);
     const t0 = performance.now();
     const sampler = sampleMemory(server);
     const pushed = await ingest(server.url, format);
     const ingestEnd = performance.now();
+    const cpu = cpuSeconds(pid) - cpu0;
+    const mainCpu = mainThreadCpuSeconds(pid) - main0;
     const atPeak = await sampler.stop();
     const wall = (ingestEnd - t0) / 1000;
-    const cpu = cpuSeconds(pid) - cpu0;
     const ingestRecord = {
+      ...(warmup ? { warmupLines: warmup.lines } : {}),
       idleRssMb,
       lines: pushed.lines,
       requests: pushed.requests,
       bodyMbPerRequest: round(pushed.bodyBytes / pushed.requests / 1048576, 2),
       wallSeconds: round(wall, 2),
       serverCpuSeconds: round(cpu, 2),
+      // The main thread's share; the rest is V8's helper threads (GC, compilation) and libuv's pool.
+      mainThreadCpuSeconds: round(mainCpu, 2),
       linesPerCpuSecond: Math.round(pushed.lines / cpu),
       linesPerWallSecond: Math.round(pushed.lines / wall),
       peakRssMb: round(memoryMb(pid, 'VmHWM')),
@@ -358,7 +384,7 @@ async function main(): Promise<void> {
   if (!existsSync(join(SERVER_REPO, 'dist/cli/main.js'))) throw new Error(`run \`npm run build\` in ${SERVER_REPO} first (the server runs from dist/, through bin/logwharf)`);
   const meta = ensureCorpus(LINES);
   const calBefore = calibrate();
-  console.log(JSON.stringify({ calibrationBefore: calBefore.text, scanMBps: round(calBefore.scanMBps), loopMps: round(calBefore.loopMps), lines: meta.lines, rawBytes: meta.lineBytes, batchBytes: BATCH_BYTES, concurrency: CONCURRENCY, sealAfter: SEAL_AFTER, diskAfter: DISK_AFTER.map((d) => d.text), serverRepo: SERVER_REPO, runs: RUNS, queryWorkers: QUERY_WORKERS ?? 'default', memorySoftLimitMb: MEMORY_SOFT_LIMIT_MB ?? 'default', serverNodeFlags: SERVER_NODE_FLAGS.join(' ') }));
+  console.log(JSON.stringify({ calibrationBefore: calBefore.text, scanMBps: round(calBefore.scanMBps), loopMps: round(calBefore.loopMps), lines: meta.lines, rawBytes: meta.lineBytes, batchBytes: BATCH_BYTES, concurrency: CONCURRENCY, sealAfter: SEAL_AFTER, diskAfter: DISK_AFTER.map((d) => d.text), serverRepo: SERVER_REPO, runs: RUNS, queryWorkers: QUERY_WORKERS ?? 'default', memorySoftLimitMb: MEMORY_SOFT_LIMIT_MB ?? 'default', warmupLines: WARMUP_LINES, serverNodeFlags: SERVER_NODE_FLAGS.join(' ') }));
   for (const f of formats) await runFormat(f, meta);
   const calAfter = calibrate();
   console.log(JSON.stringify({ calibrationAfter: calAfter.text, scanMBps: round(calAfter.scanMBps), loopMps: round(calAfter.loopMps) }));
