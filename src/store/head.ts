@@ -341,20 +341,7 @@ export class Head implements DupSet {
     const n = this.n;
     const ord = (this.sealOrder = this.order());
     const tw = new ByteWriter(n * 9 + 32);
-    if (!ord) {
-      writeTimestamps(tw, this.ts.subarray(0, n));
-    } else {
-      // Reordered through the 64-bit words' halves: reading a BigInt64Array makes a BigInt each.
-      const src = new Int32Array(this.ts.buffer, this.ts.byteOffset, n * 2);
-      const ts = new BigInt64Array(n);
-      const dst = new Int32Array(ts.buffer);
-      for (let k = 0; k < n; k++) {
-        const i = ord[k]!;
-        dst[2 * k] = src[2 * i]!;
-        dst[2 * k + 1] = src[2 * i + 1]!;
-      }
-      writeTimestamps(tw, ts);
-    }
+    writeTimestamps(tw, ord ? this.timesInOrder(ord) : this.ts.subarray(0, n));
     const sizes = new Uint32Array(n);
     for (let k = 0; k < n; k++) {
       const i = ord ? ord[k]! : k;
@@ -383,10 +370,22 @@ export class Head implements DupSet {
    */
   digest(): SealedDigest {
     const ord = this.sealOrder !== undefined ? this.sealOrder : this.order();
-    const ts = this.ts;
-    const starts = this.starts;
-    if (!ord) return SealedDigest.fromBytes(this.n, (k) => ts[k]!, this.data, (k) => starts[k]!, (k) => this.lineEnd(k) - starts[k]!);
-    return SealedDigest.fromBytes(this.n, (k) => ts[ord[k]!]!, this.data, (k) => starts[ord[k]!]!, (k) => this.lineEnd(ord[k]!) - starts[ord[k]!]!);
+    return SealedDigest.fromHead(this.timesInOrder(ord), this.data, this.starts, (i) => this.lineEnd(i), ord);
+  }
+
+  /** The timestamps in `ord` order, copied through their 32-bit halves (reading one makes a BigInt). */
+  private timesInOrder(ord: number[] | null): BigInt64Array {
+    const n = this.n;
+    if (!ord) return this.ts.slice(0, n);
+    const src = new Int32Array(this.ts.buffer, this.ts.byteOffset, n * 2);
+    const ts = new BigInt64Array(n);
+    const dst = new Int32Array(ts.buffer);
+    for (let k = 0; k < n; k++) {
+      const i = ord[k]!;
+      dst[2 * k] = src[2 * i]!;
+      dst[2 * k + 1] = src[2 * i + 1]!;
+    }
+    return ts;
   }
 
   /**

@@ -45,15 +45,17 @@ export class SealedDigest implements DupSet {
   static readonly empty = new SealedDigest(EMPTY_TS, EMPTY_HASH);
 
   /**
-   * From columns: `n` entries, entry k (time order) with timestamp `tsAt(k)` and its line's
-   * `lenAt(k)` bytes at `startAt(k)` in `data`.
+   * From a head's columns: `ts` the timestamps in time order (kept, not copied); the line of entry k
+   * (time order) is the bytes of `data` from `starts[i]` to `lineEnd(i)`, i = `order[k]` (k when
+   * `order` is null).
    */
-  static fromBytes(n: number, tsAt: (k: number) => bigint, data: Uint8Array, startAt: (k: number) => number, lenAt: (k: number) => number): SealedDigest {
-    const ts = new BigInt64Array(n);
+  static fromHead(ts: BigInt64Array, data: Uint8Array, starts: Uint32Array, lineEnd: (i: number) => number, order: readonly number[] | null): SealedDigest {
+    const n = ts.length;
     const hash = new Uint32Array(n * 2);
     for (let k = 0; k < n; k++) {
-      ts[k] = tsAt(k);
-      lineHash(data, startAt(k), lenAt(k), hash, 2 * k);
+      const i = order === null ? k : order[k]!;
+      const s = starts[i]!;
+      lineHash(data, s, lineEnd(i) - s, hash, 2 * k);
     }
     return new SealedDigest(ts, hash);
   }
