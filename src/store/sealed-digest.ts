@@ -22,7 +22,7 @@
  * own lines (same stream, same nanosecond) be taken for a duplicate of another one of theirs,
  * nothing more.
  *
- * The hash: two 32-bit lanes over the bytes, four at a time, each with its own multipliers and
+ * The hash: two 32-bit lanes over the bytes, four at a time (little-endian words), each with its own multipliers and
  * seed and a full avalanche at the end (murmur3's finaliser); the lanes are computed together so
  * the bytes are read once.
  */
@@ -32,6 +32,7 @@ import type { DupSet } from './head.js';
 const EMPTY_TS = new BigInt64Array(0);
 const EMPTY_HASH = new Uint32Array(0);
 let scratch = Buffer.allocUnsafe(4096);
+let scratchView = viewOf(scratch);
 
 export class SealedDigest implements DupSet {
   /**
@@ -52,10 +53,11 @@ export class SealedDigest implements DupSet {
   static fromHead(ts: BigInt64Array, data: Uint8Array, starts: Uint32Array, lineEnd: (i: number) => number, order: readonly number[] | null): SealedDigest {
     const n = ts.length;
     const hash = new Uint32Array(n * 2);
+    const view = viewOf(data);
     for (let k = 0; k < n; k++) {
       const i = order === null ? k : order[k]!;
       const s = starts[i]!;
-      lineHash(data, s, lineEnd(i) - s, hash, 2 * k);
+      lineHash(view, s, lineEnd(i) - s, hash, 2 * k);
     }
     return new SealedDigest(ts, hash);
   }
@@ -69,7 +71,7 @@ export class SealedDigest implements DupSet {
       const e = sorted[k]!;
       ts[k] = e.ts;
       const len = encode(e.line);
-      lineHash(scratch, 0, len, hash, 2 * k);
+      lineHash(scratchView, 0, len, hash, 2 * k);
     }
     return new SealedDigest(ts, hash);
   }
@@ -95,7 +97,8 @@ export class SealedDigest implements DupSet {
       else hi = mid;
     }
     if (lo === n || ts[lo] !== e.ts) return false;
-    lineHash(scratch, 0, encode(e.line), HASH, 0);
+    const len = encode(e.line);
+    lineHash(scratchView, 0, len, HASH, 0);
     const a = HASH[0]!;
     const b = HASH[1]!;
     for (let i = lo; i < n && ts[i] === e.ts; i++) if (this.hash[2 * i] === a && this.hash[2 * i + 1] === b) return true;
@@ -107,18 +110,28 @@ const HASH = new Uint32Array(2);
 
 /** Writes `line`'s UTF-8 bytes at the start of `scratch` (grown when needed); returns their length. */
 function encode(line: string): number {
-  if (line.length * 3 > scratch.length) scratch = Buffer.allocUnsafe(Math.max(line.length * 3, scratch.length * 2));
+  if (line.length * 3 > scratch.length) {
+    scratch = Buffer.allocUnsafe(Math.max(line.length * 3, scratch.length * 2));
+    scratchView = viewOf(scratch);
+  }
   return line.length === 0 ? 0 : scratch.write(line, 0, 'utf8');
 }
 
-/** The 64-bit hash of `len` bytes at `p` in `d`, written as two words at `out[at]`, `out[at + 1]`. */
-export function lineHash(d: Uint8Array, p: number, len: number, out: Uint32Array, at: number): void {
+function viewOf(d: Uint8Array): DataView {
+  return new DataView(d.buffer, d.byteOffset, d.byteLength);
+}
+
+/**
+ * The 64-bit hash of `len` bytes at `p` in `d`, written as two words at `out[at]`, `out[at + 1]`.
+ * Words are read through a DataView (one unaligned load each, twice as fast as four byte loads).
+ */
+export function lineHash(d: DataView, p: number, len: number, out: Uint32Array, at: number): void {
   let a = 0x9747b28c ^ len;
   let b = Math.imul(0x5bd1e995 ^ len, 0x27d4eb2f);
   const end = p + (len & ~3);
   let i = p;
   for (; i < end; i += 4) {
-    const k = d[i]! | (d[i + 1]! << 8) | (d[i + 2]! << 16) | (d[i + 3]! << 24);
+    const k = d.getInt32(i, true);
     let ka = Math.imul(k, 0xcc9e2d51);
     ka = (ka << 15) | (ka >>> 17);
     a ^= Math.imul(ka, 0x1b873593);
@@ -132,9 +145,9 @@ export function lineHash(d: Uint8Array, p: number, len: number, out: Uint32Array
   }
   // The last 1–3 bytes, as one little-endian word.
   if (i < p + len) {
-    let k = d[i]!;
-    if (i + 1 < p + len) k |= d[i + 1]! << 8;
-    if (i + 2 < p + len) k |= d[i + 2]! << 16;
+    let k = d.getUint8(i);
+    if (i + 1 < p + len) k |= d.getUint8(i + 1) << 8;
+    if (i + 2 < p + len) k |= d.getUint8(i + 2) << 16;
     const ka = Math.imul(k, 0xcc9e2d51);
     a ^= Math.imul((ka << 15) | (ka >>> 17), 0x1b873593);
     b = Math.imul(b ^ Math.imul(k, 0x85ebca77), 0xc2b2ae3d);
