@@ -22,9 +22,9 @@
  * own lines (same stream, same nanosecond) be taken for a duplicate of another one of theirs,
  * nothing more.
  *
- * The hash: two 32-bit lanes over the bytes, four at a time (little-endian words), each with its own multipliers and
- * seed and a full avalanche at the end (murmur3's finaliser); the lanes are computed together so
- * the bytes are read once.
+ * The hash: two 32-bit lanes over the bytes, four at a time (little-endian words), each with its
+ * own multipliers and seed and a full avalanche at the end (murmur3's finaliser); the lanes are
+ * computed together so the bytes are read once.
  */
 import type { Entry } from '../api/model.js';
 import type { DupSet } from './head.js';
@@ -38,10 +38,14 @@ export class SealedDigest implements DupSet {
   /**
    * `ts`: timestamps in time order; `hash`: two 32-bit words an entry (lane a, lane b), same order.
    */
+  private readonly words: Int32Array;
+
   private constructor(
     private readonly ts: BigInt64Array,
     private readonly hash: Uint32Array,
-  ) {}
+  ) {
+    this.words = new Int32Array(ts.buffer, ts.byteOffset, ts.length * 2);
+  }
 
   static readonly empty = new SealedDigest(EMPTY_TS, EMPTY_HASH);
 
@@ -76,36 +80,45 @@ export class SealedDigest implements DupSet {
     return new SealedDigest(ts, hash);
   }
 
-  get size(): number {
-    return this.ts.length;
-  }
-
   /** Bytes held (for tests and the record of what it costs). */
   get bytes(): number {
     return this.ts.byteLength + this.hash.byteLength;
   }
 
+  /**
+   * Compared through the timestamps' 32-bit halves (high signed, low unsigned): reading a
+   * BigInt64Array makes a BigInt per read, and this runs for every pushed entry behind the head.
+   */
   contains(e: Entry): boolean {
-    const ts = this.ts;
-    const n = ts.length;
-    if (n === 0 || e.ts < ts[0]! || e.ts > ts[n - 1]!) return false;
+    const n = this.ts.length;
+    if (n === 0) return false;
+    KEY[0] = e.ts;
+    const khi = KEY_WORDS[0 + HI]!;
+    const klo = KEY_WORDS[1 - HI]! >>> 0;
+    const w = this.words;
     let lo = 0;
     let hi = n;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (ts[mid]! < e.ts) lo = mid + 1;
+      const mhi = w[2 * mid + HI]!;
+      if (mhi < khi || (mhi === khi && w[2 * mid + 1 - HI]! >>> 0 < klo)) lo = mid + 1;
       else hi = mid;
     }
-    if (lo === n || ts[lo] !== e.ts) return false;
+    if (lo === n || w[2 * lo + HI] !== khi || w[2 * lo + 1 - HI]! >>> 0 !== klo) return false;
     const len = encode(e.line);
     lineHash(scratchView, 0, len, HASH, 0);
     const a = HASH[0]!;
     const b = HASH[1]!;
-    for (let i = lo; i < n && ts[i] === e.ts; i++) if (this.hash[2 * i] === a && this.hash[2 * i + 1] === b) return true;
+    for (let i = lo; i < n && w[2 * i + HI] === khi && w[2 * i + 1 - HI]! >>> 0 === klo; i++) if (this.hash[2 * i] === a && this.hash[2 * i + 1] === b) return true;
     return false;
   }
 }
 
+// A timestamp's two 32-bit halves; HI: the index of the high half (1 on little-endian machines).
+const KEY = new BigInt64Array(1);
+const KEY_WORDS = new Int32Array(KEY.buffer);
+KEY[0] = 1n;
+const HI = KEY_WORDS[0] === 1 ? 1 : 0;
 const HASH = new Uint32Array(2);
 
 /** Writes `line`'s UTF-8 bytes at the start of `scratch` (grown when needed); returns their length. */
