@@ -590,9 +590,7 @@ export class Engine implements EmbeddedStore {
     if (h.size === 0) return;
     s.sealing.push(h);
     const cap = this.target * 1.5;
-    // A quarter of the predecessor, doubling from there: a head half full then holds ~1.4× its
-    // lines instead of 2.2× (the fresh-phase peak), for one more copy of the lines per block.
-    s.head = new Head(Math.min(Math.ceil(h.dataBytes / 4), cap), Math.min(Math.ceil(h.size / 4), Math.ceil(cap / 64)));
+    s.head = new Head(Math.min(Math.ceil(h.dataBytes * 1.1), cap), Math.min(Math.ceil(h.size * 1.1), Math.ceil(cap / 64)));
     this.sealQueue.set(s, t);
     this.kickSealer();
   }
