@@ -27,7 +27,8 @@ import type { AppendResult, BlockRef, Store, StoreStats, StreamInfo, TailEvent }
 import { compressBlock, compressParts, decodeBlockPayload, decodeBlockStats, entriesStats, isSplitRegion, serializeEntries, splitStatsLength, SPLIT_HEADER, STATS_PROBE_BYTES, type BlockStats } from './block-codec.js';
 import { BLOCK_HEADER, blockHeader, payloadChecksumOk, readBlockHeader, type BlockMeta } from './block-meta.js';
 import { bloomMayContain, bloomProbe, buildBloom, type BloomProbe } from './bloom.js';
-import { Head, compareEntries, sortedContains } from './head.js';
+import { Head, compareEntries } from './head.js';
+import { SealedDigest } from './sealed-digest.js';
 import { columnsEntries, columnsStats } from './head-columns.js';
 import { storeIoError } from './io-error.js';
 import { retentionPolicy, type RetentionConfig, type RetentionPolicy } from './retention.js';
@@ -473,12 +474,12 @@ export class Engine implements EmbeddedStore {
     let newest: BlockMeta | undefined;
     for (const b of s.blocks) if (!newest || b.maxTs > newest.maxTs) newest = b;
     if (!newest) {
-      s.lastSealed = { contains: () => false };
+      s.lastSealed = SealedDigest.empty;
       return;
     }
     const entries = await this.sealedEntries(t, s, newest);
-    // A seal may have replaced it meanwhile; then the newer, in-memory one is kept.
-    s.lastSealed ??= { contains: (e) => sortedContains(entries, e) };
+    // A seal may have replaced it meanwhile; then the newer one is kept.
+    s.lastSealed ??= SealedDigest.fromEntries(entries);
   }
 
   /**
@@ -555,7 +556,7 @@ export class Engine implements EmbeddedStore {
       pushAll(entries, await this.sealedEntries(t, s, b));
     }
     entries.sort(compareEntries);
-    s.lastSealed = { contains: (e) => sortedContains(entries, e) };
+    s.lastSealed = SealedDigest.fromEntries(entries);
     s.replayCheckedFrom = from;
   }
 
@@ -704,9 +705,8 @@ export class Engine implements EmbeddedStore {
       p.s.sealing.splice(0, p.parts);
       p.s.sealedLsn = p.lsn;
       for (const m of mine) if (m.maxTs > p.s.sealedMaxTs) p.s.sealedMaxTs = m.maxTs;
-      // The newest sealed head stays for duplicate checks of retried pushes (as raw bytes).
-      p.last.trim();
-      p.s.lastSealed = p.last;
+      // What stays of the newest sealed head is its digest, for duplicate checks of retried pushes.
+      p.s.lastSealed = p.last.digest();
     }
     this.metrics.sealed?.inc(metas.length);
   }

@@ -18,6 +18,7 @@ import { ByteWriter } from './bytes.js';
 import { writeJoinedLines, writeLengthLines, writeMetadata, writeTimestamps } from './block-codec.js';
 import { buildBloom } from './bloom.js';
 import { columnsEntries, metadataColumn, type HeadColumns } from './head-columns.js';
+import { SealedDigest } from './sealed-digest.js';
 
 /** Something that can tell whether it holds an exact duplicate of an entry. */
 export interface DupSet {
@@ -65,6 +66,8 @@ export class Head implements DupSet {
   private idxNext = EMPTY_INDEX;
   private words: Int32Array | undefined;
   private snapshot: HeadColumns | undefined;
+  // The time order `sealParts` computed, for `digest` after it (no second sort); reset by adds.
+  private sealOrder: number[] | null | undefined;
 
   /**
    * `hintBytes` / `hintEntries`: expected size (a stream's previous head), so a busy stream's head
@@ -151,6 +154,7 @@ export class Head implements DupSet {
     this.lastLsn = lsn;
     this.updatedAt = now;
     this.snapshot = undefined;
+    this.sealOrder = undefined;
     return true;
   }
 
@@ -169,22 +173,6 @@ export class Head implements DupSet {
     const starts = new Uint32Array(size);
     starts.set(this.starts);
     this.starts = starts;
-  }
-
-  /** Shrinks the buffers to what is used (for heads kept after sealing, for duplicate checks). */
-  trim(): void {
-    // A cached snapshot would keep the untrimmed buffer alive.
-    this.snapshot = undefined;
-    // A little slack is cheaper to keep than to copy away.
-    if (this.data.length > this.dataLen * 1.25 + 1024) {
-      const d = Buffer.allocUnsafe(this.dataLen);
-      this.data.copy(d, 0, 0, this.dataLen);
-      this.data = d;
-    }
-    if (this.ts.length > this.n * 1.25 + 16) {
-      this.ts = this.ts.slice(0, this.n);
-      this.starts = this.starts.slice(0, this.n);
-    }
   }
 
   private lineEnd(i: number): number {
@@ -351,22 +339,9 @@ export class Head implements DupSet {
    */
   sealParts(): { ts: Buffer; lines: Buffer; sizes: Uint32Array; meta: Buffer } {
     const n = this.n;
-    const ord = this.order();
+    const ord = (this.sealOrder = this.order());
     const tw = new ByteWriter(n * 9 + 32);
-    if (!ord) {
-      writeTimestamps(tw, this.ts.subarray(0, n));
-    } else {
-      // Reordered through the 64-bit words' halves: reading a BigInt64Array makes a BigInt each.
-      const src = new Int32Array(this.ts.buffer, this.ts.byteOffset, n * 2);
-      const ts = new BigInt64Array(n);
-      const dst = new Int32Array(ts.buffer);
-      for (let k = 0; k < n; k++) {
-        const i = ord[k]!;
-        dst[2 * k] = src[2 * i]!;
-        dst[2 * k + 1] = src[2 * i + 1]!;
-      }
-      writeTimestamps(tw, ts);
-    }
+    writeTimestamps(tw, ord ? this.timesInOrder(ord) : this.ts.subarray(0, n));
     const sizes = new Uint32Array(n);
     for (let k = 0; k < n; k++) {
       const i = ord ? ord[k]! : k;
@@ -387,6 +362,30 @@ export class Head implements DupSet {
     const mw = new ByteWriter(meta ? n * 24 + 64 : 16);
     writeMetadata(mw, n, meta && (ord ? ord.map((i) => meta[i]) : meta));
     return { ts: tw.finish(), lines: lw.finish(), sizes, meta: mw.finish() };
+  }
+
+  /**
+   * What is kept of this head once sealed, for duplicate checks of retried pushes: timestamps and
+   * 64-bit hashes of the lines in time order (./sealed-digest.ts), not the lines.
+   */
+  digest(): SealedDigest {
+    const ord = this.sealOrder !== undefined ? this.sealOrder : this.order();
+    return SealedDigest.fromHead(this.timesInOrder(ord), this.data, this.starts, (i) => this.lineEnd(i), ord);
+  }
+
+  /** The timestamps in `ord` order, copied through their 32-bit halves (reading one makes a BigInt). */
+  private timesInOrder(ord: number[] | null): BigInt64Array {
+    const n = this.n;
+    if (!ord) return this.ts.slice(0, n);
+    const src = new Int32Array(this.ts.buffer, this.ts.byteOffset, n * 2);
+    const ts = new BigInt64Array(n);
+    const dst = new Int32Array(ts.buffer);
+    for (let k = 0; k < n; k++) {
+      const i = ord[k]!;
+      dst[2 * k] = src[2 * i]!;
+      dst[2 * k + 1] = src[2 * i + 1]!;
+    }
+    return ts;
   }
 
   /**
@@ -432,17 +431,4 @@ function tableSize(entries: number): number {
 function hashWords(lo: number, hi: number): number {
   const h = Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b);
   return (h ^ (h >>> 15)) >>> 0;
-}
-
-/** Finds an exact duplicate in entries sorted by time. */
-export function sortedContains(sorted: readonly Entry[], e: Entry): boolean {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid]!.ts < e.ts) lo = mid + 1;
-    else hi = mid;
-  }
-  for (let i = lo; i < sorted.length && sorted[i]!.ts === e.ts; i++) if (sorted[i]!.line === e.line) return true;
-  return false;
 }

@@ -37,7 +37,10 @@ export interface StreamState {
   sealing: Head[];
   /** Every WAL record with LSN ≤ sealedLsn for this stream is in sealed blocks. */
   sealedLsn: number;
-  /** The newest sealed data, for duplicate detection; loaded lazily after a restart. */
+  /**
+   * The newest sealed data as a digest (timestamps and line hashes, ./sealed-digest.ts), for
+   * duplicate detection of retried pushes; loaded lazily after a restart.
+   */
   lastSealed: DupSet | undefined;
   /** Newest timestamp in sealed blocks (-1n when none). */
   sealedMaxTs: bigint;
