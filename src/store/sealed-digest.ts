@@ -28,6 +28,7 @@
  */
 import type { Entry } from '../api/model.js';
 import type { DupSet } from './head.js';
+import { mix32 } from '../util/mix32.js';
 
 const EMPTY_TS = new BigInt64Array(0);
 const EMPTY_HASH = new Uint32Array(0);
@@ -167,16 +168,7 @@ export function lineHash(d: DataView, p: number, len: number, out: Uint32Array, 
   }
   a ^= len;
   b ^= Math.imul(len, 0x9e3779b1);
-  out[at] = fmix(a);
-  out[at + 1] = fmix(b ^ (a >>> 7));
+  out[at] = mix32(a);
+  out[at + 1] = mix32(b ^ (a >>> 7));
 }
 
-/** murmur3's 32-bit finaliser: every input bit affects every output bit. */
-function fmix(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}

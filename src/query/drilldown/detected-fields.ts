@@ -9,6 +9,7 @@ import { sanitizeLabelName, isUsableValue } from '../../logql/pipeline/sanitize.
 import { scanLogfmt, LogfmtError } from '../../logql/pipeline/logfmt.js';
 import { parseGoFloat, parseGoDuration, parseBytes } from '../../logql/pipeline/units.js';
 import type { ResultEntry } from '../engine/log-query.js';
+import { mix32 } from '../../util/mix32.js';
 
 export type FieldType = 'string' | 'int' | 'float' | 'boolean' | 'duration' | 'bytes';
 export type FieldParser = 'json' | 'logfmt';
@@ -91,12 +92,7 @@ function hash32(s: string): number {
     h ^= s.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return mix32(h);
 }
 
 /** What is known of one field after sampling. */
