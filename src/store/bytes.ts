@@ -12,8 +12,9 @@ export class ByteWriter {
   buf: Buffer;
   pos = 0;
 
-  constructor(initial = 4096) {
-    this.buf = Buffer.allocUnsafe(initial);
+  /** `initial`: a size, or a buffer to write into first (it is replaced when it runs out). */
+  constructor(initial: number | Buffer = 4096) {
+    this.buf = typeof initial === 'number' ? Buffer.allocUnsafe(initial) : initial;
   }
 
   ensure(n: number): void {

@@ -45,6 +45,7 @@ import { ColdWorker } from './cold-pool.js';
 import { lockDir } from './dir-lock.js';
 import { fsyncDir } from '../util/fsync-dir.js';
 import { pushAll } from '../util/arrays.js';
+import { BufferPool } from '../util/buffer-pool.js';
 
 /** The subset of a pino logger the store uses. */
 export interface StoreLogger {
@@ -226,6 +227,13 @@ export class Engine implements EmbeddedStore {
   private timers: NodeJS.Timeout[] = [];
   private unlock: (() => Promise<void>) | undefined;
   private pendingUnlink: Array<{ tenant: Tenant; segment: number; at: number }> = [];
+  /**
+   * Buffers for WAL records, reused once a record is written and in the heads: each ~1 MB record
+   * lives until its fsync, long enough to reach V8's old generation, whose buffers only a full
+   * collection frees (docs/benchmarks.md, issue #12 stop 18).
+   */
+  private readonly recordBuffers = new BufferPool({ maxBuffers: 8, maxBytes: 16 * 1024 * 1024, maxBufferBytes: 8 * 1024 * 1024, idleMs: 2000 });
+  private readonly recordBuffer = (n: number): Buffer => this.recordBuffers.get(n);
   private readonly metrics: { appended?: Counter; duplicates?: Counter; sealed?: Counter; errors?: Counter; compactions?: Counter; expired?: Counter<'tenant'> } = {};
   private readonly damage: DamageReporter;
   /** Damaged blocks being (or already) quarantined, by `path@offset`. */
@@ -441,12 +449,17 @@ export class Engine implements EmbeddedStore {
     this.appending++;
     let r: AppendResult;
     try {
-      const rec = encodeAppendRecordLines(tenant, work.map(({ s, entries }) => ({ labels: s.info.labels, key: s.info.key, entries })));
-      const lsn = await this.wal.append(rec.buf).catch((e: unknown) => {
-        this.metrics.errors?.inc();
-        throw e;
-      });
-      r = this.apply(t, work, lsn, this.now(), true, rec);
+      const rec = encodeAppendRecordLines(tenant, work.map(({ s, entries }) => ({ labels: s.info.labels, key: s.info.key, entries })), this.recordBuffer);
+      try {
+        const lsn = await this.wal.append(rec.buf).catch((e: unknown) => {
+          this.metrics.errors?.inc();
+          throw e;
+        });
+        r = this.apply(t, work, lsn, this.now(), true, rec);
+      } finally {
+        // Written (or refused) and copied into the heads: nothing reads the record any more.
+        this.recordBuffers.put(rec.backing);
+      }
     } finally {
       this.appending--;
     }

@@ -46,9 +46,16 @@ export function encodeAppendRecord(tenant: string, streams: ReadonlyArray<{ labe
 export interface EncodedAppendRecord {
   buf: Buffer;
   lines: Uint32Array;
+  /** The whole buffer `buf` is the start of (from `bufferFor`, or a larger one if the estimate fell short). */
+  backing: Buffer;
 }
 
-export function encodeAppendRecordLines(tenant: string, streams: ReadonlyArray<{ labels: Labels; key: string; entries: readonly Entry[] }>): EncodedAppendRecord {
+/** `bufferFor`: where a record of about `n` bytes is written (default: a new buffer). */
+export function encodeAppendRecordLines(
+  tenant: string,
+  streams: ReadonlyArray<{ labels: Labels; key: string; entries: readonly Entry[] }>,
+  bufferFor?: (n: number) => Buffer,
+): EncodedAppendRecord {
   // Sized for ASCII plus slack; ByteWriter grows for wider text. Reserving 3 bytes per UTF-16
   // unit up front would triple the memory held by queued records. Metadata counts too (nearly
   // every entry has detected_level): without it the estimate fell short and the buffer was
@@ -71,7 +78,7 @@ export function encodeAppendRecordLines(tenant: string, streams: ReadonlyArray<{
     }
   }
   est += est >>> 5;
-  const w = new ByteWriter(est);
+  const w = new ByteWriter(bufferFor ? bufferFor(est) : est);
   const lines = new Uint32Array(count * 2);
   w.pos = WAL_RECORD_HEADER;
   w.u8(REC_APPEND);
@@ -120,7 +127,7 @@ export function encodeAppendRecordLines(tenant: string, streams: ReadonlyArray<{
       sets++;
     }
   }
-  return { buf: w.finish(), lines };
+  return { buf: w.finish(), lines, backing: w.buf };
 }
 
 /** About the bytes of one entry's metadata in a record (ASCII assumed, as for lines). */

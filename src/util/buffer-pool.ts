@@ -1,6 +1,6 @@
 /**
  * Buffers kept for reuse, for the large buffers that ingest makes per request: push bodies
- * (src/http/body-budget.ts) and WAL records (src/store/wal-record.ts). Each lives from its request's
+ * (src/http/body-budget.ts) and WAL records (src/store/engine.ts). Each lives from its request's
  * decode until the push is durable, long enough for V8 to promote it to the old generation, whose
  * ArrayBuffers only a full collection frees: at ~1 MB each, tens of MB of ingest's peak resident
  * memory were such garbage (docs/benchmarks.md, issue #12 stop 18). Reused, they are none.
