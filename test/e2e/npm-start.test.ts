@@ -1,7 +1,9 @@
 /**
  * `npm start`, the README's way to run logwharf, stops on SIGTERM to npm's own PID (issue #8): npm
  * forwards the signal to its script's process, which must be node itself (the script execs it), not
- * a `sh` that dies and leaves node running, orphaned and holding the data directory's lock.
+ * a `sh` that dies and leaves node running, orphaned and holding the data directory's lock. And it
+ * runs the server through the launcher (bin/logwharf), with the memory settings that keep it within
+ * its budget (docs/deploy.md, "Server memory"), as the image does.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,7 +18,9 @@ const REPO = new URL('../../', import.meta.url).pathname;
 test('kill -TERM <pid of npm start> stops the server and frees its data directory', { timeout: 60_000 }, async () => {
   const data = tempDir();
   // Later flags win: a free port and a temporary data directory instead of 3100 and ./data.
-  const npm = spawn('npm', ['start', '--', '--listen', '127.0.0.1:0', '--data', data, '--log-level', 'warn'], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '' };
+  delete env.MALLOC_ARENA_MAX; // the launcher's own value is checked below
+  const npm = spawn('npm', ['start', '--', '--listen', '127.0.0.1:0', '--data', data, '--log-level', 'warn'], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env });
   let err = '';
   npm.stderr!.on('data', (c) => (err += c));
   let descendants: number[] = [];
@@ -32,6 +36,10 @@ test('kill -TERM <pid of npm start> stops the server and frees its data director
     });
     assert.equal((await fetch(`${address}/ready`)).status, 200);
     descendants = descendantsOf(npm.pid!);
+    const server = descendants.map((pid) => ({ pid, argv: readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0') })).find((p) => p.argv.some((a) => a.endsWith('dist/cli/main.js')));
+    assert.ok(server, `a node process running dist/cli/main.js under npm; descendants: ${descendants.join(', ')}`);
+    assert.ok(server.argv.includes('--max-semi-space-size=2') && server.argv.includes('--heap-growing-percent=200'), `the launcher's V8 flags: ${server.argv.join(' ')}`);
+    assert.equal(/^MALLOC_ARENA_MAX=(.*)$/m.exec(readFileSync(`/proc/${server.pid}/environ`, 'utf8').replaceAll('\0', '\n'))?.[1], '2', "the launcher's malloc settings");
     npm.kill('SIGTERM');
     await npmExited;
     // The server itself must be gone: its port refuses connections and its lock is released.
